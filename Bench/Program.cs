@@ -1,0 +1,34 @@
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Diagnosers;
+using BenchmarkDotNet.Exporters;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Loggers;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+
+namespace BpfSim.Bench;
+
+/// <summary>
+/// Runs the micro-benchmarks: <c>dotnet run -c Release --project Bench -- --filter '*'</c>. In-process, because
+/// BenchmarkDotNet 0.14 cannot generate a net10.0 host project.
+/// </summary>
+public static class Program
+{
+    public static void Main(string[] args)
+    {
+        var job = Job.Default.WithToolchain(InProcessEmitToolchain.Instance);
+        if (args.Contains("--quick"))
+        {
+            args = args.Where(a => a != "--quick").ToArray();
+            job = Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance);
+        }
+        var config = ManualConfig.CreateEmpty()
+            .AddJob(job)
+            .AddDiagnoser(MemoryDiagnoser.Default)
+            .AddColumnProvider(DefaultColumnProviders.Instance)
+            .AddLogger(ConsoleLogger.Default)
+            .AddExporter(MarkdownExporter.GitHub);
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
+    }
+}

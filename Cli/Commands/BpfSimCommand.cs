@@ -1,0 +1,25 @@
+using System.CommandLine;
+
+namespace BpfSim.Cli.Commands;
+
+/// <summary>Builds the command tree and runs it, mapping parse errors to exit code 2.</summary>
+public static class BpfSimCommand
+{
+    public static int Invoke(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        var root = new RootCommand("bpfsim: a deterministic simulator of the kernel subsystems BPF struct_ops programs plug into");
+        root.Subcommands.Add(RunCommand.Create(stdout, stderr));
+        root.Subcommands.Add(ListCommand.Create(stdout));
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var error in parse.Errors)
+            {
+                stderr.WriteLine($"bpfsim: {error.Message}");
+            }
+            stderr.WriteLine("Run 'bpfsim --help' for usage.");
+            return ExitCodes.BadInput;
+        }
+        return parse.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr });
+    }
+}

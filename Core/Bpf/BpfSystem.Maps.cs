@@ -1,0 +1,301 @@
+using BpfSim.Core.Bpf.Maps;
+
+namespace BpfSim.Core.Bpf;
+
+public sealed partial class BpfSystem
+{
+    private const int ObjNameLen = 16;
+
+    /// <summary>BPF_MAP_CREATE: validates <paramref name="spec"/> as the map type's alloc_check does and opens an fd.</summary>
+    /// <returns>EINVAL for an unknown type, bad sizes, flags or name; E2BIG for oversized values; for map-in-map
+    /// EBADF/EINVAL for a bad inner_map_fd, ENOTSUPP for a template type that cannot be an inner map.</returns>
+    public BpfResult MapCreate(MapSpec spec, out int fd)
+    {
+        fd = -1;
+        var r = TryBuildMap(spec, out var map);
+        if (!r.IsOk)
+        {
+            return r.For(BpfCommand.MapCreate);
+        }
+        fd = Caller.Install(map);
+        return BpfResult.Ok;
+    }
+
+    private BpfResult TryBuildMap(MapSpec spec, out BpfMap map)
+    {
+        map = null!;
+        ArgumentNullException.ThrowIfNull(spec);
+        if ((spec.Flags & (MapFlags.RdOnly | MapFlags.WrOnly)) == (MapFlags.RdOnly | MapFlags.WrOnly))
+        {
+            return BpfResult.Fail(Errno.EINVAL, "BPF_F_RDONLY and BPF_F_WRONLY together");
+        }
+        BpfResult r;
+        InnerMapTemplate? template = null;
+        switch (spec.Type)
+        {
+            case MapType.Hash:
+            case MapType.PercpuHash:
+                r = HashMapBase.CheckSpec(spec, Cpus.Count);
+                break;
+            case MapType.Array:
+            case MapType.PercpuArray:
+                r = ArrayMapBase.CheckSpec(spec);
+                break;
+            case MapType.ArrayOfMaps:
+            case MapType.HashOfMaps:
+                r = TryGetTemplate(spec, out template);
+                if (r.IsOk)
+                {
+                    r = spec.Type == MapType.ArrayOfMaps ? ArrayOfMaps.CheckSpec(spec) : HashOfMaps.CheckSpec(spec, Cpus.Count);
+                }
+                break;
+            case MapType.StructOps when StructOpsMapFactory is not null:
+                return StructOpsMapFactory(this, spec, out map);
+            default:
+                return BpfResult.Fail(Errno.EINVAL, $"map_type {(uint)spec.Type} is unknown or not supported by bpfsim");
+        }
+        if (!r.IsOk)
+        {
+            return r;
+        }
+        if (!IsValidObjectName(spec.Name))
+        {
+            return BpfResult.Fail(Errno.EINVAL, $"map name '{spec.Name}' must be at most 15 characters of [A-Za-z0-9_.]");
+        }
+        map = spec.Type switch
+        {
+            MapType.Hash => new HashMap(this, spec),
+            MapType.PercpuHash => new PercpuHashMap(this, spec),
+            MapType.Array => new ArrayMap(this, spec),
+            MapType.PercpuArray => new PercpuArrayMap(this, spec),
+            MapType.ArrayOfMaps => new ArrayOfMaps(this, spec, template!),
+            _ => new HashOfMaps(this, spec, template!),
+        };
+        return BpfResult.Ok;
+    }
+
+    /// <summary>Builds struct_ops maps; set by the struct_ops runtime so Core's map table stays closed.</summary>
+    internal delegate BpfResult MapFactory(BpfSystem system, MapSpec spec, out BpfMap map);
+
+    internal MapFactory? StructOpsMapFactory { get; set; }
+
+    private BpfResult TryGetTemplate(MapSpec spec, out InnerMapTemplate template)
+    {
+        template = null!;
+        var r = Caller.TryGetMap(spec.InnerMapFd, out var inner);
+        if (!r.IsOk)
+        {
+            return BpfResult.Fail(r.Errno, $"inner_map_fd {spec.InnerMapFd}: {r.Cause}");
+        }
+        return InnerMapTemplate.TryCreate(inner, out template);
+    }
+
+    /// <summary>bpf_obj_name_cpy: empty, or up to 15 characters of letters, digits, '_' and '.'.</summary>
+    public static bool IsValidObjectName(string name) =>
+        name.Length < ObjNameLen && name.All(c => char.IsAsciiLetterOrDigit(c) || c == '_' || c == '.');
+
+    private BpfResult ResolveMap(int fd, out BpfMap map)
+    {
+        var r = Caller.TryGetMap(fd, out map);
+        return r.IsOk ? r : BpfResult.Fail(r.Errno, r.Errno == Errno.EBADF ? "map fd is not open" : "fd does not refer to a map");
+    }
+
+    private static BpfResult CheckKey(BpfMap map, ReadOnlySpan<byte> key) =>
+        key.Length == map.KeySize
+            ? BpfResult.Ok
+            : BpfResult.Fail(Errno.EINVAL, $"key is {key.Length} bytes but map {map.Id} has key_size {map.KeySize}");
+
+    private static BpfResult CheckValue(BpfMap map, int length) =>
+        length == map.SyscallValueSize
+            ? BpfResult.Ok
+            : BpfResult.Fail(Errno.EINVAL,
+                $"value buffer is {length} bytes but map {map.Id} ({map.Type.ShortName()}) needs {map.SyscallValueSize}" +
+                (map.Type.IsPerCpu() ? $" (value_size {map.ValueSize} rounded up to 8, times {map.System.Cpus.Count} possible CPUs)" : ""));
+
+    private static readonly BpfResult s_lookupFlags = BpfResult.Fail(Errno.EINVAL, "flags may only contain BPF_F_LOCK");
+    private static readonly BpfResult s_noSpinLock = BpfResult.Fail(Errno.EINVAL, "BPF_F_LOCK on a map whose value has no bpf_spin_lock");
+
+    /// <summary>BPF_MAP_LOOKUP_ELEM: copies the value (all CPUs' slots for per-CPU maps; the inner map id for map-in-map).</summary>
+    /// <returns>ENOENT if the key is missing; EINVAL for bad flags or buffer sizes; EBADF for a bad fd.</returns>
+    public BpfResult MapLookupElem(int fd, ReadOnlySpan<byte> key, Span<byte> value, ulong flags = 0)
+    {
+        if ((flags & ~UpdateFlags.FLock) != 0)
+        {
+            return s_lookupFlags.For(BpfCommand.MapLookupElem);
+        }
+        var r = ResolveMap(fd, out var map);
+        if (r.IsOk && flags != 0)
+        {
+            r = s_noSpinLock;
+        }
+        if (r.IsOk)
+        {
+            r = CheckKey(map, key);
+        }
+        if (r.IsOk)
+        {
+            r = CheckValue(map, value.Length);
+        }
+        if (r.IsOk)
+        {
+            r = map.SysLookup(key, value);
+        }
+        return r.For(BpfCommand.MapLookupElem);
+    }
+
+    /// <summary>BPF_MAP_UPDATE_ELEM with BPF_ANY, BPF_NOEXIST or BPF_EXIST.</summary>
+    /// <returns>EEXIST/ENOENT per the flags; E2BIG when full or the index is out of range; EINVAL for unknown flags,
+    /// bad sizes or (map-in-map) an inner map that does not match the template; EBADF for a bad fd.</returns>
+    public BpfResult MapUpdateElem(int fd, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong flags = UpdateFlags.Any)
+    {
+        var r = ResolveMap(fd, out var map);
+        if (r.IsOk && (flags & UpdateFlags.FLock) != 0)
+        {
+            r = s_noSpinLock;
+        }
+        if (r.IsOk)
+        {
+            r = CheckKey(map, key);
+        }
+        if (r.IsOk)
+        {
+            r = CheckValue(map, value.Length);
+        }
+        if (r.IsOk)
+        {
+            r = map.SysUpdate(key, value, flags, Caller);
+        }
+        if (r.IsOk)
+        {
+            MaybeWaitBpfPrograms(map);
+        }
+        return r.For(BpfCommand.MapUpdateElem);
+    }
+
+    /// <summary>BPF_MAP_DELETE_ELEM.</summary>
+    /// <returns>ENOENT if missing; EINVAL on arrays (elements cannot be deleted); E2BIG for an out-of-range map-in-map index.</returns>
+    public BpfResult MapDeleteElem(int fd, ReadOnlySpan<byte> key)
+    {
+        var r = ResolveMap(fd, out var map);
+        if (r.IsOk)
+        {
+            r = CheckKey(map, key);
+        }
+        if (r.IsOk)
+        {
+            r = map.SysDelete(key);
+        }
+        if (r.IsOk)
+        {
+            MaybeWaitBpfPrograms(map);
+        }
+        return r.For(BpfCommand.MapDeleteElem);
+    }
+
+    /// <summary>
+    /// BPF_MAP_GET_NEXT_KEY. An empty <paramref name="key"/> is the NULL key: the first key. A hash key that is not
+    /// in the map also yields the first key; an array index past the end yields 0.
+    /// </summary>
+    /// <returns>ENOENT after the last key.</returns>
+    public BpfResult MapGetNextKey(int fd, ReadOnlySpan<byte> key, Span<byte> nextKey)
+    {
+        var r = ResolveMap(fd, out var map);
+        if (r.IsOk && !key.IsEmpty)
+        {
+            r = CheckKey(map, key);
+        }
+        if (r.IsOk && nextKey.Length != map.KeySize)
+        {
+            r = BpfResult.Fail(Errno.EINVAL, $"next_key buffer is {nextKey.Length} bytes but map {map.Id} has key_size {map.KeySize}");
+        }
+        if (r.IsOk)
+        {
+            r = map.GetNextKey(key, nextKey);
+        }
+        return r.For(BpfCommand.MapGetNextKey);
+    }
+
+    /// <summary>BPF_MAP_LOOKUP_AND_DELETE_ELEM: supported for hash maps; ENOTSUPP for others.</summary>
+    public BpfResult MapLookupAndDeleteElem(int fd, ReadOnlySpan<byte> key, Span<byte> value, ulong flags = 0)
+    {
+        if ((flags & ~UpdateFlags.FLock) != 0)
+        {
+            return s_lookupFlags.For(BpfCommand.MapLookupAndDeleteElem);
+        }
+        var r = ResolveMap(fd, out var map);
+        if (r.IsOk && flags != 0)
+        {
+            r = s_noSpinLock;
+        }
+        if (r.IsOk)
+        {
+            r = CheckKey(map, key);
+        }
+        if (r.IsOk)
+        {
+            r = CheckValue(map, value.Length);
+        }
+        if (r.IsOk)
+        {
+            r = map.SysLookupAndDelete(key, value);
+        }
+        return r.For(BpfCommand.MapLookupAndDeleteElem);
+    }
+
+    /// <summary>BPF_MAP_GET_FD_BY_ID: a new fd (and user reference) on a live map.</summary>
+    /// <returns>ENOENT if no live map has that id.</returns>
+    public BpfResult MapGetFdById(uint id, out int fd)
+    {
+        fd = -1;
+        if (!Objects.TryGet(BpfObjectKind.Map, id, out var obj) || obj is not BpfMap map || map.IsDead)
+        {
+            return BpfResult.Fail(Errno.ENOENT, $"no map with id {id}").For(BpfCommand.MapGetFdById);
+        }
+        map.IncWithUref();
+        fd = Caller.Install(map);
+        return BpfResult.Ok;
+    }
+
+    /// <summary>BPF_OBJ_GET_INFO_BY_FD for a map fd.</summary>
+    public BpfResult ObjGetInfoByFd(int fd, out BpfMapInfo info)
+    {
+        info = null!;
+        var r = ResolveMap(fd, out var map);
+        if (r.IsOk)
+        {
+            info = map.Info;
+        }
+        return r.For(BpfCommand.ObjGetInfoByFd);
+    }
+
+    /// <summary>The live map behind <paramref name="fd"/> in the caller, for subsystems and typed wrappers.</summary>
+    public BpfResult GetMap(int fd, out BpfMap map) => ResolveMap(fd, out map).For(BpfCommand.MapLookupElem);
+
+    /// <summary>close(2) on a bpf fd: drops the fd's references.</summary>
+    /// <returns>EBADF if the fd is not open.</returns>
+    public BpfResult Close(int fd) => CloseIn(Caller, fd);
+
+    private BpfResult CloseIn(BpfProcess process, int fd)
+    {
+        var obj = process.Remove(fd);
+        if (obj is null)
+        {
+            return BpfResult.Fail(Errno.EBADF, $"fd {fd} is not open").For(BpfCommand.Close);
+        }
+        if (obj is BpfMap map)
+        {
+            map.PutWithUref();
+        }
+        else
+        {
+            obj.Put();
+        }
+        return BpfResult.Ok;
+    }
+
+    /// <summary>Installs a new fd in the caller for an object that already holds the fd's reference.</summary>
+    internal int InstallFd(BpfObject obj) => Caller.Install(obj);
+
+    /// <summary>The object behind an fd in the caller, or null.</summary>
+    internal BpfObject? GetObject(int fd) => Caller.Get(fd);
+}

@@ -1,0 +1,33 @@
+using BpfSim.Core.Cpus;
+using BpfSim.Core.Simulation;
+
+namespace BpfSim.Core.Bpf;
+
+/// <summary>How a <see cref="BpfSystem"/> is built. Defaults follow a stock kernel.</summary>
+public sealed record BpfSystemOptions
+{
+    /// <summary>Possible CPUs (num_possible_cpus()).</summary>
+    public int Cpus { get; init; } = 4;
+
+    /// <summary>Grace-period timing.</summary>
+    public RcuOptions Rcu { get; init; } = new();
+
+    /// <summary>What a user-space map-in-map update waits for; the default is the kernel's behaviour.</summary>
+    public InnerMapReplaceWait InnerMapWait { get; init; } = InnerMapReplaceWait.SynchronizeRcu;
+
+    /// <summary>The bound on a <see cref="InnerMapReplaceWait.ProgramReferences"/> wait.</summary>
+    public SimTime ProgramRefWaitBound { get; init; } = SimTime.FromMilliseconds(10);
+
+    /// <exception cref="ArgumentOutOfRangeException">A value is out of range.</exception>
+    public void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Cpus);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(Cpus, CpuSet.MaxCpus);
+        ArgumentOutOfRangeException.ThrowIfNegative(ProgramRefWaitBound.Nanoseconds, nameof(ProgramRefWaitBound));
+        if (!Enum.IsDefined(InnerMapWait))
+        {
+            throw new ArgumentOutOfRangeException(nameof(InnerMapWait), InnerMapWait, "unknown wait mode");
+        }
+        Rcu.Validate();
+    }
+}

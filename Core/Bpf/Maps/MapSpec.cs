@@ -1,0 +1,23 @@
+namespace BpfSim.Core.Bpf.Maps;
+
+/// <summary>
+/// What BPF_MAP_CREATE is asked to build (the attr of the syscall). A plain immutable description: the runtime
+/// validates it and creates the live <see cref="BpfMap"/>.
+/// </summary>
+public sealed record MapSpec
+{
+    public required MapType Type { get; init; }
+    public uint KeySize { get; init; }
+    public uint ValueSize { get; init; }
+    public uint MaxEntries { get; init; }
+    public MapFlags Flags { get; init; }
+
+    /// <summary>Object name: at most 15 characters of [A-Za-z0-9_.].</summary>
+    public string Name { get; init; } = "";
+
+    /// <summary>For ARRAY_OF_MAPS and HASH_OF_MAPS: an fd of a map that serves as the inner-map template.</summary>
+    public int InnerMapFd { get; init; }
+
+    /// <summary>For STRUCT_OPS maps: the struct_ops type name (stands in for btf_vmlinux_value_type_id).</summary>
+    public string? StructOpsType { get; init; }
+}

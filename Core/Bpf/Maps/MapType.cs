@@ -1,0 +1,67 @@
+namespace BpfSim.Core.Bpf.Maps;
+
+/// <summary>Map types, numbered as <c>enum bpf_map_type</c> in include/uapi/linux/bpf.h.</summary>
+public enum MapType : uint
+{
+    Unspec = 0,
+    /// <summary>Hash table with arbitrary keys; full → E2BIG.</summary>
+    Hash = 1,
+    /// <summary>Array indexed by a u32; every element exists, zero-filled; delete → EINVAL.</summary>
+    Array = 2,
+    ProgArray = 3,
+    /// <summary>Hash table with one value slot per possible CPU.</summary>
+    PercpuHash = 5,
+    /// <summary>Array with one value slot per possible CPU.</summary>
+    PercpuArray = 6,
+    LruHash = 9,
+    LruPercpuHash = 10,
+    /// <summary>Array whose values are inner maps (fds in, ids out from user space).</summary>
+    ArrayOfMaps = 12,
+    /// <summary>Hash table whose values are inner maps.</summary>
+    HashOfMaps = 13,
+    /// <summary>The struct_ops map: key 4, max_entries 1, value {refcnt, state, data}.</summary>
+    StructOps = 26,
+}
+
+/// <summary>Rules that depend on the map type, kept next to the enum (cilium/ebpf's hasPerCPUValue and friends).</summary>
+public static class MapTypeRules
+{
+    /// <summary>Values have one slot per possible CPU.</summary>
+    public static bool IsPerCpu(this MapType type) => type is MapType.PercpuArray or MapType.PercpuHash or MapType.LruPercpuHash;
+
+    /// <summary>Values are inner maps (map-in-map).</summary>
+    public static bool IsMapInMap(this MapType type) => type is MapType.ArrayOfMaps or MapType.HashOfMaps;
+
+    /// <summary>The type has a map_meta_equal op, so it may serve as an inner-map template (kernel/bpf/map_in_map.c).</summary>
+    public static bool CanBeInnerMap(this MapType type) =>
+        type is MapType.Hash or MapType.Array or MapType.PercpuHash or MapType.PercpuArray or MapType.ArrayOfMaps or MapType.HashOfMaps;
+
+    /// <summary>The uapi name, e.g. <c>BPF_MAP_TYPE_PERCPU_HASH</c>.</summary>
+    public static string KernelName(this MapType type) => type switch
+    {
+        MapType.Hash => "BPF_MAP_TYPE_HASH",
+        MapType.Array => "BPF_MAP_TYPE_ARRAY",
+        MapType.ProgArray => "BPF_MAP_TYPE_PROG_ARRAY",
+        MapType.PercpuHash => "BPF_MAP_TYPE_PERCPU_HASH",
+        MapType.PercpuArray => "BPF_MAP_TYPE_PERCPU_ARRAY",
+        MapType.LruHash => "BPF_MAP_TYPE_LRU_HASH",
+        MapType.LruPercpuHash => "BPF_MAP_TYPE_LRU_PERCPU_HASH",
+        MapType.ArrayOfMaps => "BPF_MAP_TYPE_ARRAY_OF_MAPS",
+        MapType.HashOfMaps => "BPF_MAP_TYPE_HASH_OF_MAPS",
+        MapType.StructOps => "BPF_MAP_TYPE_STRUCT_OPS",
+        _ => $"BPF_MAP_TYPE_{(uint)type}",
+    };
+
+    /// <summary>bpftool's short name, e.g. <c>percpu_hash</c>.</summary>
+    public static string ShortName(this MapType type) => type switch
+    {
+        MapType.Hash => "hash",
+        MapType.Array => "array",
+        MapType.PercpuHash => "percpu_hash",
+        MapType.PercpuArray => "percpu_array",
+        MapType.ArrayOfMaps => "array_of_maps",
+        MapType.HashOfMaps => "hash_of_maps",
+        MapType.StructOps => "struct_ops",
+        _ => type.ToString().ToLowerInvariant(),
+    };
+}

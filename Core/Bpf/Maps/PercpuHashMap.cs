@@ -1,0 +1,9 @@
+namespace BpfSim.Core.Bpf.Maps;
+
+/// <summary>BPF_MAP_TYPE_PERCPU_HASH: a program sees its CPU's slot; bpf(2) reads and writes every possible CPU's.</summary>
+public sealed class PercpuHashMap : HashMapBase
+{
+    internal PercpuHashMap(BpfSystem system, MapSpec spec) : base(system, spec, perCpu: true)
+    {
+    }
+}

@@ -1,0 +1,268 @@
+using System.Runtime.CompilerServices;
+
+namespace BpfSim.Core.Simulation;
+
+/// <summary>
+/// The discrete-event engine: a clock and a heap of events that name a registered <see cref="IEventHandler"/>,
+/// a kind and an argument. Events at the same instant run in scheduling order, so a run is deterministic.
+/// </summary>
+/// <remarks>
+/// Scheduling and dispatching allocate nothing: events are structs in <see cref="EventQueue"/>, handlers are
+/// addressed by index, and timers are cancelled lazily by generation (a stale heap entry is skipped when popped).
+/// </remarks>
+public sealed class Simulator
+{
+    private readonly EventQueue _queue;
+    private IEventHandler[] _handlers = new IEventHandler[16];
+    private int _handlerCount;
+    private TimerSlot[] _timers = new TimerSlot[16];
+    private int _timerCount;
+    private long _sequence;
+    private readonly ActionHandler _actions;
+    private readonly HandlerId _actionHandler;
+    private bool _stopRequested;
+
+    private struct TimerSlot
+    {
+        public int Handler;
+        public int Kind;
+        public uint Generation;
+        public bool Armed;
+        public long Due;
+    }
+
+    public Simulator(int initialCapacity = 1024)
+    {
+        _queue = new EventQueue(initialCapacity);
+        _actions = new ActionHandler();
+        _actionHandler = Register(_actions);
+    }
+
+    /// <summary>The current simulated time: the time of the event being dispatched, or of the last one.</summary>
+    public SimTime Now { get; private set; }
+
+    /// <summary>Events dispatched so far (stale timer entries not counted).</summary>
+    public long EventsDispatched { get; private set; }
+
+    /// <summary>Entries in the heap, including stale timer entries not yet popped.</summary>
+    public int Pending => _queue.Count;
+
+    /// <summary>Registers a handler and returns the id that events use to name it.</summary>
+    public HandlerId Register(IEventHandler handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        if (_handlerCount == _handlers.Length)
+        {
+            Array.Resize(ref _handlers, _handlers.Length * 2);
+        }
+        _handlers[_handlerCount] = handler;
+        return new HandlerId(_handlerCount++);
+    }
+
+    /// <summary>Schedules <paramref name="handler"/> to receive (<paramref name="kind"/>, <paramref name="arg"/>) at <paramref name="at"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="at"/> is in the past.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Schedule(SimTime at, HandlerId handler, int kind, long arg = 0)
+    {
+        if (at < Now)
+        {
+            ThrowPast(at);
+        }
+        _queue.Push(new ScheduledEvent
+        {
+            Time = at.Nanoseconds,
+            Sequence = _sequence++,
+            Arg = arg,
+            Handler = handler.Value,
+            Kind = kind,
+            Timer = -1,
+        });
+    }
+
+    /// <summary>Schedules an event <paramref name="delay"/> after <see cref="Now"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void ScheduleIn(SimTime delay, HandlerId handler, int kind, long arg = 0) =>
+        Schedule(Now + delay, handler, kind, arg);
+
+    /// <summary>
+    /// Schedules a one-off action. Convenient for scripts and set-up; it allocates the delegate, so keep it off
+    /// per-packet paths.
+    /// </summary>
+    public void Schedule(SimTime at, Action action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        Schedule(at, _actionHandler, 0, _actions.Add(action));
+    }
+
+    /// <summary>Creates a timer that delivers (<paramref name="kind"/>, arg) to <paramref name="handler"/> each time it fires.</summary>
+    public TimerId CreateTimer(HandlerId handler, int kind)
+    {
+        if (_timerCount == _timers.Length)
+        {
+            Array.Resize(ref _timers, _timers.Length * 2);
+        }
+        _timers[_timerCount] = new TimerSlot { Handler = handler.Value, Kind = kind };
+        return new TimerId(_timerCount++);
+    }
+
+    /// <summary>Arms the timer to fire at <paramref name="at"/>, replacing any earlier arming.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Arm(TimerId timer, SimTime at, long arg = 0)
+    {
+        if (at < Now)
+        {
+            ThrowPast(at);
+        }
+        ref var slot = ref _timers[timer.Value];
+        slot.Generation++;
+        slot.Armed = true;
+        slot.Due = at.Nanoseconds;
+        _queue.Push(new ScheduledEvent
+        {
+            Time = at.Nanoseconds,
+            Sequence = _sequence++,
+            Arg = arg,
+            Handler = slot.Handler,
+            Kind = slot.Kind,
+            Timer = timer.Value,
+            Generation = slot.Generation,
+        });
+    }
+
+    /// <summary>Cancels the timer if armed; its heap entry becomes stale and is skipped.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Cancel(TimerId timer)
+    {
+        ref var slot = ref _timers[timer.Value];
+        slot.Generation++;
+        slot.Armed = false;
+    }
+
+    public bool IsArmed(TimerId timer) => _timers[timer.Value].Armed;
+
+    /// <summary>When the timer fires, if it is armed.</summary>
+    public SimTime? DueTime(TimerId timer) =>
+        _timers[timer.Value].Armed ? new SimTime(_timers[timer.Value].Due) : null;
+
+    /// <summary>Makes the running <see cref="RunUntil"/> return after the current event.</summary>
+    public void Stop() => _stopRequested = true;
+
+    /// <summary>
+    /// Dispatches events in order until the next one is later than <paramref name="end"/>, the queue is empty or
+    /// <see cref="Stop"/> is called; then sets <see cref="Now"/> to <paramref name="end"/> unless stopped early.
+    /// May be called from inside a handler (a blocking call in simulated time, such as <c>synchronize_rcu</c>).
+    /// </summary>
+    /// <returns>The number of events dispatched by this call.</returns>
+    public long RunUntil(SimTime end)
+    {
+        long before = EventsDispatched;
+        _stopRequested = false;
+        while (_queue.Count > 0 && !_stopRequested)
+        {
+            if (_queue.Peek().Time > end.Nanoseconds)
+            {
+                break;
+            }
+            DispatchNext();
+        }
+        if (!_stopRequested && end > Now && end != SimTime.MaxValue)
+        {
+            Now = end;
+        }
+        return EventsDispatched - before;
+    }
+
+    /// <summary>
+    /// Runs events while <paramref name="condition"/> holds, up to <paramref name="deadline"/>: a blocking wait in
+    /// simulated time with a timeout. If the condition still holds when no event is due by the deadline, the clock
+    /// moves to the deadline (time passed while waiting).
+    /// </summary>
+    /// <returns>True if the condition became false; false on timeout.</returns>
+    public bool RunWhile(Func<bool> condition, SimTime deadline)
+    {
+        while (condition())
+        {
+            if (_queue.Count == 0 || _queue.Peek().Time > deadline.Nanoseconds)
+            {
+                if (deadline > Now && deadline != SimTime.MaxValue)
+                {
+                    Now = deadline;
+                }
+                return false;
+            }
+            DispatchNext();
+        }
+        return true;
+    }
+
+    /// <summary>Dispatches the earliest event, skipping stale timer entries.</summary>
+    /// <returns>False if the queue was empty.</returns>
+    public bool Step()
+    {
+        while (_queue.Count > 0)
+        {
+            if (DispatchNext())
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool DispatchNext()
+    {
+        var ev = _queue.Pop();
+        if (ev.Timer >= 0)
+        {
+            ref var slot = ref _timers[ev.Timer];
+            if (slot.Generation != ev.Generation)
+            {
+                return false;
+            }
+            slot.Armed = false;
+        }
+        Now = new SimTime(ev.Time);
+        EventsDispatched++;
+        _handlers[ev.Handler].OnEvent(ev.Kind, ev.Arg);
+        return true;
+    }
+
+    private void ThrowPast(SimTime at) =>
+        throw new ArgumentOutOfRangeException(nameof(at), $"cannot schedule at {at}: the clock is already at {Now}");
+
+    /// <summary>Holds one-off actions in reusable slots, so the event itself carries only a slot index.</summary>
+    private sealed class ActionHandler : IEventHandler
+    {
+        private Action?[] _slots = new Action?[16];
+        private readonly Stack<int> _free = new();
+        private int _used;
+
+        public long Add(Action action)
+        {
+            int slot;
+            if (_free.Count > 0)
+            {
+                slot = _free.Pop();
+            }
+            else
+            {
+                if (_used == _slots.Length)
+                {
+                    Array.Resize(ref _slots, _slots.Length * 2);
+                }
+                slot = _used++;
+            }
+            _slots[slot] = action;
+            return slot;
+        }
+
+        public void OnEvent(int kind, long arg)
+        {
+            var action = _slots[arg]!;
+            _slots[arg] = null;
+            _free.Push((int)arg);
+            action();
+        }
+    }
+}

@@ -1,0 +1,78 @@
+using System.Text.Json;
+using BpfSim.Cli;
+using BpfSim.Cli.Commands;
+
+namespace BpfSim.Tests.Cli;
+
+[Category("Cli")]
+public sealed class CliTests
+{
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = BpfSimCommand.Invoke(args, stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    [Test]
+    public void Run_DefaultScenario_PrintsResultTable()
+    {
+        var (code, output, err) = Run("run");
+        Assert.That(code, Is.EqualTo(ExitCodes.Success), err);
+        Assert.That(output, Does.Contain("inner_map_swap").And.Contain("per-update").And.Contain("prog-refs"));
+        Assert.That(output, Does.Not.Contain("\u001b["), "no ANSI codes when not on a terminal");
+    }
+
+    [Test]
+    public void Run_Json_IsValidJsonWithEveryConfiguration()
+    {
+        var (code, output, _) = Run("run", "--json", "--seed", "3");
+        Assert.That(code, Is.EqualTo(ExitCodes.Success));
+        using var doc = JsonDocument.Parse(output);
+        Assert.That(doc.RootElement.GetProperty("seed").GetUInt64(), Is.EqualTo(3));
+        var rows = doc.RootElement.GetProperty("inner_map_swaps");
+        Assert.That(rows.GetArrayLength(), Is.EqualTo(9));
+        Assert.That(rows[0].GetProperty("wait").GetString(), Is.EqualTo("synchronize_rcu"));
+    }
+
+    [Test]
+    public void Run_SameSeedTwice_IdenticalJsonExceptWallTime()
+    {
+        static string Strip(string json)
+        {
+            var node = System.Text.Json.Nodes.JsonNode.Parse(json)!;
+            node.AsObject().Remove("wall_s");
+            return node.ToJsonString();
+        }
+        string first = Strip(Run("run", "--json").Out);
+        string second = Strip(Run("run", "--json").Out);
+        Assert.That(second, Is.EqualTo(first));
+    }
+
+    [Test]
+    public void Run_Quiet_PrintsNothing()
+    {
+        var (code, output, _) = Run("run", "--quiet");
+        Assert.That(code, Is.Zero);
+        Assert.That(output, Is.Empty);
+    }
+
+    [TestCase("run", "--bogus")]
+    [TestCase("run", "--seed", "minus-one")]
+    [TestCase("frobnicate")]
+    public void BadArguments_ExitTwoWithMessage(params string[] args)
+    {
+        var (code, _, err) = Run(args);
+        Assert.That(code, Is.EqualTo(ExitCodes.BadInput));
+        Assert.That(err, Does.StartWith("bpfsim: "));
+    }
+
+    [Test]
+    public void List_NamesMapTypesAndWaitStrategies()
+    {
+        var (code, output, _) = Run("list");
+        Assert.That(code, Is.Zero);
+        Assert.That(output, Does.Contain("BPF_MAP_TYPE_HASH_OF_MAPS").And.Contain("BatchSynchronize"));
+    }
+}

@@ -1,0 +1,160 @@
+using BpfSim.Core.Simulation;
+using Bogus;
+
+namespace BpfSim.Tests.Core.Simulation;
+
+[Category("Core")]
+public sealed class SimulatorTests
+{
+    private sealed class Recorder : IEventHandler
+    {
+        public readonly List<(long T, int Kind, long Arg)> Seen = [];
+        public Simulator? Sim;
+
+        public void OnEvent(int kind, long arg) => Seen.Add((Sim!.Now.Nanoseconds, kind, arg));
+    }
+
+    private static (Simulator, Recorder, HandlerId) Make()
+    {
+        var sim = new Simulator(4);
+        var rec = new Recorder { Sim = sim };
+        return (sim, rec, sim.Register(rec));
+    }
+
+    [Test]
+    public void RunUntil_DispatchesInTimeOrder()
+    {
+        var (sim, rec, h) = Make();
+        sim.Schedule(new SimTime(30), h, 3);
+        sim.Schedule(new SimTime(10), h, 1);
+        sim.Schedule(new SimTime(20), h, 2);
+        sim.RunUntil(new SimTime(100));
+        Assert.That(rec.Seen.Select(e => e.Kind), Is.EqualTo(new[] { 1, 2, 3 }));
+        Assert.That(sim.Now, Is.EqualTo(new SimTime(100)));
+    }
+
+    [Test]
+    public void SameTime_EventsRunInSchedulingOrder()
+    {
+        var (sim, rec, h) = Make();
+        for (int i = 0; i < 50; i++)
+        {
+            sim.Schedule(new SimTime(5), h, 0, i);
+        }
+        sim.RunUntil(new SimTime(5));
+        Assert.That(rec.Seen.Select(e => e.Arg), Is.EqualTo(Enumerable.Range(0, 50).Select(i => (long)i)));
+    }
+
+    [Test]
+    public void RunUntil_LeavesLaterEventsQueued()
+    {
+        var (sim, rec, h) = Make();
+        sim.Schedule(new SimTime(10), h, 1);
+        sim.Schedule(new SimTime(50), h, 2);
+        Assert.That(sim.RunUntil(new SimTime(20)), Is.EqualTo(1));
+        Assert.That(sim.Pending, Is.EqualTo(1));
+        sim.RunUntil(new SimTime(50));
+        Assert.That(rec.Seen.Select(e => e.Kind), Is.EqualTo(new[] { 1, 2 }));
+    }
+
+    [Test]
+    public void CancelledTimer_DoesNotFire()
+    {
+        var (sim, rec, h) = Make();
+        var timer = sim.CreateTimer(h, 7);
+        sim.Arm(timer, new SimTime(10));
+        sim.Cancel(timer);
+        sim.RunUntil(new SimTime(100));
+        Assert.That(rec.Seen, Is.Empty);
+        Assert.That(sim.IsArmed(timer), Is.False);
+    }
+
+    [Test]
+    public void RearmedTimer_FiresOnceAtLatestTime()
+    {
+        var (sim, rec, h) = Make();
+        var timer = sim.CreateTimer(h, 7);
+        sim.Arm(timer, new SimTime(10), 1);
+        sim.Arm(timer, new SimTime(40), 2);
+        sim.Arm(timer, new SimTime(25), 3);
+        sim.RunUntil(new SimTime(100));
+        Assert.That(rec.Seen, Is.EqualTo(new[] { (25L, 7, 3L) }));
+        Assert.That(sim.EventsDispatched, Is.EqualTo(1), "stale timer entries are not dispatched");
+    }
+
+    [Test]
+    public void Schedule_InThePast_Throws()
+    {
+        var (sim, _, h) = Make();
+        sim.RunUntil(new SimTime(100));
+        Assert.Throws<ArgumentOutOfRangeException>(() => sim.Schedule(new SimTime(50), h, 0));
+    }
+
+    [Test]
+    public void Stop_ReturnsAfterCurrentEvent()
+    {
+        var sim = new Simulator();
+        int ran = 0;
+        sim.Schedule(new SimTime(1), () => { ran++; sim.Stop(); });
+        sim.Schedule(new SimTime(2), () => ran++);
+        sim.RunUntil(new SimTime(10));
+        Assert.That(ran, Is.EqualTo(1));
+        Assert.That(sim.Now, Is.EqualTo(new SimTime(1)));
+    }
+
+    [Test]
+    public void RunWhile_TimesOutAtDeadlineAndAdvancesClock()
+    {
+        var sim = new Simulator();
+        bool done = false;
+        sim.Schedule(new SimTime(500), () => done = true);
+        Assert.That(sim.RunWhile(() => !done, new SimTime(100)), Is.False);
+        Assert.That(sim.Now, Is.EqualTo(new SimTime(100)));
+        Assert.That(sim.RunWhile(() => !done, new SimTime(1000)), Is.True);
+        Assert.That(sim.Now, Is.EqualTo(new SimTime(500)));
+    }
+
+    [Test]
+    public void RandomSchedules_DispatchSortedByTimeThenSequence()
+    {
+        var random = new Randomizer(7);
+        var (sim, rec, h) = Make();
+        var expected = new List<(long, long)>();
+        for (int i = 0; i < 20_000; i++)
+        {
+            long t = random.Long(0, 1000);
+            sim.Schedule(new SimTime(t), h, 0, i);
+            expected.Add((t, i));
+        }
+        sim.RunUntil(new SimTime(1000));
+        var ordered = expected.OrderBy(e => e.Item1).ThenBy(e => e.Item2).Select(e => e.Item2);
+        Assert.That(rec.Seen.Select(e => e.Arg), Is.EqualTo(ordered));
+    }
+
+    [Test]
+    public void InterleavedScheduleAndDispatch_MatchesReferenceQueue()
+    {
+        // Events scheduled from handlers (the normal case) still come out in (time, sequence) order.
+        var random = new Randomizer(11);
+        var sim = new Simulator(4);
+        var times = new List<long>();
+        long last = 0;
+        void Fire()
+        {
+            Assert.That(sim.Now.Nanoseconds, Is.GreaterThanOrEqualTo(last));
+            last = sim.Now.Nanoseconds;
+            times.Add(last);
+            if (times.Count < 5000)
+            {
+                int n = random.Int(0, 3);
+                for (int i = 0; i < n; i++)
+                {
+                    sim.Schedule(sim.Now + new SimTime(random.Long(0, 100)), Fire);
+                }
+            }
+        }
+        sim.Schedule(SimTime.Zero, Fire);
+        sim.RunUntil(SimTime.MaxValue);
+        Assert.That(times, Is.Ordered);
+    }
+}
