@@ -17,7 +17,6 @@ public sealed class Simulator
     private int _handlerCount;
     private TimerSlot[] _timers = new TimerSlot[16];
     private int _timerCount;
-    private long _sequence;
     private readonly ActionHandler _actions;
     private readonly HandlerId _actionHandler;
     private bool _stopRequested;
@@ -68,15 +67,7 @@ public sealed class Simulator
         {
             ThrowPast(at);
         }
-        _queue.Push(new ScheduledEvent
-        {
-            Time = at.Nanoseconds,
-            Sequence = _sequence++,
-            Arg = arg,
-            Handler = handler.Value,
-            Kind = kind,
-            Timer = -1,
-        });
+        _queue.Push(at.Nanoseconds, new EventPayload { Arg = arg, Handler = handler.Value, Kind = kind, Timer = -1 });
     }
 
     /// <summary>Schedules an event <paramref name="delay"/> after <see cref="Now"/>.</summary>
@@ -117,10 +108,8 @@ public sealed class Simulator
         slot.Generation++;
         slot.Armed = true;
         slot.Due = at.Nanoseconds;
-        _queue.Push(new ScheduledEvent
+        _queue.Push(at.Nanoseconds, new EventPayload
         {
-            Time = at.Nanoseconds,
-            Sequence = _sequence++,
             Arg = arg,
             Handler = slot.Handler,
             Kind = slot.Kind,
@@ -157,13 +146,8 @@ public sealed class Simulator
     {
         long before = EventsDispatched;
         _stopRequested = false;
-        while (_queue.Count > 0 && !_stopRequested)
+        while (!_stopRequested && DispatchNext(end.Nanoseconds) != Dispatch.Nothing)
         {
-            if (_queue.Peek().Time > end.Nanoseconds)
-            {
-                break;
-            }
-            DispatchNext();
         }
         if (!_stopRequested && end > Now && end != SimTime.MaxValue)
         {
@@ -182,7 +166,7 @@ public sealed class Simulator
     {
         while (condition())
         {
-            if (_queue.Count == 0 || _queue.Peek().Time > deadline.Nanoseconds)
+            if (DispatchNext(deadline.Nanoseconds) == Dispatch.Nothing)
             {
                 if (deadline > Now && deadline != SimTime.MaxValue)
                 {
@@ -190,42 +174,52 @@ public sealed class Simulator
                 }
                 return false;
             }
-            DispatchNext();
         }
         return true;
     }
 
     /// <summary>Dispatches the earliest event, skipping stale timer entries.</summary>
     /// <returns>False if the queue was empty.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool Step()
     {
-        while (_queue.Count > 0)
+        Dispatch d;
+        while ((d = DispatchNext(long.MaxValue)) == Dispatch.Stale)
         {
-            if (DispatchNext())
-            {
-                return true;
-            }
         }
-        return false;
+        return d == Dispatch.Dispatched;
+    }
+
+    /// <summary>The time of the next pending event, if any (a stale timer entry may stand in for it).</summary>
+    public SimTime? NextEventTime => _queue.PeekTime() is long t ? new SimTime(t) : null;
+
+    private enum Dispatch
+    {
+        Nothing,
+        Stale,
+        Dispatched,
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool DispatchNext()
+    private Dispatch DispatchNext(long limit)
     {
-        var ev = _queue.Pop();
+        if (!_queue.TryPop(limit, out long time, out var ev))
+        {
+            return Dispatch.Nothing;
+        }
         if (ev.Timer >= 0)
         {
             ref var slot = ref _timers[ev.Timer];
             if (slot.Generation != ev.Generation)
             {
-                return false;
+                return Dispatch.Stale;
             }
             slot.Armed = false;
         }
-        Now = new SimTime(ev.Time);
+        Now = new SimTime(time);
         EventsDispatched++;
         _handlers[ev.Handler].OnEvent(ev.Kind, ev.Arg);
-        return true;
+        return Dispatch.Dispatched;
     }
 
     private void ThrowPast(SimTime at) =>

@@ -1,0 +1,55 @@
+using BpfSim.Core.Simulation;
+using Bogus;
+
+namespace BpfSim.Tests.Core.Simulation;
+
+/// <summary>The timing wheel against a reference ordered set, over random pushes and limited pops.</summary>
+[Category("Core")]
+public sealed class EventQueueTests
+{
+    [TestCase(1, 100L)]
+    [TestCase(2, 100_000L)]
+    [TestCase(3, 50_000_000_000L)]
+    [TestCase(4, 3L)]
+    public void RandomPushesAndLimitedPops_MatchReferenceOrder(int seed, long spread)
+    {
+        var random = new Randomizer(seed);
+        var queue = new EventQueue(16);
+        var reference = new SortedSet<(long Time, long Seq)>();
+        long seq = 0;
+        long now = 0;
+        for (int step = 0; step < 100_000; step++)
+        {
+            if (random.Bool(0.55f))
+            {
+                // Events are never scheduled before the clock; equal times are common with a small spread.
+                long t = now + random.Long(0, spread);
+                queue.Push(t, new EventPayload { Arg = seq });
+                reference.Add((t, seq++));
+            }
+            else
+            {
+                long limit = random.Bool(0.2f) ? now + random.Long(0, spread) : long.MaxValue;
+                bool popped = queue.TryPop(limit, out long time, out var payload);
+                var expected = reference.Count > 0 ? reference.Min : default;
+                bool expectPop = reference.Count > 0 && expected.Time <= limit;
+                Assert.That(popped, Is.EqualTo(expectPop), $"step {step}");
+                if (popped)
+                {
+                    Assert.That((time, payload.Arg), Is.EqualTo(expected), $"step {step}");
+                    reference.Remove(expected);
+                    now = time;
+                }
+                else if (limit != long.MaxValue && limit > now)
+                {
+                    now = limit; // the clock moves to the limit, as RunUntil does
+                }
+            }
+            Assert.That(queue.Count, Is.EqualTo(reference.Count));
+            if (step % 97 == 0)
+            {
+                Assert.That(queue.PeekTime(), Is.EqualTo(reference.Count > 0 ? reference.Min.Time : null), $"step {step}");
+            }
+        }
+    }
+}
