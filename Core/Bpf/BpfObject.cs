@@ -47,6 +47,7 @@ public abstract class BpfObject
             throw new InvalidOperationException($"{Kind} id {Id}: reference taken on a dead object");
         }
         _refCount++;
+        OnRefCountChanged();
     }
 
     /// <summary>Takes a reference only if the object is still alive (bpf_map_inc_not_zero / refcount_inc_not_zero).</summary>
@@ -57,6 +58,7 @@ public abstract class BpfObject
             return false;
         }
         _refCount++;
+        OnRefCountChanged();
         return true;
     }
 
@@ -67,7 +69,9 @@ public abstract class BpfObject
         {
             throw new InvalidOperationException($"{Kind} id {Id}: reference dropped below zero");
         }
-        if (--_refCount > 0)
+        --_refCount;
+        OnRefCountChanged();
+        if (_refCount > 0)
         {
             return;
         }
@@ -89,6 +93,11 @@ public abstract class BpfObject
         IsFreed = true;
         OnFree();
         System.NotifyFreed(this);
+    }
+
+    /// <summary>Called after every change of <see cref="RefCount"/>.</summary>
+    private protected virtual void OnRefCountChanged()
+    {
     }
 
     /// <summary>Called when the last reference goes, before any grace period.</summary>

@@ -49,8 +49,8 @@ public sealed partial class BpfSystem
                     r = spec.Type == MapType.ArrayOfMaps ? ArrayOfMaps.CheckSpec(spec) : HashOfMaps.CheckSpec(spec, Cpus.Count);
                 }
                 break;
-            case MapType.StructOps when StructOpsMapFactory is not null:
-                return StructOpsMapFactory(this, spec, out map);
+            case MapType.StructOps:
+                return TryBuildStructOpsMap(spec, out map);
             default:
                 return BpfResult.Fail(Errno.EINVAL, $"map_type {(uint)spec.Type} is unknown or not supported by bpfsim");
         }
@@ -73,11 +73,6 @@ public sealed partial class BpfSystem
         };
         return BpfResult.Ok;
     }
-
-    /// <summary>Builds struct_ops maps; set by the struct_ops runtime so Core's map table stays closed.</summary>
-    internal delegate BpfResult MapFactory(BpfSystem system, MapSpec spec, out BpfMap map);
-
-    internal MapFactory? StructOpsMapFactory { get; set; }
 
     private BpfResult TryGetTemplate(MapSpec spec, out InnerMapTemplate template)
     {

@@ -43,8 +43,9 @@ public abstract class BpfMap : BpfObject
 
     internal void IncWithUref()
     {
-        Inc();
+        // User count first, so that refcnt - usercnt never blips while both rise.
         _userCount++;
+        Inc();
     }
 
     internal void PutWithUref()

@@ -1,0 +1,84 @@
+using System.Reflection;
+using System.Runtime.Loader;
+
+namespace BpfSim.Core.Bpf.Consumers;
+
+/// <summary>
+/// Loads consumer assemblies named by path (a scenario's <c>program: path/to/MyCc.dll</c>) into their own
+/// AssemblyLoadContext. bpfsim's own assemblies resolve to the ones already loaded, so the consumer's base classes
+/// and attributes are the runtime's; the consumer's other dependencies load from its folder.
+/// </summary>
+public static class ConsumerAssemblyLoader
+{
+    private sealed class ConsumerLoadContext(string path) : AssemblyLoadContext($"consumer:{Path.GetFileName(path)}")
+    {
+        private readonly AssemblyDependencyResolver _resolver = new(path);
+
+        protected override Assembly? Load(AssemblyName name)
+        {
+            if (name.Name is { } n && (n.StartsWith("BpfSim.", StringComparison.Ordinal) || n == "bpfsim"))
+            {
+                return null; // fall back to the default context: share bpfsim's types
+            }
+            var resolved = _resolver.ResolveAssemblyToPath(name);
+            return resolved is null ? null : LoadFromAssemblyPath(resolved);
+        }
+    }
+
+    private static readonly Dictionary<string, Assembly> s_loaded = new(StringComparer.Ordinal);
+
+    /// <summary>Loads the assembly at <paramref name="path"/> (once per full path) and adds its consumers to <paramref name="catalog"/>.</summary>
+    /// <exception cref="ConsumerLoadException">The file is missing, is not a .NET assembly, or holds no consumer.</exception>
+    public static IReadOnlyList<ConsumerInfo> LoadInto(ConsumerCatalog catalog, string path)
+    {
+        string full = Path.GetFullPath(path);
+        if (!File.Exists(full))
+        {
+            throw new ConsumerLoadException($"{path}: no such file");
+        }
+        Assembly assembly;
+        lock (s_loaded)
+        {
+            if (!s_loaded.TryGetValue(full, out assembly!))
+            {
+                try
+                {
+                    assembly = new ConsumerLoadContext(full).LoadFromAssemblyPath(full);
+                }
+                catch (BadImageFormatException e)
+                {
+                    throw new ConsumerLoadException($"{path}: not a .NET assembly ({e.Message})", e);
+                }
+                catch (FileLoadException e)
+                {
+                    throw new ConsumerLoadException($"{path}: cannot be loaded ({e.Message})", e);
+                }
+                s_loaded[full] = assembly;
+            }
+        }
+        IReadOnlyList<ConsumerInfo> found;
+        try
+        {
+            var existing = catalog.All.Where(c => c.Source == full).ToList();
+            found = existing.Count > 0 ? existing : catalog.AddFrom(assembly, full);
+        }
+        catch (ReflectionTypeLoadException e)
+        {
+            throw new ConsumerLoadException($"{path}: its types cannot be loaded ({e.LoaderExceptions.FirstOrDefault()?.Message}); " +
+                                            "was it built against this version of bpfsim?", e);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ConsumerLoadException($"{path}: {e.Message}", e);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new ConsumerLoadException($"{path}: {e.Message}", e);
+        }
+        if (found.Count == 0)
+        {
+            throw new ConsumerLoadException($"{path}: no class marked [StructOps] (see docs/consumers.md)");
+        }
+        return found;
+    }
+}

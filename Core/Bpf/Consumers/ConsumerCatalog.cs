@@ -1,0 +1,47 @@
+using System.Reflection;
+
+namespace BpfSim.Core.Bpf.Consumers;
+
+/// <summary>The consumers available to scenarios and the CLI: built-ins and those loaded from assemblies.</summary>
+public sealed class ConsumerCatalog
+{
+    private readonly List<ConsumerInfo> _consumers = [];
+
+    public IReadOnlyList<ConsumerInfo> All => _consumers;
+
+    /// <summary>The consumer called <paramref name="name"/>, or null.</summary>
+    public ConsumerInfo? Find(string name) => _consumers.FirstOrDefault(c => c.Name == name);
+
+    /// <summary>Adds a consumer class.</summary>
+    /// <exception cref="ArgumentException">The class has no [StructOps] attribute, is abstract, or has no parameterless constructor.</exception>
+    /// <exception cref="InvalidOperationException">A consumer of that name is already in the catalog.</exception>
+    public ConsumerInfo Add(Type type, string source)
+    {
+        var attribute = StructOpsLoader.Describe(type)
+            ?? throw new ArgumentException($"{type.FullName} has no [StructOps] attribute", nameof(type));
+        if (type.IsAbstract || type.GetConstructor(Type.EmptyTypes) is null)
+        {
+            throw new ArgumentException($"consumer {type.FullName} must be a concrete class with a public parameterless constructor", nameof(type));
+        }
+        if (Find(attribute.Name) is { } existing)
+        {
+            throw new InvalidOperationException($"consumer name '{attribute.Name}' is used by both {existing.ClrType.FullName} ({existing.Source}) and {type.FullName} ({source})");
+        }
+        var info = new ConsumerInfo(attribute.Name, attribute.Type, type, source, attribute.Description, attribute.Link, attribute.Flags);
+        _consumers.Add(info);
+        return info;
+    }
+
+    /// <summary>Adds every consumer class of <paramref name="assembly"/>, in name order.</summary>
+    public IReadOnlyList<ConsumerInfo> AddFrom(Assembly assembly, string source)
+    {
+        return assembly.GetTypes()
+            .Where(t => t.GetCustomAttribute<StructOpsAttribute>() is not null)
+            .OrderBy(t => t.GetCustomAttribute<StructOpsAttribute>()!.Name, StringComparer.Ordinal)
+            .Select(t => Add(t, source))
+            .ToList();
+    }
+
+    /// <summary>A fresh instance of the consumer (each load gets its own, as each BPF object does).</summary>
+    public static object Create(ConsumerInfo info) => Activator.CreateInstance(info.ClrType)!;
+}

@@ -1,0 +1,93 @@
+using BpfSim.Core.Bpf.StructOps;
+
+namespace BpfSim.Core.Bpf.Consumers;
+
+/// <summary>
+/// A consumer loaded into a <see cref="BpfSystem"/>: its programs, its struct_ops map and, in link mode, its link,
+/// each held by an fd of the process that loaded it. Disposing closes those fds; a plain map's registration survives
+/// that (as in the kernel) until <see cref="Unregister"/>.
+/// </summary>
+public sealed class LoadedStructOps : IDisposable
+{
+    private readonly BpfSystem _bpf;
+    private readonly BpfProcess _process;
+    private bool _disposed;
+
+    internal LoadedStructOps(BpfSystem bpf, BpfProcess process, string name, StructOpsMap map, int mapFd, IReadOnlyList<int> programFds)
+    {
+        _bpf = bpf;
+        _process = process;
+        Name = name;
+        Map = map;
+        MapFd = mapFd;
+        ProgramFds = programFds;
+    }
+
+    public string Name { get; }
+    public StructOpsMap Map { get; }
+    public int MapFd { get; }
+    public int LinkFd { get; internal set; } = -1;
+    public IReadOnlyList<int> ProgramFds { get; }
+
+    /// <summary>Registers the map: update of key 0 (plain maps) or a new link (link mode).</summary>
+    public BpfResult Register() => WithCaller(() => Map.IsLinkMode ? RegisterLink() : _bpf.MapUpdateElem(MapFd, new byte[4], Value()));
+
+    private BpfResult RegisterLink()
+    {
+        var r = Map.State == StructOpsState.Init ? _bpf.MapUpdateElem(MapFd, new byte[4], Value()) : BpfResult.Ok;
+        if (!r.IsOk)
+        {
+            return r;
+        }
+        r = _bpf.LinkCreate(MapFd, out int linkFd);
+        if (r.IsOk)
+        {
+            LinkFd = linkFd;
+        }
+        return r;
+    }
+
+    /// <summary>Unregisters: delete of key 0 (plain maps) or detach of the link (link mode).</summary>
+    public BpfResult Unregister() => WithCaller(() => LinkFd >= 0 ? _bpf.LinkDetach(LinkFd) : _bpf.MapDeleteElem(MapFd, new byte[4]));
+
+    internal byte[] PendingValue { get; set; } = [];
+
+    private byte[] Value() => PendingValue;
+
+    private BpfResult WithCaller(Func<BpfResult> action)
+    {
+        var previous = _bpf.Caller;
+        _bpf.Caller = _process;
+        try
+        {
+            return action();
+        }
+        finally
+        {
+            _bpf.Caller = previous;
+        }
+    }
+
+    /// <summary>Closes the fds of the link, the map and the programs.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+        _disposed = true;
+        WithCaller(() =>
+        {
+            if (LinkFd >= 0)
+            {
+                _bpf.Close(LinkFd);
+            }
+            _bpf.Close(MapFd);
+            foreach (int fd in ProgramFds)
+            {
+                _bpf.Close(fd);
+            }
+            return BpfResult.Ok;
+        });
+    }
+}

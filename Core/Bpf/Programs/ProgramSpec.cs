@@ -1,0 +1,29 @@
+namespace BpfSim.Core.Bpf.Programs;
+
+/// <summary>
+/// What BPF_PROG_LOAD is asked to load: a plain description. For struct_ops programs, <see cref="StructOpsType"/>
+/// and <see cref="Member"/> stand in for attach_btf_id and expected_attach_type (the member index), and
+/// <see cref="Body"/> is the managed implementation (a delegate of the member's signature).
+/// </summary>
+public sealed record ProgramSpec
+{
+    public required ProgramType Type { get; init; }
+
+    /// <summary>Object name: at most 15 characters of [A-Za-z0-9_.].</summary>
+    public string Name { get; init; } = "";
+
+    /// <summary>Struct_ops programs must be GPL-compatible (check_struct_ops_btf_id in kernel/bpf/verifier.c).</summary>
+    public string License { get; init; } = "GPL";
+
+    /// <summary>The struct_ops type the program implements a member of, e.g. <c>tcp_congestion_ops</c>.</summary>
+    public string? StructOpsType { get; init; }
+
+    /// <summary>The member it implements, e.g. <c>ssthresh</c>.</summary>
+    public string? Member { get; init; }
+
+    /// <summary>A sleepable program (<c>SEC("struct_ops.s")</c>); only some members allow it.</summary>
+    public bool Sleepable { get; init; }
+
+    /// <summary>The program body: a delegate whose type is the member's signature.</summary>
+    public Delegate? Body { get; init; }
+}

@@ -1,0 +1,80 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace BpfSim.Tcp.Stack;
+
+/// <summary>
+/// The part of <c>struct tcp_sock</c> (and its inet_connection_sock and sock) that congestion control reads and
+/// writes, with the kernel's names and units: cwnd and ssthresh in packets, times in microseconds, the 104-byte
+/// <see cref="CaPriv"/> for the algorithm's private state. A blittable struct, so sockets live in an array indexed by
+/// socket id and are passed to algorithms by reference.
+/// </summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct TcpSock
+{
+    /// <summary>TCP_INFINITE_SSTHRESH.</summary>
+    public const uint InfiniteSsthresh = 0x7fffffff;
+
+    /// <summary>TCP_INIT_CWND.</summary>
+    public const uint InitCwnd = 10;
+
+    public uint SndCwnd;
+    public uint SndSsthresh;
+    public uint SndCwndCnt;
+    public uint SndCwndClamp;
+    /// <summary>When cwnd last changed (tcp_jiffies32 in the kernel; microseconds here).</summary>
+    public uint SndCwndStamp;
+    public uint PriorCwnd;
+    public uint PriorSsthresh;
+    /// <summary>Smoothed RTT in microseconds, scaled by 8 as the kernel keeps it (srtt_us).</summary>
+    public uint SrttUs;
+    /// <summary>RTT mean deviation in microseconds, scaled by 4 (mdev_us).</summary>
+    public uint MdevUs;
+    public uint PacketsOut;
+    public uint SackedOut;
+    public uint LostOut;
+    public uint RetransOut;
+    public uint MaxPacketsOut;
+    public uint Delivered;
+    public uint DeliveredCe;
+    public uint SndUna;
+    public uint SndNxt;
+    public uint MssCache;
+    public uint AppLimited;
+    /// <summary>The current time in microseconds as of the last ACK (tcp_mstamp).</summary>
+    public ulong TcpMstamp;
+    /// <summary>sk_pacing_rate in bytes per second.</summary>
+    public ulong SkPacingRate;
+    /// <summary>sk_pacing_status: 0 none, 1 needed (the algorithm asks for pacing), 2 fq.</summary>
+    public uint SkPacingStatus;
+    public byte EcnFlags;
+    public TcpCaState IcskCaState;
+    /// <summary>icsk_ack.pending bits (ICSK_ACK_NOW etc.).</summary>
+    public byte IcskAckPending;
+    public bool IsCwndLimited;
+    public CaPriv IcskCaPriv;
+
+    /// <summary>In slow start: snd_cwnd below snd_ssthresh (tcp_in_slow_start).</summary>
+    public readonly bool InSlowStart => SndCwnd < SndSsthresh;
+
+    /// <summary>Packets in flight: packets_out − (sacked_out + lost_out) + retrans_out (tcp_packets_in_flight).</summary>
+    public readonly uint PacketsInFlight => PacketsOut - (SackedOut + LostOut) + RetransOut;
+
+    /// <summary>
+    /// tcp_is_cwnd_limited: in slow start, cwnd may grow while it is below twice the largest flight seen;
+    /// otherwise only while the flow is limited by cwnd.
+    /// </summary>
+    public readonly bool CwndLimited => InSlowStart ? SndCwnd < 2 * MaxPacketsOut : IsCwndLimited;
+
+    /// <summary>The private area as a typed struct (the kernel's inet_csk_ca()).</summary>
+    [UnscopedRef]
+    public ref T CaPrivAs<T>() where T : unmanaged
+    {
+        if (Unsafe.SizeOf<T>() > CaPriv.Size)
+        {
+            throw new ArgumentException($"{typeof(T).Name} is larger than icsk_ca_priv ({CaPriv.Size} bytes)");
+        }
+        return ref Unsafe.As<CaPriv, T>(ref IcskCaPriv);
+    }
+}

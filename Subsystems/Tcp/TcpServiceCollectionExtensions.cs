@@ -1,0 +1,19 @@
+using BpfSim.Core.Bpf;
+using BpfSim.Core.Bpf.StructOps;
+using BpfSim.Core.Hosting;
+using BpfSim.Tcp.Congestion;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace BpfSim.Tcp;
+
+/// <summary><c>services.AddTcp()</c>: every new BpfSystem gets the <c>tcp_congestion_ops</c> struct_ops type.</summary>
+public static class TcpServiceCollectionExtensions
+{
+    public static IServiceCollection AddTcp(this IServiceCollection services) =>
+        services.AddStructOpsType<TcpStructOpsTypeProvider>();
+
+    private sealed class TcpStructOpsTypeProvider : IStructOpsTypeProvider
+    {
+        public StructOpsType Create(BpfSystem system) => new TcpCongestionOpsType(new TcpCongestionRegistry());
+    }
+}
