@@ -95,7 +95,7 @@ public sealed class ObjectLifetimeTests
         var bpf = TestMaps.NewSystem();
         bpf.MapCreate(new MapSpec { Type = MapType.PercpuHash, KeySize = 8, ValueSize = 12, MaxEntries = 100, Name = "stats" }, out int fd)
             .ThrowIfFailed();
-        Assert.That(bpf.ObjGetInfoByFd(fd, out var info).IsOk);
+        Assert.That(bpf.ObjGetInfoByFd(fd, out BpfMapInfo info).IsOk);
         Assert.That(info, Is.EqualTo(new BpfMapInfo(TestMaps.Live(bpf, fd).Id, "percpu_hash", "stats", 0, 8, 12, 100)));
     }
 
