@@ -39,6 +39,9 @@ public sealed class BpfProgram : BpfObject
     /// <summary>Wall-clock nanoseconds spent in the body while stats were enabled (run_time_ns).</summary>
     public long RunTimeNs { get; private set; }
 
+    /// <summary>The body wrapped to update the statistics, built on first use.</summary>
+    internal Delegate? CountedBody { get; set; }
+
     internal void Account(long wallNs)
     {
         RunCount++;

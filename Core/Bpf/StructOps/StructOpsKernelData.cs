@@ -70,7 +70,7 @@ public sealed class StructOpsKernelData
             return null;
         }
         var body = (TDelegate)program.Body;
-        return Map.System.StatsEnabled ? Counted(body, program) : body;
+        return Map.System.StatsEnabled ? (TDelegate)(program.CountedBody ??= Counted(body, program)) : body;
     }
 
     /// <summary>Wraps a body so each call updates the program's run statistics (built once per resolution).</summary>
