@@ -31,7 +31,8 @@ public static class StructOpsLoader
                 continue;
             }
             // A virtual default on an abstract base that nobody overrode is an empty slot, not an implementation.
-            bool isDefault = method == baseDefinition && method.IsVirtual && method.DeclaringType!.IsAbstract && method.DeclaringType != consumerType;
+            bool isDefault = method.DeclaringType == baseDefinition.DeclaringType && method.IsVirtual &&
+                             method.DeclaringType!.IsAbstract && method.DeclaringType != consumerType;
             if (!isDefault)
             {
                 found.Add((attribute.Member, method));
