@@ -1,29 +1,125 @@
 using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using BpfSim.Core.Bpf;
+using BpfSim.Core.Bpf.Consumers;
 using BpfSim.Core.Bpf.Maps;
+using BpfSim.Core.Bpf.StructOps;
+using BpfSim.Tcp.Congestion;
 
 namespace BpfSim.Cli.Commands;
 
-/// <summary><c>bpfsim list</c>: what this build simulates.</summary>
+/// <summary><c>bpfsim list</c>: struct_ops types and their members, built-in algorithms, consumers, map types.</summary>
 public static class ListCommand
 {
-    public static Command Create(TextWriter stdout)
+    public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var command = new Command("list", "List the map types and map-in-map wait strategies this build simulates");
-        command.SetAction(_ =>
+        var json = new Option<bool>("--json") { Description = "Print JSON instead of text" };
+        var programs = new Option<string[]>("--program")
         {
-            stdout.WriteLine("map types:");
-            foreach (var t in new[] { MapType.Hash, MapType.Array, MapType.PercpuHash, MapType.PercpuArray, MapType.ArrayOfMaps, MapType.HashOfMaps })
+            Description = "Also load consumers from this assembly (repeatable)",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var command = new Command("list", "List struct_ops types, built-in algorithms, available consumers, map types and wait strategies")
+        {
+            json, programs,
+        };
+        command.SetAction(parse =>
+        {
+            try
             {
-                stdout.WriteLine($"  {t.ShortName(),-14} {t.KernelName()} ({(uint)t})");
+                var (factory, catalog) = Composition.Create(parse.GetValue(programs) ?? []);
+                var bpf = factory.Create();
+                var report = Build(bpf, catalog);
+                if (parse.GetValue(json))
+                {
+                    stdout.WriteLine(report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+                }
+                else
+                {
+                    WriteText(stdout, bpf, catalog);
+                }
+                return ExitCodes.Success;
             }
-            stdout.WriteLine("map-in-map wait strategies:");
-            foreach (var w in Enum.GetValues<InnerMapReplaceWait>())
+            catch (ConsumerLoadException e)
             {
-                stdout.WriteLine($"  {RunCommand.WaitName(w),-12} {w}");
+                stderr.WriteLine($"bpfsim: {e.Message}");
+                return ExitCodes.BadInput;
             }
-            return ExitCodes.Success;
         });
         return command;
+    }
+
+    private static JsonObject Build(BpfSystem bpf, ConsumerCatalog catalog) => new()
+    {
+        ["struct_ops_types"] = new JsonArray(bpf.StructOpsTypes.Select(t => (JsonNode)new JsonObject
+        {
+            ["name"] = t.Name,
+            ["value_size"] = t.ValueSize,
+            ["members"] = new JsonArray(t.Members.Select(m => (JsonNode)new JsonObject
+            {
+                ["name"] = m.Name,
+                ["offset"] = StructOpsType.DataOffset + m.Offset,
+                ["kind"] = m.Kind.ToString().ToLowerInvariant(),
+                ["prototype"] = m.IsFunction ? m.CPrototype : null,
+                ["mandatory"] = m.Mandatory,
+                ["bpf_supported"] = m.Supported,
+            }).ToArray()),
+        }).ToArray()),
+        ["algorithms"] = new JsonArray(Algorithms(bpf).Select(a => (JsonNode)new JsonObject
+        {
+            ["name"] = a.Name,
+            ["flags"] = (uint)a.Flags,
+        }).ToArray()),
+        ["consumers"] = new JsonArray(catalog.All.Select(c => (JsonNode)new JsonObject
+        {
+            ["name"] = c.Name,
+            ["type"] = c.StructOpsType,
+            ["link"] = c.Link,
+            ["source"] = c.Source,
+            ["description"] = c.Description,
+        }).ToArray()),
+        ["map_types"] = new JsonArray(MapTypes.Select(t => (JsonNode)t.KernelName()).ToArray()),
+        ["inner_map_wait"] = new JsonArray(Enum.GetValues<InnerMapReplaceWait>().Select(w => (JsonNode)w.ToString()).ToArray()),
+    };
+
+    private static readonly MapType[] MapTypes =
+        [MapType.Hash, MapType.Array, MapType.PercpuHash, MapType.PercpuArray, MapType.ArrayOfMaps, MapType.HashOfMaps, MapType.StructOps];
+
+    private static IEnumerable<TcpCongestionOps> Algorithms(BpfSystem bpf) =>
+        bpf.StructOpsTypes.OfType<TcpCongestionOpsType>().SelectMany(t => t.Registry.Available);
+
+    private static void WriteText(TextWriter o, BpfSystem bpf, ConsumerCatalog catalog)
+    {
+        foreach (var t in bpf.StructOpsTypes)
+        {
+            o.WriteLine($"struct_ops type {t.Name} (value_size {t.ValueSize}):");
+            foreach (var m in t.Members)
+            {
+                string what = m.IsFunction ? m.CPrototype : m.Kind.ToString().ToLowerInvariant();
+                string notes = (m.Mandatory ? " mandatory" : "") + (m.Supported ? "" : " not-for-bpf");
+                o.WriteLine($"  @{StructOpsType.DataOffset + m.Offset,-4} {m.Name,-14} {what}{notes}");
+            }
+        }
+        o.WriteLine("built-in algorithms:");
+        foreach (var a in Algorithms(bpf))
+        {
+            o.WriteLine($"  {a.Name,-16} flags 0x{(uint)a.Flags:x}");
+        }
+        o.WriteLine("consumers:");
+        foreach (var c in catalog.All)
+        {
+            o.WriteLine($"  {c.Name,-16} {c.StructOpsType,-20} {(c.Link ? "link" : "map "),-5} {c.Description} [{c.Source}]");
+        }
+        o.WriteLine("map types:");
+        foreach (var t in MapTypes)
+        {
+            o.WriteLine($"  {t.ShortName(),-14} {t.KernelName()} ({(uint)t})");
+        }
+        o.WriteLine("map-in-map wait strategies:");
+        foreach (var w in Enum.GetValues<InnerMapReplaceWait>())
+        {
+            o.WriteLine($"  {RunCommand.WaitName(w),-12} {w}");
+        }
     }
 }

@@ -75,4 +75,47 @@ public sealed class CliTests
         Assert.That(code, Is.Zero);
         Assert.That(output, Does.Contain("BPF_MAP_TYPE_HASH_OF_MAPS").And.Contain("BatchSynchronize"));
     }
+
+    [Test]
+    public void List_Json_NamesTypesMembersAlgorithmsAndConsumers()
+    {
+        var (code, output, _) = Run("list", "--json");
+        Assert.That(code, Is.Zero);
+        using var doc = JsonDocument.Parse(output);
+        var type = doc.RootElement.GetProperty("struct_ops_types")[0];
+        Assert.That(type.GetProperty("name").GetString(), Is.EqualTo("tcp_congestion_ops"));
+        Assert.That(type.GetProperty("members").GetArrayLength(), Is.EqualTo(18));
+        Assert.That(doc.RootElement.GetProperty("algorithms")[0].GetProperty("name").GetString(), Is.EqualTo("reno"));
+        Assert.That(output, Does.Contain("bpf_minimal"));
+    }
+
+    [Test]
+    public void StructOpsRegister_BuiltinConsumer_PrintsBpftoolLines()
+    {
+        var (code, output, err) = Run("structops", "register", "bpf_minimal");
+        Assert.That(code, Is.Zero, err);
+        Assert.That(output, Does.StartWith("Registered tcp_congestion_ops bpf_minimal id 1"));
+        Assert.That(output, Does.Contain("BPF_STRUCT_OPS_STATE_INUSE"));
+    }
+
+    [Test]
+    public void StructOpsRegister_ExternalAssembly_Json()
+    {
+        string dll = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(typeof(CliTests).Assembly.Location)!,
+            "../../../ExternalConsumer/bin", typeof(CliTests).Assembly.Location.Contains("/Release/") ? "Release" : "Debug", "net10.0/MyCc.dll"));
+        var (code, output, err) = Run("structops", "register", dll, "--json");
+        Assert.That(code, Is.Zero, err);
+        using var doc = JsonDocument.Parse(output);
+        Assert.That(doc.RootElement[1].GetProperty("bpf_struct_ops_tcp_congestion_ops").GetProperty("data").GetProperty("name").GetString(),
+            Is.EqualTo("my_cc"));
+    }
+
+    [TestCase("nope", "no consumer called 'nope'")]
+    [TestCase("/nonexistent/MyCc.dll", "no such file")]
+    public void StructOpsRegister_BadTarget_ExitTwo(string target, string message)
+    {
+        var (code, _, err) = Run("structops", "register", target);
+        Assert.That(code, Is.EqualTo(ExitCodes.BadInput));
+        Assert.That(err, Does.Contain(message));
+    }
 }

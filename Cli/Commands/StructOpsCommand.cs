@@ -1,0 +1,82 @@
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using BpfSim.Core.Bpf;
+using BpfSim.Core.Bpf.Consumers;
+
+namespace BpfSim.Cli.Commands;
+
+/// <summary>
+/// <c>bpfsim structops register CONSUMER|ASSEMBLY.dll</c>: loads a consumer into a fresh simulated kernel the way
+/// <c>bpftool struct_ops register</c> loads an object file, registers it, and prints what bpftool prints — so a
+/// consumer author sees the same errors the kernel would give before running any scenario.
+/// </summary>
+public static class StructOpsCommand
+{
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var target = new Argument<string>("consumer") { Description = "A consumer name (see 'bpfsim list') or a consumer assembly (.dll)" };
+        var json = new Option<bool>("--json") { Description = "Print the struct_ops dump (bpftool -j struct_ops dump) instead of text" };
+        var register = new Command("register", "Load and register a struct_ops consumer, then show its map as bpftool would")
+        {
+            target, json,
+        };
+        register.SetAction(parse => Register(parse.GetValue(target)!, parse.GetValue(json), stdout, stderr));
+        return new Command("structops", "Work with struct_ops consumers") { register };
+    }
+
+    private static int Register(string target, bool json, TextWriter stdout, TextWriter stderr)
+    {
+        bool isFile = target.EndsWith(".dll", StringComparison.OrdinalIgnoreCase) || File.Exists(target);
+        List<ConsumerInfo> consumers;
+        BpfSystem bpf;
+        try
+        {
+            var (factory, catalog) = Composition.Create(isFile ? [target] : []);
+            bpf = factory.Create();
+            consumers = isFile
+                ? catalog.All.Where(c => c.Source == Path.GetFullPath(target)).ToList()
+                : catalog.Find(target) is { } one ? [one] : [];
+            if (consumers.Count == 0)
+            {
+                stderr.WriteLine($"bpfsim: no consumer called '{target}'; known: {string.Join(", ", catalog.All.Select(c => c.Name))}");
+                return ExitCodes.BadInput;
+            }
+        }
+        catch (ConsumerLoadException e)
+        {
+            stderr.WriteLine($"bpfsim: {e.Message}");
+            return ExitCodes.BadInput;
+        }
+
+        var dumps = new JsonArray();
+        foreach (var info in consumers)
+        {
+            var r = StructOpsLoader.Load(bpf, ConsumerCatalog.Create(info), out var loaded);
+            if (r.IsOk)
+            {
+                r = loaded!.Register();
+            }
+            if (!r.IsOk)
+            {
+                stderr.WriteLine($"bpfsim: can't register struct_ops {info.Name}: {r.Reason}");
+                return ExitCodes.BadInput;
+            }
+            if (!json)
+            {
+                stdout.WriteLine(loaded!.LinkFd >= 0
+                    ? $"Registered {info.StructOpsType} {info.Name} map id {loaded.Map.Id} link id {LinkId(bpf, loaded)}"
+                    : $"Registered {info.StructOpsType} {info.Name} id {loaded.Map.Id}");
+            }
+            foreach (var node in BpftoolJson.StructOpsDump(loaded!.Map))
+            {
+                dumps.Add(node!.DeepClone());
+            }
+        }
+        stdout.WriteLine(dumps.ToJsonString(new JsonSerializerOptions { WriteIndented = !json }));
+        return ExitCodes.Success;
+    }
+
+    private static uint LinkId(BpfSystem bpf, LoadedStructOps loaded) =>
+        bpf.Objects.All(BpfObjectKind.Link).OfType<Core.Bpf.StructOps.StructOpsLink>().First(l => l.Map == loaded.Map).Id;
+}

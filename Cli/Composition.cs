@@ -1,0 +1,27 @@
+using BpfSim.Core.Bpf.Consumers;
+using BpfSim.Core.Hosting;
+using BpfSim.Programs;
+using BpfSim.Tcp;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace BpfSim.Cli;
+
+/// <summary>How the command composes bpfsim: the runtime, every subsystem, the built-in consumers.</summary>
+public static class Composition
+{
+    public static ServiceProvider Build() =>
+        new ServiceCollection().AddBpfSim().AddTcp().AddBuiltinPrograms().BuildServiceProvider();
+
+    /// <summary>The catalog plus the consumers of <paramref name="assemblies"/> (paths given on the command line).</summary>
+    /// <exception cref="ConsumerLoadException">An assembly cannot be loaded or holds no consumer.</exception>
+    public static (BpfSimFactory Factory, ConsumerCatalog Catalog) Create(IEnumerable<string> assemblies)
+    {
+        var services = Build();
+        var catalog = services.GetRequiredService<ConsumerCatalog>();
+        foreach (var path in assemblies)
+        {
+            ConsumerAssemblyLoader.LoadInto(catalog, path);
+        }
+        return (services.GetRequiredService<BpfSimFactory>(), catalog);
+    }
+}
