@@ -6,7 +6,7 @@ namespace BpfSim.Core.Bpf;
 /// </summary>
 public readonly struct BpfResult
 {
-    private BpfResult(Errno errno, BpfCommand command, string? cause)
+    private BpfResult(Errno errno, BpfCommand? command, string? cause)
     {
         Errno = errno;
         Command = command;
@@ -17,11 +17,12 @@ public readonly struct BpfResult
     public static BpfResult Ok => default;
 
     /// <summary>A failure with <paramref name="errno"/> because of <paramref name="cause"/>.</summary>
-    public static BpfResult Fail(Errno errno, string cause) => new(errno, default, cause);
+    public static BpfResult Fail(Errno errno, string cause) => new(errno, null, cause);
 
     public Errno Errno { get; }
 
-    public BpfCommand Command { get; }
+    /// <summary>The command the result is attributed to; null until <see cref="For"/> names one.</summary>
+    public BpfCommand? Command { get; }
 
     /// <summary>Why the command failed, without the command name; null on success.</summary>
     public string? Cause { get; }
@@ -32,7 +33,7 @@ public readonly struct BpfResult
     public BpfResult For(BpfCommand command) => new(Errno, command, Cause);
 
     /// <summary>"BPF_MAP_UPDATE_ELEM: EEXIST (17): key already exists and flags is BPF_NOEXIST".</summary>
-    public string Reason => IsOk ? $"{Command.Name()}: ok" : $"{Command.Name()}: {Errno} ({(int)Errno}): {Cause}";
+    public string Reason => (Command is { } c ? c.Name() + ": " : "") + (IsOk ? "ok" : $"{Errno} ({(int)Errno}): {Cause}");
 
     /// <summary>Throws <see cref="BpfException"/> unless the command succeeded.</summary>
     public void ThrowIfFailed()

@@ -57,6 +57,28 @@ public sealed class TcpCongestionOpsTypeTests
         }
     }
 
+    [StructOps("tcp_congestion_ops", Name = "my-cc")]
+    private sealed class BadName : TcpCongestionOpsProgram
+    {
+        public override uint Ssthresh(ref TcpSock sk) => 2;
+
+        public override void CongAvoid(ref TcpSock sk, uint ack, uint acked)
+        {
+        }
+
+        public override uint UndoCwnd(ref TcpSock sk) => sk.SndCwnd;
+    }
+
+    [Test]
+    public void ConsumerWithInvalidAlgorithmName_MapCreated_UpdateRejectsName()
+    {
+        var sys = new TcpTestSystem();
+        var loaded = sys.Load(new BadName());
+        Assert.That(loaded.Map.Name, Is.EqualTo("my_cc"), "the map name is sanitised like a C identifier");
+        var r = loaded.Register();
+        Assert.That(r.Reason, Is.EqualTo("BPF_MAP_UPDATE_ELEM: EINVAL (22): name must be 1-15 characters of [A-Za-z0-9_.] and NUL-terminated"));
+    }
+
     [Test]
     public void Layout_MatchesLinux618()
     {

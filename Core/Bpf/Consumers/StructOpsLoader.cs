@@ -69,13 +69,15 @@ public static class StructOpsLoader
                 var member = type.FindMember(memberName);
                 if (member is null || !member.IsFunction)
                 {
-                    return Fail(BpfResult.Fail(Errno.EINVAL, $"{attribute.Name}.{method.Name}: '{memberName}' is not a function member of {type.Name}"));
+                    return Fail(BpfResult.Fail(Errno.EINVAL, $"{attribute.Name}.{method.Name}: '{memberName}' is not a function member of {type.Name}")
+                        .For(BpfCommand.ProgLoad));
                 }
                 var body = Delegate.CreateDelegate(member.Signature!, consumer, method, throwOnBindFailure: false);
                 if (body is null)
                 {
                     return Fail(BpfResult.Fail(Errno.EINVAL,
-                        $"{attribute.Name}.{method.Name}: signature does not match {type.Name}.{member.Name}, which is {member.Signature!.Name} ({member.CPrototype})"));
+                        $"{attribute.Name}.{method.Name}: signature does not match {type.Name}.{member.Name}, which is {member.Signature!.Name} ({member.CPrototype})")
+                        .For(BpfCommand.ProgLoad));
                 }
                 var r = bpf.ProgLoad(new ProgramSpec
                 {
@@ -100,7 +102,7 @@ public static class StructOpsLoader
                 ValueSize = (uint)type.ValueSize,
                 MaxEntries = 1,
                 Flags = attribute.Link ? MapFlags.Link : MapFlags.None,
-                Name = attribute.Name.Length > 15 ? attribute.Name[..15] : attribute.Name,
+                Name = MapName(attribute.Name),
                 StructOpsType = type.Name,
             }, out int mapFd);
             if (!create.IsOk)
@@ -130,6 +132,16 @@ public static class StructOpsLoader
                 bpf.Close(fd);
             }
         }
+    }
+
+    /// <summary>
+    /// The map's object name. libbpf names the map after the C variable, which is always a valid identifier; the
+    /// algorithm's own <c>name</c> member is checked separately by the type's init_member.
+    /// </summary>
+    private static string MapName(string name)
+    {
+        var chars = name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' ? c : '_').Take(15).ToArray();
+        return new string(chars);
     }
 
     private static void WriteData(StructOpsType type, byte[] value, StructOpsAttribute attribute)
