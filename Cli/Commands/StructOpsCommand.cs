@@ -74,6 +74,17 @@ public static class StructOpsCommand
             }
         }
         stdout.WriteLine(dumps.ToJsonString(new JsonSerializerOptions { WriteIndented = !json }));
+        if (!json)
+        {
+            foreach (var map in bpf.StructOpsHistory)
+            {
+                stdout.WriteLine($"timeline of map id {map.Id} ({map.Name}):");
+                foreach (var e in map.Timeline)
+                {
+                    stdout.WriteLine($"  t={e.Time,-8} {e.StateName,-9} refcnt {e.RefCount,-3} {e.Event}");
+                }
+            }
+        }
         return ExitCodes.Success;
     }
 

@@ -32,6 +32,11 @@ public sealed partial class BpfSystem
     /// <summary>The registered type called <paramref name="name"/>, or null.</summary>
     public StructOpsType? FindStructOpsType(string name) => _structOpsTypes.FirstOrDefault(t => t.Name == name);
 
+    private readonly List<StructOpsMap> _structOpsHistory = [];
+
+    /// <summary>Every struct_ops map created in this system, freed or not, in creation order (for run summaries).</summary>
+    public IReadOnlyList<StructOpsMap> StructOpsHistory => _structOpsHistory;
+
     /// <summary>Live struct_ops maps in id order (bpftool struct_ops list).</summary>
     public IEnumerable<StructOpsMap> StructOpsMaps => Objects.All(BpfObjectKind.Map).OfType<StructOpsMap>();
 
@@ -48,7 +53,9 @@ public sealed partial class BpfSystem
         {
             return BpfResult.Fail(Errno.EINVAL, $"map name '{spec.Name}' must be at most 15 characters of [A-Za-z0-9_.]");
         }
-        map = new StructOpsMap(this, spec, type!);
+        var created = new StructOpsMap(this, spec, type!);
+        _structOpsHistory.Add(created);
+        map = created;
         return BpfResult.Ok;
     }
 

@@ -279,4 +279,21 @@ public sealed class StructOpsMapTests
         }));
         Assert.That(map.MaxReportedRefCount, Is.EqualTo(2));
     }
+
+    [Test]
+    public void Summary_ReportsTransitionsPeakFinalRefcntAndFreed()
+    {
+        int fd = CreateMap(_bpf);
+        _bpf.MapUpdateElem(fd, Key0, StandardValue(_bpf, "alpha")).ThrowIfFailed();
+        var users = Enumerable.Range(0, 3).Select(_ => _type.Subsystem.Adopt("alpha")!).ToList();
+        _bpf.Simulator.RunUntil(SimTime.FromMilliseconds(500));
+        _bpf.MapDeleteElem(fd, Key0).ThrowIfFailed();
+        users.ForEach(_type.Subsystem.Release);
+        _bpf.ExitProcess(_bpf.Caller);
+        _bpf.Simulator.RunUntil(SimTime.FromSeconds(1));
+        var summary = StructOpsSummary.From(_bpf.StructOpsHistory.Single());
+        Assert.That(summary.Transitions.Select(t => (t.Seconds, t.State)), Is.EqualTo(new[] { (0.0, "INIT"), (0.0, "INUSE"), (0.5, "TOBEFREE") }));
+        Assert.That((summary.RefCountMax, summary.RefCountFinal, summary.Freed), Is.EqualTo((4L, 0L, true)));
+        Assert.That(summary.Type, Is.EqualTo("test_ops"));
+    }
 }
