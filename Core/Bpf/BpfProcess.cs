@@ -10,6 +10,7 @@ public sealed class BpfProcess
 {
     private const int FirstFd = 3;
     private BpfObject?[] _fds = new BpfObject?[16];
+    private FdMode[] _modes = new FdMode[16];
     private int _open;
 
     internal BpfProcess(BpfSystem system, int pid, string name)
@@ -29,7 +30,7 @@ public sealed class BpfProcess
     public int OpenFds => _open;
 
     /// <summary>Installs a new fd for <paramref name="obj"/>, which must already carry the reference the fd owns.</summary>
-    internal int Install(BpfObject obj)
+    internal int Install(BpfObject obj, FdMode mode = FdMode.ReadWrite)
     {
         int fd = FirstFd;
         while (fd < _fds.Length && _fds[fd] is not null)
@@ -39,8 +40,10 @@ public sealed class BpfProcess
         if (fd >= _fds.Length)
         {
             Array.Resize(ref _fds, _fds.Length * 2);
+            Array.Resize(ref _modes, _fds.Length);
         }
         _fds[fd] = obj;
+        _modes[fd] = mode;
         _open++;
         return fd;
     }
@@ -71,6 +74,9 @@ public sealed class BpfProcess
             }
         }
     }
+
+    /// <summary>What the fd was opened for.</summary>
+    internal FdMode Mode(int fd) => (uint)fd < (uint)_fds.Length ? _modes[fd] : FdMode.None;
 
     /// <summary>Resolves a map fd (__bpf_map_get): EBADF if not open, EINVAL if not a map.</summary>
     internal BpfResult TryGetMap(int fd, out BpfMap map)

@@ -17,7 +17,9 @@ public sealed partial class BpfSystem
         {
             return r.For(BpfCommand.MapCreate);
         }
-        fd = Caller.Install(map);
+        // bpf_get_file_flag: BPF_F_RDONLY / BPF_F_WRONLY make the new fd one-way.
+        var mode = (spec.Flags & MapFlags.RdOnly) != 0 ? FdMode.Read : (spec.Flags & MapFlags.WrOnly) != 0 ? FdMode.Write : FdMode.ReadWrite;
+        fd = Caller.Install(map, mode);
         return BpfResult.Ok;
     }
 
@@ -43,10 +45,11 @@ public sealed partial class BpfSystem
                 break;
             case MapType.ArrayOfMaps:
             case MapType.HashOfMaps:
-                r = TryGetTemplate(spec, out template);
+                // The alloc check runs first; the template is looked at in map_alloc (bpf_map_meta_alloc).
+                r = spec.Type == MapType.ArrayOfMaps ? ArrayOfMaps.CheckSpec(spec) : HashOfMaps.CheckSpec(spec, Cpus.Count);
                 if (r.IsOk)
                 {
-                    r = spec.Type == MapType.ArrayOfMaps ? ArrayOfMaps.CheckSpec(spec) : HashOfMaps.CheckSpec(spec, Cpus.Count);
+                    r = TryGetTemplate(spec, out template);
                 }
                 break;
             case MapType.StructOps:
@@ -89,10 +92,15 @@ public sealed partial class BpfSystem
     public static bool IsValidObjectName(string name) =>
         name.Length < ObjNameLen && name.All(c => char.IsAsciiLetterOrDigit(c) || c == '_' || c == '.');
 
-    private BpfResult ResolveMap(int fd, out BpfMap map)
+    private BpfResult ResolveMap(int fd, out BpfMap map, FdMode needs = FdMode.None)
     {
         var r = Caller.TryGetMap(fd, out map);
-        return r.IsOk ? r : BpfResult.Fail(r.Errno, r.Errno == Errno.EBADF ? "map fd is not open" : "fd does not refer to a map");
+        if (!r.IsOk)
+        {
+            return BpfResult.Fail(r.Errno, r.Errno == Errno.EBADF ? "map fd is not open" : "fd does not refer to a map");
+        }
+        // map_get_sys_perms: FMODE_CAN_READ / FMODE_CAN_WRITE of the fd.
+        return (Caller.Mode(fd) & needs) == needs ? r : BpfResult.Fail(Errno.EPERM, $"map fd {fd} was not opened for {needs.ToString().ToLowerInvariant()}");
     }
 
     private static BpfResult CheckKey(BpfMap map, ReadOnlySpan<byte> key) =>
@@ -118,7 +126,7 @@ public sealed partial class BpfSystem
         {
             return s_lookupFlags.For(BpfCommand.MapLookupElem);
         }
-        var r = ResolveMap(fd, out var map);
+        var r = ResolveMap(fd, out var map, FdMode.Read);
         if (r.IsOk && flags != 0)
         {
             r = s_noSpinLock;
@@ -143,7 +151,7 @@ public sealed partial class BpfSystem
     /// bad sizes or (map-in-map) an inner map that does not match the template; EBADF for a bad fd.</returns>
     public BpfResult MapUpdateElem(int fd, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong flags = UpdateFlags.Any)
     {
-        var r = ResolveMap(fd, out var map);
+        var r = ResolveMap(fd, out var map, FdMode.Write);
         if (r.IsOk && (flags & UpdateFlags.FLock) != 0)
         {
             r = s_noSpinLock;
@@ -171,7 +179,7 @@ public sealed partial class BpfSystem
     /// <returns>ENOENT if missing; EINVAL on arrays (elements cannot be deleted); E2BIG for an out-of-range map-in-map index.</returns>
     public BpfResult MapDeleteElem(int fd, ReadOnlySpan<byte> key)
     {
-        var r = ResolveMap(fd, out var map);
+        var r = ResolveMap(fd, out var map, FdMode.Write);
         if (r.IsOk)
         {
             r = CheckKey(map, key);
@@ -194,7 +202,7 @@ public sealed partial class BpfSystem
     /// <returns>ENOENT after the last key.</returns>
     public BpfResult MapGetNextKey(int fd, ReadOnlySpan<byte> key, Span<byte> nextKey)
     {
-        var r = ResolveMap(fd, out var map);
+        var r = ResolveMap(fd, out var map, FdMode.Read);
         if (r.IsOk && !key.IsEmpty)
         {
             r = CheckKey(map, key);
@@ -217,7 +225,7 @@ public sealed partial class BpfSystem
         {
             return s_lookupFlags.For(BpfCommand.MapLookupAndDeleteElem);
         }
-        var r = ResolveMap(fd, out var map);
+        var r = ResolveMap(fd, out var map, FdMode.ReadWrite);
         if (r.IsOk && flags != 0)
         {
             r = s_noSpinLock;

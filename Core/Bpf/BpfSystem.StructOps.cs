@@ -65,8 +65,8 @@ public sealed partial class BpfSystem
     /// BPF_LINK_CREATE with attach type BPF_STRUCT_OPS: registers a READY link-mode map through a new link, which
     /// keeps a reference on the map. The map stays READY (as in the kernel) and can be linked again once detached.
     /// </summary>
-    /// <returns>EINVAL if the map is not a READY BPF_F_LINK struct_ops map or is already attached; the type's
-    /// Register error (e.g. EEXIST for a duplicate name).</returns>
+    /// <returns>EINVAL if the map is not a READY BPF_F_LINK struct_ops map; the type's Register error (e.g. EEXIST
+    /// for a name already registered, which is what linking an already linked TCP map gives).</returns>
     public BpfResult LinkCreate(int mapFd, out int linkFd)
     {
         linkFd = -1;
@@ -74,10 +74,6 @@ public sealed partial class BpfSystem
         if (r.IsOk && !IsReadyLinkMap(m))
         {
             r = BpfResult.Fail(Errno.EINVAL, "map is not a READY struct_ops map created with BPF_F_LINK");
-        }
-        if (r.IsOk && ((StructOpsMap)m).AttachedLink is not null)
-        {
-            r = BpfResult.Fail(Errno.EINVAL, "map is already attached through a link");
         }
         if (!r.IsOk)
         {
@@ -94,7 +90,7 @@ public sealed partial class BpfSystem
             map.Put();
             return r.For(BpfCommand.LinkCreate);
         }
-        map.SetLinked(link, "linked");
+        map.AddLink("linked");
         linkFd = Caller.Install(link);
         return BpfResult.Ok;
     }
@@ -111,15 +107,27 @@ public sealed partial class BpfSystem
     /// map the link already holds (Linux 6.18 has no such check and corrupts its list); the type's update error.</returns>
     public BpfResult LinkUpdate(int linkFd, int newMapFd, uint flags = 0, int oldMapFd = 0)
     {
-        var r = ResolveStructOpsLink(linkFd, out var link);
+        // link_update, link_update_map, then bpf_struct_ops_map_link_update (kernel/bpf/syscall.c, bpf_struct_ops.c).
+        var r = (flags & ~LinkUpdateReplace) == 0 ? BpfResult.Ok : BpfResult.Fail(Errno.EINVAL, "flags may only contain BPF_F_REPLACE");
+        StructOpsLink? link = null;
         BpfMap newMap = null!;
-        if (r.IsOk && (flags & ~LinkUpdateReplace) != 0)
+        BpfMap? expected = null;
+        if (r.IsOk)
         {
-            r = BpfResult.Fail(Errno.EINVAL, "flags may only contain BPF_F_REPLACE");
+            r = ResolveStructOpsLink(linkFd, out link);
         }
         if (r.IsOk)
         {
             r = ResolveMap(newMapFd, out newMap);
+        }
+        if (r.IsOk && (flags & LinkUpdateReplace) != 0)
+        {
+            r = ResolveMap(oldMapFd, out var old0);
+            expected = old0;
+        }
+        else if (r.IsOk && oldMapFd != 0)
+        {
+            r = BpfResult.Fail(Errno.EINVAL, "old_map_fd given without BPF_F_REPLACE");
         }
         if (r.IsOk && !IsReadyLinkMap(newMap))
         {
@@ -135,13 +143,9 @@ public sealed partial class BpfSystem
         {
             r = BpfResult.Fail(Errno.ENOLINK, "link is detached");
         }
-        if (r.IsOk && (flags & LinkUpdateReplace) != 0)
+        if (r.IsOk && expected is not null && !ReferenceEquals(expected, old))
         {
-            r = ResolveMap(oldMapFd, out var expected);
-            if (r.IsOk && !ReferenceEquals(expected, old))
-            {
-                r = BpfResult.Fail(Errno.EPERM, "BPF_F_REPLACE: the link does not hold old_map_fd's map");
-            }
+            r = BpfResult.Fail(Errno.EPERM, "BPF_F_REPLACE: the link does not hold old_map_fd's map");
         }
         if (r.IsOk && next!.StructOpsType != old!.StructOpsType)
         {
@@ -150,10 +154,6 @@ public sealed partial class BpfSystem
         if (r.IsOk && ReferenceEquals(next, old))
         {
             r = BpfResult.Fail(Errno.EINVAL, "the link already holds this map");
-        }
-        if (r.IsOk && next!.AttachedLink is not null)
-        {
-            r = BpfResult.Fail(Errno.EINVAL, "new map is attached through another link");
         }
         if (r.IsOk)
         {
@@ -165,8 +165,8 @@ public sealed partial class BpfSystem
         }
         next!.Inc();
         link!.Map = next;
-        next.SetLinked(link, "linked (update)");
-        old!.SetLinked(null, "unlinked (update)");
+        next.AddLink("linked (update)");
+        old!.RemoveLink("unlinked (update)");
         old.Put();
         return BpfResult.Ok;
     }

@@ -6,8 +6,10 @@ namespace BpfSim.Core.Cpus;
 /// Read-copy-update in simulated time. Readers are program invocations (or a test that holds a CPU inside a
 /// read-side critical section across time). A grace period starts when someone waits for one and ends once every
 /// CPU has passed a quiescent point: a CPU outside any read-side section when the grace period starts is already
-/// quiescent; one inside reports when it leaves its outermost section. The end of the grace period is noticed at the
-/// next scheduler tick after the last report, as the kernel's tick-driven grace-period machinery does.
+/// quiescent; one inside reports when it leaves its outermost section. Grace periods start and end on scheduler
+/// ticks, as the kernel's grace-period kthread is driven by jiffies: a request waits for the next tick to start one,
+/// and its end is noticed at the first tick after the last report, so a grace period on an idle system takes between
+/// one and two ticks.
 /// </summary>
 /// <remarks>
 /// Mirrors the guarantee of kernel/rcu/tree.c: <c>synchronize_rcu()</c> and <c>call_rcu()</c> wait for a full
@@ -26,6 +28,7 @@ public sealed class Rcu : IEventHandler
     private readonly bool[] _reported;
     private readonly Queue<(long Target, Action Callback)> _callbacks = new();
     private bool _inProgress;
+    private bool _tickScheduled;
     private long _completed;
 
     public Rcu(Simulator sim, CpuSet cpus, RcuOptions? options = null)
@@ -81,14 +84,11 @@ public sealed class Rcu : IEventHandler
     public void CallRcu(Action callback)
     {
         ArgumentNullException.ThrowIfNull(callback);
-        // A grace period that started earlier may not cover readers that began since; wait for the next one.
-        // One that started at this very instant covers every reader this call could be concerned with.
-        long target = _inProgress && _gpStart < _sim.Now ? _completed + 2 : _completed + 1;
+        // A grace period under way may not cover readers that began after it started: wait for the next one
+        // (rcu_seq_snap). Otherwise the next grace period to start will do.
+        long target = _inProgress ? _completed + 2 : _completed + 1;
         _callbacks.Enqueue((target, callback));
-        if (!_inProgress)
-        {
-            StartGracePeriod();
-        }
+        EnsureTick();
     }
 
     /// <summary>
@@ -122,11 +122,16 @@ public sealed class Rcu : IEventHandler
         {
             _reported[cpu] = _readDepth[cpu] == 0;
         }
-        ScheduleNextTick();
     }
 
-    private void ScheduleNextTick()
+    /// <summary>Grace-period work runs on ticks, and only while someone waits.</summary>
+    private void EnsureTick()
     {
+        if (_tickScheduled)
+        {
+            return;
+        }
+        _tickScheduled = true;
         long tick = _options.TickPeriod.Nanoseconds;
         long next = (_sim.Now.Nanoseconds / tick + 1) * tick;
         _sim.Schedule(new SimTime(next), _handler, KindTick);
@@ -134,21 +139,24 @@ public sealed class Rcu : IEventHandler
 
     void IEventHandler.OnEvent(int kind, long arg)
     {
-        if (Array.IndexOf(_reported, false) >= 0)
+        _tickScheduled = false;
+        if (_inProgress && Array.IndexOf(_reported, false) < 0)
         {
-            ScheduleNextTick();
-            return;
+            _completed++;
+            _inProgress = false;
+            TimeInGracePeriods += _sim.Now - _gpStart;
+            while (_callbacks.Count > 0 && _callbacks.Peek().Target <= _completed)
+            {
+                _callbacks.Dequeue().Callback();
+            }
         }
-        _completed++;
-        _inProgress = false;
-        TimeInGracePeriods += _sim.Now - _gpStart;
-        while (_callbacks.Count > 0 && _callbacks.Peek().Target <= _completed)
-        {
-            _callbacks.Dequeue().Callback();
-        }
-        if (_callbacks.Count > 0 && !_inProgress)
+        if (!_inProgress && _callbacks.Count > 0)
         {
             StartGracePeriod();
+        }
+        if (_inProgress)
+        {
+            EnsureTick();
         }
     }
 }

@@ -14,6 +14,6 @@ public static class TcpServiceCollectionExtensions
 
     private sealed class TcpStructOpsTypeProvider : IStructOpsTypeProvider
     {
-        public StructOpsType Create(BpfSystem system) => new TcpCongestionOpsType(new TcpCongestionRegistry());
+        public StructOpsType Create(BpfSystem system) => new TcpCongestionOpsType(new TcpCongestionRegistry(system.Rcu));
     }
 }

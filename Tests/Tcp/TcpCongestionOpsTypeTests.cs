@@ -188,24 +188,37 @@ public sealed class TcpCongestionOpsTypeTests
         {
             TcpCongestionRegistry.Release(ca);
         }
-        sys.Bpf.Simulator.RunUntil(BpfSim.Core.Simulation.SimTime.FromMilliseconds(10));
+        sys.Bpf.Simulator.RunUntil(sys.Bpf.Simulator.Now + BpfSim.Core.Simulation.SimTime.FromMilliseconds(20));
         Assert.That(loaded.Map.IsFreed, Is.True);
     }
 
     [Test]
-    public void AssignDefault_BpfDefaultThatCannotBePinned_FallsBackToReno()
+    public void Default_PinsItsAlgorithm_NewSocketsKeepGettingItAfterUnregister_UntilReplaced()
     {
         var sys = new TcpTestSystem();
         var loaded = sys.Register(new BpfMinimal());
-        sys.Registry.DefaultName = "bpf_minimal";
-        var pinned = sys.Registry.AssignDefault();
-        Assert.That(pinned.Name, Is.EqualTo("bpf_minimal"));
-        var ca = sys.Registry.Find("bpf_minimal")!;
+        Assert.That(sys.Registry.SetDefault("bpf_minimal").IsOk);
+        Assert.That(loaded.Map.ReportedRefCount, Is.EqualTo(2), "registration + the default's pin");
         loaded.Unregister().ThrowIfFailed();
-        TcpCongestionRegistry.Release(pinned);
         loaded.Dispose();
-        Assert.That(TcpCongestionRegistry.TryAcquire(ca), Is.False, "the map is dead");
+        var socket = sys.Registry.AssignDefault();
+        Assert.That(socket.Name, Is.EqualTo("bpf_minimal"), "tcp_assign_congestion_control uses the pinned default");
+        TcpCongestionRegistry.Release(socket);
+        Assert.That(sys.Registry.SetDefault("nope").Errno, Is.EqualTo(Errno.ENOENT));
+        sys.Registry.SetDefault("reno").ThrowIfFailed();
+        sys.Bpf.Simulator.RunUntil(sys.Bpf.Simulator.Now + BpfSim.Core.Simulation.SimTime.FromMilliseconds(20));
+        Assert.That(loaded.Map.IsFreed, Is.True, "the default's pin was the last reference");
         Assert.That(sys.Registry.AssignDefault().Name, Is.EqualTo("reno"));
+    }
+
+    [Test]
+    public void Unregister_WaitsForAGracePeriod()
+    {
+        var sys = new TcpTestSystem();
+        var loaded = sys.Register(new BpfMinimal());
+        long before = sys.Bpf.Rcu.CompletedGracePeriods;
+        loaded.Unregister().ThrowIfFailed();
+        Assert.That(sys.Bpf.Rcu.CompletedGracePeriods, Is.GreaterThan(before), "tcp_unregister_congestion_control calls synchronize_rcu");
     }
 
     [Test]
@@ -233,6 +246,7 @@ public sealed class TcpCongestionOpsTypeTests
         sys.Bpf.MapUpdateElem(wrong.MapFd, new byte[4], wrong.PendingValue).ThrowIfFailed();
         Assert.That(sys.Bpf.LinkUpdate(first.LinkFd, wrong.MapFd).Errno, Is.EqualTo(Errno.EINVAL), "update_wrong");
         Assert.That(sys.Registry.Find("tcp_ca_update"), Is.SameAs(newCa));
+        Assert.That(sys.Registry.Available.Select(a => a.Name), Is.EqualTo(new[] { "reno", "tcp_ca_update" }));
     }
 
     [TestCase(10u, 15u, 8u, 15u, 3u)]

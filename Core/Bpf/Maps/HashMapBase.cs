@@ -32,6 +32,10 @@ public abstract class HashMapBase : BpfMap
         {
             return BpfResult.Fail(Errno.EINVAL, $"map_flags 0x{(uint)spec.Flags:x} has bits a hash map does not accept");
         }
+        if ((spec.Flags & (MapFlags.RdOnlyProg | MapFlags.WrOnlyProg)) == (MapFlags.RdOnlyProg | MapFlags.WrOnlyProg))
+        {
+            return BpfResult.Fail(Errno.EINVAL, "BPF_F_RDONLY_PROG and BPF_F_WRONLY_PROG together");
+        }
         if ((spec.Flags & MapFlags.NoCommonLru) != 0)
         {
             return BpfResult.Fail(Errno.EINVAL, "BPF_F_NO_COMMON_LRU is only for LRU maps");
@@ -52,6 +56,11 @@ public abstract class HashMapBase : BpfMap
         if (spec.MaxEntries > 1u << 31)
         {
             return BpfResult.Fail(Errno.E2BIG, "max_entries exceeds 2^31");
+        }
+        if (spec.MaxEntries > int.MaxValue)
+        {
+            // The kernel gets here only to fail preallocating 2^31 elements.
+            return BpfResult.Fail(Errno.ENOMEM, "cannot allocate 2^31 elements");
         }
         return BpfResult.Ok;
     }

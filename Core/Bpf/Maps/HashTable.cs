@@ -8,7 +8,8 @@ namespace BpfSim.Core.Bpf.Maps;
 /// The storage behind the hash maps: elements in flat arrays (keys, values, chain links) addressed by index, a
 /// free list, and buckets holding chain heads. New elements go to the head of their bucket's chain, as
 /// <c>hlist_nulls_add_head_rcu</c> in kernel/bpf/hashtab.c, and iteration walks buckets in index order, then chains.
-/// Nothing is allocated per operation once the arrays have grown to the working size.
+/// Values live in fixed-size chunks that never move, so a value a program holds (a pointer, in the kernel's
+/// preallocated maps) stays valid while the table grows. Nothing is allocated per operation once grown.
 /// </summary>
 internal sealed class HashTable
 {
@@ -17,8 +18,11 @@ internal sealed class HashTable
     private readonly int _keySize;
     private readonly int _valueStride;
     private readonly int _maxEntries;
+    private const int ChunkShift = 8;
+    private const int ChunkSize = 1 << ChunkShift;
+
     private byte[] _keys;
-    private byte[] _values;
+    private byte[][] _valueChunks;
     private int[] _next;
     private uint[] _hash;
     private int[] _buckets;
@@ -32,7 +36,7 @@ internal sealed class HashTable
         _maxEntries = maxEntries;
         int capacity = Math.Min(maxEntries, 64);
         _keys = new byte[capacity * keySize];
-        _values = new byte[capacity * valueStride];
+        _valueChunks = [new byte[Math.Min(maxEntries, ChunkSize) * valueStride]];
         _next = new int[capacity];
         _hash = new uint[capacity];
         _buckets = NewBuckets(capacity);
@@ -46,7 +50,8 @@ internal sealed class HashTable
 
     public Span<byte> KeyAt(int elem) => _keys.AsSpan(elem * _keySize, _keySize);
 
-    public Span<byte> ValueAt(int elem) => _values.AsSpan(elem * _valueStride, _valueStride);
+    public Span<byte> ValueAt(int elem) =>
+        _valueChunks[elem >> ChunkShift].AsSpan((elem & (ChunkSize - 1)) * _valueStride, _valueStride);
 
     private static int[] NewBuckets(int capacity)
     {
@@ -188,7 +193,17 @@ internal sealed class HashTable
     {
         int capacity = (int)Math.Min((long)_next.Length * 2, _maxEntries);
         Array.Resize(ref _keys, capacity * _keySize);
-        Array.Resize(ref _values, capacity * _valueStride);
+        // Existing value chunks stay where they are (the first is full-sized from the start); new ones are added.
+        int chunks = (capacity + ChunkSize - 1) >> ChunkShift;
+        if (chunks > _valueChunks.Length)
+        {
+            int old = _valueChunks.Length;
+            Array.Resize(ref _valueChunks, chunks);
+            for (int c = old; c < chunks; c++)
+            {
+                _valueChunks[c] = new byte[ChunkSize * _valueStride];
+            }
+        }
         Array.Resize(ref _next, capacity);
         Array.Resize(ref _hash, capacity);
         // Rehash live elements into a larger bucket array, keeping each chain's order.

@@ -25,8 +25,9 @@ public sealed record InnerMapTemplate(MapType Type, int KeySize, int ValueSize, 
     }
 
     /// <summary>
-    /// Type, key size, value size and flags must match; max_entries must match too for array types unless the
-    /// template was created with BPF_F_INNER_MAP (hash types never compare it).
+    /// Type, key size, value size and flags must match; max_entries must match too for BPF_MAP_TYPE_ARRAY unless the
+    /// template was created with BPF_F_INNER_MAP (array_map_meta_equal). Every other type, per-CPU arrays included,
+    /// uses bpf_map_meta_equal, which does not compare max_entries.
     /// </summary>
     public bool Matches(BpfMap inner)
     {
@@ -34,8 +35,7 @@ public sealed record InnerMapTemplate(MapType Type, int KeySize, int ValueSize, 
         {
             return false;
         }
-        bool isArray = Type is MapType.Array or MapType.PercpuArray;
-        return !isArray || (Flags & MapFlags.InnerMap) != 0 || inner.MaxEntries == MaxEntries;
+        return Type != MapType.Array || (Flags & MapFlags.InnerMap) != 0 || inner.MaxEntries == MaxEntries;
     }
 
     /// <summary>

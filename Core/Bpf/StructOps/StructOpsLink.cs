@@ -29,7 +29,7 @@ public sealed class StructOpsLink : BpfLink
         }
         map.StructOpsType.Unregister(map.KernelData!, this);
         Map = null;
-        map.SetLinked(null, "unlinked");
+        map.RemoveLink("unlinked");
         map.Put();
     }
 }

@@ -17,6 +17,7 @@ public sealed class StructOpsMap : BpfMap
     private StructOpsState _state;
     private StructOpsKernelData? _kdata;
     private long _lastReported = -1;
+    private long _maxReported;
     private bool _quiet;
 
     internal StructOpsMap(BpfSystem system, MapSpec spec, StructOpsType type) : base(system, spec)
@@ -35,8 +36,8 @@ public sealed class StructOpsMap : BpfMap
     /// <summary>Created with BPF_F_LINK: registered through a link, not by update.</summary>
     public bool IsLinkMode => (Flags & MapFlags.Link) != 0;
 
-    /// <summary>The link this map is attached through, if any.</summary>
-    public StructOpsLink? AttachedLink { get; internal set; }
+    /// <summary>Links currently attached through this map (each holds a map reference).</summary>
+    public int LinkCount { get; private set; }
 
     /// <summary>The populated value, or null in INIT.</summary>
     public StructOpsKernelData? KernelData => _kdata;
@@ -51,7 +52,7 @@ public sealed class StructOpsMap : BpfMap
     public IReadOnlyList<StructOpsTimelineEntry> Timeline => _timeline;
 
     /// <summary>The largest refcnt reported so far.</summary>
-    public long MaxReportedRefCount => _timeline.Count == 0 ? 0 : _timeline.Max(e => e.RefCount);
+    public long MaxReportedRefCount => _maxReported;
 
     public override int Count => _state == StructOpsState.Init ? 0 : 1;
 
@@ -84,6 +85,7 @@ public sealed class StructOpsMap : BpfMap
     {
         long reported = IsDead ? 0 : ReportedRefCount;
         _lastReported = reported;
+        _maxReported = Math.Max(_maxReported, reported);
         _timeline.Add(new StructOpsTimelineEntry(System.Simulator.Now, _state, reported, why));
         System.NotifyStructOps(this);
     }
@@ -101,8 +103,6 @@ public sealed class StructOpsMap : BpfMap
         }
     }
 
-    internal void NoteLink(string why) => Record(why);
-
     // ---- syscall side ----
 
     internal override BpfResult SysUpdate(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong flags, BpfProcess caller)
@@ -118,6 +118,13 @@ public sealed class StructOpsMap : BpfMap
         if (value[..StructOpsType.DataOffset].IndexOfAnyExcept((byte)0) >= 0)
         {
             return BpfResult.Fail(Errno.EINVAL, "common.refcnt, common.state and the padding before data must be zero");
+        }
+        foreach (var (offset, length) in StructOpsType.Holes)
+        {
+            if (value.Slice(StructOpsType.DataOffset + offset, length).IndexOfAnyExcept((byte)0) >= 0)
+            {
+                return BpfResult.Fail(Errno.EINVAL, $"padding at data offset {offset} ({length} bytes) must be zero (check_zero_holes)");
+            }
         }
         if (_state != StructOpsState.Init)
         {
@@ -251,7 +258,8 @@ public sealed class StructOpsMap : BpfMap
             case StructOpsState.Init:
                 return BpfResult.Fail(Errno.ENOENT, "not populated (INIT)");
             default:
-                return BpfResult.Fail(Errno.EINVAL, $"unexpected state {_state.KernelName()}");
+                // Unreachable for a plain map; the kernel treats it as not found.
+                return BpfResult.Fail(Errno.ENOENT, $"unexpected state {_state.KernelName()}");
         }
     }
 
@@ -272,9 +280,15 @@ public sealed class StructOpsMap : BpfMap
 
     private protected override Errno ProgDelete(ReadOnlySpan<byte> key) => Errno.EINVAL;
 
-    internal void SetLinked(StructOpsLink? link, string why)
+    internal void AddLink(string why)
     {
-        AttachedLink = link;
+        LinkCount++;
+        Record(why);
+    }
+
+    internal void RemoveLink(string why)
+    {
+        LinkCount--;
         Record(why);
     }
 

@@ -38,6 +38,21 @@ public abstract class StructOpsType
         }
         Members = list;
         DataSize = (offset + structAlignment - 1) / structAlignment * structAlignment;
+        var holes = new List<(int, int)>();
+        int end = 0;
+        foreach (var m in list)
+        {
+            if (m.Offset > end)
+            {
+                holes.Add((end, m.Offset - end));
+            }
+            end = m.Offset + m.Size;
+        }
+        if (DataSize > end)
+        {
+            holes.Add((end, DataSize - end));
+        }
+        Holes = holes;
         _byName = list.ToDictionary(m => m.Name, StringComparer.Ordinal);
     }
 
@@ -48,6 +63,9 @@ public abstract class StructOpsType
 
     /// <summary>sizeof(struct T).</summary>
     public int DataSize { get; }
+
+    /// <summary>Padding inside the struct (between members and at the end), as (offset, length) within data.</summary>
+    public IReadOnlyList<(int Offset, int Length)> Holes { get; }
 
     /// <summary>The map's value_size: sizeof(struct bpf_struct_ops_T).</summary>
     public int ValueSize => DataOffset + DataSize;

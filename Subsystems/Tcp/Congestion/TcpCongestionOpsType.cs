@@ -69,7 +69,9 @@ public sealed class TcpCongestionOpsType : StructOpsType
                 {
                     return BpfResult.Fail(Errno.EINVAL, "name must be 1-15 characters of [A-Za-z0-9_.] and NUL-terminated");
                 }
-                userData.CopyTo(kernelData);
+                // bpf_obj_name_cpy zero-fills after the NUL.
+                kernelData.Clear();
+                userData[..nul].CopyTo(kernelData);
                 return BpfResult.Ok;
             default:
                 return BpfResult.Ok;

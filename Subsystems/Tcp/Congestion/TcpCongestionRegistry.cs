@@ -1,11 +1,12 @@
 using BpfSim.Core.Bpf;
+using BpfSim.Core.Cpus;
 
 namespace BpfSim.Tcp.Congestion;
 
 /// <summary>
 /// The list of available algorithms and the rules of net/ipv4/tcp_cong.c: registration validates the required
-/// members and rejects duplicate names, update swaps an implementation under the same name (new sockets only), and a
-/// socket that cannot pin its algorithm falls back to reno.
+/// members and rejects duplicate names, update swaps an implementation under the same name (new sockets only), the
+/// default is a pinned algorithm, and unregister and update wait for a grace period before returning.
 /// </summary>
 public sealed class TcpCongestionRegistry
 {
@@ -13,18 +14,21 @@ public sealed class TcpCongestionRegistry
     public const int NameMax = 16;
 
     private readonly List<TcpCongestionOps> _list = [];
+    private readonly Rcu? _rcu;
 
-    public TcpCongestionRegistry()
+    /// <param name="rcu">Where unregister and update wait for readers (synchronize_rcu); null for a registry without a kernel.</param>
+    public TcpCongestionRegistry(Rcu? rcu = null)
     {
+        _rcu = rcu;
         Register(Reno.Ops).ThrowIfFailed();
-        DefaultName = Reno.Ops.Name;
+        Default = Reno.Ops;
     }
 
-    /// <summary>Algorithms in registration order (tcp_available_congestion_control).</summary>
+    /// <summary>Algorithms in list order (tcp_available_congestion_control).</summary>
     public IReadOnlyList<TcpCongestionOps> Available => _list;
 
-    /// <summary>net.ipv4.tcp_congestion_control: what new sockets get.</summary>
-    public string DefaultName { get; set; }
+    /// <summary>net.ipv4.tcp_congestion_control: the algorithm new sockets get, pinned while it is the default.</summary>
+    public TcpCongestionOps Default { get; private set; }
 
     /// <summary>tcp_ca_find: simple linear search; there are few entries.</summary>
     public TcpCongestionOps? Find(string name) => _list.FirstOrDefault(ca => ca.Name == name);
@@ -56,12 +60,20 @@ public sealed class TcpCongestionRegistry
         return BpfResult.Ok;
     }
 
-    /// <summary>tcp_unregister_congestion_control: new sockets can no longer choose it; existing ones keep it.</summary>
-    public void Unregister(TcpCongestionOps ca) => _list.Remove(ca);
+    /// <summary>
+    /// tcp_unregister_congestion_control: new sockets can no longer choose it; existing ones (and the default, if it
+    /// is the default) keep it. Waits for a grace period, as the kernel does before the module may go.
+    /// </summary>
+    public void Unregister(TcpCongestionOps ca)
+    {
+        _list.Remove(ca);
+        _rcu?.Synchronize();
+    }
 
     /// <summary>
     /// tcp_update_congestion_control: <paramref name="ca"/> replaces <paramref name="old"/>, which must be the one
-    /// registered under the same name. The new entry goes in before the old one leaves, so the name never disappears.
+    /// registered under the same name. The new entry is appended before the old one leaves, so the name never
+    /// disappears; then a grace period passes.
     /// </summary>
     public BpfResult Update(TcpCongestionOps ca, TcpCongestionOps old)
     {
@@ -70,12 +82,30 @@ public sealed class TcpCongestionRegistry
         {
             return r;
         }
-        int index = _list.IndexOf(old);
-        if (ca.Name != old.Name || index < 0)
+        if (ca.Name != old.Name || !_list.Contains(old))
         {
             return BpfResult.Fail(Errno.EINVAL, $"cannot replace {old.Name} by {ca.Name}: names differ or {old.Name} is not registered");
         }
-        _list[index] = ca;
+        _list.Add(ca);
+        _list.Remove(old);
+        _rcu?.Synchronize();
+        return BpfResult.Ok;
+    }
+
+    /// <summary>
+    /// tcp_set_default_congestion_control: pins <paramref name="name"/> as the default and lets the previous one go.
+    /// </summary>
+    /// <returns>ENOENT unknown name; EBUSY it cannot be pinned.</returns>
+    public BpfResult SetDefault(string name)
+    {
+        var r = TryAcquire(name, out var ca);
+        if (!r.IsOk)
+        {
+            return r;
+        }
+        var previous = Default;
+        Default = ca;
+        Release(previous);
         return BpfResult.Ok;
     }
 
@@ -86,14 +116,10 @@ public sealed class TcpCongestionRegistry
     public static void Release(TcpCongestionOps ca) => ca.Owner?.Put();
 
     /// <summary>
-    /// tcp_assign_congestion_control: the default algorithm, pinned for a new socket; if it cannot be pinned (or is
-    /// gone), reno, as the kernel falls back.
+    /// tcp_assign_congestion_control: the default algorithm, pinned for a new socket; if it cannot be pinned, reno,
+    /// as the kernel falls back.
     /// </summary>
-    public TcpCongestionOps AssignDefault()
-    {
-        var ca = Find(DefaultName);
-        return ca is not null && TryAcquire(ca) ? ca : Reno.Ops;
-    }
+    public TcpCongestionOps AssignDefault() => TryAcquire(Default) ? Default : Reno.Ops;
 
     /// <summary>setsockopt(TCP_CONGESTION): pins <paramref name="name"/> for a socket.</summary>
     /// <returns>ENOENT unknown name; EBUSY the algorithm is going away and cannot be pinned.</returns>

@@ -62,10 +62,10 @@ public struct TcpSock
     public readonly uint PacketsInFlight => PacketsOut - (SackedOut + LostOut) + RetransOut;
 
     /// <summary>
-    /// tcp_is_cwnd_limited: in slow start, cwnd may grow while it is below twice the largest flight seen;
-    /// otherwise only while the flow is limited by cwnd.
+    /// tcp_is_cwnd_limited (include/net/tcp.h, 6.12): limited by cwnd, or in slow start with cwnd below twice the
+    /// largest flight recently sent.
     /// </summary>
-    public readonly bool CwndLimited => InSlowStart ? SndCwnd < 2 * MaxPacketsOut : IsCwndLimited;
+    public readonly bool CwndLimited => IsCwndLimited || (InSlowStart && SndCwnd < 2 * MaxPacketsOut);
 
     /// <summary>The private area as a typed struct (the kernel's inet_csk_ca()).</summary>
     [UnscopedRef]

@@ -27,9 +27,10 @@ public sealed class InnerMapWaitTests
         Assert.That(perUpdate.GracePeriods, Is.EqualTo(k));
         Assert.That(batch.GracePeriods, Is.EqualTo(1));
         Assert.That(refs.GracePeriods, Is.Zero);
-        // Each synchronize_rcu costs up to one 4 ms tick; programs hold the map for at most 20 us per invocation.
-        Assert.That(perUpdate.SwapTimeMs, Is.GreaterThan((k - 1) * 3.9).And.LessThanOrEqualTo(k * 4.0 + 0.1));
-        Assert.That(batch.SwapTimeMs, Is.LessThanOrEqualTo(4.1));
+        // Each synchronize_rcu waits for a grace period to start at a 4 ms tick and end at the next: up to 8 ms.
+        // Programs hold the map for at most 20 us per invocation, so they rarely stretch it.
+        Assert.That(perUpdate.SwapTimeMs, Is.GreaterThan((k - 1) * 7.9).And.LessThanOrEqualTo(k * 8.0 + 0.1));
+        Assert.That(batch.SwapTimeMs, Is.LessThanOrEqualTo(8.1));
         Assert.That(refs.SwapTimeMs, Is.LessThan(0.02 * k + 0.02));
         foreach (var r in new[] { perUpdate, batch, refs })
         {

@@ -15,14 +15,15 @@ public sealed class RcuTests
     }
 
     [Test]
-    public void Synchronize_NoReaders_EndsAtNextTick()
+    public void Synchronize_NoReaders_StartsAtNextTickEndsAtTheOneAfter()
     {
         var (sim, rcu) = Make();
         sim.RunUntil(SimTime.FromMilliseconds(1));
         var waited = rcu.Synchronize();
-        Assert.That(sim.Now, Is.EqualTo(SimTime.FromMilliseconds(4)));
-        Assert.That(waited, Is.EqualTo(SimTime.FromMilliseconds(3)));
+        Assert.That(sim.Now, Is.EqualTo(SimTime.FromMilliseconds(8)));
+        Assert.That(waited, Is.EqualTo(SimTime.FromMilliseconds(7)));
         Assert.That(rcu.CompletedGracePeriods, Is.EqualTo(1));
+        Assert.That(rcu.TimeInGracePeriods, Is.EqualTo(Tick));
     }
 
     [Test]
@@ -40,10 +41,20 @@ public sealed class RcuTests
     public void ReaderStartedAfterGracePeriodBegan_DoesNotDelayIt()
     {
         var (sim, rcu) = Make();
-        sim.Schedule(SimTime.FromMilliseconds(1), () => rcu.ReadLock(1));
+        sim.Schedule(SimTime.FromMilliseconds(5), () => rcu.ReadLock(1));
         rcu.Synchronize();
-        Assert.That(sim.Now, Is.EqualTo(Tick));
+        Assert.That(sim.Now, Is.EqualTo(SimTime.FromMilliseconds(8)));
         Assert.That(rcu.IsReading(1), Is.True);
+    }
+
+    [Test]
+    public void ReaderStartedBeforeGracePeriodStarted_DelaysIt()
+    {
+        var (sim, rcu) = Make();
+        sim.Schedule(SimTime.FromMilliseconds(1), () => rcu.ReadLock(1));
+        sim.Schedule(SimTime.FromMilliseconds(13), () => rcu.ReadUnlock(1));
+        rcu.Synchronize();
+        Assert.That(sim.Now, Is.EqualTo(SimTime.FromMilliseconds(16)));
     }
 
     [Test]
@@ -57,7 +68,7 @@ public sealed class RcuTests
         Assert.That(ranAt, Is.Null, "a reader that began before call_rcu still runs");
         rcu.ReadUnlock(0);
         sim.RunUntil(SimTime.FromMilliseconds(30));
-        Assert.That(ranAt, Is.EqualTo(SimTime.FromMilliseconds(24)));
+        Assert.That(ranAt, Is.EqualTo(SimTime.FromMilliseconds(24)), "noticed at the first tick after the reader left");
     }
 
     [Test]
@@ -66,9 +77,11 @@ public sealed class RcuTests
         var (sim, rcu) = Make();
         var order = new List<string>();
         rcu.CallRcu(() => order.Add($"first@{sim.Now}"));
-        sim.Schedule(SimTime.FromMilliseconds(2), () => rcu.CallRcu(() => order.Add($"second@{sim.Now}")));
+        sim.Schedule(SimTime.FromMilliseconds(2), () => rcu.CallRcu(() => order.Add($"same@{sim.Now}")));
+        sim.Schedule(SimTime.FromMilliseconds(5), () => rcu.CallRcu(() => order.Add($"next@{sim.Now}")));
         sim.RunUntil(SimTime.FromMilliseconds(50));
-        Assert.That(order, Is.EqualTo(new[] { "first@4ms", "second@8ms" }));
+        Assert.That(order, Is.EqualTo(new[] { "first@8ms", "same@8ms", "next@12ms" }),
+            "a request before the grace period starts shares it; one during it waits for the next");
         Assert.That(rcu.CompletedGracePeriods, Is.EqualTo(2));
     }
 

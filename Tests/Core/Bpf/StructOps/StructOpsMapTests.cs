@@ -240,7 +240,7 @@ public sealed class StructOpsMapTests
         _bpf.ExitProcess(_bpf.Caller); // closes the map fd and the program fds
         Assert.That(_bpf.Objects.TryGet(BpfObjectKind.Map, map.Id, out _), Is.False, "id gone at once");
         Assert.That(map.IsFreed, Is.False, "memory waits for a grace period");
-        _bpf.Simulator.RunUntil(SimTime.FromMilliseconds(10));
+        _bpf.Simulator.RunUntil(SimTime.FromMilliseconds(20));
         Assert.That(map.IsFreed, Is.True);
         Assert.That(_bpf.Objects.Count(BpfObjectKind.Program), Is.Zero, "its programs went with it");
     }

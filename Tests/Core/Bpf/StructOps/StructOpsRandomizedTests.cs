@@ -56,7 +56,7 @@ public sealed class StructOpsRandomizedTests
                 }
                 case 2:
                 {
-                    var ready = maps.Where(m => m.Fd >= 0 && m.Map.State == StructOpsState.Ready && m.Map.AttachedLink is null).ToList();
+                    var ready = maps.Where(m => m.Fd >= 0 && m.Map.State == StructOpsState.Ready && m.Map.LinkCount == 0).ToList();
                     if (ready.Count > 0)
                     {
                         var r = bpf.LinkCreate(random.ListItem(ready).Fd, out int linkFd);
@@ -192,7 +192,7 @@ public sealed class StructOpsRandomizedTests
                 Assert.That(users.Any(u => u.Data.Map == m.Map), Is.False, $"step {step}: a user holds dead map {m.Map.Id}");
                 continue;
             }
-            long holders = (m.Map.State == StructOpsState.InUse ? 1 : 0) + (m.Map.AttachedLink is not null ? 1 : 0) +
+            long holders = (m.Map.State == StructOpsState.InUse ? 1 : 0) + m.Map.LinkCount +
                            users.Count(u => u.Data.Map == m.Map);
             Assert.That(m.Map.ReportedRefCount, Is.EqualTo(holders), $"step {step}: map {m.Map.Id} {m.Map.State}");
             Assert.That(m.Map.RefCount, Is.EqualTo(holders + (m.Fd >= 0 ? 1 : 0)), $"step {step}: map {m.Map.Id}");
