@@ -1,0 +1,71 @@
+using BpfSim.Core.Simulation;
+
+namespace BpfSim.Tcp.Net;
+
+/// <summary>The forward (data) and reverse (ACK) routes of one flow, and its round-trip propagation delay.</summary>
+public readonly record struct FlowPath(int Forward, int Reverse, SimTime BaseRtt);
+
+/// <summary>Parameters of a dumbbell: one shared bottleneck between two routers, access links per flow.</summary>
+public sealed record DumbbellOptions
+{
+    public long BottleneckRateBps { get; init; } = 100_000_000;
+    /// <summary>One-way propagation delay of the bottleneck.</summary>
+    public SimTime BottleneckDelay { get; init; } = SimTime.FromMilliseconds(10);
+    /// <summary>Builds the bottleneck's (data direction) queue; the random stream is the bottleneck's own.</summary>
+    public Func<SimRandom, QueueDiscipline> BottleneckQueue { get; init; } = _ => new DropTailQueue(250);
+    public LossModel BottleneckLoss { get; init; } = LossModel.None;
+    public long AccessRateBps { get; init; } = 1_000_000_000;
+    public SimTime AccessDelay { get; init; } = SimTime.FromMilliseconds(1);
+    /// <summary>Queue of every access link and of the reverse bottleneck, large enough never to be the constraint.</summary>
+    public int EdgeQueuePackets { get; init; } = 10_000;
+}
+
+/// <summary>
+/// A dumbbell: senders → left router → bottleneck → right router → receivers, and the mirror path for ACKs.
+/// A flow's round-trip propagation delay is 2 × (sender access + bottleneck + receiver access).
+/// </summary>
+public sealed class Dumbbell
+{
+    private readonly Network _network;
+    private readonly DumbbellOptions _options;
+    private int _flows;
+
+    public Dumbbell(Network network, DumbbellOptions options)
+    {
+        _network = network;
+        _options = options;
+        Bottleneck = network.AddLink("bottleneck", options.BottleneckRateBps, options.BottleneckDelay,
+            options.BottleneckQueue(network.RandomFor("queue:bottleneck")), options.BottleneckLoss);
+        BottleneckReverse = network.AddLink("bottleneck_rev", options.BottleneckRateBps, options.BottleneckDelay,
+            new DropTailQueue(options.EdgeQueuePackets));
+    }
+
+    /// <summary>The data direction of the shared link.</summary>
+    public Link Bottleneck { get; }
+
+    /// <summary>The ACK direction of the shared link.</summary>
+    public Link BottleneckReverse { get; }
+
+    /// <summary>Connects a sender and a receiver through their own access links.</summary>
+    /// <param name="sender">Receives the flow's ACKs.</param>
+    /// <param name="receiver">Receives the flow's data.</param>
+    /// <param name="senderAccessDelay">Overrides the sender's access delay (RTT heterogeneity).</param>
+    /// <param name="receiverAccessDelay">Overrides the receiver's access delay.</param>
+    public FlowPath AddFlow(IPacketSink sender, IPacketSink receiver, SimTime? senderAccessDelay = null, SimTime? receiverAccessDelay = null)
+    {
+        int i = _flows++;
+        var sd = senderAccessDelay ?? _options.AccessDelay;
+        var rd = receiverAccessDelay ?? _options.AccessDelay;
+        Link Access(string name, SimTime delay) =>
+            _network.AddLink(name, _options.AccessRateBps, delay, new DropTailQueue(_options.EdgeQueuePackets));
+        var senderUp = Access($"s{i}_up", sd);
+        var senderDown = Access($"s{i}_down", sd);
+        var receiverDown = Access($"r{i}_down", rd);
+        var receiverUp = Access($"r{i}_up", rd);
+        int senderSink = _network.AddSink(sender);
+        int receiverSink = _network.AddSink(receiver);
+        int forward = _network.AddRoute([senderUp, Bottleneck, receiverDown], receiverSink);
+        int reverse = _network.AddRoute([receiverUp, BottleneckReverse, senderDown], senderSink);
+        return new FlowPath(forward, reverse, (sd + _options.BottleneckDelay + rd) * 2);
+    }
+}

@@ -1,0 +1,24 @@
+namespace BpfSim.Tcp.Net;
+
+/// <summary>Counters a link keeps in place as packets pass; read after (or during) a run.</summary>
+public sealed class LinkStats
+{
+    public long PacketsSent { get; internal set; }
+    public long BytesSent { get; internal set; }
+    /// <summary>Packets dropped by the queue.</summary>
+    public long QueueDrops { get; internal set; }
+    /// <summary>Packets lost on the wire by the loss model.</summary>
+    public long RandomLosses { get; internal set; }
+    public long EcnMarks { get; internal set; }
+    /// <summary>Nanoseconds spent transmitting.</summary>
+    public long BusyNs { get; internal set; }
+    /// <summary>The time integral of the queue length (packet-nanoseconds), for the time-averaged queue.</summary>
+    public double QueueIntegral { get; internal set; }
+    public int MaxQueuePackets { get; internal set; }
+
+    /// <summary>Fraction of <paramref name="elapsedNs"/> the link was transmitting.</summary>
+    public double Utilization(long elapsedNs) => elapsedNs <= 0 ? 0 : Math.Min(1.0, BusyNs / (double)elapsedNs);
+
+    /// <summary>Time-averaged queue length in packets over <paramref name="elapsedNs"/>.</summary>
+    public double MeanQueuePackets(long elapsedNs) => elapsedNs <= 0 ? 0 : QueueIntegral / elapsedNs;
+}

@@ -1,0 +1,179 @@
+using BpfSim.Core.Simulation;
+
+namespace BpfSim.Tcp.Net;
+
+/// <summary>
+/// Links, routes and endpoints over one <see cref="Simulator"/>. A packet follows its route link by link: it joins
+/// each link's queue, is transmitted at the link's rate, propagates for the link's delay, then enters the next link
+/// or reaches the route's sink. Each link has at most one transmission-complete event pending and each packet in
+/// flight one arrival event; events carry indices, never closures, so forwarding allocates nothing.
+/// </summary>
+public sealed class Network : IEventHandler
+{
+    private const int KindTxComplete = 0;
+    private const int KindArrival = 1;
+
+    private readonly Simulator _sim;
+    private readonly HandlerId _handler;
+    private readonly ulong _seed;
+    private readonly List<Link> _links = [];
+    private readonly List<IPacketSink> _sinks = [];
+    private int[][] _routes = new int[16][];
+    private int[] _routeSink = new int[16];
+    private int _routeCount;
+
+    public Network(Simulator sim, ulong seed, int packetCapacity = 4096)
+    {
+        _sim = sim;
+        _seed = seed;
+        _handler = sim.Register(this);
+        Packets = new PacketPool(packetCapacity);
+    }
+
+    public Simulator Simulator => _sim;
+
+    public PacketPool Packets { get; }
+
+    public IReadOnlyList<Link> Links => _links;
+
+    /// <summary>Adds one direction of a link. Its random stream is derived from the seed and its name.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The rate is not positive or the delay is negative.</exception>
+    /// <exception cref="ArgumentException">A link of that name exists.</exception>
+    public Link AddLink(string name, long rateBps, SimTime delay, QueueDiscipline queue, LossModel? loss = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rateBps);
+        ArgumentOutOfRangeException.ThrowIfNegative(delay.Nanoseconds, nameof(delay));
+        ArgumentNullException.ThrowIfNull(queue);
+        if (_links.Any(l => l.Name == name))
+        {
+            throw new ArgumentException($"a link called '{name}' already exists", nameof(name));
+        }
+        var link = new Link(_links.Count, name, rateBps, delay, queue, loss ?? LossModel.None, SimRandom.For(_seed, "link:" + name));
+        _links.Add(link);
+        return link;
+    }
+
+    /// <summary>The random stream of a named component of this network (a queue, a workload), from the seed.</summary>
+    public SimRandom RandomFor(string component) => SimRandom.For(_seed, component);
+
+    /// <summary>Registers an endpoint and returns its id.</summary>
+    public int AddSink(IPacketSink sink)
+    {
+        _sinks.Add(sink);
+        return _sinks.Count - 1;
+    }
+
+    /// <summary>A route: the links in order, then the sink that receives what arrives.</summary>
+    /// <exception cref="ArgumentException">The route has no link.</exception>
+    public int AddRoute(IReadOnlyList<Link> links, int sink)
+    {
+        if (links.Count == 0)
+        {
+            throw new ArgumentException("a route needs at least one link", nameof(links));
+        }
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(sink, _sinks.Count);
+        if (_routeCount == _routes.Length)
+        {
+            Array.Resize(ref _routes, _routes.Length * 2);
+            Array.Resize(ref _routeSink, _routes.Length);
+        }
+        _routes[_routeCount] = links.Select(l => l.Id).ToArray();
+        _routeSink[_routeCount] = sink;
+        return _routeCount++;
+    }
+
+    /// <summary>The sum of propagation delays along a route (no queueing, no serialisation).</summary>
+    public SimTime PropagationDelay(int route) => new(_routes[route].Sum(l => _links[l].Delay.Nanoseconds));
+
+    /// <summary>Sends a pooled packet along its <see cref="Packet.Route"/>, starting now.</summary>
+    public void Send(int packet)
+    {
+        ref var p = ref Packets[packet];
+        p.Hop = 0;
+        p.SentAt = _sim.Now.Nanoseconds;
+        Enter(packet, _links[_routes[p.Route][0]]);
+    }
+
+    private void Enter(int packet, Link link)
+    {
+        long now = _sim.Now.Nanoseconds;
+        link.AccountQueue(now);
+        var verdict = link.Queue.Enqueue(Packets, packet, now);
+        if (verdict == QueueVerdict.Dropped)
+        {
+            link.Stats.QueueDrops++;
+            Packets.Free(packet);
+            return;
+        }
+        if (verdict == QueueVerdict.Marked)
+        {
+            link.Stats.EcnMarks++;
+        }
+        if (link.Queue.Length > link.Stats.MaxQueuePackets)
+        {
+            link.Stats.MaxQueuePackets = link.Queue.Length;
+        }
+        if (link.Transmitting < 0)
+        {
+            StartTransmission(link, now);
+        }
+    }
+
+    private void StartTransmission(Link link, long now)
+    {
+        link.AccountQueue(now);
+        int packet = link.Queue.Dequeue(Packets, now);
+        if (packet < 0)
+        {
+            return;
+        }
+        link.Transmitting = packet;
+        var duration = link.SerializationTime(Packets[packet].SizeBytes);
+        link.Stats.BusyNs += duration.Nanoseconds;
+        _sim.ScheduleIn(duration, _handler, KindTxComplete, link.Id);
+    }
+
+    void IEventHandler.OnEvent(int kind, long arg)
+    {
+        if (kind == KindTxComplete)
+        {
+            var link = _links[(int)arg];
+            int packet = link.Transmitting;
+            link.Transmitting = -1;
+            link.Stats.PacketsSent++;
+            link.Stats.BytesSent += Packets[packet].SizeBytes;
+            if (link.Loss.Lose(link.Random))
+            {
+                link.Stats.RandomLosses++;
+                Packets.Free(packet);
+            }
+            else
+            {
+                _sim.ScheduleIn(link.Delay, _handler, KindArrival, packet);
+            }
+            StartTransmission(link, _sim.Now.Nanoseconds);
+            return;
+        }
+        int index = (int)arg;
+        ref var p = ref Packets[index];
+        var route = _routes[p.Route];
+        if (++p.Hop < route.Length)
+        {
+            Enter(index, _links[route[p.Hop]]);
+        }
+        else
+        {
+            _sinks[_routeSink[p.Route]].Receive(index);
+        }
+    }
+
+    /// <summary>Closes the queue-length integrals at the current time, before reading link statistics.</summary>
+    public void FinishAccounting()
+    {
+        long now = _sim.Now.Nanoseconds;
+        foreach (var link in _links)
+        {
+            link.AccountQueue(now);
+        }
+    }
+}

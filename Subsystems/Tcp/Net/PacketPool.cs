@@ -1,0 +1,80 @@
+using System.Runtime.CompilerServices;
+
+namespace BpfSim.Tcp.Net;
+
+/// <summary>
+/// Packets as structs in one array, handed out by index from a free list: no allocation per packet once the pool
+/// has grown to the number in flight. A freed index is reused first (LIFO), which keeps the working set warm.
+/// </summary>
+public sealed class PacketPool
+{
+    private Packet[] _packets;
+    private int _free = -1;
+    private int _used;
+
+    public PacketPool(int initialCapacity = 1024)
+    {
+        _packets = new Packet[Math.Max(initialCapacity, 16)];
+    }
+
+    /// <summary>Packets currently allocated.</summary>
+    public int InUse { get; private set; }
+
+    /// <summary>The largest number in use at once so far.</summary>
+    public int Peak { get; private set; }
+
+    /// <summary>Slots the pool holds (allocated or free).</summary>
+    public int Capacity => _packets.Length;
+
+    /// <summary>The packet at <paramref name="index"/>.</summary>
+    public ref Packet this[int index] => ref _packets[index];
+
+    /// <summary>A zeroed packet's index.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int Allocate()
+    {
+        int index;
+        if (_free >= 0)
+        {
+            index = _free;
+            int next = _packets[index].NextFree;
+            _free = next == int.MinValue ? -1 : next;
+        }
+        else
+        {
+            if (_used == _packets.Length)
+            {
+                Grow();
+            }
+            index = _used++;
+        }
+        _packets[index] = default;
+        _packets[index].NextFree = -1;
+        if (++InUse > Peak)
+        {
+            Peak = InUse;
+        }
+        return index;
+    }
+
+    /// <summary>Returns <paramref name="index"/> to the pool.</summary>
+    /// <exception cref="InvalidOperationException">The packet is already free (a double free).</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Free(int index)
+    {
+        ref var p = ref _packets[index];
+        if (p.NextFree != -1)
+        {
+            ThrowDoubleFree(index);
+        }
+        p.NextFree = _free < 0 ? int.MinValue : _free;
+        _free = index;
+        InUse--;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void Grow() => Array.Resize(ref _packets, _packets.Length * 2);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowDoubleFree(int index) => throw new InvalidOperationException($"packet {index} freed twice");
+}

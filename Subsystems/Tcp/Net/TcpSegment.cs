@@ -1,0 +1,35 @@
+namespace BpfSim.Tcp.Net;
+
+/// <summary>TCP header flags carried by a segment.</summary>
+[Flags]
+public enum TcpFlags : byte
+{
+    None = 0,
+    Fin = 0x01,
+    Syn = 0x02,
+    Rst = 0x04,
+    Psh = 0x08,
+    Ack = 0x10,
+    Urg = 0x20,
+    /// <summary>ECN-Echo: the receiver saw CE.</summary>
+    Ece = 0x40,
+    /// <summary>Congestion Window Reduced: the sender reacted to ECE.</summary>
+    Cwr = 0x80,
+}
+
+/// <summary>
+/// The TCP header of a simulated segment: sequence numbers, flags, up to four SACK blocks and the timestamp option.
+/// A plain struct inside <see cref="Packet"/>, so a segment never allocates.
+/// </summary>
+public struct TcpSegment
+{
+    public const int MaxSackBlocks = 4;
+
+    public uint Seq;
+    public uint Ack;
+    public TcpFlags Flags;
+    public byte SackCount;
+    public uint Sack0Start, Sack0End, Sack1Start, Sack1End, Sack2Start, Sack2End, Sack3Start, Sack3End;
+    /// <summary>TSval and TSecr of the timestamp option, in microseconds.</summary>
+    public uint TsVal, TsEcr;
+}
