@@ -1,0 +1,126 @@
+using BpfSim.Core.Simulation;
+using BpfSim.Tcp.Congestion;
+using BpfSim.Tcp.Net;
+
+namespace BpfSim.Tcp.Stack;
+
+/// <summary>Where a connection is in its life.</summary>
+public enum TcpConnectionState
+{
+    /// <summary>Not started yet.</summary>
+    Idle,
+    /// <summary>SYN sent, waiting for SYN-ACK.</summary>
+    SynSent,
+    Established,
+    /// <summary>All data acknowledged (or stopped); the socket is closed and its algorithm released.</summary>
+    Closed,
+}
+
+/// <summary>
+/// One bulk TCP connection: its kernel-shaped <see cref="TcpSock"/> lives in the stack's socket table at
+/// <see cref="Id"/>; this object holds what the stack needs besides it — the sender's scoreboard, the receiver's
+/// reassembly state, timers and counters. Sequence space is counted in segments internally (all data segments are
+/// one MSS, the last possibly shorter) and in bytes on the wire.
+/// </summary>
+public sealed class TcpConnection
+{
+    internal TcpConnection(int id, TcpCongestionOps ops, long bytesToSend)
+    {
+        Id = id;
+        Ops = ops;
+        BytesToSend = bytesToSend;
+    }
+
+    public int Id { get; }
+    public FlowPath Path { get; internal set; }
+
+    /// <summary>The congestion control in use (pinned while the socket is open).</summary>
+    public TcpCongestionOps Ops { get; internal set; }
+
+    /// <summary>Bytes the application writes in total, or -1 for an endless bulk transfer.</summary>
+    public long BytesToSend { get; }
+
+    public TcpConnectionState State { get; internal set; }
+    public TcpFlowStats Stats { get; } = new();
+    public SimTime StartTime { get; internal set; }
+    public SimTime EndTime { get; internal set; }
+
+    // ---- sender ----
+    internal long TotalSegments => BytesToSend < 0 ? long.MaxValue : Math.Max(1, (BytesToSend + Mss - 1) / Mss);
+    internal int Mss;
+    internal ulong SndUna;            // first unacknowledged segment
+    internal ulong SndNxt;            // next new segment to send
+    internal ulong HighSeq;           // snd_nxt when the current reduction or loss episode began
+    internal SegmentState[] Board = new SegmentState[64];
+    internal long RtoNs;
+    internal int Backoff;
+    internal bool HaveRtt;
+    internal uint PrrDelivered;
+    internal uint PrrOut;
+    internal bool UndoMarker;
+    internal bool EcnOk;
+    internal bool SendCwr;            // TCP_ECN_QUEUE_CWR: set CWR on the next data segment
+    internal long NextSendNs;         // pacing: earliest time of the next transmission
+    internal long FirstTxNs;          // tcp_rate: first_tx_mstamp
+    internal long DeliveredTimeNs;    // tcp_rate: delivered_mstamp
+    internal uint AppLimitedUntil;    // tcp_rate: app_limited (delivered count), 0 when not app-limited
+    internal bool Stopping;
+    internal TimerId RtoTimer;
+    internal TimerId PaceTimer;
+    internal TimerId DelackTimer;
+
+    // ---- receiver ----
+    internal ulong RcvNxt;
+    internal ulong RcvHighest;        // one past the highest segment received
+    internal bool[] Received = new bool[64];
+    internal ulong LastOutOfOrder;    // most recent out-of-order segment, reported in the first SACK block
+    internal int UnackedSegments;
+    internal int QuickAcksLeft;
+    internal bool CeState;            // DCTCP-style receiver: CE seen on the last data segment
+    internal bool EceLatched;         // RFC 3168 receiver: echo ECE until CWR arrives
+    internal bool AccurateEcnEcho;    // the flow's algorithm needs per-packet CE feedback (NEEDS_ECN)
+    internal bool PeerSynReceived;
+
+    internal ref SegmentState Segment(ulong seg) => ref Board[(int)(seg & (ulong)(Board.Length - 1))];
+
+    /// <summary>Makes room in the scoreboard for segments up to <paramref name="end"/> (exclusive).</summary>
+    internal void EnsureBoard(ulong end)
+    {
+        if (end - SndUna <= (ulong)Board.Length)
+        {
+            return;
+        }
+        int size = Board.Length;
+        while ((ulong)size < end - SndUna)
+        {
+            size *= 2;
+        }
+        var bigger = new SegmentState[size];
+        for (ulong s = SndUna; s < SndNxt; s++)
+        {
+            bigger[(int)(s & (ulong)(size - 1))] = Board[(int)(s & (ulong)(Board.Length - 1))];
+        }
+        Board = bigger;
+    }
+
+    internal void EnsureReceiveWindow(ulong seg)
+    {
+        if (seg - RcvNxt < (ulong)Received.Length)
+        {
+            return;
+        }
+        int size = Received.Length;
+        while ((ulong)size <= seg - RcvNxt)
+        {
+            size *= 2;
+        }
+        var bigger = new bool[size];
+        for (ulong s = RcvNxt; s < RcvHighest; s++)
+        {
+            bigger[(int)(s & (ulong)(size - 1))] = Received[(int)(s & (ulong)(Received.Length - 1))];
+        }
+        Received = bigger;
+    }
+
+    internal ref bool ReceivedAt(ulong seg) => ref Received[(int)(seg & (ulong)(Received.Length - 1))];
+}

@@ -1,0 +1,273 @@
+using BpfSim.Tcp.Net;
+
+namespace BpfSim.Tcp.Stack;
+
+public sealed partial class TcpStack
+{
+    // in_ack_event flags (enum tcp_ca_ack_event_flags).
+    private const uint CaAckSlowpath = 1;
+    private const uint CaAckWinUpdate = 2;
+    private const uint CaAckEce = 4;
+
+    // tcp_ack flag bits used by cong_control (a subset of FLAG_* in tcp_input.c).
+    private const int FlagDataAcked = 0x04;
+    private const int FlagDataSacked = 0x20;
+    private const int FlagEce = 0x40;
+    private const int FlagSndUnaAdvanced = 0x400;
+
+    /// <summary>
+    /// tcp_ack, in the kernel's order: in_ack_event → SACK tagging → clean the retransmit queue (pkts_acked) →
+    /// tcp_fastretrans_alert for a dubious ACK → rate sample → cong_control, or PRR / cong_avoid → pacing rate →
+    /// transmit. ACKs older than snd_una or beyond snd_nxt skip every congestion-control hook.
+    /// </summary>
+    private void OnAck(TcpConnection conn, in TcpSegment segment)
+    {
+        ref var sk = ref _socks[conn.Id];
+        ulong ackSeg = SegmentsBelow(conn, segment.Ack, conn.SndUna);
+        if (ackSeg < conn.SndUna || ackSeg > conn.SndNxt)
+        {
+            return;
+        }
+        long now = _sim.Now.Nanoseconds;
+        sk.TcpMstamp = NowUs;
+        bool ece = conn.EcnOk && (segment.Flags & TcpFlags.Ece) != 0;
+        uint priorDelivered = sk.Delivered;
+        uint priorInFlight = sk.PacketsInFlight;
+        int flag = ece ? FlagEce : 0;
+        var rs = new RateSample { PriorDelivered = 0, RttUs = -1 };
+        long rsPriorTime = -1;
+        bool rsAppLimited = false;
+        long rsSentNs = 0, rsFirstTxNs = 0;
+        if (ece)
+        {
+            conn.Stats.EcnEchoes++;
+        }
+
+        using (EnterCa(conn))
+        {
+            conn.Ops.InAckEvent?.Invoke(ref sk, ece ? CaAckSlowpath | CaAckEce : segment.SackCount > 0 ? CaAckSlowpath : CaAckWinUpdate);
+
+            // tcp_sacktag_write_queue
+            uint newlySacked = 0;
+            ulong highestSacked = 0;
+            for (int b = 0; b < segment.SackCount; b++)
+            {
+                var (start, end) = SackBlock(segment, b);
+                ulong from = Math.Max(SegmentsBelow(conn, start, conn.SndUna), conn.SndUna);
+                ulong to = Math.Min(SegmentsBelow(conn, end, conn.SndUna), conn.SndNxt);
+                for (ulong s = from; s < to; s++)
+                {
+                    ref var st = ref conn.Segment(s);
+                    if ((st.Flags & SegmentFlags.Sacked) != 0)
+                    {
+                        continue;
+                    }
+                    st.Flags |= SegmentFlags.Sacked;
+                    sk.SackedOut++;
+                    if ((st.Flags & SegmentFlags.Lost) != 0)
+                    {
+                        st.Flags &= ~SegmentFlags.Lost;
+                        sk.LostOut--;
+                    }
+                    if ((st.Flags & SegmentFlags.Retrans) != 0)
+                    {
+                        st.Flags &= ~SegmentFlags.Retrans;
+                        sk.RetransOut--;
+                    }
+                    newlySacked++;
+                    RateDelivered(conn, ref st, ref rs, ref rsPriorTime, ref rsAppLimited, ref rsSentNs, ref rsFirstTxNs);
+                    highestSacked = Math.Max(highestSacked, s + 1);
+                }
+            }
+            if (newlySacked > 0)
+            {
+                flag |= FlagDataSacked;
+            }
+
+            // tcp_clean_rtx_queue
+            uint acked = 0;
+            long rttUs = -1;
+            for (ulong s = conn.SndUna; s < ackSeg; s++)
+            {
+                ref var st = ref conn.Segment(s);
+                if ((st.Flags & SegmentFlags.Sacked) != 0)
+                {
+                    sk.SackedOut--;
+                }
+                else
+                {
+                    RateDelivered(conn, ref st, ref rs, ref rsPriorTime, ref rsAppLimited, ref rsSentNs, ref rsFirstTxNs);
+                }
+                if ((st.Flags & SegmentFlags.Lost) != 0)
+                {
+                    sk.LostOut--;
+                }
+                if ((st.Flags & SegmentFlags.Retrans) != 0)
+                {
+                    sk.RetransOut--;
+                }
+                if ((st.Flags & SegmentFlags.EverRetrans) == 0)
+                {
+                    rttUs = (now - st.SentNs) / 1000; // Karn: only never-retransmitted segments give samples
+                }
+                sk.PacketsOut--;
+                acked++;
+            }
+            if (acked > 0)
+            {
+                flag |= FlagDataAcked | FlagSndUnaAdvanced;
+                conn.Stats.BytesAcked += (long)(EndSeqOf(conn, ackSeg - 1) - SeqOf(conn, conn.SndUna));
+                conn.SndUna = ackSeg;
+                sk.SndUna = ackSeg == 0 ? 1 : EndSeqOf(conn, ackSeg - 1);
+                conn.Backoff = 0;
+                UpdateRtt(conn, rttUs);
+                if (sk.PacketsOut == 0)
+                {
+                    _sim.Cancel(conn.RtoTimer);
+                }
+                else
+                {
+                    _sim.Arm(conn.RtoTimer, _sim.Now + new Core.Simulation.SimTime(CurrentRtoNs(conn)));
+                }
+            }
+            uint delivered = sk.Delivered - priorDelivered;
+            if (ece)
+            {
+                sk.DeliveredCe += delivered; // tcp_count_delivered: an ECE ACK's deliveries count as CE
+            }
+            rs.RttUs = rttUs;
+            conn.Ops.PktsAcked?.Invoke(ref sk, new AckSample(acked, (int)Math.Min(rttUs, int.MaxValue), sk.MssCache * delivered));
+
+            if (newlySacked > 0)
+            {
+                MarkLostBySackedAbove(conn, highestSacked);
+            }
+
+            if (IsDubious(ref sk, flag, acked))
+            {
+                FastRetransAlert(conn, flag, ece);
+            }
+
+            // tcp_rate_gen
+            if (conn.AppLimitedUntil != 0 && sk.Delivered > conn.AppLimitedUntil)
+            {
+                conn.AppLimitedUntil = 0;
+            }
+            if (rsPriorTime >= 0)
+            {
+                rs.Delivered = (int)(sk.Delivered - rs.PriorDelivered);
+                rs.DeliveredCe = (int)(sk.DeliveredCe - rs.PriorDeliveredCe);
+                long sndInterval = rsSentNs - rsFirstTxNs;
+                long ackInterval = now - rsPriorTime;
+                rs.SndIntervalUs = (uint)(sndInterval / 1000);
+                rs.RcvIntervalUs = (uint)(ackInterval / 1000);
+                rs.IntervalUs = Math.Max(sndInterval, ackInterval) / 1000;
+                rs.IsAppLimited = rsAppLimited;
+                conn.DeliveredTimeNs = now;
+            }
+            else
+            {
+                rs.IntervalUs = -1;
+            }
+            rs.AckedSacked = delivered;
+            rs.PriorInFlight = priorInFlight;
+            rs.Losses = 0;
+
+            // tcp_cong_control
+            if (conn.Ops.CongControl is { } congControl)
+            {
+                congControl(ref sk, segment.Ack, flag, rs);
+            }
+            else
+            {
+                if (sk.IcskCaState is TcpCaState.CWR or TcpCaState.Recovery)
+                {
+                    CwndReduction(conn, delivered, flag);
+                }
+                else if ((flag & FlagDataAcked) != 0)
+                {
+                    conn.Ops.CongAvoid?.Invoke(ref sk, segment.Ack, delivered);
+                    sk.SndCwndStamp = NowUs;
+                }
+                UpdatePacingRate(ref sk);
+            }
+        }
+
+        if ((long)conn.SndUna >= conn.TotalSegments || (conn.Stopping && sk.PacketsOut == 0))
+        {
+            Close(conn);
+            return;
+        }
+        WriteXmit(conn);
+        Updated?.Invoke(conn);
+    }
+
+    private static (uint Start, uint End) SackBlock(in TcpSegment s, int i) => i switch
+    {
+        0 => (s.Sack0Start, s.Sack0End),
+        1 => (s.Sack1Start, s.Sack1End),
+        2 => (s.Sack2Start, s.Sack2End),
+        _ => (s.Sack3Start, s.Sack3End),
+    };
+
+    /// <summary>tcp_rate_skb_delivered: the most recently sent delivered segment defines the sample's start.</summary>
+    private void RateDelivered(TcpConnection conn, ref SegmentState st, ref RateSample rs, ref long priorTime, ref bool appLimited,
+        ref long sentNs, ref long firstTxNs)
+    {
+        ref var sk = ref _socks[conn.Id];
+        sk.Delivered++;
+        if (priorTime < 0 || st.DeliveredAtSend >= rs.PriorDelivered)
+        {
+            rs.PriorDelivered = st.DeliveredAtSend;
+            rs.PriorDeliveredCe = st.DeliveredCeAtSend;
+            priorTime = st.DeliveredTimeNs;
+            appLimited = st.IsAppLimited;
+            sentNs = st.SentNs;
+            firstTxNs = st.FirstTxNs;
+            rs.IsRetrans = (st.Flags & SegmentFlags.Retrans) != 0;
+            conn.FirstTxNs = st.SentNs;
+        }
+    }
+
+    /// <summary>
+    /// Loss detection by SACK: a segment with at least <see cref="TcpStackOptions.Reordering"/> SACKed segments above
+    /// it is lost (the dupthresh rule of tcp_mark_head_lost; RACK is not modelled).
+    /// </summary>
+    private void MarkLostBySackedAbove(TcpConnection conn, ulong highestSacked)
+    {
+        ref var sk = ref _socks[conn.Id];
+        int sackedAbove = 0;
+        for (ulong s = highestSacked; s > conn.SndUna; s--)
+        {
+            ref var st = ref conn.Segment(s - 1);
+            if ((st.Flags & SegmentFlags.Sacked) != 0)
+            {
+                sackedAbove++;
+            }
+            else if (sackedAbove >= _options.Reordering && (st.Flags & (SegmentFlags.Lost | SegmentFlags.Retrans)) == 0)
+            {
+                st.Flags |= SegmentFlags.Lost;
+                sk.LostOut++;
+            }
+        }
+    }
+
+    /// <summary>tcp_ack_is_dubious: no progress, SACK or ECE news, or not in Open.</summary>
+    private static bool IsDubious(ref TcpSock sk, int flag, uint acked) =>
+        acked == 0 || (flag & (FlagDataSacked | FlagEce)) != 0 || sk.IcskCaState != TcpCaState.Open;
+
+    /// <summary>tcp_update_pacing_rate: cwnd/srtt scaled by 200 % in slow start, 120 % after, for non-cong_control algorithms.</summary>
+    private void UpdatePacingRate(ref TcpSock sk)
+    {
+        if (sk.SrttUs == 0)
+        {
+            return;
+        }
+        ulong rate = (ulong)sk.MssCache * 1_000_000UL * 8; // srtt_us is scaled by 8
+        rate *= sk.SndCwnd < sk.SndSsthresh / 2 ? (ulong)_options.PacingSsRatio : (ulong)_options.PacingCaRatio;
+        rate *= Math.Max(sk.SndCwnd, sk.PacketsOut);
+        rate /= 100;
+        rate /= sk.SrttUs;
+        sk.SkPacingRate = rate;
+    }
+}

@@ -1,0 +1,147 @@
+namespace BpfSim.Tcp.Stack;
+
+public sealed partial class TcpStack
+{
+    /// <summary>
+    /// tcp_fastretrans_alert, reduced to what a SACK sender without RACK does: leave CWR, Recovery or Loss once
+    /// snd_una passes high_seq; enter Recovery when the scoreboard holds lost segments; otherwise react to ECE by
+    /// entering CWR and move between Open and Disorder.
+    /// </summary>
+    private void FastRetransAlert(TcpConnection conn, int flag, bool ece)
+    {
+        ref var sk = ref _socks[conn.Id];
+        bool pastHigh = conn.SndUna >= conn.HighSeq;
+        switch (sk.IcskCaState)
+        {
+            case TcpCaState.CWR when pastHigh && conn.SndUna != conn.HighSeq:
+                // CWR is held until something above high_seq is ACKed, so the CWR bit reached the receiver.
+                EndCwndReduction(conn);
+                SetCaState(conn, TcpCaState.Open);
+                break;
+            case TcpCaState.Recovery when pastHigh:
+                // tcp_try_undo_recovery finds nothing to undo (no DSACK/timestamp undo modelled): Open, then reduce.
+                SetCaState(conn, TcpCaState.Open);
+                EndCwndReduction(conn);
+                break;
+            case TcpCaState.Loss when pastHigh:
+                SetCaState(conn, TcpCaState.Open);
+                break;
+        }
+        switch (sk.IcskCaState)
+        {
+            case TcpCaState.Recovery:
+            case TcpCaState.Loss:
+                return;
+        }
+        if (sk.LostOut > 0)
+        {
+            EnterRecovery(conn, ece);
+            return;
+        }
+        // tcp_try_to_open
+        if (ece)
+        {
+            EnterCwr(conn);
+        }
+        if (sk.IcskCaState != TcpCaState.CWR)
+        {
+            var state = sk.SackedOut + sk.LostOut > 0 || sk.RetransOut > 0 ? TcpCaState.Disorder : TcpCaState.Open;
+            if (sk.IcskCaState != state)
+            {
+                SetCaState(conn, state);
+                conn.HighSeq = conn.SndNxt;
+            }
+        }
+    }
+
+    /// <summary>tcp_enter_recovery: reduce (unless already reducing), then state Recovery.</summary>
+    private void EnterRecovery(TcpConnection conn, bool ece)
+    {
+        ref var sk = ref _socks[conn.Id];
+        conn.Stats.FastRecoveries++;
+        conn.UndoMarker = true;
+        if (sk.IcskCaState is not (TcpCaState.CWR or TcpCaState.Recovery))
+        {
+            if (!ece)
+            {
+                sk.PriorSsthresh = CurrentSsthresh(ref sk);
+            }
+            InitCwndReduction(conn);
+        }
+        SetCaState(conn, TcpCaState.Recovery);
+    }
+
+    /// <summary>tcp_enter_cwr: a congestion signal without loss (ECE): reduce once per window.</summary>
+    private void EnterCwr(TcpConnection conn)
+    {
+        ref var sk = ref _socks[conn.Id];
+        sk.PriorSsthresh = 0;
+        if (sk.IcskCaState < TcpCaState.CWR)
+        {
+            conn.UndoMarker = false;
+            InitCwndReduction(conn);
+            SetCaState(conn, TcpCaState.CWR);
+        }
+    }
+
+    /// <summary>tcp_init_cwnd_reduction: remember where we were, ask the algorithm for ssthresh, queue CWR.</summary>
+    private void InitCwndReduction(TcpConnection conn)
+    {
+        ref var sk = ref _socks[conn.Id];
+        conn.HighSeq = conn.SndNxt;
+        sk.SndCwndCnt = 0;
+        sk.PriorCwnd = sk.SndCwnd;
+        conn.PrrDelivered = 0;
+        conn.PrrOut = 0;
+        sk.SndSsthresh = conn.Ops.Ssthresh!(ref sk);
+        QueueCwr(conn);
+    }
+
+    /// <summary>
+    /// tcp_cwnd_reduction: Proportional Rate Reduction (RFC 6937) — send in proportion to what is delivered while
+    /// above ssthresh, then slow-start back up to it; always allow one segment at the start (the fast retransmit).
+    /// </summary>
+    private void CwndReduction(TcpConnection conn, uint newlyAckedSacked, int flag)
+    {
+        ref var sk = ref _socks[conn.Id];
+        if (newlyAckedSacked == 0 || sk.PriorCwnd == 0)
+        {
+            return;
+        }
+        conn.PrrDelivered += newlyAckedSacked;
+        long delta = (long)sk.SndSsthresh - sk.PacketsInFlight;
+        long sndcnt;
+        if (delta < 0)
+        {
+            ulong dividend = (ulong)sk.SndSsthresh * conn.PrrDelivered + sk.PriorCwnd - 1;
+            sndcnt = (long)(dividend / sk.PriorCwnd) - conn.PrrOut;
+        }
+        else
+        {
+            sndcnt = Math.Max((long)conn.PrrDelivered - conn.PrrOut, newlyAckedSacked);
+            if ((flag & FlagSndUnaAdvanced) != 0)
+            {
+                sndcnt++;
+            }
+            sndcnt = Math.Min(delta, sndcnt);
+        }
+        sndcnt = Math.Max(sndcnt, conn.PrrOut == 0 ? 1 : 0);
+        sk.SndCwnd = (uint)Math.Max(1, sk.PacketsInFlight + sndcnt);
+    }
+
+    /// <summary>tcp_end_cwnd_reduction: cwnd = ssthresh (CWR, or Recovery not undone), then CA_EVENT_COMPLETE_CWR.</summary>
+    private void EndCwndReduction(TcpConnection conn)
+    {
+        if (conn.Ops.CongControl is not null)
+        {
+            return;
+        }
+        ref var sk = ref _socks[conn.Id];
+        if (sk.SndSsthresh < TcpSock.InfiniteSsthresh && (sk.IcskCaState == TcpCaState.CWR || conn.UndoMarker))
+        {
+            sk.SndCwnd = sk.SndSsthresh;
+            sk.SndCwndStamp = NowUs;
+        }
+        conn.Ops.CwndEvent?.Invoke(ref sk, TcpCaEvent.CompleteCwr);
+    }
+}

@@ -1,0 +1,349 @@
+using BpfSim.Tcp.Net;
+
+namespace BpfSim.Tcp.Stack;
+
+public sealed partial class TcpStack
+{
+    /// <summary>Sequence number (bytes) of the start of segment <paramref name="seg"/>: ISN 0, the SYN takes one.</summary>
+    private static uint SeqOf(TcpConnection conn, ulong seg) => (uint)(1 + seg * (ulong)conn.Mss);
+
+    /// <summary>The byte just past segment <paramref name="seg"/> (the last one may be short).</summary>
+    private static uint EndSeqOf(TcpConnection conn, ulong seg) =>
+        conn.BytesToSend >= 0 && (long)seg == conn.TotalSegments - 1
+            ? (uint)(1 + (ulong)conn.BytesToSend)
+            : SeqOf(conn, seg + 1);
+
+    private static int PayloadOf(TcpConnection conn, ulong seg) => (int)(EndSeqOf(conn, seg) - SeqOf(conn, seg));
+
+    /// <summary>
+    /// How many whole segments lie below byte <paramref name="seq"/>, unwrapping the 32-bit sequence around segment
+    /// <paramref name="reference"/> (one the sender knows is close, such as snd_una). A sequence before the
+    /// reference gives a count below it.
+    /// </summary>
+    private static ulong SegmentsBelow(TcpConnection conn, uint seq, ulong reference)
+    {
+        if (conn.BytesToSend >= 0 && seq == EndSeqOf(conn, (ulong)conn.TotalSegments - 1))
+        {
+            return (ulong)conn.TotalSegments;
+        }
+        long offset = (int)(seq - SeqOf(conn, reference));
+        if (offset < 0)
+        {
+            return reference == 0 ? 0 : reference - 1;
+        }
+        return reference + (ulong)(offset / conn.Mss);
+    }
+
+    private void Start(TcpConnection conn)
+    {
+        conn.State = TcpConnectionState.SynSent;
+        SendControl(conn, TcpFlags.Syn | (conn.AccurateEcnEcho ? TcpFlags.Ece | TcpFlags.Cwr : TcpFlags.None), conn.Path.Forward, ack: 0, tsEcr: 0);
+        _sim.Arm(conn.RtoTimer, _sim.Now + new Core.Simulation.SimTime(conn.RtoNs));
+    }
+
+    private void SendControl(TcpConnection conn, TcpFlags flags, int route, uint ack, uint tsEcr, uint seq = 0)
+    {
+        int p = _net.Packets.Allocate();
+        ref var packet = ref _net.Packets[p];
+        packet.Flow = conn.Id;
+        packet.Route = route;
+        packet.SizeBytes = _options.HeaderBytes;
+        packet.Segment.Flags = flags;
+        packet.Segment.Seq = seq;
+        packet.Segment.Ack = ack;
+        packet.Segment.TsVal = NowUs;
+        packet.Segment.TsEcr = tsEcr;
+        _net.Send(p);
+    }
+
+    /// <summary>The sender side got a packet: the SYN-ACK, or an ACK.</summary>
+    private void SenderReceive(TcpConnection conn, int p)
+    {
+        ref var packet = ref _net.Packets[p];
+        var segment = packet.Segment;
+        _net.Packets.Free(p);
+        if (conn.State == TcpConnectionState.SynSent && (segment.Flags & TcpFlags.Syn) != 0)
+        {
+            Established(conn, segment);
+            return;
+        }
+        if (conn.State == TcpConnectionState.Established)
+        {
+            OnAck(conn, segment);
+        }
+    }
+
+    /// <summary>tcp_finish_connect and tcp_init_transfer: the first RTT sample, ECN, initial window, then CA init.</summary>
+    private void Established(TcpConnection conn, in TcpSegment synAck)
+    {
+        conn.State = TcpConnectionState.Established;
+        conn.EcnOk = conn.AccurateEcnEcho && (synAck.Flags & TcpFlags.Ece) != 0;
+        ref var sk = ref _socks[conn.Id];
+        if (conn.EcnOk)
+        {
+            sk.EcnFlags |= TcpEcn.Ok;
+        }
+        sk.TcpMstamp = NowUs;
+        UpdateRtt(conn, (long)NowUs - synAck.TsEcr);
+        _sim.Cancel(conn.RtoTimer);
+        conn.Backoff = 0;
+        sk.SndCwnd = _options.InitialCwnd;
+        sk.SndCwndStamp = NowUs;
+        conn.DeliveredTimeNs = _sim.Now.Nanoseconds;
+        using (EnterCa(conn))
+        {
+            conn.Ops.Init?.Invoke(ref sk);
+        }
+        WriteXmit(conn);
+    }
+
+    /// <summary>
+    /// tcp_rtt_estimator and tcp_set_rto: RFC 6298 smoothing kept as the kernel keeps it (srtt_us scaled by 8,
+    /// mdev_us by 4), RTO = srtt + max(4 · rttvar, TCP_RTO_MIN), bounded by TCP_RTO_MAX.
+    /// </summary>
+    private void UpdateRtt(TcpConnection conn, long rttUs)
+    {
+        if (rttUs < 0)
+        {
+            return;
+        }
+        rttUs = Math.Max(rttUs, 1);
+        ref var sk = ref _socks[conn.Id];
+        conn.Stats.AddRtt(rttUs);
+        if (!conn.HaveRtt)
+        {
+            conn.HaveRtt = true;
+            sk.SrttUs = (uint)(rttUs << 3);
+            sk.MdevUs = (uint)(rttUs << 1); // rttvar = rtt / 2, scaled by 4
+        }
+        else
+        {
+            long srtt = sk.SrttUs >> 3;
+            long err = rttUs - srtt;
+            sk.SrttUs = (uint)Math.Max(1, sk.SrttUs + err); // srtt += err / 8 (scaled by 8)
+            long mdev = sk.MdevUs >> 2;
+            sk.MdevUs = (uint)Math.Max(0, sk.MdevUs + (Math.Abs(err) - mdev)); // rttvar += (|err| - rttvar) / 4
+        }
+        long rttvarNs = (sk.MdevUs >> 2) * 1000L;
+        long rto = (sk.SrttUs >> 3) * 1000L + Math.Max(4 * rttvarNs, _options.MinRto.Nanoseconds);
+        conn.RtoNs = Math.Min(rto, _options.MaxRto.Nanoseconds);
+    }
+
+    private long CurrentRtoNs(TcpConnection conn) => Math.Min(conn.RtoNs << conn.Backoff, _options.MaxRto.Nanoseconds);
+
+    /// <summary>
+    /// tcp_write_xmit with tcp_xmit_retransmit_queue first: lost segments, then new data, while the window allows and
+    /// pacing (if the algorithm asked for it) permits.
+    /// </summary>
+    private void WriteXmit(TcpConnection conn)
+    {
+        if (conn.State != TcpConnectionState.Established)
+        {
+            return;
+        }
+        ref var sk = ref _socks[conn.Id];
+        bool sent = false;
+        while (true)
+        {
+            if (sk.PacketsInFlight >= sk.SndCwnd)
+            {
+                break;
+            }
+            if (sk.SkPacingStatus != 0 && sk.SkPacingRate > 0 && _sim.Now.Nanoseconds < conn.NextSendNs)
+            {
+                _sim.Arm(conn.PaceTimer, new Core.Simulation.SimTime(conn.NextSendNs));
+                break;
+            }
+            ulong seg = NextToSend(conn, out bool retransmit);
+            if (seg == ulong.MaxValue)
+            {
+                break;
+            }
+            SendSegment(conn, seg, retransmit);
+            sent = true;
+        }
+        bool moreData = !conn.Stopping && (long)conn.SndNxt < conn.TotalSegments;
+        sk.IsCwndLimited = moreData && sk.PacketsInFlight >= sk.SndCwnd;
+        sk.MaxPacketsOut = Math.Max(sk.MaxPacketsOut, sk.PacketsOut);
+        if (!moreData && !sent && conn.AppLimitedUntil == 0 && sk.PacketsOut < sk.SndCwnd)
+        {
+            // tcp_rate_check_app_limited: the application, not the network, limits delivery from here on.
+            conn.AppLimitedUntil = Math.Max(sk.Delivered + sk.PacketsInFlight, 1);
+        }
+    }
+
+    /// <summary>The first lost segment not yet retransmitted, else the next new one, else ulong.MaxValue.</summary>
+    private ulong NextToSend(TcpConnection conn, out bool retransmit)
+    {
+        ref var sk = ref _socks[conn.Id];
+        if (sk.LostOut > sk.RetransOut)
+        {
+            for (ulong s = conn.SndUna; s < conn.SndNxt; s++)
+            {
+                var flags = conn.Segment(s).Flags;
+                if ((flags & SegmentFlags.Lost) != 0 && (flags & (SegmentFlags.Retrans | SegmentFlags.Sacked)) == 0)
+                {
+                    retransmit = true;
+                    return s;
+                }
+            }
+        }
+        retransmit = false;
+        return !conn.Stopping && (long)conn.SndNxt < conn.TotalSegments ? conn.SndNxt : ulong.MaxValue;
+    }
+
+    private void SendSegment(TcpConnection conn, ulong seg, bool retransmit)
+    {
+        ref var sk = ref _socks[conn.Id];
+        long now = _sim.Now.Nanoseconds;
+        if (!retransmit)
+        {
+            if (sk.PacketsInFlight == 0 && sk.PacketsOut == 0)
+            {
+                // tcp_event_data_sent: sending with nothing in flight.
+                using (EnterCa(conn))
+                {
+                    conn.Ops.CwndEvent?.Invoke(ref sk, TcpCaEvent.TxStart);
+                }
+            }
+            conn.EnsureBoard(seg + 1);
+            conn.Segment(seg) = default;
+            conn.SndNxt = seg + 1;
+            sk.SndNxt = EndSeqOf(conn, seg);
+            sk.PacketsOut++;
+        }
+        ref var state = ref conn.Segment(seg);
+        if (retransmit)
+        {
+            state.Flags |= SegmentFlags.Retrans | SegmentFlags.EverRetrans;
+            sk.RetransOut++;
+            conn.Stats.Retransmits++;
+        }
+        // tcp_rate_skb_sent: snapshot the delivery state this segment will be measured against.
+        if (sk.PacketsOut == 1 && !retransmit || sk.PacketsInFlight == 0)
+        {
+            conn.FirstTxNs = now;
+            conn.DeliveredTimeNs = now;
+        }
+        state.SentNs = now;
+        state.FirstTxNs = conn.FirstTxNs;
+        state.DeliveredAtSend = sk.Delivered;
+        state.DeliveredCeAtSend = sk.DeliveredCe;
+        state.DeliveredTimeNs = conn.DeliveredTimeNs;
+        state.IsAppLimited = conn.AppLimitedUntil != 0;
+        if (sk.IcskCaState is TcpCaState.CWR or TcpCaState.Recovery)
+        {
+            conn.PrrOut++;
+        }
+
+        int payload = PayloadOf(conn, seg);
+        int p = _net.Packets.Allocate();
+        ref var packet = ref _net.Packets[p];
+        packet.Flow = conn.Id;
+        packet.Route = conn.Path.Forward;
+        packet.PayloadBytes = payload;
+        packet.SizeBytes = payload + _options.HeaderBytes;
+        packet.Ecn = conn.EcnOk ? EcnCodepoint.Ect0 : EcnCodepoint.NotEct;
+        packet.Segment.Seq = SeqOf(conn, seg);
+        packet.Segment.Flags = TcpFlags.Ack;
+        packet.Segment.TsVal = NowUs;
+        if (conn.SendCwr && !retransmit)
+        {
+            packet.Segment.Flags |= TcpFlags.Cwr;
+            conn.SendCwr = false;
+            sk.EcnFlags &= unchecked((byte)~TcpEcn.QueueCwr);
+        }
+        conn.Stats.SegmentsSent++;
+        _net.Send(p);
+
+        if (sk.SkPacingStatus != 0 && sk.SkPacingRate > 0)
+        {
+            long gap = (long)((ulong)packet.SizeBytes * 1_000_000_000UL / sk.SkPacingRate);
+            conn.NextSendNs = Math.Max(conn.NextSendNs, now) + gap;
+        }
+        if (!_sim.IsArmed(conn.RtoTimer))
+        {
+            _sim.Arm(conn.RtoTimer, _sim.Now + new Core.Simulation.SimTime(CurrentRtoNs(conn)));
+        }
+    }
+
+    /// <summary>tcp_retransmit_timer: the oldest outstanding segment timed out.</summary>
+    private void RetransmitTimer(TcpConnection conn)
+    {
+        if (conn.State == TcpConnectionState.SynSent)
+        {
+            conn.Backoff++;
+            Start(conn);
+            return;
+        }
+        ref var sk = ref _socks[conn.Id];
+        if (conn.State != TcpConnectionState.Established || sk.PacketsOut == 0)
+        {
+            return;
+        }
+        conn.Stats.Timeouts++;
+        using (EnterCa(conn))
+        {
+            EnterLoss(conn);
+        }
+        conn.Backoff = Math.Min(conn.Backoff + 1, 16);
+        _sim.Arm(conn.RtoTimer, _sim.Now + new Core.Simulation.SimTime(CurrentRtoNs(conn)));
+        WriteXmit(conn);
+        Updated?.Invoke(conn);
+    }
+
+    /// <summary>
+    /// tcp_enter_loss: every outstanding segment not SACKed is lost (tcp_timeout_mark_lost); ssthresh and
+    /// CA_EVENT_LOSS unless this loss episode already reduced; cwnd = in flight + 1; state Loss.
+    /// </summary>
+    private void EnterLoss(TcpConnection conn)
+    {
+        ref var sk = ref _socks[conn.Id];
+        for (ulong s = conn.SndUna; s < conn.SndNxt; s++)
+        {
+            ref var st = ref conn.Segment(s);
+            if ((st.Flags & SegmentFlags.Retrans) != 0)
+            {
+                st.Flags &= ~SegmentFlags.Retrans;
+                sk.RetransOut--;
+            }
+            if ((st.Flags & (SegmentFlags.Sacked | SegmentFlags.Lost)) == 0)
+            {
+                st.Flags |= SegmentFlags.Lost;
+                sk.LostOut++;
+            }
+        }
+        var state = sk.IcskCaState;
+        if (state <= TcpCaState.Disorder || conn.SndUna >= conn.HighSeq || (state == TcpCaState.Loss && conn.Backoff == 0))
+        {
+            sk.PriorSsthresh = CurrentSsthresh(ref sk);
+            sk.PriorCwnd = sk.SndCwnd;
+            sk.SndSsthresh = conn.Ops.Ssthresh!(ref sk);
+            conn.Ops.CwndEvent?.Invoke(ref sk, TcpCaEvent.Loss);
+            conn.UndoMarker = true;
+        }
+        sk.SndCwnd = sk.PacketsInFlight + 1;
+        sk.SndCwndCnt = 0;
+        sk.SndCwndStamp = NowUs;
+        SetCaState(conn, TcpCaState.Loss);
+        conn.HighSeq = conn.SndNxt;
+        QueueCwr(conn);
+        conn.NextSendNs = 0;
+    }
+
+    /// <summary>tcp_current_ssthresh: in a reduction, the larger of ssthresh and 3/4 of cwnd.</summary>
+    private static uint CurrentSsthresh(ref TcpSock sk) =>
+        sk.IcskCaState is TcpCaState.CWR or TcpCaState.Recovery
+            ? sk.SndSsthresh
+            : Math.Max(sk.SndSsthresh, (sk.SndCwnd >> 1) + (sk.SndCwnd >> 2));
+
+    /// <summary>tcp_ecn_queue_cwr: tell the receiver (CWR on the next data) that we reduced.</summary>
+    private void QueueCwr(TcpConnection conn)
+    {
+        if (conn.EcnOk)
+        {
+            conn.SendCwr = true;
+            _socks[conn.Id].EcnFlags |= TcpEcn.QueueCwr;
+        }
+    }
+}

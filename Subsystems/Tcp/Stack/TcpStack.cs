@@ -1,0 +1,201 @@
+using BpfSim.Core.Bpf;
+using BpfSim.Core.Simulation;
+using BpfSim.Tcp.Congestion;
+using BpfSim.Tcp.Net;
+
+namespace BpfSim.Tcp.Stack;
+
+/// <summary>
+/// Bulk TCP connections over a <see cref="Network"/>, with congestion control called through
+/// <see cref="TcpCongestionOps"/> at the kernel's call points (net/ipv4/tcp_input.c, tcp_output.c, tcp_cong.c).
+/// Sockets live in a table indexed by connection id; the per-packet paths allocate nothing.
+/// </summary>
+/// <remarks>
+/// Modelled: three-way handshake with ECN negotiation, MSS-sized segments, SACK scoreboard with loss marking by the
+/// reordering threshold, CA states Open/Disorder/CWR/Recovery/Loss, PRR (RFC 6937), RTO per RFC 6298 with the
+/// kernel's 200 ms minimum and exponential backoff, delayed and quick ACKs, RFC 3168 ECN and per-packet CE echo for
+/// algorithms that need it, pacing when the algorithm asks for it, and a delivery-rate sample per ACK. Not modelled
+/// yet: RACK-TLP and F-RTO, undo on DSACK or timestamps, receive-window limits, Nagle, TSO/GSO.
+/// </remarks>
+public sealed partial class TcpStack : IEventHandler
+{
+    private const int KindStart = 0;
+    private const int KindRto = 1;
+    private const int KindPace = 2;
+    private const int KindDelack = 3;
+    private const int KindStop = 4;
+
+    private readonly Network _net;
+    private readonly Simulator _sim;
+    private readonly TcpStackOptions _options;
+    private readonly TcpCongestionRegistry _registry;
+    private readonly BpfSystem? _bpf;
+    private readonly HandlerId _handler;
+    private readonly List<TcpConnection> _connections = [];
+    private TcpSock[] _socks = new TcpSock[16];
+
+    public TcpStack(Network network, TcpCongestionRegistry registry, TcpStackOptions? options = null, BpfSystem? bpf = null)
+    {
+        _net = network;
+        _sim = network.Simulator;
+        _options = options ?? new TcpStackOptions();
+        _options.Validate();
+        _registry = registry;
+        _bpf = bpf;
+        _handler = _sim.Register(this);
+    }
+
+    public TcpStackOptions Options => _options;
+
+    public IReadOnlyList<TcpConnection> Connections => _connections;
+
+    /// <summary>The kernel-shaped socket of connection <paramref name="id"/>.</summary>
+    public ref TcpSock Sock(int id) => ref _socks[id];
+
+    /// <summary>Raised after a connection's algorithm changed cwnd or state on an ACK or timeout (for tracing).</summary>
+    public event Action<TcpConnection>? Updated;
+
+    /// <summary>
+    /// Opens a connection that starts at <paramref name="start"/>, with congestion control <paramref name="cc"/>
+    /// (setsockopt(TCP_CONGESTION)) or the default, sending <paramref name="bytes"/> bytes (-1: until
+    /// <paramref name="stop"/> or the end of the run). <paramref name="connect"/> attaches the connection's sender and
+    /// receiver endpoints to a topology and returns its path (e.g. <see cref="Dumbbell.AddFlow"/>).
+    /// </summary>
+    /// <returns>ENOENT for an unknown algorithm, EBUSY for one being unregistered.</returns>
+    public BpfResult Open(Func<IPacketSink, IPacketSink, FlowPath> connect, string? cc, SimTime start, out TcpConnection? connection,
+        long bytes = -1, SimTime? stop = null)
+    {
+        connection = null;
+        TcpCongestionOps ops;
+        if (cc is null)
+        {
+            ops = _registry.AssignDefault();
+        }
+        else
+        {
+            var r = _registry.TryAcquire(cc, out ops);
+            if (!r.IsOk)
+            {
+                return r;
+            }
+        }
+        int id = _connections.Count;
+        if (id == _socks.Length)
+        {
+            Array.Resize(ref _socks, _socks.Length * 2);
+        }
+        var conn = new TcpConnection(id, ops, bytes)
+        {
+            Mss = _options.Mss,
+            RtoNs = _options.InitialRto.Nanoseconds,
+            QuickAcksLeft = _options.QuickAcks,
+            AccurateEcnEcho = (ops.Flags & TcpCongFlags.NeedsEcn) != 0,
+            StartTime = start,
+        };
+        conn.RtoTimer = _sim.CreateTimer(_handler, KindRto);
+        conn.PaceTimer = _sim.CreateTimer(_handler, KindPace);
+        conn.DelackTimer = _sim.CreateTimer(_handler, KindDelack);
+        _connections.Add(conn);
+        _socks[id] = new TcpSock
+        {
+            SndCwnd = _options.InitialCwnd,
+            SndSsthresh = TcpSock.InfiniteSsthresh,
+            SndCwndClamp = uint.MaxValue,
+            MssCache = (uint)_options.Mss,
+        };
+        conn.Path = connect(new Endpoint(this, conn, isSender: true), new Endpoint(this, conn, isSender: false));
+        _sim.Schedule(start, _handler, KindStart, id);
+        if (stop is { } s)
+        {
+            _sim.Schedule(s, _handler, KindStop, id);
+        }
+        connection = conn;
+        return BpfResult.Ok;
+    }
+
+    /// <summary>One side of a connection, as the network's sink at the end of a route.</summary>
+    internal sealed class Endpoint(TcpStack stack, TcpConnection conn, bool isSender) : IPacketSink
+    {
+        public void Receive(int packet)
+        {
+            if (isSender)
+            {
+                stack.SenderReceive(conn, packet);
+            }
+            else
+            {
+                stack.ReceiverReceive(conn, packet);
+            }
+        }
+    }
+
+    void IEventHandler.OnEvent(int kind, long arg)
+    {
+        var conn = _connections[(int)arg];
+        switch (kind)
+        {
+            case KindStart:
+                Start(conn);
+                break;
+            case KindRto:
+                RetransmitTimer(conn);
+                break;
+            case KindPace:
+                WriteXmit(conn);
+                break;
+            case KindDelack:
+                SendAck(conn, tsEcr: 0);
+                break;
+            case KindStop:
+                conn.Stopping = true;
+                if (conn.State == TcpConnectionState.Established && _socks[conn.Id].PacketsOut == 0)
+                {
+                    Close(conn);
+                }
+                break;
+        }
+    }
+
+    /// <summary>Runs congestion-control code of a BPF algorithm on a CPU, as a program invocation.</summary>
+    private ProgramScope? EnterCa(TcpConnection conn) =>
+        _bpf is not null && conn.Ops.IsBpf ? _bpf.EnterProgram(conn.Id % _bpf.Cpus.Count) : null;
+
+    private uint NowUs => (uint)(_sim.Now.Nanoseconds / 1000);
+
+    /// <summary>tcp_set_ca_state: the hook sees the old state, then the state changes.</summary>
+    private void SetCaState(TcpConnection conn, TcpCaState state)
+    {
+        ref var sk = ref _socks[conn.Id];
+        conn.Ops.SetState?.Invoke(ref sk, state);
+        sk.IcskCaState = state;
+    }
+
+    private void Close(TcpConnection conn)
+    {
+        if (conn.State == TcpConnectionState.Closed)
+        {
+            return;
+        }
+        conn.State = TcpConnectionState.Closed;
+        conn.EndTime = _sim.Now;
+        _sim.Cancel(conn.RtoTimer);
+        _sim.Cancel(conn.PaceTimer);
+        _sim.Cancel(conn.DelackTimer);
+        using (EnterCa(conn))
+        {
+            // tcp_cleanup_congestion_control: release, then drop the module (struct_ops map) reference.
+            conn.Ops.Release?.Invoke(ref _socks[conn.Id]);
+        }
+        TcpCongestionRegistry.Release(conn.Ops);
+        Updated?.Invoke(conn);
+    }
+
+    /// <summary>Closes every open connection (end of a run): sockets release their algorithms.</summary>
+    public void CloseAll()
+    {
+        foreach (var conn in _connections)
+        {
+            Close(conn);
+        }
+    }
+}

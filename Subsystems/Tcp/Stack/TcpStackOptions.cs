@@ -1,0 +1,49 @@
+using BpfSim.Core.Simulation;
+
+namespace BpfSim.Tcp.Stack;
+
+/// <summary>Stack-wide TCP parameters, with the kernel's defaults (net/ipv4/tcp*.c, include/net/tcp.h).</summary>
+public sealed record TcpStackOptions
+{
+    /// <summary>Payload bytes per segment (1500-byte MTU minus IP, TCP and the timestamp option).</summary>
+    public int Mss { get; init; } = 1448;
+
+    /// <summary>Header bytes on the wire per segment: IPv4 20 + TCP 20 + timestamps 12.</summary>
+    public int HeaderBytes { get; init; } = 52;
+
+    /// <summary>TCP_INIT_CWND.</summary>
+    public uint InitialCwnd { get; init; } = 10;
+
+    /// <summary>TCP_RTO_MIN (200 ms).</summary>
+    public SimTime MinRto { get; init; } = SimTime.FromMilliseconds(200);
+
+    /// <summary>TCP_RTO_MAX (120 s).</summary>
+    public SimTime MaxRto { get; init; } = SimTime.FromSeconds(120);
+
+    /// <summary>TCP_TIMEOUT_INIT (1 s), before the first RTT sample.</summary>
+    public SimTime InitialRto { get; init; } = SimTime.FromSeconds(1);
+
+    /// <summary>TCP_DELACK_MIN (HZ/25 = 40 ms): the delayed-ACK timeout.</summary>
+    public SimTime DelayedAck { get; init; } = SimTime.FromMilliseconds(40);
+
+    /// <summary>TCP_MAX_QUICKACKS: ACK every segment at the start of a connection.</summary>
+    public int QuickAcks { get; init; } = 16;
+
+    /// <summary>sysctl_tcp_reordering: SACKed segments above a hole that mark it lost.</summary>
+    public int Reordering { get; init; } = 3;
+
+    /// <summary>sysctl_tcp_pacing_ss_ratio and _ca_ratio (percent of cwnd/srtt).</summary>
+    public int PacingSsRatio { get; init; } = 200;
+
+    public int PacingCaRatio { get; init; } = 120;
+
+    public void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Mss);
+        ArgumentOutOfRangeException.ThrowIfNegative(HeaderBytes);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(InitialCwnd);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MinRto.Nanoseconds, nameof(MinRto));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxRto.Nanoseconds, MinRto.Nanoseconds, nameof(MaxRto));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Reordering);
+    }
+}
