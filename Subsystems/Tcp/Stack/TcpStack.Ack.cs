@@ -127,7 +127,7 @@ public sealed partial class TcpStack
                 }
                 else
                 {
-                    _sim.Arm(conn.RtoTimer, _sim.Now + new Core.Simulation.SimTime(CurrentRtoNs(conn)));
+                    _sim.Arm(conn.RtoTimer, _sim.Now + new Core.Simulation.SimTime(CurrentRtoNs(conn)), conn.Id);
                 }
             }
             uint delivered = sk.Delivered - priorDelivered;

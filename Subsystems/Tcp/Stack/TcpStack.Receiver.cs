@@ -93,7 +93,7 @@ public sealed partial class TcpStack
         }
         else if (!_sim.IsArmed(conn.DelackTimer))
         {
-            _sim.Arm(conn.DelackTimer, _sim.Now + _options.DelayedAck);
+            _sim.Arm(conn.DelackTimer, _sim.Now + _options.DelayedAck, conn.Id);
         }
     }
 

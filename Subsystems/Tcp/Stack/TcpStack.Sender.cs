@@ -38,7 +38,7 @@ public sealed partial class TcpStack
     {
         conn.State = TcpConnectionState.SynSent;
         SendControl(conn, TcpFlags.Syn | (conn.AccurateEcnEcho ? TcpFlags.Ece | TcpFlags.Cwr : TcpFlags.None), conn.Path.Forward, ack: 0, tsEcr: 0);
-        _sim.Arm(conn.RtoTimer, _sim.Now + new Core.Simulation.SimTime(conn.RtoNs));
+        _sim.Arm(conn.RtoTimer, _sim.Now + new Core.Simulation.SimTime(conn.RtoNs), conn.Id);
     }
 
     private void SendControl(TcpConnection conn, TcpFlags flags, int route, uint ack, uint tsEcr, uint seq = 0)
@@ -151,7 +151,7 @@ public sealed partial class TcpStack
             }
             if (sk.SkPacingStatus != 0 && sk.SkPacingRate > 0 && _sim.Now.Nanoseconds < conn.NextSendNs)
             {
-                _sim.Arm(conn.PaceTimer, new Core.Simulation.SimTime(conn.NextSendNs));
+                _sim.Arm(conn.PaceTimer, new Core.Simulation.SimTime(conn.NextSendNs), conn.Id);
                 break;
             }
             ulong seg = NextToSend(conn, out bool retransmit);
@@ -263,7 +263,7 @@ public sealed partial class TcpStack
         }
         if (!_sim.IsArmed(conn.RtoTimer))
         {
-            _sim.Arm(conn.RtoTimer, _sim.Now + new Core.Simulation.SimTime(CurrentRtoNs(conn)));
+            _sim.Arm(conn.RtoTimer, _sim.Now + new Core.Simulation.SimTime(CurrentRtoNs(conn)), conn.Id);
         }
     }
 
@@ -287,7 +287,7 @@ public sealed partial class TcpStack
             EnterLoss(conn);
         }
         conn.Backoff = Math.Min(conn.Backoff + 1, 16);
-        _sim.Arm(conn.RtoTimer, _sim.Now + new Core.Simulation.SimTime(CurrentRtoNs(conn)));
+        _sim.Arm(conn.RtoTimer, _sim.Now + new Core.Simulation.SimTime(CurrentRtoNs(conn)), conn.Id);
         WriteXmit(conn);
         Updated?.Invoke(conn);
     }

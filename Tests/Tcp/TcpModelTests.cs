@@ -1,0 +1,180 @@
+using BpfSim.Core.Bpf;
+using BpfSim.Core.Bpf.Consumers;
+using BpfSim.Core.Bpf.StructOps;
+using BpfSim.Core.Simulation;
+using BpfSim.Programs.Tcp;
+using BpfSim.Tcp.Congestion;
+using BpfSim.Tcp.Net;
+using BpfSim.Tcp.Stack;
+
+namespace BpfSim.Tests.Tcp;
+
+/// <summary>The stack against published models and the kernel's hook order, and struct_ops lifetimes under flows.</summary>
+[Category("Tcp")]
+public sealed class TcpModelTests
+{
+    [TestCase(0.01)]
+    [TestCase(0.001)]
+    public void Reno_UnderRandomLoss_MatchesMathis(double p)
+    {
+        // A fast bottleneck with a deep buffer, so random loss alone limits the flow.
+        var sc = new TcpScenario(new DumbbellOptions
+        {
+            BottleneckRateBps = 1_000_000_000,
+            BottleneckQueue = _ => new DropTailQueue(100_000),
+            BottleneckLoss = new BernoulliLoss(p),
+        }, seed: 42);
+        var flow = sc.Flow("reno");
+        const double seconds = 60;
+        sc.RunFor(seconds);
+        double rtt = flow.Stats.RttMeanMs / 1000;
+        double mathis = 1.22 * 1448 * 8 / (rtt * Math.Sqrt(p)) / 1e6;
+        double goodput = TcpScenario.GoodputMbps(flow, seconds);
+        TestContext.Out.WriteLine($"p={p}: goodput {goodput:0.00} Mbit/s, Mathis {mathis:0.00} Mbit/s (rtt {rtt * 1000:0.0} ms), timeouts {flow.Stats.Timeouts}");
+        Assert.That(goodput, Is.EqualTo(mathis).Within(25).Percent);
+    }
+
+    private sealed record Call(string Hook, string Arg);
+
+    [StructOps("tcp_congestion_ops", Name = "recorder")]
+    private sealed class Recorder : TcpCongestionOpsProgram
+    {
+        public List<Call> Calls { get; } = [];
+
+        public override void Init(ref TcpSock sk) => Calls.Add(new("init", ""));
+
+        public override uint Ssthresh(ref TcpSock sk)
+        {
+            Calls.Add(new("ssthresh", $"cwnd={sk.SndCwnd}"));
+            return TcpCongKfuncs.RenoSsthresh(ref sk);
+        }
+
+        public override void CongAvoid(ref TcpSock sk, uint ack, uint acked)
+        {
+            Calls.Add(new("cong_avoid", $"acked={acked}"));
+            TcpCongKfuncs.RenoCongAvoid(ref sk, ack, acked);
+        }
+
+        public override void SetState(ref TcpSock sk, TcpCaState newState) => Calls.Add(new("set_state", $"{sk.IcskCaState}->{newState}"));
+
+        public override void CwndEvent(ref TcpSock sk, TcpCaEvent ev) => Calls.Add(new("cwnd_event", ev.ToString()));
+
+        public override void InAckEvent(ref TcpSock sk, uint flags) => Calls.Add(new("in_ack_event", flags.ToString()));
+
+        public override void PktsAcked(ref TcpSock sk, in AckSample sample) => Calls.Add(new("pkts_acked", $"{sample.PktsAcked}"));
+
+        public override uint UndoCwnd(ref TcpSock sk) => TcpCongKfuncs.RenoUndoCwnd(ref sk);
+
+        public override void Release(ref TcpSock sk) => Calls.Add(new("release", ""));
+    }
+
+    [Test]
+    public void HookOrder_AckPathAndOneFastRecovery_AsTheKernel()
+    {
+        var sc = new TcpScenario(new DumbbellOptions { BottleneckLoss = new ScriptedLoss(40) });
+        var recorder = new Recorder();
+        sc.System.Register(recorder);
+        sc.Flow("recorder", bytes: 200 * 1448);
+        sc.RunFor(5);
+        var hooks = recorder.Calls.Select(c => c.Hook).ToList();
+        string Trace(int from, int count) => string.Join(" ", recorder.Calls.Skip(from).Take(count).Select(c => $"{c.Hook}({c.Arg})"));
+
+        Assert.That(recorder.Calls[0], Is.EqualTo(new Call("init", "")), "init at ESTABLISHED");
+        Assert.That(recorder.Calls[1], Is.EqualTo(new Call("cwnd_event", "TxStart")), "the first transmit with nothing in flight");
+        Assert.That(recorder.Calls[^1], Is.EqualTo(new Call("release", "")), "release when the socket closes");
+
+        // Every ACK: in_ack_event, then pkts_acked, then tcp_fastretrans_alert's hooks (set_state, ssthresh,
+        // cwnd_event), then — outside a reduction — cong_avoid.
+        for (int i = 0; i < hooks.Count; i++)
+        {
+            if (hooks[i] == "cong_avoid")
+            {
+                int j = i - 1;
+                while (hooks[j] is "set_state" or "cwnd_event" or "ssthresh")
+                {
+                    j--;
+                }
+                Assert.That(hooks[j], Is.EqualTo("pkts_acked"), Trace(j - 2, i - j + 3));
+                Assert.That(hooks[j - 1], Is.EqualTo("in_ack_event"), Trace(j - 2, i - j + 3));
+            }
+        }
+
+        // One loss: ssthresh, then set_state(Recovery); no cong_avoid while recovering; set_state(Open), then COMPLETE_CWR.
+        int ss = hooks.IndexOf("ssthresh");
+        Assert.That(hooks.Count(h => h == "ssthresh"), Is.EqualTo(1));
+        Assert.That(recorder.Calls[ss + 1], Is.EqualTo(new Call("set_state", "Disorder->Recovery")).Or.EqualTo(new Call("set_state", "Open->Recovery")), Trace(ss - 3, 6));
+        int open = recorder.Calls.FindIndex(ss, c => c is { Hook: "set_state", Arg: "Recovery->Open" });
+        Assert.That(open, Is.GreaterThan(ss), Trace(ss, 30));
+        Assert.That(recorder.Calls[open + 1], Is.EqualTo(new Call("cwnd_event", "CompleteCwr")));
+        Assert.That(hooks.Skip(ss).Take(open - ss), Has.No.Member("cong_avoid"), "PRR, not cong_avoid, during Recovery");
+        // The ACK that first SACKs moves Open to Disorder before recovery starts.
+        Assert.That(recorder.Calls.Take(ss), Has.Some.EqualTo(new Call("set_state", "Open->Disorder")));
+        // SACK-carrying ACKs take the slow path (CA_ACK_SLOWPATH = 1); in-order ones the fast path (CA_ACK_WIN_UPDATE = 2).
+        Assert.That(recorder.Calls.Where(c => c.Hook == "in_ack_event").Select(c => c.Arg).Distinct(), Is.EquivalentTo(new[] { "1", "2" }));
+    }
+
+    [StructOps("tcp_congestion_ops", Name = "ecn_reno", Flags = 2)]
+    private sealed class EcnReno : TcpCongestionOpsProgram
+    {
+        public override uint Ssthresh(ref TcpSock sk) => TcpCongKfuncs.RenoSsthresh(ref sk);
+
+        public override void CongAvoid(ref TcpSock sk, uint ack, uint acked) => TcpCongKfuncs.RenoCongAvoid(ref sk, ack, acked);
+
+        public override uint UndoCwnd(ref TcpSock sk) => TcpCongKfuncs.RenoUndoCwnd(ref sk);
+    }
+
+    [Test]
+    public void NeedsEcn_StepMarking_ReactsToEceWithoutDrops()
+    {
+        var sc = new TcpScenario(new DumbbellOptions { BottleneckQueue = _ => new EcnThresholdQueue(k: 20, limitPackets: 250) });
+        sc.System.Register(new EcnReno());
+        var flow = sc.Flow("ecn_reno");
+        sc.RunFor(10);
+        var bottleneck = sc.Bell.Bottleneck.Stats;
+        TestContext.Out.WriteLine($"marks {bottleneck.EcnMarks}, drops {bottleneck.QueueDrops}, echoes {flow.Stats.EcnEchoes}, goodput {TcpScenario.GoodputMbps(flow, 10):0.0}");
+        Assert.That(bottleneck.EcnMarks, Is.GreaterThan(0));
+        Assert.That(bottleneck.QueueDrops, Is.Zero, "the sender backs off on ECE before the queue fills");
+        Assert.That(flow.Stats.EcnEchoes, Is.GreaterThan(0));
+        Assert.That(flow.Stats.Retransmits, Is.Zero);
+        // Halving on every marked window with K far below the BDP costs throughput: the problem DCTCP solves.
+        Assert.That(TcpScenario.GoodputMbps(flow, 10), Is.GreaterThan(50));
+    }
+
+    [Test]
+    public void StructOpsLifecycle_RefcntFollowsSockets_UnregisterMidRun_FreedAfterLastFlow()
+    {
+        var sc = new TcpScenario();
+        var loaded = sc.System.Register(new BpfMinimal());
+        var map = loaded.Map;
+        var flows = new List<TcpConnection>();
+        for (int i = 0; i < 6; i++)
+        {
+            flows.Add(sc.Flow("bpf_minimal", startS: 0.1 * i, bytes: 500_000 * (i + 1)));
+        }
+        long Open() => flows.Count(f => f.State != TcpConnectionState.Closed);
+        var violations = new List<string>();
+        bool deleting = false; // delete_elem holds the registration's reference until unreg (and its grace period) returns
+        sc.Stack.Updated += _ =>
+        {
+            long expected = Open() + (map.State == StructOpsState.InUse || deleting ? 1 : 0);
+            if (map.ReportedRefCount != expected)
+            {
+                violations.Add($"t={sc.Sim.Now}: refcnt {map.ReportedRefCount}, expected {expected}");
+            }
+        };
+        sc.RunFor(0.3);
+        Assert.That(map.ReportedRefCount, Is.EqualTo(Open() + 1));
+        deleting = true;
+        loaded.Unregister().ThrowIfFailed();
+        deleting = false;
+        loaded.Dispose();
+        Assert.That(map.State, Is.EqualTo(StructOpsState.ToBeFree));
+        Assert.That(sc.Stack.Open((s, r) => sc.Bell.AddFlow(s, r), "bpf_minimal", sc.Sim.Now, out _).Errno, Is.EqualTo(Errno.ENOENT),
+            "new sockets cannot choose it");
+        sc.RunFor(20);
+        Assert.That(flows.All(f => f.State == TcpConnectionState.Closed));
+        Assert.That(violations, Is.Empty);
+        Assert.That(map.IsFreed, Is.True, "freed after the last flow closed");
+        Assert.That(map.MaxReportedRefCount, Is.GreaterThanOrEqualTo(4));
+    }
+}
