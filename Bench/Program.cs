@@ -10,13 +10,19 @@ using BenchmarkDotNet.Toolchains.InProcess.Emit;
 namespace BpfSim.Bench;
 
 /// <summary>
-/// Runs the micro-benchmarks: <c>dotnet run -c Release --project Bench -- --filter '*'</c>. In-process, because
-/// BenchmarkDotNet 0.14 cannot generate a net10.0 host project.
+/// Runs the micro-benchmarks: <c>dotnet run -c Release --project Bench -- --filter '*'</c> (in-process, because
+/// BenchmarkDotNet 0.14 cannot generate a net10.0 host project), or the whole-scenario benchmark:
+/// <c>dotnet run -c Release --project Bench -- scenario [flows...] [--cc NAME] [--seconds S]</c>.
 /// </summary>
 public static class Program
 {
     public static void Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == "scenario")
+        {
+            Scenarios.DumbbellScenarioBench.Run(args[1..]);
+            return;
+        }
         var job = Job.Default.WithToolchain(InProcessEmitToolchain.Instance);
         if (args.Contains("--quick"))
         {

@@ -1,0 +1,82 @@
+using System.Diagnostics;
+using BpfSim.Core.Hosting;
+using BpfSim.Core.Simulation;
+using BpfSim.Programs;
+using BpfSim.Tcp;
+using BpfSim.Tcp.Congestion;
+using BpfSim.Tcp.Net;
+using BpfSim.Tcp.Stack;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace BpfSim.Bench.Scenarios;
+
+/// <summary>
+/// The whole-scenario benchmark of issue #4: N bulk flows share a 100 Mbit/s dumbbell with a 20 ms RTT and a
+/// 166-packet FIFO for 60 s of simulated time. Wall time of the event loop, events and data packets per wall-clock
+/// second, and peak memory. Run: <c>dotnet run -c Release --project Bench -- scenario [flows...] [--cc NAME] [--seconds S]</c>.
+/// </summary>
+public static class DumbbellScenarioBench
+{
+    public static void Run(string[] args)
+    {
+        var flowCounts = args.Where((a, i) => int.TryParse(a, out _) && (i == 0 || !args[i - 1].StartsWith("--", StringComparison.Ordinal)))
+            .Select(int.Parse).ToList();
+        if (flowCounts.Count == 0)
+        {
+            flowCounts = [1, 10, 100, 1000];
+        }
+        string cc = Option(args, "--cc") ?? "cubic";
+        double seconds = double.Parse(Option(args, "--seconds") ?? "60", System.Globalization.CultureInfo.InvariantCulture);
+        Console.WriteLine($"| flows | cc | sim s | event loop wall s | events | events/s | data pkts | data pkts/s | utilization | Jain | peak MB |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
+        foreach (int n in flowCounts)
+        {
+            var r = RunOnce(n, cc, seconds);
+            Console.WriteLine($"| {n} | {cc} | {seconds} | {r.WallS:0.000} | {r.Events:N0} | {r.Events / r.WallS / 1e6:0.00} M | {r.DataPackets:N0} | " +
+                              $"{r.DataPackets / r.WallS / 1e6:0.00} M | {r.Utilization:0.000} | {r.Jain:0.000} | {r.PeakMb:0} |");
+        }
+    }
+
+    private static string? Option(string[] args, string name)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+
+    private sealed record Result(double WallS, long Events, long DataPackets, double Utilization, double Jain, double PeakMb);
+
+    private static Result RunOnce(int flows, string cc, double seconds)
+    {
+        var services = new ServiceCollection().AddBpfSim().AddTcp().AddBuiltinPrograms().BuildServiceProvider();
+        var bpf = services.GetRequiredService<BpfSimFactory>().Create();
+        var type = (TcpCongestionOpsType)bpf.FindStructOpsType(TcpCongestionOpsType.TypeName)!;
+        var net = new Network(bpf.Simulator, seed: 1, packetCapacity: 1 << 16);
+        var bell = new Dumbbell(net, new DumbbellOptions
+        {
+            BottleneckRateBps = 100_000_000,
+            BottleneckDelay = SimTime.FromMilliseconds(8),
+            AccessDelay = SimTime.FromMilliseconds(1),
+            BottleneckQueue = _ => new DropTailQueue(166),
+        });
+        var stack = new TcpStack(net, type.Registry, bpf: bpf);
+        var random = SimRandom.For(1, "starts");
+        for (int i = 0; i < flows; i++)
+        {
+            // Starts spread over the first second so slow starts do not synchronise.
+            var start = SimTime.FromMicroseconds(random.Next(1_000_000));
+            stack.Open((s, r) => bell.AddFlow(s, r), cc, start, out _).ThrowIfFailed();
+        }
+        GC.Collect();
+        long before = bpf.Simulator.EventsDispatched;
+        var wall = Stopwatch.StartNew();
+        bpf.Simulator.RunUntil(new SimTime((long)(seconds * 1e9)));
+        wall.Stop();
+        net.FinishAccounting();
+        long events = bpf.Simulator.EventsDispatched - before;
+        long data = bell.Bottleneck.Stats.PacketsSent;
+        var goodputs = stack.Connections.Select(c => (double)c.Stats.BytesAcked).ToList();
+        double util = bell.Bottleneck.Stats.Utilization(bpf.Simulator.Now.Nanoseconds);
+        double peak = Process.GetCurrentProcess().PeakWorkingSet64 / 1e6;
+        return new Result(wall.Elapsed.TotalSeconds, events, data, util, BpfSim.Tcp.Metrics.Fairness.Jain(goodputs), peak);
+    }
+}
