@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace BpfSim.Tcp.Congestion;
 
 /// <summary>
-/// <c>struct bictcp</c> (net/ipv4/tcp_cubic.c), CUBIC's state in icsk_ca_priv: 56 of its 104 bytes, field for field
+/// <c>struct bictcp</c> (net/ipv4/tcp_cubic.c), CUBIC's state in icsk_ca_priv: 60 of its 104 bytes, field for field
 /// as the kernel lays it out (bpf_cubic.c's <c>struct bpf_bictcp</c> is identical).
 /// </summary>
 [StructLayout(LayoutKind.Sequential)]
