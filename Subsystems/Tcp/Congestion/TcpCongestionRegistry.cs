@@ -16,12 +16,16 @@ public sealed class TcpCongestionRegistry
     private readonly List<TcpCongestionOps> _list = [];
     private readonly Rcu? _rcu;
 
+    /// <summary>A registry holding the built-ins reno, cubic and dctcp, in that order, with cubic the default.</summary>
     /// <param name="rcu">Where unregister and update wait for readers (synchronize_rcu); null for a registry without a kernel.</param>
     public TcpCongestionRegistry(Rcu? rcu = null)
     {
         _rcu = rcu;
         Register(Reno.Ops).ThrowIfFailed();
-        Default = Reno.Ops;
+        Register(Cubic.Ops).ThrowIfFailed();
+        Register(Dctcp.Ops).ThrowIfFailed();
+        // CONFIG_DEFAULT_TCP_CONG="cubic", the kernel's default default. Built-ins need no pin.
+        Default = Cubic.Ops;
     }
 
     /// <summary>Algorithms in list order (tcp_available_congestion_control).</summary>

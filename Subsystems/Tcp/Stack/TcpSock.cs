@@ -40,6 +40,10 @@ public struct TcpSock
     public uint DeliveredCe;
     public uint SndUna;
     public uint SndNxt;
+    /// <summary>rcv_nxt: what we want to receive next (DCTCP remembers it for the ACK of the prior CE state).</summary>
+    public uint RcvNxt;
+    /// <summary>lsndtime: <see cref="TcpJiffies32"/> at the last data sent (CUBIC shifts its epoch by the idle time).</summary>
+    public uint Lsndtime;
     public uint MssCache;
     public uint AppLimited;
     /// <summary>The current time in microseconds as of the last ACK (tcp_mstamp).</summary>
@@ -54,6 +58,12 @@ public struct TcpSock
     public byte IcskAckPending;
     public bool IsCwndLimited;
     public CaPriv IcskCaPriv;
+
+    /// <summary>
+    /// tcp_jiffies32 with HZ = <see cref="TcpTime.Hz"/>, derived from <see cref="TcpMstamp"/> so the stack has one
+    /// clock: the kernel reads the global jiffies, which with HZ=1000 advances with tcp_mstamp's milliseconds.
+    /// </summary>
+    public readonly uint TcpJiffies32 => (uint)(TcpMstamp / TcpTime.UsecPerJiffy);
 
     /// <summary>In slow start: snd_cwnd below snd_ssthresh (tcp_in_slow_start).</summary>
     public readonly bool InSlowStart => SndCwnd < SndSsthresh;
