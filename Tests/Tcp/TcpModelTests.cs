@@ -177,4 +177,60 @@ public sealed class TcpModelTests
         Assert.That(map.IsFreed, Is.True, "freed after the last flow closed");
         Assert.That(map.MaxReportedRefCount, Is.GreaterThanOrEqualTo(4));
     }
+
+    [Test]
+    public void Cubic_OneBdpBuffer_KeepsTheBottleneckAbove95Percent()
+    {
+        // 100 Mbit/s, RTT 2 × (1 + 8 + 1) ms = 20 ms, a one-BDP buffer: 100e6 × 0.02 / 8 / 1500 ≈ 166 packets.
+        var sc = new TcpScenario(new DumbbellOptions
+        {
+            BottleneckDelay = SimTime.FromMilliseconds(8),
+            AccessDelay = SimTime.FromMilliseconds(1),
+            BottleneckQueue = _ => new DropTailQueue(166),
+        });
+        var flow = sc.Flow("cubic");
+        sc.RunFor(5); // past slow start
+        long busyBefore = sc.Bell.Bottleneck.Stats.BusyNs;
+        long bytesBefore = flow.Stats.BytesAcked;
+        sc.RunFor(25);
+        double utilization = (sc.Bell.Bottleneck.Stats.BusyNs - busyBefore) / 25e9;
+        double goodput = (flow.Stats.BytesAcked - bytesBefore) * 8 / 25.0 / 1e6;
+        TestContext.Out.WriteLine($"cubic: utilization {utilization:0.000}, goodput {goodput:0.0} Mbit/s, retrans {flow.Stats.Retransmits}, timeouts {flow.Stats.Timeouts}");
+        Assert.That(utilization, Is.GreaterThanOrEqualTo(0.95));
+        Assert.That(flow.Stats.Timeouts, Is.Zero);
+    }
+
+    [TestCase("step")]
+    [TestCase("red")]
+    public void RegisteredBpfDctcp_CompetesWithBuiltinCubic_OnOneBottleneck(string aqm)
+    {
+        var sc = new TcpScenario(new DumbbellOptions
+        {
+            BottleneckQueue = aqm == "step"
+                ? _ => new EcnThresholdQueue(k: 30, limitPackets: 250)
+                : random => new RedQueue(20, 60, 0.1, limitPackets: 250, ecn: true, random),
+        });
+        var loaded = sc.System.Register(ConsumerCatalog.Create(sc.System.Catalog.Find("bpf_dctcp")!));
+        var dctcp = sc.Flow("bpf_dctcp");
+        var cubic = sc.Flow("cubic");
+        sc.RunFor(2);
+        Assert.That(loaded.Map.ReportedRefCount, Is.EqualTo(2), "registration + the dctcp socket");
+        sc.RunFor(18);
+        var link = sc.Bell.Bottleneck.Stats;
+        double d = TcpScenario.GoodputMbps(dctcp, 20), c = TcpScenario.GoodputMbps(cubic, 20);
+        TestContext.Out.WriteLine($"{aqm}: bpf_dctcp {d:0.0} Mbit/s (echoes {dctcp.Stats.EcnEchoes}, retrans {dctcp.Stats.Retransmits}), " +
+                                  $"cubic {c:0.0} Mbit/s (retrans {cubic.Stats.Retransmits}); marks {link.EcnMarks}, drops {link.QueueDrops}");
+        Assert.That(dctcp.Stats.EcnEchoes, Is.GreaterThan(0), "DCTCP sees marks");
+        Assert.That(d + c, Is.GreaterThan(85), "together they fill the link");
+        if (aqm == "step")
+        {
+            // A step threshold far below the drop limit marks DCTCP on every window while loss-based CUBIC keeps
+            // the queue above K: DCTCP starves — the coexistence problem that motivated L4S's separate queues.
+            Assert.That(c, Is.GreaterThan(10 * d));
+        }
+        else
+        {
+            Assert.That(Math.Min(d, c), Is.GreaterThan(5), "RED signals both at the same queue level");
+        }
+    }
 }

@@ -81,7 +81,7 @@ public sealed partial class TcpStack
         ref var sk = ref _socks[conn.Id];
         if (conn.EcnOk)
         {
-            sk.EcnFlags |= TcpEcn.Ok;
+            sk.EcnFlags |= TcpEcnFlags.Ok;
         }
         sk.TcpMstamp = NowUs;
         UpdateRtt(conn, (long)NowUs - synAck.TsEcr);
@@ -196,16 +196,18 @@ public sealed partial class TcpStack
     {
         ref var sk = ref _socks[conn.Id];
         long now = _sim.Now.Nanoseconds;
+        sk.TcpMstamp = NowUs; // tcp_mstamp_refresh
         if (!retransmit)
         {
             if (sk.PacketsInFlight == 0 && sk.PacketsOut == 0)
             {
-                // tcp_event_data_sent: sending with nothing in flight.
+                // tcp_event_data_sent: sending with nothing in flight (CUBIC shifts its epoch by the idle time).
                 using (EnterCa(conn))
                 {
                     conn.Ops.CwndEvent?.Invoke(ref sk, TcpCaEvent.TxStart);
                 }
             }
+            sk.Lsndtime = sk.TcpJiffies32;
             conn.EnsureBoard(seg + 1);
             conn.Segment(seg) = default;
             conn.SndNxt = seg + 1;
@@ -251,7 +253,7 @@ public sealed partial class TcpStack
         {
             packet.Segment.Flags |= TcpFlags.Cwr;
             conn.SendCwr = false;
-            sk.EcnFlags &= unchecked((byte)~TcpEcn.QueueCwr);
+            sk.EcnFlags &= unchecked((byte)~TcpEcnFlags.QueueCwr);
         }
         conn.Stats.SegmentsSent++;
         _net.Send(p);
@@ -343,7 +345,7 @@ public sealed partial class TcpStack
         if (conn.EcnOk)
         {
             conn.SendCwr = true;
-            _socks[conn.Id].EcnFlags |= TcpEcn.QueueCwr;
+            _socks[conn.Id].EcnFlags |= TcpEcnFlags.QueueCwr;
         }
     }
 }
