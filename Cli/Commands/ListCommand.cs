@@ -119,7 +119,7 @@ public static class ListCommand
         o.WriteLine("map-in-map wait strategies:");
         foreach (var w in Enum.GetValues<InnerMapReplaceWait>())
         {
-            o.WriteLine($"  {RunCommand.WaitName(w),-12} {w}");
+            o.WriteLine($"  {ExperimentCommand.WaitName(w),-12} {w}");
         }
     }
 }

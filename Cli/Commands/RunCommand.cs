@@ -1,106 +1,156 @@
 using System.CommandLine;
-using System.Diagnostics;
-using System.Text.Json;
-using System.Text.Json.Serialization;
-using BpfSim.Core.Bpf;
-using BpfSim.Core.Cpus;
-using BpfSim.Core.Workloads;
+using BpfSim.Cli.Output;
+using BpfSim.Cli.Scenarios;
+using BpfSim.Core.Bpf.Consumers;
+using BpfSim.Core.Simulation;
+using BpfSim.Tcp.Workloads;
 using Spectre.Console;
 
 namespace BpfSim.Cli.Commands;
 
 /// <summary>
-/// <c>bpfsim run</c>: runs the embedded default scenario. Until the TCP subsystem lands this is the inner-map swap
-/// experiment: every map-in-map wait strategy × K = 1, 10, 100 swaps under programs running on 4 CPUs.
+/// <c>bpfsim run [SCENARIO.yaml]</c>: checks and runs a scenario (the embedded default when none is given), prints a
+/// summary (or the summary JSON with --json) and, with --out, writes summary.json, flows.csv, timeseries.csv and
+/// struct_ops.json.
 /// </summary>
 public static class RunCommand
 {
-    private static readonly int[] s_swapCounts = [1, 10, 100];
-
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var seed = new Option<ulong>("--seed") { Description = "Scenario seed; the same seed gives identical results", DefaultValueFactory = _ => 1 };
-        var json = new Option<bool>("--json") { Description = "Print the summary as JSON instead of a table" };
+        var file = new Argument<string?>("scenario") { Description = "Scenario file (YAML, docs/scenarios.md); none = the embedded default", Arity = ArgumentArity.ZeroOrOne };
+        var seed = new Option<ulong?>("--seed") { Description = "Override the scenario's seed" };
+        var duration = new Option<string?>("--duration") { Description = "Override the scenario's duration (e.g. 30s)" };
+        var outDir = new Option<string?>("--out") { Description = "Write summary.json, flows.csv, timeseries.csv and struct_ops.json here" };
+        var json = new Option<bool>("--json") { Description = "Print the summary JSON instead of tables" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print nothing but errors" };
-        var command = new Command("run", "Run the embedded default scenario (map-in-map swap experiment) and print a summary")
+        var command = new Command("run", "Run a scenario (or the embedded default) and summarise it")
         {
-            seed, json, quiet,
+            file, seed, duration, outDir, json, quiet,
         };
-        command.SetAction(parse =>
-        {
-            try
-            {
-                return Run(parse.GetValue(seed), parse.GetValue(json), parse.GetValue(quiet), stdout);
-            }
-            catch (Exception e) when (e is BpfException or RcuStallException or InvalidOperationException or ArgumentException)
-            {
-                stderr.WriteLine($"bpfsim: simulation failed: {e.Message}");
-                return ExitCodes.SimulationFailed;
-            }
-        });
+        command.SetAction(parse => Run(parse.GetValue(file), parse.GetValue(seed), parse.GetValue(duration), parse.GetValue(outDir),
+            parse.GetValue(json), parse.GetValue(quiet), stdout, stderr));
         return command;
     }
 
-    private static int Run(ulong seed, bool json, bool quiet, TextWriter stdout)
+    private static int Run(string? path, ulong? seed, string? duration, string? outDir, bool json, bool quiet, TextWriter stdout, TextWriter stderr)
     {
-        var wall = Stopwatch.StartNew();
-        var results = new List<InnerMapSwapResult>();
-        foreach (var wait in Enum.GetValues<InnerMapReplaceWait>())
+        if (path is not null && path.StartsWith('-'))
         {
-            foreach (int k in s_swapCounts)
-            {
-                results.Add(InnerMapSwapExperiment.Run(new InnerMapSwapOptions { Seed = seed, Swaps = k, Wait = wait }));
-            }
+            stderr.WriteLine($"bpfsim: unknown option '{path}' (see 'bpfsim run --help')");
+            return ExitCodes.BadInput;
         }
-        wall.Stop();
-        var summary = new RunSummary(seed, "core", "inner_map_swap", wall.Elapsed.TotalSeconds, results.Sum(r => r.Events), results);
-        if (quiet)
+        var (factory, catalog) = Composition.Create([]);
+        TcpScenarioSpec spec;
+        string text, name;
+        try
         {
-            return ExitCodes.Success;
+            (spec, text, name) = ScenarioLoader.Load(path, factory, catalog);
+        }
+        catch (ScenarioException e)
+        {
+            foreach (var error in e.Errors)
+            {
+                stderr.WriteLine(error.ToString());
+            }
+            return ExitCodes.BadInput;
+        }
+        if (seed is { } s)
+        {
+            spec = spec with { Seed = s };
+        }
+        if (duration is not null)
+        {
+            if (!SimTime.TryParse(duration, out var d, out var error) || d.Nanoseconds <= 0)
+            {
+                stderr.WriteLine($"bpfsim: --duration: {error ?? "must be greater than 0"}");
+                return ExitCodes.BadInput;
+            }
+            spec = spec with { Duration = d };
+        }
+        TcpRunResult result;
+        try
+        {
+            var runner = new TcpScenarioRunner(spec, factory.Create(), catalog);
+            result = RunWithProgress(runner, spec, quiet || json, stdout);
+        }
+        catch (Exception e) when (e is ScenarioRunException or ConsumerLoadException)
+        {
+            stderr.WriteLine($"bpfsim: {name}: {e.Message}");
+            return ExitCodes.BadInput;
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            stderr.WriteLine($"bpfsim: simulation failed: {e.Message}");
+            return ExitCodes.SimulationFailed;
+        }
+        var sources = spec.StructOps.Select(e => catalog.Find(e.Program)?.Source ?? e.Program);
+        var summary = TcpRunSummary.From(spec, result, Manifest.For(name, text, spec.Seed, sources));
+        if (outDir is not null)
+        {
+            var files = OutputWriter.Write(outDir, summary, result);
+            if (!quiet && !json)
+            {
+                stdout.WriteLine($"wrote {string.Join(", ", files.Select(Path.GetFileName))} to {outDir}");
+            }
         }
         if (json)
         {
-            stdout.WriteLine(JsonSerializer.Serialize(summary, RunSummary.JsonOptions));
-            return ExitCodes.Success;
+            stdout.WriteLine(summary.ToJson());
         }
-        var console = Terminal.Create(stdout);
-        console.MarkupLine($"[bold]bpfsim run[/]: default scenario [green]inner_map_swap[/], seed {seed}");
-        console.WriteLine("4 CPUs run a program every ~50us that holds the inner map of an ARRAY_OF_MAPS for 20us,");
-        console.WriteLine("while user space swaps in K fresh inner maps. HZ=250 (4 ms ticks).");
-        var table = new Table().AddColumns("wait", "swaps", "GPs", "time ms", "blocked ms", "unsafe", "expired", "prog runs", "freed", "leaked");
-        foreach (var r in results)
+        else if (!quiet)
         {
-            table.AddRow(WaitName(r.Wait), $"{r.Swaps}", $"{r.GracePeriods}", $"{r.SwapTimeMs:0.###}", $"{r.BlockedMs:0.###}",
-                $"{r.UnsafeReturns}", $"{r.BoundExpirations}", $"{r.ProgramRuns}", $"{r.MapsFreed}", $"{r.MapsLeaked}");
+            Print(Terminal.Create(stdout), name, spec, summary);
         }
-        console.Write(table);
-        console.WriteLine($"{summary.Events} events in {summary.WallSeconds:0.###} s wall time.");
-        console.WriteLine("wait: per-update = synchronize_rcu after every update (the kernel); batch = one BPF_SYNCHRONIZE after all swaps;");
-        console.WriteLine("      prog-refs = wait only for programs holding the outer map, bounded. GPs = grace periods waited;");
-        console.WriteLine("      unsafe = old inner maps a program still held when user space was told they were unused.");
         return ExitCodes.Success;
     }
 
-    internal static string WaitName(InnerMapReplaceWait wait) => wait switch
+    private static TcpRunResult RunWithProgress(TcpScenarioRunner runner, TcpScenarioSpec spec, bool silent, TextWriter stdout)
     {
-        InnerMapReplaceWait.SynchronizeRcu => "per-update",
-        InnerMapReplaceWait.BatchSynchronize => "batch",
-        _ => "prog-refs",
-    };
-}
+        bool terminal = !silent && ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected;
+        if (!terminal)
+        {
+            return runner.Run();
+        }
+        TcpRunResult? result = null;
+        AnsiConsole.Progress().AutoClear(true).Start(ctx =>
+        {
+            var task = ctx.AddTask($"simulating {spec.Duration}", maxValue: 1.0);
+            result = runner.Run(f => task.Value = f);
+        });
+        return result!;
+    }
 
-/// <summary>The summary JSON of a run (DESIGN §5 shape; fields are added, never renamed).</summary>
-public sealed record RunSummary(
-    [property: JsonPropertyName("seed")] ulong Seed,
-    [property: JsonPropertyName("subsystem")] string Subsystem,
-    [property: JsonPropertyName("scenario")] string Scenario,
-    [property: JsonPropertyName("wall_s")] double WallSeconds,
-    [property: JsonPropertyName("events")] long Events,
-    [property: JsonPropertyName("inner_map_swaps")] IReadOnlyList<InnerMapSwapResult> InnerMapSwaps)
-{
-    public static readonly JsonSerializerOptions JsonOptions = new()
+    private static void Print(IAnsiConsole console, string name, TcpScenarioSpec spec, TcpRunSummary s)
     {
-        WriteIndented = true,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
-    };
+        console.MarkupLine($"[bold]bpfsim run[/] {Markup.Escape(name)}: seed {s.Seed}, {s.SimTimeSeconds:0.###} s simulated in {s.WallSeconds:0.###} s ({s.Events:N0} events)");
+        var flows = new Table().Title("flows").AddColumns("id", "cc", "start s", "end s", "goodput Mbit/s", "RTT ms mean", "RTT ms min", "retrans", "timeouts", "ECN echoes");
+        foreach (var f in s.Flows)
+        {
+            string cc = f.CcRequested is { } requested && requested != f.Cc ? $"{f.Cc} (asked {requested})" : f.Cc;
+            flows.AddRow($"{f.Id}", Markup.Escape(cc), $"{f.StartSeconds:0.###}", $"{f.EndSeconds:0.###}", $"{f.GoodputMbps:0.00}", $"{f.RttMsMean:0.0}",
+                $"{f.RttMsMin:0.0}", $"{f.Retransmits}", $"{f.Timeouts}", $"{f.EcnEchoes}");
+        }
+        console.Write(flows);
+        var links = new Table().Title("links").AddColumns("link", "utilization", "drops", "random losses", "ECN marks", "queue mean pkts", "queue max pkts");
+        foreach (var l in s.Links)
+        {
+            links.AddRow(l.Name, $"{l.Utilization:0.000}", $"{l.Drops}", $"{l.RandomLosses}", $"{l.EcnMarks}", $"{l.QueuePacketsMean:0.0}", $"{l.QueuePacketsMax}");
+        }
+        console.Write(links);
+        console.WriteLine($"Jain's fairness over flow goodputs: {s.Fairness.Jain:0.000}");
+        if (s.StructOps.Count > 0)
+        {
+            var so = new Table().Title("struct_ops").AddColumns("map id", "name", "type", "transitions", "refcnt max", "refcnt final", "freed");
+            foreach (var m in s.StructOps)
+            {
+                so.AddRow($"{m.MapId}", m.Name, m.Type, Markup.Escape(string.Join(" → ", m.Transitions.Select(t => $"{t.State}@{t.Seconds:0.###}s"))),
+                    $"{m.RefCountMax}", $"{m.RefCountFinal}", m.Freed ? "yes" : "no");
+            }
+            console.Write(so);
+        }
+        foreach (var note in s.Notes)
+        {
+            console.WriteLine($"note: {note}");
+        }
+    }
 }

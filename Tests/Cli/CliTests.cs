@@ -16,18 +16,18 @@ public sealed class CliTests
     }
 
     [Test]
-    public void Run_DefaultScenario_PrintsResultTable()
+    public void Experiment_InnerMapSwap_PrintsResultTable()
     {
-        var (code, output, err) = Run("run");
+        var (code, output, err) = Run("experiment", "inner-map-swap");
         Assert.That(code, Is.EqualTo(ExitCodes.Success), err);
-        Assert.That(output, Does.Contain("inner_map_swap").And.Contain("per-update").And.Contain("prog-refs"));
+        Assert.That(output, Does.Contain("inner-map-swap").And.Contain("per-update").And.Contain("prog-refs"));
         Assert.That(output, Does.Not.Contain("\u001b["), "no ANSI codes when not on a terminal");
     }
 
     [Test]
-    public void Run_Json_IsValidJsonWithEveryConfiguration()
+    public void Experiment_Json_IsValidJsonWithEveryConfiguration()
     {
-        var (code, output, _) = Run("run", "--json", "--seed", "3");
+        var (code, output, _) = Run("experiment", "inner-map-swap", "--json", "--seed", "3");
         Assert.That(code, Is.EqualTo(ExitCodes.Success));
         using var doc = JsonDocument.Parse(output);
         Assert.That(doc.RootElement.GetProperty("seed").GetUInt64(), Is.EqualTo(3));
@@ -37,7 +37,7 @@ public sealed class CliTests
     }
 
     [Test]
-    public void Run_SameSeedTwice_IdenticalJsonExceptWallTime()
+    public void Experiment_SameSeedTwice_IdenticalJsonExceptWallTime()
     {
         static string Strip(string json)
         {
@@ -45,21 +45,22 @@ public sealed class CliTests
             node.AsObject().Remove("wall_s");
             return node.ToJsonString();
         }
-        string first = Strip(Run("run", "--json").Out);
-        string second = Strip(Run("run", "--json").Out);
+        string first = Strip(Run("experiment", "inner-map-swap", "--json").Out);
+        string second = Strip(Run("experiment", "inner-map-swap", "--json").Out);
         Assert.That(second, Is.EqualTo(first));
     }
 
     [Test]
-    public void Run_Quiet_PrintsNothing()
+    public void Experiment_Quiet_PrintsNothing()
     {
-        var (code, output, _) = Run("run", "--quiet");
+        var (code, output, _) = Run("experiment", "inner-map-swap", "--quiet");
         Assert.That(code, Is.Zero);
         Assert.That(output, Is.Empty);
     }
 
     [TestCase("run", "--bogus")]
     [TestCase("run", "--seed", "minus-one")]
+    [TestCase("experiment", "nope")]
     [TestCase("frobnicate")]
     public void BadArguments_ExitTwoWithMessage(params string[] args)
     {

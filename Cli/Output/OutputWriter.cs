@@ -1,0 +1,52 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using BpfSim.Tcp.Workloads;
+using CsvHelper;
+
+namespace BpfSim.Cli.Output;
+
+/// <summary>Writes a run's files into a folder: summary.json, flows.csv, timeseries.csv, struct_ops.json.</summary>
+public static class OutputWriter
+{
+    public static IReadOnlyList<string> Write(string directory, TcpRunSummary summary, TcpRunResult result)
+    {
+        Directory.CreateDirectory(directory);
+        var written = new List<string>();
+        string Path(string name)
+        {
+            var p = System.IO.Path.Combine(directory, name);
+            written.Add(p);
+            return p;
+        }
+        File.WriteAllText(Path("summary.json"), summary.ToJson());
+        static string F(double v) => v.ToString("0.######", CultureInfo.InvariantCulture);
+        using (var csv = CsvWriter.Create(new StreamWriter(Path("flows.csv")), null, leaveOpen: false))
+        {
+            csv.WriteHeader(["id", "cc", "cc_requested", "start_s", "end_s", "bytes_acked", "goodput_mbps", "rtt_ms_mean", "rtt_ms_min",
+                "retransmits", "timeouts", "ecn_echoes", "completed"]);
+            foreach (var f in result.Flows)
+            {
+                csv.WriteRecord([f.Id.ToString(CultureInfo.InvariantCulture), f.Cc, f.CcRequested ?? "", F(f.StartSeconds), F(f.EndSeconds),
+                    f.BytesAcked.ToString(CultureInfo.InvariantCulture), F(f.GoodputMbps), F(f.RttMsMean), F(f.RttMsMin),
+                    f.Retransmits.ToString(CultureInfo.InvariantCulture), f.Timeouts.ToString(CultureInfo.InvariantCulture),
+                    f.EcnEchoes.ToString(CultureInfo.InvariantCulture), f.Completed ? "true" : "false"]);
+            }
+        }
+        using (var csv = CsvWriter.Create(new StreamWriter(Path("timeseries.csv")), null, leaveOpen: false))
+        {
+            csv.WriteHeader(["t_s", "flow", "metric", "value", "unit"]);
+            foreach (var p in result.Samples.Points())
+            {
+                csv.WriteRecord([F(p.TimeSeconds), p.Subject, p.Metric, F(p.Value), p.Unit]);
+            }
+        }
+        var structOps = new JsonObject
+        {
+            ["dump"] = result.StructOpsDump.DeepClone(),
+            ["timeline"] = JsonSerializer.SerializeToNode(result.StructOps),
+        };
+        File.WriteAllText(Path("struct_ops.json"), structOps.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        return written;
+    }
+}

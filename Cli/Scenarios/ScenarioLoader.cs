@@ -1,0 +1,44 @@
+using BpfSim.Core.Bpf.Consumers;
+using BpfSim.Core.Hosting;
+using BpfSim.Tcp.Congestion;
+using BpfSim.Tcp.Workloads;
+
+namespace BpfSim.Cli.Scenarios;
+
+/// <summary>Finds, reads and checks a scenario: a file, or the embedded default.</summary>
+public static class ScenarioLoader
+{
+    public const string DefaultName = "(default scenario)";
+
+    /// <summary>The embedded default scenario's text.</summary>
+    public static string DefaultText()
+    {
+        using var stream = typeof(ScenarioLoader).Assembly.GetManifestResourceStream("BpfSim.Cli.default.yaml")!;
+        return new StreamReader(stream).ReadToEnd();
+    }
+
+    /// <summary>Parses <paramref name="path"/> (or the default when null) against what this build offers.</summary>
+    /// <exception cref="ScenarioException">The file is missing or has problems.</exception>
+    public static (TcpScenarioSpec Spec, string Text, string Name) Load(string? path, BpfSimFactory factory, ConsumerCatalog catalog)
+    {
+        string text, name, baseDir;
+        if (path is null)
+        {
+            (text, name, baseDir) = (DefaultText(), DefaultName, Directory.GetCurrentDirectory());
+        }
+        else
+        {
+            if (!File.Exists(path))
+            {
+                throw new ScenarioException([new ScenarioError(path, 1, 1, "no such file")]);
+            }
+            (text, name, baseDir) = (File.ReadAllText(path), path, Path.GetDirectoryName(Path.GetFullPath(path))!);
+        }
+        var algorithms = BuiltinAlgorithms(factory);
+        return (new ScenarioParser(name, catalog, algorithms, baseDir).Parse(text), text, name);
+    }
+
+    /// <summary>The algorithms a fresh kernel has before any struct_ops registration.</summary>
+    public static IReadOnlyCollection<string> BuiltinAlgorithms(BpfSimFactory factory) =>
+        factory.Create().StructOpsTypes.OfType<TcpCongestionOpsType>().SelectMany(t => t.Registry.Available).Select(a => a.Name).ToList();
+}

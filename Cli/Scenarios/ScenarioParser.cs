@@ -1,0 +1,532 @@
+using System.Globalization;
+using BpfSim.Core.Bpf.Consumers;
+using BpfSim.Core.Simulation;
+using BpfSim.Tcp.Workloads;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace BpfSim.Cli.Scenarios;
+
+/// <summary>
+/// Reads a scenario file (YAML, DESIGN §5; docs/scenarios.md) into a <see cref="TcpScenarioSpec"/>, checking every
+/// key, type, unit and range, and that each flow's algorithm exists. All problems are reported with file:line:column.
+/// </summary>
+public sealed class ScenarioParser
+{
+    private readonly string _file;
+    private readonly ConsumerCatalog _catalog;
+    private readonly IReadOnlyCollection<string> _algorithms;
+    private readonly string _baseDirectory;
+    private readonly List<ScenarioError> _errors = [];
+
+    /// <param name="file">The name used in messages.</param>
+    /// <param name="algorithms">Built-in algorithm names.</param>
+    /// <param name="baseDirectory">Where relative consumer paths are resolved.</param>
+    public ScenarioParser(string file, ConsumerCatalog catalog, IReadOnlyCollection<string> algorithms, string baseDirectory)
+    {
+        _file = file;
+        _catalog = catalog;
+        _algorithms = algorithms;
+        _baseDirectory = baseDirectory;
+    }
+
+    /// <exception cref="ScenarioException">The file has problems.</exception>
+    public TcpScenarioSpec Parse(string text)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(text));
+        }
+        catch (YamlException e)
+        {
+            throw new ScenarioException([new ScenarioError(_file, (int)e.Start.Line, (int)e.Start.Column, $"not valid YAML: {e.InnerException?.Message ?? e.Message}")]);
+        }
+        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
+        {
+            throw new ScenarioException([new ScenarioError(_file, 1, 1, "a scenario is a mapping with keys such as seed, duration, network, flows")]);
+        }
+        var spec = ParseRoot(root);
+        if (_errors.Count > 0)
+        {
+            throw new ScenarioException(_errors);
+        }
+        return spec;
+    }
+
+    private void Error(YamlNode node, string message) =>
+        _errors.Add(new ScenarioError(_file, (int)node.Start.Line, (int)node.Start.Column, message));
+
+    private Dictionary<string, YamlNode> Keys(YamlMappingNode map, string where, params string[] allowed)
+    {
+        var result = new Dictionary<string, YamlNode>(StringComparer.Ordinal);
+        foreach (var (k, v) in map.Children)
+        {
+            string key = (k as YamlScalarNode)?.Value ?? "";
+            if (!allowed.Contains(key))
+            {
+                Error(k, $"unknown key '{key}' in {where} (expected one of: {string.Join(", ", allowed)})");
+                continue;
+            }
+            result[key] = v;
+        }
+        return result;
+    }
+
+    private string? Scalar(YamlNode node, string what)
+    {
+        if (node is YamlScalarNode s && s.Value is not null)
+        {
+            return s.Value;
+        }
+        Error(node, $"{what} must be a single value, not a {(node is YamlMappingNode ? "mapping" : "list")}");
+        return null;
+    }
+
+    private SimTime? Time(Dictionary<string, YamlNode> keys, string key, bool positive = false)
+    {
+        if (!keys.TryGetValue(key, out var node) || Scalar(node, key) is not { } text)
+        {
+            return null;
+        }
+        if (!SimTime.TryParse(text, out var t, out var error))
+        {
+            Error(node, $"{key}: {error}");
+            return null;
+        }
+        if (positive && t.Nanoseconds <= 0)
+        {
+            Error(node, $"{key} must be greater than 0");
+            return null;
+        }
+        return t;
+    }
+
+    private long? Rate(Dictionary<string, YamlNode> keys, string key)
+    {
+        if (!keys.TryGetValue(key, out var node) || Scalar(node, key) is not { } text)
+        {
+            return null;
+        }
+        if (!Quantity.TryParseRate(text, out long bps, out var error))
+        {
+            Error(node, $"{key}: {error}");
+            return null;
+        }
+        if (bps <= 0)
+        {
+            Error(node, $"{key} must be greater than 0");
+            return null;
+        }
+        return bps;
+    }
+
+    private long? Size(Dictionary<string, YamlNode> keys, string key)
+    {
+        if (!keys.TryGetValue(key, out var node) || Scalar(node, key) is not { } text)
+        {
+            return null;
+        }
+        if (!Quantity.TryParseSize(text, out long bytes, out var error))
+        {
+            Error(node, $"{key}: {error}");
+            return null;
+        }
+        if (bytes <= 0)
+        {
+            Error(node, $"{key} must be greater than 0");
+            return null;
+        }
+        return bytes;
+    }
+
+    private double? Number(Dictionary<string, YamlNode> keys, string key, double min, double max, bool minExclusive = false)
+    {
+        if (!keys.TryGetValue(key, out var node) || Scalar(node, key) is not { } text)
+        {
+            return null;
+        }
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || double.IsNaN(v))
+        {
+            Error(node, $"{key}: '{text}' is not a number");
+            return null;
+        }
+        if (v < min || v > max || (minExclusive && v == min))
+        {
+            Error(node, $"{key} must be {(minExclusive ? "greater than" : "at least")} {min.ToString(CultureInfo.InvariantCulture)}" +
+                        (double.IsPositiveInfinity(max) ? "" : $" and at most {max.ToString(CultureInfo.InvariantCulture)}") + $"; got {text}");
+            return null;
+        }
+        return v;
+    }
+
+    private int? Integer(Dictionary<string, YamlNode> keys, string key, int min)
+    {
+        if (!keys.TryGetValue(key, out var node) || Scalar(node, key) is not { } text)
+        {
+            return null;
+        }
+        if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v))
+        {
+            Error(node, $"{key}: '{text}' is not a whole number");
+            return null;
+        }
+        if (v < min)
+        {
+            Error(node, $"{key} must be at least {min}; got {v}");
+            return null;
+        }
+        return v;
+    }
+
+    private bool? Bool(Dictionary<string, YamlNode> keys, string key)
+    {
+        if (!keys.TryGetValue(key, out var node) || Scalar(node, key) is not { } text)
+        {
+            return null;
+        }
+        if (!bool.TryParse(text, out bool v))
+        {
+            Error(node, $"{key}: '{text}' is not true or false");
+            return null;
+        }
+        return v;
+    }
+
+    private TcpScenarioSpec ParseRoot(YamlMappingNode root)
+    {
+        var keys = Keys(root, "the scenario", "seed", "duration", "subsystem", "network", "structops", "flows", "sample_interval");
+        var spec = new TcpScenarioSpec();
+        if (keys.TryGetValue("seed", out var seedNode) && Scalar(seedNode, "seed") is { } seedText)
+        {
+            if (ulong.TryParse(seedText, NumberStyles.Integer, CultureInfo.InvariantCulture, out ulong seed))
+            {
+                spec = spec with { Seed = seed };
+            }
+            else
+            {
+                Error(seedNode, $"seed: '{seedText}' is not a non-negative whole number");
+            }
+        }
+        if (Time(keys, "duration", positive: true) is { } duration)
+        {
+            spec = spec with { Duration = duration };
+        }
+        if (Time(keys, "sample_interval", positive: true) is { } interval)
+        {
+            spec = spec with { SampleInterval = interval };
+        }
+        if (keys.TryGetValue("subsystem", out var sub) && Scalar(sub, "subsystem") is { } subsystem && subsystem != "tcp")
+        {
+            Error(sub, subsystem == "sched"
+                ? "subsystem 'sched' is not available yet in this build (the scheduler subsystem has not landed); use tcp"
+                : $"unknown subsystem '{subsystem}' (expected tcp)");
+        }
+        if (keys.TryGetValue("network", out var net))
+        {
+            spec = spec with { Network = ParseNetwork(net) };
+        }
+        var consumers = new HashSet<string>(StringComparer.Ordinal);
+        if (keys.TryGetValue("structops", out var so))
+        {
+            spec = spec with { StructOps = ParseStructOps(so, consumers) };
+        }
+        if (keys.TryGetValue("flows", out var flows))
+        {
+            spec = spec with { Flows = ParseFlows(flows, spec, consumers) };
+        }
+        else
+        {
+            Error(root, "a scenario needs flows (see docs/scenarios.md)");
+        }
+        return spec;
+    }
+
+    private NetworkSpec ParseNetwork(YamlNode node)
+    {
+        var spec = new NetworkSpec();
+        if (node is not YamlMappingNode map)
+        {
+            Error(node, "network must be a mapping");
+            return spec;
+        }
+        var keys = Keys(map, "network", "topology", "hops", "bottleneck", "access");
+        if (keys.TryGetValue("topology", out var topo) && Scalar(topo, "topology") is { } t)
+        {
+            switch (t)
+            {
+                case "dumbbell":
+                    break;
+                case "parking_lot":
+                    spec = spec with { Topology = TopologyKind.ParkingLot };
+                    break;
+                default:
+                    Error(topo, $"unknown topology '{t}' (expected dumbbell or parking_lot)");
+                    break;
+            }
+        }
+        if (Integer(keys, "hops", 1) is { } hops)
+        {
+            if (spec.Topology != TopologyKind.ParkingLot)
+            {
+                Error(keys["hops"], "hops applies to topology parking_lot only");
+            }
+            spec = spec with { Hops = hops };
+        }
+        if (keys.TryGetValue("bottleneck", out var b))
+        {
+            if (b is not YamlMappingNode bmap)
+            {
+                Error(b, "bottleneck must be a mapping");
+            }
+            else
+            {
+                var bk = Keys(bmap, "bottleneck", "rate", "delay", "loss", "queue");
+                spec = spec with
+                {
+                    BottleneckRateBps = Rate(bk, "rate") ?? spec.BottleneckRateBps,
+                    BottleneckDelay = Time(bk, "delay") ?? spec.BottleneckDelay,
+                    BottleneckLoss = Number(bk, "loss", 0, 1) ?? 0,
+                };
+                if (bk.TryGetValue("queue", out var q))
+                {
+                    spec = spec with { Queue = ParseQueue(q) };
+                }
+            }
+        }
+        if (keys.TryGetValue("access", out var a))
+        {
+            if (a is not YamlMappingNode amap)
+            {
+                Error(a, "access must be a mapping");
+            }
+            else
+            {
+                var ak = Keys(amap, "access", "rate", "delay");
+                spec = spec with { AccessRateBps = Rate(ak, "rate") ?? spec.AccessRateBps, AccessDelay = Time(ak, "delay") ?? spec.AccessDelay };
+            }
+        }
+        return spec;
+    }
+
+    private QueueSpec ParseQueue(YamlNode node)
+    {
+        var spec = new QueueSpec();
+        if (node is not YamlMappingNode map)
+        {
+            Error(node, "queue must be a mapping such as { type: droptail, limit: 250 }");
+            return spec;
+        }
+        var keys = Keys(map, "queue", "type", "limit", "limit_bytes", "min", "max", "p_max", "ecn", "k");
+        if (keys.TryGetValue("type", out var typeNode) && Scalar(typeNode, "type") is { } type)
+        {
+            QueueKind? kind = type switch
+            {
+                "droptail" => QueueKind.DropTail,
+                "red" => QueueKind.Red,
+                "ecn_threshold" => QueueKind.EcnThreshold,
+                _ => null,
+            };
+            if (kind is null)
+            {
+                Error(typeNode, $"unknown queue type '{type}' (expected droptail, red or ecn_threshold)");
+            }
+            else
+            {
+                spec = spec with { Kind = kind.Value };
+            }
+        }
+        long? limitBytes = Size(keys, "limit_bytes");
+        int? limit = Integer(keys, "limit", 1);
+        spec = spec with
+        {
+            Limit = limit ?? (limitBytes is not null ? 0 : spec.Limit),
+            LimitBytes = limitBytes ?? 0,
+            Min = Number(keys, "min", 0, double.PositiveInfinity, minExclusive: true) ?? spec.Min,
+            Max = Number(keys, "max", 0, double.PositiveInfinity, minExclusive: true) ?? spec.Max,
+            MaxProbability = Number(keys, "p_max", 0, 1, minExclusive: true) ?? spec.MaxProbability,
+            Ecn = Bool(keys, "ecn") ?? spec.Ecn,
+            K = Integer(keys, "k", 1) ?? spec.K,
+        };
+        if (spec.Kind != QueueKind.DropTail && limitBytes is not null)
+        {
+            Error(keys["limit_bytes"], "limit_bytes applies to droptail queues only");
+        }
+        if (spec.Kind == QueueKind.Red && spec.Max <= spec.Min)
+        {
+            Error(map, $"red needs min < max (got min {spec.Min}, max {spec.Max})");
+        }
+        if (spec.Kind == QueueKind.Red && spec.Limit < spec.Max)
+        {
+            Error(map, $"red needs limit >= max (got limit {spec.Limit}, max {spec.Max})");
+        }
+        if (spec.Kind == QueueKind.EcnThreshold && spec.Limit < spec.K)
+        {
+            Error(map, $"ecn_threshold needs limit >= k (got limit {spec.Limit}, k {spec.K})");
+        }
+        return spec;
+    }
+
+    private List<StructOpsEntry> ParseStructOps(YamlNode node, HashSet<string> consumers)
+    {
+        var list = new List<StructOpsEntry>();
+        if (node is not YamlSequenceNode seq)
+        {
+            Error(node, "structops must be a list of { program: NAME|PATH.dll, at: TIME, unregister_at: TIME }");
+            return list;
+        }
+        foreach (var item in seq)
+        {
+            if (item is not YamlMappingNode map)
+            {
+                Error(item, "each structops entry must be a mapping");
+                continue;
+            }
+            var keys = Keys(map, "a structops entry", "program", "at", "unregister_at");
+            if (!keys.TryGetValue("program", out var programNode) || Scalar(programNode, "program") is not { } program)
+            {
+                if (!keys.ContainsKey("program"))
+                {
+                    Error(map, "a structops entry needs program");
+                }
+                continue;
+            }
+            var at = Time(keys, "at");
+            var unregisterAt = Time(keys, "unregister_at");
+            if (at is null && unregisterAt is null)
+            {
+                Error(map, "a structops entry needs at (register) or unregister_at (or both)");
+            }
+            if (at is { } a && unregisterAt is { } u && u <= a)
+            {
+                Error(keys["unregister_at"], "unregister_at must be after at");
+            }
+            string resolved = program;
+            if (_catalog.Find(program) is { } info)
+            {
+                consumers.Add(info.Name);
+            }
+            else if (program.EndsWith(".dll", StringComparison.OrdinalIgnoreCase) || program.Contains('/'))
+            {
+                resolved = Path.GetFullPath(Path.Combine(_baseDirectory, program));
+                try
+                {
+                    foreach (var c in ConsumerAssemblyLoader.LoadInto(_catalog, resolved))
+                    {
+                        consumers.Add(c.Name);
+                    }
+                }
+                catch (ConsumerLoadException e)
+                {
+                    Error(programNode, e.Message);
+                }
+            }
+            else
+            {
+                Error(programNode, $"unknown consumer '{program}' (known: {string.Join(", ", _catalog.All.Select(c => c.Name))}; or give a path to a .dll)");
+            }
+            if (unregisterAt is not null && at is null && !list.Any(e => e.Program == resolved && e.At is not null))
+            {
+                Error(map, $"'{program}' is unregistered but never registered");
+            }
+            list.Add(new StructOpsEntry { Program = resolved, At = at, UnregisterAt = unregisterAt });
+        }
+        return list;
+    }
+
+    private List<FlowSpec> ParseFlows(YamlNode node, TcpScenarioSpec scenario, HashSet<string> consumers)
+    {
+        var list = new List<FlowSpec>();
+        if (node is not YamlSequenceNode seq)
+        {
+            Error(node, "flows must be a list, e.g. - { count: 2, cc: cubic, start: 0s }");
+            return list;
+        }
+        foreach (var item in seq)
+        {
+            if (item is not YamlMappingNode map)
+            {
+                Error(item, "each flow entry must be a mapping");
+                continue;
+            }
+            var keys = Keys(map, "a flow", "count", "cc", "start", "stop", "size", "access_delay", "arrivals", "rate", "from", "to");
+            var flow = new FlowSpec
+            {
+                Count = Integer(keys, "count", 1) ?? 1,
+                Start = Time(keys, "start") ?? SimTime.Zero,
+                Stop = Time(keys, "stop"),
+                SizeBytes = Size(keys, "size"),
+                AccessDelay = Time(keys, "access_delay"),
+                FromRouter = Integer(keys, "from", 0),
+                ToRouter = Integer(keys, "to", 1),
+            };
+            if (keys.TryGetValue("cc", out var ccNode) && Scalar(ccNode, "cc") is { } cc)
+            {
+                if (!_algorithms.Contains(cc) && !consumers.Contains(cc))
+                {
+                    Error(ccNode, _catalog.Find(cc) is not null
+                        ? $"flow uses consumer '{cc}', which no structops entry registers"
+                        : $"unknown congestion control '{cc}' (built-in: {string.Join(", ", _algorithms)}; registered by structops: {(consumers.Count == 0 ? "none" : string.Join(", ", consumers))})");
+                }
+                flow = flow with { Cc = cc };
+            }
+            if (keys.TryGetValue("arrivals", out var arr) && Scalar(arr, "arrivals") is { } arrivals)
+            {
+                if (arrivals != "poisson")
+                {
+                    Error(arr, $"unknown arrivals '{arrivals}' (expected poisson)");
+                }
+                else
+                {
+                    flow = flow with { Arrivals = ArrivalKind.Poisson };
+                    if (Number(keys, "rate", 0, double.PositiveInfinity, minExclusive: true) is { } rate)
+                    {
+                        flow = flow with { Rate = rate };
+                    }
+                    else if (!keys.ContainsKey("rate"))
+                    {
+                        Error(map, "poisson arrivals need rate (flows per second)");
+                    }
+                    if (flow.SizeBytes is null)
+                    {
+                        Error(map, "poisson arrivals need size (each arriving flow sends that much)");
+                    }
+                    if (keys.ContainsKey("count"))
+                    {
+                        Error(keys["count"], "count does not apply to poisson arrivals");
+                    }
+                }
+            }
+            else if (keys.ContainsKey("rate"))
+            {
+                Error(keys["rate"], "rate applies to arrivals: poisson only");
+            }
+            if (flow.Stop is { } stop && stop <= flow.Start)
+            {
+                Error(keys["stop"], $"stop ({stop}) must be after start ({flow.Start})");
+            }
+            if (flow.Start >= scenario.Duration)
+            {
+                Error(keys.TryGetValue("start", out var s) ? s : map, $"start ({flow.Start}) is not before the end of the run ({scenario.Duration})");
+            }
+            if (scenario.Network.Topology == TopologyKind.ParkingLot)
+            {
+                int from = flow.FromRouter ?? 0, to = flow.ToRouter ?? scenario.Network.Hops;
+                if (to <= from || to > scenario.Network.Hops)
+                {
+                    Error(map, $"from/to must satisfy 0 <= from < to <= hops ({scenario.Network.Hops}); got {from}..{to}");
+                }
+            }
+            else if (keys.ContainsKey("from") || keys.ContainsKey("to"))
+            {
+                Error(keys.TryGetValue("from", out var f) ? f : keys["to"], "from/to apply to topology parking_lot only");
+            }
+            list.Add(flow);
+        }
+        if (list.Count == 0)
+        {
+            Error(node, "flows is empty");
+        }
+        return list;
+    }
+}

@@ -1,0 +1,240 @@
+using System.Diagnostics;
+using BpfSim.Core.Bpf;
+using BpfSim.Core.Bpf.Consumers;
+using BpfSim.Core.Bpf.StructOps;
+using BpfSim.Core.Simulation;
+using BpfSim.Tcp.Congestion;
+using BpfSim.Tcp.Metrics;
+using BpfSim.Tcp.Net;
+using BpfSim.Tcp.Stack;
+
+namespace BpfSim.Tcp.Workloads;
+
+/// <summary>
+/// Runs a <see cref="TcpScenarioSpec"/> in a fresh simulated kernel: builds the topology, loads and registers the
+/// struct_ops consumers at their times, opens flows at their start times (setsockopt of the requested algorithm; if it
+/// is not available then, the socket keeps the default, as in the kernel), samples time series, and summarises.
+/// </summary>
+public sealed class TcpScenarioRunner
+{
+    private readonly TcpScenarioSpec _spec;
+    private readonly BpfSystem _bpf;
+    private readonly ConsumerCatalog _catalog;
+    private readonly Network _net;
+    private readonly TcpStack _stack;
+    private readonly Func<IPacketSink, IPacketSink, SimTime?, int?, int?, FlowPath> _connect;
+    private readonly IReadOnlyList<Link> _watched;
+    private readonly List<(FlowSpec Spec, TcpConnection Conn, string? Requested)> _flows = [];
+    private readonly Dictionary<string, LoadedStructOps> _loaded = new(StringComparer.Ordinal);
+    private readonly List<string> _notes = [];
+    private readonly TcpSampler _sampler;
+
+    /// <param name="bpf">A fresh system with the tcp_congestion_ops type registered.</param>
+    /// <exception cref="InvalidOperationException">The system has no tcp_congestion_ops type.</exception>
+    public TcpScenarioRunner(TcpScenarioSpec spec, BpfSystem bpf, ConsumerCatalog catalog)
+    {
+        _spec = spec;
+        _bpf = bpf;
+        _catalog = catalog;
+        var type = bpf.FindStructOpsType(TcpCongestionOpsType.TypeName) as TcpCongestionOpsType
+            ?? throw new InvalidOperationException("the TCP subsystem is not added to this BpfSystem");
+        _net = new Network(bpf.Simulator, spec.Seed, packetCapacity: 1 << 14);
+        var n = spec.Network;
+        Func<SimRandom, QueueDiscipline> queue = random => n.Queue.Kind switch
+        {
+            QueueKind.Red => new RedQueue(n.Queue.Min, n.Queue.Max, n.Queue.MaxProbability, n.Queue.Limit, n.Queue.Ecn, random),
+            QueueKind.EcnThreshold => new EcnThresholdQueue(n.Queue.K, n.Queue.Limit),
+            _ => new DropTailQueue(n.Queue.Limit, n.Queue.LimitBytes),
+        };
+        LossModel loss = n.BottleneckLoss > 0 ? new BernoulliLoss(n.BottleneckLoss) : LossModel.None;
+        if (n.Topology == TopologyKind.ParkingLot)
+        {
+            var lot = new ParkingLot(_net, new ParkingLotOptions
+            {
+                Hops = n.Hops, HopRateBps = n.BottleneckRateBps, HopDelay = n.BottleneckDelay, HopQueue = queue,
+                AccessRateBps = n.AccessRateBps, AccessDelay = n.AccessDelay,
+            });
+            _connect = (s, r, delay, from, to) => lot.AddFlow(s, r, from ?? 0, to ?? n.Hops, delay);
+            _watched = lot.Hops;
+        }
+        else
+        {
+            var bell = new Dumbbell(_net, new DumbbellOptions
+            {
+                BottleneckRateBps = n.BottleneckRateBps, BottleneckDelay = n.BottleneckDelay, BottleneckQueue = queue,
+                BottleneckLoss = loss, AccessRateBps = n.AccessRateBps, AccessDelay = n.AccessDelay,
+            });
+            _connect = (s, r, delay, _, _) => bell.AddFlow(s, r, delay);
+            _watched = [bell.Bottleneck];
+        }
+        _stack = new TcpStack(_net, type.Registry, bpf: bpf);
+        _sampler = new TcpSampler(bpf.Simulator, _stack, _watched, spec.SampleInterval);
+    }
+
+    /// <summary>Runs the scenario to its duration and returns the summary. <paramref name="progress"/> gets the fraction done.</summary>
+    public TcpRunResult Run(Action<double>? progress = null)
+    {
+        var sim = _bpf.Simulator;
+        var wall = Stopwatch.StartNew();
+        foreach (var entry in _spec.StructOps)
+        {
+            if (entry.At is { } at)
+            {
+                sim.Schedule(at, () => Register(entry));
+            }
+            if (entry.UnregisterAt is { } un)
+            {
+                sim.Schedule(un, () => Unregister(entry));
+            }
+        }
+        int group = 0;
+        foreach (var flow in _spec.Flows)
+        {
+            ScheduleGroup(flow, group++);
+        }
+        _sampler.Start(SimTime.Zero);
+        long before = sim.EventsDispatched;
+        var end = _spec.Duration;
+        const int steps = 50;
+        for (int i = 1; i <= steps; i++)
+        {
+            sim.RunUntil(new SimTime(end.Nanoseconds / steps * i));
+            progress?.Invoke(i / (double)steps);
+        }
+        sim.RunUntil(end);
+        long events = sim.EventsDispatched - before;
+        _net.FinishAccounting();
+        var flows = Summarise(end);
+        var links = _watched.Select(l => new LinkResult(l.Name, Math.Round(l.Stats.Utilization(end.Nanoseconds), 4), l.Stats.QueueDrops,
+            l.Stats.RandomLosses, l.Stats.EcnMarks, Math.Round(l.Stats.MeanQueuePackets(end.Nanoseconds), 2), l.Stats.MaxQueuePackets)).ToList();
+        var dump = new System.Text.Json.Nodes.JsonArray();
+        foreach (var map in _bpf.StructOpsMaps)
+        {
+            foreach (var node in BpftoolJson.StructOpsDump(map))
+            {
+                dump.Add(node!.DeepClone());
+            }
+        }
+        // End of the run: sockets close and the loader's fds go, so what is unregistered can be freed.
+        _stack.CloseAll();
+        foreach (var loaded in _loaded.Values)
+        {
+            loaded.Dispose();
+        }
+        sim.RunUntil(end + SimTime.FromMilliseconds(20)); // one grace period for the frees
+        return new TcpRunResult
+        {
+            Flows = flows,
+            Links = links,
+            Fairness = new FairnessResult(Math.Round(Fairness.Jain(flows.Select(f => f.GoodputMbps).ToList()), 4)),
+            StructOps = _bpf.StructOpsHistory.Select(StructOpsSummary.From).ToList(),
+            Events = events,
+            SimSeconds = end.TotalSeconds,
+            WallSeconds = wall.Elapsed.TotalSeconds,
+            Samples = _sampler,
+            StructOpsDump = dump,
+            Notes = _notes,
+        };
+    }
+
+    private void Register(StructOpsEntry entry)
+    {
+        if (_loaded.ContainsKey(entry.Program))
+        {
+            _notes.Add($"t={_bpf.Simulator.Now}: {entry.Program} is already loaded");
+            return;
+        }
+        var info = Resolve(entry.Program);
+        var r = StructOpsLoader.Load(_bpf, ConsumerCatalog.Create(info), out var loaded);
+        if (r.IsOk)
+        {
+            r = loaded!.Register();
+        }
+        if (!r.IsOk)
+        {
+            loaded?.Dispose();
+            throw new ScenarioRunException($"t={_bpf.Simulator.Now}: can't register struct_ops {info.Name}: {r.Reason}");
+        }
+        _loaded[entry.Program] = loaded!;
+    }
+
+    private void Unregister(StructOpsEntry entry)
+    {
+        if (!_loaded.TryGetValue(entry.Program, out var loaded))
+        {
+            _notes.Add($"t={_bpf.Simulator.Now}: {entry.Program} was not registered, so not unregistered");
+            return;
+        }
+        var r = loaded.Unregister();
+        if (!r.IsOk)
+        {
+            _notes.Add($"t={_bpf.Simulator.Now}: unregister {entry.Program}: {r.Reason}");
+        }
+    }
+
+    private ConsumerInfo Resolve(string program)
+    {
+        if (_catalog.Find(program) is { } byName)
+        {
+            return byName;
+        }
+        var found = ConsumerAssemblyLoader.LoadInto(_catalog, program);
+        return found[0];
+    }
+
+    private void ScheduleGroup(FlowSpec flow, int group)
+    {
+        var sim = _bpf.Simulator;
+        if (flow.Arrivals == ArrivalKind.Poisson)
+        {
+            var random = SimRandom.For(_spec.Seed, $"arrivals:{group}");
+            var stop = flow.Stop ?? _spec.Duration;
+            double t = flow.Start.TotalSeconds;
+            while (true)
+            {
+                t += random.NextExponential(1.0 / flow.Rate);
+                var at = new SimTime((long)(t * 1e9));
+                if (at >= stop)
+                {
+                    break;
+                }
+                sim.Schedule(at, () => OpenFlow(flow, stopAt: null));
+            }
+            return;
+        }
+        for (int i = 0; i < flow.Count; i++)
+        {
+            sim.Schedule(flow.Start, () => OpenFlow(flow, flow.Stop));
+        }
+    }
+
+    private void OpenFlow(FlowSpec flow, SimTime? stopAt)
+    {
+        var now = _bpf.Simulator.Now;
+        var r = _stack.Open((s, rcv) => _connect(s, rcv, flow.AccessDelay, flow.FromRouter, flow.ToRouter), flow.Cc, now, out var conn,
+            flow.SizeBytes ?? -1, stopAt);
+        if (!r.IsOk)
+        {
+            // setsockopt(TCP_CONGESTION) failed: the socket keeps the default algorithm.
+            _notes.Add($"t={now}: flow {_flows.Count + 1}: {flow.Cc} is not available ({r.Errno}); it uses the default instead");
+            _stack.Open((s, rcv) => _connect(s, rcv, flow.AccessDelay, flow.FromRouter, flow.ToRouter), null, now, out conn,
+                flow.SizeBytes ?? -1, stopAt).ThrowIfFailed();
+        }
+        _flows.Add((flow, conn!, flow.Cc));
+    }
+
+    private List<FlowResult> Summarise(SimTime end)
+    {
+        var results = new List<FlowResult>();
+        foreach (var (spec, conn, requested) in _flows)
+        {
+            var finish = conn.State == TcpConnectionState.Closed ? conn.EndTime : end;
+            double active = Math.Max((finish - conn.StartTime).TotalSeconds, 1e-9);
+            results.Add(new FlowResult(conn.Id + 1, conn.Ops.Name, requested, Math.Round(conn.StartTime.TotalSeconds, 6),
+                Math.Round(finish.TotalSeconds, 6), conn.Stats.BytesAcked, Math.Round(conn.Stats.BytesAcked * 8 / active / 1e6, 3),
+                Math.Round(conn.Stats.RttMeanMs, 3), conn.Stats.RttSamples == 0 ? 0 : Math.Round(conn.Stats.RttMinMs, 3),
+                conn.Stats.Retransmits, conn.Stats.Timeouts, conn.Stats.EcnEchoes, conn.State == TcpConnectionState.Closed));
+        }
+        return results;
+    }
+}

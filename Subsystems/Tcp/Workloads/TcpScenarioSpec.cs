@@ -1,0 +1,96 @@
+using BpfSim.Core.Simulation;
+
+namespace BpfSim.Tcp.Workloads;
+
+/// <summary>The topology of a TCP scenario.</summary>
+public enum TopologyKind
+{
+    Dumbbell,
+    ParkingLot,
+}
+
+/// <summary>The bottleneck queue discipline.</summary>
+public enum QueueKind
+{
+    DropTail,
+    Red,
+    EcnThreshold,
+}
+
+/// <summary>A bottleneck queue as a scenario describes it.</summary>
+public sealed record QueueSpec
+{
+    public QueueKind Kind { get; init; } = QueueKind.DropTail;
+    /// <summary>Packets (0 = use <see cref="LimitBytes"/>).</summary>
+    public int Limit { get; init; } = 250;
+    public long LimitBytes { get; init; }
+    public double Min { get; init; } = 30;
+    public double Max { get; init; } = 90;
+    public double MaxProbability { get; init; } = 0.1;
+    public bool Ecn { get; init; }
+    public int K { get; init; } = 20;
+}
+
+/// <summary>The network of a TCP scenario.</summary>
+public sealed record NetworkSpec
+{
+    public TopologyKind Topology { get; init; } = TopologyKind.Dumbbell;
+    /// <summary>Bottleneck links of a parking lot.</summary>
+    public int Hops { get; init; } = 3;
+    public long BottleneckRateBps { get; init; } = 100_000_000;
+    public SimTime BottleneckDelay { get; init; } = SimTime.FromMilliseconds(10);
+    public double BottleneckLoss { get; init; }
+    public QueueSpec Queue { get; init; } = new();
+    public long AccessRateBps { get; init; } = 1_000_000_000;
+    public SimTime AccessDelay { get; init; } = SimTime.FromMilliseconds(1);
+}
+
+/// <summary>A struct_ops consumer to load and register (and maybe unregister) during the run.</summary>
+public sealed record StructOpsEntry
+{
+    /// <summary>A consumer name, or a path to a consumer assembly.</summary>
+    public required string Program { get; init; }
+    public SimTime? At { get; init; }
+    public SimTime? UnregisterAt { get; init; }
+}
+
+/// <summary>How flows of a group begin.</summary>
+public enum ArrivalKind
+{
+    /// <summary><c>count</c> flows at <c>start</c>.</summary>
+    Fixed,
+    /// <summary>Sized flows arriving as a Poisson process of <c>rate</c> per second between start and stop.</summary>
+    Poisson,
+}
+
+/// <summary>A group of flows.</summary>
+public sealed record FlowSpec
+{
+    public ArrivalKind Arrivals { get; init; } = ArrivalKind.Fixed;
+    public int Count { get; init; } = 1;
+    /// <summary>Poisson arrivals per second.</summary>
+    public double Rate { get; init; }
+    /// <summary>Congestion control (built-in or consumer name); null = the default.</summary>
+    public string? Cc { get; init; }
+    public SimTime Start { get; init; }
+    public SimTime? Stop { get; init; }
+    /// <summary>Bytes to send; null = until stop or the end.</summary>
+    public long? SizeBytes { get; init; }
+    /// <summary>The sender's access delay (RTT heterogeneity).</summary>
+    public SimTime? AccessDelay { get; init; }
+    /// <summary>Parking lot: the routers the flow enters and leaves at (default: all hops).</summary>
+    public int? FromRouter { get; init; }
+    public int? ToRouter { get; init; }
+}
+
+/// <summary>A complete TCP scenario (DESIGN §5).</summary>
+public sealed record TcpScenarioSpec
+{
+    public ulong Seed { get; init; } = 1;
+    public SimTime Duration { get; init; } = SimTime.FromSeconds(30);
+    public NetworkSpec Network { get; init; } = new();
+    public IReadOnlyList<StructOpsEntry> StructOps { get; init; } = [];
+    public IReadOnlyList<FlowSpec> Flows { get; init; } = [];
+    /// <summary>How often time series are sampled.</summary>
+    public SimTime SampleInterval { get; init; } = SimTime.FromMilliseconds(100);
+}

@@ -1,0 +1,156 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using BpfSim.Cli;
+using BpfSim.Cli.Commands;
+
+namespace BpfSim.Tests.Cli;
+
+/// <summary>bpfsim run / validate on scenario files: results, outputs, determinism, and every kind of mistake.</summary>
+[Category("Cli")]
+public sealed class ScenarioCliTests
+{
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = BpfSimCommand.Invoke(args, stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    private static string Scenario(string yaml)
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"bpfsim-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(path, yaml);
+        return path;
+    }
+
+    private const string Small = """
+        seed: 3
+        duration: 3s
+        network:
+          bottleneck: { rate: 50Mbps, delay: 5ms, queue: { type: droptail, limit: 100 } }
+        flows:
+          - { count: 2, cc: cubic, start: 0s }
+          - { count: 1, cc: reno, start: 0.5s, size: 2MB }
+        """;
+
+    [Test]
+    public void Run_DefaultScenario_PrintsFlowsLinksFairnessAndStructOps()
+    {
+        var (code, output, err) = Run("run", "--duration", "4s");
+        Assert.That(code, Is.Zero, err);
+        Assert.That(output, Does.Contain("flows").And.Contain("bpf_dctcp").And.Contain("bottleneck").And.Contain("Jain").And.Contain("struct_ops"));
+        Assert.That(output, Does.Not.Contain("\u001b["));
+    }
+
+    [Test]
+    public void Run_Json_HasTheSummaryShape_AndIsDeterministic()
+    {
+        string file = Scenario(Small);
+        static JsonNode Strip(string json)
+        {
+            var node = JsonNode.Parse(json)!;
+            node.AsObject().Remove("wall_s");
+            return node;
+        }
+        var a = Run("run", file, "--json");
+        var b = Run("run", file, "--json");
+        Assert.That(a.Code, Is.Zero, a.Err);
+        Assert.That(Strip(b.Out).ToJsonString(), Is.EqualTo(Strip(a.Out).ToJsonString()));
+        using var doc = JsonDocument.Parse(a.Out);
+        var root = doc.RootElement;
+        Assert.That(root.GetProperty("seed").GetUInt64(), Is.EqualTo(3));
+        Assert.That(root.GetProperty("subsystem").GetString(), Is.EqualTo("tcp"));
+        Assert.That(root.GetProperty("sim_time_s").GetDouble(), Is.EqualTo(3));
+        var flows = root.GetProperty("flows");
+        Assert.That(flows.GetArrayLength(), Is.EqualTo(3));
+        foreach (var key in new[] { "id", "cc", "start_s", "end_s", "bytes_acked", "goodput_mbps", "rtt_ms_mean", "retransmits", "timeouts" })
+        {
+            Assert.That(flows[0].TryGetProperty(key, out _), key);
+        }
+        Assert.That(flows[2].GetProperty("bytes_acked").GetInt64(), Is.EqualTo(2_000_000), "the sized flow completed");
+        var link = root.GetProperty("links")[0];
+        Assert.That(link.GetProperty("name").GetString(), Is.EqualTo("bottleneck"));
+        Assert.That(link.GetProperty("utilization").GetDouble(), Is.GreaterThan(0.8));
+        Assert.That(root.GetProperty("fairness").GetProperty("jain").GetDouble(), Is.InRange(0.3, 1.0));
+        Assert.That(root.GetProperty("manifest").GetProperty("scenario_sha256").GetString(), Has.Length.EqualTo(64));
+    }
+
+    [Test]
+    public void Run_Out_WritesSummaryFlowsTimeseriesAndStructOps()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"bpfsim-out-{Guid.NewGuid():N}");
+        var (code, _, err) = Run("run", "--duration", "3s", "--out", dir, "--quiet");
+        Assert.That(code, Is.Zero, err);
+        Assert.That(Directory.GetFiles(dir).Select(Path.GetFileName), Is.EquivalentTo(new[] { "summary.json", "flows.csv", "timeseries.csv", "struct_ops.json" }));
+        var series = File.ReadAllLines(Path.Combine(dir, "timeseries.csv"));
+        Assert.That(series[0], Is.EqualTo("t_s,flow,metric,value,unit"));
+        Assert.That(series, Has.Some.Contains(",cwnd,").And.Some.Contains(",packets").And.Some.Contains("bottleneck,queue,"));
+        Assert.That(File.ReadAllLines(Path.Combine(dir, "flows.csv"))[0], Does.StartWith("id,cc,cc_requested,start_s,end_s,bytes_acked,goodput_mbps"));
+        using var so = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "struct_ops.json")));
+        Assert.That(so.RootElement.GetProperty("dump")[1].TryGetProperty("bpf_struct_ops_tcp_congestion_ops", out _));
+        Assert.That(so.RootElement.GetProperty("timeline")[0].GetProperty("transitions").GetArrayLength(), Is.GreaterThanOrEqualTo(2));
+        Directory.Delete(dir, recursive: true);
+    }
+
+    [Test]
+    public void Validate_GoodScenario_Ok()
+    {
+        var (code, output, _) = Run("validate", Scenario(Small));
+        Assert.That(code, Is.Zero);
+        Assert.That(output, Does.Contain(": ok"));
+    }
+
+    private static IEnumerable<TestCaseData> Broken()
+    {
+        yield return new TestCaseData("duration: 3s\nflows: [ { cc: cubic } ]\nbogus: 1\n", 3, 1, "unknown key 'bogus'").SetName("UnknownKey");
+        yield return new TestCaseData("duration: 3s\nflows:\n  - { cc: vegas }\n", 3, 11, "unknown congestion control 'vegas'").SetName("UnknownAlgorithm");
+        yield return new TestCaseData("duration: 3s\nflows:\n  - { cc: bpf_dctcp }\n", 3, 11, "no structops entry registers").SetName("ConsumerNotRegistered");
+        yield return new TestCaseData("duration: 3s\nstructops:\n  - { program: nope_cc, at: 0s }\nflows: [ { cc: reno } ]\n", 3, 16, "unknown consumer 'nope_cc'").SetName("UnknownConsumer");
+        yield return new TestCaseData("duration: -3s\nflows: [ { cc: reno } ]\n", 1, 11, "duration").SetName("NegativeDuration");
+        yield return new TestCaseData("duration: 3s\nnetwork:\n  bottleneck: { rate: 100 }\nflows: [ { cc: reno } ]\n", 3, 23, "needs a unit").SetName("RateWithoutUnit");
+        yield return new TestCaseData("duration: 3s\nnetwork:\n  bottleneck: { rate: 0Mbps }\nflows: [ { cc: reno } ]\n", 3, 23, "greater than 0").SetName("ZeroRate");
+        yield return new TestCaseData("duration: 3s\nflows:\n  - { cc: reno, count: two }\n", 3, 24, "not a whole number").SetName("WrongType");
+        yield return new TestCaseData("duration: 3s\nflows:\n  - { cc: reno, start: 2s, stop: 1s }\n", 3, 34, "must be after start").SetName("StopBeforeStart");
+        yield return new TestCaseData("duration: 3s\nnetwork:\n  bottleneck: { queue: { type: fifo } }\nflows: [ { cc: reno } ]\n", 3, 32, "unknown queue type 'fifo'").SetName("UnknownQueue");
+        yield return new TestCaseData("duration: 3s\nflows: [ { cc: reno, size: 10 } ]\n", 2, 28, "size").SetName("SizeWithoutUnit");
+        yield return new TestCaseData("duration: 3s\nflows: [ { arrivals: poisson, cc: reno } ]\n", 2, 10, "poisson arrivals need rate").SetName("PoissonWithoutRate");
+        yield return new TestCaseData("duration: 3s\nflows: [ { cc: reno\n", 3, 1, "not valid YAML").SetName("SyntaxError");
+        yield return new TestCaseData("duration: 3s\nnetwork:\n  bottleneck: { loss: 1.5 }\nflows: [ { cc: reno } ]\n", 3, 23, "at most 1").SetName("LossAboveOne");
+        yield return new TestCaseData("duration: 3s\nsubsystem: sched\nflows: [ { cc: reno } ]\n", 2, 12, "not available yet").SetName("SchedNotYet");
+    }
+
+    [TestCaseSource(nameof(Broken))]
+    public void BrokenScenario_ExitTwo_FileLineColumnAndReason_NothingRun(string yaml, int line, int column, string reason)
+    {
+        string file = Scenario(yaml);
+        foreach (var command in new[] { "run", "validate" })
+        {
+            var (code, output, err) = Run(command, file);
+            Assert.That(code, Is.EqualTo(ExitCodes.BadInput), $"{command}: {err}");
+            Assert.That(err, Does.Contain($"{file}:{line}:{column}: ").And.Contain(reason), command);
+            Assert.That(output, Is.Empty, $"{command} printed results for a broken scenario");
+        }
+    }
+
+    [Test]
+    public void MissingScenarioFile_ExitTwo()
+    {
+        var (code, _, err) = Run("run", "/nonexistent/x.yaml");
+        Assert.That(code, Is.EqualTo(ExitCodes.BadInput));
+        Assert.That(err, Does.Contain("/nonexistent/x.yaml:1:1: no such file"));
+    }
+
+    [Test]
+    public void ShippedScenarios_AllValidateAndRun()
+    {
+        string dir = Path.Combine(AppContext.BaseDirectory, "scenarios");
+        var files = Directory.GetFiles(dir, "*.yaml");
+        Assert.That(files, Has.Length.GreaterThanOrEqualTo(6));
+        foreach (var f in files)
+        {
+            var (code, _, err) = Run("run", f, "--duration", "2s", "--quiet");
+            Assert.That(code, Is.Zero, $"{Path.GetFileName(f)}: {err}");
+        }
+    }
+}
