@@ -66,6 +66,7 @@ public sealed class TcpConnection
     internal uint AppLimitedUntil;    // tcp_rate: app_limited (delivered count), 0 when not app-limited
     internal bool Stopping;
     internal TimerId RtoTimer;
+    internal long RtoDeadlineNs = -1;  // when the RTO is due; the timer may be set earlier and re-arm itself
     internal TimerId PaceTimer;
     internal TimerId DelackTimer;
 

@@ -123,11 +123,11 @@ public sealed partial class TcpStack
                 UpdateRtt(conn, rttUs);
                 if (sk.PacketsOut == 0)
                 {
-                    _sim.Cancel(conn.RtoTimer);
+                    StopRto(conn);
                 }
                 else
                 {
-                    _sim.Arm(conn.RtoTimer, _sim.Now + new Core.Simulation.SimTime(CurrentRtoNs(conn)), conn.Id);
+                    SetRto(conn, CurrentRtoNs(conn));
                 }
             }
             uint delivered = sk.Delivered - priorDelivered;

@@ -38,7 +38,7 @@ public sealed partial class TcpStack
     {
         conn.State = TcpConnectionState.SynSent;
         SendControl(conn, TcpFlags.Syn | (conn.AccurateEcnEcho ? TcpFlags.Ece | TcpFlags.Cwr : TcpFlags.None), conn.Path.Forward, ack: 0, tsEcr: 0);
-        _sim.Arm(conn.RtoTimer, _sim.Now + new Core.Simulation.SimTime(conn.RtoNs), conn.Id);
+        SetRto(conn, CurrentRtoNs(conn));
     }
 
     private void SendControl(TcpConnection conn, TcpFlags flags, int route, uint ack, uint tsEcr, uint seq = 0)
@@ -85,7 +85,7 @@ public sealed partial class TcpStack
         }
         sk.TcpMstamp = NowUs;
         UpdateRtt(conn, (long)NowUs - synAck.TsEcr);
-        _sim.Cancel(conn.RtoTimer);
+        StopRto(conn);
         conn.Backoff = 0;
         sk.SndCwnd = _options.InitialCwnd;
         sk.SndCwndStamp = NowUs;
@@ -263,15 +263,47 @@ public sealed partial class TcpStack
             long gap = (long)((ulong)packet.SizeBytes * 1_000_000_000UL / sk.SkPacingRate);
             conn.NextSendNs = Math.Max(conn.NextSendNs, now) + gap;
         }
-        if (!_sim.IsArmed(conn.RtoTimer))
+        if (conn.RtoDeadlineNs < 0)
         {
-            _sim.Arm(conn.RtoTimer, _sim.Now + new Core.Simulation.SimTime(CurrentRtoNs(conn)), conn.Id);
+            SetRto(conn, CurrentRtoNs(conn));
         }
+    }
+
+    /// <summary>
+    /// (Re)starts the retransmission timer <paramref name="delayNs"/> from now (inet_csk_reset_xmit_timer). The
+    /// deadline moves on every ACK; the simulator timer is re-armed only when it would fire too late, and a timer
+    /// that fires early re-arms itself for the current deadline — one pending event per connection instead of one
+    /// per ACK.
+    /// </summary>
+    private void SetRto(TcpConnection conn, long delayNs)
+    {
+        long deadline = _sim.Now.Nanoseconds + delayNs;
+        conn.RtoDeadlineNs = deadline;
+        if (!_sim.IsArmed(conn.RtoTimer) || _sim.DueTime(conn.RtoTimer)!.Value.Nanoseconds > deadline)
+        {
+            _sim.Arm(conn.RtoTimer, new Core.Simulation.SimTime(deadline), conn.Id);
+        }
+    }
+
+    private void StopRto(TcpConnection conn)
+    {
+        conn.RtoDeadlineNs = -1;
+        _sim.Cancel(conn.RtoTimer);
     }
 
     /// <summary>tcp_retransmit_timer: the oldest outstanding segment timed out.</summary>
     private void RetransmitTimer(TcpConnection conn)
     {
+        if (conn.RtoDeadlineNs < 0)
+        {
+            return;
+        }
+        if (_sim.Now.Nanoseconds < conn.RtoDeadlineNs)
+        {
+            _sim.Arm(conn.RtoTimer, new Core.Simulation.SimTime(conn.RtoDeadlineNs), conn.Id);
+            return;
+        }
+        conn.RtoDeadlineNs = -1;
         if (conn.State == TcpConnectionState.SynSent)
         {
             conn.Backoff++;
@@ -289,7 +321,7 @@ public sealed partial class TcpStack
             EnterLoss(conn);
         }
         conn.Backoff = Math.Min(conn.Backoff + 1, 16);
-        _sim.Arm(conn.RtoTimer, _sim.Now + new Core.Simulation.SimTime(CurrentRtoNs(conn)), conn.Id);
+        SetRto(conn, CurrentRtoNs(conn));
         WriteXmit(conn);
         Updated?.Invoke(conn);
     }

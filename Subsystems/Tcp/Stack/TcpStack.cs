@@ -178,7 +178,7 @@ public sealed partial class TcpStack : IEventHandler
         }
         conn.State = TcpConnectionState.Closed;
         conn.EndTime = _sim.Now;
-        _sim.Cancel(conn.RtoTimer);
+        StopRto(conn);
         _sim.Cancel(conn.PaceTimer);
         _sim.Cancel(conn.DelackTimer);
         using (EnterCa(conn))
