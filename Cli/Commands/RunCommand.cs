@@ -20,7 +20,7 @@ public static class RunCommand
         var file = new Argument<string?>("scenario") { Description = "Scenario file (YAML, docs/scenarios.md); none = the embedded default", Arity = ArgumentArity.ZeroOrOne };
         var seed = new Option<ulong?>("--seed") { Description = "Override the scenario's seed" };
         var duration = new Option<string?>("--duration") { Description = "Override the scenario's duration (e.g. 30s)" };
-        var outDir = new Option<string?>("--out") { Description = "Write summary.json, flows.csv, timeseries.csv and struct_ops.json here" };
+        var outDir = new Option<string?>("--out") { Description = "Write summary.json, flows.csv, timeseries.csv, struct_ops.json and report.html here" };
         var json = new Option<bool>("--json") { Description = "Print the summary JSON instead of tables" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print nothing but errors" };
         var command = new Command("run", "Run a scenario (or the embedded default) and summarise it")
@@ -87,7 +87,7 @@ public static class RunCommand
         var summary = TcpRunSummary.From(spec, result, Manifest.For(name, text, spec.Seed, sources));
         if (outDir is not null)
         {
-            var files = OutputWriter.Write(outDir, summary, result);
+            var files = OutputWriter.Write(outDir, name, summary, result);
             if (!quiet && !json)
             {
                 stdout.WriteLine($"wrote {string.Join(", ", files.Select(Path.GetFileName))} to {outDir}");

@@ -6,10 +6,10 @@ using CsvHelper;
 
 namespace BpfSim.Cli.Output;
 
-/// <summary>Writes a run's files into a folder: summary.json, flows.csv, timeseries.csv, struct_ops.json.</summary>
+/// <summary>Writes a run's files into a folder: summary.json, flows.csv, timeseries.csv, struct_ops.json, report.html.</summary>
 public static class OutputWriter
 {
-    public static IReadOnlyList<string> Write(string directory, TcpRunSummary summary, TcpRunResult result)
+    public static IReadOnlyList<string> Write(string directory, string scenario, TcpRunSummary summary, TcpRunResult result)
     {
         Directory.CreateDirectory(directory);
         var written = new List<string>();
@@ -47,6 +47,7 @@ public static class OutputWriter
             ["timeline"] = JsonSerializer.SerializeToNode(result.StructOps),
         };
         File.WriteAllText(Path("struct_ops.json"), structOps.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(Path("report.html"), HtmlReport.Render(scenario, summary, result));
         return written;
     }
 }

@@ -82,7 +82,7 @@ public sealed class ScenarioCliTests
         string dir = Path.Combine(Path.GetTempPath(), $"bpfsim-out-{Guid.NewGuid():N}");
         var (code, _, err) = Run("run", "--duration", "3s", "--out", dir, "--quiet");
         Assert.That(code, Is.Zero, err);
-        Assert.That(Directory.GetFiles(dir).Select(Path.GetFileName), Is.EquivalentTo(new[] { "summary.json", "flows.csv", "timeseries.csv", "struct_ops.json" }));
+        Assert.That(Directory.GetFiles(dir).Select(Path.GetFileName), Is.EquivalentTo(new[] { "summary.json", "flows.csv", "timeseries.csv", "struct_ops.json", "report.html" }));
         var series = File.ReadAllLines(Path.Combine(dir, "timeseries.csv"));
         Assert.That(series[0], Is.EqualTo("t_s,flow,metric,value,unit"));
         Assert.That(series, Has.Some.Contains(",cwnd,").And.Some.Contains(",packets").And.Some.Contains("bottleneck,queue,"));
