@@ -19,6 +19,11 @@ public static class DumbbellScenarioBench
 {
     public static void Run(string[] args)
     {
+        if (args.Contains("--idle-memory"))
+        {
+            IdleMemory();
+            return;
+        }
         var flowCounts = args.Where((a, i) => int.TryParse(a, out _) && (i == 0 || !args[i - 1].StartsWith("--", StringComparison.Ordinal)))
             .Select(int.Parse).ToList();
         if (flowCounts.Count == 0)
@@ -35,6 +40,26 @@ public static class DumbbellScenarioBench
             Console.WriteLine($"| {n} | {cc} | {seconds} | {r.WallS:0.000} | {r.Events:N0} | {r.Events / r.WallS / 1e6:0.00} M | {r.DataPackets:N0} | " +
                               $"{r.DataPackets / r.WallS / 1e6:0.00} M | {r.Utilization:0.000} | {r.Jain:0.000} | {r.PeakMb:0} |");
         }
+    }
+
+    /// <summary>Bytes per idle flow: 10,000 connections opened on a dumbbell (with their access links), none started.</summary>
+    private static void IdleMemory()
+    {
+        const int flows = 10_000;
+        var services = new ServiceCollection().AddBpfSim().AddTcp().AddBuiltinPrograms().BuildServiceProvider();
+        var bpf = services.GetRequiredService<BpfSimFactory>().Create();
+        var type = (TcpCongestionOpsType)bpf.FindStructOpsType(TcpCongestionOpsType.TypeName)!;
+        var net = new Network(bpf.Simulator, seed: 1);
+        var bell = new Dumbbell(net, new DumbbellOptions());
+        var stack = new TcpStack(net, type.Registry, bpf: bpf);
+        long before = GC.GetTotalMemory(forceFullCollection: true);
+        for (int i = 0; i < flows; i++)
+        {
+            stack.Open((s, r) => bell.AddFlow(s, r), "cubic", SimTime.FromSeconds(1000), out _).ThrowIfFailed();
+        }
+        long after = GC.GetTotalMemory(forceFullCollection: true);
+        Console.WriteLine($"{flows} idle flows: {(after - before) / (double)flows:0} bytes per flow (connection, socket, four access links, routes, pending start event)");
+        GC.KeepAlive(stack);
     }
 
     private static string? Option(string[] args, string name)
