@@ -100,7 +100,7 @@ public sealed class TcpCongestionOpsTypeTests
         var sys = new TcpTestSystem();
         var loaded = sys.Register(ConsumerCatalog.Create(sys.Catalog.Find("bpf_minimal")!));
         Assert.That(loaded.Map.State, Is.EqualTo(StructOpsState.InUse));
-        Assert.That(sys.Registry.Available.Select(a => a.Name), Is.EqualTo(new[] { "reno", "cubic", "dctcp", "bpf_minimal" }));
+        Assert.That(sys.Registry.Available.Select(a => a.Name), Is.EqualTo(new[] { "reno", "cubic", "dctcp", "bbr", "bpf_minimal" }));
         Assert.That(sys.Registry.TryAcquire("bpf_minimal", out var ca).IsOk);
         var sk = TcpTestSystem.Socket(cwnd: 40);
         Assert.That(ca.Ssthresh!(ref sk), Is.EqualTo(20));
@@ -196,7 +196,7 @@ public sealed class TcpCongestionOpsTypeTests
     public void NewRegistry_BuiltinsInOrder_CubicIsDefault()
     {
         var registry = new TcpCongestionRegistry();
-        Assert.That(registry.Available.Select(a => a.Name), Is.EqualTo(new[] { "reno", "cubic", "dctcp" }));
+        Assert.That(registry.Available.Select(a => a.Name), Is.EqualTo(new[] { "reno", "cubic", "dctcp", "bbr" }));
         Assert.That(registry.Default, Is.SameAs(Cubic.Ops), "CONFIG_DEFAULT_TCP_CONG=\"cubic\"");
         Assert.That(registry.AssignDefault(), Is.SameAs(Cubic.Ops));
         Assert.That(registry.Find("dctcp")!.Flags, Is.EqualTo(TcpCongFlags.NeedsEcn));
@@ -256,7 +256,7 @@ public sealed class TcpCongestionOpsTypeTests
         sys.Bpf.MapUpdateElem(wrong.MapFd, new byte[4], wrong.PendingValue).ThrowIfFailed();
         Assert.That(sys.Bpf.LinkUpdate(first.LinkFd, wrong.MapFd).Errno, Is.EqualTo(Errno.EINVAL), "update_wrong");
         Assert.That(sys.Registry.Find("tcp_ca_update"), Is.SameAs(newCa));
-        Assert.That(sys.Registry.Available.Select(a => a.Name), Is.EqualTo(new[] { "reno", "cubic", "dctcp", "tcp_ca_update" }));
+        Assert.That(sys.Registry.Available.Select(a => a.Name), Is.EqualTo(new[] { "reno", "cubic", "dctcp", "bbr", "tcp_ca_update" }));
     }
 
     [TestCase(10u, 15u, 8u, 15u, 3u)]

@@ -16,7 +16,7 @@ public sealed class TcpCongestionRegistry
     private readonly List<TcpCongestionOps> _list = [];
     private readonly Rcu? _rcu;
 
-    /// <summary>A registry holding the built-ins reno, cubic and dctcp, in that order, with cubic the default.</summary>
+    /// <summary>A registry holding the built-ins reno, cubic, dctcp and bbr, in that order, with cubic the default.</summary>
     /// <param name="rcu">Where unregister and update wait for readers (synchronize_rcu); null for a registry without a kernel.</param>
     public TcpCongestionRegistry(Rcu? rcu = null)
     {
@@ -24,6 +24,7 @@ public sealed class TcpCongestionRegistry
         Register(Reno.Ops).ThrowIfFailed();
         Register(Cubic.Ops).ThrowIfFailed();
         Register(Dctcp.Ops).ThrowIfFailed();
+        Register(Bbr.Ops).ThrowIfFailed();
         // CONFIG_DEFAULT_TCP_CONG="cubic", the kernel's default default. Built-ins need no pin.
         Default = Cubic.Ops;
     }

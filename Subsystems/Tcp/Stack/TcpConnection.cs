@@ -60,10 +60,8 @@ public sealed class TcpConnection
     internal bool UndoMarker;
     internal bool EcnOk;
     internal bool SendCwr;            // TCP_ECN_QUEUE_CWR: set CWR on the next data segment
-    internal long NextSendNs;         // pacing: earliest time of the next transmission
     internal long FirstTxNs;          // tcp_rate: first_tx_mstamp
-    internal long DeliveredTimeNs;    // tcp_rate: delivered_mstamp
-    internal uint AppLimitedUntil;    // tcp_rate: app_limited (delivered count), 0 when not app-limited
+    internal long DeliveredTimeNs;    // tcp_rate: delivered_mstamp in ns (TcpSock.DeliveredMstamp holds it in µs)
     internal bool Stopping;
     internal TimerId RtoTimer;
     internal long RtoDeadlineNs = -1;  // when the RTO is due; the timer may be set earlier and re-arm itself

@@ -38,6 +38,8 @@ public struct TcpSock
     public uint MaxPacketsOut;
     public uint Delivered;
     public uint DeliveredCe;
+    /// <summary>lost: packets ever marked lost (tcp_mark_skb_lost), counting a lost retransmission again.</summary>
+    public uint Lost;
     public uint SndUna;
     public uint SndNxt;
     /// <summary>rcv_nxt: what we want to receive next (DCTCP remembers it for the ACK of the prior CE state).</summary>
@@ -45,9 +47,24 @@ public struct TcpSock
     /// <summary>lsndtime: <see cref="TcpJiffies32"/> at the last data sent (CUBIC shifts its epoch by the idle time).</summary>
     public uint Lsndtime;
     public uint MssCache;
+    /// <summary>
+    /// app_limited: 0, or the <see cref="Delivered"/> count after which delivery is no longer limited by the
+    /// application; segments sent meanwhile give app-limited rate samples (tcp_rate.c). BBR sets it in PROBE_RTT.
+    /// </summary>
     public uint AppLimited;
     /// <summary>The current time in microseconds as of the last ACK (tcp_mstamp).</summary>
     public ulong TcpMstamp;
+    /// <summary>tcp_clock_cache: the same instant as <see cref="TcpMstamp"/>, in nanoseconds.</summary>
+    public ulong TcpClockCache;
+    /// <summary>
+    /// tcp_wstamp_ns: the earliest departure time of the next segment under pacing (EDT), in nanoseconds; each paced
+    /// send moves it to max(itself, now) + length / pacing rate (tcp_update_skb_after_send).
+    /// </summary>
+    public ulong TcpWstampNs;
+    /// <summary>delivered_mstamp: <see cref="TcpMstamp"/> when <see cref="Delivered"/> last grew (tcp_rate_gen).</summary>
+    public ulong DeliveredMstamp;
+    /// <summary>rtt_min: windowed minimum RTT in µs over sysctl_tcp_min_rtt_wlen (300 s), timed in jiffies.</summary>
+    public Minmax RttMin;
     /// <summary>sk_pacing_rate in bytes per second.</summary>
     public ulong SkPacingRate;
     /// <summary>sk_pacing_status: 0 none, 1 needed (the algorithm asks for pacing), 2 fq.</summary>
@@ -57,6 +74,11 @@ public struct TcpSock
     /// <summary>icsk_ack.pending bits (ICSK_ACK_NOW etc.).</summary>
     public byte IcskAckPending;
     public bool IsCwndLimited;
+    /// <summary>
+    /// The socket's stream of random numbers for <see cref="GetRandomU32Below"/>, a SplitMix64 state the stack seeds
+    /// from the scenario seed and the connection id, so runs are reproducible and flows are not in lockstep.
+    /// </summary>
+    public ulong PrandomState;
     public CaPriv IcskCaPriv;
 
     /// <summary>
@@ -64,6 +86,9 @@ public struct TcpSock
     /// clock: the kernel reads the global jiffies, which with HZ=1000 advances with tcp_mstamp's milliseconds.
     /// </summary>
     public readonly uint TcpJiffies32 => (uint)(TcpMstamp / TcpTime.UsecPerJiffy);
+
+    /// <summary>tcp_min_rtt: the windowed minimum RTT in µs, ~0U before the first sample.</summary>
+    public readonly uint MinRttUs => RttMin.Get();
 
     /// <summary>In slow start: snd_cwnd below snd_ssthresh (tcp_in_slow_start).</summary>
     public readonly bool InSlowStart => SndCwnd < SndSsthresh;
@@ -76,6 +101,21 @@ public struct TcpSock
     /// largest flight recently sent.
     /// </summary>
     public readonly bool CwndLimited => IsCwndLimited || (InSlowStart && SndCwnd < 2 * MaxPacketsOut);
+
+    /// <summary>
+    /// get_random_u32_below (include/linux/random.h): a number uniform in [0, <paramref name="ceil"/>) by the
+    /// multiply-shift reduction of a random u32. The kernel draws from its global CSPRNG; here each socket draws
+    /// from its own deterministic <see cref="PrandomState"/>.
+    /// </summary>
+    /// <returns>0 .. ceil − 1 (0 when <paramref name="ceil"/> is 0).</returns>
+    public uint GetRandomU32Below(uint ceil)
+    {
+        ulong z = PrandomState += 0x9E3779B97F4A7C15UL; // SplitMix64 step
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        uint r = (uint)((z ^ (z >> 31)) >> 32);
+        return (uint)(((ulong)r * ceil) >> 32);
+    }
 
     /// <summary>The private area as a typed struct (the kernel's inet_csk_ca()).</summary>
     [UnscopedRef]

@@ -29,9 +29,10 @@ public sealed partial class TcpStack
             return;
         }
         long now = _sim.Now.Nanoseconds;
-        sk.TcpMstamp = NowUs;
+        MstampRefresh(ref sk);
         bool ece = conn.EcnOk && (segment.Flags & TcpFlags.Ece) != 0;
         uint priorDelivered = sk.Delivered;
+        uint priorLost = sk.Lost;
         uint priorInFlight = sk.PacketsInFlight;
         int flag = ece ? FlagEce : 0;
         var rs = new RateSample { PriorDelivered = 0, RttUs = -1 };
@@ -149,10 +150,17 @@ public sealed partial class TcpStack
             }
 
             // tcp_rate_gen
-            if (conn.AppLimitedUntil != 0 && sk.Delivered > conn.AppLimitedUntil)
+            if (sk.AppLimited != 0 && TcpTime.After(sk.Delivered, sk.AppLimited))
             {
-                conn.AppLimitedUntil = 0;
+                sk.AppLimited = 0;
             }
+            if (delivered > 0)
+            {
+                sk.DeliveredMstamp = sk.TcpMstamp;
+            }
+            rs.AckedSacked = delivered;
+            rs.Losses = (int)(sk.Lost - priorLost); // freshly marked lost on this ACK
+            rs.PriorInFlight = priorInFlight;
             if (rsPriorTime >= 0)
             {
                 rs.Delivered = (int)(sk.Delivered - rs.PriorDelivered);
@@ -164,14 +172,16 @@ public sealed partial class TcpStack
                 rs.IntervalUs = Math.Max(sndInterval, ackInterval) / 1000;
                 rs.IsAppLimited = rsAppLimited;
                 conn.DeliveredTimeNs = now;
+                if (rs.IntervalUs < sk.MinRttUs)
+                {
+                    rs.IntervalUs = -1; // shorter than min_rtt: ACK compression or a spurious retransmit, not a rate
+                }
             }
             else
             {
+                rs.Delivered = -1; // no timing information
                 rs.IntervalUs = -1;
             }
-            rs.AckedSacked = delivered;
-            rs.PriorInFlight = priorInFlight;
-            rs.Losses = 0;
 
             // tcp_cong_control
             if (conn.Ops.CongControl is { } congControl)
@@ -248,6 +258,7 @@ public sealed partial class TcpStack
             {
                 st.Flags |= SegmentFlags.Lost;
                 sk.LostOut++;
+                sk.Lost++;
             }
         }
     }

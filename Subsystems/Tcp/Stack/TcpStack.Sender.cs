@@ -83,13 +83,14 @@ public sealed partial class TcpStack
         {
             sk.EcnFlags |= TcpEcnFlags.Ok;
         }
-        sk.TcpMstamp = NowUs;
+        MstampRefresh(ref sk);
         UpdateRtt(conn, (long)NowUs - synAck.TsEcr);
         StopRto(conn);
         conn.Backoff = 0;
         sk.SndCwnd = _options.InitialCwnd;
         sk.SndCwndStamp = NowUs;
         conn.DeliveredTimeNs = _sim.Now.Nanoseconds;
+        sk.DeliveredMstamp = sk.TcpMstamp;
         using (EnterCa(conn))
         {
             conn.Ops.Init?.Invoke(ref sk);
@@ -110,6 +111,8 @@ public sealed partial class TcpStack
         rttUs = Math.Max(rttUs, 1);
         ref var sk = ref _socks[conn.Id];
         conn.Stats.AddRtt(rttUs);
+        // tcp_update_rtt_min: windowed over sysctl_tcp_min_rtt_wlen = 300 s, timed in jiffies.
+        sk.RttMin.RunningMin(300 * TcpTime.Hz, sk.TcpJiffies32, (uint)Math.Min(rttUs, uint.MaxValue));
         if (!conn.HaveRtt)
         {
             conn.HaveRtt = true;
@@ -149,9 +152,9 @@ public sealed partial class TcpStack
             {
                 break;
             }
-            if (sk.SkPacingStatus != 0 && sk.SkPacingRate > 0 && _sim.Now.Nanoseconds < conn.NextSendNs)
+            if (sk.SkPacingStatus != 0 && sk.SkPacingRate > 0 && (ulong)_sim.Now.Nanoseconds < sk.TcpWstampNs)
             {
-                _sim.Arm(conn.PaceTimer, new Core.Simulation.SimTime(conn.NextSendNs), conn.Id);
+                _sim.Arm(conn.PaceTimer, new Core.Simulation.SimTime((long)sk.TcpWstampNs), conn.Id);
                 break;
             }
             ulong seg = NextToSend(conn, out bool retransmit);
@@ -165,10 +168,10 @@ public sealed partial class TcpStack
         bool moreData = !conn.Stopping && (long)conn.SndNxt < conn.TotalSegments;
         sk.IsCwndLimited = moreData && sk.PacketsInFlight >= sk.SndCwnd;
         sk.MaxPacketsOut = Math.Max(sk.MaxPacketsOut, sk.PacketsOut);
-        if (!moreData && !sent && conn.AppLimitedUntil == 0 && sk.PacketsOut < sk.SndCwnd)
+        if (!moreData && !sent && sk.AppLimited == 0 && sk.PacketsOut < sk.SndCwnd)
         {
             // tcp_rate_check_app_limited: the application, not the network, limits delivery from here on.
-            conn.AppLimitedUntil = Math.Max(sk.Delivered + sk.PacketsInFlight, 1);
+            sk.AppLimited = Math.Max(sk.Delivered + sk.PacketsInFlight, 1);
         }
     }
 
@@ -196,7 +199,7 @@ public sealed partial class TcpStack
     {
         ref var sk = ref _socks[conn.Id];
         long now = _sim.Now.Nanoseconds;
-        sk.TcpMstamp = NowUs; // tcp_mstamp_refresh
+        MstampRefresh(ref sk);
         if (!retransmit)
         {
             if (sk.PacketsInFlight == 0 && sk.PacketsOut == 0)
@@ -226,13 +229,14 @@ public sealed partial class TcpStack
         {
             conn.FirstTxNs = now;
             conn.DeliveredTimeNs = now;
+            sk.DeliveredMstamp = sk.TcpMstamp;
         }
         state.SentNs = now;
         state.FirstTxNs = conn.FirstTxNs;
         state.DeliveredAtSend = sk.Delivered;
         state.DeliveredCeAtSend = sk.DeliveredCe;
         state.DeliveredTimeNs = conn.DeliveredTimeNs;
-        state.IsAppLimited = conn.AppLimitedUntil != 0;
+        state.IsAppLimited = sk.AppLimited != 0;
         if (sk.IcskCaState is TcpCaState.CWR or TcpCaState.Recovery)
         {
             conn.PrrOut++;
@@ -260,8 +264,8 @@ public sealed partial class TcpStack
 
         if (sk.SkPacingStatus != 0 && sk.SkPacingRate > 0)
         {
-            long gap = (long)((ulong)packet.SizeBytes * 1_000_000_000UL / sk.SkPacingRate);
-            conn.NextSendNs = Math.Max(conn.NextSendNs, now) + gap;
+            ulong gap = (ulong)packet.SizeBytes * 1_000_000_000UL / sk.SkPacingRate;
+            sk.TcpWstampNs = Math.Max(sk.TcpWstampNs, (ulong)now) + gap;
         }
         if (conn.RtoDeadlineNs < 0)
         {
@@ -336,15 +340,18 @@ public sealed partial class TcpStack
         for (ulong s = conn.SndUna; s < conn.SndNxt; s++)
         {
             ref var st = ref conn.Segment(s);
+            // tcp_mark_skb_lost: a lost retransmission is lost again; tp->lost counts both kinds.
             if ((st.Flags & SegmentFlags.Retrans) != 0)
             {
                 st.Flags &= ~SegmentFlags.Retrans;
                 sk.RetransOut--;
+                sk.Lost++;
             }
             if ((st.Flags & (SegmentFlags.Sacked | SegmentFlags.Lost)) == 0)
             {
                 st.Flags |= SegmentFlags.Lost;
                 sk.LostOut++;
+                sk.Lost++;
             }
         }
         var state = sk.IcskCaState;
@@ -362,7 +369,7 @@ public sealed partial class TcpStack
         SetCaState(conn, TcpCaState.Loss);
         conn.HighSeq = conn.SndNxt;
         QueueCwr(conn);
-        conn.NextSendNs = 0;
+        sk.TcpWstampNs = 0;
     }
 
     /// <summary>tcp_current_ssthresh: in a reduction, the larger of ssthresh and 3/4 of cwnd.</summary>

@@ -102,7 +102,9 @@ public sealed partial class TcpStack : IEventHandler
             SndSsthresh = TcpSock.InfiniteSsthresh,
             SndCwndClamp = uint.MaxValue,
             MssCache = (uint)_options.Mss,
+            PrandomState = _net.RandomFor("tcp-sock:" + id).NextUInt64(),
         };
+        _socks[id].RttMin.Reset(0, ~0u); // tcp_init_sock: no RTT sample yet
         conn.Path = connect(new Endpoint(this, conn, isSender: true), new Endpoint(this, conn, isSender: false));
         _sim.Schedule(start, _handler, KindStart, id);
         if (stop is { } s)
@@ -161,6 +163,13 @@ public sealed partial class TcpStack : IEventHandler
         _bpf is not null && conn.Ops.IsBpf ? _bpf.EnterProgram(conn.Id % _bpf.Cpus.Count) : null;
 
     private uint NowUs => (uint)(_sim.Now.Nanoseconds / 1000);
+
+    /// <summary>tcp_mstamp_refresh: tcp_clock_cache (ns) and tcp_mstamp (µs) become now.</summary>
+    private void MstampRefresh(ref TcpSock sk)
+    {
+        sk.TcpClockCache = (ulong)_sim.Now.Nanoseconds;
+        sk.TcpMstamp = NowUs;
+    }
 
     /// <summary>tcp_set_ca_state: the hook sees the old state, then the state changes.</summary>
     private void SetCaState(TcpConnection conn, TcpCaState state)
