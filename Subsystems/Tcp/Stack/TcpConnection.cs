@@ -46,13 +46,17 @@ public sealed class TcpConnection
     public SimTime EndTime { get; internal set; }
 
     // ---- sender ----
-    internal long TotalSegments => BytesToSend < 0 ? long.MaxValue : Math.Max(1, (BytesToSend + Mss - 1) / Mss);
+    internal long TotalSegments => BytesToSend < 0 ? long.MaxValue : (BytesToSend + Mss - 1) / Mss;
     internal int Mss;
     internal ulong SndUna;            // first unacknowledged segment
     internal ulong SndNxt;            // next new segment to send
     internal ulong HighSeq;           // snd_nxt when the current reduction or loss episode began
     internal SegmentState[] Board = new SegmentState[64];
     internal long RtoNs;
+    internal uint MdevMaxUs;          // tcp_rtt_estimator: the largest mdev in the current RTT
+    internal uint RttvarUs;           // the RTT variation the RTO uses, at least TCP_RTO_MIN
+    internal ulong RttSeq;            // snd_nxt when the current RTT measurement window began
+    internal ulong CwndUsageSeq;      // tcp_cwnd_validate: end of the window cwnd use is tracked over
     internal int Backoff;
     internal bool HaveRtt;
     internal uint PrrDelivered;

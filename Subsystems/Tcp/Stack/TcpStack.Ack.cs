@@ -46,16 +46,22 @@ public sealed partial class TcpStack
 
         using (EnterCa(conn))
         {
-            conn.Ops.InAckEvent?.Invoke(ref sk, ece ? CaAckSlowpath | CaAckEce : segment.SackCount > 0 ? CaAckSlowpath : CaAckWinUpdate);
+            // tcp_snd_una_update: snd_una moves before anything else looks at the socket.
+            ulong priorUna = conn.SndUna;
+            uint acked = (uint)(ackSeg - priorUna);
+            if (acked > 0)
+            {
+                sk.SndUna = EndSeqOf(conn, ackSeg - 1);
+            }
 
             // tcp_sacktag_write_queue
             uint newlySacked = 0;
-            ulong highestSacked = 0;
+            long firstSackt = -1, lastSackt = -1;
             for (int b = 0; b < segment.SackCount; b++)
             {
                 var (start, end) = SackBlock(segment, b);
-                ulong from = Math.Max(SegmentsBelow(conn, start, conn.SndUna), conn.SndUna);
-                ulong to = Math.Min(SegmentsBelow(conn, end, conn.SndUna), conn.SndNxt);
+                ulong from = Math.Max(SegmentsBelow(conn, start, priorUna), ackSeg);
+                ulong to = Math.Min(SegmentsBelow(conn, end, priorUna), conn.SndNxt);
                 for (ulong s = from; s < to; s++)
                 {
                     ref var st = ref conn.Segment(s);
@@ -63,6 +69,15 @@ public sealed partial class TcpStack
                     {
                         continue;
                     }
+                    if ((st.Flags & (SegmentFlags.Retrans | SegmentFlags.EverRetrans)) == 0)
+                    {
+                        if (firstSackt < 0 || st.SentNs < firstSackt)
+                        {
+                            firstSackt = st.SentNs;
+                        }
+                        lastSackt = Math.Max(lastSackt, st.SentNs);
+                    }
+                    RateDelivered(conn, ref st, ref rs, ref rsPriorTime, ref rsAppLimited, ref rsSentNs, ref rsFirstTxNs);
                     st.Flags |= SegmentFlags.Sacked;
                     sk.SackedOut++;
                     if ((st.Flags & SegmentFlags.Lost) != 0)
@@ -76,21 +91,42 @@ public sealed partial class TcpStack
                         sk.RetransOut--;
                     }
                     newlySacked++;
-                    RateDelivered(conn, ref st, ref rs, ref rsPriorTime, ref rsAppLimited, ref rsSentNs, ref rsFirstTxNs);
-                    highestSacked = Math.Max(highestSacked, s + 1);
                 }
             }
             if (newlySacked > 0)
             {
                 flag |= FlagDataSacked;
+                if (ece)
+                {
+                    sk.DeliveredCe += newlySacked; // tcp_count_delivered for SACKed data, before in_ack_event
+                }
             }
 
+            // tcp_in_ack_event: the fast path reports a window update; the slow path SLOWPATH, plus ECE and WIN_UPDATE.
+            uint ackEvent = acked > 0 && segment.SackCount == 0 && !ece
+                ? CaAckWinUpdate
+                : CaAckSlowpath | (acked > 0 ? CaAckWinUpdate : 0) | (ece ? CaAckEce : 0);
+            conn.Ops.InAckEvent?.Invoke(ref sk, ackEvent);
+
             // tcp_clean_rtx_queue
-            uint acked = 0;
-            long rttUs = -1;
-            for (ulong s = conn.SndUna; s < ackSeg; s++)
+            long firstAckt = -1, lastAckt = -1;
+            bool retransAcked = false;
+            uint cumulativeDelivered = 0;
+            for (ulong s = priorUna; s < ackSeg; s++)
             {
                 ref var st = ref conn.Segment(s);
+                if ((st.Flags & (SegmentFlags.Retrans | SegmentFlags.EverRetrans)) != 0)
+                {
+                    retransAcked = true; // FLAG_RETRANS_DATA_ACKED: no sequence RTT from this ACK (Karn)
+                }
+                else if ((st.Flags & SegmentFlags.Sacked) == 0)
+                {
+                    lastAckt = st.SentNs;
+                    if (firstAckt < 0)
+                    {
+                        firstAckt = st.SentNs;
+                    }
+                }
                 if ((st.Flags & SegmentFlags.Sacked) != 0)
                 {
                     sk.SackedOut--;
@@ -98,6 +134,7 @@ public sealed partial class TcpStack
                 else
                 {
                     RateDelivered(conn, ref st, ref rs, ref rsPriorTime, ref rsAppLimited, ref rsSentNs, ref rsFirstTxNs);
+                    cumulativeDelivered++;
                 }
                 if ((st.Flags & SegmentFlags.Lost) != 0)
                 {
@@ -107,21 +144,36 @@ public sealed partial class TcpStack
                 {
                     sk.RetransOut--;
                 }
-                if ((st.Flags & SegmentFlags.EverRetrans) == 0)
-                {
-                    rttUs = (now - st.SentNs) / 1000; // Karn: only never-retransmitted segments give samples
-                }
                 sk.PacketsOut--;
-                acked++;
+            }
+            if (ece)
+            {
+                sk.DeliveredCe += cumulativeDelivered;
+            }
+            long seqRttUs = -1, caRttUs = -1;
+            if (firstAckt >= 0 && !retransAcked)
+            {
+                seqRttUs = (now - firstAckt) / 1000;
+                caRttUs = (now - lastAckt) / 1000;
+            }
+            if (firstSackt >= 0)
+            {
+                if (seqRttUs < 0)
+                {
+                    seqRttUs = (now - firstSackt) / 1000;
+                }
+                caRttUs = (now - lastSackt) / 1000;
             }
             if (acked > 0)
             {
                 flag |= FlagDataAcked | FlagSndUnaAdvanced;
-                conn.Stats.BytesAcked += (long)(EndSeqOf(conn, ackSeg - 1) - SeqOf(conn, conn.SndUna));
+                conn.Stats.BytesAcked += (long)(EndSeqOf(conn, ackSeg - 1) - SeqOf(conn, priorUna));
                 conn.SndUna = ackSeg;
-                sk.SndUna = ackSeg == 0 ? 1 : EndSeqOf(conn, ackSeg - 1);
                 conn.Backoff = 0;
-                UpdateRtt(conn, rttUs);
+            }
+            UpdateRtt(conn, seqRttUs, caRttUs);
+            if (acked > 0)
+            {
                 if (sk.PacketsOut == 0)
                 {
                     StopRto(conn);
@@ -132,16 +184,12 @@ public sealed partial class TcpStack
                 }
             }
             uint delivered = sk.Delivered - priorDelivered;
-            if (ece)
-            {
-                sk.DeliveredCe += delivered; // tcp_count_delivered: an ECE ACK's deliveries count as CE
-            }
-            rs.RttUs = rttUs;
-            conn.Ops.PktsAcked?.Invoke(ref sk, new AckSample(acked, (int)Math.Min(rttUs, int.MaxValue), sk.MssCache * delivered));
+            rs.RttUs = caRttUs;
+            conn.Ops.PktsAcked?.Invoke(ref sk, new AckSample(acked, (int)Math.Min(caRttUs, int.MaxValue), sk.MssCache * (sk.Delivered - rs.PriorDelivered)));
 
             if (newlySacked > 0)
             {
-                MarkLostBySackedAbove(conn, highestSacked);
+                MarkLostBySackedAbove(conn, conn.SndNxt);
             }
 
             if (IsDubious(ref sk, flag, acked))
@@ -192,7 +240,7 @@ public sealed partial class TcpStack
             {
                 if (sk.IcskCaState is TcpCaState.CWR or TcpCaState.Recovery)
                 {
-                    CwndReduction(conn, delivered, flag);
+                    CwndReduction(conn, delivered, flag, newlyLost: sk.Lost != priorLost);
                 }
                 else if ((flag & FlagDataAcked) != 0)
                 {
@@ -226,7 +274,8 @@ public sealed partial class TcpStack
     {
         ref var sk = ref _socks[conn.Id];
         sk.Delivered++;
-        if (priorTime < 0 || st.DeliveredAtSend >= rs.PriorDelivered)
+        // The most recently sent of the newly delivered segments wins (tcp_skb_sent_after).
+        if (priorTime < 0 || st.DeliveredAtSend > rs.PriorDelivered || (st.DeliveredAtSend == rs.PriorDelivered && st.SentNs >= sentNs))
         {
             rs.PriorDelivered = st.DeliveredAtSend;
             rs.PriorDeliveredCe = st.DeliveredCeAtSend;
@@ -234,7 +283,7 @@ public sealed partial class TcpStack
             appLimited = st.IsAppLimited;
             sentNs = st.SentNs;
             firstTxNs = st.FirstTxNs;
-            rs.IsRetrans = (st.Flags & SegmentFlags.Retrans) != 0;
+            rs.IsRetrans = (st.Flags & (SegmentFlags.Retrans | SegmentFlags.EverRetrans)) != 0; // TCPCB_RETRANS
             conn.FirstTxNs = st.SentNs;
         }
     }

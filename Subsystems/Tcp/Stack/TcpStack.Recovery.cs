@@ -101,7 +101,7 @@ public sealed partial class TcpStack
     /// tcp_cwnd_reduction: Proportional Rate Reduction (RFC 6937) — send in proportion to what is delivered while
     /// above ssthresh, then slow-start back up to it; always allow one segment at the start (the fast retransmit).
     /// </summary>
-    private void CwndReduction(TcpConnection conn, uint newlyAckedSacked, int flag)
+    private void CwndReduction(TcpConnection conn, uint newlyAckedSacked, int flag, bool newlyLost)
     {
         ref var sk = ref _socks[conn.Id];
         if (newlyAckedSacked == 0 || sk.PriorCwnd == 0)
@@ -119,7 +119,7 @@ public sealed partial class TcpStack
         else
         {
             sndcnt = Math.Max((long)conn.PrrDelivered - conn.PrrOut, newlyAckedSacked);
-            if ((flag & FlagSndUnaAdvanced) != 0)
+            if ((flag & FlagSndUnaAdvanced) != 0 && !newlyLost)
             {
                 sndcnt++;
             }

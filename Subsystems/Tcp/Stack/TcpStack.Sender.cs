@@ -84,7 +84,8 @@ public sealed partial class TcpStack
             sk.EcnFlags |= TcpEcnFlags.Ok;
         }
         MstampRefresh(ref sk);
-        UpdateRtt(conn, (long)NowUs - synAck.TsEcr);
+        long synRtt = (long)NowUs - synAck.TsEcr;
+        UpdateRtt(conn, synRtt, synRtt);
         StopRto(conn);
         conn.Backoff = 0;
         sk.SndCwnd = _options.InitialCwnd;
@@ -95,41 +96,91 @@ public sealed partial class TcpStack
         {
             conn.Ops.Init?.Invoke(ref sk);
         }
+        if (conn.TotalSegments == 0)
+        {
+            Close(conn); // nothing to send
+            return;
+        }
         WriteXmit(conn);
     }
 
     /// <summary>
-    /// tcp_rtt_estimator and tcp_set_rto: RFC 6298 smoothing kept as the kernel keeps it (srtt_us scaled by 8,
-    /// mdev_us by 4), RTO = srtt + max(4 · rttvar, TCP_RTO_MIN), bounded by TCP_RTO_MAX.
+    /// tcp_ack_update_rtt: the sequence RTT (oldest newly acknowledged, never retransmitted segment; else the SACK
+    /// RTT) drives srtt and the RTO; the newest such segment's RTT (ca_rtt) is what the algorithm and min_rtt see.
     /// </summary>
-    private void UpdateRtt(TcpConnection conn, long rttUs)
+    private void UpdateRtt(TcpConnection conn, long seqRttUs, long caRttUs)
     {
-        if (rttUs < 0)
+        if (seqRttUs < 0)
         {
             return;
         }
-        rttUs = Math.Max(rttUs, 1);
         ref var sk = ref _socks[conn.Id];
-        conn.Stats.AddRtt(rttUs);
+        conn.Stats.AddRtt(Math.Max(seqRttUs, 1));
         // tcp_update_rtt_min: windowed over sysctl_tcp_min_rtt_wlen = 300 s, timed in jiffies.
-        sk.RttMin.RunningMin(300 * TcpTime.Hz, sk.TcpJiffies32, (uint)Math.Min(rttUs, uint.MaxValue));
-        if (!conn.HaveRtt)
+        sk.RttMin.RunningMin(300 * TcpTime.Hz, sk.TcpJiffies32, (uint)Math.Clamp(caRttUs, 1, uint.MaxValue));
+        RttEstimator(conn, Math.Max(seqRttUs, 1));
+        // __tcp_set_rto: srtt + rttvar, where rttvar is kept at least TCP_RTO_MIN; then TCP_RTO_MAX.
+        conn.RtoNs = Math.Min(((sk.SrttUs >> 3) + (long)conn.RttvarUs) * 1000L, _options.MaxRto.Nanoseconds);
+    }
+
+    /// <summary>
+    /// tcp_rtt_estimator (net/ipv4/tcp_input.c): srtt_us keeps 8 × SRTT and mdev_us 4 × the mean deviation; a falling
+    /// RTT moves mdev with the finer gain (Eifel-like); rttvar tracks the largest mdev of the last RTT, decaying
+    /// by a quarter per RTT, never below TCP_RTO_MIN.
+    /// </summary>
+    private void RttEstimator(TcpConnection conn, long mrttUs)
+    {
+        ref var sk = ref _socks[conn.Id];
+        long m = mrttUs;
+        long srtt = sk.SrttUs;
+        uint rtoMinUs = (uint)(_options.MinRto.Nanoseconds / 1000);
+        if (srtt != 0)
         {
-            conn.HaveRtt = true;
-            sk.SrttUs = (uint)(rttUs << 3);
-            sk.MdevUs = (uint)(rttUs << 1); // rttvar = rtt / 2, scaled by 4
+            m -= srtt >> 3;
+            srtt += m;
+            long mdev = sk.MdevUs;
+            if (m < 0)
+            {
+                m = -m;
+                m -= mdev >> 2;
+                if (m > 0)
+                {
+                    m >>= 3;
+                }
+            }
+            else
+            {
+                m -= mdev >> 2;
+            }
+            sk.MdevUs = (uint)Math.Max(0, mdev + m);
+            if (sk.MdevUs > conn.MdevMaxUs)
+            {
+                conn.MdevMaxUs = sk.MdevUs;
+                if (conn.MdevMaxUs > conn.RttvarUs)
+                {
+                    conn.RttvarUs = conn.MdevMaxUs;
+                }
+            }
+            if (conn.SndUna > conn.RttSeq)
+            {
+                if (conn.MdevMaxUs < conn.RttvarUs)
+                {
+                    conn.RttvarUs -= (conn.RttvarUs - conn.MdevMaxUs) >> 2;
+                }
+                conn.RttSeq = conn.SndNxt;
+                conn.MdevMaxUs = rtoMinUs;
+            }
         }
         else
         {
-            long srtt = sk.SrttUs >> 3;
-            long err = rttUs - srtt;
-            sk.SrttUs = (uint)Math.Max(1, sk.SrttUs + err); // srtt += err / 8 (scaled by 8)
-            long mdev = sk.MdevUs >> 2;
-            sk.MdevUs = (uint)Math.Max(0, sk.MdevUs + (Math.Abs(err) - mdev)); // rttvar += (|err| - rttvar) / 4
+            srtt = m << 3;
+            sk.MdevUs = (uint)(m << 1);
+            conn.RttvarUs = Math.Max(sk.MdevUs, rtoMinUs);
+            conn.MdevMaxUs = conn.RttvarUs;
+            conn.RttSeq = conn.SndNxt;
+            conn.HaveRtt = true;
         }
-        long rttvarNs = (sk.MdevUs >> 2) * 1000L;
-        long rto = (sk.SrttUs >> 3) * 1000L + Math.Max(4 * rttvarNs, _options.MinRto.Nanoseconds);
-        conn.RtoNs = Math.Min(rto, _options.MaxRto.Nanoseconds);
+        sk.SrttUs = (uint)Math.Max(1, srtt);
     }
 
     private long CurrentRtoNs(TcpConnection conn) => Math.Min(conn.RtoNs << conn.Backoff, _options.MaxRto.Nanoseconds);
@@ -166,12 +217,31 @@ public sealed partial class TcpStack
             sent = true;
         }
         bool moreData = !conn.Stopping && (long)conn.SndNxt < conn.TotalSegments;
-        sk.IsCwndLimited = moreData && sk.PacketsInFlight >= sk.SndCwnd;
-        sk.MaxPacketsOut = Math.Max(sk.MaxPacketsOut, sk.PacketsOut);
+        bool isCwndLimited = sk.PacketsInFlight >= sk.SndCwnd;
+        if (sent || isCwndLimited)
+        {
+            CwndValidate(conn, isCwndLimited);
+        }
         if (!moreData && !sent && sk.AppLimited == 0 && sk.PacketsOut < sk.SndCwnd)
         {
             // tcp_rate_check_app_limited: the application, not the network, limits delivery from here on.
             sk.AppLimited = Math.Max(sk.Delivered + sk.PacketsInFlight, 1);
+        }
+    }
+
+    /// <summary>
+    /// tcp_cwnd_validate: remember for a whole window whether the flow was cwnd-limited, and otherwise the most it
+    /// had out, so tcp_is_cwnd_limited does not flicker with pacing or ACK timing. (The idle decay of
+    /// tcp_cwnd_application_limited is not modelled.)
+    /// </summary>
+    private void CwndValidate(TcpConnection conn, bool isCwndLimited)
+    {
+        ref var sk = ref _socks[conn.Id];
+        if (conn.SndUna >= conn.CwndUsageSeq || isCwndLimited || (!sk.IsCwndLimited && sk.PacketsOut > sk.MaxPacketsOut))
+        {
+            sk.IsCwndLimited = isCwndLimited;
+            sk.MaxPacketsOut = sk.PacketsOut;
+            conn.CwndUsageSeq = conn.SndNxt;
         }
     }
 
@@ -200,17 +270,17 @@ public sealed partial class TcpStack
         ref var sk = ref _socks[conn.Id];
         long now = _sim.Now.Nanoseconds;
         MstampRefresh(ref sk);
+        // tcp_event_data_sent: any data sent with nothing in flight starts a transmission burst.
+        if (sk.PacketsInFlight == 0)
+        {
+            using (EnterCa(conn))
+            {
+                conn.Ops.CwndEvent?.Invoke(ref sk, TcpCaEvent.TxStart);
+            }
+        }
+        sk.Lsndtime = sk.TcpJiffies32;
         if (!retransmit)
         {
-            if (sk.PacketsInFlight == 0 && sk.PacketsOut == 0)
-            {
-                // tcp_event_data_sent: sending with nothing in flight (CUBIC shifts its epoch by the idle time).
-                using (EnterCa(conn))
-                {
-                    conn.Ops.CwndEvent?.Invoke(ref sk, TcpCaEvent.TxStart);
-                }
-            }
-            sk.Lsndtime = sk.TcpJiffies32;
             conn.EnsureBoard(seg + 1);
             conn.Segment(seg) = default;
             conn.SndNxt = seg + 1;

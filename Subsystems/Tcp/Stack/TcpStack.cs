@@ -14,8 +14,13 @@ namespace BpfSim.Tcp.Stack;
 /// Modelled: three-way handshake with ECN negotiation, MSS-sized segments, SACK scoreboard with loss marking by the
 /// reordering threshold, CA states Open/Disorder/CWR/Recovery/Loss, PRR (RFC 6937), RTO per RFC 6298 with the
 /// kernel's 200 ms minimum and exponential backoff, delayed and quick ACKs, RFC 3168 ECN and per-packet CE echo for
-/// algorithms that need it, pacing when the algorithm asks for it, and a delivery-rate sample per ACK. Not modelled
-/// yet: RACK-TLP and F-RTO, undo on DSACK or timestamps, receive-window limits, Nagle, TSO/GSO.
+/// algorithms that need it, pacing when the algorithm asks for it, and a delivery-rate sample per ACK. ECN is
+/// requested when the algorithm has TCP_CONG_NEEDS_ECN (net.ipv4.tcp_ecn = 2, the default, never requests it
+/// otherwise); the receiver's CE echo for such algorithms is DCTCP's per-packet state machine, done by the stack
+/// rather than through the receiver's cwnd_event(ECN_IS_CE/ECN_NO_CE). SACK blocks after the first are reported
+/// lowest first. Not modelled yet: RACK-TLP and F-RTO (a lost retransmission is recovered by the RTO), undo on DSACK
+/// or timestamps, the idle decay of tcp_cwnd_application_limited, receive-window limits, Nagle, TSO/GSO,
+/// sndbuf_expand, min_tso_segs and get_info call sites.
 /// </remarks>
 public sealed partial class TcpStack : IEventHandler
 {
@@ -168,7 +173,7 @@ public sealed partial class TcpStack : IEventHandler
     private void MstampRefresh(ref TcpSock sk)
     {
         sk.TcpClockCache = (ulong)_sim.Now.Nanoseconds;
-        sk.TcpMstamp = NowUs;
+        sk.TcpMstamp = (ulong)(_sim.Now.Nanoseconds / 1000); // 64-bit µs: no wrap in any run
     }
 
     /// <summary>tcp_set_ca_state: the hook sees the old state, then the state changes.</summary>
