@@ -382,7 +382,7 @@ public sealed class ScenarioParser
                 Error(item, "each structops entry must be a mapping");
                 continue;
             }
-            var keys = Keys(map, "a structops entry", "program", "at", "unregister_at");
+            var keys = Keys(map, "a structops entry", "program", "at", "unregister_at", "replace");
             if (!keys.TryGetValue("program", out var programNode) || Scalar(programNode, "program") is not { } program)
             {
                 if (!keys.ContainsKey("program"))
@@ -404,7 +404,7 @@ public sealed class ScenarioParser
             string resolved = program;
             if (_catalog.Find(program) is { } info)
             {
-                consumers.Add(info.Name);
+                consumers.Add(info.Algorithm);
             }
             else if (program.EndsWith(".dll", StringComparison.OrdinalIgnoreCase) || program.Contains('/'))
             {
@@ -413,7 +413,7 @@ public sealed class ScenarioParser
                 {
                     foreach (var c in ConsumerAssemblyLoader.LoadInto(_catalog, resolved))
                     {
-                        consumers.Add(c.Name);
+                        consumers.Add(c.Algorithm);
                     }
                 }
                 catch (ConsumerLoadException e)
@@ -425,11 +425,35 @@ public sealed class ScenarioParser
             {
                 Error(programNode, $"unknown consumer '{program}' (known: {string.Join(", ", _catalog.All.Select(c => c.Name))}; or give a path to a .dll)");
             }
-            if (unregisterAt is not null && at is null && !list.Any(e => e.Program == resolved && e.At is not null))
+            if (unregisterAt is not null && at is null && !list.Any(e => e.Program == resolved && e.At is not null || e.Replace == resolved))
             {
                 Error(map, $"'{program}' is unregistered but never registered");
             }
-            list.Add(new StructOpsEntry { Program = resolved, At = at, UnregisterAt = unregisterAt });
+            string? replace = null;
+            if (keys.TryGetValue("replace", out var replaceNode) && Scalar(replaceNode, "replace") is { } replaced)
+            {
+                var target = list.FirstOrDefault(e => e.Program == replaced && e.At is not null);
+                var mine = _catalog.Find(program);
+                var theirs = _catalog.Find(replaced);
+                if (target is null || theirs is null)
+                {
+                    Error(replaceNode, $"replace: '{replaced}' is not registered by an earlier structops entry");
+                }
+                else if (mine is null || !mine.Link || !theirs.Link)
+                {
+                    Error(replaceNode, $"replace needs two link-mode consumers (Link = true); {(mine is { Link: true } ? replaced : program)} is not one");
+                }
+                else if (mine.Algorithm != theirs.Algorithm)
+                {
+                    Error(replaceNode, $"a link update keeps the algorithm's name: {program} registers '{mine.Algorithm}', {replaced} '{theirs.Algorithm}'");
+                }
+                else if (at is null || target.At >= at)
+                {
+                    Error(replaceNode, $"replace needs at, after {replaced} is registered");
+                }
+                replace = replaced;
+            }
+            list.Add(new StructOpsEntry { Program = resolved, At = at, UnregisterAt = unregisterAt, Replace = replace });
         }
         return list;
     }
@@ -464,7 +488,7 @@ public sealed class ScenarioParser
             {
                 if (!_algorithms.Contains(cc) && !consumers.Contains(cc))
                 {
-                    Error(ccNode, _catalog.Find(cc) is not null
+                    Error(ccNode, _catalog.All.Any(c => c.Algorithm == cc)
                         ? $"flow uses consumer '{cc}', which no structops entry registers"
                         : $"unknown congestion control '{cc}' (built-in: {string.Join(", ", _algorithms)}; registered by structops: {(consumers.Count == 0 ? "none" : string.Join(", ", consumers))})");
                 }

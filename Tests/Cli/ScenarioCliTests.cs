@@ -153,4 +153,32 @@ public sealed class ScenarioCliTests
             Assert.That(code, Is.Zero, $"{Path.GetFileName(f)}: {err}");
         }
     }
+
+    [Test]
+    public void LinkUpdateScenario_OldSocketsKeepV1_NewOnesGetV2_LinkDetachedAtTheEnd()
+    {
+        string file = Path.Combine(AppContext.BaseDirectory, "scenarios", "link_update.yaml");
+        var (code, output, err) = Run("run", file, "--json");
+        Assert.That(code, Is.Zero, err);
+        using var doc = JsonDocument.Parse(output);
+        var maps = doc.RootElement.GetProperty("struct_ops");
+        Assert.That(maps.GetArrayLength(), Is.EqualTo(2));
+        string Events(int i) => string.Join(" ", maps[i].GetProperty("timeline").EnumerateArray()
+            .Where(e => e.GetProperty("event").GetString()!.Contains("link"))
+            .Select(e => $"{e.GetProperty("event").GetString()}@{Math.Round(e.GetProperty("t_s").GetDouble())}")); // the update waits a grace period
+        Assert.That(Events(0), Is.EqualTo("linked@0 unlinked (update)@10"));
+        Assert.That(Events(1), Is.EqualTo("linked (update)@10 unlinked@25"));
+        Assert.That(maps[0].GetProperty("refcnt_max").GetInt64(), Is.EqualTo(3), "the link and the two early flows");
+        Assert.That(maps[1].GetProperty("refcnt_max").GetInt64(), Is.EqualTo(3), "the link and the two later flows");
+    }
+
+    [TestCase("  - { program: bpf_reno_link_v2, at: 5s, replace: bpf_reno_link_v1 }\n", "is not registered by an earlier structops entry")]
+    [TestCase("  - { program: bpf_reno_link_v1, at: 0s }\n  - { program: bpf_minimal, at: 5s, replace: bpf_reno_link_v1 }\n", "two link-mode consumers")]
+    public void ReplaceMistakes_ExitTwo(string entries, string reason)
+    {
+        string file = Scenario("duration: 10s\nstructops:\n" + entries.Replace("\\n", "\n") + "flows: [ { cc: cubic } ]\n");
+        var (code, _, err) = Run("validate", file);
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(err, Does.Contain(reason));
+    }
 }

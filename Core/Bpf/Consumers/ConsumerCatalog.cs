@@ -23,11 +23,12 @@ public sealed class ConsumerCatalog
         {
             throw new ArgumentException($"consumer {type.FullName} must be a concrete class with a public parameterless constructor", nameof(type));
         }
-        if (Find(attribute.Name) is { } existing)
+        string id = attribute.Id ?? attribute.Name;
+        if (Find(id) is { } existing)
         {
-            throw new InvalidOperationException($"consumer name '{attribute.Name}' is used by both {existing.ClrType.FullName} ({existing.Source}) and {type.FullName} ({source})");
+            throw new InvalidOperationException($"consumer name '{id}' is used by both {existing.ClrType.FullName} ({existing.Source}) and {type.FullName} ({source})");
         }
-        var info = new ConsumerInfo(attribute.Name, attribute.Type, type, source, attribute.Description, attribute.Link, attribute.Flags);
+        var info = new ConsumerInfo(id, attribute.Type, type, source, attribute.Description, attribute.Link, attribute.Flags, attribute.Name);
         _consumers.Add(info);
         return info;
     }
@@ -37,7 +38,7 @@ public sealed class ConsumerCatalog
     {
         return assembly.GetTypes()
             .Where(t => t.GetCustomAttribute<StructOpsAttribute>() is not null)
-            .OrderBy(t => t.GetCustomAttribute<StructOpsAttribute>()!.Name, StringComparer.Ordinal)
+            .OrderBy(t => t.GetCustomAttribute<StructOpsAttribute>()!.Id ?? t.GetCustomAttribute<StructOpsAttribute>()!.Name, StringComparer.Ordinal)
             .Select(t => Add(t, source))
             .ToList();
     }

@@ -47,8 +47,38 @@ public sealed class LoadedStructOps : IDisposable
         return r;
     }
 
+    /// <summary>
+    /// A link update: populates this (link-mode) consumer's map and swaps it into <paramref name="current"/>'s link
+    /// (BPF_LINK_UPDATE); the link now belongs to this consumer, and <paramref name="current"/>'s map stays READY.
+    /// </summary>
+    /// <returns>EINVAL if either is not in link mode or <paramref name="current"/> has no link; LinkUpdate's errors.</returns>
+    public BpfResult ReplaceLinkOf(LoadedStructOps current)
+    {
+        if (!Map.IsLinkMode || current.LinkFd < 0)
+        {
+            return BpfResult.Fail(Errno.EINVAL, $"{Name} replacing {current.Name}: both must be link-mode consumers and {current.Name} must be linked")
+                .For(BpfCommand.LinkUpdate);
+        }
+        return WithCaller(() =>
+        {
+            var r = Map.State == StructOpsState.Init ? _bpf.MapUpdateElem(MapFd, new byte[4], Value()) : BpfResult.Ok;
+            if (r.IsOk)
+            {
+                r = _bpf.LinkUpdate(current.LinkFd, MapFd);
+            }
+            if (r.IsOk)
+            {
+                LinkFd = current.LinkFd;
+                current.LinkFd = -1;
+            }
+            return r;
+        });
+    }
+
     /// <summary>Unregisters: delete of key 0 (plain maps) or detach of the link (link mode).</summary>
-    public BpfResult Unregister() => WithCaller(() => LinkFd >= 0 ? _bpf.LinkDetach(LinkFd) : _bpf.MapDeleteElem(MapFd, new byte[4]));
+    public BpfResult Unregister() => WithCaller(() => LinkFd >= 0 ? _bpf.LinkDetach(LinkFd)
+        : Map.IsLinkMode ? BpfResult.Fail(Errno.ENOLINK, $"{Name} is not linked (it may have been replaced)").For(BpfCommand.LinkDetach)
+        : _bpf.MapDeleteElem(MapFd, new byte[4]));
 
     internal byte[] PendingValue { get; set; } = [];
 

@@ -20,6 +20,12 @@ public sealed class StructOpsAttribute(string type) : Attribute
     /// <summary>Register through a link (<c>SEC(".struct_ops.link")</c>, BPF_F_LINK) instead of by map update.</summary>
     public bool Link { get; init; }
 
+    /// <summary>
+    /// The consumer's own name in the catalog and in scenarios when it differs from <see cref="Name"/> — two
+    /// versions of one algorithm (same <c>name</c>, as a link update requires) need two ids.
+    /// </summary>
+    public string? Id { get; init; }
+
     /// <summary>One line for <c>bpfsim list</c>.</summary>
     public string Description { get; init; } = "";
 }

@@ -148,7 +148,16 @@ public sealed class TcpScenarioRunner
         var r = StructOpsLoader.Load(_bpf, ConsumerCatalog.Create(info), out var loaded);
         if (r.IsOk)
         {
-            r = loaded!.Register();
+            if (entry.Replace is { } replaced)
+            {
+                r = _loaded.TryGetValue(replaced, out var current)
+                    ? loaded!.ReplaceLinkOf(current)
+                    : BpfResult.Fail(Errno.ENOLINK, $"{replaced} is not registered, so there is no link to update").For(BpfCommand.LinkUpdate);
+            }
+            else
+            {
+                r = loaded!.Register();
+            }
         }
         if (!r.IsOk)
         {
@@ -164,6 +173,11 @@ public sealed class TcpScenarioRunner
         {
             _notes.Add($"t={_bpf.Simulator.Now}: {entry.Program} was not registered, so not unregistered");
             return;
+        }
+        if (loaded.Map.IsLinkMode && loaded.LinkFd < 0)
+        {
+            // Replaced by a link update: detaching means detaching the link, which its successor now holds.
+            loaded = _loaded.Values.FirstOrDefault(l => l.LinkFd >= 0 && l.Map.StructOpsType == loaded.Map.StructOpsType && l.Name == loaded.Name) ?? loaded;
         }
         var r = loaded.Unregister();
         if (!r.IsOk)

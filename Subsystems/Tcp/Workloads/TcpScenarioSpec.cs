@@ -52,6 +52,8 @@ public sealed record StructOpsEntry
     public required string Program { get; init; }
     public SimTime? At { get; init; }
     public SimTime? UnregisterAt { get; init; }
+    /// <summary>At <see cref="At"/>, swap this link-mode consumer into the link of that (already registered) one.</summary>
+    public string? Replace { get; init; }
 }
 
 /// <summary>How flows of a group begin.</summary>

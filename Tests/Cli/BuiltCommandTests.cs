@@ -1,0 +1,54 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace BpfSim.Tests.Cli;
+
+/// <summary>The built bpfsim command as a separate process: exit codes, stdout and stderr as a user sees them.</summary>
+[Category("Cli")]
+public sealed class BuiltCommandTests
+{
+    private static (int Code, string Out, string Err) Bpfsim(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "bpfsim.dll"));
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        string stderr = p.StandardError.ReadToEnd();
+        Assert.That(p.WaitForExit(120_000), "bpfsim finished");
+        return (p.ExitCode, stdout.Result, stderr);
+    }
+
+    [Test]
+    public void Run_Json_ExitZero_ValidJsonOnStdout()
+    {
+        var (code, output, err) = Bpfsim("run", "--duration", "1s", "--json");
+        Assert.That(code, Is.Zero, err);
+        using var doc = JsonDocument.Parse(output);
+        Assert.That(doc.RootElement.GetProperty("flows").GetArrayLength(), Is.GreaterThan(0));
+        Assert.That(output, Does.Not.Contain("\u001b["));
+    }
+
+    [Test]
+    public void BrokenScenario_ExitTwo_MessageOnStderr_NoStackTrace()
+    {
+        string file = Path.Combine(Path.GetTempPath(), $"bpfsim-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(file, "duration: 3s\nflows:\n  - { cc: vegas }\n");
+        var (code, output, err) = Bpfsim("run", file);
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(output, Is.Empty);
+        Assert.That(err, Does.Contain($"{file}:3:11: unknown congestion control 'vegas'"));
+        Assert.That(err, Does.Not.Contain("   at "), "no stack trace");
+    }
+
+    [Test]
+    public void Version_PrintsTheToolVersion()
+    {
+        var (code, output, _) = Bpfsim("--version");
+        Assert.That(code, Is.Zero);
+        Assert.That(output, Does.StartWith("0.1.0"));
+    }
+}
