@@ -233,4 +233,63 @@ public sealed class TcpModelTests
             Assert.That(Math.Min(d, c), Is.GreaterThan(5), "RED signals both at the same queue level");
         }
     }
+
+    [StructOps("tcp_congestion_ops", Name = "undo_counter")]
+    private sealed class UndoCounter : TcpCongestionOpsProgram
+    {
+        public int Undos { get; private set; }
+
+        public List<string> States { get; } = [];
+
+        public override void SetState(ref TcpSock sk, TcpCaState newState) => States.Add($"{sk.IcskCaState}->{newState} cwnd {sk.SndCwnd} una {sk.SndUna}");
+
+        public override uint Ssthresh(ref TcpSock sk) => TcpCongKfuncs.RenoSsthresh(ref sk);
+
+        public override void CongAvoid(ref TcpSock sk, uint ack, uint acked) => TcpCongKfuncs.RenoCongAvoid(ref sk, ack, acked);
+
+        public override uint UndoCwnd(ref TcpSock sk)
+        {
+            Undos++;
+            return TcpCongKfuncs.RenoUndoCwnd(ref sk);
+        }
+    }
+
+    [Test]
+    public void SpuriousRto_DetectedByTimestamps_UndoCwndRestoresTheWindow()
+    {
+        // A 1 ms minimum RTO; the flow connects at 0.99 s, and at 1 s a burst of 3000 packets from elsewhere lands in
+        // the deep bottleneck queue: the flow's first window waits ~360 ms behind it, its RTO (srtt + rttvar ≈ 72 ms)
+        // fires although nothing was lost, and the ACKs of the
+        // originals echo timestamps older than the retransmission (tcp_packet_delayed): tcp_try_undo_loss calls undo_cwnd.
+        var sc = new TcpScenario(new DumbbellOptions { BottleneckQueue = _ => new DropTailQueue(5000) },
+            stack: new TcpStackOptions { MinRto = SimTime.FromMilliseconds(1) });
+        var counter = new UndoCounter();
+        sc.System.Register(counter);
+        var flow = sc.Flow("undo_counter", startS: 0.99, bytes: 100_000);
+        var drain = new Drain(sc.Net);
+        int burstRoute = sc.Net.AddRoute([sc.Bell.Bottleneck], sc.Net.AddSink(drain));
+        sc.Sim.Schedule(SimTime.FromSeconds(1), () =>
+        {
+            for (int i = 0; i < 3000; i++)
+            {
+                int p = sc.Net.Packets.Allocate();
+                sc.Net.Packets[p].Route = burstRoute;
+                sc.Net.Packets[p].SizeBytes = 1500;
+                sc.Net.Send(p);
+            }
+        });
+        sc.RunFor(10);
+        TestContext.Out.WriteLine($"timeouts {flow.Stats.Timeouts}, undos {flow.Stats.Undos}, undo_cwnd calls {counter.Undos}");
+        TestContext.Out.WriteLine(string.Join("\n", counter.States.Take(20)));
+        Assert.That(counter.States, Has.Some.StartsWith("Loss->Open"), "left Loss by undo");
+        Assert.That(flow.Stats.Timeouts, Is.GreaterThan(0), "the short RTO fired");
+        Assert.That(flow.Stats.Undos, Is.GreaterThan(0));
+        Assert.That(counter.Undos, Is.EqualTo(flow.Stats.Undos), "each undo goes through the algorithm's undo_cwnd");
+        Assert.That(flow.Stats.BytesAcked, Is.EqualTo(100_000));
+    }
+
+    private sealed class Drain(Network net) : IPacketSink
+    {
+        public void Receive(int packet) => net.Packets.Free(packet);
+    }
 }

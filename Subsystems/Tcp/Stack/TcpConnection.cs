@@ -62,6 +62,7 @@ public sealed class TcpConnection
     internal uint PrrDelivered;
     internal uint PrrOut;
     internal bool UndoMarker;
+    internal uint RetransStampUs;     // tp->retrans_stamp: when the first retransmission of this episode left (0 = none)
     internal bool EcnOk;
     internal bool SendCwr;            // TCP_ECN_QUEUE_CWR: set CWR on the next data segment
     internal long FirstTxNs;          // tcp_rate: first_tx_mstamp

@@ -8,6 +8,8 @@ public sealed class TcpFlowStats
     public long Retransmits { get; internal set; }
     public long Timeouts { get; internal set; }
     public long FastRecoveries { get; internal set; }
+    /// <summary>Reductions undone because the retransmissions proved unnecessary (spurious RTO or recovery).</summary>
+    public long Undos { get; internal set; }
     public long EcnEchoes { get; internal set; }
     public long RttSamples { get; internal set; }
     public double RttSumMs { get; internal set; }

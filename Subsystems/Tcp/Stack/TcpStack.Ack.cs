@@ -194,7 +194,7 @@ public sealed partial class TcpStack
 
             if (IsDubious(ref sk, flag, acked))
             {
-                FastRetransAlert(conn, flag, ece);
+                FastRetransAlert(conn, flag, ece, segment.TsEcr);
             }
 
             // tcp_rate_gen

@@ -7,10 +7,18 @@ public sealed partial class TcpStack
     /// snd_una passes high_seq; enter Recovery when the scoreboard holds lost segments; otherwise react to ECE by
     /// entering CWR and move between Open and Disorder.
     /// </summary>
-    private void FastRetransAlert(TcpConnection conn, int flag, bool ece)
+    private void FastRetransAlert(TcpConnection conn, int flag, bool ece, uint tsEcr)
     {
         ref var sk = ref _socks[conn.Id];
         bool pastHigh = conn.SndUna >= conn.HighSeq;
+        // tcp_process_loss / tcp_try_undo_loss: the RTO was spurious if this ACK echoes a transmission older than
+        // the first retransmission (the originals were only delayed).
+        if (sk.IcskCaState == TcpCaState.Loss && (flag & FlagSndUnaAdvanced) != 0 && MayUndo(conn, tsEcr))
+        {
+            UndoCwndReduction(conn, unmarkLoss: true);
+            SetCaState(conn, TcpCaState.Open);
+            return;
+        }
         switch (sk.IcskCaState)
         {
             case TcpCaState.CWR when pastHigh && conn.SndUna != conn.HighSeq:
@@ -19,7 +27,12 @@ public sealed partial class TcpStack
                 SetCaState(conn, TcpCaState.Open);
                 break;
             case TcpCaState.Recovery when pastHigh:
-                // tcp_try_undo_recovery finds nothing to undo (no DSACK/timestamp undo modelled): Open, then reduce.
+                // tcp_try_undo_recovery: undo if the retransmissions were unnecessary; Open; then end the reduction
+                // (cwnd = ssthresh unless undone) and COMPLETE_CWR.
+                if (MayUndo(conn, tsEcr))
+                {
+                    UndoCwndReduction(conn, unmarkLoss: false);
+                }
                 SetCaState(conn, TcpCaState.Open);
                 EndCwndReduction(conn);
                 break;
@@ -43,6 +56,10 @@ public sealed partial class TcpStack
         {
             EnterCwr(conn);
         }
+        if (sk.RetransOut == 0)
+        {
+            conn.RetransStampUs = 0; // tcp_try_to_open: no retransmission outstanding
+        }
         if (sk.IcskCaState != TcpCaState.CWR)
         {
             var state = sk.SackedOut + sk.LostOut > 0 || sk.RetransOut > 0 ? TcpCaState.Disorder : TcpCaState.Open;
@@ -52,6 +69,42 @@ public sealed partial class TcpStack
                 conn.HighSeq = conn.SndNxt;
             }
         }
+    }
+
+    /// <summary>
+    /// tcp_may_undo: a reduction is undone when it is still marked undoable and its retransmissions turn out to have
+    /// been unnecessary — here by timestamps (tcp_packet_delayed: the ACK echoes a TSval older than the first
+    /// retransmission). DSACK-based undo is not modelled (the receiver sends no DSACK).
+    /// </summary>
+    private static bool MayUndo(TcpConnection conn, uint tsEcr) =>
+        conn.UndoMarker && conn.RetransStampUs != 0 && tsEcr != 0 && (int)(tsEcr - conn.RetransStampUs) < 0;
+
+    /// <summary>
+    /// tcp_undo_cwnd_reduction: the algorithm's undo_cwnd gives cwnd back, ssthresh returns to prior_ssthresh if that is
+    /// larger, and (after an RTO) the loss marks are withdrawn.
+    /// </summary>
+    private void UndoCwndReduction(TcpConnection conn, bool unmarkLoss)
+    {
+        ref var sk = ref _socks[conn.Id];
+        if (unmarkLoss)
+        {
+            for (ulong s = conn.SndUna; s < conn.SndNxt; s++)
+            {
+                conn.Segment(s).Flags &= ~SegmentFlags.Lost;
+            }
+            sk.LostOut = 0;
+        }
+        if (sk.PriorSsthresh != 0)
+        {
+            sk.SndCwnd = conn.Ops.UndoCwnd!(ref sk);
+            if (sk.PriorSsthresh > sk.SndSsthresh)
+            {
+                sk.SndSsthresh = sk.PriorSsthresh;
+            }
+        }
+        sk.SndCwndStamp = NowUs;
+        conn.UndoMarker = false;
+        conn.Stats.Undos++;
     }
 
     /// <summary>tcp_enter_recovery: reduce (unless already reducing), then state Recovery.</summary>

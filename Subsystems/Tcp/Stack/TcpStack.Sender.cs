@@ -290,6 +290,10 @@ public sealed partial class TcpStack
         ref var state = ref conn.Segment(seg);
         if (retransmit)
         {
+            if (conn.RetransStampUs == 0)
+            {
+                conn.RetransStampUs = Math.Max(NowUs, 1u); // tcp_retransmit_skb
+            }
             state.Flags |= SegmentFlags.Retrans | SegmentFlags.EverRetrans;
             sk.RetransOut++;
             conn.Stats.Retransmits++;

@@ -18,8 +18,9 @@ namespace BpfSim.Tcp.Stack;
 /// requested when the algorithm has TCP_CONG_NEEDS_ECN (net.ipv4.tcp_ecn = 2, the default, never requests it
 /// otherwise); the receiver's CE echo for such algorithms is DCTCP's per-packet state machine, done by the stack
 /// rather than through the receiver's cwnd_event(ECN_IS_CE/ECN_NO_CE). SACK blocks after the first are reported
-/// lowest first. Not modelled yet: RACK-TLP and F-RTO (a lost retransmission is recovered by the RTO), undo on DSACK
-/// or timestamps, the idle decay of tcp_cwnd_application_limited, receive-window limits, Nagle, TSO/GSO,
+/// lowest first. A reduction is undone (undo_cwnd) when timestamps show the retransmissions were unnecessary
+/// (tcp_packet_delayed). Not modelled yet: RACK-TLP and F-RTO (a lost retransmission is recovered by the RTO),
+/// DSACK and DSACK-based undo, partial undo, the idle decay of tcp_cwnd_application_limited, receive-window limits, Nagle, TSO/GSO,
 /// sndbuf_expand, min_tso_segs and get_info call sites.
 /// </remarks>
 public sealed partial class TcpStack : IEventHandler
