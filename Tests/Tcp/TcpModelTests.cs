@@ -66,6 +66,18 @@ public sealed class TcpModelTests
         public override uint UndoCwnd(ref TcpSock sk) => TcpCongKfuncs.RenoUndoCwnd(ref sk);
 
         public override void Release(ref TcpSock sk) => Calls.Add(new("release", ""));
+
+        public override uint SndbufExpand(ref TcpSock sk)
+        {
+            Calls.Add(new("sndbuf_expand", ""));
+            return 3;
+        }
+
+        public override uint MinTsoSegs(ref TcpSock sk)
+        {
+            Calls.Add(new("min_tso_segs", ""));
+            return 4;
+        }
     }
 
     [Test]
@@ -76,6 +88,12 @@ public sealed class TcpModelTests
         sc.System.Register(recorder);
         sc.Flow("recorder", bytes: 200 * 1448);
         sc.RunFor(5);
+        // sndbuf_expand and min_tso_segs have their own call points (buffer space, TSO sizing); the order checks below
+        // concern the ACK path.
+        Assert.That(recorder.Calls.Select(c => c.Hook).Take(4), Is.EqualTo(new[] { "init", "sndbuf_expand", "min_tso_segs", "cwnd_event" }),
+            "tcp_init_transfer: init, then tcp_init_buffer_space; then the first tcp_write_xmit sizes TSO and sends");
+        Assert.That(recorder.Calls.Count(c => c.Hook == "min_tso_segs"), Is.GreaterThan(10));
+        recorder.Calls.RemoveAll(c => c.Hook is "sndbuf_expand" or "min_tso_segs");
         var hooks = recorder.Calls.Select(c => c.Hook).ToList();
         string Trace(int from, int count) => string.Join(" ", recorder.Calls.Skip(from).Take(count).Select(c => $"{c.Hook}({c.Arg})"));
 

@@ -46,6 +46,10 @@ public struct TcpSock
     public uint RcvNxt;
     /// <summary>lsndtime: <see cref="TcpJiffies32"/> at the last data sent (CUBIC shifts its epoch by the idle time).</summary>
     public uint Lsndtime;
+    /// <summary>sk_sndbuf in bytes: tcp_sndbuf_expand sizes it from the algorithm's sndbuf_expand (tcp_wmem 16 KiB…4 MiB).</summary>
+    public uint SkSndbuf;
+    /// <summary>The TSO burst the last tcp_tso_autosize chose, in segments (min_tso_segs sets its floor).</summary>
+    public uint TsoSegs;
     public uint MssCache;
     /// <summary>
     /// app_limited: 0, or the <see cref="Delivered"/> count after which delivery is no longer limited by the

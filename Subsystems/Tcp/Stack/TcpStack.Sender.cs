@@ -96,6 +96,7 @@ public sealed partial class TcpStack
         {
             conn.Ops.Init?.Invoke(ref sk);
         }
+        SndbufExpand(conn); // tcp_init_buffer_space, after the CA's init
         if (conn.TotalSegments == 0)
         {
             Close(conn); // nothing to send
@@ -197,6 +198,10 @@ public sealed partial class TcpStack
         }
         ref var sk = ref _socks[conn.Id];
         bool sent = false;
+        using (EnterCa(conn))
+        {
+            TsoAutosize(conn);
+        }
         while (true)
         {
             if (sk.PacketsInFlight >= sk.SndCwnd)
@@ -227,6 +232,38 @@ public sealed partial class TcpStack
             // tcp_rate_check_app_limited: the application, not the network, limits delivery from here on.
             sk.AppLimited = Math.Max(sk.Delivered + sk.PacketsInFlight, 1);
         }
+    }
+
+    /// <summary>
+    /// tcp_sndbuf_expand: room for max(TCP_INIT_CWND, cwnd, reordering + 1) worst-case skbs, times the algorithm's
+    /// sndbuf_expand (2 when it has none), capped at tcp_wmem[2] (4 MiB). Send buffers do not limit senders here; the
+    /// call point and the resulting sk_sndbuf are kept for fidelity and inspection.
+    /// </summary>
+    private void SndbufExpand(TcpConnection conn)
+    {
+        ref var sk = ref _socks[conn.Id];
+        // per_mss = roundup_pow_of_two(mss + MAX_TCP_HEADER (320) + skb_shared_info (320)) + sizeof(sk_buff) (256), x86-64.
+        uint perMss = System.Numerics.BitOperations.RoundUpToPowerOf2(sk.MssCache + 320 + 320) + 256;
+        uint segs = Math.Max(Math.Max(TcpSock.InitCwnd, sk.SndCwnd), (uint)_options.Reordering + 1);
+        ulong mem = (ulong)(conn.Ops.SndbufExpand?.Invoke(ref sk) ?? 2) * segs * perMss;
+        if (sk.SkSndbuf < mem)
+        {
+            sk.SkSndbuf = (uint)Math.Min(mem, 4u << 20);
+        }
+    }
+
+    /// <summary>
+    /// tcp_tso_autosize: the burst size for the current pacing rate (about 1 ms of data), at least the algorithm's
+    /// min_tso_segs (sysctl tcp_min_tso_segs = 2 by default). Segments are still sent one by one: TSO is not
+    /// modelled, but the call point is.
+    /// </summary>
+    private void TsoAutosize(TcpConnection conn)
+    {
+        ref var sk = ref _socks[conn.Id];
+        uint minTso = conn.Ops.MinTsoSegs?.Invoke(ref sk) ?? 2;
+        ulong bytes = sk.SkPacingRate >> 10; // sk_pacing_shift 10: ~1 ms at the pacing rate
+        uint segs = (uint)Math.Min(bytes / Math.Max(sk.MssCache, 1), 64);
+        sk.TsoSegs = Math.Max(segs, minTso);
     }
 
     /// <summary>

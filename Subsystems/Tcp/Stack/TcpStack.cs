@@ -20,8 +20,9 @@ namespace BpfSim.Tcp.Stack;
 /// rather than through the receiver's cwnd_event(ECN_IS_CE/ECN_NO_CE). SACK blocks after the first are reported
 /// lowest first. A reduction is undone (undo_cwnd) when timestamps show the retransmissions were unnecessary
 /// (tcp_packet_delayed). Not modelled yet: RACK-TLP and F-RTO (a lost retransmission is recovered by the RTO),
-/// DSACK and DSACK-based undo, partial undo, the idle decay of tcp_cwnd_application_limited, receive-window limits, Nagle, TSO/GSO,
-/// sndbuf_expand, min_tso_segs and get_info call sites.
+/// DSACK and DSACK-based undo, partial undo, idle restart (CA_EVENT_CWND_RESTART; bulk flows never idle), the idle decay
+/// of tcp_cwnd_application_limited, receive-window limits, Nagle, TSO/GSO (min_tso_segs is called where tcp_tso_autosize
+/// would, and sndbuf_expand where tcp_sndbuf_expand would, but neither limits sending), and get_info (inet_diag).
 /// </remarks>
 public sealed partial class TcpStack : IEventHandler
 {
