@@ -31,6 +31,9 @@ public sealed class MetricsTests
         double peak = cwnd.Max(c => c.Value);
         Assert.That(peak, Is.GreaterThan(200), "slow start overshoots BDP (200) + buffer (100)");
         Assert.That(cwnd.Skip(cwnd.Count / 2).Select(c => c.Value), Has.Some.LessThan(peak / 2 + 5), "a loss halved it");
+        var rate = sampler.Flow(0, "delivery_rate").Skip(100).Select(r => r.Value).ToList();
+        Assert.That(rate, Has.All.GreaterThan(0).And.All.LessThanOrEqualTo(100.5), "rate samples are bounded by the 100 Mbit/s bottleneck");
+        Assert.That(rate.Average(), Is.GreaterThan(80), "a bulk flow delivers near the bottleneck rate");
         var points = sampler.Points().ToList();
         Assert.That(points, Has.Some.Matches<TimeSeriesPoint>(p => p.Subject == "bottleneck" && p.Metric == "queue" && p.Value > 50));
         Assert.That(points.Where(p => p.Metric == "srtt").Select(p => p.Unit).Distinct(), Is.EqualTo(new[] { "ms" }));

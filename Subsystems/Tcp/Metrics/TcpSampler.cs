@@ -14,7 +14,7 @@ public sealed class TcpSampler : IEventHandler
     public static readonly (string Name, string Unit)[] FlowMetrics =
     [
         ("cwnd", "packets"), ("cwnd_bytes", "bytes"), ("ssthresh", "packets"), ("srtt", "ms"), ("pacing_rate", "Mbps"),
-        ("inflight", "packets"), ("ca_state", "state"), ("goodput", "Mbps"),
+        ("inflight", "packets"), ("ca_state", "state"), ("goodput", "Mbps"), ("delivery_rate", "Mbps"),
     ];
 
     /// <summary>The per-link metrics, in column order, with their units.</summary>
@@ -72,6 +72,7 @@ public sealed class TcpSampler : IEventHandler
             flows[o + 5] = open ? sk.PacketsInFlight : float.NaN;
             flows[o + 6] = open ? (float)sk.IcskCaState : float.NaN;
             flows[o + 7] = (float)((c.Stats.BytesAcked - _lastAcked[i]) * 8 / seconds / 1e6);
+            flows[o + 8] = open ? (float)(c.DeliveryRateBps / 1e6) : float.NaN;
             _lastAcked[i] = c.Stats.BytesAcked;
         }
         var links = new float[_links.Count * LinkMetrics.Length];

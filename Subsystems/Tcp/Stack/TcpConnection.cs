@@ -42,6 +42,9 @@ public sealed class TcpConnection
 
     public TcpConnectionState State { get; internal set; }
     public TcpFlowStats Stats { get; } = new();
+
+    /// <summary>The delivery rate of the last valid rate sample (delivered × MSS / interval), in bits per second.</summary>
+    public double DeliveryRateBps { get; internal set; }
     public SimTime StartTime { get; internal set; }
     public SimTime EndTime { get; internal set; }
 

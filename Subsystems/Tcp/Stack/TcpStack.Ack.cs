@@ -225,6 +225,10 @@ public sealed partial class TcpStack
                 {
                     rs.IntervalUs = -1; // shorter than min_rtt: ACK compression or a spurious retransmit, not a rate
                 }
+                else if (rs.IntervalUs > 0 && rs.Delivered > 0)
+                {
+                    conn.DeliveryRateBps = rs.Delivered * (double)sk.MssCache * 8e6 / rs.IntervalUs; // what ss -ti shows
+                }
             }
             else
             {
