@@ -32,13 +32,13 @@ public static class DumbbellScenarioBench
         }
         string cc = Option(args, "--cc") ?? "cubic";
         double seconds = double.Parse(Option(args, "--seconds") ?? "60", System.Globalization.CultureInfo.InvariantCulture);
-        Console.WriteLine($"| flows | cc | sim s | event loop wall s | events | events/s | data pkts | data pkts/s | utilization | Jain | peak MB |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
+        Console.WriteLine($"| flows | cc | sim s | event loop wall s | events | events/s | data pkts | data pkts/s | B alloc/pkt | utilization | Jain | peak MB |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (int n in flowCounts)
         {
             var r = RunOnce(n, cc, seconds);
             Console.WriteLine($"| {n} | {cc} | {seconds} | {r.WallS:0.000} | {r.Events:N0} | {r.Events / r.WallS / 1e6:0.00} M | {r.DataPackets:N0} | " +
-                              $"{r.DataPackets / r.WallS / 1e6:0.00} M | {r.Utilization:0.000} | {r.Jain:0.000} | {r.PeakMb:0} |");
+                              $"{r.DataPackets / r.WallS / 1e6:0.00} M | {r.AllocatedBytes / (double)r.DataPackets:0.00} | {r.Utilization:0.000} | {r.Jain:0.000} | {r.PeakMb:0} |");
         }
     }
 
@@ -68,7 +68,7 @@ public static class DumbbellScenarioBench
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 
-    private sealed record Result(double WallS, long Events, long DataPackets, double Utilization, double Jain, double PeakMb);
+    private sealed record Result(double WallS, long Events, long DataPackets, long AllocatedBytes, double Utilization, double Jain, double PeakMb);
 
     private static Result RunOnce(int flows, string cc, double seconds)
     {
@@ -93,15 +93,18 @@ public static class DumbbellScenarioBench
         }
         GC.Collect();
         long before = bpf.Simulator.EventsDispatched;
+        // Bytes allocated by the event loop itself: the per-packet path is meant to allocate nothing.
+        long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
         var wall = Stopwatch.StartNew();
         bpf.Simulator.RunUntil(new SimTime((long)(seconds * 1e9)));
         wall.Stop();
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
         net.FinishAccounting();
         long events = bpf.Simulator.EventsDispatched - before;
         long data = bell.Bottleneck.Stats.PacketsSent;
         var goodputs = stack.Connections.Select(c => (double)c.Stats.BytesAcked).ToList();
         double util = bell.Bottleneck.Stats.Utilization(bpf.Simulator.Now.Nanoseconds);
         double peak = Process.GetCurrentProcess().PeakWorkingSet64 / 1e6;
-        return new Result(wall.Elapsed.TotalSeconds, events, data, util, BpfSim.Tcp.Metrics.Fairness.Jain(goodputs), peak);
+        return new Result(wall.Elapsed.TotalSeconds, events, data, allocated, util, BpfSim.Tcp.Metrics.Fairness.Jain(goodputs), peak);
     }
 }
