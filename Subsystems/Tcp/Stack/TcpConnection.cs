@@ -43,8 +43,15 @@ public sealed class TcpConnection
     public TcpConnectionState State { get; internal set; }
     public TcpFlowStats Stats { get; } = new();
 
-    /// <summary>The delivery rate of the last valid rate sample (delivered × MSS / interval), in bits per second.</summary>
-    public double DeliveryRateBps { get; internal set; }
+    /// <summary>
+    /// tcp_compute_delivery_rate (net/ipv4/tcp.c), what <c>ss -ti</c> shows as delivery_rate: the recorded sample's
+    /// rate_delivered × MSS over rate_interval_us, in bits per second; 0 before the first sample.
+    /// </summary>
+    public double DeliveryRateBps => RateIntervalUs > 0 ? RateDelivered * (double)Mss * 8e6 / RateIntervalUs : 0;
+
+    // tp->rate_delivered and rate_interval_us: the last sample tcp_rate_gen chose to record.
+    internal int RateDelivered;
+    internal long RateIntervalUs;
     public SimTime StartTime { get; internal set; }
     public SimTime EndTime { get; internal set; }
 

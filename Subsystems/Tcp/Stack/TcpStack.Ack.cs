@@ -225,9 +225,11 @@ public sealed partial class TcpStack
                 {
                     rs.IntervalUs = -1; // shorter than min_rtt: ACK compression or a spurious retransmit, not a rate
                 }
-                else if (rs.IntervalUs > 0 && rs.Delivered > 0)
+                else if (!rs.IsAppLimited || (long)rs.Delivered * conn.RateIntervalUs >= (long)conn.RateDelivered * rs.IntervalUs)
                 {
-                    conn.DeliveryRateBps = rs.Delivered * (double)sk.MssCache * 8e6 / rs.IntervalUs; // what ss -ti shows
+                    // tcp_rate.c: record the last non-app-limited sample, or the highest app-limited one.
+                    conn.RateDelivered = rs.Delivered;
+                    conn.RateIntervalUs = rs.IntervalUs;
                 }
             }
             else
