@@ -67,6 +67,10 @@ public static class RunCommand
             }
             spec = spec with { Duration = d };
         }
+        if (outDir is not null && !TryCreateOutDir(outDir, stderr))
+        {
+            return ExitCodes.BadInput; // checked before the run, so a bad --out does not waste it
+        }
         TcpRunResult result;
         try
         {
@@ -87,7 +91,16 @@ public static class RunCommand
         var summary = TcpRunSummary.From(spec, result, Manifest.For(name, text, spec.Seed, sources));
         if (outDir is not null)
         {
-            var files = OutputWriter.Write(outDir, name, summary, result);
+            IReadOnlyList<string> files;
+            try
+            {
+                files = OutputWriter.Write(outDir, name, summary, result);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                stderr.WriteLine($"bpfsim: --out {outDir}: {e.Message}");
+                return ExitCodes.SimulationFailed;
+            }
             if (!quiet && !json)
             {
                 stdout.WriteLine($"wrote {string.Join(", ", files.Select(Path.GetFileName))} to {outDir}");
@@ -102,6 +115,20 @@ public static class RunCommand
             Print(Terminal.Create(stdout), name, spec, summary);
         }
         return ExitCodes.Success;
+    }
+
+    private static bool TryCreateOutDir(string outDir, TextWriter stderr)
+    {
+        try
+        {
+            Directory.CreateDirectory(outDir);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            stderr.WriteLine($"bpfsim: --out {outDir}: {e.Message}");
+            return false;
+        }
     }
 
     private static TcpRunResult RunWithProgress(TcpScenarioRunner runner, TcpScenarioSpec spec, bool silent, TextWriter stdout)

@@ -51,6 +51,23 @@ public sealed class CliTests
     }
 
     [Test]
+    public void Run_OutUnderAFile_FailsBeforeTheRunWithBadInput()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            var (code, output, err) = Run("run", "--out", Path.Combine(file, "x"), "--duration", "1s");
+            Assert.That(code, Is.EqualTo(ExitCodes.BadInput));
+            Assert.That(err, Does.StartWith("bpfsim: --out ").And.Not.Contain("   at "));
+            Assert.That(output, Is.Empty, "nothing was simulated");
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Test]
     public void Experiment_Quiet_PrintsNothing()
     {
         var (code, output, _) = Run("experiment", "inner-map-swap", "--quiet");
