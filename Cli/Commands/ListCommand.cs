@@ -1,11 +1,11 @@
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using BpfSim.Cli.Scenarios;
 using BpfSim.Core.Bpf;
 using BpfSim.Core.Bpf.Consumers;
 using BpfSim.Core.Bpf.Maps;
 using BpfSim.Core.Bpf.StructOps;
-using BpfSim.Tcp.Congestion;
 
 namespace BpfSim.Cli.Commands;
 
@@ -66,7 +66,7 @@ public static class ListCommand
                 ["bpf_supported"] = m.Supported,
             }).ToArray()),
         }).ToArray()),
-        ["algorithms"] = new JsonArray(Algorithms(bpf).Select(a => (JsonNode)new JsonObject
+        ["algorithms"] = new JsonArray(ScenarioLoader.Algorithms(bpf).Select(a => (JsonNode)new JsonObject
         {
             ["name"] = a.Name,
             ["flags"] = (uint)a.Flags,
@@ -86,9 +86,6 @@ public static class ListCommand
     private static readonly MapType[] MapTypes =
         [MapType.Hash, MapType.Array, MapType.PercpuHash, MapType.PercpuArray, MapType.ArrayOfMaps, MapType.HashOfMaps, MapType.StructOps];
 
-    private static IEnumerable<TcpCongestionOps> Algorithms(BpfSystem bpf) =>
-        bpf.StructOpsTypes.OfType<TcpCongestionOpsType>().SelectMany(t => t.Registry.Available);
-
     private static void WriteText(TextWriter o, BpfSystem bpf, ConsumerCatalog catalog)
     {
         foreach (var t in bpf.StructOpsTypes)
@@ -102,7 +99,7 @@ public static class ListCommand
             }
         }
         o.WriteLine("built-in algorithms:");
-        foreach (var a in Algorithms(bpf))
+        foreach (var a in ScenarioLoader.Algorithms(bpf))
         {
             o.WriteLine($"  {a.Name,-16} flags 0x{(uint)a.Flags:x}");
         }

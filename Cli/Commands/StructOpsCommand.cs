@@ -32,10 +32,11 @@ public static class StructOpsCommand
         BpfSystem bpf;
         try
         {
-            var (factory, catalog) = Composition.Create(isFile ? [target] : []);
+            var (factory, catalog) = Composition.Create([]);
             bpf = factory.Create();
+            // LoadInto throws when the file holds no consumer, so only a name can come up empty.
             consumers = isFile
-                ? catalog.All.Where(c => c.Source == Path.GetFullPath(target)).ToList()
+                ? ConsumerAssemblyLoader.LoadInto(catalog, target).ToList()
                 : catalog.Find(target) is { } one ? [one] : [];
             if (consumers.Count == 0)
             {
@@ -52,7 +53,17 @@ public static class StructOpsCommand
         var dumps = new JsonArray();
         foreach (var info in consumers)
         {
-            var r = StructOpsLoader.Load(bpf, ConsumerCatalog.Create(info), out var loaded);
+            object consumer;
+            try
+            {
+                consumer = ConsumerCatalog.Create(info);
+            }
+            catch (ConsumerLoadException e)
+            {
+                stderr.WriteLine($"bpfsim: {e.Message}");
+                return ExitCodes.BadInput;
+            }
+            var r = StructOpsLoader.Load(bpf, consumer, out var loaded);
             if (r.IsOk)
             {
                 r = loaded!.Register();

@@ -1,3 +1,4 @@
+using BpfSim.Core.Bpf;
 using BpfSim.Core.Bpf.Consumers;
 using BpfSim.Core.Hosting;
 using BpfSim.Tcp.Congestion;
@@ -40,5 +41,9 @@ public static class ScenarioLoader
 
     /// <summary>The algorithms a fresh kernel has before any struct_ops registration.</summary>
     public static IReadOnlyCollection<string> BuiltinAlgorithms(BpfSimFactory factory) =>
-        factory.Create().StructOpsTypes.OfType<TcpCongestionOpsType>().SelectMany(t => t.Registry.Available).Select(a => a.Name).ToList();
+        Algorithms(factory.Create()).Select(a => a.Name).ToList();
+
+    /// <summary>The congestion-control algorithms <paramref name="bpf"/> has registered, built-in and struct_ops.</summary>
+    public static IEnumerable<TcpCongestionOps> Algorithms(BpfSystem bpf) =>
+        bpf.StructOpsTypes.OfType<TcpCongestionOpsType>().SelectMany(t => t.Registry.Available);
 }

@@ -14,9 +14,6 @@ public sealed partial class BpfSystem
     /// <summary>The struct_ops types subsystems have registered, in registration order.</summary>
     public IReadOnlyList<StructOpsType> StructOpsTypes => _structOpsTypes;
 
-    /// <summary>Raised after every change of a struct_ops map's state or reported refcnt (its timeline grows).</summary>
-    public event Action<StructOpsMap>? StructOpsStateChanged;
-
     /// <summary>register_bpf_struct_ops: makes a subsystem's type available to programs and maps.</summary>
     /// <exception cref="InvalidOperationException">A type of that name is already registered.</exception>
     public void RegisterStructOpsType(StructOpsType type)
@@ -58,8 +55,6 @@ public sealed partial class BpfSystem
         map = created;
         return BpfResult.Ok;
     }
-
-    internal void NotifyStructOps(StructOpsMap map) => StructOpsStateChanged?.Invoke(map);
 
     /// <summary>
     /// BPF_LINK_CREATE with attach type BPF_STRUCT_OPS: registers a READY link-mode map through a new link, which

@@ -33,7 +33,7 @@ public static class BpftoolJson
             data[m.Name] = m.Kind switch
             {
                 StructOpsMemberKind.Function => FunctionText(m, programs?.Programs[m.Index]),
-                StructOpsMemberKind.CString => CString(bytes),
+                StructOpsMemberKind.CString => StructOpsKernelData.ReadCString(bytes),
                 StructOpsMemberKind.U32 => BinaryPrimitives.ReadUInt32LittleEndian(bytes),
                 StructOpsMemberKind.U64 or StructOpsMemberKind.Pointer => BinaryPrimitives.ReadUInt64LittleEndian(bytes),
                 _ => new JsonObject { ["next"] = 0, ["prev"] = 0 },
@@ -59,12 +59,6 @@ public static class BpftoolJson
 
     private static string FunctionText(StructOpsMember member, Programs.BpfProgram? program) =>
         program is null ? $"{member.CPrototype} 0" : $"{member.CPrototype} {program.Name}/prog_id:{program.Id}";
-
-    private static string CString(ReadOnlySpan<byte> bytes)
-    {
-        int nul = bytes.IndexOf((byte)0);
-        return System.Text.Encoding.ASCII.GetString(nul < 0 ? bytes : bytes[..nul]);
-    }
 
     /// <summary>The <c>bpf_map_info</c> object bpftool prints. bpfsim has no BTF, so BTF ids are 0.</summary>
     public static JsonObject MapInfo(BpfMap map) => new()

@@ -28,7 +28,7 @@ public sealed class ConsumerCatalog
         {
             throw new InvalidOperationException($"consumer name '{id}' is used by both {existing.ClrType.FullName} ({existing.Source}) and {type.FullName} ({source})");
         }
-        var info = new ConsumerInfo(id, attribute.Type, type, source, attribute.Description, attribute.Link, attribute.Flags, attribute.Name);
+        var info = new ConsumerInfo(id, attribute.Type, type, source, attribute.Description, attribute.Link, attribute.Name);
         _consumers.Add(info);
         return info;
     }
@@ -44,5 +44,16 @@ public sealed class ConsumerCatalog
     }
 
     /// <summary>A fresh instance of the consumer (each load gets its own, as each BPF object does).</summary>
-    public static object Create(ConsumerInfo info) => Activator.CreateInstance(info.ClrType)!;
+    /// <exception cref="ConsumerLoadException">The consumer's constructor threw.</exception>
+    public static object Create(ConsumerInfo info)
+    {
+        try
+        {
+            return Activator.CreateInstance(info.ClrType)!;
+        }
+        catch (TargetInvocationException e)
+        {
+            throw new ConsumerLoadException($"{info.Name}: its constructor failed: {e.InnerException?.Message ?? e.Message}", e);
+        }
+    }
 }

@@ -30,11 +30,11 @@ public sealed class LoadedStructOps : IDisposable
     public IReadOnlyList<int> ProgramFds { get; }
 
     /// <summary>Registers the map: update of key 0 (plain maps) or a new link (link mode).</summary>
-    public BpfResult Register() => WithCaller(() => Map.IsLinkMode ? RegisterLink() : _bpf.MapUpdateElem(MapFd, new byte[4], Value()));
+    public BpfResult Register() => WithCaller(() => Map.IsLinkMode ? RegisterLink() : _bpf.MapUpdateElem(MapFd, new byte[4], PendingValue));
 
     private BpfResult RegisterLink()
     {
-        var r = Map.State == StructOpsState.Init ? _bpf.MapUpdateElem(MapFd, new byte[4], Value()) : BpfResult.Ok;
+        var r = PopulateLinkMap();
         if (!r.IsOk)
         {
             return r;
@@ -61,7 +61,7 @@ public sealed class LoadedStructOps : IDisposable
         }
         return WithCaller(() =>
         {
-            var r = Map.State == StructOpsState.Init ? _bpf.MapUpdateElem(MapFd, new byte[4], Value()) : BpfResult.Ok;
+            var r = PopulateLinkMap();
             if (r.IsOk)
             {
                 r = _bpf.LinkUpdate(current.LinkFd, MapFd);
@@ -82,7 +82,9 @@ public sealed class LoadedStructOps : IDisposable
 
     internal byte[] PendingValue { get; set; } = [];
 
-    private byte[] Value() => PendingValue;
+    // A link-mode map is populated once (INIT → READY); after that, creating or updating links reuses it.
+    private BpfResult PopulateLinkMap() =>
+        Map.State == StructOpsState.Init ? _bpf.MapUpdateElem(MapFd, new byte[4], PendingValue) : BpfResult.Ok;
 
     private BpfResult WithCaller(Func<BpfResult> action)
     {

@@ -41,9 +41,11 @@ public sealed class StructOpsKernelData
     }
 
     /// <summary>A NUL-terminated string member such as <c>name</c>.</summary>
-    public string ReadString(string member)
+    public string ReadString(string member) => ReadCString(Data(member));
+
+    /// <summary>The ASCII text before the first NUL (all of it when there is none), as the kernel reads a char[].</summary>
+    internal static string ReadCString(ReadOnlySpan<byte> bytes)
     {
-        var bytes = Data(member);
         int nul = bytes.IndexOf((byte)0);
         return Encoding.ASCII.GetString(nul < 0 ? bytes : bytes[..nul]);
     }
@@ -113,6 +115,4 @@ public sealed class StructOpsKernelData
         Type.FindMember(name) ?? throw new ArgumentException($"{Type.Name} has no member {name}", nameof(name));
 
     internal BpfProgram?[] Programs => _programs;
-
-    internal byte[] RawData => _data;
 }

@@ -87,7 +87,6 @@ public sealed class StructOpsMap : BpfMap
         _lastReported = reported;
         _maxReported = Math.Max(_maxReported, reported);
         _timeline.Add(new StructOpsTimelineEntry(System.Simulator.Now, _state, reported, why));
-        System.NotifyStructOps(this);
     }
 
     private protected override void OnRefCountChanged()
@@ -178,12 +177,12 @@ public sealed class StructOpsMap : BpfMap
         {
             var u = udata.Slice(m.Offset, m.Size);
             var r = type.InitMember(m, u, kdata.Slice(m.Offset, m.Size), out bool handled);
-            if (!r.IsOk || handled)
+            if (!r.IsOk)
             {
-                if (!r.IsOk)
-                {
-                    return r;
-                }
+                return r;
+            }
+            if (handled)
+            {
                 continue;
             }
             if (!m.IsFunction)

@@ -165,6 +165,19 @@ public sealed class ConsumerLoaderTests
         Assert.That(ConsumerAssemblyLoader.LoadInto(sys.Catalog, ExternalDll()), Has.Count.EqualTo(1), "loading twice is idempotent");
     }
 
+    private sealed class ThrowingConsumer
+    {
+        public ThrowingConsumer() => throw new InvalidOperationException("no config file");
+    }
+
+    [Test]
+    public void Create_ConstructorThrows_IsAConsumerLoadErrorNamingTheConsumer()
+    {
+        var info = new ConsumerInfo("broken_cc", "tcp_congestion_ops", typeof(ThrowingConsumer), "test", "", Link: false, "broken_cc");
+        var e = Assert.Throws<ConsumerLoadException>(() => ConsumerCatalog.Create(info));
+        Assert.That(e!.Message, Is.EqualTo("broken_cc: its constructor failed: no config file"));
+    }
+
     [Test]
     public void ExternalAssembly_Errors_NameTheFileAndCause()
     {
