@@ -90,7 +90,6 @@ public sealed class Network : IEventHandler
     {
         ref var p = ref Packets[packet];
         p.Hop = 0;
-        p.SentAt = _sim.Now.Nanoseconds;
         Enter(packet, _links[_routes[p.Route][0]]);
     }
 

@@ -16,10 +16,6 @@ public struct Packet
     /// <summary>TCP payload bytes.</summary>
     public int PayloadBytes;
     public EcnCodepoint Ecn;
-    /// <summary>When the packet entered the network (ns), for one-way delay.</summary>
-    public long SentAt;
-    /// <summary>When it entered its current queue (ns), for queueing delay.</summary>
-    public long EnqueuedAt;
     public TcpSegment Segment;
 
     /// <summary>Pool bookkeeping: the next free packet while free, -1 while in use.</summary>

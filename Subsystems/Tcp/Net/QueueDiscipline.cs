@@ -44,7 +44,6 @@ public abstract class QueueDiscipline
         Length++;
         Bytes += packet.SizeBytes;
         Enqueued++;
-        packet.EnqueuedAt = now;
         return verdict;
     }
 

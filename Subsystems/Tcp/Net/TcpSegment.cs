@@ -18,18 +18,22 @@ public enum TcpFlags : byte
 }
 
 /// <summary>
-/// The TCP header of a simulated segment: sequence numbers, flags, up to four SACK blocks and the timestamp option.
+/// The TCP header of a simulated segment: sequence numbers, flags, up to three SACK blocks and the timestamp option.
 /// A plain struct inside <see cref="Packet"/>, so a segment never allocates.
 /// </summary>
 public struct TcpSegment
 {
-    public const int MaxSackBlocks = 4;
+    /// <summary>
+    /// SACK blocks that fit in the 40-byte option space beside the 12-byte timestamp option (tcp_established_options:
+    /// TCPOLEN_SACK_BASE_ALIGNED 4 + 8 per block), of the kernel's TCP_NUM_SACKS = 4.
+    /// </summary>
+    public const int MaxSackBlocks = 3;
 
     public uint Seq;
     public uint Ack;
     public TcpFlags Flags;
     public byte SackCount;
-    public uint Sack0Start, Sack0End, Sack1Start, Sack1End, Sack2Start, Sack2End, Sack3Start, Sack3End;
+    public uint Sack0Start, Sack0End, Sack1Start, Sack1End, Sack2Start, Sack2End;
     /// <summary>TSval and TSecr of the timestamp option, in microseconds.</summary>
     public uint TsVal, TsEcr;
 }

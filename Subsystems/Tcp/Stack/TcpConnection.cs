@@ -57,7 +57,7 @@ public sealed class TcpConnection
 
     // ---- sender ----
     internal long TotalSegments => BytesToSend < 0 ? long.MaxValue : (BytesToSend + Mss - 1) / Mss;
-    internal int Mss;
+    internal int Mss { get; init; }   // fixed for the flow (no PMTU changes); sk.mss_cache starts equal to it
     internal ulong SndUna;            // first unacknowledged segment
     internal ulong SndNxt;            // next new segment to send
     internal ulong HighSeq;           // snd_nxt when the current reduction or loss episode began
@@ -68,13 +68,10 @@ public sealed class TcpConnection
     internal ulong RttSeq;            // snd_nxt when the current RTT measurement window began
     internal ulong CwndUsageSeq;      // tcp_cwnd_validate: end of the window cwnd use is tracked over
     internal int Backoff;
-    internal bool HaveRtt;
     internal uint PrrDelivered;
     internal uint PrrOut;
     internal bool UndoMarker;
     internal uint RetransStampUs;     // tp->retrans_stamp: when the first retransmission of this episode left (0 = none)
-    internal bool EcnOk;
-    internal bool SendCwr;            // TCP_ECN_QUEUE_CWR: set CWR on the next data segment
     internal long FirstTxNs;          // tcp_rate: first_tx_mstamp
     internal long DeliveredTimeNs;    // tcp_rate: delivered_mstamp in ns (TcpSock.DeliveredMstamp holds it in µs)
     internal bool Stopping;
@@ -93,7 +90,6 @@ public sealed class TcpConnection
     internal bool CeState;            // DCTCP-style receiver: CE seen on the last data segment
     internal bool EceLatched;         // RFC 3168 receiver: echo ECE until CWR arrives
     internal bool AccurateEcnEcho;    // the flow's algorithm needs per-packet CE feedback (NEEDS_ECN)
-    internal bool PeerSynReceived;
 
     internal ref SegmentState Segment(ulong seg) => ref Board[(int)(seg & (ulong)(Board.Length - 1))];
 

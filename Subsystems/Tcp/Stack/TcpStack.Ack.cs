@@ -30,7 +30,7 @@ public sealed partial class TcpStack
         }
         long now = _sim.Now.Nanoseconds;
         MstampRefresh(ref sk);
-        bool ece = conn.EcnOk && (segment.Flags & TcpFlags.Ece) != 0;
+        bool ece = (sk.EcnFlags & TcpEcnFlags.Ok) != 0 && (segment.Flags & TcpFlags.Ece) != 0;
         uint priorDelivered = sk.Delivered;
         uint priorLost = sk.Lost;
         uint priorInFlight = sk.PacketsInFlight;
@@ -281,7 +281,7 @@ public sealed partial class TcpStack
         0 => (s.Sack0Start, s.Sack0End),
         1 => (s.Sack1Start, s.Sack1End),
         2 => (s.Sack2Start, s.Sack2End),
-        _ => (s.Sack3Start, s.Sack3End),
+        _ => throw new ArgumentOutOfRangeException(nameof(i), i, $"at most {TcpSegment.MaxSackBlocks} SACK blocks"),
     };
 
     /// <summary>tcp_rate_skb_delivered: the most recently sent delivered segment defines the sample's start.</summary>

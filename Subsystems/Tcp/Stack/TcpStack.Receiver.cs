@@ -4,8 +4,6 @@ namespace BpfSim.Tcp.Stack;
 
 public sealed partial class TcpStack
 {
-    private const int MaxSackBlocks = 3; // what fits beside the timestamp option
-
     /// <summary>The receiver side got a packet: the SYN, or data.</summary>
     private void ReceiverReceive(TcpConnection conn, int p)
     {
@@ -17,7 +15,6 @@ public sealed partial class TcpStack
         if ((segment.Flags & TcpFlags.Syn) != 0)
         {
             // SYN-ACK; agree to ECN if the SYN asked for it (ECE|CWR) and we can.
-            conn.PeerSynReceived = true;
             var flags = TcpFlags.Syn | TcpFlags.Ack;
             if ((segment.Flags & (TcpFlags.Ece | TcpFlags.Cwr)) == (TcpFlags.Ece | TcpFlags.Cwr))
             {
@@ -126,7 +123,7 @@ public sealed partial class TcpStack
             {
                 AddBlockAround(conn, ref packet.Segment, conn.LastOutOfOrder, ref blocks);
             }
-            for (ulong s = conn.RcvNxt; s < conn.RcvHighest && blocks < MaxSackBlocks; s++)
+            for (ulong s = conn.RcvNxt; s < conn.RcvHighest && blocks < TcpSegment.MaxSackBlocks; s++)
             {
                 if (!conn.ReceivedAt(s))
                 {
@@ -169,7 +166,7 @@ public sealed partial class TcpStack
             case 0: s.Sack0Start = start; s.Sack0End = end; break;
             case 1: s.Sack1Start = start; s.Sack1End = end; break;
             case 2: s.Sack2Start = start; s.Sack2End = end; break;
-            default: s.Sack3Start = start; s.Sack3End = end; break;
+            default: throw new ArgumentOutOfRangeException(nameof(i), i, $"at most {TcpSegment.MaxSackBlocks} SACK blocks");
         }
     }
 }

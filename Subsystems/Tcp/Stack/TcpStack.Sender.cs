@@ -41,7 +41,7 @@ public sealed partial class TcpStack
         SetRto(conn, CurrentRtoNs(conn));
     }
 
-    private void SendControl(TcpConnection conn, TcpFlags flags, int route, uint ack, uint tsEcr, uint seq = 0)
+    private void SendControl(TcpConnection conn, TcpFlags flags, int route, uint ack, uint tsEcr)
     {
         int p = _net.Packets.Allocate();
         ref var packet = ref _net.Packets[p];
@@ -49,7 +49,7 @@ public sealed partial class TcpStack
         packet.Route = route;
         packet.SizeBytes = _options.HeaderBytes;
         packet.Segment.Flags = flags;
-        packet.Segment.Seq = seq;
+        packet.Segment.Seq = 0;
         packet.Segment.Ack = ack;
         packet.Segment.TsVal = NowUs;
         packet.Segment.TsEcr = tsEcr;
@@ -77,9 +77,8 @@ public sealed partial class TcpStack
     private void Established(TcpConnection conn, in TcpSegment synAck)
     {
         conn.State = TcpConnectionState.Established;
-        conn.EcnOk = conn.AccurateEcnEcho && (synAck.Flags & TcpFlags.Ece) != 0;
         ref var sk = ref _socks[conn.Id];
-        if (conn.EcnOk)
+        if (conn.AccurateEcnEcho && (synAck.Flags & TcpFlags.Ece) != 0)
         {
             sk.EcnFlags |= TcpEcnFlags.Ok;
         }
@@ -179,7 +178,6 @@ public sealed partial class TcpStack
             conn.RttvarUs = Math.Max(sk.MdevUs, rtoMinUs);
             conn.MdevMaxUs = conn.RttvarUs;
             conn.RttSeq = conn.SndNxt;
-            conn.HaveRtt = true;
         }
         sk.SrttUs = (uint)Math.Max(1, srtt);
     }
@@ -360,14 +358,13 @@ public sealed partial class TcpStack
         packet.Route = conn.Path.Forward;
         packet.PayloadBytes = payload;
         packet.SizeBytes = payload + _options.HeaderBytes;
-        packet.Ecn = conn.EcnOk ? EcnCodepoint.Ect0 : EcnCodepoint.NotEct;
+        packet.Ecn = (sk.EcnFlags & TcpEcnFlags.Ok) != 0 ? EcnCodepoint.Ect0 : EcnCodepoint.NotEct;
         packet.Segment.Seq = SeqOf(conn, seg);
         packet.Segment.Flags = TcpFlags.Ack;
         packet.Segment.TsVal = NowUs;
-        if (conn.SendCwr && !retransmit)
+        if ((sk.EcnFlags & TcpEcnFlags.QueueCwr) != 0 && !retransmit)
         {
             packet.Segment.Flags |= TcpFlags.Cwr;
-            conn.SendCwr = false;
             sk.EcnFlags &= unchecked((byte)~TcpEcnFlags.QueueCwr);
         }
         conn.Stats.SegmentsSent++;
@@ -492,10 +489,10 @@ public sealed partial class TcpStack
     /// <summary>tcp_ecn_queue_cwr: tell the receiver (CWR on the next data) that we reduced.</summary>
     private void QueueCwr(TcpConnection conn)
     {
-        if (conn.EcnOk)
+        ref var sk = ref _socks[conn.Id];
+        if ((sk.EcnFlags & TcpEcnFlags.Ok) != 0)
         {
-            conn.SendCwr = true;
-            _socks[conn.Id].EcnFlags |= TcpEcnFlags.QueueCwr;
+            sk.EcnFlags |= TcpEcnFlags.QueueCwr;
         }
     }
 }
