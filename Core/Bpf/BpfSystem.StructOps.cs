@@ -102,66 +102,74 @@ public sealed partial class BpfSystem
     /// map the link already holds (Linux 6.18 has no such check and corrupts its list); the type's update error.</returns>
     public BpfResult LinkUpdate(int linkFd, int newMapFd, uint flags = 0, int oldMapFd = 0)
     {
+        var r = UpdateLink(linkFd, newMapFd, flags, oldMapFd);
+        return r.IsOk ? r : r.For(BpfCommand.LinkUpdate);
+    }
+
+    private BpfResult UpdateLink(int linkFd, int newMapFd, uint flags, int oldMapFd)
+    {
         // link_update, link_update_map, then bpf_struct_ops_map_link_update (kernel/bpf/syscall.c, bpf_struct_ops.c).
-        var r = (flags & ~LinkUpdateReplace) == 0 ? BpfResult.Ok : BpfResult.Fail(Errno.EINVAL, "flags may only contain BPF_F_REPLACE");
-        StructOpsLink? link = null;
-        BpfMap newMap = null!;
-        BpfMap? expected = null;
-        if (r.IsOk)
+        if ((flags & ~LinkUpdateReplace) != 0)
         {
-            r = ResolveStructOpsLink(linkFd, out link);
+            return BpfResult.Fail(Errno.EINVAL, "flags may only contain BPF_F_REPLACE");
         }
-        if (r.IsOk)
-        {
-            r = ResolveMap(newMapFd, out newMap);
-        }
-        if (r.IsOk && (flags & LinkUpdateReplace) != 0)
-        {
-            r = ResolveMap(oldMapFd, out var old0);
-            expected = old0;
-        }
-        else if (r.IsOk && oldMapFd != 0)
-        {
-            r = BpfResult.Fail(Errno.EINVAL, "old_map_fd given without BPF_F_REPLACE");
-        }
-        if (r.IsOk && !IsReadyLinkMap(newMap))
-        {
-            r = BpfResult.Fail(Errno.EINVAL, "new map is not a READY struct_ops map created with BPF_F_LINK");
-        }
-        var next = newMap as StructOpsMap;
-        if (r.IsOk && !next!.StructOpsType.SupportsUpdate)
-        {
-            r = BpfResult.Fail(Errno.EOPNOTSUPP, $"{next.StructOpsType.Name} has no update op");
-        }
-        var old = link?.Map;
-        if (r.IsOk && old is null)
-        {
-            r = BpfResult.Fail(Errno.ENOLINK, "link is detached");
-        }
-        if (r.IsOk && expected is not null && !ReferenceEquals(expected, old))
-        {
-            r = BpfResult.Fail(Errno.EPERM, "BPF_F_REPLACE: the link does not hold old_map_fd's map");
-        }
-        if (r.IsOk && next!.StructOpsType != old!.StructOpsType)
-        {
-            r = BpfResult.Fail(Errno.EINVAL, $"new map is {next.StructOpsType.Name}, the link holds {old.StructOpsType.Name}");
-        }
-        if (r.IsOk && ReferenceEquals(next, old))
-        {
-            r = BpfResult.Fail(Errno.EINVAL, "the link already holds this map");
-        }
-        if (r.IsOk)
-        {
-            r = next!.StructOpsType.Update(next.KernelData!, old!.KernelData!, link);
-        }
+        var r = ResolveStructOpsLink(linkFd, out var link);
         if (!r.IsOk)
         {
-            return r.For(BpfCommand.LinkUpdate);
+            return r;
         }
-        next!.Inc();
-        link!.Map = next;
+        r = ResolveMap(newMapFd, out var newMap);
+        if (!r.IsOk)
+        {
+            return r;
+        }
+        BpfMap? expected = null;
+        if ((flags & LinkUpdateReplace) != 0)
+        {
+            r = ResolveMap(oldMapFd, out var oldFromFd);
+            if (!r.IsOk)
+            {
+                return r;
+            }
+            expected = oldFromFd;
+        }
+        else if (oldMapFd != 0)
+        {
+            return BpfResult.Fail(Errno.EINVAL, "old_map_fd given without BPF_F_REPLACE");
+        }
+        if (!IsReadyLinkMap(newMap) || newMap is not StructOpsMap next)
+        {
+            return BpfResult.Fail(Errno.EINVAL, "new map is not a READY struct_ops map created with BPF_F_LINK");
+        }
+        if (!next.StructOpsType.SupportsUpdate)
+        {
+            return BpfResult.Fail(Errno.EOPNOTSUPP, $"{next.StructOpsType.Name} has no update op");
+        }
+        if (link!.Map is not { } old)
+        {
+            return BpfResult.Fail(Errno.ENOLINK, "link is detached");
+        }
+        if (expected is not null && !ReferenceEquals(expected, old))
+        {
+            return BpfResult.Fail(Errno.EPERM, "BPF_F_REPLACE: the link does not hold old_map_fd's map");
+        }
+        if (next.StructOpsType != old.StructOpsType)
+        {
+            return BpfResult.Fail(Errno.EINVAL, $"new map is {next.StructOpsType.Name}, the link holds {old.StructOpsType.Name}");
+        }
+        if (ReferenceEquals(next, old))
+        {
+            return BpfResult.Fail(Errno.EINVAL, "the link already holds this map");
+        }
+        r = next.StructOpsType.Update(next.KernelData!, old.KernelData!, link);
+        if (!r.IsOk)
+        {
+            return r;
+        }
+        next.Inc();
+        link.Map = next;
         next.AddLink("linked (update)");
-        old!.RemoveLink("unlinked (update)");
+        old.RemoveLink("unlinked (update)");
         old.Put();
         return BpfResult.Ok;
     }
