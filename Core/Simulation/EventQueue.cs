@@ -5,26 +5,44 @@ using System.Runtime.CompilerServices;
 namespace BpfSim.Core.Simulation;
 
 /// <summary>
-/// The pending events, popped in (time, scheduling order). A hierarchical timing wheel over the 64-bit time: eight
-/// levels of 256 buckets, one per byte. An event sits at the level of the highest byte in which its time differs
-/// from the wheel's base time, in the bucket of that byte's value; level 0 buckets hold events of one exact time.
-/// Popping takes the lowest level-0 bucket in FIFO order; when level 0 is empty, the lowest occupied bucket of the
-/// lowest occupied level is cascaded into the levels below. An event moves at most once per level it starts above
-/// (two moves for events up to 16 ms ahead), and finding the next bucket is a bit scan, so scheduling and popping
-/// cost a few nanoseconds whatever the number pending — a binary or 4-ary heap spends ~100 ns on branch misses at
-/// 10,000 pending events.
+/// The pending events, popped in (time, scheduling order). A hierarchical timing wheel over time in ticks of 4.096 µs:
+/// five levels of 4,096 buckets, one per 12-bit digit of the tick. An event sits at the level of the highest digit in
+/// which its tick differs from the wheel's base (the time of the last pop), in the bucket of that digit's value; a
+/// level-0 bucket holds the events of one tick, sorted by time. Level 0 spans 16.7 ms, so the events of a TCP
+/// simulation (serialisation, propagation, pacing: microseconds to a few milliseconds ahead) are placed once and never
+/// moved; timers further out (delayed ACK, RTO) move once. When level 0 is empty, the lowest occupied bucket of the
+/// lowest occupied level is cascaded into the levels below. Finding the next bucket is two bit scans (a summary word
+/// per level says which bitmap words are non-zero), so scheduling and popping cost a few nanoseconds whatever the
+/// number pending — a binary or 4-ary heap spends ~100 ns on branch misses at 10,000 pending events.
 /// </summary>
 /// <remarks>
 /// Ties keep scheduling order: events of equal time always share a bucket (placement depends only on the time and
-/// the base), buckets are FIFO lists and cascading preserves order. An event scheduled earlier than the base (which
-/// can only happen after a pop that found nothing within its limit) goes to a small side heap that is always drained
-/// first. Entries sit still in one array and buckets link them (intrusive FIFO lists). Nothing is allocated per event once the
-/// arrays have grown to the working size.
+/// the base), insertion into a level-0 bucket goes after every entry of equal or earlier time, higher buckets are FIFO
+/// lists and cascading preserves order. Level-0 buckets hold a fraction of an event on average, so the sorted insert
+/// is almost always an append. An event scheduled earlier than the base (which can only happen after a pop that found
+/// nothing within its limit) goes to a small side heap that is always drained first. Entries sit still in one array
+/// and buckets link them (intrusive lists). Nothing is allocated per event once the arrays have grown to the working
+/// size.
 /// </remarks>
 internal sealed class EventQueue
 {
-    private const int Levels = 8;
-    private const int Slots = 256;
+    private const int TickShift = 12;
+    private const int DigitBits = 12;
+    private const int Slots = 1 << DigitBits;
+    private const int Levels = (64 - TickShift + DigitBits - 1) / DigitBits;
+    private const int WordsPerLevel = Slots / 64;
+
+    // The level of a tick difference, indexed by its bit width (0 for equal ticks): a table instead of a division.
+    private static ReadOnlySpan<byte> LevelOfWidth =>
+    [
+        0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+        3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+        4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+        4, 4, 4, 4,
+    ];
 
     private struct Entry
     {
@@ -37,10 +55,12 @@ internal sealed class EventQueue
     private int _free = -1;
     private int _entriesUsed;
 
-    // Buckets are intrusive FIFO lists of entries: head and tail indices, -1 when empty.
+    // Buckets are intrusive lists of entries: head and tail indices, -1 when empty. A bitmap bit per bucket, and per
+    // level a summary bit per bitmap word that is non-zero.
     private readonly int[] _head = new int[Levels * Slots];
     private readonly int[] _tail = new int[Levels * Slots];
-    private readonly ulong[] _bitmap = new ulong[Levels * Slots / 64];
+    private readonly ulong[] _bitmap = new ulong[Levels * WordsPerLevel];
+    private readonly ulong[] _summary = new ulong[Levels];
     private readonly int[] _levelCount = new int[Levels];
     private long _base;
     private int _count;
@@ -59,7 +79,7 @@ internal sealed class EventQueue
 
     public int Count => _count;
 
-    /// <summary>Adds an event at <paramref name="time"/>.</summary>
+    /// <summary>Adds an event at <paramref name="time"/> (non-negative).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Push(long time, in EventPayload payload)
     {
@@ -82,22 +102,52 @@ internal sealed class EventQueue
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Place(long time, int slot)
     {
-        ulong diff = (ulong)(time ^ _base);
-        int level = diff == 0 ? 0 : (63 - BitOperations.LeadingZeroCount(diff)) >> 3;
-        int bucket = (level << 8) | (int)((ulong)time >> (level << 3)) & 0xFF;
-        _entries[slot].Next = -1;
+        ulong tick = (ulong)time >> TickShift;
+        ulong diff = tick ^ ((ulong)_base >> TickShift);
+        int level = LevelOfWidth[64 - BitOperations.LeadingZeroCount(diff)];
+        int bucket = (level << DigitBits) | (int)(tick >> (level * DigitBits)) & (Slots - 1);
+        _levelCount[level]++;
         int tail = _tail[bucket];
         if (tail < 0)
         {
+            _entries[slot].Next = -1;
             _head[bucket] = slot;
+            _tail[bucket] = slot;
             _bitmap[bucket >> 6] |= 1UL << (bucket & 63);
+            _summary[level] |= 1UL << ((bucket >> 6) & (WordsPerLevel - 1));
+        }
+        else if (level > 0 || _entries[tail].Time <= time)
+        {
+            _entries[slot].Next = -1;
+            _entries[tail].Next = slot;
+            _tail[bucket] = slot;
         }
         else
         {
-            _entries[tail].Next = slot;
+            InsertSorted(bucket, time, slot);
         }
-        _tail[bucket] = slot;
-        _levelCount[level]++;
+    }
+
+    /// <summary>Inserts into a level-0 bucket whose tail is later than <paramref name="time"/>: after every entry of equal or earlier time.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void InsertSorted(int bucket, long time, int slot)
+    {
+        int prev = -1;
+        int cur = _head[bucket];
+        while (_entries[cur].Time <= time)
+        {
+            prev = cur;
+            cur = _entries[cur].Next;
+        }
+        _entries[slot].Next = cur;
+        if (prev < 0)
+        {
+            _head[bucket] = slot;
+        }
+        else
+        {
+            _entries[prev].Next = slot;
+        }
     }
 
     /// <summary>
@@ -126,8 +176,9 @@ internal sealed class EventQueue
                 payload = default;
                 return false;
             }
-            int bucket = FirstBucket(0, (int)(_base & 0xFF));
-            long t = (_base & ~0xFFL) | (long)bucket;
+            int bucket = FirstBucket(0, (int)((ulong)_base >> TickShift) & (Slots - 1));
+            slot = _head[bucket];
+            long t = _entries[slot].Time;
             if (t > limit)
             {
                 time = 0;
@@ -135,14 +186,13 @@ internal sealed class EventQueue
                 return false;
             }
             _base = t;
-            slot = _head[bucket];
             _levelCount[0]--;
             int next = _entries[slot].Next;
             _head[bucket] = next;
             if (next < 0)
             {
                 _tail[bucket] = -1;
-                _bitmap[bucket >> 6] &= ~(1UL << (bucket & 63));
+                ClearBit(0, bucket);
             }
         }
         ref Entry e = ref _entries[slot];
@@ -167,12 +217,7 @@ internal sealed class EventQueue
             {
                 continue;
             }
-            int start = level == 0 ? (int)(_base & 0xFF) : (int)((ulong)_base >> (level << 3)) & 0xFF;
-            int bucket = FirstBucket(level, start);
-            if (level == 0)
-            {
-                return (_base & ~0xFFL) | (long)bucket;
-            }
+            int bucket = FirstBucket(level, (int)((ulong)_base >> (TickShift + level * DigitBits)) & (Slots - 1));
             long min = long.MaxValue;
             for (int e = _head[bucket]; e >= 0; e = _entries[e].Next)
             {
@@ -183,19 +228,30 @@ internal sealed class EventQueue
         return null;
     }
 
-    /// <summary>The first occupied bucket of <paramref name="level"/> at or after byte value <paramref name="from"/>.</summary>
+    /// <summary>The first occupied bucket of <paramref name="level"/> at or after digit <paramref name="from"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int FirstBucket(int level, int from)
     {
-        int word = (level << 2) + (from >> 6);
-        ulong bits = _bitmap[word] & (~0UL << (from & 63));
-        int end = (level << 2) + 4;
-        while (bits == 0)
+        int word = from >> 6;
+        int first = level * WordsPerLevel;
+        ulong bits = _bitmap[first + word] & (~0UL << (from & 63));
+        if (bits == 0)
         {
-            Debug.Assert(word + 1 < end, "level count says the level is occupied");
-            bits = _bitmap[++word];
+            ulong words = word == WordsPerLevel - 1 ? 0 : _summary[level] & (~0UL << (word + 1));
+            Debug.Assert(words != 0, "level count says the level is occupied");
+            word = BitOperations.TrailingZeroCount(words);
+            bits = _bitmap[first + word];
         }
-        return (word << 6) + BitOperations.TrailingZeroCount(bits);
+        return (level << DigitBits) + (word << 6) + BitOperations.TrailingZeroCount(bits);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void ClearBit(int level, int bucket)
+    {
+        if ((_bitmap[bucket >> 6] &= ~(1UL << (bucket & 63))) == 0)
+        {
+            _summary[level] &= ~(1UL << ((bucket >> 6) & (WordsPerLevel - 1)));
+        }
     }
 
     /// <summary>
@@ -216,11 +272,13 @@ internal sealed class EventQueue
             {
                 return false;
             }
-            int shift = level << 3;
-            int bucket = FirstBucket(level, (int)((ulong)_base >> shift) & 0xFF);
-            long digit = bucket & 0xFF;
-            // The new base: the old base's bytes above this level, this bucket's byte, zeros below.
-            long keep = shift + 8 >= 64 ? 0 : (long)((ulong)_base >> (shift + 8) << (shift + 8));
+            int shift = TickShift + level * DigitBits;
+            int bucket = FirstBucket(level, (int)((ulong)_base >> shift) & (Slots - 1));
+            long digit = bucket & (Slots - 1);
+            // The new base: the old base's digits above this level, this bucket's digit, zeros below. Entries of a
+            // level differ from the base first in that level's digit and are later, so the base only moves forward.
+            int upper = shift + DigitBits;
+            long keep = upper >= 64 ? 0 : (long)((ulong)_base >> upper << upper);
             long start = keep | (digit << shift);
             if (start > limit)
             {
@@ -230,7 +288,7 @@ internal sealed class EventQueue
             int e = _head[bucket];
             _head[bucket] = -1;
             _tail[bucket] = -1;
-            _bitmap[bucket >> 6] &= ~(1UL << (bucket & 63));
+            ClearBit(level, bucket);
             while (e >= 0)
             {
                 int next = _entries[e].Next;

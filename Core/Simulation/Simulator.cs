@@ -7,8 +7,11 @@ namespace BpfSim.Core.Simulation;
 /// a kind and an argument. Events at the same instant run in scheduling order, so a run is deterministic.
 /// </summary>
 /// <remarks>
-/// Scheduling and dispatching allocate nothing: events are structs in <see cref="EventQueue"/>, handlers are
-/// addressed by index, and timers are cancelled lazily by generation (a stale heap entry is skipped when popped).
+/// Scheduling and dispatching allocate nothing: events are structs in <see cref="EventQueue"/> and handlers are
+/// addressed by index. A timer has at most one live queue entry: cancelling leaves it to be dropped when it comes
+/// due, re-arming later keeps it and it re-queues itself for the new time when it comes due, and only re-arming
+/// earlier queues a new entry (the old one, recognised by its generation, is skipped). TCP re-arms its delayed-ACK
+/// and retransmission timers on nearly every packet; this keeps that to one queue entry per timer.
 /// </remarks>
 public sealed class Simulator
 {
@@ -25,9 +28,11 @@ public sealed class Simulator
     {
         public int Handler;
         public int Kind;
-        public uint Generation;
+        public uint Generation; // of the live queue entry
         public bool Armed;
         public long Due;
+        public long Arg;
+        public long QueuedAt;   // time of the live queue entry, or -1
     }
 
     public Simulator(int initialCapacity = 1024)
@@ -92,11 +97,11 @@ public sealed class Simulator
         {
             Array.Resize(ref _timers, _timers.Length * 2);
         }
-        _timers[_timerCount] = new TimerSlot { Handler = handler.Value, Kind = kind };
+        _timers[_timerCount] = new TimerSlot { Handler = handler.Value, Kind = kind, QueuedAt = -1 };
         return new TimerId(_timerCount++);
     }
 
-    /// <summary>Arms the timer to fire at <paramref name="at"/>, replacing any earlier arming.</summary>
+    /// <summary>Arms the timer to fire at <paramref name="at"/> with <paramref name="arg"/>, replacing any earlier arming.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Arm(TimerId timer, SimTime at, long arg = 0)
     {
@@ -105,12 +110,17 @@ public sealed class Simulator
             ThrowPast(at);
         }
         ref var slot = ref _timers[timer.Value];
-        slot.Generation++;
         slot.Armed = true;
         slot.Due = at.Nanoseconds;
+        slot.Arg = arg;
+        if (slot.QueuedAt >= 0 && slot.QueuedAt <= at.Nanoseconds)
+        {
+            return; // the live entry comes due first and re-queues itself for the new time
+        }
+        slot.Generation++;
+        slot.QueuedAt = at.Nanoseconds;
         _queue.Push(at.Nanoseconds, new EventPayload
         {
-            Arg = arg,
             Handler = slot.Handler,
             Kind = slot.Kind,
             Timer = timer.Value,
@@ -118,14 +128,9 @@ public sealed class Simulator
         });
     }
 
-    /// <summary>Cancels the timer if armed; its heap entry becomes stale and is skipped.</summary>
+    /// <summary>Cancels the timer if armed; its queue entry is dropped when it comes due.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Cancel(TimerId timer)
-    {
-        ref var slot = ref _timers[timer.Value];
-        slot.Generation++;
-        slot.Armed = false;
-    }
+    public void Cancel(TimerId timer) => _timers[timer.Value].Armed = false;
 
     public bool IsArmed(TimerId timer) => _timers[timer.Value].Armed;
 
@@ -207,18 +212,31 @@ public sealed class Simulator
         {
             return Dispatch.Nothing;
         }
+        long arg = ev.Arg;
         if (ev.Timer >= 0)
         {
             ref var slot = ref _timers[ev.Timer];
             if (slot.Generation != ev.Generation)
             {
+                return Dispatch.Stale; // superseded by an earlier arming
+            }
+            slot.QueuedAt = -1;
+            if (!slot.Armed)
+            {
+                return Dispatch.Stale;
+            }
+            if (slot.Due > time)
+            {
+                slot.QueuedAt = slot.Due;
+                _queue.Push(slot.Due, ev);
                 return Dispatch.Stale;
             }
             slot.Armed = false;
+            arg = slot.Arg;
         }
         Now = new SimTime(time);
         EventsDispatched++;
-        _handlers[ev.Handler].OnEvent(ev.Kind, ev.Arg);
+        _handlers[ev.Handler].OnEvent(ev.Kind, arg);
         return Dispatch.Dispatched;
     }
 

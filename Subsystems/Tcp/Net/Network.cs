@@ -5,8 +5,10 @@ namespace BpfSim.Tcp.Net;
 /// <summary>
 /// Links, routes and endpoints over one <see cref="Simulator"/>. A packet follows its route link by link: it joins
 /// each link's queue, is transmitted at the link's rate, propagates for the link's delay, then enters the next link
-/// or reaches the route's sink. Each link has at most one transmission-complete event pending and each packet in
-/// flight one arrival event; events carry indices, never closures, so forwarding allocates nothing.
+/// or reaches the route's sink. A packet's arrival at the next hop is known when its transmission starts, so that is
+/// its only event; a link schedules a transmission-complete event only while packets wait behind the one on the wire
+/// (an idle access link costs one event per packet, a busy bottleneck two). Events carry indices, never closures, so
+/// forwarding allocates nothing.
 /// </summary>
 public sealed class Network : IEventHandler
 {
@@ -112,24 +114,56 @@ public sealed class Network : IEventHandler
         {
             link.Stats.MaxQueuePackets = link.Queue.Length;
         }
-        if (link.Transmitting < 0)
+        // While a transmission-complete event is pending it takes the head of the queue, even if due this instant.
+        if (!link.TxEventPending)
         {
-            StartTransmission(link, now);
+            if (link.BusyUntil <= now)
+            {
+                StartTransmission(link, now);
+            }
+            else
+            {
+                ScheduleTxComplete(link);
+            }
         }
     }
 
+    private void ScheduleTxComplete(Link link)
+    {
+        link.TxEventPending = true;
+        _sim.Schedule(new SimTime(link.BusyUntil), _handler, KindTxComplete, link.Id);
+    }
+
+    /// <summary>
+    /// Puts the head of the queue on the wire: it arrives at the next hop after serialisation and propagation,
+    /// unless the wire loses it (drawn now, in transmission order, from the link's own stream).
+    /// </summary>
     private void StartTransmission(Link link, long now)
     {
-        link.AccountQueue(now);
         int packet = link.Queue.Dequeue(Packets, now);
         if (packet < 0)
         {
             return;
         }
-        link.Transmitting = packet;
-        var duration = link.SerializationTime(Packets[packet].SizeBytes);
-        link.Stats.BusyNs += duration.Nanoseconds;
-        _sim.ScheduleIn(duration, _handler, KindTxComplete, link.Id);
+        int size = Packets[packet].SizeBytes;
+        long duration = link.SerializationNs(size);
+        link.BusyUntil = now + duration;
+        link.Stats.BusyNs += duration;
+        link.Stats.PacketsSent++;
+        link.Stats.BytesSent += size;
+        if (link.Loss.Lose(link.Random))
+        {
+            link.Stats.RandomLosses++;
+            Packets.Free(packet);
+        }
+        else
+        {
+            _sim.Schedule(new SimTime(link.BusyUntil + link.Delay.Nanoseconds), _handler, KindArrival, packet);
+        }
+        if (link.Queue.Length > 0)
+        {
+            ScheduleTxComplete(link);
+        }
     }
 
     void IEventHandler.OnEvent(int kind, long arg)
@@ -137,20 +171,10 @@ public sealed class Network : IEventHandler
         if (kind == KindTxComplete)
         {
             var link = _links[(int)arg];
-            int packet = link.Transmitting;
-            link.Transmitting = -1;
-            link.Stats.PacketsSent++;
-            link.Stats.BytesSent += Packets[packet].SizeBytes;
-            if (link.Loss.Lose(link.Random))
-            {
-                link.Stats.RandomLosses++;
-                Packets.Free(packet);
-            }
-            else
-            {
-                _sim.ScheduleIn(link.Delay, _handler, KindArrival, packet);
-            }
-            StartTransmission(link, _sim.Now.Nanoseconds);
+            link.TxEventPending = false;
+            long now = _sim.Now.Nanoseconds;
+            link.AccountQueue(now);
+            StartTransmission(link, now);
             return;
         }
         int index = (int)arg;

@@ -76,7 +76,6 @@ public sealed class TcpConnection
     internal long DeliveredTimeNs;    // tcp_rate: delivered_mstamp in ns (TcpSock.DeliveredMstamp holds it in µs)
     internal bool Stopping;
     internal TimerId RtoTimer;
-    internal long RtoDeadlineNs = -1;  // when the RTO is due; the timer may be set earlier and re-arm itself
     internal TimerId PaceTimer;
     internal TimerId DelackTimer;
 

@@ -375,47 +375,21 @@ public sealed partial class TcpStack
             ulong gap = (ulong)packet.SizeBytes * 1_000_000_000UL / sk.SkPacingRate;
             sk.TcpWstampNs = Math.Max(sk.TcpWstampNs, (ulong)now) + gap;
         }
-        if (conn.RtoDeadlineNs < 0)
+        if (!_sim.IsArmed(conn.RtoTimer))
         {
             SetRto(conn, CurrentRtoNs(conn));
         }
     }
 
-    /// <summary>
-    /// (Re)starts the retransmission timer <paramref name="delayNs"/> from now (inet_csk_reset_xmit_timer). The
-    /// deadline moves on every ACK; the simulator timer is re-armed only when it would fire too late, and a timer
-    /// that fires early re-arms itself for the current deadline — one pending event per connection instead of one
-    /// per ACK.
-    /// </summary>
-    private void SetRto(TcpConnection conn, long delayNs)
-    {
-        long deadline = _sim.Now.Nanoseconds + delayNs;
-        conn.RtoDeadlineNs = deadline;
-        if (!_sim.IsArmed(conn.RtoTimer) || _sim.DueTime(conn.RtoTimer)!.Value.Nanoseconds > deadline)
-        {
-            _sim.Arm(conn.RtoTimer, new Core.Simulation.SimTime(deadline), conn.Id);
-        }
-    }
+    /// <summary>(Re)starts the retransmission timer <paramref name="delayNs"/> from now (inet_csk_reset_xmit_timer).</summary>
+    private void SetRto(TcpConnection conn, long delayNs) =>
+        _sim.Arm(conn.RtoTimer, _sim.Now + new Core.Simulation.SimTime(delayNs), conn.Id);
 
-    private void StopRto(TcpConnection conn)
-    {
-        conn.RtoDeadlineNs = -1;
-        _sim.Cancel(conn.RtoTimer);
-    }
+    private void StopRto(TcpConnection conn) => _sim.Cancel(conn.RtoTimer);
 
     /// <summary>tcp_retransmit_timer: the oldest outstanding segment timed out.</summary>
     private void RetransmitTimer(TcpConnection conn)
     {
-        if (conn.RtoDeadlineNs < 0)
-        {
-            return;
-        }
-        if (_sim.Now.Nanoseconds < conn.RtoDeadlineNs)
-        {
-            _sim.Arm(conn.RtoTimer, new Core.Simulation.SimTime(conn.RtoDeadlineNs), conn.Id);
-            return;
-        }
-        conn.RtoDeadlineNs = -1;
         if (conn.State == TcpConnectionState.SynSent)
         {
             conn.Backoff++;

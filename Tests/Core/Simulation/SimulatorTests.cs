@@ -83,6 +83,71 @@ public sealed class SimulatorTests
     }
 
     [Test]
+    public void TimerRearmedLater_KeepsOneQueueEntryAndFiresAtLastTimeWithLastArg()
+    {
+        var (sim, rec, h) = Make();
+        var timer = sim.CreateTimer(h, 7);
+        for (int i = 1; i <= 100; i++)
+        {
+            sim.Arm(timer, new SimTime(10 * i), i);
+            sim.Cancel(timer);
+            sim.Arm(timer, new SimTime(10 * i), i);
+        }
+        Assert.That(sim.Pending, Is.EqualTo(1), "re-arming later keeps the one live entry");
+        sim.RunUntil(new SimTime(5000));
+        Assert.That(rec.Seen, Is.EqualTo(new[] { (1000L, 7, 100L) }));
+        Assert.That(sim.IsArmed(timer), Is.False);
+        Assert.That(sim.Pending, Is.Zero);
+    }
+
+    [Test]
+    public void RandomTimerOperations_FireAsAReferenceModelSays()
+    {
+        var faker = new Faker { Random = new Randomizer(20261122) };
+        var (sim, rec, h) = Make();
+        const int timers = 5;
+        var ids = Enumerable.Range(0, timers).Select(k => sim.CreateTimer(h, k)).ToArray();
+        var armed = new (long Due, long Arg)?[timers];
+        var expected = new List<(long T, int Kind, long Arg)>();
+        long now = 0;
+        for (int step = 0; step < 5000; step++)
+        {
+            int k = faker.Random.Int(0, timers - 1);
+            switch (faker.Random.Int(0, 3))
+            {
+                case 0:
+                case 1:
+                    long due = now + faker.Random.Long(0, 200);
+                    sim.Arm(ids[k], new SimTime(due), step);
+                    armed[k] = (due, step);
+                    break;
+                case 2:
+                    sim.Cancel(ids[k]);
+                    armed[k] = null;
+                    break;
+                default:
+                    now += faker.Random.Long(0, 100);
+                    for (int j = 0; j < timers; j++)
+                    {
+                        if (armed[j] is { } a && a.Due <= now)
+                        {
+                            expected.Add((a.Due, j, a.Arg));
+                            armed[j] = null;
+                        }
+                    }
+                    sim.RunUntil(new SimTime(now));
+                    break;
+            }
+            for (int j = 0; j < timers; j++)
+            {
+                Assert.That(sim.IsArmed(ids[j]), Is.EqualTo(armed[j] is not null), $"step {step}, timer {j}");
+            }
+        }
+        Assert.That(rec.Seen.OrderBy(e => e.T).ThenBy(e => e.Kind), Is.EqualTo(expected.OrderBy(e => e.T).ThenBy(e => e.Kind)));
+        Assert.That(rec.Seen.Select(e => e.T), Is.Ordered, "timers fire in time order");
+    }
+
+    [Test]
     public void Schedule_InThePast_Throws()
     {
         var (sim, _, h) = Make();

@@ -68,6 +68,45 @@ public sealed class NetworkTests
     }
 
     [Test]
+    public void RandomArrivals_LeaveAsAFifoServerSays_IncludingArrivalsWhenTheWireFrees()
+    {
+        // Reference: a FIFO single server. Packet i starts at max(arrival_i, finish_{i-1}) and reaches the sink
+        // serialisation + propagation later. Arrival times are drawn on a 120 us grid so many land exactly when
+        // the transmitter frees (the instant a pending transmission-complete event is due).
+        var (sim, net, sink) = Make();
+        var link = net.AddLink("l", 100_000_000, SimTime.FromMilliseconds(2), new DropTailQueue(100_000));
+        int route = net.AddRoute([link], net.AddSink(sink));
+        var random = new Random(4);
+        var arrivals = new List<(long T, int Size)>();
+        long t = 0;
+        for (int i = 0; i < 5000; i++)
+        {
+            t += 120_000L * random.Next(0, 3);
+            arrivals.Add((t, random.Next(2) == 0 ? 1500 : 66));
+        }
+        for (int i = 0; i < arrivals.Count; i++)
+        {
+            var (at, size) = arrivals[i];
+            uint seq = (uint)i;
+            sim.Schedule(new SimTime(at), () => net.Send(Packet(net, route, size, seq: seq)));
+        }
+        sim.RunUntil(SimTime.FromSeconds(100));
+
+        long free = 0;
+        var expected = new List<long>();
+        foreach (var (at, size) in arrivals)
+        {
+            long start = Math.Max(at, free);
+            free = start + link.SerializationTime(size).Nanoseconds;
+            expected.Add(free + 2_000_000);
+        }
+        Assert.That(sink.Received.Select(r => r.Seq), Is.EqualTo(Enumerable.Range(0, arrivals.Count).Select(i => (uint)i)));
+        Assert.That(sink.Received.Select(r => r.T), Is.EqualTo(expected));
+        Assert.That(link.Stats.PacketsSent, Is.EqualTo(arrivals.Count));
+        Assert.That(net.Packets.InUse, Is.Zero);
+    }
+
+    [Test]
     public void MultiHopRoute_AddsEachHopsDelays()
     {
         var (sim, net, sink) = Make();
