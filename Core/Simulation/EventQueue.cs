@@ -17,9 +17,10 @@ namespace BpfSim.Core.Simulation;
 /// </summary>
 /// <remarks>
 /// Ties keep scheduling order: events of equal time always share a bucket (placement depends only on the time and
-/// the base), insertion into a level-0 bucket goes after every entry of equal or earlier time, higher buckets are FIFO
-/// lists and cascading preserves order. Level-0 buckets hold a fraction of an event on average, so the sorted insert
-/// is almost always an append. An event scheduled earlier than the base (which can only happen after a pop that found
+/// the base), a level-0 bucket is kept sorted by time with equal times in placement order (an out-of-order event is
+/// inserted in place in the bucket being popped; any other bucket is sorted stably once popping reaches it), higher
+/// buckets are FIFO lists and cascading preserves order. In a TCP run level-0 buckets hold a fraction of an event on
+/// average, so nearly every placement is an append. An event scheduled earlier than the base (which can only happen after a pop that found
 /// nothing within its limit) goes to a small side heap that is always drained first. Entries sit still in one array
 /// and buckets link them (intrusive lists). Nothing is allocated per event once the arrays have grown to the working
 /// size.
@@ -31,6 +32,7 @@ internal sealed class EventQueue
     private const int Slots = 1 << DigitBits;
     private const int Levels = (64 - TickShift + DigitBits - 1) / DigitBits;
     private const int WordsPerLevel = Slots / 64;
+    private const int Fine = Levels;
 
     // The level of a tick difference, indexed by its bit width (0 for equal ticks): a table instead of a division.
     private static ReadOnlySpan<byte> LevelOfWidth =>
@@ -57,11 +59,14 @@ internal sealed class EventQueue
 
     // Buckets are intrusive lists of entries: head and tail indices, -1 when empty. A bitmap bit per bucket, and per
     // level a summary bit per bitmap word that is non-zero.
-    private readonly int[] _head = new int[Levels * Slots];
-    private readonly int[] _tail = new int[Levels * Slots];
-    private readonly ulong[] _bitmap = new ulong[Levels * WordsPerLevel];
-    private readonly ulong[] _summary = new ulong[Levels];
-    private readonly int[] _levelCount = new int[Levels];
+    // Index Fine, after the levels, is the fine wheel: one bucket per nanosecond of the current tick.
+    private readonly int[] _head = new int[(Levels + 1) * Slots];
+    private readonly int[] _tail = new int[(Levels + 1) * Slots];
+    private readonly ulong[] _bitmap = new ulong[(Levels + 1) * WordsPerLevel];
+    private readonly ulong[] _summary = new ulong[Levels + 1];
+    private readonly int[] _levelCount = new int[Levels + 1];
+    // Level-0 buckets that took an event earlier than their last: spread over the fine wheel when popping reaches them.
+    private readonly ulong[] _unsorted = new ulong[WordsPerLevel];
     private long _base;
     private int _count;
 
@@ -104,50 +109,70 @@ internal sealed class EventQueue
     {
         ulong tick = (ulong)time >> TickShift;
         ulong diff = tick ^ ((ulong)_base >> TickShift);
+        if (diff == 0 && _levelCount[Fine] > 0)
+        {
+            Append(Fine, (Fine << DigitBits) | (int)time & (Slots - 1), slot);
+            return;
+        }
         int level = LevelOfWidth[64 - BitOperations.LeadingZeroCount(diff)];
         int bucket = (level << DigitBits) | (int)(tick >> (level * DigitBits)) & (Slots - 1);
+        int tail = _tail[bucket];
+        if (level == 0 && tail >= 0 && _entries[tail].Time > time)
+        {
+            _unsorted[bucket >> 6] |= 1UL << (bucket & 63);
+        }
+        Append(level, bucket, slot);
+    }
+
+    /// <summary>Adds an entry at the end of a bucket's list.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Append(int level, int bucket, int slot)
+    {
         _levelCount[level]++;
+        _entries[slot].Next = -1;
         int tail = _tail[bucket];
         if (tail < 0)
         {
-            _entries[slot].Next = -1;
             _head[bucket] = slot;
-            _tail[bucket] = slot;
             _bitmap[bucket >> 6] |= 1UL << (bucket & 63);
             _summary[level] |= 1UL << ((bucket >> 6) & (WordsPerLevel - 1));
         }
-        else if (level > 0 || _entries[tail].Time <= time)
-        {
-            _entries[slot].Next = -1;
-            _entries[tail].Next = slot;
-            _tail[bucket] = slot;
-        }
         else
         {
-            InsertSorted(bucket, time, slot);
+            _entries[tail].Next = slot;
         }
+        _tail[bucket] = slot;
     }
 
-    /// <summary>Inserts into a level-0 bucket whose tail is later than <paramref name="time"/>: after every entry of equal or earlier time.</summary>
+    /// <summary>
+    /// Popping reached a level-0 bucket that is out of time order: moves the base to its tick and spreads its
+    /// entries over the fine wheel, one bucket per nanosecond (in list order, so equal times keep placement order).
+    /// Until the fine wheel is empty, events of this tick go straight to it. Costs one move per entry, however many
+    /// the bucket holds and in whatever order they came.
+    /// </summary>
+    /// <returns>False, changing nothing, if the tick starts after <paramref name="limit"/>.</returns>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void InsertSorted(int bucket, long time, int slot)
+    private bool Refine(int bucket, long limit)
     {
-        int prev = -1;
-        int cur = _head[bucket];
-        while (_entries[cur].Time <= time)
+        long start = (long)((ulong)_base >> (TickShift + DigitBits) << (TickShift + DigitBits)) | ((long)(bucket & (Slots - 1)) << TickShift);
+        if (start > limit)
         {
-            prev = cur;
-            cur = _entries[cur].Next;
+            return false;
         }
-        _entries[slot].Next = cur;
-        if (prev < 0)
+        _base = Math.Max(_base, start);
+        _unsorted[bucket >> 6] &= ~(1UL << (bucket & 63));
+        int e = _head[bucket];
+        _head[bucket] = -1;
+        _tail[bucket] = -1;
+        ClearBit(0, bucket);
+        while (e >= 0)
         {
-            _head[bucket] = slot;
+            int next = _entries[e].Next;
+            _levelCount[0]--;
+            Append(Fine, (Fine << DigitBits) | (int)_entries[e].Time & (Slots - 1), e);
+            e = next;
         }
-        else
-        {
-            _entries[prev].Next = slot;
-        }
+        return true;
     }
 
     /// <summary>
@@ -170,31 +195,49 @@ internal sealed class EventQueue
         }
         else
         {
-            if (_levelCount[0] == 0 && !Cascade(limit))
+            if (_levelCount[Fine] == 0)
+            {
+                if (_levelCount[0] == 0 && !Cascade(limit))
+                {
+                    time = 0;
+                    payload = default;
+                    return false;
+                }
+                int bucket = FirstBucket(0, (int)((ulong)_base >> TickShift) & (Slots - 1));
+                if ((_unsorted[bucket >> 6] & (1UL << (bucket & 63))) == 0)
+                {
+                    slot = _head[bucket];
+                    long t = _entries[slot].Time;
+                    if (t > limit)
+                    {
+                        time = 0;
+                        payload = default;
+                        return false;
+                    }
+                    _base = t;
+                    Unlink(0, bucket, slot);
+                    goto Found;
+                }
+                if (!Refine(bucket, limit))
+                {
+                    time = 0;
+                    payload = default;
+                    return false;
+                }
+            }
+            int fine = FirstBucket(Fine, (int)_base & (Slots - 1));
+            long ft = (_base & ~(long)(Slots - 1)) | (long)(fine & (Slots - 1));
+            if (ft > limit)
             {
                 time = 0;
                 payload = default;
                 return false;
             }
-            int bucket = FirstBucket(0, (int)((ulong)_base >> TickShift) & (Slots - 1));
-            slot = _head[bucket];
-            long t = _entries[slot].Time;
-            if (t > limit)
-            {
-                time = 0;
-                payload = default;
-                return false;
-            }
-            _base = t;
-            _levelCount[0]--;
-            int next = _entries[slot].Next;
-            _head[bucket] = next;
-            if (next < 0)
-            {
-                _tail[bucket] = -1;
-                ClearBit(0, bucket);
-            }
+            _base = ft;
+            slot = _head[fine];
+            Unlink(Fine, fine, slot);
         }
+    Found:
         ref Entry e = ref _entries[slot];
         time = e.Time;
         payload = e.Payload;
@@ -204,12 +247,30 @@ internal sealed class EventQueue
         return true;
     }
 
+    /// <summary>Removes <paramref name="slot"/>, the head of <paramref name="bucket"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Unlink(int level, int bucket, int slot)
+    {
+        _levelCount[level]--;
+        int next = _entries[slot].Next;
+        _head[bucket] = next;
+        if (next < 0)
+        {
+            _tail[bucket] = -1;
+            ClearBit(level, bucket);
+        }
+    }
+
     /// <summary>The earliest time pending, or null when empty. Does not change the queue.</summary>
     public long? PeekTime()
     {
         if (_earlyCount > 0)
         {
             return _early[0].Time;
+        }
+        if (_levelCount[Fine] > 0)
+        {
+            return (_base & ~(long)(Slots - 1)) | (long)(FirstBucket(Fine, (int)_base & (Slots - 1)) & (Slots - 1));
         }
         for (int level = 0; level < Levels; level++)
         {

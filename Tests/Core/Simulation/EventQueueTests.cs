@@ -3,7 +3,10 @@ using Bogus;
 
 namespace BpfSim.Tests.Core.Simulation;
 
-/// <summary>The timing wheel against a reference ordered set, over random pushes and limited pops.</summary>
+/// <summary>
+/// The timing wheel against a reference ordered set, over random pushes and limited pops, with time spreads from a
+/// few nanoseconds (one fine-wheel tick, many equal times) to tens of seconds (several levels).
+/// </summary>
 [Category("Core")]
 public sealed class EventQueueTests
 {
@@ -11,6 +14,8 @@ public sealed class EventQueueTests
     [TestCase(2, 100_000L)]
     [TestCase(3, 50_000_000_000L)]
     [TestCase(4, 3L)]
+    [TestCase(5, 10_000L)]        // a few 4 µs ticks: dense, out-of-order buckets spread over the fine wheel
+    [TestCase(6, 20_000_000L)]    // a TCP run's horizon: level 0 and level 1
     public void RandomPushesAndLimitedPops_MatchReferenceOrder(int seed, long spread)
     {
         var random = new Randomizer(seed);
