@@ -407,8 +407,8 @@ public sealed class BbrTests
         Span<byte> info = stackalloc byte[64];
         int attr = 0;
         Assert.That(Bbr.Ops.GetInfo!(ref clock.Sk, 0, ref attr, info), Is.Zero);
-        ulong n = Bbr.Ops.GetInfo!(ref clock.Sk, 1u << (Bbr.InetDiagBbrInfo - 1), ref attr, info);
-        Assert.That((n, attr), Is.EqualTo(((ulong)Bbr.InfoSize, Bbr.InetDiagBbrInfo)));
+        ulong n = Bbr.Ops.GetInfo!(ref clock.Sk, 1u << (TcpCcInfo.InetDiagBbrInfo - 1), ref attr, info);
+        Assert.That((n, attr), Is.EqualTo(((ulong)Bbr.InfoSize, TcpCcInfo.InetDiagBbrInfo)));
         Assert.That(BinaryPrimitives.ReadUInt32LittleEndian(info), Is.EqualTo((uint)((ulong)TenKpps * Mss * 1_000_000 >> 24)), "≈ 14.48 MB/s");
         Assert.That(BinaryPrimitives.ReadUInt32LittleEndian(info[8..]), Is.EqualTo(20_000u));
         Assert.That(BinaryPrimitives.ReadUInt32LittleEndian(info[12..]), Is.EqualTo(clock.Ca.PacingGain));

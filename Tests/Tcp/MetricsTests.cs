@@ -1,4 +1,5 @@
 using BpfSim.Core.Simulation;
+using BpfSim.Tcp.Congestion;
 using BpfSim.Tcp.Metrics;
 using BpfSim.Tcp.Net;
 
@@ -16,6 +17,74 @@ public sealed class MetricsTests
         Assert.That(Fairness.Jain([]), Is.EqualTo(1.0));
         Assert.Throws<ArgumentOutOfRangeException>(() => Fairness.Jain([-1]));
     }
+
+    [Test]
+    public void GetCcInfo_IsTheInetDiagCallSite_AnsweringOnlyWhatIsAskedOfOpenSockets()
+    {
+        var sc = new TcpScenario(new DumbbellOptions { BottleneckQueue = _ => new EcnThresholdQueue(20, 1000) });
+        var dctcp = sc.Flow("dctcp");
+        var cubic = sc.Flow("cubic");
+        var bbr = sc.Flow("bbr", stop: SimTime.FromSeconds(1));
+        Span<byte> info = stackalloc byte[TcpCcInfo.UnionSize];
+        Assert.That(sc.Stack.GetCcInfo(dctcp.Id, TcpCcInfo.SsExtensions, info, out _), Is.Zero, "not connected yet (TCP_CLOSE)");
+        sc.RunFor(2);
+
+        Assert.That(sc.Stack.GetCcInfo(dctcp.Id, 0, info, out _), Is.Zero, "no INET_DIAG_DCTCPINFO or VEGASINFO asked");
+        Assert.That(sc.Stack.GetCcInfo(dctcp.Id, 1u << (TcpCcInfo.InetDiagDctcpInfo - 1), info, out int attr), Is.EqualTo(16));
+        Assert.That(attr, Is.EqualTo(TcpCcInfo.InetDiagDctcpInfo));
+        var values = TcpCcInfo.Decode(attr, info).ToDictionary(v => v.Name, v => v.Value);
+        Assert.That(values["dctcp_enabled"], Is.EqualTo(1));
+        Assert.That(values["dctcp_alpha"], Is.EqualTo(DctcpAlpha(sc, dctcp) / 1024.0));
+        Assert.That(values["dctcp_ab_tot"], Is.GreaterThanOrEqualTo(values["dctcp_ab_ecn"]));
+        Assert.That(values["dctcp_ab_tot"] % sc.Stack.Sock(dctcp.Id).MssCache, Is.Zero, "whole segments of mss_cache bytes");
+
+        Assert.That(sc.Stack.GetCcInfo(cubic.Id, TcpCcInfo.SsExtensions, info, out _), Is.Zero, "cubic has no get_info");
+        Assert.That(sc.Stack.GetCcInfo(bbr.Id, TcpCcInfo.SsExtensions, info, out _), Is.Zero, "closed: no longer below TCP_TIME_WAIT");
+        Assert.Throws<ArgumentOutOfRangeException>(() => sc.Stack.GetCcInfo(dctcp.Id, TcpCcInfo.SsExtensions, new byte[8], out _));
+    }
+
+    [Test]
+    public void DctcpRenoFallback_GetInfoReportsNotEnabled()
+    {
+        var sk = new BpfSim.Tcp.Stack.TcpSock();
+        Span<byte> info = stackalloc byte[TcpCcInfo.UnionSize];
+        info.Fill(0xAA);
+        int attr = 0;
+        Assert.That(Dctcp.RenoFallbackOps.GetInfo!(ref sk, TcpCcInfo.SsExtensions, ref attr, info), Is.EqualTo(16));
+        Assert.That(attr, Is.EqualTo(TcpCcInfo.InetDiagDctcpInfo));
+        Assert.That(info[..16].ToArray(), Is.All.Zero, "memset, and nothing filled in for dctcp_reno");
+    }
+
+    [Test]
+    public void Sampler_RecordsWhatGetInfoReports_PerAlgorithm()
+    {
+        var ecn = new TcpScenario(new DumbbellOptions { BottleneckQueue = _ => new EcnThresholdQueue(20, 1000) });
+        ecn.Flow("dctcp");
+        var dctcpSampler = new TcpSampler(ecn.Sim, ecn.Stack, [ecn.Bell.Bottleneck], SimTime.FromMilliseconds(50));
+        dctcpSampler.Start(SimTime.Zero);
+        ecn.RunFor(10);
+        var alpha = dctcpSampler.Flow(0, "dctcp_alpha").Select(p => p.Value).ToList();
+        Assert.That(alpha, Is.Not.Empty.And.All.InRange(0.0, 1.0));
+        Assert.That(alpha.Skip(alpha.Count / 2).Average(), Is.GreaterThan(0).And.LessThan(0.5), "marking at K = 20 keeps alpha small but non-zero");
+
+        var sc = new TcpScenario(new DumbbellOptions { BottleneckQueue = _ => new DropTailQueue(200) });
+        sc.Flow("bbr");
+        sc.Flow("cubic");
+        var sampler = new TcpSampler(sc.Sim, sc.Stack, [sc.Bell.Bottleneck], SimTime.FromMilliseconds(50));
+        sampler.Start(SimTime.Zero);
+        sc.RunFor(10);
+        var bw = sampler.Flow(0, "bbr_bw").Select(p => p.Value).ToList();
+        Assert.That(bw.Max(), Is.GreaterThan(10).And.LessThanOrEqualTo(100.5), "BBR's bandwidth estimate, bounded by the bottleneck");
+        Assert.That(sampler.Flow(0, "bbr_min_rtt").Last().Value, Is.EqualTo(24).Within(1), "the propagation RTT, 2 × (1 + 10 + 1) ms");
+        Assert.That(sampler.Flow(0, "bbr_pacing_gain").Select(p => p.Value), Has.Some.EqualTo(1.25), "PROBE_BW's probing gain");
+        Assert.That(sampler.Flow(0, "dctcp_alpha"), Is.Empty);
+        var cubicMetrics = sampler.Points().Where(p => p.Subject == "2").Select(p => p.Metric).Distinct().ToList();
+        Assert.That(cubicMetrics, Does.Contain("cwnd"));
+        Assert.That(cubicMetrics, Has.None.StartsWith("dctcp_").And.None.StartsWith("bbr_"), "cubic has no get_info");
+    }
+
+    private static uint DctcpAlpha(TcpScenario sc, BpfSim.Tcp.Stack.TcpConnection conn) =>
+        DctcpMath.Ca(ref sc.Stack.Sock(conn.Id)).DctcpAlpha;
 
     [Test]
     public void Sampler_RecordsSlowStartThenSawtooth_AndQueue()

@@ -18,12 +18,6 @@ namespace BpfSim.Tcp.Congestion;
 /// </remarks>
 public static class Bbr
 {
-    /// <summary>INET_DIAG_BBRINFO: the attribute get_info reports.</summary>
-    public const int InetDiagBbrInfo = 16;
-
-    /// <summary>INET_DIAG_VEGASINFO: also answered with BBR info, as the kernel does.</summary>
-    public const int InetDiagVegasInfo = 3;
-
     /// <summary>sizeof(struct tcp_bbr_info): bw_lo, bw_hi, min_rtt, pacing_gain, cwnd_gain, five u32.</summary>
     public const int InfoSize = 20;
 
@@ -172,10 +166,10 @@ public static class Bbr
     /// bbr_get_info: struct tcp_bbr_info for INET_DIAG_BBRINFO (or VEGASINFO) — bandwidth in bytes/s as two u32
     /// halves, min_rtt in µs, and the two gains in 1/256.
     /// </summary>
-    /// <returns><see cref="InfoSize"/> with <paramref name="attr"/> = <see cref="InetDiagBbrInfo"/>, or 0 if not asked.</returns>
+    /// <returns><see cref="InfoSize"/> with <paramref name="attr"/> = <see cref="TcpCcInfo.InetDiagBbrInfo"/>, or 0 if not asked.</returns>
     public static ulong GetInfo(ref TcpSock sk, uint ext, ref int attr, Span<byte> info)
     {
-        if ((ext & (1u << (InetDiagBbrInfo - 1))) == 0 && (ext & (1u << (InetDiagVegasInfo - 1))) == 0)
+        if ((ext & (1u << (TcpCcInfo.InetDiagBbrInfo - 1))) == 0 && (ext & (1u << (TcpCcInfo.InetDiagVegasInfo - 1))) == 0)
         {
             return 0;
         }
@@ -187,7 +181,7 @@ public static class Bbr
         BinaryPrimitives.WriteUInt32LittleEndian(info[8..], bbr.MinRttUs);
         BinaryPrimitives.WriteUInt32LittleEndian(info[12..], bbr.PacingGain);
         BinaryPrimitives.WriteUInt32LittleEndian(info[16..], bbr.CwndGain);
-        attr = InetDiagBbrInfo;
+        attr = TcpCcInfo.InetDiagBbrInfo;
         return InfoSize;
     }
 }

@@ -10,7 +10,7 @@ namespace BpfSim.Tcp.Congestion;
 /// </summary>
 public static class Dctcp
 {
-    /// <summary>The dctcp ops table: init, in_ack_event, cwnd_event, ssthresh, cong_avoid (reno), undo_cwnd, set_state.</summary>
+    /// <summary>The dctcp ops table: init, in_ack_event, cwnd_event, ssthresh, cong_avoid (reno), undo_cwnd, set_state, get_info.</summary>
     public static TcpCongestionOps Ops { get; } = new()
     {
         Name = "dctcp",
@@ -22,11 +22,12 @@ public static class Dctcp
         CongAvoid = TcpCongKfuncs.RenoCongAvoid,
         UndoCwnd = DctcpMath.UndoCwnd,
         SetState = DctcpMath.SetState,
+        GetInfo = DctcpMath.GetInfo,
     };
 
     /// <summary>
     /// dctcp_reno: what dctcp_init switches a socket to when ECN was not negotiated (reno's ssthresh, cong_avoid and
-    /// undo under the name "dctcp-reno"). Not registered, as in the kernel.
+    /// undo under the name "dctcp-reno", and dctcp_get_info reporting "not enabled"). Not registered, as in the kernel.
     /// </summary>
     public static TcpCongestionOps RenoFallbackOps { get; } = new()
     {
@@ -34,6 +35,7 @@ public static class Dctcp
         Ssthresh = TcpCongKfuncs.RenoSsthresh,
         CongAvoid = TcpCongKfuncs.RenoCongAvoid,
         UndoCwnd = TcpCongKfuncs.RenoUndoCwnd,
+        GetInfo = DctcpMath.RenoFallbackGetInfo,
     };
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using BpfSim.Tcp.Stack;
 
@@ -114,6 +115,38 @@ internal static class DctcpMath
 
     /// <summary>dctcp_cwnd_undo: back to the window before the reduction.</summary>
     public static uint UndoCwnd(ref TcpSock sk) => Math.Max(sk.SndCwnd, Ca(ref sk).LossCwnd);
+
+    /// <summary>sizeof(struct tcp_dctcp_info): u16 enabled, u16 ce_state, u32 alpha, ab_ecn, ab_tot.</summary>
+    public const int InfoSize = 16;
+
+    /// <summary>
+    /// dctcp_get_info: struct tcp_dctcp_info for INET_DIAG_DCTCPINFO (or VEGASINFO): enabled, the receiver's CE
+    /// state, alpha, and the bytes acknowledged (all and CE-marked) in the current observation window.
+    /// </summary>
+    public static ulong GetInfo(ref TcpSock sk, uint ext, ref int attr, Span<byte> info) => Info(ref sk, ext, ref attr, info, enabled: true);
+
+    /// <summary>dctcp_get_info on a socket fallen back to dctcp_reno: the struct, zeroed ("not enabled").</summary>
+    public static ulong RenoFallbackGetInfo(ref TcpSock sk, uint ext, ref int attr, Span<byte> info) => Info(ref sk, ext, ref attr, info, enabled: false);
+
+    private static ulong Info(ref TcpSock sk, uint ext, ref int attr, Span<byte> info, bool enabled)
+    {
+        if ((ext & (1u << (TcpCcInfo.InetDiagDctcpInfo - 1))) == 0 && (ext & (1u << (TcpCcInfo.InetDiagVegasInfo - 1))) == 0)
+        {
+            return 0;
+        }
+        info[..InfoSize].Clear();
+        if (enabled)
+        {
+            ref var ca = ref Ca(ref sk);
+            BinaryPrimitives.WriteUInt16LittleEndian(info, 1);
+            BinaryPrimitives.WriteUInt16LittleEndian(info[2..], (ushort)ca.CeState);
+            BinaryPrimitives.WriteUInt32LittleEndian(info[4..], ca.DctcpAlpha);
+            BinaryPrimitives.WriteUInt32LittleEndian(info[8..], unchecked(sk.MssCache * (sk.DeliveredCe - ca.OldDeliveredCe)));
+            BinaryPrimitives.WriteUInt32LittleEndian(info[12..], unchecked(sk.MssCache * (sk.Delivered - ca.OldDelivered)));
+        }
+        attr = TcpCcInfo.InetDiagDctcpInfo;
+        return InfoSize;
+    }
 
     /// <summary>
     /// dctcp_ece_ack_update (tcp_dctcp.h), the receiver's CE state machine: state 1 after a CE packet, 0 after a

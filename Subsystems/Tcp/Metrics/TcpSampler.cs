@@ -1,4 +1,5 @@
 using BpfSim.Core.Simulation;
+using BpfSim.Tcp.Congestion;
 using BpfSim.Tcp.Net;
 using BpfSim.Tcp.Stack;
 
@@ -10,12 +11,18 @@ namespace BpfSim.Tcp.Metrics;
 /// </summary>
 public sealed class TcpSampler : IEventHandler
 {
-    /// <summary>The per-flow metrics, in column order, with their units.</summary>
+    /// <summary>
+    /// The per-flow metrics, in column order, with their units: the socket's state, then what the algorithm's
+    /// get_info reports to <c>ss -i</c> (<see cref="TcpCcInfo.Fields"/>; only for algorithms that have it).
+    /// </summary>
     public static readonly (string Name, string Unit)[] FlowMetrics =
     [
         ("cwnd", "packets"), ("cwnd_bytes", "bytes"), ("ssthresh", "packets"), ("srtt", "ms"), ("pacing_rate", "Mbps"),
         ("inflight", "packets"), ("ca_state", "state"), ("goodput", "Mbps"), ("delivery_rate", "Mbps"),
+        .. TcpCcInfo.Fields.Select(f => (f.Name, f.Unit)),
     ];
+
+    private const int CcInfoColumn = 9;
 
     /// <summary>The per-link metrics, in column order, with their units.</summary>
     public static readonly (string Name, string Unit)[] LinkMetrics = [("queue", "packets"), ("ecn_marks", "count"), ("drops", "count")];
@@ -58,6 +65,7 @@ public sealed class TcpSampler : IEventHandler
         }
         var flows = new float[conns.Count * flowMetrics];
         double seconds = _interval.TotalSeconds;
+        Span<byte> info = stackalloc byte[TcpCcInfo.UnionSize];
         for (int i = 0; i < conns.Count; i++)
         {
             ref var sk = ref _stack.Sock(i);
@@ -74,6 +82,12 @@ public sealed class TcpSampler : IEventHandler
             flows[o + 7] = (float)((c.Stats.BytesAcked - _lastAcked[i]) * 8 / seconds / 1e6);
             flows[o + 8] = open ? (float)(c.DeliveryRateBps / 1e6) : float.NaN;
             _lastAcked[i] = c.Stats.BytesAcked;
+            int size = _stack.GetCcInfo(i, TcpCcInfo.SsExtensions, info, out int attr);
+            for (int f = 0; f < TcpCcInfo.Fields.Count; f++)
+            {
+                var field = TcpCcInfo.Fields[f];
+                flows[o + CcInfoColumn + f] = size > 0 && attr == field.Attr ? (float)field.Read(info) : float.NaN;
+            }
         }
         var links = new float[_links.Count * LinkMetrics.Length];
         for (int l = 0; l < _links.Count; l++)

@@ -22,7 +22,8 @@ namespace BpfSim.Tcp.Stack;
 /// (tcp_packet_delayed). Not modelled yet: RACK-TLP and F-RTO (a lost retransmission is recovered by the RTO),
 /// DSACK and DSACK-based undo, partial undo, idle restart (CA_EVENT_CWND_RESTART; bulk flows never idle), the idle decay
 /// of tcp_cwnd_application_limited, receive-window limits, Nagle, TSO/GSO (min_tso_segs is called where tcp_tso_autosize
-/// would, and sndbuf_expand where tcp_sndbuf_expand would, but neither limits sending), and get_info (inet_diag).
+/// would, and sndbuf_expand where tcp_sndbuf_expand would, but neither limits sending). get_info is called as inet_diag
+/// calls it (<see cref="GetCcInfo"/>), by the metrics sampler at each sample.
 /// </remarks>
 public sealed partial class TcpStack : IEventHandler
 {
@@ -58,6 +59,26 @@ public sealed partial class TcpStack : IEventHandler
 
     /// <summary>The kernel-shaped socket of connection <paramref name="id"/>.</summary>
     public ref TcpSock Sock(int id) => ref _socks[id];
+
+    /// <summary>
+    /// The congestion-control attribute of an inet_diag socket dump, as <c>ss -i</c> gets it (inet_sk_diag_fill in
+    /// net/ipv4/inet_diag.c): for a socket not closed, its algorithm's get_info with the requested extensions writes a
+    /// member of <c>union tcp_cc_info</c> into <paramref name="info"/> (decode with <see cref="TcpCcInfo.Decode"/>).
+    /// </summary>
+    /// <param name="ext">The requested INET_DIAG extensions; <see cref="TcpCcInfo.SsExtensions"/> is what <c>ss -i</c> asks.</param>
+    /// <returns>The bytes written, with <paramref name="attr"/> the attribute; 0 if the algorithm has no get_info or did not answer.</returns>
+    /// <exception cref="ArgumentException"><paramref name="info"/> is smaller than the union.</exception>
+    public int GetCcInfo(int connection, uint ext, Span<byte> info, out int attr)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(info.Length, TcpCcInfo.UnionSize, nameof(info));
+        attr = 0;
+        var conn = _connections[connection];
+        if (conn.State is not (TcpConnectionState.SynSent or TcpConnectionState.Established) || conn.Ops.GetInfo is null)
+        {
+            return 0;
+        }
+        return (int)conn.Ops.GetInfo(ref _socks[connection], ext, ref attr, info);
+    }
 
     /// <summary>Raised after a connection's algorithm changed cwnd or state on an ACK or timeout (for tracing).</summary>
     public event Action<TcpConnection>? Updated;
