@@ -151,11 +151,18 @@ public static class RunCommand
     {
         console.MarkupLine($"[bold]bpfsim run[/] {Markup.Escape(name)}: seed {s.Seed}, {s.SimTimeSeconds:0.###} s simulated in {s.WallSeconds:0.###} s ({s.Events:N0} events)");
         var flows = new Table().Title("flows").AddColumns("id", "cc", "start s", "end s", "goodput Mbit/s", "RTT ms mean", "RTT ms min", "retrans", "timeouts", "ECN echoes");
+        // Idle restarts only happen to on/off flows: the column appears when there is something to show.
+        bool restarts = s.Flows.Any(f => f.CwndRestarts > 0);
+        if (restarts)
+        {
+            flows.AddColumn("cwnd restarts");
+        }
         foreach (var f in s.Flows)
         {
             string cc = f.CcRequested is { } requested && requested != f.Cc ? $"{f.Cc} (asked {requested})" : f.Cc;
-            flows.AddRow($"{f.Id}", Markup.Escape(cc), $"{f.StartSeconds:0.###}", $"{f.EndSeconds:0.###}", $"{f.GoodputMbps:0.00}", $"{f.RttMsMean:0.0}",
-                $"{f.RttMsMin:0.0}", $"{f.Retransmits}", $"{f.Timeouts}", $"{f.EcnEchoes}");
+            string[] cells = [$"{f.Id}", Markup.Escape(cc), $"{f.StartSeconds:0.###}", $"{f.EndSeconds:0.###}", $"{f.GoodputMbps:0.00}", $"{f.RttMsMean:0.0}",
+                $"{f.RttMsMin:0.0}", $"{f.Retransmits}", $"{f.Timeouts}", $"{f.EcnEchoes}"];
+            flows.AddRow(restarts ? [.. cells, $"{f.CwndRestarts}"] : cells);
         }
         console.Write(flows);
         var links = new Table().Title("links").AddColumns("link", "utilization", "drops", "random losses", "ECN marks", "queue mean pkts", "queue max pkts");

@@ -24,13 +24,14 @@ public static class OutputWriter
         using (var csv = CsvWriter.Create(new StreamWriter(Path("flows.csv")), null, leaveOpen: false))
         {
             csv.WriteHeader(["id", "cc", "cc_requested", "start_s", "end_s", "bytes_acked", "goodput_mbps", "rtt_ms_mean", "rtt_ms_min",
-                "retransmits", "timeouts", "ecn_echoes", "completed"]);
+                "retransmits", "timeouts", "ecn_echoes", "completed", "cwnd_restarts"]);
             foreach (var f in result.Flows)
             {
                 csv.WriteRecord([f.Id.ToString(CultureInfo.InvariantCulture), f.Cc, f.CcRequested ?? "", F(f.StartSeconds), F(f.EndSeconds),
                     f.BytesAcked.ToString(CultureInfo.InvariantCulture), F(f.GoodputMbps), F(f.RttMsMean), F(f.RttMsMin),
                     f.Retransmits.ToString(CultureInfo.InvariantCulture), f.Timeouts.ToString(CultureInfo.InvariantCulture),
-                    f.EcnEchoes.ToString(CultureInfo.InvariantCulture), f.Completed ? "true" : "false"]);
+                    f.EcnEchoes.ToString(CultureInfo.InvariantCulture), f.Completed ? "true" : "false",
+                    f.CwndRestarts.ToString(CultureInfo.InvariantCulture)]);
             }
         }
         using (var csv = CsvWriter.Create(new StreamWriter(Path("timeseries.csv")), null, leaveOpen: false))

@@ -1,6 +1,7 @@
 using System.Globalization;
 using BpfSim.Core.Bpf.Consumers;
 using BpfSim.Core.Simulation;
+using BpfSim.Tcp.Stack;
 using BpfSim.Tcp.Workloads;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
@@ -473,7 +474,7 @@ public sealed class ScenarioParser
                 Error(item, "each flow entry must be a mapping");
                 continue;
             }
-            var keys = Keys(map, "a flow", "count", "cc", "start", "stop", "size", "access_delay", "arrivals", "rate", "from", "to");
+            var keys = Keys(map, "a flow", "count", "cc", "start", "stop", "size", "access_delay", "arrivals", "rate", "from", "to", "burst", "interval");
             var flow = new FlowSpec
             {
                 Count = Integer(keys, "count", 1) ?? 1,
@@ -524,6 +525,27 @@ public sealed class ScenarioParser
             else if (keys.ContainsKey("rate"))
             {
                 Error(keys["rate"], "rate applies to arrivals: poisson only");
+            }
+            long? burst = Size(keys, "burst");
+            SimTime? interval = Time(keys, "interval");
+            if (burst is { } b && interval is { } every)
+            {
+                if (every <= SimTime.Zero)
+                {
+                    Error(keys["interval"], "interval must be more than 0");
+                }
+                else if (flow.Arrivals == ArrivalKind.Poisson)
+                {
+                    Error(keys["burst"], "burst and interval do not apply to poisson arrivals (each arriving flow sends its size at once)");
+                }
+                else
+                {
+                    flow = flow with { Writes = new TcpWritePattern(b, every) };
+                }
+            }
+            else if (keys.ContainsKey("burst") != keys.ContainsKey("interval"))
+            {
+                Error(keys.TryGetValue("burst", out var only) ? only : keys["interval"], "burst and interval go together: the application writes burst bytes every interval");
             }
             if (flow.Stop is { } stop && stop <= flow.Start)
             {

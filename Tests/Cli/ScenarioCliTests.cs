@@ -118,6 +118,9 @@ public sealed class ScenarioCliTests
         yield return new TestCaseData("duration: 3s\nflows: [ { cc: reno\n", 3, 1, "not valid YAML").SetName("SyntaxError");
         yield return new TestCaseData("duration: 3s\nnetwork:\n  bottleneck: { loss: 1.5 }\nflows: [ { cc: reno } ]\n", 3, 23, "at most 1").SetName("LossAboveOne");
         yield return new TestCaseData("duration: 3s\nsubsystem: sched\nflows: [ { cc: reno } ]\n", 2, 12, "not available yet").SetName("SchedNotYet");
+        yield return new TestCaseData("duration: 3s\nflows:\n  - { cc: reno, burst: 100KB }\n", 3, 24, "burst and interval go together").SetName("BurstWithoutInterval");
+        yield return new TestCaseData("duration: 3s\nflows:\n  - { cc: reno, burst: 0KB, interval: 1s }\n", 3, 24, "burst must be greater than 0").SetName("ZeroBurst");
+        yield return new TestCaseData("duration: 3s\nflows:\n  - { arrivals: poisson, rate: 5, size: 10KB, burst: 1KB, interval: 1s }\n", 3, 54, "do not apply to poisson").SetName("BurstWithPoisson");
     }
 
     [TestCaseSource(nameof(Broken))]
@@ -152,6 +155,19 @@ public sealed class ScenarioCliTests
             var (code, _, err) = Run("run", f, "--duration", "2s", "--quiet");
             Assert.That(code, Is.Zero, $"{Path.GetFileName(f)}: {err}");
         }
+    }
+
+    [Test]
+    public void OnOffScenario_EachBurstAfterIdleRestartsTheWindow_BulkFlowNever()
+    {
+        string file = Path.Combine(AppContext.BaseDirectory, "scenarios", "on_off.yaml");
+        var (code, output, err) = Run("run", file, "--json");
+        Assert.That(code, Is.Zero, err);
+        using var doc = JsonDocument.Parse(output);
+        var flows = doc.RootElement.GetProperty("flows");
+        Assert.That(flows[0].GetProperty("cwnd_restarts").GetInt64(), Is.Zero, "a bulk flow never idles");
+        Assert.That(flows[1].GetProperty("cwnd_restarts").GetInt64(), Is.EqualTo(9), "bursts at 2.5, 4.5, …, 18.5 s follow ~2 s of idle");
+        Assert.That(flows[1].GetProperty("bytes_acked").GetInt64(), Is.EqualTo(10 * 346 * 1448), "ten bursts of 500 KB in whole segments");
     }
 
     [Test]

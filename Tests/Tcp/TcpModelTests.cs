@@ -41,6 +41,9 @@ public sealed class TcpModelTests
     {
         public List<Call> Calls { get; } = [];
 
+        /// <summary>cwnd and ssthresh as each cwnd_event found them.</summary>
+        public List<(TcpCaEvent Event, uint Cwnd, uint Ssthresh)> Events { get; } = [];
+
         public override void Init(ref TcpSock sk) => Calls.Add(new("init", ""));
 
         public override uint Ssthresh(ref TcpSock sk)
@@ -57,7 +60,11 @@ public sealed class TcpModelTests
 
         public override void SetState(ref TcpSock sk, TcpCaState newState) => Calls.Add(new("set_state", $"{sk.IcskCaState}->{newState}"));
 
-        public override void CwndEvent(ref TcpSock sk, TcpCaEvent ev) => Calls.Add(new("cwnd_event", ev.ToString()));
+        public override void CwndEvent(ref TcpSock sk, TcpCaEvent ev)
+        {
+            Calls.Add(new("cwnd_event", ev.ToString()));
+            Events.Add((ev, sk.SndCwnd, sk.SndSsthresh));
+        }
 
         public override void InAckEvent(ref TcpSock sk, uint flags) => Calls.Add(new("in_ack_event", flags.ToString()));
 
@@ -129,6 +136,63 @@ public sealed class TcpModelTests
         Assert.That(recorder.Calls.Take(ss), Has.Some.EqualTo(new Call("set_state", "Open->Disorder")));
         // SACK-carrying ACKs take the slow path (CA_ACK_SLOWPATH = 1); in-order ones the fast path (CA_ACK_WIN_UPDATE = 2).
         Assert.That(recorder.Calls.Where(c => c.Hook == "in_ack_event").Select(c => c.Arg).Distinct(), Is.EquivalentTo(new[] { "1", "2" }));
+    }
+
+    [Test]
+    public void IdleLongerThanRto_RestartsTheWindow_CwndRestartThenTxStart()
+    {
+        // 300 KB every second: each burst ends in well under 100 ms, then the socket idles ~0.9 s, far above the RTO
+        // (~0.2 s), so each later burst first restarts the window (tcp_slow_start_after_idle_check).
+        var sc = new TcpScenario(new DumbbellOptions { BottleneckQueue = _ => new DropTailQueue(250) });
+        var recorder = new Recorder();
+        sc.System.Register(recorder);
+        var flow = OpenBursts(sc, "recorder", new TcpWritePattern(300_000, SimTime.FromSeconds(1)));
+        sc.RunFor(3.5);
+        Assert.That(flow.Stats.CwndRestarts, Is.EqualTo(3), "bursts at 1, 2 and 3 s");
+        Assert.That(flow.Stats.BytesAcked, Is.EqualTo(4 * 300_000 + 4 * (1448 - 300_000 % 1448)), "whole segments per burst");
+        var events = recorder.Calls.Where(c => c.Hook == "cwnd_event").Select(c => c.Arg).ToList();
+        var restarts = Enumerable.Range(0, events.Count).Where(i => events[i] == "CwndRestart").ToList();
+        Assert.That(restarts, Has.Count.EqualTo(3));
+        Assert.That(restarts.Select(i => events[i + 1]), Is.All.EqualTo("TxStart"), "tcp_skb_entail's restart, then tcp_event_data_sent");
+        foreach (int i in restarts)
+        {
+            var (_, before, ssthreshBefore) = recorder.Events[i];
+            var (_, after, ssthreshAfter) = recorder.Events[i + 1];
+            Assert.That(before, Is.GreaterThan(20), "slow start grew the window during the burst");
+            Assert.That(after, Is.LessThanOrEqualTo(before / 2).And.GreaterThanOrEqualTo(Math.Min(10u, before)),
+                "halved once per RTO idle, not below the restart window min(TCP_INIT_CWND, cwnd)");
+            Assert.That(after, Is.EqualTo(Math.Max(before >> (int)Math.Round(Math.Log2(before / (double)after)), Math.Min(10u, before))),
+                "a power-of-two cut, floored at the restart window");
+            Assert.That(ssthreshAfter, Is.EqualTo(Math.Max(ssthreshBefore, (before >> 1) + (before >> 2))), "tcp_current_ssthresh: ¾ of the old window");
+        }
+    }
+
+    [Test]
+    public void IdleShorterThanRto_OrSysctlOff_OrCongControl_NoRestart()
+    {
+        var shortIdle = new TcpScenario();
+        var a = OpenBursts(shortIdle, "cubic", new TcpWritePattern(30_000, SimTime.FromMilliseconds(100)));
+        shortIdle.RunFor(2);
+        Assert.That(a.Stats.CwndRestarts, Is.Zero, "idle ~75 ms < RTO");
+        Assert.That(a.Stats.BytesAcked, Is.GreaterThan(19 * 30_000), "every burst was delivered");
+
+        var off = new TcpScenario(stack: new TcpStackOptions { SlowStartAfterIdle = false });
+        var b = OpenBursts(off, "cubic", new TcpWritePattern(300_000, SimTime.FromSeconds(1)));
+        off.RunFor(3.5);
+        Assert.That(b.Stats.CwndRestarts, Is.Zero, "net.ipv4.tcp_slow_start_after_idle = 0");
+
+        var bbr = new TcpScenario();
+        var c = OpenBursts(bbr, "bbr", new TcpWritePattern(300_000, SimTime.FromSeconds(1)));
+        bbr.RunFor(3.5);
+        Assert.That(c.Stats.CwndRestarts, Is.Zero, "an algorithm with cong_control handles idle itself");
+        Assert.That(c.Stats.BytesAcked, Is.GreaterThan(3 * 300_000));
+    }
+
+    private static TcpConnection OpenBursts(TcpScenario sc, string cc, TcpWritePattern writes)
+    {
+        var r = sc.Stack.Open((s, rcv) => sc.Bell.AddFlow(s, rcv), cc, SimTime.Zero, out var conn, writes: writes);
+        Assert.That(r.IsOk, r.Reason);
+        return conn!;
     }
 
     [StructOps("tcp_congestion_ops", Name = "ecn_reno", Flags = 2)]

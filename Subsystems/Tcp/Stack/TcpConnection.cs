@@ -55,8 +55,12 @@ public sealed class TcpConnection
     public SimTime StartTime { get; internal set; }
     public SimTime EndTime { get; internal set; }
 
+    /// <summary>The application's writes: the whole transfer at once (bulk), or bursts at an interval.</summary>
+    public TcpWritePattern? Writes { get; internal init; }
+
     // ---- sender ----
     internal long TotalSegments => BytesToSend < 0 ? long.MaxValue : (BytesToSend + Mss - 1) / Mss;
+    internal long WrittenSegments;    // write_seq in segments: what the application has queued so far
     internal int Mss { get; init; }   // fixed for the flow (no PMTU changes); sk.mss_cache starts equal to it
     internal ulong SndUna;            // first unacknowledged segment
     internal ulong SndNxt;            // next new segment to send

@@ -11,6 +11,8 @@ public sealed class TcpFlowStats
     /// <summary>Reductions undone because the retransmissions proved unnecessary (spurious RTO or recovery).</summary>
     public long Undos { get; internal set; }
     public long EcnEchoes { get; internal set; }
+    /// <summary>Window restarts after an idle period longer than the RTO (tcp_cwnd_restart, RFC 2861).</summary>
+    public long CwndRestarts { get; internal set; }
     public long RttSamples { get; internal set; }
     public double RttSumMs { get; internal set; }
     public double RttMinMs { get; internal set; } = double.MaxValue;

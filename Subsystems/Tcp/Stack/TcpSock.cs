@@ -23,7 +23,7 @@ public struct TcpSock
     public uint SndSsthresh;
     public uint SndCwndCnt;
     public uint SndCwndClamp;
-    /// <summary>When cwnd last changed (tcp_jiffies32 in the kernel; microseconds here).</summary>
+    /// <summary>snd_cwnd_stamp: <see cref="TcpJiffies32"/> when cwnd was last changed or found fully used.</summary>
     public uint SndCwndStamp;
     public uint PriorCwnd;
     public uint PriorSsthresh;

@@ -252,7 +252,7 @@ public sealed partial class TcpStack
                 else if ((flag & FlagDataAcked) != 0)
                 {
                     conn.Ops.CongAvoid?.Invoke(ref sk, segment.Ack, delivered);
-                    sk.SndCwndStamp = NowUs;
+                    sk.SndCwndStamp = NowJiffies;
                 }
                 UpdatePacingRate(ref sk);
             }

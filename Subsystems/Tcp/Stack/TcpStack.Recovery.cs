@@ -102,7 +102,7 @@ public sealed partial class TcpStack
                 sk.SndSsthresh = sk.PriorSsthresh;
             }
         }
-        sk.SndCwndStamp = NowUs;
+        sk.SndCwndStamp = NowJiffies;
         conn.UndoMarker = false;
         conn.Stats.Undos++;
     }
@@ -193,7 +193,7 @@ public sealed partial class TcpStack
         if (sk.SndSsthresh < TcpSock.InfiniteSsthresh && (sk.IcskCaState == TcpCaState.CWR || conn.UndoMarker))
         {
             sk.SndCwnd = sk.SndSsthresh;
-            sk.SndCwndStamp = NowUs;
+            sk.SndCwndStamp = NowJiffies;
         }
         conn.Ops.CwndEvent?.Invoke(ref sk, TcpCaEvent.CompleteCwr);
     }

@@ -88,7 +88,8 @@ public sealed partial class TcpStack
         StopRto(conn);
         conn.Backoff = 0;
         sk.SndCwnd = _options.InitialCwnd;
-        sk.SndCwndStamp = NowUs;
+        sk.SndCwndStamp = NowJiffies;
+        sk.Lsndtime = NowJiffies; // tcp_finish_connect: no spurious restart on the first data
         conn.DeliveredTimeNs = _sim.Now.Nanoseconds;
         sk.DeliveredMstamp = sk.TcpMstamp;
         using (EnterCa(conn))
@@ -219,7 +220,7 @@ public sealed partial class TcpStack
             SendSegment(conn, seg, retransmit);
             sent = true;
         }
-        bool moreData = !conn.Stopping && (long)conn.SndNxt < conn.TotalSegments;
+        bool moreData = !conn.Stopping && (long)conn.SndNxt < conn.WrittenSegments;
         bool isCwndLimited = sk.PacketsInFlight >= sk.SndCwnd;
         if (sent || isCwndLimited)
         {
@@ -265,10 +266,15 @@ public sealed partial class TcpStack
     }
 
     /// <summary>
-    /// tcp_cwnd_validate: remember for a whole window whether the flow was cwnd-limited, and otherwise the most it
-    /// had out, so tcp_is_cwnd_limited does not flicker with pacing or ACK timing. (The idle decay of
-    /// tcp_cwnd_application_limited is not modelled.)
+    /// tcp_cwnd_validate (net/ipv4/tcp_output.c): remember for a whole window whether the flow was cwnd-limited, and
+    /// otherwise the most it had out, so tcp_is_cwnd_limited does not flicker with pacing or ACK timing.
     /// </summary>
+    /// <remarks>
+    /// Its second half, tcp_cwnd_application_limited (RFC 2861's decay of a window unused for an RTO), is not
+    /// modelled: it needs snd_cwnd_stamp to age an RTO while sending in Open, but every data ACK refreshes the stamp
+    /// (tcp_cong_avoid) and an idle socket restarts its window first (<see cref="SlowStartAfterIdleCheck"/>); only
+    /// receive-window or send-buffer limits, which are not modelled, leave it to act.
+    /// </remarks>
     private void CwndValidate(TcpConnection conn, bool isCwndLimited)
     {
         ref var sk = ref _socks[conn.Id];
@@ -278,6 +284,79 @@ public sealed partial class TcpStack
             sk.MaxPacketsOut = sk.PacketsOut;
             conn.CwndUsageSeq = conn.SndNxt;
         }
+        if (sk.CwndLimited)
+        {
+            sk.SndCwndStamp = NowJiffies;
+        }
+    }
+
+    /// <summary>icsk_rto in jiffies (the current RTO, backoff included).</summary>
+    private int RtoJiffies(TcpConnection conn) => (int)TcpTime.UsecsToJiffies((uint)(CurrentRtoNs(conn) / 1000));
+
+    /// <summary>
+    /// The application queued new data (tcp_sendmsg → tcp_skb_entail → tcp_push): the idle check of
+    /// tcp_slow_start_after_idle_check, then the burst joins the write queue and is pushed.
+    /// </summary>
+    private void AppWrite(TcpConnection conn)
+    {
+        if (conn.State == TcpConnectionState.Closed || conn.Stopping)
+        {
+            return;
+        }
+        var writes = conn.Writes!;
+        if (conn.State == TcpConnectionState.Established)
+        {
+            SlowStartAfterIdleCheck(conn);
+        }
+        long segments = (writes.BurstBytes + conn.Mss - 1) / conn.Mss;
+        conn.WrittenSegments = Math.Min(conn.WrittenSegments + segments, conn.TotalSegments);
+        if (conn.WrittenSegments < conn.TotalSegments)
+        {
+            _sim.ScheduleIn(writes.Interval, _handler, KindWrite, conn.Id);
+        }
+        WriteXmit(conn);
+    }
+
+    /// <summary>
+    /// tcp_slow_start_after_idle_check (include/net/tcp.h): with the sysctl on, nothing in flight and no
+    /// cong_control, an idle time since the last data sent longer than the RTO restarts the window.
+    /// </summary>
+    private void SlowStartAfterIdleCheck(TcpConnection conn)
+    {
+        ref var sk = ref _socks[conn.Id];
+        if (!_options.SlowStartAfterIdle || sk.PacketsOut > 0 || conn.Ops.CongControl is not null)
+        {
+            return;
+        }
+        int delta = (int)(NowJiffies - sk.Lsndtime);
+        if (delta > RtoJiffies(conn))
+        {
+            CwndRestart(conn, delta);
+        }
+    }
+
+    /// <summary>
+    /// tcp_cwnd_restart (net/ipv4/tcp_output.c, RFC 2861): CA_EVENT_CWND_RESTART, ssthresh keeps ¾ of the old
+    /// window, and cwnd halves once per RTO of idle time, down to the restart window min(TCP_INIT_CWND, cwnd).
+    /// </summary>
+    private void CwndRestart(TcpConnection conn, int delta)
+    {
+        ref var sk = ref _socks[conn.Id];
+        uint cwnd = sk.SndCwnd;
+        using (EnterCa(conn))
+        {
+            conn.Ops.CwndEvent?.Invoke(ref sk, TcpCaEvent.CwndRestart);
+        }
+        sk.SndSsthresh = CurrentSsthresh(ref sk);
+        uint restartCwnd = Math.Min(_options.InitialCwnd, cwnd);
+        int rto = RtoJiffies(conn);
+        while ((delta -= rto) > 0 && cwnd > restartCwnd)
+        {
+            cwnd >>= 1;
+        }
+        sk.SndCwnd = Math.Max(cwnd, restartCwnd);
+        sk.SndCwndStamp = NowJiffies;
+        conn.Stats.CwndRestarts++;
     }
 
     /// <summary>The first lost segment not yet retransmitted, else the next new one, else ulong.MaxValue.</summary>
@@ -297,7 +376,7 @@ public sealed partial class TcpStack
             }
         }
         retransmit = false;
-        return !conn.Stopping && (long)conn.SndNxt < conn.TotalSegments ? conn.SndNxt : ulong.MaxValue;
+        return !conn.Stopping && (long)conn.SndNxt < conn.WrittenSegments ? conn.SndNxt : ulong.MaxValue;
     }
 
     private void SendSegment(TcpConnection conn, ulong seg, bool retransmit)
@@ -447,7 +526,7 @@ public sealed partial class TcpStack
         }
         sk.SndCwnd = sk.PacketsInFlight + 1;
         sk.SndCwndCnt = 0;
-        sk.SndCwndStamp = NowUs;
+        sk.SndCwndStamp = NowJiffies;
         SetCaState(conn, TcpCaState.Loss);
         conn.HighSeq = conn.SndNxt;
         QueueCwr(conn);

@@ -19,9 +19,10 @@ namespace BpfSim.Tcp.Stack;
 /// otherwise); the receiver's CE echo for such algorithms is DCTCP's per-packet state machine, done by the stack
 /// rather than through the receiver's cwnd_event(ECN_IS_CE/ECN_NO_CE). SACK blocks after the first are reported
 /// lowest first. A reduction is undone (undo_cwnd) when timestamps show the retransmissions were unnecessary
-/// (tcp_packet_delayed). Not modelled yet: RACK-TLP and F-RTO (a lost retransmission is recovered by the RTO),
-/// DSACK and DSACK-based undo, partial undo, idle restart (CA_EVENT_CWND_RESTART; bulk flows never idle), the idle decay
-/// of tcp_cwnd_application_limited, receive-window limits, Nagle, TSO/GSO (min_tso_segs is called where tcp_tso_autosize
+/// (tcp_packet_delayed). Applications write everything at once (bulk) or in bursts (<see cref="TcpWritePattern"/>);
+/// an idle time above the RTO restarts the window (tcp_cwnd_restart, CA_EVENT_CWND_RESTART). Not modelled yet:
+/// RACK-TLP and F-RTO (a lost retransmission is recovered by the RTO), DSACK and DSACK-based undo, partial undo, the
+/// decay of tcp_cwnd_application_limited (see <see cref="CwndValidate"/>), receive-window limits, Nagle, TSO/GSO (min_tso_segs is called where tcp_tso_autosize
 /// would, and sndbuf_expand where tcp_sndbuf_expand would, but neither limits sending). get_info is called as inet_diag
 /// calls it (<see cref="GetCcInfo"/>), by the metrics sampler at each sample.
 /// </remarks>
@@ -32,6 +33,7 @@ public sealed partial class TcpStack : IEventHandler
     private const int KindPace = 2;
     private const int KindDelack = 3;
     private const int KindStop = 4;
+    private const int KindWrite = 5;
 
     private readonly Network _net;
     private readonly Simulator _sim;
@@ -89,10 +91,12 @@ public sealed partial class TcpStack : IEventHandler
     /// <paramref name="stop"/> or the end of the run). <paramref name="connect"/> attaches the connection's sender and
     /// receiver endpoints to a topology and returns its path (e.g. <see cref="Dumbbell.AddFlow"/>).
     /// </summary>
+    /// <param name="writes">How the application writes: null queues everything at the start (a bulk transfer).</param>
     /// <returns>ENOENT for an unknown algorithm, EBUSY for one being unregistered.</returns>
     public BpfResult Open(Func<IPacketSink, IPacketSink, FlowPath> connect, string? cc, SimTime start, out TcpConnection? connection,
-        long bytes = -1, SimTime? stop = null)
+        long bytes = -1, SimTime? stop = null, TcpWritePattern? writes = null)
     {
+        writes?.Validate();
         connection = null;
         TcpCongestionOps ops;
         if (cc is null)
@@ -119,7 +123,9 @@ public sealed partial class TcpStack : IEventHandler
             QuickAcksLeft = _options.QuickAcks,
             AccurateEcnEcho = (ops.Flags & TcpCongFlags.NeedsEcn) != 0,
             StartTime = start,
+            Writes = writes,
         };
+        conn.WrittenSegments = writes is null ? conn.TotalSegments : 0;
         conn.RtoTimer = _sim.CreateTimer(_handler, KindRto);
         conn.PaceTimer = _sim.CreateTimer(_handler, KindPace);
         conn.DelackTimer = _sim.CreateTimer(_handler, KindDelack);
@@ -135,6 +141,10 @@ public sealed partial class TcpStack : IEventHandler
         _socks[id].RttMin.Reset(0, ~0u); // tcp_init_sock: no RTT sample yet
         conn.Path = connect(new Endpoint(this, conn, isSender: true), new Endpoint(this, conn, isSender: false));
         _sim.Schedule(start, _handler, KindStart, id);
+        if (writes is not null)
+        {
+            _sim.Schedule(start, _handler, KindWrite, id);
+        }
         if (stop is { } s)
         {
             _sim.Schedule(s, _handler, KindStop, id);
@@ -176,6 +186,9 @@ public sealed partial class TcpStack : IEventHandler
             case KindDelack:
                 SendAck(conn, tsEcr: 0);
                 break;
+            case KindWrite:
+                AppWrite(conn);
+                break;
             case KindStop:
                 conn.Stopping = true;
                 if (conn.State == TcpConnectionState.Established && _socks[conn.Id].PacketsOut == 0)
@@ -191,6 +204,9 @@ public sealed partial class TcpStack : IEventHandler
         _bpf is not null && conn.Ops.IsBpf ? _bpf.EnterProgram(conn.Id % _bpf.Cpus.Count) : null;
 
     private uint NowUs => (uint)(_sim.Now.Nanoseconds / 1000);
+
+    /// <summary>tcp_jiffies32 now (HZ = 1000).</summary>
+    private uint NowJiffies => NowUs / TcpTime.UsecPerJiffy;
 
     /// <summary>tcp_mstamp_refresh: tcp_clock_cache (ns) and tcp_mstamp (µs) become now.</summary>
     private void MstampRefresh(ref TcpSock sk)

@@ -37,6 +37,12 @@ public sealed record TcpStackOptions
 
     public int PacingCaRatio { get; init; } = 120;
 
+    /// <summary>
+    /// sysctl_tcp_slow_start_after_idle (on by default): after an idle period longer than the RTO the window restarts
+    /// (tcp_cwnd_restart, RFC 2861).
+    /// </summary>
+    public bool SlowStartAfterIdle { get; init; } = true;
+
     public void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Mss);

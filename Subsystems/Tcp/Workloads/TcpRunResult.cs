@@ -18,7 +18,8 @@ public sealed record FlowResult(
     [property: JsonPropertyName("retransmits")] long Retransmits,
     [property: JsonPropertyName("timeouts")] long Timeouts,
     [property: JsonPropertyName("ecn_echoes")] long EcnEchoes,
-    [property: JsonPropertyName("completed")] bool Completed);
+    [property: JsonPropertyName("completed")] bool Completed,
+    [property: JsonPropertyName("cwnd_restarts")] long CwndRestarts);
 
 /// <summary>One link's line of the summary.</summary>
 public sealed record LinkResult(

@@ -226,13 +226,13 @@ public sealed class TcpScenarioRunner
     {
         var now = _bpf.Simulator.Now;
         var r = _stack.Open((s, rcv) => _connect(s, rcv, flow.AccessDelay, flow.FromRouter, flow.ToRouter), flow.Cc, now, out var conn,
-            flow.SizeBytes ?? -1, stopAt);
+            flow.SizeBytes ?? -1, stopAt, flow.Writes);
         if (!r.IsOk)
         {
             // setsockopt(TCP_CONGESTION) failed: the socket keeps the default algorithm.
             _notes.Add($"t={now}: flow {_flows.Count + 1}: {flow.Cc} is not available ({r.Errno}); it uses the default instead");
             _stack.Open((s, rcv) => _connect(s, rcv, flow.AccessDelay, flow.FromRouter, flow.ToRouter), null, now, out conn,
-                flow.SizeBytes ?? -1, stopAt).ThrowIfFailed();
+                flow.SizeBytes ?? -1, stopAt, flow.Writes).ThrowIfFailed();
         }
         _flows.Add((flow, conn!, flow.Cc));
     }
@@ -247,7 +247,8 @@ public sealed class TcpScenarioRunner
             results.Add(new FlowResult(conn.Id + 1, conn.Ops.Name, requested, Math.Round(conn.StartTime.TotalSeconds, 6),
                 Math.Round(finish.TotalSeconds, 6), conn.Stats.BytesAcked, Math.Round(conn.Stats.BytesAcked * 8 / active / 1e6, 3),
                 Math.Round(conn.Stats.RttMeanMs, 3), conn.Stats.RttSamples == 0 ? 0 : Math.Round(conn.Stats.RttMinMs, 3),
-                conn.Stats.Retransmits, conn.Stats.Timeouts, conn.Stats.EcnEchoes, conn.State == TcpConnectionState.Closed));
+                conn.Stats.Retransmits, conn.Stats.Timeouts, conn.Stats.EcnEchoes, conn.State == TcpConnectionState.Closed,
+                conn.Stats.CwndRestarts));
         }
         return results;
     }

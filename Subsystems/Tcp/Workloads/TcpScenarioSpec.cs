@@ -1,4 +1,5 @@
 using BpfSim.Core.Simulation;
+using BpfSim.Tcp.Stack;
 
 namespace BpfSim.Tcp.Workloads;
 
@@ -78,6 +79,8 @@ public sealed record FlowSpec
     public SimTime? Stop { get; init; }
     /// <summary>Bytes to send; null = until stop or the end.</summary>
     public long? SizeBytes { get; init; }
+    /// <summary>On/off application writes (a burst every interval); null = everything queued at the start.</summary>
+    public TcpWritePattern? Writes { get; init; }
     /// <summary>The sender's access delay (RTT heterogeneity).</summary>
     public SimTime? AccessDelay { get; init; }
     /// <summary>Parking lot: the routers the flow enters and leaves at (default: all hops).</summary>
