@@ -47,6 +47,18 @@ public static class HtmlReport
         html.Append(PerFlow("Congestion window", "cwnd", "cwnd (packets)").Render());
         html.Append(PerFlow("Smoothed RTT", "srtt", "srtt (ms)").Render());
         html.Append(PerFlow("Goodput", "goodput", "goodput (Mbit/s)").Render());
+        // What get_info reports (as ss -i shows it), for algorithms that have it.
+        foreach (var (metric, title, unit) in new[]
+                 {
+                     ("dctcp_alpha", "DCTCP alpha (get_info)", "alpha (fraction marked)"),
+                     ("bbr_bw", "BBR bandwidth estimate (get_info)", "bw (Mbit/s)"),
+                 })
+        {
+            if (summary.Flows.Any(f => samples.Flow(f.Id - 1, metric).Any()))
+            {
+                html.Append(PerFlow(title, metric, unit).Render());
+            }
+        }
         var queue = new SvgChart("Bottleneck queue", "time (s)", "queue (packets)");
         foreach (var l in summary.Links)
         {

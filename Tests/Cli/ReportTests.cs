@@ -26,6 +26,26 @@ public sealed class ReportTests
     }
 
     [Test]
+    public void Report_PlotsGetInfo_OnlyForAlgorithmsThatReportIt()
+    {
+        string scenario = Path.Combine(Path.GetTempPath(), $"bpfsim-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(scenario, """
+            duration: 3s
+            network:
+              bottleneck: { rate: 100Mbps, delay: 10ms, queue: { type: ecn_threshold, k: 20, limit: 500 } }
+            flows:
+              - { cc: dctcp }
+              - { cc: bbr }
+            """);
+        string dir = Path.Combine(Path.GetTempPath(), $"bpfsim-report-{Guid.NewGuid():N}");
+        int code = BpfSimCommand.Invoke(["run", scenario, "--out", dir, "--quiet"], new StringWriter(), new StringWriter());
+        Assert.That(code, Is.Zero);
+        string html = File.ReadAllText(Path.Combine(dir, "report.html"));
+        Assert.That(html, Does.Contain("DCTCP alpha (get_info)").And.Contain("BBR bandwidth estimate (get_info)"));
+        Assert.That(File.ReadAllText(Report()), Does.Not.Contain("(get_info)"), "the default scenario's algorithms have no get_info");
+    }
+
+    [Test]
     public void Report_RendersInHeadlessChromium()
     {
         string? chromium = new[] { "/usr/bin/chromium", "/usr/bin/chromium-browser" }.FirstOrDefault(File.Exists);
