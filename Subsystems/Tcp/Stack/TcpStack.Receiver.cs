@@ -103,13 +103,8 @@ public sealed partial class TcpStack
         {
             conn.QuickAcksLeft--;
         }
-        int p = _net.Packets.Allocate();
-        ref var packet = ref _net.Packets[p];
-        packet.Flow = conn.Id;
-        packet.Route = conn.Path.Reverse;
-        packet.Segment.Flags = TcpFlags.Ack;
+        ref var packet = ref NewSegment(conn, conn.Path.Reverse, TcpFlags.Ack, payload: 0, out int p);
         packet.Segment.Ack = conn.RcvNxt == 0 ? 1 : EndSeqOf(conn, conn.RcvNxt - 1);
-        packet.Segment.TsVal = NowUs;
         packet.Segment.TsEcr = tsEcr;
         if (conn.AccurateEcnEcho ? conn.CeState : conn.EceLatched)
         {
@@ -141,7 +136,7 @@ public sealed partial class TcpStack
             }
         }
         packet.Segment.SackCount = (byte)blocks;
-        packet.SizeBytes = _options.HeaderBytes + (blocks > 0 ? 4 + 8 * blocks : 0);
+        packet.SizeBytes += blocks > 0 ? 4 + 8 * blocks : 0;
         _net.Send(p);
     }
 

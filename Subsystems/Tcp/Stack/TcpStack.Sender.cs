@@ -43,17 +43,27 @@ public sealed partial class TcpStack
 
     private void SendControl(TcpConnection conn, TcpFlags flags, int route, uint ack, uint tsEcr)
     {
-        int p = _net.Packets.Allocate();
-        ref var packet = ref _net.Packets[p];
-        packet.Flow = conn.Id;
-        packet.Route = route;
-        packet.SizeBytes = _options.HeaderBytes;
-        packet.Segment.Flags = flags;
-        packet.Segment.Seq = 0;
+        ref var packet = ref NewSegment(conn, route, flags, payload: 0, out int p);
         packet.Segment.Ack = ack;
-        packet.Segment.TsVal = NowUs;
         packet.Segment.TsEcr = tsEcr;
         _net.Send(p);
+    }
+
+    /// <summary>
+    /// A pooled packet of <paramref name="conn"/> on <paramref name="route"/>: headers (with the timestamp option,
+    /// TSval now) plus <paramref name="payload"/> bytes. The caller fills in the rest and sends it.
+    /// </summary>
+    private ref Packet NewSegment(TcpConnection conn, int route, TcpFlags flags, int payload, out int index)
+    {
+        index = _net.Packets.Allocate();
+        ref var packet = ref _net.Packets[index];
+        packet.Flow = conn.Id;
+        packet.Route = route;
+        packet.PayloadBytes = payload;
+        packet.SizeBytes = payload + _options.HeaderBytes;
+        packet.Segment.Flags = flags;
+        packet.Segment.TsVal = NowUs;
+        return ref packet;
     }
 
     /// <summary>The sender side got a packet: the SYN-ACK, or an ACK.</summary>
@@ -430,17 +440,9 @@ public sealed partial class TcpStack
             conn.PrrOut++;
         }
 
-        int payload = PayloadOf(conn, seg);
-        int p = _net.Packets.Allocate();
-        ref var packet = ref _net.Packets[p];
-        packet.Flow = conn.Id;
-        packet.Route = conn.Path.Forward;
-        packet.PayloadBytes = payload;
-        packet.SizeBytes = payload + _options.HeaderBytes;
+        ref var packet = ref NewSegment(conn, conn.Path.Forward, TcpFlags.Ack, PayloadOf(conn, seg), out int p);
         packet.Ecn = (sk.EcnFlags & TcpEcnFlags.Ok) != 0 ? EcnCodepoint.Ect0 : EcnCodepoint.NotEct;
         packet.Segment.Seq = SeqOf(conn, seg);
-        packet.Segment.Flags = TcpFlags.Ack;
-        packet.Segment.TsVal = NowUs;
         if ((sk.EcnFlags & TcpEcnFlags.QueueCwr) != 0 && !retransmit)
         {
             packet.Segment.Flags |= TcpFlags.Cwr;
