@@ -8,7 +8,7 @@ namespace BpfSim.Core.Simulation;
 /// The pending events, popped in (time, scheduling order). A hierarchical timing wheel over time in ticks of 4.096 µs:
 /// five levels of 4,096 buckets, one per 12-bit digit of the tick. An event sits at the level of the highest digit in
 /// which its tick differs from the wheel's base (the time of the last pop), in the bucket of that digit's value; a
-/// level-0 bucket holds the events of one tick, sorted by time. Level 0 spans 16.7 ms, so the events of a TCP
+/// level-0 bucket holds the events of one tick. Level 0 spans 16.7 ms, so the events of a TCP
 /// simulation (serialisation, propagation, pacing: microseconds to a few milliseconds ahead) are placed once and never
 /// moved; timers further out (delayed ACK, RTO) move once. When level 0 is empty, the lowest occupied bucket of the
 /// lowest occupied level is cascaded into the levels below. Finding the next bucket is two bit scans (a summary word
@@ -17,11 +17,13 @@ namespace BpfSim.Core.Simulation;
 /// </summary>
 /// <remarks>
 /// Ties keep scheduling order: events of equal time always share a bucket (placement depends only on the time and
-/// the base), a level-0 bucket is kept sorted by time with equal times in placement order (an out-of-order event is
-/// inserted in place in the bucket being popped; any other bucket is sorted stably once popping reaches it), higher
-/// buckets are FIFO lists and cascading preserves order. In a TCP run level-0 buckets hold a fraction of an event on
-/// average, so nearly every placement is an append. An event scheduled earlier than the base (which can only happen after a pop that found
-/// nothing within its limit) goes to a small side heap that is always drained first. Entries sit still in one array
+/// the base), and every bucket is a FIFO list that cascading preserves. A level-0 bucket is in time order as long as
+/// each event placed in it is no earlier than its last, which is nearly always so in a TCP run (its level-0 buckets
+/// hold a fraction of an event on average) and is popped from the head. A bucket that took an earlier event is
+/// flagged, and when popping reaches it, <see cref="Refine"/> spreads it over the fine wheel, one FIFO bucket per
+/// nanosecond of that tick; events of that tick then go straight there until it is empty. An event scheduled earlier
+/// than the base (which can only happen after a pop that found nothing within its limit) goes to a small side heap
+/// that is always drained first. Entries sit still in one array
 /// and buckets link them (intrusive lists). Nothing is allocated per event once the arrays have grown to the working
 /// size.
 /// </remarks>

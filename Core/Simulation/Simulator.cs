@@ -3,15 +3,18 @@ using System.Runtime.CompilerServices;
 namespace BpfSim.Core.Simulation;
 
 /// <summary>
-/// The discrete-event engine: a clock and a heap of events that name a registered <see cref="IEventHandler"/>,
-/// a kind and an argument. Events at the same instant run in scheduling order, so a run is deterministic.
+/// The discrete-event engine: a clock and a queue of events that name a registered <see cref="IEventHandler"/>,
+/// a kind and an argument. Events at the same instant run in scheduling order (for a timer re-armed later than its
+/// queued entry, in the order it re-queued itself, see below), so a run is deterministic.
 /// </summary>
 /// <remarks>
 /// Scheduling and dispatching allocate nothing: events are structs in <see cref="EventQueue"/> and handlers are
 /// addressed by index. A timer has at most one live queue entry: cancelling leaves it to be dropped when it comes
 /// due, re-arming later keeps it and it re-queues itself for the new time when it comes due, and only re-arming
 /// earlier queues a new entry (the old one, recognised by its generation, is skipped). TCP re-arms its delayed-ACK
-/// and retransmission timers on nearly every packet; this keeps that to one queue entry per timer.
+/// and retransmission timers on nearly every packet; this keeps that to one queue entry per timer. A timer that
+/// re-queued itself is ordered among events of its new instant from the time it re-queued (when its old entry came
+/// due), not from the call to <see cref="Arm"/>.
 /// </remarks>
 public sealed class Simulator
 {
@@ -48,7 +51,7 @@ public sealed class Simulator
     /// <summary>Events dispatched so far (stale timer entries not counted).</summary>
     public long EventsDispatched { get; private set; }
 
-    /// <summary>Entries in the heap, including stale timer entries not yet popped.</summary>
+    /// <summary>Entries in the queue, including timer entries that will be dropped or re-queued when they come due.</summary>
     public int Pending => _queue.Count;
 
     /// <summary>Registers a handler and returns the id that events use to name it.</summary>

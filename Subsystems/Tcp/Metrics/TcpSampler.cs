@@ -11,18 +11,22 @@ namespace BpfSim.Tcp.Metrics;
 /// </summary>
 public sealed class TcpSampler : IEventHandler
 {
+    // The get_info fields an algorithm here can report: no built-in algorithm answers with tcpvegas_info and BPF ones
+    // cannot implement get_info, so vegas_* would be empty columns.
+    private static readonly TcpCcInfo.Field[] CcInfoFields = [.. TcpCcInfo.Fields.Where(f => f.Attr != TcpCcInfo.InetDiagVegasInfo)];
+
     /// <summary>
     /// The per-flow metrics, in column order, with their units: the socket's state, then what the algorithm's
-    /// get_info reports to <c>ss -i</c> (<see cref="TcpCcInfo.Fields"/>; only for algorithms that have it).
+    /// get_info reports to <c>ss -i</c> (<see cref="TcpCcInfo.Fields"/> but vegas_*; only for algorithms that have it).
     /// </summary>
     public static readonly (string Name, string Unit)[] FlowMetrics =
     [
         ("cwnd", "packets"), ("cwnd_bytes", "bytes"), ("ssthresh", "packets"), ("srtt", "ms"), ("pacing_rate", "Mbps"),
         ("inflight", "packets"), ("ca_state", "state"), ("goodput", "Mbps"), ("delivery_rate", "Mbps"),
-        .. TcpCcInfo.Fields.Select(f => (f.Name, f.Unit)),
+        .. CcInfoFields.Select(f => (f.Name, f.Unit)),
     ];
 
-    private const int CcInfoColumn = 9;
+    private static readonly int CcInfoColumn = FlowMetrics.Length - CcInfoFields.Length;
 
     /// <summary>The per-link metrics, in column order, with their units.</summary>
     public static readonly (string Name, string Unit)[] LinkMetrics = [("queue", "packets"), ("ecn_marks", "count"), ("drops", "count")];
@@ -83,9 +87,9 @@ public sealed class TcpSampler : IEventHandler
             flows[o + 8] = open ? (float)(c.DeliveryRateBps / 1e6) : float.NaN;
             _lastAcked[i] = c.Stats.BytesAcked;
             int size = _stack.GetCcInfo(i, TcpCcInfo.SsExtensions, info, out int attr);
-            for (int f = 0; f < TcpCcInfo.Fields.Count; f++)
+            for (int f = 0; f < CcInfoFields.Length; f++)
             {
-                var field = TcpCcInfo.Fields[f];
+                var field = CcInfoFields[f];
                 flows[o + CcInfoColumn + f] = size > 0 && attr == field.Attr ? (float)field.Read(info) : float.NaN;
             }
         }

@@ -3,6 +3,7 @@ namespace BpfSim.Tcp.Net;
 /// <summary>Counters a link keeps in place as packets pass; read after (or during) a run.</summary>
 public sealed class LinkStats
 {
+    /// <summary>Packets put on the wire (counted when their transmission starts, lost on the wire or not).</summary>
     public long PacketsSent { get; internal set; }
     public long BytesSent { get; internal set; }
     /// <summary>Packets dropped by the queue.</summary>

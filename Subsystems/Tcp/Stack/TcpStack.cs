@@ -206,7 +206,7 @@ public sealed partial class TcpStack : IEventHandler
     private uint NowUs => (uint)(_sim.Now.Nanoseconds / 1000);
 
     /// <summary>tcp_jiffies32 now (HZ = 1000).</summary>
-    private uint NowJiffies => NowUs / TcpTime.UsecPerJiffy;
+    private uint NowJiffies => (uint)((ulong)_sim.Now.Nanoseconds / 1000 / TcpTime.UsecPerJiffy);
 
     /// <summary>tcp_mstamp_refresh: tcp_clock_cache (ns) and tcp_mstamp (µs) become now.</summary>
     private void MstampRefresh(ref TcpSock sk)

@@ -57,4 +57,22 @@ public sealed class EventQueueTests
             }
         }
     }
+
+    [Test]
+    public void PushBeforeTheBase_AfterARefusedPopMovedIt_StillPopsFirst()
+    {
+        var queue = new EventQueue(16);
+        queue.Push(10_000, new EventPayload { Arg = 1 });
+        queue.Push(9_000, new EventPayload { Arg = 2 });   // earlier than its tick's last: the tick is spread over the fine wheel
+        Assert.That(queue.TryPop(8_500, out _, out _), Is.False, "nothing due by 8.5 us, though the base moved to the tick's start (8,192)");
+        queue.Push(8_000, new EventPayload { Arg = 3 });   // after the last pop, before the base: the side heap
+        queue.Push(9_000, new EventPayload { Arg = 4 });
+        Assert.That(queue.PeekTime(), Is.EqualTo(8_000));
+        var popped = new List<(long, long)>();
+        while (queue.TryPop(long.MaxValue, out long t, out var p))
+        {
+            popped.Add((t, p.Arg));
+        }
+        Assert.That(popped, Is.EqualTo(new[] { (8_000L, 3L), (9_000L, 2L), (9_000L, 4L), (10_000L, 1L) }));
+    }
 }

@@ -101,6 +101,23 @@ public sealed class SimulatorTests
     }
 
     [Test]
+    public void TimerRearmedLater_RunsAmongSameTimeEventsFromWhenItRequeued()
+    {
+        var (sim, rec, h) = Make();
+        var timer = sim.CreateTimer(h, 7);
+        sim.Arm(timer, new SimTime(10), 1);
+        sim.Arm(timer, new SimTime(20), 2);          // keeps the entry at 10, which re-queues itself for 20 at 10
+        sim.Schedule(new SimTime(20), h, 1);          // scheduled before that: runs first
+        sim.Schedule(new SimTime(5), h, 0);
+        sim.RunUntil(new SimTime(7));
+        sim.Schedule(new SimTime(20), h, 2);          // scheduled at 7, before the re-queue at 10: runs before the timer
+        sim.RunUntil(new SimTime(15));
+        sim.Schedule(new SimTime(20), h, 3);          // scheduled after the re-queue: runs after the timer
+        sim.RunUntil(new SimTime(100));
+        Assert.That(rec.Seen.Select(e => (e.T, e.Kind)), Is.EqualTo(new[] { (5L, 0), (20L, 1), (20L, 2), (20L, 7), (20L, 3) }));
+    }
+
+    [Test]
     public void RandomTimerOperations_FireAsAReferenceModelSays()
     {
         var faker = new Faker { Random = new Randomizer(20261122) };
