@@ -65,7 +65,7 @@ public static class DumbbellScenarioBench
             stack.Open((s, r) => bell.AddFlow(s, r), "cubic", SimTime.FromSeconds(1000), out _).ThrowIfFailed();
         }
         long after = GC.GetTotalMemory(forceFullCollection: true);
-        Console.WriteLine($"{flows} idle flows: {(after - before) / (double)flows:0} bytes per flow (connection, socket, four access links, routes, pending start event)");
+        Console.WriteLine($"{flows} idle flows: {(after - before) / (double)flows:0} bytes per flow (connection, sending and receiving sockets, four access links, routes, pending start event)");
         GC.KeepAlive(stack);
     }
 

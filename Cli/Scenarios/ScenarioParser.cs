@@ -196,7 +196,7 @@ public sealed class ScenarioParser
 
     private TcpScenarioSpec ParseRoot(YamlMappingNode root)
     {
-        var keys = Keys(root, "the scenario", "seed", "duration", "subsystem", "network", "structops", "flows", "sample_interval");
+        var keys = Keys(root, "the scenario", "seed", "duration", "subsystem", "network", "structops", "flows", "sample_interval", "receiver_cc");
         var spec = new TcpScenarioSpec();
         if (keys.TryGetValue("seed", out var seedNode) && Scalar(seedNode, "seed") is { } seedText)
         {
@@ -216,6 +216,18 @@ public sealed class ScenarioParser
         if (Time(keys, "sample_interval", positive: true) is { } interval)
         {
             spec = spec with { SampleInterval = interval };
+        }
+        if (keys.TryGetValue("receiver_cc", out var rcvNode) && Scalar(rcvNode, "receiver_cc") is { } receiverCc)
+        {
+            // The receiving hosts are other machines: only their built-in algorithms are modelled.
+            if (_algorithms.Contains(receiverCc))
+            {
+                spec = spec with { ReceiverCc = receiverCc };
+            }
+            else
+            {
+                Error(rcvNode, $"receiver_cc must be a built-in algorithm ({string.Join(", ", _algorithms)}), not '{receiverCc}'");
+            }
         }
         if (keys.TryGetValue("subsystem", out var sub) && Scalar(sub, "subsystem") is { } subsystem && subsystem != "tcp")
         {

@@ -121,6 +121,7 @@ public sealed class ScenarioCliTests
         yield return new TestCaseData("duration: 3s\nflows:\n  - { cc: reno, burst: 100KB }\n", 3, 24, "burst and interval go together").SetName("BurstWithoutInterval");
         yield return new TestCaseData("duration: 3s\nflows:\n  - { cc: reno, burst: 0KB, interval: 1s }\n", 3, 24, "burst must be greater than 0").SetName("ZeroBurst");
         yield return new TestCaseData("duration: 3s\nflows:\n  - { arrivals: poisson, rate: 5, size: 10KB, burst: 1KB, interval: 1s }\n", 3, 54, "do not apply to poisson").SetName("BurstWithPoisson");
+        yield return new TestCaseData("duration: 3s\nreceiver_cc: bpf_dctcp\nflows: [ { cc: reno } ]\n", 2, 14, "receiver_cc must be a built-in algorithm").SetName("ReceiverCcNotBuiltin");
     }
 
     [TestCaseSource(nameof(Broken))]
@@ -168,6 +169,28 @@ public sealed class ScenarioCliTests
         Assert.That(flows[0].GetProperty("cwnd_restarts").GetInt64(), Is.Zero, "a bulk flow never idles");
         Assert.That(flows[1].GetProperty("cwnd_restarts").GetInt64(), Is.EqualTo(9), "bursts at 2.5, 4.5, …, 18.5 s follow ~2 s of idle");
         Assert.That(flows[1].GetProperty("bytes_acked").GetInt64(), Is.EqualTo(10 * 346 * 1448), "ten bursts of 500 KB in whole segments");
+    }
+
+    [Test]
+    public void ReceiverCc_ClassicReceivers_LatchEce_SoDctcpSeesMoreEchoes()
+    {
+        const string yaml = """
+            duration: 5s
+            network:
+              bottleneck: { rate: 100Mbps, delay: 10ms, queue: { type: ecn_threshold, k: 20, limit: 250 } }
+            flows:
+              - { cc: dctcp }
+            """;
+        long Echoes(string text)
+        {
+            var (code, output, err) = Run("run", Scenario(text), "--json");
+            Assert.That(code, Is.Zero, err);
+            using var doc = JsonDocument.Parse(output);
+            return doc.RootElement.GetProperty("flows")[0].GetProperty("ecn_echoes").GetInt64();
+        }
+        long dctcpReceivers = Echoes(yaml);
+        long classicReceivers = Echoes("receiver_cc: cubic\n" + yaml);
+        Assert.That(classicReceivers, Is.GreaterThan(dctcpReceivers));
     }
 
     [Test]

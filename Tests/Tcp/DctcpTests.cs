@@ -147,10 +147,21 @@ public sealed class DctcpTests
 
         sk.IcskAckPending = IcskAck.Timer;
         sk.RcvNxt = 9000;
-        Dctcp.Ops.CwndEvent!(ref sk, TcpCaEvent.EcnNoCe);
+        var sent = new List<(uint RcvNxt, bool Ece)>();
+        TcpCongKfuncs.AckOutput = (ref TcpSock s, uint rcvNxt) => sent.Add((rcvNxt, (s.EcnFlags & TcpEcnFlags.DemandCwr) != 0));
+        try
+        {
+            Dctcp.Ops.CwndEvent!(ref sk, TcpCaEvent.EcnNoCe);
+        }
+        finally
+        {
+            TcpCongKfuncs.AckOutput = null;
+        }
+        Assert.That(sent, Is.EqualTo(new[] { (5000u, true) }), "the delayed ACK goes out first: up to prior_rcv_nxt, with the old state's ECE");
         Assert.That(sk.EcnFlags & TcpEcnFlags.DemandCwr, Is.Zero);
         Assert.That(sk.IcskAckPending, Is.EqualTo(IcskAck.Timer | IcskAck.Now));
         Assert.That((Ca(clock).CeState, Ca(clock).PriorRcvNxt), Is.EqualTo((0u, 9000u)));
         Assert.That(sk.EcnFlags & TcpEcnFlags.Ok, Is.EqualTo(TcpEcnFlags.Ok), "other ECN bits untouched");
+        Assert.Throws<InvalidOperationException>(() => TcpCongKfuncs.TcpSendAck(ref clock.Sk, 1), "tcp_send_ack exists only inside receive-side hooks");
     }
 }

@@ -205,6 +205,36 @@ public sealed class TcpModelTests
         public override uint UndoCwnd(ref TcpSock sk) => TcpCongKfuncs.RenoUndoCwnd(ref sk);
     }
 
+    [TestCase("dctcp")]
+    [TestCase("bpf_dctcp")]
+    public void DctcpReceivers_EchoEachCeRun_ClassicReceiversLatchEce(string cc)
+    {
+        // A DCTCP sender's view of congestion (delivered_ce / delivered) is only right if the receiving socket runs
+        // DCTCP's CE state machine (its cwnd_event(ECN_IS_CE / ECN_NO_CE)); a classic RFC 3168 receiver keeps ECE
+        // on every ACK until the sender's CWR, so the sender sees far more marks than the queue made.
+        (double Echoed, double Marked, double Goodput) Run(string? receiverCc)
+        {
+            var sc = new TcpScenario(new DumbbellOptions { BottleneckQueue = _ => new EcnThresholdQueue(k: 20, limitPackets: 250) },
+                stack: new TcpStackOptions { ReceiverCc = receiverCc });
+            if (cc == "bpf_dctcp")
+            {
+                sc.System.Register(ConsumerCatalog.Create(sc.System.Catalog.Find("bpf_dctcp")!));
+            }
+            var flow = sc.Flow(cc);
+            sc.RunFor(10);
+            ref var sk = ref sc.Stack.Sock(flow.Id);
+            var link = sc.Bell.Bottleneck.Stats;
+            return ((double)sk.DeliveredCe / sk.Delivered, (double)link.EcnMarks / link.PacketsSent, TcpScenario.GoodputMbps(flow, 10));
+        }
+        var dctcp = Run(null);
+        var classic = Run("cubic");
+        TestContext.Out.WriteLine($"dctcp receivers: echoed {dctcp.Echoed:0.000} of marked {dctcp.Marked:0.000}, {dctcp.Goodput:0.0} Mbit/s; " +
+                                  $"classic: echoed {classic.Echoed:0.000} of marked {classic.Marked:0.000}, {classic.Goodput:0.0} Mbit/s");
+        Assert.That(dctcp.Marked, Is.GreaterThan(0.01), "the queue marks");
+        Assert.That(dctcp.Echoed, Is.EqualTo(dctcp.Marked).Within(0.01), "each CE run echoed exactly");
+        Assert.That(classic.Echoed, Is.GreaterThan(2 * classic.Marked), "ECE latched until CWR");
+    }
+
     [Test]
     public void NeedsEcn_StepMarking_ReactsToEceWithoutDrops()
     {

@@ -154,10 +154,9 @@ internal static class DctcpMath
     /// and TCP_ECN_DEMAND_CWR (ECE on ACKs) follows the state.
     /// </summary>
     /// <remarks>
-    /// When a delayed ACK is pending (ICSK_ACK_TIMER) at a change, the kernel first sends it, for
-    /// <c>prior_rcv_nxt</c> and with the old state's ECE (__tcp_send_ack / bpf_tcp_send_ack). Sending needs the
-    /// stack's output path, which bpfsim does not have yet: the flags go through the same old-then-new sequence, but
-    /// no ACK is emitted and the delayed-ACK timer is left for the stack to cancel.
+    /// When a delayed ACK is pending (ICSK_ACK_TIMER) at a change, it is sent first, for <c>prior_rcv_nxt</c> and
+    /// with the old state's ECE (__tcp_send_ack; bpf_tcp_send_ack in bpf_dctcp), so the sender attributes every
+    /// segment to the right CE run.
     /// </remarks>
     public static void EceAckUpdate(ref TcpSock sk, TcpCaEvent evt)
     {
@@ -168,6 +167,7 @@ internal static class DctcpMath
             if ((sk.IcskAckPending & IcskAck.Timer) != 0)
             {
                 EceAckCwr(ref sk, ca.CeState);
+                TcpCongKfuncs.TcpSendAck(ref sk, ca.PriorRcvNxt);
             }
             sk.IcskAckPending |= IcskAck.Now;
         }

@@ -63,4 +63,21 @@ public static class TcpCongKfuncs
 
     /// <summary>tcp_reno_undo_cwnd: back to the window before the reduction.</summary>
     public static uint RenoUndoCwnd(ref TcpSock tp) => Math.Max(tp.SndCwnd, tp.PriorCwnd);
+
+    /// <summary>
+    /// bpf_tcp_send_ack (net/core/filter.c) / __tcp_send_ack: send an ACK of <paramref name="rcvNxt"/> from
+    /// <paramref name="tp"/> now, with its current ECE state. Only a socket's receive-side hooks may call it (DCTCP
+    /// acknowledges the data before a CE change with the old state); the stack provides the output path for the
+    /// duration of those calls.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Called outside a receive-side hook.</exception>
+    public static void TcpSendAck(ref TcpSock tp, uint rcvNxt) =>
+        (AckOutput ?? throw new InvalidOperationException("tcp_send_ack outside a receive-side congestion-control hook"))(ref tp, rcvNxt);
+
+    /// <summary>The output path <see cref="TcpSendAck"/> uses while a receive-side hook runs on this thread.</summary>
+    [ThreadStatic]
+    internal static SendAckFn? AckOutput;
 }
+
+/// <summary>An ACK of rcv_nxt from a socket, sent now.</summary>
+internal delegate void SendAckFn(ref TcpSock tp, uint rcvNxt);

@@ -90,9 +90,11 @@ public sealed class TcpConnection
     internal ulong LastOutOfOrder;    // most recent out-of-order segment, reported in the first SACK block
     internal int UnackedSegments;
     internal int QuickAcksLeft;
-    internal bool CeState;            // DCTCP-style receiver: CE seen on the last data segment
-    internal bool EceLatched;         // RFC 3168 receiver: echo ECE until CWR arrives
-    internal bool AccurateEcnEcho;    // the flow's algorithm needs per-packet CE feedback (NEEDS_ECN)
+    internal bool RequestEcn;         // the sender asks for ECN in its SYN (tcp_ecn_send_syn: its algorithm needs ECN)
+
+    /// <summary>The receiving socket's congestion control (the receiving host's; see TcpStackOptions.ReceiverCc).</summary>
+    public TcpCongestionOps ReceiverOps { get; internal set; } = null!;
+    internal bool ReceiverReady;      // the receiving socket is established and its algorithm initialised
 
     internal ref SegmentState Segment(ulong seg) => ref Board[(int)(seg & (ulong)(Board.Length - 1))];
 

@@ -1,10 +1,15 @@
+using BpfSim.Tcp.Congestion;
 using BpfSim.Tcp.Net;
 
 namespace BpfSim.Tcp.Stack;
 
 public sealed partial class TcpStack
 {
-    /// <summary>The receiver side got a packet: the SYN, or data.</summary>
+    // The connection and timestamp a receive-side hook's tcp_send_ack answers for (set around those hooks only).
+    private TcpConnection? _ackConn;
+    private uint _ackTsEcr;
+
+    /// <summary>The receiving socket got a packet: the SYN, or data (tcp_rcv_established / tcp_data_queue).</summary>
     private void ReceiverReceive(TcpConnection conn, int p)
     {
         ref var packet = ref _net.Packets[p];
@@ -12,13 +17,16 @@ public sealed partial class TcpStack
         var ecn = packet.Ecn;
         int payload = packet.PayloadBytes;
         _net.Packets.Free(p);
+        ref var rsk = ref _rcvSocks[conn.Id];
         if ((segment.Flags & TcpFlags.Syn) != 0)
         {
-            // SYN-ACK; agree to ECN if the SYN asked for it (ECE|CWR) and we can.
+            // SYN-ACK. tcp_ecn_create_request: with net.ipv4.tcp_ecn = 2 (the default) a listener agrees to ECN when
+            // the SYN asks for it (ECE|CWR).
             var flags = TcpFlags.Syn | TcpFlags.Ack;
             if ((segment.Flags & (TcpFlags.Ece | TcpFlags.Cwr)) == (TcpFlags.Ece | TcpFlags.Cwr))
             {
                 flags |= TcpFlags.Ece;
+                rsk.EcnFlags |= TcpEcnFlags.Ok;
             }
             SendControl(conn, flags, conn.Path.Reverse, ack: 1, tsEcr: segment.TsVal);
             return;
@@ -27,35 +35,19 @@ public sealed partial class TcpStack
         {
             return;
         }
+        if (!conn.ReceiverReady)
+        {
+            ReceiverEstablished(conn);
+        }
         ulong seg = SegmentsBelow(conn, segment.Seq, conn.RcvNxt);
         bool immediate = false;
+        _ackTsEcr = segment.TsVal;
 
-        // ECN at the receiver: per-packet CE echo for algorithms that need it (DCTCP's CE state machine),
-        // RFC 3168 latching otherwise.
-        bool ce = ecn == EcnCodepoint.Ce;
-        if (conn.AccurateEcnEcho)
+        // tcp_ecn_accept_cwr: the sender reduced; stop demanding it, and ACK at once (its window may be tiny).
+        if ((segment.Flags & TcpFlags.Cwr) != 0)
         {
-            if (ce != conn.CeState)
-            {
-                if (conn.UnackedSegments > 0)
-                {
-                    SendAck(conn, segment.TsVal); // ACK what came before with the old CE state
-                }
-                conn.CeState = ce;
-                immediate = true;
-            }
-        }
-        else
-        {
-            if ((segment.Flags & TcpFlags.Cwr) != 0)
-            {
-                conn.EceLatched = false;
-            }
-            if (ce)
-            {
-                conn.EceLatched = true;
-                immediate = true;
-            }
+            rsk.EcnFlags &= unchecked((byte)~TcpEcnFlags.DemandCwr);
+            rsk.IcskAckPending |= IcskAck.Now;
         }
 
         if (seg < conn.RcvNxt)
@@ -66,16 +58,20 @@ public sealed partial class TcpStack
         {
             bool hadHole = conn.RcvHighest > conn.RcvNxt;
             conn.RcvNxt++;
+            rsk.RcvNxt = EndSeqOf(conn, seg);
+            DataEcnCheck(conn, ecn); // tcp_event_data_recv, before the out-of-order queue drains
             while (conn.RcvNxt < conn.RcvHighest && conn.ReceivedAt(conn.RcvNxt))
             {
                 conn.ReceivedAt(conn.RcvNxt) = false;
                 conn.RcvNxt++;
             }
+            rsk.RcvNxt = EndSeqOf(conn, conn.RcvNxt - 1);
             conn.RcvHighest = Math.Max(conn.RcvHighest, conn.RcvNxt);
             immediate |= hadHole; // data that fills a hole is ACKed at once
         }
         else
         {
+            DataEcnCheck(conn, ecn); // tcp_data_queue_ofo
             conn.EnsureReceiveWindow(seg);
             conn.ReceivedAt(seg) = true;
             conn.RcvHighest = Math.Max(conn.RcvHighest, seg + 1);
@@ -83,30 +79,131 @@ public sealed partial class TcpStack
             immediate = true; // out of order: a duplicate ACK with SACK
         }
 
+        // __tcp_ack_snd_check: more than one segment unacknowledged, quick-ACK mode or ICSK_ACK_NOW send at once.
         conn.UnackedSegments++;
-        if (immediate || conn.QuickAcksLeft > 0 || conn.UnackedSegments >= 2)
+        if (immediate || (rsk.IcskAckPending & IcskAck.Now) != 0 || conn.QuickAcksLeft > 0 || conn.UnackedSegments >= 2)
         {
             SendAck(conn, segment.TsVal);
         }
         else if (!_sim.IsArmed(conn.DelackTimer))
         {
             _sim.Arm(conn.DelackTimer, _sim.Now + _options.DelayedAck, conn.Id);
+            rsk.IcskAckPending |= IcskAck.Timer;
         }
     }
 
-    /// <summary>An ACK with up to three SACK blocks, the one holding the latest out-of-order segment first.</summary>
-    private void SendAck(TcpConnection conn, uint tsEcr)
+    /// <summary>
+    /// tcp_init_transfer on the receiving side, when the handshake's last ACK arrives (with the first data): the
+    /// receiving host's algorithm is initialised on its socket (dctcp without ECN falls back to dctcp-reno).
+    /// </summary>
+    private void ReceiverEstablished(TcpConnection conn)
     {
-        _sim.Cancel(conn.DelackTimer);
-        conn.UnackedSegments = 0;
-        if (conn.QuickAcksLeft > 0)
+        ref var rsk = ref _rcvSocks[conn.Id];
+        rsk.RcvNxt = 1;
+        if (conn.ReceiverOps == Dctcp.Ops && Dctcp.NeedsRenoFallback(rsk))
         {
-            conn.QuickAcksLeft--;
+            conn.ReceiverOps = Dctcp.RenoFallbackOps;
+        }
+        conn.ReceiverOps.Init?.Invoke(ref rsk);
+        conn.ReceiverReady = true;
+    }
+
+    /// <summary>
+    /// tcp_data_ecn_check (__tcp_ecn_check_ce): on an ECN connection, CE and ECT data reach an algorithm that needs
+    /// ECN as CA_EVENT_ECN_IS_CE / ECN_NO_CE; CE demands CWR (ECE on ACKs until the sender's CWR) and, the first time,
+    /// quick ACKs; a non-ECT segment after ECT ones is probably a retransmission, ACKed quickly.
+    /// </summary>
+    private void DataEcnCheck(TcpConnection conn, EcnCodepoint ecn)
+    {
+        ref var rsk = ref _rcvSocks[conn.Id];
+        if ((rsk.EcnFlags & TcpEcnFlags.Ok) == 0)
+        {
+            return;
+        }
+        bool needsEcn = (conn.ReceiverOps.Flags & TcpCongFlags.NeedsEcn) != 0;
+        switch (ecn)
+        {
+            case EcnCodepoint.NotEct:
+                if ((rsk.EcnFlags & TcpEcnFlags.Seen) != 0)
+                {
+                    EnterQuickAckMode(conn);
+                }
+                break;
+            case EcnCodepoint.Ce:
+                if (needsEcn)
+                {
+                    ReceiverCaEvent(conn, TcpCaEvent.EcnIsCe);
+                }
+                if ((rsk.EcnFlags & TcpEcnFlags.DemandCwr) == 0)
+                {
+                    EnterQuickAckMode(conn);
+                    rsk.EcnFlags |= TcpEcnFlags.DemandCwr;
+                }
+                rsk.EcnFlags |= TcpEcnFlags.Seen;
+                break;
+            default:
+                if (needsEcn)
+                {
+                    ReceiverCaEvent(conn, TcpCaEvent.EcnNoCe);
+                }
+                rsk.EcnFlags |= TcpEcnFlags.Seen;
+                break;
+        }
+    }
+
+    /// <summary>tcp_enter_quickack_mode(sk, 2): the next two ACKs go out at once.</summary>
+    private static void EnterQuickAckMode(TcpConnection conn) => conn.QuickAcksLeft = Math.Max(conn.QuickAcksLeft, 2);
+
+    /// <summary>tcp_ca_event on the receiving socket, with tcp_send_ack available to the hook.</summary>
+    private void ReceiverCaEvent(TcpConnection conn, TcpCaEvent ev)
+    {
+        var previous = TcpCongKfuncs.AckOutput;
+        TcpCongKfuncs.AckOutput = _ackOutput;
+        _ackConn = conn;
+        try
+        {
+            conn.ReceiverOps.CwndEvent?.Invoke(ref _rcvSocks[conn.Id], ev);
+        }
+        finally
+        {
+            TcpCongKfuncs.AckOutput = previous;
+            _ackConn = null;
+        }
+    }
+
+    /// <summary>
+    /// The stack's side of tcp_send_ack from a receive-side hook: an ACK of <paramref name="rcvNxt"/> now. Like
+    /// __tcp_send_ack with a rcv_nxt other than the socket's, it leaves the delayed-ACK state alone (tcp_event_ack_sent
+    /// only clears it for an ACK of everything received).
+    /// </summary>
+    private void SendAckKfunc(ref TcpSock tp, uint rcvNxt)
+    {
+        var conn = _ackConn ?? throw new InvalidOperationException("tcp_send_ack outside a receive-side hook");
+        SendAck(conn, _ackTsEcr, rcvNxt);
+    }
+
+    /// <summary>
+    /// An ACK with up to three SACK blocks, the one holding the latest out-of-order segment first; ECE while the
+    /// receiving socket demands CWR. <paramref name="ackSeq"/> (a receive-side hook's tcp_send_ack) acknowledges
+    /// less than everything received and leaves the delayed-ACK state as it is.
+    /// </summary>
+    private void SendAck(TcpConnection conn, uint tsEcr, uint? ackSeq = null)
+    {
+        ref var rsk = ref _rcvSocks[conn.Id];
+        if (ackSeq is null)
+        {
+            _sim.Cancel(conn.DelackTimer);
+            rsk.IcskAckPending = 0;
+            conn.UnackedSegments = 0;
+            if (conn.QuickAcksLeft > 0)
+            {
+                conn.QuickAcksLeft--;
+            }
         }
         ref var packet = ref NewSegment(conn, conn.Path.Reverse, TcpFlags.Ack, payload: 0, out int p);
-        packet.Segment.Ack = conn.RcvNxt == 0 ? 1 : EndSeqOf(conn, conn.RcvNxt - 1);
+        packet.Segment.Ack = ackSeq ?? (conn.RcvNxt == 0 ? 1 : EndSeqOf(conn, conn.RcvNxt - 1));
         packet.Segment.TsEcr = tsEcr;
-        if (conn.AccurateEcnEcho ? conn.CeState : conn.EceLatched)
+        if ((rsk.EcnFlags & TcpEcnFlags.DemandCwr) != 0)
         {
             packet.Segment.Flags |= TcpFlags.Ece;
         }

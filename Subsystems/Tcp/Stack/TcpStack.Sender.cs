@@ -1,3 +1,4 @@
+using BpfSim.Tcp.Congestion;
 using BpfSim.Tcp.Net;
 
 namespace BpfSim.Tcp.Stack;
@@ -37,7 +38,7 @@ public sealed partial class TcpStack
     private void Start(TcpConnection conn)
     {
         conn.State = TcpConnectionState.SynSent;
-        SendControl(conn, TcpFlags.Syn | (conn.AccurateEcnEcho ? TcpFlags.Ece | TcpFlags.Cwr : TcpFlags.None), conn.Path.Forward, ack: 0, tsEcr: 0);
+        SendControl(conn, TcpFlags.Syn | (conn.RequestEcn ? TcpFlags.Ece | TcpFlags.Cwr : TcpFlags.None), conn.Path.Forward, ack: 0, tsEcr: 0);
         SetRto(conn, CurrentRtoNs(conn));
     }
 
@@ -88,7 +89,7 @@ public sealed partial class TcpStack
     {
         conn.State = TcpConnectionState.Established;
         ref var sk = ref _socks[conn.Id];
-        if (conn.AccurateEcnEcho && (synAck.Flags & TcpFlags.Ece) != 0)
+        if (conn.RequestEcn && (synAck.Flags & TcpFlags.Ece) != 0)
         {
             sk.EcnFlags |= TcpEcnFlags.Ok;
         }
@@ -441,7 +442,10 @@ public sealed partial class TcpStack
         }
 
         ref var packet = ref NewSegment(conn, conn.Path.Forward, TcpFlags.Ack, PayloadOf(conn, seg), out int p);
-        packet.Ecn = (sk.EcnFlags & TcpEcnFlags.Ok) != 0 ? EcnCodepoint.Ect0 : EcnCodepoint.NotEct;
+        // tcp_ecn_send: new data is ECT; a retransmission is not, unless the algorithm needs ECN (DCTCP marks all).
+        packet.Ecn = (sk.EcnFlags & TcpEcnFlags.Ok) != 0 && (!retransmit || (conn.Ops.Flags & TcpCongFlags.NeedsEcn) != 0)
+            ? EcnCodepoint.Ect0
+            : EcnCodepoint.NotEct;
         packet.Segment.Seq = SeqOf(conn, seg);
         if ((sk.EcnFlags & TcpEcnFlags.QueueCwr) != 0 && !retransmit)
         {

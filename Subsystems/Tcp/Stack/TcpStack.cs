@@ -13,11 +13,12 @@ namespace BpfSim.Tcp.Stack;
 /// <remarks>
 /// Modelled: three-way handshake with ECN negotiation, MSS-sized segments, SACK scoreboard with loss marking by the
 /// reordering threshold, CA states Open/Disorder/CWR/Recovery/Loss, PRR (RFC 6937), RTO per RFC 6298 with the
-/// kernel's 200 ms minimum and exponential backoff, delayed and quick ACKs, RFC 3168 ECN and per-packet CE echo for
-/// algorithms that need it, pacing when the algorithm asks for it, and a delivery-rate sample per ACK. ECN is
-/// requested when the algorithm has TCP_CONG_NEEDS_ECN (net.ipv4.tcp_ecn = 2, the default, never requests it
-/// otherwise); the receiver's CE echo for such algorithms is DCTCP's per-packet state machine, done by the stack
-/// rather than through the receiver's cwnd_event(ECN_IS_CE/ECN_NO_CE). SACK blocks after the first are reported
+/// kernel's 200 ms minimum and exponential backoff, delayed and quick ACKs, ECN, pacing when the algorithm asks for
+/// it, and a delivery-rate sample per ACK. ECN is requested when the algorithm has TCP_CONG_NEEDS_ECN
+/// (net.ipv4.tcp_ecn = 2, the default, never requests it otherwise). Each connection's receiving end is a socket of
+/// its own running the receiving host's built-in algorithm (<see cref="TcpStackOptions.ReceiverCc"/>): CE feedback
+/// follows tcp_data_ecn_check, with cwnd_event(ECN_IS_CE/ECN_NO_CE) on that socket for an algorithm that needs ECN
+/// (DCTCP's per-CE-run echo) and RFC 3168's ECE-until-CWR otherwise. SACK blocks after the first are reported
 /// lowest first. A reduction is undone (undo_cwnd) when timestamps show the retransmissions were unnecessary
 /// (tcp_packet_delayed). Applications write everything at once (bulk) or in bursts (<see cref="TcpWritePattern"/>);
 /// an idle time above the RTO restarts the window (tcp_cwnd_restart, CA_EVENT_CWND_RESTART). Not modelled yet:
@@ -43,6 +44,11 @@ public sealed partial class TcpStack : IEventHandler
     private readonly HandlerId _handler;
     private readonly List<TcpConnection> _connections = [];
     private TcpSock[] _socks = new TcpSock[16];
+    // The receiving end of each connection: its own socket on the receiving host (ECN state, rcv_nxt, ACK state and
+    // the receiving host's congestion control).
+    private TcpSock[] _rcvSocks = new TcpSock[16];
+    private readonly TcpCongestionOps? _receiverCc;
+    private readonly SendAckFn _ackOutput;
 
     public TcpStack(Network network, TcpCongestionRegistry registry, TcpStackOptions? options = null, BpfSystem? bpf = null)
     {
@@ -53,6 +59,14 @@ public sealed partial class TcpStack : IEventHandler
         _registry = registry;
         _bpf = bpf;
         _handler = _sim.Register(this);
+        _ackOutput = SendAckKfunc;
+        if (_options.ReceiverCc is { } receiverCc)
+        {
+            _receiverCc = registry.Find(receiverCc) is { Owner: null } builtin
+                ? builtin
+                : throw new ArgumentException($"receiver algorithm '{receiverCc}' is not a built-in algorithm " +
+                                              $"({string.Join(", ", registry.Available.Where(a => a.Owner is null).Select(a => a.Name))})", nameof(options));
+        }
     }
 
     public TcpStackOptions Options => _options;
@@ -115,13 +129,15 @@ public sealed partial class TcpStack : IEventHandler
         if (id == _socks.Length)
         {
             Array.Resize(ref _socks, _socks.Length * 2);
+            Array.Resize(ref _rcvSocks, _socks.Length);
         }
         var conn = new TcpConnection(id, ops, bytes)
         {
             Mss = _options.Mss,
             RtoNs = _options.InitialRto.Nanoseconds,
             QuickAcksLeft = _options.QuickAcks,
-            AccurateEcnEcho = (ops.Flags & TcpCongFlags.NeedsEcn) != 0,
+            RequestEcn = (ops.Flags & TcpCongFlags.NeedsEcn) != 0,
+            ReceiverOps = _receiverCc ?? ((ops.Flags & TcpCongFlags.NeedsEcn) != 0 ? Dctcp.Ops : Cubic.Ops),
             StartTime = start,
             Writes = writes,
         };
@@ -139,6 +155,13 @@ public sealed partial class TcpStack : IEventHandler
             PrandomState = _net.RandomFor("tcp-sock:" + id).NextUInt64(),
         };
         _socks[id].RttMin.Reset(0, ~0u); // tcp_init_sock: no RTT sample yet
+        _rcvSocks[id] = new TcpSock
+        {
+            SndCwnd = _options.InitialCwnd,
+            SndSsthresh = TcpSock.InfiniteSsthresh,
+            SndCwndClamp = uint.MaxValue,
+            MssCache = (uint)_options.Mss,
+        };
         conn.Path = connect(new Endpoint(this, conn, isSender: true), new Endpoint(this, conn, isSender: false));
         _sim.Schedule(start, _handler, KindStart, id);
         if (writes is not null)
@@ -240,6 +263,10 @@ public sealed partial class TcpStack : IEventHandler
             conn.Ops.Release?.Invoke(ref _socks[conn.Id]);
         }
         TcpCongestionRegistry.Release(conn.Ops);
+        if (conn.ReceiverReady)
+        {
+            conn.ReceiverOps.Release?.Invoke(ref _rcvSocks[conn.Id]); // the receiving socket closes with the flow
+        }
         Updated?.Invoke(conn);
     }
 

@@ -43,6 +43,14 @@ public sealed record TcpStackOptions
     /// </summary>
     public bool SlowStartAfterIdle { get; init; } = true;
 
+    /// <summary>
+    /// The receiving hosts' net.ipv4.tcp_congestion_control: the built-in algorithm of every receiving socket, whose
+    /// receive-side hooks (init, cwnd_event(ECN_IS_CE / ECN_NO_CE) when it needs ECN, release) run on that socket.
+    /// Null: <c>dctcp</c> for flows whose algorithm needs ECN (DCTCP's receivers must run it too), else the default.
+    /// The receiving host is another machine, so its sockets hold no reference on this host's struct_ops maps.
+    /// </summary>
+    public string? ReceiverCc { get; init; }
+
     public void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Mss);

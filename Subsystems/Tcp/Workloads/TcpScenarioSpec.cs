@@ -98,4 +98,6 @@ public sealed record TcpScenarioSpec
     public IReadOnlyList<FlowSpec> Flows { get; init; } = [];
     /// <summary>How often time series are sampled.</summary>
     public SimTime SampleInterval { get; init; } = SimTime.FromMilliseconds(100);
+    /// <summary>The receiving hosts' built-in algorithm (<see cref="TcpStackOptions.ReceiverCc"/>); null = automatic.</summary>
+    public string? ReceiverCc { get; init; }
 }
