@@ -196,7 +196,7 @@ public sealed class ScenarioParser
 
     private TcpScenarioSpec ParseRoot(YamlMappingNode root)
     {
-        var keys = Keys(root, "the scenario", "seed", "duration", "subsystem", "network", "structops", "flows", "sample_interval", "receiver_cc");
+        var keys = Keys(root, "the scenario", "seed", "duration", "subsystem", "network", "structops", "flows", "sample_interval", "receiver_cc", "ecn");
         var spec = new TcpScenarioSpec();
         if (keys.TryGetValue("seed", out var seedNode) && Scalar(seedNode, "seed") is { } seedText)
         {
@@ -227,6 +227,17 @@ public sealed class ScenarioParser
             else
             {
                 Error(rcvNode, $"receiver_cc must be a built-in algorithm ({string.Join(", ", _algorithms)}), not '{receiverCc}'");
+            }
+        }
+        if (Integer(keys, "ecn", 0) is { } ecn)
+        {
+            if (ecn > 2)
+            {
+                Error(keys["ecn"], $"ecn is net.ipv4.tcp_ecn: 0, 1 or 2, not {ecn}");
+            }
+            else
+            {
+                spec = spec with { Ecn = (int)ecn };
             }
         }
         if (keys.TryGetValue("subsystem", out var sub) && Scalar(sub, "subsystem") is { } subsystem && subsystem != "tcp")

@@ -122,6 +122,7 @@ public sealed class ScenarioCliTests
         yield return new TestCaseData("duration: 3s\nflows:\n  - { cc: reno, burst: 0KB, interval: 1s }\n", 3, 24, "burst must be greater than 0").SetName("ZeroBurst");
         yield return new TestCaseData("duration: 3s\nflows:\n  - { arrivals: poisson, rate: 5, size: 10KB, burst: 1KB, interval: 1s }\n", 3, 54, "do not apply to poisson").SetName("BurstWithPoisson");
         yield return new TestCaseData("duration: 3s\nreceiver_cc: bpf_dctcp\nflows: [ { cc: reno } ]\n", 2, 14, "receiver_cc must be a built-in algorithm").SetName("ReceiverCcNotBuiltin");
+        yield return new TestCaseData("duration: 3s\necn: 3\nflows: [ { cc: reno } ]\n", 2, 6, "0, 1 or 2").SetName("EcnOutOfRange");
     }
 
     [TestCaseSource(nameof(Broken))]
@@ -172,7 +173,7 @@ public sealed class ScenarioCliTests
     }
 
     [Test]
-    public void ReceiverCc_ClassicReceivers_LatchEce_SoDctcpSeesMoreEchoes()
+    public void ReceiverCc_CubicReceivers_RefuseDctcpsEcn_ItFallsBackToDctcpReno()
     {
         const string yaml = """
             duration: 5s
@@ -181,16 +182,42 @@ public sealed class ScenarioCliTests
             flows:
               - { cc: dctcp }
             """;
-        long Echoes(string text)
+        (string Cc, long Echoes) Flow(string text)
         {
             var (code, output, err) = Run("run", Scenario(text), "--json");
             Assert.That(code, Is.Zero, err);
             using var doc = JsonDocument.Parse(output);
-            return doc.RootElement.GetProperty("flows")[0].GetProperty("ecn_echoes").GetInt64();
+            var flow = doc.RootElement.GetProperty("flows")[0];
+            return (flow.GetProperty("cc").GetString()!, flow.GetProperty("ecn_echoes").GetInt64());
         }
-        long dctcpReceivers = Echoes(yaml);
-        long classicReceivers = Echoes("receiver_cc: cubic\n" + yaml);
-        Assert.That(classicReceivers, Is.GreaterThan(dctcpReceivers));
+        var dctcpReceivers = Flow(yaml);
+        Assert.That(dctcpReceivers.Cc, Is.EqualTo("dctcp"));
+        Assert.That(dctcpReceivers.Echoes, Is.GreaterThan(0));
+        Assert.That(Flow("receiver_cc: cubic\n" + yaml), Is.EqualTo(("dctcp-reno", 0L)));
+    }
+
+    [Test]
+    public void EcnOne_CubicUsesClassicEcn_OnAnEcnRedQueue()
+    {
+        const string yaml = """
+            duration: 5s
+            network:
+              bottleneck: { rate: 100Mbps, delay: 10ms, queue: { type: red, min: 20, max: 60, p_max: 0.1, ecn: true, limit: 250 } }
+            flows:
+              - { cc: cubic }
+            """;
+        (long Echoes, long Marks) Result(string text)
+        {
+            var (code, output, err) = Run("run", Scenario(text), "--json");
+            Assert.That(code, Is.Zero, err);
+            using var doc = JsonDocument.Parse(output);
+            return (doc.RootElement.GetProperty("flows")[0].GetProperty("ecn_echoes").GetInt64(),
+                doc.RootElement.GetProperty("links")[0].GetProperty("ecn_marks").GetInt64());
+        }
+        Assert.That(Result(yaml), Is.EqualTo((0L, 0L)), "tcp_ecn = 2: cubic does not ask for ECN");
+        var classic = Result("ecn: 1\n" + yaml);
+        Assert.That(classic.Marks, Is.GreaterThan(0));
+        Assert.That(classic.Echoes, Is.GreaterThan(0));
     }
 
     [Test]

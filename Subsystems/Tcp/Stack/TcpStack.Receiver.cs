@@ -20,10 +20,13 @@ public sealed partial class TcpStack
         ref var rsk = ref _rcvSocks[conn.Id];
         if ((segment.Flags & TcpFlags.Syn) != 0)
         {
-            // SYN-ACK. tcp_ecn_create_request: with net.ipv4.tcp_ecn = 2 (the default) a listener agrees to ECN when
-            // the SYN asks for it (ECE|CWR).
+            // SYN-ACK. tcp_ecn_create_request: an ECN-setup SYN (ECE|CWR) is accepted if it is not ECT and the sysctl
+            // allows ECN (1 or 2), or if the receiving algorithm needs ECN; an ECT SYN comes from an algorithm that
+            // needs ECN (DCTCP), whose feedback a receiver running another algorithm cannot give.
             var flags = TcpFlags.Syn | TcpFlags.Ack;
-            if ((segment.Flags & (TcpFlags.Ece | TcpFlags.Cwr)) == (TcpFlags.Ece | TcpFlags.Cwr))
+            bool ecnSetup = (segment.Flags & (TcpFlags.Ece | TcpFlags.Cwr)) == (TcpFlags.Ece | TcpFlags.Cwr);
+            bool receiverNeedsEcn = (conn.ReceiverOps.Flags & TcpCongFlags.NeedsEcn) != 0;
+            if (ecnSetup && ((ecn == EcnCodepoint.NotEct && _options.Ecn != 0) || receiverNeedsEcn))
             {
                 flags |= TcpFlags.Ece;
                 rsk.EcnFlags |= TcpEcnFlags.Ok;
@@ -179,7 +182,12 @@ public sealed partial class TcpStack
     private void SendAckKfunc(ref TcpSock tp, uint rcvNxt)
     {
         var conn = _ackConn ?? throw new InvalidOperationException("tcp_send_ack outside a receive-side hook");
-        SendAck(conn, _ackTsEcr, rcvNxt);
+        if (!System.Runtime.CompilerServices.Unsafe.AreSame(ref tp, ref _rcvSocks[conn.Id]))
+        {
+            throw new InvalidOperationException("tcp_send_ack on a socket other than the one whose hook is running");
+        }
+        // An ACK of everything received is an ordinary ACK (tcp_event_ack_sent does its bookkeeping).
+        SendAck(conn, _ackTsEcr, rcvNxt == tp.RcvNxt ? null : rcvNxt);
     }
 
     /// <summary>
@@ -201,6 +209,11 @@ public sealed partial class TcpStack
             }
         }
         ref var packet = ref NewSegment(conn, conn.Path.Reverse, TcpFlags.Ack, payload: 0, out int p);
+        // tcp_ecn_send: pure ACKs are not ECT, except from a socket whose algorithm needs ECN.
+        if ((rsk.EcnFlags & TcpEcnFlags.Ok) != 0 && (conn.ReceiverOps.Flags & TcpCongFlags.NeedsEcn) != 0)
+        {
+            packet.Ecn = EcnCodepoint.Ect0;
+        }
         packet.Segment.Ack = ackSeq ?? (conn.RcvNxt == 0 ? 1 : EndSeqOf(conn, conn.RcvNxt - 1));
         packet.Segment.TsEcr = tsEcr;
         if ((rsk.EcnFlags & TcpEcnFlags.DemandCwr) != 0)

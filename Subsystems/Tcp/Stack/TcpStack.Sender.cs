@@ -35,16 +35,22 @@ public sealed partial class TcpStack
         return reference + (ulong)(offset / conn.Mss);
     }
 
+    /// <summary>
+    /// tcp_connect with tcp_ecn_send_syn: an ECN-setup SYN (ECE|CWR) when ECN is wanted, itself ECT when the
+    /// algorithm needs ECN.
+    /// </summary>
     private void Start(TcpConnection conn)
     {
         conn.State = TcpConnectionState.SynSent;
-        SendControl(conn, TcpFlags.Syn | (conn.RequestEcn ? TcpFlags.Ece | TcpFlags.Cwr : TcpFlags.None), conn.Path.Forward, ack: 0, tsEcr: 0);
+        var ect = conn.RequestEcn && (conn.Ops.Flags & TcpCongFlags.NeedsEcn) != 0 ? EcnCodepoint.Ect0 : EcnCodepoint.NotEct;
+        SendControl(conn, TcpFlags.Syn | (conn.RequestEcn ? TcpFlags.Ece | TcpFlags.Cwr : TcpFlags.None), conn.Path.Forward, ack: 0, tsEcr: 0, ect);
         SetRto(conn, CurrentRtoNs(conn));
     }
 
-    private void SendControl(TcpConnection conn, TcpFlags flags, int route, uint ack, uint tsEcr)
+    private void SendControl(TcpConnection conn, TcpFlags flags, int route, uint ack, uint tsEcr, EcnCodepoint ecn = EcnCodepoint.NotEct)
     {
         ref var packet = ref NewSegment(conn, route, flags, payload: 0, out int p);
+        packet.Ecn = ecn;
         packet.Segment.Ack = ack;
         packet.Segment.TsEcr = tsEcr;
         _net.Send(p);
@@ -103,9 +109,16 @@ public sealed partial class TcpStack
         sk.Lsndtime = NowJiffies; // tcp_finish_connect: no spurious restart on the first data
         conn.DeliveredTimeNs = _sim.Now.Nanoseconds;
         sk.DeliveredMstamp = sk.TcpMstamp;
-        using (EnterCa(conn))
+        if (conn.Ops == Dctcp.Ops && Dctcp.NeedsRenoFallback(sk))
         {
-            conn.Ops.Init?.Invoke(ref sk);
+            conn.Ops = Dctcp.RenoFallbackOps; // dctcp_init without ECN: dctcp_reno (a built-in, so no reference changes)
+        }
+        else
+        {
+            using (EnterCa(conn))
+            {
+                conn.Ops.Init?.Invoke(ref sk);
+            }
         }
         SndbufExpand(conn); // tcp_init_buffer_space, after the CA's init
         if (conn.TotalSegments == 0)

@@ -14,11 +14,11 @@ namespace BpfSim.Tcp.Stack;
 /// Modelled: three-way handshake with ECN negotiation, MSS-sized segments, SACK scoreboard with loss marking by the
 /// reordering threshold, CA states Open/Disorder/CWR/Recovery/Loss, PRR (RFC 6937), RTO per RFC 6298 with the
 /// kernel's 200 ms minimum and exponential backoff, delayed and quick ACKs, ECN, pacing when the algorithm asks for
-/// it, and a delivery-rate sample per ACK. ECN is requested when the algorithm has TCP_CONG_NEEDS_ECN
-/// (net.ipv4.tcp_ecn = 2, the default, never requests it otherwise). Each connection's receiving end is a socket of
-/// its own running the receiving host's built-in algorithm (<see cref="TcpStackOptions.ReceiverCc"/>): CE feedback
-/// follows tcp_data_ecn_check, with cwnd_event(ECN_IS_CE/ECN_NO_CE) on that socket for an algorithm that needs ECN
-/// (DCTCP's per-CE-run echo) and RFC 3168's ECE-until-CWR otherwise. SACK blocks after the first are reported
+/// it, and a delivery-rate sample per ACK. ECN is requested when the algorithm has TCP_CONG_NEEDS_ECN (with an ECT
+/// SYN) or net.ipv4.tcp_ecn is 1 (<see cref="TcpStackOptions.Ecn"/>). Each connection's receiving end is a socket of
+/// its own running the receiving host's built-in algorithm (<see cref="TcpStackOptions.ReceiverCc"/>), which accepts
+/// ECN as tcp_ecn_create_request does: CE feedback follows tcp_data_ecn_check, with cwnd_event(ECN_IS_CE/ECN_NO_CE)
+/// on that socket for an algorithm that needs ECN (DCTCP's per-CE-run echo) and RFC 3168's ECE-until-CWR otherwise. SACK blocks after the first are reported
 /// lowest first. A reduction is undone (undo_cwnd) when timestamps show the retransmissions were unnecessary
 /// (tcp_packet_delayed). Applications write everything at once (bulk) or in bursts (<see cref="TcpWritePattern"/>);
 /// an idle time above the RTO restarts the window (tcp_cwnd_restart, CA_EVENT_CWND_RESTART). Not modelled yet:
@@ -136,7 +136,7 @@ public sealed partial class TcpStack : IEventHandler
             Mss = _options.Mss,
             RtoNs = _options.InitialRto.Nanoseconds,
             QuickAcksLeft = _options.QuickAcks,
-            RequestEcn = (ops.Flags & TcpCongFlags.NeedsEcn) != 0,
+            RequestEcn = (ops.Flags & TcpCongFlags.NeedsEcn) != 0 || _options.Ecn == 1,
             ReceiverOps = _receiverCc ?? ((ops.Flags & TcpCongFlags.NeedsEcn) != 0 ? Dctcp.Ops : Cubic.Ops),
             StartTime = start,
             Writes = writes,

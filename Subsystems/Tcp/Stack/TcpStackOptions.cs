@@ -46,10 +46,17 @@ public sealed record TcpStackOptions
     /// <summary>
     /// The receiving hosts' net.ipv4.tcp_congestion_control: the built-in algorithm of every receiving socket, whose
     /// receive-side hooks (init, cwnd_event(ECN_IS_CE / ECN_NO_CE) when it needs ECN, release) run on that socket.
-    /// Null: <c>dctcp</c> for flows whose algorithm needs ECN (DCTCP's receivers must run it too), else the default.
+    /// Null: <c>dctcp</c> for flows whose algorithm needs ECN (DCTCP's receivers must run it too), else <c>cubic</c>.
     /// The receiving host is another machine, so its sockets hold no reference on this host's struct_ops maps.
     /// </summary>
     public string? ReceiverCc { get; init; }
+
+    /// <summary>
+    /// net.ipv4.tcp_ecn on every host: 1 requests ECN on outgoing connections, 2 (the default) only accepts it, 0
+    /// neither. Algorithms that need ECN (TCP_CONG_NEEDS_ECN) request it whatever this says, with an ECT SYN, which
+    /// only a receiver whose algorithm needs ECN accepts (tcp_ecn_create_request).
+    /// </summary>
+    public int Ecn { get; init; } = 2;
 
     public void Validate()
     {
@@ -59,5 +66,6 @@ public sealed record TcpStackOptions
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MinRto.Nanoseconds, nameof(MinRto));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxRto.Nanoseconds, MinRto.Nanoseconds, nameof(MaxRto));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Reordering);
+        ArgumentOutOfRangeException.ThrowIfNotEqual(Ecn is >= 0 and <= 2, true, nameof(Ecn));
     }
 }

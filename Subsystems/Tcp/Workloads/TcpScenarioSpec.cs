@@ -100,4 +100,6 @@ public sealed record TcpScenarioSpec
     public SimTime SampleInterval { get; init; } = SimTime.FromMilliseconds(100);
     /// <summary>The receiving hosts' built-in algorithm (<see cref="TcpStackOptions.ReceiverCc"/>); null = automatic.</summary>
     public string? ReceiverCc { get; init; }
+    /// <summary>net.ipv4.tcp_ecn on every host (<see cref="TcpStackOptions.Ecn"/>).</summary>
+    public int Ecn { get; init; } = 2;
 }
