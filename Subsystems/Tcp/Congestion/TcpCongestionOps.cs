@@ -32,6 +32,9 @@ public sealed class TcpCongestionOps
     /// <summary>True for an algorithm implemented by a struct_ops map.</summary>
     public bool IsBpf => Owner is not null;
 
+    /// <summary>tcp_ca_needs_ecn (include/net/tcp.h): the algorithm has TCP_CONG_NEEDS_ECN.</summary>
+    public bool NeedsEcn => (Flags & TcpCongFlags.NeedsEcn) != 0;
+
     /// <summary>Builds the table from a populated tcp_congestion_ops struct_ops value.</summary>
     public static TcpCongestionOps FromStructOps(StructOpsKernelData data) => new()
     {

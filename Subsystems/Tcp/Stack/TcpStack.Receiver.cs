@@ -25,8 +25,7 @@ public sealed partial class TcpStack
             // needs ECN (DCTCP), whose feedback a receiver running another algorithm cannot give.
             var flags = TcpFlags.Syn | TcpFlags.Ack;
             bool ecnSetup = (segment.Flags & (TcpFlags.Ece | TcpFlags.Cwr)) == (TcpFlags.Ece | TcpFlags.Cwr);
-            bool receiverNeedsEcn = (conn.ReceiverOps.Flags & TcpCongFlags.NeedsEcn) != 0;
-            if (ecnSetup && ((ecn == EcnCodepoint.NotEct && _options.Ecn != 0) || receiverNeedsEcn))
+            if (ecnSetup && ((ecn == EcnCodepoint.NotEct && _options.Ecn != 0) || conn.ReceiverOps.NeedsEcn))
             {
                 flags |= TcpFlags.Ece;
                 rsk.EcnFlags |= TcpEcnFlags.Ok;
@@ -123,7 +122,7 @@ public sealed partial class TcpStack
         {
             return;
         }
-        bool needsEcn = (conn.ReceiverOps.Flags & TcpCongFlags.NeedsEcn) != 0;
+        bool needsEcn = conn.ReceiverOps.NeedsEcn;
         switch (ecn)
         {
             case EcnCodepoint.NotEct:
@@ -210,7 +209,7 @@ public sealed partial class TcpStack
         }
         ref var packet = ref NewSegment(conn, conn.Path.Reverse, TcpFlags.Ack, payload: 0, out int p);
         // tcp_ecn_send: pure ACKs are not ECT, except from a socket whose algorithm needs ECN.
-        if ((rsk.EcnFlags & TcpEcnFlags.Ok) != 0 && (conn.ReceiverOps.Flags & TcpCongFlags.NeedsEcn) != 0)
+        if ((rsk.EcnFlags & TcpEcnFlags.Ok) != 0 && conn.ReceiverOps.NeedsEcn)
         {
             packet.Ecn = EcnCodepoint.Ect0;
         }

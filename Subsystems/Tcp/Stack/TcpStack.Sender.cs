@@ -42,7 +42,7 @@ public sealed partial class TcpStack
     private void Start(TcpConnection conn)
     {
         conn.State = TcpConnectionState.SynSent;
-        var ect = conn.RequestEcn && (conn.Ops.Flags & TcpCongFlags.NeedsEcn) != 0 ? EcnCodepoint.Ect0 : EcnCodepoint.NotEct;
+        var ect = conn.Ops.NeedsEcn ? EcnCodepoint.Ect0 : EcnCodepoint.NotEct;
         SendControl(conn, TcpFlags.Syn | (conn.RequestEcn ? TcpFlags.Ece | TcpFlags.Cwr : TcpFlags.None), conn.Path.Forward, ack: 0, tsEcr: 0, ect);
         SetRto(conn, CurrentRtoNs(conn));
     }
@@ -456,7 +456,7 @@ public sealed partial class TcpStack
 
         ref var packet = ref NewSegment(conn, conn.Path.Forward, TcpFlags.Ack, PayloadOf(conn, seg), out int p);
         // tcp_ecn_send: new data is ECT; a retransmission is not, unless the algorithm needs ECN (DCTCP marks all).
-        packet.Ecn = (sk.EcnFlags & TcpEcnFlags.Ok) != 0 && (!retransmit || (conn.Ops.Flags & TcpCongFlags.NeedsEcn) != 0)
+        packet.Ecn = (sk.EcnFlags & TcpEcnFlags.Ok) != 0 && (!retransmit || conn.Ops.NeedsEcn)
             ? EcnCodepoint.Ect0
             : EcnCodepoint.NotEct;
         packet.Segment.Seq = SeqOf(conn, seg);

@@ -18,14 +18,15 @@ namespace BpfSim.Tcp.Stack;
 /// SYN) or net.ipv4.tcp_ecn is 1 (<see cref="TcpStackOptions.Ecn"/>). Each connection's receiving end is a socket of
 /// its own running the receiving host's built-in algorithm (<see cref="TcpStackOptions.ReceiverCc"/>), which accepts
 /// ECN as tcp_ecn_create_request does: CE feedback follows tcp_data_ecn_check, with cwnd_event(ECN_IS_CE/ECN_NO_CE)
-/// on that socket for an algorithm that needs ECN (DCTCP's per-CE-run echo) and RFC 3168's ECE-until-CWR otherwise. SACK blocks after the first are reported
-/// lowest first. A reduction is undone (undo_cwnd) when timestamps show the retransmissions were unnecessary
+/// on that socket for an algorithm that needs ECN (DCTCP's per-CE-run echo) and RFC 3168's ECE-until-CWR otherwise.
+/// SACK blocks after the first are reported lowest first. A reduction is undone (undo_cwnd) when timestamps show the retransmissions were unnecessary
 /// (tcp_packet_delayed). Applications write everything at once (bulk) or in bursts (<see cref="TcpWritePattern"/>);
 /// an idle time above the RTO restarts the window (tcp_cwnd_restart, CA_EVENT_CWND_RESTART). Not modelled yet:
 /// RACK-TLP and F-RTO (a lost retransmission is recovered by the RTO), DSACK and DSACK-based undo, partial undo, the
-/// decay of tcp_cwnd_application_limited (see <see cref="CwndValidate"/>), receive-window limits, Nagle, TSO/GSO (min_tso_segs is called where tcp_tso_autosize
-/// would, and sndbuf_expand where tcp_sndbuf_expand would, but neither limits sending). get_info is called as inet_diag
-/// calls it (<see cref="GetCcInfo"/>), by the metrics sampler at each sample.
+/// decay of tcp_cwnd_application_limited (see <see cref="CwndValidate"/>), receive-window limits, Nagle, TSO/GSO
+/// (min_tso_segs is called where tcp_tso_autosize would, and sndbuf_expand where tcp_sndbuf_expand would, but neither
+/// limits sending). get_info is called as inet_diag calls it (<see cref="GetCcInfo"/>), by the metrics sampler at each
+/// sample.
 /// </remarks>
 public sealed partial class TcpStack : IEventHandler
 {
@@ -136,8 +137,8 @@ public sealed partial class TcpStack : IEventHandler
             Mss = _options.Mss,
             RtoNs = _options.InitialRto.Nanoseconds,
             QuickAcksLeft = _options.QuickAcks,
-            RequestEcn = (ops.Flags & TcpCongFlags.NeedsEcn) != 0 || _options.Ecn == 1,
-            ReceiverOps = _receiverCc ?? ((ops.Flags & TcpCongFlags.NeedsEcn) != 0 ? Dctcp.Ops : Cubic.Ops),
+            RequestEcn = ops.NeedsEcn || _options.Ecn == 1,
+            ReceiverOps = _receiverCc ?? (ops.NeedsEcn ? Dctcp.Ops : Cubic.Ops),
             StartTime = start,
             Writes = writes,
         };
