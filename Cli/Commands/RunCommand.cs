@@ -23,17 +23,32 @@ public static class RunCommand
         var outDir = new Option<string?>("--out") { Description = "Write summary.json, flows.csv, timeseries.csv, struct_ops.json and report.html here" };
         var json = new Option<bool>("--json") { Description = "Print the summary JSON instead of tables" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print nothing but errors" };
+        var callTimeout = new Option<string?>("--call-timeout")
+        {
+            Description = "Wall-clock budget for one call into a consumer; a call that takes longer ejects the consumer (default 1s)",
+        };
         var command = new Command("run", "Run a scenario (or the embedded default) and summarise it")
         {
-            file, seed, duration, outDir, json, quiet,
+            file, seed, duration, outDir, json, quiet, callTimeout,
         };
         command.SetAction(parse => Run(parse.GetValue(file), parse.GetValue(seed), parse.GetValue(duration), parse.GetValue(outDir),
-            parse.GetValue(json), parse.GetValue(quiet), stdout, stderr));
+            parse.GetValue(json), parse.GetValue(quiet), parse.GetValue(callTimeout), stdout, stderr));
         return command;
     }
 
-    private static int Run(string? path, ulong? seed, string? duration, string? outDir, bool json, bool quiet, TextWriter stdout, TextWriter stderr)
+    private static int Run(string? path, ulong? seed, string? duration, string? outDir, bool json, bool quiet, string? callTimeout,
+        TextWriter stdout, TextWriter stderr)
     {
+        var budget = ContainedRun.DefaultCallBudget;
+        if (callTimeout is not null)
+        {
+            if (!SimTime.TryParse(callTimeout, out var t, out var error) || t.Nanoseconds <= 0)
+            {
+                stderr.WriteLine($"bpfsim: --call-timeout: {error ?? "must be greater than 0"}");
+                return ExitCodes.BadInput;
+            }
+            budget = TimeSpan.FromTicks(Math.Max(t.Nanoseconds / 100, 1));
+        }
         if (path is not null && path.StartsWith('-'))
         {
             stderr.WriteLine($"bpfsim: unknown option '{path}' (see 'bpfsim run --help')");
@@ -74,8 +89,10 @@ public static class RunCommand
         TcpRunResult result;
         try
         {
-            var runner = new TcpScenarioRunner(spec, factory.Create(), catalog);
-            result = RunWithProgress(runner, spec, quiet || json, stdout);
+            result = RunWithProgress(progress => TcpScenarioRunner.RunContained(spec, () => factory.Create(), catalog, progress, budget,
+                (guard, call) => stderr.WriteLine($"bpfsim: {guard.Consumer}.{guard.Member} (call {call}) did not return within " +
+                                                  $"{budget.TotalSeconds:0.###} s; replaying the run with {guard.Consumer} ejected at that call")),
+                spec, quiet || json, stdout);
         }
         catch (Exception e) when (e is ScenarioRunException or ConsumerLoadException)
         {
@@ -114,6 +131,14 @@ public static class RunCommand
         {
             Print(Terminal.Create(stdout), name, spec, summary);
         }
+        if (result.Faults.Count > 0)
+        {
+            foreach (var fault in result.Faults)
+            {
+                stderr.WriteLine($"bpfsim: consumer fault: {fault}; ejected, the run went on without it");
+            }
+            return ExitCodes.CompletedWithFault;
+        }
         return ExitCodes.Success;
     }
 
@@ -131,18 +156,18 @@ public static class RunCommand
         }
     }
 
-    private static TcpRunResult RunWithProgress(TcpScenarioRunner runner, TcpScenarioSpec spec, bool silent, TextWriter stdout)
+    private static TcpRunResult RunWithProgress(Func<Action<double>?, TcpRunResult> run, TcpScenarioSpec spec, bool silent, TextWriter stdout)
     {
         bool terminal = !silent && ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected;
         if (!terminal)
         {
-            return runner.Run();
+            return run(null);
         }
         TcpRunResult? result = null;
         AnsiConsole.Progress().AutoClear(true).Start(ctx =>
         {
             var task = ctx.AddTask($"simulating {spec.Duration}", maxValue: 1.0);
-            result = runner.Run(f => task.Value = f);
+            result = run(f => task.Value = f);
         });
         return result!;
     }
@@ -181,6 +206,17 @@ public static class RunCommand
                     $"{m.RefCountMax}", $"{m.RefCountFinal}", m.Freed ? "yes" : "no");
             }
             console.Write(so);
+        }
+        if (s.Faults.Count > 0)
+        {
+            var faults = new Table().Title("[red]consumer faults (ejected; the run went on without them)[/]")
+                .AddColumns("t s", "consumer", "map id", "member", "kind", "what happened");
+            foreach (var f in s.Faults)
+            {
+                faults.AddRow($"{f.Seconds:0.######}", Markup.Escape(f.Consumer), f.MapId == 0 ? "-" : $"{f.MapId}", f.Member, $"{f.Kind}",
+                    Markup.Escape(f.Message));
+            }
+            console.Write(faults);
         }
         foreach (var note in s.Notes)
         {

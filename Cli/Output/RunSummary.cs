@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using BpfSim.Core.Bpf.Consumers;
 using BpfSim.Core.Bpf.StructOps;
 using BpfSim.Tcp.Workloads;
 
@@ -19,7 +20,8 @@ public sealed record TcpRunSummary(
     [property: JsonPropertyName("fairness")] FairnessResult Fairness,
     [property: JsonPropertyName("struct_ops")] IReadOnlyList<StructOpsSummary> StructOps,
     [property: JsonPropertyName("notes")] IReadOnlyList<string> Notes,
-    [property: JsonPropertyName("manifest")] Manifest Manifest)
+    [property: JsonPropertyName("manifest")] Manifest Manifest,
+    [property: JsonPropertyName("faults")] IReadOnlyList<ConsumerFault> Faults)
 {
     public static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
 
@@ -27,7 +29,7 @@ public sealed record TcpRunSummary(
 
     public static TcpRunSummary From(TcpScenarioSpec spec, TcpRunResult result, Manifest manifest) =>
         new(spec.Seed, "tcp", result.SimSeconds, Math.Round(result.WallSeconds, 3), result.Events, result.Flows, result.Links,
-            result.Fairness, result.StructOps, result.Notes, manifest);
+            result.Fairness, result.StructOps, result.Notes, manifest, result.Faults);
 }
 
 /// <summary>What is needed to reproduce a result: tool version, scenario hash, seed, consumer assembly hashes.</summary>

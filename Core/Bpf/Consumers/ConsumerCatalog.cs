@@ -51,9 +51,11 @@ public sealed class ConsumerCatalog
         {
             return Activator.CreateInstance(info.ClrType)!;
         }
-        catch (TargetInvocationException e)
+        catch (Exception e) when (e is TargetInvocationException or TypeInitializationException)
         {
-            throw new ConsumerLoadException($"{info.Name}: its constructor failed: {e.InnerException?.Message ?? e.Message}", e);
+            // A throwing static constructor surfaces as TypeInitializationException, an instance one wrapped.
+            var cause = e.InnerException is TypeInitializationException { InnerException: { } inner } ? inner : e.InnerException ?? e;
+            throw new ConsumerLoadException($"{info.Name}: its constructor failed: {cause.GetType().Name}: {cause.Message}", e);
         }
     }
 }

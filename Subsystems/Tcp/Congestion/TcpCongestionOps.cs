@@ -1,3 +1,4 @@
+using BpfSim.Core.Bpf.Consumers;
 using BpfSim.Core.Bpf.StructOps;
 
 namespace BpfSim.Tcp.Congestion;
@@ -28,6 +29,9 @@ public sealed class TcpCongestionOps
 
     /// <summary>The struct_ops value behind a BPF algorithm (its module owner); null for a built-in.</summary>
     public StructOpsKernelData? Owner { get; init; }
+
+    /// <summary>What contains a struct_ops consumer's faults (<see cref="GuardedCongestionOps"/>); null for a built-in.</summary>
+    public ConsumerGuard? Guard { get; init; }
 
     /// <summary>True for an algorithm implemented by a struct_ops map.</summary>
     public bool IsBpf => Owner is not null;

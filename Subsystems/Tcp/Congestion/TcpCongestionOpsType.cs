@@ -1,5 +1,6 @@
 using System.Text;
 using BpfSim.Core.Bpf;
+using BpfSim.Core.Bpf.Consumers;
 using BpfSim.Core.Bpf.StructOps;
 
 namespace BpfSim.Tcp.Congestion;
@@ -14,6 +15,7 @@ public sealed class TcpCongestionOpsType : StructOpsType
     public const string TypeName = "tcp_congestion_ops";
 
     private readonly Dictionary<StructOpsKernelData, TcpCongestionOps> _registered = [];
+    private readonly List<ConsumerGuard> _guards = [];
 
     public TcpCongestionOpsType(TcpCongestionRegistry registry) : base(TypeName, Layout(), structAlignment: 64)
     {
@@ -22,6 +24,30 @@ public sealed class TcpCongestionOpsType : StructOpsType
 
     /// <summary>The algorithms this type registers into.</summary>
     public TcpCongestionRegistry Registry { get; }
+
+    /// <summary>
+    /// Calls that earlier attempts of a contained run never returned from, by guard ordinal: the guard created with
+    /// that ordinal refuses that call (see <see cref="ConsumerGuard.AbandonAt"/>).
+    /// </summary>
+    public IDictionary<int, (long Call, string Message)> AbandonedCalls { get; } = new Dictionary<int, (long, string)>();
+
+    /// <summary>Raised, in the simulation's thread, when a registered consumer faults: eject it.</summary>
+    public event Action<ConsumerGuard>? ConsumerFaulted;
+
+    /// <summary>Raised once per consumer when a member leaves snd_cwnd at or below zero (tcp_snd_cwnd_set's WARN_ON_ONCE).</summary>
+    public event Action<ConsumerGuard, string, uint>? CwndWarning;
+
+    /// <summary>The guard of every consumer registered so far, in order; safe to read from another thread.</summary>
+    public IReadOnlyList<ConsumerGuard> Guards
+    {
+        get
+        {
+            lock (_guards)
+            {
+                return _guards.ToArray();
+            }
+        }
+    }
 
     private static IEnumerable<StructOpsMember> Layout() =>
     [
@@ -87,7 +113,7 @@ public sealed class TcpCongestionOpsType : StructOpsType
     /// <summary>tcp_register_congestion_control (EEXIST for a name already registered).</summary>
     public override BpfResult Register(StructOpsKernelData data, StructOpsLink? link)
     {
-        var ca = TcpCongestionOps.FromStructOps(data);
+        var ca = Guarded(data);
         var r = Registry.Register(ca);
         if (r.IsOk)
         {
@@ -114,7 +140,7 @@ public sealed class TcpCongestionOpsType : StructOpsType
         {
             return BpfResult.Fail(Errno.EINVAL, "the link's current map is not registered");
         }
-        var ca = TcpCongestionOps.FromStructOps(data);
+        var ca = Guarded(data);
         var r = Registry.Update(ca, oldCa);
         if (r.IsOk)
         {
@@ -122,6 +148,24 @@ public sealed class TcpCongestionOpsType : StructOpsType
             _registered[data] = ca;
         }
         return r;
+    }
+
+    /// <summary>The algorithm a populated value becomes, its calls contained by a new guard.</summary>
+    private TcpCongestionOps Guarded(StructOpsKernelData data)
+    {
+        var ops = TcpCongestionOps.FromStructOps(data);
+        ConsumerGuard guard;
+        lock (_guards)
+        {
+            guard = new ConsumerGuard(_guards.Count, ops.Name, data.Map, data.Map.System.Simulator);
+            _guards.Add(guard);
+        }
+        if (AbandonedCalls.TryGetValue(guard.Ordinal, out var abandoned))
+        {
+            guard.AbandonAt = abandoned;
+        }
+        guard.Faulted += g => ConsumerFaulted?.Invoke(g);
+        return GuardedCongestionOps.Wrap(ops, guard, (g, member, cwnd) => CwndWarning?.Invoke(g, member, cwnd));
     }
 
     /// <summary>The algorithm a registered struct_ops value became, if it is registered.</summary>

@@ -244,7 +244,7 @@ public sealed partial class TcpStack
             SendSegment(conn, seg, retransmit);
             sent = true;
         }
-        bool moreData = !conn.Stopping && (long)conn.SndNxt < conn.WrittenSegments;
+        bool moreData = !conn.Stopping && (long)conn.SndNxt < conn.WrittenSegments && SndbufHasRoom(conn);
         bool isCwndLimited = sk.PacketsInFlight >= sk.SndCwnd;
         if (sent || isCwndLimited)
         {
@@ -259,19 +259,22 @@ public sealed partial class TcpStack
 
     /// <summary>
     /// tcp_sndbuf_expand: room for max(TCP_INIT_CWND, cwnd, reordering + 1) worst-case skbs, times the algorithm's
-    /// sndbuf_expand (2 when it has none), capped at tcp_wmem[2] (4 MiB). Send buffers do not limit senders here; the
-    /// call point and the resulting sk_sndbuf are kept for fidelity and inspection.
+    /// sndbuf_expand (2 when it has none), capped at tcp_wmem[2] (4 MiB). The result limits how much new data is
+    /// queued (<see cref="SndbufHasRoom"/>).
     /// </summary>
+    private const uint TcpWmemMax = 4u << 20; // net.ipv4.tcp_wmem[2]
+
     private void SndbufExpand(TcpConnection conn)
     {
         ref var sk = ref _socks[conn.Id];
         // per_mss = roundup_pow_of_two(mss + MAX_TCP_HEADER (320) + skb_shared_info (320)) + sizeof(sk_buff) (256), x86-64.
         uint perMss = System.Numerics.BitOperations.RoundUpToPowerOf2(sk.MssCache + 320 + 320) + 256;
         uint segs = Math.Max(Math.Max(TcpSock.InitCwnd, sk.SndCwnd), (uint)_options.Reordering + 1);
-        ulong mem = (ulong)(conn.Ops.SndbufExpand?.Invoke(ref sk) ?? 2) * segs * perMss;
+        // 128-bit: a consumer's factor times its cwnd must saturate at tcp_wmem[2], not wrap.
+        UInt128 mem = (UInt128)(conn.Ops.SndbufExpand?.Invoke(ref sk) ?? 2) * segs * perMss;
         if (sk.SkSndbuf < mem)
         {
-            sk.SkSndbuf = (uint)Math.Min(mem, 4u << 20);
+            sk.SkSndbuf = (uint)UInt128.Min(mem, TcpWmemMax);
         }
     }
 
@@ -400,8 +403,15 @@ public sealed partial class TcpStack
             }
         }
         retransmit = false;
-        return !conn.Stopping && (long)conn.SndNxt < conn.WrittenSegments ? conn.SndNxt : ulong.MaxValue;
+        return !conn.Stopping && (long)conn.SndNxt < conn.WrittenSegments && SndbufHasRoom(conn) ? conn.SndNxt : ulong.MaxValue;
     }
+
+    /// <summary>
+    /// sk_stream_memory_free for the next new segment: the application can queue data only while the write queue (sent
+    /// and unsent, counted in payload bytes as TSO-sized skbs nearly are) is below sk_sndbuf, so no window, however
+    /// large, puts more than tcp_wmem[2] (4 MiB) in flight. Retransmissions are already queued and need no room.
+    /// </summary>
+    private bool SndbufHasRoom(TcpConnection conn) => (conn.SndNxt - conn.SndUna) * (ulong)conn.Mss < _socks[conn.Id].SkSndbuf;
 
     private void SendSegment(TcpConnection conn, ulong seg, bool retransmit)
     {

@@ -1,4 +1,5 @@
 using BpfSim.Core.Bpf;
+using BpfSim.Core.Bpf.Consumers;
 using BpfSim.Core.Simulation;
 using BpfSim.Tcp.Congestion;
 using BpfSim.Tcp.Net;
@@ -24,8 +25,8 @@ namespace BpfSim.Tcp.Stack;
 /// an idle time above the RTO restarts the window (tcp_cwnd_restart, CA_EVENT_CWND_RESTART). Not modelled yet:
 /// RACK-TLP and F-RTO (a lost retransmission is recovered by the RTO), DSACK and DSACK-based undo, partial undo, the
 /// decay of tcp_cwnd_application_limited (see <see cref="CwndValidate"/>), receive-window limits, Nagle, TSO/GSO
-/// (min_tso_segs is called where tcp_tso_autosize would, and sndbuf_expand where tcp_sndbuf_expand would, but neither
-/// limits sending). get_info is called as inet_diag calls it (<see cref="GetCcInfo"/>), by the metrics sampler at each
+/// (min_tso_segs is called where tcp_tso_autosize would, but does not batch). sk_sndbuf, sized by tcp_sndbuf_expand,
+/// limits the data queued (sent and unsent) to at most tcp_wmem[2]. get_info is called as inet_diag calls it (<see cref="GetCcInfo"/>), by the metrics sampler at each
 /// sample.
 /// </remarks>
 public sealed partial class TcpStack : IEventHandler
@@ -267,6 +268,57 @@ public sealed partial class TcpStack : IEventHandler
         if (conn.ReceiverReady)
         {
             conn.ReceiverOps.Release?.Invoke(ref _rcvSocks[conn.Id]); // the receiving socket closes with the flow
+        }
+        Updated?.Invoke(conn);
+    }
+
+    /// <summary>
+    /// Moves every open socket that uses <paramref name="consumer"/>'s algorithm to the default, as
+    /// tcp_reinit_congestion_control (net/ipv4/tcp_cong.c) would: what an ejected consumer's flows do next.
+    /// </summary>
+    /// <returns>The connections moved.</returns>
+    public IReadOnlyList<TcpConnection> MoveToDefault(ConsumerGuard consumer)
+    {
+        var moved = new List<TcpConnection>();
+        foreach (var conn in _connections)
+        {
+            if (conn.Ops.Guard == consumer && conn.State != TcpConnectionState.Closed)
+            {
+                var ca = _registry.AssignDefault();
+                if (ca.Guard is { IsFaulted: true })
+                {
+                    TcpCongestionRegistry.Release(ca); // the default itself is the ejected one: reno, as the kernel falls back
+                    ca = Reno.Ops;
+                }
+                ReinitCongestionControl(conn, ca);
+                moved.Add(conn);
+            }
+        }
+        return moved;
+    }
+
+    /// <summary>
+    /// tcp_reinit_congestion_control: tcp_cleanup_congestion_control (release, then the reference goes), the new
+    /// algorithm with a zeroed icsk_ca_priv, and — unless the socket is closed — tcp_init_congestion_control
+    /// (prior_ssthresh 0, init). A socket still in SYN_SENT is initialised again when it is established.
+    /// </summary>
+    private void ReinitCongestionControl(TcpConnection conn, TcpCongestionOps ca)
+    {
+        ref var sk = ref _socks[conn.Id];
+        using (EnterCa(conn))
+        {
+            conn.Ops.Release?.Invoke(ref sk); // a faulted consumer's guard refuses it
+        }
+        TcpCongestionRegistry.Release(conn.Ops);
+        conn.Ops = ca;
+        sk.IcskCaPriv = default;
+        sk.PriorSsthresh = 0;
+        if (conn.State == TcpConnectionState.Established)
+        {
+            using (EnterCa(conn))
+            {
+                ca.Init?.Invoke(ref sk);
+            }
         }
         Updated?.Invoke(conn);
     }

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using BpfSim.Core.Bpf.Consumers;
 using BpfSim.Core.Bpf.StructOps;
 using BpfSim.Tcp.Metrics;
 
@@ -52,4 +53,6 @@ public sealed record TcpRunResult
     public required System.Text.Json.Nodes.JsonArray StructOpsDump { get; init; }
     /// <summary>Things the run noticed that a user should know (a flow whose algorithm was unavailable, ...).</summary>
     public required IReadOnlyList<string> Notes { get; init; }
+    /// <summary>Consumers ejected for a fault, in order: the run went on without them.</summary>
+    public IReadOnlyList<ConsumerFault> Faults { get; init; } = [];
 }

@@ -27,7 +27,9 @@ public sealed class TcpScenarioRunner
     private readonly List<(FlowSpec Spec, TcpConnection Conn, string? Requested)> _flows = [];
     private readonly Dictionary<string, LoadedStructOps> _loaded = new(StringComparer.Ordinal);
     private readonly List<string> _notes = [];
+    private readonly List<ConsumerFault> _faults = [];
     private readonly TcpSampler _sampler;
+    private readonly TcpCongestionOpsType _type;
 
     /// <param name="bpf">A fresh system with the tcp_congestion_ops type registered.</param>
     /// <exception cref="InvalidOperationException">The system has no tcp_congestion_ops type.</exception>
@@ -69,7 +71,33 @@ public sealed class TcpScenarioRunner
         }
         _stack = new TcpStack(_net, type.Registry, new TcpStackOptions { ReceiverCc = spec.ReceiverCc, Ecn = spec.Ecn }, bpf);
         _sampler = new TcpSampler(bpf.Simulator, _stack, _watched, spec.SampleInterval);
+        _type = type;
+        // A fault is handled after the call that caused it has returned to the stack, at the same instant, as
+        // sched_ext disables a scheduler from a work item after scx_ops_error.
+        type.ConsumerFaulted += guard => bpf.Simulator.Schedule(bpf.Simulator.Now, () => Eject(guard));
+        type.CwndWarning += (guard, member, cwnd) => _notes.Add(
+            $"t={bpf.Simulator.Now}: {guard.Consumer}.{member} set snd_cwnd to {(int)cwnd}: the kernel's tcp_snd_cwnd_set would " +
+            "WARN_ON_ONCE((int)val <= 0) (include/net/tcp.h); a flow with no window sends nothing until it grows");
     }
+
+
+    /// <summary>
+    /// Runs <paramref name="spec"/> in fresh kernels from <paramref name="kernel"/> under a <see cref="ContainedRun"/>
+    /// watchdog: a consumer call that exceeds <paramref name="callBudget"/> (default 1 s) is abandoned and the run
+    /// replayed with that consumer ejected at that call.
+    /// </summary>
+    /// <param name="abandoned">Told about each hung call before the replay starts.</param>
+    public static TcpRunResult RunContained(TcpScenarioSpec spec, Func<BpfSystem> kernel, ConsumerCatalog catalog, Action<double>? progress = null,
+        TimeSpan? callBudget = null, Action<ConsumerGuard, long>? abandoned = null) =>
+        ContainedRun.Run(refuse =>
+        {
+            var runner = new TcpScenarioRunner(spec, kernel(), catalog);
+            foreach (var (ordinal, call) in refuse)
+            {
+                runner._type.AbandonedCalls[ordinal] = call;
+            }
+            return new ContainedAttempt<TcpRunResult>(() => runner.Run(progress), () => runner._type.Guards);
+        }, callBudget ?? ContainedRun.DefaultCallBudget, abandoned);
 
     /// <summary>Runs the scenario to its duration and returns the summary. <paramref name="progress"/> gets the fraction done.</summary>
     public TcpRunResult Run(Action<double>? progress = null)
@@ -134,7 +162,28 @@ public sealed class TcpScenarioRunner
             Samples = _sampler,
             StructOpsDump = dump,
             Notes = _notes,
+            Faults = _faults,
         };
+    }
+
+    /// <summary>
+    /// Ejects a faulted consumer: its map is unregistered (delete of key 0, or the link detached) and the sockets
+    /// using it move to the default algorithm. New flows asking for it then fall back as setsockopt fails.
+    /// </summary>
+    private void Eject(ConsumerGuard guard)
+    {
+        var fault = guard.Fault!;
+        _faults.Add(fault);
+        var loaded = _loaded.Values.FirstOrDefault(l => l.Map == guard.Map);
+        string unregistered = "its map was no longer registered";
+        if (loaded is not null)
+        {
+            var r = loaded.Unregister();
+            unregistered = r.IsOk ? $"map {loaded.Map.Id} unregistered ({loaded.Map.State})" : $"unregister failed: {r.Reason}";
+        }
+        var moved = _stack.MoveToDefault(guard);
+        string to = moved.Count > 0 ? moved[0].Ops.Name : _type.Registry.Default.Name;
+        _notes.Add($"{fault}: {guard.Consumer} ejected; {unregistered}; {moved.Count} flow(s) moved to {to}");
     }
 
     private void Register(StructOpsEntry entry)
@@ -145,7 +194,20 @@ public sealed class TcpScenarioRunner
             return;
         }
         var info = Resolve(entry.Program);
-        var r = StructOpsLoader.Load(_bpf, ConsumerCatalog.Create(info), out var loaded);
+        object consumer;
+        try
+        {
+            consumer = ConsumerCatalog.Create(info);
+        }
+        catch (ConsumerLoadException e)
+        {
+            // The consumer's own code failed as it loaded: a fault of that consumer, not of the scenario.
+            var fault = new ConsumerFault(info.Algorithm, 0, "constructor", ConsumerFaultKind.Load, _bpf.Simulator.Now, e.Message);
+            _faults.Add(fault);
+            _notes.Add($"{fault}: not registered");
+            return;
+        }
+        var r = StructOpsLoader.Load(_bpf, consumer, out var loaded);
         if (r.IsOk)
         {
             if (entry.Replace is { } replaced)
