@@ -6,7 +6,8 @@ namespace BpfSim.Cli.Output;
 
 /// <summary>
 /// report.html: one self-contained page (inline SVG and CSS, no scripts, nothing fetched) with the summary tables and
-/// plots of cwnd, RTT and goodput per flow, the bottleneck queue, and each struct_ops map's refcnt over time.
+/// plots of cwnd, RTT and goodput per flow, the bottleneck queue, and each struct_ops map's refcnt over time; consumer
+/// faults first, and marked on every plot.
 /// </summary>
 public static class HtmlReport
 {
@@ -21,10 +22,23 @@ public static class HtmlReport
         html.Append($"<h1>bpfsim run: {E(scenario)}</h1>");
         html.Append($"<p>seed {summary.Seed}, {summary.SimTimeSeconds} s simulated, {summary.Events:N0} events, Jain's fairness {summary.Fairness.Jain:0.000}</p>");
 
+        if (summary.Faults.Count > 0)
+        {
+            // First thing on the page: the results below include flows that lost their algorithm part-way.
+            html.Append("<h2 style=\"color:#c00\">Consumer faults</h2><p>These consumers faulted and were ejected: their maps were unregistered ");
+            html.Append("and their flows moved to the default algorithm; the run went on to its end.</p>");
+            html.Append("<table><tr><th>t s</th><th>consumer</th><th>map id</th><th>member</th><th>kind</th><th>what happened</th></tr>");
+            foreach (var f in summary.Faults)
+            {
+                html.Append($"<tr><td>{f.Seconds:0.######}</td><td>{E(f.Consumer)}</td><td>{(f.MapId == 0 ? "-" : f.MapId)}</td><td>{E(f.Member)}</td><td>{f.Kind}</td><td style=\"text-align:left\">{E(f.Message)}</td></tr>");
+            }
+            html.Append("</table>");
+        }
         html.Append("<h2>Flows</h2><table><tr><th>id</th><th>cc</th><th>start s</th><th>end s</th><th>goodput Mbit/s</th><th>RTT ms mean</th><th>retransmits</th><th>timeouts</th><th>ECN echoes</th></tr>");
         foreach (var f in summary.Flows)
         {
-            html.Append($"<tr><td>{f.Id}</td><td>{E(f.Cc)}</td><td>{f.StartSeconds:0.###}</td><td>{f.EndSeconds:0.###}</td><td>{f.GoodputMbps:0.00}</td><td>{f.RttMsMean:0.0}</td><td>{f.Retransmits}</td><td>{f.Timeouts}</td><td>{f.EcnEchoes}</td></tr>");
+            string cc = f.CcRequested is { } requested && requested != f.Cc ? $"{f.Cc} (asked {requested})" : f.Cc;
+            html.Append($"<tr><td>{f.Id}</td><td>{E(cc)}</td><td>{f.StartSeconds:0.###}</td><td>{f.EndSeconds:0.###}</td><td>{f.GoodputMbps:0.00}</td><td>{f.RttMsMean:0.0}</td><td>{f.Retransmits}</td><td>{f.Timeouts}</td><td>{f.EcnEchoes}</td></tr>");
         }
         html.Append("</table><h2>Links</h2><table><tr><th>link</th><th>utilization</th><th>drops</th><th>ECN marks</th><th>queue mean pkts</th><th>queue max pkts</th></tr>");
         foreach (var l in summary.Links)
@@ -34,6 +48,13 @@ public static class HtmlReport
         html.Append("</table>");
 
         var samples = result.Samples;
+        void Mark(SvgChart chart)
+        {
+            foreach (var f in summary.Faults)
+            {
+                chart.Mark(f.Seconds, $"{f.Consumer} ejected");
+            }
+        }
         SvgChart PerFlow(string title, string metric, string unit)
         {
             var chart = new SvgChart(title, "time (s)", unit);
@@ -41,6 +62,7 @@ public static class HtmlReport
             {
                 chart.Add($"flow {f.Id} {f.Cc}", samples.Flow(f.Id - 1, metric).ToList());
             }
+            Mark(chart);
             return chart;
         }
         html.Append("<h2>Time series</h2>");
@@ -64,6 +86,7 @@ public static class HtmlReport
         {
             queue.Add(l.Name, samples.Points().Where(p => p.Subject == l.Name && p.Metric == "queue").Select(p => (p.TimeSeconds, p.Value)).ToList());
         }
+        Mark(queue);
         html.Append(queue.Render());
         if (summary.StructOps.Count > 0)
         {
@@ -83,6 +106,7 @@ public static class HtmlReport
                 steps.Add((summary.SimTimeSeconds, steps.Count > 0 ? steps[^1].Item2 : 0));
                 refcnt.Add($"map {m.MapId} {m.Name}", steps);
             }
+            Mark(refcnt);
             html.Append(refcnt.Render());
             html.Append("<h2>struct_ops</h2><table><tr><th>map id</th><th>name</th><th>transitions</th><th>refcnt max</th><th>refcnt final</th><th>freed</th></tr>");
             foreach (var m in summary.StructOps)

@@ -11,6 +11,7 @@ public sealed class SvgChart(string title, string xLabel, string yLabel)
         ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
 
     private readonly List<(string Name, IReadOnlyList<(double X, double Y)> Points)> _series = [];
+    private readonly List<(double X, string Label)> _marks = [];
 
     public void Add(string name, IReadOnlyList<(double X, double Y)> points)
     {
@@ -19,6 +20,9 @@ public sealed class SvgChart(string title, string xLabel, string yLabel)
             _series.Add((name, points));
         }
     }
+
+    /// <summary>A vertical marker at <paramref name="x"/> (an event such as a consumer's ejection).</summary>
+    public void Mark(double x, string label) => _marks.Add((x, label));
 
     public string Render(int width = 760, int height = 300)
     {
@@ -64,6 +68,11 @@ public sealed class SvgChart(string title, string xLabel, string yLabel)
             int ly = top + 14 + s * 16;
             sb.Append($"<line x1=\"{left + w + 10}\" x2=\"{left + w + 28}\" y1=\"{ly - 4}\" y2=\"{ly - 4}\" stroke=\"{colour}\" stroke-width=\"3\"/>");
             sb.Append($"<text x=\"{left + w + 32}\" y=\"{ly}\" font-size=\"11\">{WebUtility.HtmlEncode(_series[s].Name)}</text>");
+        }
+        foreach (var (x, label) in _marks.Where(m => m.X >= xMin && m.X <= xMax))
+        {
+            sb.Append($"<line x1=\"{F(X(x))}\" x2=\"{F(X(x))}\" y1=\"{top}\" y2=\"{top + h}\" stroke=\"#c00\" stroke-dasharray=\"4 3\"/>");
+            sb.Append($"<text x=\"{F(X(x) + 3)}\" y=\"{top + 12}\" font-size=\"11\" fill=\"#c00\">{WebUtility.HtmlEncode(label)}</text>");
         }
         sb.Append("</svg>");
         return sb.ToString();

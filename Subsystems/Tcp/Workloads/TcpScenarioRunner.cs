@@ -179,7 +179,7 @@ public sealed class TcpScenarioRunner
         if (loaded is not null)
         {
             var r = loaded.Unregister();
-            unregistered = r.IsOk ? $"map {loaded.Map.Id} unregistered ({loaded.Map.State})" : $"unregister failed: {r.Reason}";
+            unregistered = r.IsOk ? $"map {loaded.Map.Id} unregistered ({loaded.Map.State.ShortName()})" : $"unregister failed: {r.Reason}";
         }
         var moved = _stack.MoveToDefault(guard);
         string to = moved.Count > 0 ? moved[0].Ops.Name : _type.Registry.Default.Name;
