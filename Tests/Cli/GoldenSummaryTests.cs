@@ -5,15 +5,18 @@ namespace BpfSim.Tests.Cli;
 
 /// <summary>
 /// The summary JSON of a short scenario, pinned: any change in the stack, an algorithm or the output shape shows up
-/// here. After an intended change, rerun with BPFSIM_UPDATE_GOLDEN=1 and review the diff of golden/summary_small.json.
+/// here. The test only reads golden/summary_small.json; after an intended change, run tools/update-golden.sh and
+/// review the diff of the file.
 /// </summary>
 [Category("Cli")]
 public sealed class GoldenSummaryTests
 {
     private static string Source([System.Runtime.CompilerServices.CallerFilePath] string path = "") => Path.GetDirectoryName(path)!;
 
-    [Test]
-    public void SmallScenario_SummaryMatchesGolden()
+    private static string GoldenPath => Path.Combine(Source(), "golden", "summary_small.json");
+
+    /// <summary>The summary of golden/small.yaml without what differs between machines and builds (wall time, paths, version).</summary>
+    private static string Summary()
     {
         string scenario = Path.Combine(AppContext.BaseDirectory, "golden", "small.yaml");
         var stdout = new StringWriter();
@@ -24,13 +27,37 @@ public sealed class GoldenSummaryTests
         actual["manifest"]!.AsObject().Remove("scenario");
         actual["manifest"]!.AsObject().Remove("consumers");
         actual["manifest"]!.AsObject().Remove("tool_version");
-        string text = actual.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true });
-        string golden = Path.Combine(Source(), "golden", "summary_small.json");
-        if (Environment.GetEnvironmentVariable("BPFSIM_UPDATE_GOLDEN") == "1" || !File.Exists(golden))
+        return actual.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true });
+    }
+
+    [Test]
+    public void SmallScenario_SummaryMatchesGolden()
+    {
+        if (!File.Exists(GoldenPath))
         {
-            File.WriteAllText(golden, text);
-            Assert.Ignore($"golden file written: {golden}");
+            Assert.Fail($"{GoldenPath} is missing; tools/update-golden.sh writes it");
         }
-        Assert.That(text, Is.EqualTo(File.ReadAllText(golden)), "summary differs from golden/summary_small.json");
+        string[] expected = File.ReadAllText(GoldenPath).Split('\n');
+        string[] actual = Summary().Split('\n');
+        int line = Enumerable.Range(0, Math.Max(expected.Length, actual.Length))
+            .FirstOrDefault(i => i >= expected.Length || i >= actual.Length || expected[i] != actual[i], -1);
+        Assert.That(line, Is.EqualTo(-1), line < 0 ? "" :
+            $"summary differs from golden/summary_small.json at line {line + 1}: expected `{expected.ElementAtOrDefault(line)?.Trim()}`, " +
+            $"got `{actual.ElementAtOrDefault(line)?.Trim()}`. If the change is intended, run tools/update-golden.sh and review the diff.");
+    }
+
+    /// <summary>
+    /// Not a test: how tools/update-golden.sh rewrites the golden file. Explicit, so no ordinary test run selects it,
+    /// and it writes only when BPFSIM_UPDATE_GOLDEN=1 says so.
+    /// </summary>
+    [Test, Explicit("rewrites golden/summary_small.json; run it through tools/update-golden.sh")]
+    public void UpdateGolden_RewritesTheGoldenFile()
+    {
+        if (Environment.GetEnvironmentVariable("BPFSIM_UPDATE_GOLDEN") != "1")
+        {
+            Assert.Ignore("BPFSIM_UPDATE_GOLDEN=1 is not set; nothing written");
+        }
+        File.WriteAllText(GoldenPath, Summary());
+        TestContext.Out.WriteLine($"wrote {GoldenPath}");
     }
 }

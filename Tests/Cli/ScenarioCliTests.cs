@@ -72,7 +72,8 @@ public sealed class ScenarioCliTests
         var link = root.GetProperty("links")[0];
         Assert.That(link.GetProperty("name").GetString(), Is.EqualTo("bottleneck"));
         Assert.That(link.GetProperty("utilization").GetDouble(), Is.GreaterThan(0.8));
-        Assert.That(root.GetProperty("fairness").GetProperty("jain").GetDouble(), Is.InRange(0.3, 1.0));
+        Assert.That(root.GetProperty("fairness").GetProperty("jain").GetDouble(), Is.EqualTo(FairnessScenarioTests.JainOfGoodputs(root)).Within(1e-4),
+            "Jain's index over the flows' goodputs");
         Assert.That(root.GetProperty("manifest").GetProperty("scenario_sha256").GetString(), Has.Length.EqualTo(64));
     }
 

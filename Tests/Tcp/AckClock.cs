@@ -38,6 +38,12 @@ internal sealed class AckClock
     /// <summary>cwnd after every call, for comparing trajectories.</summary>
     public List<uint> Trace { get; } = [];
 
+    /// <summary>
+    /// The socket as the algorithm left it after every call (every ACK, reduction, event): what a per-ACK comparison
+    /// of two implementations compares.
+    /// </summary>
+    public List<AckClockStep> Steps { get; } = [];
+
     /// <summary>One ACK at <paramref name="atUs"/> for <paramref name="acked"/> packets, <paramref name="ce"/> of them CE-marked.</summary>
     public void Ack(ulong atUs, uint acked, int rttUs, uint ce = 0)
     {
@@ -52,7 +58,7 @@ internal sealed class AckClock
         sk.SndNxt = sk.SndUna + sk.SndCwnd * Mss;
         sk.MaxPacketsOut = sk.SndCwnd;
         sk.Lsndtime = sk.TcpJiffies32;
-        Trace.Add(sk.SndCwnd);
+        Record();
     }
 
     /// <summary>
@@ -84,7 +90,7 @@ internal sealed class AckClock
     {
         Sk.SndCwnd = Sk.SndSsthresh;
         SetState(TcpCaState.Open);
-        Trace.Add(Sk.SndCwnd);
+        Record();
     }
 
     /// <summary>tcp_enter_loss (RTO): ssthresh, CA_EVENT_LOSS, cwnd = in flight + 1 (here 1), set_state(Loss).</summary>
@@ -97,7 +103,7 @@ internal sealed class AckClock
         Ops.CwndEvent?.Invoke(ref sk, TcpCaEvent.Loss);
         sk.SndCwnd = 1;
         SetState(TcpCaState.Loss);
-        Trace.Add(sk.SndCwnd);
+        Record();
     }
 
     /// <summary>tcp_undo_cwnd_reduction: cwnd from undo_cwnd, ssthresh back if it was higher; Open.</summary>
@@ -107,7 +113,7 @@ internal sealed class AckClock
         sk.SndCwnd = Ops.UndoCwnd!(ref sk);
         sk.SndSsthresh = Math.Max(sk.SndSsthresh, sk.PriorSsthresh);
         SetState(TcpCaState.Open);
-        Trace.Add(sk.SndCwnd);
+        Record();
     }
 
     /// <summary>Idle for <paramref name="idleUs"/>, then the first transmit (CA_EVENT_TX_START).</summary>
@@ -117,6 +123,21 @@ internal sealed class AckClock
         sk.TcpMstamp += idleUs;
         Ops.CwndEvent?.Invoke(ref sk, TcpCaEvent.TxStart);
         sk.Lsndtime = sk.TcpJiffies32;
+    }
+
+    /// <summary>A cwnd_event from the stack (CE or non-CE data received, a transmit start, ...).</summary>
+    public void Event(TcpCaEvent ev)
+    {
+        Ops.CwndEvent?.Invoke(ref Sk, ev);
+        Record();
+    }
+
+    private void Record()
+    {
+        ref var sk = ref Sk;
+        Trace.Add(sk.SndCwnd);
+        Steps.Add(new AckClockStep(Steps.Count, sk.SndCwnd, sk.SndSsthresh, sk.EcnFlags, sk.IcskAckPending,
+            Convert.ToHexString((ReadOnlySpan<byte>)sk.IcskCaPriv)));
     }
 
     /// <summary>tcp_set_ca_state: the algorithm sees the old state, then the socket takes the new one.</summary>
@@ -133,6 +154,9 @@ internal sealed class AckClock
         sk.PriorCwnd = sk.SndCwnd;
         sk.SndSsthresh = Ops.Ssthresh!(ref sk);
         SetState(state);
-        Trace.Add(sk.SndCwnd);
+        Record();
     }
 }
+
+/// <summary>One <see cref="AckClock"/> step: cwnd, ssthresh, ecn_flags, icsk_ack.pending and icsk_ca_priv (hex).</summary>
+internal readonly record struct AckClockStep(int Index, uint Cwnd, uint Ssthresh, byte EcnFlags, byte AckPending, string CaPriv);

@@ -8,14 +8,60 @@ namespace BpfSim.Tests.Tcp;
 [Category("Tcp")]
 public sealed class MetricsTests
 {
-    [Test]
-    public void Jain_EqualSharesIsOne_OneHogIsOneOverN()
+    /// <summary>Values worked out by hand from (Σx)² / (n·Σx²).</summary>
+    [TestCase(new double[] { 5, 5, 5, 5 }, 1.0, TestName = "Jain_EqualShares_IsOne")]
+    [TestCase(new double[] { 10, 0, 0, 0 }, 0.25, TestName = "Jain_OneFlowTakesAll_IsOneOverN")]
+    [TestCase(new double[] { 3, 1 }, 0.8, TestName = "Jain_ThreeToOne_Is16Over20")]            // 16 / (2·10)
+    [TestCase(new double[] { 1, 2, 3 }, 36.0 / 42, TestName = "Jain_OneTwoThree_Is36Over42")]  // 36 / (3·14)
+    [TestCase(new double[] { 90, 5, 5 }, 10000.0 / 24450, TestName = "Jain_OneHogTwoCrumbs")]    // 100² / (3·8150)
+    [TestCase(new double[] { 0, 0 }, 1.0, TestName = "Jain_AllZero_CountsAsFair")]
+    [TestCase(new double[0], 1.0, TestName = "Jain_Empty_CountsAsFair")]
+    public void Jain_KnownAllocations_MatchHandComputedValues(double[] shares, double expected)
     {
-        Assert.That(Fairness.Jain([5, 5, 5, 5]), Is.EqualTo(1.0));
-        Assert.That(Fairness.Jain([10, 0, 0, 0]), Is.EqualTo(0.25));
-        Assert.That(Fairness.Jain([3, 1]), Is.EqualTo(16.0 / 20).Within(1e-12));
-        Assert.That(Fairness.Jain([]), Is.EqualTo(1.0));
+        Assert.That(Fairness.Jain(shares), Is.EqualTo(expected).Within(1e-12));
+    }
+
+    [Test]
+    public void Jain_NegativeShare_Throws()
+    {
         Assert.Throws<ArgumentOutOfRangeException>(() => Fairness.Jain([-1]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Fairness.Jain([1, double.NaN]));
+    }
+
+    /// <summary>
+    /// The index's defining properties on random allocations (fixed seed), each against an independent computation:
+    /// 1/n ≤ J ≤ 1; J is the squared mean over the mean square; scaling every share leaves J unchanged; J = 1 exactly
+    /// when all shares are equal, and giving one flow more makes it smaller.
+    /// </summary>
+    [Test]
+    public void Jain_RandomAllocations_BoundedScaleInvariantOneOnlyWhenEqual()
+    {
+        var random = new Bogus.Randomizer(20240611);
+        for (int trial = 0; trial < 2000; trial++)
+        {
+            int n = random.Int(1, 12);
+            double[] x = Enumerable.Range(0, n).Select(_ => random.Double() * random.ArrayElement(new[] { 1.0, 100.0, 1e6 })).ToArray();
+            double j = Fairness.Jain(x);
+            string at = $"trial {trial}: [{string.Join(", ", x)}]";
+
+            double mean = x.Average();
+            double meanSquare = x.Select(v => v * v).Average();
+            double independent = meanSquare == 0 ? 1 : mean * mean / meanSquare;
+            Assert.That(j, Is.EqualTo(independent).Within(1e-9), at);
+            Assert.That(j, Is.InRange(1.0 / n - 1e-12, 1.0 + 1e-12), at);
+
+            double k = random.Double(0.001, 1000);
+            Assert.That(Fairness.Jain(x.Select(v => v * k).ToArray()), Is.EqualTo(j).Within(1e-9), $"{at} scaled by {k}");
+
+            double c = random.Double(0.1, 100);
+            Assert.That(Fairness.Jain(Enumerable.Repeat(c, n).ToArray()), Is.EqualTo(1.0).Within(1e-12), $"{n} equal shares of {c}");
+            if (n > 1)
+            {
+                double[] unequal = Enumerable.Repeat(c, n).ToArray();
+                unequal[random.Int(0, n - 1)] += random.Double(0.01, 10) * c;
+                Assert.That(Fairness.Jain(unequal), Is.LessThan(1.0 - 1e-9), $"{at}: one share raised");
+            }
+        }
     }
 
     [Test]

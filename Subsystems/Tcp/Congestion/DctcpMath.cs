@@ -5,8 +5,9 @@ using BpfSim.Tcp.Stack;
 namespace BpfSim.Tcp.Congestion;
 
 /// <summary>
-/// DCTCP's functions as net/ipv4/tcp_dctcp.c and tcp_dctcp.h write them; tools/testing/selftests/bpf/progs/bpf_dctcp.c
-/// is a line-for-line port, so both <see cref="Dctcp"/> and the bpf_dctcp consumer call these.
+/// DCTCP's functions as net/ipv4/tcp_dctcp.c and tcp_dctcp.h write them, for <see cref="Dctcp"/>. The bpf_dctcp
+/// consumer does not call them: it is a separate port of the selftest's copy (bpf_dctcp.c), so that tests comparing
+/// the two compare two implementations.
 /// </summary>
 internal static class DctcpMath
 {
