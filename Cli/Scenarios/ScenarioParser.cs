@@ -34,6 +34,8 @@ public sealed class ScenarioParser
     /// <exception cref="ScenarioException">The file has problems.</exception>
     public TcpScenarioSpec Parse(string text)
     {
+        // The guard refuses, without recursion, what would make YamlStream or a walk over its nodes crash.
+        YamlGuard.Check(text, _file);
         var stream = new YamlStream();
         try
         {
@@ -41,7 +43,11 @@ public sealed class ScenarioParser
         }
         catch (YamlException e)
         {
-            throw new ScenarioException([new ScenarioError(_file, (int)e.Start.Line, (int)e.Start.Column, $"not valid YAML: {e.InnerException?.Message ?? e.Message}")]);
+            throw YamlGuard.Error(_file, e.Start, $"not valid YAML: {YamlGuard.Message(e)}");
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException)
+        {
+            throw new ScenarioException([new ScenarioError(_file, 1, 1, $"not valid YAML: {e.Message}")]);
         }
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
         {
@@ -406,7 +412,7 @@ public sealed class ScenarioParser
                 Error(item, "each structops entry must be a mapping");
                 continue;
             }
-            var keys = Keys(map, "a structops entry", "program", "at", "unregister_at", "replace");
+            var keys = Keys(map, "a structops entry", "program", "map", "at", "unregister_at", "replace");
             if (!keys.TryGetValue("program", out var programNode) || Scalar(programNode, "program") is not { } program)
             {
                 if (!keys.ContainsKey("program"))
@@ -426,21 +432,19 @@ public sealed class ScenarioParser
                 Error(keys["unregister_at"], "unregister_at must be after at");
             }
             string resolved = program;
+            IReadOnlyList<ConsumerInfo> found = [];
             if (_catalog.Find(program) is { } info)
             {
-                consumers.Add(info.Algorithm);
+                found = [info];
             }
             else if (program.EndsWith(".dll", StringComparison.OrdinalIgnoreCase) || program.Contains('/'))
             {
-                resolved = Path.GetFullPath(Path.Combine(_baseDirectory, program));
                 try
                 {
-                    foreach (var c in ConsumerAssemblyLoader.LoadInto(_catalog, resolved))
-                    {
-                        consumers.Add(c.Algorithm);
-                    }
+                    resolved = Path.GetFullPath(Path.Combine(_baseDirectory, program));
+                    found = ConsumerAssemblyLoader.LoadInto(_catalog, resolved);
                 }
-                catch (ConsumerLoadException e)
+                catch (Exception e) when (e is ConsumerLoadException or ArgumentException or IOException or NotSupportedException)
                 {
                     Error(programNode, e.Message);
                 }
@@ -449,19 +453,38 @@ public sealed class ScenarioParser
             {
                 Error(programNode, $"unknown consumer '{program}' (known: {string.Join(", ", _catalog.All.Select(c => c.Name))}; or give a path to a .dll)");
             }
-            if (unregisterAt is not null && at is null && !list.Any(e => e.Program == resolved && e.At is not null || e.Replace == resolved))
+            if (keys.TryGetValue("map", out var mapNode) && Scalar(mapNode, "map") is { } mapName && found.Count > 0)
+            {
+                found = PickMap(found, mapName, program, mapNode);
+            }
+            foreach (var c in found)
+            {
+                // Built-in names are taken in every kernel: tcp_register_congestion_control would say EEXIST at `at`.
+                if (at is not null && _algorithms.Contains(c.Algorithm))
+                {
+                    Error(programNode, $"{c.Name} registers '{c.Algorithm}', the name of a built-in algorithm: the kernel would refuse it (EEXIST)");
+                }
+                consumers.Add(c.Algorithm);
+            }
+            var names = found.Select(c => c.Name).ToList();
+            if (unregisterAt is not null && at is null &&
+                !list.Any(e => (e.At is not null && e.Consumers.Intersect(names).Any()) || (e.Replace is { } r && names.Contains(r))))
             {
                 Error(map, $"'{program}' is unregistered but never registered");
             }
             string? replace = null;
             if (keys.TryGetValue("replace", out var replaceNode) && Scalar(replaceNode, "replace") is { } replaced)
             {
-                var target = list.FirstOrDefault(e => e.Program == replaced && e.At is not null);
-                var mine = _catalog.Find(program);
+                var target = list.FirstOrDefault(e => e.At is not null && e.Consumers.Contains(replaced));
+                var mine = found.Count == 1 ? found[0] : null;
                 var theirs = _catalog.Find(replaced);
                 if (target is null || theirs is null)
                 {
                     Error(replaceNode, $"replace: '{replaced}' is not registered by an earlier structops entry");
+                }
+                else if (found.Count > 1)
+                {
+                    Error(replaceNode, $"replace swaps one consumer into a link, and {program} holds {found.Count}: pick one with map:");
                 }
                 else if (mine is null || !mine.Link || !theirs.Link)
                 {
@@ -477,9 +500,31 @@ public sealed class ScenarioParser
                 }
                 replace = replaced;
             }
-            list.Add(new StructOpsEntry { Program = resolved, At = at, UnregisterAt = unregisterAt, Replace = replace });
+            list.Add(new StructOpsEntry
+            {
+                Program = resolved, At = at, UnregisterAt = unregisterAt, Replace = replace, Consumers = names,
+                Location = $"{_file}:{map.Start.Line}:{map.Start.Column}",
+            });
         }
         return list;
+    }
+
+    /// <summary>
+    /// The consumer <c>map:</c> names among those of an entry's program: by catalog name, else by the name it
+    /// registers (its struct_ops map's name) when only one has it.
+    /// </summary>
+    private IReadOnlyList<ConsumerInfo> PickMap(IReadOnlyList<ConsumerInfo> found, string name, string program, YamlNode node)
+    {
+        var byId = found.Where(c => c.Name == name).ToList();
+        var picked = byId.Count > 0 ? byId : found.Where(c => c.Algorithm == name).ToList();
+        if (picked.Count == 1)
+        {
+            return picked;
+        }
+        Error(node, picked.Count == 0
+            ? $"map: {program} has no consumer '{name}' (it has: {string.Join(", ", found.Select(c => c.Name))})"
+            : $"map: '{name}' is the name of {picked.Count} consumers of {program}; use one of {string.Join(", ", picked.Select(c => c.Name))}");
+        return [];
     }
 
     private List<FlowSpec> ParseFlows(YamlNode node, TcpScenarioSpec scenario, HashSet<string> consumers)
