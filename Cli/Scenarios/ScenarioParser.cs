@@ -19,6 +19,7 @@ public sealed class ScenarioParser
     private readonly IReadOnlyCollection<string> _algorithms;
     private readonly string _baseDirectory;
     private readonly List<ScenarioError> _errors = [];
+    private static readonly SimTime s_maxTime = SimTime.FromSeconds(ScenarioLimits.MaxSeconds);
 
     /// <param name="file">The name used in messages.</param>
     /// <param name="algorithms">Built-in algorithm names.</param>
@@ -90,7 +91,7 @@ public sealed class ScenarioParser
         return null;
     }
 
-    private SimTime? Time(Dictionary<string, YamlNode> keys, string key, bool positive = false)
+    private SimTime? Time(Dictionary<string, YamlNode> keys, string key, bool positive = false, long minNs = 0)
     {
         if (!keys.TryGetValue(key, out var node) || Scalar(node, key) is not { } text)
         {
@@ -104,6 +105,16 @@ public sealed class ScenarioParser
         if (positive && t.Nanoseconds <= 0)
         {
             Error(node, $"{key} must be greater than 0");
+            return null;
+        }
+        if (t.Nanoseconds < minNs)
+        {
+            Error(node, $"{key} must be at least {new SimTime(minNs)} (see Limits in docs/scenarios.md); got {t}");
+            return null;
+        }
+        if (t > s_maxTime)
+        {
+            Error(node, $"{key} must be at most {s_maxTime} (about 11.6 days; see Limits in docs/scenarios.md); got {text.Trim()}");
             return null;
         }
         return t;
@@ -125,10 +136,15 @@ public sealed class ScenarioParser
             Error(node, $"{key} must be greater than 0");
             return null;
         }
+        if (bps > ScenarioLimits.MaxRateBps)
+        {
+            Error(node, $"{key} must be at most {Quantity.FormatRate(ScenarioLimits.MaxRateBps)} (see Limits in docs/scenarios.md); got {text.Trim()}");
+            return null;
+        }
         return bps;
     }
 
-    private long? Size(Dictionary<string, YamlNode> keys, string key)
+    private long? Size(Dictionary<string, YamlNode> keys, string key, long max = long.MaxValue)
     {
         if (!keys.TryGetValue(key, out var node) || Scalar(node, key) is not { } text)
         {
@@ -142,6 +158,11 @@ public sealed class ScenarioParser
         if (bytes <= 0)
         {
             Error(node, $"{key} must be greater than 0");
+            return null;
+        }
+        if (bytes > max)
+        {
+            Error(node, $"{key} must be at most {max:N0} B (see Limits in docs/scenarios.md); got {text.Trim()}");
             return null;
         }
         return bytes;
@@ -167,13 +188,13 @@ public sealed class ScenarioParser
         return v;
     }
 
-    private int? Integer(Dictionary<string, YamlNode> keys, string key, int min)
+    private int? Integer(Dictionary<string, YamlNode> keys, string key, int min, int max = int.MaxValue)
     {
         if (!keys.TryGetValue(key, out var node) || Scalar(node, key) is not { } text)
         {
             return null;
         }
-        if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v))
+        if (!long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out long v))
         {
             Error(node, $"{key}: '{text}' is not a whole number");
             return null;
@@ -183,7 +204,12 @@ public sealed class ScenarioParser
             Error(node, $"{key} must be at least {min}; got {v}");
             return null;
         }
-        return v;
+        if (v > max)
+        {
+            Error(node, $"{key} must be at most {max:N0} (see Limits in docs/scenarios.md); got {v}");
+            return null;
+        }
+        return (int)v;
     }
 
     private bool? Bool(Dictionary<string, YamlNode> keys, string key)
@@ -219,7 +245,7 @@ public sealed class ScenarioParser
         {
             spec = spec with { Duration = duration };
         }
-        if (Time(keys, "sample_interval", positive: true) is { } interval)
+        if (Time(keys, "sample_interval", positive: true, minNs: ScenarioLimits.MinSampleIntervalNs) is { } interval)
         {
             spec = spec with { SampleInterval = interval };
         }
@@ -295,7 +321,7 @@ public sealed class ScenarioParser
                     break;
             }
         }
-        if (Integer(keys, "hops", 1) is { } hops)
+        if (Integer(keys, "hops", 1, ScenarioLimits.MaxHops) is { } hops)
         {
             if (spec.Topology != TopologyKind.ParkingLot)
             {
@@ -366,17 +392,17 @@ public sealed class ScenarioParser
                 spec = spec with { Kind = kind.Value };
             }
         }
-        long? limitBytes = Size(keys, "limit_bytes");
-        int? limit = Integer(keys, "limit", 1);
+        long? limitBytes = Size(keys, "limit_bytes", ScenarioLimits.MaxQueuePackets * 1500L);
+        int? limit = Integer(keys, "limit", 1, ScenarioLimits.MaxQueuePackets);
         spec = spec with
         {
             Limit = limit ?? (limitBytes is not null ? 0 : spec.Limit),
             LimitBytes = limitBytes ?? 0,
-            Min = Number(keys, "min", 0, double.PositiveInfinity, minExclusive: true) ?? spec.Min,
-            Max = Number(keys, "max", 0, double.PositiveInfinity, minExclusive: true) ?? spec.Max,
+            Min = Number(keys, "min", 0, ScenarioLimits.MaxQueuePackets, minExclusive: true) ?? spec.Min,
+            Max = Number(keys, "max", 0, ScenarioLimits.MaxQueuePackets, minExclusive: true) ?? spec.Max,
             MaxProbability = Number(keys, "p_max", 0, 1, minExclusive: true) ?? spec.MaxProbability,
             Ecn = Bool(keys, "ecn") ?? spec.Ecn,
-            K = Integer(keys, "k", 1) ?? spec.K,
+            K = Integer(keys, "k", 1, ScenarioLimits.MaxQueuePackets) ?? spec.K,
         };
         if (spec.Kind != QueueKind.DropTail && limitBytes is not null)
         {
@@ -545,13 +571,13 @@ public sealed class ScenarioParser
             var keys = Keys(map, "a flow", "count", "cc", "start", "stop", "size", "access_delay", "arrivals", "rate", "from", "to", "burst", "interval");
             var flow = new FlowSpec
             {
-                Count = Integer(keys, "count", 1) ?? 1,
+                Count = Integer(keys, "count", 1, ScenarioLimits.MaxCount) ?? 1,
                 Start = Time(keys, "start") ?? SimTime.Zero,
                 Stop = Time(keys, "stop"),
                 SizeBytes = Size(keys, "size"),
                 AccessDelay = Time(keys, "access_delay"),
-                FromRouter = Integer(keys, "from", 0),
-                ToRouter = Integer(keys, "to", 1),
+                FromRouter = Integer(keys, "from", 0, ScenarioLimits.MaxHops),
+                ToRouter = Integer(keys, "to", 1, ScenarioLimits.MaxHops),
             };
             if (keys.TryGetValue("cc", out var ccNode) && Scalar(ccNode, "cc") is { } cc)
             {
@@ -572,7 +598,7 @@ public sealed class ScenarioParser
                 else
                 {
                     flow = flow with { Arrivals = ArrivalKind.Poisson };
-                    if (Number(keys, "rate", 0, double.PositiveInfinity, minExclusive: true) is { } rate)
+                    if (Number(keys, "rate", 0, ScenarioLimits.MaxArrivalRate, minExclusive: true) is { } rate)
                     {
                         flow = flow with { Rate = rate };
                     }
@@ -595,7 +621,7 @@ public sealed class ScenarioParser
                 Error(keys["rate"], "rate applies to arrivals: poisson only");
             }
             long? burst = Size(keys, "burst");
-            SimTime? interval = Time(keys, "interval");
+            SimTime? interval = Time(keys, "interval", minNs: ScenarioLimits.MinWriteIntervalNs);
             if (burst is { } b && interval is { } every)
             {
                 if (every <= SimTime.Zero)
