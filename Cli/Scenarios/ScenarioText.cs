@@ -49,7 +49,7 @@ public static class ScenarioText
         {
             throw Error(name, 1, 1, $"is larger than {ScenarioLimits.MaxFileBytes / (1 << 20)} MiB, the limit for a scenario file");
         }
-        if (bytes.StartsWith("\xEF\xBB\xBF"u8))
+        if (bytes.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
         {
             bytes = bytes[3..];
         }
