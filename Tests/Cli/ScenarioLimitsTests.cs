@@ -91,6 +91,19 @@ public sealed class ScenarioLimitsTests
     }
 
     [Test]
+    public void Run_LongEstimate_NotOnATerminal_PrintsTheEstimateAndProgressLinesOnStderr()
+    {
+        // Estimated at ~20 s (a 1 Tbit/s bottleneck could carry 67 M events in 100 ms); one flow runs in a moment.
+        string file = CliRun.Scenario("duration: 100ms\nnetwork: { bottleneck: { rate: 1000Gbps }, access: { rate: 1000Gbps } }\nflows: [ { cc: reno } ]\n");
+        var (code, _, err) = CliRun.Invoke("run", file);
+        Assert.That(code, Is.Zero, err);
+        var lines = err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(lines[0], Does.StartWith("bpfsim: a long run: ~1 flows"));
+        Assert.That(lines.Skip(1), Is.EqualTo(Enumerable.Range(1, 10).Select(i => $"bpfsim: {i * 10}% ({i * 10}ms of 100ms simulated, ")).Using<string, string>((a, b) => a.StartsWith(b, StringComparison.Ordinal)));
+        Assert.That(CliRun.Invoke("run", file, "--quiet").Err, Is.Empty, "--quiet prints nothing but errors");
+    }
+
+    [Test]
     public void TwentyThousandFlows_BuildInSeconds_NotMinutes()
     {
         // Adding a flow once searched every link by name: 20,000 flows took 150 s, 100,000 did not finish.
