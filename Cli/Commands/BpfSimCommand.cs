@@ -2,7 +2,7 @@ using System.CommandLine;
 
 namespace BpfSim.Cli.Commands;
 
-/// <summary>Builds the command tree and runs it, mapping parse errors to exit code 2.</summary>
+/// <summary>Builds the command tree and runs it, mapping parse errors to exit code 2 and a bug to one line and exit code 1.</summary>
 public static class BpfSimCommand
 {
     public static int Invoke(string[] args, TextWriter stdout, TextWriter stderr)
@@ -23,6 +23,20 @@ public static class BpfSimCommand
             stderr.WriteLine("Run 'bpfsim --help' for usage.");
             return ExitCodes.BadInput;
         }
-        return parse.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr });
+        try
+        {
+            return parse.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e)
+        {
+            // Every user mistake is reported by the commands (exit 2); what gets here is a bug in bpfsim, and one
+            // line says so without a stack trace (set BPFSIM_TRACE=1 to get it).
+            stderr.WriteLine($"bpfsim: internal error: {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}");
+            if (Environment.GetEnvironmentVariable("BPFSIM_TRACE") == "1")
+            {
+                stderr.WriteLine(e);
+            }
+            return ExitCodes.SimulationFailed;
+        }
     }
 }

@@ -75,12 +75,19 @@ public static class RunCommand
         }
         if (duration is not null)
         {
-            if (!SimTime.TryParse(duration, out var d, out var error) || d.Nanoseconds <= 0)
+            if (!SimTime.TryParse(duration, out var d, out var error) || d.Nanoseconds <= 0 || d.TotalSeconds > ScenarioLimits.MaxSeconds)
             {
-                stderr.WriteLine($"bpfsim: --duration: {error ?? "must be greater than 0"}");
+                stderr.WriteLine($"bpfsim: --duration: {error ?? (d.Nanoseconds <= 0 ? "must be greater than 0" : $"must be at most {ScenarioLimits.MaxSeconds}s")}");
                 return ExitCodes.BadInput;
             }
             spec = spec with { Duration = d };
+        }
+        // Refuse before anything is built a run that would not fit in memory, rather than fail in it.
+        var estimate = WorkEstimate.For(spec);
+        if (!estimate.Fits)
+        {
+            stderr.WriteLine($"bpfsim: {name}: this run would not fit in memory: {estimate}; shorten it, use fewer flows or a longer sample_interval");
+            return ExitCodes.BadInput;
         }
         if (outDir is not null && !TryCreateOutDir(outDir, stderr))
         {
@@ -92,7 +99,12 @@ public static class RunCommand
             result = RunWithProgress(progress => TcpScenarioRunner.RunContained(spec, () => factory.Create(), catalog, progress, budget,
                 (guard, call) => stderr.WriteLine($"bpfsim: {guard.Consumer}.{guard.Member} (call {call}) did not return within " +
                                                   $"{budget.TotalSeconds:0.###} s; replaying the run with {guard.Consumer} ejected at that call")),
-                spec, quiet || json, stdout);
+                spec, estimate, quiet || json, stdout, stderr);
+        }
+        catch (ScenarioRunException e) when (e.Location is not null)
+        {
+            stderr.WriteLine($"{e.Location}: {e.Message.ReplaceLineEndings(" ")}");
+            return ExitCodes.BadInput;
         }
         catch (Exception e) when (e is ScenarioRunException or ConsumerLoadException)
         {
@@ -156,12 +168,28 @@ public static class RunCommand
         }
     }
 
-    private static TcpRunResult RunWithProgress(Func<Action<double>?, TcpRunResult> run, TcpScenarioSpec spec, bool silent, TextWriter stdout)
+    private static TcpRunResult RunWithProgress(Func<Action<double>?, TcpRunResult> run, TcpScenarioSpec spec, WorkEstimate estimate,
+        bool silent, TextWriter stdout, TextWriter stderr)
     {
         bool terminal = !silent && ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected;
         if (!terminal)
         {
-            return run(null);
+            if (silent || estimate.WallSeconds < WorkEstimate.ProgressAfterSeconds)
+            {
+                return run(null);
+            }
+            // A long run into a pipe or a log: a line every 10 % so it is seen to progress.
+            stderr.WriteLine($"bpfsim: a long run: {estimate}");
+            var wall = System.Diagnostics.Stopwatch.StartNew();
+            int reported = 0;
+            return run(f =>
+            {
+                if ((int)(f * 10) > reported)
+                {
+                    reported = (int)(f * 10);
+                    stderr.WriteLine($"bpfsim: {reported * 10}% ({new SimTime((long)(spec.Duration.Nanoseconds * f))} of {spec.Duration} simulated, {wall.Elapsed.TotalSeconds:0} s)");
+                }
+            });
         }
         TcpRunResult? result = null;
         AnsiConsole.Progress().AutoClear(true).Start(ctx =>

@@ -3,7 +3,8 @@ namespace BpfSim.Cli.Scenarios;
 /// <summary>One problem in a scenario file, with where it is.</summary>
 public sealed record ScenarioError(string File, int Line, int Column, string Message)
 {
-    public override string ToString() => $"{File}:{Line}:{Column}: {Message}";
+    /// <summary><c>file:line:column: message</c>, on one line whatever the message holds.</summary>
+    public override string ToString() => $"{File}:{Line}:{Column}: {Message.ReplaceLineEndings(" ")}";
 }
 
 /// <summary>A scenario file has problems; nothing was run.</summary>

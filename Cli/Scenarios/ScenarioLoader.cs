@@ -18,7 +18,12 @@ public static class ScenarioLoader
         return new StreamReader(stream).ReadToEnd();
     }
 
-    /// <summary>Parses <paramref name="path"/> (or the default when null) against what this build offers.</summary>
+    /// <summary>
+    /// Reads <paramref name="path"/> (or the default when null) and checks it against what this build offers: the
+    /// text (<see cref="ScenarioText"/>), the YAML (<see cref="YamlGuard"/>), every key (<see cref="ScenarioParser"/>),
+    /// and the struct_ops actions at their times (<see cref="StructOpsCheck"/>). Every command that reads a scenario
+    /// comes here, so all get the same checks.
+    /// </summary>
     /// <exception cref="ScenarioException">The file is missing or has problems.</exception>
     public static (TcpScenarioSpec Spec, string Text, string Name) Load(string? path, BpfSimFactory factory, ConsumerCatalog catalog)
     {
@@ -29,14 +34,16 @@ public static class ScenarioLoader
         }
         else
         {
-            if (!File.Exists(path))
-            {
-                throw new ScenarioException([new ScenarioError(path, 1, 1, "no such file")]);
-            }
-            (text, name, baseDir) = (File.ReadAllText(path), path, Path.GetDirectoryName(Path.GetFullPath(path))!);
+            (text, name, baseDir) = (ScenarioText.Read(path, path), path, Path.GetDirectoryName(Path.GetFullPath(path))!);
         }
         var algorithms = BuiltinAlgorithms(factory);
-        return (new ScenarioParser(name, catalog, algorithms, baseDir).Parse(text), text, name);
+        var spec = new ScenarioParser(name, catalog, algorithms, baseDir).Parse(text);
+        var errors = StructOpsCheck.Check(spec, factory, catalog, name);
+        if (errors.Count > 0)
+        {
+            throw new ScenarioException(errors);
+        }
+        return (spec, text, name);
     }
 
     /// <summary>The algorithms a fresh kernel has before any struct_ops registration.</summary>

@@ -19,6 +19,7 @@ public sealed class ScenarioParser
     private readonly IReadOnlyCollection<string> _algorithms;
     private readonly string _baseDirectory;
     private readonly List<ScenarioError> _errors = [];
+    private static readonly SimTime s_maxTime = SimTime.FromSeconds(ScenarioLimits.MaxSeconds);
 
     /// <param name="file">The name used in messages.</param>
     /// <param name="algorithms">Built-in algorithm names.</param>
@@ -34,6 +35,8 @@ public sealed class ScenarioParser
     /// <exception cref="ScenarioException">The file has problems.</exception>
     public TcpScenarioSpec Parse(string text)
     {
+        // The guard refuses, without recursion, what would make YamlStream or a walk over its nodes crash.
+        YamlGuard.Check(text, _file);
         var stream = new YamlStream();
         try
         {
@@ -41,7 +44,11 @@ public sealed class ScenarioParser
         }
         catch (YamlException e)
         {
-            throw new ScenarioException([new ScenarioError(_file, (int)e.Start.Line, (int)e.Start.Column, $"not valid YAML: {e.InnerException?.Message ?? e.Message}")]);
+            throw YamlGuard.Error(_file, e.Start, $"not valid YAML: {YamlGuard.Message(e)}");
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException)
+        {
+            throw new ScenarioException([new ScenarioError(_file, 1, 1, $"not valid YAML: {e.Message}")]);
         }
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
         {
@@ -84,7 +91,7 @@ public sealed class ScenarioParser
         return null;
     }
 
-    private SimTime? Time(Dictionary<string, YamlNode> keys, string key, bool positive = false)
+    private SimTime? Time(Dictionary<string, YamlNode> keys, string key, bool positive = false, long minNs = 0)
     {
         if (!keys.TryGetValue(key, out var node) || Scalar(node, key) is not { } text)
         {
@@ -98,6 +105,16 @@ public sealed class ScenarioParser
         if (positive && t.Nanoseconds <= 0)
         {
             Error(node, $"{key} must be greater than 0");
+            return null;
+        }
+        if (t.Nanoseconds < minNs)
+        {
+            Error(node, $"{key} must be at least {new SimTime(minNs)} (see Limits in docs/scenarios.md); got {t}");
+            return null;
+        }
+        if (t > s_maxTime)
+        {
+            Error(node, $"{key} must be at most {s_maxTime} (about 11.6 days; see Limits in docs/scenarios.md); got {text.Trim()}");
             return null;
         }
         return t;
@@ -119,10 +136,15 @@ public sealed class ScenarioParser
             Error(node, $"{key} must be greater than 0");
             return null;
         }
+        if (bps > ScenarioLimits.MaxRateBps)
+        {
+            Error(node, $"{key} must be at most {Quantity.FormatRate(ScenarioLimits.MaxRateBps)} (see Limits in docs/scenarios.md); got {text.Trim()}");
+            return null;
+        }
         return bps;
     }
 
-    private long? Size(Dictionary<string, YamlNode> keys, string key)
+    private long? Size(Dictionary<string, YamlNode> keys, string key, long max = long.MaxValue)
     {
         if (!keys.TryGetValue(key, out var node) || Scalar(node, key) is not { } text)
         {
@@ -136,6 +158,11 @@ public sealed class ScenarioParser
         if (bytes <= 0)
         {
             Error(node, $"{key} must be greater than 0");
+            return null;
+        }
+        if (bytes > max)
+        {
+            Error(node, $"{key} must be at most {max:N0} B (see Limits in docs/scenarios.md); got {text.Trim()}");
             return null;
         }
         return bytes;
@@ -161,13 +188,13 @@ public sealed class ScenarioParser
         return v;
     }
 
-    private int? Integer(Dictionary<string, YamlNode> keys, string key, int min)
+    private int? Integer(Dictionary<string, YamlNode> keys, string key, int min, int max = int.MaxValue)
     {
         if (!keys.TryGetValue(key, out var node) || Scalar(node, key) is not { } text)
         {
             return null;
         }
-        if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v))
+        if (!long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out long v))
         {
             Error(node, $"{key}: '{text}' is not a whole number");
             return null;
@@ -177,7 +204,12 @@ public sealed class ScenarioParser
             Error(node, $"{key} must be at least {min}; got {v}");
             return null;
         }
-        return v;
+        if (v > max)
+        {
+            Error(node, $"{key} must be at most {max:N0} (see Limits in docs/scenarios.md); got {v}");
+            return null;
+        }
+        return (int)v;
     }
 
     private bool? Bool(Dictionary<string, YamlNode> keys, string key)
@@ -213,7 +245,7 @@ public sealed class ScenarioParser
         {
             spec = spec with { Duration = duration };
         }
-        if (Time(keys, "sample_interval", positive: true) is { } interval)
+        if (Time(keys, "sample_interval", positive: true, minNs: ScenarioLimits.MinSampleIntervalNs) is { } interval)
         {
             spec = spec with { SampleInterval = interval };
         }
@@ -289,7 +321,7 @@ public sealed class ScenarioParser
                     break;
             }
         }
-        if (Integer(keys, "hops", 1) is { } hops)
+        if (Integer(keys, "hops", 1, ScenarioLimits.MaxHops) is { } hops)
         {
             if (spec.Topology != TopologyKind.ParkingLot)
             {
@@ -360,17 +392,17 @@ public sealed class ScenarioParser
                 spec = spec with { Kind = kind.Value };
             }
         }
-        long? limitBytes = Size(keys, "limit_bytes");
-        int? limit = Integer(keys, "limit", 1);
+        long? limitBytes = Size(keys, "limit_bytes", ScenarioLimits.MaxQueuePackets * 1500L);
+        int? limit = Integer(keys, "limit", 1, ScenarioLimits.MaxQueuePackets);
         spec = spec with
         {
             Limit = limit ?? (limitBytes is not null ? 0 : spec.Limit),
             LimitBytes = limitBytes ?? 0,
-            Min = Number(keys, "min", 0, double.PositiveInfinity, minExclusive: true) ?? spec.Min,
-            Max = Number(keys, "max", 0, double.PositiveInfinity, minExclusive: true) ?? spec.Max,
+            Min = Number(keys, "min", 0, ScenarioLimits.MaxQueuePackets, minExclusive: true) ?? spec.Min,
+            Max = Number(keys, "max", 0, ScenarioLimits.MaxQueuePackets, minExclusive: true) ?? spec.Max,
             MaxProbability = Number(keys, "p_max", 0, 1, minExclusive: true) ?? spec.MaxProbability,
             Ecn = Bool(keys, "ecn") ?? spec.Ecn,
-            K = Integer(keys, "k", 1) ?? spec.K,
+            K = Integer(keys, "k", 1, ScenarioLimits.MaxQueuePackets) ?? spec.K,
         };
         if (spec.Kind != QueueKind.DropTail && limitBytes is not null)
         {
@@ -406,7 +438,7 @@ public sealed class ScenarioParser
                 Error(item, "each structops entry must be a mapping");
                 continue;
             }
-            var keys = Keys(map, "a structops entry", "program", "at", "unregister_at", "replace");
+            var keys = Keys(map, "a structops entry", "program", "map", "at", "unregister_at", "replace");
             if (!keys.TryGetValue("program", out var programNode) || Scalar(programNode, "program") is not { } program)
             {
                 if (!keys.ContainsKey("program"))
@@ -426,21 +458,19 @@ public sealed class ScenarioParser
                 Error(keys["unregister_at"], "unregister_at must be after at");
             }
             string resolved = program;
+            IReadOnlyList<ConsumerInfo> found = [];
             if (_catalog.Find(program) is { } info)
             {
-                consumers.Add(info.Algorithm);
+                found = [info];
             }
             else if (program.EndsWith(".dll", StringComparison.OrdinalIgnoreCase) || program.Contains('/'))
             {
-                resolved = Path.GetFullPath(Path.Combine(_baseDirectory, program));
                 try
                 {
-                    foreach (var c in ConsumerAssemblyLoader.LoadInto(_catalog, resolved))
-                    {
-                        consumers.Add(c.Algorithm);
-                    }
+                    resolved = Path.GetFullPath(Path.Combine(_baseDirectory, program));
+                    found = ConsumerAssemblyLoader.LoadInto(_catalog, resolved);
                 }
-                catch (ConsumerLoadException e)
+                catch (Exception e) when (e is ConsumerLoadException or ArgumentException or IOException or NotSupportedException)
                 {
                     Error(programNode, e.Message);
                 }
@@ -449,19 +479,38 @@ public sealed class ScenarioParser
             {
                 Error(programNode, $"unknown consumer '{program}' (known: {string.Join(", ", _catalog.All.Select(c => c.Name))}; or give a path to a .dll)");
             }
-            if (unregisterAt is not null && at is null && !list.Any(e => e.Program == resolved && e.At is not null || e.Replace == resolved))
+            if (keys.TryGetValue("map", out var mapNode) && Scalar(mapNode, "map") is { } mapName && found.Count > 0)
+            {
+                found = PickMap(found, mapName, program, mapNode);
+            }
+            foreach (var c in found)
+            {
+                // Built-in names are taken in every kernel: tcp_register_congestion_control would say EEXIST at `at`.
+                if (at is not null && _algorithms.Contains(c.Algorithm))
+                {
+                    Error(programNode, $"{c.Name} registers '{c.Algorithm}', the name of a built-in algorithm: the kernel would refuse it (EEXIST)");
+                }
+                consumers.Add(c.Algorithm);
+            }
+            var names = found.Select(c => c.Name).ToList();
+            if (unregisterAt is not null && at is null &&
+                !list.Any(e => (e.At is not null && e.Consumers.Intersect(names).Any()) || (e.Replace is { } r && names.Contains(r))))
             {
                 Error(map, $"'{program}' is unregistered but never registered");
             }
             string? replace = null;
             if (keys.TryGetValue("replace", out var replaceNode) && Scalar(replaceNode, "replace") is { } replaced)
             {
-                var target = list.FirstOrDefault(e => e.Program == replaced && e.At is not null);
-                var mine = _catalog.Find(program);
+                var target = list.FirstOrDefault(e => e.At is not null && e.Consumers.Contains(replaced));
+                var mine = found.Count == 1 ? found[0] : null;
                 var theirs = _catalog.Find(replaced);
                 if (target is null || theirs is null)
                 {
                     Error(replaceNode, $"replace: '{replaced}' is not registered by an earlier structops entry");
+                }
+                else if (found.Count > 1)
+                {
+                    Error(replaceNode, $"replace swaps one consumer into a link, and {program} holds {found.Count}: pick one with map:");
                 }
                 else if (mine is null || !mine.Link || !theirs.Link)
                 {
@@ -477,9 +526,31 @@ public sealed class ScenarioParser
                 }
                 replace = replaced;
             }
-            list.Add(new StructOpsEntry { Program = resolved, At = at, UnregisterAt = unregisterAt, Replace = replace });
+            list.Add(new StructOpsEntry
+            {
+                Program = resolved, At = at, UnregisterAt = unregisterAt, Replace = replace, Consumers = names,
+                Location = $"{_file}:{map.Start.Line}:{map.Start.Column}",
+            });
         }
         return list;
+    }
+
+    /// <summary>
+    /// The consumer <c>map:</c> names among those of an entry's program: by catalog name, else by the name it
+    /// registers (its struct_ops map's name) when only one has it.
+    /// </summary>
+    private IReadOnlyList<ConsumerInfo> PickMap(IReadOnlyList<ConsumerInfo> found, string name, string program, YamlNode node)
+    {
+        var byId = found.Where(c => c.Name == name).ToList();
+        var picked = byId.Count > 0 ? byId : found.Where(c => c.Algorithm == name).ToList();
+        if (picked.Count == 1)
+        {
+            return picked;
+        }
+        Error(node, picked.Count == 0
+            ? $"map: {program} has no consumer '{name}' (it has: {string.Join(", ", found.Select(c => c.Name))})"
+            : $"map: '{name}' is the name of {picked.Count} consumers of {program}; use one of {string.Join(", ", picked.Select(c => c.Name))}");
+        return [];
     }
 
     private List<FlowSpec> ParseFlows(YamlNode node, TcpScenarioSpec scenario, HashSet<string> consumers)
@@ -500,13 +571,13 @@ public sealed class ScenarioParser
             var keys = Keys(map, "a flow", "count", "cc", "start", "stop", "size", "access_delay", "arrivals", "rate", "from", "to", "burst", "interval");
             var flow = new FlowSpec
             {
-                Count = Integer(keys, "count", 1) ?? 1,
+                Count = Integer(keys, "count", 1, ScenarioLimits.MaxCount) ?? 1,
                 Start = Time(keys, "start") ?? SimTime.Zero,
                 Stop = Time(keys, "stop"),
                 SizeBytes = Size(keys, "size"),
                 AccessDelay = Time(keys, "access_delay"),
-                FromRouter = Integer(keys, "from", 0),
-                ToRouter = Integer(keys, "to", 1),
+                FromRouter = Integer(keys, "from", 0, ScenarioLimits.MaxHops),
+                ToRouter = Integer(keys, "to", 1, ScenarioLimits.MaxHops),
             };
             if (keys.TryGetValue("cc", out var ccNode) && Scalar(ccNode, "cc") is { } cc)
             {
@@ -527,7 +598,7 @@ public sealed class ScenarioParser
                 else
                 {
                     flow = flow with { Arrivals = ArrivalKind.Poisson };
-                    if (Number(keys, "rate", 0, double.PositiveInfinity, minExclusive: true) is { } rate)
+                    if (Number(keys, "rate", 0, ScenarioLimits.MaxArrivalRate, minExclusive: true) is { } rate)
                     {
                         flow = flow with { Rate = rate };
                     }
@@ -550,7 +621,7 @@ public sealed class ScenarioParser
                 Error(keys["rate"], "rate applies to arrivals: poisson only");
             }
             long? burst = Size(keys, "burst");
-            SimTime? interval = Time(keys, "interval");
+            SimTime? interval = Time(keys, "interval", minNs: ScenarioLimits.MinWriteIntervalNs);
             if (burst is { } b && interval is { } every)
             {
                 if (every <= SimTime.Zero)

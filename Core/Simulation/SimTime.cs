@@ -98,7 +98,7 @@ public readonly record struct SimTime(long Nanoseconds) : IComparable<SimTime>
         }
         catch (OverflowException)
         {
-            error = $"time '{s}' is too large";
+            error = $"time '{s}' is too large: simulated time is a 64-bit count of nanoseconds, at most {MaxValue}";
             return false;
         }
         error = null;

@@ -11,8 +11,7 @@ namespace BpfSim.Tests.Cli;
 [Category("Cli")]
 public sealed class ConsumerFaultCliTests
 {
-    private static readonly string s_faultyDll = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory,
-        "../../../FaultyConsumer/bin", AppContext.BaseDirectory.Contains("/Release/") ? "Release" : "Debug", "net10.0/FaultyCc.dll"));
+    private static readonly string s_faultyDll = CliRun.ConsumerDll("TestConsumers/FaultyCc", "FaultyCc");
 
     private string _dir = null!;
 

@@ -19,6 +19,7 @@ public sealed class Network : IEventHandler
     private readonly HandlerId _handler;
     private readonly ulong _seed;
     private readonly List<Link> _links = [];
+    private readonly HashSet<string> _linkNames = new(StringComparer.Ordinal); // a dumbbell adds 4 links per flow: no linear search
     private readonly List<IPacketSink> _sinks = [];
     private int[][] _routes = new int[16][];
     private int[] _routeSink = new int[16];
@@ -46,7 +47,7 @@ public sealed class Network : IEventHandler
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rateBps);
         ArgumentOutOfRangeException.ThrowIfNegative(delay.Nanoseconds, nameof(delay));
         ArgumentNullException.ThrowIfNull(queue);
-        if (_links.Any(l => l.Name == name))
+        if (!_linkNames.Add(name))
         {
             throw new ArgumentException($"a link called '{name}' already exists", nameof(name));
         }

@@ -1,4 +1,9 @@
 namespace BpfSim.Tcp.Workloads;
 
 /// <summary>A scenario could not be carried out (e.g. a consumer the kernel refuses to register); the message says when and why.</summary>
-public sealed class ScenarioRunException(string message) : Exception(message);
+/// <param name="location">The scenario's <c>file:line:column</c> of the action that failed, when known.</param>
+public sealed class ScenarioRunException(string message, string? location = null) : Exception(message)
+{
+    /// <summary>The scenario's <c>file:line:column</c> of the action that failed, or null.</summary>
+    public string? Location { get; } = location;
+}

@@ -25,7 +25,7 @@ public sealed class TcpScenarioRunner
     private readonly Func<IPacketSink, IPacketSink, SimTime?, int?, int?, FlowPath> _connect;
     private readonly IReadOnlyList<Link> _watched;
     private readonly List<(FlowSpec Spec, TcpConnection Conn, string? Requested)> _flows = [];
-    private readonly Dictionary<string, LoadedStructOps> _loaded = new(StringComparer.Ordinal);
+    private readonly StructOpsActions _actions;
     private readonly List<string> _notes = [];
     private readonly List<ConsumerFault> _faults = [];
     private readonly TcpSampler _sampler;
@@ -71,6 +71,7 @@ public sealed class TcpScenarioRunner
         }
         _stack = new TcpStack(_net, type.Registry, new TcpStackOptions { ReceiverCc = spec.ReceiverCc, Ecn = spec.Ecn }, bpf);
         _sampler = new TcpSampler(bpf.Simulator, _stack, _watched, spec.SampleInterval);
+        _actions = new StructOpsActions(bpf, catalog, _notes);
         _type = type;
         // A fault is handled after the call that caused it has returned to the stack, at the same instant, as
         // sched_ext disables a scheduler from a work item after scx_ops_error.
@@ -104,17 +105,7 @@ public sealed class TcpScenarioRunner
     {
         var sim = _bpf.Simulator;
         var wall = Stopwatch.StartNew();
-        foreach (var entry in _spec.StructOps)
-        {
-            if (entry.At is { } at)
-            {
-                sim.Schedule(at, () => Register(entry));
-            }
-            if (entry.UnregisterAt is { } un)
-            {
-                sim.Schedule(un, () => Unregister(entry));
-            }
-        }
+        _actions.Schedule(_spec.StructOps);
         int group = 0;
         foreach (var flow in _spec.Flows)
         {
@@ -145,10 +136,7 @@ public sealed class TcpScenarioRunner
         }
         // End of the run: sockets close and the loader's fds go, so what is unregistered can be freed.
         _stack.CloseAll();
-        foreach (var loaded in _loaded.Values)
-        {
-            loaded.Dispose();
-        }
+        _actions.Dispose();
         sim.RunUntil(end + SimTime.FromMilliseconds(20)); // one grace period for the frees
         return new TcpRunResult
         {
@@ -162,7 +150,8 @@ public sealed class TcpScenarioRunner
             Samples = _sampler,
             StructOpsDump = dump,
             Notes = _notes,
-            Faults = _faults,
+            // Ordered by time; a load fault and an ejection at the same instant keep the order they happened in.
+            Faults = _faults.Concat(_actions.LoadFaults.Select(f => f.Fault)).OrderBy(f => f.Time).ToList(),
         };
     }
 
@@ -174,7 +163,7 @@ public sealed class TcpScenarioRunner
     {
         var fault = guard.Fault!;
         _faults.Add(fault);
-        var loaded = _loaded.Values.FirstOrDefault(l => l.Map == guard.Map);
+        var loaded = guard.Map is null ? null : _actions.LoaderOf(guard.Map);
         string unregistered = "its map was no longer registered";
         if (loaded is not null)
         {
@@ -186,96 +175,30 @@ public sealed class TcpScenarioRunner
         _notes.Add($"{fault}: {guard.Consumer} ejected; {unregistered}; {moved.Count} flow(s) moved to {to}");
     }
 
-    private void Register(StructOpsEntry entry)
-    {
-        if (_loaded.ContainsKey(entry.Program))
-        {
-            _notes.Add($"t={_bpf.Simulator.Now}: {entry.Program} is already loaded");
-            return;
-        }
-        var info = Resolve(entry.Program);
-        object consumer;
-        try
-        {
-            consumer = ConsumerCatalog.Create(info);
-        }
-        catch (ConsumerLoadException e)
-        {
-            // The consumer's own code failed as it loaded: a fault of that consumer, not of the scenario.
-            var fault = new ConsumerFault(info.Algorithm, 0, "constructor", ConsumerFaultKind.Load, _bpf.Simulator.Now, e.Message);
-            _faults.Add(fault);
-            _notes.Add($"{fault}: not registered");
-            return;
-        }
-        var r = StructOpsLoader.Load(_bpf, consumer, out var loaded);
-        if (r.IsOk)
-        {
-            if (entry.Replace is { } replaced)
-            {
-                r = _loaded.TryGetValue(replaced, out var current)
-                    ? loaded!.ReplaceLinkOf(current)
-                    : BpfResult.Fail(Errno.ENOLINK, $"{replaced} is not registered, so there is no link to update").For(BpfCommand.LinkUpdate);
-            }
-            else
-            {
-                r = loaded!.Register();
-            }
-        }
-        if (!r.IsOk)
-        {
-            loaded?.Dispose();
-            throw new ScenarioRunException($"t={_bpf.Simulator.Now}: can't register struct_ops {info.Name}: {r.Reason}");
-        }
-        _loaded[entry.Program] = loaded!;
-    }
-
-    private void Unregister(StructOpsEntry entry)
-    {
-        if (!_loaded.TryGetValue(entry.Program, out var loaded))
-        {
-            _notes.Add($"t={_bpf.Simulator.Now}: {entry.Program} was not registered, so not unregistered");
-            return;
-        }
-        if (loaded.Map.IsLinkMode && loaded.LinkFd < 0)
-        {
-            // Replaced by a link update: detaching means detaching the link, which its successor now holds.
-            loaded = _loaded.Values.FirstOrDefault(l => l.LinkFd >= 0 && l.Map.StructOpsType == loaded.Map.StructOpsType && l.Name == loaded.Name) ?? loaded;
-        }
-        var r = loaded.Unregister();
-        if (!r.IsOk)
-        {
-            _notes.Add($"t={_bpf.Simulator.Now}: unregister {entry.Program}: {r.Reason}");
-        }
-    }
-
-    private ConsumerInfo Resolve(string program)
-    {
-        if (_catalog.Find(program) is { } byName)
-        {
-            return byName;
-        }
-        var found = ConsumerAssemblyLoader.LoadInto(_catalog, program);
-        return found[0];
-    }
-
     private void ScheduleGroup(FlowSpec flow, int group)
     {
         var sim = _bpf.Simulator;
         if (flow.Arrivals == ArrivalKind.Poisson)
         {
+            // One arrival is pending at a time, each scheduling the next, so memory does not grow with the rate
+            // times the window; arrivals end with the run even when stop is later.
             var random = SimRandom.For(_spec.Seed, $"arrivals:{group}");
-            var stop = flow.Stop ?? _spec.Duration;
+            var stop = flow.Stop is { } s && s < _spec.Duration ? s : _spec.Duration;
             double t = flow.Start.TotalSeconds;
-            while (true)
+            void ScheduleNext()
             {
                 t += random.NextExponential(1.0 / flow.Rate);
                 var at = new SimTime((long)(t * 1e9));
-                if (at >= stop)
+                if (at < stop)
                 {
-                    break;
+                    sim.Schedule(at, () =>
+                    {
+                        OpenFlow(flow, stopAt: null);
+                        ScheduleNext();
+                    });
                 }
-                sim.Schedule(at, () => OpenFlow(flow, stopAt: null));
             }
+            ScheduleNext();
             return;
         }
         for (int i = 0; i < flow.Count; i++)

@@ -55,6 +55,13 @@ public sealed record StructOpsEntry
     public SimTime? UnregisterAt { get; init; }
     /// <summary>At <see cref="At"/>, swap this link-mode consumer into the link of that (already registered) one.</summary>
     public string? Replace { get; init; }
+    /// <summary>
+    /// The catalog names of the consumers this entry loads, as the scenario reader resolved them: every consumer
+    /// of an assembly, or the one its <c>map:</c> picks. Empty = resolve <see cref="Program"/> when registering.
+    /// </summary>
+    public IReadOnlyList<string> Consumers { get; init; } = [];
+    /// <summary>Where the entry is written (<c>file:line:column</c>), to name it in run-time errors; null if not from a file.</summary>
+    public string? Location { get; init; }
 }
 
 /// <summary>How flows of a group begin.</summary>

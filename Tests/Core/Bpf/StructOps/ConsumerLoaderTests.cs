@@ -175,7 +175,7 @@ public sealed class ConsumerLoaderTests
     {
         var info = new ConsumerInfo("broken_cc", "tcp_congestion_ops", typeof(ThrowingConsumer), "test", "", Link: false, "broken_cc");
         var e = Assert.Throws<ConsumerLoadException>(() => ConsumerCatalog.Create(info));
-        Assert.That(e!.Message, Is.EqualTo("broken_cc: its constructor failed: no config file"));
+        Assert.That(e!.Message, Is.EqualTo("broken_cc: its constructor failed: InvalidOperationException: no config file"));
     }
 
     [Test]

@@ -2,7 +2,7 @@ using BpfSim.Core.Bpf.Consumers;
 using BpfSim.Tcp.Congestion;
 using BpfSim.Tcp.Stack;
 
-namespace FaultyConsumer;
+namespace FaultyCc;
 
 /// <summary>
 /// Reno until simulated time reaches the moment in BPFSIM_FAULT ("throw@5s" or "hang@1s", default "throw@5s"), then

@@ -1,0 +1,59 @@
+using BpfSim.Core.Bpf;
+using BpfSim.Core.Bpf.Consumers;
+using BpfSim.Core.Hosting;
+using BpfSim.Core.Simulation;
+using BpfSim.Tcp.Workloads;
+
+namespace BpfSim.Cli.Scenarios;
+
+/// <summary>
+/// Replays a scenario's struct_ops actions alone, at their times, on a fresh simulated kernel — the same
+/// <see cref="StructOpsActions"/> the run uses, without flows — so that whatever the kernel would refuse during the
+/// run (a consumer that fails to load, EEXIST for a name already registered, ENOLINK for a link already detached) is
+/// reported by <c>validate</c> and before <c>run</c> starts, at the line of the entry whose action fails, and so is a
+/// consumer whose constructor throws.
+/// </summary>
+public static class StructOpsCheck
+{
+    /// <summary>The first action of <paramref name="spec"/> (up to its duration) that fails, as an error; none if all succeed.</summary>
+    public static IReadOnlyList<ScenarioError> Check(TcpScenarioSpec spec, BpfSimFactory factory, ConsumerCatalog catalog, string file)
+    {
+        if (spec.StructOps.Count == 0)
+        {
+            return [];
+        }
+        var bpf = factory.Create();
+        using var actions = new StructOpsActions(bpf, catalog, []);
+        actions.Schedule(spec.StructOps);
+        try
+        {
+            bpf.Simulator.RunUntil(spec.Duration);
+            // A consumer that cannot even be constructed is known before time 0: refuse it here (a run driven from C#
+            // without this check survives it as a Load fault).
+            return actions.LoadFaults.Select(f => At(f.Entry.Location, file, $"t={f.Fault.Time}: {f.Fault.Message}")).ToList();
+        }
+        catch (ScenarioRunException e)
+        {
+            return [At(e.Location, file, e.Message)];
+        }
+        catch (Exception e) when (e is ConsumerLoadException or BpfException)
+        {
+            // Which entry was running is the one whose time has come; name the earliest still at or after now.
+            var now = bpf.Simulator.Now;
+            var entry = spec.StructOps.FirstOrDefault(x => x.At == now || x.UnregisterAt == now);
+            return [At(entry?.Location, file, $"t={now}: {e.Message}")];
+        }
+    }
+
+    /// <summary>An error at <c>file:line:column</c> <paramref name="location"/> (as the reader recorded it), else at 1:1.</summary>
+    internal static ScenarioError At(string? location, string file, string message)
+    {
+        // The file name may itself contain ':'; the line and column are the last two fields.
+        var parts = location?.Split(':') ?? [];
+        if (parts.Length >= 3 && int.TryParse(parts[^2], out int line) && int.TryParse(parts[^1], out int column))
+        {
+            return new ScenarioError(string.Join(':', parts[..^2]), line, column, message);
+        }
+        return new ScenarioError(file, 1, 1, message);
+    }
+}

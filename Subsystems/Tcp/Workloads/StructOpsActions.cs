@@ -1,0 +1,148 @@
+using BpfSim.Core.Bpf;
+using BpfSim.Core.Bpf.Consumers;
+using BpfSim.Core.Bpf.StructOps;
+using BpfSim.Core.Simulation;
+
+namespace BpfSim.Tcp.Workloads;
+
+/// <summary>
+/// A scenario's struct_ops actions (register at <c>at</c>, link update for <c>replace</c>, unregister at
+/// <c>unregister_at</c>) carried out on a simulated kernel. The scenario runner uses it during a run; the scenario
+/// checker replays the same actions alone on a fresh kernel, so what the kernel would refuse at a time in the run
+/// (EEXIST for a name taken, ENOLINK for a link already gone) is found before the run, at the entry's line.
+/// </summary>
+public sealed class StructOpsActions : IDisposable
+{
+    private readonly BpfSystem _bpf;
+    private readonly ConsumerCatalog _catalog;
+    private readonly List<string> _notes;
+    private readonly Dictionary<string, LoadedStructOps> _loaded = new(StringComparer.Ordinal);
+
+    /// <param name="notes">Where to note what happened without failing (as the run's notes).</param>
+    public StructOpsActions(BpfSystem bpf, ConsumerCatalog catalog, List<string> notes)
+    {
+        _bpf = bpf;
+        _catalog = catalog;
+        _notes = notes;
+    }
+
+    private readonly List<(ConsumerFault Fault, StructOpsEntry Entry)> _loadFaults = [];
+
+    private SimTime Now => _bpf.Simulator.Now;
+
+    /// <summary>Consumers whose construction failed when they were to be registered, with the entry that asked.</summary>
+    public IReadOnlyList<(ConsumerFault Fault, StructOpsEntry Entry)> LoadFaults => _loadFaults;
+
+    /// <summary>What loaded <paramref name="map"/>, if one of these actions did.</summary>
+    public LoadedStructOps? LoaderOf(StructOpsMap map) => _loaded.Values.FirstOrDefault(l => l.Map == map);
+
+    /// <summary>Schedules every entry's actions at their times, in entry order (same-time actions run in that order).</summary>
+    /// <remarks>An action throws <see cref="ScenarioRunException"/> out of the simulator when the kernel refuses it.</remarks>
+    public void Schedule(IEnumerable<StructOpsEntry> entries)
+    {
+        foreach (var entry in entries)
+        {
+            if (entry.At is { } at)
+            {
+                _bpf.Simulator.Schedule(at, () => Register(entry));
+            }
+            if (entry.UnregisterAt is { } un)
+            {
+                _bpf.Simulator.Schedule(un, () => Unregister(entry));
+            }
+        }
+    }
+
+    /// <summary>Closes the loader's fds of everything loaded (the maps stay while registered or referenced).</summary>
+    public void Dispose()
+    {
+        foreach (var loaded in _loaded.Values)
+        {
+            loaded.Dispose();
+        }
+    }
+
+    private void Register(StructOpsEntry entry)
+    {
+        var consumers = ConsumersOf(entry);
+        foreach (var info in consumers)
+        {
+            if (_loaded.ContainsKey(info.Name))
+            {
+                _notes.Add($"t={Now}: {info.Name} is already loaded");
+                continue;
+            }
+            object consumer;
+            try
+            {
+                consumer = ConsumerCatalog.Create(info);
+            }
+            catch (ConsumerLoadException e)
+            {
+                // The consumer's own code failed as it loaded: a fault of that consumer, not of the scenario.
+                var fault = new ConsumerFault(info.Algorithm, 0, "constructor", ConsumerFaultKind.Load, Now, e.Message);
+                _loadFaults.Add((fault, entry));
+                _notes.Add($"{fault}: not registered");
+                continue;
+            }
+            var r = StructOpsLoader.Load(_bpf, consumer, out var loaded);
+            if (r.IsOk)
+            {
+                if (entry.Replace is { } replaced)
+                {
+                    r = consumers.Count != 1
+                        ? BpfResult.Fail(Errno.EINVAL, $"{entry.Program} holds {consumers.Count} consumers; replace needs one (pick it with map:)").For(BpfCommand.LinkUpdate)
+                        : _loaded.TryGetValue(replaced, out var current)
+                            ? loaded!.ReplaceLinkOf(current)
+                            : BpfResult.Fail(Errno.ENOLINK, $"{replaced} is not registered, so there is no link to update").For(BpfCommand.LinkUpdate);
+                }
+                else
+                {
+                    r = loaded!.Register();
+                }
+            }
+            if (!r.IsOk)
+            {
+                loaded?.Dispose();
+                throw new ScenarioRunException($"t={Now}: can't register struct_ops {info.Name}: {r.Reason}", entry.Location);
+            }
+            _loaded[info.Name] = loaded!;
+        }
+    }
+
+    private void Unregister(StructOpsEntry entry)
+    {
+        foreach (var info in ConsumersOf(entry))
+        {
+            if (!_loaded.TryGetValue(info.Name, out var loaded))
+            {
+                _notes.Add($"t={Now}: {info.Name} was not registered, so not unregistered");
+                continue;
+            }
+            if (loaded.Map.IsLinkMode && loaded.LinkFd < 0)
+            {
+                // Replaced by a link update: detaching means detaching the link, which its successor now holds.
+                loaded = _loaded.Values.FirstOrDefault(l => l.LinkFd >= 0 && l.Map.StructOpsType == loaded.Map.StructOpsType && l.Name == loaded.Name) ?? loaded;
+            }
+            var r = loaded.Unregister();
+            if (!r.IsOk)
+            {
+                _notes.Add($"t={Now}: unregister {info.Name}: {r.Reason}");
+            }
+        }
+    }
+
+    /// <summary>
+    /// The consumers <paramref name="entry"/> loads: those the scenario reader resolved, else <see cref="StructOpsEntry.Program"/>
+    /// by name or every consumer of the assembly at that path.
+    /// </summary>
+    private IReadOnlyList<ConsumerInfo> ConsumersOf(StructOpsEntry entry)
+    {
+        if (entry.Consumers.Count > 0)
+        {
+            return entry.Consumers.Select(name => _catalog.Find(name)
+                ?? throw new ScenarioRunException($"consumer {name} is not in the catalog", entry.Location)).ToList();
+        }
+        return _catalog.Find(entry.Program) is { } byName ? [byName] : ConsumerAssemblyLoader.LoadInto(_catalog, entry.Program);
+    }
+}
