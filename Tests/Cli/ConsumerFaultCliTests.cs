@@ -95,6 +95,19 @@ public sealed class ConsumerFaultCliTests
         Assert.That(summary.RootElement.GetProperty("sim_time_s").GetDouble(), Is.EqualTo(3));
     }
 
+    [TestCase("validate")]
+    [TestCase("run")]
+    public void ConstructorThrows_RefusedAtTheEntrysLine_ExitTwo(string command)
+    {
+        var (code, output, err) = Bpfsim("ctor@0s", command, Scenario(3));
+
+        Assert.That(code, Is.EqualTo(ExitCodes.BadInput), err);
+        Assert.That(err, Does.Contain("faulty.yaml:6:5: t=0s: bpf_faulty: its constructor failed: InvalidOperationException: " +
+                                      "bpf_faulty: deliberate fault in the constructor"));
+        Assert.That(err, Does.Not.Contain("   at "), "no stack trace");
+        Assert.That(output, Does.Not.Contain("flows"), "nothing was run");
+    }
+
     [Test]
     public void BadCallTimeout_ExitTwo()
     {

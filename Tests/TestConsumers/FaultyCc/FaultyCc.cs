@@ -6,7 +6,7 @@ namespace FaultyCc;
 
 /// <summary>
 /// Reno until simulated time reaches the moment in BPFSIM_FAULT ("throw@5s" or "hang@1s", default "throw@5s"), then
-/// cong_avoid throws or never returns.
+/// cong_avoid throws or never returns; "ctor@0s" makes the constructor throw.
 /// </summary>
 [StructOps("tcp_congestion_ops", Name = "bpf_faulty", Description = "misbehaves on purpose (tests)")]
 public sealed class FaultyCc : TcpCongestionOpsProgram
@@ -19,6 +19,10 @@ public sealed class FaultyCc : TcpCongestionOpsProgram
         var spec = (Environment.GetEnvironmentVariable("BPFSIM_FAULT") ?? "throw@5s").Split('@');
         _mode = spec[0];
         _atUs = ulong.Parse(spec[1].TrimEnd('s')) * 1_000_000;
+        if (_mode == "ctor")
+        {
+            throw new InvalidOperationException("bpf_faulty: deliberate fault in the constructor");
+        }
     }
 
     public override uint Ssthresh(ref TcpSock sk) => TcpCongKfuncs.RenoSsthresh(ref sk);
