@@ -197,7 +197,7 @@ public sealed class ConsumerFaultTests
     public void ReentryThroughKfuncs_StopsAtMaxDepth_WithoutStackOverflow()
     {
         var system = new TcpTestSystem();
-        var guard = new ConsumerGuard(0, "t_reenter", null!, system.Bpf.Simulator);
+        var guard = new ConsumerGuard(0, "t_reenter", null, system.Bpf.Simulator, GuardedCongestionOps.Members);
         TcpCongestionOps? wrapped = null;
         int calls = 0;
         var inner = new TcpCongestionOps
@@ -226,7 +226,7 @@ public sealed class ConsumerFaultTests
     public void SsthreshThrows_ReturnsRenoSsthresh()
     {
         var system = new TcpTestSystem();
-        var guard = new ConsumerGuard(0, "t_ss", null!, system.Bpf.Simulator);
+        var guard = new ConsumerGuard(0, "t_ss", null, system.Bpf.Simulator, GuardedCongestionOps.Members);
         var wrapped = GuardedCongestionOps.Wrap(new TcpCongestionOps
         {
             Name = "t_ss",

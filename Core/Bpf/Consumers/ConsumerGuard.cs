@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using BpfSim.Core.Bpf.StructOps;
 using BpfSim.Core.Simulation;
 
@@ -25,16 +26,21 @@ public sealed class ConsumerGuard
     public const int MaxDepth = 8;
 
     private readonly Simulator _sim;
+    private readonly string[] _members;
     private long _calls;
+    private long _abandonCall = -1;
+    private string _abandonMessage = "";
     private volatile int _depth;
-    private volatile string? _member;
+    private volatile int _member = -1;
 
-    public ConsumerGuard(int ordinal, string consumer, StructOpsMap? map, Simulator sim)
+    /// <param name="members">The names of the members, indexed by the numbers <see cref="Enter"/> is given.</param>
+    public ConsumerGuard(int ordinal, string consumer, StructOpsMap? map, Simulator sim, IReadOnlyList<string> members)
     {
         Ordinal = ordinal;
         Consumer = consumer;
         Map = map;
         _sim = sim;
+        _members = [.. members];
     }
 
     /// <summary>Which guard of its run this is, in creation (registration) order: stable across replays.</summary>
@@ -59,48 +65,64 @@ public sealed class ConsumerGuard
     public int Depth => _depth;
 
     /// <summary>The member being called, or the last one called.</summary>
-    public string? Member => _member;
+    public string? Member => _member < 0 ? null : _members[_member];
 
     /// <summary>A call ordinal a previous attempt of this run never returned from: that call is refused as a hang.</summary>
-    public (long Call, string Message)? AbandonAt { get; set; }
+    public void AbandonAt(long call, string message)
+    {
+        _abandonCall = call;
+        _abandonMessage = message;
+    }
 
     /// <summary>Raised once, on the first fault, in the simulation's thread: eject the consumer.</summary>
     public event Action<ConsumerGuard>? Faulted;
 
-    /// <summary>Starts a call of <paramref name="member"/>; false when it must not run (use the kernel's fallback).</summary>
-    public bool Enter(string member)
+    /// <summary>Starts a call of member number <paramref name="member"/>; false when it must not run (use the kernel's fallback).</summary>
+    /// <remarks>On every consumer call: a few plain stores (no reference write, so no GC write barrier), inlined.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool Enter(int member)
+    {
+        long call = _calls + 1;
+        if (Fault is not null || call == _abandonCall || _depth >= MaxDepth)
+        {
+            return Refuse(member, call);
+        }
+        Volatile.Write(ref _calls, call);
+        _member = member;
+        _depth++;
+        return true;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool Refuse(int member, long call)
     {
         if (Fault is not null)
         {
             return false;
         }
-        long call = _calls + 1;
         Volatile.Write(ref _calls, call);
         _member = member;
-        if (AbandonAt is { } abandon && abandon.Call == call)
+        if (call == _abandonCall)
         {
-            Fail(member, ConsumerFaultKind.Timeout, abandon.Message);
-            return false;
+            Fail(_members[member], ConsumerFaultKind.Timeout, _abandonMessage);
         }
-        if (_depth >= MaxDepth)
+        else
         {
-            Fail(member, ConsumerFaultKind.Recursion,
+            Fail(_members[member], ConsumerFaultKind.Recursion,
                 $"re-entered itself through kfuncs {MaxDepth} calls deep (MAX_CALL_FRAMES); stopped before the stack overflows");
-            return false;
         }
-        _depth++;
-        return true;
+        return false;
     }
 
     /// <summary>Ends a call that <see cref="Enter"/> allowed.</summary>
     public void Exit() => _depth--;
 
-    /// <summary>Records what a call threw; always true, so it can serve as an exception filter.</summary>
-    public bool Catch(string member, Exception e)
+    /// <summary>Records what a call of member number <paramref name="member"/> threw; always true, so it can serve as an exception filter.</summary>
+    public bool Catch(int member, Exception e)
     {
         // A type initializer's failure says nothing; its inner exception is the consumer's own.
         var cause = e is TypeInitializationException { InnerException: { } inner } ? inner : e;
-        Fail(member, ConsumerFaultKind.Exception, $"{cause.GetType().Name}: {cause.Message}");
+        Fail(_members[member], ConsumerFaultKind.Exception, $"{cause.GetType().Name}: {cause.Message}");
         return true;
     }
 

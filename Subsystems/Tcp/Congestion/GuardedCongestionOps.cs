@@ -19,6 +19,23 @@ internal sealed class GuardedCongestionOps
     private const uint DefaultMinTsoSegs = 2; // sysctl_tcp_min_tso_segs
     private const uint DefaultSndbufFactor = 2; // tcp_sndbuf_expand without sndbuf_expand
 
+    /// <summary>The members a guard reports, indexed by the numbers below (the guard stores a number per call, not a string).</summary>
+    public static readonly IReadOnlyList<string> Members =
+        ["ssthresh", "undo_cwnd", "min_tso_segs", "sndbuf_expand", "init", "release", "cong_avoid", "set_state", "cwnd_event", "in_ack_event", "pkts_acked", "cong_control"];
+
+    private const int SsthreshMember = 0;
+    private const int UndoCwndMember = 1;
+    private const int MinTsoSegsMember = 2;
+    private const int SndbufExpandMember = 3;
+    private const int InitMember = 4;
+    private const int ReleaseMember = 5;
+    private const int CongAvoidMember = 6;
+    private const int SetStateMember = 7;
+    private const int CwndEventMember = 8;
+    private const int InAckEventMember = 9;
+    private const int PktsAckedMember = 10;
+    private const int CongControlMember = 11;
+
     private readonly TcpCongestionOps _inner;
     private readonly ConsumerGuard _guard;
     private readonly Action<ConsumerGuard, string, uint> _cwndWarning;
@@ -57,20 +74,20 @@ internal sealed class GuardedCongestionOps
         };
     }
 
-    private uint Ssthresh(ref TcpSock sk) => CallU32(ref sk, "ssthresh", _inner.Ssthresh!, TcpCongKfuncs.RenoSsthresh(ref sk));
+    private uint Ssthresh(ref TcpSock sk) => CallU32(ref sk, SsthreshMember, _inner.Ssthresh!, TcpCongKfuncs.RenoSsthresh(ref sk));
 
-    private uint UndoCwnd(ref TcpSock sk) => CallU32(ref sk, "undo_cwnd", _inner.UndoCwnd!, TcpCongKfuncs.RenoUndoCwnd(ref sk));
+    private uint UndoCwnd(ref TcpSock sk) => CallU32(ref sk, UndoCwndMember, _inner.UndoCwnd!, TcpCongKfuncs.RenoUndoCwnd(ref sk));
 
-    private uint MinTsoSegs(ref TcpSock sk) => CallU32(ref sk, "min_tso_segs", _inner.MinTsoSegs!, DefaultMinTsoSegs);
+    private uint MinTsoSegs(ref TcpSock sk) => CallU32(ref sk, MinTsoSegsMember, _inner.MinTsoSegs!, DefaultMinTsoSegs);
 
-    private uint SndbufExpand(ref TcpSock sk) => CallU32(ref sk, "sndbuf_expand", _inner.SndbufExpand!, DefaultSndbufFactor);
+    private uint SndbufExpand(ref TcpSock sk) => CallU32(ref sk, SndbufExpandMember, _inner.SndbufExpand!, DefaultSndbufFactor);
 
-    private void Init(ref TcpSock sk) => CallVoid(ref sk, "init", _inner.Init!);
+    private void Init(ref TcpSock sk) => CallVoid(ref sk, InitMember, _inner.Init!);
 
-    private void Release(ref TcpSock sk) => CallVoid(ref sk, "release", _inner.Release!);
+    private void Release(ref TcpSock sk) => CallVoid(ref sk, ReleaseMember, _inner.Release!);
 
     /// <param name="fallback">Computed before the call, from the socket as the consumer found it.</param>
-    private uint CallU32(ref TcpSock sk, string member, SockU32Fn fn, uint fallback)
+    private uint CallU32(ref TcpSock sk, int member, SockU32Fn fn, uint fallback)
     {
         if (!_guard.Enter(member))
         {
@@ -92,7 +109,7 @@ internal sealed class GuardedCongestionOps
         }
     }
 
-    private void CallVoid(ref TcpSock sk, string member, SockVoidFn fn)
+    private void CallVoid(ref TcpSock sk, int member, SockVoidFn fn)
     {
         if (!_guard.Enter(member))
         {
@@ -114,16 +131,16 @@ internal sealed class GuardedCongestionOps
 
     private void CongAvoid(ref TcpSock sk, uint ack, uint acked)
     {
-        if (!_guard.Enter("cong_avoid"))
+        if (!_guard.Enter(CongAvoidMember))
         {
             return;
         }
         try
         {
             _inner.CongAvoid!(ref sk, ack, acked);
-            CheckCwnd(ref sk, "cong_avoid");
+            CheckCwnd(ref sk, CongAvoidMember);
         }
-        catch (Exception e) when (_guard.Catch("cong_avoid", e))
+        catch (Exception e) when (_guard.Catch(CongAvoidMember, e))
         {
         }
         finally
@@ -134,16 +151,16 @@ internal sealed class GuardedCongestionOps
 
     private void SetState(ref TcpSock sk, TcpCaState state)
     {
-        if (!_guard.Enter("set_state"))
+        if (!_guard.Enter(SetStateMember))
         {
             return;
         }
         try
         {
             _inner.SetState!(ref sk, state);
-            CheckCwnd(ref sk, "set_state");
+            CheckCwnd(ref sk, SetStateMember);
         }
-        catch (Exception e) when (_guard.Catch("set_state", e))
+        catch (Exception e) when (_guard.Catch(SetStateMember, e))
         {
         }
         finally
@@ -154,16 +171,16 @@ internal sealed class GuardedCongestionOps
 
     private void CwndEvent(ref TcpSock sk, TcpCaEvent ev)
     {
-        if (!_guard.Enter("cwnd_event"))
+        if (!_guard.Enter(CwndEventMember))
         {
             return;
         }
         try
         {
             _inner.CwndEvent!(ref sk, ev);
-            CheckCwnd(ref sk, "cwnd_event");
+            CheckCwnd(ref sk, CwndEventMember);
         }
-        catch (Exception e) when (_guard.Catch("cwnd_event", e))
+        catch (Exception e) when (_guard.Catch(CwndEventMember, e))
         {
         }
         finally
@@ -174,16 +191,16 @@ internal sealed class GuardedCongestionOps
 
     private void InAckEvent(ref TcpSock sk, uint flags)
     {
-        if (!_guard.Enter("in_ack_event"))
+        if (!_guard.Enter(InAckEventMember))
         {
             return;
         }
         try
         {
             _inner.InAckEvent!(ref sk, flags);
-            CheckCwnd(ref sk, "in_ack_event");
+            CheckCwnd(ref sk, InAckEventMember);
         }
-        catch (Exception e) when (_guard.Catch("in_ack_event", e))
+        catch (Exception e) when (_guard.Catch(InAckEventMember, e))
         {
         }
         finally
@@ -194,16 +211,16 @@ internal sealed class GuardedCongestionOps
 
     private void PktsAcked(ref TcpSock sk, in AckSample sample)
     {
-        if (!_guard.Enter("pkts_acked"))
+        if (!_guard.Enter(PktsAckedMember))
         {
             return;
         }
         try
         {
             _inner.PktsAcked!(ref sk, in sample);
-            CheckCwnd(ref sk, "pkts_acked");
+            CheckCwnd(ref sk, PktsAckedMember);
         }
-        catch (Exception e) when (_guard.Catch("pkts_acked", e))
+        catch (Exception e) when (_guard.Catch(PktsAckedMember, e))
         {
         }
         finally
@@ -214,16 +231,16 @@ internal sealed class GuardedCongestionOps
 
     private void CongControl(ref TcpSock sk, uint ack, int flag, in RateSample rs)
     {
-        if (!_guard.Enter("cong_control"))
+        if (!_guard.Enter(CongControlMember))
         {
             return;
         }
         try
         {
             _inner.CongControl!(ref sk, ack, flag, in rs);
-            CheckCwnd(ref sk, "cong_control");
+            CheckCwnd(ref sk, CongControlMember);
         }
-        catch (Exception e) when (_guard.Catch("cong_control", e))
+        catch (Exception e) when (_guard.Catch(CongControlMember, e))
         {
         }
         finally
@@ -232,12 +249,12 @@ internal sealed class GuardedCongestionOps
         }
     }
 
-    private void CheckCwnd(ref TcpSock sk, string member)
+    private void CheckCwnd(ref TcpSock sk, int member)
     {
         if ((int)sk.SndCwnd <= 0 && !_warned)
         {
             _warned = true;
-            _cwndWarning(_guard, member, sk.SndCwnd);
+            _cwndWarning(_guard, Members[member], sk.SndCwnd);
         }
     }
 }

@@ -157,12 +157,12 @@ public sealed class TcpCongestionOpsType : StructOpsType
         ConsumerGuard guard;
         lock (_guards)
         {
-            guard = new ConsumerGuard(_guards.Count, ops.Name, data.Map, data.Map.System.Simulator);
+            guard = new ConsumerGuard(_guards.Count, ops.Name, data.Map, data.Map.System.Simulator, GuardedCongestionOps.Members);
             _guards.Add(guard);
         }
         if (AbandonedCalls.TryGetValue(guard.Ordinal, out var abandoned))
         {
-            guard.AbandonAt = abandoned;
+            guard.AbandonAt(abandoned.Call, abandoned.Message);
         }
         guard.Faulted += g => ConsumerFaulted?.Invoke(g);
         return GuardedCongestionOps.Wrap(ops, guard, (g, member, cwnd) => CwndWarning?.Invoke(g, member, cwnd));
