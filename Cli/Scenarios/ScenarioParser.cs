@@ -50,6 +50,13 @@ public sealed class ScenarioParser
         {
             throw new ScenarioException([new ScenarioError(_file, 1, 1, $"not valid YAML: {e.Message}")]);
         }
+        if (stream.Documents.Count > 1)
+        {
+            // A second document would otherwise be ignored without a word.
+            var second = stream.Documents[1].RootNode;
+            throw new ScenarioException([new ScenarioError(_file, (int)second.Start.Line, (int)second.Start.Column,
+                "a scenario file holds one YAML document; this is a second one (after '---')")]);
+        }
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
         {
             throw new ScenarioException([new ScenarioError(_file, 1, 1, "a scenario is a mapping with keys such as seed, duration, network, flows")]);

@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using BpfSim.Core.Bpf;
 using BpfSim.Core.Bpf.Consumers;
 using BpfSim.Core.Hosting;
@@ -15,7 +16,14 @@ namespace BpfSim.Cli.Scenarios;
 /// </summary>
 public static class StructOpsCheck
 {
+    /// <summary>How long the replay may take: only consumer code (a constructor that never returns) could make it slow.</summary>
+    public static readonly TimeSpan Budget = TimeSpan.FromSeconds(10);
+
     /// <summary>The first action of <paramref name="spec"/> (up to its duration) that fails, as an error; none if all succeed.</summary>
+    /// <remarks>
+    /// The replay runs consumers' constructors, so it runs on a thread of its own: one that does not finish within
+    /// <see cref="Budget"/> is reported at the entry being carried out (its thread is left behind; the command exits).
+    /// </remarks>
     public static IReadOnlyList<ScenarioError> Check(TcpScenarioSpec spec, BpfSimFactory factory, ConsumerCatalog catalog, string file)
     {
         if (spec.StructOps.Count == 0)
@@ -23,7 +31,34 @@ public static class StructOpsCheck
             return [];
         }
         var bpf = factory.Create();
-        using var actions = new StructOpsActions(bpf, catalog, []);
+        var actions = new StructOpsActions(bpf, catalog, []);
+        IReadOnlyList<ScenarioError> errors = [];
+        ExceptionDispatchInfo? failure = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                errors = Replay(spec, bpf, actions, file);
+                actions.Dispose();
+            }
+            catch (Exception e)
+            {
+                failure = ExceptionDispatchInfo.Capture(e);
+            }
+        }) { IsBackground = true, Name = "bpfsim struct_ops check" };
+        thread.Start();
+        if (!thread.Join(Budget))
+        {
+            var entry = actions.Current;
+            return [At(entry?.Location, file, $"t={bpf.Simulator.Now}: {entry?.Program ?? "a consumer"}: loading it did not finish within " +
+                                            $"{Budget.TotalSeconds:0} s (a constructor that never returns?)")];
+        }
+        failure?.Throw();
+        return errors;
+    }
+
+    private static IReadOnlyList<ScenarioError> Replay(TcpScenarioSpec spec, BpfSystem bpf, StructOpsActions actions, string file)
+    {
         actions.Schedule(spec.StructOps);
         try
         {

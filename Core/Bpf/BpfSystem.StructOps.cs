@@ -161,9 +161,24 @@ public sealed partial class BpfSystem
         {
             return BpfResult.Fail(Errno.EINVAL, "the link already holds this map");
         }
-        r = next.StructOpsType.Update(next.KernelData!, old.KernelData!, link);
+        if (link.Updating)
+        {
+            // The kernel serialises updates with update_mutex; here the first one's grace period runs the event loop,
+            // so a second update of the same link at that moment is refused rather than interleaved.
+            return BpfResult.Fail(Errno.EBUSY, "another update of this link is in progress");
+        }
+        link.Updating = true;
+        try
+        {
+            r = next.StructOpsType.Update(next.KernelData!, old.KernelData!, link);
+        }
+        finally
+        {
+            link.Updating = false;
+        }
         if (!r.IsOk)
         {
+            DetachIfPending(link);
             return r;
         }
         next.Inc();
@@ -171,7 +186,17 @@ public sealed partial class BpfSystem
         next.AddLink("linked (update)");
         old.RemoveLink("unlinked (update)");
         old.Put();
+        DetachIfPending(link);
         return BpfResult.Ok;
+    }
+
+    private static void DetachIfPending(StructOpsLink link)
+    {
+        if (link.DetachPending)
+        {
+            link.DetachPending = false;
+            link.Detach();
+        }
     }
 
     /// <summary>BPF_LINK_DETACH: unregisters and drops the map; the link fd stays open. Detaching twice is fine.</summary>

@@ -109,6 +109,15 @@ public sealed class ConsumerFaultCliTests
     }
 
     [Test]
+    public void ConstructorNeverReturns_ValidateRefusesAtTheEntrysLine_ExitTwo()
+    {
+        var (code, _, err) = Bpfsim("ctorhang@0s", "validate", Scenario(3));
+
+        Assert.That(code, Is.EqualTo(ExitCodes.BadInput), err);
+        Assert.That(err, Does.Contain("faulty.yaml:6:5: t=0s: ").And.Contain("loading it did not finish within 10 s"));
+    }
+
+    [Test]
     public void BadCallTimeout_ExitTwo()
     {
         var (code, _, err) = Bpfsim("throw@5s", "run", Scenario(1), "--call-timeout", "soon");

@@ -118,6 +118,12 @@ public sealed class ScenarioInputTests
     }
 
     [Test]
+    public void SecondYamlDocument_RefusedAtItsStart()
+    {
+        AssertRefused(CliRun.Scenario("duration: 3s\n" + Flows + "---\nduration: 9s\n"), 4, 1, "a scenario file holds one YAML document");
+    }
+
+    [Test]
     public void FileOverTheSizeLimit_Refused()
     {
         string yaml = "duration: 3s\n" + Flows + new string('#', ScenarioLimits.MaxFileBytes) + "\n";

@@ -149,4 +149,34 @@ public sealed class ScenarioStructOpsTests
         Assert.That(code, Is.Zero, err);
         Assert.That(output, Does.Contain("Registered tcp_congestion_ops two_a").And.Contain("Registered tcp_congestion_ops two_b"));
     }
+
+    [Test]
+    public void SameLinkActionsAtOneInstant_RunOneAfterAnother_NoCrash()
+    {
+        // Found by the fuzzer: the first update's grace period ran the event loop, which started the duplicates'
+        // actions in the middle of it (a second LINK_UPDATE on the same link, a detach twice → a reference below 0).
+        string file = CliRun.Scenario("""
+            duration: 12s
+            structops:
+              - { program: bpf_reno_link_v1, at: 0s }
+              - { program: bpf_reno_link_v2, at: 5s, replace: bpf_reno_link_v1, unregister_at: 10s }
+              - { program: bpf_reno_link_v2, at: 5s, replace: bpf_reno_link_v1, unregister_at: 10s }
+            flows:
+              - { count: 2, cc: bpf_reno_link, start: 0s }
+              - { count: 1, cc: bpf_reno_link, start: 7s }
+            """);
+        foreach (var command in new[] { "validate", "run" })
+        {
+            var (code, output, err) = command == "run" ? CliRun.Invoke(command, file, "--json") : CliRun.Invoke(command, file);
+            Assert.That(code, Is.EqualTo(ExitCodes.Success), $"{command}: {err}");
+            if (command == "run")
+            {
+                using var doc = JsonDocument.Parse(output);
+                var notes = doc.RootElement.GetProperty("notes").EnumerateArray().Select(n => n.GetString()).ToList();
+                Assert.That(notes, Has.Some.Contains("bpf_reno_link_v2 is already loaded"));
+                var v2 = doc.RootElement.GetProperty("struct_ops").EnumerateArray().Where(m => m.GetProperty("name").GetString() == "bpf_reno_link").ToList();
+                Assert.That(v2.Select(m => m.GetProperty("refcnt_final").GetInt64()), Is.All.Zero);
+            }
+        }
+    }
 }

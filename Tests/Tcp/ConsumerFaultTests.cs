@@ -80,6 +80,36 @@ public sealed class ConsumerFaultTests
         }
     }
 
+    [StructOps(TcpCongestionOpsType.TypeName, Id = "t_link_v1", Name = "t_link", Link = true)]
+    public sealed class LinkV1ThrowsAt2s : RenoConsumer
+    {
+        public override void CongAvoid(ref TcpSock sk, uint ack, uint acked)
+        {
+            if (sk.TcpMstamp >= 2_000_000)
+            {
+                throw new InvalidOperationException("v1 fails");
+            }
+            TcpCongKfuncs.RenoCongAvoid(ref sk, ack, acked);
+        }
+    }
+
+    [StructOps(TcpCongestionOpsType.TypeName, Id = "t_link_v2", Name = "t_link", Link = true)]
+    public sealed class LinkV2 : RenoConsumer
+    {
+    }
+
+    [StructOps(TcpCongestionOpsType.TypeName, Name = "t_release")]
+    public sealed class ThrowsInRelease : RenoConsumer
+    {
+        public override void Release(ref TcpSock sk) => throw new InvalidOperationException("deliberate fault in release");
+    }
+
+    [StructOps(TcpCongestionOpsType.TypeName, Name = "t_sndbuf0")]
+    public sealed class ZeroSndbufFactor : RenoConsumer
+    {
+        public override uint SndbufExpand(ref TcpSock sk) => 0;
+    }
+
     private static TcpScenarioSpec Scenario(string consumer, double seconds = 10) => new()
     {
         Seed = 3,
@@ -97,7 +127,8 @@ public sealed class ConsumerFaultTests
     {
         var system = new TcpTestSystem();
         foreach (var type in new[] { typeof(ThrowsInCongAvoidAt5s), typeof(ThrowsInInit), typeof(ThrowsInStaticConstructor), typeof(ZeroCwnd),
-                     typeof(HugeCwnd), typeof(BlocksInCongAvoid) })
+                     typeof(HugeCwnd), typeof(BlocksInCongAvoid), typeof(LinkV1ThrowsAt2s), typeof(LinkV2), typeof(ThrowsInRelease),
+                     typeof(ZeroSndbufFactor) })
         {
             system.Catalog.Add(type, "test");
         }
@@ -265,5 +296,54 @@ public sealed class ConsumerFaultTests
         // tcp_wmem[2] = 4 MiB of queued data at 1448 bytes a segment.
         Assert.That(maxOut, Is.InRange(2800u, (4u << 20) / 1448 + 1));
         Assert.That(s.Stack.Sock(conn.Id).SkSndbuf, Is.EqualTo(4u << 20));
+    }
+
+    [Test]
+    public void LinkConsumerEjected_LaterReplaceOfItsLink_IsANote_RunCompletes()
+    {
+        var spec = Scenario("t_link", seconds: 6) with
+        {
+            StructOps =
+            [
+                new StructOpsEntry { Program = "t_link_v1", At = SimTime.Zero },
+                new StructOpsEntry { Program = "t_link_v2", At = SimTime.FromSeconds(4), Replace = "t_link_v1" },
+            ],
+        };
+
+        var result = Run(spec);
+
+        Assert.That(result.Faults.Single().Consumer, Is.EqualTo("t_link"));
+        Assert.That(result.Notes, Has.Some.Contains("t_link_v1 was ejected for a fault and its link detached, so t_link_v2 has no link to update"));
+        Assert.That(result.SimSeconds, Is.EqualTo(6));
+    }
+
+    [Test]
+    public void ReleaseThrowsAtTheEnd_EjectedBeforeTheLoaderCloses_MapFreed()
+    {
+        var result = Run(Scenario("t_release", seconds: 2));
+
+        var fault = result.Faults.Single();
+        Assert.That((fault.Member, fault.Seconds), Is.EqualTo(("release", 2.0)));
+        Assert.That(result.Notes, Has.None.Contains("unregister failed"));
+        var map = result.StructOps.Single();
+        Assert.That(map.Transitions.Select(t => t.State), Is.EqualTo(new[] { "INIT", "INUSE", "TOBEFREE" }));
+        Assert.That(map.Freed, Is.True);
+    }
+
+    [Test]
+    public void SndbufExpandReturnsZero_FlowStillSends_WithinTcpWmemDefault()
+    {
+        var s = new TcpScenario();
+        s.System.Register(new ZeroSndbufFactor());
+        var conn = s.Flow("t_sndbuf0");
+        uint maxOut = 0;
+        for (int i = 0; i < 1000; i++)
+        {
+            s.RunFor(0.002);
+            maxOut = Math.Max(maxOut, s.Stack.Sock(conn.Id).PacketsOut);
+        }
+        Assert.That(s.Stack.Sock(conn.Id).SkSndbuf, Is.EqualTo(16384u), "tcp_init_sock's tcp_wmem[1], never grown by a factor of 0");
+        Assert.That(maxOut, Is.EqualTo((16384 + 1447) / 1448), "the write queue holds what fits, the last segment crossing sk_sndbuf");
+        Assert.That(conn.Stats.BytesAcked, Is.GreaterThan(1_000_000));
     }
 }

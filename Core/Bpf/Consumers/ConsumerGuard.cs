@@ -30,6 +30,7 @@ public sealed class ConsumerGuard
     private long _calls;
     private long _abandonCall = -1;
     private string _abandonMessage = "";
+    private readonly long[] _callAtDepth = new long[MaxDepth];
     private volatile int _depth;
     private volatile int _member = -1;
 
@@ -64,6 +65,19 @@ public sealed class ConsumerGuard
     /// <summary>Calls in progress (nested through kfuncs); read by the watchdog thread.</summary>
     public int Depth => _depth;
 
+    /// <summary>
+    /// The ordinal of the innermost call in progress (0 when none): the one a hang is in, even when a nested call that
+    /// started later has already returned. Read by the watchdog thread.
+    /// </summary>
+    public long CurrentCall
+    {
+        get
+        {
+            int depth = _depth;
+            return depth == 0 ? 0 : Volatile.Read(ref _callAtDepth[depth - 1]);
+        }
+    }
+
     /// <summary>The member being called, or the last one called.</summary>
     public string? Member => _member < 0 ? null : _members[_member];
 
@@ -89,6 +103,7 @@ public sealed class ConsumerGuard
         }
         Volatile.Write(ref _calls, call);
         _member = member;
+        Volatile.Write(ref _callAtDepth[_depth], call);
         _depth++;
         return true;
     }

@@ -10,10 +10,11 @@ public sealed record ContainedAttempt<T>(Func<T> Run, Func<IReadOnlyList<Consume
 
 /// <summary>
 /// Runs a simulation on a thread of its own under a wall-clock watchdog, so a consumer call that never returns ends
-/// that consumer, not the run. .NET cannot stop a thread, so a hung attempt is abandoned (its thread keeps spinning at
-/// the lowest priority until the process exits) and the run is replayed from the start: the simulation is
+/// that consumer, not the run. .NET cannot stop a thread, so a hung attempt is abandoned (its thread keeps spinning,
+/// at the lowest priority, until the process exits) and the run is replayed from the start: the simulation is
 /// deterministic, so the replay reaches the same call, which its guard now refuses as a timeout (the consumer is
-/// ejected there) and goes on to the end.
+/// ejected there) and goes on to the end. On Linux the abandoned thread is reniced to 19, so it competes for a core
+/// only when nothing else wants it; it still spins until the process exits.
 /// </summary>
 /// <remarks>
 /// The budget is wall-clock time, so whether a very slow (rather than stuck) call is cut off can depend on the
@@ -41,8 +42,10 @@ public static class ContainedRun
             var attempt = create(refuse);
             T? result = default;
             ExceptionDispatchInfo? failure = null;
+            int nativeThread = 0;
             var thread = new Thread(() =>
             {
+                nativeThread = NativeThread.CurrentId();
                 try
                 {
                     result = attempt.Run();
@@ -60,7 +63,8 @@ public static class ContainedRun
                 return result!;
             }
             var (guard, call) = hung.Value;
-            thread.Priority = ThreadPriority.Lowest; // it cannot be stopped; let the replay have the CPU
+            // It cannot be stopped; let the replay have the CPU. (Thread.Priority does nothing on Linux.)
+            NativeThread.Deprioritise(Volatile.Read(ref nativeThread));
             if (refuse.ContainsKey(guard.Ordinal))
             {
                 // The replay hung in the same consumer after its refused call: it was ejected at that call, so this
@@ -85,7 +89,7 @@ public static class ContainedRun
                     since.Remove(guard.Ordinal);
                     continue;
                 }
-                long call = guard.Calls;
+                long call = guard.CurrentCall;
                 if (!since.TryGetValue(guard.Ordinal, out var seen) || seen.Call != call)
                 {
                     since[guard.Ordinal] = (call, Stopwatch.GetTimestamp());

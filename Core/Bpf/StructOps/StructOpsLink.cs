@@ -20,15 +20,30 @@ public sealed class StructOpsLink : BpfLink
 
     public override bool IsDetached => Map is null;
 
+    /// <summary>An update (<see cref="BpfSystem.LinkUpdate"/>) is between its checks and its swap.</summary>
+    internal bool Updating { get; set; }
+
+    /// <summary>A detach arrived during an update; it is carried out when the update has swapped the map.</summary>
+    internal bool DetachPending { get; set; }
+
     internal override void Detach()
     {
+        if (Updating)
+        {
+            // The kernel's detach waits for update_mutex, then detaches whatever map the update left: so do we, once
+            // the update (whose grace period lets other simulated work run) has finished.
+            DetachPending = true;
+            return;
+        }
         var map = Map;
         if (map is null)
         {
             return;
         }
-        map.StructOpsType.Unregister(map.KernelData!, this);
+        // Detached before unreg waits its grace period: a second detach meanwhile finds nothing to do, as it finds
+        // st_link->map NULL after waiting for update_mutex in bpf_struct_ops_map_link_detach.
         Map = null;
+        map.StructOpsType.Unregister(map.KernelData!, this);
         map.RemoveLink("unlinked");
         map.Put();
     }

@@ -34,7 +34,6 @@ public sealed partial class TcpStack
         uint priorDelivered = sk.Delivered;
         uint priorLost = sk.Lost;
         uint priorInFlight = sk.PacketsInFlight;
-        uint priorSndUnaBytes = sk.SndUna;
         int flag = ece ? FlagEce : 0;
         var rs = new RateSample { PriorDelivered = 0, RttUs = -1 };
         long rsPriorTime = -1;
@@ -258,21 +257,14 @@ public sealed partial class TcpStack
             }
         }
 
-        // tcp_new_space → tcp_should_expand_sndbuf: grow the send buffer after progress, outside reductions, while not
-        // cwnd-limited.
-        if (sk.SndUna != priorSndUnaBytes && sk.IcskCaState == TcpCaState.Open && sk.PacketsInFlight < sk.SndCwnd)
-        {
-            using (EnterCa(conn))
-            {
-                SndbufExpand(conn);
-            }
-        }
         if ((long)conn.SndUna >= conn.TotalSegments || (conn.Stopping && sk.PacketsOut == 0))
         {
             Close(conn);
             return;
         }
+        // tcp_data_snd_check: push what may go now, then tcp_check_space.
         WriteXmit(conn);
+        CheckSpace(conn);
         Updated?.Invoke(conn);
     }
 

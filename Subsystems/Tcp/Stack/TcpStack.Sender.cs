@@ -264,6 +264,36 @@ public sealed partial class TcpStack
     /// </summary>
     private const uint TcpWmemMax = 4u << 20; // net.ipv4.tcp_wmem[2]
 
+    /// <summary>net.ipv4.tcp_wmem[1]: sk_sndbuf as tcp_init_sock sets it, before tcp_init_buffer_space grows it.</summary>
+    internal const uint TcpWmemDefault = 16384;
+
+    /// <summary>
+    /// tcp_check_space → tcp_new_space (net/ipv4/tcp_input.c), after an ACK was processed: an application blocked on a
+    /// full send buffer (SOCK_NOSPACE: it has more to write and the write queue is at sk_sndbuf) gets a bigger buffer
+    /// when the window is not full (tcp_should_expand_sndbuf), which also stamps snd_cwnd_stamp; it then writes into
+    /// the new room at once.
+    /// </summary>
+    private void CheckSpace(TcpConnection conn)
+    {
+        ref var sk = ref _socks[conn.Id];
+        // The application keeps the write queue (sent and unsent) full while it has more to write than fits.
+        bool noSpace = !conn.Stopping && conn.WrittenSegments - (long)conn.SndUna > SndbufSegments(conn);
+        if (!noSpace || sk.PacketsInFlight >= sk.SndCwnd)
+        {
+            return;
+        }
+        uint before = sk.SkSndbuf;
+        using (EnterCa(conn))
+        {
+            SndbufExpand(conn);
+        }
+        sk.SndCwndStamp = NowJiffies;
+        if (sk.SkSndbuf != before)
+        {
+            WriteXmit(conn);
+        }
+    }
+
     private void SndbufExpand(TcpConnection conn)
     {
         ref var sk = ref _socks[conn.Id];
@@ -407,11 +437,15 @@ public sealed partial class TcpStack
     }
 
     /// <summary>
-    /// sk_stream_memory_free for the next new segment: the application can queue data only while the write queue (sent
-    /// and unsent, counted in payload bytes as TSO-sized skbs nearly are) is below sk_sndbuf, so no window, however
-    /// large, puts more than tcp_wmem[2] (4 MiB) in flight. Retransmissions are already queued and need no room.
+    /// sk_stream_memory_free: the application queues data (sent and unsent, counted in payload bytes as TSO-sized
+    /// skbs nearly are) while the write queue is below sk_sndbuf, so the next new segment can be sent only if it is
+    /// in the queue, and no window, however large, puts more than tcp_wmem[2] (4 MiB) in flight. Retransmissions are
+    /// already queued and need no room.
     /// </summary>
-    private bool SndbufHasRoom(TcpConnection conn) => (conn.SndNxt - conn.SndUna) * (ulong)conn.Mss < _socks[conn.Id].SkSndbuf;
+    private bool SndbufHasRoom(TcpConnection conn) => (long)(conn.SndNxt - conn.SndUna) < SndbufSegments(conn);
+
+    /// <summary>How many segments the write queue holds: the last skb queued may cross sk_sndbuf.</summary>
+    private long SndbufSegments(TcpConnection conn) => ((long)_socks[conn.Id].SkSndbuf + conn.Mss - 1) / conn.Mss;
 
     private void SendSegment(TcpConnection conn, ulong seg, bool retransmit)
     {

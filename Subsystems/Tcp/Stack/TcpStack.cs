@@ -154,6 +154,7 @@ public sealed partial class TcpStack : IEventHandler
             SndSsthresh = TcpSock.InfiniteSsthresh,
             SndCwndClamp = uint.MaxValue,
             MssCache = (uint)_options.Mss,
+            SkSndbuf = TcpWmemDefault, // tcp_init_sock
             PrandomState = _net.RandomFor("tcp-sock:" + id).NextUInt64(),
         };
         _socks[id].RttMin.Reset(0, ~0u); // tcp_init_sock: no RTT sample yet

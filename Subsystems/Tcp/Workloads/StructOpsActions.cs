@@ -17,6 +17,11 @@ public sealed class StructOpsActions : IDisposable
     private readonly ConsumerCatalog _catalog;
     private readonly List<string> _notes;
     private readonly Dictionary<string, LoadedStructOps> _loaded = new(StringComparer.Ordinal);
+    private readonly Queue<Action> _waiting = new();
+    private readonly HashSet<string> _ejected = new(StringComparer.Ordinal);
+    private StructOpsEntry? _current;
+    private bool _busy;
+    private bool _disposed;
 
     /// <param name="notes">Where to note what happened without failing (as the run's notes).</param>
     public StructOpsActions(BpfSystem bpf, ConsumerCatalog catalog, List<string> notes)
@@ -33,6 +38,21 @@ public sealed class StructOpsActions : IDisposable
     /// <summary>Consumers whose construction failed when they were to be registered, with the entry that asked.</summary>
     public IReadOnlyList<(ConsumerFault Fault, StructOpsEntry Entry)> LoadFaults => _loadFaults;
 
+    /// <summary>
+    /// Records that the consumer loaded as <paramref name="loaded"/> was ejected for a fault, so a later replace of
+    /// its link is noted rather than failed.
+    /// </summary>
+    public void MarkEjected(LoadedStructOps loaded)
+    {
+        foreach (var (name, l) in _loaded)
+        {
+            if (l == loaded)
+            {
+                _ejected.Add(name);
+            }
+        }
+    }
+
     /// <summary>What loaded <paramref name="map"/>, if one of these actions did.</summary>
     public LoadedStructOps? LoaderOf(StructOpsMap map) => _loaded.Values.FirstOrDefault(l => l.Map == map);
 
@@ -44,26 +64,67 @@ public sealed class StructOpsActions : IDisposable
         {
             if (entry.At is { } at)
             {
-                _bpf.Simulator.Schedule(at, () => Register(entry));
+                _bpf.Simulator.Schedule(at, () => Perform(() => Register(entry)));
             }
             if (entry.UnregisterAt is { } un)
             {
-                _bpf.Simulator.Schedule(un, () => Unregister(entry));
+                _bpf.Simulator.Schedule(un, () => Perform(() => Unregister(entry)));
             }
         }
     }
 
-    /// <summary>Closes the loader's fds of everything loaded (the maps stay while registered or referenced).</summary>
+    /// <summary>
+    /// Closes the loader's fds of everything loaded (the maps stay while registered or referenced). Actions still
+    /// pending are dropped: closing a link waits a grace period, which runs the event loop, and nothing scheduled
+    /// for after the end may act then.
+    /// </summary>
     public void Dispose()
     {
-        foreach (var loaded in _loaded.Values)
+        _disposed = true;
+        foreach (var loaded in _loaded.Values.ToList())
         {
             loaded.Dispose();
         }
     }
 
+    /// <summary>
+    /// Carries out an action as the one user-space process that performs them all would: one at a time. An
+    /// unregistration or link update waits for a grace period, and while it waits the event loop runs whatever else
+    /// is due — including the next action, which must queue behind it instead of interleaving with it.
+    /// </summary>
+    private void Perform(Action action)
+    {
+        if (_busy)
+        {
+            _waiting.Enqueue(action);
+            return;
+        }
+        _busy = true;
+        try
+        {
+            action();
+            while (_waiting.TryDequeue(out var next))
+            {
+                next();
+            }
+        }
+        finally
+        {
+            _busy = false;
+            _waiting.Clear();
+        }
+    }
+
+    /// <summary>The entry whose action is being carried out, if any (read by a watchdog on another thread).</summary>
+    public StructOpsEntry? Current => Volatile.Read(ref _current);
+
     private void Register(StructOpsEntry entry)
     {
+        if (_disposed)
+        {
+            return;
+        }
+        Volatile.Write(ref _current, entry);
         var consumers = ConsumersOf(entry);
         foreach (var info in consumers)
         {
@@ -72,46 +133,61 @@ public sealed class StructOpsActions : IDisposable
                 _notes.Add($"t={Now}: {info.Name} is already loaded");
                 continue;
             }
-            object consumer;
-            try
-            {
-                consumer = ConsumerCatalog.Create(info);
-            }
-            catch (ConsumerLoadException e)
-            {
-                // The consumer's own code failed as it loaded: a fault of that consumer, not of the scenario.
-                var fault = new ConsumerFault(info.Algorithm, 0, "constructor", ConsumerFaultKind.Load, Now, e.Message);
-                _loadFaults.Add((fault, entry));
-                _notes.Add($"{fault}: not registered");
-                continue;
-            }
-            var r = StructOpsLoader.Load(_bpf, consumer, out var loaded);
-            if (r.IsOk)
-            {
-                if (entry.Replace is { } replaced)
-                {
-                    r = consumers.Count != 1
-                        ? BpfResult.Fail(Errno.EINVAL, $"{entry.Program} holds {consumers.Count} consumers; replace needs one (pick it with map:)").For(BpfCommand.LinkUpdate)
-                        : _loaded.TryGetValue(replaced, out var current)
-                            ? loaded!.ReplaceLinkOf(current)
-                            : BpfResult.Fail(Errno.ENOLINK, $"{replaced} is not registered, so there is no link to update").For(BpfCommand.LinkUpdate);
-                }
-                else
-                {
-                    r = loaded!.Register();
-                }
-            }
-            if (!r.IsOk)
-            {
-                loaded?.Dispose();
-                throw new ScenarioRunException($"t={Now}: can't register struct_ops {info.Name}: {r.Reason}", entry.Location);
-            }
-            _loaded[info.Name] = loaded!;
+            RegisterOne(entry, info, consumers.Count);
         }
+    }
+
+    private void RegisterOne(StructOpsEntry entry, ConsumerInfo info, int consumersInEntry)
+    {
+        if (entry.Replace is { } ejected && _ejected.Contains(ejected))
+        {
+            // The scenario could not know: a note, not a failure of the run.
+            _notes.Add($"t={Now}: {ejected} was ejected for a fault and its link detached, so {info.Name} has no link to update; not registered");
+            return;
+        }
+        object consumer;
+        try
+        {
+            consumer = ConsumerCatalog.Create(info);
+        }
+        catch (ConsumerLoadException e)
+        {
+            // The consumer's own code failed as it loaded: a fault of that consumer, not of the scenario.
+            var fault = new ConsumerFault(info.Algorithm, 0, "constructor", ConsumerFaultKind.Load, Now, e.Message);
+            _loadFaults.Add((fault, entry));
+            _notes.Add($"{fault}: not registered");
+            return;
+        }
+        var r = StructOpsLoader.Load(_bpf, consumer, out var loaded);
+        if (r.IsOk)
+        {
+            if (entry.Replace is { } replaced)
+            {
+                r = consumersInEntry != 1
+                    ? BpfResult.Fail(Errno.EINVAL, $"{entry.Program} holds {consumersInEntry} consumers; replace needs one (pick it with map:)").For(BpfCommand.LinkUpdate)
+                    : _loaded.TryGetValue(replaced, out var current)
+                        ? loaded!.ReplaceLinkOf(current)
+                        : BpfResult.Fail(Errno.ENOLINK, $"{replaced} is not registered, so there is no link to update").For(BpfCommand.LinkUpdate);
+            }
+            else
+            {
+                r = loaded!.Register();
+            }
+        }
+        if (!r.IsOk)
+        {
+            loaded?.Dispose();
+            throw new ScenarioRunException($"t={Now}: can't register struct_ops {info.Name}: {r.Reason}", entry.Location);
+        }
+        _loaded[info.Name] = loaded!;
     }
 
     private void Unregister(StructOpsEntry entry)
     {
+        if (_disposed)
+        {
+            return;
+        }
         foreach (var info in ConsumersOf(entry))
         {
             if (!_loaded.TryGetValue(info.Name, out var loaded))

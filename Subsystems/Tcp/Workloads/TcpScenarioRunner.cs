@@ -136,6 +136,7 @@ public sealed class TcpScenarioRunner
         }
         // End of the run: sockets close and the loader's fds go, so what is unregistered can be freed.
         _stack.CloseAll();
+        sim.RunUntil(sim.Now); // a consumer that faulted in release is ejected while its loader's fds are still open
         _actions.Dispose();
         sim.RunUntil(end + SimTime.FromMilliseconds(20)); // one grace period for the frees
         return new TcpRunResult
@@ -167,6 +168,7 @@ public sealed class TcpScenarioRunner
         string unregistered = "its map was no longer registered";
         if (loaded is not null)
         {
+            _actions.MarkEjected(loaded);
             var r = loaded.Unregister();
             unregistered = r.IsOk ? $"map {loaded.Map.Id} unregistered ({loaded.Map.State.ShortName()})" : $"unregister failed: {r.Reason}";
         }

@@ -6,7 +6,7 @@ namespace FaultyCc;
 
 /// <summary>
 /// Reno until simulated time reaches the moment in BPFSIM_FAULT ("throw@5s" or "hang@1s", default "throw@5s"), then
-/// cong_avoid throws or never returns; "ctor@0s" makes the constructor throw.
+/// cong_avoid throws or never returns; "ctor@0s" makes the constructor throw, "ctorhang@0s" never return.
 /// </summary>
 [StructOps("tcp_congestion_ops", Name = "bpf_faulty", Description = "misbehaves on purpose (tests)")]
 public sealed class FaultyCc : TcpCongestionOpsProgram
@@ -22,6 +22,9 @@ public sealed class FaultyCc : TcpCongestionOpsProgram
         if (_mode == "ctor")
         {
             throw new InvalidOperationException("bpf_faulty: deliberate fault in the constructor");
+        }
+        while (_mode == "ctorhang")
+        {
         }
     }
 

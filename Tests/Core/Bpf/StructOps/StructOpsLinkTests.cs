@@ -167,4 +167,57 @@ public sealed class StructOpsLinkTests
         Assert.That(_bpf.LinkDetach(fd).Errno, Is.EqualTo(Errno.EINVAL));
         Assert.That(_bpf.LinkDetach(55).Errno, Is.EqualTo(Errno.EBADF));
     }
+
+    [Test]
+    public void Detach_DuringAnotherDetachsGracePeriod_DetachesOnce()
+    {
+        int fd = ReadyLinkMap("alpha");
+        _bpf.LinkCreate(fd, out int link).ThrowIfFailed();
+        var map = Map(fd);
+        _type.Subsystem.DuringUnregister = () => Assert.That(_bpf.LinkDetach(link).IsOk, "the second detach finds nothing to do");
+
+        Assert.That(_bpf.LinkDetach(link).IsOk);
+
+        Assert.That(map.LinkCount, Is.Zero);
+        Assert.That(map.ReportedRefCount, Is.Zero, "the link's one reference was dropped once");
+        _bpf.Close(link);
+        _bpf.Close(fd);
+        _bpf.Simulator.RunUntil(_bpf.Simulator.Now + BpfSim.Core.Simulation.SimTime.FromMilliseconds(20));
+        Assert.That(map.IsFreed, "freed once its last reference went, without dropping below zero");
+    }
+
+    [Test]
+    public void Detach_DuringUpdate_IsCarriedOutAfterTheSwap()
+    {
+        int oldFd = ReadyLinkMap("alpha");
+        int newFd = ReadyLinkMap("alpha", add: 2);
+        _bpf.LinkCreate(oldFd, out int link).ThrowIfFailed();
+        _type.Subsystem.DuringUpdate = () => Assert.That(_bpf.LinkDetach(link).IsOk, "waits for the update, as for update_mutex");
+
+        Assert.That(_bpf.LinkUpdate(link, newFd).IsOk);
+
+        Assert.That(_type.Subsystem.Current, Is.Empty, "the detach unregistered the map the update put in");
+        Assert.That(Map(oldFd).LinkCount, Is.Zero);
+        Assert.That(Map(newFd).LinkCount, Is.Zero);
+        Assert.That(Map(oldFd).ReportedRefCount, Is.Zero);
+        Assert.That(Map(newFd).ReportedRefCount, Is.Zero);
+        Assert.That(_bpf.LinkUpdate(link, oldFd).Errno, Is.EqualTo(Errno.ENOLINK));
+    }
+
+    [Test]
+    public void Update_DuringAnUpdateOfTheSameLink_EBUSY()
+    {
+        int first = ReadyLinkMap("alpha");
+        int second = ReadyLinkMap("alpha", add: 2);
+        int third = ReadyLinkMap("alpha", add: 3);
+        _bpf.LinkCreate(first, out int link).ThrowIfFailed();
+        BpfResult nested = BpfResult.Ok;
+        _type.Subsystem.DuringUpdate = () => nested = _bpf.LinkUpdate(link, third);
+
+        Assert.That(_bpf.LinkUpdate(link, second).IsOk);
+
+        Assert.That(nested.Errno, Is.EqualTo(Errno.EBUSY));
+        Assert.That(Map(second).LinkCount, Is.EqualTo(1));
+        Assert.That(Map(third).LinkCount, Is.Zero);
+    }
 }

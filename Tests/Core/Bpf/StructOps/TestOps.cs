@@ -94,10 +94,27 @@ internal sealed class TestSubsystem
         return BpfResult.Ok;
     }
 
-    public void Unregister(StructOpsKernelData data) => _current.Remove(data.ReadString("name"));
+    /// <summary>Runs inside Unregister, as other work runs during its grace period (once, then cleared).</summary>
+    public Action? DuringUnregister { get; set; }
+
+    /// <summary>Runs inside Update, as other work runs during its grace period (once, then cleared).</summary>
+    public Action? DuringUpdate { get; set; }
+
+    public void Unregister(StructOpsKernelData data)
+    {
+        RunOnce(DuringUnregister, () => DuringUnregister = null);
+        _current.Remove(data.ReadString("name"));
+    }
+
+    private static void RunOnce(Action? action, Action clear)
+    {
+        clear();
+        action?.Invoke();
+    }
 
     public BpfResult Update(StructOpsKernelData data, StructOpsKernelData old)
     {
+        RunOnce(DuringUpdate, () => DuringUpdate = null);
         string name = data.ReadString("name");
         if (name != old.ReadString("name") || !_current.TryGetValue(name, out var registered) || registered != old)
         {
