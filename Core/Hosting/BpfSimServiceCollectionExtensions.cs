@@ -1,5 +1,6 @@
 using System.Reflection;
 using BpfSim.Core.Bpf.Consumers;
+using BpfSim.Core.Ebpf.Btf;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -15,6 +16,7 @@ public static class BpfSimServiceCollectionExtensions
     public static IServiceCollection AddBpfSim(this IServiceCollection services)
     {
         services.TryAddSingleton<BpfSimFactory>();
+        services.TryAddSingleton<KernelBtfProvider>();
         Catalog(services);
         return services;
     }
@@ -39,6 +41,14 @@ public static class BpfSimServiceCollectionExtensions
         where TProvider : class, IStructOpsTypeProvider
     {
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStructOpsTypeProvider, TProvider>());
+        return services;
+    }
+
+    /// <summary>Adds a subsystem's part of the kernel BTF (its types as BPF programs see them).</summary>
+    public static IServiceCollection AddKernelBtfTypes<TContributor>(this IServiceCollection services)
+        where TContributor : class, IKernelBtfContributor
+    {
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IKernelBtfContributor, TContributor>());
         return services;
     }
 

@@ -1,0 +1,67 @@
+using BpfSim.Cli;
+using BpfSim.Cli.Commands;
+
+namespace BpfSim.Tests.Cli;
+
+[Category("Cli")]
+public sealed class BtfCommandTests
+{
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = BpfSimCommand.Invoke(args, stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    [Test]
+    public void BtfDump_Default_PrintsVmlinuxHeader()
+    {
+        var (code, output, err) = Run("btf", "dump");
+        Assert.That(code, Is.EqualTo(ExitCodes.Success), err);
+        Assert.That(output, Does.StartWith("#ifndef __VMLINUX_H__"));
+        Assert.That(output, Does.Contain("struct tcp_sock {").And.Contain("struct tcp_congestion_ops {"));
+        Assert.That(output, Does.EndWith("#endif /* __VMLINUX_H__ */\n"));
+    }
+
+    [Test]
+    public void BtfDump_OutputFile_WritesTheSameHeader()
+    {
+        string file = Path.Combine(Path.GetTempPath(), "bpfsim-vmlinux-" + Guid.NewGuid().ToString("N") + ".h");
+        try
+        {
+            var (code, output, err) = Run("btf", "dump", "--format", "c", "-o", file);
+            Assert.That(code, Is.EqualTo(ExitCodes.Success), err);
+            Assert.That(output, Is.Empty);
+            Assert.That(File.ReadAllText(file), Is.EqualTo(Run("btf", "dump").Out));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Test]
+    public void BtfDump_Raw_IsRefusedWithAReason()
+    {
+        var (code, _, err) = Run("btf", "dump", "--format", "raw");
+        Assert.That(code, Is.EqualTo(ExitCodes.BadInput));
+        Assert.That(err, Does.Contain("--format raw").And.Contain("--format c"));
+    }
+
+    [Test]
+    public void BtfDump_UnknownFormat_IsBadInput()
+    {
+        var (code, _, err) = Run("btf", "dump", "--format", "json");
+        Assert.That(code, Is.EqualTo(ExitCodes.BadInput));
+        Assert.That(err, Does.Contain("json"));
+    }
+
+    [Test]
+    public void BtfDump_UnwritableOutput_IsBadInput()
+    {
+        var (code, _, err) = Run("btf", "dump", "-o", "/proc/definitely/not/here.h");
+        Assert.That(code, Is.EqualTo(ExitCodes.BadInput));
+        Assert.That(err, Does.Contain("cannot write"));
+    }
+}
