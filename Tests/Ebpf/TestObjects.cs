@@ -24,6 +24,13 @@ internal static class TestObjects
     /// <summary>A section's bytes, found through the section header table (for tests that feed .BTF to the BTF reader directly).</summary>
     public static byte[] Section(byte[] elf, string sectionName)
     {
+        var (offset, size) = SectionExtent(elf, sectionName);
+        return elf.AsSpan(offset, size).ToArray();
+    }
+
+    /// <summary>Where a section's bytes lie in the file.</summary>
+    public static (int Offset, int Size) SectionExtent(byte[] elf, string sectionName)
+    {
         var span = elf.AsSpan();
         ulong shoff = BitConverter.ToUInt64(elf, 40);
         int shnum = BitConverter.ToUInt16(elf, 60);
@@ -37,9 +44,7 @@ internal static class TestObjects
             string name = Encoding.ASCII.GetString(nameBytes[..nameBytes.IndexOf((byte)0)]);
             if (name == sectionName)
             {
-                ulong offset = BitConverter.ToUInt64(elf, h + 24);
-                ulong size = BitConverter.ToUInt64(elf, h + 32);
-                return span.Slice((int)offset, (int)size).ToArray();
+                return ((int)BitConverter.ToUInt64(elf, h + 24), (int)BitConverter.ToUInt64(elf, h + 32));
             }
         }
         throw new InvalidOperationException($"no section {sectionName}");
