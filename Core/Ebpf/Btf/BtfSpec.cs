@@ -84,18 +84,23 @@ public sealed class BtfSpec
             switch (this[SkipModifiers(id)])
             {
                 case BtfInt t:
-                    return multiplier * t.Size;
+                    return Scale(multiplier, t.Size, id);
                 case BtfPtr:
-                    return multiplier * 8;
+                    return Scale(multiplier, 8, id);
                 case BtfComposite t:
-                    return multiplier * t.Size;
+                    return Scale(multiplier, t.Size, id);
                 case BtfEnum t:
-                    return multiplier * t.Size;
+                    return Scale(multiplier, t.Size, id);
                 case BtfFloat t:
-                    return multiplier * t.Size;
+                    return Scale(multiplier, t.Size, id);
                 case BtfDatasec t:
-                    return multiplier * t.Size;
+                    return Scale(multiplier, t.Size, id);
                 case BtfArray a:
+                    // Counts come from untrusted BTF: a product that does not fit is an error, not a wrapped size.
+                    if (a.Count != 0 && multiplier > ulong.MaxValue / a.Count)
+                    {
+                        throw new BtfException($"type id {id}: the array's size does not fit in 64 bits");
+                    }
                     multiplier *= a.Count;
                     id = a.ElementType;
                     continue;
@@ -105,4 +110,7 @@ public sealed class BtfSpec
         }
         throw new BtfException($"type id {id}: arrays nested in a loop");
     }
+
+    private static ulong Scale(ulong multiplier, uint size, uint id) =>
+        size == 0 || multiplier <= ulong.MaxValue / size ? multiplier * size : throw new BtfException($"type id {id}: the array's size does not fit in 64 bits");
 }
