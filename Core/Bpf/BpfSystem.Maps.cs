@@ -52,6 +52,9 @@ public sealed partial class BpfSystem
                     r = TryGetTemplate(spec, out template);
                 }
                 break;
+            case MapType.SkStorage:
+                r = SkStorageMap.CheckSpec(spec);
+                break;
             case MapType.StructOps:
                 return TryBuildStructOpsMap(spec, out map);
             default:
@@ -72,6 +75,7 @@ public sealed partial class BpfSystem
             MapType.Array => new ArrayMap(this, spec),
             MapType.PercpuArray => new PercpuArrayMap(this, spec),
             MapType.ArrayOfMaps => new ArrayOfMaps(this, spec, template!),
+            MapType.SkStorage => new SkStorageMap(this, spec),
             _ => new HashOfMaps(this, spec, template!),
         };
         return BpfResult.Ok;

@@ -129,6 +129,13 @@ public abstract class ArrayMapBase : BpfMap
         return BpfResult.Ok;
     }
 
+    private protected override bool ProgLookupLocation(ReadOnlySpan<byte> key, int cpu, out byte[] array, out int offset)
+    {
+        uint index = BinaryPrimitives.ReadUInt32LittleEndian(key);
+        (array, offset) = (_data, index >= MaxEntries ? 0 : (int)(index * (long)_stride) + (_perCpu ? cpu * _slot : 0));
+        return index < MaxEntries;
+    }
+
     private protected override Span<byte> ProgLookup(ReadOnlySpan<byte> key, int cpu)
     {
         uint index = BinaryPrimitives.ReadUInt32LittleEndian(key);

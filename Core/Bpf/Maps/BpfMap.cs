@@ -89,6 +89,20 @@ public abstract class BpfMap : BpfObject
         return ProgLookup(key, cpu);
     }
 
+    /// <summary>
+    /// bpf_map_lookup_elem from a bytecode program: where the value lives (array and offset, <see cref="ValueSize"/>
+    /// bytes), so the program's address space can map it in place; false when the key is missing.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The map keeps its values elsewhere (map-in-map, struct_ops).</exception>
+    public bool LookupLocation(ReadOnlySpan<byte> key, out byte[] array, out int offset)
+    {
+        int cpu = CheckProgramAccess(key);
+        return ProgLookupLocation(key, cpu, out array, out offset);
+    }
+
+    private protected virtual bool ProgLookupLocation(ReadOnlySpan<byte> key, int cpu, out byte[] array, out int offset) =>
+        throw new NotSupportedException($"map {Name} ({Type.KernelName()}) has no values a program can point into");
+
     /// <summary>bpf_map_update_elem from a program. Returns the errno the helper would return.</summary>
     public Errno Update(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong flags = UpdateFlags.Any)
     {

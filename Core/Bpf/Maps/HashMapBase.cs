@@ -157,6 +157,19 @@ public abstract class HashMapBase : BpfMap
         return BpfResult.Ok;
     }
 
+    private protected override bool ProgLookupLocation(ReadOnlySpan<byte> key, int cpu, out byte[] array, out int offset)
+    {
+        int e = _table.Find(key);
+        if (e < 0)
+        {
+            (array, offset) = (null!, 0);
+            return false;
+        }
+        (array, offset) = _table.ValueLocation(e);
+        offset += _perCpu ? cpu * _slot : 0;
+        return true;
+    }
+
     private protected override Span<byte> ProgLookup(ReadOnlySpan<byte> key, int cpu)
     {
         int e = _table.Find(key);

@@ -50,6 +50,10 @@ internal sealed class HashTable
 
     public Span<byte> KeyAt(int elem) => _keys.AsSpan(elem * _keySize, _keySize);
 
+    /// <summary>Where element <paramref name="elem"/>'s value lives: its chunk and the offset in it.</summary>
+    public (byte[] Array, int Offset) ValueLocation(int elem) =>
+        (_valueChunks[elem >> ChunkShift], (elem & (ChunkSize - 1)) * _valueStride);
+
     public Span<byte> ValueAt(int elem) =>
         _valueChunks[elem >> ChunkShift].AsSpan((elem & (ChunkSize - 1)) * _valueStride, _valueStride);
 

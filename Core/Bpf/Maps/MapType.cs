@@ -19,6 +19,8 @@ public enum MapType : uint
     ArrayOfMaps = 12,
     /// <summary>Hash table whose values are inner maps.</summary>
     HashOfMaps = 13,
+    /// <summary>A value per socket, created and used by programs (bpf_sk_storage_get/delete).</summary>
+    SkStorage = 24,
     /// <summary>The struct_ops map: key 4, max_entries 1, value {refcnt, state, data}.</summary>
     StructOps = 26,
 }
@@ -48,6 +50,7 @@ public static class MapTypeRules
         MapType.LruPercpuHash => "BPF_MAP_TYPE_LRU_PERCPU_HASH",
         MapType.ArrayOfMaps => "BPF_MAP_TYPE_ARRAY_OF_MAPS",
         MapType.HashOfMaps => "BPF_MAP_TYPE_HASH_OF_MAPS",
+        MapType.SkStorage => "BPF_MAP_TYPE_SK_STORAGE",
         MapType.StructOps => "BPF_MAP_TYPE_STRUCT_OPS",
         _ => $"BPF_MAP_TYPE_{(uint)type}",
     };
@@ -61,6 +64,7 @@ public static class MapTypeRules
         MapType.PercpuArray => "percpu_array",
         MapType.ArrayOfMaps => "array_of_maps",
         MapType.HashOfMaps => "hash_of_maps",
+        MapType.SkStorage => "sk_storage",
         MapType.StructOps => "struct_ops",
         _ => type.ToString().ToLowerInvariant(),
     };
