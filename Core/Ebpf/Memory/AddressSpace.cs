@@ -9,7 +9,7 @@ namespace BpfSim.Core.Ebpf.Memory;
 /// <remarks>
 /// <para>Handles 1 to 8 are the stack frames (MAX_CALL_FRAMES, include/linux/bpf_verifier.h), 512 bytes each
 /// (MAX_BPF_STACK, include/linux/filter.h). Regions are backed by byte arrays (persistent: maps, sections) or by a
-/// span bound for one call through <see cref="Vm.ExecutionContext.Bind"/> (call-scoped: the socket a hook runs on).
+/// span bound for one call through <see cref="Vm.RunContext.Bind"/> (call-scoped: the socket a hook runs on).
 /// Regions a helper creates during a run (<see cref="MapTransient"/>) vanish when the run ends.</para>
 /// <para>One run at a time: an address space is not thread-safe, and its stack belongs to the running program.</para>
 /// </remarks>
@@ -30,7 +30,7 @@ public sealed class AddressSpace
     /// <summary>The most regions a space holds (addresses of higher handles would wrap past 2^64).</summary>
     public const int MaxRegions = 0x7000;
 
-    /// <summary>How many call-scoped regions a space can have (spans an <see cref="Vm.ExecutionContext"/> holds).</summary>
+    /// <summary>How many call-scoped regions a space can have (spans an <see cref="Vm.RunContext"/> holds).</summary>
     public const int CallScopedSlots = 4;
 
     private const int FirstFree = 1 + MaxCallFrames;
@@ -99,7 +99,7 @@ public sealed class AddressSpace
     }
 
     /// <summary>
-    /// Maps a region whose bytes are a span bound for each call (<see cref="Vm.ExecutionContext.Bind"/>): memory
+    /// Maps a region whose bytes are a span bound for each call (<see cref="Vm.RunContext.Bind"/>): memory
     /// that lives elsewhere, such as a socket struct in the stack's arrays, reached without copying or pinning.
     /// Until a span is bound, any access to it faults.
     /// </summary>

@@ -2,7 +2,7 @@ namespace BpfSim.Core.Ebpf.Vm;
 
 /// <summary>
 /// A helper or kfunc as the interpreter calls it: R1–R5 in, R0 out, with the run's context for memory access
-/// (<see cref="ExecutionContext.Load"/>, <see cref="ExecutionContext.GetBytes"/>) and the caller's state
-/// (<see cref="ExecutionContext.RunContext"/>). Throw <see cref="BpfFault"/> to fault the program.
+/// (<see cref="RunContext.Load"/>, <see cref="RunContext.GetBytes"/>) and the caller's state
+/// (<see cref="RunContext.CallerState"/>). Throw <see cref="BpfFault"/> to fault the program.
 /// </summary>
-public delegate ulong BpfFunction(ref ExecutionContext context, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5);
+public delegate ulong BpfFunction(ref RunContext context, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5);

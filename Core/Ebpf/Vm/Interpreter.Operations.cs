@@ -11,7 +11,7 @@ public static partial class Interpreter
     // Division and modulo as the program runs after do_misc_fixups (kernel/bpf/verifier.c) rewrote it: the
     // divisor 0 and, for the signed forms, -1 are patched around so that no division ever traps.
 
-    private static ulong Div64(ref ExecutionContext ctx, long executed, int pc, Instruction insn, ulong dividend, ulong divisor)
+    private static ulong Div64(ref RunContext ctx, long executed, int pc, Instruction insn, ulong dividend, ulong divisor)
     {
         if (insn.Offset == 0)
         {
@@ -26,7 +26,7 @@ public static partial class Interpreter
         };
     }
 
-    private static ulong Mod64(ref ExecutionContext ctx, long executed, int pc, Instruction insn, ulong dividend, ulong divisor)
+    private static ulong Mod64(ref RunContext ctx, long executed, int pc, Instruction insn, ulong dividend, ulong divisor)
     {
         if (insn.Offset == 0)
         {
@@ -41,7 +41,7 @@ public static partial class Interpreter
         };
     }
 
-    private static uint Div32(ref ExecutionContext ctx, long executed, int pc, Instruction insn, uint dividend, uint divisor)
+    private static uint Div32(ref RunContext ctx, long executed, int pc, Instruction insn, uint dividend, uint divisor)
     {
         if (insn.Offset == 0)
         {
@@ -56,7 +56,7 @@ public static partial class Interpreter
         };
     }
 
-    private static uint Mod32(ref ExecutionContext ctx, long executed, int pc, Instruction insn, uint dividend, uint divisor)
+    private static uint Mod32(ref RunContext ctx, long executed, int pc, Instruction insn, uint dividend, uint divisor)
     {
         if (insn.Offset == 0)
         {
@@ -71,7 +71,7 @@ public static partial class Interpreter
         };
     }
 
-    private static void CheckSigned(ref ExecutionContext ctx, long executed, int pc, Instruction insn)
+    private static void CheckSigned(ref RunContext ctx, long executed, int pc, Instruction insn)
     {
         if (insn.Offset != OpCode.SignedOffset)
         {
@@ -79,7 +79,7 @@ public static partial class Interpreter
         }
     }
 
-    private static ulong MovSx64(ref ExecutionContext ctx, long executed, int pc, Instruction insn, ulong value)
+    private static ulong MovSx64(ref RunContext ctx, long executed, int pc, Instruction insn, ulong value)
     {
         switch (insn.Offset)
         {
@@ -92,7 +92,7 @@ public static partial class Interpreter
         }
     }
 
-    private static uint MovSx32(ref ExecutionContext ctx, long executed, int pc, Instruction insn, ulong value)
+    private static uint MovSx32(ref RunContext ctx, long executed, int pc, Instruction insn, ulong value)
     {
         switch (insn.Offset)
         {
@@ -105,7 +105,7 @@ public static partial class Interpreter
     }
 
     /// <summary>BPF_END to big-endian, and cpu v4's unconditional bswap: the simulated machine is little-endian.</summary>
-    private static ulong ByteSwap(ref ExecutionContext ctx, long executed, int pc, Instruction insn, ulong value)
+    private static ulong ByteSwap(ref RunContext ctx, long executed, int pc, Instruction insn, ulong value)
     {
         switch (insn.Imm)
         {
@@ -119,7 +119,7 @@ public static partial class Interpreter
     }
 
     /// <summary>BPF_END to little-endian on a little-endian machine: only the truncation to the width remains.</summary>
-    private static ulong ToLittleEndian(ref ExecutionContext ctx, long executed, int pc, Instruction insn, ulong value)
+    private static ulong ToLittleEndian(ref RunContext ctx, long executed, int pc, Instruction insn, ulong value)
     {
         switch (insn.Imm)
         {
@@ -133,7 +133,7 @@ public static partial class Interpreter
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong Read(ref ExecutionContext ctx, long executed, int pc, int reg, ulong address, int size)
+    private static ulong Read(ref RunContext ctx, long executed, int pc, int reg, ulong address, int size)
     {
         ref byte p = ref ctx.TryResolve(address, size, MemoryAccess.Read);
         if (Unsafe.IsNullRef(ref p))
@@ -144,7 +144,7 @@ public static partial class Interpreter
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Write(ref ExecutionContext ctx, long executed, int pc, int reg, ulong address, int size, ulong value)
+    private static void Write(ref RunContext ctx, long executed, int pc, int reg, ulong address, int size, ulong value)
     {
         ref byte p = ref ctx.TryResolve(address, size, MemoryAccess.Write);
         if (Unsafe.IsNullRef(ref p))
@@ -154,7 +154,7 @@ public static partial class Interpreter
         StoreSized(ref p, size, value);
     }
 
-    private static void Atomic64(ref ExecutionContext ctx, long executed, int pc, Instruction insn, ref ulong reg, ulong address)
+    private static void Atomic64(ref RunContext ctx, long executed, int pc, Instruction insn, ref ulong reg, ulong address)
     {
         ref byte p = ref ctx.TryResolve(address, 8, MemoryAccess.ReadWrite);
         if (Unsafe.IsNullRef(ref p))
@@ -188,7 +188,7 @@ public static partial class Interpreter
     }
 
     /// <summary>The 32-bit atomics: memory and operands are the low halves; fetched values are zero-extended.</summary>
-    private static void Atomic32(ref ExecutionContext ctx, long executed, int pc, Instruction insn, ref ulong reg, ulong address)
+    private static void Atomic32(ref RunContext ctx, long executed, int pc, Instruction insn, ref ulong reg, ulong address)
     {
         ref byte p = ref ctx.TryResolve(address, 4, MemoryAccess.ReadWrite);
         if (Unsafe.IsNullRef(ref p))
@@ -222,7 +222,7 @@ public static partial class Interpreter
         }
     }
 
-    private static ulong CallFunction(ref ExecutionContext ctx, long executed, int pc, FunctionTable? table, int id, ref ulong reg,
+    private static ulong CallFunction(ref RunContext ctx, long executed, int pc, FunctionTable? table, int id, ref ulong reg,
         bool kfunc)
     {
         if (table is null || !table.TryGet(id, out var function))
@@ -275,7 +275,7 @@ public static partial class Interpreter
 
     [DoesNotReturn]
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowMemory(ref ExecutionContext ctx, long executed, int pc, int reg, ulong address, int size, MemoryAccess access)
+    private static void ThrowMemory(ref RunContext ctx, long executed, int pc, int reg, ulong address, int size, MemoryAccess access)
     {
         ctx.InstructionsExecuted = executed;
         throw ctx.MemoryFault(pc, reg, address, size, access);
@@ -283,7 +283,7 @@ public static partial class Interpreter
 
     [DoesNotReturn]
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowFault(ref ExecutionContext ctx, long executed, FaultKind kind, int pc, string message)
+    private static void ThrowFault(ref RunContext ctx, long executed, FaultKind kind, int pc, string message)
     {
         ctx.InstructionsExecuted = executed;
         throw new BpfFault(kind, pc, message);
@@ -291,19 +291,19 @@ public static partial class Interpreter
 
     [DoesNotReturn]
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowInvalid(ref ExecutionContext ctx, long executed, int pc, string message)
+    private static void ThrowInvalid(ref RunContext ctx, long executed, int pc, string message)
         => ThrowFault(ref ctx, executed, FaultKind.InvalidInstruction, pc, message);
 
     [DoesNotReturn]
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowJumpOutOfRange(ref ExecutionContext ctx, long executed, int from, int to)
+    private static void ThrowJumpOutOfRange(ref RunContext ctx, long executed, int from, int to)
         => ThrowFault(ref ctx, executed, FaultKind.JumpOutOfRange, from, to == from + 1
             ? "last insn is not an exit or jmp"
             : $"jump out of range from insn {from} to {to}");
 
     [DoesNotReturn]
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowBudget(ref ExecutionContext ctx, long executed, int pc)
+    private static void ThrowBudget(ref RunContext ctx, long executed, int pc)
         => ThrowFault(ref ctx, executed, FaultKind.InstructionBudgetExhausted, pc,
             $"BPF program is too large. Processed {executed + 1} insn");
 }

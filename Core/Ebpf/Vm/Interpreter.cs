@@ -37,10 +37,10 @@ public static partial class Interpreter
     /// <param name="context">The address space, function tables, budget and counters of this call.</param>
     /// <param name="args">R1, R2, ... (at most five); the others start at 0.</param>
     /// <returns>R0 at the exit.</returns>
-    /// <exception cref="BpfFault">The program faulted; <see cref="ExecutionContext.InstructionsExecuted"/> counts up to it.</exception>
+    /// <exception cref="BpfFault">The program faulted; <see cref="RunContext.InstructionsExecuted"/> counts up to it.</exception>
     /// <exception cref="ArgumentOutOfRangeException">entry is not an instruction, or more than five arguments.</exception>
     /// <exception cref="InvalidOperationException">The address space is already running a program.</exception>
-    public static ulong Run(ReadOnlySpan<Instruction> program, int entry, ref ExecutionContext context, ReadOnlySpan<ulong> args)
+    public static ulong Run(scoped ReadOnlySpan<Instruction> program, int entry, ref RunContext context, scoped ReadOnlySpan<ulong> args)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(entry);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(entry, program.Length);
@@ -63,7 +63,7 @@ public static partial class Interpreter
     }
 
     [SkipLocalsInit]
-    private static ulong Execute(ReadOnlySpan<Instruction> program, int entry, ref ExecutionContext ctx, ReadOnlySpan<ulong> args)
+    private static ulong Execute(scoped ReadOnlySpan<Instruction> program, int entry, ref RunContext ctx, scoped ReadOnlySpan<ulong> args)
     {
         // 16 registers so that any 4-bit register number stays inside the file.
         Span<ulong> file = stackalloc ulong[16];

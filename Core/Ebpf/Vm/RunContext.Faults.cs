@@ -2,7 +2,7 @@ using BpfSim.Core.Ebpf.Memory;
 
 namespace BpfSim.Core.Ebpf.Vm;
 
-public ref partial struct ExecutionContext
+public ref partial struct RunContext
 {
     /// <summary>
     /// The fault for an access <see cref="TryResolve"/> refused, worded as the kernel would: the verifier's message

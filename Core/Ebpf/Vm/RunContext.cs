@@ -10,7 +10,7 @@ namespace BpfSim.Core.Ebpf.Vm;
 /// call's counters. A ref struct made on the caller's stack per call, so binding a span (a socket struct) costs no
 /// allocation and cannot outlive the call.
 /// </summary>
-public ref partial struct ExecutionContext
+public ref partial struct RunContext
 {
     /// <summary>The default instruction budget: the verifier's BPF_COMPLEXITY_LIMIT_INSNS (include/linux/bpf.h).</summary>
     public const long DefaultInstructionBudget = 1_000_000;
@@ -25,7 +25,7 @@ public ref partial struct ExecutionContext
     /// <param name="helpers">Helpers by id; null has none (a helper call faults).</param>
     /// <param name="kfuncs">Kfuncs by the loader's index; null has none.</param>
     /// <exception cref="ArgumentNullException">memory is null.</exception>
-    public ExecutionContext(AddressSpace memory, FunctionTable? helpers = null, FunctionTable? kfuncs = null)
+    public RunContext(AddressSpace memory, FunctionTable? helpers = null, FunctionTable? kfuncs = null)
     {
         ArgumentNullException.ThrowIfNull(memory);
         _memory = memory;
@@ -47,7 +47,7 @@ public ref partial struct ExecutionContext
     public long InstructionBudget { get; set; }
 
     /// <summary>The caller's state for helpers (e.g. the socket's owner); never read by the interpreter.</summary>
-    public object? RunContext { get; set; }
+    public object? CallerState { get; set; }
 
     /// <summary>The instructions the run executed (at a helper call: so far).</summary>
     public long InstructionsExecuted { get; internal set; }
