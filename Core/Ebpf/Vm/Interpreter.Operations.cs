@@ -11,13 +11,13 @@ public static partial class Interpreter
     // Division and modulo as the program runs after do_misc_fixups (kernel/bpf/verifier.c) rewrote it: the
     // divisor 0 and, for the signed forms, -1 are patched around so that no division ever traps.
 
-    private static ulong Div64(ref RunContext ctx, long executed, int pc, Instruction insn, ulong dividend, ulong divisor)
+    private static ulong Div64(ref RunContext ctx, long remaining, int pc, Instruction insn, ulong dividend, ulong divisor)
     {
         if (insn.Offset == 0)
         {
             return divisor == 0 ? 0 : dividend / divisor;
         }
-        CheckSigned(ref ctx, executed, pc, insn);
+        CheckSigned(ref ctx, remaining, pc, insn);
         return divisor switch
         {
             0 => 0,
@@ -26,13 +26,13 @@ public static partial class Interpreter
         };
     }
 
-    private static ulong Mod64(ref RunContext ctx, long executed, int pc, Instruction insn, ulong dividend, ulong divisor)
+    private static ulong Mod64(ref RunContext ctx, long remaining, int pc, Instruction insn, ulong dividend, ulong divisor)
     {
         if (insn.Offset == 0)
         {
             return divisor == 0 ? dividend : dividend % divisor;
         }
-        CheckSigned(ref ctx, executed, pc, insn);
+        CheckSigned(ref ctx, remaining, pc, insn);
         return divisor switch
         {
             0 => dividend,
@@ -41,13 +41,13 @@ public static partial class Interpreter
         };
     }
 
-    private static uint Div32(ref RunContext ctx, long executed, int pc, Instruction insn, uint dividend, uint divisor)
+    private static uint Div32(ref RunContext ctx, long remaining, int pc, Instruction insn, uint dividend, uint divisor)
     {
         if (insn.Offset == 0)
         {
             return divisor == 0 ? 0 : dividend / divisor;
         }
-        CheckSigned(ref ctx, executed, pc, insn);
+        CheckSigned(ref ctx, remaining, pc, insn);
         return divisor switch
         {
             0 => 0,
@@ -56,13 +56,13 @@ public static partial class Interpreter
         };
     }
 
-    private static uint Mod32(ref RunContext ctx, long executed, int pc, Instruction insn, uint dividend, uint divisor)
+    private static uint Mod32(ref RunContext ctx, long remaining, int pc, Instruction insn, uint dividend, uint divisor)
     {
         if (insn.Offset == 0)
         {
             return divisor == 0 ? dividend : dividend % divisor;
         }
-        CheckSigned(ref ctx, executed, pc, insn);
+        CheckSigned(ref ctx, remaining, pc, insn);
         return divisor switch
         {
             0 => dividend,
@@ -71,15 +71,15 @@ public static partial class Interpreter
         };
     }
 
-    private static void CheckSigned(ref RunContext ctx, long executed, int pc, Instruction insn)
+    private static void CheckSigned(ref RunContext ctx, long remaining, int pc, Instruction insn)
     {
         if (insn.Offset != OpCode.SignedOffset)
         {
-            ThrowInvalid(ref ctx, executed, pc, "BPF_ALU uses reserved fields");
+            ThrowInvalid(ref ctx, remaining, pc, "BPF_ALU uses reserved fields");
         }
     }
 
-    private static ulong MovSx64(ref RunContext ctx, long executed, int pc, Instruction insn, ulong value)
+    private static ulong MovSx64(ref RunContext ctx, long remaining, int pc, Instruction insn, ulong value)
     {
         switch (insn.Offset)
         {
@@ -87,25 +87,25 @@ public static partial class Interpreter
             case 16: return (ulong)(short)value;
             case 32: return (ulong)(int)value;
             default:
-                ThrowInvalid(ref ctx, executed, pc, "BPF_MOV uses reserved fields");
+                ThrowInvalid(ref ctx, remaining, pc, "BPF_MOV uses reserved fields");
                 return 0;
         }
     }
 
-    private static uint MovSx32(ref RunContext ctx, long executed, int pc, Instruction insn, ulong value)
+    private static uint MovSx32(ref RunContext ctx, long remaining, int pc, Instruction insn, ulong value)
     {
         switch (insn.Offset)
         {
             case 8: return (uint)(sbyte)value;
             case 16: return (uint)(short)value;
             default:
-                ThrowInvalid(ref ctx, executed, pc, "BPF_MOV uses reserved fields");
+                ThrowInvalid(ref ctx, remaining, pc, "BPF_MOV uses reserved fields");
                 return 0;
         }
     }
 
     /// <summary>BPF_END to big-endian, and cpu v4's unconditional bswap: the simulated machine is little-endian.</summary>
-    private static ulong ByteSwap(ref RunContext ctx, long executed, int pc, Instruction insn, ulong value)
+    private static ulong ByteSwap(ref RunContext ctx, long remaining, int pc, Instruction insn, ulong value)
     {
         switch (insn.Imm)
         {
@@ -113,13 +113,13 @@ public static partial class Interpreter
             case 32: return BinaryPrimitives.ReverseEndianness((uint)value);
             case 64: return BinaryPrimitives.ReverseEndianness(value);
             default:
-                ThrowInvalid(ref ctx, executed, pc, "BPF_END uses reserved fields");
+                ThrowInvalid(ref ctx, remaining, pc, "BPF_END uses reserved fields");
                 return 0;
         }
     }
 
     /// <summary>BPF_END to little-endian on a little-endian machine: only the truncation to the width remains.</summary>
-    private static ulong ToLittleEndian(ref RunContext ctx, long executed, int pc, Instruction insn, ulong value)
+    private static ulong ToLittleEndian(ref RunContext ctx, long remaining, int pc, Instruction insn, ulong value)
     {
         switch (insn.Imm)
         {
@@ -127,39 +127,39 @@ public static partial class Interpreter
             case 32: return (uint)value;
             case 64: return value;
             default:
-                ThrowInvalid(ref ctx, executed, pc, "BPF_END uses reserved fields");
+                ThrowInvalid(ref ctx, remaining, pc, "BPF_END uses reserved fields");
                 return 0;
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong Read(ref RunContext ctx, long executed, int pc, int reg, ulong address, int size)
+    private static ulong Read(ref RunContext ctx, long remaining, int pc, int reg, ulong address, int size)
     {
         ref byte p = ref ctx.TryResolve(address, size, MemoryAccess.Read);
         if (Unsafe.IsNullRef(ref p))
         {
-            ThrowMemory(ref ctx, executed, pc, reg, address, size, MemoryAccess.Read);
+            ThrowMemory(ref ctx, remaining, pc, reg, address, size, MemoryAccess.Read);
         }
         return LoadSized(ref p, size);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Write(ref RunContext ctx, long executed, int pc, int reg, ulong address, int size, ulong value)
+    private static void Write(ref RunContext ctx, long remaining, int pc, int reg, ulong address, int size, ulong value)
     {
         ref byte p = ref ctx.TryResolve(address, size, MemoryAccess.Write);
         if (Unsafe.IsNullRef(ref p))
         {
-            ThrowMemory(ref ctx, executed, pc, reg, address, size, MemoryAccess.Write);
+            ThrowMemory(ref ctx, remaining, pc, reg, address, size, MemoryAccess.Write);
         }
         StoreSized(ref p, size, value);
     }
 
-    private static void Atomic64(ref RunContext ctx, long executed, int pc, Instruction insn, ref ulong reg, ulong address)
+    private static void Atomic64(ref RunContext ctx, long remaining, int pc, Instruction insn, ref ulong reg, ulong address)
     {
         ref byte p = ref ctx.TryResolve(address, 8, MemoryAccess.ReadWrite);
         if (Unsafe.IsNullRef(ref p))
         {
-            ThrowMemory(ref ctx, executed, pc, insn.Dst, address, 8, MemoryAccess.ReadWrite);
+            ThrowMemory(ref ctx, remaining, pc, insn.Dst, address, 8, MemoryAccess.ReadWrite);
         }
         ref ulong src = ref Unsafe.Add(ref reg, insn.Src);
         ulong old = LoadSized(ref p, 8);
@@ -182,18 +182,18 @@ public static partial class Interpreter
                 reg = old;
                 break;
             default:
-                ThrowInvalid(ref ctx, executed, pc, $"BPF_ATOMIC uses invalid atomic opcode {insn.Imm:x2}");
+                ThrowInvalid(ref ctx, remaining, pc, $"BPF_ATOMIC uses invalid atomic opcode {insn.Imm:x2}");
                 break;
         }
     }
 
     /// <summary>The 32-bit atomics: memory and operands are the low halves; fetched values are zero-extended.</summary>
-    private static void Atomic32(ref RunContext ctx, long executed, int pc, Instruction insn, ref ulong reg, ulong address)
+    private static void Atomic32(ref RunContext ctx, long remaining, int pc, Instruction insn, ref ulong reg, ulong address)
     {
         ref byte p = ref ctx.TryResolve(address, 4, MemoryAccess.ReadWrite);
         if (Unsafe.IsNullRef(ref p))
         {
-            ThrowMemory(ref ctx, executed, pc, insn.Dst, address, 4, MemoryAccess.ReadWrite);
+            ThrowMemory(ref ctx, remaining, pc, insn.Dst, address, 4, MemoryAccess.ReadWrite);
         }
         ref ulong src = ref Unsafe.Add(ref reg, insn.Src);
         uint old = (uint)LoadSized(ref p, 4);
@@ -217,23 +217,23 @@ public static partial class Interpreter
                 reg = old;
                 break;
             default:
-                ThrowInvalid(ref ctx, executed, pc, $"BPF_ATOMIC uses invalid atomic opcode {insn.Imm:x2}");
+                ThrowInvalid(ref ctx, remaining, pc, $"BPF_ATOMIC uses invalid atomic opcode {insn.Imm:x2}");
                 break;
         }
     }
 
-    private static ulong CallFunction(ref RunContext ctx, long executed, int pc, FunctionTable? table, int id, ref ulong reg,
+    private static ulong CallFunction(ref RunContext ctx, long remaining, int pc, FunctionTable? table, int id, ref ulong reg,
         bool kfunc)
     {
         if (table is null || !table.TryGet(id, out var function))
         {
-            ThrowFault(ref ctx, executed, FaultKind.UnknownFunction, pc, kfunc
+            ThrowFault(ref ctx, remaining, FaultKind.UnknownFunction, pc, kfunc
                 ? $"kernel function #{id} is not in the kfunc table"
                 : $"invalid func {HelperNames.TryGetName(id) ?? "unknown"}#{id}");
             return 0;
         }
         ctx.ProgramCounter = pc;
-        ctx.InstructionsExecuted = executed;
+        ctx.InstructionsExecuted = ctx.InstructionBudget - remaining;
         return function(ref ctx, Unsafe.Add(ref reg, 1), Unsafe.Add(ref reg, 2), Unsafe.Add(ref reg, 3),
             Unsafe.Add(ref reg, 4), Unsafe.Add(ref reg, 5));
     }
@@ -275,35 +275,59 @@ public static partial class Interpreter
 
     [DoesNotReturn]
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowMemory(ref RunContext ctx, long executed, int pc, int reg, ulong address, int size, MemoryAccess access)
+    private static void ThrowMemory(ref RunContext ctx, long remaining, int pc, int reg, ulong address, int size, MemoryAccess access)
     {
-        ctx.InstructionsExecuted = executed;
+        ctx.InstructionsExecuted = ctx.InstructionBudget - remaining;
         throw ctx.MemoryFault(pc, reg, address, size, access);
     }
 
     [DoesNotReturn]
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowFault(ref RunContext ctx, long executed, FaultKind kind, int pc, string message)
+    private static void ThrowFault(ref RunContext ctx, long remaining, FaultKind kind, int pc, string message)
     {
-        ctx.InstructionsExecuted = executed;
+        ctx.InstructionsExecuted = ctx.InstructionBudget - remaining;
         throw new BpfFault(kind, pc, message);
     }
 
     [DoesNotReturn]
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowInvalid(ref RunContext ctx, long executed, int pc, string message)
-        => ThrowFault(ref ctx, executed, FaultKind.InvalidInstruction, pc, message);
+    private static void ThrowInvalid(ref RunContext ctx, long remaining, int pc, string message)
+        => ThrowFault(ref ctx, remaining, FaultKind.InvalidInstruction, pc, message);
 
     [DoesNotReturn]
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowJumpOutOfRange(ref RunContext ctx, long executed, int from, int to)
-        => ThrowFault(ref ctx, executed, FaultKind.JumpOutOfRange, from, to == from + 1
+    private static void ThrowJumpOutOfRange(ref RunContext ctx, long remaining, scoped ReadOnlySpan<Instruction> program, int to)
+    {
+        // The loop does not keep the previous pc (a register it cannot spare): find the instruction that leads here.
+        int from = JumpSource(program, to);
+        ThrowFault(ref ctx, remaining, FaultKind.JumpOutOfRange, from, to == from + 1 && to == program.Length
             ? "last insn is not an exit or jmp"
             : $"jump out of range from insn {from} to {to}");
+    }
+
+    /// <summary>The first instruction whose jump, call or fall-through reaches <paramref name="target"/>.</summary>
+    private static int JumpSource(ReadOnlySpan<Instruction> program, int target)
+    {
+        for (int i = 0; i < program.Length; i++)
+        {
+            var insn = program[i];
+            int cls = insn.Class;
+            if (cls is OpCode.Jmp or OpCode.Jmp32)
+            {
+                int op = OpCode.OpOf(insn.Opcode);
+                int offset = insn.Opcode == (OpCode.Jmp32 | OpCode.Ja) || (op == OpCode.Call && insn.Src == Pseudo.Call) ? insn.Imm : insn.Offset;
+                if (op != OpCode.Exit && (op != OpCode.Call || insn.Src == Pseudo.Call) && i + 1 + offset == target)
+                {
+                    return i;
+                }
+            }
+        }
+        return target - 1;
+    }
 
     [DoesNotReturn]
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowBudget(ref RunContext ctx, long executed, int pc)
-        => ThrowFault(ref ctx, executed, FaultKind.InstructionBudgetExhausted, pc,
-            $"BPF program is too large. Processed {executed + 1} insn");
+    private static void ThrowBudget(ref RunContext ctx, int pc)
+        => ThrowFault(ref ctx, 0, FaultKind.InstructionBudgetExhausted, pc,
+            $"BPF program is too large. Processed {ctx.InstructionBudget + 1} insn");
 }

@@ -40,11 +40,17 @@ public static partial class Interpreter
     /// <exception cref="BpfFault">The program faulted; <see cref="RunContext.InstructionsExecuted"/> counts up to it.</exception>
     /// <exception cref="ArgumentOutOfRangeException">entry is not an instruction, or more than five arguments.</exception>
     /// <exception cref="InvalidOperationException">The address space is already running a program.</exception>
+    /// <exception cref="PlatformNotSupportedException">The host is big-endian.</exception>
     public static ulong Run(scoped ReadOnlySpan<Instruction> program, int entry, ref RunContext context, scoped ReadOnlySpan<ulong> args)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(entry);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(entry, program.Length);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(args.Length, 5, nameof(args));
+        if (!BitConverter.IsLittleEndian)
+        {
+            // Instructions are decoded as little-endian words; a big-endian host would need byte swaps throughout.
+            throw new PlatformNotSupportedException("the BPF interpreter runs on little-endian hosts");
+        }
         var memory = context.Memory;
         memory.Enter();
         try
@@ -78,188 +84,181 @@ public static partial class Interpreter
         ctx.MaxFrames = 1;
         ref Instruction code = ref MemoryMarshal.GetReference(program);
         int length = program.Length;
-        long budget = ctx.InstructionBudget;
-        long executed = 0;
+        // One countdown instead of a count and a limit: the loop keeps one register fewer.
+        long remaining = ctx.InstructionBudget;
         int depth = 0;
         int pc = entry;
-        int current = entry;
 
         while (true)
         {
             if ((uint)pc >= (uint)length)
             {
-                ThrowJumpOutOfRange(ref ctx, executed, current, pc);
+                ThrowJumpOutOfRange(ref ctx, remaining, program, pc);
             }
-            if (executed == budget)
+            if (--remaining < 0)
             {
-                ThrowBudget(ref ctx, executed, pc);
+                ThrowBudget(ref ctx, pc);
             }
-            executed++;
-            current = pc++;
-            Instruction insn = Unsafe.Add(ref code, current);
-            int dst = insn.Registers & 0xf;
-            int src = insn.Registers >> 4;
-            ref ulong d = ref Unsafe.Add(ref reg, dst);
-            ulong s = Unsafe.Add(ref reg, src);
-            ulong imm = (ulong)(long)insn.Imm;
-            uint imm32 = (uint)insn.Imm;
+            // The whole instruction in one register, fields taken out where a case needs them: decoding
+            // everything up front kept five values alive across the switch and spilled them.
+            ulong w = Unsafe.As<Instruction, ulong>(ref Unsafe.Add(ref code, pc++));
 
-            switch (insn.Opcode)
+            switch ((byte)w)
             {
-                // ALU64: 64-bit operands; imm sign-extended to 64 bits.
-                case OpCode.Alu64 | OpCode.Add | OpCode.K: d += imm; break;
-                case OpCode.Alu64 | OpCode.Add | OpCode.X: d += s; break;
-                case OpCode.Alu64 | OpCode.Sub | OpCode.K: d -= imm; break;
-                case OpCode.Alu64 | OpCode.Sub | OpCode.X: d -= s; break;
-                case OpCode.Alu64 | OpCode.Mul | OpCode.K: d *= imm; break;
-                case OpCode.Alu64 | OpCode.Mul | OpCode.X: d *= s; break;
-                case OpCode.Alu64 | OpCode.Div | OpCode.K: d = Div64(ref ctx, executed, current, insn, d, imm); break;
-                case OpCode.Alu64 | OpCode.Div | OpCode.X: d = Div64(ref ctx, executed, current, insn, d, s); break;
-                case OpCode.Alu64 | OpCode.Or | OpCode.K: d |= imm; break;
-                case OpCode.Alu64 | OpCode.Or | OpCode.X: d |= s; break;
-                case OpCode.Alu64 | OpCode.And | OpCode.K: d &= imm; break;
-                case OpCode.Alu64 | OpCode.And | OpCode.X: d &= s; break;
-                case OpCode.Alu64 | OpCode.Lsh | OpCode.K: d <<= (int)(imm & 63); break;
-                case OpCode.Alu64 | OpCode.Lsh | OpCode.X: d <<= (int)(s & 63); break;
-                case OpCode.Alu64 | OpCode.Rsh | OpCode.K: d >>= (int)(imm & 63); break;
-                case OpCode.Alu64 | OpCode.Rsh | OpCode.X: d >>= (int)(s & 63); break;
-                case OpCode.Alu64 | OpCode.Neg: d = 0 - d; break;
-                case OpCode.Alu64 | OpCode.Mod | OpCode.K: d = Mod64(ref ctx, executed, current, insn, d, imm); break;
-                case OpCode.Alu64 | OpCode.Mod | OpCode.X: d = Mod64(ref ctx, executed, current, insn, d, s); break;
-                case OpCode.Alu64 | OpCode.Xor | OpCode.K: d ^= imm; break;
-                case OpCode.Alu64 | OpCode.Xor | OpCode.X: d ^= s; break;
-                case OpCode.Alu64 | OpCode.Mov | OpCode.K: d = imm; break;
-                case OpCode.Alu64 | OpCode.Mov | OpCode.X: d = insn.Offset == 0 ? s : MovSx64(ref ctx, executed, current, insn, s); break;
-                case OpCode.Alu64 | OpCode.Arsh | OpCode.K: d = (ulong)((long)d >> (int)(imm & 63)); break;
-                case OpCode.Alu64 | OpCode.Arsh | OpCode.X: d = (ulong)((long)d >> (int)(s & 63)); break;
-                case OpCode.Alu64 | OpCode.End | OpCode.ToLe: d = ByteSwap(ref ctx, executed, current, insn, d); break;
+                // ALU64: 64-bit operands; Imm(w) sign-extended to 64 bits.
+                case OpCode.Alu64 | OpCode.Add | OpCode.K: Dst(ref reg, w) += Imm(w); break;
+                case OpCode.Alu64 | OpCode.Add | OpCode.X: Dst(ref reg, w) += Src(ref reg, w); break;
+                case OpCode.Alu64 | OpCode.Sub | OpCode.K: Dst(ref reg, w) -= Imm(w); break;
+                case OpCode.Alu64 | OpCode.Sub | OpCode.X: Dst(ref reg, w) -= Src(ref reg, w); break;
+                case OpCode.Alu64 | OpCode.Mul | OpCode.K: Dst(ref reg, w) *= Imm(w); break;
+                case OpCode.Alu64 | OpCode.Mul | OpCode.X: Dst(ref reg, w) *= Src(ref reg, w); break;
+                case OpCode.Alu64 | OpCode.Div | OpCode.K: Dst(ref reg, w) = Div64(ref ctx, remaining, pc - 1, Decode(w), Dst(ref reg, w), Imm(w)); break;
+                case OpCode.Alu64 | OpCode.Div | OpCode.X: Dst(ref reg, w) = Div64(ref ctx, remaining, pc - 1, Decode(w), Dst(ref reg, w), Src(ref reg, w)); break;
+                case OpCode.Alu64 | OpCode.Or | OpCode.K: Dst(ref reg, w) |= Imm(w); break;
+                case OpCode.Alu64 | OpCode.Or | OpCode.X: Dst(ref reg, w) |= Src(ref reg, w); break;
+                case OpCode.Alu64 | OpCode.And | OpCode.K: Dst(ref reg, w) &= Imm(w); break;
+                case OpCode.Alu64 | OpCode.And | OpCode.X: Dst(ref reg, w) &= Src(ref reg, w); break;
+                case OpCode.Alu64 | OpCode.Lsh | OpCode.K: Dst(ref reg, w) <<= (int)(Imm(w) & 63); break;
+                case OpCode.Alu64 | OpCode.Lsh | OpCode.X: Dst(ref reg, w) <<= (int)(Src(ref reg, w) & 63); break;
+                case OpCode.Alu64 | OpCode.Rsh | OpCode.K: Dst(ref reg, w) >>= (int)(Imm(w) & 63); break;
+                case OpCode.Alu64 | OpCode.Rsh | OpCode.X: Dst(ref reg, w) >>= (int)(Src(ref reg, w) & 63); break;
+                case OpCode.Alu64 | OpCode.Neg: Dst(ref reg, w) = 0 - Dst(ref reg, w); break;
+                case OpCode.Alu64 | OpCode.Mod | OpCode.K: Dst(ref reg, w) = Mod64(ref ctx, remaining, pc - 1, Decode(w), Dst(ref reg, w), Imm(w)); break;
+                case OpCode.Alu64 | OpCode.Mod | OpCode.X: Dst(ref reg, w) = Mod64(ref ctx, remaining, pc - 1, Decode(w), Dst(ref reg, w), Src(ref reg, w)); break;
+                case OpCode.Alu64 | OpCode.Xor | OpCode.K: Dst(ref reg, w) ^= Imm(w); break;
+                case OpCode.Alu64 | OpCode.Xor | OpCode.X: Dst(ref reg, w) ^= Src(ref reg, w); break;
+                case OpCode.Alu64 | OpCode.Mov | OpCode.K: Dst(ref reg, w) = Imm(w); break;
+                case OpCode.Alu64 | OpCode.Mov | OpCode.X: Dst(ref reg, w) = Off(w) == 0 ? Src(ref reg, w) : MovSx64(ref ctx, remaining, pc - 1, Decode(w), Src(ref reg, w)); break;
+                case OpCode.Alu64 | OpCode.Arsh | OpCode.K: Dst(ref reg, w) = (ulong)((long)Dst(ref reg, w) >> (int)(Imm(w) & 63)); break;
+                case OpCode.Alu64 | OpCode.Arsh | OpCode.X: Dst(ref reg, w) = (ulong)((long)Dst(ref reg, w) >> (int)(Src(ref reg, w) & 63)); break;
+                case OpCode.Alu64 | OpCode.End | OpCode.ToLe: Dst(ref reg, w) = ByteSwap(ref ctx, remaining, pc - 1, Decode(w), Dst(ref reg, w)); break;
 
                 // ALU: 32-bit operands, the result zero-extended into the 64-bit register.
-                case OpCode.Alu | OpCode.Add | OpCode.K: d = (uint)d + imm32; break;
-                case OpCode.Alu | OpCode.Add | OpCode.X: d = (uint)d + (uint)s; break;
-                case OpCode.Alu | OpCode.Sub | OpCode.K: d = (uint)d - imm32; break;
-                case OpCode.Alu | OpCode.Sub | OpCode.X: d = (uint)d - (uint)s; break;
-                case OpCode.Alu | OpCode.Mul | OpCode.K: d = (uint)d * imm32; break;
-                case OpCode.Alu | OpCode.Mul | OpCode.X: d = (uint)d * (uint)s; break;
-                case OpCode.Alu | OpCode.Div | OpCode.K: d = Div32(ref ctx, executed, current, insn, (uint)d, imm32); break;
-                case OpCode.Alu | OpCode.Div | OpCode.X: d = Div32(ref ctx, executed, current, insn, (uint)d, (uint)s); break;
-                case OpCode.Alu | OpCode.Or | OpCode.K: d = (uint)d | imm32; break;
-                case OpCode.Alu | OpCode.Or | OpCode.X: d = (uint)d | (uint)s; break;
-                case OpCode.Alu | OpCode.And | OpCode.K: d = (uint)d & imm32; break;
-                case OpCode.Alu | OpCode.And | OpCode.X: d = (uint)d & (uint)s; break;
-                case OpCode.Alu | OpCode.Lsh | OpCode.K: d = (uint)d << (int)(imm32 & 31); break;
-                case OpCode.Alu | OpCode.Lsh | OpCode.X: d = (uint)d << (int)(s & 31); break;
-                case OpCode.Alu | OpCode.Rsh | OpCode.K: d = (uint)d >> (int)(imm32 & 31); break;
-                case OpCode.Alu | OpCode.Rsh | OpCode.X: d = (uint)d >> (int)(s & 31); break;
-                case OpCode.Alu | OpCode.Neg: d = 0u - (uint)d; break;
-                case OpCode.Alu | OpCode.Mod | OpCode.K: d = Mod32(ref ctx, executed, current, insn, (uint)d, imm32); break;
-                case OpCode.Alu | OpCode.Mod | OpCode.X: d = Mod32(ref ctx, executed, current, insn, (uint)d, (uint)s); break;
-                case OpCode.Alu | OpCode.Xor | OpCode.K: d = (uint)d ^ imm32; break;
-                case OpCode.Alu | OpCode.Xor | OpCode.X: d = (uint)d ^ (uint)s; break;
-                case OpCode.Alu | OpCode.Mov | OpCode.K: d = imm32; break;
-                case OpCode.Alu | OpCode.Mov | OpCode.X: d = insn.Offset == 0 ? (uint)s : MovSx32(ref ctx, executed, current, insn, s); break;
-                case OpCode.Alu | OpCode.Arsh | OpCode.K: d = (uint)((int)d >> (int)(imm32 & 31)); break;
-                case OpCode.Alu | OpCode.Arsh | OpCode.X: d = (uint)((int)d >> (int)(s & 31)); break;
-                case OpCode.Alu | OpCode.End | OpCode.ToLe: d = ToLittleEndian(ref ctx, executed, current, insn, d); break;
-                case OpCode.Alu | OpCode.End | OpCode.ToBe: d = ByteSwap(ref ctx, executed, current, insn, d); break;
+                case OpCode.Alu | OpCode.Add | OpCode.K: Dst(ref reg, w) = (uint)Dst(ref reg, w) + Imm32(w); break;
+                case OpCode.Alu | OpCode.Add | OpCode.X: Dst(ref reg, w) = (uint)Dst(ref reg, w) + (uint)Src(ref reg, w); break;
+                case OpCode.Alu | OpCode.Sub | OpCode.K: Dst(ref reg, w) = (uint)Dst(ref reg, w) - Imm32(w); break;
+                case OpCode.Alu | OpCode.Sub | OpCode.X: Dst(ref reg, w) = (uint)Dst(ref reg, w) - (uint)Src(ref reg, w); break;
+                case OpCode.Alu | OpCode.Mul | OpCode.K: Dst(ref reg, w) = (uint)Dst(ref reg, w) * Imm32(w); break;
+                case OpCode.Alu | OpCode.Mul | OpCode.X: Dst(ref reg, w) = (uint)Dst(ref reg, w) * (uint)Src(ref reg, w); break;
+                case OpCode.Alu | OpCode.Div | OpCode.K: Dst(ref reg, w) = Div32(ref ctx, remaining, pc - 1, Decode(w), (uint)Dst(ref reg, w), Imm32(w)); break;
+                case OpCode.Alu | OpCode.Div | OpCode.X: Dst(ref reg, w) = Div32(ref ctx, remaining, pc - 1, Decode(w), (uint)Dst(ref reg, w), (uint)Src(ref reg, w)); break;
+                case OpCode.Alu | OpCode.Or | OpCode.K: Dst(ref reg, w) = (uint)Dst(ref reg, w) | Imm32(w); break;
+                case OpCode.Alu | OpCode.Or | OpCode.X: Dst(ref reg, w) = (uint)Dst(ref reg, w) | (uint)Src(ref reg, w); break;
+                case OpCode.Alu | OpCode.And | OpCode.K: Dst(ref reg, w) = (uint)Dst(ref reg, w) & Imm32(w); break;
+                case OpCode.Alu | OpCode.And | OpCode.X: Dst(ref reg, w) = (uint)Dst(ref reg, w) & (uint)Src(ref reg, w); break;
+                case OpCode.Alu | OpCode.Lsh | OpCode.K: Dst(ref reg, w) = (uint)Dst(ref reg, w) << (int)(Imm32(w) & 31); break;
+                case OpCode.Alu | OpCode.Lsh | OpCode.X: Dst(ref reg, w) = (uint)Dst(ref reg, w) << (int)(Src(ref reg, w) & 31); break;
+                case OpCode.Alu | OpCode.Rsh | OpCode.K: Dst(ref reg, w) = (uint)Dst(ref reg, w) >> (int)(Imm32(w) & 31); break;
+                case OpCode.Alu | OpCode.Rsh | OpCode.X: Dst(ref reg, w) = (uint)Dst(ref reg, w) >> (int)(Src(ref reg, w) & 31); break;
+                case OpCode.Alu | OpCode.Neg: Dst(ref reg, w) = 0u - (uint)Dst(ref reg, w); break;
+                case OpCode.Alu | OpCode.Mod | OpCode.K: Dst(ref reg, w) = Mod32(ref ctx, remaining, pc - 1, Decode(w), (uint)Dst(ref reg, w), Imm32(w)); break;
+                case OpCode.Alu | OpCode.Mod | OpCode.X: Dst(ref reg, w) = Mod32(ref ctx, remaining, pc - 1, Decode(w), (uint)Dst(ref reg, w), (uint)Src(ref reg, w)); break;
+                case OpCode.Alu | OpCode.Xor | OpCode.K: Dst(ref reg, w) = (uint)Dst(ref reg, w) ^ Imm32(w); break;
+                case OpCode.Alu | OpCode.Xor | OpCode.X: Dst(ref reg, w) = (uint)Dst(ref reg, w) ^ (uint)Src(ref reg, w); break;
+                case OpCode.Alu | OpCode.Mov | OpCode.K: Dst(ref reg, w) = Imm32(w); break;
+                case OpCode.Alu | OpCode.Mov | OpCode.X: Dst(ref reg, w) = Off(w) == 0 ? (uint)Src(ref reg, w) : MovSx32(ref ctx, remaining, pc - 1, Decode(w), Src(ref reg, w)); break;
+                case OpCode.Alu | OpCode.Arsh | OpCode.K: Dst(ref reg, w) = (uint)((int)Dst(ref reg, w) >> (int)(Imm32(w) & 31)); break;
+                case OpCode.Alu | OpCode.Arsh | OpCode.X: Dst(ref reg, w) = (uint)((int)Dst(ref reg, w) >> (int)(Src(ref reg, w) & 31)); break;
+                case OpCode.Alu | OpCode.End | OpCode.ToLe: Dst(ref reg, w) = ToLittleEndian(ref ctx, remaining, pc - 1, Decode(w), Dst(ref reg, w)); break;
+                case OpCode.Alu | OpCode.End | OpCode.ToBe: Dst(ref reg, w) = ByteSwap(ref ctx, remaining, pc - 1, Decode(w), Dst(ref reg, w)); break;
 
-                // JMP: 64-bit comparisons, imm sign-extended; the offset counts from the next instruction.
-                case OpCode.Jmp | OpCode.Ja: pc += insn.Offset; break;
-                case OpCode.Jmp | OpCode.Jeq | OpCode.K: if (d == imm) { pc += insn.Offset; } break;
-                case OpCode.Jmp | OpCode.Jeq | OpCode.X: if (d == s) { pc += insn.Offset; } break;
-                case OpCode.Jmp | OpCode.Jne | OpCode.K: if (d != imm) { pc += insn.Offset; } break;
-                case OpCode.Jmp | OpCode.Jne | OpCode.X: if (d != s) { pc += insn.Offset; } break;
-                case OpCode.Jmp | OpCode.Jgt | OpCode.K: if (d > imm) { pc += insn.Offset; } break;
-                case OpCode.Jmp | OpCode.Jgt | OpCode.X: if (d > s) { pc += insn.Offset; } break;
-                case OpCode.Jmp | OpCode.Jge | OpCode.K: if (d >= imm) { pc += insn.Offset; } break;
-                case OpCode.Jmp | OpCode.Jge | OpCode.X: if (d >= s) { pc += insn.Offset; } break;
-                case OpCode.Jmp | OpCode.Jlt | OpCode.K: if (d < imm) { pc += insn.Offset; } break;
-                case OpCode.Jmp | OpCode.Jlt | OpCode.X: if (d < s) { pc += insn.Offset; } break;
-                case OpCode.Jmp | OpCode.Jle | OpCode.K: if (d <= imm) { pc += insn.Offset; } break;
-                case OpCode.Jmp | OpCode.Jle | OpCode.X: if (d <= s) { pc += insn.Offset; } break;
-                case OpCode.Jmp | OpCode.Jset | OpCode.K: if ((d & imm) != 0) { pc += insn.Offset; } break;
-                case OpCode.Jmp | OpCode.Jset | OpCode.X: if ((d & s) != 0) { pc += insn.Offset; } break;
-                case OpCode.Jmp | OpCode.Jsgt | OpCode.K: if ((long)d > (long)imm) { pc += insn.Offset; } break;
-                case OpCode.Jmp | OpCode.Jsgt | OpCode.X: if ((long)d > (long)s) { pc += insn.Offset; } break;
-                case OpCode.Jmp | OpCode.Jsge | OpCode.K: if ((long)d >= (long)imm) { pc += insn.Offset; } break;
-                case OpCode.Jmp | OpCode.Jsge | OpCode.X: if ((long)d >= (long)s) { pc += insn.Offset; } break;
-                case OpCode.Jmp | OpCode.Jslt | OpCode.K: if ((long)d < (long)imm) { pc += insn.Offset; } break;
-                case OpCode.Jmp | OpCode.Jslt | OpCode.X: if ((long)d < (long)s) { pc += insn.Offset; } break;
-                case OpCode.Jmp | OpCode.Jsle | OpCode.K: if ((long)d <= (long)imm) { pc += insn.Offset; } break;
-                case OpCode.Jmp | OpCode.Jsle | OpCode.X: if ((long)d <= (long)s) { pc += insn.Offset; } break;
+                // JMP: 64-bit comparisons, Imm(w) sign-extended; the offset counts from the next instruction.
+                case OpCode.Jmp | OpCode.Ja: pc += Off(w); break;
+                case OpCode.Jmp | OpCode.Jeq | OpCode.K: if (Dst(ref reg, w) == Imm(w)) { pc += Off(w); } break;
+                case OpCode.Jmp | OpCode.Jeq | OpCode.X: if (Dst(ref reg, w) == Src(ref reg, w)) { pc += Off(w); } break;
+                case OpCode.Jmp | OpCode.Jne | OpCode.K: if (Dst(ref reg, w) != Imm(w)) { pc += Off(w); } break;
+                case OpCode.Jmp | OpCode.Jne | OpCode.X: if (Dst(ref reg, w) != Src(ref reg, w)) { pc += Off(w); } break;
+                case OpCode.Jmp | OpCode.Jgt | OpCode.K: if (Dst(ref reg, w) > Imm(w)) { pc += Off(w); } break;
+                case OpCode.Jmp | OpCode.Jgt | OpCode.X: if (Dst(ref reg, w) > Src(ref reg, w)) { pc += Off(w); } break;
+                case OpCode.Jmp | OpCode.Jge | OpCode.K: if (Dst(ref reg, w) >= Imm(w)) { pc += Off(w); } break;
+                case OpCode.Jmp | OpCode.Jge | OpCode.X: if (Dst(ref reg, w) >= Src(ref reg, w)) { pc += Off(w); } break;
+                case OpCode.Jmp | OpCode.Jlt | OpCode.K: if (Dst(ref reg, w) < Imm(w)) { pc += Off(w); } break;
+                case OpCode.Jmp | OpCode.Jlt | OpCode.X: if (Dst(ref reg, w) < Src(ref reg, w)) { pc += Off(w); } break;
+                case OpCode.Jmp | OpCode.Jle | OpCode.K: if (Dst(ref reg, w) <= Imm(w)) { pc += Off(w); } break;
+                case OpCode.Jmp | OpCode.Jle | OpCode.X: if (Dst(ref reg, w) <= Src(ref reg, w)) { pc += Off(w); } break;
+                case OpCode.Jmp | OpCode.Jset | OpCode.K: if ((Dst(ref reg, w) & Imm(w)) != 0) { pc += Off(w); } break;
+                case OpCode.Jmp | OpCode.Jset | OpCode.X: if ((Dst(ref reg, w) & Src(ref reg, w)) != 0) { pc += Off(w); } break;
+                case OpCode.Jmp | OpCode.Jsgt | OpCode.K: if ((long)Dst(ref reg, w) > (long)Imm(w)) { pc += Off(w); } break;
+                case OpCode.Jmp | OpCode.Jsgt | OpCode.X: if ((long)Dst(ref reg, w) > (long)Src(ref reg, w)) { pc += Off(w); } break;
+                case OpCode.Jmp | OpCode.Jsge | OpCode.K: if ((long)Dst(ref reg, w) >= (long)Imm(w)) { pc += Off(w); } break;
+                case OpCode.Jmp | OpCode.Jsge | OpCode.X: if ((long)Dst(ref reg, w) >= (long)Src(ref reg, w)) { pc += Off(w); } break;
+                case OpCode.Jmp | OpCode.Jslt | OpCode.K: if ((long)Dst(ref reg, w) < (long)Imm(w)) { pc += Off(w); } break;
+                case OpCode.Jmp | OpCode.Jslt | OpCode.X: if ((long)Dst(ref reg, w) < (long)Src(ref reg, w)) { pc += Off(w); } break;
+                case OpCode.Jmp | OpCode.Jsle | OpCode.K: if ((long)Dst(ref reg, w) <= (long)Imm(w)) { pc += Off(w); } break;
+                case OpCode.Jmp | OpCode.Jsle | OpCode.X: if ((long)Dst(ref reg, w) <= (long)Src(ref reg, w)) { pc += Off(w); } break;
 
-                // JMP32: the low halves compared; JA here is gotol, whose offset is the 32-bit imm.
-                case OpCode.Jmp32 | OpCode.Ja: pc += insn.Imm; break;
-                case OpCode.Jmp32 | OpCode.Jeq | OpCode.K: if ((uint)d == imm32) { pc += insn.Offset; } break;
-                case OpCode.Jmp32 | OpCode.Jeq | OpCode.X: if ((uint)d == (uint)s) { pc += insn.Offset; } break;
-                case OpCode.Jmp32 | OpCode.Jne | OpCode.K: if ((uint)d != imm32) { pc += insn.Offset; } break;
-                case OpCode.Jmp32 | OpCode.Jne | OpCode.X: if ((uint)d != (uint)s) { pc += insn.Offset; } break;
-                case OpCode.Jmp32 | OpCode.Jgt | OpCode.K: if ((uint)d > imm32) { pc += insn.Offset; } break;
-                case OpCode.Jmp32 | OpCode.Jgt | OpCode.X: if ((uint)d > (uint)s) { pc += insn.Offset; } break;
-                case OpCode.Jmp32 | OpCode.Jge | OpCode.K: if ((uint)d >= imm32) { pc += insn.Offset; } break;
-                case OpCode.Jmp32 | OpCode.Jge | OpCode.X: if ((uint)d >= (uint)s) { pc += insn.Offset; } break;
-                case OpCode.Jmp32 | OpCode.Jlt | OpCode.K: if ((uint)d < imm32) { pc += insn.Offset; } break;
-                case OpCode.Jmp32 | OpCode.Jlt | OpCode.X: if ((uint)d < (uint)s) { pc += insn.Offset; } break;
-                case OpCode.Jmp32 | OpCode.Jle | OpCode.K: if ((uint)d <= imm32) { pc += insn.Offset; } break;
-                case OpCode.Jmp32 | OpCode.Jle | OpCode.X: if ((uint)d <= (uint)s) { pc += insn.Offset; } break;
-                case OpCode.Jmp32 | OpCode.Jset | OpCode.K: if (((uint)d & imm32) != 0) { pc += insn.Offset; } break;
-                case OpCode.Jmp32 | OpCode.Jset | OpCode.X: if (((uint)d & (uint)s) != 0) { pc += insn.Offset; } break;
-                case OpCode.Jmp32 | OpCode.Jsgt | OpCode.K: if ((int)d > insn.Imm) { pc += insn.Offset; } break;
-                case OpCode.Jmp32 | OpCode.Jsgt | OpCode.X: if ((int)d > (int)s) { pc += insn.Offset; } break;
-                case OpCode.Jmp32 | OpCode.Jsge | OpCode.K: if ((int)d >= insn.Imm) { pc += insn.Offset; } break;
-                case OpCode.Jmp32 | OpCode.Jsge | OpCode.X: if ((int)d >= (int)s) { pc += insn.Offset; } break;
-                case OpCode.Jmp32 | OpCode.Jslt | OpCode.K: if ((int)d < insn.Imm) { pc += insn.Offset; } break;
-                case OpCode.Jmp32 | OpCode.Jslt | OpCode.X: if ((int)d < (int)s) { pc += insn.Offset; } break;
-                case OpCode.Jmp32 | OpCode.Jsle | OpCode.K: if ((int)d <= insn.Imm) { pc += insn.Offset; } break;
-                case OpCode.Jmp32 | OpCode.Jsle | OpCode.X: if ((int)d <= (int)s) { pc += insn.Offset; } break;
+                // JMP32: the low halves compared; JA here is gotol, whose offset is the 32-bit Imm(w).
+                case OpCode.Jmp32 | OpCode.Ja: pc += (int)(w >> 32); break;
+                case OpCode.Jmp32 | OpCode.Jeq | OpCode.K: if ((uint)Dst(ref reg, w) == Imm32(w)) { pc += Off(w); } break;
+                case OpCode.Jmp32 | OpCode.Jeq | OpCode.X: if ((uint)Dst(ref reg, w) == (uint)Src(ref reg, w)) { pc += Off(w); } break;
+                case OpCode.Jmp32 | OpCode.Jne | OpCode.K: if ((uint)Dst(ref reg, w) != Imm32(w)) { pc += Off(w); } break;
+                case OpCode.Jmp32 | OpCode.Jne | OpCode.X: if ((uint)Dst(ref reg, w) != (uint)Src(ref reg, w)) { pc += Off(w); } break;
+                case OpCode.Jmp32 | OpCode.Jgt | OpCode.K: if ((uint)Dst(ref reg, w) > Imm32(w)) { pc += Off(w); } break;
+                case OpCode.Jmp32 | OpCode.Jgt | OpCode.X: if ((uint)Dst(ref reg, w) > (uint)Src(ref reg, w)) { pc += Off(w); } break;
+                case OpCode.Jmp32 | OpCode.Jge | OpCode.K: if ((uint)Dst(ref reg, w) >= Imm32(w)) { pc += Off(w); } break;
+                case OpCode.Jmp32 | OpCode.Jge | OpCode.X: if ((uint)Dst(ref reg, w) >= (uint)Src(ref reg, w)) { pc += Off(w); } break;
+                case OpCode.Jmp32 | OpCode.Jlt | OpCode.K: if ((uint)Dst(ref reg, w) < Imm32(w)) { pc += Off(w); } break;
+                case OpCode.Jmp32 | OpCode.Jlt | OpCode.X: if ((uint)Dst(ref reg, w) < (uint)Src(ref reg, w)) { pc += Off(w); } break;
+                case OpCode.Jmp32 | OpCode.Jle | OpCode.K: if ((uint)Dst(ref reg, w) <= Imm32(w)) { pc += Off(w); } break;
+                case OpCode.Jmp32 | OpCode.Jle | OpCode.X: if ((uint)Dst(ref reg, w) <= (uint)Src(ref reg, w)) { pc += Off(w); } break;
+                case OpCode.Jmp32 | OpCode.Jset | OpCode.K: if (((uint)Dst(ref reg, w) & Imm32(w)) != 0) { pc += Off(w); } break;
+                case OpCode.Jmp32 | OpCode.Jset | OpCode.X: if (((uint)Dst(ref reg, w) & (uint)Src(ref reg, w)) != 0) { pc += Off(w); } break;
+                case OpCode.Jmp32 | OpCode.Jsgt | OpCode.K: if ((int)Dst(ref reg, w) > (int)(w >> 32)) { pc += Off(w); } break;
+                case OpCode.Jmp32 | OpCode.Jsgt | OpCode.X: if ((int)Dst(ref reg, w) > (int)Src(ref reg, w)) { pc += Off(w); } break;
+                case OpCode.Jmp32 | OpCode.Jsge | OpCode.K: if ((int)Dst(ref reg, w) >= (int)(w >> 32)) { pc += Off(w); } break;
+                case OpCode.Jmp32 | OpCode.Jsge | OpCode.X: if ((int)Dst(ref reg, w) >= (int)Src(ref reg, w)) { pc += Off(w); } break;
+                case OpCode.Jmp32 | OpCode.Jslt | OpCode.K: if ((int)Dst(ref reg, w) < (int)(w >> 32)) { pc += Off(w); } break;
+                case OpCode.Jmp32 | OpCode.Jslt | OpCode.X: if ((int)Dst(ref reg, w) < (int)Src(ref reg, w)) { pc += Off(w); } break;
+                case OpCode.Jmp32 | OpCode.Jsle | OpCode.K: if ((int)Dst(ref reg, w) <= (int)(w >> 32)) { pc += Off(w); } break;
+                case OpCode.Jmp32 | OpCode.Jsle | OpCode.X: if ((int)Dst(ref reg, w) <= (int)Src(ref reg, w)) { pc += Off(w); } break;
 
                 // LDX: zero-extending loads; MEMSX: sign-extending loads (cpu v4).
-                case OpCode.Ldx | OpCode.Mem | OpCode.B: d = Read(ref ctx, executed, current, src, s + (ulong)(long)insn.Offset, 1); break;
-                case OpCode.Ldx | OpCode.Mem | OpCode.H: d = Read(ref ctx, executed, current, src, s + (ulong)(long)insn.Offset, 2); break;
-                case OpCode.Ldx | OpCode.Mem | OpCode.W: d = Read(ref ctx, executed, current, src, s + (ulong)(long)insn.Offset, 4); break;
-                case OpCode.Ldx | OpCode.Mem | OpCode.DW: d = Read(ref ctx, executed, current, src, s + (ulong)(long)insn.Offset, 8); break;
-                case OpCode.Ldx | OpCode.MemSx | OpCode.B: d = (ulong)(sbyte)Read(ref ctx, executed, current, src, s + (ulong)(long)insn.Offset, 1); break;
-                case OpCode.Ldx | OpCode.MemSx | OpCode.H: d = (ulong)(short)Read(ref ctx, executed, current, src, s + (ulong)(long)insn.Offset, 2); break;
-                case OpCode.Ldx | OpCode.MemSx | OpCode.W: d = (ulong)(int)Read(ref ctx, executed, current, src, s + (ulong)(long)insn.Offset, 4); break;
+                case OpCode.Ldx | OpCode.Mem | OpCode.B: Dst(ref reg, w) = Read(ref ctx, remaining, pc - 1, SrcIndex(w), Src(ref reg, w) + (ulong)(long)Off(w), 1); break;
+                case OpCode.Ldx | OpCode.Mem | OpCode.H: Dst(ref reg, w) = Read(ref ctx, remaining, pc - 1, SrcIndex(w), Src(ref reg, w) + (ulong)(long)Off(w), 2); break;
+                case OpCode.Ldx | OpCode.Mem | OpCode.W: Dst(ref reg, w) = Read(ref ctx, remaining, pc - 1, SrcIndex(w), Src(ref reg, w) + (ulong)(long)Off(w), 4); break;
+                case OpCode.Ldx | OpCode.Mem | OpCode.DW: Dst(ref reg, w) = Read(ref ctx, remaining, pc - 1, SrcIndex(w), Src(ref reg, w) + (ulong)(long)Off(w), 8); break;
+                case OpCode.Ldx | OpCode.MemSx | OpCode.B: Dst(ref reg, w) = (ulong)(sbyte)Read(ref ctx, remaining, pc - 1, SrcIndex(w), Src(ref reg, w) + (ulong)(long)Off(w), 1); break;
+                case OpCode.Ldx | OpCode.MemSx | OpCode.H: Dst(ref reg, w) = (ulong)(short)Read(ref ctx, remaining, pc - 1, SrcIndex(w), Src(ref reg, w) + (ulong)(long)Off(w), 2); break;
+                case OpCode.Ldx | OpCode.MemSx | OpCode.W: Dst(ref reg, w) = (ulong)(int)Read(ref ctx, remaining, pc - 1, SrcIndex(w), Src(ref reg, w) + (ulong)(long)Off(w), 4); break;
 
                 // ST: store the immediate; STX: store a register. The address is dst + offset.
-                case OpCode.St | OpCode.Mem | OpCode.B: Write(ref ctx, executed, current, dst, d + (ulong)(long)insn.Offset, 1, imm); break;
-                case OpCode.St | OpCode.Mem | OpCode.H: Write(ref ctx, executed, current, dst, d + (ulong)(long)insn.Offset, 2, imm); break;
-                case OpCode.St | OpCode.Mem | OpCode.W: Write(ref ctx, executed, current, dst, d + (ulong)(long)insn.Offset, 4, imm); break;
-                case OpCode.St | OpCode.Mem | OpCode.DW: Write(ref ctx, executed, current, dst, d + (ulong)(long)insn.Offset, 8, imm); break;
-                case OpCode.Stx | OpCode.Mem | OpCode.B: Write(ref ctx, executed, current, dst, d + (ulong)(long)insn.Offset, 1, s); break;
-                case OpCode.Stx | OpCode.Mem | OpCode.H: Write(ref ctx, executed, current, dst, d + (ulong)(long)insn.Offset, 2, s); break;
-                case OpCode.Stx | OpCode.Mem | OpCode.W: Write(ref ctx, executed, current, dst, d + (ulong)(long)insn.Offset, 4, s); break;
-                case OpCode.Stx | OpCode.Mem | OpCode.DW: Write(ref ctx, executed, current, dst, d + (ulong)(long)insn.Offset, 8, s); break;
+                case OpCode.St | OpCode.Mem | OpCode.B: Write(ref ctx, remaining, pc - 1, DstIndex(w), Dst(ref reg, w) + (ulong)(long)Off(w), 1, Imm(w)); break;
+                case OpCode.St | OpCode.Mem | OpCode.H: Write(ref ctx, remaining, pc - 1, DstIndex(w), Dst(ref reg, w) + (ulong)(long)Off(w), 2, Imm(w)); break;
+                case OpCode.St | OpCode.Mem | OpCode.W: Write(ref ctx, remaining, pc - 1, DstIndex(w), Dst(ref reg, w) + (ulong)(long)Off(w), 4, Imm(w)); break;
+                case OpCode.St | OpCode.Mem | OpCode.DW: Write(ref ctx, remaining, pc - 1, DstIndex(w), Dst(ref reg, w) + (ulong)(long)Off(w), 8, Imm(w)); break;
+                case OpCode.Stx | OpCode.Mem | OpCode.B: Write(ref ctx, remaining, pc - 1, DstIndex(w), Dst(ref reg, w) + (ulong)(long)Off(w), 1, Src(ref reg, w)); break;
+                case OpCode.Stx | OpCode.Mem | OpCode.H: Write(ref ctx, remaining, pc - 1, DstIndex(w), Dst(ref reg, w) + (ulong)(long)Off(w), 2, Src(ref reg, w)); break;
+                case OpCode.Stx | OpCode.Mem | OpCode.W: Write(ref ctx, remaining, pc - 1, DstIndex(w), Dst(ref reg, w) + (ulong)(long)Off(w), 4, Src(ref reg, w)); break;
+                case OpCode.Stx | OpCode.Mem | OpCode.DW: Write(ref ctx, remaining, pc - 1, DstIndex(w), Dst(ref reg, w) + (ulong)(long)Off(w), 8, Src(ref reg, w)); break;
                 case OpCode.Stx | OpCode.Atomic | OpCode.W:
-                    Atomic32(ref ctx, executed, current, insn, ref reg, d + (ulong)(long)insn.Offset);
+                    Atomic32(ref ctx, remaining, pc - 1, Decode(w), ref reg, Dst(ref reg, w) + (ulong)(long)Off(w));
                     break;
                 case OpCode.Stx | OpCode.Atomic | OpCode.DW:
-                    Atomic64(ref ctx, executed, current, insn, ref reg, d + (ulong)(long)insn.Offset);
+                    Atomic64(ref ctx, remaining, pc - 1, Decode(w), ref reg, Dst(ref reg, w) + (ulong)(long)Off(w));
                     break;
 
                 case OpCode.LdImm64:
                     if (pc >= length)
                     {
-                        ThrowInvalid(ref ctx, executed, current, "invalid bpf_ld_imm64 insn");
+                        ThrowInvalid(ref ctx, remaining, pc - 1, "invalid bpf_ld_imm64 insn");
                     }
-                    d = imm32 | ((ulong)(uint)Unsafe.Add(ref code, pc).Imm << 32);
+                    Dst(ref reg, w) = Imm32(w) | ((ulong)(uint)Unsafe.Add(ref code, pc).Imm << 32);
                     pc++;
                     break;
 
                 case OpCode.Jmp | OpCode.Call:
-                    switch (insn.Src)
+                    switch (SrcIndex(w))
                     {
                         case 0:
-                            reg = CallFunction(ref ctx, executed, current, ctx.Helpers, insn.Imm, ref reg, kfunc: false);
+                            reg = CallFunction(ref ctx, remaining, pc - 1, ctx.Helpers, (int)(w >> 32), ref reg, kfunc: false);
                             break;
                         case Pseudo.KfuncCall:
-                            reg = CallFunction(ref ctx, executed, current, ctx.Kfuncs, insn.Imm, ref reg, kfunc: true);
+                            reg = CallFunction(ref ctx, remaining, pc - 1, ctx.Kfuncs, (int)(w >> 32), ref reg, kfunc: true);
                             break;
                         case Pseudo.Call:
                             if (depth + 1 >= AddressSpace.MaxCallFrames)
                             {
-                                ThrowFault(ref ctx, executed, FaultKind.CallStackTooDeep, current,
+                                ThrowFault(ref ctx, remaining, FaultKind.CallStackTooDeep, pc - 1,
                                     $"the call stack of {depth + 2} frames is too deep");
                             }
                             file.Slice(1, SavedRegisters).CopyTo(saved.Slice(depth * SavedRegisters, SavedRegisters));
@@ -271,10 +270,10 @@ public static partial class Interpreter
                             }
                             ctx.Memory.ClearFrame(depth);
                             Unsafe.Add(ref reg, 10) = AddressSpace.FramePointer(depth);
-                            pc += insn.Imm;
+                            pc += (int)(w >> 32);
                             break;
                         default:
-                            ThrowInvalid(ref ctx, executed, current, $"invalid call insn src_reg {insn.Src}");
+                            ThrowInvalid(ref ctx, remaining, pc - 1, $"invalid call insn src_reg {SrcIndex(w)}");
                             break;
                     }
                     break;
@@ -282,7 +281,7 @@ public static partial class Interpreter
                 case OpCode.Jmp | OpCode.Exit:
                     if (depth == 0)
                     {
-                        ctx.InstructionsExecuted = executed;
+                        ctx.InstructionsExecuted = ctx.InstructionBudget - remaining;
                         return reg;
                     }
                     depth--;
@@ -296,11 +295,11 @@ public static partial class Interpreter
                 case OpCode.Ld | OpCode.Ind | OpCode.W:
                 case OpCode.Ld | OpCode.Ind | OpCode.H:
                 case OpCode.Ld | OpCode.Ind | OpCode.B:
-                    ThrowInvalid(ref ctx, executed, current, "BPF_LD_[ABS|IND] instructions not allowed for this program type");
+                    ThrowInvalid(ref ctx, remaining, pc - 1, "BPF_LD_[ABS|IND] instructions not allowed for this program type");
                     break;
 
                 default:
-                    ThrowInvalid(ref ctx, executed, current, $"unknown opcode {insn.Opcode:x2}");
+                    ThrowInvalid(ref ctx, remaining, pc - 1, $"unknown opcode {(byte)w:x2}");
                     break;
             }
         }

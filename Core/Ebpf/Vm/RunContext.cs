@@ -44,7 +44,7 @@ public ref partial struct RunContext
     public FunctionTable? Kfuncs { get; }
 
     /// <summary>The most instructions the run may execute before it faults (default 1,000,000).</summary>
-    public long InstructionBudget { get; set; }
+    public long InstructionBudget { get; init; }
 
     /// <summary>The caller's state for helpers (e.g. the socket's owner); never read by the interpreter.</summary>
     public object? CallerState { get; set; }
