@@ -142,7 +142,8 @@ public ref partial struct RunContext
         var memory = _memory;
         if (handle < (uint)memory.Count)
         {
-            ref Region region = ref memory.Regions[handle];
+            // Count never exceeds the table's length, so the handle check above covers the array's own.
+            ref Region region = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(memory.Regions), (nint)handle);
             if ((region.FastAccess & access) == access)
             {
                 byte[]? array = region.Array;
