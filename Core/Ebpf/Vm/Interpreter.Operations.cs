@@ -1,0 +1,333 @@
+using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+using BpfSim.Core.Ebpf.Asm;
+using BpfSim.Core.Ebpf.Memory;
+
+namespace BpfSim.Core.Ebpf.Vm;
+
+public static partial class Interpreter
+{
+    // Division and modulo as the program runs after do_misc_fixups (kernel/bpf/verifier.c) rewrote it: the
+    // divisor 0 and, for the signed forms, -1 are patched around so that no division ever traps.
+
+    private static ulong Div64(ref RunContext ctx, long remaining, int pc, Instruction insn, ulong dividend, ulong divisor)
+    {
+        if (insn.Offset == 0)
+        {
+            return divisor == 0 ? 0 : dividend / divisor;
+        }
+        CheckSigned(ref ctx, remaining, pc, insn);
+        return divisor switch
+        {
+            0 => 0,
+            ulong.MaxValue => 0 - dividend, // s/ -1 is a negation: LLONG_MIN stays LLONG_MIN.
+            _ => (ulong)((long)dividend / (long)divisor),
+        };
+    }
+
+    private static ulong Mod64(ref RunContext ctx, long remaining, int pc, Instruction insn, ulong dividend, ulong divisor)
+    {
+        if (insn.Offset == 0)
+        {
+            return divisor == 0 ? dividend : dividend % divisor;
+        }
+        CheckSigned(ref ctx, remaining, pc, insn);
+        return divisor switch
+        {
+            0 => dividend,
+            ulong.MaxValue => 0,
+            _ => (ulong)((long)dividend % (long)divisor), // truncated: the sign of the dividend.
+        };
+    }
+
+    private static uint Div32(ref RunContext ctx, long remaining, int pc, Instruction insn, uint dividend, uint divisor)
+    {
+        if (insn.Offset == 0)
+        {
+            return divisor == 0 ? 0 : dividend / divisor;
+        }
+        CheckSigned(ref ctx, remaining, pc, insn);
+        return divisor switch
+        {
+            0 => 0,
+            uint.MaxValue => 0 - dividend,
+            _ => (uint)((int)dividend / (int)divisor),
+        };
+    }
+
+    private static uint Mod32(ref RunContext ctx, long remaining, int pc, Instruction insn, uint dividend, uint divisor)
+    {
+        if (insn.Offset == 0)
+        {
+            return divisor == 0 ? dividend : dividend % divisor;
+        }
+        CheckSigned(ref ctx, remaining, pc, insn);
+        return divisor switch
+        {
+            0 => dividend,
+            uint.MaxValue => 0,
+            _ => (uint)((int)dividend % (int)divisor),
+        };
+    }
+
+    private static void CheckSigned(ref RunContext ctx, long remaining, int pc, Instruction insn)
+    {
+        if (insn.Offset != OpCode.SignedOffset)
+        {
+            ThrowInvalid(ref ctx, remaining, pc, "BPF_ALU uses reserved fields");
+        }
+    }
+
+    private static ulong MovSx64(ref RunContext ctx, long remaining, int pc, Instruction insn, ulong value)
+    {
+        switch (insn.Offset)
+        {
+            case 8: return (ulong)(sbyte)value;
+            case 16: return (ulong)(short)value;
+            case 32: return (ulong)(int)value;
+            default:
+                ThrowInvalid(ref ctx, remaining, pc, "BPF_MOV uses reserved fields");
+                return 0;
+        }
+    }
+
+    private static uint MovSx32(ref RunContext ctx, long remaining, int pc, Instruction insn, ulong value)
+    {
+        switch (insn.Offset)
+        {
+            case 8: return (uint)(sbyte)value;
+            case 16: return (uint)(short)value;
+            default:
+                ThrowInvalid(ref ctx, remaining, pc, "BPF_MOV uses reserved fields");
+                return 0;
+        }
+    }
+
+    /// <summary>BPF_END to big-endian, and cpu v4's unconditional bswap: the simulated machine is little-endian.</summary>
+    private static ulong ByteSwap(ref RunContext ctx, long remaining, int pc, Instruction insn, ulong value)
+    {
+        switch (insn.Imm)
+        {
+            case 16: return BinaryPrimitives.ReverseEndianness((ushort)value);
+            case 32: return BinaryPrimitives.ReverseEndianness((uint)value);
+            case 64: return BinaryPrimitives.ReverseEndianness(value);
+            default:
+                ThrowInvalid(ref ctx, remaining, pc, "BPF_END uses reserved fields");
+                return 0;
+        }
+    }
+
+    /// <summary>BPF_END to little-endian on a little-endian machine: only the truncation to the width remains.</summary>
+    private static ulong ToLittleEndian(ref RunContext ctx, long remaining, int pc, Instruction insn, ulong value)
+    {
+        switch (insn.Imm)
+        {
+            case 16: return (ushort)value;
+            case 32: return (uint)value;
+            case 64: return value;
+            default:
+                ThrowInvalid(ref ctx, remaining, pc, "BPF_END uses reserved fields");
+                return 0;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Read(ref RunContext ctx, long remaining, int pc, int reg, ulong address, int size)
+    {
+        ref byte p = ref ctx.TryResolve(address, size, MemoryAccess.Read);
+        if (Unsafe.IsNullRef(ref p))
+        {
+            ThrowMemory(ref ctx, remaining, pc, reg, address, size, MemoryAccess.Read);
+        }
+        return LoadSized(ref p, size);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Write(ref RunContext ctx, long remaining, int pc, int reg, ulong address, int size, ulong value)
+    {
+        ref byte p = ref ctx.TryResolve(address, size, MemoryAccess.Write);
+        if (Unsafe.IsNullRef(ref p))
+        {
+            ThrowMemory(ref ctx, remaining, pc, reg, address, size, MemoryAccess.Write);
+        }
+        StoreSized(ref p, size, value);
+    }
+
+    private static void Atomic64(ref RunContext ctx, long remaining, int pc, Instruction insn, ref ulong reg, ulong address)
+    {
+        ref byte p = ref ctx.TryResolve(address, 8, MemoryAccess.ReadWrite);
+        if (Unsafe.IsNullRef(ref p))
+        {
+            ThrowMemory(ref ctx, remaining, pc, insn.Dst, address, 8, MemoryAccess.ReadWrite);
+        }
+        ref ulong src = ref Unsafe.Add(ref reg, insn.Src);
+        ulong old = LoadSized(ref p, 8);
+        switch (insn.Imm)
+        {
+            case OpCode.Add: StoreSized(ref p, 8, old + src); break;
+            case OpCode.Or: StoreSized(ref p, 8, old | src); break;
+            case OpCode.And: StoreSized(ref p, 8, old & src); break;
+            case OpCode.Xor: StoreSized(ref p, 8, old ^ src); break;
+            case OpCode.Add | OpCode.Fetch: StoreSized(ref p, 8, old + src); src = old; break;
+            case OpCode.Or | OpCode.Fetch: StoreSized(ref p, 8, old | src); src = old; break;
+            case OpCode.And | OpCode.Fetch: StoreSized(ref p, 8, old & src); src = old; break;
+            case OpCode.Xor | OpCode.Fetch: StoreSized(ref p, 8, old ^ src); src = old; break;
+            case OpCode.Xchg: StoreSized(ref p, 8, src); src = old; break;
+            case OpCode.Cmpxchg:
+                if (old == reg)
+                {
+                    StoreSized(ref p, 8, src);
+                }
+                reg = old;
+                break;
+            default:
+                ThrowInvalid(ref ctx, remaining, pc, $"BPF_ATOMIC uses invalid atomic opcode {insn.Imm:x2}");
+                break;
+        }
+    }
+
+    /// <summary>The 32-bit atomics: memory and operands are the low halves; fetched values are zero-extended.</summary>
+    private static void Atomic32(ref RunContext ctx, long remaining, int pc, Instruction insn, ref ulong reg, ulong address)
+    {
+        ref byte p = ref ctx.TryResolve(address, 4, MemoryAccess.ReadWrite);
+        if (Unsafe.IsNullRef(ref p))
+        {
+            ThrowMemory(ref ctx, remaining, pc, insn.Dst, address, 4, MemoryAccess.ReadWrite);
+        }
+        ref ulong src = ref Unsafe.Add(ref reg, insn.Src);
+        uint old = (uint)LoadSized(ref p, 4);
+        uint operand = (uint)src;
+        switch (insn.Imm)
+        {
+            case OpCode.Add: StoreSized(ref p, 4, old + operand); break;
+            case OpCode.Or: StoreSized(ref p, 4, old | operand); break;
+            case OpCode.And: StoreSized(ref p, 4, old & operand); break;
+            case OpCode.Xor: StoreSized(ref p, 4, old ^ operand); break;
+            case OpCode.Add | OpCode.Fetch: StoreSized(ref p, 4, old + operand); src = old; break;
+            case OpCode.Or | OpCode.Fetch: StoreSized(ref p, 4, old | operand); src = old; break;
+            case OpCode.And | OpCode.Fetch: StoreSized(ref p, 4, old & operand); src = old; break;
+            case OpCode.Xor | OpCode.Fetch: StoreSized(ref p, 4, old ^ operand); src = old; break;
+            case OpCode.Xchg: StoreSized(ref p, 4, operand); src = old; break;
+            case OpCode.Cmpxchg:
+                if (old == (uint)reg)
+                {
+                    StoreSized(ref p, 4, operand);
+                }
+                reg = old;
+                break;
+            default:
+                ThrowInvalid(ref ctx, remaining, pc, $"BPF_ATOMIC uses invalid atomic opcode {insn.Imm:x2}");
+                break;
+        }
+    }
+
+    private static ulong CallFunction(ref RunContext ctx, long remaining, int pc, FunctionTable? table, int id, ref ulong reg,
+        bool kfunc)
+    {
+        if (table is null || !table.TryGet(id, out var function))
+        {
+            ThrowFault(ref ctx, remaining, FaultKind.UnknownFunction, pc, kfunc
+                ? $"kernel function #{id} is not in the kfunc table"
+                : $"invalid func {HelperNames.TryGetName(id) ?? "unknown"}#{id}");
+            return 0;
+        }
+        ctx.ProgramCounter = pc;
+        ctx.InstructionsExecuted = ctx.InstructionBudget - remaining;
+        return function(ref ctx, Unsafe.Add(ref reg, 1), Unsafe.Add(ref reg, 2), Unsafe.Add(ref reg, 3),
+            Unsafe.Add(ref reg, 4), Unsafe.Add(ref reg, 5));
+    }
+
+    /// <summary>Loads 1, 2, 4 or 8 bytes, little-endian (bpfel), zero-extended.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static ulong LoadSized(ref byte p, int size)
+    {
+        ulong value = size switch
+        {
+            1 => p,
+            2 => Unsafe.ReadUnaligned<ushort>(ref p),
+            4 => Unsafe.ReadUnaligned<uint>(ref p),
+            _ => Unsafe.ReadUnaligned<ulong>(ref p),
+        };
+        if (!BitConverter.IsLittleEndian && size > 1)
+        {
+            value = BinaryPrimitives.ReverseEndianness(value) >> (64 - 8 * size);
+        }
+        return value;
+    }
+
+    /// <summary>Stores the low 1, 2, 4 or 8 bytes of a value, little-endian.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void StoreSized(ref byte p, int size, ulong value)
+    {
+        if (!BitConverter.IsLittleEndian)
+        {
+            value = BinaryPrimitives.ReverseEndianness(value) >> (64 - 8 * size);
+        }
+        switch (size)
+        {
+            case 1: p = (byte)value; break;
+            case 2: Unsafe.WriteUnaligned(ref p, (ushort)value); break;
+            case 4: Unsafe.WriteUnaligned(ref p, (uint)value); break;
+            default: Unsafe.WriteUnaligned(ref p, value); break;
+        }
+    }
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowMemory(ref RunContext ctx, long remaining, int pc, int reg, ulong address, int size, MemoryAccess access)
+    {
+        ctx.InstructionsExecuted = ctx.InstructionBudget - remaining;
+        throw ctx.MemoryFault(pc, reg, address, size, access);
+    }
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowFault(ref RunContext ctx, long remaining, FaultKind kind, int pc, string message)
+    {
+        ctx.InstructionsExecuted = ctx.InstructionBudget - remaining;
+        throw new BpfFault(kind, pc, message);
+    }
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowInvalid(ref RunContext ctx, long remaining, int pc, string message)
+        => ThrowFault(ref ctx, remaining, FaultKind.InvalidInstruction, pc, message);
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowJumpOutOfRange(ref RunContext ctx, long remaining, scoped ReadOnlySpan<Instruction> program, int to)
+    {
+        // The loop does not keep the previous pc (a register it cannot spare): find the instruction that leads here.
+        int from = JumpSource(program, to);
+        ThrowFault(ref ctx, remaining, FaultKind.JumpOutOfRange, from, to == from + 1 && to == program.Length
+            ? "last insn is not an exit or jmp"
+            : $"jump out of range from insn {from} to {to}");
+    }
+
+    /// <summary>The first instruction whose jump, call or fall-through reaches <paramref name="target"/>.</summary>
+    private static int JumpSource(ReadOnlySpan<Instruction> program, int target)
+    {
+        for (int i = 0; i < program.Length; i++)
+        {
+            var insn = program[i];
+            int cls = insn.Class;
+            if (cls is OpCode.Jmp or OpCode.Jmp32)
+            {
+                int op = OpCode.OpOf(insn.Opcode);
+                int offset = insn.Opcode == (OpCode.Jmp32 | OpCode.Ja) || (op == OpCode.Call && insn.Src == Pseudo.Call) ? insn.Imm : insn.Offset;
+                if (op != OpCode.Exit && (op != OpCode.Call || insn.Src == Pseudo.Call) && i + 1 + offset == target)
+                {
+                    return i;
+                }
+            }
+        }
+        return target - 1;
+    }
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowBudget(ref RunContext ctx, int pc)
+        => ThrowFault(ref ctx, 0, FaultKind.InstructionBudgetExhausted, pc,
+            $"BPF program is too large. Processed {ctx.InstructionBudget + 1} insn");
+}
