@@ -27,7 +27,7 @@ public static class StructOpsCommand
 
     private static int Register(string target, bool json, TextWriter stdout, TextWriter stderr)
     {
-        bool isFile = target.EndsWith(".dll", StringComparison.OrdinalIgnoreCase) || File.Exists(target);
+        bool isFile = ConsumerFiles.IsPath(target) || File.Exists(target);
         List<ConsumerInfo> consumers;
         BpfSystem bpf;
         try
@@ -36,7 +36,7 @@ public static class StructOpsCommand
             bpf = factory.Create();
             // LoadInto throws when the file holds no consumer, so only a name can come up empty.
             consumers = isFile
-                ? ConsumerAssemblyLoader.LoadInto(catalog, target).ToList()
+                ? ConsumerFiles.LoadInto(catalog, target).ToList()
                 : catalog.Find(target) is { } one ? [one] : [];
             if (consumers.Count == 0)
             {
@@ -53,17 +53,17 @@ public static class StructOpsCommand
         var dumps = new JsonArray();
         foreach (var info in consumers)
         {
-            object consumer;
+            BpfResult r;
+            LoadedStructOps? loaded;
             try
             {
-                consumer = ConsumerCatalog.Create(info);
+                r = ConsumerLoading.Load(bpf, info, out loaded);
             }
             catch (ConsumerLoadException e)
             {
                 stderr.WriteLine($"bpfsim: {e.Message}");
                 return ExitCodes.BadInput;
             }
-            var r = StructOpsLoader.Load(bpf, consumer, out var loaded);
             if (r.IsOk)
             {
                 r = loaded!.Register();

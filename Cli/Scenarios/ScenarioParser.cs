@@ -435,7 +435,7 @@ public sealed class ScenarioParser
         var list = new List<StructOpsEntry>();
         if (node is not YamlSequenceNode seq)
         {
-            Error(node, "structops must be a list of { program: NAME|PATH.dll, at: TIME, unregister_at: TIME }");
+            Error(node, "structops must be a list of { program: NAME|PATH.dll|PATH.bpf.o, at: TIME, unregister_at: TIME }");
             return list;
         }
         foreach (var item in seq)
@@ -470,12 +470,12 @@ public sealed class ScenarioParser
             {
                 found = [info];
             }
-            else if (program.EndsWith(".dll", StringComparison.OrdinalIgnoreCase) || program.Contains('/'))
+            else if (ConsumerFiles.IsPath(program))
             {
                 try
                 {
                     resolved = Path.GetFullPath(Path.Combine(_baseDirectory, program));
-                    found = ConsumerAssemblyLoader.LoadInto(_catalog, resolved);
+                    found = ConsumerFiles.LoadInto(_catalog, resolved);
                 }
                 catch (Exception e) when (e is ConsumerLoadException or ArgumentException or IOException or NotSupportedException)
                 {
@@ -484,7 +484,7 @@ public sealed class ScenarioParser
             }
             else
             {
-                Error(programNode, $"unknown consumer '{program}' (known: {string.Join(", ", _catalog.All.Select(c => c.Name))}; or give a path to a .dll)");
+                Error(programNode, $"unknown consumer '{program}' (known: {string.Join(", ", _catalog.All.Select(c => c.Name))}; or give a path to a .dll or a .bpf.o)");
             }
             if (keys.TryGetValue("map", out var mapNode) && Scalar(mapNode, "map") is { } mapName && found.Count > 0)
             {

@@ -11,6 +11,15 @@ namespace BpfSim.Core.Bpf;
 /// </summary>
 public sealed partial class BpfSystem
 {
+    /// <summary>Where the kernel BTF comes from (set by the composition); null when no subsystem describes its types.</summary>
+    public Func<Ebpf.Btf.BtfSpec>? KernelBtfSource { get; set; }
+
+    /// <summary>What programs wrote with bpf_printk, in order (the trace_pipe of the run).</summary>
+    public List<TraceLine> Trace { get; } = [];
+
+    /// <summary>The simulated kernel's BTF: the target of CO-RE relocations; null without a source.</summary>
+    public Ebpf.Btf.BtfSpec? KernelBtf => KernelBtfSource?.Invoke();
+
     private readonly List<BpfProcess> _processes = [];
     private readonly int[] _programDepth;
     private readonly BpfMap?[][] _heldOuterMaps;

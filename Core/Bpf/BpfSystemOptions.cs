@@ -9,6 +9,9 @@ public sealed record BpfSystemOptions
     /// <summary>Possible CPUs (num_possible_cpus()).</summary>
     public int Cpus { get; init; } = 4;
 
+    /// <summary>The run's seed: what bpf_get_prandom_u32 streams are derived from.</summary>
+    public ulong Seed { get; init; } = 1;
+
     /// <summary>Grace-period timing.</summary>
     public RcuOptions Rcu { get; init; } = new();
 

@@ -10,11 +10,15 @@ public enum Errno
     None = 0,
     EPERM = 1,
     ENOENT = 2,
+    /// <summary>No such process; libbpf's answer for an extern the kernel does not have.</summary>
+    ESRCH = 3,
     E2BIG = 7,
     EBADF = 9,
     EAGAIN = 11,
     ENOMEM = 12,
     EACCES = 13,
+    /// <summary>Bad address: what bpf_probe_read_kernel returns for memory it cannot read.</summary>
+    EFAULT = 14,
     EBUSY = 16,
     EEXIST = 17,
     EINVAL = 22,

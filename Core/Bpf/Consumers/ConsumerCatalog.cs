@@ -26,9 +26,21 @@ public sealed class ConsumerCatalog
         string id = attribute.Id ?? attribute.Name;
         if (Find(id) is { } existing)
         {
-            throw new InvalidOperationException($"consumer name '{id}' is used by both {existing.ClrType.FullName} ({existing.Source}) and {type.FullName} ({source})");
+            throw new InvalidOperationException($"consumer name '{id}' is used by both {existing.ClrType?.FullName ?? existing.Name} ({existing.Source}) and {type.FullName} ({source})");
         }
         var info = new ConsumerInfo(id, attribute.Type, type, source, attribute.Description, attribute.Link, attribute.Name);
+        _consumers.Add(info);
+        return info;
+    }
+
+    /// <summary>Adds a consumer of another kind (a BPF object's struct_ops variable).</summary>
+    /// <exception cref="InvalidOperationException">A consumer of that name is already in the catalog.</exception>
+    public ConsumerInfo Add(ConsumerInfo info)
+    {
+        if (Find(info.Name) is { } existing)
+        {
+            throw new InvalidOperationException($"consumer name '{info.Name}' is used by both {existing.Source} and {info.Source}");
+        }
         _consumers.Add(info);
         return info;
     }
@@ -49,7 +61,7 @@ public sealed class ConsumerCatalog
     {
         try
         {
-            return Activator.CreateInstance(info.ClrType)!;
+            return Activator.CreateInstance(info.ClrType ?? throw new InvalidOperationException($"{info.Name} is a BPF object's consumer, not a C# class"))!;
         }
         catch (Exception e) when (e is TargetInvocationException or TypeInitializationException)
         {

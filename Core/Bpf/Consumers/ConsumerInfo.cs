@@ -1,8 +1,16 @@
+using BpfSim.Core.Ebpf.Spec;
+
 namespace BpfSim.Core.Bpf.Consumers;
 
 /// <summary>
-/// A consumer found in an assembly: what <c>bpfsim list</c> shows and what a scenario names. <see cref="Name"/> is
-/// the catalog id; <see cref="Algorithm"/> the name it registers under (the same unless the attribute sets an Id).
+/// A consumer: what <c>bpfsim list</c> shows and what a scenario names. <see cref="Name"/> is the catalog id;
+/// <see cref="Algorithm"/> the name it registers under (the same unless the attribute sets an Id). A C# consumer has
+/// its <see cref="ClrType"/>; a struct_ops variable of a BPF object has its <see cref="Object"/> instead, and its name
+/// is the variable's.
 /// </summary>
-public sealed record ConsumerInfo(string Name, string StructOpsType, Type ClrType, string Source, string Description, bool Link,
-    string Algorithm);
+public sealed record ConsumerInfo(string Name, string StructOpsType, Type? ClrType, string Source, string Description, bool Link,
+    string Algorithm)
+{
+    /// <summary>The BPF object whose struct_ops variable <see cref="Name"/> this consumer is; null for a C# consumer.</summary>
+    public ObjectSpec? Object { get; init; }
+}

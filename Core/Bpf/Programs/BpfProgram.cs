@@ -17,6 +17,7 @@ public sealed class BpfProgram : BpfObject
         Member = member;
         Sleepable = spec.Sleepable;
         Body = spec.Body!;
+        Bytecode = spec.Bytecode;
     }
 
     public string Name { get; }
@@ -30,8 +31,11 @@ public sealed class BpfProgram : BpfObject
 
     public bool Sleepable { get; }
 
-    /// <summary>The managed body.</summary>
+    /// <summary>The managed body (for a bytecode program, its trampoline).</summary>
     public Delegate Body { get; }
+
+    /// <summary>The bytecode behind the body, for a program loaded from a BPF object; null for a managed one.</summary>
+    public Ebpf.Loading.BytecodeProgram? Bytecode { get; }
 
     /// <summary>Invocations counted while <see cref="BpfSystem.StatsEnabled"/> (run_cnt).</summary>
     public long RunCount { get; private set; }

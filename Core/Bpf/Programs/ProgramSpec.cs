@@ -26,4 +26,7 @@ public sealed record ProgramSpec
 
     /// <summary>The program body: a delegate whose type is the member's signature.</summary>
     public Delegate? Body { get; init; }
+
+    /// <summary>The bytecode the body runs, for a program from a BPF object (for dumps and statistics).</summary>
+    public Ebpf.Loading.BytecodeProgram? Bytecode { get; init; }
 }

@@ -103,4 +103,10 @@ public abstract class StructOpsType
         BpfResult.Fail(Errno.EOPNOTSUPP, $"{Name} does not support link update");
 
     public override string ToString() => Name;
+
+    /// <summary>
+    /// How the type runs bytecode programs (clang-compiled objects): its helpers, kfuncs, writable context fields and
+    /// trampolines. Null for a type whose subsystem runs only managed consumers.
+    /// </summary>
+    public virtual Ebpf.Loading.BytecodeSupport? Bytecode => null;
 }

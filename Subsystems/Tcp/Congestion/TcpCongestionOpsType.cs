@@ -25,6 +25,14 @@ public sealed class TcpCongestionOpsType : StructOpsType
     /// <summary>The algorithms this type registers into.</summary>
     public TcpCongestionRegistry Registry { get; }
 
+    /// <summary>The sockets BPF helpers act on (bpf_setsockopt), set by the TCP stack of this kernel.</summary>
+    public Stack.ITcpSocketControl? Sockets { get; set; }
+
+    private TcpCongestionOpsBytecode? _bytecode;
+
+    /// <summary>bpf_tcp_ca.c for bytecode programs: helpers, kfuncs, writable tcp_sock fields, trampolines.</summary>
+    public override Core.Ebpf.Loading.BytecodeSupport Bytecode => _bytecode ??= new TcpCongestionOpsBytecode(this);
+
     /// <summary>
     /// Calls that earlier attempts of a contained run never returned from, by guard ordinal: the guard created with
     /// that ordinal refuses that call (see <see cref="ConsumerGuard.AbandonAt"/>).

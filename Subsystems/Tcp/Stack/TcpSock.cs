@@ -83,6 +83,16 @@ public struct TcpSock
     /// from the scenario seed and the connection id, so runs are reproducible and flows are not in lockstep.
     /// </summary>
     public ulong PrandomState;
+
+    /// <summary>
+    /// bpfsim's own: which socket this is (the connection id + 1 for a sending socket, its negation for the receiving
+    /// one), so BPF helpers can key per-socket storage and reach the stack (not in the kernel BTF).
+    /// </summary>
+    public int SocketId;
+
+    /// <summary>tp->bpf_chg_cc_inprogress: a bpf_setsockopt(TCP_CONGESTION) is under way on this socket.</summary>
+    public byte BpfChgCcInProgress;
+
     public CaPriv IcskCaPriv;
 
     /// <summary>

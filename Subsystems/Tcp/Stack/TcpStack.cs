@@ -29,7 +29,7 @@ namespace BpfSim.Tcp.Stack;
 /// limits the data queued (sent and unsent) to at most tcp_wmem[2]. get_info is called as inet_diag calls it (<see cref="GetCcInfo"/>), by the metrics sampler at each
 /// sample.
 /// </remarks>
-public sealed partial class TcpStack : IEventHandler
+public sealed partial class TcpStack : IEventHandler, ITcpSocketControl
 {
     private const int KindStart = 0;
     private const int KindRto = 1;
@@ -62,6 +62,10 @@ public sealed partial class TcpStack : IEventHandler
         _bpf = bpf;
         _handler = _sim.Register(this);
         _ackOutput = SendAckKfunc;
+        if (bpf?.FindStructOpsType(TcpCongestionOpsType.TypeName) is TcpCongestionOpsType type)
+        {
+            type.Sockets = this;
+        }
         if (_options.ReceiverCc is { } receiverCc)
         {
             _receiverCc = registry.Find(receiverCc) is { Owner: null } builtin
@@ -156,10 +160,12 @@ public sealed partial class TcpStack : IEventHandler
             MssCache = (uint)_options.Mss,
             SkSndbuf = TcpWmemDefault, // tcp_init_sock
             PrandomState = _net.RandomFor("tcp-sock:" + id).NextUInt64(),
+            SocketId = id + 1,
         };
         _socks[id].RttMin.Reset(0, ~0u); // tcp_init_sock: no RTT sample yet
         _rcvSocks[id] = new TcpSock
         {
+            SocketId = -(id + 1),
             SndCwnd = _options.InitialCwnd,
             SndSsthresh = TcpSock.InfiniteSsthresh,
             SndCwndClamp = uint.MaxValue,
@@ -323,6 +329,32 @@ public sealed partial class TcpStack : IEventHandler
         }
         Updated?.Invoke(conn);
     }
+
+    ref TcpSock ITcpSocketControl.Sock(int socketId) => ref socketId > 0 ? ref _socks[socketId - 1] : ref _rcvSocks[-socketId - 1];
+
+    BpfResult ITcpSocketControl.SetCongestionControl(int socketId, string name)
+    {
+        if (socketId <= 0 || socketId > _connections.Count)
+        {
+            return BpfResult.Fail(Errno.EINVAL, "only a sending socket's algorithm can be changed in bpfsim");
+        }
+        var conn = _connections[socketId - 1];
+        var r = _registry.TryAcquire(name, out var ca);
+        if (!r.IsOk)
+        {
+            return r;
+        }
+        if (ca == conn.Ops)
+        {
+            TcpCongestionRegistry.Release(ca); // no change asking for the current one
+            return BpfResult.Ok;
+        }
+        ReinitCongestionControl(conn, ca);
+        return BpfResult.Ok;
+    }
+
+    string ITcpSocketControl.CongestionControlName(int socketId) =>
+        socketId > 0 ? _connections[socketId - 1].Ops.Name : _connections[-socketId - 1].ReceiverOps.Name;
 
     /// <summary>Closes every open connection (end of a run): sockets release their algorithms.</summary>
     public void CloseAll()

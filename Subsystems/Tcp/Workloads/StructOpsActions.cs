@@ -145,10 +145,11 @@ public sealed class StructOpsActions : IDisposable
             _notes.Add($"t={Now}: {ejected} was ejected for a fault and its link detached, so {info.Name} has no link to update; not registered");
             return;
         }
-        object consumer;
+        BpfResult r;
+        LoadedStructOps? loaded;
         try
         {
-            consumer = ConsumerCatalog.Create(info);
+            r = ConsumerLoading.Load(_bpf, info, out loaded);
         }
         catch (ConsumerLoadException e)
         {
@@ -158,7 +159,6 @@ public sealed class StructOpsActions : IDisposable
             _notes.Add($"{fault}: not registered");
             return;
         }
-        var r = StructOpsLoader.Load(_bpf, consumer, out var loaded);
         if (r.IsOk)
         {
             if (entry.Replace is { } replaced)
@@ -219,6 +219,6 @@ public sealed class StructOpsActions : IDisposable
             return entry.Consumers.Select(name => _catalog.Find(name)
                 ?? throw new ScenarioRunException($"consumer {name} is not in the catalog", entry.Location)).ToList();
         }
-        return _catalog.Find(entry.Program) is { } byName ? [byName] : ConsumerAssemblyLoader.LoadInto(_catalog, entry.Program);
+        return _catalog.Find(entry.Program) is { } byName ? [byName] : ConsumerFiles.LoadInto(_catalog, entry.Program);
     }
 }

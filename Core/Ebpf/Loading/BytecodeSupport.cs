@@ -1,0 +1,30 @@
+using BpfSim.Core.Bpf;
+using BpfSim.Core.Bpf.StructOps;
+using BpfSim.Core.Ebpf.Memory;
+using BpfSim.Core.Ebpf.Vm;
+
+namespace BpfSim.Core.Ebpf.Loading;
+
+/// <summary>
+/// What a struct_ops type offers bytecode programs, provided by its subsystem (Core names no subsystem): the helpers
+/// and kfuncs a member's program may call (the kernel's get_func_proto and kfunc id sets), which context fields it may
+/// write (btf_struct_access), and the trampoline that turns a member call into a program run.
+/// </summary>
+public abstract class BytecodeSupport
+{
+    /// <summary>The helper <paramref name="id"/> for a program of <paramref name="member"/>, or null with the kernel's refusal.</summary>
+    public abstract BpfFunction? Helper(int id, StructOpsMember member, out string refusal);
+
+    /// <summary>The kfunc <paramref name="name"/> for a program of <paramref name="member"/>, or null with the kernel's refusal.</summary>
+    /// <param name="exists">False when the kernel has no such function at all (a weak extern then resolves to 0).</param>
+    public abstract BpfFunction? Kfunc(string name, StructOpsMember member, out bool exists, out string refusal);
+
+    /// <summary>
+    /// Where a program of <paramref name="member"/> may write through its argument <paramref name="argument"/> (a
+    /// pointer to a kernel struct): null when the argument is read-only or not a pointer.
+    /// </summary>
+    public abstract WriteFilter? ArgumentWrites(StructOpsMember member, int argument);
+
+    /// <summary>The body <see cref="BpfSystem.ProgLoad"/> gets for <paramref name="program"/>: a delegate of the member's signature.</summary>
+    public abstract Delegate Trampoline(StructOpsMember member, BytecodeProgram program);
+}

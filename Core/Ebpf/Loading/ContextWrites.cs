@@ -1,0 +1,246 @@
+using BpfSim.Core.Bpf;
+using BpfSim.Core.Bpf.StructOps;
+using BpfSim.Core.Ebpf.Asm;
+using BpfSim.Core.Ebpf.Memory;
+
+namespace BpfSim.Core.Ebpf.Loading;
+
+/// <summary>
+/// Finds, before a program runs, stores into a kernel struct the program type may not write (the verifier's
+/// btf_struct_access check, e.g. bpf_tcp_ca_btf_struct_access: EACCES "no write support to tcp_sock at off N"). It
+/// follows what the verifier follows for this: the context (R1: the trampoline's argument array), the argument
+/// pointers loaded from it, constant offsets added to them, and their spills to 8-byte stack slots, across every path
+/// (states merge to "unknown" where paths disagree). A store through a pointer it lost track of is left to the
+/// run-time check of every access, which faults instead.
+/// </summary>
+internal static class ContextWrites
+{
+    private enum Kind : byte
+    {
+        Unknown,
+        Context,
+        Argument,
+        Stack,
+    }
+
+    private readonly record struct Value(Kind Kind, int Argument, int Offset)
+    {
+        public static readonly Value Unknown = new(Kind.Unknown, 0, 0);
+    }
+
+    private sealed class State
+    {
+        public readonly Value[] Regs = new Value[11];
+        public readonly SortedDictionary<int, Value> Slots = [];
+
+        public State Clone()
+        {
+            var s = new State();
+            Regs.CopyTo(s.Regs, 0);
+            foreach (var (k, v) in Slots)
+            {
+                s.Slots[k] = v;
+            }
+            return s;
+        }
+
+        /// <summary>Merges <paramref name="other"/> in; true when this state changed.</summary>
+        public bool Merge(State other)
+        {
+            bool changed = false;
+            for (int r = 0; r < Regs.Length; r++)
+            {
+                if (Regs[r] != other.Regs[r] && Regs[r].Kind != Kind.Unknown)
+                {
+                    Regs[r] = Value.Unknown;
+                    changed = true;
+                }
+            }
+            foreach (int slot in Slots.Keys.ToList())
+            {
+                if (!other.Slots.TryGetValue(slot, out var v) || v != Slots[slot])
+                {
+                    Slots.Remove(slot);
+                    changed = true;
+                }
+            }
+            return changed;
+        }
+    }
+
+    public static BpfResult Check(string name, Instruction[] insns, bool[] second, StructOpsMember member, BytecodeSupport support)
+    {
+        var filters = new WriteFilter?[BytecodeProgram.MaxArgs];
+        for (int a = 0; a < filters.Length; a++)
+        {
+            filters[a] = support.ArgumentWrites(member, a);
+        }
+        var states = new State?[insns.Length];
+        var work = new SortedSet<int>();
+        var entry = new State();
+        entry.Regs[1] = new Value(Kind.Context, 0, 0);
+        entry.Regs[10] = new Value(Kind.Stack, 0, 0);
+        states[0] = entry;
+        work.Add(0);
+        while (work.Count > 0)
+        {
+            int i = work.Min;
+            work.Remove(i);
+            var state = states[i]!.Clone();
+            var insn = insns[i];
+            var r = Step(name, insn, i, state, filters);
+            if (!r.IsOk)
+            {
+                return r;
+            }
+            foreach (int next in Successors(insns, second, i))
+            {
+                var flowing = state;
+                if (IsCall(insn) && insn.Src == Pseudo.Call && next == i + 1 + insn.Imm)
+                {
+                    // A bpf-to-bpf call: the callee starts with its own frame and arguments this pass does not follow.
+                    flowing = new State();
+                    flowing.Regs[10] = new Value(Kind.Stack, 0, 0);
+                }
+                if (states[next] is null)
+                {
+                    states[next] = flowing.Clone();
+                    work.Add(next);
+                }
+                else if (states[next]!.Merge(flowing))
+                {
+                    work.Add(next);
+                }
+            }
+        }
+        return BpfResult.Ok;
+    }
+
+    private static bool IsCall(Instruction insn) => insn.Opcode == (OpCode.Jmp | OpCode.Call);
+
+    private static IEnumerable<int> Successors(Instruction[] insns, bool[] second, int i)
+    {
+        var insn = insns[i];
+        if (insn.Opcode == OpCode.LdImm64)
+        {
+            yield return i + 2;
+            yield break;
+        }
+        if (insn.Class is not (OpCode.Jmp or OpCode.Jmp32))
+        {
+            if (i + 1 < insns.Length)
+            {
+                yield return i + 1;
+            }
+            yield break;
+        }
+        int op = insn.Opcode & 0xf0;
+        if (op == OpCode.Exit && insn.Class == OpCode.Jmp)
+        {
+            yield break;
+        }
+        if (op == OpCode.Call)
+        {
+            if (insn.Src == Pseudo.Call)
+            {
+                yield return i + 1 + insn.Imm;
+            }
+            if (i + 1 < insns.Length)
+            {
+                yield return i + 1;
+            }
+            yield break;
+        }
+        int target = i + 1 + (insn.Class == OpCode.Jmp32 && op == OpCode.Ja ? insn.Imm : insn.Offset);
+        if ((uint)target < (uint)insns.Length && !second[target])
+        {
+            yield return target;
+        }
+        if (op != OpCode.Ja && i + 1 < insns.Length)
+        {
+            yield return i + 1;
+        }
+    }
+
+    private static BpfResult Step(string name, Instruction insn, int i, State s, WriteFilter?[] filters)
+    {
+        int op = insn.Opcode & 0xf0;
+        int size = OpCode.BytesOf(insn.Opcode & 0x18);
+        switch (insn.Class)
+        {
+            case OpCode.Alu64:
+                s.Regs[insn.Dst] = (op, insn.Opcode & 0x08) switch
+                {
+                    (OpCode.Mov, OpCode.X) when insn.Offset == 0 => s.Regs[insn.Src],
+                    (OpCode.Add, OpCode.K) when s.Regs[insn.Dst].Kind != Kind.Unknown => s.Regs[insn.Dst] with { Offset = s.Regs[insn.Dst].Offset + insn.Imm },
+                    (OpCode.Sub, OpCode.K) when s.Regs[insn.Dst].Kind != Kind.Unknown => s.Regs[insn.Dst] with { Offset = s.Regs[insn.Dst].Offset - insn.Imm },
+                    _ => Value.Unknown,
+                };
+                return BpfResult.Ok;
+            case OpCode.Alu:
+            case OpCode.Ld:
+                s.Regs[insn.Dst] = Value.Unknown;
+                return BpfResult.Ok;
+            case OpCode.Ldx:
+            {
+                var from = s.Regs[insn.Src];
+                int at = from.Offset + insn.Offset;
+                s.Regs[insn.Dst] = from.Kind switch
+                {
+                    Kind.Context when size == 8 && at % 8 == 0 && at / 8 < filters.Length && filters[at / 8] is not null =>
+                        new Value(Kind.Argument, at / 8, 0),
+                    Kind.Stack when size == 8 && s.Slots.TryGetValue(at, out var spilled) => spilled,
+                    _ => Value.Unknown,
+                };
+                return BpfResult.Ok;
+            }
+            case OpCode.St:
+            case OpCode.Stx:
+            {
+                var to = s.Regs[insn.Dst];
+                int at = to.Offset + insn.Offset;
+                if (to.Kind == Kind.Stack)
+                {
+                    bool spill = insn.Class == OpCode.Stx && (insn.Opcode & 0xe0) == OpCode.Mem && size == 8;
+                    // Any store to a slot overwrites what was spilled there; only an 8-byte register store keeps a pointer.
+                    foreach (int slot in s.Slots.Keys.Where(k => k < at + size && k + 8 > at).ToList())
+                    {
+                        s.Slots.Remove(slot);
+                    }
+                    if (spill && s.Regs[insn.Src].Kind != Kind.Unknown)
+                    {
+                        s.Slots[at] = s.Regs[insn.Src];
+                    }
+                }
+                else if (to.Kind == Kind.Context)
+                {
+                    return ProgramChecks.Fail(Errno.EACCES, name, $"invalid bpf_context access off={at} size={size} (insn {i}: the context is read-only)");
+                }
+                else if (to.Kind == Kind.Argument && filters[to.Argument] is { } filter)
+                {
+                    string? why = filter.Fields.Count == 0 ? "only read is supported" : filter.Explain(at, size);
+                    if (why is not null)
+                    {
+                        return ProgramChecks.Fail(Errno.EACCES, name, $"{why} (insn {i})");
+                    }
+                }
+                if (insn.Class == OpCode.Stx && (insn.Opcode & 0xe0) == OpCode.Atomic)
+                {
+                    if ((insn.Imm & OpCode.Fetch) != 0)
+                    {
+                        s.Regs[insn.Imm == OpCode.Cmpxchg ? 0 : insn.Src] = Value.Unknown;
+                    }
+                }
+                return BpfResult.Ok;
+            }
+            case OpCode.Jmp when op == OpCode.Call:
+                for (int r = 0; r <= 5; r++)
+                {
+                    s.Regs[r] = Value.Unknown;
+                }
+                return BpfResult.Ok;
+            default:
+                return BpfResult.Ok;
+        }
+    }
+}

@@ -1,0 +1,142 @@
+using BpfSim.Core.Bpf;
+using BpfSim.Core.Bpf.Maps;
+using BpfSim.Core.Bpf.StructOps;
+using BpfSim.Core.Ebpf.Memory;
+using BpfSim.Core.Ebpf.Spec;
+
+namespace BpfSim.Core.Ebpf.Loading;
+
+/// <summary>
+/// An object after <see cref="ObjectLoader.Load"/>: its maps (BTF-defined maps, global data as array maps, the kconfig
+/// map) created in the simulated kernel and held by fds of the loading process, its struct_ops programs relocated and
+/// linked, all sharing one address space; its struct_ops variables ready to become maps (<see cref="StructOpsObjectLoader"/>).
+/// </summary>
+public sealed class LoadedObject
+{
+    private readonly Dictionary<ulong, BpfMap> _mapsByAddress = [];
+    private readonly Dictionary<string, ulong> _addresses = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, BytecodeProgram> _programs = new(StringComparer.Ordinal);
+    private readonly List<(string Name, int Fd, BpfMap Map)> _maps = [];
+
+    internal LoadedObject(BpfSystem system, ObjectSpec spec, string source)
+    {
+        System = system;
+        Spec = spec;
+        Source = source;
+        Memory = new AddressSpace();
+        _spaces.Add(Memory);
+        _contextBytes.Add(new byte[BytecodeProgram.MaxArgs * 8]);
+        ContextRegion = Memory.Map(_contextBytes[0], RegionKind.Context, MemoryAccess.Read, "ctx");
+        CallState = new ProgramCallState(this);
+        Random = Simulation.SimRandom.For(system.Options.Seed, "bpf_get_prandom_u32:" + spec.Name);
+    }
+
+    /// <summary>What helpers see of the current call (the runs' <c>CallerState</c>).</summary>
+    public ProgramCallState CallState { get; }
+
+    /// <summary>bpf_get_prandom_u32's stream: from the run's seed and the object's name, so runs repeat exactly.</summary>
+    internal Simulation.SimRandom Random { get; }
+
+    public BpfSystem System { get; }
+
+    public ObjectSpec Spec { get; }
+
+    /// <summary>The file it was read from (or a name given by the caller).</summary>
+    public string Source { get; }
+
+    /// <summary>The address space the object's programs run in (level 0; nested runs get copies, see <see cref="Acquire"/>).</summary>
+    public AddressSpace Memory { get; }
+
+    // A program of the object may run while another is running (init calls bpf_setsockopt, which releases and inits
+    // algorithms): each nesting level has an address space of its own with the same regions at the same addresses,
+    // over the same memory, except the context array and the stack, which are the level's.
+    private readonly List<AddressSpace> _spaces = [];
+    private readonly List<byte[]> _contextBytes = [];
+    private readonly List<Func<AddressSpace, RegionHandle>> _layout = [];
+
+    /// <summary>Maps memory for every level: a region at the same address in each.</summary>
+    internal RegionHandle Map(byte[] backing, int start, int length, RegionKind kind, MemoryAccess access, string name, WriteFilter? filter = null)
+    {
+        Func<AddressSpace, RegionHandle> map = space => space.Map(backing, start, length, kind, access, name, filter);
+        _layout.Add(map);
+        var handle = map(_spaces[0]);
+        for (int i = 1; i < _spaces.Count; i++)
+        {
+            map(_spaces[i]);
+        }
+        return handle;
+    }
+
+    /// <summary>Maps a region each call binds (e.g. the socket) in every level.</summary>
+    public RegionHandle MapCallScoped(RegionKind kind, MemoryAccess access, string name, WriteFilter? filter = null)
+    {
+        Func<AddressSpace, RegionHandle> map = space => space.MapCallScoped(kind, access, name, filter);
+        _layout.Add(map);
+        var handle = map(_spaces[0]);
+        for (int i = 1; i < _spaces.Count; i++)
+        {
+            map(_spaces[i]);
+        }
+        return handle;
+    }
+
+    /// <summary>An address space for a new run: the first level not running, a new one when every level is.</summary>
+    internal AddressSpace Acquire()
+    {
+        foreach (var space in _spaces)
+        {
+            if (!space.IsRunning)
+            {
+                return space;
+            }
+        }
+        var next = new AddressSpace();
+        var bytes = new byte[BytecodeProgram.MaxArgs * 8];
+        next.Map(bytes, RegionKind.Context, MemoryAccess.Read, "ctx");
+        foreach (var map in _layout)
+        {
+            map(next);
+        }
+        _spaces.Add(next);
+        _contextBytes.Add(bytes);
+        return next;
+    }
+
+    /// <summary>The context array (the trampoline's arguments) of <paramref name="space"/>'s level.</summary>
+    internal byte[] ContextBytesOf(AddressSpace space) => _contextBytes[_spaces.IndexOf(space)];
+
+    /// <summary>The most instructions one call may execute before it faults (the verifier's complexity limit's analogue).</summary>
+    public long InstructionBudget { get; init; } = Vm.RunContext.DefaultInstructionBudget;
+
+    internal RegionHandle ContextRegion { get; }
+
+    /// <summary>The loaded programs by name (those a struct_ops variable uses; libbpf does not load the others).</summary>
+    public IReadOnlyDictionary<string, BytecodeProgram> Programs => _programs;
+
+    /// <summary>The maps created for the object, in creation order, with the loader's fds.</summary>
+    public IReadOnlyList<(string Name, int Fd, BpfMap Map)> Maps => _maps;
+
+    /// <summary>The map a program's map pointer (an ldimm64 of a map) stands for, or null.</summary>
+    public BpfMap? MapAt(ulong address) => _mapsByAddress.GetValueOrDefault(address);
+
+    internal void AddMap(string name, int fd, BpfMap map, ulong pointer)
+    {
+        _maps.Add((name, fd, map));
+        _mapsByAddress[pointer] = map;
+        _addresses[name] = pointer;
+    }
+
+    /// <summary>What an ldimm64 of map or section <paramref name="name"/> loads: the map pointer, or the data's address.</summary>
+    internal ulong AddressOf(string name) => _addresses[name];
+
+    /// <summary>Where each .kconfig extern sits in the .kconfig map's value.</summary>
+    internal Dictionary<string, int> KconfigOffsets { get; } = new(StringComparer.Ordinal);
+
+    internal void AddProgram(BytecodeProgram program) => _programs[program.Name] = program;
+
+    /// <summary>The struct_ops variables of the object, each of which can become a struct_ops map.</summary>
+    public IReadOnlyList<ObjectStructOps> StructOps => Spec.StructOps;
+
+    /// <summary>The struct_ops type a variable fills in, if this kernel has it.</summary>
+    public StructOpsType? TypeOf(ObjectStructOps variable) => System.FindStructOpsType(variable.TypeName);
+}

@@ -1,0 +1,205 @@
+using BpfSim.Core.Bpf;
+using BpfSim.Core.Bpf.StructOps;
+using BpfSim.Core.Ebpf.Asm;
+using BpfSim.Core.Ebpf.Memory;
+using BpfSim.Core.Ebpf.Vm;
+
+namespace BpfSim.Core.Ebpf.Loading;
+
+/// <summary>
+/// The load-time checks bpfsim makes until it has a verifier, each with the verifier's message (kernel/bpf/verifier.c):
+/// known opcodes only, jumps and calls inside the program, the last instruction an exit or a jump, no write to R10,
+/// stack accesses inside the 512-byte frame, helpers the program type may call, and — following pointers from the
+/// struct_ops context through registers and stack slots — no store to a kernel struct outside the fields its
+/// btf_struct_access allows (EACCES). Run-time checks of every access back these up.
+/// </summary>
+internal static class ProgramChecks
+{
+    public static BpfResult Check(string name, Instruction[] insns, StructOpsMember member, BytecodeSupport support, FunctionTable helpers)
+    {
+        if (insns.Length == 0)
+        {
+            return Fail(Errno.EINVAL, name, "the program has no instructions");
+        }
+        var second = new bool[insns.Length];
+        for (int i = 0; i < insns.Length; i++)
+        {
+            var insn = insns[i];
+            if (second[i])
+            {
+                continue;
+            }
+            if (insn.Opcode == OpCode.LdImm64)
+            {
+                if (i + 1 >= insns.Length || insns[i + 1].Opcode != 0 || insns[i + 1].Registers != 0 || insns[i + 1].Offset != 0)
+                {
+                    return Fail(Errno.EINVAL, name, $"invalid bpf_ld_imm64 insn at {i}");
+                }
+                second[i + 1] = true;
+            }
+            else if (!IsKnown(insn))
+            {
+                return Fail(Errno.EINVAL, name, $"unknown opcode {insn.Opcode:x2} at insn {i}");
+            }
+            if (insn.Dst > 10 || insn.Src > 10 && insn.Opcode != OpCode.LdImm64 && !IsCall(insn))
+            {
+                return Fail(Errno.EINVAL, name, $"R{Math.Max(insn.Dst, insn.Src)} is invalid at insn {i}");
+            }
+            if (WritesDst(insn) && insn.Dst == 10)
+            {
+                return Fail(Errno.EACCES, name, $"frame pointer is read only (insn {i})");
+            }
+            var r = CheckStack(insn, i, name);
+            if (!r.IsOk)
+            {
+                return r;
+            }
+        }
+        for (int i = 0; i < insns.Length; i++)
+        {
+            var insn = insns[i];
+            if (second[i] || !IsJumpOrCall(insn, out bool isCall))
+            {
+                continue;
+            }
+            if (isCall)
+            {
+                var r = CheckCall(insn, i, name, insns.Length, second, member, support, helpers);
+                if (!r.IsOk)
+                {
+                    return r;
+                }
+                continue;
+            }
+            int target = i + 1 + (insn.Class == OpCode.Jmp32 && (insn.Opcode & 0xf0) == OpCode.Ja ? insn.Imm : insn.Offset);
+            if ((uint)target >= (uint)insns.Length || second[target])
+            {
+                return Fail(Errno.EINVAL, name, $"jump out of range from insn {i} to {target}");
+            }
+        }
+        // check_subprogs: the program must end in an exit or an unconditional jump.
+        var last = insns[^1];
+        int lastOp = last.Opcode & 0xf0;
+        if (second[^1] || !(last.Class == OpCode.Jmp && lastOp is OpCode.Exit or OpCode.Ja || last.Class == OpCode.Jmp32 && lastOp == OpCode.Ja))
+        {
+            return Fail(Errno.EINVAL, name, "last insn is not an exit or jmp");
+        }
+        return ContextWrites.Check(name, insns, second, member, support);
+    }
+
+    internal static BpfResult Fail(Errno errno, string program, string message) =>
+        BpfResult.Fail(errno, $"prog '{program}': {message}").For(BpfCommand.ProgLoad);
+
+    private static bool IsCall(Instruction insn) => insn.Opcode == (OpCode.Jmp | OpCode.Call);
+
+    private static bool IsJumpOrCall(Instruction insn, out bool isCall)
+    {
+        isCall = false;
+        if (insn.Class is not (OpCode.Jmp or OpCode.Jmp32))
+        {
+            return false;
+        }
+        int op = insn.Opcode & 0xf0;
+        if (op == OpCode.Exit)
+        {
+            return true; // exits end a path; they are checked as "last insn"
+        }
+        isCall = op == OpCode.Call;
+        return true;
+    }
+
+    private static bool WritesDst(Instruction insn) => insn.Class switch
+    {
+        OpCode.Alu or OpCode.Alu64 or OpCode.Ldx => true,
+        OpCode.Ld => insn.Opcode == OpCode.LdImm64,
+        _ => false,
+    };
+
+    /// <summary>Opcodes of the instruction set up to cpu v4 that a struct_ops program may contain.</summary>
+    private static bool IsKnown(Instruction insn)
+    {
+        int op = insn.Opcode & 0xf0, size = insn.Opcode & 0x18, mode = insn.Opcode & 0xe0;
+        switch (insn.Class)
+        {
+            case OpCode.Ld:
+                return false; // only ldimm64, handled by the caller; LD_ABS/LD_IND are for socket filters
+            case OpCode.Ldx:
+                return mode == OpCode.Mem || mode == OpCode.MemSx && size != OpCode.DW;
+            case OpCode.St:
+                return mode == OpCode.Mem;
+            case OpCode.Stx:
+                return mode == OpCode.Mem || mode == OpCode.Atomic && size is OpCode.W or OpCode.DW &&
+                    insn.Imm is OpCode.Add or OpCode.Or or OpCode.And or OpCode.Xor
+                        or (OpCode.Add | OpCode.Fetch) or (OpCode.Or | OpCode.Fetch) or (OpCode.And | OpCode.Fetch) or (OpCode.Xor | OpCode.Fetch)
+                        or OpCode.Xchg or OpCode.Cmpxchg;
+            case OpCode.Alu:
+            case OpCode.Alu64:
+                return op <= OpCode.End && (op != OpCode.End || insn.Imm is 16 or 32 or 64);
+            case OpCode.Jmp:
+                return op <= OpCode.Jsle;
+            case OpCode.Jmp32:
+                return op <= OpCode.Jsle && op is not (OpCode.Call or OpCode.Exit);
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>check_stack_access_within_bounds: an access through R10 stays inside the frame.</summary>
+    private static BpfResult CheckStack(Instruction insn, int i, string name)
+    {
+        int baseReg = insn.Class switch
+        {
+            OpCode.Ldx => insn.Src,
+            OpCode.St or OpCode.Stx => insn.Dst,
+            _ => -1,
+        };
+        if (baseReg != 10)
+        {
+            return BpfResult.Ok;
+        }
+        int size = OpCode.BytesOf(insn.Opcode & 0x18);
+        if (insn.Offset >= 0 || insn.Offset < -AddressSpace.StackSize || insn.Offset + size > 0)
+        {
+            return Fail(Errno.EACCES, name, $"invalid stack off={insn.Offset} size={size} (insn {i})");
+        }
+        return BpfResult.Ok;
+    }
+
+    private static BpfResult CheckCall(Instruction insn, int i, string name, int length, bool[] second, StructOpsMember member,
+        BytecodeSupport support, FunctionTable helpers)
+    {
+        switch (insn.Src)
+        {
+            case Pseudo.Call:
+                int target = i + 1 + insn.Imm;
+                return (uint)target < (uint)length && !second[target]
+                    ? BpfResult.Ok
+                    : Fail(Errno.EINVAL, name, $"call to an instruction outside the program (insn {i} → {target})");
+            case Pseudo.KfuncCall:
+                return BpfResult.Ok; // resolved by the relocation that named it
+            case 0:
+                if (insn.Imm >= ObjectLoader.PoisonKfuncBase || insn.Imm == CoRe.CoreRelocator.PoisonHelper)
+                {
+                    return BpfResult.Ok; // poisoned by libbpf's rules: fails only if reached
+                }
+                if (helpers.TryGet(insn.Imm, out _))
+                {
+                    return BpfResult.Ok;
+                }
+                string helperName = HelperNames.TryGetName(insn.Imm) is { } n ? $"bpf_{n}" : "unknown";
+                if (helperName == "unknown" || insn.Imm <= 0)
+                {
+                    return Fail(Errno.EINVAL, name, $"invalid func unknown#{insn.Imm}");
+                }
+                var fn = support.Helper(insn.Imm, member, out string refusal);
+                if (fn is null)
+                {
+                    return Fail(Errno.EINVAL, name, refusal.Length > 0 ? refusal : $"program of this type cannot use helper {helperName}#{insn.Imm}");
+                }
+                helpers.Add(insn.Imm, helperName, fn);
+                return BpfResult.Ok;
+            default:
+                return Fail(Errno.EINVAL, name, $"unsupported call with src_reg {insn.Src} at insn {i}");
+        }
+    }
+}
