@@ -58,7 +58,7 @@ internal static class ProgramChecks
         for (int i = 0; i < insns.Length; i++)
         {
             var insn = insns[i];
-            if (second[i] || !IsJumpOrCall(insn, out bool isCall))
+            if (second[i] || !IsJumpOrCall(insn, out bool isCall) || insn.Class == OpCode.Jmp && (insn.Opcode & 0xf0) == OpCode.Exit)
             {
                 continue;
             }
