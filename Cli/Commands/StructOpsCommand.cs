@@ -51,6 +51,7 @@ public static class StructOpsCommand
         }
 
         var dumps = new JsonArray();
+        int failures = 0;
         foreach (var info in consumers)
         {
             BpfResult r;
@@ -70,8 +71,11 @@ public static class StructOpsCommand
             }
             if (!r.IsOk)
             {
+                // As bpftool: report it and go on with the object's other struct_ops maps.
                 stderr.WriteLine($"bpfsim: can't register struct_ops {info.Name}: {r.Reason}");
-                return ExitCodes.BadInput;
+                loaded?.Dispose();
+                failures++;
+                continue;
             }
             if (!json)
             {
@@ -96,7 +100,7 @@ public static class StructOpsCommand
                 }
             }
         }
-        return ExitCodes.Success;
+        return failures == 0 ? ExitCodes.Success : ExitCodes.BadInput;
     }
 
     private static uint LinkId(BpfSystem bpf, LoadedStructOps loaded) =>

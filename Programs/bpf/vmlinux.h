@@ -131,6 +131,8 @@ struct sock_common {
 	long: 64;
 	long: 64;
 	long: 64;
+	long: 64;
+	long: 64;
 };
 
 struct sock {
@@ -175,6 +177,7 @@ struct sock {
 			long: 64;
 			long: 64;
 			long: 64;
+			long unsigned int sk_max_pacing_rate;
 		};
 	};
 };
@@ -264,20 +267,6 @@ struct tcp_sock {
 			char: 8;
 			u8 is_cwnd_limited: 1;
 			char: 7;
-			long: 64;
-			long: 64;
-			long: 64;
-			long: 64;
-			long: 64;
-			long: 64;
-			long: 64;
-			long: 64;
-			long: 64;
-			long: 64;
-			long: 64;
-			long: 64;
-			long: 64;
-			long: 64;
 		};
 	};
 };

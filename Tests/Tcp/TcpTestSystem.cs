@@ -43,5 +43,6 @@ internal sealed class TcpTestSystem
     public static TcpSock Socket(uint cwnd = TcpSock.InitCwnd, uint ssthresh = TcpSock.InfiniteSsthresh) => new()
     {
         SndCwnd = cwnd, SndSsthresh = ssthresh, SndCwndClamp = uint.MaxValue, MssCache = 1448, IsCwndLimited = true, MaxPacketsOut = cwnd,
+        SkMaxPacingRate = ulong.MaxValue,
     };
 }

@@ -212,7 +212,12 @@ public sealed class KernelBtfBuilder
         {
             return Define(new BtfComposite(name, false, size, [nested]));
         }
-        uint ownStruct = Add(new BtfComposite("", false, size, own));
+        // The level's own members end where its last one does: padding them out to the whole overlay would make
+        // clang (14) refuse CO-RE bitfield reads in them ("requiring too big alignment").
+        var spec = new BtfSpec(_types);
+        ulong end = own.Max(m => m.BitfieldSize != 0 ? m.BitOffset + m.BitfieldSize : m.BitOffset + spec.SizeOf(m.Type) * 8);
+        uint ownSize = (uint)Math.Min(size, (end + 63) / 64 * 8);
+        uint ownStruct = Add(new BtfComposite("", false, ownSize, own));
         uint union = Add(new BtfComposite("", true, size, [nested, Member("", ownStruct, 0)]));
         return Define(new BtfComposite(name, false, size, [Member("", union, 0)]));
     }

@@ -25,6 +25,7 @@ public sealed class TcpKernelTypes : IKernelBtfContributor
         F("sock", "sk_sndbuf", "int", (ref TcpSock s) => ref s.SkSndbuf),
         F("sock", "sk_pacing_rate", "long unsigned int", (ref TcpSock s) => ref s.SkPacingRate),
         F("sock", "sk_pacing_status", "u32", (ref TcpSock s) => ref s.SkPacingStatus),
+        F("sock", "sk_max_pacing_rate", "long unsigned int", (ref TcpSock s) => ref s.SkMaxPacingRate),
         F("inet_connection_sock", "icsk_ca_state", "__u8", (ref TcpSock s) => ref s.IcskCaState, bits: 5),
         F("inet_connection_sock", "icsk_ack.pending", "__u8", (ref TcpSock s) => ref s.IcskAckPending),
         F("inet_connection_sock", "icsk_ca_priv", "u64", (ref TcpSock s) => ref s.IcskCaPriv, array: CaPriv.Size / 8),
@@ -79,14 +80,13 @@ public sealed class TcpKernelTypes : IKernelBtfContributor
     ];
 
     /// <summary>
-    /// Common kernel members bpfsim does not model (absent from its BTF): struct sock's sk_max_pacing_rate,
-    /// sk_pacing_shift, sk_gso_max_size and sk_family (__sk_common.skc_family); tcp_sock's bytes_acked,
+    /// Common kernel members bpfsim does not model (absent from its BTF): struct sock's sk_pacing_shift, sk_gso_max_size and sk_family (__sk_common.skc_family); tcp_sock's bytes_acked,
     /// bytes_received, data_segs_out, data_segs_in, rcv_wnd, snd_wnd, total_retrans, reordering and gso_segs;
     /// inet_connection_sock's icsk_ca_ops, icsk_retransmits, icsk_rto and the icsk_ca_initialized bits.
     /// </summary>
     public static IReadOnlyList<string> AbsentMembers { get; } =
     [
-        "sock.sk_max_pacing_rate", "sock.sk_pacing_shift", "sock.sk_gso_max_size", "sock_common.skc_family",
+        "sock.sk_pacing_shift", "sock.sk_gso_max_size", "sock_common.skc_family",
         "tcp_sock.bytes_acked", "tcp_sock.bytes_received", "tcp_sock.data_segs_out", "tcp_sock.data_segs_in",
         "tcp_sock.rcv_wnd", "tcp_sock.snd_wnd", "tcp_sock.total_retrans", "tcp_sock.reordering", "tcp_sock.gso_segs",
         "inet_connection_sock.icsk_ca_ops", "inet_connection_sock.icsk_retransmits", "inet_connection_sock.icsk_rto",

@@ -84,6 +84,14 @@ public struct TcpSock
     /// </summary>
     public ulong PrandomState;
 
+
+    public CaPriv IcskCaPriv;
+
+    // Added after icsk_ca_priv so the offsets of everything above stay as they were.
+
+    /// <summary>sk_max_pacing_rate in bytes per second (SO_MAX_PACING_RATE; ~0UL, unlimited, unless set).</summary>
+    public ulong SkMaxPacingRate;
+
     /// <summary>
     /// bpfsim's own: which socket this is (the connection id + 1 for a sending socket, its negation for the receiving
     /// one), so BPF helpers can key per-socket storage and reach the stack (not in the kernel BTF).
@@ -92,8 +100,6 @@ public struct TcpSock
 
     /// <summary>tp->bpf_chg_cc_inprogress: a bpf_setsockopt(TCP_CONGESTION) is under way on this socket.</summary>
     public byte BpfChgCcInProgress;
-
-    public CaPriv IcskCaPriv;
 
     /// <summary>
     /// tcp_jiffies32 with HZ = <see cref="TcpTime.Hz"/>, derived from <see cref="TcpMstamp"/> so the stack has one

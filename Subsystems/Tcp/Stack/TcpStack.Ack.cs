@@ -324,7 +324,7 @@ public sealed partial class TcpStack
     private static bool IsDubious(ref TcpSock sk, int flag, uint acked) =>
         acked == 0 || (flag & (FlagDataSacked | FlagEce)) != 0 || sk.IcskCaState != TcpCaState.Open;
 
-    /// <summary>tcp_update_pacing_rate: cwnd/srtt scaled by 200 % in slow start, 120 % after, for non-cong_control algorithms.</summary>
+    /// <summary>tcp_update_pacing_rate: cwnd/srtt scaled by 200 % in slow start, 120 % after, capped at sk_max_pacing_rate, for non-cong_control algorithms.</summary>
     private void UpdatePacingRate(ref TcpSock sk)
     {
         if (sk.SrttUs == 0)
@@ -336,6 +336,6 @@ public sealed partial class TcpStack
         rate *= Math.Max(sk.SndCwnd, sk.PacketsOut);
         rate /= 100;
         rate /= sk.SrttUs;
-        sk.SkPacingRate = rate;
+        sk.SkPacingRate = Math.Min(rate, sk.SkMaxPacingRate); // WRITE_ONCE(sk->sk_pacing_rate, min_t(u64, rate, sk->sk_max_pacing_rate))
     }
 }

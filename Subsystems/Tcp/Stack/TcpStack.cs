@@ -159,6 +159,7 @@ public sealed partial class TcpStack : IEventHandler, ITcpSocketControl
             SndCwndClamp = uint.MaxValue,
             MssCache = (uint)_options.Mss,
             SkSndbuf = TcpWmemDefault, // tcp_init_sock
+            SkMaxPacingRate = ulong.MaxValue, // sock_init_data: ~0UL
             PrandomState = _net.RandomFor("tcp-sock:" + id).NextUInt64(),
             SocketId = id + 1,
         };

@@ -9,7 +9,7 @@ namespace BpfSim.Tests.Tcp.Btf;
 /// CO-RE against bpfsim's kernel BTF, every kind, with local types built here as a BPF object would carry them.
 /// Expected values are worked out by hand from TcpSock's layout (checked in TcpKernelTypesTests): snd_cwnd at 0,
 /// snd_ssthresh at 4, sk_pacing_rate at 160, icsk_ca_state bits 0-4 of byte 173, is_cwnd_limited bit 0 of byte 175,
-/// icsk_ca_priv at 184, sizeof(struct tcp_sock) 288.
+/// icsk_ca_priv at 184, sk_max_pacing_rate at 288, sizeof(struct tcp_sock) 304.
 /// </summary>
 [Category("Ebpf")]
 public sealed class TcpCoreRelocationTests
@@ -134,7 +134,7 @@ public sealed class TcpCoreRelocationTests
     {
         var l = WithTcpSock(out uint tp);
         Assert.That(l.Resolve(tp, "0", CoreReloKind.TypeExists).Value, Is.EqualTo(1UL));
-        Assert.That(l.Resolve(tp, "0", CoreReloKind.TypeSize).Value, Is.EqualTo(288UL));
+        Assert.That(l.Resolve(tp, "0", CoreReloKind.TypeSize).Value, Is.EqualTo(304UL));
         var target = l.Resolve(tp, "0", CoreReloKind.TypeIdTarget);
         Assert.That((target.Value, target.Validate), Is.EqualTo(((ulong)s_kernel.Find("tcp_sock", BtfKind.Struct)!.Value, false)));
         var localId = l.Resolve(tp, "0", CoreReloKind.TypeIdLocal);
