@@ -20,7 +20,7 @@ public static class Composition
         var catalog = services.GetRequiredService<ConsumerCatalog>();
         foreach (var path in assemblies)
         {
-            ConsumerAssemblyLoader.LoadInto(catalog, path);
+            ConsumerFiles.LoadInto(catalog, path);
         }
         return (services.GetRequiredService<BpfSimFactory>(), catalog);
     }

@@ -235,6 +235,15 @@ public static class RunCommand
             }
             console.Write(so);
         }
+        if (s.Programs.Count > 0)
+        {
+            var programs = new Table().Title("BPF programs (bytecode)").AddColumns("object", "program", "member", "runs", "insns executed", "insns/run");
+            foreach (var p in s.Programs)
+            {
+                programs.AddRow(Markup.Escape(p.Object), Markup.Escape(p.Name), p.Member, $"{p.RunCount:N0}", $"{p.InstructionsExecuted:N0}", $"{p.InstructionsPerRun:0.#}");
+            }
+            console.Write(programs);
+        }
         if (s.Faults.Count > 0)
         {
             var faults = new Table().Title("[red]consumer faults (ejected; the run went on without them)[/]")

@@ -6,7 +6,10 @@ using CsvHelper;
 
 namespace BpfSim.Cli.Output;
 
-/// <summary>Writes a run's files into a folder: summary.json, flows.csv, timeseries.csv, struct_ops.json, report.html.</summary>
+/// <summary>
+/// Writes a run's files into a folder: summary.json, flows.csv, timeseries.csv, struct_ops.json, report.html, and
+/// trace.txt when programs wrote with bpf_printk.
+/// </summary>
 public static class OutputWriter
 {
     public static IReadOnlyList<string> Write(string directory, string scenario, TcpRunSummary summary, TcpRunResult result)
@@ -46,9 +49,15 @@ public static class OutputWriter
         {
             ["dump"] = result.StructOpsDump.DeepClone(),
             ["timeline"] = JsonSerializer.SerializeToNode(result.StructOps),
+            ["programs"] = JsonSerializer.SerializeToNode(result.Programs),
         };
         File.WriteAllText(Path("struct_ops.json"), structOps.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         File.WriteAllText(Path("report.html"), HtmlReport.Render(scenario, summary, result));
+        if (result.Trace.Count > 0)
+        {
+            // trace_pipe's lines: what the programs wrote with bpf_printk, with the simulated time.
+            File.WriteAllLines(Path("trace.txt"), result.Trace.Select(t => t.ToString()));
+        }
         return written;
     }
 }

@@ -21,7 +21,8 @@ public sealed record TcpRunSummary(
     [property: JsonPropertyName("struct_ops")] IReadOnlyList<StructOpsSummary> StructOps,
     [property: JsonPropertyName("notes")] IReadOnlyList<string> Notes,
     [property: JsonPropertyName("manifest")] Manifest Manifest,
-    [property: JsonPropertyName("faults")] IReadOnlyList<ConsumerFault> Faults)
+    [property: JsonPropertyName("faults")] IReadOnlyList<ConsumerFault> Faults,
+    [property: JsonPropertyName("programs")] IReadOnlyList<Core.Ebpf.Loading.ProgramStats> Programs)
 {
     public static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
 
@@ -29,7 +30,7 @@ public sealed record TcpRunSummary(
 
     public static TcpRunSummary From(TcpScenarioSpec spec, TcpRunResult result, Manifest manifest) =>
         new(spec.Seed, "tcp", result.SimSeconds, Math.Round(result.WallSeconds, 3), result.Events, result.Flows, result.Links,
-            result.Fairness, result.StructOps, result.Notes, manifest, result.Faults);
+            result.Fairness, result.StructOps, result.Notes, manifest, result.Faults, result.Programs);
 }
 
 /// <summary>What is needed to reproduce a result: tool version, scenario hash, seed, consumer assembly hashes.</summary>

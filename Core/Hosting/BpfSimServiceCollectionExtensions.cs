@@ -36,6 +36,26 @@ public static class BpfSimServiceCollectionExtensions
         return services;
     }
 
+    /// <summary>
+    /// Adds the struct_ops variables of every BPF object (<c>*.bpf.o</c>) in <paramref name="folder"/> that
+    /// <paramref name="include"/> accepts, in name order; a missing folder adds nothing.
+    /// </summary>
+    /// <exception cref="ConsumerLoadException">An object cannot be read.</exception>
+    public static IServiceCollection AddObjectsFrom(this IServiceCollection services, string folder, Func<string, bool>? include = null)
+    {
+        if (Directory.Exists(folder))
+        {
+            foreach (var path in Directory.GetFiles(folder, "*.bpf.o").Order(StringComparer.Ordinal))
+            {
+                if (include?.Invoke(Path.GetFileName(path)) ?? true)
+                {
+                    ConsumerObjectLoader.LoadInto(Catalog(services), path);
+                }
+            }
+        }
+        return services;
+    }
+
     /// <summary>Adds a subsystem's struct_ops type.</summary>
     public static IServiceCollection AddStructOpsType<TProvider>(this IServiceCollection services)
         where TProvider : class, IStructOpsTypeProvider

@@ -33,13 +33,20 @@ public sealed class ConsumerCatalog
         return info;
     }
 
-    /// <summary>Adds a consumer of another kind (a BPF object's struct_ops variable).</summary>
-    /// <exception cref="InvalidOperationException">A consumer of that name is already in the catalog.</exception>
+    /// <summary>
+    /// Adds a consumer of another kind (a BPF object's struct_ops variable). One object's variable replaces another
+    /// object's of the same name — the object a user names is the one they mean — but never a C# consumer.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A C# consumer has that name.</exception>
     public ConsumerInfo Add(ConsumerInfo info)
     {
         if (Find(info.Name) is { } existing)
         {
-            throw new InvalidOperationException($"consumer name '{info.Name}' is used by both {existing.Source} and {info.Source}");
+            if (existing.Object is null || info.Object is null)
+            {
+                throw new InvalidOperationException($"consumer name '{info.Name}' is used by both {existing.Source} and {info.Source}");
+            }
+            _consumers.Remove(existing);
         }
         _consumers.Add(info);
         return info;

@@ -129,6 +129,27 @@ public sealed class LoadedObject
     /// <summary>What an ldimm64 of map or section <paramref name="name"/> loads: the map pointer, or the data's address.</summary>
     internal ulong AddressOf(string name) => _addresses[name];
 
+    /// <summary>
+    /// What a 64-bit immediate of a program stands for, as bpftool names it: the map a map pointer is, or the map
+    /// whose value a data address points into, with the offset; null for any other value.
+    /// </summary>
+    public (BpfMap Map, ulong? Offset)? Describe(ulong value)
+    {
+        if (_mapsByAddress.TryGetValue(value, out var map) && !_maps.Any(m => m.Map == map && m.Name.StartsWith('.')))
+        {
+            return (map, null);
+        }
+        foreach (var (name, _, m) in _maps)
+        {
+            ulong start = _addresses[name];
+            if (name.StartsWith('.') && value >= start && value < start + (ulong)m.ValueSize)
+            {
+                return (m, value - start);
+            }
+        }
+        return null;
+    }
+
     /// <summary>Where each .kconfig extern sits in the .kconfig map's value.</summary>
     internal Dictionary<string, int> KconfigOffsets { get; } = new(StringComparer.Ordinal);
 

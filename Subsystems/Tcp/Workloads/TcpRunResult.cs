@@ -53,6 +53,13 @@ public sealed record TcpRunResult
     public required System.Text.Json.Nodes.JsonArray StructOpsDump { get; init; }
     /// <summary>Things the run noticed that a user should know (a flow whose algorithm was unavailable, ...).</summary>
     public required IReadOnlyList<string> Notes { get; init; }
+    /// <summary>Run statistics of the bytecode programs of BPF objects loaded in the run.</summary>
+    public IReadOnlyList<Core.Ebpf.Loading.ProgramStats> Programs { get; init; } = [];
+
+    /// <summary>What programs wrote with bpf_printk, in order.</summary>
+    [JsonIgnore]
+    public IReadOnlyList<Core.Bpf.TraceLine> Trace { get; init; } = [];
+
     /// <summary>Consumers ejected for a fault, in order: the run went on without them.</summary>
     public IReadOnlyList<ConsumerFault> Faults { get; init; } = [];
 }

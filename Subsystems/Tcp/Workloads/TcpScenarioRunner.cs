@@ -134,6 +134,7 @@ public sealed class TcpScenarioRunner
                 dump.Add(node!.DeepClone());
             }
         }
+        var programs = Core.Ebpf.Loading.ProgramStats.Of(ConsumerLoading.Objects(_bpf));
         // End of the run: sockets close and the loader's fds go, so what is unregistered can be freed.
         _stack.CloseAll();
         sim.RunUntil(sim.Now); // a consumer that faulted in release is ejected while its loader's fds are still open
@@ -152,6 +153,8 @@ public sealed class TcpScenarioRunner
             StructOpsDump = dump,
             Notes = _notes,
             // Ordered by time; a load fault and an ejection at the same instant keep the order they happened in.
+            Programs = programs,
+            Trace = _bpf.Trace,
             Faults = _faults.Concat(_actions.LoadFaults.Select(f => f.Fault)).OrderBy(f => f.Time).ToList(),
         };
     }
