@@ -28,24 +28,34 @@ public static class BtfCommand
 
     private static int Dump(string format, string? output, TextWriter stdout, TextWriter stderr)
     {
+        using var services = Composition.Build();
+        var spec = services.GetRequiredService<KernelBtfProvider>().Spec;
         if (format == "raw")
         {
-            // The raw encoder belongs with the .BTF reader (Core/Ebpf/Btf); until it exists only the header is offered.
-            stderr.WriteLine("bpfsim: --format raw is not available yet (bpfsim has no raw BTF writer); use --format c");
-            return ExitCodes.BadInput;
+            // The bytes of a .BTF section, as /sys/kernel/btf/vmlinux holds them: `bpftool btf dump file F` reads them.
+            if (output is null)
+            {
+                stderr.WriteLine("bpfsim: --format raw writes binary BTF: give a file with -o");
+                return ExitCodes.BadInput;
+            }
+            return Write(output, stderr, path => File.WriteAllBytes(path, BtfWriter.Write(spec)));
         }
-        using var services = Composition.Build();
-        string header = BtfCFormatter.Format(services.GetRequiredService<KernelBtfProvider>().Spec);
+        string header = BtfCFormatter.Format(spec);
         if (output is null)
         {
             stdout.Write(header);
             return ExitCodes.Success;
         }
+        return Write(output, stderr, path => File.WriteAllText(path, header));
+    }
+
+    private static int Write(string output, TextWriter stderr, Action<string> write)
+    {
         try
         {
-            File.WriteAllText(output, header);
+            write(output);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
             stderr.WriteLine($"bpfsim: cannot write {output}: {e.Message}");
             return ExitCodes.BadInput;

@@ -42,11 +42,32 @@ public sealed class BtfCommandTests
     }
 
     [Test]
-    public void BtfDump_Raw_IsRefusedWithAReason()
+    public void BtfDump_RawToStdout_IsRefusedWithAReason()
     {
         var (code, _, err) = Run("btf", "dump", "--format", "raw");
         Assert.That(code, Is.EqualTo(ExitCodes.BadInput));
-        Assert.That(err, Does.Contain("--format raw").And.Contain("--format c"));
+        Assert.That(err, Does.Contain("--format raw").And.Contain("-o"));
+    }
+
+    [Test]
+    public void BtfDump_Raw_IsTheKernelBtfThatReadsBack()
+    {
+        string file = Path.Combine(Path.GetTempPath(), $"bpfsim-{Guid.NewGuid():N}.btf");
+        try
+        {
+            var (code, _, err) = Run("btf", "dump", "--format", "raw", "-o", file);
+            Assert.That(code, Is.Zero, err);
+            var read = BpfSim.Core.Ebpf.Btf.BtfReader.Read(File.ReadAllBytes(file));
+            using var services = BpfSim.Cli.Composition.Build();
+            var kernel = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions
+                .GetRequiredService<BpfSim.Core.Hosting.KernelBtfProvider>(services).Spec;
+            Assert.That(read.Count, Is.EqualTo(kernel.Count));
+            Assert.That(BpfSim.Core.Ebpf.Btf.BtfCFormatter.Format(read), Is.EqualTo(BpfSim.Core.Ebpf.Btf.BtfCFormatter.Format(kernel)), "every type, member and offset");
+        }
+        finally
+        {
+            File.Delete(file);
+        }
     }
 
     [Test]
