@@ -27,7 +27,8 @@ public sealed class BpfObjectEquivalenceTests
         return loaded;
     }
 
-    private static List<Step> Trace(string cc, string? objectName, DumbbellOptions network, double seconds, TcpStackOptions? stack = null)
+    private static List<Step> Trace(string cc, string? objectName, DumbbellOptions network, double seconds, TcpStackOptions? stack = null,
+        string? endsWith = null)
     {
         var s = new TcpScenario(network, seed: 7, stack);
         if (objectName is not null)
@@ -42,7 +43,7 @@ public sealed class BpfObjectEquivalenceTests
             trace.Add(new Step(s.Sim.Now.Nanoseconds, sk.SndCwnd, sk.SndSsthresh, sk.IcskCaState, sk.Delivered, (uint)sk.EcnFlags));
         };
         s.RunFor(seconds);
-        Assert.That(conn.Ops.Name, Is.EqualTo(cc), "the flow kept its algorithm (no fault, no fallback)");
+        Assert.That(conn.Ops.Name, Is.EqualTo(endsWith ?? cc), "the flow kept its algorithm, or fell back as the kernel would");
         Assert.That(conn.Ops.Guard?.Fault, Is.Null);
         return trace;
     }
@@ -83,6 +84,20 @@ public sealed class BpfObjectEquivalenceTests
     public void BpfRenoObject_SamePerAckTraceAsBuiltinReno()
     {
         AssertSame(Trace("reno", null, Lossy(), 10), Trace("bpf_reno_c", "bpf_reno", Lossy(), 10));
+    }
+
+    [Test]
+    public void BpfDctcpObject_WithoutEcn_FallsBackThroughSetsockopt_LikeBuiltinDctcpReno()
+    {
+        // The receiving hosts run cubic, so they refuse ECN: the built-in dctcp becomes dctcp-reno, and the BPF one
+        // switches its socket to reno with bpf_setsockopt(TCP_CONGESTION) from init, which tcp_reinit_congestion_control
+        // carries out. The window must evolve the same.
+        var noEcn = new TcpStackOptions { ReceiverCc = "cubic" };
+        var expected = Trace("dctcp", null, Lossy(), 10, noEcn, endsWith: "dctcp-reno");
+        var actual = Trace("bpf_dctcp_c", "bpf_dctcp", Lossy(), 10, noEcn, endsWith: "reno");
+
+        Assert.That(actual.Select(a => (a.TimeNs, a.Cwnd, a.Ssthresh, a.State, a.Delivered)),
+            Is.EqualTo(expected.Select(e => (e.TimeNs, e.Cwnd, e.Ssthresh, e.State, e.Delivered))));
     }
 
     private static void AssertSame(List<Step> expected, List<Step> actual)

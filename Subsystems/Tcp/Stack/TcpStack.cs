@@ -328,7 +328,6 @@ public sealed partial class TcpStack : IEventHandler, ITcpSocketControl
                 ca.Init?.Invoke(ref sk);
             }
         }
-        Updated?.Invoke(conn);
     }
 
     ref TcpSock ITcpSocketControl.Sock(int socketId) => ref socketId > 0 ? ref _socks[socketId - 1] : ref _rcvSocks[-socketId - 1];
