@@ -92,7 +92,7 @@ internal sealed class BpfObjectRunner
             var insns = p.Instructions.ToArray();
             foreach (var relo in p.CoreRelos)
             {
-                var result = relocator.Resolve(new CoreRelocation(Spec.Btf, relo.TypeId, relo.AccessString, (CoreReloKind)relo.Kind));
+                var result = relocator.Resolve(new CoreRelocation(Spec.Btf, relo.TypeId, relo.AccessString, relo.Kind));
                 CoreRelocator.Apply(insns, relo.InsnOffset, result); // an instruction index, relative to the program
             }
             foreach (var r in p.Relocations)

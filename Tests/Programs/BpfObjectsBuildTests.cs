@@ -167,7 +167,7 @@ public sealed class BpfObjectsBuildTests
         {
             foreach (var relo in program.CoreRelos)
             {
-                var result = relocator.Resolve(new CoreRelocation(spec.Btf, relo.TypeId, relo.AccessString, (CoreReloKind)relo.Kind));
+                var result = relocator.Resolve(new CoreRelocation(spec.Btf, relo.TypeId, relo.AccessString, relo.Kind));
                 Assert.That(result.Poison, Is.False, $"{name} {program.Name} insn {relo.InsnOffset}: {result.Message}");
                 // The header is bpfsim's kernel BTF: every value is what clang compiled in.
                 Assert.That(result.Value, Is.EqualTo(result.OriginalValue), $"{name} {program.Name}: {result.Message}");

@@ -1,3 +1,4 @@
+using BpfSim.Core.Ebpf.CoRe;
 using System.Buffers.Binary;
 
 namespace BpfSim.Core.Ebpf.Btf;
@@ -51,11 +52,11 @@ public static class BtfExtReader
                 (r, off) =>
                 {
                     uint kind = U32(r, 12);
-                    if (kind > (uint)BtfCoreReloKind.TypeMatches)
+                    if (kind > (uint)CoreReloKind.TypeMatches)
                     {
                         throw new BtfException($".BTF.ext core_relo at instruction {off}: unknown kind {kind}");
                     }
-                    return new BtfCoreRelo(off, U32(r, 4), strings.Get(U32(r, 8), ".BTF.ext core_relo access string"), (BtfCoreReloKind)kind);
+                    return new BtfCoreRelo(off, U32(r, 4), strings.Get(U32(r, 8), ".BTF.ext core_relo access string"), (CoreReloKind)kind);
                 })
             : new Dictionary<string, IReadOnlyList<BtfCoreRelo>>();
         return new BtfExt(funcInfo, lineInfo, coreRelos);

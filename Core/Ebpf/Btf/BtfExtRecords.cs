@@ -1,3 +1,4 @@
+using BpfSim.Core.Ebpf.CoRe;
 namespace BpfSim.Core.Ebpf.Btf;
 
 // The records of .BTF.ext (struct bpf_func_info, bpf_line_info, bpf_core_relo in include/uapi/linux/bpf.h). The file
@@ -15,4 +16,4 @@ public sealed record BtfExtLineInfo(int InsnOffset, string FileName, int Line, i
 /// <paramref name="TypeId"/> along <paramref name="AccessString"/> (colon-separated indices such as "0:1:2", or an
 /// enumerator index, or "0" for a type relocation).
 /// </summary>
-public sealed record BtfCoreRelo(int InsnOffset, uint TypeId, string AccessString, BtfCoreReloKind Kind);
+public sealed record BtfCoreRelo(int InsnOffset, uint TypeId, string AccessString, CoreReloKind Kind);

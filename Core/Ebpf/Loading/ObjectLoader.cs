@@ -278,7 +278,7 @@ public static class ObjectLoader
             {
                 try
                 {
-                    var result = relocator.Resolve(new CoreRelocation(spec.Btf, relo.TypeId, relo.AccessString, (CoreReloKind)relo.Kind));
+                    var result = relocator.Resolve(new CoreRelocation(spec.Btf, relo.TypeId, relo.AccessString, relo.Kind));
                     CoreRelocator.Apply(span, @base + relo.InsnOffset, result);
                 }
                 catch (Exception e) when (e is CoreRelocationException or BtfException)

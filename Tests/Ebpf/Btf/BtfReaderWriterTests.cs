@@ -1,3 +1,4 @@
+using BpfSim.Core.Ebpf.CoRe;
 using BpfSim.Core.Ebpf.Btf;
 
 namespace BpfSim.Tests.Ebpf.Btf;
@@ -115,7 +116,7 @@ public sealed class BtfReaderWriterTests
         {
             Assert.That(ext.FuncInfo.Keys, Is.EquivalentTo(new[] { ".text", "struct_ops" }));
             Assert.That(ext.FuncInfo["struct_ops"].Select(f => f.InsnOffset), Is.EqualTo(new[] { 0, 15, 21, 61, 87, 115, 152 }));
-            Assert.That(ext.CoreRelos["struct_ops"].Select(r => r.Kind), Does.Contain(BtfCoreReloKind.FieldLShiftU64));
+            Assert.That(ext.CoreRelos["struct_ops"].Select(r => r.Kind), Does.Contain(CoreReloKind.FieldLShiftU64));
             Assert.That(ext.LineInfo["struct_ops"].All(l => l.FileName.EndsWith("tcp_ca_full.bpf.c", StringComparison.Ordinal)), Is.True);
         });
     }

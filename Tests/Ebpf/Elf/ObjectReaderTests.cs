@@ -1,3 +1,4 @@
+using BpfSim.Core.Ebpf.CoRe;
 using BpfSim.Core.Bpf.Maps;
 using BpfSim.Core.Ebpf.Btf;
 using BpfSim.Core.Ebpf.Spec;
@@ -135,14 +136,14 @@ public sealed class ObjectReaderTests
         {
             Assert.That(acked.CoreRelos.Select(c => c.Kind), Is.SupersetOf(new[]
             {
-                BtfCoreReloKind.FieldByteOffset, BtfCoreReloKind.FieldByteSize, BtfCoreReloKind.FieldLShiftU64,
-                BtfCoreReloKind.FieldRShiftU64, BtfCoreReloKind.FieldSigned,
+                CoreReloKind.FieldByteOffset, CoreReloKind.FieldByteSize, CoreReloKind.FieldLShiftU64,
+                CoreReloKind.FieldRShiftU64, CoreReloKind.FieldSigned,
             }));
             Assert.That(setState.CoreRelos.Select(c => c.Kind), Is.SupersetOf(new[]
             {
-                BtfCoreReloKind.TypeExists, BtfCoreReloKind.TypeSize, BtfCoreReloKind.EnumValueExists, BtfCoreReloKind.EnumValueValue,
+                CoreReloKind.TypeExists, CoreReloKind.TypeSize, CoreReloKind.EnumvalExists, CoreReloKind.EnumvalValue,
             }));
-            Assert.That(spec.Programs.Single(p => p.Name == "test_init").CoreRelos[0].Kind, Is.EqualTo(BtfCoreReloKind.FieldExists));
+            Assert.That(spec.Programs.Single(p => p.Name == "test_init").CoreRelos[0].Kind, Is.EqualTo(CoreReloKind.FieldExists));
             Assert.That(acked.CoreRelos.All(c => c.InsnOffset >= 0 && c.InsnOffset < acked.Instructions.Length), Is.True);
         });
     }
