@@ -77,7 +77,7 @@ internal sealed class TcpCongestionOpsBytecode : BytecodeSupport
         };
         if (fn is null)
         {
-            refusal = $"program of this type cannot use helper bpf_{HelperNames.TryGetName(id) ?? "unknown"}#{id}";
+            refusal = $"program of this type cannot use helper {HelperNames.TryGetName(id) ?? "unknown"}#{id}";
         }
         return fn;
     }

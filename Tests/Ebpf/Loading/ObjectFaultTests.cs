@@ -46,6 +46,17 @@ public sealed class ObjectFaultTests
     }
 
     [Test]
+    public void HelperNotForStructOps_RefusedEINVAL_WithVerifierMessage()
+    {
+        var r = Load("bad_helper", out var loaded);
+
+        Assert.That(loaded, Is.Null);
+        Assert.That(r.Errno, Is.EqualTo(Errno.EINVAL));
+        // check_helper_call (kernel/bpf/verifier.c), the name as func_id_name gives it.
+        Assert.That(r.Reason, Does.EndWith("prog 'bad_helper_cong_avoid': program of this type cannot use helper bpf_get_current_comm#16"));
+    }
+
+    [Test]
     public void MissingStrongKfunc_RefusedESRCH_WithLibbpfMessage()
     {
         var r = Load("bad_kfunc", out var loaded);
