@@ -91,6 +91,25 @@ public sealed class ObjectFaultTests
         Assert.That(loaded!.Register().IsOk);
     }
 
+    [TestCase(-32768, 8)]
+    [TestCase(96, 8)]
+    [TestCase(4, 8)]
+    public void ContextReadOutsideTheArguments_RefusedEACCES(short offset, int size)
+    {
+        // faults_ssthresh begins with r1 = *(u64 *)(r1 + 0), its socket argument; move that read elsewhere.
+        byte[] bytes = TestObjects.Bytes(Faults);
+        var (section, _) = TestObjects.SectionExtent(bytes, "struct_ops");
+        Assert.That(bytes[section], Is.EqualTo(0x79), "ldxdw");
+        BitConverter.TryWriteBytes(bytes.AsSpan(section + 2, 2), offset);
+        var system = new TcpTestSystem();
+
+        var r = ObjectLoader.Load(system.Bpf, BpfSim.Core.Ebpf.Elf.ObjectReader.Read(bytes, "patched"), "patched", out _, autocreate: ["printk"]);
+
+        Assert.That(r.Errno, Is.EqualTo(Errno.EACCES));
+        // bpf_tracing_ctx_access refuses it; check_ctx_access says so (kernel/bpf/verifier.c).
+        Assert.That(r.Reason, Does.EndWith($"prog 'faults_ssthresh': invalid bpf_context access off={offset} size={size} (insn 0)"));
+    }
+
     // ---- which programs are loaded ----
 
     [Test]
