@@ -83,6 +83,7 @@ public sealed class ObjectFaultTests
     [TestCase("oob_read")]
     [TestCase("spin")]
     [TestCase("printk")]
+    [TestCase("ai_zero")]
     public void VariablesTheLoaderCannotFault_LoadAndRegister(string name)
     {
         var r = Load(name, out var loaded);
@@ -219,6 +220,15 @@ public sealed class ObjectFaultTests
         var result = Run(Scenario("spin"));
 
         AssertEjectedAndRunCompleted(result, "spin", "BPF program is too large. Processed 1000001 insn");
+    }
+
+    [Test]
+    public void KfuncDividesByZero_FaultsTheProgram_Ejected_RunCompletes()
+    {
+        var result = Run(Scenario("ai_zero"));
+
+        // tcp_cong_avoid_ai(tp, 0, acked) would oops the kernel; bpfsim ends the program that asked for it.
+        AssertEjectedAndRunCompleted(result, "ai_zero", "divide error in kfunc tcp_cong_avoid_ai (the kernel would oops)");
     }
 
     [Test]

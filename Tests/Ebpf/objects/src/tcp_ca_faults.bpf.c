@@ -7,7 +7,8 @@
  *   weak_kfunc  calls a missing __weak kfunc only under bpf_ksym_exists (loads and runs);
  *   oob_read    reads 100000 bytes past the socket, an offset the loader cannot see (faults at run time);
  *   spin        loops on a global it never changes (runs out of the instruction budget at run time);
- *   printk      traces cwnd and ssthresh with bpf_printk on every call.
+ *   printk      traces cwnd and ssthresh with bpf_printk on every call;
+ *   ai_zero     calls tcp_cong_avoid_ai with w = 0, a divide error in the kernel (faults at run time).
  * The run-time faults wait for the 200th call, so flows run on the algorithm before it is ejected. */
 #include "kernel_types.h"
 #include <bpf/bpf_helpers.h>
@@ -29,6 +30,7 @@ struct tcp_sock___faults {
 extern __u32 tcp_reno_ssthresh(struct sock *sk) __ksym;
 extern void tcp_reno_cong_avoid(struct sock *sk, __u32 ack, __u32 acked) __ksym;
 extern __u32 tcp_reno_undo_cwnd(struct sock *sk) __ksym;
+extern void tcp_cong_avoid_ai(struct tcp_sock *tp, __u32 w, __u32 acked) __ksym;
 extern void bpfsim_no_such_kfunc(struct sock *sk) __ksym;
 extern void bpfsim_missing_weak_kfunc(struct sock *sk) __ksym __weak;
 
@@ -39,6 +41,7 @@ volatile int keep_spinning = 1;
 /* Calls so far, per misbehaving program. */
 __u32 oob_calls;
 __u32 spin_calls;
+__u32 ai_zero_calls;
 __u64 spin_rounds;
 
 #define FAULT_AFTER 200
@@ -119,6 +122,15 @@ void BPF_PROG(printk_cong_avoid, struct sock *sk, __u32 ack, __u32 acked)
 	tcp_reno_cong_avoid(sk, ack, acked);
 }
 
+SEC("struct_ops")
+void BPF_PROG(ai_zero_cong_avoid, struct sock *sk, __u32 ack, __u32 acked)
+{
+	if (++ai_zero_calls > FAULT_AFTER)
+		tcp_cong_avoid_ai((struct tcp_sock *)sk, 0, acked);
+	else
+		tcp_reno_cong_avoid(sk, ack, acked);
+}
+
 #define FAULTS_CA(var, avoid)					\
 	SEC(".struct_ops")					\
 	struct tcp_congestion_ops var = {			\
@@ -135,3 +147,4 @@ FAULTS_CA(weak_kfunc, weak_kfunc_cong_avoid);
 FAULTS_CA(oob_read, oob_read_cong_avoid);
 FAULTS_CA(spin, spin_cong_avoid);
 FAULTS_CA(printk, printk_cong_avoid);
+FAULTS_CA(ai_zero, ai_zero_cong_avoid);
