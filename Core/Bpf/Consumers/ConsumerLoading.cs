@@ -6,7 +6,8 @@ namespace BpfSim.Core.Bpf.Consumers;
 /// <summary>
 /// Loads any consumer into a simulated kernel, ready to register: a C# class through <see cref="StructOpsLoader"/>, a
 /// BPF object's struct_ops variable through <see cref="ObjectLoader"/> and <see cref="StructOpsObjectLoader"/>. An
-/// object is loaded once per kernel, so every variable of it shares its maps and global data, as with libbpf.
+/// object is loaded once per kernel, so every variable of it shares its maps and global data, as with libbpf; a
+/// variable's programs are loaded when it is, so a variable that is never loaded cannot refuse another.
 /// </summary>
 public static class ConsumerLoading
 {
@@ -40,7 +41,9 @@ public static class ConsumerLoading
             {
                 return BpfResult.Ok;
             }
-            var r = ObjectLoader.Load(bpf, info.Object!, info.Source, out obj);
+            // Maps and global data only: each variable's programs load with its consumer, as libbpf loads only the
+            // programs of the struct_ops maps it creates (a scenario's map: picks one).
+            var r = ObjectLoader.Load(bpf, info.Object!, info.Source, out obj, autocreate: []);
             if (r.IsOk)
             {
                 objects[info.Source] = obj!;

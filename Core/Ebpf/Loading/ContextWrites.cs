@@ -185,6 +185,11 @@ internal static class ContextWrites
             {
                 var from = s.Regs[insn.Src];
                 int at = from.Offset + insn.Offset;
+                if (from.Kind == Kind.Context && (at < 0 || at >= filters.Length * 8 || at % size != 0))
+                {
+                    // bpf_tracing_ctx_access: the context is the u64 arguments, read whole or in aligned parts.
+                    return ProgramChecks.Fail(Errno.EACCES, name, $"invalid bpf_context access off={at} size={size} (insn {i})");
+                }
                 s.Regs[insn.Dst] = from.Kind switch
                 {
                     Kind.Context when size == 8 && at % 8 == 0 && at / 8 < filters.Length && filters[at / 8] is not null =>

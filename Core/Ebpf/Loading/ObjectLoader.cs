@@ -17,6 +17,11 @@ namespace BpfSim.Core.Ebpf.Loading;
 /// against bpfsim's kernel BTF, map/data/extern relocations, .text subprograms appended, and the load-time checks the
 /// verifier would make first (<see cref="ProgramChecks"/>). A failure closes everything created so far.
 /// </summary>
+/// <remarks>
+/// As in libbpf (bpf_object_adjust_struct_ops_autoload), a struct_ops program is loaded only when a struct_ops
+/// variable that is created uses it: <c>autocreate</c> picks the variables (bpf_map__set_autocreate), and the
+/// programs of another one can be loaded later with <see cref="LoadStructOpsPrograms"/>.
+/// </remarks>
 public static class ObjectLoader
 {
     /// <summary>libbpf's POISON_CALL_KFUNC_BASE: a call to a weak kfunc the kernel lacks, which fails only if reached.</summary>
@@ -40,12 +45,16 @@ public static class ObjectLoader
         ["GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL", "Dual MIT/GPL", "Dual MPL/GPL"];
 
     /// <summary>Loads <paramref name="spec"/> into <paramref name="bpf"/> for its current caller process.</summary>
+    /// <param name="autocreate">
+    /// The struct_ops variables whose programs to load; null = every variable (libbpf's default), empty = none (maps
+    /// and global data only).
+    /// </param>
     /// <returns>The errno and reason of the first step that failed, in the kernel's or libbpf's words.</returns>
-    public static BpfResult Load(BpfSystem bpf, ObjectSpec spec, string source, out LoadedObject? loaded)
+    public static BpfResult Load(BpfSystem bpf, ObjectSpec spec, string source, out LoadedObject? loaded, IReadOnlyCollection<string>? autocreate = null)
     {
         loaded = null;
         var obj = new LoadedObject(bpf, spec, source);
-        var r = LoadInto(bpf, spec, obj);
+        var r = LoadInto(bpf, spec, obj, autocreate);
         if (!r.IsOk)
         {
             foreach (var (_, fd, _) in obj.Maps)
@@ -58,7 +67,7 @@ public static class ObjectLoader
         return BpfResult.Ok;
     }
 
-    private static BpfResult LoadInto(BpfSystem bpf, ObjectSpec spec, LoadedObject obj)
+    private static BpfResult LoadInto(BpfSystem bpf, ObjectSpec spec, LoadedObject obj, IReadOnlyCollection<string>? autocreate)
     {
         if (spec.StructOps.Count > 0 && !s_gplCompatible.Contains(spec.License))
         {
@@ -75,52 +84,76 @@ public static class ObjectLoader
         {
             return r;
         }
-        var relocator = new CoreRelocator(kernelBtf);
         foreach (var variable in spec.StructOps)
         {
-            var type = obj.TypeOf(variable);
-            if (type is null)
+            if (autocreate is null || autocreate.Contains(variable.Name))
             {
-                return Fail(Errno.ENOTSUPP, BpfCommand.MapCreate, $"struct_ops {variable.Name}: struct {variable.TypeName} is not in this kernel");
-            }
-            if (type.Bytecode is not { } support)
-            {
-                return Fail(Errno.ENOTSUPP, BpfCommand.ProgLoad, $"struct_ops {variable.Name}: {type.Name} programs cannot run as bytecode in bpfsim");
-            }
-            foreach (var (memberName, programName) in variable.Programs)
-            {
-                var member = type.FindMember(memberName);
-                if (member is null || !member.IsFunction)
-                {
-                    return Fail(Errno.ENOTSUPP, BpfCommand.ProgLoad, $"struct_ops {variable.Name}: {type.Name} has no function member '{memberName}'");
-                }
-                if (obj.Programs.TryGetValue(programName, out var existing))
-                {
-                    if (existing.Member != memberName)
-                    {
-                        // libbpf loads a program once, for one member (its expected_attach_type).
-                        return Fail(Errno.EINVAL, BpfCommand.ProgLoad,
-                            $"program {programName} is used for both {existing.Member} and {memberName}: a struct_ops program implements one member");
-                    }
-                    continue;
-                }
-                var program = spec.Programs.FirstOrDefault(p => p.Name == programName);
-                if (program is null)
-                {
-                    return Fail(Errno.EINVAL, BpfCommand.ProgLoad, $"struct_ops {variable.Name}.{memberName}: no program {programName} in the object");
-                }
-                if (program.SectionKind is not (ProgramSectionKind.StructOps or ProgramSectionKind.StructOpsSleepable))
-                {
-                    return Fail(Errno.EINVAL, BpfCommand.ProgLoad,
-                        $"program {programName} in section {program.SectionName} is not a struct_ops program, so it cannot implement {memberName}");
-                }
-                r = LoadProgram(bpf, spec, obj, relocator, kernelBtf, type, member, support, program, out var loaded);
+                r = LoadStructOpsPrograms(bpf, obj, variable);
                 if (!r.IsOk)
                 {
                     return r;
                 }
-                obj.AddProgram(loaded!);
             }
+        }
+        return BpfResult.Ok;
+    }
+
+    /// <summary>
+    /// Loads the programs <paramref name="variable"/> uses that <paramref name="obj"/> has not loaded yet (relocated,
+    /// linked and checked); what is loaded already stays, whatever the result.
+    /// </summary>
+    /// <returns>The errno and reason of the first program that failed, in the kernel's or libbpf's words.</returns>
+    public static BpfResult LoadStructOpsPrograms(BpfSystem bpf, LoadedObject obj, ObjectStructOps variable)
+    {
+        var spec = obj.Spec;
+        var kernelBtf = bpf.KernelBtf;
+        if (kernelBtf is null)
+        {
+            return Fail(Errno.ENOTSUPP, BpfCommand.ProgLoad, "this kernel has no BTF to relocate against (no subsystem described its types)");
+        }
+        var relocator = new CoreRelocator(kernelBtf);
+        var type = obj.TypeOf(variable);
+        if (type is null)
+        {
+            return Fail(Errno.ENOTSUPP, BpfCommand.MapCreate, $"struct_ops {variable.Name}: struct {variable.TypeName} is not in this kernel");
+        }
+        if (type.Bytecode is not { } support)
+        {
+            return Fail(Errno.ENOTSUPP, BpfCommand.ProgLoad, $"struct_ops {variable.Name}: {type.Name} programs cannot run as bytecode in bpfsim");
+        }
+        foreach (var (memberName, programName) in variable.Programs)
+        {
+            var member = type.FindMember(memberName);
+            if (member is null || !member.IsFunction)
+            {
+                return Fail(Errno.ENOTSUPP, BpfCommand.ProgLoad, $"struct_ops {variable.Name}: {type.Name} has no function member '{memberName}'");
+            }
+            if (obj.Programs.TryGetValue(programName, out var existing))
+            {
+                if (existing.Member != memberName)
+                {
+                    // libbpf loads a program once, for one member (its expected_attach_type).
+                    return Fail(Errno.EINVAL, BpfCommand.ProgLoad,
+                        $"program {programName} is used for both {existing.Member} and {memberName}: a struct_ops program implements one member");
+                }
+                continue;
+            }
+            var program = spec.Programs.FirstOrDefault(p => p.Name == programName);
+            if (program is null)
+            {
+                return Fail(Errno.EINVAL, BpfCommand.ProgLoad, $"struct_ops {variable.Name}.{memberName}: no program {programName} in the object");
+            }
+            if (program.SectionKind is not (ProgramSectionKind.StructOps or ProgramSectionKind.StructOpsSleepable))
+            {
+                return Fail(Errno.EINVAL, BpfCommand.ProgLoad,
+                    $"program {programName} in section {program.SectionName} is not a struct_ops program, so it cannot implement {memberName}");
+            }
+            var r = LoadProgram(bpf, spec, obj, relocator, kernelBtf, type, member, support, program, out var loaded);
+            if (!r.IsOk)
+            {
+                return r;
+            }
+            obj.AddProgram(loaded!);
         }
         return BpfResult.Ok;
     }

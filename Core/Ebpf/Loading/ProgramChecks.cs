@@ -186,8 +186,8 @@ internal static class ProgramChecks
                 {
                     return BpfResult.Ok;
                 }
-                string helperName = HelperNames.TryGetName(insn.Imm) is { } n ? $"bpf_{n}" : "unknown";
-                if (helperName == "unknown" || insn.Imm <= 0)
+                string helperName = HelperNames.TryGetName(insn.Imm) ?? "unknown";
+                if (helperName == "unknown")
                 {
                     return Fail(Errno.EINVAL, name, $"invalid func unknown#{insn.Imm}");
                 }

@@ -27,11 +27,17 @@ public static class StructOpsObjectLoader
         {
             return BpfResult.Fail(Errno.ENOTSUPP, $"struct_ops {variable.Name}: struct {variable.TypeName} is not in this kernel").For(BpfCommand.MapCreate);
         }
+        // Its programs, if the object was loaded without them (libbpf's autoload follows the maps created).
+        var r = ObjectLoader.LoadStructOpsPrograms(bpf, obj, variable);
+        if (!r.IsOk)
+        {
+            return r;
+        }
         var support = type.Bytecode!;
         var fds = new List<int>();
         var value = new byte[type.ValueSize];
         var process = bpf.Caller;
-        var r = FillValue(bpf, obj, variable, type, support, value, fds);
+        r = FillValue(bpf, obj, variable, type, support, value, fds);
         if (r.IsOk)
         {
             r = bpf.MapCreate(new MapSpec

@@ -77,7 +77,7 @@ internal sealed class TcpCongestionOpsBytecode : BytecodeSupport
         };
         if (fn is null)
         {
-            refusal = $"program of this type cannot use helper bpf_{HelperNames.TryGetName(id) ?? "unknown"}#{id}";
+            refusal = $"program of this type cannot use helper {HelperNames.TryGetName(id) ?? "unknown"}#{id}";
         }
         return fn;
     }
@@ -241,6 +241,22 @@ internal sealed class TcpCongestionOpsBytecode : BytecodeSupport
             ("ssthresh", "ssthresh"), ("cwnd_undo", "undo_cwnd"), ("state", "set_state"));
         AddAlgorithm(k, "bbr", Bbr.Ops, ("init", "init"), ("main", "cong_control"), ("sndbuf_expand", "sndbuf_expand"), ("undo_cwnd", "undo_cwnd"),
             ("cwnd_event", "cwnd_event"), ("ssthresh", "ssthresh"), ("min_tso_segs", "min_tso_segs"), ("set_state", "set_state"));
+        // A kfunc is kernel code: a program that makes it divide by zero (tcp_cong_avoid_ai with w = 0) would oops the
+        // kernel. bpfsim ends the program instead, as a fault of the program that asked for it.
+        foreach (var (name, fn) in k.ToList())
+        {
+            k[name] = (ref RunContext c, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) =>
+            {
+                try
+                {
+                    return fn(ref c, a1, a2, a3, a4, a5);
+                }
+                catch (DivideByZeroException)
+                {
+                    throw new BpfFault(FaultKind.Helper, c.ProgramCounter, $"divide error in kfunc {name} (the kernel would oops)");
+                }
+            };
+        }
         return k;
     }
 
