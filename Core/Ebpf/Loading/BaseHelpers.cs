@@ -21,7 +21,10 @@ public static class BaseHelpers
     public const int TracePrintk = 6;
     public const int GetPrandomU32 = 7;
     public const int GetSmpProcessorId = 8;
+    public const int GetCurrentPidTgid = 14;
     public const int GetNumaNodeId = 42;
+    public const int Strncmp = 182;
+    public const int KtimeGetTaiNs = 208;
     public const int ProbeReadKernel = 113;
     public const int ProbeReadKernelStr = 115;
     public const int Jiffies64 = 118;
@@ -34,7 +37,11 @@ public static class BaseHelpers
         MapLookupElem => Lookup,
         MapUpdateElem => Update,
         MapDeleteElem => Delete,
-        KtimeGetNs or KtimeGetBootNs or KtimeGetCoarseNs => Now,
+        KtimeGetNs or KtimeGetBootNs or KtimeGetCoarseNs or KtimeGetTaiNs => Now,
+        // Congestion control runs in softirq context on the packet path: current is whatever task was interrupted,
+        // for bpfsim always the idle task (pid 0).
+        GetCurrentPidTgid => (ref RunContext _, ulong _, ulong _, ulong _, ulong _, ulong _) => 0,
+        Strncmp => StrNCmp,
         TracePrintk => Printk,
         GetPrandomU32 => Random,
         GetSmpProcessorId => (ref RunContext c, ulong _, ulong _, ulong _, ulong _, ulong _) => (ulong)Math.Max(State(ref c).Object.System.Cpus.Current, 0),
@@ -89,6 +96,25 @@ public static class BaseHelpers
 
     private static ulong Random(ref RunContext c, ulong _, ulong __, ulong ___, ulong ____, ulong _____) =>
         (uint)State(ref c).Object.Random.NextUInt64();
+
+    /// <summary>bpf_strncmp(s1, s1_sz, s2): compares up to s1_sz bytes with the constant string s2, as strncmp.</summary>
+    private static ulong StrNCmp(ref RunContext c, ulong s1, ulong size, ulong s2, ulong r4, ulong r5)
+    {
+        var a = c.GetBytes(s1, (int)Math.Min(size, 4096), MemoryAccess.Read);
+        for (int i = 0; i < a.Length; i++)
+        {
+            byte b = (byte)c.Load(s2 + (ulong)i, 1);
+            if (a[i] != b)
+            {
+                return (ulong)(long)(a[i] < b ? -1 : 1);
+            }
+            if (b == 0)
+            {
+                return 0;
+            }
+        }
+        return 0;
+    }
 
     /// <summary>bpf_probe_read_kernel: copies, or zeroes the destination and returns -EFAULT for a bad source.</summary>
     private static ulong ProbeRead(ref RunContext c, ulong dst, ulong size, ulong src, ulong r4, ulong r5)
