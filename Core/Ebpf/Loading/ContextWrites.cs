@@ -88,6 +88,7 @@ internal static class ContextWrites
             work.Remove(i);
             var state = states[i]!.Clone();
             var insn = insns[i];
+            var beforeCall = IsCall(insn) && insn.Src == Pseudo.Call ? states[i]! : null;
             var r = Step(name, insn, i, state, filters);
             if (!r.IsOk)
             {
@@ -96,10 +97,15 @@ internal static class ContextWrites
             foreach (int next in Successors(insns, second, i))
             {
                 var flowing = state;
-                if (IsCall(insn) && insn.Src == Pseudo.Call && next == i + 1 + insn.Imm)
+                if (beforeCall is not null && next == i + 1 + insn.Imm)
                 {
-                    // A bpf-to-bpf call: the callee starts with its own frame and arguments this pass does not follow.
+                    // A bpf-to-bpf call: the callee gets the caller's R1–R5 (a socket pointer passed on stays one, as
+                    // the verifier checks a static subprogram with its caller's registers) and a frame of its own.
                     flowing = new State();
+                    for (int a = 1; a <= 5; a++)
+                    {
+                        flowing.Regs[a] = beforeCall.Regs[a].Kind == Kind.Stack ? Value.Unknown : beforeCall.Regs[a];
+                    }
                     flowing.Regs[10] = new Value(Kind.Stack, 0, 0);
                 }
                 if (states[next] is null)

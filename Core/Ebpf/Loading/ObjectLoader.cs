@@ -333,6 +333,26 @@ public static class ObjectLoader
                     return r;
                 }
             }
+            if (code.SectionKind == ProgramSectionKind.Text)
+            {
+                // A call between two static functions of .text has no relocation: clang leaves its imm relative to
+                // .text's own layout (bpf_object__reloc_code follows such calls too).
+                var reloc = code.Relocations.Select(x => x.InstructionIndex).ToHashSet();
+                for (int k = 0; k < code.Instructions.Length; k++)
+                {
+                    var call = code.Instructions[k];
+                    if (call.Opcode != (OpCode.Jmp | OpCode.Call) || call.Src != Pseudo.Call || reloc.Contains(k))
+                    {
+                        continue;
+                    }
+                    int target = code.SectionOffset + k + call.Imm + 1;
+                    var r = LinkSubprogram(spec, program, target, @base + k, insns, appended, pending);
+                    if (!r.IsOk)
+                    {
+                        return r;
+                    }
+                }
+            }
         }
         var linked = insns.ToArray();
         var check = ProgramChecks.Check(program.Name, linked, member, support, helpers);
@@ -417,29 +437,38 @@ public static class ObjectLoader
                 return BpfResult.Ok;
             }
             case RelocationKind.SubprogramCall:
-            {
-                var target = spec.Subprograms.FirstOrDefault(s => relo.TargetInstruction >= s.SectionOffset &&
-                                                                  relo.TargetInstruction < s.SectionOffset + s.Instructions.Length);
-                if (target is null || insn.Opcode != (OpCode.Jmp | OpCode.Call))
-                {
-                    return Fail(Errno.EINVAL, BpfCommand.ProgLoad, $"prog '{program.Name}': insn {i}: call to no function of .text");
-                }
-                if (!appended.TryGetValue(target.Name, out int start))
-                {
-                    // bpf_object__append_subprog_code: each subprogram once, after the main program.
-                    start = insns.Count;
-                    appended[target.Name] = start;
-                    insns.AddRange(target.Instructions);
-                    pending.Enqueue((target, start));
-                }
-                int dest = start + (relo.TargetInstruction - target.SectionOffset);
-                insns[i] = new Instruction(insn.Opcode, insn.Dst, Pseudo.Call, insn.Offset, dest - (i + 1));
-                return BpfResult.Ok;
-            }
+                return insn.Opcode != (OpCode.Jmp | OpCode.Call)
+                    ? Fail(Errno.EINVAL, BpfCommand.ProgLoad, $"prog '{program.Name}': insn {i}: a call relocation on an instruction that is not a call")
+                    : LinkSubprogram(spec, program, relo.TargetInstruction, i, insns, appended, pending);
             default:
                 return Fail(Errno.EINVAL, BpfCommand.ProgLoad,
                     $"prog '{program.Name}': insn {i}: {relo.Kind} relocations (callbacks for bpf_loop, timers, ...) are not supported by bpfsim");
         }
+    }
+
+    /// <summary>
+    /// Points the call at insn <paramref name="i"/> to .text instruction <paramref name="target"/>, appending the
+    /// function that holds it (bpf_object__append_subprog_code: each subprogram once, after the main program).
+    /// </summary>
+    private static BpfResult LinkSubprogram(ObjectSpec spec, ObjectProgram program, int target, int i, List<Instruction> insns,
+        Dictionary<string, int> appended, Queue<(ObjectProgram, int)> pending)
+    {
+        var callee = spec.Subprograms.FirstOrDefault(s => target >= s.SectionOffset && target < s.SectionOffset + s.Instructions.Length);
+        if (callee is null)
+        {
+            return Fail(Errno.EINVAL, BpfCommand.ProgLoad, $"prog '{program.Name}': insn {i}: call to no function of .text (insn {target})");
+        }
+        if (!appended.TryGetValue(callee.Name, out int start))
+        {
+            start = insns.Count;
+            appended[callee.Name] = start;
+            insns.AddRange(callee.Instructions);
+            pending.Enqueue((callee, start));
+        }
+        int dest = start + (target - callee.SectionOffset);
+        var insn = insns[i];
+        insns[i] = new Instruction(insn.Opcode, insn.Dst, Pseudo.Call, insn.Offset, dest - (i + 1));
+        return BpfResult.Ok;
     }
 
     private static int KfuncId(string name, BpfFunction fn, FunctionTable kfuncs, Dictionary<string, int> ids)
