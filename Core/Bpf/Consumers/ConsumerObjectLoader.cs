@@ -73,6 +73,18 @@ public static class ConsumerObjectLoader
     /// <summary>The variable's <c>name</c> member (a char array), read through the object's BTF layout.</summary>
     private static string AlgorithmName(ObjectSpec spec, ObjectStructOps variable)
     {
+        try
+        {
+            return NameMember(spec, variable) ?? variable.Name;
+        }
+        catch (BtfException)
+        {
+            return variable.Name; // a broken name member: loading the variable reports it
+        }
+    }
+
+    private static string? NameMember(ObjectSpec spec, ObjectStructOps variable)
+    {
         if (spec.Btf[spec.Btf.SkipModifiers(variable.TypeId)] is BtfComposite type &&
             type.Members.FirstOrDefault(m => m.Name == "name") is { } member)
         {
@@ -82,6 +94,6 @@ public static class ConsumerObjectLoader
             int nul = bytes.IndexOf((byte)0);
             return Encoding.ASCII.GetString(nul < 0 ? bytes : bytes[..nul]);
         }
-        return variable.Name;
+        return null;
     }
 }

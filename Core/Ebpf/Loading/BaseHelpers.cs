@@ -65,11 +65,24 @@ public static class BaseHelpers
     {
         var m = MapOf(ref c, map);
         var k = c.GetBytes(key, m.KeySize, MemoryAccess.Read);
-        if (!m.LookupLocation(k, out var array, out int offset))
+        bool found;
+        byte[] array;
+        int offset;
+        try
+        {
+            found = m.LookupLocation(k, out array, out offset);
+        }
+        catch (NotSupportedException)
+        {
+            // The verifier refuses this at load: check_map_func_compatibility.
+            throw new BpfFault(FaultKind.InvalidMemoryAccess, c.ProgramCounter,
+                $"cannot pass map_type {(uint)m.Type} into func bpf_map_lookup_elem#{MapLookupElem}", map);
+        }
+        if (!found)
         {
             return 0;
         }
-        var region = c.Memory.MapTransient(array, offset, m.ValueSize, RegionKind.MapValue, MemoryAccess.ReadWrite, $"{m.Name} value");
+        var region = c.Memory.MapTransient(array, offset, m.ValueSize, RegionKind.MapValue, MemoryAccess.ReadWrite, "map value");
         return AddressSpace.AddressOf(region);
     }
 
@@ -186,7 +199,7 @@ public static class BaseHelpers
         }
         var bpf = state.Object.System;
         bpf.Trace.Add(new TraceLine(bpf.Simulator.Now, Math.Max(bpf.Cpus.Current, 0), state.Program?.Name ?? "?", text.TrimEnd('\n')));
-        return (ulong)(text.Length + 1);
+        return (ulong)text.Length; // bstr_printf's count, without the NUL
     }
 
     private static string Format(ref RunContext c, string fmt, ulong[] args, out bool ok)

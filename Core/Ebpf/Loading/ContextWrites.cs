@@ -75,6 +75,8 @@ internal static class ContextWrites
         {
             filters[a] = support.ArgumentWrites(member, a);
         }
+        // The member's arguments, as its C prototype has them (the delegate's parameters).
+        int arity = member.Signature?.GetMethod("Invoke")?.GetParameters().Length ?? BytecodeProgram.MaxArgs;
         var states = new State?[insns.Length];
         var work = new SortedSet<int>();
         var entry = new State();
@@ -89,7 +91,7 @@ internal static class ContextWrites
             var state = states[i]!.Clone();
             var insn = insns[i];
             var beforeCall = IsCall(insn) && insn.Src == Pseudo.Call ? states[i]! : null;
-            var r = Step(name, insn, i, state, filters);
+            var r = Step(name, insn, i, state, filters, member, arity);
             if (!r.IsOk)
             {
                 return r;
@@ -168,7 +170,7 @@ internal static class ContextWrites
         }
     }
 
-    private static BpfResult Step(string name, Instruction insn, int i, State s, WriteFilter?[] filters)
+    private static BpfResult Step(string name, Instruction insn, int i, State s, WriteFilter?[] filters, StructOpsMember member, int arity)
     {
         int op = insn.Opcode & 0xf0;
         int size = OpCode.BytesOf(insn.Opcode & 0x18);
@@ -195,6 +197,11 @@ internal static class ContextWrites
                 {
                     // bpf_tracing_ctx_access: the context is the u64 arguments, read whole or in aligned parts.
                     return ProgramChecks.Fail(Errno.EACCES, name, $"invalid bpf_context access off={at} size={size} (insn {i})");
+                }
+                if (from.Kind == Kind.Context && at / 8 >= arity)
+                {
+                    // btf_ctx_access (kernel/bpf/btf.c): past the member's last argument there is nothing to read.
+                    return ProgramChecks.Fail(Errno.EACCES, name, $"func '{member.Name}' doesn't have {at / 8 + 1}-th argument (insn {i})");
                 }
                 s.Regs[insn.Dst] = from.Kind switch
                 {

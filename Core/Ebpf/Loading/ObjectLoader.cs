@@ -263,8 +263,24 @@ public static class ObjectLoader
         int end = 0;
         foreach (var e in externs)
         {
-            int size = (int)Math.Min(spec.Btf.SizeOf(e.TypeId), 8);
-            int offset = (end + size - 1) / size * size;
+            // bpf_object__collect_externs: an int, bool, enum or char array; its value aligned to a power of two up to 8.
+            ulong btfSize;
+            try
+            {
+                btfSize = spec.Btf.SizeOf(e.TypeId);
+            }
+            catch (BtfException ex)
+            {
+                return Fail(Errno.EINVAL, BpfCommand.ProgLoad, $"extern (kcfg) '{e.Name}': type is unsupported ({ex.Message})");
+            }
+            if (btfSize == 0)
+            {
+                return Fail(Errno.EINVAL, BpfCommand.ProgLoad, $"extern (kcfg) '{e.Name}': type is unsupported (size 0)");
+            }
+            int size = (int)Math.Min(btfSize, 8);
+            int align = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)size);
+            align = align > size ? align / 2 : align;
+            int offset = (end + align - 1) / align * align;
             layout.Add((e, offset, size));
             end = offset + size;
         }

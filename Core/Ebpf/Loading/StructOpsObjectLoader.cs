@@ -67,6 +67,19 @@ public static class StructOpsObjectLoader
         {
             return BpfResult.Fail(Errno.EINVAL, $"struct_ops {variable.Name}: its BTF type is not a struct").For(BpfCommand.MapUpdateElem);
         }
+        try
+        {
+            return FillMembers(bpf, obj, variable, type, support, value, fds, btf, local);
+        }
+        catch (BtfException e)
+        {
+            return BpfResult.Fail(Errno.EINVAL, $"struct_ops init_kern {variable.Name}: {e.Message}").For(BpfCommand.MapUpdateElem);
+        }
+    }
+
+    private static BpfResult FillMembers(BpfSystem bpf, LoadedObject obj, ObjectStructOps variable, StructOpsType type, BytecodeSupport support,
+        byte[] value, List<int> fds, BtfSpec btf, BtfComposite local)
+    {
         var programs = variable.Programs.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
         var data = variable.Data.AsSpan();
         foreach (var m in local.Members)

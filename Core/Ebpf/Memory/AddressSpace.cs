@@ -132,6 +132,16 @@ public sealed class AddressSpace
         {
             throw new InvalidOperationException("transient regions exist only while a program runs");
         }
+        // The same memory asked for again (a lookup in a loop) gets the region it already has, so a long run's
+        // lookups cannot fill the table.
+        for (int i = _persistentCount; i < _count; i++)
+        {
+            ref var r = ref _regions[i];
+            if (ReferenceEquals(r.Array, backing) && r.Start == start && r.Length == length && r.Access == access && r.Kind == kind)
+            {
+                return new RegionHandle(i);
+            }
+        }
         int handle = Append();
         _regions[handle] = Entry(backing, start, length, -1, kind, access, name, null);
         return new RegionHandle(handle);

@@ -160,7 +160,7 @@ internal sealed class TcpCongestionOpsBytecode : BytecodeSupport
                 var bytes = c.GetBytes(optval, len, MemoryAccess.Read);
                 int nul = bytes.IndexOf((byte)0);
                 string name = Encoding.ASCII.GetString(nul < 0 ? bytes : bytes[..nul]);
-                if (name.StartsWith("cdg", StringComparison.Ordinal))
+                if (name == "cdg")
                 {
                     return BaseHelpers.Error(Errno.ENOTSUPP); // cdg allocates in icsk_ca_priv, which a BPF algorithm may use
                 }
@@ -174,19 +174,31 @@ internal sealed class TcpCongestionOpsBytecode : BytecodeSupport
                 }
                 tp.BpfChgCcInProgress = 1;
                 int socket = tp.SocketId;
-                var r = sockets.SetCongestionControl(socket, name);
-                sockets.Sock(socket).BpfChgCcInProgress = 0;
+                BpfResult r;
+                try
+                {
+                    r = sockets.SetCongestionControl(socket, name.Length > 15 ? name[..15] : name); // TCP_CA_NAME_MAX - 1
+                }
+                finally
+                {
+                    sockets.Sock(socket).BpfChgCcInProgress = 0;
+                }
                 return r.IsOk ? 0 : BaseHelpers.Error(r.Errno);
             }
             case (SolTcp, TcpBpfSndcwndClamp):
             {
+                // bpf_sol_tcp_setsockopt (net/core/filter.c): the clamp, and ssthresh with it.
+                if (len != 4)
+                {
+                    return BaseHelpers.Error(Errno.EINVAL);
+                }
                 int val = (int)c.Load(optval, 4);
-                if (len != 4 || val <= 0)
+                if (val <= 0)
                 {
                     return BaseHelpers.Error(Errno.EINVAL);
                 }
                 tp.SndCwndClamp = (uint)val;
-                tp.SndCwnd = Math.Min(tp.SndCwnd, tp.SndCwndClamp);
+                tp.SndSsthresh = (uint)val;
                 return 0;
             }
             case (SolTcp, TcpNodelay or TcpKeepidle or TcpKeepintvl or TcpKeepcnt):
