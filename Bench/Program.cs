@@ -12,7 +12,7 @@ namespace BpfSim.Bench;
 /// <summary>
 /// Runs the micro-benchmarks: <c>dotnet run -c Release --project Bench -- --filter '*'</c> (in-process, because
 /// BenchmarkDotNet 0.14 cannot generate a net10.0 host project), or the whole-scenario benchmark:
-/// <c>dotnet run -c Release --project Bench -- scenario [flows...] [--cc NAME] [--seconds S]</c>.
+/// <c>dotnet run -c Release --project Bench -- scenario [flows...] [--cc NAME] [--seconds S] [--object PATH.bpf.o]</c>.
 /// </summary>
 public static class Program
 {
