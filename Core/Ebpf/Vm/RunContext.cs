@@ -173,7 +173,7 @@ public ref partial struct RunContext
 
     private readonly ref byte ResolveFiltered(ref Region region, uint offset, int size, MemoryAccess access)
     {
-        if ((region.Access & access) != access || region.Filter!.Explain((int)offset, size) is not null)
+        if ((region.Access & access) != access || !region.Filter!.Allows((int)offset, size))
         {
             return ref Unsafe.NullRef<byte>();
         }
@@ -183,6 +183,7 @@ public ref partial struct RunContext
             : ref Unsafe.NullRef<byte>();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private readonly Span<byte> SlotOf(int slot) => slot switch
     {
         0 => _slot0,
