@@ -55,6 +55,9 @@ public ref partial struct RunContext
     /// <summary>The deepest frame count the run reached (1 without bpf-to-bpf calls).</summary>
     public int MaxFrames { get; internal set; }
 
+    /// <summary>The number of instructions of the running program (the interpreter's jump bound).</summary>
+    internal int ProgramLength;
+
     /// <summary>During a helper or kfunc call, the index of the call instruction; faults the helper raises carry it.</summary>
     public int ProgramCounter { get; internal set; }
 
@@ -184,11 +187,18 @@ public ref partial struct RunContext
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private readonly Span<byte> SlotOf(int slot) => slot switch
+    private readonly Span<byte> SlotOf(int slot)
     {
-        0 => _slot0,
-        1 => _slot1,
-        2 => _slot2,
-        _ => _slot3,
-    };
+        // Tests rather than a switch: the JIT makes a switch of four cases an indirect jump through a table, which
+        // mispredicts where the slots alternate (socket, then sample); slot 0, the socket, is the usual one.
+        if (slot == 0)
+        {
+            return _slot0;
+        }
+        if (slot == 1)
+        {
+            return _slot1;
+        }
+        return slot == 2 ? _slot2 : _slot3;
+    }
 }
