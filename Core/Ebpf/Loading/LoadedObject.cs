@@ -83,6 +83,12 @@ public sealed class LoadedObject
     /// <summary>An address space for a new run: the first level not running, a new one when every level is.</summary>
     internal AddressSpace Acquire()
     {
+        // Level 0 unless a program of the object is running (then a nested run: bpf_setsockopt from init).
+        return Memory.IsRunning ? AcquireNested() : Memory;
+    }
+
+    private AddressSpace AcquireNested()
+    {
         foreach (var space in _spaces)
         {
             if (!space.IsRunning)
@@ -103,7 +109,8 @@ public sealed class LoadedObject
     }
 
     /// <summary>The context array (the trampoline's arguments) of <paramref name="space"/>'s level.</summary>
-    internal byte[] ContextBytesOf(AddressSpace space) => _contextBytes[_spaces.IndexOf(space)];
+    internal byte[] ContextBytesOf(AddressSpace space) =>
+        ReferenceEquals(space, Memory) ? _contextBytes[0] : _contextBytes[_spaces.IndexOf(space)];
 
     /// <summary>The most instructions one call may execute before it faults (the verifier's complexity limit's analogue).</summary>
     public long InstructionBudget { get; init; } = Vm.RunContext.DefaultInstructionBudget;

@@ -9,6 +9,10 @@ public sealed class WriteFilter
 {
     private readonly WritableField[] _fields;
 
+    // For each byte offset, the end of the member a store starting there may write (0: none), so that the check on
+    // every store is one lookup: the member Explain would find first.
+    private readonly int[] _endAt;
+
     /// <param name="typeName">The struct's name for messages, e.g. <c>tcp_sock</c>.</param>
     /// <param name="fields">The writable members.</param>
     /// <exception cref="ArgumentOutOfRangeException">A member has a negative offset or a size below 1.</exception>
@@ -23,6 +27,18 @@ public sealed class WriteFilter
             ArgumentOutOfRangeException.ThrowIfNegative(f.Offset, nameof(fields));
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(f.Size, nameof(fields));
         }
+        _endAt = new int[_fields.Length == 0 ? 0 : _fields.Max(f => f.End)];
+        for (int offset = 0; offset < _endAt.Length; offset++)
+        {
+            foreach (var f in _fields)
+            {
+                if (offset == f.Offset || (f.AnyOffsetWithin && offset > f.Offset && offset < f.End))
+                {
+                    _endAt[offset] = f.End;
+                    break;
+                }
+            }
+        }
     }
 
     /// <summary>The struct's name as messages give it.</summary>
@@ -32,7 +48,11 @@ public sealed class WriteFilter
     public IReadOnlyList<WritableField> Fields => _fields;
 
     /// <summary>Whether a store of <paramref name="size"/> bytes at <paramref name="offset"/> is allowed.</summary>
-    public bool Allows(int offset, int size) => Explain(offset, size) is null;
+    public bool Allows(int offset, int size)
+    {
+        var endAt = _endAt;
+        return (uint)offset < (uint)endAt.Length && endAt[offset] != 0 && (long)offset + size <= endAt[offset];
+    }
 
     /// <summary>Why a store is refused, in the kernel's words, or null if it is allowed.</summary>
     public string? Explain(int offset, int size)

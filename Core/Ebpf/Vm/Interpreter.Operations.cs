@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using BpfSim.Core.Ebpf.Asm;
 using BpfSim.Core.Ebpf.Memory;
 
@@ -294,10 +295,30 @@ public static partial class Interpreter
     private static void ThrowInvalid(ref RunContext ctx, long remaining, int pc, string message)
         => ThrowFault(ref ctx, remaining, FaultKind.InvalidInstruction, pc, message);
 
+    // The messages are made in these helpers, not in the loop: an interpolated string there puts its handler among
+    // the loop's locals (zeroed by every call's prologue) and costs the loop registers.
+
     [DoesNotReturn]
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowJumpOutOfRange(ref RunContext ctx, long remaining, scoped ReadOnlySpan<Instruction> program, int to)
+    private static void ThrowUnknownOpcode(ref RunContext ctx, long remaining, int pc, byte opcode)
+        => ThrowInvalid(ref ctx, remaining, pc, $"unknown opcode {opcode:x2}");
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowInvalidCallSource(ref RunContext ctx, long remaining, int pc, int src)
+        => ThrowInvalid(ref ctx, remaining, pc, $"invalid call insn src_reg {src}");
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowCallStackTooDeep(ref RunContext ctx, long remaining, int pc, int frames)
+        => ThrowFault(ref ctx, remaining, FaultKind.CallStackTooDeep, pc, $"the call stack of {frames} frames is too deep");
+
+    /// <remarks>Takes the program as its first instruction and length, so the loop need not keep a span in memory.</remarks>
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowJumpOutOfRange(ref RunContext ctx, long remaining, ref Instruction code, int length, int to)
     {
+        var program = MemoryMarshal.CreateReadOnlySpan(ref code, length);
         // The loop does not keep the previous pc (a register it cannot spare): find the instruction that leads here.
         int from = JumpSource(program, to);
         ThrowFault(ref ctx, remaining, FaultKind.JumpOutOfRange, from, to == from + 1 && to == program.Length

@@ -55,7 +55,7 @@ public static partial class Interpreter
         memory.Enter();
         try
         {
-            return Execute(program, entry, ref context, args);
+            return Execute(ref MemoryMarshal.GetReference(program), program.Length, entry, ref context, args);
         }
         catch (BpfFault fault)
         {
@@ -69,7 +69,9 @@ public static partial class Interpreter
     }
 
     [SkipLocalsInit]
-    private static ulong Execute(scoped ReadOnlySpan<Instruction> program, int entry, ref RunContext ctx, scoped ReadOnlySpan<ulong> args)
+    // The program comes as its first instruction and length rather than a span: a span argument is kept in memory,
+    // and copying it there cost every call a stalled load (two 8-byte stores read back as one 16-byte load).
+    private static ulong Execute(ref Instruction code, int length, int entry, ref RunContext ctx, scoped ReadOnlySpan<ulong> args)
     {
         // 16 registers so that any 4-bit register number stays inside the file.
         Span<ulong> file = stackalloc ulong[16];
@@ -82,8 +84,10 @@ public static partial class Interpreter
         ctx.Memory.ClearFrame(0);
         Unsafe.Add(ref reg, 10) = AddressSpace.FramePointer(0);
         ctx.MaxFrames = 1;
-        ref Instruction code = ref MemoryMarshal.GetReference(program);
-        int length = program.Length;
+        // The length is read from the context on every instruction (an L1 load off a register the loop has anyway)
+        // rather than kept in a register: with it there, the countdown below found no callee-saved register left
+        // and went through the stack on every instruction, a store and a reload on the loop's critical path.
+        ctx.ProgramLength = length;
         // One countdown instead of a count and a limit: the loop keeps one register fewer.
         long remaining = ctx.InstructionBudget;
         int depth = 0;
@@ -91,9 +95,9 @@ public static partial class Interpreter
 
         while (true)
         {
-            if ((uint)pc >= (uint)length)
+            if ((uint)pc >= (uint)ctx.ProgramLength)
             {
-                ThrowJumpOutOfRange(ref ctx, remaining, program, pc);
+                ThrowJumpOutOfRange(ref ctx, remaining, ref code, ctx.ProgramLength, pc);
             }
             if (--remaining < 0)
             {
@@ -238,7 +242,7 @@ public static partial class Interpreter
                     break;
 
                 case OpCode.LdImm64:
-                    if (pc >= length)
+                    if (pc >= ctx.ProgramLength)
                     {
                         ThrowInvalid(ref ctx, remaining, pc - 1, "invalid bpf_ld_imm64 insn");
                     }
@@ -258,8 +262,7 @@ public static partial class Interpreter
                         case Pseudo.Call:
                             if (depth + 1 >= AddressSpace.MaxCallFrames)
                             {
-                                ThrowFault(ref ctx, remaining, FaultKind.CallStackTooDeep, pc - 1,
-                                    $"the call stack of {depth + 2} frames is too deep");
+                                ThrowCallStackTooDeep(ref ctx, remaining, pc - 1, depth + 2);
                             }
                             file.Slice(1, SavedRegisters).CopyTo(saved.Slice(depth * SavedRegisters, SavedRegisters));
                             returnTo[depth] = pc;
@@ -273,7 +276,7 @@ public static partial class Interpreter
                             pc += (int)(w >> 32);
                             break;
                         default:
-                            ThrowInvalid(ref ctx, remaining, pc - 1, $"invalid call insn src_reg {SrcIndex(w)}");
+                            ThrowInvalidCallSource(ref ctx, remaining, pc - 1, SrcIndex(w));
                             break;
                     }
                     break;
@@ -299,7 +302,7 @@ public static partial class Interpreter
                     break;
 
                 default:
-                    ThrowInvalid(ref ctx, remaining, pc - 1, $"unknown opcode {(byte)w:x2}");
+                    ThrowUnknownOpcode(ref ctx, remaining, pc - 1, (byte)w);
                     break;
             }
         }

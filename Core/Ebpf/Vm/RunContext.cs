@@ -55,6 +55,9 @@ public ref partial struct RunContext
     /// <summary>The deepest frame count the run reached (1 without bpf-to-bpf calls).</summary>
     public int MaxFrames { get; internal set; }
 
+    /// <summary>The number of instructions of the running program (the interpreter's jump bound).</summary>
+    internal int ProgramLength;
+
     /// <summary>During a helper or kfunc call, the index of the call instruction; faults the helper raises carry it.</summary>
     public int ProgramCounter { get; internal set; }
 
@@ -173,7 +176,7 @@ public ref partial struct RunContext
 
     private readonly ref byte ResolveFiltered(ref Region region, uint offset, int size, MemoryAccess access)
     {
-        if ((region.Access & access) != access || region.Filter!.Explain((int)offset, size) is not null)
+        if ((region.Access & access) != access || !region.Filter!.Allows((int)offset, size))
         {
             return ref Unsafe.NullRef<byte>();
         }
@@ -183,11 +186,19 @@ public ref partial struct RunContext
             : ref Unsafe.NullRef<byte>();
     }
 
-    private readonly Span<byte> SlotOf(int slot) => slot switch
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private readonly Span<byte> SlotOf(int slot)
     {
-        0 => _slot0,
-        1 => _slot1,
-        2 => _slot2,
-        _ => _slot3,
-    };
+        // Tests rather than a switch: the JIT makes a switch of four cases an indirect jump through a table, which
+        // mispredicts where the slots alternate (socket, then sample); slot 0, the socket, is the usual one.
+        if (slot == 0)
+        {
+            return _slot0;
+        }
+        if (slot == 1)
+        {
+            return _slot1;
+        }
+        return slot == 2 ? _slot2 : _slot3;
+    }
 }

@@ -204,6 +204,22 @@ public sealed class LoadStoreTests
     }
 
     [Test]
+    public void WriteFilter_AllowsAgreesWithExplainAtEveryOffsetAndSize()
+    {
+        // Allows is a table lookup built from the members; Explain walks them, and gives the kernel's words.
+        var filter = new WriteFilter("tcp_sock",
+            [new WritableField(8, 4), new WritableField(16, 8, AnyOffsetWithin: true), new WritableField(20, 2), new WritableField(30, 1)]);
+        foreach (int offset in Enumerable.Range(-2, 40))
+        {
+            foreach (int size in new[] { 1, 2, 4, 8 })
+            {
+                Assert.That(filter.Allows(offset, size), Is.EqualTo(filter.Explain(offset, size) is null), $"off {offset} size {size}");
+            }
+        }
+        Assert.That(new WriteFilter("ack_sample", []).Allows(0, 1), Is.False);
+    }
+
+    [Test]
     public void ReadOnlyKernelObject_SaysOnlyReadIsSupported()
     {
         var memory = new AddressSpace();
