@@ -305,4 +305,16 @@ public sealed partial class BpfSystem
 
     /// <summary>The object behind an fd in the caller, or null.</summary>
     internal BpfObject? GetObject(int fd) => Caller.Get(fd);
+
+    /// <summary>
+    /// bpf_sk_storage_free (net/core/bpf_sk_storage.c, from __sk_destruct): socket <paramref name="socket"/> is gone,
+    /// and its storage in every SK_STORAGE map with it.
+    /// </summary>
+    public void FreeSocketStorage(long socket)
+    {
+        foreach (var map in Objects.All(BpfObjectKind.Map).OfType<SkStorageMap>())
+        {
+            map.Forget(socket);
+        }
+    }
 }

@@ -100,6 +100,23 @@ public sealed class BpfObjectEquivalenceTests
             Is.EqualTo(expected.Select(e => (e.TimeNs, e.Cwnd, e.Ssthresh, e.State, e.Delivered))));
     }
 
+    [Test]
+    public void SkStorage_LivesWithTheSocket()
+    {
+        var ecn = new DumbbellOptions { BottleneckQueue = _ => new EcnThresholdQueue(20, 200) };
+        var s = new TcpScenario(ecn);
+        Register(s, "bpf_dctcp");
+        var storage = (BpfSim.Core.Bpf.Maps.SkStorageMap)ConsumerLoading.Objects(s.System.Bpf).Single()
+            .Maps.Single(m => m.Name == "dctcp_c_sk_stats").Map;
+        var conn = s.Flow("bpf_dctcp_c", bytes: 2_000_000);
+
+        s.RunFor(0.1);
+        Assert.That(storage.Count, Is.EqualTo(1), "init created the socket's storage");
+        s.RunFor(5);
+        Assert.That(conn.State, Is.EqualTo(TcpConnectionState.Closed));
+        Assert.That(storage.Count, Is.Zero, "bpf_sk_storage_free: gone with the socket");
+    }
+
     private static void AssertSame(List<Step> expected, List<Step> actual)
     {
         int n = Math.Min(expected.Count, actual.Count);

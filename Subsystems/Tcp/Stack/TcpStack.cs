@@ -277,6 +277,8 @@ public sealed partial class TcpStack : IEventHandler, ITcpSocketControl
         {
             conn.ReceiverOps.Release?.Invoke(ref _rcvSocks[conn.Id]); // the receiving socket closes with the flow
         }
+        _bpf?.FreeSocketStorage(_socks[conn.Id].SocketId);
+        _bpf?.FreeSocketStorage(_rcvSocks[conn.Id].SocketId);
         Updated?.Invoke(conn);
     }
 
