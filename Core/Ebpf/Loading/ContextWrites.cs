@@ -236,6 +236,7 @@ internal static class ContextWrites
                 }
                 else if (to.Kind == Kind.Argument && filters[to.Argument] is { } filter)
                 {
+                    // Atomics too: check_atomic lets them at a PTR_TO_BTF_ID (atomic_ptr_type_ok), then checks the write.
                     string? why = filter.Fields.Count == 0 ? "only read is supported" : filter.Explain(at, size);
                     if (why is not null)
                     {

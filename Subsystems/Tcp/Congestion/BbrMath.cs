@@ -123,7 +123,7 @@ internal static partial class BbrMath
             rttUs = TcpTime.UsecPerMsec;
         }
         ulong bw = (ulong)sk.SndCwnd * BwUnit / rttUs;
-        sk.SkPacingRate = BwToPacingRate(sk.MssCache, (uint)bw, HighGain);
+        sk.SkPacingRate = Math.Min(BwToPacingRate(sk.MssCache, (uint)bw, HighGain), sk.SkMaxPacingRate); // bbr_bw_to_pacing_rate's cap
     }
 
     /// <summary>
@@ -132,7 +132,7 @@ internal static partial class BbrMath
     /// </summary>
     public static void SetPacingRate(ref TcpSock sk, ref BbrState bbr, uint bw, uint gain)
     {
-        ulong rate = BwToPacingRate(sk.MssCache, bw, gain);
+        ulong rate = Math.Min(BwToPacingRate(sk.MssCache, bw, gain), sk.SkMaxPacingRate); // bbr_bw_to_pacing_rate caps at sk_max_pacing_rate
         if (!bbr.HasSeenRtt && sk.SrttUs != 0)
         {
             InitPacingRateFromRtt(ref sk, ref bbr);
