@@ -39,7 +39,7 @@ public sealed class ScenarioCliTests
     {
         var (code, output, err) = Run("run", "--duration", "4s");
         Assert.That(code, Is.Zero, err);
-        Assert.That(output, Does.Contain("flows").And.Contain("bpf_dctcp").And.Contain("bottleneck").And.Contain("Jain").And.Contain("struct_ops"));
+        Assert.That(output, Does.Contain("flows").And.Contain("bpf_dctcp_c").And.Contain("bottleneck").And.Contain("Jain").And.Contain("struct_ops"));
         Assert.That(output, Does.Not.Contain("\u001b["));
     }
 
