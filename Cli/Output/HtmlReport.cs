@@ -115,6 +115,15 @@ public static class HtmlReport
             }
             html.Append("</table>");
         }
+        if (summary.Programs.Count > 0)
+        {
+            html.Append("<h2>BPF programs</h2><table><tr><th>object</th><th>program</th><th>member</th><th>runs</th><th>insns executed</th><th>insns/run</th></tr>");
+            foreach (var p in summary.Programs)
+            {
+                html.Append($"<tr><td>{E(p.Object)}</td><td>{E(p.Name)}</td><td>{E(p.Member)}</td><td>{p.RunCount:N0}</td><td>{p.InstructionsExecuted:N0}</td><td>{p.InstructionsPerRun:0.#}</td></tr>");
+            }
+            html.Append("</table>");
+        }
         foreach (var note in summary.Notes)
         {
             html.Append($"<p>note: {E(note)}</p>");
