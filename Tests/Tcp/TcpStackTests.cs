@@ -82,4 +82,82 @@ public sealed class TcpStackTests
         var r = sc.Stack.Open((s, rcv) => sc.Bell.AddFlow(s, rcv), "nope", SimTime.Zero, out _);
         Assert.That(r.Errno, Is.EqualTo(BpfSim.Core.Bpf.Errno.ENOENT));
     }
+
+    /// <summary>
+    /// Records, at each ssthresh call (made by tcp_init_cwnd_reduction or tcp_enter_loss after prior_ssthresh is set),
+    /// prior_ssthresh and what tcp_current_ssthresh would be, and classifies it by the state entered next.
+    /// </summary>
+    [StructOps("tcp_congestion_ops", Name = "prior_probe")]
+    private sealed class PriorSsthreshProbe : TcpCongestionOpsProgram
+    {
+        private (TcpCaState From, uint Prior, uint Current)? _pending;
+
+        public List<(TcpCaState From, TcpCaState To, uint Prior, uint Current)> Entries { get; } = [];
+
+        public override uint Ssthresh(ref TcpSock sk)
+        {
+            // include/net/tcp.h tcp_current_ssthresh, by hand: ssthresh in CWR/Recovery, else max(ssthresh, 3/4 cwnd).
+            uint current = sk.IcskCaState is TcpCaState.CWR or TcpCaState.Recovery
+                ? sk.SndSsthresh
+                : Math.Max(sk.SndSsthresh, (sk.SndCwnd >> 1) + (sk.SndCwnd >> 2));
+            _pending = (sk.IcskCaState, sk.PriorSsthresh, current);
+            return TcpCongKfuncs.RenoSsthresh(ref sk);
+        }
+
+        public override void SetState(ref TcpSock sk, TcpCaState newState)
+        {
+            if (_pending is { } p)
+            {
+                Entries.Add((p.From, newState, p.Prior, p.Current));
+                _pending = null;
+            }
+        }
+
+        public override void CongAvoid(ref TcpSock sk, uint ack, uint acked) => TcpCongKfuncs.RenoCongAvoid(ref sk, ack, acked);
+
+        public override uint UndoCwnd(ref TcpSock sk) => TcpCongKfuncs.RenoUndoCwnd(ref sk);
+    }
+
+    [Test]
+    public void PriorSsthresh_RecoveryEnteredOnAnEceAck_ClearsTheEarlierEpisodesValue()
+    {
+        // tcp_input.c tcp_enter_recovery: prior_ssthresh = 0 and tcp_init_undo on every entry, then prior_ssthresh =
+        // tcp_current_ssthresh only when not already reducing and the ACK carries no ECE; tcp_enter_cwr clears it too.
+        // Data segment 100 is dropped (Recovery without ECE: prior_ssthresh set), then 400 is dropped and 403
+        // CE-marked, so the third duplicate ACK — the one that marks 400 lost (reordering 3) — is also the first to
+        // echo ECE: Recovery is entered from Open on an ECE ACK and prior_ssthresh must be 0, not the first episode's.
+        var sc = new TcpScenario(new DumbbellOptions { BottleneckQueue = _ => new DropThenMark(100, 400, 403) },
+            stack: new TcpStackOptions { Ecn = 1 });
+        var probe = new PriorSsthreshProbe();
+        sc.System.Register(probe);
+        var flow = sc.Flow("prior_probe");
+        sc.RunFor(5);
+        var e = probe.Entries;
+        TestContext.Out.WriteLine(string.Join("\n", e));
+
+        var recovery = e.Where(x => x.To == TcpCaState.Recovery).ToList();
+        Assert.That(recovery, Has.Count.EqualTo(2));
+        Assert.That(recovery[0].From, Is.Not.EqualTo(TcpCaState.CWR));
+        Assert.That(recovery[0].Prior, Is.EqualTo(recovery[0].Current).And.Not.Zero, "no ECE: tcp_current_ssthresh");
+        Assert.That(recovery[1].From, Is.Not.EqualTo(TcpCaState.CWR), "entered from Open/Disorder, so the ECE path of tcp_enter_recovery");
+        Assert.That(recovery[1].Prior, Is.Zero, "ECE: prior_ssthresh stays 0");
+        Assert.That(e.Where(x => x.To == TcpCaState.CWR).Select(x => x.Prior), Is.All.Zero, "tcp_enter_cwr: prior_ssthresh = 0");
+        Assert.That(flow.Stats.EcnEchoes, Is.GreaterThan(0));
+    }
+
+    /// <summary>Drops data segments <paramref name="drop1"/> and <paramref name="drop2"/> (1-based) and CE-marks <paramref name="mark"/>.</summary>
+    private sealed class DropThenMark(long drop1, long drop2, long mark) : QueueDiscipline
+    {
+        private long _data;
+
+        protected override QueueVerdict Admit(ref Packet packet, long now)
+        {
+            if (packet.PayloadBytes == 0)
+            {
+                return QueueVerdict.Enqueued;
+            }
+            long n = ++_data;
+            return n == drop1 || n == drop2 ? QueueVerdict.Dropped : n == mark && IsEcnCapable(packet) ? QueueVerdict.Marked : QueueVerdict.Enqueued;
+        }
+    }
 }
