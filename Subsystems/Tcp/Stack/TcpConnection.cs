@@ -49,9 +49,16 @@ public sealed class TcpConnection
     /// </summary>
     public double DeliveryRateBps => RateIntervalUs > 0 ? RateDelivered * (double)Mss * 8e6 / RateIntervalUs : 0;
 
+    /// <summary>
+    /// tp->rate_app_limited (tcpi_delivery_rate_app_limited): whether the recorded sample behind
+    /// <see cref="DeliveryRateBps"/> was application-limited; true before the first sample, as tcp_init_sock sets it.
+    /// </summary>
+    public bool DeliveryRateAppLimited => RateAppLimited;
+
     // tp->rate_delivered and rate_interval_us: the last sample tcp_rate_gen chose to record.
     internal int RateDelivered;
     internal long RateIntervalUs;
+    internal bool RateAppLimited = true; // tp->rate_app_limited: tcp_init_sock sets 1
     public SimTime StartTime { get; internal set; }
     public SimTime EndTime { get; internal set; }
 
