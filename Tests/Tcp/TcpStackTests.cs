@@ -160,4 +160,65 @@ public sealed class TcpStackTests
             return n == drop1 || n == drop2 ? QueueVerdict.Dropped : n == mark && IsEcnCapable(packet) ? QueueVerdict.Marked : QueueVerdict.Enqueued;
         }
     }
+
+    /// <summary>Drops the data segments with the given 1-based ordinals.</summary>
+    private sealed class DropData(params long[] ordinals) : QueueDiscipline
+    {
+        private long _data;
+
+        protected override QueueVerdict Admit(ref Packet packet, long now) =>
+            packet.PayloadBytes > 0 && ordinals.Contains(++_data) ? QueueVerdict.Dropped : QueueVerdict.Enqueued;
+    }
+
+    /// <summary>Records each ACK's SACK blocks, as (start, end) byte pairs in the order sent.</summary>
+    private sealed class SackTap(Network net, IPacketSink sender) : IPacketSink
+    {
+        public List<(uint Start, uint End)[]> Blocks { get; } = [];
+
+        public void Receive(int packet)
+        {
+            var s = net.Packets[packet].Segment;
+            if ((s.Flags & TcpFlags.Syn) == 0)
+            {
+                var all = new[] { (s.Sack0Start, s.Sack0End), (s.Sack1Start, s.Sack1End), (s.Sack2Start, s.Sack2End) };
+                Blocks.Add(all[..s.SackCount]);
+            }
+            sender.Receive(packet);
+        }
+    }
+
+    [Test]
+    public void SackBlocks_MostRecentFirst_ThreeOfFourRemembered()
+    {
+        // tcp_sack_new_ofo_skb (tcp_input.c) keeps up to TCP_NUM_SACKS = 4 blocks, the one the newest out-of-order
+        // data created or extended first, the others shifted down in recency order; tcp_options_write sends as many as
+        // fit beside timestamps (3). Data segments 20, 22, 24 and 26 (1-based) are dropped from the first flights, so
+        // the receiver holds 21, 23, 25 and 27 onwards out of order: after 28 arrives, the ACK carries
+        // [27, 28] (just extended), then [25], then [23] — the oldest block, [21], is remembered but not sent.
+        var sim = new TcpTestSystem();
+        var net = new Network(sim.Bpf.Simulator, 1);
+        var forward = net.AddLink("fwd", 100_000_000, SimTime.FromMilliseconds(5), new DropData(20, 22, 24, 26));
+        var back = net.AddLink("back", 100_000_000, SimTime.FromMilliseconds(5), new DropTailQueue(1000));
+        var stack = new TcpStack(net, sim.Registry, bpf: sim.Bpf);
+        SackTap? tap = null;
+        stack.Open((sender, receiver) =>
+        {
+            tap = new SackTap(net, sender);
+            int f = net.AddRoute([forward], net.AddSink(receiver));
+            int r = net.AddRoute([back], net.AddSink(tap));
+            return new FlowPath(f, r, SimTime.FromMilliseconds(10));
+        }, "reno", SimTime.Zero, out var flow, bytes: 100 * 1448).ThrowIfFailed();
+        sim.Bpf.Simulator.RunUntil(SimTime.FromSeconds(2));
+        Assert.That(flow!.Stats.BytesAcked, Is.EqualTo(100 * 1448));
+
+        // Segment n (1-based) holds bytes [1 + (n − 1) × 1448, 1 + n × 1448).
+        static (uint, uint) Seg(int first, int last) => ((uint)(1 + (first - 1) * 1448), (uint)(1 + last * 1448));
+        var withBlocks = tap!.Blocks.Where(b => b.Length > 0).ToList();
+        TestContext.Out.WriteLine(string.Join("\n", withBlocks.Take(8).Select(b => string.Join(" ", b))));
+        Assert.That(withBlocks[0], Is.EqualTo(new[] { Seg(21, 21) }));
+        Assert.That(withBlocks[1], Is.EqualTo(new[] { Seg(23, 23), Seg(21, 21) }));
+        Assert.That(withBlocks[2], Is.EqualTo(new[] { Seg(25, 25), Seg(23, 23), Seg(21, 21) }));
+        Assert.That(withBlocks[3], Is.EqualTo(new[] { Seg(27, 27), Seg(25, 25), Seg(23, 23) }));
+        Assert.That(withBlocks[4], Is.EqualTo(new[] { Seg(27, 28), Seg(25, 25), Seg(23, 23) }));
+    }
 }

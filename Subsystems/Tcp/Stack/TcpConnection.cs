@@ -94,7 +94,10 @@ public sealed class TcpConnection
     internal ulong RcvNxt;
     internal ulong RcvHighest;        // one past the highest segment received
     internal bool[] Received = new bool[64];
-    internal ulong LastOutOfOrder;    // most recent out-of-order segment, reported in the first SACK block
+    // tp->selective_acks / rx_opt.num_sacks: up to TCP_NUM_SACKS blocks of segments [start, end), most recent first.
+    internal readonly ulong[] SackStart = new ulong[TcpStack.NumSacks];
+    internal readonly ulong[] SackEnd = new ulong[TcpStack.NumSacks];
+    internal int NumSacks;
     internal int UnackedSegments;
     internal int QuickAcksLeft;
     internal bool RequestEcn;         // the sender asks for ECN in its SYN (tcp_ecn_send_syn: its algorithm needs ECN)

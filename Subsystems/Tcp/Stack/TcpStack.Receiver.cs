@@ -69,15 +69,29 @@ public sealed partial class TcpStack
             }
             rsk.RcvNxt = EndSeqOf(conn, conn.RcvNxt - 1);
             conn.RcvHighest = Math.Max(conn.RcvHighest, conn.RcvNxt);
+            if (conn.NumSacks > 0)
+            {
+                SackRemove(conn);
+            }
             immediate |= hadHole; // data that fills a hole is ACKed at once
         }
         else
         {
             DataEcnCheck(conn, ecn); // tcp_data_queue_ofo
             conn.EnsureReceiveWindow(seg);
+            if (conn.RcvHighest <= conn.RcvNxt)
+            {
+                // The first out-of-order segment: one SACK block, whatever was remembered before.
+                conn.NumSacks = 1;
+                conn.SackStart[0] = seg;
+                conn.SackEnd[0] = seg + 1;
+            }
+            else
+            {
+                SackNewOfo(conn, seg, seg + 1); // also for a duplicate of queued data (add_sack after the drop)
+            }
             conn.ReceivedAt(seg) = true;
             conn.RcvHighest = Math.Max(conn.RcvHighest, seg + 1);
-            conn.LastOutOfOrder = seg;
             immediate = true; // out of order: a duplicate ACK with SACK
         }
 
@@ -190,7 +204,7 @@ public sealed partial class TcpStack
     }
 
     /// <summary>
-    /// An ACK with up to three SACK blocks, the one holding the latest out-of-order segment first; ECE while the
+    /// An ACK with up to three SACK blocks, most recent first (of the four the socket remembers); ECE while the
     /// receiving socket demands CWR. <paramref name="ackSeq"/> (a receive-side hook's tcp_send_ack) acknowledges
     /// less than everything received and leaves the delayed-ACK state as it is.
     /// </summary>
@@ -219,48 +233,104 @@ public sealed partial class TcpStack
         {
             packet.Segment.Flags |= TcpFlags.Ece;
         }
-        int blocks = 0;
-        if (conn.RcvHighest > conn.RcvNxt)
+        // tcp_options_write: the remembered blocks in their order (most recent first), as many as the option space
+        // left by timestamps holds.
+        int blocks = Math.Min(conn.NumSacks, TcpSegment.MaxSackBlocks);
+        for (int i = 0; i < blocks; i++)
         {
-            // The block around the most recent arrival first (RFC 2018), then the others from the lowest.
-            if (conn.LastOutOfOrder >= conn.RcvNxt && conn.ReceivedAt(conn.LastOutOfOrder))
-            {
-                AddBlockAround(conn, ref packet.Segment, conn.LastOutOfOrder, ref blocks);
-            }
-            for (ulong s = conn.RcvNxt; s < conn.RcvHighest && blocks < TcpSegment.MaxSackBlocks; s++)
-            {
-                if (!conn.ReceivedAt(s))
-                {
-                    continue;
-                }
-                ulong start = s;
-                while (s < conn.RcvHighest && conn.ReceivedAt(s))
-                {
-                    s++;
-                }
-                if (!(conn.LastOutOfOrder >= start && conn.LastOutOfOrder < s))
-                {
-                    SetBlock(ref packet.Segment, blocks++, SeqOf(conn, start), EndSeqOf(conn, s - 1));
-                }
-            }
+            SetBlock(ref packet.Segment, i, SeqOf(conn, conn.SackStart[i]), EndSeqOf(conn, conn.SackEnd[i] - 1));
         }
         packet.Segment.SackCount = (byte)blocks;
         packet.SizeBytes += blocks > 0 ? 4 + 8 * blocks : 0;
         _net.Send(p);
     }
 
-    private static void AddBlockAround(TcpConnection conn, ref TcpSegment segment, ulong seg, ref int blocks)
+    /// <summary>TCP_NUM_SACKS (include/linux/tcp.h): SACK blocks a socket remembers.</summary>
+    internal const int NumSacks = 4;
+
+    /// <summary>tcp_sack_extend: grow block <paramref name="i"/> by [start, end) if they overlap or touch.</summary>
+    private static bool SackExtend(TcpConnection conn, int i, ulong start, ulong end)
     {
-        ulong start = seg, end = seg + 1;
-        while (start > conn.RcvNxt && conn.ReceivedAt(start - 1))
+        if (start > conn.SackEnd[i] || conn.SackStart[i] > end)
         {
-            start--;
+            return false;
         }
-        while (end < conn.RcvHighest && conn.ReceivedAt(end))
+        conn.SackStart[i] = Math.Min(conn.SackStart[i], start);
+        conn.SackEnd[i] = Math.Max(conn.SackEnd[i], end);
+        return true;
+    }
+
+    /// <summary>
+    /// tcp_sack_new_ofo_skb (net/ipv4/tcp_input.c): the block the new data extends moves to the front and absorbs any
+    /// block it now reaches (tcp_sack_maybe_coalesce); otherwise a new block goes in front, the others shift down, and
+    /// with TCP_NUM_SACKS already remembered the oldest is forgotten.
+    /// </summary>
+    private static void SackNewOfo(TcpConnection conn, ulong start, ulong end)
+    {
+        int n = conn.NumSacks;
+        for (int i = 0; i < n; i++)
         {
-            end++;
+            if (!SackExtend(conn, i, start, end))
+            {
+                continue;
+            }
+            for (; i > 0; i--)
+            {
+                (conn.SackStart[i], conn.SackStart[i - 1]) = (conn.SackStart[i - 1], conn.SackStart[i]);
+                (conn.SackEnd[i], conn.SackEnd[i - 1]) = (conn.SackEnd[i - 1], conn.SackEnd[i]);
+            }
+            for (int j = 1; j < conn.NumSacks;)
+            {
+                if (SackExtend(conn, 0, conn.SackStart[j], conn.SackEnd[j]))
+                {
+                    conn.NumSacks--;
+                    for (int k = j; k < conn.NumSacks; k++)
+                    {
+                        conn.SackStart[k] = conn.SackStart[k + 1];
+                        conn.SackEnd[k] = conn.SackEnd[k + 1];
+                    }
+                    continue;
+                }
+                j++;
+            }
+            return;
         }
-        SetBlock(ref segment, blocks++, SeqOf(conn, start), EndSeqOf(conn, end - 1));
+        if (n >= NumSacks)
+        {
+            n = NumSacks - 1;
+        }
+        for (int i = n; i > 0; i--)
+        {
+            conn.SackStart[i] = conn.SackStart[i - 1];
+            conn.SackEnd[i] = conn.SackEnd[i - 1];
+        }
+        conn.SackStart[0] = start;
+        conn.SackEnd[0] = end;
+        conn.NumSacks = n + 1;
+    }
+
+    /// <summary>tcp_sack_remove: rcv_nxt advanced; forget the blocks it covers, or all of them once nothing is out of order.</summary>
+    private static void SackRemove(TcpConnection conn)
+    {
+        if (conn.RcvHighest <= conn.RcvNxt)
+        {
+            conn.NumSacks = 0;
+            return;
+        }
+        for (int i = 0; i < conn.NumSacks;)
+        {
+            if (conn.RcvNxt >= conn.SackStart[i])
+            {
+                conn.NumSacks--;
+                for (int k = i; k < conn.NumSacks; k++)
+                {
+                    conn.SackStart[k] = conn.SackStart[k + 1];
+                    conn.SackEnd[k] = conn.SackEnd[k + 1];
+                }
+                continue;
+            }
+            i++;
+        }
     }
 
     private static void SetBlock(ref TcpSegment s, int i, uint start, uint end)

@@ -20,7 +20,8 @@ namespace BpfSim.Tcp.Stack;
 /// its own running the receiving host's built-in algorithm (<see cref="TcpStackOptions.ReceiverCc"/>), which accepts
 /// ECN as tcp_ecn_create_request does: CE feedback follows tcp_data_ecn_check, with cwnd_event(ECN_IS_CE/ECN_NO_CE)
 /// on that socket for an algorithm that needs ECN (DCTCP's per-CE-run echo) and RFC 3168's ECE-until-CWR otherwise.
-/// SACK blocks after the first are reported lowest first. A reduction is undone (undo_cwnd) when timestamps show the retransmissions were unnecessary
+/// The receiver remembers up to four SACK blocks, most recently created or extended first, and sends three
+/// (tcp_sack_new_ofo_skb). A reduction is undone (undo_cwnd) when timestamps show the retransmissions were unnecessary
 /// (tcp_packet_delayed). Applications write everything at once (bulk) or in bursts (<see cref="TcpWritePattern"/>);
 /// an idle time above the RTO restarts the window (tcp_cwnd_restart, CA_EVENT_CWND_RESTART). Not modelled yet:
 /// RACK-TLP and F-RTO (a lost retransmission is recovered by the RTO), DSACK and DSACK-based undo, partial undo, the
