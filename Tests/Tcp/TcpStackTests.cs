@@ -60,6 +60,37 @@ public sealed class TcpStackTests
     }
 
     [Test]
+    public void Rto_WholeJiffies_FiresOnTheTick()
+    {
+        // __tcp_set_rto (include/net/tcp.h): icsk_rto = usecs_to_jiffies((srtt_us >> 3) + rttvar_us), rounded up to a
+        // jiffy (HZ = 1000); inet_csk_reset_xmit_timer → sk_reset_timer arms expires = jiffies + icsk_rto, and the
+        // timer runs on the tick at which jiffies reaches it. The last segment of a 20-segment transfer is lost, so the
+        // RTO armed by the last ACK fires at (⌊t_ack / 1 ms⌋ + ⌈(srtt/8 + rttvar) / 1000 µs⌉) ms.
+        var sc = new TcpScenario(new DumbbellOptions { BottleneckLoss = new ScriptedLoss(20) });
+        var flow = sc.Flow("reno", bytes: 20 * 1448);
+        (long Ns, uint Srtt8, uint Rttvar) lastAck = default;
+        long timeoutNs = -1;
+        sc.Stack.Updated += c =>
+        {
+            if (c.Stats.Timeouts > 0)
+            {
+                if (timeoutNs < 0)
+                {
+                    timeoutNs = sc.Sim.Now.Nanoseconds;
+                }
+                return;
+            }
+            lastAck = (sc.Sim.Now.Nanoseconds, sc.Stack.Sock(c.Id).SrttUs, c.RttvarUs);
+        };
+        sc.RunFor(5);
+        Assert.That(flow.Stats.Timeouts, Is.EqualTo(1));
+        long rtoJiffies = ((lastAck.Srtt8 >> 3) + lastAck.Rttvar + 999) / 1000;
+        TestContext.Out.WriteLine($"last ACK {lastAck.Ns} ns, srtt {lastAck.Srtt8 >> 3} µs, rttvar {lastAck.Rttvar} µs, RTO {rtoJiffies} jiffies, fired {timeoutNs} ns");
+        Assert.That(flow.RtoNs % 1_000_000, Is.Zero, "icsk_rto is whole jiffies");
+        Assert.That(timeoutNs, Is.EqualTo((lastAck.Ns / 1_000_000 + rtoJiffies) * 1_000_000));
+    }
+
+    [Test]
     public void SameSeed_IdenticalRun()
     {
         static (long, long, long, double) Run()

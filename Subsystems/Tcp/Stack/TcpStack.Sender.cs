@@ -149,7 +149,9 @@ public sealed partial class TcpStack
         }
         RttEstimator(conn, Math.Max(seqRttUs, 1));
         // __tcp_set_rto: srtt + rttvar, where rttvar is kept at least TCP_RTO_MIN; then TCP_RTO_MAX.
-        conn.RtoNs = Math.Min(((sk.SrttUs >> 3) + (long)conn.RttvarUs) * 1000L, _options.MaxRto.Nanoseconds);
+        // icsk_rto is in jiffies: usecs_to_jiffies rounds the sum up to the next whole jiffy (include/net/tcp.h).
+        long rtoJiffies = (long)TcpTime.UsecsToJiffies((uint)Math.Min((sk.SrttUs >> 3) + (long)conn.RttvarUs, uint.MaxValue));
+        conn.RtoNs = Math.Min(rtoJiffies * TcpTime.UsecPerJiffy * 1000L, _options.MaxRto.Nanoseconds);
     }
 
     /// <summary>
@@ -527,9 +529,17 @@ public sealed partial class TcpStack
         }
     }
 
-    /// <summary>(Re)starts the retransmission timer <paramref name="delayNs"/> from now (inet_csk_reset_xmit_timer).</summary>
-    private void SetRto(TcpConnection conn, long delayNs) =>
-        _sim.Arm(conn.RtoTimer, _sim.Now + new Core.Simulation.SimTime(delayNs), conn.Id);
+    /// <summary>
+    /// (Re)starts the retransmission timer <paramref name="delayNs"/> (whole jiffies) from now
+    /// (inet_csk_reset_xmit_timer → sk_reset_timer: expires = jiffies + when): it fires at the tick on which jiffies
+    /// reaches that value, so up to a jiffy sooner than now + when. The timer wheel's coarser levels are not modelled.
+    /// </summary>
+    private void SetRto(TcpConnection conn, long delayNs)
+    {
+        const long nsPerJiffy = TcpTime.UsecPerJiffy * 1000L;
+        long expires = (_sim.Now.Nanoseconds / nsPerJiffy + (delayNs + nsPerJiffy - 1) / nsPerJiffy) * nsPerJiffy;
+        _sim.Arm(conn.RtoTimer, new Core.Simulation.SimTime(expires), conn.Id);
+    }
 
     private void StopRto(TcpConnection conn) => _sim.Cancel(conn.RtoTimer);
 

@@ -14,7 +14,7 @@ namespace BpfSim.Tcp.Stack;
 /// <remarks>
 /// Modelled: three-way handshake with ECN negotiation, MSS-sized segments, SACK scoreboard with loss marking by the
 /// reordering threshold, CA states Open/Disorder/CWR/Recovery/Loss, PRR (RFC 6937), RTO per RFC 6298 with the
-/// kernel's 200 ms minimum and exponential backoff, delayed and quick ACKs, ECN, pacing when the algorithm asks for
+/// kernel's 200 ms minimum and exponential backoff, in whole jiffies and firing on the tick, delayed and quick ACKs, ECN, pacing when the algorithm asks for
 /// it, and a delivery-rate sample per ACK. ECN is requested when the algorithm has TCP_CONG_NEEDS_ECN (with an ECT
 /// SYN) or net.ipv4.tcp_ecn is 1 (<see cref="TcpStackOptions.Ecn"/>). Each connection's receiving end is a socket of
 /// its own running the receiving host's built-in algorithm (<see cref="TcpStackOptions.ReceiverCc"/>), which accepts
