@@ -252,4 +252,69 @@ public sealed class TcpStackTests
         Assert.That(withBlocks[3], Is.EqualTo(new[] { Seg(27, 27), Seg(25, 25), Seg(23, 23) }));
         Assert.That(withBlocks[4], Is.EqualTo(new[] { Seg(27, 28), Seg(25, 25), Seg(23, 23) }));
     }
+
+    /// <summary>Delivers data segment <paramref name="n"/> (1-based) twice, the copy right after the original.</summary>
+    private sealed class DuplicateNth(Network net, IPacketSink receiver, long n) : IPacketSink
+    {
+        private long _data;
+
+        public void Receive(int packet)
+        {
+            if (net.Packets[packet].PayloadBytes > 0 && ++_data == n)
+            {
+                int copy = net.Packets.Allocate();
+                net.Packets[copy] = net.Packets[packet];
+                receiver.Receive(packet);
+                receiver.Receive(copy);
+                return;
+            }
+            receiver.Receive(packet);
+        }
+    }
+
+    /// <summary>Records the cumulative ACK of each ACK on its way to the sender.</summary>
+    private sealed class AckSeqTap(Network net, IPacketSink sender) : IPacketSink
+    {
+        public List<uint> Acks { get; } = [];
+
+        public void Receive(int packet)
+        {
+            if ((net.Packets[packet].Segment.Flags & TcpFlags.Syn) == 0)
+            {
+                Acks.Add(net.Packets[packet].Segment.Ack);
+            }
+            sender.Receive(packet);
+        }
+    }
+
+    [Test]
+    public void DuplicateData_EntersQuickAckMode()
+    {
+        // tcp_data_queue: a segment wholly below rcv_nxt forces an immediate ACK and tcp_enter_quickack_mode(sk,
+        // TCP_MAX_QUICKACKS = 16); that ACK uses one (tcp_dec_quickack_mode), so the next 15 segments are ACKed one
+        // by one, and then the receiver returns to ACKing every second segment.
+        const int n = 100;
+        var sim = new TcpTestSystem();
+        var net = new Network(sim.Bpf.Simulator, 1);
+        var forward = net.AddLink("fwd", 100_000_000, SimTime.FromMilliseconds(5), new DropTailQueue(1000));
+        var back = net.AddLink("back", 100_000_000, SimTime.FromMilliseconds(5), new DropTailQueue(1000));
+        var stack = new TcpStack(net, sim.Registry, bpf: sim.Bpf);
+        AckSeqTap? tap = null;
+        stack.Open((sender, receiver) =>
+        {
+            tap = new AckSeqTap(net, sender);
+            int f = net.AddRoute([forward], net.AddSink(new DuplicateNth(net, receiver, n)));
+            int r = net.AddRoute([back], net.AddSink(tap));
+            return new FlowPath(f, r, SimTime.FromMilliseconds(10));
+        }, "reno", SimTime.Zero, out _, bytes: 300 * 1448).ThrowIfFailed();
+        sim.Bpf.Simulator.RunUntil(SimTime.FromSeconds(2));
+
+        static uint End(int segment) => (uint)(1 + segment * 1448);
+        var acks = tap!.Acks;
+        int dup = acks.LastIndexOf(End(n));
+        TestContext.Out.WriteLine(string.Join(" ", acks.Skip(dup - 2).Take(22).Select(a => (a - 1) / 1448)));
+        Assert.That(acks[dup - 1], Is.EqualTo(End(n)), "segment 100 completed a pair; its duplicate is ACKed at once again");
+        var expected = Enumerable.Range(n + 1, 15).Select(End).Append(End(n + 17)).ToList();
+        Assert.That(acks.Skip(dup + 1).Take(16), Is.EqualTo(expected));
+    }
 }

@@ -54,7 +54,10 @@ public sealed partial class TcpStack
 
         if (seg < conn.RcvNxt)
         {
-            immediate = true; // a duplicate: ACK at once
+            // tcp_data_queue: old data (a retransmission the sender thought lost) forces an immediate ACK and
+            // tcp_enter_quickack_mode(sk, TCP_MAX_QUICKACKS): the following segments are ACKed one by one too.
+            EnterQuickAckMode(conn, _options.QuickAcks);
+            immediate = true;
         }
         else if (seg == conn.RcvNxt)
         {
@@ -142,7 +145,7 @@ public sealed partial class TcpStack
             case EcnCodepoint.NotEct:
                 if ((rsk.EcnFlags & TcpEcnFlags.Seen) != 0)
                 {
-                    EnterQuickAckMode(conn);
+                    EnterQuickAckMode(conn, 2);
                 }
                 break;
             case EcnCodepoint.Ce:
@@ -152,7 +155,7 @@ public sealed partial class TcpStack
                 }
                 if ((rsk.EcnFlags & TcpEcnFlags.DemandCwr) == 0)
                 {
-                    EnterQuickAckMode(conn);
+                    EnterQuickAckMode(conn, 2);
                     rsk.EcnFlags |= TcpEcnFlags.DemandCwr;
                 }
                 rsk.EcnFlags |= TcpEcnFlags.Seen;
@@ -167,8 +170,11 @@ public sealed partial class TcpStack
         }
     }
 
-    /// <summary>tcp_enter_quickack_mode(sk, 2): the next two ACKs go out at once.</summary>
-    private static void EnterQuickAckMode(TcpConnection conn) => conn.QuickAcksLeft = Math.Max(conn.QuickAcksLeft, 2);
+    /// <summary>
+    /// tcp_enter_quickack_mode / tcp_incr_quickack: the next <paramref name="max"/> ACKs go out at once (the kernel's
+    /// bound of rcv_wnd / (2 × rcv_mss) is not modelled: receive windows are taken as large).
+    /// </summary>
+    private static void EnterQuickAckMode(TcpConnection conn, int max) => conn.QuickAcksLeft = Math.Max(conn.QuickAcksLeft, max);
 
     /// <summary>tcp_ca_event on the receiving socket, with tcp_send_ack available to the hook.</summary>
     private void ReceiverCaEvent(TcpConnection conn, TcpCaEvent ev)
