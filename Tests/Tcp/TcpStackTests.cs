@@ -317,4 +317,99 @@ public sealed class TcpStackTests
         var expected = Enumerable.Range(n + 1, 15).Select(End).Append(End(n + 17)).ToList();
         Assert.That(acks.Skip(dup + 1).Take(16), Is.EqualTo(expected));
     }
+
+    /// <summary>Records when each data segment reaches the receiver (by its end sequence).</summary>
+    private sealed class ArrivalTap(Network net, IPacketSink receiver) : IPacketSink
+    {
+        public Dictionary<uint, long> At { get; } = [];
+
+        public void Receive(int packet)
+        {
+            ref var p = ref net.Packets[packet];
+            if (p.PayloadBytes > 0)
+            {
+                At.TryAdd(p.Segment.Seq + (uint)p.PayloadBytes, net.Simulator.Now.Nanoseconds);
+            }
+            receiver.Receive(packet);
+        }
+    }
+
+    /// <summary>Records each ACK's cumulative ACK and arrival time.</summary>
+    private sealed class TimedAckTap(Network net, IPacketSink sender) : IPacketSink
+    {
+        public List<(uint Ack, long Ns)> Acks { get; } = [];
+
+        public void Receive(int packet)
+        {
+            if ((net.Packets[packet].Segment.Flags & TcpFlags.Syn) == 0)
+            {
+                Acks.Add((net.Packets[packet].Segment.Ack, net.Simulator.Now.Nanoseconds));
+            }
+            sender.Receive(packet);
+        }
+    }
+
+    private static (ArrivalTap Data, TimedAckTap Acks) RunWrites(TcpWritePattern writes, SimTime oneWay, double seconds)
+    {
+        var sim = new TcpTestSystem();
+        var net = new Network(sim.Bpf.Simulator, 1);
+        var forward = net.AddLink("fwd", 100_000_000, oneWay, new DropTailQueue(1000));
+        var back = net.AddLink("back", 100_000_000, oneWay, new DropTailQueue(1000));
+        var stack = new TcpStack(net, sim.Registry, bpf: sim.Bpf);
+        ArrivalTap? data = null;
+        TimedAckTap? acks = null;
+        stack.Open((sender, receiver) =>
+        {
+            data = new ArrivalTap(net, receiver);
+            acks = new TimedAckTap(net, sender);
+            int f = net.AddRoute([forward], net.AddSink(data));
+            int r = net.AddRoute([back], net.AddSink(acks));
+            return new FlowPath(f, r, oneWay + oneWay);
+        }, "reno", SimTime.Zero, out _, writes: writes).ThrowIfFailed();
+        sim.Bpf.Simulator.RunUntil(new SimTime((long)(seconds * 1e9)));
+        return (data!, acks!);
+    }
+
+    [Test]
+    public void DelayedAck_TimerMissed_AtoDoubles()
+    {
+        // One segment every 100 ms over a 200 ms RTT. The first 16 are quick-ACKed (TCP_MAX_QUICKACKS); leaving quick
+        // mode sets ato = TCP_ATO_MIN = 40 jiffies (tcp_dec_quickack_mode). By hand, from tcp_event_data_recv,
+        // tcp_send_delayed_ack and tcp_delack_timer_handler (HZ = 1000; the receiver's icsk_rto from the handshake is
+        // 200 + max(400, 200) = 600 ms, srtt 200 ms):
+        //   segment 17: m = 100 > ato → ato stays 40 → ACK after 40 ms; the timer fired, so ato = min(80, rto) = 80;
+        //   segment 18: m = 100 > 80 → ato 80, bounded by min(HZ/2, srtt) = 200 → ACK after 80 ms; ato = 160;
+        //   segment 19: m = 100 < 160 → ato = 80 + 100 = 180 → timeout 180 ms, but segment 20 arrives first and the
+        //   two are ACKed together. Timers fire on the tick, so each delay is within the jiffy below.
+        static uint End(int segment) => (uint)(1 + segment * 1448);
+        const long oneWayNs = 100_000_000;
+        var (data, acks) = RunWrites(new TcpWritePattern(1448, SimTime.FromMilliseconds(100)), new SimTime(oneWayNs), 4);
+        double DelayMs(int segment)
+        {
+            long ack = acks.Acks.First(a => a.Ack == End(segment)).Ns;
+            return (ack - oneWayNs - data.At[End(segment)]) / 1e6;
+        }
+        TestContext.Out.WriteLine(string.Join(" ", Enumerable.Range(14, 6).Select(k => acks.Acks.Any(a => a.Ack == End(k)) ? $"{k}:{DelayMs(k):0.000}" : $"{k}:-")));
+        Assert.That(DelayMs(16), Is.LessThan(1), "the 16th is still quick-ACKed");
+        Assert.That(DelayMs(17), Is.InRange(39.0, 40.1));
+        Assert.That(DelayMs(18), Is.InRange(79.0, 80.1), "ato doubled when the timer fired");
+        Assert.That(acks.Acks.Any(a => a.Ack == End(19)), Is.False, "19 waits for 20");
+        Assert.That(DelayMs(20), Is.LessThan(1));
+    }
+
+    [Test]
+    public void QuickAcks_AfterAnIdleLongerThanTheRto()
+    {
+        // tcp_event_data_recv: a gap between in-order segments above the receiver's icsk_rto (here about 224 ms)
+        // means the sender idled; tcp_incr_quickack turns quick ACKs back on, so each 10-segment burst written
+        // every second is ACKed segment by segment (10 ACKs), not every second segment.
+        static uint End(int segment) => (uint)(1 + segment * 1448);
+        var (_, acks) = RunWrites(new TcpWritePattern(10 * 1448, SimTime.FromSeconds(1)), SimTime.FromMilliseconds(12), 5.5);
+        for (int burst = 2; burst <= 5; burst++)
+        {
+            int first = (burst - 1) * 10;
+            var inBurst = acks.Acks.Where(a => a.Ack > End(first) && a.Ack <= End(first + 10)).Select(a => a.Ack).ToList();
+            Assert.That(inBurst, Is.EqualTo(Enumerable.Range(first + 1, 10).Select(End)), $"burst {burst}");
+        }
+    }
 }

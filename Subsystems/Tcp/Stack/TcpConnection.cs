@@ -100,6 +100,14 @@ public sealed class TcpConnection
     internal int NumSacks;
     internal int UnackedSegments;
     internal int QuickAcksLeft;
+    // icsk_ack.ato / lrcvtime / timeout (jiffies), and what the receiving socket measured of the handshake
+    // (tcp_synack_rtt_meas): srtt (µs) and icsk_rto (jiffies), which bound the delayed-ACK timeout.
+    internal uint AtoJiffies;
+    internal uint LrcvTimeJiffies;
+    internal uint DelackTimeoutJiffies;
+    internal long SynAckSentNs;
+    internal uint RcvSrttUs;
+    internal uint RcvRtoJiffies = TcpTime.Hz; // TCP_TIMEOUT_INIT until measured
     internal bool RequestEcn;         // the sender asks for ECN in its SYN (tcp_ecn_send_syn: its algorithm needs ECN)
 
     /// <summary>The receiving socket's congestion control (the receiving host's; see TcpStackOptions.ReceiverCc).</summary>

@@ -31,6 +31,7 @@ public sealed partial class TcpStack
                 rsk.EcnFlags |= TcpEcnFlags.Ok;
             }
             SendControl(conn, flags, conn.Path.Reverse, ack: 1, tsEcr: segment.TsVal);
+            conn.SynAckSentNs = _sim.Now.Nanoseconds;
             return;
         }
         if (payload == 0)
@@ -64,6 +65,7 @@ public sealed partial class TcpStack
             bool hadHole = conn.RcvHighest > conn.RcvNxt;
             conn.RcvNxt++;
             rsk.RcvNxt = EndSeqOf(conn, seg);
+            EventDataRecv(conn);
             DataEcnCheck(conn, ecn); // tcp_event_data_recv, before the out-of-order queue drains
             while (conn.RcvNxt < conn.RcvHighest && conn.ReceivedAt(conn.RcvNxt))
             {
@@ -104,11 +106,99 @@ public sealed partial class TcpStack
         {
             SendAck(conn, segment.TsVal);
         }
-        else if (!_sim.IsArmed(conn.DelackTimer))
+        else
         {
-            _sim.Arm(conn.DelackTimer, _sim.Now + _options.DelayedAck, conn.Id);
-            rsk.IcskAckPending |= IcskAck.Timer;
+            SendDelayedAck(conn, segment.TsVal);
         }
+    }
+
+    private uint AtoMinJiffies => (uint)(_options.DelayedAck.Nanoseconds / 1_000_000); // TCP_ATO_MIN = TCP_DELACK_MIN
+
+    /// <summary>TCP_DELACK_MAX (HZ/5).</summary>
+    private const uint DelackMaxJiffies = TcpTime.Hz / 5;
+
+    /// <summary>
+    /// tcp_event_data_recv (net/ipv4/tcp_input.c), for in-order data: the first segment starts the delayed-ACK engine
+    /// (ato = TCP_ATO_MIN; the initial quick ACKs are set at connect); later, ato follows the inter-arrival time m —
+    /// m ≤ ATO_MIN/2 pulls it toward ATO_MIN, m &lt; ato sets ato/2 + m (at most icsk_rto and TCP_DELACK_MAX), and a
+    /// gap over icsk_rto (the sender idled) turns quick ACKs back on (tcp_incr_quickack).
+    /// </summary>
+    private void EventDataRecv(TcpConnection conn)
+    {
+        uint now = NowJiffies;
+        uint atoMin = AtoMinJiffies;
+        if (conn.AtoJiffies == 0)
+        {
+            conn.AtoJiffies = atoMin;
+        }
+        else
+        {
+            int m = (int)(now - conn.LrcvTimeJiffies);
+            if (m <= atoMin / 2)
+            {
+                conn.AtoJiffies = (conn.AtoJiffies >> 1) + atoMin / 2;
+            }
+            else if (m < conn.AtoJiffies)
+            {
+                conn.AtoJiffies = Math.Min(Math.Min((conn.AtoJiffies >> 1) + (uint)m, conn.RcvRtoJiffies), DelackMaxJiffies);
+            }
+            else if (m > conn.RcvRtoJiffies)
+            {
+                conn.QuickAcksLeft = Math.Max(conn.QuickAcksLeft, _options.QuickAcks);
+            }
+        }
+        conn.LrcvTimeJiffies = now;
+    }
+
+    /// <summary>
+    /// tcp_send_delayed_ack (net/ipv4/tcp_output.c): wait ato, bounded above TCP_DELACK_MIN by half a second and by
+    /// the measured RTT (at least TCP_DELACK_MIN), and by TCP_DELACK_MAX; an earlier pending timeout is kept, and one
+    /// due within ato/4 sends the ACK now. The timer fires on the tick jiffies reaches.
+    /// </summary>
+    private void SendDelayedAck(TcpConnection conn, uint tsEcr)
+    {
+        ref var rsk = ref _rcvSocks[conn.Id];
+        uint ato = conn.AtoJiffies;
+        uint delackMin = AtoMinJiffies;
+        if (ato > delackMin)
+        {
+            uint maxAto = TcpTime.Hz / 2; // pingpong and ICSK_ACK_PUSHED (TCP_DELACK_MAX) are not modelled
+            if (conn.RcvSrttUs != 0)
+            {
+                uint rtt = Math.Max((uint)TcpTime.UsecsToJiffies(conn.RcvSrttUs), delackMin);
+                maxAto = Math.Min(maxAto, rtt);
+            }
+            ato = Math.Min(ato, maxAto);
+        }
+        ato = Math.Min(ato, DelackMaxJiffies);
+        uint now = NowJiffies;
+        uint timeout = now + ato;
+        if ((rsk.IcskAckPending & IcskAck.Timer) != 0)
+        {
+            if (!TcpTime.After(conn.DelackTimeoutJiffies, now + (ato >> 2)))
+            {
+                SendAck(conn, tsEcr);
+                return;
+            }
+            if (!TcpTime.Before(timeout, conn.DelackTimeoutJiffies))
+            {
+                timeout = conn.DelackTimeoutJiffies;
+            }
+        }
+        rsk.IcskAckPending |= IcskAck.Sched | IcskAck.Timer;
+        conn.DelackTimeoutJiffies = timeout;
+        long at = (long)(_sim.Now.Nanoseconds / 1_000_000 + (int)(timeout - now)) * 1_000_000;
+        _sim.Arm(conn.DelackTimer, new Core.Simulation.SimTime(at), conn.Id);
+    }
+
+    /// <summary>
+    /// tcp_delack_timer_handler: the delayed ACK was not piggybacked in time, so ato doubles (at most icsk_rto; the
+    /// interactive pingpong case is not modelled) and the ACK goes out.
+    /// </summary>
+    private void DelackTimer(TcpConnection conn)
+    {
+        conn.AtoJiffies = Math.Min(conn.AtoJiffies << 1, conn.RcvRtoJiffies);
+        SendAck(conn, tsEcr: 0);
     }
 
     /// <summary>
@@ -119,6 +209,13 @@ public sealed partial class TcpStack
     {
         ref var rsk = ref _rcvSocks[conn.Id];
         rsk.RcvNxt = 1;
+        // tcp_synack_rtt_meas: the handshake's RTT is the receiving socket's first sample (tcp_rtt_estimator: srtt = m,
+        // rttvar = max(2m, TCP_RTO_MIN)), which sets its icsk_rto (__tcp_set_rto) for the delayed-ACK engine.
+        long m = Math.Max((_sim.Now.Nanoseconds - conn.SynAckSentNs) / 1000, 1);
+        long rttvar = Math.Max(2 * m, _options.MinRto.Nanoseconds / 1000);
+        conn.RcvSrttUs = (uint)m;
+        conn.RcvRtoJiffies = (uint)Math.Min((long)TcpTime.UsecsToJiffies((uint)Math.Min(m + rttvar, uint.MaxValue)),
+            _options.MaxRto.Nanoseconds / 1_000_000);
         if (conn.ReceiverOps == Dctcp.Ops && Dctcp.NeedsRenoFallback(rsk))
         {
             conn.ReceiverOps = Dctcp.RenoFallbackOps;
@@ -174,7 +271,11 @@ public sealed partial class TcpStack
     /// tcp_enter_quickack_mode / tcp_incr_quickack: the next <paramref name="max"/> ACKs go out at once (the kernel's
     /// bound of rcv_wnd / (2 × rcv_mss) is not modelled: receive windows are taken as large).
     /// </summary>
-    private static void EnterQuickAckMode(TcpConnection conn, int max) => conn.QuickAcksLeft = Math.Max(conn.QuickAcksLeft, max);
+    private void EnterQuickAckMode(TcpConnection conn, int max)
+    {
+        conn.QuickAcksLeft = Math.Max(conn.QuickAcksLeft, max);
+        conn.AtoJiffies = AtoMinJiffies;
+    }
 
     /// <summary>tcp_ca_event on the receiving socket, with tcp_send_ack available to the hook.</summary>
     private void ReceiverCaEvent(TcpConnection conn, TcpCaEvent ev)
@@ -222,9 +323,9 @@ public sealed partial class TcpStack
             _sim.Cancel(conn.DelackTimer);
             rsk.IcskAckPending = 0;
             conn.UnackedSegments = 0;
-            if (conn.QuickAcksLeft > 0)
+            if (conn.QuickAcksLeft > 0 && --conn.QuickAcksLeft == 0)
             {
-                conn.QuickAcksLeft--;
+                conn.AtoJiffies = AtoMinJiffies; // tcp_dec_quickack_mode: leaving quick-ACK mode deflates ato
             }
         }
         ref var packet = ref NewSegment(conn, conn.Path.Reverse, TcpFlags.Ack, payload: 0, out int p);
