@@ -192,12 +192,12 @@ public sealed partial class TcpStack
     }
 
     /// <summary>
-    /// tcp_delack_timer_handler: the delayed ACK was not piggybacked in time, so ato doubles (at most icsk_rto; the
-    /// interactive pingpong case is not modelled) and the ACK goes out.
+    /// tcp_delack_timer_handler: the delayed ACK was not piggybacked in time, so ato doubles (at most icsk_rto and
+    /// TCP_DELACK_MAX; the interactive pingpong case is not modelled) and the ACK goes out.
     /// </summary>
     private void DelackTimer(TcpConnection conn)
     {
-        conn.AtoJiffies = Math.Min(conn.AtoJiffies << 1, conn.RcvRtoJiffies);
+        conn.AtoJiffies = Math.Min(Math.Min(conn.AtoJiffies << 1, conn.RcvRtoJiffies), DelackMaxJiffies);
         SendAck(conn, tsEcr: 0);
     }
 
