@@ -64,6 +64,40 @@ public sealed class BbrScenarioTests
         Assert.That(sc.Stack.Sock(flow.Id).SkPacingStatus, Is.EqualTo(1u));
     }
 
+    /// <summary>
+    /// tcp_bbr.c bbr_update_min_rtt refreshes the filter only on a strictly lower sample (rs->rtt_us &lt; min_rtt_us)
+    /// or on expiry; bbr_check_probe_rtt_done restarts the window when PROBE_RTT ends. On a steady path whose RTT
+    /// never drops below the minimum, PROBE_RTT therefore recurs every 10 s (bbr_min_rtt_win_sec) plus the ~200 ms
+    /// (bbr_probe_rtt_mode_ms) and a round of the dip itself: entries near 10, 20.2, 30.4, 40.6 s, four in 45 s.
+    /// A sample equal to the minimum (common on a deterministic path) must not postpone it.
+    /// </summary>
+    [Test]
+    public void OneFlow_SteadyPath_ProbeRttEveryTenSeconds()
+    {
+        var sc = new TcpScenario(Path(1000));
+        var flow = sc.Flow("bbr");
+        var entries = new List<double>();
+        var lastMode = BbrMode.Startup;
+        sc.Stack.Updated += c =>
+        {
+            var mode = BbrMath.Ca(ref sc.Stack.Sock(c.Id)).Mode;
+            if (mode == BbrMode.ProbeRtt && lastMode != BbrMode.ProbeRtt)
+            {
+                entries.Add(sc.Sim.Now.TotalSeconds);
+            }
+            lastMode = mode;
+        };
+        sc.RunFor(45);
+        TestContext.Out.WriteLine("PROBE_RTT at " + string.Join(", ", entries.Select(t => t.ToString("0.000"))) + " s");
+
+        Assert.That(entries, Has.Count.GreaterThanOrEqualTo(4));
+        for (int i = 1; i < entries.Count; i++)
+        {
+            // 10 s window + 200 ms dip + at most a few rounds of 20 ms.
+            Assert.That(entries[i] - entries[i - 1], Is.InRange(10.2, 10.6), $"gap {i}");
+        }
+    }
+
     [Test]
     public void ShallowBufferRandomLoss_BbrKeepsThroughput_RenoCollapses()
     {

@@ -1,3 +1,4 @@
+using BpfSim.Core.Simulation;
 using BpfSim.Tcp.Congestion;
 using BpfSim.Tcp.Net;
 using BpfSim.Tcp.Stack;
@@ -17,12 +18,19 @@ public sealed class RateSampleTests
     {
         public List<(RateSample Rs, uint Lost, uint MinRtt)> Samples { get; } = [];
 
+        /// <summary>tp->tcp_mstamp (µs) when each sample was handed over.</summary>
+        public List<ulong> Now { get; } = [];
+
         public TcpCongestionOps Ops => new()
         {
             Name = "rs_probe",
             Ssthresh = TcpCongKfuncs.RenoSsthresh,
             UndoCwnd = TcpCongKfuncs.RenoUndoCwnd,
-            CongControl = (ref TcpSock sk, uint ack, int flag, in RateSample rs) => Samples.Add((rs, sk.Lost, sk.MinRttUs)),
+            CongControl = (ref TcpSock sk, uint ack, int flag, in RateSample rs) =>
+            {
+                Samples.Add((rs, sk.Lost, sk.MinRttUs));
+                Now.Add(sk.TcpMstamp);
+            },
         };
     }
 
@@ -67,5 +75,65 @@ public sealed class RateSampleTests
         Assert.That(valid.All(s => s.Rs.IntervalUs >= s.MinRtt && s.Rs.Delivered > 0), Is.True);
         Assert.That(probe.Samples.Where(s => s.Rs.Delivered < 0).All(s => s.Rs.IntervalUs == -1), Is.True);
         Assert.That(probe.Samples[0].MinRtt, Is.InRange(24_000u, 24_100u), "tcp_min_rtt from the handshake on: 2 × (1 + 10 + 1) ms");
+    }
+
+    [Test]
+    public void IsAckDelayed_OnlyForALoneRuntCumulativelyAcked()
+    {
+        // tcp_clean_rtx_queue sets FLAG_ACK_MAYBE_DELAYED when one whole segment is cumulatively ACKed, nothing was
+        // SACKed, snd_una moved by less than mss_cache, it is the only delivery since it was sent, and no CA alert;
+        // tcp_ack copies it to rs.is_ack_delayed. A 500-byte transfer is exactly that; full-sized segments never are.
+        var (runt, _) = Run(LossModel.None, 500);
+        var data = runt.Samples.Where(s => s.Rs.AckedSacked > 0).ToList();
+        Assert.That(data, Has.Count.EqualTo(1));
+        Assert.That(data[0].Rs.IsAckDelayed, Is.True);
+
+        var (bulk, _) = Run(LossModel.None, 100 * 1448);
+        Assert.That(bulk.Samples.Where(s => s.Rs.AckedSacked > 0), Is.Not.Empty);
+        Assert.That(bulk.Samples.Where(s => s.Rs.IsAckDelayed), Is.Empty, "snd_una advances by a whole MSS or more");
+    }
+
+    [Test]
+    public void PriorMstamp_IsTheDeliveredStampAtSend_AndTheAckPhaseStartsThere()
+    {
+        // tcp_rate_skb_delivered: rs->prior_mstamp = scb->tx.delivered_mstamp; tcp_rate_skb_sent stamps an idle pipe's
+        // first segment with its own send time (delivered_mstamp = skb->tstamp). tcp_rate_gen: a sample is valid only
+        // with prior_mstamp set, and rcv_interval_us = tcp_mstamp − prior_mstamp.
+        var (runt, _) = Run(LossModel.None, 500);
+        int i = runt.Samples.FindIndex(s => s.Rs.AckedSacked > 0);
+        var rs = runt.Samples[i].Rs;
+        // Sent into an idle pipe, so prior_mstamp is its send time: now − ca_rtt (µs stamps truncated apart: ±1).
+        Assert.That((long)rs.PriorMstamp, Is.EqualTo((long)runt.Now[i] - rs.RttUs).Within(1));
+
+        var (bulk, _) = Run(new ScriptedLoss(30), 100 * 1448);
+        var valid = Enumerable.Range(0, bulk.Samples.Count).Where(k => bulk.Samples[k].Rs.Delivered >= 0).ToList();
+        Assert.That(valid, Is.Not.Empty);
+        foreach (int k in valid)
+        {
+            var r = bulk.Samples[k].Rs;
+            Assert.That(r.PriorMstamp, Is.Not.Zero);
+            Assert.That((long)r.RcvIntervalUs, Is.EqualTo((long)(bulk.Now[k] - r.PriorMstamp)).Within(1), $"sample {k}");
+        }
+    }
+
+    [Test]
+    public void RateAppLimited_FollowsTheRecordedSample()
+    {
+        // tcp_rate_gen records rate_delivered/rate_interval_us with tp->rate_app_limited = rs->is_app_limited;
+        // tcp_init_sock starts it at 1. A bulk sender soon records a sample that is not app-limited; an application
+        // writing two segments every 100 ms leaves every sample app-limited (tcp_rate_check_app_limited).
+        var bulk = new TcpScenario();
+        var b = bulk.Flow("reno");
+        Assert.That(b.DeliveryRateAppLimited, Is.True, "tcp_init_sock");
+        bulk.RunFor(2);
+        Assert.That(b.DeliveryRateAppLimited, Is.False);
+
+        var bursts = new TcpScenario();
+        var r = bursts.Stack.Open((s, rcv) => bursts.Bell.AddFlow(s, rcv), "reno", SimTime.Zero, out var conn,
+            writes: new TcpWritePattern(2 * 1448, SimTime.FromMilliseconds(100)));
+        Assert.That(r.IsOk, r.Reason);
+        bursts.RunFor(2);
+        Assert.That(conn!.DeliveryRateBps, Is.GreaterThan(0));
+        Assert.That(conn.DeliveryRateAppLimited, Is.True);
     }
 }

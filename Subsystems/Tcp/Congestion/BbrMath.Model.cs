@@ -218,7 +218,9 @@ internal static partial class BbrMath
     public static void UpdateMinRtt(ref TcpSock sk, ref BbrState bbr, in RateSample rs)
     {
         bool filterExpired = TcpTime.After(sk.TcpJiffies32, bbr.MinRttStamp + MinRttWinSec * TcpTime.Hz);
-        if (rs.RttUs >= 0 && (rs.RttUs <= bbr.MinRttUs || (filterExpired && !rs.IsAckDelayed)))
+        // Strictly lower (tcp_bbr.c): an equal sample does not restart the window, so PROBE_RTT recurs every 10 s on a
+        // steady path whose RTT never drops below the minimum.
+        if (rs.RttUs >= 0 && (rs.RttUs < bbr.MinRttUs || (filterExpired && !rs.IsAckDelayed)))
         {
             bbr.MinRttUs = (uint)rs.RttUs;
             bbr.MinRttStamp = sk.TcpJiffies32;

@@ -49,9 +49,16 @@ public sealed class TcpConnection
     /// </summary>
     public double DeliveryRateBps => RateIntervalUs > 0 ? RateDelivered * (double)Mss * 8e6 / RateIntervalUs : 0;
 
+    /// <summary>
+    /// tp->rate_app_limited (tcpi_delivery_rate_app_limited): whether the recorded sample behind
+    /// <see cref="DeliveryRateBps"/> was application-limited; true before the first sample, as tcp_init_sock sets it.
+    /// </summary>
+    public bool DeliveryRateAppLimited => RateAppLimited;
+
     // tp->rate_delivered and rate_interval_us: the last sample tcp_rate_gen chose to record.
     internal int RateDelivered;
     internal long RateIntervalUs;
+    internal bool RateAppLimited = true; // tp->rate_app_limited: tcp_init_sock sets 1
     public SimTime StartTime { get; internal set; }
     public SimTime EndTime { get; internal set; }
 
@@ -87,9 +94,20 @@ public sealed class TcpConnection
     internal ulong RcvNxt;
     internal ulong RcvHighest;        // one past the highest segment received
     internal bool[] Received = new bool[64];
-    internal ulong LastOutOfOrder;    // most recent out-of-order segment, reported in the first SACK block
+    // tp->selective_acks / rx_opt.num_sacks: up to TCP_NUM_SACKS blocks of segments [start, end), most recent first.
+    internal readonly ulong[] SackStart = new ulong[TcpStack.NumSacks];
+    internal readonly ulong[] SackEnd = new ulong[TcpStack.NumSacks];
+    internal int NumSacks;
     internal int UnackedSegments;
     internal int QuickAcksLeft;
+    // icsk_ack.ato / lrcvtime / timeout (jiffies), and what the receiving socket measured of the handshake
+    // (tcp_synack_rtt_meas): srtt (µs) and icsk_rto (jiffies), which bound the delayed-ACK timeout.
+    internal uint AtoJiffies;
+    internal uint LrcvTimeJiffies;
+    internal uint DelackTimeoutJiffies;
+    internal long SynAckSentNs;
+    internal uint RcvSrttUs;
+    internal uint RcvRtoJiffies = TcpTime.Hz; // TCP_TIMEOUT_INIT until measured
     internal bool RequestEcn;         // the sender asks for ECN in its SYN (tcp_ecn_send_syn: its algorithm needs ECN)
 
     /// <summary>The receiving socket's congestion control (the receiving host's; see TcpStackOptions.ReceiverCc).</summary>

@@ -48,6 +48,7 @@ public sealed partial class TcpStack
         {
             // tcp_snd_una_update: snd_una moves before anything else looks at the socket.
             ulong priorUna = conn.SndUna;
+            uint priorSndUna = sk.SndUna;
             uint acked = (uint)(ackSeg - priorUna);
             if (acked > 0)
             {
@@ -109,6 +110,7 @@ public sealed partial class TcpStack
             conn.Ops.InAckEvent?.Invoke(ref sk, ackEvent);
 
             // tcp_clean_rtx_queue
+            uint priorSacked = sk.SackedOut;
             long firstAckt = -1, lastAckt = -1;
             bool retransAcked = false;
             uint cumulativeDelivered = 0;
@@ -151,10 +153,15 @@ public sealed partial class TcpStack
                 sk.DeliveredCe += cumulativeDelivered;
             }
             long seqRttUs = -1, caRttUs = -1;
+            bool ackMaybeDelayed = false;
             if (firstAckt >= 0 && !retransAcked)
             {
                 seqRttUs = (now - firstAckt) / 1000;
                 caRttUs = (now - lastAckt) / 1000;
+                // tcp_input.c tcp_clean_rtx_queue, FLAG_ACK_MAYBE_DELAYED: one whole segment, less than an MSS, cumulatively
+                // ACKed with nothing SACKed before, the only delivery since it was sent, and no CA alert (SACK, ECE).
+                ackMaybeDelayed = acked == 1 && priorSacked == 0 && sk.SndUna - priorSndUna < sk.MssCache &&
+                    rs.PriorDelivered + 1 == sk.Delivered && (flag & (FlagDataSacked | FlagEce)) == 0;
             }
             if (firstSackt >= 0)
             {
@@ -171,7 +178,7 @@ public sealed partial class TcpStack
                 conn.SndUna = ackSeg;
                 conn.Backoff = 0;
             }
-            UpdateRtt(conn, seqRttUs, caRttUs);
+            UpdateRtt(conn, seqRttUs, caRttUs, ackMaybeDelayed);
             if (acked > 0)
             {
                 if (sk.PacketsOut == 0)
@@ -209,6 +216,7 @@ public sealed partial class TcpStack
             rs.AckedSacked = delivered;
             rs.Losses = (int)(sk.Lost - priorLost); // freshly marked lost on this ACK
             rs.PriorInFlight = priorInFlight;
+            rs.IsAckDelayed = ackMaybeDelayed; // tcp_ack: rs.is_ack_delayed = !!(flag & FLAG_ACK_MAYBE_DELAYED)
             if (rsPriorTime >= 0)
             {
                 rs.Delivered = (int)(sk.Delivered - rs.PriorDelivered);
@@ -229,6 +237,7 @@ public sealed partial class TcpStack
                     // tcp_rate.c: record the last non-app-limited sample, or the highest app-limited one.
                     conn.RateDelivered = rs.Delivered;
                     conn.RateIntervalUs = rs.IntervalUs;
+                    conn.RateAppLimited = rs.IsAppLimited;
                 }
             }
             else
@@ -287,6 +296,7 @@ public sealed partial class TcpStack
         {
             rs.PriorDelivered = st.DeliveredAtSend;
             rs.PriorDeliveredCe = st.DeliveredCeAtSend;
+            rs.PriorMstamp = (ulong)(st.DeliveredTimeNs / 1000); // scb->tx.delivered_mstamp, µs like tcp_mstamp
             priorTime = st.DeliveredTimeNs;
             appLimited = st.IsAppLimited;
             sentNs = st.SentNs;

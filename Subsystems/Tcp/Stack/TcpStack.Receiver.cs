@@ -31,6 +31,7 @@ public sealed partial class TcpStack
                 rsk.EcnFlags |= TcpEcnFlags.Ok;
             }
             SendControl(conn, flags, conn.Path.Reverse, ack: 1, tsEcr: segment.TsVal);
+            conn.SynAckSentNs = _sim.Now.Nanoseconds;
             return;
         }
         if (payload == 0)
@@ -54,13 +55,17 @@ public sealed partial class TcpStack
 
         if (seg < conn.RcvNxt)
         {
-            immediate = true; // a duplicate: ACK at once
+            // tcp_data_queue: old data (a retransmission the sender thought lost) forces an immediate ACK and
+            // tcp_enter_quickack_mode(sk, TCP_MAX_QUICKACKS): the following segments are ACKed one by one too.
+            EnterQuickAckMode(conn, _options.QuickAcks);
+            immediate = true;
         }
         else if (seg == conn.RcvNxt)
         {
             bool hadHole = conn.RcvHighest > conn.RcvNxt;
             conn.RcvNxt++;
             rsk.RcvNxt = EndSeqOf(conn, seg);
+            EventDataRecv(conn);
             DataEcnCheck(conn, ecn); // tcp_event_data_recv, before the out-of-order queue drains
             while (conn.RcvNxt < conn.RcvHighest && conn.ReceivedAt(conn.RcvNxt))
             {
@@ -69,15 +74,29 @@ public sealed partial class TcpStack
             }
             rsk.RcvNxt = EndSeqOf(conn, conn.RcvNxt - 1);
             conn.RcvHighest = Math.Max(conn.RcvHighest, conn.RcvNxt);
+            if (conn.NumSacks > 0)
+            {
+                SackRemove(conn);
+            }
             immediate |= hadHole; // data that fills a hole is ACKed at once
         }
         else
         {
             DataEcnCheck(conn, ecn); // tcp_data_queue_ofo
             conn.EnsureReceiveWindow(seg);
+            if (conn.RcvHighest <= conn.RcvNxt)
+            {
+                // The first out-of-order segment: one SACK block, whatever was remembered before.
+                conn.NumSacks = 1;
+                conn.SackStart[0] = seg;
+                conn.SackEnd[0] = seg + 1;
+            }
+            else
+            {
+                SackNewOfo(conn, seg, seg + 1); // also for a duplicate of queued data (add_sack after the drop)
+            }
             conn.ReceivedAt(seg) = true;
             conn.RcvHighest = Math.Max(conn.RcvHighest, seg + 1);
-            conn.LastOutOfOrder = seg;
             immediate = true; // out of order: a duplicate ACK with SACK
         }
 
@@ -87,11 +106,99 @@ public sealed partial class TcpStack
         {
             SendAck(conn, segment.TsVal);
         }
-        else if (!_sim.IsArmed(conn.DelackTimer))
+        else
         {
-            _sim.Arm(conn.DelackTimer, _sim.Now + _options.DelayedAck, conn.Id);
-            rsk.IcskAckPending |= IcskAck.Timer;
+            SendDelayedAck(conn, segment.TsVal);
         }
+    }
+
+    private uint AtoMinJiffies => (uint)(_options.DelayedAck.Nanoseconds / 1_000_000); // TCP_ATO_MIN = TCP_DELACK_MIN
+
+    /// <summary>TCP_DELACK_MAX (HZ/5).</summary>
+    private const uint DelackMaxJiffies = TcpTime.Hz / 5;
+
+    /// <summary>
+    /// tcp_event_data_recv (net/ipv4/tcp_input.c), for in-order data: the first segment starts the delayed-ACK engine
+    /// (ato = TCP_ATO_MIN; the initial quick ACKs are set at connect); later, ato follows the inter-arrival time m —
+    /// m ≤ ATO_MIN/2 pulls it toward ATO_MIN, m &lt; ato sets ato/2 + m (at most icsk_rto and TCP_DELACK_MAX), and a
+    /// gap over icsk_rto (the sender idled) turns quick ACKs back on (tcp_incr_quickack).
+    /// </summary>
+    private void EventDataRecv(TcpConnection conn)
+    {
+        uint now = NowJiffies;
+        uint atoMin = AtoMinJiffies;
+        if (conn.AtoJiffies == 0)
+        {
+            conn.AtoJiffies = atoMin;
+        }
+        else
+        {
+            int m = (int)(now - conn.LrcvTimeJiffies);
+            if (m <= atoMin / 2)
+            {
+                conn.AtoJiffies = (conn.AtoJiffies >> 1) + atoMin / 2;
+            }
+            else if (m < conn.AtoJiffies)
+            {
+                conn.AtoJiffies = Math.Min(Math.Min((conn.AtoJiffies >> 1) + (uint)m, conn.RcvRtoJiffies), DelackMaxJiffies);
+            }
+            else if (m > conn.RcvRtoJiffies)
+            {
+                conn.QuickAcksLeft = Math.Max(conn.QuickAcksLeft, _options.QuickAcks);
+            }
+        }
+        conn.LrcvTimeJiffies = now;
+    }
+
+    /// <summary>
+    /// tcp_send_delayed_ack (net/ipv4/tcp_output.c): wait ato, bounded above TCP_DELACK_MIN by half a second and by
+    /// the measured RTT (at least TCP_DELACK_MIN), and by TCP_DELACK_MAX; an earlier pending timeout is kept, and one
+    /// due within ato/4 sends the ACK now. The timer fires on the tick jiffies reaches.
+    /// </summary>
+    private void SendDelayedAck(TcpConnection conn, uint tsEcr)
+    {
+        ref var rsk = ref _rcvSocks[conn.Id];
+        uint ato = conn.AtoJiffies;
+        uint delackMin = AtoMinJiffies;
+        if (ato > delackMin)
+        {
+            uint maxAto = TcpTime.Hz / 2; // pingpong and ICSK_ACK_PUSHED (TCP_DELACK_MAX) are not modelled
+            if (conn.RcvSrttUs != 0)
+            {
+                uint rtt = Math.Max((uint)TcpTime.UsecsToJiffies(conn.RcvSrttUs), delackMin);
+                maxAto = Math.Min(maxAto, rtt);
+            }
+            ato = Math.Min(ato, maxAto);
+        }
+        ato = Math.Min(ato, DelackMaxJiffies);
+        uint now = NowJiffies;
+        uint timeout = now + ato;
+        if ((rsk.IcskAckPending & IcskAck.Timer) != 0)
+        {
+            if (!TcpTime.After(conn.DelackTimeoutJiffies, now + (ato >> 2)))
+            {
+                SendAck(conn, tsEcr);
+                return;
+            }
+            if (!TcpTime.Before(timeout, conn.DelackTimeoutJiffies))
+            {
+                timeout = conn.DelackTimeoutJiffies;
+            }
+        }
+        rsk.IcskAckPending |= IcskAck.Sched | IcskAck.Timer;
+        conn.DelackTimeoutJiffies = timeout;
+        long at = (long)(_sim.Now.Nanoseconds / 1_000_000 + (int)(timeout - now)) * 1_000_000;
+        _sim.Arm(conn.DelackTimer, new Core.Simulation.SimTime(at), conn.Id);
+    }
+
+    /// <summary>
+    /// tcp_delack_timer_handler: the delayed ACK was not piggybacked in time, so ato doubles (at most icsk_rto and
+    /// TCP_DELACK_MAX; the interactive pingpong case is not modelled) and the ACK goes out.
+    /// </summary>
+    private void DelackTimer(TcpConnection conn)
+    {
+        conn.AtoJiffies = Math.Min(Math.Min(conn.AtoJiffies << 1, conn.RcvRtoJiffies), DelackMaxJiffies);
+        SendAck(conn, tsEcr: 0);
     }
 
     /// <summary>
@@ -102,6 +209,13 @@ public sealed partial class TcpStack
     {
         ref var rsk = ref _rcvSocks[conn.Id];
         rsk.RcvNxt = 1;
+        // tcp_synack_rtt_meas: the handshake's RTT is the receiving socket's first sample (tcp_rtt_estimator: srtt = m,
+        // rttvar = max(2m, TCP_RTO_MIN)), which sets its icsk_rto (__tcp_set_rto) for the delayed-ACK engine.
+        long m = Math.Max((_sim.Now.Nanoseconds - conn.SynAckSentNs) / 1000, 1);
+        long rttvar = Math.Max(2 * m, _options.MinRto.Nanoseconds / 1000);
+        conn.RcvSrttUs = (uint)m;
+        conn.RcvRtoJiffies = (uint)Math.Min((long)TcpTime.UsecsToJiffies((uint)Math.Min(m + rttvar, uint.MaxValue)),
+            _options.MaxRto.Nanoseconds / 1_000_000);
         if (conn.ReceiverOps == Dctcp.Ops && Dctcp.NeedsRenoFallback(rsk))
         {
             conn.ReceiverOps = Dctcp.RenoFallbackOps;
@@ -128,7 +242,7 @@ public sealed partial class TcpStack
             case EcnCodepoint.NotEct:
                 if ((rsk.EcnFlags & TcpEcnFlags.Seen) != 0)
                 {
-                    EnterQuickAckMode(conn);
+                    EnterQuickAckMode(conn, 2);
                 }
                 break;
             case EcnCodepoint.Ce:
@@ -138,7 +252,7 @@ public sealed partial class TcpStack
                 }
                 if ((rsk.EcnFlags & TcpEcnFlags.DemandCwr) == 0)
                 {
-                    EnterQuickAckMode(conn);
+                    EnterQuickAckMode(conn, 2);
                     rsk.EcnFlags |= TcpEcnFlags.DemandCwr;
                 }
                 rsk.EcnFlags |= TcpEcnFlags.Seen;
@@ -153,8 +267,15 @@ public sealed partial class TcpStack
         }
     }
 
-    /// <summary>tcp_enter_quickack_mode(sk, 2): the next two ACKs go out at once.</summary>
-    private static void EnterQuickAckMode(TcpConnection conn) => conn.QuickAcksLeft = Math.Max(conn.QuickAcksLeft, 2);
+    /// <summary>
+    /// tcp_enter_quickack_mode / tcp_incr_quickack: the next <paramref name="max"/> ACKs go out at once (the kernel's
+    /// bound of rcv_wnd / (2 × rcv_mss) is not modelled: receive windows are taken as large).
+    /// </summary>
+    private void EnterQuickAckMode(TcpConnection conn, int max)
+    {
+        conn.QuickAcksLeft = Math.Max(conn.QuickAcksLeft, max);
+        conn.AtoJiffies = AtoMinJiffies;
+    }
 
     /// <summary>tcp_ca_event on the receiving socket, with tcp_send_ack available to the hook.</summary>
     private void ReceiverCaEvent(TcpConnection conn, TcpCaEvent ev)
@@ -190,7 +311,7 @@ public sealed partial class TcpStack
     }
 
     /// <summary>
-    /// An ACK with up to three SACK blocks, the one holding the latest out-of-order segment first; ECE while the
+    /// An ACK with up to three SACK blocks, most recent first (of the four the socket remembers); ECE while the
     /// receiving socket demands CWR. <paramref name="ackSeq"/> (a receive-side hook's tcp_send_ack) acknowledges
     /// less than everything received and leaves the delayed-ACK state as it is.
     /// </summary>
@@ -202,9 +323,9 @@ public sealed partial class TcpStack
             _sim.Cancel(conn.DelackTimer);
             rsk.IcskAckPending = 0;
             conn.UnackedSegments = 0;
-            if (conn.QuickAcksLeft > 0)
+            if (conn.QuickAcksLeft > 0 && --conn.QuickAcksLeft == 0)
             {
-                conn.QuickAcksLeft--;
+                conn.AtoJiffies = AtoMinJiffies; // tcp_dec_quickack_mode: leaving quick-ACK mode deflates ato
             }
         }
         ref var packet = ref NewSegment(conn, conn.Path.Reverse, TcpFlags.Ack, payload: 0, out int p);
@@ -219,48 +340,104 @@ public sealed partial class TcpStack
         {
             packet.Segment.Flags |= TcpFlags.Ece;
         }
-        int blocks = 0;
-        if (conn.RcvHighest > conn.RcvNxt)
+        // tcp_options_write: the remembered blocks in their order (most recent first), as many as the option space
+        // left by timestamps holds.
+        int blocks = Math.Min(conn.NumSacks, TcpSegment.MaxSackBlocks);
+        for (int i = 0; i < blocks; i++)
         {
-            // The block around the most recent arrival first (RFC 2018), then the others from the lowest.
-            if (conn.LastOutOfOrder >= conn.RcvNxt && conn.ReceivedAt(conn.LastOutOfOrder))
-            {
-                AddBlockAround(conn, ref packet.Segment, conn.LastOutOfOrder, ref blocks);
-            }
-            for (ulong s = conn.RcvNxt; s < conn.RcvHighest && blocks < TcpSegment.MaxSackBlocks; s++)
-            {
-                if (!conn.ReceivedAt(s))
-                {
-                    continue;
-                }
-                ulong start = s;
-                while (s < conn.RcvHighest && conn.ReceivedAt(s))
-                {
-                    s++;
-                }
-                if (!(conn.LastOutOfOrder >= start && conn.LastOutOfOrder < s))
-                {
-                    SetBlock(ref packet.Segment, blocks++, SeqOf(conn, start), EndSeqOf(conn, s - 1));
-                }
-            }
+            SetBlock(ref packet.Segment, i, SeqOf(conn, conn.SackStart[i]), EndSeqOf(conn, conn.SackEnd[i] - 1));
         }
         packet.Segment.SackCount = (byte)blocks;
         packet.SizeBytes += blocks > 0 ? 4 + 8 * blocks : 0;
         _net.Send(p);
     }
 
-    private static void AddBlockAround(TcpConnection conn, ref TcpSegment segment, ulong seg, ref int blocks)
+    /// <summary>TCP_NUM_SACKS (include/linux/tcp.h): SACK blocks a socket remembers.</summary>
+    internal const int NumSacks = 4;
+
+    /// <summary>tcp_sack_extend: grow block <paramref name="i"/> by [start, end) if they overlap or touch.</summary>
+    private static bool SackExtend(TcpConnection conn, int i, ulong start, ulong end)
     {
-        ulong start = seg, end = seg + 1;
-        while (start > conn.RcvNxt && conn.ReceivedAt(start - 1))
+        if (start > conn.SackEnd[i] || conn.SackStart[i] > end)
         {
-            start--;
+            return false;
         }
-        while (end < conn.RcvHighest && conn.ReceivedAt(end))
+        conn.SackStart[i] = Math.Min(conn.SackStart[i], start);
+        conn.SackEnd[i] = Math.Max(conn.SackEnd[i], end);
+        return true;
+    }
+
+    /// <summary>
+    /// tcp_sack_new_ofo_skb (net/ipv4/tcp_input.c): the block the new data extends moves to the front and absorbs any
+    /// block it now reaches (tcp_sack_maybe_coalesce); otherwise a new block goes in front, the others shift down, and
+    /// with TCP_NUM_SACKS already remembered the oldest is forgotten.
+    /// </summary>
+    private static void SackNewOfo(TcpConnection conn, ulong start, ulong end)
+    {
+        int n = conn.NumSacks;
+        for (int i = 0; i < n; i++)
         {
-            end++;
+            if (!SackExtend(conn, i, start, end))
+            {
+                continue;
+            }
+            for (; i > 0; i--)
+            {
+                (conn.SackStart[i], conn.SackStart[i - 1]) = (conn.SackStart[i - 1], conn.SackStart[i]);
+                (conn.SackEnd[i], conn.SackEnd[i - 1]) = (conn.SackEnd[i - 1], conn.SackEnd[i]);
+            }
+            for (int j = 1; j < conn.NumSacks;)
+            {
+                if (SackExtend(conn, 0, conn.SackStart[j], conn.SackEnd[j]))
+                {
+                    conn.NumSacks--;
+                    for (int k = j; k < conn.NumSacks; k++)
+                    {
+                        conn.SackStart[k] = conn.SackStart[k + 1];
+                        conn.SackEnd[k] = conn.SackEnd[k + 1];
+                    }
+                    continue;
+                }
+                j++;
+            }
+            return;
         }
-        SetBlock(ref segment, blocks++, SeqOf(conn, start), EndSeqOf(conn, end - 1));
+        if (n >= NumSacks)
+        {
+            n = NumSacks - 1;
+        }
+        for (int i = n; i > 0; i--)
+        {
+            conn.SackStart[i] = conn.SackStart[i - 1];
+            conn.SackEnd[i] = conn.SackEnd[i - 1];
+        }
+        conn.SackStart[0] = start;
+        conn.SackEnd[0] = end;
+        conn.NumSacks = n + 1;
+    }
+
+    /// <summary>tcp_sack_remove: rcv_nxt advanced; forget the blocks it covers, or all of them once nothing is out of order.</summary>
+    private static void SackRemove(TcpConnection conn)
+    {
+        if (conn.RcvHighest <= conn.RcvNxt)
+        {
+            conn.NumSacks = 0;
+            return;
+        }
+        for (int i = 0; i < conn.NumSacks;)
+        {
+            if (conn.RcvNxt >= conn.SackStart[i])
+            {
+                conn.NumSacks--;
+                for (int k = i; k < conn.NumSacks; k++)
+                {
+                    conn.SackStart[k] = conn.SackStart[k + 1];
+                    conn.SackEnd[k] = conn.SackEnd[k + 1];
+                }
+                continue;
+            }
+            i++;
+        }
     }
 
     private static void SetBlock(ref TcpSegment s, int i, uint start, uint end)

@@ -107,11 +107,17 @@ public sealed partial class TcpStack
         conn.Stats.Undos++;
     }
 
-    /// <summary>tcp_enter_recovery: reduce (unless already reducing), then state Recovery.</summary>
+    /// <summary>
+    /// tcp_enter_recovery: prior_ssthresh is cleared and the undo state re-initialised (tcp_init_undo) on every entry;
+    /// then reduce (unless already reducing), remembering tcp_current_ssthresh for undo only when the ACK did not carry
+    /// ECE; then state Recovery.
+    /// </summary>
     private void EnterRecovery(TcpConnection conn, bool ece)
     {
         ref var sk = ref _socks[conn.Id];
         conn.Stats.FastRecoveries++;
+        // tcp_input.c tcp_enter_recovery: a value left from an earlier episode must not be restored by this one's undo.
+        sk.PriorSsthresh = 0;
         conn.UndoMarker = true;
         if (sk.IcskCaState is not (TcpCaState.CWR or TcpCaState.Recovery))
         {

@@ -101,7 +101,7 @@ public sealed partial class TcpStack
         }
         MstampRefresh(ref sk);
         long synRtt = (long)NowUs - synAck.TsEcr;
-        UpdateRtt(conn, synRtt, synRtt);
+        UpdateRtt(conn, synRtt, synRtt, ackMaybeDelayed: false);
         StopRto(conn);
         conn.Backoff = 0;
         sk.SndCwnd = _options.InitialCwnd;
@@ -133,7 +133,7 @@ public sealed partial class TcpStack
     /// tcp_ack_update_rtt: the sequence RTT (oldest newly acknowledged, never retransmitted segment; else the SACK
     /// RTT) drives srtt and the RTO; the newest such segment's RTT (ca_rtt) is what the algorithm and min_rtt see.
     /// </summary>
-    private void UpdateRtt(TcpConnection conn, long seqRttUs, long caRttUs)
+    private void UpdateRtt(TcpConnection conn, long seqRttUs, long caRttUs, bool ackMaybeDelayed)
     {
         if (seqRttUs < 0)
         {
@@ -141,11 +141,17 @@ public sealed partial class TcpStack
         }
         ref var sk = ref _socks[conn.Id];
         conn.Stats.AddRtt(Math.Max(seqRttUs, 1));
-        // tcp_update_rtt_min: windowed over sysctl_tcp_min_rtt_wlen = 300 s, timed in jiffies.
-        sk.RttMin.RunningMin(300 * TcpTime.Hz, sk.TcpJiffies32, (uint)Math.Clamp(caRttUs, 1, uint.MaxValue));
+        // tcp_update_rtt_min: windowed over sysctl_tcp_min_rtt_wlen = 300 s, timed in jiffies; a suspected delayed ACK
+        // above the current minimum is skipped (FLAG_ACK_MAYBE_DELAYED).
+        if (!(ackMaybeDelayed && caRttUs > sk.MinRttUs))
+        {
+            sk.RttMin.RunningMin(300 * TcpTime.Hz, sk.TcpJiffies32, (uint)Math.Clamp(caRttUs, 1, uint.MaxValue));
+        }
         RttEstimator(conn, Math.Max(seqRttUs, 1));
         // __tcp_set_rto: srtt + rttvar, where rttvar is kept at least TCP_RTO_MIN; then TCP_RTO_MAX.
-        conn.RtoNs = Math.Min(((sk.SrttUs >> 3) + (long)conn.RttvarUs) * 1000L, _options.MaxRto.Nanoseconds);
+        // icsk_rto is in jiffies: usecs_to_jiffies rounds the sum up to the next whole jiffy (include/net/tcp.h).
+        long rtoJiffies = (long)TcpTime.UsecsToJiffies((uint)Math.Min((sk.SrttUs >> 3) + (long)conn.RttvarUs, uint.MaxValue));
+        conn.RtoNs = Math.Min(rtoJiffies * TcpTime.UsecPerJiffy * 1000L, _options.MaxRto.Nanoseconds);
     }
 
     /// <summary>
@@ -523,9 +529,17 @@ public sealed partial class TcpStack
         }
     }
 
-    /// <summary>(Re)starts the retransmission timer <paramref name="delayNs"/> from now (inet_csk_reset_xmit_timer).</summary>
-    private void SetRto(TcpConnection conn, long delayNs) =>
-        _sim.Arm(conn.RtoTimer, _sim.Now + new Core.Simulation.SimTime(delayNs), conn.Id);
+    /// <summary>
+    /// (Re)starts the retransmission timer <paramref name="delayNs"/> (whole jiffies) from now
+    /// (inet_csk_reset_xmit_timer → sk_reset_timer: expires = jiffies + when): it fires at the tick on which jiffies
+    /// reaches that value, so up to a jiffy sooner than now + when. The timer wheel's coarser levels are not modelled.
+    /// </summary>
+    private void SetRto(TcpConnection conn, long delayNs)
+    {
+        const long nsPerJiffy = TcpTime.UsecPerJiffy * 1000L;
+        long expires = (_sim.Now.Nanoseconds / nsPerJiffy + (delayNs + nsPerJiffy - 1) / nsPerJiffy) * nsPerJiffy;
+        _sim.Arm(conn.RtoTimer, new Core.Simulation.SimTime(expires), conn.Id);
+    }
 
     private void StopRto(TcpConnection conn) => _sim.Cancel(conn.RtoTimer);
 

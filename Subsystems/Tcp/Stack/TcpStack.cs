@@ -14,16 +14,20 @@ namespace BpfSim.Tcp.Stack;
 /// <remarks>
 /// Modelled: three-way handshake with ECN negotiation, MSS-sized segments, SACK scoreboard with loss marking by the
 /// reordering threshold, CA states Open/Disorder/CWR/Recovery/Loss, PRR (RFC 6937), RTO per RFC 6298 with the
-/// kernel's 200 ms minimum and exponential backoff, delayed and quick ACKs, ECN, pacing when the algorithm asks for
+/// kernel's 200 ms minimum and exponential backoff, in whole jiffies and firing on the tick, delayed ACKs with the
+/// adaptive timeout (icsk_ack.ato: tcp_event_data_recv, tcp_send_delayed_ack, doubled when the timer fires), quick
+/// ACKs at the start, after an idle longer than the receiver's RTO, after duplicate data and on ECN events, ECN, pacing when the algorithm asks for
 /// it, and a delivery-rate sample per ACK. ECN is requested when the algorithm has TCP_CONG_NEEDS_ECN (with an ECT
 /// SYN) or net.ipv4.tcp_ecn is 1 (<see cref="TcpStackOptions.Ecn"/>). Each connection's receiving end is a socket of
 /// its own running the receiving host's built-in algorithm (<see cref="TcpStackOptions.ReceiverCc"/>), which accepts
 /// ECN as tcp_ecn_create_request does: CE feedback follows tcp_data_ecn_check, with cwnd_event(ECN_IS_CE/ECN_NO_CE)
 /// on that socket for an algorithm that needs ECN (DCTCP's per-CE-run echo) and RFC 3168's ECE-until-CWR otherwise.
-/// SACK blocks after the first are reported lowest first. A reduction is undone (undo_cwnd) when timestamps show the retransmissions were unnecessary
+/// The receiver remembers up to four SACK blocks, most recently created or extended first, and sends three
+/// (tcp_sack_new_ofo_skb). A reduction is undone (undo_cwnd) when timestamps show the retransmissions were unnecessary
 /// (tcp_packet_delayed). Applications write everything at once (bulk) or in bursts (<see cref="TcpWritePattern"/>);
 /// an idle time above the RTO restarts the window (tcp_cwnd_restart, CA_EVENT_CWND_RESTART). Not modelled yet:
-/// RACK-TLP and F-RTO (a lost retransmission is recovered by the RTO), DSACK and DSACK-based undo, partial undo, the
+/// RACK-TLP and F-RTO (a lost retransmission is recovered by the RTO), DSACK and DSACK-based undo, partial undo,
+/// interactive (pingpong) delayed ACKs and the receive-window bound on quick ACKs, the timer wheel's coarse levels, the
 /// decay of tcp_cwnd_application_limited (see <see cref="CwndValidate"/>), receive-window limits, Nagle, TSO/GSO
 /// (min_tso_segs is called where tcp_tso_autosize would, but does not batch). sk_sndbuf, sized by tcp_sndbuf_expand,
 /// limits the data queued (sent and unsent) to at most tcp_wmem[2]. get_info is called as inet_diag calls it (<see cref="GetCcInfo"/>), by the metrics sampler at each
@@ -217,7 +221,7 @@ public sealed partial class TcpStack : IEventHandler, ITcpSocketControl
                 WriteXmit(conn);
                 break;
             case KindDelack:
-                SendAck(conn, tsEcr: 0);
+                DelackTimer(conn);
                 break;
             case KindWrite:
                 AppWrite(conn);

@@ -23,7 +23,10 @@ public sealed record TcpStackOptions
     /// <summary>TCP_TIMEOUT_INIT (1 s), before the first RTT sample.</summary>
     public SimTime InitialRto { get; init; } = SimTime.FromSeconds(1);
 
-    /// <summary>TCP_DELACK_MIN (HZ/25 = 40 ms): the delayed-ACK timeout.</summary>
+    /// <summary>
+    /// TCP_DELACK_MIN and TCP_ATO_MIN (HZ/25 = 40 ms): where the adaptive delayed-ACK timeout (icsk_ack.ato) starts and
+    /// the bound above which it is limited by the RTT; used in whole jiffies (at least 1 ms).
+    /// </summary>
     public SimTime DelayedAck { get; init; } = SimTime.FromMilliseconds(40);
 
     /// <summary>TCP_MAX_QUICKACKS: ACK every segment at the start of a connection.</summary>
@@ -66,6 +69,7 @@ public sealed record TcpStackOptions
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MinRto.Nanoseconds, nameof(MinRto));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxRto.Nanoseconds, MinRto.Nanoseconds, nameof(MaxRto));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Reordering);
+        ArgumentOutOfRangeException.ThrowIfLessThan(DelayedAck.Nanoseconds, 1_000_000, nameof(DelayedAck));
         ArgumentOutOfRangeException.ThrowIfNotEqual(Ecn is >= 0 and <= 2, true, nameof(Ecn));
     }
 }
