@@ -96,6 +96,13 @@ public sealed partial class BpfSystem
     public static bool IsValidObjectName(string name) =>
         name.Length < ObjNameLen && name.All(c => char.IsAsciiLetterOrDigit(c) || c == '_' || c == '.');
 
+    /// <summary>
+    /// An object name made from <paramref name="name"/> as loaders make one (libbpf names maps after C identifiers):
+    /// other characters become '_', cut to 15 characters, so <see cref="IsValidObjectName"/> accepts it.
+    /// </summary>
+    public static string ToObjectName(string name) =>
+        new(name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' ? c : '_').Take(ObjNameLen - 1).ToArray());
+
     private BpfResult ResolveMap(int fd, out BpfMap map, FdMode needs = FdMode.None)
     {
         var r = Caller.TryGetMap(fd, out map);

@@ -6,13 +6,7 @@ namespace BpfSim.Tests.Cli;
 [Category("Cli")]
 public sealed class BtfCommandTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = BpfSimCommand.Invoke(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => CliRun.Invoke(args);
 
     [Test]
     public void BtfDump_Default_PrintsVmlinuxHeader()

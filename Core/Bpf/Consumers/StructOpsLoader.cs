@@ -102,7 +102,7 @@ public static class StructOpsLoader
                 ValueSize = (uint)type.ValueSize,
                 MaxEntries = 1,
                 Flags = attribute.Link ? MapFlags.Link : MapFlags.None,
-                Name = MapName(attribute.Name),
+                Name = BpfSystem.ToObjectName(attribute.Name),
                 StructOpsType = type.Name,
             }, out int mapFd);
             if (!create.IsOk)
@@ -132,16 +132,6 @@ public static class StructOpsLoader
                 bpf.Close(fd);
             }
         }
-    }
-
-    /// <summary>
-    /// The map's object name. libbpf names the map after the C variable, which is always a valid identifier; the
-    /// algorithm's own <c>name</c> member is checked separately by the type's init_member.
-    /// </summary>
-    private static string MapName(string name)
-    {
-        var chars = name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' ? c : '_').Take(15).ToArray();
-        return new string(chars);
     }
 
     private static void WriteData(StructOpsType type, byte[] value, StructOpsAttribute attribute)

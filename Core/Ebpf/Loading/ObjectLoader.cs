@@ -148,7 +148,7 @@ public static class ObjectLoader
                 return Fail(Errno.EINVAL, BpfCommand.ProgLoad,
                     $"program {programName} in section {program.SectionName} is not a struct_ops program, so it cannot implement {memberName}");
             }
-            var r = LoadProgram(bpf, spec, obj, relocator, kernelBtf, type, member, support, program, out var loaded);
+            var r = LoadProgram(spec, obj, relocator, member, support, program, out var loaded);
             if (!r.IsOk)
             {
                 return r;
@@ -173,7 +173,7 @@ public static class ObjectLoader
             var r = bpf.MapCreate(new MapSpec
             {
                 Type = m.Type, KeySize = m.KeySize, ValueSize = m.ValueSize, MaxEntries = m.MaxEntries, Flags = (MapFlags)m.Flags,
-                Name = MapName(m.Name),
+                Name = BpfSystem.ToObjectName(m.Name),
             }, out int fd);
             if (!r.IsOk)
             {
@@ -207,13 +207,6 @@ public static class ObjectLoader
         return BpfResult.Ok;
     }
 
-    /// <summary>A map's object name: libbpf's internal maps take up to 8 characters of the object's name before the section's.</summary>
-    private static string MapName(string name)
-    {
-        var chars = name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' ? c : '_').Take(15).ToArray();
-        return new string(chars);
-    }
-
     private static ulong MapPointer(LoadedObject obj, string name)
     {
         // What the program holds for a map: a read-only "struct bpf_map" of zeros, so the pointer is a real, non-NULL
@@ -227,7 +220,7 @@ public static class ObjectLoader
     private static BpfResult CreateDataMap(BpfSystem bpf, LoadedObject obj, string section, uint size, ReadOnlySpan<byte> initial, bool readOnly)
     {
         string prefix = obj.Spec.Name.Length > 8 ? obj.Spec.Name[..8] : obj.Spec.Name;
-        string name = MapName(prefix + (section.Length + prefix.Length > 15 ? section[..Math.Min(section.Length, 15 - prefix.Length)] : section));
+        string name = BpfSystem.ToObjectName(prefix + (section.Length + prefix.Length > 15 ? section[..Math.Min(section.Length, 15 - prefix.Length)] : section));
         var r = bpf.MapCreate(new MapSpec
         {
             Type = MapType.Array, KeySize = 4, ValueSize = Math.Max(size, 1), MaxEntries = 1,
@@ -308,8 +301,8 @@ public static class ObjectLoader
 
     // ---- programs ----
 
-    private static BpfResult LoadProgram(BpfSystem bpf, ObjectSpec spec, LoadedObject obj, CoreRelocator relocator, BtfSpec kernelBtf,
-        StructOpsType type, StructOpsMember member, BytecodeSupport support, ObjectProgram program, out BytecodeProgram? loaded)
+    private static BpfResult LoadProgram(ObjectSpec spec, LoadedObject obj, CoreRelocator relocator, StructOpsMember member,
+        BytecodeSupport support, ObjectProgram program, out BytecodeProgram? loaded)
     {
         loaded = null;
         var kfuncs = new FunctionTable();
@@ -343,7 +336,7 @@ public static class ObjectLoader
                 {
                     return Fail(Errno.EINVAL, BpfCommand.ProgLoad, $"prog '{program.Name}': relocation at insn {i} is outside the program");
                 }
-                var r = Relocate(spec, obj, type, member, support, program, relo, i, insns, kfuncs, kfuncIds, appended, pending);
+                var r = Relocate(spec, obj, member, support, program, relo, i, insns, kfuncs, kfuncIds, appended, pending);
                 if (!r.IsOk)
                 {
                     return r;
@@ -380,7 +373,7 @@ public static class ObjectLoader
         return BpfResult.Ok;
     }
 
-    private static BpfResult Relocate(ObjectSpec spec, LoadedObject obj, StructOpsType type, StructOpsMember member, BytecodeSupport support,
+    private static BpfResult Relocate(ObjectSpec spec, LoadedObject obj, StructOpsMember member, BytecodeSupport support,
         ObjectProgram program, ObjectRelocation relo, int i, List<Instruction> insns, FunctionTable kfuncs, Dictionary<string, int> kfuncIds,
         Dictionary<string, int> appended, Queue<(ObjectProgram, int)> pending)
     {

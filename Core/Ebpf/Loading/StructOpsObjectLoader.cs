@@ -43,7 +43,7 @@ public static class StructOpsObjectLoader
             r = bpf.MapCreate(new MapSpec
             {
                 Type = MapType.StructOps, KeySize = 4, ValueSize = (uint)type.ValueSize, MaxEntries = 1,
-                Flags = variable.IsLink ? MapFlags.Link : MapFlags.None, Name = MapName(variable.Name), StructOpsType = type.Name,
+                Flags = variable.IsLink ? MapFlags.Link : MapFlags.None, Name = BpfSystem.ToObjectName(variable.Name), StructOpsType = type.Name,
             }, out int mapFd);
             if (r.IsOk)
             {
@@ -136,10 +136,4 @@ public static class StructOpsObjectLoader
         return BpfResult.Ok;
     }
 
-    /// <summary>The map's object name: the variable's, as libbpf names struct_ops maps.</summary>
-    private static string MapName(string name)
-    {
-        var chars = name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' ? c : '_').Take(15).ToArray();
-        return new string(chars);
-    }
 }
