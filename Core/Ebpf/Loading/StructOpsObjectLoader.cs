@@ -135,5 +135,4 @@ public static class StructOpsObjectLoader
         }
         return BpfResult.Ok;
     }
-
 }
