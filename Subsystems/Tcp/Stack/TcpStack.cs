@@ -150,6 +150,7 @@ public sealed partial class TcpStack : IEventHandler, ITcpSocketControl
             ReceiverOps = _receiverCc ?? (ops.NeedsEcn ? Dctcp.Ops : Cubic.Ops),
             StartTime = start,
             Writes = writes,
+            Reordering = (uint)_options.Reordering, // tcp_init_sock: tp->reordering = sysctl_tcp_reordering
         };
         conn.WrittenSegments = writes is null ? conn.TotalSegments : 0;
         conn.RtoTimer = _sim.CreateTimer(_handler, KindRto);
@@ -215,7 +216,14 @@ public sealed partial class TcpStack : IEventHandler, ITcpSocketControl
                 Start(conn);
                 break;
             case KindRto:
-                RetransmitTimer(conn);
+                if (_options.IsRack)
+                {
+                    XmitTimerFired(conn);
+                }
+                else
+                {
+                    RetransmitTimer(conn);
+                }
                 break;
             case KindPace:
                 WriteXmit(conn);
