@@ -58,7 +58,8 @@ public sealed partial class TcpStack
             // tcp_data_queue: old data (a retransmission the sender thought lost) forces an immediate ACK and
             // tcp_enter_quickack_mode(sk, TCP_MAX_QUICKACKS): the following segments are ACKed one by one too; the ACK
             // reports the duplicate (tcp_dsack_set).
-            DsackSet(conn, seg, seg + 1);
+            ulong dup = SegmentAt(conn, segment.Seq, conn.RcvNxt); // seg is clamped below rcv_nxt; this is exact
+            DsackSet(conn, dup, dup + 1);
             EnterQuickAckMode(conn, _options.QuickAcks);
             immediate = true;
         }
@@ -97,7 +98,8 @@ public sealed partial class TcpStack
             {
                 if (conn.ReceivedAt(seg))
                 {
-                    DsackSet(conn, seg, seg + 1); // tcp_data_queue_ofo: all the bits are present, drop and D-SACK
+                    ulong dup = SegmentAt(conn, segment.Seq, conn.RcvNxt); // seg is clamped below rcv_nxt; this is exact
+            DsackSet(conn, dup, dup + 1); // tcp_data_queue_ofo: all the bits are present, drop and D-SACK
                 }
                 SackNewOfo(conn, seg, seg + 1); // also for a duplicate of queued data (add_sack after the drop)
             }
