@@ -15,7 +15,7 @@ public sealed partial class TcpStack
     /// </summary>
     private void DsackSet(TcpConnection conn, ulong start, ulong end)
     {
-        if (!_options.Dsack)
+        if (!_options.SendsDsack)
         {
             return;
         }

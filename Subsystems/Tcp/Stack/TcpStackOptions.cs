@@ -79,10 +79,14 @@ public sealed record TcpStackOptions
     public int Frto { get; init; } = 2;
 
     /// <summary>
-    /// net.ipv4.tcp_dsack: receivers report duplicate segments with a D-SACK block (RFC 2883; tcp_dsack_set).
-    /// On by default, as in the kernel.
+    /// net.ipv4.tcp_dsack: receivers report duplicate segments with a D-SACK block (RFC 2883; tcp_dsack_set), on in
+    /// the kernel by default. Null (the default here) follows <see cref="Recovery"/>: on with RACK, off with
+    /// tcp_recovery = 0, so that the pre-RACK model — whose receivers sent no D-SACK — is reproduced exactly.
     /// </summary>
-    public bool Dsack { get; init; } = true;
+    public bool? Dsack { get; init; }
+
+    /// <summary>Whether receivers send D-SACK blocks (<see cref="Dsack"/>, or with RACK when unset).</summary>
+    internal bool SendsDsack => Dsack ?? IsRack;
 
     /// <summary>Whether RACK-TLP is on (tcp_is_rack: tcp_recovery &amp; TCP_RACK_LOSS_DETECTION).</summary>
     internal bool IsRack => (Recovery & 1) != 0;
