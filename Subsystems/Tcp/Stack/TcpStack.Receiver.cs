@@ -98,8 +98,7 @@ public sealed partial class TcpStack
             {
                 if (conn.ReceivedAt(seg))
                 {
-                    ulong dup = SegmentAt(conn, segment.Seq, conn.RcvNxt); // seg is clamped below rcv_nxt; this is exact
-            DsackSet(conn, dup, dup + 1); // tcp_data_queue_ofo: all the bits are present, drop and D-SACK
+                    DsackSet(conn, seg, seg + 1); // tcp_data_queue_ofo: all the bits are present, drop and D-SACK
                 }
                 SackNewOfo(conn, seg, seg + 1); // also for a duplicate of queued data (add_sack after the drop)
             }
