@@ -177,21 +177,23 @@ public sealed partial class TcpStack
         MstampRefresh(ref sk);
         uint lost = sk.Lost;
         uint priorInflight = sk.PacketsInFlight;
+        bool newlyLost;
         using (EnterCa(conn))
         {
             RackDetectLoss(conn);
-            if (priorInflight != sk.PacketsInFlight)
+            newlyLost = priorInflight != sk.PacketsInFlight;
+            if (newlyLost && sk.IcskCaState != TcpCaState.Recovery)
             {
-                if (sk.IcskCaState != TcpCaState.Recovery)
+                EnterRecovery(conn, ece: false);
+                if (conn.Ops.CongControl is null)
                 {
-                    EnterRecovery(conn, ece: false);
-                    if (conn.Ops.CongControl is null)
-                    {
-                        CwndReduction(conn, 1, 0, newlyLost: sk.Lost != lost);
-                    }
+                    CwndReduction(conn, 1, 0, newlyLost: sk.Lost != lost);
                 }
-                WriteXmit(conn); // tcp_xmit_retransmit_queue
             }
+        }
+        if (newlyLost)
+        {
+            WriteXmit(conn); // tcp_xmit_retransmit_queue (it enters the CA program scope itself)
         }
         if (conn.Pending != XmitTimer.Retrans)
         {

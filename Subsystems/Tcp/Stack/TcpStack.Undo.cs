@@ -144,7 +144,7 @@ public sealed partial class TcpStack
     /// DSACKs for data already cumulatively ACKed count undo_retrans down.
     /// </summary>
     /// <returns>The duplicate segments reported (0: no D-SACK).</returns>
-    private uint CheckDsack(TcpConnection conn, in Net.TcpSegment segment, ulong priorUna, ref int flag)
+    private uint CheckDsack(TcpConnection conn, in Net.TcpSegment segment, ulong priorUna, ref int flag, ref ulong reord)
     {
         if (segment.SackCount == 0)
         {
@@ -201,14 +201,23 @@ public sealed partial class TcpStack
         }
         else if (endSeg > priorUna)
         {
-            // tcp_sacktag_one with dup_sack: a DSACK inside the window for retransmitted segments.
+            // tcp_sacktag_one with dup_sack: a DSACK inside the window for retransmitted segments; one whose original
+            // was already SACKed shows reordering.
             ulong startSeg = SegmentAt(conn, start0, priorUna);
             for (ulong s = Math.Max(startSeg, priorUna); s < Math.Min(endSeg, conn.SndNxt); s++)
             {
-                if ((conn.Segment(s).Flags & (SegmentFlags.Retrans | SegmentFlags.EverRetrans)) != 0 &&
-                    conn.UndoMarker && conn.UndoRetrans > 0 && s + 1 > conn.UndoMarkerSeg)
+                var f = conn.Segment(s).Flags;
+                if ((f & (SegmentFlags.Retrans | SegmentFlags.EverRetrans)) == 0)
+                {
+                    continue;
+                }
+                if (conn.UndoMarker && conn.UndoRetrans > 0 && s + 1 > conn.UndoMarkerSeg)
                 {
                     conn.UndoRetrans--;
+                }
+                if ((f & SegmentFlags.Sacked) != 0 && s < reord)
+                {
+                    reord = s;
                 }
             }
         }
