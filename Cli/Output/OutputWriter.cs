@@ -24,17 +24,22 @@ public static class OutputWriter
         }
         File.WriteAllText(Path("summary.json"), summary.ToJson());
         static string F(double v) => v.ToString("0.######", CultureInfo.InvariantCulture);
+        static string I(long v) => v.ToString(CultureInfo.InvariantCulture);
         using (var csv = CsvWriter.Create(new StreamWriter(Path("flows.csv")), null, leaveOpen: false))
         {
             csv.WriteHeader(["id", "cc", "cc_requested", "start_s", "end_s", "bytes_acked", "goodput_mbps", "rtt_ms_mean", "rtt_ms_min",
-                "retransmits", "timeouts", "ecn_echoes", "completed", "cwnd_restarts"]);
+                "retransmits", "timeouts", "ecn_echoes", "completed", "cwnd_restarts", "loss_probes", "loss_probe_recoveries",
+                "rack_reo_timeouts", "lost_retransmits", "dsacks_received", "spurious_rtos", "full_undos", "partial_undos", "dsack_undos",
+                "loss_undos"]);
             foreach (var f in result.Flows)
             {
                 csv.WriteRecord([f.Id.ToString(CultureInfo.InvariantCulture), f.Cc, f.CcRequested ?? "", F(f.StartSeconds), F(f.EndSeconds),
                     f.BytesAcked.ToString(CultureInfo.InvariantCulture), F(f.GoodputMbps), F(f.RttMsMean), F(f.RttMsMin),
                     f.Retransmits.ToString(CultureInfo.InvariantCulture), f.Timeouts.ToString(CultureInfo.InvariantCulture),
                     f.EcnEchoes.ToString(CultureInfo.InvariantCulture), f.Completed ? "true" : "false",
-                    f.CwndRestarts.ToString(CultureInfo.InvariantCulture)]);
+                    f.CwndRestarts.ToString(CultureInfo.InvariantCulture), I(f.LossProbes), I(f.LossProbeRecoveries),
+                    I(f.RackReoTimeouts), I(f.LostRetransmits), I(f.DsacksReceived), I(f.SpuriousRtos), I(f.FullUndos),
+                    I(f.PartialUndos), I(f.DsackUndos), I(f.LossUndos)]);
             }
         }
         using (var csv = CsvWriter.Create(new StreamWriter(Path("timeseries.csv")), null, leaveOpen: false))

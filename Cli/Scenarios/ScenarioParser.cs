@@ -235,7 +235,8 @@ public sealed class ScenarioParser
 
     private TcpScenarioSpec ParseRoot(YamlMappingNode root)
     {
-        var keys = Keys(root, "the scenario", "seed", "duration", "subsystem", "network", "structops", "flows", "sample_interval", "receiver_cc", "ecn");
+        var keys = Keys(root, "the scenario", "seed", "duration", "subsystem", "network", "structops", "flows", "sample_interval", "receiver_cc", "ecn",
+            "tcp_recovery", "tcp_frto");
         var spec = new TcpScenarioSpec();
         if (keys.TryGetValue("seed", out var seedNode) && Scalar(seedNode, "seed") is { } seedText)
         {
@@ -277,6 +278,28 @@ public sealed class ScenarioParser
             else
             {
                 spec = spec with { Ecn = (int)ecn };
+            }
+        }
+        if (Integer(keys, "tcp_recovery", 0) is { } recovery)
+        {
+            if (recovery > 7)
+            {
+                Error(keys["tcp_recovery"], $"tcp_recovery is net.ipv4.tcp_recovery: a bit mask of 1 (RACK-TLP), 2 (static reordering window) and 4 (no dupthresh), 0 to 7, not {recovery}");
+            }
+            else
+            {
+                spec = spec with { Recovery = (int)recovery };
+            }
+        }
+        if (Integer(keys, "tcp_frto", 0) is { } frto)
+        {
+            if (frto > 2)
+            {
+                Error(keys["tcp_frto"], $"tcp_frto is net.ipv4.tcp_frto: 0, 1 or 2, not {frto}");
+            }
+            else
+            {
+                spec = spec with { Frto = (int)frto };
             }
         }
         if (keys.TryGetValue("subsystem", out var sub) && Scalar(sub, "subsystem") is { } subsystem && subsystem != "tcp")

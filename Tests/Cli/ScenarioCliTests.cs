@@ -124,6 +124,10 @@ public sealed class ScenarioCliTests
         yield return new TestCaseData("duration: 3s\nflows:\n  - { arrivals: poisson, rate: 5, size: 10KB, burst: 1KB, interval: 1s }\n", 3, 54, "do not apply to poisson").SetName("BurstWithPoisson");
         yield return new TestCaseData("duration: 3s\nreceiver_cc: bpf_dctcp\nflows: [ { cc: reno } ]\n", 2, 14, "receiver_cc must be a built-in algorithm").SetName("ReceiverCcNotBuiltin");
         yield return new TestCaseData("duration: 3s\necn: 3\nflows: [ { cc: reno } ]\n", 2, 6, "0, 1 or 2").SetName("EcnOutOfRange");
+        yield return new TestCaseData("duration: 3s\ntcp_recovery: 8\nflows: [ { cc: reno } ]\n", 2, 15, "0 to 7").SetName("TcpRecoveryOutOfRange");
+        yield return new TestCaseData("duration: 3s\ntcp_recovery: rack\nflows: [ { cc: reno } ]\n", 2, 15, "not a whole number").SetName("TcpRecoveryNotANumber");
+        yield return new TestCaseData("duration: 3s\ntcp_frto: 3\nflows: [ { cc: reno } ]\n", 2, 11, "0, 1 or 2").SetName("TcpFrtoOutOfRange");
+        yield return new TestCaseData("duration: 3s\ntcp_frto: -1\nflows: [ { cc: reno } ]\n", 2, 11, "at least 0").SetName("TcpFrtoNegative");
     }
 
     [TestCaseSource(nameof(Broken))]
@@ -219,6 +223,33 @@ public sealed class ScenarioCliTests
         var classic = Result("ecn: 1\n" + yaml);
         Assert.That(classic.Marks, Is.GreaterThan(0));
         Assert.That(classic.Echoes, Is.GreaterThan(0));
+    }
+
+    [Test]
+    public void TcpRecoveryKeys_RackTlpByDefault_ZeroGivesThePreRackStack()
+    {
+        // A shallow buffer shared by 8 flows: with the defaults (tcp_recovery 1, tcp_frto 2) RACK and TLP act (REO
+        // timers, loss probes); with tcp_recovery 0 none of their counters move.
+        const string yaml = """
+            duration: 5s
+            network:
+              bottleneck: { rate: 100Mbps, delay: 10ms, queue: { type: droptail, limit: 20 } }
+            flows:
+              - { count: 8, cc: cubic }
+            """;
+        (long Reo, long Probes, long Timeouts) Result(string text)
+        {
+            var (code, output, err) = Run("run", Scenario(text), "--json");
+            Assert.That(code, Is.Zero, err);
+            using var doc = JsonDocument.Parse(output);
+            long Sum(string key) => doc.RootElement.GetProperty("flows").EnumerateArray().Sum(f => f.GetProperty(key).GetInt64());
+            return (Sum("rack_reo_timeouts"), Sum("loss_probes"), Sum("timeouts"));
+        }
+        var rack = Result(yaml);
+        Assert.That(rack.Reo, Is.GreaterThan(0));
+        var old = Result("tcp_recovery: 0\ntcp_frto: 0\n" + yaml);
+        Assert.That((old.Reo, old.Probes), Is.EqualTo((0L, 0L)));
+        Assert.That(rack, Is.EqualTo(Result("tcp_recovery: 1\ntcp_frto: 2\n" + yaml)), "the defaults are 1 and 2");
     }
 
     [Test]

@@ -34,9 +34,10 @@ public sealed class RateSampleTests
         };
     }
 
+    // tcp_recovery = 0: these pin when the pre-RACK path marks losses (dupthresh on an ACK, or the RTO).
     private static (Probe Probe, TcpConnection Flow) Run(LossModel loss, long bytes)
     {
-        var sc = new TcpScenario(new DumbbellOptions { BottleneckLoss = loss });
+        var sc = new TcpScenario(new DumbbellOptions { BottleneckLoss = loss }, stack: new TcpStackOptions { Recovery = 0 });
         var probe = new Probe();
         Assert.That(sc.System.Registry.Register(probe.Ops).IsOk);
         var flow = sc.Flow("rs_probe", bytes: bytes);

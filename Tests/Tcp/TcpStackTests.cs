@@ -50,8 +50,9 @@ public sealed class TcpStackTests
     [Test]
     public void TailLoss_RecoveredByTimeout_WithBackoffReset()
     {
-        // The last segment of a 20-segment transfer is lost: no SACKs follow it, so only the RTO recovers it.
-        var sc = new TcpScenario(new DumbbellOptions { BottleneckLoss = new ScriptedLoss(20) });
+        // The last segment of a 20-segment transfer is lost: no SACKs follow it, so without TLP (tcp_recovery = 0) only
+        // the RTO recovers it.
+        var sc = new TcpScenario(new DumbbellOptions { BottleneckLoss = new ScriptedLoss(20) }, stack: new TcpStackOptions { Recovery = 0 });
         var flow = sc.Flow("reno", bytes: 20 * 1448);
         sc.RunFor(5);
         Assert.That(flow.State, Is.EqualTo(TcpConnectionState.Closed));
@@ -66,7 +67,7 @@ public sealed class TcpStackTests
         // jiffy (HZ = 1000); inet_csk_reset_xmit_timer → sk_reset_timer arms expires = jiffies + icsk_rto, and the
         // timer runs on the tick at which jiffies reaches it. The last segment of a 20-segment transfer is lost, so the
         // RTO armed by the last ACK fires at (⌊t_ack / 1 ms⌋ + ⌈(srtt/8 + rttvar) / 1000 µs⌉) ms.
-        var sc = new TcpScenario(new DumbbellOptions { BottleneckLoss = new ScriptedLoss(20) });
+        var sc = new TcpScenario(new DumbbellOptions { BottleneckLoss = new ScriptedLoss(20) }, stack: new TcpStackOptions { Recovery = 0 }); // no TLP
         var flow = sc.Flow("reno", bytes: 20 * 1448);
         (long Ns, uint Srtt8, uint Rttvar) lastAck = default;
         long timeoutNs = -1;
@@ -158,7 +159,7 @@ public sealed class TcpStackTests
         // CE-marked, so the third duplicate ACK — the one that marks 400 lost (reordering 3) — is also the first to
         // echo ECE: Recovery is entered from Open on an ECE ACK and prior_ssthresh must be 0, not the first episode's.
         var sc = new TcpScenario(new DumbbellOptions { BottleneckQueue = _ => new DropThenMark(100, 400, 403) },
-            stack: new TcpStackOptions { Ecn = 1 });
+            stack: new TcpStackOptions { Ecn = 1, Recovery = 0 }); // the dupthresh rule marks 400 on the ECE ACK
         var probe = new PriorSsthreshProbe();
         sc.System.Register(probe);
         var flow = sc.Flow("prior_probe");

@@ -86,6 +86,26 @@ public sealed class TcpConnection
     internal long FirstTxNs;          // tcp_rate: first_tx_mstamp
     internal long DeliveredTimeNs;    // tcp_rate: delivered_mstamp in ns (TcpSock.DeliveredMstamp holds it in µs)
     internal bool Stopping;
+    // ---- RACK-TLP, F-RTO, DSACK and undo (tcp_recovery = 1); sequence positions are segment numbers ----
+    internal XmitTimer Pending;       // icsk_pending: what the retransmission timer is armed for
+    internal long RackMstampUs = -1;  // rack.mstamp: transmit time of the most recently sent delivered segment (µs)
+    internal ulong RackEndSeg;        // rack.end_seq: one past that segment
+    internal uint RackRttUs;          // rack.rtt_us
+    internal bool RackAdvanced;       // rack.advanced
+    internal uint RackReoWndSteps = 1;// rack.reo_wnd_steps
+    internal uint RackReoWndPersist;  // rack.reo_wnd_persist
+    internal bool RackDsackSeen;      // rack.dsack_seen
+    internal uint RackLastDelivered;  // rack.last_delivered
+    internal uint ReordSeen;          // tp->reord_seen
+    internal uint Reordering;         // tp->reordering (segments), from sysctl_tcp_reordering
+    internal ulong HighestSackEnd;    // tcp_highest_sack_seq while sacked_out > 0: one past the highest SACKed segment
+    internal ulong TlpHighSeg;        // tp->tlp_high_seq: snd_nxt when the outstanding probe left (0 = none)
+    internal bool TlpRetrans;         // tp->tlp_retrans: the probe was a retransmission
+    internal ulong UndoMarkerSeg;     // tp->undo_marker: snd_una when the undoable episode began
+    internal int UndoRetrans;         // tp->undo_retrans: retransmissions not yet proven unnecessary (-1: none sent)
+    internal bool Frto;               // tp->frto
+    internal uint DsackDups;          // tp->dsack_dups
+    internal bool NewDataOnly;        // F-RTO step 2.b (REXMIT_NEW): this ACK sends new data, not retransmissions
     internal TimerId RtoTimer;
     internal TimerId PaceTimer;
     internal TimerId DelackTimer;
@@ -98,6 +118,10 @@ public sealed class TcpConnection
     internal readonly ulong[] SackStart = new ulong[TcpStack.NumSacks];
     internal readonly ulong[] SackEnd = new ulong[TcpStack.NumSacks];
     internal int NumSacks;
+    // tp->rx_opt.dsack and duplicate_sack[0]: a D-SACK block [start, end) for the next ACK.
+    internal bool DsackPending;
+    internal ulong DsackStart;
+    internal ulong DsackEnd;
     internal int UnackedSegments;
     internal int QuickAcksLeft;
     // icsk_ack.ato / lrcvtime / timeout (jiffies), and what the receiving socket measured of the handshake

@@ -13,6 +13,26 @@ public sealed class TcpFlowStats
     public long EcnEchoes { get; internal set; }
     /// <summary>Window restarts after an idle period longer than the RTO (tcp_cwnd_restart, RFC 2861).</summary>
     public long CwndRestarts { get; internal set; }
+    /// <summary>Tail loss probes sent (LINUX_MIB_TCPLOSSPROBES).</summary>
+    public long LossProbes { get; internal set; }
+    /// <summary>Loss probes whose ACK showed a loss that the probe repaired (LINUX_MIB_TCPLOSSPROBERECOVERY).</summary>
+    public long LossProbeRecoveries { get; internal set; }
+    /// <summary>RACK reordering timer expiries (tcp_rack_reo_timeout; ICSK_TIME_REO_TIMEOUT).</summary>
+    public long RackReoTimeouts { get; internal set; }
+    /// <summary>Retransmissions found lost again (LINUX_MIB_TCPLOSTRETRANSMIT, tcp_mark_skb_lost).</summary>
+    public long LostRetransmits { get; internal set; }
+    /// <summary>ACKs carrying a D-SACK the sender accepted (LINUX_MIB_TCPDSACKRECV + TCPDSACKOFORECV, tcp_check_dsack).</summary>
+    public long DsacksReceived { get; internal set; }
+    /// <summary>Retransmission timeouts F-RTO found spurious (LINUX_MIB_TCPSPURIOUSRTOS).</summary>
+    public long SpuriousRtos { get; internal set; }
+    /// <summary>Recoveries undone at their end (LINUX_MIB_TCPFULLUNDO, tcp_try_undo_recovery).</summary>
+    public long FullUndos { get; internal set; }
+    /// <summary>Recoveries undone on a partial ACK (LINUX_MIB_TCPPARTIALUNDO, tcp_try_undo_partial).</summary>
+    public long PartialUndos { get; internal set; }
+    /// <summary>Reductions undone because D-SACKs covered every retransmission (LINUX_MIB_TCPDSACKUNDO).</summary>
+    public long DsackUndos { get; internal set; }
+    /// <summary>Loss (RTO) episodes undone (LINUX_MIB_TCPLOSSUNDO, tcp_try_undo_loss and tcp_try_undo_recovery in Loss).</summary>
+    public long LossUndos { get; internal set; }
     public long RttSamples { get; internal set; }
     public double RttSumMs { get; internal set; }
     public double RttMinMs { get; internal set; } = double.MaxValue;

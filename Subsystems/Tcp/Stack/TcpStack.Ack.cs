@@ -39,6 +39,8 @@ public sealed partial class TcpStack
         long rsPriorTime = -1;
         bool rsAppLimited = false;
         long rsSentNs = 0, rsFirstTxNs = 0;
+        bool rack = _options.IsRack;
+        int rexmit = RexmitNone;
         if (ece)
         {
             conn.Stats.EcnEchoes++;
@@ -55,20 +57,43 @@ public sealed partial class TcpStack
                 sk.SndUna = EndSeqOf(conn, ackSeg - 1);
             }
 
-            // tcp_sacktag_write_queue
-            uint newlySacked = 0;
-            long firstSackt = -1, lastSackt = -1;
+            // tcp_sacktag_write_queue: with RACK, D-SACK first (tcp_check_dsack), then the blocks in sequence order, as
+            // the kernel sorts them, so a hole SACKed late is seen as reordering.
+            ulong priorFack = rack ? HighestSackSeq(conn) : 0;
+            ulong reord = conn.SndNxt;
+            uint dsackSegs = rack ? CheckDsack(conn, segment, priorUna, ref flag, ref reord) : 0;
+            Span<ulong> froms = stackalloc ulong[TcpSegment.MaxSackBlocks];
+            Span<ulong> tos = stackalloc ulong[TcpSegment.MaxSackBlocks];
+            int blocks = 0;
             for (int b = 0; b < segment.SackCount; b++)
             {
                 var (start, end) = SackBlock(segment, b);
                 ulong from = Math.Max(SegmentsBelow(conn, start, priorUna), ackSeg);
                 ulong to = Math.Min(SegmentsBelow(conn, end, priorUna), conn.SndNxt);
-                for (ulong s = from; s < to; s++)
+                int at = blocks++;
+                while (rack && at > 0 && froms[at - 1] > from)
+                {
+                    froms[at] = froms[at - 1];
+                    tos[at] = tos[at - 1];
+                    at--;
+                }
+                froms[at] = from;
+                tos[at] = to;
+            }
+            uint newlySacked = 0;
+            long firstSackt = -1, lastSackt = -1;
+            for (int b = 0; b < blocks; b++)
+            {
+                for (ulong s = froms[b]; s < tos[b]; s++)
                 {
                     ref var st = ref conn.Segment(s);
                     if ((st.Flags & SegmentFlags.Sacked) != 0)
                     {
                         continue;
+                    }
+                    if (rack)
+                    {
+                        RackAdvance(conn, st.Flags, s + 1, st.SentNs / 1000);
                     }
                     if ((st.Flags & (SegmentFlags.Retrans | SegmentFlags.EverRetrans)) == 0)
                     {
@@ -77,10 +102,33 @@ public sealed partial class TcpStack
                             firstSackt = st.SentNs;
                         }
                         lastSackt = Math.Max(lastSackt, st.SentNs);
+                        if (rack)
+                        {
+                            // tcp_sacktag_one: a never-retransmitted segment in a hole below the highest SACK: reordering.
+                            if (s < HighestSackSeq(conn) && s < reord)
+                            {
+                                reord = s;
+                            }
+                            if (s + 1 <= conn.HighSeq)
+                            {
+                                flag |= FlagOrigSackAcked;
+                            }
+                        }
                     }
                     RateDelivered(conn, ref st, ref rs, ref rsPriorTime, ref rsAppLimited, ref rsSentNs, ref rsFirstTxNs);
+                    if (sk.SackedOut == 0 || s + 1 > conn.HighestSackEnd)
+                    {
+                        conn.HighestSackEnd = s + 1; // tcp_advance_highest_sack
+                    }
                     st.Flags |= SegmentFlags.Sacked;
                     sk.SackedOut++;
+                    if (rack && (st.Flags & SegmentFlags.Retrans) != 0 && (st.Flags & SegmentFlags.Lost) == 0)
+                    {
+                        // tcp_sacktag_one: a retransmission not marked lost is believed still in flight; RETRANS stays
+                        // until the cumulative ACK.
+                        newlySacked++;
+                        continue;
+                    }
                     if ((st.Flags & SegmentFlags.Lost) != 0)
                     {
                         st.Flags &= ~SegmentFlags.Lost;
@@ -94,13 +142,17 @@ public sealed partial class TcpStack
                     newlySacked++;
                 }
             }
+            if (rack && reord < priorFack && (sk.IcskCaState != TcpCaState.Loss || conn.UndoMarker))
+            {
+                CheckSackReordering(conn, reord);
+            }
             if (newlySacked > 0)
             {
                 flag |= FlagDataSacked;
-                if (ece)
-                {
-                    sk.DeliveredCe += newlySacked; // tcp_count_delivered for SACKed data, before in_ack_event
-                }
+            }
+            if (ece && newlySacked + dsackSegs > 0)
+            {
+                sk.DeliveredCe += newlySacked + dsackSegs; // tcp_count_delivered for SACKed data, before in_ack_event
             }
 
             // tcp_in_ack_event: the fast path reports a window update; the slow path SLOWPATH, plus ECE and WIN_UPDATE.
@@ -114,6 +166,7 @@ public sealed partial class TcpStack
             long firstAckt = -1, lastAckt = -1;
             bool retransAcked = false;
             uint cumulativeDelivered = 0;
+            reord = conn.SndNxt;
             for (ulong s = priorUna; s < ackSeg; s++)
             {
                 ref var st = ref conn.Segment(s);
@@ -128,6 +181,14 @@ public sealed partial class TcpStack
                     {
                         firstAckt = st.SentNs;
                     }
+                    if (rack)
+                    {
+                        reord = Math.Min(reord, s);
+                        if (s + 1 <= conn.HighSeq)
+                        {
+                            flag |= FlagOrigSackAcked;
+                        }
+                    }
                 }
                 if ((st.Flags & SegmentFlags.Sacked) != 0)
                 {
@@ -137,6 +198,13 @@ public sealed partial class TcpStack
                 {
                     RateDelivered(conn, ref st, ref rs, ref rsPriorTime, ref rsAppLimited, ref rsSentNs, ref rsFirstTxNs);
                     cumulativeDelivered++;
+                    // tcp_clean_rtx_queue: RACK advances unless the ACK echoes a time before this retransmission
+                    // (tcp_skb_spurious_retrans: the original was delivered).
+                    if (rack && !((st.Flags & (SegmentFlags.Retrans | SegmentFlags.EverRetrans)) != 0 &&
+                                  segment.TsEcr != 0 && (int)(segment.TsEcr - (uint)(st.SentNs / 1000)) < 0))
+                    {
+                        RackAdvance(conn, st.Flags, s + 1, st.SentNs / 1000);
+                    }
                 }
                 if ((st.Flags & SegmentFlags.Lost) != 0)
                 {
@@ -179,7 +247,27 @@ public sealed partial class TcpStack
                 conn.Backoff = 0;
             }
             UpdateRtt(conn, seqRttUs, caRttUs, ackMaybeDelayed);
-            if (acked > 0)
+            if (rack)
+            {
+                if (retransAcked)
+                {
+                    flag |= FlagRetransDataAcked;
+                }
+                if (acked > 0)
+                {
+                    flag |= FlagSetXmitTimer; // set TLP or RTO timer
+                    if (reord < priorFack)
+                    {
+                        CheckSackReordering(conn, reord); // a never-retransmitted hole filled late
+                    }
+                }
+                else if (firstSackt >= 0 && seqRttUs >= 0 && conn.SndUna < conn.SndNxt &&
+                         seqRttUs > ((long)sk.TcpMstamp - conn.Segment(conn.SndUna).SentNs / 1000))
+                {
+                    flag |= FlagSetXmitTimer; // not when the SACK RTT comes from data sent after the head
+                }
+            }
+            else if (acked > 0)
             {
                 if (sk.PacketsOut == 0)
                 {
@@ -194,14 +282,33 @@ public sealed partial class TcpStack
             rs.RttUs = caRttUs;
             conn.Ops.PktsAcked?.Invoke(ref sk, new AckSample(acked, (int)Math.Min(caRttUs, int.MaxValue), sk.MssCache * (sk.Delivered - rs.PriorDelivered)));
 
-            if (newlySacked > 0)
+            if (rack)
             {
-                MarkLostBySackedAbove(conn, conn.SndNxt);
+                RackUpdateReoWnd(conn, rs.PriorDelivered);
+                if (conn.TlpHighSeg != 0)
+                {
+                    ProcessTlpAck(conn, ackSeg, flag);
+                }
+                if (IsDubious(ref sk, flag, acked) || (flag & FlagDsackingAck) != 0)
+                {
+                    int numDupack = (flag & (FlagSndUnaAdvanced | FlagNotDup | FlagDsackingAck)) == 0 ? 1 : 0;
+                    FastRetransAlertRack(conn, priorUna, numDupack, ref flag, ref rexmit, segment.TsEcr);
+                }
+                if ((flag & FlagSetXmitTimer) != 0)
+                {
+                    SetXmitTimer(conn);
+                }
             }
-
-            if (IsDubious(ref sk, flag, acked))
+            else
             {
-                FastRetransAlert(conn, flag, ece, segment.TsEcr);
+                if (newlySacked > 0)
+                {
+                    MarkLostBySackedAbove(conn, conn.SndNxt);
+                }
+                if (IsDubious(ref sk, flag, acked))
+                {
+                    FastRetransAlert(conn, flag, ece, segment.TsEcr);
+                }
             }
 
             // tcp_rate_gen
@@ -271,8 +378,24 @@ public sealed partial class TcpStack
             Close(conn);
             return;
         }
+        if (rexmit == RexmitNew)
+        {
+            // tcp_xmit_recovery, F-RTO step 2.b: new data instead of retransmissions; with none sent, give up F-RTO.
+            conn.NewDataOnly = true;
+            WriteXmit(conn);
+            conn.NewDataOnly = false;
+            if (conn.SndNxt <= conn.HighSeq)
+            {
+                conn.Frto = false;
+            }
+            else
+            {
+                conn.NewDataOnly = true; // tcp_data_snd_check below also sends only new data
+            }
+        }
         // tcp_data_snd_check: push what may go now, then tcp_check_space.
         WriteXmit(conn);
+        conn.NewDataOnly = false;
         CheckSpace(conn);
         Updated?.Invoke(conn);
     }

@@ -56,7 +56,10 @@ public sealed partial class TcpStack
         if (seg < conn.RcvNxt)
         {
             // tcp_data_queue: old data (a retransmission the sender thought lost) forces an immediate ACK and
-            // tcp_enter_quickack_mode(sk, TCP_MAX_QUICKACKS): the following segments are ACKed one by one too.
+            // tcp_enter_quickack_mode(sk, TCP_MAX_QUICKACKS): the following segments are ACKed one by one too; the ACK
+            // reports the duplicate (tcp_dsack_set).
+            ulong dup = SegmentAt(conn, segment.Seq, conn.RcvNxt); // seg is clamped below rcv_nxt; this is exact
+            DsackSet(conn, dup, dup + 1);
             EnterQuickAckMode(conn, _options.QuickAcks);
             immediate = true;
         }
@@ -93,6 +96,10 @@ public sealed partial class TcpStack
             }
             else
             {
+                if (conn.ReceivedAt(seg))
+                {
+                    DsackSet(conn, seg, seg + 1); // tcp_data_queue_ofo: all the bits are present, drop and D-SACK
+                }
                 SackNewOfo(conn, seg, seg + 1); // also for a duplicate of queued data (add_sack after the drop)
             }
             conn.ReceivedAt(seg) = true;
@@ -342,11 +349,7 @@ public sealed partial class TcpStack
         }
         // tcp_options_write: the remembered blocks in their order (most recent first), as many as the option space
         // left by timestamps holds.
-        int blocks = Math.Min(conn.NumSacks, TcpSegment.MaxSackBlocks);
-        for (int i = 0; i < blocks; i++)
-        {
-            SetBlock(ref packet.Segment, i, SeqOf(conn, conn.SackStart[i]), EndSeqOf(conn, conn.SackEnd[i] - 1));
-        }
+        int blocks = WriteSackBlocks(conn, ref packet.Segment);
         packet.Segment.SackCount = (byte)blocks;
         packet.SizeBytes += blocks > 0 ? 4 + 8 * blocks : 0;
         _net.Send(p);

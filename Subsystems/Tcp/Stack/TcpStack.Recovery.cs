@@ -3,7 +3,8 @@ namespace BpfSim.Tcp.Stack;
 public sealed partial class TcpStack
 {
     /// <summary>
-    /// tcp_fastretrans_alert, reduced to what a SACK sender without RACK does: leave CWR, Recovery or Loss once
+    /// tcp_fastretrans_alert with tcp_recovery = 0 (the pre-RACK model, kept as it was), reduced to what a SACK sender
+    /// without RACK does: leave CWR, Recovery or Loss once
     /// snd_una passes high_seq; enter Recovery when the scoreboard holds lost segments; otherwise react to ECE by
     /// entering CWR and move between Open and Disorder.
     /// </summary>
@@ -74,7 +75,7 @@ public sealed partial class TcpStack
     /// <summary>
     /// tcp_may_undo: a reduction is undone when it is still marked undoable and its retransmissions turn out to have
     /// been unnecessary — here by timestamps (tcp_packet_delayed: the ACK echoes a TSval older than the first
-    /// retransmission). DSACK-based undo is not modelled (the receiver sends no DSACK).
+    /// retransmission). With tcp_recovery = 0 DSACKs are not used (see <see cref="MayUndoRack"/> for RACK).
     /// </summary>
     private static bool MayUndo(TcpConnection conn, uint tsEcr) =>
         conn.UndoMarker && conn.RetransStampUs != 0 && tsEcr != 0 && (int)(tsEcr - conn.RetransStampUs) < 0;
@@ -116,9 +117,24 @@ public sealed partial class TcpStack
     {
         ref var sk = ref _socks[conn.Id];
         conn.Stats.FastRecoveries++;
+        if (_options.IsRack)
+        {
+            // tcp_retrans_stamp_cleanup: start the undo clock with this episode's first retransmission.
+            if (!AnyRetransDone(conn))
+            {
+                conn.RetransStampUs = 0;
+            }
+        }
         // tcp_input.c tcp_enter_recovery: a value left from an earlier episode must not be restored by this one's undo.
         sk.PriorSsthresh = 0;
-        conn.UndoMarker = true;
+        if (_options.IsRack)
+        {
+            InitUndo(conn);
+        }
+        else
+        {
+            conn.UndoMarker = true;
+        }
         if (sk.IcskCaState is not (TcpCaState.CWR or TcpCaState.Recovery))
         {
             if (!ece)
@@ -148,6 +164,7 @@ public sealed partial class TcpStack
     {
         ref var sk = ref _socks[conn.Id];
         conn.HighSeq = conn.SndNxt;
+        conn.TlpHighSeg = 0;
         sk.SndCwndCnt = 0;
         sk.PriorCwnd = sk.SndCwnd;
         conn.PrrDelivered = 0;

@@ -256,6 +256,10 @@ public sealed partial class TcpStack
         {
             CwndValidate(conn, isCwndLimited);
         }
+        if (sent)
+        {
+            ScheduleLossProbe(conn, advancingRto: false); // one loss probe per tail loss episode (tcp_write_xmit)
+        }
         if (!moreData && !sent && sk.AppLimited == 0 && sk.PacketsOut < sk.SndCwnd)
         {
             // tcp_rate_check_app_limited: the application, not the network, limits delivery from here on.
@@ -426,7 +430,7 @@ public sealed partial class TcpStack
     private ulong NextToSend(TcpConnection conn, out bool retransmit)
     {
         ref var sk = ref _socks[conn.Id];
-        if (sk.LostOut > sk.RetransOut)
+        if (sk.LostOut > sk.RetransOut && !conn.NewDataOnly)
         {
             for (ulong s = conn.SndUna; s < conn.SndNxt; s++)
             {
@@ -467,6 +471,7 @@ public sealed partial class TcpStack
             }
         }
         sk.Lsndtime = sk.TcpJiffies32;
+        uint priorPacketsOut = sk.PacketsOut;
         if (!retransmit)
         {
             conn.EnsureBoard(seg + 1);
@@ -485,6 +490,7 @@ public sealed partial class TcpStack
             state.Flags |= SegmentFlags.Retrans | SegmentFlags.EverRetrans;
             sk.RetransOut++;
             conn.Stats.Retransmits++;
+            conn.UndoRetrans = Math.Max(conn.UndoRetrans, 0) + 1; // tcp_retransmit_skb
         }
         // tcp_rate_skb_sent: snapshot the delivery state this segment will be measured against.
         if (sk.PacketsOut == 1 && !retransmit || sk.PacketsInFlight == 0)
@@ -523,7 +529,11 @@ public sealed partial class TcpStack
             ulong gap = (ulong)packet.SizeBytes * 1_000_000_000UL / sk.SkPacingRate;
             sk.TcpWstampNs = Math.Max(sk.TcpWstampNs, (ulong)now) + gap;
         }
-        if (!_sim.IsArmed(conn.RtoTimer))
+        if (_options.IsRack)
+        {
+            ArmAfterSendRack(conn, seg, retransmit, priorPacketsOut);
+        }
+        else if (!_sim.IsArmed(conn.RtoTimer))
         {
             SetRto(conn, CurrentRtoNs(conn));
         }
@@ -560,10 +570,24 @@ public sealed partial class TcpStack
         conn.Stats.Timeouts++;
         using (EnterCa(conn))
         {
-            EnterLoss(conn);
+            if (_options.IsRack)
+            {
+                EnterLossRack(conn);
+            }
+            else
+            {
+                EnterLoss(conn);
+            }
         }
         conn.Backoff = Math.Min(conn.Backoff + 1, 16);
-        SetRto(conn, CurrentRtoNs(conn));
+        if (_options.IsRack)
+        {
+            ResetXmitTimer(conn, XmitTimer.Retrans, (uint)RtoJiffies(conn), MaxRtoJiffies);
+        }
+        else
+        {
+            SetRto(conn, CurrentRtoNs(conn));
+        }
         WriteXmit(conn);
         Updated?.Invoke(conn);
     }

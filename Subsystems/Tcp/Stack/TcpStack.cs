@@ -24,10 +24,12 @@ namespace BpfSim.Tcp.Stack;
 /// on that socket for an algorithm that needs ECN (DCTCP's per-CE-run echo) and RFC 3168's ECE-until-CWR otherwise.
 /// The receiver remembers up to four SACK blocks, most recently created or extended first, and sends three
 /// (tcp_sack_new_ofo_skb). A reduction is undone (undo_cwnd) when timestamps show the retransmissions were unnecessary
-/// (tcp_packet_delayed). Applications write everything at once (bulk) or in bursts (<see cref="TcpWritePattern"/>);
-/// an idle time above the RTO restarts the window (tcp_cwnd_restart, CA_EVENT_CWND_RESTART). Not modelled yet:
-/// RACK-TLP and F-RTO (a lost retransmission is recovered by the RTO), DSACK and DSACK-based undo, partial undo,
-/// interactive (pingpong) delayed ACKs and the receive-window bound on quick ACKs, the timer wheel's coarse levels, the
+/// (tcp_packet_delayed). Loss recovery is RACK-TLP by default (<see cref="TcpStackOptions.Recovery"/>; the partial
+/// files .Rack, .LossProbe, .FastRetrans and .Undo): time-based loss marking with the reordering window and REO timer,
+/// tail loss probes, F-RTO, and undo by timestamps, receiver D-SACKs (.Dsack) and F-RTO; tcp_recovery = 0 keeps the
+/// pre-RACK dupthresh model unchanged. Applications write everything at once (bulk) or in bursts
+/// (<see cref="TcpWritePattern"/>); an idle time above the RTO restarts the window (tcp_cwnd_restart,
+/// CA_EVENT_CWND_RESTART). Not modelled yet: SACK reneging, tcp_early_retrans as a separate switch, interactive (pingpong) delayed ACKs and the receive-window bound on quick ACKs, the timer wheel's coarse levels, the
 /// decay of tcp_cwnd_application_limited (see <see cref="CwndValidate"/>), receive-window limits, Nagle, TSO/GSO
 /// (min_tso_segs is called where tcp_tso_autosize would, but does not batch). sk_sndbuf, sized by tcp_sndbuf_expand,
 /// limits the data queued (sent and unsent) to at most tcp_wmem[2]. get_info is called as inet_diag calls it (<see cref="GetCcInfo"/>), by the metrics sampler at each
@@ -150,6 +152,7 @@ public sealed partial class TcpStack : IEventHandler, ITcpSocketControl
             ReceiverOps = _receiverCc ?? (ops.NeedsEcn ? Dctcp.Ops : Cubic.Ops),
             StartTime = start,
             Writes = writes,
+            Reordering = (uint)_options.Reordering, // tcp_init_sock: tp->reordering = sysctl_tcp_reordering
         };
         conn.WrittenSegments = writes is null ? conn.TotalSegments : 0;
         conn.RtoTimer = _sim.CreateTimer(_handler, KindRto);
@@ -215,7 +218,14 @@ public sealed partial class TcpStack : IEventHandler, ITcpSocketControl
                 Start(conn);
                 break;
             case KindRto:
-                RetransmitTimer(conn);
+                if (_options.IsRack)
+                {
+                    XmitTimerFired(conn);
+                }
+                else
+                {
+                    RetransmitTimer(conn);
+                }
                 break;
             case KindPace:
                 WriteXmit(conn);

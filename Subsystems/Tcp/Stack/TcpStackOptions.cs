@@ -61,6 +61,36 @@ public sealed record TcpStackOptions
     /// </summary>
     public int Ecn { get; init; } = 2;
 
+    /// <summary>
+    /// net.ipv4.tcp_recovery (include/net/tcp.h TCP_RACK_*): bit 0 (1, the default) turns on RACK-TLP loss detection
+    /// (RFC 8985: time-based marking, the reordering window, the REO timer, tail loss probes); bit 1
+    /// (TCP_RACK_STATIC_REO_WND) keeps the reordering window from adapting to DSACKs; bit 2 (TCP_RACK_NO_DUPTHRESH)
+    /// keeps a reordering window while sacked_out ≥ reordering. 0 is the pre-RACK model: dupthresh marking on the SACK
+    /// scoreboard, recovery of a lost retransmission or a tail loss by the RTO, timestamp undo only, and no TLP
+    /// (in the kernel TLP is tcp_early_retrans, which is not modelled separately).
+    /// </summary>
+    public int Recovery { get; init; } = 1;
+
+    /// <summary>
+    /// net.ipv4.tcp_frto: F-RTO (RFC 5682, SACK-enhanced) detects spurious retransmission timeouts; any non-zero value
+    /// turns it on (6.12 treats 1 and 2 alike; 2 is the default). It acts with RACK (<see cref="Recovery"/> bit 0):
+    /// the tcp_recovery=0 path is kept exactly as before.
+    /// </summary>
+    public int Frto { get; init; } = 2;
+
+    /// <summary>
+    /// net.ipv4.tcp_dsack: receivers report duplicate segments with a D-SACK block (RFC 2883; tcp_dsack_set), on in
+    /// the kernel by default. Null (the default here) follows <see cref="Recovery"/>: on with RACK, off with
+    /// tcp_recovery = 0, so that the pre-RACK model — whose receivers sent no D-SACK — is reproduced exactly.
+    /// </summary>
+    public bool? Dsack { get; init; }
+
+    /// <summary>Whether receivers send D-SACK blocks (<see cref="Dsack"/>, or with RACK when unset).</summary>
+    internal bool SendsDsack => Dsack ?? IsRack;
+
+    /// <summary>Whether RACK-TLP is on (tcp_is_rack: tcp_recovery &amp; TCP_RACK_LOSS_DETECTION).</summary>
+    internal bool IsRack => (Recovery & 1) != 0;
+
     public void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Mss);
@@ -71,5 +101,7 @@ public sealed record TcpStackOptions
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Reordering);
         ArgumentOutOfRangeException.ThrowIfLessThan(DelayedAck.Nanoseconds, 1_000_000, nameof(DelayedAck));
         ArgumentOutOfRangeException.ThrowIfNotEqual(Ecn is >= 0 and <= 2, true, nameof(Ecn));
+        ArgumentOutOfRangeException.ThrowIfNotEqual(Recovery is >= 0 and <= 7, true, nameof(Recovery));
+        ArgumentOutOfRangeException.ThrowIfNotEqual(Frto is >= 0 and <= 2, true, nameof(Frto));
     }
 }

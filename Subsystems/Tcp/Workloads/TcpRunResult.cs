@@ -20,7 +20,17 @@ public sealed record FlowResult(
     [property: JsonPropertyName("timeouts")] long Timeouts,
     [property: JsonPropertyName("ecn_echoes")] long EcnEchoes,
     [property: JsonPropertyName("completed")] bool Completed,
-    [property: JsonPropertyName("cwnd_restarts")] long CwndRestarts);
+    [property: JsonPropertyName("cwnd_restarts")] long CwndRestarts,
+    [property: JsonPropertyName("loss_probes")] long LossProbes,
+    [property: JsonPropertyName("loss_probe_recoveries")] long LossProbeRecoveries,
+    [property: JsonPropertyName("rack_reo_timeouts")] long RackReoTimeouts,
+    [property: JsonPropertyName("lost_retransmits")] long LostRetransmits,
+    [property: JsonPropertyName("dsacks_received")] long DsacksReceived,
+    [property: JsonPropertyName("spurious_rtos")] long SpuriousRtos,
+    [property: JsonPropertyName("full_undos")] long FullUndos,
+    [property: JsonPropertyName("partial_undos")] long PartialUndos,
+    [property: JsonPropertyName("dsack_undos")] long DsackUndos,
+    [property: JsonPropertyName("loss_undos")] long LossUndos);
 
 /// <summary>One link's line of the summary.</summary>
 public sealed record LinkResult(

@@ -69,7 +69,7 @@ public sealed class TcpScenarioRunner
             _connect = (s, r, delay, _, _) => bell.AddFlow(s, r, delay);
             _watched = [bell.Bottleneck];
         }
-        _stack = new TcpStack(_net, type.Registry, new TcpStackOptions { ReceiverCc = spec.ReceiverCc, Ecn = spec.Ecn }, bpf);
+        _stack = new TcpStack(_net, type.Registry, new TcpStackOptions { ReceiverCc = spec.ReceiverCc, Ecn = spec.Ecn, Recovery = spec.Recovery, Frto = spec.Frto }, bpf);
         _sampler = new TcpSampler(bpf.Simulator, _stack, _watched, spec.SampleInterval);
         _actions = new StructOpsActions(bpf, catalog, _notes);
         _type = type;
@@ -238,7 +238,9 @@ public sealed class TcpScenarioRunner
                 Math.Round(finish.TotalSeconds, 6), conn.Stats.BytesAcked, Math.Round(conn.Stats.BytesAcked * 8 / active / 1e6, 3),
                 Math.Round(conn.Stats.RttMeanMs, 3), conn.Stats.RttSamples == 0 ? 0 : Math.Round(conn.Stats.RttMinMs, 3),
                 conn.Stats.Retransmits, conn.Stats.Timeouts, conn.Stats.EcnEchoes, conn.State == TcpConnectionState.Closed,
-                conn.Stats.CwndRestarts));
+                conn.Stats.CwndRestarts, conn.Stats.LossProbes, conn.Stats.LossProbeRecoveries, conn.Stats.RackReoTimeouts,
+                conn.Stats.LostRetransmits, conn.Stats.DsacksReceived, conn.Stats.SpuriousRtos, conn.Stats.FullUndos,
+                conn.Stats.PartialUndos, conn.Stats.DsackUndos, conn.Stats.LossUndos));
         }
         return results;
     }

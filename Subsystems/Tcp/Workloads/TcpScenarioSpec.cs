@@ -109,4 +109,8 @@ public sealed record TcpScenarioSpec
     public string? ReceiverCc { get; init; }
     /// <summary>net.ipv4.tcp_ecn on every host (<see cref="TcpStackOptions.Ecn"/>).</summary>
     public int Ecn { get; init; } = 2;
+    /// <summary>net.ipv4.tcp_recovery on every host (<see cref="TcpStackOptions.Recovery"/>): 1 = RACK-TLP.</summary>
+    public int Recovery { get; init; } = 1;
+    /// <summary>net.ipv4.tcp_frto on every host (<see cref="TcpStackOptions.Frto"/>).</summary>
+    public int Frto { get; init; } = 2;
 }

@@ -1,0 +1,201 @@
+namespace BpfSim.Tcp.Stack;
+
+/// <summary>
+/// The retransmission timer shared by the RTO, RACK's reordering timeout and the tail loss probe (icsk_pending), and
+/// TLP itself (RFC 8985 §7): tcp_schedule_loss_probe / tcp_send_loss_probe in net/ipv4/tcp_output.c,
+/// tcp_process_tlp_ack, tcp_rearm_rto and tcp_set_xmit_timer in net/ipv4/tcp_input.c.
+/// </summary>
+public sealed partial class TcpStack
+{
+    /// <summary>
+    /// tcp_reset_xmit_timer → inet_csk_reset_xmit_timer: arm the one timer for <paramref name="what"/> in
+    /// <paramref name="whenJiffies"/> (plus the pacing delay of the next departure, tcp_pacing_delay), at most
+    /// <paramref name="maxJiffies"/>.
+    /// </summary>
+    private void ResetXmitTimer(TcpConnection conn, XmitTimer what, uint whenJiffies, uint maxJiffies)
+    {
+        ref var sk = ref _socks[conn.Id];
+        long pacingDelayNs = (long)sk.TcpWstampNs - _sim.Now.Nanoseconds;
+        if (pacingDelayNs > 0)
+        {
+            whenJiffies += (uint)((pacingDelayNs + TcpTime.UsecPerJiffy * 1000L - 1) / (TcpTime.UsecPerJiffy * 1000L));
+        }
+        whenJiffies = Math.Max(1, Math.Min(whenJiffies, maxJiffies));
+        conn.Pending = what;
+        SetRto(conn, whenJiffies * TcpTime.UsecPerJiffy * 1000L);
+    }
+
+    private uint MaxRtoJiffies => (uint)(_options.MaxRto.Nanoseconds / (TcpTime.UsecPerJiffy * 1000L));
+
+    /// <summary>tcp_rto_delta_us: how far in the future (µs) the RTO of the head segment falls.</summary>
+    private long RtoDeltaUs(TcpConnection conn)
+    {
+        long headUs = conn.Segment(conn.SndUna).SentNs / 1000;
+        return headUs + (long)RtoJiffies(conn) * TcpTime.UsecPerJiffy - (long)_socks[conn.Id].TcpMstamp;
+    }
+
+    /// <summary>
+    /// tcp_rearm_rto: no timer with nothing outstanding; otherwise the RTO, counted from the head's transmission when
+    /// it replaces a REO or probe timer.
+    /// </summary>
+    private void RearmRto(TcpConnection conn)
+    {
+        if (_socks[conn.Id].PacketsOut == 0)
+        {
+            conn.Pending = XmitTimer.None;
+            StopRto(conn);
+            return;
+        }
+        uint rto = (uint)RtoJiffies(conn);
+        if (conn.Pending is XmitTimer.ReoTimeout or XmitTimer.LossProbe)
+        {
+            rto = (uint)TcpTime.UsecsToJiffies((uint)Math.Max(RtoDeltaUs(conn), 1));
+        }
+        ResetXmitTimer(conn, XmitTimer.Retrans, rto, MaxRtoJiffies);
+    }
+
+    /// <summary>tcp_set_xmit_timer: a loss probe if one may be scheduled, else the RTO.</summary>
+    private void SetXmitTimer(TcpConnection conn)
+    {
+        if (!ScheduleLossProbe(conn, advancingRto: true))
+        {
+            RearmRto(conn);
+        }
+    }
+
+    /// <summary>
+    /// tcp_schedule_loss_probe: in Open or CWR with data outstanding, probe after PTO = 2·srtt plus TCP_TIMEOUT_MIN —
+    /// or plus TCP_RTO_MIN when one segment is out, for the receiver's delayed ACK — (TCP_TIMEOUT_INIT before an RTT
+    /// sample), but no later than the RTO would fire.
+    /// </summary>
+    private bool ScheduleLossProbe(TcpConnection conn, bool advancingRto)
+    {
+        ref var sk = ref _socks[conn.Id];
+        if (!_options.IsRack || sk.PacketsOut == 0 || sk.IcskCaState is not (TcpCaState.Open or TcpCaState.CWR))
+        {
+            return false;
+        }
+        uint timeout;
+        if (sk.SrttUs != 0)
+        {
+            ulong us = (sk.SrttUs >> 2) + (sk.PacketsOut == 1 ? (ulong)(_options.MinRto.Nanoseconds / 1000) : TimeoutMinUs);
+            timeout = (uint)TcpTime.UsecsToJiffies((uint)Math.Min(us, uint.MaxValue));
+        }
+        else
+        {
+            timeout = (uint)(_options.InitialRto.Nanoseconds / (TcpTime.UsecPerJiffy * 1000L));
+        }
+        long rtoDeltaUs = advancingRto ? (long)RtoJiffies(conn) * TcpTime.UsecPerJiffy : RtoDeltaUs(conn);
+        if (rtoDeltaUs > 0)
+        {
+            timeout = Math.Min(timeout, (uint)TcpTime.UsecsToJiffies((uint)Math.Min(rtoDeltaUs, uint.MaxValue)));
+        }
+        ResetXmitTimer(conn, XmitTimer.LossProbe, timeout, MaxRtoJiffies);
+        return true;
+    }
+
+    /// <summary>
+    /// tcp_send_loss_probe: at most one probe outstanding; new data if the application has some (sent even when cwnd is
+    /// full, as tcp_write_xmit's push_one = 2 does), else the last segment sent again. tlp_high_seq remembers snd_nxt.
+    /// </summary>
+    private void SendLossProbe(TcpConnection conn)
+    {
+        ref var sk = ref _socks[conn.Id];
+        MstampRefresh(ref sk);
+        if (conn.TlpHighSeg == 0 && sk.PacketsOut > 0)
+        {
+            conn.TlpRetrans = false;
+            bool sent;
+            if (!conn.Stopping && (long)conn.SndNxt < conn.WrittenSegments && SndbufHasRoom(conn))
+            {
+                SendSegment(conn, conn.SndNxt, retransmit: false);
+                sent = true;
+            }
+            else
+            {
+                ulong last = conn.SndNxt - 1;
+                sent = (conn.Segment(last).Flags & SegmentFlags.Retrans) == 0; // already being retransmitted: leave it
+                if (sent)
+                {
+                    SendSegment(conn, last, retransmit: true);
+                    conn.TlpRetrans = true;
+                }
+            }
+            if (sent)
+            {
+                conn.TlpHighSeg = conn.SndNxt;
+                conn.Stats.LossProbes++;
+                conn.Pending = XmitTimer.None; // tcp_rearm_rto restarts from now
+            }
+        }
+        RearmRto(conn);
+        Updated?.Invoke(conn);
+    }
+
+    /// <summary>
+    /// tcp_process_tlp_ack: once the ACK reaches tlp_high_seq the probe episode ends — without a reduction if the probe
+    /// was new data, or both the original and the probe arrived (a DSACK for the probe, or a pure duplicate ACK); with
+    /// one (tcp_init_cwnd_reduction, CWR, ended at once) if the ACK went beyond it: the probe repaired a loss.
+    /// </summary>
+    private void ProcessTlpAck(TcpConnection conn, ulong ackSeg, int flag)
+    {
+        if (ackSeg < conn.TlpHighSeg)
+        {
+            return;
+        }
+        if (!conn.TlpRetrans || (flag & FlagDsackTlp) != 0)
+        {
+            conn.TlpHighSeg = 0;
+        }
+        else if (ackSeg > conn.TlpHighSeg)
+        {
+            InitCwndReduction(conn);
+            SetCaState(conn, TcpCaState.CWR);
+            EndCwndReduction(conn);
+            TryKeepOpen(conn);
+            conn.Stats.LossProbeRecoveries++;
+        }
+        else if ((flag & (FlagSndUnaAdvanced | FlagNotDup | FlagDataSacked)) == 0)
+        {
+            conn.TlpHighSeg = 0;
+        }
+    }
+
+    /// <summary>tcp_write_timer_handler with RACK: dispatch on what the timer was armed for.</summary>
+    private void XmitTimerFired(TcpConnection conn)
+    {
+        switch (conn.Pending)
+        {
+            case XmitTimer.ReoTimeout:
+                RackReoTimeout(conn);
+                break;
+            case XmitTimer.LossProbe:
+                SendLossProbe(conn);
+                break;
+            default:
+                conn.Pending = XmitTimer.None;
+                RetransmitTimer(conn);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// The timer after a transmission with RACK: new data re-arms the RTO when nothing was outstanding or a probe was
+    /// pending (tcp_event_new_data_sent); retransmitting the head restarts the RTO unless the REO timer runs
+    /// (tcp_xmit_retransmit_queue).
+    /// </summary>
+    private void ArmAfterSendRack(TcpConnection conn, ulong seg, bool retransmit, uint priorPacketsOut)
+    {
+        if (!retransmit)
+        {
+            if (priorPacketsOut == 0 || conn.Pending == XmitTimer.LossProbe)
+            {
+                RearmRto(conn);
+            }
+        }
+        else if (seg == conn.SndUna && conn.Pending != XmitTimer.ReoTimeout)
+        {
+            ResetXmitTimer(conn, XmitTimer.Retrans, (uint)RtoJiffies(conn), MaxRtoJiffies);
+        }
+    }
+}

@@ -1,0 +1,216 @@
+using BpfSim.Core.Simulation;
+using BpfSim.Tcp.Net;
+using BpfSim.Tcp.Stack;
+
+namespace BpfSim.Tests.Tcp;
+
+/// <summary>
+/// Loss recovery as Linux 6.12 does it with its defaults (net.ipv4.tcp_recovery = 1, tcp_frto = 2): RACK
+/// (net/ipv4/tcp_recovery.c), TLP (tcp_schedule_loss_probe / tcp_send_loss_probe in tcp_output.c), F-RTO
+/// (tcp_process_loss), D-SACK (tcp_dsack_set, tcp_check_dsack) and undo (tcp_try_undo_*), and that tcp_recovery = 0
+/// keeps the pre-RACK path. Paths are 100 Mbit/s with 5 ms each way unless a test says otherwise.
+/// </summary>
+[Category("Tcp")]
+public sealed class LossRecoveryTests
+{
+    private static TcpStackOptions Recovery0 => new() { Recovery = 0, Frto = 0 };
+
+    [Test]
+    public void LostRetransmission_RepairedByRackWithoutRto()
+    {
+        // Segment 50 and its first retransmission are dropped. RACK marks the retransmission lost once segments sent
+        // after it are SACKed and its RACK time is up (tcp_rack_detect_loss, TCPLostRetransmit) and it goes a third
+        // time; without RACK the scoreboard never marks a retransmission lost again, so only the RTO repairs it.
+        static (TcpConnection Flow, int Tx) Run(TcpStackOptions? options)
+        {
+            var path = new ScriptedPath(options);
+            var flow = path.Open(bytes: 400 * ScriptedPath.Mss);
+            path.Data.Drop.Add((50, 1));
+            path.Data.Drop.Add((50, 2));
+            path.RunFor(5);
+            Assert.That(flow.Stats.BytesAcked, Is.EqualTo(400 * ScriptedPath.Mss), "every byte acknowledged");
+            return (flow, path.Data.TxOf(50));
+        }
+        var (rack, tx) = Run(null);
+        Assert.That((rack.Stats.Timeouts, rack.Stats.LostRetransmits, tx), Is.EqualTo((0L, 1L, 3)));
+        Assert.That(rack.Stats.FastRecoveries, Is.EqualTo(1));
+        var (old, _) = Run(Recovery0);
+        Assert.That(old.Stats.Timeouts, Is.EqualTo(1), "tcp_recovery = 0: the lost retransmission waits for the RTO");
+    }
+
+    [Test]
+    public void TailLoss_RepairedByTlpProbe()
+    {
+        // The last segment of a 20-segment transfer is lost: nothing after it can be SACKed. The loss probe fires
+        // after PTO = 2·srtt + 2 ms (several segments out), retransmits the last segment (no new data is queued) and the
+        // transfer ends long before the 200 ms minimum RTO.
+        var path = new ScriptedPath();
+        var flow = path.Open(bytes: 20 * ScriptedPath.Mss);
+        path.Data.Drop.Add((19, 1));
+        path.RunFor(5);
+        Assert.That(flow.State, Is.EqualTo(TcpConnectionState.Closed));
+        Assert.That((flow.Stats.Timeouts, flow.Stats.LossProbes, flow.Stats.Retransmits), Is.EqualTo((0L, 1L, 1L)));
+        Assert.That(path.Data.TxOf(19), Is.EqualTo(2));
+        Assert.That(flow.EndTime.TotalSeconds, Is.LessThan(0.1), "well before TCP_RTO_MIN after the loss");
+    }
+
+    [Test]
+    public void TailLossOfABurst_ProbeRepairsIt_NextAckBeyondTheProbeReducesOnce()
+    {
+        // The application writes 20 segments every 200 ms; the last segment of the first burst is lost. The probe
+        // retransmits it (tlp_retrans); when the next burst's ACK goes beyond tlp_high_seq the probe is known to have
+        // repaired a loss: tcp_process_tlp_ack reduces cwnd through CWR (TCPLossProbeRecovery) without an RTO.
+        var path = new ScriptedPath();
+        var flow = path.Open(writes: new TcpWritePattern(20 * ScriptedPath.Mss, SimTime.FromMilliseconds(200)));
+        path.Data.Drop.Add((19, 1));
+        path.RunFor(0.5);
+        Assert.That((flow.Stats.Timeouts, flow.Stats.LossProbes, flow.Stats.LossProbeRecoveries), Is.EqualTo((0L, 1L, 1L)));
+        Assert.That(path.Stack.Sock(flow.Id).SndSsthresh, Is.LessThan(TcpSock.InfiniteSsthresh), "the reduction set ssthresh");
+    }
+
+    [Test]
+    public void SpuriousRto_UndoneByFrto()
+    {
+        // Segment 60 is lost and, from the first duplicate ACK on, the ACK path stalls for 300 ms: the RTO fires
+        // although the receiver holds everything after 60. When the ACKs come, the first SACKs never-retransmitted
+        // data sent before the timeout (FLAG_ORIG_SACK_ACKED) without advancing snd_una, so timestamps cannot judge it:
+        // F-RTO (RFC 5682 step 3.b) declares the RTO spurious and tcp_try_undo_loss(frto_undo) restores cwnd.
+        static (TcpConnection Flow, ScriptedPath Path) Run(int frto)
+        {
+            var path = new ScriptedPath(new TcpStackOptions { Frto = frto });
+            var flow = path.Open(bytes: 300 * ScriptedPath.Mss);
+            path.Data.Drop.Add((60, 1));
+            path.Acks.HoldFromFirstSack = SimTime.FromMilliseconds(300);
+            path.RunFor(5);
+            Assert.That(flow.Stats.BytesAcked, Is.EqualTo(300 * ScriptedPath.Mss));
+            return (flow, path);
+        }
+        var (flow, path) = Run(frto: 2);
+        Assert.That((flow.Stats.Timeouts, flow.Stats.SpuriousRtos), Is.EqualTo((1L, 1L)));
+        Assert.That(flow.Stats.LossUndos, Is.EqualTo(1));
+        Assert.That(path.UndoCalls, Is.EqualTo(1), "the algorithm's undo_cwnd restored the window");
+        var (off, _) = Run(frto: 0);
+        Assert.That((off.Stats.Timeouts, off.Stats.SpuriousRtos, off.Stats.LossUndos), Is.EqualTo((1L, 0L, 0L)), "tcp_frto = 0");
+    }
+
+    [Test]
+    public void DsackForSpuriousRetransmit_UndoesReduction()
+    {
+        // Segment 100 is held back 60 ms: RACK marks it lost (segments sent after it are SACKed and its RACK time is
+        // up) and retransmits it; the retransmission fills the hole, so the timestamps of that ACK do not show the
+        // original was merely late. Then the original arrives: the receiver reports it with a D-SACK below the ACK
+        // (tcp_dsack_set), tcp_check_dsack counts undo_retrans down to 0, and tcp_try_undo_dsack undoes the reduction.
+        var path = new ScriptedPath();
+        var flow = path.Open(bytes: 2000 * ScriptedPath.Mss);
+        path.Data.Delay[(100, 1)] = SimTime.FromMilliseconds(60);
+        path.RunFor(5);
+        Assert.That(flow.Stats.BytesAcked, Is.EqualTo(2000 * ScriptedPath.Mss));
+        Assert.That((flow.Stats.FastRecoveries, flow.Stats.Retransmits, flow.Stats.Timeouts), Is.EqualTo((1L, 1L, 0L)));
+        Assert.That((flow.Stats.DsacksReceived, flow.Stats.DsackUndos), Is.EqualTo((1L, 1L)));
+        Assert.That(path.UndoCalls, Is.EqualTo(1));
+
+        var old = new ScriptedPath(Recovery0);
+        var oldFlow = old.Open(bytes: 2000 * ScriptedPath.Mss);
+        old.Data.Delay[(100, 1)] = SimTime.FromMilliseconds(60);
+        old.RunFor(5);
+        Assert.That((oldFlow.Stats.DsacksReceived, oldFlow.Stats.Undos), Is.EqualTo((0L, 0L)), "tcp_recovery = 0 ignores D-SACKs");
+    }
+
+    [Test]
+    public void ReorderingWithinWindow_NoRetransmit()
+    {
+        // Two segments arrive 2 ms late (about 17 segments of reordering) on a 20 ms path. The first time, RACK has
+        // seen no reordering and sacked_out ≥ reordering, so its window is 0 and the segment is retransmitted
+        // (spuriously; tcp_try_undo_partial records the reordering, reord_seen). The second time the window is
+        // min_rtt/4 × reo_wnd_steps ≥ 5 ms: no retransmission. The dupthresh rule (tcp_recovery = 0) retransmits both.
+        static (TcpConnection Flow, int FirstTx, int SecondTx) Run(TcpStackOptions? options)
+        {
+            var path = new ScriptedPath(options, oneWayMs: 10);
+            var flow = path.Open(bytes: 3000 * ScriptedPath.Mss);
+            path.Data.Delay[(100, 1)] = SimTime.FromMilliseconds(2);
+            path.Data.Delay[(2000, 1)] = SimTime.FromMilliseconds(2);
+            path.RunFor(5);
+            Assert.That(flow.Stats.BytesAcked, Is.EqualTo(3000 * ScriptedPath.Mss));
+            return (flow, path.Data.TxOf(100), path.Data.TxOf(2000));
+        }
+        var (rack, first, second) = Run(null);
+        Assert.That((first, second), Is.EqualTo((2, 1)), "RACK: only the first reordering costs a retransmission");
+        Assert.That(rack.ReordSeen, Is.GreaterThan(0));
+        Assert.That(rack.Stats.Timeouts, Is.Zero);
+        var (_, oldFirst, oldSecond) = Run(Recovery0);
+        Assert.That((oldFirst, oldSecond), Is.EqualTo((2, 2)), "dupthresh: both");
+    }
+
+    [Test]
+    public void TcpRecoveryZero_KeepsDupthreshBehaviour()
+    {
+        // tcp_recovery = 0 is the pre-RACK stack: the third SACKed segment above a hole marks it lost (one fast
+        // recovery), no loss probes or REO timers, and a tail loss waits for the RTO.
+        var path = new ScriptedPath(Recovery0);
+        var flow = path.Open(bytes: 200 * ScriptedPath.Mss);
+        path.Data.Drop.Add((50, 1));
+        path.Data.Drop.Add((199, 1));
+        long markedAt = -1;
+        path.Stack.Updated += c =>
+        {
+            if (markedAt < 0 && path.Stack.Sock(c.Id).LostOut > 0)
+            {
+                markedAt = path.Acks.Seen.Count;
+            }
+        };
+        path.RunFor(5);
+        Assert.That(flow.Stats.BytesAcked, Is.EqualTo(200 * ScriptedPath.Mss));
+        Assert.That((flow.Stats.FastRecoveries, flow.Stats.Timeouts), Is.EqualTo((1L, 1L)));
+        Assert.That((flow.Stats.LossProbes, flow.Stats.RackReoTimeouts, flow.Stats.DsacksReceived), Is.EqualTo((0L, 0L, 0L)));
+        int firstSack = path.Acks.Seen.FindIndex(a => a.Blocks.Length > 0);
+        Assert.That(markedAt - 1 - firstSack, Is.EqualTo(2), "marked lost on the third duplicate ACK (sysctl_tcp_reordering = 3)");
+    }
+
+    [Test]
+    public void Receiver_DuplicateBelowRcvNxt_DsackBlockFirst()
+    {
+        // tcp_data_queue: a segment wholly below rcv_nxt is reported in a D-SACK block — the first block of the next
+        // ACK, below its cumulative ACK (RFC 2883) — and sent once.
+        var path = new ScriptedPath();
+        path.Open(bytes: 300 * ScriptedPath.Mss);
+        path.Data.Delay[(100, 1)] = SimTime.FromMilliseconds(60); // retransmitted first, then arrives again
+        path.RunFor(5);
+        uint start = 1 + 100u * ScriptedPath.Mss, end = start + ScriptedPath.Mss;
+        var dsacks = path.Acks.Seen.Where(a => a.Blocks.Length > 0 && a.Blocks[0] == (start, end)).ToList();
+        Assert.That(dsacks, Has.Count.EqualTo(1), "one ACK carries the D-SACK");
+        Assert.That(dsacks[0].Ack, Is.GreaterThan(end), "below the cumulative ACK");
+    }
+
+    [Test]
+    public void Receiver_OutOfOrderDuplicate_DsackInsideTheSackBlock()
+    {
+        // tcp_data_queue_ofo: a duplicate of queued out-of-order data is dropped with a D-SACK for it, followed by the
+        // SACK block that contains it (RFC 2883 §4.2.1).
+        var path = new ScriptedPath();
+        path.Open(bytes: 300 * ScriptedPath.Mss);
+        for (int tx = 1; tx <= 30; tx++)
+        {
+            path.Data.Drop.Add((100, tx)); // the hole stays open: 105 sits in the out-of-order queue
+        }
+        path.RunFor(0.1);
+        Assert.That(path.Data.TxOf(105), Is.EqualTo(1));
+        // Resend segment 105 by hand through the data path: a duplicate of out-of-order data.
+        int p = path.Net.Packets.Allocate();
+        ref var pk = ref path.Net.Packets[p];
+        pk.Flow = 0;
+        pk.PayloadBytes = ScriptedPath.Mss;
+        pk.SizeBytes = ScriptedPath.Mss + 52;
+        pk.Segment.Flags = TcpFlags.Ack;
+        pk.Segment.Seq = 1 + 105u * ScriptedPath.Mss;
+        int before = path.Acks.Seen.Count;
+        path.Data.Receive(p);
+        path.RunFor(0.02);
+        var ack = path.Acks.Seen[before];
+        uint start = 1 + 105u * ScriptedPath.Mss;
+        Assert.That(ack.Blocks[0], Is.EqualTo((start, start + ScriptedPath.Mss)), "the D-SACK first");
+        Assert.That(ack.Blocks.Length, Is.GreaterThan(1));
+        Assert.That(ack.Blocks[1].Start, Is.LessThanOrEqualTo(start));
+        Assert.That(ack.Blocks[1].End, Is.GreaterThanOrEqualTo(start + ScriptedPath.Mss), "inside the next block");
+        Assert.That(ack.Ack, Is.EqualTo(1 + 100u * ScriptedPath.Mss), "above the cumulative ACK");
+    }
+}
