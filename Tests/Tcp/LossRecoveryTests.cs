@@ -55,6 +55,31 @@ public sealed class LossRecoveryTests
     }
 
     [Test]
+    public void TlpRetransmission_NotCountedAsARegularRetransmission()
+    {
+        // tcp_send_loss_probe retransmits the last segment with __tcp_retransmit_skb, not tcp_retransmit_skb: the
+        // segment gets TCPCB_EVER_RETRANS and total_retrans counts it, but it is not SACKED_RETRANS, so retrans_out,
+        // undo_retrans and retrans_stamp stay as they were (tcp_init_undo adds the probe to undo_retrans by itself).
+        var path = new ScriptedPath();
+        var flow = path.Open(bytes: 20 * ScriptedPath.Mss);
+        path.Data.Drop.Add((19, 1));
+        (uint RetransOut, uint Stamp, int UndoRetrans, SegmentFlags Flags)? afterProbe = null;
+        path.Stack.Updated += c =>
+        {
+            if (afterProbe is null && c.Stats.LossProbes == 1)
+            {
+                afterProbe = (path.Stack.Sock(c.Id).RetransOut, c.RetransStampUs, c.UndoRetrans, c.Segment(19).Flags);
+            }
+        };
+        path.RunFor(5);
+        Assert.That(flow.Stats.Retransmits, Is.EqualTo(1), "total_retrans counts the probe");
+        Assert.That(afterProbe, Is.Not.Null);
+        var (retransOut, stamp, undoRetrans, flags) = afterProbe!.Value;
+        Assert.That((retransOut, stamp, undoRetrans), Is.EqualTo((0u, 0u, 0)));
+        Assert.That(flags & (SegmentFlags.Retrans | SegmentFlags.EverRetrans), Is.EqualTo(SegmentFlags.EverRetrans));
+    }
+
+    [Test]
     public void TailLossOfABurst_ProbeRepairsIt_NextAckBeyondTheProbeReducesOnce()
     {
         // The application writes 20 segments every 200 ms; the last segment of the first burst is lost. The probe
