@@ -192,6 +192,44 @@ public sealed class LossRecoveryTests
     }
 
     [Test]
+    public void InWindowDsack_ClearsSackedRetransmission()
+    {
+        // tcp_sacktag_one with dup_sack: a SACKed retransmission that was not marked lost keeps SACKED_RETRANS (it is
+        // believed still in flight, as after an undo that withdrew the loss marks); a D-SACK for it says that copy
+        // arrived too, so SACKED_RETRANS goes and retrans_out drops. Segment 100 is never delivered, so the hole stays
+        // and the D-SACK for 105 lies inside the SACK block above it.
+        var path = new ScriptedPath();
+        var flow = path.Open(bytes: 300 * ScriptedPath.Mss);
+        for (int tx = 1; tx <= 30; tx++)
+        {
+            path.Data.Drop.Add((100, tx));
+        }
+        path.RunFor(0.1);
+        ref var sk = ref path.Stack.Sock(flow.Id);
+        ref var st = ref flow.Segment(105);
+        Assert.That(st.Flags & SegmentFlags.Sacked, Is.EqualTo(SegmentFlags.Sacked));
+        st.Flags |= SegmentFlags.Retrans | SegmentFlags.EverRetrans; // a SACKed retransmission not marked lost
+        sk.RetransOut++;
+        uint retransOut = sk.RetransOut;
+        var last = path.Acks.Seen[^1];
+        int p = path.Net.Packets.Allocate();
+        ref var pk = ref path.Net.Packets[p];
+        pk.Flow = 0;
+        pk.SizeBytes = 64;
+        pk.Segment.Flags = TcpFlags.Ack;
+        pk.Segment.Ack = last.Ack;
+        uint start = 1 + 105u * ScriptedPath.Mss;
+        pk.Segment.SackCount = 2;
+        (pk.Segment.Sack0Start, pk.Segment.Sack0End) = (start, start + ScriptedPath.Mss);
+        (pk.Segment.Sack1Start, pk.Segment.Sack1End) = last.Blocks.First(b => b.Start <= start && b.End >= start + ScriptedPath.Mss);
+        long dsacks = flow.Stats.DsacksReceived;
+        path.Acks.Receive(p);
+        Assert.That(flow.Stats.DsacksReceived, Is.EqualTo(dsacks + 1), "accepted as a D-SACK");
+        Assert.That(flow.Segment(105).Flags & SegmentFlags.Retrans, Is.EqualTo((SegmentFlags)0));
+        Assert.That(path.Stack.Sock(flow.Id).RetransOut, Is.EqualTo(retransOut - 1));
+    }
+
+    [Test]
     public void Receiver_DuplicateBelowRcvNxt_DsackBlockFirst()
     {
         // tcp_data_queue: a segment wholly below rcv_nxt is reported in a D-SACK block — the first block of the next

@@ -61,7 +61,7 @@ public sealed partial class TcpStack
             // the kernel sorts them, so a hole SACKed late is seen as reordering.
             ulong priorFack = rack ? HighestSackSeq(conn) : 0;
             ulong reord = conn.SndNxt;
-            uint dsackSegs = rack ? CheckDsack(conn, segment, priorUna, ref flag, ref reord) : 0;
+            uint dsackSegs = rack ? CheckDsack(conn, segment, priorUna, ackSeg, ref flag, ref reord) : 0;
             Span<ulong> froms = stackalloc ulong[TcpSegment.MaxSackBlocks];
             Span<ulong> tos = stackalloc ulong[TcpSegment.MaxSackBlocks];
             int blocks = 0;
