@@ -167,6 +167,41 @@ public sealed class LossRecoveryTests
     }
 
     [Test]
+    public void HighReordering_SackOnlyAcksGrowCwnd()
+    {
+        // tcp_may_raise_cwnd: once tp->reordering exceeds sysctl_tcp_reordering, cwnd grows on any forward progress
+        // (FLAG_FORWARD_PROGRESS), SACK-only ACKs included; before, only on ACKs that advance snd_una. Segment 100 is
+        // 2 ms late (about 17 segments of reordering, recorded by tcp_try_undo_partial); segment 2000 is late again,
+        // and the duplicate ACKs it causes, in Disorder, must now reach cong_avoid.
+        var path = new ScriptedPath(oneWayMs: 10);
+        uint lastAck = 0;
+        int sackOnlyGrowth = 0;
+        var ops = new BpfSim.Tcp.Congestion.TcpCongestionOps
+        {
+            Name = "count_ca",
+            Ssthresh = BpfSim.Tcp.Congestion.TcpCongKfuncs.RenoSsthresh,
+            UndoCwnd = BpfSim.Tcp.Congestion.TcpCongKfuncs.RenoUndoCwnd,
+            CongAvoid = (ref TcpSock sk, uint ack, uint acked) =>
+            {
+                if (ack == lastAck)
+                {
+                    sackOnlyGrowth++;
+                }
+                lastAck = ack;
+                BpfSim.Tcp.Congestion.TcpCongKfuncs.RenoCongAvoid(ref sk, ack, acked);
+            },
+        };
+        Assert.That(path.System.Registry.Register(ops).IsOk);
+        var flow = path.Open(cc: "count_ca", bytes: 3000 * ScriptedPath.Mss);
+        path.Data.Delay[(100, 1)] = SimTime.FromMilliseconds(2);
+        path.Data.Delay[(2000, 1)] = SimTime.FromMilliseconds(2);
+        path.RunFor(5);
+        Assert.That(flow.Stats.BytesAcked, Is.EqualTo(3000 * ScriptedPath.Mss));
+        Assert.That(flow.Reordering, Is.GreaterThan(3u), "reordering measured above the sysctl");
+        Assert.That(sackOnlyGrowth, Is.GreaterThan(0), "SACK-only ACKs reached cong_avoid");
+    }
+
+    [Test]
     public void TcpRecoveryZero_KeepsDupthreshBehaviour()
     {
         // tcp_recovery = 0 is the pre-RACK stack: the third SACKed segment above a hole marks it lost (one fast
