@@ -55,6 +55,31 @@ public sealed class LossRecoveryTests
     }
 
     [Test]
+    public void TlpRetransmission_NotCountedAsARegularRetransmission()
+    {
+        // tcp_send_loss_probe retransmits the last segment with __tcp_retransmit_skb, not tcp_retransmit_skb: the
+        // segment gets TCPCB_EVER_RETRANS and total_retrans counts it, but it is not SACKED_RETRANS, so retrans_out,
+        // undo_retrans and retrans_stamp stay as they were (tcp_init_undo adds the probe to undo_retrans by itself).
+        var path = new ScriptedPath();
+        var flow = path.Open(bytes: 20 * ScriptedPath.Mss);
+        path.Data.Drop.Add((19, 1));
+        (uint RetransOut, uint Stamp, int UndoRetrans, SegmentFlags Flags)? afterProbe = null;
+        path.Stack.Updated += c =>
+        {
+            if (afterProbe is null && c.Stats.LossProbes == 1)
+            {
+                afterProbe = (path.Stack.Sock(c.Id).RetransOut, c.RetransStampUs, c.UndoRetrans, c.Segment(19).Flags);
+            }
+        };
+        path.RunFor(5);
+        Assert.That(flow.Stats.Retransmits, Is.EqualTo(1), "total_retrans counts the probe");
+        Assert.That(afterProbe, Is.Not.Null);
+        var (retransOut, stamp, undoRetrans, flags) = afterProbe!.Value;
+        Assert.That((retransOut, stamp, undoRetrans), Is.EqualTo((0u, 0u, 0)));
+        Assert.That(flags & (SegmentFlags.Retrans | SegmentFlags.EverRetrans), Is.EqualTo(SegmentFlags.EverRetrans));
+    }
+
+    [Test]
     public void TailLossOfABurst_ProbeRepairsIt_NextAckBeyondTheProbeReducesOnce()
     {
         // The application writes 20 segments every 200 ms; the last segment of the first burst is lost. The probe
@@ -142,6 +167,41 @@ public sealed class LossRecoveryTests
     }
 
     [Test]
+    public void HighReordering_SackOnlyAcksGrowCwnd()
+    {
+        // tcp_may_raise_cwnd: once tp->reordering exceeds sysctl_tcp_reordering, cwnd grows on any forward progress
+        // (FLAG_FORWARD_PROGRESS), SACK-only ACKs included; before, only on ACKs that advance snd_una. Segment 100 is
+        // 2 ms late (about 17 segments of reordering, recorded by tcp_try_undo_partial); segment 2000 is late again,
+        // and the duplicate ACKs it causes, in Disorder, must now reach cong_avoid.
+        var path = new ScriptedPath(oneWayMs: 10);
+        uint lastAck = 0;
+        int sackOnlyGrowth = 0;
+        var ops = new BpfSim.Tcp.Congestion.TcpCongestionOps
+        {
+            Name = "count_ca",
+            Ssthresh = BpfSim.Tcp.Congestion.TcpCongKfuncs.RenoSsthresh,
+            UndoCwnd = BpfSim.Tcp.Congestion.TcpCongKfuncs.RenoUndoCwnd,
+            CongAvoid = (ref TcpSock sk, uint ack, uint acked) =>
+            {
+                if (ack == lastAck)
+                {
+                    sackOnlyGrowth++;
+                }
+                lastAck = ack;
+                BpfSim.Tcp.Congestion.TcpCongKfuncs.RenoCongAvoid(ref sk, ack, acked);
+            },
+        };
+        Assert.That(path.System.Registry.Register(ops).IsOk);
+        var flow = path.Open(cc: "count_ca", bytes: 3000 * ScriptedPath.Mss);
+        path.Data.Delay[(100, 1)] = SimTime.FromMilliseconds(2);
+        path.Data.Delay[(2000, 1)] = SimTime.FromMilliseconds(2);
+        path.RunFor(5);
+        Assert.That(flow.Stats.BytesAcked, Is.EqualTo(3000 * ScriptedPath.Mss));
+        Assert.That(flow.Reordering, Is.GreaterThan(3u), "reordering measured above the sysctl");
+        Assert.That(sackOnlyGrowth, Is.GreaterThan(0), "SACK-only ACKs reached cong_avoid");
+    }
+
+    [Test]
     public void TcpRecoveryZero_KeepsDupthreshBehaviour()
     {
         // tcp_recovery = 0 is the pre-RACK stack: the third SACKed segment above a hole marks it lost (one fast
@@ -164,6 +224,44 @@ public sealed class LossRecoveryTests
         Assert.That((flow.Stats.LossProbes, flow.Stats.RackReoTimeouts, flow.Stats.DsacksReceived), Is.EqualTo((0L, 0L, 0L)));
         int firstSack = path.Acks.Seen.FindIndex(a => a.Blocks.Length > 0);
         Assert.That(markedAt - 1 - firstSack, Is.EqualTo(2), "marked lost on the third duplicate ACK (sysctl_tcp_reordering = 3)");
+    }
+
+    [Test]
+    public void InWindowDsack_ClearsSackedRetransmission()
+    {
+        // tcp_sacktag_one with dup_sack: a SACKed retransmission that was not marked lost keeps SACKED_RETRANS (it is
+        // believed still in flight, as after an undo that withdrew the loss marks); a D-SACK for it says that copy
+        // arrived too, so SACKED_RETRANS goes and retrans_out drops. Segment 100 is never delivered, so the hole stays
+        // and the D-SACK for 105 lies inside the SACK block above it.
+        var path = new ScriptedPath();
+        var flow = path.Open(bytes: 300 * ScriptedPath.Mss);
+        for (int tx = 1; tx <= 30; tx++)
+        {
+            path.Data.Drop.Add((100, tx));
+        }
+        path.RunFor(0.1);
+        ref var sk = ref path.Stack.Sock(flow.Id);
+        ref var st = ref flow.Segment(105);
+        Assert.That(st.Flags & SegmentFlags.Sacked, Is.EqualTo(SegmentFlags.Sacked));
+        st.Flags |= SegmentFlags.Retrans | SegmentFlags.EverRetrans; // a SACKed retransmission not marked lost
+        sk.RetransOut++;
+        uint retransOut = sk.RetransOut;
+        var last = path.Acks.Seen[^1];
+        int p = path.Net.Packets.Allocate();
+        ref var pk = ref path.Net.Packets[p];
+        pk.Flow = 0;
+        pk.SizeBytes = 64;
+        pk.Segment.Flags = TcpFlags.Ack;
+        pk.Segment.Ack = last.Ack;
+        uint start = 1 + 105u * ScriptedPath.Mss;
+        pk.Segment.SackCount = 2;
+        (pk.Segment.Sack0Start, pk.Segment.Sack0End) = (start, start + ScriptedPath.Mss);
+        (pk.Segment.Sack1Start, pk.Segment.Sack1End) = last.Blocks.First(b => b.Start <= start && b.End >= start + ScriptedPath.Mss);
+        long dsacks = flow.Stats.DsacksReceived;
+        path.Acks.Receive(p);
+        Assert.That(flow.Stats.DsacksReceived, Is.EqualTo(dsacks + 1), "accepted as a D-SACK");
+        Assert.That(flow.Segment(105).Flags & SegmentFlags.Retrans, Is.EqualTo((SegmentFlags)0));
+        Assert.That(path.Stack.Sock(flow.Id).RetransOut, Is.EqualTo(retransOut - 1));
     }
 
     [Test]

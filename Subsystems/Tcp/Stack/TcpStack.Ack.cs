@@ -61,7 +61,7 @@ public sealed partial class TcpStack
             // the kernel sorts them, so a hole SACKed late is seen as reordering.
             ulong priorFack = rack ? HighestSackSeq(conn) : 0;
             ulong reord = conn.SndNxt;
-            uint dsackSegs = rack ? CheckDsack(conn, segment, priorUna, ref flag, ref reord) : 0;
+            uint dsackSegs = rack ? CheckDsack(conn, segment, priorUna, ackSeg, ref flag, ref reord) : 0;
             Span<ulong> froms = stackalloc ulong[TcpSegment.MaxSackBlocks];
             Span<ulong> tos = stackalloc ulong[TcpSegment.MaxSackBlocks];
             int blocks = 0;
@@ -364,7 +364,7 @@ public sealed partial class TcpStack
                 {
                     CwndReduction(conn, delivered, flag, newlyLost: sk.Lost != priorLost);
                 }
-                else if ((flag & FlagDataAcked) != 0)
+                else if (MayRaiseCwnd(conn, flag))
                 {
                     conn.Ops.CongAvoid?.Invoke(ref sk, segment.Ack, delivered);
                     sk.SndCwndStamp = NowJiffies;
@@ -452,6 +452,15 @@ public sealed partial class TcpStack
             }
         }
     }
+
+    /// <summary>
+    /// tcp_may_raise_cwnd: grow only on in-order delivery (FLAG_DATA_ACKED), unless reordering was measured above the
+    /// sysctl — then any forward progress (FLAG_FORWARD_PROGRESS: ACKED or DATA_SACKED) does.
+    /// </summary>
+    private bool MayRaiseCwnd(TcpConnection conn, int flag) =>
+        conn.Reordering > (uint)_options.Reordering
+            ? (flag & (FlagDataAcked | FlagDataSacked)) != 0
+            : (flag & FlagDataAcked) != 0;
 
     /// <summary>tcp_ack_is_dubious: no progress, SACK or ECE news, or not in Open.</summary>
     private static bool IsDubious(ref TcpSock sk, int flag, uint acked) =>

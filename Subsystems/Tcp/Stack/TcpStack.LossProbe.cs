@@ -113,13 +113,11 @@ public sealed partial class TcpStack
             }
             else
             {
-                ulong last = conn.SndNxt - 1;
-                sent = (conn.Segment(last).Flags & SegmentFlags.Retrans) == 0; // already being retransmitted: leave it
-                if (sent)
-                {
-                    SendSegment(conn, last, retransmit: true);
-                    conn.TlpRetrans = true;
-                }
+                // __tcp_retransmit_skb, not tcp_retransmit_skb: the probe is sent whatever the segment's marks, sets only
+                // EVER_RETRANS and counts in total_retrans, but neither retrans_out, undo_retrans nor retrans_stamp.
+                SendSegment(conn, conn.SndNxt - 1, retransmit: true, lossProbe: true);
+                conn.TlpRetrans = true;
+                sent = true;
             }
             if (sent)
             {

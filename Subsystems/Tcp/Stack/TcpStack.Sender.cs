@@ -457,7 +457,7 @@ public sealed partial class TcpStack
     /// <summary>How many segments the write queue holds: the last skb queued may cross sk_sndbuf.</summary>
     private long SndbufSegments(TcpConnection conn) => ((long)_socks[conn.Id].SkSndbuf + conn.Mss - 1) / conn.Mss;
 
-    private void SendSegment(TcpConnection conn, ulong seg, bool retransmit)
+    private void SendSegment(TcpConnection conn, ulong seg, bool retransmit, bool lossProbe = false)
     {
         ref var sk = ref _socks[conn.Id];
         long now = _sim.Now.Nanoseconds;
@@ -481,7 +481,12 @@ public sealed partial class TcpStack
             sk.PacketsOut++;
         }
         ref var state = ref conn.Segment(seg);
-        if (retransmit)
+        if (lossProbe)
+        {
+            state.Flags |= SegmentFlags.EverRetrans; // tcp_send_loss_probe → __tcp_retransmit_skb
+            conn.Stats.Retransmits++;                 // tp->total_retrans
+        }
+        else if (retransmit)
         {
             if (conn.RetransStampUs == 0)
             {
@@ -505,9 +510,9 @@ public sealed partial class TcpStack
         state.DeliveredCeAtSend = sk.DeliveredCe;
         state.DeliveredTimeNs = conn.DeliveredTimeNs;
         state.IsAppLimited = sk.AppLimited != 0;
-        if (sk.IcskCaState is TcpCaState.CWR or TcpCaState.Recovery)
+        if (!lossProbe && sk.IcskCaState is TcpCaState.CWR or TcpCaState.Recovery)
         {
-            conn.PrrOut++;
+            conn.PrrOut++; // tcp_write_xmit / tcp_xmit_retransmit_queue; not __tcp_retransmit_skb of a probe
         }
 
         ref var packet = ref NewSegment(conn, conn.Path.Forward, TcpFlags.Ack, PayloadOf(conn, seg), out int p);
@@ -531,7 +536,10 @@ public sealed partial class TcpStack
         }
         if (_options.IsRack)
         {
-            ArmAfterSendRack(conn, seg, retransmit, priorPacketsOut);
+            if (!lossProbe) // tcp_send_loss_probe re-arms the timer itself
+            {
+                ArmAfterSendRack(conn, seg, retransmit, priorPacketsOut);
+            }
         }
         else if (!_sim.IsArmed(conn.RtoTimer))
         {

@@ -144,7 +144,7 @@ public sealed partial class TcpStack
     /// DSACKs for data already cumulatively ACKed count undo_retrans down.
     /// </summary>
     /// <returns>The duplicate segments reported (0: no D-SACK).</returns>
-    private uint CheckDsack(TcpConnection conn, in Net.TcpSegment segment, ulong priorUna, ref int flag, ref ulong reord)
+    private uint CheckDsack(TcpConnection conn, in Net.TcpSegment segment, ulong priorUna, ulong ackSeg, ref int flag, ref ulong reord)
     {
         if (segment.SackCount == 0)
         {
@@ -206,7 +206,8 @@ public sealed partial class TcpStack
             ulong startSeg = SegmentAt(conn, start0, priorUna);
             for (ulong s = Math.Max(startSeg, priorUna); s < Math.Min(endSeg, conn.SndNxt); s++)
             {
-                var f = conn.Segment(s).Flags;
+                ref var st = ref conn.Segment(s);
+                var f = st.Flags;
                 if ((f & (SegmentFlags.Retrans | SegmentFlags.EverRetrans)) == 0)
                 {
                     continue;
@@ -218,6 +219,14 @@ public sealed partial class TcpStack
                 if ((f & SegmentFlags.Sacked) != 0 && s < reord)
                 {
                     reord = s;
+                }
+                if (s >= ackSeg && (f & SegmentFlags.Retrans) != 0)
+                {
+                    // tcp_sacktag_one, dup_sack: the D-SACKed retransmission is no longer in flight — SACKED_RETRANS
+                    // goes (a SACKed retransmission not marked lost kept it so far). Below the new snd_una the
+                    // cumulative ACK cleans it instead.
+                    st.Flags &= ~SegmentFlags.Retrans;
+                    sk.RetransOut--;
                 }
             }
         }
