@@ -640,28 +640,50 @@ def label_for(path, plan):
     return {"cc": "+".join(ccs), "flows": len(plan["flows"]), "buffer": buf + f" ({os.path.basename(path)})"}
 
 
-def run_all(items, args, results=None):
-    if os.geteuid() != 0:
-        sys.exit("kernel-validate: needs root (network namespaces, veth, tc, TUN); run it with sudo")
-    for tool in ("ip", "tc", "gcc", "ethtool", "ping"):
-        if not shutil.which(tool):
-            sys.exit(f"kernel-validate: {tool} is missing (apt-get install -y iproute2 gcc ethtool iputils-ping)")
-    available = tuple(open("/proc/sys/net/ipv4/tcp_available_congestion_control").read().split())
-    work = args.work or tempfile.mkdtemp(prefix="kernel-validate-")
-    os.makedirs(work, exist_ok=True)
-    helpers = build_helpers(os.path.join(work, "build"))
-    cmd = bpfsim_cmd(args.bpfsim)
+def available_cc():
+    try:
+        with open("/proc/sys/net/ipv4/tcp_available_congestion_control") as f:
+            return tuple(a for a in f.read().split() if a in BUILTINS)
+    except OSError:
+        return BUILTINS
+
+
+def check_all(items, args):
+    """Every scenario translated before anything touches the kernel; a refusal stops the whole run (exit 2)."""
     plans = []
     for path, label in items:
         raw = load_yaml(path)
         try:
-            plan = translate(raw, available)
+            plan = translate(raw, available_cc())
         except Refused as e:
-            sys.exit(f"kernel-validate: {path}: refused: {e}")
+            print(f"kernel-validate: {path}: refused: {e}", file=sys.stderr)
+            sys.exit(2)
         duration = (label or {}).get("duration", args.duration)
         if duration:
             plan["duration_s"] = duration
         plans.append((path, label or label_for(path, plan), plan))
+    return plans
+
+
+def require_root_and_tools():
+    if os.geteuid() != 0:
+        print("kernel-validate: needs root (network namespaces, veth, tc qdiscs, TUN); run it as root or with sudo",
+              file=sys.stderr)
+        sys.exit(2)
+    for tool in ("ip", "tc", "gcc", "ethtool", "ping"):
+        if not shutil.which(tool):
+            print(f"kernel-validate: {tool} is missing (apt-get install -y iproute2 gcc ethtool iputils-ping)",
+                  file=sys.stderr)
+            sys.exit(2)
+
+
+def run_all(items, args, results=None):
+    plans = check_all(items, args)
+    require_root_and_tools()
+    work = args.work or tempfile.mkdtemp(prefix="kernel-validate-")
+    os.makedirs(work, exist_ok=True)
+    helpers = build_helpers(os.path.join(work, "build"))
+    cmd = bpfsim_cmd(args.bpfsim)
     results = [] if results is None else results
     print(f"kernel-validate: work directory {work}; bpfsim {bpfsim_commit()}", file=sys.stderr)
     for path, label, plan in plans:
@@ -856,9 +878,18 @@ def main(argv=None):
     ap.add_argument("--work", help="keep raw data here (default: a new temp directory)")
     ap.add_argument("--out", help="write the markdown table here as well as to stdout")
     ap.add_argument("--self-test", action="store_true", help="test the pure parts (no root, no network)")
+    ap.add_argument("--check", action="store_true",
+                    help="only translate the scenarios and print what would be built (no root, no kernel)")
     args = ap.parse_args(argv)
     if args.self_test:
         return self_test()
+    if args.check:
+        if not args.scenarios:
+            ap.error("--check needs scenario files")
+        for path, label, plan in check_all([(p, None) for p in args.scenarios], args):
+            print(json.dumps({"scenario": path, "plan": plan, "bottleneck_tc": bottleneck_tc(plan, "kvr1"),
+                              "sender": sender_specs(plan)}))
+        return 0
     for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(s, _on_signal)
     atexit.register(_cleanup_all)
