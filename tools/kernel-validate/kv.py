@@ -139,8 +139,10 @@ def bottleneck_tc(plan, dev):
     peak bucket: tbf's max_size is then one full frame, so tbf_segment() cuts every GSO super-packet the sender's TSO
     made into wire-sized packets *before* they are queued, and the child pfifo/bfifo (the scenario's drop-tail queue)
     counts real packets, as bpfsim's queue does."""
-    rate = int(plan["bottleneck_rate_bps"])
-    peak = int(plan["access_rate_bps"])
+    # bpfsim's rates are IP-layer rates (a full packet is 1448 + 52 = 1500 bytes on its links); tbf charges the
+    # 14-byte Ethernet header too, so its rates are scaled by 1514/1500 to give the same packets per second.
+    rate = int(round(plan["bottleneck_rate_bps"] * (MSS_WIRE + 14) / MSS_WIRE))
+    peak = int(round(plan["access_rate_bps"] * (MSS_WIRE + 14) / MSS_WIRE))
     q = plan["queue"]
     cmds = [["tc", "qdisc", "replace", "dev", dev, "root", "handle", "1:", "tbf", "rate", f"{rate}bit",
              "burst", "3028", "peakrate", f"{peak}bit", "mtu", "1514", "limit", "3000000"]]
@@ -796,7 +798,7 @@ def self_test():
     check(abs(p["bdp_packets"] - 200) < 1e-9, f"BDP 200 packets, got {p['bdp_packets']}")
     check(sender_specs(p)[0] == "cubic:0:0" and sender_specs(p)[-1] == "bbr:2000:1000000", "sender specs")
     tc = bottleneck_tc(p, "kvr1")
-    check(tc[0][tc[0].index("rate") + 1] == "100000000bit" and tc[0][tc[0].index("mtu") + 1] == "1514",
+    check(tc[0][tc[0].index("rate") + 1] == "100933333bit" and tc[0][tc[0].index("mtu") + 1] == "1514",
           "tbf rate and one-frame max_size")
     check(tc[1][-3:] == ["pfifo", "limit", "42"], f"pfifo limit 42: {tc[1]}")
     rawb = json.loads(json.dumps(raw))
