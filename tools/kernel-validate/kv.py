@@ -200,6 +200,7 @@ def summarize_kernel_samples(rows, plan, skip_s):
         rs = flows.get(i, [])
         if not rs:
             out.append({"id": i, "cc": spec["cc"], "bytes_acked": 0, "goodput_mbps": 0.0, "retransmits": 0,
+                        "retransmits_startup": 0, "ssthresh_first": None,
                         "timeouts": 0, "cwnd": cwnd_stats([]), "min_rtt_ms": float("nan")})
             continue
         last = rs[-1]
@@ -212,7 +213,10 @@ def summarize_kernel_samples(rows, plan, skip_s):
         end = min(end, plan["duration_s"]) if not spec["size"] else end
         span = max(end - spec["start_s"], 1e-9)
         steady = [int(r["cwnd"]) for r in rs if float(r["t_s"]) >= spec["start_s"] + skip_s and int(r["state"]) == 1]
+        early = [r for r in rs if float(r["t_s"]) < spec["start_s"] + skip_s]
+        ss_exit = next((int(r["ssthresh"]) for r in rs if 0 < int(r["ssthresh"]) < 2 ** 31 - 1), None)
         out.append({
+            "retransmits_startup": int(early[-1]["total_retrans"]) if early else 0, "ssthresh_first": ss_exit,
             "id": i, "cc": spec["cc"], "bytes_acked": acked, "goodput_mbps": acked * 8 / span / 1e6,
             "retransmits": int(last["total_retrans"]), "timeouts": int(last["total_rto"]),
             "cwnd": cwnd_stats(steady),
@@ -223,9 +227,11 @@ def summarize_kernel_samples(rows, plan, skip_s):
 
 def summarize_sim(flows_rows, ts_rows, skip_s):
     """bpfsim's flows.csv and timeseries.csv rows → the same per-flow shape."""
-    cw = {}
+    cw, ss_first = {}, {}
     starts = {int(r["id"]): float(r["start_s"]) for r in flows_rows}
     for r in ts_rows:
+        if r["metric"] == "ssthresh" and r["flow"].isdigit() and int(r["flow"]) not in ss_first:
+            ss_first[int(r["flow"])] = float(r["value"])
         if r["metric"] != "cwnd":
             continue
         fid = int(r["flow"])
@@ -237,6 +243,7 @@ def summarize_sim(flows_rows, ts_rows, skip_s):
         out.append({"id": fid, "cc": r["cc"], "bytes_acked": int(r["bytes_acked"]),
                     "goodput_mbps": float(r["goodput_mbps"]), "retransmits": int(r["retransmits"]),
                     "timeouts": int(r["timeouts"]), "cwnd": cwnd_stats(cw.get(fid, [])),
+                    "ssthresh_first": ss_first.get(fid),
                     "min_rtt_ms": float(r["rtt_ms_min"])})
     return out
 
@@ -620,6 +627,22 @@ def sim_run(cmd, scenario_path, workdir, skip_s):
         ts = list(csv.DictReader(f))
     with open(os.path.join(out, "summary.json")) as f:
         summary = json.load(f)
+    summary["startup_drops"] = max((float(r["value"]) for r in ts if r["flow"] == "bottleneck"
+                                    and r["metric"] == "drops" and float(r["t_s"]) < skip_s), default=0)
+    return summarize_sim(flows, ts, skip_s), summary
+
+
+def sim_reload(workdir, skip_s):
+    """A finished bpfsim run's outputs, summarised again (for --from-work)."""
+    out = os.path.join(workdir, "out")
+    with open(os.path.join(out, "flows.csv")) as f:
+        flows = list(csv.DictReader(f))
+    with open(os.path.join(out, "timeseries.csv")) as f:
+        ts = list(csv.DictReader(f))
+    with open(os.path.join(out, "summary.json")) as f:
+        summary = json.load(f)
+    summary["startup_drops"] = max((float(r["value"]) for r in ts if r["flow"] == "bottleneck"
+                                    and r["metric"] == "drops" and float(r["t_s"]) < skip_s), default=0)
     return summarize_sim(flows, ts, skip_s), summary
 
 
@@ -731,7 +754,8 @@ def run_all(items, args, results=None):
             agg = aggregate(flows)
             probs = faithful_problems(meta, plan)
             kaggs.append(agg)
-            kruns.append({"flows": flows, "aggregate": agg, "meta": meta, "problems": probs})
+            kruns.append({"flows": flows, "aggregate": agg, "meta": meta, "problems": probs,
+                          "dir": os.path.join(cdir, f"kernel-{i + 1}")})
             print(f"  {name} kernel run {i + 1}: {agg['goodput_mbps']:.1f} Mbit/s, {agg['retransmits']} retrans, "
                   f"{agg['timeouts']} RTOs, median cwnd {agg['cwnd_median']:.1f}"
                   + (f"  [{'; '.join(probs)}]" if probs else ""), file=sys.stderr)
@@ -740,12 +764,39 @@ def run_all(items, args, results=None):
               f"{sagg['timeouts']} RTOs, median cwnd {sagg['cwnd_median']:.1f}", file=sys.stderr)
         row = compare(kaggs, sagg)
         results.append({"label": label, "scenario": path, "plan": plan, "row": row, "kernel_runs": kruns,
-                        "sim_flows": sim_flows,
-                        "sim_links": sim_summary.get("links")})
+                        "sim_flows": sim_flows, "sim_startup_drops": sim_summary.get("startup_drops"),
+                        "sim_links": sim_summary.get("links"), "dir": cdir})
         with open(os.path.join(work, "results.json"), "w") as f:
-            json.dump({"bpfsim_commit": bpfsim_commit(), "kernel": os.uname().release, "results": results}, f,
+            json.dump({"bpfsim_commit": bpfsim_commit(), "kernel": os.uname().release, "runs": args.runs,
+                       "offloads": args.offloads, "results": results}, f,
                       indent=1, default=str)
     return work, results
+
+
+def reload_work(work, args):
+    """results.json of a previous run, with every summary recomputed from the raw files (samples.csv, bpfsim's out)."""
+    with open(os.path.join(work, "results.json")) as f:
+        saved = json.load(f)
+    results = []
+    for r in saved["results"]:
+        plan = r["plan"]
+        kaggs = []
+        name = re.sub(r"[^A-Za-z0-9_.-]", "_", os.path.splitext(os.path.basename(r["scenario"]))[0])
+        r.setdefault("dir", os.path.join(work, name))
+        for i, k in enumerate(r["kernel_runs"]):
+            k.setdefault("dir", os.path.join(r["dir"], f"kernel-{i + 1}"))
+            with open(os.path.join(k["dir"], "samples.csv")) as f:
+                k["flows"] = summarize_kernel_samples(list(csv.DictReader(f)), plan, args.skip)
+            k["aggregate"] = aggregate(k["flows"])
+            k["problems"] = faithful_problems(k["meta"], plan)
+            kaggs.append(k["aggregate"])
+        sim_flows, summary = sim_reload(os.path.join(r["dir"], "bpfsim"), args.skip)
+        r.update(sim_flows=sim_flows, sim_startup_drops=summary.get("startup_drops"), sim_links=summary.get("links"),
+                 row=compare(kaggs, aggregate(sim_flows)))
+        results.append(r)
+    if "runs" in saved:
+        args.runs = saved["runs"]
+    return results
 
 
 def render_report(work, results, args):
@@ -760,9 +811,10 @@ def render_report(work, results, args):
           markdown_table(results)]
     md.append("Kernel side, per row: RTOs counted by TcpExtTCPTimeouts, loss probes (TLP), spurious RTOs, DSACKs "
               "received, bottleneck drops, ping RTT and fidelity checks.\n")
-    md.append("| row | TCPTimeouts | TLPs | spurious RTOs | DSACKs | drops kernel | drops bpfsim | ping min RTT ms | "
+    md.append("| row | TCPTimeouts | TLPs | spurious RTOs | DSACKs | drops kernel | drops bpfsim | "
+              "retransmits in the first 2 s kernel / drops bpfsim | first ssthresh kernel / bpfsim | ping min RTT ms | "
               "delay line late p99 µs | CPU busy | problems |")
-    md.append("|---|---|---|---|---|---|---|---|---|---|---|")
+    md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         lab = r["label"]
         runs = r["kernel_runs"]
@@ -775,9 +827,13 @@ def render_report(work, results, args):
         late = "/".join(str((x["meta"].get("delayline") or {}).get("late_us_p99", "?")) for x in runs)
         cpu = "/".join(f"{x['meta']['cpu_busy_fraction'] * 100:.0f}%" for x in runs)
         probs = "; ".join(sorted({p for x in runs for p in x["problems"]})) or "none"
+        early = "/".join(str(sum(f.get("retransmits_startup", 0) for f in x["flows"])) for x in runs)
+        ssk = "/".join(_fmt(mean([f.get("ssthresh_first") for f in x["flows"]]), 0) for x in runs)
+        sss = _fmt(mean([f.get("ssthresh_first") for f in r["sim_flows"]]), 0)
         md.append(f"| {lab['cc']} {lab['flows']}f {lab['buffer']} | {mib('TcpExtTCPTimeouts')} | "
                   f"{mib('TcpExtTCPLossProbes')} | {mib('TcpExtTCPSpuriousRTOs')} | {mib('TcpExtTCPDSACKRecv')} | "
-                  f"{drops} | {sim_drops} | {ping} | {late} | {cpu} | {probs} |")
+                  f"{drops} | {sim_drops} | {early} / {_fmt(r.get('sim_startup_drops'), 0)} | {ssk} / {sss} | "
+                  f"{ping} | {late} | {cpu} | {probs} |")
     md.append("")
     md.append("Per-flow goodput (Mbit/s), kernel run 1 vs bpfsim:\n")
     for r in results:
@@ -849,18 +905,25 @@ def self_test():
     # kernel samples → per-flow summary: flow 1 bulk, 3 s; cwnd samples before 2 s are skipped
     plan = {"duration_s": 3.0, "flows": [{"cc": "cubic", "start_s": 0.0, "size": 0}]}
     rows = [{"t_s": f"{t / 100:.2f}", "flow": "1", "state": "1", "cwnd": str(10 if t < 200 else 50 + (t % 3)),
-             "bytes_acked": str(t * 12500), "total_retrans": "7", "total_rto": "2", "min_rtt_us": "24100"}
+             "bytes_acked": str(t * 12500), "total_retrans": "5" if t < 250 else "7", "total_rto": "2",
+             "min_rtt_us": "24100", "ssthresh": "2147483647" if t < 100 else "40"}
             for t in range(1, 301)]
     s = summarize_kernel_samples(rows, plan, 2.0)[0]
     check(abs(s["goodput_mbps"] - 300 * 12500 * 8 / 3.0 / 1e6) < 1e-9, f"kernel goodput {s['goodput_mbps']}")
     check(s["cwnd"]["median"] == 51 and s["cwnd"]["p10"] == 50 and s["timeouts"] == 2 and s["retransmits"] == 7,
           f"kernel cwnd stats {s}")
+    check(s["retransmits_startup"] == 5 and s["ssthresh_first"] == 40,
+          f"startup retransmits (5 before 2 s) and the first ssthresh (40): {s}")
     sim = summarize_sim([{"id": "1", "cc": "cubic", "start_s": "0", "bytes_acked": "100", "goodput_mbps": "9.5",
                           "retransmits": "3", "timeouts": "1", "rtt_ms_min": "24"}],
                         [{"t_s": "1", "flow": "1", "metric": "cwnd", "value": "5"},
                          {"t_s": "2.5", "flow": "1", "metric": "cwnd", "value": "40"},
-                         {"t_s": "2.6", "flow": "1", "metric": "srtt", "value": "99"}], 2.0)[0]
-    check(sim["cwnd"]["median"] == 40 and sim["goodput_mbps"] == 9.5, f"sim summary {sim}")
+                         {"t_s": "2.6", "flow": "1", "metric": "srtt", "value": "99"},
+                         {"t_s": "0.2", "flow": "1", "metric": "ssthresh", "value": "77"},
+                         {"t_s": "0.3", "flow": "1", "metric": "ssthresh", "value": "50"},
+                         {"t_s": "0.3", "flow": "bottleneck", "metric": "drops", "value": "12"}], 2.0)[0]
+    check(sim["cwnd"]["median"] == 40 and sim["goodput_mbps"] == 9.5 and sim["ssthresh_first"] == 77,
+          f"sim summary {sim}")
     k = [{"goodput_mbps": 90.0, "retransmits": 10, "timeouts": 0, "cwnd_median": 100.0, "cwnd_p10": 80.0,
           "cwnd_p90": 120.0, "flow_goodput_min": 90.0, "flow_goodput_max": 90.0},
          {"goodput_mbps": 94.0, "retransmits": 14, "timeouts": 2, "cwnd_median": 110.0, "cwnd_p10": 80.0,
@@ -906,11 +969,16 @@ def main(argv=None):
     ap.add_argument("--work", help="keep raw data here (default: a new temp directory)")
     ap.add_argument("--out", help="write the markdown table here as well as to stdout")
     ap.add_argument("--self-test", action="store_true", help="test the pure parts (no root, no network)")
+    ap.add_argument("--from-work", metavar="DIR",
+                    help="no runs: summarise the raw data a previous run kept in DIR again and print the table")
     ap.add_argument("--check", action="store_true",
                     help="only translate the scenarios and print what would be built (no root, no kernel)")
     args = ap.parse_args(argv)
     if args.self_test:
         return self_test()
+    if args.from_work:
+        render_report(args.from_work, reload_work(args.from_work, args), args)
+        return 0
     if args.check:
         if not args.scenarios:
             ap.error("--check needs scenario files")
