@@ -23,6 +23,10 @@ BUILTINS = ("reno", "cubic", "bbr")
 MSS_WIRE = 1500            # bytes of a full-sized packet on the wire (IP), as bpfsim counts a queue's packets
 SENDER_IP, ROUTER_S_IP, ROUTER_D_IP, RECEIVER_IP = "10.201.1.1", "10.201.1.2", "10.201.2.2", "10.201.2.1"
 PORT = 5201
+# The sender, the sink and the delay line run SCHED_FIFO (the delay line sets it itself): on a shared machine a build
+# on the other core must not delay the 10 ms samples, nor the softirq work (veth, tbf, forwarding) that runs on the way
+# out of their system calls. None of them spins; together they use well under one core.
+RT = ["chrt", "-f", "5"] if shutil.which("chrt") else []
 
 
 class Refused(Exception):
@@ -524,7 +528,7 @@ def kernel_run(plan, helpers, workdir, offloads, max_wait_idle_s=0):
         meta["qdisc_setup"] = sh(["tc", "qdisc", "show", "dev", "kvr1"], ns=tb.R).strip()
         stats_path = os.path.join(workdir, "delayline.json")
         dl = tb.start([helpers["delayline"], tb.tun, str(plan["delay_us"]), stats_path], tb.R, "delayline")
-        tb.start([helpers["tcpflows"], "sink", str(PORT)], tb.D, "sink")
+        tb.start(RT + [helpers["tcpflows"], "sink", str(PORT)], tb.D, "sink")
         time.sleep(0.3)
         ping = sh(["ping", "-c", "20", "-i", "0.01", "-q", RECEIVER_IP], ns=tb.S, check=False)
         m = re.search(r"= ([\d.]+)/([\d.]+)/([\d.]+)/([\d.]+) ms", ping)
@@ -536,7 +540,7 @@ def kernel_run(plan, helpers, workdir, offloads, max_wait_idle_s=0):
         dl_cpu0 = proc_cpu_s(dl.pid)
         samples = os.path.join(workdir, "samples.csv")
         t0 = time.monotonic()
-        r = subprocess.run(["ip", "netns", "exec", tb.S, helpers["tcpflows"], "send", RECEIVER_IP, str(PORT),
+        r = subprocess.run(["ip", "netns", "exec", tb.S] + RT + [helpers["tcpflows"], "send", RECEIVER_IP, str(PORT),
                             str(int(round(plan["duration_s"] * 1000))), "10", samples] + sender_specs(plan),
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                            timeout=plan["duration_s"] + 60)
