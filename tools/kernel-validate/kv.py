@@ -611,8 +611,10 @@ def bpfsim_cmd(path):
 def bpfsim_commit():
     try:
         head = sh(["git", "-C", REPO, "rev-parse", "--short=12", "HEAD"]).strip()
-        dirty = sh(["git", "-C", REPO, "status", "--porcelain", "--", "Core", "Subsystems", "Cli", "Programs"]).strip()
-        return head + ("+dirty" if dirty else "")
+        code = ["Core", "Subsystems", "Cli", "Programs"]
+        sim = sh(["git", "-C", REPO, "log", "-1", "--format=%h", "--"] + code).strip()
+        dirty = sh(["git", "-C", REPO, "status", "--porcelain", "--"] + code).strip()
+        return head + ("+dirty" if dirty else "") + (f", simulator code as of {sim}" if sim else "")
     except (RuntimeError, OSError):
         return "unknown"
 
@@ -966,9 +968,9 @@ def main(argv=None):
     ap.add_argument("--skip", type=float, default=2.0, help="seconds of each flow skipped for cwnd statistics")
     ap.add_argument("--offloads", choices=("default", "off"), default="default",
                     help="veth TSO/GSO/GRO: leave the defaults, or turn them all off")
-    ap.add_argument("--wait-idle", type=float, default=120, metavar="S",
+    ap.add_argument("--wait-idle", type=float, default=15, metavar="S",
                     help="before each kernel run wait up to S seconds for the CPUs to be under 30 %% busy (default "
-                         "120; 0 = don't wait)")
+                         "15; 0 = don't wait)")
     ap.add_argument("--bpfsim", help="bpfsim executable or .dll (default: Cli/bin/Release/net10.0/bpfsim)")
     ap.add_argument("--work", help="keep raw data here (default: a new temp directory)")
     ap.add_argument("--out", help="write the markdown table here as well as to stdout")
