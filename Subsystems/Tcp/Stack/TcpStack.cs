@@ -164,6 +164,7 @@ public sealed partial class TcpStack : IEventHandler, ITcpSocketControl
             MssCache = (uint)_options.Mss,
             SkSndbuf = TcpWmemDefault, // tcp_init_sock
             SkMaxPacingRate = ulong.MaxValue, // sock_init_data: ~0UL
+            SkPacingRate = ulong.MaxValue, // sock_init_data: ~0UL until the first tcp_update_pacing_rate
             PrandomState = _net.RandomFor("tcp-sock:" + id).NextUInt64(),
             SocketId = id + 1,
         };
