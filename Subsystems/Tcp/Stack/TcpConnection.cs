@@ -90,6 +90,9 @@ public sealed class TcpConnection
     internal TimerId RtoTimer;
     internal TimerId PaceTimer;
     internal TimerId DelackTimer;
+    internal TimerId NapiTimer;       // the receiving NIC's coalesced interrupt (GRO)
+    internal int[]? NapiBatch;        // packets the next NAPI poll takes, in arrival order (made on first use)
+    internal int NapiCount;
 
     // ---- receiver ----
     internal ulong RcvNxt;

@@ -41,6 +41,7 @@ public sealed partial class TcpStack : IEventHandler, ITcpSocketControl
     private const int KindDelack = 3;
     private const int KindStop = 4;
     private const int KindWrite = 5;
+    private const int KindNapi = 6;
 
     private readonly Network _net;
     private readonly Simulator _sim;
@@ -155,6 +156,7 @@ public sealed partial class TcpStack : IEventHandler, ITcpSocketControl
         conn.RtoTimer = _sim.CreateTimer(_handler, KindRto);
         conn.PaceTimer = _sim.CreateTimer(_handler, KindPace);
         conn.DelackTimer = _sim.CreateTimer(_handler, KindDelack);
+        conn.NapiTimer = _sim.CreateTimer(_handler, KindNapi);
         _connections.Add(conn);
         _socks[id] = new TcpSock
         {
@@ -202,7 +204,7 @@ public sealed partial class TcpStack : IEventHandler, ITcpSocketControl
             }
             else
             {
-                stack.ReceiverReceive(conn, packet);
+                stack.ReceiverArrive(conn, packet);
             }
         }
     }
@@ -226,6 +228,9 @@ public sealed partial class TcpStack : IEventHandler, ITcpSocketControl
                 break;
             case KindWrite:
                 AppWrite(conn);
+                break;
+            case KindNapi:
+                NapiPoll(conn);
                 break;
             case KindStop:
                 conn.Stopping = true;

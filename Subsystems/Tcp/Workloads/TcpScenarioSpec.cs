@@ -109,4 +109,8 @@ public sealed record TcpScenarioSpec
     public string? ReceiverCc { get; init; }
     /// <summary>net.ipv4.tcp_ecn on every host (<see cref="TcpStackOptions.Ecn"/>).</summary>
     public int Ecn { get; init; } = 2;
+    /// <summary>Segmentation offload on the senders (<see cref="TcpStackOptions.Tso"/>): on, as on a physical NIC.</summary>
+    public bool Tso { get; init; } = true;
+    /// <summary>Receive offload on the receivers (<see cref="TcpStackOptions.Gro"/>): on, as on a physical NIC.</summary>
+    public bool Gro { get; init; } = true;
 }
