@@ -124,6 +124,9 @@ public sealed class ScenarioCliTests
         yield return new TestCaseData("duration: 3s\nflows:\n  - { arrivals: poisson, rate: 5, size: 10KB, burst: 1KB, interval: 1s }\n", 3, 54, "do not apply to poisson").SetName("BurstWithPoisson");
         yield return new TestCaseData("duration: 3s\nreceiver_cc: bpf_dctcp\nflows: [ { cc: reno } ]\n", 2, 14, "receiver_cc must be a built-in algorithm").SetName("ReceiverCcNotBuiltin");
         yield return new TestCaseData("duration: 3s\necn: 3\nflows: [ { cc: reno } ]\n", 2, 6, "0, 1 or 2").SetName("EcnOutOfRange");
+        yield return new TestCaseData("duration: 3s\ntso: yes\nflows: [ { cc: reno } ]\n", 2, 6, "tso: 'yes' is not true or false").SetName("TsoNotABoolean");
+        yield return new TestCaseData("duration: 3s\ngro: 1\nflows: [ { cc: reno } ]\n", 2, 6, "gro: '1' is not true or false").SetName("GroNotABoolean");
+        yield return new TestCaseData("duration: 3s\ngro: [ true ]\nflows: [ { cc: reno } ]\n", 2, 6, "gro").SetName("GroNotAScalar");
     }
 
     [TestCaseSource(nameof(Broken))]
@@ -219,6 +222,31 @@ public sealed class ScenarioCliTests
         var classic = Result("ecn: 1\n" + yaml);
         Assert.That(classic.Marks, Is.GreaterThan(0));
         Assert.That(classic.Echoes, Is.GreaterThan(0));
+    }
+
+    [Test]
+    public void TsoAndGro_DefaultToAPhysicalNicsOn_AndEachChangesTheRun()
+    {
+        const string yaml = """
+            duration: 2s
+            network:
+              bottleneck: { rate: 1Gbps, delay: 2ms, queue: { type: droptail, limit: 1000 } }
+              access: { rate: 10Gbps, delay: 0.1ms }
+            flows:
+              - { cc: cubic }
+            """;
+        string Result(string text)
+        {
+            var (code, output, err) = Run("run", Scenario(text), "--json");
+            Assert.That(code, Is.Zero, err);
+            using var doc = JsonDocument.Parse(output);
+            return $"{doc.RootElement.GetProperty("events").GetInt64()}/{doc.RootElement.GetProperty("flows")[0].GetProperty("bytes_acked").GetInt64()}";
+        }
+        string defaults = Result(yaml);
+        Assert.That(Result("tso: true\ngro: true\n" + yaml), Is.EqualTo(defaults), "both on unless told otherwise");
+        var changed = new[] { "tso: false\n", "gro: false\n", "tso: false\ngro: false\n" }.Select(k => Result(k + yaml)).ToList();
+        Assert.That(changed, Has.None.EqualTo(defaults));
+        Assert.That(changed, Is.Unique);
     }
 
     [Test]

@@ -1,0 +1,77 @@
+using BpfSim.Core.Simulation;
+using BpfSim.Tcp.Net;
+using BpfSim.Tcp.Stack;
+
+namespace BpfSim.Tests.Tcp;
+
+/// <summary>GRO at the receiving host (net/core/gro.c, tcp_gro_receive) and the ACKs TCP sends for merged skbs.</summary>
+[Category("Tcp")]
+public sealed class GroTests
+{
+    private const int Mss = 1448;
+
+    /// <summary>Segments each ACK newly acknowledges, in order, for a flow with no loss.</summary>
+    private static List<long> AckAdvances(TappedPath path)
+    {
+        var advances = new List<long>();
+        uint last = 1;
+        foreach (var a in path.Acks.Skip(1)) // the SYN-ACK
+        {
+            if (a.Ack != last)
+            {
+                advances.Add((long)(a.Ack - last + Mss - 1) / Mss);
+                last = a.Ack;
+            }
+        }
+        return advances;
+    }
+
+    private static (TcpConnection Flow, TappedPath Path) Transfer(bool gro, long bytes = 20_000_000)
+    {
+        // 10 Gbit/s links: a segment every 1.2 µs, so a 100 µs interrupt window gathers over 64, the NAPI budget.
+        var sc = new TcpScenario(stack: new TcpStackOptions { Gro = gro, NapiCoalesce = SimTime.FromMicroseconds(100) });
+        var path = new TappedPath(sc.Net, bottleneckBps: 10_000_000_000, bottleneckDelay: SimTime.FromMilliseconds(1), queue: 100_000);
+        Assert.That(sc.Stack.Open(path.Connect, "cubic", SimTime.Zero, out var flow, bytes).IsOk);
+        sc.RunFor(2);
+        Assert.That((flow!.State, flow.Stats.Retransmits), Is.EqualTo((TcpConnectionState.Closed, 0L)), "done without loss");
+        return (flow, path);
+    }
+
+    [Test]
+    public void Gro_MergedArrivals_YieldStretchAcks()
+    {
+        // One skb per merged run, and __tcp_ack_snd_check ACKs at once when more than one rcv_mss (the skb's
+        // gso_size) is unacknowledged: one ACK per merged skb, covering all its segments.
+        var (_, path) = Transfer(gro: true);
+        var advances = AckAdvances(path);
+        TestContext.Out.WriteLine($"{advances.Count} ACKs, mean {advances.Average():0.0} segments, max {advances.Max()}");
+        Assert.That(advances.Average(), Is.GreaterThan(8), "stretch ACKs");
+        // gro_max_size: 52 header bytes + n × 1448 must stay under 65 536, so an skb holds at most 45 segments.
+        Assert.That(advances.Max(), Is.EqualTo((TcpStack.GroMaxSize - 52 - 1) / Mss));
+    }
+
+    [Test]
+    public void GroOff_EverySecondFullFrameAcked()
+    {
+        // Over veth (GRO off) each segment is its own skb: an ACK for every second one, or a delayed ACK for one.
+        var (_, path) = Transfer(gro: false);
+        var advances = AckAdvances(path);
+        Assert.That(advances.Max(), Is.LessThanOrEqualTo(2));
+        Assert.That(advances.Average(), Is.GreaterThan(1.5));
+    }
+
+    [Test]
+    public void Gro_InterruptCoalescing_DelaysDeliveryByTheWindow()
+    {
+        // The first packet of a poll waits NapiCoalesce before TCP sees it: the handshake's RTT grows by it (the SYN is
+        // taken by a poll too), and so does the smallest RTT sample of a flow at 100 Mbit/s (nothing to merge).
+        var off = new TcpScenario(stack: new TcpStackOptions { Gro = false });
+        var on = new TcpScenario(stack: new TcpStackOptions { Gro = true });
+        var a = off.Flow("cubic", bytes: 100_000);
+        var b = on.Flow("cubic", bytes: 100_000);
+        off.RunFor(1);
+        on.RunFor(1);
+        double extraUs = (b.Stats.RttMinMs - a.Stats.RttMinMs) * 1000;
+        Assert.That(extraUs, Is.EqualTo(50).Within(1), "rx-usecs 50");
+    }
+}
