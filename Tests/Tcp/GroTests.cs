@@ -60,6 +60,43 @@ public sealed class GroTests
         Assert.That(advances.Average(), Is.GreaterThan(1.5));
     }
 
+    private static IEnumerable<TestCaseData> MergeRules()
+    {
+        // (what changes at which packet, how many merge from the first): tcp_gro_receive and inet_gro_flush.
+        yield return new TestCaseData("none", 0, 8).SetName("GroRun_MergesAConsecutiveRun");
+        yield return new TestCaseData("gap", 3, 3).SetName("GroRun_SequenceGap_StartsANewSkb");
+        yield return new TestCaseData("cwr", 3, 3).SetName("GroRun_CwrOnTheNewcomer_StartsANewSkb");
+        yield return new TestCaseData("cwr", 0, 8).SetName("GroRun_CwrOnTheHeldSkb_StillMerges");
+        yield return new TestCaseData("ce", 3, 3).SetName("GroRun_EcnCodepointChange_StartsANewSkb");
+        yield return new TestCaseData("next_ms", 3, 3).SetName("GroRun_TimestampOptionChange_StartsANewSkb");
+        yield return new TestCaseData("same_ms", 3, 8).SetName("GroRun_TsvalWithinTheSameMillisecond_Merges");
+        yield return new TestCaseData("short", 2, 3).SetName("GroRun_ShortSegment_MergedThenFlushes");
+        yield return new TestCaseData("short", 0, 1).SetName("GroRun_LongerThanTheHeldGsoSize_StartsANewSkb");
+        yield return new TestCaseData("many", 0, 45).SetName("GroRun_StopsBelowGroMaxSize");
+    }
+
+    [TestCaseSource(nameof(MergeRules))]
+    public void GroRun_FollowsTcpGroReceive(string change, int at, int expected)
+    {
+        var sc = new TcpScenario();
+        int n = change == "many" ? 60 : 8;
+        var batch = new int[n];
+        uint seq = 1;
+        for (int i = 0; i < n; i++)
+        {
+            batch[i] = sc.Net.Packets.Allocate();
+            ref var p = ref sc.Net.Packets[batch[i]];
+            p.PayloadBytes = change == "short" && i == at ? 1000 : Mss;
+            p.SizeBytes = p.PayloadBytes + 52;
+            p.Ecn = change == "ce" && i == at ? EcnCodepoint.Ce : EcnCodepoint.Ect0;
+            p.Segment.Flags = TcpFlags.Ack | (change == "cwr" && i == at ? TcpFlags.Cwr : TcpFlags.None);
+            p.Segment.Seq = change == "gap" && i == at ? seq + Mss : seq;
+            p.Segment.TsVal = 5_000 + (i == at ? change switch { "next_ms" => 1000u, "same_ms" => 999u, _ => 0u } : 0u);
+            seq = p.Segment.Seq + (uint)p.PayloadBytes;
+        }
+        Assert.That(sc.Stack.GroRun(batch, 0, n), Is.EqualTo(expected));
+    }
+
     [Test]
     public void Gro_InterruptCoalescing_DelaysDeliveryByTheWindow()
     {

@@ -87,6 +87,8 @@ public sealed class PacingTests
             checkedBursts++;
         }
         Assert.That(checkedBursts, Is.GreaterThan(500));
+        // SK_PACING_NONE: tcp_update_skb_after_send leaves tcp_wstamp_ns at the last departure, never ahead of it.
+        Assert.That(sc.Stack.Sock(flow.Id).TcpWstampNs, Is.EqualTo((ulong)(path.Bursts()[^1][0].TimeNs - 1)));
         Assert.That(path.Data.Take(10).All(x => x.TimeNs - start < 10), "the initial window leaves as one skb");
     }
 
