@@ -71,7 +71,7 @@ public sealed partial class TcpStack
     }
 
     /// <summary>How many packets from <paramref name="first"/> on tcp_gro_receive merges into one skb.</summary>
-    private int GroRun(int[] batch, int first, int n)
+    internal int GroRun(int[] batch, int first, int n)
     {
         ref var head = ref _net.Packets[batch[first]];
         int gsoSize = head.PayloadBytes;
