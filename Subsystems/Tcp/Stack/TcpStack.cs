@@ -28,8 +28,9 @@ namespace BpfSim.Tcp.Stack;
 /// an idle time above the RTO restarts the window (tcp_cwnd_restart, CA_EVENT_CWND_RESTART). Not modelled yet:
 /// RACK-TLP and F-RTO (a lost retransmission is recovered by the RTO), DSACK and DSACK-based undo, partial undo,
 /// interactive (pingpong) delayed ACKs and the receive-window bound on quick ACKs, the timer wheel's coarse levels, the
-/// decay of tcp_cwnd_application_limited (see <see cref="CwndValidate"/>), receive-window limits, Nagle, TSO/GSO
-/// (min_tso_segs is called where tcp_tso_autosize would, but does not batch). sk_sndbuf, sized by tcp_sndbuf_expand,
+/// decay of tcp_cwnd_application_limited (see <see cref="CwndValidate"/>), receive-window limits, Nagle, TCP Small
+/// Queues (see docs/scenarios.md). TSO/GSO skbs (TcpStack.Tso.cs), internal pacing (TcpStack.Pacing.cs) and GRO at
+/// the receiver (TcpStack.Gro.cs) are modelled. sk_sndbuf, sized by tcp_sndbuf_expand,
 /// limits the data queued (sent and unsent) to at most tcp_wmem[2]. get_info is called as inet_diag calls it (<see cref="GetCcInfo"/>), by the metrics sampler at each
 /// sample.
 /// </remarks>
