@@ -86,6 +86,7 @@ public sealed class TcpConnection
     internal long FirstTxNs;          // tcp_rate: first_tx_mstamp
     internal long DeliveredTimeNs;    // tcp_rate: delivered_mstamp in ns (TcpSock.DeliveredMstamp holds it in µs)
     internal bool Stopping;
+    internal ulong SkbCutBase;        // where the write-queue skbs of the current run of writes begin (TcpStack.Tso.cs)
     internal uint DataSegsOut;        // tp->data_segs_out: data segments sent, retransmissions included
     internal TimerId RtoTimer;
     internal TimerId PaceTimer;

@@ -42,6 +42,9 @@ public sealed partial class TcpStack
     private void Start(TcpConnection conn)
     {
         conn.State = TcpConnectionState.SynSent;
+        ref var sk = ref _socks[conn.Id];
+        MstampRefresh(ref sk); // tcp_connect
+        StampDeparture(ref sk); // the SYN goes through __tcp_transmit_skb too: tcp_wstamp_ns starts at its departure
         var ect = conn.Ops.NeedsEcn ? EcnCodepoint.Ect0 : EcnCodepoint.NotEct;
         SendControl(conn, TcpFlags.Syn | (conn.RequestEcn ? TcpFlags.Ece | TcpFlags.Cwr : TcpFlags.None), conn.Path.Forward, ack: 0, tsEcr: 0, ect);
         SetRto(conn, CurrentRtoNs(conn));
@@ -390,6 +393,10 @@ public sealed partial class TcpStack
             SlowStartAfterIdleCheck(conn);
         }
         long segments = (writes.BurstBytes + conn.Mss - 1) / conn.Mss;
+        if ((long)conn.SndNxt >= conn.WrittenSegments)
+        {
+            conn.SkbCutBase = (ulong)conn.WrittenSegments; // tcp_sendmsg: nothing unsent to append to, a new skb begins
+        }
         conn.WrittenSegments = Math.Min(conn.WrittenSegments + segments, conn.TotalSegments);
         if (conn.WrittenSegments < conn.TotalSegments)
         {

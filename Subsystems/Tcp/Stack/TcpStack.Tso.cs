@@ -76,14 +76,16 @@ public sealed partial class TcpStack
         conn.Stopping ? conn.SndNxt : (ulong)Math.Max(Math.Min(conn.WrittenSegments, (long)conn.SndUna + SndbufSegments(conn)), (long)conn.SndNxt);
 
     /// <summary>
-    /// The skb at the send head, in segments: write-queue skbs are cut at multiples of the size goal from the start
-    /// of the stream (the remainder of one already split by tso_fragment is what is left before the next cut), and
-    /// tcp_grow_skb pulls later data into it up to <paramref name="quota"/> segments. At most what is queued.
+    /// The skb at the send head, in segments: tcp_sendmsg fills write-queue skbs to the size goal, appending to the
+    /// unsent tail skb and starting a new one when everything written was already sent, so they are cut at multiples
+    /// of the size goal from where the current run of writes began (the remainder of one already split by
+    /// tso_fragment is what is left before the next cut); tcp_grow_skb pulls later data into it up to
+    /// <paramref name="quota"/> segments. At most what is queued.
     /// </summary>
     private uint HeadSkbSegs(TcpConnection conn, ulong seg, ulong queueEnd, uint quota)
     {
         ulong goal = SizeGoalSegs(conn);
-        ulong cut = (seg / goal + 1) * goal;
+        ulong cut = conn.SkbCutBase + ((seg - conn.SkbCutBase) / goal + 1) * goal;
         ulong segs = Math.Max(cut - seg, quota);
         return (uint)Math.Min(segs, queueEnd - seg);
     }
