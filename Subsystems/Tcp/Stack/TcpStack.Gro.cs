@@ -33,7 +33,7 @@ public sealed partial class TcpStack
     {
         if (!_options.Gro)
         {
-            ReceiverReceive(conn, p, 1);
+            ReceiverReceive(conn, p, 1, _net.Packets[p].PayloadBytes);
             return;
         }
         var batch = conn.NapiBatch ??= new int[NapiBudget];
@@ -61,11 +61,13 @@ public sealed partial class TcpStack
         for (int i = 0; i < n;)
         {
             int count = GroRun(batch, i, n);
-            ReceiverReceive(conn, batch[i], count);
+            int payload = _net.Packets[batch[i]].PayloadBytes;
             for (int k = 1; k < count; k++)
             {
+                payload += _net.Packets[batch[i + k]].PayloadBytes;
                 _net.Packets.Free(batch[i + k]);
             }
+            ReceiverReceive(conn, batch[i], count, payload);
             i += count;
         }
     }

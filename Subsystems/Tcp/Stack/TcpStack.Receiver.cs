@@ -11,15 +11,14 @@ public sealed partial class TcpStack
 
     /// <summary>
     /// The receiving socket got an skb: the SYN, or data (tcp_rcv_established / tcp_data_queue) — with GRO, the
-    /// <paramref name="segs"/> consecutive segments merged from <paramref name="p"/> on, whose header is
-    /// <paramref name="p"/>'s; TCP handles it, and decides on an ACK, once.
+    /// <paramref name="segs"/> consecutive segments of <paramref name="payload"/> bytes merged from <paramref name="p"/>
+    /// on, whose header is <paramref name="p"/>'s; TCP handles it, and decides on an ACK, once.
     /// </summary>
-    private void ReceiverReceive(TcpConnection conn, int p, int segs)
+    private void ReceiverReceive(TcpConnection conn, int p, int segs, int payload)
     {
         ref var packet = ref _net.Packets[p];
         var segment = packet.Segment;
         var ecn = packet.Ecn;
-        int payload = packet.PayloadBytes;
         _net.Packets.Free(p);
         ref var rsk = ref _rcvSocks[conn.Id];
         if ((segment.Flags & TcpFlags.Syn) != 0)
@@ -46,8 +45,9 @@ public sealed partial class TcpStack
         {
             ReceiverEstablished(conn);
         }
-        ulong seg = SegmentsBelow(conn, segment.Seq, conn.RcvNxt);
-        ulong end = seg + (ulong)segs;
+        // Located by its end: a start before rcv_nxt only says "old" (SegmentsBelow), but a merged skb may run past it.
+        ulong end = SegmentsBelow(conn, segment.Seq + (uint)payload, conn.RcvNxt);
+        ulong seg = end >= (ulong)segs ? end - (ulong)segs : 0;
         bool immediate = false;
         _ackTsEcr = segment.TsVal;
 
