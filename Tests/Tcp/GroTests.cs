@@ -121,6 +121,49 @@ public sealed class GroTests
         Assert.That(sc.Net.Packets.InUse, Is.Zero, "every packet went back to the pool");
     }
 
+    private sealed class BlackHole(Network net) : IPacketSink
+    {
+        public void Receive(int packet) => net.Packets.Free(packet);
+    }
+
+    [Test]
+    public void Gro_MergedSkbStartingBelowRcvNxt_AdvancesRcvNxtToItsEnd()
+    {
+        // tcp_data_queue's partial packet (seq < rcv_nxt < end_seq): a run of five segments of which the first two
+        // were already received moves rcv_nxt to the run's end, not two segments beyond it.
+        var sc = new TcpScenario(stack: new TcpStackOptions { Gro = true });
+        IPacketSink? receiver = null;
+        FlowPath Connect(IPacketSink sender, IPacketSink rcv)
+        {
+            receiver = rcv;
+            var hole = sc.Net.AddSink(new BlackHole(sc.Net));
+            var link = sc.Net.AddLink("hole", 1_000_000_000, SimTime.Zero, new DropTailQueue(100));
+            int route = sc.Net.AddRoute([link], hole);
+            return new FlowPath(route, route, SimTime.FromMilliseconds(1));
+        }
+        Assert.That(sc.Stack.Open(Connect, "cubic", SimTime.FromSeconds(10), out var flow).IsOk);
+        void Deliver(int from, int to)
+        {
+            for (int i = from; i < to; i++)
+            {
+                int p = sc.Net.Packets.Allocate();
+                ref var packet = ref sc.Net.Packets[p];
+                packet.Flow = flow!.Id;
+                packet.PayloadBytes = Mss;
+                packet.SizeBytes = Mss + 52;
+                packet.Segment.Flags = TcpFlags.Ack;
+                packet.Segment.Seq = (uint)(1 + i * Mss);
+                packet.Segment.TsVal = 1_000;
+                receiver!.Receive(p);
+            }
+            sc.RunFor(0.001); // the poll
+        }
+        Deliver(0, 5);
+        Assert.That(flow!.RcvNxt, Is.EqualTo(5UL));
+        Deliver(3, 8);
+        Assert.That(flow.RcvNxt, Is.EqualTo(8UL));
+    }
+
     [Test]
     public void Gro_InterruptCoalescing_DelaysDeliveryByTheWindow()
     {
