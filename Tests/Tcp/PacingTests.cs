@@ -89,7 +89,7 @@ public sealed class PacingTests
         Assert.That(checkedBursts, Is.GreaterThan(500));
         // SK_PACING_NONE: tcp_update_skb_after_send leaves tcp_wstamp_ns at the last departure, never ahead of it.
         Assert.That(sc.Stack.Sock(flow.Id).TcpWstampNs, Is.EqualTo((ulong)(path.Bursts()[^1][0].TimeNs - 1)));
-        Assert.That(path.Data.Take(10).All(x => x.TimeNs - start < 10), "the initial window leaves as one skb");
+        Assert.That(path.Data.Take(10).All(x => x.TimeNs - start < 10), "the initial window leaves at once (two skbs of half of it: tcp_cwnd_test)");
     }
 
     [Test]

@@ -60,6 +60,22 @@ public sealed class TsoTests
     }
 
     [Test]
+    public void CwndTest_SkbAtMostHalfTheWindow()
+    {
+        // tcp_cwnd_test gives at most max(cwnd / 2, 1) segments per skb ("at least 2 GSO packets in flight"): with
+        // cwnd 20 and tcp_tso_segs 45, the first skb holds 10, brings data_segs_out to 10 and so is paced, and the
+        // second 10 leave len_ns of 10 segments later — less the credit of the handshake's idle RTT (tcp_wstamp_ns was
+        // the SYN's departure), which takes half of it off.
+        const ulong rate = 100_000_000;
+        var (sc, path, _) = FixedRatePacer.Start(rate, tso: true, cwnd: 20);
+        sc.RunFor(0.02); // the handshake takes 14 ms
+        var bursts = path.Bursts();
+        Assert.That(bursts.Take(2).Select(b => b.Count), Is.EqualTo(new[] { 10, 10 }));
+        long len = (long)(10UL * Mss * 1_000_000_000UL / rate);
+        Assert.That(bursts[1][0].TimeNs - bursts[0][0].TimeNs, Is.EqualTo(len - len / 2));
+    }
+
+    [Test]
     public void TsoOff_EverySkbIsOneSegment()
     {
         // sk_gso_max_segs = 1: tcp_tso_segs is 1 whatever the rate, so a paced flow takes one step per segment.

@@ -256,7 +256,8 @@ public sealed partial class TcpStack
                 sent = true;
                 continue;
             }
-            uint quota = Math.Min(sk.SndCwnd - inFlight, maxSegs);
+            // tcp_cwnd_test: at most half of cwnd per skb, so that at least two skbs are in flight.
+            uint quota = Math.Min(Math.Min(Math.Max(sk.SndCwnd >> 1, 1), sk.SndCwnd - inFlight), maxSegs);
             ulong queueEnd = WriteQueueEnd(conn);
             uint skbSegs = HeadSkbSegs(conn, seg, queueEnd, quota);
             if (skbSegs > 1 && TsoShouldDefer(conn, seg, skbSegs, queueEnd, maxSegs, ref deferredCwndLimited))
