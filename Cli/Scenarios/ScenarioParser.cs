@@ -236,7 +236,7 @@ public sealed class ScenarioParser
     private TcpScenarioSpec ParseRoot(YamlMappingNode root)
     {
         var keys = Keys(root, "the scenario", "seed", "duration", "subsystem", "network", "structops", "flows", "sample_interval", "receiver_cc", "ecn",
-            "tcp_recovery", "tcp_frto");
+            "tcp_recovery", "tcp_frto", "tso", "gro");
         var spec = new TcpScenarioSpec();
         if (keys.TryGetValue("seed", out var seedNode) && Scalar(seedNode, "seed") is { } seedText)
         {
@@ -301,6 +301,15 @@ public sealed class ScenarioParser
             {
                 spec = spec with { Frto = (int)frto };
             }
+        }
+        // Segmentation and receive offload of the hosts' devices (TcpStackOptions.Tso, .Gro).
+        if (Bool(keys, "tso") is { } tso)
+        {
+            spec = spec with { Tso = tso };
+        }
+        if (Bool(keys, "gro") is { } gro)
+        {
+            spec = spec with { Gro = gro };
         }
         if (keys.TryGetValue("subsystem", out var sub) && Scalar(sub, "subsystem") is { } subsystem && subsystem != "tcp")
         {

@@ -128,6 +128,9 @@ public sealed class ScenarioCliTests
         yield return new TestCaseData("duration: 3s\ntcp_recovery: rack\nflows: [ { cc: reno } ]\n", 2, 15, "not a whole number").SetName("TcpRecoveryNotANumber");
         yield return new TestCaseData("duration: 3s\ntcp_frto: 3\nflows: [ { cc: reno } ]\n", 2, 11, "0, 1 or 2").SetName("TcpFrtoOutOfRange");
         yield return new TestCaseData("duration: 3s\ntcp_frto: -1\nflows: [ { cc: reno } ]\n", 2, 11, "at least 0").SetName("TcpFrtoNegative");
+        yield return new TestCaseData("duration: 3s\ntso: yes\nflows: [ { cc: reno } ]\n", 2, 6, "tso: 'yes' is not true or false").SetName("TsoNotABoolean");
+        yield return new TestCaseData("duration: 3s\ngro: 1\nflows: [ { cc: reno } ]\n", 2, 6, "gro: '1' is not true or false").SetName("GroNotABoolean");
+        yield return new TestCaseData("duration: 3s\ngro: [ true ]\nflows: [ { cc: reno } ]\n", 2, 6, "gro").SetName("GroNotAScalar");
     }
 
     [TestCaseSource(nameof(Broken))]
@@ -250,6 +253,31 @@ public sealed class ScenarioCliTests
         var old = Result("tcp_recovery: 0\ntcp_frto: 0\n" + yaml);
         Assert.That((old.Reo, old.Probes), Is.EqualTo((0L, 0L)));
         Assert.That(rack, Is.EqualTo(Result("tcp_recovery: 1\ntcp_frto: 2\n" + yaml)), "the defaults are 1 and 2");
+    }
+
+    [Test]
+    public void TsoAndGro_DefaultToAPhysicalNicsOn_AndEachChangesTheRun()
+    {
+        const string yaml = """
+            duration: 2s
+            network:
+              bottleneck: { rate: 1Gbps, delay: 2ms, queue: { type: droptail, limit: 1000 } }
+              access: { rate: 10Gbps, delay: 0.1ms }
+            flows:
+              - { cc: cubic }
+            """;
+        string Result(string text)
+        {
+            var (code, output, err) = Run("run", Scenario(text), "--json");
+            Assert.That(code, Is.Zero, err);
+            using var doc = JsonDocument.Parse(output);
+            return $"{doc.RootElement.GetProperty("events").GetInt64()}/{doc.RootElement.GetProperty("flows")[0].GetProperty("bytes_acked").GetInt64()}";
+        }
+        string defaults = Result(yaml);
+        Assert.That(Result("tso: true\ngro: true\n" + yaml), Is.EqualTo(defaults), "both on unless told otherwise");
+        var changed = new[] { "tso: false\n", "gro: false\n", "tso: false\ngro: false\n" }.Select(k => Result(k + yaml)).ToList();
+        Assert.That(changed, Has.None.EqualTo(defaults));
+        Assert.That(changed, Is.Unique);
     }
 
     [Test]

@@ -80,7 +80,7 @@ public sealed class TcpSampler : IEventHandler
             flows[o + 1] = open ? (float)sk.SndCwnd * sk.MssCache : float.NaN;
             flows[o + 2] = open && sk.SndSsthresh < TcpSock.InfiniteSsthresh ? sk.SndSsthresh : float.NaN;
             flows[o + 3] = open ? (sk.SrttUs >> 3) / 1000f : float.NaN;
-            flows[o + 4] = open ? sk.SkPacingRate * 8 / 1e6f : float.NaN;
+            flows[o + 4] = open && sk.SkPacingRate != ulong.MaxValue ? sk.SkPacingRate * 8 / 1e6f : float.NaN; // ~0UL: unlimited, not set yet
             flows[o + 5] = open ? sk.PacketsInFlight : float.NaN;
             flows[o + 6] = open ? (float)sk.IcskCaState : float.NaN;
             flows[o + 7] = (float)((c.Stats.BytesAcked - _lastAcked[i]) * 8 / seconds / 1e6);

@@ -106,9 +106,14 @@ public sealed class TcpConnection
     internal bool Frto;               // tp->frto
     internal uint DsackDups;          // tp->dsack_dups
     internal bool NewDataOnly;        // F-RTO step 2.b (REXMIT_NEW): this ACK sends new data, not retransmissions
+    internal ulong SkbCutBase;        // where the write-queue skbs of the current run of writes begin (TcpStack.Tso.cs)
+    internal uint DataSegsOut;        // tp->data_segs_out: data segments sent, retransmissions included
     internal TimerId RtoTimer;
     internal TimerId PaceTimer;
     internal TimerId DelackTimer;
+    internal TimerId NapiTimer;       // the receiving NIC's coalesced interrupt (GRO)
+    internal int[]? NapiBatch;        // packets the next NAPI poll takes, in arrival order (made on first use)
+    internal int NapiCount;
 
     // ---- receiver ----
     internal ulong RcvNxt;

@@ -48,7 +48,7 @@ public struct TcpSock
     public uint Lsndtime;
     /// <summary>sk_sndbuf in bytes: tcp_sndbuf_expand sizes it from the algorithm's sndbuf_expand (tcp_wmem 16 KiB…4 MiB).</summary>
     public uint SkSndbuf;
-    /// <summary>The TSO burst the last tcp_tso_autosize chose, in segments (min_tso_segs sets its floor).</summary>
+    /// <summary>The skb size the last tcp_tso_segs chose, in segments (min_tso_segs sets its floor, sk_gso_max_segs its ceiling).</summary>
     public uint TsoSegs;
     public uint MssCache;
     /// <summary>
@@ -61,8 +61,8 @@ public struct TcpSock
     /// <summary>tcp_clock_cache: the same instant as <see cref="TcpMstamp"/>, in nanoseconds.</summary>
     public ulong TcpClockCache;
     /// <summary>
-    /// tcp_wstamp_ns: the earliest departure time of the next segment under pacing (EDT), in nanoseconds; each paced
-    /// send moves it to max(itself, now) + length / pacing rate (tcp_update_skb_after_send).
+    /// tcp_wstamp_ns: the earliest departure time of the next skb (EDT), in nanoseconds; every transmission moves it to
+    /// max(itself, now), and a paced one on by its payload length / pacing rate (tcp_update_skb_after_send).
     /// </summary>
     public ulong TcpWstampNs;
     /// <summary>delivered_mstamp: <see cref="TcpMstamp"/> when <see cref="Delivered"/> last grew (tcp_rate_gen).</summary>

@@ -108,14 +108,14 @@ public sealed partial class TcpStack
             bool sent;
             if (!conn.Stopping && (long)conn.SndNxt < conn.WrittenSegments && SndbufHasRoom(conn))
             {
-                SendSegment(conn, conn.SndNxt, retransmit: false);
+                TransmitSkb(conn, conn.SndNxt, 1, retransmit: false); // one segment; paced like any skb
                 sent = true;
             }
             else
             {
                 // __tcp_retransmit_skb, not tcp_retransmit_skb: the probe is sent whatever the segment's marks, sets only
                 // EVER_RETRANS and counts in total_retrans, but neither retrans_out, undo_retrans nor retrans_stamp.
-                SendSegment(conn, conn.SndNxt - 1, retransmit: true, lossProbe: true);
+                TransmitSkb(conn, conn.SndNxt - 1, 1, retransmit: true, lossProbe: true);
                 conn.TlpRetrans = true;
                 sent = true;
             }

@@ -9,13 +9,16 @@ public sealed partial class TcpStack
     private TcpConnection? _ackConn;
     private uint _ackTsEcr;
 
-    /// <summary>The receiving socket got a packet: the SYN, or data (tcp_rcv_established / tcp_data_queue).</summary>
-    private void ReceiverReceive(TcpConnection conn, int p)
+    /// <summary>
+    /// The receiving socket got an skb: the SYN, or data (tcp_rcv_established / tcp_data_queue) — with GRO, the
+    /// <paramref name="segs"/> consecutive segments of <paramref name="payload"/> bytes merged from <paramref name="p"/>
+    /// on, whose header is <paramref name="p"/>'s; TCP handles it, and decides on an ACK, once.
+    /// </summary>
+    private void ReceiverReceive(TcpConnection conn, int p, int segs, int payload)
     {
         ref var packet = ref _net.Packets[p];
         var segment = packet.Segment;
         var ecn = packet.Ecn;
-        int payload = packet.PayloadBytes;
         _net.Packets.Free(p);
         ref var rsk = ref _rcvSocks[conn.Id];
         if ((segment.Flags & TcpFlags.Syn) != 0)
@@ -42,7 +45,9 @@ public sealed partial class TcpStack
         {
             ReceiverEstablished(conn);
         }
-        ulong seg = SegmentsBelow(conn, segment.Seq, conn.RcvNxt);
+        // Located by its end: a start before rcv_nxt only says "old" (SegmentsBelow), but a merged skb may run past it.
+        ulong end = SegmentsBelow(conn, segment.Seq + (uint)payload, conn.RcvNxt);
+        ulong seg = end >= (ulong)segs ? end - (ulong)segs : 0;
         bool immediate = false;
         _ackTsEcr = segment.TsVal;
 
@@ -53,21 +58,31 @@ public sealed partial class TcpStack
             rsk.IcskAckPending |= IcskAck.Now;
         }
 
-        if (seg < conn.RcvNxt)
+        if (end <= conn.RcvNxt)
         {
             // tcp_data_queue: old data (a retransmission the sender thought lost) forces an immediate ACK and
             // tcp_enter_quickack_mode(sk, TCP_MAX_QUICKACKS): the following segments are ACKed one by one too; the ACK
             // reports the duplicate (tcp_dsack_set).
             ulong dup = SegmentAt(conn, segment.Seq, conn.RcvNxt); // seg is clamped below rcv_nxt; this is exact
-            DsackSet(conn, dup, dup + 1);
+            DsackSet(conn, dup, dup + (ulong)segs); // a GRO-merged run of duplicates is reported whole
             EnterQuickAckMode(conn, _options.QuickAcks);
             immediate = true;
         }
-        else if (seg == conn.RcvNxt)
+        else if (seg <= conn.RcvNxt)
         {
+            // In order; a merged skb that starts below rcv_nxt (a retransmission run on into new data) is the
+            // partial packet of tcp_data_queue, queued from rcv_nxt on.
+            if (seg < conn.RcvNxt)
+            {
+                DsackSet(conn, seg, conn.RcvNxt); // tcp_data_queue: partial packet, D-SACK its old head
+            }
             bool hadHole = conn.RcvHighest > conn.RcvNxt;
-            conn.RcvNxt++;
-            rsk.RcvNxt = EndSeqOf(conn, seg);
+            for (ulong s = conn.RcvNxt; s < Math.Min(end, conn.RcvHighest); s++)
+            {
+                conn.ReceivedAt(s) = false; // already queued out of order: tcp_ofo_queue drops the copy
+            }
+            conn.RcvNxt = end;
+            rsk.RcvNxt = EndSeqOf(conn, end - 1);
             EventDataRecv(conn);
             DataEcnCheck(conn, ecn); // tcp_event_data_recv, before the out-of-order queue drains
             while (conn.RcvNxt < conn.RcvHighest && conn.ReceivedAt(conn.RcvNxt))
@@ -86,29 +101,40 @@ public sealed partial class TcpStack
         else
         {
             DataEcnCheck(conn, ecn); // tcp_data_queue_ofo
-            conn.EnsureReceiveWindow(seg);
+            conn.EnsureReceiveWindow(end - 1);
             if (conn.RcvHighest <= conn.RcvNxt)
             {
-                // The first out-of-order segment: one SACK block, whatever was remembered before.
+                // The first out-of-order skb: one SACK block, whatever was remembered before.
                 conn.NumSacks = 1;
                 conn.SackStart[0] = seg;
-                conn.SackEnd[0] = seg + 1;
+                conn.SackEnd[0] = end;
             }
             else
             {
                 if (conn.ReceivedAt(seg))
                 {
-                    DsackSet(conn, seg, seg + 1); // tcp_data_queue_ofo: all the bits are present, drop and D-SACK
+                    // tcp_data_queue_ofo: an skb whose start is already queued is D-SACKed over the part present
+                    // (all of it: dropped; a partial overlap: tcp_dsack_set up to the queued skb's end).
+                    ulong dupEnd = seg + 1;
+                    while (dupEnd < end && conn.ReceivedAt(dupEnd))
+                    {
+                        dupEnd++;
+                    }
+                    DsackSet(conn, seg, dupEnd);
                 }
-                SackNewOfo(conn, seg, seg + 1); // also for a duplicate of queued data (add_sack after the drop)
+                SackNewOfo(conn, seg, end); // also for a duplicate of queued data (add_sack after the drop)
             }
-            conn.ReceivedAt(seg) = true;
-            conn.RcvHighest = Math.Max(conn.RcvHighest, seg + 1);
+            for (ulong s = seg; s < end; s++)
+            {
+                conn.ReceivedAt(s) = true;
+            }
+            conn.RcvHighest = Math.Max(conn.RcvHighest, end);
             immediate = true; // out of order: a duplicate ACK with SACK
         }
 
-        // __tcp_ack_snd_check: more than one segment unacknowledged, quick-ACK mode or ICSK_ACK_NOW send at once.
-        conn.UnackedSegments++;
+        // __tcp_ack_snd_check: more than one full frame (rcv_mss, the GRO skb's gso_size) unacknowledged, quick-ACK
+        // mode or ICSK_ACK_NOW send at once: one ACK for a merged skb of two segments or more (a stretch ACK).
+        conn.UnackedSegments += segs;
         if (immediate || (rsk.IcskAckPending & IcskAck.Now) != 0 || conn.QuickAcksLeft > 0 || conn.UnackedSegments >= 2)
         {
             SendAck(conn, segment.TsVal);

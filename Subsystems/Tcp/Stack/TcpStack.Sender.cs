@@ -42,6 +42,9 @@ public sealed partial class TcpStack
     private void Start(TcpConnection conn)
     {
         conn.State = TcpConnectionState.SynSent;
+        ref var sk = ref _socks[conn.Id];
+        MstampRefresh(ref sk); // tcp_connect
+        StampDeparture(ref sk); // the SYN goes through __tcp_transmit_skb too: tcp_wstamp_ns starts at its departure
         var ect = conn.Ops.NeedsEcn ? EcnCodepoint.Ect0 : EcnCodepoint.NotEct;
         SendControl(conn, TcpFlags.Syn | (conn.RequestEcn ? TcpFlags.Ece | TcpFlags.Cwr : TcpFlags.None), conn.Path.Forward, ack: 0, tsEcr: 0, ect);
         SetRto(conn, CurrentRtoNs(conn));
@@ -216,8 +219,9 @@ public sealed partial class TcpStack
     private long CurrentRtoNs(TcpConnection conn) => Math.Min(conn.RtoNs << conn.Backoff, _options.MaxRto.Nanoseconds);
 
     /// <summary>
-    /// tcp_write_xmit with tcp_xmit_retransmit_queue first: lost segments, then new data, while the window allows and
-    /// pacing (if the algorithm asked for it) permits.
+    /// tcp_write_xmit with tcp_xmit_retransmit_queue first: lost segments one by one, then new data in skbs of up to
+    /// tcp_tso_segs segments, while the window allows, pacing (if the algorithm asked for it) permits and TSO
+    /// deferral does not hold the skb back.
     /// </summary>
     private void WriteXmit(TcpConnection conn)
     {
@@ -226,32 +230,45 @@ public sealed partial class TcpStack
             return;
         }
         ref var sk = ref _socks[conn.Id];
+        MstampRefresh(ref sk);
         bool sent = false;
+        bool deferredCwndLimited = false;
+        uint maxSegs;
         using (EnterCa(conn))
         {
-            TsoAutosize(conn);
+            maxSegs = TsoSegs(conn);
         }
         while (true)
         {
-            if (sk.PacketsInFlight >= sk.SndCwnd)
-            {
-                break;
-            }
-            if (sk.SkPacingStatus != 0 && sk.SkPacingRate > 0 && (ulong)_sim.Now.Nanoseconds < sk.TcpWstampNs)
-            {
-                _sim.Arm(conn.PaceTimer, new Core.Simulation.SimTime((long)sk.TcpWstampNs), conn.Id);
-                break;
-            }
             ulong seg = NextToSend(conn, out bool retransmit);
-            if (seg == ulong.MaxValue)
+            if (seg == ulong.MaxValue || PacingCheck(conn))
             {
                 break;
             }
-            SendSegment(conn, seg, retransmit);
+            uint inFlight = sk.PacketsInFlight;
+            if (inFlight >= sk.SndCwnd)
+            {
+                break;
+            }
+            if (retransmit)
+            {
+                TransmitSkb(conn, seg, 1, retransmit: true);
+                sent = true;
+                continue;
+            }
+            // tcp_cwnd_test: at most half of cwnd per skb, so that at least two skbs are in flight.
+            uint quota = Math.Min(Math.Min(Math.Max(sk.SndCwnd >> 1, 1), sk.SndCwnd - inFlight), maxSegs);
+            ulong queueEnd = WriteQueueEnd(conn);
+            uint skbSegs = HeadSkbSegs(conn, seg, queueEnd, quota);
+            if (skbSegs > 1 && TsoShouldDefer(conn, seg, skbSegs, queueEnd, maxSegs, ref deferredCwndLimited))
+            {
+                break;
+            }
+            TransmitSkb(conn, seg, Math.Min(skbSegs, quota), retransmit: false); // tcp_mss_split_point, tso_fragment
             sent = true;
         }
         bool moreData = !conn.Stopping && (long)conn.SndNxt < conn.WrittenSegments && SndbufHasRoom(conn);
-        bool isCwndLimited = sk.PacketsInFlight >= sk.SndCwnd;
+        bool isCwndLimited = deferredCwndLimited || sk.PacketsInFlight >= sk.SndCwnd;
         if (sent || isCwndLimited)
         {
             CwndValidate(conn, isCwndLimited);
@@ -265,6 +282,25 @@ public sealed partial class TcpStack
             // tcp_rate_check_app_limited: the application, not the network, limits delivery from here on.
             sk.AppLimited = Math.Max(sk.Delivered + sk.PacketsInFlight, 1);
         }
+    }
+
+    /// <summary>
+    /// __tcp_transmit_skb for an skb of <paramref name="segs"/> segments from <paramref name="seg"/>: one departure
+    /// time (EDT) for all of them, handed to the device back to back, then data_segs_out and the pacing clock
+    /// (tcp_update_skb_after_send) move on once for the whole skb.
+    /// </summary>
+    private void TransmitSkb(TcpConnection conn, ulong seg, uint segs, bool retransmit, bool lossProbe = false)
+    {
+        ref var sk = ref _socks[conn.Id];
+        ulong priorWstamp = StampDeparture(ref sk);
+        long bytes = 0;
+        for (uint i = 0; i < segs; i++)
+        {
+            SendSegment(conn, seg + i, retransmit, lossProbe);
+            bytes += PayloadOf(conn, seg + i);
+        }
+        conn.DataSegsOut += segs;
+        UpdateSkbAfterSend(conn, bytes, priorWstamp);
     }
 
     /// <summary>
@@ -319,20 +355,6 @@ public sealed partial class TcpStack
     }
 
     /// <summary>
-    /// tcp_tso_autosize: the burst size for the current pacing rate (about 1 ms of data), at least the algorithm's
-    /// min_tso_segs (sysctl tcp_min_tso_segs = 2 by default). Segments are still sent one by one: TSO is not
-    /// modelled, but the call point is.
-    /// </summary>
-    private void TsoAutosize(TcpConnection conn)
-    {
-        ref var sk = ref _socks[conn.Id];
-        uint minTso = conn.Ops.MinTsoSegs?.Invoke(ref sk) ?? 2;
-        ulong bytes = sk.SkPacingRate >> 10; // sk_pacing_shift 10: ~1 ms at the pacing rate
-        uint segs = (uint)Math.Min(bytes / Math.Max(sk.MssCache, 1), 64);
-        sk.TsoSegs = Math.Max(segs, minTso);
-    }
-
-    /// <summary>
     /// tcp_cwnd_validate (net/ipv4/tcp_output.c): remember for a whole window whether the flow was cwnd-limited, and
     /// otherwise the most it had out, so tcp_is_cwnd_limited does not flicker with pacing or ACK timing.
     /// </summary>
@@ -376,6 +398,10 @@ public sealed partial class TcpStack
             SlowStartAfterIdleCheck(conn);
         }
         long segments = (writes.BurstBytes + conn.Mss - 1) / conn.Mss;
+        if ((long)conn.SndNxt >= conn.WrittenSegments)
+        {
+            conn.SkbCutBase = (ulong)conn.WrittenSegments; // tcp_sendmsg: nothing unsent to append to, a new skb begins
+        }
         conn.WrittenSegments = Math.Min(conn.WrittenSegments + segments, conn.TotalSegments);
         if (conn.WrittenSegments < conn.TotalSegments)
         {
@@ -528,12 +554,6 @@ public sealed partial class TcpStack
         }
         conn.Stats.SegmentsSent++;
         _net.Send(p);
-
-        if (sk.SkPacingStatus != 0 && sk.SkPacingRate > 0)
-        {
-            ulong gap = (ulong)packet.SizeBytes * 1_000_000_000UL / sk.SkPacingRate;
-            sk.TcpWstampNs = Math.Max(sk.TcpWstampNs, (ulong)now) + gap;
-        }
         if (_options.IsRack)
         {
             if (!lossProbe) // tcp_send_loss_probe re-arms the timer itself

@@ -27,11 +27,13 @@ namespace BpfSim.Tcp.Stack;
 /// (tcp_packet_delayed). Loss recovery is RACK-TLP by default (<see cref="TcpStackOptions.Recovery"/>; the partial
 /// files .Rack, .LossProbe, .FastRetrans and .Undo): time-based loss marking with the reordering window and REO timer,
 /// tail loss probes, F-RTO, and undo by timestamps, receiver D-SACKs (.Dsack) and F-RTO; tcp_recovery = 0 keeps the
-/// pre-RACK dupthresh model unchanged. Applications write everything at once (bulk) or in bursts
+/// pre-RACK dupthresh model unchanged. TSO/GSO skbs (TcpStack.Tso.cs), internal pacing (TcpStack.Pacing.cs) and GRO at
+/// the receiver (TcpStack.Gro.cs) are modelled. Applications write everything at once (bulk) or in bursts
 /// (<see cref="TcpWritePattern"/>); an idle time above the RTO restarts the window (tcp_cwnd_restart,
-/// CA_EVENT_CWND_RESTART). Not modelled yet: SACK reneging, tcp_early_retrans as a separate switch, interactive (pingpong) delayed ACKs and the receive-window bound on quick ACKs, the timer wheel's coarse levels, the
-/// decay of tcp_cwnd_application_limited (see <see cref="CwndValidate"/>), receive-window limits, Nagle, TSO/GSO
-/// (min_tso_segs is called where tcp_tso_autosize would, but does not batch). sk_sndbuf, sized by tcp_sndbuf_expand,
+/// CA_EVENT_CWND_RESTART). Not modelled yet: SACK reneging, tcp_early_retrans as a separate switch, interactive
+/// (pingpong) delayed ACKs and the receive-window bound on quick ACKs, the timer wheel's coarse levels, the
+/// decay of tcp_cwnd_application_limited (see <see cref="CwndValidate"/>), receive-window limits, Nagle, TCP Small
+/// Queues (see docs/scenarios.md). sk_sndbuf, sized by tcp_sndbuf_expand,
 /// limits the data queued (sent and unsent) to at most tcp_wmem[2]. get_info is called as inet_diag calls it (<see cref="GetCcInfo"/>), by the metrics sampler at each
 /// sample.
 /// </remarks>
@@ -43,6 +45,7 @@ public sealed partial class TcpStack : IEventHandler, ITcpSocketControl
     private const int KindDelack = 3;
     private const int KindStop = 4;
     private const int KindWrite = 5;
+    private const int KindNapi = 6;
 
     private readonly Network _net;
     private readonly Simulator _sim;
@@ -158,6 +161,7 @@ public sealed partial class TcpStack : IEventHandler, ITcpSocketControl
         conn.RtoTimer = _sim.CreateTimer(_handler, KindRto);
         conn.PaceTimer = _sim.CreateTimer(_handler, KindPace);
         conn.DelackTimer = _sim.CreateTimer(_handler, KindDelack);
+        conn.NapiTimer = _sim.CreateTimer(_handler, KindNapi);
         _connections.Add(conn);
         _socks[id] = new TcpSock
         {
@@ -167,6 +171,7 @@ public sealed partial class TcpStack : IEventHandler, ITcpSocketControl
             MssCache = (uint)_options.Mss,
             SkSndbuf = TcpWmemDefault, // tcp_init_sock
             SkMaxPacingRate = ulong.MaxValue, // sock_init_data: ~0UL
+            SkPacingRate = ulong.MaxValue, // sock_init_data: ~0UL until the first tcp_update_pacing_rate
             PrandomState = _net.RandomFor("tcp-sock:" + id).NextUInt64(),
             SocketId = id + 1,
         };
@@ -204,7 +209,7 @@ public sealed partial class TcpStack : IEventHandler, ITcpSocketControl
             }
             else
             {
-                stack.ReceiverReceive(conn, packet);
+                stack.ReceiverArrive(conn, packet);
             }
         }
     }
@@ -235,6 +240,9 @@ public sealed partial class TcpStack : IEventHandler, ITcpSocketControl
                 break;
             case KindWrite:
                 AppWrite(conn);
+                break;
+            case KindNapi:
+                NapiPoll(conn);
                 break;
             case KindStop:
                 conn.Stopping = true;

@@ -91,6 +91,31 @@ public sealed record TcpStackOptions
     /// <summary>Whether RACK-TLP is on (tcp_is_rack: tcp_recovery &amp; TCP_RACK_LOSS_DETECTION).</summary>
     internal bool IsRack => (Recovery & 1) != 0;
 
+    /// <summary>
+    /// Segmentation offload on the senders' devices (a physical NIC's default, and veth's): TCP builds skbs of up to
+    /// sk_gso_max_size (64 KiB less MAX_TCP_HEADER + 1) and sk_gso_max_segs (GSO_MAX_SEGS) that leave the host as
+    /// back-to-back MSS packets sharing one transmit time and one pacing gap (sk_setup_caps in net/core/sock.c).
+    /// False models sk_gso_max_segs = 1 (<c>ip link set DEV gso_max_segs 1</c>): one segment per skb. Linux 6.12
+    /// always uses GSO for TCP (sk_setup_caps adds NETIF_F_GSO), so <c>ethtool -K DEV tso off</c> alone only moves
+    /// the segmentation into software and does not change what the wire sees.
+    /// </summary>
+    public bool Tso { get; init; } = true;
+
+    /// <summary>
+    /// Generic receive offload on the receivers' devices (on by default for a physical NIC, off for veth): the
+    /// packets of a flow that one NAPI poll picks up are merged into skbs as net/core/gro.c and tcp_gro_receive
+    /// (net/ipv4/tcp_offload.c) merge them, and TCP sees one skb per merged run (stretch ACKs).
+    /// </summary>
+    public bool Gro { get; init; } = true;
+
+    /// <summary>
+    /// With <see cref="Gro"/>: the receiving NIC's interrupt coalescing (ethtool -c rx-usecs). The first packet that
+    /// finds no poll pending raises the interrupt this long after it arrives; the NAPI poll then takes everything that
+    /// arrived meanwhile, up to the budget of 64 packets (a full budget polls at once). 50 µs is the 20 000
+    /// interrupts/s an adaptive moderation (igb/e1000e's dynamic ITR, mlx5's adaptive-rx) settles to under bulk load.
+    /// </summary>
+    public SimTime NapiCoalesce { get; init; } = SimTime.FromMicroseconds(50);
+
     public void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Mss);
@@ -103,5 +128,6 @@ public sealed record TcpStackOptions
         ArgumentOutOfRangeException.ThrowIfNotEqual(Ecn is >= 0 and <= 2, true, nameof(Ecn));
         ArgumentOutOfRangeException.ThrowIfNotEqual(Recovery is >= 0 and <= 7, true, nameof(Recovery));
         ArgumentOutOfRangeException.ThrowIfNotEqual(Frto is >= 0 and <= 2, true, nameof(Frto));
+        ArgumentOutOfRangeException.ThrowIfNegative(NapiCoalesce.Nanoseconds, nameof(NapiCoalesce));
     }
 }

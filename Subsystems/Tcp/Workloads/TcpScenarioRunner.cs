@@ -69,7 +69,10 @@ public sealed class TcpScenarioRunner
             _connect = (s, r, delay, _, _) => bell.AddFlow(s, r, delay);
             _watched = [bell.Bottleneck];
         }
-        _stack = new TcpStack(_net, type.Registry, new TcpStackOptions { ReceiverCc = spec.ReceiverCc, Ecn = spec.Ecn, Recovery = spec.Recovery, Frto = spec.Frto }, bpf);
+        _stack = new TcpStack(_net, type.Registry, new TcpStackOptions
+        {
+            ReceiverCc = spec.ReceiverCc, Ecn = spec.Ecn, Recovery = spec.Recovery, Frto = spec.Frto, Tso = spec.Tso, Gro = spec.Gro,
+        }, bpf);
         _sampler = new TcpSampler(bpf.Simulator, _stack, _watched, spec.SampleInterval);
         _actions = new StructOpsActions(bpf, catalog, _notes);
         _type = type;

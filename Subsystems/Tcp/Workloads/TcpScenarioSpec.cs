@@ -113,4 +113,8 @@ public sealed record TcpScenarioSpec
     public int Recovery { get; init; } = 1;
     /// <summary>net.ipv4.tcp_frto on every host (<see cref="TcpStackOptions.Frto"/>).</summary>
     public int Frto { get; init; } = 2;
+    /// <summary>Segmentation offload on the senders (<see cref="TcpStackOptions.Tso"/>): on, as on a physical NIC.</summary>
+    public bool Tso { get; init; } = true;
+    /// <summary>Receive offload on the receivers (<see cref="TcpStackOptions.Gro"/>): on, as on a physical NIC.</summary>
+    public bool Gro { get; init; } = true;
 }
