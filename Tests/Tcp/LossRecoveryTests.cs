@@ -1,4 +1,5 @@
 using BpfSim.Core.Simulation;
+using BpfSim.Tcp.Congestion;
 using BpfSim.Tcp.Net;
 using BpfSim.Tcp.Stack;
 
@@ -36,6 +37,48 @@ public sealed class LossRecoveryTests
         Assert.That(rack.Stats.FastRecoveries, Is.EqualTo(1));
         var (old, _) = Run(Recovery0);
         Assert.That(old.Stats.Timeouts, Is.EqualTo(1), "tcp_recovery = 0: the lost retransmission waits for the RTO");
+    }
+
+    [Test]
+    public void ReoTimeout_SendsRetransmissionsOnly_NoNewData()
+    {
+        // net/ipv4/tcp_recovery.c tcp_rack_reo_timeout: what the expired reordering window marks lost is sent by
+        // tcp_xmit_retransmit_queue, never tcp_write_xmit, so no new data leaves on the timer even with room in cwnd.
+        // Segment 7 of the initial window of 10 is dropped; 8 and 9 are SACKed (fewer than dupthresh, so RACK waits
+        // min_rtt/4 and the REO timer marks 7). An algorithm with cong_control (so no PRR step) opens cwnd to 100 as
+        // Recovery starts: the timer must send the one retransmission and nothing new until the next ACK.
+        var path = new ScriptedPath();
+        uint? atRecovery = null, atNextAck = null;
+        var cc = new TcpCongestionOps
+        {
+            Name = "reo_room",
+            Ssthresh = TcpCongKfuncs.RenoSsthresh,
+            UndoCwnd = TcpCongKfuncs.RenoUndoCwnd,
+            CongControl = (ref TcpSock sk, uint ack, int flag, in RateSample rs) =>
+            {
+                if (atRecovery is not null && atNextAck is null)
+                {
+                    atNextAck = sk.SndNxt;
+                }
+            },
+            SetState = (ref TcpSock sk, TcpCaState state) =>
+            {
+                if (state == TcpCaState.Recovery && atRecovery is null)
+                {
+                    atRecovery = sk.SndNxt;
+                    sk.SndCwnd = 100;
+                }
+            },
+        };
+        Assert.That(path.System.Registry.Register(cc).IsOk);
+        var flow = path.Open("reo_room", bytes: 400 * ScriptedPath.Mss);
+        path.Data.Drop.Add((7, 1));
+        path.RunFor(2);
+        Assert.That(flow.Stats.RackReoTimeouts, Is.EqualTo(1));
+        Assert.That((flow.Stats.Retransmits, path.Data.TxOf(7)), Is.EqualTo((1L, 2)));
+        Assert.That(atRecovery, Is.Not.Null);
+        Assert.That(atNextAck, Is.EqualTo(atRecovery), "tcp_xmit_retransmit_queue sends no new data");
+        Assert.That(flow.Stats.BytesAcked, Is.EqualTo(400 * ScriptedPath.Mss));
     }
 
     [Test]

@@ -106,6 +106,7 @@ public sealed class TcpConnection
     internal bool Frto;               // tp->frto
     internal uint DsackDups;          // tp->dsack_dups
     internal bool NewDataOnly;        // F-RTO step 2.b (REXMIT_NEW): this ACK sends new data, not retransmissions
+    internal bool RetransOnly;        // tcp_xmit_retransmit_queue alone (tcp_rack_reo_timeout): retransmissions, no new data
     internal ulong SkbCutBase;        // where the write-queue skbs of the current run of writes begin (TcpStack.Tso.cs)
     internal uint DataSegsOut;        // tp->data_segs_out: data segments sent, retransmissions included
     internal TimerId RtoTimer;

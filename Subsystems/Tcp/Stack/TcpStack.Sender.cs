@@ -267,6 +267,10 @@ public sealed partial class TcpStack
             TransmitSkb(conn, seg, Math.Min(skbSegs, quota), retransmit: false); // tcp_mss_split_point, tso_fragment
             sent = true;
         }
+        if (conn.RetransOnly)
+        {
+            return; // tcp_xmit_retransmit_queue: none of tcp_write_xmit's cwnd validation, loss probe or app-limited check
+        }
         bool moreData = !conn.Stopping && (long)conn.SndNxt < conn.WrittenSegments && SndbufHasRoom(conn);
         bool isCwndLimited = deferredCwndLimited || sk.PacketsInFlight >= sk.SndCwnd;
         if (sent || isCwndLimited)
@@ -469,7 +473,7 @@ public sealed partial class TcpStack
             }
         }
         retransmit = false;
-        return !conn.Stopping && (long)conn.SndNxt < conn.WrittenSegments && SndbufHasRoom(conn) ? conn.SndNxt : ulong.MaxValue;
+        return !conn.RetransOnly && !conn.Stopping && (long)conn.SndNxt < conn.WrittenSegments && SndbufHasRoom(conn) ? conn.SndNxt : ulong.MaxValue;
     }
 
     /// <summary>
