@@ -82,6 +82,30 @@ public sealed class LossRecoveryTests
     }
 
     [Test]
+    public void PartialUndoHoldBack_NoRetransmissionOnThatAck()
+    {
+        // net/ipv4/tcp_input.c tcp_fastretrans_alert: in Recovery, an ACK advancing snd_una whose hole was filled by
+        // the delayed original (tcp_packet_delayed) while retransmissions are still out makes tcp_try_undo_partial
+        // return true, and tcp_fastretrans_alert returns before tcp_identify_packet_loss and *rexmit = REXMIT_LOST:
+        // tcp_xmit_recovery retransmits nothing and tcp_data_snd_check (tcp_write_xmit) sends only new data. Once the
+        // retransmissions are ACKed the partial undo unmarks the rest (tcp_undo_cwnd_reduction(sk, true)).
+        // Segments 100..119 arrive 3 ms late: RACK marks them all lost, PRR retransmits the first two before the
+        // original of 100 is ACKed; from then on no segment of the block goes again.
+        var path = new ScriptedPath();
+        var flow = path.Open(bytes: 300 * ScriptedPath.Mss);
+        for (long s = 100; s < 120; s++)
+        {
+            path.Data.Delay[(s, 1)] = SimTime.FromMilliseconds(3);
+        }
+        path.RunFor(3);
+        Assert.That(flow.Stats.BytesAcked, Is.EqualTo(300 * ScriptedPath.Mss));
+        Assert.That((flow.Stats.FastRecoveries, flow.Stats.PartialUndos, flow.Stats.Timeouts), Is.EqualTo((1L, 1L, 0L)));
+        Assert.That(Enumerable.Range(100, 20).Select(s => path.Data.TxOf(s)),
+            Is.EqualTo(Enumerable.Repeat(2, 2).Concat(Enumerable.Repeat(1, 18))), "only PRR's sends before the first original returned");
+        Assert.That(flow.Stats.Retransmits, Is.EqualTo(2));
+    }
+
+    [Test]
     public void TailLoss_RepairedByTlpProbe()
     {
         // The last segment of a 20-segment transfer is lost: nothing after it can be SACKed. The loss probe fires

@@ -422,6 +422,13 @@ public sealed partial class TcpStack
                 conn.NewDataOnly = true; // tcp_data_snd_check below also sends only new data
             }
         }
+        else if (rack && rexmit == RexmitNone)
+        {
+            // tcp_xmit_recovery(REXMIT_NONE) retransmits nothing, and tcp_data_snd_check's tcp_write_xmit sends only new
+            // data: e.g. tcp_fastretrans_alert returning on tcp_try_undo_partial (the original arrived, retransmissions
+            // are still out) clocks out new packets but no more retransmissions.
+            conn.NewDataOnly = true;
+        }
         // tcp_data_snd_check: push what may go now, then tcp_check_space.
         WriteXmit(conn);
         conn.NewDataOnly = false;
