@@ -106,6 +106,36 @@ public sealed class LossRecoveryTests
     }
 
     [Test]
+    public void RtoRetransmissionAcked_TimestampRttResetsBackoff_RetransmitsCountedApart()
+    {
+        // net/ipv4/tcp_input.c tcp_ack_update_rtt: an ACK covering only a retransmission has no sequence RTT (Karn),
+        // but with FLAG_ACKED and an echoed timestamp tcp_rtt_tsopt_us gives one; a valid sample recomputes icsk_rto
+        // and resets icsk_backoff ("RFC6298: only reset backoff on valid RTT measurement"). icsk_retransmits is the
+        // separate count of RTOs (tcp_update_rto_stats), zeroed by tcp_ack when snd_una advances. The last segment
+        // of a 20-segment burst is lost twice (tcp_recovery = 0: no TLP), so two RTOs fire (backoff and retransmits
+        // 1, then 2), and the ACK of the third transmission is an RTT sample of about one path RTT that leaves both
+        // at 0.
+        var path = new ScriptedPath(Recovery0);
+        var flow = path.Open(writes: new TcpWritePattern(20 * ScriptedPath.Mss, SimTime.FromSeconds(2)));
+        path.Data.Drop.Add((19, 1));
+        path.Data.Drop.Add((19, 2));
+        var log = new List<(long Ns, long Timeouts, ulong SndUna, long Samples, int Backoff, int Retransmits, uint SrttUs)>();
+        path.Stack.Updated += c => log.Add((path.Sim.Now.Nanoseconds, c.Stats.Timeouts, c.SndUna, c.Stats.RttSamples, c.Backoff, c.Retransmits,
+            path.Stack.Sock(c.Id).SrttUs));
+        path.RunFor(1.5);
+
+        var rtos = log.Where((e, i) => e.Timeouts > (i == 0 ? 0 : log[i - 1].Timeouts)).ToList();
+        Assert.That(rtos.Select(e => (e.Timeouts, e.Backoff, e.Retransmits)), Is.EqualTo(new[] { (1L, 1, 1), (2L, 2, 2) }));
+        int acked = log.FindIndex(e => e.SndUna == 20);
+        Assert.That(acked, Is.GreaterThan(0));
+        var (before, after) = (log[acked - 1], log[acked]);
+        Assert.That(after.Samples, Is.EqualTo(before.Samples + 1), "the echoed timestamp gives the one RTT sample");
+        Assert.That((after.Backoff, after.Retransmits), Is.EqualTo((0, 0)));
+        long sampleUs = (long)(after.SrttUs - (before.SrttUs - (before.SrttUs >> 3))); // srtt_us += m − srtt/8 (×8 scale)
+        Assert.That(sampleUs, Is.InRange(10_000L, 11_000L), "about the 10 ms path RTT of the third transmission");
+    }
+
+    [Test]
     public void TailLoss_RepairedByTlpProbe()
     {
         // The last segment of a 20-segment transfer is lost: nothing after it can be SACKed. The loss probe fires

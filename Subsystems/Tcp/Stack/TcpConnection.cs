@@ -78,7 +78,8 @@ public sealed class TcpConnection
     internal uint RttvarUs;           // the RTT variation the RTO uses, at least TCP_RTO_MIN
     internal ulong RttSeq;            // snd_nxt when the current RTT measurement window began
     internal ulong CwndUsageSeq;      // tcp_cwnd_validate: end of the window cwnd use is tracked over
-    internal int Backoff;
+    internal int Backoff;             // icsk_backoff: RTO doublings since the last valid RTT sample (tcp_ack_update_rtt)
+    internal int Retransmits;         // icsk_retransmits: RTOs since snd_una last advanced (tcp_update_rto_stats)
     internal uint PrrDelivered;
     internal uint PrrOut;
     internal bool UndoMarker;

@@ -265,7 +265,13 @@ public sealed partial class TcpStack
                 flag |= FlagDataAcked | FlagSndUnaAdvanced;
                 conn.Stats.BytesAcked += (long)(EndSeqOf(conn, ackSeg - 1) - SeqOf(conn, priorUna));
                 conn.SndUna = ackSeg;
-                conn.Backoff = 0;
+                conn.Retransmits = 0; // tcp_ack: icsk_retransmits = 0 once snd_una advances (icsk_backoff waits for an RTT)
+            }
+            if (seqRttUs < 0 && acked > 0 && segment.TsEcr != 0)
+            {
+                // tcp_ack_update_rtt: no sequence RTT (Karn), but the echoed timestamp gives one (tcp_rtt_tsopt_us;
+                // the timestamps here are in µs, as with usec_ts).
+                seqRttUs = caRttUs = Math.Max((int)(NowUs - segment.TsEcr), 0);
             }
             UpdateRtt(conn, seqRttUs, caRttUs, ackMaybeDelayed);
             if (rack)
