@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using BpfSim.Tcp.Congestion;
+using BpfSim.Tcp.Net;
 using BpfSim.Tcp.Stack;
 
 namespace BpfSim.Tests.Tcp;
@@ -163,5 +164,74 @@ public sealed class DctcpTests
         Assert.That((Ca(clock).CeState, Ca(clock).PriorRcvNxt), Is.EqualTo((0u, 9000u)));
         Assert.That(sk.EcnFlags & TcpEcnFlags.Ok, Is.EqualTo(TcpEcnFlags.Ok), "other ECN bits untouched");
         Assert.Throws<InvalidOperationException>(() => TcpCongKfuncs.TcpSendAck(ref clock.Sk, 1), "tcp_send_ack exists only inside receive-side hooks");
+    }
+
+    /// <summary>
+    /// tcp_input.c tcp_ack: tcp_in_ack_event runs after tcp_clean_rtx_queue (and tcp_rack_update_reo_wnd), so
+    /// dctcp_update_alpha sees tp->delivered and delivered_ce with this ACK's cumulatively ACKed segments counted.
+    /// Every data packet is CE-marked and echoed (DCTCP's receiver), so by tcp_dctcp.c each window's fraction is
+    /// delivered_ce/delivered = 1 and alpha = min(alpha − alpha/16 + 64, 1024) stays 1024; ab_ecn = ab_tot > 0 at
+    /// each update. Calling in_ack_event before the queue is cleaned makes the first window see no CE (alpha 960)
+    /// and every in_ack_event see counters one ACK stale.
+    /// </summary>
+    [Test]
+    public void InAckEvent_AfterCleanRtxQueue_AlphaSeesThisAcksDeliveries()
+    {
+        var sc = new TcpScenario(new DumbbellOptions { BottleneckQueue = _ => new MarkAllData() }, stack: new TcpStackOptions { Ecn = 1 });
+        var atEvent = new List<(uint Delivered, uint DeliveredCe)>();
+        var afterAck = new List<(uint Delivered, uint DeliveredCe)>();
+        var updates = new List<(uint Alpha, uint AbTot, uint AbEcn)>();
+        (uint, uint)? pending = null;
+        var probe = new TcpCongestionOps
+        {
+            Name = "dctcp_order",
+            Flags = TcpCongFlags.NeedsEcn,
+            Init = DctcpMath.InitState,
+            InAckEvent = (ref TcpSock sk, uint flags) =>
+            {
+                pending = (sk.Delivered, sk.DeliveredCe);
+                ref var ca = ref DctcpMath.Ca(ref sk);
+                bool windowEnds = !TcpTime.Before(sk.SndUna, ca.NextSeq);
+                uint abTot = (sk.Delivered - ca.OldDelivered) * sk.MssCache, abEcn = (sk.DeliveredCe - ca.OldDeliveredCe) * sk.MssCache;
+                DctcpMath.UpdateAlpha(ref sk, flags);
+                if (windowEnds)
+                {
+                    updates.Add((ca.DctcpAlpha, abTot, abEcn));
+                }
+            },
+            CwndEvent = DctcpMath.CwndEvent,
+            Ssthresh = DctcpMath.Ssthresh,
+            CongAvoid = TcpCongKfuncs.RenoCongAvoid,
+            UndoCwnd = DctcpMath.UndoCwnd,
+            SetState = DctcpMath.SetState,
+        };
+        Assert.That(sc.System.Registry.Register(probe).IsOk);
+        var flow = sc.Flow("dctcp_order", bytes: 200 * 1448);
+        sc.Stack.Updated += c =>
+        {
+            if (c == flow && pending is { } p)
+            {
+                ref var sk = ref sc.Stack.Sock(c.Id);
+                atEvent.Add(p);
+                afterAck.Add((sk.Delivered, sk.DeliveredCe));
+                pending = null;
+            }
+        };
+        sc.RunFor(3);
+
+        Assert.That(flow.Stats.EcnEchoes, Is.GreaterThan(0));
+        Assert.That(atEvent, Has.Count.GreaterThan(20));
+        Assert.That(atEvent, Is.EqualTo(afterAck), "in_ack_event sees the counters this ACK leaves");
+        Assert.That(updates, Has.Count.GreaterThan(3));
+        Assert.That(updates.Select(u => u.Alpha), Is.All.EqualTo(1024u), "F = 1 every window: alpha stays 1.0");
+        Assert.That(updates.Select(u => u.AbTot), Is.All.GreaterThan(0u));
+        Assert.That(updates.Select(u => u.AbEcn), Is.EqualTo(updates.Select(u => u.AbTot)), "every delivered segment CE-marked");
+    }
+
+    /// <summary>CE-marks every ECN-capable data packet.</summary>
+    private sealed class MarkAllData : QueueDiscipline
+    {
+        protected override QueueVerdict Admit(ref Packet packet, long now) =>
+            packet.PayloadBytes > 0 && IsEcnCapable(packet) ? QueueVerdict.Marked : QueueVerdict.Enqueued;
     }
 }

@@ -1,4 +1,5 @@
 using BpfSim.Core.Simulation;
+using BpfSim.Tcp.Congestion;
 using BpfSim.Tcp.Net;
 using BpfSim.Tcp.Stack;
 
@@ -36,6 +37,102 @@ public sealed class LossRecoveryTests
         Assert.That(rack.Stats.FastRecoveries, Is.EqualTo(1));
         var (old, _) = Run(Recovery0);
         Assert.That(old.Stats.Timeouts, Is.EqualTo(1), "tcp_recovery = 0: the lost retransmission waits for the RTO");
+    }
+
+    [Test]
+    public void ReoTimeout_SendsRetransmissionsOnly_NoNewData()
+    {
+        // net/ipv4/tcp_recovery.c tcp_rack_reo_timeout: what the expired reordering window marks lost is sent by
+        // tcp_xmit_retransmit_queue, never tcp_write_xmit, so no new data leaves on the timer even with room in cwnd.
+        // Segment 7 of the initial window of 10 is dropped; 8 and 9 are SACKed (fewer than dupthresh, so RACK waits
+        // min_rtt/4 and the REO timer marks 7). An algorithm with cong_control (so no PRR step) opens cwnd to 100 as
+        // Recovery starts: the timer must send the one retransmission and nothing new until the next ACK.
+        var path = new ScriptedPath();
+        uint? atRecovery = null, atNextAck = null;
+        var cc = new TcpCongestionOps
+        {
+            Name = "reo_room",
+            Ssthresh = TcpCongKfuncs.RenoSsthresh,
+            UndoCwnd = TcpCongKfuncs.RenoUndoCwnd,
+            CongControl = (ref TcpSock sk, uint ack, int flag, in RateSample rs) =>
+            {
+                if (atRecovery is not null && atNextAck is null)
+                {
+                    atNextAck = sk.SndNxt;
+                }
+            },
+            SetState = (ref TcpSock sk, TcpCaState state) =>
+            {
+                if (state == TcpCaState.Recovery && atRecovery is null)
+                {
+                    atRecovery = sk.SndNxt;
+                    sk.SndCwnd = 100;
+                }
+            },
+        };
+        Assert.That(path.System.Registry.Register(cc).IsOk);
+        var flow = path.Open("reo_room", bytes: 400 * ScriptedPath.Mss);
+        path.Data.Drop.Add((7, 1));
+        path.RunFor(2);
+        Assert.That(flow.Stats.RackReoTimeouts, Is.EqualTo(1));
+        Assert.That((flow.Stats.Retransmits, path.Data.TxOf(7)), Is.EqualTo((1L, 2)));
+        Assert.That(atRecovery, Is.Not.Null);
+        Assert.That(atNextAck, Is.EqualTo(atRecovery), "tcp_xmit_retransmit_queue sends no new data");
+        Assert.That(flow.Stats.BytesAcked, Is.EqualTo(400 * ScriptedPath.Mss));
+    }
+
+    [Test]
+    public void PartialUndoHoldBack_NoRetransmissionOnThatAck()
+    {
+        // net/ipv4/tcp_input.c tcp_fastretrans_alert: in Recovery, an ACK advancing snd_una whose hole was filled by
+        // the delayed original (tcp_packet_delayed) while retransmissions are still out makes tcp_try_undo_partial
+        // return true, and tcp_fastretrans_alert returns before tcp_identify_packet_loss and *rexmit = REXMIT_LOST:
+        // tcp_xmit_recovery retransmits nothing and tcp_data_snd_check (tcp_write_xmit) sends only new data. Once the
+        // retransmissions are ACKed the partial undo unmarks the rest (tcp_undo_cwnd_reduction(sk, true)).
+        // Segments 100..119 arrive 3 ms late: RACK marks them all lost, PRR retransmits the first two before the
+        // original of 100 is ACKed; from then on no segment of the block goes again.
+        var path = new ScriptedPath();
+        var flow = path.Open(bytes: 300 * ScriptedPath.Mss);
+        for (long s = 100; s < 120; s++)
+        {
+            path.Data.Delay[(s, 1)] = SimTime.FromMilliseconds(3);
+        }
+        path.RunFor(3);
+        Assert.That(flow.Stats.BytesAcked, Is.EqualTo(300 * ScriptedPath.Mss));
+        Assert.That((flow.Stats.FastRecoveries, flow.Stats.PartialUndos, flow.Stats.Timeouts), Is.EqualTo((1L, 1L, 0L)));
+        Assert.That(Enumerable.Range(100, 20).Select(s => path.Data.TxOf(s)),
+            Is.EqualTo(Enumerable.Repeat(2, 2).Concat(Enumerable.Repeat(1, 18))), "only PRR's sends before the first original returned");
+        Assert.That(flow.Stats.Retransmits, Is.EqualTo(2));
+    }
+
+    [Test]
+    public void RtoRetransmissionAcked_TimestampRttResetsBackoff_RetransmitsCountedApart()
+    {
+        // net/ipv4/tcp_input.c tcp_ack_update_rtt: an ACK covering only a retransmission has no sequence RTT (Karn),
+        // but with FLAG_ACKED and an echoed timestamp tcp_rtt_tsopt_us gives one; a valid sample recomputes icsk_rto
+        // and resets icsk_backoff ("RFC6298: only reset backoff on valid RTT measurement"). icsk_retransmits is the
+        // separate count of RTOs (tcp_update_rto_stats), zeroed by tcp_ack when snd_una advances. The last segment
+        // of a 20-segment burst is lost twice (tcp_recovery = 0: no TLP), so two RTOs fire (backoff and retransmits
+        // 1, then 2), and the ACK of the third transmission is an RTT sample of about one path RTT that leaves both
+        // at 0.
+        var path = new ScriptedPath(Recovery0);
+        var flow = path.Open(writes: new TcpWritePattern(20 * ScriptedPath.Mss, SimTime.FromSeconds(2)));
+        path.Data.Drop.Add((19, 1));
+        path.Data.Drop.Add((19, 2));
+        var log = new List<(long Ns, long Timeouts, ulong SndUna, long Samples, int Backoff, int Retransmits, uint SrttUs)>();
+        path.Stack.Updated += c => log.Add((path.Sim.Now.Nanoseconds, c.Stats.Timeouts, c.SndUna, c.Stats.RttSamples, c.Backoff, c.Retransmits,
+            path.Stack.Sock(c.Id).SrttUs));
+        path.RunFor(1.5);
+
+        var rtos = log.Where((e, i) => e.Timeouts > (i == 0 ? 0 : log[i - 1].Timeouts)).ToList();
+        Assert.That(rtos.Select(e => (e.Timeouts, e.Backoff, e.Retransmits)), Is.EqualTo(new[] { (1L, 1, 1), (2L, 2, 2) }));
+        int acked = log.FindIndex(e => e.SndUna == 20);
+        Assert.That(acked, Is.GreaterThan(0));
+        var (before, after) = (log[acked - 1], log[acked]);
+        Assert.That(after.Samples, Is.EqualTo(before.Samples + 1), "the echoed timestamp gives the one RTT sample");
+        Assert.That((after.Backoff, after.Retransmits), Is.EqualTo((0, 0)));
+        long sampleUs = (long)(after.SrttUs - (before.SrttUs - (before.SrttUs >> 3))); // srtt_us += m − srtt/8 (×8 scale)
+        Assert.That(sampleUs, Is.InRange(10_000L, 11_000L), "about the 10 ms path RTT of the third transmission");
     }
 
     [Test]

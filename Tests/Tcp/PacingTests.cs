@@ -16,6 +16,20 @@ public sealed class PacingTests
     /// <summary>tcp_update_skb_after_send: len_ns = skb->len × NSEC_PER_SEC / sk_pacing_rate, in whole ns.</summary>
     private static long LenNs(long bytes, ulong rate) => (long)((ulong)bytes * 1_000_000_000UL / rate);
 
+    [TestCase(1_999_999UL, 1u)]
+    [TestCase(1_000_000UL, 1u)]
+    [TestCase(999_999UL, 0u)]
+    [TestCase(4_500_000UL, 4u)]
+    public void TimerPacingDelay_RoundsDownToJiffies(ulong aheadNs, uint jiffies)
+    {
+        // include/net/tcp.h tcp_pacing_delay: nsecs_to_jiffies(tcp_wstamp_ns − tcp_clock_cache), which for HZ = 1000
+        // divides by 10^6 ns and drops the remainder; tcp_reset_xmit_timer adds that to the timer's delay.
+        const ulong clock = 5_000_000_123;
+        Assert.That(TcpStack.PacingDelayJiffies(clock + aheadNs, clock), Is.EqualTo(jiffies));
+        Assert.That(TcpStack.PacingDelayJiffies(clock - aheadNs, clock), Is.Zero, "a departure time in the past adds nothing");
+        Assert.That(TcpStack.PacingDelayJiffies(clock, clock), Is.Zero);
+    }
+
     [Test]
     public void PacingDelay_CountsPayloadBytesOnly()
     {

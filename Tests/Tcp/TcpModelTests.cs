@@ -108,8 +108,9 @@ public sealed class TcpModelTests
         Assert.That(recorder.Calls[1], Is.EqualTo(new Call("cwnd_event", "TxStart")), "the first transmit with nothing in flight");
         Assert.That(recorder.Calls[^1], Is.EqualTo(new Call("release", "")), "release when the socket closes");
 
-        // Every ACK: in_ack_event, then pkts_acked, then tcp_fastretrans_alert's hooks (set_state, ssthresh,
-        // cwnd_event), then — outside a reduction — cong_avoid.
+        // Every ACK: pkts_acked (tcp_clean_rtx_queue), then in_ack_event (tcp_ack calls tcp_in_ack_event after the
+        // queue is cleaned), then tcp_fastretrans_alert's hooks (set_state, ssthresh, cwnd_event), then — outside a
+        // reduction — cong_avoid.
         for (int i = 0; i < hooks.Count; i++)
         {
             if (hooks[i] == "cong_avoid")
@@ -119,8 +120,8 @@ public sealed class TcpModelTests
                 {
                     j--;
                 }
-                Assert.That(hooks[j], Is.EqualTo("pkts_acked"), Trace(j - 2, i - j + 3));
-                Assert.That(hooks[j - 1], Is.EqualTo("in_ack_event"), Trace(j - 2, i - j + 3));
+                Assert.That(hooks[j], Is.EqualTo("in_ack_event"), Trace(j - 2, i - j + 3));
+                Assert.That(hooks[j - 1], Is.EqualTo("pkts_acked"), Trace(j - 2, i - j + 3));
             }
         }
 

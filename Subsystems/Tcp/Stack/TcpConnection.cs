@@ -78,7 +78,8 @@ public sealed class TcpConnection
     internal uint RttvarUs;           // the RTT variation the RTO uses, at least TCP_RTO_MIN
     internal ulong RttSeq;            // snd_nxt when the current RTT measurement window began
     internal ulong CwndUsageSeq;      // tcp_cwnd_validate: end of the window cwnd use is tracked over
-    internal int Backoff;
+    internal int Backoff;             // icsk_backoff: RTO doublings since the last valid RTT sample (tcp_ack_update_rtt)
+    internal int Retransmits;         // icsk_retransmits: RTOs since snd_una last advanced (tcp_update_rto_stats)
     internal uint PrrDelivered;
     internal uint PrrOut;
     internal bool UndoMarker;
@@ -106,6 +107,7 @@ public sealed class TcpConnection
     internal bool Frto;               // tp->frto
     internal uint DsackDups;          // tp->dsack_dups
     internal bool NewDataOnly;        // F-RTO step 2.b (REXMIT_NEW): this ACK sends new data, not retransmissions
+    internal bool RetransOnly;        // tcp_xmit_retransmit_queue alone (tcp_rack_reo_timeout): retransmissions, no new data
     internal ulong SkbCutBase;        // where the write-queue skbs of the current run of writes begin (TcpStack.Tso.cs)
     internal uint DataSegsOut;        // tp->data_segs_out: data segments sent, retransmissions included
     internal TimerId RtoTimer;

@@ -16,9 +16,11 @@ public sealed partial class TcpStack
     private const int FlagSndUnaAdvanced = 0x400;
 
     /// <summary>
-    /// tcp_ack, in the kernel's order: in_ack_event → SACK tagging → clean the retransmit queue (pkts_acked) →
-    /// tcp_fastretrans_alert for a dubious ACK → rate sample → cong_control, or PRR / cong_avoid → pacing rate →
-    /// transmit. ACKs older than snd_una or beyond snd_nxt skip every congestion-control hook.
+    /// tcp_ack, in the kernel's order: snd_una update → SACK tagging → clean the retransmit queue (pkts_acked) →
+    /// tcp_rack_update_reo_wnd → in_ack_event → TLP ACK → tcp_fastretrans_alert for a dubious ACK → rate sample →
+    /// cong_control, or PRR / cong_avoid → pacing rate → transmit. With nothing outstanding (no_queue) only
+    /// in_ack_event, a D-SACK undo check and the TLP check run. ACKs older than snd_una or beyond snd_nxt skip every
+    /// congestion-control hook.
     /// </summary>
     private void OnAck(TcpConnection conn, in TcpSegment segment)
     {
@@ -34,6 +36,7 @@ public sealed partial class TcpStack
         uint priorDelivered = sk.Delivered;
         uint priorLost = sk.Lost;
         uint priorInFlight = sk.PacketsInFlight;
+        uint priorPackets = sk.PacketsOut; // tcp_ack: prior_packets
         int flag = ece ? FlagEce : 0;
         var rs = new RateSample { PriorDelivered = 0, RttUs = -1 };
         long rsPriorTime = -1;
@@ -155,11 +158,29 @@ public sealed partial class TcpStack
                 sk.DeliveredCe += newlySacked + dsackSegs; // tcp_count_delivered for SACKed data, before in_ack_event
             }
 
-            // tcp_in_ack_event: the fast path reports a window update; the slow path SLOWPATH, plus ECE and WIN_UPDATE.
+            // tcp_in_ack_event's flags: the fast path reports a window update; the slow path SLOWPATH, plus WIN_UPDATE
+            // (tcp_ack_update_window: the ACK advanced) and ECE (only with SLOWPATH).
             uint ackEvent = acked > 0 && segment.SackCount == 0 && !ece
                 ? CaAckWinUpdate
                 : CaAckSlowpath | (acked > 0 ? CaAckWinUpdate : 0) | (ece ? CaAckEce : 0);
-            conn.Ops.InAckEvent?.Invoke(ref sk, ackEvent);
+
+            if (priorPackets == 0)
+            {
+                // tcp_ack, no_queue: nothing was outstanding, so no tcp_clean_rtx_queue, rate sample or cong_control;
+                // in_ack_event, a D-SACK's undo check (tcp_fastretrans_alert, its rexmit unused: no tcp_xmit_recovery)
+                // and the TLP ACK check.
+                conn.Ops.InAckEvent?.Invoke(ref sk, ackEvent);
+                if (rack && (flag & FlagDsackingAck) != 0)
+                {
+                    int ignored = RexmitNone;
+                    FastRetransAlertRack(conn, priorUna, 0, ref flag, ref ignored, segment.TsEcr);
+                }
+                if (conn.TlpHighSeg != 0)
+                {
+                    ProcessTlpAck(conn, ackSeg, flag);
+                }
+                goto NoQueue;
+            }
 
             // tcp_clean_rtx_queue
             uint priorSacked = sk.SackedOut;
@@ -244,7 +265,13 @@ public sealed partial class TcpStack
                 flag |= FlagDataAcked | FlagSndUnaAdvanced;
                 conn.Stats.BytesAcked += (long)(EndSeqOf(conn, ackSeg - 1) - SeqOf(conn, priorUna));
                 conn.SndUna = ackSeg;
-                conn.Backoff = 0;
+                conn.Retransmits = 0; // tcp_ack: icsk_retransmits = 0 once snd_una advances (icsk_backoff waits for an RTT)
+            }
+            if (seqRttUs < 0 && acked > 0 && segment.TsEcr != 0)
+            {
+                // tcp_ack_update_rtt: no sequence RTT (Karn), but the echoed timestamp gives one (tcp_rtt_tsopt_us;
+                // the timestamps here are in µs, as with usec_ts).
+                seqRttUs = caRttUs = Math.Max((int)(NowUs - segment.TsEcr), 0);
             }
             UpdateRtt(conn, seqRttUs, caRttUs, ackMaybeDelayed);
             if (rack)
@@ -285,6 +312,13 @@ public sealed partial class TcpStack
             if (rack)
             {
                 RackUpdateReoWnd(conn, rs.PriorDelivered);
+            }
+            // tcp_ack: tcp_in_ack_event after tcp_clean_rtx_queue and tcp_rack_update_reo_wnd, so in_ack_event (DCTCP's
+            // dctcp_update_alpha) sees delivered/delivered_ce with this ACK's cumulatively ACKed segments counted.
+            conn.Ops.InAckEvent?.Invoke(ref sk, ackEvent);
+
+            if (rack)
+            {
                 if (conn.TlpHighSeg != 0)
                 {
                     ProcessTlpAck(conn, ackSeg, flag);
@@ -371,6 +405,7 @@ public sealed partial class TcpStack
                 }
                 UpdatePacingRate(ref sk);
             }
+        NoQueue:;
         }
 
         if ((long)conn.SndUna >= conn.TotalSegments || (conn.Stopping && sk.PacketsOut == 0))
@@ -392,6 +427,13 @@ public sealed partial class TcpStack
             {
                 conn.NewDataOnly = true; // tcp_data_snd_check below also sends only new data
             }
+        }
+        else if (rack && rexmit == RexmitNone)
+        {
+            // tcp_xmit_recovery(REXMIT_NONE) retransmits nothing, and tcp_data_snd_check's tcp_write_xmit sends only new
+            // data: e.g. tcp_fastretrans_alert returning on tcp_try_undo_partial (the original arrived, retransmissions
+            // are still out) clocks out new packets but no more retransmissions.
+            conn.NewDataOnly = true;
         }
         // tcp_data_snd_check: push what may go now, then tcp_check_space.
         WriteXmit(conn);

@@ -232,7 +232,7 @@ public sealed partial class TcpStack
             }
             MarkSegmentLost(conn, ref st);
         }
-        if (state <= TcpCaState.Disorder || conn.SndUna >= conn.HighSeq || (state == TcpCaState.Loss && conn.Backoff == 0))
+        if (state <= TcpCaState.Disorder || conn.SndUna >= conn.HighSeq || (state == TcpCaState.Loss && conn.Retransmits == 0))
         {
             sk.PriorSsthresh = CurrentSsthresh(ref sk);
             sk.PriorCwnd = sk.SndCwnd;
@@ -251,7 +251,7 @@ public sealed partial class TcpStack
         conn.HighSeq = conn.SndNxt;
         conn.TlpHighSeg = 0;
         QueueCwr(conn);
-        conn.Frto = _options.Frto != 0 && (newRecovery || conn.Backoff > 0);
+        conn.Frto = _options.Frto != 0 && (newRecovery || conn.Retransmits > 0); // icsk_retransmits
         sk.TcpWstampNs = 0;
     }
 }

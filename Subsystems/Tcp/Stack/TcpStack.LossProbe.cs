@@ -15,14 +15,20 @@ public sealed partial class TcpStack
     private void ResetXmitTimer(TcpConnection conn, XmitTimer what, uint whenJiffies, uint maxJiffies)
     {
         ref var sk = ref _socks[conn.Id];
-        long pacingDelayNs = (long)sk.TcpWstampNs - _sim.Now.Nanoseconds;
-        if (pacingDelayNs > 0)
-        {
-            whenJiffies += (uint)((pacingDelayNs + TcpTime.UsecPerJiffy * 1000L - 1) / (TcpTime.UsecPerJiffy * 1000L));
-        }
+        whenJiffies += PacingDelayJiffies(sk.TcpWstampNs, sk.TcpClockCache); // tcp_reset_xmit_timer
         whenJiffies = Math.Max(1, Math.Min(whenJiffies, maxJiffies));
         conn.Pending = what;
         SetRto(conn, whenJiffies * TcpTime.UsecPerJiffy * 1000L);
+    }
+
+    /// <summary>
+    /// include/net/tcp.h tcp_pacing_delay: how far the next departure (tcp_wstamp_ns) lies beyond tcp_clock_cache, in
+    /// whole jiffies rounded down (nsecs_to_jiffies, kernel/time/time.c: a plain division for HZ dividing 10^9).
+    /// </summary>
+    internal static uint PacingDelayJiffies(ulong wstampNs, ulong clockCacheNs)
+    {
+        long delay = (long)(wstampNs - clockCacheNs);
+        return delay > 0 ? (uint)(delay / (TcpTime.UsecPerJiffy * 1000L)) : 0;
     }
 
     private uint MaxRtoJiffies => (uint)(_options.MaxRto.Nanoseconds / (TcpTime.UsecPerJiffy * 1000L));

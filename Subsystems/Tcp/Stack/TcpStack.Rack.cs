@@ -193,7 +193,10 @@ public sealed partial class TcpStack
         }
         if (newlyLost)
         {
-            WriteXmit(conn); // tcp_xmit_retransmit_queue (it enters the CA program scope itself)
+            // tcp_rack_reo_timeout calls tcp_xmit_retransmit_queue, not tcp_write_xmit: retransmissions only.
+            conn.RetransOnly = true;
+            WriteXmit(conn); // (it enters the CA program scope itself)
+            conn.RetransOnly = false;
         }
         if (conn.Pending != XmitTimer.Retrans)
         {

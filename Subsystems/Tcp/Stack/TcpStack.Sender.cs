@@ -107,6 +107,7 @@ public sealed partial class TcpStack
         UpdateRtt(conn, synRtt, synRtt, ackMaybeDelayed: false);
         StopRto(conn);
         conn.Backoff = 0;
+        conn.Retransmits = 0;
         sk.SndCwnd = _options.InitialCwnd;
         sk.SndCwndStamp = NowJiffies;
         sk.Lsndtime = NowJiffies; // tcp_finish_connect: no spurious restart on the first data
@@ -155,6 +156,7 @@ public sealed partial class TcpStack
         // icsk_rto is in jiffies: usecs_to_jiffies rounds the sum up to the next whole jiffy (include/net/tcp.h).
         long rtoJiffies = (long)TcpTime.UsecsToJiffies((uint)Math.Min((sk.SrttUs >> 3) + (long)conn.RttvarUs, uint.MaxValue));
         conn.RtoNs = Math.Min(rtoJiffies * TcpTime.UsecPerJiffy * 1000L, _options.MaxRto.Nanoseconds);
+        conn.Backoff = 0; // tcp_ack_update_rtt: "RFC6298: only reset backoff on valid RTT measurement"
     }
 
     /// <summary>
@@ -266,6 +268,10 @@ public sealed partial class TcpStack
             }
             TransmitSkb(conn, seg, Math.Min(skbSegs, quota), retransmit: false); // tcp_mss_split_point, tso_fragment
             sent = true;
+        }
+        if (conn.RetransOnly)
+        {
+            return; // tcp_xmit_retransmit_queue: none of tcp_write_xmit's cwnd validation, loss probe or app-limited check
         }
         bool moreData = !conn.Stopping && (long)conn.SndNxt < conn.WrittenSegments && SndbufHasRoom(conn);
         bool isCwndLimited = deferredCwndLimited || sk.PacketsInFlight >= sk.SndCwnd;
@@ -469,7 +475,7 @@ public sealed partial class TcpStack
             }
         }
         retransmit = false;
-        return !conn.Stopping && (long)conn.SndNxt < conn.WrittenSegments && SndbufHasRoom(conn) ? conn.SndNxt : ulong.MaxValue;
+        return !conn.RetransOnly && !conn.Stopping && (long)conn.SndNxt < conn.WrittenSegments && SndbufHasRoom(conn) ? conn.SndNxt : ulong.MaxValue;
     }
 
     /// <summary>
@@ -607,7 +613,8 @@ public sealed partial class TcpStack
                 EnterLoss(conn);
             }
         }
-        conn.Backoff = Math.Min(conn.Backoff + 1, 16);
+        conn.Retransmits = Math.Min(conn.Retransmits + 1, byte.MaxValue); // tcp_update_rto_stats
+        conn.Backoff = Math.Min(conn.Backoff + 1, 16);                       // out_reset_timer: icsk_backoff++
         if (_options.IsRack)
         {
             ResetXmitTimer(conn, XmitTimer.Retrans, (uint)RtoJiffies(conn), MaxRtoJiffies);
@@ -645,7 +652,7 @@ public sealed partial class TcpStack
             }
         }
         var state = sk.IcskCaState;
-        if (state <= TcpCaState.Disorder || conn.SndUna >= conn.HighSeq || (state == TcpCaState.Loss && conn.Backoff == 0))
+        if (state <= TcpCaState.Disorder || conn.SndUna >= conn.HighSeq || (state == TcpCaState.Loss && conn.Retransmits == 0))
         {
             sk.PriorSsthresh = CurrentSsthresh(ref sk);
             sk.PriorCwnd = sk.SndCwnd;

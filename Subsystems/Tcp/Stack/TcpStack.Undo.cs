@@ -103,6 +103,7 @@ public sealed partial class TcpStack
         }
         UndoCwndReductionRack(conn, unmarkLoss: true);
         conn.Stats.LossUndos++;
+        conn.Retransmits = 0; // tcp_try_undo_loss: icsk_retransmits = 0
         if (frtoUndo)
         {
             conn.Stats.SpuriousRtos++;
