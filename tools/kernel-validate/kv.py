@@ -1142,6 +1142,7 @@ def main(argv=None):
             ap.error("--check needs scenario files")
         for path, label, plan in check_all([(p, None) for p in args.scenarios], args):
             print(json.dumps({"scenario": path, "plan": plan, "bottleneck_tc": bottleneck_tc(plan, "kvr1"),
+                              "access_tc": access_tc(plan, "kvs<i>"),
                               "sender": sender_specs(plan)}))
         return 0
     for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
