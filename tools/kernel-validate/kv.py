@@ -903,11 +903,11 @@ def reload_work(work, args):
     return results
 
 
-def first_data_spread_ms(meta):
-    """Time from the first to the last of the start-0 flows' first write, in the kernel run (tcpflows' JSON)."""
+def first_data_spread_ms(meta, plan):
+    """Time from the first to the last first write of the flows that start first, in a kernel run (tcpflows' JSON)."""
     fs = (meta.get("sampler") or {}).get("first_send_us") or []
-    cs = (meta.get("sampler") or {}).get("connect_us") or []
-    fs = [f for f, c in zip(fs, cs) if c < 1000]   # connected at the start, not later flows
+    first = min(f["start_s"] for f in plan["flows"])
+    fs = [t for t, f in zip(fs, plan["flows"]) if f["start_s"] == first and t > 0]
     return f"{(max(fs) - min(fs)) / 1000:.2f}" if len(fs) > 1 else "–"
 
 
@@ -975,7 +975,7 @@ def render_report(work, results, args):
         else:
             srto, stlp = str(srto_t), str(stlp_t)
         adrop = "/".join(str((x["meta"].get("access_qdisc") or {}).get("drops", "–")) for x in runs)
-        spread = "/".join(first_data_spread_ms(x["meta"]) for x in runs)
+        spread = "/".join(first_data_spread_ms(x["meta"], r["plan"]) for x in runs)
         md.append(f"| {lab['cc']} {lab['flows']}f {lab['buffer']} | {krto} | {srto} | {ktlp} | {stlp} | {adrop} | "
                   f"{spread} |")
     md.append("")
@@ -1095,6 +1095,9 @@ def self_test():
     table = markdown_table([{"label": {"cc": "cubic", "flows": 1, "buffer": "0.5 BDP"}, "row": row}])
     check("| cubic | 1 | 0.5 BDP | 92.0 (90.0–94.0) | 93.0 | +1.1 % |" in table, f"table row:\n{table}")
     check(rel(0, 0) == 0.0 and math.isinf(rel(3, 0)), "rel with a zero kernel value")
+    check(first_data_spread_ms({"sampler": {"first_send_us": [25000.0, 28500.0, 26000.0, 40000.0]}},
+                               {"flows": [{"start_s": 0.0}, {"start_s": 0.0}, {"start_s": 0.0}, {"start_s": 1.0}]})
+          == "3.50", "first-data spread of the flows starting first")
     if failures:
         for f_ in failures:
             print(f"self-test FAILED: {f_}", file=sys.stderr)
