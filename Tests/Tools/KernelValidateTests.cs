@@ -53,7 +53,11 @@ public sealed class KernelValidateTests
         Assert.That(code, Is.Zero, stderr);
         Assert.That(stdout, Does.Contain("\"delay_us\": 24000"));
         Assert.That(stdout, Does.Contain("\"pfifo\", \"limit\", \"42\""));
-        Assert.That(System.Text.RegularExpressions.Regex.Matches(stdout, "\"cubic:0:0\"").Count, Is.EqualTo(32));
+        // each flow bound to the address of its own access link (10.201.10.1 ... 10.201.41.1), a tbf at 1 Gbit/s
+        var specs = System.Text.RegularExpressions.Regex.Matches(stdout, "\"cubic:0:0:(10\\.201\\.\\d+\\.1)\"");
+        Assert.That(specs.Count, Is.EqualTo(32));
+        Assert.That(specs.Select(m => m.Groups[1].Value).Distinct().Count(), Is.EqualTo(32));
+        Assert.That(stdout, Does.Contain("\"access_tc\": [\"tc\", \"qdisc\", \"replace\", \"dev\", \"kvs<i>\", \"root\", \"handle\", \"1:\", \"tbf\", \"rate\", \"1009333333bit\""));
     }
 
     [TestCase("scenarios/competing_algorithms.yaml", "never attaches struct_ops")]

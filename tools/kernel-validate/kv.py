@@ -21,7 +21,17 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 BUILTINS = ("reno", "cubic", "bbr")
 MSS_WIRE = 1500            # bytes of a full-sized packet on the wire (IP), as bpfsim counts a queue's packets
-SENDER_IP, ROUTER_S_IP, ROUTER_D_IP, RECEIVER_IP = "10.201.1.1", "10.201.1.2", "10.201.2.2", "10.201.2.1"
+ROUTER_D_IP, RECEIVER_IP = "10.201.2.2", "10.201.2.1"
+MAX_FLOWS = 240            # one access veth (and /24) per flow: 10.201.10.0/24 ... 10.201.249.0/24
+
+
+def sender_ip(i):
+    """Flow i's (0-based) sender address: the sender end of its own access link."""
+    return f"10.201.{10 + i}.1"
+
+
+def access_router_ip(i):
+    return f"10.201.{10 + i}.2"
 PORT = 5201
 # The sender, the sink and the delay line run SCHED_FIFO (the delay line sets it itself): on a shared machine a build
 # on the other core must not delay the 10 ms samples, nor the softirq work (veth, tbf, forwarding) that runs on the way
@@ -127,6 +137,8 @@ def translate(raw, available_cc=BUILTINS):
             plan["flows"].append({"cc": cc, "start_s": start, "size": size})
     if not plan["flows"]:
         raise Refused("no flows")
+    if len(plan["flows"]) > MAX_FLOWS:
+        raise Refused(f"{len(plan['flows'])} flows: each flow gets its own access link (veth), at most {MAX_FLOWS}")
     if plan["access_rate_bps"] <= plan["bottleneck_rate_bps"]:
         raise Refused("access.rate must be above bottleneck.rate (the bottleneck is the router's egress)")
     # Round-trip propagation delay of a dumbbell flow: 2 x (sender access + bottleneck + receiver access).
@@ -161,14 +173,41 @@ def bottleneck_tc(plan, dev):
     return cmds
 
 
+def access_tc(plan, dev):
+    """tc command for a flow's access link: the sender's egress onto its own veth, a tbf at the access rate.
+
+    As in bpfsim's dumbbell, every sender has its own link to the router, so a flow's burst (its initial window, a TSO
+    skb) is serialised at the access rate and the packets of different flows interleave at the bottleneck, instead of
+    arriving there as back-to-back bursts from one infinitely fast veth. A two-frame bucket; tbf segments a GSO skb
+    larger than that into wire-sized packets (tbf_segment), each released at the access rate."""
+    peak = int(round(plan["access_rate_bps"] * (MSS_WIRE + 14) / MSS_WIRE))
+    return ["tc", "qdisc", "replace", "dev", dev, "root", "handle", "1:", "tbf", "rate", f"{peak}bit",
+            "burst", "3028", "limit", "3000000"]
+
+
 def sender_specs(plan):
-    return [f"{f['cc']}:{int(round(f['start_s'] * 1000))}:{f['size']}" for f in plan["flows"]]
+    return [f"{f['cc']}:{int(round(f['start_s'] * 1000))}:{f['size']}:{sender_ip(i)}"
+            for i, f in enumerate(plan["flows"])]
 
 
-def sim_scenario_text(raw_text, sample_interval="10ms"):
-    """The scenario with sample_interval forced (10 ms, like the kernel sampler)."""
-    lines = [ln for ln in raw_text.splitlines() if not re.match(r"^sample_interval\s*:", ln)]
-    return f"sample_interval: {sample_interval}\n" + "\n".join(lines) + "\n"
+def sim_offloads(offloads):
+    """bpfsim's `tso`/`gro` for the veth offloads the kernel run uses: veth's defaults are TSO/GSO on, GRO off;
+    `--offloads off` turns all three off (docs/scenarios.md, *Offloads*)."""
+    return {"tso": offloads != "off", "gro": False}
+
+
+def sim_scenario_text(raw_text, sample_interval="10ms", offloads=None, duration=None):
+    """The scenario with sample_interval forced (10 ms, like the kernel sampler) and, given the kernel run's offload
+    setting, `tso`/`gro` set to match the veths; `duration` overrides the run's length (the 2 s startup run)."""
+    drop = r"^(sample_interval|tso|gro" + ("|duration" if duration is not None else "") + r")\s*:"
+    lines = [ln for ln in raw_text.splitlines() if not re.match(drop, ln)]
+    head = f"sample_interval: {sample_interval}\n"
+    if offloads is not None:
+        o = sim_offloads(offloads)
+        head += f"tso: {str(o['tso']).lower()}\ngro: {str(o['gro']).lower()}\n"
+    if duration is not None:
+        head += f"duration: {duration:g}s\n"
+    return head + "\n".join(lines) + "\n"
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -204,7 +243,7 @@ def summarize_kernel_samples(rows, plan, skip_s):
         rs = flows.get(i, [])
         if not rs:
             out.append({"id": i, "cc": spec["cc"], "bytes_acked": 0, "goodput_mbps": 0.0, "retransmits": 0,
-                        "retransmits_startup": 0, "ssthresh_first": None,
+                        "retransmits_startup": 0, "ssthresh_first": None, "timeouts_startup": 0,
                         "timeouts": 0, "cwnd": cwnd_stats([]), "min_rtt_ms": float("nan")})
             continue
         last = rs[-1]
@@ -221,6 +260,7 @@ def summarize_kernel_samples(rows, plan, skip_s):
         ss_exit = next((int(r["ssthresh"]) for r in rs if 0 < int(r["ssthresh"]) < 2 ** 31 - 1), None)
         out.append({
             "retransmits_startup": int(early[-1]["total_retrans"]) if early else 0, "ssthresh_first": ss_exit,
+            "timeouts_startup": int(early[-1]["total_rto"]) if early else 0,
             "id": i, "cc": spec["cc"], "bytes_acked": acked, "goodput_mbps": acked * 8 / span / 1e6,
             "retransmits": int(last["total_retrans"]), "timeouts": int(last["total_rto"]),
             "cwnd": cwnd_stats(steady),
@@ -247,7 +287,7 @@ def summarize_sim(flows_rows, ts_rows, skip_s):
         out.append({"id": fid, "cc": r["cc"], "bytes_acked": int(r["bytes_acked"]),
                     "goodput_mbps": float(r["goodput_mbps"]), "retransmits": int(r["retransmits"]),
                     "timeouts": int(r["timeouts"]), "cwnd": cwnd_stats(cw.get(fid, [])),
-                    "ssthresh_first": ss_first.get(fid),
+                    "ssthresh_first": ss_first.get(fid), "loss_probes": int(r.get("loss_probes") or 0),
                     "min_rtt_ms": float(r["rtt_ms_min"])})
     return out
 
@@ -336,11 +376,11 @@ def markdown_table(results):
 # ---------------------------------------------------------------------------------------------------------------------
 # The live kernel (needs root)
 
-def sh(args, check=True, capture=True, ns=None, timeout=60):
+def sh(args, check=True, capture=True, ns=None, timeout=60, inp=None):
     if ns:
         args = ["ip", "netns", "exec", ns] + args
     r = subprocess.run(args, stdout=subprocess.PIPE if capture else None, stderr=subprocess.PIPE, text=True,
-                       timeout=timeout)
+                       timeout=timeout, input=inp)
     if check and r.returncode != 0:
         raise RuntimeError(f"{' '.join(args)}: exit {r.returncode}: {r.stderr.strip()}")
     return r.stdout if capture else ""
@@ -358,8 +398,20 @@ def build_helpers(build_dir):
     return out
 
 
+def batch(tool, ns, lines):
+    """Many `ip`/`tc` commands in one process (`ip -n NS -batch -`): 32 flows' links are set up in well under a
+    second."""
+    if lines:
+        sh([tool, "-n", ns, "-batch", "-"], inp="\n".join(lines) + "\n")
+
+
 class Testbed:
-    """Three namespaces: sender S, router R (bottleneck qdisc + TUN delay line), receiver D. Removed on exit."""
+    """Three namespaces: sender S, router R (bottleneck qdisc + TUN delay line), receiver D. Removed on exit.
+
+    Every flow has its own access link: veth kvs<i> (sender, 10.201.<10+i>.1) — kva<i> (router, .2), with a tbf at the
+    access rate on the sender's end; the flow's socket binds its address and a source-address policy rule routes it
+    out of its link. The receivers share one veth (kvd0 — kvr1): after the bottleneck the data is at the bottleneck
+    rate, which a per-receiver access link at the (faster) access rate would not change."""
 
     def __init__(self, plan, helpers, workdir, offloads="default"):
         tag = f"{os.getpid() % 100000}"
@@ -375,19 +427,28 @@ class Testbed:
         for ns in (S, R, D):
             sh(["ip", "netns", "add", ns])
         self.up = True
-        sh(["ip", "link", "add", "kvs0", "netns", S, "type", "veth", "peer", "name", "kvr0", "netns", R])
-        sh(["ip", "link", "add", "kvd0", "netns", D, "type", "veth", "peer", "name", "kvr1", "netns", R])
-        for ns, dev, addr in ((S, "kvs0", SENDER_IP), (R, "kvr0", ROUTER_S_IP), (R, "kvr1", ROUTER_D_IP),
-                              (D, "kvd0", RECEIVER_IP)):
-            sh(["ip", "addr", "add", f"{addr}/24", "dev", dev], ns=ns)
-            sh(["ip", "link", "set", dev, "up"], ns=ns)
-        for ns in (S, R, D):
-            sh(["ip", "link", "set", "lo", "up"], ns=ns)
-        sh(["ip", "route", "add", "default", "via", ROUTER_S_IP], ns=S)
-        sh(["ip", "route", "add", "default", "via", ROUTER_D_IP], ns=D)
-        for k, v in (("net.ipv4.ip_forward", "1"), ("net.ipv4.conf.all.rp_filter", "0"),
-                     ("net.ipv4.conf.default.rp_filter", "0")):
-            sh(["sysctl", "-qw", f"{k}={v}"], ns=R)
+        for ns in (S, R):   # before the links exist, so that every new device inherits rp_filter 0
+            for k, v in (("net.ipv4.ip_forward", "1" if ns == R else "0"), ("net.ipv4.conf.all.rp_filter", "0"),
+                         ("net.ipv4.conf.default.rp_filter", "0")):
+                sh(["sysctl", "-qw", f"{k}={v}"], ns=ns)
+        n = len(self.plan["flows"])
+        self.access = [(f"kvs{i}", f"kva{i}") for i in range(n)]
+        links = [f"link add kvs{i} netns {S} type veth peer name kva{i} netns {R}" for i in range(n)]
+        links.append(f"link add kvd0 netns {D} type veth peer name kvr1 netns {R}")
+        batch("ip", R, links)   # -n R: the peers named with netns land where they say
+        s_cmds, r_cmds = ["link set lo up"], ["link set lo up"]
+        for i, (sdev, rdev) in enumerate(self.access):
+            s_cmds += [f"addr add {sender_ip(i)}/24 dev {sdev}", f"link set {sdev} up",
+                       f"rule add from {sender_ip(i)} lookup {1000 + i} pref {1000 + i}",
+                       f"route add default via {access_router_ip(i)} dev {sdev} table {1000 + i}"]
+            r_cmds += [f"addr add {access_router_ip(i)}/24 dev {rdev}", f"link set {rdev} up"]
+        s_cmds.append(f"route add default via {access_router_ip(0)} dev kvs0")   # ping, unbound sockets
+        r_cmds += [f"addr add {ROUTER_D_IP}/24 dev kvr1", "link set kvr1 up"]
+        batch("ip", S, s_cmds)
+        batch("ip", R, r_cmds)
+        batch("ip", D, ["link set lo up", f"addr add {RECEIVER_IP}/24 dev kvd0", "link set kvd0 up",
+                        f"route add default via {ROUTER_D_IP}"])
+        batch("tc", S, [" ".join(access_tc(self.plan, sdev)[1:]) for sdev, _ in self.access])
         for ns in (S, D):   # fresh namespaces have an empty tcp_metrics cache; keep it empty between flows
             sh(["sysctl", "-qw", "net.ipv4.tcp_no_metrics_save=1"], ns=ns)
         # The delay line: every packet the router receives from the receivers' side (ACKs) is routed into a TUN
@@ -400,7 +461,8 @@ class Testbed:
         for cmd in bottleneck_tc(self.plan, "kvr1"):
             sh(cmd, ns=R)
         if self.offloads == "off":
-            for ns, dev in ((S, "kvs0"), (R, "kvr0"), (R, "kvr1"), (D, "kvd0")):
+            for ns, dev in ([(S, sdev) for sdev, _ in self.access] + [(R, rdev) for _, rdev in self.access]
+                            + [(R, "kvr1"), (D, "kvd0")]):
                 sh(["ethtool", "-K", dev, "tso", "off", "gso", "off", "gro", "off"], ns=ns)
         return self
 
@@ -511,7 +573,11 @@ def wait_idle(max_wait_s, threshold=0.3):
     return busy, time.monotonic() - t0
 
 
-def kernel_run(plan, helpers, workdir, offloads, max_wait_idle_s=0):
+MIB_KEYS = ("TcpExtTCPTimeouts", "TcpExtTCPLossProbes", "TcpExtTCPSpuriousRTOs", "TcpExtTCPDSACKRecv", "TcpRetransSegs",
+            "TcpExtTCPSackRecovery", "TcpExtTCPLostRetransmit", "TcpExtTCPLossProbeRecovery")
+
+
+def kernel_run(plan, helpers, workdir, offloads, max_wait_idle_s=0, split_s=2.0):
     os.makedirs(workdir, exist_ok=True)
     meta = {}
     if max_wait_idle_s > 0:
@@ -519,8 +585,9 @@ def kernel_run(plan, helpers, workdir, offloads, max_wait_idle_s=0):
         meta["busy_before"] = busy
         meta["waited_for_idle_s"] = round(waited, 1)
     with Testbed(plan, helpers, workdir, offloads) as tb:
+        meta["sim_offloads"] = sim_offloads(offloads)
         meta["offloads"] = {f"{ns_name}:{dev}": offload_state(ns, dev) for ns_name, ns, dev in
-                            (("sender", tb.S, "kvs0"), ("router-in", tb.R, "kvr0"), ("router-out", tb.R, "kvr1"),
+                            (("sender", tb.S, "kvs0"), ("router-in", tb.R, "kva0"), ("router-out", tb.R, "kvr1"),
                              ("receiver", tb.D, "kvd0"))}
         meta["sysctl"] = {k: sh(["sysctl", "-n", k], ns=tb.S).strip() for k in
                           ("net.ipv4.tcp_recovery", "net.ipv4.tcp_frto", "net.ipv4.tcp_ecn", "net.ipv4.tcp_sack",
@@ -540,22 +607,33 @@ def kernel_run(plan, helpers, workdir, offloads, max_wait_idle_s=0):
         dl_cpu0 = proc_cpu_s(dl.pid)
         samples = os.path.join(workdir, "samples.csv")
         t0 = time.monotonic()
-        r = subprocess.run(["ip", "netns", "exec", tb.S] + RT + [helpers["tcpflows"], "send", RECEIVER_IP, str(PORT),
-                            str(int(round(plan["duration_s"] * 1000))), "10", samples] + sender_specs(plan),
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                           timeout=plan["duration_s"] + 60)
+        snd = subprocess.Popen(["ip", "netns", "exec", tb.S] + RT + [helpers["tcpflows"], "send", RECEIVER_IP,
+                                str(PORT), str(int(round(plan["duration_s"] * 1000))), "10", samples]
+                               + sender_specs(plan), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # The namespace's counters at split_s too (TLPs have no per-socket counter): startup vs steady state.
+        first_start = min(f["start_s"] for f in plan["flows"])
+        time.sleep(max(0.0, t0 + first_start + split_s - time.monotonic()))
+        mid = netstat_counters(tb.S)
+        meta["mib_split_s"] = round(time.monotonic() - t0, 3)
+        try:
+            out, err = snd.communicate(timeout=plan["duration_s"] + 60)
+        except subprocess.TimeoutExpired:
+            snd.kill()
+            raise
         wall = time.monotonic() - t0
-        if r.returncode != 0:
-            raise RuntimeError(f"tcpflows send failed: {r.stderr.strip()}")
-        meta["sampler"] = json.loads(r.stdout.strip().splitlines()[-1])
+        if snd.returncode != 0:
+            raise RuntimeError(f"tcpflows send failed: {err.strip()}")
+        meta["sampler"] = json.loads(out.strip().splitlines()[-1])
         c1, i1 = cpu_times()
         meta["cpu_busy_fraction"] = 1 - (i1 - i0) / max(c1 - c0, 1)
         meta["delayline_cpu_fraction"] = (proc_cpu_s(dl.pid) - dl_cpu0) / wall
         after = netstat_counters(tb.S)
-        meta["mib_delta"] = {k: after.get(k, 0) - before.get(k, 0) for k in
-                             ("TcpExtTCPTimeouts", "TcpExtTCPLossProbes", "TcpExtTCPSpuriousRTOs",
-                              "TcpExtTCPDSACKRecv", "TcpRetransSegs", "TcpExtTCPSackRecovery",
-                              "TcpExtTCPLostRetransmit", "TcpExtTCPLossProbeRecovery")}
+        meta["mib_delta"] = {k: after.get(k, 0) - before.get(k, 0) for k in MIB_KEYS}
+        meta["mib_startup"] = {k: mid.get(k, 0) - before.get(k, 0) for k in MIB_KEYS}
+        aq = json.loads(sh(["tc", "-s", "-j", "qdisc", "show"], ns=tb.S))
+        meta["access_qdisc"] = {"drops": sum(q.get("drops") or 0 for q in aq if q.get("kind") == "tbf"),
+                                "links": sum(1 for q in aq if q.get("kind") == "tbf"),
+                                "packets": sum(q.get("packets") or 0 for q in aq if q.get("kind") == "tbf")}
         qd = json.loads(sh(["tc", "-s", "-j", "qdisc", "show", "dev", "kvr1"], ns=tb.R))
         meta["bottleneck_qdisc"] = [{k: q.get(k) for k in ("kind", "handle", "packets", "bytes", "drops",
                                                           "overlimits", "requeues")} for q in qd]
@@ -590,6 +668,16 @@ def faithful_problems(meta, plan):
         probs.append(f"ping min RTT {p['min']} ms vs {plan['rtt_s'] * 1000:.2f} ms")
     if meta.get("cpu_busy_fraction", 0) > 0.6:
         probs.append(f"CPU {meta['cpu_busy_fraction'] * 100:.0f} % busy")
+    if (meta.get("access_qdisc") or {}).get("drops"):
+        probs.append(f"access links dropped {meta['access_qdisc']['drops']}")
+    off = (meta.get("offloads") or {})
+    snd, rcv = off.get("sender:kvs0") or {}, off.get("receiver:kvd0") or {}
+    want = meta.get("sim_offloads")
+    if want and snd and rcv:
+        tso = snd.get("tcp-segmentation-offload", "").startswith("on")
+        gro = rcv.get("generic-receive-offload", "").startswith("on")
+        if (tso, gro) != (want["tso"], want["gro"]):
+            probs.append(f"veth offloads tso {tso} gro {gro} but bpfsim ran tso {want['tso']} gro {want['gro']}")
     if meta.get("sampler", {}).get("missed_ticks", 0) > 0:
         probs.append(f"sampler missed {meta['sampler']['missed_ticks']} ticks")
     return probs
@@ -619,27 +707,32 @@ def bpfsim_commit():
         return "unknown"
 
 
-def sim_run(cmd, scenario_path, workdir, skip_s):
+def sim_run(cmd, scenario_path, workdir, skip_s, offloads="default", split_s=2.0):
+    """bpfsim on the scenario (tso/gro matching the veths), and again cut at split_s: bpfsim's outputs have no
+    per-flow RTO or TLP time series, so the startup counts are those of the same seed's run ended at split_s (the run
+    is deterministic and nothing before split_s depends on the duration)."""
     text = open(scenario_path).read()
     os.makedirs(workdir, exist_ok=True)
-    tmp = os.path.join(workdir, "scenario.yaml")
-    with open(tmp, "w") as f:
-        f.write(sim_scenario_text(text))
-    out = os.path.join(workdir, "out")
-    sh(cmd + ["run", tmp, "--out", out, "--quiet"], timeout=3600)
-    with open(os.path.join(out, "flows.csv")) as f:
-        flows = list(csv.DictReader(f))
-    with open(os.path.join(out, "timeseries.csv")) as f:
-        ts = list(csv.DictReader(f))
-    with open(os.path.join(out, "summary.json")) as f:
-        summary = json.load(f)
-    summary["startup_drops"] = max((float(r["value"]) for r in ts if r["flow"] == "bottleneck"
-                                    and r["metric"] == "drops" and float(r["t_s"]) < skip_s), default=0)
-    return summarize_sim(flows, ts, skip_s), summary
+    first_start = min(parse_time(f.get("start", 0)) for f in (load_yaml(scenario_path).get("flows") or [{}]))
+    for name, dur in (("out", None), ("out-startup", first_start + split_s)):
+        tmp = os.path.join(workdir, "scenario.yaml" if dur is None else "scenario-startup.yaml")
+        with open(tmp, "w") as f:
+            f.write(sim_scenario_text(text, offloads=offloads, duration=dur))
+        sh(cmd + ["run", tmp, "--out", os.path.join(workdir, name), "--quiet"], timeout=3600)
+    return sim_reload(workdir, skip_s)
+
+
+def sim_startup_counts(workdir):
+    """Per flow id: (timeouts, loss_probes) of the run cut at the split, if there is one."""
+    path = os.path.join(workdir, "out-startup", "flows.csv")
+    if not os.path.exists(path):
+        return {}
+    with open(path) as f:
+        return {int(r["id"]): (int(r["timeouts"]), int(r.get("loss_probes") or 0)) for r in csv.DictReader(f)}
 
 
 def sim_reload(workdir, skip_s):
-    """A finished bpfsim run's outputs, summarised again (for --from-work)."""
+    """A finished bpfsim run's outputs, summarised (also for --from-work)."""
     out = os.path.join(workdir, "out")
     with open(os.path.join(out, "flows.csv")) as f:
         flows = list(csv.DictReader(f))
@@ -649,7 +742,12 @@ def sim_reload(workdir, skip_s):
         summary = json.load(f)
     summary["startup_drops"] = max((float(r["value"]) for r in ts if r["flow"] == "bottleneck"
                                     and r["metric"] == "drops" and float(r["t_s"]) < skip_s), default=0)
-    return summarize_sim(flows, ts, skip_s), summary
+    sim_flows = summarize_sim(flows, ts, skip_s)
+    early = sim_startup_counts(workdir)
+    for fl in sim_flows:
+        if fl["id"] in early:
+            fl["timeouts_startup"], fl["loss_probes_startup"] = early[fl["id"]]
+    return sim_flows, summary
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -751,11 +849,11 @@ def run_all(items, args, results=None):
             os.makedirs(cdir, exist_ok=True)
             with open(scen, "w") as f:
                 f.write(f"duration: {duration:g}s\n" + raw_text + "\n")
-        sim_flows, sim_summary = sim_run(cmd, scen, os.path.join(cdir, "bpfsim"), args.skip)
+        sim_flows, sim_summary = sim_run(cmd, scen, os.path.join(cdir, "bpfsim"), args.skip, args.offloads)
         kaggs, kruns = [], []
         for i in range(args.runs):
             rows, meta = kernel_run(plan, helpers, os.path.join(cdir, f"kernel-{i + 1}"), args.offloads,
-                                    args.wait_idle)
+                                    args.wait_idle, args.skip)
             flows = summarize_kernel_samples(rows, plan, args.skip)
             agg = aggregate(flows)
             probs = faithful_problems(meta, plan)
@@ -773,7 +871,7 @@ def run_all(items, args, results=None):
                         "sim_flows": sim_flows, "sim_startup_drops": sim_summary.get("startup_drops"),
                         "sim_links": sim_summary.get("links"), "dir": cdir})
         with open(os.path.join(work, "results.json"), "w") as f:
-            json.dump({"bpfsim_commit": bpfsim_commit(), "kernel": os.uname().release, "runs": args.runs,
+            json.dump({"bpfsim_commit": bpfsim_commit(), "kernel": os.uname().release, "runs": args.runs, "skip": args.skip,
                        "offloads": args.offloads, "results": results}, f,
                       indent=1, default=str)
     return work, results
@@ -803,6 +901,14 @@ def reload_work(work, args):
     if "runs" in saved:
         args.runs = saved["runs"]
     return results
+
+
+def first_data_spread_ms(meta, plan):
+    """Time from the first to the last first write of the flows that start first, in a kernel run (tcpflows' JSON)."""
+    fs = (meta.get("sampler") or {}).get("first_send_us") or []
+    first = min(f["start_s"] for f in plan["flows"])
+    fs = [t for t, f in zip(fs, plan["flows"]) if f["start_s"] == first and t > 0]
+    return f"{(max(fs) - min(fs)) / 1000:.2f}" if len(fs) > 1 else "–"
 
 
 def render_report(work, results, args):
@@ -840,6 +946,38 @@ def render_report(work, results, args):
                   f"{mib('TcpExtTCPLossProbes')} | {mib('TcpExtTCPSpuriousRTOs')} | {mib('TcpExtTCPDSACKRecv')} | "
                   f"{drops} | {sim_drops} | {early} / {_fmt(r.get('sim_startup_drops'), 0)} | {ssk} / {sss} | "
                   f"{ping} | {late} | {cpu} | {probs} |")
+    md.append("")
+    md.append(f"RTOs and tail loss probes (TLPs), startup (the first {args.skip:g} s) + steady state (after), summed "
+              "over the flows. Kernel, per run: RTOs from tcpi_total_rto, TLPs from the sender namespace's "
+              f"TcpExtTCPLossProbes read at {args.skip:g} s and at the end; bpfsim: `timeouts` and `loss_probes` of "
+              f"flows.csv, the startup part from the same seed's run cut at {args.skip:g} s.\n")
+    md.append("| row | RTOs kernel (startup + steady) | RTOs bpfsim | TLPs kernel (startup + steady) | TLPs bpfsim | "
+              "access-link drops kernel | kernel flows' first data, spread ms |")
+    md.append("|---|---|---|---|---|---|---|")
+    for r in results:
+        lab = r["label"]
+        runs = r["kernel_runs"]
+        krto = ", ".join(f"{st} + {tot - st}" for st, tot in
+                         ((sum(f.get("timeouts_startup", 0) for f in x["flows"]),
+                           sum(f["timeouts"] for f in x["flows"])) for x in runs))
+        ktlp = ", ".join(
+            (f"{x['meta']['mib_startup'].get('TcpExtTCPLossProbes', 0)} + "
+             f"{x['meta']['mib_delta'].get('TcpExtTCPLossProbes', 0) - x['meta']['mib_startup'].get('TcpExtTCPLossProbes', 0)}")
+            if "mib_startup" in x["meta"] else f"{x['meta']['mib_delta'].get('TcpExtTCPLossProbes', 0)}"
+            for x in runs)
+        sf = r["sim_flows"]
+        srto_t = sum(f["timeouts"] for f in sf)
+        stlp_t = sum(f.get("loss_probes", 0) for f in sf)
+        if all("timeouts_startup" in f for f in sf):
+            srto_s = sum(f["timeouts_startup"] for f in sf)
+            stlp_s = sum(f["loss_probes_startup"] for f in sf)
+            srto, stlp = f"{srto_s} + {srto_t - srto_s}", f"{stlp_s} + {stlp_t - stlp_s}"
+        else:
+            srto, stlp = str(srto_t), str(stlp_t)
+        adrop = "/".join(str((x["meta"].get("access_qdisc") or {}).get("drops", "–")) for x in runs)
+        spread = "/".join(first_data_spread_ms(x["meta"], r["plan"]) for x in runs)
+        md.append(f"| {lab['cc']} {lab['flows']}f {lab['buffer']} | {krto} | {srto} | {ktlp} | {stlp} | {adrop} | "
+                  f"{spread} |")
     md.append("")
     md.append("Per-flow goodput (Mbit/s), kernel run 1 vs bpfsim:\n")
     for r in results:
@@ -881,7 +1019,21 @@ def self_test():
     check(len(p["flows"]) == 33, "count expands to flows")
     check(abs(p["rtt_s"] - 0.024) < 1e-12 and p["delay_us"] == 24000, f"rtt 24 ms, got {p['rtt_s']}")
     check(abs(p["bdp_packets"] - 200) < 1e-9, f"BDP 200 packets, got {p['bdp_packets']}")
-    check(sender_specs(p)[0] == "cubic:0:0" and sender_specs(p)[-1] == "bbr:2000:1000000", "sender specs")
+    check(sender_specs(p)[0] == "cubic:0:0:10.201.10.1" and sender_specs(p)[-1] == "bbr:2000:1000000:10.201.42.1",
+          f"sender specs (each flow bound to its own access link's address): {sender_specs(p)[-1]}")
+    acc = access_tc(p, "kvs3")
+    check(acc[acc.index("rate") + 1] == "1009333333bit" and "tbf" in acc and acc[acc.index("dev") + 1] == "kvs3",
+          f"access link tbf at the access rate: {acc}")
+    try:
+        translate(dict(raw, flows=[{"count": MAX_FLOWS + 1, "cc": "cubic"}]))
+        failures.append("more flows than access links not refused")
+    except Refused as e:
+        check("access link" in str(e), f"too many flows: {e}")
+    txt = sim_scenario_text("seed: 1\ntso: false\nduration: 30s\n", offloads="default", duration=2.0)
+    check("tso: true\ngro: false\n" in txt and txt.count("tso:") == 1 and "duration: 2s" in txt
+          and txt.count("duration:") == 1, f"bpfsim copy: veth offloads and the startup cut:\n{txt}")
+    txt = sim_scenario_text("seed: 1\n", offloads="off")
+    check("tso: false\ngro: false\n" in txt and "duration" not in txt, f"--offloads off:\n{txt}")
     tc = bottleneck_tc(p, "kvr1")
     check(tc[0][tc[0].index("rate") + 1] == "100933333bit" and tc[0][tc[0].index("mtu") + 1] == "1514",
           "tbf rate and one-frame max_size")
@@ -918,7 +1070,7 @@ def self_test():
     check(abs(s["goodput_mbps"] - 300 * 12500 * 8 / 3.0 / 1e6) < 1e-9, f"kernel goodput {s['goodput_mbps']}")
     check(s["cwnd"]["median"] == 51 and s["cwnd"]["p10"] == 50 and s["timeouts"] == 2 and s["retransmits"] == 7,
           f"kernel cwnd stats {s}")
-    check(s["retransmits_startup"] == 5 and s["ssthresh_first"] == 40,
+    check(s["retransmits_startup"] == 5 and s["ssthresh_first"] == 40 and s["timeouts_startup"] == 2,
           f"startup retransmits (5 before 2 s) and the first ssthresh (40): {s}")
     sim = summarize_sim([{"id": "1", "cc": "cubic", "start_s": "0", "bytes_acked": "100", "goodput_mbps": "9.5",
                           "retransmits": "3", "timeouts": "1", "rtt_ms_min": "24"}],
@@ -943,6 +1095,9 @@ def self_test():
     table = markdown_table([{"label": {"cc": "cubic", "flows": 1, "buffer": "0.5 BDP"}, "row": row}])
     check("| cubic | 1 | 0.5 BDP | 92.0 (90.0–94.0) | 93.0 | +1.1 % |" in table, f"table row:\n{table}")
     check(rel(0, 0) == 0.0 and math.isinf(rel(3, 0)), "rel with a zero kernel value")
+    check(first_data_spread_ms({"sampler": {"first_send_us": [25000.0, 28500.0, 26000.0, 40000.0]}},
+                               {"flows": [{"start_s": 0.0}, {"start_s": 0.0}, {"start_s": 0.0}, {"start_s": 1.0}]})
+          == "3.50", "first-data spread of the flows starting first")
     if failures:
         for f_ in failures:
             print(f"self-test FAILED: {f_}", file=sys.stderr)
@@ -990,6 +1145,7 @@ def main(argv=None):
             ap.error("--check needs scenario files")
         for path, label, plan in check_all([(p, None) for p in args.scenarios], args):
             print(json.dumps({"scenario": path, "plan": plan, "bottleneck_tc": bottleneck_tc(plan, "kvr1"),
+                              "access_tc": access_tc(plan, "kvs<i>"),
                               "sender": sender_specs(plan)}))
         return 0
     for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):

@@ -1,7 +1,10 @@
 // tcpflows: bulk TCP senders with a TCP_INFO sampler, and a discarding sink (one thread each, epoll).
 //
 //   tcpflows sink PORT
-//   tcpflows send DST_IP PORT DURATION_MS INTERVAL_MS OUT_CSV CC:START_MS:SIZE_BYTES ...
+//   tcpflows send DST_IP PORT DURATION_MS INTERVAL_MS OUT_CSV CC:START_MS:SIZE_BYTES[:SRC_IP] ...
+//
+// With SRC_IP the flow's socket is bound to that address before connect (each flow has its own access link, chosen
+// by a source-address policy rule in the sender namespace).
 //
 // send opens one connection per flow spec at its start (rounded up to the sampling tick), with
 // setsockopt(TCP_CONGESTION, CC) before connect (kernel built-ins only: this program never touches BPF), writes
@@ -51,7 +54,9 @@ struct kv_tcp_info {                       /* include/uapi/linux/tcp.h, Linux 6.
 
 struct flow {
     char cc[16];
+    char src[64];
     uint64_t start_ns, size, written;
+    int64_t connect_ns, first_send_ns;   /* since t0: connect() called, first byte written (handshake done) */
     int fd, connected, done_writing;
 };
 
@@ -114,6 +119,30 @@ static void sample(FILE *out, double t, int id, struct flow *f)
             (unsigned long long)ti.bytes_sent, (unsigned)len);
 }
 
+static int open_flow(struct flow *f, const struct sockaddr_in *dst, int ep, uint32_t i, uint64_t t0)
+{
+    f->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (setsockopt(f->fd, IPPROTO_TCP, TCP_CONGESTION, f->cc, (socklen_t)strlen(f->cc)) < 0) {
+        fprintf(stderr, "tcpflows: TCP_CONGESTION %s: %s\n", f->cc, strerror(errno));
+        return -1;
+    }
+    if (f->src[0]) {
+        struct sockaddr_in sa = { .sin_family = AF_INET };
+        if (inet_pton(AF_INET, f->src, &sa.sin_addr) != 1 || bind(f->fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+            fprintf(stderr, "tcpflows: bind %s: %s\n", f->src, strerror(errno));
+            return -1;
+        }
+    }
+    f->connect_ns = (int64_t)(now_ns() - t0);
+    if (connect(f->fd, (const struct sockaddr *)dst, sizeof *dst) < 0 && errno != EINPROGRESS) {
+        perror("tcpflows: connect");
+        return -1;
+    }
+    struct epoll_event ev = { .events = EPOLLOUT, .data.u32 = i };
+    epoll_ctl(ep, EPOLL_CTL_ADD, f->fd, &ev);
+    return 0;
+}
+
 static int send_flows(int argc, char **argv)
 {
     const char *dst = argv[2];
@@ -126,12 +155,14 @@ static int send_flows(int argc, char **argv)
     struct flow *flows = calloc((size_t)nflows, sizeof *flows);
     for (int i = 0; i < nflows; i++) {
         unsigned long long start_ms, size;
-        char cc[16];
-        if (sscanf(argv[7 + i], "%15[^:]:%llu:%llu", cc, &start_ms, &size) != 3) {
-            fprintf(stderr, "tcpflows: bad flow spec %s (CC:START_MS:SIZE_BYTES)\n", argv[7 + i]);
+        char cc[16], src[64] = "";
+        int got = sscanf(argv[7 + i], "%15[^:]:%llu:%llu:%63s", cc, &start_ms, &size, src);
+        if (got != 3 && got != 4) {
+            fprintf(stderr, "tcpflows: bad flow spec %s (CC:START_MS:SIZE_BYTES[:SRC_IP])\n", argv[7 + i]);
             return 2;
         }
         snprintf(flows[i].cc, sizeof flows[i].cc, "%s", cc);
+        snprintf(flows[i].src, sizeof flows[i].src, "%s", src);
         flows[i].start_ns = start_ms * 1000000ull;
         flows[i].size = size;
         flows[i].fd = -1;
@@ -164,17 +195,7 @@ static int send_flows(int argc, char **argv)
         for (int i = 0; i < nflows; i++) {
             struct flow *f = &flows[i];
             if (f->fd >= 0 || f->start_ns > t) continue;
-            f->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-            if (setsockopt(f->fd, IPPROTO_TCP, TCP_CONGESTION, f->cc, (socklen_t)strlen(f->cc)) < 0) {
-                fprintf(stderr, "tcpflows: TCP_CONGESTION %s: %s\n", f->cc, strerror(errno));
-                return 1;
-            }
-            if (connect(f->fd, (struct sockaddr *)&a, sizeof a) < 0 && errno != EINPROGRESS) {
-                perror("tcpflows: connect");
-                return 1;
-            }
-            struct epoll_event ev = { .events = EPOLLOUT, .data.u32 = (uint32_t)i };
-            epoll_ctl(ep, EPOLL_CTL_ADD, f->fd, &ev);
+            if (open_flow(f, &a, ep, (uint32_t)i, t0) < 0) return 1;
         }
         if (t >= duration_ns) break;
         struct epoll_event evs[256];
@@ -203,6 +224,7 @@ static int send_flows(int argc, char **argv)
             if (f->size && f->size - f->written < want) want = f->size - f->written;
             ssize_t w = send(f->fd, buf, want, MSG_DONTWAIT | MSG_NOSIGNAL);
             if (w > 0) {
+                if (!f->written) f->first_send_ns = (int64_t)(now_ns() - t0);
                 f->written += (uint64_t)w;
                 f->connected = 1;
                 if (f->size && f->written >= f->size) {
@@ -225,8 +247,12 @@ static int send_flows(int argc, char **argv)
     fclose(out);
     fprintf(stderr, "tcpflows: %llu ticks, %llu missed, latest tick %.1f us late\n", (unsigned long long)ticks,
             (unsigned long long)missed, max_tick_late / 1000.0);
-    printf("{\"ticks\": %llu, \"missed_ticks\": %llu, \"tick_late_us_max\": %.1f}\n", (unsigned long long)ticks,
-           (unsigned long long)missed, max_tick_late / 1000.0);
+    printf("{\"ticks\": %llu, \"missed_ticks\": %llu, \"tick_late_us_max\": %.1f, \"connect_us\": [",
+           (unsigned long long)ticks, (unsigned long long)missed, max_tick_late / 1000.0);
+    for (int j = 0; j < nflows; j++) printf("%s%.1f", j ? ", " : "", (double)flows[j].connect_ns / 1000.0);
+    printf("], \"first_send_us\": [");
+    for (int j = 0; j < nflows; j++) printf("%s%.1f", j ? ", " : "", (double)flows[j].first_send_ns / 1000.0);
+    printf("]}\n");
     for (int j = 0; j < nflows; j++)
         if (flows[j].fd >= 0) close(flows[j].fd);
     return 0;
@@ -237,6 +263,6 @@ int main(int argc, char **argv)
     if (argc == 3 && strcmp(argv[1], "sink") == 0) return sink(atoi(argv[2]));
     if (argc >= 8 && strcmp(argv[1], "send") == 0) return send_flows(argc, argv);
     fprintf(stderr, "usage: tcpflows sink PORT\n"
-                    "       tcpflows send DST_IP PORT DURATION_MS INTERVAL_MS OUT_CSV CC:START_MS:SIZE_BYTES ...\n");
+                    "       tcpflows send DST_IP PORT DURATION_MS INTERVAL_MS OUT_CSV CC:START_MS:SIZE_BYTES[:SRC_IP] ...\n");
     return 2;
 }
