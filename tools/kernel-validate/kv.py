@@ -894,6 +894,11 @@ def reload_work(work, args):
             k["aggregate"] = aggregate(k["flows"])
             k["problems"] = faithful_problems(k["meta"], plan)
             kaggs.append(k["aggregate"])
+        if args.rerun_bpfsim:
+            # The kernel's raw data stays; bpfsim (deterministic) runs again on the same scenario file.
+            scen = os.path.join(r["dir"], "scenario-duration.yaml")
+            sim_run(bpfsim_cmd(args.bpfsim), scen if os.path.exists(scen) else r["scenario"],
+                    os.path.join(r["dir"], "bpfsim"), args.skip, saved.get("offloads", "default"))
         sim_flows, summary = sim_reload(os.path.join(r["dir"], "bpfsim"), args.skip)
         r.update(sim_flows=sim_flows, sim_startup_drops=summary.get("startup_drops"), sim_links=summary.get("links"),
                  row=compare(kaggs, aggregate(sim_flows)))
@@ -1132,11 +1137,16 @@ def main(argv=None):
     ap.add_argument("--self-test", action="store_true", help="test the pure parts (no root, no network)")
     ap.add_argument("--from-work", metavar="DIR",
                     help="no runs: summarise the raw data a previous run kept in DIR again and print the table")
+    ap.add_argument("--rerun-bpfsim", action="store_true",
+                    help="with --from-work: run bpfsim again (the current build) on every saved scenario, keep the "
+                         "kernel's raw data, and print the table")
     ap.add_argument("--check", action="store_true",
                     help="only translate the scenarios and print what would be built (no root, no kernel)")
     args = ap.parse_args(argv)
     if args.self_test:
         return self_test()
+    if args.rerun_bpfsim and not args.from_work:
+        ap.error("--rerun-bpfsim needs --from-work DIR")
     if args.from_work:
         render_report(args.from_work, reload_work(args.from_work, args), args)
         return 0
