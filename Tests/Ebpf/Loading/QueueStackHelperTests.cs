@@ -51,6 +51,23 @@ public sealed class QueueStackHelperTests
         Assert.That((fifo.Count, lifo.Count), Is.EqualTo((0, 0)));
     }
 
+    [TestCase("tcp_ca_queue")]
+    [TestCase("tcp_ca_queue.v3")]
+    public void LookupOnQueue_FaultsWithVerifierMessage(string objectName)
+    {
+        var s = new TcpScenario();
+        var info = ConsumerObjectLoader.LoadInto(s.System.Catalog, TestObjects.PathOf(objectName)).Single(i => i.Name == "qmap_bad");
+        Assert.That(ConsumerLoading.Load(s.System.Bpf, info, out var loaded).IsOk);
+        Assert.That(loaded!.Register().IsOk);
+        var ops = s.Flow("qmap_bad").Ops;
+
+        s.RunFor(1);
+
+        // check_map_func_compatibility (kernel/bpf/verifier.c) refuses this at load; bpfsim faults the call.
+        Assert.That(ops.Guard?.Fault?.Message, Does.Contain("cannot pass map_type 22 into func bpf_map_lookup_elem#1"));
+        Assert.That(ops.Guard!.Fault!.Member, Is.EqualTo("init"));
+    }
+
     private static byte[] Bss(BpfSystem bpf, LoadedObject obj)
     {
         var (_, fd, map) = obj.Maps.Single(m => m.Name == ".bss");

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* bpfsim test object: a QUEUE and a STACK map used through bpf_map_push_elem, bpf_map_pop_elem and bpf_map_peek_elem
  * (kernel/bpf/queue_stack_maps.c). init runs one fixed sequence on each map, keeping every helper's result and every
- * value it read in .bss for the test to compare with the kernel's semantics. */
+ * value it read in .bss for the test to compare with the kernel's semantics. qmap_bad's init passes the queue to
+ * bpf_map_lookup_elem, which check_map_func_compatibility refuses (bpfsim faults the call). */
 #include "kernel_types.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -64,6 +65,15 @@ void BPF_PROG(q_init, struct sock *sk)
 }
 
 SEC("struct_ops")
+void BPF_PROG(bad_init, struct sock *sk)
+{
+	__u32 key = 0;
+
+	if (bpf_map_lookup_elem(&fifo, &key))
+		inits += 100;
+}
+
+SEC("struct_ops")
 __u32 BPF_PROG(q_ssthresh, struct sock *sk)
 {
 	return tcp_reno_ssthresh(sk);
@@ -88,4 +98,13 @@ struct tcp_congestion_ops qmap_ca = {
 	.cong_avoid = (void *)q_cong_avoid,
 	.undo_cwnd = (void *)q_undo_cwnd,
 	.name = "qmap_ca",
+};
+
+SEC(".struct_ops")
+struct tcp_congestion_ops qmap_bad = {
+	.init = (void *)bad_init,
+	.ssthresh = (void *)q_ssthresh,
+	.cong_avoid = (void *)q_cong_avoid,
+	.undo_cwnd = (void *)q_undo_cwnd,
+	.name = "qmap_bad",
 };
