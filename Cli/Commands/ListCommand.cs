@@ -84,7 +84,7 @@ public static class ListCommand
     };
 
     private static readonly MapType[] MapTypes =
-        [MapType.Hash, MapType.Array, MapType.PercpuHash, MapType.PercpuArray, MapType.ArrayOfMaps, MapType.HashOfMaps, MapType.StructOps];
+        [MapType.Hash, MapType.Array, MapType.PercpuHash, MapType.PercpuArray, MapType.ArrayOfMaps, MapType.HashOfMaps, MapType.Queue, MapType.Stack, MapType.StructOps];
 
     private static void WriteText(TextWriter o, BpfSystem bpf, ConsumerCatalog catalog)
     {

@@ -52,6 +52,10 @@ public sealed partial class BpfSystem
                     r = TryGetTemplate(spec, out template);
                 }
                 break;
+            case MapType.Queue:
+            case MapType.Stack:
+                r = QueueStackMapBase.CheckSpec(spec);
+                break;
             case MapType.SkStorage:
                 r = SkStorageMap.CheckSpec(spec);
                 break;
@@ -76,6 +80,8 @@ public sealed partial class BpfSystem
             MapType.PercpuArray => new PercpuArrayMap(this, spec),
             MapType.ArrayOfMaps => new ArrayOfMaps(this, spec, template!),
             MapType.SkStorage => new SkStorageMap(this, spec),
+            MapType.Queue => new QueueMap(this, spec),
+            MapType.Stack => new StackMap(this, spec),
             _ => new HashOfMaps(this, spec, template!),
         };
         return BpfResult.Ok;
@@ -129,7 +135,8 @@ public sealed partial class BpfSystem
     private static readonly BpfResult s_lookupFlags = BpfResult.Fail(Errno.EINVAL, "flags may only contain BPF_F_LOCK");
     private static readonly BpfResult s_noSpinLock = BpfResult.Fail(Errno.EINVAL, "BPF_F_LOCK on a map whose value has no bpf_spin_lock");
 
-    /// <summary>BPF_MAP_LOOKUP_ELEM: copies the value (all CPUs' slots for per-CPU maps; the inner map id for map-in-map).</summary>
+    /// <summary>BPF_MAP_LOOKUP_ELEM: copies the value (all CPUs' slots for per-CPU maps; the inner map id for map-in-map;
+    /// for a queue or stack, whose key must be empty, the element a pop would take, left in place: peek).</summary>
     /// <returns>ENOENT if the key is missing; EINVAL for bad flags or buffer sizes; EBADF for a bad fd.</returns>
     public BpfResult MapLookupElem(int fd, ReadOnlySpan<byte> key, Span<byte> value, ulong flags = 0)
     {
@@ -157,7 +164,8 @@ public sealed partial class BpfSystem
         return r.For(BpfCommand.MapLookupElem);
     }
 
-    /// <summary>BPF_MAP_UPDATE_ELEM with BPF_ANY, BPF_NOEXIST or BPF_EXIST.</summary>
+    /// <summary>BPF_MAP_UPDATE_ELEM with BPF_ANY, BPF_NOEXIST or BPF_EXIST; on a queue or stack (empty key) a push, where
+    /// BPF_EXIST overwrites the oldest element of a full map and BPF_NOEXIST is EINVAL.</summary>
     /// <returns>EEXIST/ENOENT per the flags; E2BIG when full or the index is out of range; EINVAL for unknown flags,
     /// bad sizes or (map-in-map) an inner map that does not match the template; EBADF for a bad fd.</returns>
     public BpfResult MapUpdateElem(int fd, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong flags = UpdateFlags.Any)
@@ -187,7 +195,7 @@ public sealed partial class BpfSystem
     }
 
     /// <summary>BPF_MAP_DELETE_ELEM.</summary>
-    /// <returns>ENOENT if missing; EINVAL on arrays (elements cannot be deleted); E2BIG for an out-of-range map-in-map index.</returns>
+    /// <returns>ENOENT if missing; EINVAL on arrays (elements cannot be deleted) and queues/stacks; E2BIG for an out-of-range map-in-map index.</returns>
     public BpfResult MapDeleteElem(int fd, ReadOnlySpan<byte> key)
     {
         var r = ResolveMap(fd, out var map, FdMode.Write);
@@ -210,7 +218,7 @@ public sealed partial class BpfSystem
     /// BPF_MAP_GET_NEXT_KEY. An empty <paramref name="key"/> is the NULL key: the first key. A hash key that is not
     /// in the map also yields the first key; an array index past the end yields 0.
     /// </summary>
-    /// <returns>ENOENT after the last key.</returns>
+    /// <returns>ENOENT after the last key; EINVAL on queues and stacks, which have no keys.</returns>
     public BpfResult MapGetNextKey(int fd, ReadOnlySpan<byte> key, Span<byte> nextKey)
     {
         var r = ResolveMap(fd, out var map, FdMode.Read);
@@ -229,7 +237,11 @@ public sealed partial class BpfSystem
         return r.For(BpfCommand.MapGetNextKey);
     }
 
-    /// <summary>BPF_MAP_LOOKUP_AND_DELETE_ELEM: supported for hash maps; ENOTSUPP for others.</summary>
+    /// <summary>
+    /// BPF_MAP_LOOKUP_AND_DELETE_ELEM: pops a queue or stack (empty <paramref name="key"/>), or deletes a hash map's
+    /// element and returns its value; ENOTSUPP for other map types (map_lookup_and_delete_elem in kernel/bpf/syscall.c).
+    /// </summary>
+    /// <returns>ENOENT for an empty queue/stack or a missing key; EINVAL for any flags on a queue/stack.</returns>
     public BpfResult MapLookupAndDeleteElem(int fd, ReadOnlySpan<byte> key, Span<byte> value, ulong flags = 0)
     {
         if ((flags & ~UpdateFlags.FLock) != 0)
@@ -239,7 +251,7 @@ public sealed partial class BpfSystem
         var r = ResolveMap(fd, out var map, FdMode.ReadWrite);
         if (r.IsOk && flags != 0)
         {
-            r = s_noSpinLock;
+            r = map.Type.IsQueueOrStack() ? BpfResult.Fail(Errno.EINVAL, "a queue or stack pops with flags 0 only") : s_noSpinLock;
         }
         if (r.IsOk)
         {

@@ -11,7 +11,7 @@ internal static class TestObjects
     public static readonly string[] Names =
     [
         "tcp_ca_full", "tcp_ca_full.v3", "tcp_ca_nogpl", "tcp_ca_nogpl.v3", "sections", "sections.v3", "tcp_ca_faults", "tcp_ca_faults.v3",
-        "tcp_ca_setsockopt", "tcp_ca_setsockopt.v3", "tcp_ca_subprogs", "tcp_ca_subprogs.v3",
+        "tcp_ca_setsockopt", "tcp_ca_setsockopt.v3", "tcp_ca_subprogs", "tcp_ca_subprogs.v3", "tcp_ca_queue", "tcp_ca_queue.v3",
     ];
 
     public static string Folder { get; } = FindFolder();

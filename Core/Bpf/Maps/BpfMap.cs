@@ -74,7 +74,7 @@ public abstract class BpfMap : BpfObject
     internal abstract BpfResult GetNextKey(ReadOnlySpan<byte> key, Span<byte> next);
 
     internal virtual BpfResult SysLookupAndDelete(ReadOnlySpan<byte> key, Span<byte> value) =>
-        BpfResult.Fail(Errno.ENOTSUPP, $"not supported for {Type.KernelName()} (only hash and queue/stack maps)");
+        BpfResult.Fail(Errno.ENOTSUPP, $"not supported for {Type.KernelName()} (the kernel pops queue/stack maps and deletes from hash maps only)");
 
     // ---- program side: the helpers a running program calls ----
 
@@ -134,7 +134,7 @@ public abstract class BpfMap : BpfObject
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int CheckProgramAccess(ReadOnlySpan<byte> key)
+    private protected int CheckProgramAccess(ReadOnlySpan<byte> key)
     {
         int cpu = System.Cpus.Current;
         if (cpu < 0 || IsFreed || key.Length != KeySize)

@@ -19,6 +19,10 @@ public enum MapType : uint
     ArrayOfMaps = 12,
     /// <summary>Hash table whose values are inner maps.</summary>
     HashOfMaps = 13,
+    /// <summary>FIFO of values without keys (kernel/bpf/queue_stack_maps.c): push, pop, peek.</summary>
+    Queue = 22,
+    /// <summary>LIFO of values without keys (kernel/bpf/queue_stack_maps.c): push, pop, peek.</summary>
+    Stack = 23,
     /// <summary>A value per socket, created and used by programs (bpf_sk_storage_get/delete).</summary>
     SkStorage = 24,
     /// <summary>The struct_ops map: key 4, max_entries 1, value {refcnt, state, data}.</summary>
@@ -36,7 +40,11 @@ public static class MapTypeRules
 
     /// <summary>The type has a map_meta_equal op, so it may serve as an inner-map template (kernel/bpf/map_in_map.c).</summary>
     public static bool CanBeInnerMap(this MapType type) =>
-        type is MapType.Hash or MapType.Array or MapType.PercpuHash or MapType.PercpuArray or MapType.ArrayOfMaps or MapType.HashOfMaps;
+        type is MapType.Hash or MapType.Array or MapType.PercpuHash or MapType.PercpuArray or MapType.ArrayOfMaps or MapType.HashOfMaps
+            or MapType.Queue or MapType.Stack;
+
+    /// <summary>Keyless maps of values pushed and popped (QUEUE, STACK).</summary>
+    public static bool IsQueueOrStack(this MapType type) => type is MapType.Queue or MapType.Stack;
 
     /// <summary>The uapi name, e.g. <c>BPF_MAP_TYPE_PERCPU_HASH</c>.</summary>
     public static string KernelName(this MapType type) => type switch
@@ -50,6 +58,8 @@ public static class MapTypeRules
         MapType.LruPercpuHash => "BPF_MAP_TYPE_LRU_PERCPU_HASH",
         MapType.ArrayOfMaps => "BPF_MAP_TYPE_ARRAY_OF_MAPS",
         MapType.HashOfMaps => "BPF_MAP_TYPE_HASH_OF_MAPS",
+        MapType.Queue => "BPF_MAP_TYPE_QUEUE",
+        MapType.Stack => "BPF_MAP_TYPE_STACK",
         MapType.SkStorage => "BPF_MAP_TYPE_SK_STORAGE",
         MapType.StructOps => "BPF_MAP_TYPE_STRUCT_OPS",
         _ => $"BPF_MAP_TYPE_{(uint)type}",
@@ -64,6 +74,8 @@ public static class MapTypeRules
         MapType.PercpuArray => "percpu_array",
         MapType.ArrayOfMaps => "array_of_maps",
         MapType.HashOfMaps => "hash_of_maps",
+        MapType.Queue => "queue",
+        MapType.Stack => "stack",
         MapType.SkStorage => "sk_storage",
         MapType.StructOps => "struct_ops",
         _ => type.ToString().ToLowerInvariant(),

@@ -9,7 +9,7 @@ namespace BpfSim.Core.Ebpf.Loading;
 
 /// <summary>
 /// The helpers every program type gets from bpf_base_func_proto (kernel/bpf/helpers.c), as bpfsim simulates them:
-/// map access, time, random numbers, the CPU, bpf_printk into the run's trace, and reads of kernel memory. Each
+/// map access (lookup/update/delete, and push/pop/peek for queue and stack maps), time, random numbers, the CPU, bpf_printk into the run's trace, and reads of kernel memory. Each
 /// returns what the kernel's returns, negative errnos included.
 /// </summary>
 public static class BaseHelpers
@@ -18,6 +18,9 @@ public static class BaseHelpers
     public const int MapUpdateElem = 2;
     public const int MapDeleteElem = 3;
     public const int KtimeGetNs = 5;
+    public const int MapPushElem = 87;
+    public const int MapPopElem = 88;
+    public const int MapPeekElem = 89;
     public const int TracePrintk = 6;
     public const int GetPrandomU32 = 7;
     public const int GetSmpProcessorId = 8;
@@ -37,6 +40,9 @@ public static class BaseHelpers
         MapLookupElem => Lookup,
         MapUpdateElem => Update,
         MapDeleteElem => Delete,
+        MapPushElem => Push,
+        MapPopElem => Pop,
+        MapPeekElem => Peek,
         KtimeGetNs or KtimeGetBootNs or KtimeGetCoarseNs or KtimeGetTaiNs => Now,
         // Congestion control runs in softirq context on the packet path: current is whatever task was interrupted,
         // for bpfsim always the idle task (pid 0).
@@ -86,16 +92,53 @@ public static class BaseHelpers
         return AddressSpace.AddressOf(region);
     }
 
-    private static ulong Update(ref RunContext c, ulong map, ulong key, ulong value, ulong flags, ulong _)
+    /// <summary>
+    /// check_map_func_compatibility (kernel/bpf/verifier.c), which the kernel runs at load: a queue or stack takes only
+    /// push, pop and peek, and those take only a queue or stack (bpfsim has no bloom filter).
+    /// </summary>
+    private static BpfMap CompatibleMapOf(ref RunContext c, ulong map, int helper)
     {
         var m = MapOf(ref c, map);
+        bool queueHelper = helper is MapPushElem or MapPopElem or MapPeekElem;
+        if (m.Type.IsQueueOrStack() != queueHelper)
+        {
+            throw new BpfFault(FaultKind.InvalidMemoryAccess, c.ProgramCounter,
+                $"cannot pass map_type {(uint)m.Type} into func {Asm.HelperNames.TryGetName(helper)}#{helper}", map);
+        }
+        return m;
+    }
+
+    private static ulong Push(ref RunContext c, ulong map, ulong value, ulong flags, ulong _, ulong __)
+    {
+        var m = (QueueStackMapBase)CompatibleMapOf(ref c, map, MapPushElem);
+        var errno = m.Push(c.GetBytes(value, m.ValueSize, MemoryAccess.Read), flags);
+        return errno == Errno.None ? 0 : Error(errno);
+    }
+
+    private static ulong Pop(ref RunContext c, ulong map, ulong value, ulong _, ulong __, ulong ___)
+    {
+        var m = (QueueStackMapBase)CompatibleMapOf(ref c, map, MapPopElem);
+        var errno = m.Pop(c.GetBytes(value, m.ValueSize, MemoryAccess.Write));
+        return errno == Errno.None ? 0 : Error(errno);
+    }
+
+    private static ulong Peek(ref RunContext c, ulong map, ulong value, ulong _, ulong __, ulong ___)
+    {
+        var m = (QueueStackMapBase)CompatibleMapOf(ref c, map, MapPeekElem);
+        var errno = m.Peek(c.GetBytes(value, m.ValueSize, MemoryAccess.Write));
+        return errno == Errno.None ? 0 : Error(errno);
+    }
+
+    private static ulong Update(ref RunContext c, ulong map, ulong key, ulong value, ulong flags, ulong _)
+    {
+        var m = CompatibleMapOf(ref c, map, MapUpdateElem);
         var errno = m.Update(c.GetBytes(key, m.KeySize, MemoryAccess.Read), c.GetBytes(value, m.ValueSize, MemoryAccess.Read), flags);
         return errno == Errno.None ? 0 : Error(errno);
     }
 
     private static ulong Delete(ref RunContext c, ulong map, ulong key, ulong _, ulong __, ulong ___)
     {
-        var m = MapOf(ref c, map);
+        var m = CompatibleMapOf(ref c, map, MapDeleteElem);
         var errno = m.Delete(c.GetBytes(key, m.KeySize, MemoryAccess.Read));
         return errno == Errno.None ? 0 : Error(errno);
     }
