@@ -122,4 +122,41 @@ public sealed class PacingTests
         Assert.That(goodput, Is.LessThanOrEqualTo(cap));
         Assert.That(goodput, Is.GreaterThan(cap * 0.985), "short of the cap only by the handshake and the first RTT");
     }
+    [Test]
+    public void HeadRetransmission_RtoIncludesItsOwnPacingDelay()
+    {
+        // net/ipv4/tcp_output.c tcp_xmit_retransmit_queue re-arms ICSK_TIME_RETRANS after tcp_retransmit_skb returned,
+        // so __tcp_transmit_skb's tcp_update_skb_after_send has already moved tcp_wstamp_ns on by the retransmission's
+        // own len_ns, and tcp_reset_xmit_timer adds that as tcp_pacing_delay (whole jiffies) to icsk_rto. At 200 kB/s
+        // one segment is 7.24 ms of pacing: the RTO must be due 7 jiffies later than without it.
+        const ulong rate = 200_000;
+        var (sc, path, flow) = FixedRatePacer.Start(rate, tso: false);
+        uint lostSeq = 1 + 30u * Mss;
+        bool dropped = false;
+        (long TimeNs, long DueNs, ulong WstampNs, XmitTimer Pending, long RtoNs)? atRetransmit = null;
+        path.OnDeparture = d =>
+        {
+            if (d.Seq != lostSeq)
+            {
+                return false;
+            }
+            if (!dropped)
+            {
+                dropped = true;
+                return true;
+            }
+            // The tap runs 1 ns after the socket sent the segment, before any other event.
+            atRetransmit ??= (d.TimeNs - 1, sc.Net.Simulator.DueTime(flow.RtoTimer)!.Value.Nanoseconds,
+                sc.Stack.Sock(flow.Id).TcpWstampNs, flow.Pending, Math.Min(flow.RtoNs << flow.Backoff, 120_000_000_000L));
+            return false;
+        };
+        sc.RunFor(1);
+        Assert.That(atRetransmit, Is.Not.Null, "segment 30 was retransmitted");
+        var (t, due, wstamp, pending, rtoNs) = atRetransmit!.Value;
+        Assert.That(pending, Is.EqualTo(XmitTimer.Retrans));
+        long paceJiffies = (long)((wstamp - (ulong)t) / 1_000_000);
+        Assert.That(paceJiffies, Is.EqualTo(7), "the retransmission's own pacing step, rounded down to jiffies");
+        long rtoJiffies = (long)TcpTime.UsecsToJiffies((uint)(rtoNs / 1000));
+        Assert.That(due, Is.EqualTo((t / 1_000_000 + rtoJiffies + paceJiffies) * 1_000_000));
+    }
 }

@@ -293,12 +293,15 @@ public sealed partial class TcpStack
     /// <summary>
     /// __tcp_transmit_skb for an skb of <paramref name="segs"/> segments from <paramref name="seg"/>: one departure
     /// time (EDT) for all of them, handed to the device back to back, then data_segs_out and the pacing clock
-    /// (tcp_update_skb_after_send) move on once for the whole skb.
+    /// (tcp_update_skb_after_send) move on once for the whole skb. With RACK the retransmission timer is then armed
+    /// once for the skb, as tcp_event_new_data_sent and tcp_xmit_retransmit_queue do after tcp_transmit_skb returned:
+    /// its tcp_pacing_delay includes this skb's own pacing step.
     /// </summary>
     private void TransmitSkb(TcpConnection conn, ulong seg, uint segs, bool retransmit, bool lossProbe = false)
     {
         ref var sk = ref _socks[conn.Id];
         ulong priorWstamp = StampDeparture(ref sk);
+        uint priorPacketsOut = sk.PacketsOut; // tcp_event_new_data_sent: prior_packets, for the whole skb
         long bytes = 0;
         for (uint i = 0; i < segs; i++)
         {
@@ -307,6 +310,10 @@ public sealed partial class TcpStack
         }
         conn.DataSegsOut += segs;
         UpdateSkbAfterSend(conn, bytes, priorWstamp);
+        if (_options.IsRack && !lossProbe) // tcp_send_loss_probe re-arms the timer itself
+        {
+            ArmAfterSendRack(conn, seg, retransmit, priorPacketsOut);
+        }
     }
 
     /// <summary>
@@ -503,7 +510,6 @@ public sealed partial class TcpStack
             }
         }
         sk.Lsndtime = sk.TcpJiffies32;
-        uint priorPacketsOut = sk.PacketsOut;
         if (!retransmit)
         {
             conn.EnsureBoard(seg + 1);
@@ -560,14 +566,7 @@ public sealed partial class TcpStack
         }
         conn.Stats.SegmentsSent++;
         _net.Send(p);
-        if (_options.IsRack)
-        {
-            if (!lossProbe) // tcp_send_loss_probe re-arms the timer itself
-            {
-                ArmAfterSendRack(conn, seg, retransmit, priorPacketsOut);
-            }
-        }
-        else if (!_sim.IsArmed(conn.RtoTimer))
+        if (!_options.IsRack && !_sim.IsArmed(conn.RtoTimer)) // with RACK: TransmitSkb, once per skb
         {
             SetRto(conn, CurrentRtoNs(conn));
         }
