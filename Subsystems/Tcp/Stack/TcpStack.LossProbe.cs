@@ -101,8 +101,10 @@ public sealed partial class TcpStack
     }
 
     /// <summary>
-    /// tcp_send_loss_probe: at most one probe outstanding; new data if the application has some (sent even when cwnd is
-    /// full, as tcp_write_xmit's push_one = 2 does), else the last segment sent again. tlp_high_seq remembers snd_nxt.
+    /// tcp_send_loss_probe: at most one probe outstanding; new data if the application has some, through
+    /// tcp_write_xmit with push_one = 2 (one skb: a single segment when cwnd is full, else up to the cwnd quota and
+    /// tcp_tso_segs; held back by pacing, and then no probe is sent), else the last segment sent again. tlp_high_seq
+    /// remembers snd_nxt.
     /// </summary>
     private void SendLossProbe(TcpConnection conn)
     {
@@ -114,8 +116,12 @@ public sealed partial class TcpStack
             bool sent;
             if (!conn.Stopping && (long)conn.SndNxt < conn.WrittenSegments && SndbufHasRoom(conn))
             {
-                TransmitSkb(conn, conn.SndNxt, 1, retransmit: false); // one segment; paced like any skb
-                sent = true;
+                uint priorPacketsOut = sk.PacketsOut;
+                bool newDataOnly = conn.NewDataOnly;
+                conn.NewDataOnly = true; // tcp_write_xmit sends from the send head only
+                WriteXmit(conn, lossProbe: true);
+                conn.NewDataOnly = newDataOnly;
+                sent = sk.PacketsOut > priorPacketsOut;
             }
             else
             {

@@ -225,7 +225,11 @@ public sealed partial class TcpStack
     /// tcp_tso_segs segments, while the window allows, pacing (if the algorithm asked for it) permits and TSO
     /// deferral does not hold the skb back.
     /// </summary>
-    private void WriteXmit(TcpConnection conn)
+    /// <param name="lossProbe">
+    /// push_one = 2, from tcp_send_loss_probe: new data only, one skb, the cwnd test forced to one segment when the
+    /// window is full (else its quota, up to tcp_tso_segs), no TSO deferral, and no loss probe scheduled after it.
+    /// </param>
+    private void WriteXmit(TcpConnection conn, bool lossProbe = false)
     {
         if (conn.State != TcpConnectionState.Established)
         {
@@ -248,7 +252,7 @@ public sealed partial class TcpStack
                 break;
             }
             uint inFlight = sk.PacketsInFlight;
-            if (inFlight >= sk.SndCwnd)
+            if (inFlight >= sk.SndCwnd && !lossProbe)
             {
                 break;
             }
@@ -258,16 +262,22 @@ public sealed partial class TcpStack
                 sent = true;
                 continue;
             }
-            // tcp_cwnd_test: at most half of cwnd per skb, so that at least two skbs are in flight.
-            uint quota = Math.Min(Math.Min(Math.Max(sk.SndCwnd >> 1, 1), sk.SndCwnd - inFlight), maxSegs);
+            // tcp_cwnd_test: at most half of cwnd per skb, so that at least two skbs are in flight; a loss probe
+            // (push_one == 2) goes out as one segment when the window is full.
+            uint quota = inFlight >= sk.SndCwnd ? 1 : Math.Min(Math.Max(sk.SndCwnd >> 1, 1), sk.SndCwnd - inFlight);
+            quota = Math.Min(quota, maxSegs);
             ulong queueEnd = WriteQueueEnd(conn);
             uint skbSegs = HeadSkbSegs(conn, seg, queueEnd, quota);
-            if (skbSegs > 1 && TsoShouldDefer(conn, seg, skbSegs, queueEnd, maxSegs, ref deferredCwndLimited))
+            if (skbSegs > 1 && !lossProbe && TsoShouldDefer(conn, seg, skbSegs, queueEnd, maxSegs, ref deferredCwndLimited))
             {
                 break;
             }
             TransmitSkb(conn, seg, Math.Min(skbSegs, quota), retransmit: false); // tcp_mss_split_point, tso_fragment
             sent = true;
+            if (lossProbe)
+            {
+                break; // push_one: one skb
+            }
         }
         if (conn.RetransOnly)
         {
@@ -279,7 +289,7 @@ public sealed partial class TcpStack
         {
             CwndValidate(conn, isCwndLimited);
         }
-        if (sent)
+        if (sent && !lossProbe)
         {
             ScheduleLossProbe(conn, advancingRto: false); // one loss probe per tail loss episode (tcp_write_xmit)
         }
