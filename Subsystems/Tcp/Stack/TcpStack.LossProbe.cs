@@ -16,6 +16,15 @@ public sealed partial class TcpStack
     {
         ref var sk = ref _socks[conn.Id];
         whenJiffies += PacingDelayJiffies(sk.TcpWstampNs, sk.TcpClockCache); // tcp_reset_xmit_timer
+        InetCskResetXmitTimer(conn, what, whenJiffies, maxJiffies);
+    }
+
+    /// <summary>
+    /// inet_csk_reset_xmit_timer itself, without tcp_pacing_delay: what tcp_rack_mark_lost (the REO timer) and
+    /// tcp_retransmit_timer's out_reset_timer (the backed-off RTO) call.
+    /// </summary>
+    private void InetCskResetXmitTimer(TcpConnection conn, XmitTimer what, uint whenJiffies, uint maxJiffies)
+    {
         whenJiffies = Math.Max(1, Math.Min(whenJiffies, maxJiffies));
         conn.Pending = what;
         SetRto(conn, whenJiffies * TcpTime.UsecPerJiffy * 1000L);

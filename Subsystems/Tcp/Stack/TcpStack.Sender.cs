@@ -307,7 +307,7 @@ public sealed partial class TcpStack
     /// once for the skb, as tcp_event_new_data_sent and tcp_xmit_retransmit_queue do after tcp_transmit_skb returned:
     /// its tcp_pacing_delay includes this skb's own pacing step.
     /// </summary>
-    private void TransmitSkb(TcpConnection conn, ulong seg, uint segs, bool retransmit, bool lossProbe = false)
+    private void TransmitSkb(TcpConnection conn, ulong seg, uint segs, bool retransmit, bool lossProbe = false, bool armTimer = true)
     {
         ref var sk = ref _socks[conn.Id];
         ulong priorWstamp = StampDeparture(ref sk);
@@ -320,7 +320,7 @@ public sealed partial class TcpStack
         }
         conn.DataSegsOut += segs;
         UpdateSkbAfterSend(conn, bytes, priorWstamp);
-        if (_options.IsRack && !lossProbe) // tcp_send_loss_probe re-arms the timer itself
+        if (_options.IsRack && !lossProbe && armTimer) // tcp_send_loss_probe, tcp_retransmit_timer re-arm it themselves
         {
             ArmAfterSendRack(conn, seg, retransmit, priorPacketsOut);
         }
@@ -626,13 +626,21 @@ public sealed partial class TcpStack
         conn.Backoff = Math.Min(conn.Backoff + 1, 16);                       // out_reset_timer: icsk_backoff++
         if (_options.IsRack)
         {
-            ResetXmitTimer(conn, XmitTimer.Retrans, (uint)RtoJiffies(conn), MaxRtoJiffies);
+            // tcp_retransmit_timer: tcp_retransmit_skb of the head, directly (no tcp_pacing_check, no re-arming; cwnd
+            // is in flight + 1, so nothing else would go), then out_reset_timer's inet_csk_reset_xmit_timer: icsk_rto
+            // without tcp_pacing_delay.
+            MstampRefresh(ref sk);
+            if ((conn.Segment(conn.SndUna).Flags & SegmentFlags.Sacked) == 0)
+            {
+                TransmitSkb(conn, conn.SndUna, 1, retransmit: true, armTimer: false);
+            }
+            InetCskResetXmitTimer(conn, XmitTimer.Retrans, (uint)RtoJiffies(conn), MaxRtoJiffies);
         }
         else
         {
             SetRto(conn, CurrentRtoNs(conn));
+            WriteXmit(conn);
         }
-        WriteXmit(conn);
         Updated?.Invoke(conn);
     }
 
