@@ -164,6 +164,85 @@ public sealed class GroTests
         Assert.That(flow.RcvNxt, Is.EqualTo(8UL));
     }
 
+    /// <summary>Records the ACKs a receiver sends: cumulative ACK and SACK blocks (D-SACK first), in segments.</summary>
+    private sealed class AckRecorder(Network net) : IPacketSink
+    {
+        public List<(long Ack, (long Start, long End)[] Blocks)> Acks { get; } = [];
+
+        public void Receive(int packet)
+        {
+            var s = net.Packets[packet].Segment;
+            static long Seg(uint seq) => (seq - 1) / Mss;
+            var all = new[] { (s.Sack0Start, s.Sack0End), (s.Sack1Start, s.Sack1End), (s.Sack2Start, s.Sack2End) };
+            Acks.Add((Seg(s.Ack), all[..s.SackCount].Select(b => (Seg(b.Item1), Seg(b.Item2))).ToArray()));
+            net.Packets.Free(packet);
+        }
+    }
+
+    /// <summary>A GRO receiver whose ACKs are recorded, and a way to hand it runs of segments [from, to) in one poll.</summary>
+    private static (AckRecorder Acks, Action<int, int> Deliver) GroReceiver()
+    {
+        var sc = new TcpScenario(stack: new TcpStackOptions { Gro = true });
+        var acks = new AckRecorder(sc.Net);
+        IPacketSink? receiver = null;
+        FlowPath Connect(IPacketSink sender, IPacketSink rcv)
+        {
+            receiver = rcv;
+            var link = sc.Net.AddLink("rec", 1_000_000_000, SimTime.Zero, new DropTailQueue(100));
+            int route = sc.Net.AddRoute([link], sc.Net.AddSink(acks));
+            return new FlowPath(route, route, SimTime.FromMilliseconds(1));
+        }
+        Assert.That(sc.Stack.Open(Connect, "cubic", SimTime.FromSeconds(10), out var flow).IsOk);
+        void Deliver(int from, int to)
+        {
+            for (int i = from; i < to; i++)
+            {
+                int p = sc.Net.Packets.Allocate();
+                ref var packet = ref sc.Net.Packets[p];
+                packet.Flow = flow!.Id;
+                packet.PayloadBytes = Mss;
+                packet.SizeBytes = Mss + 52;
+                packet.Segment.Flags = TcpFlags.Ack;
+                packet.Segment.Seq = (uint)(1 + i * Mss);
+                packet.Segment.TsVal = 1_000;
+                receiver!.Receive(p);
+            }
+            sc.RunFor(0.001); // the poll, and the ACK
+        }
+        return (acks, Deliver);
+    }
+
+    [Test]
+    public void Gro_InOrderRunOverQueuedData_DsacksTheQueuedPart()
+    {
+        // net/ipv4/tcp_input.c tcp_ofo_queue: an in-order skb (here a GRO-merged run 3..8 filling the hole at 3..4)
+        // that runs on over out-of-order data already queued (5..6) leaves that data below rcv_nxt (dsack_high):
+        // tcp_dsack_extend D-SACKs it, [5, 7), in the next ACK.
+        var (acks, deliver) = GroReceiver();
+        deliver(0, 3);
+        deliver(5, 7);
+        Assert.That(acks.Acks[^1], Is.EqualTo((3L, new[] { (5L, 7L) })).UsingPropertiesComparer(), "a SACK of the queued run");
+        deliver(3, 9);
+        var (ack, blocks) = acks.Acks[^1];
+        Assert.That(ack, Is.EqualTo(9L));
+        Assert.That(blocks, Is.EqualTo(new[] { (5L, 7L) }), "the D-SACK of the duplicated queued run");
+    }
+
+    [Test]
+    public void Gro_OutOfOrderRunInAHoleOverQueuedData_DsacksTheCoveredRun()
+    {
+        // net/ipv4/tcp_input.c tcp_data_queue_ofo: a GRO-merged run 5..8 inserted in the hole after rcv_nxt = 3 covers
+        // the queued 6..7; merge_right drops that skb and tcp_dsack_extend reports it: D-SACK [6, 8) first, then the
+        // SACK block of the merged data [5, 9).
+        var (acks, deliver) = GroReceiver();
+        deliver(0, 3);
+        deliver(6, 8);
+        deliver(5, 9);
+        var (ack, blocks) = acks.Acks[^1];
+        Assert.That(ack, Is.EqualTo(3L));
+        Assert.That(blocks, Is.EqualTo(new[] { (6L, 8L), (5L, 9L) }));
+    }
+
     [Test]
     public void Gro_InterruptCoalescing_DelaysDeliveryByTheWindow()
     {

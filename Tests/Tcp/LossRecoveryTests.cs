@@ -152,6 +152,33 @@ public sealed class LossRecoveryTests
     }
 
     [Test]
+    public void TlpNewDataProbe_AfterTsoDeferral_SendsTheCwndQuotaAsOneSkb()
+    {
+        // net/ipv4/tcp_output.c tcp_send_loss_probe sends new data through tcp_write_xmit(push_one = 2): one skb, with
+        // tcp_cwnd_test's quota (min(cwnd/2, cwnd − in flight), forced to 1 only when the window is full) capped at
+        // tcp_tso_segs, and no tcp_tso_should_defer. Here the last ACK that arrives (all later ones are lost) leaves
+        // 4 segments of window that TSO deferral holds back for an ACK that never comes; at the PTO the probe sends
+        // those 4 segments (cwnd 32, 28 in flight, tcp_tso_segs 5), not one MSS.
+        var path = new ScriptedPath();
+        var flow = path.Open(bytes: 2000 * ScriptedPath.Mss);
+        path.Acks.DropIf = now => now >= 31_800_000;
+        var log = new List<(long Probes, ulong SndNxt, uint Cwnd, uint InFlight, uint TsoSegs, ulong TlpHighSeg)>();
+        path.Stack.Updated += c =>
+        {
+            var sk = path.Stack.Sock(c.Id);
+            log.Add((c.Stats.LossProbes, c.SndNxt, sk.SndCwnd, sk.PacketsInFlight, sk.TsoSegs, c.TlpHighSeg));
+        };
+        path.RunFor(0.15);
+        int probe = log.FindIndex(e => e.Probes == 1);
+        Assert.That(probe, Is.GreaterThan(0), "a loss probe fired");
+        var (before, after) = (log[probe - 1], log[probe]);
+        Assert.That((before.Cwnd, before.InFlight, before.TsoSegs), Is.EqualTo((32u, 28u, 5u)), "the deferred state at the last ACK");
+        Assert.That(after.SndNxt - before.SndNxt, Is.EqualTo(4UL), "min(cwnd/2, cwnd - in flight, tcp_tso_segs) segments");
+        Assert.That(after.TlpHighSeg, Is.EqualTo(after.SndNxt));
+        Assert.That(flow.Stats.Retransmits, Is.Zero, "new data: nothing retransmitted by the probe");
+    }
+
+    [Test]
     public void TlpRetransmission_NotCountedAsARegularRetransmission()
     {
         // tcp_send_loss_probe retransmits the last segment with __tcp_retransmit_skb, not tcp_retransmit_skb: the

@@ -122,4 +122,107 @@ public sealed class PacingTests
         Assert.That(goodput, Is.LessThanOrEqualTo(cap));
         Assert.That(goodput, Is.GreaterThan(cap * 0.985), "short of the cap only by the handshake and the first RTT");
     }
+    [Test]
+    public void HeadRetransmission_RtoIncludesItsOwnPacingDelay()
+    {
+        // net/ipv4/tcp_output.c tcp_xmit_retransmit_queue re-arms ICSK_TIME_RETRANS after tcp_retransmit_skb returned,
+        // so __tcp_transmit_skb's tcp_update_skb_after_send has already moved tcp_wstamp_ns on by the retransmission's
+        // own len_ns, and tcp_reset_xmit_timer adds that as tcp_pacing_delay (whole jiffies) to icsk_rto. At 200 kB/s
+        // one segment is 7.24 ms of pacing: the RTO must be due 7 jiffies later than without it.
+        const ulong rate = 200_000;
+        var (sc, path, flow) = FixedRatePacer.Start(rate, tso: false);
+        uint lostSeq = 1 + 30u * Mss;
+        bool dropped = false;
+        (long TimeNs, long DueNs, ulong WstampNs, XmitTimer Pending, long RtoNs)? atRetransmit = null;
+        path.OnDeparture = d =>
+        {
+            if (d.Seq != lostSeq)
+            {
+                return false;
+            }
+            if (!dropped)
+            {
+                dropped = true;
+                return true;
+            }
+            // The tap runs 1 ns after the socket sent the segment, before any other event.
+            atRetransmit ??= (d.TimeNs - 1, sc.Net.Simulator.DueTime(flow.RtoTimer)!.Value.Nanoseconds,
+                sc.Stack.Sock(flow.Id).TcpWstampNs, flow.Pending, Math.Min(flow.RtoNs << flow.Backoff, 120_000_000_000L));
+            return false;
+        };
+        sc.RunFor(1);
+        Assert.That(atRetransmit, Is.Not.Null, "segment 30 was retransmitted");
+        var (t, due, wstamp, pending, rtoNs) = atRetransmit!.Value;
+        Assert.That(pending, Is.EqualTo(XmitTimer.Retrans));
+        long paceJiffies = (long)((wstamp - (ulong)t) / 1_000_000);
+        Assert.That(paceJiffies, Is.EqualTo(7), "the retransmission's own pacing step, rounded down to jiffies");
+        long rtoJiffies = (long)TcpTime.UsecsToJiffies((uint)(rtoNs / 1000));
+        Assert.That(due, Is.EqualTo((t / 1_000_000 + rtoJiffies + paceJiffies) * 1_000_000));
+    }
+    [Test]
+    public void RtoRetransmission_BackedOffRtoWithoutPacingDelay()
+    {
+        // net/ipv4/tcp_timer.c tcp_retransmit_timer: tcp_enter_loss (which leaves tcp_wstamp_ns alone), then
+        // tcp_retransmit_skb of the head — directly, with no tcp_pacing_check and no re-arming — and out_reset_timer's
+        // inet_csk_reset_xmit_timer, which adds no tcp_pacing_delay. So the backed-off RTO is due exactly icsk_rto
+        // jiffies after the timeout, although the retransmission moved tcp_wstamp_ns 3.62 ms ahead (7.24 ms at 200 kB/s,
+        // half of it taken off as idle credit).
+        const ulong rate = 200_000;
+        var (sc, path, flow) = FixedRatePacer.Start(rate, tso: false, cwnd: 20);
+        (long TimeNs, long DueNs, ulong WstampNs, XmitTimer Pending, long RtoNs)? atRto = null;
+        path.OnDeparture = d =>
+        {
+            if (flow.Stats.Timeouts == 0)
+            {
+                return d.TimeNs >= 100_000_000; // a black hole from 100 ms on, until the RTO
+            }
+            atRto ??= (d.TimeNs - 1, sc.Net.Simulator.DueTime(flow.RtoTimer)!.Value.Nanoseconds,
+                sc.Stack.Sock(flow.Id).TcpWstampNs, flow.Pending, Math.Min(flow.RtoNs << flow.Backoff, 120_000_000_000L));
+            return false;
+        };
+        sc.RunFor(2);
+        Assert.That(atRto, Is.Not.Null, "an RTO fired and retransmitted");
+        var (t, due, wstamp, pending, rtoNs) = atRto!.Value;
+        Assert.That(pending, Is.EqualTo(XmitTimer.Retrans));
+        Assert.That((long)wstamp - t, Is.EqualTo(LenNs(Mss, rate) - LenNs(Mss, rate) / 2), "the retransmission's pacing step");
+        long rtoJiffies = (long)TcpTime.UsecsToJiffies((uint)(rtoNs / 1000));
+        Assert.That(due, Is.EqualTo((t / 1_000_000 + rtoJiffies) * 1_000_000), "icsk_rto, no pacing delay");
+    }
+    [Test]
+    public void RackReoTimer_WithoutPacingDelay()
+    {
+        // net/ipv4/tcp_recovery.c tcp_rack_mark_lost arms the REO timer with inet_csk_reset_xmit_timer, not
+        // tcp_reset_xmit_timer: no tcp_pacing_delay. At 20 kB/s a 4-segment skb is 290 ms of pacing; its third segment
+        // is lost, the fourth SACKed, and RACK waits only its reordering window (min_rtt/4) plus TCP_TIMEOUT_MIN.
+        const ulong rate = 20_000;
+        var (sc, path, flow) = FixedRatePacer.Start(rate, tso: true, minTsoSegs: 4, cwnd: 40);
+        long last = -1000;
+        int inBurst = 0;
+        bool dropped = false;
+        path.OnDeparture = d =>
+        {
+            inBurst = d.TimeNs - last > 100 ? 0 : inBurst + 1;
+            last = d.TimeNs;
+            if (!dropped && d.TimeNs > 1_000_000_000 && inBurst == 2)
+            {
+                dropped = true;
+                return true;
+            }
+            return false;
+        };
+        (long NowNs, long DueNs, ulong WstampNs)? atReo = null;
+        sc.Stack.Updated += c =>
+        {
+            if (atReo is null && c.Pending == XmitTimer.ReoTimeout)
+            {
+                atReo = (sc.Net.Simulator.Now.Nanoseconds, sc.Net.Simulator.DueTime(c.RtoTimer)!.Value.Nanoseconds, sc.Stack.Sock(c.Id).TcpWstampNs);
+            }
+        };
+        sc.RunFor(3);
+        Assert.That(dropped);
+        Assert.That(atReo, Is.Not.Null, "the REO timer was armed");
+        var (now, due, wstamp) = atReo!.Value;
+        Assert.That((long)wstamp - now, Is.GreaterThan(100_000_000L), "the next departure is far ahead");
+        Assert.That(due - now, Is.LessThan(20_000_000L), "reo_wnd + TCP_TIMEOUT_MIN only");
+    }
 }

@@ -110,6 +110,9 @@ internal sealed class AckScript(Network net, IPacketSink sender) : IPacketSink
 
     public List<(uint Ack, (uint Start, uint End)[] Blocks)> Seen { get; } = [];
 
+    /// <summary>Drops the ACKs for which this returns true (given the time in ns); null: none.</summary>
+    public Func<long, bool>? DropIf { get; set; }
+
     /// <summary>From the first ACK carrying a SACK block, hold every ACK this long, then release them in order.</summary>
     public SimTime? HoldFromFirstSack { get; set; }
 
@@ -120,6 +123,11 @@ internal sealed class AckScript(Network net, IPacketSink sender) : IPacketSink
         {
             var all = new[] { (s.Sack0Start, s.Sack0End), (s.Sack1Start, s.Sack1End), (s.Sack2Start, s.Sack2End) };
             Seen.Add((s.Ack, all[..s.SackCount]));
+            if (DropIf?.Invoke(net.Simulator.Now.Nanoseconds) == true)
+            {
+                net.Packets.Free(packet);
+                return;
+            }
             if (HoldFromFirstSack is { } hold && _holdUntil < 0 && s.SackCount > 0)
             {
                 _holdUntil = net.Simulator.Now.Nanoseconds + hold.Nanoseconds;

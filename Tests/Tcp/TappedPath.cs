@@ -33,6 +33,9 @@ internal sealed class TappedPath
     public readonly record struct AckArrival(long TimeNs, uint Ack);
 
     public List<Departure> Data { get; } = [];
+
+    /// <summary>Called for each data departure as it is recorded; true drops the segment there.</summary>
+    public Func<Departure, bool>? OnDeparture { get; set; }
     public List<AckArrival> Acks { get; } = [];
 
     /// <summary>For <see cref="TcpStack.Open"/>.</summary>
@@ -71,7 +74,13 @@ internal sealed class TappedPath
             ref var p = ref path._net.Packets[packet];
             if (p.PayloadBytes > 0)
             {
-                path.Data.Add(new Departure(path._net.Simulator.Now.Nanoseconds, p.Segment.Seq, p.PayloadBytes));
+                var d = new Departure(path._net.Simulator.Now.Nanoseconds, p.Segment.Seq, p.PayloadBytes);
+                path.Data.Add(d);
+                if (path.OnDeparture?.Invoke(d) == true)
+                {
+                    path._net.Packets.Free(packet);
+                    return;
+                }
             }
             p.Route = next;
             path._net.Send(packet);

@@ -10,8 +10,7 @@ public sealed partial class TcpStack
 {
     /// <summary>
     /// tcp_dsack_set: remember the duplicate [<paramref name="start"/>, <paramref name="end"/>) (segments) for the next
-    /// ACK, replacing an unsent one. tcp_dsack_extend, which grows the block instead, only runs for partial overlaps,
-    /// which whole, MSS-aligned segments never produce.
+    /// ACK, replacing an unsent one.
     /// </summary>
     private void DsackSet(TcpConnection conn, ulong start, ulong end)
     {
@@ -22,6 +21,48 @@ public sealed partial class TcpStack
         conn.DsackPending = true;
         conn.DsackStart = start;
         conn.DsackEnd = end;
+    }
+
+    /// <summary>
+    /// tcp_dsack_extend: with no D-SACK waiting, tcp_dsack_set; else the waiting block grows to cover
+    /// [<paramref name="start"/>, <paramref name="end"/>) if the two overlap or touch (tcp_sack_extend), and is left as
+    /// it is if not. Only a GRO-merged skb of several segments makes it matter (tcp_ofo_queue, tcp_data_queue_ofo).
+    /// </summary>
+    private void DsackExtend(TcpConnection conn, ulong start, ulong end)
+    {
+        if (!conn.DsackPending)
+        {
+            DsackSet(conn, start, end);
+        }
+        else if (start <= conn.DsackEnd && conn.DsackStart <= end)
+        {
+            conn.DsackStart = Math.Min(conn.DsackStart, start);
+            conn.DsackEnd = Math.Max(conn.DsackEnd, end);
+        }
+    }
+
+    /// <summary>
+    /// The out-of-order data in [<paramref name="from"/>, <paramref name="end"/>) that a new skb duplicates: each
+    /// queued run (the ofo queue's skbs, coalesced when contiguous) is passed to <see cref="DsackExtend"/>, cut at
+    /// <paramref name="end"/> — tcp_ofo_queue's dsack_high for an in-order skb, merge_right of tcp_data_queue_ofo for
+    /// an out-of-order one. Runs are apart, so only the first can start or grow a block.
+    /// </summary>
+    private void DsackCoveredRuns(TcpConnection conn, ulong from, ulong end)
+    {
+        for (ulong s = from; s < end && s < conn.RcvHighest; s++)
+        {
+            if (!conn.ReceivedAt(s))
+            {
+                continue;
+            }
+            ulong runEnd = s + 1;
+            while (runEnd < end && runEnd < conn.RcvHighest && conn.ReceivedAt(runEnd))
+            {
+                runEnd++;
+            }
+            DsackExtend(conn, s, runEnd);
+            s = runEnd;
+        }
     }
 
     /// <summary>

@@ -252,6 +252,6 @@ public sealed partial class TcpStack
         conn.TlpHighSeg = 0;
         QueueCwr(conn);
         conn.Frto = _options.Frto != 0 && (newRecovery || conn.Retransmits > 0); // icsk_retransmits
-        sk.TcpWstampNs = 0;
+        // tcp_wstamp_ns is left alone (tcp_enter_loss does not touch it): the pacing clock runs on.
     }
 }

@@ -16,6 +16,15 @@ public sealed partial class TcpStack
     {
         ref var sk = ref _socks[conn.Id];
         whenJiffies += PacingDelayJiffies(sk.TcpWstampNs, sk.TcpClockCache); // tcp_reset_xmit_timer
+        InetCskResetXmitTimer(conn, what, whenJiffies, maxJiffies);
+    }
+
+    /// <summary>
+    /// inet_csk_reset_xmit_timer itself, without tcp_pacing_delay: what tcp_rack_mark_lost (the REO timer) and
+    /// tcp_retransmit_timer's out_reset_timer (the backed-off RTO) call.
+    /// </summary>
+    private void InetCskResetXmitTimer(TcpConnection conn, XmitTimer what, uint whenJiffies, uint maxJiffies)
+    {
         whenJiffies = Math.Max(1, Math.Min(whenJiffies, maxJiffies));
         conn.Pending = what;
         SetRto(conn, whenJiffies * TcpTime.UsecPerJiffy * 1000L);
@@ -101,8 +110,10 @@ public sealed partial class TcpStack
     }
 
     /// <summary>
-    /// tcp_send_loss_probe: at most one probe outstanding; new data if the application has some (sent even when cwnd is
-    /// full, as tcp_write_xmit's push_one = 2 does), else the last segment sent again. tlp_high_seq remembers snd_nxt.
+    /// tcp_send_loss_probe: at most one probe outstanding; new data if the application has some, through
+    /// tcp_write_xmit with push_one = 2 (one skb: a single segment when cwnd is full, else up to the cwnd quota and
+    /// tcp_tso_segs; held back by pacing, and then no probe is sent), else the last segment sent again. tlp_high_seq
+    /// remembers snd_nxt.
     /// </summary>
     private void SendLossProbe(TcpConnection conn)
     {
@@ -114,8 +125,12 @@ public sealed partial class TcpStack
             bool sent;
             if (!conn.Stopping && (long)conn.SndNxt < conn.WrittenSegments && SndbufHasRoom(conn))
             {
-                TransmitSkb(conn, conn.SndNxt, 1, retransmit: false); // one segment; paced like any skb
-                sent = true;
+                uint priorPacketsOut = sk.PacketsOut;
+                bool newDataOnly = conn.NewDataOnly;
+                conn.NewDataOnly = true; // tcp_write_xmit sends from the send head only
+                WriteXmit(conn, lossProbe: true);
+                conn.NewDataOnly = newDataOnly;
+                sent = sk.PacketsOut > priorPacketsOut;
             }
             else
             {

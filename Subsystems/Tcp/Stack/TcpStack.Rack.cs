@@ -161,7 +161,7 @@ public sealed partial class TcpStack
         if (timeout != 0)
         {
             uint jiffies = (uint)TcpTime.UsecsToJiffies(timeout + TimeoutMinUs);
-            ResetXmitTimer(conn, XmitTimer.ReoTimeout, jiffies, (uint)RtoJiffies(conn));
+            InetCskResetXmitTimer(conn, XmitTimer.ReoTimeout, jiffies, (uint)RtoJiffies(conn)); // no tcp_pacing_delay
         }
         return timeout != 0;
     }

@@ -77,6 +77,9 @@ public sealed partial class TcpStack
                 DsackSet(conn, seg, conn.RcvNxt); // tcp_data_queue: partial packet, D-SACK its old head
             }
             bool hadHole = conn.RcvHighest > conn.RcvNxt;
+            // tcp_ofo_queue: queued out-of-order data below the new rcv_nxt (dsack_high) was duplicated by this skb, a
+            // GRO-merged run filling the hole and running on over it: D-SACKed (tcp_dsack_extend).
+            DsackCoveredRuns(conn, conn.RcvNxt, end);
             for (ulong s = conn.RcvNxt; s < Math.Min(end, conn.RcvHighest); s++)
             {
                 conn.ReceivedAt(s) = false; // already queued out of order: tcp_ofo_queue drops the copy
@@ -121,6 +124,12 @@ public sealed partial class TcpStack
                         dupEnd++;
                     }
                     DsackSet(conn, seg, dupEnd);
+                }
+                else if (seg == 0 || !conn.ReceivedAt(seg - 1))
+                {
+                    // Inserted in a hole (not appended to a queued skb by tcp_ooo_try_coalesce, which skips
+                    // merge_right): merge_right drops the queued data this skb covers and D-SACKs it.
+                    DsackCoveredRuns(conn, seg + 1, end);
                 }
                 SackNewOfo(conn, seg, end); // also for a duplicate of queued data (add_sack after the drop)
             }

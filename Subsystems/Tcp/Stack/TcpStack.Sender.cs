@@ -225,7 +225,11 @@ public sealed partial class TcpStack
     /// tcp_tso_segs segments, while the window allows, pacing (if the algorithm asked for it) permits and TSO
     /// deferral does not hold the skb back.
     /// </summary>
-    private void WriteXmit(TcpConnection conn)
+    /// <param name="lossProbe">
+    /// push_one = 2, from tcp_send_loss_probe: new data only, one skb, the cwnd test forced to one segment when the
+    /// window is full (else its quota, up to tcp_tso_segs), no TSO deferral, and no loss probe scheduled after it.
+    /// </param>
+    private void WriteXmit(TcpConnection conn, bool lossProbe = false)
     {
         if (conn.State != TcpConnectionState.Established)
         {
@@ -248,7 +252,7 @@ public sealed partial class TcpStack
                 break;
             }
             uint inFlight = sk.PacketsInFlight;
-            if (inFlight >= sk.SndCwnd)
+            if (inFlight >= sk.SndCwnd && !lossProbe)
             {
                 break;
             }
@@ -258,16 +262,22 @@ public sealed partial class TcpStack
                 sent = true;
                 continue;
             }
-            // tcp_cwnd_test: at most half of cwnd per skb, so that at least two skbs are in flight.
-            uint quota = Math.Min(Math.Min(Math.Max(sk.SndCwnd >> 1, 1), sk.SndCwnd - inFlight), maxSegs);
+            // tcp_cwnd_test: at most half of cwnd per skb, so that at least two skbs are in flight; a loss probe
+            // (push_one == 2) goes out as one segment when the window is full.
+            uint quota = inFlight >= sk.SndCwnd ? 1 : Math.Min(Math.Max(sk.SndCwnd >> 1, 1), sk.SndCwnd - inFlight);
+            quota = Math.Min(quota, maxSegs);
             ulong queueEnd = WriteQueueEnd(conn);
             uint skbSegs = HeadSkbSegs(conn, seg, queueEnd, quota);
-            if (skbSegs > 1 && TsoShouldDefer(conn, seg, skbSegs, queueEnd, maxSegs, ref deferredCwndLimited))
+            if (skbSegs > 1 && !lossProbe && TsoShouldDefer(conn, seg, skbSegs, queueEnd, maxSegs, ref deferredCwndLimited))
             {
                 break;
             }
             TransmitSkb(conn, seg, Math.Min(skbSegs, quota), retransmit: false); // tcp_mss_split_point, tso_fragment
             sent = true;
+            if (lossProbe)
+            {
+                break; // push_one: one skb
+            }
         }
         if (conn.RetransOnly)
         {
@@ -279,7 +289,7 @@ public sealed partial class TcpStack
         {
             CwndValidate(conn, isCwndLimited);
         }
-        if (sent)
+        if (sent && !lossProbe)
         {
             ScheduleLossProbe(conn, advancingRto: false); // one loss probe per tail loss episode (tcp_write_xmit)
         }
@@ -293,12 +303,15 @@ public sealed partial class TcpStack
     /// <summary>
     /// __tcp_transmit_skb for an skb of <paramref name="segs"/> segments from <paramref name="seg"/>: one departure
     /// time (EDT) for all of them, handed to the device back to back, then data_segs_out and the pacing clock
-    /// (tcp_update_skb_after_send) move on once for the whole skb.
+    /// (tcp_update_skb_after_send) move on once for the whole skb. With RACK the retransmission timer is then armed
+    /// once for the skb, as tcp_event_new_data_sent and tcp_xmit_retransmit_queue do after tcp_transmit_skb returned:
+    /// its tcp_pacing_delay includes this skb's own pacing step.
     /// </summary>
-    private void TransmitSkb(TcpConnection conn, ulong seg, uint segs, bool retransmit, bool lossProbe = false)
+    private void TransmitSkb(TcpConnection conn, ulong seg, uint segs, bool retransmit, bool lossProbe = false, bool armTimer = true)
     {
         ref var sk = ref _socks[conn.Id];
         ulong priorWstamp = StampDeparture(ref sk);
+        uint priorPacketsOut = sk.PacketsOut; // tcp_event_new_data_sent: prior_packets, for the whole skb
         long bytes = 0;
         for (uint i = 0; i < segs; i++)
         {
@@ -307,6 +320,10 @@ public sealed partial class TcpStack
         }
         conn.DataSegsOut += segs;
         UpdateSkbAfterSend(conn, bytes, priorWstamp);
+        if (_options.IsRack && !lossProbe && armTimer) // tcp_send_loss_probe, tcp_retransmit_timer re-arm it themselves
+        {
+            ArmAfterSendRack(conn, seg, retransmit, priorPacketsOut);
+        }
     }
 
     /// <summary>
@@ -503,7 +520,6 @@ public sealed partial class TcpStack
             }
         }
         sk.Lsndtime = sk.TcpJiffies32;
-        uint priorPacketsOut = sk.PacketsOut;
         if (!retransmit)
         {
             conn.EnsureBoard(seg + 1);
@@ -560,14 +576,7 @@ public sealed partial class TcpStack
         }
         conn.Stats.SegmentsSent++;
         _net.Send(p);
-        if (_options.IsRack)
-        {
-            if (!lossProbe) // tcp_send_loss_probe re-arms the timer itself
-            {
-                ArmAfterSendRack(conn, seg, retransmit, priorPacketsOut);
-            }
-        }
-        else if (!_sim.IsArmed(conn.RtoTimer))
+        if (!_options.IsRack && !_sim.IsArmed(conn.RtoTimer)) // with RACK: TransmitSkb, once per skb
         {
             SetRto(conn, CurrentRtoNs(conn));
         }
@@ -617,13 +626,21 @@ public sealed partial class TcpStack
         conn.Backoff = Math.Min(conn.Backoff + 1, 16);                       // out_reset_timer: icsk_backoff++
         if (_options.IsRack)
         {
-            ResetXmitTimer(conn, XmitTimer.Retrans, (uint)RtoJiffies(conn), MaxRtoJiffies);
+            // tcp_retransmit_timer: tcp_retransmit_skb of the head, directly (no tcp_pacing_check, no re-arming; cwnd
+            // is in flight + 1, so nothing else would go), then out_reset_timer's inet_csk_reset_xmit_timer: icsk_rto
+            // without tcp_pacing_delay.
+            MstampRefresh(ref sk);
+            if ((conn.Segment(conn.SndUna).Flags & SegmentFlags.Sacked) == 0)
+            {
+                TransmitSkb(conn, conn.SndUna, 1, retransmit: true, armTimer: false);
+            }
+            InetCskResetXmitTimer(conn, XmitTimer.Retrans, (uint)RtoJiffies(conn), MaxRtoJiffies);
         }
         else
         {
             SetRto(conn, CurrentRtoNs(conn));
+            WriteXmit(conn);
         }
-        WriteXmit(conn);
         Updated?.Invoke(conn);
     }
 
