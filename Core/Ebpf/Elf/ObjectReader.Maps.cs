@@ -15,6 +15,13 @@ public static partial class ObjectReader
         {
             return result;
         }
+        if (context.Image.RelocationsOf(section).Count > 0)
+        {
+            // libbpf's bpf_object__collect_map_relos turns these into init_slots (`.values = { [i] = &inner }`);
+            // bpfsim does not, and ignoring them would leave the slots silently empty.
+            throw new ObjectFormatException($"{context.Name}: section '.maps' has relocations (static .values initialisers of a map-in-map " +
+                "or prog array), which bpfsim does not support: fill the slots from user space");
+        }
         uint? datasecId = context.Btf.Find(MapsSection, BtfKind.Datasec);
         if (datasecId == null)
         {

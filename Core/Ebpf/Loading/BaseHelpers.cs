@@ -64,13 +64,20 @@ public static class BaseHelpers
     private static ProgramCallState State(ref RunContext c) => (ProgramCallState)c.CallerState!;
 
     private static BpfMap MapOf(ref RunContext c, ulong pointer) =>
-        State(ref c).Object.MapAt(pointer) ?? throw new BpfFault(FaultKind.InvalidMemoryAccess, c.ProgramCounter,
-            $"R1 type=scalar expected=map_ptr (0x{pointer:x} is not a map of this object)", pointer);
+        State(ref c).Object.MapAt(c.Memory, pointer) ?? throw new BpfFault(FaultKind.InvalidMemoryAccess, c.ProgramCounter,
+            $"R1 type=scalar expected=map_ptr (0x{pointer:x} is not a map of this object, nor an inner map this run looked up)", pointer);
 
     private static ulong Lookup(ref RunContext c, ulong map, ulong key, ulong _, ulong __, ulong ___)
     {
         var m = MapOf(ref c, map);
         var k = c.GetBytes(key, m.KeySize, MemoryAccess.Read);
+        if (m.Type.IsMapInMap())
+        {
+            // array_of_map_lookup_elem / htab_of_map_lookup_elem: the inner map itself (the verifier types it as that
+            // map, CONST_PTR_TO_MAP after the NULL check), or NULL for an empty slot. It stays usable until the run ends.
+            var inner = m.LookupInner(k);
+            return inner is null ? 0 : State(ref c).Object.InnerMapPointer(c.Memory, inner);
+        }
         bool found;
         byte[] array;
         int offset;
@@ -94,13 +101,15 @@ public static class BaseHelpers
 
     /// <summary>
     /// check_map_func_compatibility (kernel/bpf/verifier.c), which the kernel runs at load: a queue or stack takes only
-    /// push, pop and peek, and those take only a queue or stack (bpfsim has no bloom filter).
+    /// push, pop and peek, and those take only a queue or stack (bpfsim has no bloom filter); a map-in-map takes only
+    /// lookup. An inner map looked up in this run is checked as its type, as the verifier checks it through inner_map_meta.
     /// </summary>
     private static BpfMap CompatibleMapOf(ref RunContext c, ulong map, int helper)
     {
         var m = MapOf(ref c, map);
         bool queueHelper = helper is MapPushElem or MapPopElem or MapPeekElem;
-        if (m.Type.IsQueueOrStack() != queueHelper)
+        // An outer map takes only bpf_map_lookup_elem from a program (check_map_func_compatibility).
+        if (m.Type.IsQueueOrStack() != queueHelper || m.Type.IsMapInMap())
         {
             throw new BpfFault(FaultKind.InvalidMemoryAccess, c.ProgramCounter,
                 $"cannot pass map_type {(uint)m.Type} into func {Asm.HelperNames.TryGetName(helper)}#{helper}", map);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using BpfSim.Core.Bpf;
 using BpfSim.Core.Bpf.Maps;
 using BpfSim.Core.Bpf.StructOps;
@@ -125,6 +126,43 @@ public sealed class LoadedObject
 
     /// <summary>The map a program's map pointer (an ldimm64 of a map) stands for, or null.</summary>
     public BpfMap? MapAt(ulong address) => _mapsByAddress.GetValueOrDefault(address);
+
+    // Inner maps a program reached through a map-in-map: each has a "struct bpf_map" of zeros of its own, the same
+    // kind of region as an ldimm64'd map's, mapped for the rest of the run that looked it up. Weak on both sides, so an
+    // inner map the object no longer reaches is not kept alive by having been looked up once.
+    private readonly ConditionalWeakTable<BpfMap, byte[]> _innerBytes = new();
+    private readonly ConditionalWeakTable<byte[], BpfMap> _innerMaps = new();
+
+    /// <summary>
+    /// What bpf_map_lookup_elem on an outer map returns for <paramref name="inner"/> in the run using
+    /// <paramref name="space"/> (array_of_map_lookup_elem, htab_of_map_lookup_elem: the inner struct bpf_map itself).
+    /// The pointer stays valid until the run ends, as the kernel's does until the program leaves its RCU read-side section.
+    /// </summary>
+    internal ulong InnerMapPointer(AddressSpace space, BpfMap inner)
+    {
+        var bytes = _innerBytes.GetValue(inner, m =>
+        {
+            var b = new byte[64];
+            _innerMaps.Add(b, m);
+            return b;
+        });
+        return AddressSpace.AddressOf(space.MapTransient(bytes, 0, bytes.Length, RegionKind.KernelObject, MemoryAccess.Read, $"map:{inner.Name}"));
+    }
+
+    /// <summary>The map a pointer in <paramref name="space"/> stands for: an ldimm64'd map or an inner map looked up in this run; else null.</summary>
+    internal BpfMap? MapAt(AddressSpace space, ulong address)
+    {
+        if (_mapsByAddress.TryGetValue(address, out var map))
+        {
+            return map;
+        }
+        if (space.TryTranslate(address, out var region, out int offset) && offset == 0
+            && space.Regions[region.Value].Array is { } array && _innerMaps.TryGetValue(array, out var inner))
+        {
+            return inner;
+        }
+        return null;
+    }
 
     internal void AddMap(string name, int fd, BpfMap map, ulong pointer)
     {

@@ -166,15 +166,39 @@ public static class ObjectLoader
     {
         foreach (var m in spec.Maps)
         {
-            if (m.InnerMap is not null || m.Type.IsMapInMap())
+            int? innerFd = null;
+            if (m.Type.IsMapInMap())
             {
-                return Fail(Errno.EOPNOTSUPP, BpfCommand.MapCreate, $"map {m.Name}: map-in-map definitions in objects are not supported yet");
+                // bpf_object__create_map (libbpf.c): the inner definition becomes a template map whose fd the outer
+                // map is created with (bpf_map_meta_alloc copies what it needs), closed once the outer map exists.
+                if (m.InnerMap is not { } inner)
+                {
+                    return Fail(Errno.EINVAL, BpfCommand.MapCreate, $"map {m.Name}: a map-in-map needs an inner map definition (__array(values, ...))");
+                }
+                var ri = bpf.MapCreate(new MapSpec
+                {
+                    Type = inner.Type, KeySize = inner.KeySize, ValueSize = inner.ValueSize, MaxEntries = inner.MaxEntries,
+                    Flags = (MapFlags)inner.Flags, Name = BpfSystem.ToObjectName(inner.Name),
+                }, out int templateFd);
+                innerFd = templateFd;
+                if (!ri.IsOk)
+                {
+                    return BpfResult.Fail(ri.Errno, $"map {inner.Name}: {ri.Cause}").For(BpfCommand.MapCreate);
+                }
+            }
+            else if (m.InnerMap is not null)
+            {
+                return Fail(Errno.EINVAL, BpfCommand.MapCreate, $"map {m.Name}: only a map-in-map has an inner map definition");
             }
             var r = bpf.MapCreate(new MapSpec
             {
                 Type = m.Type, KeySize = m.KeySize, ValueSize = m.ValueSize, MaxEntries = m.MaxEntries, Flags = (MapFlags)m.Flags,
-                Name = BpfSystem.ToObjectName(m.Name),
+                Name = BpfSystem.ToObjectName(m.Name), InnerMapFd = innerFd ?? 0,
             }, out int fd);
+            if (innerFd is { } template)
+            {
+                bpf.Close(template).ThrowIfFailed();
+            }
             if (!r.IsOk)
             {
                 return BpfResult.Fail(r.Errno, $"map {m.Name}: {r.Cause}").For(BpfCommand.MapCreate);
