@@ -203,7 +203,7 @@ public static class RunCommand
     private static void Print(IAnsiConsole console, string name, TcpScenarioSpec spec, TcpRunSummary s)
     {
         console.MarkupLine($"[bold]bpfsim run[/] {Markup.Escape(name)}: seed {s.Seed}, {s.SimTimeSeconds:0.###} s simulated in {s.WallSeconds:0.###} s ({s.Events:N0} events)");
-        var flows = new Table().Title("flows").AddColumns("id", "cc", "start s", "end s", "goodput Mbit/s", "RTT ms mean", "RTT ms min", "retrans", "timeouts", "ECN echoes");
+        var flows = new Table().Title("flows").AddColumns("id", "cc", "start s", "end s", "goodput Mbit/s", "RTT ms mean", "RTT ms min", "retrans", "timeouts", "TLPs", "ECN echoes");
         // Idle restarts only happen to on/off flows: the column appears when there is something to show.
         bool restarts = s.Flows.Any(f => f.CwndRestarts > 0);
         if (restarts)
@@ -214,7 +214,7 @@ public static class RunCommand
         {
             string cc = f.CcRequested is { } requested && requested != f.Cc ? $"{f.Cc} (asked {requested})" : f.Cc;
             string[] cells = [$"{f.Id}", Markup.Escape(cc), $"{f.StartSeconds:0.###}", $"{f.EndSeconds:0.###}", $"{f.GoodputMbps:0.00}", $"{f.RttMsMean:0.0}",
-                $"{f.RttMsMin:0.0}", $"{f.Retransmits}", $"{f.Timeouts}", $"{f.EcnEchoes}"];
+                $"{f.RttMsMin:0.0}", $"{f.Retransmits}", $"{f.Timeouts}", $"{f.LossProbes}", $"{f.EcnEchoes}"];
             flows.AddRow(restarts ? [.. cells, $"{f.CwndRestarts}"] : cells);
         }
         console.Write(flows);

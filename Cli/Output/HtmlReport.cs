@@ -34,11 +34,11 @@ public static class HtmlReport
             }
             html.Append("</table>");
         }
-        html.Append("<h2>Flows</h2><table><tr><th>id</th><th>cc</th><th>start s</th><th>end s</th><th>goodput Mbit/s</th><th>RTT ms mean</th><th>retransmits</th><th>timeouts</th><th>ECN echoes</th></tr>");
+        html.Append("<h2>Flows</h2><table><tr><th>id</th><th>cc</th><th>start s</th><th>end s</th><th>goodput Mbit/s</th><th>RTT ms mean</th><th>retransmits</th><th>timeouts</th><th>TLPs</th><th>ECN echoes</th></tr>");
         foreach (var f in summary.Flows)
         {
             string cc = f.CcRequested is { } requested && requested != f.Cc ? $"{f.Cc} (asked {requested})" : f.Cc;
-            html.Append($"<tr><td>{f.Id}</td><td>{E(cc)}</td><td>{f.StartSeconds:0.###}</td><td>{f.EndSeconds:0.###}</td><td>{f.GoodputMbps:0.00}</td><td>{f.RttMsMean:0.0}</td><td>{f.Retransmits}</td><td>{f.Timeouts}</td><td>{f.EcnEchoes}</td></tr>");
+            html.Append($"<tr><td>{f.Id}</td><td>{E(cc)}</td><td>{f.StartSeconds:0.###}</td><td>{f.EndSeconds:0.###}</td><td>{f.GoodputMbps:0.00}</td><td>{f.RttMsMean:0.0}</td><td>{f.Retransmits}</td><td>{f.Timeouts}</td><td>{f.LossProbes}</td><td>{f.EcnEchoes}</td></tr>");
         }
         html.Append("</table><h2>Links</h2><table><tr><th>link</th><th>utilization</th><th>drops</th><th>ECN marks</th><th>queue mean pkts</th><th>queue max pkts</th></tr>");
         foreach (var l in summary.Links)

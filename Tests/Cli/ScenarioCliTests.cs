@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using BpfSim.Cli;
@@ -253,6 +255,38 @@ public sealed class ScenarioCliTests
         var old = Result("tcp_recovery: 0\ntcp_frto: 0\n" + yaml);
         Assert.That((old.Reo, old.Probes), Is.EqualTo((0L, 0L)));
         Assert.That(rack, Is.EqualTo(Result("tcp_recovery: 1\ntcp_frto: 2\n" + yaml)), "the defaults are 1 and 2");
+    }
+
+    [Test]
+    public void LossProbes_ShownPerFlowInTheTableAndTheReport()
+    {
+        // Tail loss probes are what RACK-TLP does instead of timing out: a researcher reading the summary table or
+        // report.html sees them beside the timeouts, with the same numbers as the summary JSON's loss_probes.
+        string file = Scenario("""
+            duration: 5s
+            network:
+              bottleneck: { rate: 100Mbps, delay: 10ms, queue: { type: droptail, limit: 42 } }
+            flows:
+              - { count: 32, cc: cubic }
+            """);
+        var (code, json, err) = Run("run", file, "--json");
+        Assert.That(code, Is.Zero, err);
+        using var doc = JsonDocument.Parse(json);
+        var probes = doc.RootElement.GetProperty("flows").EnumerateArray().Select(f => f.GetProperty("loss_probes").GetInt64().ToString(CultureInfo.InvariantCulture)).ToList();
+        Assert.That(probes, Has.Some.Not.EqualTo("0"), "the scenario must send probes for this test to mean anything");
+
+        string dir = Path.Combine(Path.GetTempPath(), $"bpfsim-tlp-{Guid.NewGuid():N}");
+        var (code2, table, err2) = Run("run", file, "--out", dir);
+        Assert.That(code2, Is.Zero, err2);
+        var rows = table.Split('\n').Select(l => l.Split('│').Select(c => c.Trim()).ToArray()).Where(c => c.Length > 10).ToList();
+        int column = Array.IndexOf(rows[0], "TLPs");
+        Assert.That(column, Is.GreaterThan(0), table);
+        Assert.That(rows.Skip(1).Take(probes.Count).Select(r => r[column]), Is.EqualTo(probes));
+
+        string html = File.ReadAllText(Path.Combine(dir, "report.html"));
+        Assert.That(html, Does.Contain("TLPs</th><th>ECN echoes</th>"));
+        var cells = Regex.Matches(html, @"<tr><td>(\d+)</td><td>cubic</td>(?:<td>[^<]*</td>){6}<td>(\d+)</td>").Select(m => m.Groups[2].Value).ToList();
+        Assert.That(cells, Is.EqualTo(probes));
     }
 
     [Test]
