@@ -607,11 +607,12 @@ public sealed class ScenarioParser
                 Error(item, "each flow entry must be a mapping");
                 continue;
             }
-            var keys = Keys(map, "a flow", "count", "cc", "start", "stop", "size", "access_delay", "arrivals", "rate", "from", "to", "burst", "interval");
+            var keys = Keys(map, "a flow", "count", "cc", "start", "stop", "size", "access_delay", "arrivals", "rate", "from", "to", "burst", "interval", "stagger");
             var flow = new FlowSpec
             {
                 Count = Integer(keys, "count", 1, ScenarioLimits.MaxCount) ?? 1,
                 Start = Time(keys, "start") ?? SimTime.Zero,
+                Stagger = Time(keys, "stagger") ?? SimTime.Zero,
                 Stop = Time(keys, "stop"),
                 SizeBytes = Size(keys, "size"),
                 AccessDelay = Time(keys, "access_delay"),
@@ -653,6 +654,10 @@ public sealed class ScenarioParser
                     {
                         Error(keys["count"], "count does not apply to poisson arrivals");
                     }
+                    if (keys.ContainsKey("stagger"))
+                    {
+                        Error(keys["stagger"], "stagger does not apply to poisson arrivals (their start times are random)");
+                    }
                 }
             }
             else if (keys.ContainsKey("rate"))
@@ -680,9 +685,21 @@ public sealed class ScenarioParser
             {
                 Error(keys.TryGetValue("burst", out var only) ? only : keys["interval"], "burst and interval go together: the application writes burst bytes every interval");
             }
-            if (flow.Stop is { } stop && stop <= flow.Start)
+            // Saturating: a stagger near the time limit times a large count must not wrap around.
+            SimTime lastStart = flow.Arrivals != ArrivalKind.Fixed || flow.Count <= 1 || flow.Stagger == SimTime.Zero ? flow.Start
+                : flow.Stagger.Nanoseconds > (long.MaxValue - flow.Start.Nanoseconds) / (flow.Count - 1) ? new SimTime(long.MaxValue)
+                : flow.Start + flow.Stagger * (flow.Count - 1);
+            if (flow.Stop is { } stop && stop <= lastStart)
             {
-                Error(keys["stop"], $"stop ({stop}) must be after start ({flow.Start})");
+                Error(keys["stop"], lastStart == flow.Start
+                    ? $"stop ({stop}) must be after start ({flow.Start})"
+                    : $"stop ({stop}) must be after the group's last start ({lastStart}: start + (count - 1) × stagger)");
+            }
+            if (lastStart != flow.Start && lastStart >= scenario.Duration && flow.Start < scenario.Duration)
+            {
+                Error(keys["stagger"], lastStart.Nanoseconds == long.MaxValue
+                    ? $"the group's last flow would start long after the end of the run ({scenario.Duration}): start + (count - 1) × stagger"
+                    : $"the group's last flow would start at {lastStart} (start + (count - 1) × stagger), not before the end of the run ({scenario.Duration})");
             }
             if (flow.Start >= scenario.Duration)
             {

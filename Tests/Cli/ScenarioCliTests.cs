@@ -133,6 +133,10 @@ public sealed class ScenarioCliTests
         yield return new TestCaseData("duration: 3s\ntso: yes\nflows: [ { cc: reno } ]\n", 2, 6, "tso: 'yes' is not true or false").SetName("TsoNotABoolean");
         yield return new TestCaseData("duration: 3s\ngro: 1\nflows: [ { cc: reno } ]\n", 2, 6, "gro: '1' is not true or false").SetName("GroNotABoolean");
         yield return new TestCaseData("duration: 3s\ngro: [ true ]\nflows: [ { cc: reno } ]\n", 2, 6, "gro").SetName("GroNotAScalar");
+        yield return new TestCaseData("duration: 3s\nflows:\n  - { count: 4, cc: reno, start: 1s, stagger: 1s }\n", 3, 47, "last flow would start at 4s").SetName("StaggerPastTheEnd");
+        yield return new TestCaseData("duration: 3s\nflows:\n  - { count: 3, cc: reno, stagger: 1s, stop: 1.5s }\n", 3, 46, "group's last start (2s").SetName("StopBeforeTheLastStaggeredStart");
+        yield return new TestCaseData("duration: 3s\nflows:\n  - { arrivals: poisson, rate: 5, size: 10KB, stagger: 1ms }\n", 3, 56, "stagger does not apply to poisson").SetName("StaggerWithPoisson");
+        yield return new TestCaseData("duration: 3s\nflows:\n  - { count: 1000000, cc: reno, stagger: 1000000s }\n", 3, 42, "long after the end of the run").SetName("StaggerTimesCountSaturates");
     }
 
     [TestCaseSource(nameof(Broken))]
@@ -255,6 +259,24 @@ public sealed class ScenarioCliTests
         var old = Result("tcp_recovery: 0\ntcp_frto: 0\n" + yaml);
         Assert.That((old.Reo, old.Probes), Is.EqualTo((0L, 0L)));
         Assert.That(rack, Is.EqualTo(Result("tcp_recovery: 1\ntcp_frto: 2\n" + yaml)), "the defaults are 1 and 2");
+    }
+
+    [Test]
+    public void Stagger_OpensEachFlowOfAGroupThatMuchAfterThePrevious()
+    {
+        var (code, json, err) = Run("run", Scenario("""
+            duration: 2s
+            flows:
+              - { count: 4, cc: cubic, start: 0.5s, stagger: 110us }
+              - { count: 2, cc: reno, start: 0.5s }
+            """), "--json");
+        Assert.That(code, Is.Zero, err);
+        using var doc = JsonDocument.Parse(json);
+        var starts = doc.RootElement.GetProperty("flows").EnumerateArray()
+            .Select(f => (f.GetProperty("cc").GetString(), f.GetProperty("start_s").GetDouble())).ToList();
+        // Ids follow the order the flows open: both reno flows and the first cubic one at 0.5 s, then 110 µs apart.
+        Assert.That(starts.Where(s => s.Item1 == "cubic").Select(s => s.Item2), Is.EqualTo(new[] { 0.5, 0.50011, 0.50022, 0.50033 }).Within(1e-9));
+        Assert.That(starts.Where(s => s.Item1 == "reno").Select(s => s.Item2), Is.EqualTo(new[] { 0.5, 0.5 }));
     }
 
     [Test]

@@ -211,7 +211,7 @@ public sealed class TcpScenarioRunner
         }
         for (int i = 0; i < flow.Count; i++)
         {
-            sim.Schedule(flow.Start, () => OpenFlow(flow, flow.Stop));
+            sim.Schedule(flow.Start + flow.Stagger * i, () => OpenFlow(flow, flow.Stop));
         }
     }
 

@@ -83,6 +83,11 @@ public sealed record FlowSpec
     /// <summary>Congestion control (built-in or consumer name); null = the default.</summary>
     public string? Cc { get; init; }
     public SimTime Start { get; init; }
+    /// <summary>
+    /// Between the starts of consecutive flows of a fixed group: flow i (from 0) opens at Start + i × Stagger. Zero
+    /// opens the whole group at one instant, which no real host does (its connects are some 0.1 ms apart).
+    /// </summary>
+    public SimTime Stagger { get; init; }
     public SimTime? Stop { get; init; }
     /// <summary>Bytes to send; null = until stop or the end.</summary>
     public long? SizeBytes { get; init; }
