@@ -48,18 +48,18 @@ public sealed class MapInMapHelperTests
         s.Flow("mim_ca", startS: 0.1);
         s.RunFor(1);
 
-        var bss = Bss(bpf, obj);
+        var bss = BssGlobals.Read(bpf, obj);
         Assert.Multiple(() =>
         {
-            Assert.That(Int(bss, obj, "inits"), Is.GreaterThanOrEqualTo(1));
-            Assert.That(Int(bss, obj, "found0"), Is.EqualTo(1));
-            Assert.That(Longs(bss, obj, "push_rc", 2), Is.EqualTo(new long[] { 0, 0 }));
-            Assert.That(Longs(bss, obj, "pop_rc", 1), Is.EqualTo(new long[] { 0 }));
-            Assert.That(BinaryPrimitives.ReadUInt32LittleEndian(Var(bss, obj, "popped")), Is.EqualTo(7u));
+            Assert.That(bss.Int("inits"), Is.GreaterThanOrEqualTo(1));
+            Assert.That(bss.Int("found0"), Is.EqualTo(1));
+            Assert.That(bss.Longs("push_rc", 2), Is.EqualTo(new long[] { 0, 0 }));
+            Assert.That(bss.Longs("pop_rc", 1), Is.EqualTo(new long[] { 0 }));
+            Assert.That(bss.U32("popped"), Is.EqualTo(7u));
             // Slot 1 was never filled: the lookup gave NULL.
-            Assert.That(Int(bss, obj, "found1"), Is.EqualTo(0));
-            Assert.That(Int(bss, obj, "found42"), Is.EqualTo(1));
-            Assert.That(Longs(bss, obj, "push42_rc", 1), Is.EqualTo(new long[] { 0 }));
+            Assert.That(bss.Int("found1"), Is.EqualTo(0));
+            Assert.That(bss.Int("found42"), Is.EqualTo(1));
+            Assert.That(bss.Longs("push42_rc", 1), Is.EqualTo(new long[] { 0 }));
         });
         // The program's queue is the one user space put in slot 0: 8 is left in it.
         var value = new byte[4];
@@ -79,10 +79,10 @@ public sealed class MapInMapHelperTests
         s.Flow("mim_ca");
         s.RunFor(1);
 
-        var bss = Bss(s.System.Bpf, obj);
-        Assert.That(Int(bss, obj, "inits"), Is.GreaterThanOrEqualTo(1));
-        Assert.That((Int(bss, obj, "found0"), Int(bss, obj, "found1"), Int(bss, obj, "found42")), Is.EqualTo((0, 0, 0)));
-        Assert.That(Longs(bss, obj, "push_rc", 2), Is.EqualTo(new long[] { 0, 0 }));
+        var bss = BssGlobals.Read(s.System.Bpf, obj);
+        Assert.That(bss.Int("inits"), Is.GreaterThanOrEqualTo(1));
+        Assert.That((bss.Int("found0"), bss.Int("found1"), bss.Int("found42")), Is.EqualTo((0, 0, 0)));
+        Assert.That(bss.Longs("push_rc", 2), Is.EqualTo(new long[] { 0, 0 }));
     }
 
     [TestCase("tcp_ca_mim")]
@@ -128,27 +128,5 @@ public sealed class MapInMapHelperTests
         var b = new byte[4];
         BinaryPrimitives.WriteUInt32LittleEndian(b, v);
         return b;
-    }
-
-    private static byte[] Bss(BpfSystem bpf, LoadedObject obj)
-    {
-        var (_, fd, map) = obj.Maps.Single(m => m.Name == ".bss");
-        var value = new byte[map.ValueSize];
-        bpf.MapLookupElem(fd, new byte[4], value).ThrowIfFailed();
-        return value;
-    }
-
-    private static ReadOnlySpan<byte> Var(byte[] bss, LoadedObject obj, string name)
-    {
-        var v = obj.Spec.DataSections.Single(d => d.Name == ".bss").Variables.Single(x => x.Name == name);
-        return bss.AsSpan((int)v.Offset, (int)v.Size);
-    }
-
-    private static int Int(byte[] bss, LoadedObject obj, string name) => BinaryPrimitives.ReadInt32LittleEndian(Var(bss, obj, name));
-
-    private static long[] Longs(byte[] bss, LoadedObject obj, string name, int n)
-    {
-        var span = Var(bss, obj, name).ToArray();
-        return Enumerable.Range(0, n).Select(i => BinaryPrimitives.ReadInt64LittleEndian(span.AsSpan(i * 8))).ToArray();
     }
 }

@@ -35,18 +35,18 @@ public sealed class QueueStackHelperTests
         s.Flow("qmap_ca");
         s.RunFor(1);
 
-        var bss = Bss(s.System.Bpf, obj);
+        var bss = BssGlobals.Read(s.System.Bpf, obj);
         long e2big = -(long)Errno.E2BIG, enoent = -(long)Errno.ENOENT;
         Assert.Multiple(() =>
         {
-            Assert.That(Int(bss, obj, "inits"), Is.GreaterThanOrEqualTo(1));
+            Assert.That(bss.Int("inits"), Is.GreaterThanOrEqualTo(1));
             // push 1, push 2, push 3 (full: E2BIG), push 3 with BPF_EXIST (drops the oldest), peek, pop, pop, pop (empty).
-            Assert.That(Longs(bss, obj, "fifo_rc", 8), Is.EqualTo(new long[] { 0, 0, e2big, 0, 0, 0, 0, enoent }));
-            Assert.That(Longs(bss, obj, "lifo_rc", 8), Is.EqualTo(new long[] { 0, 0, e2big, 0, 0, 0, 0, enoent }));
+            Assert.That(bss.Longs("fifo_rc", 8), Is.EqualTo(new long[] { 0, 0, e2big, 0, 0, 0, 0, enoent }));
+            Assert.That(bss.Longs("lifo_rc", 8), Is.EqualTo(new long[] { 0, 0, e2big, 0, 0, 0, 0, enoent }));
             // The queue held 2, 3 after the overwrite: peek 2, pop 2, pop 3; the failed pop zeroed its value.
-            Assert.That(U32s(bss, obj, "fifo_seen", 4), Is.EqualTo(new uint[] { 2, 2, 3, 0 }));
+            Assert.That(bss.U32s("fifo_seen", 4), Is.EqualTo(new uint[] { 2, 2, 3, 0 }));
             // The stack held 2, 3 (bottom 1 dropped): peek 3, pop 3, pop 2.
-            Assert.That(U32s(bss, obj, "lifo_seen", 4), Is.EqualTo(new uint[] { 3, 3, 2, 0 }));
+            Assert.That(bss.U32s("lifo_seen", 4), Is.EqualTo(new uint[] { 3, 3, 2, 0 }));
         });
         Assert.That((fifo.Count, lifo.Count), Is.EqualTo((0, 0)));
     }
@@ -66,33 +66,5 @@ public sealed class QueueStackHelperTests
         // check_map_func_compatibility (kernel/bpf/verifier.c) refuses this at load; bpfsim faults the call.
         Assert.That(ops.Guard?.Fault?.Message, Does.Contain("cannot pass map_type 22 into func bpf_map_lookup_elem#1"));
         Assert.That(ops.Guard!.Fault!.Member, Is.EqualTo("init"));
-    }
-
-    private static byte[] Bss(BpfSystem bpf, LoadedObject obj)
-    {
-        var (_, fd, map) = obj.Maps.Single(m => m.Name == ".bss");
-        var value = new byte[map.ValueSize];
-        bpf.MapLookupElem(fd, new byte[4], value).ThrowIfFailed();
-        return value;
-    }
-
-    private static ReadOnlySpan<byte> Var(byte[] bss, LoadedObject obj, string name)
-    {
-        var v = obj.Spec.DataSections.Single(d => d.Name == ".bss").Variables.Single(x => x.Name == name);
-        return bss.AsSpan((int)v.Offset, (int)v.Size);
-    }
-
-    private static int Int(byte[] bss, LoadedObject obj, string name) => BinaryPrimitives.ReadInt32LittleEndian(Var(bss, obj, name));
-
-    private static long[] Longs(byte[] bss, LoadedObject obj, string name, int n)
-    {
-        var span = Var(bss, obj, name).ToArray();
-        return Enumerable.Range(0, n).Select(i => BinaryPrimitives.ReadInt64LittleEndian(span.AsSpan(i * 8))).ToArray();
-    }
-
-    private static uint[] U32s(byte[] bss, LoadedObject obj, string name, int n)
-    {
-        var span = Var(bss, obj, name).ToArray();
-        return Enumerable.Range(0, n).Select(i => BinaryPrimitives.ReadUInt32LittleEndian(span.AsSpan(i * 4))).ToArray();
     }
 }
