@@ -41,6 +41,17 @@ public sealed partial class TcpStack
         }
     }
 
+    /// <summary>One past the run of received segments that starts at <paramref name="start"/> (received), before <paramref name="limit"/>.</summary>
+    private static ulong ReceivedRunEnd(TcpConnection conn, ulong start, ulong limit)
+    {
+        ulong end = start + 1;
+        while (end < limit && conn.ReceivedAt(end))
+        {
+            end++;
+        }
+        return end;
+    }
+
     /// <summary>
     /// The out-of-order data in [<paramref name="from"/>, <paramref name="end"/>) that a new skb duplicates: each
     /// queued run (the ofo queue's skbs, coalesced when contiguous) is passed to <see cref="DsackExtend"/>, cut at
@@ -55,11 +66,7 @@ public sealed partial class TcpStack
             {
                 continue;
             }
-            ulong runEnd = s + 1;
-            while (runEnd < end && runEnd < conn.RcvHighest && conn.ReceivedAt(runEnd))
-            {
-                runEnd++;
-            }
+            ulong runEnd = ReceivedRunEnd(conn, s, Math.Min(end, conn.RcvHighest));
             DsackExtend(conn, s, runEnd);
             s = runEnd;
         }

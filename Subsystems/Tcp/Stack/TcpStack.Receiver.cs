@@ -118,12 +118,7 @@ public sealed partial class TcpStack
                 {
                     // tcp_data_queue_ofo: an skb whose start is already queued is D-SACKed over the part present
                     // (all of it: dropped; a partial overlap: tcp_dsack_set up to the queued skb's end).
-                    ulong dupEnd = seg + 1;
-                    while (dupEnd < end && conn.ReceivedAt(dupEnd))
-                    {
-                        dupEnd++;
-                    }
-                    DsackSet(conn, seg, dupEnd);
+                    DsackSet(conn, seg, ReceivedRunEnd(conn, seg, end));
                 }
                 else if (seg == 0 || !conn.ReceivedAt(seg - 1))
                 {
