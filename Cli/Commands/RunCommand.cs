@@ -1,3 +1,4 @@
+using BpfSim.Core.Workloads;
 using System.CommandLine;
 using BpfSim.Cli.Output;
 using BpfSim.Cli.Scenarios;

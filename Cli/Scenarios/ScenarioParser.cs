@@ -1,3 +1,4 @@
+using BpfSim.Core.Workloads;
 using System.Globalization;
 using BpfSim.Core.Bpf.Consumers;
 using BpfSim.Core.Simulation;

@@ -1,3 +1,4 @@
+using BpfSim.Core.Workloads;
 using BpfSim.Core.Bpf.Consumers;
 using BpfSim.Core.Bpf.StructOps;
 using BpfSim.Core.Simulation;

@@ -1,3 +1,4 @@
+using BpfSim.Core.Workloads;
 using System.Diagnostics;
 using BpfSim.Core.Bpf;
 using BpfSim.Core.Bpf.Consumers;

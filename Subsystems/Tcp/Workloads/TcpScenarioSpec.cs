@@ -1,3 +1,4 @@
+using BpfSim.Core.Workloads;
 using BpfSim.Core.Simulation;
 using BpfSim.Tcp.Stack;
 
@@ -44,24 +45,6 @@ public sealed record NetworkSpec
     public QueueSpec Queue { get; init; } = new();
     public long AccessRateBps { get; init; } = 1_000_000_000;
     public SimTime AccessDelay { get; init; } = SimTime.FromMilliseconds(1);
-}
-
-/// <summary>A struct_ops consumer to load and register (and maybe unregister) during the run.</summary>
-public sealed record StructOpsEntry
-{
-    /// <summary>A consumer name, or a path to a consumer assembly.</summary>
-    public required string Program { get; init; }
-    public SimTime? At { get; init; }
-    public SimTime? UnregisterAt { get; init; }
-    /// <summary>At <see cref="At"/>, swap this link-mode consumer into the link of that (already registered) one.</summary>
-    public string? Replace { get; init; }
-    /// <summary>
-    /// The catalog names of the consumers this entry loads, as the scenario reader resolved them: every consumer
-    /// of an assembly, or the one its <c>map:</c> picks. Empty = resolve <see cref="Program"/> when registering.
-    /// </summary>
-    public IReadOnlyList<string> Consumers { get; init; } = [];
-    /// <summary>Where the entry is written (<c>file:line:column</c>), to name it in run-time errors; null if not from a file.</summary>
-    public string? Location { get; init; }
 }
 
 /// <summary>How flows of a group begin.</summary>

@@ -3,7 +3,7 @@ using BpfSim.Core.Bpf.Consumers;
 using BpfSim.Core.Bpf.StructOps;
 using BpfSim.Core.Simulation;
 
-namespace BpfSim.Tcp.Workloads;
+namespace BpfSim.Core.Workloads;
 
 /// <summary>
 /// A scenario's struct_ops actions (register at <c>at</c>, link update for <c>replace</c>, unregister at

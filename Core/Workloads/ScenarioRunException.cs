@@ -1,4 +1,4 @@
-namespace BpfSim.Tcp.Workloads;
+namespace BpfSim.Core.Workloads;
 
 /// <summary>A scenario could not be carried out (e.g. a consumer the kernel refuses to register); the message says when and why.</summary>
 /// <param name="location">The scenario's <c>file:line:column</c> of the action that failed, when known.</param>
