@@ -1,0 +1,63 @@
+using BpfSim.Core.Simulation;
+using BpfSim.Scheduler.Tasks;
+
+namespace BpfSim.Scheduler.Kernel;
+
+/// <summary>
+/// What the core scheduler (kernel/sched/core.c: <c>SchedKernel</c>) offers the scheduling classes: the clock,
+/// the CPUs and their current tasks, the task table, and the core operations a class may ask for.
+/// </summary>
+public interface ISchedCore
+{
+    /// <summary>The simulator the kernel runs on (timers a class needs: the sched_ext watchdog, kicks).</summary>
+    Simulator Simulator { get; }
+
+    /// <summary>rq_clock: now, in ns.</summary>
+    long NowNs { get; }
+
+    /// <summary>HZ (1000 by default): ticks per second.</summary>
+    int Hz { get; }
+
+    /// <summary>jiffies: ticks since boot.</summary>
+    ulong Jiffies { get; }
+
+    /// <summary>nr_cpu_ids.</summary>
+    int NrCpus { get; }
+
+    /// <summary>SMT siblings and NUMA nodes.</summary>
+    CpuTopology Topology { get; }
+
+    /// <summary>Every task, indexed by <see cref="TaskStruct.Id"/>.</summary>
+    TaskTable Tasks { get; }
+
+    /// <summary>The id of the task running on <paramref name="cpu"/> (rq->curr), or −1 when it runs its idle task.</summary>
+    int Current(int cpu);
+
+    /// <summary>The class <paramref name="p"/> is scheduled by (p->sched_class).</summary>
+    SchedClass ClassOf(in TaskStruct p);
+
+    /// <summary>Whether <paramref name="cpu"/> has a reschedule pending (test_tsk_need_resched(rq->curr)).</summary>
+    bool NeedResched(int cpu);
+
+    /// <summary>
+    /// resched_curr: the current task of <paramref name="cpu"/> must give up the CPU; the core reschedules that CPU at
+    /// the current instant, after the code that asked has returned (never re-entrantly). An idle CPU is woken.
+    /// </summary>
+    void ReschedCurr(int cpu);
+
+    /// <summary>activate_task: enqueue <paramref name="p"/> on <paramref name="cpu"/> through its class and count it on that rq.</summary>
+    void ActivateTask(int cpu, ref TaskStruct p, EnqueueFlags flags);
+
+    /// <summary>deactivate_task: dequeue <paramref name="p"/> from <paramref name="cpu"/> through its class.</summary>
+    void DeactivateTask(int cpu, ref TaskStruct p, DequeueFlags flags);
+
+    /// <summary>set_task_cpu: <paramref name="p"/> (not running, not queued) now belongs to <paramref name="cpu"/>; a change counts a migration.</summary>
+    void SetTaskCpu(ref TaskStruct p, int cpu);
+
+    /// <summary>
+    /// Moves <paramref name="p"/> into the class <paramref name="to"/> as __setscheduler_class and
+    /// check_class_changed do (dequeue with SAVE|MOVE, switched_from/switching_to/switched_to, requeue, a running one
+    /// rescheduled): sched_ext's enable and disable.
+    /// </summary>
+    void SwitchClass(ref TaskStruct p, SchedClass to);
+}

@@ -1,0 +1,26 @@
+namespace BpfSim.Scheduler.Metrics;
+
+/// <summary>A stretch of time a CPU ran one task (or was idle: <see cref="Task"/> = −1).</summary>
+/// <param name="Class">The class the task ran in: 0 fair, 1 ext.</param>
+public readonly record struct TimelineSegment(int Cpu, long StartNs, long EndNs, int Task, byte Class);
+
+/// <summary>One sample of the machine: per-CPU busy fraction since the last sample and runqueue length.</summary>
+public readonly record struct CpuSample(long TimeNs, int Cpu, double Busy, int Runnable);
+
+/// <summary>
+/// The run's trace for outputs: per-CPU segments (who ran when, up to the scenario's timeline limit), sampled CPU
+/// series, each task's wait times (for distributions), and the tasks' names by id.
+/// </summary>
+public sealed class SchedTrace
+{
+    public required IReadOnlyList<TimelineSegment> Timeline { get; init; }
+    /// <summary>Segments not kept once the limit was reached.</summary>
+    public long TimelineDropped { get; init; }
+    public required IReadOnlyList<CpuSample> Samples { get; init; }
+    /// <summary>Per task id: pid, comm and the group name.</summary>
+    public required IReadOnlyList<(int Pid, string Comm, string Group)> TaskNames { get; init; }
+    /// <summary>Per task group (fixed groups' tasks and arrival groups' jobs): wait times in ns, for distributions.</summary>
+    public required IReadOnlyDictionary<string, long[]> WaitsByGroup { get; init; }
+    /// <summary>struct_ops events (register, enable, ejection, unregister) as (time ns, text), in order.</summary>
+    public required IReadOnlyList<(long TimeNs, string Text)> Markers { get; init; }
+}
