@@ -171,19 +171,24 @@ public sealed partial class FairSchedClass : SchedClass
             {
                 return -1;
             }
-            ref var p = ref _tasks[next];
-            if (p.Se.SchedDelayed == 0)
+            if (_tasks[next].Se.SchedDelayed == 0)
             {
                 return next;
             }
-            _core.DeactivateTask(cpu, ref p, DequeueFlags.Sleep | DequeueFlags.Delayed);
-            if (p.Se.SchedDelayed != 0)
-            {
-                throw new InvalidOperationException(
-                    $"fair: the core did not dequeue delayed task {next} through the class (DeactivateTask with DEQUEUE_DELAYED)");
-            }
+            FinishDelayedTask(cpu, next);
         }
         return -1;
+    }
+
+    /// <summary>
+    /// pick_next_entity / task_dead_fair on a delayed entity: dequeue_entities(DEQUEUE_SLEEP | DEQUEUE_DELAYED), then
+    /// __block_task — the task leaves the runqueue it had stayed on.
+    /// </summary>
+    private void FinishDelayedTask(int cpu, int id)
+    {
+        DequeueEntity(cpu, id, DequeueFlags.Sleep | DequeueFlags.Delayed);
+        _queuedCpu[id] = -1;
+        _core.BlockTask(cpu, ref _tasks[id]);
     }
 
     /// <summary>put_prev_task_fair.</summary>
@@ -267,7 +272,7 @@ public sealed partial class FairSchedClass : SchedClass
     public override void YieldTask(int cpu)
     {
         int curr = _curr[cpu];
-        if (curr < 0 || _nrRunning[cpu] <= 1)
+        if (curr < 0 || _core.NrRunning(cpu) == 1)
         {
             return;
         }
@@ -286,9 +291,9 @@ public sealed partial class FairSchedClass : SchedClass
     /// </summary>
     public override void TaskFork(ref TaskStruct p)
     {
-        if (p.Se.Weight == 0)
+        if (p.Se.Weight == 0 || p.Policy == (uint)SchedPolicy.Idle)
         {
-            FairMath.SetLoadWeight(ref p);
+            FairMath.SetLoadWeight(ref p); // set_load_weight: SCHED_IDLE weighs WEIGHT_IDLEPRIO
         }
         EnsureTask(p.Id);
         ref var se = ref p.Se;
@@ -311,7 +316,7 @@ public sealed partial class FairSchedClass : SchedClass
         int q = QueuedCpu(p.Id);
         if (p.Se.SchedDelayed != 0 && q >= 0)
         {
-            _core.DeactivateTask(q, ref p, DequeueFlags.Sleep | DequeueFlags.Delayed);
+            FinishDelayedTask(q, p.Id);
         }
     }
 

@@ -61,8 +61,6 @@ internal sealed class FairTestCore : ISchedCore
 
     public void ReschedCurr(int cpu) => _needResched[cpu] = true;
 
-    public int NrRunningOf(int cpu) => _nrRunning[cpu];
-
     public void ActivateTask(int cpu, ref TaskStruct p, EnqueueFlags flags)
     {
         Fair.EnqueueTask(cpu, ref p, flags);
@@ -72,14 +70,20 @@ internal sealed class FairTestCore : ISchedCore
 
     public void DeactivateTask(int cpu, ref TaskStruct p, DequeueFlags flags)
     {
-        p.OnRq = (flags & DequeueFlags.Sleep) != 0 ? 0 : 2;
-        if (!Fair.DequeueTask(cpu, ref p, flags))
+        if (Fair.DequeueTask(cpu, ref p, flags))
         {
-            p.OnRq = 1;
-            return;
+            BlockTask(cpu, ref p);
         }
+    }
+
+    public void BlockTask(int cpu, ref TaskStruct p)
+    {
+        Assert.That(p.OnRq, Is.EqualTo(1), $"task {p.Id} blocked twice");
+        p.OnRq = 0;
         _nrRunning[cpu]--;
     }
+
+    public int NrRunning(int cpu) => _nrRunning[cpu];
 
     public void SetTaskCpu(ref TaskStruct p, int cpu)
     {
@@ -213,11 +217,7 @@ internal sealed class FairTestCore : ISchedCore
             ref var p = ref Tasks[prev];
             if (p.State != (uint)TaskState.Running && p.OnRq == 1 && p.Se.SchedDelayed == 0)
             {
-                if (Fair.DequeueTask(cpu, ref p, DequeueFlags.Sleep | DequeueFlags.NoClock))
-                {
-                    p.OnRq = 0;
-                    _nrRunning[cpu]--;
-                }
+                DeactivateTask(cpu, ref p, DequeueFlags.Sleep | DequeueFlags.NoClock);
             }
         }
         Fair.Balance(cpu, prev);
