@@ -55,9 +55,9 @@ public sealed class FairEndToEndTests
     }
 
     [Test]
-    public void HogsStartedOnOneCpu_ThroughSchedKernel_SpreadOverANodeAndTheMachine()
+    public void ForkedHogs_ThroughSchedKernel_GetACpuEach_AcrossNodes()
     {
-        // Four hogs allowed everywhere on two nodes of two CPUs: balancing leaves one per CPU.
+        // select_task_rq_fair(WF_FORK) places four hogs on two nodes of two CPUs one per CPU, and they stay there.
         var r = Run(new CpuSpec { Count = 4, Nodes = 2 }, SimTime.FromSeconds(1), new TaskGroupSpec { Name = "hog", Count = 4 });
         foreach (var t in r.Tasks)
         {
