@@ -144,6 +144,10 @@ public sealed partial class FairSchedClass : SchedClass
             throw new InvalidOperationException($"fair: dequeue of task {id} ({p.CommString}), which is not queued");
         }
         bool wasDelayed = p.Se.SchedDelayed != 0;
+        if (wasDelayed && (flags & DequeueFlags.Sleep) != 0)
+        {
+            flags |= DequeueFlags.Delayed; // already asleep and delayed (an exit): finish that dequeue, as core.c asks
+        }
         if (!DequeueEntity(q, id, flags))
         {
             return false;

@@ -85,4 +85,23 @@ public sealed class DelayDequeueTests
             Assert.That(core.Tasks[sleeper].Se.Vlag, Is.LessThan(0), "its negative lag is kept for its wake-up");
         });
     }
+
+    [Test]
+    public void DelayedTaskDequeuedAgainForSleep_LeavesForGood()
+    {
+        // do_exit of a sleeping, still delayed task: the core dequeues it with DEQUEUE_SLEEP; the class finishes the
+        // delayed dequeue instead of delaying twice.
+        var (core, sleeper, _) = OverrunningTask();
+        core.Sleep(sleeper);
+        Assert.That(core.Tasks[sleeper].Se.SchedDelayed, Is.EqualTo(1));
+        core.DeactivateTask(0, ref core.Tasks[sleeper], BpfSim.Scheduler.Kernel.DequeueFlags.Sleep);
+        Assert.Multiple(() =>
+        {
+            Assert.That(core.Tasks[sleeper].OnRq, Is.EqualTo(0));
+            Assert.That(core.Tasks[sleeper].Se.SchedDelayed, Is.EqualTo(0));
+            Assert.That(core.Fair.NrDelayed(0), Is.EqualTo(0));
+            Assert.That(core.Fair.NrRunning(0), Is.EqualTo(1));
+            Assert.That(core.Fair.QueuedCpu(sleeper), Is.EqualTo(-1));
+        });
+    }
 }
