@@ -149,7 +149,12 @@ public sealed class StructOpsActions : IDisposable
         LoadedStructOps? loaded;
         try
         {
-            r = ConsumerLoading.Load(_bpf, info, out loaded);
+            if (ConsumerGlobals.Check(info, entry.Globals) is [var bad, ..])
+            {
+                // The scenario's mistake, at the setting's own line.
+                throw new ScenarioRunException($"t={Now}: can't load {info.Name}: {bad.Message}", bad.Global.Location ?? entry.Location);
+            }
+            r = ConsumerLoading.Load(_bpf, info, entry.Globals, out loaded);
         }
         catch (ConsumerLoadException e)
         {

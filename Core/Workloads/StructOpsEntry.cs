@@ -1,3 +1,4 @@
+using BpfSim.Core.Bpf.Consumers;
 using BpfSim.Core.Simulation;
 
 namespace BpfSim.Core.Workloads;
@@ -16,6 +17,11 @@ public sealed record StructOpsEntry
     /// of an assembly, or the one its <c>map:</c> picks. Empty = resolve <see cref="Program"/> when registering.
     /// </summary>
     public IReadOnlyList<string> Consumers { get; init; } = [];
+    /// <summary>
+    /// <c>globals:</c>: the consumer's global variables (an object's, by BTF name) or named options (a C# consumer's
+    /// [StructOpsOption]) to set before it loads; checked with <see cref="ConsumerGlobals.Check"/>.
+    /// </summary>
+    public IReadOnlyList<ConsumerGlobal> Globals { get; init; } = [];
     /// <summary>Where the entry is written (<c>file:line:column</c>), to name it in run-time errors; null if not from a file.</summary>
     public string? Location { get; init; }
 }

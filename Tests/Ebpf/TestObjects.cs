@@ -12,7 +12,7 @@ internal static class TestObjects
     [
         "tcp_ca_full", "tcp_ca_full.v3", "tcp_ca_nogpl", "tcp_ca_nogpl.v3", "sections", "sections.v3", "tcp_ca_faults", "tcp_ca_faults.v3",
         "tcp_ca_setsockopt", "tcp_ca_setsockopt.v3", "tcp_ca_subprogs", "tcp_ca_subprogs.v3", "tcp_ca_queue", "tcp_ca_queue.v3",
-        "tcp_ca_mim", "tcp_ca_mim.v3",
+        "tcp_ca_mim", "tcp_ca_mim.v3", "tcp_ca_globals", "tcp_ca_globals.v3",
     ];
 
     /// <summary>Committed objects the reader refuses on purpose (built by build.sh like the others, so not in <see cref="Names"/>).</summary>

@@ -14,14 +14,28 @@ public static class ConsumerLoading
     private static readonly ConditionalWeakTable<BpfSystem, Dictionary<string, LoadedObject>> s_objects = new();
 
     /// <exception cref="ConsumerLoadException">A C# consumer's constructor threw.</exception>
-    public static BpfResult Load(BpfSystem bpf, ConsumerInfo info, out LoadedStructOps? loaded)
+    public static BpfResult Load(BpfSystem bpf, ConsumerInfo info, out LoadedStructOps? loaded) => Load(bpf, info, [], out loaded);
+
+    /// <summary>
+    /// Loads <paramref name="info"/> with <paramref name="globals"/> set first (<see cref="ConsumerGlobals"/>): a C#
+    /// consumer's options after construction, an object's global variables before its maps are created.
+    /// </summary>
+    /// <returns>EINVAL naming the first setting that does not apply (<see cref="ConsumerGlobals.Check"/> gives all, with locations).</returns>
+    /// <exception cref="ConsumerLoadException">A C# consumer's constructor threw.</exception>
+    public static BpfResult Load(BpfSystem bpf, ConsumerInfo info, IReadOnlyList<ConsumerGlobal> globals, out LoadedStructOps? loaded)
     {
+        ArgumentNullException.ThrowIfNull(globals);
         loaded = null;
         if (info.Object is not { } spec)
         {
-            return StructOpsLoader.Load(bpf, ConsumerCatalog.Create(info), out loaded);
+            var consumer = ConsumerCatalog.Create(info);
+            if (ConsumerGlobals.Apply(consumer, globals) is [var first, ..])
+            {
+                return BpfResult.Fail(Errno.EINVAL, first.ToString()).For(BpfCommand.ProgLoad);
+            }
+            return StructOpsLoader.Load(bpf, consumer, out loaded);
         }
-        var r = LoadObject(bpf, info, out var obj);
+        var r = LoadObject(bpf, info, globals, out var obj);
         if (!r.IsOk)
         {
             return r;
@@ -31,22 +45,38 @@ public static class ConsumerLoading
     }
 
     /// <summary>The object of <paramref name="info"/> loaded in <paramref name="bpf"/> (loading it on first use).</summary>
-    public static BpfResult LoadObject(BpfSystem bpf, ConsumerInfo info, out LoadedObject? obj)
+    public static BpfResult LoadObject(BpfSystem bpf, ConsumerInfo info, out LoadedObject? obj) => LoadObject(bpf, info, [], out obj);
+
+    /// <summary>
+    /// The object of <paramref name="info"/> with <paramref name="globals"/> set, loaded in <paramref name="bpf"/> on
+    /// first use. Entries that set the same globals (or none) share one loaded object, as the variables of one libbpf
+    /// skeleton do; other settings are another open of the file, with maps of its own.
+    /// </summary>
+    /// <returns>EINVAL naming the first setting that does not apply; the loader's errors.</returns>
+    public static BpfResult LoadObject(BpfSystem bpf, ConsumerInfo info, IReadOnlyList<ConsumerGlobal> globals, out LoadedObject? obj)
     {
+        ArgumentNullException.ThrowIfNull(info);
+        ArgumentNullException.ThrowIfNull(globals);
         obj = null;
+        var spec = ConsumerGlobals.Apply(info.Object!, globals, out var errors);
+        if (errors is [var first, ..])
+        {
+            return BpfResult.Fail(Errno.EINVAL, first.ToString()).For(BpfCommand.MapCreate);
+        }
+        string key = info.Source + string.Concat(globals.OrderBy(g => g.Name, StringComparer.Ordinal).Select(g => $"\0{g.Name}={g.Value}"));
         var objects = s_objects.GetOrCreateValue(bpf);
         lock (objects)
         {
-            if (objects.TryGetValue(info.Source, out obj))
+            if (objects.TryGetValue(key, out obj))
             {
                 return BpfResult.Ok;
             }
             // Maps and global data only: each variable's programs load with its consumer, as libbpf loads only the
             // programs of the struct_ops maps it creates (a scenario's map: picks one).
-            var r = ObjectLoader.Load(bpf, info.Object!, info.Source, out obj, autocreate: []);
+            var r = ObjectLoader.Load(bpf, spec, info.Source, out obj, autocreate: []);
             if (r.IsOk)
             {
-                objects[info.Source] = obj!;
+                objects[key] = obj!;
             }
             return r;
         }

@@ -185,14 +185,19 @@ public sealed partial class FairSchedClass : SchedClass
     }
 
     /// <summary>
-    /// pick_next_entity / task_dead_fair on a delayed entity: dequeue_entities(DEQUEUE_SLEEP | DEQUEUE_DELAYED), then
-    /// __block_task — the task leaves the runqueue it had stayed on.
+    /// pick_next_entity / task_dead_fair on a delayed entity: dequeue_entities(DEQUEUE_SLEEP | DEQUEUE_DELAYED) and
+    /// __block_task — through the core's deactivate_task, which calls back <see cref="DequeueTask"/> with those flags
+    /// and takes the task off its rq count (on_rq = 0).
     /// </summary>
     private void FinishDelayedTask(int cpu, int id)
     {
-        DequeueEntity(cpu, id, DequeueFlags.Sleep | DequeueFlags.Delayed);
-        _queuedCpu[id] = -1;
-        _core.BlockTask(cpu, ref _tasks[id]);
+        ref var p = ref _tasks[id];
+        _core.DeactivateTask(cpu, ref p, DequeueFlags.Sleep | DequeueFlags.Delayed);
+        if (p.Se.SchedDelayed != 0 || QueuedCpu(id) >= 0)
+        {
+            throw new InvalidOperationException(
+                $"fair: the core did not dequeue delayed task {id} through the class (deactivate_task with DEQUEUE_DELAYED)");
+        }
     }
 
     /// <summary>put_prev_task_fair.</summary>

@@ -68,19 +68,21 @@ internal sealed class FairTestCore : ISchedCore
         _nrRunning[cpu]++;
     }
 
+    /// <summary>deactivate_task as SchedKernel does it: a sleep only counts when the class really dequeued.</summary>
     public void DeactivateTask(int cpu, ref TaskStruct p, DequeueFlags flags)
     {
-        if (Fair.DequeueTask(cpu, ref p, flags))
+        if ((flags & DequeueFlags.Sleep) == 0)
         {
-            BlockTask(cpu, ref p);
+            p.OnRq = 2;
+            Assert.That(Fair.DequeueTask(cpu, ref p, flags), Is.True, "only a sleep may be delayed");
+            _nrRunning[cpu]--;
+            return;
         }
-    }
-
-    public void BlockTask(int cpu, ref TaskStruct p)
-    {
-        Assert.That(p.OnRq, Is.EqualTo(1), $"task {p.Id} blocked twice");
-        p.OnRq = 0;
-        _nrRunning[cpu]--;
+        if (p.OnRq != 0 && Fair.DequeueTask(cpu, ref p, flags))
+        {
+            p.OnRq = 0;
+            _nrRunning[cpu]--;
+        }
     }
 
     public int NrRunning(int cpu) => _nrRunning[cpu];
