@@ -35,6 +35,19 @@ public struct SchedEntity
     /// <summary>vlag: the lag kept across sleeps (place_entity).</summary>
     public long Vlag;
 
-    /// <summary>slice: the request size (sysctl_sched_base_slice, 0.75 ms by default, unless custom).</summary>
+    /// <summary>slice: the request size (sysctl_sched_base_slice, 0.70 ms × (1 + ilog2(min(CPUs, 8))) in this tree, unless custom).</summary>
     public ulong Slice;
+
+    /// <summary>
+    /// sched_delayed: DELAY_DEQUEUE kept the (sleeping) entity queued until it is eligible; the task is still on_rq.
+    /// The core must wake such a task with ENQUEUE_DELAYED (ttwu_runnable) and dequeue it with DEQUEUE_DELAYED before a
+    /// class change, as core.c does.
+    /// </summary>
+    public byte SchedDelayed;
+
+    /// <summary>rel_deadline: <see cref="Deadline"/> holds deadline − vruntime across a non-sleep dequeue (PLACE_REL_DEADLINE).</summary>
+    public byte RelDeadline;
+
+    /// <summary>custom_slice: <see cref="Slice"/> was set by sched_setattr and is not reset to the base slice.</summary>
+    public byte CustomSlice;
 }

@@ -1,0 +1,35 @@
+namespace BpfSim.Scheduler.Fair;
+
+/// <summary>
+/// The sched_feat() switches of kernel/sched/features.h that the fair class reads, with the defaults of this tree
+/// (6.12). Tests turn one off to pin what it does; a scenario runs with the defaults.
+/// </summary>
+public sealed record FairFeatures
+{
+    /// <summary>The defaults of features.h.</summary>
+    public static FairFeatures Default { get; } = new();
+
+    /// <summary>PLACE_LAG: a waking entity keeps the lag it had when it went to sleep.</summary>
+    public bool PlaceLag { get; init; } = true;
+
+    /// <summary>PLACE_DEADLINE_INITIAL: a new task starts with half a slice to its deadline.</summary>
+    public bool PlaceDeadlineInitial { get; init; } = true;
+
+    /// <summary>PLACE_REL_DEADLINE: a non-sleep dequeue (migration, attribute change) keeps the relative deadline.</summary>
+    public bool PlaceRelDeadline { get; init; } = true;
+
+    /// <summary>RUN_TO_PARITY: an eligible current task runs until its deadline once picked.</summary>
+    public bool RunToParity { get; init; } = true;
+
+    /// <summary>PREEMPT_SHORT: a waking task with a shorter slice may cancel the current task's protection.</summary>
+    public bool PreemptShort { get; init; } = true;
+
+    /// <summary>DELAY_DEQUEUE: a sleeping entity with negative lag stays queued until it is eligible.</summary>
+    public bool DelayDequeue { get; init; } = true;
+
+    /// <summary>DELAY_ZERO: a delayed entity that is dequeued or requeued with positive lag gets lag 0.</summary>
+    public bool DelayZero { get; init; } = true;
+
+    /// <summary>WAKEUP_PREEMPTION: a waking task may preempt the current one.</summary>
+    public bool WakeupPreemption { get; init; } = true;
+}

@@ -1,0 +1,222 @@
+using BpfSim.Scheduler.Kernel;
+
+namespace BpfSim.Scheduler.Fair;
+
+// Load balancing (kernel/sched/fair.c: balance_fair, sched_balance_newidle, sched_balance_trigger,
+// sched_balance_domains, nohz_balancer_kick / _nohz_idle_balance, sched_balance_rq, detach_tasks / attach_task),
+// simplified to two domain levels: the CPU's node (the LLC / MC domain) and, with more than one node, the machine.
+// Kept: the three triggers — a CPU about to go idle pulls (newidle), a busy CPU balances at its domain intervals
+// (sd_weight ms × busy_factor 16, less one jiffy), and a busy CPU's tick kicks the idle CPUs that are due (nohz idle
+// balance at sd_weight ms) so runnable tasks never wait behind a busy CPU while another idles; the busiest rq of a
+// level gives up tasks from the cold end of its cfs_tasks list, at most sched_nr_migrate (32) looked at, only tasks
+// that are not running, not delayed and allowed on the destination. Simplified: the imbalance is counted in runnable
+// tasks (the kernel's migrate_task / group_has_spare case) rather than PELT load, and there is no cache-hot
+// refusal (task_hot), no active balance of a running task and no misfit / asym handling. Cost: O(CPUs) per balance.
+public sealed partial class FairSchedClass
+{
+    private const int SchedNrMigrate = 32;
+    private const int BusyFactor = 16;
+
+    private int _levels;
+    private long[] _nextBalance = [];
+    private long[] _lastBalance = []; // [level * nrCpus + cpu]
+    private long _maxInterval;
+
+    /// <summary>Tasks moved by load balancing so far (newidle, periodic and nohz pulls).</summary>
+    public long Migrations { get; private set; }
+
+    private void InitBalance()
+    {
+        _levels = _core.Topology.NodeCount > 1 ? 2 : 1;
+        _nextBalance = new long[_nrCpus];
+        _lastBalance = new long[_levels * _nrCpus];
+        _maxInterval = Math.Max(1, (long)Hz * _nrCpus / 10); // max_load_balance_interval
+    }
+
+    private int Hz => _core.Hz > 0 ? _core.Hz : 1000;
+
+    /// <summary>balance_fair: runnable already, or a newidle pull found work.</summary>
+    public override bool Balance(int cpu, int prev)
+    {
+        if (_nrRunning[cpu] > 0)
+        {
+            return true;
+        }
+        return NewidleBalance(cpu) > 0;
+    }
+
+    /// <summary>sched_balance_newidle: pull from the busiest rq of the node, then of the machine; stop at the first pull.</summary>
+    private int NewidleBalance(int cpu)
+    {
+        long jiffies = (long)_core.Jiffies;
+        for (int level = 0; level < _levels; level++)
+        {
+            int pulled = BalanceLevel(cpu, level, idle: true, newidle: true);
+            if (pulled > 0)
+            {
+                _nextBalance[cpu] = Math.Min(_nextBalance[cpu], jiffies + Interval(level, busy: false));
+                return pulled;
+            }
+        }
+        return 0;
+    }
+
+    /// <summary>
+    /// sched_balance_trigger from <paramref name="cpu"/>'s tick: its own periodic balance when due, then the nohz kick
+    /// that has due idle CPUs pull.
+    /// </summary>
+    private void BalanceTrigger(int cpu)
+    {
+        long jiffies = (long)_core.Jiffies;
+        if (jiffies >= _nextBalance[cpu])
+        {
+            BalanceDomains(cpu, jiffies, busy: RqRunnable(cpu) > 0);
+        }
+        if (RqRunnable(cpu) >= 2)
+        {
+            NohzKick(jiffies);
+        }
+    }
+
+    /// <summary>sched_balance_domains: each level whose interval has passed balances towards <paramref name="cpu"/>.</summary>
+    private void BalanceDomains(int cpu, long jiffies, bool busy)
+    {
+        long next = jiffies + 60L * Hz;
+        for (int level = 0; level < _levels; level++)
+        {
+            ref long last = ref _lastBalance[level * _nrCpus + cpu];
+            long interval = Interval(level, busy);
+            if (jiffies >= last + interval)
+            {
+                if (BalanceLevel(cpu, level, idle: !busy, newidle: false) > 0)
+                {
+                    busy = true; // CPU_NOT_IDLE from here on
+                }
+                last = jiffies;
+                interval = Interval(level, busy);
+            }
+            next = Math.Min(next, last + interval);
+        }
+        _nextBalance[cpu] = next;
+    }
+
+    /// <summary>nohz_balancer_kick + _nohz_idle_balance: every idle CPU that is due balances as CPU_IDLE.</summary>
+    private void NohzKick(long jiffies)
+    {
+        for (int c = 0; c < _nrCpus; c++)
+        {
+            if (IdleCpu(c) && jiffies >= _nextBalance[c])
+            {
+                BalanceDomains(c, jiffies, busy: false);
+            }
+        }
+    }
+
+    /// <summary>get_sd_balance_interval in jiffies: sd_weight ms, × busy_factor − 1 when busy, clamped.</summary>
+    private long Interval(int level, bool busy)
+    {
+        long ms = SpanWeight(level);
+        if (busy)
+        {
+            ms *= BusyFactor;
+        }
+        long j = (ms * Hz + 999) / 1000; // msecs_to_jiffies rounds up
+        if (busy)
+        {
+            j -= 1;
+        }
+        return Math.Clamp(j, 1, _maxInterval);
+    }
+
+    private int SpanWeight(int level) => level == 0 ? _core.Topology.NodeMask(0).Weight : _nrCpus;
+
+    private bool InSpan(int level, int dst, int c) => level == 1 || SameLlc(dst, c);
+
+    /// <summary>
+    /// sched_balance_rq for one level: the busiest rq of the span (most runnable fair tasks, then most load), and
+    /// moves enough of its tasks to even the runnable counts — at least one when <paramref name="idle"/> and the
+    /// busiest has a task waiting.
+    /// </summary>
+    private int BalanceLevel(int dst, int level, bool idle, bool newidle)
+    {
+        int busiest = -1, busiestNr = 0;
+        ulong busiestLoad = 0;
+        for (int c = 0; c < _nrCpus; c++)
+        {
+            if (c == dst || !InSpan(level, dst, c))
+            {
+                continue;
+            }
+            int nr = _nrRunning[c] - _nrDelayed[c];
+            if (nr > busiestNr || (nr == busiestNr && nr > 0 && _loadWeight[c] > busiestLoad))
+            {
+                busiest = c;
+                busiestNr = nr;
+                busiestLoad = _loadWeight[c];
+            }
+        }
+        if (busiest < 0)
+        {
+            return 0;
+        }
+        int waiting = RqRunnable(busiest) - 1; // tasks of busiest that are not running
+        int local = RqRunnable(dst);
+        int imbalance = idle && local == 0 ? Math.Max(1, (RqRunnable(busiest) - local) / 2) : (RqRunnable(busiest) - local) / 2;
+        if (waiting <= 0 || imbalance <= 0)
+        {
+            return 0;
+        }
+        return DetachAttach(busiest, dst, imbalance, newidle);
+    }
+
+    /// <summary>detach_tasks + attach_tasks: from the cold end of <paramref name="src"/>'s cfs_tasks, at most 32 looked at.</summary>
+    private int DetachAttach(int src, int dst, int imbalance, bool newidle)
+    {
+        int moved = 0;
+        int id = _listTail[src];
+        for (int loop = 0; id >= 0 && loop < SchedNrMigrate && moved < imbalance; loop++)
+        {
+            int prevInList = _listPrev[id];
+            if (CanMigrate(src, dst, id))
+            {
+                ref var p = ref _tasks[id];
+                _core.DeactivateTask(src, ref p, DequeueFlags.Migrating);
+                _core.SetTaskCpu(ref p, dst);
+                _core.ActivateTask(dst, ref p, EnqueueFlags.Migrating | EnqueueFlags.Migrated);
+                moved++;
+                Migrations++;
+                if (!newidle)
+                {
+                    PreemptAfterAttach(dst, ref p); // a newidle pull is picked by the schedule() that asked
+                }
+            }
+            id = prevInList;
+        }
+        return moved;
+    }
+
+    /// <summary>can_migrate_task, simplified: allowed on dst, not running, not delayed.</summary>
+    private bool CanMigrate(int src, int dst, int id)
+    {
+        ref var p = ref _tasks[id];
+        return p.CpusMask.Test(dst) && _curr[src] != id && _core.Current(src) != id && p.Se.SchedDelayed == 0;
+    }
+
+    /// <summary>attach_task's wakeup_preempt: an idle destination wakes; fair over fair by EEVDF; fair preempts a lower class.</summary>
+    private void PreemptAfterAttach(int dst, ref Tasks.TaskStruct p)
+    {
+        int curr = _core.Current(dst);
+        if (curr < 0)
+        {
+            _core.ReschedCurr(dst);
+        }
+        else if (ReferenceEquals(_core.ClassOf(_tasks[curr]), this))
+        {
+            WakeupPreempt(dst, ref p, WakeFlags.None);
+        }
+        else
+        {
+            _core.ReschedCurr(dst);
+        }
+    }
+}

@@ -1,0 +1,189 @@
+using BpfSim.Scheduler.Kernel;
+using BpfSim.Scheduler.Tasks;
+
+namespace BpfSim.Scheduler.Fair;
+
+// select_task_rq_fair (kernel/sched/fair.c), simplified. What is kept: WF_CURRENT_CPU; wake-affine toward the
+// waker's CPU (wake_affine_idle: an idle waker CPU sharing the node, or a WF_SYNC waker alone on its rq; then a load
+// comparison in place of wake_affine_weight); select_idle_sibling's order — target idle, prev idle in the same LLC,
+// an idle SMT sibling of prev, an idle core then an idle CPU in target's LLC, else target; for WF_FORK / WF_EXEC the
+// slow path's idlest CPU (idle first, prev's node first, else the least loaded). What is left out, and why: energy-
+// aware placement (no asymmetric capacities), wake_wide (no wakee-flip history), recent_used_cpu, SIS_UTIL's scan
+// limit (the scan is O(CPUs in the node) anyway) and PELT loads (the instantaneous cfs_rq load stands in for
+// cpu_load). The LLC is the NUMA node: bpfsim's topology has no separate cache domain. Affinity always holds.
+public sealed partial class FairSchedClass
+{
+    /// <summary>select_task_rq_fair (simplified; see the comment at the top of this file and docs/scheduler.md).</summary>
+    public override int SelectTaskRq(ref TaskStruct p, int prevCpu, WakeFlags flags)
+    {
+        ref readonly Cpumask allowed = ref p.CpusMask;
+        if ((uint)prevCpu >= (uint)_nrCpus)
+        {
+            prevCpu = Math.Max(allowed.First, 0);
+        }
+        if ((flags & (WakeFlags.Fork | WakeFlags.Exec)) != 0)
+        {
+            return FindIdlestCpu(in allowed, prevCpu);
+        }
+        int thisCpu = _core.ThisCpu;
+        bool thisOk = (uint)thisCpu < (uint)_nrCpus && allowed.Test(thisCpu);
+        if ((flags & WakeFlags.Ttwu) != 0 && (flags & WakeFlags.CurrentCpu) != 0 && thisOk)
+        {
+            return thisCpu;
+        }
+        int target = prevCpu;
+        if (thisOk && thisCpu != prevCpu)
+        {
+            target = WakeAffine(thisCpu, prevCpu, (flags & WakeFlags.Sync) != 0);
+        }
+        int cpu = SelectIdleSibling(in allowed, prevCpu, target);
+        return allowed.Test(cpu) ? cpu : FindIdlestCpu(in allowed, cpu);
+    }
+
+    /// <summary>available_idle_cpu: nothing running and nothing of this class queued.</summary>
+    private bool IdleCpu(int cpu) => _core.Current(cpu) < 0 && _nrRunning[cpu] == 0;
+
+    /// <summary>rq->nr_running − h_nr_delayed as far as the fair class can tell (its runnable tasks, or one other running).</summary>
+    private int RqRunnable(int cpu)
+    {
+        int n = _nrRunning[cpu] - _nrDelayed[cpu];
+        int curr = _core.Current(cpu);
+        if (curr >= 0 && _curr[cpu] != curr)
+        {
+            n++; // a task of another class runs there
+        }
+        return n;
+    }
+
+    private bool SameLlc(int a, int b) => _core.Topology.NodeOf(a) == _core.Topology.NodeOf(b);
+
+    /// <summary>wake_affine: wake_affine_idle, then a load comparison standing in for wake_affine_weight.</summary>
+    private int WakeAffine(int thisCpu, int prevCpu, bool sync)
+    {
+        if (IdleCpu(thisCpu) && SameLlc(thisCpu, prevCpu))
+        {
+            return IdleCpu(prevCpu) ? prevCpu : thisCpu;
+        }
+        if (sync && RqRunnable(thisCpu) == 1)
+        {
+            return thisCpu;
+        }
+        if (IdleCpu(prevCpu))
+        {
+            return prevCpu;
+        }
+        ulong thisLoad = _loadWeight[thisCpu];
+        int waker = _curr[thisCpu];
+        if (sync && waker >= 0 && _tasks[waker].Se.OnRq != 0)
+        {
+            thisLoad -= _tasks[waker].Se.Weight; // the sync waker is about to sleep
+        }
+        return thisLoad < _loadWeight[prevCpu] ? thisCpu : prevCpu;
+    }
+
+    /// <summary>select_idle_sibling, simplified (no recent_used_cpu, no capacity fitting, no scan limit).</summary>
+    private int SelectIdleSibling(in Cpumask allowed, int prev, int target)
+    {
+        if (IdleCpu(target) && allowed.Test(target))
+        {
+            return target;
+        }
+        if (prev != target && SameLlc(prev, target) && IdleCpu(prev) && allowed.Test(prev))
+        {
+            return prev;
+        }
+        var topo = _core.Topology;
+        if (topo.Smt && SameLlc(prev, target))
+        {
+            // select_idle_smt: an idle sibling of prev.
+            ref readonly Cpumask smt = ref topo.SmtMask(prev);
+            for (int c = smt.First; c >= 0; c = smt.NextFrom(c + 1))
+            {
+                if (c != prev && allowed.Test(c) && IdleCpu(c))
+                {
+                    return c;
+                }
+            }
+        }
+        int found = SelectIdleCpu(in allowed, target);
+        return found >= 0 ? found : target;
+    }
+
+    /// <summary>select_idle_cpu over target's LLC from target + 1, wrapping: a fully idle core first, then any idle CPU.</summary>
+    private int SelectIdleCpu(in Cpumask allowed, int target)
+    {
+        var topo = _core.Topology;
+        ref readonly Cpumask llc = ref topo.NodeMask(topo.NodeOf(target));
+        int idleCpu = -1;
+        for (int i = 1; i <= _nrCpus; i++)
+        {
+            int c = (target + i) % _nrCpus;
+            if (!llc.Test(c) || !allowed.Test(c) || !IdleCpu(c))
+            {
+                continue;
+            }
+            if (!topo.Smt || CoreIdle(c))
+            {
+                return c;
+            }
+            if (idleCpu < 0)
+            {
+                idleCpu = c;
+            }
+        }
+        return idleCpu;
+    }
+
+    private bool CoreIdle(int cpu)
+    {
+        ref readonly Cpumask smt = ref _core.Topology.SmtMask(cpu);
+        for (int c = smt.First; c >= 0; c = smt.NextFrom(c + 1))
+        {
+            if (!IdleCpu(c))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// sched_balance_find_dst_cpu (WF_FORK / WF_EXEC, and the affinity fallback), simplified: an idle allowed CPU, prev's
+    /// node first, from prev on; otherwise the allowed CPU with the fewest runnable tasks, then the least load.
+    /// </summary>
+    private int FindIdlestCpu(in Cpumask allowed, int prev)
+    {
+        var topo = _core.Topology;
+        int prevNode = (uint)prev < (uint)_nrCpus ? topo.NodeOf(prev) : 0;
+        int start = (uint)prev < (uint)_nrCpus ? prev : 0;
+        int best = -1, bestNr = int.MaxValue;
+        ulong bestLoad = ulong.MaxValue;
+        for (int pass = 0; pass < 2; pass++)
+        {
+            for (int i = 0; i < _nrCpus; i++)
+            {
+                int c = (start + i) % _nrCpus;
+                if (!allowed.Test(c) || (topo.NodeOf(c) == prevNode) != (pass == 0))
+                {
+                    continue;
+                }
+                if (IdleCpu(c))
+                {
+                    return c;
+                }
+                int nr = RqRunnable(c);
+                if (nr < bestNr || (nr == bestNr && _loadWeight[c] < bestLoad))
+                {
+                    best = c;
+                    bestNr = nr;
+                    bestLoad = _loadWeight[c];
+                }
+            }
+        }
+        if (best < 0)
+        {
+            throw new InvalidOperationException("fair: a task's cpus_mask has no CPU of this machine");
+        }
+        return best;
+    }
+}

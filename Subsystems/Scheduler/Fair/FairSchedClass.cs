@@ -1,0 +1,458 @@
+using BpfSim.Scheduler.Kernel;
+using BpfSim.Scheduler.Tasks;
+
+namespace BpfSim.Scheduler.Fair;
+
+/// <summary>
+/// fair_sched_class (kernel/sched/fair.c, Linux 6.12 as this tree has it): EEVDF — each CPU's cfs_rq picks the
+/// eligible task (lag ≥ 0) with the earliest virtual deadline — with PLACE_LAG, RUN_TO_PARITY, PREEMPT_SHORT,
+/// DELAY_DEQUEUE, wakeup preemption, a simplified select_task_rq_fair and newidle / periodic load balancing.
+/// </summary>
+/// <remarks>
+/// State is per CPU in arrays indexed by CPU id, and per task in arrays indexed by task id (grown, like the
+/// <see cref="TaskTable"/>, only when a new task shows up); tasks are read and written by reference into the task
+/// table, so no scheduling call allocates. There are no task groups (CONFIG_FAIR_GROUP_SCHED's hierarchy), no PELT
+/// and no bandwidth control; see docs/scheduler.md, "The fair class", for what is simplified and why.
+/// <para>
+/// DELAY_DEQUEUE needs the core to do what core.c does with <see cref="SchedEntity.SchedDelayed"/>: when
+/// <see cref="DequeueTask"/> returns false the task stays on_rq (and counted); a wakeup of such a task is
+/// <see cref="EnqueueTask"/> with <see cref="EnqueueFlags.Delayed"/> (ttwu_runnable); and when <see cref="PickTask"/>
+/// meets a delayed task it finishes the dequeue through <see cref="ISchedCore.DeactivateTask"/> with
+/// <see cref="DequeueFlags.Sleep"/> | <see cref="DequeueFlags.Delayed"/>, where the kernel calls __block_task.
+/// </para>
+/// </remarks>
+public sealed partial class FairSchedClass : SchedClass
+{
+    private readonly ISchedCore _core;
+    private readonly TaskTable _tasks;
+    private readonly int _nrCpus;
+    private readonly ulong _baseSlice;
+    private readonly ulong _tickNs;
+
+    // struct cfs_rq, one per CPU.
+    private readonly ulong[] _zeroVruntime;
+    private readonly long[] _avgVruntime;
+    private readonly long[] _avgLoad;
+    private readonly ulong[] _loadWeight;
+    private readonly int[] _nrRunning;
+    private readonly int[] _nrDelayed;
+    private readonly int[] _curr;
+    private readonly int[] _root;
+    private readonly int[] _tasksHead;
+    private readonly int[] _listTail;
+
+    // Per task: the rq's cfs_tasks list (most recently run first) and the CPU whose cfs_rq holds the task.
+    private int[] _listPrev = [];
+    private int[] _listNext = [];
+    private int[] _queuedCpu = [];
+    private int[] _listCpu = [];
+
+    /// <param name="core">The core scheduler; its CPUs and topology are fixed from now on.</param>
+    /// <param name="features">sched_feat switches; <see cref="FairFeatures.Default"/> when null.</param>
+    public FairSchedClass(ISchedCore core, FairFeatures? features = null)
+    {
+        ArgumentNullException.ThrowIfNull(core);
+        _core = core;
+        _tasks = core.Tasks;
+        _nrCpus = core.NrCpus;
+        Features = features ?? FairFeatures.Default;
+        _baseSlice = FairMath.BaseSliceNs(_nrCpus);
+        int hz = core.Hz > 0 ? core.Hz : 1000;
+        _tickNs = (ulong)((1_000_000_000L + hz / 2) / hz);
+        _zeroVruntime = new ulong[_nrCpus];
+        _avgVruntime = new long[_nrCpus];
+        _avgLoad = new long[_nrCpus];
+        _loadWeight = new ulong[_nrCpus];
+        _nrRunning = new int[_nrCpus];
+        _nrDelayed = new int[_nrCpus];
+        _curr = new int[_nrCpus];
+        _root = new int[_nrCpus];
+        _tasksHead = new int[_nrCpus];
+        _listTail = new int[_nrCpus];
+        for (int cpu = 0; cpu < _nrCpus; cpu++)
+        {
+            _zeroVruntime[cpu] = unchecked((ulong)-(1L << 20)); // init_cfs_rq
+            _curr[cpu] = _root[cpu] = _tasksHead[cpu] = _listTail[cpu] = -1;
+        }
+        InitBalance();
+    }
+
+    /// <inheritdoc/>
+    public override string Name => "fair";
+
+    /// <summary>The sched_feat switches this instance runs with.</summary>
+    public FairFeatures Features { get; }
+
+    /// <summary>sysctl_sched_base_slice for this machine, in ns.</summary>
+    public ulong BaseSliceNs => _baseSlice;
+
+    /// <summary>cfs_rq->nr_running of <paramref name="cpu"/> (delayed entities included).</summary>
+    public int NrRunning(int cpu) => _nrRunning[cpu];
+
+    /// <summary>cfs_rq->h_nr_delayed: entities DELAY_DEQUEUE keeps queued on <paramref name="cpu"/>.</summary>
+    public int NrDelayed(int cpu) => _nrDelayed[cpu];
+
+    /// <summary>cfs_rq->load.weight of <paramref name="cpu"/> (scaled).</summary>
+    public ulong LoadWeight(int cpu) => _loadWeight[cpu];
+
+    /// <summary>cfs_rq->zero_vruntime of <paramref name="cpu"/>.</summary>
+    public ulong ZeroVruntime(int cpu) => _zeroVruntime[cpu];
+
+    /// <summary>cfs_rq->curr of <paramref name="cpu"/>: the fair task set as next/current, or −1.</summary>
+    public int CurrOf(int cpu) => _curr[cpu];
+
+    /// <summary>The CPU whose fair runqueue holds <paramref name="taskId"/>, or −1.</summary>
+    public int QueuedCpu(int taskId) => (uint)taskId < (uint)_queuedCpu.Length ? _queuedCpu[taskId] : -1;
+
+    /// <inheritdoc/>
+    public override bool HasRunnable(int cpu) => _nrRunning[cpu] > 0;
+
+    /// <summary>enqueue_task_fair.</summary>
+    public override void EnqueueTask(int cpu, ref TaskStruct p, EnqueueFlags flags)
+    {
+        if (p.Se.Weight == 0)
+        {
+            FairMath.SetLoadWeight(ref p); // the core sets it (set_load_weight); never run with weight 0
+        }
+        EnsureTask(p.Id);
+        int id = p.Id;
+        if ((flags & EnqueueFlags.Delayed) != 0 || p.Se.OnRq != 0)
+        {
+            int q = _queuedCpu[id];
+            if (p.Se.SchedDelayed != 0 && q >= 0)
+            {
+                RequeueDelayedEntity(q, id);
+            }
+            return;
+        }
+        bool delayedNew = (flags & EnqueueFlags.Wakeup) == 0 && p.Se.SchedDelayed != 0;
+        EnqueueEntity(cpu, id, flags);
+        _queuedCpu[id] = cpu;
+        if (delayedNew)
+        {
+            _nrDelayed[cpu]++;
+        }
+    }
+
+    /// <summary>dequeue_task_fair: false when DELAY_DEQUEUE keeps the sleeping task queued.</summary>
+    public override bool DequeueTask(int cpu, ref TaskStruct p, DequeueFlags flags)
+    {
+        int id = p.Id;
+        int q = QueuedCpu(id);
+        if (q < 0)
+        {
+            throw new InvalidOperationException($"fair: dequeue of task {id} ({p.CommString}), which is not queued");
+        }
+        bool wasDelayed = p.Se.SchedDelayed != 0;
+        if (!DequeueEntity(q, id, flags))
+        {
+            return false;
+        }
+        // A delayed task moved without sleeping (migration, SAVE) leaves still delayed: uncount it here.
+        if (wasDelayed && (flags & (DequeueFlags.Sleep | DequeueFlags.Delayed)) == 0)
+        {
+            _nrDelayed[q]--;
+        }
+        _queuedCpu[id] = -1;
+        return true;
+    }
+
+    /// <summary>pick_task_fair: pick_eevdf; a delayed pick finishes its dequeue and the pick starts over.</summary>
+    public override int PickTask(int cpu)
+    {
+        while (_nrRunning[cpu] > 0)
+        {
+            if (QueuedCurr(cpu) >= 0)
+            {
+                UpdateCurrFair(cpu); // put_prev_entity may not have run yet
+            }
+            int next = PickEevdf(cpu);
+            if (next < 0)
+            {
+                return -1;
+            }
+            ref var p = ref _tasks[next];
+            if (p.Se.SchedDelayed == 0)
+            {
+                return next;
+            }
+            _core.DeactivateTask(cpu, ref p, DequeueFlags.Sleep | DequeueFlags.Delayed);
+            if (p.Se.SchedDelayed != 0)
+            {
+                throw new InvalidOperationException(
+                    $"fair: the core did not dequeue delayed task {next} through the class (DeactivateTask with DEQUEUE_DELAYED)");
+            }
+        }
+        return -1;
+    }
+
+    /// <summary>put_prev_task_fair.</summary>
+    public override void PutPrevTask(int cpu, ref TaskStruct p, int next)
+    {
+        if (_curr[cpu] == p.Id)
+        {
+            PutPrevEntity(cpu, p.Id);
+        }
+    }
+
+    /// <summary>set_next_task_fair: cfs_rq->curr, and the front of the rq's cfs_tasks list.</summary>
+    public override void SetNextTask(int cpu, ref TaskStruct p, bool first)
+    {
+        EnsureTask(p.Id);
+        if (_curr[cpu] >= 0 && _curr[cpu] != p.Id)
+        {
+            PutPrevEntity(cpu, _curr[cpu]);
+        }
+        if (_curr[cpu] == p.Id)
+        {
+            return;
+        }
+        SetNextEntity(cpu, p.Id);
+        if (p.Se.OnRq != 0)
+        {
+            ListDel(p.Id);
+            ListAdd(cpu, p.Id);
+        }
+    }
+
+    /// <inheritdoc/>
+    public override void UpdateCurr(int cpu) => UpdateCurrFair(cpu);
+
+    /// <summary>task_tick_fair: update_curr (a used-up request reschedules), then sched_balance_trigger.</summary>
+    public override void TaskTick(int cpu, ref TaskStruct p)
+    {
+        if (_curr[cpu] == p.Id)
+        {
+            UpdateCurrFair(cpu);
+        }
+        BalanceTrigger(cpu);
+    }
+
+    /// <summary>
+    /// check_preempt_wakeup_fair: resched when the woken task is what pick_eevdf would now choose (WAKEUP_PREEMPTION);
+    /// SCHED_IDLE never preempts and is always preempted; BATCH does not preempt.
+    /// </summary>
+    public override void WakeupPreempt(int cpu, ref TaskStruct p, WakeFlags flags)
+    {
+        int curr = _curr[cpu];
+        if (curr < 0 || curr == p.Id || _core.Current(cpu) != curr || _core.NeedResched(cpu) || !Features.WakeupPreemption)
+        {
+            return;
+        }
+        ref var c = ref _tasks[curr];
+        bool cseIdle = c.Policy == (uint)SchedPolicy.Idle;
+        bool pseIdle = p.Policy == (uint)SchedPolicy.Idle;
+        if (cseIdle && !pseIdle)
+        {
+            CancelProtectSlice(ref c.Se);
+            _core.ReschedCurr(cpu);
+            return;
+        }
+        if (cseIdle != pseIdle || (p.Policy != (uint)SchedPolicy.Normal && p.Policy != (uint)SchedPolicy.Ext))
+        {
+            return;
+        }
+        UpdateCurrFair(cpu);
+        if (DoPreemptShort(cpu, p.Id, curr))
+        {
+            CancelProtectSlice(ref _tasks[curr].Se);
+        }
+        if (PickEevdf(cpu) == p.Id)
+        {
+            _core.ReschedCurr(cpu);
+        }
+    }
+
+    /// <summary>yield_task_fair: an eligible yielder forfeits the rest of its request (vruntime = deadline).</summary>
+    public override void YieldTask(int cpu)
+    {
+        int curr = _curr[cpu];
+        if (curr < 0 || _nrRunning[cpu] <= 1)
+        {
+            return;
+        }
+        UpdateCurrFair(cpu);
+        ref var se = ref _tasks[curr].Se;
+        if (EntityEligible(cpu, curr))
+        {
+            se.Vruntime = se.Deadline;
+            UpdateDeadline(cpu, ref se);
+        }
+    }
+
+    /// <summary>
+    /// The fork-time part of __sched_fork for the entity (zeroed runtime and lag, the base slice, load weight from
+    /// nice); placement happens at the first enqueue (wake_up_new_task: ENQUEUE_INITIAL).
+    /// </summary>
+    public override void TaskFork(ref TaskStruct p)
+    {
+        if (p.Se.Weight == 0)
+        {
+            FairMath.SetLoadWeight(ref p);
+        }
+        EnsureTask(p.Id);
+        ref var se = ref p.Se;
+        se.OnRq = 0;
+        se.ExecStart = 0;
+        se.SumExecRuntime = 0;
+        se.PrevSumExecRuntime = 0;
+        se.Vruntime = 0;
+        se.Vlag = 0;
+        se.SchedDelayed = 0;
+        se.RelDeadline = 0;
+        se.CustomSlice = 0;
+        se.Slice = _baseSlice;
+        _queuedCpu[p.Id] = -1;
+    }
+
+    /// <summary>task_dead_fair: a task that exited while delayed leaves the runqueue now.</summary>
+    public override void TaskDead(ref TaskStruct p)
+    {
+        int q = QueuedCpu(p.Id);
+        if (p.Se.SchedDelayed != 0 && q >= 0)
+        {
+            _core.DeactivateTask(q, ref p, DequeueFlags.Sleep | DequeueFlags.Delayed);
+        }
+    }
+
+    /// <summary>
+    /// switched_to_fair: a queued task that joined the class preempts if pick_eevdf prefers it, or reschedules its CPU
+    /// when it is running. EEVDF keeps no per-rq vruntime offset, so there is nothing to renormalise: the dequeue with
+    /// DEQUEUE_SAVE saved vlag and the relative deadline, and the enqueue placed the task by them.
+    /// </summary>
+    public override void SwitchedTo(int cpu, ref TaskStruct p)
+    {
+        if (p.OnRq == 0 || QueuedCpu(p.Id) != cpu)
+        {
+            return;
+        }
+        if (_core.Current(cpu) == p.Id)
+        {
+            _core.ReschedCurr(cpu);
+        }
+        else if (_core.Current(cpu) >= 0 && ReferenceEquals(_core.ClassOf(_tasks[_core.Current(cpu)]), this))
+        {
+            WakeupPreempt(cpu, ref p, WakeFlags.None);
+        }
+    }
+
+    /// <summary>
+    /// reweight_task_fair then prio_changed_fair: the core has already written the new load into
+    /// <see cref="TaskStruct.Se"/>; the class reweights from the weight it accounted, keeping lag.
+    /// </summary>
+    public override void ReweightTask(int cpu, ref TaskStruct p)
+    {
+        EnsureTask(p.Id);
+        ulong weight = p.Se.Weight;
+        uint inv = p.Se.InvWeight;
+        ulong old = _accWeight[p.Id];
+        if (old == 0 || old == weight)
+        {
+            _accWeight[p.Id] = weight;
+            _accInv[p.Id] = inv;
+            return;
+        }
+        p.Se.Weight = old;
+        p.Se.InvWeight = _accInv[p.Id];
+        int q = QueuedCpu(p.Id);
+        ReweightEntity(q, p.Id, weight, inv);
+        _accWeight[p.Id] = weight;
+        _accInv[p.Id] = inv;
+        if (q < 0 || _nrRunning[q] == 1)
+        {
+            return;
+        }
+        if (_core.Current(q) == p.Id)
+        {
+            if (weight < old)
+            {
+                _core.ReschedCurr(q); // prio_changed_fair: the running task's priority decreased
+            }
+        }
+        else if (_core.Current(q) >= 0 && ReferenceEquals(_core.ClassOf(_tasks[_core.Current(q)]), this))
+        {
+            WakeupPreempt(q, ref p, WakeFlags.None);
+        }
+    }
+
+    private ulong[] _accWeight = [];
+    private uint[] _accInv = [];
+
+    /// <summary>Grows the per-task arrays to hold <paramref name="id"/> (only when a new task appears).</summary>
+    private void EnsureTask(int id)
+    {
+        if (id < _queuedCpu.Length)
+        {
+            RecordWeight(id);
+            return;
+        }
+        int n = Math.Max(Math.Max(16, _queuedCpu.Length * 2), id + 1);
+        int old = _queuedCpu.Length;
+        Array.Resize(ref _left, n);
+        Array.Resize(ref _right, n);
+        Array.Resize(ref _prio, n);
+        Array.Resize(ref _seq, n);
+        Array.Resize(ref _listPrev, n);
+        Array.Resize(ref _listNext, n);
+        Array.Resize(ref _queuedCpu, n);
+        Array.Resize(ref _listCpu, n);
+        Array.Resize(ref _accWeight, n);
+        Array.Resize(ref _accInv, n);
+        for (int i = old; i < n; i++)
+        {
+            _left[i] = _right[i] = _listPrev[i] = _listNext[i] = _queuedCpu[i] = _listCpu[i] = -1;
+        }
+        RecordWeight(id);
+    }
+
+    private void RecordWeight(int id)
+    {
+        if (_accWeight[id] == 0)
+        {
+            _accWeight[id] = _tasks[id].Se.Weight;
+            _accInv[id] = _tasks[id].Se.InvWeight;
+        }
+    }
+
+    // rq->cfs_tasks: list_add at the head on enqueue (and on set_next_task), the balancer scans from the tail.
+    private void ListAdd(int cpu, int id)
+    {
+        int head = _tasksHead[cpu];
+        _listPrev[id] = -1;
+        _listNext[id] = head;
+        if (head >= 0)
+        {
+            _listPrev[head] = id;
+        }
+        _tasksHead[cpu] = id;
+        _listTail[cpu] = head < 0 ? id : _listTail[cpu];
+        _listCpu[id] = cpu;
+    }
+
+    private void ListDel(int id)
+    {
+        int cpu = _listCpu[id];
+        if (cpu < 0)
+        {
+            return;
+        }
+        int prev = _listPrev[id], next = _listNext[id];
+        if (prev >= 0)
+        {
+            _listNext[prev] = next;
+        }
+        else
+        {
+            _tasksHead[cpu] = next;
+        }
+        if (next >= 0)
+        {
+            _listPrev[next] = prev;
+        }
+        else
+        {
+            _listTail[cpu] = prev;
+        }
+        _listPrev[id] = _listNext[id] = _listCpu[id] = -1;
+    }
+}
