@@ -39,6 +39,15 @@ public interface ISchedCore
     /// <summary>The id of the task running on <paramref name="cpu"/> (rq->curr), or −1 when it runs its idle task.</summary>
     int Current(int cpu);
 
+    /// <summary>
+    /// smp_processor_id(): the CPU the code now running runs on — the CPU whose tick, schedule() or burst is being
+    /// handled, or the waker's CPU during a wake-up (wake_affine, SCX_WAKE_SYNC).
+    /// </summary>
+    int ThisCpu { get; }
+
+    /// <summary>rq->nr_running: tasks queued on <paramref name="cpu"/> in any class, the current one included.</summary>
+    int NrRunning(int cpu);
+
     /// <summary>The class <paramref name="p"/> is scheduled by (p->sched_class).</summary>
     SchedClass ClassOf(in TaskStruct p);
 
@@ -56,6 +65,12 @@ public interface ISchedCore
 
     /// <summary>deactivate_task: dequeue <paramref name="p"/> from <paramref name="cpu"/> through its class.</summary>
     void DeactivateTask(int cpu, ref TaskStruct p, DequeueFlags flags);
+
+    /// <summary>
+    /// __block_task: a dequeue the class delayed (<see cref="SchedClass.DequeueTask"/> returned false, fair's
+    /// DELAY_DEQUEUE) has completed: <paramref name="p"/> leaves <paramref name="cpu"/>'s count and on_rq becomes 0.
+    /// </summary>
+    void BlockTask(int cpu, ref TaskStruct p);
 
     /// <summary>set_task_cpu: <paramref name="p"/> (not running, not queued) now belongs to <paramref name="cpu"/>; a change counts a migration.</summary>
     void SetTaskCpu(ref TaskStruct p, int cpu);

@@ -1,0 +1,310 @@
+using BpfSim.Core.Simulation;
+using BpfSim.Scheduler.Tasks;
+
+namespace BpfSim.Scheduler.Kernel;
+
+/// <summary>__schedule, resched_curr and the runqueue operations (kernel/sched/core.c, 6.12).</summary>
+public sealed partial class SchedKernel
+{
+    public void ReschedCurr(int cpu)
+    {
+        // resched_curr sets TIF_NEED_RESCHED; the CPU reschedules when the code that asked returns (here: an
+        // event at the same instant, so a class is never re-entered from inside its own callback).
+        if (_needResched[cpu])
+        {
+            return;
+        }
+        _needResched[cpu] = true;
+        Simulator.Schedule(Simulator.Now, _handler, KindResched, cpu);
+    }
+
+    public void ActivateTask(int cpu, ref TaskStruct p, EnqueueFlags flags)
+    {
+        _classes[_classOf[p.Id]].EnqueueTask(cpu, ref p, flags);
+        p.OnRq = 1;
+        _nrRunning[cpu]++;
+        if (!_tickOn[cpu] && _curr[cpu] >= 0)
+        {
+            UpdateTick(cpu); // a queued task may need the tick a tickless CPU stopped
+        }
+    }
+
+    public void DeactivateTask(int cpu, ref TaskStruct p, DequeueFlags flags)
+    {
+        if (_classes[_classOf[p.Id]].DequeueTask(cpu, ref p, flags))
+        {
+            BlockTask(cpu, ref p);
+        }
+    }
+
+    public void BlockTask(int cpu, ref TaskStruct p)
+    {
+        if (p.OnRq == 0)
+        {
+            return;
+        }
+        p.OnRq = 0;
+        _nrRunning[cpu]--;
+    }
+
+    public void SetTaskCpu(ref TaskStruct p, int cpu)
+    {
+        if (p.Cpu != cpu)
+        {
+            Metrics.Migration(p.Id); // set_task_cpu: p->se.nr_migrations++
+        }
+        p.Cpu = cpu;
+        p.WakeCpu = cpu;
+    }
+
+    public void SwitchClass(ref TaskStruct p, SchedClass to)
+    {
+        ArgumentNullException.ThrowIfNull(to);
+        byte toIndex = to == _classes[FairClass] ? FairClass
+            : _ext != null && to == _ext.Class ? ExtClass
+            : throw new ArgumentException($"class {to.Name} is not registered with this kernel", nameof(to));
+        byte fromIndex = _classOf[p.Id];
+        if (fromIndex == toIndex || p.State == (uint)TaskState.Dead)
+        {
+            return;
+        }
+        // __sched_setscheduler + check_class_changed: dequeue (SAVE|MOVE) and put the running task, change the
+        // class, requeue (RESTORE|MOVE) and set it next again, then switched_from / switched_to.
+        int cpu = p.Cpu;
+        bool queued = p.OnRq != 0;
+        bool running = _curr[cpu] == p.Id;
+        var from = _classes[fromIndex];
+        if (running)
+        {
+            UpdateCurrCore(cpu);
+        }
+        if (queued)
+        {
+            from.DequeueTask(cpu, ref p, DequeueFlags.Save | DequeueFlags.Move | DequeueFlags.NoClock);
+        }
+        if (running)
+        {
+            from.PutPrevTask(cpu, ref p, -1);
+        }
+        to.SwitchingTo(ref p);
+        _classOf[p.Id] = toIndex;
+        if (queued)
+        {
+            to.EnqueueTask(cpu, ref p, EnqueueFlags.Restore | EnqueueFlags.Move | EnqueueFlags.NoClock);
+        }
+        if (running)
+        {
+            to.SetNextTask(cpu, ref p, false);
+        }
+        from.SwitchedFrom(cpu, ref p);
+        to.SwitchedTo(cpu, ref p);
+        if (running)
+        {
+            ReschedCurr(cpu);
+        }
+        else if (queued)
+        {
+            WakeupPreempt(cpu, ref p, WakeFlags.None);
+        }
+    }
+
+    /// <summary>
+    /// wakeup_preempt (core.c): the same class decides; a task of a higher class always preempts; an idle CPU is
+    /// rescheduled (wakeup_preempt_idle).
+    /// </summary>
+    private void WakeupPreempt(int cpu, ref TaskStruct p, WakeFlags flags)
+    {
+        int curr = _curr[cpu];
+        if (curr < 0)
+        {
+            ReschedCurr(cpu);
+            return;
+        }
+        if (curr == p.Id)
+        {
+            return;
+        }
+        byte pc = _classOf[p.Id];
+        byte cc = _classOf[curr];
+        if (pc == cc)
+        {
+            _classes[pc].WakeupPreempt(cpu, ref p, flags);
+        }
+        else if (pc < cc)
+        {
+            ReschedCurr(cpu);
+        }
+    }
+
+    /// <summary>
+    /// __schedule (core.c): block prev if it is no longer TASK_RUNNING and this is not a preemption, balance from
+    /// prev's class down (prev_balance), pick class by class, and switch if the pick differs.
+    /// </summary>
+    private void Schedule(int cpu, bool preempt)
+    {
+        _thisCpu = cpu;
+        _needResched[cpu] = false;
+        UpdateCurrCore(cpu);
+        int prev = _curr[cpu];
+        bool voluntary = false;
+        if (prev >= 0)
+        {
+            ref var p = ref Tasks[prev];
+            if (!preempt && p.State != (uint)TaskState.Running)
+            {
+                DeactivateTask(cpu, ref p, DequeueFlags.Sleep | DequeueFlags.NoClock);
+                voluntary = true;
+            }
+        }
+        if (prev >= 0 && _movePending[prev] && !voluntary)
+        {
+            // migration_cpu_stop: the stopper preempts prev, which is off its allowed CPUs, and moves it.
+            PutPrevSetNext(cpu, prev, -1);
+            ContextSwitch(cpu, prev, -1, voluntary: false);
+            prev = -1;
+        }
+        PrevBalance(cpu, prev);
+        int next = -1;
+        for (int c = FairClass; c < IdleClass && next < 0; c++)
+        {
+            if (ClassActive(c))
+            {
+                next = _classes[c].PickTask(cpu);
+            }
+        }
+        if (next == prev)
+        {
+            return;
+        }
+        PutPrevSetNext(cpu, prev, next);
+        ContextSwitch(cpu, prev, next, voluntary);
+    }
+
+    /// <summary>prev_balance (core.c 6.12): from prev's class down; with sched_ext enabled at least from ext.</summary>
+    private void PrevBalance(int cpu, int prev)
+    {
+        int start = prev >= 0 ? _classOf[prev] : IdleClass;
+        if (ExtEnabled && start > ExtClass)
+        {
+            start = ExtClass;
+        }
+        for (int c = start; c < IdleClass; c++)
+        {
+            if (ClassActive(c) && _classes[c].Balance(cpu, prev))
+            {
+                break;
+            }
+        }
+    }
+
+    /// <summary>put_prev_set_next_task, with put_prev_task_idle / set_next_task_idle's scx_update_idle (idle.c).</summary>
+    private void PutPrevSetNext(int cpu, int prev, int next)
+    {
+        if (prev >= 0)
+        {
+            _classes[_classOf[prev]].PutPrevTask(cpu, ref Tasks[prev], next);
+        }
+        else
+        {
+            _ext?.UpdateIdle(cpu, false);
+        }
+        if (next >= 0)
+        {
+            _classes[_classOf[next]].SetNextTask(cpu, ref Tasks[next], true);
+        }
+        else
+        {
+            _ext?.UpdateIdle(cpu, true);
+        }
+    }
+
+    /// <summary>context_switch + finish_task_switch: rq->curr, on_cpu, the counters, timers, and a dead prev's end.</summary>
+    private void ContextSwitch(int cpu, int prev, int next, bool voluntary)
+    {
+        long now = NowNs;
+        _curr[cpu] = next;
+        Simulator.Cancel(_burstTimer[cpu]);
+        Metrics.Switch(cpu, prev, next, next >= 0 ? _classOf[next] : (byte)0, voluntary, now);
+        if (next >= 0)
+        {
+            ref var n = ref Tasks[next];
+            n.OnCpu = 1;
+            Metrics.Running(next, now);
+            ArmBurst(cpu, next);
+        }
+        UpdateTick(cpu);
+        if (prev < 0)
+        {
+            return;
+        }
+        ref var p = ref Tasks[prev];
+        p.OnCpu = 0;
+        if (p.State == (uint)TaskState.Running && p.OnRq != 0)
+        {
+            Metrics.Runnable(prev, now); // preempted: waits again from now
+            if (_movePending[prev])
+            {
+                MoveToAllowedCpu(ref p);
+            }
+        }
+        else if (p.State == (uint)TaskState.Dead)
+        {
+            TaskGone(ref p);
+        }
+    }
+
+    /// <summary>Whether the driver is deciding what <paramref name="cpu"/>'s current task does next (schedule() follows it).</summary>
+    private bool InBurstEnd(int cpu) => _burstCpu == cpu;
+
+    private void ArmBurst(int cpu, int task)
+    {
+        long work = _workLeft[task];
+        if (work != InfiniteWork)
+        {
+            Simulator.Arm(_burstTimer[cpu], new SimTime(NowNs + work), cpu);
+        }
+    }
+
+    /// <summary>The current task's work ran out: the driver decides what it does next.</summary>
+    private void BurstEnd(int cpu)
+    {
+        UpdateCurrCore(cpu);
+        int curr = _curr[cpu];
+        if (curr < 0)
+        {
+            return;
+        }
+        if (_workLeft[curr] > 0)
+        {
+            ArmBurst(cpu, curr);
+            return;
+        }
+        var driver = Driver ?? throw new InvalidOperationException($"task {curr} finished its work but the kernel has no {nameof(ITaskWorkDriver)}");
+        _burstCpu = cpu;
+        try
+        {
+            driver.WorkDone(curr, cpu);
+        }
+        finally
+        {
+            _burstCpu = -1;
+        }
+        if (_curr[cpu] != curr)
+        {
+            return;
+        }
+        ref var p = ref Tasks[curr];
+        if (p.State != (uint)TaskState.Running)
+        {
+            Schedule(cpu, preempt: false);
+        }
+        else if (_workLeft[curr] > 0)
+        {
+            ArmBurst(cpu, curr);
+        }
+        else
+        {
+            throw new InvalidOperationException($"task {curr} finished its work and was given neither more work, a sleep nor an exit");
+        }
+    }
+}

@@ -1,0 +1,58 @@
+using BpfSim.Core.Simulation;
+
+namespace BpfSim.Scheduler.Kernel;
+
+/// <summary>sched_tick (core.c) and the NO_HZ rules for when a CPU has a tick at all (kernel/time/tick-sched.c).</summary>
+public sealed partial class SchedKernel
+{
+    /// <summary>
+    /// sched_tick: account the current task, its class's task_tick, then scx_tick (6.12's order); re-armed for the
+    /// next jiffy unless the CPU may stop its tick.
+    /// </summary>
+    private void Tick(int cpu)
+    {
+        int curr = _curr[cpu];
+        if (curr < 0)
+        {
+            _tickOn[cpu] = false; // NO_HZ idle: no tick on an idle CPU
+            return;
+        }
+        UpdateCurrCore(cpu);
+        Metrics.Tick(cpu);
+        _classes[_classOf[curr]].TaskTick(cpu, ref Tasks[curr]);
+        if (ExtEnabled)
+        {
+            _ext!.Tick(cpu);
+        }
+        _tickOn[cpu] = false;
+        UpdateTick(cpu);
+    }
+
+    /// <summary>
+    /// Starts or stops <paramref name="cpu"/>'s tick: none while idle (tick_nohz_idle_enter); stopped on a busy CPU
+    /// only when sched_ext says its task may run tickless (sched_can_stop_tick → scx_can_stop_tick) and nothing else
+    /// is queued there; otherwise a tick at every jiffy boundary.
+    /// </summary>
+    private void UpdateTick(int cpu)
+    {
+        int curr = _curr[cpu];
+        bool want = curr >= 0 && !CanStopTick(cpu, curr);
+        if (want == _tickOn[cpu])
+        {
+            return;
+        }
+        _tickOn[cpu] = want;
+        if (want)
+        {
+            long next = (NowNs / _tickNs + 1) * _tickNs;
+            Simulator.Arm(_tickTimer[cpu], new SimTime(next), cpu);
+        }
+        else
+        {
+            Simulator.Cancel(_tickTimer[cpu]);
+        }
+    }
+
+    private bool CanStopTick(int cpu, int curr) =>
+        _classOf[curr] == ExtClass && ExtEnabled && _ext!.CanStopTick(cpu);
+}

@@ -1,0 +1,191 @@
+namespace BpfSim.Scheduler.Metrics;
+
+/// <summary>
+/// What the kernel counts as it schedules (the schedstats and task_struct counters a run reports): per task runtime
+/// (sum_exec_runtime), voluntary and involuntary switches (nvcsw, nivcsw), migrations (nr_migrations), wakeups and
+/// the wait from runnable to running; per CPU busy time, switches and ticks; the per-CPU timeline. Arrays indexed
+/// by task id and CPU, grown only at fork: recording allocates nothing.
+/// </summary>
+public sealed class SchedMetrics
+{
+    private long[] _runtime = new long[64];
+    private long[] _nvcsw = new long[64];
+    private long[] _nivcsw = new long[64];
+    private long[] _migrations = new long[64];
+    private long[] _wakeups = new long[64];
+    private long[] _runnableSince = new long[64];
+    private LogLinearHistogram?[] _waits = new LogLinearHistogram?[64];
+    private readonly long[] _cpuBusy;
+    private readonly long[] _cpuSwitches;
+    private readonly long[] _cpuTicks;
+    private readonly long[] _cpuIdle;
+    private readonly long[] _segStart;
+    private readonly int[] _segTask;
+    private readonly byte[] _segClass;
+    private readonly List<TimelineSegment> _timeline;
+    private readonly int _timelineLimit;
+
+    /// <param name="timelineLimit">Segments kept; later ones are only counted (<see cref="TimelineDropped"/>).</param>
+    public SchedMetrics(int cpus, int timelineLimit)
+    {
+        _cpuBusy = new long[cpus];
+        _cpuSwitches = new long[cpus];
+        _cpuTicks = new long[cpus];
+        _cpuIdle = new long[cpus];
+        _segStart = new long[cpus];
+        _segTask = new int[cpus];
+        _segClass = new byte[cpus];
+        Array.Fill(_segTask, -1);
+        _timelineLimit = Math.Max(0, timelineLimit);
+        _timeline = new List<TimelineSegment>(Math.Min(_timelineLimit, 1 << 16));
+    }
+
+    /// <summary>Context switches of the whole machine.</summary>
+    public long Switches { get; private set; }
+
+    /// <summary>Wake-ups (try_to_wake_up that woke a task, and new tasks' first wake-up).</summary>
+    public long Wakeups { get; private set; }
+
+    /// <summary>Ticks delivered on all CPUs.</summary>
+    public long Ticks { get; private set; }
+
+    public long Migrations { get; private set; }
+
+    /// <summary>Timeline segments not kept once the limit was reached.</summary>
+    public long TimelineDropped { get; private set; }
+
+    public IReadOnlyList<TimelineSegment> Timeline => _timeline;
+
+    /// <summary>Makes room for task <paramref name="id"/>; its waits go to <paramref name="waits"/> (its own, or its group's).</summary>
+    public void AddTask(int id, LogLinearHistogram waits)
+    {
+        if (id >= _runtime.Length)
+        {
+            int n = Math.Max(id + 1, _runtime.Length * 2);
+            Array.Resize(ref _runtime, n);
+            Array.Resize(ref _nvcsw, n);
+            Array.Resize(ref _nivcsw, n);
+            Array.Resize(ref _migrations, n);
+            Array.Resize(ref _wakeups, n);
+            Array.Resize(ref _runnableSince, n);
+            Array.Resize(ref _waits, n);
+        }
+        _waits[id] = waits;
+        _runnableSince[id] = -1;
+    }
+
+    /// <summary>The task became runnable without running (woken, forked, preempted): its wait starts.</summary>
+    public void Runnable(int id, long now) => _runnableSince[id] = now;
+
+    /// <summary>The task became the current task of a CPU: its wait (if any) ends.</summary>
+    public void Running(int id, long now)
+    {
+        long since = _runnableSince[id];
+        if (since >= 0)
+        {
+            _waits[id]!.Record(now - since);
+            _runnableSince[id] = -1;
+        }
+    }
+
+    /// <summary>The task ran <paramref name="ns"/> on <paramref name="cpu"/> (update_curr).</summary>
+    public void Ran(int id, int cpu, long ns)
+    {
+        _runtime[id] += ns;
+        _cpuBusy[cpu] += ns;
+    }
+
+    public void Wakeup(int id)
+    {
+        _wakeups[id]++;
+        Wakeups++;
+    }
+
+    public void Migration(int id)
+    {
+        _migrations[id]++;
+        Migrations++;
+    }
+
+    public void Tick(int cpu)
+    {
+        _cpuTicks[cpu]++;
+        Ticks++;
+    }
+
+    /// <summary>
+    /// A context switch on <paramref name="cpu"/> from <paramref name="prev"/> to <paramref name="next"/> (−1 = idle);
+    /// <paramref name="voluntary"/>: prev blocked (nvcsw) rather than being preempted (nivcsw).
+    /// </summary>
+    public void Switch(int cpu, int prev, int next, byte nextClass, bool voluntary, long now)
+    {
+        Switches++;
+        _cpuSwitches[cpu]++;
+        if (prev >= 0)
+        {
+            if (voluntary)
+            {
+                _nvcsw[prev]++;
+            }
+            else
+            {
+                _nivcsw[prev]++;
+            }
+        }
+        CloseSegment(cpu, now);
+        _segTask[cpu] = next;
+        _segClass[cpu] = nextClass;
+    }
+
+    /// <summary>Ends every CPU's open segment at <paramref name="now"/> (the end of the run).</summary>
+    public void Finish(long now)
+    {
+        for (int cpu = 0; cpu < _segStart.Length; cpu++)
+        {
+            CloseSegment(cpu, now);
+        }
+    }
+
+    private void CloseSegment(int cpu, long now)
+    {
+        long start = _segStart[cpu];
+        _segStart[cpu] = now;
+        if (now <= start)
+        {
+            return;
+        }
+        if (_segTask[cpu] < 0)
+        {
+            _cpuIdle[cpu] += now - start;
+        }
+        if (_timeline.Count < _timelineLimit)
+        {
+            _timeline.Add(new TimelineSegment(cpu, start, now, _segTask[cpu], _segClass[cpu]));
+        }
+        else
+        {
+            TimelineDropped++;
+        }
+    }
+
+    public long Runtime(int id) => _runtime[id];
+
+    public long VoluntarySwitches(int id) => _nvcsw[id];
+
+    public long InvoluntarySwitches(int id) => _nivcsw[id];
+
+    public long TaskMigrations(int id) => _migrations[id];
+
+    public long TaskWakeups(int id) => _wakeups[id];
+
+    public LogLinearHistogram Waits(int id) => _waits[id]!;
+
+    public long CpuBusy(int cpu) => _cpuBusy[cpu];
+
+    public long CpuSwitches(int cpu) => _cpuSwitches[cpu];
+
+    /// <summary>Time <paramref name="cpu"/> ran its idle task, from the timeline's idle segments (up to the last switch or <see cref="Finish"/>).</summary>
+    public long CpuIdle(int cpu) => _cpuIdle[cpu];
+
+    public long CpuTicks(int cpu) => _cpuTicks[cpu];
+}
