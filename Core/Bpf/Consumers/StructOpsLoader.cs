@@ -95,6 +95,8 @@ public static class StructOpsLoader
                 BinaryPrimitives.WriteUInt64LittleEndian(value.AsSpan(StructOpsType.DataOffset + member.Offset), (ulong)fd);
             }
             WriteData(type, value, attribute);
+            // Data members beyond name and flags (sched_ext_ops' timeout_ms, dispatch_max_batch, …) come from the consumer.
+            (consumer as IStructOpsData)?.WriteData(type, value.AsSpan(StructOpsType.DataOffset, type.DataSize));
             var create = bpf.MapCreate(new MapSpec
             {
                 Type = MapType.StructOps,
@@ -144,6 +146,10 @@ public static class StructOpsLoader
         if (type.FindMember("flags") is { Kind: StructOpsMemberKind.U32 } flags)
         {
             BinaryPrimitives.WriteUInt32LittleEndian(value.AsSpan(StructOpsType.DataOffset + flags.Offset), attribute.Flags);
+        }
+        else if (type.FindMember("flags") is { Kind: StructOpsMemberKind.U64 } flags64)
+        {
+            BinaryPrimitives.WriteUInt64LittleEndian(value.AsSpan(StructOpsType.DataOffset + flags64.Offset), attribute.Flags);
         }
     }
 }

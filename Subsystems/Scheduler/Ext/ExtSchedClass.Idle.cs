@@ -18,11 +18,8 @@ public sealed partial class ExtSchedClass
     /// <summary>idle_masks.smt (the idle CPUs whose siblings are all idle), or idle_masks.cpu without SMT.</summary>
     public ref readonly Cpumask IdleSmtmask => ref _core.Topology.Smt ? ref _idleSmt : ref _idleCpu;
 
-    /// <summary>
-    /// The CPU the kernel code runs on (smp_processor_id: the waker's CPU in a wakeup). The core sets it before a
-    /// wakeup; −1 means unknown, and a sync wakeup then has no waker CPU to prefer.
-    /// </summary>
-    public int WakerCpu { get; set; } = -1;
+    /// <summary>smp_processor_id() during a wakeup: the waker's CPU (−1 when no CPU's code wakes the task: a timer).</summary>
+    private int WakerCpu => _core.ThisCpu;
 
     /// <inheritdoc/>
     public override int SelectTaskRq(ref TaskStruct p, int prevCpu, WakeFlags flags)

@@ -30,12 +30,6 @@ public interface ISchedCore
     /// <summary>Every task, indexed by <see cref="TaskStruct.Id"/>.</summary>
     TaskTable Tasks { get; }
 
-    /// <summary>
-    /// smp_processor_id(): the CPU whose code is running now — during a wakeup, the waker's CPU (select_task_rq_fair's
-    /// wake-affine and WF_CURRENT_CPU use it) — or −1 when the event belongs to no CPU (a timer, a scenario action).
-    /// </summary>
-    int ThisCpu => -1;
-
     /// <summary>The id of the task running on <paramref name="cpu"/> (rq->curr), or −1 when it runs its idle task.</summary>
     int Current(int cpu);
 
