@@ -138,7 +138,10 @@ public static class SchedHtmlReport
             xMax = WaitStats.Rank(sorted, 0.999);
         }
         var chart = new SvgChart("Wait-time distribution (CDF per group, x axis to the p99.9 of all waits)", "wait (ms)", "fraction of waits ≤ x");
-        foreach (var (group, waits) in result.Trace.WaitsByGroup.OrderBy(g => g.Key, StringComparer.Ordinal))
+        // In the timeline's group order, so each group has the same colour in both (SvgChart's palette is its first ten).
+        var order = SchedTimelineSvg.GroupOrder(result.Trace);
+        foreach (var (group, waits) in result.Trace.WaitsByGroup.OrderBy(g => order.IndexOf(g.Key) is var i && i < 0 ? int.MaxValue : i)
+                     .ThenBy(g => g.Key, StringComparer.Ordinal))
         {
             if (waits.Length == 0)
             {

@@ -39,7 +39,7 @@ public static class SchedTimelineSvg
         long end = (long)Math.Round(s.SimTimeSeconds * 1e9);
         var b = TimelineBuckets.Of(trace, cpus, 0, end, Columns);
         var svg = new StringBuilder();
-        int height = Top + cpus * lane + 40 + 18 * ((b.Groups.Count + 5) / 6);
+        int height = Top + cpus * lane + 56 + 18 * ((b.Groups.Count + 5) / 6);
         svg.Append($"<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"timeline\" width=\"{Width}\" height=\"{height}\" role=\"img\" aria-label=\"per-CPU timeline\">");
         svg.Append($"<text x=\"{Width / 2}\" y=\"16\" text-anchor=\"middle\" font-weight=\"bold\">Which task group ran on each CPU, 0 … {F(s.SimTimeSeconds)} s</text>");
         long rects = 0;
@@ -75,7 +75,7 @@ public static class SchedTimelineSvg
         }
         Axis(svg, Top + cpus * lane, 0, s.SimTimeSeconds);
         Markers(svg, result, Top, Top + cpus * lane, 0, end);
-        Legend(svg, b.Groups, Top + cpus * lane + 36);
+        Legend(svg, b.Groups, Top + cpus * lane + 52);
         svg.Append("</svg>");
         string dropped = trace.TimelineDropped > 0
             ? $" The run kept the first {trace.Timeline.Count:N0} segments (timeline_limit {spec.TimelineLimit:N0}); {trace.TimelineDropped:N0} later ones were counted, not kept, so the lanes end where the kept ones do."
@@ -105,9 +105,9 @@ public static class SchedTimelineSvg
             to = Math.Min(to, segments.Max(x => x.EndNs));
         }
         int cpus = spec.Cpus.Count, lane = LaneHeight(cpus);
-        var groups = new List<string>();
+        var groups = GroupOrder(trace);
         var svg = new StringBuilder();
-        svg.Append($"<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"timeline-detail\" width=\"{Width}\" height=\"{Top + cpus * lane + 40}\" role=\"img\" aria-label=\"per-CPU timeline detail\">");
+        svg.Append($"<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"timeline-detail\" width=\"{Width}\" height=\"{Top + cpus * lane + 56 + 18 * ((groups.Count + 5) / 6)}\" role=\"img\" aria-label=\"per-CPU timeline detail\">");
         svg.Append($"<text x=\"{Width / 2}\" y=\"16\" text-anchor=\"middle\" font-weight=\"bold\">Detail: every segment from {from / 1e9:0.###} s to {to / 1e9:0.###} s</text>");
         for (int cpu = 0; cpu < cpus; cpu++)
         {
@@ -122,21 +122,31 @@ public static class SchedTimelineSvg
         foreach (var x in segments)
         {
             var (pid, comm, group) = trace.TaskNames[x.Task];
-            int g = groups.IndexOf(group);
-            if (g < 0)
-            {
-                groups.Add(group);
-                g = groups.Count - 1;
-            }
+            int g = Math.Min(groups.IndexOf(group), TimelineBuckets.MaxGroups);
             double x0 = Left + (Math.Max(x.StartNs, from) - from) * scale, x1 = Left + (Math.Min(x.EndNs, to) - from) * scale;
             svg.Append($"<rect x=\"{F(x0)}\" y=\"{Top + x.Cpu * lane}\" width=\"{F(Math.Max(x1 - x0, 0.3))}\" height=\"{lane - 1}\" fill=\"{Palette[g % Palette.Length]}\" stroke=\"#fff\" stroke-width=\"0.3\">");
             svg.Append($"<title>cpu {x.Cpu}: {E(comm)}[{pid}] ({E(group)}, {(x.Class == 1 ? "ext" : "fair")}) {x.StartNs / 1e9:0.######}–{x.EndNs / 1e9:0.######} s ({(x.EndNs - x.StartNs) / 1e6:0.###} ms)</title></rect>");
         }
         Axis(svg, Top + cpus * lane, from / 1e9, to / 1e9);
         Markers(svg, result, Top, Top + cpus * lane, from, to);
+        Legend(svg, groups.Take(TimelineBuckets.MaxGroups).ToList(), Top + cpus * lane + 52);
         svg.Append("</svg>");
-        return svg + $"<p class=\"caption\">{segments.Count:N0} segments, each drawn; colours are per group in order of appearance here; hover for the task, its class and times." +
+        return svg + $"<p class=\"caption\">{segments.Count:N0} segments, each drawn (a white edge between two); hover for the task, its class and times." +
                (cut ? $" Cut at {MaxDetailSegments:N0} segments." : "") + "</p>";
+    }
+
+    /// <summary>The task groups in order of first appearance among the tasks: one colour each, the same in every chart.</summary>
+    internal static List<string> GroupOrder(Scheduler.Metrics.SchedTrace trace)
+    {
+        var groups = new List<string>();
+        foreach (var (_, _, group) in trace.TaskNames)
+        {
+            if (!groups.Contains(group))
+            {
+                groups.Add(group);
+            }
+        }
+        return groups;
     }
 
     private static void Axis(StringBuilder svg, int y, double t0, double t1)
