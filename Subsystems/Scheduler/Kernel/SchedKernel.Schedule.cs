@@ -74,6 +74,12 @@ public sealed partial class SchedKernel
         // __sched_setscheduler + check_class_changed: dequeue (SAVE|MOVE) and put the running task, change the
         // class, requeue (RESTORE|MOVE) and set it next again, then switched_from / switched_to.
         int cpu = p.Cpu;
+        if (p.Se.SchedDelayed != 0)
+        {
+            // A sleeper fair kept queued (DELAY_DEQUEUE) is asleep: finish its dequeue first, as
+            // __sched_setscheduler (syscalls.c) and ext.c's enable/disable do, so the new class never gets it as runnable.
+            DeactivateTask(cpu, ref p, DequeueFlags.Sleep | DequeueFlags.Delayed | DequeueFlags.NoClock);
+        }
         bool queued = p.OnRq != 0;
         bool running = _curr[cpu] == p.Id;
         var from = _classes[fromIndex];
