@@ -139,4 +139,10 @@ public static class Scx
 
     /// <summary>scx_bpf_dump: a line in the exit dump (ops.dump, dump_cpu, dump_task only).</summary>
     public static void Dump(string text) => K.Dump(text);
+
+    /// <summary>scx_bpf_task_running.</summary>
+    public static bool TaskRunning(in TaskStruct p) => K.TaskRunning(p.Id);
+
+    /// <summary>bpf_timer_init + bpf_timer_set_callback (call from ops.init; the timer dies with the scheduler).</summary>
+    public static ScxTimer CreateTimer(Action callback) => K.CreateTimer(callback);
 }
