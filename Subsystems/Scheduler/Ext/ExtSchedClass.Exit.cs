@@ -221,6 +221,7 @@ public sealed partial class ExtSchedClass
         var map = _map;
         _ops = null;
         _map = null;
+        _bpf = null;
         _guard = null;
         _current = null;
         _enableState = ScxEnableState.Disabled;

@@ -145,4 +145,10 @@ public static class Scx
 
     /// <summary>bpf_timer_init + bpf_timer_set_callback (call from ops.init; the timer dies with the scheduler).</summary>
     public static ScxTimer CreateTimer(Action callback) => K.CreateTimer(callback);
+
+    /// <summary>
+    /// The BpfSystem the scheduler was loaded into: a C# scheduler creates its maps there in ops.init (they are used
+    /// from its operations, which run as program invocations on the operation's CPU).
+    /// </summary>
+    public static Core.Bpf.BpfSystem Bpf => K.Bpf ?? throw new InvalidOperationException("the scheduler was not loaded through struct_ops");
 }

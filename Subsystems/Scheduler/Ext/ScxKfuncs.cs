@@ -346,4 +346,7 @@ public sealed class ScxKfuncs
         ArgumentNullException.ThrowIfNull(callback);
         return _ext.CreateTimer(callback);
     }
+
+    /// <summary>The BpfSystem the scheduler was loaded into (for a C# scheduler's own maps), or null.</summary>
+    public Core.Bpf.BpfSystem? Bpf => _ext.Bpf;
 }
