@@ -35,7 +35,7 @@ public sealed partial class FairSchedClass
     /// avg_vruntime: V, the load-weighted average vruntime (curr included), floored; moves zero_vruntime to it
     /// (update_zero_vruntime), as this tree's fair.c does.
     /// </summary>
-    internal ulong AvgVruntime(int cpu)
+    public ulong AvgVruntime(int cpu)
     {
         int curr = QueuedCurr(cpu);
         long weight = _avgLoad[cpu];
@@ -66,7 +66,7 @@ public sealed partial class FairSchedClass
     }
 
     /// <summary>vruntime_eligible: lag ≥ 0 at <paramref name="vruntime"/>, compared without dividing (no rounding).</summary>
-    internal bool VruntimeEligible(int cpu, ulong vruntime)
+    public bool VruntimeEligible(int cpu, ulong vruntime)
     {
         long avg = _avgVruntime[cpu];
         long load = _avgLoad[cpu];
@@ -81,7 +81,8 @@ public sealed partial class FairSchedClass
         return avg >= (long)(vruntime - _zeroVruntime[cpu]) * load;
     }
 
-    internal bool EntityEligible(int cpu, int id) => VruntimeEligible(cpu, _tasks[id].Se.Vruntime);
+    /// <summary>entity_eligible: the task's lag on <paramref name="cpu"/>'s cfs_rq is ≥ 0.</summary>
+    public bool EntityEligible(int cpu, int id) => VruntimeEligible(cpu, _tasks[id].Se.Vruntime);
 
     // set_protect_slice / protect_slice / cancel_protect_slice: the deadline at pick is stashed in vlag (unused
     // until dequeue), as this tree's fair.c does.
@@ -267,14 +268,14 @@ public sealed partial class FairSchedClass
             }
         }
         UpdateEntityLag(cpu, ref se);
+        if (_curr[cpu] != id)
+        {
+            DequeueTimeline(cpu, id); // before the deadline becomes relative: the treap finds nodes by key
+        }
         if (Features.PlaceRelDeadline && !sleep)
         {
             se.Deadline -= se.Vruntime;
             se.RelDeadline = 1;
-        }
-        if (_curr[cpu] != id)
-        {
-            DequeueTimeline(cpu, id);
         }
         se.OnRq = 0;
         _loadWeight[cpu] -= se.Weight;

@@ -60,7 +60,7 @@ public sealed partial class FairSchedClass
     /// pick_eevdf: the eligible entity with the earliest virtual deadline, curr included (curr is not in the tree);
     /// RUN_TO_PARITY keeps an eligible curr while its slice is protected.
     /// </summary>
-    internal int PickEevdf(int cpu)
+    public int PickEevdf(int cpu)
     {
         int curr = _curr[cpu];
         int first = FirstEntity(cpu);
@@ -239,22 +239,9 @@ public sealed partial class FairSchedClass
         return (uint)((x ^ (x >> 31)) >> 16);
     }
 
-    /// <summary>The ids in timeline order (tests and diagnostics; allocates).</summary>
-    internal List<int> TimelineInOrder(int cpu)
-    {
-        var list = new List<int>();
-        Walk(_root[cpu], list);
-        return list;
-    }
-
-    private void Walk(int n, List<int> list)
-    {
-        if (n < 0)
-        {
-            return;
-        }
-        Walk(_left[n], list);
-        list.Add(n);
-        Walk(_right[n], list);
-    }
+    /// <summary>
+    /// The order in which <paramref name="taskId"/> last entered a timeline (larger = later): among equal deadlines the
+    /// earlier one is picked, as rb_add's equal-key-to-the-right order has it.
+    /// </summary>
+    public ulong InsertionOrder(int taskId) => _seq[taskId];
 }

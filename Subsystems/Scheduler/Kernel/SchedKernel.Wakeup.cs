@@ -7,7 +7,7 @@ public sealed partial class SchedKernel
 {
     /// <summary>
     /// copy_process's scheduler part and wake_up_new_task: a new task of <paramref name="policy"/> with
-    /// <paramref name="workNs"/> of CPU work, forked on <paramref name="parentCpu"/> (−1: its first allowed CPU),
+    /// <paramref name="workNs"/> of CPU work (0: it calls the driver as soon as it first runs), forked on <paramref name="parentCpu"/> (−1: its first allowed CPU),
     /// placed by its class's select_task_rq(WF_FORK) and enqueued (ENQUEUE_INITIAL).
     /// </summary>
     /// <param name="waits">Where the task's waits are counted (its own histogram, or its group's).</param>
@@ -15,7 +15,7 @@ public sealed partial class SchedKernel
     public int Fork(string comm, int nice, in Cpumask cpus, SchedPolicy policy, long workNs, Metrics.LogLinearHistogram waits, int parentCpu = -1)
     {
         ArgumentNullException.ThrowIfNull(waits);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(workNs);
+        ArgumentOutOfRangeException.ThrowIfNegative(workNs);
         var allowed = cpus.And(Topology.Possible);
         if (allowed.IsEmpty)
         {

@@ -58,10 +58,20 @@ public sealed partial class SchedKernel : ISchedCore, IEventHandler
     /// <param name="fair">fair_sched_class (the default class of SCHED_NORMAL tasks).</param>
     /// <param name="timelineLimit">Per-CPU timeline segments kept by <see cref="Metrics"/>.</param>
     public SchedKernel(Simulator simulator, CpuTopology topology, int hz, SchedClass fair, int timelineLimit = 0)
+        : this(simulator, topology, hz, _ => fair, timelineLimit)
+    {
+    }
+
+    /// <param name="simulator">The simulator to run on (its clock is rq_clock).</param>
+    /// <param name="topology">The CPUs.</param>
+    /// <param name="hz">CONFIG_HZ: ticks per second.</param>
+    /// <param name="createFair">Creates fair_sched_class for this kernel (a class that needs the core to exist).</param>
+    /// <param name="timelineLimit">Per-CPU timeline segments kept by <see cref="Metrics"/>.</param>
+    public SchedKernel(Simulator simulator, CpuTopology topology, int hz, Func<ISchedCore, SchedClass> createFair, int timelineLimit = 0)
     {
         ArgumentNullException.ThrowIfNull(simulator);
         ArgumentNullException.ThrowIfNull(topology);
-        ArgumentNullException.ThrowIfNull(fair);
+        ArgumentNullException.ThrowIfNull(createFair);
         if (hz is < 1 or > 10_000)
         {
             throw new ArgumentOutOfRangeException(nameof(hz), hz, "HZ must be 1 … 10000");
@@ -72,7 +82,7 @@ public sealed partial class SchedKernel : ISchedCore, IEventHandler
         _tickNs = 1_000_000_000L / hz;
         Tasks = new TaskTable();
         Idle = new IdleSchedClass();
-        _classes = [fair, Idle, Idle];
+        _classes = [Idle, Idle, Idle];
         int n = topology.Count;
         _curr = new int[n];
         Array.Fill(_curr, -1);
@@ -89,6 +99,7 @@ public sealed partial class SchedKernel : ISchedCore, IEventHandler
             _burstTimer[cpu] = simulator.CreateTimer(_handler, KindBurst);
         }
         Metrics = new SchedMetrics(n, timelineLimit);
+        _classes[FairClass] = createFair(this) ?? throw new ArgumentException("no fair class was created", nameof(createFair));
     }
 
     public Simulator Simulator { get; }

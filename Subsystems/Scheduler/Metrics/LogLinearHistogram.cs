@@ -84,6 +84,36 @@ public sealed class LogLinearHistogram
         return Max;
     }
 
+    /// <summary>
+    /// At most <paramref name="max"/> values standing for the distribution, ascending: each bucket's midpoint, as
+    /// many times as its share of the counts (for plotting a distribution without keeping every value).
+    /// </summary>
+    public long[] Representatives(int max)
+    {
+        if (Count == 0 || max <= 0)
+        {
+            return [];
+        }
+        double scale = Math.Min(1.0, max / (double)Count);
+        var values = new List<long>((int)Math.Min(Count, max) + 1);
+        double carry = 0;
+        for (int b = 0; b < _counts.Length && values.Count < max; b++)
+        {
+            if (_counts[b] == 0)
+            {
+                continue;
+            }
+            carry += _counts[b] * scale;
+            var (lo, width) = Bounds(b);
+            long v = (long)Math.Min(lo + (width - 1) / 2.0, Max);
+            for (; carry >= 1 && values.Count < max; carry--)
+            {
+                values.Add(v);
+            }
+        }
+        return values.ToArray();
+    }
+
     /// <summary>The bucket of <paramref name="v"/>: v itself below 32, else (octave − 4) × 32 + the next 5 bits.</summary>
     private static int BucketOf(long v)
     {

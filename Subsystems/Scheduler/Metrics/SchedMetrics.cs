@@ -18,6 +18,7 @@ public sealed class SchedMetrics
     private readonly long[] _cpuBusy;
     private readonly long[] _cpuSwitches;
     private readonly long[] _cpuTicks;
+    private readonly long[] _cpuIdle;
     private readonly long[] _segStart;
     private readonly int[] _segTask;
     private readonly byte[] _segClass;
@@ -30,6 +31,7 @@ public sealed class SchedMetrics
         _cpuBusy = new long[cpus];
         _cpuSwitches = new long[cpus];
         _cpuTicks = new long[cpus];
+        _cpuIdle = new long[cpus];
         _segStart = new long[cpus];
         _segTask = new int[cpus];
         _segClass = new byte[cpus];
@@ -152,6 +154,10 @@ public sealed class SchedMetrics
         {
             return;
         }
+        if (_segTask[cpu] < 0)
+        {
+            _cpuIdle[cpu] += now - start;
+        }
         if (_timeline.Count < _timelineLimit)
         {
             _timeline.Add(new TimelineSegment(cpu, start, now, _segTask[cpu], _segClass[cpu]));
@@ -177,6 +183,9 @@ public sealed class SchedMetrics
     public long CpuBusy(int cpu) => _cpuBusy[cpu];
 
     public long CpuSwitches(int cpu) => _cpuSwitches[cpu];
+
+    /// <summary>Time <paramref name="cpu"/> ran its idle task, from the timeline's idle segments (up to the last switch or <see cref="Finish"/>).</summary>
+    public long CpuIdle(int cpu) => _cpuIdle[cpu];
 
     public long CpuTicks(int cpu) => _cpuTicks[cpu];
 }

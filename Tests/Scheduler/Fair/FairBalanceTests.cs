@@ -1,0 +1,188 @@
+using Bogus;
+using BpfSim.Scheduler.Fair;
+using BpfSim.Scheduler.Kernel;
+using BpfSim.Scheduler.Tasks;
+
+namespace BpfSim.Tests.Scheduler.Fair;
+
+/// <summary>select_task_rq_fair's idle-CPU choice, newidle / periodic / nohz balancing and affinity.</summary>
+public sealed class FairBalanceTests
+{
+    private const long Ms = 1_000_000;
+
+    private static Cpumask Only(params int[] cpus)
+    {
+        var m = new Cpumask();
+        foreach (int c in cpus)
+        {
+            m.Set(c);
+        }
+        return m;
+    }
+
+    [Test]
+    public void Wakeup_GoesToAnIdleCpuOfTheNode_WhenPrevIsBusy()
+    {
+        var core = new FairTestCore(4);
+        int hog = core.Fork("hog", cpus: Only(0));
+        int t = core.Fork("t", cpus: Only(0, 2));
+        core.ScheduleAll();
+        ref var p = ref core.Tasks[t];
+        Assert.That(p.Cpu, Is.EqualTo(2), "fork: CPU 0 has the hog, so the idlest allowed CPU");
+        core.RunFor(Ms);
+        core.Sleep(t);
+        // prev (2) idle: the wakeup stays there.
+        Assert.That(core.Fair.SelectTaskRq(ref core.Tasks[t], 2, WakeFlags.Ttwu), Is.EqualTo(2));
+        // prev busy (0): an idle CPU of the node that the mask allows (2), never 1 or 3.
+        Assert.That(core.Fair.SelectTaskRq(ref core.Tasks[t], 0, WakeFlags.Ttwu), Is.EqualTo(2));
+        Assert.That(hog, Is.Not.EqualTo(t));
+    }
+
+    [Test]
+    public void Wakeup_PrefersAnIdleSmtSiblingOfPrev()
+    {
+        var core = new FairTestCore(4, smt: true);
+        core.Fork("hog0", cpus: Only(0));
+        core.Fork("hog2", cpus: Only(2));
+        core.ScheduleAll();
+        int t = core.Fork("t", cpus: Only(0, 1, 2, 3));
+        core.ScheduleAll();
+        int cpu = core.Tasks[t].Cpu;
+        Assert.That(cpu, Is.EqualTo(1).Or.EqualTo(3));
+        core.RunFor(Ms);
+        core.Sleep(t);
+        // prev 0 is busy: its sibling 1 is idle (select_idle_smt before the LLC scan).
+        Assert.That(core.Fair.SelectTaskRq(ref core.Tasks[t], 0, WakeFlags.Ttwu), Is.EqualTo(1));
+    }
+
+    [Test]
+    public void SyncWakeup_MovesTheWakeeToTheWakersCpu_WhenTheWakerIsAloneThere()
+    {
+        var core = new FairTestCore(2);
+        int waker = core.Fork("waker", cpus: Only(0));
+        int other = core.Fork("other", cpus: Only(1));
+        int t = core.Fork("t");
+        core.ScheduleAll();
+        core.RunFor(Ms);
+        if (core.Current(core.Tasks[t].Cpu) == t)
+        {
+            core.Sleep(t);
+        }
+        Assert.That(core.Current(0), Is.EqualTo(waker));
+        Assert.That(core.Current(1), Is.EqualTo(other));
+        core.ThisCpu = 0;
+        Assert.That(core.Fair.SelectTaskRq(ref core.Tasks[t], 1, WakeFlags.Ttwu | WakeFlags.Sync), Is.EqualTo(0),
+            "wake_affine_idle: WF_SYNC and the waker alone on its rq");
+        core.ThisCpu = -1;
+    }
+
+    [Test]
+    public void NewidleBalance_PullsAWaitingHog_WhenACpuGoesIdle()
+    {
+        var core = new FairTestCore(2);
+        int a = core.Fork("a", cpus: Only(0));
+        int b = core.Fork("b", cpus: Only(0));
+        int s = core.Fork("s", cpus: Only(1));
+        core.RunFor(5 * Ms);
+        // Widen b's affinity while it waits on CPU 0; CPU 1 goes idle when s sleeps and pulls it.
+        ref var pb = ref core.Tasks[b];
+        pb.CpusMask = Only(0, 1);
+        pb.NrCpusAllowed = 2;
+        ref var pa = ref core.Tasks[a];
+        pa.CpusMask = Only(0, 1);
+        pa.NrCpusAllowed = 2;
+        long before = core.Fair.Migrations;
+        core.Sleep(s);
+        Assert.That(core.Fair.Migrations, Is.EqualTo(before + 1));
+        Assert.That(core.Current(1), Is.EqualTo(a).Or.EqualTo(b));
+        Assert.That(core.Current(0), Is.EqualTo(a).Or.EqualTo(b));
+    }
+
+    [Test]
+    public void NohzBalance_FromABusyTick_MovesAHogToAnIdleCpu()
+    {
+        var core = new FairTestCore(4);
+        // All forked pinned to CPU 0, then allowed everywhere: nothing but balancing can spread them.
+        var ids = new List<int>();
+        for (int i = 0; i < 3; i++)
+        {
+            ids.Add(core.Fork($"hog{i}", cpus: Only(0)));
+        }
+        foreach (int id in ids)
+        {
+            ref var p = ref core.Tasks[id];
+            p.CpusMask = core.Topology.Possible;
+            p.NrCpusAllowed = 4;
+        }
+        core.RunFor(50 * Ms);
+        var cpus = ids.Select(id => core.Tasks[id].Cpu).Distinct().Count();
+        Assert.That(cpus, Is.EqualTo(3), "three hogs on three CPUs");
+        long t0 = core.NowNs;
+        long[] before = ids.Select(id => (long)core.Tasks[id].Se.SumExecRuntime).ToArray();
+        core.RunFor(100 * Ms);
+        for (int i = 0; i < ids.Count; i++)
+        {
+            Assert.That(core.Tasks[ids[i]].Se.SumExecRuntime - (ulong)before[i], Is.EqualTo((ulong)(core.NowNs - t0)).Within((ulong)Ms),
+                "each hog has a CPU to itself");
+        }
+    }
+
+    [Test]
+    public void Balancing_AcrossNodes_MovesAHogToTheOtherNode()
+    {
+        var core = new FairTestCore(4, nodes: 2);
+        int a = core.Fork("a", cpus: Only(0));
+        int b = core.Fork("b", cpus: Only(0));
+        int c = core.Fork("c", cpus: Only(1));
+        foreach (int id in new[] { a, b })
+        {
+            ref var p = ref core.Tasks[id];
+            p.CpusMask = Only(0, 1, 2);
+            p.NrCpusAllowed = 3;
+        }
+        core.RunFor(200 * Ms);
+        Assert.That(new[] { core.Tasks[a].Cpu, core.Tasks[b].Cpu }, Does.Contain(2), "node 1's idle CPU 2 got a hog");
+        Assert.That(core.Tasks[c].Cpu, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void Affinity_IsNeverViolated_UnderRandomWakeupsAndBalancing()
+    {
+        var random = new Randomizer(4242);
+        var core = new FairTestCore(8, smt: true, nodes: 2);
+        var ids = new List<int>();
+        for (int i = 0; i < 14; i++)
+        {
+            var mask = new Cpumask();
+            int bits = random.Int(1, 4);
+            for (int k = 0; k < bits; k++)
+            {
+                mask.Set(random.Int(0, 7));
+            }
+            ids.Add(core.Fork($"t{i}", random.Int(-5, 5), mask));
+        }
+        for (int step = 0; step < 400; step++)
+        {
+            core.RunFor(random.Long(100_000, 4 * Ms));
+            int id = random.ListItem(ids);
+            ref var p = ref core.Tasks[id];
+            if (p.State == (uint)TaskState.Running && core.Current(p.Cpu) == id)
+            {
+                core.Sleep(id);
+            }
+            else if (p.State != (uint)TaskState.Running)
+            {
+                core.ThisCpu = random.Int(0, 7);
+                core.Wake(id, random.Bool() ? WakeFlags.Sync : WakeFlags.None);
+                core.ThisCpu = -1;
+                core.ScheduleAll();
+            }
+        }
+        foreach (var (cpu, task) in core.TickLog)
+        {
+            Assert.That(core.Tasks[task].CpusMask.Test(cpu), Is.True, $"task {task} ran on CPU {cpu}");
+        }
+        Assert.That(core.Fair.Migrations, Is.GreaterThan(0));
+        Assert.That(core.TickLog, Is.Not.Empty);
+    }
+}
