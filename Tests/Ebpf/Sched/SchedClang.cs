@@ -62,6 +62,21 @@ internal static class SchedClang
         return Run("clang-14", args, dir);
     }
 
+    /// <summary>Compiles Tests/Ebpf/Sched/src/<paramref name="name"/>.bpf.c with Programs/bpf/bpfsim_scx.h and a fresh vmlinux.h.</summary>
+    public static (int Code, string Output) CompileTestScheduler(string dir, string name, out string obj)
+    {
+        if (!OnPath("clang-14"))
+        {
+            Assert.Ignore("clang-14 is not installed");
+        }
+        File.WriteAllText(Path.Combine(dir, "vmlinux.h"), BtfCFormatter.Format(SchedKernelBtfTests.Kernel()));
+        File.Copy(Path.Combine(Programs.BpfObjects.SourceFolder, "bpfsim_scx.h"), Path.Combine(dir, "bpfsim_scx.h"));
+        string src = Path.Combine(dir, name + ".bpf.c");
+        File.Copy(Path.Combine(Programs.BpfObjects.SourceFolder, "..", "..", "Tests", "Ebpf", "Sched", "src", name + ".bpf.c"), src);
+        obj = Path.Combine(dir, name + ".bpf.o");
+        return Run("clang-14", ["-g", "-O2", "-target", "bpf", "-mcpu=v3", "-D__TARGET_ARCH_x86", "-I", dir, "-c", src, "-o", obj], dir);
+    }
+
     public static (int Code, string Output) Run(string file, IEnumerable<string> args, string dir)
     {
         var start = new ProcessStartInfo(file, args) { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true };
