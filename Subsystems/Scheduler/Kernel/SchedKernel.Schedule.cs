@@ -98,6 +98,7 @@ public sealed partial class SchedKernel
         if (running)
         {
             to.SetNextTask(cpu, ref p, false);
+            Metrics.ClassChanged(cpu, toIndex, NowNs);
         }
         from.SwitchedFrom(cpu, ref p);
         to.SwitchedTo(cpu, ref p);

@@ -24,7 +24,6 @@ public sealed partial class SchedScenarioRunner
     private readonly SchedWorkload _workload;
     private readonly CpuSampler _sampler;
     private readonly List<ConsumerFault> _faults = [];
-    private readonly List<(long TimeNs, string Text)> _markers = [];
 
     /// <summary>A runner on the kernel's own classes: <see cref="FairSchedClass"/> for SCHED_NORMAL tasks.</summary>
     /// <param name="bpf">A fresh system (its simulator is the kernel's clock).</param>
@@ -65,6 +64,7 @@ public sealed partial class SchedScenarioRunner
         _workload = new SchedWorkload(Kernel, spec, _notes);
         _sampler = new CpuSampler(Kernel, spec.SampleInterval);
         _actions = new StructOpsActions(bpf, catalog, _notes);
+        AttachExt(bpf);
     }
 
     /// <summary>The simulated kernel (for tests and studies that look inside).</summary>
