@@ -3,6 +3,7 @@ using System.CommandLine;
 using BpfSim.Cli.Output;
 using BpfSim.Cli.Scenarios;
 using BpfSim.Core.Bpf.Consumers;
+using BpfSim.Core.Hosting;
 using BpfSim.Core.Simulation;
 using BpfSim.Tcp.Workloads;
 using Spectre.Console;
@@ -14,7 +15,7 @@ namespace BpfSim.Cli.Commands;
 /// summary (or the summary JSON with --json) and, with --out, writes summary.json, flows.csv, timeseries.csv and
 /// struct_ops.json.
 /// </summary>
-public static class RunCommand
+public static partial class RunCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
@@ -56,11 +57,10 @@ public static class RunCommand
             return ExitCodes.BadInput;
         }
         var (factory, catalog) = Composition.Create([]);
-        TcpScenarioSpec spec;
-        string text, name;
+        LoadedScenario scenario;
         try
         {
-            (spec, text, name) = ScenarioLoader.Load(path, factory, catalog);
+            scenario = ScenarioLoader.Load(path, factory, catalog);
         }
         catch (ScenarioException e)
         {
@@ -72,7 +72,7 @@ public static class RunCommand
         }
         if (seed is { } s)
         {
-            spec = spec with { Seed = s };
+            scenario = scenario.WithSeed(s);
         }
         if (duration is not null)
         {
@@ -81,26 +81,43 @@ public static class RunCommand
                 stderr.WriteLine($"bpfsim: --duration: {error ?? (d.Nanoseconds <= 0 ? "must be greater than 0" : $"must be at most {ScenarioLimits.MaxSeconds}s")}");
                 return ExitCodes.BadInput;
             }
-            spec = spec with { Duration = d };
+            scenario = scenario.WithDuration(d);
         }
         // Refuse before anything is built a run that would not fit in memory, rather than fail in it.
-        var estimate = WorkEstimate.For(spec);
+        var estimate = scenario.Estimate();
         if (!estimate.Fits)
         {
-            stderr.WriteLine($"bpfsim: {name}: this run would not fit in memory: {estimate}; shorten it, use fewer flows or a longer sample_interval");
+            stderr.WriteLine($"bpfsim: {scenario.Name}: this run would not fit in memory: {estimate}; {ShrinkHint(scenario)}");
             return ExitCodes.BadInput;
         }
         if (outDir is not null && !TryCreateOutDir(outDir, stderr))
         {
             return ExitCodes.BadInput; // checked before the run, so a bad --out does not waste it
         }
+        var options = new RunOptions(outDir, json, quiet, budget, estimate, factory, catalog, stdout, stderr);
+        return scenario.Sched is not null ? RunSched(scenario, options) : RunTcp(scenario, options);
+    }
+
+    /// <summary>What to say after "would not fit in memory".</summary>
+    internal static string ShrinkHint(LoadedScenario scenario) => scenario.Sched is null
+        ? "shorten it, use fewer flows or a longer sample_interval"
+        : "shorten it, use fewer tasks, a lower timeline_limit or a longer sample_interval";
+
+    /// <summary>The command line's choices and what the run needs, handed to the subsystem's run.</summary>
+    private sealed record RunOptions(string? OutDir, bool Json, bool Quiet, TimeSpan Budget, IRunEstimate Estimate, BpfSimFactory Factory,
+        ConsumerCatalog Catalog, TextWriter Stdout, TextWriter Stderr);
+
+    private static int RunTcp(LoadedScenario scenario, RunOptions o)
+    {
+        var (spec, text, name) = (scenario.Spec, scenario.Text, scenario.Name);
+        var (factory, catalog, budget, stdout, stderr) = (o.Factory, o.Catalog, o.Budget, o.Stdout, o.Stderr);
         TcpRunResult result;
         try
         {
             result = RunWithProgress(progress => TcpScenarioRunner.RunContained(spec, () => factory.Create(), catalog, progress, budget,
                 (guard, call) => stderr.WriteLine($"bpfsim: {guard.Consumer}.{guard.Member} (call {call}) did not return within " +
                                                   $"{budget.TotalSeconds:0.###} s; replaying the run with {guard.Consumer} ejected at that call")),
-                spec, estimate, quiet || json, stdout, stderr);
+                spec.Duration, o.Estimate, o.Quiet || o.Json, stdout, stderr);
         }
         catch (ScenarioRunException e) when (e.Location is not null)
         {
@@ -119,7 +136,7 @@ public static class RunCommand
         }
         var sources = spec.StructOps.Select(e => catalog.Find(e.Program)?.Source ?? e.Program);
         var summary = TcpRunSummary.From(spec, result, Manifest.For(name, text, spec.Seed, sources));
-        if (outDir is not null)
+        if (o.OutDir is { } outDir)
         {
             IReadOnlyList<string> files;
             try
@@ -131,16 +148,16 @@ public static class RunCommand
                 stderr.WriteLine($"bpfsim: --out {outDir}: {e.Message}");
                 return ExitCodes.SimulationFailed;
             }
-            if (!quiet && !json)
+            if (!o.Quiet && !o.Json)
             {
                 stdout.WriteLine($"wrote {string.Join(", ", files.Select(Path.GetFileName))} to {outDir}");
             }
         }
-        if (json)
+        if (o.Json)
         {
             stdout.WriteLine(summary.ToJson());
         }
-        else if (!quiet)
+        else if (!o.Quiet)
         {
             Print(Terminal.Create(stdout), name, spec, summary);
         }
@@ -169,8 +186,8 @@ public static class RunCommand
         }
     }
 
-    private static TcpRunResult RunWithProgress(Func<Action<double>?, TcpRunResult> run, TcpScenarioSpec spec, WorkEstimate estimate,
-        bool silent, TextWriter stdout, TextWriter stderr)
+    private static T RunWithProgress<T>(Func<Action<double>?, T> run, SimTime simulated, IRunEstimate estimate,
+        bool silent, TextWriter stdout, TextWriter stderr) where T : class
     {
         bool terminal = !silent && ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected;
         if (!terminal)
@@ -188,14 +205,14 @@ public static class RunCommand
                 if ((int)(f * 10) > reported)
                 {
                     reported = (int)(f * 10);
-                    stderr.WriteLine($"bpfsim: {reported * 10}% ({new SimTime((long)(spec.Duration.Nanoseconds * f))} of {spec.Duration} simulated, {wall.Elapsed.TotalSeconds:0} s)");
+                    stderr.WriteLine($"bpfsim: {reported * 10}% ({new SimTime((long)(simulated.Nanoseconds * f))} of {simulated} simulated, {wall.Elapsed.TotalSeconds:0} s)");
                 }
             });
         }
-        TcpRunResult? result = null;
+        T? result = null;
         AnsiConsole.Progress().AutoClear(true).Start(ctx =>
         {
-            var task = ctx.AddTask($"simulating {spec.Duration}", maxValue: 1.0);
+            var task = ctx.AddTask($"simulating {simulated}", maxValue: 1.0);
             result = run(f => task.Value = f);
         });
         return result!;

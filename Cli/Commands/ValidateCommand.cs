@@ -15,15 +15,19 @@ public static class ValidateCommand
             var (factory, catalog) = Composition.Create([]);
             try
             {
-                var (spec, _, name) = ScenarioLoader.Load(parse.GetValue(file)!, factory, catalog);
-                var estimate = WorkEstimate.For(spec);
+                var scenario = ScenarioLoader.Load(parse.GetValue(file)!, factory, catalog);
+                var estimate = scenario.Estimate();
                 if (!estimate.Fits)
                 {
-                    stderr.WriteLine($"bpfsim: {name}: this run would not fit in memory: {estimate}; shorten it, use fewer flows or a longer sample_interval");
+                    stderr.WriteLine($"bpfsim: {scenario.Name}: this run would not fit in memory: {estimate}; {RunCommand.ShrinkHint(scenario)}");
                     return ExitCodes.BadInput;
                 }
-                stdout.WriteLine($"{name}: ok ({spec.Flows.Count} flow group(s), {spec.StructOps.Count} struct_ops entr{(spec.StructOps.Count == 1 ? "y" : "ies")}, {spec.Duration})");
+                stdout.WriteLine($"{scenario.Name}: ok ({scenario.Describe()})");
                 stdout.WriteLine($"estimate: {estimate}");
+                foreach (var note in scenario.Notes)
+                {
+                    stdout.WriteLine($"note: {note}");
+                }
                 return ExitCodes.Success;
             }
             catch (ScenarioException e)

@@ -1,6 +1,7 @@
 using BpfSim.Core.Bpf;
 using BpfSim.Core.Bpf.Consumers;
 using BpfSim.Core.Hosting;
+using BpfSim.Scheduler.Workloads;
 using BpfSim.Tcp.Congestion;
 using BpfSim.Tcp.Workloads;
 
@@ -21,11 +22,12 @@ public static class ScenarioLoader
     /// <summary>
     /// Reads <paramref name="path"/> (or the default when null) and checks it against what this build offers: the
     /// text (<see cref="ScenarioText"/>), the YAML (<see cref="YamlGuard"/>), every key (<see cref="ScenarioParser"/>),
-    /// and the struct_ops actions at their times (<see cref="StructOpsCheck"/>). Every command that reads a scenario
-    /// comes here, so all get the same checks.
+    /// and, for TCP, the struct_ops actions at their times (<see cref="StructOpsCheck"/>); a scheduler scenario's
+    /// entries are checked by the reader (one scheduler at a time, globals against the consumer). Every command that
+    /// reads a scenario comes here, so all get the same checks.
     /// </summary>
     /// <exception cref="ScenarioException">The file is missing or has problems.</exception>
-    public static (TcpScenarioSpec Spec, string Text, string Name) Load(string? path, BpfSimFactory factory, ConsumerCatalog catalog)
+    public static LoadedScenario Load(string? path, BpfSimFactory factory, ConsumerCatalog catalog)
     {
         string text, name, baseDir;
         if (path is null)
@@ -37,13 +39,19 @@ public static class ScenarioLoader
             (text, name, baseDir) = (ScenarioText.Read(path, path), path, Path.GetDirectoryName(Path.GetFullPath(path))!);
         }
         var algorithms = BuiltinAlgorithms(factory);
-        var spec = new ScenarioParser(name, catalog, algorithms, baseDir).Parse(text);
-        var errors = StructOpsCheck.Check(spec, factory, catalog, name);
+        var parser = new ScenarioParser(name, catalog, algorithms, baseDir);
+        var spec = parser.ParseAny(text);
+        if (spec is SchedScenarioSpec sched)
+        {
+            return new LoadedScenario(null, sched, text, name, parser.Notes);
+        }
+        var tcp = (TcpScenarioSpec)spec;
+        var errors = StructOpsCheck.Check(tcp, factory, catalog, name);
         if (errors.Count > 0)
         {
             throw new ScenarioException(errors);
         }
-        return (spec, text, name);
+        return new LoadedScenario(tcp, null, text, name, parser.Notes);
     }
 
     /// <summary>The algorithms a fresh kernel has before any struct_ops registration.</summary>

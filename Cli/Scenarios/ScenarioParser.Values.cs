@@ -7,12 +7,27 @@ namespace BpfSim.Cli.Scenarios;
 /// <summary>Reading one key's value: its type, unit and range, each problem reported at the value's line:column.</summary>
 public sealed partial class ScenarioParser
 {
-    private Dictionary<string, YamlNode> Keys(YamlMappingNode map, string where, params string[] allowed)
+    private Dictionary<string, YamlNode> Keys(YamlMappingNode map, string where, params string[] allowed) =>
+        Keys(map, where, null, allowed);
+
+    /// <param name="foreign">Keys of the other subsystem's scenarios, with what to say about each when found here.</param>
+    private Dictionary<string, YamlNode> Keys(YamlMappingNode map, string where, IReadOnlyDictionary<string, string>? foreign, params string[] allowed)
     {
         var result = new Dictionary<string, YamlNode>(StringComparer.Ordinal);
+        YamlScalarNode? open = null;
         foreach (var (k, v) in map.Children)
         {
             string key = (k as YamlScalarNode)?.Value ?? "";
+            if (JoinsArgument(map, open, k, v))
+            {
+                continue;
+            }
+            open = v is YamlScalarNode { Value: { } text } sv && text.Contains('(') && !text.Contains(')') ? sv : null;
+            if (foreign is not null && foreign.TryGetValue(key, out var why))
+            {
+                Error(k, why);
+                continue;
+            }
             if (!allowed.Contains(key))
             {
                 Error(k, $"unknown key '{key}' in {where} (expected one of: {string.Join(", ", allowed)})");
@@ -21,6 +36,27 @@ public sealed partial class ScenarioParser
             result[key] = v;
         }
         return result;
+    }
+
+    /// <summary>Distributions whose arguments a flow mapping split at their commas, joined again (<see cref="JoinsArgument"/>).</summary>
+    private readonly Dictionary<YamlScalarNode, (string Text, List<(int Offset, YamlNode Part)> Parts)> _joined = [];
+
+    /// <summary>
+    /// In a flow mapping (<c>{ run: uniform(1ms, 3ms) }</c>) YAML ends a plain value at a comma, so
+    /// <c>uniform(1ms</c> becomes a value and <c>3ms)</c> a key with no value. Such a key — ending in ')' with no
+    /// '(' and no value — right after a value with an unclosed '(' is the rest of that value: join them back.
+    /// </summary>
+    private bool JoinsArgument(YamlMappingNode map, YamlScalarNode? open, YamlNode key, YamlNode value)
+    {
+        if (map.Style != YamlDotNet.Core.Events.MappingStyle.Flow || open is null || key is not YamlScalarNode { Value: { } k }
+            || !k.EndsWith(')') || k.Contains('(') || value is not YamlScalarNode { Value: null or "" })
+        {
+            return false;
+        }
+        var (text, parts) = _joined.TryGetValue(open, out var j) ? j : (open.Value!, [(0, (YamlNode)open)]);
+        parts.Add((text.Length + 2, key));
+        _joined[open] = (text + ", " + k, parts);
+        return true;
     }
 
     private string? Scalar(YamlNode node, string what)

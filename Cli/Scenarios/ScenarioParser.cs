@@ -2,6 +2,7 @@ using BpfSim.Core.Workloads;
 using System.Globalization;
 using BpfSim.Core.Bpf.Consumers;
 using BpfSim.Core.Simulation;
+using BpfSim.Scheduler.Workloads;
 using BpfSim.Tcp.Stack;
 using BpfSim.Tcp.Workloads;
 using YamlDotNet.Core;
@@ -33,8 +34,22 @@ public sealed partial class ScenarioParser
         _baseDirectory = baseDirectory;
     }
 
+    /// <summary>Notes about what the file asked for that bpfsim reads but does not model (rt-app keys it ignores); printed with the run's notes.</summary>
+    public IReadOnlyList<string> Notes => _notes;
+
+    private readonly List<string> _notes = [];
+
+    /// <summary>Reads a TCP scenario (<c>subsystem: tcp</c>, the default).</summary>
+    /// <exception cref="ScenarioException">The file has problems, or is a scheduler scenario.</exception>
+    public TcpScenarioSpec Parse(string text) => ParseAny(text) as TcpScenarioSpec
+        ?? throw new ScenarioException([new ScenarioError(_file, 1, 1, "this is a subsystem: sched scenario; a TCP scenario was expected here")]);
+
+    /// <summary>
+    /// Reads a scenario of either subsystem: a <see cref="TcpScenarioSpec"/>, or a <see cref="SchedScenarioSpec"/> when
+    /// the file says <c>subsystem: sched</c>.
+    /// </summary>
     /// <exception cref="ScenarioException">The file has problems.</exception>
-    public TcpScenarioSpec Parse(string text)
+    public object ParseAny(string text)
     {
         // The guard refuses, without recursion, what would make YamlStream or a walk over its nodes crash.
         YamlGuard.Check(text, _file);
@@ -60,9 +75,10 @@ public sealed partial class ScenarioParser
         }
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
         {
-            throw new ScenarioException([new ScenarioError(_file, 1, 1, "a scenario is a mapping with keys such as seed, duration, network, flows")]);
+            throw new ScenarioException([new ScenarioError(_file, 1, 1,
+                "a scenario is a mapping with keys such as seed, duration, network, flows (or subsystem: sched, cpus, tasks)")]);
         }
-        var spec = ParseRoot(root);
+        object spec = SubsystemOf(root) == "sched" ? ParseSchedRoot(root) : ParseRoot(root);
         if (_errors.Count > 0)
         {
             throw new ScenarioException(_errors);
@@ -75,8 +91,8 @@ public sealed partial class ScenarioParser
 
     private TcpScenarioSpec ParseRoot(YamlMappingNode root)
     {
-        var keys = Keys(root, "the scenario", "seed", "duration", "subsystem", "network", "structops", "flows", "sample_interval", "receiver_cc", "ecn",
-            "tcp_recovery", "tcp_frto", "tso", "gro");
+        var keys = Keys(root, "the scenario", s_schedOnlyKeys, "seed", "duration", "subsystem", "network", "structops", "flows", "sample_interval",
+            "receiver_cc", "ecn", "tcp_recovery", "tcp_frto", "tso", "gro");
         var spec = new TcpScenarioSpec();
         if (keys.TryGetValue("seed", out var seedNode) && Scalar(seedNode, "seed") is { } seedText)
         {
@@ -153,9 +169,7 @@ public sealed partial class ScenarioParser
         }
         if (keys.TryGetValue("subsystem", out var sub) && Scalar(sub, "subsystem") is { } subsystem && subsystem != "tcp")
         {
-            Error(sub, subsystem == "sched"
-                ? "subsystem 'sched' is not available yet in this build (the scheduler subsystem has not landed); use tcp"
-                : $"unknown subsystem '{subsystem}' (expected tcp)");
+            Error(sub, $"unknown subsystem '{subsystem}' (expected tcp or sched)");
         }
         if (keys.TryGetValue("network", out var net))
         {
@@ -317,7 +331,7 @@ public sealed partial class ScenarioParser
                 Error(item, "each structops entry must be a mapping");
                 continue;
             }
-            var keys = Keys(map, "a structops entry", "program", "map", "at", "unregister_at", "replace");
+            var keys = Keys(map, "a structops entry", "program", "map", "at", "unregister_at", "replace", "globals");
             if (!keys.TryGetValue("program", out var programNode) || Scalar(programNode, "program") is not { } program)
             {
                 if (!keys.ContainsKey("program"))
@@ -362,6 +376,10 @@ public sealed partial class ScenarioParser
             {
                 found = PickMap(found, mapName, program, mapNode);
             }
+            foreach (var c in found.Where(c => c.StructOpsType == SchedExtOpsType))
+            {
+                Error(programNode, $"{c.Name} is a sched_ext_ops scheduler: it belongs in a subsystem: sched scenario (with cpus and tasks)");
+            }
             foreach (var c in found)
             {
                 // Built-in names are taken in every kernel: tcp_register_congestion_control would say EEXIST at `at`.
@@ -405,10 +423,11 @@ public sealed partial class ScenarioParser
                 }
                 replace = replaced;
             }
+            var globals = keys.TryGetValue("globals", out var globalsNode) ? ParseGlobals(globalsNode, found) : [];
             list.Add(new StructOpsEntry
             {
                 Program = resolved, At = at, UnregisterAt = unregisterAt, Replace = replace, Consumers = names,
-                Location = $"{_file}:{map.Start.Line}:{map.Start.Column}",
+                Location = $"{_file}:{map.Start.Line}:{map.Start.Column}", Globals = globals,
             });
         }
         return list;

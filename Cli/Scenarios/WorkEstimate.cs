@@ -15,7 +15,7 @@ namespace BpfSim.Cli.Scenarios;
 /// an active one holds), 4 bytes per sampled value, about 6 events per data packet, and a bottleneck cannot carry
 /// more than its rate in 1500-byte packets. They aim to be right within a factor of two, erring high.
 /// </remarks>
-public sealed record WorkEstimate(double Flows, double Events, double Samples, double MemoryBytes, double WallSeconds)
+public sealed record WorkEstimate(double Flows, double Events, double Samples, double MemoryBytes, double WallSeconds) : IRunEstimate
 {
     public const double BytesPerFlow = 12_000;
     public const double BytesBase = 64 << 20;
@@ -73,7 +73,7 @@ public sealed record WorkEstimate(double Flows, double Events, double Samples, d
         $"~{Count(Flows)} flows, ~{Count(Events)} events, {Count(Samples)} samples, ~{Bytes(MemoryBytes)} of memory " +
         $"(budget {Bytes(BudgetBytes)}), ~{Seconds(WallSeconds)} of wall time";
 
-    private static string Count(double n) => n switch
+    internal static string Count(double n) => n switch
     {
         >= 1e12 => n.ToString("0.##e0", CultureInfo.InvariantCulture),
         >= 1e9 => $"{n / 1e9:0.#} G",
@@ -82,7 +82,7 @@ public sealed record WorkEstimate(double Flows, double Events, double Samples, d
         _ => n.ToString("0", CultureInfo.InvariantCulture),
     };
 
-    private static string Bytes(double b) => b switch
+    internal static string Bytes(double b) => b switch
     {
         >= 1e15 => $"{b / 1e15:0.#} PB",
         >= 1e12 => $"{b / 1e12:0.#} TB",
@@ -90,7 +90,7 @@ public sealed record WorkEstimate(double Flows, double Events, double Samples, d
         _ => $"{b / 1e6:0} MB",
     };
 
-    private static string Seconds(double s) => s switch
+    internal static string Seconds(double s) => s switch
     {
         >= 86_400 * 365 => $"{s / (86_400 * 365):0.#} years",
         >= 86_400 => $"{s / 86_400:0.#} days",

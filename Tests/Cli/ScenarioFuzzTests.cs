@@ -133,8 +133,8 @@ public sealed class ScenarioFuzzTests
             {
                 break;
             }
-            var spec = ScenarioLoader.Load(file, factory, catalog).Spec with { Duration = SimTime.Parse(duration) };
-            if (WorkEstimate.For(spec).WallSeconds > 2)
+            var scenario = ScenarioLoader.Load(file, factory, catalog).WithDuration(SimTime.Parse(duration));
+            if (scenario.Estimate().WallSeconds > 2)
             {
                 continue; // valid and would run, but the suite keeps to short runs
             }

@@ -25,6 +25,7 @@ public sealed partial class ExtSchedClass : SchedClass, ISchedExtHooks, IEventHa
     private const int EvDisable = 2;
     private const int EvWatchdog = 3;
     private const int EvDeferred = 4;
+    private const int EvKickSelf = 5;
 
     private readonly ISchedCore _core;
     private readonly SchedClass _fair;
@@ -105,6 +106,9 @@ public sealed partial class ExtSchedClass : SchedClass, ISchedExtHooks, IEventHa
 
     /// <summary>scx_enabled(): a scheduler is loaded (enabling, enabled or disabling).</summary>
     public bool Enabled => _opsEnabled;
+
+    /// <summary>A scheduler is loaded, from ops.init on (ENABLING) until its disable has finished.</summary>
+    public bool Loaded => _ops is not null;
 
     /// <summary>scx_switched_all().</summary>
     public bool SwitchedAll => _switchedAll;
@@ -224,6 +228,12 @@ public sealed partial class ExtSchedClass : SchedClass, ISchedExtHooks, IEventHa
                 break;
             case EvDeferred:
                 ProcessAllDeferred();
+                break;
+            case EvKickSelf:
+                if (_opsEnabled)
+                {
+                    Kfuncs.KickCpuInternal((int)arg, 0, (int)arg);
+                }
                 break;
         }
     }

@@ -1,0 +1,242 @@
+using BpfSim.Scheduler.Workloads;
+using Spectre.Console;
+
+namespace BpfSim.Cli.Output;
+
+/// <summary>
+/// The terminal summary of a scheduler run: the header, the schedulers and any ejection (in red, with the kernel's
+/// message), the tasks (a row per task, or per group when there are many), jobs, CPUs, a per-CPU timeline strip,
+/// struct_ops, programs, faults and notes.
+/// </summary>
+public static class SchedTerminal
+{
+    /// <summary>Above this many tasks the table has a row per group instead of per task.</summary>
+    public const int MaxTaskRows = 24;
+
+    /// <summary>Above this many CPUs the CPU table is summarised (min, mean, max) instead of a row per CPU.</summary>
+    public const int MaxCpuRows = 16;
+
+    /// <summary>The timeline strip's width in columns.</summary>
+    public const int StripColumns = 72;
+
+    /// <summary>The strip shows at most this many CPUs.</summary>
+    public const int MaxStripCpus = 64;
+
+    private static readonly string[] s_colours =
+        ["blue", "darkorange", "green", "red", "purple", "olive", "fuchsia", "teal", "yellow", "aqua", "maroon", "navy"];
+
+    private const string Letters = "abcdefghijklmnopqrstuvwxyz";
+
+    public static void Print(IAnsiConsole console, string name, SchedScenarioSpec spec, SchedRunSummary s, SchedRunResult result)
+    {
+        console.MarkupLine($"[bold]bpfsim run[/] {Markup.Escape(name)}: seed {s.Seed}, {s.SimTimeSeconds:0.###} s simulated in {s.WallSeconds:0.###} s " +
+                           $"({s.Events:N0} events, {s.SchedEvents:N0} scheduling events), {spec.Cpus.Count} CPUs, HZ {spec.Hz}");
+        Schedulers(console, s);
+        Ejections(console, s);
+        Tasks(console, s);
+        Jobs(console, s);
+        Cpus(console, s);
+        Strip(console, spec, s, result);
+        if (s.Fairness.JainWeighted > 0)
+        {
+            console.WriteLine($"fairness against weights (CPU-bound tasks): Jain {s.Fairness.JainWeighted:0.000}, largest share error {s.Fairness.MaxShareError:P1}");
+        }
+        StructOps(console, s);
+        foreach (var note in s.Notes)
+        {
+            console.WriteLine($"note: {note}");
+        }
+    }
+
+    private static string Seconds(double? t) => t is { } v ? $"{v:0.######}" : "-";
+
+    private static void Schedulers(IAnsiConsole console, SchedRunSummary s)
+    {
+        if (s.Schedulers.Count == 0)
+        {
+            console.WriteLine("no sched_ext scheduler: every task ran in the fair class (EEVDF)");
+            return;
+        }
+        var table = new Table().Title("schedulers (sched_ext)").AddColumns("name", "enabled s", "disabled s", "exit kind", "reason", "message");
+        foreach (var x in s.Schedulers)
+        {
+            bool error = x.ExitKind?.Contains("ERROR", StringComparison.Ordinal) == true;
+            string kind = x.ExitKind is null ? "-" : error ? $"[red]{Markup.Escape(x.ExitKind)}[/]" : Markup.Escape(x.ExitKind);
+            table.AddRow(Markup.Escape(x.Name), Seconds(x.EnabledSeconds), Seconds(x.DisabledSeconds), kind, Markup.Escape(x.ExitReason ?? "-"),
+                Markup.Escape(x.ExitMessage is { Length: > 0 } m ? m : "-"));
+        }
+        console.Write(table);
+    }
+
+    /// <summary>Each ejection as the kernel logs it ("sched_ext: BPF scheduler "…" disabled (…)" and the message).</summary>
+    private static void Ejections(IAnsiConsole console, SchedRunSummary s)
+    {
+        foreach (var e in s.Ejections)
+        {
+            var text = new List<string>
+            {
+                $"at {e.Seconds:0.######} s: sched_ext: BPF scheduler \"{e.Scheduler}\" disabled ({e.Reason})",
+                $"kind {e.Kind} ({e.KindCode}), exit_code {e.ExitCode}",
+            };
+            if (e.Message.Length > 0)
+            {
+                text.Add($"sched_ext: {e.Scheduler}: {e.Message}");
+            }
+            text.Add("every task went back to the fair class; the link was detached and the run went on");
+            console.Write(new Panel(new Markup($"[red]{Markup.Escape(string.Join("\n", text))}[/]"))
+                .Header("[red bold]scheduler ejected[/]").BorderColor(Color.Red));
+        }
+    }
+
+    private static void Tasks(IAnsiConsole console, SchedRunSummary s)
+    {
+        if (s.Tasks.Count == 0)
+        {
+            return;
+        }
+        if (s.Tasks.Count > MaxTaskRows)
+        {
+            var groups = new Table().Title($"tasks: {s.Tasks.Count} in {s.Groups.Count} groups (one row per group; --json or --out for each task)")
+                .AddColumns("group", "tasks", "nice", "class", "run s", "CPU", "wait ms mean", "p50", "p99", "p99.9", "switches", "migr",
+                    "dl misses");
+            foreach (var g in s.Groups)
+            {
+                groups.AddRow(Markup.Escape(g.Name), $"{g.Tasks}", g.Nice, g.Class, $"{g.RuntimeSeconds:0.###}", $"{g.CpuShare:0.000}", Ms(g.WaitMsMean),
+                    Ms(g.WaitMsP50), Ms(g.WaitMsP99), Ms(g.WaitMsP999), $"{g.Switches:N0}", $"{g.Migrations:N0}", $"{g.DeadlineMisses:N0}");
+            }
+            console.Write(groups);
+            return;
+        }
+        var table = new Table().Title("tasks (wait: runnable → running)").AddColumns("pid", "name", "nice", "class", "run s", "CPU",
+            "wait ms mean", "p50", "p99", "p99.9", "switches", "migr", "dl misses");
+        foreach (var t in s.Tasks)
+        {
+            string misses = t.Periods > 0 ? $"{t.DeadlineMisses:N0}/{t.Periods:N0}" : $"{t.DeadlineMisses:N0}";
+            table.AddRow($"{t.Pid}", Markup.Escape(t.Name), $"{t.Nice}", t.Class, $"{t.RuntimeSeconds:0.###}", $"{t.CpuShare:0.000}", Ms(t.WaitMsMean),
+                Ms(t.WaitMsP50), Ms(t.WaitMsP99), Ms(t.WaitMsP999), $"{t.Switches:N0}", $"{t.Migrations:N0}", misses);
+        }
+        console.Write(table);
+    }
+
+    private static string Ms(double v) => v >= 100 ? $"{v:0}" : v >= 1 ? $"{v:0.00}" : $"{v:0.000}";
+
+    private static void Jobs(IAnsiConsole console, SchedRunSummary s)
+    {
+        if (s.Jobs.Count == 0)
+        {
+            return;
+        }
+        var table = new Table().Title("jobs (poisson arrivals: fork → exit)").AddColumns("group", "arrived", "completed", "response ms mean", "p50", "p99",
+            "wait ms mean", "wait p99");
+        foreach (var j in s.Jobs)
+        {
+            table.AddRow(Markup.Escape(j.Name), $"{j.Count:N0}", $"{j.Completed:N0}", Ms(j.ResponseMsMean), Ms(j.ResponseMsP50), Ms(j.ResponseMsP99),
+                Ms(j.WaitMsMean), Ms(j.WaitMsP99));
+        }
+        console.Write(table);
+    }
+
+    private static void Cpus(IAnsiConsole console, SchedRunSummary s)
+    {
+        if (s.Cpus.Count == 0)
+        {
+            return;
+        }
+        if (s.Cpus.Count > MaxCpuRows)
+        {
+            var min = s.Cpus.MinBy(c => c.Utilization)!;
+            var max = s.Cpus.MaxBy(c => c.Utilization)!;
+            console.WriteLine($"CPUs: {s.Cpus.Count}, utilization mean {s.Cpus.Average(c => c.Utilization):0.000}, min {min.Utilization:0.000} (cpu {min.Id}), " +
+                              $"max {max.Utilization:0.000} (cpu {max.Id}); context switches {s.Cpus.Sum(c => c.Switches):N0} " +
+                              "(--json or --out for each CPU)");
+            return;
+        }
+        var table = new Table().Title("CPUs").AddColumns("cpu", "node", "utilization", "context switches");
+        foreach (var c in s.Cpus)
+        {
+            table.AddRow($"{c.Id}", $"{c.Node}", $"{c.Utilization:0.000}", $"{c.Switches:N0}");
+        }
+        console.Write(table);
+    }
+
+    /// <summary>
+    /// The per-CPU timeline as a strip of characters, a row per CPU: each column is a slice of the run, lettered by the
+    /// task group that ran most of it (the legend below), '·' when idle; a marker row shows struct_ops events.
+    /// </summary>
+    private static void Strip(IAnsiConsole console, SchedScenarioSpec spec, SchedRunSummary s, SchedRunResult result)
+    {
+        var trace = result.Trace;
+        if (trace.Timeline.Count == 0)
+        {
+            return;
+        }
+        long end = (long)(s.SimTimeSeconds * 1e9);
+        int cpus = Math.Min(spec.Cpus.Count, MaxStripCpus);
+        var b = TimelineBuckets.Of(trace, cpus, 0, end, StripColumns);
+        console.MarkupLine($"[bold]per-CPU timeline[/] (0 … {s.SimTimeSeconds:0.###} s, one column = {b.ColumnNs / 1e6:0.##} ms, the group that ran most of it" +
+                           $"{(trace.TimelineDropped > 0 ? $"; drawn from the first {trace.Timeline.Count:N0} segments, {trace.TimelineDropped:N0} more were counted, not kept" : "")}):");
+        var markers = new char[StripColumns];
+        Array.Fill(markers, ' ');
+        foreach (var (t, _) in trace.Markers)
+        {
+            markers[Math.Clamp((int)(t / b.ColumnNs), 0, StripColumns - 1)] = '▼';
+        }
+        if (trace.Markers.Count > 0)
+        {
+            console.WriteLine($"        {new string(markers)}");
+        }
+        for (int cpu = 0; cpu < cpus; cpu++)
+        {
+            var row = new System.Text.StringBuilder();
+            for (int c = 0; c < StripColumns; c++)
+            {
+                var (g, busy) = b.Dominant(cpu, c);
+                row.Append(g < 0 || busy < 0.05 ? "[grey]·[/]" : $"[{s_colours[g % s_colours.Length]}]{Letters[g % Letters.Length]}[/]");
+            }
+            console.MarkupLine($"cpu {cpu,3} {row}");
+        }
+        if (spec.Cpus.Count > cpus)
+        {
+            console.WriteLine($"        (CPUs {cpus} … {spec.Cpus.Count - 1} not shown; report.html has every CPU)");
+        }
+        var legend = b.Groups.Select((g, i) => $"[{s_colours[i % s_colours.Length]}]{Letters[i % Letters.Length]}[/] {Markup.Escape(g)}");
+        console.MarkupLine($"        {string.Join("  ", legend)}  [grey]·[/] idle");
+        foreach (var (t, text) in trace.Markers)
+        {
+            console.WriteLine($"        ▼ {t / 1e9:0.######} s: {text}");
+        }
+    }
+
+    private static void StructOps(IAnsiConsole console, SchedRunSummary s)
+    {
+        if (s.StructOps.Count > 0)
+        {
+            var so = new Table().Title("struct_ops").AddColumns("map id", "name", "type", "transitions", "refcnt max", "refcnt final", "freed");
+            foreach (var m in s.StructOps)
+            {
+                so.AddRow($"{m.MapId}", Markup.Escape(m.Name), m.Type, Markup.Escape(string.Join(" → ", m.Transitions.Select(t => $"{t.State}@{t.Seconds:0.###}s"))),
+                    $"{m.RefCountMax}", $"{m.RefCountFinal}", m.Freed ? "yes" : "no");
+            }
+            console.Write(so);
+        }
+        if (s.Programs.Count > 0)
+        {
+            var programs = new Table().Title("BPF programs (bytecode)").AddColumns("object", "program", "member", "runs", "insns executed", "insns/run");
+            foreach (var p in s.Programs)
+            {
+                programs.AddRow(Markup.Escape(p.Object), Markup.Escape(p.Name), p.Member, $"{p.RunCount:N0}", $"{p.InstructionsExecuted:N0}", $"{p.InstructionsPerRun:0.#}");
+            }
+            console.Write(programs);
+        }
+        if (s.Faults.Count > 0)
+        {
+            var faults = new Table().Title("[red]consumer faults (ejected; the run went on without them)[/]")
+                .AddColumns("t s", "consumer", "map id", "member", "kind", "what happened");
+            foreach (var f in s.Faults)
+            {
+                faults.AddRow($"{f.Seconds:0.######}", Markup.Escape(f.Consumer), f.MapId == 0 ? "-" : $"{f.MapId}", f.Member, $"{f.Kind}", Markup.Escape(f.Message));
+            }
+            console.Write(faults);
+        }
+    }
+}
