@@ -231,10 +231,13 @@ public sealed partial class ExtSchedClass
     private void MoveRemoteTaskToLocalDsq(ref TaskStruct p, ulong enqFlags, int srcCpu, int dstCpu)
     {
         int id = p.Id;
+        // deactivate_task marks the task TASK_ON_RQ_MIGRATING, which keeps ops.quiescent/runnable out of the move.
+        p.OnRq = TaskOnRqMigrating;
         _core.DeactivateTask(srcCpu, ref p, Kernel.DequeueFlags.None);
         _core.SetTaskCpu(ref Task(id), dstCpu);
         Task(id).Scx.StickyCpu = dstCpu;
         _extraEnqFlags[dstCpu] = enqFlags;
+        Task(id).OnRq = TaskOnRqMigrating;
         _core.ActivateTask(dstCpu, ref Task(id), Kernel.EnqueueFlags.None);
         _extraEnqFlags[dstCpu] = 0;
     }

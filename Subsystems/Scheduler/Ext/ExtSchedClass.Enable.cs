@@ -156,18 +156,14 @@ public sealed partial class ExtSchedClass
     private bool IsListed(in TaskStruct p) =>
         !_freed[p.Id] && (p.Flags & (uint)TaskFlags.Idle) == 0 && p.State != (uint)TaskState.Dead;
 
-    /// <summary>task_should_scx: SCHED_EXT always, SCHED_NORMAL too unless SCX_OPS_SWITCH_PARTIAL.</summary>
+    /// <summary>task_should_scx: every fair-policy task while switching all, else only SCHED_EXT ones; none while disabling.</summary>
     public bool TaskShouldScx(in TaskStruct p)
     {
-        if (!_opsEnabled || TaskScxState(p) < ScxTaskFlags.StateReady || p.Scx.Disallow != 0 && p.Policy == (uint)SchedPolicy.Ext)
+        if (!_opsEnabled || _enableState == ScxEnableState.Disabling)
         {
             return false;
         }
-        if (p.Policy == (uint)SchedPolicy.Ext)
-        {
-            return true;
-        }
-        return _switchingAll && p.Policy is (uint)SchedPolicy.Normal or (uint)SchedPolicy.Batch or (uint)SchedPolicy.Idle;
+        return _switchingAll || p.Policy == (uint)SchedPolicy.Ext;
     }
 
     /// <summary>scx_ops_init_task.</summary>
@@ -343,11 +339,36 @@ public sealed partial class ExtSchedClass
                     ref var p = ref Task(ids[i]);
                     if (OnExt(p))
                     {
-                        _core.SwitchClass(ref p, this);
+                        RequeueTask(cpu, ref p);
                     }
                 }
             }
             _core.ReschedCurr(cpu);
+        }
+    }
+
+    /// <summary>
+    /// sched_deq_and_put_task + sched_enq_and_set_task within ext: dequeue (SAVE|MOVE) and put a running task, then
+    /// enqueue (RESTORE|MOVE) and set it next again, so the task goes through the enqueue path now in force.
+    /// </summary>
+    private void RequeueTask(int cpu, ref TaskStruct p)
+    {
+        bool running = _core.Current(cpu) == p.Id;
+        if (p.OnRq != 0)
+        {
+            DequeueTask(cpu, ref p, DequeueFlags.Save | DequeueFlags.Move | DequeueFlags.NoClock);
+        }
+        if (running)
+        {
+            PutPrevTask(cpu, ref p, -1);
+        }
+        if (p.OnRq != 0)
+        {
+            EnqueueTask(cpu, ref p, EnqueueFlags.Restore | EnqueueFlags.Move | EnqueueFlags.NoClock);
+        }
+        if (running)
+        {
+            SetNextTask(cpu, ref p, false);
         }
     }
 }

@@ -35,7 +35,8 @@ public interface ISchedCore
 
     /// <summary>
     /// smp_processor_id(): the CPU the code now running runs on — the CPU whose tick, schedule() or burst is being
-    /// handled, or the waker's CPU during a wake-up (wake_affine, SCX_WAKE_SYNC).
+    /// handled, or the waker's CPU during a wake-up (select_task_rq_fair's wake-affine, WF_CURRENT_CPU,
+    /// SCX_WAKE_SYNC); a sleep timer's wake-up runs on the CPU the task slept on (where its hrtimer was armed).
     /// </summary>
     int ThisCpu { get; }
 
@@ -59,12 +60,6 @@ public interface ISchedCore
 
     /// <summary>deactivate_task: dequeue <paramref name="p"/> from <paramref name="cpu"/> through its class.</summary>
     void DeactivateTask(int cpu, ref TaskStruct p, DequeueFlags flags);
-
-    /// <summary>
-    /// __block_task: a dequeue the class delayed (<see cref="SchedClass.DequeueTask"/> returned false, fair's
-    /// DELAY_DEQUEUE) has completed: <paramref name="p"/> leaves <paramref name="cpu"/>'s count and on_rq becomes 0.
-    /// </summary>
-    void BlockTask(int cpu, ref TaskStruct p);
 
     /// <summary>set_task_cpu: <paramref name="p"/> (not running, not queued) now belongs to <paramref name="cpu"/>; a change counts a migration.</summary>
     void SetTaskCpu(ref TaskStruct p, int cpu);

@@ -29,22 +29,25 @@ public sealed partial class SchedKernel
         }
     }
 
+    /// <remarks>
+    /// With DEQUEUE_SLEEP this is block_task: the class may delay the dequeue (fair's DELAY_DEQUEUE returns false),
+    /// the task then staying on_rq and counted until the class finishes it with DEQUEUE_SLEEP | DEQUEUE_DELAYED
+    /// (__block_task). Without it, deactivate_task: on_rq is TASK_ON_RQ_MIGRATING until the task is activated again.
+    /// </remarks>
     public void DeactivateTask(int cpu, ref TaskStruct p, DequeueFlags flags)
     {
-        if (_classes[_classOf[p.Id]].DequeueTask(cpu, ref p, flags))
+        if ((flags & DequeueFlags.Sleep) == 0)
         {
-            BlockTask(cpu, ref p);
-        }
-    }
-
-    public void BlockTask(int cpu, ref TaskStruct p)
-    {
-        if (p.OnRq == 0)
-        {
+            p.OnRq = 2;
+            _classes[_classOf[p.Id]].DequeueTask(cpu, ref p, flags);
+            _nrRunning[cpu]--;
             return;
         }
-        p.OnRq = 0;
-        _nrRunning[cpu]--;
+        if (p.OnRq != 0 && _classes[_classOf[p.Id]].DequeueTask(cpu, ref p, flags))
+        {
+            p.OnRq = 0;
+            _nrRunning[cpu]--;
+        }
     }
 
     public void SetTaskCpu(ref TaskStruct p, int cpu)
@@ -95,6 +98,7 @@ public sealed partial class SchedKernel
         if (running)
         {
             to.SetNextTask(cpu, ref p, false);
+            Metrics.ClassChanged(cpu, toIndex, NowNs);
         }
         from.SwitchedFrom(cpu, ref p);
         to.SwitchedTo(cpu, ref p);

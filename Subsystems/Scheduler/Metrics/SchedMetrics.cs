@@ -137,6 +137,13 @@ public sealed class SchedMetrics
         _segClass[cpu] = nextClass;
     }
 
+    /// <summary>The task running on <paramref name="cpu"/> moved to class <paramref name="cls"/>: its segment splits there.</summary>
+    public void ClassChanged(int cpu, byte cls, long now)
+    {
+        CloseSegment(cpu, now);
+        _segClass[cpu] = cls;
+    }
+
     /// <summary>Ends every CPU's open segment at <paramref name="now"/> (the end of the run).</summary>
     public void Finish(long now)
     {

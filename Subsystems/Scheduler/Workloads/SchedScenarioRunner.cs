@@ -4,6 +4,7 @@ using BpfSim.Core.Bpf.Consumers;
 using BpfSim.Core.Bpf.StructOps;
 using BpfSim.Core.Simulation;
 using BpfSim.Core.Workloads;
+using BpfSim.Scheduler.Fair;
 using BpfSim.Scheduler.Kernel;
 using BpfSim.Scheduler.Metrics;
 
@@ -23,10 +24,17 @@ public sealed partial class SchedScenarioRunner
     private readonly SchedWorkload _workload;
     private readonly CpuSampler _sampler;
     private readonly List<ConsumerFault> _faults = [];
-    private readonly List<(long TimeNs, string Text)> _markers = [];
+
+    /// <summary>A runner on the kernel's own classes: <see cref="FairSchedClass"/> for SCHED_NORMAL tasks.</summary>
+    /// <param name="bpf">A fresh system (its simulator is the kernel's clock).</param>
+    /// <exception cref="ScenarioRunException">The machine or HZ cannot be built.</exception>
+    public SchedScenarioRunner(SchedScenarioSpec spec, BpfSystem bpf, ConsumerCatalog catalog)
+        : this(spec, bpf, catalog, core => new FairSchedClass(core))
+    {
+    }
 
     /// <param name="bpf">A fresh system (its simulator is the kernel's clock).</param>
-    /// <param name="createFair">The fair class for the kernel.</param>
+    /// <param name="createFair">The fair class for the kernel (a stand-in for tests).</param>
     /// <exception cref="ScenarioRunException">The machine or HZ cannot be built.</exception>
     public SchedScenarioRunner(SchedScenarioSpec spec, BpfSystem bpf, ConsumerCatalog catalog, Func<ISchedCore, SchedClass> createFair)
     {
@@ -56,6 +64,7 @@ public sealed partial class SchedScenarioRunner
         _workload = new SchedWorkload(Kernel, spec, _notes);
         _sampler = new CpuSampler(Kernel, spec.SampleInterval);
         _actions = new StructOpsActions(bpf, catalog, _notes);
+        AttachExt(bpf);
     }
 
     /// <summary>The simulated kernel (for tests and studies that look inside).</summary>
@@ -63,6 +72,13 @@ public sealed partial class SchedScenarioRunner
 
     /// <summary>The workload driving the tasks.</summary>
     public SchedWorkload Workload => _workload;
+
+    /// <summary>Runs <paramref name="spec"/> in a fresh kernel from <paramref name="createBpf"/>, reporting the fraction done to <paramref name="progress"/>.</summary>
+    public static SchedRunResult Run(SchedScenarioSpec spec, Func<BpfSystem> createBpf, ConsumerCatalog catalog, Action<double>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(createBpf);
+        return new SchedScenarioRunner(spec, createBpf(), catalog).Run(progress);
+    }
 
     /// <summary>
     /// Runs <paramref name="spec"/> in a fresh kernel from <paramref name="createBpf"/> with the fair class from

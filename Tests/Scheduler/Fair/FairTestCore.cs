@@ -63,6 +63,8 @@ internal sealed class FairTestCore : ISchedCore
 
     public int NrRunningOf(int cpu) => _nrRunning[cpu];
 
+    public int NrRunning(int cpu) => _nrRunning[cpu];
+
     public void ActivateTask(int cpu, ref TaskStruct p, EnqueueFlags flags)
     {
         Fair.EnqueueTask(cpu, ref p, flags);
