@@ -1,6 +1,7 @@
 using BpfSim.Core.Bpf.Consumers;
 using BpfSim.Core.Hosting;
 using BpfSim.Programs;
+using BpfSim.Scheduler;
 using BpfSim.Tcp;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -10,7 +11,7 @@ namespace BpfSim.Cli;
 public static class Composition
 {
     public static ServiceProvider Build() =>
-        new ServiceCollection().AddBpfSim().AddTcp().AddBuiltinPrograms().BuildServiceProvider();
+        new ServiceCollection().AddBpfSim().AddTcp().AddScheduler().AddBuiltinPrograms().BuildServiceProvider();
 
     /// <summary>The catalog plus the consumers of <paramref name="assemblies"/> (paths given on the command line).</summary>
     /// <exception cref="ConsumerLoadException">An assembly cannot be loaded or holds no consumer.</exception>

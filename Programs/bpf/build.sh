@@ -1,10 +1,10 @@
 #!/bin/sh
 # Builds bpfsim's own BPF consumers, Programs/bpf/*.bpf.c, into OUT (default: Programs/bpf/obj) with clang-14's
-# default CPU (v1), and bpf_cubic once more with -mcpu=v3. The objects are committed, so bpfsim and its tests need
+# default CPU (v1), and bpf_cubic and scx_simple once more with -mcpu=v3 (what tools/sched_ext's Makefile uses). The objects are committed, so bpfsim and its tests need
 # no clang; Tests/Programs/BpfObjectsBuildTests rebuilds them with this script and compares byte for byte.
 #
 # vmlinux.h is generated from bpfsim, not from a Linux kernel; regenerate it (and rebuild) after a change to
-# bpfsim's kernel BTF (Subsystems/Tcp/Stack/TcpKernelTypes.cs, TcpCongestionOpsBtf.cs):
+# bpfsim's kernel BTF (Subsystems/Tcp/Stack/TcpKernelTypes.cs, TcpCongestionOpsBtf.cs, Subsystems/Scheduler/Btf/*):
 #     dotnet run --project Cli -- btf dump --format c -o Programs/bpf/vmlinux.h
 # (BPFSIM_REGEN_VMLINUX=1 sh Programs/bpf/build.sh does that first; a test checks the committed header is current.)
 set -eu
@@ -27,3 +27,5 @@ for src in *.bpf.c; do
 done
 # shellcheck disable=SC2086
 "$clang" $flags -mcpu=v3 -c bpf_cubic.bpf.c -o "$out/bpf_cubic.v3.bpf.o"
+# shellcheck disable=SC2086
+"$clang" $flags -mcpu=v3 -c scx_simple.bpf.c -o "$out/scx_simple.v3.bpf.o"

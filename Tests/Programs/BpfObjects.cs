@@ -9,7 +9,7 @@ internal static class BpfObjects
     /// <summary>Every object build.sh makes, without the .bpf.o suffix.</summary>
     public static readonly string[] Names =
     [
-        "bpf_cubic", "bpf_cubic.v3", "bpf_dctcp", "bpf_reno", "bpf_reno_link_v1", "bpf_reno_link_v2",
+        "bpf_cubic", "bpf_cubic.v3", "bpf_dctcp", "bpf_reno", "bpf_reno_link_v1", "bpf_reno_link_v2", "scx_simple", "scx_simple.v3",
     ];
 
     /// <summary>Programs/bpf in the checkout.</summary>

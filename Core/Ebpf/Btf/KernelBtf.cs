@@ -18,6 +18,7 @@ public static class KernelBtf
         ArgumentNullException.ThrowIfNull(contributors);
         var builder = new KernelBtfBuilder();
         builder.AddStandardTypedefs();
+        builder.AddUapiTypes();
         foreach (var contributor in contributors)
         {
             contributor.AddTypes(builder);

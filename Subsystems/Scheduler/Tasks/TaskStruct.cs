@@ -73,6 +73,15 @@ public struct TaskStruct
     /// <summary>scx: the sched_ext entity.</summary>
     public SchedExtEntity Scx;
 
+    /// <summary>
+    /// cpus_ptr as a BPF program reads it: the address of <see cref="CpusMask"/> in the program's address space,
+    /// which the bytecode trampoline writes before each call (C# code uses <see cref="CpusMask"/>; 0 otherwise).
+    /// </summary>
+    public ulong CpusPtr;
+
+    /// <summary>migration_disabled: always 0 (bpfsim has no migrate_disable); present so common.bpf.h's check reads it.</summary>
+    public ushort MigrationDisabled;
+
     /// <summary>The nice value, −20 … 19 (PRIO_TO_NICE(static_prio)).</summary>
     public readonly int Nice => StaticPrio - 120;
 
