@@ -104,6 +104,25 @@ public sealed class SchedAcceptanceTests
         Directory.Delete(dir, recursive: true);
     }
 
+    /// <summary>The same scheduler as the C# port and as scx_simple.bpf.o: the same per-CPU timeline, segment for segment.</summary>
+    [Test]
+    public void ScxSimpleAsCSharpAndAsBpfObject_GiveIdenticalSchedules()
+    {
+        string Timeline(string scenario)
+        {
+            string dir = Path.Combine(Path.GetTempPath(), $"bpfsim-same-{Guid.NewGuid():N}");
+            var (code, _, err) = CliRun.Invoke("run", Shipped(scenario), "--out", dir, "--quiet", "--duration", "1.5s");
+            Assert.That(code, Is.EqualTo(ExitCodes.Success), err);
+            string text = File.ReadAllText(Path.Combine(dir, "timeline.csv"));
+            Directory.Delete(dir, recursive: true);
+            return text;
+        }
+        string csharp = Timeline("scx_simple.yaml"), bpf = Timeline("scx_simple_bpf.yaml");
+        Assert.That(csharp.Split('\n'), Has.Length.GreaterThan(1000));
+        Assert.That(csharp.Contains(",ext\r\n", StringComparison.Ordinal), "segments ran under the scheduler");
+        Assert.That(bpf, Is.EqualTo(csharp));
+    }
+
     private const string Head = "subsystem: sched\nduration: 2s\ncpus: 2\n";
 
     private static IEnumerable<TestCaseData> BrokenEntries()
