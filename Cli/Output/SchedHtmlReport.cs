@@ -209,10 +209,13 @@ public static class SchedHtmlReport
             }
         }
         runnable.Add("runnable", byTime.Select(g => (g.Key / 1e9, (double)g.Sum(x => x.Runnable))).ToList());
-        foreach (var (t, text) in result.Trace.Markers)
+        // One label per instant (enabling and enabled, an error exit and the disable, come at the same time).
+        foreach (var at in result.Trace.Markers.GroupBy(m => m.TimeNs))
         {
-            utilization.Mark(t / 1e9, text);
-            runnable.Mark(t / 1e9, text);
+            string text = at.Last().Text.Replace("sched_ext: ", "", StringComparison.Ordinal);
+            text = text.Length > 48 ? text[..47] + "…" : text;
+            utilization.Mark(at.Key / 1e9, text);
+            runnable.Mark(at.Key / 1e9, text);
         }
         return (utilization, runnable);
     }
