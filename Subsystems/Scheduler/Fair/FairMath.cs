@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using BpfSim.Scheduler.Kernel;
 using BpfSim.Scheduler.Tasks;
 
 namespace BpfSim.Scheduler.Fair;
@@ -29,52 +30,17 @@ public static class FairMath
     private const uint WmultConst = uint.MaxValue;
     private const int WmultShift = 32;
 
-    // sched_prio_to_weight[] and sched_prio_to_wmult[] (kernel/sched/core.c), indexed by nice + 20.
-    private static ReadOnlySpan<int> PrioToWeight =>
-    [
-        88761, 71755, 56483, 46273, 36291,
-        29154, 23254, 18705, 14949, 11916,
-        9548, 7620, 6100, 4904, 3906,
-        3121, 2501, 1991, 1586, 1277,
-        1024, 820, 655, 526, 423,
-        335, 272, 215, 172, 137,
-        110, 87, 70, 56, 45,
-        36, 29, 23, 18, 15,
-    ];
-
-    private static ReadOnlySpan<uint> PrioToWmult =>
-    [
-        48388, 59856, 76040, 92818, 118348,
-        147320, 184698, 229616, 287308, 360437,
-        449829, 563644, 704093, 875809, 1099582,
-        1376151, 1717300, 2157191, 2708050, 3363326,
-        4194304, 5237765, 6557202, 8165337, 10153587,
-        12820798, 15790321, 19976592, 24970740, 31350126,
-        39045157, 49367440, 61356676, 76695844, 95443717,
-        119304647, 148102320, 186737708, 238609294, 286331153,
-    ];
-
-    /// <summary>sched_prio_to_weight[nice + 20] (unscaled).</summary>
-    public static int NiceToWeight(int nice) => PrioToWeight[Math.Clamp(nice, -20, 19) + 20];
-
-    /// <summary>sched_prio_to_wmult[nice + 20].</summary>
-    public static uint NiceToWmult(int nice) => PrioToWmult[Math.Clamp(nice, -20, 19) + 20];
-
     /// <summary>
-    /// set_load_weight (kernel/sched/core.c): se.load from the policy and static_prio — WEIGHT_IDLEPRIO for SCHED_IDLE,
-    /// sched_prio_to_weight otherwise — scaled by 1024.
+    /// set_load_weight (kernel/sched/core.c): <see cref="SchedPrio.SetLoadWeight"/>'s sched_prio_to_weight /
+    /// sched_prio_to_wmult by nice, except that a SCHED_IDLE task weighs WEIGHT_IDLEPRIO (3, scaled) whatever its nice.
     /// </summary>
     public static void SetLoadWeight(ref TaskStruct p)
     {
+        SchedPrio.SetLoadWeight(ref p);
         if (p.Policy == (uint)SchedPolicy.Idle)
         {
             p.Se.Weight = WeightIdlePrio << FixedPointShift;
             p.Se.InvWeight = WmultIdlePrio;
-        }
-        else
-        {
-            p.Se.Weight = (ulong)NiceToWeight(p.Nice) << FixedPointShift;
-            p.Se.InvWeight = NiceToWmult(p.Nice);
         }
     }
 

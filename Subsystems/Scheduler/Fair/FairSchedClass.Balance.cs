@@ -21,6 +21,7 @@ public sealed partial class FairSchedClass
     private long[] _nextBalance = [];
     private long[] _lastBalance = []; // [level * nrCpus + cpu]
     private long _maxInterval;
+    private long _nohzNextBalance;
 
     /// <summary>Tasks moved by load balancing so far (newidle, periodic and nohz pulls).</summary>
     public long Migrations { get; private set; }
@@ -100,16 +101,31 @@ public sealed partial class FairSchedClass
         _nextBalance[cpu] = next;
     }
 
-    /// <summary>nohz_balancer_kick + _nohz_idle_balance: every idle CPU that is due balances as CPU_IDLE.</summary>
+    /// <summary>
+    /// nohz_balancer_kick + _nohz_idle_balance: once nohz.next_balance has come, every idle CPU that is due balances as
+    /// CPU_IDLE; nohz.next_balance becomes the earliest next balance of the idle CPUs (a CPU that idles later is
+    /// looked at within one node interval).
+    /// </summary>
     private void NohzKick(long jiffies)
     {
+        if (jiffies < _nohzNextBalance)
+        {
+            return;
+        }
+        long next = jiffies + Interval(0, busy: false);
         for (int c = 0; c < _nrCpus; c++)
         {
-            if (IdleCpu(c) && jiffies >= _nextBalance[c])
+            if (!IdleCpu(c))
+            {
+                continue;
+            }
+            if (jiffies >= _nextBalance[c])
             {
                 BalanceDomains(c, jiffies, busy: false);
             }
+            next = Math.Min(next, _nextBalance[c]);
         }
+        _nohzNextBalance = Math.Max(next, jiffies + 1);
     }
 
     /// <summary>get_sd_balance_interval in jiffies: sd_weight ms, × busy_factor − 1 when busy, clamped.</summary>

@@ -40,20 +40,11 @@ public sealed partial class FairSchedClass
         return allowed.Test(cpu) ? cpu : FindIdlestCpu(in allowed, cpu);
     }
 
-    /// <summary>available_idle_cpu: nothing running and nothing of this class queued.</summary>
-    private bool IdleCpu(int cpu) => _core.Current(cpu) < 0 && _nrRunning[cpu] == 0;
+    /// <summary>available_idle_cpu: the idle task runs and nothing is queued.</summary>
+    private bool IdleCpu(int cpu) => _core.Current(cpu) < 0 && _core.NrRunning(cpu) == 0;
 
-    /// <summary>rq->nr_running − h_nr_delayed as far as the fair class can tell (its runnable tasks, or one other running).</summary>
-    private int RqRunnable(int cpu)
-    {
-        int n = _nrRunning[cpu] - _nrDelayed[cpu];
-        int curr = _core.Current(cpu);
-        if (curr >= 0 && _curr[cpu] != curr)
-        {
-            n++; // a task of another class runs there
-        }
-        return n;
-    }
+    /// <summary>rq->nr_running − cfs_h_nr_delayed(rq): the rq's tasks that are really runnable.</summary>
+    private int RqRunnable(int cpu) => _core.NrRunning(cpu) - _nrDelayed[cpu];
 
     private bool SameLlc(int a, int b) => _core.Topology.NodeOf(a) == _core.Topology.NodeOf(b);
 

@@ -144,6 +144,10 @@ public sealed partial class FairSchedClass : SchedClass
             throw new InvalidOperationException($"fair: dequeue of task {id} ({p.CommString}), which is not queued");
         }
         bool wasDelayed = p.Se.SchedDelayed != 0;
+        if (wasDelayed && (flags & DequeueFlags.Sleep) != 0)
+        {
+            flags |= DequeueFlags.Delayed; // already asleep and delayed (an exit): finish that dequeue, as core.c asks
+        }
         if (!DequeueEntity(q, id, flags))
         {
             return false;
@@ -171,19 +175,29 @@ public sealed partial class FairSchedClass : SchedClass
             {
                 return -1;
             }
-            ref var p = ref _tasks[next];
-            if (p.Se.SchedDelayed == 0)
+            if (_tasks[next].Se.SchedDelayed == 0)
             {
                 return next;
             }
-            _core.DeactivateTask(cpu, ref p, DequeueFlags.Sleep | DequeueFlags.Delayed);
-            if (p.Se.SchedDelayed != 0)
-            {
-                throw new InvalidOperationException(
-                    $"fair: the core did not dequeue delayed task {next} through the class (DeactivateTask with DEQUEUE_DELAYED)");
-            }
+            FinishDelayedTask(cpu, next);
         }
         return -1;
+    }
+
+    /// <summary>
+    /// pick_next_entity / task_dead_fair on a delayed entity: dequeue_entities(DEQUEUE_SLEEP | DEQUEUE_DELAYED) and
+    /// __block_task — through the core's deactivate_task, which calls back <see cref="DequeueTask"/> with those flags
+    /// and takes the task off its rq count (on_rq = 0).
+    /// </summary>
+    private void FinishDelayedTask(int cpu, int id)
+    {
+        ref var p = ref _tasks[id];
+        _core.DeactivateTask(cpu, ref p, DequeueFlags.Sleep | DequeueFlags.Delayed);
+        if (p.Se.SchedDelayed != 0 || QueuedCpu(id) >= 0)
+        {
+            throw new InvalidOperationException(
+                $"fair: the core did not dequeue delayed task {id} through the class (deactivate_task with DEQUEUE_DELAYED)");
+        }
     }
 
     /// <summary>put_prev_task_fair.</summary>
@@ -267,7 +281,7 @@ public sealed partial class FairSchedClass : SchedClass
     public override void YieldTask(int cpu)
     {
         int curr = _curr[cpu];
-        if (curr < 0 || _nrRunning[cpu] <= 1)
+        if (curr < 0 || _core.NrRunning(cpu) == 1)
         {
             return;
         }
@@ -286,9 +300,9 @@ public sealed partial class FairSchedClass : SchedClass
     /// </summary>
     public override void TaskFork(ref TaskStruct p)
     {
-        if (p.Se.Weight == 0)
+        if (p.Se.Weight == 0 || p.Policy == (uint)SchedPolicy.Idle)
         {
-            FairMath.SetLoadWeight(ref p);
+            FairMath.SetLoadWeight(ref p); // set_load_weight: SCHED_IDLE weighs WEIGHT_IDLEPRIO
         }
         EnsureTask(p.Id);
         ref var se = ref p.Se;
@@ -311,7 +325,7 @@ public sealed partial class FairSchedClass : SchedClass
         int q = QueuedCpu(p.Id);
         if (p.Se.SchedDelayed != 0 && q >= 0)
         {
-            _core.DeactivateTask(q, ref p, DequeueFlags.Sleep | DequeueFlags.Delayed);
+            FinishDelayedTask(q, p.Id);
         }
     }
 

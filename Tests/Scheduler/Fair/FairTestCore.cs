@@ -61,10 +61,6 @@ internal sealed class FairTestCore : ISchedCore
 
     public void ReschedCurr(int cpu) => _needResched[cpu] = true;
 
-    public int NrRunningOf(int cpu) => _nrRunning[cpu];
-
-    public int NrRunning(int cpu) => _nrRunning[cpu];
-
     public void ActivateTask(int cpu, ref TaskStruct p, EnqueueFlags flags)
     {
         Fair.EnqueueTask(cpu, ref p, flags);
@@ -72,16 +68,24 @@ internal sealed class FairTestCore : ISchedCore
         _nrRunning[cpu]++;
     }
 
+    /// <summary>deactivate_task as SchedKernel does it: a sleep only counts when the class really dequeued.</summary>
     public void DeactivateTask(int cpu, ref TaskStruct p, DequeueFlags flags)
     {
-        p.OnRq = (flags & DequeueFlags.Sleep) != 0 ? 0 : 2;
-        if (!Fair.DequeueTask(cpu, ref p, flags))
+        if ((flags & DequeueFlags.Sleep) == 0)
         {
-            p.OnRq = 1;
+            p.OnRq = 2;
+            Assert.That(Fair.DequeueTask(cpu, ref p, flags), Is.True, "only a sleep may be delayed");
+            _nrRunning[cpu]--;
             return;
         }
-        _nrRunning[cpu]--;
+        if (p.OnRq != 0 && Fair.DequeueTask(cpu, ref p, flags))
+        {
+            p.OnRq = 0;
+            _nrRunning[cpu]--;
+        }
     }
+
+    public int NrRunning(int cpu) => _nrRunning[cpu];
 
     public void SetTaskCpu(ref TaskStruct p, int cpu)
     {
@@ -215,11 +219,7 @@ internal sealed class FairTestCore : ISchedCore
             ref var p = ref Tasks[prev];
             if (p.State != (uint)TaskState.Running && p.OnRq == 1 && p.Se.SchedDelayed == 0)
             {
-                if (Fair.DequeueTask(cpu, ref p, DequeueFlags.Sleep | DequeueFlags.NoClock))
-                {
-                    p.OnRq = 0;
-                    _nrRunning[cpu]--;
-                }
+                DeactivateTask(cpu, ref p, DequeueFlags.Sleep | DequeueFlags.NoClock);
             }
         }
         Fair.Balance(cpu, prev);
