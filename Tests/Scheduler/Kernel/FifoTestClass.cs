@@ -33,7 +33,16 @@ internal sealed class FifoTestClass : SchedClass
     /// <summary>Wakeup-preempt calls seen (the same class on the woken CPU).</summary>
     public int WakeupPreempts { get; private set; }
 
+    /// <summary>Balance calls seen.</summary>
+    public int Balances { get; private set; }
+
     public override string Name => "fifo";
+
+    public override bool Balance(int cpu, int prev)
+    {
+        Balances++;
+        return false;
+    }
 
     public override void EnqueueTask(int cpu, ref TaskStruct p, EnqueueFlags flags)
     {

@@ -1,0 +1,139 @@
+using BpfSim.Core.Simulation;
+using BpfSim.Scheduler.Kernel;
+using BpfSim.Scheduler.Metrics;
+using BpfSim.Scheduler.Tasks;
+
+namespace BpfSim.Tests.Scheduler.Kernel;
+
+/// <summary>The core with two classes: the class order, cross-class preemption, the ext hooks' call sites.</summary>
+public sealed class SchedKernelClassTests
+{
+    private static (KernelRig Rig, FakeExtHooks Ext) Rig(int cpus = 1)
+    {
+        var rig = new KernelRig(cpus);
+        var ext = new FakeExtHooks(new FifoTestClass(cpus) { Core = rig.Kernel });
+        rig.Kernel.AttachExt(ext);
+        return (rig, ext);
+    }
+
+    private static int ForkExt(KernelRig rig, long work = SchedKernel.InfiniteWork) =>
+        rig.Kernel.Fork("ext", 0, rig.Kernel.Topology.Possible, SchedPolicy.Ext, work, new LogLinearHistogram());
+
+    [Test]
+    public void FairTaskWaking_PreemptsAnExtTask_AndExtRunsOnlyWhenFairIsEmpty()
+    {
+        var (rig, ext) = Rig();
+        rig.RunNs = 1_000_000;
+        rig.SleepNs = 4_000_000;
+        int e = ForkExt(rig);
+        rig.RunFor(SimTime.FromMilliseconds(2));
+        Assert.That(rig.Kernel.Current(0), Is.EqualTo(e));
+        int f = rig.Fork(workNs: 1_000_000);
+        Assert.That(rig.Kernel.NeedResched(0), Is.True, "a higher class's wakeup reschedules the lower class's task");
+        rig.RunFor(new SimTime(1));
+        Assert.That(rig.Kernel.Current(0), Is.EqualTo(f));
+        rig.RunFor(SimTime.FromMilliseconds(100));
+        rig.Kernel.Finish();
+        var m = rig.Kernel.Metrics;
+        Assert.Multiple(() =>
+        {
+            Assert.That(rig.Kernel.ClassOf(rig.Kernel.Tasks[e]), Is.SameAs(ext.Class));
+            Assert.That(m.Runtime(f), Is.EqualTo(20_000_000).Within(1_000_000), "fair runs 1 ms every 5 ms, first");
+            Assert.That(m.Runtime(e) + m.Runtime(f), Is.EqualTo(rig.Sim.Now.Nanoseconds), "ext fills the rest");
+            Assert.That(m.InvoluntarySwitches(e), Is.EqualTo(m.TaskWakeups(f) + 1).Within(1), "preempted at every fair wakeup");
+            Assert.That(ext.Fifo.WakeupPreempts, Is.Zero, "a different class: no wakeup_preempt call");
+        });
+    }
+
+    [Test]
+    public void ExtDisabled_ExtPolicyTasksRunInFair_AndSwitchedAllSkipsFair()
+    {
+        var (rig, ext) = Rig();
+        ext.Enabled = false;
+        int e = ForkExt(rig);
+        Assert.That(rig.Kernel.ClassIndexOf(e), Is.EqualTo(SchedKernel.FairClass), "task_should_scx only when enabled");
+        rig.RunFor(SimTime.FromMilliseconds(1));
+        ext.Enabled = true;
+        ext.SwitchedAll = true;
+        rig.Kernel.SwitchClass(ref rig.Kernel.Tasks[e], ext.Class);
+        rig.RunFor(SimTime.FromMilliseconds(1));
+        Assert.Multiple(() =>
+        {
+            Assert.That(rig.Kernel.ClassIndexOf(e), Is.EqualTo(SchedKernel.ExtClass));
+            Assert.That(rig.Kernel.Current(0), Is.EqualTo(e), "switched while running, still running");
+            Assert.That(rig.Kernel.NrRunning(0), Is.EqualTo(1));
+        });
+    }
+
+    [Test]
+    public void Fork_FailingInitTask_FailsTheForkWithItsErrno()
+    {
+        var (rig, ext) = Rig();
+        ext.ForkResult = -12;
+        int r = ForkExt(rig);
+        Assert.Multiple(() =>
+        {
+            Assert.That(r, Is.EqualTo(-12));
+            Assert.That(ext.PostForks, Is.Zero);
+            Assert.That(rig.Kernel.NrRunning(0), Is.Zero);
+            Assert.That(rig.Kernel.Tasks[rig.Kernel.Tasks.Count - 1].State, Is.EqualTo((uint)TaskState.Dead));
+        });
+    }
+
+    [Test]
+    public void ExtHooks_AreCalledWhereCoreAndIdleCallThem()
+    {
+        var (rig, ext) = Rig();
+        rig.SleepNs = -1;
+        int t = ForkExt(rig, work: 3_500_000);
+        rig.RunFor(SimTime.FromMilliseconds(10));
+        Assert.Multiple(() =>
+        {
+            Assert.That(ext.Forks, Is.EqualTo(1));
+            Assert.That(ext.PostForks, Is.EqualTo(1));
+            Assert.That(ext.Ticks, Is.EqualTo(3), "ticks at 1, 2, 3 ms while it ran");
+            Assert.That(ext.Freed, Is.EqualTo(new[] { t }), "sched_ext_free after the exit");
+            Assert.That(ext.IdleCalls, Is.EqualTo(new[] { (0, false), (0, true) }), "idle left at the first switch, entered at the exit");
+        });
+    }
+
+    [Test]
+    public void CanStopTick_StopsTheBusyCpusTick()
+    {
+        var (rig, ext) = Rig();
+        ext.StopTick = true;
+        ForkExt(rig);
+        rig.RunFor(SimTime.FromMilliseconds(10));
+        Assert.Multiple(() =>
+        {
+            Assert.That(rig.Kernel.Metrics.CpuTicks(0), Is.Zero, "asked at the switch: the tick never starts");
+            Assert.That(rig.Kernel.TickRunning(0), Is.False);
+        });
+        ext.StopTick = false;
+        ForkExt(rig); // a second runnable task: the core re-evaluates and restarts the tick
+        rig.RunFor(SimTime.FromMilliseconds(10));
+        Assert.That(rig.Kernel.Metrics.CpuTicks(0), Is.GreaterThan(5));
+    }
+
+    [TestCase(true)]
+    [TestCase(false)]
+    public void PrevBalance_FromPrevsClassDown_StartingAtExtWhenEnabled(bool enabled)
+    {
+        var (rig, ext) = Rig();
+        ext.Enabled = enabled;
+        rig.SleepNs = -1;
+        rig.Fork(workNs: 1_000_000);
+        rig.RunFor(new SimTime(1));
+        Assert.Multiple(() =>
+        {
+            Assert.That(rig.Fifo.Balances, Is.Zero, "prev was idle: fair is above where balancing starts");
+            Assert.That(ext.Fifo.Balances, Is.EqualTo(enabled ? 1 : 0), "ext is balanced from idle only when enabled");
+        });
+        rig.RunFor(SimTime.FromMilliseconds(2));
+        Assert.Multiple(() =>
+        {
+            Assert.That(rig.Fifo.Balances, Is.EqualTo(1), "prev was fair at its exit: fair balanced");
+            Assert.That(ext.Fifo.Balances, Is.EqualTo(enabled ? 2 : 0), "then ext, as fair found nothing");
+        });
+    }
+}
