@@ -116,11 +116,13 @@ public sealed partial class ExtSchedClass
                     return true;
                 }
                 // A dispatch that keeps producing ineligible tasks must not trap the CPU: finish this cycle and
-                // kick self for a new one.
+                // kick self for a new one. The kernel's CPU spends real time in those 32 rounds; bpfsim charges
+                // one jiffy before the kick lands, or a livelocked scheduler would stop simulated time (and the
+                // watchdog, which is what ejects it in the kernel, would never run).
                 if (--loops == 0)
                 {
-                    Kfuncs.KickCpuInternal(cpu, 0, cpu);
                     LoopsExhausted++;
+                    _core.Simulator.Schedule(_core.Simulator.Now + JiffiesToTime(1), _handler, EvKickSelf, cpu);
                     break;
                 }
             }

@@ -25,6 +25,7 @@ public sealed partial class ExtSchedClass : SchedClass, ISchedExtHooks, IEventHa
     private const int EvDisable = 2;
     private const int EvWatchdog = 3;
     private const int EvDeferred = 4;
+    private const int EvKickSelf = 5;
 
     private readonly ISchedCore _core;
     private readonly SchedClass _fair;
@@ -224,6 +225,12 @@ public sealed partial class ExtSchedClass : SchedClass, ISchedExtHooks, IEventHa
                 break;
             case EvDeferred:
                 ProcessAllDeferred();
+                break;
+            case EvKickSelf:
+                if (_opsEnabled)
+                {
+                    Kfuncs.KickCpuInternal((int)arg, 0, (int)arg);
+                }
                 break;
         }
     }

@@ -1,0 +1,394 @@
+using BpfSim.Scheduler.Ext;
+using BpfSim.Scheduler.Kernel;
+using BpfSim.Scheduler.Tasks;
+
+namespace BpfSim.Tests.Scheduler.Ext;
+
+/// <summary>One test per rule of kernel/sched/ext.c (6.12) the ext class reproduces.</summary>
+public class ExtRuleTests
+{
+    private static (ExtRig Rig, ProbeScheduler S) Load(ProbeScheduler s, int cpus = 1, int tasks = 2, long sleepNs = -2)
+    {
+        var rig = new ExtRig(cpus);
+        for (int i = 0; i < tasks; i++)
+        {
+            rig.Fork(comm: $"t{i}");
+        }
+        rig.LoadOk(s);
+        return (rig, s);
+    }
+
+    private static void ExpectError(ProbeScheduler s, ScxExitKind kind, string message)
+    {
+        Assert.That(s.ExitInfo, Is.Not.Null, "the scheduler should have exited");
+        Assert.That(s.ExitInfo!.Kind, Is.EqualTo(kind));
+        Assert.That(s.ExitInfo.Message, Is.EqualTo(message));
+    }
+
+    [Test]
+    public void DirectDispatchFromSelectCpu_SkipsEnqueue_LocalIsTheSelectedCpu()
+    {
+        var rig = new ExtRig(cpus: 2);
+        rig.RunNs = 1_000_000;
+        rig.SleepNs = 5_000_000;
+        int t = rig.Fork(comm: "sleeper", workNs: 1_000_000);
+        var s = new ProbeScheduler
+        {
+            OnSelect = (ref TaskStruct p, int prev, ulong wf) =>
+            {
+                Scx.Dispatch(ref p, Scx.DsqLocal, Scx.SliceDfl, 0);
+                return 1;
+            },
+        };
+        rig.LoadOk(s);
+        rig.RunMs(100);
+        Assert.That(s.Calls.Count(c => c.StartsWith("select_cpu", StringComparison.Ordinal)), Is.GreaterThan(3));
+        Assert.That(s.Calls.Count(c => c.StartsWith("enqueue", StringComparison.Ordinal)), Is.LessThanOrEqualTo(1), "only the enable-time enqueue");
+        Assert.That(rig.Task(t).Cpu, Is.EqualTo(1));
+        Assert.That(s.ExitInfo, Is.Null);
+    }
+
+    [Test]
+    public void SecondDirectDispatch_IsAlreadyDirectDispatchedError()
+    {
+        var (rig, s) = Load(new ProbeScheduler
+        {
+            OnEnqueue = (ref TaskStruct p, ulong f) =>
+            {
+                Scx.Dispatch(ref p, Scx.DsqGlobal, Scx.SliceDfl, f);
+                Scx.Dispatch(ref p, Scx.DsqGlobal, Scx.SliceDfl, f);
+            },
+        });
+        rig.RunMs(1);
+        // Bypass's requeue at enable walks the runnable list last first, as the kernel's reverse walk does.
+        ExpectError(s, ScxExitKind.Error, "t1[1001] already direct-dispatched");
+    }
+
+    [Test]
+    public void DispatchBufferOverflow_IsError()
+    {
+        var (rig, s) = Load(new ProbeScheduler
+        {
+            Batch = 1,
+            OnEnqueue = (ref TaskStruct p, ulong f) => { },
+            OnDispatch = (int cpu, ref TaskStruct prev) =>
+            {
+                ref var a = ref Scx.TaskFromPid(1000);
+                ref var b = ref Scx.TaskFromPid(1001);
+                Scx.Dispatch(ref a, Scx.DsqLocal, 0, 0);
+                Scx.Dispatch(ref b, Scx.DsqLocal, 0, 0);
+            },
+        });
+        rig.RunMs(10);
+        ExpectError(s, ScxExitKind.Error, "dispatch buffer overflow");
+    }
+
+    [Test]
+    public void DispatchThatProducesNothingRunnable_LoopsAtMost32Times_ThenKicksSelf()
+    {
+        int dispatches = 0;
+        var (rig, s) = Load(new ProbeScheduler
+        {
+            OnEnqueue = (ref TaskStruct p, ulong f) => { },
+            OnDispatch = (int cpu, ref TaskStruct prev) =>
+            {
+                dispatches++;
+                // A stale dispatch each time: the task is QUEUED with a different qseq... dispatch it to a user DSQ
+                // that nobody consumes, then cancel, so the buffer reports one task each round but none arrives.
+                ref var a = ref Scx.TaskFromPid(1000);
+                Scx.Dispatch(ref a, Scx.DsqLocal, 0, 0);
+                a.Scx.OpsQseq++;
+                a.Scx.OpsState += 1UL << ScxOpss.QseqShift;
+            },
+        }, tasks: 1);
+        rig.RunMs(1);
+        Assert.That(rig.Ext.LoopsExhausted, Is.GreaterThanOrEqualTo(1));
+        Assert.That(dispatches % 32, Is.EqualTo(0), $"{dispatches} dispatch calls");
+        Assert.That(rig.Ext.StaleDispatches, Is.EqualTo(dispatches));
+    }
+
+    [Test]
+    public void ZeroSliceOnTheLocalDsq_RefilledToSliceDfl_AndNoted()
+    {
+        var (rig, s) = Load(new ProbeScheduler
+        {
+            OnEnqueue = (ref TaskStruct p, ulong f) =>
+            {
+                Scx.Dispatch(ref p, Scx.DsqLocal, 0, f);
+                p.Scx.Slice = 0;
+            },
+            OnRunning = (ref TaskStruct p) => Assert.That(p.Scx.Slice, Is.EqualTo(Scx.SliceDfl)),
+        });
+        rig.RunMs(50);
+        Assert.That(s.ExitInfo, Is.Null);
+        Assert.That(rig.Ext.Notes, Has.Some.Contains("has zero slice in pick_task_scx()"));
+    }
+
+    [Test]
+    public void FifoIntoAPriqDsq_IsError()
+    {
+        int n = 0;
+        var (rig, s) = Load(new ProbeScheduler
+        {
+            OnEnqueue = (ref TaskStruct p, ulong f) =>
+            {
+                if (n++ == 0)
+                {
+                    Scx.DispatchVtime(ref p, 0, Scx.SliceDfl, 10, f);
+                }
+                else
+                {
+                    Scx.Dispatch(ref p, 0, Scx.SliceDfl, f);
+                }
+            },
+        });
+        rig.RunMs(10);
+        ExpectError(s, ScxExitKind.Error, "DSQ ID 0x0000000000000000 already had PRIQ-enqueued tasks");
+    }
+
+    [Test]
+    public void VtimeIntoAFifoDsq_IsError()
+    {
+        int n = 0;
+        var (rig, s) = Load(new ProbeScheduler
+        {
+            OnEnqueue = (ref TaskStruct p, ulong f) =>
+            {
+                if (n++ == 0)
+                {
+                    Scx.Dispatch(ref p, 0, Scx.SliceDfl, f);
+                }
+                else
+                {
+                    Scx.DispatchVtime(ref p, 0, Scx.SliceDfl, 10, f);
+                }
+            },
+            OnDispatch = (int cpu, ref TaskStruct prev) => { },
+        }, tasks: 3);
+        rig.RunMs(10);
+        ExpectError(s, ScxExitKind.Error, "DSQ ID 0x0000000000000000 already had FIFO-enqueued tasks");
+    }
+
+    [Test]
+    public void NonExistentDsq_IsError_AndTheTaskFallsBackToTheGlobalDsq()
+    {
+        var (rig, s) = Load(new ProbeScheduler
+        {
+            OnEnqueue = (ref TaskStruct p, ulong f) => Scx.Dispatch(ref p, 77, Scx.SliceDfl, f),
+        });
+        rig.RunMs(10);
+        ExpectError(s, ScxExitKind.Error, "non-existent DSQ 0x4d for t1[1001]");
+    }
+
+    [Test]
+    public void LocalOnInvalidCpu_IsError()
+    {
+        var (rig, s) = Load(new ProbeScheduler
+        {
+            OnEnqueue = (ref TaskStruct p, ulong f) => Scx.Dispatch(ref p, Scx.DsqLocalOn | 9, Scx.SliceDfl, f),
+        });
+        rig.RunMs(10);
+        ExpectError(s, ScxExitKind.Error, "invalid CPU 9 in SCX_DSQ_LOCAL_ON dispatch verdict");
+    }
+
+    [Test]
+    public void LocalOnCpuOutsideAffinity_IsError()
+    {
+        var rig = new ExtRig(cpus: 2);
+        var only0 = new Cpumask();
+        only0.Set(0);
+        rig.Fork(comm: "pinned", cpus: only0);
+        var s = new ProbeScheduler
+        {
+            OnEnqueue = (ref TaskStruct p, ulong f) => { },
+            OnDispatch = (int cpu, ref TaskStruct prev) =>
+            {
+                ref var a = ref Scx.TaskFromPid(1000);
+                Scx.Dispatch(ref a, Scx.DsqLocalOn | 1, Scx.SliceDfl, 0);
+            },
+        };
+        rig.LoadOk(s);
+        rig.RunMs(10);
+        ExpectError(s, ScxExitKind.Error, "SCX_DSQ_LOCAL[_ON] target CPU 1 not allowed for pinned[1000]");
+    }
+
+    [Test]
+    public void KfuncFromTheWrongOperation_IsError()
+    {
+        var (rig, s) = Load(new ProbeScheduler
+        {
+            OnTick = (ref TaskStruct p) => Scx.Consume(0),
+        }, tasks: 1);
+        rig.RunMs(10);
+        ExpectError(s, ScxExitKind.Error, "kfunc with mask 0x2 called from an operation only allowing 0x10");
+    }
+
+    [Test]
+    public void DispatchCancelUnderflow_IsError()
+    {
+        var (rig, s) = Load(new ProbeScheduler
+        {
+            OnEnqueue = (ref TaskStruct p, ulong f) => { },
+            OnDispatch = (int cpu, ref TaskStruct prev) => Scx.DispatchCancel(),
+        }, tasks: 1);
+        rig.RunMs(10);
+        ExpectError(s, ScxExitKind.Error, "dispatch buffer underflow");
+    }
+
+    [Test]
+    public void CreateDsq_DuplicateIsEexist_BuiltinIsEinval()
+    {
+        int dup = 0, builtin = 0;
+        var (_, s) = Load(new ProbeScheduler
+        {
+            OnInit = () =>
+            {
+                dup = Scx.CreateDsq(0, -1);
+                builtin = Scx.CreateDsq(Scx.DsqGlobal, -1);
+                return 0;
+            },
+        }, tasks: 0);
+        // This tree's create_dsq uses rhashtable_lookup_insert_fast: a duplicate id is refused with -EEXIST.
+        Assert.That(dup, Is.EqualTo(-17));
+        Assert.That(builtin, Is.EqualTo(-22));
+        Assert.That(s.ExitInfo, Is.Null);
+    }
+
+    [Test]
+    public void ScxBpfError_IsErrorBpf_ScxBpfExit_IsUnregBpfWithCode()
+    {
+        var (rig, s) = Load(new ProbeScheduler { OnTick = (ref TaskStruct p) => Scx.Error($"bad {p.Pid}") }, tasks: 1);
+        rig.RunMs(10);
+        ExpectError(s, ScxExitKind.ErrorBpf, "bad 1000");
+        Assert.That(s.ExitInfo!.Reason, Is.EqualTo("scx_bpf_error"));
+        Assert.That(s.ExitInfo.Dump, Does.Contain("CPU states"));
+        var (rig2, s2) = Load(new ProbeScheduler { OnTick = (ref TaskStruct p) => Scx.Exit(42, "done") }, tasks: 1);
+        rig2.RunMs(10);
+        ExpectError(s2, ScxExitKind.UnregBpf, "done");
+        Assert.That(s2.ExitInfo!.ExitCode, Is.EqualTo(42));
+        Assert.That(s2.ExitInfo.Reason, Is.EqualTo("unregistered from BPF"));
+        Assert.That(s2.ExitInfo.Dump, Is.Empty, "only error kinds dump");
+    }
+
+    [Test]
+    public void FirstExitWins_MessageAtMost1023Bytes()
+    {
+        var (rig, s) = Load(new ProbeScheduler
+        {
+            OnTick = (ref TaskStruct p) =>
+            {
+                Scx.Error(new string('x', 5000));
+                Scx.Exit(1, "second");
+            },
+        }, tasks: 1);
+        rig.RunMs(10);
+        Assert.That(s.ExitInfo!.Kind, Is.EqualTo(ScxExitKind.ErrorBpf));
+        Assert.That(s.ExitInfo.Message, Has.Length.EqualTo(1023));
+    }
+
+    [Test]
+    public void EnqLastWithoutEnqueue_ErrorExitAfterInit()
+    {
+        var rig = new ExtRig(cpus: 1);
+        rig.Fork();
+        var s = new EnqLastNoEnqueue();
+        Assert.That(rig.Load(s, out _).IsOk, Is.True);
+        Assert.That(s.ExitInfo!.Kind, Is.EqualTo(ScxExitKind.Error));
+        Assert.That(s.ExitInfo.Message, Is.EqualTo("SCX_OPS_ENQ_LAST requires ops.enqueue() to be implemented"));
+    }
+
+    [Test]
+    public void InitTaskFailure_ReportedWithTheTask_InvalidErrnoBecomesEproto()
+    {
+        var (_, s) = Load(new ProbeScheduler { OnInitTask = p => p.Pid == 1001 ? -5 : 0 });
+        ExpectError(s, ScxExitKind.Error, "ops.init_task() failed (-5) for t1[1001]");
+        var (_, s2) = Load(new ProbeScheduler { OnInitTask = p => 7 });
+        ExpectError(s2, ScxExitKind.Error, "ops.init_task() returned an invalid errno 7");
+    }
+
+    [Test]
+    public void SelectCpuReturningAnInvalidCpu_IsError()
+    {
+        var rig = new ExtRig(cpus: 2) { RunNs = 1_000_000, SleepNs = 1_000_000 };
+        rig.Fork(workNs: 1_000_000);
+        var s = new ProbeScheduler { OnSelect = (ref TaskStruct p, int prev, ulong wf) => 5 };
+        rig.LoadOk(s);
+        rig.RunMs(20);
+        ExpectError(s, ScxExitKind.Error, "invalid CPU 5 from ops.select_cpu()");
+    }
+
+    [Test]
+    public void SwitchPartial_OnlySchedExtTasksJoin()
+    {
+        var rig = new ExtRig(cpus: 1);
+        int normal = rig.Fork(comm: "normal");
+        int ext = rig.Fork(comm: "ext", policy: SchedPolicy.Ext);
+        rig.LoadOk(new ProbeScheduler { Flags = ScxOpsFlags.SwitchPartial });
+        Assert.That(rig.ClassOf(normal), Is.EqualTo("fifo"));
+        Assert.That(rig.ClassOf(ext), Is.EqualTo("ext"));
+        Assert.That(rig.Ext.SwitchedAll, Is.False);
+    }
+
+    [Test]
+    public void EnabledTasks_GetSliceDfl_AndWeight100ForNice0()
+    {
+        var rig = new ExtRig(cpus: 1);
+        int a = rig.Fork(nice: 0);
+        int b = rig.Fork(nice: -20);
+        rig.Task(a).Scx.Slice = 5;
+        rig.LoadOk(new ProbeScheduler());
+        Assert.That(rig.Task(a).Scx.Weight, Is.EqualTo(100));
+        Assert.That(rig.Task(b).Scx.Weight, Is.EqualTo(8668));
+        Assert.That(rig.Task(a).Scx.Slice, Is.EqualTo(Scx.SliceDfl).Or.LessThan(Scx.SliceDfl));
+    }
+
+    [Test]
+    public void NoEnqueueOp_TasksGoToTheGlobalDsq_AndRun()
+    {
+        var rig = new ExtRig(cpus: 1);
+        int a = rig.Fork();
+        int b = rig.Fork();
+        rig.LoadOk(new PlainMapSimple());
+        rig.RunMs(100);
+        rig.Kernel.UpdateAccounting();
+        Assert.That(rig.Kernel.Metrics.Runtime(a), Is.GreaterThan(30_000_000));
+        Assert.That(rig.Kernel.Metrics.Runtime(b), Is.GreaterThan(30_000_000));
+    }
+
+    [Test]
+    public void KickPreempt_ZeroesTheRunningSlice_AndReschedules()
+    {
+        bool kicked = false;
+        var (rig, s) = Load(new ProbeScheduler
+        {
+            OnTick = (ref TaskStruct p) =>
+            {
+                if (!kicked)
+                {
+                    kicked = true;
+                    Scx.KickCpu(0, (ulong)ScxKickFlags.Preempt);
+                }
+            },
+        });
+        rig.RunMs(3);
+        Assert.That(rig.Ext.Kicks, Is.EqualTo(1));
+        Assert.That(rig.Kernel.Metrics.Switches, Is.GreaterThanOrEqualTo(2));
+    }
+
+    [Test]
+    public void SliceInf_MakesTheCpuTickless()
+    {
+        var (rig, s) = Load(new ProbeScheduler
+        {
+            OnEnqueue = (ref TaskStruct p, ulong f) => Scx.Dispatch(ref p, Scx.DsqLocal, Scx.SliceInf, f),
+        }, tasks: 1);
+        rig.RunMs(10);
+        Assert.That(rig.Ext.CanStopTick(0), Is.True);
+    }
+}
+
+[BpfSim.Core.Bpf.Consumers.StructOps(SchedExtOpsType.TypeName, Name = "enqlast", Link = true, Flags = 2)]
+internal sealed class EnqLastNoEnqueue : SchedExtOpsProgram
+{
+    public override void Exit(ScxExitInfo info) => base.Exit(info);
+}
