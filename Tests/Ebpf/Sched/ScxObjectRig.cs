@@ -84,9 +84,10 @@ internal sealed class ScxObjectRig : ITaskWorkDriver, IEventHandler
     }
 
     /// <summary>Loads and links the struct_ops variable of the object at <paramref name="path"/>.</summary>
-    public BpfResult LoadObject(string path, IReadOnlyList<ConsumerGlobal>? globals = null)
+    public BpfResult LoadObject(string path, IReadOnlyList<ConsumerGlobal>? globals = null, string? variable = null)
     {
-        var info = ConsumerObjectLoader.LoadInto(Catalog, path).Single();
+        var infos = ConsumerObjectLoader.LoadInto(Catalog, path);
+        var info = variable is null ? infos.Single() : infos.Single(i => i.Name == variable);
         var r = ConsumerLoading.Load(Bpf, info, globals ?? [], out var loaded);
         if (!r.IsOk)
         {

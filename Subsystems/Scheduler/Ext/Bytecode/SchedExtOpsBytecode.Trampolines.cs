@@ -81,6 +81,7 @@ public sealed partial class SchedExtOpsBytecode
         }
         ulong address = AddressSpace.AddressOf(region);
         p.CpusPtr = address + (ulong)s_cpusMaskOffset;
+        p.Tgid = p.Pid;
         return address;
     }
 
