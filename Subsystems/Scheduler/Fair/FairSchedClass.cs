@@ -126,6 +126,9 @@ public sealed partial class FairSchedClass : SchedClass
             return;
         }
         bool delayedNew = (flags & EnqueueFlags.Wakeup) == 0 && p.Se.SchedDelayed != 0;
+        // The weight it joins with is the one a later reweight starts from (it may have changed in another class).
+        _accWeight[id] = p.Se.Weight;
+        _accInv[id] = p.Se.InvWeight;
         EnqueueEntity(cpu, id, flags);
         _queuedCpu[id] = cpu;
         if (delayedNew)

@@ -49,9 +49,20 @@ public sealed class PickEevdfPropertyTests
                         }
                         break;
                     case 8:
-                        if (core.Current(0) >= 0)
+                        if (core.Current(0) >= 0 && random.Bool())
                         {
                             core.Fair.YieldTask(0);
+                        }
+                        else
+                        {
+                            // A sleeping task's nice changes while the fair class is not told (as in another class).
+                            var asleep = ids.Where(id => core.Tasks[id].OnRq == 0).ToList();
+                            if (asleep.Count > 0)
+                            {
+                                ref var q = ref core.Tasks[random.ListItem(asleep)];
+                                q.StaticPrio = q.Prio = q.NormalPrio = 120 + random.Int(-8, 12);
+                                FairMath.SetLoadWeight(ref q);
+                            }
                         }
                         break;
                     default:
@@ -61,6 +72,11 @@ public sealed class PickEevdfPropertyTests
                         FairMath.SetLoadWeight(ref p);
                         core.Fair.ReweightTask(core.Fair.QueuedCpu(r) >= 0 ? core.Fair.QueuedCpu(r) : p.Cpu, ref p);
                         break;
+                }
+                var queuedNow = ids.Where(id => core.Tasks[id].Se.OnRq != 0 && core.Fair.QueuedCpu(id) == 0).ToList();
+                if (queuedNow.Count > 0)
+                {
+                    Assert.That(core.Fair.AvgVruntime(0), Is.EqualTo(BruteForceV(core, queuedNow)), $"V, run {run} step {step}");
                 }
                 int expected = BruteForcePick(core, ids);
                 int actual = core.Fair.PickEevdf(0);
@@ -74,6 +90,25 @@ public sealed class PickEevdfPropertyTests
         }
         Assert.That(checks, Is.EqualTo(40 * 150));
         Assert.That(nonTrivial, Is.GreaterThan(500), "the scan must often pick a queued entity other than curr");
+    }
+
+    /// <summary>V = floor(Σ w_j v_j / Σ w_j), in exact arithmetic relative to one of the vruntimes.</summary>
+    private static ulong BruteForceV(FairTestCore core, List<int> queued)
+    {
+        ulong r = core.Tasks[queued[0]].Se.Vruntime;
+        Int128 sum = 0, load = 0;
+        foreach (int j in queued)
+        {
+            ulong wj = Math.Max(2UL, core.Tasks[j].Se.Weight >> 10);
+            sum += (Int128)(long)(core.Tasks[j].Se.Vruntime - r) * (Int128)wj;
+            load += wj;
+        }
+        Int128 q = sum / load;
+        if (sum < 0 && q * load != sum)
+        {
+            q -= 1; // floor
+        }
+        return r + (ulong)(long)q;
     }
 
     private static int BruteForcePick(FairTestCore core, List<int> ids)
