@@ -123,6 +123,22 @@ public sealed class SchedAcceptanceTests
         Assert.That(bpf, Is.EqualTo(csharp));
     }
 
+    [Test]
+    public void AfterAnEjection_ASecondSchedulerAttaches()
+    {
+        string yaml = "seed: 1\nduration: 4s\nsubsystem: sched\ncpus: 2\nstructops:\n" +
+                      "  - { program: scx_stall, at: 0.5s, unregister_at: 2.5s, globals: { timeout_ms: 1000 } }\n" +
+                      "  - { program: scx_simple, at: 3s }\n" +
+                      "tasks:\n  - { name: hog, count: 2, behavior: cpu_bound }\n  - { name: web, count: 4, behavior: { sleep_wake: { run: exp(1ms), sleep: exp(5ms) } } }\n";
+        var (code, output, err) = CliRun.Invoke("run", CliRun.Scenario(yaml), "--json");
+        Assert.That(code, Is.EqualTo(ExitCodes.CompletedWithFault), err);
+        using var doc = JsonDocument.Parse(output);
+        var schedulers = doc.RootElement.GetProperty("schedulers").EnumerateArray().ToList();
+        Assert.That(schedulers.Select(x => x.GetProperty("exit_kind").GetString()), Is.EqualTo(new[] { "SCX_EXIT_ERROR_STALL", null }));
+        Assert.That(schedulers[1].GetProperty("enabled_s").GetDouble(), Is.EqualTo(3));
+        Assert.That(doc.RootElement.GetProperty("tasks").EnumerateArray().Select(t => t.GetProperty("class").GetString()), Is.All.EqualTo("ext"));
+    }
+
     private const string Head = "subsystem: sched\nduration: 2s\ncpus: 2\n";
 
     private static IEnumerable<TestCaseData> BrokenEntries()
