@@ -12,8 +12,9 @@ public sealed partial class SchedWorkload
         {
             return;
         }
-        var b = _groups[_groupOf[task]].Spec.Behavior;
-        if (b.Kind == BehaviorKind.Phases)
+        var g = _groups[_groupOf[task]];
+        var b = g.Spec.Behavior;
+        if (g.Kind == BehaviorKind.Phases)
         {
             Advance(task, running: false);
             return;

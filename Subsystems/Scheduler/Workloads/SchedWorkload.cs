@@ -116,8 +116,9 @@ public sealed partial class SchedWorkload : ITaskWorkDriver, IEventHandler
 
     public void WorkDone(int task, int cpu)
     {
-        var b = _groups[_groupOf[task]].Spec.Behavior;
-        switch (b.Kind)
+        var g = _groups[_groupOf[task]];
+        var b = g.Spec.Behavior;
+        switch (g.Kind)
         {
             case BehaviorKind.SleepWake:
                 _kernel.Block(task);
@@ -134,7 +135,7 @@ public sealed partial class SchedWorkload : ITaskWorkDriver, IEventHandler
                 Advance(task, running: true);
                 break;
             default:
-                throw new InvalidOperationException($"task {task} ({b.Kind}) ran out of work it never has");
+                throw new InvalidOperationException($"task {task} ({g.Kind}) ran out of work it never has");
         }
     }
 
@@ -186,7 +187,7 @@ public sealed partial class SchedWorkload : ITaskWorkDriver, IEventHandler
         g.Forked++;
         // Jobs draw from the group's stream (no per-job stream to create); fixed tasks have their own.
         SimRandom? random = g.IsJobs ? null : SimRandom.For(_seed, $"sched:{g.Index}:{spec.Name}:{index}");
-        long work = b.Kind switch
+        long work = g.Kind switch
         {
             BehaviorKind.CpuBound => SchedKernel.InfiniteWork,
             BehaviorKind.SleepWake => b.Run.SampleNs(random!),
@@ -214,7 +215,7 @@ public sealed partial class SchedWorkload : ITaskWorkDriver, IEventHandler
         _forkedAt[id] = now;
         _exitedAt[id] = -1;
         _timerLast[id] = now;
-        if (b.Kind == BehaviorKind.Periodic)
+        if (g.Kind == BehaviorKind.Periodic)
         {
             StartJob(id, b);
         }

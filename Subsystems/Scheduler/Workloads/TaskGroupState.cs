@@ -29,10 +29,14 @@ internal sealed class TaskGroupState
             mask = Cpumask.FirstN(cpus);
         }
         Cpus = mask;
+        Validate(spec);
         Stop = spec.Stop is { } s && s < duration ? s : duration;
         Arrivals = SimRandom.For(seed, $"sched:{index}:{spec.Name}:arrivals");
         JobWork = SimRandom.For(seed, $"sched:{index}:{spec.Name}:work");
     }
+
+    /// <summary>What each task does: an arrivals group's tasks are jobs whatever the behaviour says.</summary>
+    public BehaviorKind Kind => IsJobs ? BehaviorKind.Job : Spec.Behavior.Kind;
 
     public TaskGroupSpec Spec { get; }
     public int Index { get; }
@@ -58,4 +62,30 @@ internal sealed class TaskGroupState
 
     /// <summary>Each job's work.</summary>
     public SimRandom JobWork { get; }
+
+    /// <summary>What the kernel or the behaviours cannot run: a clear error at the group, not a stack trace.</summary>
+    private static void Validate(TaskGroupSpec spec)
+    {
+        string? error = null;
+        var b = spec.Behavior;
+        if (spec.Nice is < -20 or > 19)
+        {
+            error = $"nice {spec.Nice} is out of range (−20 … 19)";
+        }
+        else if (spec.Arrivals == TaskArrivalKind.Fixed && b.Kind == BehaviorKind.Periodic)
+        {
+            if (b.Period <= SimTime.Zero)
+            {
+                error = $"a periodic task needs a positive period, not {b.Period}";
+            }
+            else if (b.Deadline is { } d && d <= SimTime.Zero)
+            {
+                error = $"a periodic task's deadline must be positive, not {d}";
+            }
+        }
+        if (error is not null)
+        {
+            throw new Core.Workloads.ScenarioRunException($"task group {spec.Name}: {error}", spec.Location);
+        }
+    }
 }

@@ -194,6 +194,38 @@ public sealed class SchedWorkloadTests
         Assert.That(e!.Message, Does.Contain("CPU 5 does not exist"));
     }
 
+    [Test]
+    public void BadNiceOrPeriod_IsAScenarioErrorAtTheGroup()
+    {
+        var nice = Spec(1, SimTime.FromSeconds(1), new TaskGroupSpec { Name = "x", Nice = 25, Location = "s.yaml:4:3" });
+        var period = Spec(1, SimTime.FromSeconds(1), new TaskGroupSpec
+        {
+            Name = "p", Location = "s.yaml:5:3", Behavior = new TaskBehavior { Kind = BehaviorKind.Periodic, Runtime = Ms(1) },
+        });
+        var e1 = Assert.Throws<ScenarioRunException>(() => Run(nice));
+        var e2 = Assert.Throws<ScenarioRunException>(() => Run(period));
+        Assert.Multiple(() =>
+        {
+            Assert.That(e1!.Message, Does.Contain("nice 25 is out of range"));
+            Assert.That(e2!.Message, Does.Contain("needs a positive period"));
+        });
+    }
+
+    [Test]
+    public void SetNice_ChangesTheLoadWeightAndTellsTheClass()
+    {
+        var runner = Runner(Spec(1, SimTime.FromMilliseconds(10), new TaskGroupSpec { Name = "hog" }));
+        runner.Run();
+        var k = runner.Kernel;
+        k.SetNice(0, -20);
+        Assert.Multiple(() =>
+        {
+            Assert.That(k.Tasks[0].Se.Weight, Is.EqualTo(88761UL << 10));
+            Assert.That(k.Tasks[0].Scx.Weight, Is.EqualTo(8668u));
+            Assert.That(k.Tasks[0].Nice, Is.EqualTo(-20));
+        });
+    }
+
     internal static SchedScenarioSpec Mixed() => Spec(4, SimTime.FromSeconds(2),
         new TaskGroupSpec { Name = "hog", Count = 3, Nice = 2 },
         new TaskGroupSpec
