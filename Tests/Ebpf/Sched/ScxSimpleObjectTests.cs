@@ -102,6 +102,33 @@ public sealed class ScxSimpleObjectTests
         Assert.That(rig.Kernel.ClassOf(rig.Task(0)).Name, Is.Not.EqualTo("ext"), "tasks went back to the fair class");
     }
 
+    [TestCase("scx_simple")]
+    [TestCase("scx_simple.v3")]
+    public void ErrorExit_DebugDumpReachesUeiDump_SizedAsUeiSetSize(string name)
+    {
+        var rig = new ScxObjectRig(2);
+        rig.StandardWorkload();
+        Assert.That(rig.LoadObject(Own(name)).IsOk);
+        rig.RunMs(50);
+        // The exit-dump buffer was sized before load as SCX_OPS_LOAD's UEI_SET_SIZE does (exit_dump_len 0 → 32768).
+        var dumpMap = rig.Object.Maps.Single(m => m.Name == ".data.uei_dump").Map;
+        Assert.That(dumpMap.ValueSize, Is.EqualTo(32768u));
+
+        rig.Ext.ErrorExit(ScxExitKind.Error, 0, "injected by the test");
+        rig.RunMs(10);
+
+        var exit = rig.Exits.Single();
+        Assert.That(exit.Kind, Is.EqualTo(ScxExitKind.Error));
+        Assert.That(exit.Dump, Is.Not.Empty);
+        var (kind, _, _, msg) = Uei(rig);
+        Assert.That((kind, msg), Is.EqualTo(((int)ScxExitKind.Error, "injected by the test")));
+        var (_, fd, map) = rig.Object.Maps.Single(m => m.Name == ".data.uei_dump");
+        var value = new byte[map.ValueSize];
+        rig.Bpf.MapLookupElem(fd, new byte[4], value).ThrowIfFailed();
+        string dump = Encoding.UTF8.GetString(value, 0, Array.IndexOf(value, (byte)0));
+        Assert.That(dump, Is.EqualTo(exit.Dump.Length > 32767 ? exit.Dump[..32767] : exit.Dump));
+    }
+
     /// <summary>The object's <c>uei</c> (struct user_exit_info in .data) as UEI_REPORT reads it.</summary>
     internal static (int Kind, long ExitCode, string Reason, string Msg) Uei(ScxObjectRig rig)
     {

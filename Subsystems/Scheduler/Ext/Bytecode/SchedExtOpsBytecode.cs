@@ -5,6 +5,7 @@ using BpfSim.Core.Ebpf.Asm;
 using BpfSim.Core.Ebpf.Btf;
 using BpfSim.Core.Ebpf.Loading;
 using BpfSim.Core.Ebpf.Memory;
+using BpfSim.Core.Ebpf.Spec;
 using BpfSim.Core.Ebpf.Vm;
 using BpfSim.Scheduler.Tasks;
 
@@ -67,6 +68,9 @@ public sealed partial class SchedExtOpsBytecode : BytecodeSupport
         /// <summary>Scratch for the callback structs (the largest is an exit info with its strings).</summary>
         public byte[] Scratch = new byte[256];
     }
+
+    /// <summary>SCX_OPS_LOAD's UEI_SET_SIZE: the exit-dump buffer sized and its length set (<see cref="UeiDumpSizing"/>).</summary>
+    public override ObjectSpec PrepareObject(ObjectSpec spec) => UeiDumpSizing.Apply(spec);
 
     // ---- helpers ----
 
