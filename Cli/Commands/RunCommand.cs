@@ -11,9 +11,10 @@ using Spectre.Console;
 namespace BpfSim.Cli.Commands;
 
 /// <summary>
-/// <c>bpfsim run [SCENARIO.yaml]</c>: checks and runs a scenario (the embedded default when none is given), prints a
-/// summary (or the summary JSON with --json) and, with --out, writes summary.json, flows.csv, timeseries.csv and
-/// struct_ops.json.
+/// <c>bpfsim run [SCENARIO.yaml]</c>: checks and runs a scenario (the embedded default when none is given) of either
+/// subsystem, prints a summary (or the summary JSON with --json) and, with --out, writes the run's files: for TCP
+/// summary.json, flows.csv, timeseries.csv, struct_ops.json and report.html; for <c>subsystem: sched</c> see
+/// <see cref="SchedOutputWriter"/>.
 /// </summary>
 public static partial class RunCommand
 {
@@ -22,7 +23,10 @@ public static partial class RunCommand
         var file = new Argument<string?>("scenario") { Description = "Scenario file (YAML, docs/scenarios.md); none = the embedded default", Arity = ArgumentArity.ZeroOrOne };
         var seed = new Option<ulong?>("--seed") { Description = "Override the scenario's seed" };
         var duration = new Option<string?>("--duration") { Description = "Override the scenario's duration (e.g. 30s)" };
-        var outDir = new Option<string?>("--out") { Description = "Write summary.json, flows.csv, timeseries.csv, struct_ops.json and report.html here" };
+        var outDir = new Option<string?>("--out")
+        {
+            Description = "Write summary.json, struct_ops.json, report.html and the CSVs here (TCP: flows.csv, timeseries.csv; sched: tasks.csv, cpus.csv, timeline.csv)",
+        };
         var json = new Option<bool>("--json") { Description = "Print the summary JSON instead of tables" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print nothing but errors" };
         var callTimeout = new Option<string?>("--call-timeout")
@@ -93,6 +97,11 @@ public static partial class RunCommand
         if (outDir is not null && !TryCreateOutDir(outDir, stderr))
         {
             return ExitCodes.BadInput; // checked before the run, so a bad --out does not waste it
+        }
+        if (callTimeout is not null && scenario.Sched is not null)
+        {
+            // The scheduler's calls run on the simulation's thread, not in RunContained's watched one.
+            stderr.WriteLine("bpfsim: --call-timeout applies to TCP runs; a sched run does not watch its schedulers' calls for hangs, so it is ignored");
         }
         var options = new RunOptions(outDir, json, quiet, budget, estimate, factory, catalog, stdout, stderr);
         return scenario.Sched is not null ? RunSched(scenario, options) : RunTcp(scenario, options);

@@ -6,9 +6,10 @@ namespace BpfSim.Cli.Output;
 
 /// <summary>
 /// report.html of a scheduler run: one self-contained page (inline SVG and CSS, no scripts, nothing fetched) with an
-/// ejection first when there was one, the summary tables, the per-CPU timeline (<see cref="SchedTimelineSvg"/>: a lane
+/// ejection first when there was one, the schedulers, the per-CPU timeline (<see cref="SchedTimelineSvg"/>: a lane
 /// per CPU, a colour per task group, struct_ops events marked), a detail of its first moments with every segment,
-/// wait-time distributions (CDF per group) and CPU utilization and runnable tasks over time.
+/// wait-time distributions (CDF per group), the task, job and CPU tables, and CPU utilization and runnable tasks
+/// over time.
 /// </summary>
 public static class SchedHtmlReport
 {
@@ -38,16 +39,18 @@ public static class SchedHtmlReport
             }
             html.Append("Every task went back to the fair class and the link was detached; the run went on to its end.</p></div>");
         }
-        Tables(html, s);
+        Schedulers(html, s);
         html.Append("<h2>Per-CPU timeline</h2>");
         html.Append(SchedTimelineSvg.Overview(spec, s, result));
         html.Append(SchedTimelineSvg.Detail(spec, s, result));
         html.Append("<h2>Wait times (runnable → running)</h2>");
         html.Append(WaitCdf(result).Render(1000, 360));
+        Tables(html, s);
         html.Append("<h2>CPUs over time</h2>");
         var (utilization, runnable) = CpuCharts(spec, result);
         html.Append(utilization.Render(1000, 320));
         html.Append(runnable.Render(1000, 320));
+        Cpus(html, s);
         StructOps(html, s);
         foreach (var note in s.Notes)
         {
@@ -57,7 +60,7 @@ public static class SchedHtmlReport
         return html.ToString();
     }
 
-    private static void Tables(StringBuilder html, SchedRunSummary s)
+    private static void Schedulers(StringBuilder html, SchedRunSummary s)
     {
         static string E(string x) => WebUtility.HtmlEncode(x);
         static string O(double? t) => t is { } v ? $"{v:0.######}" : "-";
@@ -75,6 +78,11 @@ public static class SchedHtmlReport
         {
             html.Append("<p>No sched_ext scheduler: every task ran in the fair class (EEVDF).</p>");
         }
+    }
+
+    private static void Tables(StringBuilder html, SchedRunSummary s)
+    {
+        static string E(string x) => WebUtility.HtmlEncode(x);
         html.Append("<h2>Task groups</h2><table><tr><th>group</th><th>tasks</th><th>nice</th><th>class</th><th>runtime s</th><th>CPU share</th>");
         html.Append("<th>wait ms mean</th><th>p50</th><th>p99</th><th>p99.9</th><th>max</th><th>switches</th><th>migrations</th><th>deadline misses</th></tr>");
         foreach (var g in s.Groups)
@@ -110,16 +118,35 @@ public static class SchedHtmlReport
             }
             html.Append("</table>");
         }
-        html.Append("<h2>CPUs</h2><table><tr><th>cpu</th><th>node</th><th>utilization</th><th>context switches</th></tr>");
-        foreach (var c in s.Cpus)
-        {
-            html.Append($"<tr><td>{c.Id}</td><td>{c.Node}</td><td>{c.Utilization:0.000}</td><td>{c.Switches:N0}</td></tr>");
-        }
-        html.Append("</table>");
         if (s.Fairness.JainWeighted > 0)
         {
             html.Append($"<p>Fairness against weights (CPU-bound tasks): Jain {s.Fairness.JainWeighted:0.000}, largest share error {s.Fairness.MaxShareError:P1}</p>");
         }
+    }
+
+    /// <summary>The CPU table, in as many side-by-side column groups as keep it about 16 rows tall.</summary>
+    private static void Cpus(StringBuilder html, SchedRunSummary s)
+    {
+        int blocks = Math.Max(1, (s.Cpus.Count + 15) / 16), rows = (s.Cpus.Count + blocks - 1) / Math.Max(1, blocks);
+        html.Append("<h2>CPUs</h2><table><tr>");
+        for (int b = 0; b < blocks; b++)
+        {
+            html.Append("<th>cpu</th><th>node</th><th>utilization</th><th>context switches</th>");
+        }
+        html.Append("</tr>");
+        for (int r = 0; r < rows; r++)
+        {
+            html.Append("<tr>");
+            for (int b = 0; b < blocks; b++)
+            {
+                int i = b * rows + r;
+                html.Append(i < s.Cpus.Count
+                    ? $"<td>{s.Cpus[i].Id}</td><td>{s.Cpus[i].Node}</td><td>{s.Cpus[i].Utilization:0.000}</td><td>{s.Cpus[i].Switches:N0}</td>"
+                    : "<td></td><td></td><td></td><td></td>");
+            }
+            html.Append("</tr>");
+        }
+        html.Append("</table>");
     }
 
     /// <summary>A CDF per group: the fraction of its waits at most x ms, x up to the p99.9 of all waits (the tail is in the tables).</summary>
@@ -182,10 +209,13 @@ public static class SchedHtmlReport
             }
         }
         runnable.Add("runnable", byTime.Select(g => (g.Key / 1e9, (double)g.Sum(x => x.Runnable))).ToList());
-        foreach (var (t, text) in result.Trace.Markers)
+        // One label per instant (enabling and enabled, an error exit and the disable, come at the same time).
+        foreach (var at in result.Trace.Markers.GroupBy(m => m.TimeNs))
         {
-            utilization.Mark(t / 1e9, text);
-            runnable.Mark(t / 1e9, text);
+            string text = at.Last().Text.Replace("sched_ext: ", "", StringComparison.Ordinal);
+            text = text.Length > 48 ? text[..47] + "…" : text;
+            utilization.Mark(at.Key / 1e9, text);
+            runnable.Mark(at.Key / 1e9, text);
         }
         return (utilization, runnable);
     }

@@ -19,8 +19,8 @@ public static class SchedTerminal
     /// <summary>The timeline strip's width in columns.</summary>
     public const int StripColumns = 72;
 
-    /// <summary>The strip shows at most this many CPUs.</summary>
-    public const int MaxStripCpus = 64;
+    /// <summary>The strip shows at most this many CPUs (report.html has every one).</summary>
+    public const int MaxStripCpus = 32;
 
     private static readonly string[] s_colours =
         ["blue", "darkorange", "green", "red", "purple", "olive", "fuchsia", "teal", "yellow", "aqua", "maroon", "navy"];
@@ -96,8 +96,8 @@ public static class SchedTerminal
         }
         if (s.Tasks.Count > MaxTaskRows)
         {
-            var groups = new Table().Title($"tasks: {s.Tasks.Count} in {s.Groups.Count} groups (one row per group; --json or --out for each task)")
-                .AddColumns("group", "tasks", "nice", "class", "run s", "CPU", "wait ms mean", "p50", "p99", "p99.9", "switches", "migr",
+            var groups = new Table().Title($"tasks: {s.Tasks.Count} in {s.Groups.Count} groups (one row per group, run s and CPUs summed over it; --json or --out for each task)")
+                .AddColumns("group", "tasks", "nice", "class", "run s", "CPUs", "wait ms mean", "p50", "p99", "p99.9", "switches", "migr",
                     "dl misses");
             foreach (var g in s.Groups)
             {

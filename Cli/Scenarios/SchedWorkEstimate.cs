@@ -21,7 +21,7 @@ public sealed record SchedWorkEstimate(double Tasks, double Events, double Sampl
     public const double BytesPerSegment = 32;
     public const double BytesPerSample = 24;
     public const double EventsPerWakeup = 4;
-    public const double EventsPerWallSecond = 2e6;
+    public const double EventsPerWallSecond = 1e6;
 
     public bool Fits => MemoryBytes <= WorkEstimate.BudgetBytes;
 

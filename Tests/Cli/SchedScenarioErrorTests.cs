@@ -102,6 +102,18 @@ public sealed class SchedScenarioErrorTests
         yield return Case("SchedEntryWithoutAt", Head + "structops:\n  - { program: bpf_dctcp, unregister_at: 1s }\ntasks: [ { name: a } ]\n", "{ program", "needs at");
         yield return Case("GlobalsNotAMapping", Head + "structops:\n  - { program: bpf_dctcp, at: 0s, globals: [1] }\ntasks: [ { name: a } ]\n", "[1]",
             "globals must be a mapping");
+        yield return Case("TasksNotAList", Head + "tasks: { name: a }\n", "{ name", "tasks must be a list");
+        yield return Case("TaskNotAMapping", Head + "tasks: [ hog ]\n", "hog", "each tasks entry must be a mapping");
+        yield return Case("MachineCpusAList", "subsystem: sched\ncpus: [0, 1]\ntasks: [ { name: a } ]\n", "[0", "cpus must be a number of CPUs or a mapping");
+        yield return Case("StructOpsNotAList", Head + "structops: scx_simple\ntasks: [ { name: a } ]\n", "scx_simple", "structops must be a list");
+        yield return Case("HzNotANumber", Head + "hz: fast\ntasks: [ { name: a } ]\n", "fast", "hz: 'fast' is not a whole number");
+        yield return Case("NegativeDuration", "subsystem: sched\nduration: -1s\ntasks: [ { name: a } ]\n", "-1s", "duration: time '-1s' is not a non-negative number");
+        yield return Case("SeedNotANumber", "subsystem: sched\nseed: -4\ntasks: [ { name: a } ]\n", "-4", "seed: '-4' is not a non-negative whole number");
+        yield return Case("BehaviorAList", Head + "tasks:\n  - { name: a, behavior: [cpu_bound] }\n", "[cpu", "behavior must be cpu_bound");
+        yield return Case("SleepWakeNotAMapping", Head + "tasks:\n  - { name: a, behavior: { sleep_wake: 5ms } }\n", "5ms", "sleep_wake must be a mapping");
+        yield return Case("DistributionAMapping", Head + "tasks:\n  - { name: a, behavior: { sleep_wake: { run: { mean: 1ms }, sleep: 1ms } } }\n", "{ mean",
+            "run must be a single value");
+        yield return Case("RateNotANumber", Head + "tasks:\n  - { name: j, arrivals: poisson, rate: lots, work: 1ms }\n", "lots", "rate: 'lots' is not a number");
         yield return Case("RtAppMissing", Head + "tasks:\n  - { rt_app: nowhere.json }\n", "nowhere", "rt_app: nowhere.json: no such file");
         yield return Case("RtAppExtraKey", Head + "tasks:\n  - { rt_app: nowhere.json, nice: 3 }\n", "nice", "unknown key 'nice' in an rt_app entry");
     }

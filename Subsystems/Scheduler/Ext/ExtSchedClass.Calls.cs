@@ -44,10 +44,11 @@ public sealed partial class ExtSchedClass
         public int Task1;
         public int Cpu;
         public ScxKfuncs? Scx;
+        public Core.Bpf.ProgramScope? Program;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool Enter(int member, ScxKfMask mask, int cpu, int task0, int task1, out CallFrame frame)
+    private bool Enter(int member, ScxKfMask mask, int cpu, int task0, int task1, out CallFrame frame, bool sleepable = false)
     {
         frame = default;
         if (_guard is not null && !_guard.Enter(member))
@@ -71,11 +72,20 @@ public sealed partial class ExtSchedClass
             k.ThisCpu = cpu;
         }
         Scx.Current = k;
+        // A program invocation on the BPF side: per-CPU maps address this CPU, map-in-map lookups are held (a C#
+        // scheduler may use the struct_ops map's BpfSystem for maps, as scx_qmap's queues). Sleepable operations
+        // (init, init_task) hold no RCU read lock: they may wait for a grace period (a
+        // map-in-map update from ops.init does), during which the rest of the system runs on.
+        if (_bpf is not null && !sleepable)
+        {
+            frame.Program = _bpf.EnterProgram((cpu >= 0 ? cpu : k.ThisCpu >= 0 ? k.ThisCpu : 0) % _bpf.Cpus.Count);
+        }
         return true;
     }
 
     private void Leave(in CallFrame frame)
     {
+        frame.Program?.Dispose();
         var k = Kfuncs;
         k.KfMask = frame.Mask;
         k.KfTask0 = frame.Task0;
@@ -318,7 +328,7 @@ public sealed partial class ExtSchedClass
     /// <summary>ops.init_task (SCX_KF_UNLOCKED: sleepable); an exception is reported as -EINVAL after the error exit.</summary>
     private int CallInitTask(ref TaskStruct p, bool fork)
     {
-        if (!Enter(MInitTask, ScxKfMask.Unlocked, -1, -1, -1, out var f))
+        if (!Enter(MInitTask, ScxKfMask.Unlocked, -1, -1, -1, out var f, sleepable: true))
         {
             return -22;
         }
@@ -357,7 +367,7 @@ public sealed partial class ExtSchedClass
 
     private int CallInit()
     {
-        if (!Enter(MInit, ScxKfMask.Unlocked, -1, -1, -1, out var f))
+        if (!Enter(MInit, ScxKfMask.Unlocked, -1, -1, -1, out var f, sleepable: true))
         {
             return -22;
         }
@@ -399,7 +409,8 @@ public sealed partial class ExtSchedClass
 
     private void CallDump(int member, int cpu, bool idle, int task, in ScxDumpCtx ctx)
     {
-        if (!Enter(member, ScxKfMask.Unlocked, cpu, task, -1, out var f))
+        // ops.dump runs with SCX_KF_UNLOCKED, dump_cpu and dump_task with SCX_KF_REST (scx_dump_state).
+        if (!Enter(member, member == MDump ? ScxKfMask.Unlocked : ScxKfMask.Rest, cpu, task, -1, out var f))
         {
             return;
         }
