@@ -153,6 +153,9 @@ public sealed class SchedAcceptanceTests
         yield return Case("OptionValueOfTheWrongType",
             Head + "structops:\n  - { program: scx_simple, at: 0s, globals: { fifo_sched: sometimes } }\ntasks: [ { name: a } ]\n", "sometimes",
             "fifo_sched");
+        yield return Case("UnknownGlobalOfATcpObject",
+            "duration: 2s\nstructops:\n  - { program: bpf_cubic_c, at: 0s, globals: { nope: 1 } }\nflows: [ { cc: reno } ]\n", "1 }",
+            "has no global variable 'nope'");
         yield return Case("SchedulerInATcpScenario",
             "duration: 2s\nstructops:\n  - { program: scx_simple, at: 0s }\nflows: [ { cc: reno } ]\n", "scx_simple",
             "scx_simple is a sched_ext_ops scheduler: it belongs in a subsystem: sched scenario");
