@@ -117,6 +117,11 @@ enum {
 };
 
 enum {
+	BPF_F_TIMER_ABS = 1,
+	BPF_F_TIMER_CPU_PIN = 2
+};
+
+enum {
 	false = 0,
 	true = 1
 };
@@ -657,6 +662,7 @@ struct sched_entity {
 	u64 min_vruntime;
 	s64 vlag;
 	u64 slice;
+	long: 64;
 };
 
 typedef struct {
@@ -718,7 +724,7 @@ struct task_struct {
 	const cpumask_t *cpus_ptr;
 	short unsigned int migration_disabled;
 	short: 16;
-	int: 32;
+	pid_t tgid;
 };
 
 struct cgroup;

@@ -63,6 +63,8 @@ public static class ConsumerLoading
         {
             return BpfResult.Fail(Errno.EINVAL, first.ToString()).For(BpfCommand.MapCreate);
         }
+        // Then what the type's user-space loader does before load (after the user's settings, as SCX_OPS_LOAD does).
+        spec = bpf.FindStructOpsType(info.StructOpsType)?.Bytecode?.PrepareObject(spec) ?? spec;
         string key = info.Source + string.Concat(globals.OrderBy(g => g.Name, StringComparer.Ordinal).Select(g => $"\0{g.Name}={g.Value}"));
         var objects = s_objects.GetOrCreateValue(bpf);
         lock (objects)

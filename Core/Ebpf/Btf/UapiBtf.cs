@@ -38,6 +38,7 @@ public static class UapiBtf
             new("BPF_F_TOKEN_FD", 65536), new("BPF_F_SEGV_ON_FAULT", 131072), new("BPF_F_NO_USER_CONV", 262144),
         ]));
         b.Add(new BtfEnum("", 4, false, false, [new("BPF_LOCAL_STORAGE_GET_F_CREATE", 1), new("BPF_SK_STORAGE_GET_F_CREATE", 1)]));
+        b.Add(new BtfEnum("", 4, false, false, [new("BPF_F_TIMER_ABS", 1), new("BPF_F_TIMER_CPU_PIN", 2)]));
         b.Add(new BtfEnum("", 4, false, false, [new("false", 0), new("true", 1)]));
         uint u64 = b.Type("__u64");
         uint u32 = b.Type("__u32");

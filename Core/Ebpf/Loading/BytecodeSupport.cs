@@ -25,6 +25,13 @@ public abstract class BytecodeSupport
     /// </summary>
     public abstract WriteFilter? ArgumentWrites(StructOpsMember member, int argument);
 
+    /// <summary>
+    /// What the subsystem's usual user-space loader does to an object between open and load (a libbpf skeleton's
+    /// steps, e.g. sched_ext's UEI_SET_SIZE sizing the exit-dump buffer): <paramref name="spec"/> as it should be
+    /// loaded. The default changes nothing.
+    /// </summary>
+    public virtual Spec.ObjectSpec PrepareObject(Spec.ObjectSpec spec) => spec;
+
     /// <summary>The body <see cref="BpfSystem.ProgLoad"/> gets for <paramref name="program"/>: a delegate of the member's signature.</summary>
     public abstract Delegate Trampoline(StructOpsMember member, BytecodeProgram program);
 }

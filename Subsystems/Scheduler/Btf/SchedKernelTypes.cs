@@ -138,6 +138,7 @@ public sealed class SchedKernelTypes : IKernelBtfContributor
             M(b, "scx", scx, (ref TaskStruct t) => ref t.Scx),
             M(b, "cpus_ptr", b.Pointer(b.Const(cpumaskT)), (ref TaskStruct t) => ref t.CpusPtr),
             M(b, "migration_disabled", b.Int("short unsigned int"), (ref TaskStruct t) => ref t.MigrationDisabled),
+            M(b, "tgid", pid, (ref TaskStruct t) => ref t.Tgid),
         ]));
         _ = cpumask;
     }

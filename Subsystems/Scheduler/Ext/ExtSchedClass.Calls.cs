@@ -44,6 +44,7 @@ public sealed partial class ExtSchedClass
         public int Task1;
         public int Cpu;
         public ScxKfuncs? Scx;
+        public Core.Bpf.ProgramScope? Program;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -71,11 +72,18 @@ public sealed partial class ExtSchedClass
             k.ThisCpu = cpu;
         }
         Scx.Current = k;
+        // A program invocation on the BPF side: per-CPU maps address this CPU, map-in-map lookups are held (a C#
+        // scheduler may use the struct_ops map's BpfSystem for maps, as scx_qmap's queues).
+        if (_bpf is not null)
+        {
+            frame.Program = _bpf.EnterProgram((cpu >= 0 ? cpu : k.ThisCpu >= 0 ? k.ThisCpu : 0) % _bpf.Cpus.Count);
+        }
         return true;
     }
 
     private void Leave(in CallFrame frame)
     {
+        frame.Program?.Dispose();
         var k = Kfuncs;
         k.KfMask = frame.Mask;
         k.KfTask0 = frame.Task0;

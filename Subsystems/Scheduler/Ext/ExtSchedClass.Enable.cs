@@ -19,6 +19,10 @@ public sealed partial class ExtSchedClass
     private bool _initTaskEnabled;
     private int _bypassDepth;
     private int _guardOrdinal;
+    private Core.Bpf.BpfSystem? _bpf;
+
+    /// <summary>The BpfSystem of the loaded scheduler's struct_ops map (null for a table enabled directly).</summary>
+    public Core.Bpf.BpfSystem? Bpf => _bpf;
 
     /// <summary>Raised when a consumer's guard records a fault (an exception in a C# scheduler).</summary>
     public event Action<ConsumerGuard>? ConsumerFaulted;
@@ -34,6 +38,7 @@ public sealed partial class ExtSchedClass
         // Arm the disable path: from here on every failure is an error exit and reg returns 0.
         _ops = ops;
         _map = map;
+        _bpf = map?.System;
         _guard = null;
         if (map is not null)
         {

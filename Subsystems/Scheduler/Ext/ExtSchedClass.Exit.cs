@@ -185,6 +185,7 @@ public sealed partial class ExtSchedClass
             CallExit(info);
         }
         _core.Simulator.Cancel(_watchdogTimer);
+        CancelTimers();
         // Destroy every user DSQ (destroy_dsq from the rhashtable walk).
         while (_dsqs.UserDsqs.Count > 0)
         {
@@ -220,6 +221,7 @@ public sealed partial class ExtSchedClass
         var map = _map;
         _ops = null;
         _map = null;
+        _bpf = null;
         _guard = null;
         _current = null;
         _enableState = ScxEnableState.Disabled;
@@ -286,5 +288,45 @@ public sealed partial class ExtSchedClass
         }
         _dumpBuilder.Append(text);
         return true;
+    }
+
+    private readonly List<ScxTimer> _timers = [];
+
+    internal ScxTimer CreateTimer(Action callback)
+    {
+        var t = new ScxTimer(this, callback);
+        _timers.Add(t);
+        return t;
+    }
+
+    /// <summary>A timer callback: kfuncs reachable, on its pinned CPU; an exception is an error exit.</summary>
+    internal void RunTimer(Action callback, int cpu)
+    {
+        var k = Kfuncs;
+        var saved = (k.KfMask, k.ThisCpu, Scx.Current);
+        k.KfMask = ScxKfMask.Unlocked;
+        k.ThisCpu = cpu;
+        Scx.Current = k;
+        try
+        {
+            callback();
+        }
+        catch (Exception e)
+        {
+            ErrorExit(ScxExitKind.Error, 0, $"BPF timer callback threw {e.GetType().Name}: {e.Message}");
+        }
+        finally
+        {
+            (k.KfMask, k.ThisCpu, Scx.Current) = saved;
+        }
+    }
+
+    private void CancelTimers()
+    {
+        foreach (var t in _timers)
+        {
+            t.Cancel();
+        }
+        _timers.Clear();
     }
 }

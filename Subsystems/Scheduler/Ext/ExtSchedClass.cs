@@ -107,6 +107,9 @@ public sealed partial class ExtSchedClass : SchedClass, ISchedExtHooks, IEventHa
     /// <summary>scx_enabled(): a scheduler is loaded (enabling, enabled or disabling).</summary>
     public bool Enabled => _opsEnabled;
 
+    /// <summary>A scheduler is loaded, from ops.init on (ENABLING) until its disable has finished.</summary>
+    public bool Loaded => _ops is not null;
+
     /// <summary>scx_switched_all().</summary>
     public bool SwitchedAll => _switchedAll;
 

@@ -175,4 +175,9 @@ public sealed class SchedExtOpsType : StructOpsType
         BpfResult.Fail(Errno.EOPNOTSUPP, "sched_ext does not support updating the actively-loaded BPF scheduler");
 
     public override bool SupportsUpdate => true;
+
+    /// <summary>How clang-compiled sched_ext programs run (helpers, kfuncs, task regions, trampolines): BPF's SchedExtOpsBytecode.</summary>
+    public override Core.Ebpf.Loading.BytecodeSupport? Bytecode => s_bytecode;
+
+    private static readonly Bytecode.SchedExtOpsBytecode s_bytecode = new();
 }

@@ -139,4 +139,16 @@ public static class Scx
 
     /// <summary>scx_bpf_dump: a line in the exit dump (ops.dump, dump_cpu, dump_task only).</summary>
     public static void Dump(string text) => K.Dump(text);
+
+    /// <summary>scx_bpf_task_running.</summary>
+    public static bool TaskRunning(in TaskStruct p) => K.TaskRunning(p.Id);
+
+    /// <summary>bpf_timer_init + bpf_timer_set_callback (call from ops.init; the timer dies with the scheduler).</summary>
+    public static ScxTimer CreateTimer(Action callback) => K.CreateTimer(callback);
+
+    /// <summary>
+    /// The BpfSystem the scheduler was loaded into: a C# scheduler creates its maps there in ops.init (they are used
+    /// from its operations, which run as program invocations on the operation's CPU).
+    /// </summary>
+    public static Core.Bpf.BpfSystem Bpf => K.Bpf ?? throw new InvalidOperationException("the scheduler was not loaded through struct_ops");
 }

@@ -336,4 +336,17 @@ public sealed class ScxKfuncs
             _ext.ErrorExit(ScxExitKind.Error, 0, "scx_bpf_dump() must only be called from ops.dump() and friends");
         }
     }
+
+    /// <summary>scx_bpf_task_running: whether the task is the current task of its CPU.</summary>
+    public bool TaskRunning(int task) => _ext.Core.Current(Tasks[task].Cpu) == task;
+
+    /// <summary>bpf_timer_init + bpf_timer_set_callback: a timer that lives as long as the scheduler.</summary>
+    public ScxTimer CreateTimer(Action callback)
+    {
+        ArgumentNullException.ThrowIfNull(callback);
+        return _ext.CreateTimer(callback);
+    }
+
+    /// <summary>The BpfSystem the scheduler was loaded into (for a C# scheduler's own maps), or null.</summary>
+    public Core.Bpf.BpfSystem? Bpf => _ext.Bpf;
 }

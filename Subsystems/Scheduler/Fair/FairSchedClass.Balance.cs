@@ -9,13 +9,15 @@ namespace BpfSim.Scheduler.Fair;
 // (sd_weight ms × busy_factor 16, less one jiffy), and a busy CPU's tick kicks the idle CPUs that are due (nohz idle
 // balance at sd_weight ms) so runnable tasks never wait behind a busy CPU while another idles; the busiest rq of a
 // level gives up tasks from the cold end of its cfs_tasks list, at most sched_nr_migrate (32) looked at, only tasks
-// that are not running, not delayed and allowed on the destination. Simplified: the imbalance is counted in runnable
-// tasks (the kernel's migrate_task / group_has_spare case) rather than PELT load, and there is no cache-hot
-// refusal (task_hot), no active balance of a running task and no misfit / asym handling. Cost: O(CPUs) per balance.
+// that are not running, not delayed and allowed on the destination. Simplified: CPUs, not sched groups, are compared;
+// the imbalance is in runnable tasks (migrate_task) or, when those are even, in instantaneous load weight standing in
+// for PELT's load_avg (migrate_load); there is no cache-hot refusal (task_hot), no active balance of a running task
+// and no misfit / asym handling. Cost: O(CPUs) per balance.
 public sealed partial class FairSchedClass
 {
     private const int SchedNrMigrate = 32;
     private const int BusyFactor = 16;
+    private const ulong ImbalancePct = 117;
 
     private int _levels;
     private long[] _nextBalance = [];
@@ -149,14 +151,15 @@ public sealed partial class FairSchedClass
     private bool InSpan(int level, int dst, int c) => level == 1 || SameLlc(dst, c);
 
     /// <summary>
-    /// sched_balance_rq for one level: the busiest rq of the span (most runnable fair tasks, then most load), and
-    /// moves enough of its tasks to even the runnable counts — at least one when <paramref name="idle"/> and the
-    /// busiest has a task waiting.
+    /// sched_balance_rq for one level. First the runnable counts (group_has_spare / migrate_task): the rq with the most
+    /// runnable fair tasks gives up half the difference — at least one to an idle CPU. When the counts are even, the
+    /// load (group_overloaded / migrate_load): the heaviest rq, when it exceeds this one by imbalance_pct (117 %),
+    /// gives up tasks no heavier than what is left of half the load difference.
     /// </summary>
     private int BalanceLevel(int dst, int level, bool idle, bool newidle)
     {
-        int busiest = -1, busiestNr = 0;
-        ulong busiestLoad = 0;
+        int busiest = -1, busiestNr = 0, heaviest = -1;
+        ulong busiestLoad = 0, heaviestLoad = 0;
         for (int c = 0; c < _nrCpus; c++)
         {
             if (c == dst || !InSpan(level, dst, c))
@@ -170,30 +173,46 @@ public sealed partial class FairSchedClass
                 busiestNr = nr;
                 busiestLoad = _loadWeight[c];
             }
+            if (RqRunnable(c) >= 2 && _loadWeight[c] > heaviestLoad)
+            {
+                heaviest = c;
+                heaviestLoad = _loadWeight[c];
+            }
         }
         if (busiest < 0)
         {
             return 0;
         }
-        int waiting = RqRunnable(busiest) - 1; // tasks of busiest that are not running
         int local = RqRunnable(dst);
+        int waiting = RqRunnable(busiest) - 1; // tasks of busiest that are not running
         int imbalance = idle && local == 0 ? Math.Max(1, (RqRunnable(busiest) - local) / 2) : (RqRunnable(busiest) - local) / 2;
-        if (waiting <= 0 || imbalance <= 0)
+        if (waiting > 0 && imbalance > 0)
+        {
+            return DetachAttach(busiest, dst, imbalance, byLoad: false, newidle);
+        }
+        ulong localLoad = _loadWeight[dst];
+        if (heaviest < 0 || local == 0 || 100 * heaviestLoad <= ImbalancePct * localLoad)
         {
             return 0;
         }
-        return DetachAttach(busiest, dst, imbalance, newidle);
+        long loadImbalance = (long)((heaviestLoad - localLoad) / 2);
+        return DetachAttach(heaviest, dst, loadImbalance, byLoad: true, newidle);
     }
 
-    /// <summary>detach_tasks + attach_tasks: from the cold end of <paramref name="src"/>'s cfs_tasks, at most 32 looked at.</summary>
-    private int DetachAttach(int src, int dst, int imbalance, bool newidle)
+    /// <summary>
+    /// detach_tasks + attach_tasks: from the cold end of <paramref name="src"/>'s cfs_tasks, at most 32 looked at,
+    /// until <paramref name="imbalance"/> tasks (or, <paramref name="byLoad"/>, that much weight) have moved; by load,
+    /// a task heavier than what is left of the imbalance stays.
+    /// </summary>
+    private int DetachAttach(int src, int dst, long imbalance, bool byLoad, bool newidle)
     {
         int moved = 0;
         int id = _listTail[src];
-        for (int loop = 0; id >= 0 && loop < SchedNrMigrate && moved < imbalance; loop++)
+        for (int loop = 0; id >= 0 && loop < SchedNrMigrate && imbalance > 0; loop++)
         {
             int prevInList = _listPrev[id];
-            if (CanMigrate(src, dst, id))
+            long load = (long)_tasks[id].Se.Weight;
+            if (CanMigrate(src, dst, id) && (!byLoad || load <= imbalance))
             {
                 ref var p = ref _tasks[id];
                 _core.DeactivateTask(src, ref p, DequeueFlags.Migrating);
@@ -201,6 +220,7 @@ public sealed partial class FairSchedClass
                 _core.ActivateTask(dst, ref p, EnqueueFlags.Migrating | EnqueueFlags.Migrated);
                 moved++;
                 Migrations++;
+                imbalance -= byLoad ? load : 1;
                 if (!newidle)
                 {
                     PreemptAfterAttach(dst, ref p); // a newidle pull is picked by the schedule() that asked

@@ -82,6 +82,9 @@ public struct TaskStruct
     /// <summary>migration_disabled: always 0 (bpfsim has no migrate_disable); present so common.bpf.h's check reads it.</summary>
     public ushort MigrationDisabled;
 
+    /// <summary>tgid as a BPF program reads it: bpfsim's tasks are single-threaded processes, so the trampoline sets it to <see cref="Pid"/>.</summary>
+    public int Tgid;
+
     /// <summary>The nice value, −20 … 19 (PRIO_TO_NICE(static_prio)).</summary>
     public readonly int Nice => StaticPrio - 120;
 

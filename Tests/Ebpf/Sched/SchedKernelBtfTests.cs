@@ -105,3 +105,19 @@ public sealed class SchedKernelBtfTests
         }
     }
 }
+
+/// <summary>The BTF's sched_ext_ops and the live struct_ops type (Ext's SchedExtOpsType) agree member by member.</summary>
+[Category("Ebpf")]
+public sealed class SchedExtOpsLayoutTests
+{
+    [Test]
+    public void BtfLayout_MatchesTheLiveType_MemberByMember()
+    {
+        var rig = new ScxObjectRig(1);
+        var live = rig.Bpf.FindStructOpsType(SchedExtOpsType.TypeName)!;
+        var btf = SchedKernelBtfTests.Kernel();
+        var ops = (BtfComposite)btf[btf.Find("sched_ext_ops", BtfKind.Struct)!.Value];
+        Assert.That(ops.Members.Select(m => (m.Name, (int)(m.BitOffset / 8))), Is.EqualTo(live.Members.Select(m => (m.Name, m.Offset))));
+        Assert.That(ops.Size, Is.EqualTo((uint)live.DataSize));
+    }
+}

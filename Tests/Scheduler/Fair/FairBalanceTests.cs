@@ -146,6 +146,32 @@ public sealed class FairBalanceTests
     }
 
     [Test]
+    public void PeriodicBalance_WithEvenCounts_MovesLoadFromTheHeavierCpu()
+    {
+        // CPU 0: nice −5 (3121) + nice 0 (1024); CPU 1: two nice 5 (335 each). Two tasks each, so only the load
+        // differs: 4145 > 117 % of 670, half the difference is 1737, so the nice-0 task (1024) moves and the nice −5
+        // one (3121, heavier than that) stays.
+        var core = new FairTestCore(2);
+        int heavy = core.Fork("heavy", -5, Only(0));
+        int mid = core.Fork("mid", 0, Only(0));
+        int l1 = core.Fork("light1", 5, Only(1));
+        int l2 = core.Fork("light2", 5, Only(1));
+        foreach (int id in new[] { heavy, mid, l1, l2 })
+        {
+            ref var p = ref core.Tasks[id];
+            p.CpusMask = Only(0, 1);
+            p.NrCpusAllowed = 2;
+        }
+        core.RunFor(500 * Ms);
+        Assert.Multiple(() =>
+        {
+            Assert.That(core.Tasks[mid].Cpu, Is.EqualTo(1));
+            Assert.That(core.Tasks[heavy].Cpu, Is.EqualTo(0));
+            Assert.That(core.Tasks[l1].Cpu + core.Tasks[l2].Cpu, Is.EqualTo(2), "the light ones stay on CPU 1");
+        });
+    }
+
+    [Test]
     public void Affinity_IsNeverViolated_UnderRandomWakeupsAndBalancing()
     {
         var random = new Randomizer(4242);
