@@ -405,10 +405,7 @@ public sealed partial class FairSchedClass : SchedClass
         }
         int n = Math.Max(Math.Max(16, _queuedCpu.Length * 2), id + 1);
         int old = _queuedCpu.Length;
-        Array.Resize(ref _left, n);
-        Array.Resize(ref _right, n);
-        Array.Resize(ref _prio, n);
-        Array.Resize(ref _seq, n);
+        Array.Resize(ref _node, n);
         Array.Resize(ref _listPrev, n);
         Array.Resize(ref _listNext, n);
         Array.Resize(ref _queuedCpu, n);
@@ -417,7 +414,7 @@ public sealed partial class FairSchedClass : SchedClass
         Array.Resize(ref _accInv, n);
         for (int i = old; i < n; i++)
         {
-            _left[i] = _right[i] = _listPrev[i] = _listNext[i] = _queuedCpu[i] = _listCpu[i] = -1;
+            _node[i].Left = _node[i].Right = _listPrev[i] = _listNext[i] = _queuedCpu[i] = _listCpu[i] = -1;
         }
         RecordWeight(id);
     }
