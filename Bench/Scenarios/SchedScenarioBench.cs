@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
+using BpfSim.Core.Bpf;
 using BpfSim.Core.Bpf.Consumers;
 using BpfSim.Core.Hosting;
 using BpfSim.Core.Simulation;
@@ -84,7 +85,9 @@ public static class SchedScenarioBench
             Duration = new SimTime((long)(seconds * 1e9)),
             Cpus = new CpuSpec { Count = cpus },
             Tasks = [new TaskGroupSpec { Name = "w", Count = tasks, Behavior = b }],
-            StructOps = scheduler == "fair" ? [] : [new StructOpsEntry { Program = scheduler, At = SimTime.Zero }],
+            // scx_simple_c: the clang-built Programs/bpf/obj/scx_simple.bpf.o (vtime mode), through the bytecode trampolines.
+            StructOps = scheduler == "fair" ? []
+                : [new StructOpsEntry { Program = scheduler == "scx_simple_c" ? Ebpf.BpfObjectFiles.PathOf("scx_simple") : scheduler, At = SimTime.Zero }],
             // The timeline is for the report; a benchmark keeps none of it.
             TimelineLimit = 0,
             SampleInterval = new SimTime((long)(Math.Max(seconds / 10, 0.01) * 1e9)),
@@ -97,7 +100,7 @@ public static class SchedScenarioBench
     {
         GC.Collect();
         GC.WaitForPendingFinalizers();
-        var runner = new SchedScenarioRunner(spec, factory.Create(), catalog);
+        var runner = new SchedScenarioRunner(spec, factory.Create(new BpfSystemOptions { Cpus = spec.Cpus.Count }), catalog);
         long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
         var wall = Stopwatch.StartNew();
         double cpu0 = ThreadCpuSeconds();
