@@ -16,10 +16,11 @@ namespace BpfSim.Bench.Scenarios;
 /// <summary>
 /// The scheduler's whole-scenario benchmark (issue #12): C CPUs and T tasks that wake, run a little and sleep again
 /// (sleep_wake: run exp(200us), sleep exp(5ms)) or CPU hogs, for S simulated seconds, under the fair class or a
-/// sched_ext scheduler (a C# port or a clang-built object). Reports scheduling events per wall-clock second (context
-/// switches, wake-ups, ticks and migrations, as <see cref="SchedRunResult.SchedEvents"/> counts them), simulator
-/// events per second, bytes allocated per scheduling event and peak memory. The first run in the process is reported
-/// apart (it includes JIT tiering); the table is steady state.
+/// sched_ext scheduler (a C# port or a clang-built object). Reports scheduling events (context switches, wake-ups,
+/// ticks and migrations, as <see cref="SchedRunResult.SchedEvents"/> counts them) per second of the run thread's CPU
+/// time and of wall time, simulator events per CPU-second, bytes allocated per scheduling event, peak memory, the best
+/// rate of the runs, and a digest of the results (equal digests: the same schedule). The first run in the process is
+/// reported apart (it includes JIT tiering); the table is steady state.
 /// Run: <c>dotnet run -c Release --project Bench -- sched [--cpus 64] [--tasks 10000] [--seconds 2]
 /// [--scheduler fair|scx_simple|scx_simple_c|...] [--behavior sleep_wake|cpu_bound] [--runs 3]</c>.
 /// </summary>
