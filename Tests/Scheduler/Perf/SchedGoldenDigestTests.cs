@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using BpfSim.Core.Bpf;
@@ -119,6 +120,21 @@ public sealed class SchedGoldenDigestTests
 
     /// <summary>SHA-256 over the result's text: per task, per job group, per CPU, the timeline and the samples.</summary>
     internal static string Digest(SchedRunResult r)
+    {
+        // Records print doubles in the current culture: hash them as the golden values were made (invariant).
+        var culture = CultureInfo.CurrentCulture;
+        CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+        try
+        {
+            return DigestInvariant(r);
+        }
+        finally
+        {
+            CultureInfo.CurrentCulture = culture;
+        }
+    }
+
+    private static string DigestInvariant(SchedRunResult r)
     {
         var sb = new StringBuilder();
         foreach (var t in r.Tasks)
