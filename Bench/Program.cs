@@ -13,6 +13,7 @@ namespace BpfSim.Bench;
 /// Runs the micro-benchmarks: <c>dotnet run -c Release --project Bench -- --filter '*'</c> (in-process, because
 /// BenchmarkDotNet 0.14 cannot generate a net10.0 host project), or the whole-scenario benchmark:
 /// <c>dotnet run -c Release --project Bench -- scenario [flows...] [--cc NAME] [--seconds S] [--object PATH.bpf.o]</c>,
+/// or the scheduler's: <c>dotnet run -c Release --project Bench -- sched [--cpus C] [--tasks T] [--scheduler NAME]</c>,
 /// or the minimum-of-short-samples timer for a busy machine: <c>dotnet run -c Release --project Bench -- min CLASS</c>.
 /// </summary>
 public static class Program
@@ -22,6 +23,11 @@ public static class Program
         if (args.Length > 0 && args[0] == "scenario")
         {
             Scenarios.DumbbellScenarioBench.Run(args[1..]);
+            return;
+        }
+        if (args.Length > 0 && args[0] == "sched")
+        {
+            Scenarios.SchedScenarioBench.Run(args[1..]);
             return;
         }
         if (args.Length > 0 && args[0] == "min")

@@ -11,11 +11,12 @@ namespace BpfSim.Scheduler.Ext;
 /// </summary>
 /// <remarks>
 /// A PRIQ (vtime) DSQ keeps its list in vtime order, as the kernel's list mirrors its rbtree: a new PRIQ task goes
-/// after the last PRIQ task whose vtime is not after its own (rb_add puts equal keys after), walking from the tail,
-/// which is where a scheduler whose vtime grows inserts. time_before64 compares as a signed difference, so vtimes
-/// may wrap.
+/// after the last PRIQ task whose vtime is not after its own (rb_add puts equal keys after). That task is found in a
+/// search tree of the DSQ's PRIQ tasks (DsqTable.Priq.cs), as the kernel finds it in dsq->priq, in O(log n): a
+/// scheduler like scx_simple puts a waking task near the head, so a walk of the list cost O(tasks queued) per
+/// enqueue. time_before64 compares as a signed difference, so vtimes may wrap.
 /// </remarks>
-public sealed class DsqTable
+public sealed partial class DsqTable
 {
     private const int None = -1;
 
@@ -59,6 +60,9 @@ public sealed class DsqTable
         _prev = new int[_next.Length];
         _on = new int[_next.Length];
         _on.AsSpan().Fill(None);
+        _priqRoot = new int[cap];
+        _priqRoot.AsSpan().Fill(None);
+        GrowPriq(_next.Length);
     }
 
     public int Nodes { get; }
@@ -113,6 +117,7 @@ public sealed class DsqTable
         Array.Resize(ref _prev, n);
         Array.Resize(ref _on, n);
         _on.AsSpan(old).Fill(None);
+        GrowPriq(n);
     }
 
     /// <summary>find_user_dsq: the live user DSQ with <paramref name="id"/>, or −1.</summary>
@@ -145,12 +150,16 @@ public sealed class DsqTable
                 Array.Resize(ref _priqNr, n);
                 Array.Resize(ref _seq, n);
                 Array.Resize(ref _live, n);
+                int oldRoots = _priqRoot.Length;
+                Array.Resize(ref _priqRoot, n);
+                _priqRoot.AsSpan(oldRoots).Fill(None);
             }
             index = _count++;
         }
         _id[index] = id;
         _head[index] = _tail[index] = None;
         _nr[index] = _priqNr[index] = 0;
+        _priqRoot[index] = None;
         _seq[index] = 0;
         _live[index] = true;
         _user[id] = index;
@@ -188,19 +197,11 @@ public sealed class DsqTable
     public void InsertPriq(int dsq, int task, TaskTable vtimes)
     {
         ulong vtime = vtimes[task].Scx.DsqVtime;
-        int after = _tail[dsq];
-        while (after != None)
-        {
-            ref var t = ref vtimes[after];
-            // The last PRIQ task not after us: !time_before64(vtime, t.vtime).
-            if ((t.Scx.DsqFlags & ScxTaskFlags.DsqOnPriq) != 0 && (long)(vtime - t.Scx.DsqVtime) >= 0)
-            {
-                break;
-            }
-            after = _prev[after];
-        }
-        // No PRIQ predecessor: the rbtree's first, linked at the list head (list_add(&node, &dsq->list)).
+        // The last PRIQ task not after us (!time_before64(vtime, t.vtime)); none: the rbtree's first, linked at the
+        // list head (list_add(&node, &dsq->list)).
+        int after = PriqPredecessor(dsq, vtime);
         LinkAfter(dsq, task, after);
+        PriqAdd(dsq, task, vtime);
         _priqNr[dsq]++;
         vtimes[task].Scx.DsqFlags |= ScxTaskFlags.DsqOnPriq;
     }
@@ -264,6 +265,7 @@ public sealed class DsqTable
         _nr[dsq]--;
         if ((p.Scx.DsqFlags & ScxTaskFlags.DsqOnPriq) != 0)
         {
+            PriqRemove(dsq, task);
             p.Scx.DsqFlags &= ~ScxTaskFlags.DsqOnPriq;
             _priqNr[dsq]--;
         }

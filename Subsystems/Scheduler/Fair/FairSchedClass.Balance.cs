@@ -210,7 +210,7 @@ public sealed partial class FairSchedClass
         int id = _listTail[src];
         for (int loop = 0; id >= 0 && loop < SchedNrMigrate && imbalance > 0; loop++)
         {
-            int prevInList = _listPrev[id];
+            int prevInList = _ft[id].ListPrev;
             long load = (long)_tasks[id].Se.Weight;
             if (CanMigrate(src, dst, id) && (!byLoad || load <= imbalance))
             {

@@ -81,6 +81,21 @@ public sealed partial class FairSchedClass
         return avg >= (long)(vruntime - _zeroVruntime[cpu]) * load;
     }
 
+    /// <summary>vruntime_eligible's two sums: avg_vruntime and avg_load with a queued curr folded in.</summary>
+    private void EligibilitySums(int cpu, out long avg, out long load)
+    {
+        avg = _avgVruntime[cpu];
+        load = _avgLoad[cpu];
+        int curr = QueuedCurr(cpu);
+        if (curr >= 0)
+        {
+            ref var cse = ref _tasks[curr].Se;
+            long w = (long)FairMath.ScaleLoadDown(cse.Weight);
+            avg += Key(cpu, ref cse) * w;
+            load += w;
+        }
+    }
+
     /// <summary>entity_eligible: the task's lag on <paramref name="cpu"/>'s cfs_rq is ≥ 0.</summary>
     public bool EntityEligible(int cpu, int id) => VruntimeEligible(cpu, _tasks[id].Se.Vruntime);
 

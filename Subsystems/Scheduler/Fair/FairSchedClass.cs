@@ -42,10 +42,18 @@ public sealed partial class FairSchedClass : SchedClass
     private readonly int[] _listTail;
 
     // Per task: the rq's cfs_tasks list (most recently run first) and the CPU whose cfs_rq holds the task.
-    private int[] _listPrev = [];
-    private int[] _listNext = [];
-    private int[] _queuedCpu = [];
-    private int[] _listCpu = [];
+    // One 32-byte record per task, so an enqueue or a switch reads one line of it instead of six arrays.
+    private struct FairTask
+    {
+        public ulong AccWeight;
+        public uint AccInv;
+        public int QueuedCpu;
+        public int ListPrev;
+        public int ListNext;
+        public int ListCpu;
+    }
+
+    private FairTask[] _ft = [];
 
     /// <param name="core">The core scheduler; its CPUs and topology are fixed from now on.</param>
     /// <param name="features">sched_feat switches; <see cref="FairFeatures.Default"/> when null.</param>
@@ -102,7 +110,7 @@ public sealed partial class FairSchedClass : SchedClass
     public int CurrOf(int cpu) => _curr[cpu];
 
     /// <summary>The CPU whose fair runqueue holds <paramref name="taskId"/>, or −1.</summary>
-    public int QueuedCpu(int taskId) => (uint)taskId < (uint)_queuedCpu.Length ? _queuedCpu[taskId] : -1;
+    public int QueuedCpu(int taskId) => (uint)taskId < (uint)_ft.Length ? _ft[taskId].QueuedCpu : -1;
 
     /// <inheritdoc/>
     public override bool HasRunnable(int cpu) => _nrRunning[cpu] > 0;
@@ -118,7 +126,7 @@ public sealed partial class FairSchedClass : SchedClass
         int id = p.Id;
         if ((flags & EnqueueFlags.Delayed) != 0 || p.Se.OnRq != 0)
         {
-            int q = _queuedCpu[id];
+            int q = _ft[id].QueuedCpu;
             if (p.Se.SchedDelayed != 0 && q >= 0)
             {
                 RequeueDelayedEntity(q, id);
@@ -127,10 +135,10 @@ public sealed partial class FairSchedClass : SchedClass
         }
         bool delayedNew = (flags & EnqueueFlags.Wakeup) == 0 && p.Se.SchedDelayed != 0;
         // The weight it joins with is the one a later reweight starts from (it may have changed in another class).
-        _accWeight[id] = p.Se.Weight;
-        _accInv[id] = p.Se.InvWeight;
+        _ft[id].AccWeight = p.Se.Weight;
+        _ft[id].AccInv = p.Se.InvWeight;
         EnqueueEntity(cpu, id, flags);
-        _queuedCpu[id] = cpu;
+        _ft[id].QueuedCpu = cpu;
         if (delayedNew)
         {
             _nrDelayed[cpu]++;
@@ -160,7 +168,7 @@ public sealed partial class FairSchedClass : SchedClass
         {
             _nrDelayed[q]--;
         }
-        _queuedCpu[id] = -1;
+        _ft[id].QueuedCpu = -1;
         return true;
     }
 
@@ -319,7 +327,7 @@ public sealed partial class FairSchedClass : SchedClass
         se.RelDeadline = 0;
         se.CustomSlice = 0;
         se.Slice = _baseSlice;
-        _queuedCpu[p.Id] = -1;
+        _ft[p.Id].QueuedCpu = -1;
     }
 
     /// <summary>task_dead_fair: a task that exited while delayed leaves the runqueue now.</summary>
@@ -362,19 +370,19 @@ public sealed partial class FairSchedClass : SchedClass
         EnsureTask(p.Id);
         ulong weight = p.Se.Weight;
         uint inv = p.Se.InvWeight;
-        ulong old = _accWeight[p.Id];
+        ulong old = _ft[p.Id].AccWeight;
         if (old == 0 || old == weight)
         {
-            _accWeight[p.Id] = weight;
-            _accInv[p.Id] = inv;
+            _ft[p.Id].AccWeight = weight;
+            _ft[p.Id].AccInv = inv;
             return;
         }
         p.Se.Weight = old;
-        p.Se.InvWeight = _accInv[p.Id];
+        p.Se.InvWeight = _ft[p.Id].AccInv;
         int q = QueuedCpu(p.Id);
         ReweightEntity(q, p.Id, weight, inv);
-        _accWeight[p.Id] = weight;
-        _accInv[p.Id] = inv;
+        _ft[p.Id].AccWeight = weight;
+        _ft[p.Id].AccInv = inv;
         if (q < 0 || _nrRunning[q] == 1)
         {
             return;
@@ -392,42 +400,32 @@ public sealed partial class FairSchedClass : SchedClass
         }
     }
 
-    private ulong[] _accWeight = [];
-    private uint[] _accInv = [];
 
     /// <summary>Grows the per-task arrays to hold <paramref name="id"/> (only when a new task appears).</summary>
     private void EnsureTask(int id)
     {
-        if (id < _queuedCpu.Length)
+        if (id < _ft.Length)
         {
             RecordWeight(id);
             return;
         }
-        int n = Math.Max(Math.Max(16, _queuedCpu.Length * 2), id + 1);
-        int old = _queuedCpu.Length;
-        Array.Resize(ref _left, n);
-        Array.Resize(ref _right, n);
-        Array.Resize(ref _prio, n);
-        Array.Resize(ref _seq, n);
-        Array.Resize(ref _listPrev, n);
-        Array.Resize(ref _listNext, n);
-        Array.Resize(ref _queuedCpu, n);
-        Array.Resize(ref _listCpu, n);
-        Array.Resize(ref _accWeight, n);
-        Array.Resize(ref _accInv, n);
+        int n = Math.Max(Math.Max(16, _ft.Length * 2), id + 1);
+        int old = _ft.Length;
+        Array.Resize(ref _node, n);
+        Array.Resize(ref _ft, n);
         for (int i = old; i < n; i++)
         {
-            _left[i] = _right[i] = _listPrev[i] = _listNext[i] = _queuedCpu[i] = _listCpu[i] = -1;
+            _node[i].Left = _node[i].Right = _ft[i].ListPrev = _ft[i].ListNext = _ft[i].QueuedCpu = _ft[i].ListCpu = -1;
         }
         RecordWeight(id);
     }
 
     private void RecordWeight(int id)
     {
-        if (_accWeight[id] == 0)
+        if (_ft[id].AccWeight == 0)
         {
-            _accWeight[id] = _tasks[id].Se.Weight;
-            _accInv[id] = _tasks[id].Se.InvWeight;
+            _ft[id].AccWeight = _tasks[id].Se.Weight;
+            _ft[id].AccInv = _tasks[id].Se.InvWeight;
         }
     }
 
@@ -435,28 +433,28 @@ public sealed partial class FairSchedClass : SchedClass
     private void ListAdd(int cpu, int id)
     {
         int head = _tasksHead[cpu];
-        _listPrev[id] = -1;
-        _listNext[id] = head;
+        _ft[id].ListPrev = -1;
+        _ft[id].ListNext = head;
         if (head >= 0)
         {
-            _listPrev[head] = id;
+            _ft[head].ListPrev = id;
         }
         _tasksHead[cpu] = id;
         _listTail[cpu] = head < 0 ? id : _listTail[cpu];
-        _listCpu[id] = cpu;
+        _ft[id].ListCpu = cpu;
     }
 
     private void ListDel(int id)
     {
-        int cpu = _listCpu[id];
+        int cpu = _ft[id].ListCpu;
         if (cpu < 0)
         {
             return;
         }
-        int prev = _listPrev[id], next = _listNext[id];
+        int prev = _ft[id].ListPrev, next = _ft[id].ListNext;
         if (prev >= 0)
         {
-            _listNext[prev] = next;
+            _ft[prev].ListNext = next;
         }
         else
         {
@@ -464,12 +462,12 @@ public sealed partial class FairSchedClass : SchedClass
         }
         if (next >= 0)
         {
-            _listPrev[next] = prev;
+            _ft[next].ListPrev = prev;
         }
         else
         {
             _listTail[cpu] = prev;
         }
-        _listPrev[id] = _listNext[id] = _listCpu[id] = -1;
+        _ft[id].ListPrev = _ft[id].ListNext = _ft[id].ListCpu = -1;
     }
 }

@@ -20,7 +20,7 @@ public sealed partial class SchedKernel
 
     public void ActivateTask(int cpu, ref TaskStruct p, EnqueueFlags flags)
     {
-        _classes[_classOf[p.Id]].EnqueueTask(cpu, ref p, flags);
+        _classes[_pt[p.Id].Class].EnqueueTask(cpu, ref p, flags);
         p.OnRq = 1;
         _nrRunning[cpu]++;
         if (!_tickOn[cpu] && _curr[cpu] >= 0)
@@ -39,11 +39,11 @@ public sealed partial class SchedKernel
         if ((flags & DequeueFlags.Sleep) == 0)
         {
             p.OnRq = 2;
-            _classes[_classOf[p.Id]].DequeueTask(cpu, ref p, flags);
+            _classes[_pt[p.Id].Class].DequeueTask(cpu, ref p, flags);
             _nrRunning[cpu]--;
             return;
         }
-        if (p.OnRq != 0 && _classes[_classOf[p.Id]].DequeueTask(cpu, ref p, flags))
+        if (p.OnRq != 0 && _classes[_pt[p.Id].Class].DequeueTask(cpu, ref p, flags))
         {
             p.OnRq = 0;
             _nrRunning[cpu]--;
@@ -66,7 +66,7 @@ public sealed partial class SchedKernel
         byte toIndex = to == _classes[FairClass] ? FairClass
             : _ext != null && to == _ext.Class ? ExtClass
             : throw new ArgumentException($"class {to.Name} is not registered with this kernel", nameof(to));
-        byte fromIndex = _classOf[p.Id];
+        byte fromIndex = _pt[p.Id].Class;
         if (fromIndex == toIndex || p.State == (uint)TaskState.Dead)
         {
             return;
@@ -96,7 +96,7 @@ public sealed partial class SchedKernel
             from.PutPrevTask(cpu, ref p, -1);
         }
         to.SwitchingTo(ref p);
-        _classOf[p.Id] = toIndex;
+        _pt[p.Id].Class = toIndex;
         if (queued)
         {
             to.EnqueueTask(cpu, ref p, EnqueueFlags.Restore | EnqueueFlags.Move | EnqueueFlags.NoClock);
@@ -134,8 +134,8 @@ public sealed partial class SchedKernel
         {
             return;
         }
-        byte pc = _classOf[p.Id];
-        byte cc = _classOf[curr];
+        byte pc = _pt[p.Id].Class;
+        byte cc = _pt[curr].Class;
         if (pc == cc)
         {
             _classes[pc].WakeupPreempt(cpu, ref p, flags);
@@ -166,7 +166,7 @@ public sealed partial class SchedKernel
                 voluntary = true;
             }
         }
-        if (prev >= 0 && _movePending[prev] && !voluntary)
+        if (prev >= 0 && _pt[prev].MovePending && !voluntary)
         {
             // migration_cpu_stop: the stopper preempts prev, which is off its allowed CPUs, and moves it.
             PutPrevSetNext(cpu, prev, -1);
@@ -193,7 +193,7 @@ public sealed partial class SchedKernel
     /// <summary>prev_balance (core.c 6.12): from prev's class down; with sched_ext enabled at least from ext.</summary>
     private void PrevBalance(int cpu, int prev)
     {
-        int start = prev >= 0 ? _classOf[prev] : IdleClass;
+        int start = prev >= 0 ? _pt[prev].Class : IdleClass;
         if (ExtEnabled && start > ExtClass)
         {
             start = ExtClass;
@@ -212,7 +212,7 @@ public sealed partial class SchedKernel
     {
         if (prev >= 0)
         {
-            _classes[_classOf[prev]].PutPrevTask(cpu, ref Tasks[prev], next);
+            _classes[_pt[prev].Class].PutPrevTask(cpu, ref Tasks[prev], next);
         }
         else
         {
@@ -220,7 +220,7 @@ public sealed partial class SchedKernel
         }
         if (next >= 0)
         {
-            _classes[_classOf[next]].SetNextTask(cpu, ref Tasks[next], true);
+            _classes[_pt[next].Class].SetNextTask(cpu, ref Tasks[next], true);
         }
         else
         {
@@ -234,7 +234,7 @@ public sealed partial class SchedKernel
         long now = NowNs;
         _curr[cpu] = next;
         Simulator.Cancel(_burstTimer[cpu]);
-        Metrics.Switch(cpu, prev, next, next >= 0 ? _classOf[next] : (byte)0, voluntary, now);
+        Metrics.Switch(cpu, prev, next, next >= 0 ? _pt[next].Class : (byte)0, voluntary, now);
         if (next >= 0)
         {
             ref var n = ref Tasks[next];
@@ -252,7 +252,7 @@ public sealed partial class SchedKernel
         if (p.State == (uint)TaskState.Running && p.OnRq != 0)
         {
             Metrics.Runnable(prev, now); // preempted: waits again from now
-            if (_movePending[prev])
+            if (_pt[prev].MovePending)
             {
                 MoveToAllowedCpu(ref p);
             }
@@ -268,7 +268,7 @@ public sealed partial class SchedKernel
 
     private void ArmBurst(int cpu, int task)
     {
-        long work = _workLeft[task];
+        long work = _pt[task].WorkLeft;
         if (work != InfiniteWork)
         {
             Simulator.Arm(_burstTimer[cpu], new SimTime(NowNs + work), cpu);
@@ -284,7 +284,7 @@ public sealed partial class SchedKernel
         {
             return;
         }
-        if (_workLeft[curr] > 0)
+        if (_pt[curr].WorkLeft > 0)
         {
             ArmBurst(cpu, curr);
             return;
@@ -308,7 +308,7 @@ public sealed partial class SchedKernel
         {
             Schedule(cpu, preempt: false);
         }
-        else if (_workLeft[curr] > 0)
+        else if (_pt[curr].WorkLeft > 0)
         {
             ArmBurst(cpu, curr);
         }

@@ -19,7 +19,7 @@ public sealed partial class SchedKernel
         }
         UpdateCurrCore(cpu);
         Metrics.Tick(cpu);
-        _classes[_classOf[curr]].TaskTick(cpu, ref Tasks[curr]);
+        _classes[_pt[curr].Class].TaskTick(cpu, ref Tasks[curr]);
         if (ExtEnabled)
         {
             _ext!.Tick(cpu);
@@ -54,5 +54,5 @@ public sealed partial class SchedKernel
     }
 
     private bool CanStopTick(int cpu, int curr) =>
-        _classOf[curr] == ExtClass && ExtEnabled && _ext!.CanStopTick(cpu);
+        _pt[curr].Class == ExtClass && ExtEnabled && _ext!.CanStopTick(cpu);
 }

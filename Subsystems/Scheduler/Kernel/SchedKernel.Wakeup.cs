@@ -27,15 +27,15 @@ public sealed partial class SchedKernel
         Metrics.AddTask(id, waits);
         p.Policy = (uint)policy;
         SchedPrio.SetLoadWeight(ref p);
-        _workLeft[id] = workNs;
+        _pt[id].WorkLeft = workNs;
         // sched_fork: __set_task_cpu(p, smp_processor_id()), the class from the policy (__setscheduler_class).
         if (parentCpu >= 0 && allowed.Test(parentCpu))
         {
             p.Cpu = p.WakeCpu = parentCpu;
         }
-        _classOf[id] = ExtEnabled && _ext!.TaskShouldScx(p) ? ExtClass : FairClass;
+        _pt[id].Class = ExtEnabled && _ext!.TaskShouldScx(p) ? ExtClass : FairClass;
         // sched_cgroup_fork: task_fork, then scx_fork (ops.init_task); a failure fails the fork.
-        _classes[_classOf[id]].TaskFork(ref p);
+        _classes[_pt[id].Class].TaskFork(ref p);
         if (_ext != null)
         {
             int err = _ext.Fork(ref p);
@@ -49,7 +49,7 @@ public sealed partial class SchedKernel
         // wake_up_new_task
         p.State = (uint)TaskState.Running;
         _thisCpu = p.Cpu;
-        int cpu = ValidCpu(ref p, _classes[_classOf[id]].SelectTaskRq(ref p, p.Cpu, WakeFlags.Fork));
+        int cpu = ValidCpu(ref p, _classes[_pt[id].Class].SelectTaskRq(ref p, p.Cpu, WakeFlags.Fork));
         p.Cpu = p.WakeCpu = cpu; // __set_task_cpu: no migration counted
         Metrics.Runnable(id, NowNs);
         ActivateTask(cpu, ref p, EnqueueFlags.NoClock | EnqueueFlags.Initial);
@@ -65,7 +65,7 @@ public sealed partial class SchedKernel
         if (_curr[cpu] == task)
         {
             UpdateCurrCore(cpu);
-            _workLeft[task] = ns;
+            _pt[task].WorkLeft = ns;
             Simulator.Cancel(_burstTimer[cpu]);
             if (ns > 0)
             {
@@ -73,7 +73,7 @@ public sealed partial class SchedKernel
             }
             return;
         }
-        _workLeft[task] = ns;
+        _pt[task].WorkLeft = ns;
     }
 
     /// <summary>
@@ -114,13 +114,13 @@ public sealed partial class SchedKernel
         {
             // ttwu_runnable: still queued (a delayed dequeue); requeue it in place.
             p.State = (uint)TaskState.Running;
-            _classes[_classOf[task]].EnqueueTask(p.Cpu, ref p, EnqueueFlags.NoClock | EnqueueFlags.Delayed);
+            _classes[_pt[task].Class].EnqueueTask(p.Cpu, ref p, EnqueueFlags.NoClock | EnqueueFlags.Delayed);
             Metrics.Runnable(task, now);
             WakeupPreempt(p.Cpu, ref p, flags);
             return true;
         }
         flags |= WakeFlags.Ttwu;
-        int cpu = ValidCpu(ref p, _classes[_classOf[task]].SelectTaskRq(ref p, p.WakeCpu, flags));
+        int cpu = ValidCpu(ref p, _classes[_pt[task].Class].SelectTaskRq(ref p, p.WakeCpu, flags));
         var enqueue = EnqueueFlags.Wakeup | EnqueueFlags.NoClock;
         if (cpu != p.Cpu)
         {
@@ -175,14 +175,14 @@ public sealed partial class SchedKernel
         ref var p = ref Tasks[task];
         p.CpusMask = allowed;
         p.NrCpusAllowed = allowed.Weight;
-        _classes[_classOf[task]].SetCpusAllowed(ref p);
+        _classes[_pt[task].Class].SetCpusAllowed(ref p);
         if (allowed.Test(p.Cpu) || p.State == (uint)TaskState.Dead)
         {
             return;
         }
         if (_curr[p.Cpu] == task)
         {
-            _movePending[task] = true; // migration_cpu_stop: after it stops running
+            _pt[task].MovePending = true; // migration_cpu_stop: after it stops running
             ReschedCurr(p.Cpu);
         }
         else if (p.OnRq != 0)
@@ -202,16 +202,16 @@ public sealed partial class SchedKernel
         }
         p.StaticPrio = p.NormalPrio = p.Prio = SchedPrio.DefaultPrio + nice;
         SchedPrio.SetLoadWeight(ref p);
-        _classes[_classOf[task]].ReweightTask(cpu, ref p);
+        _classes[_pt[task].Class].ReweightTask(cpu, ref p);
     }
 
     /// <summary>move_queued_task: off its CPU onto the one its class picks among the allowed CPUs.</summary>
     private void MoveToAllowedCpu(ref TaskStruct p)
     {
-        _movePending[p.Id] = false;
+        _pt[p.Id].MovePending = false;
         int from = p.Cpu;
         DeactivateTask(from, ref p, DequeueFlags.NoClock | DequeueFlags.Migrating);
-        int to = ValidCpu(ref p, _classes[_classOf[p.Id]].SelectTaskRq(ref p, from, WakeFlags.None));
+        int to = ValidCpu(ref p, _classes[_pt[p.Id].Class].SelectTaskRq(ref p, from, WakeFlags.None));
         SetTaskCpu(ref p, to);
         ActivateTask(to, ref p, EnqueueFlags.NoClock | EnqueueFlags.Migrating);
         WakeupPreempt(to, ref p, WakeFlags.None);
@@ -230,9 +230,9 @@ public sealed partial class SchedKernel
     /// <summary>finish_task_switch for TASK_DEAD, then put_task_struct: task_dead and sched_ext_free.</summary>
     private void TaskGone(ref TaskStruct p)
     {
-        _workLeft[p.Id] = 0;
-        _movePending[p.Id] = false;
-        _classes[_classOf[p.Id]].TaskDead(ref p);
+        _pt[p.Id].WorkLeft = 0;
+        _pt[p.Id].MovePending = false;
+        _classes[_pt[p.Id].Class].TaskDead(ref p);
         _ext?.TaskFree(ref p);
     }
 }

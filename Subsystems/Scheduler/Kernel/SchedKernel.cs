@@ -42,10 +42,16 @@ public sealed partial class SchedKernel : ISchedCore, IEventHandler
     private readonly TimerId[] _tickTimer;
     private readonly TimerId[] _burstTimer;
 
-    // Per-task state the core keeps beside task_struct (grown at fork).
-    private byte[] _classOf = new byte[64];
-    private long[] _workLeft = new long[64];
-    private bool[] _movePending = new bool[64];
+    // Per-task state the core keeps beside task_struct (grown at fork), one 16-byte record per task so an event
+    // touches one line of it, not one per array.
+    private struct CoreTask
+    {
+        public long WorkLeft;
+        public byte Class;
+        public bool MovePending;
+    }
+
+    private CoreTask[] _pt = new CoreTask[64];
 
     private ISchedExtHooks? _ext;
     private int _thisCpu;
@@ -157,13 +163,13 @@ public sealed partial class SchedKernel : ISchedCore, IEventHandler
 
     public bool NeedResched(int cpu) => _needResched[cpu];
 
-    public SchedClass ClassOf(in TaskStruct p) => _classes[_classOf[p.Id]];
+    public SchedClass ClassOf(in TaskStruct p) => _classes[_pt[p.Id].Class];
 
     /// <summary>The index of <paramref name="task"/>'s class: <see cref="FairClass"/> or <see cref="ExtClass"/>.</summary>
-    public byte ClassIndexOf(int task) => _classOf[task];
+    public byte ClassIndexOf(int task) => _pt[task].Class;
 
     /// <summary>The CPU work <paramref name="task"/> has left, in ns, as of the last accounting (<see cref="InfiniteWork"/>: never done).</summary>
-    public long WorkLeft(int task) => _workLeft[task];
+    public long WorkLeft(int task) => _pt[task].WorkLeft;
 
     /// <summary>Whether the tick of <paramref name="cpu"/> is running (false: idle or stopped, NO_HZ).</summary>
     public bool TickRunning(int cpu) => _tickOn[cpu];
@@ -230,21 +236,19 @@ public sealed partial class SchedKernel : ISchedCore, IEventHandler
             return;
         }
         Metrics.Ran(curr, cpu, delta);
-        if (_workLeft[curr] != InfiniteWork)
+        if (_pt[curr].WorkLeft != InfiniteWork)
         {
-            _workLeft[curr] = Math.Max(0, _workLeft[curr] - delta);
+            _pt[curr].WorkLeft = Math.Max(0, _pt[curr].WorkLeft - delta);
         }
     }
 
     private void GrowTaskArrays(int id)
     {
-        if (id < _classOf.Length)
+        if (id < _pt.Length)
         {
             return;
         }
-        int n = Math.Max(id + 1, _classOf.Length * 2);
-        Array.Resize(ref _classOf, n);
-        Array.Resize(ref _workLeft, n);
-        Array.Resize(ref _movePending, n);
+        int n = Math.Max(id + 1, _pt.Length * 2);
+        Array.Resize(ref _pt, n);
     }
 }

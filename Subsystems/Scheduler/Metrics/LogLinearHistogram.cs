@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Numerics;
 
 namespace BpfSim.Scheduler.Metrics;
@@ -13,6 +15,10 @@ public sealed class LogLinearHistogram
     private const int SubBits = 5;
     private const int Sub = 1 << SubBits;
     private int[] _counts = new int[BucketOf(1L << 26) + 1];
+
+    // _counts.Length, kept beside Count/Sum/Max: a record then reads the object's line and the bucket's, not also
+    // the array's header line (a wait is recorded at every switch, for a task whose histogram is rarely in cache).
+    private int _capacity = BucketOf(1L << 26) + 1;
 
     /// <summary>Values recorded.</summary>
     public long Count { get; private set; }
@@ -34,11 +40,12 @@ public sealed class LogLinearHistogram
             value = 0;
         }
         int b = BucketOf(value);
-        if (b >= _counts.Length)
+        if ((uint)b >= (uint)_capacity)
         {
             Array.Resize(ref _counts, Math.Max(b + 1, _counts.Length + Sub * 4));
+            _capacity = _counts.Length;
         }
-        _counts[b]++;
+        Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_counts), b)++;
         Count++;
         Sum += value;
         if (value > Max)
@@ -53,6 +60,7 @@ public sealed class LogLinearHistogram
         if (other._counts.Length > _counts.Length)
         {
             Array.Resize(ref _counts, other._counts.Length);
+            _capacity = _counts.Length;
         }
         for (int i = 0; i < other._counts.Length; i++)
         {

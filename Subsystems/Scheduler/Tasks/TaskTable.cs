@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using BpfSim.Scheduler.Kernel;
 
 namespace BpfSim.Scheduler.Tasks;
@@ -21,15 +23,21 @@ public sealed class TaskTable
 
     public ref TaskStruct this[int id]
     {
+        // Every class reads tasks through here on every event: the throw is out of line so that this inlines.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         get
         {
             if ((uint)id >= (uint)Count)
             {
-                throw new ArgumentOutOfRangeException(nameof(id), id, $"no task {id} (there are {Count})");
+                ThrowNoTask(id);
             }
             return ref _tasks[id];
         }
     }
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowNoTask(int id) => throw new ArgumentOutOfRangeException(nameof(id), id, $"no task {id} (there are {Count})");
 
     /// <summary>A new task in state TASK_NEW with pid <paramref name="pid"/>, allowed on <paramref name="cpus"/>.</summary>
     public ref TaskStruct Add(int pid, string comm, int nice, in Cpumask cpus)

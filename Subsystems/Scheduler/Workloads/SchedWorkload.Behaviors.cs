@@ -8,18 +8,18 @@ public sealed partial class SchedWorkload
     /// <summary>A sleep ended: sleep_wake gets its next run; a phases task takes its next step.</summary>
     private void Wake(int task)
     {
-        if (_exitedAt[task] >= 0)
+        if (_wt[task].ExitedAt >= 0)
         {
             return;
         }
-        var g = _groups[_groupOf[task]];
+        var g = _groups[_wt[task].GroupOf];
         var b = g.Spec.Behavior;
         if (g.Kind == BehaviorKind.Phases)
         {
             Advance(task, running: false);
             return;
         }
-        _kernel.SetWork(task, b.Run.SampleNs(_random[task]!));
+        _kernel.SetWork(task, b.Run.SampleNs(_wt[task].Random!));
         _kernel.WakeUp(task);
     }
 
@@ -37,12 +37,12 @@ public sealed partial class SchedWorkload
 
     private void Release(int task)
     {
-        if (_exitedAt[task] >= 0 || _sim.Now.Nanoseconds >= _endNs)
+        if (_wt[task].ExitedAt >= 0 || _sim.Now.Nanoseconds >= _endNs)
         {
             // A release at the end of the run would be a period the run does not contain.
             return;
         }
-        var b = _groups[_groupOf[task]].Spec.Behavior;
+        var b = _groups[_wt[task].GroupOf].Spec.Behavior;
         if (_jobActive[task])
         {
             // Still busy with an earlier job: this release is missed, not queued behind it.
@@ -58,7 +58,7 @@ public sealed partial class SchedWorkload
 
     private void Deadline(int task, int seq)
     {
-        if (_exitedAt[task] < 0 && _jobActive[task] && _jobSeq[task] == seq)
+        if (_wt[task].ExitedAt < 0 && _jobActive[task] && _jobSeq[task] == seq)
         {
             _misses[task]++; // not done by its deadline; it goes on with the job
         }
@@ -66,11 +66,11 @@ public sealed partial class SchedWorkload
 
     private void JobDone(int task)
     {
-        var g = _groups[_groupOf[task]];
+        var g = _groups[_wt[task].GroupOf];
         long now = _sim.Now.Nanoseconds;
         g.Completed++;
         g.Responses.Record(now - _forkedAt[task]);
-        _exitedAt[task] = now;
+        _wt[task].ExitedAt = now;
         _kernel.Exit(task);
     }
 
@@ -80,7 +80,7 @@ public sealed partial class SchedWorkload
     /// </summary>
     private void Advance(int task, bool running)
     {
-        var b = _groups[_groupOf[task]].Spec.Behavior;
+        var b = _groups[_wt[task].GroupOf].Spec.Behavior;
         long now = _sim.Now.Nanoseconds;
         for (int guard = 0; guard < 1 << 16; guard++)
         {
@@ -132,7 +132,7 @@ public sealed partial class SchedWorkload
             return;
         }
         throw new Core.Workloads.ScenarioRunException(
-            $"task group {_groups[_groupOf[task]].Spec.Name}: its phases take no time (every step is empty)", _groups[_groupOf[task]].Spec.Location);
+            $"task group {_groups[_wt[task].GroupOf].Spec.Name}: its phases take no time (every step is empty)", _groups[_wt[task].GroupOf].Spec.Location);
     }
 
     /// <summary>The step after the last one taken, following the phase loops and the list's loop.</summary>

@@ -29,10 +29,16 @@ public sealed partial class SchedWorkload : ITaskWorkDriver, IEventHandler
     private readonly List<string> _notes;
 
     // Per task id.
-    private int[] _groupOf = new int[64];
-    private SimRandom?[] _random = new SimRandom?[64];
+    // What a wake-up and the end of a burst read, in one record (one line per event, not one per array).
+    private struct WorkTask
+    {
+        public SimRandom? Random;
+        public long ExitedAt;
+        public int GroupOf;
+    }
+
+    private WorkTask[] _wt = new WorkTask[64];
     private long[] _forkedAt = new long[64];
-    private long[] _exitedAt = new long[64];
     private long[] _periods = new long[64];
     private long[] _misses = new long[64];
     private bool[] _jobActive = new bool[64];
@@ -53,7 +59,7 @@ public sealed partial class SchedWorkload : ITaskWorkDriver, IEventHandler
         _notes = notes;
         _handler = _sim.Register(this);
         kernel.Driver = this;
-        Array.Fill(_groupOf, -1);
+        FillNoGroup(0);
         for (int g = 0; g < spec.Tasks.Count; g++)
         {
             _groups.Add(new TaskGroupState(spec.Tasks[g], g, spec.Seed, spec.Duration, kernel.NrCpus));
@@ -76,10 +82,10 @@ public sealed partial class SchedWorkload : ITaskWorkDriver, IEventHandler
     }
 
     /// <summary>The group index of task <paramref name="task"/>, or −1 for a task the workload did not fork.</summary>
-    public int GroupOf(int task) => task < _groupOf.Length ? _groupOf[task] : -1;
+    public int GroupOf(int task) => task < _wt.Length ? _wt[task].GroupOf : -1;
 
     /// <summary>When the task exited (ns), or −1 if it still exists.</summary>
-    public long ExitedAt(int task) => _exitedAt[task];
+    public long ExitedAt(int task) => _wt[task].ExitedAt;
 
     public long ForkedAt(int task) => _forkedAt[task];
 
@@ -116,13 +122,13 @@ public sealed partial class SchedWorkload : ITaskWorkDriver, IEventHandler
 
     public void WorkDone(int task, int cpu)
     {
-        var g = _groups[_groupOf[task]];
+        var g = _groups[_wt[task].GroupOf];
         var b = g.Spec.Behavior;
         switch (g.Kind)
         {
             case BehaviorKind.SleepWake:
                 _kernel.Block(task);
-                At(_sim.Now.Nanoseconds + b.Sleep.SampleNs(_random[task]!), KindWake, task);
+                At(_sim.Now.Nanoseconds + b.Sleep.SampleNs(_wt[task].Random!), KindWake, task);
                 break;
             case BehaviorKind.Periodic:
                 _jobActive[task] = false;
@@ -209,11 +215,11 @@ public sealed partial class SchedWorkload : ITaskWorkDriver, IEventHandler
         }
         Grow(id);
         g.Tasks.Add(id);
-        _groupOf[id] = g.Index;
-        _random[id] = random;
+        _wt[id].GroupOf = g.Index;
+        _wt[id].Random = random;
         long now = _sim.Now.Nanoseconds;
         _forkedAt[id] = now;
-        _exitedAt[id] = -1;
+        _wt[id].ExitedAt = -1;
         _timerLast[id] = now;
         if (g.Kind == BehaviorKind.Periodic)
         {
@@ -223,11 +229,11 @@ public sealed partial class SchedWorkload : ITaskWorkDriver, IEventHandler
 
     private void EndTask(int task)
     {
-        if (_exitedAt[task] >= 0)
+        if (_wt[task].ExitedAt >= 0)
         {
             return;
         }
-        _exitedAt[task] = _sim.Now.Nanoseconds;
+        _wt[task].ExitedAt = _sim.Now.Nanoseconds;
         _kernel.Exit(task);
     }
 
@@ -235,17 +241,15 @@ public sealed partial class SchedWorkload : ITaskWorkDriver, IEventHandler
 
     private void Grow(int id)
     {
-        if (id < _groupOf.Length)
+        if (id < _wt.Length)
         {
             return;
         }
-        int n = Math.Max(id + 1, _groupOf.Length * 2);
-        int old = _groupOf.Length;
-        Array.Resize(ref _groupOf, n);
-        Array.Fill(_groupOf, -1, old, n - old);
-        Array.Resize(ref _random, n);
+        int n = Math.Max(id + 1, _wt.Length * 2);
+        int old = _wt.Length;
+        Array.Resize(ref _wt, n);
+        FillNoGroup(old);
         Array.Resize(ref _forkedAt, n);
-        Array.Resize(ref _exitedAt, n);
         Array.Resize(ref _periods, n);
         Array.Resize(ref _misses, n);
         Array.Resize(ref _jobActive, n);
@@ -255,5 +259,13 @@ public sealed partial class SchedWorkload : ITaskWorkDriver, IEventHandler
         Array.Resize(ref _phaseIter, n);
         Array.Resize(ref _listIter, n);
         Array.Resize(ref _timerLast, n);
+    }
+
+    private void FillNoGroup(int from)
+    {
+        for (int i = from; i < _wt.Length; i++)
+        {
+            _wt[i].GroupOf = -1;
+        }
     }
 }
