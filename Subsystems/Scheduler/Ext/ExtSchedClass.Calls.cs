@@ -48,7 +48,7 @@ public sealed partial class ExtSchedClass
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool Enter(int member, ScxKfMask mask, int cpu, int task0, int task1, out CallFrame frame)
+    private bool Enter(int member, ScxKfMask mask, int cpu, int task0, int task1, out CallFrame frame, bool sleepable = false)
     {
         frame = default;
         if (_guard is not null && !_guard.Enter(member))
@@ -73,8 +73,10 @@ public sealed partial class ExtSchedClass
         }
         Scx.Current = k;
         // A program invocation on the BPF side: per-CPU maps address this CPU, map-in-map lookups are held (a C#
-        // scheduler may use the struct_ops map's BpfSystem for maps, as scx_qmap's queues).
-        if (_bpf is not null)
+        // scheduler may use the struct_ops map's BpfSystem for maps, as scx_qmap's queues). Sleepable operations
+        // (init, init_task) hold no RCU read lock: they may wait for a grace period (a
+        // map-in-map update from ops.init does), during which the rest of the system runs on.
+        if (_bpf is not null && !sleepable)
         {
             frame.Program = _bpf.EnterProgram((cpu >= 0 ? cpu : k.ThisCpu >= 0 ? k.ThisCpu : 0) % _bpf.Cpus.Count);
         }
@@ -326,7 +328,7 @@ public sealed partial class ExtSchedClass
     /// <summary>ops.init_task (SCX_KF_UNLOCKED: sleepable); an exception is reported as -EINVAL after the error exit.</summary>
     private int CallInitTask(ref TaskStruct p, bool fork)
     {
-        if (!Enter(MInitTask, ScxKfMask.Unlocked, -1, -1, -1, out var f))
+        if (!Enter(MInitTask, ScxKfMask.Unlocked, -1, -1, -1, out var f, sleepable: true))
         {
             return -22;
         }
@@ -365,7 +367,7 @@ public sealed partial class ExtSchedClass
 
     private int CallInit()
     {
-        if (!Enter(MInit, ScxKfMask.Unlocked, -1, -1, -1, out var f))
+        if (!Enter(MInit, ScxKfMask.Unlocked, -1, -1, -1, out var f, sleepable: true))
         {
             return -22;
         }
@@ -407,7 +409,8 @@ public sealed partial class ExtSchedClass
 
     private void CallDump(int member, int cpu, bool idle, int task, in ScxDumpCtx ctx)
     {
-        if (!Enter(member, ScxKfMask.Unlocked, cpu, task, -1, out var f))
+        // ops.dump runs with SCX_KF_UNLOCKED, dump_cpu and dump_task with SCX_KF_REST (scx_dump_state).
+        if (!Enter(member, member == MDump ? ScxKfMask.Unlocked : ScxKfMask.Rest, cpu, task, -1, out var f))
         {
             return;
         }

@@ -171,7 +171,10 @@ public abstract class SchedExtOpsProgram : IStructOpsData
     [StructOpsMember("init")]
     public virtual int Init() => 0;
 
-    /// <summary>ops.exit; the default implementation (UEI_RECORD) keeps the info in <see cref="ExitInfo"/>.</summary>
+    /// <summary>
+    /// ops.exit. Only an override is registered (as for every member): override it and call the base (UEI_RECORD)
+    /// to keep the info in <see cref="ExitInfo"/>.
+    /// </summary>
     [StructOpsMember("exit")]
     public virtual void Exit(ScxExitInfo info) => ExitInfo = info;
 }
