@@ -29,21 +29,20 @@ public sealed class SchedKernelTypes : IKernelBtfContributor
         ArgumentNullException.ThrowIfNull(builder);
         var b = builder;
         SchedExtEnumsBtf.Add(b);
-        uint cpumask = AddCpumask(b);
+        AddCpumask(b);
         uint se = AddSchedEntity(b);
         uint scx = AddSchedExtEntity(b);
-        AddTaskStruct(b, cpumask, se, scx);
+        AddTaskStruct(b, se, scx);
         SchedExtOpsBtf.Add(b);
     }
 
     // struct cpumask { unsigned long bits[BITS_TO_LONGS(NR_CPUS)]; } and typedef struct cpumask cpumask_t.
-    private static uint AddCpumask(KernelBtfBuilder b)
+    private static void AddCpumask(KernelBtfBuilder b)
     {
         int size = Unsafe.SizeOf<Cpumask>();
         uint mask = b.Define(new BtfComposite("cpumask", false, (uint)size,
             [KernelBtfBuilder.Member("bits", b.Array(b.Int("long unsigned int"), (uint)(size / 8)), 0)]));
         b.Add(new BtfAlias(BtfKind.Typedef, "cpumask_t", mask));
-        return mask;
     }
 
     // struct load_weight and struct sched_entity (include/linux/sched.h) over SchedEntity. on_rq is absent: bpfsim
@@ -106,7 +105,7 @@ public sealed class SchedKernelTypes : IKernelBtfContributor
         ]));
     }
 
-    private static void AddTaskStruct(KernelBtfBuilder b, uint cpumask, uint se, uint scx)
+    private static void AddTaskStruct(KernelBtfBuilder b, uint se, uint scx)
     {
         static BtfMember M<T>(KernelBtfBuilder b, string name, uint type, FieldRef<TaskStruct, T> f) =>
             KernelBtfBuilder.Member(name, type, KernelBtfBuilder.OffsetOf(f));
@@ -140,6 +139,5 @@ public sealed class SchedKernelTypes : IKernelBtfContributor
             M(b, "migration_disabled", b.Int("short unsigned int"), (ref TaskStruct t) => ref t.MigrationDisabled),
             M(b, "tgid", pid, (ref TaskStruct t) => ref t.Tgid),
         ]));
-        _ = cpumask;
     }
 }

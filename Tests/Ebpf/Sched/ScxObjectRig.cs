@@ -45,7 +45,7 @@ internal sealed class ScxObjectRig : ITaskWorkDriver, IEventHandler
     public List<ScxExitInfo> Exits { get; } = [];
     public LoadedStructOps? Loaded { get; private set; }
 
-    /// <summary>Burst and sleep of the sleep/wake tasks (ns), drawn from a fixed sequence per task.</summary>
+    /// <summary>Burst and sleep of the sleep/wake tasks (ns), plus a per-task offset so they do not move in lockstep.</summary>
     public long RunNs { get; set; } = 1_500_000;
     public long SleepNs { get; set; } = 4_000_000;
 
@@ -62,8 +62,7 @@ internal sealed class ScxObjectRig : ITaskWorkDriver, IEventHandler
         }
         for (int i = 0; i < sleepers; i++)
         {
-            int t = Fork(RunNs * (i + 1), nice: i - 1, comm: $"sw_{i}");
-            _ = t;
+            Fork(RunNs * (i + 1), nice: i - 1, comm: $"sw_{i}");
         }
     }
 

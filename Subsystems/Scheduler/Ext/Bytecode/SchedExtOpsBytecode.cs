@@ -60,7 +60,6 @@ public sealed partial class SchedExtOpsBytecode : BytecodeSupport
     /// <summary>The regions a call binds, mapped once per object (in every nesting level).</summary>
     private sealed class Regions(LoadedObject obj, WriteFilter taskWrites)
     {
-        public readonly LoadedObject Object = obj;
         public readonly RegionHandle Task0 = obj.MapCallScoped(RegionKind.KernelObject, MemoryAccess.ReadWrite, TaskRegion, taskWrites);
         public readonly RegionHandle Task1 = obj.MapCallScoped(RegionKind.KernelObject, MemoryAccess.ReadWrite, TaskRegion, taskWrites);
         public readonly RegionHandle Args = obj.MapCallScoped(RegionKind.KernelObject, MemoryAccess.Read, "args");
