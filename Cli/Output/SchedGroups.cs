@@ -17,11 +17,14 @@ public static class SchedGroups
             int minNice = tasks.Min(t => t.Nice), maxNice = tasks.Max(t => t.Nice);
             groups.Add(new TaskGroupResult(tasks.Key, tasks.Count(), minNice == maxNice ? $"{minNice}" : $"{minNice}..{maxNice}",
                 string.Join("+", tasks.Select(t => t.Class).Distinct().Order(StringComparer.Ordinal)),
-                tasks.Sum(t => t.RuntimeSeconds), tasks.Sum(t => t.CpuShare), stats.MeanMs, stats.P50Ms, stats.P99Ms, stats.P999Ms,
-                stats.MaxMs, tasks.Sum(t => t.Switches), tasks.Sum(t => t.Migrations), tasks.Sum(t => t.DeadlineMisses)));
+                Math.Round(tasks.Sum(t => t.RuntimeSeconds), 6), Math.Round(tasks.Sum(t => t.CpuShare), 4), R(stats.MeanMs), R(stats.P50Ms),
+                R(stats.P99Ms), R(stats.P999Ms), R(stats.MaxMs), tasks.Sum(t => t.Switches), tasks.Sum(t => t.Migrations),
+                tasks.Sum(t => t.DeadlineMisses)));
         }
         return groups;
     }
+
+    private static double R(double ms) => Math.Round(ms, 4);
 
     /// <summary>Each task's group, by pid (<see cref="Scheduler.Metrics.SchedTrace.TaskNames"/>).</summary>
     public static Dictionary<int, string> GroupByPid(SchedRunResult result)
