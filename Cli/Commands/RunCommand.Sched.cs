@@ -1,5 +1,6 @@
 using BpfSim.Cli.Output;
 using BpfSim.Cli.Scenarios;
+using BpfSim.Core.Bpf;
 using BpfSim.Core.Bpf.Consumers;
 using BpfSim.Core.Workloads;
 using BpfSim.Scheduler.Fair;
@@ -17,6 +18,9 @@ public static partial class RunCommand
     /// completed and wrote every output, but a scheduler failed in it. 0 when every scheduler left in order
     /// (unregistered, or still attached at the end).
     /// </summary>
+    /// <summary>The run's bpf(2) has the scenario's CPUs, so per-CPU maps and program invocations see one slot per simulated CPU.</summary>
+    private static BpfSystemOptions CpusOf(SchedScenarioSpec spec) => new() { Cpus = spec.Cpus.Count };
+
     private static int RunSched(LoadedScenario scenario, RunOptions o)
     {
         var spec = scenario.Sched!;
@@ -24,7 +28,7 @@ public static partial class RunCommand
         SchedRunResult result;
         try
         {
-            result = RunWithProgress(progress => SchedScenarioRunner.Run(spec, () => factory.Create(), catalog, core => new FairSchedClass(core), progress),
+            result = RunWithProgress(progress => SchedScenarioRunner.Run(spec, () => factory.Create(CpusOf(spec)), catalog, core => new FairSchedClass(core), progress),
                 spec.Duration, o.Estimate, o.Quiet || o.Json, stdout, stderr);
         }
         catch (ScenarioRunException e) when (e.Location is not null)

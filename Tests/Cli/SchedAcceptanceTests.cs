@@ -25,7 +25,7 @@ public sealed class SchedAcceptanceTests
         Assert.That(Regex.IsMatch(output, @"│ simple +│ 0\.5 +│ - "), output);
         Assert.That(output, Does.Contain("tasks (wait: runnable → running)").And.Contain("wait ms mean").And.Contain("p99.9"));
         var rows = Regex.Matches(output, @"^│ (\d+) +│ (\w+) +│ (-?\d+) +│ (\w+) +│", RegexOptions.Multiline);
-        Assert.That(rows, Has.Count.EqualTo(12), "a row per task");
+        Assert.That(rows, Has.Count.EqualTo(13), "a row per task");
         Assert.That(rows.Select(r => r.Groups[4].Value), Is.All.EqualTo("ext"), "every task moved to the sched_ext scheduler");
         Assert.That(output, Does.Contain("per-CPU timeline"));
         Assert.That(Regex.Matches(output, @"^cpu +\d ", RegexOptions.Multiline), Has.Count.EqualTo(4));
@@ -47,6 +47,9 @@ public sealed class SchedAcceptanceTests
         Assert.That(tasks.Select(t => t.GetProperty("wait_ms_p99").GetDouble()), Has.All.GreaterThan(0));
         Assert.That(tasks.Select(t => t.GetProperty("switches").GetInt64()), Has.All.GreaterThan(0));
         Assert.That(root.GetProperty("struct_ops")[0].GetProperty("type").GetString(), Is.EqualTo("sched_ext_ops"));
+        // Weighted vtime: a nice 0 hog gets clearly more CPU than a nice 5 one (about 2.4×: see the scenario's comment).
+        double Runtime(string name) => tasks.Where(t => t.GetProperty("name").GetString() == name).Average(t => t.GetProperty("runtime_s").GetDouble());
+        Assert.That(Runtime("hog") / Runtime("hog5"), Is.InRange(2.0, 3.1));
     }
 
     [Test]
