@@ -105,6 +105,11 @@ public sealed class CliTests
         Assert.That(type.GetProperty("members").GetArrayLength(), Is.EqualTo(18));
         Assert.That(doc.RootElement.GetProperty("algorithms")[0].GetProperty("name").GetString(), Is.EqualTo("reno"));
         Assert.That(output, Does.Contain("bpf_minimal"));
+        var sched = doc.RootElement.GetProperty("struct_ops_types")[1];
+        Assert.That(sched.GetProperty("name").GetString(), Is.EqualTo("sched_ext_ops"));
+        var members = sched.GetProperty("members").EnumerateArray().Select(m => m.GetProperty("name").GetString()).ToList();
+        Assert.That(members[0], Is.EqualTo("select_cpu"), "ext.c's first member");
+        Assert.That(members[^1], Is.EqualTo("name"), "name[SCX_OPS_NAME_LEN] last");
     }
 
     [Test]
