@@ -1,5 +1,6 @@
 using BpfSim.Core.Bpf;
 using BpfSim.Core.Bpf.Consumers;
+using BpfSim.Core.Workloads;
 using BpfSim.Scheduler.Fair;
 using BpfSim.Scheduler.Kernel;
 
@@ -35,4 +36,23 @@ public sealed partial class SchedScenarioRunner
             return new ContainedAttempt<SchedRunResult>(() => runner.Run(progress), () => runner._ext.Guards);
         }, callBudget ?? ContainedRun.DefaultCallBudget, abandoned);
     }
+
+    /// <summary>
+    /// A runner for <paramref name="spec"/>'s machine without its tasks, for replaying the struct_ops actions alone
+    /// (the scenario checks of <c>validate</c> and <c>run</c>): the same kernel, ext class and loader actions as the
+    /// run, so a load failure, EBUSY or a refused name is met as the run would meet it. Nothing is summarised.
+    /// </summary>
+    /// <exception cref="ScenarioRunException">The machine or HZ cannot be built.</exception>
+    public static SchedScenarioRunner ForStructOpsReplay(SchedScenarioSpec spec, BpfSystem bpf, ConsumerCatalog catalog)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        // No tasks and a tiny timeline: the replay needs the kernel and its ext class, not the workload's memory.
+        return new SchedScenarioRunner(spec with { Tasks = [], TimelineLimit = 0 }, bpf, catalog);
+    }
+
+    /// <summary>The system the runner's kernel lives in.</summary>
+    public BpfSystem Bpf => _bpf;
+
+    /// <summary>The loader actions that carry out the scenario's <c>structops:</c> entries.</summary>
+    public StructOpsActions StructOpsActions => _actions;
 }
