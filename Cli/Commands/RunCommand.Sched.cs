@@ -16,7 +16,8 @@ public static partial class RunCommand
     /// ejected with an error exit — scx_ops_error (a kfunc misused, a consumer that threw or faulted) or the watchdog
     /// (SCX_EXIT_ERROR_STALL: a runnable task not run within timeout_ms) — as for a TCP consumer's fault: the run
     /// completed and wrote every output, but a scheduler failed in it. 0 when every scheduler left in order
-    /// (unregistered, or still attached at the end).
+    /// (unregistered, or still attached at the end). The run is contained as a TCP run is: a scheduler call that does not
+    /// return within <c>--call-timeout</c> is abandoned and the run replayed with that call refused (an error exit).
     /// </summary>
     /// <summary>The run's bpf(2) has the scenario's CPUs, so per-CPU maps and program invocations see one slot per simulated CPU.</summary>
     private static BpfSystemOptions CpusOf(SchedScenarioSpec spec) => new() { Cpus = spec.Cpus.Count };
@@ -28,7 +29,11 @@ public static partial class RunCommand
         SchedRunResult result;
         try
         {
-            result = RunWithProgress(progress => SchedScenarioRunner.Run(spec, () => factory.Create(CpusOf(spec)), catalog, core => new FairSchedClass(core), progress),
+            var budget = o.Budget;
+            result = RunWithProgress(progress => SchedScenarioRunner.RunContained(spec, () => factory.Create(CpusOf(spec)), catalog, progress, budget,
+                    (guard, call) => stderr.WriteLine($"bpfsim: {guard.Consumer}.{guard.Member} (call {call}) did not return within " +
+                                                      $"{budget.TotalSeconds:0.###} s; replaying the run with {guard.Consumer} ejected at that call"),
+                    core => new FairSchedClass(core)),
                 spec.Duration, o.Estimate, o.Quiet || o.Json, stdout, stderr);
         }
         catch (ScenarioRunException e) when (e.Location is not null)

@@ -98,11 +98,6 @@ public static partial class RunCommand
         {
             return ExitCodes.BadInput; // checked before the run, so a bad --out does not waste it
         }
-        if (callTimeout is not null && scenario.Sched is not null)
-        {
-            // The scheduler's calls run on the simulation's thread, not in RunContained's watched one.
-            stderr.WriteLine("bpfsim: --call-timeout applies to TCP runs; a sched run does not watch its schedulers' calls for hangs, so it is ignored");
-        }
         var options = new RunOptions(outDir, json, quiet, budget, estimate, factory, catalog, stdout, stderr);
         return scenario.Sched is not null ? RunSched(scenario, options) : RunTcp(scenario, options);
     }

@@ -22,8 +22,8 @@ public static class ScenarioLoader
     /// <summary>
     /// Reads <paramref name="path"/> (or the default when null) and checks it against what this build offers: the
     /// text (<see cref="ScenarioText"/>), the YAML (<see cref="YamlGuard"/>), every key (<see cref="ScenarioParser"/>),
-    /// and, for TCP, the struct_ops actions at their times (<see cref="StructOpsCheck"/>); a scheduler scenario's
-    /// entries are checked by the reader (one scheduler at a time, globals against the consumer). Every command that
+    /// and the struct_ops actions at their times on a fresh kernel (<see cref="StructOpsCheck"/>; for a scheduler
+    /// scenario, its machine without tasks). Every command that
     /// reads a scenario comes here, so all get the same checks.
     /// </summary>
     /// <exception cref="ScenarioException">The file is missing or has problems.</exception>
@@ -43,6 +43,11 @@ public static class ScenarioLoader
         var spec = parser.ParseAny(text);
         if (spec is SchedScenarioSpec sched)
         {
+            var schedErrors = StructOpsCheck.Check(sched, factory, catalog, name);
+            if (schedErrors.Count > 0)
+            {
+                throw new ScenarioException(schedErrors);
+            }
             return new LoadedScenario(null, sched, text, name, parser.Notes);
         }
         var tcp = (TcpScenarioSpec)spec;

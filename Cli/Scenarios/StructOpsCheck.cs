@@ -4,6 +4,7 @@ using BpfSim.Core.Bpf;
 using BpfSim.Core.Bpf.Consumers;
 using BpfSim.Core.Hosting;
 using BpfSim.Core.Simulation;
+using BpfSim.Scheduler.Workloads;
 using BpfSim.Tcp.Workloads;
 
 namespace BpfSim.Cli.Scenarios;
@@ -13,7 +14,7 @@ namespace BpfSim.Cli.Scenarios;
 /// <see cref="StructOpsActions"/> the run uses, without flows — so that whatever the kernel would refuse during the
 /// run (a consumer that fails to load, EEXIST for a name already registered, ENOLINK for a link already detached) is
 /// reported by <c>validate</c> and before <c>run</c> starts, at the line of the entry whose action fails, and so is a
-/// consumer whose constructor throws.
+/// consumer whose constructor throws. A scheduler scenario is replayed the same way on its machine without tasks.
 /// </summary>
 public static class StructOpsCheck
 {
@@ -32,14 +33,44 @@ public static class StructOpsCheck
             return [];
         }
         var bpf = factory.Create();
-        var actions = new StructOpsActions(bpf, catalog, []);
+        return Check(spec.StructOps, spec.Duration, bpf, new StructOpsActions(bpf, catalog, []), file);
+    }
+
+    /// <summary>
+    /// The first action of a scheduler scenario that fails, as an error; none if all succeed. The replay is on the
+    /// run's machine and ext class without tasks (<see cref="SchedScenarioRunner.ForStructOpsReplay"/>): loading,
+    /// ops.init and the switch happen as in the run, so a consumer that cannot be built, globals the object refuses,
+    /// or a registration the kernel refuses (EBUSY) are reported here. An error exit of an enabled scheduler is not a
+    /// refusal (bpf_scx_reg returns 0): the run reports it as an ejection.
+    /// </summary>
+    public static IReadOnlyList<ScenarioError> Check(SchedScenarioSpec spec, BpfSimFactory factory, ConsumerCatalog catalog, string file)
+    {
+        if (spec.StructOps.Count == 0)
+        {
+            return [];
+        }
+        SchedScenarioRunner runner;
+        try
+        {
+            runner = SchedScenarioRunner.ForStructOpsReplay(spec, factory.Create(new Core.Bpf.BpfSystemOptions { Cpus = spec.Cpus.Count }), catalog);
+        }
+        catch (ScenarioRunException e)
+        {
+            return [At(e.Location, file, e.Message)];
+        }
+        return Check(spec.StructOps, spec.Duration, runner.Bpf, runner.StructOpsActions, file);
+    }
+
+    private static IReadOnlyList<ScenarioError> Check(IReadOnlyList<StructOpsEntry> entries, SimTime duration, BpfSystem bpf,
+        StructOpsActions actions, string file)
+    {
         IReadOnlyList<ScenarioError> errors = [];
         ExceptionDispatchInfo? failure = null;
         var thread = new Thread(() =>
         {
             try
             {
-                errors = Replay(spec, bpf, actions, file);
+                errors = Replay(entries, duration, bpf, actions, file);
                 actions.Dispose();
             }
             catch (Exception e)
@@ -52,18 +83,19 @@ public static class StructOpsCheck
         {
             var entry = actions.Current;
             return [At(entry?.Location, file, $"t={bpf.Simulator.Now}: {entry?.Program ?? "a consumer"}: loading it did not finish within " +
-                                            $"{Budget.TotalSeconds:0} s (a constructor that never returns?)")];
+                                            $"{Budget.TotalSeconds:0} s (a constructor or ops.init that never returns?)")];
         }
         failure?.Throw();
         return errors;
     }
 
-    private static IReadOnlyList<ScenarioError> Replay(TcpScenarioSpec spec, BpfSystem bpf, StructOpsActions actions, string file)
+    private static IReadOnlyList<ScenarioError> Replay(IReadOnlyList<StructOpsEntry> entries, SimTime duration, BpfSystem bpf,
+        StructOpsActions actions, string file)
     {
-        actions.Schedule(spec.StructOps);
+        actions.Schedule(entries);
         try
         {
-            bpf.Simulator.RunUntil(spec.Duration);
+            bpf.Simulator.RunUntil(duration);
             // A consumer that cannot even be constructed is known before time 0: refuse it here (a run driven from C#
             // without this check survives it as a Load fault).
             return actions.LoadFaults.Select(f => At(f.Entry.Location, file, $"t={f.Fault.Time}: {f.Fault.Message}")).ToList();
@@ -76,7 +108,7 @@ public static class StructOpsCheck
         {
             // Which entry was running is the one whose time has come; name the earliest still at or after now.
             var now = bpf.Simulator.Now;
-            var entry = spec.StructOps.FirstOrDefault(x => x.At == now || x.UnregisterAt == now);
+            var entry = entries.FirstOrDefault(x => x.At == now || x.UnregisterAt == now);
             return [At(entry?.Location, file, $"t={now}: {e.Message}")];
         }
     }

@@ -19,10 +19,29 @@ public sealed partial class ExtSchedClass
     private bool _initTaskEnabled;
     private int _bypassDepth;
     private int _guardOrdinal;
+    private readonly List<ConsumerGuard> _guards = [];
     private Core.Bpf.BpfSystem? _bpf;
 
     /// <summary>The BpfSystem of the loaded scheduler's struct_ops map (null for a table enabled directly).</summary>
     public Core.Bpf.BpfSystem? Bpf => _bpf;
+
+    /// <summary>
+    /// Calls that earlier attempts of a contained run never returned from, by guard ordinal: the guard created with
+    /// that ordinal refuses that call (see <see cref="ConsumerGuard.AbandonAt"/>), which makes it an error exit.
+    /// </summary>
+    public IDictionary<int, (long Call, string Message)> AbandonedCalls { get; } = new Dictionary<int, (long, string)>();
+
+    /// <summary>The guard of every scheduler enabled so far, in order; safe to read from another thread (a watchdog's).</summary>
+    public IReadOnlyList<ConsumerGuard> Guards
+    {
+        get
+        {
+            lock (_guards)
+            {
+                return _guards.ToArray();
+            }
+        }
+    }
 
     /// <summary>Raised when a consumer's guard records a fault (an exception in a C# scheduler).</summary>
     public event Action<ConsumerGuard>? ConsumerFaulted;
@@ -43,7 +62,15 @@ public sealed partial class ExtSchedClass
         if (map is not null)
         {
             _guard = new ConsumerGuard(_guardOrdinal++, ops.Name, map, _core.Simulator, SchedExtOpsType.MemberNames);
+            if (AbandonedCalls.TryGetValue(_guard.Ordinal, out var abandoned))
+            {
+                _guard.AbandonAt(abandoned.Call, abandoned.Message);
+            }
             _guard.Faulted += OnGuardFaulted;
+            lock (_guards)
+            {
+                _guards.Add(_guard);
+            }
         }
         _enableState = ScxEnableState.Enabling;
         _exitKind = ScxExitKind.None;

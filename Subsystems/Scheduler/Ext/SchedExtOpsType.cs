@@ -35,6 +35,15 @@ public sealed class SchedExtOpsType : StructOpsType
     /// <summary>The ext class this type enables schedulers in.</summary>
     public ExtSchedClass Ext { get; }
 
+    /// <summary>
+    /// Calls that earlier attempts of a contained run never returned from, by guard ordinal (one guard per enable, in
+    /// order): the replay refuses exactly that call, an error exit naming the op (see <see cref="ExtSchedClass.AbandonedCalls"/>).
+    /// </summary>
+    public IDictionary<int, (long Call, string Message)> AbandonedCalls => Ext.AbandonedCalls;
+
+    /// <summary>The guard of every scheduler enabled so far, in order; safe to read from another thread.</summary>
+    public IReadOnlyList<Core.Bpf.Consumers.ConsumerGuard> Guards => Ext.Guards;
+
     /// <summary>The member names in kernel order (a guard's member numbers are these indexes).</summary>
     public static IReadOnlyList<string> MemberNames { get; } = Layout().Select(m => m.Name).ToArray();
 
