@@ -294,10 +294,10 @@ public sealed class ScxKfuncs
         }
         if ((dsqId & ScxConsts.DsqLocalOn) == ScxConsts.DsqLocalOn)
         {
-            long cpu = (long)(dsqId & ScxConsts.DsqLocalCpuMask);
+            int cpu = (int)(uint)(dsqId & ScxConsts.DsqLocalCpuMask); // s32 in ext.c
             if (_ext.OpsCpuValid(cpu, null))
             {
-                return _ext.Dsqs.Nr(_ext.Dsqs.Local((int)cpu));
+                return _ext.Dsqs.Nr(_ext.Dsqs.Local(cpu));
             }
             return -2;
         }

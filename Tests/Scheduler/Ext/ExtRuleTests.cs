@@ -192,6 +192,31 @@ public class ExtRuleTests
     }
 
     [Test]
+    public void LocalOnCpuWithTheSignBitSet_IsReadAsS32_InvalidCpuMinusOne()
+    {
+        // find_dsq_for_dispatch takes the CPU as s32 from the low 32 bits, so 0xffffffff is CPU -1.
+        var (rig, s) = Load(new ProbeScheduler
+        {
+            OnEnqueue = (ref TaskStruct p, ulong f) => Scx.Dispatch(ref p, Scx.DsqLocalOn | 0xffff_ffffUL, Scx.SliceDfl, f),
+        });
+        rig.RunMs(10);
+        ExpectError(s, ScxExitKind.Error, "invalid CPU -1 in SCX_DSQ_LOCAL_ON dispatch verdict");
+    }
+
+    [Test]
+    public void DsqNrQueuedOfLocalOnMinusOne_IsInvalidCpuMinusOne_AndEnoent()
+    {
+        int got = 0;
+        var (rig, s) = Load(new ProbeScheduler
+        {
+            OnTick = (ref TaskStruct p) => got = Scx.DsqNrQueued(Scx.DsqLocalOn | 0xffff_ffffUL),
+        });
+        rig.RunMs(10);
+        Assert.That(got, Is.EqualTo(-2));
+        ExpectError(s, ScxExitKind.Error, "invalid CPU -1");
+    }
+
+    [Test]
     public void LocalOnCpuOutsideAffinity_IsError()
     {
         var rig = new ExtRig(cpus: 2);
