@@ -49,11 +49,12 @@ public sealed partial class SchedKernel
         // wake_up_new_task
         p.State = (uint)TaskState.Running;
         _thisCpu = p.Cpu;
-        int cpu = ValidCpu(ref p, _classes[_pt[id].Class].SelectTaskRq(ref p, p.Cpu, WakeFlags.Fork));
+        var forkFlags = WakeFlags.Fork;
+        int cpu = SelectTaskRq(ref p, p.Cpu, ref forkFlags);
         p.Cpu = p.WakeCpu = cpu; // __set_task_cpu: no migration counted
         Metrics.Runnable(id, NowNs);
         ActivateTask(cpu, ref p, EnqueueFlags.NoClock | EnqueueFlags.Initial);
-        WakeupPreempt(cpu, ref p, WakeFlags.Fork);
+        WakeupPreempt(cpu, ref p, forkFlags);
         return id;
     }
 
@@ -120,8 +121,12 @@ public sealed partial class SchedKernel
             return true;
         }
         flags |= WakeFlags.Ttwu;
-        int cpu = ValidCpu(ref p, _classes[_pt[task].Class].SelectTaskRq(ref p, p.WakeCpu, flags));
+        int cpu = SelectTaskRq(ref p, p.WakeCpu, ref flags);
         var enqueue = EnqueueFlags.Wakeup | EnqueueFlags.NoClock;
+        if ((flags & WakeFlags.RqSelected) != 0)
+        {
+            enqueue |= EnqueueFlags.RqSelected; // ttwu_do_activate
+        }
         if (cpu != p.Cpu)
         {
             flags |= WakeFlags.Migrated;
@@ -215,6 +220,24 @@ public sealed partial class SchedKernel
         SetTaskCpu(ref p, to);
         ActivateTask(to, ref p, EnqueueFlags.NoClock | EnqueueFlags.Migrating);
         WakeupPreempt(to, ref p, WakeFlags.None);
+    }
+
+    /// <summary>
+    /// select_task_rq (core.c): the class chooses only for a task allowed on more than one CPU, and that choice is
+    /// recorded as WF_RQ_SELECTED; a pinned task goes to its one CPU without asking the class (so no ops.select_cpu).
+    /// </summary>
+    private int SelectTaskRq(ref TaskStruct p, int cpu, ref WakeFlags flags)
+    {
+        if (p.NrCpusAllowed > 1)
+        {
+            cpu = _classes[_pt[p.Id].Class].SelectTaskRq(ref p, cpu, flags);
+            flags |= WakeFlags.RqSelected;
+        }
+        else
+        {
+            cpu = p.CpusMask.First;
+        }
+        return ValidCpu(ref p, cpu);
     }
 
     /// <summary>select_task_rq's is_cpu_allowed check, with select_fallback_rq's first allowed CPU.</summary>

@@ -49,6 +49,59 @@ public class ExtRuleTests
     }
 
     [Test]
+    public void WakeupOfAPinnedTask_SkipsSelectCpu_AndEnqueueSeesNoCpuSelected()
+    {
+        // select_task_rq (core.c) calls the class's select_task_rq only when nr_cpus_allowed > 1, and only then sets
+        // WF_RQ_SELECTED, which ttwu_do_activate turns into ENQUEUE_RQ_SELECTED = SCX_ENQ_CPU_SELECTED.
+        var rig = new ExtRig(cpus: 2);
+        rig.RunNs = 1_000_000;
+        rig.SleepNs = 5_000_000;
+        var only1 = new Cpumask();
+        only1.Set(1);
+        rig.Fork(comm: "pinned", workNs: 1_000_000, cpus: only1);
+        var enqFlags = new List<ulong>();
+        var s = new ProbeScheduler
+        {
+            OnEnqueue = (ref TaskStruct p, ulong f) =>
+            {
+                enqFlags.Add(f);
+                Scx.Dispatch(ref p, Scx.DsqGlobal, Scx.SliceDfl, f);
+            },
+        };
+        rig.LoadOk(s);
+        rig.RunMs(100);
+        Assert.That(s.Calls.Count(c => c.StartsWith("select_cpu", StringComparison.Ordinal)), Is.Zero);
+        Assert.That(enqFlags.Count(f => (f & ScxEnqFlags.Wakeup) != 0), Is.GreaterThan(3));
+        Assert.That(enqFlags.Where(f => (f & ScxEnqFlags.CpuSelected) != 0), Is.Empty);
+        Assert.That(s.ExitInfo, Is.Null);
+    }
+
+    [Test]
+    public void WakeupOfAnUnpinnedTask_CallsSelectCpu_AndEnqueueSeesCpuSelected()
+    {
+        var rig = new ExtRig(cpus: 2);
+        rig.RunNs = 1_000_000;
+        rig.SleepNs = 5_000_000;
+        rig.Fork(comm: "free", workNs: 1_000_000);
+        var enqFlags = new List<ulong>();
+        var s = new ProbeScheduler
+        {
+            OnSelect = (ref TaskStruct p, int prev, ulong wf) => prev,
+            OnEnqueue = (ref TaskStruct p, ulong f) =>
+            {
+                enqFlags.Add(f);
+                Scx.Dispatch(ref p, Scx.DsqGlobal, Scx.SliceDfl, f);
+            },
+        };
+        rig.LoadOk(s);
+        rig.RunMs(100);
+        var wakeups = enqFlags.Where(f => (f & ScxEnqFlags.Wakeup) != 0).ToList();
+        Assert.That(wakeups, Has.Count.GreaterThan(3));
+        Assert.That(wakeups, Has.All.Matches<ulong>(f => (f & ScxEnqFlags.CpuSelected) != 0));
+        Assert.That(s.ExitInfo, Is.Null);
+    }
+
+    [Test]
     public void SecondDirectDispatch_IsAlreadyDirectDispatchedError()
     {
         var (rig, s) = Load(new ProbeScheduler
