@@ -232,30 +232,18 @@ public sealed partial class ExtSchedClass
         }
     }
 
-    /// <summary>sched_weight_to_cgroup(weight of the task's nice): 1 … 10000, nice 0 = 100.</summary>
+    /// <summary>sched_weight_to_cgroup(scale_load_down(se.load.weight)): 1 … 10000, nice 0 = 100.</summary>
     internal static uint WeightOf(in TaskStruct p)
     {
-        ulong w = p.Se.Weight >> 10;
+        ulong w = p.Se.Weight >> SchedPrio.FixedPointShift;
         if (w == 0)
         {
-            w = SchedPrioToWeight(p.StaticPrio - 100);
+            w = (ulong)SchedPrio.WeightOfNice(Math.Clamp(p.StaticPrio - SchedPrio.DefaultPrio, -20, 19));
         }
         if (p.Policy == (uint)SchedPolicy.Idle)
         {
             w = 3; // WEIGHT_IDLEPRIO
         }
-        // DIV_ROUND_CLOSEST_ULL(weight * CGROUP_WEIGHT_DFL, 1024), clamped to [1, 10000].
-        ulong cg = (w * 100 + 512) / 1024;
-        return (uint)Math.Clamp(cg, 1UL, 10000UL);
+        return SchedPrio.WeightToCgroup(w);
     }
-
-    private static readonly int[] s_prioToWeight =
-    [
-        88761, 71755, 56483, 46273, 36291, 29154, 23254, 18705, 14949, 11916,
-        9548, 7620, 6100, 4904, 3906, 3121, 2501, 1991, 1586, 1277,
-        1024, 820, 655, 526, 423, 335, 272, 215, 172, 137,
-        110, 87, 70, 56, 45, 36, 29, 23, 18, 15,
-    ];
-
-    private static ulong SchedPrioToWeight(int index) => (ulong)s_prioToWeight[Math.Clamp(index, 0, 39)];
 }
