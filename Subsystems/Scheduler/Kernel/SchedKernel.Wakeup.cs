@@ -169,6 +169,9 @@ public sealed partial class SchedKernel
         TaskGone(ref p);
     }
 
+    /// <summary>distribute_cpu_mask_prev (lib/cpumask.c; per CPU there, one here: affinity changes come from outside the CPUs).</summary>
+    private int _distributeCpuPrev;
+
     /// <summary>set_cpus_allowed_ptr: a queued task off its new mask moves now; a running one after it is switched out.</summary>
     public void SetCpusAllowed(int task, in Cpumask mask)
     {
@@ -210,13 +213,22 @@ public sealed partial class SchedKernel
         _classes[_pt[task].Class].ReweightTask(cpu, ref p);
     }
 
-    /// <summary>move_queued_task: off its CPU onto the one its class picks among the allowed CPUs.</summary>
+    /// <summary>
+    /// move_queued_task: off its CPU onto the one __set_cpus_allowed_ptr_locked picks with
+    /// cpumask_any_and_distribute (lib/cpumask.c): the next allowed CPU after the last one picked, wrapping. The class is
+    /// not asked (no select_task_rq, so no ops.select_cpu).
+    /// </summary>
     private void MoveToAllowedCpu(ref TaskStruct p)
     {
         _pt[p.Id].MovePending = false;
         int from = p.Cpu;
         DeactivateTask(from, ref p, DequeueFlags.NoClock | DequeueFlags.Migrating);
-        int to = ValidCpu(ref p, _classes[_pt[p.Id].Class].SelectTaskRq(ref p, from, WakeFlags.None));
+        int to = p.CpusMask.NextFrom(_distributeCpuPrev + 1);
+        if (to < 0)
+        {
+            to = p.CpusMask.First;
+        }
+        _distributeCpuPrev = to;
         SetTaskCpu(ref p, to);
         ActivateTask(to, ref p, EnqueueFlags.NoClock | EnqueueFlags.Migrating);
         WakeupPreempt(to, ref p, WakeFlags.None);

@@ -102,6 +102,34 @@ public class ExtRuleTests
     }
 
     [Test]
+    public void AffinityChangeOfAQueuedTask_MovesItWithoutSelectCpu()
+    {
+        // __set_cpus_allowed_ptr_locked picks the destination with cpumask_any_and_distribute and move_queued_task
+        // re-enqueues there: select_task_rq (and so ops.select_cpu) is not part of an affinity change.
+        var rig = new ExtRig(cpus: 4);
+        var only0 = new Cpumask();
+        only0.Set(0);
+        int a = rig.Fork(comm: "a", cpus: only0);
+        int b = rig.Fork(comm: "b", cpus: only0);
+        var s = new ProbeScheduler
+        {
+            OnSelect = (ref TaskStruct p, int prev, ulong wf) => prev,
+            OnEnqueue = (ref TaskStruct p, ulong f) => Scx.Dispatch(ref p, Scx.DsqGlobal, Scx.SliceDfl, f),
+        };
+        rig.LoadOk(s);
+        rig.RunMs(1);
+        int queued = rig.Kernel.Current(0) == a ? b : a;
+        var two = new Cpumask();
+        two.Set(2);
+        two.Set(3);
+        rig.Kernel.SetCpusAllowed(queued, two);
+        Assert.That(s.Calls.Count(c => c.StartsWith("select_cpu", StringComparison.Ordinal)), Is.Zero);
+        Assert.That(rig.Task(queued).Cpu, Is.AnyOf(2, 3));
+        rig.RunMs(5);
+        Assert.That(s.ExitInfo, Is.Null);
+    }
+
+    [Test]
     public void SecondDirectDispatch_IsAlreadyDirectDispatchedError()
     {
         var (rig, s) = Load(new ProbeScheduler
