@@ -208,9 +208,9 @@ public sealed class ScxKfuncs
 
     internal void KickCpuInternal(int cpu, ulong flags, int thisCpu)
     {
-        if (!Enabled || !_ext.OpsCpuValid(cpu, null))
+        if (!Enabled || !_ext.OpsCpuValid(cpu, null) || _ext.Bypassing)
         {
-            return;
+            return; // don't kick while bypassing
         }
         var f = (ScxKickFlags)flags;
         if ((f & ScxKickFlags.Idle) != 0 && (f & (ScxKickFlags.Preempt | ScxKickFlags.Wait)) != 0)

@@ -130,6 +130,19 @@ public class ExtRuleTests
     }
 
     [Test]
+    public void KickWhileBypassing_IsDropped()
+    {
+        // scx_bpf_kick_cpu: "don't kick while bypassing"; ops.enable runs in scx_ops_enable's bypass section.
+        var rig = new ExtRig(cpus: 2);
+        rig.Fork(comm: "a");
+        var s = new ProbeScheduler { OnEnable = (ref TaskStruct p) => Scx.KickCpu(1, 0) };
+        rig.LoadOk(s);
+        rig.RunMs(1);
+        Assert.That(rig.Ext.Kicks, Is.Zero);
+        Assert.That(s.ExitInfo, Is.Null);
+    }
+
+    [Test]
     public void SecondDirectDispatch_IsAlreadyDirectDispatchedError()
     {
         var (rig, s) = Load(new ProbeScheduler
