@@ -143,6 +143,33 @@ public class ExtRuleTests
     }
 
     [Test]
+    public void EnqLastOntoTheLocalDsq_ReschedulesTheIdleCpuAtOnce()
+    {
+        // put_prev_task_scx: a last task enqueued with SCX_ENQ_LAST that lands on the local DSQ sets need_resched on
+        // the next (idle) task, so the CPU picks it again at once instead of idling with a task queued.
+        var rig = new ExtRig(cpus: 1);
+        int t = rig.Fork(comm: "hog");
+        int enqLast = 0;
+        var s = new ProbeScheduler
+        {
+            Flags = ScxOpsFlags.EnqLast,
+            OnEnqueue = (ref TaskStruct p, ulong f) =>
+            {
+                if ((f & ScxEnqFlags.Last) != 0)
+                {
+                    enqLast++;
+                }
+                Scx.Dispatch(ref p, Scx.DsqLocal, Scx.SliceDfl, f);
+            },
+        };
+        rig.LoadOk(s);
+        rig.RunMs(200);
+        Assert.That(enqLast, Is.GreaterThan(3), "each expired slice ends in an ENQ_LAST enqueue");
+        Assert.That(rig.Task(t).Se.SumExecRuntime, Is.GreaterThan(195_000_000UL), "the CPU never idles with the task queued");
+        Assert.That(s.ExitInfo, Is.Null);
+    }
+
+    [Test]
     public void SecondDirectDispatch_IsAlreadyDirectDispatchedError()
     {
         var (rig, s) = Load(new ProbeScheduler
