@@ -87,7 +87,8 @@ public sealed partial class ExtSchedClass
         return (_rqFlags[cpu] & RqCanStopTick) != 0;
     }
 
-    private uint JiffiesToMs(ulong j) => (uint)(j * 1000 / (ulong)_core.Hz);
+    // jiffies_to_msecs (kernel/time/time.c): exact when HZ divides 1000, else rounded up (DIV_ROUND_UP).
+    private uint JiffiesToMs(ulong j) => (uint)((j * 1000 + (ulong)_core.Hz - 1) / (ulong)_core.Hz);
 
     private SimTime JiffiesToTime(ulong j) => SimTime.FromNanoseconds((long)(j * (1_000_000_000UL / (ulong)_core.Hz)));
 

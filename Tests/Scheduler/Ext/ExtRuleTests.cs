@@ -170,6 +170,22 @@ public class ExtRuleTests
     }
 
     [Test]
+    public void StallMessageAtHz300_RoundsTheJiffiesUpToMilliseconds()
+    {
+        // jiffies_to_msecs (kernel/time/time.c) for an HZ that does not divide 1000 is DIV_ROUND_UP(j × 10, 3) at
+        // HZ 300. A task runnable from jiffy 1 is caught by the watchdog run at jiffy 13500 (every 4500 = 30 s / 2):
+        // 13499 jiffies = 44996.67 ms, reported as 44.997s.
+        var rig = new ExtRig(cpus: 1, hz: 300);
+        var s = new ProbeScheduler { OnEnqueue = (ref TaskStruct p, ulong f) => { } };
+        rig.LoadOk(s);
+        rig.RunMs(4);
+        int t = rig.Fork(comm: "kept");
+        Assert.That(rig.Task(t).Scx.RunnableAt, Is.EqualTo(1UL));
+        rig.RunMs(50_000);
+        ExpectError(s, ScxExitKind.ErrorStall, $"kept[{rig.Task(t).Pid}] failed to run for 44.997s");
+    }
+
+    [Test]
     public void SecondDirectDispatch_IsAlreadyDirectDispatchedError()
     {
         var (rig, s) = Load(new ProbeScheduler
