@@ -41,7 +41,7 @@ public static class SchedTerminal
         {
             console.WriteLine($"fairness against weights (CPU-bound tasks): Jain {s.Fairness.JainWeighted:0.000}, largest share error {s.Fairness.MaxShareError:P1}");
         }
-        StructOps(console, s);
+        StructOpsTables.Write(console, s.StructOps, s.Programs, s.Faults);
         foreach (var note in s.Notes)
         {
             console.WriteLine($"note: {note}");
@@ -204,39 +204,6 @@ public static class SchedTerminal
         foreach (var (t, text) in trace.Markers)
         {
             console.WriteLine($"        ▼ {t / 1e9:0.######} s: {text}");
-        }
-    }
-
-    private static void StructOps(IAnsiConsole console, SchedRunSummary s)
-    {
-        if (s.StructOps.Count > 0)
-        {
-            var so = new Table().Title("struct_ops").AddColumns("map id", "name", "type", "transitions", "refcnt max", "refcnt final", "freed");
-            foreach (var m in s.StructOps)
-            {
-                so.AddRow($"{m.MapId}", Markup.Escape(m.Name), m.Type, Markup.Escape(string.Join(" → ", m.Transitions.Select(t => $"{t.State}@{t.Seconds:0.###}s"))),
-                    $"{m.RefCountMax}", $"{m.RefCountFinal}", m.Freed ? "yes" : "no");
-            }
-            console.Write(so);
-        }
-        if (s.Programs.Count > 0)
-        {
-            var programs = new Table().Title("BPF programs (bytecode)").AddColumns("object", "program", "member", "runs", "insns executed", "insns/run");
-            foreach (var p in s.Programs)
-            {
-                programs.AddRow(Markup.Escape(p.Object), Markup.Escape(p.Name), p.Member, $"{p.RunCount:N0}", $"{p.InstructionsExecuted:N0}", $"{p.InstructionsPerRun:0.#}");
-            }
-            console.Write(programs);
-        }
-        if (s.Faults.Count > 0)
-        {
-            var faults = new Table().Title("[red]consumer faults (ejected; the run went on without them)[/]")
-                .AddColumns("t s", "consumer", "map id", "member", "kind", "what happened");
-            foreach (var f in s.Faults)
-            {
-                faults.AddRow($"{f.Seconds:0.######}", Markup.Escape(f.Consumer), f.MapId == 0 ? "-" : $"{f.MapId}", f.Member, $"{f.Kind}", Markup.Escape(f.Message));
-            }
-            console.Write(faults);
         }
     }
 }

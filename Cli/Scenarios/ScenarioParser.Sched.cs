@@ -86,7 +86,7 @@ public sealed partial class ScenarioParser
         }
         if (keys.TryGetValue("structops", out var so))
         {
-            spec = spec with { StructOps = ParseSchedStructOps(so) };
+            spec = spec with { StructOps = ParseSchedStructOps(so, spec.Duration) };
         }
         if (keys.TryGetValue("tasks", out var tasks))
         {
@@ -137,7 +137,7 @@ public sealed partial class ScenarioParser
     /// detached at <c>unregister_at</c>. The kernel runs one sched_ext scheduler at a time (scx_ops_enable: EBUSY),
     /// so registrations may not overlap, and has no link update for them (bpf_scx_update: EOPNOTSUPP).
     /// </summary>
-    private List<StructOpsEntry> ParseSchedStructOps(YamlNode node)
+    private List<StructOpsEntry> ParseSchedStructOps(YamlNode node, SimTime duration)
     {
         var list = new List<StructOpsEntry>();
         if (node is not YamlSequenceNode seq)
@@ -172,6 +172,10 @@ public sealed partial class ScenarioParser
             if (at is null && !keys.ContainsKey("at"))
             {
                 Error(map, "a scheduler's structops entry needs at (when its link is created); unregister_at goes in the same entry");
+            }
+            if (at is { } end && end >= duration)
+            {
+                Error(keys["at"], $"at ({end}) is not before the end of the run ({duration}): the scheduler would never be attached");
             }
             if (at is { } a && unregisterAt is { } u && u <= a)
             {

@@ -127,7 +127,7 @@ public sealed class ScxQmap : SchedExtOpsProgram
         }
         // SCX_ENQ_CPU_SELECTED (ENQUEUE_RQ_SELECTED): select_cpu did not run for this enqueue; try an idle CPU.
         int cpu;
-        if ((enqFlags & 0x400) == 0 && (cpu = PickDirectDispatchCpu(ref p, Scx.TaskCpu(p))) >= 0)
+        if ((enqFlags & ScxEnqFlags.CpuSelected) == 0 && (cpu = PickDirectDispatchCpu(ref p, Scx.TaskCpu(p))) >= 0)
         {
             NrDdspFromEnq++;
             Scx.Dispatch(ref p, Scx.DsqLocalOn | (uint)cpu, SliceNs, enqFlags);

@@ -95,6 +95,8 @@ public sealed class SchedScenarioErrorTests
         yield return Case("WorkWithoutArrivals", Head + "tasks:\n  - { name: a, work: 1ms }\n", "1ms", "work applies to arrivals: poisson only");
         yield return Case("StopBeforeStart", Head + "tasks:\n  - { name: a, start: 1s, stop: 0.5s }\n", "0.5s", "must be after start (1s)");
         yield return Case("StartAfterEnd", Head + "tasks:\n  - { name: a, start: 3s }\n", "3s", "start (3s) is not before the end of the run (2s)");
+        yield return Case("StructOpsAtAfterEnd", Head + "structops:\n  - { program: scx_simple, at: 3s }\ntasks: [ { name: a } ]\n", "3s",
+            "at (3s) is not before the end of the run (2s): the scheduler would never be attached");
         yield return Case("UnknownScheduler", Head + "structops:\n  - { program: scx_nope, at: 0s }\ntasks: [ { name: a } ]\n", "scx_nope", "unknown scheduler 'scx_nope'");
         yield return Case("TcpConsumerInSched", Head + "structops:\n  - { program: bpf_dctcp, at: 0s }\ntasks: [ { name: a } ]\n", "bpf_dctcp",
             "is a tcp_congestion_ops consumer; a sched scenario loads sched_ext_ops schedulers");

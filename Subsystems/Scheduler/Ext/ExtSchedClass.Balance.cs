@@ -365,6 +365,11 @@ public sealed partial class ExtSchedClass
             else if (next < 0 || !OnExt(Task(next)) && IsBelowExt(next))
             {
                 DoEnqueueTask(cpu, ref p, ScxEnqFlags.Last, -1);
+                // Back on this CPU's local DSQ: set_tsk_need_resched(next), so the idle CPU picks it at once.
+                if (_dsqs.DsqOf(p.Id) == _dsqs.Local(cpu))
+                {
+                    _core.ReschedCurr(cpu);
+                }
             }
             else
             {

@@ -208,12 +208,12 @@ public sealed partial class ExtSchedClass
         }
         if ((dsqId & ScxConsts.DsqLocalOn) == ScxConsts.DsqLocalOn)
         {
-            long target = (long)(dsqId & ScxConsts.DsqLocalCpuMask);
+            int target = (int)(uint)(dsqId & ScxConsts.DsqLocalCpuMask); // s32 in ext.c: 0xffffffff is CPU -1
             if (!OpsCpuValid(target, "in SCX_DSQ_LOCAL_ON dispatch verdict"))
             {
                 return GlobalDsqOf(p);
             }
-            return _dsqs.Local((int)target);
+            return _dsqs.Local(target);
         }
         int dsq = dsqId == ScxConsts.DsqGlobal ? GlobalDsqOf(p) : _dsqs.FindUser(dsqId);
         if (dsq < 0)

@@ -87,7 +87,8 @@ public sealed partial class ExtSchedClass
         return (_rqFlags[cpu] & RqCanStopTick) != 0;
     }
 
-    private uint JiffiesToMs(ulong j) => (uint)(j * 1000 / (ulong)_core.Hz);
+    // jiffies_to_msecs (kernel/time/time.c): exact when HZ divides 1000, else rounded up (DIV_ROUND_UP).
+    private uint JiffiesToMs(ulong j) => (uint)((j * 1000 + (ulong)_core.Hz - 1) / (ulong)_core.Hz);
 
     private SimTime JiffiesToTime(ulong j) => SimTime.FromNanoseconds((long)(j * (1_000_000_000UL / (ulong)_core.Hz)));
 
@@ -232,30 +233,18 @@ public sealed partial class ExtSchedClass
         }
     }
 
-    /// <summary>sched_weight_to_cgroup(weight of the task's nice): 1 … 10000, nice 0 = 100.</summary>
+    /// <summary>sched_weight_to_cgroup(scale_load_down(se.load.weight)): 1 … 10000, nice 0 = 100.</summary>
     internal static uint WeightOf(in TaskStruct p)
     {
-        ulong w = p.Se.Weight >> 10;
+        ulong w = p.Se.Weight >> SchedPrio.FixedPointShift;
         if (w == 0)
         {
-            w = SchedPrioToWeight(p.StaticPrio - 100);
+            w = (ulong)SchedPrio.WeightOfNice(Math.Clamp(p.StaticPrio - SchedPrio.DefaultPrio, -20, 19));
         }
         if (p.Policy == (uint)SchedPolicy.Idle)
         {
             w = 3; // WEIGHT_IDLEPRIO
         }
-        // DIV_ROUND_CLOSEST_ULL(weight * CGROUP_WEIGHT_DFL, 1024), clamped to [1, 10000].
-        ulong cg = (w * 100 + 512) / 1024;
-        return (uint)Math.Clamp(cg, 1UL, 10000UL);
+        return SchedPrio.WeightToCgroup(w);
     }
-
-    private static readonly int[] s_prioToWeight =
-    [
-        88761, 71755, 56483, 46273, 36291, 29154, 23254, 18705, 14949, 11916,
-        9548, 7620, 6100, 4904, 3906, 3121, 2501, 1991, 1586, 1277,
-        1024, 820, 655, 526, 423, 335, 272, 215, 172, 137,
-        110, 87, 70, 56, 45, 36, 29, 23, 18, 15,
-    ];
-
-    private static ulong SchedPrioToWeight(int index) => (ulong)s_prioToWeight[Math.Clamp(index, 0, 39)];
 }

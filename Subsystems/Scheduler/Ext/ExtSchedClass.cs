@@ -141,7 +141,7 @@ public sealed partial class ExtSchedClass : SchedClass, ISchedExtHooks, IEventHa
 
     private int GlobalDsqOf(in TaskStruct p) => _dsqs.Global(NodeOfTask(p));
 
-    private bool Bypassing => _bypassDepth > 0;
+    internal bool Bypassing => _bypassDepth > 0;
 
     private static uint TaskScxState(in TaskStruct p) => (p.Scx.Flags & ScxTaskFlags.StateMask) >> ScxTaskFlags.StateShift;
 

@@ -79,6 +79,9 @@ public static class ScxEnqFlags
     public const ulong Wakeup = 0x01;
     public const ulong Head = 0x10;
 
+    /// <summary>SCX_ENQ_CPU_SELECTED (ENQUEUE_RQ_SELECTED): select_task_rq ran for this wakeup (the task may run on more than one CPU).</summary>
+    public const ulong CpuSelected = 0x400;
+
     /// <summary>SCX_ENQ_PREEMPT: preempt the current task of the target local DSQ's CPU.</summary>
     public const ulong Preempt = 1UL << 32;
 

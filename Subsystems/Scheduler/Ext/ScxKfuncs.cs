@@ -208,9 +208,9 @@ public sealed class ScxKfuncs
 
     internal void KickCpuInternal(int cpu, ulong flags, int thisCpu)
     {
-        if (!Enabled || !_ext.OpsCpuValid(cpu, null))
+        if (!Enabled || !_ext.OpsCpuValid(cpu, null) || _ext.Bypassing)
         {
-            return;
+            return; // don't kick while bypassing
         }
         var f = (ScxKickFlags)flags;
         if ((f & ScxKickFlags.Idle) != 0 && (f & (ScxKickFlags.Preempt | ScxKickFlags.Wait)) != 0)
@@ -294,10 +294,10 @@ public sealed class ScxKfuncs
         }
         if ((dsqId & ScxConsts.DsqLocalOn) == ScxConsts.DsqLocalOn)
         {
-            long cpu = (long)(dsqId & ScxConsts.DsqLocalCpuMask);
+            int cpu = (int)(uint)(dsqId & ScxConsts.DsqLocalCpuMask); // s32 in ext.c
             if (_ext.OpsCpuValid(cpu, null))
             {
-                return _ext.Dsqs.Nr(_ext.Dsqs.Local((int)cpu));
+                return _ext.Dsqs.Nr(_ext.Dsqs.Local(cpu));
             }
             return -2;
         }

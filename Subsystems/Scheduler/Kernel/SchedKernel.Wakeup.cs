@@ -49,11 +49,12 @@ public sealed partial class SchedKernel
         // wake_up_new_task
         p.State = (uint)TaskState.Running;
         _thisCpu = p.Cpu;
-        int cpu = ValidCpu(ref p, _classes[_pt[id].Class].SelectTaskRq(ref p, p.Cpu, WakeFlags.Fork));
+        var forkFlags = WakeFlags.Fork;
+        int cpu = SelectTaskRq(ref p, p.Cpu, ref forkFlags);
         p.Cpu = p.WakeCpu = cpu; // __set_task_cpu: no migration counted
         Metrics.Runnable(id, NowNs);
         ActivateTask(cpu, ref p, EnqueueFlags.NoClock | EnqueueFlags.Initial);
-        WakeupPreempt(cpu, ref p, WakeFlags.Fork);
+        WakeupPreempt(cpu, ref p, forkFlags);
         return id;
     }
 
@@ -120,8 +121,12 @@ public sealed partial class SchedKernel
             return true;
         }
         flags |= WakeFlags.Ttwu;
-        int cpu = ValidCpu(ref p, _classes[_pt[task].Class].SelectTaskRq(ref p, p.WakeCpu, flags));
+        int cpu = SelectTaskRq(ref p, p.WakeCpu, ref flags);
         var enqueue = EnqueueFlags.Wakeup | EnqueueFlags.NoClock;
+        if ((flags & WakeFlags.RqSelected) != 0)
+        {
+            enqueue |= EnqueueFlags.RqSelected; // ttwu_do_activate
+        }
         if (cpu != p.Cpu)
         {
             flags |= WakeFlags.Migrated;
@@ -164,6 +169,9 @@ public sealed partial class SchedKernel
         TaskGone(ref p);
     }
 
+    /// <summary>distribute_cpu_mask_prev (lib/cpumask.c; per CPU there, one here: affinity changes come from outside the CPUs).</summary>
+    private int _distributeCpuPrev;
+
     /// <summary>set_cpus_allowed_ptr: a queued task off its new mask moves now; a running one after it is switched out.</summary>
     public void SetCpusAllowed(int task, in Cpumask mask)
     {
@@ -205,16 +213,43 @@ public sealed partial class SchedKernel
         _classes[_pt[task].Class].ReweightTask(cpu, ref p);
     }
 
-    /// <summary>move_queued_task: off its CPU onto the one its class picks among the allowed CPUs.</summary>
+    /// <summary>
+    /// move_queued_task: off its CPU onto the one __set_cpus_allowed_ptr_locked picks with
+    /// cpumask_any_and_distribute (lib/cpumask.c): the next allowed CPU after the last one picked, wrapping. The class is
+    /// not asked (no select_task_rq, so no ops.select_cpu).
+    /// </summary>
     private void MoveToAllowedCpu(ref TaskStruct p)
     {
         _pt[p.Id].MovePending = false;
         int from = p.Cpu;
         DeactivateTask(from, ref p, DequeueFlags.NoClock | DequeueFlags.Migrating);
-        int to = ValidCpu(ref p, _classes[_pt[p.Id].Class].SelectTaskRq(ref p, from, WakeFlags.None));
+        int to = p.CpusMask.NextFrom(_distributeCpuPrev + 1);
+        if (to < 0)
+        {
+            to = p.CpusMask.First;
+        }
+        _distributeCpuPrev = to;
         SetTaskCpu(ref p, to);
         ActivateTask(to, ref p, EnqueueFlags.NoClock | EnqueueFlags.Migrating);
         WakeupPreempt(to, ref p, WakeFlags.None);
+    }
+
+    /// <summary>
+    /// select_task_rq (core.c): the class chooses only for a task allowed on more than one CPU, and that choice is
+    /// recorded as WF_RQ_SELECTED; a pinned task goes to its one CPU without asking the class (so no ops.select_cpu).
+    /// </summary>
+    private int SelectTaskRq(ref TaskStruct p, int cpu, ref WakeFlags flags)
+    {
+        if (p.NrCpusAllowed > 1)
+        {
+            cpu = _classes[_pt[p.Id].Class].SelectTaskRq(ref p, cpu, flags);
+            flags |= WakeFlags.RqSelected;
+        }
+        else
+        {
+            cpu = p.CpusMask.First;
+        }
+        return ValidCpu(ref p, cpu);
     }
 
     /// <summary>select_task_rq's is_cpu_allowed check, with select_fallback_rq's first allowed CPU.</summary>

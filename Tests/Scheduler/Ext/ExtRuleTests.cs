@@ -49,6 +49,143 @@ public class ExtRuleTests
     }
 
     [Test]
+    public void WakeupOfAPinnedTask_SkipsSelectCpu_AndEnqueueSeesNoCpuSelected()
+    {
+        // select_task_rq (core.c) calls the class's select_task_rq only when nr_cpus_allowed > 1, and only then sets
+        // WF_RQ_SELECTED, which ttwu_do_activate turns into ENQUEUE_RQ_SELECTED = SCX_ENQ_CPU_SELECTED.
+        var rig = new ExtRig(cpus: 2);
+        rig.RunNs = 1_000_000;
+        rig.SleepNs = 5_000_000;
+        var only1 = new Cpumask();
+        only1.Set(1);
+        rig.Fork(comm: "pinned", workNs: 1_000_000, cpus: only1);
+        var enqFlags = new List<ulong>();
+        var s = new ProbeScheduler
+        {
+            OnEnqueue = (ref TaskStruct p, ulong f) =>
+            {
+                enqFlags.Add(f);
+                Scx.Dispatch(ref p, Scx.DsqGlobal, Scx.SliceDfl, f);
+            },
+        };
+        rig.LoadOk(s);
+        rig.RunMs(100);
+        Assert.That(s.Calls.Count(c => c.StartsWith("select_cpu", StringComparison.Ordinal)), Is.Zero);
+        Assert.That(enqFlags.Count(f => (f & ScxEnqFlags.Wakeup) != 0), Is.GreaterThan(3));
+        Assert.That(enqFlags.Where(f => (f & ScxEnqFlags.CpuSelected) != 0), Is.Empty);
+        Assert.That(s.ExitInfo, Is.Null);
+    }
+
+    [Test]
+    public void WakeupOfAnUnpinnedTask_CallsSelectCpu_AndEnqueueSeesCpuSelected()
+    {
+        var rig = new ExtRig(cpus: 2);
+        rig.RunNs = 1_000_000;
+        rig.SleepNs = 5_000_000;
+        rig.Fork(comm: "free", workNs: 1_000_000);
+        var enqFlags = new List<ulong>();
+        var s = new ProbeScheduler
+        {
+            OnSelect = (ref TaskStruct p, int prev, ulong wf) => prev,
+            OnEnqueue = (ref TaskStruct p, ulong f) =>
+            {
+                enqFlags.Add(f);
+                Scx.Dispatch(ref p, Scx.DsqGlobal, Scx.SliceDfl, f);
+            },
+        };
+        rig.LoadOk(s);
+        rig.RunMs(100);
+        var wakeups = enqFlags.Where(f => (f & ScxEnqFlags.Wakeup) != 0).ToList();
+        Assert.That(wakeups, Has.Count.GreaterThan(3));
+        Assert.That(wakeups, Has.All.Matches<ulong>(f => (f & ScxEnqFlags.CpuSelected) != 0));
+        Assert.That(s.ExitInfo, Is.Null);
+    }
+
+    [Test]
+    public void AffinityChangeOfAQueuedTask_MovesItWithoutSelectCpu()
+    {
+        // __set_cpus_allowed_ptr_locked picks the destination with cpumask_any_and_distribute and move_queued_task
+        // re-enqueues there: select_task_rq (and so ops.select_cpu) is not part of an affinity change.
+        var rig = new ExtRig(cpus: 4);
+        var only0 = new Cpumask();
+        only0.Set(0);
+        int a = rig.Fork(comm: "a", cpus: only0);
+        int b = rig.Fork(comm: "b", cpus: only0);
+        var s = new ProbeScheduler
+        {
+            OnSelect = (ref TaskStruct p, int prev, ulong wf) => prev,
+            OnEnqueue = (ref TaskStruct p, ulong f) => Scx.Dispatch(ref p, Scx.DsqGlobal, Scx.SliceDfl, f),
+        };
+        rig.LoadOk(s);
+        rig.RunMs(1);
+        int queued = rig.Kernel.Current(0) == a ? b : a;
+        var two = new Cpumask();
+        two.Set(2);
+        two.Set(3);
+        rig.Kernel.SetCpusAllowed(queued, two);
+        Assert.That(s.Calls.Count(c => c.StartsWith("select_cpu", StringComparison.Ordinal)), Is.Zero);
+        Assert.That(rig.Task(queued).Cpu, Is.AnyOf(2, 3));
+        rig.RunMs(5);
+        Assert.That(s.ExitInfo, Is.Null);
+    }
+
+    [Test]
+    public void KickWhileBypassing_IsDropped()
+    {
+        // scx_bpf_kick_cpu: "don't kick while bypassing"; ops.enable runs in scx_ops_enable's bypass section.
+        var rig = new ExtRig(cpus: 2);
+        rig.Fork(comm: "a");
+        var s = new ProbeScheduler { OnEnable = (ref TaskStruct p) => Scx.KickCpu(1, 0) };
+        rig.LoadOk(s);
+        rig.RunMs(1);
+        Assert.That(rig.Ext.Kicks, Is.Zero);
+        Assert.That(s.ExitInfo, Is.Null);
+    }
+
+    [Test]
+    public void EnqLastOntoTheLocalDsq_ReschedulesTheIdleCpuAtOnce()
+    {
+        // put_prev_task_scx: a last task enqueued with SCX_ENQ_LAST that lands on the local DSQ sets need_resched on
+        // the next (idle) task, so the CPU picks it again at once instead of idling with a task queued.
+        var rig = new ExtRig(cpus: 1);
+        int t = rig.Fork(comm: "hog");
+        int enqLast = 0;
+        var s = new ProbeScheduler
+        {
+            Flags = ScxOpsFlags.EnqLast,
+            OnEnqueue = (ref TaskStruct p, ulong f) =>
+            {
+                if ((f & ScxEnqFlags.Last) != 0)
+                {
+                    enqLast++;
+                }
+                Scx.Dispatch(ref p, Scx.DsqLocal, Scx.SliceDfl, f);
+            },
+        };
+        rig.LoadOk(s);
+        rig.RunMs(200);
+        Assert.That(enqLast, Is.GreaterThan(3), "each expired slice ends in an ENQ_LAST enqueue");
+        Assert.That(rig.Task(t).Se.SumExecRuntime, Is.GreaterThan(195_000_000UL), "the CPU never idles with the task queued");
+        Assert.That(s.ExitInfo, Is.Null);
+    }
+
+    [Test]
+    public void StallMessageAtHz300_RoundsTheJiffiesUpToMilliseconds()
+    {
+        // jiffies_to_msecs (kernel/time/time.c) for an HZ that does not divide 1000 is DIV_ROUND_UP(j × 10, 3) at
+        // HZ 300. A task runnable from jiffy 1 is caught by the watchdog run at jiffy 13500 (every 4500 = 30 s / 2):
+        // 13499 jiffies = 44996.67 ms, reported as 44.997s.
+        var rig = new ExtRig(cpus: 1, hz: 300);
+        var s = new ProbeScheduler { OnEnqueue = (ref TaskStruct p, ulong f) => { } };
+        rig.LoadOk(s);
+        rig.RunMs(4);
+        int t = rig.Fork(comm: "kept");
+        Assert.That(rig.Task(t).Scx.RunnableAt, Is.EqualTo(1UL));
+        rig.RunMs(50_000);
+        ExpectError(s, ScxExitKind.ErrorStall, $"kept[{rig.Task(t).Pid}] failed to run for 44.997s");
+    }
+
+    [Test]
     public void SecondDirectDispatch_IsAlreadyDirectDispatchedError()
     {
         var (rig, s) = Load(new ProbeScheduler
@@ -189,6 +326,31 @@ public class ExtRuleTests
         });
         rig.RunMs(10);
         ExpectError(s, ScxExitKind.Error, "invalid CPU 9 in SCX_DSQ_LOCAL_ON dispatch verdict");
+    }
+
+    [Test]
+    public void LocalOnCpuWithTheSignBitSet_IsReadAsS32_InvalidCpuMinusOne()
+    {
+        // find_dsq_for_dispatch takes the CPU as s32 from the low 32 bits, so 0xffffffff is CPU -1.
+        var (rig, s) = Load(new ProbeScheduler
+        {
+            OnEnqueue = (ref TaskStruct p, ulong f) => Scx.Dispatch(ref p, Scx.DsqLocalOn | 0xffff_ffffUL, Scx.SliceDfl, f),
+        });
+        rig.RunMs(10);
+        ExpectError(s, ScxExitKind.Error, "invalid CPU -1 in SCX_DSQ_LOCAL_ON dispatch verdict");
+    }
+
+    [Test]
+    public void DsqNrQueuedOfLocalOnMinusOne_IsInvalidCpuMinusOne_AndEnoent()
+    {
+        int got = 0;
+        var (rig, s) = Load(new ProbeScheduler
+        {
+            OnTick = (ref TaskStruct p) => got = Scx.DsqNrQueued(Scx.DsqLocalOn | 0xffff_ffffUL),
+        });
+        rig.RunMs(10);
+        Assert.That(got, Is.EqualTo(-2));
+        ExpectError(s, ScxExitKind.Error, "invalid CPU -1");
     }
 
     [Test]

@@ -18,6 +18,7 @@ internal sealed class ProbeScheduler : SchedExtOpsProgram
     public DispatchBody? OnDispatch { get; init; }
     public TaskBody? OnTick { get; init; }
     public TaskBody? OnRunning { get; init; }
+    public TaskBody? OnEnable { get; init; }
     public Func<int>? OnInit { get; init; }
     public Func<TaskStruct, int>? OnInitTask { get; init; }
     public ScxOpsFlags Flags { get; init; }
@@ -61,6 +62,8 @@ internal sealed class ProbeScheduler : SchedExtOpsProgram
     }
 
     public override void Tick(ref TaskStruct p) => OnTick?.Invoke(ref p);
+
+    public override void Enable(ref TaskStruct p) => OnEnable?.Invoke(ref p);
 
     public override void Running(ref TaskStruct p)
     {
