@@ -26,30 +26,13 @@ public static partial class RunCommand
     {
         var spec = scenario.Sched!;
         var (factory, catalog, stdout, stderr) = (o.Factory, o.Catalog, o.Stdout, o.Stderr);
-        SchedRunResult result;
-        try
+        var budget = o.Budget;
+        var result = Contained(() => RunWithProgress(progress => SchedScenarioRunner.RunContained(spec, () => factory.Create(CpusOf(spec)), catalog,
+                progress, budget, HangNotice(budget, stderr), core => new FairSchedClass(core)),
+            spec.Duration, o.Estimate, o.Quiet || o.Json, stdout, stderr), scenario.Name, stderr, out int failed);
+        if (result is null)
         {
-            var budget = o.Budget;
-            result = RunWithProgress(progress => SchedScenarioRunner.RunContained(spec, () => factory.Create(CpusOf(spec)), catalog, progress, budget,
-                    (guard, call) => stderr.WriteLine($"bpfsim: {guard.Consumer}.{guard.Member} (call {call}) did not return within " +
-                                                      $"{budget.TotalSeconds:0.###} s; replaying the run with {guard.Consumer} ejected at that call"),
-                    core => new FairSchedClass(core)),
-                spec.Duration, o.Estimate, o.Quiet || o.Json, stdout, stderr);
-        }
-        catch (ScenarioRunException e) when (e.Location is not null)
-        {
-            stderr.WriteLine($"{e.Location}: {e.Message.ReplaceLineEndings(" ")}");
-            return ExitCodes.BadInput;
-        }
-        catch (Exception e) when (e is ScenarioRunException or ConsumerLoadException)
-        {
-            stderr.WriteLine($"bpfsim: {scenario.Name}: {e.Message}");
-            return ExitCodes.BadInput;
-        }
-        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
-        {
-            stderr.WriteLine($"bpfsim: simulation failed: {e.Message}");
-            return ExitCodes.SimulationFailed;
+            return failed;
         }
         var sources = spec.StructOps.Select(e => catalog.Find(e.Program)?.Source ?? e.Program);
         var summary = SchedRunSummary.From(spec, result, Manifest.For(scenario.Name, scenario.Text, spec.Seed, sources), scenario.Notes);

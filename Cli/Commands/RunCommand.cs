@@ -111,32 +111,49 @@ public static partial class RunCommand
     private sealed record RunOptions(string? OutDir, bool Json, bool Quiet, TimeSpan Budget, IRunEstimate Estimate, BpfSimFactory Factory,
         ConsumerCatalog Catalog, TextWriter Stdout, TextWriter Stderr);
 
-    private static int RunTcp(LoadedScenario scenario, RunOptions o)
+    /// <summary>What a contained run prints when a consumer's call does not return within the budget.</summary>
+    private static Action<ConsumerGuard, long> HangNotice(TimeSpan budget, TextWriter stderr) =>
+        (guard, call) => stderr.WriteLine($"bpfsim: {guard.Consumer}.{guard.Member} (call {call}) did not return within " +
+                                          $"{budget.TotalSeconds:0.###} s; replaying the run with {guard.Consumer} ejected at that call");
+
+    /// <summary>
+    /// Runs a scenario; what the run throws for the user's input (a refused struct_ops action, a consumer that cannot
+    /// load) or because the simulation failed becomes a message and <paramref name="exitCode"/>, and null is returned.
+    /// </summary>
+    private static T? Contained<T>(Func<T> run, string name, TextWriter stderr, out int exitCode) where T : class
     {
-        var (spec, text, name) = (scenario.Spec, scenario.Text, scenario.Name);
-        var (factory, catalog, budget, stdout, stderr) = (o.Factory, o.Catalog, o.Budget, o.Stdout, o.Stderr);
-        TcpRunResult result;
+        exitCode = ExitCodes.Success;
         try
         {
-            result = RunWithProgress(progress => TcpScenarioRunner.RunContained(spec, () => factory.Create(), catalog, progress, budget,
-                (guard, call) => stderr.WriteLine($"bpfsim: {guard.Consumer}.{guard.Member} (call {call}) did not return within " +
-                                                  $"{budget.TotalSeconds:0.###} s; replaying the run with {guard.Consumer} ejected at that call")),
-                spec.Duration, o.Estimate, o.Quiet || o.Json, stdout, stderr);
+            return run();
         }
         catch (ScenarioRunException e) when (e.Location is not null)
         {
             stderr.WriteLine($"{e.Location}: {e.Message.ReplaceLineEndings(" ")}");
-            return ExitCodes.BadInput;
+            exitCode = ExitCodes.BadInput;
         }
         catch (Exception e) when (e is ScenarioRunException or ConsumerLoadException)
         {
             stderr.WriteLine($"bpfsim: {name}: {e.Message}");
-            return ExitCodes.BadInput;
+            exitCode = ExitCodes.BadInput;
         }
         catch (Exception e) when (e is InvalidOperationException or ArgumentException)
         {
             stderr.WriteLine($"bpfsim: simulation failed: {e.Message}");
-            return ExitCodes.SimulationFailed;
+            exitCode = ExitCodes.SimulationFailed;
+        }
+        return null;
+    }
+
+    private static int RunTcp(LoadedScenario scenario, RunOptions o)
+    {
+        var (spec, text, name) = (scenario.Spec, scenario.Text, scenario.Name);
+        var (factory, catalog, budget, stdout, stderr) = (o.Factory, o.Catalog, o.Budget, o.Stdout, o.Stderr);
+        var result = Contained(() => RunWithProgress(progress => TcpScenarioRunner.RunContained(spec, () => factory.Create(), catalog, progress, budget,
+                HangNotice(budget, stderr)), spec.Duration, o.Estimate, o.Quiet || o.Json, stdout, stderr), name, stderr, out int failed);
+        if (result is null)
+        {
+            return failed;
         }
         var sources = spec.StructOps.Select(e => catalog.Find(e.Program)?.Source ?? e.Program);
         var summary = TcpRunSummary.From(spec, result, Manifest.For(name, text, spec.Seed, sources));
