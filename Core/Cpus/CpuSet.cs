@@ -1,3 +1,6 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+
 namespace BpfSim.Core.Cpus;
 
 /// <summary>
@@ -48,7 +51,13 @@ public sealed class CpuSet
     {
         if ((uint)cpu >= (uint)Count)
         {
-            throw new ArgumentOutOfRangeException(nameof(cpu), cpu, $"CPU {cpu} does not exist (CPUs 0..{Count - 1})");
+            ThrowNoSuchCpu(cpu, Count);
         }
     }
+
+    // Out of line: the interpolated message kept CheckCpu from being inlined into every program entry (sched_ext calls).
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowNoSuchCpu(int cpu, int count) =>
+        throw new ArgumentOutOfRangeException(nameof(cpu), cpu, $"CPU {cpu} does not exist (CPUs 0..{count - 1})");
 }

@@ -106,10 +106,16 @@ public sealed partial class FairSchedClass
         var topo = _core.Topology;
         ref readonly Cpumask llc = ref topo.NodeMask(topo.NodeOf(target));
         int idleCpu = -1;
-        for (int i = 1; i <= _nrCpus; i++)
+        // target + 1 … nr_cpus − 1, then 0 … target (for_each_cpu_wrap's order) without a division per CPU: with every
+        // CPU busy the scan visits all of them at each wake-up. A busy CPU is rejected first (the usual case).
+        int c = target;
+        for (int i = 0; i < _nrCpus; i++)
         {
-            int c = (target + i) % _nrCpus;
-            if (!llc.Test(c) || !allowed.Test(c) || !IdleCpu(c))
+            if (++c == _nrCpus)
+            {
+                c = 0;
+            }
+            if (!IdleCpu(c) || !llc.Test(c) || !allowed.Test(c))
             {
                 continue;
             }

@@ -28,6 +28,10 @@ public sealed partial class FairSchedClass
     private Node[] _node = [];
     private ulong _insertions;
 
+    // rb_root_cached's rb_leftmost: the first entity of each CPU's timeline, −1 if empty. pick_eevdf reads it at every
+    // pick and wake-up preemption check; keeping it saves a walk down the left spine (a cache miss per level) each time.
+    private readonly int[] _leftmost;
+
     /// <summary>entity_before: a's deadline earlier than b's; equal deadlines in the order they were inserted.</summary>
     private bool Before(int a, int b)
     {
@@ -51,20 +55,34 @@ public sealed partial class FairSchedClass
         n.Seq = ++_insertions;
         n.Prio = Mix(n.Seq);
         _root[cpu] = Insert(_root[cpu], id);
+        int first = _leftmost[cpu];
+        if (first < 0 || Before(id, first))
+        {
+            _leftmost[cpu] = id;
+        }
     }
 
     /// <summary>__dequeue_entity: out of the tree, and out of avg_vruntime.</summary>
     private void DequeueTimeline(int cpu, int id)
     {
+        // The leftmost's successor: the first of its right subtree (which the erase leaves as it is), else its parent,
+        // which is the new first of the tree.
+        int right = _leftmost[cpu] == id ? _node[id].Right : -1;
         _root[cpu] = Erase(_root[cpu], id);
         _node[id].Left = _node[id].Right = -1;
+        if (_leftmost[cpu] == id)
+        {
+            _leftmost[cpu] = right >= 0 ? LeftmostOf(right) : LeftmostOf(_root[cpu]);
+        }
         AvgVruntimeSub(cpu, ref _tasks[id].Se);
     }
 
     /// <summary>__pick_first_entity: the leftmost (earliest deadline) entity, or −1.</summary>
-    private int FirstEntity(int cpu)
+    private int FirstEntity(int cpu) => _leftmost[cpu];
+
+    /// <summary>The first node of the subtree at <paramref name="n"/>, or −1.</summary>
+    private int LeftmostOf(int n)
     {
-        int n = _root[cpu];
         if (n < 0)
         {
             return -1;

@@ -75,12 +75,13 @@ public sealed partial class FairSchedClass : SchedClass
         _nrDelayed = new int[_nrCpus];
         _curr = new int[_nrCpus];
         _root = new int[_nrCpus];
+        _leftmost = new int[_nrCpus];
         _tasksHead = new int[_nrCpus];
         _listTail = new int[_nrCpus];
         for (int cpu = 0; cpu < _nrCpus; cpu++)
         {
             _zeroVruntime[cpu] = unchecked((ulong)-(1L << 20)); // init_cfs_rq
-            _curr[cpu] = _root[cpu] = _tasksHead[cpu] = _listTail[cpu] = -1;
+            _curr[cpu] = _root[cpu] = _leftmost[cpu] = _tasksHead[cpu] = _listTail[cpu] = -1;
         }
         InitBalance();
     }
