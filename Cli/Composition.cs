@@ -1,7 +1,9 @@
+using BpfSim.Core.Bpf;
 using BpfSim.Core.Bpf.Consumers;
 using BpfSim.Core.Hosting;
 using BpfSim.Programs;
 using BpfSim.Scheduler;
+using BpfSim.Scheduler.Workloads;
 using BpfSim.Tcp;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -24,5 +26,17 @@ public static class Composition
             ConsumerFiles.LoadInto(catalog, path);
         }
         return (services.GetRequiredService<BpfSimFactory>(), catalog);
+    }
+
+    /// <summary>
+    /// A bpf(2) for commands that work on no scenario (list, structops register): every subsystem's struct_ops types,
+    /// sched_ext_ops among them. That type is bound to a scheduler kernel, which a sched run builds with its own bpf(2);
+    /// here a runner for an empty machine (no tasks) registers it.
+    /// </summary>
+    public static BpfSystem CreateSystem(BpfSimFactory factory, ConsumerCatalog catalog)
+    {
+        var bpf = factory.Create();
+        _ = new SchedScenarioRunner(new SchedScenarioSpec(), bpf, catalog);
+        return bpf;
     }
 }

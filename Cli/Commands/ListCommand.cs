@@ -6,7 +6,6 @@ using BpfSim.Core.Bpf;
 using BpfSim.Core.Bpf.Consumers;
 using BpfSim.Core.Bpf.Maps;
 using BpfSim.Core.Bpf.StructOps;
-using BpfSim.Scheduler.Workloads;
 
 namespace BpfSim.Cli.Commands;
 
@@ -30,10 +29,7 @@ public static class ListCommand
             try
             {
                 var (factory, catalog) = Composition.Create(parse.GetValue(programs) ?? []);
-                var bpf = factory.Create();
-                // sched_ext_ops is bound to a scheduler kernel, which each sched run builds with its bpf(2); a runner
-                // for an empty machine registers the type here so its members are listed like tcp_congestion_ops'.
-                _ = new SchedScenarioRunner(new SchedScenarioSpec(), bpf, catalog);
+                var bpf = Composition.CreateSystem(factory, catalog);
                 var report = Build(bpf, catalog);
                 if (parse.GetValue(json))
                 {

@@ -33,7 +33,7 @@ public static class StructOpsCommand
         try
         {
             var (factory, catalog) = Composition.Create([]);
-            bpf = factory.Create();
+            bpf = Composition.CreateSystem(factory, catalog);
             // LoadInto throws when the file holds no consumer, so only a name can come up empty.
             consumers = isFile
                 ? ConsumerFiles.LoadInto(catalog, target).ToList()

@@ -122,6 +122,16 @@ public sealed class CliTests
     }
 
     [Test]
+    public void StructOpsRegister_SchedExtScheduler_LinksItOnAnEmptyMachine()
+    {
+        var (code, output, err) = Run("structops", "register", "scx_simple");
+        Assert.That(code, Is.Zero, err);
+        Assert.That(output, Does.StartWith("Registered sched_ext_ops scx_simple map id 1 link id 1"));
+        Assert.That(output, Does.Contain("\"bpf_struct_ops_sched_ext_ops\"").And.Contain("BPF_STRUCT_OPS_STATE_READY"));
+        Assert.That(output, Does.Contain("\"dispatch\": \"void (s32, struct task_struct *) dispatch/prog_id:"));
+    }
+
+    [Test]
     public void StructOpsRegister_ExternalAssembly_Json()
     {
         string dll = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(typeof(CliTests).Assembly.Location)!,
