@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command: make sure what some tests need is installed — Chromium to render report.html, clang-14
-# and libbpf's headers to rebuild the BPF objects and compile the docs' BPF example — then run every test.
+# and libbpf's headers to rebuild the BPF objects and compile the docs' BPF example, the kernel's tools/sched_ext —
+# then run every test.
 # Extra arguments go to dotnet test (for example --filter "Category=Tcp").
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +22,29 @@ if [ ${#missing[@]} -gt 0 ]; then
   else
     echo "tools/test.sh: warning: ${missing[*]} not installed, so the tests that need them will be skipped" \
       "(Chromium's fails with CI=true); install with: sudo apt-get install ${missing[*]}" >&2
+  fi
+fi
+
+# The kernel's own sched_ext schedulers (tools/sched_ext of Debian's linux-source-6.12) are built and run by some
+# tests, never committed: fetch that subtree once into a cache unless BPFSIM_LINUX_SRC already names a tree.
+if [ -z "${BPFSIM_LINUX_SRC:-}" ] && [ ! -f /tmp/k/src/linux-source-6.12/tools/sched_ext/scx_simple.bpf.c ]; then
+  cache="${XDG_CACHE_HOME:-$HOME/.cache}/bpfsim/linux"
+  if [ ! -f "$cache/linux-source-6.12/tools/sched_ext/scx_simple.bpf.c" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "tools/test.sh: fetching tools/sched_ext of linux-source-6.12 (apt-get download) into $cache" >&2
+    tmp="$(mktemp -d)"
+    if (cd "$tmp" && apt-get download -qq linux-source-6.12 >/dev/null 2>&1) ||
+       (apt-get update -qq && cd "$tmp" && apt-get download -qq linux-source-6.12 >/dev/null 2>&1); then
+      mkdir -p "$cache"
+      dpkg-deb --fsys-tarfile "$tmp"/linux-source-6.12_*.deb | tar -x --wildcards '*/linux-source-6.12.tar.xz' -O |
+        tar -xJ -C "$cache" --wildcards 'linux-source-6.12/tools/sched_ext/*' || true
+    fi
+    rm -rf "$tmp"
+  fi
+  if [ -f "$cache/linux-source-6.12/tools/sched_ext/scx_simple.bpf.c" ]; then
+    export BPFSIM_LINUX_SRC="$cache/linux-source-6.12"
+  else
+    echo "tools/test.sh: warning: linux-source-6.12 is not available, so the tests that build the kernel's sched_ext" \
+      "schedulers will be skipped (set BPFSIM_LINUX_SRC to an unpacked tree)" >&2
   fi
 fi
 
