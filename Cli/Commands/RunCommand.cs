@@ -1,8 +1,10 @@
 using BpfSim.Core.Workloads;
 using System.CommandLine;
 using BpfSim.Cli.Output;
-using BpfSim.Cli.Scenarios;
+using BpfSim.Studies.Output;
+using BpfSim.Studies.Scenarios;
 using BpfSim.Core.Bpf.Consumers;
+using BpfSim.Studies.Runs;
 using BpfSim.Core.Hosting;
 using BpfSim.Core.Simulation;
 using BpfSim.Tcp.Workloads;
@@ -16,7 +18,7 @@ namespace BpfSim.Cli.Commands;
 /// summary.json, flows.csv, timeseries.csv, struct_ops.json and report.html; for <c>subsystem: sched</c> see
 /// <see cref="SchedOutputWriter"/>.
 /// </summary>
-public static partial class RunCommand
+public static class RunCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
@@ -99,7 +101,7 @@ public static partial class RunCommand
             return ExitCodes.BadInput; // checked before the run, so a bad --out does not waste it
         }
         var options = new RunOptions(outDir, json, quiet, budget, estimate, factory, catalog, stdout, stderr);
-        return scenario.Sched is not null ? RunSched(scenario, options) : RunTcp(scenario, options);
+        return Execute(scenario, options);
     }
 
     /// <summary>What to say after "would not fit in memory".</summary>
@@ -111,58 +113,27 @@ public static partial class RunCommand
     private sealed record RunOptions(string? OutDir, bool Json, bool Quiet, TimeSpan Budget, IRunEstimate Estimate, BpfSimFactory Factory,
         ConsumerCatalog Catalog, TextWriter Stdout, TextWriter Stderr);
 
-    /// <summary>What a contained run prints when a consumer's call does not return within the budget.</summary>
-    private static Action<ConsumerGuard, long> HangNotice(TimeSpan budget, TextWriter stderr) =>
-        (guard, call) => stderr.WriteLine($"bpfsim: {guard.Consumer}.{guard.Member} (call {call}) did not return within " +
-                                          $"{budget.TotalSeconds:0.###} s; replaying the run with {guard.Consumer} ejected at that call");
-
-    /// <summary>
-    /// Runs a scenario; what the run throws for the user's input (a refused struct_ops action, a consumer that cannot
-    /// load) or because the simulation failed becomes a message and <paramref name="exitCode"/>, and null is returned.
-    /// </summary>
-    private static T? Contained<T>(Func<T> run, string name, TextWriter stderr, out int exitCode) where T : class
+    private static int Execute(LoadedScenario scenario, RunOptions o)
     {
-        exitCode = ExitCodes.Success;
-        try
+        var stderr = o.Stderr;
+        var outcome = RunWithProgress(progress => ScenarioRun.Execute(scenario, new RunSettings
         {
-            return run();
-        }
-        catch (ScenarioRunException e) when (e.Location is not null)
+            CallBudget = o.Budget, Progress = progress, Notice = stderr.WriteLine, OutputDirectory = o.OutDir,
+        }, o.Factory, o.Catalog), scenario.Duration, o.Estimate, o.Quiet || o.Json, o.Stdout, stderr);
+        if (!outcome.Completed)
         {
-            stderr.WriteLine($"{e.Location}: {e.Message.ReplaceLineEndings(" ")}");
-            exitCode = ExitCodes.BadInput;
+            foreach (var error in outcome.Errors)
+            {
+                stderr.WriteLine(error);
+            }
+            return outcome.ExitCode;
         }
-        catch (Exception e) when (e is ScenarioRunException or ConsumerLoadException)
-        {
-            stderr.WriteLine($"bpfsim: {name}: {e.Message}");
-            exitCode = ExitCodes.BadInput;
-        }
-        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
-        {
-            stderr.WriteLine($"bpfsim: simulation failed: {e.Message}");
-            exitCode = ExitCodes.SimulationFailed;
-        }
-        return null;
-    }
-
-    private static int RunTcp(LoadedScenario scenario, RunOptions o)
-    {
-        var (spec, text, name) = (scenario.Spec, scenario.Text, scenario.Name);
-        var (factory, catalog, budget, stdout, stderr) = (o.Factory, o.Catalog, o.Budget, o.Stdout, o.Stderr);
-        var result = Contained(() => RunWithProgress(progress => TcpScenarioRunner.RunContained(spec, () => factory.Create(), catalog, progress, budget,
-                HangNotice(budget, stderr)), spec.Duration, o.Estimate, o.Quiet || o.Json, stdout, stderr), name, stderr, out int failed);
-        if (result is null)
-        {
-            return failed;
-        }
-        var sources = spec.StructOps.Select(e => catalog.Find(e.Program)?.Source ?? e.Program);
-        var summary = TcpRunSummary.From(spec, result, Manifest.For(name, text, spec.Seed, sources));
         if (o.OutDir is { } outDir)
         {
             IReadOnlyList<string> files;
             try
             {
-                files = OutputWriter.Write(outDir, name, summary, result);
+                files = outcome.WriteOutputs(outDir);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -171,26 +142,29 @@ public static partial class RunCommand
             }
             if (!o.Quiet && !o.Json)
             {
-                stdout.WriteLine($"wrote {string.Join(", ", files.Select(Path.GetFileName))} to {outDir}");
+                o.Stdout.WriteLine($"wrote {string.Join(", ", files.Select(Path.GetFileName))} to {outDir}");
             }
         }
         if (o.Json)
         {
-            stdout.WriteLine(summary.ToJson());
+            o.Stdout.WriteLine(outcome.SummaryJson);
         }
         else if (!o.Quiet)
         {
-            Print(Terminal.Create(stdout), name, spec, summary);
-        }
-        if (result.Faults.Count > 0)
-        {
-            foreach (var fault in result.Faults)
+            if (outcome.TcpSummary is { } tcp)
             {
-                stderr.WriteLine($"bpfsim: consumer fault: {fault}; ejected, the run went on without it");
+                Print(Terminal.Create(o.Stdout), scenario.Name, scenario.Spec, tcp);
             }
-            return ExitCodes.CompletedWithFault;
+            else
+            {
+                SchedTerminal.Print(Terminal.Create(o.Stdout), scenario.Name, scenario.Sched!, outcome.SchedSummary!, outcome.Sched!);
+            }
         }
-        return ExitCodes.Success;
+        foreach (var warning in outcome.Warnings)
+        {
+            stderr.WriteLine(warning);
+        }
+        return outcome.ExitCode;
     }
 
     private static bool TryCreateOutDir(string outDir, TextWriter stderr)

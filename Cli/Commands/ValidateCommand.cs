@@ -1,5 +1,5 @@
 using System.CommandLine;
-using BpfSim.Cli.Scenarios;
+using BpfSim.Studies.Scenarios;
 
 namespace BpfSim.Cli.Commands;
 

@@ -1,3 +1,4 @@
+using BpfSim.Studies;
 using BpfSim.Cli;
 using BpfSim.Cli.Commands;
 
@@ -52,7 +53,7 @@ public sealed class BtfCommandTests
             var (code, _, err) = Run("btf", "dump", "--format", "raw", "-o", file);
             Assert.That(code, Is.Zero, err);
             var read = BpfSim.Core.Ebpf.Btf.BtfReader.Read(File.ReadAllBytes(file));
-            using var services = BpfSim.Cli.Composition.Build();
+            using var services = BpfSim.Studies.Composition.Build();
             var kernel = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions
                 .GetRequiredService<BpfSim.Core.Hosting.KernelBtfProvider>(services).Spec;
             Assert.That(read.Count, Is.EqualTo(kernel.Count));

@@ -1,3 +1,4 @@
+using BpfSim.Studies;
 using System.Text.Json;
 using BpfSim.Cli;
 using BpfSim.Cli.Commands;

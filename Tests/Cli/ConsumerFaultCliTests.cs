@@ -1,3 +1,4 @@
+using BpfSim.Studies;
 using System.Diagnostics;
 using System.Text.Json;
 using BpfSim.Cli;

@@ -1,3 +1,4 @@
+using BpfSim.Studies;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using System.Text.Json;

@@ -1,7 +1,8 @@
+using BpfSim.Studies;
 using System.Text;
 using System.Text.RegularExpressions;
 using BpfSim.Cli;
-using BpfSim.Cli.Scenarios;
+using BpfSim.Studies.Scenarios;
 using BpfSim.Core.Simulation;
 
 namespace BpfSim.Tests.Cli;

@@ -1,6 +1,7 @@
+using BpfSim.Studies;
 using System.Text;
 using BpfSim.Cli;
-using BpfSim.Cli.Scenarios;
+using BpfSim.Studies.Scenarios;
 
 namespace BpfSim.Tests.Cli;
 

@@ -1,6 +1,7 @@
+using BpfSim.Studies;
 using System.Text.Json;
 using BpfSim.Cli;
-using BpfSim.Cli.Scenarios;
+using BpfSim.Studies.Scenarios;
 using BpfSim.Core.Bpf.Consumers;
 using BpfSim.Core.Simulation;
 using BpfSim.Tcp.Workloads;

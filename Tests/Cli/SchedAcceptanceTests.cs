@@ -1,3 +1,4 @@
+using BpfSim.Studies;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using BpfSim.Cli;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using BpfSim.Cli.Output;
+using BpfSim.Studies.Output;
 using BpfSim.Scheduler.Metrics;
 using BpfSim.Scheduler.Workloads;
 using Spectre.Console;

@@ -1,3 +1,4 @@
+using BpfSim.Studies;
 using BpfSim.Cli;
 using BpfSim.Core.Simulation;
 using BpfSim.Scheduler.Workloads;
@@ -52,7 +53,7 @@ public sealed class SchedRtAppTests
     {
         string scenario = WithRtApp(Lenient);
         var (factory, catalog) = Composition.Create([]);
-        var loaded = BpfSim.Cli.Scenarios.ScenarioLoader.Load(scenario, factory, catalog);
+        var loaded = BpfSim.Studies.Scenarios.ScenarioLoader.Load(scenario, factory, catalog);
         var tasks = loaded.Sched!.Tasks;
         Assert.That(tasks.Select(t => t.Name), Is.EqualTo(new[] { "thread0", "periodic" }));
         var t0 = tasks[0];
@@ -83,7 +84,7 @@ public sealed class SchedRtAppTests
     {
         string scenario = WithRtApp("""{ "tasks": { "t": { "run": 1000, "sleep": 1000 } } }""", ", policy: ext");
         var (factory, catalog) = Composition.Create([]);
-        var spec = BpfSim.Cli.Scenarios.ScenarioLoader.Load(scenario, factory, catalog).Sched!;
+        var spec = BpfSim.Studies.Scenarios.ScenarioLoader.Load(scenario, factory, catalog).Sched!;
         Assert.That(spec.Tasks[0].PolicyExt, Is.True);
         Assert.That(spec.Tasks[0].Behavior.PhasesLoop, Is.EqualTo(-1), "rt-app's default loop is for ever");
     }

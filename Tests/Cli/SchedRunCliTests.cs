@@ -1,3 +1,4 @@
+using BpfSim.Studies;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
@@ -80,7 +81,7 @@ public sealed class SchedRunCliTests
         var (code, output, err) = CliRun.Invoke("run", CliRun.Scenario(Fair.Replace("cpus: 2", "cpus: 3", StringComparison.Ordinal)), "--out", dir);
         Assert.That(code, Is.EqualTo(ExitCodes.Success), err);
         Assert.That(output, Does.Contain($"wrote summary.json, tasks.csv, cpus.csv, timeline.csv, struct_ops.json, report.html to {dir}"));
-        Assert.That(File.ReadAllLines(Path.Combine(dir, "tasks.csv"))[0], Is.EqualTo(string.Join(",", BpfSim.Cli.Output.SchedOutputWriter.TasksHeader)));
+        Assert.That(File.ReadAllLines(Path.Combine(dir, "tasks.csv"))[0], Is.EqualTo(string.Join(",", BpfSim.Studies.Output.SchedOutputWriter.TasksHeader)));
         Assert.That(File.ReadAllLines(Path.Combine(dir, "cpus.csv"))[0], Is.EqualTo("t_s,cpu,busy,runnable"));
         var timeline = File.ReadAllLines(Path.Combine(dir, "timeline.csv"));
         Assert.That(timeline[0], Is.EqualTo("cpu,start_s,end_s,pid,comm,group,class"));

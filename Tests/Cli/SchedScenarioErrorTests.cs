@@ -1,3 +1,4 @@
+using BpfSim.Studies;
 using BpfSim.Cli;
 
 namespace BpfSim.Tests.Cli;

@@ -1,5 +1,6 @@
+using BpfSim.Studies;
 using BpfSim.Cli;
-using BpfSim.Cli.Scenarios;
+using BpfSim.Studies.Scenarios;
 using BpfSim.Core.Bpf.Consumers;
 using BpfSim.Scheduler.Ext;
 using BpfSim.Scheduler.Tasks;

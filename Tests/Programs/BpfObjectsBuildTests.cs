@@ -1,3 +1,4 @@
+using BpfSim.Studies;
 using System.Diagnostics;
 using BpfSim.Cli;
 using BpfSim.Core.Bpf.Maps;

