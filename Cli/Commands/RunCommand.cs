@@ -35,17 +35,24 @@ public static class RunCommand
         {
             Description = "Wall-clock budget for one call into a consumer; a call that takes longer ejects the consumer (default 1s)",
         };
+        var runTime = new RunTimeOptions();
         var command = new Command("run", "Run a scenario (or the embedded default) and summarise it")
         {
             file, seed, duration, outDir, json, quiet, callTimeout,
         };
-        command.SetAction(parse => Run(parse.GetValue(file), parse.GetValue(seed), parse.GetValue(duration), parse.GetValue(outDir),
-            parse.GetValue(json), parse.GetValue(quiet), parse.GetValue(callTimeout), stdout, stderr));
+        foreach (var option in runTime.All)
+        {
+            command.Options.Add(option);
+        }
+        command.SetAction(parse => runTime.TryApply(parse, new RunSettings(), stderr, out var settings)
+            ? Run(parse.GetValue(file), parse.GetValue(seed), parse.GetValue(duration), parse.GetValue(outDir), parse.GetValue(json),
+                parse.GetValue(quiet), parse.GetValue(callTimeout), settings, stdout, stderr)
+            : ExitCodes.BadInput);
         return command;
     }
 
     private static int Run(string? path, ulong? seed, string? duration, string? outDir, bool json, bool quiet, string? callTimeout,
-        TextWriter stdout, TextWriter stderr)
+        RunSettings settings, TextWriter stdout, TextWriter stderr)
     {
         var budget = ContainedRun.DefaultCallBudget;
         if (callTimeout is not null)
@@ -100,7 +107,7 @@ public static class RunCommand
         {
             return ExitCodes.BadInput; // checked before the run, so a bad --out does not waste it
         }
-        var options = new RunOptions(outDir, json, quiet, budget, estimate, factory, catalog, stdout, stderr);
+        var options = new RunOptions(outDir, json, quiet, settings with { CallBudget = budget, OutputDirectory = outDir }, estimate, factory, catalog, stdout, stderr);
         return Execute(scenario, options);
     }
 
@@ -110,16 +117,13 @@ public static class RunCommand
         : "shorten it, use fewer tasks, a lower timeline_limit or a longer sample_interval";
 
     /// <summary>The command line's choices and what the run needs, handed to the subsystem's run.</summary>
-    private sealed record RunOptions(string? OutDir, bool Json, bool Quiet, TimeSpan Budget, IRunEstimate Estimate, BpfSimFactory Factory,
+    private sealed record RunOptions(string? OutDir, bool Json, bool Quiet, RunSettings Settings, IRunEstimate Estimate, BpfSimFactory Factory,
         ConsumerCatalog Catalog, TextWriter Stdout, TextWriter Stderr);
 
     private static int Execute(LoadedScenario scenario, RunOptions o)
     {
         var stderr = o.Stderr;
-        var outcome = RunWithProgress(progress => ScenarioRun.Execute(scenario, new RunSettings
-        {
-            CallBudget = o.Budget, Progress = progress, Notice = stderr.WriteLine, OutputDirectory = o.OutDir,
-        }, o.Factory, o.Catalog), scenario.Duration, o.Estimate, o.Quiet || o.Json, o.Stdout, stderr);
+        var outcome = RunWithProgress(progress => ScenarioRun.Execute(scenario, o.Settings with { Progress = progress, Notice = stderr.WriteLine }, o.Factory, o.Catalog), scenario.Duration, o.Estimate, o.Quiet || o.Json, o.Stdout, stderr);
         if (!outcome.Completed)
         {
             foreach (var error in outcome.Errors)
@@ -133,7 +137,7 @@ public static class RunCommand
             IReadOnlyList<string> files;
             try
             {
-                files = outcome.WriteOutputs(outDir);
+                files = outcome.WriteOutputs(outDir, o.Settings.Formats);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

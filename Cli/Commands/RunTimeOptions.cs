@@ -1,0 +1,67 @@
+using System.CommandLine;
+using BpfSim.Studies.Runs;
+
+namespace BpfSim.Cli.Commands;
+
+/// <summary>
+/// The run-time options <c>run</c> and <c>sweep</c> share (DESIGN §7): <c>--trace DIR</c>, <c>--pcap LINK</c> (repeatable)
+/// and <c>--format csv,parquet</c>. None changes a run's results, only what is written about it.
+/// </summary>
+public sealed class RunTimeOptions
+{
+    public Option<string?> Trace { get; } = new("--trace")
+    {
+        Description = "Write per-event MessagePack traces here: every ACK, send, retransmission, queue drop/mark, congestion-control call and struct_ops change (docs/traces.md)",
+    };
+
+    public Option<string[]> Pcap { get; } = new("--pcap")
+    {
+        Description = "Write what crossed this link (by name, e.g. bottleneck) as LINK.pcap in the --out folder; repeat for several links",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    public Option<string?> Format { get; } = new("--format")
+    {
+        Description = "Table formats for the written CSVs: csv, parquet or csv,parquet (default csv)",
+    };
+
+    public IEnumerable<Option> All => [Trace, Pcap, Format];
+
+    /// <summary>Reads the options into <paramref name="settings"/>; false with a message on <paramref name="stderr"/> when one is bad.</summary>
+    public bool TryApply(ParseResult parse, RunSettings settings, TextWriter stderr, out RunSettings applied)
+    {
+        applied = settings;
+        var formats = OutputFormats.Csv;
+        if (parse.GetValue(Format) is { } text)
+        {
+            formats = 0;
+            foreach (var part in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                switch (part.ToLowerInvariant())
+                {
+                    case "csv":
+                        formats |= OutputFormats.Csv;
+                        break;
+                    case "parquet":
+                        formats |= OutputFormats.Parquet;
+                        break;
+                    default:
+                        stderr.WriteLine($"bpfsim: --format: unknown format '{part}' (csv, parquet, or both: csv,parquet)");
+                        return false;
+                }
+            }
+            if (formats == 0)
+            {
+                stderr.WriteLine("bpfsim: --format: name at least one format (csv, parquet)");
+                return false;
+            }
+        }
+        applied = settings with
+        {
+            TraceDirectory = parse.GetValue(Trace),
+            PcapLinks = parse.GetValue(Pcap) ?? [],
+            Formats = formats,
+        };
+        return true;
+    }
+}
