@@ -152,6 +152,7 @@ public sealed class Network : IEventHandler
         link.Stats.BusyNs += duration;
         link.Stats.PacketsSent++;
         link.Stats.BytesSent += size;
+        link.Tap?.Departing(link, in Packets[packet], link.BusyUntil);
         if (link.Loss.Lose(link.Random))
         {
             link.Stats.RandomLosses++;
