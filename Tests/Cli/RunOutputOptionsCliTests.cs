@@ -72,8 +72,9 @@ public sealed class RunOutputOptionsCliTests
               - { count: 1, cc: reno, start: 0s, from: 0, to: 2 }
             """);
         var dir = TempDir();
-        var (code, _, stderr) = Run("run", scenario, "--pcap", "hop0", "--pcap", "hop1", "--out", dir, "--quiet");
+        var (code, stdout, stderr) = Run("run", scenario, "--pcap", "hop0", "--pcap", "hop1", "--out", dir);
         Assert.That(code, Is.Zero, stderr);
+        Assert.That(stdout, Does.Contain("hop0.pcap, hop1.pcap to"));
         Assert.That(new FileInfo(Path.Combine(dir, "hop0.pcap")).Length, Is.GreaterThan(24));
         Assert.That(new FileInfo(Path.Combine(dir, "hop1.pcap")).Length, Is.GreaterThan(24));
     }
