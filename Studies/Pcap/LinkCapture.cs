@@ -25,8 +25,10 @@ public sealed class LinkCapture : ITcpRunObserver, ILinkTap
     private PcapFlow[] _flows = new PcapFlow[16];
     private Link[] _links = [];
     private Pending[] _pending = [];
+    private ILinkTap?[] _chained = []; // the taps that were on the links before (another capture of the same link)
     private Simulator? _sim;
     private int _mss;
+    private bool _finished;
     private PcapWriter? _writer;
 
     /// <param name="linkName">The link to capture (either direction's name).</param>
@@ -74,6 +76,7 @@ public sealed class LinkCapture : ITcpRunObserver, ILinkTap
         _sim = run.Simulator;
         _mss = run.Stack.Options.Mss;
         _pending = new Pending[_links.Length];
+        _chained = [.. _links.Select(l => l.Tap)];
         if (System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(_path)) is { } directory)
         {
             Directory.CreateDirectory(directory);
@@ -98,12 +101,17 @@ public sealed class LinkCapture : ITcpRunObserver, ILinkTap
     /// <inheritdoc/>
     public void Departing(Link link, in Packet packet, long departureNs)
     {
+        if (_finished)
+        {
+            return;
+        }
         Flush(_sim!.Now.Nanoseconds);
         int slot = link == _links[0] ? 0 : 1;
         ref var p = ref _pending[slot];
         p.Packet = packet;
         p.DepartureNs = departureNs;
         p.Full = true;
+        _chained[slot]?.Departing(link, in packet, departureNs);
     }
 
     /// <summary>Writes, oldest first, the held packets that left by <paramref name="now"/>.</summary>
@@ -145,10 +153,12 @@ public sealed class LinkCapture : ITcpRunObserver, ILinkTap
     public void Finish(SimTime end)
     {
         Flush(end.Nanoseconds);
+        // Every capture of these links finishes now: the taps go, so the run's tear-down sends nothing to closed files.
         foreach (var link in _links)
         {
             link.Tap = null;
         }
+        _finished = true;
         _writer?.Dispose();
     }
 

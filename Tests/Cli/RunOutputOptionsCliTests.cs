@@ -78,4 +78,13 @@ public sealed class RunOutputOptionsCliTests
         Assert.That(new FileInfo(Path.Combine(dir, "hop0.pcap")).Length, Is.GreaterThan(24));
         Assert.That(new FileInfo(Path.Combine(dir, "hop1.pcap")).Length, Is.GreaterThan(24));
     }
+
+    [Test]
+    public void Run_PcapOnASchedulerRun_ExitsTwo()
+    {
+        var (code, _, stderr) = Run("run", Path.Combine(AppContext.BaseDirectory, "scenarios", "sched_fair.yaml"), "--duration", "100ms",
+            "--pcap", "bottleneck", "--quiet");
+        Assert.That(code, Is.EqualTo(2), stderr);
+        Assert.That(stderr, Does.Contain("--pcap is for TCP runs"));
+    }
 }

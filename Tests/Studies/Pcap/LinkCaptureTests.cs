@@ -167,6 +167,18 @@ public sealed class LinkCaptureTests
     }
 
     [Test]
+    public void Capture_BothNamesOfOneLink_WriteTheSamePacketsTwice()
+    {
+        var dir = Directory.CreateTempSubdirectory("bpfsim-pcap-both-").FullName;
+        var study = new Study();
+        var outcome = study.Run(study.Parse(Ecn), new RunSettings { PcapLinks = ["bottleneck", "bottleneck_rev"], OutputDirectory = dir });
+        Assert.That(outcome.Completed, Is.True, string.Join("; ", outcome.Errors));
+        var (_, single) = Capture(Ecn);
+        Assert.That(File.ReadAllBytes(Path.Combine(dir, "bottleneck.pcap")), Is.EqualTo(File.ReadAllBytes(single)));
+        Assert.That(File.ReadAllBytes(Path.Combine(dir, "bottleneck_rev.pcap")), Is.EqualTo(File.ReadAllBytes(single)));
+    }
+
+    [Test]
     public void Tshark_ReadsTheCaptureWithoutErrorsAndCountsTheRunsRetransmissions()
     {
         if (!Tshark.Available(out var why))
