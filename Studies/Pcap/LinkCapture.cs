@@ -1,4 +1,5 @@
 using BpfSim.Core.Simulation;
+using System.Text.RegularExpressions;
 using BpfSim.Core.Workloads;
 using BpfSim.Tcp.Net;
 using BpfSim.Tcp.Stack;
@@ -8,7 +9,8 @@ namespace BpfSim.Studies.Pcap;
 
 /// <summary>
 /// <c>--pcap LINK</c>: writes DIR/LINK.pcap with every packet transmitted on a link and on its reverse direction
-/// (bottleneck and bottleneck_rev, hop1 and hop1_rev), stamped with the instant its last bit left the transmitter.
+/// (bottleneck and bottleneck_rev, hop1 and hop1_rev, a flow's access links s0_up and s0_down), stamped with the
+/// instant its last bit left the transmitter. Access links are tapped as the flow that adds them opens, before its SYN.
 /// A link announces a packet when its transmission starts; the packet is held until no packet of the other direction
 /// can leave earlier (one per direction at most, since a link sends one packet at a time), so the file is in time
 /// order. Frames are built in one reused buffer. The capture never changes the run.
@@ -29,6 +31,8 @@ public sealed class LinkCapture : ITcpRunObserver, ILinkTap
     private Simulator? _sim;
     private int _mss;
     private bool _finished;
+    private string _reverseName = "";
+    private Network? _network;
     private PcapWriter? _writer;
 
     /// <param name="linkName">The link to capture (either direction's name).</param>
@@ -48,44 +52,72 @@ public sealed class LinkCapture : ITcpRunObserver, ILinkTap
     public long Frames => _writer?.Records ?? 0;
 
     /// <summary>
-    /// The two directions of the link called <paramref name="name"/> in <paramref name="links"/>: the link itself and
-    /// its reverse (NAME_rev, or NAME without _rev), when it has one.
+    /// The other direction of the link called <paramref name="name"/>: NAME_rev for NAME and back (the shared links),
+    /// NAME_down for NAME_up and back (a flow's access links).
     /// </summary>
-    public static IReadOnlyList<Link> Directions(IReadOnlyList<Link> links, string name)
+    public static string ReverseName(string name) =>
+        name.EndsWith("_rev", StringComparison.Ordinal) ? name[..^4]
+        : name.EndsWith("_up", StringComparison.Ordinal) ? name[..^3] + "_down"
+        : name.EndsWith("_down", StringComparison.Ordinal) ? name[..^5] + "_up"
+        : name + "_rev";
+
+    /// <summary>
+    /// Whether <paramref name="name"/> is an access link the run will add when a flow opens: <c>sI_up</c>,
+    /// <c>sI_down</c>, <c>rI_down</c>, <c>rI_up</c> on a dumbbell (<c>pl_</c> before them on a parking lot), with I
+    /// below the number of flows when every flow group has a fixed count.
+    /// </summary>
+    public static bool IsAccessLink(TcpScenarioSpec spec, string name)
     {
-        var link = links.FirstOrDefault(l => l.Name == name);
-        if (link is null)
+        var m = s_accessLink.Match(name);
+        if (!m.Success || (m.Groups[1].Length > 0) != (spec.Network.Topology == TopologyKind.ParkingLot))
         {
-            return [];
+            return false;
         }
-        var other = name.EndsWith("_rev", StringComparison.Ordinal) ? name[..^4] : name + "_rev";
-        var reverse = links.FirstOrDefault(l => l.Name == other);
-        return reverse is null ? [link] : name.EndsWith("_rev", StringComparison.Ordinal) ? [reverse, link] : [link, reverse];
+        bool arrivals = spec.Flows.Any(f => f.Arrivals != ArrivalKind.Fixed);
+        return arrivals || (long.TryParse(m.Groups[2].Value, out long i) && i < spec.Flows.Sum(f => (long)f.Count));
     }
 
+    private static readonly Regex s_accessLink = new(@"^(pl_)?[sr](\d+)_(up|down)$", RegexOptions.CultureInvariant);
+
     /// <inheritdoc/>
-    /// <exception cref="ScenarioRunException">The run has no link of that name.</exception>
+    /// <exception cref="ScenarioRunException">The run has no link of that name and will add none.</exception>
     public void Attach(TcpRunContext run)
     {
-        _links = [.. Directions(run.Network.Links, _linkName)];
-        if (_links.Length == 0)
+        var links = run.Network.Links;
+        if (!links.Any(l => l.Name == _linkName) && !IsAccessLink(run.Spec, _linkName))
         {
+            string prefix = run.Spec.Network.Topology == TopologyKind.ParkingLot ? "pl_" : "";
             throw new ScenarioRunException($"--pcap {_linkName}: no such link; this run's links are " +
-                string.Join(", ", run.Network.Links.Select(l => l.Name)));
+                string.Join(", ", links.Select(l => l.Name)) +
+                $", and each flow's access links {prefix}sI_up, {prefix}sI_down, {prefix}rI_down, {prefix}rI_up (I = flows.csv's id - 1)");
         }
         _sim = run.Simulator;
         _mss = run.Stack.Options.Mss;
-        _pending = new Pending[_links.Length];
-        _chained = [.. _links.Select(l => l.Tap)];
+        _reverseName = ReverseName(_linkName);
         if (System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(_path)) is { } directory)
         {
             Directory.CreateDirectory(directory);
         }
         _writer = new PcapWriter(_path, _snapLength);
-        foreach (var link in _links)
+        foreach (var link in links)
         {
-            link.Tap = this;
+            Consider(link);
         }
+        _network = run.Network;
+        _network.LinkAdded += Consider;
+    }
+
+    /// <summary>Taps <paramref name="link"/> if it is one of the captured link's directions.</summary>
+    private void Consider(Link link)
+    {
+        if (link.Name != _linkName && link.Name != _reverseName)
+        {
+            return;
+        }
+        _links = [.. _links, link];
+        _chained = [.. _chained, link.Tap];
+        Array.Resize(ref _pending, _links.Length);
+        link.Tap = this;
     }
 
     /// <inheritdoc/>
@@ -106,7 +138,11 @@ public sealed class LinkCapture : ITcpRunObserver, ILinkTap
             return;
         }
         Flush(_sim!.Now.Nanoseconds);
-        int slot = link == _links[0] ? 0 : 1;
+        int slot = 0;
+        while (_links[slot] != link)
+        {
+            slot++;
+        }
         ref var p = ref _pending[slot];
         p.Packet = packet;
         p.DepartureNs = departureNs;
@@ -157,6 +193,10 @@ public sealed class LinkCapture : ITcpRunObserver, ILinkTap
         foreach (var link in _links)
         {
             link.Tap = null;
+        }
+        if (_network is not null)
+        {
+            _network.LinkAdded -= Consider;
         }
         _finished = true;
         _writer?.Dispose();

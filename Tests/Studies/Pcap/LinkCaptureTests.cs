@@ -27,6 +27,17 @@ public sealed class LinkCaptureTests
           - { count: 1, cc: reno, start: 0.2s, size: 1MB }
         """;
 
+    /// <summary>A shallow bottleneck queue that drops; sized flows that finish well before the end.</summary>
+    private const string Drops = """
+        seed: 3
+        duration: 6s
+        network:
+          bottleneck: { rate: 20Mbps, delay: 10ms, queue: { type: droptail, limit: 20 } }
+        flows:
+          - { count: 2, cc: cubic, start: 0s, size: 2MB }
+          - { count: 1, cc: reno, start: 0.1s, size: 2MB }
+        """;
+
     private const string Ecn = """
         seed: 1
         duration: 2s
@@ -83,11 +94,12 @@ public sealed class LinkCaptureTests
         Assert.That(file.Frames.Any(f => f.Options.Any(o => o.Kind == 5)), Is.True, "ACKs carry SACK blocks after losses");
     }
 
-    [Test]
-    public void Capture_SequenceNumbers_AdvanceWithoutGapsExceptRetransmissionsWhichMatchTheRun()
+    /// <summary>
+    /// Checks that new data follows without gaps, every resent segment is data already seen and the cumulative ACK never
+    /// goes back, in every direction of the capture; returns how many segments were resent.
+    /// </summary>
+    private static long CheckSequence(PcapFile file)
     {
-        var (outcome, path) = Capture(Lossy);
-        var file = PcapFile.Read(path);
         var highest = new Dictionary<(uint, ushort, uint, ushort), uint>();
         var lastAck = new Dictionary<(uint, ushort, uint, ushort), uint>();
         long retransmissions = 0;
@@ -119,8 +131,39 @@ public sealed class LinkCaptureTests
             }
             lastAck[f.Direction] = f.Ack;
         }
+        return retransmissions;
+    }
+
+    [Test]
+    public void Capture_SequenceNumbers_AdvanceWithoutGapsExceptRetransmissionsWhichMatchTheRun()
+    {
+        var (outcome, path) = Capture(Lossy);
+        long retransmissions = CheckSequence(PcapFile.Read(path));
         Assert.That(retransmissions, Is.GreaterThan(0));
         Assert.That(retransmissions, Is.EqualTo(RunRetransmits(outcome)), "segments resent in the capture = the run's retransmits");
+    }
+
+    [Test]
+    public void Capture_SendersAccessLink_HoldsTheFlowAndEveryRetransmissionOfTheBottlenecksDrops()
+    {
+        var (outcome, path) = Capture(Drops, "s0_up");
+        Assert.That(outcome.Tcp!.Links.Single(l => l.Name == "bottleneck").Drops, Is.GreaterThan(0));
+        var flow = outcome.Tcp.Flows[0];
+        Assert.That(flow.Completed, Is.True);
+        var file = PcapFile.Read(path);
+        Assert.That(file.Frames.Select(f => f.Src).Where(ip => ip >> 16 == 0x0A01).Distinct(), Is.EqualTo(new[] { 0x0A010001u }), "flow 1 alone");
+        Assert.That(file.Frames.Count(f => f.Syn), Is.EqualTo(2), "its SYN (sent as the link was added) and SYN-ACK");
+        long retransmissions = CheckSequence(file);
+        Assert.That(retransmissions, Is.GreaterThan(0).And.EqualTo(flow.Retransmits));
+    }
+
+    [Test]
+    public void Capture_AccessLinkBeyondTheFlows_IsRefusedBeforeTheRun()
+    {
+        var study = new Study();
+        var outcome = study.Run(study.Parse(Drops), new RunSettings { PcapLinks = ["s3_up"], OutputDirectory = Directory.CreateTempSubdirectory().FullName });
+        Assert.That(outcome.ExitCode, Is.EqualTo(2));
+        Assert.That(outcome.Errors.Single(), Does.Contain("--pcap s3_up: no such link").And.Contain("sI_up"));
     }
 
     [Test]
@@ -192,9 +235,13 @@ public sealed class LinkCaptureTests
         Assert.That(Tshark.Frames(path, "frame"), Has.Count.EqualTo(PcapFile.Read(path).Frames.Count));
         // tshark calls a resent segment a retransmission (fast or spurious included), or out-of-order when it comes within
         // an RTT of newer data; bpfsim never reorders a flow, so both are the run's retransmissions. SYNs are left out.
-        var resent = Tshark.Frames(path, "(tcp.analysis.retransmission || tcp.analysis.out_of_order) && tcp.len > 0");
-        Assert.That(resent, Has.Count.EqualTo(RunRetransmits(outcome)));
+        const string resent = "(tcp.analysis.retransmission || tcp.analysis.out_of_order) && tcp.len > 0";
+        Assert.That(Tshark.Frames(path, resent), Has.Count.EqualTo(RunRetransmits(outcome)));
         Assert.That(Tshark.Frames(path, "tcp.analysis.fast_retransmission"), Is.Not.Empty);
+        // Queue drops at the bottleneck: a capture upstream of them, on the sender's access link, sees every original.
+        var (drops, senderSide) = Capture(Drops, "s0_up");
+        Assert.That(Tshark.Frames(senderSide, "_ws.malformed || _ws.expert.severity >= 0x800000"), Is.Empty);
+        Assert.That(Tshark.Frames(senderSide, resent), Has.Count.EqualTo(drops.Tcp!.Flows[0].Retransmits));
     }
 
     /// <summary>Debian's tshark, run on a file.</summary>
