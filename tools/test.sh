@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command: make sure what some tests need is installed — Chromium to render report.html, clang-14
-# and libbpf's headers to rebuild the BPF objects and compile the docs' BPF example, the kernel's tools/sched_ext —
-# then run every test.
+# and libbpf's headers to rebuild the BPF objects and compile the docs' BPF example, tshark to read --pcap files, the
+# kernel's tools/sched_ext — then run every test.
 # Extra arguments go to dotnet test (for example --filter "Category=Tcp").
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +10,7 @@ missing=()
 command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || missing+=(chromium)
 command -v clang-14 >/dev/null 2>&1 || missing+=(clang-14)
 [ -f /usr/include/bpf/bpf_helpers.h ] || missing+=(libbpf-dev)
+command -v tshark >/dev/null 2>&1 || missing+=(tshark)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then

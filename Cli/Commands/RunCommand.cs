@@ -146,8 +146,13 @@ public static class RunCommand
             }
             if (!o.Quiet && !o.Json)
             {
-                o.Stdout.WriteLine($"wrote {string.Join(", ", files.Select(Path.GetFileName))} to {outDir}");
+                var pcaps = o.Settings.PcapLinks.Distinct(StringComparer.Ordinal).Select(l => l + ".pcap");
+                o.Stdout.WriteLine($"wrote {string.Join(", ", files.Select(Path.GetFileName).Concat(pcaps))} to {outDir}");
             }
+        }
+        else if (o.Settings.PcapLinks.Count > 0 && !o.Quiet && !o.Json)
+        {
+            o.Stdout.WriteLine($"wrote {string.Join(", ", o.Settings.PcapLinks.Distinct(StringComparer.Ordinal).Select(l => l + ".pcap"))} to the current folder");
         }
         if (o.Json)
         {

@@ -1,15 +1,13 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using BpfSim.Tcp.Workloads;
 using BpfSim.Studies.Runs;
-using CsvHelper;
 
 namespace BpfSim.Studies.Output;
 
 /// <summary>
-/// Writes a run's files into a folder: summary.json, flows.csv, timeseries.csv, struct_ops.json, report.html, and
-/// trace.txt when programs wrote with bpf_printk.
+/// Writes a run's files into a folder: summary.json, flows.csv, timeseries.csv (each also, or instead, as .parquet,
+/// per <see cref="OutputFormats"/>), struct_ops.json, report.html, and trace.txt when programs wrote with bpf_printk.
 /// </summary>
 public static class OutputWriter
 {
@@ -25,33 +23,8 @@ public static class OutputWriter
             return p;
         }
         File.WriteAllText(Path("summary.json"), summary.ToJson());
-        static string F(double v) => v.ToString("0.######", CultureInfo.InvariantCulture);
-        static string I(long v) => v.ToString(CultureInfo.InvariantCulture);
-        using (var csv = CsvWriter.Create(new StreamWriter(Path("flows.csv")), null, leaveOpen: false))
-        {
-            csv.WriteHeader(["id", "cc", "cc_requested", "start_s", "end_s", "bytes_acked", "goodput_mbps", "rtt_ms_mean", "rtt_ms_min",
-                "retransmits", "timeouts", "ecn_echoes", "completed", "cwnd_restarts", "loss_probes", "loss_probe_recoveries",
-                "rack_reo_timeouts", "lost_retransmits", "dsacks_received", "spurious_rtos", "full_undos", "partial_undos", "dsack_undos",
-                "loss_undos"]);
-            foreach (var f in result.Flows)
-            {
-                csv.WriteRecord([f.Id.ToString(CultureInfo.InvariantCulture), f.Cc, f.CcRequested ?? "", F(f.StartSeconds), F(f.EndSeconds),
-                    f.BytesAcked.ToString(CultureInfo.InvariantCulture), F(f.GoodputMbps), F(f.RttMsMean), F(f.RttMsMin),
-                    f.Retransmits.ToString(CultureInfo.InvariantCulture), f.Timeouts.ToString(CultureInfo.InvariantCulture),
-                    f.EcnEchoes.ToString(CultureInfo.InvariantCulture), f.Completed ? "true" : "false",
-                    f.CwndRestarts.ToString(CultureInfo.InvariantCulture), I(f.LossProbes), I(f.LossProbeRecoveries),
-                    I(f.RackReoTimeouts), I(f.LostRetransmits), I(f.DsacksReceived), I(f.SpuriousRtos), I(f.FullUndos),
-                    I(f.PartialUndos), I(f.DsackUndos), I(f.LossUndos)]);
-            }
-        }
-        using (var csv = CsvWriter.Create(new StreamWriter(Path("timeseries.csv")), null, leaveOpen: false))
-        {
-            csv.WriteHeader(["t_s", "flow", "metric", "value", "unit"]);
-            foreach (var p in result.Samples.Points())
-            {
-                csv.WriteRecord([F(p.TimeSeconds), p.Subject, p.Metric, F(p.Value), p.Unit]);
-            }
-        }
+        written.AddRange(FlowsTable(result).Write(directory, "flows", formats));
+        written.AddRange(TimeSeriesTable(result).Write(directory, "timeseries", formats));
         var structOps = new JsonObject
         {
             ["dump"] = result.StructOpsDump.DeepClone(),
@@ -66,5 +39,51 @@ public static class OutputWriter
             File.WriteAllLines(Path("trace.txt"), result.Trace.Select(t => t.ToString()));
         }
         return written;
+    }
+
+    /// <summary>flows.csv: one row per flow (the summary's flows plus the loss-recovery counters).</summary>
+    public static ResultTable FlowsTable(TcpRunResult result)
+    {
+        var t = new ResultTable();
+        const ResultColumnKind S = ResultColumnKind.String, I = ResultColumnKind.Integer, D = ResultColumnKind.Double;
+        t.AddColumn("id", I).AddColumn("cc", S).AddColumn("cc_requested", S).AddColumn("start_s", D, 6).AddColumn("end_s", D, 6)
+            .AddColumn("bytes_acked", I).AddColumn("goodput_mbps", D, 6).AddColumn("rtt_ms_mean", D, 6).AddColumn("rtt_ms_min", D, 6)
+            .AddColumn("retransmits", I).AddColumn("timeouts", I).AddColumn("ecn_echoes", I).AddColumn("completed", ResultColumnKind.Boolean);
+        foreach (var name in (string[])["cwnd_restarts", "loss_probes", "loss_probe_recoveries", "rack_reo_timeouts", "lost_retransmits",
+                     "dsacks_received", "spurious_rtos", "full_undos", "partial_undos", "dsack_undos", "loss_undos"])
+        {
+            t.AddColumn(name, I);
+        }
+        foreach (var f in result.Flows)
+        {
+            t.AddRow(f.Id, f.Cc, f.CcRequested, f.StartSeconds, f.EndSeconds, f.BytesAcked, f.GoodputMbps, f.RttMsMean, f.RttMsMin,
+                f.Retransmits, f.Timeouts, f.EcnEchoes, f.Completed, f.CwndRestarts, f.LossProbes, f.LossProbeRecoveries, f.RackReoTimeouts,
+                f.LostRetransmits, f.DsacksReceived, f.SpuriousRtos, f.FullUndos, f.PartialUndos, f.DsackUndos, f.LossUndos);
+        }
+        return t;
+    }
+
+    /// <summary>
+    /// timeseries.csv: the sampled series as tidy rows. <c>flow</c> is the subject as it always was (a flow id or a link
+    /// name); <c>kind</c> says which (<c>flow</c> or <c>link</c>) and <c>cc</c> is the flow's algorithm (empty for a link),
+    /// so a reader needs no join with flows.csv.
+    /// </summary>
+    public static ResultTable TimeSeriesTable(TcpRunResult result)
+    {
+        var ccOf = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var f in result.Flows)
+        {
+            ccOf[f.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)] = f.Cc;
+        }
+        var t = new ResultTable();
+        t.AddColumn("t_s", ResultColumnKind.Double, 6).AddColumn("flow", ResultColumnKind.String).AddColumn("metric", ResultColumnKind.String)
+            .AddColumn("value", ResultColumnKind.Double, 6).AddColumn("unit", ResultColumnKind.String)
+            .AddColumn("kind", ResultColumnKind.String).AddColumn("cc", ResultColumnKind.String);
+        foreach (var p in result.Samples.Points())
+        {
+            bool flow = ccOf.TryGetValue(p.Subject, out var cc);
+            t.AddRow(p.TimeSeconds, p.Subject, p.Metric, p.Value, p.Unit, flow ? "flow" : "link", flow ? cc : null);
+        }
+        return t;
     }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using BpfSim.Studies.Runs;
 using CsvHelper;
 using Parquet;
 using Parquet.Schema;
@@ -8,6 +9,8 @@ namespace BpfSim.Studies.Output;
 /// <summary>
 /// A table built column by column, written as CSV or Parquet with the same columns and values, so the CSV a user
 /// reads and the Parquet pandas loads never disagree. A column holds strings, 64-bit integers, doubles or booleans.
+/// A double column has a number of decimals: the CSV cell is the value rounded to them, and the Parquet value is that
+/// cell read back, so the two hold the same number.
 /// </summary>
 public sealed class ResultTable
 {
@@ -20,9 +23,15 @@ public sealed class ResultTable
     public IReadOnlyList<string> ColumnNames => _columns.Select(c => c.Name).ToList();
 
     /// <summary>Adds a column; every column must be added before the first row.</summary>
+    /// <param name="name">The header.</param>
+    /// <param name="kind">What the column holds.</param>
+    /// <param name="decimals">For a double column, the most decimals written (trailing zeros dropped); 0 to 15.</param>
     /// <exception cref="InvalidOperationException">Rows were already added, or the name is taken.</exception>
-    public ResultTable AddColumn(string name, ResultColumnKind kind)
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="decimals"/> is outside 0..15.</exception>
+    public ResultTable AddColumn(string name, ResultColumnKind kind, int decimals = 9)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(decimals);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(decimals, 15);
         if (_rows > 0)
         {
             throw new InvalidOperationException("columns are added before the first row");
@@ -31,8 +40,31 @@ public sealed class ResultTable
         {
             throw new InvalidOperationException($"column '{name}' is already in the table");
         }
-        _columns.Add(new Column(name, kind));
+        _columns.Add(new Column(name, kind, decimals == 0 ? "0" : "0." + new string('#', decimals)));
         return this;
+    }
+
+    /// <summary>
+    /// Writes the table as <paramref name="name"/>.csv and/or <paramref name="name"/>.parquet in
+    /// <paramref name="directory"/>, as <paramref name="formats"/> says, and returns the paths written.
+    /// </summary>
+    /// <exception cref="IOException">A file cannot be written.</exception>
+    public IReadOnlyList<string> Write(string directory, string name, OutputFormats formats)
+    {
+        var written = new List<string>(2);
+        if ((formats & OutputFormats.Csv) != 0)
+        {
+            var path = System.IO.Path.Combine(directory, name + ".csv");
+            WriteCsv(path);
+            written.Add(path);
+        }
+        if ((formats & OutputFormats.Parquet) != 0)
+        {
+            var path = System.IO.Path.Combine(directory, name + ".parquet");
+            WriteParquet(path);
+            written.Add(path);
+        }
+        return written;
     }
 
     /// <summary>
@@ -67,7 +99,7 @@ public sealed class ResultTable
         {
             for (int i = 0; i < cells.Length; i++)
             {
-                cells[i] = Format(_columns[i].Values[r]);
+                cells[i] = _columns[i].Format(_columns[i].Values[r]);
             }
             csv.WriteRecord(cells);
         }
@@ -98,7 +130,9 @@ public sealed class ResultTable
                     await group.WriteAsync<long>(fields[i], c.Values.Select(v => v is null ? (long?)null : Convert.ToInt64(v, CultureInfo.InvariantCulture)).ToArray());
                     break;
                 case ResultColumnKind.Double:
-                    await group.WriteAsync<double>(fields[i], c.Values.Select(v => v is null ? (double?)null : Convert.ToDouble(v, CultureInfo.InvariantCulture)).ToArray());
+                    // The CSV cell read back: both formats hold the number the CSV shows.
+                    await group.WriteAsync<double>(fields[i], c.Values.Select(v => v is null ? (double?)null
+                        : double.Parse(c.Format(v), NumberStyles.Float, CultureInfo.InvariantCulture)).ToArray());
                     break;
                 case ResultColumnKind.Boolean:
                     await group.WriteAsync<bool>(fields[i], c.Values.Select(v => (bool?)v).ToArray());
@@ -110,22 +144,24 @@ public sealed class ResultTable
         }
     }
 
-    private static string Format(object? value) => value switch
-    {
-        null => "",
-        string s => s,
-        bool b => b ? "true" : "false",
-        double d => d.ToString("0.#########", CultureInfo.InvariantCulture),
-        float f => ((double)f).ToString("0.#########", CultureInfo.InvariantCulture),
-        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
-        _ => value.ToString() ?? "",
-    };
-
-    private sealed class Column(string name, ResultColumnKind kind)
+    private sealed class Column(string name, ResultColumnKind kind, string doubleFormat)
     {
         public string Name { get; } = name;
 
         public ResultColumnKind Kind { get; } = kind;
+
+        /// <summary>The CSV text of a cell of this column.</summary>
+        public string Format(object? value) => value switch
+        {
+            null => "",
+            string s => s,
+            bool b => b ? "true" : "false",
+            double d => d.ToString(doubleFormat, CultureInfo.InvariantCulture),
+            float f => ((double)f).ToString(doubleFormat, CultureInfo.InvariantCulture),
+            IFormattable f when Kind == ResultColumnKind.Double => Convert.ToDouble(f, CultureInfo.InvariantCulture).ToString(doubleFormat, CultureInfo.InvariantCulture),
+            IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+            _ => value.ToString() ?? "",
+        };
 
         public List<object?> Values { get; } = [];
 

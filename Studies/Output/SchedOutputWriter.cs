@@ -1,15 +1,14 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using BpfSim.Scheduler.Workloads;
 using BpfSim.Studies.Runs;
-using CsvHelper;
 
 namespace BpfSim.Studies.Output;
 
 /// <summary>
 /// Writes a scheduler run's files into a folder: summary.json, tasks.csv, cpus.csv (the CPU samples), timeline.csv
-/// (per-CPU segments: who ran when), struct_ops.json, report.html, and trace.txt when programs wrote with bpf_printk.
+/// (per-CPU segments: who ran when) — each also, or instead, as .parquet per <see cref="OutputFormats"/> —,
+/// struct_ops.json, report.html, and trace.txt when programs wrote with bpf_printk.
 /// </summary>
 public static class SchedOutputWriter
 {
@@ -32,42 +31,11 @@ public static class SchedOutputWriter
             written.Add(p);
             return p;
         }
-        static string F(double v) => v.ToString("0.#########", CultureInfo.InvariantCulture);
-        static string I(long v) => v.ToString(CultureInfo.InvariantCulture);
         File.WriteAllText(Path("summary.json"), summary.ToJson());
         var groupOf = SchedGroups.GroupByPid(result);
-        using (var csv = CsvWriter.Create(new StreamWriter(Path("tasks.csv")), null, leaveOpen: false))
-        {
-            csv.WriteHeader(TasksHeader);
-            foreach (var t in result.Tasks)
-            {
-                csv.WriteRecord([I(t.Pid), t.Name, groupOf.TryGetValue(t.Pid, out var g) ? g : t.Name, I(t.Nice), t.Class, F(t.RuntimeSeconds), F(t.CpuShare),
-                    F(t.WaitMsMean), F(t.WaitMsP50), F(t.WaitMsP99), F(t.WaitMsP999), F(t.WaitMsMax), I(t.Switches), I(t.Migrations), I(t.Wakeups),
-                    I(t.DeadlineMisses), I(t.Periods), t.ExitedSeconds is { } x ? F(x) : ""]);
-            }
-        }
-        using (var csv = CsvWriter.Create(new StreamWriter(Path("cpus.csv")), null, leaveOpen: false))
-        {
-            csv.WriteHeader(CpusHeader);
-            foreach (var s in result.Trace.Samples)
-            {
-                csv.WriteRecord([F(s.TimeNs / 1e9), I(s.Cpu), F(s.Busy), I(s.Runnable)]);
-            }
-        }
-        using (var csv = CsvWriter.Create(new StreamWriter(Path("timeline.csv")), null, leaveOpen: false))
-        {
-            csv.WriteHeader(TimelineHeader);
-            var names = result.Trace.TaskNames;
-            foreach (var s in result.Trace.Timeline)
-            {
-                if (s.Task < 0 || s.Task >= names.Count)
-                {
-                    continue; // idle: the gaps between a CPU's rows
-                }
-                var (pid, comm, group) = names[s.Task];
-                csv.WriteRecord([I(s.Cpu), F(s.StartNs / 1e9), F(s.EndNs / 1e9), I(pid), comm, group, s.Class == 1 ? "ext" : "fair"]);
-            }
-        }
+        written.AddRange(TasksTable(result, groupOf).Write(directory, "tasks", formats));
+        written.AddRange(CpusTable(result).Write(directory, "cpus", formats));
+        written.AddRange(TimelineTable(result).Write(directory, "timeline", formats));
         var structOps = new JsonObject
         {
             ["timeline"] = JsonSerializer.SerializeToNode(result.StructOps),
@@ -83,5 +51,56 @@ public static class SchedOutputWriter
             File.WriteAllLines(Path("trace.txt"), result.PrintkTrace.Select(t => t.ToString()));
         }
         return written;
+    }
+
+    private static ResultTable Table(string[] header, string strings, string doubles)
+    {
+        var t = new ResultTable();
+        foreach (var name in header)
+        {
+            t.AddColumn(name, strings.Split(',').Contains(name) ? ResultColumnKind.String
+                : doubles.Split(',').Contains(name) ? ResultColumnKind.Double : ResultColumnKind.Integer);
+        }
+        return t;
+    }
+
+    /// <summary>tasks.csv: one row per task.</summary>
+    public static ResultTable TasksTable(SchedRunResult result, IReadOnlyDictionary<int, string> groupOf)
+    {
+        var t = Table(TasksHeader, "name,group,class", "runtime_s,cpu_share,wait_ms_mean,wait_ms_p50,wait_ms_p99,wait_ms_p999,wait_ms_max,exited_s");
+        foreach (var k in result.Tasks)
+        {
+            t.AddRow(k.Pid, k.Name, groupOf.TryGetValue(k.Pid, out var g) ? g : k.Name, k.Nice, k.Class, k.RuntimeSeconds, k.CpuShare, k.WaitMsMean,
+                k.WaitMsP50, k.WaitMsP99, k.WaitMsP999, k.WaitMsMax, k.Switches, k.Migrations, k.Wakeups, k.DeadlineMisses, k.Periods, k.ExitedSeconds);
+        }
+        return t;
+    }
+
+    /// <summary>cpus.csv: the CPU samples.</summary>
+    public static ResultTable CpusTable(SchedRunResult result)
+    {
+        var t = Table(CpusHeader, "", "t_s,busy");
+        foreach (var s in result.Trace.Samples)
+        {
+            t.AddRow(s.TimeNs / 1e9, s.Cpu, s.Busy, s.Runnable);
+        }
+        return t;
+    }
+
+    /// <summary>timeline.csv: per-CPU segments of who ran (idle gaps are the gaps between a CPU's rows).</summary>
+    public static ResultTable TimelineTable(SchedRunResult result)
+    {
+        var t = Table(TimelineHeader, "comm,group,class", "start_s,end_s");
+        var names = result.Trace.TaskNames;
+        foreach (var s in result.Trace.Timeline)
+        {
+            if (s.Task < 0 || s.Task >= names.Count)
+            {
+                continue;
+            }
+            var (pid, comm, group) = names[s.Task];
+            t.AddRow(s.Cpu, s.StartNs / 1e9, s.EndNs / 1e9, pid, comm, group, s.Class == 1 ? "ext" : "fair");
+        }
+        return t;
     }
 }

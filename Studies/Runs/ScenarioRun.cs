@@ -44,6 +44,11 @@ public static class ScenarioRun
     private static RunOutcome ExecuteSched(LoadedScenario scenario, SchedScenarioSpec spec, RunSettings settings, BpfSimFactory factory,
         ConsumerCatalog catalog)
     {
+        if (settings.PcapLinks.Count > 0)
+        {
+            return new RunOutcome(scenario, ExitCodes.BadInput,
+                [$"bpfsim: {scenario.Name}: --pcap {settings.PcapLinks[0]}: a scheduler run has no links to capture (--pcap is for TCP runs)"], []);
+        }
         // The run's bpf(2) has the scenario's CPUs, so per-CPU maps and program invocations see one slot per simulated CPU.
         var options = new BpfSystemOptions { Cpus = spec.Cpus.Count };
         var (result, code, error) = Contained(() => SchedScenarioRunner.RunContained(spec, () => factory.Create(options), catalog,

@@ -1,3 +1,4 @@
+using BpfSim.Studies.Pcap;
 using BpfSim.Tcp.Workloads;
 
 namespace BpfSim.Studies.Runs;
@@ -11,6 +12,7 @@ internal static class TcpObservers
     public static Func<IReadOnlyList<ITcpRunObserver>>? For(RunSettings settings, TcpScenarioSpec spec)
     {
         _ = spec;
+        var pcapDirectory = settings.OutputDirectory ?? ".";
         if (settings.TraceDirectory is null && settings.PcapLinks.Count == 0)
         {
             return null;
@@ -18,7 +20,11 @@ internal static class TcpObservers
         return () =>
         {
             var observers = new List<ITcpRunObserver>();
-            // --trace and --pcap observers are added here.
+            // --trace observers are added here.
+            foreach (var link in settings.PcapLinks.Distinct(StringComparer.Ordinal))
+            {
+                observers.Add(new LinkCapture(link, Path.Combine(pcapDirectory, link + ".pcap")));
+            }
             return observers;
         };
     }

@@ -88,7 +88,7 @@ public sealed class ScenarioCliTests
         Assert.That(code, Is.Zero, err);
         Assert.That(Directory.GetFiles(dir).Select(Path.GetFileName), Is.EquivalentTo(new[] { "summary.json", "flows.csv", "timeseries.csv", "struct_ops.json", "report.html" }));
         var series = File.ReadAllLines(Path.Combine(dir, "timeseries.csv"));
-        Assert.That(series[0], Is.EqualTo("t_s,flow,metric,value,unit"));
+        Assert.That(series[0], Is.EqualTo("t_s,flow,metric,value,unit,kind,cc"));
         Assert.That(series, Has.Some.Contains(",cwnd,").And.Some.Contains(",packets").And.Some.Contains("bottleneck,queue,"));
         Assert.That(File.ReadAllLines(Path.Combine(dir, "flows.csv"))[0], Does.StartWith("id,cc,cc_requested,start_s,end_s,bytes_acked,goodput_mbps"));
         using var so = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "struct_ops.json")));

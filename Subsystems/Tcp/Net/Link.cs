@@ -31,6 +31,9 @@ public sealed class Link
     public LossModel Loss { get; }
     public LinkStats Stats { get; } = new();
 
+    /// <summary>Told of every packet transmitted on this link (<c>--pcap</c>); null, the default, costs a null check.</summary>
+    public ILinkTap? Tap { get; set; }
+
     internal SimRandom Random { get; }
 
     /// <summary>When the transmitter finishes the packet it is sending (ns); idle once the clock reaches it.</summary>

@@ -39,6 +39,9 @@ public sealed class Network : IEventHandler
 
     public IReadOnlyList<Link> Links => _links;
 
+    /// <summary>Told of each link as it is added (a topology adds a flow's access links when the flow opens).</summary>
+    public event Action<Link>? LinkAdded;
+
     /// <summary>Adds one direction of a link. Its random stream is derived from the seed and its name.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The rate is not positive or the delay is negative.</exception>
     /// <exception cref="ArgumentException">A link of that name exists.</exception>
@@ -53,6 +56,7 @@ public sealed class Network : IEventHandler
         }
         var link = new Link(_links.Count, name, rateBps, delay, queue, loss ?? LossModel.None, SimRandom.For(_seed, "link:" + name));
         _links.Add(link);
+        LinkAdded?.Invoke(link);
         return link;
     }
 
@@ -152,6 +156,7 @@ public sealed class Network : IEventHandler
         link.Stats.BusyNs += duration;
         link.Stats.PacketsSent++;
         link.Stats.BytesSent += size;
+        link.Tap?.Departing(link, in Packets[packet], link.BusyUntil);
         if (link.Loss.Lose(link.Random))
         {
             link.Stats.RandomLosses++;
