@@ -27,7 +27,9 @@ public sealed class TcpTraceWriter : ITcpRunObserver, ITcpTracer
     private readonly List<int> _active = [];
     private readonly TraceFile _links;
     private byte[][] _linkNames = [];
-    private TcpRunContext? _run;
+    private BpfSystem? _bpf;
+    private Network? _network;
+    private TcpStack? _stack;
 
     /// <summary>A writer into <paramref name="directory"/>, created if missing.</summary>
     public TcpTraceWriter(string directory)
@@ -40,11 +42,14 @@ public sealed class TcpTraceWriter : ITcpRunObserver, ITcpTracer
     /// <summary>Records written so far, of every type.</summary>
     public long Records { get; private set; }
 
-    public void Attach(TcpRunContext run)
+    public void Attach(TcpRunContext run) => Attach(run.Bpf, run.Network, run.Stack);
+
+    /// <summary>Starts tracing <paramref name="stack"/> and <paramref name="network"/> (what <see cref="Attach(TcpRunContext)"/> does).</summary>
+    internal void Attach(BpfSystem bpf, Network network, TcpStack stack)
     {
-        _run = run;
-        run.Stack.Tracer = this;
-        run.Network.Tracer = this;
+        (_bpf, _network, _stack) = (bpf, network, stack);
+        stack.Tracer = this;
+        network.Tracer = this;
         File.WriteAllText(System.IO.Path.Combine(_directory, TraceSchema.SchemaFile), TraceSchema.ToJson());
     }
 
@@ -72,9 +77,9 @@ public sealed class TcpTraceWriter : ITcpRunObserver, ITcpTracer
             file?.Dispose();
         }
         _links.Dispose();
-        WriteStructOps(_run!.Bpf);
-        _run.Stack.Tracer = null;
-        _run.Network.Tracer = null;
+        WriteStructOps(_bpf!);
+        _stack!.Tracer = null;
+        _network!.Tracer = null;
     }
 
     private TraceFile FileOf(int flow)
@@ -189,7 +194,7 @@ public sealed class TcpTraceWriter : ITcpRunObserver, ITcpTracer
     /// <summary>A link added since the last queue record (links are added while flows open): its name is encoded once.</summary>
     private void NameLinks()
     {
-        var links = _run!.Network.Links;
+        var links = _network!.Links;
         _linkNames = [.. links.Select(l => Encoding.UTF8.GetBytes(l.Name))];
     }
 

@@ -15,17 +15,8 @@ public static class TraceReader
     /// <exception cref="TraceFormatException">The folder is missing, has no valid schema.json, or a file is garbled.</exception>
     public static IReadOnlyList<(string Name, ResultTable Table)> Read(string directory)
     {
-        if (!Directory.Exists(directory))
-        {
-            throw new TraceFormatException($"trace folder '{directory}' does not exist");
-        }
-        string schemaPath = Path.Combine(directory, TraceSchema.SchemaFile);
-        if (!File.Exists(schemaPath))
-        {
-            throw new TraceFormatException($"'{directory}' is not a bpfsim trace folder: it has no {TraceSchema.SchemaFile} (write one with: bpfsim run SCENARIO --trace DIR)");
-        }
-        CheckSchema(schemaPath);
-        var tables = new Dictionary<int, ResultTable>();
+        var records = ReadRecords(directory);
+        var tables = new List<(string, ResultTable)>();
         foreach (var type in TraceSchema.Records)
         {
             var table = new ResultTable();
@@ -38,8 +29,33 @@ public static class TraceReader
                     _ => ResultColumnKind.Integer,
                 });
             }
-            tables[type.Code] = table;
+            foreach (var record in records[type.Name])
+            {
+                table.AddRow(record[1..]);
+            }
+            tables.Add((type.Name, table));
         }
+        return tables;
+    }
+
+    /// <summary>
+    /// Every record of <paramref name="directory"/> by record type name, each as its values in schema order (type
+    /// first; integers as long, booleans as bool, strings as string): flows in flow order, then links, then struct_ops.
+    /// </summary>
+    /// <exception cref="TraceFormatException">The folder is missing, has no valid schema.json, or a file is garbled.</exception>
+    public static IReadOnlyDictionary<string, IReadOnlyList<object?[]>> ReadRecords(string directory)
+    {
+        if (!Directory.Exists(directory))
+        {
+            throw new TraceFormatException($"trace folder '{directory}' does not exist");
+        }
+        string schemaPath = Path.Combine(directory, TraceSchema.SchemaFile);
+        if (!File.Exists(schemaPath))
+        {
+            throw new TraceFormatException($"'{directory}' is not a bpfsim trace folder: it has no {TraceSchema.SchemaFile} (write one with: bpfsim run SCENARIO --trace DIR)");
+        }
+        CheckSchema(schemaPath);
+        var lists = TraceSchema.Records.ToDictionary(r => r.Code, _ => new List<object?[]>());
         var files = Directory.GetFiles(directory, "flow-*.msgpack").Order(StringComparer.Ordinal).ToList();
         foreach (string required in new[] { TraceSchema.LinksFile, TraceSchema.StructOpsFile })
         {
@@ -52,9 +68,12 @@ public static class TraceReader
         }
         foreach (string file in files)
         {
-            ReadFile(file, tables);
+            foreach (var record in ReadFile(file))
+            {
+                lists[(int)(long)record[0]!].Add(record);
+            }
         }
-        return [.. TraceSchema.Records.Select(r => (r.Name, tables[r.Code]))];
+        return TraceSchema.Records.ToDictionary(r => r.Name, r => (IReadOnlyList<object?[]>)lists[r.Code]);
     }
 
     /// <summary>Writes every table of <paramref name="directory"/> into <paramref name="output"/> as NAME.csv and/or NAME.parquet.</summary>
@@ -104,15 +123,16 @@ public static class TraceReader
         }
     }
 
-    private static void ReadFile(string file, Dictionary<int, ResultTable> tables)
+    /// <summary>The records of one trace file in the order written, each as its values in schema order (type first).</summary>
+    /// <exception cref="TraceFormatException">A record does not match the schema, or the file ends inside one.</exception>
+    public static IReadOnlyList<object?[]> ReadFile(string file)
     {
         var bytes = File.ReadAllBytes(file);
         var reader = new MessagePackReader(bytes);
-        long record = 0;
+        var records = new List<object?[]>();
         while (!reader.End)
         {
             long at = reader.Consumed;
-            record++;
             try
             {
                 int count = reader.ReadArrayHeader();
@@ -126,22 +146,24 @@ public static class TraceReader
                 {
                     throw new TraceFormatException($"a {type.Name} record has {type.Fields.Count} fields, this one {count}");
                 }
-                var values = new object?[count - 1];
+                var values = new object?[count];
+                values[0] = (long)code;
                 for (int i = 1; i < count; i++)
                 {
-                    values[i - 1] = type.Fields[i].Kind switch
+                    values[i] = type.Fields[i].Kind switch
                     {
                         TraceFieldKind.Boolean => reader.ReadBoolean(),
                         TraceFieldKind.String => reader.ReadString(),
                         _ => reader.ReadInt64(),
                     };
                 }
-                tables[code].AddRow(values);
+                records.Add(values);
             }
             catch (Exception e) when (e is MessagePackSerializationException or EndOfStreamException or TraceFormatException or InvalidOperationException)
             {
-                throw new TraceFormatException($"{file}: record {record} (byte {at}): {e.Message}");
+                throw new TraceFormatException($"{file}: record {records.Count + 1} (byte {at}): {e.Message}");
             }
         }
+        return records;
     }
 }

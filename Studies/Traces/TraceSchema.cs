@@ -59,7 +59,7 @@ public static class TraceSchema
             I("rs_losses", "packets", "rate_sample.losses: newly marked lost by this ACK"),
             B("rs_app_limited", "rate_sample.is_app_limited"),
         ]),
-        new(Send, "send", "flow-NNNN.msgpack", "a data segment left the sender (__tcp_transmit_skb, one record per MSS segment)",
+        new(Send, "send", "flow-NNNN.msgpack", "a data segment left the sender (tcp_transmit_skb; one record per MSS-sized segment of a TSO skb)",
         [
             .. Head,
             I("flow", "", "flow id"),
