@@ -144,7 +144,7 @@ public static class TraceReader
                 var type = TraceSchema.Find(code) ?? throw new TraceFormatException($"unknown record type {code}");
                 if (count != type.Fields.Count)
                 {
-                    throw new TraceFormatException($"a {type.Name} record has {type.Fields.Count} fields, this one {count}");
+                    throw new TraceFormatException($"{type.Name} records have {type.Fields.Count} fields, this one has {count}");
                 }
                 var values = new object?[count];
                 values[0] = (long)code;
