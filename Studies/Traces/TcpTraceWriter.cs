@@ -36,7 +36,8 @@ public sealed class TcpTraceWriter : ITcpRunObserver, ITcpTracer
     {
         _directory = directory;
         Directory.CreateDirectory(directory);
-        _links = new TraceFile(System.IO.Path.Combine(directory, TraceSchema.LinksFile), 256 << 10);
+        // One file for every link: its buffer starts at full size, so the rare drop records do not grow it late in a run.
+        _links = new TraceFile(System.IO.Path.Combine(directory, TraceSchema.LinksFile), 256 << 10, 256 << 10);
     }
 
     /// <summary>Records written so far, of every type.</summary>

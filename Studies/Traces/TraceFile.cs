@@ -16,6 +16,8 @@ internal sealed class TraceFile : IBufferWriter<byte>, IDisposable
 
     private const int InitialBuffer = 4 << 10;
 
+    private readonly int _initialBuffer;
+
     private readonly string _path;
     private readonly int _maxBuffer;
     private byte[]? _buffer;
@@ -24,10 +26,12 @@ internal sealed class TraceFile : IBufferWriter<byte>, IDisposable
     private bool _created;
     private SafeFileHandle? _handle;
 
-    public TraceFile(string path, int maxBuffer = MaxBuffer)
+    /// <param name="initialBuffer">The buffer's first size (4 KiB unless given); it doubles up to <paramref name="maxBuffer"/>.</param>
+    public TraceFile(string path, int maxBuffer = MaxBuffer, int initialBuffer = InitialBuffer)
     {
         _path = path;
         _maxBuffer = maxBuffer;
+        _initialBuffer = Math.Min(initialBuffer, maxBuffer);
     }
 
     /// <summary>The most a file buffers before it writes (64 KiB).</summary>
@@ -43,7 +47,7 @@ internal sealed class TraceFile : IBufferWriter<byte>, IDisposable
     {
         if (_buffer is null)
         {
-            _buffer = ArrayPool<byte>.Shared.Rent(InitialBuffer);
+            _buffer = ArrayPool<byte>.Shared.Rent(_initialBuffer);
         }
         if (_buffer.Length - _written >= MaxRecordBytes)
         {
