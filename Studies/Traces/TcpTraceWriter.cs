@@ -13,8 +13,10 @@ namespace BpfSim.Studies.Traces;
 /// <summary>
 /// Writes a TCP run's per-event trace (<c>--trace DIR</c>) as MessagePack: per flow <c>flow-NNNN.msgpack</c> (ack,
 /// send and ca records), <c>links.msgpack</c> (queue records), <c>struct_ops.msgpack</c> and <c>schema.json</c>
-/// (<see cref="TraceSchema"/>). Each record is encoded by a <see cref="MessagePackWriter"/> straight into its file's
-/// pooled buffer, which is written out in batches: nothing is allocated per record.
+/// (<see cref="TraceSchema"/>). Each record is encoded straight into its file's pooled buffer, which is written out in
+/// batches: nothing is allocated per record. The per-packet records (ack, send, ca) are encoded by a
+/// <see cref="TraceEncoder"/>, the rare ones (queue, struct_ops) by a <see cref="MessagePackWriter"/>; both give the
+/// same bytes for the same values.
 /// </summary>
 public sealed class TcpTraceWriter : ITcpRunObserver, ITcpTracer
 {
@@ -45,8 +47,11 @@ public sealed class TcpTraceWriter : ITcpRunObserver, ITcpTracer
 
     public void Attach(TcpRunContext run) => Attach(run.Bpf, run.Network, run.Stack);
 
-    /// <summary>Starts tracing <paramref name="stack"/> and <paramref name="network"/> (what <see cref="Attach(TcpRunContext)"/> does).</summary>
-    internal void Attach(BpfSystem bpf, Network network, TcpStack stack)
+    /// <summary>
+    /// Starts tracing <paramref name="stack"/> and <paramref name="network"/>, built by hand rather than by a scenario
+    /// run (what <see cref="Attach(TcpRunContext)"/> does); call <see cref="Finish"/> at the end.
+    /// </summary>
+    public void Attach(BpfSystem bpf, Network network, TcpStack stack)
     {
         (_bpf, _network, _stack) = (bpf, network, stack);
         stack.Tracer = this;
@@ -96,50 +101,51 @@ public sealed class TcpTraceWriter : ITcpRunObserver, ITcpTracer
     private TraceFile Begin(int flow)
     {
         var file = (uint)flow < (uint)_flows.Count ? _flows[flow] ?? FileOf(flow) : FileOf(flow);
-        file.BeginRecord();
         Records++;
         return file;
     }
 
     public void Ack(long timeNs, int flow, uint ackSeq, in TcpSock sk, in RateSample rs)
     {
-        var w = new MessagePackWriter(Begin(flow));
-        w.WriteArrayHeader(16);
-        w.Write(TraceSchema.Ack);
-        w.Write(timeNs);
-        w.Write(flow + 1);
-        w.Write(ackSeq);
-        w.Write(sk.SndCwnd);
-        w.Write(sk.SndSsthresh);
-        w.Write(sk.SrttUs >> 3);
-        w.Write(sk.MdevUs >> 2);
-        w.Write(sk.PacketsInFlight);
-        w.Write((byte)sk.IcskCaState);
-        w.Write(rs.Delivered);
-        w.Write(rs.IntervalUs);
-        w.Write(rs.Delivered > 0 && rs.IntervalUs > 0 ? (long)((double)rs.Delivered * sk.MssCache * 8e6 / rs.IntervalUs) : -1L);
-        w.Write(rs.AckedSacked);
-        w.Write(rs.Losses);
-        w.Write(rs.IsAppLimited);
-        w.Flush();
+        var file = Begin(flow);
+        var e = new TraceEncoder(file.BeginRecordSpan());
+        e.ArrayHeader(16);
+        e.UInt(TraceSchema.Ack);
+        e.Int(timeNs);
+        e.Int(flow + 1);
+        e.UInt(ackSeq);
+        e.UInt(sk.SndCwnd);
+        e.UInt(sk.SndSsthresh);
+        e.UInt(sk.SrttUs >> 3);
+        e.UInt(sk.MdevUs >> 2);
+        e.UInt(sk.PacketsInFlight);
+        e.UInt((byte)sk.IcskCaState);
+        e.Int(rs.Delivered);
+        e.Int(rs.IntervalUs);
+        e.Int(rs.Delivered > 0 && rs.IntervalUs > 0 ? (long)((double)rs.Delivered * sk.MssCache * 8e6 / rs.IntervalUs) : -1L);
+        e.UInt(rs.AckedSacked);
+        e.Int(rs.Losses);
+        e.Bool(rs.IsAppLimited);
+        file.Advance(e.Written);
     }
 
     public void Send(long timeNs, int flow, uint seq, uint endSeq, TcpSendFlags flags, in TcpSock sk)
     {
-        var w = new MessagePackWriter(Begin(flow));
-        w.WriteArrayHeader(11);
-        w.Write(TraceSchema.Send);
-        w.Write(timeNs);
-        w.Write(flow + 1);
-        w.Write(seq);
-        w.Write(endSeq);
-        w.Write(endSeq - seq);
-        w.Write((flags & TcpSendFlags.Retransmit) != 0);
-        w.Write((flags & TcpSendFlags.LossProbe) != 0);
-        w.Write((flags & TcpSendFlags.Rto) != 0);
-        w.Write(sk.SndCwnd);
-        w.Write(sk.PacketsInFlight);
-        w.Flush();
+        var file = Begin(flow);
+        var e = new TraceEncoder(file.BeginRecordSpan());
+        e.ArrayHeader(11);
+        e.UInt(TraceSchema.Send);
+        e.Int(timeNs);
+        e.Int(flow + 1);
+        e.UInt(seq);
+        e.UInt(endSeq);
+        e.UInt(endSeq - seq);
+        e.Bool((flags & TcpSendFlags.Retransmit) != 0);
+        e.Bool((flags & TcpSendFlags.LossProbe) != 0);
+        e.Bool((flags & TcpSendFlags.Rto) != 0);
+        e.UInt(sk.SndCwnd);
+        e.UInt(sk.PacketsInFlight);
+        file.Advance(e.Written);
     }
 
     public void Queue(long timeNs, Link link, in Packet packet, TcpQueueEvent what)
@@ -168,26 +174,27 @@ public sealed class TcpTraceWriter : ITcpRunObserver, ITcpTracer
     public void CaCall(long timeNs, in TcpSock sk, in TcpCaCall call, in TcpCaSnapshot before)
     {
         int flow = Math.Abs(sk.SocketId) - 1;
-        var w = new MessagePackWriter(Begin(flow));
-        w.WriteArrayHeader(17);
-        w.Write(TraceSchema.Ca);
-        w.Write(timeNs);
-        w.Write(flow + 1);
-        w.Write(sk.SocketId < 0);
-        w.WriteString(CaMemberNames[(int)call.Member]);
-        w.Write(call.Arg0);
-        w.Write(call.Arg1);
-        w.Write(call.Arg2);
-        w.Write(call.Return);
-        w.Write(before.Cwnd);
-        w.Write(sk.SndCwnd);
-        w.Write(before.Ssthresh);
-        w.Write(sk.SndSsthresh);
-        w.Write(Pacing(before.PacingRate));
-        w.Write(Pacing(sk.SkPacingRate));
-        w.Write((byte)before.CaState);
-        w.Write((byte)sk.IcskCaState);
-        w.Flush();
+        var file = Begin(flow);
+        var e = new TraceEncoder(file.BeginRecordSpan());
+        e.ArrayHeader(17);
+        e.UInt(TraceSchema.Ca);
+        e.Int(timeNs);
+        e.Int(flow + 1);
+        e.Bool(sk.SocketId < 0);
+        e.String(CaMemberNames[(int)call.Member]);
+        e.Int(call.Arg0);
+        e.Int(call.Arg1);
+        e.Int(call.Arg2);
+        e.Int(call.Return);
+        e.UInt(before.Cwnd);
+        e.UInt(sk.SndCwnd);
+        e.UInt(before.Ssthresh);
+        e.UInt(sk.SndSsthresh);
+        e.Int(Pacing(before.PacingRate));
+        e.Int(Pacing(sk.SkPacingRate));
+        e.UInt((byte)before.CaState);
+        e.UInt((byte)sk.IcskCaState);
+        file.Advance(e.Written);
     }
 
     private static long Pacing(ulong rate) => rate >= long.MaxValue ? -1 : (long)rate;

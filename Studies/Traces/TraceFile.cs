@@ -5,7 +5,7 @@ namespace BpfSim.Studies.Traces;
 
 /// <summary>
 /// One trace file's pending bytes: an <see cref="IBufferWriter{T}"/> over an array rented from the shared pool, that a
-/// <c>MessagePackWriter</c> writes records into and that goes to the file in batches (<see cref="BeginRecord"/>
+/// <c>MessagePackWriter</c> or a <see cref="TraceEncoder"/> writes records into and that goes to the file in batches (<see cref="BeginRecord"/>
 /// flushes when a record might not fit). The buffer starts small and doubles up to <see cref="MaxBuffer"/>, so a
 /// short flow holds little; at its full size a flush writes it with one positioned write and nothing is allocated.
 /// </summary>
@@ -62,6 +62,13 @@ internal sealed class TraceFile : IBufferWriter<byte>, IDisposable
             return;
         }
         Flush();
+    }
+
+    /// <summary><see cref="BeginRecord"/>, then the room for it: encode there and <see cref="Advance"/> by what was written.</summary>
+    public Span<byte> BeginRecordSpan()
+    {
+        BeginRecord();
+        return _buffer.AsSpan(_written, MaxRecordBytes);
     }
 
     public void Advance(int count) => _written += count;
