@@ -17,7 +17,8 @@ namespace BpfSim.Bench.Scenarios;
 /// whole-scenario benchmark's 10-flow dumbbell (100 Mbit/s, 20 ms RTT, 166-packet FIFO, 60 s): runs alternate
 /// untraced and traced, after one cold run of each, and each reports wall and thread CPU time of the event loop (the
 /// traced one including writing its files and flushing them at the end). Run:
-/// <c>dotnet run -c Release --project Bench -- trace [--pairs N] [--seconds S] [--flows F] [--dir DIR]</c>.
+/// <c>dotnet run -c Release --project Bench -- trace [--pairs N] [--seconds S] [--flows F] [--dir DIR] [--hooks-only]</c>
+/// (<c>--hooks-only</c>: a tracer that discards everything, the cost of the call points alone).
 /// </summary>
 public static class TraceOverheadBench
 {
@@ -27,6 +28,7 @@ public static class TraceOverheadBench
         int flows = int.Parse(Option(args, "--flows") ?? "10", System.Globalization.CultureInfo.InvariantCulture);
         double seconds = double.Parse(Option(args, "--seconds") ?? "60", System.Globalization.CultureInfo.InvariantCulture);
         string root = Option(args, "--dir") ?? Path.Combine(Path.GetTempPath(), "bpfsim-trace-bench");
+        s_hooksOnly = args.Contains("--hooks-only");
         // Cold runs first (JIT tiering), not in the table.
         RunOnce(flows, seconds, null);
         RunOnce(flows, seconds, Path.Combine(root, "cold"));
@@ -50,6 +52,9 @@ public static class TraceOverheadBench
         Console.WriteLine($"best CPU: untraced {untracedCpu.Min():0.000} s, traced {tracedCpu.Min():0.000} s, ratio of bests {tracedCpu.Min() / untracedCpu.Min():0.00}; " +
                           $"median of per-pair CPU ratios {ratios.Order().ElementAt(ratios.Count / 2):0.00}");
     }
+
+    // --hooks-only: the "traced" runs get a tracer that discards every call, which measures the call points alone.
+    private static bool s_hooksOnly;
 
     private sealed record Result(double WallS, double CpuS, long Records, long Bytes, string Digest);
 
@@ -79,7 +84,7 @@ public static class TraceOverheadBench
             {
                 Directory.Delete(traceDirectory, recursive: true);
             }
-            if (Environment.GetEnvironmentVariable("BPFSIM_NULL_TRACER") == "1")
+            if (s_hooksOnly)
             {
                 stack.Tracer = NullTracer.Instance;
                 net.Tracer = NullTracer.Instance;

@@ -37,6 +37,31 @@ public sealed class TraceConvertTests
     }
 
     [Test]
+    public void RunWithTrace_ThenConvert_FromTheCommandLine()
+    {
+        string scenario = CliRun.Scenario("""
+            seed: 2
+            duration: 2s
+            network:
+              bottleneck: { rate: 50Mbps, delay: 5ms, queue: { type: droptail, limit: 40 } }
+            flows:
+              - { count: 2, cc: cubic, start: 0s }
+            """);
+        string trace = Fresh();
+        var (code, stdout, stderr) = CliRun.Invoke("run", scenario, "--trace", trace, "--json");
+        Assert.That(code, Is.Zero, stderr);
+        Assert.That(Directory.GetFiles(trace).Select(Path.GetFileName).Order(),
+            Is.EqualTo(new[] { "flow-0001.msgpack", "flow-0002.msgpack", "links.msgpack", "schema.json", "struct_ops.msgpack" }));
+        long retransmits = System.Text.Json.JsonDocument.Parse(stdout).RootElement.GetProperty("flows").EnumerateArray()
+            .Sum(f => f.GetProperty("retransmits").GetInt64());
+        (code, _, stderr) = CliRun.Invoke("trace", "convert", trace, "--to", "csv");
+        Assert.That(code, Is.Zero, stderr);
+        var send = File.ReadAllLines(Path.Combine(trace, "send.csv"));
+        int column = Array.IndexOf(send[0].Split(','), "retransmit");
+        Assert.That(send.Skip(1).Count(l => l.Split(',')[column] == "true"), Is.EqualTo(retransmits));
+    }
+
+    [Test]
     public void Convert_WithoutOut_WritesIntoTheTraceFolder()
     {
         var (_, source) = TraceRunTests.Traced(TraceRunTests.CompetingScenario);
