@@ -107,6 +107,10 @@ internal sealed class TraceFile : IBufferWriter<byte>, IDisposable
     /// <summary>Writes what is pending to the file (creating it on the first write).</summary>
     public void Flush()
     {
+        if (_created && _written == 0)
+        {
+            return;
+        }
         _handle ??= File.OpenHandle(_path, _created ? FileMode.Open : FileMode.Create, FileAccess.Write, FileShare.Read);
         _created = true;
         if (_written > 0)
@@ -121,7 +125,7 @@ internal sealed class TraceFile : IBufferWriter<byte>, IDisposable
     public void Dispose()
     {
         Flush();
-        _handle!.Dispose();
+        _handle?.Dispose();
         _handle = null;
         if (_buffer is not null)
         {
