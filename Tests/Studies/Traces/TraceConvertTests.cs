@@ -62,6 +62,41 @@ public sealed class TraceConvertTests
     }
 
     [Test]
+    public void Run_TraceIntoAFile_Exit2BeforeTheRun()
+    {
+        string file = CliRun.Scenario("seed: 1\n");
+        var (code, stdout, stderr) = CliRun.Invoke("run", TinyScenario(), "--trace", Path.Combine(file, "trace"));
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(stderr, Does.StartWith($"bpfsim: --trace {Path.Combine(file, "trace")}: "));
+        Assert.That(stdout, Is.Empty);
+    }
+
+    [Test]
+    public void Run_TraceOfASchedulerRun_Exit2SaysTracesAreForTcp()
+    {
+        string scenario = Path.Combine(TestContext.CurrentContext.TestDirectory, "../../../../scenarios/sched_fair.yaml");
+        var (code, _, stderr) = CliRun.Invoke("run", scenario, "--trace", Fresh(), "--duration", "1s");
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(stderr, Does.Contain("--trace").And.Contain("per-event traces are written for TCP runs"));
+    }
+
+    [Test]
+    public void Run_WithTrace_SaysWhereTheTraceWent()
+    {
+        string trace = Fresh();
+        var (code, stdout, stderr) = CliRun.Invoke("run", TinyScenario(), "--trace", trace);
+        Assert.That(code, Is.Zero, stderr);
+        Assert.That(stdout, Does.Contain($"wrote the per-event trace to {trace} (bpfsim trace convert {trace} --to csv; docs/traces.md)"));
+    }
+
+    private static string TinyScenario() => CliRun.Scenario("""
+        seed: 1
+        duration: 1s
+        flows:
+          - { count: 1, cc: reno, start: 0s }
+        """);
+
+    [Test]
     public void Convert_WithoutOut_WritesIntoTheTraceFolder()
     {
         var (_, source) = TraceRunTests.Traced(TraceRunTests.CompetingScenario);
