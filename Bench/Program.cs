@@ -14,6 +14,7 @@ namespace BpfSim.Bench;
 /// BenchmarkDotNet 0.14 cannot generate a net10.0 host project), or the whole-scenario benchmark:
 /// <c>dotnet run -c Release --project Bench -- scenario [flows...] [--cc NAME] [--seconds S] [--object PATH.bpf.o]</c>,
 /// or the scheduler's: <c>dotnet run -c Release --project Bench -- sched [--cpus C] [--tasks T] [--scheduler NAME]</c>,
+/// or the tracing overhead on the 10-flow dumbbell: <c>dotnet run -c Release --project Bench -- trace [--pairs N]</c>,
 /// or the minimum-of-short-samples timer for a busy machine: <c>dotnet run -c Release --project Bench -- min CLASS</c>.
 /// </summary>
 public static class Program
@@ -28,6 +29,11 @@ public static class Program
         if (args.Length > 0 && args[0] == "sched")
         {
             Scenarios.SchedScenarioBench.Run(args[1..]);
+            return;
+        }
+        if (args.Length > 0 && args[0] == "trace")
+        {
+            Scenarios.TraceOverheadBench.Run(args[1..]);
             return;
         }
         if (args.Length > 0 && args[0] == "min")

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command: make sure what some tests need is installed — Chromium to render report.html, clang-14
-# and libbpf's headers to rebuild the BPF objects and compile the docs' BPF example, tshark to read --pcap files, the
-# kernel's tools/sched_ext — then run every test.
+# and libbpf's headers to rebuild the BPF objects and compile the docs' BPF example, tshark to read --pcap files,
+# python3-msgpack and python3-pandas for docs/traces.md's snippet, the kernel's tools/sched_ext — then run every test.
 # Extra arguments go to dotnet test (for example --filter "Category=Tcp").
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +11,10 @@ command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>
 command -v clang-14 >/dev/null 2>&1 || missing+=(clang-14)
 [ -f /usr/include/bpf/bpf_helpers.h ] || missing+=(libbpf-dev)
 command -v tshark >/dev/null 2>&1 || missing+=(tshark)
+# docs/traces.md's Python snippet, which a test runs on a real trace.
+# (Debian's packages serve /usr/bin/python3, which a pyenv or venv python3 on PATH may hide; the test tries both.)
+{ python3 -c 'import msgpack, pandas' || /usr/bin/python3 -c 'import msgpack, pandas'; } >/dev/null 2>&1 ||
+  missing+=(python3-msgpack python3-pandas)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then

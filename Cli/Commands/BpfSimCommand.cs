@@ -15,6 +15,7 @@ public static class BpfSimCommand
         root.Subcommands.Add(StructOpsCommand.Create(stdout, stderr));
         root.Subcommands.Add(BtfCommand.Create(stdout, stderr));
         root.Subcommands.Add(ProgCommand.Create(stdout, stderr));
+        root.Subcommands.Add(TraceCommand.Create(stdout, stderr));
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {

@@ -107,6 +107,10 @@ public static class RunCommand
         {
             return ExitCodes.BadInput; // checked before the run, so a bad --out does not waste it
         }
+        if (scenario.Sched is null && settings.TraceDirectory is { } trace && !TryCreateOutDir(trace, stderr, "--trace"))
+        {
+            return ExitCodes.BadInput;
+        }
         var options = new RunOptions(outDir, json, quiet, settings with { CallBudget = budget, OutputDirectory = outDir }, estimate, factory, catalog, stdout, stderr);
         return Execute(scenario, options);
     }
@@ -154,6 +158,10 @@ public static class RunCommand
         {
             o.Stdout.WriteLine($"wrote {string.Join(", ", o.Settings.PcapLinks.Distinct(StringComparer.Ordinal).Select(l => l + ".pcap"))} to the current folder");
         }
+        if (o.Settings.TraceDirectory is { } trace && !o.Quiet && !o.Json)
+        {
+            o.Stdout.WriteLine($"wrote the per-event trace to {trace} (bpfsim trace convert {trace} --to csv; docs/traces.md)");
+        }
         if (o.Json)
         {
             o.Stdout.WriteLine(outcome.SummaryJson);
@@ -176,7 +184,7 @@ public static class RunCommand
         return outcome.ExitCode;
     }
 
-    private static bool TryCreateOutDir(string outDir, TextWriter stderr)
+    private static bool TryCreateOutDir(string outDir, TextWriter stderr, string option = "--out")
     {
         try
         {
@@ -185,7 +193,7 @@ public static class RunCommand
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
-            stderr.WriteLine($"bpfsim: --out {outDir}: {e.Message}");
+            stderr.WriteLine($"bpfsim: {option} {outDir}: {e.Message}");
             return false;
         }
     }

@@ -49,6 +49,11 @@ public static class ScenarioRun
             return new RunOutcome(scenario, ExitCodes.BadInput,
                 [$"bpfsim: {scenario.Name}: --pcap {settings.PcapLinks[0]}: a scheduler run has no links to capture (--pcap is for TCP runs)"], []);
         }
+        if (settings.TraceDirectory is { } trace)
+        {
+            return new RunOutcome(scenario, ExitCodes.BadInput,
+                [$"bpfsim: {scenario.Name}: --trace {trace}: per-event traces are written for TCP runs (docs/traces.md); a scheduler run has its timeline CSV"], []);
+        }
         // The run's bpf(2) has the scenario's CPUs, so per-CPU maps and program invocations see one slot per simulated CPU.
         var options = new BpfSystemOptions { Cpus = spec.Cpus.Count };
         var (result, code, error) = Contained(() => SchedScenarioRunner.RunContained(spec, () => factory.Create(options), catalog,

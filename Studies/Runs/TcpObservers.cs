@@ -1,4 +1,5 @@
 using BpfSim.Studies.Pcap;
+using BpfSim.Studies.Traces;
 using BpfSim.Tcp.Workloads;
 
 namespace BpfSim.Studies.Runs;
@@ -20,7 +21,10 @@ internal static class TcpObservers
         return () =>
         {
             var observers = new List<ITcpRunObserver>();
-            // --trace observers are added here.
+            if (settings.TraceDirectory is { } trace)
+            {
+                observers.Add(new TcpTraceWriter(trace));
+            }
             foreach (var link in settings.PcapLinks.Distinct(StringComparer.Ordinal))
             {
                 observers.Add(new LinkCapture(link, Path.Combine(pcapDirectory, link + ".pcap")));

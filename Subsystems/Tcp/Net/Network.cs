@@ -1,4 +1,5 @@
 using BpfSim.Core.Simulation;
+using BpfSim.Tcp.Tracing;
 
 namespace BpfSim.Tcp.Net;
 
@@ -41,6 +42,9 @@ public sealed class Network : IEventHandler
 
     /// <summary>Told of each link as it is added (a topology adds a flow's access links when the flow opens).</summary>
     public event Action<Link>? LinkAdded;
+
+    /// <summary>Told of every drop and mark at a queue and every loss on a wire; null (the default) for none.</summary>
+    public ITcpTracer? Tracer { get; set; }
 
     /// <summary>Adds one direction of a link. Its random stream is derived from the seed and its name.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The rate is not positive or the delay is negative.</exception>
@@ -108,12 +112,14 @@ public sealed class Network : IEventHandler
         if (verdict == QueueVerdict.Dropped)
         {
             link.Stats.QueueDrops++;
+            Tracer?.Queue(now, link, in Packets[packet], TcpQueueEvent.Drop);
             Packets.Free(packet);
             return;
         }
         if (verdict == QueueVerdict.Marked)
         {
             link.Stats.EcnMarks++;
+            Tracer?.Queue(now, link, in Packets[packet], TcpQueueEvent.Mark);
         }
         if (link.Queue.Length > link.Stats.MaxQueuePackets)
         {
@@ -160,6 +166,7 @@ public sealed class Network : IEventHandler
         if (link.Loss.Lose(link.Random))
         {
             link.Stats.RandomLosses++;
+            Tracer?.Queue(now, link, in Packets[packet], TcpQueueEvent.WireLoss);
             Packets.Free(packet);
         }
         else

@@ -1,4 +1,5 @@
 using BpfSim.Tcp.Net;
+using BpfSim.Tcp.Tracing;
 
 namespace BpfSim.Tcp.Stack;
 
@@ -169,7 +170,7 @@ public sealed partial class TcpStack
                 // tcp_ack, no_queue: nothing was outstanding, so no tcp_clean_rtx_queue, rate sample or cong_control;
                 // in_ack_event, a D-SACK's undo check (tcp_fastretrans_alert, its rexmit unused: no tcp_xmit_recovery)
                 // and the TLP ACK check.
-                conn.Ops.InAckEvent?.Invoke(ref sk, ackEvent);
+                CaInAckEvent(conn.Ops, ref sk, ackEvent);
                 if (rack && (flag & FlagDsackingAck) != 0)
                 {
                     int ignored = RexmitNone;
@@ -307,7 +308,7 @@ public sealed partial class TcpStack
             }
             uint delivered = sk.Delivered - priorDelivered;
             rs.RttUs = caRttUs;
-            conn.Ops.PktsAcked?.Invoke(ref sk, new AckSample(acked, (int)Math.Min(caRttUs, int.MaxValue), sk.MssCache * (sk.Delivered - rs.PriorDelivered)));
+            CaPktsAcked(conn.Ops, ref sk, new AckSample(acked, (int)Math.Min(caRttUs, int.MaxValue), sk.MssCache * (sk.Delivered - rs.PriorDelivered)));
 
             if (rack)
             {
@@ -315,7 +316,7 @@ public sealed partial class TcpStack
             }
             // tcp_ack: tcp_in_ack_event after tcp_clean_rtx_queue and tcp_rack_update_reo_wnd, so in_ack_event (DCTCP's
             // dctcp_update_alpha) sees delivered/delivered_ce with this ACK's cumulatively ACKed segments counted.
-            conn.Ops.InAckEvent?.Invoke(ref sk, ackEvent);
+            CaInAckEvent(conn.Ops, ref sk, ackEvent);
 
             if (rack)
             {
@@ -390,7 +391,7 @@ public sealed partial class TcpStack
             // tcp_cong_control
             if (conn.Ops.CongControl is { } congControl)
             {
-                congControl(ref sk, segment.Ack, flag, rs);
+                CaCongControl(congControl, ref sk, segment.Ack, flag, in rs);
             }
             else
             {
@@ -400,13 +401,14 @@ public sealed partial class TcpStack
                 }
                 else if (MayRaiseCwnd(conn, flag))
                 {
-                    conn.Ops.CongAvoid?.Invoke(ref sk, segment.Ack, delivered);
+                    CaCongAvoid(conn.Ops, ref sk, segment.Ack, delivered);
                     sk.SndCwndStamp = NowJiffies;
                 }
                 UpdatePacingRate(ref sk);
             }
         NoQueue:;
         }
+        TraceAck(conn, segment.Ack, in rs);
 
         if ((long)conn.SndUna >= conn.TotalSegments || (conn.Stopping && sk.PacketsOut == 0))
         {

@@ -1,3 +1,5 @@
+using BpfSim.Tcp.Tracing;
+
 namespace BpfSim.Tcp.Stack;
 
 /// <summary>
@@ -236,8 +238,8 @@ public sealed partial class TcpStack
         {
             sk.PriorSsthresh = CurrentSsthresh(ref sk);
             sk.PriorCwnd = sk.SndCwnd;
-            sk.SndSsthresh = conn.Ops.Ssthresh!(ref sk);
-            conn.Ops.CwndEvent?.Invoke(ref sk, TcpCaEvent.Loss);
+            sk.SndSsthresh = CaU32(conn.Ops.Ssthresh!, ref sk, TcpCaMember.Ssthresh);
+            CaCwndEvent(conn.Ops, ref sk, TcpCaEvent.Loss);
             InitUndo(conn);
         }
         sk.SndCwnd = sk.PacketsInFlight + 1;

@@ -128,7 +128,9 @@ public sealed partial class TcpStack
                 uint priorPacketsOut = sk.PacketsOut;
                 bool newDataOnly = conn.NewDataOnly;
                 conn.NewDataOnly = true; // tcp_write_xmit sends from the send head only
+                _sendingNewDataProbe = true; // only for the trace: the probe's segments are flagged as one
                 WriteXmit(conn, lossProbe: true);
+                _sendingNewDataProbe = false;
                 conn.NewDataOnly = newDataOnly;
                 sent = sk.PacketsOut > priorPacketsOut;
             }

@@ -1,5 +1,6 @@
 using BpfSim.Tcp.Congestion;
 using BpfSim.Tcp.Net;
+using BpfSim.Tcp.Tracing;
 
 namespace BpfSim.Tcp.Stack;
 
@@ -257,7 +258,7 @@ public sealed partial class TcpStack
         {
             conn.ReceiverOps = Dctcp.RenoFallbackOps;
         }
-        conn.ReceiverOps.Init?.Invoke(ref rsk);
+        CaVoid(conn.ReceiverOps.Init, ref rsk, TcpCaMember.Init);
         conn.ReceiverReady = true;
     }
 
@@ -322,7 +323,7 @@ public sealed partial class TcpStack
         _ackConn = conn;
         try
         {
-            conn.ReceiverOps.CwndEvent?.Invoke(ref _rcvSocks[conn.Id], ev);
+            CaCwndEvent(conn.ReceiverOps, ref _rcvSocks[conn.Id], ev);
         }
         finally
         {

@@ -1,3 +1,5 @@
+using BpfSim.Tcp.Tracing;
+
 namespace BpfSim.Tcp.Stack;
 
 public sealed partial class TcpStack
@@ -97,7 +99,7 @@ public sealed partial class TcpStack
         }
         if (sk.PriorSsthresh != 0)
         {
-            sk.SndCwnd = conn.Ops.UndoCwnd!(ref sk);
+            sk.SndCwnd = CaU32(conn.Ops.UndoCwnd!, ref sk, TcpCaMember.UndoCwnd);
             if (sk.PriorSsthresh > sk.SndSsthresh)
             {
                 sk.SndSsthresh = sk.PriorSsthresh;
@@ -169,7 +171,7 @@ public sealed partial class TcpStack
         sk.PriorCwnd = sk.SndCwnd;
         conn.PrrDelivered = 0;
         conn.PrrOut = 0;
-        sk.SndSsthresh = conn.Ops.Ssthresh!(ref sk);
+        sk.SndSsthresh = CaU32(conn.Ops.Ssthresh!, ref sk, TcpCaMember.Ssthresh);
         QueueCwr(conn);
     }
 
@@ -218,6 +220,6 @@ public sealed partial class TcpStack
             sk.SndCwnd = sk.SndSsthresh;
             sk.SndCwndStamp = NowJiffies;
         }
-        conn.Ops.CwndEvent?.Invoke(ref sk, TcpCaEvent.CompleteCwr);
+        CaCwndEvent(conn.Ops, ref sk, TcpCaEvent.CompleteCwr);
     }
 }

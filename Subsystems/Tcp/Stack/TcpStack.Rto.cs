@@ -1,3 +1,5 @@
+using BpfSim.Tcp.Tracing;
+
 namespace BpfSim.Tcp.Stack;
 
 /// <summary>The retransmission timer and what its expiry does (net/ipv4/tcp_timer.c, tcp_enter_loss in tcp_input.c).</summary>
@@ -94,8 +96,8 @@ public sealed partial class TcpStack
         {
             sk.PriorSsthresh = CurrentSsthresh(ref sk);
             sk.PriorCwnd = sk.SndCwnd;
-            sk.SndSsthresh = conn.Ops.Ssthresh!(ref sk);
-            conn.Ops.CwndEvent?.Invoke(ref sk, TcpCaEvent.Loss);
+            sk.SndSsthresh = CaU32(conn.Ops.Ssthresh!, ref sk, TcpCaMember.Ssthresh);
+            CaCwndEvent(conn.Ops, ref sk, TcpCaEvent.Loss);
             conn.UndoMarker = true;
         }
         sk.SndCwnd = sk.PacketsInFlight + 1;

@@ -1,5 +1,6 @@
 using BpfSim.Tcp.Congestion;
 using BpfSim.Tcp.Net;
+using BpfSim.Tcp.Tracing;
 
 namespace BpfSim.Tcp.Stack;
 
@@ -121,7 +122,7 @@ public sealed partial class TcpStack
         {
             using (EnterCa(conn))
             {
-                conn.Ops.Init?.Invoke(ref sk);
+                CaVoid(conn.Ops.Init, ref sk, TcpCaMember.Init);
             }
         }
         SndbufExpand(conn); // tcp_init_buffer_space, after the CA's init
@@ -370,7 +371,7 @@ public sealed partial class TcpStack
         uint perMss = System.Numerics.BitOperations.RoundUpToPowerOf2(sk.MssCache + 320 + 320) + 256;
         uint segs = Math.Max(Math.Max(TcpSock.InitCwnd, sk.SndCwnd), (uint)_options.Reordering + 1);
         // 128-bit: a consumer's factor times its cwnd must saturate at tcp_wmem[2], not wrap.
-        UInt128 mem = (UInt128)(conn.Ops.SndbufExpand?.Invoke(ref sk) ?? 2) * segs * perMss;
+        UInt128 mem = (UInt128)(CaU32Optional(conn.Ops.SndbufExpand, ref sk, TcpCaMember.SndbufExpand) ?? 2) * segs * perMss;
         if (sk.SkSndbuf < mem)
         {
             sk.SkSndbuf = (uint)UInt128.Min(mem, TcpWmemMax);
@@ -461,7 +462,7 @@ public sealed partial class TcpStack
         uint cwnd = sk.SndCwnd;
         using (EnterCa(conn))
         {
-            conn.Ops.CwndEvent?.Invoke(ref sk, TcpCaEvent.CwndRestart);
+            CaCwndEvent(conn.Ops, ref sk, TcpCaEvent.CwndRestart);
         }
         sk.SndSsthresh = CurrentSsthresh(ref sk);
         uint restartCwnd = Math.Min(_options.InitialCwnd, cwnd);
@@ -516,7 +517,7 @@ public sealed partial class TcpStack
         {
             using (EnterCa(conn))
             {
-                conn.Ops.CwndEvent?.Invoke(ref sk, TcpCaEvent.TxStart);
+                CaCwndEvent(conn.Ops, ref sk, TcpCaEvent.TxStart);
             }
         }
         sk.Lsndtime = sk.TcpJiffies32;
@@ -575,6 +576,10 @@ public sealed partial class TcpStack
             sk.EcnFlags &= unchecked((byte)~TcpEcnFlags.QueueCwr);
         }
         conn.Stats.SegmentsSent++;
+        if (_tracer is not null)
+        {
+            TraceSend(conn, seg, retransmit, lossProbe);
+        }
         _net.Send(p);
         if (!_options.IsRack && !_sim.IsArmed(conn.RtoTimer)) // with RACK: TransmitSkb, once per skb
         {

@@ -1,3 +1,5 @@
+using BpfSim.Tcp.Tracing;
+
 namespace BpfSim.Tcp.Stack;
 
 /// <summary>
@@ -56,7 +58,7 @@ public sealed partial class TcpStack
     private uint TsoSegs(TcpConnection conn)
     {
         ref var sk = ref _socks[conn.Id];
-        uint minTso = conn.Ops.MinTsoSegs?.Invoke(ref sk) ?? SysctlMinTsoSegs;
+        uint minTso = CaU32Optional(conn.Ops.MinTsoSegs, ref sk, TcpCaMember.MinTsoSegs) ?? SysctlMinTsoSegs;
         uint segs = Math.Min(TsoAutosize(sk.SkPacingRate, sk.MinRttUs, sk.MssCache, minTso), SkGsoMaxSegs);
         sk.TsoSegs = segs;
         return segs;

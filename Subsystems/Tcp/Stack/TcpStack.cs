@@ -3,6 +3,7 @@ using BpfSim.Core.Bpf.Consumers;
 using BpfSim.Core.Simulation;
 using BpfSim.Tcp.Congestion;
 using BpfSim.Tcp.Net;
+using BpfSim.Tcp.Tracing;
 
 namespace BpfSim.Tcp.Stack;
 
@@ -274,7 +275,7 @@ public sealed partial class TcpStack : IEventHandler, ITcpSocketControl
     private void SetCaState(TcpConnection conn, TcpCaState state)
     {
         ref var sk = ref _socks[conn.Id];
-        conn.Ops.SetState?.Invoke(ref sk, state);
+        CaSetState(conn.Ops, ref sk, state);
         sk.IcskCaState = state;
     }
 
@@ -292,12 +293,12 @@ public sealed partial class TcpStack : IEventHandler, ITcpSocketControl
         using (EnterCa(conn))
         {
             // tcp_cleanup_congestion_control: release, then drop the module (struct_ops map) reference.
-            conn.Ops.Release?.Invoke(ref _socks[conn.Id]);
+            CaVoid(conn.Ops.Release, ref _socks[conn.Id], TcpCaMember.Release);
         }
         TcpCongestionRegistry.Release(conn.Ops);
         if (conn.ReceiverReady)
         {
-            conn.ReceiverOps.Release?.Invoke(ref _rcvSocks[conn.Id]); // the receiving socket closes with the flow
+            CaVoid(conn.ReceiverOps.Release, ref _rcvSocks[conn.Id], TcpCaMember.Release); // the receiving socket closes with the flow
         }
         _bpf?.FreeSocketStorage(_socks[conn.Id].SocketId);
         _bpf?.FreeSocketStorage(_rcvSocks[conn.Id].SocketId);
@@ -339,7 +340,7 @@ public sealed partial class TcpStack : IEventHandler, ITcpSocketControl
         ref var sk = ref _socks[conn.Id];
         using (EnterCa(conn))
         {
-            conn.Ops.Release?.Invoke(ref sk); // a faulted consumer's guard refuses it
+            CaVoid(conn.Ops.Release, ref sk, TcpCaMember.Release); // a faulted consumer's guard refuses it
         }
         TcpCongestionRegistry.Release(conn.Ops);
         conn.Ops = ca;
@@ -349,7 +350,7 @@ public sealed partial class TcpStack : IEventHandler, ITcpSocketControl
         {
             using (EnterCa(conn))
             {
-                ca.Init?.Invoke(ref sk);
+                CaVoid(ca.Init, ref sk, TcpCaMember.Init);
             }
         }
     }

@@ -1,0 +1,60 @@
+using System.CommandLine;
+using BpfSim.Studies.Runs;
+using BpfSim.Studies.Traces;
+
+namespace BpfSim.Cli.Commands;
+
+/// <summary><c>bpfsim trace convert DIR --to csv|parquet [--out OUT]</c>: a trace folder's records as one table per record type.</summary>
+public static class TraceCommand
+{
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var dir = new Argument<string>("dir") { Description = "A trace folder written by bpfsim run --trace DIR" };
+        var to = new Option<string>("--to") { Description = "csv, parquet or csv,parquet", Required = true };
+        var output = new Option<string?>("--out") { Description = "Where the tables go (default: the trace folder)" };
+        var convert = new Command("convert", "Write a trace's records as one table per record type (ack, send, ca, queue, struct_ops); see docs/traces.md")
+        {
+            dir, to, output,
+        };
+        convert.SetAction(parse =>
+        {
+            OutputFormats formats = 0;
+            foreach (var part in parse.GetValue(to)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                switch (part.ToLowerInvariant())
+                {
+                    case "csv":
+                        formats |= OutputFormats.Csv;
+                        break;
+                    case "parquet":
+                        formats |= OutputFormats.Parquet;
+                        break;
+                    default:
+                        stderr.WriteLine($"bpfsim: trace convert: --to: unknown format '{part}' (csv, parquet, or both: csv,parquet)");
+                        return ExitCodes.BadInput;
+                }
+            }
+            if (formats == 0)
+            {
+                stderr.WriteLine("bpfsim: trace convert: --to: name a format (csv, parquet)");
+                return ExitCodes.BadInput;
+            }
+            string folder = parse.GetValue(dir)!;
+            try
+            {
+                var written = TraceReader.Convert(folder, parse.GetValue(output) ?? folder, formats);
+                foreach (string file in written)
+                {
+                    stdout.WriteLine(file);
+                }
+                return ExitCodes.Success;
+            }
+            catch (TraceFormatException e)
+            {
+                stderr.WriteLine($"bpfsim: trace convert: {e.Message}");
+                return ExitCodes.BadInput;
+            }
+        });
+        return new Command("trace", "Work with per-event traces (bpfsim run --trace DIR)") { convert };
+    }
+}
