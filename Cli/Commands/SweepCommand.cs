@@ -25,22 +25,25 @@ public static partial class SweepCommand
         var file = new Argument<string>("sweep") { Description = "Sweep file (YAML: base, grid, seeds; docs/sweeps.md)" };
         var outDir = new Option<string?>("--out")
         {
+            HelpName = "DIR",
             Description = "Output folder: runs/POINT-SEED/ per run, sweep.csv/.parquet, points.csv/.parquet, timing.csv, manifest.json (default: sweep-NAME in the current folder)",
         };
-        var jobs = new Option<int?>("--jobs", "-j") { Description = "Simulations at once (default: the number of processors)" };
+        var jobs = new Option<int?>("--jobs", "-j") { HelpName = "N", Description = "Simulations at once (default: the number of processors)" };
         var resume = new Option<bool>("--resume") { Description = "Skip runs whose folder has a done marker (an interrupted sweep goes on where it stopped)" };
-        var only = new Option<int?>("--only") { Description = "Run only chunk CHUNK of the manifest in --out (a Slurm array task; see --emit)" };
+        var only = new Option<int?>("--only") { HelpName = "CHUNK", Description = "Run only chunk CHUNK of the manifest in --out (a Slurm array task; see --emit)" };
         var emit = new Option<string[]>("--emit")
         {
+            HelpName = "slurm DIR",
             Description = "--emit slurm DIR: write DIR/manifest.json and DIR/sweep.sbatch (a job array, one task per chunk) instead of running",
             Arity = new ArgumentArity(2, 2),
             AllowMultipleArgumentsPerToken = true,
         };
-        var chunks = new Option<int?>("--chunks") { Description = $"Chunks the runs are dealt into for --emit (default: {DefaultChunks}, or the number of runs if fewer)" };
-        var bpfsim = new Option<string?>("--bpfsim") { Description = "The command the job script runs bpfsim with (default: this bpfsim, e.g. dotnet /path/bpfsim.dll)" };
+        var chunks = new Option<int?>("--chunks") { HelpName = "K", Description = $"Chunks the runs are dealt into for --emit (default: {DefaultChunks}, or the number of runs if fewer)" };
+        var bpfsim = new Option<string?>("--bpfsim") { HelpName = "CMD", Description = "The command the job script runs bpfsim with (default: this bpfsim, e.g. dotnet /path/bpfsim.dll)" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print nothing but errors (no progress)" };
-        var callTimeout = new Option<string?>("--call-timeout") { Description = "Wall-clock budget for one call into a consumer, as for run (default 1s)" };
+        var callTimeout = new Option<string?>("--call-timeout") { HelpName = "TIME", Description = "Wall-clock budget for one call into a consumer, as for run (default 1s)" };
         var runTime = new RunTimeOptions();
+        runTime.Pcap.Description = "Write what crossed this link (by name, e.g. bottleneck) as LINK.pcap in each run's folder; repeat for several links";
         runTime.Trace.Description = "Write each run's per-event MessagePack traces into this folder inside its run folder (e.g. --trace trace: runs/POINT-SEED/trace)";
         var command = new Command("sweep", "Run a base scenario over a grid of values and seeds on every core, or on a Slurm cluster, and tabulate the results")
         {

@@ -55,7 +55,7 @@ internal sealed record ScenarioSplice(int Start, int End, string Before, string 
                 node = list.Children[step.Index];
             }
         }
-        return new ScenarioSplice((int)node.Start.Index, ContentEnd(node), "", "");
+        return new ScenarioSplice((int)node.Start.Index, ContentEnd(node, text), "", "");
     }
 
     /// <summary>The base's text with each splice's value put in (<paramref name="edits"/> must not overlap).</summary>
@@ -81,20 +81,30 @@ internal sealed record ScenarioSplice(int Start, int End, string Before, string 
                 int open = (int)map.Start.Index + 1;
                 return new ScenarioSplice(open, open, $"{key}: ", "");
             }
-            int after = ContentEnd(map.Children[^1].Value);
+            int after = ContentEnd(map.Children[^1].Value, text);
             return new ScenarioSplice(after, after, $", {key}: ", "");
         }
         // A block mapping: a new line at the indentation of its keys, after its last value.
-        int end = ContentEnd(map.Children[^1].Value);
+        int end = ContentEnd(map.Children[^1].Value, text);
         string newline = text.Contains("\r\n", StringComparison.Ordinal) ? "\r\n" : "\n";
         return new ScenarioSplice(end, end, $"{newline}{new string(' ', (int)map.Start.Column - 1)}{key}: ", "");
     }
 
-    /// <summary>Where the node's own text ends: a block collection ends with its last entry, not at the next line.</summary>
-    private static int ContentEnd(YamlNode node) => node switch
+    /// <summary>
+    /// Where the node's own text ends: a block collection ends with its last entry, a flow collection at the bracket
+    /// that closes it (the reader's end mark of a collection node is where it started, so it is found from its entries).
+    /// </summary>
+    private static int ContentEnd(YamlNode node, string text) => node switch
     {
-        YamlMappingNode { Style: not YamlDotNet.Core.Events.MappingStyle.Flow, Children.Count: > 0 } map => ContentEnd(map.Children[^1].Value),
-        YamlSequenceNode { Style: not YamlDotNet.Core.Events.SequenceStyle.Flow, Children.Count: > 0 } list => ContentEnd(list.Children[^1]),
+        YamlMappingNode { Style: YamlDotNet.Core.Events.MappingStyle.Flow } map =>
+            Closing(map.Children.Count > 0 ? ContentEnd(map.Children[^1].Value, text) : (int)map.Start.Index + 1, '}', text),
+        YamlSequenceNode { Style: YamlDotNet.Core.Events.SequenceStyle.Flow } list =>
+            Closing(list.Children.Count > 0 ? ContentEnd(list.Children[^1], text) : (int)list.Start.Index + 1, ']', text),
+        YamlMappingNode { Children.Count: > 0 } map => ContentEnd(map.Children[^1].Value, text),
+        YamlSequenceNode { Children.Count: > 0 } list => ContentEnd(list.Children[^1], text),
         _ => (int)node.End.Index,
     };
+
+    /// <summary>Just past the first <paramref name="bracket"/> at or after <paramref name="from"/> (the end of the last entry).</summary>
+    private static int Closing(int from, char bracket, string text) => text.IndexOf(bracket, from) + 1;
 }
