@@ -43,6 +43,57 @@ public sealed class SweepExecutorTests
     }
 
     [Test]
+    public void Execute_ParallelBpfObjectAndCSharpConsumers_SameSummariesAsSequential()
+    {
+        // Consumers share the composition's catalog and each run loads its own copy of the object: the runs on other
+        // threads must not see each other's maps, programs or kfunc context.
+        string baseText = SweepFixtures.Base.Replace("flows:\n", "structops:\n  - { program: bpf_cubic_c, at: 0s }\n  - { program: bpf_cubic, at: 0s }\nflows:\n",
+            StringComparison.Ordinal);
+        string sweep = "base: base.yaml\ngrid:\n  flows[0].cc: [bpf_cubic_c, bpf_cubic]\n  flows[1].cc: [bpf_cubic_c, reno]\n  network.bottleneck.loss: [0.005]\nseeds: 1..2\n";
+        var plan = SweepPlan.Load(SweepFixtures.Write(sweep, baseText), SweepFixtures.Factory, SweepFixtures.Catalog);
+        string sequential = SweepFixtures.OutDir(), parallel = SweepFixtures.OutDir();
+        Execute(plan, sequential, jobs: 1);
+        var records = Execute(plan, parallel, jobs: 4);
+        Assert.That(records.All(r => r.Status == "ok"), Is.True, string.Join("; ", records.SelectMany(r => r.Errors)));
+        foreach (var run in plan.Runs)
+        {
+            Assert.That(Summary(parallel, run.Id), Is.EqualTo(Summary(sequential, run.Id)), run.Id);
+        }
+    }
+
+    [Test]
+    public void Execute_ParallelSchedExt_SameSummariesAsSequential()
+    {
+        // sched_ext consumers reach their kfuncs through the thread-static Scx facade: each run must see its own.
+        const string baseText = """
+            seed: 1
+            duration: 1s
+            subsystem: sched
+            cpus: 2
+            structops:
+              - { program: scx_simple, at: 0.2s, globals: { fifo_sched: false } }
+            tasks:
+              - { name: hog, count: 2, nice: 0, behavior: cpu_bound }
+              - { name: web, count: 3, behavior: { sleep_wake: { run: exp(1ms), sleep: exp(8ms) } } }
+            """;
+        string sweep = "base: base.yaml\ngrid:\n  structops[0].globals.fifo_sched: [false, true]\n  tasks[1].count: [2, 4]\nseeds: 1..2\n";
+        var plan = SweepPlan.Load(SweepFixtures.Write(sweep, baseText), SweepFixtures.Factory, SweepFixtures.Catalog);
+        string sequential = SweepFixtures.OutDir(), parallel = SweepFixtures.OutDir();
+        Execute(plan, sequential, jobs: 1);
+        var records = Execute(plan, parallel, jobs: 4);
+        Assert.That(records.All(r => r.Status == "ok"), Is.True, string.Join("; ", records.SelectMany(r => r.Errors)));
+        foreach (var run in plan.Runs)
+        {
+            Assert.That(Summary(parallel, run.Id), Is.EqualTo(Summary(sequential, run.Id)), run.Id);
+        }
+        SweepManifest.For(plan, 1).Write(parallel);
+        SweepCollector.Collect(parallel, BpfSim.Studies.Runs.OutputFormats.Csv);
+        string header = File.ReadLines(Path.Combine(parallel, "sweep.csv")).First();
+        Assert.That(header, Does.StartWith("point,structops[0].globals.fifo_sched,tasks[1].count,seed,run,events,sched_events,utilization,"));
+        Assert.That(header, Does.Contain(",group_web_wait_ms_p99,").And.Contain(",ejections,"));
+    }
+
+    [Test]
     public void Execute_Resume_SkipsRunsWithADoneMarker()
     {
         var plan = Plan();
