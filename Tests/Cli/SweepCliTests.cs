@@ -132,6 +132,18 @@ public sealed class SweepCliTests
     }
 
     [Test]
+    public void ShippedSweep_ExpandsToSixPointsOfTenSeedsAndItsBaseRuns()
+    {
+        string dir = Path.Combine(AppContext.BaseDirectory, "scenarios", "sweeps");
+        var plan = SweepPlan.Load(Path.Combine(dir, "dumbbell_cc.yaml"), SweepFixtures.Factory, SweepFixtures.Catalog);
+        Assert.That(plan.Points, Has.Count.EqualTo(6));
+        Assert.That(plan.Runs, Has.Count.EqualTo(60));
+        Assert.That(plan.Points[5].Scenario.Spec.Flows[0], Has.Property("Count").EqualTo(10).And.Property("Cc").EqualTo("bbr"));
+        var (code, _, err) = CliRun.Invoke("run", Path.Combine(dir, "dumbbell_10flows.yaml"), "--duration", "2s", "--quiet");
+        Assert.That(code, Is.Zero, err);
+    }
+
+    [Test]
     public void Sweep_Help_NamesEveryOption()
     {
         var (code, output, _) = CliRun.Invoke("sweep", "--help");
