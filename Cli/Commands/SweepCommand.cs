@@ -83,7 +83,7 @@ public static partial class SweepCommand
 
     private static int Run(Choices c, TextWriter stdout, TextWriter stderr)
     {
-        if (Check(c, stderr) is { } refused)
+        if (Check(c) is { } refused)
         {
             stderr.WriteLine($"bpfsim: {refused}");
             return ExitCodes.BadInput;
@@ -129,9 +129,8 @@ public static partial class SweepCommand
     }
 
     /// <summary>What is wrong with the options themselves, before the sweep file is read.</summary>
-    private static string? Check(Choices c, TextWriter stderr)
+    private static string? Check(Choices c)
     {
-        _ = stderr;
         if (c.Jobs <= 0)
         {
             return "--jobs: must be at least 1";
