@@ -141,6 +141,11 @@ public static class SweepParser
             error(key, $"grid: {why}");
             return null;
         }
+        if (text == "seed")
+        {
+            error(key, "grid: seed: the seeds are not a grid key; give them as seeds: (e.g. seeds: 1..10)");
+            return null;
+        }
         if (values is not YamlSequenceNode { Children.Count: > 0 } list)
         {
             error(values, $"grid: {text}: a list of the values it takes, e.g. [a, b] (one value is a list of one)");

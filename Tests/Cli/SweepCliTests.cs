@@ -110,6 +110,21 @@ public sealed class SweepCliTests
     }
 
     [Test]
+    public void Sweep_RunWithAConsumerFault_RecordedAsFaultOthersRunExitThree()
+    {
+        // scx_stall stalls its tasks; the watchdog (timeout_ms) ejects it, and the run completes with exit code 3.
+        string baseText = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "scenarios", "scx_stall.yaml"));
+        string sweep = SweepFixtures.Write("base: base.yaml\ngrid:\n  structops[0].globals.timeout_ms: [500, 30000]\n  duration: [2s]\nseeds: 1\n", baseText);
+        string outDir = SweepFixtures.OutDir();
+        var (code, _, err) = CliRun.Invoke("sweep", sweep, "--out", outDir, "--quiet");
+        Assert.That(code, Is.EqualTo(3), err);
+        Assert.That(err, Does.Contain("bpfsim: sweep: run p000-s01: fault (exit 3): bpfsim: scheduler stall ejected at "));
+        var rows = File.ReadAllLines(Path.Combine(outDir, "sweep.csv"));
+        Assert.That(rows[1], Does.StartWith("p000,500,2s,1,").And.EndWith(",3,fault"));
+        Assert.That(rows[2], Does.StartWith("p001,30000,2s,1,").And.EndWith(",0,ok"));
+    }
+
+    [Test]
     public void Sweep_BadFile_ExitTwoWithFileLineColumn()
     {
         string sweep = SweepFixtures.Write("base: base.yaml\ngrid:\n  flows[7].cc: [bbr]\nseeds: 1\n");

@@ -50,6 +50,7 @@ public sealed class SweepParserTests
     [TestCase("base: b.yaml\ngrid:\n  network.bottleneck: [a]\n  network.bottleneck.loss: [0.1]\nseeds: 1\n", 4, 3, "change the same part")]
     [TestCase("base: b.yaml\ngrid:\n  flows[0].cc: [a, b, a]\nseeds: 1\n", 3, 23, "listed twice")]
     [TestCase("base: b.yaml\nname: a b\nseeds: 1\n", 2, 7, "name:")]
+    [TestCase("base: b.yaml\ngrid:\n  seed: [1, 2]\nseeds: 1\n", 3, 3, "give them as seeds:")]
     [TestCase("base: [a]\nseeds: 1\n", 1, 7, "base: must name")]
     [TestCase("seeds: 1\n", 1, 1, "base: is missing")]
     [TestCase("base: b.yaml\n", 1, 1, "seeds: is missing")]
