@@ -159,9 +159,11 @@ public static class SweepParser
             error(list.Children[rendered.IndexOf(second)], $"grid: {text}: the value {second.Cell} is listed twice");
             return null;
         }
-        var kind = rendered.All(v => list.Children[rendered.IndexOf(v)] is YamlScalarNode && long.TryParse(v.Cell, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _))
+        // A number column when every value is a single number, so pandas reads it as one.
+        bool scalars = list.Children.All(v => v is YamlScalarNode);
+        var kind = scalars && rendered.All(v => long.TryParse(v.Cell, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _))
             ? ResultColumnKind.Integer
-            : rendered.All(v => list.Children[rendered.IndexOf(v)] is YamlScalarNode && double.TryParse(v.Cell, NumberStyles.Float, CultureInfo.InvariantCulture, out _))
+            : scalars && rendered.All(v => double.TryParse(v.Cell, NumberStyles.Float, CultureInfo.InvariantCulture, out _))
                 ? ResultColumnKind.Double
                 : ResultColumnKind.String;
         return new GridAxis(path, rendered, kind, (int)key.Start.Line, (int)key.Start.Column);
