@@ -1,5 +1,3 @@
-using BpfSim.Studies.Output;
-
 namespace BpfSim.Studies.Sweeps;
 
 /// <summary>
@@ -18,16 +16,3 @@ public sealed record SweepFile(string Path, string Name, string BasePath, int Ba
     /// <summary>How many points the grid has (1 for an empty grid).</summary>
     public int PointCount => Axes.Aggregate(1, (n, a) => n * a.Values.Count);
 }
-
-/// <summary>One grid key: where in the scenario, the values it takes, and where it is in the sweep file.</summary>
-/// <param name="Kind">The column type of its values in sweep.csv (integer or double when all are numbers).</param>
-public sealed record GridAxis(ScenarioPath Path, IReadOnlyList<GridValue> Values, ResultColumnKind Kind, int Line, int Column)
-{
-    /// <summary>The key as written, which is also its column's name.</summary>
-    public string Key => Path.Text;
-}
-
-/// <summary>One value of a grid key.</summary>
-/// <param name="Yaml">What is written into the scenario (a plain or double-quoted scalar, or a flow-style list or mapping).</param>
-/// <param name="Cell">What sweep.csv shows (the scalar's value, or the flow-style text).</param>
-public sealed record GridValue(string Yaml, string Cell, int Line, int Column);

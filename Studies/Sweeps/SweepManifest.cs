@@ -67,20 +67,3 @@ public sealed record SweepManifest(
         }
     }
 }
-
-/// <summary>A grid key of the manifest: its name, column type (string, integer, double) and values.</summary>
-public sealed record ManifestAxis(
-    [property: JsonPropertyName("key")] string Key,
-    [property: JsonPropertyName("kind")] string Kind,
-    [property: JsonPropertyName("values")] IReadOnlyList<string> Values);
-
-/// <summary>A point of the manifest: its id and the value of each grid key.</summary>
-public sealed record ManifestPoint(
-    [property: JsonPropertyName("id")] string Id,
-    [property: JsonPropertyName("values")] IReadOnlyList<string> Values);
-
-/// <summary>A run of the manifest.</summary>
-public sealed record ManifestRun(
-    [property: JsonPropertyName("id")] string Id,
-    [property: JsonPropertyName("point")] string Point,
-    [property: JsonPropertyName("seed")] ulong Seed);

@@ -93,6 +93,3 @@ public static class SweepMetrics
     private static double Double(JsonElement j, string name) =>
         j.ValueKind == JsonValueKind.Object && j.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : 0;
 }
-
-/// <summary>One metric of one run: a column name, its type, and the value.</summary>
-public readonly record struct SweepMetric(string Name, ResultColumnKind Kind, double Value);

@@ -161,11 +161,3 @@ public sealed class SweepPlan
             : throw new ScenarioException([new ScenarioError(name, 1, 1, "the base of a sweep is a scenario file: one mapping (seed, duration, network, flows, ...)")]);
     }
 }
-
-/// <summary>One combination of the grid's values, put into the base scenario and checked.</summary>
-/// <param name="Values">The value of each grid key, in grid order.</param>
-/// <param name="Text">The point's scenario: the base's text with the values spliced in.</param>
-public sealed record SweepPoint(int Index, string Id, IReadOnlyList<GridValue> Values, string Text, LoadedScenario Scenario);
-
-/// <summary>One run of a sweep: a point with a seed. <see cref="Index"/> is its place in the plan's run order.</summary>
-public sealed record SweepRun(int Index, SweepPoint Point, ulong Seed, string Id);
