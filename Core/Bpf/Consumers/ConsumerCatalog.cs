@@ -2,15 +2,35 @@ using System.Reflection;
 
 namespace BpfSim.Core.Bpf.Consumers;
 
-/// <summary>The consumers available to scenarios and the CLI: built-ins and those loaded from assemblies.</summary>
+/// <summary>
+/// The consumers available to scenarios and the CLI: built-ins and those loaded from assemblies. Safe to share between
+/// runs on several threads (a sweep's workers): a run that names a consumer by path adds it while others look theirs up.
+/// </summary>
 public sealed class ConsumerCatalog
 {
     private readonly List<ConsumerInfo> _consumers = [];
+    private readonly Lock _lock = new();
 
-    public IReadOnlyList<ConsumerInfo> All => _consumers;
+    /// <summary>A snapshot of the consumers, in the order they were added.</summary>
+    public IReadOnlyList<ConsumerInfo> All
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _consumers.ToArray();
+            }
+        }
+    }
 
     /// <summary>The consumer called <paramref name="name"/>, or null.</summary>
-    public ConsumerInfo? Find(string name) => _consumers.FirstOrDefault(c => c.Name == name);
+    public ConsumerInfo? Find(string name)
+    {
+        lock (_lock)
+        {
+            return _consumers.FirstOrDefault(c => c.Name == name);
+        }
+    }
 
     /// <summary>Adds a consumer class.</summary>
     /// <exception cref="ArgumentException">The class has no [StructOps] attribute, is abstract, or has no parameterless constructor.</exception>
@@ -24,13 +44,16 @@ public sealed class ConsumerCatalog
             throw new ArgumentException($"consumer {type.FullName} must be a concrete class with a public parameterless constructor", nameof(type));
         }
         string id = attribute.Id ?? attribute.Name;
-        if (Find(id) is { } existing)
+        lock (_lock)
         {
-            throw new InvalidOperationException($"consumer name '{id}' is used by both {existing.ClrType?.FullName ?? existing.Name} ({existing.Source}) and {type.FullName} ({source})");
+            if (_consumers.FirstOrDefault(c => c.Name == id) is { } existing)
+            {
+                throw new InvalidOperationException($"consumer name '{id}' is used by both {existing.ClrType?.FullName ?? existing.Name} ({existing.Source}) and {type.FullName} ({source})");
+            }
+            var info = new ConsumerInfo(id, attribute.Type, type, source, attribute.Description, attribute.Link, attribute.Name);
+            _consumers.Add(info);
+            return info;
         }
-        var info = new ConsumerInfo(id, attribute.Type, type, source, attribute.Description, attribute.Link, attribute.Name);
-        _consumers.Add(info);
-        return info;
     }
 
     /// <summary>
@@ -40,16 +63,19 @@ public sealed class ConsumerCatalog
     /// <exception cref="InvalidOperationException">A C# consumer has that name.</exception>
     public ConsumerInfo Add(ConsumerInfo info)
     {
-        if (Find(info.Name) is { } existing)
+        lock (_lock)
         {
-            if (existing.Object is null || info.Object is null)
+            if (_consumers.FirstOrDefault(c => c.Name == info.Name) is { } existing)
             {
-                throw new InvalidOperationException($"consumer name '{info.Name}' is used by both {existing.Source} and {info.Source}");
+                if (existing.Object is null || info.Object is null)
+                {
+                    throw new InvalidOperationException($"consumer name '{info.Name}' is used by both {existing.Source} and {info.Source}");
+                }
+                _consumers.Remove(existing);
             }
-            _consumers.Remove(existing);
+            _consumers.Add(info);
+            return info;
         }
-        _consumers.Add(info);
-        return info;
     }
 
     /// <summary>Adds every consumer class of <paramref name="assembly"/>, in name order.</summary>

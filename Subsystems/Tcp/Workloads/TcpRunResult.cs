@@ -30,7 +30,12 @@ public sealed record FlowResult(
     [property: JsonPropertyName("full_undos")] long FullUndos,
     [property: JsonPropertyName("partial_undos")] long PartialUndos,
     [property: JsonPropertyName("dsack_undos")] long DsackUndos,
-    [property: JsonPropertyName("loss_undos")] long LossUndos);
+    [property: JsonPropertyName("loss_undos")] long LossUndos)
+{
+    /// <summary>The flow's group: the index of its entry in the scenario's <c>flows</c> list (from 0).</summary>
+    [JsonPropertyName("group")]
+    public int Group { get; init; }
+}
 
 /// <summary>One link's line of the summary.</summary>
 public sealed record LinkResult(

@@ -25,7 +25,7 @@ public sealed class TcpScenarioRunner
     private readonly TcpStack _stack;
     private readonly Func<IPacketSink, IPacketSink, SimTime?, int?, int?, FlowPath> _connect;
     private readonly IReadOnlyList<Link> _watched;
-    private readonly List<(FlowSpec Spec, TcpConnection Conn, string? Requested)> _flows = [];
+    private readonly List<(FlowSpec Spec, TcpConnection Conn, string? Requested, int Group)> _flows = [];
     private readonly StructOpsActions _actions;
     private readonly List<string> _notes = [];
     private readonly List<ConsumerFault> _faults = [];
@@ -246,7 +246,7 @@ public sealed class TcpScenarioRunner
             _stack.Open((s, rcv) => _connect(s, rcv, flow.AccessDelay, flow.FromRouter, flow.ToRouter), null, now, out conn,
                 flow.SizeBytes ?? -1, stopAt, flow.Writes).ThrowIfFailed();
         }
-        _flows.Add((flow, conn!, flow.Cc));
+        _flows.Add((flow, conn!, flow.Cc, group));
         foreach (var observer in _observers)
         {
             observer.FlowOpened(conn!, flow, group);
@@ -256,7 +256,7 @@ public sealed class TcpScenarioRunner
     private List<FlowResult> Summarise(SimTime end)
     {
         var results = new List<FlowResult>();
-        foreach (var (spec, conn, requested) in _flows)
+        foreach (var (spec, conn, requested, group) in _flows)
         {
             var finish = conn.State == TcpConnectionState.Closed ? conn.EndTime : end;
             double active = Math.Max((finish - conn.StartTime).TotalSeconds, 1e-9);
@@ -266,7 +266,7 @@ public sealed class TcpScenarioRunner
                 conn.Stats.Retransmits, conn.Stats.Timeouts, conn.Stats.EcnEchoes, conn.State == TcpConnectionState.Closed,
                 conn.Stats.CwndRestarts, conn.Stats.LossProbes, conn.Stats.LossProbeRecoveries, conn.Stats.RackReoTimeouts,
                 conn.Stats.LostRetransmits, conn.Stats.DsacksReceived, conn.Stats.SpuriousRtos, conn.Stats.FullUndos,
-                conn.Stats.PartialUndos, conn.Stats.DsackUndos, conn.Stats.LossUndos));
+                conn.Stats.PartialUndos, conn.Stats.DsackUndos, conn.Stats.LossUndos) { Group = group });
         }
         return results;
     }
