@@ -71,8 +71,9 @@ install_packages() {
   [ ${#missing[@]} -eq 0 ] && return 0
   command -v apt-get >/dev/null 2>&1 || cannot "${missing[*]} not installed and there is no apt-get to install them"
   say "installing ${missing[*]} (apt-get)"
-  apt-cache show "${missing[@]}" >/dev/null 2>&1 || apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null ||
+  # Another apt-get (a test run, another session) may hold dpkg's lock: wait for it rather than fail.
+  apt-cache show "${missing[@]}" >/dev/null 2>&1 || apt-get -o DPkg::Lock::Timeout=300 update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq "${missing[@]}" >/dev/null ||
     cannot "apt-get install ${missing[*]} failed"
 }
 
