@@ -17,13 +17,14 @@ public sealed class SlurmClusterTests
         duration: 2s
         network:
           topology: dumbbell
-          bottleneck: { rate: 20Mbps, delay: 10ms, queue: { type: droptail, limit: 40 } }
+          bottleneck: { rate: 20Mbps, delay: 10ms, loss: 0.002, queue: { type: droptail, limit: 40 } }
           access: { rate: 1Gbps, delay: 1ms }
         flows:
           - { count: 2, cc: cubic, start: 0s }
         """;
 
-    // 2 algorithms × 2 queue limits × 2 seeds = 8 runs, in 3 chunks: the last chunk is shorter than the others.
+    // 2 algorithms × 2 queue limits × 2 seeds = 8 runs, in 3 chunks: the last chunk is shorter than the others. The
+    // random loss makes the two seeds' runs differ, so a run written under the wrong seed would show.
     private const string Sweep = """
         name: slurm-test
         base: base.yaml
@@ -67,8 +68,8 @@ public sealed class SlurmClusterTests
         string jobDir = Path.Combine(work, "cluster");
         string localDir = Path.Combine(work, "local");
 
-        var emit = LocalhostSlurm.Bpfsim(work, "sweep", sweepFile, "--emit", "slurm", jobDir, "--chunks", "3",
-            "--bpfsim", $"dotnet {LocalhostSlurm.BpfsimDll}");
+        // No --bpfsim: the script runs the bpfsim that emitted it (here dotnet and the built bpfsim.dll), as a user's would.
+        var emit = LocalhostSlurm.Bpfsim(work, "sweep", sweepFile, "--emit", "slurm", jobDir, "--chunks", "3");
         Assert.That(emit.Code, Is.Zero, $"bpfsim sweep --emit slurm: {emit}");
         string script = Path.Combine(jobDir, "sweep.sbatch");
         Assert.That(File.ReadAllText(script), Does.Contain("--array=0-2"), "three chunks, three array tasks");
@@ -97,7 +98,18 @@ public sealed class SlurmClusterTests
             Assert.That(merged.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length, Is.GreaterThan(1), $"{table} has rows");
             Assert.That(merged, Is.EqualTo(File.ReadAllText(Path.Combine(localDir, table))),
                 $"{table} from the job array equals the local sweep's");
+            Assert.That(File.ReadAllBytes(Path.Combine(jobDir, table)), Is.EqualTo(File.ReadAllBytes(Path.Combine(localDir, table))),
+                $"{table}: byte for byte");
         }
+        string[] sweepRows = File.ReadAllLines(Path.Combine(jobDir, "sweep.csv"));
+        Assert.That(sweepRows, Has.Length.EqualTo(9), "a header and one row per run");
+        int run = Array.IndexOf(sweepRows[0].Split(','), "run");
+        Assert.That(run, Is.GreaterThan(0), "sweep.csv has a run column");
+        // point → its seeds' metrics (the columns after run): the two seeds of a point must differ somewhere.
+        var metricsBySeed = sweepRows.Skip(1).Select(r => r.Split(','))
+            .GroupBy(f => f[0], f => string.Join(',', f.Skip(run + 1)));
+        Assert.That(metricsBySeed.Any(point => point.Distinct().Count() > 1),
+            "some point's seeds give different runs (else a run filed under the wrong seed would not show)");
         Assert.That(File.Exists(Path.Combine(jobDir, "sweep.parquet")), "collect writes sweep.parquet too");
         Directory.Delete(work, recursive: true);
     }
