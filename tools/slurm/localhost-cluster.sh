@@ -25,7 +25,7 @@ dir="${BPFSIM_SLURM_DIR:-/var/lib/bpfsim-slurm}"
 port="${BPFSIM_SLURM_PORT:-6827}"
 timeout="${BPFSIM_SLURM_TIMEOUT:-60}"
 conf="$dir/slurm.conf"
-host="$(hostname -s)"
+host="$(hostname -s 2>/dev/null || uname -n | cut -d. -f1)" # what slurmd takes as its node name
 export SLURM_CONF="$conf"
 export PATH="$PATH:/usr/sbin:/sbin" # munged, slurmctld and slurmd live there, off some users' PATH
 
@@ -91,7 +91,9 @@ start_munge() {
   pid="$(live_pid /run/munge/munged.pid munged)"
   [ -n "$pid" ] && kill "$pid" 2>/dev/null && sleep 1
   rm -f /run/munge/munge.socket.2 /run/munge/munge.socket.2.lock /run/munge/munged.pid
-  runuser -u munge -- /usr/sbin/munged || { show_logs; fail "munged did not start"; }
+  # As the munge user, as Debian's service does; setpriv where runuser's PAM stack is missing (minimal containers).
+  runuser -u munge -- /usr/sbin/munged 2>/dev/null ||
+    setpriv --reuid=munge --regid=munge --init-groups /usr/sbin/munged || { show_logs; fail "munged did not start"; }
   touch "$dir/munged.ours"
   for _ in $(seq 1 50); do munge_works && return 0; sleep 0.2; done
   show_logs; fail "munged started but munge -n | unmunge does not work"
