@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # The README's test command: make sure what some tests need is installed — Chromium to render report.html, clang-14
 # and libbpf's headers to rebuild the BPF objects and compile the docs' BPF example, tshark to read --pcap files,
-# python3-msgpack and python3-pandas for docs/traces.md's snippet, the kernel's tools/sched_ext — then run every test.
+# python3-msgpack and python3-pandas for docs/traces.md's snippet, Slurm and munge for the test that runs a sweep as a
+# job array on a localhost cluster (tools/slurm/localhost-cluster.sh), the kernel's tools/sched_ext — then run every
+# test.
 # Extra arguments go to dotnet test (for example --filter "Category=Tcp").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
+have() { PATH="$PATH:/usr/sbin:/sbin" command -v "$1" >/dev/null 2>&1; } # daemons live in sbin, off users' PATH
 command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || missing+=(chromium)
 command -v clang-14 >/dev/null 2>&1 || missing+=(clang-14)
 [ -f /usr/include/bpf/bpf_helpers.h ] || missing+=(libbpf-dev)
@@ -15,6 +18,8 @@ command -v tshark >/dev/null 2>&1 || missing+=(tshark)
 # (Debian's packages serve /usr/bin/python3, which a pyenv or venv python3 on PATH may hide; the test tries both.)
 { python3 -c 'import msgpack, pandas' || /usr/bin/python3 -c 'import msgpack, pandas'; } >/dev/null 2>&1 ||
   missing+=(python3-msgpack python3-pandas)
+have slurmctld && have slurmd && have sbatch || missing+=(slurm-wlm)
+have munged || missing+=(munge)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
