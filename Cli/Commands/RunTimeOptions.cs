@@ -34,25 +34,9 @@ public sealed class RunTimeOptions
         var formats = OutputFormats.Csv;
         if (parse.GetValue(Format) is { } text)
         {
-            formats = 0;
-            foreach (var part in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            if (!OutputFormatsText.TryParse(text, out formats, out var error))
             {
-                switch (part.ToLowerInvariant())
-                {
-                    case "csv":
-                        formats |= OutputFormats.Csv;
-                        break;
-                    case "parquet":
-                        formats |= OutputFormats.Parquet;
-                        break;
-                    default:
-                        stderr.WriteLine($"bpfsim: --format: unknown format '{part}' (csv, parquet, or both: csv,parquet)");
-                        return false;
-                }
-            }
-            if (formats == 0)
-            {
-                stderr.WriteLine("bpfsim: --format: name at least one format (csv, parquet)");
+                stderr.WriteLine($"bpfsim: --format: {error}");
                 return false;
             }
         }

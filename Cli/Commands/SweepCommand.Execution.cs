@@ -168,21 +168,11 @@ public static partial class SweepCommand
         {
             return true;
         }
-        formats = 0;
-        foreach (var part in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        if (!OutputFormatsText.TryParse(text, out formats, out var error))
         {
-            formats |= part.ToLowerInvariant() switch
-            {
-                "csv" => OutputFormats.Csv,
-                "parquet" => OutputFormats.Parquet,
-                _ => 0,
-            };
-            if (part.ToLowerInvariant() is not ("csv" or "parquet"))
-            {
-                stderr.WriteLine($"bpfsim: --format: unknown format '{part}' (csv, parquet, or both: csv,parquet)");
-                return false;
-            }
+            stderr.WriteLine($"bpfsim: --format: {error}");
+            return false;
         }
-        return formats != 0;
+        return true;
     }
 }

@@ -18,25 +18,9 @@ public static class TraceCommand
         };
         convert.SetAction(parse =>
         {
-            OutputFormats formats = 0;
-            foreach (var part in parse.GetValue(to)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            if (!OutputFormatsText.TryParse(parse.GetValue(to)!, out var formats, out var error))
             {
-                switch (part.ToLowerInvariant())
-                {
-                    case "csv":
-                        formats |= OutputFormats.Csv;
-                        break;
-                    case "parquet":
-                        formats |= OutputFormats.Parquet;
-                        break;
-                    default:
-                        stderr.WriteLine($"bpfsim: trace convert: --to: unknown format '{part}' (csv, parquet, or both: csv,parquet)");
-                        return ExitCodes.BadInput;
-                }
-            }
-            if (formats == 0)
-            {
-                stderr.WriteLine("bpfsim: trace convert: --to: name a format (csv, parquet)");
+                stderr.WriteLine($"bpfsim: trace convert: --to: {error}");
                 return ExitCodes.BadInput;
             }
             string folder = parse.GetValue(dir)!;
