@@ -17,6 +17,8 @@ public struct Packet
     public int PayloadBytes;
     public EcnCodepoint Ecn;
     public TcpSegment Segment;
+    /// <summary>When the packet reached the link it is on (ns), for the queueing delay a link's log reports.</summary>
+    public long LinkArrivalNs;
 
     /// <summary>Pool bookkeeping: the next free packet while free, -1 while in use.</summary>
     internal int NextFree;
