@@ -8,9 +8,9 @@ public sealed partial class Network
     /// <summary>
     /// Changes <paramref name="link"/> at <paramref name="change"/>'s time. A new rate applies from the next packet the
     /// link starts to transmit: the packet on the wire keeps the time it was given, as a netem or tbf qdisc changed
-    /// with <c>tc qdisc change</c> keeps the time it computed for a packet already scheduled. A new delay applies to
-    /// packets that leave the link from then on (one never overtakes an earlier one); a new loss probability to the
-    /// packets that leave from then on.
+    /// with <c>tc qdisc change</c> keeps the time it computed for a packet already scheduled. A new delay and a new loss
+    /// probability apply to the packets the link starts to transmit from then on (a trace-driven link: that it
+    /// delivers from then on); a packet never overtakes one that left before it when the delay shrinks.
     /// </summary>
     /// <exception cref="ArgumentException">The change sets the rate of a trace-driven link, or is in the past.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The rate is not positive, the delay negative, or the loss outside [0, 1].</exception>
