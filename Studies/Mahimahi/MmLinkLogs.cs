@@ -19,14 +19,41 @@ public sealed class MmLinkLogs(string directory, string commandLine) : ITcpRunOb
 
     private readonly List<string> _files = [];
 
+    /// <summary>
+    /// The log files a run of <paramref name="spec"/> writes, by name (what <see cref="Attach"/> picks: the reported
+    /// links and the trace-driven ones).
+    /// </summary>
+    public static IReadOnlyList<string> FileNames(TcpScenarioSpec spec)
+    {
+        var n = spec.Network;
+        var names = n.Topology == TopologyKind.ParkingLot ? Enumerable.Range(0, n.Hops).Select(h => $"hop{h}").ToList() : ["bottleneck"];
+        var reverse = n.MahimahiUp is null ? [] : names.Select(l => l + "_rev").ToList();
+        return names.Concat(reverse).Select(l => l + ".mmlog").ToList();
+    }
+
     public void Attach(TcpRunContext run)
     {
-        Directory.CreateDirectory(directory);
+        try
+        {
+            Directory.CreateDirectory(directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return; // the run's other outputs go to the same folder and report it (bpfsim run: --out DIR: …)
+        }
         foreach (var link in run.Network.Links.Where(l => run.Watched.Contains(l) || l.Trace is not null))
         {
             string name = link.Name + ".mmlog";
             string path = Path.Combine(directory, name);
-            var writer = new StreamWriter(path, append: false, new System.Text.UTF8Encoding(false), bufferSize: 1 << 16);
+            StreamWriter writer;
+            try
+            {
+                writer = new StreamWriter(path, append: false, new System.Text.UTF8Encoding(false), bufferSize: 1 << 16);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                continue;
+            }
             var log = new MmLinkLog(writer, run.Simulator, link, name, commandLine, QueueText(link, run.Spec));
             link.Recorder = log;
             _logs.Add((link, log));
