@@ -210,4 +210,32 @@ public sealed class TraceLinkTests
         sim.RunUntil(new SimTime(now + 3_600_000 * Ms));
         Assert.That(sink.Received.Select(r => (r.T, r.Seq)), Is.EqualTo(MmLinkReference(trace, arrivals)));
     }
+
+    [Test]
+    public void Forwarding_ThroughATraceDrivenLink_WithItsMmLinkLog_AllocatesNothing()
+    {
+        var (sim, net, link, sink, route) = Make(Trace(1, 1, 2, 5, 9, 9, 9, 10));
+        link.Recorder = new BpfSim.Studies.Mahimahi.MmLinkLog(new StreamWriter(Stream.Null), sim, link, "mm.mmlog", "test", "droptail");
+        net.ScheduleChange(link, new LinkChange(SimTime.FromSeconds(100), Delay: SimTime.FromMilliseconds(1)));
+        void Burst(int n)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                int p = net.Packets.Allocate();
+                ref var packet = ref net.Packets[p];
+                packet.Route = route;
+                packet.SizeBytes = i % 3 == 0 ? 52 : 1500;
+                net.Send(p);
+            }
+            sim.RunUntil(sim.Now + SimTime.FromSeconds(10));
+        }
+        Burst(1000); // grows the queue's ring, the pool and the event queue once
+        sink.Received.Clear();
+        sink.Received.Capacity = 2000;
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Burst(1000);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.That(sink.Received, Has.Count.EqualTo(1000));
+        Assert.That(allocated, Is.Zero);
+    }
 }
