@@ -151,7 +151,7 @@ public static class RunCommand
             }
             if (!o.Quiet && !o.Json)
             {
-                var mmlogs = outcome.Scenario.Spec is { } tcp ? MmLinkLogs.FileNames(tcp) : [];
+                var mmlogs = outcome.Scenario.Tcp is { } tcp ? MmLinkLogs.FileNames(tcp) : [];
                 var pcaps = o.Settings.PcapLinks.Distinct(StringComparer.Ordinal).Select(l => l + ".pcap");
                 o.Stdout.WriteLine($"wrote {string.Join(", ", files.Select(Path.GetFileName).Concat(mmlogs).Concat(pcaps))} to {outDir}");
             }

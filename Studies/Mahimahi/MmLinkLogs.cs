@@ -6,9 +6,11 @@ using BpfSim.Tcp.Workloads;
 namespace BpfSim.Studies.Mahimahi;
 
 /// <summary>
-/// The mm-link logs of a TCP run (<c>--out DIR</c>): DIR/LINK.mmlog (<see cref="MmLinkLog"/>) for each link the run
-/// reports on (the bottleneck, a parking lot's hops) and each link that follows a Mahimahi trace (so
-/// <c>mahimahi_up</c>'s ACK direction too).
+/// The mm-link logs of a TCP run (<c>--out DIR</c>): DIR/LINK.mmlog (<see cref="MmLinkLog"/>) for each link whose
+/// capacity varies — one that follows a Mahimahi trace (<c>mahimahi</c>, <c>mahimahi_up</c>), and the reported links
+/// (the bottleneck, a parking lot's hops) when the scenario has <c>changes</c>. A fixed-rate link that never changes
+/// gets none: its capacity is a flat line, and its log would take some 6 MB per 30 s at 100 Mbit/s in every run and
+/// every run of a sweep.
 /// </summary>
 public sealed class MmLinkLogs(string directory, string commandLine) : ITcpRunObserver
 {
@@ -19,16 +21,14 @@ public sealed class MmLinkLogs(string directory, string commandLine) : ITcpRunOb
 
     private readonly List<string> _files = [];
 
-    /// <summary>
-    /// The log files a run of <paramref name="spec"/> writes, by name (what <see cref="Attach"/> picks: the reported
-    /// links and the trace-driven ones).
-    /// </summary>
+    /// <summary>The log files a run of <paramref name="spec"/> writes, by name (the links <see cref="Attach"/> picks).</summary>
     public static IReadOnlyList<string> FileNames(TcpScenarioSpec spec)
     {
         var n = spec.Network;
         var names = n.Topology == TopologyKind.ParkingLot ? Enumerable.Range(0, n.Hops).Select(h => $"hop{h}").ToList() : ["bottleneck"];
+        var forward = n.Mahimahi is not null || n.Changes.Count > 0 ? names : [];
         var reverse = n.MahimahiUp is null ? [] : names.Select(l => l + "_rev").ToList();
-        return names.Concat(reverse).Select(l => l + ".mmlog").ToList();
+        return forward.Concat(reverse).Select(l => l + ".mmlog").ToList();
     }
 
     public void Attach(TcpRunContext run)
@@ -41,7 +41,8 @@ public sealed class MmLinkLogs(string directory, string commandLine) : ITcpRunOb
         {
             return; // the run's other outputs go to the same folder and report it (bpfsim run: --out DIR: …)
         }
-        foreach (var link in run.Network.Links.Where(l => run.Watched.Contains(l) || l.Trace is not null))
+        bool changes = run.Spec.Network.Changes.Count > 0;
+        foreach (var link in run.Network.Links.Where(l => l.Trace is not null || (changes && run.Watched.Contains(l))))
         {
             string name = link.Name + ".mmlog";
             string path = Path.Combine(directory, name);

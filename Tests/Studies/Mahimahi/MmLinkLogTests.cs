@@ -176,4 +176,32 @@ Assert.That(Count('#') * DeliveryTrace.OpportunityBytes, Is.EqualTo(link.Capacit
         Assert.That(with.Events, Is.EqualTo(without.Events));
         Directory.Delete(dir, true);
     }
+
+    [Test]
+    public void FixedRateLinkThatNeverChanges_GetsNoLog()
+    {
+        var spec = new TcpScenarioSpec { Duration = SimTime.FromSeconds(1), Flows = [new FlowSpec { Cc = "reno" }] };
+        var (_, _, dir) = Run(spec);
+        Assert.That(Directory.Exists(dir) ? Directory.GetFiles(dir) : [], Is.Empty);
+        Assert.That(MmLinkLogs.FileNames(spec), Is.Empty);
+        Assert.That(MmLinkLogs.FileNames(TraceSpec()), Is.EqualTo(new[] { "bottleneck.mmlog", "bottleneck_rev.mmlog" }));
+    }
+
+    [Test]
+    public void RunOut_WithATrace_WritesAndListsTheLogs()
+    {
+        string scenario = BpfSim.Tests.Cli.CliRun.Scenario(
+            "duration: 2s\nnetwork:\n  bottleneck: { mahimahi: t.down, mahimahi_up: t.down, delay: 5ms }\nflows: [ { cc: cubic } ]\n");
+        File.WriteAllText(Path.Combine(Path.GetDirectoryName(scenario)!, "t.down"), "1\n");
+        string dir = Path.Combine(Path.GetTempPath(), "bpfsim-mmlog-" + Guid.NewGuid().ToString("N"));
+        var (code, stdout, stderr) = BpfSim.Tests.Cli.CliRun.Invoke("run", scenario, "--out", dir);
+        Assert.That(code, Is.Zero, stderr);
+        Assert.That(stdout, Does.Contain("report.html, bottleneck.mmlog, bottleneck_rev.mmlog to"));
+        var (header, events) = Read(Path.Combine(dir, "bottleneck.mmlog"));
+        Assert.That(header[0], Is.EqualTo("# mahimahi mm-link (bottleneck) [t.down] > bottleneck.mmlog"));
+        Assert.That(header[1], Is.EqualTo($"# command line: bpfsim run {scenario}"));
+        // 12 Mbit/s for 2 s: the opportunities at 1 … 2000 ms.
+        Assert.That(events.Count(e => e.Kind == '#'), Is.EqualTo(2000));
+        Directory.Delete(dir, true);
+    }
 }
