@@ -89,7 +89,7 @@ public sealed class MmLinkLog : ILinkRecorder, IDisposable
         {
             WritePending(); // a trace-driven link's opportunity can finish several packets at one instant
         }
-        (_pending, _pendingNs, _pendingArrivalNs, _pendingBytes) = (true, departureNs, packet.LinkArrivalNs, packet.SizeBytes + DeliveryTrace.TunHeaderBytes);
+        (_pending, _pendingNs, _pendingArrivalNs, _pendingBytes) = (true, departureNs, packet.EnqueuedNs, packet.SizeBytes + DeliveryTrace.TunHeaderBytes);
     }
 
     public void Changing(Link link, long nowNs) => CatchUp(nowNs);

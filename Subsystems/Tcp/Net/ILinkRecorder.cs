@@ -19,7 +19,7 @@ public interface ILinkRecorder
 
     /// <summary>
     /// <paramref name="packet"/> leaves the link at <paramref name="departureNs"/> (its last byte delivered); it reached
-    /// the link at <see cref="Packet.LinkArrivalNs"/>. Reported when known, which on a fixed-rate link is when its
+    /// the link at <see cref="Packet.EnqueuedNs"/>. Reported when known, which on a fixed-rate link is when its
     /// transmission starts, so departures may be told before arrivals that happen earlier.
     /// </summary>
     void Departure(Link link, in Packet packet, long departureNs);

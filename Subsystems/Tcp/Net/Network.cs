@@ -16,8 +16,8 @@ public sealed partial class Network : IEventHandler
 {
     private const int KindTxComplete = 0;
     private const int KindArrival = 1;
-    private const int KindOpportunity = 2;
-    private const int KindChange = 3;
+    private const int KindOpportunity = 3;
+    private const int KindChange = 4;
 
     private readonly Simulator _sim;
     private readonly HandlerId _handler;
@@ -140,7 +140,7 @@ public sealed partial class Network : IEventHandler
             // this very instant is not the packet's.
             Rationalize(link, cursor, now);
         }
-        Packets[packet].LinkArrivalNs = now;
+        Packets[packet].EnqueuedNs = now;
         link.Recorder?.Arrival(link, in Packets[packet], now);
         var verdict = link.Queue.Enqueue(Packets, packet, now);
         if (verdict == QueueVerdict.Dropped)

@@ -16,9 +16,9 @@ public struct Packet
     /// <summary>TCP payload bytes.</summary>
     public int PayloadBytes;
     public EcnCodepoint Ecn;
+    /// <summary>When the packet reached the link it is on and joined its queue (ns), for the queueing delay a link's log reports.</summary>
+    public long EnqueuedNs;
     public TcpSegment Segment;
-    /// <summary>When the packet reached the link it is on (ns), for the queueing delay a link's log reports.</summary>
-    public long LinkArrivalNs;
 
     /// <summary>Pool bookkeeping: the next free packet while free, -1 while in use.</summary>
     internal int NextFree;
