@@ -4,6 +4,7 @@ using BpfSim.Cli.Output;
 using BpfSim.Studies.Output;
 using BpfSim.Studies.Scenarios;
 using BpfSim.Core.Bpf.Consumers;
+using BpfSim.Studies.Mahimahi;
 using BpfSim.Studies.Runs;
 using BpfSim.Core.Hosting;
 using BpfSim.Core.Simulation;
@@ -150,8 +151,9 @@ public static class RunCommand
             }
             if (!o.Quiet && !o.Json)
             {
+                var mmlogs = outcome.Scenario.Tcp is { } tcp ? MmLinkLogs.FileNames(tcp) : [];
                 var pcaps = o.Settings.PcapLinks.Distinct(StringComparer.Ordinal).Select(l => l + ".pcap");
-                o.Stdout.WriteLine($"wrote {string.Join(", ", files.Select(Path.GetFileName).Concat(pcaps))} to {outDir}");
+                o.Stdout.WriteLine($"wrote {string.Join(", ", files.Select(Path.GetFileName).Concat(mmlogs).Concat(pcaps))} to {outDir}");
             }
         }
         else if (o.Settings.PcapLinks.Count > 0 && !o.Quiet && !o.Json)

@@ -29,7 +29,7 @@ public static class ScenarioRun
     private static RunOutcome ExecuteTcp(LoadedScenario scenario, RunSettings settings, BpfSimFactory factory, ConsumerCatalog catalog)
     {
         var spec = scenario.Spec;
-        var observers = TcpObservers.For(settings, spec);
+        var observers = TcpObservers.For(settings, spec, scenario.Name);
         var (result, code, error) = Contained(() => TcpScenarioRunner.RunContained(spec, () => factory.Create(), catalog, settings.Progress,
             settings.CallBudget, HangNotice(settings), observers), scenario.Name);
         if (result is null)

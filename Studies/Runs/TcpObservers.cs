@@ -1,3 +1,4 @@
+using BpfSim.Studies.Mahimahi;
 using BpfSim.Studies.Pcap;
 using BpfSim.Studies.Traces;
 using BpfSim.Tcp.Workloads;
@@ -5,16 +6,16 @@ using BpfSim.Tcp.Workloads;
 namespace BpfSim.Studies.Runs;
 
 /// <summary>
-/// The observers a TCP run gets from its <see cref="RunSettings"/>: the per-event trace (<c>--trace</c>) and the
-/// pcap writers (<c>--pcap</c>). Made afresh for every attempt of a contained run.
+/// The observers a TCP run gets from its <see cref="RunSettings"/>: the per-event trace (<c>--trace</c>), the
+/// pcap writers (<c>--pcap</c>) and the mm-link logs of <c>--out</c>. Made afresh for every attempt of a contained run.
 /// </summary>
 internal static class TcpObservers
 {
-    public static Func<IReadOnlyList<ITcpRunObserver>>? For(RunSettings settings, TcpScenarioSpec spec)
+    public static Func<IReadOnlyList<ITcpRunObserver>>? For(RunSettings settings, TcpScenarioSpec spec, string scenario)
     {
         _ = spec;
         var pcapDirectory = settings.OutputDirectory ?? ".";
-        if (settings.TraceDirectory is null && settings.PcapLinks.Count == 0)
+        if (settings.TraceDirectory is null && settings.PcapLinks.Count == 0 && settings.OutputDirectory is null)
         {
             return null;
         }
@@ -28,6 +29,10 @@ internal static class TcpObservers
             foreach (var link in settings.PcapLinks.Distinct(StringComparer.Ordinal))
             {
                 observers.Add(new LinkCapture(link, Path.Combine(pcapDirectory, link + ".pcap")));
+            }
+            if (settings.OutputDirectory is { } outDir)
+            {
+                observers.Add(new MmLinkLogs(outDir, $"bpfsim run {scenario}"));
             }
             return observers;
         };

@@ -173,7 +173,7 @@ public sealed partial class ScenarioParser
         }
         if (keys.TryGetValue("network", out var net))
         {
-            spec = spec with { Network = ParseNetwork(net) };
+            spec = spec with { Network = ParseNetwork(net, spec.Duration) };
         }
         var consumers = new HashSet<string>(StringComparer.Ordinal);
         if (keys.TryGetValue("structops", out var so))
@@ -191,7 +191,7 @@ public sealed partial class ScenarioParser
         return spec;
     }
 
-    private NetworkSpec ParseNetwork(YamlNode node)
+    private NetworkSpec ParseNetwork(YamlNode node, SimTime duration)
     {
         var spec = new NetworkSpec();
         if (node is not YamlMappingNode map)
@@ -230,7 +230,7 @@ public sealed partial class ScenarioParser
             }
             else
             {
-                var bk = Keys(bmap, "bottleneck", "rate", "delay", "loss", "queue");
+                var bk = Keys(bmap, "bottleneck", "rate", "delay", "loss", "queue", "mahimahi", "mahimahi_up", "changes");
                 spec = spec with
                 {
                     BottleneckRateBps = Rate(bk, "rate") ?? spec.BottleneckRateBps,
@@ -241,6 +241,7 @@ public sealed partial class ScenarioParser
                 {
                     spec = spec with { Queue = ParseQueue(q) };
                 }
+                spec = ParseChangingLinks(bk, spec, duration);
             }
         }
         if (keys.TryGetValue("access", out var a))

@@ -57,7 +57,9 @@ public sealed record WorkEstimate(double Flows, double Events, double Samples, d
         int bottlenecks = net.Topology == TopologyKind.ParkingLot ? net.Hops : 1;
         // Data packets: no more than the bottlenecks carry at their rate in full-size packets (ACKs and the access
         // links are in the events per packet).
-        double packets = bottlenecks * (net.BottleneckRateBps / PacketBits) * duration;
+        // A trace-driven bottleneck carries its trace's mean rate; changes may raise the rate for part of the run.
+        double rate = Math.Max(net.Mahimahi?.MeanRateBps ?? net.BottleneckRateBps, net.Changes.Select(c => (double)(c.RateBps ?? 0)).DefaultIfEmpty(0).Max());
+        double packets = bottlenecks * (rate / PacketBits) * duration;
         double samples = Math.Floor(duration / spec.SampleInterval.TotalSeconds) + 1;
         int links = bottlenecks;
         double sampledValues = samples * (flows * TcpSampler.FlowMetrics.Length + links * TcpSampler.LinkMetrics.Length);

@@ -18,6 +18,10 @@ public sealed record DumbbellOptions
     public SimTime AccessDelay { get; init; } = SimTime.FromMilliseconds(1);
     /// <summary>Queue of every access link and of the reverse bottleneck, large enough never to be the constraint.</summary>
     public int EdgeQueuePackets { get; init; } = 10_000;
+    /// <summary>A Mahimahi trace the bottleneck's data direction delivers at instead of its rate; null for none.</summary>
+    public DeliveryTrace? BottleneckTrace { get; init; }
+    /// <summary>A Mahimahi trace the bottleneck's ACK direction delivers at instead of its rate; null for none.</summary>
+    public DeliveryTrace? BottleneckReverseTrace { get; init; }
 }
 
 /// <summary>
@@ -34,10 +38,14 @@ public sealed class Dumbbell
     {
         _network = network;
         _options = options;
-        Bottleneck = network.AddLink("bottleneck", options.BottleneckRateBps, options.BottleneckDelay,
-            options.BottleneckQueue(network.RandomFor("queue:bottleneck")), options.BottleneckLoss);
-        BottleneckReverse = network.AddLink("bottleneck_rev", options.BottleneckRateBps, options.BottleneckDelay,
-            new DropTailQueue(options.EdgeQueuePackets));
+        var queue = options.BottleneckQueue(network.RandomFor("queue:bottleneck"));
+        Bottleneck = options.BottleneckTrace is { } down
+            ? network.AddLink("bottleneck", down, options.BottleneckDelay, queue, options.BottleneckLoss)
+            : network.AddLink("bottleneck", options.BottleneckRateBps, options.BottleneckDelay, queue, options.BottleneckLoss);
+        var reverseQueue = new DropTailQueue(options.EdgeQueuePackets);
+        BottleneckReverse = options.BottleneckReverseTrace is { } up
+            ? network.AddLink("bottleneck_rev", up, options.BottleneckDelay, reverseQueue)
+            : network.AddLink("bottleneck_rev", options.BottleneckRateBps, options.BottleneckDelay, reverseQueue);
     }
 
     /// <summary>The data direction of the shared link.</summary>

@@ -2,7 +2,8 @@ namespace BpfSim.Tcp.Net;
 
 /// <summary>
 /// Sees every packet a <see cref="Link"/> puts on the wire (a pcap writer): called when the packet's transmission
-/// starts, with the instant its last bit leaves the transmitter. A tap reads the packet there and then (the pool
+/// starts, with the instant its last bit leaves the transmitter (on a trace-driven link, when its last byte is
+/// delivered, with that instant). A tap reads the packet there and then (the pool
 /// reuses it) and never changes the run. A link without a tap pays one null check per packet.
 /// </summary>
 public interface ILinkTap

@@ -3,13 +3,18 @@ using BpfSim.Core.Simulation;
 namespace BpfSim.Tcp.Net;
 
 /// <summary>
-/// One direction of a link: a queue in front of a transmitter of <see cref="RateBps"/>, then
-/// <see cref="Delay"/> of propagation, with optional loss on the wire. A full-duplex link is two of these.
+/// One direction of a link: a queue in front of a transmitter of <see cref="RateBps"/> (or, for a trace-driven link,
+/// the delivery opportunities of a Mahimahi <see cref="Trace"/>), then <see cref="Delay"/> of propagation, with
+/// optional loss on the wire. A full-duplex link is two of these. Rate, delay and loss may change during a run
+/// (<see cref="Network.ScheduleChange"/>).
 /// </summary>
 public sealed class Link
 {
-    internal Link(int id, string name, long rateBps, SimTime delay, QueueDiscipline queue, LossModel loss, SimRandom random)
+    internal Link(int id, string name, long rateBps, SimTime delay, QueueDiscipline queue, LossModel loss, SimRandom random,
+        DeliveryTrace? trace = null)
     {
+        Trace = trace;
+        Cursor = trace is null ? null : new DeliveryCursor(trace);
         Id = id;
         Name = name;
         RateBps = rateBps;
@@ -25,14 +30,41 @@ public sealed class Link
 
     public int Id { get; }
     public string Name { get; }
-    public long RateBps { get; }
-    public SimTime Delay { get; }
+
+    /// <summary>The transmitter's rate now; for a trace-driven link, its trace's mean rate (which it does not use).</summary>
+    public long RateBps
+    {
+        get => _rateBps;
+        internal set
+        {
+            _rateBps = value;
+            _lastSize = -1;
+        }
+    }
+
+    /// <summary>The one-way propagation delay now.</summary>
+    public SimTime Delay { get; internal set; }
     public QueueDiscipline Queue { get; }
-    public LossModel Loss { get; }
+
+    /// <summary>The loss on the wire now.</summary>
+    public LossModel Loss { get; internal set; }
     public LinkStats Stats { get; } = new();
 
     /// <summary>Told of every packet transmitted on this link (<c>--pcap</c>); null, the default, costs a null check.</summary>
     public ILinkTap? Tap { get; set; }
+
+    /// <summary>The Mahimahi trace that says when the link may deliver; null for a fixed-rate link.</summary>
+    public DeliveryTrace? Trace { get; }
+
+    /// <summary>Told what happens at the link in mm-link's terms (<c>--out</c>'s LINK.mmlog); null, the default, costs a null check.</summary>
+    public ILinkRecorder? Recorder { get; set; }
+
+    internal DeliveryCursor? Cursor { get; }
+
+    /// <summary>When the last packet put on this link reaches the next hop: a delay that shrinks never lets a later packet overtake.</summary>
+    internal long LastDeliveryNs { get; set; }
+
+    private long _rateBps;
 
     internal SimRandom Random { get; }
 

@@ -17,8 +17,22 @@ public sealed class LinkStats
     public double QueueIntegral { get; internal set; }
     public int MaxQueuePackets { get; internal set; }
 
-    /// <summary>Fraction of <paramref name="elapsedNs"/> the link was transmitting.</summary>
-    public double Utilization(long elapsedNs) => elapsedNs <= 0 ? 0 : Math.Min(1.0, BusyNs / (double)elapsedNs);
+    /// <summary>
+    /// Bytes a trace-driven link's opportunities offered so far (<see cref="DeliveryTrace.OpportunityBytes"/> each),
+    /// and the part of them packets used (IP bytes plus mm-link's 4 per packet); 0 on a fixed-rate link.
+    /// </summary>
+    public long CapacityBytes { get; internal set; }
+
+    /// <inheritdoc cref="CapacityBytes"/>
+    public long CapacityBytesUsed { get; internal set; }
+
+    /// <summary>
+    /// Fraction of <paramref name="elapsedNs"/> the link was transmitting; for a trace-driven link, the fraction of its
+    /// opportunities' bytes that carried packets.
+    /// </summary>
+    public double Utilization(long elapsedNs) =>
+        CapacityBytes > 0 ? CapacityBytesUsed / (double)CapacityBytes
+        : elapsedNs <= 0 ? 0 : Math.Min(1.0, BusyNs / (double)elapsedNs);
 
     /// <summary>Time-averaged queue length in packets over <paramref name="elapsedNs"/>.</summary>
     public double MeanQueuePackets(long elapsedNs) => elapsedNs <= 0 ? 0 : QueueIntegral / elapsedNs;

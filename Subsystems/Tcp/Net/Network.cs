@@ -9,12 +9,15 @@ namespace BpfSim.Tcp.Net;
 /// or reaches the route's sink. A packet's arrival at the next hop is known when its transmission starts, so that is
 /// its only event; a link schedules a transmission-complete event only while packets wait behind the one on the wire
 /// (an idle access link costs one event per packet, a busy bottleneck two). Events carry indices, never closures, so
-/// forwarding allocates nothing.
+/// forwarding allocates nothing. A trace-driven link delivers at its trace's opportunities instead
+/// (<c>Network.TraceLinks.cs</c>), and links may change rate, delay and loss at set times (<c>Network.Changes.cs</c>).
 /// </summary>
-public sealed class Network : IEventHandler
+public sealed partial class Network : IEventHandler
 {
     private const int KindTxComplete = 0;
     private const int KindArrival = 1;
+    private const int KindOpportunity = 3;
+    private const int KindChange = 4;
 
     private readonly Simulator _sim;
     private readonly HandlerId _handler;
@@ -58,7 +61,30 @@ public sealed class Network : IEventHandler
         {
             throw new ArgumentException($"a link called '{name}' already exists", nameof(name));
         }
-        var link = new Link(_links.Count, name, rateBps, delay, queue, loss ?? LossModel.None, SimRandom.For(_seed, "link:" + name));
+        return Add(new Link(_links.Count, name, rateBps, delay, queue, loss ?? LossModel.None, SimRandom.For(_seed, "link:" + name)));
+    }
+
+    /// <summary>
+    /// Adds one direction of a link that delivers at the opportunities of a Mahimahi <paramref name="trace"/> (from
+    /// time 0, looped), as mm-link does, instead of at a fixed rate.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The delay is negative.</exception>
+    /// <exception cref="ArgumentException">A link of that name exists.</exception>
+    public Link AddLink(string name, DeliveryTrace trace, SimTime delay, QueueDiscipline queue, LossModel? loss = null)
+    {
+        ArgumentNullException.ThrowIfNull(trace);
+        ArgumentOutOfRangeException.ThrowIfNegative(delay.Nanoseconds, nameof(delay));
+        ArgumentNullException.ThrowIfNull(queue);
+        if (!_linkNames.Add(name))
+        {
+            throw new ArgumentException($"a link called '{name}' already exists", nameof(name));
+        }
+        long rate = Math.Max(1, (long)Math.Round(trace.MeanRateBps));
+        return Add(new Link(_links.Count, name, rate, delay, queue, loss ?? LossModel.None, SimRandom.For(_seed, "link:" + name), trace));
+    }
+
+    private Link Add(Link link)
+    {
         _links.Add(link);
         LinkAdded?.Invoke(link);
         return link;
@@ -108,11 +134,20 @@ public sealed class Network : IEventHandler
     {
         long now = _sim.Now.Nanoseconds;
         link.AccountQueue(now);
+        if (link.Cursor is { } cursor)
+        {
+            // mm-link's read_packet: the link catches up to now before the packet joins, so an opportunity opening at
+            // this very instant is not the packet's.
+            Rationalize(link, cursor, now);
+        }
+        Packets[packet].EnqueuedNs = now;
+        link.Recorder?.Arrival(link, in Packets[packet], now);
         var verdict = link.Queue.Enqueue(Packets, packet, now);
         if (verdict == QueueVerdict.Dropped)
         {
             link.Stats.QueueDrops++;
             Tracer?.Queue(now, link, in Packets[packet], TcpQueueEvent.Drop);
+            link.Recorder?.Drop(link, in Packets[packet], now);
             Packets.Free(packet);
             return;
         }
@@ -124,6 +159,14 @@ public sealed class Network : IEventHandler
         if (link.Queue.Length > link.Stats.MaxQueuePackets)
         {
             link.Stats.MaxQueuePackets = link.Queue.Length;
+        }
+        if (link.Cursor is { } c)
+        {
+            if (!c.EventPending)
+            {
+                ScheduleOpportunity(link, c);
+            }
+            return;
         }
         // While a transmission-complete event is pending it takes the head of the queue, even if due this instant.
         if (!link.TxEventPending)
@@ -156,31 +199,53 @@ public sealed class Network : IEventHandler
         {
             return;
         }
-        int size = Packets[packet].SizeBytes;
-        long duration = link.SerializationNs(size);
+        long duration = link.SerializationNs(Packets[packet].SizeBytes);
         link.BusyUntil = now + duration;
         link.Stats.BusyNs += duration;
-        link.Stats.PacketsSent++;
-        link.Stats.BytesSent += size;
-        link.Tap?.Departing(link, in Packets[packet], link.BusyUntil);
-        if (link.Loss.Lose(link.Random))
-        {
-            link.Stats.RandomLosses++;
-            Tracer?.Queue(now, link, in Packets[packet], TcpQueueEvent.WireLoss);
-            Packets.Free(packet);
-        }
-        else
-        {
-            _sim.Schedule(new SimTime(link.BusyUntil + link.Delay.Nanoseconds), _handler, KindArrival, packet);
-        }
+        Depart(link, packet, link.BusyUntil);
         if (link.Queue.Length > 0)
         {
             ScheduleTxComplete(link);
         }
     }
 
+    /// <summary>
+    /// Packet <paramref name="packet"/> leaves <paramref name="link"/> at <paramref name="departureNs"/>: counted, and
+    /// then lost on the wire or sent to the next hop after the link's delay. The loss is drawn now, in departure order,
+    /// from the link's own stream. A packet never reaches the next hop before one that left earlier (which matters
+    /// only once a change shortens the delay).
+    /// </summary>
+    private void Depart(Link link, int packet, long departureNs)
+    {
+        ref var p = ref Packets[packet];
+        link.Stats.PacketsSent++;
+        link.Stats.BytesSent += p.SizeBytes;
+        link.Tap?.Departing(link, in p, departureNs);
+        link.Recorder?.Departure(link, in p, departureNs);
+        if (link.Loss.Lose(link.Random))
+        {
+            link.Stats.RandomLosses++;
+            Tracer?.Queue(_sim.Now.Nanoseconds, link, in p, TcpQueueEvent.WireLoss);
+            Packets.Free(packet);
+            return;
+        }
+        long arrival = Math.Max(departureNs + link.Delay.Nanoseconds, link.LastDeliveryNs);
+        link.LastDeliveryNs = arrival;
+        _sim.Schedule(new SimTime(arrival), _handler, KindArrival, packet);
+    }
+
     void IEventHandler.OnEvent(int kind, long arg)
     {
+        if (kind == KindOpportunity)
+        {
+            OnOpportunity(_links[(int)arg]);
+            return;
+        }
+        if (kind == KindChange)
+        {
+            ApplyChange((int)arg);
+            return;
+        }
         if (kind == KindTxComplete)
         {
             var link = _links[(int)arg];
@@ -210,6 +275,10 @@ public sealed class Network : IEventHandler
         foreach (var link in _links)
         {
             link.AccountQueue(now);
+            if (link.Cursor is { } cursor)
+            {
+                Rationalize(link, cursor, now); // the opportunities of an idle trace-driven link count in its capacity
+            }
         }
     }
 }

@@ -16,6 +16,8 @@ public struct Packet
     /// <summary>TCP payload bytes.</summary>
     public int PayloadBytes;
     public EcnCodepoint Ecn;
+    /// <summary>When the packet reached the link it is on and joined its queue (ns), for the queueing delay a link's log reports.</summary>
+    public long EnqueuedNs;
     public TcpSegment Segment;
 
     /// <summary>Pool bookkeeping: the next free packet while free, -1 while in use.</summary>

@@ -13,6 +13,10 @@ public sealed record ParkingLotOptions
     public long AccessRateBps { get; init; } = 1_000_000_000;
     public SimTime AccessDelay { get; init; } = SimTime.FromMilliseconds(1);
     public int EdgeQueuePackets { get; init; } = 10_000;
+    /// <summary>A Mahimahi trace every hop's data direction delivers at instead of its rate; null for none.</summary>
+    public DeliveryTrace? HopTrace { get; init; }
+    /// <summary>A Mahimahi trace every hop's ACK direction delivers at instead of its rate; null for none.</summary>
+    public DeliveryTrace? HopReverseTrace { get; init; }
 }
 
 /// <summary>
@@ -37,13 +41,22 @@ public sealed class ParkingLot
         _reverse = new Link[options.Hops];
         for (int h = 0; h < options.Hops; h++)
         {
-            _forward[h] = network.AddLink($"hop{h}", options.HopRateBps, options.HopDelay, options.HopQueue(network.RandomFor($"queue:hop{h}")));
-            _reverse[h] = network.AddLink($"hop{h}_rev", options.HopRateBps, options.HopDelay, new DropTailQueue(options.EdgeQueuePackets));
+            var queue = options.HopQueue(network.RandomFor($"queue:hop{h}"));
+            _forward[h] = options.HopTrace is { } down
+                ? network.AddLink($"hop{h}", down, options.HopDelay, queue)
+                : network.AddLink($"hop{h}", options.HopRateBps, options.HopDelay, queue);
+            var reverseQueue = new DropTailQueue(options.EdgeQueuePackets);
+            _reverse[h] = options.HopReverseTrace is { } up
+                ? network.AddLink($"hop{h}_rev", up, options.HopDelay, reverseQueue)
+                : network.AddLink($"hop{h}_rev", options.HopRateBps, options.HopDelay, reverseQueue);
         }
     }
 
     /// <summary>The data direction of each hop.</summary>
     public IReadOnlyList<Link> Hops => _forward;
+
+    /// <summary>The ACK direction of each hop.</summary>
+    public IReadOnlyList<Link> ReverseHops => _reverse;
 
     /// <summary>A flow entering at router <paramref name="fromRouter"/> and leaving at router <paramref name="toRouter"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The routers are not in 0 ≤ from &lt; to ≤ hops.</exception>

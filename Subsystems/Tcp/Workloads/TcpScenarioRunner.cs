@@ -58,10 +58,11 @@ public sealed class TcpScenarioRunner
             var lot = new ParkingLot(_net, new ParkingLotOptions
             {
                 Hops = n.Hops, HopRateBps = n.BottleneckRateBps, HopDelay = n.BottleneckDelay, HopQueue = queue,
-                AccessRateBps = n.AccessRateBps, AccessDelay = n.AccessDelay,
+                AccessRateBps = n.AccessRateBps, AccessDelay = n.AccessDelay, HopTrace = n.Mahimahi, HopReverseTrace = n.MahimahiUp,
             });
             _connect = (s, r, delay, from, to) => lot.AddFlow(s, r, from ?? 0, to ?? n.Hops, delay);
             _watched = lot.Hops;
+            ScheduleChanges(n.Changes, lot.Hops, lot.ReverseHops);
         }
         else
         {
@@ -69,9 +70,11 @@ public sealed class TcpScenarioRunner
             {
                 BottleneckRateBps = n.BottleneckRateBps, BottleneckDelay = n.BottleneckDelay, BottleneckQueue = queue,
                 BottleneckLoss = loss, AccessRateBps = n.AccessRateBps, AccessDelay = n.AccessDelay,
+                BottleneckTrace = n.Mahimahi, BottleneckReverseTrace = n.MahimahiUp,
             });
             _connect = (s, r, delay, _, _) => bell.AddFlow(s, r, delay);
             _watched = [bell.Bottleneck];
+            ScheduleChanges(n.Changes, [bell.Bottleneck], [bell.BottleneckReverse]);
         }
         _stack = new TcpStack(_net, type.Registry, new TcpStackOptions
         {
@@ -88,6 +91,24 @@ public sealed class TcpScenarioRunner
             "WARN_ON_ONCE((int)val <= 0) (include/net/tcp.h); a flow with no window sends nothing until it grows");
     }
 
+    /// <summary>
+    /// Schedules the bottleneck's changes on each of its links: rate (on fixed-rate directions) and delay on both
+    /// directions, loss on the data direction, as the keys <c>rate</c>, <c>delay</c> and <c>loss</c> apply.
+    /// </summary>
+    private void ScheduleChanges(IReadOnlyList<LinkChange> changes, IReadOnlyList<Link> forward, IReadOnlyList<Link> reverse)
+    {
+        foreach (var change in changes)
+        {
+            foreach (var link in forward)
+            {
+                _net.ScheduleChange(link, link.Trace is null ? change : change with { RateBps = null });
+            }
+            foreach (var link in reverse)
+            {
+                _net.ScheduleChange(link, change with { RateBps = link.Trace is null ? change.RateBps : null, Loss = null });
+            }
+        }
+    }
 
     /// <summary>
     /// Runs <paramref name="spec"/> in fresh kernels from <paramref name="kernel"/> under a <see cref="ContainedRun"/>

@@ -1,5 +1,6 @@
 using BpfSim.Core.Workloads;
 using BpfSim.Core.Simulation;
+using BpfSim.Tcp.Net;
 using BpfSim.Tcp.Stack;
 
 namespace BpfSim.Tcp.Workloads;
@@ -45,6 +46,15 @@ public sealed record NetworkSpec
     public QueueSpec Queue { get; init; } = new();
     public long AccessRateBps { get; init; } = 1_000_000_000;
     public SimTime AccessDelay { get; init; } = SimTime.FromMilliseconds(1);
+    /// <summary>The Mahimahi trace the bottleneck's data direction delivers at (<c>mahimahi:</c>); null = its fixed rate.</summary>
+    public DeliveryTrace? Mahimahi { get; init; }
+    /// <summary>The Mahimahi trace of the bottleneck's ACK direction (<c>mahimahi_up:</c>); null = its fixed rate.</summary>
+    public DeliveryTrace? MahimahiUp { get; init; }
+    /// <summary>
+    /// Changes of the bottleneck over time (<c>changes:</c>), in time order: rate and delay apply to both directions
+    /// (rate only to a direction without a trace), loss to the data direction, as the keys they change do.
+    /// </summary>
+    public IReadOnlyList<LinkChange> Changes { get; init; } = [];
 }
 
 /// <summary>How flows of a group begin.</summary>
