@@ -96,6 +96,9 @@ public sealed class Network : IEventHandler
     /// <summary>The sum of propagation delays along a route (no queueing, no serialisation).</summary>
     public SimTime PropagationDelay(int route) => new(_routes[route].Sum(l => _links[l].Delay.Nanoseconds));
 
+    /// <summary>The slowest link's rate along a route (bits per second): the route's bottleneck on an idle network.</summary>
+    public long BottleneckRateBps(int route) => _routes[route].Min(l => _links[l].RateBps);
+
     /// <summary>Sends a pooled packet along its <see cref="Packet.Route"/>, starting now.</summary>
     public void Send(int packet)
     {
@@ -108,6 +111,7 @@ public sealed class Network : IEventHandler
     {
         long now = _sim.Now.Nanoseconds;
         link.AccountQueue(now);
+        link.Stats.PacketsArrived++;
         var verdict = link.Queue.Enqueue(Packets, packet, now);
         if (verdict == QueueVerdict.Dropped)
         {
