@@ -13,8 +13,15 @@ namespace BpfSim.Cli.Output;
 /// </summary>
 public static class TcpTerminal
 {
-    /// <summary>Above this many flows the flows table has a row per group instead of per flow.</summary>
+    /// <summary>Above this many flows, some of them sized (short transfers), the flows table has a row per group.</summary>
     public const int MaxFlowRows = 20;
+
+    /// <summary>Above this many flows of any kind the flows table has a row per group.</summary>
+    public const int MaxBulkFlowRows = 64;
+
+    /// <summary>Whether the flows table is a row per <c>flows:</c> group rather than per flow.</summary>
+    public static bool Grouped(IReadOnlyList<FlowResult> flows) =>
+        flows.Count > MaxBulkFlowRows || (flows.Count > MaxFlowRows && flows.Any(f => f.SizeBytes is not null));
 
     public static void Print(IAnsiConsole console, string name, TcpScenarioSpec spec, TcpRunSummary s)
     {
@@ -24,7 +31,8 @@ public static class TcpTerminal
         {
             console.WriteLine($"measured over {s.Window.FromSeconds:0.###}–{s.Window.ToSeconds:0.###} s (goodput in window, utilization, queue, loss rate, fairness, one-way delay, FCT)");
         }
-        if (s.Flows.Count > MaxFlowRows)
+        bool grouped = Grouped(s.Flows);
+        if (grouped)
         {
             console.Write(GroupTable(s.Flows));
         }
@@ -32,15 +40,16 @@ public static class TcpTerminal
         {
             console.Write(FlowTable(s.Flows, windowed));
         }
+        WriteMaps(console, s.Flows);
         var links = new Table().Title("links").AddColumns("link", "utilization", "drops", "random losses", "loss rate", "ECN marks", "queue mean pkts", "queue max pkts");
         foreach (var l in s.Links)
         {
             links.AddRow(l.Name, $"{l.Utilization:0.000}", $"{l.Drops}", $"{l.RandomLosses}", $"{l.LossRate:0.#####}", $"{l.EcnMarks}", $"{l.QueuePacketsMean:0.0}", $"{l.QueuePacketsMax}");
         }
         console.Write(links);
-        if (s.ByAlgorithm.Count > 1 || s.Flows.Count > MaxFlowRows)
+        if (s.ByAlgorithm.Count > 0)
         {
-            var algorithms = new Table().Title("algorithms (window totals; Pantheon's throughput vs p95 one-way delay)")
+            var algorithms = new Table().Title("algorithms (window totals)")
                 .AddColumns("cc", "flows", "goodput Mbit/s", "share", "OWD ms mean", "OWD ms p95");
             foreach (var a in s.ByAlgorithm)
             {
@@ -68,6 +77,37 @@ public static class TcpTerminal
         }
     }
 
+    /// <summary>
+    /// Which struct_ops map each flow adopted when it opened (a line per map, naming its flows), so a link-update run
+    /// shows which flows kept the old map and which got the new one.
+    /// </summary>
+    private static void WriteMaps(IAnsiConsole console, IReadOnlyList<FlowResult> flows)
+    {
+        foreach (var map in flows.Where(f => f.MapId is not null).GroupBy(f => f.MapId!.Value).OrderBy(g => g.Key))
+        {
+            var first = map.First();
+            console.WriteLine($"struct_ops map {map.Key} ({first.MapName}, loaded by {first.MapProgram}): flows {Ranges(map.Select(f => f.Id))}");
+        }
+    }
+
+    /// <summary>Ascending ids as runs: 1-3, 7, 9-10.</summary>
+    private static string Ranges(IEnumerable<int> ids)
+    {
+        var parts = new List<string>();
+        int[] sorted = [.. ids.Order()];
+        for (int i = 0; i < sorted.Length;)
+        {
+            int j = i;
+            while (j + 1 < sorted.Length && sorted[j + 1] == sorted[j] + 1)
+            {
+                j++;
+            }
+            parts.Add(i == j ? $"{sorted[i]}" : $"{sorted[i]}-{sorted[j]}");
+            i = j + 1;
+        }
+        return string.Join(", ", parts);
+    }
+
     /// <summary>A row per flow, with every field of the summary's flow a reader compares by; optional columns only when used.</summary>
     private static Table FlowTable(IReadOnlyList<FlowResult> flows, bool windowed)
     {
@@ -76,11 +116,10 @@ public static class TcpTerminal
         {
             table.AddColumn("window Mbit/s");
         }
-        table.AddColumns("RTT ms mean", "RTT ms min", "OWD ms p95", "retrans", "timeouts", "TLPs", "ECN echoes");
-        // Idle restarts only happen to on/off flows, FCTs to sized flows, maps to struct_ops flows: shown when there is something to show.
+        table.AddColumns("RTT ms mean", "RTT ms min", "retrans", "timeouts", "TLPs", "ECN echoes");
+        // Idle restarts only happen to on/off flows and FCTs to sized flows: shown when there is something to show.
         bool restarts = flows.Any(f => f.CwndRestarts > 0);
         bool sized = flows.Any(f => f.SizeBytes is not null);
-        bool maps = flows.Any(f => f.MapId is not null);
         if (restarts)
         {
             table.AddColumn("cwnd restarts");
@@ -88,10 +127,6 @@ public static class TcpTerminal
         if (sized)
         {
             table.AddColumns("FCT ms", "slowdown");
-        }
-        if (maps)
-        {
-            table.AddColumn("struct_ops map");
         }
         foreach (var f in flows)
         {
@@ -101,7 +136,7 @@ public static class TcpTerminal
             {
                 cells.Add(f.WindowActiveSeconds > 0 ? $"{f.WindowGoodputMbps:0.00}" : "-");
             }
-            cells.AddRange([$"{f.RttMsMean:0.0}", $"{f.RttMsMin:0.0}", $"{f.OwdMsP95:0.0}", $"{f.Retransmits}", $"{f.Timeouts}", $"{f.LossProbes}", $"{f.EcnEchoes}"]);
+            cells.AddRange([$"{f.RttMsMean:0.0}", $"{f.RttMsMin:0.0}", $"{f.Retransmits}", $"{f.Timeouts}", $"{f.LossProbes}", $"{f.EcnEchoes}"]);
             if (restarts)
             {
                 cells.Add($"{f.CwndRestarts}");
@@ -110,10 +145,6 @@ public static class TcpTerminal
             {
                 cells.Add(f.FctMs is { } fct ? $"{fct:0.0}" : f.SizeBytes is null ? "" : "-");
                 cells.Add(f.Slowdown is { } slow ? $"{slow:0.00}" : "");
-            }
-            if (maps)
-            {
-                cells.Add(f.MapId is { } id ? Markup.Escape($"{id} {f.MapName} ({f.MapProgram})") : "");
             }
             table.AddRow([.. cells]);
         }
@@ -124,8 +155,8 @@ public static class TcpTerminal
     private static Table GroupTable(IReadOnlyList<FlowResult> flows)
     {
         var table = new Table().Title($"flows ({flows.Count}, a row per flows: entry)")
-            .AddColumns("group", "cc", "size", "flows", "completed", "window Mbit/s p50", "OWD ms p95 (p50 of flows)", "retrans", "timeouts",
-                "FCT ms p50", "p95", "p99", "slowdown p50", "slowdown p99");
+            .AddColumns("group", "cc", "size", "flows", "done", "Mbit/s p50", "OWD p95 ms", "retrans", "FCT ms p50", "p95", "p99", "slowdown p50", "p99")
+            .Caption("Mbit/s p50: the median flow's window goodput; OWD p95 ms: the median of the flows' p95 one-way delays");
         foreach (var g in flows.GroupBy(f => f.Group).OrderBy(g => g.Key))
         {
             var list = g.ToList();
@@ -138,7 +169,7 @@ public static class TcpTerminal
             bool sized = list[0].SizeBytes is not null;
             table.AddRow($"{g.Key}", Markup.Escape(ccs), list[0].SizeBytes is { } size ? Quantity.FormatSize(size) : "-", $"{list.Count}",
                 sized ? $"{list.Count(f => f.FctMs is not null)}" : $"{list.Count(f => f.Completed)}",
-                $"{FctStats.Rank(goodput, 0.5):0.00}", $"{FctStats.Rank(owd, 0.5):0.0}", $"{list.Sum(f => f.Retransmits)}", $"{list.Sum(f => f.Timeouts)}",
+                $"{FctStats.Rank(goodput, 0.5):0.00}", $"{FctStats.Rank(owd, 0.5):0.0}", $"{list.Sum(f => f.Retransmits)}",
                 sized ? $"{FctStats.Rank(fct, 0.5):0.0}" : "-", sized ? $"{FctStats.Rank(fct, 0.95):0.0}" : "-", sized ? $"{FctStats.Rank(fct, 0.99):0.0}" : "-",
                 sized ? $"{FctStats.Rank(slow, 0.5):0.00}" : "-", sized ? $"{FctStats.Rank(slow, 0.99):0.00}" : "-");
         }

@@ -215,6 +215,10 @@ public sealed class MeasurementScenarioTests
         var cubic = Group(3).Single();
         Assert.That(cubic.GetProperty("cc").GetString(), Is.EqualTo("cubic"));
         Assert.That(cubic.GetProperty("map_id").ValueKind, Is.EqualTo(JsonValueKind.Null));
+
+        var (_, text, _) = CliRun.Invoke("run", Path.Combine(AppContext.BaseDirectory, "scenarios", "link_update.yaml"), "--duration", "14s");
+        Assert.That(text, Does.Contain($"struct_ops map {v1} (").And.Contain($"loaded by bpf_reno_link_v1): flows 1-2"));
+        Assert.That(text, Does.Contain($"struct_ops map {v2} (").And.Contain($"loaded by bpf_reno_link_v2): flows 4-5"));
     }
 
     [TestCase("measure_from: 40s\n", 2, 15, "measure_from (40s) must be before the end of the run", TestName = "MeasureFrom_AfterTheEnd_RefusedAtItsValue")]
