@@ -9,7 +9,7 @@ namespace BpfSim.Tcp.Workloads;
 /// even an uncontended flow's slowdown is a little above 1, and slow start adds its rounds on top).
 /// </summary>
 /// <param name="FlowId">The flow's id (from 1).</param>
-/// <param name="Group">Its <c>flows:</c> entry (from 1).</param>
+/// <param name="Group">The index of its entry in the scenario's <c>flows</c> list (from 0).</param>
 /// <param name="Cc">Its algorithm.</param>
 /// <param name="SizeBytes">Bytes it sent.</param>
 /// <param name="StartSeconds">When it connected.</param>

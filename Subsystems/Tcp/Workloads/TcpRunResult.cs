@@ -32,7 +32,7 @@ public sealed record FlowResult(
     [property: JsonPropertyName("dsack_undos")] long DsackUndos,
     [property: JsonPropertyName("loss_undos")] long LossUndos)
 {
-    /// <summary>The <c>flows:</c> entry the flow came from, from 1 (Poisson arrivals of one entry share it).</summary>
+    /// <summary>The flow's group: the index of its entry in the scenario's <c>flows</c> list (from 0; Poisson arrivals of one entry share it).</summary>
     [JsonPropertyName("group")]
     public int Group { get; init; }
 

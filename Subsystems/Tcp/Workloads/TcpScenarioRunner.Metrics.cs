@@ -37,7 +37,7 @@ public sealed partial class TcpScenarioRunner
                 conn.Stats.LostRetransmits, conn.Stats.DsacksReceived, conn.Stats.SpuriousRtos, conn.Stats.FullUndos,
                 conn.Stats.PartialUndos, conn.Stats.DsackUndos, conn.Stats.LossUndos)
             {
-                Group = group + 1,
+                Group = group,
                 WindowBytesAcked = windowBytes,
                 WindowActiveSeconds = Math.Round(windowActive, 6),
                 WindowGoodputMbps = windowActive > 0 ? Math.Round(windowBytes * 8 / windowActive / 1e6, 3) : 0,
