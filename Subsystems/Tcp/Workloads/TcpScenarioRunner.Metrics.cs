@@ -104,9 +104,11 @@ public sealed partial class TcpScenarioRunner
         return results;
     }
 
-    private static List<PantheonPoint> PantheonPoints(IReadOnlyList<FlowResult> flows) =>
+    /// <summary>Pantheon's throughput-delay points: each flow that ran in the window, then each algorithm's flows together.</summary>
+    private static List<PantheonPoint> PantheonPoints(IReadOnlyList<FlowResult> flows, IReadOnlyList<AlgorithmResult> algorithms) =>
     [
         .. flows.Where(f => f.WindowActiveSeconds > 0).Select(f => new PantheonPoint(f.Cc, f.Id, f.WindowGoodputMbps, f.OwdMsP95)),
+        .. algorithms.Select(a => new PantheonPoint(a.Cc, null, a.GoodputMbps, a.OwdMsP95)),
     ];
 
     /// <summary>The sized flows that started inside the window, in flow order.</summary>

@@ -153,6 +153,7 @@ public sealed partial class TcpScenarioRunner
         var flows = Summarise(end);
         var links = SummariseLinks();
         var fct = FctSamples(flows);
+        var algorithms = ByAlgorithm(flows);
         var dump = new System.Text.Json.Nodes.JsonArray();
         foreach (var map in _bpf.StructOpsMaps)
         {
@@ -184,11 +185,11 @@ public sealed partial class TcpScenarioRunner
             Trace = _bpf.Trace,
             Faults = _faults.Concat(_actions.LoadFaults.Select(f => f.Fault)).OrderBy(f => f.Time).ToList(),
             Window = new WindowResult(_meter.Window.From.TotalSeconds, _meter.Window.To.TotalSeconds),
-            ByAlgorithm = ByAlgorithm(flows),
+            ByAlgorithm = algorithms,
             Fct = FctGroups(fct),
             FctBins = FctBins(fct, _spec.FctBins),
             FctSamples = fct,
-            Pantheon = PantheonPoints(flows),
+            Pantheon = PantheonPoints(flows, algorithms),
         };
     }
 
