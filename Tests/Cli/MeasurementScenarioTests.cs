@@ -221,6 +221,23 @@ public sealed class MeasurementScenarioTests
         Assert.That(text, Does.Contain($"struct_ops map {v2} (").And.Contain($"loaded by bpf_reno_link_v2): flows 4-5"));
     }
 
+    /// <summary>A --duration shorter than the file's window clips the window to the run and says so.</summary>
+    [Test]
+    public void MeasureWindow_DurationShorterThanIt_ClippedToTheRunWithANote()
+    {
+        var s = Run("""
+            duration: 10s
+            measure_from: 1s
+            measure_to: 8s
+            flows:
+              - { count: 1, cc: reno }
+            """, "--duration", "4s");
+        Assert.That(s.GetProperty("window").GetProperty("from_s").GetDouble(), Is.EqualTo(1.0));
+        Assert.That(s.GetProperty("window").GetProperty("to_s").GetDouble(), Is.EqualTo(4.0));
+        Assert.That(s.GetProperty("notes").EnumerateArray().Select(n => n.GetString()), Has.Some.Contains("the measurement window"));
+        Assert.That(Flow(s, 1).GetProperty("window_active_s").GetDouble(), Is.EqualTo(3.0));
+    }
+
     [TestCase("measure_from: 40s\n", 2, 15, "measure_from (40s) must be before the end of the run", TestName = "MeasureFrom_AfterTheEnd_RefusedAtItsValue")]
     [TestCase("measure_to: 40s\n", 2, 13, "measure_to (40s) must be at most the duration", TestName = "MeasureTo_AfterTheEnd_RefusedAtItsValue")]
     [TestCase("measure_from: 5s\nmeasure_to: 2s\n", 3, 13, "measure_to (2s) must be after measure_from (5s)", TestName = "MeasureWindow_Reversed_RefusedAtMeasureTo")]

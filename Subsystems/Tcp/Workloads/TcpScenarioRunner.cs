@@ -126,6 +126,13 @@ public sealed partial class TcpScenarioRunner
         }
         _sampler.Start(SimTime.Zero);
         _meter.Start(_spec.Duration);
+        if (_spec.MeasureTo > _spec.Duration || _spec.MeasureFrom >= _spec.Duration)
+        {
+            // Only a --duration shorter than the file's can do this: the parser refuses a window outside the run.
+            _notes.Add($"the measurement window ({_spec.MeasureFrom ?? SimTime.Zero} to {_spec.MeasureTo ?? _spec.Duration}) ends after the run " +
+                $"({_spec.Duration}): measured over {_meter.Window.From} to {_meter.Window.To}" +
+                (_meter.Window.From == _meter.Window.To ? ", an empty window: the window metrics are 0" : ""));
+        }
         if (_observers.Count > 0)
         {
             var context = new TcpRunContext(_spec, _bpf, _net, _stack, _watched);
