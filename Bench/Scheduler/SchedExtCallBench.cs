@@ -1,3 +1,4 @@
+using BpfSim.Core.Metrics;
 using BenchmarkDotNet.Attributes;
 using BpfSim.Bench.Ebpf;
 using BpfSim.Core.Bpf;

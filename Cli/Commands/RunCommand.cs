@@ -172,7 +172,7 @@ public static class RunCommand
         {
             if (outcome.TcpSummary is { } tcp)
             {
-                Print(Terminal.Create(o.Stdout), scenario.Name, scenario.Spec, tcp);
+                TcpTerminal.Print(Terminal.Create(o.Stdout), scenario.Name, scenario.Spec, tcp);
             }
             else
             {
@@ -230,37 +230,5 @@ public static class RunCommand
             result = run(f => task.Value = f);
         });
         return result!;
-    }
-
-    private static void Print(IAnsiConsole console, string name, TcpScenarioSpec spec, TcpRunSummary s)
-    {
-        console.MarkupLine($"[bold]bpfsim run[/] {Markup.Escape(name)}: seed {s.Seed}, {s.SimTimeSeconds:0.###} s simulated in {s.WallSeconds:0.###} s ({s.Events:N0} events)");
-        var flows = new Table().Title("flows").AddColumns("id", "cc", "start s", "end s", "goodput Mbit/s", "RTT ms mean", "RTT ms min", "retrans", "timeouts", "TLPs", "ECN echoes");
-        // Idle restarts only happen to on/off flows: the column appears when there is something to show.
-        bool restarts = s.Flows.Any(f => f.CwndRestarts > 0);
-        if (restarts)
-        {
-            flows.AddColumn("cwnd restarts");
-        }
-        foreach (var f in s.Flows)
-        {
-            string cc = f.CcRequested is { } requested && requested != f.Cc ? $"{f.Cc} (asked {requested})" : f.Cc;
-            string[] cells = [$"{f.Id}", Markup.Escape(cc), $"{f.StartSeconds:0.###}", $"{f.EndSeconds:0.###}", $"{f.GoodputMbps:0.00}", $"{f.RttMsMean:0.0}",
-                $"{f.RttMsMin:0.0}", $"{f.Retransmits}", $"{f.Timeouts}", $"{f.LossProbes}", $"{f.EcnEchoes}"];
-            flows.AddRow(restarts ? [.. cells, $"{f.CwndRestarts}"] : cells);
-        }
-        console.Write(flows);
-        var links = new Table().Title("links").AddColumns("link", "utilization", "drops", "random losses", "ECN marks", "queue mean pkts", "queue max pkts");
-        foreach (var l in s.Links)
-        {
-            links.AddRow(l.Name, $"{l.Utilization:0.000}", $"{l.Drops}", $"{l.RandomLosses}", $"{l.EcnMarks}", $"{l.QueuePacketsMean:0.0}", $"{l.QueuePacketsMax}");
-        }
-        console.Write(links);
-        console.WriteLine($"Jain's fairness over flow goodputs: {s.Fairness.Jain:0.000}");
-        StructOpsTables.Write(console, s.StructOps, s.Programs, s.Faults);
-        foreach (var note in s.Notes)
-        {
-            console.WriteLine($"note: {note}");
-        }
     }
 }

@@ -56,4 +56,13 @@ public static class Quantity
         >= 1_000 => $"{bps / 1e3:0.###}Kbps",
         _ => $"{bps}bps",
     };
+
+    /// <summary>Formats bytes with the largest fitting unit (KB = 1000 B, as sizes are read).</summary>
+    public static string FormatSize(long bytes) => bytes switch
+    {
+        >= 1_000_000_000 => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{bytes / 1e9:0.###}GB"),
+        >= 1_000_000 => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{bytes / 1e6:0.###}MB"),
+        >= 1_000 => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{bytes / 1e3:0.###}KB"),
+        _ => $"{bytes}B",
+    };
 }

@@ -56,6 +56,19 @@ public sealed class StructOpsActions : IDisposable
     /// <summary>What loaded <paramref name="map"/>, if one of these actions did.</summary>
     public LoadedStructOps? LoaderOf(StructOpsMap map) => _loaded.Values.FirstOrDefault(l => l.Map == map);
 
+    /// <summary>The structops entry's program (object file or consumer) that loaded <paramref name="map"/>, if one did.</summary>
+    public string? ProgramOf(StructOpsMap map)
+    {
+        foreach (var (program, loaded) in _loaded)
+        {
+            if (loaded.Map == map)
+            {
+                return program;
+            }
+        }
+        return null;
+    }
+
     /// <summary>Schedules every entry's actions at their times, in entry order (same-time actions run in that order).</summary>
     /// <remarks>An action throws <see cref="ScenarioRunException"/> out of the simulator when the kernel refuses it.</remarks>
     public void Schedule(IEnumerable<StructOpsEntry> entries)

@@ -54,11 +54,17 @@ public static class OutputWriter
         {
             t.AddColumn(name, I);
         }
+        // The measurement window, one-way delay, FCT and struct_ops map columns (added after the original ones).
+        t.AddColumn("group", I).AddColumn("window_bytes_acked", I).AddColumn("window_active_s", D, 6).AddColumn("window_goodput_mbps", D, 6)
+            .AddColumn("owd_ms_mean", D, 6).AddColumn("owd_ms_p95", D, 6).AddColumn("size_bytes", I).AddColumn("fct_ms", D, 6)
+            .AddColumn("slowdown", D, 6).AddColumn("map_id", I).AddColumn("map_name", S).AddColumn("map_program", S);
         foreach (var f in result.Flows)
         {
             t.AddRow(f.Id, f.Cc, f.CcRequested, f.StartSeconds, f.EndSeconds, f.BytesAcked, f.GoodputMbps, f.RttMsMean, f.RttMsMin,
                 f.Retransmits, f.Timeouts, f.EcnEchoes, f.Completed, f.CwndRestarts, f.LossProbes, f.LossProbeRecoveries, f.RackReoTimeouts,
-                f.LostRetransmits, f.DsacksReceived, f.SpuriousRtos, f.FullUndos, f.PartialUndos, f.DsackUndos, f.LossUndos);
+                f.LostRetransmits, f.DsacksReceived, f.SpuriousRtos, f.FullUndos, f.PartialUndos, f.DsackUndos, f.LossUndos,
+                f.Group, f.WindowBytesAcked, f.WindowActiveSeconds, f.WindowGoodputMbps, f.OwdMsMean, f.OwdMsP95, f.SizeBytes, f.FctMs,
+                f.Slowdown, f.MapId, f.MapName, f.MapProgram);
         }
         return t;
     }

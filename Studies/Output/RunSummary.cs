@@ -24,13 +24,32 @@ public sealed record TcpRunSummary(
     [property: JsonPropertyName("faults")] IReadOnlyList<ConsumerFault> Faults,
     [property: JsonPropertyName("programs")] IReadOnlyList<Core.Ebpf.Loading.ProgramStats> Programs)
 {
+    /// <summary>The measurement window (<c>measure_from</c> … <c>measure_to</c>, else the whole run).</summary>
+    [JsonPropertyName("window")]
+    public WindowResult Window { get; init; } = new(0, 0);
+
+    /// <summary>Per-algorithm totals over the window (<see cref="AlgorithmResult"/>).</summary>
+    [JsonPropertyName("by_algorithm")]
+    public IReadOnlyList<AlgorithmResult> ByAlgorithm { get; init; } = [];
+
+    /// <summary>Flow completion times per sized-flow group (<see cref="FctResult"/>).</summary>
+    [JsonPropertyName("fct")]
+    public IReadOnlyList<FctResult> Fct { get; init; } = [];
+
+    /// <summary>Flow completion times per size bin (<see cref="FctBinResult"/>).</summary>
+    [JsonPropertyName("fct_bins")]
+    public IReadOnlyList<FctBinResult> FctBins { get; init; } = [];
+
     public static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
 
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 
     public static TcpRunSummary From(TcpScenarioSpec spec, TcpRunResult result, Manifest manifest) =>
         new(spec.Seed, "tcp", result.SimSeconds, Math.Round(result.WallSeconds, 3), result.Events, result.Flows, result.Links,
-            result.Fairness, result.StructOps, result.Notes, manifest, result.Faults, result.Programs);
+            result.Fairness, result.StructOps, result.Notes, manifest, result.Faults, result.Programs)
+        {
+            Window = result.Window, ByAlgorithm = result.ByAlgorithm, Fct = result.Fct, FctBins = result.FctBins,
+        };
 }
 
 /// <summary>What is needed to reproduce a result: tool version, scenario hash, seed, consumer assembly hashes.</summary>

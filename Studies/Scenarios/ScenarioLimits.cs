@@ -48,4 +48,7 @@ public static class ScenarioLimits
 
     /// <summary>Smallest on/off interval: 1 µs (each interval is an event per flow; the estimate counts them).</summary>
     public const long MinWriteIntervalNs = 1_000;
+
+    /// <summary>FCT size-bin edges (<c>fct_bins</c>): 32, more bins than any table or plot of them can show.</summary>
+    public const int MaxFctBins = 32;
 }

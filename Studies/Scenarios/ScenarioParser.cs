@@ -92,7 +92,7 @@ public sealed partial class ScenarioParser
     private TcpScenarioSpec ParseRoot(YamlMappingNode root)
     {
         var keys = Keys(root, "the scenario", s_schedOnlyKeys, "seed", "duration", "subsystem", "network", "structops", "flows", "sample_interval",
-            "receiver_cc", "ecn", "tcp_recovery", "tcp_frto", "tso", "gro");
+            "receiver_cc", "ecn", "tcp_recovery", "tcp_frto", "tso", "gro", "measure_from", "measure_to", "fct_bins");
         var spec = new TcpScenarioSpec();
         if (keys.TryGetValue("seed", out var seedNode) && Scalar(seedNode, "seed") is { } seedText)
         {
@@ -113,6 +113,7 @@ public sealed partial class ScenarioParser
         {
             spec = spec with { SampleInterval = interval };
         }
+        spec = ParseMeasurement(keys, spec);
         if (keys.TryGetValue("receiver_cc", out var rcvNode) && Scalar(rcvNode, "receiver_cc") is { } receiverCc)
         {
             // The receiving hosts are other machines: only their built-in algorithms are modelled.

@@ -12,12 +12,12 @@ namespace BpfSim.Studies.Scenarios;
 /// </summary>
 /// <remarks>
 /// The constants are measurements (docs/performance.md): ~10 KB per flow at peak (7.1 KB per idle flow plus what
-/// an active one holds), 4 bytes per sampled value, about 6 events per data packet, and a bottleneck cannot carry
+/// an active one holds, and up to 3 KB more for its one-way-delay histogram), 4 bytes per sampled value, about 6 events per data packet, and a bottleneck cannot carry
 /// more than its rate in 1500-byte packets. They aim to be right within a factor of two, erring high.
 /// </remarks>
 public sealed record WorkEstimate(double Flows, double Events, double Samples, double MemoryBytes, double WallSeconds) : IRunEstimate
 {
-    public const double BytesPerFlow = 12_000;
+    public const double BytesPerFlow = 15_000;
     public const double BytesBase = 64 << 20;
     public const double BytesPerQueuedPacket = 72;
     public const double EventsPerPacket = 8;

@@ -41,6 +41,29 @@ public static class SweepMetrics
             m.Add(Int(p + "ecn_marks", Long(link, "ecn_marks")));
             m.Add(Real(p + "queue_pkts_mean", Double(link, "queue_pkts_mean")));
             m.Add(Int(p + "queue_pkts_max", Long(link, "queue_pkts_max")));
+            m.Add(Real(p + "loss_rate", Double(link, "loss_rate")));
+        }
+        // Over the measurement window: the run's and each algorithm's goodput, share and p95 one-way delay (the
+        // Pantheon pair), and each sized-flow group's completion times.
+        var algorithms = Array(j, "by_algorithm");
+        m.Add(Real("window_goodput_mbps", algorithms.Sum(a => Double(a, "goodput_mbps"))));
+        foreach (var a in algorithms)
+        {
+            string p = $"cc_{Column(a.GetProperty("cc").GetString() ?? "")}_";
+            m.Add(Int(p + "flows", Long(a, "flows")));
+            m.Add(Real(p + "goodput_mbps", Double(a, "goodput_mbps")));
+            m.Add(Real(p + "share", Double(a, "share")));
+            m.Add(Real(p + "owd_ms_p95", Double(a, "owd_ms_p95")));
+        }
+        foreach (var g in Array(j, "fct"))
+        {
+            string p = $"group{Long(g, "group")}_fct_";
+            m.Add(Int(p + "count", Long(g, "count")));
+            m.Add(Int(p + "completed", Long(g, "completed")));
+            m.Add(Real(p + "ms_p50", Double(g, "p50_ms")));
+            m.Add(Real(p + "ms_p99", Double(g, "p99_ms")));
+            m.Add(Real(p + "slowdown_p50", Double(g, "slowdown_p50")));
+            m.Add(Real(p + "slowdown_p99", Double(g, "slowdown_p99")));
         }
         m.Add(Int("faults", Array(j, "faults").Count));
         return m;

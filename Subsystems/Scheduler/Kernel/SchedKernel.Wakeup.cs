@@ -1,3 +1,4 @@
+using BpfSim.Core.Metrics;
 using BpfSim.Scheduler.Tasks;
 
 namespace BpfSim.Scheduler.Kernel;
@@ -12,7 +13,7 @@ public sealed partial class SchedKernel
     /// </summary>
     /// <param name="waits">Where the task's waits are counted (its own histogram, or its group's).</param>
     /// <returns>The task id, or a negative errno when sched_ext's init_task failed the fork.</returns>
-    public int Fork(string comm, int nice, in Cpumask cpus, SchedPolicy policy, long workNs, Metrics.LogLinearHistogram waits, int parentCpu = -1)
+    public int Fork(string comm, int nice, in Cpumask cpus, SchedPolicy policy, long workNs, LogLinearHistogram waits, int parentCpu = -1)
     {
         ArgumentNullException.ThrowIfNull(waits);
         ArgumentOutOfRangeException.ThrowIfNegative(workNs);

@@ -1,3 +1,5 @@
+using BpfSim.Core.Metrics;
+
 namespace BpfSim.Scheduler.Metrics;
 
 /// <summary>

@@ -1,3 +1,4 @@
+using BpfSim.Core.Metrics;
 using System.Diagnostics;
 using BpfSim.Scheduler.Kernel;
 using BpfSim.Scheduler.Metrics;

@@ -6,6 +6,8 @@ public sealed class LinkStats
     /// <summary>Packets put on the wire (counted when their transmission starts, lost on the wire or not).</summary>
     public long PacketsSent { get; internal set; }
     public long BytesSent { get; internal set; }
+    /// <summary>Packets offered to the link's queue (dropped by it or not): the denominator of the loss rate.</summary>
+    public long PacketsArrived { get; internal set; }
     /// <summary>Packets dropped by the queue.</summary>
     public long QueueDrops { get; internal set; }
     /// <summary>Packets lost on the wire by the loss model.</summary>

@@ -122,6 +122,9 @@ public sealed partial class Network : IEventHandler
     /// <summary>The sum of propagation delays along a route (no queueing, no serialisation).</summary>
     public SimTime PropagationDelay(int route) => new(_routes[route].Sum(l => _links[l].Delay.Nanoseconds));
 
+    /// <summary>The slowest link's rate along a route (bits per second): the route's bottleneck on an idle network.</summary>
+    public long BottleneckRateBps(int route) => _routes[route].Min(l => _links[l].RateBps);
+
     /// <summary>Sends a pooled packet along its <see cref="Packet.Route"/>, starting now.</summary>
     public void Send(int packet)
     {
@@ -142,6 +145,7 @@ public sealed partial class Network : IEventHandler
         }
         Packets[packet].EnqueuedNs = now;
         link.Recorder?.Arrival(link, in Packets[packet], now);
+        link.Stats.PacketsArrived++;
         var verdict = link.Queue.Enqueue(Packets, packet, now);
         if (verdict == QueueVerdict.Dropped)
         {

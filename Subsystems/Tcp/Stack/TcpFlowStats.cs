@@ -38,6 +38,13 @@ public sealed class TcpFlowStats
     public double RttMinMs { get; internal set; } = double.MaxValue;
     public double RttMaxMs { get; internal set; }
 
+    /// <summary>
+    /// One-way delay of the data packets that reached the receiver inside the measurement window (ns: the arrival at
+    /// the receiving host minus the TSval the sender stamped, so µs resolution); null until the first one, or when the
+    /// stack records none (<see cref="TcpStack.RecordOneWayDelay"/>).
+    /// </summary>
+    public Core.Metrics.LogLinearHistogram? OneWayDelay { get; internal set; }
+
     public double RttMeanMs => RttSamples == 0 ? 0 : RttSumMs / RttSamples;
 
     internal void AddRtt(long rttUs)

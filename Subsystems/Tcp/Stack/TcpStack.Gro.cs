@@ -31,6 +31,11 @@ public sealed partial class TcpStack
     /// <summary>A data packet reached the receiving host's NIC.</summary>
     private void ReceiverArrive(TcpConnection conn, int p)
     {
+        long now = _sim.Now.Nanoseconds;
+        if (now >= _owdFromNs && now <= _owdToNs && _net.Packets[p].PayloadBytes > 0)
+        {
+            AddOneWayDelay(conn, _net.Packets[p].Segment.TsVal, now);
+        }
         if (!_options.Gro)
         {
             ReceiverReceive(conn, p, 1, _net.Packets[p].PayloadBytes);

@@ -32,9 +32,53 @@ public sealed record FlowResult(
     [property: JsonPropertyName("dsack_undos")] long DsackUndos,
     [property: JsonPropertyName("loss_undos")] long LossUndos)
 {
-    /// <summary>The flow's group: the index of its entry in the scenario's <c>flows</c> list (from 0).</summary>
+    /// <summary>The flow's group: the index of its entry in the scenario's <c>flows</c> list (from 0; Poisson arrivals of one entry share it).</summary>
     [JsonPropertyName("group")]
     public int Group { get; init; }
+
+    /// <summary>Bytes acknowledged inside the measurement window.</summary>
+    [JsonPropertyName("window_bytes_acked")]
+    public long WindowBytesAcked { get; init; }
+
+    /// <summary>The part of the flow's life (connect to close, or the run's end) inside the window, in seconds.</summary>
+    [JsonPropertyName("window_active_s")]
+    public double WindowActiveSeconds { get; init; }
+
+    /// <summary>Goodput while it ran in the window: window bytes acked over its active part (0 if it never ran in it).</summary>
+    [JsonPropertyName("window_goodput_mbps")]
+    public double WindowGoodputMbps { get; init; }
+
+    /// <summary>Mean one-way delay (ms) of its data packets delivered in the window (0 if none).</summary>
+    [JsonPropertyName("owd_ms_mean")]
+    public double OwdMsMean { get; init; }
+
+    /// <summary>95th percentile one-way delay (ms) of its data packets delivered in the window (0 if none).</summary>
+    [JsonPropertyName("owd_ms_p95")]
+    public double OwdMsP95 { get; init; }
+
+    /// <summary>The flow's size (<c>size:</c>); null for a flow that sends until it stops.</summary>
+    [JsonPropertyName("size_bytes")]
+    public long? SizeBytes { get; init; }
+
+    /// <summary>Flow completion time (ms) of a sized flow that completed; null otherwise.</summary>
+    [JsonPropertyName("fct_ms")]
+    public double? FctMs { get; init; }
+
+    /// <summary>FCT / ideal FCT (<see cref="FctSample"/>) of a sized flow that completed; null otherwise.</summary>
+    [JsonPropertyName("slowdown")]
+    public double? Slowdown { get; init; }
+
+    /// <summary>The struct_ops map whose algorithm the flow adopted when it opened (null for a built-in).</summary>
+    [JsonPropertyName("map_id")]
+    public int? MapId { get; init; }
+
+    /// <summary>That map's name (the object's struct_ops variable, or the C# consumer's), as bpftool shows it.</summary>
+    [JsonPropertyName("map_name")]
+    public string? MapName { get; init; }
+
+    /// <summary>The structops entry's program (object file or consumer) that loaded the map.</summary>
+    [JsonPropertyName("map_program")]
+    public string? MapProgram { get; init; }
 }
 
 /// <summary>One link's line of the summary.</summary>
@@ -45,9 +89,21 @@ public sealed record LinkResult(
     [property: JsonPropertyName("random_losses")] long RandomLosses,
     [property: JsonPropertyName("ecn_marks")] long EcnMarks,
     [property: JsonPropertyName("queue_pkts_mean")] double QueuePacketsMean,
-    [property: JsonPropertyName("queue_pkts_max")] int QueuePacketsMax);
+    [property: JsonPropertyName("queue_pkts_max")] int QueuePacketsMax)
+{
+    /// <summary>Packets offered to the link's queue inside the measurement window.</summary>
+    [JsonPropertyName("packets_arrived")]
+    public long PacketsArrived { get; init; }
 
-/// <summary>Jain's fairness over the flows' goodputs.</summary>
+    /// <summary>(queue drops + random losses) / packets arrived, inside the measurement window.</summary>
+    [JsonPropertyName("loss_rate")]
+    public double LossRate { get; init; }
+}
+
+/// <summary>
+/// Jain's fairness over the window goodputs (<see cref="FlowResult.WindowGoodputMbps"/>) of the flows that ran in the
+/// measurement window: a flow there for part of it counts with its goodput over that part; one never there is left out.
+/// </summary>
 public sealed record FairnessResult([property: JsonPropertyName("jain")] double Jain);
 
 /// <summary>What a TCP scenario run produced; formatted by the CLI.</summary>
@@ -77,4 +133,24 @@ public sealed record TcpRunResult
 
     /// <summary>Consumers ejected for a fault, in order: the run went on without them.</summary>
     public IReadOnlyList<ConsumerFault> Faults { get; init; } = [];
+
+    /// <summary>The measurement window the window metrics are over.</summary>
+    public WindowResult Window { get; init; } = new(0, 0);
+
+    /// <summary>Per-algorithm totals over the window, in order of each algorithm's first flow.</summary>
+    public IReadOnlyList<AlgorithmResult> ByAlgorithm { get; init; } = [];
+
+    /// <summary>Flow completion times per sized-flow group, in <c>flows:</c> order.</summary>
+    public IReadOnlyList<FctResult> Fct { get; init; } = [];
+
+    /// <summary>Flow completion times per size bin (<c>fct_bins</c>), ascending; empty with no sized flows.</summary>
+    public IReadOnlyList<FctBinResult> FctBins { get; init; } = [];
+
+    /// <summary>Every sized flow that started in the window, in flow order: the data of FCT CDFs.</summary>
+    [JsonIgnore]
+    public IReadOnlyList<FctSample> FctSamples { get; init; } = [];
+
+    /// <summary>Pantheon's throughput-delay points: one per flow that ran in the window, then one per algorithm.</summary>
+    [JsonIgnore]
+    public IReadOnlyList<PantheonPoint> Pantheon { get; init; } = [];
 }

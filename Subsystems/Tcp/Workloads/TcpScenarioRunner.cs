@@ -16,7 +16,7 @@ namespace BpfSim.Tcp.Workloads;
 /// struct_ops consumers at their times, opens flows at their start times (setsockopt of the requested algorithm; if it
 /// is not available then, the socket keeps the default, as in the kernel), samples time series, and summarises.
 /// </summary>
-public sealed class TcpScenarioRunner
+public sealed partial class TcpScenarioRunner
 {
     private readonly TcpScenarioSpec _spec;
     private readonly BpfSystem _bpf;
@@ -25,11 +25,12 @@ public sealed class TcpScenarioRunner
     private readonly TcpStack _stack;
     private readonly Func<IPacketSink, IPacketSink, SimTime?, int?, int?, FlowPath> _connect;
     private readonly IReadOnlyList<Link> _watched;
-    private readonly List<(FlowSpec Spec, TcpConnection Conn, string? Requested, int Group)> _flows = [];
+    private readonly List<OpenedFlow> _flows = [];
     private readonly StructOpsActions _actions;
     private readonly List<string> _notes = [];
     private readonly List<ConsumerFault> _faults = [];
     private readonly TcpSampler _sampler;
+    private readonly WindowMeter _meter;
     private readonly TcpCongestionOpsType _type;
     private readonly IReadOnlyList<ITcpRunObserver> _observers;
 
@@ -81,6 +82,8 @@ public sealed class TcpScenarioRunner
             ReceiverCc = spec.ReceiverCc, Ecn = spec.Ecn, Recovery = spec.Recovery, Frto = spec.Frto, Tso = spec.Tso, Gro = spec.Gro,
         }, bpf);
         _sampler = new TcpSampler(bpf.Simulator, _stack, _watched, spec.SampleInterval);
+        _meter = new WindowMeter(bpf.Simulator, _stack, _watched, spec.Window);
+        _stack.RecordOneWayDelay(spec.Window);
         _actions = new StructOpsActions(bpf, catalog, _notes);
         _type = type;
         // A fault is handled after the call that caused it has returned to the stack, at the same instant, as
@@ -143,6 +146,14 @@ public sealed class TcpScenarioRunner
             ScheduleGroup(flow, group++);
         }
         _sampler.Start(SimTime.Zero);
+        _meter.Start(_spec.Duration);
+        if (_spec.MeasureTo > _spec.Duration || _spec.MeasureFrom >= _spec.Duration)
+        {
+            // Only a --duration shorter than the file's can do this: the parser refuses a window outside the run.
+            _notes.Add($"the measurement window ({_spec.MeasureFrom ?? SimTime.Zero} to {_spec.MeasureTo ?? _spec.Duration}) ends after the run " +
+                $"({_spec.Duration}): measured over {_meter.Window.From} to {_meter.Window.To}" +
+                (_meter.Window.From == _meter.Window.To ? ", an empty window: the window metrics are 0" : ""));
+        }
         if (_observers.Count > 0)
         {
             var context = new TcpRunContext(_spec, _bpf, _net, _stack, _watched);
@@ -162,13 +173,15 @@ public sealed class TcpScenarioRunner
         sim.RunUntil(end);
         long events = sim.EventsDispatched - before;
         _net.FinishAccounting();
+        _meter.Finish();
         foreach (var observer in _observers)
         {
             observer.Finish(end);
         }
         var flows = Summarise(end);
-        var links = _watched.Select(l => new LinkResult(l.Name, Math.Round(l.Stats.Utilization(end.Nanoseconds), 4), l.Stats.QueueDrops,
-            l.Stats.RandomLosses, l.Stats.EcnMarks, Math.Round(l.Stats.MeanQueuePackets(end.Nanoseconds), 2), l.Stats.MaxQueuePackets)).ToList();
+        var links = SummariseLinks();
+        var fct = FctSamples(flows);
+        var algorithms = ByAlgorithm(flows);
         var dump = new System.Text.Json.Nodes.JsonArray();
         foreach (var map in _bpf.StructOpsMaps)
         {
@@ -187,7 +200,7 @@ public sealed class TcpScenarioRunner
         {
             Flows = flows,
             Links = links,
-            Fairness = new FairnessResult(Math.Round(Fairness.Jain(flows.Select(f => f.GoodputMbps).ToList()), 4)),
+            Fairness = new FairnessResult(Math.Round(Fairness.Jain(flows.Where(f => f.WindowActiveSeconds > 0).Select(f => f.WindowGoodputMbps).ToList()), 4)),
             StructOps = _bpf.StructOpsHistory.Select(StructOpsSummary.From).ToList(),
             Events = events,
             SimSeconds = end.TotalSeconds,
@@ -199,6 +212,12 @@ public sealed class TcpScenarioRunner
             Programs = programs,
             Trace = _bpf.Trace,
             Faults = _faults.Concat(_actions.LoadFaults.Select(f => f.Fault)).OrderBy(f => f.Time).ToList(),
+            Window = new WindowResult(_meter.Window.From.TotalSeconds, _meter.Window.To.TotalSeconds),
+            ByAlgorithm = algorithms,
+            Fct = FctGroups(fct),
+            FctBins = FctBins(fct, _spec.FctBins),
+            FctSamples = fct,
+            Pantheon = PantheonPoints(flows, algorithms),
         };
     }
 
@@ -267,28 +286,11 @@ public sealed class TcpScenarioRunner
             _stack.Open((s, rcv) => _connect(s, rcv, flow.AccessDelay, flow.FromRouter, flow.ToRouter), null, now, out conn,
                 flow.SizeBytes ?? -1, stopAt, flow.Writes).ThrowIfFailed();
         }
-        _flows.Add((flow, conn!, flow.Cc, group));
+        var map = conn!.Ops.Owner?.Map;
+        _flows.Add(new OpenedFlow(flow, conn, flow.Cc, group, (int?)map?.Id, map?.Name, map is null ? null : _actions.ProgramOf(map)));
         foreach (var observer in _observers)
         {
             observer.FlowOpened(conn!, flow, group);
         }
-    }
-
-    private List<FlowResult> Summarise(SimTime end)
-    {
-        var results = new List<FlowResult>();
-        foreach (var (spec, conn, requested, group) in _flows)
-        {
-            var finish = conn.State == TcpConnectionState.Closed ? conn.EndTime : end;
-            double active = Math.Max((finish - conn.StartTime).TotalSeconds, 1e-9);
-            results.Add(new FlowResult(conn.Id + 1, conn.Ops.Name, requested, Math.Round(conn.StartTime.TotalSeconds, 6),
-                Math.Round(finish.TotalSeconds, 6), conn.Stats.BytesAcked, Math.Round(conn.Stats.BytesAcked * 8 / active / 1e6, 3),
-                Math.Round(conn.Stats.RttMeanMs, 3), conn.Stats.RttSamples == 0 ? 0 : Math.Round(conn.Stats.RttMinMs, 3),
-                conn.Stats.Retransmits, conn.Stats.Timeouts, conn.Stats.EcnEchoes, conn.State == TcpConnectionState.Closed,
-                conn.Stats.CwndRestarts, conn.Stats.LossProbes, conn.Stats.LossProbeRecoveries, conn.Stats.RackReoTimeouts,
-                conn.Stats.LostRetransmits, conn.Stats.DsacksReceived, conn.Stats.SpuriousRtos, conn.Stats.FullUndos,
-                conn.Stats.PartialUndos, conn.Stats.DsackUndos, conn.Stats.LossUndos) { Group = group });
-        }
-        return results;
     }
 }

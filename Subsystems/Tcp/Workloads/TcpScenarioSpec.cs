@@ -115,4 +115,31 @@ public sealed record TcpScenarioSpec
     public bool Tso { get; init; } = true;
     /// <summary>Receive offload on the receivers (<see cref="TcpStackOptions.Gro"/>): on, as on a physical NIC.</summary>
     public bool Gro { get; init; } = true;
+
+    /// <summary>
+    /// Start of the steady-state window (<c>measure_from</c>) the window metrics are measured over (goodput in the window,
+    /// utilization, queue mean, loss rate, fairness, per-algorithm totals, one-way delay, which sized flows' FCTs count);
+    /// null = the start of the run.
+    /// </summary>
+    public SimTime? MeasureFrom { get; init; }
+
+    /// <summary>End of the steady-state window (<c>measure_to</c>); null = the end of the run.</summary>
+    public SimTime? MeasureTo { get; init; }
+
+    /// <summary>
+    /// Upper edges (bytes, ascending) of the size bins sized flows' completion times are summarised by (<c>fct_bins</c>):
+    /// the default [100 KB, 1 MB] makes the bins &lt;100 KB, 100 KB–1 MB and ≥1 MB.
+    /// </summary>
+    public IReadOnlyList<long> FctBins { get; init; } = [100_000, 1_000_000];
+
+    /// <summary>The window a run of this scenario measures over: [measure_from, measure_to] clipped to [0, duration].</summary>
+    public Metrics.MeasureWindow Window
+    {
+        get
+        {
+            long to = Math.Min(MeasureTo?.Nanoseconds ?? Duration.Nanoseconds, Duration.Nanoseconds);
+            long from = Math.Min(MeasureFrom?.Nanoseconds ?? 0, to);
+            return new Metrics.MeasureWindow(new SimTime(from), new SimTime(to));
+        }
+    }
 }

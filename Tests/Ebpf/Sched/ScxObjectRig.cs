@@ -1,3 +1,4 @@
+using BpfSim.Core.Metrics;
 using BpfSim.Core.Bpf;
 using BpfSim.Core.Bpf.Consumers;
 using BpfSim.Core.Ebpf.Btf;

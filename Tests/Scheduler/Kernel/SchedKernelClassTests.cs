@@ -1,3 +1,4 @@
+using BpfSim.Core.Metrics;
 using BpfSim.Core.Simulation;
 using BpfSim.Scheduler.Kernel;
 using BpfSim.Scheduler.Metrics;

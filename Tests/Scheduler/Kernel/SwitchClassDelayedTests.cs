@@ -1,3 +1,4 @@
+using BpfSim.Core.Metrics;
 using BpfSim.Core.Simulation;
 using BpfSim.Scheduler.Fair;
 using BpfSim.Scheduler.Kernel;

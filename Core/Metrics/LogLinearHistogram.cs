@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Numerics;
 
-namespace BpfSim.Scheduler.Metrics;
+namespace BpfSim.Core.Metrics;
 
 /// <summary>
 /// Counts of non-negative values (ns) in log-linear buckets: exact below 32, then 32 buckets per power of two, so

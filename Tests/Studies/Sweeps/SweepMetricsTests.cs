@@ -1,0 +1,28 @@
+using System.Text.Json;
+using BpfSim.Studies.Sweeps;
+
+namespace BpfSim.Tests.Studies.Sweeps;
+
+/// <summary>The measurement-window columns sweep.csv takes from a run's summary: per link loss rate, per algorithm, per FCT group.</summary>
+[Category("Studies")]
+public sealed class SweepMetricsTests
+{
+    [Test]
+    public void From_WindowFields_BecomeColumnsPerLinkAlgorithmAndGroup()
+    {
+        using var doc = JsonDocument.Parse("""
+            { "subsystem": "tcp", "events": 10, "flows": [], "fairness": { "jain": 1 },
+              "links": [ { "name": "bottleneck", "loss_rate": 0.01 } ],
+              "by_algorithm": [ { "cc": "cubic", "flows": 2, "goodput_mbps": 30, "share": 0.75, "owd_ms_p95": 17.5 },
+                                { "cc": "dctcp-reno", "flows": 1, "goodput_mbps": 10, "share": 0.25, "owd_ms_p95": 12 } ],
+              "fct": [ { "group": 1, "count": 9, "completed": 8, "p50_ms": 40, "p99_ms": 90, "slowdown_p50": 1.5, "slowdown_p99": 3.25 } ],
+              "faults": [] }
+            """);
+        var m = SweepMetrics.From(doc.RootElement).ToDictionary(x => x.Name, x => x.Value);
+        Assert.That(m["link_bottleneck_loss_rate"], Is.EqualTo(0.01));
+        Assert.That(m["window_goodput_mbps"], Is.EqualTo(40), "the algorithms' window goodputs summed");
+        Assert.That((m["cc_cubic_flows"], m["cc_cubic_share"], m["cc_cubic_owd_ms_p95"]), Is.EqualTo((2.0, 0.75, 17.5)));
+        Assert.That(m["cc_dctcp_reno_goodput_mbps"], Is.EqualTo(10), "the name made a column name");
+        Assert.That((m["group1_fct_count"], m["group1_fct_completed"], m["group1_fct_ms_p99"], m["group1_fct_slowdown_p99"]), Is.EqualTo((9.0, 8.0, 90.0, 3.25)));
+    }
+}
