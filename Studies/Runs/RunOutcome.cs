@@ -59,7 +59,7 @@ public sealed class RunOutcome
     {
         if (TcpSummary is { } tcp)
         {
-            return OutputWriter.Write(directory, Scenario.Name, tcp, Tcp!, formats);
+            return OutputWriter.Write(directory, Scenario.Name, tcp, Tcp!, formats, Scenario.Tcp);
         }
         if (SchedSummary is { } sched)
         {
