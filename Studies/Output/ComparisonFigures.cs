@@ -2,12 +2,6 @@ using BpfSim.Studies.Output.Charts;
 
 namespace BpfSim.Studies.Output;
 
-/// <summary>One algorithm's Pantheon pair: its throughput and the 95th percentile of its packets' one-way delay.</summary>
-public sealed record AlgorithmPoint(string Algorithm, double ThroughputMbps, double DelayP95Ms);
-
-/// <summary>The completion times of one group of sized flows (a size bin, or an algorithm's flows).</summary>
-public sealed record FctSamples(string Label, IReadOnlyList<double> FctMs);
-
 /// <summary>
 /// Plots that compare results rather than follow time: the Pantheon plot and FCT distributions. Each takes typed data,
 /// so a report adds one by handing it the numbers.

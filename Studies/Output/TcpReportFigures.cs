@@ -40,7 +40,7 @@ public sealed class TcpReportFigures(TcpRunSummary summary, TcpRunResult result,
             .Select(f => (Flow: f, Points: result.Samples.Flow(f.Id - 1, metric).Where(p => p.T <= f.EndSeconds + step + 1e-9).ToList()))
             .ToList();
         double peak = raw.SelectMany(r => r.Points).Select(p => p.Value).DefaultIfEmpty(0).Max();
-        double? top = bottleneckMbps > 0 && peak > 1.2 * bottleneckMbps ? 1.2 * bottleneckMbps : null;
+        double? top = RateAxisTop(peak, bottleneckMbps);
         string interval = $"{result.Samples.Interval.TotalSeconds * 1000:0.###} ms";
         var figure = new ChartFigure($"{title} ({window:0.###} s moving average)", TimeAxis, new ChartAxis($"{title.ToLowerInvariant()} (Mbit/s)") { Min = 0, Max = top })
         {
@@ -112,6 +112,13 @@ public sealed class TcpReportFigures(TcpRunSummary summary, TcpRunResult result,
         }
         return averaged;
     }
+
+    /// <summary>
+    /// Where a rate plot's y axis stops: 1.2 × the bottleneck's rate when the samples reach beyond that, else null
+    /// (plotly fits the data). With no known bottleneck rate (0) the axis is never clipped.
+    /// </summary>
+    public static double? RateAxisTop(double peakMbps, double bottleneckMbps) =>
+        bottleneckMbps > 0 && peakMbps > 1.2 * bottleneckMbps ? 1.2 * bottleneckMbps : null;
 
     public static string FlowName(FlowResult f) => $"flow {f.Id} {f.Cc}";
 }

@@ -1,16 +1,5 @@
 namespace BpfSim.Studies.Output.Charts;
 
-/// <summary>How a series is drawn.</summary>
-public enum ChartMode
-{
-    /// <summary>A line through the points.</summary>
-    Lines,
-    /// <summary>Points only (a scatter of separate results, such as one per algorithm).</summary>
-    Markers,
-    /// <summary>Points joined by a line.</summary>
-    LinesAndMarkers,
-}
-
 /// <summary>
 /// One trace of a <see cref="ChartFigure"/>: its points (NaN is a gap), colour and legend entry. <see cref="Hidden"/>
 /// series start switched off and are switched on from the legend; <see cref="Group"/> gathers series under one legend

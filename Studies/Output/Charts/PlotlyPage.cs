@@ -56,7 +56,9 @@ public sealed class PlotlyPage(string title)
             html.Append(i == 0 ? "" : ",").Append(_figures[i].ToJson());
         }
         html.Append("];const config={responsive:true,displaylogo:false};");
-        html.Append("figures.forEach(function(f,i){Plotly.newPlot('plot-'+i,f.data,f.layout,config);});})();</script>");
+        // One plot that fails to draw says so in its place and leaves the others drawn.
+        html.Append("figures.forEach(function(f,i){try{Plotly.newPlot('plot-'+i,f.data,f.layout,config);}catch(e){");
+        html.Append("document.getElementById('plot-'+i).textContent='this plot failed to draw: '+e;console.error(e);}});})();</script>");
         html.Append("</body></html>");
         return html.ToString();
     }
