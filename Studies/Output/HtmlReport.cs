@@ -118,7 +118,8 @@ public static class HtmlReport
     private static string FlowsTable(TcpRunSummary summary)
     {
         bool restarts = summary.Flows.Any(f => f.CwndRestarts > 0);
-        var html = new StringBuilder("<h2>Flows</h2><table><tr><th>id</th><th class=\"l\">cc</th><th>start s</th><th>end s</th><th>goodput Mbit/s</th>" +
+        // Many short flows: the table scrolls in its own box, so the plots stay near the top.
+        var html = new StringBuilder("<h2>Flows</h2>" + (summary.Flows.Count > 15 ? "<div class=\"scroll\">" : "") + "<table><tr><th>id</th><th class=\"l\">cc</th><th>start s</th><th>end s</th><th>goodput Mbit/s</th>" +
             "<th>RTT ms mean</th><th>RTT ms min</th><th>retransmits</th><th>timeouts</th><th>TLPs</th><th>ECN echoes</th>" +
             (restarts ? "<th>cwnd restarts</th>" : "") + "</tr>");
         foreach (var f in summary.Flows)
@@ -129,7 +130,7 @@ public static class HtmlReport
                 $"<td>{F(f.GoodputMbps, "0.00")}</td><td>{F(f.RttMsMean, "0.0")}</td><td>{F(f.RttMsMin, "0.0")}</td><td>{f.Retransmits}</td>" +
                 $"<td>{f.Timeouts}</td><td>{f.LossProbes}</td><td>{f.EcnEchoes}</td>" + (restarts ? $"<td>{f.CwndRestarts}</td>" : "") + "</tr>");
         }
-        html.Append("</table>");
+        html.Append(summary.Flows.Count > 15 ? "</table></div>" : "</table>");
         if (summary.Flows.Count > ReportPalette.FlowColours)
         {
             html.Append($"<p class=\"caption\">Flows more than {ReportPalette.FlowColours} apart share a colour.</p>");

@@ -1,3 +1,4 @@
+using System.Globalization;
 using BpfSim.Studies.Output.Charts;
 using BpfSim.Tcp.Metrics;
 using BpfSim.Tcp.Workloads;
@@ -12,6 +13,9 @@ namespace BpfSim.Studies.Output;
 public sealed class TcpReportFigures(TcpRunSummary summary, TcpRunResult result, IReadOnlyList<ChartMarker> markers)
 {
     private const string Time = "time (s)";
+
+    /// <summary>The smoothing windows a rate plot's menu offers, in seconds (those at least one sample interval long).</summary>
+    public static readonly double[] SmoothingWindows = [0.5, 1, 2, 5];
 
     private ChartAxis TimeAxis => new(Time) { Min = 0, Max = summary.SimTimeSeconds };
 
@@ -38,15 +42,23 @@ public sealed class TcpReportFigures(TcpRunSummary summary, TcpRunResult result,
         double step = result.Samples.Interval.TotalSeconds;
         var raw = summary.Flows
             .Select(f => (Flow: f, Points: result.Samples.Flow(f.Id - 1, metric).Where(p => p.T <= f.EndSeconds + step + 1e-9).ToList()))
+            .Where(r => r.Points.Count > 0) // series i of the figure is raw[i] smoothed, for the menu
             .ToList();
         double peak = raw.SelectMany(r => r.Points).Select(p => p.Value).DefaultIfEmpty(0).Max();
         double? top = RateAxisTop(peak, bottleneckMbps);
-        string interval = $"{result.Samples.Interval.TotalSeconds * 1000:0.###} ms";
-        var figure = new ChartFigure($"{title} ({window:0.###} s moving average)", TimeAxis, new ChartAxis($"{title.ToLowerInvariant()} (Mbit/s)") { Min = 0, Max = top })
+        string interval = $"{F(step * 1000)} ms";
+        // The reader picks the window from a menu; the one asked for is picked at first.
+        var windows = SmoothingWindows.Where(w => w >= step - 1e-9).Append(window).Distinct().Order().ToList();
+        string Title(double w) => $"{title} ({F(w)} s moving average)";
+        var choices = windows.Select(w => new ChartChoice($"{F(w)} s", Title(w),
+            raw.Select((r, i) => (i, (IReadOnlyList<double>)MovingAverage(r.Points, w).Select(p => p.Value).ToArray())).ToList())).ToList();
+        var figure = new ChartFigure(Title(window), TimeAxis, new ChartAxis($"{title.ToLowerInvariant()} (Mbit/s)") { Min = 0, Max = top })
         {
-            Caption = $"Each line is the mean over the last {window:0.###} s of the {interval} samples. The raw samples are in the legend's " +
-                $"\"raw\" group, hidden: click an entry to show it." +
-                (top is { } t ? $" The y axis stops at {t:0.#} Mbit/s (1.2 × the bottleneck's rate; raw samples reach {peak:0.#}): double-click the plot to see all." : ""),
+            Choices = choices,
+            ChosenIndex = windows.IndexOf(window),
+            Caption = $"Each line is the mean of the {interval} samples over the trailing window picked above the plot. The raw samples are " +
+                "in the legend's \"raw\" group, hidden: click an entry to show it." +
+                (top is { } t ? $" The y axis stops at {F(t)} Mbit/s (1.2 × the bottleneck's rate; raw samples reach {F(Math.Round(peak, 1))}): double-click the plot to see all." : ""),
         };
         foreach (var (f, points) in raw)
         {
@@ -121,4 +133,6 @@ public sealed class TcpReportFigures(TcpRunSummary summary, TcpRunResult result,
         bottleneckMbps > 0 && peakMbps > 1.2 * bottleneckMbps ? 1.2 * bottleneckMbps : null;
 
     public static string FlowName(FlowResult f) => $"flow {f.Id} {f.Cc}";
+
+    private static string F(double v) => v.ToString("0.###", CultureInfo.InvariantCulture);
 }

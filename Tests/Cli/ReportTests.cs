@@ -141,6 +141,17 @@ public sealed class ReportTests
         Assert.That(traces.Skip(4).Select(t => t.GetProperty("visible").GetString()), Is.All.EqualTo("legendonly"));
         Assert.That(traces[4].GetProperty("line").GetProperty("color").GetString(), Is.EqualTo(traces[0].GetProperty("line").GetProperty("color").GetString()),
             "a flow's raw samples in its colour");
+        // The window is the reader's choice: a menu replaces the smoothed series (the first four), 1 s picked at first.
+        var menu = goodput.GetProperty("layout").GetProperty("updatemenus")[0];
+        Assert.That(menu.GetProperty("active").GetInt32(), Is.EqualTo(1));
+        var buttons = menu.GetProperty("buttons").EnumerateArray().ToList();
+        Assert.That(buttons.Select(b => b.GetProperty("label").GetString()), Is.EqualTo(new[] { "0.5 s", "1 s", "2 s", "5 s" }));
+        var fiveSeconds = buttons[3].GetProperty("args");
+        Assert.That(fiveSeconds[2].EnumerateArray().Select(e => e.GetInt32()), Is.EqualTo(new[] { 0, 1, 2, 3 }));
+        Assert.That(fiveSeconds[0].GetProperty("y")[0].GetArrayLength(), Is.EqualTo(traces[0].GetProperty("y").GetArrayLength()));
+        Assert.That(buttons[1].GetProperty("args")[0].GetProperty("y")[2].ToString(), Is.EqualTo(traces[2].GetProperty("y").ToString()),
+            "the 1 s entry holds what the figure shows at first");
+        Assert.That(fiveSeconds[1].GetProperty("title.text").GetString(), Is.EqualTo("Goodput (5 s moving average)"));
         // Every time plot: the flow's colour is the same, and the events are marked.
         foreach (var figure in figures)
         {

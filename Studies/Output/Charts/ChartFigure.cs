@@ -48,6 +48,14 @@ public sealed class ChartFigure(string title, ChartAxis x, ChartAxis y)
         return this;
     }
 
+    /// <summary>
+    /// Alternatives the reader picks from a menu above the plot (none: no menu); <see cref="ChosenIndex"/> is the one
+    /// the figure's own series show at first.
+    /// </summary>
+    public IReadOnlyList<ChartChoice> Choices { get; init; } = [];
+
+    public int ChosenIndex { get; init; }
+
     public ChartFigure Mark(IEnumerable<ChartMarker> markers)
     {
         _markers.AddRange(markers);
@@ -172,6 +180,10 @@ public sealed class ChartFigure(string title, ChartAxis x, ChartAxis y)
             w.WriteEndObject();
         }
         w.WriteEndArray();
+        if (Choices.Count > 0)
+        {
+            WriteMenu(w);
+        }
         w.WriteStartArray("annotations");
         foreach (var m in _markers)
         {
@@ -208,6 +220,57 @@ public sealed class ChartFigure(string title, ChartAxis x, ChartAxis y)
         w.WriteEndObject();
     }
 
+    private void WriteMenu(Utf8JsonWriter w)
+    {
+        w.WriteStartArray("updatemenus");
+        w.WriteStartObject();
+        w.WriteString("type", "buttons");
+        w.WriteString("direction", "right");
+        w.WriteNumber("active", ChosenIndex);
+        // Centred over the plot: the title is on the left, plotly's own buttons on the right.
+        w.WriteNumber("x", 0.5);
+        w.WriteString("xanchor", "center");
+        w.WriteNumber("y", 1.02);
+        w.WriteString("yanchor", "bottom");
+        w.WriteStartObject("pad");
+        w.WriteNumber("t", 0);
+        w.WriteNumber("r", 0);
+        w.WriteEndObject();
+        w.WriteStartObject("font");
+        w.WriteNumber("size", 11);
+        w.WriteEndObject();
+        w.WriteStartArray("buttons");
+        foreach (var c in Choices)
+        {
+            w.WriteStartObject();
+            w.WriteString("label", c.Label);
+            w.WriteString("method", "update");
+            w.WriteStartArray("args");
+            w.WriteStartObject();
+            w.WriteStartArray("y");
+            foreach (var (_, y) in c.Y)
+            {
+                WriteNumbers(w, null, y, 4);
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+            w.WriteStartObject();
+            w.WriteString("title.text", c.Title);
+            w.WriteEndObject();
+            w.WriteStartArray();
+            foreach (var (series, _) in c.Y)
+            {
+                w.WriteNumberValue(series);
+            }
+            w.WriteEndArray();
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteEndObject();
+        w.WriteEndArray();
+    }
+
     private static void WriteAxis(Utf8JsonWriter w, string name, ChartAxis axis)
     {
         w.WriteStartObject(name);
@@ -242,9 +305,16 @@ public sealed class ChartFigure(string title, ChartAxis x, ChartAxis y)
         w.WriteEndObject();
     }
 
-    private static void WriteNumbers(Utf8JsonWriter w, string name, IReadOnlyList<double> values, int decimals)
+    private static void WriteNumbers(Utf8JsonWriter w, string? name, IReadOnlyList<double> values, int decimals)
     {
-        w.WriteStartArray(name);
+        if (name is null)
+        {
+            w.WriteStartArray();
+        }
+        else
+        {
+            w.WriteStartArray(name);
+        }
         foreach (double v in values)
         {
             if (double.IsFinite(v))
