@@ -22,11 +22,12 @@ public static class HtmlReport
     /// <param name="spec">The scenario, for the network section; null leaves the section out.</param>
     /// <param name="summary">The run's summary.</param>
     /// <param name="result">The run's result (time series).</param>
-    /// <param name="goodputWindowSeconds">The moving-average window of the goodput and delivery-rate plots.</param>
+    /// <param name="goodputWindowSeconds">The moving-average window the goodput and delivery-rate plots show at first.</param>
+    /// <param name="plotlyJsPath">Null: plotly.js inline. Otherwise where the page loads it from (<see cref="PlotlyPage.LibraryPath"/>).</param>
     public static string Render(string scenario, TcpScenarioSpec? spec, TcpRunSummary summary, TcpRunResult result,
-        double goodputWindowSeconds = DefaultGoodputWindowSeconds)
+        double goodputWindowSeconds = DefaultGoodputWindowSeconds, string? plotlyJsPath = null)
     {
-        var page = new PlotlyPage($"bpfsim report: {scenario}");
+        var page = new PlotlyPage($"bpfsim report: {scenario}") { LibraryPath = plotlyJsPath };
         page.Html($"<h1>bpfsim run: {Encode(scenario)}</h1>");
         page.Html($"<p>seed {summary.Seed}, {F(summary.SimTimeSeconds, "0.###")} s simulated, {summary.Events.ToString("N0", CultureInfo.InvariantCulture)} events, " +
             $"Jain's fairness over flow goodputs {F(summary.Fairness.Jain, "0.000")}. Plots: drag to zoom, double-click to reset, " +

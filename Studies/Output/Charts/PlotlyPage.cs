@@ -20,6 +20,13 @@ public sealed class PlotlyPage(string title)
     private readonly StringBuilder _body = new();
     private readonly List<ChartFigure> _figures = [];
 
+    /// <summary>
+    /// Null (the default): plotly.js is inline and the page stands alone. Otherwise the relative path of a copy of
+    /// <see cref="PlotlyJs.Source"/> the page loads from beside it (<see cref="PlotlyJs.WriteFile"/>), for many pages
+    /// that would each carry the same 3.6 MB, such as a sweep's runs. Either way nothing is fetched from the network.
+    /// </summary>
+    public string? LibraryPath { get; init; }
+
     /// <summary>The figures added so far, in page order.</summary>
     public IReadOnlyList<ChartFigure> Figures => _figures;
 
@@ -49,7 +56,9 @@ public sealed class PlotlyPage(string title)
         var html = new StringBuilder();
         html.Append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">");
         html.Append($"<title>{Encode(title)}</title><style>{Style}</style>");
-        html.Append($"<script>/* plotly.js {PlotlyJs.Version}, from Plotly.NET */{PlotlyJs.Source}</script></head><body>");
+        html.Append(LibraryPath is { } path
+            ? $"<script src=\"{Encode(path)}\" charset=\"utf-8\"></script></head><body>"
+            : $"<script>/* plotly.js {PlotlyJs.Version}, from Plotly.NET */{PlotlyJs.Source}</script></head><body>");
         html.Append(_body);
         html.Append("<script>(function(){const figures=[");
         for (int i = 0; i < _figures.Count; i++)
