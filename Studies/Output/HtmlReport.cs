@@ -1,134 +1,143 @@
-using System.Net;
+using System.Globalization;
 using System.Text;
+using BpfSim.Studies.Output.Charts;
 using BpfSim.Tcp.Workloads;
+using static BpfSim.Studies.Output.Charts.PlotlyPage;
 
 namespace BpfSim.Studies.Output;
 
 /// <summary>
-/// report.html: one self-contained page (inline SVG and CSS, no scripts, nothing fetched) with the summary tables and
-/// plots of cwnd, RTT and goodput per flow, the bottleneck queue, and each struct_ops map's refcnt over time; consumer
-/// faults first, and marked on every plot.
+/// report.html of a TCP run: one self-contained, interactive page (plotly.js from Plotly.NET inline, nothing fetched).
+/// The scenario's network at the top, consumer faults next, then the flows (every field the terminal prints) and links
+/// tables, and full-width plots of goodput (smoothed, raw samples in the legend), delivery rate, cwnd, RTT, get_info
+/// fields, the bottleneck queue and struct_ops refcnt; each flow has one colour throughout, and every time plot marks
+/// registrations, unregistrations, link attach/detach/update and ejections.
 /// </summary>
 public static class HtmlReport
 {
-    public static string Render(string scenario, TcpRunSummary summary, TcpRunResult result)
-    {
-        var html = new StringBuilder();
-        string E(string s) => WebUtility.HtmlEncode(s);
-        html.Append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>bpfsim report</title><style>");
-        html.Append("body{font-family:sans-serif;margin:24px;color:#222}table{border-collapse:collapse;margin:8px 0 20px}");
-        html.Append("td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#f4f4f4}td:nth-child(2){text-align:left}");
-        html.Append("svg{display:block;margin:12px 0;font-family:sans-serif}</style></head><body>");
-        html.Append($"<h1>bpfsim run: {E(scenario)}</h1>");
-        html.Append($"<p>seed {summary.Seed}, {summary.SimTimeSeconds} s simulated, {summary.Events:N0} events, Jain's fairness {summary.Fairness.Jain:0.000}</p>");
+    /// <summary>The default goodput smoothing: a 1 s trailing window.</summary>
+    public const double DefaultGoodputWindowSeconds = 1.0;
 
+    /// <param name="scenario">The scenario's name, for the title.</param>
+    /// <param name="spec">The scenario, for the network section; null leaves the section out.</param>
+    /// <param name="summary">The run's summary.</param>
+    /// <param name="result">The run's result (time series).</param>
+    /// <param name="goodputWindowSeconds">The moving-average window the goodput and delivery-rate plots show at first.</param>
+    /// <param name="plotlyJsPath">Null: plotly.js inline. Otherwise where the page loads it from (<see cref="PlotlyPage.LibraryPath"/>).</param>
+    public static string Render(string scenario, TcpScenarioSpec? spec, TcpRunSummary summary, TcpRunResult result,
+        double goodputWindowSeconds = DefaultGoodputWindowSeconds, string? plotlyJsPath = null)
+    {
+        var page = new PlotlyPage($"bpfsim report: {scenario}") { LibraryPath = plotlyJsPath };
+        page.Html($"<h1>bpfsim run: {Encode(scenario)}</h1>");
+        page.Html($"<p>seed {summary.Seed}, {F(summary.SimTimeSeconds, "0.###")} s simulated, {summary.Events.ToString("N0", CultureInfo.InvariantCulture)} events, " +
+            $"Jain's fairness over flow goodputs {F(summary.Fairness.Jain, "0.000")}. Plots: drag to zoom, double-click to reset, " +
+            "click a legend entry to hide or show a series, hover for values.</p>");
+        if (spec is not null)
+        {
+            page.Html(ReportNetwork.Html(spec));
+        }
         if (summary.Faults.Count > 0)
         {
-            // First thing on the page: the results below include flows that lost their algorithm part-way.
-            html.Append("<h2 style=\"color:#c00\">Consumer faults</h2><p>These consumers faulted and were ejected: their maps were unregistered ");
-            html.Append("and their flows moved to the default algorithm; the run went on to its end.</p>");
-            html.Append("<table><tr><th>t s</th><th>consumer</th><th>map id</th><th>member</th><th>kind</th><th>what happened</th></tr>");
+            // Before the results: they include flows that lost their algorithm part-way.
+            page.Html("<h2 class=\"warn\">Consumer faults</h2><p>These consumers faulted and were ejected: their maps were unregistered " +
+                "and their flows moved to the default algorithm; the run went on to its end.</p>");
+            page.Html("<table><tr><th>t s</th><th class=\"l\">consumer</th><th>map id</th><th class=\"l\">member</th><th class=\"l\">kind</th><th class=\"l\">what happened</th></tr>");
             foreach (var f in summary.Faults)
             {
-                html.Append($"<tr><td>{f.Seconds:0.######}</td><td>{E(f.Consumer)}</td><td>{(f.MapId == 0 ? "-" : f.MapId)}</td><td>{E(f.Member)}</td><td>{f.Kind}</td><td style=\"text-align:left\">{E(f.Message)}</td></tr>");
+                page.Html($"<tr><td>{F(f.Seconds, "0.######")}</td><td class=\"l\">{Encode(f.Consumer)}</td><td>{(f.MapId == 0 ? "-" : f.MapId)}</td>" +
+                    $"<td class=\"l\">{Encode(f.Member)}</td><td class=\"l\">{f.Kind}</td><td class=\"l\">{Encode(f.Message)}</td></tr>");
             }
-            html.Append("</table>");
+            page.Html("</table>");
         }
-        html.Append("<h2>Flows</h2><table><tr><th>id</th><th>cc</th><th>start s</th><th>end s</th><th>goodput Mbit/s</th><th>RTT ms mean</th><th>retransmits</th><th>timeouts</th><th>TLPs</th><th>ECN echoes</th></tr>");
-        foreach (var f in summary.Flows)
-        {
-            string cc = f.CcRequested is { } requested && requested != f.Cc ? $"{f.Cc} (asked {requested})" : f.Cc;
-            html.Append($"<tr><td>{f.Id}</td><td>{E(cc)}</td><td>{f.StartSeconds:0.###}</td><td>{f.EndSeconds:0.###}</td><td>{f.GoodputMbps:0.00}</td><td>{f.RttMsMean:0.0}</td><td>{f.Retransmits}</td><td>{f.Timeouts}</td><td>{f.LossProbes}</td><td>{f.EcnEchoes}</td></tr>");
-        }
-        html.Append("</table><h2>Links</h2><table><tr><th>link</th><th>utilization</th><th>drops</th><th>ECN marks</th><th>queue mean pkts</th><th>queue max pkts</th></tr>");
+        page.Html(FlowsTable(summary));
+        page.Html("<h2>Links</h2><table><tr><th class=\"l\">link</th><th>utilization</th><th>drops</th><th>random losses</th><th>ECN marks</th>" +
+            "<th>queue mean pkts</th><th>queue max pkts</th></tr>");
         foreach (var l in summary.Links)
         {
-            html.Append($"<tr><td>{E(l.Name)}</td><td>{l.Utilization:0.000}</td><td>{l.Drops}</td><td>{l.EcnMarks}</td><td>{l.QueuePacketsMean:0.0}</td><td>{l.QueuePacketsMax}</td></tr>");
+            page.Html($"<tr><td class=\"l\">{Encode(l.Name)}</td><td>{F(l.Utilization, "0.000")}</td><td>{l.Drops}</td><td>{l.RandomLosses}</td>" +
+                $"<td>{l.EcnMarks}</td><td>{F(l.QueuePacketsMean, "0.0")}</td><td>{l.QueuePacketsMax}</td></tr>");
         }
-        html.Append("</table>");
+        page.Html("</table>");
 
-        var samples = result.Samples;
-        void Mark(SvgChart chart)
+        var markers = ReportMarkers.For(summary.StructOps, summary.Faults);
+        var figures = new TcpReportFigures(summary, result, markers);
+        double bottleneckMbps = (spec?.Network.BottleneckRateBps ?? 0) / 1e6;
+        page.Html("<h2>Time series</h2>");
+        if (markers.Count > 0)
         {
-            foreach (var f in summary.Faults)
-            {
-                chart.Mark(f.Seconds, $"{f.Consumer} ejected");
-            }
+            page.Html("<p class=\"caption\">Dashed lines: <span style=\"color:" + ReportPalette.Attach + "\">registration / link attach</span>, " +
+                "<span style=\"color:" + ReportPalette.Update + "\">link update</span>, <span style=\"color:" + ReportPalette.Detach +
+                "\">unregistration / link detach</span>, <span style=\"color:" + ReportPalette.Fault + "\">ejection</span>; hover a label for details.</p>");
         }
-        SvgChart PerFlow(string title, string metric, string unit)
-        {
-            var chart = new SvgChart(title, "time (s)", unit);
-            foreach (var f in summary.Flows)
-            {
-                chart.Add($"flow {f.Id} {f.Cc}", samples.Flow(f.Id - 1, metric).ToList());
-            }
-            Mark(chart);
-            return chart;
-        }
-        html.Append("<h2>Time series</h2>");
-        html.Append(PerFlow("Congestion window", "cwnd", "cwnd (packets)").Render());
-        html.Append(PerFlow("Smoothed RTT", "srtt", "srtt (ms)").Render());
-        html.Append(PerFlow("Goodput", "goodput", "goodput (Mbit/s)").Render());
+        page.Figure(figures.Rate("goodput", "Goodput", goodputWindowSeconds, bottleneckMbps));
+        page.Figure(figures.Rate("delivery_rate", "Delivery rate", goodputWindowSeconds, bottleneckMbps));
+        page.Figure(figures.PerFlow("cwnd", "Congestion window", "cwnd (packets)", "packets"));
+        page.Figure(figures.PerFlow("srtt", "Smoothed RTT", "srtt (ms)", "ms"));
         // What get_info reports (as ss -i shows it), for algorithms that have it.
-        foreach (var (metric, title, unit) in new[]
+        foreach (var (metric, title, axis, unit) in new[]
                  {
-                     ("dctcp_alpha", "DCTCP alpha (get_info)", "alpha (fraction marked)"),
-                     ("bbr_bw", "BBR bandwidth estimate (get_info)", "bw (Mbit/s)"),
+                     ("dctcp_alpha", "DCTCP alpha (get_info)", "alpha (fraction marked)", ""),
+                     ("bbr_bw", "BBR bandwidth estimate (get_info)", "bw (Mbit/s)", "Mbit/s"),
                  })
         {
-            if (summary.Flows.Any(f => samples.Flow(f.Id - 1, metric).Any()))
+            if (summary.Flows.Any(f => result.Samples.Flow(f.Id - 1, metric).Any()))
             {
-                html.Append(PerFlow(title, metric, unit).Render());
+                page.Figure(figures.PerFlow(metric, title, axis, unit));
             }
         }
-        var queue = new SvgChart("Bottleneck queue", "time (s)", "queue (packets)");
-        foreach (var l in summary.Links)
-        {
-            queue.Add(l.Name, samples.Points().Where(p => p.Subject == l.Name && p.Metric == "queue").Select(p => (p.TimeSeconds, p.Value)).ToList());
-        }
-        Mark(queue);
-        html.Append(queue.Render());
+        page.Figure(figures.Queues());
         if (summary.StructOps.Count > 0)
         {
-            var refcnt = new SvgChart("struct_ops refcnt", "time (s)", "refcnt (registration/link + users)");
+            page.Figure(figures.RefCounts());
+            page.Html("<h2>struct_ops</h2><table><tr><th>map id</th><th class=\"l\">name</th><th class=\"l\">transitions</th><th>refcnt max</th><th>refcnt final</th><th>freed</th></tr>");
             foreach (var m in summary.StructOps)
             {
-                // A step plot: each change holds until the next.
-                var steps = new List<(double, double)>();
-                foreach (var e in m.Timeline)
-                {
-                    if (steps.Count > 0)
-                    {
-                        steps.Add((e.Seconds, steps[^1].Item2));
-                    }
-                    steps.Add((e.Seconds, e.RefCount));
-                }
-                steps.Add((summary.SimTimeSeconds, steps.Count > 0 ? steps[^1].Item2 : 0));
-                refcnt.Add($"map {m.MapId} {m.Name}", steps);
+                page.Html($"<tr><td>{m.MapId}</td><td class=\"l\">{Encode(m.Name)}</td><td class=\"l\">{Encode(string.Join(" → ", m.Transitions.Select(t => $"{t.State}@{F(t.Seconds, "0.###")}s")))}</td>" +
+                    $"<td>{m.RefCountMax}</td><td>{m.RefCountFinal}</td><td>{(m.Freed ? "yes" : "no")}</td></tr>");
             }
-            Mark(refcnt);
-            html.Append(refcnt.Render());
-            html.Append("<h2>struct_ops</h2><table><tr><th>map id</th><th>name</th><th>transitions</th><th>refcnt max</th><th>refcnt final</th><th>freed</th></tr>");
-            foreach (var m in summary.StructOps)
-            {
-                html.Append($"<tr><td>{m.MapId}</td><td>{E(m.Name)}</td><td>{E(string.Join(" → ", m.Transitions.Select(t => $"{t.State}@{t.Seconds:0.###}s")))}</td><td>{m.RefCountMax}</td><td>{m.RefCountFinal}</td><td>{(m.Freed ? "yes" : "no")}</td></tr>");
-            }
-            html.Append("</table>");
+            page.Html("</table>");
         }
         if (summary.Programs.Count > 0)
         {
-            html.Append("<h2>BPF programs</h2><table><tr><th>object</th><th>program</th><th>member</th><th>runs</th><th>insns executed</th><th>insns/run</th></tr>");
+            page.Html("<h2>BPF programs</h2><table><tr><th class=\"l\">object</th><th class=\"l\">program</th><th class=\"l\">member</th><th>runs</th><th>insns executed</th><th>insns/run</th></tr>");
             foreach (var p in summary.Programs)
             {
-                html.Append($"<tr><td>{E(p.Object)}</td><td>{E(p.Name)}</td><td>{E(p.Member)}</td><td>{p.RunCount:N0}</td><td>{p.InstructionsExecuted:N0}</td><td>{p.InstructionsPerRun:0.#}</td></tr>");
+                page.Html($"<tr><td class=\"l\">{Encode(p.Object)}</td><td class=\"l\">{Encode(p.Name)}</td><td class=\"l\">{Encode(p.Member)}</td>" +
+                    $"<td>{p.RunCount.ToString("N0", CultureInfo.InvariantCulture)}</td><td>{p.InstructionsExecuted.ToString("N0", CultureInfo.InvariantCulture)}</td>" +
+                    $"<td>{F(p.InstructionsPerRun, "0.#")}</td></tr>");
             }
-            html.Append("</table>");
+            page.Html("</table>");
         }
         foreach (var note in summary.Notes)
         {
-            html.Append($"<p>note: {E(note)}</p>");
+            page.Html($"<p>note: {Encode(note)}</p>");
         }
-        html.Append("</body></html>");
+        return page.Render();
+    }
+
+    /// <summary>The flows table: the terminal's columns (cwnd restarts when any flow had one), each id in its plot colour.</summary>
+    private static string FlowsTable(TcpRunSummary summary)
+    {
+        bool restarts = summary.Flows.Any(f => f.CwndRestarts > 0);
+        // Many short flows: the table scrolls in its own box, so the plots stay near the top.
+        var html = new StringBuilder("<h2>Flows</h2>" + (summary.Flows.Count > 15 ? "<div class=\"scroll\">" : "") + "<table><tr><th>id</th><th class=\"l\">cc</th><th>start s</th><th>end s</th><th>goodput Mbit/s</th>" +
+            "<th>RTT ms mean</th><th>RTT ms min</th><th>retransmits</th><th>timeouts</th><th>TLPs</th><th>ECN echoes</th>" +
+            (restarts ? "<th>cwnd restarts</th>" : "") + "</tr>");
+        foreach (var f in summary.Flows)
+        {
+            string cc = f.CcRequested is { } requested && requested != f.Cc ? $"{f.Cc} (asked {requested})" : f.Cc;
+            html.Append($"<tr><td><span class=\"swatch\" style=\"background:{ReportPalette.Flow(f.Id)}\"></span>{f.Id}</td>" +
+                $"<td class=\"l\">{Encode(cc)}</td><td>{F(f.StartSeconds, "0.###")}</td><td>{F(f.EndSeconds, "0.###")}</td>" +
+                $"<td>{F(f.GoodputMbps, "0.00")}</td><td>{F(f.RttMsMean, "0.0")}</td><td>{F(f.RttMsMin, "0.0")}</td><td>{f.Retransmits}</td>" +
+                $"<td>{f.Timeouts}</td><td>{f.LossProbes}</td><td>{f.EcnEchoes}</td>" + (restarts ? $"<td>{f.CwndRestarts}</td>" : "") + "</tr>");
+        }
+        html.Append(summary.Flows.Count > 15 ? "</table></div>" : "</table>");
+        if (summary.Flows.Count > ReportPalette.FlowColours)
+        {
+            html.Append($"<p class=\"caption\">Flows more than {ReportPalette.FlowColours} apart share a colour.</p>");
+        }
         return html.ToString();
     }
+
+    private static string F(double v, string format) => v.ToString(format, CultureInfo.InvariantCulture);
 }

@@ -12,7 +12,7 @@ namespace BpfSim.Studies.Output;
 public static class OutputWriter
 {
     public static IReadOnlyList<string> Write(string directory, string scenario, TcpRunSummary summary, TcpRunResult result,
-        OutputFormats formats = OutputFormats.Csv)
+        OutputFormats formats = OutputFormats.Csv, TcpScenarioSpec? spec = null, string? plotlyJsPath = null)
     {
         Directory.CreateDirectory(directory);
         var written = new List<string>();
@@ -32,7 +32,7 @@ public static class OutputWriter
             ["programs"] = JsonSerializer.SerializeToNode(result.Programs),
         };
         File.WriteAllText(Path("struct_ops.json"), structOps.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        File.WriteAllText(Path("report.html"), HtmlReport.Render(scenario, summary, result));
+        File.WriteAllText(Path("report.html"), HtmlReport.Render(scenario, spec, summary, result, plotlyJsPath: plotlyJsPath));
         if (result.Trace.Count > 0)
         {
             // trace_pipe's lines: what the programs wrote with bpf_printk, with the simulated time.

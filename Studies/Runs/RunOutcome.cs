@@ -53,13 +53,19 @@ public sealed class RunOutcome
     /// Writes the run's files into <paramref name="directory"/> (summary.json, the tables in <paramref name="formats"/>,
     /// struct_ops.json, report.html) and returns their paths.
     /// </summary>
+    /// <param name="directory">Where the files go.</param>
+    /// <param name="formats">The tables' formats.</param>
+    /// <param name="plotlyJsPath">
+    /// Null: a TCP run's report.html carries plotly.js. Otherwise the path, relative to the folder, of a shared copy
+    /// the report loads (<see cref="Output.Charts.PlotlyJs.WriteFile"/>; a sweep's runs share one).
+    /// </param>
     /// <exception cref="InvalidOperationException">The run did not complete.</exception>
     /// <exception cref="IOException">The folder cannot be written.</exception>
-    public IReadOnlyList<string> WriteOutputs(string directory, OutputFormats formats = OutputFormats.Csv)
+    public IReadOnlyList<string> WriteOutputs(string directory, OutputFormats formats = OutputFormats.Csv, string? plotlyJsPath = null)
     {
         if (TcpSummary is { } tcp)
         {
-            return OutputWriter.Write(directory, Scenario.Name, tcp, Tcp!, formats);
+            return OutputWriter.Write(directory, Scenario.Name, tcp, Tcp!, formats, Scenario.Tcp, plotlyJsPath);
         }
         if (SchedSummary is { } sched)
         {

@@ -113,7 +113,12 @@ public static class SweepExecutor
         var errors = outcome.Errors.ToList();
         if (outcome.Completed)
         {
-            outcome.WriteOutputs(directory, options.Settings.Formats);
+            if (outcome.Tcp is not null)
+            {
+                // The reports share OUT/plotly.min.js (written by whichever run gets here first, the same from every writer).
+                Output.Charts.PlotlyJs.WriteFile(Path.Combine(options.OutputDirectory, SweepFiles.PlotlyJs));
+            }
+            outcome.WriteOutputs(directory, options.Settings.Formats, SweepFiles.PlotlyJsFromRun);
         }
         var record = new RunRecord(run.Id, exit, RunRecord.StatusOf(exit), Math.Round(wall.Elapsed.TotalSeconds, 3), errors, outcome.Warnings);
         record.Write(directory);

@@ -9,6 +9,15 @@ public static class SweepFiles
     /// <summary>The point's scenario, as the run ran it (<c>bpfsim run runs/ID/scenario.yaml --seed S</c> repeats it).</summary>
     public const string Scenario = "scenario.yaml";
 
+    /// <summary>
+    /// plotly.js, once for the whole sweep in OUT/: each run's report.html loads it from
+    /// <see cref="PlotlyJsFromRun"/> instead of carrying its own 3.6 MB copy.
+    /// </summary>
+    public const string PlotlyJs = "plotly.min.js";
+
+    /// <summary>Where a run's report finds <see cref="PlotlyJs"/>: OUT/runs/ID/ → OUT/.</summary>
+    public const string PlotlyJsFromRun = "../../" + PlotlyJs;
+
     public static string RunDirectory(string outDir, string runId) => Path.Combine(outDir, "runs", runId);
 
     /// <summary>Writes <paramref name="text"/> to a temporary file beside <paramref name="path"/>, then renames it.</summary>

@@ -1,29 +1,66 @@
 using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using BpfSim.Cli.Commands;
+using BpfSim.Studies.Output.Charts;
 
 namespace BpfSim.Tests.Cli;
 
-/// <summary>report.html is self-contained and renders in a browser without errors.</summary>
+/// <summary>report.html is self-contained (plotly.js inline), shows what the terminal shows, and renders in a browser without errors.</summary>
 [Category("Cli")]
 public sealed class ReportTests
 {
-    private static string Report()
+    private static string Report(params string[] args)
     {
         string dir = Path.Combine(Path.GetTempPath(), $"bpfsim-report-{Guid.NewGuid():N}");
-        int code = BpfSimCommand.Invoke(["run", "--duration", "3s", "--out", dir, "--quiet"], new StringWriter(), new StringWriter());
+        int code = BpfSimCommand.Invoke(["run", .. args, "--out", dir, "--quiet"], new StringWriter(), new StringWriter());
         Assert.That(code, Is.Zero);
         return Path.Combine(dir, "report.html");
     }
 
+    private static string ScenarioFile(string yaml)
+    {
+        string scenario = Path.Combine(Path.GetTempPath(), $"bpfsim-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(scenario, yaml);
+        return scenario;
+    }
+
     /// <summary>The default scenario's page, made once for the checks that only read it.</summary>
-    private static readonly Lazy<string> s_defaultHtml = new(() => File.ReadAllText(Report()));
+    private static readonly Lazy<string> s_defaultHtml = new(() => File.ReadAllText(Report("--duration", "3s")));
+
+    /// <summary>
+    /// A run with a registration, an unregistration while flows use the map, a flow that asked for the unregistered
+    /// algorithm and got the default, and a BBR flow (get_info plot): every kind of figure but the DCTCP one.
+    /// </summary>
+    private const string Lifecycle = """
+        seed: 3
+        duration: 4s
+        network:
+          bottleneck: { rate: 50Mbps, delay: 10ms, queue: { type: droptail, limit: 100 } }
+        structops:
+          - { program: bpf_minimal, at: 0s, unregister_at: 2s }
+        flows:
+          - { count: 2, cc: bpf_minimal, start: 0s }
+          - { count: 1, cc: bbr, start: 0.5s, access_delay: 20ms }
+          - { count: 1, cc: bpf_minimal, start: 3s }
+        """;
+
+    private static readonly Lazy<string> s_lifecyclePath = new(() => Report(ScenarioFile(Lifecycle)));
+
+    /// <summary>The page with the plotly.js bundle taken out: what bpfsim itself wrote.</summary>
+    internal static string WithoutLibrary(string html) => html.Replace(PlotlyJs.Source, "");
 
     [Test]
-    public void Report_IsSelfContained_WithChartsAxesAndLegends()
+    public void Report_InlinesPlotlyNetsPlotlyJs_AndFetchesNothing()
     {
         string html = s_defaultHtml.Value;
-        Assert.That(NetworkReferences(html), Is.Empty, "nothing is fetched");
+        Assert.That(html, Does.Contain(PlotlyJs.Source), "plotly.js inline, exactly as Plotly.NET ships it");
+        Assert.That(PlotlyJs.Source, Has.Length.GreaterThan(1_000_000).And.Contain("Plotly"));
+        Assert.That(Regex.IsMatch(html, @"(?i)<script[^>]*\ssrc\s*="), Is.False, "no script is loaded from anywhere");
+        // The bundle itself holds URLs as data (map tile servers, the topojson base for geo plots): never fetched by
+        // the scatter plots here, and the page renders with the network off (Report_RendersInHeadlessChromium).
+        Assert.That(NetworkReferences(WithoutLibrary(html)), Is.Empty, "nothing bpfsim wrote is fetched");
         Assert.That(html, Does.Contain("Congestion window").And.Contain("cwnd (packets)").And.Contain("time (s)"));
         Assert.That(html, Does.Contain("Bottleneck queue").And.Contain("struct_ops refcnt").And.Contain("flow 1 cubic"));
     }
@@ -50,7 +87,7 @@ public sealed class ReportTests
         static string Context(string s, int i) => s.Substring(Math.Max(0, i - 30), Math.Min(80, s.Length - Math.Max(0, i - 30)));
     }
 
-    [TestCase("<script src=\"https://cdn.example.com/chart.js\"></script>")]
+    [TestCase("<script src=\"https://cdn.plot.ly/plotly-2.28.0.min.js\"></script>")]
     [TestCase("<script src=\"//cdn.example.com/chart.js\"></script>")]
     [TestCase("<link rel=\"stylesheet\" href=\"https://fonts.example.com/a.css\">")]
     [TestCase("<style>@import 'theme.css';</style>")]
@@ -59,7 +96,7 @@ public sealed class ReportTests
     [TestCase("<svg xmlns=\"http://www.w3.org/2000/svg\"><image href=\"http://example.com/a.png\"/></svg>")]
     public void NetworkReferences_InjectedIntoTheReport_AreFound(string injected)
     {
-        string html = s_defaultHtml.Value;
+        string html = WithoutLibrary(s_defaultHtml.Value);
         Assert.That(NetworkReferences(html), Is.Empty);
         Assert.That(NetworkReferences(html.Replace("</body>", injected + "</body>")), Is.Not.Empty);
     }
@@ -67,8 +104,7 @@ public sealed class ReportTests
     [Test]
     public void Report_PlotsGetInfo_OnlyForAlgorithmsThatReportIt()
     {
-        string scenario = Path.Combine(Path.GetTempPath(), $"bpfsim-{Guid.NewGuid():N}.yaml");
-        File.WriteAllText(scenario, """
+        string scenario = ScenarioFile("""
             duration: 3s
             network:
               bottleneck: { rate: 100Mbps, delay: 10ms, queue: { type: ecn_threshold, k: 20, limit: 500 } }
@@ -76,16 +112,82 @@ public sealed class ReportTests
               - { cc: dctcp }
               - { cc: bbr }
             """);
-        string dir = Path.Combine(Path.GetTempPath(), $"bpfsim-report-{Guid.NewGuid():N}");
-        int code = BpfSimCommand.Invoke(["run", scenario, "--out", dir, "--quiet"], new StringWriter(), new StringWriter());
-        Assert.That(code, Is.Zero);
-        string html = File.ReadAllText(Path.Combine(dir, "report.html"));
+        string html = File.ReadAllText(Report(scenario));
         Assert.That(html, Does.Contain("DCTCP alpha (get_info)").And.Contain("BBR bandwidth estimate (get_info)"));
         Assert.That(s_defaultHtml.Value, Does.Not.Contain("(get_info)"), "the default scenario's algorithms have no get_info");
     }
 
     [Test]
-    public void Report_RendersInHeadlessChromium()
+    public void Report_ShowsTheNetwork_AndTheTerminalsFlowColumns()
+    {
+        string html = WithoutLibrary(File.ReadAllText(s_lifecyclePath.Value));
+        Assert.That(html, Does.Contain("<h2>Network</h2>").And.Contain("50 Mbit/s, one-way delay 10ms").And.Contain("drop-tail, limit 100 packets")
+            .And.Contain("1 Gbit/s, one-way delay 1ms"));
+        // Base RTTs: 2 × (1 + 10 + 1) ms, and 2 × (20 + 10 + 1) ms for the group with a 20 ms sender access delay.
+        Assert.That(html, Does.Contain("<td>24ms</td></tr>").And.Contain("<td>62ms</td></tr>"));
+        Assert.That(html, Does.Contain("<th>RTT ms min</th>").And.Contain("<th>TLPs</th>").And.Contain("<th>ECN echoes</th>"));
+        Assert.That(html, Does.Contain("cubic (asked bpf_minimal)"), "the flow opened after the unregistration got the default");
+        Assert.That(html, Does.Contain("registered bpf_minimal #1").And.Contain("unregistered bpf_minimal #1"), "markers on the time plots");
+    }
+
+    [Test]
+    public void Report_GoodputIsSmoothed_WithTheRawSamplesHiddenInTheLegend()
+    {
+        var figures = Figures(File.ReadAllText(s_lifecyclePath.Value));
+        var goodput = figures.Single(f => f.GetProperty("layout").GetProperty("title").GetProperty("text").GetString() == "Goodput (1 s moving average)");
+        var traces = goodput.GetProperty("data").EnumerateArray().ToList();
+        Assert.That(traces, Has.Count.EqualTo(8), "4 flows, smoothed and raw");
+        Assert.That(traces.Take(4).Select(t => t.TryGetProperty("visible", out _)), Is.All.False, "the smoothed series are shown");
+        Assert.That(traces.Skip(4).Select(t => t.GetProperty("visible").GetString()), Is.All.EqualTo("legendonly"));
+        Assert.That(traces[4].GetProperty("line").GetProperty("color").GetString(), Is.EqualTo(traces[0].GetProperty("line").GetProperty("color").GetString()),
+            "a flow's raw samples in its colour");
+        // The window is the reader's choice: a menu replaces the smoothed series (the first four), 1 s picked at first.
+        var menu = goodput.GetProperty("layout").GetProperty("updatemenus")[0];
+        Assert.That(menu.GetProperty("active").GetInt32(), Is.EqualTo(1));
+        var buttons = menu.GetProperty("buttons").EnumerateArray().ToList();
+        Assert.That(buttons.Select(b => b.GetProperty("label").GetString()), Is.EqualTo(new[] { "0.5 s", "1 s", "2 s", "5 s" }));
+        var fiveSeconds = buttons[3].GetProperty("args");
+        Assert.That(fiveSeconds[2].EnumerateArray().Select(e => e.GetInt32()), Is.EqualTo(new[] { 0, 1, 2, 3 }));
+        Assert.That(fiveSeconds[0].GetProperty("y")[0].GetArrayLength(), Is.EqualTo(traces[0].GetProperty("y").GetArrayLength()));
+        Assert.That(buttons[1].GetProperty("args")[0].GetProperty("y")[2].ToString(), Is.EqualTo(traces[2].GetProperty("y").ToString()),
+            "the 1 s entry holds what the figure shows at first");
+        Assert.That(fiveSeconds[1].GetProperty("title.text").GetString(), Is.EqualTo("Goodput (5 s moving average)"));
+        // Every time plot: the flow's colour is the same, and the events are marked.
+        foreach (var figure in figures)
+        {
+            var layout = figure.GetProperty("layout");
+            Assert.That(layout.GetProperty("xaxis").GetProperty("title").GetProperty("text").GetString(), Is.EqualTo("time (s)"));
+            Assert.That(layout.GetProperty("shapes").GetArrayLength(), Is.EqualTo(2), "registered at 0 s, unregistered at 2 s");
+            foreach (var t in figure.GetProperty("data").EnumerateArray().Where(t => t.GetProperty("name").GetString()!.StartsWith("flow 3 ")))
+            {
+                Assert.That(t.GetProperty("line").GetProperty("color").GetString(), Is.EqualTo(ReportPalette.Flow(3)));
+            }
+        }
+    }
+
+    /// <summary>The figures' JSON as the page hands it to Plotly.newPlot.</summary>
+    private static List<JsonElement> Figures(string html)
+    {
+        const string Start = "const figures=", End = ";const config=";
+        int from = html.LastIndexOf(Start, StringComparison.Ordinal) + Start.Length;
+        int to = html.IndexOf(End, from, StringComparison.Ordinal);
+        return JsonDocument.Parse(html[from..to]).RootElement.EnumerateArray().ToList();
+    }
+
+    /// <summary>
+    /// Loaded before anything else in the test's copy of the page: records uncaught errors and console.error calls; after
+    /// load, writes per figure div how many main SVGs and drawn traces plotly made into &lt;pre id="probe"&gt;.
+    /// </summary>
+    private const string ProbeHead = "<script>window.__errors=[];window.addEventListener('error',function(e){window.__errors.push(String(e.message));});" +
+        "(function(){var ce=console.error;console.error=function(){window.__errors.push(Array.prototype.join.call(arguments,' '));ce.apply(console,arguments);};})();</script>";
+
+    private const string ProbeTail = "<script>window.addEventListener('load',function(){setTimeout(function(){var r={figures:[],errors:window.__errors};" +
+        "document.querySelectorAll('div.figure').forEach(function(d){r.figures.push({id:d.id,plotly:d.classList.contains('js-plotly-plot')," +
+        "svgs:d.querySelectorAll('svg.main-svg').length,traces:d.querySelectorAll('.scatterlayer .trace').length});});" +
+        "var p=document.createElement('pre');p.id='probe';p.textContent=JSON.stringify(r);document.body.appendChild(p);},200);});</script>";
+
+    [Test]
+    public void Report_RendersInHeadlessChromium_EveryPlotDrawn_NoErrors_WithTheNetworkOff()
     {
         string? chromium = new[] { "/usr/bin/chromium", "/usr/bin/chromium-browser" }.FirstOrDefault(File.Exists);
         if (chromium is null)
@@ -98,24 +200,41 @@ public sealed class ReportTests
             }
             Assert.Ignore(Missing);
         }
-        string report = Report();
-        string png = Path.ChangeExtension(report, ".png");
+        string report = s_lifecyclePath.Value;
+        string html = File.ReadAllText(report);
+        string probed = Path.Combine(Path.GetDirectoryName(report)!, "probed.html");
+        File.WriteAllText(probed, html.Replace("<head>", "<head>" + ProbeHead).Replace("</body>", ProbeTail + "</body>"));
         var psi = new ProcessStartInfo(chromium!)
         {
             ArgumentList =
             {
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", $"--user-data-dir={Path.Combine(Path.GetTempPath(), Guid.NewGuid().ToString("N"))}",
-                "--enable-logging=stderr", "--v=0", $"--screenshot={png}", "--window-size=1000,2400", "file://" + report,
+                // The network off: every request goes to a proxy that is not there, and no name resolves.
+                "--proxy-server=127.0.0.1:9", "--host-resolver-rules=MAP * ~NOTFOUND",
+                "--virtual-time-budget=10000", "--window-size=1400,3000", "--dump-dom", "file://" + probed,
             },
             RedirectStandardError = true,
             RedirectStandardOutput = true,
         };
         using var process = Process.Start(psi)!;
-        string stderr = process.StandardError.ReadToEnd();
-        Assert.That(process.WaitForExit(60_000), "chromium finished");
-        Assert.That(File.Exists(png), $"screenshot written; chromium said: {stderr}");
-        Assert.That(new FileInfo(png).Length, Is.GreaterThan(10_000), "the page has content");
-        Assert.That(stderr, Does.Not.Contain("Uncaught").And.Not.Contain("SyntaxError"), "no script errors");
+        var stderr = process.StandardError.ReadToEndAsync();
+        string dom = process.StandardOutput.ReadToEnd();
+        Assert.That(process.WaitForExit(120_000), "chromium finished");
+        var probe = Regex.Match(dom, "<pre id=\"probe\">([^<]*)</pre>");
+        Assert.That(probe.Success, $"the page loaded and the probe ran; chromium said: {stderr.Result}");
+        var result = JsonDocument.Parse(WebUtility.HtmlDecode(probe.Groups[1].Value)).RootElement;
+        Assert.That(result.GetProperty("errors").EnumerateArray().Select(e => e.GetString()), Is.Empty, "no script errors");
+        var figures = Figures(html);
+        var drawn = result.GetProperty("figures").EnumerateArray().ToList();
+        Assert.That(drawn, Has.Count.EqualTo(figures.Count).And.Count.EqualTo(7), "goodput, delivery rate, cwnd, RTT, BBR bw, queue, refcnt");
+        for (int i = 0; i < drawn.Count; i++)
+        {
+            string title = figures[i].GetProperty("layout").GetProperty("title").GetProperty("text").GetString()!;
+            int shown = figures[i].GetProperty("data").EnumerateArray().Count(t => !t.TryGetProperty("visible", out _));
+            Assert.That(drawn[i].GetProperty("plotly").GetBoolean(), $"{title}: plotly took the div");
+            Assert.That(drawn[i].GetProperty("svgs").GetInt32(), Is.GreaterThanOrEqualTo(1), $"{title}: an SVG drawn");
+            Assert.That(drawn[i].GetProperty("traces").GetInt32(), Is.EqualTo(shown), $"{title}: every shown series drawn");
+        }
     }
 }

@@ -308,7 +308,9 @@ public sealed class ScenarioCliTests
 
         string html = File.ReadAllText(Path.Combine(dir, "report.html"));
         Assert.That(html, Does.Contain("TLPs</th><th>ECN echoes</th>"));
-        var cells = Regex.Matches(html, @"<tr><td>(\d+)</td><td>cubic</td>(?:<td>[^<]*</td>){6}<td>(\d+)</td>").Select(m => m.Groups[2].Value).ToList();
+        // id (after its colour swatch), cc, then start, end, goodput, RTT mean, RTT min, retransmits, timeouts, TLPs.
+        var cells = Regex.Matches(html, @"<tr><td><span class=""swatch""[^>]*></span>(\d+)</td><td class=""l"">cubic</td>(?:<td>[^<]*</td>){7}<td>(\d+)</td>")
+            .Select(m => m.Groups[2].Value).ToList();
         Assert.That(cells, Is.EqualTo(probes));
     }
 

@@ -131,4 +131,20 @@ public sealed class SweepExecutorTests
         Assert.That(Directory.GetFiles(dir).Select(File.GetLastWriteTimeUtc).Max(), Is.EqualTo(done));
         Assert.That(RunRecord.Read(dir)!.Status, Is.EqualTo("ok"));
     }
+
+    [Test]
+    public void Execute_Reports_ShareOnePlotlyJsInTheSweepFolder()
+    {
+        var plan = Plan();
+        string outDir = SweepFixtures.OutDir();
+        Execute(plan, outDir, jobs: 2);
+        Assert.That(File.ReadAllText(Path.Combine(outDir, SweepFiles.PlotlyJs)), Is.EqualTo(BpfSim.Studies.Output.Charts.PlotlyJs.Source));
+        foreach (var run in plan.Runs)
+        {
+            string dir = SweepFiles.RunDirectory(outDir, run.Id);
+            string report = File.ReadAllText(Path.Combine(dir, "report.html"));
+            Assert.That(report, Does.Contain("<script src=\"../../plotly.min.js\"").And.Not.Contain("plotly.min.js.LICENSE"), "loads the shared copy, carries none");
+            Assert.That(Path.GetFullPath(Path.Combine(dir, SweepFiles.PlotlyJsFromRun)), Is.EqualTo(Path.GetFullPath(Path.Combine(outDir, SweepFiles.PlotlyJs))));
+        }
+    }
 }
