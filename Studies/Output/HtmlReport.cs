@@ -86,6 +86,7 @@ public static class HtmlReport
             }
         }
         page.Figure(figures.Queues());
+        AddComparisons(page, result);
         if (summary.StructOps.Count > 0)
         {
             page.Figure(figures.RefCounts());
@@ -115,21 +116,50 @@ public static class HtmlReport
         return page.Render();
     }
 
+    /// <summary>
+    /// The plots that compare rather than follow time, when the run has their data: Pantheon's throughput against
+    /// 95th-percentile one-way delay per algorithm, and the FCT distribution of each sized-flow group.
+    /// </summary>
+    private static void AddComparisons(PlotlyPage page, TcpRunResult result)
+    {
+        var algorithms = result.Pantheon.Where(p => p.FlowId is null && p.OwdMsP95 > 0)
+            .Select(p => new AlgorithmPoint(p.Cc, p.GoodputMbps, p.OwdMsP95)).ToList();
+        if (algorithms.Count > 0)
+        {
+            page.Figure(ComparisonFigures.Pantheon(algorithms));
+        }
+        var groups = result.FctSamples.Where(s => s.FctMs is not null).GroupBy(s => s.Group).OrderBy(g => g.Key)
+            .Select(g => new FctSamples($"group {g.Key}: {g.First().Cc}", g.Select(s => s.FctMs!.Value).ToList())).ToList();
+        if (groups.Count > 0)
+        {
+            page.Figure(ComparisonFigures.FctCdf(groups));
+        }
+    }
+
     /// <summary>The flows table: the terminal's columns (cwnd restarts when any flow had one), each id in its plot colour.</summary>
     private static string FlowsTable(TcpRunSummary summary)
     {
-        bool restarts = summary.Flows.Any(f => f.CwndRestarts > 0);
+        var flows = summary.Flows;
+        bool restarts = flows.Any(f => f.CwndRestarts > 0);
+        bool windowed = summary.Window.FromSeconds > 0 || summary.Window.ToSeconds < summary.SimTimeSeconds;
+        bool sized = flows.Any(f => f.SizeBytes is not null);
+        bool maps = flows.Any(f => f.MapId is not null);
         // Many short flows: the table scrolls in its own box, so the plots stay near the top.
-        var html = new StringBuilder("<h2>Flows</h2>" + (summary.Flows.Count > 15 ? "<div class=\"scroll\">" : "") + "<table><tr><th>id</th><th class=\"l\">cc</th><th>start s</th><th>end s</th><th>goodput Mbit/s</th>" +
+        var html = new StringBuilder("<h2>Flows</h2>" + (flows.Count > 15 ? "<div class=\"scroll\">" : "") + "<table><tr><th>id</th><th class=\"l\">cc</th><th>start s</th><th>end s</th><th>goodput Mbit/s</th>" +
+            (windowed ? "<th>window Mbit/s</th>" : "") +
             "<th>RTT ms mean</th><th>RTT ms min</th><th>retransmits</th><th>timeouts</th><th>TLPs</th><th>ECN echoes</th>" +
-            (restarts ? "<th>cwnd restarts</th>" : "") + "</tr>");
-        foreach (var f in summary.Flows)
+            (restarts ? "<th>cwnd restarts</th>" : "") + (sized ? "<th>FCT ms</th><th>slowdown</th>" : "") +
+            (maps ? "<th>struct_ops map</th>" : "") + "</tr>");
+        foreach (var f in flows)
         {
             string cc = f.CcRequested is { } requested && requested != f.Cc ? $"{f.Cc} (asked {requested})" : f.Cc;
             html.Append($"<tr><td><span class=\"swatch\" style=\"background:{ReportPalette.Flow(f.Id)}\"></span>{f.Id}</td>" +
                 $"<td class=\"l\">{Encode(cc)}</td><td>{F(f.StartSeconds, "0.###")}</td><td>{F(f.EndSeconds, "0.###")}</td>" +
-                $"<td>{F(f.GoodputMbps, "0.00")}</td><td>{F(f.RttMsMean, "0.0")}</td><td>{F(f.RttMsMin, "0.0")}</td><td>{f.Retransmits}</td>" +
-                $"<td>{f.Timeouts}</td><td>{f.LossProbes}</td><td>{f.EcnEchoes}</td>" + (restarts ? $"<td>{f.CwndRestarts}</td>" : "") + "</tr>");
+                $"<td>{F(f.GoodputMbps, "0.00")}</td>" + (windowed ? $"<td>{(f.WindowActiveSeconds > 0 ? F(f.WindowGoodputMbps, "0.00") : "-")}</td>" : "") +
+                $"<td>{F(f.RttMsMean, "0.0")}</td><td>{F(f.RttMsMin, "0.0")}</td><td>{f.Retransmits}</td>" +
+                $"<td>{f.Timeouts}</td><td>{f.LossProbes}</td><td>{f.EcnEchoes}</td>" + (restarts ? $"<td>{f.CwndRestarts}</td>" : "") +
+                (sized ? $"<td>{(f.FctMs is { } fct ? F(fct, "0.0") : f.SizeBytes is null ? "" : "-")}</td><td>{(f.Slowdown is { } slow ? F(slow, "0.00") : "")}</td>" : "") +
+                (maps ? $"<td class=\"l\">{(f.MapId is { } id ? Encode($"{id} {f.MapName} ({f.MapProgram})") : "")}</td>" : "") + "</tr>");
         }
         html.Append(summary.Flows.Count > 15 ? "</table></div>" : "</table>");
         if (summary.Flows.Count > ReportPalette.FlowColours)

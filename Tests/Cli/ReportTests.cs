@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using BpfSim.Cli.Commands;
+using BpfSim.Studies.Output;
 using BpfSim.Studies.Output.Charts;
 
 namespace BpfSim.Tests.Cli;
@@ -11,6 +12,9 @@ namespace BpfSim.Tests.Cli;
 [Category("Cli")]
 public sealed class ReportTests
 {
+    private static string Repo([System.Runtime.CompilerServices.CallerFilePath] string path = "") =>
+        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(path)!, "../.."));
+
     private static string Report(params string[] args)
     {
         string dir = Path.Combine(Path.GetTempPath(), $"bpfsim-report-{Guid.NewGuid():N}");
@@ -153,7 +157,9 @@ public sealed class ReportTests
             "the 1 s entry holds what the figure shows at first");
         Assert.That(fiveSeconds[1].GetProperty("title.text").GetString(), Is.EqualTo("Goodput (5 s moving average)"));
         // Every time plot: the flow's colour is the same, and the events are marked.
-        foreach (var figure in figures)
+        var timePlots = figures.Where(f => f.GetProperty("layout").GetProperty("xaxis").GetProperty("title").GetProperty("text").GetString() == "time (s)").ToList();
+        Assert.That(timePlots, Has.Count.EqualTo(figures.Count - 1), "every plot but the Pantheon plot follows time");
+        foreach (var figure in timePlots)
         {
             var layout = figure.GetProperty("layout");
             Assert.That(layout.GetProperty("xaxis").GetProperty("title").GetProperty("text").GetString(), Is.EqualTo("time (s)"));
@@ -163,6 +169,37 @@ public sealed class ReportTests
                 Assert.That(t.GetProperty("line").GetProperty("color").GetString(), Is.EqualTo(ReportPalette.Flow(3)));
             }
         }
+    }
+
+    [Test]
+    public void Report_SizedFlowsInAWindow_HasPantheonAndFctCdfPlots_AndTheFlowsFctColumns()
+    {
+        var study = new BpfSim.Studies.Study();
+        var outcome = study.Run(study.Load(Path.Combine(Repo(), "scenarios", "fct_mix.yaml")).WithDuration(BpfSim.Core.Simulation.SimTime.FromSeconds(6)));
+        string html = HtmlReport.Render("fct_mix", outcome.Scenario.Spec, outcome.TcpSummary!, outcome.Tcp!);
+
+        var titles = Figures(html).Select(f => f.GetProperty("layout").GetProperty("title").GetProperty("text").GetString()).ToList();
+        Assert.That(titles, Has.Some.StartsWith("Throughput vs 95th-percentile one-way delay"));
+        Assert.That(titles, Has.Some.EqualTo("Flow completion time (CDF)"));
+        var pantheon = Figures(html).Single(f => f.GetProperty("layout").GetProperty("title").GetProperty("text").GetString()!.StartsWith("Throughput vs"));
+        Assert.That(pantheon.GetProperty("data").EnumerateArray().Select(d => d.GetProperty("name").GetString()), Is.EquivalentTo(new[] { "cubic", "bbr" }),
+            "one point per algorithm");
+        Assert.That(html, Does.Contain("<th>window Mbit/s</th>").And.Contain("<th>FCT ms</th><th>slowdown</th>"));
+    }
+
+    [Test]
+    public void Report_LinkUpdateRun_FlowsSayWhichStructOpsMapTheyUsed()
+    {
+        var study = new BpfSim.Studies.Study();
+        var outcome = study.Run(study.Load(Path.Combine(Repo(), "scenarios", "link_update.yaml")));
+        string html = HtmlReport.Render("link_update", outcome.Scenario.Spec, outcome.TcpSummary!, outcome.Tcp!);
+
+        Assert.That(html, Does.Contain("<th>struct_ops map</th>"));
+        foreach (var f in outcome.Tcp!.Flows.Where(f => f.MapId is not null))
+        {
+            Assert.That(html, Does.Contain(System.Net.WebUtility.HtmlEncode($"{f.MapId} {f.MapName} ({f.MapProgram})")));
+        }
+        Assert.That(outcome.Tcp.Flows.Select(f => f.MapId).Where(id => id is not null).Distinct().Count(), Is.EqualTo(2), "flows on v1's map and on v2's");
     }
 
     /// <summary>The figures' JSON as the page hands it to Plotly.newPlot.</summary>
@@ -227,7 +264,7 @@ public sealed class ReportTests
         Assert.That(result.GetProperty("errors").EnumerateArray().Select(e => e.GetString()), Is.Empty, "no script errors");
         var figures = Figures(html);
         var drawn = result.GetProperty("figures").EnumerateArray().ToList();
-        Assert.That(drawn, Has.Count.EqualTo(figures.Count).And.Count.EqualTo(7), "goodput, delivery rate, cwnd, RTT, BBR bw, queue, refcnt");
+        Assert.That(drawn, Has.Count.EqualTo(figures.Count).And.Count.EqualTo(8), "goodput, delivery rate, cwnd, RTT, BBR bw, queue, refcnt, Pantheon");
         for (int i = 0; i < drawn.Count; i++)
         {
             string title = figures[i].GetProperty("layout").GetProperty("title").GetProperty("text").GetString()!;
