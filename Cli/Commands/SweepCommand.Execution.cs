@@ -145,6 +145,7 @@ public static partial class SweepCommand
                 {
                     stderr.WriteLine($"bpfsim: sweep collect: run {run}: {(record is null ? "not finished (no done marker)" : $"{record.Status} (exit {record.ExitCode})")}");
                 }
+                ReportUnfinishedChunks(directory, collection, stderr);
                 if (!parse.GetValue(quiet))
                 {
                     stdout.WriteLine($"bpfsim sweep collect: {collection.Runs.Count} runs, {collection.Runs.Count(r => r.Record is { Completed: true })} completed; " +
@@ -159,6 +160,23 @@ public static partial class SweepCommand
             }
         });
         return command;
+    }
+
+    /// <summary>Which chunks hold the runs without a done marker, so the user knows which array tasks to submit again.</summary>
+    private static void ReportUnfinishedChunks(string directory, SweepCollection collection, TextWriter stderr)
+    {
+        var unfinished = collection.Runs.Where(r => r.Record is null).Select(r => r.Run).ToHashSet(StringComparer.Ordinal);
+        if (unfinished.Count == 0)
+        {
+            return;
+        }
+        var manifest = SweepManifest.Read(directory);
+        var chunks = Enumerable.Range(0, manifest.Chunks.Count).Where(c => manifest.Chunks[c].Any(unfinished.Contains)).ToList();
+        string list = string.Join(",", chunks);
+        string script = Path.Combine(directory, SlurmScript.FileName);
+        stderr.WriteLine($"bpfsim: sweep collect: {unfinished.Count} run{(unfinished.Count == 1 ? "" : "s")} not finished, in chunk{(chunks.Count == 1 ? "" : "s")} {list}: run " +
+                         (File.Exists(script) ? $"them again (sbatch --array={list} {script})" : "them again (bpfsim sweep SWEEP.yaml --only CHUNK --out DIR)") +
+                         " and collect again");
     }
 
     private static bool TryFormats(string? text, TextWriter stderr, out OutputFormats formats)

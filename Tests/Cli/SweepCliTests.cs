@@ -91,6 +91,7 @@ public sealed class SweepCliTests
         var (code, _, err) = CliRun.Invoke("sweep", "collect", dir, "--quiet");
         Assert.That(code, Is.EqualTo(1));
         Assert.That(err, Does.Contain("run p000-s02: not finished"));
+        Assert.That(err, Does.Contain($"in chunk 1: run them again (sbatch --array=1 {Path.Combine(dir, "sweep.sbatch")})"));
         var rows = File.ReadAllLines(Path.Combine(dir, "sweep.csv"));
         Assert.That(rows[2], Does.StartWith("p000,reno,20,2,p000-s02,").And.EndWith(",,missing"));
     }
