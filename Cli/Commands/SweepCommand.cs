@@ -152,9 +152,11 @@ public static partial class SweepCommand
         {
             return "--emit writes a job script and runs nothing; it does not go with --only or --resume";
         }
-        if (c.Settings.TraceDirectory is { } trace && Path.IsPathRooted(trace))
+        // Not absolute and no "..": every run's traces must stay in its own folder, or parallel runs write the same files.
+        if (c.Settings.TraceDirectory is { } trace &&
+            (Path.IsPathRooted(trace) || trace.Split('/', '\\').Contains("..")))
         {
-            return $"--trace: in a sweep, a folder inside each run's folder (e.g. --trace trace), not the absolute path {trace}";
+            return $"--trace: in a sweep, a folder inside each run's folder (e.g. --trace trace), not {trace}";
         }
         return null;
     }

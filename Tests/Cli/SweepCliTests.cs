@@ -138,6 +138,7 @@ public sealed class SweepCliTests
     [TestCase("--jobs", "0", "--jobs: must be at least 1")]
     [TestCase("--emit", "pbs", "--emit: the form is --emit slurm DIR")]
     [TestCase("--trace", "/abs", "--trace: in a sweep, a folder inside each run's folder")]
+    [TestCase("--trace", "../shared", "--trace: in a sweep, a folder inside each run's folder")]
     public void Sweep_BadOption_ExitTwo(string option, string value, string message)
     {
         string sweep = SweepFixtures.Write(Sweep);
