@@ -24,16 +24,18 @@ public static class RunCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var file = new Argument<string?>("scenario") { Description = "Scenario file (YAML, docs/scenarios.md); none = the embedded default", Arity = ArgumentArity.ZeroOrOne };
-        var seed = new Option<ulong?>("--seed") { Description = "Override the scenario's seed" };
-        var duration = new Option<string?>("--duration") { Description = "Override the scenario's duration (e.g. 30s)" };
+        var seed = new Option<ulong?>("--seed") { HelpName = "SEED", Description = "Override the scenario's seed" };
+        var duration = new Option<string?>("--duration") { HelpName = "TIME", Description = "Override the scenario's duration (e.g. 30s)" };
         var outDir = new Option<string?>("--out")
         {
+            HelpName = "DIR",
             Description = "Write summary.json, struct_ops.json, report.html and the CSVs here (TCP: flows.csv, timeseries.csv; sched: tasks.csv, cpus.csv, timeline.csv)",
         };
         var json = new Option<bool>("--json") { Description = "Print the summary JSON instead of tables" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print nothing but errors" };
         var callTimeout = new Option<string?>("--call-timeout")
         {
+            HelpName = "TIME",
             Description = "Wall-clock budget for one call into a consumer; a call that takes longer ejects the consumer (default 1s)",
         };
         var runTime = new RunTimeOptions();

@@ -11,17 +11,20 @@ public sealed class RunTimeOptions
 {
     public Option<string?> Trace { get; } = new("--trace")
     {
+        HelpName = "DIR",
         Description = "Write per-event MessagePack traces here: every ACK, send, retransmission, queue drop/mark, congestion-control call and struct_ops change (docs/traces.md)",
     };
 
     public Option<string[]> Pcap { get; } = new("--pcap")
     {
+        HelpName = "LINK",
         Description = "Write what crossed this link (by name, e.g. bottleneck) as LINK.pcap in the --out folder; repeat for several links",
         AllowMultipleArgumentsPerToken = false,
     };
 
     public Option<string?> Format { get; } = new("--format")
     {
+        HelpName = "FORMATS",
         Description = "Table formats for the written CSVs: csv, parquet or csv,parquet (default csv)",
     };
 

@@ -63,7 +63,10 @@ public static partial class SweepCommand
         ConsumerCatalog catalog, TextWriter stdout, TextWriter stderr)
     {
         var execution = new SweepExecution { OutputDirectory = outDir, Jobs = c.Jobs, Resume = c.Resume, Settings = c.Settings };
-        string what = $"{plan.File.Name}: {runs.Count} runs on {Math.Min(c.Jobs, Math.Max(runs.Count, 1))} workers";
+        // With --resume, say how many runs are kept, so "8 runs on 2 workers" does not promise work that is already done.
+        int kept = c.Resume ? runs.Count(r => RunRecord.Read(SweepFiles.RunDirectory(outDir, r.Id)) is not null) : 0;
+        int workers = Math.Min(c.Jobs, Math.Max(runs.Count - kept, 1));
+        string what = $"{plan.File.Name}: {Plural(runs.Count, "run")}{(kept > 0 ? $" ({kept} done before, kept)" : "")} on {Plural(workers, "worker")}";
         bool terminal = !c.Quiet && ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected;
         if (c.Quiet)
         {
@@ -74,7 +77,7 @@ public static partial class SweepCommand
             // Into a pipe or a log: a line every 10 %.
             stderr.WriteLine($"bpfsim sweep {what}");
             var wall = Stopwatch.StartNew();
-            int reported = -1;
+            int reported = -1, first = -1;
             return SweepExecutor.Execute(plan, runs, execution with
             {
                 Progress = (done, total, failed) =>
@@ -83,7 +86,11 @@ public static partial class SweepCommand
                     if (tenth > reported)
                     {
                         reported = tenth;
-                        stderr.WriteLine($"bpfsim sweep: {tenth * 10}% ({done}/{total} runs, {failed} failed, {wall.Elapsed.TotalSeconds:0} s)");
+                        // The estimate is from the runs this process has finished (the first report counts the kept ones).
+                        first = first < 0 ? done : first;
+                        double elapsed = wall.Elapsed.TotalSeconds;
+                        string left = done > first && done < total ? $", about {elapsed / (done - first) * (total - done):0} s left" : "";
+                        stderr.WriteLine($"bpfsim sweep: {tenth * 10}% ({done}/{total} runs, {failed} failed, {elapsed:0} s{left})");
                     }
                 },
             }, factory, catalog);
@@ -105,6 +112,8 @@ public static partial class SweepCommand
             });
         return records!;
     }
+
+    private static string Plural(int count, string noun) => $"{count} {noun}{(count == 1 ? "" : "s")}";
 
     /// <summary>One line for the sweep, and one for each run that did not complete or had a fault.</summary>
     private static void Report(SweepPlan plan, IReadOnlyList<RunRecord> records, TimeSpan wall, Choices c, TextWriter stdout, TextWriter stderr)
@@ -145,6 +154,7 @@ public static partial class SweepCommand
                 {
                     stderr.WriteLine($"bpfsim: sweep collect: run {run}: {(record is null ? "not finished (no done marker)" : $"{record.Status} (exit {record.ExitCode})")}");
                 }
+                ReportUnfinishedChunks(directory, collection, stderr);
                 if (!parse.GetValue(quiet))
                 {
                     stdout.WriteLine($"bpfsim sweep collect: {collection.Runs.Count} runs, {collection.Runs.Count(r => r.Record is { Completed: true })} completed; " +
@@ -159,6 +169,23 @@ public static partial class SweepCommand
             }
         });
         return command;
+    }
+
+    /// <summary>Which chunks hold the runs without a done marker, so the user knows which array tasks to submit again.</summary>
+    private static void ReportUnfinishedChunks(string directory, SweepCollection collection, TextWriter stderr)
+    {
+        var unfinished = collection.Runs.Where(r => r.Record is null).Select(r => r.Run).ToHashSet(StringComparer.Ordinal);
+        if (unfinished.Count == 0)
+        {
+            return;
+        }
+        var manifest = SweepManifest.Read(directory);
+        var chunks = Enumerable.Range(0, manifest.Chunks.Count).Where(c => manifest.Chunks[c].Any(unfinished.Contains)).ToList();
+        string list = string.Join(",", chunks);
+        string script = Path.Combine(directory, SlurmScript.FileName);
+        stderr.WriteLine($"bpfsim: sweep collect: {unfinished.Count} run{(unfinished.Count == 1 ? "" : "s")} not finished, in chunk{(chunks.Count == 1 ? "" : "s")} {list}: run " +
+                         (File.Exists(script) ? $"them again (sbatch --array={list} {script})" : "them again (bpfsim sweep SWEEP.yaml --only CHUNK --out DIR)") +
+                         " and collect again");
     }
 
     private static bool TryFormats(string? text, TextWriter stderr, out OutputFormats formats)

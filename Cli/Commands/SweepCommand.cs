@@ -44,6 +44,7 @@ public static partial class SweepCommand
         var callTimeout = new Option<string?>("--call-timeout") { HelpName = "TIME", Description = "Wall-clock budget for one call into a consumer, as for run (default 1s)" };
         var runTime = new RunTimeOptions();
         runTime.Pcap.Description = "Write what crossed this link (by name, e.g. bottleneck) as LINK.pcap in each run's folder; repeat for several links";
+        runTime.Trace.HelpName = "NAME";
         runTime.Trace.Description = "Write each run's per-event MessagePack traces into this folder inside its run folder (e.g. --trace trace: runs/POINT-SEED/trace)";
         var command = new Command("sweep", "Run a base scenario over a grid of values and seeds on every core, or on a Slurm cluster, and tabulate the results")
         {
@@ -151,9 +152,11 @@ public static partial class SweepCommand
         {
             return "--emit writes a job script and runs nothing; it does not go with --only or --resume";
         }
-        if (c.Settings.TraceDirectory is { } trace && Path.IsPathRooted(trace))
+        // Not absolute and no "..": every run's traces must stay in its own folder, or parallel runs write the same files.
+        if (c.Settings.TraceDirectory is { } trace &&
+            (Path.IsPathRooted(trace) || trace.Split('/', '\\').Contains("..")))
         {
-            return $"--trace: in a sweep, a folder inside each run's folder (e.g. --trace trace), not the absolute path {trace}";
+            return $"--trace: in a sweep, a folder inside each run's folder (e.g. --trace trace), not {trace}";
         }
         return null;
     }

@@ -10,8 +10,8 @@ public static class TraceCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var dir = new Argument<string>("dir") { Description = "A trace folder written by bpfsim run --trace DIR" };
-        var to = new Option<string>("--to") { Description = "csv, parquet or csv,parquet", Required = true };
-        var output = new Option<string?>("--out") { Description = "Where the tables go (default: the trace folder)" };
+        var to = new Option<string>("--to") { HelpName = "FORMATS", Description = "csv, parquet or csv,parquet", Required = true };
+        var output = new Option<string?>("--out") { HelpName = "DIR", Description = "Where the tables go (default: the trace folder)" };
         var convert = new Command("convert", "Write a trace's records as one table per record type (ack, send, ca, queue, struct_ops); see docs/traces.md")
         {
             dir, to, output,

@@ -15,7 +15,14 @@ public sealed record RunRecord(
     [property: JsonPropertyName("errors")] IReadOnlyList<string> Errors,
     [property: JsonPropertyName("warnings")] IReadOnlyList<string> Warnings)
 {
-    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true };
+    // A marker with a field missing or null does not parse (so it is not a finished run), rather than giving a record
+    // whose null Errors or Status break the report or the tables.
+    private static readonly JsonSerializerOptions s_json = new()
+    {
+        WriteIndented = true,
+        RespectRequiredConstructorParameters = true,
+        RespectNullableAnnotations = true,
+    };
 
     /// <summary>The status of an exit code: ok (0), failed (1), bad-input (2), fault (3: completed, a consumer was ejected).</summary>
     public static string StatusOf(int exitCode) => exitCode switch

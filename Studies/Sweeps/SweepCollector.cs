@@ -107,9 +107,11 @@ public static class SweepCollector
         {
             table.AddColumn($"{name}_mean", ResultColumnKind.Double).AddColumn($"{name}_ci95", ResultColumnKind.Double);
         }
+        // Grouped once: a sweep may have up to 100,000 runs and as many points, too many to scan the runs per point.
+        var byPoint = runs.ToLookup(r => r.Run.Point, StringComparer.Ordinal);
         foreach (var point in manifest.Points)
         {
-            var mine = runs.Where(r => r.Run.Point == point.Id).ToList();
+            var mine = byPoint[point.Id].ToList();
             var completed = mine.Where(r => r.Metrics.Count > 0).ToList();
             var row = new List<object?> { point.Id };
             row.AddRange(GridCells(manifest, point));

@@ -21,7 +21,14 @@ public sealed record SweepManifest(
 {
     public const string FileName = "manifest.json";
 
-    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true };
+    // Every field is required and none may be null, so a hand-edited or truncated manifest is a JsonException (reported
+    // as "not a sweep manifest") rather than a null that breaks --only or collect later.
+    private static readonly JsonSerializerOptions s_json = new()
+    {
+        WriteIndented = true,
+        RespectRequiredConstructorParameters = true,
+        RespectNullableAnnotations = true,
+    };
 
     /// <summary>The manifest of <paramref name="plan"/> with its runs dealt round-robin into <paramref name="chunks"/> chunks.</summary>
     public static SweepManifest For(SweepPlan plan, int chunks)

@@ -91,6 +91,7 @@ public sealed class SweepCliTests
         var (code, _, err) = CliRun.Invoke("sweep", "collect", dir, "--quiet");
         Assert.That(code, Is.EqualTo(1));
         Assert.That(err, Does.Contain("run p000-s02: not finished"));
+        Assert.That(err, Does.Contain($"in chunk 1: run them again (sbatch --array=1 {Path.Combine(dir, "sweep.sbatch")})"));
         var rows = File.ReadAllLines(Path.Combine(dir, "sweep.csv"));
         Assert.That(rows[2], Does.StartWith("p000,reno,20,2,p000-s02,").And.EndWith(",,missing"));
     }
@@ -104,7 +105,7 @@ public sealed class SweepCliTests
         Directory.Delete(SweepFiles.RunDirectory(outDir, "p002-s01"), recursive: true);
         var (code, output, err) = CliRun.Invoke("sweep", sweep, "--out", outDir, "--resume");
         Assert.That(code, Is.Zero, err);
-        Assert.That(err, Does.Contain("1 runs on 1 workers").Or.Contain("8 runs on"));
+        Assert.That(err, Does.Contain("8 runs (7 done before, kept) on 1 worker"));
         Assert.That(output, Does.Contain("8 runs, 8 completed"));
         Assert.That(File.ReadAllBytes(Path.Combine(outDir, "sweep.csv")), Is.EqualTo(before));
     }
@@ -137,6 +138,7 @@ public sealed class SweepCliTests
     [TestCase("--jobs", "0", "--jobs: must be at least 1")]
     [TestCase("--emit", "pbs", "--emit: the form is --emit slurm DIR")]
     [TestCase("--trace", "/abs", "--trace: in a sweep, a folder inside each run's folder")]
+    [TestCase("--trace", "../shared", "--trace: in a sweep, a folder inside each run's folder")]
     public void Sweep_BadOption_ExitTwo(string option, string value, string message)
     {
         string sweep = SweepFixtures.Write(Sweep);

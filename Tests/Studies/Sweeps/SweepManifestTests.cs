@@ -1,0 +1,30 @@
+using BpfSim.Studies.Sweeps;
+
+namespace BpfSim.Tests.Studies.Sweeps;
+
+[Category("Sweep")]
+public sealed class SweepManifestTests
+{
+    [TestCase("{}")]
+    [TestCase("""{"sweep": "s.yaml", "name": "s", "base": "b.yaml", "grid": [], "seeds": [1], "points": [], "runs": null, "chunks": []}""")]
+    public void Read_FieldMissingOrNull_IsNotAManifest(string json)
+    {
+        string dir = SweepFixtures.OutDir();
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, SweepManifest.FileName), json);
+        var e = Assert.Throws<IOException>(() => SweepManifest.Read(dir))!;
+        Assert.That(e.Message, Does.Contain("not a sweep manifest"));
+    }
+
+    [Test]
+    public void Read_WrittenManifest_RoundTrips()
+    {
+        var plan = SweepPlan.Load(SweepFixtures.Write("base: base.yaml\ngrid:\n  flows[0].cc: [cubic, bbr]\nseeds: 1..2\n"),
+            SweepFixtures.Factory, SweepFixtures.Catalog);
+        string dir = SweepFixtures.OutDir();
+        SweepManifest.For(plan, 3).Write(dir);
+        var read = SweepManifest.Read(dir);
+        Assert.That(read.Runs, Is.EqualTo(plan.Runs.Select(r => new ManifestRun(r.Id, r.Point.Id, r.Seed))));
+        Assert.That(read.Chunks.Select(c => c.Count), Is.EqualTo(new[] { 2, 1, 1 }));
+    }
+}
