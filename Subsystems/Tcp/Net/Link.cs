@@ -76,6 +76,15 @@ public sealed class Link
 
     internal long LastQueueChange { get; set; }
 
+    /// <summary>The earliest pending queue wake-up (ns), <see cref="long.MaxValue"/> if none is armed.</summary>
+    internal long WakeAtNs { get; set; } = long.MaxValue;
+
+    /// <summary>
+    /// Records each packet's queueing delay into <see cref="LinkStats.QueueDelay"/> from now on (a histogram of about
+    /// 10 KB: links a run reports on turn it on, a dumbbell's many access links do not).
+    /// </summary>
+    public void RecordQueueDelay() => Stats.QueueDelay ??= new Core.Metrics.LogLinearHistogram();
+
     /// <summary>Time to put <paramref name="bytes"/> on the wire at the link's rate (rounded up to a nanosecond).</summary>
     public SimTime SerializationTime(int bytes) => new((bytes * 8_000_000_000L + RateBps - 1) / RateBps);
 
