@@ -15,7 +15,9 @@ namespace BpfSim.Tcp.Net;
 /// One priority band is modelled (all traffic is TC_PRIO_BESTEFFORT, band 1), the flow table is an array indexed by
 /// flow id (the kernel's rb-trees of sockets, with no garbage collection needed), and a flow's packets are a list
 /// kept in time_to_send order (the kernel's list plus rb-tree for out-of-order timestamps; TCP's are monotonic).
-/// The watchdog's 10 µs of timer slack is not modelled: a flow is released exactly at its time.
+/// The watchdog's 10 µs of timer slack is not modelled: a flow is released exactly at its time. Neither is fq_gc:
+/// a socket's flow keeps its state however long it idles (the kernel frees a flow detached for 3 s only when
+/// another socket's lookup walks past it).
 /// </remarks>
 public sealed class FqQueue : QueueDiscipline
 {
@@ -109,7 +111,7 @@ public sealed class FqQueue : QueueDiscipline
             EnqueueFifo(ref packet, index, now);
             return QueueVerdict.Enqueued;
         }
-        int f = Classify(packet.Flow);
+        int f = Classify(packet.Flow, now);
         if (_fQlen[f] >= _options.FlowLimit)
         {
             FlowLimitDrops++;
@@ -266,13 +268,13 @@ public sealed class FqQueue : QueueDiscipline
     }
 
     /// <summary>fq_classify: the socket's flow, created detached with initial_quantum of credit on its first packet.</summary>
-    private int Classify(int flow)
+    private int Classify(int flow, long now)
     {
         if (_fState[flow] == Unknown)
         {
-            _fState[flow] = Detached;
+            _fState[flow] = Detached; // fq_flow_set_detached: aged now, so no refill on top of initial_quantum
             _fCredit[flow] = _options.InitialQuantum;
-            _fAge[flow] = 0;
+            _fAge[flow] = now;
             _fTimeNext[flow] = 0;
             _flows++;
             _inactiveFlows++;

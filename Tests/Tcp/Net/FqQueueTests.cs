@@ -160,6 +160,28 @@ public sealed class FqQueueTests
         Assert.That(net.Packets.InUse, Is.Zero);
     }
 
+    [TestCase(10, 1514)]
+    [TestCase(100, 3028)]
+    public void RefillDelay_AFlowBackAfterMoreThan40msIdle_GetsAQuantumOfCredit(int backAtMs, int credit)
+    {
+        var q = new FqQueue(new FqOptions { MaxRate = NoFastPath });
+        var rig = new QueueRig(q);
+        rig.Offer(0, flow: 2, tstamp: 1000 * Ms); // throttled until 1 s: the qdisc is never empty, so flows get detached
+        for (int i = 0; i < 11; i++)
+        {
+            rig.Offer(0, flow: 1);
+        }
+        for (int i = 0; i < 11; i++)
+        {
+            Assert.That(rig.Take(0)!.Value.Flow, Is.EqualTo(1));
+        }
+        // 15140 B of initial credit for ten packets, a quantum (3028) for the eleventh: 1514 left. The emptied flow
+        // passes through the old list, then is detached and aged now.
+        Assert.That(rig.Take(0), Is.Null);
+        rig.Offer(backAtMs * Ms, flow: 1);
+        Assert.That(q.CreditOf(1), Is.EqualTo(credit), "max(credit, quantum) only after refill_delay (40 ms) idle");
+    }
+
     [Test]
     public void Horizon_DropsATimestampMoreThanTenSecondsAhead()
     {
