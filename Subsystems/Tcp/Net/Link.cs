@@ -80,8 +80,8 @@ public sealed class Link
     internal long WakeAtNs { get; set; } = long.MaxValue;
 
     /// <summary>
-    /// Records each packet's queueing delay into <see cref="LinkStats.QueueDelay"/> from now on (a histogram of about
-    /// 10 KB: links a run reports on turn it on, a dumbbell's many access links do not).
+    /// Records each packet's queueing delay into <see cref="LinkStats.QueueDelay"/> from now on (a histogram of a few KB,
+    /// growing with the largest delay: links a run reports on turn it on, a dumbbell's many access links do not).
     /// </summary>
     public void RecordQueueDelay() => Stats.QueueDelay ??= new Core.Metrics.LogLinearHistogram();
 
