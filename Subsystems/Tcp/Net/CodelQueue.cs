@@ -11,6 +11,7 @@ public sealed class CodelQueue : QueueDiscipline, ICodelBackend
     private readonly CodelParams _params;
     private CodelVars _vars;
     private PacketPool? _pool;
+    private long _now;
 
     /// <param name="parameters">CoDel's parameters (<see cref="CodelParams.Default"/> is codel_params_init).</param>
     /// <param name="limit">sch->limit in packets (DEFAULT_CODEL_LIMIT 1000).</param>
@@ -49,16 +50,17 @@ public sealed class CodelQueue : QueueDiscipline, ICodelBackend
     public override int Dequeue(PacketPool pool, long now)
     {
         _pool = pool;
+        _now = now;
         return CodelAlgorithm.Dequeue(this, 0, ref _vars, _params, now);
     }
 
     int ICodelBackend.CodelDequeue(int flow) => DequeueHead(_pool!, 0);
 
-    void ICodelBackend.CodelDrop(int packet, int flow) => DropTaken(_pool!, packet);
+    void ICodelBackend.CodelDrop(int packet, int flow) => DropTaken(_pool!, packet, _now);
 
     long ICodelBackend.CodelBacklog => Bytes;
 
-    bool ICodelBackend.CodelSetCe(int packet) => TrySetCe(ref _pool![packet]);
+    bool ICodelBackend.CodelSetCe(int packet) => TrySetCe(ref _pool![packet], _now);
 
     long ICodelBackend.CodelEnqueueTime(int packet) => _pool![packet].EnqueuedNs;
 }

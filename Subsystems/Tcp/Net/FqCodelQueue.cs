@@ -27,6 +27,7 @@ public sealed class FqCodelQueue : QueueDiscipline, ICodelBackend
     private int[] _next = new int[1024];
     private int _newHead = -1, _newTail = -1, _oldHead = -1, _oldTail = -1;
     private PacketPool? _pool;
+    private long _now;
     private int _arriving = -1;
     private bool _arrivingDropped;
 
@@ -123,7 +124,7 @@ public sealed class FqCodelQueue : QueueDiscipline, ICodelBackend
         long before = Drops;
         _arriving = index;
         _arrivingDropped = false;
-        Drop(_options.DropBatchSize);
+        Drop(_options.DropBatchSize, now);
         _arriving = -1;
         long dropped = Drops - before;
         DropOverlimit += dropped;
@@ -138,7 +139,7 @@ public sealed class FqCodelQueue : QueueDiscipline, ICodelBackend
     /// fq_codel_drop: from the bucket with the largest backlog (the first such), drop head packets until
     /// <paramref name="maxPackets"/> are gone or half its backlog is; its CoDel count grows by the number dropped.
     /// </summary>
-    private void Drop(int maxPackets)
+    private void Drop(int maxPackets, long now)
     {
         long maxBacklog = 0;
         int idx = 0;
@@ -164,7 +165,7 @@ public sealed class FqCodelQueue : QueueDiscipline, ICodelBackend
             }
             else
             {
-                DropTaken(_pool, p);
+                DropTaken(_pool, p, now);
             }
         }
         while (++n < maxPackets && len < threshold);
@@ -175,6 +176,7 @@ public sealed class FqCodelQueue : QueueDiscipline, ICodelBackend
     public override int Dequeue(PacketPool pool, long now)
     {
         _pool = pool;
+        _now = now;
         while (true)
         {
             bool fromNew = _newHead >= 0;
@@ -279,11 +281,11 @@ public sealed class FqCodelQueue : QueueDiscipline, ICodelBackend
 
     int ICodelBackend.CodelDequeue(int flow) => _head[flow] < 0 ? -1 : TakeHead(flow);
 
-    void ICodelBackend.CodelDrop(int packet, int flow) => DropTaken(_pool!, packet);
+    void ICodelBackend.CodelDrop(int packet, int flow) => DropTaken(_pool!, packet, _now);
 
     long ICodelBackend.CodelBacklog => Bytes;
 
-    bool ICodelBackend.CodelSetCe(int packet) => TrySetCe(ref _pool![packet]);
+    bool ICodelBackend.CodelSetCe(int packet) => TrySetCe(ref _pool![packet], _now);
 
     long ICodelBackend.CodelEnqueueTime(int packet) => _pool![packet].EnqueuedNs;
 }

@@ -190,7 +190,7 @@ public sealed class FqQueue : QueueDiscipline
             ref var packet = ref pool[p];
             if (now - timeNextPacket - _options.CeThresholdNs > 0)
             {
-                TrySetCe(ref packet);
+                TrySetCe(ref packet, now);
             }
             _fHead[f] = _next[p];
             if (_fHead[f] < 0)

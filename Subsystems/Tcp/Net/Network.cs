@@ -86,6 +86,7 @@ public sealed partial class Network : IEventHandler
 
     private Link Add(Link link)
     {
+        link.Queue.Attach(this, link);
         _links.Add(link);
         LinkAdded?.Invoke(link);
         return link;

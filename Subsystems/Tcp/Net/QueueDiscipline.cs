@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using BpfSim.Tcp.Tracing;
 
 namespace BpfSim.Tcp.Net;
 
@@ -14,6 +15,8 @@ public abstract class QueueDiscipline
     private int[] _ring = new int[64];
     private int _head;
     private int _fifoLength;
+    private Network? _network;
+    private Link? _link;
 
     /// <summary>Packets queued (not counting the one being transmitted).</summary>
     public int Length { get; protected set; }
@@ -102,15 +105,29 @@ public abstract class QueueDiscipline
         CountEnqueued(packet);
     }
 
-    /// <summary>Drops a packet the queue held and has already taken out of its storage: counted, and freed.</summary>
-    protected void DropTaken(PacketPool pool, int index)
+    /// <summary>The link the queue belongs to, whose network's tracer sees what the queue drops or marks itself.</summary>
+    internal void Attach(Network network, Link link)
+    {
+        _network = network;
+        _link = link;
+    }
+
+    /// <summary>
+    /// Drops a packet the queue held and has already taken out of its storage (CoDel at dequeue, fq_codel's batch
+    /// drop): counted, traced as a queue drop, and freed. Arrivals refused are traced by the network.
+    /// </summary>
+    protected void DropTaken(PacketPool pool, int index, long now)
     {
         Drops++;
+        _network?.Tracer?.Queue(now, _link!, in pool[index], TcpQueueEvent.Drop);
         pool.Free(index);
     }
 
-    /// <summary>INET_ECN_set_ce (include/net/inet_ecn.h): ECT(0)/ECT(1) become CE; true if the packet is (now) CE.</summary>
-    protected bool TrySetCe(ref Packet packet)
+    /// <summary>
+    /// INET_ECN_set_ce (include/net/inet_ecn.h) on a packet the queue holds: ECT(0)/ECT(1) become CE; true if the
+    /// packet is (now) CE, which is counted and traced as a mark.
+    /// </summary>
+    protected bool TrySetCe(ref Packet packet, long now)
     {
         if (packet.Ecn == EcnCodepoint.NotEct)
         {
@@ -121,6 +138,7 @@ public abstract class QueueDiscipline
             packet.Ecn = EcnCodepoint.Ce;
         }
         Marks++;
+        _network?.Tracer?.Queue(now, _link!, in packet, TcpQueueEvent.Mark);
         return true;
     }
 
