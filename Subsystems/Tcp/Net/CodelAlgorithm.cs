@@ -118,10 +118,7 @@ internal static class CodelAlgorithm
         }
         else if (drop)
         {
-            if (p.Ecn && backend.CodelSetCe(packet))
-            {
-            }
-            else
+            if (!(p.Ecn && backend.CodelSetCe(packet)))
             {
                 backend.CodelDrop(packet, flow);
                 packet = backend.CodelDequeue(flow);
