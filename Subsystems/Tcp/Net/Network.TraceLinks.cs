@@ -34,7 +34,7 @@ public sealed partial class Network
                     {
                         break; // empty, or (fq) nothing due: the next opportunity looks again
                     }
-                    link.Stats.QueueDelay?.Record(t - Packets[next].EnqueuedNs);
+                    link.DelayRecorder?.Record(t - Packets[next].EnqueuedNs);
                     cursor.InTransit = next;
                     cursor.BytesLeft = Packets[next].SizeBytes + DeliveryTrace.TunHeaderBytes;
                 }

@@ -215,7 +215,7 @@ public sealed partial class Network : IEventHandler
             return;
         }
         ref var p = ref Packets[packet];
-        link.Stats.QueueDelay?.Record(now - p.EnqueuedNs);
+        link.DelayRecorder?.Record(now - p.EnqueuedNs);
         long duration = link.SerializationNs(p.SizeBytes);
         link.BusyUntil = now + duration;
         link.Stats.BusyNs += duration;
