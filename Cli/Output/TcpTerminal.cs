@@ -41,10 +41,12 @@ public static class TcpTerminal
             console.Write(FlowTable(s.Flows, windowed));
         }
         WriteMaps(console, s.Flows);
-        var links = new Table().Title("links").AddColumns("link", "utilization", "drops", "random losses", "loss rate", "ECN marks", "queue mean pkts", "queue max pkts");
+        var links = new Table().Title("links").AddColumns("link", "utilization", "drops", "random losses", "loss rate", "ECN marks", "queue mean pkts", "queue max pkts",
+            "queue delay ms p50/p95/p99");
         foreach (var l in s.Links)
         {
-            links.AddRow(l.Name, $"{l.Utilization:0.000}", $"{l.Drops}", $"{l.RandomLosses}", $"{l.LossRate:0.#####}", $"{l.EcnMarks}", $"{l.QueuePacketsMean:0.0}", $"{l.QueuePacketsMax}");
+            links.AddRow(l.Name, $"{l.Utilization:0.000}", $"{l.Drops}", $"{l.RandomLosses}", $"{l.LossRate:0.#####}", $"{l.EcnMarks}", $"{l.QueuePacketsMean:0.0}", $"{l.QueuePacketsMax}",
+                $"{l.QueueDelayMs.P50:0.00}/{l.QueueDelayMs.P95:0.00}/{l.QueueDelayMs.P99:0.00}");
         }
         console.Write(links);
         if (s.ByAlgorithm.Count > 0)

@@ -51,11 +51,12 @@ public static class HtmlReport
         }
         page.Html(FlowsTable(summary));
         page.Html("<h2>Links</h2><table><tr><th class=\"l\">link</th><th>utilization</th><th>drops</th><th>random losses</th><th>ECN marks</th>" +
-            "<th>queue mean pkts</th><th>queue max pkts</th></tr>");
+            "<th>queue mean pkts</th><th>queue max pkts</th><th>queue delay ms mean/p50/p95/p99</th></tr>");
         foreach (var l in summary.Links)
         {
             page.Html($"<tr><td class=\"l\">{Encode(l.Name)}</td><td>{F(l.Utilization, "0.000")}</td><td>{l.Drops}</td><td>{l.RandomLosses}</td>" +
-                $"<td>{l.EcnMarks}</td><td>{F(l.QueuePacketsMean, "0.0")}</td><td>{l.QueuePacketsMax}</td></tr>");
+                $"<td>{l.EcnMarks}</td><td>{F(l.QueuePacketsMean, "0.0")}</td><td>{l.QueuePacketsMax}</td>" +
+                $"<td>{F(l.QueueDelayMs.Mean, "0.00")}/{F(l.QueueDelayMs.P50, "0.00")}/{F(l.QueueDelayMs.P95, "0.00")}/{F(l.QueueDelayMs.P99, "0.00")}</td></tr>");
         }
         page.Html("</table>");
 

@@ -260,64 +260,6 @@ public sealed partial class ScenarioParser
         return spec;
     }
 
-    private QueueSpec ParseQueue(YamlNode node)
-    {
-        var spec = new QueueSpec();
-        if (node is not YamlMappingNode map)
-        {
-            Error(node, "queue must be a mapping such as { type: droptail, limit: 250 }");
-            return spec;
-        }
-        var keys = Keys(map, "queue", "type", "limit", "limit_bytes", "min", "max", "p_max", "ecn", "k");
-        if (keys.TryGetValue("type", out var typeNode) && Scalar(typeNode, "type") is { } type)
-        {
-            QueueKind? kind = type switch
-            {
-                "droptail" => QueueKind.DropTail,
-                "red" => QueueKind.Red,
-                "ecn_threshold" => QueueKind.EcnThreshold,
-                _ => null,
-            };
-            if (kind is null)
-            {
-                Error(typeNode, $"unknown queue type '{type}' (expected droptail, red or ecn_threshold)");
-            }
-            else
-            {
-                spec = spec with { Kind = kind.Value };
-            }
-        }
-        long? limitBytes = Size(keys, "limit_bytes", ScenarioLimits.MaxQueuePackets * 1500L);
-        int? limit = Integer(keys, "limit", 1, ScenarioLimits.MaxQueuePackets);
-        spec = spec with
-        {
-            Limit = limit ?? (limitBytes is not null ? 0 : spec.Limit),
-            LimitBytes = limitBytes ?? 0,
-            Min = Number(keys, "min", 0, ScenarioLimits.MaxQueuePackets, minExclusive: true) ?? spec.Min,
-            Max = Number(keys, "max", 0, ScenarioLimits.MaxQueuePackets, minExclusive: true) ?? spec.Max,
-            MaxProbability = Number(keys, "p_max", 0, 1, minExclusive: true) ?? spec.MaxProbability,
-            Ecn = Bool(keys, "ecn") ?? spec.Ecn,
-            K = Integer(keys, "k", 1, ScenarioLimits.MaxQueuePackets) ?? spec.K,
-        };
-        if (spec.Kind != QueueKind.DropTail && limitBytes is not null)
-        {
-            Error(keys["limit_bytes"], "limit_bytes applies to droptail queues only");
-        }
-        if (spec.Kind == QueueKind.Red && spec.Max <= spec.Min)
-        {
-            Error(map, $"red needs min < max (got min {spec.Min}, max {spec.Max})");
-        }
-        if (spec.Kind == QueueKind.Red && spec.Limit < spec.Max)
-        {
-            Error(map, $"red needs limit >= max (got limit {spec.Limit}, max {spec.Max})");
-        }
-        if (spec.Kind == QueueKind.EcnThreshold && spec.Limit < spec.K)
-        {
-            Error(map, $"ecn_threshold needs limit >= k (got limit {spec.Limit}, k {spec.K})");
-        }
-        return spec;
-    }
-
     private List<StructOpsEntry> ParseStructOps(YamlNode node, HashSet<string> consumers)
     {
         var list = new List<StructOpsEntry>();

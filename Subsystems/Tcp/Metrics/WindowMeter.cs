@@ -63,10 +63,18 @@ public sealed class WindowMeter : IEventHandler
         if (kind == KindFrom)
         {
             Take(out _linksFrom, out _ackedFrom);
+            foreach (var link in _links)
+            {
+                link.RecordQueueDelay(); // queue_delay_ms: the packets sent inside the window
+            }
         }
         else
         {
             Take(out _linksTo, out _ackedTo);
+            foreach (var link in _links)
+            {
+                link.StopRecordingQueueDelay();
+            }
         }
     }
 

@@ -76,6 +76,26 @@ public sealed class Link
 
     internal long LastQueueChange { get; set; }
 
+    /// <summary>The earliest pending queue wake-up (ns), <see cref="long.MaxValue"/> if none is armed.</summary>
+    internal long WakeAtNs { get; set; } = long.MaxValue;
+
+    /// <summary>The histogram packets' queueing delays go into while the link records them; null otherwise.</summary>
+    internal Core.Metrics.LogLinearHistogram? DelayRecorder { get; private set; }
+
+    /// <summary>
+    /// Records each packet's queueing delay into a fresh <see cref="LinkStats.QueueDelay"/> from now on (a histogram of a
+    /// few KB, growing with the largest delay: links a run reports on turn it on at the start of the measurement
+    /// window, a dumbbell's many access links do not).
+    /// </summary>
+    public void RecordQueueDelay()
+    {
+        DelayRecorder = new Core.Metrics.LogLinearHistogram();
+        Stats.QueueDelay = DelayRecorder;
+    }
+
+    /// <summary>Stops recording (the end of the measurement window); <see cref="LinkStats.QueueDelay"/> keeps what was recorded.</summary>
+    public void StopRecordingQueueDelay() => DelayRecorder = null;
+
     /// <summary>Time to put <paramref name="bytes"/> on the wire at the link's rate (rounded up to a nanosecond).</summary>
     public SimTime SerializationTime(int bytes) => new((bytes * 8_000_000_000L + RateBps - 1) / RateBps);
 

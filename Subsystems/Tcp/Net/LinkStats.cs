@@ -1,3 +1,5 @@
+using BpfSim.Core.Metrics;
+
 namespace BpfSim.Tcp.Net;
 
 /// <summary>Counters a link keeps in place as packets pass; read after (or during) a run.</summary>
@@ -35,6 +37,12 @@ public sealed class LinkStats
     public double Utilization(long elapsedNs) =>
         CapacityBytes > 0 ? CapacityBytesUsed / (double)CapacityBytes
         : elapsedNs <= 0 ? 0 : Math.Min(1.0, BusyNs / (double)elapsedNs);
+
+    /// <summary>
+    /// Each transmitted packet's sojourn in the queue (dequeue minus enqueue, ns), when the link records it
+    /// (<see cref="Link.RecordQueueDelay"/>); null otherwise.
+    /// </summary>
+    public LogLinearHistogram? QueueDelay { get; internal set; }
 
     /// <summary>Time-averaged queue length in packets over <paramref name="elapsedNs"/>.</summary>
     public double MeanQueuePackets(long elapsedNs) => elapsedNs <= 0 ? 0 : QueueIntegral / elapsedNs;

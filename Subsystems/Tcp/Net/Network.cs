@@ -16,6 +16,7 @@ public sealed partial class Network : IEventHandler
 {
     private const int KindTxComplete = 0;
     private const int KindArrival = 1;
+    private const int KindWake = 2;
     private const int KindOpportunity = 3;
     private const int KindChange = 4;
 
@@ -85,6 +86,7 @@ public sealed partial class Network : IEventHandler
 
     private Link Add(Link link)
     {
+        link.Queue.Attach(this, link);
         _links.Add(link);
         LinkAdded?.Invoke(link);
         return link;
@@ -146,10 +148,13 @@ public sealed partial class Network : IEventHandler
         Packets[packet].EnqueuedNs = now;
         link.Recorder?.Arrival(link, in Packets[packet], now);
         link.Stats.PacketsArrived++;
-        var verdict = link.Queue.Enqueue(Packets, packet, now);
+        var queue = link.Queue;
+        var verdict = queue.Enqueue(Packets, packet, now);
+        // A queue may drop packets it held (fq_codel's batch drop from its fattest flow) as well as the arrival.
+        link.Stats.QueueDrops = queue.Drops;
+        link.Stats.EcnMarks = queue.Marks;
         if (verdict == QueueVerdict.Dropped)
         {
-            link.Stats.QueueDrops++;
             Tracer?.Queue(now, link, in Packets[packet], TcpQueueEvent.Drop);
             link.Recorder?.Drop(link, in Packets[packet], now);
             Packets.Free(packet);
@@ -157,7 +162,6 @@ public sealed partial class Network : IEventHandler
         }
         if (verdict == QueueVerdict.Marked)
         {
-            link.Stats.EcnMarks++;
             Tracer?.Queue(now, link, in Packets[packet], TcpQueueEvent.Mark);
         }
         if (link.Queue.Length > link.Stats.MaxQueuePackets)
@@ -198,12 +202,21 @@ public sealed partial class Network : IEventHandler
     /// </summary>
     private void StartTransmission(Link link, long now)
     {
-        int packet = link.Queue.Dequeue(Packets, now);
+        var queue = link.Queue;
+        int packet = queue.Dequeue(Packets, now);
+        link.Stats.QueueDrops = queue.Drops; // CoDel drops and marks at dequeue
+        link.Stats.EcnMarks = queue.Marks;
         if (packet < 0)
         {
+            if (queue.Length > 0)
+            {
+                ScheduleWake(link, queue.NextEligibleNs);
+            }
             return;
         }
-        long duration = link.SerializationNs(Packets[packet].SizeBytes);
+        ref var p = ref Packets[packet];
+        link.DelayRecorder?.Record(now - p.EnqueuedNs);
+        long duration = link.SerializationNs(p.SizeBytes);
         link.BusyUntil = now + duration;
         link.Stats.BusyNs += duration;
         Depart(link, packet, link.BusyUntil);
@@ -238,8 +251,38 @@ public sealed partial class Network : IEventHandler
         _sim.Schedule(new SimTime(arrival), _handler, KindArrival, packet);
     }
 
+    /// <summary>
+    /// The queue holds packets but none may leave before <paramref name="at"/> (sch_fq's throttled flows): arm a
+    /// wake-up then, as fq arms its qdisc watchdog, unless one is armed no later. A wake-up made stale by an earlier
+    /// one finds the transmitter busy or the queue's answer unchanged, and costs one event.
+    /// </summary>
+    private void ScheduleWake(Link link, long at)
+    {
+        if (at == long.MaxValue || at >= link.WakeAtNs)
+        {
+            return;
+        }
+        link.WakeAtNs = at;
+        _sim.Schedule(new SimTime(at), _handler, KindWake, link.Id);
+    }
+
     void IEventHandler.OnEvent(int kind, long arg)
     {
+        if (kind == KindWake)
+        {
+            var link = _links[(int)arg];
+            long now = _sim.Now.Nanoseconds;
+            if (link.WakeAtNs <= now)
+            {
+                link.WakeAtNs = long.MaxValue;
+            }
+            if (!link.TxEventPending && link.BusyUntil <= now)
+            {
+                link.AccountQueue(now);
+                StartTransmission(link, now);
+            }
+            return;
+        }
         if (kind == KindOpportunity)
         {
             OnOpportunity(_links[(int)arg]);

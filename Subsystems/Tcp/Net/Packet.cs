@@ -16,8 +16,16 @@ public struct Packet
     /// <summary>TCP payload bytes.</summary>
     public int PayloadBytes;
     public EcnCodepoint Ecn;
-    /// <summary>When the packet reached the link it is on and joined its queue (ns), for the queueing delay a link's log reports.</summary>
+    /// <summary>
+    /// When the packet reached the link it is on and joined its queue (ns): its sojourn there (the queueing delay the
+    /// link's histogram and log report, CoDel's and PIE's delay) is its dequeue time minus this.
+    /// </summary>
     public long EnqueuedNs;
+    /// <summary>
+    /// skb->tstamp: the earliest departure time (EDT, ns) the sending socket stamped, or 0 for none. Only sch_fq reads
+    /// it (as time_to_send).
+    /// </summary>
+    public long Tstamp;
     public TcpSegment Segment;
 
     /// <summary>Pool bookkeeping: the next free packet while free, -1 while in use.</summary>

@@ -570,6 +570,7 @@ public sealed partial class TcpStack
             ? EcnCodepoint.Ect0
             : EcnCodepoint.NotEct;
         packet.Segment.Seq = SeqOf(conn, seg);
+        packet.Tstamp = (long)sk.TcpWstampNs; // skb->skb_mstamp_ns: the skb's departure time (__tcp_transmit_skb)
         if ((sk.EcnFlags & TcpEcnFlags.QueueCwr) != 0 && !retransmit)
         {
             packet.Segment.Flags |= TcpFlags.Cwr;

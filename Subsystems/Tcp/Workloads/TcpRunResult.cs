@@ -95,9 +95,34 @@ public sealed record LinkResult(
     [JsonPropertyName("packets_arrived")]
     public long PacketsArrived { get; init; }
 
+    /// <summary>Queueing delay of the packets the link sent: each one's time from enqueue to the start of its transmission.</summary>
+    [JsonPropertyName("queue_delay_ms")]
+    public QueueDelayResult QueueDelayMs { get; init; } = QueueDelayResult.Empty;
+
     /// <summary>(queue drops + random losses) / packets arrived, inside the measurement window.</summary>
     [JsonPropertyName("loss_rate")]
     public double LossRate { get; init; }
+}
+
+/// <summary>
+/// A distribution of queueing delays in milliseconds: the exact mean, and quantiles from a log-linear histogram
+/// (each the midpoint of its bucket, within 1.6 % of the true value).
+/// </summary>
+public sealed record QueueDelayResult(
+    [property: JsonPropertyName("mean")] double Mean,
+    [property: JsonPropertyName("p50")] double P50,
+    [property: JsonPropertyName("p95")] double P95,
+    [property: JsonPropertyName("p99")] double P99)
+{
+    /// <summary>No packet measured.</summary>
+    public static QueueDelayResult Empty { get; } = new(0, 0, 0, 0);
+
+    /// <summary>The summary of a histogram of nanoseconds (null: none recorded).</summary>
+    public static QueueDelayResult From(Core.Metrics.LogLinearHistogram? ns) => ns is null || ns.Count == 0
+        ? Empty
+        : new(Ms(ns.Mean), Ms(ns.Quantile(0.50)), Ms(ns.Quantile(0.95)), Ms(ns.Quantile(0.99)));
+
+    private static double Ms(double ns) => Math.Round(ns / 1e6, 3);
 }
 
 /// <summary>

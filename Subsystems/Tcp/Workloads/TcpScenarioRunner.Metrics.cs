@@ -74,6 +74,7 @@ public sealed partial class TcpScenarioRunner
             {
                 PacketsArrived = w.Arrived,
                 LossRate = Math.Round(w.LossRate, 6),
+                QueueDelayMs = QueueDelayResult.From(l.Stats.QueueDelay),
             });
         }
         return links;

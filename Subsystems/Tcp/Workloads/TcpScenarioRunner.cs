@@ -47,12 +47,7 @@ public sealed partial class TcpScenarioRunner
             ?? throw new InvalidOperationException("the TCP subsystem is not added to this BpfSystem");
         _net = new Network(bpf.Simulator, spec.Seed, packetCapacity: 1 << 14);
         var n = spec.Network;
-        Func<SimRandom, QueueDiscipline> queue = random => n.Queue.Kind switch
-        {
-            QueueKind.Red => new RedQueue(n.Queue.Min, n.Queue.Max, n.Queue.MaxProbability, n.Queue.Limit, n.Queue.Ecn, random),
-            QueueKind.EcnThreshold => new EcnThresholdQueue(n.Queue.K, n.Queue.Limit),
-            _ => new DropTailQueue(n.Queue.Limit, n.Queue.LimitBytes),
-        };
+        Func<SimRandom, QueueDiscipline> queue = random => QueueFactory.Create(n.Queue, random);
         LossModel loss = n.BottleneckLoss > 0 ? new BernoulliLoss(n.BottleneckLoss) : LossModel.None;
         if (n.Topology == TopologyKind.ParkingLot)
         {
@@ -81,6 +76,14 @@ public sealed partial class TcpScenarioRunner
         {
             ReceiverCc = spec.ReceiverCc, Ecn = spec.Ecn, Recovery = spec.Recovery, Frto = spec.Frto, Tso = spec.Tso, Gro = spec.Gro,
         }, bpf);
+        foreach (var link in _watched)
+        {
+            link.RecordQueueDelay();
+            if (link.Queue is FqQueue fq)
+            {
+                fq.AttachSockets(_stack); // skb->sk: fq reads the senders' pacing rates and sets SK_PACING_FQ
+            }
+        }
         _sampler = new TcpSampler(bpf.Simulator, _stack, _watched, spec.SampleInterval);
         _meter = new WindowMeter(bpf.Simulator, _stack, _watched, spec.Window);
         _stack.RecordOneWayDelay(spec.Window);

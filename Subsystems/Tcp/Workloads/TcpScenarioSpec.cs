@@ -18,6 +18,14 @@ public enum QueueKind
     DropTail,
     Red,
     EcnThreshold,
+    /// <summary>sch_codel.</summary>
+    Codel,
+    /// <summary>sch_fq_codel, Linux's default qdisc.</summary>
+    FqCodel,
+    /// <summary>sch_pie.</summary>
+    Pie,
+    /// <summary>sch_fq, with per-flow pacing.</summary>
+    Fq,
 }
 
 /// <summary>A bottleneck queue as a scenario describes it.</summary>
@@ -32,6 +40,56 @@ public sealed record QueueSpec
     public double MaxProbability { get; init; } = 0.1;
     public bool Ecn { get; init; }
     public int K { get; init; } = 20;
+
+    // The Linux qdiscs' parameters, named as tc names them; null keeps the kernel's default for the type.
+    /// <summary>codel, fq_codel, pie: target delay.</summary>
+    public SimTime? Target { get; init; }
+    /// <summary>codel, fq_codel: interval.</summary>
+    public SimTime? Interval { get; init; }
+    /// <summary>codel, fq_codel, fq: ce_threshold.</summary>
+    public SimTime? CeThreshold { get; init; }
+    /// <summary>fq_codel: flows (hash buckets).</summary>
+    public int? Flows { get; init; }
+    /// <summary>fq_codel, fq: quantum in bytes.</summary>
+    public int? Quantum { get; init; }
+    /// <summary>fq_codel: memory_limit in bytes.</summary>
+    public long? MemoryLimit { get; init; }
+    /// <summary>fq_codel: drop_batch (drop_batch_size).</summary>
+    public int? DropBatch { get; init; }
+    /// <summary>pie: tupdate.</summary>
+    public SimTime? Tupdate { get; init; }
+    /// <summary>pie: alpha and beta in 1/16 units.</summary>
+    public int? Alpha { get; init; }
+    public int? Beta { get; init; }
+    /// <summary>pie: bytemode.</summary>
+    public bool Bytemode { get; init; }
+    /// <summary>pie: dq_rate_estimator.</summary>
+    public bool DqRateEstimator { get; init; }
+    /// <summary>fq: flow_limit in packets.</summary>
+    public int? FlowLimit { get; init; }
+    /// <summary>fq: initial_quantum in bytes.</summary>
+    public int? InitialQuantum { get; init; }
+    /// <summary>fq: maxrate per flow in bits per second.</summary>
+    public long? MaxRateBps { get; init; }
+    /// <summary>fq: pacing (rate_enable).</summary>
+    public bool Pacing { get; init; } = true;
+    /// <summary>fq: refill_delay.</summary>
+    public SimTime? RefillDelay { get; init; }
+    /// <summary>fq: low_rate_threshold in bits per second.</summary>
+    public long? LowRateThresholdBps { get; init; }
+    /// <summary>fq: horizon, and whether a packet beyond it is dropped (else capped).</summary>
+    public SimTime? Horizon { get; init; }
+    public bool HorizonDrop { get; init; } = true;
+
+    /// <summary>The packet limit a type has in Linux when none is given (droptail, red and ecn_threshold: 250).</summary>
+    public static int DefaultLimit(QueueKind kind) => kind switch
+    {
+        QueueKind.Codel => 1000,
+        QueueKind.FqCodel => 10 * 1024,
+        QueueKind.Pie => 1000,
+        QueueKind.Fq => 10000,
+        _ => 250,
+    };
 }
 
 /// <summary>The network of a TCP scenario.</summary>

@@ -41,11 +41,12 @@ public sealed class SweepPlanTests
     [Test]
     public void Expand_NewFinalKey_AddedToAnExistingMapping()
     {
-        var plan = Plan("base: base.yaml\ngrid:\n  network.bottleneck.loss: [0.01]\n  network.bottleneck.queue.ecn: [true]\n  sample_interval: [50ms]\nseeds: 1\n");
+        var plan = Plan("base: base.yaml\ngrid:\n  network.bottleneck.loss: [0.01]\n  network.bottleneck.queue.limit_bytes: [75KB]\n  sample_interval: [50ms]\nseeds: 1\n");
         var spec = plan.Points[0].Scenario.Spec;
         Assert.That(spec.Network.BottleneckLoss, Is.EqualTo(0.01));
         Assert.That(spec.SampleInterval.Nanoseconds, Is.EqualTo(50_000_000));
-        Assert.That(plan.Points[0].Text, Does.Contain("    queue: { type: droptail, limit: 50, ecn: true }\n    loss: 0.01\n  access:"));
+        Assert.That(spec.Network.Queue.LimitBytes, Is.EqualTo(75_000));
+        Assert.That(plan.Points[0].Text, Does.Contain("    queue: { type: droptail, limit: 50, limit_bytes: 75KB }\n    loss: 0.01\n  access:"));
         Assert.That(plan.Points[0].Text, Does.Contain("    start: 0.1s\nsample_interval: 50ms"));
     }
 

@@ -1,0 +1,222 @@
+using BpfSim.Core.Simulation;
+using BpfSim.Tcp.Net;
+
+namespace BpfSim.Tests.Tcp.Net;
+
+/// <summary>sch_fq's rules as net/sched/sch_fq.c applies them: DRR by credit, pacing by rate and by EDT, limits.</summary>
+[Category("Tcp")]
+public sealed class FqQueueTests
+{
+    private const long Ms = 1_000_000;
+
+    private sealed class Sockets(ulong rate) : ISocketPacing
+    {
+        public ulong Rate = rate;
+        public readonly HashSet<int> Fq = [];
+
+        public ulong PacingRate(int flow) => Rate;
+
+        public void SetPacingFq(int flow) => Fq.Add(flow);
+    }
+
+    private sealed class Recorder(Network net) : IPacketSink
+    {
+        public readonly List<(long T, int Flow)> Received = [];
+
+        public void Receive(int packet)
+        {
+            Received.Add((net.Simulator.Now.Nanoseconds, net.Packets[packet].Flow));
+            net.Packets.Free(packet);
+        }
+    }
+
+    [Test]
+    public void Defaults_AreFqInitForEthernet()
+    {
+        var o = new FqOptions();
+        Assert.That((o.Limit, o.FlowLimit, o.Quantum, o.InitialQuantum, o.RefillDelayNs, o.LowRateThreshold, o.HorizonNs, o.HorizonDrop),
+            Is.EqualTo((10000, 100, 3028, 15140, 40 * Ms, 68750UL, 10_000 * Ms, true)));
+    }
+
+    [Test]
+    public void NewFlow_GetsInitialQuantum_ThenQuantumPerRound()
+    {
+        var q = new FqQueue(new FqOptions { Pacing = false });
+        var rig = new QueueRig(q);
+        // Timestamped 1 ns ahead, so none takes fq_fastpath_check's way to the internal queue (which, while no flow
+        // is backlogged, would take the first 8).
+        for (int i = 0; i < 16; i++)
+        {
+            rig.Offer(0, flow: 1, tstamp: 1);
+            rig.Offer(0, flow: 2, tstamp: 1);
+        }
+        var order = string.Concat(Enumerable.Range(0, 28).Select(_ => rig.Take(1)!.Value.Flow.ToString()));
+        // 15140 B of initial credit: 10 packets each (new list), then 3028 B per round: 2 packets per turn.
+        Assert.That(order, Is.EqualTo("1111111111" + "2222222222" + "11" + "22" + "11" + "22"));
+    }
+
+    [Test]
+    public void FastPath_WhileNoFlowIsBacklogged_UpToEightPacketsGoToTheInternalQueueFirst()
+    {
+        var q = new FqQueue(new FqOptions());
+        var rig = new QueueRig(q);
+        for (int i = 0; i < 10; i++)
+        {
+            rig.Offer(0, flow: 1);
+        }
+        Assert.That(q.FastpathPackets, Is.EqualTo(8), "internal.qlen >= 8 ends the fast path");
+        Assert.That(Enumerable.Range(0, 10).Select(_ => rig.Take(0)), Has.None.Null);
+    }
+
+    /// <summary>A max rate above any pacing rate: no cap in effect, but it turns fq_fastpath_check off.</summary>
+    private const ulong NoFastPath = 1UL << 62;
+
+    [Test]
+    public void RatePacing_LowRate_SpacesEveryPacketByLengthOverRate()
+    {
+        var sockets = new Sockets(50_000); // bytes/s, below low_rate_threshold (68750): no credit, every packet paced
+        var q = new FqQueue(new FqOptions { MaxRate = NoFastPath });
+        q.AttachSockets(sockets);
+        var rig = new QueueRig(q);
+        rig.Offer(0, flow: 4, size: 100);
+        for (int i = 0; i < 5; i++)
+        {
+            rig.Offer(0, flow: 3, size: 1000);
+        }
+        Assert.That(rig.Take(0)!.Value.Flow, Is.EqualTo(4));
+        var times = new List<long>();
+        long now = 0;
+        while (times.Count < 5)
+        {
+            if (rig.Take(now) is not null)
+            {
+                times.Add(now);
+                continue;
+            }
+            Assert.That(q.NextEligibleNs, Is.GreaterThan(now), "nothing eligible: the watchdog time is ahead");
+            now = q.NextEligibleNs;
+        }
+        // 1000 B at 50000 B/s = 20 ms, from each departure.
+        Assert.That(times.Zip(times.Skip(1), (a, b) => b - a), Is.All.EqualTo(20 * Ms));
+        Assert.That(sockets.Fq, Is.EquivalentTo(new[] { 3, 4 }), "fq_classify sets SK_PACING_FQ on the sockets it sees");
+    }
+
+    [Test]
+    public void RatePacing_AboveLowRate_AveragesThePacingRateInQuantumBursts()
+    {
+        const ulong rate = 1_250_000; // 10 Mbit/s
+        var q = new FqQueue(new FqOptions { MaxRate = NoFastPath });
+        q.AttachSockets(new Sockets(rate));
+        var rig = new QueueRig(q);
+        for (int i = 0; i < 60; i++)
+        {
+            rig.Offer(0, flow: 3, size: 1514);
+        }
+        var times = new List<long>();
+        long now = 0;
+        while (times.Count < 60)
+        {
+            if (rig.Take(now) is not null)
+            {
+                times.Add(now);
+            }
+            else
+            {
+                now = q.NextEligibleNs;
+            }
+        }
+        Assert.That(times.Take(10), Is.All.Zero, "initial_quantum: ten packets back to back");
+        // Then credit runs out every quantum (two packets), and the flow waits max(plen, quantum) / rate = 3028 B
+        // at 1.25 MB/s from the departure that used it up: on average, 1514 B per packet at the rate.
+        long span = times[59] - times[11];
+        Assert.That(span, Is.EqualTo(24 * 3028 * 1_000_000_000L / (long)rate).Within(Ms / 100));
+    }
+
+    [Test]
+    public void Edt_APacketLeavesNoEarlierThanItsTimestamp_ThroughALinkWatchdog()
+    {
+        var sim = new Simulator();
+        var net = new Network(sim, 1);
+        var sink = new Recorder(net);
+        var fq = new FqQueue(new FqOptions());
+        var link = net.AddLink("l", 1_000_000_000, SimTime.Zero, fq);
+        int route = net.AddRoute([link], net.AddSink(sink));
+        long[] stamps = [5 * Ms, 7 * Ms, 7 * Ms + 4_000, 30 * Ms];
+        foreach (long t in stamps)
+        {
+            int p = net.Packets.Allocate();
+            ref var packet = ref net.Packets[p];
+            packet.Route = route;
+            packet.SizeBytes = 1000;
+            packet.Flow = 1;
+            packet.Tstamp = t;
+            net.Send(p);
+        }
+        sim.RunUntil(SimTime.FromSeconds(1));
+        // Each leaves at its time_to_send and reaches the sink after 8 us on the wire; the third is due while the
+        // second is on the wire and leaves when the wire frees.
+        Assert.That(sink.Received.Select(r => r.T), Is.EqualTo(new[] { 5 * Ms + 8_000, 7 * Ms + 8_000, 7 * Ms + 16_000, 30 * Ms + 8_000 }));
+        Assert.That(fq.ThrottledCount, Is.GreaterThanOrEqualTo(3));
+        Assert.That(net.Packets.InUse, Is.Zero);
+    }
+
+    [TestCase(10, 1514)]
+    [TestCase(100, 3028)]
+    public void RefillDelay_AFlowBackAfterMoreThan40msIdle_GetsAQuantumOfCredit(int backAtMs, int credit)
+    {
+        var q = new FqQueue(new FqOptions { MaxRate = NoFastPath });
+        var rig = new QueueRig(q);
+        rig.Offer(0, flow: 2, tstamp: 1000 * Ms); // throttled until 1 s: the qdisc is never empty, so flows get detached
+        for (int i = 0; i < 11; i++)
+        {
+            rig.Offer(0, flow: 1);
+        }
+        for (int i = 0; i < 11; i++)
+        {
+            Assert.That(rig.Take(0)!.Value.Flow, Is.EqualTo(1));
+        }
+        // 15140 B of initial credit for ten packets, a quantum (3028) for the eleventh: 1514 left. The emptied flow
+        // passes through the old list, then is detached and aged now.
+        Assert.That(rig.Take(0), Is.Null);
+        rig.Offer(backAtMs * Ms, flow: 1);
+        Assert.That(q.CreditOf(1), Is.EqualTo(credit), "max(credit, quantum) only after refill_delay (40 ms) idle");
+    }
+
+    [Test]
+    public void Horizon_DropsATimestampMoreThanTenSecondsAhead()
+    {
+        var q = new FqQueue(new FqOptions());
+        var rig = new QueueRig(q);
+        Assert.That(rig.Offer(0, flow: 1, tstamp: 10_001 * Ms), Is.EqualTo(-1));
+        Assert.That(rig.Offer(0, flow: 1, tstamp: 9_999 * Ms), Is.Not.EqualTo(-1));
+        Assert.That((q.HorizonDrops, q.Drops), Is.EqualTo((1L, 1L)));
+        var capped = new FqQueue(new FqOptions { HorizonDrop = false });
+        rig = new QueueRig(capped);
+        int p = rig.Offer(0, flow: 1, tstamp: 20_000 * Ms);
+        Assert.That((capped.HorizonCaps, rig.Pool[p].Tstamp), Is.EqualTo((1L, 10_000 * Ms)));
+    }
+
+    [Test]
+    public void FlowLimit_DropsTheHundredAndFirstPacketOfAFlow_NotOthers()
+    {
+        var q = new FqQueue(new FqOptions());
+        var rig = new QueueRig(q);
+        rig.Offer(0, flow: 2, tstamp: 1); // keeps later packets off the fast path
+        int refused = Enumerable.Range(0, 101).Count(_ => rig.Offer(0, flow: 1, tstamp: Ms) < 0);
+        Assert.That((refused, q.FlowLimitDrops), Is.EqualTo((1, 1L)));
+        Assert.That(rig.Offer(0, flow: 3, tstamp: Ms), Is.Not.EqualTo(-1));
+    }
+
+    [Test]
+    public void Limit_DropsBeyondTenThousandPackets()
+    {
+        var q = new FqQueue(new FqOptions { Limit = 150 });
+        var rig = new QueueRig(q);
+        int refused = 0;
+        for (int i = 0; i < 200; i++)
+        {
+            refused += rig.Offer(0, flow: i % 4, tstamp: Ms) < 0 ? 1 : 0;
+        }
+        Assert.That((refused, q.LimitDrops), Is.EqualTo((50, 50L)));
+    }
+}
