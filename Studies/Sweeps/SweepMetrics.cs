@@ -42,6 +42,11 @@ public static class SweepMetrics
             m.Add(Real(p + "queue_pkts_mean", Double(link, "queue_pkts_mean")));
             m.Add(Int(p + "queue_pkts_max", Long(link, "queue_pkts_max")));
             m.Add(Real(p + "loss_rate", Double(link, "loss_rate")));
+            var delay = link.TryGetProperty("queue_delay_ms", out var d) ? d : default;
+            foreach (var stat in new[] { "mean", "p50", "p95", "p99" })
+            {
+                m.Add(Real($"{p}queue_delay_ms_{stat}", Double(delay, stat)));
+            }
         }
         // Over the measurement window: the run's and each algorithm's goodput, share and p95 one-way delay (the
         // Pantheon pair), and each sized-flow group's completion times.

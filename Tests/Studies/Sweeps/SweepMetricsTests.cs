@@ -33,7 +33,7 @@ public sealed class SweepMetricsTests
     {
         using var doc = JsonDocument.Parse("""
             { "subsystem": "tcp", "events": 10, "flows": [], "fairness": { "jain": 1 },
-              "links": [ { "name": "bottleneck", "loss_rate": 0.01 } ],
+              "links": [ { "name": "bottleneck", "loss_rate": 0.01, "queue_delay_ms": { "mean": 4.5, "p50": 3.25, "p95": 9, "p99": 12.5 } } ],
               "by_algorithm": [ { "cc": "cubic", "flows": 2, "goodput_mbps": 30, "share": 0.75, "owd_ms_p95": 17.5 },
                                 { "cc": "dctcp-reno", "flows": 1, "goodput_mbps": 10, "share": 0.25, "owd_ms_p95": 12 } ],
               "fct": [ { "group": 1, "count": 9, "completed": 8, "p50_ms": 40, "p99_ms": 90, "slowdown_p50": 1.5, "slowdown_p99": 3.25 } ],
@@ -41,6 +41,8 @@ public sealed class SweepMetricsTests
             """);
         var m = SweepMetrics.From(doc.RootElement).ToDictionary(x => x.Name, x => x.Value);
         Assert.That(m["link_bottleneck_loss_rate"], Is.EqualTo(0.01));
+        Assert.That((m["link_bottleneck_queue_delay_ms_mean"], m["link_bottleneck_queue_delay_ms_p50"], m["link_bottleneck_queue_delay_ms_p95"],
+            m["link_bottleneck_queue_delay_ms_p99"]), Is.EqualTo((4.5, 3.25, 9.0, 12.5)));
         Assert.That(m["window_goodput_mbps"], Is.EqualTo(40), "the algorithms' window goodputs summed");
         Assert.That((m["cc_cubic_flows"], m["cc_cubic_share"], m["cc_cubic_owd_ms_p95"]), Is.EqualTo((2.0, 0.75, 17.5)));
         Assert.That(m["cc_dctcp_reno_goodput_mbps"], Is.EqualTo(10), "the name made a column name");
