@@ -21,6 +21,21 @@ public static class ReportNetwork
         string bottleneck = n.Topology == TopologyKind.ParkingLot ? "each hop" : "bottleneck";
         Row(bottleneck, $"{Rate(n.BottleneckRateBps)}, one-way delay {n.BottleneckDelay}" +
             (n.BottleneckLoss > 0 ? $", random loss {n.BottleneckLoss.ToString("0.######", CultureInfo.InvariantCulture)}" : ""));
+        if (n.Mahimahi is { } down)
+        {
+            Row("bottleneck data direction", $"Mahimahi trace {Path.GetFileName(down.Source)}: {down.Count} delivery opportunities per {down.PeriodMs} ms, " +
+                $"mean {Rate((long)down.MeanRateBps)}, looped");
+        }
+        if (n.MahimahiUp is { } up)
+        {
+            Row("bottleneck ACK direction", $"Mahimahi trace {Path.GetFileName(up.Source)}: mean {Rate((long)up.MeanRateBps)}, looped");
+        }
+        if (n.Changes.Count > 0)
+        {
+            Row("changes", string.Join("; ", n.Changes.Select(c => $"at {c.At}: " + string.Join(", ",
+                new[] { c.RateBps is { } r ? $"rate {Rate(r)}" : null, c.Delay is { } d ? $"delay {d}" : null,
+                        c.Loss is { } l ? $"loss {l.ToString("0.######", CultureInfo.InvariantCulture)}" : null }.OfType<string>()))));
+        }
         Row("queue", Queue(n.Queue));
         Row("access links", $"{Rate(n.AccessRateBps)}, one-way delay {n.AccessDelay} (each sender and receiver)");
         Row("hosts", $"net.ipv4.tcp_ecn={spec.Ecn}, tcp_recovery={spec.Recovery}, tcp_frto={spec.Frto}, TSO {(spec.Tso ? "on" : "off")}, " +
@@ -69,8 +84,48 @@ public static class ReportNetwork
             QueueKind.DropTail => $"drop-tail, limit {limit}",
             QueueKind.Red => $"RED, min {F(q.Min)}, max {F(q.Max)} packets, max_p {F(q.MaxProbability)}, ECN {(q.Ecn ? "on" : "off")}, limit {limit}",
             QueueKind.EcnThreshold => $"ECN threshold (step marking), K {q.K} packets, limit {limit}",
-            _ => $"{q.Kind}: {q}",
+            _ => $"{QueueName(q.Kind)}, limit {(q.LimitBytes > 0 && q.Limit == 0 ? Bytes(q.LimitBytes) : $"{q.Limit} packets")}" + Set(q),
         };
+    }
+
+    private static string QueueName(QueueKind kind) => kind switch
+    {
+        QueueKind.Codel => "CoDel (sch_codel)",
+        QueueKind.FqCodel => "FQ-CoDel (sch_fq_codel)",
+        QueueKind.Pie => "PIE (sch_pie)",
+        QueueKind.Fq => "fq (sch_fq, per-flow pacing)",
+        _ => kind.ToString(),
+    };
+
+    /// <summary>The parameters the scenario set for a Linux qdisc; the others are Linux's defaults (docs/queues.md).</summary>
+    private static string Set(QueueSpec q)
+    {
+        var set = new List<string>();
+        void Add(string name, object? value)
+        {
+            if (value is not null)
+            {
+                set.Add($"{name} {value}");
+            }
+        }
+        Add("target", q.Target);
+        Add("interval", q.Interval);
+        Add("ce_threshold", q.CeThreshold);
+        Add("flows", q.Flows);
+        Add("quantum", q.Quantum);
+        Add("memory_limit", q.MemoryLimit is { } m ? Bytes(m) : null);
+        Add("tupdate", q.Tupdate);
+        Add("alpha", q.Alpha);
+        Add("beta", q.Beta);
+        Add("flow_limit", q.FlowLimit);
+        Add("initial_quantum", q.InitialQuantum);
+        Add("maxrate", q.MaxRateBps is { } r ? Rate(r) : null);
+        Add("horizon", q.Horizon);
+        if (q.Kind is QueueKind.Codel or QueueKind.FqCodel or QueueKind.Pie)
+        {
+            set.Add($"ECN {(q.Ecn ? "on" : "off")}");
+        }
+        return (set.Count > 0 ? ", " + string.Join(", ", set) : "") + "; other parameters at Linux's defaults";
     }
 
     private static string Rate(long bps) => bps switch

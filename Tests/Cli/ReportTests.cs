@@ -202,6 +202,16 @@ public sealed class ReportTests
         Assert.That(outcome.Tcp.Flows.Select(f => f.MapId).Where(id => id is not null).Distinct().Count(), Is.EqualTo(2), "flows on v1's map and on v2's");
     }
 
+    [TestCase("fq_codel.yaml", "FQ-CoDel (sch_fq_codel), limit 10240 packets")]
+    [TestCase("mahimahi_cell.yaml", "Mahimahi trace cell.down")]
+    [TestCase("rate_changes.yaml", "<th class=\"l\">changes</th>")]
+    public void ReportNetwork_NewQueuesAndLinks_AreDescribed(string scenario, string expected)
+    {
+        var spec = new BpfSim.Studies.Study().Load(Path.Combine(Repo(), "scenarios", scenario)).Spec;
+
+        Assert.That(ReportNetwork.Html(spec), Does.Contain(expected));
+    }
+
     /// <summary>The figures' JSON as the page hands it to Plotly.newPlot.</summary>
     private static List<JsonElement> Figures(string html)
     {
