@@ -114,12 +114,13 @@ public abstract class QueueDiscipline
 
     /// <summary>
     /// Drops a packet the queue held and has already taken out of its storage (CoDel at dequeue, fq_codel's batch
-    /// drop): counted, traced as a queue drop, and freed. Arrivals refused are traced by the network.
+    /// drop): counted, traced as a queue drop, logged as a drop in the link's mm-link log, and freed. Arrivals refused are traced by the network.
     /// </summary>
     protected void DropTaken(PacketPool pool, int index, long now)
     {
         Drops++;
         _network?.Tracer?.Queue(now, _link!, in pool[index], TcpQueueEvent.Drop);
+        _link?.Recorder?.Drop(_link, in pool[index], now); // an mm-link log's `d` line, as for a refused arrival
         pool.Free(index);
     }
 
