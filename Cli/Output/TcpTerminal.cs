@@ -65,8 +65,11 @@ public static class TcpTerminal
                 .AddColumns("size", "flows", "completed", "FCT ms mean", "p50", "p95", "p99", "slowdown p50", "slowdown p99");
             foreach (var b in s.FctBins)
             {
-                fct.AddRow(Markup.Escape(b.Bin), $"{b.Count}", $"{b.Completed}", $"{b.MeanMs:0.0}", $"{b.P50Ms:0.0}", $"{b.P95Ms:0.0}", $"{b.P99Ms:0.0}",
-                    $"{b.SlowdownP50:0.00}", $"{b.SlowdownP99:0.00}");
+                // No flow of the bin completed: no time to show, rather than a 0 that reads as instant.
+                string Ms(double v) => b.Completed > 0 ? $"{v:0.0}" : "-";
+                string X(double v) => b.Completed > 0 ? $"{v:0.00}" : "-";
+                fct.AddRow(Markup.Escape(b.Bin), $"{b.Count}", $"{b.Completed}", Ms(b.MeanMs), Ms(b.P50Ms), Ms(b.P95Ms), Ms(b.P99Ms),
+                    X(b.SlowdownP50), X(b.SlowdownP99));
             }
             console.Write(fct);
         }

@@ -152,4 +152,16 @@ public sealed class CliTests
         Assert.That(code, Is.EqualTo(ExitCodes.BadInput));
         Assert.That(err, Does.Contain(message));
     }
+
+    [Test]
+    public void Run_SizedFlowThatDidNotComplete_FctRowShowsNoTimesRatherThanZero()
+    {
+        var stdout = new StringWriter();
+        Assert.That(BpfSim.Cli.Commands.BpfSimCommand.Invoke(["run", "--duration", "3s"], stdout, new StringWriter()), Is.Zero);
+
+        // The default scenario's 10 MB reno transfer is still going at 3 s.
+        var row = stdout.ToString().Split('\n').Single(l => l.Contains(">=1MB"));
+        Assert.That(row, Does.Contain("│ 0 ").And.Contain("│ -"));
+        Assert.That(row, Does.Not.Contain("0.0"));
+    }
 }
