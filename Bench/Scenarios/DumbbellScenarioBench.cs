@@ -122,23 +122,7 @@ public static class DumbbellScenarioBench
             }
         }
         var programs = ConsumerLoading.Objects(bpf).SelectMany(o => o.Programs.Values).ToList();
-        var type = (TcpCongestionOpsType)bpf.FindStructOpsType(TcpCongestionOpsType.TypeName)!;
-        var net = new Network(bpf.Simulator, seed: 1, packetCapacity: 1 << 16);
-        var bell = new Dumbbell(net, new DumbbellOptions
-        {
-            BottleneckRateBps = 100_000_000,
-            BottleneckDelay = SimTime.FromMilliseconds(8),
-            AccessDelay = SimTime.FromMilliseconds(1),
-            BottleneckQueue = _ => new DropTailQueue(166),
-        });
-        var stack = new TcpStack(net, type.Registry, bpf: bpf);
-        var random = SimRandom.For(1, "starts");
-        for (int i = 0; i < flows; i++)
-        {
-            // Starts spread over the first second so slow starts do not synchronise.
-            var start = SimTime.FromMicroseconds(random.Next(1_000_000));
-            stack.Open((s, r) => bell.AddFlow(s, r), cc, start, out _).ThrowIfFailed();
-        }
+        var (net, bell, stack) = BenchDumbbell.Build(bpf, flows, cc);
         GC.Collect();
         long before = bpf.Simulator.EventsDispatched;
         // Bytes allocated by the event loop itself: the per-packet path is meant to allocate nothing.

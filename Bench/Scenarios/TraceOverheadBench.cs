@@ -62,21 +62,7 @@ public static class TraceOverheadBench
     {
         var services = new ServiceCollection().AddBpfSim().AddTcp().AddBuiltinPrograms().BuildServiceProvider();
         var bpf = services.GetRequiredService<BpfSimFactory>().Create();
-        var type = (TcpCongestionOpsType)bpf.FindStructOpsType(TcpCongestionOpsType.TypeName)!;
-        var net = new Network(bpf.Simulator, seed: 1, packetCapacity: 1 << 16);
-        var bell = new Dumbbell(net, new DumbbellOptions
-        {
-            BottleneckRateBps = 100_000_000,
-            BottleneckDelay = SimTime.FromMilliseconds(8),
-            AccessDelay = SimTime.FromMilliseconds(1),
-            BottleneckQueue = _ => new DropTailQueue(166),
-        });
-        var stack = new TcpStack(net, type.Registry, bpf: bpf);
-        var random = SimRandom.For(1, "starts");
-        for (int i = 0; i < flows; i++)
-        {
-            stack.Open((s, r) => bell.AddFlow(s, r), "cubic", SimTime.FromMicroseconds(random.Next(1_000_000)), out _).ThrowIfFailed();
-        }
+        var (net, _, stack) = BenchDumbbell.Build(bpf, flows, "cubic");
         TcpTraceWriter? writer = null;
         if (traceDirectory is not null)
         {
