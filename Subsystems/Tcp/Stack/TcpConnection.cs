@@ -72,7 +72,10 @@ public sealed class TcpConnection
     internal ulong SndUna;            // first unacknowledged segment
     internal ulong SndNxt;            // next new segment to send
     internal ulong HighSeq;           // snd_nxt when the current reduction or loss episode began
-    internal SegmentState[] Board = new SegmentState[64];
+    // The scoreboard: a ring of segment states from SndUna, doubled by EnsureBoard as the window grows. It starts at
+    // 16 (the initial window of 10, TCP_INIT_CWND, fits): a flow of 100,000 sharing a link keeps a window of a few
+    // segments, and 64 states (2.5 KB) each were a fifth of a flow's memory.
+    internal SegmentState[] Board = new SegmentState[16];
     internal long RtoNs;
     internal uint MdevMaxUs;          // tcp_rtt_estimator: the largest mdev in the current RTT
     internal uint RttvarUs;           // the RTT variation the RTO uses, at least TCP_RTO_MIN
