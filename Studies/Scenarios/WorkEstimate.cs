@@ -62,7 +62,7 @@ public sealed record WorkEstimate(double Flows, double Events, double Samples, d
         double packets = bottlenecks * (rate / PacketBits) * duration;
         double samples = Math.Floor(duration / spec.SampleInterval.TotalSeconds) + 1;
         int links = bottlenecks;
-        double sampledValues = samples * (flows * TcpSampler.FlowMetrics.Length + links * TcpSampler.LinkMetrics.Length);
+        double sampledValues = samples * (Math.Min(flows, spec.TimeSeriesFlows) * TcpSampler.FlowMetrics.Length + links * TcpSampler.LinkMetrics.Length);
         double queueLimit = net.Queue.Limit > 0 ? net.Queue.Limit : net.Queue.LimitBytes / 1500.0;
         double events = packets * EventsPerPacket + flows * EventsPerFlow + writes * 2 + samples;
         double memory = BytesBase + flows * BytesPerFlow + sampledValues * sizeof(float) + bottlenecks * queueLimit * BytesPerQueuedPacket;

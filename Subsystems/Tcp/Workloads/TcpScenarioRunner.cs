@@ -84,7 +84,7 @@ public sealed partial class TcpScenarioRunner
                 fq.AttachSockets(_stack); // skb->sk: fq reads the senders' pacing rates and sets SK_PACING_FQ
             }
         }
-        _sampler = new TcpSampler(bpf.Simulator, _stack, _watched, spec.SampleInterval);
+        _sampler = new TcpSampler(bpf.Simulator, _stack, _watched, spec.SampleInterval, spec.TimeSeriesFlows);
         _meter = new WindowMeter(bpf.Simulator, _stack, _watched, spec.Window);
         _stack.RecordOneWayDelay(spec.Window);
         _actions = new StructOpsActions(bpf, catalog, _notes);
@@ -175,6 +175,10 @@ public sealed partial class TcpScenarioRunner
         }
         sim.RunUntil(end);
         long events = sim.EventsDispatched - before;
+        if (_flows.Count > _sampler.FlowLimit)
+        {
+            _notes.Add($"time series sample the first {_sampler.FlowLimit} of {_flows.Count} flows (timeseries_flows); the summary and flows.csv have every flow");
+        }
         _net.FinishAccounting();
         _meter.Finish();
         foreach (var observer in _observers)
