@@ -6,10 +6,11 @@ namespace BpfSim.Core.Metrics;
 
 /// <summary>
 /// Counts of non-negative values (ns) in log-linear buckets: exact below 32, then 32 buckets per power of two, so
-/// a reported quantile (a bucket's midpoint) is within 1/64 ≈ 1.6 % of the true value. Only a window of buckets is
-/// stored, whole octaves from the lowest value's to the highest's, grown by whole octaves when a value falls outside
-/// (at most once per octave per histogram, never per value in the steady state): a one-way delay that stays within
-/// 10–40 ms needs 3 octaves of 32 counts, not the 22 below them, which matters when every flow of 100,000 keeps one.
+/// a reported quantile (a bucket's midpoint) is within 1/64 ≈ 1.6 % of the true value. A window of buckets is stored,
+/// by default every bucket up to 2^26 ns (67 ms), widened by whole octaves when a value falls outside (at most once
+/// per octave per histogram, never per value in the steady state). One made with nothing preallocated holds only the
+/// octaves its values reached: a one-way delay that stays within 10–40 ms needs 3 octaves of 32 counts, not the 22
+/// below them, which matters when every flow of 100,000 keeps one.
 /// </summary>
 public sealed class LogLinearHistogram
 {
@@ -22,6 +23,27 @@ public sealed class LogLinearHistogram
     // histogram is rarely in cache).
     private int _first;
     private int _capacity;
+
+    /// <summary>A histogram whose buckets up to 2^26 ns (67 ms) are made at once: recording below that never allocates.</summary>
+    public LogLinearHistogram()
+        : this(1L << 26)
+    {
+    }
+
+    /// <param name="preallocateNs">
+    /// Values up to this (ns) are recorded without allocating; 0 makes buckets only as values come, for one histogram
+    /// per flow of 100,000 (a few hundred bytes each instead of 2.8 KB), at an allocation per octave first reached.
+    /// </param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="preallocateNs"/> is negative.</exception>
+    public LogLinearHistogram(long preallocateNs)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(preallocateNs);
+        if (preallocateNs > 0)
+        {
+            _capacity = BucketOf(preallocateNs) + 1;
+            _counts = new int[_capacity];
+        }
+    }
 
     /// <summary>Values recorded.</summary>
     public long Count { get; private set; }

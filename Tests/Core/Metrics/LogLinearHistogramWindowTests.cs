@@ -12,7 +12,7 @@ public sealed class LogLinearHistogramWindowTests
     private static readonly double[] Qs = [0, 0.001, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 0.999, 1];
 
     [Test]
-    public void AnyArrivalOrder_AnswersAsTheDenseReference([Values(1, 2, 3, 4, 5)] int seed)
+    public void AnyArrivalOrder_AnswersAsTheDenseReference([Values(1, 2, 3, 4, 5)] int seed, [Values(0L, 1L << 26)] long preallocateNs)
     {
         var random = new SimRandom((ulong)seed);
         var values = new List<long>();
@@ -24,7 +24,7 @@ public sealed class LogLinearHistogramWindowTests
                 values.Add((long)(lo + random.NextDouble() * (hi - lo)));
             }
         }
-        var h = new LogLinearHistogram();
+        var h = new LogLinearHistogram(preallocateNs);
         foreach (long v in values)
         {
             h.Record(v);
@@ -36,9 +36,9 @@ public sealed class LogLinearHistogramWindowTests
     public void Merging_WindowsThatDoNotOverlap_AnswersAsTheDenseReference()
     {
         var random = new SimRandom(7);
-        var a = new LogLinearHistogram();
-        var b = new LogLinearHistogram();
-        var empty = new LogLinearHistogram();
+        var a = new LogLinearHistogram(0);
+        var b = new LogLinearHistogram(0);
+        var empty = new LogLinearHistogram(0);
         var values = new List<long>();
         for (int i = 0; i < 300; i++)
         {
@@ -48,13 +48,27 @@ public sealed class LogLinearHistogramWindowTests
             values.Add(x);
             values.Add(y);
         }
-        var merged = new LogLinearHistogram();
+        var merged = new LogLinearHistogram(0);
+        merged.Add(new LogLinearHistogram());
         merged.Add(empty);
         merged.Add(a);
         merged.Add(b);
         merged.Add(empty);
         AssertMatches(merged, values);
         Assert.That(empty.Quantile(0.5), Is.EqualTo(0));
+    }
+
+    [Test]
+    public void Default_RecordsBelow67Ms_WithoutAllocating()
+    {
+        var h = new LogLinearHistogram();
+        h.Record(1); // JIT and first-call work outside the measurement
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (long v = 0; v < 1L << 26; v = v * 3 + 1)
+        {
+            h.Record(v);
+        }
+        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero);
     }
 
     private static void AssertMatches(LogLinearHistogram h, List<long> values)
