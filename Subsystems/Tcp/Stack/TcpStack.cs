@@ -47,6 +47,7 @@ public sealed partial class TcpStack : IEventHandler, ITcpSocketControl
     private const int KindStop = 4;
     private const int KindWrite = 5;
     private const int KindNapi = 6;
+    private const int KindSynAck = 7;
 
     private readonly Network _net;
     private readonly Simulator _sim;
@@ -163,6 +164,7 @@ public sealed partial class TcpStack : IEventHandler, ITcpSocketControl
         conn.PaceTimer = _sim.CreateTimer(_handler, KindPace);
         conn.DelackTimer = _sim.CreateTimer(_handler, KindDelack);
         conn.NapiTimer = _sim.CreateTimer(_handler, KindNapi);
+        conn.SynAckTimer = _sim.CreateTimer(_handler, KindSynAck);
         _connections.Add(conn);
         _socks[id] = new TcpSock
         {
@@ -244,6 +246,9 @@ public sealed partial class TcpStack : IEventHandler, ITcpSocketControl
                 break;
             case KindNapi:
                 NapiPoll(conn);
+                break;
+            case KindSynAck:
+                SynAckTimerFired(conn);
                 break;
             case KindStop:
                 conn.Stopping = true;
