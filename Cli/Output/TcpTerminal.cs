@@ -73,6 +73,7 @@ public static class TcpTerminal
             }
             console.Write(fct);
         }
+        WriteHandshake(console, s.Handshake, s.Flows.Count);
         int ran = s.Flows.Count(f => f.WindowActiveSeconds > 0);
         console.WriteLine($"Jain's fairness over the goodputs of the {ran} flow(s) that ran in the window: {s.Fairness.Jain:0.000}");
         StructOpsTables.Write(console, s.StructOps, s.Programs, s.Faults);
@@ -80,6 +81,21 @@ public static class TcpTerminal
         {
             console.WriteLine($"note: {note}");
         }
+    }
+
+    /// <summary>
+    /// A line on the handshakes, only when one was not clean: SYNs or SYN-ACKs sent again (lost to a full queue or
+    /// random loss), flows whose connect() timed out, or flows still connecting at the end.
+    /// </summary>
+    private static void WriteHandshake(IAnsiConsole console, HandshakeResult h, int flows)
+    {
+        if (h.SynRetries == 0 && h.SynAckRetries == 0 && h.NeverConnected == 0 && h.StillConnecting == 0)
+        {
+            return;
+        }
+        console.WriteLine($"handshakes: {h.SynRetries} SYN retries over {h.FlowsWithSynRetries} of {flows} flow(s), {h.SynAckRetries} SYN-ACK retries; " +
+                          $"{h.NeverConnected} never connected (connect timed out), {h.StillConnecting} still connecting at the end; " +
+                          $"connect ms p50 {h.ConnectMsP50:0.0}, p99 {h.ConnectMsP99:0.0}, max {h.ConnectMsMax:0.0}");
     }
 
     /// <summary>

@@ -58,13 +58,16 @@ public static class OutputWriter
         t.AddColumn("group", I).AddColumn("window_bytes_acked", I).AddColumn("window_active_s", D, 6).AddColumn("window_goodput_mbps", D, 6)
             .AddColumn("owd_ms_mean", D, 6).AddColumn("owd_ms_p95", D, 6).AddColumn("size_bytes", I).AddColumn("fct_ms", D, 6)
             .AddColumn("slowdown", D, 6).AddColumn("map_id", I).AddColumn("map_name", S).AddColumn("map_program", S);
+        // The handshake (added after the original ones).
+        t.AddColumn("syn_retries", I).AddColumn("synack_retries", I).AddColumn("connected", ResultColumnKind.Boolean)
+            .AddColumn("connect_ms", D, 6);
         foreach (var f in result.Flows)
         {
             t.AddRow(f.Id, f.Cc, f.CcRequested, f.StartSeconds, f.EndSeconds, f.BytesAcked, f.GoodputMbps, f.RttMsMean, f.RttMsMin,
                 f.Retransmits, f.Timeouts, f.EcnEchoes, f.Completed, f.CwndRestarts, f.LossProbes, f.LossProbeRecoveries, f.RackReoTimeouts,
                 f.LostRetransmits, f.DsacksReceived, f.SpuriousRtos, f.FullUndos, f.PartialUndos, f.DsackUndos, f.LossUndos,
                 f.Group, f.WindowBytesAcked, f.WindowActiveSeconds, f.WindowGoodputMbps, f.OwdMsMean, f.OwdMsP95, f.SizeBytes, f.FctMs,
-                f.Slowdown, f.MapId, f.MapName, f.MapProgram);
+                f.Slowdown, f.MapId, f.MapName, f.MapProgram, f.SynRetries, f.SynAckRetries, f.Connected, f.ConnectMs);
         }
         return t;
     }

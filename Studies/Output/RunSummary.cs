@@ -40,6 +40,10 @@ public sealed record TcpRunSummary(
     [JsonPropertyName("fct_bins")]
     public IReadOnlyList<FctBinResult> FctBins { get; init; } = [];
 
+    /// <summary>The handshakes: SYN and SYN-ACK retries, flows that never connected, connect times (<see cref="HandshakeResult"/>).</summary>
+    [JsonPropertyName("handshake")]
+    public HandshakeResult Handshake { get; init; } = HandshakeResult.Empty;
+
     public static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
 
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
@@ -49,6 +53,7 @@ public sealed record TcpRunSummary(
             result.Fairness, result.StructOps, result.Notes, manifest, result.Faults, result.Programs)
         {
             Window = result.Window, ByAlgorithm = result.ByAlgorithm, Fct = result.Fct, FctBins = result.FctBins,
+            Handshake = result.Handshake,
         };
 }
 

@@ -223,6 +223,7 @@ public sealed partial class TcpScenarioRunner
             ByAlgorithm = algorithms,
             Fct = FctGroups(fct),
             FctBins = FctBins(fct, _spec.FctBins),
+            Handshake = HandshakeResult.Of(flows),
             FctSamples = fct,
             Pantheon = PantheonPoints(flows, algorithms),
         };
