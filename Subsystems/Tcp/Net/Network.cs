@@ -29,6 +29,7 @@ public sealed partial class Network : IEventHandler
     private int[][] _routes = new int[16][];
     private int[] _routeSink = new int[16];
     private int _routeCount;
+    private BpfSim.Core.Bpf.BpfSystem? _kernel;
 
     public Network(Simulator sim, ulong seed, int packetCapacity = 4096)
     {
@@ -118,6 +119,7 @@ public sealed partial class Network : IEventHandler
         }
         _routes[_routeCount] = links.Select(l => l.Id).ToArray();
         _routeSink[_routeCount] = sink;
+        LearnRoute(_routes[_routeCount], sink);
         return _routeCount++;
     }
 
@@ -303,6 +305,11 @@ public sealed partial class Network : IEventHandler
             return;
         }
         int index = (int)arg;
+        if (_kernel is not null)
+        {
+            Arrive(index); // interfaces are net devices: hooks may run (Network.Hooks.cs)
+            return;
+        }
         ref var p = ref Packets[index];
         var route = _routes[p.Route];
         if (++p.Hop < route.Length)
