@@ -59,6 +59,9 @@ public sealed partial class BpfSystem
             case MapType.SkStorage:
                 r = SkStorageMap.CheckSpec(spec);
                 break;
+            case MapType.DevMap:
+                r = DevMap.CheckSpec(spec);
+                break;
             case MapType.StructOps:
                 return TryBuildStructOpsMap(spec, out map);
             default:
@@ -80,6 +83,7 @@ public sealed partial class BpfSystem
             MapType.PercpuArray => new PercpuArrayMap(this, spec),
             MapType.ArrayOfMaps => new ArrayOfMaps(this, spec, template!),
             MapType.SkStorage => new SkStorageMap(this, spec),
+            MapType.DevMap => new DevMap(this, spec),
             MapType.Queue => new QueueMap(this, spec),
             MapType.Stack => new StackMap(this, spec),
             _ => new HashOfMaps(this, spec, template!),

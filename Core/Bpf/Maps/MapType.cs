@@ -19,6 +19,8 @@ public enum MapType : uint
     ArrayOfMaps = 12,
     /// <summary>Hash table whose values are inner maps.</summary>
     HashOfMaps = 13,
+    /// <summary>Array of net devices (kernel/bpf/devmap.c): u32 index → ifindex, the targets of bpf_redirect_map.</summary>
+    DevMap = 14,
     /// <summary>FIFO of values without keys (kernel/bpf/queue_stack_maps.c): push, pop, peek.</summary>
     Queue = 22,
     /// <summary>LIFO of values without keys (kernel/bpf/queue_stack_maps.c): push, pop, peek.</summary>
@@ -58,6 +60,7 @@ public static class MapTypeRules
         MapType.LruPercpuHash => "BPF_MAP_TYPE_LRU_PERCPU_HASH",
         MapType.ArrayOfMaps => "BPF_MAP_TYPE_ARRAY_OF_MAPS",
         MapType.HashOfMaps => "BPF_MAP_TYPE_HASH_OF_MAPS",
+        MapType.DevMap => "BPF_MAP_TYPE_DEVMAP",
         MapType.Queue => "BPF_MAP_TYPE_QUEUE",
         MapType.Stack => "BPF_MAP_TYPE_STACK",
         MapType.SkStorage => "BPF_MAP_TYPE_SK_STORAGE",
@@ -74,6 +77,7 @@ public static class MapTypeRules
         MapType.PercpuArray => "percpu_array",
         MapType.ArrayOfMaps => "array_of_maps",
         MapType.HashOfMaps => "hash_of_maps",
+        MapType.DevMap => "devmap",
         MapType.Queue => "queue",
         MapType.Stack => "stack",
         MapType.SkStorage => "sk_storage",
