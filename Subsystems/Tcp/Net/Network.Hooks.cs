@@ -52,8 +52,22 @@ public sealed partial class Network
         }
     }
 
-    /// <summary>Runs the interface's hooks on the packet and does what they decided; true when it goes on as before.</summary>
+    /// <summary>
+    /// Runs the interface's hooks on the packet, on CPU 0 (the CPU of rx queue 0, in softirq: an RCU read-side section
+    /// that map helpers need), and does what they decided; true when the packet goes on as before.
+    /// </summary>
     private bool RunHooks(int packet, Link link, NetInterface iface, NetDevice dev)
+    {
+        var kernel = _kernel!;
+        if (kernel.Cpus.Current >= 0)
+        {
+            return RunHooksOnCpu(packet, link, iface, dev);
+        }
+        using var scope = kernel.EnterProgram(0);
+        return RunHooksOnCpu(packet, link, iface, dev);
+    }
+
+    private bool RunHooksOnCpu(int packet, Link link, NetInterface iface, NetDevice dev)
     {
         ref var p = ref Packets[packet];
         var counters = iface.Counters;

@@ -81,7 +81,9 @@ internal sealed class XdpActions
         }
         _objects.Add((Path.GetFileName(entry.Program), obj!));
         var attached = new Attached(entry, iface, program!);
-        r = XdpAttachment.Attach(_bpf, dev, program!, entry.Mode, entry.Replace, out int progFd, out int linkFd);
+        // replace: an earlier entry's attachment on this interface is swapped (its link updated, or its program replaced).
+        var previous = entry.Replace ? _attached.LastOrDefault(a => a.Interface == iface && a.LinkFd >= 0 == (entry.Mode == XdpAttachMode.Link)) : null;
+        r = XdpAttachment.Attach(_bpf, dev, program!, entry.Mode, previous?.LinkFd ?? -1, out int progFd, out int linkFd);
         if (!r.IsOk)
         {
             Note(entry, r.ToString());

@@ -1,27 +1,57 @@
 using BpfSim.Core.Bpf;
 using BpfSim.Core.Bpf.Net;
+using BpfSim.Core.Bpf.Programs;
 using BpfSim.Core.Ebpf.Loading;
 
 namespace BpfSim.Tcp.Workloads;
 
-/// <summary>Attaches a loaded XDP program to a device through the simulated bpf(2), as a link or by fd, and detaches it.</summary>
+/// <summary>
+/// Attaches a loaded XDP program to a device through the simulated bpf(2): BPF_PROG_LOAD of an XDP program whose body is
+/// the bytecode's <see cref="BytecodeProgram.RunPacket"/>, then BPF_LINK_CREATE (a link, or a link update to replace
+/// an earlier one) or the netlink attach by fd (dev_xdp_attach, with XDP_FLAGS_UPDATE_IF_NOEXIST unless replacing).
+/// </summary>
 internal static class XdpAttachment
 {
-    // STAND-IN until t-kern's milestone 1: sets the hook's body directly.
-    public static BpfResult Attach(BpfSystem bpf, NetDevice dev, BytecodeProgram program, XdpAttachMode mode, bool replace, out int progFd, out int linkFd)
+    public static BpfResult Attach(BpfSystem bpf, NetDevice dev, BytecodeProgram program, XdpAttachMode mode, int replaceLinkFd,
+        out int progFd, out int linkFd)
     {
-        (progFd, linkFd) = (-1, -1);
-        if (!dev.Xdp.IsEmpty && !replace)
+        linkFd = -1;
+        var r = bpf.ProgLoad(new ProgramSpec
         {
-            return BpfResult.Fail(Errno.EBUSY, "XDP program already attached");
+            Type = ProgramType.Xdp, Name = BpfSystem.ToObjectName(program.Name), License = program.Object.Spec.License,
+            Body = (PacketProgramFunc)program.RunPacket, Bytecode = program,
+        }, out progFd);
+        if (!r.IsOk)
+        {
+            return r;
         }
-        dev.Xdp.Body = program.RunPacket;
-        return BpfResult.Ok;
+        if (mode == XdpAttachMode.Link)
+        {
+            if (replaceLinkFd >= 0)
+            {
+                r = bpf.LinkUpdate(replaceLinkFd, progFd, -1);
+                linkFd = r.IsOk ? replaceLinkFd : -1;
+            }
+            else
+            {
+                r = bpf.XdpLinkCreate(progFd, dev.Ifindex, out linkFd);
+            }
+        }
+        else
+        {
+            r = bpf.XdpAttach(dev.Ifindex, progFd, replaceLinkFd >= 0 || !dev.Xdp.IsEmpty && dev.Xdp.Link is null ? XdpFlags.None : XdpFlags.UpdateIfNoExist);
+        }
+        return r;
     }
 
+    /// <summary>Detaches: closes the link, or detaches by fd (progFd -1); then closes the program's fd.</summary>
     public static BpfResult Detach(BpfSystem bpf, NetDevice dev, int progFd, int linkFd, XdpAttachMode mode)
     {
-        dev.Xdp.Body = null;
-        return BpfResult.Ok;
+        var r = mode == XdpAttachMode.Link ? bpf.Close(linkFd) : bpf.XdpAttach(dev.Ifindex, -1, XdpFlags.None);
+        if (progFd >= 0)
+        {
+            bpf.Close(progFd);
+        }
+        return r;
     }
 }
