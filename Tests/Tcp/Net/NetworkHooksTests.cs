@@ -245,4 +245,52 @@ public sealed class NetworkHooksTests
         Assert.That(net.Interfaces.All(i => i.Device is null && !i.Counters.Any));
         Assert.That(r.Received, Has.Count.EqualTo(1));
     }
+
+    [Test]
+    public void RedirectThroughADevmapEntry_ReachesTheReceiver_AndAnEmptyEntryFallsBackToTheFlagsAction()
+    {
+        var bed = Make();
+        bed.Bpf.MapCreate(new BpfSim.Core.Bpf.Maps.MapSpec
+        {
+            Type = BpfSim.Core.Bpf.Maps.MapType.DevMap, KeySize = 4, ValueSize = 4, MaxEntries = 2, Name = "tx_ports",
+        }, out int fd).ThrowIfFailed();
+        bed.Bpf.MapUpdateElem(fd, BitConverter.GetBytes(0u), BitConverter.GetBytes(Iface(bed, "router_left:bottleneck").Device!.Ifindex)).ThrowIfFailed();
+        bed.Bpf.GetMap(fd, out var map).ThrowIfFailed();
+        var devmap = (BpfSim.Core.Bpf.Maps.DevMap)map;
+        // As bpf_redirect_map(&tx_ports, flow, XDP_DROP): flow 0's key holds a device, flow 1's is empty.
+        AttachXdp(bed, "router_left:access", (ref PacketContext ctx) =>
+        {
+            uint key = SourceOf(ref ctx) == bed.Net.AddressesOf(0).SenderIp ? 0u : 1u;
+            if (!devmap.TryGetIfindex(key, out uint ifindex))
+            {
+                return (int)XdpAction.Drop;
+            }
+            ctx.RedirectIfindex = ifindex;
+            return (int)XdpAction.Redirect;
+        });
+        Send(bed, 0, count: 2);
+        Send(bed, 1, count: 3);
+        bed.Sim.RunUntil(SimTime.FromSeconds(1));
+        var c = Iface(bed, "router_left:access").Counters;
+        Assert.That((c.Redirect, c.Drop), Is.EqualTo((2L, 3L)));
+        Assert.That(bed.Receivers[0].Received, Has.Count.EqualTo(2));
+        Assert.That(bed.Receivers[1].Received, Is.Empty);
+    }
+
+    [Test]
+    public void Forwarding_ThroughAnAttachedHook_AllocatesNothingPerPacket()
+    {
+        var bed = Make();
+        AttachXdp(bed, "router_left:access", (ref PacketContext ctx) => ctx.Packet[23] == 6 ? (int)XdpAction.Pass : (int)XdpAction.Drop);
+        AttachXdp(bed, "router_right:bottleneck", (ref PacketContext _) => (int)XdpAction.Pass);
+        Send(bed, 0, count: 50);
+        bed.Sim.RunUntil(SimTime.FromSeconds(1)); // warm up: pools, queues and the event heap reach their sizes
+        bed.Receivers[0].Received.Capacity = 1000;
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Send(bed, 0, count: 50);
+        bed.Sim.RunUntil(SimTime.FromSeconds(2));
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.That(bed.Receivers[0].Received, Has.Count.EqualTo(100));
+        Assert.That(allocated, Is.Zero);
+    }
 }
