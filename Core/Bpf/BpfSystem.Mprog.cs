@@ -14,9 +14,9 @@ public sealed partial class BpfSystem
     /// none); <paramref name="expectedRevision"/> ≠ 0 must equal the current revision; with
     /// <see cref="MprogFlags.Replace"/>, <paramref name="replaceProgFd"/> is the program to replace.
     /// </summary>
-    /// <returns>In the kernel's order: EINVAL unknown flags; EBADF/EINVAL bad or non-SCHED_CLS program fds; ENODEV
-    /// unknown device; ESTALE revision mismatch; EEXIST program already attached; the relative object's lookup error
-    /// (EBADF, ENOENT by id, EINVAL of another type or none given with BPF_F_LINK); REPLACE: ENOENT old program absent,
+    /// <returns>In the kernel's order: EINVAL unknown flags; EBADF/EINVAL bad or non-SCHED_CLS program fd; ENODEV
+    /// unknown device; EBADF/EINVAL bad replace fd; ESTALE revision mismatch; EEXIST program already attached; the
+    /// relative object's lookup error (EBADF, ENOENT by id, EINVAL of another type or none given with BPF_F_LINK); REPLACE: ENOENT old program absent,
     /// EBUSY it is owned by a link; ERANGE the bundle is full (63) or BEFORE/AFTER/REPLACE disagree; ENOENT the relative
     /// object is not in the bundle; EINVAL a relative object without BEFORE/AFTER.</returns>
     public BpfResult ProgAttach(uint ifindex, int progFd, MprogFlags flags, uint relativeFdOrId, ulong expectedRevision, int replaceProgFd = 0)
@@ -24,7 +24,13 @@ public sealed partial class BpfSystem
         var r = CheckMprogFlags(flags);
         if (r.IsOk)
         {
+            // bpf_prog_attach resolves the program; tcx_prog_attach then the device, then replace_bpf_fd.
             r = ResolveSchedCls(progFd, out var prog);
+            NetDevice? dev = null;
+            if (r.IsOk)
+            {
+                r = ResolveDevice(ifindex, out dev);
+            }
             BpfProgram? old = null;
             if (r.IsOk && (flags & MprogFlags.Replace) != 0)
             {
@@ -32,16 +38,12 @@ public sealed partial class BpfSystem
             }
             if (r.IsOk)
             {
-                r = ResolveDevice(ifindex, out var dev);
+                r = TcxAttach(dev!, new MprogTuple(prog, null), old, flags, relativeFdOrId, expectedRevision);
                 if (r.IsOk)
                 {
-                    r = TcxAttach(dev, new MprogTuple(prog, null), old, flags, relativeFdOrId, expectedRevision);
-                    if (r.IsOk)
-                    {
-                        prog.Inc();
-                        // bpf_mprog_replace drops the replaced program's reference (not a link's).
-                        old?.Put();
-                    }
+                    prog.Inc();
+                    // bpf_mprog_replace drops the replaced program's reference (not a link's).
+                    old?.Put();
                 }
             }
         }

@@ -45,7 +45,7 @@ internal sealed class XdpDispatcher
             else
             {
                 var ext = link.Program;
-                ret = ext.PacketBody!(ref ctx);
+                ret = PacketRun.Invoke(Program.System, ext, ref ctx);
                 if (dev is not null)
                 {
                     dev.System.PacketObserver?.OnProgramRun(dev, ext, ret);

@@ -170,4 +170,28 @@ public sealed class XdpHookTests
         rig.RunXdp();
         Assert.That(obs.Runs, Is.EqualTo(new[] { ("eth0", "a", (int)XdpAction.Tx) }));
     }
+
+    [Test]
+    public void Stats_CountRunsOnlyWhenEnabled()
+    {
+        var rig = new PacketRig();
+        int a = rig.Xdp("a");
+        rig.Bpf.XdpAttach(1, a, XdpFlags.None).ThrowIfFailed();
+        rig.RunXdp();
+        Assert.That(rig.Prog(a).RunCount, Is.Zero);
+        rig.Bpf.StatsEnabled = true;
+        rig.RunXdp();
+        rig.RunXdp();
+        Assert.That(rig.Prog(a).RunCount, Is.EqualTo(2));
+    }
+
+    [TestCase(XdpFlags.Replace)]
+    [TestCase(XdpFlags.UpdateIfNoExist)]
+    [TestCase(XdpFlags.SkbMode | XdpFlags.DrvMode)]
+    public void LinkCreate_NonModeFlagsOrTwoModes_EINVAL(XdpFlags flags)
+    {
+        var rig = new PacketRig();
+        Assert.That(rig.Bpf.XdpLinkCreate(rig.Xdp("a"), 1, out _, flags).Errno, Is.EqualTo(Errno.EINVAL));
+        Assert.That(rig.Bpf.XdpLinkCreate(rig.Xdp("b"), 1, out _, XdpFlags.DrvMode).IsOk);
+    }
 }
