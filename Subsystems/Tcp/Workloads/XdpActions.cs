@@ -83,7 +83,7 @@ internal sealed class XdpActions
         var attached = new Attached(entry, iface, program!);
         // replace: an earlier entry's attachment on this interface is swapped (its link updated, or its program replaced).
         var previous = entry.Replace ? _attached.LastOrDefault(a => a.Interface == iface && a.LinkFd >= 0 == (entry.Mode == XdpAttachMode.Link)) : null;
-        r = XdpAttachment.Attach(_bpf, dev, program!, entry.Mode, previous?.LinkFd ?? -1, out int progFd, out int linkFd);
+        r = XdpAttachment.Attach(_bpf, dev, program!, entry.Mode, entry.Replace, previous?.LinkFd ?? -1, out int progFd, out int linkFd);
         if (!r.IsOk)
         {
             Note(entry, r.ToString());

@@ -12,7 +12,8 @@ namespace BpfSim.Tcp.Workloads;
 /// </summary>
 internal static class XdpAttachment
 {
-    public static BpfResult Attach(BpfSystem bpf, NetDevice dev, BytecodeProgram program, XdpAttachMode mode, int replaceLinkFd,
+    /// <param name="replace">Replace what is attached: a link's program (<paramref name="replaceLinkFd"/>), or a program attached by fd.</param>
+    public static BpfResult Attach(BpfSystem bpf, NetDevice dev, BytecodeProgram program, XdpAttachMode mode, bool replace, int replaceLinkFd,
         out int progFd, out int linkFd)
     {
         linkFd = -1;
@@ -27,7 +28,7 @@ internal static class XdpAttachment
         }
         if (mode == XdpAttachMode.Link)
         {
-            if (replaceLinkFd >= 0)
+            if (replace && replaceLinkFd >= 0)
             {
                 r = bpf.LinkUpdate(replaceLinkFd, progFd, -1);
                 linkFd = r.IsOk ? replaceLinkFd : -1;
@@ -39,7 +40,7 @@ internal static class XdpAttachment
         }
         else
         {
-            r = bpf.XdpAttach(dev.Ifindex, progFd, replaceLinkFd >= 0 || !dev.Xdp.IsEmpty && dev.Xdp.Link is null ? XdpFlags.None : XdpFlags.UpdateIfNoExist);
+            r = bpf.XdpAttach(dev.Ifindex, progFd, replace ? XdpFlags.None : XdpFlags.UpdateIfNoExist);
         }
         return r;
     }

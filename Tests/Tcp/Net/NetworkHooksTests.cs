@@ -293,4 +293,19 @@ public sealed class NetworkHooksTests
         Assert.That(bed.Receivers[0].Received, Has.Count.EqualTo(100));
         Assert.That(allocated, Is.Zero);
     }
+
+    [Test]
+    public void ParkingLot_NamesRoutersPortsByHop_AndHostsAsTheirFlowsOpen()
+    {
+        var net = new Network(new Simulator(), 1);
+        var lot = new ParkingLot(net, new ParkingLotOptions { Hops = 2 });
+        lot.AddFlow(new Recorder(net), new Recorder(net), 0, 2);
+        Assert.That(net.Interfaces.Select(i => i.Name), Is.EqualTo(new[]
+        {
+            "router0:access", "router1:access", "router2:access", "router0:hop0", "router1:hop0", "router1:hop1", "router2:hop1",
+            "pl_s0:eth0", "pl_r0:eth0",
+        }));
+        Assert.That(lot.Hops[1].Ingress!.Name, Is.EqualTo("router2:hop1"));
+        Assert.That(net.NextHop(net.FindNode("router1")!, 1)!.Name, Is.EqualTo("hop1"), "router1 forwards the flow's data on hop1");
+    }
 }
