@@ -9,7 +9,7 @@ namespace BpfSim.Cli.Output;
 /// <summary>
 /// The terminal summary of a TCP run: the header and measurement window, the flows (a row per flow, or per
 /// <c>flows:</c> group when there are many), links, per-algorithm totals (the Pantheon pair), flow completion times
-/// per size bin, fairness, struct_ops, programs, faults and notes.
+/// per size bin, the XDP/tcx hooks' actions per interface, fairness, struct_ops, programs, faults and notes.
 /// </summary>
 public static class TcpTerminal
 {
@@ -72,6 +72,17 @@ public static class TcpTerminal
                     X(b.SlowdownP50), X(b.SlowdownP99));
             }
             console.Write(fct);
+        }
+        if (s.Xdp is { Count: > 0 } xdp)
+        {
+            var table = new Table().Title("XDP / tcx hooks per interface (aborted = xdp_exception)")
+                .AddColumns("interface", "ifindex", "programs", "pass", "drop", "tx", "redirect", "aborted", "tcx_drop", "redirect failed", "no route", "TTL expired");
+            foreach (var x in xdp)
+            {
+                table.AddRow(Markup.Escape(x.Interface), $"{x.Ifindex}", Markup.Escape(string.Join("\n", x.Programs)), $"{x.Pass}", $"{x.Drop}", $"{x.Tx}",
+                    $"{x.Redirect}", $"{x.Aborted}", $"{x.TcxDrop}", $"{x.RedirectFailed}", $"{x.NoRoute}", $"{x.TtlExpired}");
+            }
+            console.Write(table);
         }
         WriteHandshake(console, s.Handshake, s.Flows.Count);
         int ran = s.Flows.Count(f => f.WindowActiveSeconds > 0);

@@ -59,6 +59,18 @@ public static class HtmlReport
                 $"<td>{F(l.QueueDelayMs.Mean, "0.00")}/{F(l.QueueDelayMs.P50, "0.00")}/{F(l.QueueDelayMs.P95, "0.00")}/{F(l.QueueDelayMs.P99, "0.00")}</td></tr>");
         }
         page.Html("</table>");
+        if (summary.Xdp is { Count: > 0 } xdp)
+        {
+            page.Html("<h2>XDP / tcx hooks</h2><table><tr><th class=\"l\">interface</th><th>ifindex</th><th class=\"l\">programs</th><th>pass</th>" +
+                "<th>drop</th><th>tx</th><th>redirect</th><th>aborted</th><th>tcx drop</th><th>redirect failed</th><th>no route</th><th>TTL expired</th></tr>");
+            foreach (var x in xdp)
+            {
+                page.Html($"<tr><td class=\"l\">{Encode(x.Interface)}</td><td>{x.Ifindex}</td><td class=\"l\">{Encode(string.Join("; ", x.Programs))}</td>" +
+                    $"<td>{x.Pass}</td><td>{x.Drop}</td><td>{x.Tx}</td><td>{x.Redirect}</td><td>{x.Aborted}</td><td>{x.TcxDrop}</td>" +
+                    $"<td>{x.RedirectFailed}</td><td>{x.NoRoute}</td><td>{x.TtlExpired}</td></tr>");
+            }
+            page.Html("</table>");
+        }
 
         var markers = ReportMarkers.For(summary.StructOps, summary.Faults);
         var figures = new TcpReportFigures(summary, result, markers);

@@ -91,7 +91,7 @@ public sealed partial class ScenarioParser
 
     private TcpScenarioSpec ParseRoot(YamlMappingNode root)
     {
-        var keys = Keys(root, "the scenario", s_schedOnlyKeys, "seed", "duration", "subsystem", "network", "structops", "flows", "sample_interval",
+        var keys = Keys(root, "the scenario", s_schedOnlyKeys, "seed", "duration", "subsystem", "network", "structops", "xdp", "flows", "sample_interval",
             "receiver_cc", "ecn", "tcp_recovery", "tcp_frto", "tso", "gro", "measure_from", "measure_to", "fct_bins",
             "timeseries_flows");
         var spec = new TcpScenarioSpec();
@@ -185,6 +185,10 @@ public sealed partial class ScenarioParser
         if (keys.TryGetValue("structops", out var so))
         {
             spec = spec with { StructOps = ParseStructOps(so, consumers) };
+        }
+        if (keys.TryGetValue("xdp", out var xdp))
+        {
+            spec = spec with { Xdp = ParseXdp(xdp, spec) };
         }
         if (keys.TryGetValue("flows", out var flows))
         {

@@ -5,6 +5,8 @@ public enum ProgramType : uint
 {
     Unspec = 0,
     SocketFilter = 1,
+    /// <summary>A tc classifier; tcx programs (attach types TCX_INGRESS/TCX_EGRESS) are of this type.</summary>
+    SchedCls = 3,
     Xdp = 6,
     Tracing = 26,
     /// <summary>Implements one member of a struct_ops type.</summary>

@@ -36,6 +36,7 @@ public sealed partial class Network : IEventHandler
     private int _hopCount;
 
     private readonly record struct Route(int Start, int Length, int Sink);
+    private BpfSim.Core.Bpf.BpfSystem? _kernel;
 
     public Network(Simulator sim, ulong seed, int packetCapacity = 4096)
     {
@@ -135,6 +136,7 @@ public sealed partial class Network : IEventHandler
         {
             _hops[_hopCount++] = link;
         }
+        LearnRoute(links, sink);
         return _routeCount++;
     }
 
@@ -322,6 +324,11 @@ public sealed partial class Network : IEventHandler
             return;
         }
         int index = (int)arg;
+        if (_kernel is not null)
+        {
+            Arrive(index); // interfaces are net devices: hooks may run (Network.Hooks.cs)
+            return;
+        }
         ref var p = ref Packets[index];
         ref readonly var route = ref _routes[p.Route];
         if (++p.Hop < route.Length)

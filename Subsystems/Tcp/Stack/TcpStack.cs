@@ -189,6 +189,7 @@ public sealed partial class TcpStack : IEventHandler, ITcpSocketControl
             MssCache = (uint)_options.Mss,
         };
         conn.Path = connect(new Endpoint(this, conn, isSender: true), new Endpoint(this, conn, isSender: false));
+        _net.RegisterFlow(id, conn.Path.Forward, conn.Path.Reverse, conn.Mss); // its addresses, for the bytes XDP programs see
         _sim.Schedule(start, _handler, KindStart, id);
         if (writes is not null)
         {

@@ -205,4 +205,11 @@ public sealed record TcpRunResult
     /// <summary>Pantheon's throughput-delay points: one per flow that ran in the window, then one per algorithm.</summary>
     [JsonIgnore]
     public IReadOnlyList<PantheonPoint> Pantheon { get; init; } = [];
+
+    /// <summary>Per interface, what its packet hooks did (the summary's <c>xdp</c>); null when the scenario has no <c>xdp:</c>.</summary>
+    public IReadOnlyList<XdpInterfaceResult>? Xdp { get; init; }
+
+    /// <summary>The maps of the run's XDP objects, dumped at its end (<c>--dump-map</c>, <c>--out</c>'s maps/NAME.json).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public IReadOnlyList<XdpMapResult> XdpMaps { get; init; } = [];
 }

@@ -158,6 +158,8 @@ public sealed record TcpScenarioSpec
     public SimTime Duration { get; init; } = SimTime.FromSeconds(30);
     public NetworkSpec Network { get; init; } = new();
     public IReadOnlyList<StructOpsEntry> StructOps { get; init; } = [];
+    /// <summary>XDP programs attached to interfaces during the run (<c>xdp:</c>); empty leaves the interfaces without hooks.</summary>
+    public IReadOnlyList<XdpEntry> Xdp { get; init; } = [];
     public IReadOnlyList<FlowSpec> Flows { get; init; } = [];
     /// <summary>How often time series are sampled.</summary>
     public SimTime SampleInterval { get; init; } = SimTime.FromMilliseconds(100);
