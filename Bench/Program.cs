@@ -15,6 +15,8 @@ namespace BpfSim.Bench;
 /// <c>dotnet run -c Release --project Bench -- scenario [flows...] [--cc NAME] [--seconds S] [--object PATH.bpf.o]</c>,
 /// or the scheduler's: <c>dotnet run -c Release --project Bench -- sched [--cpus C] [--tasks T] [--scheduler NAME]</c>,
 /// or the tracing overhead on the 10-flow dumbbell: <c>dotnet run -c Release --project Bench -- trace [--pairs N]</c>,
+/// or one case of the many-flow benchmark, once, outside BenchmarkDotNet:
+/// <c>dotnet run -c Release --project Bench -- manyflows FLOWS AllAtOnce|Staggered [runs]</c>,
 /// or the minimum-of-short-samples timer for a busy machine: <c>dotnet run -c Release --project Bench -- min CLASS</c>.
 /// </summary>
 public static class Program
@@ -36,16 +38,24 @@ public static class Program
             Scenarios.TraceOverheadBench.Run(args[1..]);
             return;
         }
+        if (args.Length > 0 && args[0] == "manyflows")
+        {
+            Scenarios.ManyFlowsBench.RunCase(args[1..]);
+            return;
+        }
         if (args.Length > 0 && args[0] == "min")
         {
             MinTimer.Run(args[1..]);
             return;
         }
-        var job = Job.Default.WithToolchain(InProcessEmitToolchain.Instance);
+        // In-process benchmarks time out after 5 minutes by default; the many-flow benchmark's 10,000-flow case runs for
+        // minutes per iteration on a loaded machine.
+        var toolchain = new InProcessEmitToolchain(TimeSpan.FromHours(2), logOutput: true);
+        var job = Job.Default.WithToolchain(toolchain);
         if (args.Contains("--quick"))
         {
             args = args.Where(a => a != "--quick").ToArray();
-            job = Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance);
+            job = Job.ShortRun.WithToolchain(toolchain);
         }
         var config = ManualConfig.CreateEmpty()
             .AddJob(job)

@@ -38,10 +38,17 @@ public static class RunCommand
             HelpName = "TIME",
             Description = "Wall-clock budget for one call into a consumer; a call that takes longer ejects the consumer (default 1s)",
         };
+        var dumpMap = new Option<string[]>("--dump-map")
+        {
+            HelpName = "NAME",
+            Description = "After the run, print an XDP object's map as bpftool map dump does (with --json, bpftool -j's form instead of the summary); repeatable",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var listInterfaces = new Option<bool>("--list-interfaces") { Description = "Print the scenario topology's interfaces (what xdp: entries name) and exit" };
         var runTime = new RunTimeOptions();
         var command = new Command("run", "Run a scenario (or the embedded default) and summarise it")
         {
-            file, seed, duration, outDir, json, quiet, callTimeout,
+            file, seed, duration, outDir, json, quiet, callTimeout, dumpMap, listInterfaces,
         };
         foreach (var option in runTime.All)
         {
@@ -49,13 +56,14 @@ public static class RunCommand
         }
         command.SetAction(parse => runTime.TryApply(parse, new RunSettings(), stderr, out var settings)
             ? Run(parse.GetValue(file), parse.GetValue(seed), parse.GetValue(duration), parse.GetValue(outDir), parse.GetValue(json),
-                parse.GetValue(quiet), parse.GetValue(callTimeout), settings, stdout, stderr)
+                parse.GetValue(quiet), parse.GetValue(callTimeout), settings with { DumpMaps = parse.GetValue(dumpMap) ?? [] },
+                parse.GetValue(listInterfaces), stdout, stderr)
             : ExitCodes.BadInput);
         return command;
     }
 
     private static int Run(string? path, ulong? seed, string? duration, string? outDir, bool json, bool quiet, string? callTimeout,
-        RunSettings settings, TextWriter stdout, TextWriter stderr)
+        RunSettings settings, bool listInterfaces, TextWriter stdout, TextWriter stderr)
     {
         var budget = ContainedRun.DefaultCallBudget;
         if (callTimeout is not null)
@@ -85,6 +93,10 @@ public static class RunCommand
                 stderr.WriteLine(error.ToString());
             }
             return ExitCodes.BadInput;
+        }
+        if (listInterfaces)
+        {
+            return XdpOutput.ListInterfaces(scenario, stdout, stderr);
         }
         if (seed is { } s)
         {
@@ -166,6 +178,10 @@ public static class RunCommand
         {
             o.Stdout.WriteLine($"wrote the per-event trace to {trace} (bpfsim trace convert {trace} --to csv; docs/traces.md)");
         }
+        if (o.Settings.DumpMaps.Count > 0 && o.Json)
+        {
+            return XdpOutput.DumpMaps(outcome.Tcp?.XdpMaps ?? [], o.Settings.DumpMaps, json: true, o.Stdout, stderr);
+        }
         if (o.Json)
         {
             o.Stdout.WriteLine(outcome.SummaryJson);
@@ -184,6 +200,14 @@ public static class RunCommand
         foreach (var warning in outcome.Warnings)
         {
             stderr.WriteLine(warning);
+        }
+        if (o.Settings.DumpMaps.Count > 0)
+        {
+            int code = XdpOutput.DumpMaps(outcome.Tcp?.XdpMaps ?? [], o.Settings.DumpMaps, json: false, o.Stdout, stderr);
+            if (code != ExitCodes.Success)
+            {
+                return code;
+            }
         }
         return outcome.ExitCode;
     }

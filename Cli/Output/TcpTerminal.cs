@@ -9,7 +9,7 @@ namespace BpfSim.Cli.Output;
 /// <summary>
 /// The terminal summary of a TCP run: the header and measurement window, the flows (a row per flow, or per
 /// <c>flows:</c> group when there are many), links, per-algorithm totals (the Pantheon pair), flow completion times
-/// per size bin, fairness, struct_ops, programs, faults and notes.
+/// per size bin, the XDP/tcx hooks' actions per interface, fairness, struct_ops, programs, faults and notes.
 /// </summary>
 public static class TcpTerminal
 {
@@ -73,6 +73,18 @@ public static class TcpTerminal
             }
             console.Write(fct);
         }
+        if (s.Xdp is { Count: > 0 } xdp)
+        {
+            var table = new Table().Title("XDP / tcx hooks per interface (aborted = xdp_exception)")
+                .AddColumns("interface", "ifindex", "programs", "pass", "drop", "tx", "redirect", "aborted", "tcx_drop", "redirect failed", "no route", "TTL expired");
+            foreach (var x in xdp)
+            {
+                table.AddRow(Markup.Escape(x.Interface), $"{x.Ifindex}", Markup.Escape(string.Join("\n", x.Programs)), $"{x.Pass}", $"{x.Drop}", $"{x.Tx}",
+                    $"{x.Redirect}", $"{x.Aborted}", $"{x.TcxDrop}", $"{x.RedirectFailed}", $"{x.NoRoute}", $"{x.TtlExpired}");
+            }
+            console.Write(table);
+        }
+        WriteHandshake(console, s.Handshake, s.Flows.Count);
         int ran = s.Flows.Count(f => f.WindowActiveSeconds > 0);
         console.WriteLine($"Jain's fairness over the goodputs of the {ran} flow(s) that ran in the window: {s.Fairness.Jain:0.000}");
         StructOpsTables.Write(console, s.StructOps, s.Programs, s.Faults);
@@ -80,6 +92,21 @@ public static class TcpTerminal
         {
             console.WriteLine($"note: {note}");
         }
+    }
+
+    /// <summary>
+    /// A line on the handshakes, only when one was not clean: SYNs or SYN-ACKs sent again (lost to a full queue or
+    /// random loss), flows whose connect() timed out, or flows still connecting at the end.
+    /// </summary>
+    private static void WriteHandshake(IAnsiConsole console, HandshakeResult h, int flows)
+    {
+        if (h.SynRetries == 0 && h.SynAckRetries == 0 && h.NeverConnected == 0 && h.StillConnecting == 0)
+        {
+            return;
+        }
+        console.WriteLine($"handshakes: {h.SynRetries} SYN retries over {h.FlowsWithSynRetries} of {flows} flow(s), {h.SynAckRetries} SYN-ACK retries; " +
+                          $"{h.NeverConnected} never connected (connect timed out), {h.StillConnecting} still connecting at the end; " +
+                          $"connect ms p50 {h.ConnectMsP50:0.0}, p99 {h.ConnectMsP99:0.0}, max {h.ConnectMsMax:0.0}");
     }
 
     /// <summary>

@@ -59,8 +59,14 @@ public sealed partial class BpfSystem
             case MapType.SkStorage:
                 r = SkStorageMap.CheckSpec(spec);
                 break;
+            case MapType.DevMap:
+                r = DevMap.CheckSpec(spec);
+                break;
             case MapType.StructOps:
                 return TryBuildStructOpsMap(spec, out map);
+            case MapType.ChainCall:
+                r = MultiProg.ChainCall.ChainCallMap.CheckSpec(spec);
+                break;
             default:
                 return BpfResult.Fail(Errno.EINVAL, $"map_type {(uint)spec.Type} is unknown or not supported by bpfsim");
         }
@@ -80,8 +86,10 @@ public sealed partial class BpfSystem
             MapType.PercpuArray => new PercpuArrayMap(this, spec),
             MapType.ArrayOfMaps => new ArrayOfMaps(this, spec, template!),
             MapType.SkStorage => new SkStorageMap(this, spec),
+            MapType.DevMap => new DevMap(this, spec),
             MapType.Queue => new QueueMap(this, spec),
             MapType.Stack => new StackMap(this, spec),
+            MapType.ChainCall => new MultiProg.ChainCall.ChainCallMap(this, spec),
             _ => new HashOfMaps(this, spec, template!),
         };
         return BpfResult.Ok;

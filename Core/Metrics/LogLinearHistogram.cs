@@ -6,19 +6,44 @@ namespace BpfSim.Core.Metrics;
 
 /// <summary>
 /// Counts of non-negative values (ns) in log-linear buckets: exact below 32, then 32 buckets per power of two, so
-/// a reported quantile (a bucket's midpoint) is within 1/64 ≈ 1.6 % of the true value. The count array covers
-/// values up to 2^26 ns (67 ms) when created and doubles its range by whole octaves if a larger value comes
-/// (rare: once per octave per histogram, never per value in the steady state).
+/// a reported quantile (a bucket's midpoint) is within 1/64 ≈ 1.6 % of the true value. A window of buckets is stored,
+/// by default every bucket up to 2^26 ns (67 ms), widened by whole octaves when a value falls outside (at most once
+/// per octave per histogram, never per value in the steady state). One made with nothing preallocated holds only the
+/// octaves its values reached: a one-way delay that stays within 10–40 ms needs 3 octaves of 32 counts, not the 22
+/// below them, which matters when every flow of 100,000 keeps one.
 /// </summary>
 public sealed class LogLinearHistogram
 {
     private const int SubBits = 5;
     private const int Sub = 1 << SubBits;
-    private int[] _counts = new int[BucketOf(1L << 26) + 1];
+    private int[] _counts = [];
 
-    // _counts.Length, kept beside Count/Sum/Max: a record then reads the object's line and the bucket's, not also
-    // the array's header line (a wait is recorded at every switch, for a task whose histogram is rarely in cache).
-    private int _capacity = BucketOf(1L << 26) + 1;
+    // The bucket _counts[0] counts, and _counts.Length kept beside Count/Sum/Max: a record then reads the object's
+    // line and the bucket's, not also the array's header line (a wait is recorded at every switch, for a task whose
+    // histogram is rarely in cache).
+    private int _first;
+    private int _capacity;
+
+    /// <summary>A histogram whose buckets up to 2^26 ns (67 ms) are made at once: recording below that never allocates.</summary>
+    public LogLinearHistogram()
+        : this(1L << 26)
+    {
+    }
+
+    /// <param name="preallocateNs">
+    /// Values up to this (ns) are recorded without allocating; 0 makes buckets only as values come, for one histogram
+    /// per flow of 100,000 (a few hundred bytes each instead of 2.8 KB), at an allocation per octave first reached.
+    /// </param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="preallocateNs"/> is negative.</exception>
+    public LogLinearHistogram(long preallocateNs)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(preallocateNs);
+        if (preallocateNs > 0)
+        {
+            _capacity = BucketOf(preallocateNs) + 1;
+            _counts = new int[_capacity];
+        }
+    }
 
     /// <summary>Values recorded.</summary>
     public long Count { get; private set; }
@@ -39,13 +64,12 @@ public sealed class LogLinearHistogram
         {
             value = 0;
         }
-        int b = BucketOf(value);
-        if ((uint)b >= (uint)_capacity)
+        int i = BucketOf(value) - _first;
+        if ((uint)i >= (uint)_capacity)
         {
-            Array.Resize(ref _counts, Math.Max(b + 1, _counts.Length + Sub * 4));
-            _capacity = _counts.Length;
+            i = Widen(i + _first, i + _first + 1) - _first;
         }
-        Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_counts), b)++;
+        Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_counts), i)++;
         Count++;
         Sum += value;
         if (value > Max)
@@ -57,14 +81,13 @@ public sealed class LogLinearHistogram
     /// <summary>Adds every count of <paramref name="other"/> to this histogram.</summary>
     public void Add(LogLinearHistogram other)
     {
-        if (other._counts.Length > _counts.Length)
+        if (other._capacity > 0)
         {
-            Array.Resize(ref _counts, other._counts.Length);
-            _capacity = _counts.Length;
-        }
-        for (int i = 0; i < other._counts.Length; i++)
-        {
-            _counts[i] += other._counts[i];
+            Widen(other._first, other._first + other._capacity);
+            for (int i = 0; i < other._capacity; i++)
+            {
+                _counts[other._first + i - _first] += other._counts[i];
+            }
         }
         Count += other.Count;
         Sum += other.Sum;
@@ -80,12 +103,12 @@ public sealed class LogLinearHistogram
         }
         long rank = Math.Max(1, (long)Math.Ceiling(q * Count));
         long seen = 0;
-        for (int b = 0; b < _counts.Length; b++)
+        for (int i = 0; i < _capacity; i++)
         {
-            seen += _counts[b];
+            seen += _counts[i];
             if (seen >= rank)
             {
-                var (lo, width) = Bounds(b);
+                var (lo, width) = Bounds(_first + i);
                 return Math.Min(lo + (width - 1) / 2.0, Max);
             }
         }
@@ -105,14 +128,14 @@ public sealed class LogLinearHistogram
         double scale = Math.Min(1.0, max / (double)Count);
         var values = new List<long>((int)Math.Min(Count, max) + 1);
         double carry = 0;
-        for (int b = 0; b < _counts.Length && values.Count < max; b++)
+        for (int i = 0; i < _capacity && values.Count < max; i++)
         {
-            if (_counts[b] == 0)
+            if (_counts[i] == 0)
             {
                 continue;
             }
-            carry += _counts[b] * scale;
-            var (lo, width) = Bounds(b);
+            carry += _counts[i] * scale;
+            var (lo, width) = Bounds(_first + i);
             long v = (long)Math.Min(lo + (width - 1) / 2.0, Max);
             for (; carry >= 1 && values.Count < max; carry--)
             {
@@ -120,6 +143,37 @@ public sealed class LogLinearHistogram
             }
         }
         return values.ToArray();
+    }
+
+    /// <summary>
+    /// Widens the stored window to hold buckets [<paramref name="from"/>, <paramref name="to"/>), in whole octaves
+    /// (the exact buckets below 32 count as one), with one spare octave on the side it grows (so a histogram whose
+    /// values drift widens a few times, not once per octave). Returns <paramref name="from"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private int Widen(int from, int to)
+    {
+        int lo = _capacity == 0 ? from : Math.Min(from, _first);
+        int hi = _capacity == 0 ? to : Math.Max(to, _first + _capacity);
+        lo &= ~(Sub - 1);
+        hi = (hi + Sub - 1) & ~(Sub - 1);
+        if (_capacity > 0)
+        {
+            lo = lo < _first ? Math.Max(0, lo - Sub) : lo;
+            hi = hi > _first + _capacity ? hi + Sub : hi;
+        }
+        if (lo != _first || hi - lo != _capacity)
+        {
+            var counts = new int[hi - lo];
+            if (_capacity > 0)
+            {
+                Array.Copy(_counts, 0, counts, _first - lo, _capacity);
+            }
+            _counts = counts;
+            _first = lo;
+            _capacity = hi - lo;
+        }
+        return from;
     }
 
     /// <summary>The bucket of <paramref name="v"/>: v itself below 32, else (octave − 4) × 32 + the next 5 bits.</summary>

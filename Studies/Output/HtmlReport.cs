@@ -59,6 +59,18 @@ public static class HtmlReport
                 $"<td>{F(l.QueueDelayMs.Mean, "0.00")}/{F(l.QueueDelayMs.P50, "0.00")}/{F(l.QueueDelayMs.P95, "0.00")}/{F(l.QueueDelayMs.P99, "0.00")}</td></tr>");
         }
         page.Html("</table>");
+        if (summary.Xdp is { Count: > 0 } xdp)
+        {
+            page.Html("<h2>XDP / tcx hooks</h2><table><tr><th class=\"l\">interface</th><th>ifindex</th><th class=\"l\">programs</th><th>pass</th>" +
+                "<th>drop</th><th>tx</th><th>redirect</th><th>aborted</th><th>tcx drop</th><th>redirect failed</th><th>no route</th><th>TTL expired</th></tr>");
+            foreach (var x in xdp)
+            {
+                page.Html($"<tr><td class=\"l\">{Encode(x.Interface)}</td><td>{x.Ifindex}</td><td class=\"l\">{Encode(string.Join("; ", x.Programs))}</td>" +
+                    $"<td>{x.Pass}</td><td>{x.Drop}</td><td>{x.Tx}</td><td>{x.Redirect}</td><td>{x.Aborted}</td><td>{x.TcxDrop}</td>" +
+                    $"<td>{x.RedirectFailed}</td><td>{x.NoRoute}</td><td>{x.TtlExpired}</td></tr>");
+            }
+            page.Html("</table>");
+        }
 
         var markers = ReportMarkers.For(summary.StructOps, summary.Faults);
         var figures = new TcpReportFigures(summary, result, markers);
@@ -145,11 +157,14 @@ public static class HtmlReport
         bool windowed = summary.Window.FromSeconds > 0 || summary.Window.ToSeconds < summary.SimTimeSeconds;
         bool sized = flows.Any(f => f.SizeBytes is not null);
         bool maps = flows.Any(f => f.MapId is not null);
+        var h = summary.Handshake;
+        bool handshake = h.SynRetries > 0 || h.SynAckRetries > 0 || h.NeverConnected > 0 || h.StillConnecting > 0;
         // Many short flows: the table scrolls in its own box, so the plots stay near the top.
         var html = new StringBuilder("<h2>Flows</h2>" + (flows.Count > 15 ? "<div class=\"scroll\">" : "") + "<table><tr><th>id</th><th class=\"l\">cc</th><th>start s</th><th>end s</th><th>goodput Mbit/s</th>" +
             (windowed ? "<th>window Mbit/s</th>" : "") +
             "<th>RTT ms mean</th><th>RTT ms min</th><th>retransmits</th><th>timeouts</th><th>TLPs</th><th>ECN echoes</th>" +
-            (restarts ? "<th>cwnd restarts</th>" : "") + (sized ? "<th>FCT ms</th><th>slowdown</th>" : "") +
+            (restarts ? "<th>cwnd restarts</th>" : "") + (handshake ? "<th>SYN retries</th><th>connect ms</th>" : "") +
+            (sized ? "<th>FCT ms</th><th>slowdown</th>" : "") +
             (maps ? "<th>struct_ops map</th>" : "") + "</tr>");
         foreach (var f in flows)
         {
@@ -159,10 +174,18 @@ public static class HtmlReport
                 $"<td>{F(f.GoodputMbps, "0.00")}</td>" + (windowed ? $"<td>{(f.WindowActiveSeconds > 0 ? F(f.WindowGoodputMbps, "0.00") : "-")}</td>" : "") +
                 $"<td>{F(f.RttMsMean, "0.0")}</td><td>{F(f.RttMsMin, "0.0")}</td><td>{f.Retransmits}</td>" +
                 $"<td>{f.Timeouts}</td><td>{f.LossProbes}</td><td>{f.EcnEchoes}</td>" + (restarts ? $"<td>{f.CwndRestarts}</td>" : "") +
+                (handshake ? $"<td>{f.SynRetries}</td><td>{(f.ConnectMs is { } c ? F(c, "0.0") : "-")}</td>" : "") +
                 (sized ? $"<td>{(f.FctMs is { } fct ? F(fct, "0.0") : f.SizeBytes is null ? "" : "-")}</td><td>{(f.Slowdown is { } slow ? F(slow, "0.00") : "")}</td>" : "") +
                 (maps ? $"<td class=\"l\">{(f.MapId is { } id ? Encode($"{id} {f.MapName} ({f.MapProgram})") : "")}</td>" : "") + "</tr>");
         }
         html.Append(summary.Flows.Count > 15 ? "</table></div>" : "</table>");
+        if (handshake)
+        {
+            // Lost SYNs or SYN-ACKs: the kernel's 1 s handshake timeouts are in these flows' connect and completion times.
+            html.Append($"<p class=\"caption\">Handshakes: {h.SynRetries} SYN and {h.SynAckRetries} SYN-ACK retries; {h.NeverConnected} flow(s) " +
+                $"never connected (connect timed out), {h.StillConnecting} still connecting at the end; connect ms p50 " +
+                $"{F(h.ConnectMsP50, "0.0")}, p99 {F(h.ConnectMsP99, "0.0")}, max {F(h.ConnectMsMax, "0.0")}.</p>");
+        }
         if (summary.Flows.Count > ReportPalette.FlowColours)
         {
             html.Append($"<p class=\"caption\">Flows more than {ReportPalette.FlowColours} apart share a colour.</p>");

@@ -33,12 +33,43 @@ public static class OutputWriter
         };
         File.WriteAllText(Path("struct_ops.json"), structOps.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         File.WriteAllText(Path("report.html"), HtmlReport.Render(scenario, spec, summary, result, plotlyJsPath: plotlyJsPath));
+        if (result.Xdp is { } xdp)
+        {
+            written.AddRange(XdpTable(xdp).Write(directory, "xdp", formats));
+        }
+        if (result.XdpMaps.Count > 0)
+        {
+            // maps/NAME.json: bpftool -j map dump of each XDP object's map at the end of the run.
+            Directory.CreateDirectory(System.IO.Path.Combine(directory, "maps"));
+            foreach (var map in result.XdpMaps)
+            {
+                File.WriteAllText(Path(System.IO.Path.Combine("maps", map.Name + ".json")), map.Json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            }
+        }
         if (result.Trace.Count > 0)
         {
             // trace_pipe's lines: what the programs wrote with bpf_printk, with the simulated time.
             File.WriteAllLines(Path("trace.txt"), result.Trace.Select(t => t.ToString()));
         }
         return written;
+    }
+
+    /// <summary>xdp.csv: one row per interface that had a packet hook, with what its hooks did per action.</summary>
+    public static ResultTable XdpTable(IReadOnlyList<XdpInterfaceResult> xdp)
+    {
+        var t = new ResultTable();
+        const ResultColumnKind S = ResultColumnKind.String, I = ResultColumnKind.Integer;
+        t.AddColumn("interface", S).AddColumn("ifindex", I).AddColumn("programs", S);
+        foreach (var name in (string[])["pass", "drop", "tx", "redirect", "aborted", "tcx_drop", "redirect_failed", "no_route", "ttl_expired"])
+        {
+            t.AddColumn(name, I);
+        }
+        foreach (var x in xdp)
+        {
+            t.AddRow(x.Interface, (long)x.Ifindex, string.Join("; ", x.Programs), x.Pass, x.Drop, x.Tx, x.Redirect, x.Aborted, x.TcxDrop,
+                x.RedirectFailed, x.NoRoute, x.TtlExpired);
+        }
+        return t;
     }
 
     /// <summary>flows.csv: one row per flow (the summary's flows plus the loss-recovery counters).</summary>
@@ -58,13 +89,16 @@ public static class OutputWriter
         t.AddColumn("group", I).AddColumn("window_bytes_acked", I).AddColumn("window_active_s", D, 6).AddColumn("window_goodput_mbps", D, 6)
             .AddColumn("owd_ms_mean", D, 6).AddColumn("owd_ms_p95", D, 6).AddColumn("size_bytes", I).AddColumn("fct_ms", D, 6)
             .AddColumn("slowdown", D, 6).AddColumn("map_id", I).AddColumn("map_name", S).AddColumn("map_program", S);
+        // The handshake (added after the original ones).
+        t.AddColumn("syn_retries", I).AddColumn("synack_retries", I).AddColumn("connected", ResultColumnKind.Boolean)
+            .AddColumn("connect_ms", D, 6);
         foreach (var f in result.Flows)
         {
             t.AddRow(f.Id, f.Cc, f.CcRequested, f.StartSeconds, f.EndSeconds, f.BytesAcked, f.GoodputMbps, f.RttMsMean, f.RttMsMin,
                 f.Retransmits, f.Timeouts, f.EcnEchoes, f.Completed, f.CwndRestarts, f.LossProbes, f.LossProbeRecoveries, f.RackReoTimeouts,
                 f.LostRetransmits, f.DsacksReceived, f.SpuriousRtos, f.FullUndos, f.PartialUndos, f.DsackUndos, f.LossUndos,
                 f.Group, f.WindowBytesAcked, f.WindowActiveSeconds, f.WindowGoodputMbps, f.OwdMsMean, f.OwdMsP95, f.SizeBytes, f.FctMs,
-                f.Slowdown, f.MapId, f.MapName, f.MapProgram);
+                f.Slowdown, f.MapId, f.MapName, f.MapProgram, f.SynRetries, f.SynAckRetries, f.Connected, f.ConnectMs);
         }
         return t;
     }

@@ -40,6 +40,15 @@ public sealed record TcpRunSummary(
     [JsonPropertyName("fct_bins")]
     public IReadOnlyList<FctBinResult> FctBins { get; init; } = [];
 
+    /// <summary>The handshakes: SYN and SYN-ACK retries, flows that never connected, connect times (<see cref="HandshakeResult"/>).</summary>
+    [JsonPropertyName("handshake")]
+    public HandshakeResult Handshake { get; init; } = HandshakeResult.Empty;
+
+    /// <summary>Per interface, what its XDP and tcx hooks did (<see cref="XdpInterfaceResult"/>); only with an <c>xdp:</c> section.</summary>
+    [JsonPropertyName("xdp")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<XdpInterfaceResult>? Xdp { get; init; }
+
     public static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
 
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
@@ -48,7 +57,8 @@ public sealed record TcpRunSummary(
         new(spec.Seed, "tcp", result.SimSeconds, Math.Round(result.WallSeconds, 3), result.Events, result.Flows, result.Links,
             result.Fairness, result.StructOps, result.Notes, manifest, result.Faults, result.Programs)
         {
-            Window = result.Window, ByAlgorithm = result.ByAlgorithm, Fct = result.Fct, FctBins = result.FctBins,
+            Window = result.Window, ByAlgorithm = result.ByAlgorithm, Fct = result.Fct, FctBins = result.FctBins, Xdp = result.Xdp,
+            Handshake = result.Handshake,
         };
 }
 

@@ -24,7 +24,7 @@ public sealed class LinkCapture : ITcpRunObserver, ILinkTap
     private readonly string _path;
     private readonly int _snapLength;
     private readonly byte[] _frame;
-    private PcapFlow[] _flows = new PcapFlow[16];
+    private FlowAddresses[] _flows = new FlowAddresses[16];
     private Link[] _links = [];
     private Pending[] _pending = [];
     private ILinkTap?[] _chained = []; // the taps that were on the links before (another capture of the same link)
@@ -127,7 +127,7 @@ public sealed class LinkCapture : ITcpRunObserver, ILinkTap
         {
             Array.Resize(ref _flows, Math.Max(_flows.Length * 2, conn.Id + 1));
         }
-        _flows[conn.Id] = PcapFlow.For(conn.Id, conn.Path.Forward, conn.Path.Reverse, _mss);
+        _flows[conn.Id] = FlowAddresses.For(conn.Id, conn.Path.Forward, conn.Path.Reverse, _mss);
     }
 
     /// <inheritdoc/>
@@ -180,7 +180,7 @@ public sealed class LinkCapture : ITcpRunObserver, ILinkTap
         }
         ref var flow = ref _flows[packet.Flow];
         bool fromSender = packet.Route == flow.ForwardRoute;
-        int wire = TcpFrame.Build(_frame, in packet, ref flow, fromSender, out int captured);
+        int wire = PacketHeaders.Build(_frame, in packet, ref flow, fromSender, out int captured);
         _writer!.Write(timeNs, _frame.AsSpan(0, captured), wire);
     }
 

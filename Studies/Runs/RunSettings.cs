@@ -23,6 +23,9 @@ public sealed record RunSettings
     /// <summary>Links whose packets are written as pcap files (<c>--pcap LINK</c>, by link name).</summary>
     public IReadOnlyList<string> PcapLinks { get; init; } = [];
 
+    /// <summary><c>--dump-map NAME</c>: the XDP objects' maps to print after the run (the run itself is unchanged).</summary>
+    public IReadOnlyList<string> DumpMaps { get; init; } = [];
+
     /// <summary>Formats of the tables written with the outputs (<c>--format</c>).</summary>
     public OutputFormats Formats { get; init; } = OutputFormats.Csv;
 

@@ -32,8 +32,12 @@ public sealed record LoadedScenario(TcpScenarioSpec? Tcp, SchedScenarioSpec? Sch
 
     /// <summary>One line for <c>validate</c>: what the scenario holds.</summary>
     public string Describe() => Tcp is { } tcp
-        ? $"{tcp.Flows.Count} flow group(s), {Entries(tcp.StructOps.Count)}, {tcp.Duration}"
+        ? $"{tcp.Flows.Count} flow group(s), {Entries(tcp.StructOps.Count)}{XdpEntries(tcp)}, {tcp.Duration}"
         : $"subsystem sched, {Sched!.Cpus.Count} CPU(s), {Sched.Tasks.Count} task group(s), {Entries(Sched.StructOps.Count)}, {Sched.Duration}";
+
+    /// <summary>", N xdp entries (their interfaces)", or nothing without an xdp: section.</summary>
+    private static string XdpEntries(TcpScenarioSpec tcp) => tcp.Xdp.Count == 0 ? ""
+        : $", {tcp.Xdp.Count} xdp entr{(tcp.Xdp.Count == 1 ? "y" : "ies")} ({string.Join(", ", tcp.Xdp.Select(x => x.Interface).Distinct(StringComparer.Ordinal))})";
 
     private static string Entries(int n) => $"{n} struct_ops entr{(n == 1 ? "y" : "ies")}";
 }

@@ -18,7 +18,7 @@ public sealed partial class ScenarioParser
     private const string TcpHint = "add subsystem: sched for a CPU-scheduler scenario (this one is TCP: subsystem defaults to tcp)";
 
     /// <summary>TCP keys, refused in a scheduler scenario with a word on why.</summary>
-    private static readonly Dictionary<string, string> s_tcpOnlyKeys = new[] { "network", "flows", "receiver_cc", "ecn", "tcp_recovery", "tcp_frto", "tso", "gro" }
+    private static readonly Dictionary<string, string> s_tcpOnlyKeys = new[] { "network", "flows", "receiver_cc", "ecn", "tcp_recovery", "tcp_frto", "tso", "gro", "timeseries_flows" }
         .ToDictionary(k => k, k => $"{k} is a key of TCP scenarios; {SchedHint}", StringComparer.Ordinal);
 
     /// <summary>Scheduler keys, refused in a TCP scenario.</summary>

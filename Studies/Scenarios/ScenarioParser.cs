@@ -91,8 +91,9 @@ public sealed partial class ScenarioParser
 
     private TcpScenarioSpec ParseRoot(YamlMappingNode root)
     {
-        var keys = Keys(root, "the scenario", s_schedOnlyKeys, "seed", "duration", "subsystem", "network", "structops", "flows", "sample_interval",
-            "receiver_cc", "ecn", "tcp_recovery", "tcp_frto", "tso", "gro", "measure_from", "measure_to", "fct_bins");
+        var keys = Keys(root, "the scenario", s_schedOnlyKeys, "seed", "duration", "subsystem", "network", "structops", "xdp", "flows", "sample_interval",
+            "receiver_cc", "ecn", "tcp_recovery", "tcp_frto", "tso", "gro", "measure_from", "measure_to", "fct_bins",
+            "timeseries_flows");
         var spec = new TcpScenarioSpec();
         if (keys.TryGetValue("seed", out var seedNode) && Scalar(seedNode, "seed") is { } seedText)
         {
@@ -112,6 +113,10 @@ public sealed partial class ScenarioParser
         if (Time(keys, "sample_interval", positive: true, minNs: ScenarioLimits.MinSampleIntervalNs) is { } interval)
         {
             spec = spec with { SampleInterval = interval };
+        }
+        if (Integer(keys, "timeseries_flows", 0, ScenarioLimits.MaxCount) is { } sampledFlows)
+        {
+            spec = spec with { TimeSeriesFlows = sampledFlows };
         }
         spec = ParseMeasurement(keys, spec);
         if (keys.TryGetValue("receiver_cc", out var rcvNode) && Scalar(rcvNode, "receiver_cc") is { } receiverCc)
@@ -180,6 +185,10 @@ public sealed partial class ScenarioParser
         if (keys.TryGetValue("structops", out var so))
         {
             spec = spec with { StructOps = ParseStructOps(so, consumers) };
+        }
+        if (keys.TryGetValue("xdp", out var xdp))
+        {
+            spec = spec with { Xdp = ParseXdp(xdp, spec) };
         }
         if (keys.TryGetValue("flows", out var flows))
         {

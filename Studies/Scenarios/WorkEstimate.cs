@@ -12,7 +12,8 @@ namespace BpfSim.Studies.Scenarios;
 /// </summary>
 /// <remarks>
 /// The constants are measurements (docs/performance.md): ~10 KB per flow at peak (7.1 KB per idle flow plus what
-/// an active one holds, and up to 3 KB more for its one-way-delay histogram), 4 bytes per sampled value, about 6 events per data packet, and a bottleneck cannot carry
+/// an active one holds, and a few hundred bytes for its one-way-delay histogram), 4 bytes per sampled value (of the
+/// sampled flows only: <see cref="TcpScenarioSpec.TimeSeriesFlows"/>), about 6 events per data packet, and a bottleneck cannot carry
 /// more than its rate in 1500-byte packets. They aim to be right within a factor of two, erring high.
 /// </remarks>
 public sealed record WorkEstimate(double Flows, double Events, double Samples, double MemoryBytes, double WallSeconds) : IRunEstimate
@@ -24,6 +25,12 @@ public sealed record WorkEstimate(double Flows, double Events, double Samples, d
     public const double EventsPerFlow = 40;
     public const double PacketBits = 1500 * 8;
     public const double EventsPerWallSecond = 3e6;
+
+    /// <summary>
+    /// Events per wall second once the flows' state has outgrown the caches (10,000 flows and more: each event then
+    /// waits on a few cache misses; docs/performance.md, "Many flows"). Between, the rate is interpolated.
+    /// </summary>
+    public const double ManyFlowsEventsPerWallSecond = 1.5e6;
     public const double FlowsPerWallSecond = 50_000;
 
     /// <summary>
@@ -62,11 +69,12 @@ public sealed record WorkEstimate(double Flows, double Events, double Samples, d
         double packets = bottlenecks * (rate / PacketBits) * duration;
         double samples = Math.Floor(duration / spec.SampleInterval.TotalSeconds) + 1;
         int links = bottlenecks;
-        double sampledValues = samples * (flows * TcpSampler.FlowMetrics.Length + links * TcpSampler.LinkMetrics.Length);
+        double sampledValues = samples * (Math.Min(flows, spec.TimeSeriesFlows) * TcpSampler.FlowMetrics.Length + links * TcpSampler.LinkMetrics.Length);
         double queueLimit = net.Queue.Limit > 0 ? net.Queue.Limit : net.Queue.LimitBytes / 1500.0;
         double events = packets * EventsPerPacket + flows * EventsPerFlow + writes * 2 + samples;
         double memory = BytesBase + flows * BytesPerFlow + sampledValues * sizeof(float) + bottlenecks * queueLimit * BytesPerQueuedPacket;
-        double wall = events / EventsPerWallSecond + flows / FlowsPerWallSecond + sampledValues / 1e8;
+        double eventRate = Math.Max(ManyFlowsEventsPerWallSecond, EventsPerWallSecond / (1 + flows / 10_000));
+        double wall = events / eventRate + flows / FlowsPerWallSecond + sampledValues / 1e8;
         return new WorkEstimate(flows, events, samples, memory, wall);
     }
 

@@ -98,6 +98,24 @@ public sealed class ScenarioCliTests
     }
 
     [Test]
+    public void TimeSeriesFlows_SamplesTheFirstFlows_KeepsEveryFlowInTheSummary_AndSaysSo()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"bpfsim-out-{Guid.NewGuid():N}");
+        var (code, _, err) = Run("run", Scenario("timeseries_flows: 2\n" + Small), "--out", dir, "--quiet");
+        Assert.That(code, Is.Zero, err);
+        var flowSubjects = File.ReadAllLines(Path.Combine(dir, "timeseries.csv")).Skip(1).Select(l => l.Split(','))
+            .Where(c => c[5] == "flow").Select(c => c[1]).Distinct().ToList();
+        Assert.That(flowSubjects, Is.EquivalentTo(new[] { "1", "2" }));
+        Assert.That(File.ReadAllLines(Path.Combine(dir, "flows.csv")), Has.Length.EqualTo(4), "a header and every flow");
+        Assert.That(File.ReadAllText(Path.Combine(dir, "summary.json")), Does.Contain("time series sample the first 2 of 3 flows (timeseries_flows)"));
+        Directory.Delete(dir, recursive: true);
+
+        var (code2, json, err2) = Run("run", Scenario(Small), "--json");
+        Assert.That(code2, Is.Zero, err2);
+        Assert.That(json, Does.Not.Contain("timeseries_flows"), "no note while every flow is sampled");
+    }
+
+    [Test]
     public void Validate_GoodScenario_Ok()
     {
         var (code, output, _) = Run("validate", Scenario(Small));
@@ -132,6 +150,7 @@ public sealed class ScenarioCliTests
         yield return new TestCaseData("duration: 3s\ntcp_frto: -1\nflows: [ { cc: reno } ]\n", 2, 11, "at least 0").SetName("TcpFrtoNegative");
         yield return new TestCaseData("duration: 3s\ntso: yes\nflows: [ { cc: reno } ]\n", 2, 6, "tso: 'yes' is not true or false").SetName("TsoNotABoolean");
         yield return new TestCaseData("duration: 3s\ngro: 1\nflows: [ { cc: reno } ]\n", 2, 6, "gro: '1' is not true or false").SetName("GroNotABoolean");
+        yield return new TestCaseData("duration: 3s\ntimeseries_flows: -1\nflows: [ { cc: reno } ]\n", 2, 19, "timeseries_flows must be at least 0").SetName("TimeSeriesFlowsNegative");
         yield return new TestCaseData("duration: 3s\ngro: [ true ]\nflows: [ { cc: reno } ]\n", 2, 6, "gro").SetName("GroNotAScalar");
         yield return new TestCaseData("duration: 3s\nflows:\n  - { count: 4, cc: reno, start: 1s, stagger: 1s }\n", 3, 47, "last flow would start at 4s").SetName("StaggerPastTheEnd");
         yield return new TestCaseData("duration: 3s\nflows:\n  - { count: 3, cc: reno, stagger: 1s, stop: 1.5s }\n", 3, 46, "group's last start (2s").SetName("StopBeforeTheLastStaggeredStart");

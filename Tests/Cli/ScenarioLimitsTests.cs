@@ -4,6 +4,7 @@ using BpfSim.Cli;
 using BpfSim.Studies.Scenarios;
 using BpfSim.Core.Bpf.Consumers;
 using BpfSim.Core.Simulation;
+using BpfSim.Tcp.Metrics;
 using BpfSim.Tcp.Workloads;
 
 namespace BpfSim.Tests.Cli;
@@ -89,6 +90,19 @@ public sealed class ScenarioLimitsTests
         Assert.That(estimate.Flows, Is.EqualTo(1500), "Poisson arrivals end with the run: 100/s over 5 s");
         Assert.That(estimate.Samples, Is.EqualTo(101));
         Assert.That(estimate.MemoryBytes, Is.GreaterThan(1500 * WorkEstimate.BytesPerFlow));
+    }
+
+    [Test]
+    public void Estimate_CountsSamplesOfTheSampledFlowsOnly_AndSlowerEventsWithManyFlows()
+    {
+        var few = new TcpScenarioSpec { Duration = SimTime.FromSeconds(10), Flows = [new FlowSpec { Count = 10 }] };
+        var many = few with { Flows = [new FlowSpec { Count = 100_000 }] };
+        var allSampled = many with { TimeSeriesFlows = 100_000 };
+        double values = WorkEstimate.For(many).Samples * (100_000 - TcpScenarioSpec.DefaultTimeSeriesFlows) * TcpSampler.FlowMetrics.Length;
+        Assert.That(WorkEstimate.For(allSampled).MemoryBytes - WorkEstimate.For(many).MemoryBytes, Is.EqualTo(values * sizeof(float)).Within(1));
+        // The same packets cost more wall time among 100,000 flows (1.5 M events/s) than among 10 (3 M/s).
+        var (f, m) = (WorkEstimate.For(few), WorkEstimate.For(many));
+        Assert.That((m.WallSeconds - m.Flows / WorkEstimate.FlowsPerWallSecond) / m.Events, Is.GreaterThan(1.8 * f.WallSeconds / f.Events));
     }
 
     [Test]

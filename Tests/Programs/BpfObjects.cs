@@ -10,6 +10,7 @@ internal static class BpfObjects
     public static readonly string[] Names =
     [
         "bpf_cubic", "bpf_cubic.v3", "bpf_dctcp", "bpf_reno", "bpf_reno_link_v1", "bpf_reno_link_v2", "scx_simple", "scx_simple.v3",
+        "xdp_src_counter",
     ];
 
     /// <summary>Programs/bpf in the checkout.</summary>

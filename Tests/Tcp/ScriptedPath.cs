@@ -78,9 +78,24 @@ internal sealed class DataScript(Network net, IPacketSink receiver) : IPacketSin
 
     public int TxOf(long segment) => Transmissions.GetValueOrDefault(segment);
 
+    /// <summary>When each SYN reached the script (ns), in order, dropped or not.</summary>
+    public List<long> SynTimesNs { get; } = [];
+
+    /// <summary>Drops the nth SYN (from 1) when this returns true; null: none.</summary>
+    public Func<int, bool>? DropSyn { get; set; }
+
     public void Receive(int packet)
     {
         ref var p = ref net.Packets[packet];
+        if ((p.Segment.Flags & TcpFlags.Syn) != 0)
+        {
+            SynTimesNs.Add(net.Simulator.Now.Nanoseconds);
+            if (DropSyn?.Invoke(SynTimesNs.Count) == true)
+            {
+                net.Packets.Free(packet);
+                return;
+            }
+        }
         if (p.PayloadBytes == 0)
         {
             receiver.Receive(packet);
@@ -116,9 +131,24 @@ internal sealed class AckScript(Network net, IPacketSink sender) : IPacketSink
     /// <summary>From the first ACK carrying a SACK block, hold every ACK this long, then release them in order.</summary>
     public SimTime? HoldFromFirstSack { get; set; }
 
+    /// <summary>When each SYN-ACK reached the script (ns), in order, dropped or not.</summary>
+    public List<long> SynAckTimesNs { get; } = [];
+
+    /// <summary>Drops the nth SYN-ACK (from 1) when this returns true; null: none.</summary>
+    public Func<int, bool>? DropSynAck { get; set; }
+
     public void Receive(int packet)
     {
         var s = net.Packets[packet].Segment;
+        if ((s.Flags & TcpFlags.Syn) != 0)
+        {
+            SynAckTimesNs.Add(net.Simulator.Now.Nanoseconds);
+            if (DropSynAck?.Invoke(SynAckTimesNs.Count) == true)
+            {
+                net.Packets.Free(packet);
+                return;
+            }
+        }
         if ((s.Flags & TcpFlags.Syn) == 0)
         {
             var all = new[] { (s.Sack0Start, s.Sack0End), (s.Sack1Start, s.Sack1End), (s.Sack2Start, s.Sack2End) };

@@ -19,6 +19,8 @@ public enum MapType : uint
     ArrayOfMaps = 12,
     /// <summary>Hash table whose values are inner maps.</summary>
     HashOfMaps = 13,
+    /// <summary>Array of net devices (kernel/bpf/devmap.c): u32 index → ifindex, the targets of bpf_redirect_map.</summary>
+    DevMap = 14,
     /// <summary>FIFO of values without keys (kernel/bpf/queue_stack_maps.c): push, pop, peek.</summary>
     Queue = 22,
     /// <summary>LIFO of values without keys (kernel/bpf/queue_stack_maps.c): push, pop, peek.</summary>
@@ -27,6 +29,12 @@ public enum MapType : uint
     SkStorage = 24,
     /// <summary>The struct_ops map: key 4, max_entries 1, value {refcnt, state, data}.</summary>
     StructOps = 26,
+
+    /// <summary>
+    /// The chain-call map of the 2019 XDP chain-call RFC (BPF_MAP_TYPE_XDP_CHAIN), never merged: key {u32 prog_id,
+    /// u32 action}, value the next program. Not a kernel type; the number is bpfsim's own, outside the kernel's range.
+    /// </summary>
+    ChainCall = 1000,
 }
 
 /// <summary>Rules that depend on the map type, kept next to the enum (cilium/ebpf's hasPerCPUValue and friends).</summary>
@@ -58,10 +66,12 @@ public static class MapTypeRules
         MapType.LruPercpuHash => "BPF_MAP_TYPE_LRU_PERCPU_HASH",
         MapType.ArrayOfMaps => "BPF_MAP_TYPE_ARRAY_OF_MAPS",
         MapType.HashOfMaps => "BPF_MAP_TYPE_HASH_OF_MAPS",
+        MapType.DevMap => "BPF_MAP_TYPE_DEVMAP",
         MapType.Queue => "BPF_MAP_TYPE_QUEUE",
         MapType.Stack => "BPF_MAP_TYPE_STACK",
         MapType.SkStorage => "BPF_MAP_TYPE_SK_STORAGE",
         MapType.StructOps => "BPF_MAP_TYPE_STRUCT_OPS",
+        MapType.ChainCall => "BPF_MAP_TYPE_XDP_CHAIN (2019 RFC, not merged)",
         _ => $"BPF_MAP_TYPE_{(uint)type}",
     };
 
@@ -74,10 +84,12 @@ public static class MapTypeRules
         MapType.PercpuArray => "percpu_array",
         MapType.ArrayOfMaps => "array_of_maps",
         MapType.HashOfMaps => "hash_of_maps",
+        MapType.DevMap => "devmap",
         MapType.Queue => "queue",
         MapType.Stack => "stack",
         MapType.SkStorage => "sk_storage",
         MapType.StructOps => "struct_ops",
+        MapType.ChainCall => "xdp_chain",
         _ => type.ToString().ToLowerInvariant(),
     };
 }

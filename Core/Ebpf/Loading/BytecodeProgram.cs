@@ -64,6 +64,65 @@ public sealed class BytecodeProgram
         return new(_object.Acquire(), Helpers, Kfuncs) { InstructionBudget = _object.InstructionBudget, CallerState = _object.CallState };
     }
 
+    /// <summary>
+    /// Runs an XDP program on <paramref name="packet"/>: R1 is the xdp_md context, whose data/data_end/data_meta loads
+    /// give pointers into the packet; what the program leaves (moved data or data_end, a redirect target) is written
+    /// back. Returns the action; a fault is XDP_ABORTED (the kernel's verifier would have refused the program), counted
+    /// in <see cref="Faults"/> with the last one kept. Enters CPU 0 (the rx queue's) if no CPU is current.
+    /// </summary>
+    public int RunPacket(ref Bpf.Net.PacketContext packet)
+    {
+        var (xdpMd, region) = _object.PacketRegions();
+        var context = NewContext();
+        context.BindPacket(xdpMd, region, packet.Frame, packet.DataMeta, packet.Data, packet.DataEnd, packet.IngressIfindex,
+            packet.RxQueueIndex, packet.EgressIfindex);
+        var state = _object.CallState;
+        var (previousProgram, previousOwner) = (state.Program, state.Owner);
+        (state.Program, state.Owner) = (this, 0);
+        var system = _object.System;
+        bool enter = system.Cpus.Current < 0;
+        int cpu = (int)Math.Min(packet.RxQueueIndex, (uint)(system.Cpus.Count - 1));
+        var scope = enter ? system.EnterProgram(cpu) : default;
+        long start = system.StatsEnabled ? Stopwatch.GetTimestamp() : 0;
+        Span<ulong> r1 = [AddressSpace.AddressOf(xdpMd)];
+        int action;
+        try
+        {
+            action = (int)Interpreter.Run(_instructions, 0, ref context, r1);
+            packet.DataMeta = context.PacketDataMeta;
+            packet.Data = context.PacketData;
+            packet.DataEnd = context.PacketDataEnd;
+            packet.RedirectIfindex = context.RedirectIfindex;
+        }
+        catch (BpfFault fault)
+        {
+            Faults++;
+            LastFault = fault;
+            action = (int)Bpf.Net.XdpAction.Aborted;
+        }
+        finally
+        {
+            if (enter)
+            {
+                scope.Dispose();
+            }
+            (state.Program, state.Owner) = (previousProgram, previousOwner);
+            RunCount++;
+            InstructionsExecuted += context.InstructionsExecuted;
+            if (start != 0)
+            {
+                RunTicks += Stopwatch.GetTimestamp() - start;
+            }
+        }
+        return action;
+    }
+
+    /// <summary>Runs of <see cref="RunPacket"/> that faulted (each returned XDP_ABORTED).</summary>
+    public long Faults { get; private set; }
+
+    /// <summary>The last fault of <see cref="RunPacket"/>, or null.</summary>
+    public BpfFault? LastFault { get; private set; }
+
     /// <summary>Runs the program with <paramref name="args"/> as ctx[0..]; returns R0.</summary>
     /// <param name="owner">The kernel object the call is about, for helpers (<see cref="ProgramCallState.Owner"/>).</param>
     /// <exception cref="BpfFault">The program faulted (its consumer is then ejected by the subsystem's guard).</exception>

@@ -118,6 +118,24 @@ public sealed class LoadedObject
 
     internal RegionHandle ContextRegion { get; }
 
+    private RegionHandle _xdpMd;
+    private RegionHandle _packet;
+
+    /// <summary>
+    /// The regions of a packet program's run, made when the object's first XDP program loads: the xdp_md context (no
+    /// bytes of its own: every load from it is answered by the run, <see cref="Vm.RunContext.BindPacket"/>) and the
+    /// packet each run binds.
+    /// </summary>
+    internal (RegionHandle XdpMd, RegionHandle Packet) PacketRegions()
+    {
+        if (_xdpMd.Value == 0)
+        {
+            _xdpMd = Map([], 0, 0, RegionKind.Context, MemoryAccess.Read, "xdp_md");
+            _packet = MapCallScoped(RegionKind.Packet, MemoryAccess.ReadWrite, "packet");
+        }
+        return (_xdpMd, _packet);
+    }
+
     /// <summary>The loaded programs by name (those a struct_ops variable uses; libbpf does not load the others).</summary>
     public IReadOnlyDictionary<string, BytecodeProgram> Programs => _programs;
 

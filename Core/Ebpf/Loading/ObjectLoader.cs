@@ -22,7 +22,7 @@ namespace BpfSim.Core.Ebpf.Loading;
 /// variable that is created uses it: <c>autocreate</c> picks the variables (bpf_map__set_autocreate), and the
 /// programs of another one can be loaded later with <see cref="LoadStructOpsPrograms"/>.
 /// </remarks>
-public static class ObjectLoader
+public static partial class ObjectLoader
 {
     /// <summary>libbpf's POISON_CALL_KFUNC_BASE: a call to a weak kfunc the kernel lacks, which fails only if reached.</summary>
     public const int PoisonKfuncBase = 2002000000;
@@ -75,7 +75,7 @@ public static class ObjectLoader
             return Fail(Errno.EINVAL, BpfCommand.ProgLoad, $"license '{spec.License}': struct ops programs must have a GPL compatible license");
         }
         var kernelBtf = bpf.KernelBtf;
-        if (kernelBtf is null)
+        if (kernelBtf is null && spec.StructOps.Count > 0)
         {
             return Fail(Errno.ENOTSUPP, BpfCommand.ProgLoad, "this kernel has no BTF to relocate against (no subsystem described its types)");
         }
@@ -325,7 +325,7 @@ public static class ObjectLoader
 
     // ---- programs ----
 
-    private static BpfResult LoadProgram(ObjectSpec spec, LoadedObject obj, CoreRelocator relocator, StructOpsMember member,
+    private static BpfResult LoadProgram(ObjectSpec spec, LoadedObject obj, CoreRelocator? relocator, StructOpsMember? member,
         BytecodeSupport support, ObjectProgram program, out BytecodeProgram? loaded)
     {
         loaded = null;
@@ -342,6 +342,10 @@ public static class ObjectLoader
             var span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(insns);
             foreach (var relo in code.CoreRelos)
             {
+                if (relocator is null)
+                {
+                    return Fail(Errno.ENOTSUPP, BpfCommand.ProgLoad, $"prog '{program.Name}': CO-RE relocations need a kernel BTF, and this kernel has none");
+                }
                 try
                 {
                     var result = relocator.Resolve(new CoreRelocation(spec.Btf, relo.TypeId, relo.AccessString, relo.Kind));
@@ -393,11 +397,11 @@ public static class ObjectLoader
         {
             return check;
         }
-        loaded = new BytecodeProgram(obj, program.Name, member.Name, linked, helpers, kfuncs);
+        loaded = new BytecodeProgram(obj, program.Name, member?.Name ?? "xdp", linked, helpers, kfuncs);
         return BpfResult.Ok;
     }
 
-    private static BpfResult Relocate(ObjectSpec spec, LoadedObject obj, StructOpsMember member, BytecodeSupport support,
+    private static BpfResult Relocate(ObjectSpec spec, LoadedObject obj, StructOpsMember? member, BytecodeSupport support,
         ObjectProgram program, ObjectRelocation relo, int i, List<Instruction> insns, FunctionTable kfuncs, Dictionary<string, int> kfuncIds,
         Dictionary<string, int> appended, Queue<(ObjectProgram, int)> pending)
     {
@@ -443,7 +447,7 @@ public static class ObjectLoader
             {
                 var ext = spec.Externs.FirstOrDefault(e => e.Name == relo.SymbolName && e.Kind == ExternKind.Ksym);
                 bool weak = ext?.IsWeak ?? false;
-                var fn = support.Kfunc(relo.SymbolName, member, out bool exists, out string refusal);
+                var fn = support.Kfunc(relo.SymbolName, member!, out bool exists, out string refusal);
                 if (!exists && !weak)
                 {
                     // libbpf: bpf_object__resolve_ksym_func_btf_id.

@@ -15,7 +15,7 @@ namespace BpfSim.Core.Ebpf.Loading;
 /// </summary>
 internal static class ProgramChecks
 {
-    public static BpfResult Check(string name, Instruction[] insns, StructOpsMember member, BytecodeSupport support, FunctionTable helpers)
+    public static BpfResult Check(string name, Instruction[] insns, StructOpsMember? member, BytecodeSupport support, FunctionTable helpers)
     {
         if (insns.Length == 0)
         {
@@ -84,7 +84,9 @@ internal static class ProgramChecks
         {
             return Fail(Errno.EINVAL, name, "last insn is not an exit or jmp");
         }
-        return ContextWrites.Check(name, insns, second, member, support);
+        // A struct_ops program's stores through its arguments (btf_struct_access); a packet program (no member) writes
+        // its packet, checked at run time against data_end.
+        return member is null ? BpfResult.Ok : ContextWrites.Check(name, insns, second, member, support);
     }
 
     internal static BpfResult Fail(Errno errno, string program, string message) =>
@@ -165,7 +167,7 @@ internal static class ProgramChecks
         return BpfResult.Ok;
     }
 
-    private static BpfResult CheckCall(Instruction insn, int i, string name, int length, bool[] second, StructOpsMember member,
+    private static BpfResult CheckCall(Instruction insn, int i, string name, int length, bool[] second, StructOpsMember? member,
         BytecodeSupport support, FunctionTable helpers)
     {
         switch (insn.Src)
@@ -191,7 +193,7 @@ internal static class ProgramChecks
                 {
                     return Fail(Errno.EINVAL, name, $"invalid func unknown#{insn.Imm}");
                 }
-                var fn = support.Helper(insn.Imm, member, out string refusal);
+                var fn = support.Helper(insn.Imm, member!, out string refusal);
                 if (fn is null)
                 {
                     return Fail(Errno.EINVAL, name, refusal.Length > 0 ? refusal : $"program of this type cannot use helper {helperName}#{insn.Imm}");

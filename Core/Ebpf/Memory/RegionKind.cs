@@ -20,4 +20,6 @@ public enum RegionKind
 
     /// <summary>Other memory a helper hands out (PTR_TO_MEM).</summary>
     Memory,
+    /// <summary>A packet program's packet, data_meta to data_end (PTR_TO_PACKET, PTR_TO_PACKET_META).</summary>
+    Packet,
 }

@@ -139,9 +139,21 @@ public static partial class Interpreter
         ref byte p = ref ctx.TryResolve(address, size, MemoryAccess.Read);
         if (Unsafe.IsNullRef(ref p))
         {
-            ThrowMemory(ref ctx, remaining, pc, reg, address, size, MemoryAccess.Read);
+            return ReadSlow(ref ctx, remaining, pc, reg, address, size);
         }
         return LoadSized(ref p, size);
+    }
+
+    /// <summary>A load the fast path refused: a packet program's xdp_md field (a rewritten context load), or a fault.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static ulong ReadSlow(ref RunContext ctx, long remaining, int pc, int reg, ulong address, int size)
+    {
+        if (ctx.TryLoadPacketContext(address, size, out ulong value))
+        {
+            return value;
+        }
+        ThrowMemory(ref ctx, remaining, pc, reg, address, size, MemoryAccess.Read);
+        return 0;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

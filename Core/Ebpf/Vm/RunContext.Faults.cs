@@ -67,6 +67,8 @@ public ref partial struct RunContext
             RegionKind.MapValue => $"invalid access to map value, value_size={length} off={offset} size={size}",
             RegionKind.Context => $"invalid bpf_context access off={offset} size={size}",
             RegionKind.KernelObject => $"access beyond struct {region.Name} at off {offset} size {size}",
+            // check_packet_access: the program did not check data + off + size <= data_end (off from data_meta here).
+            RegionKind.Packet => $"invalid access to packet, off={offset} size={size}, R{Math.Max(reg, 0)}(id=0,off={offset},r=0)",
             _ => $"invalid access to memory, mem_size={length} off={offset} size={size}",
         });
     }

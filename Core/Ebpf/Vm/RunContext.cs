@@ -21,6 +21,11 @@ public ref partial struct RunContext
     private Span<byte> _slot2;
     private Span<byte> _slot3;
 
+    // A packet program's packet (RunContext.Packet.cs); a partial struct's fields live in one declaration.
+    private Span<byte> _frame;
+    private int _packetRegion, _xdpMdRegion, _packetData, _packetDataEnd, _packetDataMeta;
+    private uint _ingressIfindex, _rxQueueIndex, _egressIfindex, _redirectIfindex;
+
     /// <param name="memory">The address space the program runs in.</param>
     /// <param name="helpers">Helpers by id; null has none (a helper call faults).</param>
     /// <param name="kfuncs">Kfuncs by the loader's index; null has none.</param>

@@ -6,8 +6,8 @@ using BpfSim.Tcp.Stack;
 namespace BpfSim.Tcp.Metrics;
 
 /// <summary>
-/// Samples every connection's congestion state and every watched link's queue at a fixed interval into pre-sized
-/// columns (grown in chunks, never per sample), to be formatted after the run.
+/// Samples the congestion state of the first <see cref="FlowLimit"/> connections (by id) and every watched link's
+/// queue at a fixed interval into one row per sample, to be formatted after the run.
 /// </summary>
 public sealed class TcpSampler : IEventHandler
 {
@@ -35,23 +35,31 @@ public sealed class TcpSampler : IEventHandler
     private readonly TcpStack _stack;
     private readonly IReadOnlyList<Link> _links;
     private readonly SimTime _interval;
+    private readonly int _flowLimit;
     private readonly HandlerId _handler;
     private readonly List<double> _times = [];
     private readonly List<float[]> _flowRows = [];
     private readonly List<float[]> _linkRows = [];
     private long[] _lastAcked = [];
 
-    public TcpSampler(Simulator sim, TcpStack stack, IReadOnlyList<Link> links, SimTime interval)
+    /// <param name="flowLimit">The connections sampled: the first this many by id (all by default).</param>
+    /// <exception cref="ArgumentOutOfRangeException">The interval is not positive or the limit is negative.</exception>
+    public TcpSampler(Simulator sim, TcpStack stack, IReadOnlyList<Link> links, SimTime interval, int flowLimit = int.MaxValue)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(interval.Nanoseconds, nameof(interval));
+        ArgumentOutOfRangeException.ThrowIfNegative(flowLimit);
         _sim = sim;
         _stack = stack;
         _links = links;
         _interval = interval;
+        _flowLimit = flowLimit;
         _handler = sim.Register(this);
     }
 
     public SimTime Interval => _interval;
+
+    /// <summary>How many connections (the first, by id) are sampled; later ones have no time series.</summary>
+    public int FlowLimit => _flowLimit;
 
     /// <summary>Samples taken so far.</summary>
     public int Count => _times.Count;
@@ -62,15 +70,16 @@ public sealed class TcpSampler : IEventHandler
     void IEventHandler.OnEvent(int kind, long arg)
     {
         var conns = _stack.Connections;
+        int sampled = Math.Min(conns.Count, _flowLimit);
         int flowMetrics = FlowMetrics.Length;
-        if (_lastAcked.Length < conns.Count)
+        if (_lastAcked.Length < sampled)
         {
-            Array.Resize(ref _lastAcked, conns.Count);
+            Array.Resize(ref _lastAcked, sampled);
         }
-        var flows = new float[conns.Count * flowMetrics];
+        var flows = new float[sampled * flowMetrics];
         double seconds = _interval.TotalSeconds;
         Span<byte> info = stackalloc byte[TcpCcInfo.UnionSize];
-        for (int i = 0; i < conns.Count; i++)
+        for (int i = 0; i < sampled; i++)
         {
             ref var sk = ref _stack.Sock(i);
             var c = conns[i];

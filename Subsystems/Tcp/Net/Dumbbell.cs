@@ -26,7 +26,9 @@ public sealed record DumbbellOptions
 
 /// <summary>
 /// A dumbbell: senders → left router → bottleneck → right router → receivers, and the mirror path for ACKs.
-/// A flow's round-trip propagation delay is 2 × (sender access + bottleneck + receiver access).
+/// A flow's round-trip propagation delay is 2 × (sender access + bottleneck + receiver access). Nodes: the routers
+/// <c>router_left</c> and <c>router_right</c>, each with the ports <c>access</c> (toward its hosts) and
+/// <c>bottleneck</c>; flow I's hosts <c>sI</c> and <c>rI</c>, each with the port <c>eth0</c>.
 /// </summary>
 public sealed class Dumbbell
 {
@@ -46,7 +48,21 @@ public sealed class Dumbbell
         BottleneckReverse = options.BottleneckReverseTrace is { } up
             ? network.AddLink("bottleneck_rev", up, options.BottleneckDelay, reverseQueue)
             : network.AddLink("bottleneck_rev", options.BottleneckRateBps, options.BottleneckDelay, reverseQueue);
+        var left = network.AddNode("router_left", isRouter: true);
+        var right = network.AddNode("router_right", isRouter: true);
+        LeftAccess = network.AddInterface(left, "access");
+        var leftCore = network.AddInterface(left, "bottleneck");
+        var rightCore = network.AddInterface(right, "bottleneck");
+        RightAccess = network.AddInterface(right, "access");
+        network.Wire(Bottleneck, leftCore, rightCore, reverse: BottleneckReverse);
+        network.Wire(BottleneckReverse, rightCore, leftCore);
     }
+
+    /// <summary>The left router's port toward the senders (it receives every sender's packets).</summary>
+    public NetInterface LeftAccess { get; }
+
+    /// <summary>The right router's port toward the receivers (it receives every receiver's ACKs).</summary>
+    public NetInterface RightAccess { get; }
 
     /// <summary>The data direction of the shared link.</summary>
     public Link Bottleneck { get; }
@@ -70,6 +86,12 @@ public sealed class Dumbbell
         var senderDown = Access($"s{i}_down", sd);
         var receiverDown = Access($"r{i}_down", rd);
         var receiverUp = Access($"r{i}_up", rd);
+        var senderPort = _network.AddInterface(_network.AddNode($"s{i}", isRouter: false), "eth0");
+        var receiverPort = _network.AddInterface(_network.AddNode($"r{i}", isRouter: false), "eth0");
+        _network.Wire(senderUp, senderPort, LeftAccess, reverse: senderDown);
+        _network.Wire(senderDown, LeftAccess, senderPort);
+        _network.Wire(receiverDown, RightAccess, receiverPort, reverse: receiverUp);
+        _network.Wire(receiverUp, receiverPort, RightAccess);
         int senderSink = _network.AddSink(sender);
         int receiverSink = _network.AddSink(receiver);
         int forward = _network.AddRoute([senderUp, Bottleneck, receiverDown], receiverSink);

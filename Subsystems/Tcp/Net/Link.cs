@@ -61,6 +61,15 @@ public sealed class Link
 
     internal DeliveryCursor? Cursor { get; }
 
+    /// <summary>The interface the link leaves from; null on a link no topology wired to nodes.</summary>
+    public NetInterface? Egress { get; internal set; }
+
+    /// <summary>The interface the link arrives at (its packets run that interface's hooks); null if not wired.</summary>
+    public NetInterface? Ingress { get; internal set; }
+
+    /// <summary>The other direction of the same cable (XDP_TX leaves on the reverse of the link a packet came in on).</summary>
+    public Link? Reverse { get; internal set; }
+
     /// <summary>When the last packet put on this link reaches the next hop: a delay that shrinks never lets a later packet overtake.</summary>
     internal long LastDeliveryNs { get; set; }
 

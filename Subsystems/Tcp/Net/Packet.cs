@@ -28,6 +28,18 @@ public struct Packet
     public long Tstamp;
     public TcpSegment Segment;
 
+    /// <summary>
+    /// 0 while the packet follows its <see cref="Route"/>; the id + 1 of the link it is on once a packet hook sent it
+    /// off the route (XDP_TX, a redirect), from where routers forward it by their tables.
+    /// </summary>
+    public int Via;
+
+    /// <summary>
+    /// The IPv4 TTL relative to what its position implies (64 less the routers it passed on its route): a program's
+    /// change, and the decrements of forwarding off the route. 0 for every packet no hook touched.
+    /// </summary>
+    public int TtlDelta;
+
     /// <summary>Pool bookkeeping: the next free packet while free, -1 while in use.</summary>
     internal int NextFree;
 }

@@ -22,6 +22,8 @@ public sealed record ParkingLotOptions
 /// <summary>
 /// A parking lot: routers R0 … Rh in a chain, hop i being the link Ri → Ri+1 (and its reverse for ACKs). A flow
 /// enters at one router and leaves at a later one, so long flows cross every bottleneck and short ones one each.
+/// Nodes: routers <c>router0</c> … <c>routerH</c>, each with the port <c>access</c> toward its hosts and a port
+/// <c>hopI</c> per hop it ends; flow I's hosts <c>pl_sI</c> and <c>pl_rI</c> with the port <c>eth0</c>.
 /// </summary>
 public sealed class ParkingLot
 {
@@ -29,6 +31,7 @@ public sealed class ParkingLot
     private readonly ParkingLotOptions _options;
     private readonly Link[] _forward;
     private readonly Link[] _reverse;
+    private readonly NetInterface[] _access;
     private int _flows;
 
     /// <exception cref="ArgumentOutOfRangeException">Fewer than one hop.</exception>
@@ -49,6 +52,20 @@ public sealed class ParkingLot
             _reverse[h] = options.HopReverseTrace is { } up
                 ? network.AddLink($"hop{h}_rev", up, options.HopDelay, reverseQueue)
                 : network.AddLink($"hop{h}_rev", options.HopRateBps, options.HopDelay, reverseQueue);
+        }
+        _access = new NetInterface[options.Hops + 1];
+        var routers = new NetNode[options.Hops + 1];
+        for (int r = 0; r <= options.Hops; r++)
+        {
+            routers[r] = network.AddNode($"router{r}", isRouter: true);
+            _access[r] = network.AddInterface(routers[r], "access");
+        }
+        for (int h = 0; h < options.Hops; h++)
+        {
+            var upstream = network.AddInterface(routers[h], $"hop{h}");
+            var downstream = network.AddInterface(routers[h + 1], $"hop{h}");
+            network.Wire(_forward[h], upstream, downstream, reverse: _reverse[h]);
+            network.Wire(_reverse[h], downstream, upstream);
         }
     }
 
@@ -73,6 +90,12 @@ public sealed class ParkingLot
         var senderDown = Access($"pl_s{i}_down");
         var receiverDown = Access($"pl_r{i}_down");
         var receiverUp = Access($"pl_r{i}_up");
+        var senderPort = _network.AddInterface(_network.AddNode($"pl_s{i}", isRouter: false), "eth0");
+        var receiverPort = _network.AddInterface(_network.AddNode($"pl_r{i}", isRouter: false), "eth0");
+        _network.Wire(senderUp, senderPort, _access[fromRouter], reverse: senderDown);
+        _network.Wire(senderDown, _access[fromRouter], senderPort);
+        _network.Wire(receiverDown, _access[toRouter], receiverPort, reverse: receiverUp);
+        _network.Wire(receiverUp, receiverPort, _access[toRouter]);
         var forward = new List<Link> { senderUp };
         forward.AddRange(_forward[fromRouter..toRouter]);
         forward.Add(receiverDown);

@@ -12,7 +12,8 @@ namespace BpfSim.Tcp.Net;
 /// </summary>
 public abstract class QueueDiscipline
 {
-    private int[] _ring = new int[64];
+    // Doubled as the queue grows: a dumbbell's access links (four per flow) rarely hold more than a few packets.
+    private int[] _ring = new int[16];
     private int _head;
     private int _fifoLength;
     private Network? _network;

@@ -62,6 +62,12 @@ public sealed class TcpConnection
     public SimTime StartTime { get; internal set; }
     public SimTime EndTime { get; internal set; }
 
+    /// <summary>When the handshake completed (the SYN-ACK arrived); null while connecting or if it never did.</summary>
+    public SimTime? ConnectTime { get; internal set; }
+
+    /// <summary>connect() failed with ETIMEDOUT: every SYN timed out (tcp_write_timeout), so the flow never connected.</summary>
+    public bool ConnectFailed { get; internal set; }
+
     /// <summary>The application's writes: the whole transfer at once (bulk), or bursts at an interval.</summary>
     public TcpWritePattern? Writes { get; internal init; }
 
@@ -72,7 +78,10 @@ public sealed class TcpConnection
     internal ulong SndUna;            // first unacknowledged segment
     internal ulong SndNxt;            // next new segment to send
     internal ulong HighSeq;           // snd_nxt when the current reduction or loss episode began
-    internal SegmentState[] Board = new SegmentState[64];
+    // The scoreboard: a ring of segment states from SndUna, doubled by EnsureBoard as the window grows. It starts at
+    // 16 (the initial window of 10, TCP_INIT_CWND, fits): a flow of 100,000 sharing a link keeps a window of a few
+    // segments, and 64 states (2.5 KB) each were a fifth of a flow's memory.
+    internal SegmentState[] Board = new SegmentState[16];
     internal long RtoNs;
     internal uint MdevMaxUs;          // tcp_rtt_estimator: the largest mdev in the current RTT
     internal uint RttvarUs;           // the RTT variation the RTO uses, at least TCP_RTO_MIN
@@ -114,6 +123,10 @@ public sealed class TcpConnection
     internal TimerId PaceTimer;
     internal TimerId DelackTimer;
     internal TimerId NapiTimer;       // the receiving NIC's coalesced interrupt (GRO)
+    // ---- handshake (TcpStack.Handshake.cs) ----
+    internal long FirstSynUs = -1;    // tp->retrans_stamp as tcp_connect sets it: when the first SYN left (µs)
+    internal int TotalRto;            // tp->total_rto: SYN timeouts so far (the linear-timeout count)
+    internal uint SynAckTsVal;        // TSval of the SYN-ACK that established the sender: what its first ACK echoes
     internal int[]? NapiBatch;        // packets the next NAPI poll takes, in arrival order (made on first use)
     internal int NapiCount;
 
@@ -140,6 +153,13 @@ public sealed class TcpConnection
     internal uint RcvSrttUs;
     internal uint RcvRtoJiffies = TcpTime.Hz; // TCP_TIMEOUT_INIT until measured
     internal bool RequestEcn;         // the sender asks for ECN in its SYN (tcp_ecn_send_syn: its algorithm needs ECN)
+    // The receiving host's request socket (struct request_sock) from the first SYN until the handshake completes.
+    internal bool ReqOpen;
+    internal int ReqNumTimeout;       // req->num_timeout: request timer expiries
+    internal int ReqNumRetrans;       // req->num_retrans: SYN-ACKs sent again
+    internal uint ReqTsRecent;        // req->ts_recent: the TSval of the SYN that made the request (retransmitted SYNs leave it)
+    internal uint ReqLastOowJiffies;  // tcp_rsk(req)->last_oow_ack_time (0: none yet)
+    internal TimerId SynAckTimer;     // req->rsk_timer
 
     /// <summary>The receiving socket's congestion control (the receiving host's; see TcpStackOptions.ReceiverCc).</summary>
     public TcpCongestionOps ReceiverOps { get; internal set; } = null!;

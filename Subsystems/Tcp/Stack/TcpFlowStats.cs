@@ -33,6 +33,12 @@ public sealed class TcpFlowStats
     public long DsackUndos { get; internal set; }
     /// <summary>Loss (RTO) episodes undone (LINUX_MIB_TCPLOSSUNDO, tcp_try_undo_loss and tcp_try_undo_recovery in Loss).</summary>
     public long LossUndos { get; internal set; }
+    /// <summary>SYNs sent again after a timeout (the handshake's part of tp->total_retrans; LINUX_MIB_TCPTIMEOUTS in SYN_SENT).</summary>
+    public long SynRetransmits { get; internal set; }
+    /// <summary>SYN-ACKs the receiving host sent again: on its request timer or for a retransmitted SYN (LINUX_MIB_TCPSYNRETRANS).</summary>
+    public long SynAckRetransmits { get; internal set; }
+    /// <summary>Whether the receiving host dropped the request after tcp_synack_retries SYN-ACK timeouts.</summary>
+    public bool SynAckGaveUp { get; internal set; }
     public long RttSamples { get; internal set; }
     public double RttSumMs { get; internal set; }
     public double RttMinMs { get; internal set; } = double.MaxValue;

@@ -24,18 +24,7 @@ public sealed partial class TcpStack
         ref var rsk = ref _rcvSocks[conn.Id];
         if ((segment.Flags & TcpFlags.Syn) != 0)
         {
-            // SYN-ACK. tcp_ecn_create_request: an ECN-setup SYN (ECE|CWR) is accepted if it is not ECT and the sysctl
-            // allows ECN (1 or 2), or if the receiving algorithm needs ECN; an ECT SYN comes from an algorithm that
-            // needs ECN (DCTCP), whose feedback a receiver running another algorithm cannot give.
-            var flags = TcpFlags.Syn | TcpFlags.Ack;
-            bool ecnSetup = (segment.Flags & (TcpFlags.Ece | TcpFlags.Cwr)) == (TcpFlags.Ece | TcpFlags.Cwr);
-            if (ecnSetup && ((ecn == EcnCodepoint.NotEct && _options.Ecn != 0) || conn.ReceiverOps.NeedsEcn))
-            {
-                flags |= TcpFlags.Ece;
-                rsk.EcnFlags |= TcpEcnFlags.Ok;
-            }
-            SendControl(conn, flags, conn.Path.Reverse, ack: 1, tsEcr: segment.TsVal);
-            conn.SynAckSentNs = _sim.Now.Nanoseconds;
+            ReceiverSyn(conn, segment, ecn);
             return;
         }
         if (payload == 0)
@@ -249,7 +238,10 @@ public sealed partial class TcpStack
         rsk.RcvNxt = 1;
         // tcp_synack_rtt_meas: the handshake's RTT is the receiving socket's first sample (tcp_rtt_estimator: srtt = m,
         // rttvar = max(2m, TCP_RTO_MIN)), which sets its icsk_rto (__tcp_set_rto) for the delayed-ACK engine.
-        long m = Math.Max((_sim.Now.Nanoseconds - conn.SynAckSentNs) / 1000, 1);
+        // A SYN-ACK sent more than once gives no sample of its own (req->num_retrans), so the ACK's TSecr — the
+        // TSval of the SYN-ACK the sender accepted — does (tcp_ack_update_rtt, in whole ms).
+        CloseRequest(conn);
+        long m = conn.ReqNumRetrans == 0 ? Math.Max((_sim.Now.Nanoseconds - conn.SynAckSentNs) / 1000, 1) : TsRttUs(conn.SynAckTsVal);
         long rttvar = Math.Max(2 * m, _options.MinRto.Nanoseconds / 1000);
         conn.RcvSrttUs = (uint)m;
         conn.RcvRtoJiffies = (uint)Math.Min((long)TcpTime.UsecsToJiffies((uint)Math.Min(m + rttvar, uint.MaxValue)),

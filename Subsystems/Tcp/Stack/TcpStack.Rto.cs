@@ -10,11 +10,14 @@ public sealed partial class TcpStack
     /// (inet_csk_reset_xmit_timer → sk_reset_timer: expires = jiffies + when): it fires at the tick on which jiffies
     /// reaches that value, so up to a jiffy sooner than now + when. The timer wheel's coarser levels are not modelled.
     /// </summary>
-    private void SetRto(TcpConnection conn, long delayNs)
+    private void SetRto(TcpConnection conn, long delayNs) => ArmOnTick(conn.RtoTimer, delayNs, conn.Id);
+
+    /// <summary>mod_timer(jiffies + when) for any of a connection's kernel timers: fires on the tick (see <see cref="SetRto"/>).</summary>
+    private void ArmOnTick(Core.Simulation.TimerId timer, long delayNs, int id)
     {
         const long nsPerJiffy = TcpTime.UsecPerJiffy * 1000L;
         long expires = (_sim.Now.Nanoseconds / nsPerJiffy + (delayNs + nsPerJiffy - 1) / nsPerJiffy) * nsPerJiffy;
-        _sim.Arm(conn.RtoTimer, new Core.Simulation.SimTime(expires), conn.Id);
+        _sim.Arm(timer, new Core.Simulation.SimTime(expires), id);
     }
 
     private void StopRto(TcpConnection conn) => _sim.Cancel(conn.RtoTimer);
@@ -24,8 +27,7 @@ public sealed partial class TcpStack
     {
         if (conn.State == TcpConnectionState.SynSent)
         {
-            conn.Backoff++;
-            Start(conn);
+            SynTimeout(conn);
             return;
         }
         ref var sk = ref _socks[conn.Id];

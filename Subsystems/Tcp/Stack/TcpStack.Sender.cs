@@ -36,21 +36,6 @@ public sealed partial class TcpStack
         return reference + (ulong)(offset / conn.Mss);
     }
 
-    /// <summary>
-    /// tcp_connect with tcp_ecn_send_syn: an ECN-setup SYN (ECE|CWR) when ECN is wanted, itself ECT when the
-    /// algorithm needs ECN.
-    /// </summary>
-    private void Start(TcpConnection conn)
-    {
-        conn.State = TcpConnectionState.SynSent;
-        ref var sk = ref _socks[conn.Id];
-        MstampRefresh(ref sk); // tcp_connect
-        StampDeparture(ref sk); // the SYN goes through __tcp_transmit_skb too: tcp_wstamp_ns starts at its departure
-        var ect = conn.Ops.NeedsEcn ? EcnCodepoint.Ect0 : EcnCodepoint.NotEct;
-        SendControl(conn, TcpFlags.Syn | (conn.RequestEcn ? TcpFlags.Ece | TcpFlags.Cwr : TcpFlags.None), conn.Path.Forward, ack: 0, tsEcr: 0, ect);
-        SetRto(conn, CurrentRtoNs(conn));
-    }
-
     private void SendControl(TcpConnection conn, TcpFlags flags, int route, uint ack, uint tsEcr, EcnCodepoint ecn = EcnCodepoint.NotEct)
     {
         ref var packet = ref NewSegment(conn, route, flags, payload: 0, out int p);
@@ -88,50 +73,10 @@ public sealed partial class TcpStack
             Established(conn, segment);
             return;
         }
-        if (conn.State == TcpConnectionState.Established)
+        if (conn.State == TcpConnectionState.Established && (segment.Flags & TcpFlags.Syn) == 0)
         {
-            OnAck(conn, segment);
+            OnAck(conn, segment); // a SYN-ACK sent again after the handshake is tcp_validate_incoming's: not an ACK
         }
-    }
-
-    /// <summary>tcp_finish_connect and tcp_init_transfer: the first RTT sample, ECN, initial window, then CA init.</summary>
-    private void Established(TcpConnection conn, in TcpSegment synAck)
-    {
-        conn.State = TcpConnectionState.Established;
-        ref var sk = ref _socks[conn.Id];
-        if (conn.RequestEcn && (synAck.Flags & TcpFlags.Ece) != 0)
-        {
-            sk.EcnFlags |= TcpEcnFlags.Ok;
-        }
-        MstampRefresh(ref sk);
-        long synRtt = (long)NowUs - synAck.TsEcr;
-        UpdateRtt(conn, synRtt, synRtt, ackMaybeDelayed: false);
-        StopRto(conn);
-        conn.Backoff = 0;
-        conn.Retransmits = 0;
-        sk.SndCwnd = _options.InitialCwnd;
-        sk.SndCwndStamp = NowJiffies;
-        sk.Lsndtime = NowJiffies; // tcp_finish_connect: no spurious restart on the first data
-        conn.DeliveredTimeNs = _sim.Now.Nanoseconds;
-        sk.DeliveredMstamp = sk.TcpMstamp;
-        if (conn.Ops == Dctcp.Ops && Dctcp.NeedsRenoFallback(sk))
-        {
-            conn.Ops = Dctcp.RenoFallbackOps; // dctcp_init without ECN: dctcp_reno (a built-in, so no reference changes)
-        }
-        else
-        {
-            using (EnterCa(conn))
-            {
-                CaVoid(conn.Ops.Init, ref sk, TcpCaMember.Init);
-            }
-        }
-        SndbufExpand(conn); // tcp_init_buffer_space, after the CA's init
-        if (conn.TotalSegments == 0)
-        {
-            Close(conn); // nothing to send
-            return;
-        }
-        WriteXmit(conn);
     }
 
     /// <summary>

@@ -13,7 +13,8 @@ namespace BpfSim.Tcp.Stack;
 /// Sockets live in a table indexed by connection id; the per-packet paths allocate nothing.
 /// </summary>
 /// <remarks>
-/// Modelled: three-way handshake with ECN negotiation, MSS-sized segments, SACK scoreboard with loss marking by the
+/// Modelled: three-way handshake with ECN negotiation, SYN and SYN-ACK timeouts and connect() failure
+/// (TcpStack.Handshake.cs, TcpStack.SynAck.cs, docs/tcp-handshake.md), MSS-sized segments, SACK scoreboard with loss marking by the
 /// reordering threshold, CA states Open/Disorder/CWR/Recovery/Loss, PRR (RFC 6937), RTO per RFC 6298 with the
 /// kernel's 200 ms minimum and exponential backoff, in whole jiffies and firing on the tick, delayed ACKs with the
 /// adaptive timeout (icsk_ack.ato: tcp_event_data_recv, tcp_send_delayed_ack, doubled when the timer fires), quick
@@ -47,6 +48,7 @@ public sealed partial class TcpStack : IEventHandler, ITcpSocketControl
     private const int KindStop = 4;
     private const int KindWrite = 5;
     private const int KindNapi = 6;
+    private const int KindSynAck = 7;
 
     private readonly Network _net;
     private readonly Simulator _sim;
@@ -163,6 +165,7 @@ public sealed partial class TcpStack : IEventHandler, ITcpSocketControl
         conn.PaceTimer = _sim.CreateTimer(_handler, KindPace);
         conn.DelackTimer = _sim.CreateTimer(_handler, KindDelack);
         conn.NapiTimer = _sim.CreateTimer(_handler, KindNapi);
+        conn.SynAckTimer = _sim.CreateTimer(_handler, KindSynAck);
         _connections.Add(conn);
         _socks[id] = new TcpSock
         {
@@ -186,6 +189,7 @@ public sealed partial class TcpStack : IEventHandler, ITcpSocketControl
             MssCache = (uint)_options.Mss,
         };
         conn.Path = connect(new Endpoint(this, conn, isSender: true), new Endpoint(this, conn, isSender: false));
+        _net.RegisterFlow(id, conn.Path.Forward, conn.Path.Reverse, conn.Mss); // its addresses, for the bytes XDP programs see
         _sim.Schedule(start, _handler, KindStart, id);
         if (writes is not null)
         {
@@ -244,6 +248,9 @@ public sealed partial class TcpStack : IEventHandler, ITcpSocketControl
                 break;
             case KindNapi:
                 NapiPoll(conn);
+                break;
+            case KindSynAck:
+                SynAckTimerFired(conn);
                 break;
             case KindStop:
                 conn.Stopping = true;

@@ -29,6 +29,27 @@ public sealed record TcpStackOptions
     /// </summary>
     public SimTime DelayedAck { get; init; } = SimTime.FromMilliseconds(40);
 
+    /// <summary>
+    /// net.ipv4.tcp_syn_retries (TCP_SYN_RETRIES, 6): SYN retransmissions before connect() fails with ETIMEDOUT
+    /// (tcp_write_timeout in net/ipv4/tcp_timer.c; the limit is this plus <see cref="SynLinearTimeouts"/>, and the
+    /// connection also fails once the time since the first SYN reaches what this many doublings of TCP_TIMEOUT_INIT
+    /// would take, tcp_model_timeout).
+    /// </summary>
+    public int SynRetries { get; init; } = 6;
+
+    /// <summary>
+    /// net.ipv4.tcp_syn_linear_timeouts (4 since Linux 6.5): the first this many SYN timeouts keep the timeout at
+    /// TCP_TIMEOUT_INIT before it doubles (tcp_retransmit_timer's out_reset_timer), so with the defaults SYNs leave at
+    /// 0, 1, 2, 3, 4, 5, 7, 11, 19, 35 and 67 s and connect() fails at 131 s. 0 gives the classic 1 s doubling series.
+    /// </summary>
+    public int SynLinearTimeouts { get; init; } = 4;
+
+    /// <summary>
+    /// net.ipv4.tcp_synack_retries (TCP_SYNACK_RETRIES, 5): SYN-ACK retransmissions by the receiving host's request
+    /// socket timer before it drops the request (reqsk_timer_handler in net/ipv4/inet_connection_sock.c).
+    /// </summary>
+    public int SynAckRetries { get; init; } = 5;
+
     /// <summary>TCP_MAX_QUICKACKS: ACK every segment at the start of a connection.</summary>
     public int QuickAcks { get; init; } = 16;
 
@@ -129,5 +150,9 @@ public sealed record TcpStackOptions
         ArgumentOutOfRangeException.ThrowIfNotEqual(Recovery is >= 0 and <= 7, true, nameof(Recovery));
         ArgumentOutOfRangeException.ThrowIfNotEqual(Frto is >= 0 and <= 2, true, nameof(Frto));
         ArgumentOutOfRangeException.ThrowIfNegative(NapiCoalesce.Nanoseconds, nameof(NapiCoalesce));
+        // MAX_TCP_SYNCNT (127) bounds all three sysctls (net/ipv4/sysctl_net_ipv4.c).
+        ArgumentOutOfRangeException.ThrowIfNotEqual(SynRetries is >= 1 and <= 127, true, nameof(SynRetries));
+        ArgumentOutOfRangeException.ThrowIfNotEqual(SynLinearTimeouts is >= 0 and <= 127, true, nameof(SynLinearTimeouts));
+        ArgumentOutOfRangeException.ThrowIfNotEqual(SynAckRetries is >= 1 and <= 127, true, nameof(SynAckRetries));
     }
 }

@@ -68,6 +68,30 @@ public sealed record FlowResult(
     [JsonPropertyName("slowdown")]
     public double? Slowdown { get; init; }
 
+    /// <summary>SYNs the flow sent again after a timeout (1 s at first; net.ipv4.tcp_syn_linear_timeouts, then doubling).</summary>
+    [JsonPropertyName("syn_retries")]
+    public long SynRetries { get; init; }
+
+    /// <summary>SYN-ACKs the receiving host sent again for it (its request timer, or a retransmitted SYN).</summary>
+    [JsonPropertyName("synack_retries")]
+    public long SynAckRetries { get; init; }
+
+    /// <summary>Whether the handshake completed.</summary>
+    [JsonPropertyName("connected")]
+    public bool Connected { get; init; }
+
+    /// <summary>Time from the first SYN to the SYN-ACK that established the flow (ms); null if it never connected.</summary>
+    [JsonPropertyName("connect_ms")]
+    public double? ConnectMs { get; init; }
+
+    /// <summary>connect() failed: every SYN timed out (ETIMEDOUT); the flow sent no data and is not counted as completed.</summary>
+    [JsonIgnore]
+    public bool NeverConnected { get; init; }
+
+    /// <summary>Still in SYN_SENT when the run ended.</summary>
+    [JsonIgnore]
+    public bool StillConnecting { get; init; }
+
     /// <summary>The struct_ops map whose algorithm the flow adopted when it opened (null for a built-in).</summary>
     [JsonPropertyName("map_id")]
     public int? MapId { get; init; }
@@ -171,6 +195,9 @@ public sealed record TcpRunResult
     /// <summary>Flow completion times per size bin (<c>fct_bins</c>), ascending; empty with no sized flows.</summary>
     public IReadOnlyList<FctBinResult> FctBins { get; init; } = [];
 
+    /// <summary>The handshakes: SYN and SYN-ACK retries, flows that never connected, connect times.</summary>
+    public HandshakeResult Handshake { get; init; } = HandshakeResult.Empty;
+
     /// <summary>Every sized flow that started in the window, in flow order: the data of FCT CDFs.</summary>
     [JsonIgnore]
     public IReadOnlyList<FctSample> FctSamples { get; init; } = [];
@@ -178,4 +205,11 @@ public sealed record TcpRunResult
     /// <summary>Pantheon's throughput-delay points: one per flow that ran in the window, then one per algorithm.</summary>
     [JsonIgnore]
     public IReadOnlyList<PantheonPoint> Pantheon { get; init; } = [];
+
+    /// <summary>Per interface, what its packet hooks did (the summary's <c>xdp</c>); null when the scenario has no <c>xdp:</c>.</summary>
+    public IReadOnlyList<XdpInterfaceResult>? Xdp { get; init; }
+
+    /// <summary>The maps of the run's XDP objects, dumped at its end (<c>--dump-map</c>, <c>--out</c>'s maps/NAME.json).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public IReadOnlyList<XdpMapResult> XdpMaps { get; init; } = [];
 }

@@ -27,6 +27,7 @@ public sealed partial class TcpScenarioRunner
     private readonly IReadOnlyList<Link> _watched;
     private readonly List<OpenedFlow> _flows = [];
     private readonly StructOpsActions _actions;
+    private readonly XdpActions _xdp;
     private readonly List<string> _notes = [];
     private readonly List<ConsumerFault> _faults = [];
     private readonly TcpSampler _sampler;
@@ -84,10 +85,15 @@ public sealed partial class TcpScenarioRunner
                 fq.AttachSockets(_stack); // skb->sk: fq reads the senders' pacing rates and sets SK_PACING_FQ
             }
         }
-        _sampler = new TcpSampler(bpf.Simulator, _stack, _watched, spec.SampleInterval);
+        _sampler = new TcpSampler(bpf.Simulator, _stack, _watched, spec.SampleInterval, spec.TimeSeriesFlows);
         _meter = new WindowMeter(bpf.Simulator, _stack, _watched, spec.Window);
         _stack.RecordOneWayDelay(spec.Window);
         _actions = new StructOpsActions(bpf, catalog, _notes);
+        if (spec.Xdp.Count > 0)
+        {
+            _net.AttachKernel(bpf); // interfaces become net devices; without xdp: entries a hop costs one null check
+        }
+        _xdp = new XdpActions(bpf, _net, _notes);
         _type = type;
         // A fault is handled after the call that caused it has returned to the stack, at the same instant, as
         // sched_ext disables a scheduler from a work item after scx_ops_error.
@@ -143,6 +149,7 @@ public sealed partial class TcpScenarioRunner
         var sim = _bpf.Simulator;
         var wall = Stopwatch.StartNew();
         _actions.Schedule(_spec.StructOps);
+        _xdp.Schedule(_spec.Xdp);
         int group = 0;
         foreach (var flow in _spec.Flows)
         {
@@ -175,6 +182,10 @@ public sealed partial class TcpScenarioRunner
         }
         sim.RunUntil(end);
         long events = sim.EventsDispatched - before;
+        if (_flows.Count > _sampler.FlowLimit)
+        {
+            _notes.Add($"time series sample the first {_sampler.FlowLimit} of {_flows.Count} flows (timeseries_flows); the summary and flows.csv have every flow");
+        }
         _net.FinishAccounting();
         _meter.Finish();
         foreach (var observer in _observers)
@@ -194,6 +205,9 @@ public sealed partial class TcpScenarioRunner
             }
         }
         var programs = Core.Ebpf.Loading.ProgramStats.Of(ConsumerLoading.Objects(_bpf));
+        var xdp = _xdp.Results();
+        var xdpMaps = _xdp.Maps();
+        _notes.AddRange(_xdp.FaultNotes());
         // End of the run: sockets close and the loader's fds go, so what is unregistered can be freed.
         _stack.CloseAll();
         sim.RunUntil(sim.Now); // a consumer that faulted in release is ejected while its loader's fds are still open
@@ -219,8 +233,11 @@ public sealed partial class TcpScenarioRunner
             ByAlgorithm = algorithms,
             Fct = FctGroups(fct),
             FctBins = FctBins(fct, _spec.FctBins),
+            Handshake = HandshakeResult.Of(flows),
             FctSamples = fct,
             Pantheon = PantheonPoints(flows, algorithms),
+            Xdp = _spec.Xdp.Count > 0 ? xdp : null,
+            XdpMaps = xdpMaps,
         };
     }
 

@@ -158,9 +158,21 @@ public sealed record TcpScenarioSpec
     public SimTime Duration { get; init; } = SimTime.FromSeconds(30);
     public NetworkSpec Network { get; init; } = new();
     public IReadOnlyList<StructOpsEntry> StructOps { get; init; } = [];
+    /// <summary>XDP programs attached to interfaces during the run (<c>xdp:</c>); empty leaves the interfaces without hooks.</summary>
+    public IReadOnlyList<XdpEntry> Xdp { get; init; } = [];
     public IReadOnlyList<FlowSpec> Flows { get; init; } = [];
     /// <summary>How often time series are sampled.</summary>
     public SimTime SampleInterval { get; init; } = SimTime.FromMilliseconds(100);
+
+    /// <summary>
+    /// Flows (the first, by id) whose time series are sampled; later flows are in the summary and flows.csv only. A
+    /// sample stores a row of every sampled flow's columns, so without a bound 100,000 flows sampled 100 times keep
+    /// 840 MB that no plot or table can show.
+    /// </summary>
+    public int TimeSeriesFlows { get; init; } = DefaultTimeSeriesFlows;
+
+    /// <summary>The default of <see cref="TimeSeriesFlows"/>.</summary>
+    public const int DefaultTimeSeriesFlows = 1000;
     /// <summary>The receiving hosts' built-in algorithm (<see cref="TcpStackOptions.ReceiverCc"/>); null = automatic.</summary>
     public string? ReceiverCc { get; init; }
     /// <summary>net.ipv4.tcp_ecn on every host (<see cref="TcpStackOptions.Ecn"/>).</summary>

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using BpfSim.Studies.Pcap;
+using BpfSim.Tcp.Net;
 
 namespace BpfSim.Tests.Studies.Pcap;
 

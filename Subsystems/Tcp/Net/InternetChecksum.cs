@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace BpfSim.Studies.Pcap;
+namespace BpfSim.Tcp.Net;
 
 /// <summary>
 /// The Internet checksum (RFC 1071): the ones' complement of the ones'-complement sum of 16-bit big-endian words, as

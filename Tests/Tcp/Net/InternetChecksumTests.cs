@@ -1,6 +1,6 @@
-using BpfSim.Studies.Pcap;
+using BpfSim.Tcp.Net;
 
-namespace BpfSim.Tests.Studies.Pcap;
+namespace BpfSim.Tests.Tcp.Net;
 
 [Category("Studies")]
 public sealed class InternetChecksumTests

@@ -1,18 +1,21 @@
 using System.Buffers.Binary;
-using BpfSim.Tcp.Net;
 
-namespace BpfSim.Studies.Pcap;
+namespace BpfSim.Tcp.Net;
 
 /// <summary>
 /// Builds the Ethernet II / IPv4 / TCP frame of a simulated packet into a buffer: the headers as Linux would send
-/// them (DF, TTL 64, the packet's ECN codepoint; the TCP options of tcp_established_options and tcp_syn_options:
+/// them (DF, TTL 64 unless told otherwise, the packet's ECN codepoint; the TCP options of tcp_established_options and tcp_syn_options:
 /// timestamps on every segment, SACK blocks on ACKs, MSS, SACK-permitted and window scale 7 on SYNs), both checksums,
-/// and a zero-filled payload of the packet's length, of which only what fits in the buffer is written.
+/// and a zero-filled payload of the packet's length, of which only what fits in the buffer is written. One
+/// implementation for every reader of packet bytes: <c>--pcap</c>'s frames and the frame an XDP program runs on.
 /// </summary>
-internal static class TcpFrame
+public static class PacketHeaders
 {
     public const int EthernetBytes = 14;
     public const int IpBytes = 20;
+
+    /// <summary>Linux's default IPv4 TTL (sysctl net.ipv4.ip_default_ttl).</summary>
+    public const byte DefaultTtl = 64;
 
     /// <summary>Window scale both ends announce on their SYNs (Linux picks 7 for its default buffers).</summary>
     public const int WindowScale = 7;
@@ -21,8 +24,9 @@ internal static class TcpFrame
     /// Writes the frame of <paramref name="packet"/> (of <paramref name="flow"/>, from its sender when
     /// <paramref name="fromSender"/>) into <paramref name="frame"/>; returns the frame's full length on the wire and
     /// sets <paramref name="captured"/> to the bytes written (the full length cut at the buffer's size).
+    /// <paramref name="ttl"/> is the IPv4 TTL the frame carries.
     /// </summary>
-    public static int Build(Span<byte> frame, in Packet packet, ref PcapFlow flow, bool fromSender, out int captured)
+    public static int Build(Span<byte> frame, in Packet packet, ref FlowAddresses flow, bool fromSender, out int captured, byte ttl = DefaultTtl)
     {
         Span<byte> header = stackalloc byte[EthernetBytes + IpBytes + 60];
         var seg = packet.Segment;
@@ -48,7 +52,7 @@ internal static class TcpFrame
         ushort id = fromSender ? flow.SenderIpId++ : flow.ReceiverIpId++;
         BinaryPrimitives.WriteUInt16BigEndian(ip[4..], id);
         BinaryPrimitives.WriteUInt16BigEndian(ip[6..], 0x4000); // DF, no fragment offset
-        ip[8] = 64;
+        ip[8] = ttl;
         ip[9] = 6;
         ip[10] = ip[11] = 0;
         BinaryPrimitives.WriteUInt32BigEndian(ip[12..], src);

@@ -2,11 +2,11 @@ using System.Buffers.Binary;
 using BpfSim.Studies.Pcap;
 using BpfSim.Tcp.Net;
 
-namespace BpfSim.Tests.Studies.Pcap;
+namespace BpfSim.Tests.Tcp.Net;
 
 /// <summary>The frame a simulated packet becomes: sequence space, options, lengths, and no allocation per frame.</summary>
 [Category("Studies")]
-public sealed class TcpFrameTests
+public sealed class PacketHeadersTests
 {
     private static Packet Ack(uint ack, params (uint Start, uint End)[] sacks)
     {
@@ -30,12 +30,12 @@ public sealed class TcpFrameTests
     [Test]
     public void Build_DataSegment_OffsetsSeqByTheSendersIsnAndAcksTheSynAck()
     {
-        var flow = PcapFlow.For(0, forward: 0, reverse: 1, mss: 1448);
+        var flow = FlowAddresses.For(0, forward: 0, reverse: 1, mss: 1448);
         var p = new Packet { Route = 0, SizeBytes = 1500, PayloadBytes = 1448, Ecn = EcnCodepoint.Ect0 };
         p.Segment.Flags = TcpFlags.Ack | TcpFlags.Cwr;
         p.Segment.Seq = 1 + 1448 * 3;
         var frame = new byte[128];
-        int wire = TcpFrame.Build(frame, in p, ref flow, fromSender: true, out int captured);
+        int wire = PacketHeaders.Build(frame, in p, ref flow, fromSender: true, out int captured);
         Assert.That(wire, Is.EqualTo(14 + p.SizeBytes), "IP total length = the packet's simulated size");
         Assert.That(captured, Is.EqualTo(128));
         Assert.That(BinaryPrimitives.ReadUInt16BigEndian(frame.AsSpan(16)), Is.EqualTo(1500));
@@ -49,10 +49,10 @@ public sealed class TcpFrameTests
     [Test]
     public void Build_AckWithSack_PutsTheBlocksInTheSendersSequenceSpace()
     {
-        var flow = PcapFlow.For(4, forward: 0, reverse: 1, mss: 1448);
+        var flow = FlowAddresses.For(4, forward: 0, reverse: 1, mss: 1448);
         var p = Ack(2897, (4345, 5793), (7241, 8689));
         var frame = new byte[128];
-        int wire = TcpFrame.Build(frame, in p, ref flow, fromSender: false, out _);
+        int wire = PacketHeaders.Build(frame, in p, ref flow, fromSender: false, out _);
         Assert.That(wire, Is.EqualTo(14 + p.SizeBytes));
         var tcp = frame.AsSpan(34);
         Assert.That(BinaryPrimitives.ReadUInt32BigEndian(tcp[4..]), Is.EqualTo(flow.ReceiverIsn + 1));
@@ -67,25 +67,25 @@ public sealed class TcpFrameTests
     [Test]
     public void For_DifferentFlows_GetDifferentIsnsAndAddresses()
     {
-        var a = PcapFlow.For(0, 0, 1, 1448);
-        var b = PcapFlow.For(1, 2, 3, 1448);
+        var a = FlowAddresses.For(0, 0, 1, 1448);
+        var b = FlowAddresses.For(1, 2, 3, 1448);
         Assert.That(a.SenderIsn, Is.Not.EqualTo(b.SenderIsn));
         Assert.That(a.SenderIsn, Is.Not.EqualTo(a.ReceiverIsn));
         Assert.That(a.SenderIp, Is.EqualTo(0x0A010001u), "flow 1 is 10.1.0.1");
         Assert.That(b.ReceiverIp, Is.EqualTo(0x0A020002u), "flow 2's receiver is 10.2.0.2");
-        Assert.That(PcapFlow.For(1, 2, 3, 1448).SenderIsn, Is.EqualTo(b.SenderIsn), "the same every time");
+        Assert.That(FlowAddresses.For(1, 2, 3, 1448).SenderIsn, Is.EqualTo(b.SenderIsn), "the same every time");
     }
 
     [Test]
     public void BuildAndWrite_ManyFrames_AllocateNothing()
     {
-        var flow = PcapFlow.For(0, 0, 1, 1448);
+        var flow = FlowAddresses.For(0, 0, 1, 1448);
         var p = Ack(1, (1449, 2897));
         var frame = new byte[LinkCapture.DefaultSnapLength];
         using var writer = new PcapWriter(Path.Combine(Directory.CreateTempSubdirectory("bpfsim-frame-").FullName, "x.pcap"), frame.Length);
         void Once(long t)
         {
-            int wire = TcpFrame.Build(frame, in p, ref flow, fromSender: false, out int captured);
+            int wire = PacketHeaders.Build(frame, in p, ref flow, fromSender: false, out int captured);
             writer.Write(t, frame.AsSpan(0, captured), wire);
         }
         Once(0);

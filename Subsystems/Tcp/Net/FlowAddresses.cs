@@ -1,10 +1,10 @@
-namespace BpfSim.Studies.Pcap;
+namespace BpfSim.Tcp.Net;
 
 /// <summary>
-/// How one simulated connection appears in a pcap: its addresses and ports, its two initial sequence numbers, its
+/// How one simulated connection appears on the wire (in a pcap, to an XDP program): its addresses and ports, its two initial sequence numbers, its
 /// routes (which tell a packet's direction) and its MSS; plus the IP identification counters of its two directions.
 /// </summary>
-internal struct PcapFlow
+public struct FlowAddresses
 {
     public bool Known;
     public uint SenderIp, ReceiverIp;
@@ -20,12 +20,12 @@ internal struct PcapFlow
     /// x.y = id (10.3+/10.4+ beyond 65535 flows), sender port 32768 + id mod 28232, receiver port 5201, and ISNs drawn
     /// from the id by a fixed hash (splitmix64), so every run of a scenario writes the same numbers.
     /// </summary>
-    public static PcapFlow For(int id, int forward, int reverse, int mss)
+    public static FlowAddresses For(int id, int forward, int reverse, int mss)
     {
         uint high = ((uint)(id >> 16) * 2) & 0xFC; // wraps past 8 million flows
         uint low = (uint)(id + 1) & 0xFFFF; // from .1: .0 reads as a network address
         ulong h = SplitMix((ulong)id);
-        return new PcapFlow
+        return new FlowAddresses
         {
             Known = true,
             SenderIp = (10u << 24) | ((1 + high) << 16) | low,

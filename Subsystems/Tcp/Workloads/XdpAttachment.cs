@@ -1,0 +1,58 @@
+using BpfSim.Core.Bpf;
+using BpfSim.Core.Bpf.Net;
+using BpfSim.Core.Bpf.Programs;
+using BpfSim.Core.Ebpf.Loading;
+
+namespace BpfSim.Tcp.Workloads;
+
+/// <summary>
+/// Attaches a loaded XDP program to a device through the simulated bpf(2): BPF_PROG_LOAD of an XDP program whose body is
+/// the bytecode's <see cref="BytecodeProgram.RunPacket"/>, then BPF_LINK_CREATE (a link, or a link update to replace
+/// an earlier one) or the netlink attach by fd (dev_xdp_attach, with XDP_FLAGS_UPDATE_IF_NOEXIST unless replacing).
+/// </summary>
+internal static class XdpAttachment
+{
+    /// <param name="replace">Replace what is attached: a link's program (<paramref name="replaceLinkFd"/>), or a program attached by fd.</param>
+    public static BpfResult Attach(BpfSystem bpf, NetDevice dev, BytecodeProgram program, XdpAttachMode mode, bool replace, int replaceLinkFd,
+        out int progFd, out int linkFd)
+    {
+        linkFd = -1;
+        var r = bpf.ProgLoad(new ProgramSpec
+        {
+            Type = ProgramType.Xdp, Name = BpfSystem.ToObjectName(program.Name), License = program.Object.Spec.License,
+            Body = (PacketProgramFunc)program.RunPacket, Bytecode = program,
+        }, out progFd);
+        if (!r.IsOk)
+        {
+            return r;
+        }
+        if (mode == XdpAttachMode.Link)
+        {
+            if (replace && replaceLinkFd >= 0)
+            {
+                r = bpf.LinkUpdate(replaceLinkFd, progFd, -1);
+                linkFd = r.IsOk ? replaceLinkFd : -1;
+            }
+            else
+            {
+                r = bpf.XdpLinkCreate(progFd, dev.Ifindex, out linkFd);
+            }
+        }
+        else
+        {
+            r = bpf.XdpAttach(dev.Ifindex, progFd, replace ? XdpFlags.None : XdpFlags.UpdateIfNoExist);
+        }
+        return r;
+    }
+
+    /// <summary>Detaches: closes the link, or detaches by fd (progFd -1); then closes the program's fd.</summary>
+    public static BpfResult Detach(BpfSystem bpf, NetDevice dev, int progFd, int linkFd, XdpAttachMode mode)
+    {
+        var r = mode == XdpAttachMode.Link ? bpf.Close(linkFd) : bpf.XdpAttach(dev.Ifindex, -1, XdpFlags.None);
+        if (progFd >= 0)
+        {
+            bpf.Close(progFd);
+        }
+        return r;
+    }
+}

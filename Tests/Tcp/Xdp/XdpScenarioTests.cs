@@ -1,0 +1,157 @@
+using System.Buffers.Binary;
+using System.Text.Json;
+using BpfSim.Core.Simulation;
+using BpfSim.Studies;
+using BpfSim.Tcp.Net;
+using BpfSim.Tcp.Stack;
+using BpfSim.Tcp.Workloads;
+using BpfSim.Tests.Cli;
+
+namespace BpfSim.Tests.Tcp.Xdp;
+
+/// <summary>
+/// scenarios/xdp_counter.yaml end to end: xdp_src_counter at router_left:access counts every sender's packets and
+/// drops 10.1.0.2's; the map, the interface counters and the links agree, and the CLI dumps the map.
+/// </summary>
+[Category("Tcp")]
+public sealed class XdpScenarioTests
+{
+    private static readonly Study s_study = new();
+
+    private static string Repo([System.Runtime.CompilerServices.CallerFilePath] string path = "") =>
+        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(path)!, "../../.."));
+
+    private static string Scenario => Path.Combine(Repo(), "scenarios", "xdp_counter.yaml");
+
+    /// <summary>Keeps the run's network, to read its links after the run.</summary>
+    private sealed class NetworkProbe : ITcpRunObserver
+    {
+        public Network? Network { get; private set; }
+
+        public void Attach(TcpRunContext run) => Network = run.Network;
+
+        public void FlowOpened(TcpConnection conn, FlowSpec spec, int group)
+        {
+        }
+
+        public void Finish(SimTime end)
+        {
+        }
+    }
+
+    [Test]
+    public void SrcCounter_CountsEqualWhatEachSenderSentToTheRouter_AndTheDroppedSenderGetsNothingThrough()
+    {
+        // The senders stop at 2 s, so nothing is on their access links when the run ends at 3 s.
+        var spec = s_study.Load(Scenario).WithDuration(SimTime.FromSeconds(3)).Tcp!;
+        spec = spec with { Flows = [spec.Flows[0] with { Stop = SimTime.FromSeconds(2) }] };
+        var probe = new NetworkProbe();
+        var result = new TcpScenarioRunner(spec, s_study.Factory.Create(), s_study.Catalog, [probe]).Run();
+        var net = probe.Network!;
+        var map = result.XdpMaps.Single(m => m.Name == "src_counts");
+        var counts = new Dictionary<uint, long>();
+        foreach (var entry in map.Json)
+        {
+            var key = entry!["key"]!.AsArray().Select(b => Convert.ToByte((string)b!, 16)).ToArray();
+            var value = entry["value"]!.AsArray().Select(b => Convert.ToByte((string)b!, 16)).ToArray();
+            counts[BinaryPrimitives.ReadUInt32BigEndian(key)] = (long)BinaryPrimitives.ReadUInt64LittleEndian(value);
+        }
+        for (int i = 0; i < 4; i++)
+        {
+            var up = net.Links.Single(l => l.Name == $"s{i}_up");
+            long arrived = up.Stats.PacketsSent - up.Stats.RandomLosses;
+            Assert.That(counts[net.AddressesOf(i).SenderIp], Is.EqualTo(arrived), $"sender {i} (10.1.0.{i + 1})");
+        }
+        var xdp = result.Xdp!.Single(x => x.Interface == "router_left:access");
+        Assert.That(xdp.Pass + xdp.Drop, Is.EqualTo(counts.Values.Sum()));
+        Assert.That(xdp.Drop, Is.EqualTo(counts[0x0a010002]).And.GreaterThan(0), "every packet of 10.1.0.2 is dropped (its SYN and retries)");
+        Assert.That(result.Flows[1].BytesAcked, Is.Zero, "flow 2 never connects");
+        Assert.That(result.Flows.Where(f => f.Id != 2).All(f => f.BytesAcked > 0));
+    }
+
+    [Test]
+    public void Cli_DumpMap_PrintsTheMapAsBpftoolDoes_AndJsonGivesBpftoolsArray()
+    {
+        var (code, output, err) = CliRun.Invoke("run", Scenario, "--duration", "2s", "--dump-map", "src_counts");
+        Assert.That(code, Is.Zero, err);
+        Assert.That(output, Does.Contain("XDP / tcx hooks per interface"));
+        Assert.That(output, Does.Match(@"key: 0a 01 00 02  value: [0-9a-f]{2}( [0-9a-f]{2}){7}  [0-9a-f]{2}( [0-9a-f]{2}){7}\n"));
+        Assert.That(output, Does.Contain("Found 4 elements"));
+        (code, output, err) = CliRun.Invoke("run", Scenario, "--duration", "2s", "--dump-map", "src_counts", "--json");
+        Assert.That(code, Is.Zero, err);
+        using var doc = JsonDocument.Parse(output);
+        Assert.That(doc.RootElement.GetArrayLength(), Is.EqualTo(4));
+        Assert.That(doc.RootElement[0].GetProperty("key").GetArrayLength(), Is.EqualTo(4));
+    }
+
+    [Test]
+    public void Cli_DumpMapOfNoSuchMap_IsBadInput_NamingTheRunsMaps()
+    {
+        var (code, _, err) = CliRun.Invoke("run", Scenario, "--duration", "1s", "--dump-map", "nosuch", "--quiet");
+        Assert.That(code, Is.EqualTo(ExitCodes.BadInput));
+        Assert.That(err, Does.Contain("src_counts"));
+    }
+
+    [Test]
+    public void Cli_ListInterfaces_NamesTheRoutersPorts()
+    {
+        var (code, output, _) = CliRun.Invoke("run", Scenario, "--list-interfaces");
+        Assert.That(code, Is.Zero);
+        Assert.That(output, Does.Contain("1 router_left:access").And.Contain("3 router_right:bottleneck"));
+    }
+
+    [Test]
+    public void Summary_HasAnXdpSection_OnlyWhenTheScenarioHasOne()
+    {
+        var (_, withXdp, _) = CliRun.Invoke("run", Scenario, "--duration", "1s", "--json");
+        using var a = JsonDocument.Parse(withXdp);
+        Assert.That(a.RootElement.GetProperty("xdp")[0].GetProperty("interface").GetString(), Is.EqualTo("router_left:access"));
+        var (_, without, _) = CliRun.Invoke("run", "--duration", "1s", "--json");
+        using var b = JsonDocument.Parse(without);
+        Assert.That(b.RootElement.TryGetProperty("xdp", out _), Is.False);
+    }
+
+    private static string Yaml(string xdp) => CliRun.Scenario($"""
+        duration: 1s
+        xdp:
+        {xdp}
+        flows:
+          - {"{"} count: 1, cc: cubic {"}"}
+        """);
+
+    [Test]
+    public void Validate_UnknownInterface_IsAnErrorAtItsLine_ListingTheValidOnes()
+    {
+        var (code, _, err) = CliRun.Invoke("validate", Yaml("  - { program: xdp_src_counter, interface: router_left:eth9 }"));
+        Assert.That(code, Is.EqualTo(ExitCodes.BadInput));
+        Assert.That(err, Does.Match(@":3:\d+: unknown interface 'router_left:eth9'.*router_left:access, router_left:bottleneck"));
+    }
+
+    [Test]
+    public void Validate_AnObjectWithoutAnXdpProgram_IsAnError()
+    {
+        string reno = Path.Combine(Repo(), "Programs", "bpf", "obj", "bpf_reno.bpf.o");
+        var (code, _, err) = CliRun.Invoke("validate", Yaml($"  - {{ program: {reno}, interface: router_left:access }}"));
+        Assert.That(code, Is.EqualTo(ExitCodes.BadInput));
+        Assert.That(err, Does.Contain("has no XDP program"));
+    }
+
+    [Test]
+    public void Validate_TwoProgramsOnOneInterfaceAtOnce_IsAnError_UnlessTheSecondReplaces()
+    {
+        const string first = "  - { program: xdp_src_counter, interface: router_left:access, at: 0s }\n";
+        var (code, _, err) = CliRun.Invoke("validate", Yaml(first + "  - { program: xdp_src_counter, interface: router_left:access, at: 1s }"));
+        Assert.That(code, Is.EqualTo(ExitCodes.BadInput));
+        Assert.That(err, Does.Contain("one program or one link per interface"));
+        (code, _, err) = CliRun.Invoke("validate", Yaml(first + "  - { program: xdp_src_counter, interface: router_left:access, at: 1s, replace: true }"));
+        Assert.That(code, Is.Zero, err);
+    }
+
+    [Test]
+    public void Validate_AGlobalTheObjectLacks_IsAnErrorAtItsValue()
+    {
+        var (code, _, err) = CliRun.Invoke("validate", Yaml("  - { program: xdp_src_counter, interface: router_left:access, globals: { nope: 1 } }"));
+        Assert.That(code, Is.EqualTo(ExitCodes.BadInput));
+        Assert.That(err, Does.Contain("nope"));
+    }
+}
