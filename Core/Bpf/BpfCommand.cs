@@ -9,9 +9,12 @@ public enum BpfCommand
     MapDeleteElem = 3,
     MapGetNextKey = 4,
     ProgLoad = 5,
+    ProgAttach = 8,
+    ProgDetach = 9,
     ProgGetFdById = 13,
     MapGetFdById = 14,
     ObjGetInfoByFd = 15,
+    ProgQuery = 16,
     MapLookupAndDeleteElem = 21,
     LinkCreate = 28,
     LinkUpdate = 29,
@@ -28,6 +31,12 @@ public enum BpfCommand
 
     /// <summary>A helper called by a program (bpf_map_*_elem), not a syscall.</summary>
     ProgramHelper = 1002,
+
+    /// <summary>rtnetlink RTM_SETLINK with IFLA_XDP (dev_change_xdp_fd): the netlink XDP attach, not a bpf command.</summary>
+    NetlinkXdp = 1003,
+
+    /// <summary>rtnetlink RTM_GETLINK's IFLA_XDP_PROG_ID: the netlink XDP query.</summary>
+    NetlinkXdpQuery = 1004,
 }
 
 /// <summary>Kernel names of <see cref="BpfCommand"/> values for messages.</summary>
@@ -42,6 +51,9 @@ public static class BpfCommandNames
         BpfCommand.MapDeleteElem => "BPF_MAP_DELETE_ELEM",
         BpfCommand.MapGetNextKey => "BPF_MAP_GET_NEXT_KEY",
         BpfCommand.ProgLoad => "BPF_PROG_LOAD",
+        BpfCommand.ProgAttach => "BPF_PROG_ATTACH",
+        BpfCommand.ProgDetach => "BPF_PROG_DETACH",
+        BpfCommand.ProgQuery => "BPF_PROG_QUERY",
         BpfCommand.ProgGetFdById => "BPF_PROG_GET_FD_BY_ID",
         BpfCommand.MapGetFdById => "BPF_MAP_GET_FD_BY_ID",
         BpfCommand.ObjGetInfoByFd => "BPF_OBJ_GET_INFO_BY_FD",
@@ -52,6 +64,8 @@ public static class BpfCommandNames
         BpfCommand.Close => "close",
         BpfCommand.Synchronize => "BPF_SYNCHRONIZE (proposed)",
         BpfCommand.ProgramHelper => "bpf helper",
+        BpfCommand.NetlinkXdp => "RTM_SETLINK IFLA_XDP",
+        BpfCommand.NetlinkXdpQuery => "RTM_GETLINK IFLA_XDP",
         _ => command.ToString(),
     };
 }

@@ -61,6 +61,9 @@ public sealed partial class BpfSystem
                 break;
             case MapType.StructOps:
                 return TryBuildStructOpsMap(spec, out map);
+            case MapType.ChainCall:
+                r = MultiProg.ChainCall.ChainCallMap.CheckSpec(spec);
+                break;
             default:
                 return BpfResult.Fail(Errno.EINVAL, $"map_type {(uint)spec.Type} is unknown or not supported by bpfsim");
         }
@@ -82,6 +85,7 @@ public sealed partial class BpfSystem
             MapType.SkStorage => new SkStorageMap(this, spec),
             MapType.Queue => new QueueMap(this, spec),
             MapType.Stack => new StackMap(this, spec),
+            MapType.ChainCall => new MultiProg.ChainCall.ChainCallMap(this, spec),
             _ => new HashOfMaps(this, spec, template!),
         };
         return BpfResult.Ok;

@@ -15,20 +15,38 @@ public sealed partial class BpfSystem
     public bool StatsEnabled { get; set; }
 
     /// <summary>
-    /// BPF_PROG_LOAD for a struct_ops program, with the checks of check_struct_ops_btf_id (kernel/bpf/verifier.c).
+    /// BPF_PROG_LOAD: a struct_ops program, with the checks of check_struct_ops_btf_id (kernel/bpf/verifier.c), or a
+    /// packet program (XDP, SCHED_CLS, or EXT with the checks of bpf_check_attach_target).
     /// </summary>
-    /// <returns>EINVAL: not GPL-compatible, unknown or non-function member, a body of the wrong signature, a bad name
-    /// or a sleepable program where the member forbids it; ENOTSUPP: unknown struct_ops type, or a member the type
-    /// does not support (get_info of tcp_congestion_ops); the type's check_member errors.</returns>
+    /// <returns>EINVAL: not GPL-compatible (struct_ops), unknown or non-function member, a body of the wrong signature,
+    /// a bad name or a sleepable program where the member forbids it, an unsimulated type; for EXT a missing target
+    /// function, a target that is itself EXT, or a target of a type other than XDP/SCHED_CLS; EBADF: EXT attach_prog_fd
+    /// not open; ENOTSUPP: unknown struct_ops type, or a member the type does not support (get_info of
+    /// tcp_congestion_ops); the type's check_member errors.</returns>
     public BpfResult ProgLoad(ProgramSpec spec, out int fd)
     {
         fd = -1;
-        var r = CheckProgram(spec, out var type, out var member);
+        ArgumentNullException.ThrowIfNull(spec);
+        StructOpsType? type = null;
+        StructOpsMember? member = null;
+        BpfProgram? target = null;
+        var r = spec.Type is ProgramType.Xdp or ProgramType.SchedCls or ProgramType.Ext
+            ? CheckPacketProgram(spec, out target)
+            : CheckProgram(spec, out type, out member);
         if (!r.IsOk)
         {
             return r.For(BpfCommand.ProgLoad);
         }
-        fd = Caller.Install(new BpfProgram(this, spec, type, member));
+        var prog = new BpfProgram(this, spec, type, member);
+        if (target is not null)
+        {
+            // The EXT program keeps its load-time target alive until it is first attached (aux->dst_prog).
+            target.Inc();
+            prog.AttachTarget = target;
+            prog.AttachFunc = spec.AttachFunc;
+            prog.ExtendedType = target.Type;
+        }
+        fd = Caller.Install(prog);
         return BpfResult.Ok;
     }
 
@@ -42,7 +60,7 @@ public sealed partial class BpfSystem
         }
         if (spec.Type != ProgramType.StructOps)
         {
-            return BpfResult.Fail(Errno.EINVAL, $"program type {spec.Type} is not simulated: bpfsim loads struct_ops programs");
+            return BpfResult.Fail(Errno.EINVAL, $"program type {spec.Type} is not simulated: bpfsim loads struct_ops, xdp, sched_cls and ext programs");
         }
         if (!s_gplCompatible.Contains(spec.License))
         {

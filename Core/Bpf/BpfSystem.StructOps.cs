@@ -100,8 +100,14 @@ public sealed partial class BpfSystem
     /// <returns>In the kernel's order: EINVAL new map not a READY link-mode struct_ops map; EOPNOTSUPP type without
     /// update; ENOLINK detached link; EPERM BPF_F_REPLACE with a different old map; EINVAL another type; EINVAL the
     /// map the link already holds (Linux 6.18 has no such check and corrupts its list); the type's update error.</returns>
+    /// <remarks>For a link that holds a program (XDP, tcx, freplace) the fds are programs: see
+    /// <see cref="LinkUpdate(int, int, int)"/>.</remarks>
     public BpfResult LinkUpdate(int linkFd, int newMapFd, uint flags = 0, int oldMapFd = 0)
     {
+        if ((flags & ~LinkUpdateReplace) == 0 && Caller.Get(linkFd) is BpfLink and not StructOpsLink)
+        {
+            return LinkUpdateProg(linkFd, newMapFd, flags, oldMapFd);
+        }
         var r = UpdateLink(linkFd, newMapFd, flags, oldMapFd);
         return r.IsOk ? r : r.For(BpfCommand.LinkUpdate);
     }
@@ -202,6 +208,12 @@ public sealed partial class BpfSystem
     /// <summary>BPF_LINK_DETACH: unregisters and drops the map; the link fd stays open. Detaching twice is fine.</summary>
     public BpfResult LinkDetach(int linkFd)
     {
+        if (Caller.Get(linkFd) is BpfLink other && other is not StructOpsLink)
+        {
+            // bpf_link_detach: every link type here has a detach op.
+            other.Detach();
+            return BpfResult.Ok;
+        }
         var r = ResolveStructOpsLink(linkFd, out var link);
         if (!r.IsOk)
         {

@@ -21,6 +21,12 @@ public sealed record BpfSystemOptions
     /// <summary>The bound on a <see cref="InnerMapReplaceWait.ProgramReferences"/> wait.</summary>
     public SimTime ProgramRefWaitBound { get; init; } = SimTime.FromMilliseconds(10);
 
+    /// <summary>
+    /// Whether a tcx attach or detach that publishes a new program array waits for an RCU grace period before it
+    /// returns (tcx_entry_sync, kernel/bpf/tcx.c), as the kernel does. Off, the syscall returns at once.
+    /// </summary>
+    public bool TcxSynchronizeRcu { get; init; } = true;
+
     /// <exception cref="ArgumentOutOfRangeException">A value is out of range.</exception>
     public void Validate()
     {

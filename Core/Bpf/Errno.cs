@@ -21,6 +21,8 @@ public enum Errno
     EFAULT = 14,
     EBUSY = 16,
     EEXIST = 17,
+    /// <summary>No such device: an ifindex no interface has.</summary>
+    ENODEV = 19,
     EINVAL = 22,
     ENOSPC = 28,
     ERANGE = 34,

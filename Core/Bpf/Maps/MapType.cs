@@ -27,6 +27,12 @@ public enum MapType : uint
     SkStorage = 24,
     /// <summary>The struct_ops map: key 4, max_entries 1, value {refcnt, state, data}.</summary>
     StructOps = 26,
+
+    /// <summary>
+    /// The chain-call map of the 2019 XDP chain-call RFC (BPF_MAP_TYPE_XDP_CHAIN), never merged: key {u32 prog_id,
+    /// u32 action}, value the next program. Not a kernel type; the number is bpfsim's own, outside the kernel's range.
+    /// </summary>
+    ChainCall = 1000,
 }
 
 /// <summary>Rules that depend on the map type, kept next to the enum (cilium/ebpf's hasPerCPUValue and friends).</summary>
@@ -62,6 +68,7 @@ public static class MapTypeRules
         MapType.Stack => "BPF_MAP_TYPE_STACK",
         MapType.SkStorage => "BPF_MAP_TYPE_SK_STORAGE",
         MapType.StructOps => "BPF_MAP_TYPE_STRUCT_OPS",
+        MapType.ChainCall => "BPF_MAP_TYPE_XDP_CHAIN (2019 RFC, not merged)",
         _ => $"BPF_MAP_TYPE_{(uint)type}",
     };
 
@@ -78,6 +85,7 @@ public static class MapTypeRules
         MapType.Stack => "stack",
         MapType.SkStorage => "sk_storage",
         MapType.StructOps => "struct_ops",
+        MapType.ChainCall => "xdp_chain",
         _ => type.ToString().ToLowerInvariant(),
     };
 }

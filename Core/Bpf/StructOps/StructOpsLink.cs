@@ -4,7 +4,7 @@ namespace BpfSim.Core.Bpf.StructOps;
 
 /// <summary>
 /// A struct_ops link (struct bpf_struct_ops_link): holds a reference on a READY link-mode map and keeps it
-/// registered; <see cref="BpfSystem.LinkUpdate"/> swaps the map atomically, and detaching or releasing it unregisters.
+/// registered; <see cref="BpfSystem.LinkUpdate(int, int, uint, int)"/> swaps the map atomically, and detaching or releasing it unregisters.
 /// </summary>
 public sealed class StructOpsLink : BpfLink
 {
@@ -20,7 +20,7 @@ public sealed class StructOpsLink : BpfLink
 
     public override bool IsDetached => Map is null;
 
-    /// <summary>An update (<see cref="BpfSystem.LinkUpdate"/>) is between its checks and its swap.</summary>
+    /// <summary>An update (<see cref="BpfSystem.LinkUpdate(int, int, uint, int)"/>) is between its checks and its swap.</summary>
     internal bool Updating { get; set; }
 
     /// <summary>A detach arrived during an update; it is carried out when the update has swapped the map.</summary>

@@ -60,7 +60,7 @@ public sealed class StructOpsProgramTests
     [Test]
     public void OtherProgramTypes_AreRefusedWithAReason()
     {
-        var r = NewSystem().Bpf.ProgLoad(new ProgramSpec { Type = ProgramType.Xdp, Name = "x" }, out _);
+        var r = NewSystem().Bpf.ProgLoad(new ProgramSpec { Type = ProgramType.Tracing, Name = "x" }, out _);
         Assert.That(r.Errno, Is.EqualTo(Errno.EINVAL));
         Assert.That(r.Reason, Does.Contain("struct_ops"));
     }
