@@ -28,6 +28,8 @@ public sealed record XdpChainResult
     [JsonPropertyName("syscalls")] public required long Syscalls { get; init; }
     /// <summary>The first violations in full.</summary>
     [JsonPropertyName("listed")] public required IReadOnlyList<ChainViolation> Listed { get; init; }
+    /// <summary>Actions that gave up, with when and why.</summary>
+    [JsonPropertyName("failures")] public IReadOnlyList<string> Failures { get; init; } = [];
     /// <summary>Wall-clock time of the hook runs per packet on this machine: measured, never fed into the simulation.</summary>
     [JsonPropertyName("wall_ns_per_packet")] public required double WallNsPerPacket { get; init; }
 
