@@ -26,7 +26,7 @@ public static partial class ExperimentCommand
         {
             seed, json, quiet,
         };
-        var command = new Command("experiment", "Core experiments: inner-map-swap, xdp-chain") { swap };
+        var command = new Command("experiment", "Core experiments: inner-map-swap, xdp-chain") { swap, XdpChain(stdout, stderr) };
         swap.SetAction(parse =>
         {
             try
