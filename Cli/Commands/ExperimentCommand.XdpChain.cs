@@ -131,13 +131,13 @@ public static partial class ExperimentCommand
         console.MarkupLine($"[bold]bpfsim experiment xdp-chain[/] {Markup.Escape(Path.GetFileName(name))}, seed {scenario.Seed}");
         console.WriteLine($"{scenario.Components.Count} components ({string.Join(", ", scenario.Components.Select(c => $"{c.Name} priority {c.Priority}, {c.Timeline.Count} actions"))}),");
         console.WriteLine($"{scenario.PacketRate:N0} packets/s for {scenario.Duration}; every packet's path checked against the intended order.");
-        var table = new Table().AddColumns("design", "packets", "violations", "skip/dup/order/stale", "ns/pkt", "updates", "failed",
-            "update ms", "p99 ms", "retries", "wall ns/pkt");
+        var table = new Table().AddColumns("design", "packets", "violations", "skip/dup/ord/stale", "ns/pkt", "updates", "upd ms",
+            "p99 ms", "retries", "wall ns");
         foreach (var r in results)
         {
             table.AddRow(r.Design, $"{r.Packets}", $"{r.Violations}", $"{r.Skipped}/{r.Duplicate}/{r.OutOfOrder}/{r.Stale}",
-                $"{r.NsPerPacket:0.0}", $"{r.Updates}", $"{r.FailedUpdates}", $"{r.UpdateMsMean:0.000}", $"{r.UpdateMsP99:0.000}",
-                $"{r.Retries}", $"{r.WallNsPerPacket:0}");
+                $"{r.NsPerPacket:0.0}", r.FailedUpdates == 0 ? $"{r.Updates}" : $"{r.Updates} ({r.FailedUpdates} failed)",
+                $"{r.UpdateMsMean:0.000}", $"{r.UpdateMsP99:0.000}", $"{r.Retries}", $"{r.WallNsPerPacket:0}");
         }
         console.Write(table);
         foreach (var r in results.Where(r => r.Listed.Count > 0))
@@ -150,8 +150,8 @@ public static partial class ExperimentCommand
         }
         console.WriteLine("violations: skip (an attached component not run), dup (run twice, or both versions), order (run after a");
         console.WriteLine("component that must come later), stale (a stopped or replaced program). ns/pkt: simulated CPU time per");
-        console.WriteLine("packet (cost model). update ms: mean time of a start/replace/stop call, retries included. wall ns/pkt: this");
-        console.WriteLine($"machine's time in the hook, measured, not simulated. {wallSeconds:0.###} s wall time. docs/multi-prog.md.");
+        console.WriteLine("packet (cost model). upd ms: mean time of a start/replace/stop call, retries included. wall ns: this");
+        console.WriteLine($"machine's time per packet in the hook, measured, not simulated. {wallSeconds:0.###} s wall time. docs/multi-prog.md.");
         if (outDir is not null)
         {
             console.WriteLine($"wrote {Path.Combine(outDir, "xdp-chain.html")} and {Path.Combine(outDir, "xdp-chain.json")}");

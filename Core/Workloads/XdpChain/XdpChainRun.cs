@@ -205,7 +205,8 @@ internal sealed partial class XdpChainRun : IEventHandler
         if (actor.Failure is not null)
         {
             _failedUpdates++;
-            _failures.Add($"{actor.Name} {action.Kind.ToString().ToLowerInvariant()} at {action.At}: {actor.Failure}");
+            string where = actor.Index < _scenario.ComponentLocations.Count ? $"{_scenario.ComponentLocations[actor.Index]}: " : "";
+            _failures.Add($"{where}{actor.Name} {action.Kind.ToString().ToLowerInvariant()} at {action.At}: {actor.Failure}");
             // Nothing changed as far as the component knows: back to what was intended before.
             _expected[actor.Index] = actor.Version < 0 ? ComponentExpectation.Absent : ComponentExpectation.Attached(actor.Version);
             return;
