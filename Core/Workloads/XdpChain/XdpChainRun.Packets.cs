@@ -43,8 +43,18 @@ internal sealed partial class XdpChainRun
         {
             return;
         }
-        var sim = _bpf.Simulator;
-        var now = sim.Now;
+        var now = _bpf.Simulator.Now;
+        ProcessPacket(now);
+        var next = now + new SimTime(Math.Max(1, SimTime.NanosPerSecond / _scenario.PacketRate));
+        if (next < _end)
+        {
+            _bpf.Simulator.Schedule(next, _handler, KindPacket);
+        }
+    }
+
+    /// <summary>One packet through the hook, observed, costed and checked: the path that must not allocate.</summary>
+    internal void ProcessPacket(SimTime now)
+    {
         _observer.Reset();
         var ctx = new PacketContext
         {
@@ -75,11 +85,6 @@ internal sealed partial class XdpChainRun
         if (v > 0)
         {
             Record(now, v);
-        }
-        var next = now + new SimTime(Math.Max(1, SimTime.NanosPerSecond / _scenario.PacketRate));
-        if (next < _end)
-        {
-            sim.Schedule(next, _handler, KindPacket);
         }
     }
 

@@ -59,6 +59,9 @@ internal sealed partial class XdpChainRun : IEventHandler
 
     public NetDevice Device => _device;
 
+    /// <summary>The run's packet observer, for tests that run packets after <see cref="Execute"/>.</summary>
+    public IPacketProgramObserver Observer => _observer;
+
     /// <summary>Runs the scenario to its end and returns what it measured.</summary>
     public XdpChainResult Execute()
     {

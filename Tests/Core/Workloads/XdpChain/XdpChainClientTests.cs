@@ -83,3 +83,28 @@ public sealed class XdpChainClientTests(XdpChainDesign design)
         Assert.That(run.PathNow(), Is.EqualTo(new[] { "A_v2", "B_v2", "C_v1" }));
     }
 }
+
+/// <summary>The per-packet path of the experiment (hook run, observer, cost, checker) allocates nothing.</summary>
+[Category("XdpChain")]
+public sealed class XdpChainPacketPathTests
+{
+    [TestCase(XdpChainDesign.ChainCallMap)]
+    [TestCase(XdpChainDesign.Libxdp)]
+    [TestCase(XdpChainDesign.Mprog)]
+    public void ProcessPacket_ThreeAttachedPrograms_AllocatesNothing(XdpChainDesign design)
+    {
+        var run = new XdpChainRun(Scenario(10, jitter: false,
+            Component("A", 10, Start(1)), Component("B", 20, Start(2)), Component("C", 30, Start(3))), design);
+        run.Execute();
+        run.Bpf.PacketObserver = run.Observer;
+        var now = run.Bpf.Simulator.Now;
+        run.ProcessPacket(now); // warm up
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 1000; i++)
+        {
+            run.ProcessPacket(now);
+        }
+        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero);
+        Assert.That(run.PathNow(), Has.Count.EqualTo(3));
+    }
+}

@@ -70,6 +70,14 @@ public sealed class XdpChainConcurrencyTests
         Assert.That(total, Is.GreaterThan(0), "entry-by-entry updates under concurrency break the order somewhere");
     }
 
+    [TestCaseSource(nameof(s_seeds))]
+    public void RandomChanges_ChainCallMapWholeReplace_NoViolation(int seed)
+    {
+        var r = XdpChainExperiment.Run(RandomScenario(seed) with { ChainMapWholeReplace = true }, XdpChainDesign.ChainCallMap);
+        TestContext.Out.WriteLine($"seed {seed}: chain_call_map whole_map {r.Updates} updates, {r.Retries} retries, {r.FailedUpdates} failed");
+        Assert.That(r.Violations, Is.Zero, string.Join("; ", r.Listed.Take(5)));
+    }
+
     [Test]
     public void SameSeed_GivesIdenticalJson()
     {
