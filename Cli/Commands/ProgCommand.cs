@@ -76,7 +76,8 @@ public static class ProgCommand
         foreach (var p in programs)
         {
             var code = p.Bytecode!;
-            stdout.WriteLine($"{p.Id}: struct_ops  name {p.Name}  {p.StructOpsType?.Name}.{p.Member?.Name}  xlated {code.Instructions.Length * Instruction.Size}B" +
+            string attach = p.StructOpsType is null ? "" : $"  {p.StructOpsType.Name}.{p.Member?.Name}";
+            stdout.WriteLine($"{p.Id}: {BpfProgram.TypeName(p.Type)}  name {p.Name}{attach}  xlated {code.Instructions.Length * Instruction.Size}B" +
                              $"  kfuncs {code.Kfuncs.Count}  helpers {code.Helpers.Count}");
             if (!dump)
             {

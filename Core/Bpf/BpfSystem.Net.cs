@@ -143,12 +143,17 @@ public sealed partial class BpfSystem
     /// BPF_LINK_CREATE with attach type BPF_XDP (bpf_xdp_link_attach, dev_xdp_attach_link): the link holds the hook
     /// until detached or released.
     /// </summary>
-    /// <returns>EBADF/EINVAL a bad or non-XDP program fd; ENODEV unknown device; EBUSY another link, a program attached
+    /// <returns>EBADF/EINVAL a bad or non-XDP program fd; ENODEV unknown device; EINVAL <paramref name="flags"/> other
+    /// than one mode flag ("Invalid XDP flags for BPF link attachment"); EBUSY another link, a program attached
     /// through netlink, or a chain-call map already holds the hook.</returns>
-    public BpfResult XdpLinkCreate(int progFd, uint ifindex, out int linkFd)
+    public BpfResult XdpLinkCreate(int progFd, uint ifindex, out int linkFd, XdpFlags flags = XdpFlags.None)
     {
         linkFd = -1;
         var r = ResolveXdpProgram(progFd, out var prog);
+        if (r.IsOk && ((flags & ~XdpFlags.Modes) != 0 || System.Numerics.BitOperations.PopCount((uint)flags) > 1))
+        {
+            r = BpfResult.Fail(Errno.EINVAL, "an XDP link takes at most one mode flag and no other XDP flags");
+        }
         if (r.IsOk)
         {
             r = ResolveDevice(ifindex, out var dev);
@@ -166,7 +171,7 @@ public sealed partial class BpfSystem
                 else
                 {
                     prog.Inc();
-                    var link = new XdpLink(this, dev, prog, XdpFlags.None);
+                    var link = new XdpLink(this, dev, prog, flags);
                     hook.SetLink(link, prog);
                     linkFd = Caller.Install(link);
                 }

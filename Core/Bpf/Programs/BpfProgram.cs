@@ -37,6 +37,10 @@ public sealed class BpfProgram : BpfObject
     /// extension_prog), or null for the original function.</summary>
     internal FreplaceLink?[] FunctionLinks { get; }
 
+    /// <summary>The freplace link replacing global function <paramref name="functionIndex"/> now, or null (the
+    /// original function runs). For a dispatcher, index i is slot progI.</summary>
+    public FreplaceLink? ReplacementOf(int functionIndex) => FunctionLinks[functionIndex];
+
     /// <summary>For an EXT program until its first attach: the program it was loaded for (aux->dst_prog).</summary>
     public BpfProgram? AttachTarget { get; internal set; }
 

@@ -207,4 +207,34 @@ public sealed class LibXdpDispatcherTests
         }));
         Assert.That(XdpProgramOrder.Instance.Compare(K(50, "B"), K(50, "a")), Is.LessThan(0), "strcmp: uppercase sorts first");
     }
+
+    [Test]
+    public void DispatcherSwap_ReplaceWithExpectedOld_OneStep_StaleExpectation_EEXIST()
+    {
+        var rig = new PacketRig();
+        int d1 = Dispatcher(rig, new XdpRunConfig());
+        int a = Ext(rig, "A", XdpAction.Pass, d1, "prog0");
+        rig.Bpf.FreplaceLinkCreate(a, 0, null, out int l1).ThrowIfFailed();
+        rig.Bpf.XdpAttach(1, d1, XdpFlags.UpdateIfNoExist).ThrowIfFailed();
+
+        // The next dispatcher: B before A (priority 10), A moved by a second link (multi-attach).
+        int d2 = Dispatcher(rig, new XdpRunConfig(10, XdpRunConfig.DefaultChainCallActions), new XdpRunConfig());
+        int b = Ext(rig, "B", XdpAction.Pass, d2, "prog0");
+        rig.Bpf.FreplaceLinkCreate(b, 0, null, out _).ThrowIfFailed();
+        rig.Bpf.FreplaceLinkCreate(a, d2, "prog1", out _).ThrowIfFailed();
+        int other = Dispatcher(rig, new XdpRunConfig());
+        Assert.That(rig.Bpf.XdpAttach(1, d2, XdpFlags.Replace, expectedFd: other).Errno, Is.EqualTo(Errno.EEXIST), "someone else's dispatcher is expected");
+        Assert.That(rig.RunXdp(), Is.EqualTo((int)XdpAction.Pass));
+        Assert.That(rig.Ran, Is.EqualTo(new[] { "A" }), "still the old dispatcher");
+        Assert.That(rig.Bpf.XdpAttach(1, d2, XdpFlags.Replace, expectedFd: d1).IsOk);
+        rig.RunXdp();
+        Assert.That(rig.Ran, Is.EqualTo(new[] { "B", "A" }), "the new dispatcher, in one swap");
+
+        var old = rig.Prog(d1);
+        rig.Bpf.Close(l1);
+        rig.Bpf.Close(d1);
+        Assert.That(old.IsFreed, Is.True, "the old dispatcher goes with its last link and fd");
+        rig.RunXdp();
+        Assert.That(rig.Ran, Is.EqualTo(new[] { "B", "A" }));
+    }
 }

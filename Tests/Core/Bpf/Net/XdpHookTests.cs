@@ -184,4 +184,14 @@ public sealed class XdpHookTests
         rig.RunXdp();
         Assert.That(rig.Prog(a).RunCount, Is.EqualTo(2));
     }
+
+    [TestCase(XdpFlags.Replace)]
+    [TestCase(XdpFlags.UpdateIfNoExist)]
+    [TestCase(XdpFlags.SkbMode | XdpFlags.DrvMode)]
+    public void LinkCreate_NonModeFlagsOrTwoModes_EINVAL(XdpFlags flags)
+    {
+        var rig = new PacketRig();
+        Assert.That(rig.Bpf.XdpLinkCreate(rig.Xdp("a"), 1, out _, flags).Errno, Is.EqualTo(Errno.EINVAL));
+        Assert.That(rig.Bpf.XdpLinkCreate(rig.Xdp("b"), 1, out _, XdpFlags.DrvMode).IsOk);
+    }
 }
