@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using BpfSim.Core.Bpf;
 using BpfSim.Core.Workloads.XdpChain;
 using BpfSim.Studies.Output.XdpChain;
@@ -157,18 +156,4 @@ public static partial class ExperimentCommand
             console.WriteLine($"wrote {Path.Combine(outDir, "xdp-chain.html")} and {Path.Combine(outDir, "xdp-chain.json")}");
         }
     }
-}
-
-/// <summary>The JSON of <c>bpfsim experiment xdp-chain</c>: <c>{"designs": [...]}</c> and the run's identity.</summary>
-public sealed record XdpChainSummary(
-    [property: JsonPropertyName("seed")] ulong Seed,
-    [property: JsonPropertyName("scenario")] string Scenario,
-    [property: JsonPropertyName("wall_s")] double WallSeconds,
-    [property: JsonPropertyName("designs")] IReadOnlyList<XdpChainResult> Designs)
-{
-    public static readonly JsonSerializerOptions JsonOptions = new()
-    {
-        WriteIndented = true,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
-    };
 }
