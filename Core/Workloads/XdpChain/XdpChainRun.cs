@@ -155,11 +155,15 @@ internal sealed partial class XdpChainRun : IEventHandler
         var steps = actor.Steps!;
         if (steps.MoveNext())
         {
-            actor.Syscalls++;
-            var latency = _scenario.Latency.Sample(steps.Current, actor.Random);
+            SimTime latency;
             if (steps.Current == SyscallKind.Sleep)
             {
-                latency = actor.SleepFor;
+                latency = actor.SleepFor; // a back-off or a blocked flock: time, not a call
+            }
+            else
+            {
+                actor.Syscalls++;
+                latency = _scenario.Latency.Sample(steps.Current, actor.Random);
             }
             _bpf.Simulator.ScheduleIn(latency, _handler, KindResume, actor.Index);
             return;
