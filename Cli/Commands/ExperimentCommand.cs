@@ -11,9 +11,9 @@ namespace BpfSim.Cli.Commands;
 
 /// <summary>
 /// <c>bpfsim experiment inner-map-swap</c>: every map-in-map wait strategy × K = 1, 10, 100 swaps under programs
-/// running on 4 CPUs (docs/map-in-map.md).
+/// running on 4 CPUs (docs/map-in-map.md); <c>bpfsim experiment xdp-chain</c> (docs/multi-prog.md).
 /// </summary>
-public static class ExperimentCommand
+public static partial class ExperimentCommand
 {
     private static readonly int[] s_swapCounts = [1, 10, 100];
 
@@ -26,7 +26,7 @@ public static class ExperimentCommand
         {
             seed, json, quiet,
         };
-        var command = new Command("experiment", "Core experiments that need no scenario file") { swap };
+        var command = new Command("experiment", "Core experiments: inner-map-swap, xdp-chain") { swap, XdpChain(stdout, stderr) };
         swap.SetAction(parse =>
         {
             try

@@ -1,0 +1,75 @@
+using BpfSim.Core.Bpf;
+using BpfSim.Core.Bpf.Net;
+using BpfSim.Core.Bpf.Programs;
+
+namespace BpfSim.Core.Workloads.XdpChain;
+
+/// <summary>
+/// One design's user-space protocol, shared by every component of a run. An action is a C# iterator that yields the
+/// kind of its next call and performs that call when resumed, so actors interleave at syscall granularity and each
+/// call's effect lands when its latency has passed.
+/// </summary>
+internal abstract class ChainClient
+{
+    protected ChainClient(ChainRunContext context)
+    {
+        Context = context;
+    }
+
+    protected ChainRunContext Context { get; }
+    protected BpfSystem Bpf => Context.Bpf;
+    protected NetDevice Device => Context.Device;
+    protected uint Ifindex => Context.Device.Ifindex;
+    protected XdpChainScenario Scenario => Context.Scenario;
+
+    /// <summary>What exists before any component acts (the chain-call map attached by the system, say).</summary>
+    public virtual void Setup()
+    {
+    }
+
+    /// <summary>The steps of <paramref name="action"/> for <paramref name="actor"/>; sets <see cref="ComponentActor.Failure"/> on giving up.</summary>
+    public IEnumerable<SyscallKind> Run(ComponentActor actor, ComponentActionSpec action) => action.Kind switch
+    {
+        ComponentActionKind.Start => Start(actor, action.Version),
+        ComponentActionKind.Replace => Replace(actor, actor.Version, action.Version),
+        _ => Stop(actor, actor.Version),
+    };
+
+    protected abstract IEnumerable<SyscallKind> Start(ComponentActor actor, int version);
+    protected abstract IEnumerable<SyscallKind> Replace(ComponentActor actor, int from, int to);
+    protected abstract IEnumerable<SyscallKind> Stop(ComponentActor actor, int version);
+
+    /// <summary>Whether <paramref name="actor"/> may retry once more; counts the retry, or records the give-up.</summary>
+    protected bool Retry(ComponentActor actor, BpfResult why)
+    {
+        if (actor.Retries >= Scenario.MaxRetries + actor.RetriesAtActionStart)
+        {
+            actor.Failure = $"gave up after {Scenario.MaxRetries} retries: {why.Reason}";
+            return false;
+        }
+        actor.Retries++;
+        return true;
+    }
+
+    /// <summary>Records an error the protocol has no answer to; the action ends.</summary>
+    protected static void Fail(ComponentActor actor, BpfResult why) => actor.Failure = why.Reason;
+
+    /// <summary>Loads version <paramref name="version"/> of <paramref name="actor"/>'s program with <paramref name="spec"/> and registers its id.</summary>
+    protected BpfResult LoadRegistered(ComponentActor actor, int version, ProgramSpec spec, out int fd)
+    {
+        var r = Bpf.ProgLoad(spec, out fd);
+        if (r.IsOk)
+        {
+            Bpf.ObjGetInfoByFd(fd, out BpfProgInfo info).ThrowIfFailed();
+            Context.Identities.Register(info.Id, actor.Index, version);
+        }
+        return r;
+    }
+
+    /// <summary>The id of the program behind <paramref name="fd"/>.</summary>
+    protected uint IdOf(int fd)
+    {
+        Bpf.ObjGetInfoByFd(fd, out BpfProgInfo info).ThrowIfFailed();
+        return info.Id;
+    }
+}

@@ -1,0 +1,216 @@
+using BpfSim.Core.Bpf;
+using BpfSim.Core.Bpf.Net;
+using BpfSim.Core.Bpf.Programs;
+
+namespace BpfSim.Core.Workloads.XdpChain;
+
+/// <summary>
+/// A component's user space on tcx (bpf_mprog): query the bundle for its revision and programs, attach BEFORE the
+/// first attached component of higher priority (or append) with that revision expected, and on ESTALE query again;
+/// replace in place with BPF_F_REPLACE; stop with a detach that expects the revision too.
+/// </summary>
+/// <remarks>
+/// The kernel's rules are in kernel/bpf/mprog.c (bpf_mprog_attach, bpf_mprog_detach) and kernel/bpf/tcx.c; the
+/// user-space loop is what libbpf's bpf_prog_attach_opts users write (selftests' tc_opts.c). Program names of the
+/// other components are learned once per id with BPF_OBJ_GET_INFO_BY_FD and cached, as ids are never reused.
+/// </remarks>
+internal sealed class MprogClient(ChainRunContext context) : ChainClient(context)
+{
+    private const int MaxQuery = 64;
+    private readonly int[][] _fds = context.Actors.Select(a => Enumerable.Repeat(-1, a.Spec.Versions.Count).ToArray()).ToArray();
+    private readonly Dictionary<uint, int>[] _known = context.Actors.Select(_ => new Dictionary<uint, int>()).ToArray();
+
+    protected override IEnumerable<SyscallKind> Start(ComponentActor actor, int version)
+    {
+        foreach (var step in Load(actor, version))
+        {
+            yield return step;
+        }
+        if (actor.Failure is not null)
+        {
+            yield break;
+        }
+        while (true)
+        {
+            var snapshot = new Snapshot();
+            foreach (var step in Query(actor, snapshot))
+            {
+                yield return step;
+            }
+            if (actor.Failure is not null)
+            {
+                yield break;
+            }
+            // Before the first attached program of a component that must run after this one; else at the end.
+            uint before = 0;
+            for (int i = 0; i < snapshot.Count; i++)
+            {
+                int c = snapshot.Components[i];
+                if (c >= 0 && c != actor.Index && Context.Actors[c].Priority > actor.Priority)
+                {
+                    before = snapshot.Ids[i];
+                    break;
+                }
+            }
+            yield return SyscallKind.ProgAttach;
+            var r = before != 0
+                ? Bpf.ProgAttach(Ifindex, _fds[actor.Index][version], MprogFlags.Before | MprogFlags.Id, before, snapshot.Revision)
+                : Bpf.ProgAttach(Ifindex, _fds[actor.Index][version], MprogFlags.After, 0, snapshot.Revision);
+            if (r.IsOk)
+            {
+                yield break;
+            }
+            // ESTALE: someone changed the bundle since the query; ENOENT: the program we placed ourselves against left.
+            if (r.Errno is not (Errno.ESTALE or Errno.ENOENT) || !Retry(actor, r))
+            {
+                Fail(actor, r);
+                yield break;
+            }
+        }
+    }
+
+    protected override IEnumerable<SyscallKind> Replace(ComponentActor actor, int from, int to)
+    {
+        foreach (var step in Load(actor, to))
+        {
+            yield return step;
+        }
+        if (actor.Failure is not null)
+        {
+            yield break;
+        }
+        while (true)
+        {
+            var snapshot = new Snapshot();
+            foreach (var step in Query(actor, snapshot))
+            {
+                yield return step;
+            }
+            if (actor.Failure is not null)
+            {
+                yield break;
+            }
+            yield return SyscallKind.ProgAttach;
+            var r = Bpf.ProgAttach(Ifindex, _fds[actor.Index][to], MprogFlags.Replace, 0, snapshot.Revision, _fds[actor.Index][from]);
+            if (r.IsOk)
+            {
+                break;
+            }
+            if (r.Errno != Errno.ESTALE || !Retry(actor, r))
+            {
+                Fail(actor, r);
+                yield break;
+            }
+        }
+        foreach (var step in Unload(actor, from))
+        {
+            yield return step;
+        }
+    }
+
+    protected override IEnumerable<SyscallKind> Stop(ComponentActor actor, int version)
+    {
+        while (true)
+        {
+            yield return SyscallKind.ProgQuery;
+            var r = Bpf.ProgQuery(Ifindex, Span<uint>.Empty, Span<uint>.Empty, out _, out ulong revision);
+            if (!r.IsOk && r.Errno != Errno.ENOSPC)
+            {
+                Fail(actor, r);
+                yield break;
+            }
+            yield return SyscallKind.ProgAttach;
+            r = Bpf.ProgDetach(Ifindex, _fds[actor.Index][version], MprogFlags.None, 0, revision);
+            if (r.IsOk)
+            {
+                break;
+            }
+            if (r.Errno != Errno.ESTALE || !Retry(actor, r))
+            {
+                Fail(actor, r);
+                yield break;
+            }
+        }
+        foreach (var step in Unload(actor, version))
+        {
+            yield return step;
+        }
+    }
+
+    private IEnumerable<SyscallKind> Load(ComponentActor actor, int version)
+    {
+        if (_fds[actor.Index][version] >= 0)
+        {
+            yield break;
+        }
+        yield return SyscallKind.ProgLoad;
+        var r = LoadRegistered(actor, version, new ProgramSpec
+        {
+            Type = ProgramType.SchedCls,
+            Name = actor.Spec.ProgramName(version),
+            Body = (PacketProgramFunc)ChainBodies.TcxNext,
+        }, out int fd);
+        if (!r.IsOk)
+        {
+            Fail(actor, r);
+            yield break;
+        }
+        _fds[actor.Index][version] = fd;
+    }
+
+    private IEnumerable<SyscallKind> Unload(ComponentActor actor, int version)
+    {
+        yield return SyscallKind.Close;
+        Bpf.Close(_fds[actor.Index][version]);
+        _fds[actor.Index][version] = -1;
+    }
+
+    /// <summary>BPF_PROG_QUERY, then the name of every program not seen before (BPF_OBJ_GET_INFO_BY_FD by id).</summary>
+    private IEnumerable<SyscallKind> Query(ComponentActor actor, Snapshot snapshot)
+    {
+        yield return SyscallKind.ProgQuery;
+        var ids = new uint[MaxQuery];
+        var links = new uint[MaxQuery];
+        var r = Bpf.ProgQuery(Ifindex, ids, links, out uint count, out ulong revision);
+        if (!r.IsOk)
+        {
+            Fail(actor, r);
+            yield break;
+        }
+        snapshot.Revision = revision;
+        snapshot.Count = (int)count;
+        snapshot.Ids = ids;
+        snapshot.Components = new int[count];
+        var known = _known[actor.Index];
+        for (int i = 0; i < count; i++)
+        {
+            if (!known.TryGetValue(ids[i], out int component))
+            {
+                yield return SyscallKind.ProgInfo;
+                component = ComponentOfId(ids[i]);
+                known[ids[i]] = component;
+            }
+            snapshot.Components[i] = component;
+        }
+    }
+
+    /// <summary>The component a program id belongs to by its name, or -1 (gone, or not a component's).</summary>
+    private int ComponentOfId(uint id)
+    {
+        if (!Bpf.ProgGetFdById(id, out int fd).IsOk)
+        {
+            return -1;
+        }
+        Bpf.ObjGetInfoByFd(fd, out BpfProgInfo info);
+        Bpf.Close(fd);
+        return Context.Identities.TryGetByName(info.Name, out int component, out _) ? component : -1;
+    }
+
+    private sealed class Snapshot
+    {
+        public ulong Revision;
+        public int Count;
+        public uint[] Ids = [];
+        public int[] Components = [];
+    }
+}
