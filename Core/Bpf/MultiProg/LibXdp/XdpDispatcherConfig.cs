@@ -6,7 +6,7 @@ namespace BpfSim.Core.Bpf.MultiProg.LibXdp;
 /// run priority and the program flags. libxdp writes it into the dispatcher's rodata before load; it cannot change
 /// afterwards, so every change to the set of programs builds a new dispatcher.
 /// </summary>
-public struct XdpDispatcherConfig
+public readonly struct XdpDispatcherConfig
 {
     /// <summary>MAX_DISPATCHER_ACTIONS: the dispatcher's slots prog0..prog9.</summary>
     public const int MaxDispatcherActions = 10;
@@ -20,22 +20,26 @@ public struct XdpDispatcherConfig
     /// <summary>XDP_DISPATCHER_RETVAL: what an empty slot's stub returns; every slot's mask includes it.</summary>
     public const int DispatcherRetval = 31;
 
-    public byte Magic;
-    public byte DispatcherVersion;
+    /// <summary>XDP_DISPATCHER_MAGIC for a valid config.</summary>
+    public byte Magic { get; init; }
+
+    /// <summary>The config layout version (2).</summary>
+    public byte DispatcherVersion { get; init; }
 
     /// <summary>Slots 0 .. NumProgsEnabled-1 run; at most <see cref="MaxDispatcherActions"/>.</summary>
-    public byte NumProgsEnabled;
+    public byte NumProgsEnabled { get; init; }
 
-    public byte IsXdpFrags;
+    /// <summary>Whether the dispatcher was loaded with BPF_F_XDP_HAS_FRAGS (1) or not (0).</summary>
+    public byte IsXdpFrags { get; init; }
 
     /// <summary>Per slot, the bit set of actions (1 &lt;&lt; action) after which the next slot runs.</summary>
-    public XdpDispatcherSlots ChainCallActions;
+    public XdpDispatcherSlots ChainCallActions { get; init; }
 
     /// <summary>Per slot, the priority of the program libxdp put there (for reading the order back).</summary>
-    public XdpDispatcherSlots RunPrios;
+    public XdpDispatcherSlots RunPrios { get; init; }
 
     /// <summary>Per slot, libxdp's program flags.</summary>
-    public XdpDispatcherSlots ProgramFlags;
+    public XdpDispatcherSlots ProgramFlags { get; init; }
 
     /// <summary>
     /// A version-2 config for <paramref name="runConfigs"/> in slot order (the caller sorts them): each slot's mask is
@@ -48,17 +52,20 @@ public struct XdpDispatcherConfig
         {
             throw new ArgumentException($"a dispatcher has {MaxDispatcherActions} slots, not {runConfigs.Length}", nameof(runConfigs));
         }
-        var config = new XdpDispatcherConfig
+        var actions = default(XdpDispatcherSlots);
+        var prios = default(XdpDispatcherSlots);
+        for (int i = 0; i < runConfigs.Length; i++)
+        {
+            actions[i] = runConfigs[i].ChainCallActions | (1u << DispatcherRetval);
+            prios[i] = (uint)runConfigs[i].Priority;
+        }
+        return new XdpDispatcherConfig
         {
             Magic = MagicValue,
             DispatcherVersion = CurrentVersion,
             NumProgsEnabled = (byte)runConfigs.Length,
+            ChainCallActions = actions,
+            RunPrios = prios,
         };
-        for (int i = 0; i < runConfigs.Length; i++)
-        {
-            config.ChainCallActions[i] = runConfigs[i].ChainCallActions | (1u << DispatcherRetval);
-            config.RunPrios[i] = (uint)runConfigs[i].Priority;
-        }
-        return config;
     }
 }

@@ -172,9 +172,7 @@ public sealed class LibXdpDispatcherTests
     public void LoadDispatcher_BadMagicOrVersion_EINVAL(int magic, int version)
     {
         var rig = new PacketRig();
-        var config = XdpDispatcherConfig.For([new XdpRunConfig()]);
-        config.Magic = (byte)magic;
-        config.DispatcherVersion = (byte)version;
+        var config = XdpDispatcherConfig.For([new XdpRunConfig()]) with { Magic = (byte)magic, DispatcherVersion = (byte)version };
         Assert.That(rig.Bpf.LoadXdpDispatcher(config, out _).Errno, Is.EqualTo(Errno.EINVAL));
     }
 
