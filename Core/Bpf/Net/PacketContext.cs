@@ -4,7 +4,8 @@ namespace BpfSim.Core.Bpf.Net;
 /// The packet a packet program (XDP, tcx) runs on, as <c>struct xdp_buff</c> holds it and <c>struct xdp_md</c> shows
 /// it (include/uapi/linux/bpf.h, include/net/xdp.h): a frame with headroom, the offsets of data_meta, data and
 /// data_end in it, the receiving interface and rx queue, and what a redirect helper chose. A ref struct over a
-/// caller's buffer, so running a program allocates nothing.
+/// caller's buffer, so running a program allocates nothing. Members are auto-properties (the public API
+/// carries no mutable fields); they compile to plain field accesses.
 /// </summary>
 public ref struct PacketContext
 {

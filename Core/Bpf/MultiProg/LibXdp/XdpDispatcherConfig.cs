@@ -20,13 +20,16 @@ public readonly struct XdpDispatcherConfig
     /// <summary>XDP_DISPATCHER_RETVAL: what an empty slot's stub returns; every slot's mask includes it.</summary>
     public const int DispatcherRetval = 31;
 
+    /// <summary>XDP_DISPATCHER_MAGIC for a valid config.</summary>
     public byte Magic { get; init; }
 
+    /// <summary>The config layout version (2).</summary>
     public byte DispatcherVersion { get; init; }
 
     /// <summary>Slots 0 .. NumProgsEnabled-1 run; at most <see cref="MaxDispatcherActions"/>.</summary>
     public byte NumProgsEnabled { get; init; }
 
+    /// <summary>Whether the dispatcher was loaded with BPF_F_XDP_HAS_FRAGS (1) or not (0).</summary>
     public byte IsXdpFrags { get; init; }
 
     /// <summary>Per slot, the bit set of actions (1 &lt;&lt; action) after which the next slot runs.</summary>
@@ -49,8 +52,8 @@ public readonly struct XdpDispatcherConfig
         {
             throw new ArgumentException($"a dispatcher has {MaxDispatcherActions} slots, not {runConfigs.Length}", nameof(runConfigs));
         }
-        var actions = new XdpDispatcherSlots();
-        var prios = new XdpDispatcherSlots();
+        var actions = default(XdpDispatcherSlots);
+        var prios = default(XdpDispatcherSlots);
         for (int i = 0; i < runConfigs.Length; i++)
         {
             actions[i] = runConfigs[i].ChainCallActions | (1u << DispatcherRetval);
