@@ -19,7 +19,7 @@ public static partial class ExperimentCommand
     {
         var file = new Argument<string?>("FILE")
         {
-            Description = "The scenario (YAML); default: the seed's A/B scenario, scenarios/xdp_chain_ab.yaml",
+            Description = "The scenario (YAML); default: the seed's A/B scenario, scenarios/experiments/xdp_chain_ab.yaml",
             Arity = ArgumentArity.ZeroOrOne,
         };
         var seed = new Option<ulong?>("--seed") { Description = "Override the scenario's seed" };

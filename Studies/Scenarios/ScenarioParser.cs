@@ -91,6 +91,12 @@ public sealed partial class ScenarioParser
 
     private TcpScenarioSpec ParseRoot(YamlMappingNode root)
     {
+        if (root.Children.Keys.OfType<YamlScalarNode>().FirstOrDefault(k => k.Value == "components") is { } components)
+        {
+            // The one other YAML bpfsim reads: say which command takes it rather than list every key it lacks.
+            Error(components, "this is an xdp-chain experiment file (components:), not a run scenario: run it with `bpfsim experiment xdp-chain FILE` (docs/multi-prog.md)");
+            return new TcpScenarioSpec();
+        }
         var keys = Keys(root, "the scenario", s_schedOnlyKeys, "seed", "duration", "subsystem", "network", "structops", "xdp", "flows", "sample_interval",
             "receiver_cc", "ecn", "tcp_recovery", "tcp_frto", "tso", "gro", "measure_from", "measure_to", "fct_bins",
             "timeseries_flows");

@@ -12,7 +12,7 @@ namespace BpfSim.Studies.Scenarios;
 /// </summary>
 public sealed class XdpChainScenarioParser(string file)
 {
-    /// <summary>The embedded default: the seed's A/B scenario (also scenarios/xdp_chain_ab.yaml).</summary>
+    /// <summary>The embedded default: the seed's A/B scenario (also scenarios/experiments/xdp_chain_ab.yaml).</summary>
     public const string DefaultName = "xdp_chain_ab.yaml";
 
     private readonly List<ScenarioError> _errors = [];

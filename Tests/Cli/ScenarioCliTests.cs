@@ -180,6 +180,15 @@ public sealed class ScenarioCliTests
     }
 
     [Test]
+    public void Run_XdpChainExperimentFile_PointsToTheExperimentCommand()
+    {
+        string file = Path.Combine(AppContext.BaseDirectory, "scenarios", "experiments", "xdp_chain_ab.yaml");
+        var (code, _, err) = Run("run", file);
+        Assert.That(code, Is.EqualTo(ExitCodes.BadInput));
+        Assert.That(err, Does.Contain("xdp_chain_ab.yaml:").And.Contain("bpfsim experiment xdp-chain FILE"));
+    }
+
+    [Test]
     public void ShippedScenarios_AllValidateAndRun()
     {
         string dir = Path.Combine(AppContext.BaseDirectory, "scenarios");

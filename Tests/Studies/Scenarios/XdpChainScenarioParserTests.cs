@@ -36,7 +36,7 @@ public sealed class XdpChainScenarioParserTests
     [Test]
     public void Parse_ShippedFile_EqualsEmbeddedDefault()
     {
-        string shipped = Path.Combine(TestContext.CurrentContext.TestDirectory, "../../../../scenarios/xdp_chain_ab.yaml");
+        string shipped = Path.Combine(TestContext.CurrentContext.TestDirectory, "../../../../scenarios/experiments/xdp_chain_ab.yaml");
         Assert.That(File.ReadAllText(shipped), Is.EqualTo(XdpChainScenarioParser.DefaultText()));
     }
 
