@@ -10,4 +10,10 @@ public sealed record ChartAxis(string Title)
     public double? Max { get; init; }
     public bool Reversed { get; init; }
     public bool Log { get; init; }
+
+    /// <summary>
+    /// Names for the whole-number positions 0, 1, … (a categorical axis: one point or group per design, per
+    /// algorithm); null for plotly's numeric ticks.
+    /// </summary>
+    public IReadOnlyList<string>? Categories { get; init; }
 }

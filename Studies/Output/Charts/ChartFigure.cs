@@ -286,6 +286,25 @@ public sealed class ChartFigure(string title, ChartAxis x, ChartAxis y)
         {
             w.WriteString("type", "log");
         }
+        if (axis.Categories is { } names)
+        {
+            w.WriteStartArray("tickvals");
+            for (int i = 0; i < names.Count; i++)
+            {
+                w.WriteNumberValue(i);
+            }
+            w.WriteEndArray();
+            w.WriteStartArray("ticktext");
+            foreach (string n in names)
+            {
+                w.WriteStringValue(n);
+            }
+            w.WriteEndArray();
+            w.WriteStartArray("range");
+            w.WriteNumberValue(-0.5);
+            w.WriteNumberValue(names.Count - 0.5);
+            w.WriteEndArray();
+        }
         if (axis.Min is { } min && axis.Max is { } max && !axis.Log)
         {
             w.WriteStartArray("range");

@@ -15,7 +15,7 @@ public sealed class PlotlyPage(string title)
         "th{background:#f4f4f4}td.l,th.l{text-align:left}.swatch{display:inline-block;width:12px;height:12px;border-radius:2px;" +
         "margin-right:6px;vertical-align:-1px}.figure{width:100%;min-height:120px}.caption{color:#555;font-size:.9em;margin:0 0 18px 8px}" +
         ".warn{color:#b00}pre{background:#f7f7f7;padding:8px;overflow-x:auto}.scroll{max-height:440px;overflow-y:auto;display:inline-block}" +
-        ".scroll th{position:sticky;top:0}";
+        ".scroll th{position:sticky;top:0}.wide{max-width:100%;overflow-x:auto}";
 
     private readonly StringBuilder _body = new();
     private readonly List<ChartFigure> _figures = [];

@@ -29,7 +29,8 @@ public static class XdpChainReport
         {
             Caption = "Simulated time from a start/replace/stop call's beginning to its return, retries and back-off included.",
         };
-        var cost = new ChartFigure("Per-packet cost", new ChartAxis("design"), new ChartAxis("ns per packet (simulated)"))
+        var cost = new ChartFigure("Per-packet cost", new ChartAxis("design") { Categories = results.Select(r => r.Design).ToList() },
+            new ChartAxis("ns per packet (simulated)") { Min = 0 })
         {
             Caption = "Mean simulated CPU time of the chain per packet from the cost model (docs/multi-prog.md §cost).",
         };
@@ -53,7 +54,7 @@ public static class XdpChainReport
 
     private static string Table(IReadOnlyList<XdpChainResult> results)
     {
-        var html = new System.Text.StringBuilder("<table><tr><th class=\"l\">design</th><th>packets</th><th>violations</th><th>skipped</th>" +
+        var html = new System.Text.StringBuilder("<div class=\"wide\"><table><tr><th class=\"l\">design</th><th>packets</th><th>violations</th><th>skipped</th>" +
             "<th>duplicate</th><th>out of order</th><th>stale</th><th>ns/packet</th><th>runs/packet</th><th>updates</th><th>failed</th>" +
             "<th>update ms mean</th><th>p50</th><th>p99</th><th>retries</th><th>syscalls</th><th>wall ns/packet</th></tr>");
         foreach (var r in results)
@@ -63,7 +64,7 @@ public static class XdpChainReport
                 $"<td>{r.Updates}</td><td>{r.FailedUpdates}</td><td>{r.UpdateMsMean:0.000}</td><td>{r.UpdateMsP50:0.000}</td><td>{r.UpdateMsP99:0.000}</td>" +
                 $"<td>{r.Retries}</td><td>{r.Syscalls}</td><td>{r.WallNsPerPacket:0}</td></tr>");
         }
-        return html.Append("</table>").ToString();
+        return html.Append("</table></div>").ToString();
     }
 
     private static string Listed(IReadOnlyList<XdpChainResult> results)
