@@ -71,15 +71,19 @@ public sealed class XdpChainClientTests(XdpChainDesign design)
     [Test]
     public void SimultaneousReplaceAndStart_EndInOrder()
     {
-        if (design == XdpChainDesign.ChainCallMap)
-        {
-            Assert.Ignore("the chain-call map cannot order concurrent changes to different entries; XdpChainConcurrencyTests counts what that breaks");
-        }
         var scenario = Scenario(20, jitter: false,
             Component("A", 10, Start(1), Replace(10, 1)),
             Component("B", 20, Start(2), Replace(10, 1)),
             Component("C", 30, Start(10)));
-        var (run, _) = Execute(scenario);
+        var (run, result) = Execute(scenario);
+        if (design == XdpChainDesign.ChainCallMap)
+        {
+            // Three changes at 10 ms touch different entries, so no expected-value check sees the others: the lost
+            // update leaves a path that is not the intended one, and packets after it count as violations.
+            Assert.That(run.PathNow(), Is.Not.EqualTo(new[] { "A_v2", "B_v2", "C_v1" }), string.Join(",", run.PathNow()));
+            Assert.That(result.Violations, Is.GreaterThan(0));
+            return;
+        }
         Assert.That(run.PathNow(), Is.EqualTo(new[] { "A_v2", "B_v2", "C_v1" }));
     }
 }
