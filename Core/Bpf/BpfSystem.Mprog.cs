@@ -127,37 +127,33 @@ public sealed partial class BpfSystem
     /// BPF_LINK_CREATE with attach type BPF_TCX_INGRESS (tcx_link_attach): a tcx link that owns its entry in the
     /// bundle, placed by the same rules as <see cref="ProgAttach"/>.
     /// </summary>
-    /// <returns>The errors of <see cref="ProgAttach"/> (there is no REPLACE: a link entry is replaced with
-    /// <see cref="LinkUpdate(int, int, int)"/>; BPF_F_REPLACE here is EINVAL).</returns>
+    /// <returns>EBADF/EINVAL bad or non-SCHED_CLS program fd; ENODEV unknown device; then the errors of
+    /// bpf_mprog_attach as for <see cref="ProgAttach"/>. link_create does not mask the flags: a flag outside
+    /// BPF_F_ATTACH_MASK_MPROG is EINVAL only when neither BEFORE nor AFTER is set, and BPF_F_REPLACE (there is no old
+    /// program: a link's entry is replaced with <see cref="LinkUpdate(int, int, int)"/>) is ENOENT from
+    /// bpf_mprog_pos_exact.</returns>
     public BpfResult TcxLinkCreate(int progFd, uint ifindex, MprogFlags flags, uint relativeFdOrId, ulong expectedRevision, out int linkFd)
     {
         linkFd = -1;
-        var r = CheckMprogFlags(flags);
-        if (r.IsOk && (flags & MprogFlags.Replace) != 0)
-        {
-            r = BpfResult.Fail(Errno.EINVAL, "BPF_F_REPLACE is not allowed when creating a tcx link");
-        }
+        // link_create has no BPF_F_ATTACH_MASK_MPROG check: the flags go to bpf_mprog_attach as they are.
+        var r = ResolveSchedCls(progFd, out var prog);
         if (r.IsOk)
         {
-            r = ResolveSchedCls(progFd, out var prog);
+            r = ResolveDevice(ifindex, out var dev);
             if (r.IsOk)
             {
-                r = ResolveDevice(ifindex, out var dev);
+                prog.Inc();
+                var link = new TcxLink(this, dev, prog);
+                r = TcxAttach(dev, new MprogTuple(prog, link), null, flags, relativeFdOrId, expectedRevision);
                 if (r.IsOk)
                 {
-                    prog.Inc();
-                    var link = new TcxLink(this, dev, prog);
-                    r = TcxAttach(dev, new MprogTuple(prog, link), null, flags, relativeFdOrId, expectedRevision);
-                    if (r.IsOk)
-                    {
-                        linkFd = Caller.Install(link);
-                    }
-                    else
-                    {
-                        // bpf_link_cleanup: the link never attached.
-                        link.Device = null;
-                        link.Put();
-                    }
+                    linkFd = Caller.Install(link);
+                }
+                else
+                {
+                    // bpf_link_cleanup: the link never attached.
+                    link.Device = null;
+                    link.Put();
                 }
             }
         }

@@ -143,7 +143,8 @@ public sealed partial class BpfSystem
     /// BPF_LINK_CREATE with attach type BPF_XDP (bpf_xdp_link_attach, dev_xdp_attach_link): the link holds the hook
     /// until detached or released.
     /// </summary>
-    /// <returns>EBADF/EINVAL a bad or non-XDP program fd; ENODEV unknown device; EINVAL <paramref name="flags"/> other
+    /// <returns>EBADF/EINVAL a bad or non-XDP program fd; EINVAL unknown device (bpf_xdp_link_attach returns -EINVAL
+    /// when dev_get_by_index fails, unlike netlink's ENODEV); EINVAL <paramref name="flags"/> other
     /// than one mode flag ("Invalid XDP flags for BPF link attachment"); EBUSY another link, a program attached
     /// through netlink, or a chain-call map already holds the hook.</returns>
     public BpfResult XdpLinkCreate(int progFd, uint ifindex, out int linkFd, XdpFlags flags = XdpFlags.None)
@@ -157,7 +158,11 @@ public sealed partial class BpfSystem
         if (r.IsOk)
         {
             r = ResolveDevice(ifindex, out var dev);
-            if (r.IsOk)
+            if (!r.IsOk)
+            {
+                r = BpfResult.Fail(Errno.EINVAL, $"no net device with ifindex {ifindex} (bpf_xdp_link_attach)");
+            }
+            else
             {
                 var hook = dev.Xdp;
                 if (hook.Link is not null)

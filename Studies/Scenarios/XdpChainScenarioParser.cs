@@ -43,7 +43,7 @@ public sealed class XdpChainScenarioParser(string file)
             throw new ScenarioException([new ScenarioError(file, 1, 1,
                 "an xdp-chain scenario is one mapping with keys such as seed, duration, packet_rate, components")]);
         }
-        var keys = Keys(root, "the scenario", "seed", "duration", "packet_rate", "libxdp_flock", "chain_map", "max_retries", "components");
+        var keys = Keys(root, "the scenario", "seed", "duration", "packet_rate", "libxdp_flock", "chain_map", "max_retries", "mprog_links", "components");
         ulong seed = keys.TryGetValue("seed", out var s) ? (ulong)Integer(s, "seed", 0, long.MaxValue, 1) : 1;
         var duration = Time(keys, "duration") ?? SimTime.FromMilliseconds(100);
         long rate = keys.TryGetValue("packet_rate", out var pr) ? Integer(pr, "packet_rate", 1, 100_000_000, 1_000_000) : 1_000_000;
@@ -57,6 +57,7 @@ public sealed class XdpChainScenarioParser(string file)
                 Error(cm, $"chain_map must be 'entries' or 'whole_map', not '{mode}'");
             }
         }
+        bool links = keys.TryGetValue("mprog_links", out var ml) && Bool(ml, "mprog_links");
         int retries = keys.TryGetValue("max_retries", out var mr) ? (int)Integer(mr, "max_retries", 0, 1000, 10) : 10;
         var components = new List<ChainComponentSpec>();
         var locations = new List<string>();
@@ -95,6 +96,7 @@ public sealed class XdpChainScenarioParser(string file)
             LibxdpFlock = flock,
             ChainMapWholeReplace = whole,
             MaxRetries = retries,
+            MprogLinks = links,
             Components = components,
             ComponentLocations = locations,
         };

@@ -7,7 +7,10 @@ namespace BpfSim.Core.Workloads.XdpChain;
 /// <summary>
 /// A component's user space on tcx (bpf_mprog): query the bundle for its revision and programs, attach BEFORE the
 /// first attached component of higher priority (or append) with that revision expected, and on ESTALE query again;
-/// replace in place with BPF_F_REPLACE; stop with a detach that expects the revision too.
+/// replace in place with BPF_F_REPLACE; stop with a detach that expects the revision too. With
+/// <see cref="XdpChainScenario.MprogLinks"/> the entry is owned by a tcx link instead: BPF_LINK_CREATE places it by
+/// the same rules (and the same revision check), BPF_LINK_UPDATE replaces the link's program in place
+/// (tcx_link_update: no revision, nothing to retry), BPF_LINK_DETACH removes it (tcx_link_release).
 /// </summary>
 /// <remarks>
 /// The kernel's rules are in kernel/bpf/mprog.c (bpf_mprog_attach, bpf_mprog_detach) and kernel/bpf/tcx.c; the
@@ -19,6 +22,9 @@ internal sealed class MprogClient(ChainRunContext context) : ChainClient(context
     private const int MaxQuery = 64;
     private readonly int[][] _fds = context.Actors.Select(a => Enumerable.Repeat(-1, a.Spec.Versions.Count).ToArray()).ToArray();
     private readonly Dictionary<uint, int>[] _known = context.Actors.Select(_ => new Dictionary<uint, int>()).ToArray();
+    private readonly int[] _linkFds = context.Actors.Select(_ => -1).ToArray();
+
+    private bool Links => Context.Scenario.MprogLinks;
 
     protected override IEnumerable<SyscallKind> Start(ComponentActor actor, int version)
     {
@@ -53,9 +59,10 @@ internal sealed class MprogClient(ChainRunContext context) : ChainClient(context
                 }
             }
             yield return SyscallKind.ProgAttach;
-            var r = before != 0
-                ? Bpf.ProgAttach(Ifindex, _fds[actor.Index][version], MprogFlags.Before | MprogFlags.Id, before, snapshot.Revision)
-                : Bpf.ProgAttach(Ifindex, _fds[actor.Index][version], MprogFlags.After, 0, snapshot.Revision);
+            var flags = before != 0 ? MprogFlags.Before | MprogFlags.Id : MprogFlags.After;
+            var r = Links
+                ? Bpf.TcxLinkCreate(_fds[actor.Index][version], Ifindex, flags, before, snapshot.Revision, out _linkFds[actor.Index])
+                : Bpf.ProgAttach(Ifindex, _fds[actor.Index][version], flags, before, snapshot.Revision);
             if (r.IsOk)
             {
                 yield break;
@@ -79,7 +86,17 @@ internal sealed class MprogClient(ChainRunContext context) : ChainClient(context
         {
             yield break;
         }
-        while (true)
+        if (Links)
+        {
+            yield return SyscallKind.ProgAttach;
+            var r = Bpf.LinkUpdate(_linkFds[actor.Index], _fds[actor.Index][to], _fds[actor.Index][from]);
+            if (!r.IsOk)
+            {
+                Fail(actor, r);
+                yield break;
+            }
+        }
+        while (!Links)
         {
             var snapshot = new Snapshot();
             foreach (var step in Query(actor, snapshot))
@@ -110,7 +127,20 @@ internal sealed class MprogClient(ChainRunContext context) : ChainClient(context
 
     protected override IEnumerable<SyscallKind> Stop(ComponentActor actor, int version)
     {
-        while (true)
+        if (Links)
+        {
+            yield return SyscallKind.ProgAttach;
+            var r = Bpf.LinkDetach(_linkFds[actor.Index]);
+            if (!r.IsOk)
+            {
+                Fail(actor, r);
+                yield break;
+            }
+            yield return SyscallKind.Close;
+            Bpf.Close(_linkFds[actor.Index]);
+            _linkFds[actor.Index] = -1;
+        }
+        while (!Links)
         {
             yield return SyscallKind.ProgQuery;
             var r = Bpf.ProgQuery(Ifindex, Span<uint>.Empty, Span<uint>.Empty, out _, out ulong revision);

@@ -24,7 +24,8 @@ public enum SyscallKind
     XdpQuery,
     /// <summary>BPF_PROG_QUERY of the tcx bundle.</summary>
     ProgQuery,
-    /// <summary>BPF_PROG_ATTACH / BPF_PROG_DETACH on tcx.</summary>
+    /// <summary>BPF_PROG_ATTACH / BPF_PROG_DETACH on tcx, and the tcx link calls (BPF_LINK_CREATE, BPF_LINK_UPDATE,
+    /// BPF_LINK_DETACH), which do the same work under rtnl_lock.</summary>
     ProgAttach,
     /// <summary>bpffs: open + flock, mkdir, bpf_obj_pin, bpf_obj_get, unlink.</summary>
     BpffsOp,

@@ -31,6 +31,12 @@ public sealed record XdpChainScenario
     /// <summary>Chain-call map: change the whole map (new map, atomic replace at the hook) instead of entry by entry.</summary>
     public bool ChainMapWholeReplace { get; init; }
 
+    /// <summary>
+    /// mprog: own the entry through a tcx link (BPF_LINK_CREATE with BPF_TCX_INGRESS; replace with BPF_LINK_UPDATE;
+    /// stop with BPF_LINK_DETACH) instead of BPF_PROG_ATTACH / BPF_PROG_DETACH.
+    /// </summary>
+    public bool MprogLinks { get; init; }
+
     /// <summary>Violations listed in full (the rest are counted only).</summary>
     public int MaxListedViolations { get; init; } = 50;
 

@@ -55,6 +55,13 @@ public sealed class XdpChainScenarioParserTests
     }
 
     [Test]
+    public void Parse_MprogLinks_DefaultsToProgAttachAndReadsTrue()
+    {
+        Assert.That(new XdpChainScenarioParser("s.yaml").Parse(Minimal).MprogLinks, Is.False);
+        Assert.That(new XdpChainScenarioParser("s.yaml").Parse("mprog_links: true\n" + Minimal).MprogLinks, Is.True);
+    }
+
+    [Test]
     public void Parse_UnknownVersion_IsReportedAtItsLine()
     {
         var e = Errors(Minimal.Replace("replace, version: v2", "replace, version: v9"));

@@ -2,8 +2,8 @@ namespace BpfSim.Core.Bpf.MultiProg.LibXdp;
 
 /// <summary>
 /// libxdp's program order (cmp_xdp_programs in xdp-tools lib/libxdp/libxdp.c): ascending priority, then name
-/// (strcmp), then loaded before not loaded, then (two programs with object info) smaller size first, then tag
-/// (memcmp), then earlier load time.
+/// (strcmp), then loaded before not loaded, then (two programs opened from object files) smaller instruction count
+/// first, then tag (memcmp), then earlier load time; 0 when all of these are equal.
 /// </summary>
 public sealed class XdpProgramOrder : IComparer<XdpProgramSortKey>
 {

@@ -148,4 +148,36 @@ public sealed class MprogErrorTableTests
         Assert.That(rig.Bpf.ProgAttach(1, extra, MprogFlags.Replace, 0, 0, replaceProgFd: 3).IsOk, "replace works on a full bundle");
         Assert.That(rig.Dev.TcxIngress.Count, Is.EqualTo(63));
     }
+
+    /// <summary>
+    /// bpf_mprog_detach: with no program and no position the index is bpf_mprog_total(), and the
+    /// <c>idx &gt;= bpf_mprog_max()</c> check runs before bpf_mprog_fetch clamps it, so a full bundle answers ERANGE.
+    /// </summary>
+    [Test]
+    public void Detach_FullBundleWithoutArgument_ERANGE_AsBpfMprogDetach()
+    {
+        var rig = new PacketRig(syncRcu: false);
+        var fds = Enumerable.Range(0, 63).Select(i => rig.Tc($"p{i}")).ToArray();
+        foreach (int fd in fds)
+        {
+            rig.Bpf.ProgAttach(1, fd, MprogFlags.None, 0, 0).ThrowIfFailed();
+        }
+        Assert.That(rig.Bpf.ProgDetach(1, 0, MprogFlags.None, 0, 0).Errno, Is.EqualTo(Errno.ERANGE));
+        Assert.That(rig.Bpf.ProgDetach(1, fds[62], MprogFlags.None, 0, 0).IsOk, "naming the last one works");
+        Assert.That(rig.Bpf.ProgDetach(1, 0, MprogFlags.None, 0, 0).IsOk, "62 left: the last goes");
+    }
+
+    /// <summary>bpf_mprog_fetch clamps -1 to 0 and total to total - 1: BEFORE the first or AFTER the last removes that program.</summary>
+    [Test]
+    public void Detach_BeforeFirst_AfterLast_RemoveThatProgram_AsBpfMprogFetch()
+    {
+        var f = new Fixture();
+        int c = f.C;
+        f.Rig.Bpf.ProgAttach(1, c, MprogFlags.None, 0, 0).ThrowIfFailed(); // A B C
+        f.Rig.Bpf.ProgDetach(1, 0, MprogFlags.Before, (uint)f.A, 0).ThrowIfFailed();
+        Assert.That(f.Rig.Dev.TcxIngress.Bundle!.Contains(f.Rig.Prog(f.A)), Is.False, "BEFORE A (first) removed A");
+        f.Rig.Bpf.ProgDetach(1, 0, MprogFlags.After, (uint)c, 0).ThrowIfFailed();
+        Assert.That(f.Rig.Dev.TcxIngress.Bundle!.Contains(f.Rig.Prog(c)), Is.False, "AFTER C (last) removed C");
+        Assert.That(f.Rig.Dev.TcxIngress.Count, Is.EqualTo(1));
+    }
 }

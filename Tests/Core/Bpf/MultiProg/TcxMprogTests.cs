@@ -30,6 +30,42 @@ public sealed class TcxMprogTests
         Assert.That(rig.Prog(a).RefCount, Is.EqualTo(1), "the replaced program's bundle reference is dropped");
     }
 
+    /// <summary>
+    /// link_create (kernel/bpf/syscall.c) and tcx_link_attach (kernel/bpf/tcx.c) do not mask the flags; BPF_F_REPLACE
+    /// reaches bpf_mprog_attach with prog_old NULL, and bpf_mprog_pos_exact finds no NULL program: ENOENT.
+    /// </summary>
+    [Test]
+    public void TcxLinkCreate_ReplaceFlag_ENOENT_AsBpfMprogAttachPosExact()
+    {
+        var rig = new PacketRig(syncRcu: false);
+        int a = rig.Tc("A"), b = rig.Tc("B");
+        rig.Bpf.ProgAttach(1, a, MprogFlags.None, 0, 0).ThrowIfFailed();
+        Assert.That(rig.Bpf.TcxLinkCreate(b, 1, MprogFlags.Replace, 0, 0, out int link).Errno, Is.EqualTo(Errno.ENOENT));
+        Assert.Multiple(() =>
+        {
+            Assert.That(link, Is.EqualTo(-1));
+            Assert.That(Order(rig), Is.EqualTo(new[] { "A" }));
+            Assert.That(rig.Dev.TcxIngress.Revision, Is.EqualTo(2ul));
+            Assert.That(rig.Prog(b).RefCount, Is.EqualTo(1), "the failed link dropped its program reference");
+        });
+    }
+
+    /// <summary>
+    /// link_create resolves the program first (bpf_prog_get: EBADF) and has no BPF_F_ATTACH_MASK_MPROG check; a flag
+    /// outside the mask without BEFORE/AFTER is EINVAL only from bpf_mprog_attach ("rtuple.prog || flags").
+    /// </summary>
+    [Test]
+    public void TcxLinkCreate_FlagsNotMaskedByLinkCreate_ProgramFdCheckedFirst()
+    {
+        var rig = new PacketRig(syncRcu: false);
+        int a = rig.Tc("A");
+        var stray = (MprogFlags)1;
+        Assert.That(rig.Bpf.TcxLinkCreate(77, 1, stray, 0, 0, out _).Errno, Is.EqualTo(Errno.EBADF));
+        Assert.That(rig.Bpf.TcxLinkCreate(a, 9, stray, 0, 0, out _).Errno, Is.EqualTo(Errno.ENODEV), "tcx_link_attach: __dev_get_by_index");
+        Assert.That(rig.Bpf.TcxLinkCreate(a, 1, stray, 0, 0, out _).Errno, Is.EqualTo(Errno.EINVAL));
+        Assert.That(rig.Dev.TcxIngress.IsEmpty, Is.True);
+    }
+
     [Test]
     public void Revision_StartsAt1_Increments_AndResetsWhenTheLastGoes()
     {

@@ -95,6 +95,15 @@ public sealed class XdpHookTests
         Assert.That(rig.Bpf.XdpAttach(1, 77, XdpFlags.None).Errno, Is.EqualTo(Errno.EBADF));
     }
 
+    /// <summary>bpf_xdp_link_attach (net/core/dev.c): dev_get_by_index failing is -EINVAL, not -ENODEV as on netlink.</summary>
+    [Test]
+    public void XdpLinkCreate_UnknownIfindex_EINVAL_AsBpfXdpLinkAttach()
+    {
+        var rig = new PacketRig();
+        Assert.That(rig.Bpf.XdpLinkCreate(rig.Xdp("a"), 9, out int link).Errno, Is.EqualTo(Errno.EINVAL));
+        Assert.That(link, Is.EqualTo(-1));
+    }
+
     [Test]
     public void Link_BlocksNetlinkAttachAndDetach_AndASecondLink()
     {

@@ -56,6 +56,16 @@ public sealed class XdpChainConcurrencyTests
         Assert.That(r.FailedUpdates, Is.Zero);
     }
 
+    [TestCaseSource(nameof(s_seeds))]
+    public void RandomChanges_MprogTcxLinks_NoViolation(int seed)
+    {
+        var r = XdpChainExperiment.Run(RandomScenario(seed) with { MprogLinks = true }, XdpChainDesign.Mprog);
+        TestContext.Out.WriteLine($"seed {seed}: mprog links {r.Updates} updates, {r.Retries} retries, {r.FailedUpdates} failed");
+        Assert.That(r.Violations, Is.Zero, string.Join("; ", r.Listed.Take(5)));
+        Assert.That(r.FailedUpdates, Is.Zero);
+        Assert.That(r.Updates, Is.GreaterThan(50));
+    }
+
     [Test]
     public void RandomChanges_ChainCallMap_ViolatesOnSomeSeeds()
     {
