@@ -136,7 +136,6 @@ public sealed partial class Network : IEventHandler
         {
             _hops[_hopCount++] = link;
         }
-        LearnRoute(links, sink);
         return _routeCount++;
     }
 
