@@ -6,7 +6,7 @@ namespace BpfSim.Tcp.Net;
 /// node the sink is at. A packet off its route is forwarded by these tables hop by hop, routers decrementing its TTL.
 /// The tables are learned when first asked (a hook sent a packet off its route, or <see cref="NextHop"/>), from the
 /// routes added since, in the order they came: a run without packet hooks never builds them (six entries a flow on
-/// the dumbbell: about 60 MB of peak memory at 100,000 flows).
+/// the dumbbell: 30–60 MB of peak memory at 100,000 flows).
 /// </summary>
 public sealed partial class Network
 {
