@@ -131,7 +131,7 @@ public sealed class LinkCapture : ITcpRunObserver, ILinkTap
     }
 
     /// <inheritdoc/>
-    public void Departing(Link link, in Packet packet, long departureNs)
+    public void Departing(Link link, in Packet packet, in SackBlocks sacks, long departureNs)
     {
         if (_finished)
         {
@@ -145,9 +145,10 @@ public sealed class LinkCapture : ITcpRunObserver, ILinkTap
         }
         ref var p = ref _pending[slot];
         p.Packet = packet;
+        p.Sacks = sacks;
         p.DepartureNs = departureNs;
         p.Full = true;
-        _chained[slot]?.Departing(link, in packet, departureNs);
+        _chained[slot]?.Departing(link, in packet, in sacks, departureNs);
     }
 
     /// <summary>Writes, oldest first, the held packets that left by <paramref name="now"/>.</summary>
@@ -168,11 +169,11 @@ public sealed class LinkCapture : ITcpRunObserver, ILinkTap
                 return;
             }
             _pending[next].Full = false;
-            Write(in _pending[next].Packet, _pending[next].DepartureNs);
+            Write(in _pending[next].Packet, in _pending[next].Sacks, _pending[next].DepartureNs);
         }
     }
 
-    private void Write(in Packet packet, long timeNs)
+    private void Write(in Packet packet, in SackBlocks sacks, long timeNs)
     {
         if ((uint)packet.Flow >= (uint)_flows.Length || !_flows[packet.Flow].Known)
         {
@@ -180,7 +181,7 @@ public sealed class LinkCapture : ITcpRunObserver, ILinkTap
         }
         ref var flow = ref _flows[packet.Flow];
         bool fromSender = packet.Route == flow.ForwardRoute;
-        int wire = PacketHeaders.Build(_frame, in packet, ref flow, fromSender, out int captured);
+        int wire = PacketHeaders.Build(_frame, in packet, in sacks, ref flow, fromSender, out int captured);
         _writer!.Write(timeNs, _frame.AsSpan(0, captured), wire);
     }
 
@@ -206,6 +207,7 @@ public sealed class LinkCapture : ITcpRunObserver, ILinkTap
     private struct Pending
     {
         public Packet Packet;
+        public SackBlocks Sacks;
         public long DepartureNs;
         public bool Full;
     }

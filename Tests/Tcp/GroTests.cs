@@ -142,7 +142,8 @@ public sealed class GroTests
         {
             var s = net.Packets[packet].Segment;
             static long Seg(uint seq) => (seq - 1) / Mss;
-            var all = new[] { (s.Sack0Start, s.Sack0End), (s.Sack1Start, s.Sack1End), (s.Sack2Start, s.Sack2End) };
+            var b = net.Packets.SacksOf(packet);
+            var all = new[] { (b.Sack0Start, b.Sack0End), (b.Sack1Start, b.Sack1End), (b.Sack2Start, b.Sack2End) };
             Acks.Add((Seg(s.Ack), all[..s.SackCount].Select(b => (Seg(b.Item1), Seg(b.Item2))).ToArray()));
             net.Packets.Free(packet);
         }

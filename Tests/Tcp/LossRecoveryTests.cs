@@ -379,8 +379,9 @@ public sealed class LossRecoveryTests
         pk.Segment.Ack = last.Ack;
         uint start = 1 + 105u * ScriptedPath.Mss;
         pk.Segment.SackCount = 2;
-        (pk.Segment.Sack0Start, pk.Segment.Sack0End) = (start, start + ScriptedPath.Mss);
-        (pk.Segment.Sack1Start, pk.Segment.Sack1End) = last.Blocks.First(b => b.Start <= start && b.End >= start + ScriptedPath.Mss);
+        ref var sacks = ref path.Net.Packets.SacksOf(p);
+        (sacks.Sack0Start, sacks.Sack0End) = (start, start + ScriptedPath.Mss);
+        (sacks.Sack1Start, sacks.Sack1End) = last.Blocks.First(b => b.Start <= start && b.End >= start + ScriptedPath.Mss);
         long dsacks = flow.Stats.DsacksReceived;
         path.Acks.Receive(p);
         Assert.That(flow.Stats.DsacksReceived, Is.EqualTo(dsacks + 1), "accepted as a D-SACK");

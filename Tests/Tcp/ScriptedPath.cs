@@ -151,7 +151,8 @@ internal sealed class AckScript(Network net, IPacketSink sender) : IPacketSink
         }
         if ((s.Flags & TcpFlags.Syn) == 0)
         {
-            var all = new[] { (s.Sack0Start, s.Sack0End), (s.Sack1Start, s.Sack1End), (s.Sack2Start, s.Sack2End) };
+            var b = net.Packets.SacksOf(packet);
+            var all = new[] { (b.Sack0Start, b.Sack0End), (b.Sack1Start, b.Sack1End), (b.Sack2Start, b.Sack2End) };
             Seen.Add((s.Ack, all[..s.SackCount]));
             if (DropIf?.Invoke(net.Simulator.Now.Nanoseconds) == true)
             {

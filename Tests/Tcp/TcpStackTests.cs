@@ -212,7 +212,8 @@ public sealed class TcpStackTests
             var s = net.Packets[packet].Segment;
             if ((s.Flags & TcpFlags.Syn) == 0)
             {
-                var all = new[] { (s.Sack0Start, s.Sack0End), (s.Sack1Start, s.Sack1End), (s.Sack2Start, s.Sack2End) };
+                var b = net.Packets.SacksOf(packet);
+                var all = new[] { (b.Sack0Start, b.Sack0End), (b.Sack1Start, b.Sack1End), (b.Sack2Start, b.Sack2End) };
                 Blocks.Add(all[..s.SackCount]);
             }
             sender.Receive(packet);

@@ -28,7 +28,8 @@ public sealed record DumbbellOptions
 /// A dumbbell: senders → left router → bottleneck → right router → receivers, and the mirror path for ACKs.
 /// A flow's round-trip propagation delay is 2 × (sender access + bottleneck + receiver access). Nodes: the routers
 /// <c>router_left</c> and <c>router_right</c>, each with the ports <c>access</c> (toward its hosts) and
-/// <c>bottleneck</c>; flow I's hosts <c>sI</c> and <c>rI</c>, each with the port <c>eth0</c>.
+/// <c>bottleneck</c>; flow I's hosts <c>sI</c> and <c>rI</c>, each with the port <c>eth0</c> (unless the network
+/// does without, <see cref="Network.HostPorts"/>).
 /// </summary>
 public sealed class Dumbbell
 {
@@ -86,12 +87,15 @@ public sealed class Dumbbell
         var senderDown = Access($"s{i}_down", sd);
         var receiverDown = Access($"r{i}_down", rd);
         var receiverUp = Access($"r{i}_up", rd);
-        var senderPort = _network.AddInterface(_network.AddNode($"s{i}", isRouter: false), "eth0");
-        var receiverPort = _network.AddInterface(_network.AddNode($"r{i}", isRouter: false), "eth0");
-        _network.Wire(senderUp, senderPort, LeftAccess, reverse: senderDown);
-        _network.Wire(senderDown, LeftAccess, senderPort);
-        _network.Wire(receiverDown, RightAccess, receiverPort, reverse: receiverUp);
-        _network.Wire(receiverUp, receiverPort, RightAccess);
+        if (_network.HostPorts)
+        {
+            var senderPort = _network.AddInterface(_network.AddNode($"s{i}", isRouter: false), "eth0");
+            var receiverPort = _network.AddInterface(_network.AddNode($"r{i}", isRouter: false), "eth0");
+            _network.Wire(senderUp, senderPort, LeftAccess, reverse: senderDown);
+            _network.Wire(senderDown, LeftAccess, senderPort);
+            _network.Wire(receiverDown, RightAccess, receiverPort, reverse: receiverUp);
+            _network.Wire(receiverUp, receiverPort, RightAccess);
+        }
         int senderSink = _network.AddSink(sender);
         int receiverSink = _network.AddSink(receiver);
         int forward = _network.AddRoute([senderUp, Bottleneck, receiverDown], receiverSink);

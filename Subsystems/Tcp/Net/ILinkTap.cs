@@ -10,7 +10,9 @@ public interface ILinkTap
 {
     /// <summary>
     /// <paramref name="packet"/> is being transmitted on <paramref name="link"/>; its transmission ends at
-    /// <paramref name="departureNs"/>. Packets the wire then loses are seen too; packets the queue dropped are not.
+    /// <paramref name="departureNs"/>; <paramref name="sacks"/> are its SACK blocks (its segment's
+    /// <see cref="TcpSegment.SackCount"/> of them). Packets the wire then loses are seen too; packets the queue dropped
+    /// are not.
     /// </summary>
-    void Departing(Link link, in Packet packet, long departureNs);
+    void Departing(Link link, in Packet packet, in SackBlocks sacks, long departureNs);
 }

@@ -73,7 +73,7 @@ public sealed partial class Network
         var counters = iface.Counters;
         var frame = _xdpFrame.AsSpan(0, XdpFrameSize - SharedInfoBytes);
         int ttl = Math.Clamp(TtlOf(in p), 0, 255);
-        int length = BuildFrame(in p, frame[XdpHeadroom..], (byte)ttl);
+        int length = BuildFrame(packet, in p, frame[XdpHeadroom..], (byte)ttl);
         var ctx = new PacketContext
         {
             Frame = frame, Data = XdpHeadroom, DataMeta = XdpHeadroom, DataEnd = XdpHeadroom + length,
@@ -173,19 +173,19 @@ public sealed partial class Network
         ref var p = ref Packets[packet];
         if (p.Via == 0)
         {
-            p.TtlDelta -= p.Hop;
+            p.TtlDelta -= (short)p.Hop;
         }
         p.Via = egress.Id + 1;
         Enter(packet, egress);
     }
 
     /// <summary>Writes the packet's Ethernet/IPv4/TCP frame after the headroom; returns the bytes of it the frame holds.</summary>
-    private int BuildFrame(in Packet p, Span<byte> room, byte ttl)
+    private int BuildFrame(int packet, in Packet p, Span<byte> room, byte ttl)
     {
         ref var flow = ref (uint)p.Flow < (uint)_flowAddresses.Length && _flowAddresses[p.Flow].Known
             ? ref _flowAddresses[p.Flow]
             : ref _unknownFlow;
-        PacketHeaders.Build(room, in p, ref flow, fromSender: !flow.Known || p.Route == flow.ForwardRoute, out int captured, ttl);
+        PacketHeaders.Build(room, in p, in Packets.SacksOf(packet), ref flow, fromSender: !flow.Known || p.Route == flow.ForwardRoute, out int captured, ttl);
         return captured;
     }
 
@@ -209,7 +209,7 @@ public sealed partial class Network
             p.Ecn = (EcnCodepoint)(ip[1] & 3);
             if (ip[8] != ttl)
             {
-                p.TtlDelta += ip[8] - ttl;
+                p.TtlDelta += (short)(ip[8] - ttl);
                 ttl = ip[8];
             }
         }

@@ -136,7 +136,6 @@ public sealed partial class Network : IEventHandler
         {
             _hops[_hopCount++] = link;
         }
-        LearnRoute(links, sink);
         return _routeCount++;
     }
 
@@ -258,7 +257,7 @@ public sealed partial class Network : IEventHandler
         ref var p = ref Packets[packet];
         link.Stats.PacketsSent++;
         link.Stats.BytesSent += p.SizeBytes;
-        link.Tap?.Departing(link, in p, departureNs);
+        link.Tap?.Departing(link, in p, in Packets.SacksOf(packet), departureNs);
         link.Recorder?.Departure(link, in p, departureNs);
         if (link.Loss.Lose(link.Random))
         {

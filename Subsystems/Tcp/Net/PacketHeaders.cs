@@ -22,11 +22,11 @@ public static class PacketHeaders
 
     /// <summary>
     /// Writes the frame of <paramref name="packet"/> (of <paramref name="flow"/>, from its sender when
-    /// <paramref name="fromSender"/>) into <paramref name="frame"/>; returns the frame's full length on the wire and
+    /// <paramref name="fromSender"/>), whose SACK blocks are <paramref name="sacks"/>, into <paramref name="frame"/>; returns the frame's full length on the wire and
     /// sets <paramref name="captured"/> to the bytes written (the full length cut at the buffer's size).
     /// <paramref name="ttl"/> is the IPv4 TTL the frame carries.
     /// </summary>
-    public static int Build(Span<byte> frame, in Packet packet, ref FlowAddresses flow, bool fromSender, out int captured, byte ttl = DefaultTtl)
+    public static int Build(Span<byte> frame, in Packet packet, in SackBlocks sacks, ref FlowAddresses flow, bool fromSender, out int captured, byte ttl = DefaultTtl)
     {
         Span<byte> header = stackalloc byte[EthernetBytes + IpBytes + 60];
         var seg = packet.Segment;
@@ -98,7 +98,7 @@ public static class PacketHeaders
                 opt[12] = 1; opt[13] = 1; opt[14] = 5; opt[15] = (byte)(2 + 8 * seg.SackCount);
                 for (int b = 0; b < seg.SackCount; b++)
                 {
-                    var (start, end) = b switch { 0 => (seg.Sack0Start, seg.Sack0End), 1 => (seg.Sack1Start, seg.Sack1End), _ => (seg.Sack2Start, seg.Sack2End) };
+                    var (start, end) = b switch { 0 => (sacks.Sack0Start, sacks.Sack0End), 1 => (sacks.Sack1Start, sacks.Sack1End), _ => (sacks.Sack2Start, sacks.Sack2End) };
                     BinaryPrimitives.WriteUInt32BigEndian(opt[(16 + 8 * b)..], peerIsn + start);
                     BinaryPrimitives.WriteUInt32BigEndian(opt[(20 + 8 * b)..], peerIsn + end);
                 }

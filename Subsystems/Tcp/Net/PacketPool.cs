@@ -9,12 +9,14 @@ namespace BpfSim.Tcp.Net;
 public sealed class PacketPool
 {
     private Packet[] _packets;
+    private SackBlocks[] _sacks;
     private int _free = -1;
     private int _used;
 
     public PacketPool(int initialCapacity = 1024)
     {
         _packets = new Packet[Math.Max(initialCapacity, 16)];
+        _sacks = new SackBlocks[_packets.Length];
     }
 
     /// <summary>Packets currently allocated.</summary>
@@ -29,6 +31,12 @@ public sealed class PacketPool
     /// <summary>The packet at <paramref name="index"/>.</summary>
     public ref Packet this[int index] => ref _packets[index];
 
+    /// <summary>
+    /// The SACK blocks of the packet at <paramref name="index"/>: its segment's <see cref="TcpSegment.SackCount"/> of
+    /// them are its; the rest are left from earlier packets (an allocation does not clear them).
+    /// </summary>
+    public ref SackBlocks SacksOf(int index) => ref _sacks[index];
+
     /// <summary>A zeroed packet's index.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Allocate()
@@ -37,8 +45,7 @@ public sealed class PacketPool
         if (_free >= 0)
         {
             index = _free;
-            int next = _packets[index].NextFree;
-            _free = next == int.MinValue ? -1 : next;
+            _free = _packets[index].Flow;
         }
         else
         {
@@ -49,7 +56,6 @@ public sealed class PacketPool
             index = _used++;
         }
         _packets[index] = default;
-        _packets[index].NextFree = -1;
         if (++InUse > Peak)
         {
             Peak = InUse;
@@ -63,17 +69,22 @@ public sealed class PacketPool
     public void Free(int index)
     {
         ref var p = ref _packets[index];
-        if (p.NextFree != -1)
+        if (p.IsFree != 0)
         {
             ThrowDoubleFree(index);
         }
-        p.NextFree = _free < 0 ? int.MinValue : _free;
+        p.IsFree = 1;
+        p.Flow = _free;
         _free = index;
         InUse--;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void Grow() => Array.Resize(ref _packets, _packets.Length * 2);
+    private void Grow()
+    {
+        Array.Resize(ref _packets, _packets.Length * 2);
+        Array.Resize(ref _sacks, _packets.Length);
+    }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowDoubleFree(int index) => throw new InvalidOperationException($"packet {index} freed twice");

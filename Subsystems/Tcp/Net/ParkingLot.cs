@@ -90,12 +90,15 @@ public sealed class ParkingLot
         var senderDown = Access($"pl_s{i}_down");
         var receiverDown = Access($"pl_r{i}_down");
         var receiverUp = Access($"pl_r{i}_up");
-        var senderPort = _network.AddInterface(_network.AddNode($"pl_s{i}", isRouter: false), "eth0");
-        var receiverPort = _network.AddInterface(_network.AddNode($"pl_r{i}", isRouter: false), "eth0");
-        _network.Wire(senderUp, senderPort, _access[fromRouter], reverse: senderDown);
-        _network.Wire(senderDown, _access[fromRouter], senderPort);
-        _network.Wire(receiverDown, _access[toRouter], receiverPort, reverse: receiverUp);
-        _network.Wire(receiverUp, receiverPort, _access[toRouter]);
+        if (_network.HostPorts)
+        {
+            var senderPort = _network.AddInterface(_network.AddNode($"pl_s{i}", isRouter: false), "eth0");
+            var receiverPort = _network.AddInterface(_network.AddNode($"pl_r{i}", isRouter: false), "eth0");
+            _network.Wire(senderUp, senderPort, _access[fromRouter], reverse: senderDown);
+            _network.Wire(senderDown, _access[fromRouter], senderPort);
+            _network.Wire(receiverDown, _access[toRouter], receiverPort, reverse: receiverUp);
+            _network.Wire(receiverUp, receiverPort, _access[toRouter]);
+        }
         var forward = new List<Link> { senderUp };
         forward.AddRange(_forward[fromRouter..toRouter]);
         forward.Add(receiverDown);

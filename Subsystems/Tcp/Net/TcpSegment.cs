@@ -18,8 +18,9 @@ public enum TcpFlags : byte
 }
 
 /// <summary>
-/// The TCP header of a simulated segment: sequence numbers, flags, up to three SACK blocks and the timestamp option.
-/// A plain struct inside <see cref="Packet"/>, so a segment never allocates.
+/// The TCP header of a simulated segment: sequence numbers, flags, the number of SACK blocks and the timestamp option.
+/// A plain struct inside <see cref="Packet"/>, so a segment never allocates; the SACK blocks themselves are beside the
+/// packet (<see cref="SackBlocks"/>).
 /// </summary>
 public struct TcpSegment
 {
@@ -32,8 +33,8 @@ public struct TcpSegment
     public uint Seq;
     public uint Ack;
     public TcpFlags Flags;
+    /// <summary>The SACK blocks the option carries, in the packet's <see cref="SackBlocks"/>.</summary>
     public byte SackCount;
-    public uint Sack0Start, Sack0End, Sack1Start, Sack1End, Sack2Start, Sack2End;
     /// <summary>TSval and TSecr of the timestamp option, in microseconds.</summary>
     public uint TsVal, TsEcr;
 }

@@ -21,9 +21,10 @@ public sealed partial class TcpStack
     /// tcp_rack_update_reo_wnd → in_ack_event → TLP ACK → tcp_fastretrans_alert for a dubious ACK → rate sample →
     /// cong_control, or PRR / cong_avoid → pacing rate → transmit. With nothing outstanding (no_queue) only
     /// in_ack_event, a D-SACK undo check and the TLP check run. ACKs older than snd_una or beyond snd_nxt skip every
-    /// congestion-control hook.
+    /// congestion-control hook. <paramref name="sacks"/> holds the segment's <see cref="TcpSegment.SackCount"/> SACK
+    /// blocks.
     /// </summary>
-    private void OnAck(TcpConnection conn, in TcpSegment segment)
+    private void OnAck(TcpConnection conn, in TcpSegment segment, in SackBlocks sacks)
     {
         ref var sk = ref _socks[conn.Id];
         ulong ackSeg = SegmentsBelow(conn, segment.Ack, conn.SndUna);
@@ -65,13 +66,13 @@ public sealed partial class TcpStack
             // the kernel sorts them, so a hole SACKed late is seen as reordering.
             ulong priorFack = rack ? HighestSackSeq(conn) : 0;
             ulong reord = conn.SndNxt;
-            uint dsackSegs = rack ? CheckDsack(conn, segment, priorUna, ackSeg, ref flag, ref reord) : 0;
+            uint dsackSegs = rack ? CheckDsack(conn, segment, sacks, priorUna, ackSeg, ref flag, ref reord) : 0;
             Span<ulong> froms = stackalloc ulong[TcpSegment.MaxSackBlocks];
             Span<ulong> tos = stackalloc ulong[TcpSegment.MaxSackBlocks];
             int blocks = 0;
             for (int b = 0; b < segment.SackCount; b++)
             {
-                var (start, end) = SackBlock(segment, b);
+                var (start, end) = SackBlock(sacks, b);
                 ulong from = Math.Max(SegmentsBelow(conn, start, priorUna), ackSeg);
                 ulong to = Math.Min(SegmentsBelow(conn, end, priorUna), conn.SndNxt);
                 int at = blocks++;
@@ -444,7 +445,7 @@ public sealed partial class TcpStack
         Updated?.Invoke(conn);
     }
 
-    private static (uint Start, uint End) SackBlock(in TcpSegment s, int i) => i switch
+    private static (uint Start, uint End) SackBlock(in SackBlocks s, int i) => i switch
     {
         0 => (s.Sack0Start, s.Sack0End),
         1 => (s.Sack1Start, s.Sack1End),

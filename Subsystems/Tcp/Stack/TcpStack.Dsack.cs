@@ -77,17 +77,17 @@ public sealed partial class TcpStack
     /// as many as the option space left by timestamps holds.
     /// </summary>
     /// <returns>The number of blocks written.</returns>
-    private static int WriteSackBlocks(TcpConnection conn, ref TcpSegment segment)
+    private static int WriteSackBlocks(TcpConnection conn, ref SackBlocks sacks)
     {
         int n = 0;
         if (conn.DsackPending)
         {
-            SetBlock(ref segment, n++, SeqOf(conn, conn.DsackStart), EndSeqOf(conn, conn.DsackEnd - 1));
+            SetBlock(ref sacks, n++, SeqOf(conn, conn.DsackStart), EndSeqOf(conn, conn.DsackEnd - 1));
             conn.DsackPending = false;
         }
         for (int i = 0; i < conn.NumSacks && n < TcpSegment.MaxSackBlocks; i++)
         {
-            SetBlock(ref segment, n++, SeqOf(conn, conn.SackStart[i]), EndSeqOf(conn, conn.SackEnd[i] - 1));
+            SetBlock(ref sacks, n++, SeqOf(conn, conn.SackStart[i]), EndSeqOf(conn, conn.SackEnd[i] - 1));
         }
         return n;
     }

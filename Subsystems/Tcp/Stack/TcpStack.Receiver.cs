@@ -372,7 +372,7 @@ public sealed partial class TcpStack
         }
         // tcp_options_write: the remembered blocks in their order (most recent first), as many as the option space
         // left by timestamps holds.
-        int blocks = WriteSackBlocks(conn, ref packet.Segment);
+        int blocks = WriteSackBlocks(conn, ref _net.Packets.SacksOf(p));
         packet.Segment.SackCount = (byte)blocks;
         packet.SizeBytes += blocks > 0 ? 4 + 8 * blocks : 0;
         _net.Send(p);
@@ -466,7 +466,7 @@ public sealed partial class TcpStack
         }
     }
 
-    private static void SetBlock(ref TcpSegment s, int i, uint start, uint end)
+    private static void SetBlock(ref SackBlocks s, int i, uint start, uint end)
     {
         switch (i)
         {

@@ -67,6 +67,7 @@ public sealed partial class TcpStack
     {
         ref var packet = ref _net.Packets[p];
         var segment = packet.Segment;
+        var sacks = segment.SackCount > 0 ? _net.Packets.SacksOf(p) : default;
         _net.Packets.Free(p);
         if (conn.State == TcpConnectionState.SynSent && (segment.Flags & TcpFlags.Syn) != 0)
         {
@@ -75,7 +76,7 @@ public sealed partial class TcpStack
         }
         if (conn.State == TcpConnectionState.Established && (segment.Flags & TcpFlags.Syn) == 0)
         {
-            OnAck(conn, segment); // a SYN-ACK sent again after the handshake is tcp_validate_incoming's: not an ACK
+            OnAck(conn, segment, sacks); // a SYN-ACK sent again after the handshake is tcp_validate_incoming's: not an ACK
         }
     }
 

@@ -145,20 +145,20 @@ public sealed partial class TcpStack
     /// DSACKs for data already cumulatively ACKed count undo_retrans down.
     /// </summary>
     /// <returns>The duplicate segments reported (0: no D-SACK).</returns>
-    private uint CheckDsack(TcpConnection conn, in Net.TcpSegment segment, ulong priorUna, ulong ackSeg, ref int flag, ref ulong reord)
+    private uint CheckDsack(TcpConnection conn, in Net.TcpSegment segment, in Net.SackBlocks sacks, ulong priorUna, ulong ackSeg, ref int flag, ref ulong reord)
     {
         if (segment.SackCount == 0)
         {
             return 0;
         }
-        var (start0, end0) = SackBlock(segment, 0);
+        var (start0, end0) = SackBlock(sacks, 0);
         if (!TcpTime.Before(start0, segment.Ack))
         {
             if (segment.SackCount < 2)
             {
                 return 0;
             }
-            var (start1, end1) = SackBlock(segment, 1); // a D-SACK for out-of-order data lies inside the next block
+            var (start1, end1) = SackBlock(sacks, 1); // a D-SACK for out-of-order data lies inside the next block
             if (TcpTime.After(end0, end1) || TcpTime.Before(start0, start1))
             {
                 return 0;

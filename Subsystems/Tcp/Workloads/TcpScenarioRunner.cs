@@ -46,7 +46,8 @@ public sealed partial class TcpScenarioRunner
         _catalog = catalog;
         var type = bpf.FindStructOpsType(TcpCongestionOpsType.TypeName) as TcpCongestionOpsType
             ?? throw new InvalidOperationException("the TCP subsystem is not added to this BpfSystem");
-        _net = new Network(bpf.Simulator, spec.Seed, packetCapacity: 1 << 14);
+        // Hosts' nodes and ports serve only the packet hooks, which xdp: entries attach.
+        _net = new Network(bpf.Simulator, spec.Seed, packetCapacity: 1 << 14) { HostPorts = spec.Xdp.Count > 0 };
         var n = spec.Network;
         Func<SimRandom, QueueDiscipline> queue = random => QueueFactory.Create(n.Queue, random);
         LossModel loss = n.BottleneckLoss > 0 ? new BernoulliLoss(n.BottleneckLoss) : LossModel.None;

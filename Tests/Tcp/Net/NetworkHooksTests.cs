@@ -247,6 +247,27 @@ public sealed class NetworkHooksTests
     }
 
     [Test]
+    public void WithoutHostPorts_OnlyTheRoutersHavePorts_PacketsStillArrive_AndNoKernelCanBeAttached()
+    {
+        var sim = new Simulator();
+        var net = new Network(sim, 1) { HostPorts = false };
+        var bell = new Dumbbell(net, new DumbbellOptions());
+        var r = new Recorder(net);
+        var path = bell.AddFlow(new Recorder(net), r);
+        int p = net.Packets.Allocate();
+        net.Packets[p].Route = path.Forward;
+        net.Packets[p].SizeBytes = 100;
+        net.Send(p);
+        sim.RunUntil(SimTime.FromSeconds(1));
+        Assert.That(net.Interfaces.Select(i => i.Name), Is.EqualTo(new[]
+        {
+            "router_left:access", "router_left:bottleneck", "router_right:bottleneck", "router_right:access",
+        }));
+        Assert.That(r.Received, Has.Count.EqualTo(1));
+        Assert.Throws<InvalidOperationException>(() => net.AttachKernel(new BpfSystem(simulator: sim)));
+    }
+
+    [Test]
     public void RedirectThroughADevmapEntry_ReachesTheReceiver_AndAnEmptyEntryFallsBackToTheFlagsAction()
     {
         var bed = Make();

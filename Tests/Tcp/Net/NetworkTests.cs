@@ -320,6 +320,19 @@ public sealed class NetworkTests
         Assert.That((pool.InUse, pool.Peak), Is.EqualTo((1, 2)));
     }
 
+    [Test]
+    public void Packet_Is64Bytes_AndThePoolGrowsItsSackBlocksAlong()
+    {
+        Assert.That(System.Runtime.CompilerServices.Unsafe.SizeOf<Packet>(), Is.EqualTo(64), "one packet: at most two cache lines");
+        var pool = new PacketPool(16);
+        var held = Enumerable.Range(0, 40).Select(_ => pool.Allocate()).ToArray();
+        pool.SacksOf(held[^1]).Sack2End = 7;
+        Assert.That((pool.Capacity, pool.SacksOf(held[^1]).Sack2End), Is.EqualTo((64, 7u)));
+        pool[held[0]].Flow = 5;
+        pool.Free(held[0]);
+        Assert.That(pool[pool.Allocate()].Flow, Is.Zero, "an allocated packet is zeroed, the free list's link too");
+    }
+
     /// <summary>Turns each data packet around on the reverse route, as a receiver's ACK would.</summary>
     private sealed class Echo(Network net) : IPacketSink
     {

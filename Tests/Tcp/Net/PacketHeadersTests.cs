@@ -8,7 +8,7 @@ namespace BpfSim.Tests.Tcp.Net;
 [Category("Studies")]
 public sealed class PacketHeadersTests
 {
-    private static Packet Ack(uint ack, params (uint Start, uint End)[] sacks)
+    private static Packet Ack(out SackBlocks blocks, uint ack, params (uint Start, uint End)[] sacks)
     {
         var p = new Packet { Route = 1, SizeBytes = 52 + (sacks.Length > 0 ? 4 + 8 * sacks.Length : 0) };
         p.Segment.Flags = TcpFlags.Ack;
@@ -16,13 +16,14 @@ public sealed class PacketHeadersTests
         p.Segment.TsVal = 1000;
         p.Segment.TsEcr = 900;
         p.Segment.SackCount = (byte)sacks.Length;
+        blocks = default;
         if (sacks.Length > 0)
         {
-            (p.Segment.Sack0Start, p.Segment.Sack0End) = sacks[0];
+            (blocks.Sack0Start, blocks.Sack0End) = sacks[0];
         }
         if (sacks.Length > 1)
         {
-            (p.Segment.Sack1Start, p.Segment.Sack1End) = sacks[1];
+            (blocks.Sack1Start, blocks.Sack1End) = sacks[1];
         }
         return p;
     }
@@ -35,7 +36,7 @@ public sealed class PacketHeadersTests
         p.Segment.Flags = TcpFlags.Ack | TcpFlags.Cwr;
         p.Segment.Seq = 1 + 1448 * 3;
         var frame = new byte[128];
-        int wire = PacketHeaders.Build(frame, in p, ref flow, fromSender: true, out int captured);
+        int wire = PacketHeaders.Build(frame, in p, default, ref flow, fromSender: true, out int captured);
         Assert.That(wire, Is.EqualTo(14 + p.SizeBytes), "IP total length = the packet's simulated size");
         Assert.That(captured, Is.EqualTo(128));
         Assert.That(BinaryPrimitives.ReadUInt16BigEndian(frame.AsSpan(16)), Is.EqualTo(1500));
@@ -50,9 +51,9 @@ public sealed class PacketHeadersTests
     public void Build_AckWithSack_PutsTheBlocksInTheSendersSequenceSpace()
     {
         var flow = FlowAddresses.For(4, forward: 0, reverse: 1, mss: 1448);
-        var p = Ack(2897, (4345, 5793), (7241, 8689));
+        var p = Ack(out var sacks, 2897, (4345, 5793), (7241, 8689));
         var frame = new byte[128];
-        int wire = PacketHeaders.Build(frame, in p, ref flow, fromSender: false, out _);
+        int wire = PacketHeaders.Build(frame, in p, in sacks, ref flow, fromSender: false, out _);
         Assert.That(wire, Is.EqualTo(14 + p.SizeBytes));
         var tcp = frame.AsSpan(34);
         Assert.That(BinaryPrimitives.ReadUInt32BigEndian(tcp[4..]), Is.EqualTo(flow.ReceiverIsn + 1));
@@ -80,12 +81,12 @@ public sealed class PacketHeadersTests
     public void BuildAndWrite_ManyFrames_AllocateNothing()
     {
         var flow = FlowAddresses.For(0, 0, 1, 1448);
-        var p = Ack(1, (1449, 2897));
+        var p = Ack(out var sacks, 1, (1449, 2897));
         var frame = new byte[LinkCapture.DefaultSnapLength];
         using var writer = new PcapWriter(Path.Combine(Directory.CreateTempSubdirectory("bpfsim-frame-").FullName, "x.pcap"), frame.Length);
         void Once(long t)
         {
-            int wire = PacketHeaders.Build(frame, in p, ref flow, fromSender: false, out int captured);
+            int wire = PacketHeaders.Build(frame, in p, in sacks, ref flow, fromSender: false, out int captured);
             writer.Write(t, frame.AsSpan(0, captured), wire);
         }
         Once(0);
