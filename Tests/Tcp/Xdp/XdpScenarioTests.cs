@@ -120,6 +120,26 @@ public sealed class XdpScenarioTests
     }
 
     [Test]
+    public void Cli_Out_WritesTheMapsJson_WithTheFormattedForm()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"bpfsim-xdp-out-{Guid.NewGuid():N}");
+        try
+        {
+            var (code, _, err) = CliRun.Invoke("run", Scenario, "--duration", "1s", "--out", dir, "--quiet");
+            Assert.That(code, Is.Zero, err);
+            using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "maps", "src_counts.json")));
+            Assert.That(doc.RootElement.EnumerateArray().All(e => e.GetProperty("formatted").GetProperty("value").TryGetProperty("packets", out _)));
+        }
+        finally
+        {
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+    }
+
+    [Test]
     public void Cli_DumpMapOfNoSuchMap_IsBadInput_NamingTheRunsMaps()
     {
         var (code, _, err) = CliRun.Invoke("run", Scenario, "--duration", "1s", "--dump-map", "nosuch", "--quiet");
