@@ -1,4 +1,5 @@
 using BpfSim.Core.Bpf.Maps;
+using BpfSim.Core.Ebpf.Btf;
 
 namespace BpfSim.Core.Bpf;
 
@@ -78,6 +79,11 @@ public sealed partial class BpfSystem
         {
             return BpfResult.Fail(Errno.EINVAL, $"map name '{spec.Name}' must be at most 15 characters of [A-Za-z0-9_.]");
         }
+        r = CheckBtf(spec);
+        if (!r.IsOk)
+        {
+            return r;
+        }
         map = spec.Type switch
         {
             MapType.Hash => new HashMap(this, spec),
@@ -92,6 +98,38 @@ public sealed partial class BpfSystem
             MapType.ChainCall => new MultiProg.ChainCall.ChainCallMap(this, spec),
             _ => new HashOfMaps(this, spec, template!),
         };
+        return BpfResult.Ok;
+    }
+
+    /// <summary>
+    /// map_check_btf (kernel/bpf/syscall.c): the key type (if given) and the value type must exist and be exactly
+    /// key_size and value_size bytes; type ids without BTF are EINVAL.
+    /// </summary>
+    private static BpfResult CheckBtf(MapSpec spec)
+    {
+        if (spec.BtfKeyTypeId == 0 && spec.BtfValueTypeId == 0)
+        {
+            return BpfResult.Ok;
+        }
+        if (spec.Btf is not { } btf || spec.BtfValueTypeId == 0)
+        {
+            return BpfResult.Fail(Errno.EINVAL, "btf_key_type_id/btf_value_type_id need a BTF and a value type");
+        }
+        try
+        {
+            if (spec.BtfKeyTypeId != 0 && btf.SizeOf(spec.BtfKeyTypeId) != spec.KeySize)
+            {
+                return BpfResult.Fail(Errno.EINVAL, $"BTF key type {spec.BtfKeyTypeId} is {btf.SizeOf(spec.BtfKeyTypeId)} bytes, not key_size {spec.KeySize}");
+            }
+            if (btf.SizeOf(spec.BtfValueTypeId) != spec.ValueSize)
+            {
+                return BpfResult.Fail(Errno.EINVAL, $"BTF value type {spec.BtfValueTypeId} is {btf.SizeOf(spec.BtfValueTypeId)} bytes, not value_size {spec.ValueSize}");
+            }
+        }
+        catch (BtfException e)
+        {
+            return BpfResult.Fail(Errno.EINVAL, $"map BTF: {e.Message}");
+        }
         return BpfResult.Ok;
     }
 

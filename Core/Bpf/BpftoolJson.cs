@@ -60,7 +60,10 @@ public static class BpftoolJson
     private static string FunctionText(StructOpsMember member, Programs.BpfProgram? program) =>
         program is null ? $"{member.CPrototype} 0" : $"{member.CPrototype} {program.Name}/prog_id:{program.Id}";
 
-    /// <summary>The <c>bpf_map_info</c> object bpftool prints. bpfsim has no BTF, so BTF ids are 0.</summary>
+    /// <summary>
+    /// The <c>bpf_map_info</c> object bpftool prints. bpfsim has no BTF objects, so <c>btf_id</c> is 0; the key and value
+    /// type ids are those the map was created with.
+    /// </summary>
     public static JsonObject MapInfo(BpfMap map) => new()
     {
         ["type"] = (uint)map.Type,
@@ -75,8 +78,8 @@ public static class BpftoolJson
         ["netns_dev"] = 0,
         ["netns_ino"] = 0,
         ["btf_id"] = 0,
-        ["btf_key_type_id"] = 0,
-        ["btf_value_type_id"] = 0,
+        ["btf_key_type_id"] = map.BtfKeyTypeId,
+        ["btf_value_type_id"] = map.BtfValueTypeId,
         ["btf_vmlinux_id"] = 0,
         ["map_extra"] = 0,
         ["hash"] = 0,
@@ -84,7 +87,8 @@ public static class BpftoolJson
     };
 
     /// <summary>
-    /// <c>bpftool -j map dump id N</c>: every element as hex byte arrays; per-CPU maps list one value per CPU.
+    /// <c>bpftool -j map dump id N</c>: every element as hex byte arrays; per-CPU maps list one value per CPU; a map with
+    /// BTF key and value types adds each element's <c>formatted</c> form (map.c print_entry_json, <see cref="BpftoolBtf.Formatted"/>).
     /// </summary>
     public static JsonArray MapDump(BpfMap map)
     {
@@ -113,6 +117,10 @@ public static class BpftoolJson
             else
             {
                 entry["value"] = Hex(value);
+            }
+            if (BpftoolBtf.HasBtf(map))
+            {
+                entry["formatted"] = BpftoolBtf.Formatted(map, key, value);
             }
             result.Add(entry);
         }

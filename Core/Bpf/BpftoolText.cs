@@ -7,7 +7,8 @@ namespace BpfSim.Core.Bpf;
 /// <c>bpftool map dump</c>'s plain-text form for a map without BTF (tools/bpf/bpftool/map.c print_entry_plain,
 /// common.c fprint_hex): <c>key: .. value: ..</c> in hex bytes, on one line when key and value together are at most 24
 /// bytes and each at most 16, else on lines of their own; per-CPU values one line per CPU; then
-/// <c>Found N elements</c>.
+/// <c>Found N elements</c>. A map with BTF key and value types prints as bpftool prints it then, through btf_dumper
+/// (<see cref="BpftoolBtf.PlainDump"/>).
 /// </summary>
 public static class BpftoolText
 {
@@ -15,6 +16,10 @@ public static class BpftoolText
     public static string MapDump(BpfMap map)
     {
         ArgumentNullException.ThrowIfNull(map);
+        if (BpftoolBtf.HasBtf(map))
+        {
+            return BpftoolBtf.PlainDump(map);
+        }
         var text = new StringBuilder();
         var key = Array.Empty<byte>();
         var next = new byte[map.KeySize];

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using BpfSim.Core.Ebpf.Btf;
 
 namespace BpfSim.Core.Bpf.Maps;
 
@@ -21,6 +22,12 @@ public abstract class BpfMap : BpfObject
         // RDONLY/WRONLY describe the creating fd, not the map (bpf_map_flags_retain_permanent).
         Flags = spec.Flags & ~(MapFlags.RdOnly | MapFlags.WrOnly);
         Name = spec.Name;
+        if (spec.Btf is not null && spec.BtfValueTypeId != 0)
+        {
+            Btf = spec.Btf;
+            BtfKeyTypeId = spec.BtfKeyTypeId;
+            BtfValueTypeId = spec.BtfValueTypeId;
+        }
     }
 
     public MapType Type { get; }
@@ -29,6 +36,15 @@ public abstract class BpfMap : BpfObject
     public uint MaxEntries { get; }
     public MapFlags Flags { get; }
     public string Name { get; }
+
+    /// <summary>The BTF of the key and value types (<c>map-&gt;btf</c>), or null if the map was created without.</summary>
+    public BtfSpec? Btf { get; }
+
+    /// <summary><c>btf_key_type_id</c>: the key's type in <see cref="Btf"/>, or 0.</summary>
+    public uint BtfKeyTypeId { get; }
+
+    /// <summary><c>btf_value_type_id</c>: the value's type in <see cref="Btf"/>, or 0 when the map has no BTF.</summary>
+    public uint BtfValueTypeId { get; }
 
     /// <summary>References from user space (fds and pins); a subset of <see cref="BpfObject.RefCount"/>.</summary>
     public long UserCount => _userCount;
@@ -39,7 +55,11 @@ public abstract class BpfMap : BpfObject
     /// <summary>Elements currently present (arrays: always max_entries).</summary>
     public abstract int Count { get; }
 
-    public BpfMapInfo Info => new(Id, Type.ShortName(), Name, (uint)Flags, (uint)KeySize, (uint)ValueSize, MaxEntries);
+    public BpfMapInfo Info => new(Id, Type.ShortName(), Name, (uint)Flags, (uint)KeySize, (uint)ValueSize, MaxEntries)
+    {
+        BtfKeyTypeId = BtfKeyTypeId,
+        BtfValueTypeId = BtfValueTypeId,
+    };
 
     internal void IncWithUref()
     {

@@ -10,4 +10,15 @@ public sealed record BpfMapInfo(
     [property: JsonPropertyName("flags")] uint Flags,
     [property: JsonPropertyName("bytes_key")] uint KeySize,
     [property: JsonPropertyName("bytes_value")] uint ValueSize,
-    [property: JsonPropertyName("max_entries")] uint MaxEntries);
+    [property: JsonPropertyName("max_entries")] uint MaxEntries)
+{
+    /// <summary><c>btf_key_type_id</c> (0, and not written, for a map without BTF).</summary>
+    [JsonPropertyName("btf_key_type_id")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public uint BtfKeyTypeId { get; init; }
+
+    /// <summary><c>btf_value_type_id</c> (0, and not written, for a map without BTF).</summary>
+    [JsonPropertyName("btf_value_type_id")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public uint BtfValueTypeId { get; init; }
+}

@@ -1,3 +1,5 @@
+using BpfSim.Core.Ebpf.Btf;
+
 namespace BpfSim.Core.Bpf.Maps;
 
 /// <summary>
@@ -20,4 +22,15 @@ public sealed record MapSpec
 
     /// <summary>For STRUCT_OPS maps: the struct_ops type name (stands in for btf_vmlinux_value_type_id).</summary>
     public string? StructOpsType { get; init; }
+
+    /// <summary>
+    /// The BTF the key and value types are described in (stands in for <c>btf_fd</c>); null for a map without BTF.
+    /// </summary>
+    public BtfSpec? Btf { get; init; }
+
+    /// <summary><c>btf_key_type_id</c>: the key's type in <see cref="Btf"/>, or 0.</summary>
+    public uint BtfKeyTypeId { get; init; }
+
+    /// <summary><c>btf_value_type_id</c>: the value's type in <see cref="Btf"/>, or 0 (then the map has no BTF, as in the kernel's map_create).</summary>
+    public uint BtfValueTypeId { get; init; }
 }

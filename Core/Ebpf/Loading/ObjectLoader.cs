@@ -190,11 +190,20 @@ public static partial class ObjectLoader
             {
                 return Fail(Errno.EINVAL, BpfCommand.MapCreate, $"map {m.Name}: only a map-in-map has an inner map definition");
             }
-            var r = bpf.MapCreate(new MapSpec
+            var mapSpec = new MapSpec
             {
                 Type = m.Type, KeySize = m.KeySize, ValueSize = m.ValueSize, MaxEntries = m.MaxEntries, Flags = (MapFlags)m.Flags,
                 Name = BpfSystem.ToObjectName(m.Name), InnerMapFd = innerFd ?? 0,
-            }, out int fd);
+            };
+            // bpf_object__create_map: the map gets the object's BTF and its key/value type ids, and if the kernel
+            // refuses them it is created again without BTF ("retrying without BTF").
+            var r = m.ValueTypeId == 0
+                ? bpf.MapCreate(mapSpec, out int fd)
+                : bpf.MapCreate(mapSpec with { Btf = spec.Btf, BtfKeyTypeId = m.KeyTypeId, BtfValueTypeId = m.ValueTypeId }, out fd);
+            if (!r.IsOk && m.ValueTypeId != 0)
+            {
+                r = bpf.MapCreate(mapSpec, out fd);
+            }
             if (innerFd is { } template)
             {
                 bpf.Close(template).ThrowIfFailed();

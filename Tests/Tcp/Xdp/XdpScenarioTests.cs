@@ -72,16 +72,71 @@ public sealed class XdpScenarioTests
     [Test]
     public void Cli_DumpMap_PrintsTheMapAsBpftoolDoes_AndJsonGivesBpftoolsArray()
     {
+        // src_counts has BTF key and value types (__be32, struct src_count), so bpftool prints it through btf_dumper
+        // (map.c do_dump: maps_have_btf), not as hex: this used to expect "key: 0a 01 00 02  value: ..", the form of a
+        // map without BTF. The key is the __u32 read in host (little-endian) order, as btf_dumper reads it.
         var (code, output, err) = CliRun.Invoke("run", Scenario, "--duration", "2s", "--dump-map", "src_counts");
         Assert.That(code, Is.Zero, err);
         Assert.That(output, Does.Contain("XDP / tcx hooks per interface"));
-        Assert.That(output, Does.Match(@"key: 0a 01 00 02  value: [0-9a-f]{2}( [0-9a-f]{2}){7}  [0-9a-f]{2}( [0-9a-f]{2}){7}\n"));
-        Assert.That(output, Does.Contain("Found 4 elements"));
+        Assert.That(output, Does.Contain("\"key\": 33554698,\n        \"value\": {\n            \"packets\": "), "10.1.0.2, its bytes 0a 01 00 02 read as a little-endian u32");
+        Assert.That(output, Does.Not.Contain("Found 4 elements"), "bpftool prints no count after a BTF dump");
         (code, output, err) = CliRun.Invoke("run", Scenario, "--duration", "2s", "--dump-map", "src_counts", "--json");
         Assert.That(code, Is.Zero, err);
         using var doc = JsonDocument.Parse(output);
         Assert.That(doc.RootElement.GetArrayLength(), Is.EqualTo(4));
         Assert.That(doc.RootElement[0].GetProperty("key").GetArrayLength(), Is.EqualTo(4));
+    }
+
+    [Test]
+    public void Cli_DumpMap_BothBtfForms_ParseAsJson_AndTheirCountsAreTheHexDecoded()
+    {
+        var (code, output, err) = CliRun.Invoke("run", Scenario, "--duration", "2s", "--dump-map", "src_counts", "--json");
+        Assert.That(code, Is.Zero, err);
+        using var json = JsonDocument.Parse(output);
+        var fromHex = new Dictionary<uint, (ulong Packets, ulong Bytes)>();
+        foreach (var entry in json.RootElement.EnumerateArray())
+        {
+            var key = entry.GetProperty("key").EnumerateArray().Select(b => Convert.ToByte(b.GetString(), 16)).ToArray();
+            var value = entry.GetProperty("value").EnumerateArray().Select(b => Convert.ToByte(b.GetString(), 16)).ToArray();
+            uint k = BinaryPrimitives.ReadUInt32LittleEndian(key);
+            fromHex[k] = (BinaryPrimitives.ReadUInt64LittleEndian(value), BinaryPrimitives.ReadUInt64LittleEndian(value.AsSpan(8)));
+            var formatted = entry.GetProperty("formatted");
+            Assert.That(formatted.GetProperty("key").GetUInt32(), Is.EqualTo(k));
+            Assert.That(formatted.GetProperty("value").GetProperty("packets").GetUInt64(), Is.EqualTo(fromHex[k].Packets));
+            Assert.That(formatted.GetProperty("value").GetProperty("bytes").GetUInt64(), Is.EqualTo(fromHex[k].Bytes));
+        }
+        Assert.That(fromHex, Has.Count.EqualTo(4));
+        Assert.That(fromHex[BinaryPrimitives.ReverseEndianness(0x0a010001u)].Packets, Is.GreaterThan(0));
+
+        (code, output, err) = CliRun.Invoke("run", Scenario, "--duration", "2s", "--dump-map", "src_counts", "--quiet");
+        Assert.That(code, Is.Zero, err);
+        int start = output.IndexOf("[{", StringComparison.Ordinal);
+        Assert.That(start, Is.GreaterThanOrEqualTo(0), output);
+        using var plain = JsonDocument.Parse(output[start..]);
+        var fromPlain = plain.RootElement.EnumerateArray().ToDictionary(
+            e => e.GetProperty("key").GetUInt32(),
+            e => (e.GetProperty("value").GetProperty("packets").GetUInt64(), e.GetProperty("value").GetProperty("bytes").GetUInt64()));
+        Assert.That(fromPlain, Is.EquivalentTo(fromHex), "the same deterministic run, printed both ways");
+    }
+
+    [Test]
+    public void Cli_Out_WritesTheMapsJson_WithTheFormattedForm()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"bpfsim-xdp-out-{Guid.NewGuid():N}");
+        try
+        {
+            var (code, _, err) = CliRun.Invoke("run", Scenario, "--duration", "1s", "--out", dir, "--quiet");
+            Assert.That(code, Is.Zero, err);
+            using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "maps", "src_counts.json")));
+            Assert.That(doc.RootElement.EnumerateArray().All(e => e.GetProperty("formatted").GetProperty("value").TryGetProperty("packets", out _)));
+        }
+        finally
+        {
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
     }
 
     [Test]
