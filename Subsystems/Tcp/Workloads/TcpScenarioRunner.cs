@@ -228,7 +228,7 @@ public sealed partial class TcpScenarioRunner
             // Ordered by time; a load fault and an ejection at the same instant keep the order they happened in.
             Programs = programs,
             Trace = _bpf.Trace,
-            Faults = _faults.Concat(_actions.LoadFaults.Select(f => f.Fault)).OrderBy(f => f.Time).ToList(),
+            Faults = _faults.Concat(_actions.LoadFaults.Select(f => f.Fault)).Concat(_xdp.Faults).OrderBy(f => f.Time).ToList(),
             Window = new WindowResult(_meter.Window.From.TotalSeconds, _meter.Window.To.TotalSeconds),
             ByAlgorithm = algorithms,
             Fct = FctGroups(fct),
