@@ -61,10 +61,14 @@ public sealed partial class ScenarioParser
             }
             bool replace = Bool(keys, "replace") ?? false;
             string? iface = Scalar(keys["interface"], "interface");
-            if (iface is not null && !interfaces.Contains(iface))
+            if (iface is not null && !interfaces.Contains(iface) && TopologyInterfaces.TryHostFlow(spec.Network, iface, out int flow))
+            {
+                _xdpHosts.Add((flow, keys["interface"])); // checked against the flows once they are parsed
+            }
+            else if (iface is not null && !interfaces.Contains(iface))
             {
                 Error(keys["interface"], $"unknown interface '{iface}': this topology's are {string.Join(", ", interfaces)} " +
-                    $"(hosts' ports, {TopologyInterfaces.HostPattern(spec.Network)}, appear only as their flows open)");
+                    $"and the hosts' ports, {TopologyInterfaces.HostPattern(spec.Network)} for flow I (flows.csv's id - 1)");
                 iface = null;
             }
             string? programName = keys.TryGetValue("name", out var nameNode) ? Scalar(nameNode, "name") : null;
@@ -98,6 +102,20 @@ public sealed partial class ScenarioParser
             }
         }
         return list;
+    }
+
+    /// <summary>Entries on hosts' interfaces (the flow index, the node): the flow must exist.</summary>
+    private readonly List<(int Flow, YamlNode Node)> _xdpHosts = [];
+
+    /// <summary>A host's interface exists only for the flows the scenario has: checks the entries on them once the flows are known.</summary>
+    private void CheckXdpHosts(TcpScenarioSpec spec)
+    {
+        int flows = spec.Flows.Sum(f => f.Count);
+        foreach (var (flow, node) in _xdpHosts.Where(h => h.Flow >= flows))
+        {
+            Error(node, $"no flow {flow + 1} (flows.csv's id {flow + 1}): this scenario has {flows} flow(s), so its hosts' ports are " +
+                $"{TopologyInterfaces.HostPattern(spec.Network)} for I from 0 to {flows - 1}");
+        }
     }
 
     /// <summary>One program or one link per interface (dev_xdp_attach): a second that overlaps an earlier one must replace it.</summary>

@@ -199,6 +199,7 @@ public sealed partial class ScenarioParser
         if (keys.TryGetValue("flows", out var flows))
         {
             spec = spec with { Flows = ParseFlows(flows, spec, consumers) };
+            CheckXdpHosts(spec);
         }
         else
         {

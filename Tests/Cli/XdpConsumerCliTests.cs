@@ -120,4 +120,29 @@ public sealed class XdpConsumerCliTests
         var flows = JsonNode.Parse(output)!["flows"]!.AsArray();
         Assert.That(flows.All(f => (long)f!["bytes_acked"]! > 100_000), "the flows go on once the program is gone");
     }
+
+    [Test]
+    public void HostInterface_AttachesWhenItsFlowOpens_AndSeesOnlyThatHostsPackets()
+    {
+        // r1:eth0 receives flow 2's data (from sender 10.1.0.2); s0:eth0 receives flow 1's ACKs (from 10.2.0.1).
+        string file = Scenario("xdp:\n  - { program: xdp_src_counter_cs, interface: r1:eth0 }\n" +
+                               "  - { program: XdpPair.dll, name: xdp_pass_all, interface: s0:eth0 }\n");
+        var (code, output, err) = CliRun.Invoke("run", file, "--dump-map", "src_counts");
+        Assert.That(code, Is.Zero, err);
+        Assert.That(output, Does.Contain("key: 0a 01 00 02  value: ").And.Contain("Found 1 element"));
+        (code, output, err) = CliRun.Invoke("run", file, "--json");
+        Assert.That(code, Is.Zero, err);
+        var hooks = JsonNode.Parse(output)!["xdp"]!.AsArray();
+        Assert.That(hooks.Select(h => (string?)h!["interface"]), Is.EquivalentTo(new[] { "s0:eth0", "r1:eth0" }));
+        Assert.That(hooks.All(h => (long)h!["pass"]! > 0));
+    }
+
+    [Test]
+    public void HostInterface_OfAFlowTheScenarioDoesNotHave_IsAnError()
+    {
+        string file = Scenario("xdp:\n  - { program: xdp_src_counter_cs, interface: s2:eth0 }\n");
+        var (code, _, err) = CliRun.Invoke("validate", file);
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(err, Does.Contain($"{file}:8:47: no flow 3 (flows.csv's id 3): this scenario has 2 flow(s)"));
+    }
 }

@@ -25,6 +25,7 @@ internal sealed class XdpActions
     private readonly List<(string Name, LoadedObject Object)> _objects = [];
     private readonly List<LoadedXdpConsumer> _consumers = [];
     private readonly List<ConsumerFault> _faults = [];
+    private readonly List<XdpEntry> _pending = [];
 
     private sealed class Attached(XdpEntry entry, NetInterface iface, string name, BytecodeProgram? program, LoadedXdpConsumer? consumer)
     {
@@ -38,7 +39,25 @@ internal sealed class XdpActions
         public bool Detached { get; set; }
     }
 
-    public XdpActions(BpfSystem bpf, Network net, List<string> notes) => (_bpf, _net, _notes) = (bpf, net, notes);
+    public XdpActions(BpfSystem bpf, Network net, List<string> notes)
+    {
+        (_bpf, _net, _notes) = (bpf, net, notes);
+        net.InterfaceAdded += OnInterfaceAdded;
+    }
+
+    /// <summary>A host's port that entries wait for has appeared (its flow is opening): they attach now, before its first packet.</summary>
+    private void OnInterfaceAdded(NetInterface iface)
+    {
+        if (_pending.Count == 0)
+        {
+            return;
+        }
+        foreach (var entry in _pending.Where(e => e.Interface == iface.Name).ToList())
+        {
+            _pending.Remove(entry);
+            Attach(entry);
+        }
+    }
 
     public void Schedule(IReadOnlyList<XdpEntry> entries)
     {
@@ -63,9 +82,15 @@ internal sealed class XdpActions
     private void Attach(XdpEntry entry)
     {
         var iface = _net.FindInterface(entry.Interface);
-        if (iface?.Device is not { } dev)
+        if (iface is null)
         {
-            Note(entry, "no such interface in this run");
+            // A host's port appears when its flow opens: the entry attaches then (OnInterfaceAdded).
+            _pending.Add(entry);
+            return;
+        }
+        if (iface.Device is not { } dev)
+        {
+            Note(entry, "the interface is no net device in this run");
             return;
         }
         if (entry.Consumer is { } consumer)
@@ -161,6 +186,11 @@ internal sealed class XdpActions
 
     private void Detach(XdpEntry entry)
     {
+        if (_pending.Remove(entry))
+        {
+            Note(entry, "its interface did not appear (its flow had not opened) before detach_at");
+            return;
+        }
         var attached = _attached.LastOrDefault(a => a.Entry == entry);
         if (attached is null || attached.Detached)
         {
@@ -197,8 +227,9 @@ internal sealed class XdpActions
     private static XdpMapResult Dump(BpfMap map, string owner) =>
         new(map.Name, map.Id, map.Type.ShortName(), owner, BpftoolText.MapDump(map), BpftoolJson.MapDump(map));
 
-    /// <summary>Program faults (each an XDP_ABORTED), for the notes.</summary>
+    /// <summary>Program faults (each an XDP_ABORTED), and entries whose interface never appeared, for the notes.</summary>
     public IEnumerable<string> FaultNotes() =>
-        _attached.Where(a => a.Program is { Faults: > 0 }).Select(a =>
-            $"xdp {a.Name} on {a.Interface.Name}: {a.Program!.Faults} run(s) faulted, each XDP_ABORTED; the last: {a.Program.LastFault!.Message}");
+        _pending.Select(e => $"xdp {Path.GetFileName(e.Program)} on {e.Interface}{(e.Location is null ? "" : $" ({e.Location})")}: " +
+                             "never attached: the interface did not appear (its flow never opened)").Concat(_attached.Where(a => a.Program is { Faults: > 0 }).Select(a =>
+            $"xdp {a.Name} on {a.Interface.Name}: {a.Program!.Faults} run(s) faulted, each XDP_ABORTED; the last: {a.Program.LastFault!.Message}"));
 }
