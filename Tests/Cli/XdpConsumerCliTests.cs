@@ -145,4 +145,12 @@ public sealed class XdpConsumerCliTests
         Assert.That(code, Is.EqualTo(2));
         Assert.That(err, Does.Contain($"{file}:8:47: no flow 3 (flows.csv's id 3): this scenario has 2 flow(s)"));
     }
+
+    [Test]
+    public void StructOpsRegister_OfAnXdpProgram_SaysItIsOne()
+    {
+        var (code, _, err) = CliRun.Invoke("structops", "register", "xdp_src_counter_cs");
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(err, Does.Contain("xdp_src_counter_cs is an XDP program, not a struct_ops consumer"));
+    }
 }

@@ -100,9 +100,14 @@ public sealed class ConsumerCatalog
     }
 
     /// <summary>A fresh instance of the consumer (each load gets its own, as each BPF object does).</summary>
-    /// <exception cref="ConsumerLoadException">The consumer's constructor threw.</exception>
+    /// <exception cref="ConsumerLoadException">The consumer's constructor threw, or it is an XDP program (<see cref="XdpConsumerLoader.Load"/> loads those).</exception>
     public static object Create(ConsumerInfo info)
     {
+        ArgumentNullException.ThrowIfNull(info);
+        if (info.Kind == ConsumerKind.Xdp)
+        {
+            throw new ConsumerLoadException($"{info.Name} is an XDP program, not a struct_ops consumer: attach it with a scenario's xdp: entry (docs/xdp.md)");
+        }
         try
         {
             return Activator.CreateInstance(info.ClrType ?? throw new InvalidOperationException($"{info.Name} is a BPF object's consumer, not a C# class"))!;
