@@ -48,7 +48,7 @@ public sealed class XdpConsumerCliTests
         string file = Scenario("xdp:\n  - { program: XdpPair.dll, interface: router_left:access }\n");
         var (code, _, err) = CliRun.Invoke("validate", file);
         Assert.That(code, Is.EqualTo(2));
-        Assert.That(err, Does.Contain($"{file}:8:16: XdpPair.dll has 2 XDP programs (xdp_faulty, xdp_pass_all): pick one with name:"));
+        Assert.That(err, Does.Contain($"{file}:8:16: XdpPair.dll has 3 XDP programs (xdp_bad_ctor, xdp_faulty, xdp_pass_all): pick one with name:"));
         file = Scenario("xdp:\n  - { program: XdpPair.dll, name: xdp_pass_all, interface: router_left:access }\n");
         (code, var output, err) = CliRun.Invoke("run", file, "--json");
         Assert.That(code, Is.Zero, err);
@@ -152,5 +152,15 @@ public sealed class XdpConsumerCliTests
         var (code, _, err) = CliRun.Invoke("structops", "register", "xdp_src_counter_cs");
         Assert.That(code, Is.EqualTo(2));
         Assert.That(err, Does.Contain("xdp_src_counter_cs is an XDP program, not a struct_ops consumer"));
+    }
+
+    [TestCase("validate")]
+    [TestCase("run")]
+    public void ConstructorThatThrows_IsRefusedAtTheEntrysLine(string command)
+    {
+        string file = Scenario("xdp:\n  - { program: XdpPair.dll, name: xdp_bad_ctor, interface: router_left:access }\n");
+        var (code, _, err) = CliRun.Invoke(command, file);
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(err, Does.Contain($"{file}:8:5: xdp_bad_ctor: its constructor failed: InvalidOperationException: no map for you"));
     }
 }

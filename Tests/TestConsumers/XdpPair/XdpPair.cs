@@ -47,3 +47,12 @@ public sealed class XdpPairCc : TcpCongestionOpsProgram
 
     public override uint UndoCwnd(ref TcpSock sk) => TcpCongKfuncs.RenoUndoCwnd(ref sk);
 }
+
+/// <summary>Its constructor throws: validate refuses an entry naming it.</summary>
+[XdpProgram("xdp_bad_ctor", Description = "its constructor throws")]
+public sealed class XdpBadCtor
+{
+    public XdpBadCtor() => throw new InvalidOperationException("no map for you");
+
+    public int Run(ref PacketContext ctx) => (int)XdpAction.Pass;
+}
