@@ -48,7 +48,7 @@ public sealed class XdpConsumerCliTests
         string file = Scenario("xdp:\n  - { program: XdpPair.dll, interface: router_left:access }\n");
         var (code, _, err) = CliRun.Invoke("validate", file);
         Assert.That(code, Is.EqualTo(2));
-        Assert.That(err, Does.Contain($"{file}:8:16: XdpPair.dll has 3 XDP programs (xdp_bad_ctor, xdp_faulty, xdp_pass_all): pick one with name:"));
+        Assert.That(err, Does.Contain($"{file}:8:16: XdpPair.dll has 4 XDP programs (xdp_bad_ctor, xdp_faulty, xdp_pass_all, xdp_spin): pick one with name:"));
         file = Scenario("xdp:\n  - { program: XdpPair.dll, name: xdp_pass_all, interface: router_left:access }\n");
         (code, var output, err) = CliRun.Invoke("run", file, "--json");
         Assert.That(code, Is.Zero, err);
@@ -162,5 +162,28 @@ public sealed class XdpConsumerCliTests
         var (code, _, err) = CliRun.Invoke(command, file);
         Assert.That(code, Is.EqualTo(2));
         Assert.That(err, Does.Contain($"{file}:8:5: xdp_bad_ctor: its constructor failed: InvalidOperationException: no map for you"));
+    }
+
+    [Test]
+    public void RunThatNeverReturns_Abandoned_RunReplayedWithItEjected_Exit3()
+    {
+        // A separate process, as a user runs it: the abandoned call's thread spins until the process exits.
+        string file = Scenario("xdp:\n  - { program: XdpPair.dll, name: xdp_spin, interface: router_left:access, globals: { spin_at: 30 } }\n");
+        var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "bpfsim.dll"), "run", file, "--json", "--call-timeout", "300ms" })
+        {
+            psi.ArgumentList.Add(a);
+        }
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        string err = p.StandardError.ReadToEnd();
+        Assert.That(p.WaitForExit(120_000), "bpfsim finished");
+        Assert.That(p.ExitCode, Is.EqualTo(3), err);
+        Assert.That(err, Does.Contain("xdp_spin.run").And.Contain("did not return within 0.3 s; replaying the run"));
+        var summary = JsonNode.Parse(stdout.Result)!;
+        var fault = summary["faults"]!.AsArray().Single()!;
+        Assert.That(((string?)fault["consumer"], (string?)fault["kind"]), Is.EqualTo(("xdp_spin", "Timeout")));
+        var hook = summary["xdp"]!.AsArray().Single()!;
+        Assert.That(((long)hook["pass"]!, (long)hook["aborted"]!), Is.EqualTo((29L, 1L)), "the refused call's packet is aborted; then it is detached");
     }
 }

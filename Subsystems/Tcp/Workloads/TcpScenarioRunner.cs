@@ -138,9 +138,10 @@ public sealed partial class TcpScenarioRunner
             var runner = new TcpScenarioRunner(spec, kernel(), catalog, observers?.Invoke());
             foreach (var (ordinal, call) in refuse)
             {
-                runner._type.AbandonedCalls[ordinal] = call;
+                var abandoned = ordinal >= XdpActions.GuardOrdinalBase ? runner._xdp.AbandonedCalls : runner._type.AbandonedCalls;
+                abandoned[ordinal] = call;
             }
-            return new ContainedAttempt<TcpRunResult>(() => runner.Run(progress), () => runner._type.Guards);
+            return new ContainedAttempt<TcpRunResult>(() => runner.Run(progress), () => [.. runner._type.Guards, .. runner._xdp.Guards]);
         }, callBudget ?? ContainedRun.DefaultCallBudget, abandoned);
 
     /// <summary>Runs the scenario to its duration and returns the summary. <paramref name="progress"/> gets the fraction done.</summary>

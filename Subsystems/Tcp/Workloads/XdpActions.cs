@@ -26,6 +26,28 @@ internal sealed class XdpActions
     private readonly List<LoadedXdpConsumer> _consumers = [];
     private readonly List<ConsumerFault> _faults = [];
     private readonly List<XdpEntry> _pending = [];
+    private readonly List<ConsumerGuard> _guards = [];
+
+    /// <summary>
+    /// The first ordinal of the C# XDP programs' guards: above any struct_ops guard's, so a contained run's watchdog
+    /// (which names a hung call by its guard's ordinal) tells them apart.
+    /// </summary>
+    public const int GuardOrdinalBase = 1 << 20;
+
+    /// <summary>Calls that earlier attempts of a contained run never returned from, by guard ordinal (see <see cref="ConsumerGuard.AbandonAt"/>).</summary>
+    public IDictionary<int, (long Call, string Message)> AbandonedCalls { get; } = new Dictionary<int, (long, string)>();
+
+    /// <summary>The guard of every C# XDP program loaded so far, in order; safe to read from another thread (the watchdog's).</summary>
+    public IReadOnlyList<ConsumerGuard> Guards
+    {
+        get
+        {
+            lock (_guards)
+            {
+                return _guards.ToArray();
+            }
+        }
+    }
 
     private sealed class Attached(XdpEntry entry, NetInterface iface, string name, BytecodeProgram? program, LoadedXdpConsumer? consumer)
     {
@@ -142,7 +164,7 @@ internal sealed class XdpActions
         BpfResult r;
         try
         {
-            r = XdpConsumerLoader.Load(_bpf, consumer, entry.Globals, _consumers.Count, out loaded);
+            r = XdpConsumerLoader.Load(_bpf, consumer, entry.Globals, GuardOrdinalBase + _consumers.Count, out loaded);
         }
         catch (ConsumerLoadException e)
         {
@@ -156,6 +178,15 @@ internal sealed class XdpActions
             return;
         }
         _consumers.Add(loaded!);
+        var guard = loaded!.Program.Guard;
+        if (AbandonedCalls.TryGetValue(guard.Ordinal, out var abandoned))
+        {
+            guard.AbandonAt(abandoned.Call, abandoned.Message); // a replay: refuse the call an earlier attempt hung in
+        }
+        lock (_guards)
+        {
+            _guards.Add(guard);
+        }
         var attached = new Attached(entry, iface, consumer.Name, null, loaded);
         // As a struct_ops consumer's: handled once the faulting call has returned to the device, at the same instant.
         loaded!.Program.Guard.Faulted += guard => _bpf.Simulator.Schedule(_bpf.Simulator.Now, () => Eject(attached, guard));

@@ -56,3 +56,25 @@ public sealed class XdpBadCtor
 
     public int Run(ref PacketContext ctx) => (int)XdpAction.Pass;
 }
+
+/// <summary>Passes packets until its spin_at-th, whose run never returns (the watchdog's case).</summary>
+[XdpProgram("xdp_spin", Description = "loops forever on its spin_at-th packet")]
+public sealed class XdpSpin
+{
+    private long _packets;
+
+    [StructOpsOption("spin_at", Description = "the packet (1-based) whose run never returns")]
+    public long SpinAt { get; set; } = 100;
+
+    public int Run(ref PacketContext ctx)
+    {
+        if (++_packets == SpinAt)
+        {
+            while (true)
+            {
+                Thread.SpinWait(1000);
+            }
+        }
+        return (int)XdpAction.Pass;
+    }
+}
