@@ -75,6 +75,7 @@ public static class ListCommand
         {
             ["name"] = c.Name,
             ["type"] = c.StructOpsType,
+            ["kind"] = c.Kind == ConsumerKind.Xdp ? "xdp" : "struct_ops",
             ["link"] = c.Link,
             ["source"] = c.Source,
             ["description"] = c.Description,
@@ -106,7 +107,7 @@ public static class ListCommand
         o.WriteLine("consumers:");
         foreach (var c in catalog.All)
         {
-            o.WriteLine($"  {c.Name,-16} {c.StructOpsType,-20} {(c.Link ? "link" : "map "),-5} {c.Description} [{c.Source}]");
+            o.WriteLine($"  {c.Name,-16} {c.StructOpsType,-20} {(c.Kind == ConsumerKind.Xdp ? "prog" : c.Link ? "link" : "map "),-5} {c.Description} [{c.Source}]");
         }
         o.WriteLine("map types:");
         foreach (var t in MapTypes)

@@ -36,11 +36,13 @@ public static class StructOpsCommand
             bpf = Composition.CreateSystem(factory, catalog);
             // LoadInto throws when the file holds no consumer, so only a name can come up empty.
             consumers = isFile
-                ? ConsumerFiles.LoadInto(catalog, target).ToList()
+                ? ConsumerFiles.LoadInto(catalog, target).Where(c => c.Kind != ConsumerKind.Xdp).ToList() // a .dll's XDP programs are not registered
                 : catalog.Find(target) is { } one ? [one] : [];
             if (consumers.Count == 0)
             {
-                stderr.WriteLine($"bpfsim: no consumer called '{target}'; known: {string.Join(", ", catalog.All.Select(c => c.Name))}");
+                stderr.WriteLine(isFile
+                    ? $"bpfsim: {target} holds only XDP programs: attach them with a scenario's xdp: entry (docs/xdp.md)"
+                    : $"bpfsim: no consumer called '{target}'; known: {string.Join(", ", catalog.All.Select(c => c.Name))}");
                 return ExitCodes.BadInput;
             }
         }

@@ -71,7 +71,7 @@ public static class ScenarioLoader
             return new LoadedScenario(null, sched, text, name, notes);
         }
         var tcp = (TcpScenarioSpec)spec;
-        var errors = StructOpsCheck.Check(tcp, factory, catalog, name);
+        var errors = StructOpsCheck.Check(tcp, factory, catalog, name).Concat(XdpConsumerCheck.Check(tcp, factory, name)).ToList();
         if (errors.Count > 0)
         {
             throw new ScenarioException(errors);

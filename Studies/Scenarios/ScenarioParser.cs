@@ -199,6 +199,7 @@ public sealed partial class ScenarioParser
         if (keys.TryGetValue("flows", out var flows))
         {
             spec = spec with { Flows = ParseFlows(flows, spec, consumers) };
+            CheckXdpHosts(spec);
         }
         else
         {
@@ -335,6 +336,14 @@ public sealed partial class ScenarioParser
             {
                 found = PickMap(found, mapName, program, mapNode);
             }
+            if (found.Count > 0 && found.All(c => c.Kind == ConsumerKind.Xdp))
+            {
+                Error(programNode, ConsumerFiles.IsPath(program)
+                    ? $"{program} holds only XDP programs ({string.Join(", ", found.Select(c => c.Name))}): they belong in xdp: (with an interface)"
+                    : $"{program} is an XDP program, not a struct_ops consumer: it belongs in xdp: (with an interface)");
+            }
+            // A .dll may hold XDP programs beside its struct_ops consumers: structops: takes only the latter.
+            found = found.Where(c => c.Kind != ConsumerKind.Xdp).ToList();
             foreach (var c in found.Where(c => c.StructOpsType == SchedExtOpsType))
             {
                 Error(programNode, $"{c.Name} is a sched_ext_ops scheduler: it belongs in a subsystem: sched scenario (with cpus and tasks)");

@@ -88,7 +88,7 @@ public static class ConsumerAssemblyLoader
         }
         if (found.Count == 0)
         {
-            throw new ConsumerLoadException($"{path}: no class marked [StructOps] (see docs/consumers.md)");
+            throw new ConsumerLoadException($"{path}: no class marked [StructOps] or [XdpProgram] (see docs/consumers.md)");
         }
         return found;
     }

@@ -32,25 +32,34 @@ public sealed class ConsumerCatalog
         }
     }
 
-    /// <summary>Adds a consumer class.</summary>
-    /// <exception cref="ArgumentException">The class has no [StructOps] attribute, is abstract, or has no parameterless constructor.</exception>
+    /// <summary>Adds a consumer class: a struct_ops consumer (<see cref="StructOpsAttribute"/>) or a C# XDP program (<see cref="XdpProgramAttribute"/>).</summary>
+    /// <exception cref="ArgumentException">The class has neither attribute, is abstract, or has no constructor the catalog can call.</exception>
     /// <exception cref="InvalidOperationException">A consumer of that name is already in the catalog.</exception>
     public ConsumerInfo Add(Type type, string source)
     {
+        ArgumentNullException.ThrowIfNull(type);
+        if (XdpConsumerLoader.Describe(type) is { } xdp)
+        {
+            return AddChecked(type, source, new ConsumerInfo(xdp.Name, "xdp", type, source, xdp.Description, false, xdp.Name) { Kind = ConsumerKind.Xdp });
+        }
         var attribute = StructOpsLoader.Describe(type)
-            ?? throw new ArgumentException($"{type.FullName} has no [StructOps] attribute", nameof(type));
+            ?? throw new ArgumentException($"{type.FullName} has no [StructOps] or [XdpProgram] attribute", nameof(type));
         if (type.IsAbstract || type.GetConstructor(Type.EmptyTypes) is null)
         {
             throw new ArgumentException($"consumer {type.FullName} must be a concrete class with a public parameterless constructor", nameof(type));
         }
         string id = attribute.Id ?? attribute.Name;
+        return AddChecked(type, source, new ConsumerInfo(id, attribute.Type, type, source, attribute.Description, attribute.Link, attribute.Name));
+    }
+
+    private ConsumerInfo AddChecked(Type type, string source, ConsumerInfo info)
+    {
         lock (_lock)
         {
-            if (_consumers.FirstOrDefault(c => c.Name == id) is { } existing)
+            if (_consumers.FirstOrDefault(c => c.Name == info.Name) is { } existing)
             {
-                throw new InvalidOperationException($"consumer name '{id}' is used by both {existing.ClrType?.FullName ?? existing.Name} ({existing.Source}) and {type.FullName} ({source})");
+                throw new InvalidOperationException($"consumer name '{info.Name}' is used by both {existing.ClrType?.FullName ?? existing.Name} ({existing.Source}) and {type.FullName} ({source})");
             }
-            var info = new ConsumerInfo(id, attribute.Type, type, source, attribute.Description, attribute.Link, attribute.Name);
             _consumers.Add(info);
             return info;
         }
@@ -78,20 +87,27 @@ public sealed class ConsumerCatalog
         }
     }
 
-    /// <summary>Adds every consumer class of <paramref name="assembly"/>, in name order.</summary>
+    /// <summary>Adds every consumer class of <paramref name="assembly"/> (struct_ops and XDP), in name order.</summary>
     public IReadOnlyList<ConsumerInfo> AddFrom(Assembly assembly, string source)
     {
+        ArgumentNullException.ThrowIfNull(assembly);
         return assembly.GetTypes()
-            .Where(t => t.GetCustomAttribute<StructOpsAttribute>() is not null)
-            .OrderBy(t => t.GetCustomAttribute<StructOpsAttribute>()!.Id ?? t.GetCustomAttribute<StructOpsAttribute>()!.Name, StringComparer.Ordinal)
-            .Select(t => Add(t, source))
+            .Select(t => (Type: t, Name: t.GetCustomAttribute<StructOpsAttribute>() is { } s ? s.Id ?? s.Name : t.GetCustomAttribute<XdpProgramAttribute>()?.Name))
+            .Where(t => t.Name is not null)
+            .OrderBy(t => t.Name, StringComparer.Ordinal)
+            .Select(t => Add(t.Type, source))
             .ToList();
     }
 
     /// <summary>A fresh instance of the consumer (each load gets its own, as each BPF object does).</summary>
-    /// <exception cref="ConsumerLoadException">The consumer's constructor threw.</exception>
+    /// <exception cref="ConsumerLoadException">The consumer's constructor threw, or it is an XDP program (<see cref="XdpConsumerLoader.Load"/> loads those).</exception>
     public static object Create(ConsumerInfo info)
     {
+        ArgumentNullException.ThrowIfNull(info);
+        if (info.Kind == ConsumerKind.Xdp)
+        {
+            throw new ConsumerLoadException($"{info.Name} is an XDP program, not a struct_ops consumer: attach it with a scenario's xdp: entry (docs/xdp.md)");
+        }
         try
         {
             return Activator.CreateInstance(info.ClrType ?? throw new InvalidOperationException($"{info.Name} is a BPF object's consumer, not a C# class"))!;

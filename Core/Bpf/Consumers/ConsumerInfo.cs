@@ -13,4 +13,10 @@ public sealed record ConsumerInfo(string Name, string StructOpsType, Type? ClrTy
 {
     /// <summary>The BPF object whose struct_ops variable <see cref="Name"/> this consumer is; null for a C# consumer.</summary>
     public ObjectSpec? Object { get; init; }
+
+    /// <summary>
+    /// What the consumer plugs into. An XDP consumer's <see cref="StructOpsType"/> is <c>xdp</c> (what
+    /// <c>bpfsim list</c> prints in the type column).
+    /// </summary>
+    public ConsumerKind Kind { get; init; } = ConsumerKind.StructOps;
 }

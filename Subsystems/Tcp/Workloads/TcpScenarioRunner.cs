@@ -139,9 +139,10 @@ public sealed partial class TcpScenarioRunner
             var runner = new TcpScenarioRunner(spec, kernel(), catalog, observers?.Invoke());
             foreach (var (ordinal, call) in refuse)
             {
-                runner._type.AbandonedCalls[ordinal] = call;
+                var abandoned = ordinal >= XdpActions.GuardOrdinalBase ? runner._xdp.AbandonedCalls : runner._type.AbandonedCalls;
+                abandoned[ordinal] = call;
             }
-            return new ContainedAttempt<TcpRunResult>(() => runner.Run(progress), () => runner._type.Guards);
+            return new ContainedAttempt<TcpRunResult>(() => runner.Run(progress), () => [.. runner._type.Guards, .. runner._xdp.Guards]);
         }, callBudget ?? ContainedRun.DefaultCallBudget, abandoned);
 
     /// <summary>Runs the scenario to its duration and returns the summary. <paramref name="progress"/> gets the fraction done.</summary>
@@ -229,7 +230,7 @@ public sealed partial class TcpScenarioRunner
             // Ordered by time; a load fault and an ejection at the same instant keep the order they happened in.
             Programs = programs,
             Trace = _bpf.Trace,
-            Faults = _faults.Concat(_actions.LoadFaults.Select(f => f.Fault)).OrderBy(f => f.Time).ToList(),
+            Faults = _faults.Concat(_actions.LoadFaults.Select(f => f.Fault)).Concat(_xdp.Faults).OrderBy(f => f.Time).ToList(),
             Window = new WindowResult(_meter.Window.From.TotalSeconds, _meter.Window.To.TotalSeconds),
             ByAlgorithm = algorithms,
             Fct = FctGroups(fct),

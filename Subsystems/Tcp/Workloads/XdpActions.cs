@@ -11,7 +11,10 @@ namespace BpfSim.Tcp.Workloads;
 /// <summary>
 /// Carries out a scenario's <c>xdp:</c> entries: at each entry's time, loads its object (maps and global data through
 /// the BPF object runtime, its globals set first) and its XDP program, and attaches it to the interface's device as
-/// a link or by fd; detaches it at <c>detach_at</c>. A failure is a note of the run, as the kernel's errno.
+/// a link or by fd; detaches it at <c>detach_at</c>. A failure is a note of the run, as the kernel's errno. A C# XDP
+/// program (<see cref="ConsumerKind.Xdp"/>) is constructed, its options set and loaded with BPF_PROG_LOAD at that
+/// time; when it throws, the packet is XDP_ABORTED and the program is ejected (detached at the same instant) and its
+/// fault reported as a struct_ops consumer's is (docs/faults.md).
 /// </summary>
 internal sealed class XdpActions
 {
@@ -20,17 +23,63 @@ internal sealed class XdpActions
     private readonly List<string> _notes;
     private readonly List<Attached> _attached = [];
     private readonly List<(string Name, LoadedObject Object)> _objects = [];
+    private readonly List<LoadedXdpConsumer> _consumers = [];
+    private readonly List<ConsumerFault> _faults = [];
+    private readonly List<XdpEntry> _pending = [];
+    private readonly List<ConsumerGuard> _guards = [];
 
-    private sealed class Attached(XdpEntry entry, NetInterface iface, BytecodeProgram program)
+    /// <summary>
+    /// The first ordinal of the C# XDP programs' guards: above any struct_ops guard's, so a contained run's watchdog
+    /// (which names a hung call by its guard's ordinal) tells them apart.
+    /// </summary>
+    public const int GuardOrdinalBase = 1 << 20;
+
+    /// <summary>Calls that earlier attempts of a contained run never returned from, by guard ordinal (see <see cref="ConsumerGuard.AbandonAt"/>).</summary>
+    public IDictionary<int, (long Call, string Message)> AbandonedCalls { get; } = new Dictionary<int, (long, string)>();
+
+    /// <summary>The guard of every C# XDP program loaded so far, in order; safe to read from another thread (the watchdog's).</summary>
+    public IReadOnlyList<ConsumerGuard> Guards
+    {
+        get
+        {
+            lock (_guards)
+            {
+                return _guards.ToArray();
+            }
+        }
+    }
+
+    private sealed class Attached(XdpEntry entry, NetInterface iface, string name, BytecodeProgram? program, LoadedXdpConsumer? consumer)
     {
         public XdpEntry Entry { get; } = entry;
         public NetInterface Interface { get; } = iface;
-        public BytecodeProgram Program { get; } = program;
+        public string Name { get; } = name;
+        public BytecodeProgram? Program { get; } = program;
+        public LoadedXdpConsumer? Consumer { get; } = consumer;
         public int ProgFd { get; set; } = -1;
         public int LinkFd { get; set; } = -1;
+        public bool Detached { get; set; }
     }
 
-    public XdpActions(BpfSystem bpf, Network net, List<string> notes) => (_bpf, _net, _notes) = (bpf, net, notes);
+    public XdpActions(BpfSystem bpf, Network net, List<string> notes)
+    {
+        (_bpf, _net, _notes) = (bpf, net, notes);
+        net.InterfaceAdded += OnInterfaceAdded;
+    }
+
+    /// <summary>A host's port that entries wait for has appeared (its flow is opening): they attach now, before its first packet.</summary>
+    private void OnInterfaceAdded(NetInterface iface)
+    {
+        if (_pending.Count == 0)
+        {
+            return;
+        }
+        foreach (var entry in _pending.Where(e => e.Interface == iface.Name).ToList())
+        {
+            _pending.Remove(entry);
+            Attach(entry);
+        }
+    }
 
     public void Schedule(IReadOnlyList<XdpEntry> entries)
     {
@@ -49,12 +98,26 @@ internal sealed class XdpActions
         _notes.Add($"t={_bpf.Simulator.Now}: xdp {Path.GetFileName(entry.Program)} on {entry.Interface}" +
                    $"{(entry.Location is null ? "" : $" ({entry.Location})")}: {message}");
 
+    /// <summary>The C# XDP programs' faults (each ejected its program), in the order they happened.</summary>
+    public IReadOnlyList<ConsumerFault> Faults => _faults;
+
     private void Attach(XdpEntry entry)
     {
         var iface = _net.FindInterface(entry.Interface);
-        if (iface?.Device is not { } dev)
+        if (iface is null)
         {
-            Note(entry, "no such interface in this run");
+            // A host's port appears when its flow opens: the entry attaches then (OnInterfaceAdded).
+            _pending.Add(entry);
+            return;
+        }
+        if (iface.Device is not { } dev)
+        {
+            Note(entry, "the interface is no net device in this run");
+            return;
+        }
+        if (entry.Consumer is { } consumer)
+        {
+            AttachConsumer(entry, consumer, iface, dev);
             return;
         }
         var spec = ObjectReader.Read(entry.Program);
@@ -80,10 +143,8 @@ internal sealed class XdpActions
             return;
         }
         _objects.Add((Path.GetFileName(entry.Program), obj!));
-        var attached = new Attached(entry, iface, program!);
-        // replace: an earlier entry's attachment on this interface is swapped (its link updated, or its program replaced).
-        var previous = entry.Replace ? _attached.LastOrDefault(a => a.Interface == iface && a.LinkFd >= 0 == (entry.Mode == XdpAttachMode.Link)) : null;
-        r = XdpAttachment.Attach(_bpf, dev, program!, entry.Mode, entry.Replace, previous?.LinkFd ?? -1, out int progFd, out int linkFd);
+        var attached = new Attached(entry, iface, program!.Name, program, null);
+        r = XdpAttachment.Attach(_bpf, dev, program!, entry.Mode, entry.Replace, Previous(entry, iface)?.LinkFd ?? -1, out int progFd, out int linkFd);
         if (!r.IsOk)
         {
             Note(entry, r.ToString());
@@ -93,13 +154,80 @@ internal sealed class XdpActions
         _attached.Add(attached);
     }
 
+    /// <summary>replace: an earlier entry's attachment on this interface is swapped (its link updated, or its program replaced).</summary>
+    private Attached? Previous(XdpEntry entry, NetInterface iface) =>
+        entry.Replace ? _attached.LastOrDefault(a => a.Interface == iface && a.LinkFd >= 0 == (entry.Mode == XdpAttachMode.Link)) : null;
+
+    private void AttachConsumer(XdpEntry entry, ConsumerInfo consumer, NetInterface iface, NetDevice dev)
+    {
+        LoadedXdpConsumer? loaded;
+        BpfResult r;
+        try
+        {
+            r = XdpConsumerLoader.Load(_bpf, consumer, entry.Globals, GuardOrdinalBase + _consumers.Count, out loaded);
+        }
+        catch (ConsumerLoadException e)
+        {
+            _faults.Add(new ConsumerFault(consumer.Name, 0, "init", ConsumerFaultKind.Load, _bpf.Simulator.Now, e.Message));
+            Note(entry, e.Message);
+            return;
+        }
+        if (!r.IsOk)
+        {
+            Note(entry, r.ToString());
+            return;
+        }
+        _consumers.Add(loaded!);
+        var guard = loaded!.Program.Guard;
+        if (AbandonedCalls.TryGetValue(guard.Ordinal, out var abandoned))
+        {
+            guard.AbandonAt(abandoned.Call, abandoned.Message); // a replay: refuse the call an earlier attempt hung in
+        }
+        lock (_guards)
+        {
+            _guards.Add(guard);
+        }
+        var attached = new Attached(entry, iface, consumer.Name, null, loaded);
+        // As a struct_ops consumer's: handled once the faulting call has returned to the device, at the same instant.
+        loaded!.Program.Guard.Faulted += guard => _bpf.Simulator.Schedule(_bpf.Simulator.Now, () => Eject(attached, guard));
+        r = XdpAttachment.AttachLoaded(_bpf, dev, loaded.ProgFd, entry.Mode, entry.Replace, Previous(entry, iface)?.LinkFd ?? -1, out int linkFd);
+        if (!r.IsOk)
+        {
+            Note(entry, r.ToString());
+            return;
+        }
+        (attached.ProgFd, attached.LinkFd) = (loaded.ProgFd, linkFd);
+        _attached.Add(attached);
+    }
+
+    /// <summary>Detaches a C# program that faulted: later packets on the interface see no program.</summary>
+    private void Eject(Attached attached, ConsumerGuard guard)
+    {
+        var fault = guard.Fault!;
+        _faults.Add(fault);
+        string detached = "it was not attached";
+        if (!attached.Detached && attached.ProgFd >= 0)
+        {
+            var r = XdpAttachment.Detach(_bpf, attached.Interface.Device!, attached.ProgFd, attached.LinkFd, attached.Entry.Mode);
+            attached.Detached = true;
+            detached = r.IsOk ? "detached from " + attached.Interface.Name : $"detach from {attached.Interface.Name}: {r}";
+        }
+        _notes.Add($"{fault}: {guard.Consumer} ejected (the packet XDP_ABORTED); {detached}");
+    }
+
     private void Detach(XdpEntry entry)
     {
-        var attached = _attached.LastOrDefault(a => a.Entry == entry);
-        if (attached is null)
+        if (_pending.Remove(entry))
         {
-            return; // never attached: noted then
+            Note(entry, "its interface did not appear (its flow had not opened) before detach_at");
+            return;
         }
+        var attached = _attached.LastOrDefault(a => a.Entry == entry);
+        if (attached is null || attached.Detached)
+        {
+            return; // never attached (noted then), or ejected
+        }
+        attached.Detached = true;
         var r = XdpAttachment.Detach(_bpf, attached.Interface.Device!, attached.ProgFd, attached.LinkFd, entry.Mode);
         if (!r.IsOk)
         {
@@ -114,7 +242,7 @@ internal sealed class XdpActions
             {
                 var c = i.Counters;
                 var programs = _attached.Where(a => a.Interface == i).Select(a =>
-                    $"{a.Program.Name} ({(a.Entry.Mode == XdpAttachMode.Link ? "link" : "prog")}, {a.Entry.At}–{(a.Entry.DetachAt is { } d ? d.ToString() : "end")})").ToList();
+                    $"{a.Name} ({(a.Entry.Mode == XdpAttachMode.Link ? "link" : "prog")}, {a.Entry.At}–{(a.Entry.DetachAt is { } d ? d.ToString() : "end")})").ToList();
                 return new XdpInterfaceResult(i.Name, i.Device?.Ifindex ?? 0, programs)
                 {
                     Pass = c.Pass, Drop = c.Drop, Tx = c.Tx, Redirect = c.Redirect, Aborted = c.Aborted, TcxDrop = c.TcxDrop,
@@ -122,13 +250,17 @@ internal sealed class XdpActions
                 };
             }).ToList();
 
-    /// <summary>The maps of the XDP objects (not their global-data maps), dumped now.</summary>
+    /// <summary>The maps of the XDP objects (not their global-data maps) and of the C# programs, dumped now.</summary>
     public IReadOnlyList<XdpMapResult> Maps() =>
-        _objects.SelectMany(o => o.Object.Maps.Where(m => !m.Name.StartsWith('.')).Select(m =>
-            new XdpMapResult(m.Name, m.Map.Id, m.Map.Type.ShortName(), o.Name, BpftoolText.MapDump(m.Map), BpftoolJson.MapDump(m.Map)))).ToList();
+        _objects.SelectMany(o => o.Object.Maps.Where(m => !m.Name.StartsWith('.')).Select(m => Dump(m.Map, o.Name)))
+            .Concat(_consumers.SelectMany(c => c.Maps.Select(m => Dump(m, c.Info.Name)))).ToList();
 
-    /// <summary>Program faults (each an XDP_ABORTED), for the notes.</summary>
+    private static XdpMapResult Dump(BpfMap map, string owner) =>
+        new(map.Name, map.Id, map.Type.ShortName(), owner, BpftoolText.MapDump(map), BpftoolJson.MapDump(map));
+
+    /// <summary>Program faults (each an XDP_ABORTED), and entries whose interface never appeared, for the notes.</summary>
     public IEnumerable<string> FaultNotes() =>
-        _attached.Where(a => a.Program.Faults > 0).Select(a =>
-            $"xdp {a.Program.Name} on {a.Interface.Name}: {a.Program.Faults} run(s) faulted, each XDP_ABORTED; the last: {a.Program.LastFault!.Message}");
+        _pending.Select(e => $"xdp {Path.GetFileName(e.Program)} on {e.Interface}{(e.Location is null ? "" : $" ({e.Location})")}: " +
+                             "never attached: the interface did not appear (its flow never opened)").Concat(_attached.Where(a => a.Program is { Faults: > 0 }).Select(a =>
+            $"xdp {a.Name} on {a.Interface.Name}: {a.Program!.Faults} run(s) faulted, each XDP_ABORTED; the last: {a.Program.LastFault!.Message}"));
 }

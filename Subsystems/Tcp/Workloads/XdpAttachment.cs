@@ -22,10 +22,14 @@ internal static class XdpAttachment
             Type = ProgramType.Xdp, Name = BpfSystem.ToObjectName(program.Name), License = program.Object.Spec.License,
             Body = (PacketProgramFunc)program.RunPacket, Bytecode = program,
         }, out progFd);
-        if (!r.IsOk)
-        {
-            return r;
-        }
+        return r.IsOk ? AttachLoaded(bpf, dev, progFd, mode, replace, replaceLinkFd, out linkFd) : r;
+    }
+
+    /// <summary>Attaches an XDP program already loaded (its <paramref name="progFd"/>), as <see cref="Attach"/> does after loading.</summary>
+    public static BpfResult AttachLoaded(BpfSystem bpf, NetDevice dev, int progFd, XdpAttachMode mode, bool replace, int replaceLinkFd, out int linkFd)
+    {
+        linkFd = -1;
+        BpfResult r;
         if (mode == XdpAttachMode.Link)
         {
             if (replace && replaceLinkFd >= 0)

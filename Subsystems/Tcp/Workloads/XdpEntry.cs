@@ -15,8 +15,11 @@ public enum XdpAttachMode
 /// <summary>An XDP program to attach to an interface (and maybe detach) during a run: a scenario's <c>xdp:</c> entry.</summary>
 public sealed record XdpEntry
 {
-    /// <summary>The full path of the BPF object (<c>.bpf.o</c>).</summary>
+    /// <summary>The full path of the BPF object (<c>.bpf.o</c>), or for a C# program its name as the scenario gives it.</summary>
     public required string Program { get; init; }
+
+    /// <summary>The C# XDP program (<see cref="ConsumerKind.Xdp"/>) when the entry names one; null for a BPF object.</summary>
+    public ConsumerInfo? Consumer { get; init; }
 
     /// <summary>The XDP program's name in the object; null when it has one XDP program.</summary>
     public string? ProgramName { get; init; }
