@@ -60,13 +60,10 @@ public sealed partial class BpfSystem
         {
             return r;
         }
-        if ((flags & ~XdpFlags.Mask) != 0)
+        r = CheckXdpFlags(flags);
+        if (!r.IsOk)
         {
-            return BpfResult.Fail(Errno.EINVAL, "unknown XDP flags");
-        }
-        if (System.Numerics.BitOperations.PopCount((uint)(flags & XdpFlags.Modes)) > 1)
-        {
-            return BpfResult.Fail(Errno.EINVAL, "Only one XDP mode flag can be set");
+            return r;
         }
         BpfProgram? next = null;
         if (progFd >= 0)
@@ -203,13 +200,10 @@ public sealed partial class BpfSystem
         {
             return r;
         }
-        if ((flags & ~XdpFlags.Mask) != 0)
+        r = CheckXdpFlags(flags);
+        if (!r.IsOk)
         {
-            return BpfResult.Fail(Errno.EINVAL, "unknown XDP flags");
-        }
-        if (System.Numerics.BitOperations.PopCount((uint)(flags & XdpFlags.Modes)) > 1)
-        {
-            return BpfResult.Fail(Errno.EINVAL, "Only one XDP mode flag can be set");
+            return r;
         }
         ChainCallMap? next = null;
         if (mapFd >= 0)
@@ -266,5 +260,17 @@ public sealed partial class BpfSystem
         }
         map = c;
         return BpfResult.Ok;
+    }
+
+    /// <summary>dev_xdp_attach's flag checks: known flags only, and at most one mode flag.</summary>
+    private static BpfResult CheckXdpFlags(XdpFlags flags)
+    {
+        if ((flags & ~XdpFlags.Mask) != 0)
+        {
+            return BpfResult.Fail(Errno.EINVAL, "unknown XDP flags");
+        }
+        return System.Numerics.BitOperations.PopCount((uint)(flags & XdpFlags.Modes)) > 1
+            ? BpfResult.Fail(Errno.EINVAL, "Only one XDP mode flag can be set")
+            : BpfResult.Ok;
     }
 }
