@@ -206,7 +206,7 @@ public sealed partial class TcpScenarioRunner
                 dump.Add(node!.DeepClone());
             }
         }
-        var programs = Core.Ebpf.Loading.ProgramStats.Of(ConsumerLoading.Objects(_bpf));
+        var programs = Core.Ebpf.Loading.ProgramStats.Of(ConsumerLoading.Objects(_bpf).Concat(_xdp.Objects));
         var xdp = _xdp.Results();
         var xdpMaps = _xdp.Maps();
         _notes.AddRange(_xdp.FaultNotes());

@@ -235,6 +235,9 @@ internal sealed class XdpActions
         }
     }
 
+    /// <summary>The XDP objects loaded, in load order (their programs' statistics join the summary's <c>programs</c>).</summary>
+    public IEnumerable<LoadedObject> Objects => _objects.Select(o => o.Object);
+
     /// <summary>Every interface with a program attached during the run, or with anything counted, in ifindex order.</summary>
     public IReadOnlyList<XdpInterfaceResult> Results() =>
         _net.Interfaces.Where(i => i.Counters.Any || _attached.Any(a => a.Interface == i))

@@ -64,6 +64,7 @@ public sealed class XdpScenarioTests
         }
         var xdp = result.Xdp!.Single(x => x.Interface == "router_left:access");
         Assert.That(xdp.Pass + xdp.Drop, Is.EqualTo(counts.Values.Sum()));
+        Assert.That(result.Programs.Single(p => p.Name == "xdp_src_counter").RunCount, Is.EqualTo(xdp.Pass + xdp.Drop), "one run per packet");
         Assert.That(xdp.Drop, Is.EqualTo(counts[0x0a010002]).And.GreaterThan(0), "every packet of 10.1.0.2 is dropped (its SYN and retries)");
         Assert.That(result.Flows[1].BytesAcked, Is.Zero, "flow 2 never connects");
         Assert.That(result.Flows.Where(f => f.Id != 2).All(f => f.BytesAcked > 0));
