@@ -86,7 +86,10 @@ public static class TcpTerminal
         }
         WriteHandshake(console, s.Handshake, s.Flows.Count);
         int ran = s.Flows.Count(f => f.WindowActiveSeconds > 0);
-        console.WriteLine($"Jain's fairness over the goodputs of the {ran} flow(s) that ran in the window: {s.Fairness.Jain:0.000}");
+        string unconnected = s.Handshake.NeverConnected + s.Handshake.StillConnecting > 0
+            ? ", a flow that could not connect counting with 0"
+            : "";
+        console.WriteLine($"Jain's fairness over the goodputs of the {ran} flow(s) that ran in the window{unconnected}: {s.Fairness.Jain:0.000}");
         StructOpsTables.Write(console, s.StructOps, s.Programs, s.Faults);
         foreach (var note in s.Notes)
         {
