@@ -29,8 +29,8 @@ internal sealed partial class ChainCallMapClient
             yield break;
         }
         var chain = new List<Link>();
-        int fd = _fds[actor.Index][version];
-        uint id = _ids[actor.Index][version];
+        int fd = Fds[actor.Index][version];
+        uint id = Ids[actor.Index][version];
         while (true)
         {
             foreach (var step in Walk(_mapFd, chain))
@@ -46,7 +46,7 @@ internal sealed partial class ChainCallMapClient
             }
             else
             {
-                at = chain.FindIndex(l => l.Id == _ids[actor.Index][from]);
+                at = chain.FindIndex(l => l.Id == Ids[actor.Index][from]);
                 if (at < 0)
                 {
                     Fail(actor, BpfResult.Fail(Errno.ENOENT, "the version to replace is no longer reachable in the chain"));
@@ -82,7 +82,7 @@ internal sealed partial class ChainCallMapClient
                 Delete(own, -1);
             }
             yield return SyscallKind.MapUpdate;
-            var r = Publish(KeyAfter(chain, at), fd, from < 0 ? succFd : _fds[actor.Index][from]);
+            var r = Publish(KeyAfter(chain, at), fd, from < 0 ? succFd : Fds[actor.Index][from]);
             if (succFd >= 0)
             {
                 Bpf.Close(succFd);
@@ -99,7 +99,7 @@ internal sealed partial class ChainCallMapClient
         }
         if (from >= 0)
         {
-            foreach (var step in DropEntry(_ids[actor.Index][from]))
+            foreach (var step in DropEntry(Ids[actor.Index][from]))
             {
                 yield return step;
             }
@@ -115,7 +115,7 @@ internal sealed partial class ChainCallMapClient
     private IEnumerable<SyscallKind> Unlink(ComponentActor actor, int version)
     {
         var chain = new List<Link>();
-        uint id = _ids[actor.Index][version];
+        uint id = Ids[actor.Index][version];
         while (true)
         {
             foreach (var step in Walk(_mapFd, chain))
@@ -132,7 +132,7 @@ internal sealed partial class ChainCallMapClient
             if (successor == 0)
             {
                 yield return SyscallKind.MapDelete;
-                r = Delete(KeyAfter(chain, at), _fds[actor.Index][version]);
+                r = Delete(KeyAfter(chain, at), Fds[actor.Index][version]);
             }
             else
             {
@@ -146,7 +146,7 @@ internal sealed partial class ChainCallMapClient
                     continue;
                 }
                 yield return SyscallKind.MapUpdate;
-                r = Publish(KeyAfter(chain, at), succFd, _fds[actor.Index][version]);
+                r = Publish(KeyAfter(chain, at), succFd, Fds[actor.Index][version]);
                 Bpf.Close(succFd);
             }
             if (r.IsOk)

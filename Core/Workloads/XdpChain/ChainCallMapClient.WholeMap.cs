@@ -37,7 +37,7 @@ internal sealed partial class ChainCallMapClient
             chain.RemoveAll(l => l.Component == actor.Index || l.Component < 0);
             if (add >= 0)
             {
-                chain.Insert(InsertionIndex(chain, actor.Priority, actor.Index), new Link(_ids[actor.Index][add], actor.Index, add));
+                chain.Insert(InsertionIndex(chain, actor.Priority, actor.Index), new Link(Ids[actor.Index][add], actor.Index, add));
             }
             yield return SyscallKind.MapCreate;
             int map = CreateMap();
@@ -47,7 +47,7 @@ internal sealed partial class ChainCallMapClient
                 int fd;
                 if (chain[i].Component == actor.Index)
                 {
-                    fd = _fds[actor.Index][add];
+                    fd = Fds[actor.Index][add];
                 }
                 else
                 {

@@ -26,8 +26,6 @@ internal sealed partial class ChainCallMapClient(ChainRunContext context) : Chai
     private const uint Pass = (uint)XdpAction.Pass;
     private const int MaxWalk = 64;
     private const string MapPin = "/sys/fs/bpf/xdp/chain-map";
-    private readonly int[][] _fds = context.Actors.Select(a => Enumerable.Repeat(-1, a.Spec.Versions.Count).ToArray()).ToArray();
-    private readonly uint[][] _ids = context.Actors.Select(a => new uint[a.Spec.Versions.Count]).ToArray();
     private int _mapFd = -1;
 
     /// <summary>The system (not a component) created the chain-call map and attached it before anyone started.</summary>
@@ -104,34 +102,7 @@ internal sealed partial class ChainCallMapClient(ChainRunContext context) : Chai
     private static ChainCallKey KeyAfter(List<Link> chain, int index) =>
         index == 0 ? ChainCallKey.Start : new ChainCallKey(chain[index - 1].Id, Pass);
 
-    private IEnumerable<SyscallKind> Load(ComponentActor actor, int version)
-    {
-        if (_fds[actor.Index][version] >= 0)
-        {
-            yield break;
-        }
-        yield return SyscallKind.ProgLoad;
-        var r = LoadRegistered(actor, version, new ProgramSpec
-        {
-            Type = ProgramType.Xdp,
-            Name = actor.Spec.ProgramName(version),
-            Body = (PacketProgramFunc)ChainBodies.XdpPass,
-        }, out int fd);
-        if (!r.IsOk)
-        {
-            Fail(actor, r);
-            yield break;
-        }
-        _fds[actor.Index][version] = fd;
-        _ids[actor.Index][version] = IdOf(fd);
-    }
-
-    private IEnumerable<SyscallKind> Unload(ComponentActor actor, int version)
-    {
-        yield return SyscallKind.Close;
-        Bpf.Close(_fds[actor.Index][version]);
-        _fds[actor.Index][version] = -1;
-    }
+    private IEnumerable<SyscallKind> Load(ComponentActor actor, int version) => Load(actor, version, ProgramType.Xdp, ChainBodies.XdpPass);
 
     /// <summary>Sets <paramref name="key"/> to program <paramref name="fd"/> if it still holds program
     /// <paramref name="expectedFd"/> (-1: if it is empty): the RFC's cmpxchg-like update.</summary>

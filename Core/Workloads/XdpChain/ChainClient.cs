@@ -14,6 +14,8 @@ internal abstract class ChainClient
     protected ChainClient(ChainRunContext context)
     {
         Context = context;
+        Fds = context.Actors.Select(a => Enumerable.Repeat(-1, a.Spec.Versions.Count).ToArray()).ToArray();
+        Ids = context.Actors.Select(a => new uint[a.Spec.Versions.Count]).ToArray();
     }
 
     protected ChainRunContext Context { get; }
@@ -21,6 +23,12 @@ internal abstract class ChainClient
     protected NetDevice Device => Context.Device;
     protected uint Ifindex => Context.Device.Ifindex;
     protected XdpChainScenario Scenario => Context.Scenario;
+
+    /// <summary>Per component and version, the fd of its loaded program (-1: not loaded), as <see cref="Load"/> keeps it.</summary>
+    protected int[][] Fds { get; }
+
+    /// <summary>Per component and version, the id of the program <see cref="Load"/> loaded.</summary>
+    protected uint[][] Ids { get; }
 
     /// <summary>What exists before any component acts (the chain-call map attached by the system, say).</summary>
     public virtual void Setup()
@@ -64,6 +72,35 @@ internal abstract class ChainClient
             Context.Identities.Register(info.Id, actor.Index, version);
         }
         return r;
+    }
+
+    /// <summary>
+    /// BPF_PROG_LOAD of version <paramref name="version"/> of <paramref name="actor"/>'s program as a
+    /// <paramref name="type"/> program running <paramref name="body"/>, unless it is loaded already.
+    /// </summary>
+    protected IEnumerable<SyscallKind> Load(ComponentActor actor, int version, ProgramType type, PacketProgramFunc body)
+    {
+        if (Fds[actor.Index][version] >= 0)
+        {
+            yield break;
+        }
+        yield return SyscallKind.ProgLoad;
+        var r = LoadRegistered(actor, version, new ProgramSpec { Type = type, Name = actor.Spec.ProgramName(version), Body = body }, out int fd);
+        if (!r.IsOk)
+        {
+            Fail(actor, r);
+            yield break;
+        }
+        Fds[actor.Index][version] = fd;
+        Ids[actor.Index][version] = IdOf(fd);
+    }
+
+    /// <summary>Closes the fd of version <paramref name="version"/> of <paramref name="actor"/>'s program.</summary>
+    protected IEnumerable<SyscallKind> Unload(ComponentActor actor, int version)
+    {
+        yield return SyscallKind.Close;
+        Bpf.Close(Fds[actor.Index][version]);
+        Fds[actor.Index][version] = -1;
     }
 
     /// <summary>The id of the program behind <paramref name="fd"/>.</summary>

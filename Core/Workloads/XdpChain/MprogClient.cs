@@ -20,7 +20,6 @@ namespace BpfSim.Core.Workloads.XdpChain;
 internal sealed class MprogClient(ChainRunContext context) : ChainClient(context)
 {
     private const int MaxQuery = 64;
-    private readonly int[][] _fds = context.Actors.Select(a => Enumerable.Repeat(-1, a.Spec.Versions.Count).ToArray()).ToArray();
     private readonly Dictionary<uint, int>[] _known = context.Actors.Select(_ => new Dictionary<uint, int>()).ToArray();
     private readonly int[] _linkFds = context.Actors.Select(_ => -1).ToArray();
 
@@ -61,8 +60,8 @@ internal sealed class MprogClient(ChainRunContext context) : ChainClient(context
             yield return SyscallKind.ProgAttach;
             var flags = before != 0 ? MprogFlags.Before | MprogFlags.Id : MprogFlags.After;
             var r = Links
-                ? Bpf.TcxLinkCreate(_fds[actor.Index][version], Ifindex, flags, before, snapshot.Revision, out _linkFds[actor.Index])
-                : Bpf.ProgAttach(Ifindex, _fds[actor.Index][version], flags, before, snapshot.Revision);
+                ? Bpf.TcxLinkCreate(Fds[actor.Index][version], Ifindex, flags, before, snapshot.Revision, out _linkFds[actor.Index])
+                : Bpf.ProgAttach(Ifindex, Fds[actor.Index][version], flags, before, snapshot.Revision);
             if (r.IsOk)
             {
                 yield break;
@@ -89,7 +88,7 @@ internal sealed class MprogClient(ChainRunContext context) : ChainClient(context
         if (Links)
         {
             yield return SyscallKind.ProgAttach;
-            var r = Bpf.LinkUpdate(_linkFds[actor.Index], _fds[actor.Index][to], _fds[actor.Index][from]);
+            var r = Bpf.LinkUpdate(_linkFds[actor.Index], Fds[actor.Index][to], Fds[actor.Index][from]);
             if (!r.IsOk)
             {
                 Fail(actor, r);
@@ -108,7 +107,7 @@ internal sealed class MprogClient(ChainRunContext context) : ChainClient(context
                 yield break;
             }
             yield return SyscallKind.ProgAttach;
-            var r = Bpf.ProgAttach(Ifindex, _fds[actor.Index][to], MprogFlags.Replace, 0, snapshot.Revision, _fds[actor.Index][from]);
+            var r = Bpf.ProgAttach(Ifindex, Fds[actor.Index][to], MprogFlags.Replace, 0, snapshot.Revision, Fds[actor.Index][from]);
             if (r.IsOk)
             {
                 break;
@@ -150,7 +149,7 @@ internal sealed class MprogClient(ChainRunContext context) : ChainClient(context
                 yield break;
             }
             yield return SyscallKind.ProgAttach;
-            r = Bpf.ProgDetach(Ifindex, _fds[actor.Index][version], MprogFlags.None, 0, revision);
+            r = Bpf.ProgDetach(Ifindex, Fds[actor.Index][version], MprogFlags.None, 0, revision);
             if (r.IsOk)
             {
                 break;
@@ -167,33 +166,7 @@ internal sealed class MprogClient(ChainRunContext context) : ChainClient(context
         }
     }
 
-    private IEnumerable<SyscallKind> Load(ComponentActor actor, int version)
-    {
-        if (_fds[actor.Index][version] >= 0)
-        {
-            yield break;
-        }
-        yield return SyscallKind.ProgLoad;
-        var r = LoadRegistered(actor, version, new ProgramSpec
-        {
-            Type = ProgramType.SchedCls,
-            Name = actor.Spec.ProgramName(version),
-            Body = (PacketProgramFunc)ChainBodies.TcxNext,
-        }, out int fd);
-        if (!r.IsOk)
-        {
-            Fail(actor, r);
-            yield break;
-        }
-        _fds[actor.Index][version] = fd;
-    }
-
-    private IEnumerable<SyscallKind> Unload(ComponentActor actor, int version)
-    {
-        yield return SyscallKind.Close;
-        Bpf.Close(_fds[actor.Index][version]);
-        _fds[actor.Index][version] = -1;
-    }
+    private IEnumerable<SyscallKind> Load(ComponentActor actor, int version) => Load(actor, version, ProgramType.SchedCls, ChainBodies.TcxNext);
 
     /// <summary>BPF_PROG_QUERY, then the name of every program not seen before (BPF_OBJ_GET_INFO_BY_FD by id).</summary>
     private IEnumerable<SyscallKind> Query(ComponentActor actor, Snapshot snapshot)
