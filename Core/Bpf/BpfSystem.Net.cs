@@ -55,33 +55,10 @@ public sealed partial class BpfSystem
 
     private BpfResult AttachXdp(uint ifindex, int progFd, XdpFlags flags, int expectedFd)
     {
-        var r = ResolveDevice(ifindex, out var dev);
+        var r = ResolveXdpAttach<BpfProgram>(ifindex, progFd, flags, expectedFd, ResolveXdpProgram, out var dev, out var next, out var expected);
         if (!r.IsOk)
         {
             return r;
-        }
-        r = CheckXdpFlags(flags);
-        if (!r.IsOk)
-        {
-            return r;
-        }
-        BpfProgram? next = null;
-        if (progFd >= 0)
-        {
-            r = ResolveXdpProgram(progFd, out next);
-            if (!r.IsOk)
-            {
-                return r;
-            }
-        }
-        BpfProgram? expected = null;
-        if ((flags & XdpFlags.Replace) != 0 && expectedFd >= 0)
-        {
-            r = ResolveXdpProgram(expectedFd, out expected);
-            if (!r.IsOk)
-            {
-                return r;
-            }
         }
         var hook = dev.Xdp;
         if (hook.Link is not null)
@@ -195,33 +172,10 @@ public sealed partial class BpfSystem
 
     private BpfResult AttachChainMap(uint ifindex, int mapFd, XdpFlags flags, int expectedMapFd)
     {
-        var r = ResolveDevice(ifindex, out var dev);
+        var r = ResolveXdpAttach<ChainCallMap>(ifindex, mapFd, flags, expectedMapFd, ResolveChainMap, out var dev, out var next, out var expected);
         if (!r.IsOk)
         {
             return r;
-        }
-        r = CheckXdpFlags(flags);
-        if (!r.IsOk)
-        {
-            return r;
-        }
-        ChainCallMap? next = null;
-        if (mapFd >= 0)
-        {
-            r = ResolveChainMap(mapFd, out next);
-            if (!r.IsOk)
-            {
-                return r;
-            }
-        }
-        ChainCallMap? expected = null;
-        if ((flags & XdpFlags.Replace) != 0 && expectedMapFd >= 0)
-        {
-            r = ResolveChainMap(expectedMapFd, out expected);
-            if (!r.IsOk)
-            {
-                return r;
-            }
         }
         var hook = dev.Xdp;
         if (hook.Link is not null || hook.Program is not null)
@@ -260,6 +214,35 @@ public sealed partial class BpfSystem
         }
         map = c;
         return BpfResult.Ok;
+    }
+
+    private delegate BpfResult Resolver<T>(int fd, out T value);
+
+    /// <summary>
+    /// The argument checks of an XDP attach, in dev_change_xdp_fd's order (net/core/dev.c): the device, the flags, what
+    /// to attach (-1: detach), then with <see cref="XdpFlags.Replace"/> what must be attached now (-1: nothing).
+    /// </summary>
+    private BpfResult ResolveXdpAttach<T>(uint ifindex, int fd, XdpFlags flags, int expectedFd, Resolver<T> resolve,
+        out NetDevice dev, out T? next, out T? expected) where T : class
+    {
+        next = null;
+        expected = null;
+        var r = ResolveDevice(ifindex, out dev);
+        if (r.IsOk)
+        {
+            r = CheckXdpFlags(flags);
+        }
+        if (r.IsOk && fd >= 0)
+        {
+            r = resolve(fd, out T found);
+            next = found;
+        }
+        if (r.IsOk && (flags & XdpFlags.Replace) != 0 && expectedFd >= 0)
+        {
+            r = resolve(expectedFd, out T found);
+            expected = found;
+        }
+        return r;
     }
 
     /// <summary>dev_xdp_attach's flag checks: known flags only, and at most one mode flag.</summary>
