@@ -114,6 +114,10 @@ internal struct LinkState
         return head;
     }
 
+    /// <summary>The head of a non-empty <see cref="Fifo"/> queue.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly int FifoHead(PacketPool pool) => pool.NextQueued(FifoTail);
+
     /// <summary>True if a hop needs neither the link's object nor its queue's: a drop-tail FIFO nothing observes.</summary>
     public readonly bool IsPlain => (Flags & (Fifo | Observed)) == Fifo;
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using BpfSim.Core.Simulation;
 using BpfSim.Tcp.Tracing;
 
@@ -295,7 +296,8 @@ public sealed partial class Network : IEventHandler
             return;
         }
         int packet = s.FifoPop(Packets);
-        int size = Packets[packet].SizeBytes;
+        ref var p = ref Packets[packet];
+        int size = p.SizeBytes;
         s.QueueBytes -= size;
         long duration = s.Serialization(size);
         long departure = now + duration;
@@ -305,9 +307,10 @@ public sealed partial class Network : IEventHandler
         s.BytesSent += size;
         long arrival = Math.Max(departure + s.DelayNs, s.LastDeliveryNs);
         s.LastDeliveryNs = arrival;
-        _sim.Schedule(new SimTime(arrival), _handler, KindArrival, packet);
+        _sim.Schedule(new SimTime(arrival), _handler, KindArrival, ArrivalArg(packet, ref p));
         if (s.QueueLength > 0)
         {
+            Packets.Prefetch(s.FifoHead(Packets));
             ScheduleTxComplete(ref s, id);
         }
     }
@@ -329,6 +332,10 @@ public sealed partial class Network : IEventHandler
             }
             packet = s.FifoPop(Packets);
             s.QueueBytes -= Packets[packet].SizeBytes;
+            if (s.QueueLength > 0)
+            {
+                Packets.Prefetch(s.FifoHead(Packets));
+            }
         }
         else
         {
@@ -377,7 +384,28 @@ public sealed partial class Network : IEventHandler
         ref var s = ref link.State;
         long arrival = Math.Max(departureNs + s.DelayNs, s.LastDeliveryNs);
         s.LastDeliveryNs = arrival;
-        _sim.Schedule(new SimTime(arrival), _handler, KindArrival, packet);
+        _sim.Schedule(new SimTime(arrival), _handler, KindArrival, ArrivalArg(packet, ref p));
+    }
+
+    /// <summary>
+    /// An arrival event's argument: the packet's index in the low 32 bits and, above, where it goes next on its route,
+    /// known at departure while the packet and its route are in the caches: the next link's id + 1, or −(sink + 1)
+    /// at the end of the route; the packet's <see cref="Packet.Hop"/> moves on now rather than at the arrival. The
+    /// handler then reads the next link's record and the packet independently, where reading the route from the
+    /// packet made them misses in a row. 0 above (the hop unchanged) for a packet off its route or a network whose
+    /// interfaces run hooks (<see cref="Arrive"/> reads the hop it came over).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private long ArrivalArg(int packet, ref Packet p)
+    {
+        if (p.Via != 0 || _kernel is not null)
+        {
+            return packet;
+        }
+        ref readonly var route = ref _routes[p.Route];
+        int next = ++p.Hop;
+        long where = next < route.Length ? _hops[route.Start + next] + 1L : -(route.Sink + 1L);
+        return (where << 32) | (uint)packet;
     }
 
     /// <summary>
@@ -442,9 +470,24 @@ public sealed partial class Network : IEventHandler
             return;
         }
         int index = (int)arg;
+        int where = (int)(arg >> 32); // see ArrivalArg
         if (_kernel is not null)
         {
+            if (where != 0)
+            {
+                Packets[index].Hop--; // it left before the kernel was attached: Arrive moves it on itself
+            }
             Arrive(index); // interfaces are net devices: hooks may run (Network.Hooks.cs)
+            return;
+        }
+        if (where > 0)
+        {
+            Enter(index, where - 1);
+            return;
+        }
+        if (where < 0)
+        {
+            _sinks[-where - 1].Receive(index);
             return;
         }
         ref var p = ref Packets[index];
