@@ -10,23 +10,31 @@ namespace BpfSim.Tcp.Net;
 /// </summary>
 public sealed class Link
 {
-    internal Link(int id, string name, long rateBps, SimTime delay, QueueDiscipline queue, LossModel loss, SimRandom random,
+    internal Link(LinkTable table, string name, long rateBps, SimTime delay, QueueDiscipline queue, LossModel loss, SimRandom random,
         DeliveryTrace? trace = null)
     {
+        _table = table;
+        Id = table.Add();
         Trace = trace;
         Cursor = trace is null ? null : new DeliveryCursor(trace);
-        Id = id;
         Name = name;
         RateBps = rateBps;
         Delay = delay;
         Queue = queue;
-        Loss = loss;
+        _loss = loss;
         Random = random;
+        Stats = new LinkStats(this);
         if (queue is RedQueue red && red.IdleSlot == default)
         {
             red.IdleSlot = SerializationTime(1500);
         }
+        UpdateObserved();
     }
+
+    private readonly LinkTable _table;
+
+    /// <summary>The link's record in its network's table: the transmitter, the queue's accounting, the counters.</summary>
+    internal ref LinkState State => ref _table[Id];
 
     public int Id { get; }
     public string Name { get; }
@@ -34,30 +42,61 @@ public sealed class Link
     /// <summary>The transmitter's rate now; for a trace-driven link, its trace's mean rate (which it does not use).</summary>
     public long RateBps
     {
-        get => _rateBps;
+        get => State.RateBps;
         internal set
         {
-            _rateBps = value;
-            _lastSize = -1;
+            ref var s = ref State;
+            s.RateBps = value;
+            s.LastSize = -1;
         }
     }
 
     /// <summary>The one-way propagation delay now.</summary>
-    public SimTime Delay { get; internal set; }
+    public SimTime Delay
+    {
+        get => new(State.DelayNs);
+        internal set => State.DelayNs = value.Nanoseconds;
+    }
+
     public QueueDiscipline Queue { get; }
 
     /// <summary>The loss on the wire now.</summary>
-    public LossModel Loss { get; internal set; }
-    public LinkStats Stats { get; } = new();
+    public LossModel Loss
+    {
+        get => _loss;
+        internal set
+        {
+            _loss = value;
+            UpdateObserved();
+        }
+    }
+
+    public LinkStats Stats { get; }
 
     /// <summary>Told of every packet transmitted on this link (<c>--pcap</c>); null, the default, costs a null check.</summary>
-    public ILinkTap? Tap { get; set; }
+    public ILinkTap? Tap
+    {
+        get => _tap;
+        set
+        {
+            _tap = value;
+            UpdateObserved();
+        }
+    }
 
     /// <summary>The Mahimahi trace that says when the link may deliver; null for a fixed-rate link.</summary>
     public DeliveryTrace? Trace { get; }
 
     /// <summary>Told what happens at the link in mm-link's terms (<c>--out</c>'s LINK.mmlog); null, the default, costs a null check.</summary>
-    public ILinkRecorder? Recorder { get; set; }
+    public ILinkRecorder? Recorder
+    {
+        get => _recorder;
+        set
+        {
+            _recorder = value;
+            UpdateObserved();
+        }
+    }
 
     internal DeliveryCursor? Cursor { get; }
 
@@ -71,25 +110,50 @@ public sealed class Link
     public Link? Reverse { get; internal set; }
 
     /// <summary>When the last packet put on this link reaches the next hop: a delay that shrinks never lets a later packet overtake.</summary>
-    internal long LastDeliveryNs { get; set; }
+    internal long LastDeliveryNs
+    {
+        get => State.LastDeliveryNs;
+        set => State.LastDeliveryNs = value;
+    }
 
-    private long _rateBps;
+    private LossModel _loss;
+    private ILinkTap? _tap;
+    private ILinkRecorder? _recorder;
+    private Core.Metrics.LogLinearHistogram? _delayRecorder;
 
     internal SimRandom Random { get; }
 
     /// <summary>When the transmitter finishes the packet it is sending (ns); idle once the clock reaches it.</summary>
-    internal long BusyUntil { get; set; }
+    internal long BusyUntil
+    {
+        get => State.BusyUntil;
+        set => State.BusyUntil = value;
+    }
 
     /// <summary>A transmission-complete event is pending (only while packets wait behind the one on the wire).</summary>
-    internal bool TxEventPending { get; set; }
-
-    internal long LastQueueChange { get; set; }
+    internal bool TxEventPending
+    {
+        get => (State.Flags & LinkState.TxPending) != 0;
+        set
+        {
+            ref var s = ref State;
+            s.Flags = value ? s.Flags | LinkState.TxPending : s.Flags & ~LinkState.TxPending;
+        }
+    }
 
     /// <summary>The earliest pending queue wake-up (ns), <see cref="long.MaxValue"/> if none is armed.</summary>
     internal long WakeAtNs { get; set; } = long.MaxValue;
 
     /// <summary>The histogram packets' queueing delays go into while the link records them; null otherwise.</summary>
-    internal Core.Metrics.LogLinearHistogram? DelayRecorder { get; private set; }
+    internal Core.Metrics.LogLinearHistogram? DelayRecorder
+    {
+        get => _delayRecorder;
+        private set
+        {
+            _delayRecorder = value;
+            UpdateObserved();
+        }
+    }
 
     /// <summary>
     /// Records each packet's queueing delay into a fresh <see cref="LinkStats.QueueDelay"/> from now on (a histogram of a
@@ -108,26 +172,21 @@ public sealed class Link
     /// <summary>Time to put <paramref name="bytes"/> on the wire at the link's rate (rounded up to a nanosecond).</summary>
     public SimTime SerializationTime(int bytes) => new((bytes * 8_000_000_000L + RateBps - 1) / RateBps);
 
-    // One direction of a link carries nearly always one packet size (data one way, ACKs the other), so the last
-    // size's serialisation time is kept: the 64-bit division was the most expensive instruction of forwarding.
-    private int _lastSize = -1;
-    private long _lastSerializationNs;
-
-    /// <summary><see cref="SerializationTime"/> in nanoseconds, remembered for the last size asked.</summary>
-    internal long SerializationNs(int bytes)
-    {
-        if (bytes != _lastSize)
-        {
-            _lastSerializationNs = SerializationTime(bytes).Nanoseconds;
-            _lastSize = bytes;
-        }
-        return _lastSerializationNs;
-    }
+    /// <summary><see cref="SerializationTime"/> in nanoseconds, remembered for the last size asked (<see cref="LinkState.Serialization"/>).</summary>
+    internal long SerializationNs(int bytes) => State.Serialization(bytes);
 
     /// <summary>Folds the queue length since the last change into the time integral.</summary>
-    internal void AccountQueue(long now)
+    internal void AccountQueue(long now) => State.Account(Queue.Length, now);
+
+    /// <summary>
+    /// Sets <see cref="LinkState.Observed"/> when a packet's passage needs this object: a tap, a recorder, a delay
+    /// histogram, a delivery trace, or a loss model that may draw (a Bernoulli loss of 0 never does).
+    /// </summary>
+    private void UpdateObserved()
     {
-        Stats.QueueIntegral += (double)Queue.Length * (now - LastQueueChange);
-        LastQueueChange = now;
+        bool observed = _tap is not null || _recorder is not null || _delayRecorder is not null || Cursor is not null
+            || _loss is not BernoulliLoss { Probability: 0 };
+        ref var s = ref State;
+        s.Flags = observed ? s.Flags | LinkState.Observed : s.Flags & ~LinkState.Observed;
     }
 }

@@ -2,24 +2,32 @@ using BpfSim.Core.Metrics;
 
 namespace BpfSim.Tcp.Net;
 
-/// <summary>Counters a link keeps in place as packets pass; read after (or during) a run.</summary>
+/// <summary>
+/// Counters a link keeps in place as packets pass; read after (or during) a run. Those every packet moves are read
+/// from the link's record in its network's table (<see cref="LinkState"/>), the drops and marks from its queue.
+/// </summary>
 public sealed class LinkStats
 {
+    private readonly Link _link;
+
+    internal LinkStats(Link link) => _link = link;
+
     /// <summary>Packets put on the wire (counted when their transmission starts, lost on the wire or not).</summary>
-    public long PacketsSent { get; internal set; }
-    public long BytesSent { get; internal set; }
+    public long PacketsSent => _link.State.PacketsSent;
+    public long BytesSent => _link.State.BytesSent;
     /// <summary>Packets offered to the link's queue (dropped by it or not): the denominator of the loss rate.</summary>
-    public long PacketsArrived { get; internal set; }
-    /// <summary>Packets dropped by the queue.</summary>
-    public long QueueDrops { get; internal set; }
+    public long PacketsArrived => _link.State.PacketsArrived;
+    /// <summary>Packets dropped by the queue (<see cref="QueueDiscipline.Drops"/>).</summary>
+    public long QueueDrops => _link.Queue.Drops;
     /// <summary>Packets lost on the wire by the loss model.</summary>
     public long RandomLosses { get; internal set; }
-    public long EcnMarks { get; internal set; }
+    /// <summary>Packets the queue marked CE (<see cref="QueueDiscipline.Marks"/>).</summary>
+    public long EcnMarks => _link.Queue.Marks;
     /// <summary>Nanoseconds spent transmitting.</summary>
-    public long BusyNs { get; internal set; }
+    public long BusyNs => _link.State.BusyNs;
     /// <summary>The time integral of the queue length (packet-nanoseconds), for the time-averaged queue.</summary>
-    public double QueueIntegral { get; internal set; }
-    public int MaxQueuePackets { get; internal set; }
+    public double QueueIntegral => _link.State.QueueIntegral;
+    public int MaxQueuePackets => _link.State.MaxQueuePackets;
 
     /// <summary>
     /// Bytes a trace-driven link's opportunities offered so far (<see cref="DeliveryTrace.OpportunityBytes"/> each),

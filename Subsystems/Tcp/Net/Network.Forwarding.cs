@@ -21,21 +21,22 @@ public sealed partial class Network
         for (; _routesLearned < _routeCount; _routesLearned++)
         {
             var route = _routes[_routesLearned];
-            LearnRoute(new ArraySegment<Link>(_hops, route.Start, route.Length), route.Sink);
+            LearnRoute(new ArraySegment<int>(_hops, route.Start, route.Length), route.Sink);
         }
     }
 
     /// <summary>Adds what a route's links teach the forwarding tables (wired links only).</summary>
-    private void LearnRoute(ArraySegment<Link> links, int sink)
+    private void LearnRoute(ArraySegment<int> links, int sink)
     {
-        foreach (var link in links)
+        foreach (int id in links)
         {
+            var link = _links[id];
             if (link.Egress is { } from)
             {
                 _fib.TryAdd((from.Node.Id, sink), link); // the first route to a destination wins, as the order routes came in
             }
         }
-        if (links[^1].Ingress is { } at)
+        if (_links[links[^1]].Ingress is { } at)
         {
             _sinkNodes.TryAdd(sink, at.Node);
         }
@@ -97,7 +98,7 @@ public sealed partial class Network
         }
         p.TtlDelta--;
         p.Via = next.Id + 1;
-        Enter(packet, next);
+        Enter(packet, next.Id);
     }
 
     /// <summary>The IPv4 TTL the packet carries at the interface it reached: 64, less a router per hop, plus its changes.</summary>

@@ -30,7 +30,7 @@ public sealed partial class Network
     private void Arrive(int packet)
     {
         ref var p = ref Packets[packet];
-        var link = p.Via != 0 ? _links[p.Via - 1] : _hops[_routes[p.Route].Start + p.Hop];
+        var link = _links[p.Via != 0 ? p.Via - 1 : _hops[_routes[p.Route].Start + p.Hop]];
         if (link.Ingress is { Device: { } dev } iface && !(dev.Xdp.IsEmpty && dev.TcxIngress.IsEmpty)
             && !RunHooks(packet, link, iface, dev))
         {
@@ -176,7 +176,7 @@ public sealed partial class Network
             p.TtlDelta -= (short)p.Hop;
         }
         p.Via = egress.Id + 1;
-        Enter(packet, egress);
+        Enter(packet, egress.Id);
     }
 
     /// <summary>Writes the packet's Ethernet/IPv4/TCP frame after the headroom; returns the bytes of it the frame holds.</summary>

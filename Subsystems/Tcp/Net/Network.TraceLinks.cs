@@ -28,8 +28,6 @@ public sealed partial class Network
                 if (cursor.InTransit < 0)
                 {
                     int next = link.Queue.Dequeue(Packets, t);
-                    link.Stats.QueueDrops = link.Queue.Drops; // CoDel drops and marks at dequeue
-                    link.Stats.EcnMarks = link.Queue.Marks;
                     if (next < 0)
                     {
                         break; // empty, or (fq) nothing due: the next opportunity looks again

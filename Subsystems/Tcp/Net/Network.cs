@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using BpfSim.Core.Simulation;
 using BpfSim.Tcp.Tracing;
 
@@ -32,7 +33,8 @@ public sealed partial class Network : IEventHandler
     // other objects and cost a cache miss per hop.
     private Route[] _routes = new Route[16];
     private int _routeCount;
-    private Link[] _hops = new Link[64];
+    private int[] _hops = new int[64]; // link ids
+    private readonly LinkTable _state = new();
     private int _hopCount;
 
     private readonly record struct Route(int Start, int Length, int Sink);
@@ -70,7 +72,7 @@ public sealed partial class Network : IEventHandler
         {
             throw new ArgumentException($"a link called '{name}' already exists", nameof(name));
         }
-        return Add(new Link(_links.Count, name, rateBps, delay, queue, loss ?? LossModel.None, SimRandom.For(_seed, "link:" + name)));
+        return Add(new Link(_state, name, rateBps, delay, queue, loss ?? LossModel.None, SimRandom.For(_seed, "link:" + name)));
     }
 
     /// <summary>
@@ -89,12 +91,16 @@ public sealed partial class Network : IEventHandler
             throw new ArgumentException($"a link called '{name}' already exists", nameof(name));
         }
         long rate = Math.Max(1, (long)Math.Round(trace.MeanRateBps));
-        return Add(new Link(_links.Count, name, rate, delay, queue, loss ?? LossModel.None, SimRandom.For(_seed, "link:" + name), trace));
+        return Add(new Link(_state, name, rate, delay, queue, loss ?? LossModel.None, SimRandom.For(_seed, "link:" + name), trace));
     }
 
     private Link Add(Link link)
     {
         link.Queue.Attach(this, link);
+        if (link.Queue is DropTailQueue fifo && link.Cursor is null && fifo.Enqueued == 0 && fifo.Drops == 0)
+        {
+            fifo.BindFifo(_state, link.Id, fifo.LimitPackets, fifo.LimitBytes);
+        }
         _links.Add(link);
         LinkAdded?.Invoke(link);
         return link;
@@ -134,7 +140,7 @@ public sealed partial class Network : IEventHandler
         _routes[_routeCount] = new Route(_hopCount, links.Count, sink);
         foreach (var link in links)
         {
-            _hops[_hopCount++] = link;
+            _hops[_hopCount++] = link.Id;
         }
         return _routeCount++;
     }
@@ -145,7 +151,8 @@ public sealed partial class Network : IEventHandler
     /// <summary>The slowest link's rate along a route (bits per second): the route's bottleneck on an idle network.</summary>
     public long BottleneckRateBps(int route) => RouteLinks(route).Min(l => l.RateBps);
 
-    private ArraySegment<Link> RouteLinks(int route) => new(_hops, _routes[route].Start, _routes[route].Length);
+    private IEnumerable<Link> RouteLinks(int route) =>
+        new ArraySegment<int>(_hops, _routes[route].Start, _routes[route].Length).Select(id => _links[id]);
 
     /// <summary>Sends a pooled packet along its <see cref="Packet.Route"/>, starting now.</summary>
     public void Send(int packet)
@@ -155,9 +162,54 @@ public sealed partial class Network : IEventHandler
         Enter(packet, _hops[_routes[p.Route].Start]);
     }
 
-    private void Enter(int packet, Link link)
+    /// <summary>
+    /// Packet <paramref name="packet"/> reaches the queue of link <paramref name="id"/> now. A plain drop-tail link
+    /// (nothing observing it: the access links, most bottlenecks) is run from its record in the table alone, the
+    /// packet's hop touching that record, the packet and the FIFO links; any other link through its objects.
+    /// </summary>
+    private void Enter(int packet, int id)
     {
         long now = _sim.Now.Nanoseconds;
+        ref var s = ref _state[id];
+        if (!s.IsPlain)
+        {
+            EnterObserved(packet, LinkAt(id), now);
+            return;
+        }
+        s.Account(s.QueueLength, now);
+        ref var p = ref Packets[packet];
+        p.EnqueuedNs = now;
+        s.PacketsArrived++;
+        if (!s.FifoAdmits(p.SizeBytes))
+        {
+            var link = LinkAt(id);
+            link.Queue.CountFifoDrop();
+            Tracer?.Queue(now, link, in p, TcpQueueEvent.Drop);
+            Packets.Free(packet);
+            return;
+        }
+        s.FifoPush(Packets, packet, p.SizeBytes);
+        if (s.QueueLength > s.MaxQueuePackets)
+        {
+            s.MaxQueuePackets = s.QueueLength;
+        }
+        // While a transmission-complete event is pending it takes the head of the queue, even if due this instant.
+        if ((s.Flags & LinkState.TxPending) == 0)
+        {
+            if (s.BusyUntil <= now)
+            {
+                StartPlain(ref s, id, now);
+            }
+            else
+            {
+                ScheduleTxComplete(ref s, id);
+            }
+        }
+    }
+
+    /// <summary><see cref="Enter"/> for a link that is not plain: a trace, a tap or recorder, a loss model, another discipline.</summary>
+    private void EnterObserved(int packet, Link link, long now)
+    {
         link.AccountQueue(now);
         if (link.Cursor is { } cursor)
         {
@@ -167,12 +219,29 @@ public sealed partial class Network : IEventHandler
         }
         Packets[packet].EnqueuedNs = now;
         link.Recorder?.Arrival(link, in Packets[packet], now);
-        link.Stats.PacketsArrived++;
+        link.State.PacketsArrived++;
         var queue = link.Queue;
-        var verdict = queue.Enqueue(Packets, packet, now);
-        // A queue may drop packets it held (fq_codel's batch drop from its fattest flow) as well as the arrival.
-        link.Stats.QueueDrops = queue.Drops;
-        link.Stats.EcnMarks = queue.Marks;
+        QueueVerdict verdict;
+        if ((link.State.Flags & LinkState.Fifo) != 0)
+        {
+            ref var s = ref link.State;
+            int size = Packets[packet].SizeBytes;
+            if (s.FifoAdmits(size))
+            {
+                s.FifoPush(Packets, packet, size);
+                verdict = QueueVerdict.Enqueued;
+            }
+            else
+            {
+                queue.CountFifoDrop();
+                verdict = QueueVerdict.Dropped;
+            }
+        }
+        else
+        {
+            // A queue may drop packets it held (fq_codel's batch drop from its fattest flow) as well as the arrival.
+            verdict = queue.Enqueue(Packets, packet, now);
+        }
         if (verdict == QueueVerdict.Dropped)
         {
             Tracer?.Queue(now, link, in Packets[packet], TcpQueueEvent.Drop);
@@ -184,9 +253,9 @@ public sealed partial class Network : IEventHandler
         {
             Tracer?.Queue(now, link, in Packets[packet], TcpQueueEvent.Mark);
         }
-        if (link.Queue.Length > link.Stats.MaxQueuePackets)
+        if (queue.Length > link.State.MaxQueuePackets)
         {
-            link.Stats.MaxQueuePackets = link.Queue.Length;
+            link.State.MaxQueuePackets = queue.Length;
         }
         if (link.Cursor is { } c)
         {
@@ -201,48 +270,94 @@ public sealed partial class Network : IEventHandler
         {
             if (link.BusyUntil <= now)
             {
-                StartTransmission(link, now);
+                StartObserved(link, now);
             }
             else
             {
-                ScheduleTxComplete(link);
+                ScheduleTxComplete(ref link.State, link.Id);
             }
         }
     }
 
-    private void ScheduleTxComplete(Link link)
+    private void ScheduleTxComplete(ref LinkState s, int id)
     {
-        link.TxEventPending = true;
-        _sim.Schedule(new SimTime(link.BusyUntil), _handler, KindTxComplete, link.Id);
+        s.Flags |= LinkState.TxPending;
+        _sim.Schedule(new SimTime(s.BusyUntil), _handler, KindTxComplete, id);
+    }
+
+    /// <summary>
+    /// Puts the head of a plain link's FIFO on the wire (<see cref="StartObserved"/> without what nothing observes: no
+    /// tap, recorder or delay histogram, and a loss model that draws nothing).
+    /// </summary>
+    private void StartPlain(ref LinkState s, int id, long now)
+    {
+        if (s.QueueLength == 0)
+        {
+            return;
+        }
+        int packet = s.FifoPop(Packets);
+        ref var p = ref Packets[packet];
+        int size = p.SizeBytes;
+        s.QueueBytes -= size;
+        long duration = s.Serialization(size);
+        long departure = now + duration;
+        s.BusyUntil = departure;
+        s.BusyNs += duration;
+        s.PacketsSent++;
+        s.BytesSent += size;
+        long arrival = Math.Max(departure + s.DelayNs, s.LastDeliveryNs);
+        s.LastDeliveryNs = arrival;
+        _sim.Schedule(new SimTime(arrival), _handler, KindArrival, ArrivalArg(packet, ref p));
+        if (s.QueueLength > 0)
+        {
+            Packets.Prefetch(s.FifoHead(Packets));
+            ScheduleTxComplete(ref s, id);
+        }
     }
 
     /// <summary>
     /// Puts the head of the queue on the wire: it arrives at the next hop after serialisation and propagation,
     /// unless the wire loses it (drawn now, in transmission order, from the link's own stream).
     /// </summary>
-    private void StartTransmission(Link link, long now)
+    private void StartObserved(Link link, long now)
     {
         var queue = link.Queue;
-        int packet = queue.Dequeue(Packets, now);
-        link.Stats.QueueDrops = queue.Drops; // CoDel drops and marks at dequeue
-        link.Stats.EcnMarks = queue.Marks;
-        if (packet < 0)
+        int packet;
+        if ((link.State.Flags & LinkState.Fifo) != 0)
         {
-            if (queue.Length > 0)
+            ref var s = ref link.State;
+            if (s.QueueLength == 0)
             {
-                ScheduleWake(link, queue.NextEligibleNs);
+                return;
             }
-            return;
+            packet = s.FifoPop(Packets);
+            s.QueueBytes -= Packets[packet].SizeBytes;
+            if (s.QueueLength > 0)
+            {
+                Packets.Prefetch(s.FifoHead(Packets));
+            }
+        }
+        else
+        {
+            packet = queue.Dequeue(Packets, now); // CoDel drops and marks at dequeue
+            if (packet < 0)
+            {
+                if (queue.Length > 0)
+                {
+                    ScheduleWake(link, queue.NextEligibleNs);
+                }
+                return;
+            }
         }
         ref var p = ref Packets[packet];
         link.DelayRecorder?.Record(now - p.EnqueuedNs);
         long duration = link.SerializationNs(p.SizeBytes);
         link.BusyUntil = now + duration;
-        link.Stats.BusyNs += duration;
+        link.State.BusyNs += duration;
         Depart(link, packet, link.BusyUntil);
-        if (link.Queue.Length > 0)
+        if (queue.Length > 0)
         {
-            ScheduleTxComplete(link);
+            ScheduleTxComplete(ref link.State, link.Id);
         }
     }
 
@@ -255,8 +370,8 @@ public sealed partial class Network : IEventHandler
     private void Depart(Link link, int packet, long departureNs)
     {
         ref var p = ref Packets[packet];
-        link.Stats.PacketsSent++;
-        link.Stats.BytesSent += p.SizeBytes;
+        link.State.PacketsSent++;
+        link.State.BytesSent += p.SizeBytes;
         link.Tap?.Departing(link, in p, in Packets.SacksOf(packet), departureNs);
         link.Recorder?.Departure(link, in p, departureNs);
         if (link.Loss.Lose(link.Random))
@@ -266,9 +381,31 @@ public sealed partial class Network : IEventHandler
             Packets.Free(packet);
             return;
         }
-        long arrival = Math.Max(departureNs + link.Delay.Nanoseconds, link.LastDeliveryNs);
-        link.LastDeliveryNs = arrival;
-        _sim.Schedule(new SimTime(arrival), _handler, KindArrival, packet);
+        ref var s = ref link.State;
+        long arrival = Math.Max(departureNs + s.DelayNs, s.LastDeliveryNs);
+        s.LastDeliveryNs = arrival;
+        _sim.Schedule(new SimTime(arrival), _handler, KindArrival, ArrivalArg(packet, ref p));
+    }
+
+    /// <summary>
+    /// An arrival event's argument: the packet's index in the low 32 bits and, above, where it goes next on its route,
+    /// known at departure while the packet and its route are in the caches: the next link's id + 1, or −(sink + 1)
+    /// at the end of the route; the packet's <see cref="Packet.Hop"/> moves on now rather than at the arrival. The
+    /// handler then reads the next link's record and the packet independently, where reading the route from the
+    /// packet made them misses in a row. 0 above (the hop unchanged) for a packet off its route or a network whose
+    /// interfaces run hooks (<see cref="Arrive"/> reads the hop it came over).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private long ArrivalArg(int packet, ref Packet p)
+    {
+        if (p.Via != 0 || _kernel is not null)
+        {
+            return packet;
+        }
+        ref readonly var route = ref _routes[p.Route];
+        int next = ++p.Hop;
+        long where = next < route.Length ? _hops[route.Start + next] + 1L : -(route.Sink + 1L);
+        return (where << 32) | (uint)packet;
     }
 
     /// <summary>
@@ -288,6 +425,25 @@ public sealed partial class Network : IEventHandler
 
     void IEventHandler.OnEvent(int kind, long arg)
     {
+        if (kind == KindTxComplete)
+        {
+            int id = (int)arg;
+            ref var s = ref _state[id];
+            s.Flags &= ~LinkState.TxPending;
+            long now = _sim.Now.Nanoseconds;
+            if (s.IsPlain)
+            {
+                s.Account(s.QueueLength, now);
+                StartPlain(ref s, id, now);
+            }
+            else
+            {
+                var link = LinkAt(id);
+                link.AccountQueue(now);
+                StartObserved(link, now);
+            }
+            return;
+        }
         if (kind == KindWake)
         {
             var link = LinkAt(arg);
@@ -299,7 +455,7 @@ public sealed partial class Network : IEventHandler
             if (!link.TxEventPending && link.BusyUntil <= now)
             {
                 link.AccountQueue(now);
-                StartTransmission(link, now);
+                StartObserved(link, now);
             }
             return;
         }
@@ -313,19 +469,25 @@ public sealed partial class Network : IEventHandler
             ApplyChange((int)arg);
             return;
         }
-        if (kind == KindTxComplete)
-        {
-            var link = LinkAt(arg);
-            link.TxEventPending = false;
-            long now = _sim.Now.Nanoseconds;
-            link.AccountQueue(now);
-            StartTransmission(link, now);
-            return;
-        }
         int index = (int)arg;
+        int where = (int)(arg >> 32); // see ArrivalArg
         if (_kernel is not null)
         {
+            if (where != 0)
+            {
+                Packets[index].Hop--; // it left before the kernel was attached: Arrive moves it on itself
+            }
             Arrive(index); // interfaces are net devices: hooks may run (Network.Hooks.cs)
+            return;
+        }
+        if (where > 0)
+        {
+            Enter(index, where - 1);
+            return;
+        }
+        if (where < 0)
+        {
+            _sinks[-where - 1].Receive(index);
             return;
         }
         ref var p = ref Packets[index];

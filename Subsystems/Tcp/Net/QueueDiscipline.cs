@@ -12,20 +12,39 @@ namespace BpfSim.Tcp.Net;
 /// </summary>
 public abstract class QueueDiscipline
 {
-    // Doubled as the queue grows: a dumbbell's access links (four per flow) rarely hold more than a few packets.
-    private int[] _ring = new int[16];
+    // Made at the first packet (a network runs a plain drop-tail queue's FIFO itself, and this stays empty), then
+    // doubled as the queue grows.
+    private int[] _ring = [];
     private int _head;
     private int _fifoLength;
     private Network? _network;
     private Link? _link;
+    private LinkTable? _fifoTable;
+    private int _fifoLink;
+    private int _length;
+    private long _bytes;
+    private long _enqueued;
 
     /// <summary>Packets queued (not counting the one being transmitted).</summary>
-    public int Length { get; protected set; }
+    public int Length
+    {
+        get => _fifoTable is null ? _length : _fifoTable[_fifoLink].QueueLength;
+        protected set => _length = value;
+    }
 
     /// <summary>Bytes queued.</summary>
-    public long Bytes { get; protected set; }
+    public long Bytes
+    {
+        get => _fifoTable is null ? _bytes : _fifoTable[_fifoLink].QueueBytes;
+        protected set => _bytes = value;
+    }
 
-    public long Enqueued { get; protected set; }
+    /// <summary>Packets the queue took (arrivals it did not refuse).</summary>
+    public long Enqueued
+    {
+        get => _fifoTable is null ? _enqueued : _fifoTable[_fifoLink].PacketsArrived - Drops;
+        protected set => _enqueued = value;
+    }
 
     /// <summary>Packets dropped: arrivals refused and packets dropped from the queue.</summary>
     public long Drops { get; protected set; }
@@ -42,8 +61,10 @@ public abstract class QueueDiscipline
 
     /// <summary>Offers packet <paramref name="index"/> to the queue at time <paramref name="now"/> (ns).</summary>
     /// <returns>What became of the packet; on <see cref="QueueVerdict.Dropped"/> the caller still owns (and frees) it.</returns>
+    /// <exception cref="InvalidOperationException">The queue is a network link's drop-tail FIFO, which the network runs itself.</exception>
     public virtual QueueVerdict Enqueue(PacketPool pool, int index, long now)
     {
+        ThrowIfBound();
         ref var packet = ref pool[index];
         var verdict = Admit(ref packet, now);
         if (verdict == QueueVerdict.Dropped)
@@ -58,14 +79,19 @@ public abstract class QueueDiscipline
         }
         packet.EnqueuedNs = now;
         PushTail(index);
-        Length++;
-        Bytes += packet.SizeBytes;
-        Enqueued++;
+        _length++;
+        _bytes += packet.SizeBytes;
+        _enqueued++;
         return verdict;
     }
 
     /// <summary>The packet to transmit now, or -1 when none is (the queue is empty, or see <see cref="NextEligibleNs"/>).</summary>
-    public virtual int Dequeue(PacketPool pool, long now) => DequeueHead(pool, now);
+    /// <exception cref="InvalidOperationException">The queue is a network link's drop-tail FIFO, which the network runs itself.</exception>
+    public virtual int Dequeue(PacketPool pool, long now)
+    {
+        ThrowIfBound();
+        return DequeueHead(pool, now);
+    }
 
     /// <summary>Decides what happens to an arriving packet, given the queue as it is before it joins.</summary>
     protected virtual QueueVerdict Admit(ref Packet packet, long now) => QueueVerdict.Enqueued;
@@ -86,8 +112,8 @@ public abstract class QueueDiscipline
         int index = _ring[_head];
         _head = (_head + 1) & (_ring.Length - 1);
         _fifoLength--;
-        Length--;
-        Bytes -= pool[index].SizeBytes;
+        _length--;
+        _bytes -= pool[index].SizeBytes;
         if (_fifoLength == 0)
         {
             OnEmpty(now);
@@ -111,6 +137,32 @@ public abstract class QueueDiscipline
     {
         _network = network;
         _link = link;
+    }
+
+    /// <summary>
+    /// Hands the FIFO of a plain drop-tail queue to its link's record in <paramref name="table"/>: the network queues
+    /// and dequeues there without touching this object (<see cref="LinkState.Fifo"/>), and <see cref="Length"/>,
+    /// <see cref="Bytes"/> and <see cref="Enqueued"/> read the record. Only for an empty queue that never held a packet.
+    /// </summary>
+    internal void BindFifo(LinkTable table, int link, int limitPackets, long limitBytes)
+    {
+        ref var s = ref table[link];
+        s.Flags |= LinkState.Fifo;
+        s.LimitPackets = limitPackets;
+        s.LimitBytes = limitBytes;
+        _fifoTable = table;
+        _fifoLink = link;
+    }
+
+    /// <summary>Counts an arrival the network's FIFO for this queue refused.</summary>
+    internal void CountFifoDrop() => Drops++;
+
+    private void ThrowIfBound()
+    {
+        if (_fifoTable is not null)
+        {
+            throw new InvalidOperationException("this queue's FIFO is run by its link's network");
+        }
     }
 
     /// <summary>
@@ -147,16 +199,16 @@ public abstract class QueueDiscipline
     /// <summary>Counts a packet a subclass stored in its own structures.</summary>
     protected void CountEnqueued(in Packet packet)
     {
-        Length++;
-        Bytes += packet.SizeBytes;
-        Enqueued++;
+        _length++;
+        _bytes += packet.SizeBytes;
+        _enqueued++;
     }
 
     /// <summary>Uncounts a packet a subclass took from its own structures.</summary>
     protected void CountDequeued(in Packet packet)
     {
-        Length--;
-        Bytes -= packet.SizeBytes;
+        _length--;
+        _bytes -= packet.SizeBytes;
     }
 
     /// <summary>Counts an arrival the subclass refused (the caller frees it).</summary>
@@ -177,7 +229,7 @@ public abstract class QueueDiscipline
 
     private void Grow()
     {
-        var bigger = new int[_ring.Length * 2];
+        var bigger = new int[Math.Max(16, _ring.Length * 2)];
         for (int i = 0; i < _fifoLength; i++)
         {
             bigger[i] = _ring[(_head + i) & (_ring.Length - 1)];
