@@ -202,7 +202,7 @@ public sealed partial class SchedWorkload : ITaskWorkDriver, IEventHandler
             BehaviorKind.Job => b.Work.SampleNs(g.IsJobs ? g.JobWork : random!),
             _ => 0, // phases: the first step is taken when the task first runs
         };
-        var waits = g.IsJobs ? g.JobWaits : new LogLinearHistogram();
+        var waits = g.IsJobs ? g.JobWaits : null; // null: the kernel's metrics count the task's own
         var policy = spec.PolicyExt ? SchedPolicy.Ext : SchedPolicy.Normal;
         int id = _kernel.Fork(spec.Name, spec.Nice, g.Cpus, policy, work, waits);
         if (id < 0)
