@@ -35,6 +35,14 @@ public sealed class SchedMetrics
     private static readonly int WaitWindow = LogLinearHistogram.BucketIndex(1L << 31) + 1;
     private int[][] _waitWindows = [];
 
+    // The window increments not yet made, made 32 at a time: each is likely a cache miss (a task's waits spread over
+    // a few dozen lines of its window), and 32 independent increments in a row overlap their misses where one per
+    // switch, among the switch's other misses, waits for its own. The counts are integers: the order is immaterial.
+    private const int PendingWaits = 32;
+    private readonly int[] _pendingTask = new int[PendingWaits];
+    private readonly int[] _pendingBucket = new int[PendingWaits];
+    private int _pending;
+
     private TaskCounters[] _tasks = new TaskCounters[64];
     private readonly long[] _cpuBusy;
     private readonly long[] _cpuSwitches;
@@ -99,6 +107,7 @@ public sealed class SchedMetrics
         }
         else
         {
+            FlushWaits();
             WaitWindowOf(id).Clear();
         }
     }
@@ -126,7 +135,12 @@ public sealed class SchedMetrics
             int b = LogLinearHistogram.BucketIndex(wait);
             if (b < WaitWindow)
             {
-                _waitWindows[id >> WaitWindowShift][((id & ((1 << WaitWindowShift) - 1)) * WaitWindow) + b]++;
+                if (_pending == PendingWaits)
+                {
+                    FlushWaits();
+                }
+                _pendingTask[_pending] = id;
+                _pendingBucket[_pending++] = b;
                 t.WaitSum += wait;
                 if (wait > t.WaitMax)
                 {
@@ -139,9 +153,21 @@ public sealed class SchedMetrics
         t.Waits.Record(wait);
     }
 
+    /// <summary>Makes the pending window increments.</summary>
+    private void FlushWaits()
+    {
+        for (int i = 0; i < _pending; i++)
+        {
+            int id = _pendingTask[i];
+            _waitWindows[id >> WaitWindowShift][((id & ((1 << WaitWindowShift) - 1)) * WaitWindow) + _pendingBucket[i]]++;
+        }
+        _pending = 0;
+    }
+
     /// <summary>The histogram of the waits task <paramref name="id"/> counted in its window.</summary>
     private LogLinearHistogram OwnWaits(int id)
     {
+        FlushWaits();
         ref var t = ref _tasks[id];
         var h = new LogLinearHistogram();
         h.AddCounts(WaitWindowOf(id), t.WaitSum, t.WaitMax);
