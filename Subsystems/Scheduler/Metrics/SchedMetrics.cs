@@ -169,7 +169,7 @@ public sealed class SchedMetrics
     {
         FlushWaits();
         ref var t = ref _tasks[id];
-        var h = new LogLinearHistogram();
+        var h = new LogLinearHistogram(0); // only the octaves the waits reached: a summary makes one per task
         h.AddCounts(WaitWindowOf(id), t.WaitSum, t.WaitMax);
         return h;
     }
