@@ -4,18 +4,6 @@ using BpfSim.Core.Simulation;
 
 namespace BpfSim.Scheduler.Workloads;
 
-/// <summary>A source of uniform doubles in [0, 1) that <see cref="Distribution"/> samples from.</summary>
-internal interface IUniformSource
-{
-    double NextDouble();
-}
-
-/// <summary>A <see cref="SimRandom"/> as an <see cref="IUniformSource"/>.</summary>
-internal readonly struct SharedRandom(SimRandom random) : IUniformSource
-{
-    public double NextDouble() => random.NextDouble();
-}
-
 /// <summary>
 /// The stream <see cref="SimRandom.For"/> gives (xoshiro256**, seeded from the scenario seed and a name by FNV-1a
 /// and SplitMix64), held by value: a task's stream lives in the workload's per-task record, so a wake-up or the end
