@@ -94,6 +94,40 @@ public sealed class LogLinearHistogram
         Max = Math.Max(Max, other.Max);
     }
 
+    /// <summary>The bucket <see cref="Record"/> counts <paramref name="value"/> in (negative values count as 0), for counts kept outside a histogram and added with <see cref="AddCounts"/>.</summary>
+    public static int BucketIndex(long value) => BucketOf(Math.Max(0, value));
+
+    /// <summary>
+    /// Adds counts kept outside a histogram: <paramref name="counts"/>[i] values in bucket i (<see cref="BucketIndex"/>),
+    /// whose sum is <paramref name="sum"/> and largest value <paramref name="max"/>. Into an empty histogram this gives
+    /// the histogram that recording the same values one by one would have (the sum accumulated in the same order).
+    /// </summary>
+    public void AddCounts(ReadOnlySpan<int> counts, double sum, long max)
+    {
+        int lo = -1, hi = -1;
+        long n = 0;
+        for (int i = 0; i < counts.Length; i++)
+        {
+            if (counts[i] != 0)
+            {
+                lo = lo < 0 ? i : lo;
+                hi = i;
+                n += counts[i];
+            }
+        }
+        if (lo >= 0)
+        {
+            Widen(lo, hi + 1);
+            for (int i = lo; i <= hi; i++)
+            {
+                _counts[i - _first] += counts[i];
+            }
+        }
+        Count += n;
+        Sum += sum;
+        Max = Math.Max(Max, max);
+    }
+
     /// <summary>The <paramref name="q"/>-quantile (0 … 1): the midpoint of the bucket holding it, capped at <see cref="Max"/>.</summary>
     public double Quantile(double q)
     {

@@ -11,11 +11,10 @@ public sealed partial class SchedKernel
     /// <paramref name="workNs"/> of CPU work (0: it calls the driver as soon as it first runs), forked on <paramref name="parentCpu"/> (−1: its first allowed CPU),
     /// placed by its class's select_task_rq(WF_FORK) and enqueued (ENQUEUE_INITIAL).
     /// </summary>
-    /// <param name="waits">Where the task's waits are counted (its own histogram, or its group's).</param>
+    /// <param name="waits">Where the task's waits are counted (its group's histogram, or one of the caller's); null: a histogram of its own, <see cref="Metrics.SchedMetrics.Waits"/>.</param>
     /// <returns>The task id, or a negative errno when sched_ext's init_task failed the fork.</returns>
-    public int Fork(string comm, int nice, in Cpumask cpus, SchedPolicy policy, long workNs, LogLinearHistogram waits, int parentCpu = -1)
+    public int Fork(string comm, int nice, in Cpumask cpus, SchedPolicy policy, long workNs, LogLinearHistogram? waits, int parentCpu = -1)
     {
-        ArgumentNullException.ThrowIfNull(waits);
         ArgumentOutOfRangeException.ThrowIfNegative(workNs);
         var allowed = cpus.And(Topology.Possible);
         if (allowed.IsEmpty)

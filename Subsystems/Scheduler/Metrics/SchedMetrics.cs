@@ -11,16 +11,37 @@ namespace BpfSim.Scheduler.Metrics;
 public sealed class SchedMetrics
 {
     // One record per task, so an event touches one cache line of it (10,000 tasks: scattered arrays cost misses).
+    // The counts of switches, migrations and wake-ups are 32-bit to keep the record at 56 bytes (2^31 of them for
+    // one task is beyond any run's length).
     private struct TaskCounters
     {
+        public LogLinearHistogram? Waits; // a histogram of the caller's (a group's) or one this task outgrew its window into; null: the window
         public long Runtime;
-        public long Nvcsw;
-        public long Nivcsw;
-        public long Migrations;
-        public long Wakeups;
         public long RunnableSince;
-        public LogLinearHistogram? Waits;
+        public double WaitSum;
+        public long WaitMax;
+        public int Nvcsw;
+        public int Nivcsw;
+        public int Migrations;
+        public int Wakeups;
     }
+
+    // A task's own waits are counted in its window of the wait buckets, the first WaitWindow buckets of
+    // LogLinearHistogram (values below 2^31 ns), with their sum and maximum in its record: recording a wait at each
+    // switch-in then touches the record and one bucket, not a histogram object, its array's header and the bucket
+    // (three dependent cache misses for a task not in cache, a fifth of a 10,000-task run). The windows of 64 tasks
+    // share one array. Waits(id) makes the histogram; a longer wait moves the task to a histogram object.
+    private const int WaitWindowShift = 6;
+    private static readonly int WaitWindow = LogLinearHistogram.BucketIndex(1L << 31) + 1;
+    private int[][] _waitWindows = [];
+
+    // The window increments not yet made, made 32 at a time: each is likely a cache miss (a task's waits spread over
+    // a few dozen lines of its window), and 32 independent increments in a row overlap their misses where one per
+    // switch, among the switch's other misses, waits for its own. The counts are integers: the order is immaterial.
+    private const int PendingWaits = 32;
+    private readonly int[] _pendingTask = new int[PendingWaits];
+    private readonly int[] _pendingBucket = new int[PendingWaits];
+    private int _pending;
 
     private TaskCounters[] _tasks = new TaskCounters[64];
     private readonly long[] _cpuBusy;
@@ -64,15 +85,35 @@ public sealed class SchedMetrics
 
     public IReadOnlyList<TimelineSegment> Timeline => _timeline;
 
-    /// <summary>Makes room for task <paramref name="id"/>; its waits go to <paramref name="waits"/> (its own, or its group's).</summary>
-    public void AddTask(int id, LogLinearHistogram waits)
+    /// <summary>
+    /// Makes room for task <paramref name="id"/>; its waits go to <paramref name="waits"/> (its group's, or one of the
+    /// caller's), or with null to a histogram of its own that <see cref="Waits"/> returns.
+    /// </summary>
+    public void AddTask(int id, LogLinearHistogram? waits)
     {
         if (id >= _tasks.Length)
         {
             Array.Resize(ref _tasks, Math.Max(id + 1, _tasks.Length * 2));
         }
         _tasks[id] = new TaskCounters { Waits = waits, RunnableSince = -1 };
+        int chunk = id >> WaitWindowShift;
+        if (chunk >= _waitWindows.Length)
+        {
+            Array.Resize(ref _waitWindows, Math.Max(chunk + 1, _waitWindows.Length * 2));
+        }
+        if (_waitWindows[chunk] == null)
+        {
+            _waitWindows[chunk] = new int[WaitWindow << WaitWindowShift];
+        }
+        else
+        {
+            FlushWaits();
+            WaitWindowOf(id).Clear();
+        }
     }
+
+    private Span<int> WaitWindowOf(int id) =>
+        _waitWindows[id >> WaitWindowShift].AsSpan((id & ((1 << WaitWindowShift) - 1)) * WaitWindow, WaitWindow);
 
     /// <summary>The task became runnable without running (woken, forked, preempted): its wait starts.</summary>
     public void Runnable(int id, long now) => _tasks[id].RunnableSince = now;
@@ -81,11 +122,56 @@ public sealed class SchedMetrics
     public void Running(int id, long now)
     {
         ref var t = ref _tasks[id];
-        if (t.RunnableSince >= 0)
+        if (t.RunnableSince < 0)
         {
-            t.Waits!.Record(now - t.RunnableSince);
-            t.RunnableSince = -1;
+            return;
         }
+        long wait = now - t.RunnableSince;
+        t.RunnableSince = -1;
+        if (t.Waits == null)
+        {
+            // LogLinearHistogram.Record's steps on the window: a negative wait counts as 0.
+            wait = Math.Max(0, wait);
+            int b = LogLinearHistogram.BucketIndex(wait);
+            if (b < WaitWindow)
+            {
+                if (_pending == PendingWaits)
+                {
+                    FlushWaits();
+                }
+                _pendingTask[_pending] = id;
+                _pendingBucket[_pending++] = b;
+                t.WaitSum += wait;
+                if (wait > t.WaitMax)
+                {
+                    t.WaitMax = wait;
+                }
+                return;
+            }
+            t.Waits = OwnWaits(id);
+        }
+        t.Waits.Record(wait);
+    }
+
+    /// <summary>Makes the pending window increments.</summary>
+    private void FlushWaits()
+    {
+        for (int i = 0; i < _pending; i++)
+        {
+            int id = _pendingTask[i];
+            _waitWindows[id >> WaitWindowShift][((id & ((1 << WaitWindowShift) - 1)) * WaitWindow) + _pendingBucket[i]]++;
+        }
+        _pending = 0;
+    }
+
+    /// <summary>The histogram of the waits task <paramref name="id"/> counted in its window.</summary>
+    private LogLinearHistogram OwnWaits(int id)
+    {
+        FlushWaits();
+        ref var t = ref _tasks[id];
+        var h = new LogLinearHistogram(0); // only the octaves the waits reached: a summary makes one per task
+        h.AddCounts(WaitWindowOf(id), t.WaitSum, t.WaitMax);
+        return h;
     }
 
     /// <summary>The task ran <paramref name="ns"/> on <paramref name="cpu"/> (update_curr).</summary>
@@ -185,7 +271,8 @@ public sealed class SchedMetrics
 
     public long TaskWakeups(int id) => _tasks[id].Wakeups;
 
-    public LogLinearHistogram Waits(int id) => _tasks[id].Waits!;
+    /// <summary>The task's waits: the histogram it was given, or a copy of its own as of now.</summary>
+    public LogLinearHistogram Waits(int id) => _tasks[id].Waits ?? OwnWaits(id);
 
     public long CpuBusy(int cpu) => _cpuBusy[cpu];
 

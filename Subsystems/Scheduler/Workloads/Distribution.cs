@@ -37,18 +37,27 @@ public readonly record struct Distribution(DistributionKind Kind, double A, doub
     /// <summary>One sample in ns, at least 1, from <paramref name="random"/> (the caller's own stream).</summary>
     public long SampleNs(SimRandom random)
     {
+        var source = new SharedRandom(random);
+        return SampleNs(ref source);
+    }
+
+    /// <summary>One sample in ns, at least 1, from a task's own stream held by value.</summary>
+    internal long SampleNs<TRandom>(ref TRandom random)
+        where TRandom : struct, IUniformSource
+    {
         double v = Kind switch
         {
             DistributionKind.Const => A,
-            DistributionKind.Exp => random.NextExponential(A),
+            DistributionKind.Exp => -A * Math.Log(1.0 - random.NextDouble()), // SimRandom.NextExponential
             DistributionKind.Uniform => A + (B - A) * random.NextDouble(),
-            _ => A * Math.Exp(B * StandardNormal(random)),
+            _ => A * Math.Exp(B * StandardNormal(ref random)),
         };
         return Math.Max(1, (long)Math.Round(v));
     }
 
     /// <summary>Box–Muller on two uniforms of the stream (deterministic: no cached second value).</summary>
-    private static double StandardNormal(SimRandom random)
+    private static double StandardNormal<TRandom>(ref TRandom random)
+        where TRandom : struct, IUniformSource
     {
         double u1 = 1.0 - random.NextDouble();
         double u2 = random.NextDouble();

@@ -19,7 +19,7 @@ public sealed partial class SchedWorkload
             Advance(task, running: false);
             return;
         }
-        _kernel.SetWork(task, b.Run.SampleNs(_wt[task].Random!));
+        _kernel.SetWork(task, b.Run.SampleNs(ref _wt[task].Random));
         _kernel.WakeUp(task);
     }
 

@@ -30,10 +30,11 @@ public sealed partial class SchedWorkload : ITaskWorkDriver, IEventHandler
     private readonly List<string> _notes;
 
     // Per task id.
-    // What a wake-up and the end of a burst read, in one record (one line per event, not one per array).
+    // What a wake-up and the end of a burst read, in one record (one line per event, not one per array), the task's
+    // random stream included (unused, all zero, for a job, which draws from its group's).
     private struct WorkTask
     {
-        public SimRandom? Random;
+        public TaskRandom Random;
         public long ExitedAt;
         public int GroupOf;
     }
@@ -129,7 +130,7 @@ public sealed partial class SchedWorkload : ITaskWorkDriver, IEventHandler
         {
             case BehaviorKind.SleepWake:
                 _kernel.Block(task);
-                At(_sim.Now.Nanoseconds + b.Sleep.SampleNs(_wt[task].Random!), KindWake, task);
+                At(_sim.Now.Nanoseconds + b.Sleep.SampleNs(ref _wt[task].Random), KindWake, task);
                 break;
             case BehaviorKind.Periodic:
                 _jobActive[task] = false;
@@ -193,16 +194,16 @@ public sealed partial class SchedWorkload : ITaskWorkDriver, IEventHandler
         var b = spec.Behavior;
         g.Forked++;
         // Jobs draw from the group's stream (no per-job stream to create); fixed tasks have their own.
-        SimRandom? random = g.IsJobs ? null : SimRandom.For(_seed, $"sched:{g.Index}:{spec.Name}:{index}");
+        var random = g.IsJobs ? default : TaskRandom.For(_seed, $"sched:{g.Index}:{spec.Name}:{index}");
         long work = g.Kind switch
         {
             BehaviorKind.CpuBound => SchedKernel.InfiniteWork,
-            BehaviorKind.SleepWake => b.Run.SampleNs(random!),
+            BehaviorKind.SleepWake => b.Run.SampleNs(ref random),
             BehaviorKind.Periodic => Math.Max(1, b.Runtime.Nanoseconds),
-            BehaviorKind.Job => b.Work.SampleNs(g.IsJobs ? g.JobWork : random!),
+            BehaviorKind.Job => g.IsJobs ? b.Work.SampleNs(g.JobWork) : b.Work.SampleNs(ref random),
             _ => 0, // phases: the first step is taken when the task first runs
         };
-        var waits = g.IsJobs ? g.JobWaits : new LogLinearHistogram();
+        var waits = g.IsJobs ? g.JobWaits : null; // null: the kernel's metrics count the task's own
         var policy = spec.PolicyExt ? SchedPolicy.Ext : SchedPolicy.Normal;
         int id = _kernel.Fork(spec.Name, spec.Nice, g.Cpus, policy, work, waits);
         if (id < 0)
