@@ -36,6 +36,7 @@ public static class SchedTerminal
         Tasks(console, s);
         Jobs(console, s);
         Cpus(console, s);
+        Hotplug(console, s);
         Strip(console, spec, s, result);
         if (s.Fairness.JainWeighted > 0)
         {
@@ -136,6 +137,23 @@ public static class SchedTerminal
         console.Write(table);
     }
 
+    /// <summary>One line for the run's CPU hotplug, then one per event.</summary>
+    private static void Hotplug(IAnsiConsole console, SchedRunSummary s)
+    {
+        if (s.Hotplug is not { } h)
+        {
+            return;
+        }
+        console.WriteLine($"hotplug: {h.Events.Count} events (scx_hotplug_seq {h.Seq}), {h.TasksMigrated:N0} tasks pushed off outgoing CPUs, " +
+                          $"{h.AffinityBroken:N0} affinities broken (no allowed CPU online), {h.Restarts} scheduler restarts");
+        foreach (var e in h.Events)
+        {
+            console.WriteLine($"  at {e.Seconds:0.######} s: cpu {e.Cpu} {(e.Online ? "online" : "offline")}, seq {e.Seq}" +
+                              (e.Online ? "" : $", {e.TasksMigrated} tasks moved") + (e.AffinityBroken > 0 ? $", {e.AffinityBroken} affinities broken" : "") +
+                              $" — {e.HandledBy}");
+        }
+    }
+
     private static void Cpus(IAnsiConsole console, SchedRunSummary s)
     {
         if (s.Cpus.Count == 0)
@@ -151,10 +169,22 @@ public static class SchedTerminal
                               "(--json or --out for each CPU)");
             return;
         }
-        var table = new Table().Title("CPUs").AddColumns("cpu", "node", "utilization", "context switches");
+        bool hotplug = s.Hotplug is not null;
+        var table = new Table().Title(hotplug ? "CPUs (utilization of the time online)" : "CPUs").AddColumns("cpu", "node", "utilization", "context switches");
+        if (hotplug)
+        {
+            table.AddColumn("offline s");
+        }
         foreach (var c in s.Cpus)
         {
-            table.AddRow($"{c.Id}", $"{c.Node}", $"{c.Utilization:0.000}", $"{c.Switches:N0}");
+            if (hotplug)
+            {
+                table.AddRow($"{c.Id}", $"{c.Node}", $"{c.Utilization:0.000}", $"{c.Switches:N0}", $"{c.OfflineSeconds ?? 0:0.######}");
+            }
+            else
+            {
+                table.AddRow($"{c.Id}", $"{c.Node}", $"{c.Utilization:0.000}", $"{c.Switches:N0}");
+            }
         }
         console.Write(table);
     }

@@ -36,12 +36,16 @@ public sealed record JobGroupResult(
     [property: JsonPropertyName("wait_ms_mean")] double WaitMsMean,
     [property: JsonPropertyName("wait_ms_p99")] double WaitMsP99);
 
-/// <summary>One CPU's line: the fraction of the run it ran tasks, and its context switches.</summary>
+/// <summary>
+/// One CPU's line: the fraction of the time it was online that it ran tasks, its context switches, and (in a run with
+/// hotplug) the time it was offline.
+/// </summary>
 public sealed record CpuResult(
     [property: JsonPropertyName("id")] int Id,
     [property: JsonPropertyName("utilization")] double Utilization,
     [property: JsonPropertyName("switches")] long Switches,
-    [property: JsonPropertyName("node")] int Node);
+    [property: JsonPropertyName("node")] int Node,
+    [property: JsonPropertyName("offline_s"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? OfflineSeconds = null);
 
 /// <summary>Fairness against weights: each CPU-bound task's CPU share over its weight-proportional share.</summary>
 public sealed record SchedFairnessResult(
@@ -92,4 +96,6 @@ public sealed record SchedRunResult
     public IReadOnlyList<Core.Bpf.TraceLine> PrintkTrace { get; init; } = [];
     /// <summary>Consumers ejected for an exception or memory fault (also listed in <see cref="Ejections"/>).</summary>
     public IReadOnlyList<ConsumerFault> Faults { get; init; } = [];
+    /// <summary>CPU hotplug: the events and what they did; null for a run without hotplug.</summary>
+    public HotplugResult? Hotplug { get; init; }
 }
