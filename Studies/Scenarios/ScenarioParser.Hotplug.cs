@@ -42,7 +42,7 @@ public sealed partial class ScenarioParser
             }
             if (cpu is { } c && c >= cpus)
             {
-                Error(keys["cpu"], $"cpu {c} does not exist: the machine has CPUs 0-{cpus - 1}");
+                Error(keys["cpu"], $"cpu {c} does not exist: the machine has {cpus} CPUs (0 … {cpus - 1})");
                 continue;
             }
             if (at is null || cpu is null || online is null)
