@@ -179,7 +179,7 @@ public static class SchedTerminal
         {
             if (hotplug)
             {
-                table.AddRow($"{c.Id}", $"{c.Node}", $"{c.Utilization:0.000}", $"{c.Switches:N0}", $"{c.OfflineSeconds ?? 0:0.######}");
+                table.AddRow($"{c.Id}", $"{c.Node}", $"{c.Utilization:0.000}", $"{c.Switches:N0}", $"{s.Hotplug!.CpuOfflineSeconds[c.Id]:0.######}");
             }
             else
             {

@@ -37,15 +37,14 @@ public sealed record JobGroupResult(
     [property: JsonPropertyName("wait_ms_p99")] double WaitMsP99);
 
 /// <summary>
-/// One CPU's line: the fraction of the time it was online that it ran tasks, its context switches, and (in a run with
-/// hotplug) the time it was offline.
+/// One CPU's line: the fraction of the time it was online that it ran tasks (all of the run without hotplug; the
+/// time offline is in <see cref="HotplugResult.CpuOfflineSeconds"/>), and its context switches.
 /// </summary>
 public sealed record CpuResult(
     [property: JsonPropertyName("id")] int Id,
     [property: JsonPropertyName("utilization")] double Utilization,
     [property: JsonPropertyName("switches")] long Switches,
-    [property: JsonPropertyName("node")] int Node,
-    [property: JsonPropertyName("offline_s"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? OfflineSeconds = null);
+    [property: JsonPropertyName("node")] int Node);
 
 /// <summary>Fairness against weights: each CPU-bound task's CPU share over its weight-proportional share.</summary>
 public sealed record SchedFairnessResult(

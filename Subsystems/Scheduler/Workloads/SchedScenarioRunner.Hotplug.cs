@@ -85,7 +85,8 @@ public sealed partial class SchedScenarioRunner
     /// <summary>The summary's <c>hotplug</c> section, or null for a run without hotplug events.</summary>
     private HotplugResult? HotplugSummary() => _spec.Hotplug.Count == 0 && Kernel.HotplugEvents.Count == 0
         ? null
-        : new HotplugResult(_hotplugResults, Kernel.HotplugMigrations, Kernel.AffinityBroken, _ext.HotplugSeq, _restarts);
+        : new HotplugResult(_hotplugResults, Kernel.HotplugMigrations, Kernel.AffinityBroken, _ext.HotplugSeq, _restarts,
+            Enumerable.Range(0, Kernel.NrCpus).Select(cpu => Math.Round(Kernel.OfflineNs(cpu) / 1e9, 6)).ToList());
 
     /// <summary>The struct_ops/exit timeline with the kernel's hotplug messages merged in by time.</summary>
     private IReadOnlyList<(long TimeNs, string Text)> MarkersWithHotplug()

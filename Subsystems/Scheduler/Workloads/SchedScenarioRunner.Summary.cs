@@ -70,7 +70,7 @@ public sealed partial class SchedScenarioRunner
             long offline = k.OfflineNs(cpu);
             long onlineNs = endNs - offline;
             cpus.Add(new CpuResult(cpu, Math.Round(onlineNs > 0 ? m.CpuBusy(cpu) / (double)onlineNs : 0, 4), m.CpuSwitches(cpu),
-                k.Topology.NodeOf(cpu), _spec.Hotplug.Count > 0 ? Math.Round(offline / 1e9, 6) : null));
+                k.Topology.NodeOf(cpu)));
         }
         return new SchedRunResult
         {
