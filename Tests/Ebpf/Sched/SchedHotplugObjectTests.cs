@@ -1,3 +1,4 @@
+using BpfSim.Core.Bpf.Consumers;
 using BpfSim.Scheduler.Ext;
 using BpfSim.Tests.Ebpf.Loading;
 using BpfSim.Tests.Programs;
@@ -71,6 +72,28 @@ public sealed class SchedHotplugObjectTests
         var exit = rig.Exits.Single();
         Assert.That(exit.Kind, Is.EqualTo(ScxExitKind.Error));
         Assert.That(exit.Message, Does.Contain("called from an operation only allowing 0x0"));
+    }
+
+    [Test]
+    public void ObjectHotplugSeq_SetBeforeLoad_IsCheckedAtEnable()
+    {
+        // SCX_OPS_OPEN writes skel->struct_ops.ops->hotplug_seq before the load; a stale value exits at enable.
+        var rig = new ScxObjectRig(2);
+        rig.StandardWorkload();
+        Assert.That(rig.Kernel.SetCpuOnline(1, false), Is.Zero);
+        var info = ConsumerObjectLoader.LoadInto(rig.Catalog, BpfObjects.PathOf("scx_simple")).Single();
+        Assert.That(ConsumerLoading.Load(rig.Bpf, info, [], out var loaded).IsOk);
+        Assert.That(loaded!.SetPendingMember("hotplug_seq", 7), Is.True);
+        Assert.That(loaded.Register().IsOk, Is.True, "bpf_scx_reg returns 0: the mismatch is an exit, not a refusal");
+        Assert.That(loaded.SetPendingMember("hotplug_seq", 1), Is.False, "no longer pending once registered");
+        rig.RunMs(5);
+        var exit = rig.Exits.Single();
+        Assert.Multiple(() =>
+        {
+            Assert.That(exit.Kind, Is.EqualTo(ScxExitKind.UnregKern));
+            Assert.That(exit.ExitCode, Is.EqualTo(ScxExitCodes.ActRestart | ScxExitCodes.RsnHotplug));
+            Assert.That(exit.Message, Is.EqualTo("expected hotplug seq 7 did not match actual 1"));
+        });
     }
 
     [TestCase("scx_simple")]
