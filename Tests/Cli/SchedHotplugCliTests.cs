@@ -89,7 +89,8 @@ public sealed class SchedHotplugCliTests
         try
         {
             Assert.That(code, Is.EqualTo(ExitCodes.Success), err);
-            Assert.That(output, Does.Contain("hotplug: 4 events (scx_hotplug_seq 4)"));
+            Assert.That(output, Does.Contain("hotplug: 4 events (scx_hotplug_seq 4)").And.Contain("x offline"));
+            Assert.That(output, Does.Match(@"cpu   3 \S*xxxxxxxxxx"), "CPU 3's offline second in the strip");
             var csv = File.ReadAllLines(Path.Combine(dir, "hotplug.csv"));
             Assert.That(csv[0], Is.EqualTo("t_s,cpu,online,seq,tasks_migrated,affinity_broken,handled_by"));
             Assert.That(csv, Has.Length.EqualTo(5));
