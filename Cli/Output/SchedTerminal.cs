@@ -36,6 +36,7 @@ public static class SchedTerminal
         Tasks(console, s);
         Jobs(console, s);
         Cpus(console, s);
+        Hotplug(console, s);
         Strip(console, spec, s, result);
         if (s.Fairness.JainWeighted > 0)
         {
@@ -136,6 +137,23 @@ public static class SchedTerminal
         console.Write(table);
     }
 
+    /// <summary>One line for the run's CPU hotplug, then one per event.</summary>
+    private static void Hotplug(IAnsiConsole console, SchedRunSummary s)
+    {
+        if (s.Hotplug is not { } h)
+        {
+            return;
+        }
+        console.WriteLine($"hotplug: {h.Events.Count} events (scx_hotplug_seq {h.Seq}), {h.TasksMigrated:N0} tasks pushed off outgoing CPUs, " +
+                          $"{h.AffinityBroken:N0} affinities broken (no allowed CPU online), {h.Restarts} scheduler restarts");
+        foreach (var e in h.Events)
+        {
+            console.WriteLine($"  at {e.Seconds:0.######} s: cpu {e.Cpu} {(e.Online ? "online" : "offline")}, seq {e.Seq}" +
+                              (e.Online ? "" : $", {e.TasksMigrated} tasks moved") + (e.AffinityBroken > 0 ? $", {e.AffinityBroken} affinities broken" : "") +
+                              $" — {e.HandledBy}");
+        }
+    }
+
     private static void Cpus(IAnsiConsole console, SchedRunSummary s)
     {
         if (s.Cpus.Count == 0)
@@ -151,17 +169,43 @@ public static class SchedTerminal
                               "(--json or --out for each CPU)");
             return;
         }
-        var table = new Table().Title("CPUs").AddColumns("cpu", "node", "utilization", "context switches");
+        bool hotplug = s.Hotplug is not null;
+        var table = new Table().Title(hotplug ? "CPUs (utilization of the time online)" : "CPUs").AddColumns("cpu", "node", "utilization", "context switches");
+        if (hotplug)
+        {
+            table.AddColumn("offline s");
+        }
         foreach (var c in s.Cpus)
         {
-            table.AddRow($"{c.Id}", $"{c.Node}", $"{c.Utilization:0.000}", $"{c.Switches:N0}");
+            if (hotplug)
+            {
+                table.AddRow($"{c.Id}", $"{c.Node}", $"{c.Utilization:0.000}", $"{c.Switches:N0}", $"{s.Hotplug!.CpuOfflineSeconds[c.Id]:0.######}");
+            }
+            else
+            {
+                table.AddRow($"{c.Id}", $"{c.Node}", $"{c.Utilization:0.000}", $"{c.Switches:N0}");
+            }
         }
         console.Write(table);
     }
 
+    /// <summary>Whether <paramref name="cpu"/> was offline for most of from … to (CPU hotplug).</summary>
+    private static bool OfflineMost(Scheduler.Metrics.SchedTrace trace, int cpu, long from, long to)
+    {
+        long offline = 0;
+        foreach (var (c, f, t) in trace.OfflineSpans)
+        {
+            if (c == cpu)
+            {
+                offline += Math.Max(0, Math.Min(t, to) - Math.Max(f, from));
+            }
+        }
+        return 2 * offline > to - from;
+    }
+
     /// <summary>
     /// The per-CPU timeline as a strip of characters, a row per CPU: each column is a slice of the run, lettered by the
-    /// task group that ran most of it (the legend below), '·' when idle; a marker row shows struct_ops events.
+    /// task group that ran most of it (the legend below), '·' when idle, 'x' when offline; a marker row shows struct_ops events.
     /// </summary>
     private static void Strip(IAnsiConsole console, SchedScenarioSpec spec, SchedRunSummary s, SchedRunResult result)
     {
@@ -191,6 +235,11 @@ public static class SchedTerminal
             for (int c = 0; c < StripColumns; c++)
             {
                 var (g, busy) = b.Dominant(cpu, c);
+                if ((g < 0 || busy < 0.05) && OfflineMost(trace, cpu, (long)(b.StartNs + c * b.ColumnNs), (long)(b.StartNs + (c + 1) * b.ColumnNs)))
+                {
+                    row.Append("[grey]x[/]");
+                    continue;
+                }
                 row.Append(g < 0 || busy < 0.05 ? "[grey]·[/]" : $"[{s_colours[g % s_colours.Length]}]{Letters[g % Letters.Length]}[/]");
             }
             console.MarkupLine($"cpu {cpu,3} {row}");
@@ -200,7 +249,7 @@ public static class SchedTerminal
             console.WriteLine($"        (CPUs {cpus} … {spec.Cpus.Count - 1} not shown; report.html has every CPU)");
         }
         var legend = b.Groups.Select((g, i) => $"[{s_colours[i % s_colours.Length]}]{Letters[i % Letters.Length]}[/] {Markup.Escape(g)}");
-        console.MarkupLine($"        {string.Join("  ", legend)}  [grey]·[/] idle");
+        console.MarkupLine($"        {string.Join("  ", legend)}  [grey]·[/] idle{(trace.OfflineSpans.Count > 0 ? "  [grey]x[/] offline" : "")}");
         foreach (var (t, text) in trace.Markers)
         {
             console.WriteLine($"        ▼ {t / 1e9:0.######} s: {text}");

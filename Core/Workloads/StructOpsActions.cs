@@ -150,7 +150,7 @@ public sealed class StructOpsActions : IDisposable
         }
     }
 
-    private void RegisterOne(StructOpsEntry entry, ConsumerInfo info, int consumersInEntry)
+    private void RegisterOne(StructOpsEntry entry, ConsumerInfo info, int consumersInEntry, Action<LoadedStructOps>? prepare = null)
     {
         if (entry.Replace is { } ejected && _ejected.Contains(ejected))
         {
@@ -189,6 +189,7 @@ public sealed class StructOpsActions : IDisposable
             }
             else
             {
+                prepare?.Invoke(loaded!);
                 r = loaded!.Register();
             }
         }
@@ -198,6 +199,35 @@ public sealed class StructOpsActions : IDisposable
             throw new ScenarioRunException($"t={Now}: can't register struct_ops {info.Name}: {r.Reason}", entry.Location);
         }
         _loaded[info.Name] = loaded!;
+    }
+
+    /// <summary>
+    /// Loads and registers <paramref name="entry"/>'s consumers again now, as a loader that restarts after an exit
+    /// does: the previous load's fds are closed first, and <paramref name="prepare"/> may set struct_ops data members
+    /// (<see cref="LoadedStructOps.SetPendingMember"/>) before the registration.
+    /// </summary>
+    /// <remarks>Throws <see cref="ScenarioRunException"/> out of the simulator when the kernel refuses the registration.</remarks>
+    public void Reregister(StructOpsEntry entry, Action<LoadedStructOps>? prepare)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        Perform(() =>
+        {
+            if (_disposed)
+            {
+                return;
+            }
+            Volatile.Write(ref _current, entry);
+            var consumers = ConsumersOf(entry);
+            foreach (var info in consumers)
+            {
+                if (_loaded.Remove(info.Name, out var previous))
+                {
+                    previous.Dispose();
+                }
+                _ejected.Remove(info.Name);
+                RegisterOne(entry, info, consumers.Count, prepare);
+            }
+        });
     }
 
     private void Unregister(StructOpsEntry entry)

@@ -22,6 +22,12 @@ public sealed record StructOpsEntry
     /// [StructOpsOption]) to set before it loads; checked with <see cref="ConsumerGlobals.Check"/>.
     /// </summary>
     public IReadOnlyList<ConsumerGlobal> Globals { get; init; } = [];
+    /// <summary>
+    /// <c>restart_on_exit</c>: when the scheduler exits with SCX_ECODE_ACT_RESTART in its exit code (a CPU hotplug
+    /// event it does not handle), load and register it again with hotplug_seq set to the current scx_hotplug_seq, as
+    /// the kernel's example loaders do (scx_simple.c: <c>if (UEI_ECODE_RESTART(ecode)) goto restart;</c>).
+    /// </summary>
+    public bool RestartOnExit { get; init; }
     /// <summary>Where the entry is written (<c>file:line:column</c>), to name it in run-time errors; null if not from a file.</summary>
     public string? Location { get; init; }
 }

@@ -15,7 +15,9 @@ namespace BpfSim.Programs.Sched;
 /// rounds of 1, 2, 4, 8, 16 (queue i gets 2^i per round) into SHARED_DSQ and consumes it; select_cpu and enqueue
 /// dispatch straight to an idle CPU; cpu_release re-enqueues the local DSQ (scx_bpf_reenqueue_local); the
 /// stall_user_nth / stall_kernel_nth options drop every nth enqueue (a stall the watchdog catches, timeout_ms 5 s);
-/// dump, dump_cpu and dump_task write the queues and per-CPU and per-task state into the exit dump.
+/// dump, dump_cpu and dump_task write the queues and per-CPU and per-task state into the exit dump; init, cpu_online
+/// and cpu_offline print the CPUs' online states to the trace (print_cpus), and implementing the hotplug ops keeps
+/// it loaded when a CPU goes on- or offline.
 /// Not ported: the high-priority boosting (it iterates DSQs with bpf_for_each(scx_dsq)), core_sched_before's
 /// bookkeeping, cpuperf targets and the monitor timer's printouts. Per-task (task storage) and per-CPU (PERCPU_ARRAY)
 /// contexts are plain arrays.
@@ -274,8 +276,40 @@ public sealed class ScxQmap : SchedExtOpsProgram
     public override void DumpTask(in ScxDumpCtx ctx, ref TaskStruct p) =>
         Scx.Dump($"QMAP: force_local={(ForceLocal(p) ? 1 : 0)}\n");
 
+    /// <summary>print_cpus: each CPU as O (online), X (possible, offline) or a space, with a | after every eighth.</summary>
+    private static void PrintCpus()
+    {
+        var possible = Scx.GetPossibleCpumask();
+        var online = Scx.GetOnlineCpumask();
+        var buf = new System.Text.StringBuilder(128);
+        for (int cpu = 0; cpu < Scx.NrCpuIds && buf.Length < 127; cpu++)
+        {
+            buf.Append(online.Test(cpu) ? 'O' : possible.Test(cpu) ? 'X' : ' ');
+            if ((cpu & 7) == 7 && buf.Length < 127)
+            {
+                buf.Append('|');
+            }
+        }
+        Scx.TracePrintk($"CPUS: |{buf}");
+    }
+
+    /// <summary>qmap_cpu_online: implementing it keeps the scheduler loaded across hotplug (no SCX_ECODE_ACT_RESTART exit).</summary>
+    public override void CpuOnline(int cpu)
+    {
+        Scx.TracePrintk($"CPU {cpu} coming online");
+        PrintCpus(); // @cpu is already online at this point
+    }
+
+    /// <summary>qmap_cpu_offline.</summary>
+    public override void CpuOffline(int cpu)
+    {
+        Scx.TracePrintk($"CPU {cpu} going offline");
+        PrintCpus(); // @cpu is still online at this point
+    }
+
     public override int Init()
     {
+        PrintCpus();
         int n = Scx.NrCpuIds;
         _dspIdx = new ulong[n];
         _dspCnt = new ulong[n];

@@ -51,6 +51,7 @@ public static class SchedHtmlReport
         html.Append(utilization.Render(1000, 320));
         html.Append(runnable.Render(1000, 320));
         Cpus(html, s);
+        Hotplug(html, s);
         StructOps(html, s);
         foreach (var note in s.Notes)
         {
@@ -122,6 +123,25 @@ public static class SchedHtmlReport
         {
             html.Append($"<p>Fairness against weights (CPU-bound tasks): Jain {s.Fairness.JainWeighted:0.000}, largest share error {s.Fairness.MaxShareError:P1}</p>");
         }
+    }
+
+    /// <summary>The hotplug events (absent without any).</summary>
+    private static void Hotplug(StringBuilder html, SchedRunSummary s)
+    {
+        if (s.Hotplug is not { } h)
+        {
+            return;
+        }
+        html.Append($"<h2>CPU hotplug</h2><p>{h.Events.Count} events, scx_hotplug_seq {h.Seq}; {h.TasksMigrated:N0} tasks pushed off outgoing CPUs, " +
+                    $"{h.AffinityBroken:N0} affinities broken, {h.Restarts} scheduler restarts. Utilization above is of the time each CPU was online; " +
+                    "offline spans are dark grey in the timeline.</p>");
+        html.Append("<table><tr><th>t s</th><th>cpu</th><th>online</th><th>seq</th><th>tasks moved</th><th>affinity broken</th><th>handled by</th></tr>");
+        foreach (var e in h.Events)
+        {
+            html.Append($"<tr><td>{e.Seconds:0.######}</td><td>{e.Cpu}</td><td>{(e.Online ? "yes" : "no")}</td><td>{e.Seq}</td><td>{e.TasksMigrated}</td>" +
+                        $"<td>{e.AffinityBroken}</td><td>{WebUtility.HtmlEncode(e.HandledBy)}</td></tr>");
+        }
+        html.Append("</table>");
     }
 
     /// <summary>The CPU table, in as many side-by-side column groups as keep it about 16 rows tall.</summary>

@@ -8,7 +8,7 @@ namespace BpfSim.Studies.Output;
 /// <summary>
 /// Writes a scheduler run's files into a folder: summary.json, tasks.csv, cpus.csv (the CPU samples), timeline.csv
 /// (per-CPU segments: who ran when) — each also, or instead, as .parquet per <see cref="OutputFormats"/> —,
-/// struct_ops.json, report.html, and trace.txt when programs wrote with bpf_printk.
+/// hotplug.csv in a run with CPU hotplug, struct_ops.json, report.html, and trace.txt when programs wrote with bpf_printk.
 /// </summary>
 public static class SchedOutputWriter
 {
@@ -36,6 +36,10 @@ public static class SchedOutputWriter
         written.AddRange(TasksTable(result, groupOf).Write(directory, "tasks", formats));
         written.AddRange(CpusTable(result).Write(directory, "cpus", formats));
         written.AddRange(TimelineTable(result).Write(directory, "timeline", formats));
+        if (result.Hotplug is not null)
+        {
+            written.AddRange(HotplugTable(result).Write(directory, "hotplug", formats));
+        }
         var structOps = new JsonObject
         {
             ["timeline"] = JsonSerializer.SerializeToNode(result.StructOps),
@@ -72,6 +76,19 @@ public static class SchedOutputWriter
         {
             t.AddRow(k.Pid, k.Name, groupOf.TryGetValue(k.Pid, out var g) ? g : k.Name, k.Nice, k.Class, k.RuntimeSeconds, k.CpuShare, k.WaitMsMean,
                 k.WaitMsP50, k.WaitMsP99, k.WaitMsP999, k.WaitMsMax, k.Switches, k.Migrations, k.Wakeups, k.DeadlineMisses, k.Periods, k.ExitedSeconds);
+        }
+        return t;
+    }
+
+    public static readonly string[] HotplugHeader = ["t_s", "cpu", "online", "seq", "tasks_migrated", "affinity_broken", "handled_by"];
+
+    /// <summary>hotplug.csv: one row per CPU hotplug event.</summary>
+    public static ResultTable HotplugTable(SchedRunResult result)
+    {
+        var t = Table(HotplugHeader, "handled_by", "t_s");
+        foreach (var e in result.Hotplug?.Events ?? [])
+        {
+            t.AddRow(e.Seconds, e.Cpu, e.Online ? 1 : 0, e.Seq, e.TasksMigrated, e.AffinityBroken, e.HandledBy);
         }
         return t;
     }

@@ -30,7 +30,8 @@ public sealed record TaskGroupResult(
 /// <summary>
 /// The summary JSON of a scheduler run (DESIGN §5 "Sched summary JSON"; fields are added, never renamed): the run's
 /// header as for TCP, <c>tasks</c>, <c>groups</c>, <c>jobs</c>, <c>cpus</c>, <c>fairness</c>, <c>schedulers</c>,
-/// <c>struct_ops</c>, <c>ejected</c> (the first ejection, absent when none) and every one in <c>ejections</c>.
+/// <c>struct_ops</c>, <c>ejected</c> (the first ejection, absent when none) and every one in <c>ejections</c>, and
+/// <c>hotplug</c> (absent without CPU hotplug events).
 /// </summary>
 public sealed record SchedRunSummary(
     [property: JsonPropertyName("seed")] ulong Seed,
@@ -52,7 +53,8 @@ public sealed record SchedRunSummary(
     [property: JsonPropertyName("notes")] IReadOnlyList<string> Notes,
     [property: JsonPropertyName("manifest")] Manifest Manifest,
     [property: JsonPropertyName("faults")] IReadOnlyList<ConsumerFault> Faults,
-    [property: JsonPropertyName("programs")] IReadOnlyList<Core.Ebpf.Loading.ProgramStats> Programs)
+    [property: JsonPropertyName("programs")] IReadOnlyList<Core.Ebpf.Loading.ProgramStats> Programs,
+    [property: JsonPropertyName("hotplug"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] HotplugResult? Hotplug = null)
 {
     public string ToJson() => JsonSerializer.Serialize(this, TcpRunSummary.JsonOptions);
 
@@ -62,7 +64,7 @@ public sealed record SchedRunSummary(
             SchedGroups.Of(result), result.Jobs, result.Cpus, result.Fairness, result.Schedulers, result.StructOps,
             result.Ejections.Count > 0 ? result.Ejections[0] : null, result.Ejections,
             new TimelineInfo(result.Trace.Timeline.Count, result.Trace.TimelineDropped, spec.TimelineLimit),
-            [.. readerNotes, .. result.Notes], manifest, result.Faults, result.Programs);
+            [.. readerNotes, .. result.Notes], manifest, result.Faults, result.Programs, result.Hotplug);
 }
 
 /// <summary>How much of the per-CPU timeline the run kept (timeline.csv, the report) and how much it only counted.</summary>

@@ -47,6 +47,7 @@ public static class SchedTimelineSvg
         {
             int y = Top + cpu * lane;
             svg.Append($"<g class=\"lane\" data-cpu=\"{cpu}\"><rect x=\"{Left}\" y=\"{y}\" width=\"{Columns}\" height=\"{lane - 1}\" fill=\"#f3f3f3\"/>");
+            Offline(svg, trace, cpu, y, lane, 0, end);
             if (lane >= 8 || cpu % 4 == 0)
             {
                 svg.Append($"<text x=\"{Left - 6}\" y=\"{y + lane - 2}\" text-anchor=\"end\" font-size=\"{Math.Min(11, lane)}\">cpu {cpu}</text>");
@@ -82,6 +83,7 @@ public static class SchedTimelineSvg
             : "";
         return svg + $"<p class=\"caption\">{b.Segments:N0} segments drawn as {rects:N0} rectangles: each of the {Columns} columns is {b.ColumnNs / 1e6:0.###} ms " +
                "and shows the group that ran most of it, paler when the CPU was idle part of it; hover for the shares. Red lines: struct_ops events." +
+               (trace.OfflineSpans.Count > 0 ? " Dark grey: the CPU was offline (hotplug)." : "") +
                dropped + "</p>";
     }
 
@@ -113,6 +115,7 @@ public static class SchedTimelineSvg
         {
             int y = Top + cpu * lane;
             svg.Append($"<rect x=\"{Left}\" y=\"{y}\" width=\"{Columns}\" height=\"{lane - 1}\" fill=\"#f3f3f3\"/>");
+            Offline(svg, trace, cpu, y, lane, from, to);
             if (lane >= 8 || cpu % 4 == 0)
             {
                 svg.Append($"<text x=\"{Left - 6}\" y=\"{y + lane - 2}\" text-anchor=\"end\" font-size=\"{Math.Min(11, lane)}\">cpu {cpu}</text>");
@@ -159,6 +162,22 @@ public static class SchedTimelineSvg
             svg.Append($"<text x=\"{x}\" y=\"{y + 16}\" text-anchor=\"middle\" font-size=\"11\">{t.ToString(t1 - t0 < 0.5 ? "0.####" : "0.##", CultureInfo.InvariantCulture)}</text>");
         }
         svg.Append($"<text x=\"{Left + Columns / 2}\" y=\"{y + 30}\" text-anchor=\"middle\" font-size=\"12\">time (s)</text>");
+    }
+
+    /// <summary>The spans <paramref name="cpu"/> was offline, within from … to, as dark grey bars.</summary>
+    private static void Offline(StringBuilder svg, Scheduler.Metrics.SchedTrace trace, int cpu, int y, int lane, long from, long to)
+    {
+        double scale = Columns / (double)Math.Max(1, to - from);
+        foreach (var (c, f, t) in trace.OfflineSpans)
+        {
+            if (c != cpu || t <= from || f >= to)
+            {
+                continue;
+            }
+            double x0 = Left + (Math.Max(f, from) - from) * scale, x1 = Left + (Math.Min(t, to) - from) * scale;
+            svg.Append($"<rect class=\"offline\" x=\"{F(x0)}\" y=\"{y}\" width=\"{F(Math.Max(x1 - x0, 0.5))}\" height=\"{lane - 1}\" fill=\"#555\" fill-opacity=\"0.45\">");
+            svg.Append($"<title>cpu {cpu} offline {f / 1e9:0.######}–{t / 1e9:0.######} s</title></rect>");
+        }
     }
 
     private static void Markers(StringBuilder svg, SchedRunResult result, int top, int bottom, long from, long to)

@@ -22,7 +22,7 @@ public sealed partial class ScenarioParser
         .ToDictionary(k => k, k => $"{k} is a key of TCP scenarios; {SchedHint}", StringComparer.Ordinal);
 
     /// <summary>Scheduler keys, refused in a TCP scenario.</summary>
-    private static readonly Dictionary<string, string> s_schedOnlyKeys = new[] { "cpus", "tasks", "hz", "timeline_limit" }
+    private static readonly Dictionary<string, string> s_schedOnlyKeys = new[] { "cpus", "tasks", "hz", "timeline_limit", "hotplug" }
         .ToDictionary(k => k, k => $"{k} is a key of scheduler scenarios; {TcpHint}", StringComparer.Ordinal);
 
     /// <summary>CONFIG_HZ's choices (kernel/Kconfig.hz).</summary>
@@ -51,7 +51,7 @@ public sealed partial class ScenarioParser
     private SchedScenarioSpec ParseSchedRoot(YamlMappingNode root)
     {
         var keys = Keys(root, "a sched scenario", s_tcpOnlyKeys, "seed", "duration", "subsystem", "cpus", "hz", "sample_interval", "timeline_limit",
-            "structops", "tasks");
+            "structops", "tasks", "hotplug");
         var spec = new SchedScenarioSpec();
         if (Seed(keys) is { } seed)
         {
@@ -83,6 +83,10 @@ public sealed partial class ScenarioParser
         if (keys.TryGetValue("cpus", out var cpus))
         {
             spec = spec with { Cpus = ParseCpus(cpus) };
+        }
+        if (keys.TryGetValue("hotplug", out var hotplug))
+        {
+            spec = spec with { Hotplug = ParseHotplug(hotplug, spec) };
         }
         if (keys.TryGetValue("structops", out var so))
         {
@@ -153,7 +157,7 @@ public sealed partial class ScenarioParser
                 Error(item, "each structops entry must be a mapping");
                 continue;
             }
-            var keys = Keys(map, "a structops entry", "program", "map", "at", "unregister_at", "globals", "replace");
+            var keys = Keys(map, "a structops entry", "program", "map", "at", "unregister_at", "globals", "replace", "restart_on_exit");
             if (keys.TryGetValue("replace", out var replaceNode))
             {
                 Error(replaceNode, "replace: sched_ext schedulers cannot be swapped into a link (the kernel's bpf_scx_update returns EOPNOTSUPP); " +
@@ -212,6 +216,7 @@ public sealed partial class ScenarioParser
                 Program = resolved, At = at, UnregisterAt = unregisterAt, Consumers = found.Select(c => c.Name).ToList(),
                 Location = $"{_file}:{map.Start.Line}:{map.Start.Column}",
                 Globals = globals,
+                RestartOnExit = Bool(keys, "restart_on_exit") ?? false,
             });
         }
         return list;

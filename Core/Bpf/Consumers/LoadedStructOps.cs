@@ -82,6 +82,31 @@ public sealed class LoadedStructOps : IDisposable
 
     internal byte[] PendingValue { get; set; } = [];
 
+    /// <summary>
+    /// Sets a scalar data member of the struct_ops value before <see cref="Register"/>, as a loader writes
+    /// <c>skel-&gt;struct_ops.ops-&gt;member</c> between open and load (scx's SCX_OPS_OPEN sets hotplug_seq so).
+    /// </summary>
+    /// <returns>False when the type has no u32/u64 member of that name or the value is no longer pending (registered).</returns>
+    public bool SetPendingMember(string member, ulong value)
+    {
+        if (Map.State != StructOpsState.Init || PendingValue.Length == 0 || Map.StructOpsType.FindMember(member) is not { } m)
+        {
+            return false;
+        }
+        var span = PendingValue.AsSpan(StructOpsType.DataOffset + m.Offset);
+        switch (m.Kind)
+        {
+            case StructOpsMemberKind.U64:
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(span, value);
+                return true;
+            case StructOpsMemberKind.U32:
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(span, (uint)value);
+                return true;
+            default:
+                return false;
+        }
+    }
+
     // A link-mode map is populated once (INIT → READY); after that, creating or updating links reuses it.
     private BpfResult PopulateLinkMap() =>
         Map.State == StructOpsState.Init ? _bpf.MapUpdateElem(MapFd, new byte[4], PendingValue) : BpfResult.Ok;

@@ -215,7 +215,7 @@ public sealed partial class ExtSchedClass
         }
     }
 
-    /// <summary>task_can_run_on_remote_rq (bpfsim has no migrate_disable and every CPU is online).</summary>
+    /// <summary>task_can_run_on_remote_rq (bpfsim has no migrate_disable); an offline CPU is refused without an error.</summary>
     private bool TaskCanRunOnRemoteRq(ref TaskStruct p, int cpu, bool triggerError)
     {
         if (!p.CpusMask.Test(cpu))
@@ -226,7 +226,7 @@ public sealed partial class ExtSchedClass
             }
             return false;
         }
-        return true;
+        return !_anyRqNotOnline || ScxRqOnline(cpu);
     }
 
     /// <summary>move_remote_task_to_local_dsq: deactivate on the source rq, set_task_cpu, activate on the destination.</summary>

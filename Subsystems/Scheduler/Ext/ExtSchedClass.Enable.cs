@@ -96,6 +96,7 @@ public sealed partial class ExtSchedClass
                 return EnableFailed(ret);
             }
         }
+        CheckHotplugSeq(ops);
         if ((ops.Flags & ScxOpsFlags.EnqLast) != 0 && ops.Enqueue is null)
         {
             ErrorExit(ScxExitKind.Error, 0, "SCX_OPS_ENQ_LAST requires ops.enqueue() to be implemented");

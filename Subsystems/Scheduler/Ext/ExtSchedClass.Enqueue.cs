@@ -68,6 +68,14 @@ public sealed partial class ExtSchedClass
             DispatchEnqueue(_dsqs.Local(cpu), ref p, enqFlags);
             return;
         }
+        if (_anyRqNotOnline && !ScxRqOnline(cpu))
+        {
+            // The BPF scheduler was told the CPU is offline; the hotplug path is running (ExtSchedClass.Hotplug.cs).
+            p.Scx.Slice = ScxConsts.SliceDfl;
+            ClearDirectDispatch(ref p);
+            DispatchEnqueue(_dsqs.Local(cpu), ref p, enqFlags);
+            return;
+        }
         if (Bypassing)
         {
             p.Scx.Slice = ScxConsts.SliceDfl;

@@ -209,6 +209,13 @@ public sealed partial class ExtSchedClass
     private void ResetIdleMasks()
     {
         _idleCpu = _core.Topology.Possible;
-        _idleSmt = _core.Topology.Possible;
+        for (int cpu = 0; cpu < _core.NrCpus; cpu++)
+        {
+            if (!_core.CpuOnline(cpu))
+            {
+                _idleCpu.Clear(cpu); // cpu_online_mask
+            }
+        }
+        _idleSmt = _idleCpu;
     }
 }

@@ -169,6 +169,10 @@ public sealed partial class ExtSchedClass
                 continue;
             }
             _kick[cpu] = 0;
+            if (!_core.CpuOnline(cpu))
+            {
+                continue; // kick_one_cpu: an offline CPU is not kicked
+            }
             int curr = _core.Current(cpu);
             if ((k & KickPreempt) != 0 && curr >= 0 && OnExt(Task(curr)))
             {
@@ -184,7 +188,7 @@ public sealed partial class ExtSchedClass
                 continue;
             }
             _kick[cpu] = 0;
-            if (_core.Current(cpu) < 0)
+            if (_core.Current(cpu) < 0 && _core.CpuOnline(cpu))
             {
                 Kicks++;
                 _core.ReschedCurr(cpu);

@@ -94,6 +94,15 @@ public static class Scx
     /// <summary>scx_bpf_get_idle_smtmask (a copy).</summary>
     public static Cpumask GetIdleSmtmask() => K.GetIdleSmtmask();
 
+    /// <summary>scx_bpf_get_online_cpumask.</summary>
+    public static Cpumask GetOnlineCpumask() => K.GetOnlineCpumask();
+
+    /// <summary>scx_bpf_get_possible_cpumask.</summary>
+    public static Cpumask GetPossibleCpumask() => K.GetPossibleCpumask();
+
+    /// <summary>bpf_printk: a line in the run's trace.</summary>
+    public static void TracePrintk(string text) => K.TracePrintk(text);
+
     /// <summary>scx_bpf_put_idle_cpumask.</summary>
     public static void PutIdleCpumask(in Cpumask mask) => ScxKfuncs.PutIdleCpumask(mask);
 

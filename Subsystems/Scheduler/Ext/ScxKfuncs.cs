@@ -276,6 +276,33 @@ public sealed class ScxKfuncs
     /// <summary>scx_bpf_get_idle_cpumask (a copy; the kernel's is read-only to the caller).</summary>
     public Cpumask GetIdleCpumask() => BuiltinIdle() ? _ext.IdleCpumask : default;
 
+    /// <summary>scx_bpf_get_online_cpumask (a copy of cpu_online_mask).</summary>
+    public Cpumask GetOnlineCpumask()
+    {
+        var core = _ext.Core;
+        var m = core.Topology.Possible;
+        for (int cpu = 0; cpu < core.NrCpus; cpu++)
+        {
+            if (!core.CpuOnline(cpu))
+            {
+                m.Clear(cpu);
+            }
+        }
+        return m;
+    }
+
+    /// <summary>scx_bpf_get_possible_cpumask (cpu_possible_mask).</summary>
+    public Cpumask GetPossibleCpumask() => _ext.Core.Topology.Possible;
+
+    /// <summary>bpf_printk from a C# scheduler: a line of the run's trace (trace_pipe), on this CPU, under the scheduler's name.</summary>
+    public void TracePrintk(string text)
+    {
+        if (_ext.Bpf is { } bpf)
+        {
+            bpf.Trace.Add(new Core.Bpf.TraceLine(bpf.Simulator.Now, Math.Max(Cpu, 0), _ext.Ops?.Name ?? "?", text));
+        }
+    }
+
     /// <summary>scx_bpf_get_idle_smtmask.</summary>
     public Cpumask GetIdleSmtmask() => BuiltinIdle() ? _ext.IdleSmtmask : default;
 

@@ -40,8 +40,11 @@ public sealed partial class FairSchedClass
         return allowed.Test(cpu) ? cpu : FindIdlestCpu(in allowed, cpu);
     }
 
-    /// <summary>available_idle_cpu: the idle task runs and nothing is queued.</summary>
-    private bool IdleCpu(int cpu) => _core.Current(cpu) < 0 && _core.NrRunning(cpu) == 0;
+    /// <summary>
+    /// available_idle_cpu: the idle task runs and nothing is queued. An inactive (offline) CPU is outside every sched
+    /// domain's span, so it is never counted idle here (see FairSchedClass.Hotplug.cs).
+    /// </summary>
+    private bool IdleCpu(int cpu) => _core.Current(cpu) < 0 && _core.NrRunning(cpu) == 0 && _core.CpuActive(cpu);
 
     /// <summary>rq->nr_running − cfs_h_nr_delayed(rq): the rq's tasks that are really runnable.</summary>
     private int RqRunnable(int cpu) => _core.NrRunning(cpu) - _nrDelayed[cpu];
@@ -160,7 +163,7 @@ public sealed partial class FairSchedClass
             for (int i = 0; i < _nrCpus; i++)
             {
                 int c = (start + i) % _nrCpus;
-                if (!allowed.Test(c) || (topo.NodeOf(c) == prevNode) != (pass == 0))
+                if (!allowed.Test(c) || (topo.NodeOf(c) == prevNode) != (pass == 0) || !_core.CpuActive(c))
                 {
                     continue;
                 }
@@ -176,6 +179,10 @@ public sealed partial class FairSchedClass
                     bestLoad = _loadWeight[c];
                 }
             }
+        }
+        if (best < 0 && !allowed.IsEmpty)
+        {
+            return start; // every allowed CPU is offline: the core's select_fallback_rq decides
         }
         if (best < 0)
         {

@@ -26,7 +26,7 @@ public sealed partial class FairSchedClass : SchedClass
     private readonly ISchedCore _core;
     private readonly TaskTable _tasks;
     private readonly int _nrCpus;
-    private readonly ulong _baseSlice;
+    private ulong _baseSlice;
     private readonly ulong _tickNs;
 
     // struct cfs_rq, one per CPU.

@@ -70,4 +70,13 @@ public interface ISchedCore
     /// rescheduled): sched_ext's enable and disable.
     /// </summary>
     void SwitchClass(ref TaskStruct p, SchedClass to);
+
+    /// <summary>cpu_online(): <paramref name="cpu"/> is online (every CPU is, unless hotplug took it offline).</summary>
+    bool CpuOnline(int cpu) => true;
+
+    /// <summary>cpu_active(): <paramref name="cpu"/> takes tasks (cleared first when a CPU goes offline, set last when it comes online).</summary>
+    bool CpuActive(int cpu) => true;
+
+    /// <summary>num_online_cpus().</summary>
+    int NumOnlineCpus => NrCpus;
 }

@@ -103,6 +103,16 @@ public abstract class SchedClass
 
     /// <summary>Whether the class has any task queued on <paramref name="cpu"/> (sched_fair_runnable and friends).</summary>
     public abstract bool HasRunnable(int cpu);
+
+    /// <summary>rq_online: <paramref name="cpu"/> came online (sched_cpu_activate → set_rq_online).</summary>
+    public virtual void RqOnline(int cpu)
+    {
+    }
+
+    /// <summary>rq_offline: <paramref name="cpu"/> is going offline (sched_cpu_deactivate → set_rq_offline), its tasks not yet pushed away.</summary>
+    public virtual void RqOffline(int cpu)
+    {
+    }
 }
 
 /// <summary>ENQUEUE_* flags (kernel/sched/sched.h, 6.12).</summary>

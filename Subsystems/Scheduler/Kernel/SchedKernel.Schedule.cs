@@ -10,9 +10,9 @@ public sealed partial class SchedKernel
     {
         // resched_curr sets TIF_NEED_RESCHED; the CPU reschedules when the code that asked returns (here: an
         // event at the same instant, so a class is never re-entered from inside its own callback).
-        if (_needResched[cpu])
+        if (_needResched[cpu] || _offlineCpus.Test(cpu))
         {
-            return;
+            return; // an offline CPU runs nothing until it is brought up (SchedKernel.Hotplug.cs)
         }
         _needResched[cpu] = true;
         Simulator.Schedule(Simulator.Now, _handler, KindResched, cpu);

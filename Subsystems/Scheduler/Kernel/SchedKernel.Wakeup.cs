@@ -108,7 +108,7 @@ public sealed partial class SchedKernel
         {
             return false;
         }
-        _thisCpu = wakerCpu >= 0 ? wakerCpu : p.Cpu;
+        _thisCpu = wakerCpu >= 0 ? wakerCpu : TimerCpu(p.Cpu);
         Metrics.Wakeup(task);
         long now = NowNs;
         if (p.OnRq != 0)
@@ -223,10 +223,19 @@ public sealed partial class SchedKernel
         _pt[p.Id].MovePending = false;
         int from = p.Cpu;
         DeactivateTask(from, ref p, DequeueFlags.NoClock | DequeueFlags.Migrating);
-        int to = p.CpusMask.NextFrom(_distributeCpuPrev + 1);
+        var valid = p.CpusMask;
+        if (_anyInactive)
+        {
+            valid = ActiveAnd(in valid); // cpu_valid_mask: cpu_active_mask for a user task
+        }
+        int to = valid.NextFrom(_distributeCpuPrev + 1);
         if (to < 0)
         {
-            to = p.CpusMask.First;
+            to = valid.First;
+        }
+        if (to < 0)
+        {
+            to = SelectFallbackRq(from, ref p);
         }
         _distributeCpuPrev = to;
         SetTaskCpu(ref p, to);
@@ -252,14 +261,14 @@ public sealed partial class SchedKernel
         return ValidCpu(ref p, cpu);
     }
 
-    /// <summary>select_task_rq's is_cpu_allowed check, with select_fallback_rq's first allowed CPU.</summary>
+    /// <summary>select_task_rq's is_cpu_allowed check (allowed and active), with select_fallback_rq when it fails.</summary>
     private int ValidCpu(ref TaskStruct p, int cpu)
     {
-        if ((uint)cpu < (uint)NrCpus && p.CpusMask.Test(cpu))
+        if ((uint)cpu < (uint)NrCpus && p.CpusMask.Test(cpu) && CpuActive(cpu))
         {
             return cpu;
         }
-        return p.CpusMask.First;
+        return SelectFallbackRq(cpu, ref p);
     }
 
     /// <summary>finish_task_switch for TASK_DEAD, then put_task_struct: task_dead and sched_ext_free.</summary>

@@ -218,6 +218,7 @@ public sealed partial class SchedKernel : ISchedCore, IEventHandler
     public void Finish()
     {
         UpdateAccounting();
+        FinishHotplug();
         Metrics.Finish(NowNs);
     }
 

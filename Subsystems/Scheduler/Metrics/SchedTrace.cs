@@ -23,4 +23,6 @@ public sealed class SchedTrace
     public required IReadOnlyDictionary<string, long[]> WaitsByGroup { get; init; }
     /// <summary>struct_ops events (register, enable, ejection, unregister) as (time ns, text), in order.</summary>
     public required IReadOnlyList<(long TimeNs, string Text)> Markers { get; init; }
+    /// <summary>Per CPU, the spans it was offline (CPU hotplug), as (cpu, from ns, to ns).</summary>
+    public IReadOnlyList<(int Cpu, long FromNs, long ToNs)> OfflineSpans { get; init; } = [];
 }

@@ -36,7 +36,10 @@ public sealed record JobGroupResult(
     [property: JsonPropertyName("wait_ms_mean")] double WaitMsMean,
     [property: JsonPropertyName("wait_ms_p99")] double WaitMsP99);
 
-/// <summary>One CPU's line: the fraction of the run it ran tasks, and its context switches.</summary>
+/// <summary>
+/// One CPU's line: the fraction of the time it was online that it ran tasks (all of the run without hotplug; the
+/// time offline is in <see cref="HotplugResult.CpuOfflineSeconds"/>), and its context switches.
+/// </summary>
 public sealed record CpuResult(
     [property: JsonPropertyName("id")] int Id,
     [property: JsonPropertyName("utilization")] double Utilization,
@@ -92,4 +95,6 @@ public sealed record SchedRunResult
     public IReadOnlyList<Core.Bpf.TraceLine> PrintkTrace { get; init; } = [];
     /// <summary>Consumers ejected for an exception or memory fault (also listed in <see cref="Ejections"/>).</summary>
     public IReadOnlyList<ConsumerFault> Faults { get; init; } = [];
+    /// <summary>CPU hotplug: the events and what they did; null for a run without hotplug.</summary>
+    public HotplugResult? Hotplug { get; init; }
 }

@@ -66,7 +66,10 @@ public sealed partial class SchedScenarioRunner
         var cpus = new List<CpuResult>();
         for (int cpu = 0; cpu < k.NrCpus; cpu++)
         {
-            cpus.Add(new CpuResult(cpu, Math.Round(endNs > 0 ? m.CpuBusy(cpu) / (double)endNs : 0, 4), m.CpuSwitches(cpu),
+            // Offline time is neither busy nor idle: utilization is over the time the CPU was online.
+            long offline = k.OfflineNs(cpu);
+            long onlineNs = endNs - offline;
+            cpus.Add(new CpuResult(cpu, Math.Round(onlineNs > 0 ? m.CpuBusy(cpu) / (double)onlineNs : 0, 4), m.CpuSwitches(cpu),
                 k.Topology.NodeOf(cpu)));
         }
         return new SchedRunResult
@@ -89,8 +92,10 @@ public sealed partial class SchedScenarioRunner
                 Samples = _sampler.Samples,
                 TaskNames = names,
                 WaitsByGroup = waitsByGroup,
-                Markers = _ext.Markers,
+                Markers = MarkersWithHotplug(),
+                OfflineSpans = k.OfflineSpans,
             },
+            Hotplug = HotplugSummary(),
             Notes = [.. _notes, .. _ext.Notes],
             Programs = Core.Ebpf.Loading.ProgramStats.Of(Core.Bpf.Consumers.ConsumerLoading.Objects(_bpf)),
             PrintkTrace = _bpf.Trace,

@@ -98,6 +98,7 @@ public sealed partial class SchedScenarioRunner
         var wall = Stopwatch.StartNew();
         long before = sim.EventsDispatched;
         _actions.Schedule(_spec.StructOps);
+        ScheduleHotplug();
         _workload.Start();
         _sampler.Start();
         var end = _spec.Duration;

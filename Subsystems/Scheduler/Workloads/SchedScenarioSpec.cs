@@ -118,4 +118,6 @@ public sealed record SchedScenarioSpec
     public SimTime SampleInterval { get; init; } = SimTime.FromMilliseconds(100);
     /// <summary>At most this many per-CPU timeline segments are kept (the report's timeline); later ones are counted, not kept.</summary>
     public int TimelineLimit { get; init; } = 200_000;
+    /// <summary>CPU hotplug events in time order (same-time events in the order written).</summary>
+    public IReadOnlyList<HotplugSpec> Hotplug { get; init; } = [];
 }

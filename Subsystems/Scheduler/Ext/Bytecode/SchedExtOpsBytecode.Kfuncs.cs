@@ -91,7 +91,7 @@ public sealed partial class SchedExtOpsBytecode
             ["scx_bpf_get_possible_cpumask"] = (ref RunContext c, ulong _, ulong _, ulong _, ulong _, ulong _) =>
                 MaskPointer(ref c, Cpumask.FirstN(K(ref c, "scx_bpf_get_possible_cpumask").NrCpuIds), 2),
             ["scx_bpf_get_online_cpumask"] = (ref RunContext c, ulong _, ulong _, ulong _, ulong _, ulong _) =>
-                MaskPointer(ref c, Cpumask.FirstN(K(ref c, "scx_bpf_get_online_cpumask").NrCpuIds), 3),
+                MaskPointer(ref c, K(ref c, "scx_bpf_get_online_cpumask").GetOnlineCpumask(), 3),
             ["scx_bpf_put_idle_cpumask"] = putMask,
             ["scx_bpf_put_cpumask"] = putMask,
             // No frequency scaling in bpfsim: every CPU runs at full capacity, and a requested level changes nothing.
