@@ -144,15 +144,17 @@ public static class SchedTerminal
         {
             return;
         }
-        console.WriteLine($"hotplug: {h.Events.Count} events (scx_hotplug_seq {h.Seq}), {h.TasksMigrated:N0} tasks pushed off outgoing CPUs, " +
-                          $"{h.AffinityBroken:N0} affinities broken (no allowed CPU online), {h.Restarts} scheduler restarts");
+        console.WriteLine($"hotplug: {Count(h.Events.Count, "event")} (scx_hotplug_seq {h.Seq}), {Count(h.TasksMigrated, "task")} pushed off outgoing CPUs, " +
+                          $"{Count(h.AffinityBroken, "affinity", "affinities")} broken (no allowed CPU online), {Count(h.Restarts, "scheduler restart")}");
         foreach (var e in h.Events)
         {
             console.WriteLine($"  at {e.Seconds:0.######} s: cpu {e.Cpu} {(e.Online ? "online" : "offline")}, seq {e.Seq}" +
-                              (e.Online ? "" : $", {e.TasksMigrated} tasks moved") + (e.AffinityBroken > 0 ? $", {e.AffinityBroken} affinities broken" : "") +
+                              (e.Online ? "" : $", {Count(e.TasksMigrated, "task")} moved") + (e.AffinityBroken > 0 ? $", {Count(e.AffinityBroken, "affinity", "affinities")} broken" : "") +
                               $" — {e.HandledBy}");
         }
     }
+
+    private static string Count(long n, string one, string? many = null) => $"{n:N0} {(n == 1 ? one : many ?? one + "s")}";
 
     private static void Cpus(IAnsiConsole console, SchedRunSummary s)
     {
