@@ -15,11 +15,13 @@ internal sealed class LocalOnWakeups : SchedExtOpsProgram
     public int Pid { get; set; } = -1;
     public int TargetCpu { get; init; }
 
+    /// <summary>Also every enqueue of a task with this comm (a fork's first enqueue has no SCX_ENQ_WAKEUP).</summary>
+    public string? Comm { get; init; }
+
     public override void Enqueue(ref TaskStruct p, ulong enqFlags)
     {
-        ulong dsq = p.Pid == Pid && (enqFlags & ScxEnqFlags.Wakeup) != 0
-            ? ScxConsts.DsqLocalOn | (uint)TargetCpu
-            : ScxConsts.DsqGlobal;
+        bool redirect = (p.Pid == Pid && (enqFlags & ScxEnqFlags.Wakeup) != 0) || p.CommString == Comm;
+        ulong dsq = redirect ? ScxConsts.DsqLocalOn | (uint)TargetCpu : ScxConsts.DsqGlobal;
         Scx.Dispatch(ref p, dsq, Scx.SliceDfl, enqFlags);
     }
 }
@@ -52,6 +54,48 @@ public sealed class DeferredLocalDispatchTests
             }
             kernel.Block(task);
         }
+    }
+
+    /// <summary>The parent forks a child and blocks in the same step.</summary>
+    private sealed class ForkThenBlock(SchedKernel kernel, int parent) : ITaskWorkDriver
+    {
+        public int Child { get; private set; } = -1;
+        public long ChildDoneAt { get; private set; } = -1;
+
+        public void WorkDone(int task, int cpu)
+        {
+            if (task == parent)
+            {
+                Child = kernel.Fork("child", 0, HotplugRig.Only(0, 1), SchedPolicy.Normal, 500_000, new LogLinearHistogram(), parentCpu: cpu);
+            }
+            else if (task == Child)
+            {
+                ChildDoneAt = kernel.NowNs;
+            }
+            kernel.Block(task);
+        }
+    }
+
+    [Test]
+    public void ForkedTaskFallingBackToTheGlobalDsq_IsThereBeforeTheParentBlocks_SoTheParentsCpuRunsIt()
+    {
+        var rig = new HotplugRig(2) { SleepNs = 1_000_000_000_000 };
+        rig.Offline(1);
+        rig.Load(new LocalOnWakeups { TargetCpu = 1, Comm = "child" });
+        int parent = rig.Kernel.Fork("parent", 0, HotplugRig.Only(0, 1), SchedPolicy.Normal, 1_000_000, new LogLinearHistogram());
+        var driver = new ForkThenBlock(rig.Kernel, parent);
+        rig.Kernel.Driver = driver;
+        rig.RunMs(1.2);
+        // wake_up_new_task (core.c) calls task_woken_scx after wakeup_preempt too: the child's LOCAL_ON CPU 1 verdict
+        // falls back to the global DSQ before the parent's schedule(), which then runs it on CPU 0.
+        Assert.Multiple(() =>
+        {
+            Assert.That(rig.Exits, Is.Empty);
+            Assert.That(driver.Child, Is.GreaterThanOrEqualTo(0));
+            Assert.That(rig.Kernel.Current(0), Is.EqualTo(driver.Child), "CPU 0 runs the child, not idle with it in the global DSQ");
+        });
+        rig.RunMs(1);
+        Assert.That(driver.ChildDoneAt, Is.EqualTo(1_500_000), "the child ran its 0.5 ms from the fork on");
     }
 
     [Test]
