@@ -3,8 +3,9 @@ using BpfSim.Scheduler.Tasks;
 
 namespace BpfSim.Scheduler.Ext;
 
-// enqueue_task_scx, do_enqueue_task, direct_dispatch, dispatch_enqueue, find_dsq_for_dispatch, dequeue_task_scx,
-// ops_dequeue, dispatch_dequeue (kernel/sched/ext.c, 6.12).
+// enqueue_task_scx, do_enqueue_task, direct_dispatch, schedule_deferred, process_ddsp_deferred_locals,
+// task_woken_scx, dispatch_enqueue, find_dsq_for_dispatch, dequeue_task_scx, ops_dequeue, dispatch_dequeue
+// (kernel/sched/ext.c, 6.12).
 public sealed partial class ExtSchedClass
 {
     /// <summary>direct_dispatch_task: the task whose select_cpu/enqueue is running (−1 none, −2 already used).</summary>
@@ -32,6 +33,7 @@ public sealed partial class ExtSchedClass
     public override void EnqueueTask(int cpu, ref TaskStruct p, EnqueueFlags flags)
     {
         EnsureTasks(p.Id + 1);
+        _inWakeup = (flags & EnqueueFlags.Wakeup) != 0;
         ulong enqFlags = (ulong)(uint)flags | _extraEnqFlags[cpu];
         int sticky = p.Scx.StickyCpu;
         if (sticky >= 0)
@@ -45,6 +47,7 @@ public sealed partial class ExtSchedClass
         }
         if ((p.Scx.Flags & ScxTaskFlags.Queued) != 0)
         {
+            _inWakeup = false;
             return;
         }
         SetTaskRunnable(cpu, ref p);
@@ -55,7 +58,17 @@ public sealed partial class ExtSchedClass
             CallTaskFlags(MRunnable, runnable, ScxKfMask.Rest, cpu, ref p, enqFlags);
         }
         DoEnqueueTask(cpu, ref p, enqFlags, sticky);
+        _inWakeup = false;
     }
+
+    /// <summary>
+    /// SCX_RQ_IN_WAKEUP: an ENQUEUE_WAKEUP enqueue is running (one flag suffices: it is set and cleared within one
+    /// <see cref="EnqueueTask"/>, which nothing re-enters).
+    /// </summary>
+    private bool _inWakeup;
+
+    /// <summary>task_woken_scx: run_deferred, so a wake-up's deferred remote local dispatches happen before its rq is unlocked.</summary>
+    public override void TaskWoken(int cpu, ref TaskStruct p) => ProcessDeferred(cpu);
 
     private const int TaskOnRqMigrating = 2;
 
@@ -167,7 +180,9 @@ public sealed partial class ExtSchedClass
                 p.Scx.OpsState = ScxOpss.None;
             }
             _dsqs.InsertFifo(_dsqs.Deferred(cpu), p.Id, head: false);
-            if (!_deferredQueued)
+            // schedule_deferred (ext.c): in a wake-up, task_woken_scx runs them right after wakeup_preempt
+            // (TaskWoken); otherwise the balance callback or irq_work does, after the current rq work (an event now).
+            if (!_inWakeup && !_deferredQueued)
             {
                 _deferredQueued = true;
                 _core.Simulator.Schedule(_core.Simulator.Now, _handler, EvDeferred);
@@ -185,24 +200,30 @@ public sealed partial class ExtSchedClass
         _deferredQueued = false;
         for (int cpu = 0; cpu < _core.NrCpus; cpu++)
         {
-            int list = _dsqs.Deferred(cpu);
-            int t;
-            while ((t = _dsqs.First(list)) >= 0)
+            ProcessDeferred(cpu);
+        }
+    }
+
+    /// <summary>process_ddsp_deferred_locals for <paramref name="cpu"/>'s rq.</summary>
+    private void ProcessDeferred(int cpu)
+    {
+        int list = _dsqs.Deferred(cpu);
+        int t;
+        while ((t = _dsqs.First(list)) >= 0)
+        {
+            ref var p = ref Task(t);
+            _dsqs.Unlink(t, ref p);
+            ulong dsqId = p.Scx.DdspDsqId;
+            ulong flags = p.Scx.DdspEnqFlags;
+            ClearDirectDispatch(ref p);
+            if (!_opsEnabled)
             {
-                ref var p = ref Task(t);
-                _dsqs.Unlink(t, ref p);
-                ulong dsqId = p.Scx.DdspDsqId;
-                ulong flags = p.Scx.DdspEnqFlags;
-                ClearDirectDispatch(ref p);
-                if (!_opsEnabled)
-                {
-                    continue;
-                }
-                int dsq = FindDsqForDispatch(cpu, dsqId, ref p);
-                if (_dsqs.IsLocal(dsq))
-                {
-                    DispatchToLocalDsq(cpu, dsq, ref Task(t), flags);
-                }
+                continue;
+            }
+            int dsq = FindDsqForDispatch(cpu, dsqId, ref p);
+            if (_dsqs.IsLocal(dsq))
+            {
+                DispatchToLocalDsq(cpu, dsq, ref Task(t), flags);
             }
         }
     }

@@ -38,6 +38,15 @@ public abstract class SchedClass
     }
 
     /// <summary>
+    /// task_woken: <paramref name="p"/>, of this class, was woken (or forked) onto <paramref name="cpu"/>; called
+    /// after <see cref="EnqueueTask"/> and <see cref="WakeupPreempt"/>, still within the wake-up (ttwu_do_activate,
+    /// wake_up_new_task).
+    /// </summary>
+    public virtual void TaskWoken(int cpu, ref TaskStruct p)
+    {
+    }
+
+    /// <summary>
     /// balance: before picking on <paramref name="cpu"/>, give the class a chance to pull work (sched_ext runs
     /// ops.dispatch here). <paramref name="prev"/> is the task being switched out (−1 for idle).
     /// </summary>

@@ -55,6 +55,7 @@ public sealed partial class SchedKernel
         Metrics.Runnable(id, NowNs);
         ActivateTask(cpu, ref p, EnqueueFlags.NoClock | EnqueueFlags.Initial);
         WakeupPreempt(cpu, ref p, forkFlags);
+        _classes[_pt[id].Class].TaskWoken(cpu, ref p);
         return id;
     }
 
@@ -137,6 +138,7 @@ public sealed partial class SchedKernel
         Metrics.Runnable(task, now);
         ActivateTask(cpu, ref p, enqueue);
         WakeupPreempt(cpu, ref p, flags);
+        _classes[_pt[task].Class].TaskWoken(cpu, ref p); // ttwu_do_activate: after wakeup_preempt, rq still locked
         return true;
     }
 
