@@ -1,6 +1,5 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 
 namespace BpfSim.Core.Simulation;
 
@@ -186,12 +185,6 @@ internal sealed partial class EventQueue
             }
             ClearBit(0, digit);
             _hint = -1;
-            if (_levelCount[0] > 0)
-            {
-                // The next tick's first key: its line now, its payload when the key before it is popped.
-                ref Bucket next = ref _level0[FirstBucket(0, digit)];
-                Prefetch(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(next.Keys), next.Pos));
-            }
         }
         else
         {
