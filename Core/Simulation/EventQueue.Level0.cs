@@ -29,9 +29,6 @@ internal sealed partial class EventQueue
     private const int InitialKeys = 4;
     private const int InsertionSortMax = 32;
 
-    private static readonly Comparison<Key> ByTimeThenOrder =
-        (a, b) => a.Time != b.Time ? a.Time.CompareTo(b.Time) : a.Order.CompareTo(b.Order);
-
     private readonly Bucket[] _level0 = new Bucket[Slots];
     // Key arrays not in use, by the log2 of their length.
     private readonly List<Key[]>[] _spare = new List<Key[]>[32];
@@ -225,10 +222,53 @@ internal sealed partial class EventQueue
             {
                 keys[i].Order = i;
             }
-            keys.Sort(ByTimeThenOrder);
+            HeapSort(keys);
         }
         b.Unsorted = false;
     }
+
+    /// <summary>
+    /// Sorts by (time, order), which are unique, so the result is the one order however the sort goes. A heap sort:
+    /// in place and allocation-free (the runtime's sort allocates its helper on first use, in whatever run needs it).
+    /// </summary>
+    private static void HeapSort(Span<Key> keys)
+    {
+        for (int i = keys.Length / 2 - 1; i >= 0; i--)
+        {
+            SiftDown(keys, i, keys.Length);
+        }
+        for (int end = keys.Length - 1; end > 0; end--)
+        {
+            (keys[0], keys[end]) = (keys[end], keys[0]);
+            SiftDown(keys, 0, end);
+        }
+    }
+
+    private static void SiftDown(Span<Key> keys, int i, int n)
+    {
+        Key item = keys[i];
+        while (true)
+        {
+            int child = 2 * i + 1;
+            if (child >= n)
+            {
+                break;
+            }
+            if (child + 1 < n && Before(keys[child], keys[child + 1]))
+            {
+                child++;
+            }
+            if (!Before(item, keys[child]))
+            {
+                break;
+            }
+            keys[i] = keys[child];
+            i = child;
+        }
+        keys[i] = item;
+    }
+
+    private static bool Before(in Key a, in Key b) => a.Time < b.Time || (a.Time == b.Time && a.Order < b.Order);
 
     /// <summary>The earliest time in level 0 (not empty).</summary>
     private long PeekLevel0()
