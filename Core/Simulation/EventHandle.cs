@@ -10,6 +10,21 @@ public interface IEventHandler
     void OnEvent(int kind, long arg);
 }
 
+/// <summary>
+/// A handler that can say what state an event will touch, so the simulator can have it fetched into the caches while
+/// the event before it runs. Optional: a handler that implements it is asked about the event most likely dispatched
+/// next, when the queue knows it, just before the current one is dispatched.
+/// </summary>
+public interface IEventPrefetcher
+{
+    /// <summary>
+    /// Prefetches (a hint to the processor, such as <c>Sse.Prefetch0</c>) what handling (<paramref name="kind"/>,
+    /// <paramref name="arg"/>) will read first. Must change no state: the event may not be the next one, or may not
+    /// come at all (a cancelled timer).
+    /// </summary>
+    void Prefetch(int kind, long arg);
+}
+
 /// <summary>A handler registered with a <see cref="Simulator"/>: a small integer that names it in the event heap.</summary>
 public readonly record struct HandlerId(int Value);
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace BpfSim.Core.Simulation;
 
@@ -17,24 +18,23 @@ namespace BpfSim.Core.Simulation;
 /// </summary>
 /// <remarks>
 /// Ties keep scheduling order: events of equal time always share a bucket (placement depends only on the time and
-/// the base), and every bucket is a FIFO list that cascading preserves. A level-0 bucket is in time order as long as
-/// each event placed in it is no earlier than its last, which is nearly always so in a TCP run (its level-0 buckets
-/// hold a fraction of an event on average) and is popped from the head. A bucket that took an earlier event is
-/// flagged, and when popping reaches it, <see cref="Refine"/> spreads it over the fine wheel, one FIFO bucket per
-/// nanosecond of that tick; events of that tick then go straight there until it is empty. An event scheduled earlier
-/// than the base (which can only happen after a pop that found nothing within its limit) goes to a small side heap
-/// that is always drained first. Entries sit still in one array
-/// and buckets link them (intrusive lists). Nothing is allocated per event once the arrays have grown to the working
-/// size.
+/// the base), and every bucket keeps its events in the order they came, which cascading preserves. A level-0 bucket
+/// is an array of keys (time, slot) (EventQueue.Level0.cs): in time order as long as each event placed in it is no
+/// earlier than its last, and otherwise flagged and sorted, stably by time, when popping reaches it — a sort of
+/// contiguous keys that touches no entry, however many flows placed events in that tick. Events placed in the tick
+/// being popped go to their place in its order. The buckets of the upper levels are intrusive lists of entries. An
+/// event scheduled earlier than the base (which can only happen after a pop that found nothing within its limit)
+/// goes to a small side heap that is always drained first. Entries sit still in two arrays indexed by a slot (the
+/// list nodes with the times, which only the upper levels use, and the payloads), and the payload of the event
+/// likely popped next is prefetched. Nothing is allocated per event once the arrays have grown to the working size.
 /// </remarks>
-internal sealed class EventQueue
+internal sealed partial class EventQueue
 {
     private const int TickShift = 12;
     private const int DigitBits = 12;
     private const int Slots = 1 << DigitBits;
     private const int Levels = (64 - TickShift + DigitBits - 1) / DigitBits;
     private const int WordsPerLevel = Slots / 64;
-    private const int Fine = Levels;
 
     // The level of a tick difference, indexed by its bit width (0 for equal ticks): a table instead of a division.
     private static ReadOnlySpan<byte> LevelOfWidth =>
@@ -48,27 +48,27 @@ internal sealed class EventQueue
         4, 4, 4, 4,
     ];
 
-    private struct Entry
+    // An entry of an upper level's list: its time and the next entry in the same bucket.
+    private struct Node
     {
         public long Time;
-        public int Next; // the next entry in the same bucket, or the next free entry
-        public EventPayload Payload;
+        public int Next;
     }
 
-    private Entry[] _entries;
-    private int _free = -1;
+    private Node[] _nodes;
+    private EventPayload[] _payloads;
+    // Free slots, a stack: the slot freed last (its payload still in the caches) is used first.
+    private int[] _freeSlots;
+    private int _freeCount;
     private int _entriesUsed;
 
-    // Buckets are intrusive lists of entries: head and tail indices, -1 when empty. A bitmap bit per bucket, and per
-    // level a summary bit per bitmap word that is non-zero.
-    // Index Fine, after the levels, is the fine wheel: one bucket per nanosecond of the current tick.
-    private readonly int[] _head = new int[(Levels + 1) * Slots];
-    private readonly int[] _tail = new int[(Levels + 1) * Slots];
-    private readonly ulong[] _bitmap = new ulong[(Levels + 1) * WordsPerLevel];
-    private readonly ulong[] _summary = new ulong[Levels + 1];
-    private readonly int[] _levelCount = new int[Levels + 1];
-    // Level-0 buckets that took an event earlier than their last: spread over the fine wheel when popping reaches them.
-    private readonly ulong[] _unsorted = new ulong[WordsPerLevel];
+    // Upper levels' buckets (index level × Slots + digit; level 0's part unused) are intrusive lists of nodes: head and
+    // tail indices, -1 when empty. For every level a bitmap bit per bucket, and a summary bit per non-zero bitmap word.
+    private readonly int[] _head = new int[Levels * Slots];
+    private readonly int[] _tail = new int[Levels * Slots];
+    private readonly ulong[] _bitmap = new ulong[Levels * WordsPerLevel];
+    private readonly ulong[] _summary = new ulong[Levels];
+    private readonly int[] _levelCount = new int[Levels];
     private long _base;
     private int _count;
 
@@ -79,9 +79,13 @@ internal sealed class EventQueue
 
     public EventQueue(int initialCapacity = 1024)
     {
-        _entries = new Entry[Math.Max(initialCapacity, 16)];
+        int capacity = Math.Max(initialCapacity, 16);
+        _nodes = new Node[capacity];
+        _payloads = new EventPayload[capacity];
+        _freeSlots = new int[capacity];
         Array.Fill(_head, -1);
         Array.Fill(_tail, -1);
+        InitLevel0();
     }
 
     public int Count => _count;
@@ -90,11 +94,8 @@ internal sealed class EventQueue
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Push(long time, in EventPayload payload)
     {
-        int slot = _free >= 0 ? _free : NewSlot();
-        ref Entry e = ref _entries[slot];
-        _free = _free >= 0 ? e.Next : -1;
-        e.Time = time;
-        e.Payload = payload;
+        int slot = _freeCount > 0 ? _freeSlots[--_freeCount] : NewSlot();
+        _payloads[slot] = payload;
         _count++;
         if (time >= _base)
         {
@@ -111,70 +112,35 @@ internal sealed class EventQueue
     {
         ulong tick = (ulong)time >> TickShift;
         ulong diff = tick ^ ((ulong)_base >> TickShift);
-        if (diff == 0 && _levelCount[Fine] > 0)
+        int level = LevelOfWidth[64 - BitOperations.LeadingZeroCount(diff)];
+        if (level == 0)
         {
-            Append(Fine, (Fine << DigitBits) | (int)time & (Slots - 1), slot);
+            AppendKey((int)tick & (Slots - 1), time, slot, current: diff == 0);
             return;
         }
-        int level = LevelOfWidth[64 - BitOperations.LeadingZeroCount(diff)];
         int bucket = (level << DigitBits) | (int)(tick >> (level * DigitBits)) & (Slots - 1);
-        int tail = _tail[bucket];
-        if (level == 0 && tail >= 0 && _entries[tail].Time > time)
-        {
-            _unsorted[bucket >> 6] |= 1UL << (bucket & 63);
-        }
-        Append(level, bucket, slot);
+        Append(level, bucket, time, slot);
     }
 
-    /// <summary>Adds an entry at the end of a bucket's list.</summary>
+    /// <summary>Adds an entry at the end of an upper level's bucket.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Append(int level, int bucket, int slot)
+    private void Append(int level, int bucket, long time, int slot)
     {
         _levelCount[level]++;
-        _entries[slot].Next = -1;
+        ref Node node = ref _nodes[slot];
+        node.Time = time;
+        node.Next = -1;
         int tail = _tail[bucket];
         if (tail < 0)
         {
             _head[bucket] = slot;
-            _bitmap[bucket >> 6] |= 1UL << (bucket & 63);
-            _summary[level] |= 1UL << ((bucket >> 6) & (WordsPerLevel - 1));
+            SetBit(level, bucket);
         }
         else
         {
-            _entries[tail].Next = slot;
+            _nodes[tail].Next = slot;
         }
         _tail[bucket] = slot;
-    }
-
-    /// <summary>
-    /// Popping reached a level-0 bucket that is out of time order: moves the base to its tick and spreads its
-    /// entries over the fine wheel, one bucket per nanosecond (in list order, so equal times keep placement order).
-    /// Until the fine wheel is empty, events of this tick go straight to it. Costs one move per entry, however many
-    /// the bucket holds and in whatever order they came.
-    /// </summary>
-    /// <returns>False, changing nothing, if the tick starts after <paramref name="limit"/>.</returns>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private bool Refine(int bucket, long limit)
-    {
-        long start = (long)((ulong)_base >> (TickShift + DigitBits) << (TickShift + DigitBits)) | ((long)(bucket & (Slots - 1)) << TickShift);
-        if (start > limit)
-        {
-            return false;
-        }
-        _base = Math.Max(_base, start);
-        _unsorted[bucket >> 6] &= ~(1UL << (bucket & 63));
-        int e = _head[bucket];
-        _head[bucket] = -1;
-        _tail[bucket] = -1;
-        ClearBit(0, bucket);
-        while (e >= 0)
-        {
-            int next = _entries[e].Next;
-            _levelCount[0]--;
-            Append(Fine, (Fine << DigitBits) | (int)_entries[e].Time & (Slots - 1), e);
-            e = next;
-        }
-        return true;
     }
 
     /// <summary>
@@ -193,74 +159,28 @@ internal sealed class EventQueue
                 payload = default;
                 return false;
             }
+            time = _early[0].Time;
             slot = PopEarly();
+            _hint = -1;
         }
         else
         {
-            if (_levelCount[Fine] == 0)
-            {
-                if (_levelCount[0] == 0 && !Cascade(limit))
-                {
-                    time = 0;
-                    payload = default;
-                    return false;
-                }
-                int bucket = FirstBucket(0, (int)((ulong)_base >> TickShift) & (Slots - 1));
-                if ((_unsorted[bucket >> 6] & (1UL << (bucket & 63))) == 0)
-                {
-                    slot = _head[bucket];
-                    long t = _entries[slot].Time;
-                    if (t > limit)
-                    {
-                        time = 0;
-                        payload = default;
-                        return false;
-                    }
-                    _base = t;
-                    Unlink(0, bucket, slot);
-                    goto Found;
-                }
-                if (!Refine(bucket, limit))
-                {
-                    time = 0;
-                    payload = default;
-                    return false;
-                }
-            }
-            int fine = FirstBucket(Fine, (int)_base & (Slots - 1));
-            long ft = (_base & ~(long)(Slots - 1)) | (long)(fine & (Slots - 1));
-            if (ft > limit)
+            if (_levelCount[0] == 0 && !Cascade(limit))
             {
                 time = 0;
                 payload = default;
                 return false;
             }
-            _base = ft;
-            slot = _head[fine];
-            Unlink(Fine, fine, slot);
+            if (!TryPopLevel0(limit, out time, out slot))
+            {
+                payload = default;
+                return false;
+            }
         }
-    Found:
-        ref Entry e = ref _entries[slot];
-        time = e.Time;
-        payload = e.Payload;
-        e.Next = _free;
-        _free = slot;
+        payload = _payloads[slot];
+        _freeSlots[_freeCount++] = slot;
         _count--;
         return true;
-    }
-
-    /// <summary>Removes <paramref name="slot"/>, the head of <paramref name="bucket"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Unlink(int level, int bucket, int slot)
-    {
-        _levelCount[level]--;
-        int next = _entries[slot].Next;
-        _head[bucket] = next;
-        if (next < 0)
-        {
-            _tail[bucket] = -1;
-            ClearBit(level, bucket);
-        }
     }
 
     /// <summary>The earliest time pending, or null when empty. Does not change the queue.</summary>
@@ -270,11 +190,11 @@ internal sealed class EventQueue
         {
             return _early[0].Time;
         }
-        if (_levelCount[Fine] > 0)
+        if (_levelCount[0] > 0)
         {
-            return (_base & ~(long)(Slots - 1)) | (long)(FirstBucket(Fine, (int)_base & (Slots - 1)) & (Slots - 1));
+            return PeekLevel0();
         }
-        for (int level = 0; level < Levels; level++)
+        for (int level = 1; level < Levels; level++)
         {
             if (_levelCount[level] == 0)
             {
@@ -282,9 +202,9 @@ internal sealed class EventQueue
             }
             int bucket = FirstBucket(level, (int)((ulong)_base >> (TickShift + level * DigitBits)) & (Slots - 1));
             long min = long.MaxValue;
-            for (int e = _head[bucket]; e >= 0; e = _entries[e].Next)
+            for (int e = _head[bucket]; e >= 0; e = _nodes[e].Next)
             {
-                min = Math.Min(min, _entries[e].Time);
+                min = Math.Min(min, _nodes[e].Time);
             }
             return min;
         }
@@ -306,6 +226,13 @@ internal sealed class EventQueue
             bits = _bitmap[first + word];
         }
         return (level << DigitBits) + (word << 6) + BitOperations.TrailingZeroCount(bits);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void SetBit(int level, int bucket)
+    {
+        _bitmap[bucket >> 6] |= 1UL << (bucket & 63);
+        _summary[level] |= 1UL << ((bucket >> 6) & (WordsPerLevel - 1));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -354,13 +281,27 @@ internal sealed class EventQueue
             ClearBit(level, bucket);
             while (e >= 0)
             {
-                int next = _entries[e].Next;
+                ref Node node = ref _nodes[e];
+                int next = node.Next;
                 _levelCount[level]--;
-                Place(_entries[e].Time, e);
+                Place(node.Time, e);
                 e = next;
             }
         }
         return true;
+    }
+
+    /// <summary>
+    /// Asks the processor to bring <paramref name="item"/> into the caches: a hint that changes nothing but when the
+    /// line arrives. The events of a tick were scheduled at scattered times, so without it each pop waits on a miss.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Prefetch<T>(ref T item)
+    {
+        if (Sse.IsSupported)
+        {
+            Sse.Prefetch0(Unsafe.AsPointer(ref item));
+        }
     }
 
     private void PushEarly(long time, int slot)
@@ -420,9 +361,11 @@ internal sealed class EventQueue
     [MethodImpl(MethodImplOptions.NoInlining)]
     private int NewSlot()
     {
-        if (_entriesUsed == _entries.Length)
+        if (_entriesUsed == _nodes.Length)
         {
-            Array.Resize(ref _entries, _entries.Length * 2);
+            Array.Resize(ref _nodes, _nodes.Length * 2);
+            Array.Resize(ref _payloads, _nodes.Length);
+            Array.Resize(ref _freeSlots, _nodes.Length);
         }
         return _entriesUsed++;
     }

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace BpfSim.Core.Simulation;
 
@@ -20,6 +21,7 @@ public sealed class Simulator
 {
     private readonly EventQueue _queue;
     private IEventHandler[] _handlers = new IEventHandler[16];
+    private IEventPrefetcher?[] _prefetchers = new IEventPrefetcher?[16];
     private int _handlerCount;
     private TimerSlot[] _timers = new TimerSlot[16];
     private int _timerCount;
@@ -61,8 +63,10 @@ public sealed class Simulator
         if (_handlerCount == _handlers.Length)
         {
             Array.Resize(ref _handlers, _handlers.Length * 2);
+            Array.Resize(ref _prefetchers, _handlers.Length);
         }
         _handlers[_handlerCount] = handler;
+        _prefetchers[_handlerCount] = handler as IEventPrefetcher;
         return new HandlerId(_handlerCount++);
     }
 
@@ -239,8 +243,30 @@ public sealed class Simulator
         }
         Now = new SimTime(time);
         EventsDispatched++;
+        if (_queue.TryGetNextHint(out var next))
+        {
+            PrefetchFor(in next);
+        }
         _handlers[ev.Handler].OnEvent(ev.Kind, arg);
         return Dispatch.Dispatched;
+    }
+
+    /// <summary>
+    /// Asks the caches for what the event likely dispatched next will read: its timer's slot, and whatever its
+    /// handler names (<see cref="IEventPrefetcher"/>). Changes nothing.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private unsafe void PrefetchFor(in EventPayload next)
+    {
+        if (!Sse.IsSupported)
+        {
+            return;
+        }
+        if (next.Timer >= 0)
+        {
+            Sse.Prefetch0(Unsafe.AsPointer(ref _timers[next.Timer]));
+        }
+        _prefetchers[next.Handler]?.Prefetch(next.Kind, next.Arg);
     }
 
     private void ThrowPast(SimTime at) =>

@@ -30,6 +30,6 @@ public sealed partial class TcpStack
         // TSval is the sender's clock in µs (32 bits): the unsigned difference survives its wrap.
         uint delayUs = (uint)(nowNs / 1000) - tsVal;
         // One per flow: buckets made as delays come (a few octaves), not the 2.8 KB of every bucket up to 67 ms.
-        (conn.Stats.OneWayDelay ??= new LogLinearHistogram(preallocateNs: 0)).Record(delayUs * 1000L);
+        (conn.OneWayDelay ??= conn.Stats.OneWayDelay = new LogLinearHistogram(preallocateNs: 0)).Record(delayUs * 1000L);
     }
 }

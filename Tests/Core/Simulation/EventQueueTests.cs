@@ -5,7 +5,7 @@ namespace BpfSim.Tests.Core.Simulation;
 
 /// <summary>
 /// The timing wheel against a reference ordered set, over random pushes and limited pops, with time spreads from a
-/// few nanoseconds (one fine-wheel tick, many equal times) to tens of seconds (several levels).
+/// few nanoseconds (one tick, many equal times) to tens of seconds (several levels).
 /// </summary>
 [Category("Core")]
 public sealed class EventQueueTests
@@ -14,7 +14,7 @@ public sealed class EventQueueTests
     [TestCase(2, 100_000L)]
     [TestCase(3, 50_000_000_000L)]
     [TestCase(4, 3L)]
-    [TestCase(5, 10_000L)]        // a few 4 µs ticks: dense, out-of-order buckets spread over the fine wheel
+    [TestCase(5, 10_000L)]        // a few 4 µs ticks: dense, out-of-order buckets sorted when reached
     [TestCase(6, 20_000_000L)]    // a TCP run's horizon: level 0 and level 1
     public void RandomPushesAndLimitedPops_MatchReferenceOrder(int seed, long spread)
     {
@@ -58,21 +58,58 @@ public sealed class EventQueueTests
         }
     }
 
+    [TestCase(20)]   // insertion sort
+    [TestCase(300)]  // the sort of many keys, equal times ordered by their position
+    public void ManyEventsOfOneLaterTick_OutOfOrder_PopByTimeThenSchedulingOrder(int events)
+    {
+        var random = new Randomizer(events);
+        var queue = new EventQueue(16);
+        var reference = new SortedSet<(long Time, long Seq)>();
+        const long tick = 1_000 * 4_096; // a tick 4 ms ahead: its bucket is not the one being popped
+        for (long seq = 0; seq < events; seq++)
+        {
+            long t = tick + random.Long(0, 40); // few distinct times, so many ties
+            queue.Push(t, new EventPayload { Arg = seq });
+            reference.Add((t, seq));
+        }
+        // Half popped, then more of the same tick, some earlier than keys still pending: placed in order.
+        for (int i = 0; i < events / 2; i++)
+        {
+            Assert.That(queue.TryPop(long.MaxValue, out long time, out var payload), Is.True);
+            Assert.That((time, payload.Arg), Is.EqualTo(reference.Min));
+            reference.Remove(reference.Min);
+        }
+        long now = reference.Min.Time;
+        for (long seq = events; seq < events + events / 2; seq++)
+        {
+            long t = now + random.Long(0, 40);
+            queue.Push(t, new EventPayload { Arg = seq });
+            reference.Add((t, seq));
+        }
+        while (queue.TryPop(long.MaxValue, out long time, out var payload))
+        {
+            Assert.That((time, payload.Arg), Is.EqualTo(reference.Min));
+            reference.Remove(reference.Min);
+        }
+        Assert.That(reference, Is.Empty);
+    }
+
     [Test]
     public void PushBeforeTheBase_AfterARefusedPopMovedIt_StillPopsFirst()
     {
         var queue = new EventQueue(16);
-        queue.Push(10_000, new EventPayload { Arg = 1 });
-        queue.Push(9_000, new EventPayload { Arg = 2 });   // earlier than its tick's last: the tick is spread over the fine wheel
-        Assert.That(queue.TryPop(8_500, out _, out _), Is.False, "nothing due by 8.5 us, though the base moved to the tick's start (8,192)");
-        queue.Push(8_000, new EventPayload { Arg = 3 });   // after the last pop, before the base: the side heap
-        queue.Push(9_000, new EventPayload { Arg = 4 });
-        Assert.That(queue.PeekTime(), Is.EqualTo(8_000));
+        queue.Push(20_000_000, new EventPayload { Arg = 1 }); // 20 ms: level 1, level 0 spanning 16.8 ms from 0
+        queue.Push(20_000_000, new EventPayload { Arg = 2 });
+        Assert.That(queue.TryPop(17_000_000, out _, out _), Is.False,
+            "nothing due by 17 ms, though cascading moved the base to the level-1 bucket's start (16.78 ms)");
+        queue.Push(16_000_000, new EventPayload { Arg = 3 });  // after the last pop, before the base: the side heap
+        queue.Push(18_000_000, new EventPayload { Arg = 4 });
+        Assert.That(queue.PeekTime(), Is.EqualTo(16_000_000));
         var popped = new List<(long, long)>();
         while (queue.TryPop(long.MaxValue, out long t, out var p))
         {
             popped.Add((t, p.Arg));
         }
-        Assert.That(popped, Is.EqualTo(new[] { (8_000L, 3L), (9_000L, 2L), (9_000L, 4L), (10_000L, 1L) }));
+        Assert.That(popped, Is.EqualTo(new[] { (16_000_000L, 3L), (18_000_000L, 4L), (20_000_000L, 1L), (20_000_000L, 2L) }));
     }
 }

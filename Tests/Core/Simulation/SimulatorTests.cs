@@ -239,4 +239,31 @@ public sealed class SimulatorTests
         sim.RunUntil(SimTime.MaxValue);
         Assert.That(times, Is.Ordered);
     }
+
+    private sealed class PrefetchRecorder : IEventHandler, IEventPrefetcher
+    {
+        public readonly List<string> Log = [];
+
+        public void OnEvent(int kind, long arg) => Log.Add($"run {arg}");
+
+        public void Prefetch(int kind, long arg) => Log.Add($"prefetch {arg}");
+    }
+
+    [Test]
+    public void Prefetcher_IsAskedAboutTheNextEventOfTheTick_BeforeTheCurrentRuns_WithoutChangingTheOrder()
+    {
+        var sim = new Simulator();
+        var handler = new PrefetchRecorder();
+        var id = sim.Register(handler);
+        // Three events within one 4.096 µs tick, scheduled out of order, and one in a later tick.
+        sim.Schedule(new SimTime(300), id, 0, 3);
+        sim.Schedule(new SimTime(100), id, 0, 1);
+        sim.Schedule(new SimTime(200), id, 0, 2);
+        sim.Schedule(new SimTime(50_000), id, 0, 4);
+        sim.RunUntil(SimTime.MaxValue);
+        Assert.That(handler.Log, Is.EqualTo(new[]
+        {
+            "prefetch 2", "run 1", "prefetch 3", "run 2", "run 3", "run 4",
+        }));
+    }
 }
