@@ -20,9 +20,7 @@ public class ExtAllocationTests
         rig.LoadOk(new ScxSimple());
         rig.RunMs(500);
         long switches = rig.Kernel.Metrics.Switches;
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        rig.RunMs(500);
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        long allocated = SteadyState.AllocatedBytes(() => rig.RunMs(500));
         Assert.That(rig.Kernel.Metrics.Switches - switches, Is.GreaterThan(1000));
         Assert.That(allocated, Is.Zero);
     }
