@@ -1,71 +1,33 @@
 using System.Runtime.CompilerServices;
-using System.Text;
 
 namespace BpfSim.Core.Simulation;
 
 /// <summary>
-/// A seeded pseudo-random stream (xoshiro256**). Each component derives its own stream from
+/// A seeded pseudo-random stream (xoshiro256**, <see cref="Xoshiro256"/>). Each component derives its own stream from
 /// (scenario seed, component name) with <see cref="For"/>, so adding a flow never perturbs another's numbers and
 /// the same seed gives the same numbers on every machine and .NET version.
 /// </summary>
 public sealed class SimRandom
 {
-    private ulong _s0, _s1, _s2, _s3;
+    private Xoshiro256 _state;
 
     /// <summary>A stream seeded directly from <paramref name="seed"/>.</summary>
-    public SimRandom(ulong seed)
-    {
-        ulong x = seed;
-        _s0 = SplitMix(ref x);
-        _s1 = SplitMix(ref x);
-        _s2 = SplitMix(ref x);
-        _s3 = SplitMix(ref x);
-    }
+    public SimRandom(ulong seed) => _state = Xoshiro256.FromSeed(seed);
+
+    private SimRandom(Xoshiro256 state) => _state = state;
 
     /// <summary>The stream of component <paramref name="component"/> under scenario seed <paramref name="seed"/>.</summary>
-    public static SimRandom For(ulong seed, string component) => new(Mix(seed, component));
+    public static SimRandom For(ulong seed, string component) => new(Xoshiro256.For(seed, component));
 
     /// <summary>A child stream named <paramref name="component"/>, independent of this stream's position.</summary>
-    public SimRandom Derive(string component) => new(Mix(_s0 ^ _s2, component));
-
-    private static ulong Mix(ulong seed, string component)
-    {
-        // FNV-1a over the UTF-8 name: stable across runs and platforms, unlike string.GetHashCode.
-        ulong h = 14695981039346656037UL;
-        foreach (byte b in Encoding.UTF8.GetBytes(component))
-        {
-            h = (h ^ b) * 1099511628211UL;
-        }
-        ulong x = seed ^ h;
-        return SplitMix(ref x) ^ h;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong SplitMix(ref ulong x)
-    {
-        ulong z = x += 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
-    }
+    public SimRandom Derive(string component) => new(_state.Derive(component));
 
     /// <summary>The next 64 random bits.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public ulong NextUInt64()
-    {
-        ulong result = ulong.RotateLeft(_s1 * 5, 7) * 9;
-        ulong t = _s1 << 17;
-        _s2 ^= _s0;
-        _s3 ^= _s1;
-        _s1 ^= _s2;
-        _s0 ^= _s3;
-        _s2 ^= t;
-        _s3 = ulong.RotateLeft(_s3, 45);
-        return result;
-    }
+    public ulong NextUInt64() => _state.NextUInt64();
 
     /// <summary>A double uniform in [0, 1).</summary>
-    public double NextDouble() => (NextUInt64() >> 11) * (1.0 / (1UL << 53));
+    public double NextDouble() => _state.NextDouble();
 
     /// <summary>An integer uniform in [0, <paramref name="maxExclusive"/>).</summary>
     public int Next(int maxExclusive)
