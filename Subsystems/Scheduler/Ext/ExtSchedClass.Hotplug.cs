@@ -104,10 +104,11 @@ public sealed partial class ExtSchedClass : ISchedExtHotplug
         }
     }
 
-    /// <summary>SCX_CALL_OP(SCX_KF_UNLOCKED, cpu_online / cpu_offline, cpu): no kfunc of a context-restricted set is allowed.</summary>
+    /// <summary>SCX_CALL_OP(SCX_KF_UNLOCKED, cpu_online / cpu_offline, cpu): no kfunc of a context-restricted set is allowed; the op may sleep.</summary>
     private void CallCpuHotplug(int member, CpuFn fn, int cpu)
     {
-        if (!Enter(member, ScxKfMask.Unlocked, cpu, -1, -1, out var f))
+        // bpf_scx_check_member lets cpu_online/cpu_offline programs sleep (ext.c).
+        if (!Enter(member, ScxKfMask.Unlocked, cpu, -1, -1, out var f, sleepable: true))
         {
             return;
         }

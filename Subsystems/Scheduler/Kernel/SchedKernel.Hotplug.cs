@@ -239,6 +239,19 @@ public sealed partial class SchedKernel
     }
 
     /// <summary>The CPU a sleeping task's timer fires on: its own, or after hrtimers_cpu_dying moved it, the first active CPU.</summary>
+    /// <summary>The first active CPU of <paramref name="cpus"/>, else the first active CPU (<see cref="TimerCpu"/>).</summary>
+    private int FirstActive(in Cpumask cpus, int cpu)
+    {
+        for (int c = cpus.First; c >= 0; c = cpus.NextFrom(c + 1))
+        {
+            if (CpuActive(c))
+            {
+                return c;
+            }
+        }
+        return TimerCpu(cpu);
+    }
+
     private int TimerCpu(int cpu)
     {
         if (CpuActive(cpu))

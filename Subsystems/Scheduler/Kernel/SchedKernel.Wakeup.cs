@@ -33,6 +33,11 @@ public sealed partial class SchedKernel
         {
             p.Cpu = p.WakeCpu = parentCpu;
         }
+        if (!CpuActive(p.Cpu))
+        {
+            // The parent runs on an active CPU: never fork "on" one that is offline.
+            p.Cpu = p.WakeCpu = FirstActive(allowed, p.Cpu);
+        }
         _pt[id].Class = ExtEnabled && _ext!.TaskShouldScx(p) ? ExtClass : FairClass;
         // sched_cgroup_fork: task_fork, then scx_fork (ops.init_task); a failure fails the fork.
         _classes[_pt[id].Class].TaskFork(ref p);
@@ -270,7 +275,7 @@ public sealed partial class SchedKernel
         {
             return cpu;
         }
-        return SelectFallbackRq(cpu, ref p);
+        return SelectFallbackRq(p.Cpu, ref p); // select_task_rq: select_fallback_rq(task_cpu(p), p)
     }
 
     /// <summary>finish_task_switch for TASK_DEAD, then put_task_struct: task_dead and sched_ext_free.</summary>

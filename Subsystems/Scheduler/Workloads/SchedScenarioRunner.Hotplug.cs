@@ -1,5 +1,6 @@
 using BpfSim.Core.Bpf.StructOps;
 using BpfSim.Core.Workloads;
+using BpfSim.Core.Simulation;
 using BpfSim.Scheduler.Ext;
 
 namespace BpfSim.Scheduler.Workloads;
@@ -9,12 +10,13 @@ namespace BpfSim.Scheduler.Workloads;
 /// /sys/devices/system/cpu/cpuN/online), and the restart of a scheduler whose entry says <c>restart_on_exit</c> when it
 /// exits with SCX_ECODE_ACT_RESTART — what tools/sched_ext/scx_simple.c does (<c>goto restart</c>, reopening the skeleton
 /// with hotplug_seq = /sys/kernel/sched_ext/hotplug_seq). The example polls for the exit once a second; the simulated
-/// loader restarts at the instant its link is destroyed.
+/// loader restarts at the instant its link is destroyed, or a second later when it already restarted at that instant.
 /// </summary>
 public sealed partial class SchedScenarioRunner
 {
     private readonly List<HotplugEventResult> _hotplugResults = [];
     private int _restarts;
+    private readonly Dictionary<StructOpsEntry, long> _lastRestartNs = new(ReferenceEqualityComparer.Instance);
 
     private void ScheduleHotplug()
     {
@@ -64,9 +66,15 @@ public sealed partial class SchedScenarioRunner
         {
             return;
         }
-        // After the loader has destroyed its link (DetachExited, scheduled first at this instant).
+        // After the loader has destroyed its link (DetachExited, scheduled first at this instant). A scheduler that
+        // exits again at the instant it was restarted (in ops.init, say) is restarted when the loader's poll loop
+        // would next see it — scx_simple.c's main loop sleeps 1 s — so simulated time moves on instead of the run
+        // restarting it forever at one instant.
         var sim = _bpf.Simulator;
-        sim.Schedule(sim.Now, () => Restart(entry, name));
+        var at = _lastRestartNs.TryGetValue(entry, out long last) && last == sim.Now.Nanoseconds
+            ? sim.Now + SimTime.FromSeconds(1)
+            : sim.Now;
+        sim.Schedule(at, () => Restart(entry, name));
     }
 
     private void Restart(StructOpsEntry entry, string name)
@@ -78,6 +86,7 @@ public sealed partial class SchedScenarioRunner
         }
         long seq = _ext.HotplugSeq;
         _restarts++;
+        _lastRestartNs[entry] = now.Nanoseconds;
         _notes.Add($"t={now}: {name} exited with SCX_ECODE_ACT_RESTART; restart_on_exit loads and registers it again with hotplug_seq {seq}");
         _actions.Reregister(entry, loaded => loaded.SetPendingMember("hotplug_seq", (ulong)seq));
     }
