@@ -132,8 +132,9 @@ public static class SchedHtmlReport
         {
             return;
         }
-        html.Append($"<h2>CPU hotplug</h2><p>{h.Events.Count} events, scx_hotplug_seq {h.Seq}; {h.TasksMigrated:N0} tasks pushed off outgoing CPUs, " +
-                    $"{h.AffinityBroken:N0} affinities broken, {h.Restarts} scheduler restarts. Utilization above is of the time each CPU was online; " +
+        static string Count(long n, string one, string? many = null) => $"{n:N0} {(n == 1 ? one : many ?? one + "s")}";
+        html.Append($"<h2>CPU hotplug</h2><p>{Count(h.Events.Count, "event")}, scx_hotplug_seq {h.Seq}; {Count(h.TasksMigrated, "task")} pushed off outgoing CPUs, " +
+                    $"{Count(h.AffinityBroken, "affinity", "affinities")} broken, {Count(h.Restarts, "scheduler restart")}. Utilization above is of the time each CPU was online; " +
                     "offline spans are dark grey in the timeline.</p>");
         html.Append("<table><tr><th>t s</th><th>cpu</th><th>online</th><th>seq</th><th>tasks moved</th><th>affinity broken</th><th>handled by</th></tr>");
         foreach (var e in h.Events)
