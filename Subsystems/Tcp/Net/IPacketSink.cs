@@ -4,4 +4,10 @@ namespace BpfSim.Tcp.Net;
 public interface IPacketSink
 {
     void Receive(int packet);
+
+    /// <summary>
+    /// The object <see cref="Receive"/> reads first beside the sink itself (a connection), or null: the network
+    /// prefetches it with the sink when an arrival at this sink is the likely next event. Read once, when the sink is added.
+    /// </summary>
+    object? PrefetchTarget => null;
 }

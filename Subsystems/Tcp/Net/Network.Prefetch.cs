@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 using BpfSim.Core.Simulation;
 
 namespace BpfSim.Tcp.Net;
@@ -7,7 +9,7 @@ public sealed partial class Network : IEventPrefetcher
     /// <summary>
     /// The simulator asks about the likely next event while the one before it runs: an arrival reads its packet and
     /// the record of the link it enters next (both named by the argument, see <see cref="ArrivalArg"/>), a finished
-    /// transmission its link's record. With 10,000 flows those were last touched a propagation delay ago and are
+    /// transmission its link's record; an arrival at the end of its route, the sink and its connection. With 10,000 flows those were last touched a propagation delay ago and are
     /// rarely still in the caches. Only hints: no state changes.
     /// </summary>
     void IEventPrefetcher.Prefetch(int kind, long arg)
@@ -24,10 +26,32 @@ public sealed partial class Network : IEventPrefetcher
             {
                 _state.Prefetch(where - 1);
             }
+            else if (where < 0)
+            {
+                PrefetchSink(-where - 1);
+            }
         }
         else if (kind == KindTxComplete)
         {
             _state.Prefetch((int)arg);
+        }
+    }
+
+    /// <summary>The end of a route is next: the sink object and the first lines of what it reads (its connection).</summary>
+    private unsafe void PrefetchSink(int sink)
+    {
+        if (!Sse.IsSupported || (uint)sink >= (uint)_sinkCount)
+        {
+            return;
+        }
+        Sse.Prefetch0(*(byte**)Unsafe.AsPointer(ref _sinks[sink]));
+        if (_sinkTargets[sink] is { } target)
+        {
+            byte* t = *(byte**)Unsafe.AsPointer(ref target);
+            Sse.Prefetch0(t);
+            Sse.Prefetch0(t + 64);
+            Sse.Prefetch0(t + 128);
+            Sse.Prefetch0(t + 192);
         }
     }
 }

@@ -27,6 +27,7 @@ public sealed partial class Network : IEventHandler
     private readonly List<Link> _links = [];
     private readonly HashSet<string> _linkNames = new(StringComparer.Ordinal); // a dumbbell adds 4 links per flow: no linear search
     private IPacketSink[] _sinks = new IPacketSink[16];
+    private object?[] _sinkTargets = new object?[16]; // IPacketSink.PrefetchTarget of each, for Network.Prefetch
     private int _sinkCount;
     // Routes are laid out flat: a route is a run of links in _hops, described by one entry of _routes. Forwarding
     // then reads two dense arrays rather than an int[] per route, which at 10,000 flows lay scattered among the flows'
@@ -115,8 +116,10 @@ public sealed partial class Network : IEventHandler
         if (_sinkCount == _sinks.Length)
         {
             Array.Resize(ref _sinks, _sinks.Length * 2);
+            Array.Resize(ref _sinkTargets, _sinks.Length);
         }
         _sinks[_sinkCount] = sink;
+        _sinkTargets[_sinkCount] = sink.PrefetchTarget;
         return _sinkCount++;
     }
 

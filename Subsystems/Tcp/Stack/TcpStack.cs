@@ -206,6 +206,8 @@ public sealed partial class TcpStack : IEventHandler, ITcpSocketControl
     /// <summary>One side of a connection, as the network's sink at the end of a route.</summary>
     internal sealed class Endpoint(TcpStack stack, TcpConnection conn, bool isSender) : IPacketSink
     {
+        public object PrefetchTarget => conn;
+
         public void Receive(int packet)
         {
             if (isSender)

@@ -14,6 +14,8 @@ public sealed class NetworkPrefetchTests
     {
         public readonly List<(long T, uint Seq)> Received = [];
 
+        public object? PrefetchTarget => Received; // the sink path of the hint prefetches it
+
         public void Receive(int packet)
         {
             Received.Add((net.Simulator.Now.Nanoseconds, net.Packets[packet].Segment.Seq));
@@ -63,6 +65,8 @@ public sealed class NetworkPrefetchTests
                 // Real kinds and beyond, arguments in range, out of range, negative, and with garbage above bit 32.
                 Assert.DoesNotThrow(() => prefetcher.Prefetch(random.Next(-1, 8), random.NextInt64(long.MinValue, long.MaxValue)));
                 Assert.DoesNotThrow(() => prefetcher.Prefetch(random.Next(0, 2), random.Next(-3, 40)));
+                // An arrival at a sink (−(sink + 1) above the packet index), sinks that exist and that do not.
+                Assert.DoesNotThrow(() => prefetcher.Prefetch(1, ((long)-random.Next(1, 4) << 32) | (uint)random.Next(0, 40)));
             }
         }
         while (hinted.Sim.Step());
