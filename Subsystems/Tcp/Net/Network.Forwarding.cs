@@ -81,7 +81,7 @@ public sealed partial class Network
         LearnRoutes();
         if (_sinkNodes.TryGetValue(sink, out var home) && home == node)
         {
-            _sinks[sink].Receive(packet);
+            _sinks[sink].Sink.Receive(packet);
             return;
         }
         if (!node.IsRouter || NextHop(node, sink) is not { } next)

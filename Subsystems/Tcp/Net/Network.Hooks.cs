@@ -48,7 +48,7 @@ public sealed partial class Network
         }
         else
         {
-            _sinks[route.Sink].Receive(packet);
+            _sinks[route.Sink].Sink.Receive(packet);
         }
     }
 

@@ -44,8 +44,10 @@ public sealed partial class Network : IEventPrefetcher
         {
             return;
         }
-        Sse.Prefetch0(*(byte**)Unsafe.AsPointer(ref _sinks[sink]));
-        if (_sinkTargets[sink] is { } target)
+        ref readonly var entry = ref _sinks[sink];
+        var endpoint = entry.Sink;
+        Sse.Prefetch0(*(byte**)Unsafe.AsPointer(ref endpoint));
+        if (entry.Target is { } target)
         {
             byte* t = *(byte**)Unsafe.AsPointer(ref target);
             Sse.Prefetch0(t);

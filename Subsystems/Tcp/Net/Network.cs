@@ -26,8 +26,14 @@ public sealed partial class Network : IEventHandler
     private readonly ulong _seed;
     private readonly List<Link> _links = [];
     private readonly HashSet<string> _linkNames = new(StringComparer.Ordinal); // a dumbbell adds 4 links per flow: no linear search
-    private IPacketSink[] _sinks = new IPacketSink[16];
-    private object?[] _sinkTargets = new object?[16]; // IPacketSink.PrefetchTarget of each, for Network.Prefetch
+    // Each sink beside what it reads first (IPacketSink.PrefetchTarget): one line holds both for Network.Prefetch.
+    private SinkEntry[] _sinks = new SinkEntry[16];
+
+    private readonly struct SinkEntry(IPacketSink sink)
+    {
+        public readonly IPacketSink Sink = sink;
+        public readonly object? Target = sink.PrefetchTarget;
+    }
     private int _sinkCount;
     // Routes are laid out flat: a route is a run of links in _hops, described by one entry of _routes. Forwarding
     // then reads two dense arrays rather than an int[] per route, which at 10,000 flows lay scattered among the flows'
@@ -116,10 +122,8 @@ public sealed partial class Network : IEventHandler
         if (_sinkCount == _sinks.Length)
         {
             Array.Resize(ref _sinks, _sinks.Length * 2);
-            Array.Resize(ref _sinkTargets, _sinks.Length);
         }
-        _sinks[_sinkCount] = sink;
-        _sinkTargets[_sinkCount] = sink.PrefetchTarget;
+        _sinks[_sinkCount] = new SinkEntry(sink);
         return _sinkCount++;
     }
 
@@ -490,7 +494,7 @@ public sealed partial class Network : IEventHandler
         }
         if (where < 0)
         {
-            _sinks[-where - 1].Receive(index);
+            _sinks[-where - 1].Sink.Receive(index);
             return;
         }
         ref var p = ref Packets[index];
@@ -501,7 +505,7 @@ public sealed partial class Network : IEventHandler
         }
         else
         {
-            _sinks[route.Sink].Receive(index);
+            _sinks[route.Sink].Sink.Receive(index);
         }
     }
 
