@@ -179,13 +179,17 @@ public sealed partial class SchedKernel
     /// <summary>distribute_cpu_mask_prev (lib/cpumask.c; per CPU there, one here: affinity changes come from outside the CPUs).</summary>
     private int _distributeCpuPrev;
 
-    /// <summary>set_cpus_allowed_ptr: a queued task off its new mask moves now; a running one after it is switched out.</summary>
-    public void SetCpusAllowed(int task, in Cpumask mask)
+    /// <summary>
+    /// set_cpus_allowed_ptr: a queued task off its new mask moves now; a running one after it is switched out.
+    /// </summary>
+    /// <returns>0, or −EINVAL (the affinity unchanged) when no CPU of the mask exists or is active, as
+    /// __set_cpus_allowed_ptr_locked refuses a mask with no CPU of cpu_active_mask (kernel/sched/core.c).</returns>
+    public int SetCpusAllowed(int task, in Cpumask mask)
     {
         var allowed = mask.And(Topology.Possible);
-        if (allowed.IsEmpty)
+        if (allowed.IsEmpty || (_anyInactive && ActiveAnd(in allowed).IsEmpty))
         {
-            throw new ArgumentException($"no CPU of {mask} exists (CPUs 0-{NrCpus - 1})", nameof(mask));
+            return -22; // EINVAL
         }
         ref var p = ref Tasks[task];
         p.CpusMask = allowed;
@@ -193,7 +197,7 @@ public sealed partial class SchedKernel
         _classes[_pt[task].Class].SetCpusAllowed(ref p);
         if (allowed.Test(p.Cpu) || p.State == (uint)TaskState.Dead)
         {
-            return;
+            return 0;
         }
         if (_curr[p.Cpu] == task)
         {
@@ -204,6 +208,7 @@ public sealed partial class SchedKernel
         {
             MoveToAllowedCpu(ref p);
         }
+        return 0;
     }
 
     /// <summary>set_user_nice: a new nice value, the load weight from it, and the class told (reweight_task).</summary>

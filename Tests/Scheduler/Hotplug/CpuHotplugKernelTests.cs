@@ -28,6 +28,25 @@ public sealed class CpuHotplugKernelTests
     }
 
     [Test]
+    public void SetCpusAllowed_NoActiveCpuInTheMask_IsEinval_AndTheAffinityIsUnchanged()
+    {
+        var rig = new HotplugRig(4);
+        int t = rig.Hog(cpus: HotplugRig.Only(0, 1));
+        rig.RunMs(5);
+        rig.Offline(2);
+        rig.Offline(3);
+        Assert.Multiple(() =>
+        {
+            // __set_cpus_allowed_ptr_locked: no CPU of cpu_active_mask in the new mask (core.c).
+            Assert.That(rig.Kernel.SetCpusAllowed(t, HotplugRig.Only(2, 3)), Is.EqualTo(-22));
+            Assert.That(rig.Kernel.SetCpusAllowed(t, HotplugRig.Only(5)), Is.EqualTo(-22), "no such CPU");
+            Assert.That(rig.Kernel.Tasks[t].CpusMask, Is.EqualTo(HotplugRig.Only(0, 1)), "unchanged");
+            Assert.That(rig.Kernel.AffinityBroken, Is.Zero, "refused, not widened");
+            Assert.That(rig.Kernel.SetCpusAllowed(t, HotplugRig.Only(1, 3)), Is.Zero, "one active CPU is enough");
+        });
+    }
+
+    [Test]
     public void SetCpuOnline_ToTheStateItIsIn_DoesNothing()
     {
         var rig = new HotplugRig(2);
