@@ -215,6 +215,26 @@ public sealed partial class TcpStack
     }
 
     /// <summary>
+    /// tcp_enter_loss's window: when this loss opens a new reduction (<paramref name="reduce"/>), prior_ssthresh and
+    /// prior_cwnd are saved, the algorithm's ssthresh taken, CA_EVENT_LOSS raised and an undo episode opened
+    /// (tcp_init_undo); then cwnd = packets in flight + 1.
+    /// </summary>
+    private void LossWindow(TcpConnection conn, ref TcpSock sk, bool reduce)
+    {
+        if (reduce)
+        {
+            sk.PriorSsthresh = CurrentSsthresh(ref sk);
+            sk.PriorCwnd = sk.SndCwnd;
+            sk.SndSsthresh = CaU32(conn.Ops.Ssthresh!, ref sk, TcpCaMember.Ssthresh);
+            CaCwndEvent(conn.Ops, ref sk, TcpCaEvent.Loss);
+            InitUndo(conn);
+        }
+        sk.SndCwnd = sk.PacketsInFlight + 1;
+        sk.SndCwndCnt = 0;
+        sk.SndCwndStamp = NowJiffies;
+    }
+
+    /// <summary>
     /// tcp_enter_loss with RACK: tcp_timeout_mark_lost marks the head and every segment whose RACK time is up (not
     /// the ones sent within rack.rtt_us), the reduction as without RACK, reordering trusted no more than the sysctl
     /// after a timeout in Disorder, no probe outstanding, and F-RTO armed unless a recovery was already under way
@@ -234,17 +254,7 @@ public sealed partial class TcpStack
             }
             MarkSegmentLost(conn, ref st);
         }
-        if (state <= TcpCaState.Disorder || conn.SndUna >= conn.HighSeq || (state == TcpCaState.Loss && conn.Retransmits == 0))
-        {
-            sk.PriorSsthresh = CurrentSsthresh(ref sk);
-            sk.PriorCwnd = sk.SndCwnd;
-            sk.SndSsthresh = CaU32(conn.Ops.Ssthresh!, ref sk, TcpCaMember.Ssthresh);
-            CaCwndEvent(conn.Ops, ref sk, TcpCaEvent.Loss);
-            InitUndo(conn);
-        }
-        sk.SndCwnd = sk.PacketsInFlight + 1;
-        sk.SndCwndCnt = 0;
-        sk.SndCwndStamp = NowJiffies;
+        LossWindow(conn, ref sk, reduce: state <= TcpCaState.Disorder || conn.SndUna >= conn.HighSeq || (state == TcpCaState.Loss && conn.Retransmits == 0));
         if (state <= TcpCaState.Disorder && sk.SackedOut >= _options.Reordering)
         {
             conn.Reordering = Math.Min(conn.Reordering, (uint)_options.Reordering);

@@ -101,17 +101,7 @@ public sealed partial class TcpStack
     private void EnterLossSynSent(TcpConnection conn)
     {
         ref var sk = ref _socks[conn.Id];
-        if (sk.IcskCaState != TcpCaState.Loss)
-        {
-            sk.PriorSsthresh = CurrentSsthresh(ref sk);
-            sk.PriorCwnd = sk.SndCwnd;
-            sk.SndSsthresh = CaU32(conn.Ops.Ssthresh!, ref sk, TcpCaMember.Ssthresh);
-            CaCwndEvent(conn.Ops, ref sk, TcpCaEvent.Loss);
-            InitUndo(conn);
-        }
-        sk.SndCwnd = sk.PacketsInFlight + 1;
-        sk.SndCwndCnt = 0;
-        sk.SndCwndStamp = NowJiffies;
+        LossWindow(conn, ref sk, reduce: sk.IcskCaState != TcpCaState.Loss);
         SetCaState(conn, TcpCaState.Loss);
         conn.HighSeq = conn.SndNxt;
     }
