@@ -91,9 +91,8 @@ internal sealed partial class ChainCallMapClient
             {
                 break;
             }
-            if (r.Errno is not (Errno.EAGAIN or Errno.EEXIST or Errno.ENOENT) || !Retry(actor, r))
+            if (!RetryOrFail(actor, r, retryable: r.Errno is Errno.EAGAIN or Errno.EEXIST or Errno.ENOENT))
             {
-                Fail(actor, r);
                 yield break;
             }
         }
@@ -153,9 +152,8 @@ internal sealed partial class ChainCallMapClient
             {
                 break;
             }
-            if (r.Errno is not (Errno.EAGAIN or Errno.EEXIST or Errno.ENOENT) || !Retry(actor, r))
+            if (!RetryOrFail(actor, r, retryable: r.Errno is Errno.EAGAIN or Errno.EEXIST or Errno.ENOENT))
             {
-                Fail(actor, r);
                 yield break;
             }
         }

@@ -81,9 +81,8 @@ internal sealed partial class ChainCallMapClient
             yield return SyscallKind.Close;
             Bpf.Close(map);
             Bpf.Close(current);
-            if (r.Errno != Errno.EEXIST || !Retry(actor, r))
+            if (!RetryOrFail(actor, r, retryable: r.Errno == Errno.EEXIST))
             {
-                Fail(actor, r);
                 yield break;
             }
         }

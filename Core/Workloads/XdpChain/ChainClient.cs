@@ -59,6 +59,21 @@ internal abstract class ChainClient
         return true;
     }
 
+    /// <summary>
+    /// After a failed call: true to try again, when the error is one the protocol answers by retrying
+    /// (<paramref name="retryable"/>) and the retry budget lasts (the retry counted); false when the action ends, with
+    /// the error, or the give-up after too many retries, recorded.
+    /// </summary>
+    protected bool RetryOrFail(ComponentActor actor, BpfResult why, bool retryable)
+    {
+        if (retryable)
+        {
+            return Retry(actor, why);
+        }
+        Fail(actor, why);
+        return false;
+    }
+
     /// <summary>Records an error the protocol has no answer to; the action ends.</summary>
     protected static void Fail(ComponentActor actor, BpfResult why) => actor.Failure = why.Reason;
 

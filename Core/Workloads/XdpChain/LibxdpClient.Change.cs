@@ -39,9 +39,8 @@ internal sealed partial class LibxdpClient
                 break;
             }
             var r = attempt.Error;
-            if (r.Errno is not (Errno.EEXIST or Errno.EBUSY or Errno.ENOENT) || !Retry(actor, r))
+            if (!RetryOrFail(actor, r, retryable: r.Errno is Errno.EEXIST or Errno.EBUSY or Errno.ENOENT))
             {
-                Fail(actor, r);
                 yield break;
             }
             // usleep(1 << retry_counter): exponential back-off in microseconds.

@@ -67,9 +67,8 @@ internal sealed class MprogClient(ChainRunContext context) : ChainClient(context
                 yield break;
             }
             // ESTALE: someone changed the bundle since the query; ENOENT: the program we placed ourselves against left.
-            if (r.Errno is not (Errno.ESTALE or Errno.ENOENT) || !Retry(actor, r))
+            if (!RetryOrFail(actor, r, retryable: r.Errno is Errno.ESTALE or Errno.ENOENT))
             {
-                Fail(actor, r);
                 yield break;
             }
         }
@@ -112,9 +111,8 @@ internal sealed class MprogClient(ChainRunContext context) : ChainClient(context
             {
                 break;
             }
-            if (r.Errno != Errno.ESTALE || !Retry(actor, r))
+            if (!RetryOrFail(actor, r, retryable: r.Errno == Errno.ESTALE))
             {
-                Fail(actor, r);
                 yield break;
             }
         }
@@ -154,9 +152,8 @@ internal sealed class MprogClient(ChainRunContext context) : ChainClient(context
             {
                 break;
             }
-            if (r.Errno != Errno.ESTALE || !Retry(actor, r))
+            if (!RetryOrFail(actor, r, retryable: r.Errno == Errno.ESTALE))
             {
-                Fail(actor, r);
                 yield break;
             }
         }

@@ -69,6 +69,18 @@ public sealed class XdpChainClientTests(XdpChainDesign design)
     }
 
     [Test]
+    public void SimultaneousStarts_WithNoRetriesAllowed_OneGivesUp_AndSaysSo()
+    {
+        var scenario = Scenario(10, jitter: false,
+            Component("A", 10, Start(1)),
+            Component("B", 20, Start(1))) with { MaxRetries = 0 };
+        var run = new XdpChainRun(scenario, design);
+        run.Execute();
+        Assert.That(run.Failures, Has.Count.EqualTo(1));
+        Assert.That(run.Failures[0], Does.Contain("gave up after 0 retries: "), "the give-up, not only the last error");
+    }
+
+    [Test]
     public void SimultaneousReplaceAndStart_EndInOrder()
     {
         var scenario = Scenario(20, jitter: false,
