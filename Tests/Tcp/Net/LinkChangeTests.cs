@@ -7,25 +7,14 @@ namespace BpfSim.Tests.Tcp.Net;
 [Category("Tcp")]
 public sealed class LinkChangeTests
 {
-    private sealed class Sink(Network net) : IPacketSink
-    {
-        public readonly List<(long T, uint Seq)> Received = [];
-
-        public void Receive(int packet)
-        {
-            Received.Add((net.Simulator.Now.Nanoseconds, net.Packets[packet].Segment.Seq));
-            net.Packets.Free(packet);
-        }
-    }
-
     private const long Ms = 1_000_000;
 
-    private static (Simulator Sim, Network Net, Link Link, Sink Sink, int Route) Make(long rateBps, long delayMs)
+    private static (Simulator Sim, Network Net, Link Link, RecordingSink Sink, int Route) Make(long rateBps, long delayMs)
     {
         var sim = new Simulator();
         var net = new Network(sim, 1);
         var link = net.AddLink("l", rateBps, SimTime.FromMilliseconds(delayMs), new DropTailQueue(10_000));
-        var sink = new Sink(net);
+        var sink = new RecordingSink(net);
         return (sim, net, link, sink, net.AddRoute([link], net.AddSink(sink)));
     }
 

@@ -12,17 +12,6 @@ namespace BpfSim.Tests.Tcp.Net;
 [Category("Tcp")]
 public sealed class LinkTableTests
 {
-    private sealed class Sink(Network net) : IPacketSink
-    {
-        public readonly List<(long T, uint Seq)> Received = [];
-
-        public void Receive(int packet)
-        {
-            Received.Add((net.Simulator.Now.Nanoseconds, net.Packets[packet].Segment.Seq));
-            net.Packets.Free(packet);
-        }
-    }
-
     private sealed class Tap : ILinkTap
     {
         public readonly List<uint> Seen = [];
@@ -47,7 +36,7 @@ public sealed class LinkTableTests
         var sim = new Simulator();
         var net = new Network(sim, 1);
         var first = net.AddLink("first", 12_000_000, SimTime.FromMilliseconds(1), new DropTailQueue(100));
-        var sink = new Sink(net);
+        var sink = new RecordingSink(net);
         int route = net.AddRoute([first], net.AddSink(sink));
         for (uint i = 0; i < 3; i++)
         {
@@ -97,7 +86,7 @@ public sealed class LinkTableTests
         var sim = new Simulator();
         var net = new Network(sim, 1);
         var link = net.AddLink("l", 1_000_000, SimTime.Zero, new DropTailQueue(5));
-        int route = net.AddRoute([link], net.AddSink(new Sink(net)));
+        int route = net.AddRoute([link], net.AddSink(new RecordingSink(net)));
         for (uint i = 0; i < 20; i++)
         {
             net.Send(Packet(net, route, i, size: 100 + (int)i));
@@ -119,7 +108,7 @@ public sealed class LinkTableTests
         var sim = new Simulator();
         var net = new Network(sim, 1);
         var link = net.AddLink("l", 12_000_000, SimTime.Zero, new DropTailQueue(100));
-        var sink = new Sink(net);
+        var sink = new RecordingSink(net);
         int route = net.AddRoute([link], net.AddSink(sink));
         for (uint i = 0; i < 10; i++)
         {

@@ -10,26 +10,13 @@ namespace BpfSim.Tests.Tcp.Net;
 [Category("Tcp")]
 public sealed class NetworkPrefetchTests
 {
-    private sealed class Sink(Network net) : IPacketSink
-    {
-        public readonly List<(long T, uint Seq)> Received = [];
-
-        public object? PrefetchTarget => Received; // the sink path of the hint prefetches it
-
-        public void Receive(int packet)
-        {
-            Received.Add((net.Simulator.Now.Nanoseconds, net.Packets[packet].Segment.Seq));
-            net.Packets.Free(packet);
-        }
-    }
-
-    private static (Simulator Sim, Network Net, Sink Sink, int Route) Build()
+    private static (Simulator Sim, Network Net, RecordingSink Sink, int Route) Build()
     {
         var sim = new Simulator();
         var net = new Network(sim, 1);
         var a = net.AddLink("a", 12_000_000, SimTime.FromMilliseconds(1), new DropTailQueue(8));
         var b = net.AddLink("b", 6_000_000, SimTime.FromMilliseconds(2), new DropTailQueue(4));
-        var sink = new Sink(net);
+        var sink = new RecordingSink(net);
         return (sim, net, sink, net.AddRoute([a, b], net.AddSink(sink)));
     }
 
