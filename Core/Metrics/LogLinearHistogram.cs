@@ -128,6 +128,34 @@ public sealed class LogLinearHistogram
         Max = Math.Max(Max, max);
     }
 
+    /// <summary>
+    /// Adds <paramref name="count"/> values that all fall in bucket <paramref name="bucket"/> (<see cref="BucketIndex"/>),
+    /// whose sum is <paramref name="sum"/> and largest value <paramref name="max"/>: for a recorder that keeps a run of
+    /// values in one bucket beside its own state and adds the run when the bucket changes.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="bucket"/> or <paramref name="count"/> is negative.</exception>
+    public void AddRun(int bucket, int count, double sum, long max)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(bucket);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        if (count == 0)
+        {
+            return;
+        }
+        int i = bucket - _first;
+        if ((uint)i >= (uint)_capacity)
+        {
+            i = Widen(bucket, bucket + 1) - _first;
+        }
+        _counts[i] += count;
+        Count += count;
+        Sum += sum;
+        if (max > Max)
+        {
+            Max = max;
+        }
+    }
+
     /// <summary>The <paramref name="q"/>-quantile (0 … 1): the midpoint of the bucket holding it, capped at <see cref="Max"/>.</summary>
     public double Quantile(double q)
     {

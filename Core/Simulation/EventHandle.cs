@@ -23,6 +23,14 @@ public interface IEventPrefetcher
     /// come at all (a cancelled timer).
     /// </summary>
     void Prefetch(int kind, long arg);
+
+    /// <summary>
+    /// The same for the event after the next one, a dispatch earlier than <see cref="Prefetch"/> is asked about it:
+    /// only what (<paramref name="kind"/>, <paramref name="arg"/>) name directly, without reading state that may not
+    /// be in the caches yet, so that <see cref="Prefetch"/> can follow the pointers in it an event later. Must change
+    /// no state.
+    /// </summary>
+    void PrefetchAhead(int kind, long arg);
 }
 
 /// <summary>A handler registered with a <see cref="Simulator"/>: a small integer that names it in the event heap.</summary>

@@ -61,6 +61,12 @@ public sealed partial class Network
             Array.Resize(ref _flowAddresses, Math.Max(_flowAddresses.Length * 2, flow + 1));
         }
         _flowAddresses[flow] = FlowAddresses.For(flow, forwardRoute, reverseRoute, mss);
+        if ((uint)forwardRoute < (uint)_routeCount && (uint)reverseRoute < (uint)_routeCount)
+        {
+            // Each end answers on the other route: what arrives at the receiver is acknowledged on the reverse one.
+            _sinks[_routes[forwardRoute].Sink].ReplyLink = _hops[_routes[reverseRoute].Start] + 1;
+            _sinks[_routes[reverseRoute].Sink].ReplyLink = _hops[_routes[forwardRoute].Start] + 1;
+        }
     }
 
     /// <summary>Connection <paramref name="flow"/>'s addresses; <see cref="FlowAddresses.Known"/> is false if it never registered.</summary>

@@ -16,19 +16,34 @@ public sealed partial class Network : IEventPrefetcher
     {
         if (kind == KindArrival)
         {
-            int packet = (int)arg;
-            if ((uint)packet < (uint)Packets.Capacity)
-            {
-                Packets.Prefetch(packet);
-            }
             int where = (int)(arg >> 32);
-            if (where > 0)
-            {
-                _state.Prefetch(where - 1);
-            }
-            else if (where < 0)
+            if (where < 0)
             {
                 PrefetchSink(-where - 1);
+            }
+            // The packet and the next link's record were asked for a dispatch earlier (PrefetchAhead) when this
+            // event was already second in line; ask again for when it was not (a no-op if they have arrived).
+            PrefetchArrival(arg, where);
+        }
+        else if (kind == KindTxComplete)
+        {
+            _state.Prefetch((int)arg);
+        }
+    }
+
+    /// <summary>
+    /// The event after the next: what its argument names, without following a pointer — an arrival's packet and the
+    /// record of the link it enters or the line of its sink's entry, a finished transmission's link record.
+    /// </summary>
+    void IEventPrefetcher.PrefetchAhead(int kind, long arg)
+    {
+        if (kind == KindArrival)
+        {
+            int where = (int)(arg >> 32);
+            PrefetchArrival(arg, where);
+            if (where < 0)
+            {
+                PrefetchSinkEntry(-where - 1);
             }
         }
         else if (kind == KindTxComplete)
@@ -37,7 +52,33 @@ public sealed partial class Network : IEventPrefetcher
         }
     }
 
-    /// <summary>The end of a route is next: the sink object and the first lines of what it reads (its connection).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void PrefetchArrival(long arg, int where)
+    {
+        int packet = (int)arg;
+        if ((uint)packet < (uint)Packets.Capacity)
+        {
+            Packets.Prefetch(packet);
+        }
+        if (where > 0)
+        {
+            _state.Prefetch(where - 1);
+        }
+    }
+
+    /// <summary>The line of a sink's entry, which <see cref="PrefetchSink"/> reads an event later.</summary>
+    private unsafe void PrefetchSinkEntry(int sink)
+    {
+        if (Sse.IsSupported && (uint)sink < (uint)_sinkCount)
+        {
+            Sse.Prefetch0(Unsafe.AsPointer(ref _sinks[sink]));
+        }
+    }
+
+    /// <summary>
+    /// The end of a route is next: the sink object, the first lines of what it reads (its connection), and the record
+    /// of the link its answer will enter.
+    /// </summary>
     private unsafe void PrefetchSink(int sink)
     {
         if (!Sse.IsSupported || (uint)sink >= (uint)_sinkCount)
@@ -45,6 +86,10 @@ public sealed partial class Network : IEventPrefetcher
             return;
         }
         ref readonly var entry = ref _sinks[sink];
+        if (entry.ReplyLink > 0)
+        {
+            _state.Prefetch(entry.ReplyLink - 1);
+        }
         var endpoint = entry.Sink;
         Sse.Prefetch0(*(byte**)Unsafe.AsPointer(ref endpoint));
         if (entry.Target is { } target)

@@ -26,13 +26,17 @@ public sealed partial class Network : IEventHandler
     private readonly ulong _seed;
     private readonly List<Link> _links = [];
     private readonly HashSet<string> _linkNames = new(StringComparer.Ordinal); // a dumbbell adds 4 links per flow: no linear search
-    // Each sink beside what it reads first (IPacketSink.PrefetchTarget): one line holds both for Network.Prefetch.
+    // Each sink beside what it reads first (IPacketSink.PrefetchTarget) and the link its answer enters: one line
+    // holds them for Network.Prefetch.
     private SinkEntry[] _sinks = new SinkEntry[16];
 
-    private readonly struct SinkEntry(IPacketSink sink)
+    private struct SinkEntry(IPacketSink sink)
     {
         public readonly IPacketSink Sink = sink;
         public readonly object? Target = sink.PrefetchTarget;
+        // The first link of the route this sink's owner sends on (a registered flow's other route), plus one; 0 if
+        // unknown. A TCP endpoint answers an arrival at once (an ACK, or new data), into that link.
+        public int ReplyLink;
     }
     private int _sinkCount;
     // Routes are laid out flat: a route is a run of links in _hops, described by one entry of _routes. Forwarding

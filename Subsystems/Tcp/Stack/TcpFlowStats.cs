@@ -3,6 +3,14 @@ namespace BpfSim.Tcp.Stack;
 /// <summary>Per-flow counters, updated in place on the packet path.</summary>
 public sealed class TcpFlowStats
 {
+    private readonly TcpConnection? _owner;
+    private Core.Metrics.LogLinearHistogram? _oneWayDelay;
+
+    internal TcpFlowStats(TcpConnection? owner = null)
+    {
+        _owner = owner;
+    }
+
     public long BytesAcked { get; internal set; }
     public long SegmentsSent { get; internal set; }
     public long Retransmits { get; internal set; }
@@ -49,7 +57,15 @@ public sealed class TcpFlowStats
     /// the receiving host minus the TSval the sender stamped, so µs resolution); null until the first one, or when the
     /// stack records none (<see cref="TcpStack.RecordOneWayDelay"/>).
     /// </summary>
-    public Core.Metrics.LogLinearHistogram? OneWayDelay { get; internal set; }
+    public Core.Metrics.LogLinearHistogram? OneWayDelay
+    {
+        get
+        {
+            _owner?.FlushOneWayDelay(); // the connection keeps the last run of delays in one bucket beside its state
+            return _oneWayDelay;
+        }
+        internal set => _oneWayDelay = value;
+    }
 
     public double RttMeanMs => RttSamples == 0 ? 0 : RttSumMs / RttSamples;
 

@@ -29,7 +29,21 @@ public sealed partial class TcpStack
     {
         // TSval is the sender's clock in µs (32 bits): the unsigned difference survives its wrap.
         uint delayUs = (uint)(nowNs / 1000) - tsVal;
+        long value = delayUs * 1000L;
+        int bucket = LogLinearHistogram.BucketIndex(value);
+        if (bucket == conn.OwdRunBucket && conn.OwdRunCount is > 0 and < int.MaxValue)
+        {
+            conn.OwdRunCount++;
+            conn.OwdRunSum += value;
+            conn.OwdRunMax = Math.Max(conn.OwdRunMax, value);
+            return;
+        }
         // One per flow: buckets made as delays come (a few octaves), not the 2.8 KB of every bucket up to 67 ms.
-        (conn.OneWayDelay ??= conn.Stats.OneWayDelay = new LogLinearHistogram(preallocateNs: 0)).Record(delayUs * 1000L);
+        conn.OneWayDelay ??= conn.Stats.OneWayDelay = new LogLinearHistogram(preallocateNs: 0);
+        conn.FlushOneWayDelay();
+        conn.OwdRunBucket = bucket;
+        conn.OwdRunCount = 1;
+        conn.OwdRunSum = value;
+        conn.OwdRunMax = value;
     }
 }

@@ -59,6 +59,56 @@ public sealed class LogLinearHistogramWindowTests
     }
 
     [Test]
+    public void RunsAddedPerBucket_AnswerAsRecordingOneByOne([Values(1, 2, 3)] int seed)
+    {
+        // A drifting one-way delay, µs resolution like TCP's: consecutive values mostly share a bucket, sometimes not.
+        var random = new SimRandom((ulong)seed);
+        var values = new List<long>();
+        double level = 9e6;
+        for (int i = 0; i < 5000; i++)
+        {
+            level = Math.Clamp(level + (random.NextDouble() - 0.5) * 4e5, 1e3, 6e7);
+            values.Add((long)(level / 1000) * 1000);
+        }
+        var runs = new LogLinearHistogram(0);
+        int bucket = -1, count = 0;
+        long sum = 0, max = 0;
+        foreach (long v in values)
+        {
+            int b = LogLinearHistogram.BucketIndex(v);
+            if (b != bucket && count > 0)
+            {
+                runs.AddRun(bucket, count, sum, max);
+                count = 0;
+                sum = max = 0;
+            }
+            bucket = b;
+            count++;
+            sum += v;
+            max = Math.Max(max, v);
+        }
+        runs.AddRun(bucket, count, sum, max);
+        var oneByOne = new LogLinearHistogram(0);
+        foreach (long v in values)
+        {
+            oneByOne.Record(v);
+        }
+        AssertMatches(runs, values);
+        Assert.That(runs.Sum, Is.EqualTo(oneByOne.Sum), "whole-ns sums are exact either way");
+        Assert.That(runs.Mean, Is.EqualTo(oneByOne.Mean));
+    }
+
+    [Test]
+    public void AddRun_OfNothing_ChangesNothing_AndANegativeBucketIsRefused()
+    {
+        var h = new LogLinearHistogram(0);
+        h.AddRun(100, 0, 0, 0);
+        Assert.That(h.Count, Is.Zero);
+        Assert.That(h.Quantile(0.5), Is.Zero);
+        Assert.Throws<ArgumentOutOfRangeException>(() => h.AddRun(-1, 1, 5, 5));
+    }
+
+    [Test]
     public void Default_RecordsBelow67Ms_WithoutAllocating()
     {
         var h = new LogLinearHistogram();

@@ -247,10 +247,12 @@ public sealed class SimulatorTests
         public void OnEvent(int kind, long arg) => Log.Add($"run {arg}");
 
         public void Prefetch(int kind, long arg) => Log.Add($"prefetch {arg}");
+
+        public void PrefetchAhead(int kind, long arg) => Log.Add($"ahead {arg}");
     }
 
     [Test]
-    public void Prefetcher_IsAskedAboutTheNextEventOfTheTick_BeforeTheCurrentRuns_WithoutChangingTheOrder()
+    public void Prefetcher_IsAskedAboutTheNextTwoEventsOfTheTick_BeforeTheCurrentRuns_WithoutChangingTheOrder()
     {
         var sim = new Simulator();
         var handler = new PrefetchRecorder();
@@ -263,7 +265,8 @@ public sealed class SimulatorTests
         sim.RunUntil(SimTime.MaxValue);
         Assert.That(handler.Log, Is.EqualTo(new[]
         {
-            "prefetch 2", "run 1", "prefetch 3", "run 2", "run 3", "run 4",
+            // Before 1 runs: 2 is next (second stage), 3 after it (first stage); before 2: 3 is next, nothing after.
+            "prefetch 2", "ahead 3", "run 1", "prefetch 3", "run 2", "run 3", "run 4",
         }));
     }
 }

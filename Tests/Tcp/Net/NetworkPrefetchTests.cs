@@ -54,6 +54,9 @@ public sealed class NetworkPrefetchTests
                 Assert.DoesNotThrow(() => prefetcher.Prefetch(random.Next(0, 2), random.Next(-3, 40)));
                 // An arrival at a sink (−(sink + 1) above the packet index), sinks that exist and that do not.
                 Assert.DoesNotThrow(() => prefetcher.Prefetch(1, ((long)-random.Next(1, 4) << 32) | (uint)random.Next(0, 40)));
+                // The first stage, with the same arguments.
+                Assert.DoesNotThrow(() => prefetcher.PrefetchAhead(random.Next(-1, 8), random.NextInt64(long.MinValue, long.MaxValue)));
+                Assert.DoesNotThrow(() => prefetcher.PrefetchAhead(1, ((long)-random.Next(1, 4) << 32) | (uint)random.Next(0, 40)));
             }
         }
         while (hinted.Sim.Step());
