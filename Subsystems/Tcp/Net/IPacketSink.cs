@@ -10,4 +10,12 @@ public interface IPacketSink
     /// prefetches it with the sink when an arrival at this sink is the likely next event. Read once, when the sink is added.
     /// </summary>
     object? PrefetchTarget => null;
+
+    /// <summary>
+    /// An arrival at this sink is the likely next event, and the sink and its <see cref="PrefetchTarget"/> were asked
+    /// for an event earlier: prefetch what <see cref="Receive"/> reaches through them. Only hints, no state changes.
+    /// </summary>
+    void PrefetchState()
+    {
+    }
 }

@@ -18,7 +18,7 @@ public sealed partial class Network
     /// <summary>Learns the routes added since the tables were last asked, in the order they were added.</summary>
     private void LearnRoutes()
     {
-        for (; _routesLearned < _routeCount; _routesLearned++)
+        for (; _routesLearned < _routes.Count; _routesLearned++)
         {
             var route = _routes[_routesLearned];
             LearnRoute(new ArraySegment<int>(_hops, route.Start, route.Length), route.Sink);
@@ -61,11 +61,15 @@ public sealed partial class Network
             Array.Resize(ref _flowAddresses, Math.Max(_flowAddresses.Length * 2, flow + 1));
         }
         _flowAddresses[flow] = FlowAddresses.For(flow, forwardRoute, reverseRoute, mss);
-        if ((uint)forwardRoute < (uint)_routeCount && (uint)reverseRoute < (uint)_routeCount)
+        if ((uint)forwardRoute < (uint)_routes.Count && (uint)reverseRoute < (uint)_routes.Count)
         {
             // Each end answers on the other route: what arrives at the receiver is acknowledged on the reverse one.
-            _sinks[_routes[forwardRoute].Sink].ReplyLink = _hops[_routes[reverseRoute].Start] + 1;
-            _sinks[_routes[reverseRoute].Sink].ReplyLink = _hops[_routes[forwardRoute].Start] + 1;
+            ref var receiver = ref _sinks[_routes[forwardRoute].Sink];
+            receiver.ReplyRoute = reverseRoute + 1;
+            receiver.ReplyLink = _routes[reverseRoute].LinkAt(0, _hops) + 1;
+            ref var sender = ref _sinks[_routes[reverseRoute].Sink];
+            sender.ReplyRoute = forwardRoute + 1;
+            sender.ReplyLink = _routes[forwardRoute].LinkAt(0, _hops) + 1;
         }
     }
 

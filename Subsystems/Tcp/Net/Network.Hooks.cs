@@ -30,7 +30,7 @@ public sealed partial class Network
     private void Arrive(int packet)
     {
         ref var p = ref Packets[packet];
-        var link = _links[p.Via != 0 ? p.Via - 1 : _hops[_routes[p.Route].Start + p.Hop]];
+        var link = _links[p.Via != 0 ? p.Via - 1 : _routes[p.Route].LinkAt(p.Hop, _hops)];
         if (link.Ingress is { Device: { } dev } iface && !(dev.Xdp.IsEmpty && dev.TcxIngress.IsEmpty)
             && !RunHooks(packet, link, iface, dev))
         {
@@ -44,7 +44,7 @@ public sealed partial class Network
         ref readonly var route = ref _routes[p.Route];
         if (++p.Hop < route.Length)
         {
-            Enter(packet, _hops[route.Start + p.Hop]);
+            Enter(packet, route.LinkAt(p.Hop, _hops));
         }
         else
         {

@@ -9,8 +9,10 @@ public sealed partial class Network : IEventPrefetcher
     /// <summary>
     /// The simulator asks about the likely next event while the one before it runs: an arrival reads its packet and
     /// the record of the link it enters next (both named by the argument, see <see cref="ArrivalArg"/>), a finished
-    /// transmission its link's record; an arrival at the end of its route, the sink and its connection. With 10,000 flows those were last touched a propagation delay ago and are
-    /// rarely still in the caches. Only hints: no state changes.
+    /// transmission its link's record; an arrival at the end of its route, the sink and its connection, asked for an
+    /// event earlier (<see cref="IEventPrefetcher.PrefetchAhead"/>), and now what the sink reaches through them
+    /// (<see cref="IPacketSink.PrefetchState"/>). With 10,000 flows those were last touched a propagation delay ago
+    /// and are rarely still in the caches. Only hints: no state changes.
     /// </summary>
     void IEventPrefetcher.Prefetch(int kind, long arg)
     {
@@ -19,7 +21,7 @@ public sealed partial class Network : IEventPrefetcher
             int where = (int)(arg >> 32);
             if (where < 0)
             {
-                PrefetchSink(-where - 1);
+                PrefetchSinkState(-where - 1);
             }
             // The packet and the next link's record were asked for a dispatch earlier (PrefetchAhead) when this
             // event was already second in line; ask again for when it was not (a no-op if they have arrived).
@@ -32,8 +34,9 @@ public sealed partial class Network : IEventPrefetcher
     }
 
     /// <summary>
-    /// The event after the next: what its argument names, without following a pointer — an arrival's packet and the
-    /// record of the link it enters or the line of its sink's entry, a finished transmission's link record.
+    /// The event after the next: what its argument names — an arrival's packet and the record of the link it enters,
+    /// or at the end of its route the sink, its connection and the link its answer enters (from the sink's entry, in
+    /// a table small enough for the caches), a finished transmission's link record.
     /// </summary>
     void IEventPrefetcher.PrefetchAhead(int kind, long arg)
     {
@@ -43,7 +46,7 @@ public sealed partial class Network : IEventPrefetcher
             PrefetchArrival(arg, where);
             if (where < 0)
             {
-                PrefetchSinkEntry(-where - 1);
+                PrefetchSink(-where - 1);
             }
         }
         else if (kind == KindTxComplete)
@@ -66,18 +69,21 @@ public sealed partial class Network : IEventPrefetcher
         }
     }
 
-    /// <summary>The line of a sink's entry, which <see cref="PrefetchSink"/> reads an event later.</summary>
-    private unsafe void PrefetchSinkEntry(int sink)
+    /// <summary>
+    /// The second stage for an arrival at the end of its route: the sink and its target were asked for an event
+    /// earlier (<see cref="PrefetchSink"/>); the sink names what it reaches through them.
+    /// </summary>
+    private void PrefetchSinkState(int sink)
     {
-        if (Sse.IsSupported && (uint)sink < (uint)_sinkCount)
+        if ((uint)sink < (uint)_sinkCount)
         {
-            Sse.Prefetch0(Unsafe.AsPointer(ref _sinks[sink]));
+            _sinks[sink].Sink.PrefetchState();
         }
     }
 
     /// <summary>
-    /// The end of a route is next: the sink object, the first lines of what it reads (its connection), and the record
-    /// of the link its answer will enter.
+    /// The end of a route is next: the sink object, the first lines of what it reads (its connection), and the route
+    /// and record of the link its answer will enter.
     /// </summary>
     private unsafe void PrefetchSink(int sink)
     {
@@ -89,6 +95,7 @@ public sealed partial class Network : IEventPrefetcher
         if (entry.ReplyLink > 0)
         {
             _state.Prefetch(entry.ReplyLink - 1);
+            _routes.Prefetch(entry.ReplyRoute - 1);
         }
         var endpoint = entry.Sink;
         Sse.Prefetch0(*(byte**)Unsafe.AsPointer(ref endpoint));

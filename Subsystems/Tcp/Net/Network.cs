@@ -34,21 +34,20 @@ public sealed partial class Network : IEventHandler
     {
         public readonly IPacketSink Sink = sink;
         public readonly object? Target = sink.PrefetchTarget;
-        // The first link of the route this sink's owner sends on (a registered flow's other route), plus one; 0 if
-        // unknown. A TCP endpoint answers an arrival at once (an ACK, or new data), into that link.
+        // The route this sink's owner sends on (a registered flow's other route) and its first link, each plus one; 0
+        // if unknown. A TCP endpoint answers an arrival at once (an ACK, or new data), on that route.
+        public int ReplyRoute;
         public int ReplyLink;
     }
     private int _sinkCount;
     // Routes are laid out flat: a route is a run of links in _hops, described by one entry of _routes. Forwarding
     // then reads two dense arrays rather than an int[] per route, which at 10,000 flows lay scattered among the flows'
     // other objects and cost a cache miss per hop.
-    private Route[] _routes = new Route[16];
-    private int _routeCount;
+    private readonly RouteTable _routes = new();
     private int[] _hops = new int[64]; // link ids
     private readonly LinkTable _state = new();
     private int _hopCount;
 
-    private readonly record struct Route(int Start, int Length, int Sink);
     private BpfSim.Core.Bpf.BpfSystem? _kernel;
 
     public Network(Simulator sim, ulong seed, int packetCapacity = 4096)
@@ -140,20 +139,24 @@ public sealed partial class Network : IEventHandler
             throw new ArgumentException("a route needs at least one link", nameof(links));
         }
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(sink, _sinkCount);
-        if (_routeCount == _routes.Length)
-        {
-            Array.Resize(ref _routes, _routes.Length * 2);
-        }
         while (_hopCount + links.Count > _hops.Length)
         {
             Array.Resize(ref _hops, _hops.Length * 2);
         }
-        _routes[_routeCount] = new Route(_hopCount, links.Count, sink);
-        foreach (var link in links)
+        int id = _routes.Add();
+        ref var route = ref _routes[id];
+        route.Start = _hopCount;
+        route.Length = links.Count;
+        route.Sink = sink;
+        for (int i = 0; i < links.Count; i++)
         {
-            _hops[_hopCount++] = link.Id;
+            if (i < RouteEntry.NearCount)
+            {
+                route.Near[i] = links[i].Id;
+            }
+            _hops[_hopCount++] = links[i].Id;
         }
-        return _routeCount++;
+        return id;
     }
 
     /// <summary>The sum of propagation delays along a route (no queueing, no serialisation).</summary>
@@ -170,7 +173,7 @@ public sealed partial class Network : IEventHandler
     {
         ref var p = ref Packets[packet];
         p.Hop = 0;
-        Enter(packet, _hops[_routes[p.Route].Start]);
+        Enter(packet, _routes[p.Route].LinkAt(0, _hops));
     }
 
     /// <summary>
@@ -415,7 +418,7 @@ public sealed partial class Network : IEventHandler
         }
         ref readonly var route = ref _routes[p.Route];
         int next = ++p.Hop;
-        long where = next < route.Length ? _hops[route.Start + next] + 1L : -(route.Sink + 1L);
+        long where = next < route.Length ? route.LinkAt(next, _hops) + 1L : -(route.Sink + 1L);
         return (where << 32) | (uint)packet;
     }
 
@@ -505,7 +508,7 @@ public sealed partial class Network : IEventHandler
         ref readonly var route = ref _routes[p.Route];
         if (++p.Hop < route.Length)
         {
-            Enter(index, _hops[route.Start + p.Hop]);
+            Enter(index, route.LinkAt(p.Hop, _hops));
         }
         else
         {

@@ -208,6 +208,8 @@ public sealed partial class TcpStack : IEventHandler, ITcpSocketControl
     {
         public object PrefetchTarget => conn;
 
+        public void PrefetchState() => stack.PrefetchConnectionState(conn, isSender);
+
         public void Receive(int packet)
         {
             if (isSender)
