@@ -12,25 +12,24 @@ public interface IEventHandler
 
 /// <summary>
 /// A handler that can say what state an event will touch, so the simulator can have it fetched into the caches while
-/// the event before it runs. Optional: a handler that implements it is asked about the event most likely dispatched
-/// next, when the queue knows it, just before the current one is dispatched.
+/// the events before it run. Optional: a handler that implements it is asked about each of the next
+/// <see cref="Distances"/> events the queue knows (those of the current tick), once per dispatch, so that an event
+/// is asked about at every distance from the farthest to the nearest: a pipeline in which each step may read what the
+/// step before asked for, a dispatch earlier, and name what it points to.
 /// </summary>
 public interface IEventPrefetcher
 {
-    /// <summary>
-    /// Prefetches (a hint to the processor, such as <c>Sse.Prefetch0</c>) what handling (<paramref name="kind"/>,
-    /// <paramref name="arg"/>) will read first. Must change no state: the event may not be the next one, or may not
-    /// come at all (a cancelled timer).
-    /// </summary>
-    void Prefetch(int kind, long arg);
+    /// <summary>How many events ahead the simulator asks (3: the event after the second next is the farthest).</summary>
+    const int Distances = 3;
 
     /// <summary>
-    /// The same for the event after the next one, a dispatch earlier than <see cref="Prefetch"/> is asked about it:
-    /// only what (<paramref name="kind"/>, <paramref name="arg"/>) name directly, without reading state that may not
-    /// be in the caches yet, so that <see cref="Prefetch"/> can follow the pointers in it an event later. Must change
-    /// no state.
+    /// Prefetches (a hint to the processor, such as <c>Sse.Prefetch0</c>) what handling (<paramref name="kind"/>,
+    /// <paramref name="arg"/>) will read, <paramref name="distance"/> events ahead (1 … <see cref="Distances"/>): at
+    /// the farthest only what the arguments name by address, nearer what the lines asked for at the step before point
+    /// to. Must change no state: the event may not come when expected, or at all (a cancelled timer), and may not have
+    /// been asked about at the farther distances.
     /// </summary>
-    void PrefetchAhead(int kind, long arg);
+    void Prefetch(int kind, long arg, int distance);
 }
 
 /// <summary>A handler registered with a <see cref="Simulator"/>: a small integer that names it in the event heap.</summary>

@@ -35,40 +35,26 @@ internal sealed partial class EventQueue
     private readonly Bucket[] _level0 = new Bucket[Slots];
     // Key arrays not in use, by the log2 of their length.
     private readonly List<Key[]>[] _spare = new List<Key[]>[32];
-    // The slots of the events most likely popped next and after it (the next keys of the bucket just popped from),
-    // or -1.
-    private int _hint = -1;
-    private int _hint2 = -1;
+    // The slots of the events most likely popped next and at the distances after it (the next keys of the bucket just
+    // popped from), as many as the bucket holds up to IEventPrefetcher.Distances; their payloads were prefetched at
+    // the pops before.
+    private int _hintCount;
+    private int _hintBucket;
 
     /// <summary>
-    /// The payload of the event most likely popped next, when the last pop knew it (the next key of the same tick);
-    /// its payload was prefetched a pop earlier. A hint only: events scheduled meanwhile may come first.
+    /// The payload of the event most likely popped <paramref name="distance"/> pops from now (1: next), when the last
+    /// pop knew it (a later key of the same tick). A hint only: events scheduled meanwhile may come first.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool TryGetNextHint(out EventPayload payload)
+    public bool TryGetHint(int distance, out EventPayload payload)
     {
-        if (_hint < 0)
+        if (distance > _hintCount)
         {
             payload = default;
             return false;
         }
-        payload = _payloads[_hint];
-        return true;
-    }
-
-    /// <summary>
-    /// The payload of the event most likely popped after the next one (<see cref="TryGetNextHint"/>); prefetched a
-    /// pop earlier. A hint only.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool TryGetSecondHint(out EventPayload payload)
-    {
-        if (_hint2 < 0)
-        {
-            payload = default;
-            return false;
-        }
-        payload = _payloads[_hint2];
+        ref Bucket b = ref _level0[_hintBucket];
+        payload = _payloads[b.Keys[b.Pos + distance - 1].Slot];
         return true;
     }
 
@@ -202,24 +188,17 @@ internal sealed partial class EventQueue
                 Shrink(ref b);
             }
             ClearBit(0, digit);
-            _hint = -1;
-            _hint2 = -1;
+            _hintCount = 0;
         }
         else
         {
-            // Three ahead: the payload of the event after the second next, so that the next two (fetched at the
-            // pops before) can be read for the handlers' prefetch hints without waiting.
-            _hint = keys[b.Pos].Slot;
-            Prefetch(ref _payloads[_hint]);
-            _hint2 = -1;
-            if (b.Pos + 1 < b.Count)
+            // The payloads up to one beyond the farthest hint: the hints read them at the next pop without waiting.
+            int pending = b.Count - b.Pos;
+            _hintCount = Math.Min(pending, IEventPrefetcher.Distances);
+            _hintBucket = digit;
+            if (pending > IEventPrefetcher.Distances)
             {
-                _hint2 = keys[b.Pos + 1].Slot;
-                Prefetch(ref _payloads[_hint2]);
-                if (b.Pos + 2 < b.Count)
-                {
-                    Prefetch(ref _payloads[keys[b.Pos + 2].Slot]);
-                }
+                Prefetch(ref _payloads[keys[b.Pos + IEventPrefetcher.Distances].Slot]);
             }
         }
         return true;

@@ -161,8 +161,7 @@ internal sealed partial class EventQueue
             }
             time = _early[0].Time;
             slot = PopEarly();
-            _hint = -1;
-            _hint2 = -1;
+            _hintCount = 0;
         }
         else
         {

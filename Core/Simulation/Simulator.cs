@@ -28,8 +28,7 @@ public sealed class Simulator
     private readonly struct HandlerEntry(IEventHandler handler)
     {
         public readonly Action<int, long> OnEvent = handler.OnEvent;
-        public readonly Action<int, long>? Prefetch = handler is IEventPrefetcher p ? p.Prefetch : null;
-        public readonly Action<int, long>? PrefetchAhead = handler is IEventPrefetcher p2 ? p2.PrefetchAhead : null;
+        public readonly Action<int, long, int>? Prefetch = handler is IEventPrefetcher p ? p.Prefetch : null;
     }
     private int _handlerCount;
     private TimerSlot[] _timers = new TimerSlot[16];
@@ -263,24 +262,22 @@ public sealed class Simulator
         }
         Now = new SimTime(time);
         EventsDispatched++;
-        if (_queue.TryGetNextHint(out var next))
+        // The nearest first: its lines are needed soonest.
+        for (int distance = 1; distance <= IEventPrefetcher.Distances && _queue.TryGetHint(distance, out var next); distance++)
         {
-            PrefetchFor(in next);
-            if (_queue.TryGetSecondHint(out var second))
-            {
-                PrefetchAheadFor(in second);
-            }
+            PrefetchFor(in next, distance);
         }
         _handlers[ev.Handler].OnEvent(ev.Kind, arg);
         return Dispatch.Dispatched;
     }
 
     /// <summary>
-    /// Asks the caches for what the event likely dispatched next will read: its timer's slot, and whatever its
-    /// handler names (<see cref="IEventPrefetcher"/>). Changes nothing.
+    /// Asks the caches for what the event likely dispatched <paramref name="distance"/> events from now will read: its
+    /// timer's slot, and whatever its handler names at that distance (<see cref="IEventPrefetcher"/>).
+    /// Changes nothing.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private unsafe void PrefetchFor(in EventPayload next)
+    private unsafe void PrefetchFor(in EventPayload next, int distance)
     {
         if (!Sse.IsSupported)
         {
@@ -290,26 +287,7 @@ public sealed class Simulator
         {
             Sse.Prefetch0(Unsafe.AsPointer(ref _timers[next.Timer]));
         }
-        _handlers[next.Handler].Prefetch?.Invoke(next.Kind, next.Arg);
-    }
-
-    /// <summary>
-    /// The first stage for the event after the next one: its timer's slot, and what its handler names directly
-    /// (<see cref="IEventPrefetcher.PrefetchAhead"/>), so that the second stage a dispatch later finds them in the
-    /// caches. Changes nothing.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private unsafe void PrefetchAheadFor(in EventPayload second)
-    {
-        if (!Sse.IsSupported)
-        {
-            return;
-        }
-        if (second.Timer >= 0)
-        {
-            Sse.Prefetch0(Unsafe.AsPointer(ref _timers[second.Timer]));
-        }
-        _handlers[second.Handler].PrefetchAhead?.Invoke(second.Kind, second.Arg);
+        _handlers[next.Handler].Prefetch?.Invoke(next.Kind, next.Arg, distance);
     }
 
     private void ThrowPast(SimTime at) =>

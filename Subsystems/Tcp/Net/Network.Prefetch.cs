@@ -7,38 +7,15 @@ namespace BpfSim.Tcp.Net;
 public sealed partial class Network : IEventPrefetcher
 {
     /// <summary>
-    /// The simulator asks about the likely next event while the one before it runs: an arrival reads its packet and
-    /// the record of the link it enters next (both named by the argument, see <see cref="ArrivalArg"/>), a finished
-    /// transmission its link's record; an arrival at the end of its route, the sink and its connection, asked for an
-    /// event earlier (<see cref="IEventPrefetcher.PrefetchAhead"/>), and now what the sink reaches through them
-    /// (<see cref="IPacketSink.PrefetchState"/>). With 10,000 flows those were last touched a propagation delay ago
-    /// and are rarely still in the caches. Only hints: no state changes.
+    /// The simulator asks about each of the next events at three distances. An arrival's packet and the record of the
+    /// link it enters next are named by the argument (see <see cref="ArrivalArg"/>) and asked for at every distance
+    /// (a no-op once they are on their way); at the end of its route, the sink's entry is asked for at the farthest,
+    /// then the sink, its connection and the route and link its answer enters, then what the sink reaches through the
+    /// connection (<see cref="IPacketSink.PrefetchState"/>). A finished transmission's link record comes first, then
+    /// the packet at the head of its queue, then that packet's route (the departure reads its next hop there). With
+    /// 10,000 flows all of it was last touched a propagation delay ago and is rarely still in the caches. Only hints.
     /// </summary>
-    void IEventPrefetcher.Prefetch(int kind, long arg)
-    {
-        if (kind == KindArrival)
-        {
-            int where = (int)(arg >> 32);
-            if (where < 0)
-            {
-                PrefetchSinkState(-where - 1);
-            }
-            // The packet and the next link's record were asked for a dispatch earlier (PrefetchAhead) when this
-            // event was already second in line; ask again for when it was not (a no-op if they have arrived).
-            PrefetchArrival(arg, where);
-        }
-        else if (kind == KindTxComplete)
-        {
-            _state.Prefetch((int)arg);
-        }
-    }
-
-    /// <summary>
-    /// The event after the next: what its argument names — an arrival's packet and the record of the link it enters,
-    /// or at the end of its route the sink, its connection and the link its answer enters (from the sink's entry, in
-    /// a table small enough for the caches), a finished transmission's link record.
-    /// </summary>
-    void IEventPrefetcher.PrefetchAhead(int kind, long arg)
+    void IEventPrefetcher.Prefetch(int kind, long arg, int distance)
     {
         if (kind == KindArrival)
         {
@@ -46,12 +23,35 @@ public sealed partial class Network : IEventPrefetcher
             PrefetchArrival(arg, where);
             if (where < 0)
             {
-                PrefetchSink(-where - 1);
+                int sink = -where - 1;
+                if ((uint)sink < (uint)_sinkCount)
+                {
+                    PrefetchSink(sink, distance);
+                }
             }
         }
-        else if (kind == KindTxComplete)
+        else if (kind == KindTxComplete && (uint)arg < (uint)_state.Count)
         {
-            _state.Prefetch((int)arg);
+            int id = (int)arg;
+            if (distance == IEventPrefetcher.Distances)
+            {
+                _state.Prefetch(id);
+                return;
+            }
+            ref readonly var s = ref _state[id];
+            if ((s.Flags & LinkState.Fifo) == 0 || s.QueueLength == 0)
+            {
+                return;
+            }
+            int head = s.FifoHead(Packets);
+            if (distance == 2)
+            {
+                Packets.Prefetch(head);
+            }
+            else if ((uint)Packets[head].Route < (uint)_routes.Count)
+            {
+                _routes.Prefetch(Packets[head].Route);
+            }
         }
     }
 
@@ -70,28 +70,27 @@ public sealed partial class Network : IEventPrefetcher
     }
 
     /// <summary>
-    /// The second stage for an arrival at the end of its route: the sink and its target were asked for an event
-    /// earlier (<see cref="PrefetchSink"/>); the sink names what it reaches through them.
+    /// An arrival at <paramref name="sink"/>, <paramref name="distance"/> events ahead: the line of its entry; then the
+    /// sink object, the first lines of its connection, and the route and record of the link its answer enters; then
+    /// what the sink reaches through them.
     /// </summary>
-    private void PrefetchSinkState(int sink)
+    private unsafe void PrefetchSink(int sink, int distance)
     {
-        if ((uint)sink < (uint)_sinkCount)
-        {
-            _sinks[sink].Sink.PrefetchState();
-        }
-    }
-
-    /// <summary>
-    /// The end of a route is next: the sink object, the first lines of what it reads (its connection), and the route
-    /// and record of the link its answer will enter.
-    /// </summary>
-    private unsafe void PrefetchSink(int sink)
-    {
-        if (!Sse.IsSupported || (uint)sink >= (uint)_sinkCount)
+        if (!Sse.IsSupported)
         {
             return;
         }
+        if (distance == IEventPrefetcher.Distances)
+        {
+            Sse.Prefetch0(Unsafe.AsPointer(ref _sinks[sink]));
+            return;
+        }
         ref readonly var entry = ref _sinks[sink];
+        if (distance == 1)
+        {
+            entry.Sink.PrefetchState();
+            return;
+        }
         if (entry.ReplyLink > 0)
         {
             _state.Prefetch(entry.ReplyLink - 1);

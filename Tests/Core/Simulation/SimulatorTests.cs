@@ -246,27 +246,30 @@ public sealed class SimulatorTests
 
         public void OnEvent(int kind, long arg) => Log.Add($"run {arg}");
 
-        public void Prefetch(int kind, long arg) => Log.Add($"prefetch {arg}");
-
-        public void PrefetchAhead(int kind, long arg) => Log.Add($"ahead {arg}");
+        public void Prefetch(int kind, long arg, int distance) => Log.Add($"prefetch {arg} at {distance}");
     }
 
     [Test]
-    public void Prefetcher_IsAskedAboutTheNextTwoEventsOfTheTick_BeforeTheCurrentRuns_WithoutChangingTheOrder()
+    public void Prefetcher_IsAskedAboutTheNextEventsOfTheTick_AtEachDistance_BeforeTheCurrentRuns_WithoutChangingTheOrder()
     {
         var sim = new Simulator();
         var handler = new PrefetchRecorder();
         var id = sim.Register(handler);
-        // Three events within one 4.096 µs tick, scheduled out of order, and one in a later tick.
-        sim.Schedule(new SimTime(300), id, 0, 3);
-        sim.Schedule(new SimTime(100), id, 0, 1);
-        sim.Schedule(new SimTime(200), id, 0, 2);
-        sim.Schedule(new SimTime(50_000), id, 0, 4);
+        // Five events within one 4.096 µs tick, scheduled out of order, and one in a later tick.
+        foreach (long t in new long[] { 300, 100, 500, 200, 400 })
+        {
+            sim.Schedule(new SimTime(t), id, 0, t / 100);
+        }
+        sim.Schedule(new SimTime(50_000), id, 0, 6);
         sim.RunUntil(SimTime.MaxValue);
         Assert.That(handler.Log, Is.EqualTo(new[]
         {
-            // Before 1 runs: 2 is next (second stage), 3 after it (first stage); before 2: 3 is next, nothing after.
-            "prefetch 2", "ahead 3", "run 1", "prefetch 3", "run 2", "run 3", "run 4",
+            // Before 1 runs: 2, 3 and 4 are the next three, nearest first; then each moves one step nearer.
+            "prefetch 2 at 1", "prefetch 3 at 2", "prefetch 4 at 3", "run 1",
+            "prefetch 3 at 1", "prefetch 4 at 2", "prefetch 5 at 3", "run 2",
+            "prefetch 4 at 1", "prefetch 5 at 2", "run 3",
+            "prefetch 5 at 1", "run 4",
+            "run 5", "run 6",
         }));
     }
 }

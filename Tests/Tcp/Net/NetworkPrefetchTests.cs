@@ -49,14 +49,13 @@ public sealed class NetworkPrefetchTests
         {
             for (int i = 0; i < 50; i++)
             {
-                // Real kinds and beyond, arguments in range, out of range, negative, and with garbage above bit 32.
-                Assert.DoesNotThrow(() => prefetcher.Prefetch(random.Next(-1, 8), random.NextInt64(long.MinValue, long.MaxValue)));
-                Assert.DoesNotThrow(() => prefetcher.Prefetch(random.Next(0, 2), random.Next(-3, 40)));
+                // Real kinds and beyond, arguments in range, out of range, negative, and with garbage above bit 32,
+                // at every distance and beyond.
+                int distance = random.Next(0, IEventPrefetcher.Distances + 2);
+                Assert.DoesNotThrow(() => prefetcher.Prefetch(random.Next(-1, 8), random.NextInt64(long.MinValue, long.MaxValue), distance));
+                Assert.DoesNotThrow(() => prefetcher.Prefetch(random.Next(0, 2), random.Next(-3, 40), distance));
                 // An arrival at a sink (−(sink + 1) above the packet index), sinks that exist and that do not.
-                Assert.DoesNotThrow(() => prefetcher.Prefetch(1, ((long)-random.Next(1, 4) << 32) | (uint)random.Next(0, 40)));
-                // The first stage, with the same arguments.
-                Assert.DoesNotThrow(() => prefetcher.PrefetchAhead(random.Next(-1, 8), random.NextInt64(long.MinValue, long.MaxValue)));
-                Assert.DoesNotThrow(() => prefetcher.PrefetchAhead(1, ((long)-random.Next(1, 4) << 32) | (uint)random.Next(0, 40)));
+                Assert.DoesNotThrow(() => prefetcher.Prefetch(1, ((long)-random.Next(1, 4) << 32) | (uint)random.Next(0, 40), distance));
             }
         }
         while (hinted.Sim.Step());
