@@ -57,6 +57,9 @@ public sealed partial class TcpStack : IEventHandler, ITcpSocketControl
     private readonly BpfSystem? _bpf;
     private readonly HandlerId _handler;
     private readonly List<TcpConnection> _connections = [];
+    // From this many connections their state no longer fits the caches and the simulator's prefetch hints pay for
+    // themselves (TcpStack.Prefetch.cs, Network.Prefetch.cs); below it they only cost time.
+    private const int PrefetchFromConnections = 256;
     private TcpSock[] _socks = new TcpSock[16];
     // The receiving end of each connection: its own socket on the receiving host (ECN state, rcv_nxt, ACK state and
     // the receiving host's congestion control).
@@ -167,6 +170,10 @@ public sealed partial class TcpStack : IEventHandler, ITcpSocketControl
         conn.NapiTimer = _sim.CreateTimer(_handler, KindNapi);
         conn.SynAckTimer = _sim.CreateTimer(_handler, KindSynAck);
         _connections.Add(conn);
+        if (_connections.Count == PrefetchFromConnections)
+        {
+            _sim.PrefetchHints = true;
+        }
         _socks[id] = new TcpSock
         {
             SndCwnd = _options.InitialCwnd,

@@ -252,7 +252,7 @@ public sealed class SimulatorTests
     [Test]
     public void Prefetcher_IsAskedAboutTheNextEventsOfTheTick_AtEachDistance_BeforeTheCurrentRuns_WithoutChangingTheOrder()
     {
-        var sim = new Simulator();
+        var sim = new Simulator { PrefetchHints = true };
         var handler = new PrefetchRecorder();
         var id = sim.Register(handler);
         // Five events within one 4.096 µs tick, scheduled out of order, and one in a later tick.
@@ -271,5 +271,19 @@ public sealed class SimulatorTests
             "prefetch 5 at 1", "run 4",
             "run 5", "run 6",
         }));
+    }
+
+    [Test]
+    public void Prefetcher_IsNotAsked_WhileHintsAreOff()
+    {
+        var sim = new Simulator();
+        var handler = new PrefetchRecorder();
+        var id = sim.Register(handler);
+        foreach (long t in new long[] { 300, 100, 200 })
+        {
+            sim.Schedule(new SimTime(t), id, 0, t / 100);
+        }
+        sim.RunUntil(SimTime.MaxValue);
+        Assert.That(handler.Log, Is.EqualTo(new[] { "run 1", "run 2", "run 3" }));
     }
 }
