@@ -78,6 +78,7 @@ public sealed class TcpConnection
     internal long TotalSegments => BytesToSend < 0 ? long.MaxValue : (BytesToSend + Mss - 1) / Mss;
     internal long WrittenSegments;    // write_seq in segments: what the application has queued so far
     internal int Mss { get; init; }   // fixed for the flow (no PMTU changes); sk.mss_cache starts equal to it
+    internal TcpHotCounters Counters = new(); // Stats' per-ACK counters, kept here (TcpHotCounters)
     internal ulong SndUna;            // first unacknowledged segment
     internal ulong SndNxt;            // next new segment to send
     internal ulong HighSeq;           // snd_nxt when the current reduction or loss episode began

@@ -3,16 +3,16 @@ namespace BpfSim.Tcp.Stack;
 /// <summary>Per-flow counters, updated in place on the packet path.</summary>
 public sealed class TcpFlowStats
 {
-    private readonly TcpConnection? _owner;
+    private readonly TcpConnection _owner;
     private Core.Metrics.LogLinearHistogram? _oneWayDelay;
 
-    internal TcpFlowStats(TcpConnection? owner = null)
+    internal TcpFlowStats(TcpConnection owner)
     {
         _owner = owner;
     }
 
-    public long BytesAcked { get; internal set; }
-    public long SegmentsSent { get; internal set; }
+    public long BytesAcked => _owner.Counters.BytesAcked;
+    public long SegmentsSent => _owner.Counters.SegmentsSent;
     public long Retransmits { get; internal set; }
     public long Timeouts { get; internal set; }
     public long FastRecoveries { get; internal set; }
@@ -47,10 +47,10 @@ public sealed class TcpFlowStats
     public long SynAckRetransmits { get; internal set; }
     /// <summary>Whether the receiving host dropped the request after tcp_synack_retries SYN-ACK timeouts.</summary>
     public bool SynAckGaveUp { get; internal set; }
-    public long RttSamples { get; internal set; }
-    public double RttSumMs { get; internal set; }
-    public double RttMinMs { get; internal set; } = double.MaxValue;
-    public double RttMaxMs { get; internal set; }
+    public long RttSamples => _owner.Counters.RttSamples;
+    public double RttSumMs => _owner.Counters.RttSumMs;
+    public double RttMinMs => _owner.Counters.RttMinMs;
+    public double RttMaxMs => _owner.Counters.RttMaxMs;
 
     /// <summary>
     /// One-way delay of the data packets that reached the receiver inside the measurement window (ns: the arrival at
@@ -61,7 +61,7 @@ public sealed class TcpFlowStats
     {
         get
         {
-            _owner?.FlushOneWayDelay(); // the connection keeps the last run of delays in one bucket beside its state
+            _owner.FlushOneWayDelay(); // the connection keeps the last run of delays in one bucket beside its state
             return _oneWayDelay;
         }
         internal set => _oneWayDelay = value;
@@ -69,12 +69,4 @@ public sealed class TcpFlowStats
 
     public double RttMeanMs => RttSamples == 0 ? 0 : RttSumMs / RttSamples;
 
-    internal void AddRtt(long rttUs)
-    {
-        double ms = rttUs / 1000.0;
-        RttSamples++;
-        RttSumMs += ms;
-        RttMinMs = Math.Min(RttMinMs, ms);
-        RttMaxMs = Math.Max(RttMaxMs, ms);
-    }
 }

@@ -265,7 +265,7 @@ public sealed partial class TcpStack
             if (acked > 0)
             {
                 flag |= FlagDataAcked | FlagSndUnaAdvanced;
-                conn.Stats.BytesAcked += (long)(EndSeqOf(conn, ackSeg - 1) - SeqOf(conn, priorUna));
+                conn.Counters.BytesAcked += (long)(EndSeqOf(conn, ackSeg - 1) - SeqOf(conn, priorUna));
                 conn.SndUna = ackSeg;
                 conn.Retransmits = 0; // tcp_ack: icsk_retransmits = 0 once snd_una advances (icsk_backoff waits for an RTT)
             }

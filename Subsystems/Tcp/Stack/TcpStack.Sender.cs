@@ -91,7 +91,7 @@ public sealed partial class TcpStack
             return;
         }
         ref var sk = ref _socks[conn.Id];
-        conn.Stats.AddRtt(Math.Max(seqRttUs, 1));
+        conn.Counters.AddRtt(Math.Max(seqRttUs, 1));
         // tcp_update_rtt_min: windowed over sysctl_tcp_min_rtt_wlen = 300 s, timed in jiffies; a suspected delayed ACK
         // above the current minimum is skipped (FLAG_ACK_MAYBE_DELAYED).
         if (!(ackMaybeDelayed && caRttUs > sk.MinRttUs))
@@ -522,7 +522,7 @@ public sealed partial class TcpStack
             packet.Segment.Flags |= TcpFlags.Cwr;
             sk.EcnFlags &= unchecked((byte)~TcpEcnFlags.QueueCwr);
         }
-        conn.Stats.SegmentsSent++;
+        conn.Counters.SegmentsSent++;
         if (_tracer is not null)
         {
             TraceSend(conn, seg, retransmit, lossProbe);
