@@ -37,15 +37,16 @@ public sealed partial class FairSchedClass : SchedClass
     private readonly int[] _nrRunning;
     private readonly int[] _nrDelayed;
     private readonly int[] _curr;
-    private readonly int[] _root;
     private readonly int[] _tasksHead;
     private readonly int[] _listTail;
 
     // Per task: the rq's cfs_tasks list (most recently run first) and the CPU whose cfs_rq holds the task.
-    // One 32-byte record per task, so an enqueue or a switch reads one line of it instead of six arrays.
+    // One 40-byte record per task, so an enqueue or a switch reads one line of it instead of seven arrays; Seq is the
+    // order in which the task last entered a timeline (InsertionOrder).
     private struct FairTask
     {
         public ulong AccWeight;
+        public ulong Seq;
         public uint AccInv;
         public int QueuedCpu;
         public int ListPrev;
@@ -74,14 +75,14 @@ public sealed partial class FairSchedClass : SchedClass
         _nrRunning = new int[_nrCpus];
         _nrDelayed = new int[_nrCpus];
         _curr = new int[_nrCpus];
-        _root = new int[_nrCpus];
-        _leftmost = new int[_nrCpus];
+        _timeline = new CfsTimeline[_nrCpus];
         _tasksHead = new int[_nrCpus];
         _listTail = new int[_nrCpus];
         for (int cpu = 0; cpu < _nrCpus; cpu++)
         {
             _zeroVruntime[cpu] = unchecked((ulong)-(1L << 20)); // init_cfs_rq
-            _curr[cpu] = _root[cpu] = _leftmost[cpu] = _tasksHead[cpu] = _listTail[cpu] = -1;
+            _curr[cpu] = _tasksHead[cpu] = _listTail[cpu] = -1;
+            _timeline[cpu] = new CfsTimeline();
         }
         InitBalance();
     }
@@ -412,11 +413,10 @@ public sealed partial class FairSchedClass : SchedClass
         }
         int n = Math.Max(Math.Max(16, _ft.Length * 2), id + 1);
         int old = _ft.Length;
-        Array.Resize(ref _node, n);
         Array.Resize(ref _ft, n);
         for (int i = old; i < n; i++)
         {
-            _node[i].Left = _node[i].Right = _ft[i].ListPrev = _ft[i].ListNext = _ft[i].QueuedCpu = _ft[i].ListCpu = -1;
+            _ft[i].ListPrev = _ft[i].ListNext = _ft[i].QueuedCpu = _ft[i].ListCpu = -1;
         }
         RecordWeight(id);
     }
