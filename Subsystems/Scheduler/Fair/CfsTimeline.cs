@@ -61,9 +61,10 @@ internal sealed class CfsTimeline
 
     /// <summary>
     /// The first entity in timeline order whose vruntime is eligible against <paramref name="avg"/> and
-    /// <paramref name="load"/> (avg_vruntime and avg_load with curr folded in) about <paramref name="zero"/>, or −1.
+    /// <paramref name="load"/> (avg_vruntime and avg_load with curr folded in) about <paramref name="zero"/>, or −1;
+    /// <paramref name="deadline"/> is its deadline (read here, so the caller need not touch the task).
     /// </summary>
-    public int FirstEligible(long avg, long load, ulong zero)
+    public int FirstEligible(long avg, long load, ulong zero, out ulong deadline)
     {
         for (int i = 0; i < _blocks; i++)
         {
@@ -77,10 +78,12 @@ internal sealed class CfsTimeline
             {
                 if (Eligible(_vruntime[e], avg, load, zero))
                 {
+                    deadline = _deadline[e];
                     return _id[e];
                 }
             }
         }
+        deadline = 0;
         return -1;
     }
 

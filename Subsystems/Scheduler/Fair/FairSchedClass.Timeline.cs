@@ -54,15 +54,15 @@ public sealed partial class FairSchedClass
         }
         // vruntime_eligible's sums (curr folded in) once for the whole search: nothing changes them during it.
         EligibilitySums(cpu, out long avg, out long load);
-        int best = _timeline[cpu].FirstEligible(avg, load, _zeroVruntime[cpu]);
-        if (best < 0 || (curr >= 0 && DeadlineBefore(curr, best)))
+        int best = _timeline[cpu].FirstEligible(avg, load, _zeroVruntime[cpu], out ulong deadline);
+        if (best < 0 || (curr >= 0 && (long)(_tasks[curr].Se.Deadline - deadline) < 0))
         {
-            best = curr;
+            best = curr; // entity_before(curr, best): strictly earlier deadline
         }
         return best;
     }
 
-    /// <summary>entity_before for curr against a tree node: strictly earlier deadline.</summary>
+    /// <summary>entity_before on two tasks' entities (do_preempt_short): strictly earlier deadline.</summary>
     private bool DeadlineBefore(int a, int b) => (long)(_tasks[a].Se.Deadline - _tasks[b].Se.Deadline) < 0;
 
     /// <summary>

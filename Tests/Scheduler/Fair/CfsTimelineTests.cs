@@ -53,7 +53,11 @@ public sealed class CfsTimelineTests
             long load = random.Int(1, 5000);
             long avg = random.Long(-60_000, 60_000) * load;
             int expected = list.FindIndex(x => avg >= (long)(x.Vruntime - zero) * load);
-            Assert.That(timeline.FirstEligible(avg, load, zero), Is.EqualTo(expected < 0 ? -1 : list[expected].Id), $"eligible, step {step}");
+            Assert.That(timeline.FirstEligible(avg, load, zero, out ulong firstDeadline), Is.EqualTo(expected < 0 ? -1 : list[expected].Id), $"eligible, step {step}");
+            if (expected >= 0)
+            {
+                Assert.That(firstDeadline, Is.EqualTo(list[expected].Deadline));
+            }
             checks++;
         }
         Assert.That(checks, Is.GreaterThan(15_000));
