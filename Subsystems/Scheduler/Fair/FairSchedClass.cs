@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 using BpfSim.Scheduler.Kernel;
 using BpfSim.Scheduler.Tasks;
 
@@ -402,6 +404,17 @@ public sealed partial class FairSchedClass : SchedClass
         }
     }
 
+
+    /// <inheritdoc/>
+    public override unsafe void PrefetchTask(int id)
+    {
+        if (Sse.IsSupported && (uint)id < (uint)_ft.Length)
+        {
+            byte* t = (byte*)Unsafe.AsPointer(ref _ft[id]);
+            Sse.Prefetch0(t);
+            Sse.Prefetch0(t + 39); // a 40-byte record may cross a line
+        }
+    }
 
     /// <summary>Grows the per-task arrays to hold <paramref name="id"/> (only when a new task appears).</summary>
     private void EnsureTask(int id)
