@@ -190,6 +190,9 @@ public sealed partial class FairSchedClass : SchedClass
             {
                 return -1;
             }
+            // The pick is rarely in cache: have all its records (task_struct, the core's, the metrics', ours) fetched
+            // together, rather than one miss after another as the switch reaches each.
+            _core.PrefetchTask(next);
             if (_tasks[next].Se.SchedDelayed == 0)
             {
                 return next;
