@@ -20,8 +20,8 @@ namespace BpfSim.Scheduler.Fair;
 /// </remarks>
 internal sealed class CfsTimeline
 {
-    /// <summary>Entries per block at most; a full block splits in two halves.</summary>
-    public const int BlockSize = 16;
+    /// <summary>Entries per block at most; a full block splits in two halves. 32 measured a little faster than 8, 16 or 64 at 150 tasks per CPU.</summary>
+    public const int BlockSize = 32;
 
     // A block left with fewer entries than this after a removal merges with a neighbour that has room, so blocks stay
     // at least about a quarter full and a search reads few summaries.
