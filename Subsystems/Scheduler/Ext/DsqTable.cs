@@ -12,9 +12,9 @@ namespace BpfSim.Scheduler.Ext;
 /// <remarks>
 /// A PRIQ (vtime) DSQ keeps its list in vtime order, as the kernel's list mirrors its rbtree: a new PRIQ task goes
 /// after the last PRIQ task whose vtime is not after its own (rb_add puts equal keys after). That task is found in a
-/// sorted block list of the DSQ's PRIQ tasks (DsqPriq, DsqTable.Priq.cs), as the kernel finds it in dsq->priq, in O(log n): a
-/// scheduler like scx_simple puts a waking task near the head, so a walk of the list cost O(tasks queued) per
-/// enqueue. time_before64 compares as a signed difference, so vtimes may wrap.
+/// sorted block list of the DSQ's PRIQ tasks (DsqPriq, DsqTable.Priq.cs), as the kernel finds it in dsq->priq,
+/// without walking the list: a scheduler like scx_simple puts a waking task near the head, so a walk of the list cost
+/// O(tasks queued) per enqueue. time_before64 compares as a signed difference, so vtimes may wrap.
 /// </remarks>
 public sealed partial class DsqTable
 {
