@@ -144,6 +144,9 @@ public sealed class Simulator
         {
             Handler = slot.Handler,
             Kind = slot.Kind,
+            // Dispatch passes slot.Arg; the entry's copy is what an IEventPrefetcher is told about the next event (a
+            // re-arming that does not re-queue may leave it stale: a hint only).
+            Arg = arg,
             Timer = timer.Value,
             Generation = slot.Generation,
         });

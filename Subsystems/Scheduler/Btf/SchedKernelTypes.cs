@@ -57,7 +57,7 @@ public sealed class SchedKernelTypes : IKernelBtfContributor
         static BtfMember M<T>(KernelBtfBuilder b, string name, uint type, FieldRef<SchedEntity, T> f) =>
             KernelBtfBuilder.Member(name, type, KernelBtfBuilder.OffsetOf(f));
         uint u64 = b.Type("u64");
-        return b.Define(new BtfComposite("sched_entity", false, (uint)Unsafe.SizeOf<SchedEntity>(),
+        return b.Define(new BtfComposite("sched_entity", false, (uint)Unsafe.SizeOf<SchedEntity>(), InOffsetOrder(
         [
             M(b, "load", load, (ref SchedEntity e) => ref e.Weight),
             M(b, "exec_start", u64, (ref SchedEntity e) => ref e.ExecStart),
@@ -68,7 +68,7 @@ public sealed class SchedKernelTypes : IKernelBtfContributor
             M(b, "min_vruntime", u64, (ref SchedEntity e) => ref e.MinVruntime),
             M(b, "vlag", b.Type("s64"), (ref SchedEntity e) => ref e.Vlag),
             M(b, "slice", u64, (ref SchedEntity e) => ref e.Slice),
-        ]));
+        ])));
     }
 
     // struct sched_ext_entity (include/linux/sched/ext.h) over SchedExtEntity. The kernel's dsq pointer, list nodes
@@ -117,7 +117,7 @@ public sealed class SchedKernelTypes : IKernelBtfContributor
         uint cpumaskT = b.Find("cpumask_t", BtfKind.Typedef)!.Value;
         // struct thread_info { u32 cpu; }: task_cpu() reads p->thread_info.cpu (CONFIG_THREAD_INFO_IN_TASK).
         uint threadInfo = b.Define(new BtfComposite("thread_info", false, 4, [KernelBtfBuilder.Member("cpu", b.Type("u32"), 0)]));
-        b.Define(new BtfComposite("task_struct", false, (uint)Unsafe.SizeOf<TaskStruct>(),
+        b.Define(new BtfComposite("task_struct", false, (uint)Unsafe.SizeOf<TaskStruct>(), InOffsetOrder(
         [
             M(b, "pid", pid, (ref TaskStruct t) => ref t.Pid),
             M(b, "comm", b.Array(b.Int("char"), TaskStruct.CommLength), (ref TaskStruct t) => ref t.Comm),
@@ -138,6 +138,10 @@ public sealed class SchedKernelTypes : IKernelBtfContributor
             M(b, "cpus_ptr", b.Pointer(b.Const(cpumaskT)), (ref TaskStruct t) => ref t.CpusPtr),
             M(b, "migration_disabled", b.Int("short unsigned int"), (ref TaskStruct t) => ref t.MigrationDisabled),
             M(b, "tgid", pid, (ref TaskStruct t) => ref t.Tgid),
-        ]));
+        ])));
     }
+
+    // BTF lists a struct's members by offset; bpfsim's order is the kernel's names in whatever order the C# layout has
+    // them (TaskStruct puts the members every scheduling event touches first, for the caches).
+    private static BtfMember[] InOffsetOrder(BtfMember[] members) => [.. members.OrderBy(m => m.BitOffset)];
 }

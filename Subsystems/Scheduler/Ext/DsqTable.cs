@@ -12,9 +12,9 @@ namespace BpfSim.Scheduler.Ext;
 /// <remarks>
 /// A PRIQ (vtime) DSQ keeps its list in vtime order, as the kernel's list mirrors its rbtree: a new PRIQ task goes
 /// after the last PRIQ task whose vtime is not after its own (rb_add puts equal keys after). That task is found in a
-/// search tree of the DSQ's PRIQ tasks (DsqTable.Priq.cs), as the kernel finds it in dsq->priq, in O(log n): a
-/// scheduler like scx_simple puts a waking task near the head, so a walk of the list cost O(tasks queued) per
-/// enqueue. time_before64 compares as a signed difference, so vtimes may wrap.
+/// sorted block list of the DSQ's PRIQ tasks (DsqPriq, DsqTable.Priq.cs), as the kernel finds it in dsq->priq,
+/// without walking the list: a scheduler like scx_simple puts a waking task near the head, so a walk of the list cost
+/// O(tasks queued) per enqueue. time_before64 compares as a signed difference, so vtimes may wrap.
 /// </remarks>
 public sealed partial class DsqTable
 {
@@ -60,8 +60,7 @@ public sealed partial class DsqTable
         _prev = new int[_next.Length];
         _on = new int[_next.Length];
         _on.AsSpan().Fill(None);
-        _priqRoot = new int[cap];
-        _priqRoot.AsSpan().Fill(None);
+        GrowPriqDsqs(cap);
         GrowPriq(_next.Length);
     }
 
@@ -150,16 +149,13 @@ public sealed partial class DsqTable
                 Array.Resize(ref _priqNr, n);
                 Array.Resize(ref _seq, n);
                 Array.Resize(ref _live, n);
-                int oldRoots = _priqRoot.Length;
-                Array.Resize(ref _priqRoot, n);
-                _priqRoot.AsSpan(oldRoots).Fill(None);
+                GrowPriqDsqs(n);
             }
             index = _count++;
         }
         _id[index] = id;
         _head[index] = _tail[index] = None;
-        _nr[index] = _priqNr[index] = 0;
-        _priqRoot[index] = None;
+        _nr[index] = _priqNr[index] = 0; // a destroyed DSQ was empty: its vtime queue (if any) is too
         _seq[index] = 0;
         _live[index] = true;
         _user[id] = index;

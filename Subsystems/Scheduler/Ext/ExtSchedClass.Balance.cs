@@ -249,6 +249,7 @@ public sealed partial class ExtSchedClass
     {
         for (int t = _dsqs.First(dsq); t >= 0; t = _dsqs.Next(t))
         {
+            PrefetchForConsume(t);
             ref var p = ref Task(t);
             if (p.Cpu == cpu)
             {

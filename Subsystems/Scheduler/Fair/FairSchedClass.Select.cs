@@ -108,6 +108,10 @@ public sealed partial class FairSchedClass
     {
         var topo = _core.Topology;
         ref readonly Cpumask llc = ref topo.NodeMask(topo.NodeOf(target));
+        if (_core.CpusWithoutCurrent.And(llc).And(allowed).IsEmpty)
+        {
+            return -1; // every CPU the scan would accept runs a task (the usual case under load): it would find none
+        }
         int idleCpu = -1;
         // target + 1 … nr_cpus − 1, then 0 … target (for_each_cpu_wrap's order) without a division per CPU: with every
         // CPU busy the scan visits all of them at each wake-up. A busy CPU is rejected first (the usual case).

@@ -79,4 +79,32 @@ public interface ISchedCore
 
     /// <summary>num_online_cpus().</summary>
     int NumOnlineCpus => NrCpus;
+
+    /// <summary>
+    /// The CPUs whose current task is the idle task (<see cref="Current"/> is −1): every CPU available_idle_cpu can
+    /// accept is among them, so a search for an idle CPU outside them finds nothing.
+    /// </summary>
+    Cpumask CpusWithoutCurrent
+    {
+        get
+        {
+            var mask = new Cpumask();
+            for (int cpu = 0; cpu < NrCpus; cpu++)
+            {
+                if (Current(cpu) < 0)
+                {
+                    mask.Set(cpu);
+                }
+            }
+            return mask;
+        }
+    }
+
+    /// <summary>
+    /// A hint that <paramref name="task"/> is about to be handled (picked): the core may ask the caches for all of its
+    /// records at once. Must change no state; by default nothing.
+    /// </summary>
+    void PrefetchTask(int task)
+    {
+    }
 }

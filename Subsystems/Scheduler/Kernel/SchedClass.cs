@@ -105,6 +105,14 @@ public abstract class SchedClass
     {
     }
 
+    /// <summary>
+    /// A hint that the class may soon handle task <paramref name="id"/>: ask the caches for the class's own record of it
+    /// (see <see cref="Core.Simulation.IEventPrefetcher"/>). Must change no state; by default nothing.
+    /// </summary>
+    public virtual void PrefetchTask(int id)
+    {
+    }
+
     /// <summary>update_curr: account the current task's runtime up to now on <paramref name="cpu"/>.</summary>
     public virtual void UpdateCurr(int cpu)
     {

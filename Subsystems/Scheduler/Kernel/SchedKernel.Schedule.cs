@@ -233,6 +233,14 @@ public sealed partial class SchedKernel
     {
         long now = NowNs;
         _curr[cpu] = next;
+        if (next < 0)
+        {
+            _noCurrent.Set(cpu);
+        }
+        else
+        {
+            _noCurrent.Clear(cpu);
+        }
         Simulator.Cancel(_burstTimer[cpu]);
         Metrics.Switch(cpu, prev, next, next >= 0 ? _pt[next].Class : (byte)0, voluntary, now);
         if (next >= 0)

@@ -42,6 +42,9 @@ public sealed partial class SchedKernel : ISchedCore, IEventHandler
     private readonly TimerId[] _tickTimer;
     private readonly TimerId[] _burstTimer;
 
+    // The CPUs whose _curr is −1, kept with it (ContextSwitch is its one writer): fair's idle-CPU scan skips when none is.
+    private Cpumask _noCurrent;
+
     // Per-task state the core keeps beside task_struct (grown at fork), one 16-byte record per task so an event
     // touches one line of it, not one per array.
     private struct CoreTask
@@ -92,6 +95,7 @@ public sealed partial class SchedKernel : ISchedCore, IEventHandler
         int n = topology.Count;
         _curr = new int[n];
         Array.Fill(_curr, -1);
+        _noCurrent = Cpumask.FirstN(n);
         _needResched = new bool[n];
         _nrRunning = new int[n];
         _accountedAt = new long[n];
@@ -158,6 +162,9 @@ public sealed partial class SchedKernel : ISchedCore, IEventHandler
     }
 
     public int Current(int cpu) => _curr[cpu];
+
+    /// <inheritdoc/>
+    public Cpumask CpusWithoutCurrent => _noCurrent;
 
     public int NrRunning(int cpu) => _nrRunning[cpu];
 

@@ -1,0 +1,61 @@
+using Bogus;
+using BpfSim.Scheduler.Ext;
+
+namespace BpfSim.Tests.Scheduler.Ext;
+
+/// <summary>
+/// A DSQ's vtime queue against a sorted list: with hundreds of tasks (so blocks split and merge) and many equal
+/// vtimes, the predecessor of a new vtime (the last task whose vtime is not after it) is the list's, in (vtime,
+/// insertion order).
+/// </summary>
+public sealed class DsqPriqTests
+{
+    private readonly record struct Entry(int Id, ulong Key, ulong Order);
+
+    [Test]
+    public void Predecessor_MatchesASortedList_ThroughSplitsAndMerges()
+    {
+        var random = new Randomizer(20261126);
+        var queue = new DsqPriq();
+        var list = new List<Entry>();
+        var queued = new HashSet<int>();
+        ulong order = 0;
+        ulong zero = ulong.MaxValue - 30_000; // vtimes across the wrap: time_before64 compares signed differences
+        for (int step = 0; step < 20_000; step++)
+        {
+            int target = (step / 2_500) % 2 == 0 ? 600 : 3;
+            bool insert = queued.Count == 0 || (queued.Count < target ? random.Int(0, 9) < 7 : random.Int(0, 9) < 3);
+            ulong vtime = zero + (ulong)(random.Int(0, 80) * 1000);
+            var sorted = list.OrderBy(x => (long)(x.Key - zero)).ThenBy(x => x.Order).ToList();
+            int expected = sorted.FindLastIndex(x => (long)(vtime - x.Key) >= 0);
+            Assert.That(queue.Predecessor(vtime), Is.EqualTo(expected < 0 ? -1 : sorted[expected].Id), $"step {step}");
+            if (insert)
+            {
+                int id = random.Int(0, 1999);
+                if (!queued.Add(id))
+                {
+                    continue;
+                }
+                var e = new Entry(id, vtime, ++order);
+                queue.Insert(e.Id, e.Key, e.Order);
+                list.Add(e);
+            }
+            else
+            {
+                var e = list[random.Int(0, list.Count - 1)];
+                queue.Remove(e.Id, e.Key);
+                list.Remove(e);
+                queued.Remove(e.Id);
+            }
+            Assert.That(queue.Count, Is.EqualTo(list.Count));
+        }
+    }
+
+    [Test]
+    public void Remove_OfATaskNotQueued_Throws()
+    {
+        var queue = new DsqPriq();
+        queue.Insert(1, 100, 1);
+        Assert.Throws<InvalidOperationException>(() => queue.Remove(2, 100));
+    }
+}
