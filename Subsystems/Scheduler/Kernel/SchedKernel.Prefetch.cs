@@ -12,15 +12,20 @@ namespace BpfSim.Scheduler.Kernel;
 /// </summary>
 public sealed partial class SchedKernel : IEventPrefetcher
 {
+    // From this many tasks their records no longer fit the caches and the simulator's prefetch hints pay for
+    // themselves; below it they only cost time.
+    private const int PrefetchFromTasks = 1024;
+
     /// <summary>
     /// The kernel's events are per CPU (a burst's end, the tick, a reschedule): each starts with the CPU's current
     /// task, whose records are fetched; for a burst's end also the driver's (it decides what the task does next).
     /// Guessing the task picked after a blocking one (the timeline's first eligible without curr) and fetching it as
     /// well measured slower: the guess's own reads come before the current event, unoverlapped.
     /// </summary>
-    void IEventPrefetcher.Prefetch(int kind, long arg)
+    void IEventPrefetcher.Prefetch(int kind, long arg, int distance)
     {
-        if ((ulong)arg >= (ulong)_curr.Length)
+        // Only the next event: the CPU's current task may change before a farther one comes.
+        if (distance != 1 || (ulong)arg >= (ulong)_curr.Length)
         {
             return;
         }

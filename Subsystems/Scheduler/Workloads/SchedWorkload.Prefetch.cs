@@ -9,9 +9,9 @@ namespace BpfSim.Scheduler.Workloads;
 public sealed partial class SchedWorkload : IEventPrefetcher
 {
     /// <summary>A task's wake-up reads its workload record, then wakes it through the kernel: both are fetched.</summary>
-    void IEventPrefetcher.Prefetch(int kind, long arg)
+    void IEventPrefetcher.Prefetch(int kind, long arg, int distance)
     {
-        if (kind != KindWake || (ulong)arg >= (ulong)_wt.Length)
+        if (distance != 1 || kind != KindWake || (ulong)arg >= (ulong)_wt.Length)
         {
             return;
         }
