@@ -133,10 +133,15 @@ public sealed class LogLinearHistogram
     /// whose sum is <paramref name="sum"/> and largest value <paramref name="max"/>: for a recorder that keeps a run of
     /// values in one bucket beside its own state and adds the run when the bucket changes.
     /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="bucket"/> or <paramref name="count"/> is negative.</exception>
+    /// <remarks>
+    /// The histogram then answers as recording the values one by one would as long as <paramref name="sum"/> is the
+    /// exact sum (whole nanoseconds below 2^53 are added exactly in any order).
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="bucket"/> is not a bucket of a value, or <paramref name="count"/> is negative.</exception>
     public void AddRun(int bucket, int count, double sum, long max)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(bucket);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(bucket, BucketOf(long.MaxValue));
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         if (count == 0)
         {

@@ -26,7 +26,8 @@ namespace BpfSim.Core.Simulation;
 /// event scheduled earlier than the base (which can only happen after a pop that found nothing within its limit)
 /// goes to a small side heap that is always drained first. Entries sit still in two arrays indexed by a slot (the
 /// list nodes with the times, which only the upper levels use, and the payloads), and the payload of the event
-/// likely popped next is prefetched. Nothing is allocated per event once the arrays have grown to the working size.
+/// likely popped three pops later (within the tick) is prefetched, so that the simulator's hints can read the next
+/// three. Nothing is allocated per event once the arrays have grown to the working size.
 /// </remarks>
 internal sealed partial class EventQueue
 {

@@ -1,4 +1,5 @@
 using BpfSim.Core.Simulation;
+using BpfSim.Tcp.Metrics;
 using BpfSim.Tcp.Net;
 
 namespace BpfSim.Tests.Tcp;
@@ -18,6 +19,7 @@ public sealed class TcpPrefetchHintsTests
             BottleneckRateBps = 300_000_000,
             BottleneckQueue = _ => new DropTailQueue(600),
         });
+        s.Stack.RecordOneWayDelay(new MeasureWindow(SimTime.Zero, SimTime.MaxValue));
         for (int i = 0; i < flows; i++)
         {
             s.Flow("cubic", startS: i * 0.0005);
@@ -41,6 +43,11 @@ public sealed class TcpPrefetchHintsTests
         var flows = hinted.Stack.Connections.Select(c => (c.Stats.BytesAcked, c.Stats.Retransmits, c.Stats.RttSumMs, c.SndUna));
         var again = plain.Stack.Connections.Select(c => (c.Stats.BytesAcked, c.Stats.Retransmits, c.Stats.RttSumMs, c.SndUna));
         Assert.That(flows, Is.EqualTo(again));
+        // One-way delays (null for a flow whose data has not arrived yet): the runs kept in the connections too.
+        var delays = hinted.Stack.Connections.Select(c => c.Stats.OneWayDelay is { } h ? (h.Count, h.Sum, h.Quantile(0.99)) : default);
+        var delaysAgain = plain.Stack.Connections.Select(c => c.Stats.OneWayDelay is { } h ? (h.Count, h.Sum, h.Quantile(0.99)) : default);
+        Assert.That(delays, Is.EqualTo(delaysAgain));
+        Assert.That(hinted.Stack.Connections.Count(c => c.Stats.OneWayDelay is { Count: > 10 }), Is.GreaterThan(150));
         Assert.That(hinted.Stack.Connections.Sum(c => c.Stats.BytesAcked), Is.GreaterThan(10_000_000), "the flows moved data");
     }
 }

@@ -142,6 +142,6 @@ public sealed class SchedKernelTypes : IKernelBtfContributor
     }
 
     // BTF lists a struct's members by offset; bpfsim's order is the kernel's names in whatever order the C# layout has
-    // them (TaskStruct puts the members every scheduling event touches first, for the caches).
+    // them, which a layout change for the caches may reorder.
     private static BtfMember[] InOffsetOrder(BtfMember[] members) => [.. members.OrderBy(m => m.BitOffset)];
 }

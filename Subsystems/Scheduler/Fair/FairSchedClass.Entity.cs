@@ -285,7 +285,7 @@ public sealed partial class FairSchedClass
         UpdateEntityLag(cpu, ref se);
         if (_curr[cpu] != id)
         {
-            DequeueTimeline(cpu, id); // before the deadline becomes relative: the treap finds nodes by key
+            DequeueTimeline(cpu, id); // before the deadline becomes relative: the timeline finds entries by key
         }
         if (Features.PlaceRelDeadline && !sleep)
         {

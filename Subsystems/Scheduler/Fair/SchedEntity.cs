@@ -29,7 +29,10 @@ public struct SchedEntity
     /// <summary>deadline: vruntime + the slice scaled by weight (EEVDF's virtual deadline).</summary>
     public ulong Deadline;
 
-    /// <summary>min_vruntime of the subtree (the augmented rbtree's value).</summary>
+    /// <summary>
+    /// min_vruntime: the kernel's is the smallest vruntime of the entity's rbtree subtree, which depends on a tree
+    /// bpfsim does not have (its timeline is in blocks, Fair/CfsTimeline.cs); bpfsim keeps the entity's own vruntime.
+    /// </summary>
     public ulong MinVruntime;
 
     /// <summary>vlag: the lag kept across sleeps (place_entity).</summary>

@@ -23,7 +23,7 @@ public sealed partial class SchedKernel
         }
         ref var p = ref Tasks.Add(_nextPid++, comm, nice, allowed);
         int id = p.Id;
-        if (id == PrefetchFromTasks)
+        if (id + 1 == PrefetchFromTasks)
         {
             Simulator.PrefetchHints = true;
         }

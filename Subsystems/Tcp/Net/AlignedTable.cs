@@ -6,15 +6,19 @@ using System.Runtime.Intrinsics.X86;
 namespace BpfSim.Tcp.Net;
 
 /// <summary>
-/// Records indexed by id in one array on the pinned object heap, each starting on a boundary of its own size rounded
-/// up to a power of two (a managed array's first element sits 16 bytes after a line start, so a record would otherwise
+/// Records indexed by id in one array on the pinned object heap, each starting on a boundary of its own size (a power
+/// of two) (a managed array's first element sits 16 bytes after a line start, so a record would otherwise
 /// straddle one line more than it needs). Grows by doubling; records are never removed. What the many-flow runs read
 /// per packet of a flow lives in such tables, so a record costs the fewest lines.
 /// </summary>
-internal unsafe class AlignedTable<T>
+internal abstract unsafe class AlignedTable<T>
     where T : unmanaged
 {
-    private static readonly int Alignment = (int)BitOperations.RoundUpToPowerOf2((uint)sizeof(T));
+    // Records are laid end to end from an aligned start, so each is aligned only if its size is the alignment: a
+    // power of two (the spare record that makes room to align the start is then large enough, too).
+    private static readonly int Alignment = BitOperations.IsPow2(sizeof(T)) && sizeof(T) >= 16
+        ? sizeof(T)
+        : throw new InvalidOperationException($"{typeof(T).Name}: an aligned table's record must be a power of two of at least 16 bytes, not {sizeof(T)}");
     private T[] _array = [];
     private T* _items;
 

@@ -46,9 +46,9 @@ public sealed partial class TcpStack : IEventPrefetcher
 
     /// <summary>
     /// An arrival at one end of <paramref name="conn"/> is next, and the connection's first lines were asked for an
-    /// event earlier: the rest of the connection, that end's socket, and what each end reaches through references —
-    /// the sender its counters and the scoreboard at snd_una, the receiver its reassembly map at rcv_nxt and its NAPI
-    /// batch — and the timers it re-arms. Only hints.
+    /// event earlier: that end's socket (its first three lines), and what each end reaches through references — the
+    /// sender its scoreboard at snd_una, the receiver its reassembly map at rcv_nxt and its NAPI batch — and the timers
+    /// it re-arms. Only hints.
     /// </summary>
     internal unsafe void PrefetchConnectionState(TcpConnection conn, bool sender)
     {
@@ -77,7 +77,4 @@ public sealed partial class TcpStack : IEventPrefetcher
         }
     }
 
-    // About the size of a connection object (its fields, ~480 bytes): the lines past the first four are asked for in
-    // the second stage.
-    private const int ConnectionBytes = 512;
 }

@@ -19,7 +19,7 @@ public sealed class CfsTimelineTests
         var list = new List<Entry>();
         var queued = new HashSet<int>();
         ulong seq = 0;
-        ulong zero = unchecked((ulong)-(1L << 20)); // init_cfs_rq's zero_vruntime: keys cross the wrap
+        ulong zero = ulong.MaxValue - 30_000; // keys on both sides of the wrap
         int checks = 0;
         for (int step = 0; step < 20_000; step++)
         {
