@@ -1,0 +1,341 @@
+namespace BpfSim.Scheduler.Kernel;
+
+/// <summary>
+/// Entries ordered by (key, insertion order) — the key compared as a signed difference, so wrap-around is handled, and
+/// equal keys in insertion order as rb_add puts an equal key after — in blocks of up to a fixed number of sorted
+/// entries, each block summarised by its last key, in arrays of the list's own. It stands in for the kernel's rbtrees
+/// of per-task nodes (fair's tasks_timeline, a DSQ's priq): a tree walk costs a dependent cache miss per level for
+/// tasks not in cache, where a search here is a binary search over the summaries (contiguous) and a scan of one
+/// block. A subclass keeps further per-entry and per-block values in arrays of its own, which the hooks keep in step.
+/// </summary>
+internal abstract class SortedBlockList
+{
+    // Entries, block by block: physical block p holds entries [p × BlockSize, p × BlockSize + its count), sorted.
+    private ulong[] _key;
+    private ulong[] _order;
+    private int[] _id;
+    private int[] _free;
+    private int _freeCount;
+
+    // The blocks in order (index i): physical block, count and last key.
+    private int[] _phys;
+    private int[] _count;
+    private ulong[] _lastKey;
+    private ulong[] _lastOrder;
+    private int _blocks;
+
+    protected SortedBlockList(int blockSize, int initialBlocks)
+    {
+        BlockSize = blockSize;
+        MergeBelow = blockSize / 4;
+        _key = new ulong[initialBlocks * blockSize];
+        _order = new ulong[initialBlocks * blockSize];
+        _id = new int[initialBlocks * blockSize];
+        _free = [.. Enumerable.Range(0, initialBlocks).Reverse()];
+        _freeCount = initialBlocks;
+        _phys = new int[initialBlocks];
+        _count = new int[initialBlocks];
+        _lastKey = new ulong[initialBlocks];
+        _lastOrder = new ulong[initialBlocks];
+    }
+
+    /// <summary>Entries per block at most; a full block splits in two halves.</summary>
+    protected int BlockSize { get; }
+
+    // A block left with fewer entries than this after a removal merges with a neighbour that has room, so blocks stay
+    // at least about a quarter full and a search reads few summaries.
+    private int MergeBelow { get; }
+
+    /// <summary>Entries held.</summary>
+    public int Count { get; private set; }
+
+    protected int Blocks => _blocks;
+
+    /// <summary>The first entry of block <paramref name="i"/> in the entry arrays.</summary>
+    protected int Start(int i) => _phys[i] * BlockSize;
+
+    protected int CountOf(int i) => _count[i];
+
+    protected ulong KeyAt(int entry) => _key[entry];
+
+    protected int IdAt(int entry) => _id[entry];
+
+    protected ulong LastKeyOf(int i) => _lastKey[i];
+
+    /// <summary>(key, order) before (other key, other order): an earlier key, or an equal one inserted earlier.</summary>
+    protected static bool Before(ulong key, ulong order, ulong otherKey, ulong otherOrder)
+    {
+        long d = (long)(key - otherKey);
+        return d < 0 || (d == 0 && order < otherOrder);
+    }
+
+    /// <summary>
+    /// Adds <paramref name="id"/> with its key and insertion order (unique, increasing); <paramref name="entry"/> is
+    /// where it went, for the subclass's values. Returns its block.
+    /// </summary>
+    protected int InsertEntry(int id, ulong key, ulong order, out int entry)
+    {
+        if (_blocks == 0)
+        {
+            AddBlock(0, AllocateBlock());
+        }
+        int i = BlockFor(key, order);
+        if (_count[i] == BlockSize)
+        {
+            Split(i);
+            if (!Before(key, order, _lastKey[i], _lastOrder[i]))
+            {
+                i++;
+            }
+        }
+        int b = _phys[i] * BlockSize;
+        int n = _count[i];
+        // From the end: the entries after the new one move up by one (element by element: a block's few entries
+        // move faster so than through Array.Copy's call).
+        int e = b + n;
+        while (e > b && Before(key, order, _key[e - 1], _order[e - 1]))
+        {
+            _key[e] = _key[e - 1];
+            _order[e] = _order[e - 1];
+            _id[e] = _id[e - 1];
+            e--;
+        }
+        if (e < b + n)
+        {
+            MoveEntries(e, e + 1, b + n - e);
+        }
+        _key[e] = key;
+        _order[e] = order;
+        _id[e] = id;
+        if (e == b + n)
+        {
+            _lastKey[i] = key;
+            _lastOrder[i] = order;
+        }
+        _count[i] = n + 1;
+        Count++;
+        entry = e;
+        return i;
+    }
+
+    /// <summary>Removes <paramref name="id"/>, added with <paramref name="key"/>; false if it is not here.</summary>
+    protected bool TryRemove(int id, ulong key)
+    {
+        // The first block whose last key is not before this one; equal keys may run on into later blocks.
+        int lo = 0, hi = _blocks;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >> 1;
+            if ((long)(_lastKey[mid] - key) < 0)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+        for (int i = lo; i < _blocks; i++)
+        {
+            int b = _phys[i] * BlockSize;
+            int n = _count[i];
+            for (int e = b; e < b + n; e++)
+            {
+                if (_id[e] == id)
+                {
+                    RemoveAt(i, e - b);
+                    return true;
+                }
+            }
+            if ((long)(_lastKey[i] - key) > 0)
+            {
+                break;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>The subclass's per-entry values of <paramref name="count"/> entries move from <paramref name="from"/> to <paramref name="to"/>.</summary>
+    protected abstract void MoveEntries(int from, int to, int count);
+
+    /// <summary>The entry arrays grow to <paramref name="length"/>.</summary>
+    protected abstract void ResizeEntries(int length);
+
+    /// <summary>The subclass's per-block values of <paramref name="count"/> blocks move from <paramref name="from"/> to <paramref name="to"/>.</summary>
+    protected abstract void MoveBlocks(int from, int to, int count);
+
+    /// <summary>The block arrays grow to <paramref name="length"/>.</summary>
+    protected abstract void ResizeBlocks(int length);
+
+    /// <summary>Entry <paramref name="entry"/> of block <paramref name="i"/> is about to be removed (its values are still there).</summary>
+    protected virtual void Removing(int i, int entry)
+    {
+    }
+
+    /// <summary>Block <paramref name="i"/> lost an entry and still holds some (before any merge).</summary>
+    protected virtual void Shrunk(int i)
+    {
+    }
+
+    /// <summary>Block <paramref name="i"/> was split: its upper half is now block <paramref name="i"/> + 1.</summary>
+    protected virtual void Split(int i, int half)
+    {
+    }
+
+    /// <summary>Block <paramref name="i"/> + 1's entries were appended to block <paramref name="i"/>; it is removed next.</summary>
+    protected virtual void Merged(int i)
+    {
+    }
+
+    private void RemoveAt(int i, int k)
+    {
+        int b = _phys[i] * BlockSize;
+        int n = _count[i] - 1;
+        Removing(i, b + k);
+        for (int e = b + k; e < b + n; e++)
+        {
+            _key[e] = _key[e + 1];
+            _order[e] = _order[e + 1];
+            _id[e] = _id[e + 1];
+        }
+        if (k < n)
+        {
+            MoveEntries(b + k + 1, b + k, n - k);
+        }
+        _count[i] = n;
+        Count--;
+        if (n == 0)
+        {
+            _free[_freeCount++] = _phys[i];
+            RemoveBlock(i);
+            return;
+        }
+        if (k == n)
+        {
+            _lastKey[i] = _key[b + n - 1];
+            _lastOrder[i] = _order[b + n - 1];
+        }
+        Shrunk(i);
+        if (n < MergeBelow)
+        {
+            if (i + 1 < _blocks && n + _count[i + 1] <= BlockSize - MergeBelow)
+            {
+                Merge(i);
+            }
+            else if (i > 0 && n + _count[i - 1] <= BlockSize - MergeBelow)
+            {
+                Merge(i - 1);
+            }
+        }
+    }
+
+    /// <summary>The block a new key goes into: the first whose last key is after it, else the last block.</summary>
+    private int BlockFor(ulong key, ulong order)
+    {
+        int lo = 0, hi = _blocks - 1;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >> 1;
+            if (Before(key, order, _lastKey[mid], _lastOrder[mid]))
+            {
+                hi = mid;
+            }
+            else
+            {
+                lo = mid + 1;
+            }
+        }
+        return lo;
+    }
+
+    /// <summary>Moves the upper half of full block <paramref name="i"/> into a new block after it.</summary>
+    private void Split(int i)
+    {
+        int half = BlockSize / 2;
+        int q = AllocateBlock();
+        int from = (_phys[i] * BlockSize) + half;
+        Array.Copy(_key, from, _key, q * BlockSize, half);
+        Array.Copy(_order, from, _order, q * BlockSize, half);
+        Array.Copy(_id, from, _id, q * BlockSize, half);
+        MoveEntries(from, q * BlockSize, half);
+        AddBlock(i + 1, q);
+        _count[i + 1] = half;
+        _lastKey[i + 1] = _lastKey[i];
+        _lastOrder[i + 1] = _lastOrder[i];
+        _count[i] = half;
+        _lastKey[i] = _key[from - 1];
+        _lastOrder[i] = _order[from - 1];
+        Split(i, half);
+    }
+
+    /// <summary>Appends block <paramref name="i"/> + 1's entries to block <paramref name="i"/> and frees it.</summary>
+    private void Merge(int i)
+    {
+        int to = (_phys[i] * BlockSize) + _count[i];
+        int q = _phys[i + 1];
+        int n = _count[i + 1];
+        Array.Copy(_key, q * BlockSize, _key, to, n);
+        Array.Copy(_order, q * BlockSize, _order, to, n);
+        Array.Copy(_id, q * BlockSize, _id, to, n);
+        MoveEntries(q * BlockSize, to, n);
+        _count[i] += n;
+        _lastKey[i] = _lastKey[i + 1];
+        _lastOrder[i] = _lastOrder[i + 1];
+        Merged(i);
+        _free[_freeCount++] = q;
+        RemoveBlock(i + 1);
+    }
+
+    private int AllocateBlock()
+    {
+        if (_freeCount == 0)
+        {
+            int old = _free.Length;
+            int n = old * 2;
+            Array.Resize(ref _key, n * BlockSize);
+            Array.Resize(ref _order, n * BlockSize);
+            Array.Resize(ref _id, n * BlockSize);
+            ResizeEntries(n * BlockSize);
+            Array.Resize(ref _free, n);
+            for (int p = n - 1; p >= old; p--)
+            {
+                _free[_freeCount++] = p;
+            }
+        }
+        return _free[--_freeCount];
+    }
+
+    /// <summary>Puts physical block <paramref name="p"/> at position <paramref name="i"/> of the order (empty).</summary>
+    private void AddBlock(int i, int p)
+    {
+        if (_blocks == _phys.Length)
+        {
+            int n = _phys.Length * 2;
+            Array.Resize(ref _phys, n);
+            Array.Resize(ref _count, n);
+            Array.Resize(ref _lastKey, n);
+            Array.Resize(ref _lastOrder, n);
+            ResizeBlocks(n);
+        }
+        int move = _blocks - i;
+        Array.Copy(_phys, i, _phys, i + 1, move);
+        Array.Copy(_count, i, _count, i + 1, move);
+        Array.Copy(_lastKey, i, _lastKey, i + 1, move);
+        Array.Copy(_lastOrder, i, _lastOrder, i + 1, move);
+        MoveBlocks(i, i + 1, move);
+        _phys[i] = p;
+        _count[i] = 0;
+        _blocks++;
+    }
+
+    private void RemoveBlock(int i)
+    {
+        int move = _blocks - i - 1;
+        Array.Copy(_phys, i + 1, _phys, i, move);
+        Array.Copy(_count, i + 1, _count, i, move);
+        Array.Copy(_lastKey, i + 1, _lastKey, i, move);
+        Array.Copy(_lastOrder, i + 1, _lastOrder, i, move);
+        MoveBlocks(i + 1, i, move);
+        _blocks--;
+    }
+}
