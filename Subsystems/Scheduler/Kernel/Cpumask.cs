@@ -35,6 +35,17 @@ public struct Cpumask : IEquatable<Cpumask>
         return m;
     }
 
+    /// <summary>The mask of exactly <paramref name="cpus"/>.</summary>
+    public static Cpumask Of(params ReadOnlySpan<int> cpus)
+    {
+        var m = new Cpumask();
+        foreach (int cpu in cpus)
+        {
+            m.Set(cpu);
+        }
+        return m;
+    }
+
     public readonly bool Test(int cpu) => (uint)cpu < MaxCpus && (_bits[cpu >> 6] & (1UL << (cpu & 63))) != 0;
 
     public void Set(int cpu) => _bits[cpu >> 6] |= 1UL << (cpu & 63);

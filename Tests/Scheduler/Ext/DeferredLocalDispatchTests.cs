@@ -66,7 +66,7 @@ public sealed class DeferredLocalDispatchTests
         {
             if (task == parent)
             {
-                Child = kernel.Fork("child", 0, HotplugRig.Only(0, 1), SchedPolicy.Normal, 500_000, new LogLinearHistogram(), parentCpu: cpu);
+                Child = kernel.Fork("child", 0, Cpumask.Of(0, 1), SchedPolicy.Normal, 500_000, new LogLinearHistogram(), parentCpu: cpu);
             }
             else if (task == Child)
             {
@@ -82,7 +82,7 @@ public sealed class DeferredLocalDispatchTests
         var rig = new HotplugRig(2) { SleepNs = 1_000_000_000_000 };
         rig.Offline(1);
         rig.Load(new LocalOnWakeups { TargetCpu = 1, Comm = "child" });
-        int parent = rig.Kernel.Fork("parent", 0, HotplugRig.Only(0, 1), SchedPolicy.Normal, 1_000_000, new LogLinearHistogram());
+        int parent = rig.Kernel.Fork("parent", 0, Cpumask.Of(0, 1), SchedPolicy.Normal, 1_000_000, new LogLinearHistogram());
         var driver = new ForkThenBlock(rig.Kernel, parent);
         rig.Kernel.Driver = driver;
         rig.RunMs(1.2);
@@ -105,7 +105,7 @@ public sealed class DeferredLocalDispatchTests
         rig.Offline(1);
         var sched = new LocalOnWakeups { TargetCpu = 1 };
         rig.Load(sched);
-        var both = HotplugRig.Only(0, 1);
+        var both = Cpumask.Of(0, 1);
         // The partner first runs with no work, so it blocks at once; the waker runs 1 ms, then wakes it and blocks.
         int partner = rig.Kernel.Fork("partner", 0, both, SchedPolicy.Normal, 0, new LogLinearHistogram());
         rig.RunMs(1);

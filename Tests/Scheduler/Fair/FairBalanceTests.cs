@@ -10,22 +10,13 @@ public sealed class FairBalanceTests
 {
     private const long Ms = 1_000_000;
 
-    private static Cpumask Only(params int[] cpus)
-    {
-        var m = new Cpumask();
-        foreach (int c in cpus)
-        {
-            m.Set(c);
-        }
-        return m;
-    }
 
     [Test]
     public void Wakeup_GoesToAnIdleCpuOfTheNode_WhenPrevIsBusy()
     {
         var core = new FairTestCore(4);
-        int hog = core.Fork("hog", cpus: Only(0));
-        int t = core.Fork("t", cpus: Only(0, 2));
+        int hog = core.Fork("hog", cpus: Cpumask.Of(0));
+        int t = core.Fork("t", cpus: Cpumask.Of(0, 2));
         core.ScheduleAll();
         ref var p = ref core.Tasks[t];
         Assert.That(p.Cpu, Is.EqualTo(2), "fork: CPU 0 has the hog, so the idlest allowed CPU");
@@ -42,10 +33,10 @@ public sealed class FairBalanceTests
     public void Wakeup_PrefersAnIdleSmtSiblingOfPrev()
     {
         var core = new FairTestCore(4, smt: true);
-        core.Fork("hog0", cpus: Only(0));
-        core.Fork("hog2", cpus: Only(2));
+        core.Fork("hog0", cpus: Cpumask.Of(0));
+        core.Fork("hog2", cpus: Cpumask.Of(2));
         core.ScheduleAll();
-        int t = core.Fork("t", cpus: Only(0, 1, 2, 3));
+        int t = core.Fork("t", cpus: Cpumask.Of(0, 1, 2, 3));
         core.ScheduleAll();
         int cpu = core.Tasks[t].Cpu;
         Assert.That(cpu, Is.EqualTo(1).Or.EqualTo(3));
@@ -59,8 +50,8 @@ public sealed class FairBalanceTests
     public void SyncWakeup_MovesTheWakeeToTheWakersCpu_WhenTheWakerIsAloneThere()
     {
         var core = new FairTestCore(2);
-        int waker = core.Fork("waker", cpus: Only(0));
-        int other = core.Fork("other", cpus: Only(1));
+        int waker = core.Fork("waker", cpus: Cpumask.Of(0));
+        int other = core.Fork("other", cpus: Cpumask.Of(1));
         int t = core.Fork("t");
         core.ScheduleAll();
         core.RunFor(Ms);
@@ -80,16 +71,16 @@ public sealed class FairBalanceTests
     public void NewidleBalance_PullsAWaitingHog_WhenACpuGoesIdle()
     {
         var core = new FairTestCore(2);
-        int a = core.Fork("a", cpus: Only(0));
-        int b = core.Fork("b", cpus: Only(0));
-        int s = core.Fork("s", cpus: Only(1));
+        int a = core.Fork("a", cpus: Cpumask.Of(0));
+        int b = core.Fork("b", cpus: Cpumask.Of(0));
+        int s = core.Fork("s", cpus: Cpumask.Of(1));
         core.RunFor(5 * Ms);
         // Widen b's affinity while it waits on CPU 0; CPU 1 goes idle when s sleeps and pulls it.
         ref var pb = ref core.Tasks[b];
-        pb.CpusMask = Only(0, 1);
+        pb.CpusMask = Cpumask.Of(0, 1);
         pb.NrCpusAllowed = 2;
         ref var pa = ref core.Tasks[a];
-        pa.CpusMask = Only(0, 1);
+        pa.CpusMask = Cpumask.Of(0, 1);
         pa.NrCpusAllowed = 2;
         long before = core.Fair.Migrations;
         core.Sleep(s);
@@ -106,7 +97,7 @@ public sealed class FairBalanceTests
         var ids = new List<int>();
         for (int i = 0; i < 3; i++)
         {
-            ids.Add(core.Fork($"hog{i}", cpus: Only(0)));
+            ids.Add(core.Fork($"hog{i}", cpus: Cpumask.Of(0)));
         }
         foreach (int id in ids)
         {
@@ -131,13 +122,13 @@ public sealed class FairBalanceTests
     public void Balancing_AcrossNodes_MovesAHogToTheOtherNode()
     {
         var core = new FairTestCore(4, nodes: 2);
-        int a = core.Fork("a", cpus: Only(0));
-        int b = core.Fork("b", cpus: Only(0));
-        int c = core.Fork("c", cpus: Only(1));
+        int a = core.Fork("a", cpus: Cpumask.Of(0));
+        int b = core.Fork("b", cpus: Cpumask.Of(0));
+        int c = core.Fork("c", cpus: Cpumask.Of(1));
         foreach (int id in new[] { a, b })
         {
             ref var p = ref core.Tasks[id];
-            p.CpusMask = Only(0, 1, 2);
+            p.CpusMask = Cpumask.Of(0, 1, 2);
             p.NrCpusAllowed = 3;
         }
         core.RunFor(200 * Ms);
@@ -152,14 +143,14 @@ public sealed class FairBalanceTests
         // differs: 4145 > 117 % of 670, half the difference is 1737, so the nice-0 task (1024) moves and the nice −5
         // one (3121, heavier than that) stays.
         var core = new FairTestCore(2);
-        int heavy = core.Fork("heavy", -5, Only(0));
-        int mid = core.Fork("mid", 0, Only(0));
-        int l1 = core.Fork("light1", 5, Only(1));
-        int l2 = core.Fork("light2", 5, Only(1));
+        int heavy = core.Fork("heavy", -5, Cpumask.Of(0));
+        int mid = core.Fork("mid", 0, Cpumask.Of(0));
+        int l1 = core.Fork("light1", 5, Cpumask.Of(1));
+        int l2 = core.Fork("light2", 5, Cpumask.Of(1));
         foreach (int id in new[] { heavy, mid, l1, l2 })
         {
             ref var p = ref core.Tasks[id];
-            p.CpusMask = Only(0, 1);
+            p.CpusMask = Cpumask.Of(0, 1);
             p.NrCpusAllowed = 2;
         }
         core.RunFor(500 * Ms);

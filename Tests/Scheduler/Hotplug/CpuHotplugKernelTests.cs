@@ -31,18 +31,18 @@ public sealed class CpuHotplugKernelTests
     public void SetCpusAllowed_NoActiveCpuInTheMask_IsEinval_AndTheAffinityIsUnchanged()
     {
         var rig = new HotplugRig(4);
-        int t = rig.Hog(cpus: HotplugRig.Only(0, 1));
+        int t = rig.Hog(cpus: Cpumask.Of(0, 1));
         rig.RunMs(5);
         rig.Offline(2);
         rig.Offline(3);
         Assert.Multiple(() =>
         {
             // __set_cpus_allowed_ptr_locked: no CPU of cpu_active_mask in the new mask (core.c).
-            Assert.That(rig.Kernel.SetCpusAllowed(t, HotplugRig.Only(2, 3)), Is.EqualTo(-22));
-            Assert.That(rig.Kernel.SetCpusAllowed(t, HotplugRig.Only(5)), Is.EqualTo(-22), "no such CPU");
-            Assert.That(rig.Kernel.Tasks[t].CpusMask, Is.EqualTo(HotplugRig.Only(0, 1)), "unchanged");
+            Assert.That(rig.Kernel.SetCpusAllowed(t, Cpumask.Of(2, 3)), Is.EqualTo(-22));
+            Assert.That(rig.Kernel.SetCpusAllowed(t, Cpumask.Of(5)), Is.EqualTo(-22), "no such CPU");
+            Assert.That(rig.Kernel.Tasks[t].CpusMask, Is.EqualTo(Cpumask.Of(0, 1)), "unchanged");
             Assert.That(rig.Kernel.AffinityBroken, Is.Zero, "refused, not widened");
-            Assert.That(rig.Kernel.SetCpusAllowed(t, HotplugRig.Only(1, 3)), Is.Zero, "one active CPU is enough");
+            Assert.That(rig.Kernel.SetCpusAllowed(t, Cpumask.Of(1, 3)), Is.Zero, "one active CPU is enough");
         });
     }
 
@@ -92,7 +92,7 @@ public sealed class CpuHotplugKernelTests
     public void PinnedTask_ItsOnlyCpuGoesOffline_AffinityBrokenAsSelectFallbackRq()
     {
         var rig = new HotplugRig(4);
-        int pinned = rig.Hog("pin", cpus: HotplugRig.Only(2));
+        int pinned = rig.Hog("pin", cpus: Cpumask.Of(2));
         rig.Hog("other");
         rig.RunMs(20);
         Assert.That(rig.Task(pinned).Cpu, Is.EqualTo(2));
@@ -121,8 +121,8 @@ public sealed class CpuHotplugKernelTests
         // only allowed active CPU), and a task allowed on 0, 1 and 3 sleeping on 1 wakes on 0 (node 0 first).
         var rig = new HotplugRig(4, nodes: 2);
         rig.SleepNs = 50_000_000;
-        int a = rig.Sleeper("a", HotplugRig.Only(1, 2));
-        int b = rig.Sleeper("b", HotplugRig.Only(0, 1, 3));
+        int a = rig.Sleeper("a", Cpumask.Of(1, 2));
+        int b = rig.Sleeper("b", Cpumask.Of(0, 1, 3));
         rig.RunMs(5);
         Assert.That(rig.Kernel.SetCpuOnline(1, false), Is.Zero);
         rig.RunMs(200);
@@ -140,7 +140,7 @@ public sealed class CpuHotplugKernelTests
     {
         var rig = new HotplugRig(2);
         rig.SleepNs = 10_000_000;
-        int t = rig.Sleeper("pin", HotplugRig.Only(1));
+        int t = rig.Sleeper("pin", Cpumask.Of(1));
         rig.RunMs(3);
         Assert.That(rig.Task(t).State, Is.EqualTo((uint)BpfSim.Scheduler.Tasks.TaskState.Interruptible), "asleep when CPU 1 goes");
         rig.Offline(1);

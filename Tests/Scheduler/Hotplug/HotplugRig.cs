@@ -46,15 +46,6 @@ internal sealed class HotplugRig : ITaskWorkDriver, IEventHandler
     public int Sleeper(string comm = "sw", Cpumask? cpus = null) =>
         Kernel.Fork(comm, 0, cpus ?? Kernel.Topology.Possible, SchedPolicy.Normal, RunNs, new LogLinearHistogram());
 
-    public static Cpumask Only(params int[] cpus)
-    {
-        var m = new Cpumask();
-        foreach (int c in cpus)
-        {
-            m.Set(c);
-        }
-        return m;
-    }
 
     /// <summary>Loads and links a C# scheduler; <paramref name="hotplugSeq"/> is written into its hotplug_seq first.</summary>
     public LoadedStructOps Load(object consumer, ulong hotplugSeq = 0)

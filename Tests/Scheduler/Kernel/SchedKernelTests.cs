@@ -60,8 +60,8 @@ public sealed class SchedKernelTests
         // the tick restarts at the next boundary after an idle exit, as tick_nohz_restart does).
         rig.RunNs = 1_733_271;
         rig.SleepNs = 1_311_913;
-        rig.Fork(workNs: 1_733_271, cpus: Only(0)); // busy about 1.73 of every 3.05 ms on CPU 0
-        rig.Fork(cpus: Only(1));                     // CPU-bound on CPU 1
+        rig.Fork(workNs: 1_733_271, cpus: Cpumask.Of(0)); // busy about 1.73 of every 3.05 ms on CPU 0
+        rig.Fork(cpus: Cpumask.Of(1));                     // CPU-bound on CPU 1
         rig.Sim.RunUntil(SimTime.FromSeconds(2));
         rig.Kernel.Finish();
         var m = rig.Kernel.Metrics;
@@ -108,11 +108,11 @@ public sealed class SchedKernelTests
     public void WakeupOnAnotherCpu_CountsAMigration()
     {
         var rig = new KernelRig(2);
-        rig.Fork(cpus: Only(0)); // a hog keeps CPU 0 loaded
-        int t = rig.Fork(workNs: 1_000_000, cpus: Only(0));
+        rig.Fork(cpus: Cpumask.Of(0)); // a hog keeps CPU 0 loaded
+        int t = rig.Fork(workNs: 1_000_000, cpus: Cpumask.Of(0));
         rig.RunFor(SimTime.FromMilliseconds(10));
         Assert.That(rig.Kernel.Metrics.TaskMigrations(t), Is.Zero);
-        var both = Only(0);
+        var both = Cpumask.Of(0);
         both.Set(1);
         rig.Kernel.SetCpusAllowed(t, both);
         rig.RunFor(SimTime.FromMilliseconds(20));
@@ -127,13 +127,13 @@ public sealed class SchedKernelTests
     public void SetCpusAllowed_MovesAQueuedTaskAndARunningOneAfterItStops()
     {
         var rig = new KernelRig(4);
-        int a = rig.Fork(cpus: Only(0));
-        int b = rig.Fork(cpus: Only(0));
+        int a = rig.Fork(cpus: Cpumask.Of(0));
+        int b = rig.Fork(cpus: Cpumask.Of(0));
         rig.RunFor(Ms);
         int running = rig.Kernel.Current(0), queued = running == a ? b : a;
-        rig.Kernel.SetCpusAllowed(queued, Only(2));
+        rig.Kernel.SetCpusAllowed(queued, Cpumask.Of(2));
         Assert.That(rig.Kernel.Tasks[queued].Cpu, Is.EqualTo(2), "a queued task moves at once");
-        rig.Kernel.SetCpusAllowed(running, Only(3));
+        rig.Kernel.SetCpusAllowed(running, Cpumask.Of(3));
         Assert.That(rig.Kernel.Tasks[running].Cpu, Is.EqualTo(0), "a running task moves when switched out");
         rig.RunFor(Ms);
         Assert.Multiple(() =>
@@ -151,7 +151,7 @@ public sealed class SchedKernelTests
         var rig = new KernelRig(4, timelineLimit: 100_000);
         rig.RunNs = 300_000;
         rig.SleepNs = 700_000;
-        var mask = Only(1);
+        var mask = Cpumask.Of(1);
         mask.Set(2);
         for (int i = 0; i < 6; i++)
         {
@@ -235,10 +235,4 @@ public sealed class SchedKernelTests
         Assert.That(rig.Kernel.Metrics.TaskWakeups(t), Is.GreaterThan(0));
     }
 
-    internal static Cpumask Only(int cpu)
-    {
-        var m = new Cpumask();
-        m.Set(cpu);
-        return m;
-    }
 }
