@@ -96,15 +96,10 @@ public sealed partial class Network : IEventPrefetcher
             _state.Prefetch(entry.ReplyLink - 1);
             _routes.Prefetch(entry.ReplyRoute - 1);
         }
-        var endpoint = entry.Sink;
-        Sse.Prefetch0(*(byte**)Unsafe.AsPointer(ref endpoint));
+        ObjectPrefetch.Lines(entry.Sink, 1);
         if (entry.Target is { } target)
         {
-            byte* t = *(byte**)Unsafe.AsPointer(ref target);
-            Sse.Prefetch0(t);
-            Sse.Prefetch0(t + 64);
-            Sse.Prefetch0(t + 128);
-            Sse.Prefetch0(t + 192);
+            ObjectPrefetch.Lines(target, 4);
         }
     }
 }

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
 using BpfSim.Core.Simulation;
+using BpfSim.Tcp.Net;
 
 namespace BpfSim.Tcp.Stack;
 
@@ -29,11 +30,7 @@ public sealed partial class TcpStack : IEventPrefetcher
         }
         else if (distance == 2)
         {
-            byte* conn = *(byte**)Unsafe.AsPointer(ref connections[(int)arg]);
-            Sse.Prefetch0(conn);
-            Sse.Prefetch0(conn + 64);
-            Sse.Prefetch0(conn + 128);
-            Sse.Prefetch0(conn + 192);
+            ObjectPrefetch.Lines(connections[(int)arg], 4);
         }
         else
         {
@@ -76,5 +73,4 @@ public sealed partial class TcpStack : IEventPrefetcher
             _sim.PrefetchTimer(conn.DelackTimer);
         }
     }
-
 }
