@@ -97,9 +97,6 @@ public sealed partial class Network : IEventPrefetcher
             _routes.Prefetch(entry.ReplyRoute - 1);
         }
         ObjectPrefetch.Lines(entry.Sink, 1);
-        if (entry.Target is { } target)
-        {
-            ObjectPrefetch.Lines(target, 4);
-        }
+        entry.Target.Prefetch();
     }
 }
