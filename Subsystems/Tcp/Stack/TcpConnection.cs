@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using BpfSim.Core.Metrics;
 using BpfSim.Core.Simulation;
 using BpfSim.Tcp.Congestion;
@@ -138,7 +136,7 @@ public sealed class TcpConnection
     // The scoreboard: a ring of segment states from SndUna, doubled by EnsureBoard as the window grows. It starts at
     // 16 (the initial window of 10, TCP_INIT_CWND, fits): a flow of 100,000 sharing a link keeps a window of a few
     // segments, and 64 states (2.5 KB) each were a fifth of a flow's memory.
-    internal SegmentState[] Board { get; private set; } = new SegmentState[TcpSenderState.InitialBoard];
+    internal SegmentState[] Board = new SegmentState[16];
     internal ref long WrittenSegments => ref Snd.WrittenSegments;
     internal ref TcpHotCounters Counters => ref Snd.Counters;
     internal ref ulong SndUna => ref Snd.SndUna;
@@ -191,7 +189,7 @@ public sealed class TcpConnection
 
     // ---- receiver ----
     internal int[]? NapiBatch;        // packets the next NAPI poll takes, in arrival order (made on first use)
-    internal bool[] Received { get; private set; } = new bool[TcpReceiverState.InitialReceived];
+    internal bool[] Received = new bool[64];
     internal ref int NapiCount => ref Rcv.NapiCount;
     internal ref TimerId DelackTimer => ref Rcv.DelackTimer;
     internal ref TimerId NapiTimer => ref Rcv.NapiTimer;
@@ -246,14 +244,7 @@ public sealed class TcpConnection
     public TcpCongestionOps ReceiverOps { get; internal set; } = null!;
     internal ref bool ReceiverReady => ref Rcv.ReceiverReady;
 
-    // Segment and ReceivedAt index the rings through the masks kept in each end's state (Length − 1, set only where a
-    // ring is replaced), not the arrays' lengths: an ACK then reads its scoreboard entry's line without the array
-    // header's, which with 10,000 flows is another line rarely in the caches.
-    internal ref SegmentState Segment(ulong seg)
-    {
-        Debug.Assert(Snd.BoardMask == Board.Length - 1);
-        return ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(Board), (int)(seg & (uint)Snd.BoardMask));
-    }
+    internal ref SegmentState Segment(ulong seg) => ref Board[(int)(seg & (ulong)(Board.Length - 1))];
 
     /// <summary>Makes room in the scoreboard for segments up to <paramref name="end"/> (exclusive).</summary>
     internal void EnsureBoard(ulong end)
@@ -270,10 +261,9 @@ public sealed class TcpConnection
         var bigger = new SegmentState[size];
         for (ulong s = SndUna; s < SndNxt; s++)
         {
-            bigger[(int)(s & (ulong)(size - 1))] = Segment(s);
+            bigger[(int)(s & (ulong)(size - 1))] = Board[(int)(s & (ulong)(Board.Length - 1))];
         }
         Board = bigger;
-        Snd.BoardMask = size - 1;
     }
 
     internal void EnsureReceiveWindow(ulong seg)
@@ -290,17 +280,12 @@ public sealed class TcpConnection
         var bigger = new bool[size];
         for (ulong s = RcvNxt; s < RcvHighest; s++)
         {
-            bigger[(int)(s & (ulong)(size - 1))] = ReceivedAt(s);
+            bigger[(int)(s & (ulong)(size - 1))] = Received[(int)(s & (ulong)(Received.Length - 1))];
         }
         Received = bigger;
-        Rcv.ReceivedMask = size - 1;
     }
 
-    internal ref bool ReceivedAt(ulong seg)
-    {
-        Debug.Assert(Rcv.ReceivedMask == Received.Length - 1);
-        return ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(Received), (int)(seg & (uint)Rcv.ReceivedMask));
-    }
+    internal ref bool ReceivedAt(ulong seg) => ref Received[(int)(seg & (ulong)(Received.Length - 1))];
 }
 
 /// <summary>tp->selective_acks' starts or ends: <see cref="TcpStack.NumSacks"/> sequence positions held inline.</summary>

@@ -12,9 +12,6 @@ namespace BpfSim.Tcp.Stack;
 [StructLayout(LayoutKind.Sequential)]
 internal struct TcpReceiverState
 {
-    /// <summary>The reassembly ring's first size.</summary>
-    public const int InitialReceived = 64;
-
     public ulong RcvNxt;
     public ulong RcvHighest;        // one past the highest segment received
     // The current run of one-way delays that fall in one bucket of the receiver's histogram (TcpConnection.OneWayDelay).
@@ -23,7 +20,6 @@ internal struct TcpReceiverState
     public int OwdRunBucket;
     public int OwdRunCount;
     public int NapiCount;           // packets in the NAPI batch
-    public int ReceivedMask;        // the reassembly ring's length − 1 (TcpConnection.ReceivedAt)
     public int UnackedSegments;
     public int QuickAcksLeft;
     // icsk_ack.ato / lrcvtime / timeout (jiffies), and what the receiving socket measured of the handshake
@@ -49,6 +45,5 @@ internal struct TcpReceiverState
     public TcpReceiverState()
     {
         RcvRtoJiffies = TcpTime.Hz;
-        ReceivedMask = InitialReceived - 1;
     }
 }

@@ -13,9 +13,6 @@ namespace BpfSim.Tcp.Stack;
 [StructLayout(LayoutKind.Sequential)]
 internal struct TcpSenderState
 {
-    /// <summary>The scoreboard's first size: the initial window of 10 (TCP_INIT_CWND) fits.</summary>
-    public const int InitialBoard = 16;
-
     // ---- every ACK and send ----
     public ulong SndUna;            // first unacknowledged segment
     public ulong SndNxt;            // next new segment to send
@@ -32,7 +29,6 @@ internal struct TcpSenderState
     public ulong HighSeq;           // snd_nxt when the current reduction or loss episode began
     public ulong HighestSackEnd;    // tcp_highest_sack_seq while sacked_out > 0: one past the highest SACKed segment
     public int Mss;                 // fixed for the flow (no PMTU changes); sk.mss_cache starts equal to it
-    public int BoardMask;           // the scoreboard ring's length − 1 (TcpConnection.Segment)
     public uint MdevMaxUs;          // tcp_rtt_estimator: the largest mdev in the current RTT
     public uint RttvarUs;           // the RTT variation the RTO uses, at least TCP_RTO_MIN
     public int Backoff;             // icsk_backoff: RTO doublings since the last valid RTT sample (tcp_ack_update_rtt)
@@ -72,7 +68,6 @@ internal struct TcpSenderState
     public TcpSenderState()
     {
         RackMstampUs = -1;
-        BoardMask = InitialBoard - 1;
         RackReoWndSteps = 1;
         RateAppLimited = true;
         Counters = new TcpHotCounters();
