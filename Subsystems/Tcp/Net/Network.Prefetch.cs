@@ -21,10 +21,6 @@ public sealed partial class Network : IEventPrefetcher
         {
             int where = (int)(arg >> 32);
             PrefetchArrival(arg, where);
-            if (where > 0 && distance == 1)
-            {
-                PrefetchOnwardRoute((int)arg);
-            }
             if (where < 0)
             {
                 int sink = -where - 1;
@@ -70,19 +66,6 @@ public sealed partial class Network : IEventPrefetcher
         if (where > 0)
         {
             _state.Prefetch(where - 1);
-        }
-    }
-
-    /// <summary>
-    /// A packet that enters another link next is one event away; the packet's line was asked for two events ago. If that
-    /// link is idle the packet leaves it at once, and its departure reads its route for the hop after (<see cref="ArrivalArg"/>).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void PrefetchOnwardRoute(int packet)
-    {
-        if ((uint)packet < (uint)Packets.Capacity && (uint)Packets[packet].Route < (uint)_routes.Count)
-        {
-            _routes.Prefetch(Packets[packet].Route);
         }
     }
 

@@ -42,19 +42,4 @@ internal static class ObjectPrefetch
             Sse.Prefetch0(p);
         }
     }
-
-    /// <summary>Asks the caches for every 64-byte line of the <paramref name="count"/> bytes at <paramref name="start"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe void Bytes(void* start, int count)
-    {
-        if (!Sse.IsSupported)
-        {
-            return;
-        }
-        byte* end = (byte*)start + count;
-        for (byte* p = (byte*)((nuint)start & ~(nuint)63); p < end; p += 64)
-        {
-            Sse.Prefetch0(p);
-        }
-    }
 }

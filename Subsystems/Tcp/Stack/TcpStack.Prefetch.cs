@@ -24,7 +24,9 @@ public sealed partial class TcpStack : IEventPrefetcher
         if (distance == IEventPrefetcher.Distances)
         {
             Sse.Prefetch0(Unsafe.AsPointer(ref connections[(int)arg]));
-            PrefetchSock((int)arg, sender);
+            byte* sock = (byte*)Unsafe.AsPointer(ref sender ? ref _socks[arg] : ref _rcvSocks[arg]);
+            Sse.Prefetch0(sock);
+            Sse.Prefetch0(sock + 64);
         }
         else if (distance == 2)
         {
@@ -51,7 +53,10 @@ public sealed partial class TcpStack : IEventPrefetcher
         {
             return;
         }
-        PrefetchSock(conn.Id, sender);
+        byte* sock = (byte*)Unsafe.AsPointer(ref sender ? ref _socks[conn.Id] : ref _rcvSocks[conn.Id]);
+        Sse.Prefetch0(sock);
+        Sse.Prefetch0(sock + 64);
+        Sse.Prefetch0(sock + 128);
         if (sender)
         {
             Sse.Prefetch0(Unsafe.AsPointer(ref conn.Segment(conn.SndUna)));
@@ -66,29 +71,6 @@ public sealed partial class TcpStack : IEventPrefetcher
             }
             _sim.PrefetchTimer(conn.NapiTimer);
             _sim.PrefetchTimer(conn.DelackTimer);
-        }
-    }
-
-    // The bytes of a socket an arrival reads: all of the sender's (an ACK reaches the algorithm's icsk_ca_priv and the
-    // pacing rate, its last lines), the receiver's up to icsk_ack.pending (rcv_nxt, the ECN and delayed-ACK flags).
-    private static readonly int ReceiverSockBytes = ReceiverSockHotBytes();
-
-    private static int ReceiverSockHotBytes()
-    {
-        var sock = new TcpSock();
-        return (int)Unsafe.ByteOffset(ref Unsafe.As<TcpSock, byte>(ref sock), ref Unsafe.As<bool, byte>(ref sock.IsCwndLimited));
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private unsafe void PrefetchSock(int id, bool sender)
-    {
-        if (sender)
-        {
-            ObjectPrefetch.Bytes(Unsafe.AsPointer(ref _socks[id]), Unsafe.SizeOf<TcpSock>());
-        }
-        else
-        {
-            ObjectPrefetch.Bytes(Unsafe.AsPointer(ref _rcvSocks[id]), ReceiverSockBytes);
         }
     }
 }
