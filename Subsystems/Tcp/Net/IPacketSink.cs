@@ -6,10 +6,10 @@ public interface IPacketSink
     void Receive(int packet);
 
     /// <summary>
-    /// The lines <see cref="Receive"/> reads first beside the sink itself (of a connection), or none: the network
-    /// prefetches them with the sink when an arrival at this sink is the likely next event. Read once, when the sink is added.
+    /// The object <see cref="Receive"/> reads first beside the sink itself (a connection), or null: the network
+    /// prefetches it with the sink when an arrival at this sink is the likely next event. Read once, when the sink is added.
     /// </summary>
-    HotLines PrefetchTarget => default;
+    object? PrefetchTarget => null;
 
     /// <summary>
     /// An arrival at this sink is the likely next event, and the sink and its <see cref="PrefetchTarget"/> were asked

@@ -97,6 +97,9 @@ public sealed partial class Network : IEventPrefetcher
             _routes.Prefetch(entry.ReplyRoute - 1);
         }
         ObjectPrefetch.Lines(entry.Sink, 1);
-        entry.Target.Prefetch();
+        if (entry.Target is { } target)
+        {
+            ObjectPrefetch.Lines(target, 4);
+        }
     }
 }

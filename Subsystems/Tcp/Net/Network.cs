@@ -33,7 +33,7 @@ public sealed partial class Network : IEventHandler
     private struct SinkEntry(IPacketSink sink)
     {
         public readonly IPacketSink Sink = sink;
-        public readonly HotLines Target = sink.PrefetchTarget;
+        public readonly object? Target = sink.PrefetchTarget;
         // The route this sink's owner sends on (a registered flow's other route) and its first link, each plus one; 0
         // if unknown. A TCP endpoint answers an arrival at once (an ACK, or new data), on that route.
         public int ReplyRoute;

@@ -23,23 +23,4 @@ internal static class ObjectPrefetch
             Sse.Prefetch0(p + (i * 64));
         }
     }
-
-    /// <summary>
-    /// Asks the caches for every 64-byte line that bytes [<paramref name="from"/>, <paramref name="to"/>) of
-    /// <paramref name="obj"/> touch, counted from its header; nothing for an empty range. A hint, as <see cref="Lines"/>.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe void Range(object obj, int from, int to)
-    {
-        if (!Sse.IsSupported || to <= from)
-        {
-            return;
-        }
-        byte* start = *(byte**)Unsafe.AsPointer(ref obj);
-        byte* end = start + to;
-        for (byte* p = (byte*)((nuint)(start + from) & ~(nuint)63); p < end; p += 64)
-        {
-            Sse.Prefetch0(p);
-        }
-    }
 }

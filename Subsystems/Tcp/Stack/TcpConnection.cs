@@ -37,62 +37,6 @@ public sealed class TcpConnection
     public int Id { get; }
     public FlowPath Path { get; internal set; }
 
-    // Each end's state is one struct in a run of lines of its own (TcpSenderState, TcpReceiverState): the class's own
-    // fields would be laid out by size, interleaving the ends'. The references below and the two structs' first lines
-    // are what an ACK (sender) or a data segment (receiver) reads; Network.Prefetch and TcpStack.Prefetch ask for
-    // them by HotLinesOf.
-    internal TcpSenderState Snd = new();
-    internal TcpReceiverState Rcv = new();
-
-    // Where those lines are, in bytes from the object's header: both ends read what precedes Snd (the references, Id,
-    // State, Path); the sender then its state up to what only loss recovery and undo touch, the receiver its state up
-    // to the D-SACK and SACK blocks only out-of-order arrivals write. Measured once: the runtime chooses the offsets.
-    private static readonly int SenderFrom = OffsetInObject(sender: true);
-    private static readonly int ReceiverFrom = OffsetInObject(sender: false);
-    private static readonly int SenderHotTo = SenderFrom + SenderHotBytes();
-    private static readonly int ReceiverHotTo = ReceiverFrom + ReceiverHotBytes();
-
-    private static unsafe int OffsetInObject(bool sender)
-    {
-        var probe = (TcpConnection)RuntimeHelpers.GetUninitializedObject(typeof(TcpConnection));
-        fixed (TcpSenderState* snd = &probe.Snd)
-        fixed (TcpReceiverState* rcv = &probe.Rcv)
-        {
-            byte* header = *(byte**)Unsafe.AsPointer(ref probe);
-            return (int)((sender ? (byte*)snd : (byte*)rcv) - header);
-        }
-    }
-
-    private static int SenderHotBytes()
-    {
-        var snd = new TcpSenderState();
-        return (int)Unsafe.ByteOffset(ref Unsafe.As<TcpSenderState, byte>(ref snd), ref Unsafe.As<long, byte>(ref snd.RateIntervalUs));
-    }
-
-    private static int ReceiverHotBytes()
-    {
-        var rcv = new TcpReceiverState();
-        return (int)Unsafe.ByteOffset(ref Unsafe.As<TcpReceiverState, byte>(ref rcv), ref Unsafe.As<ulong, byte>(ref rcv.DsackStart));
-    }
-
-    /// <summary>The lines one end of the connection reads first on an arrival (the network's prefetch target).</summary>
-    internal HotLines HotLinesOf(bool sender) =>
-        sender ? new HotLines(this, 0, SenderHotTo) : new HotLines(this, 0, SenderFrom, ReceiverFrom, ReceiverHotTo);
-
-    /// <summary>Asks the caches for the lines <see cref="HotLinesOf"/> names, without reading the connection.</summary>
-    internal static void PrefetchHotLines(TcpConnection conn, bool sender)
-    {
-        if (sender)
-        {
-            ObjectPrefetch.Range(conn, 0, SenderHotTo);
-        }
-        else
-        {
-            ObjectPrefetch.Range(conn, 0, SenderFrom);
-            ObjectPrefetch.Range(conn, ReceiverFrom, ReceiverHotTo);
-        }
-    }
-
     /// <summary>The congestion control in use (pinned while the socket is open).</summary>
     public TcpCongestionOps Ops { get; internal set; }
 
@@ -114,9 +58,10 @@ public sealed class TcpConnection
     /// </summary>
     public bool DeliveryRateAppLimited => RateAppLimited;
 
-    internal ref int RateDelivered => ref Snd.RateDelivered;
-    internal ref long RateIntervalUs => ref Snd.RateIntervalUs;
-    internal ref bool RateAppLimited => ref Snd.RateAppLimited;
+    // tp->rate_delivered and rate_interval_us: the last sample tcp_rate_gen chose to record.
+    internal int RateDelivered;
+    internal long RateIntervalUs;
+    internal bool RateAppLimited = true; // tp->rate_app_limited: tcp_init_sock sets 1
     public SimTime StartTime { get; internal set; }
     public SimTime EndTime { get; internal set; }
 
@@ -129,106 +74,110 @@ public sealed class TcpConnection
     /// <summary>The application's writes: the whole transfer at once (bulk), or bursts at an interval.</summary>
     public TcpWritePattern? Writes { get; internal init; }
 
-
     // ---- sender ----
     internal long TotalSegments => BytesToSend < 0 ? long.MaxValue : (BytesToSend + Mss - 1) / Mss;
-    internal int Mss { get => Snd.Mss; init => Snd.Mss = value; }
+    internal long WrittenSegments;    // write_seq in segments: what the application has queued so far
+    internal int Mss { get; init; }   // fixed for the flow (no PMTU changes); sk.mss_cache starts equal to it
+    internal TcpHotCounters Counters = new(); // Stats' per-ACK counters, kept here (TcpHotCounters)
+    internal ulong SndUna;            // first unacknowledged segment
+    internal ulong SndNxt;            // next new segment to send
+    internal ulong HighSeq;           // snd_nxt when the current reduction or loss episode began
     // The scoreboard: a ring of segment states from SndUna, doubled by EnsureBoard as the window grows. It starts at
     // 16 (the initial window of 10, TCP_INIT_CWND, fits): a flow of 100,000 sharing a link keeps a window of a few
     // segments, and 64 states (2.5 KB) each were a fifth of a flow's memory.
     internal SegmentState[] Board = new SegmentState[16];
-    internal ref long WrittenSegments => ref Snd.WrittenSegments;
-    internal ref TcpHotCounters Counters => ref Snd.Counters;
-    internal ref ulong SndUna => ref Snd.SndUna;
-    internal ref ulong SndNxt => ref Snd.SndNxt;
-    internal ref ulong HighSeq => ref Snd.HighSeq;
-    internal ref long RtoNs => ref Snd.RtoNs;
-    internal ref uint MdevMaxUs => ref Snd.MdevMaxUs;
-    internal ref uint RttvarUs => ref Snd.RttvarUs;
-    internal ref ulong RttSeq => ref Snd.RttSeq;
-    internal ref ulong CwndUsageSeq => ref Snd.CwndUsageSeq;
-    internal ref int Backoff => ref Snd.Backoff;
-    internal ref int Retransmits => ref Snd.Retransmits;
-    internal ref uint PrrDelivered => ref Snd.PrrDelivered;
-    internal ref uint PrrOut => ref Snd.PrrOut;
-    internal ref bool UndoMarker => ref Snd.UndoMarker;
-    internal ref uint RetransStampUs => ref Snd.RetransStampUs;
-    internal ref long FirstTxNs => ref Snd.FirstTxNs;
-    internal ref long DeliveredTimeNs => ref Snd.DeliveredTimeNs;
-    internal ref bool Stopping => ref Snd.Stopping;
-    // ---- RACK-TLP, F-RTO, DSACK and undo (tcp_recovery = 1) ----
-    internal ref XmitTimer Pending => ref Snd.Pending;
-    internal ref long RackMstampUs => ref Snd.RackMstampUs;
-    internal ref ulong RackEndSeg => ref Snd.RackEndSeg;
-    internal ref uint RackRttUs => ref Snd.RackRttUs;
-    internal ref bool RackAdvanced => ref Snd.RackAdvanced;
-    internal ref uint RackReoWndSteps => ref Snd.RackReoWndSteps;
-    internal ref uint RackReoWndPersist => ref Snd.RackReoWndPersist;
-    internal ref bool RackDsackSeen => ref Snd.RackDsackSeen;
-    internal ref uint RackLastDelivered => ref Snd.RackLastDelivered;
-    internal ref uint ReordSeen => ref Snd.ReordSeen;
-    internal ref uint Reordering => ref Snd.Reordering;
-    internal ref ulong HighestSackEnd => ref Snd.HighestSackEnd;
-    internal ref ulong TlpHighSeg => ref Snd.TlpHighSeg;
-    internal ref bool TlpRetrans => ref Snd.TlpRetrans;
-    internal ref ulong UndoMarkerSeg => ref Snd.UndoMarkerSeg;
-    internal ref int UndoRetrans => ref Snd.UndoRetrans;
-    internal ref bool Frto => ref Snd.Frto;
-    internal ref uint DsackDups => ref Snd.DsackDups;
-    internal ref bool NewDataOnly => ref Snd.NewDataOnly;
-    internal ref bool RetransOnly => ref Snd.RetransOnly;
-    internal ref ulong SkbCutBase => ref Snd.SkbCutBase;
-    internal ref uint DataSegsOut => ref Snd.DataSegsOut;
-    internal ref TimerId RtoTimer => ref Snd.RtoTimer;
-    internal ref TimerId PaceTimer => ref Snd.PaceTimer;
+    internal long RtoNs;
+    internal uint MdevMaxUs;          // tcp_rtt_estimator: the largest mdev in the current RTT
+    internal uint RttvarUs;           // the RTT variation the RTO uses, at least TCP_RTO_MIN
+    internal ulong RttSeq;            // snd_nxt when the current RTT measurement window began
+    internal ulong CwndUsageSeq;      // tcp_cwnd_validate: end of the window cwnd use is tracked over
+    internal int Backoff;             // icsk_backoff: RTO doublings since the last valid RTT sample (tcp_ack_update_rtt)
+    internal int Retransmits;         // icsk_retransmits: RTOs since snd_una last advanced (tcp_update_rto_stats)
+    internal uint PrrDelivered;
+    internal uint PrrOut;
+    internal bool UndoMarker;
+    internal uint RetransStampUs;     // tp->retrans_stamp: when the first retransmission of this episode left (0 = none)
+    internal long FirstTxNs;          // tcp_rate: first_tx_mstamp
+    internal long DeliveredTimeNs;    // tcp_rate: delivered_mstamp in ns (TcpSock.DeliveredMstamp holds it in µs)
+    internal bool Stopping;
+    // ---- RACK-TLP, F-RTO, DSACK and undo (tcp_recovery = 1); sequence positions are segment numbers ----
+    internal XmitTimer Pending;       // icsk_pending: what the retransmission timer is armed for
+    internal long RackMstampUs = -1;  // rack.mstamp: transmit time of the most recently sent delivered segment (µs)
+    internal ulong RackEndSeg;        // rack.end_seq: one past that segment
+    internal uint RackRttUs;          // rack.rtt_us
+    internal bool RackAdvanced;       // rack.advanced
+    internal uint RackReoWndSteps = 1;// rack.reo_wnd_steps
+    internal uint RackReoWndPersist;  // rack.reo_wnd_persist
+    internal bool RackDsackSeen;      // rack.dsack_seen
+    internal uint RackLastDelivered;  // rack.last_delivered
+    internal uint ReordSeen;          // tp->reord_seen
+    internal uint Reordering;         // tp->reordering (segments), from sysctl_tcp_reordering
+    internal ulong HighestSackEnd;    // tcp_highest_sack_seq while sacked_out > 0: one past the highest SACKed segment
+    internal ulong TlpHighSeg;        // tp->tlp_high_seq: snd_nxt when the outstanding probe left (0 = none)
+    internal bool TlpRetrans;         // tp->tlp_retrans: the probe was a retransmission
+    internal ulong UndoMarkerSeg;     // tp->undo_marker: snd_una when the undoable episode began
+    internal int UndoRetrans;         // tp->undo_retrans: retransmissions not yet proven unnecessary (-1: none sent)
+    internal bool Frto;               // tp->frto
+    internal uint DsackDups;          // tp->dsack_dups
+    internal bool NewDataOnly;        // F-RTO step 2.b (REXMIT_NEW): this ACK sends new data, not retransmissions
+    internal bool RetransOnly;        // tcp_xmit_retransmit_queue alone (tcp_rack_reo_timeout): retransmissions, no new data
+    internal ulong SkbCutBase;        // where the write-queue skbs of the current run of writes begin (TcpStack.Tso.cs)
+    internal uint DataSegsOut;        // tp->data_segs_out: data segments sent, retransmissions included
+    internal TimerId RtoTimer;
+    internal TimerId PaceTimer;
+    internal TimerId DelackTimer;
+    internal TimerId NapiTimer;       // the receiving NIC's coalesced interrupt (GRO)
     // ---- handshake (TcpStack.Handshake.cs) ----
-    internal TcpHandshakeState Handshake = new();
-    internal ref long FirstSynUs => ref Handshake.FirstSynUs;
-    internal ref int TotalRto => ref Handshake.TotalRto;
-    internal ref uint SynAckTsVal => ref Handshake.SynAckTsVal;
+    internal long FirstSynUs = -1;    // tp->retrans_stamp as tcp_connect sets it: when the first SYN left (µs)
+    internal int TotalRto;            // tp->total_rto: SYN timeouts so far (the linear-timeout count)
+    internal uint SynAckTsVal;        // TSval of the SYN-ACK that established the sender: what its first ACK echoes
+    internal int[]? NapiBatch;        // packets the next NAPI poll takes, in arrival order (made on first use)
+    internal int NapiCount;
 
     // ---- receiver ----
-    internal int[]? NapiBatch;        // packets the next NAPI poll takes, in arrival order (made on first use)
+    internal ulong RcvNxt;
+    internal ulong RcvHighest;        // one past the highest segment received
     internal bool[] Received = new bool[64];
-    internal ref int NapiCount => ref Rcv.NapiCount;
-    internal ref TimerId DelackTimer => ref Rcv.DelackTimer;
-    internal ref TimerId NapiTimer => ref Rcv.NapiTimer;
-    internal ref ulong RcvNxt => ref Rcv.RcvNxt;
-    internal ref ulong RcvHighest => ref Rcv.RcvHighest;
-    internal ref SackSeqs SackStart => ref Rcv.SackStart;
-    internal ref SackSeqs SackEnd => ref Rcv.SackEnd;
-    internal ref int NumSacks => ref Rcv.NumSacks;
-    internal ref bool DsackPending => ref Rcv.DsackPending;
-    internal ref ulong DsackStart => ref Rcv.DsackStart;
-    internal ref ulong DsackEnd => ref Rcv.DsackEnd;
-    internal ref int UnackedSegments => ref Rcv.UnackedSegments;
-    internal ref int QuickAcksLeft => ref Rcv.QuickAcksLeft;
-    internal ref uint AtoJiffies => ref Rcv.AtoJiffies;
-    internal ref uint LrcvTimeJiffies => ref Rcv.LrcvTimeJiffies;
-    internal ref uint DelackTimeoutJiffies => ref Rcv.DelackTimeoutJiffies;
-    internal ref uint RcvSrttUs => ref Rcv.RcvSrttUs;
-    internal ref uint RcvRtoJiffies => ref Rcv.RcvRtoJiffies;
-    internal ref long SynAckSentNs => ref Handshake.SynAckSentNs;
-    internal ref bool RequestEcn => ref Handshake.RequestEcn;
-    internal ref bool ReqOpen => ref Handshake.ReqOpen;
-    internal ref int ReqNumTimeout => ref Handshake.ReqNumTimeout;
-    internal ref int ReqNumRetrans => ref Handshake.ReqNumRetrans;
-    internal ref uint ReqTsRecent => ref Handshake.ReqTsRecent;
-    internal ref uint ReqLastOowJiffies => ref Handshake.ReqLastOowJiffies;
-    internal ref TimerId SynAckTimer => ref Handshake.SynAckTimer;
+    // tp->selective_acks / rx_opt.num_sacks: up to TCP_NUM_SACKS blocks of segments [start, end), most recent first.
+    // Inline in the connection, not two arrays of their own: two objects (and cache lines) fewer per flow.
+    internal SackSeqs SackStart;
+    internal SackSeqs SackEnd;
+    internal int NumSacks;
+    // tp->rx_opt.dsack and duplicate_sack[0]: a D-SACK block [start, end) for the next ACK.
+    internal bool DsackPending;
+    internal ulong DsackStart;
+    internal ulong DsackEnd;
+    internal int UnackedSegments;
+    internal int QuickAcksLeft;
+    // icsk_ack.ato / lrcvtime / timeout (jiffies), and what the receiving socket measured of the handshake
+    // (tcp_synack_rtt_meas): srtt (µs) and icsk_rto (jiffies), which bound the delayed-ACK timeout.
+    internal uint AtoJiffies;
+    internal uint LrcvTimeJiffies;
+    internal uint DelackTimeoutJiffies;
+    internal long SynAckSentNs;
+    internal uint RcvSrttUs;
+    internal uint RcvRtoJiffies = TcpTime.Hz; // TCP_TIMEOUT_INIT until measured
+    internal bool RequestEcn;         // the sender asks for ECN in its SYN (tcp_ecn_send_syn: its algorithm needs ECN)
+    // The receiving host's request socket (struct request_sock) from the first SYN until the handshake completes.
+    internal bool ReqOpen;
+    internal int ReqNumTimeout;       // req->num_timeout: request timer expiries
+    internal int ReqNumRetrans;       // req->num_retrans: SYN-ACKs sent again
+    internal uint ReqTsRecent;        // req->ts_recent: the TSval of the SYN that made the request (retransmitted SYNs leave it)
+    internal uint ReqLastOowJiffies;  // tcp_rsk(req)->last_oow_ack_time (0: none yet)
+    internal TimerId SynAckTimer;     // req->rsk_timer
 
     // The receiver's one-way-delay histogram (Stats.OneWayDelay), reached without going through Stats on every data
     // packet: with 10,000 flows each hop between per-flow objects is a cache miss.
     internal LogLinearHistogram? OneWayDelay;
-    // The current run of one-way delays that fall in one bucket of it (TcpReceiverState), added when the bucket
-    // changes or the histogram is read (TcpFlowStats.OneWayDelay): a flow's consecutive packets mostly see the same
-    // queue, so most arrivals touch only the run and not the histogram's object and bucket, two lines that with
-    // 10,000 flows are rarely in the caches. The sum of whole nanoseconds is exact in a long, and added to the
-    // histogram's double it gives the sum that adding one by one gives (every partial sum is an integer below 2^53).
-    internal ref int OwdRunBucket => ref Rcv.OwdRunBucket;
-    internal ref int OwdRunCount => ref Rcv.OwdRunCount;
-    internal ref long OwdRunSum => ref Rcv.OwdRunSum;
-    internal ref long OwdRunMax => ref Rcv.OwdRunMax;
+    // The current run of one-way delays that fall in one bucket of it, added when the bucket changes or the histogram
+    // is read (TcpFlowStats.OneWayDelay): a flow's consecutive packets mostly see the same queue, so most arrivals
+    // touch only these fields and not the histogram's object and bucket, two lines that with 10,000 flows are rarely
+    // in the caches. The sum of whole nanoseconds is exact in a long, and added to the histogram's double it gives the
+    // sum that adding one by one gives (every partial sum is an integer below 2^53).
+    internal int OwdRunBucket;
+    internal int OwdRunCount;
+    internal long OwdRunSum;
+    internal long OwdRunMax;
 
     /// <summary>Adds the pending run of one-way delays to <see cref="OneWayDelay"/>.</summary>
     internal void FlushOneWayDelay()
@@ -242,7 +191,7 @@ public sealed class TcpConnection
 
     /// <summary>The receiving socket's congestion control (the receiving host's; see TcpStackOptions.ReceiverCc).</summary>
     public TcpCongestionOps ReceiverOps { get; internal set; } = null!;
-    internal ref bool ReceiverReady => ref Rcv.ReceiverReady;
+    internal bool ReceiverReady;      // the receiving socket is established and its algorithm initialised
 
     internal ref SegmentState Segment(ulong seg) => ref Board[(int)(seg & (ulong)(Board.Length - 1))];
 

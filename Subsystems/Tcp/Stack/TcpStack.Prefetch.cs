@@ -30,7 +30,7 @@ public sealed partial class TcpStack : IEventPrefetcher
         }
         else if (distance == 2)
         {
-            TcpConnection.PrefetchHotLines(connections[(int)arg], sender);
+            ObjectPrefetch.Lines(connections[(int)arg], 4);
         }
         else
         {

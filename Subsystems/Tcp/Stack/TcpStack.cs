@@ -155,14 +155,14 @@ public sealed partial class TcpStack : IEventHandler, ITcpSocketControl
         var conn = new TcpConnection(id, ops, bytes)
         {
             Mss = _options.Mss,
+            RtoNs = _options.InitialRto.Nanoseconds,
+            QuickAcksLeft = _options.QuickAcks,
+            RequestEcn = ops.NeedsEcn || _options.Ecn == 1,
             ReceiverOps = _receiverCc ?? (ops.NeedsEcn ? Dctcp.Ops : Cubic.Ops),
             StartTime = start,
             Writes = writes,
+            Reordering = (uint)_options.Reordering, // tcp_init_sock: tp->reordering = sysctl_tcp_reordering
         };
-        conn.RequestEcn = ops.NeedsEcn || _options.Ecn == 1;
-        conn.RtoNs = _options.InitialRto.Nanoseconds;
-        conn.QuickAcksLeft = _options.QuickAcks;
-        conn.Reordering = (uint)_options.Reordering; // tcp_init_sock: tp->reordering = sysctl_tcp_reordering
         conn.WrittenSegments = writes is null ? conn.TotalSegments : 0;
         conn.RtoTimer = _sim.CreateTimer(_handler, KindRto);
         conn.PaceTimer = _sim.CreateTimer(_handler, KindPace);
@@ -213,7 +213,7 @@ public sealed partial class TcpStack : IEventHandler, ITcpSocketControl
     /// <summary>One side of a connection, as the network's sink at the end of a route.</summary>
     internal sealed class Endpoint(TcpStack stack, TcpConnection conn, bool isSender) : IPacketSink
     {
-        public HotLines PrefetchTarget => conn.HotLinesOf(isSender);
+        public object PrefetchTarget => conn;
 
         public void PrefetchState() => stack.PrefetchConnectionState(conn, isSender);
 
