@@ -16,9 +16,6 @@ public sealed partial class SchedKernel : IEventPrefetcher
     // themselves; below it they only cost time.
     private const int PrefetchFromTasks = 1024;
 
-    // How many events ahead the kernel's and the workload's hints fetch a task's records (IEventPrefetcher's distance).
-    internal const int PrefetchDistance = 2;
-
     /// <summary>
     /// The kernel's events are per CPU (a burst's end, the tick, a reschedule): each starts with the CPU's current
     /// task, whose records are fetched; for a burst's end also the driver's (it decides what the task does next).
@@ -27,9 +24,8 @@ public sealed partial class SchedKernel : IEventPrefetcher
     /// </summary>
     void IEventPrefetcher.Prefetch(int kind, long arg, int distance)
     {
-        // Two events ahead (fair sleep_wake, alternated: asked at the next event ~8 % slower, three ahead no better); a
-        // CPU's current task may change before a farther event comes, and then the lines are only wasted.
-        if (distance != PrefetchDistance || (ulong)arg >= (ulong)_curr.Length)
+        // Only the next event: the CPU's current task may change before a farther one comes.
+        if (distance != 1 || (ulong)arg >= (ulong)_curr.Length)
         {
             return;
         }

@@ -8,10 +8,10 @@ namespace BpfSim.Scheduler.Workloads;
 /// <summary>Prefetching for the event queue (see <see cref="SchedKernel"/>'s): a wake-up's task, a burst's end's record.</summary>
 public sealed partial class SchedWorkload : IEventPrefetcher
 {
-    /// <summary>A task's wake-up reads its workload record, then wakes it through the kernel: both are fetched, as the kernel's, two events ahead.</summary>
+    /// <summary>A task's wake-up reads its workload record, then wakes it through the kernel: both are fetched.</summary>
     void IEventPrefetcher.Prefetch(int kind, long arg, int distance)
     {
-        if (distance != SchedKernel.PrefetchDistance || kind != KindWake || (ulong)arg >= (ulong)_wt.Length)
+        if (distance != 1 || kind != KindWake || (ulong)arg >= (ulong)_wt.Length)
         {
             return;
         }
