@@ -35,18 +35,15 @@ internal sealed partial class EventQueue
     private readonly Bucket[] _level0 = new Bucket[Slots];
     // Key arrays not in use, by the log2 of their length.
     private readonly List<Key[]>[] _spare = new List<Key[]>[32];
-    // The slots of the events most likely popped next and at the distances after it, up to IEventPrefetcher.Distances:
-    // the next keys of the bucket just popped from (_hintFirst of them; their payloads were prefetched at the pops
-    // before), then the first keys of the next occupied bucket (_hintNext).
+    // The slots of the events most likely popped next and at the distances after it (the next keys of the bucket just
+    // popped from), as many as the bucket holds up to IEventPrefetcher.Distances; their payloads were prefetched at
+    // the pops before.
     private int _hintCount;
     private int _hintBucket;
-    private int _hintFirst;
-    private int _hintNext;
 
     /// <summary>
     /// The payload of the event most likely popped <paramref name="distance"/> pops from now (1: next), when the last
-    /// pop knew it (a later key of the same tick or of the next occupied tick of level 0). A hint only: events
-    /// scheduled meanwhile may come first.
+    /// pop knew it (a later key of the same tick). A hint only: events scheduled meanwhile may come first.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryGetHint(int distance, out EventPayload payload)
@@ -56,16 +53,8 @@ internal sealed partial class EventQueue
             payload = default;
             return false;
         }
-        if (distance <= _hintFirst)
-        {
-            ref Bucket b = ref _level0[_hintBucket];
-            payload = _payloads[b.Keys[b.Pos + distance - 1].Slot];
-        }
-        else
-        {
-            ref Bucket n = ref _level0[_hintNext];
-            payload = _payloads[n.Keys[n.Pos + distance - _hintFirst - 1].Slot];
-        }
+        ref Bucket b = ref _level0[_hintBucket];
+        payload = _payloads[b.Keys[b.Pos + distance - 1].Slot];
         return true;
     }
 
@@ -199,53 +188,20 @@ internal sealed partial class EventQueue
                 Shrink(ref b);
             }
             ClearBit(0, digit);
-            HintAcross(digit, 0);
+            _hintCount = 0;
         }
         else
         {
+            // The payloads up to one beyond the farthest hint: the hints read them at the next pop without waiting.
             int pending = b.Count - b.Pos;
-            if (pending >= IEventPrefetcher.Distances)
+            _hintCount = Math.Min(pending, IEventPrefetcher.Distances);
+            _hintBucket = digit;
+            if (pending > IEventPrefetcher.Distances)
             {
-                _hintBucket = digit;
-                _hintFirst = _hintCount = IEventPrefetcher.Distances;
-                if (pending > IEventPrefetcher.Distances)
-                {
-                    // The payloads up to one beyond the farthest hint: the hints read them at the next pop without waiting.
-                    Prefetch(ref _payloads[keys[b.Pos + IEventPrefetcher.Distances].Slot]);
-                }
-            }
-            else
-            {
-                HintAcross(digit, pending);
+                Prefetch(ref _payloads[keys[b.Pos + IEventPrefetcher.Distances].Slot]);
             }
         }
         return true;
-    }
-
-    /// <summary>
-    /// Fewer than <see cref="IEventPrefetcher.Distances"/> keys are left in tick <paramref name="digit"/>
-    /// (<paramref name="pending"/>): the hints go on with the first keys of the next occupied tick of level 0, which
-    /// is ordered now (as popping would order it on reaching it; keys placed in it later are ordered again then,
-    /// into the same order). Ticks are 4 µs: a scheduler run with 64 CPUs has about three events in one, so most of
-    /// its events had fewer hints than the distances, and a third of them none.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private void HintAcross(int digit, int pending)
-    {
-        _hintBucket = digit;
-        _hintFirst = _hintCount = pending;
-        if (_levelCount[0] <= pending || digit + 1 >= Slots)
-        {
-            return; // nothing later in level 0
-        }
-        int next = FirstBucket(0, digit + 1);
-        ref Bucket b = ref _level0[next];
-        if (b.Unsorted)
-        {
-            Sort(ref b);
-        }
-        _hintNext = next;
-        _hintCount = Math.Min(pending + b.Count - b.Pos, IEventPrefetcher.Distances);
     }
 
     /// <summary>Orders a bucket's pending keys by time, equal times in the order they were placed.</summary>
