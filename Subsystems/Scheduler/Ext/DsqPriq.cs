@@ -54,8 +54,16 @@ internal sealed class DsqPriq() : SortedBlockList(BlockSize, 2)
         return IdAt(Start(lo - 1) + CountOf(lo - 1) - 1);
     }
 
-    /// <summary>rb_add: <paramref name="id"/> with its vtime and insertion order (unique, increasing).</summary>
-    public void Insert(int id, ulong key, ulong order) => InsertEntry(id, key, order, out _);
+    /// <summary>
+    /// rb_add: <paramref name="id"/> with its vtime and insertion order (unique, increasing, so the latest: it goes after
+    /// every equal vtime). Returns rb_prev of the new node — the entry just before it, which is what
+    /// <see cref="Predecessor"/> answered before the insert — or −1, from the one search.
+    /// </summary>
+    public int Insert(int id, ulong key, ulong order)
+    {
+        int i = InsertEntry(id, key, order, out int e);
+        return IdBefore(i, e);
+    }
 
     /// <summary>rb_erase: removes <paramref name="id"/>, inserted with vtime <paramref name="key"/>.</summary>
     /// <exception cref="InvalidOperationException">The task is not in this queue.</exception>

@@ -28,13 +28,14 @@ public sealed partial class DsqTable
         }
     }
 
-    /// <summary>The last PRIQ task of <paramref name="dsq"/> whose vtime is not after <paramref name="vtime"/>, or −1.</summary>
-    private int PriqPredecessor(int dsq, ulong vtime) => _priq[dsq]?.Predecessor(vtime) ?? None;
-
-    private void PriqAdd(int dsq, int task, ulong vtime)
+    /// <summary>
+    /// Adds <paramref name="task"/> to <paramref name="dsq"/>'s queue; returns the last PRIQ task whose vtime is not
+    /// after <paramref name="vtime"/> (the new node's rb_prev, where its list insert goes), or −1.
+    /// </summary>
+    private int PriqAdd(int dsq, int task, ulong vtime)
     {
         _pKey[task] = vtime;
-        (_priq[dsq] ??= new DsqPriq()).Insert(task, vtime, ++_priqInsertions);
+        return (_priq[dsq] ??= new DsqPriq()).Insert(task, vtime, ++_priqInsertions);
     }
 
     private void PriqRemove(int dsq, int task)

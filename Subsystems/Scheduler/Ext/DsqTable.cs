@@ -195,9 +195,8 @@ public sealed partial class DsqTable
         ulong vtime = vtimes[task].Scx.DsqVtime;
         // The last PRIQ task not after us (!time_before64(vtime, t.vtime)); none: the rbtree's first, linked at the
         // list head (list_add(&node, &dsq->list)).
-        int after = PriqPredecessor(dsq, vtime);
+        int after = PriqAdd(dsq, task, vtime);
         LinkAfter(dsq, task, after);
-        PriqAdd(dsq, task, vtime);
         _priqNr[dsq]++;
         vtimes[task].Scx.DsqFlags |= ScxTaskFlags.DsqOnPriq;
     }

@@ -254,12 +254,14 @@ public sealed partial class ExtSchedClass
             if (p.Cpu == cpu)
             {
                 _dsqs.Unlink(t, ref p);
+                PrefetchNextHead(dsq);
                 MoveLocalTaskToLocalDsq(ref p, 0, cpu);
                 return true;
             }
             if (TaskCanRunOnRemoteRq(ref p, cpu, false))
             {
                 _dsqs.Unlink(t, ref p);
+                PrefetchNextHead(dsq);
                 MoveRemoteTaskToLocalDsq(ref p, 0, p.Cpu, cpu);
                 return true;
             }

@@ -25,4 +25,18 @@ public sealed partial class ExtSchedClass
         Sse.Prefetch0(Unsafe.AsPointer(ref _runNext[id]));
         Sse.Prefetch0(Unsafe.AsPointer(ref _runPrev[id]));
     }
+
+    /// <summary>
+    /// After a consume took <paramref name="dsq"/>'s head: the new head is what the next consume of the DSQ (another
+    /// CPU's, a few events later with scx_simple's one shared DSQ) examines first, so its lines are asked for now,
+    /// to arrive in the meantime. Changes nothing.
+    /// </summary>
+    private void PrefetchNextHead(int dsq)
+    {
+        int head = _dsqs.First(dsq);
+        if (head >= 0)
+        {
+            PrefetchForConsume(head);
+        }
+    }
 }

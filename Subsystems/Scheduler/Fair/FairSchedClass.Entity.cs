@@ -277,7 +277,7 @@ public sealed partial class FairSchedClass
             bool delay = sleep && (flags & DequeueFlags.Special) == 0;
             if (Features.DelayDequeue && delay && !EntityEligible(cpu, id))
             {
-                se.SchedDelayed = 1;
+                SetDelayed(id, ref se);
                 _nrDelayed[cpu]++;
                 return false;
             }
@@ -298,23 +298,23 @@ public sealed partial class FairSchedClass
         _nrRunning[cpu]--;
         if ((flags & DequeueFlags.Delayed) != 0)
         {
-            FinishDelayedDequeue(cpu, ref se);
+            FinishDelayedDequeue(cpu, id, ref se);
         }
         return true;
     }
 
-    private void FinishDelayedDequeue(int cpu, ref SchedEntity se)
+    private void FinishDelayedDequeue(int cpu, int id, ref SchedEntity se)
     {
-        ClearDelayed(cpu, ref se);
+        ClearDelayed(cpu, id, ref se);
         if (Features.DelayZero && se.Vlag > 0)
         {
             se.Vlag = 0;
         }
     }
 
-    private void ClearDelayed(int cpu, ref SchedEntity se)
+    private void ClearDelayed(int cpu, int id, ref SchedEntity se)
     {
-        se.SchedDelayed = 0;
+        ClearDelayedBit(id, ref se);
         _nrDelayed[cpu]--;
     }
 
@@ -342,7 +342,7 @@ public sealed partial class FairSchedClass
                 _nrRunning[cpu]++;
             }
         }
-        ClearDelayed(cpu, ref se);
+        ClearDelayed(cpu, id, ref se);
     }
 
     /// <summary>set_next_entity: curr leaves the tree; its slice is protected from now (RUN_TO_PARITY).</summary>

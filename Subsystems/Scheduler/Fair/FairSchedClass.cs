@@ -191,9 +191,10 @@ public sealed partial class FairSchedClass : SchedClass
                 return -1;
             }
             // The pick is rarely in cache: have all its records (task_struct, the core's, the metrics', ours) fetched
-            // together, rather than one miss after another as the switch reaches each.
+            // together, rather than one miss after another as the switch reaches each. Whether it is delayed comes
+            // from the bitmap, so nothing here waits for those lines.
             _core.PrefetchTask(next);
-            if (_tasks[next].Se.SchedDelayed == 0)
+            if (!IsDelayed(next))
             {
                 return next;
             }
@@ -330,7 +331,7 @@ public sealed partial class FairSchedClass : SchedClass
         se.PrevSumExecRuntime = 0;
         se.Vruntime = 0;
         se.Vlag = 0;
-        se.SchedDelayed = 0;
+        ClearDelayedBit(p.Id, ref se);
         se.RelDeadline = 0;
         se.CustomSlice = 0;
         se.Slice = _baseSlice;
@@ -428,6 +429,7 @@ public sealed partial class FairSchedClass : SchedClass
             return;
         }
         int n = Math.Max(Math.Max(16, _ft.Length * 2), id + 1);
+        EnsureDelayedBits(n - 1);
         int old = _ft.Length;
         Array.Resize(ref _ft, n);
         for (int i = old; i < n; i++)

@@ -43,7 +43,7 @@ public sealed partial class SchedKernel : IEventPrefetcher
 
     /// <summary>
     /// Asks the caches for <paramref name="task"/>'s task_struct lines the scheduler reads (state, CPU, cpumask, the
-    /// fair entity), the core's and the metrics' records of it, and the fair class's. Changes nothing.
+    /// fair entity, and the scx entity while sched_ext is enabled), the core's and the metrics' records of it, and the fair class's. Changes nothing.
     /// </summary>
     public unsafe void PrefetchTask(int task)
     {
@@ -56,6 +56,12 @@ public sealed partial class SchedKernel : IEventPrefetcher
         Sse.Prefetch0(p + 64);
         Sse.Prefetch0(p + 128);
         Sse.Prefetch0(p + 191); // the end of se (a 312-byte task_struct starts anywhere in a line)
+        if (ExtEnabled)
+        {
+            // The scx entity after se: sched_ext's enqueue, dispatch and running read it for every task it has.
+            Sse.Prefetch0(p + 255);
+            Sse.Prefetch0(p + 311);
+        }
         Sse.Prefetch0(Unsafe.AsPointer(ref _pt[task]));
         Metrics.PrefetchTask(task);
         _classes[FairClass].PrefetchTask(task);

@@ -62,6 +62,19 @@ internal abstract class SortedBlockList
 
     protected ulong LastKeyOf(int i) => _lastKey[i];
 
+    /// <summary>
+    /// The id of the entry just before entry <paramref name="entry"/> of block <paramref name="i"/> in the list's order
+    /// (the last of the block before when it is its block's first), or −1 for the first entry.
+    /// </summary>
+    protected int IdBefore(int i, int entry)
+    {
+        if (entry > Start(i))
+        {
+            return _id[entry - 1];
+        }
+        return i > 0 ? _id[Start(i - 1) + _count[i - 1] - 1] : -1;
+    }
+
     /// <summary>(key, order) before (other key, other order): an earlier key, or an equal one inserted earlier.</summary>
     protected static bool Before(ulong key, ulong order, ulong otherKey, ulong otherOrder)
     {

@@ -6,7 +6,7 @@ namespace BpfSim.Tests.Scheduler.Ext;
 /// <summary>
 /// A DSQ's vtime queue against a sorted list: with hundreds of tasks (so blocks split and merge) and many equal
 /// vtimes, the predecessor of a new vtime (the last task whose vtime is not after it) is the list's, in (vtime,
-/// insertion order).
+/// insertion order), and an insert returns the same task (its rb_prev).
 /// </summary>
 public sealed class DsqPriqTests
 {
@@ -28,7 +28,8 @@ public sealed class DsqPriqTests
             ulong vtime = zero + (ulong)(random.Int(0, 80) * 1000);
             var sorted = list.OrderBy(x => (long)(x.Key - zero)).ThenBy(x => x.Order).ToList();
             int expected = sorted.FindLastIndex(x => (long)(vtime - x.Key) >= 0);
-            Assert.That(queue.Predecessor(vtime), Is.EqualTo(expected < 0 ? -1 : sorted[expected].Id), $"step {step}");
+            int predecessor = expected < 0 ? -1 : sorted[expected].Id;
+            Assert.That(queue.Predecessor(vtime), Is.EqualTo(predecessor), $"step {step}");
             if (insert)
             {
                 int id = random.Int(0, 1999);
@@ -37,7 +38,7 @@ public sealed class DsqPriqTests
                     continue;
                 }
                 var e = new Entry(id, vtime, ++order);
-                queue.Insert(e.Id, e.Key, e.Order);
+                Assert.That(queue.Insert(e.Id, e.Key, e.Order), Is.EqualTo(predecessor), $"step {step}: the insert's rb_prev");
                 list.Add(e);
             }
             else
