@@ -5,8 +5,8 @@ namespace BpfSim.Scheduler.Ext;
 /// <summary>
 /// One DSQ's dsq->priq (kernel/sched/ext.c 6.12: dispatch_enqueue's rb_add with scx_dsq_priq_less, and the list
 /// insert after rb_prev): its PRIQ tasks ordered by (vtime, insertion order), so that equal vtimes keep arrival order
-/// as rb_add puts an equal key after; it answers where a new task's list insert goes (the last task whose vtime is not
-/// after the new one's).
+/// as rb_add puts an equal key after; an insert answers where the new task's list insert goes (the last task whose vtime
+/// is not after the new one's).
 /// </summary>
 /// <remarks>
 /// In blocks of up to <see cref="BlockSize"/> sorted entries, each summarised by its last key, in the DSQ's own arrays
@@ -19,45 +19,10 @@ internal sealed class DsqPriq() : SortedBlockList(BlockSize, 2)
     /// <summary>Entries per block at most; a full block splits in two halves.</summary>
     public new const int BlockSize = 64;
 
-    /// <summary>The last task whose vtime is not after <paramref name="vtime"/> (rb_prev of a new node), or −1.</summary>
-    public int Predecessor(ulong vtime)
-    {
-        // The first block whose last vtime is after this one: the predecessor is in it, or is the last of the one before.
-        int lo = 0, hi = Blocks;
-        while (lo < hi)
-        {
-            int mid = (lo + hi) >> 1;
-            if ((long)(vtime - LastKeyOf(mid)) >= 0)
-            {
-                lo = mid + 1;
-            }
-            else
-            {
-                hi = mid;
-            }
-        }
-        if (lo < Blocks)
-        {
-            int b = Start(lo);
-            for (int e = b + CountOf(lo) - 1; e >= b; e--)
-            {
-                if ((long)(vtime - KeyAt(e)) >= 0)
-                {
-                    return IdAt(e);
-                }
-            }
-        }
-        if (lo == 0)
-        {
-            return -1;
-        }
-        return IdAt(Start(lo - 1) + CountOf(lo - 1) - 1);
-    }
-
     /// <summary>
     /// rb_add: <paramref name="id"/> with its vtime and insertion order (unique, increasing, so the latest: it goes after
-    /// every equal vtime). Returns rb_prev of the new node — the entry just before it, which is what
-    /// <see cref="Predecessor"/> answered before the insert — or −1, from the one search.
+    /// every equal vtime). Returns rb_prev of the new node — the last task whose vtime is not after
+    /// <paramref name="key"/> (its vtime), which the list insert goes after — or −1, from the one search.
     /// </summary>
     public int Insert(int id, ulong key, ulong order)
     {

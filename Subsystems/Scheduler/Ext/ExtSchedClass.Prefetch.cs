@@ -18,10 +18,7 @@ public sealed partial class ExtSchedClass
         {
             return;
         }
-        byte* p = (byte*)Unsafe.AsPointer(ref _core.Tasks[id]);
-        Sse.Prefetch0(p + 192);
-        Sse.Prefetch0(p + 256);
-        Sse.Prefetch0(p + 311);
+        // task_struct's lines, the scx entity's included, come with the core's prefetch while sched_ext is enabled.
         Sse.Prefetch0(Unsafe.AsPointer(ref _runNext[id]));
         Sse.Prefetch0(Unsafe.AsPointer(ref _runPrev[id]));
     }

@@ -4,7 +4,8 @@ namespace BpfSim.Scheduler.Fair;
 // the task pick_eevdf returned, which is rarely in cache (with 10,000 tasks its entity's line was the largest single
 // stall of a switch). The bits (1.25 KB for 10,000 tasks) stay cached, so the pick returns without touching the
 // task and the switch puts prev while the picked task's prefetched lines arrive. Every write of the entity's
-// sched_delayed goes through SetDelayed / ClearDelayedBit, so the two always agree.
+// sched_delayed goes through SetDelayed / ClearDelayedBit, as the kernel's only two writes are set_delayed and
+// clear_delayed (kernel/sched/fair.c, 6.12), so the two always agree.
 public sealed partial class FairSchedClass
 {
     private ulong[] _delayedBits = [];

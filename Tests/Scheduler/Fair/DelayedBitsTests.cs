@@ -23,6 +23,14 @@ public sealed class DelayedBitsTests
         int delayedSeen = 0, delayedWoken = 0;
         for (int step = 0; step < 4000; step++)
         {
+            if (step % 1000 == 999)
+            {
+                // Forks while others are delayed: ids past 63 need the bitmap's next word, which grows meanwhile.
+                for (int i = 0; i < 25; i++)
+                {
+                    ids.Add(core.Fork($"t{ids.Count}", nice: ids.Count % 3 - 1));
+                }
+            }
             int action = random.Next(3);
             if (action == 0)
             {
@@ -54,6 +62,7 @@ public sealed class DelayedBitsTests
         }
         Assert.Multiple(() =>
         {
+            Assert.That(ids.Max(), Is.GreaterThan(64), "ids reached the bitmap's second word");
             Assert.That(delayedSeen, Is.GreaterThan(100), "DELAY_DEQUEUE kept sleepers queued");
             Assert.That(delayedWoken, Is.GreaterThan(10), "delayed tasks were woken (requeue_delayed_entity)");
         });

@@ -19,7 +19,7 @@ public sealed class SchedKernelAllocationTests
         rig.RunFor(SimTime.FromMilliseconds(200)); // warm up: queues and arrays at their steady size
         long events = long.MaxValue;
         // The fewest bytes of up to three windows (SteadyState): a tier-up may allocate once (7,008 bytes, about one run
-        // in eight), per-event work every time.
+        // in eight), per-event work every time. What allocates in only some windows (a rare doubling) passes.
         long allocated = SteadyState.AllocatedBytes(() =>
         {
             long at = rig.Kernel.SchedEvents;
