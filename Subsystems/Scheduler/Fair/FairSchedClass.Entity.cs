@@ -277,8 +277,7 @@ public sealed partial class FairSchedClass
             bool delay = sleep && (flags & DequeueFlags.Special) == 0;
             if (Features.DelayDequeue && delay && !EntityEligible(cpu, id))
             {
-                SetDelayed(id, ref se);
-                _nrDelayed[cpu]++;
+                SetDelayed(cpu, id, ref se);
                 return false;
             }
         }
@@ -310,12 +309,6 @@ public sealed partial class FairSchedClass
         {
             se.Vlag = 0;
         }
-    }
-
-    private void ClearDelayed(int cpu, int id, ref SchedEntity se)
-    {
-        ClearDelayedBit(id, ref se);
-        _nrDelayed[cpu]--;
     }
 
     /// <summary>requeue_delayed_entity: a delayed entity woken before it left; positive lag is reset to 0 (DELAY_ZERO).</summary>

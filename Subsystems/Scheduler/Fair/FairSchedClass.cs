@@ -331,7 +331,7 @@ public sealed partial class FairSchedClass : SchedClass
         se.PrevSumExecRuntime = 0;
         se.Vruntime = 0;
         se.Vlag = 0;
-        ClearDelayedBit(p.Id, ref se);
+        ResetDelayed(p.Id, ref se);
         se.RelDeadline = 0;
         se.CustomSlice = 0;
         se.Slice = _baseSlice;

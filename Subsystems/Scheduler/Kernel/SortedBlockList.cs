@@ -60,8 +60,6 @@ internal abstract class SortedBlockList
 
     protected int IdAt(int entry) => _id[entry];
 
-    protected ulong LastKeyOf(int i) => _lastKey[i];
-
     /// <summary>
     /// The id of the entry just before entry <paramref name="entry"/> of block <paramref name="i"/> in the list's order
     /// (the last of the block before when it is its block's first), or −1 for the first entry.
