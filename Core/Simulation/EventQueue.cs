@@ -24,10 +24,11 @@ namespace BpfSim.Core.Simulation;
 /// by time, when popping reaches it — a sort of contiguous keys that touches no entry, however many flows placed
 /// events in that tick. Events placed in the tick being popped go to their place in its order. The buckets of the
 /// upper levels are intrusive lists of entries. An event scheduled earlier than the base (which can only happen after
-/// a pop that found nothing within its limit) goes to a small side heap that is always drained first. Entries sit still in two arrays indexed by a slot (the
-/// list nodes with the times, which only the upper levels use, and the payloads), and the payload of the event
-/// likely popped three pops later (within the tick) is prefetched, so that the simulator's hints can read the next
-/// three. Nothing is allocated per event once the arrays have grown to the working size.
+/// a pop that found nothing within its limit) goes to a small side heap that is always drained first. Entries sit
+/// still in two arrays indexed by a slot (the list nodes with the times, which only the upper levels use, and the
+/// payloads), and the payload of the event likely popped three pops later (within the tick) is prefetched, so that
+/// the simulator's hints can read the next three. Nothing is allocated per event once the arrays have grown to the
+/// working size.
 /// </remarks>
 internal sealed partial class EventQueue
 {
