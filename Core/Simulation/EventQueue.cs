@@ -19,15 +19,16 @@ namespace BpfSim.Core.Simulation;
 /// <remarks>
 /// Ties keep scheduling order: events of equal time always share a bucket (placement depends only on the time and
 /// the base), and every bucket keeps its events in the order they came, which cascading preserves. A level-0 bucket
-/// is an array of keys (time, slot) (EventQueue.Level0.cs): in time order as long as each event placed in it is no
-/// earlier than its last, and otherwise flagged and sorted, stably by time, when popping reaches it — a sort of
-/// contiguous keys that touches no entry, however many flows placed events in that tick. Events placed in the tick
-/// being popped go to their place in its order. The buckets of the upper levels are intrusive lists of entries. An
-/// event scheduled earlier than the base (which can only happen after a pop that found nothing within its limit)
-/// goes to a small side heap that is always drained first. Entries sit still in two arrays indexed by a slot (the
-/// list nodes with the times, which only the upper levels use, and the payloads), and the payload of the event
-/// likely popped three pops later (within the tick) is prefetched, so that the simulator's hints can read the next
-/// three. Nothing is allocated per event once the arrays have grown to the working size.
+/// is an array of keys (time, slot) (EventQueue.Level0.cs; a tick's only key is kept in the bucket's own entry): in
+/// time order as long as each event placed in it is no earlier than its last, and otherwise flagged and sorted, stably
+/// by time, when popping reaches it — a sort of contiguous keys that touches no entry, however many flows placed
+/// events in that tick. Events placed in the tick being popped go to their place in its order. The buckets of the
+/// upper levels are intrusive lists of entries. An event scheduled earlier than the base (which can only happen after
+/// a pop that found nothing within its limit) goes to a small side heap that is always drained first. Entries sit
+/// still in two arrays indexed by a slot (the list nodes with the times, which only the upper levels use, and the
+/// payloads), and the payload of the event likely popped three pops later (within the tick) is prefetched, so that
+/// the simulator's hints can read the next three. Nothing is allocated per event once the arrays have grown to the
+/// working size.
 /// </remarks>
 internal sealed partial class EventQueue
 {

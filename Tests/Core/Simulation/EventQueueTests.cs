@@ -112,4 +112,33 @@ public sealed class EventQueueTests
         }
         Assert.That(popped, Is.EqualTo(new[] { (16_000_000L, 3L), (18_000_000L, 4L), (20_000_000L, 1L), (20_000_000L, 2L) }));
     }
+
+    [Test]
+    public void ATicksOnlyKey_HeldInTheBucket_KeepsOrderWhenMoreArrive()
+    {
+        var queue = new EventQueue(16);
+        const long tick = 4_096; // the ticks are 4,096 ns: [4096, 8192) is one
+        queue.Push(tick + 900, new EventPayload { Arg = 1 });   // alone in its tick: kept in the bucket
+        queue.Push(3 * tick + 5, new EventPayload { Arg = 2 }); // alone in a later tick
+        Assert.That(queue.PeekTime(), Is.EqualTo(tick + 900));
+        Assert.That(queue.TryPop(tick + 899, out _, out _), Is.False, "not due: left where it is");
+        Assert.That(queue.PeekTime(), Is.EqualTo(tick + 900));
+        queue.Push(tick + 100, new EventPayload { Arg = 3 });   // a second key, earlier: the tick is sorted when reached
+        queue.Push(tick + 900, new EventPayload { Arg = 4 });   // a tie with the first: after it
+        var popped = new List<(long, long)>();
+        Assert.That(queue.TryPop(long.MaxValue, out long t0, out var p0), Is.True);
+        popped.Add((t0, p0.Arg));
+        // In the tick being popped, a key placed behind the one left goes to its place in the order.
+        queue.Push(tick + 500, new EventPayload { Arg = 5 });
+        while (queue.TryPop(long.MaxValue, out long t, out var p))
+        {
+            popped.Add((t, p.Arg));
+        }
+        Assert.That(popped, Is.EqualTo(new[]
+        {
+            (tick + 100, 3L), (tick + 500, 5L), (tick + 900, 1L), (tick + 900, 4L), (3 * tick + 5, 2L),
+        }));
+        Assert.That(queue.Count, Is.Zero);
+        Assert.That(queue.PeekTime(), Is.Null);
+    }
 }
