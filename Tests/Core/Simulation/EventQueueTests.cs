@@ -123,7 +123,7 @@ public sealed class EventQueueTests
         Assert.That(queue.PeekTime(), Is.EqualTo(tick + 900));
         Assert.That(queue.TryPop(tick + 899, out _, out _), Is.False, "not due: left where it is");
         Assert.That(queue.PeekTime(), Is.EqualTo(tick + 900));
-        queue.Push(tick + 100, new EventPayload { Arg = 3 });   // a second key, earlier: the tick is sorted when reached
+        queue.Push(tick + 100, new EventPayload { Arg = 3 });   // a second, earlier key: sorted when reached
         queue.Push(tick + 900, new EventPayload { Arg = 4 });   // a tie with the first: after it
         var popped = new List<(long, long)>();
         Assert.That(queue.TryPop(long.MaxValue, out long t0, out var p0), Is.True);
