@@ -179,40 +179,38 @@ internal sealed partial class EventQueue
     {
         int digit = FirstBucket(0, (int)((ulong)_base >> TickShift) & (Slots - 1));
         ref Bucket b = ref _level0[digit];
+        Key[] keys = b.Keys;
         if (b.Single)
         {
-            if (b.FirstTime > limit)
-            {
-                time = 0;
-                slot = 0;
-                return false;
-            }
             time = b.FirstTime;
             slot = b.FirstSlot;
-            _base = time;
-            _levelCount[0]--;
+        }
+        else
+        {
+            if (b.Unsorted)
+            {
+                Sort(ref b);
+            }
+            ref Key k = ref keys[b.Pos];
+            time = k.Time;
+            slot = k.Slot;
+        }
+        if (time > limit)
+        {
+            time = 0;
+            slot = 0;
+            return false;
+        }
+        _base = time;
+        _levelCount[0]--;
+        if (b.Single)
+        {
             b.Single = false;
             b.Count = 0;
             ClearBit(0, digit);
             _hintCount = 0;
             return true;
         }
-        if (b.Unsorted)
-        {
-            Sort(ref b);
-        }
-        Key[] keys = b.Keys;
-        ref Key k = ref keys[b.Pos];
-        if (k.Time > limit)
-        {
-            time = 0;
-            slot = 0;
-            return false;
-        }
-        time = k.Time;
-        slot = k.Slot;
-        _base = time;
-        _levelCount[0]--;
         if (++b.Pos == b.Count)
         {
             b.Pos = 0;
