@@ -43,7 +43,8 @@ public sealed partial class SchedKernel : IEventPrefetcher
 
     /// <summary>
     /// Asks the caches for <paramref name="task"/>'s task_struct lines the scheduler reads (state, CPU, cpumask, the
-    /// fair entity, and the scx entity while sched_ext is enabled), the core's and the metrics' records of it, and the fair class's. Changes nothing.
+    /// fair entity, and the scx entity while sched_ext is enabled), the core's and the metrics' records of it, and the
+    /// fair class's. Changes nothing.
     /// </summary>
     public unsafe void PrefetchTask(int task)
     {

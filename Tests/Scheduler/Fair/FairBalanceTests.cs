@@ -10,7 +10,6 @@ public sealed class FairBalanceTests
 {
     private const long Ms = 1_000_000;
 
-
     [Test]
     public void Wakeup_GoesToAnIdleCpuOfTheNode_WhenPrevIsBusy()
     {

@@ -46,7 +46,6 @@ internal sealed class HotplugRig : ITaskWorkDriver, IEventHandler
     public int Sleeper(string comm = "sw", Cpumask? cpus = null) =>
         Kernel.Fork(comm, 0, cpus ?? Kernel.Topology.Possible, SchedPolicy.Normal, RunNs, new LogLinearHistogram());
 
-
     /// <summary>Loads and links a C# scheduler; <paramref name="hotplugSeq"/> is written into its hotplug_seq first.</summary>
     public LoadedStructOps Load(object consumer, ulong hotplugSeq = 0)
     {

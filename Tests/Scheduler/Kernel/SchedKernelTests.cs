@@ -61,7 +61,7 @@ public sealed class SchedKernelTests
         rig.RunNs = 1_733_271;
         rig.SleepNs = 1_311_913;
         rig.Fork(workNs: 1_733_271, cpus: Cpumask.Of(0)); // busy about 1.73 of every 3.05 ms on CPU 0
-        rig.Fork(cpus: Cpumask.Of(1));                     // CPU-bound on CPU 1
+        rig.Fork(cpus: Cpumask.Of(1));                    // CPU-bound on CPU 1
         rig.Sim.RunUntil(SimTime.FromSeconds(2));
         rig.Kernel.Finish();
         var m = rig.Kernel.Metrics;
@@ -112,8 +112,7 @@ public sealed class SchedKernelTests
         int t = rig.Fork(workNs: 1_000_000, cpus: Cpumask.Of(0));
         rig.RunFor(SimTime.FromMilliseconds(10));
         Assert.That(rig.Kernel.Metrics.TaskMigrations(t), Is.Zero);
-        var both = Cpumask.Of(0);
-        both.Set(1);
+        var both = Cpumask.Of(0, 1);
         rig.Kernel.SetCpusAllowed(t, both);
         rig.RunFor(SimTime.FromMilliseconds(20));
         Assert.Multiple(() =>
@@ -151,8 +150,7 @@ public sealed class SchedKernelTests
         var rig = new KernelRig(4, timelineLimit: 100_000);
         rig.RunNs = 300_000;
         rig.SleepNs = 700_000;
-        var mask = Cpumask.Of(1);
-        mask.Set(2);
+        var mask = Cpumask.Of(1, 2);
         for (int i = 0; i < 6; i++)
         {
             rig.Fork(workNs: 300_000, cpus: mask);
@@ -234,5 +232,4 @@ public sealed class SchedKernelTests
         Assert.That(rig.Fifo.WakeupPreempts, Is.GreaterThan(0), "wakeup_preempt of the class, not an unconditional resched");
         Assert.That(rig.Kernel.Metrics.TaskWakeups(t), Is.GreaterThan(0));
     }
-
 }
