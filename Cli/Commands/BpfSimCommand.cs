@@ -8,7 +8,7 @@ public static class BpfSimCommand
     public static int Invoke(string[] args, TextWriter stdout, TextWriter stderr)
     {
         var root = new RootCommand("bpfsim: a deterministic simulator of the kernel subsystems BPF struct_ops programs plug into");
-        root.Subcommands.Add(RunCommand.Create(stdout, stderr));
+        root.Subcommands.Add(RunCommand.Create(stdout, stderr, args));
         root.Subcommands.Add(ValidateCommand.Create(stdout, stderr));
         root.Subcommands.Add(SweepCommand.Create(stdout, stderr));
         root.Subcommands.Add(ExperimentCommand.Create(stdout, stderr));
@@ -35,6 +35,12 @@ public static class BpfSimCommand
         {
             // Every user mistake is reported by the commands (exit 2); what gets here is a bug in bpfsim, and one
             // line says so without a stack trace (set BPFSIM_TRACE=1 to get it).
+            if (e is OutOfMemoryException && LargePageHeap.ActiveLimit is { } limit)
+            {
+                stderr.WriteLine($"bpfsim: --large-pages: the run outgrew its heap of huge pages ({WorkEstimate.Bytes(limit)}, twice its memory " +
+                                 "estimate or all free pages); run it without --large-pages or reserve more pages (docs/performance.md, \"Huge pages\")");
+                return ExitCodes.SimulationFailed;
+            }
             stderr.WriteLine($"bpfsim: internal error: {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}");
             if (Environment.GetEnvironmentVariable("BPFSIM_TRACE") == "1")
             {

@@ -48,6 +48,9 @@ public interface IRunEstimate
     /// <summary>Whether the memory estimate is within the budget.</summary>
     bool Fits { get; }
 
+    /// <summary>Estimated peak memory of the run, in bytes.</summary>
+    double MemoryBytes { get; }
+
     /// <summary>Estimated wall time of the run.</summary>
     double WallSeconds { get; }
 }

@@ -1,0 +1,155 @@
+using System.Diagnostics;
+using System.Text.Json;
+using BpfSim.Cli.Commands;
+using Bogus;
+
+namespace BpfSim.Tests.Cli;
+
+/// <summary>
+/// <c>bpfsim run --large-pages</c>: reading the free huge pages from /proc/meminfo, sizing the child's heap from the
+/// run's memory estimate, and the run itself as a user starts it: on this machine's huge pages when enough are free,
+/// else refused with what to reserve.
+/// </summary>
+[Category("Cli")]
+public sealed class LargePageHeapTests
+{
+    private const long TwoMiB = 2L << 20;
+
+    private const string Meminfo = """
+        MemTotal:       24590620 kB
+        MemFree:        17830364 kB
+        AnonHugePages:         0 kB
+        HugePages_Total:     600
+        HugePages_Free:      597
+        HugePages_Rsvd:        3
+        HugePages_Surp:        0
+        Hugepagesize:       2048 kB
+        Hugetlb:         1228800 kB
+        """;
+
+    [Test]
+    public void Meminfo_FreePagesAndPageSize_AreRead()
+    {
+        Assert.That(LargePageHeap.TryReadMeminfo(Meminfo, out long total, out long free, out long pageBytes), Is.True);
+        Assert.That(total, Is.EqualTo(600));
+        Assert.That(free, Is.EqualTo(597), "HugePages_Free, not _Total or _Rsvd");
+        Assert.That(pageBytes, Is.EqualTo(TwoMiB));
+    }
+
+    [Test]
+    public void Meminfo_WithoutHugetlbfs_IsRefused()
+    {
+        Assert.That(LargePageHeap.TryReadMeminfo("MemTotal:       24590620 kB\nMemFree:        17830364 kB\n", out _, out _, out _), Is.False);
+    }
+
+    [Test]
+    public void Limit_IsTwiceTheEstimate_InWholePages()
+    {
+        // 300 MB × 2 = 600,000,000 B = 286.1 pages of 2 MiB → 287.
+        Assert.That(LargePageHeap.PlanLimit(300e6, 1000, 1000, TwoMiB, out var error), Is.EqualTo(287 * TwoMiB));
+        Assert.That(error, Is.Null);
+    }
+
+    [Test]
+    public void Limit_ForASmallRun_IsTheMinimum()
+    {
+        Assert.That(LargePageHeap.PlanLimit(67e6, 1000, 1000, TwoMiB, out _), Is.EqualTo(LargePageHeap.MinimumHeapBytes));
+    }
+
+    [Test]
+    public void Limit_WhenFewerPagesAreFreeThanTwiceTheEstimate_TakesAllFreeOnes()
+    {
+        // 300 MB needs 300e6 / 0.75 = 400,000,000 B = 190.7 → 191 pages; 250 are free, fewer than the 287 wanted.
+        Assert.That(LargePageHeap.PlanLimit(300e6, 250, 250, TwoMiB, out _), Is.EqualTo(250 * TwoMiB));
+        Assert.That(LargePageHeap.PlanLimit(300e6, 191, 191, TwoMiB, out _), Is.EqualTo(191 * TwoMiB));
+    }
+
+    [Test]
+    public void Limit_WhenTheFreePagesCannotHoldTheRun_IsRefusedWithWhatToReserve()
+    {
+        // 190 free of 500: 191 are needed, 287 wanted when free; 310 are in use, so 310 + 287.
+        Assert.That(LargePageHeap.PlanLimit(300e6, 500, 190, TwoMiB, out var error), Is.Null);
+        Assert.That(error, Does.Contain("needs at least 191 free huge pages of 2 MiB and 190 are free")
+            .And.Contain("it runs on 287 pages").And.Contain("sudo sysctl vm.nr_hugepages=597"));
+    }
+
+    [Test]
+    public void Limit_OverRandomRuns_HoldsTheRunInWholeFreePages()
+    {
+        var random = new Randomizer(20261126);
+        for (int i = 0; i < 2000; i++)
+        {
+            double estimate = random.Double(1e6, 8e9);
+            long pageBytes = random.Bool() ? TwoMiB : 1L << 30;
+            long free = random.Long(0, 20_000);
+            long? limit = LargePageHeap.PlanLimit(estimate, free + random.Long(0, 100), free, pageBytes, out var error);
+            double needed = Math.Max(estimate / 0.75, LargePageHeap.MinimumHeapBytes);
+            if (limit is { } l)
+            {
+                Assert.That(l % pageBytes, Is.Zero, "whole pages");
+                Assert.That(l, Is.LessThanOrEqualTo(free * pageBytes), "only free pages");
+                Assert.That(l, Is.GreaterThanOrEqualTo(needed), "the run fits its budget of 3/4 of the heap");
+                Assert.That(l, Is.LessThanOrEqualTo(Math.Max(2 * estimate, LargePageHeap.MinimumHeapBytes) + pageBytes), "no more than twice the estimate");
+                Assert.That(error, Is.Null);
+            }
+            else
+            {
+                Assert.That(free * pageBytes, Is.LessThan(needed), $"refused with {free} free pages for {estimate:0} B");
+                Assert.That(error, Does.Contain("reserve them first"));
+            }
+        }
+    }
+
+    /// <summary>
+    /// The built command with --large-pages, as a user runs it: where this machine has the huge pages free, the run
+    /// happens on them and its summary is the one without the option; where it has not, exit 2 and what to reserve.
+    /// </summary>
+    [Test]
+    public void Run_WithLargePages_GivesTheSameSummary_OrSaysWhatToReserve()
+    {
+        string scenario = CliRun.Scenario("""
+            seed: 3
+            duration: 2s
+            network:
+              bottleneck: { rate: 20Mbps, delay: 5ms, queue: { type: droptail, limit: 100 } }
+            flows:
+              - { count: 3, cc: cubic }
+            """);
+        LargePageHeap.TryReadMeminfo(File.ReadAllText("/proc/meminfo"), out _, out long free, out long pageBytes);
+        var (code, output, err) = Bpfsim("run", scenario, "--large-pages", "--json");
+        bool enough = free > 0 && free * pageBytes >= LargePageHeap.MinimumHeapBytes;
+        if (!enough)
+        {
+            Assert.That(code, Is.EqualTo(2), err);
+            Assert.That(output, Is.Empty);
+            Assert.That(err, Does.StartWith("bpfsim: --large-pages: ").And.Contain("vm.nr_hugepages"));
+            Assert.That(err, Does.Not.Contain("   at "));
+            return;
+        }
+        Assert.That(code, Is.Zero, err);
+        var (plainCode, plain, _) = Bpfsim("run", scenario, "--json");
+        Assert.That(plainCode, Is.Zero);
+        Assert.That(WithoutWallTime(output), Is.EqualTo(WithoutWallTime(plain)));
+    }
+
+    private static string WithoutWallTime(string json)
+    {
+        var root = JsonDocument.Parse(json).RootElement;
+        return string.Join(",", root.EnumerateObject().Where(p => p.Name != "wall_s").Select(p => p.Name + "=" + p.Value.GetRawText()));
+    }
+
+    private static (int Code, string Out, string Err) Bpfsim(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "bpfsim.dll"));
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        string stderr = p.StandardError.ReadToEnd();
+        Assert.That(p.WaitForExit(120_000), "bpfsim finished");
+        return (p.ExitCode, stdout.Result, stderr);
+    }
+}
