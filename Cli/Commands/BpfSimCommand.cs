@@ -10,7 +10,7 @@ public static class BpfSimCommand
         var root = new RootCommand("bpfsim: a deterministic simulator of the kernel subsystems BPF struct_ops programs plug into");
         root.Subcommands.Add(RunCommand.Create(stdout, stderr, args));
         root.Subcommands.Add(ValidateCommand.Create(stdout, stderr));
-        root.Subcommands.Add(SweepCommand.Create(stdout, stderr));
+        root.Subcommands.Add(SweepCommand.Create(stdout, stderr, args));
         root.Subcommands.Add(ExperimentCommand.Create(stdout, stderr));
         root.Subcommands.Add(ListCommand.Create(stdout, stderr));
         root.Subcommands.Add(StructOpsCommand.Create(stdout, stderr));

@@ -63,7 +63,8 @@ public static class LargePageHeap
     /// the free pages cannot hold the run; the reason names a <c>vm.nr_hugepages</c> that would give it twice its
     /// estimate with the pages in use (<paramref name="totalPages"/> − <paramref name="freePages"/>) left to their owners.
     /// </summary>
-    public static long? PlanLimit(double estimateBytes, long totalPages, long freePages, long pageBytes, out string? error)
+    public static long? PlanLimit(double estimateBytes, long totalPages, long freePages, long pageBytes, out string? error,
+        string what = "this run")
     {
         error = null;
         long Pages(double bytes) => (long)Math.Ceiling(bytes / pageBytes);
@@ -77,7 +78,7 @@ public static class LargePageHeap
         {
             return freePages * pageBytes;
         }
-        error = $"this run needs at least {needed:N0} free huge pages of {pageBytes >> 20} MiB and {freePages:N0} are free " +
+        error = $"{what} needs at least {needed:N0} free huge pages of {pageBytes >> 20} MiB and {freePages:N0} are free " +
                 $"(its memory estimate is {WorkEstimate.Bytes(estimateBytes)}; it runs on {wanted:N0} pages, twice that, when " +
                 $"they are free); reserve them first, e.g. 'sudo sysctl vm.nr_hugepages={totalPages - freePages + wanted}' " +
                 "(docs/performance.md, \"Huge pages\")";
@@ -89,7 +90,9 @@ public static class LargePageHeap
     /// child shares this process's terminal (progress, colours, Ctrl-C). Exit code 2 with a message when the machine
     /// has no huge pages to give.
     /// </summary>
-    public static int Relaunch(IReadOnlyList<string> args, double estimateBytes, TextWriter stderr, string meminfoPath = "/proc/meminfo")
+    /// <param name="what">What the refusal calls the work ("this run", "this sweep's 2 runs at once").</param>
+    public static int Relaunch(IReadOnlyList<string> args, double estimateBytes, TextWriter stderr, string what = "this run",
+        string meminfoPath = "/proc/meminfo")
     {
         if (!OperatingSystem.IsLinux())
         {
@@ -111,7 +114,7 @@ public static class LargePageHeap
             stderr.WriteLine($"bpfsim: --large-pages: {meminfoPath} shows no huge pages (HugePages_Free, Hugepagesize): this kernel has no hugetlbfs");
             return ExitCodes.BadInput;
         }
-        if (PlanLimit(estimateBytes, total, free, pageBytes, out var error) is not { } limit)
+        if (PlanLimit(estimateBytes, total, free, pageBytes, out var error, what) is not { } limit)
         {
             stderr.WriteLine($"bpfsim: --large-pages: {error}");
             return ExitCodes.BadInput;

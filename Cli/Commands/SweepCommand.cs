@@ -18,9 +18,10 @@ public static partial class SweepCommand
     public const int DefaultChunks = 100;
 
     private sealed record Choices(string Path, string? OutDir, int Jobs, bool Resume, int? Only, string[]? Emit, int? Chunks, string? Bpfsim,
-        bool Quiet, RunSettings Settings, IReadOnlyList<string> PassOn);
+        bool Quiet, RunSettings Settings, IReadOnlyList<string> PassOn, IReadOnlyList<string>? LargePagesArgs);
 
-    public static Command Create(TextWriter stdout, TextWriter stderr)
+    /// <param name="args">The whole command line, for the child a <c>--large-pages</c> sweep starts.</param>
+    public static Command Create(TextWriter stdout, TextWriter stderr, IReadOnlyList<string> args)
     {
         var file = new Argument<string>("sweep") { Description = "Sweep file (YAML: base, grid, seeds; docs/sweeps.md)" };
         var outDir = new Option<string?>("--out")
@@ -42,13 +43,17 @@ public static partial class SweepCommand
         var bpfsim = new Option<string?>("--bpfsim") { HelpName = "CMD", Description = "The command the job script runs bpfsim with (default: this bpfsim, e.g. dotnet /path/bpfsim.dll)" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print nothing but errors (no progress)" };
         var callTimeout = new Option<string?>("--call-timeout") { HelpName = "TIME", Description = "Wall-clock budget for one call into a consumer, as for run (default 1s)" };
+        var largePages = new Option<bool>("--large-pages")
+        {
+            Description = "Run with the heap on the huge pages reserved by vm.nr_hugepages, sized for --jobs runs at once (Linux; as for run); with --emit, each array task does",
+        };
         var runTime = new RunTimeOptions();
         runTime.Pcap.Description = "Write what crossed this link (by name, e.g. bottleneck) as LINK.pcap in each run's folder; repeat for several links";
         runTime.Trace.HelpName = "NAME";
         runTime.Trace.Description = "Write each run's per-event MessagePack traces into this folder inside its run folder (e.g. --trace trace: runs/POINT-SEED/trace)";
         var command = new Command("sweep", "Run a base scenario over a grid of values and seeds on every core, or on a Slurm cluster, and tabulate the results")
         {
-            file, outDir, jobs, resume, only, emit, chunks, bpfsim, quiet, callTimeout,
+            file, outDir, jobs, resume, only, emit, chunks, bpfsim, quiet, callTimeout, largePages,
         };
         foreach (var option in runTime.All)
         {
@@ -74,9 +79,13 @@ public static partial class SweepCommand
                 }
             }
             passOn.AddRange(settings.PcapLinks.Select(l => $"--pcap {SlurmScript.Quote(l)}"));
+            if (parse.GetValue(largePages))
+            {
+                passOn.Add("--large-pages");
+            }
             var choices = new Choices(parse.GetValue(file)!, parse.GetValue(outDir), parse.GetValue(jobs) ?? Environment.ProcessorCount,
                 parse.GetValue(resume), parse.GetValue(only), parse.GetValue(emit) is { Length: > 0 } e ? e : null, parse.GetValue(chunks), parse.GetValue(bpfsim),
-                parse.GetValue(quiet), settings with { CallBudget = budget }, passOn);
+                parse.GetValue(quiet), settings with { CallBudget = budget }, passOn, parse.GetValue(largePages) ? args : null);
             return Run(choices, stdout, stderr);
         });
         return command;
@@ -104,6 +113,20 @@ public static partial class SweepCommand
             return ExitCodes.BadInput;
         }
         int chunks = Math.Min(c.Chunks ?? DefaultChunks, plan.Runs.Count);
+        if (c.LargePagesArgs is { } largePagesArgs && c.Emit is null)
+        {
+            if (LargePageHeap.ActiveLimit is not { } limit)
+            {
+                // The heap holds as many runs as run at once: the largest points', one per worker.
+                int atOnce = Math.Min(c.Jobs, plan.Runs.Count);
+                double memory = plan.Runs.Select(r => r.Point.Scenario.Estimate().MemoryBytes).OrderDescending().Take(atOnce).Sum();
+                return LargePageHeap.Relaunch(largePagesArgs, memory, stderr, $"this sweep ({Plural(atOnce, "run")} at once)");
+            }
+            if (!c.Quiet)
+            {
+                stderr.WriteLine($"bpfsim: --large-pages: the heap is on huge pages, {WorkEstimate.Bytes(limit)} at most");
+            }
+        }
         try
         {
             if (c.Emit is [_, var emitDir])

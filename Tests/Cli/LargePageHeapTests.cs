@@ -132,6 +132,37 @@ public sealed class LargePageHeapTests
         Assert.That(WithoutWallTime(output), Is.EqualTo(WithoutWallTime(plain)));
     }
 
+    /// <summary>A sweep with --large-pages: on huge pages, the same sweep.csv as without; or refused naming the sweep.</summary>
+    [Test]
+    public void Sweep_WithLargePages_GivesTheSameTable_OrSaysWhatToReserve()
+    {
+        string sweep = BpfSim.Tests.Studies.Sweeps.SweepFixtures.Write("name: lp\nbase: base.yaml\ngrid:\n  flows[1].cc: [reno, bbr]\nseeds: 1\n");
+        string plainOut = BpfSim.Tests.Studies.Sweeps.SweepFixtures.OutDir(), largeOut = BpfSim.Tests.Studies.Sweeps.SweepFixtures.OutDir();
+        LargePageHeap.TryReadMeminfo(File.ReadAllText("/proc/meminfo"), out _, out long free, out long pageBytes);
+        var (code, _, err) = Bpfsim("sweep", sweep, "--jobs", "2", "--out", largeOut, "--quiet", "--large-pages");
+        if (!(free > 0 && free * pageBytes >= 2 * LargePageHeap.MinimumHeapBytes))
+        {
+            Assert.That(code, Is.EqualTo(2), err);
+            Assert.That(err, Does.StartWith("bpfsim: --large-pages: this sweep (2 runs at once) needs at least "));
+            Assert.That(Directory.Exists(largeOut) && Directory.EnumerateFileSystemEntries(largeOut).Any(), Is.False, "nothing written");
+            return;
+        }
+        Assert.That(code, Is.Zero, err);
+        Assert.That(Bpfsim("sweep", sweep, "--jobs", "2", "--out", plainOut, "--quiet").Code, Is.Zero);
+        Assert.That(File.ReadAllText(Path.Combine(largeOut, "sweep.csv")), Is.EqualTo(File.ReadAllText(Path.Combine(plainOut, "sweep.csv"))));
+    }
+
+    [Test]
+    public void SweepEmit_PassesLargePagesOnToEachArrayTask()
+    {
+        string sweep = BpfSim.Tests.Studies.Sweeps.SweepFixtures.Write("name: lp\nbase: base.yaml\ngrid:\n  flows[1].cc: [reno, bbr]\nseeds: 1\n");
+        string dir = BpfSim.Tests.Studies.Sweeps.SweepFixtures.OutDir();
+        var (code, _, err) = CliRun.Invoke("sweep", sweep, "--emit", "slurm", dir, "--bpfsim", "/opt/bpfsim/bpfsim", "--large-pages");
+        Assert.That(code, Is.Zero, err);
+        Assert.That(File.ReadAllText(Path.Combine(dir, BpfSim.Studies.Sweeps.SlurmScript.FileName)),
+            Does.Contain($"--only \"$SLURM_ARRAY_TASK_ID\" --out {Path.GetFullPath(dir)}").And.Contain("--large-pages"));
+    }
+
     private static string WithoutWallTime(string json)
     {
         var root = JsonDocument.Parse(json).RootElement;
