@@ -17,7 +17,8 @@ namespace BpfSim.Bench;
 /// or the tracing overhead on the 10-flow dumbbell: <c>dotnet run -c Release --project Bench -- trace [--pairs N]</c>,
 /// or one case of the many-flow benchmark, once, outside BenchmarkDotNet:
 /// <c>dotnet run -c Release --project Bench -- manyflows FLOWS AllAtOnce|Staggered [runs]</c>,
-/// or the minimum-of-short-samples timer for a busy machine: <c>dotnet run -c Release --project Bench -- min CLASS</c>.
+/// or the minimum-of-short-samples timer for a busy machine: <c>dotnet run -c Release --project Bench -- min CLASS</c>,
+/// or what a cache line costs on this machine by working-set size and spread: <c>dotnet run -c Release --project Bench -- memlat</c>.
 /// </summary>
 public static class Program
 {
@@ -41,6 +42,11 @@ public static class Program
         if (args.Length > 0 && args[0] == "manyflows")
         {
             Scenarios.ManyFlowsBench.RunCase(args[1..]);
+            return;
+        }
+        if (args.Length > 0 && args[0] == "memlat")
+        {
+            Machine.MemoryLatencyProbe.Run(args[1..]);
             return;
         }
         if (args.Length > 0 && args[0] == "min")

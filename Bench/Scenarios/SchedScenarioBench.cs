@@ -20,7 +20,10 @@ namespace BpfSim.Bench.Scenarios;
 /// ticks and migrations, as <see cref="SchedRunResult.SchedEvents"/> counts them) per second of the run thread's CPU
 /// time and of wall time, simulator events per CPU-second, bytes allocated per scheduling event, peak memory, the best
 /// rate of the runs, and a digest of the results (equal digests: the same schedule). The first run in the process is
-/// reported apart (it includes JIT tiering); the table is steady state.
+/// reported apart (it includes JIT tiering); the table is steady state. The "steady" column counts only the simulated
+/// time after its first 2 % (the 50 progress steps' first): without forking the tasks and without the summary, which
+/// are most of a short hog run. With the heap on huge pages (docs/performance.md, "Huge pages"): set
+/// <c>DOTNET_GCLargePages=1 DOTNET_GCHeapHardLimit=0x20000000 DOTNET_GCRegionRange=0x20000000</c>.
 /// Run: <c>dotnet run -c Release --project Bench -- sched [--cpus 64] [--tasks 10000] [--seconds 2]
 /// [--scheduler fair|scx_simple|scx_simple_c|...] [--behavior sleep_wake|cpu_bound] [--runs 3]</c>.
 /// </summary>
@@ -44,15 +47,16 @@ public static class SchedScenarioBench
         Console.WriteLine($"cold (first run, JIT tiering included): {cold.WallS:0.000} s wall, {cold.CpuS:0.000} s CPU, " +
                           $"{cold.SchedEvents / cold.CpuS / 1e6:0.00} M sched events per CPU-second; digest {cold.Digest}");
         Console.WriteLine();
-        Console.WriteLine("| CPUs | tasks | behaviour | scheduler | sim s | wall s | thread CPU s | sched events | sched events/CPU-s | sched events/wall-s | sim events/CPU-s | B alloc/sched event (incl. per-task set-up) | utilization | peak MB |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
-        double best = 0;
+        Console.WriteLine("| CPUs | tasks | behaviour | scheduler | sim s | wall s | thread CPU s | sched events | sched events/CPU-s | steady: sched events/CPU-s | sched events/wall-s | sim events/CPU-s | B alloc/sched event (incl. per-task set-up) | utilization | peak MB |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        double best = 0, bestSteady = 0;
         for (int i = 0; i < runs; i++)
         {
             var r = RunOnce(spec, factory, catalog);
             best = Math.Max(best, r.SchedEvents / r.CpuS);
+            bestSteady = Math.Max(bestSteady, r.SteadyPerCpuS);
             Console.WriteLine($"| {cpus} | {tasks} | {behavior} | {scheduler} | {seconds} | {r.WallS:0.000} | {r.CpuS:0.000} | {r.SchedEvents:N0} | " +
-                              $"{r.SchedEvents / r.CpuS / 1e6:0.00} M | {r.SchedEvents / r.WallS / 1e6:0.00} M | {r.Events / r.CpuS / 1e6:0.00} M | {r.AllocatedBytes / (double)r.SchedEvents:0.000} | " +
+                              $"{r.SchedEvents / r.CpuS / 1e6:0.00} M | {r.SteadyPerCpuS / 1e6:0.00} M | {r.SchedEvents / r.WallS / 1e6:0.00} M | {r.Events / r.CpuS / 1e6:0.00} M | {r.AllocatedBytes / (double)r.SchedEvents:0.000} | " +
                               $"{r.Utilization:0.000} | {r.PeakMb:0} |");
             if (r.Digest != cold.Digest)
             {
@@ -64,7 +68,7 @@ public static class SchedScenarioBench
             }
         }
         Console.WriteLine();
-        Console.WriteLine($"best: {best / 1e6:0.00} M sched events per thread CPU-second; digest {cold.Digest}");
+        Console.WriteLine($"best: {best / 1e6:0.00} M sched events per thread CPU-second, {bestSteady / 1e6:0.00} M steady; digest {cold.Digest}");
     }
 
     private static SchedScenarioSpec Spec(int cpus, int tasks, double seconds, string scheduler, string behavior)
@@ -95,7 +99,7 @@ public static class SchedScenarioBench
         };
     }
 
-    private sealed record Result(double WallS, double CpuS, string Digest, long SchedEvents, long Events, long AllocatedBytes, double Utilization, double PeakMb, IReadOnlyList<string> Notes);
+    private sealed record Result(double WallS, double CpuS, string Digest, long SchedEvents, long Events, long AllocatedBytes, double Utilization, double PeakMb, IReadOnlyList<string> Notes, double SteadyPerCpuS);
 
     private static Result RunOnce(SchedScenarioSpec spec, BpfSimFactory factory, ConsumerCatalog catalog)
     {
@@ -105,13 +109,27 @@ public static class SchedScenarioBench
         long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
         var wall = Stopwatch.StartNew();
         double cpu0 = ThreadCpuSeconds();
-        var result = runner.Run();
+        // The steady window: from the end of the first progress step (2 % of the simulated time) to the last.
+        double steadyCpu0 = 0, steadyCpu1 = 0;
+        long steadyEvents0 = 0, steadyEvents1 = 0;
+        var result = runner.Run(f =>
+        {
+            if (steadyCpu0 == 0)
+            {
+                (steadyCpu0, steadyEvents0) = (ThreadCpuSeconds(), runner.Kernel.SchedEvents);
+            }
+            else if (f >= 1)
+            {
+                (steadyCpu1, steadyEvents1) = (ThreadCpuSeconds(), runner.Kernel.SchedEvents);
+            }
+        });
         double cpu = ThreadCpuSeconds() - cpu0;
         wall.Stop();
         long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
         double utilization = result.Cpus.Count == 0 ? 0 : result.Cpus.Average(c => c.Utilization);
         double peak = Process.GetCurrentProcess().PeakWorkingSet64 / 1e6;
-        return new Result(wall.Elapsed.TotalSeconds, cpu, Digest(result), result.SchedEvents, result.Events, allocated, utilization, peak, result.Notes);
+        return new Result(wall.Elapsed.TotalSeconds, cpu, Digest(result), result.SchedEvents, result.Events, allocated, utilization, peak, result.Notes,
+            (steadyEvents1 - steadyEvents0) / (steadyCpu1 - steadyCpu0));
     }
 
     /// <summary>
