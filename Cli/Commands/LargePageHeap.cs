@@ -120,17 +120,30 @@ public static class LargePageHeap
             return ExitCodes.BadInput;
         }
         using var child = Process.Start(ChildStart(args, limit))!;
-        // Ctrl-C reaches the child through the terminal's process group; this process only waits for it.
-        ConsoleCancelEventHandler ignore = (_, e) => e.Cancel = true;
-        Console.CancelKeyPress += ignore;
-        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => child.Kill(entireProcessTree: true));
-        try
+        // Ctrl-C from a terminal reaches the child too (one process group); a signal sent to this process alone (kill,
+        // timeout) must not leave the child running. Either way the child ends, and so does this process.
+        bool interrupted = false;
+        void Stop(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            interrupted = true;
+            try
+            {
+                child.Kill(entireProcessTree: true);
+            }
+            catch (InvalidOperationException)
+            {
+                // already gone
+            }
+        }
+        using (PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop))
+        using (PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop))
         {
             child.WaitForExit();
         }
-        finally
+        if (interrupted)
         {
-            Console.CancelKeyPress -= ignore;
+            return 128 + 2; // as a shell reports a command ended by SIGINT
         }
         int code = child.ExitCode;
         if (code is not (ExitCodes.Success or ExitCodes.SimulationFailed or ExitCodes.BadInput or ExitCodes.CompletedWithFault))

@@ -163,6 +163,66 @@ public sealed class LargePageHeapTests
             Does.Contain($"--only \"$SLURM_ARRAY_TASK_ID\" --out {Path.GetFullPath(dir)}").And.Contain("--large-pages"));
     }
 
+    /// <summary>A signal to the command alone (kill, timeout) ends the child it started too, with exit code 130.</summary>
+    [Test]
+    public void Interrupt_EndsTheChildRunToo()
+    {
+        LargePageHeap.TryReadMeminfo(File.ReadAllText("/proc/meminfo"), out _, out long free, out long pageBytes);
+        if (free * pageBytes < LargePageHeap.MinimumHeapBytes)
+        {
+            Assert.Pass("no huge pages free here: --large-pages starts no child (the refusal is checked above)");
+        }
+        string scenario = CliRun.Scenario("seed: 1\nduration: 600s\nflows:\n  - { count: 50, cc: cubic }\n");
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "bpfsim.dll"), "run", scenario, "--large-pages", "--quiet" })
+        {
+            psi.ArgumentList.Add(a);
+        }
+        using var p = Process.Start(psi)!;
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (ChildrenOf(p.Id).Count == 0 && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(50);
+        }
+        var children = ChildrenOf(p.Id);
+        Assert.That(children, Is.Not.Empty, "the run's child process started");
+        using (var kill = Process.Start("kill", ["-INT", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            kill.WaitForExit();
+        }
+        Assert.That(p.WaitForExit(30_000), "the command ended");
+        Assert.That(p.ExitCode, Is.EqualTo(130));
+        Thread.Sleep(200);
+        Assert.That(children.Where(id => Directory.Exists($"/proc/{id}")), Is.Empty, "no child left running");
+    }
+
+    /// <summary>The processes whose parent is <paramref name="pid"/> (from /proc/PID/stat's fourth field).</summary>
+    private static List<int> ChildrenOf(int pid)
+    {
+        var found = new List<int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out int id))
+            {
+                continue;
+            }
+            try
+            {
+                string stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                if (int.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture) == pid)
+                {
+                    found.Add(id);
+                }
+            }
+            catch (IOException)
+            {
+                // the process ended meanwhile
+            }
+        }
+        return found;
+    }
+
     private static string WithoutWallTime(string json)
     {
         var root = JsonDocument.Parse(json).RootElement;
