@@ -24,13 +24,18 @@ public sealed record WorkEstimate(double Flows, double Events, double Samples, d
     public const double EventsPerPacket = 8;
     public const double EventsPerFlow = 40;
     public const double PacketBits = 1500 * 8;
-    public const double EventsPerWallSecond = 3e6;
+    /// <summary>
+    /// Events per wall second with few flows: 9.5 M measured at 10 flows (docs/performance.md, "Many flows"), taken
+    /// at about half for slower machines and busy ones.
+    /// </summary>
+    public const double EventsPerWallSecond = 5e6;
 
     /// <summary>
     /// Events per wall second once the flows' state has outgrown the caches (10,000 flows and more: each event then
-    /// waits on a few cache misses; docs/performance.md, "Many flows"). Between, the rate is interpolated.
+    /// waits on a few cache misses; 3.7–4 M measured at 10,000 and 100,000 flows, docs/performance.md, "Many flows"),
+    /// taken at about half as above. Between, the rate is interpolated.
     /// </summary>
-    public const double ManyFlowsEventsPerWallSecond = 1.5e6;
+    public const double ManyFlowsEventsPerWallSecond = 2.5e6;
     public const double FlowsPerWallSecond = 50_000;
 
     /// <summary>

@@ -100,7 +100,7 @@ public sealed class ScenarioLimitsTests
         var allSampled = many with { TimeSeriesFlows = 100_000 };
         double values = WorkEstimate.For(many).Samples * (100_000 - TcpScenarioSpec.DefaultTimeSeriesFlows) * TcpSampler.FlowMetrics.Length;
         Assert.That(WorkEstimate.For(allSampled).MemoryBytes - WorkEstimate.For(many).MemoryBytes, Is.EqualTo(values * sizeof(float)).Within(1));
-        // The same packets cost more wall time among 100,000 flows (1.5 M events/s) than among 10 (3 M/s).
+        // The same packets cost more wall time among 100,000 flows (2.5 M events/s) than among 10 (5 M/s).
         var (f, m) = (WorkEstimate.For(few), WorkEstimate.For(many));
         Assert.That((m.WallSeconds - m.Flows / WorkEstimate.FlowsPerWallSecond) / m.Events, Is.GreaterThan(1.8 * f.WallSeconds / f.Events));
     }
@@ -108,7 +108,7 @@ public sealed class ScenarioLimitsTests
     [Test]
     public void Run_LongEstimate_NotOnATerminal_PrintsTheEstimateAndProgressLinesOnStderr()
     {
-        // Estimated at ~20 s (a 1 Tbit/s bottleneck could carry 67 M events in 100 ms); one flow runs in a moment.
+        // Estimated at ~13 s (a 1 Tbit/s bottleneck could carry 67 M events in 100 ms); one flow runs in a moment.
         string file = CliRun.Scenario("duration: 100ms\nnetwork: { bottleneck: { rate: 1000Gbps }, access: { rate: 1000Gbps } }\nflows: [ { cc: reno } ]\n");
         var (code, _, err) = CliRun.Invoke("run", file);
         Assert.That(code, Is.Zero, err);
