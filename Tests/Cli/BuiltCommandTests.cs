@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 
 namespace BpfSim.Tests.Cli;
@@ -7,25 +6,10 @@ namespace BpfSim.Tests.Cli;
 [Category("Cli")]
 public sealed class BuiltCommandTests
 {
-    private static (int Code, string Out, string Err) Bpfsim(params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "bpfsim.dll"));
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        string stderr = p.StandardError.ReadToEnd();
-        Assert.That(p.WaitForExit(120_000), "bpfsim finished");
-        return (p.ExitCode, stdout.Result, stderr);
-    }
-
     [Test]
     public void Run_Json_ExitZero_ValidJsonOnStdout()
     {
-        var (code, output, err) = Bpfsim("run", "--duration", "1s", "--json");
+        var (code, output, err) = CliRun.Built("run", "--duration", "1s", "--json");
         Assert.That(code, Is.Zero, err);
         using var doc = JsonDocument.Parse(output);
         Assert.That(doc.RootElement.GetProperty("flows").GetArrayLength(), Is.GreaterThan(0));
@@ -37,7 +21,7 @@ public sealed class BuiltCommandTests
     {
         string file = Path.Combine(Path.GetTempPath(), $"bpfsim-{Guid.NewGuid():N}.yaml");
         File.WriteAllText(file, "duration: 3s\nflows:\n  - { cc: vegas }\n");
-        var (code, output, err) = Bpfsim("run", file);
+        var (code, output, err) = CliRun.Built("run", file);
         Assert.That(code, Is.EqualTo(2));
         Assert.That(output, Is.Empty);
         Assert.That(err, Does.Contain($"{file}:3:11: unknown congestion control 'vegas'"));
@@ -47,7 +31,7 @@ public sealed class BuiltCommandTests
     [Test]
     public void Version_PrintsTheToolVersion()
     {
-        var (code, output, _) = Bpfsim("--version");
+        var (code, output, _) = CliRun.Built("--version");
         Assert.That(code, Is.Zero);
         // 0.1.<commits> from git (Directory.Build.targets), or 0.1.0 without git; then +<source revision>.
         Assert.That(output, Does.Match(@"^0\.1\.\d+"));

@@ -13,6 +13,22 @@ internal static class CliRun
         return (code, stdout.ToString(), stderr.ToString());
     }
 
+    /// <summary>The built command as a separate process (dotnet bpfsim.dll ARGS): exit code, stdout and stderr as a user sees them.</summary>
+    public static (int Code, string Out, string Err) Built(params string[] args)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "bpfsim.dll"));
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        string stderr = p.StandardError.ReadToEnd();
+        Assert.That(p.WaitForExit(120_000), "bpfsim finished");
+        return (p.ExitCode, stdout.Result, stderr);
+    }
+
     /// <summary>A fresh file holding <paramref name="bytes"/>, in a fresh folder (so relative paths in it are the test's).</summary>
     public static string File(byte[] bytes, string name = "scenario.yaml")
     {

@@ -116,7 +116,7 @@ public sealed class LargePageHeapTests
               - { count: 3, cc: cubic }
             """);
         LargePageHeap.TryReadMeminfo(File.ReadAllText("/proc/meminfo"), out _, out long free, out long pageBytes);
-        var (code, output, err) = Bpfsim("run", scenario, "--large-pages", "--json");
+        var (code, output, err) = CliRun.Built("run", scenario, "--large-pages", "--json");
         bool enough = free > 0 && free * pageBytes >= LargePageHeap.MinimumHeapBytes;
         if (!enough)
         {
@@ -127,7 +127,7 @@ public sealed class LargePageHeapTests
             return;
         }
         Assert.That(code, Is.Zero, err);
-        var (plainCode, plain, _) = Bpfsim("run", scenario, "--json");
+        var (plainCode, plain, _) = CliRun.Built("run", scenario, "--json");
         Assert.That(plainCode, Is.Zero);
         Assert.That(WithoutWallTime(output), Is.EqualTo(WithoutWallTime(plain)));
     }
@@ -139,7 +139,7 @@ public sealed class LargePageHeapTests
         string sweep = BpfSim.Tests.Studies.Sweeps.SweepFixtures.Write("name: lp\nbase: base.yaml\ngrid:\n  flows[1].cc: [reno, bbr]\nseeds: 1\n");
         string plainOut = BpfSim.Tests.Studies.Sweeps.SweepFixtures.OutDir(), largeOut = BpfSim.Tests.Studies.Sweeps.SweepFixtures.OutDir();
         LargePageHeap.TryReadMeminfo(File.ReadAllText("/proc/meminfo"), out _, out long free, out long pageBytes);
-        var (code, _, err) = Bpfsim("sweep", sweep, "--jobs", "2", "--out", largeOut, "--quiet", "--large-pages");
+        var (code, _, err) = CliRun.Built("sweep", sweep, "--jobs", "2", "--out", largeOut, "--quiet", "--large-pages");
         if (!(free > 0 && free * pageBytes >= 2 * LargePageHeap.MinimumHeapBytes))
         {
             Assert.That(code, Is.EqualTo(2), err);
@@ -148,7 +148,7 @@ public sealed class LargePageHeapTests
             return;
         }
         Assert.That(code, Is.Zero, err);
-        Assert.That(Bpfsim("sweep", sweep, "--jobs", "2", "--out", plainOut, "--quiet").Code, Is.Zero);
+        Assert.That(CliRun.Built("sweep", sweep, "--jobs", "2", "--out", plainOut, "--quiet").Code, Is.Zero);
         Assert.That(File.ReadAllText(Path.Combine(largeOut, "sweep.csv")), Is.EqualTo(File.ReadAllText(Path.Combine(plainOut, "sweep.csv"))));
     }
 
@@ -227,20 +227,5 @@ public sealed class LargePageHeapTests
     {
         var root = JsonDocument.Parse(json).RootElement;
         return string.Join(",", root.EnumerateObject().Where(p => p.Name != "wall_s").Select(p => p.Name + "=" + p.Value.GetRawText()));
-    }
-
-    private static (int Code, string Out, string Err) Bpfsim(params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "bpfsim.dll"));
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        string stderr = p.StandardError.ReadToEnd();
-        Assert.That(p.WaitForExit(120_000), "bpfsim finished");
-        return (p.ExitCode, stdout.Result, stderr);
     }
 }

@@ -1,5 +1,4 @@
 using BpfSim.Studies;
-using System.Diagnostics;
 using System.Text.Json;
 using BpfSim.Cli;
 
@@ -40,26 +39,11 @@ public sealed class SchedHangCliTests
         return file;
     }
 
-    private static (int Code, string Out, string Err) Bpfsim(params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "bpfsim.dll"));
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        string stderr = p.StandardError.ReadToEnd();
-        Assert.That(p.WaitForExit(120_000), "bpfsim finished");
-        return (p.ExitCode, stdout.Result, stderr);
-    }
-
     [Test]
     public void EnqueueNeverReturns_Abandoned_ReplayEjectsWithError_Exit3_SameTwice()
     {
         string file = Scenario();
-        var (code, output, err) = Bpfsim("run", file, "--json", "--call-timeout", "300ms");
+        var (code, output, err) = CliRun.Built("run", file, "--json", "--call-timeout", "300ms");
 
         Assert.That(code, Is.EqualTo(ExitCodes.CompletedWithFault), err);
         Assert.That(err, Does.Contain("t_spin.enqueue (call ").And.Contain("did not return within 0.3 s; replaying the run with t_spin ejected at that call"));
@@ -70,7 +54,7 @@ public sealed class SchedHangCliTests
         using var summary = JsonDocument.Parse(output);
         Assert.That(summary.RootElement.GetProperty("sim_time_s").GetDouble(), Is.EqualTo(1));
 
-        var (again, output2, err2) = Bpfsim("run", file, "--json", "--call-timeout", "300ms");
+        var (again, output2, err2) = CliRun.Built("run", file, "--json", "--call-timeout", "300ms");
         Assert.That(again, Is.EqualTo(code), err2);
         using var summary2 = JsonDocument.Parse(output2);
         Assert.That(WithoutWallClock(summary2.RootElement), Is.EqualTo(WithoutWallClock(summary.RootElement)), "the replay is deterministic");
