@@ -21,9 +21,13 @@ public static class LargePageHeap
     /// <summary>The smallest heap a child gets, whatever the estimate (the runtime's own start-up needs some).</summary>
     public const long MinimumHeapBytes = 256L << 20;
 
-    /// <summary>The heap limit this process runs under, when it is a <c>--large-pages</c> child.</summary>
+    /// <summary>
+    /// The heap limit this process runs under, when it is a <c>--large-pages</c> child: the marker set and the runtime
+    /// holding to that limit (a marker left in a user's environment alone does not count).
+    /// </summary>
     public static long? ActiveLimit =>
-        long.TryParse(Environment.GetEnvironmentVariable(MarkerVariable), NumberStyles.None, CultureInfo.InvariantCulture, out long b) ? b : null;
+        long.TryParse(Environment.GetEnvironmentVariable(MarkerVariable), NumberStyles.None, CultureInfo.InvariantCulture, out long b) &&
+        GC.GetGCMemoryInfo().TotalAvailableMemoryBytes == b ? b : null;
 
     /// <summary>
     /// Reads HugePages_Total, HugePages_Free and Hugepagesize from <c>/proc/meminfo</c>'s text; false when one is

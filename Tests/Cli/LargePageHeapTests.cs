@@ -43,6 +43,21 @@ public sealed class LargePageHeapTests
     }
 
     [Test]
+    public void StrayMarker_WithoutTheRuntimesLimit_IsNotALargePageRun()
+    {
+        string? before = Environment.GetEnvironmentVariable(LargePageHeap.MarkerVariable);
+        try
+        {
+            Environment.SetEnvironmentVariable(LargePageHeap.MarkerVariable, "536870912");
+            Assert.That(LargePageHeap.ActiveLimit, Is.Null, "this test process has no 512 MiB heap limit");
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(LargePageHeap.MarkerVariable, before);
+        }
+    }
+
+    [Test]
     public void Limit_IsTwiceTheEstimate_InWholePages()
     {
         // 300 MB × 2 = 600,000,000 B = 286.1 pages of 2 MiB → 287.
