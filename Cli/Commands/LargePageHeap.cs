@@ -5,7 +5,7 @@ using System.Runtime.InteropServices;
 namespace BpfSim.Cli.Commands;
 
 /// <summary>
-/// <c>bpfsim run --large-pages</c>: the run in a child process whose managed heap lives on the huge pages the
+/// <c>bpfsim run --large-pages</c> (and <c>sweep</c>'s): the run in a child process whose managed heap lives on the huge pages the
 /// administrator reserved (<c>vm.nr_hugepages</c>, hugetlbfs). From a few thousand flows or tasks on, each event's
 /// state is a handful of lines scattered over 100 MB or more, and on 4 KiB pages nearly every one of those loads also
 /// misses the TLB; on 2 MiB pages the whole heap is within the TLB's reach (docs/performance.md, "Huge pages").
@@ -30,32 +30,46 @@ public static class LargePageHeap
         GC.GetGCMemoryInfo().TotalAvailableMemoryBytes == b ? b : null;
 
     /// <summary>
-    /// Reads HugePages_Total, HugePages_Free and Hugepagesize from <c>/proc/meminfo</c>'s text; false when one is
-    /// missing (a kernel without hugetlbfs).
+    /// Reads the huge page pool from <c>/proc/meminfo</c>'s text: its size (HugePages_Total), the pages no process has
+    /// (HugePages_Free less HugePages_Rsvd: a page another process has mapped but not touched yet counts as free but is
+    /// promised to it; Documentation/admin-guide/mm/hugetlbpage.rst) and the page size. False when one is missing (a
+    /// kernel without hugetlbfs).
     /// </summary>
     public static bool TryReadMeminfo(string text, out long totalPages, out long freePages, out long pageBytes)
     {
         totalPages = -1;
         freePages = -1;
         pageBytes = -1;
+        long reserved = -1;
         foreach (var line in text.Split('\n'))
         {
             var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
             if (fields.Length >= 2 && long.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out long value))
             {
-                if (fields[0] == "HugePages_Total:")
+                switch (fields[0])
                 {
-                    totalPages = value;
-                }
-                else if (fields[0] == "HugePages_Free:")
-                {
-                    freePages = value;
-                }
-                else if (fields[0] == "Hugepagesize:" && fields.Length >= 3 && fields[2] == "kB")
-                {
-                    pageBytes = value * 1024;
+                    case "HugePages_Total:":
+                        totalPages = value;
+                        break;
+                    case "HugePages_Free:":
+                        freePages = value;
+                        break;
+                    case "HugePages_Rsvd:":
+                        reserved = value;
+                        break;
+                    case "Hugepagesize:" when fields.Length >= 3 && fields[2] == "kB":
+                        pageBytes = value * 1024;
+                        break;
                 }
             }
+        }
+        if (freePages >= 0 && reserved >= 0)
+        {
+            freePages = Math.Max(0, freePages - reserved);
+        }
+        else
+        {
+            freePages = -1;
         }
         return totalPages >= 0 && freePages >= 0 && pageBytes > 0;
     }
