@@ -5,13 +5,13 @@ using System.Runtime.InteropServices;
 namespace BpfSim.Cli.Commands;
 
 /// <summary>
-/// <c>bpfsim run --large-pages</c> (and <c>sweep</c>'s): the run in a child process whose managed heap lives on the huge pages the
-/// administrator reserved (<c>vm.nr_hugepages</c>, hugetlbfs). From a few thousand flows or tasks on, each event's
-/// state is a handful of lines scattered over 100 MB or more, and on 4 KiB pages nearly every one of those loads also
-/// misses the TLB; on 2 MiB pages the whole heap is within the TLB's reach (docs/performance.md, "Huge pages").
-/// The .NET runtime reads its heap settings only at start-up, hence the child: the same arguments, with
-/// <c>DOTNET_GCLargePages</c>, a heap limit sized from the run's memory estimate (the runtime maps the whole limit
-/// at start) and <see cref="MarkerVariable"/> so that the child runs the scenario itself.
+/// <c>bpfsim run --large-pages</c> (and <c>sweep</c>'s): the run in a child process whose managed heap lives on the
+/// huge pages the administrator reserved (<c>vm.nr_hugepages</c>, hugetlbfs). From a few thousand flows or tasks on,
+/// each event's state is a handful of lines scattered over 100 MB or more, and on 4 KiB pages nearly every one of those
+/// loads also misses the TLB; on 2 MiB pages the whole heap is within the TLB's reach (docs/performance.md, "Huge
+/// pages"). The .NET runtime reads its heap settings only at start-up, hence the child: the same arguments, with
+/// <c>DOTNET_GCLargePages</c>, a heap limit sized from the run's memory estimate (the runtime maps the whole limit at
+/// start) and <see cref="MarkerVariable"/> so that the child runs the scenario itself.
 /// </summary>
 public static class LargePageHeap
 {
@@ -26,8 +26,8 @@ public static class LargePageHeap
     /// holding to that limit (a marker left in a user's environment alone does not count).
     /// </summary>
     public static long? ActiveLimit =>
-        long.TryParse(Environment.GetEnvironmentVariable(MarkerVariable), NumberStyles.None, CultureInfo.InvariantCulture, out long b) &&
-        GC.GetGCMemoryInfo().TotalAvailableMemoryBytes == b ? b : null;
+        long.TryParse(Environment.GetEnvironmentVariable(MarkerVariable), NumberStyles.None, CultureInfo.InvariantCulture,
+            out long b) && GC.GetGCMemoryInfo().TotalAvailableMemoryBytes == b ? b : null;
 
     /// <summary>
     /// Reads the huge page pool from <c>/proc/meminfo</c>'s text: its size (HugePages_Total), the pages no process has
@@ -108,7 +108,7 @@ public static class LargePageHeap
     /// child shares this process's terminal (progress, colours, Ctrl-C). Exit code 2 with a message when the machine
     /// has no huge pages to give.
     /// </summary>
-    /// <param name="what">What the refusal calls the work ("this run", "this sweep's 2 runs at once").</param>
+    /// <param name="what">What the refusal calls the work ("this run", "this sweep (2 runs at once)").</param>
     public static int Relaunch(IReadOnlyList<string> args, double estimateBytes, TextWriter stderr, string what = "this run",
         string meminfoPath = "/proc/meminfo")
     {
@@ -129,7 +129,8 @@ public static class LargePageHeap
         }
         if (!TryReadMeminfo(text, out long total, out long free, out long pageBytes))
         {
-            stderr.WriteLine($"bpfsim: --large-pages: {meminfoPath} shows no huge pages (HugePages_Free, Hugepagesize): this kernel has no hugetlbfs");
+            stderr.WriteLine($"bpfsim: --large-pages: {meminfoPath} shows no huge page pool (HugePages_Total, _Free, _Rsvd, " +
+                             "Hugepagesize): this kernel has no hugetlbfs");
             return ExitCodes.BadInput;
         }
         if (PlanLimit(estimateBytes, total, free, pageBytes, out var error, what) is not { } limit)
@@ -167,8 +168,8 @@ public static class LargePageHeap
         if (code is not (ExitCodes.Success or ExitCodes.SimulationFailed or ExitCodes.BadInput or ExitCodes.CompletedWithFault))
         {
             // The runtime itself failed: most often it could not map the heap because the pages went to another process.
-            stderr.WriteLine($"bpfsim: --large-pages: the run's process ended with exit code {code}; if the runtime could not map its " +
-                             $"{WorkEstimate.Bytes(limit)} heap, check HugePages_Free in {meminfoPath}");
+            stderr.WriteLine($"bpfsim: --large-pages: the run's process ended with exit code {code}; if the runtime could " +
+                             $"not map its {WorkEstimate.Bytes(limit)} heap, check HugePages_Free in {meminfoPath}");
             return ExitCodes.SimulationFailed;
         }
         return code;
