@@ -104,6 +104,38 @@ public static class LargePageHeap
     }
 
     /// <summary>
+    /// What <c>validate</c> says of <c>--large-pages</c> for a run with this memory estimate, on a machine with a huge
+    /// page pool (null without one: most machines, where the line would only be noise).
+    /// </summary>
+    public static string? Describe(double estimateBytes, long totalPages, long freePages, long pageBytes)
+    {
+        if (totalPages <= 0)
+        {
+            return null;
+        }
+        string pool = $"{freePages:N0} of {totalPages:N0} free";
+        return PlanLimit(estimateBytes, totalPages, freePages, pageBytes, out _) is { } limit
+            ? $"large pages: --large-pages would run it on {limit / pageBytes:N0} huge pages of {pageBytes >> 20} MiB ({pool})"
+            : $"large pages: --large-pages needs at least {Math.Ceiling(Math.Max(estimateBytes / 0.75, MinimumHeapBytes) / pageBytes):N0} " +
+              $"free huge pages of {pageBytes >> 20} MiB ({pool})";
+    }
+
+    /// <summary>The same, from this machine's /proc/meminfo (null off Linux or when it cannot be read).</summary>
+    public static string? Describe(double estimateBytes, string meminfoPath = "/proc/meminfo")
+    {
+        try
+        {
+            return OperatingSystem.IsLinux() && TryReadMeminfo(File.ReadAllText(meminfoPath), out long total, out long free, out long page)
+                ? Describe(estimateBytes, total, free, page)
+                : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
     /// Runs <paramref name="args"/> again in a child process on a heap of huge pages and returns its exit code; the
     /// child shares this process's terminal (progress, colours, Ctrl-C). Exit code 2 with a message when the machine
     /// has no huge pages to give.

@@ -24,6 +24,10 @@ public static class ValidateCommand
                 }
                 stdout.WriteLine($"{scenario.Name}: ok ({scenario.Describe()})");
                 stdout.WriteLine($"estimate: {estimate}");
+                if (LargePageHeap.Describe(estimate.MemoryBytes) is { } largePages)
+                {
+                    stdout.WriteLine(largePages);
+                }
                 foreach (var note in scenario.Notes)
                 {
                     stdout.WriteLine($"note: {note}");

@@ -58,6 +58,16 @@ public sealed class LargePageHeapTests
     }
 
     [Test]
+    public void Validate_SaysHowManyPagesTheRunWouldTake_OnlyWhereThereIsAPool()
+    {
+        Assert.That(LargePageHeap.Describe(300e6, 0, 0, TwoMiB), Is.Null, "no pool: nothing said");
+        Assert.That(LargePageHeap.Describe(300e6, 2000, 1800, TwoMiB),
+            Is.EqualTo("large pages: --large-pages would run it on 287 huge pages of 2 MiB (1,800 of 2,000 free)"));
+        Assert.That(LargePageHeap.Describe(300e6, 2000, 100, TwoMiB),
+            Is.EqualTo("large pages: --large-pages needs at least 191 free huge pages of 2 MiB (100 of 2,000 free)"));
+    }
+
+    [Test]
     public void Limit_IsTwiceTheEstimate_InWholePages()
     {
         // 300 MB × 2 = 600,000,000 B = 286.1 pages of 2 MiB → 287.
