@@ -5,17 +5,15 @@ using BpfSim.Core.Simulation;
 namespace BpfSim.Scheduler.Kernel;
 
 /// <summary>
-/// Prefetching for the event queue: with 10,000 tasks a task's records are rarely in the caches when its event comes,
-/// and each first touch (task_struct, the core's, the class's and the metrics' records, the driver's) was a miss the
-/// event waited for. The simulator names the next event before dispatching the current one; its task's lines are
-/// then fetched while the current event runs.
+/// Prefetching for the event queue: the simulator names the next event before dispatching the current one, and its
+/// task's lines (task_struct, the core's, the class's and the metrics' records, the driver's) are fetched while the
+/// current event runs. Off unless a caller sets <see cref="Simulator.PrefetchHints"/>: with the per-CPU block
+/// timelines, the pick's own prefetch and the DSQ head's, the hints no longer pay at 64 CPUs × 10,000 tasks. Sleep/wake
+/// runs as fast without them, and CPU hogs, whose every event is a tick of a task already in cache, run 22 % faster
+/// (docs/performance.md, "Scheduler", session 26).
 /// </summary>
 public sealed partial class SchedKernel : IEventPrefetcher
 {
-    // From this many tasks their records no longer fit the caches and the simulator's prefetch hints pay for
-    // themselves; below it they only cost time.
-    private const int PrefetchFromTasks = 1024;
-
     /// <summary>
     /// The kernel's events are per CPU (a burst's end, the tick, a reschedule): each starts with the CPU's current
     /// task, whose records are fetched; for a burst's end also the driver's (it decides what the task does next).

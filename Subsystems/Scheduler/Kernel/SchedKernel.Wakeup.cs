@@ -23,10 +23,6 @@ public sealed partial class SchedKernel
         }
         ref var p = ref Tasks.Add(_nextPid++, comm, nice, allowed);
         int id = p.Id;
-        if (id + 1 == PrefetchFromTasks)
-        {
-            Simulator.PrefetchHints = true;
-        }
         GrowTaskArrays(id);
         Metrics.AddTask(id, waits);
         p.Policy = (uint)policy;
