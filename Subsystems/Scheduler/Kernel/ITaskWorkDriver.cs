@@ -10,12 +10,4 @@ public interface ITaskWorkDriver
 {
     /// <summary>The current task <paramref name="task"/> of <paramref name="cpu"/> has done all its work.</summary>
     void WorkDone(int task, int cpu);
-
-    /// <summary>
-    /// A hint: <see cref="WorkDone"/> for <paramref name="task"/> may come next, so the driver may ask the caches for
-    /// what it reads (see <see cref="Core.Simulation.IEventPrefetcher"/>). Must change no state; by default nothing.
-    /// </summary>
-    void PrefetchTask(int task)
-    {
-    }
 }

@@ -106,8 +106,8 @@ public abstract class SchedClass
     }
 
     /// <summary>
-    /// A hint that the class may soon handle task <paramref name="id"/>: ask the caches for the class's own record of it
-    /// (see <see cref="Core.Simulation.IEventPrefetcher"/>). Must change no state; by default nothing.
+    /// A hint that the class may soon handle task <paramref name="id"/> (the pick, a DSQ's next head): ask the caches
+    /// for the class's own record of it. Must change no state; by default nothing.
     /// </summary>
     public virtual void PrefetchTask(int id)
     {
