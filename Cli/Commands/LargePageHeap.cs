@@ -85,9 +85,8 @@ public static class LargePageHeap
         string what = "this run")
     {
         error = null;
-        long Pages(double bytes) => (long)Math.Ceiling(bytes / pageBytes);
-        long wanted = Pages(Math.Max(2 * estimateBytes, MinimumHeapBytes));
-        long needed = Pages(Math.Max(estimateBytes / 0.75, MinimumHeapBytes));
+        long wanted = Pages(Math.Max(2 * estimateBytes, MinimumHeapBytes), pageBytes);
+        long needed = NeededPages(estimateBytes, pageBytes);
         if (freePages >= wanted)
         {
             return wanted * pageBytes;
@@ -116,9 +115,15 @@ public static class LargePageHeap
         string pool = $"{freePages:N0} of {totalPages:N0} free";
         return PlanLimit(estimateBytes, totalPages, freePages, pageBytes, out _) is { } limit
             ? $"large pages: --large-pages would run it on {limit / pageBytes:N0} huge pages of {pageBytes >> 20} MiB ({pool})"
-            : $"large pages: --large-pages needs at least {Math.Ceiling(Math.Max(estimateBytes / 0.75, MinimumHeapBytes) / pageBytes):N0} " +
-              $"free huge pages of {pageBytes >> 20} MiB ({pool})";
+            : $"large pages: --large-pages needs at least {NeededPages(estimateBytes, pageBytes):N0} free huge pages of " +
+              $"{pageBytes >> 20} MiB ({pool})";
     }
+
+    /// <summary>The fewest pages that hold a run of this estimate within its budget (and the minimum heap).</summary>
+    private static long NeededPages(double estimateBytes, long pageBytes) =>
+        Pages(Math.Max(estimateBytes / WorkEstimate.BudgetFraction, MinimumHeapBytes), pageBytes);
+
+    private static long Pages(double bytes, long pageBytes) => (long)Math.Ceiling(bytes / pageBytes);
 
     /// <summary>The same, from this machine's /proc/meminfo (null off Linux or when it cannot be read).</summary>
     public static string? Describe(double estimateBytes, string meminfoPath = "/proc/meminfo")

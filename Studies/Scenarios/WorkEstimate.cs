@@ -42,7 +42,10 @@ public sealed record WorkEstimate(double Flows, double Events, double Samples, d
     /// The memory a run may use: three quarters of what the runtime reports available to this process (which
     /// honours container limits), leaving room for the runtime and for writing the outputs.
     /// </summary>
-    public static double BudgetBytes { get; } = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes * 0.75;
+    public static double BudgetBytes { get; } = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes * BudgetFraction;
+
+    /// <summary>The share of the memory available to the process a run may use.</summary>
+    public const double BudgetFraction = 0.75;
 
     /// <summary>A run's estimate wall time above which <c>run</c> reports progress when not on a terminal.</summary>
     public const double ProgressAfterSeconds = 10;
