@@ -10,11 +10,11 @@ namespace BpfSim.Scheduler.Ext;
 /// </summary>
 /// <remarks>
 /// In blocks of up to <see cref="BlockSize"/> sorted entries, each summarised by its last key, in the DSQ's own arrays
-/// (<see cref="SortedBlockList"/>, as the fair class's CfsTimeline). A tree of per-task nodes costs a dependent cache miss per level
+/// (<see cref="SortedBlockList{TValue}"/>, as the fair class's CfsTimeline). A tree of per-task nodes costs a dependent cache miss per level
 /// for tasks not in cache — about 20 levels with scx_simple's 10,000 tasks in one DSQ — where a search here is a
 /// binary search over the summaries (a few kilobytes, contiguous) and a scan of one block.
 /// </remarks>
-internal sealed class DsqPriq() : SortedBlockList(BlockSize, 2)
+internal sealed class DsqPriq() : SortedBlockList<byte>(BlockSize, 2)
 {
     /// <summary>Entries per block at most; a full block splits in two halves.</summary>
     public new const int BlockSize = 64;
@@ -26,7 +26,7 @@ internal sealed class DsqPriq() : SortedBlockList(BlockSize, 2)
     /// </summary>
     public int Insert(int id, ulong key, ulong order)
     {
-        int i = InsertEntry(id, key, order, out int e);
+        int i = InsertEntry(id, key, order, 0, out int e);
         return IdBefore(i, e);
     }
 
@@ -40,15 +40,7 @@ internal sealed class DsqPriq() : SortedBlockList(BlockSize, 2)
         }
     }
 
-    // Nothing beside the keys: the list's own arrays are all a DSQ needs.
-    protected override void MoveEntries(int from, int to, int count)
-    {
-    }
-
-    protected override void ResizeEntries(int length)
-    {
-    }
-
+    // Nothing beside the keys (the entries' value is unused): the list's own arrays are all a DSQ needs.
     protected override void MoveBlocks(int from, int to, int count)
     {
     }

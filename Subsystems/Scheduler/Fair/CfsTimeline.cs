@@ -15,20 +15,18 @@ namespace BpfSim.Scheduler.Fair;
 /// and summarised by its minimum vruntime and last key, with every CPU's entries in its own arrays. An rbtree (or a
 /// treap) of per-task nodes costs a dependent cache miss per level for tasks not in cache (8–14 per enqueue, dequeue
 /// and pick at 150 queued tasks per CPU); here a search reads the summaries (a few lines, contiguous) and one block,
-/// addresses the processor can fetch together (<see cref="Kernel.SortedBlockList"/>, keyed by deadline). Eligibility (vruntime_eligible) is monotone in vruntime, so a block
+/// addresses the processor can fetch together (<see cref="SortedBlockList{TValue}"/>, keyed by deadline, each entry's value its vruntime). Eligibility (vruntime_eligible) is monotone in vruntime, so a block
 /// whose minimum is eligible holds an eligible entity and no earlier block does: the first such block's first
 /// eligible entry is the kernel's pick. Deadlines and vruntimes are copies, valid because an entity's do not change
 /// while it is queued (update_curr, place_entity and reweight work on entities outside the tree).
 /// </remarks>
-internal sealed class CfsTimeline() : SortedBlockList(BlockSize, 4)
+internal sealed class CfsTimeline() : SortedBlockList<ulong>(BlockSize, 4)
 {
     /// <summary>Entries per block at most; a full block splits in two halves. 32 measured a little faster than 8, 16 or 64 at 150 tasks per CPU.</summary>
     public new const int BlockSize = 32;
 
-    // Each entry's vruntime, beside the base's keys (deadlines), and each block's minimum vruntime.
-    private ulong[] _vruntime = new ulong[4 * BlockSize];
+    // Each block's minimum vruntime (the entries' values).
     private ulong[] _min = new ulong[4];
-    private ulong _removedVruntime;
 
     /// <summary>__pick_first_entity: the entity with the earliest deadline, or −1.</summary>
     public int First => Blocks == 0 ? -1 : IdAt(Start(0));
@@ -49,14 +47,15 @@ internal sealed class CfsTimeline() : SortedBlockList(BlockSize, 4)
             {
                 continue;
             }
+            var entries = Entries;
             int b = Start(i);
             int end = b + CountOf(i);
             for (int e = b; e < end; e++)
             {
-                if (Eligible(_vruntime[e], avg, load, zero))
+                if (Eligible(entries[e].Value, avg, load, zero))
                 {
-                    deadline = KeyAt(e);
-                    return IdAt(e);
+                    deadline = entries[e].Key;
+                    return entries[e].Id;
                 }
             }
         }
@@ -67,8 +66,7 @@ internal sealed class CfsTimeline() : SortedBlockList(BlockSize, 4)
     /// <summary>__enqueue_entity: <paramref name="id"/> with its deadline, vruntime and insertion order (unique, increasing).</summary>
     public void Insert(int id, ulong deadline, ulong vruntime, ulong seq)
     {
-        int i = InsertEntry(id, deadline, seq, out int e);
-        _vruntime[e] = vruntime;
+        int i = InsertEntry(id, deadline, seq, vruntime, out _);
         if (CountOf(i) == 1 || (long)(_min[i] - vruntime) > 0)
         {
             _min[i] = vruntime;
@@ -85,41 +83,13 @@ internal sealed class CfsTimeline() : SortedBlockList(BlockSize, 4)
         }
     }
 
-    protected override void MoveEntries(int from, int to, int count)
-    {
-        if (count <= BlockSize)
-        {
-            // A shift within a block by one (insert, remove): element by element, in the direction that keeps values.
-            if (to > from)
-            {
-                for (int e = from + count - 1; e >= from; e--)
-                {
-                    _vruntime[e + (to - from)] = _vruntime[e];
-                }
-            }
-            else
-            {
-                for (int e = from; e < from + count; e++)
-                {
-                    _vruntime[e - (from - to)] = _vruntime[e];
-                }
-            }
-            return;
-        }
-        Array.Copy(_vruntime, from, _vruntime, to, count);
-    }
-
-    protected override void ResizeEntries(int length) => Array.Resize(ref _vruntime, length);
-
     protected override void MoveBlocks(int from, int to, int count) => Array.Copy(_min, from, _min, to, count);
 
     protected override void ResizeBlocks(int length) => Array.Resize(ref _min, length);
 
-    protected override void Removing(int i, int entry) => _removedVruntime = _vruntime[entry];
-
-    protected override void Shrunk(int i)
+    protected override void Shrunk(int i, ulong removed)
     {
-        if (_removedVruntime == _min[i])
+        if (removed == _min[i])
         {
             _min[i] = MinOf(Start(i), CountOf(i));
         }
@@ -142,12 +112,13 @@ internal sealed class CfsTimeline() : SortedBlockList(BlockSize, 4)
     /// <summary>The smallest vruntime of <paramref name="n"/> entries from <paramref name="b"/> (signed comparison, as vruntime_gt).</summary>
     private ulong MinOf(int b, int n)
     {
-        ulong min = _vruntime[b];
+        var entries = Entries;
+        ulong min = entries[b].Value;
         for (int e = b + 1; e < b + n; e++)
         {
-            if ((long)(min - _vruntime[e]) > 0)
+            if ((long)(min - entries[e].Value) > 0)
             {
-                min = _vruntime[e];
+                min = entries[e].Value;
             }
         }
         return min;

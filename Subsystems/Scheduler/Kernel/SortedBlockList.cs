@@ -6,14 +6,15 @@ namespace BpfSim.Scheduler.Kernel;
 /// entries, each block summarised by its last key, in arrays of the list's own. It stands in for the kernel's rbtrees
 /// of per-task nodes (fair's tasks_timeline, a DSQ's priq): a tree walk costs a dependent cache miss per level for
 /// tasks not in cache, where a search here is a binary search over the summaries (contiguous) and a scan of one
-/// block. A subclass keeps further per-entry and per-block values in arrays of its own, which the hooks keep in step.
+/// block. Each entry carries a value of the subclass's (<typeparamref name="TValue"/>) beside its key, id and order,
+/// in one struct, so an insert or a removal shifts one array; a subclass keeps per-block values in arrays of its own,
+/// which the hooks keep in step.
 /// </summary>
-internal abstract class SortedBlockList
+internal abstract class SortedBlockList<TValue>
+    where TValue : unmanaged
 {
     // Entries, block by block: physical block p holds entries [p × BlockSize, p × BlockSize + its count), sorted.
-    private ulong[] _key;
-    private ulong[] _order;
-    private int[] _id;
+    private SortedBlockEntry<TValue>[] _entries;
     private int[] _free;
     private int _freeCount;
 
@@ -28,9 +29,7 @@ internal abstract class SortedBlockList
     {
         BlockSize = blockSize;
         MergeBelow = blockSize / 4;
-        _key = new ulong[initialBlocks * blockSize];
-        _order = new ulong[initialBlocks * blockSize];
-        _id = new int[initialBlocks * blockSize];
+        _entries = new SortedBlockEntry<TValue>[initialBlocks * blockSize];
         _free = [.. Enumerable.Range(0, initialBlocks).Reverse()];
         _freeCount = initialBlocks;
         _phys = new int[initialBlocks];
@@ -51,14 +50,17 @@ internal abstract class SortedBlockList
 
     protected int Blocks => _blocks;
 
+    /// <summary>The entries, block by block (see <see cref="Start"/> and <see cref="CountOf"/>).</summary>
+    protected SortedBlockEntry<TValue>[] Entries => _entries;
+
     /// <summary>The first entry of block <paramref name="i"/> in the entry arrays.</summary>
     protected int Start(int i) => _phys[i] * BlockSize;
 
     protected int CountOf(int i) => _count[i];
 
-    protected ulong KeyAt(int entry) => _key[entry];
+    protected ulong KeyAt(int entry) => _entries[entry].Key;
 
-    protected int IdAt(int entry) => _id[entry];
+    protected int IdAt(int entry) => _entries[entry].Id;
 
     /// <summary>
     /// The id of the entry just before entry <paramref name="entry"/> of block <paramref name="i"/> in the list's order
@@ -68,9 +70,9 @@ internal abstract class SortedBlockList
     {
         if (entry > Start(i))
         {
-            return _id[entry - 1];
+            return _entries[entry - 1].Id;
         }
-        return i > 0 ? _id[Start(i - 1) + _count[i - 1] - 1] : -1;
+        return i > 0 ? _entries[Start(i - 1) + _count[i - 1] - 1].Id : -1;
     }
 
     /// <summary>(key, order) before (other key, other order): an earlier key, or an equal one inserted earlier.</summary>
@@ -81,10 +83,10 @@ internal abstract class SortedBlockList
     }
 
     /// <summary>
-    /// Adds <paramref name="id"/> with its key and insertion order (unique, increasing); <paramref name="entry"/> is
-    /// where it went, for the subclass's values. Returns its block.
+    /// Adds <paramref name="id"/> with its key, insertion order (unique, increasing) and value; <paramref name="entry"/>
+    /// is where it went. Returns its block.
     /// </summary>
-    protected int InsertEntry(int id, ulong key, ulong order, out int entry)
+    protected int InsertEntry(int id, ulong key, ulong order, TValue value, out int entry)
     {
         if (_blocks == 0)
         {
@@ -101,23 +103,16 @@ internal abstract class SortedBlockList
         }
         int b = _phys[i] * BlockSize;
         int n = _count[i];
+        var entries = _entries;
         // From the end: the entries after the new one move up by one (element by element: a block's few entries
-        // move faster so than through Array.Copy's call).
+        // move faster so than through a memmove's call).
         int e = b + n;
-        while (e > b && Before(key, order, _key[e - 1], _order[e - 1]))
+        while (e > b && Before(key, order, entries[e - 1].Key, entries[e - 1].Order))
         {
-            _key[e] = _key[e - 1];
-            _order[e] = _order[e - 1];
-            _id[e] = _id[e - 1];
+            entries[e] = entries[e - 1];
             e--;
         }
-        if (e < b + n)
-        {
-            MoveEntries(e, e + 1, b + n - e);
-        }
-        _key[e] = key;
-        _order[e] = order;
-        _id[e] = id;
+        entries[e] = new SortedBlockEntry<TValue> { Key = key, Order = order, Value = value, Id = id };
         if (e == b + n)
         {
             _lastKey[i] = key;
@@ -146,13 +141,14 @@ internal abstract class SortedBlockList
                 hi = mid;
             }
         }
+        var entries = _entries;
         for (int i = lo; i < _blocks; i++)
         {
             int b = _phys[i] * BlockSize;
             int n = _count[i];
             for (int e = b; e < b + n; e++)
             {
-                if (_id[e] == id)
+                if (entries[e].Id == id)
                 {
                     RemoveAt(i, e - b);
                     return true;
@@ -166,25 +162,14 @@ internal abstract class SortedBlockList
         return false;
     }
 
-    /// <summary>The subclass's per-entry values of <paramref name="count"/> entries move from <paramref name="from"/> to <paramref name="to"/>.</summary>
-    protected abstract void MoveEntries(int from, int to, int count);
-
-    /// <summary>The entry arrays grow to <paramref name="length"/>.</summary>
-    protected abstract void ResizeEntries(int length);
+    /// <summary>The block arrays grow to <paramref name="length"/>.</summary>
+    protected abstract void ResizeBlocks(int length);
 
     /// <summary>The subclass's per-block values of <paramref name="count"/> blocks move from <paramref name="from"/> to <paramref name="to"/>.</summary>
     protected abstract void MoveBlocks(int from, int to, int count);
 
-    /// <summary>The block arrays grow to <paramref name="length"/>.</summary>
-    protected abstract void ResizeBlocks(int length);
-
-    /// <summary>Entry <paramref name="entry"/> of block <paramref name="i"/> is about to be removed (its values are still there).</summary>
-    protected virtual void Removing(int i, int entry)
-    {
-    }
-
-    /// <summary>Block <paramref name="i"/> lost an entry and still holds some (before any merge).</summary>
-    protected virtual void Shrunk(int i)
+    /// <summary>Block <paramref name="i"/> lost an entry with value <paramref name="removed"/> and still holds some (before any merge).</summary>
+    protected virtual void Shrunk(int i, TValue removed)
     {
     }
 
@@ -202,16 +187,11 @@ internal abstract class SortedBlockList
     {
         int b = _phys[i] * BlockSize;
         int n = _count[i] - 1;
-        Removing(i, b + k);
+        var entries = _entries;
+        TValue removed = entries[b + k].Value;
         for (int e = b + k; e < b + n; e++)
         {
-            _key[e] = _key[e + 1];
-            _order[e] = _order[e + 1];
-            _id[e] = _id[e + 1];
-        }
-        if (k < n)
-        {
-            MoveEntries(b + k + 1, b + k, n - k);
+            entries[e] = entries[e + 1];
         }
         _count[i] = n;
         Count--;
@@ -223,10 +203,10 @@ internal abstract class SortedBlockList
         }
         if (k == n)
         {
-            _lastKey[i] = _key[b + n - 1];
-            _lastOrder[i] = _order[b + n - 1];
+            _lastKey[i] = entries[b + n - 1].Key;
+            _lastOrder[i] = entries[b + n - 1].Order;
         }
-        Shrunk(i);
+        Shrunk(i, removed);
         if (n < MergeBelow)
         {
             if (i + 1 < _blocks && n + _count[i + 1] <= BlockSize - MergeBelow)
@@ -265,17 +245,14 @@ internal abstract class SortedBlockList
         int half = BlockSize / 2;
         int q = AllocateBlock();
         int from = (_phys[i] * BlockSize) + half;
-        Array.Copy(_key, from, _key, q * BlockSize, half);
-        Array.Copy(_order, from, _order, q * BlockSize, half);
-        Array.Copy(_id, from, _id, q * BlockSize, half);
-        MoveEntries(from, q * BlockSize, half);
+        Array.Copy(_entries, from, _entries, q * BlockSize, half);
         AddBlock(i + 1, q);
         _count[i + 1] = half;
         _lastKey[i + 1] = _lastKey[i];
         _lastOrder[i + 1] = _lastOrder[i];
         _count[i] = half;
-        _lastKey[i] = _key[from - 1];
-        _lastOrder[i] = _order[from - 1];
+        _lastKey[i] = _entries[from - 1].Key;
+        _lastOrder[i] = _entries[from - 1].Order;
         Split(i, half);
     }
 
@@ -285,10 +262,7 @@ internal abstract class SortedBlockList
         int to = (_phys[i] * BlockSize) + _count[i];
         int q = _phys[i + 1];
         int n = _count[i + 1];
-        Array.Copy(_key, q * BlockSize, _key, to, n);
-        Array.Copy(_order, q * BlockSize, _order, to, n);
-        Array.Copy(_id, q * BlockSize, _id, to, n);
-        MoveEntries(q * BlockSize, to, n);
+        Array.Copy(_entries, q * BlockSize, _entries, to, n);
         _count[i] += n;
         _lastKey[i] = _lastKey[i + 1];
         _lastOrder[i] = _lastOrder[i + 1];
@@ -303,10 +277,7 @@ internal abstract class SortedBlockList
         {
             int old = _free.Length;
             int n = old * 2;
-            Array.Resize(ref _key, n * BlockSize);
-            Array.Resize(ref _order, n * BlockSize);
-            Array.Resize(ref _id, n * BlockSize);
-            ResizeEntries(n * BlockSize);
+            Array.Resize(ref _entries, n * BlockSize);
             Array.Resize(ref _free, n);
             for (int p = n - 1; p >= old; p--)
             {
