@@ -13,13 +13,16 @@ namespace BpfSim.Scheduler.Kernel;
 internal abstract class SortedBlockList<TValue>
     where TValue : unmanaged
 {
-    // Entries, block by block: physical block p holds entries [p × BlockSize, p × BlockSize + its count), sorted.
+    // Entries, block by block: the block in physical slot p holds entries [p × BlockSize + its first, that + its
+    // count), sorted. A block's entries may start past its slot's beginning, so an insert or a removal shifts whichever
+    // side of the place is shorter (removals are mostly near the front: the pick takes an early deadline).
     private SortedBlockEntry<TValue>[] _entries;
     private int[] _free;
     private int _freeCount;
 
-    // The blocks in order (index i): physical block, count and last key.
+    // The blocks in order (index i): physical slot, first entry's offset in the slot, count and last key.
     private int[] _phys;
+    private int[] _first;
     private int[] _count;
     private ulong[] _lastKey;
     private ulong[] _lastOrder;
@@ -33,6 +36,7 @@ internal abstract class SortedBlockList<TValue>
         _free = [.. Enumerable.Range(0, initialBlocks).Reverse()];
         _freeCount = initialBlocks;
         _phys = new int[initialBlocks];
+        _first = new int[initialBlocks];
         _count = new int[initialBlocks];
         _lastKey = new ulong[initialBlocks];
         _lastOrder = new ulong[initialBlocks];
@@ -54,7 +58,7 @@ internal abstract class SortedBlockList<TValue>
     protected SortedBlockEntry<TValue>[] Entries => _entries;
 
     /// <summary>The first entry of block <paramref name="i"/> in the entry arrays.</summary>
-    protected int Start(int i) => _phys[i] * BlockSize;
+    protected int Start(int i) => (_phys[i] * BlockSize) + _first[i];
 
     protected int CountOf(int i) => _count[i];
 
@@ -101,16 +105,34 @@ internal abstract class SortedBlockList<TValue>
                 i++;
             }
         }
-        int b = _phys[i] * BlockSize;
+        int slot = _phys[i] * BlockSize;
+        int b = slot + _first[i];
         int n = _count[i];
         var entries = _entries;
-        // From the end: the entries after the new one move up by one (element by element: a block's few entries
-        // move faster so than through a memmove's call).
-        int e = b + n;
-        while (e > b && Before(key, order, entries[e - 1].Key, entries[e - 1].Order))
+        int e;
+        bool back = b + n < slot + BlockSize;
+        if (_first[i] > 0 && (!back || (n > 1 && Before(key, order, entries[b + (n >> 1)].Key, entries[b + (n >> 1)].Order))))
         {
-            entries[e] = entries[e - 1];
-            e--;
+            // Into the lower half (or no room after the block): the entries before the new one move down by one.
+            e = b - 1;
+            while (e + 1 < b + n && !Before(key, order, entries[e + 1].Key, entries[e + 1].Order))
+            {
+                entries[e] = entries[e + 1];
+                e++;
+            }
+            b--;
+            _first[i]--;
+        }
+        else
+        {
+            // From the end: the entries after the new one move up by one (element by element: a block's few entries
+            // move faster so than through a memmove's call).
+            e = b + n;
+            while (e > b && Before(key, order, entries[e - 1].Key, entries[e - 1].Order))
+            {
+                entries[e] = entries[e - 1];
+                e--;
+            }
         }
         entries[e] = new SortedBlockEntry<TValue> { Key = key, Order = order, Value = value, Id = id };
         if (e == b + n)
@@ -144,7 +166,7 @@ internal abstract class SortedBlockList<TValue>
         var entries = _entries;
         for (int i = lo; i < _blocks; i++)
         {
-            int b = _phys[i] * BlockSize;
+            int b = Start(i);
             int n = _count[i];
             for (int e = b; e < b + n; e++)
             {
@@ -185,13 +207,26 @@ internal abstract class SortedBlockList<TValue>
 
     private void RemoveAt(int i, int k)
     {
-        int b = _phys[i] * BlockSize;
+        int b = Start(i);
         int n = _count[i] - 1;
         var entries = _entries;
         TValue removed = entries[b + k].Value;
-        for (int e = b + k; e < b + n; e++)
+        if (k < n - k)
         {
-            entries[e] = entries[e + 1];
+            // Nearer the front: the entries before it move up by one, and the block starts one later.
+            for (int e = b + k; e > b; e--)
+            {
+                entries[e] = entries[e - 1];
+            }
+            _first[i]++;
+            b++;
+        }
+        else
+        {
+            for (int e = b + k; e < b + n; e++)
+            {
+                entries[e] = entries[e + 1];
+            }
         }
         _count[i] = n;
         Count--;
@@ -244,7 +279,7 @@ internal abstract class SortedBlockList<TValue>
     {
         int half = BlockSize / 2;
         int q = AllocateBlock();
-        int from = (_phys[i] * BlockSize) + half;
+        int from = Start(i) + half;
         Array.Copy(_entries, from, _entries, q * BlockSize, half);
         AddBlock(i + 1, q);
         _count[i + 1] = half;
@@ -259,10 +294,16 @@ internal abstract class SortedBlockList<TValue>
     /// <summary>Appends block <paramref name="i"/> + 1's entries to block <paramref name="i"/> and frees it.</summary>
     private void Merge(int i)
     {
-        int to = (_phys[i] * BlockSize) + _count[i];
+        if (_first[i] + _count[i] + _count[i + 1] > BlockSize)
+        {
+            // Not enough room after the block's entries: they move to the slot's beginning first.
+            Array.Copy(_entries, Start(i), _entries, _phys[i] * BlockSize, _count[i]);
+            _first[i] = 0;
+        }
+        int to = Start(i) + _count[i];
         int q = _phys[i + 1];
         int n = _count[i + 1];
-        Array.Copy(_entries, q * BlockSize, _entries, to, n);
+        Array.Copy(_entries, Start(i + 1), _entries, to, n);
         _count[i] += n;
         _lastKey[i] = _lastKey[i + 1];
         _lastOrder[i] = _lastOrder[i + 1];
@@ -294,6 +335,7 @@ internal abstract class SortedBlockList<TValue>
         {
             int n = _phys.Length * 2;
             Array.Resize(ref _phys, n);
+            Array.Resize(ref _first, n);
             Array.Resize(ref _count, n);
             Array.Resize(ref _lastKey, n);
             Array.Resize(ref _lastOrder, n);
@@ -301,11 +343,13 @@ internal abstract class SortedBlockList<TValue>
         }
         int move = _blocks - i;
         Array.Copy(_phys, i, _phys, i + 1, move);
+        Array.Copy(_first, i, _first, i + 1, move);
         Array.Copy(_count, i, _count, i + 1, move);
         Array.Copy(_lastKey, i, _lastKey, i + 1, move);
         Array.Copy(_lastOrder, i, _lastOrder, i + 1, move);
         MoveBlocks(i, i + 1, move);
         _phys[i] = p;
+        _first[i] = 0;
         _count[i] = 0;
         _blocks++;
     }
@@ -314,6 +358,7 @@ internal abstract class SortedBlockList<TValue>
     {
         int move = _blocks - i - 1;
         Array.Copy(_phys, i + 1, _phys, i, move);
+        Array.Copy(_first, i + 1, _first, i, move);
         Array.Copy(_count, i + 1, _count, i, move);
         Array.Copy(_lastKey, i + 1, _lastKey, i, move);
         Array.Copy(_lastOrder, i + 1, _lastOrder, i, move);
