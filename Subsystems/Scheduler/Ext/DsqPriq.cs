@@ -20,13 +20,12 @@ internal sealed class DsqPriq() : SortedBlockList<byte>(BlockSize, 2)
     public new const int BlockSize = 64;
 
     /// <summary>
-    /// rb_add: <paramref name="id"/> with its vtime and insertion order (unique, increasing, so the latest: it goes after
-    /// every equal vtime). Returns rb_prev of the new node — the last task whose vtime is not after
+    /// rb_add: <paramref name="id"/> with its vtime, after every equal vtime (the latest insert). Returns rb_prev of the new node — the last task whose vtime is not after
     /// <paramref name="key"/> (its vtime), which the list insert goes after — or −1, from the one search.
     /// </summary>
-    public int Insert(int id, ulong key, ulong order)
+    public int Insert(int id, ulong key)
     {
-        int i = InsertEntry(id, key, order, 0, out int e);
+        int i = InsertEntry(id, key, 0, out int e);
         return IdBefore(i, e);
     }
 

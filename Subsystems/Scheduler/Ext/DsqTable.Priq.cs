@@ -1,15 +1,14 @@
 namespace BpfSim.Scheduler.Ext;
 
 // dsq->priq (kernel/sched/ext.c 6.12: dispatch_enqueue's rb_add with scx_dsq_priq_less, and the list insert after
-// rb_prev): the PRIQ tasks of each DSQ in a DsqPriq keyed by (vtime, insertion order), so that equal vtimes keep
-// arrival order as rb_add puts an equal key after. The key is the dsq_vtime the task was inserted with
+// rb_prev): the PRIQ tasks of each DSQ in a DsqPriq keyed by vtime, a new task after every equal vtime, so that equal
+// vtimes keep arrival order as rb_add puts an equal key after. The key is the dsq_vtime the task was inserted with
 // (scx_bpf_dsq_insert_vtime sets it), kept per task so that the removal finds it even if a program changed dsq_vtime
 // meanwhile; the queue only finds where the list insert goes, the list stays the queue.
 public sealed partial class DsqTable
 {
     private DsqPriq?[] _priq = [];
     private ulong[] _pKey = [];
-    private ulong _priqInsertions;
 
     private void GrowPriq(int n)
     {
@@ -35,7 +34,7 @@ public sealed partial class DsqTable
     private int PriqAdd(int dsq, int task, ulong vtime)
     {
         _pKey[task] = vtime;
-        return (_priq[dsq] ??= new DsqPriq()).Insert(task, vtime, ++_priqInsertions);
+        return (_priq[dsq] ??= new DsqPriq()).Insert(task, vtime);
     }
 
     private void PriqRemove(int dsq, int task)

@@ -63,10 +63,10 @@ internal sealed class CfsTimeline() : SortedBlockList<ulong>(BlockSize, 4)
         return -1;
     }
 
-    /// <summary>__enqueue_entity: <paramref name="id"/> with its deadline, vruntime and insertion order (unique, increasing).</summary>
-    public void Insert(int id, ulong deadline, ulong vruntime, ulong seq)
+    /// <summary>__enqueue_entity: <paramref name="id"/> with its deadline and vruntime, after every equal deadline.</summary>
+    public void Insert(int id, ulong deadline, ulong vruntime)
     {
-        int i = InsertEntry(id, deadline, seq, vruntime, out _);
+        int i = InsertEntry(id, deadline, vruntime, out _);
         if (CountOf(i) == 1 || (long)(_min[i] - vruntime) > 0)
         {
             _min[i] = vruntime;

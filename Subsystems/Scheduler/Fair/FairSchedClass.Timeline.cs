@@ -16,9 +16,8 @@ public sealed partial class FairSchedClass
         // se->min_vruntime is the minimum of the entity's rbtree subtree, which depends on the tree's shape; bpfsim has
         // no rbtree, and keeps the entity's own vruntime there (a leaf's value), as it is when the kernel inserts it.
         se.MinVruntime = se.Vruntime;
-        ulong seq = ++_insertions;
-        _ft[id].Seq = seq;
-        _timeline[cpu].Insert(id, se.Deadline, se.Vruntime, seq);
+        _ft[id].Seq = ++_insertions;
+        _timeline[cpu].Insert(id, se.Deadline, se.Vruntime);
     }
 
     /// <summary>__dequeue_entity: out of the timeline, and out of avg_vruntime.</summary>

@@ -1,14 +1,14 @@
 namespace BpfSim.Scheduler.Kernel;
 
 /// <summary>
-/// Entries ordered by (key, insertion order) — the key compared as a signed difference, so wrap-around is handled, and
-/// equal keys in insertion order as rb_add puts an equal key after — in blocks of up to a fixed number of sorted
-/// entries, each block summarised by its last key, in arrays of the list's own. It stands in for the kernel's rbtrees
-/// of per-task nodes (fair's tasks_timeline, a DSQ's priq): a tree walk costs a dependent cache miss per level for
-/// tasks not in cache, where a search here is a binary search over the summaries (contiguous) and a scan of one
-/// block. Each entry carries a value of the subclass's (<typeparamref name="TValue"/>) beside its key, id and order,
-/// in one struct, so an insert or a removal shifts one array; a subclass keeps per-block values in arrays of its own,
-/// which the hooks keep in step.
+/// Entries ordered by key — compared as a signed difference, so wrap-around is handled — and equal keys in insertion
+/// order, as rb_add puts an equal key after (each insert is the latest, so it goes after every equal key) — in
+/// blocks of up to a fixed number of sorted entries, each block summarised by its last key, in arrays of the list's
+/// own. It stands in for the kernel's rbtrees of per-task nodes (fair's tasks_timeline, a DSQ's priq): a tree walk
+/// costs a dependent cache miss per level for tasks not in cache, where a search here is a binary search over the
+/// summaries (contiguous) and a scan of one block. Each entry carries a value of the subclass's
+/// (<typeparamref name="TValue"/>) beside its key and id, in one struct, so an insert or a removal shifts one array; a
+/// subclass keeps per-block values in arrays of its own, which the hooks keep in step.
 /// </summary>
 internal abstract class SortedBlockList<TValue>
     where TValue : unmanaged
@@ -25,7 +25,6 @@ internal abstract class SortedBlockList<TValue>
     private int[] _first;
     private int[] _count;
     private ulong[] _lastKey;
-    private ulong[] _lastOrder;
     private int _blocks;
 
     protected SortedBlockList(int blockSize, int initialBlocks)
@@ -39,7 +38,6 @@ internal abstract class SortedBlockList<TValue>
         _first = new int[initialBlocks];
         _count = new int[initialBlocks];
         _lastKey = new ulong[initialBlocks];
-        _lastOrder = new ulong[initialBlocks];
     }
 
     /// <summary>Entries per block at most; a full block splits in two halves.</summary>
@@ -79,28 +77,27 @@ internal abstract class SortedBlockList<TValue>
         return i > 0 ? _entries[Start(i - 1) + _count[i - 1] - 1].Id : -1;
     }
 
-    /// <summary>(key, order) before (other key, other order): an earlier key, or an equal one inserted earlier.</summary>
-    protected static bool Before(ulong key, ulong order, ulong otherKey, ulong otherOrder)
-    {
-        long d = (long)(key - otherKey);
-        return d < 0 || (d == 0 && order < otherOrder);
-    }
+    /// <summary>
+    /// A new entry goes before an entry with <paramref name="otherKey"/>: its key is earlier. An equal key is not
+    /// (the new entry is the latest inserted, so it goes after every equal key, as rb_add puts an equal key after).
+    /// </summary>
+    private static bool Before(ulong key, ulong otherKey) => (long)(key - otherKey) < 0;
 
     /// <summary>
-    /// Adds <paramref name="id"/> with its key, insertion order (unique, increasing) and value; <paramref name="entry"/>
+    /// Adds <paramref name="id"/> with its key and value, after every entry with an equal key; <paramref name="entry"/>
     /// is where it went. Returns its block.
     /// </summary>
-    protected int InsertEntry(int id, ulong key, ulong order, TValue value, out int entry)
+    protected int InsertEntry(int id, ulong key, TValue value, out int entry)
     {
         if (_blocks == 0)
         {
             AddBlock(0, AllocateBlock());
         }
-        int i = BlockFor(key, order);
+        int i = BlockFor(key);
         if (_count[i] == BlockSize)
         {
             Split(i);
-            if (!Before(key, order, _lastKey[i], _lastOrder[i]))
+            if (!Before(key, _lastKey[i]))
             {
                 i++;
             }
@@ -111,11 +108,11 @@ internal abstract class SortedBlockList<TValue>
         var entries = _entries;
         int e;
         bool back = b + n < slot + BlockSize;
-        if (_first[i] > 0 && (!back || (n > 1 && Before(key, order, entries[b + (n >> 1)].Key, entries[b + (n >> 1)].Order))))
+        if (_first[i] > 0 && (!back || (n > 1 && Before(key, entries[b + (n >> 1)].Key))))
         {
             // Into the lower half (or no room after the block): the entries before the new one move down by one.
             e = b - 1;
-            while (e + 1 < b + n && !Before(key, order, entries[e + 1].Key, entries[e + 1].Order))
+            while (e + 1 < b + n && !Before(key, entries[e + 1].Key))
             {
                 entries[e] = entries[e + 1];
                 e++;
@@ -128,17 +125,16 @@ internal abstract class SortedBlockList<TValue>
             // From the end: the entries after the new one move up by one (element by element: a block's few entries
             // move faster so than through a memmove's call).
             e = b + n;
-            while (e > b && Before(key, order, entries[e - 1].Key, entries[e - 1].Order))
+            while (e > b && Before(key, entries[e - 1].Key))
             {
                 entries[e] = entries[e - 1];
                 e--;
             }
         }
-        entries[e] = new SortedBlockEntry<TValue> { Key = key, Order = order, Value = value, Id = id };
+        entries[e] = new SortedBlockEntry<TValue> { Key = key, Value = value, Id = id };
         if (e == b + n)
         {
             _lastKey[i] = key;
-            _lastOrder[i] = order;
         }
         _count[i] = n + 1;
         Count++;
@@ -239,7 +235,6 @@ internal abstract class SortedBlockList<TValue>
         if (k == n)
         {
             _lastKey[i] = entries[b + n - 1].Key;
-            _lastOrder[i] = entries[b + n - 1].Order;
         }
         Shrunk(i, removed);
         if (n < MergeBelow)
@@ -256,13 +251,13 @@ internal abstract class SortedBlockList<TValue>
     }
 
     /// <summary>The block a new key goes into: the first whose last key is after it, else the last block.</summary>
-    private int BlockFor(ulong key, ulong order)
+    private int BlockFor(ulong key)
     {
         int lo = 0, hi = _blocks - 1;
         while (lo < hi)
         {
             int mid = (lo + hi) >> 1;
-            if (Before(key, order, _lastKey[mid], _lastOrder[mid]))
+            if (Before(key, _lastKey[mid]))
             {
                 hi = mid;
             }
@@ -284,10 +279,8 @@ internal abstract class SortedBlockList<TValue>
         AddBlock(i + 1, q);
         _count[i + 1] = half;
         _lastKey[i + 1] = _lastKey[i];
-        _lastOrder[i + 1] = _lastOrder[i];
         _count[i] = half;
         _lastKey[i] = _entries[from - 1].Key;
-        _lastOrder[i] = _entries[from - 1].Order;
         Split(i, half);
     }
 
@@ -306,7 +299,6 @@ internal abstract class SortedBlockList<TValue>
         Array.Copy(_entries, Start(i + 1), _entries, to, n);
         _count[i] += n;
         _lastKey[i] = _lastKey[i + 1];
-        _lastOrder[i] = _lastOrder[i + 1];
         Merged(i);
         _free[_freeCount++] = q;
         RemoveBlock(i + 1);
@@ -338,7 +330,6 @@ internal abstract class SortedBlockList<TValue>
             Array.Resize(ref _first, n);
             Array.Resize(ref _count, n);
             Array.Resize(ref _lastKey, n);
-            Array.Resize(ref _lastOrder, n);
             ResizeBlocks(n);
         }
         int move = _blocks - i;
@@ -346,7 +337,6 @@ internal abstract class SortedBlockList<TValue>
         Array.Copy(_first, i, _first, i + 1, move);
         Array.Copy(_count, i, _count, i + 1, move);
         Array.Copy(_lastKey, i, _lastKey, i + 1, move);
-        Array.Copy(_lastOrder, i, _lastOrder, i + 1, move);
         MoveBlocks(i, i + 1, move);
         _phys[i] = p;
         _first[i] = 0;
@@ -361,7 +351,6 @@ internal abstract class SortedBlockList<TValue>
         Array.Copy(_first, i + 1, _first, i, move);
         Array.Copy(_count, i + 1, _count, i, move);
         Array.Copy(_lastKey, i + 1, _lastKey, i, move);
-        Array.Copy(_lastOrder, i + 1, _lastOrder, i, move);
         MoveBlocks(i + 1, i, move);
         _blocks--;
     }

@@ -37,7 +37,7 @@ public sealed class DsqPriqTests
                     continue;
                 }
                 var e = new Entry(id, vtime, ++order);
-                Assert.That(queue.Insert(e.Id, e.Key, e.Order), Is.EqualTo(predecessor), $"step {step}: the insert's rb_prev");
+                Assert.That(queue.Insert(e.Id, e.Key), Is.EqualTo(predecessor), $"step {step}: the insert's rb_prev");
                 list.Add(e);
             }
             else
@@ -55,7 +55,7 @@ public sealed class DsqPriqTests
     public void Remove_OfATaskNotQueued_Throws()
     {
         var queue = new DsqPriq();
-        queue.Insert(1, 100, 1);
+        queue.Insert(1, 100);
         Assert.Throws<InvalidOperationException>(() => queue.Remove(2, 100));
     }
 }

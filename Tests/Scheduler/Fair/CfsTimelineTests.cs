@@ -37,7 +37,7 @@ public sealed class CfsTimelineTests
                 ulong deadline = zero + (ulong)(random.Int(0, 60) * 1000);
                 ulong vruntime = zero + (ulong)random.Long(-50_000, 50_000);
                 var e = new Entry(id, deadline, vruntime, ++seq);
-                timeline.Insert(e.Id, e.Deadline, e.Vruntime, e.Seq);
+                timeline.Insert(e.Id, e.Deadline, e.Vruntime);
                 list.Add(e);
             }
             else
@@ -67,7 +67,7 @@ public sealed class CfsTimelineTests
     public void Remove_OfAnEntityNotQueued_Throws()
     {
         var timeline = new CfsTimeline();
-        timeline.Insert(1, 100, 5, 1);
+        timeline.Insert(1, 100, 5);
         Assert.Throws<InvalidOperationException>(() => timeline.Remove(2, 100));
     }
 }
