@@ -205,6 +205,14 @@ public static class SchedTerminal
         return 2 * offline > to - from;
     }
 
+    /// <summary>What the strip says of the segments the run did not keep (past timeline_limit): from where it drew them.</summary>
+    private static string DroppedNote(Scheduler.Metrics.SchedTrace trace, TimelineBuckets b) =>
+        b.Overview is { } o
+            ? $"; the first {trace.Timeline.Count:N0} segments kept, the {trace.TimelineDropped:N0} after them (from {o.FirstNs / 1e9:0.###} s) drawn at {o.ColumnNs / 1e6:0.##} ms resolution"
+            : trace.TimelineDropped > 0
+                ? $"; drawn from the first {trace.Timeline.Count:N0} segments, {trace.TimelineDropped:N0} more were counted, not kept"
+                : "";
+
     /// <summary>
     /// The per-CPU timeline as a strip of characters, a row per CPU: each column is a slice of the run, lettered by the
     /// task group that ran most of it (the legend below), '·' when idle, 'x' when offline; a marker row shows struct_ops events.
@@ -220,7 +228,7 @@ public static class SchedTerminal
         int cpus = Math.Min(spec.Cpus.Count, MaxStripCpus);
         var b = TimelineBuckets.Of(trace, cpus, 0, end, StripColumns);
         console.MarkupLine($"[bold]per-CPU timeline[/] (0 … {s.SimTimeSeconds:0.###} s, one column = {b.ColumnNs / 1e6:0.##} ms, the group that ran most of it" +
-                           $"{(trace.TimelineDropped > 0 ? $"; drawn from the first {trace.Timeline.Count:N0} segments, {trace.TimelineDropped:N0} more were counted, not kept" : "")}):");
+                           $"{DroppedNote(trace, b)}):");
         var markers = new char[StripColumns];
         Array.Fill(markers, ' ');
         foreach (var (t, _) in trace.Markers)

@@ -78,9 +78,12 @@ public static class SchedTimelineSvg
         Markers(svg, result, Top, Top + cpus * lane, 0, end);
         Legend(svg, b.Groups, Top + cpus * lane + 52);
         svg.Append("</svg>");
-        string dropped = trace.TimelineDropped > 0
-            ? $" The run kept the first {trace.Timeline.Count:N0} segments (timeline_limit {spec.TimelineLimit:N0}); {trace.TimelineDropped:N0} later ones were counted, not kept, so the lanes end where the kept ones do."
-            : "";
+        string dropped = b.Overview is { } o
+            ? $" The run kept the first {trace.Timeline.Count:N0} segments (timeline_limit {spec.TimelineLimit:N0}: timeline.csv and the detail below have them);" +
+              $" the {trace.TimelineDropped:N0} after them, from {o.FirstNs / 1e9:0.###} s on, are drawn from the run's overview at its {o.ColumnNs / 1e6:0.###} ms resolution."
+            : trace.TimelineDropped > 0
+                ? $" The run kept the first {trace.Timeline.Count:N0} segments (timeline_limit {spec.TimelineLimit:N0}); {trace.TimelineDropped:N0} later ones were counted, not kept, so the lanes end where the kept ones do."
+                : "";
         return svg + $"<p class=\"caption\">{b.Segments:N0} segments drawn as {rects:N0} rectangles: each of the {Columns} columns is {b.ColumnNs / 1e6:0.###} ms " +
                "and shows the group that ran most of it, paler when the CPU was idle part of it; hover for the shares. Red lines: struct_ops events." +
                (trace.OfflineSpans.Count > 0 ? " Dark grey: the CPU was offline (hotplug)." : "") +

@@ -20,16 +20,23 @@ public sealed class TimelineBuckets
     public int Columns { get; }
     public long StartNs { get; }
     public long EndNs { get; }
-    /// <summary>Segments that fell in the window.</summary>
+    /// <summary>Segments that fell in the window (those of the overview included).</summary>
     public long Segments { get; }
+
+    /// <summary>
+    /// The run's overview when segments it did not keep are drawn from it (at its resolution, from
+    /// <see cref="TimelineOverview.FirstNs"/> on); null when every segment was kept.
+    /// </summary>
+    public TimelineOverview? Overview { get; }
 
     private int Slots => Groups.Count;
 
     public double ColumnNs => (EndNs - StartNs) / (double)Columns;
 
-    private TimelineBuckets(IReadOnlyList<string> groups, int cpus, int columns, long startNs, long endNs, double[] ns, long segments)
+    private TimelineBuckets(IReadOnlyList<string> groups, int cpus, int columns, long startNs, long endNs, double[] ns, long segments,
+        TimelineOverview? overview)
     {
-        (Groups, Cpus, Columns, StartNs, EndNs, _ns, Segments) = (groups, cpus, columns, startNs, endNs, ns, segments);
+        (Groups, Cpus, Columns, StartNs, EndNs, _ns, Segments, Overview) = (groups, cpus, columns, startNs, endNs, ns, segments, overview);
     }
 
     /// <summary>Buckets the segments of <paramref name="trace"/> between <paramref name="startNs"/> and <paramref name="endNs"/>.</summary>
@@ -80,7 +87,58 @@ public sealed class TimelineBuckets
                 }
             }
         }
-        return new TimelineBuckets(names, cpus, columns, startNs, endNs, ns, segments);
+        var overview = trace.Overview is { Segments: > 0 } o && o.FirstNs < endNs ? o : null;
+        if (overview != null)
+        {
+            AddOverview(overview, index, slots, cpus, startNs, endNs, columns, ns);
+            segments += overview.Segments;
+        }
+        return new TimelineBuckets(names, cpus, columns, startNs, endNs, ns, segments, overview);
+    }
+
+    /// <summary>
+    /// The segments the run did not keep, from its overview: each overview column's time goes to the columns here in
+    /// proportion to their overlap (spread evenly over the overview column, the most its resolution tells).
+    /// </summary>
+    private static void AddOverview(TimelineOverview o, Dictionary<string, int> index, int slots, int cpus, long startNs, long endNs,
+        int columns, double[] ns)
+    {
+        var slotOf = new int[o.Slots];
+        for (int k = 0; k < o.Slots; k++)
+        {
+            string name = k < o.Groups.Count ? o.Groups[k] : "";
+            slotOf[k] = index.TryGetValue(name, out int g) ? Math.Min(g, slots - 1) : slots - 1;
+        }
+        double width = (endNs - startNs) / (double)columns, ow = o.ColumnNs;
+        for (int oc = 0; oc < o.Columns; oc++)
+        {
+            double from = Math.Max(oc * ow, startNs), to = Math.Min((oc + 1) * ow, endNs);
+            if (to <= from)
+            {
+                continue;
+            }
+            int c0 = Math.Min((int)((from - startNs) / width), columns - 1), c1 = Math.Min((int)((to - startNs) / width), columns - 1);
+            for (int cpu = 0; cpu < Math.Min(cpus, o.Cpus); cpu++)
+            {
+                for (int k = 0; k < o.Slots; k++)
+                {
+                    double v = o.Ns(cpu, oc, k);
+                    if (v <= 0)
+                    {
+                        continue;
+                    }
+                    for (int c = c0; c <= c1; c++)
+                    {
+                        double lo = startNs + c * width;
+                        double overlap = Math.Min(to, lo + width) - Math.Max(from, lo);
+                        if (overlap > 0)
+                        {
+                            ns[(cpu * columns + c) * slots + slotOf[k]] += v * overlap / ow;
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// <summary>The group that ran longest in the column (−1 when the CPU was idle all of it) and the busy fraction.</summary>

@@ -55,6 +55,7 @@ public sealed class SchedMetrics
     private readonly byte[] _segClass;
     private readonly List<TimelineSegment> _timeline;
     private readonly int _timelineLimit;
+    private int[] _taskGroup = new int[64];
 
     /// <param name="timelineLimit">Segments kept; later ones are only counted (<see cref="TimelineDropped"/>).</param>
     public SchedMetrics(int cpus, int timelineLimit)
@@ -87,6 +88,24 @@ public sealed class SchedMetrics
 
     public IReadOnlyList<TimelineSegment> Timeline => _timeline;
 
+    /// <summary>The whole run's timeline at a fixed resolution, holding the segments not kept; null until <see cref="StartOverview"/>.</summary>
+    public TimelineOverview? Overview { get; private set; }
+
+    /// <summary>
+    /// From now on the segments not kept (past the timeline limit) go into an overview of [0, <paramref name="endNs"/>)
+    /// by task group (<see cref="SetTaskGroup"/>); nothing happens with a limit of 0, which asks for no timeline.
+    /// </summary>
+    public void StartOverview(long endNs, IReadOnlyList<string> groups)
+    {
+        if (_timelineLimit > 0 && endNs > 0)
+        {
+            Overview = new TimelineOverview(_segStart.Length, endNs, groups);
+        }
+    }
+
+    /// <summary>Task <paramref name="id"/> belongs to task group <paramref name="group"/> (the overview's index; −1: none).</summary>
+    public void SetTaskGroup(int id, int group) => _taskGroup[id] = group;
+
     /// <summary>
     /// Makes room for task <paramref name="id"/>; its waits go to <paramref name="waits"/> (its group's, or one of the
     /// caller's), or with null to a histogram of its own that <see cref="Waits"/> returns.
@@ -96,8 +115,10 @@ public sealed class SchedMetrics
         if (id >= _tasks.Length)
         {
             Array.Resize(ref _tasks, Math.Max(id + 1, _tasks.Length * 2));
+            Array.Resize(ref _taskGroup, _tasks.Length);
         }
         _tasks[id] = new TaskCounters { Waits = waits, RunnableSince = -1 };
+        _taskGroup[id] = -1;
         int chunk = id >> WaitWindowShift;
         if (chunk >= _waitWindows.Length)
         {
@@ -271,6 +292,11 @@ public sealed class SchedMetrics
         else
         {
             TimelineDropped++;
+            int task = _segTask[cpu];
+            if (task >= 0)
+            {
+                Overview?.Add(cpu, start, now, _taskGroup[task]);
+            }
         }
     }
 

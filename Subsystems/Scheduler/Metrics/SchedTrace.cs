@@ -8,7 +8,8 @@ public readonly record struct TimelineSegment(int Cpu, long StartNs, long EndNs,
 public readonly record struct CpuSample(long TimeNs, int Cpu, double Busy, int Runnable);
 
 /// <summary>
-/// The run's trace for outputs: per-CPU segments (who ran when, up to the scenario's timeline limit), sampled CPU
+/// The run's trace for outputs: per-CPU segments (who ran when, up to the scenario's timeline limit, and the later
+/// ones in an overview at a fixed resolution), sampled CPU
 /// series, each task's wait times (for distributions), and the tasks' names by id.
 /// </summary>
 public sealed class SchedTrace
@@ -16,6 +17,8 @@ public sealed class SchedTrace
     public required IReadOnlyList<TimelineSegment> Timeline { get; init; }
     /// <summary>Segments not kept once the limit was reached.</summary>
     public long TimelineDropped { get; init; }
+    /// <summary>The whole run at a fixed resolution, with the segments not kept (null when no timeline was asked for).</summary>
+    public TimelineOverview? Overview { get; init; }
     public required IReadOnlyList<CpuSample> Samples { get; init; }
     /// <summary>Per task id: pid, comm and the group name.</summary>
     public required IReadOnlyList<(int Pid, string Comm, string Group)> TaskNames { get; init; }

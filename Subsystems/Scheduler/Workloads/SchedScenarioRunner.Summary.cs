@@ -89,6 +89,7 @@ public sealed partial class SchedScenarioRunner
             {
                 Timeline = m.Timeline,
                 TimelineDropped = m.TimelineDropped,
+                Overview = m.Overview,
                 Samples = _sampler.Samples,
                 TaskNames = names,
                 WaitsByGroup = waitsByGroup,

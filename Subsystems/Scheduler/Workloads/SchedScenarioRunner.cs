@@ -99,9 +99,10 @@ public sealed partial class SchedScenarioRunner
         long before = sim.EventsDispatched;
         _actions.Schedule(_spec.StructOps);
         ScheduleHotplug();
+        var end = _spec.Duration;
+        Kernel.Metrics.StartOverview(end.Nanoseconds, [.. _workload.Groups.Select(g => g.Spec.Name)]);
         _workload.Start();
         _sampler.Start();
-        var end = _spec.Duration;
         const int steps = 50;
         for (int i = 1; i <= steps; i++)
         {

@@ -218,6 +218,7 @@ public sealed partial class SchedWorkload : ITaskWorkDriver, IEventHandler
         Grow(id);
         g.Tasks.Add(id);
         _wt[id].GroupOf = g.Index;
+        _kernel.Metrics.SetTaskGroup(id, g.Index);
         _wt[id].Random = random;
         long now = _sim.Now.Nanoseconds;
         _forkedAt[id] = now;
