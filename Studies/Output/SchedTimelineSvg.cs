@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using BpfSim.Scheduler.Metrics;
 using BpfSim.Scheduler.Workloads;
 
 namespace BpfSim.Studies.Output;
@@ -16,7 +17,7 @@ public static class SchedTimelineSvg
 {
     public const int Columns = 1000;
     /// <summary>The detail window: this long, or the run if shorter.</summary>
-    public const long DetailNs = 50_000_000;
+    public const long DetailNs = SchedTrace.DetailWindowNs;
     /// <summary>The detail draws at most this many segments (else it is cut short and says so).</summary>
     public const int MaxDetailSegments = 20_000;
 
@@ -79,8 +80,8 @@ public static class SchedTimelineSvg
         Legend(svg, b.Groups, Top + cpus * lane + 52);
         svg.Append("</svg>");
         string dropped = b.Overview is { } o
-            ? $" The run kept the first {trace.Timeline.Count:N0} segments (timeline_limit {spec.TimelineLimit:N0}: timeline.csv and the detail below have them);" +
-              $" the {trace.TimelineDropped:N0} after them, from {o.FirstNs / 1e9:0.###} s on, are drawn from the run's overview at its {o.ColumnNs / 1e6:0.###} ms resolution."
+            ? $" The run kept {trace.Timeline.Count:N0} segments, the first {spec.TimelineLimit:N0} (timeline_limit) and those of the detail's window;" +
+              $" timeline.csv has them. The {trace.TimelineDropped:N0} others, from {o.FirstNs / 1e9:0.###} s on, are drawn from the run's overview at its {o.ColumnNs / 1e6:0.###} ms resolution."
             : trace.TimelineDropped > 0
                 ? $" The run kept the first {trace.Timeline.Count:N0} segments (timeline_limit {spec.TimelineLimit:N0}); {trace.TimelineDropped:N0} later ones were counted, not kept, so the lanes end where the kept ones do."
                 : "";

@@ -17,18 +17,7 @@ public sealed class SchedWorkEstimateTests
         Duration = SimTime.FromSeconds(1),
         Cpus = new CpuSpec { Count = cpus },
         TimelineLimit = 0,
-        Tasks =
-        [
-            new TaskGroupSpec
-            {
-                Name = "w", Count = tasks,
-                Behavior = new TaskBehavior
-                {
-                    Kind = BehaviorKind.SleepWake,
-                    Run = new Distribution(DistributionKind.Exp, 200_000), Sleep = new Distribution(DistributionKind.Exp, 5_000_000),
-                },
-            },
-        ],
+        Tasks = [SchedRunRig.SleepWake("w", tasks, 200_000, 5_000_000)],
     };
 
     [TestCase(4, 20, TestName = "UnderCapacity_0.8Cpus")]

@@ -56,6 +56,11 @@ public sealed class SchedMetrics
     private readonly List<TimelineSegment> _timeline;
     private readonly int _timelineLimit;
     private int[] _taskGroup = new int[64];
+    private long _keepFrom = long.MaxValue, _keepTo = long.MinValue;
+    private int _keptInWindow;
+
+    /// <summary>Segments kept past the limit for <see cref="KeepWindow"/>'s window at most.</summary>
+    public const int MaxWindowSegments = 50_000;
 
     /// <param name="timelineLimit">Segments kept; later ones are only counted (<see cref="TimelineDropped"/>).</param>
     public SchedMetrics(int cpus, int timelineLimit)
@@ -102,6 +107,13 @@ public sealed class SchedMetrics
             Overview = new TimelineOverview(_segStart.Length, endNs, groups);
         }
     }
+
+    /// <summary>
+    /// The segments overlapping [<paramref name="fromNs"/>, <paramref name="toNs"/>) are kept even past the limit (up to
+    /// <see cref="MaxWindowSegments"/> more): the window the outputs show segment by segment, after the first scheduler's
+    /// start, which a long run reaches long after its first segments filled the limit.
+    /// </summary>
+    public void KeepWindow(long fromNs, long toNs) => (_keepFrom, _keepTo) = (fromNs, toNs);
 
     /// <summary>Task <paramref name="id"/> belongs to task group <paramref name="group"/> (the overview's index; −1: none).</summary>
     public void SetTaskGroup(int id, int group) => _taskGroup[id] = group;
@@ -287,6 +299,11 @@ public sealed class SchedMetrics
         }
         if (_timeline.Count < _timelineLimit)
         {
+            _timeline.Add(new TimelineSegment(cpu, start, now, _segTask[cpu], _segClass[cpu]));
+        }
+        else if (_timelineLimit > 0 && now > _keepFrom && start < _keepTo && _keptInWindow < MaxWindowSegments)
+        {
+            _keptInWindow++;
             _timeline.Add(new TimelineSegment(cpu, start, now, _segTask[cpu], _segClass[cpu]));
         }
         else

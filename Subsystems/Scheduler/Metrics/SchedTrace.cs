@@ -14,6 +14,12 @@ public readonly record struct CpuSample(long TimeNs, int Cpu, double Busy, int R
 /// </summary>
 public sealed class SchedTrace
 {
+    /// <summary>
+    /// The outputs' detail window: this long after the first scheduler's start its segments are drawn one by one, and
+    /// kept for it even past the timeline limit.
+    /// </summary>
+    public const long DetailWindowNs = 50_000_000;
+
     public required IReadOnlyList<TimelineSegment> Timeline { get; init; }
     /// <summary>Segments not kept once the limit was reached.</summary>
     public long TimelineDropped { get; init; }

@@ -101,6 +101,10 @@ public sealed partial class SchedScenarioRunner
         ScheduleHotplug();
         var end = _spec.Duration;
         Kernel.Metrics.StartOverview(end.Nanoseconds, [.. _workload.Groups.Select(g => g.Spec.Name)]);
+        if (_spec.StructOps.Where(e => e.At is not null).Select(e => e.At!.Value.Nanoseconds).DefaultIfEmpty(-1).Min() is var first and >= 0)
+        {
+            Kernel.Metrics.KeepWindow(first, first + SchedTrace.DetailWindowNs); // the outputs' detail after the first scheduler starts
+        }
         _workload.Start();
         _sampler.Start();
         const int steps = 50;

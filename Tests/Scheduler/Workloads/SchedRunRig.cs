@@ -1,6 +1,7 @@
 using BpfSim.Core.Bpf;
 using BpfSim.Core.Bpf.Consumers;
 using BpfSim.Core.Simulation;
+using BpfSim.Core.Workloads;
 using BpfSim.Scheduler.Workloads;
 using BpfSim.Tests.Scheduler.Kernel;
 
@@ -22,4 +23,15 @@ internal static class SchedRunRig
     };
 
     public static SimTime Ms(double ms) => new((long)(ms * 1e6));
+
+    /// <summary>A group of sleep/wake tasks with exponential run and sleep times of the given means.</summary>
+    public static TaskGroupSpec SleepWake(string name, int count, double runNs, double sleepNs) => new()
+    {
+        Name = name, Count = count,
+        Behavior = new TaskBehavior
+        {
+            Kind = BehaviorKind.SleepWake,
+            Run = new Distribution(DistributionKind.Exp, runNs), Sleep = new Distribution(DistributionKind.Exp, sleepNs),
+        },
+    };
 }
