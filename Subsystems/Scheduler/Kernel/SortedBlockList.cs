@@ -55,7 +55,7 @@ internal abstract class SortedBlockList<TValue>
     /// <summary>The entries, block by block (see <see cref="Start"/> and <see cref="CountOf"/>).</summary>
     protected SortedBlockEntry<TValue>[] Entries => _entries;
 
-    /// <summary>The first entry of block <paramref name="i"/> in the entry arrays.</summary>
+    /// <summary>The first entry of block <paramref name="i"/> in <see cref="Entries"/>.</summary>
     protected int Start(int i) => (_phys[i] * BlockSize) + _first[i];
 
     protected int CountOf(int i) => _count[i];
