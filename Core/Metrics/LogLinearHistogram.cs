@@ -94,7 +94,7 @@ public sealed class LogLinearHistogram
         Max = Math.Max(Max, other.Max);
     }
 
-    /// <summary>The bucket <see cref="Record"/> counts <paramref name="value"/> in (negative values count as 0), for counts kept outside a histogram and added with <see cref="AddCounts"/>.</summary>
+    /// <summary>The bucket <see cref="Record"/> counts <paramref name="value"/> in (negative values count as 0), for counts kept outside a histogram and added with <see cref="AddCounts(ReadOnlySpan{int}, double, long)"/>.</summary>
     public static int BucketIndex(long value) => BucketOf(Math.Max(0, value));
 
     /// <summary>
@@ -102,28 +102,30 @@ public sealed class LogLinearHistogram
     /// whose sum is <paramref name="sum"/> and largest value <paramref name="max"/>. Into an empty histogram this gives
     /// the histogram that recording the same values one by one would have (the sum accumulated in the same order).
     /// </summary>
-    public void AddCounts(ReadOnlySpan<int> counts, double sum, long max)
+    public void AddCounts(ReadOnlySpan<int> counts, double sum, long max) => AddCountsOf(counts, sum, max);
+
+    /// <inheritdoc cref="AddCounts(ReadOnlySpan{int}, double, long)"/>
+    public void AddCounts(ReadOnlySpan<ushort> counts, double sum, long max) => AddCountsOf(counts, sum, max);
+
+    private void AddCountsOf<T>(ReadOnlySpan<T> counts, double sum, long max)
+        where T : unmanaged, IBinaryInteger<T>
     {
-        int lo = -1, hi = -1;
-        long n = 0;
-        for (int i = 0; i < counts.Length; i++)
-        {
-            if (counts[i] != 0)
-            {
-                lo = lo < 0 ? i : lo;
-                hi = i;
-                n += counts[i];
-            }
-        }
+        // The first and last non-zero counts by a vectorised search: a summary adds the window of every task, most
+        // of whose buckets are zero.
+        int lo = counts.IndexOfAnyExcept(T.Zero);
         if (lo >= 0)
         {
+            int hi = counts.LastIndexOfAnyExcept(T.Zero);
             Widen(lo, hi + 1);
+            long n = 0;
             for (int i = lo; i <= hi; i++)
             {
-                _counts[i - _first] += counts[i];
+                int c = int.CreateTruncating(counts[i]);
+                _counts[i - _first] += c;
+                n += c;
             }
+            Count += n;
         }
-        Count += n;
         Sum += sum;
         Max = Math.Max(Max, max);
     }

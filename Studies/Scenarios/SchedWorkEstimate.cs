@@ -18,8 +18,9 @@ namespace BpfSim.Studies.Scenarios;
 public sealed record SchedWorkEstimate(double Tasks, double Events, double Samples, double MemoryBytes, double WallSeconds) : IRunEstimate
 {
     public const double BytesBase = 64 << 20;
-    // Measured: 7–8 KB per task at 1,000–40,000 tasks (task_struct, the classes' and metrics' records, a wait histogram, its summary row).
-    public const double BytesPerTask = 8_000;
+    // Measured: 3.9–4.4 KB per task at 1,000–40,000 tasks (task_struct, the classes' and metrics' records, a window of
+    // 16-bit wait counts, its summary row), 7–8 KB while the counts were 32-bit; erring high.
+    public const double BytesPerTask = 5_000;
     public const double BytesPerWait = 8;
     public const double BytesPerSegment = 32;
     public const double BytesPerSample = 24;

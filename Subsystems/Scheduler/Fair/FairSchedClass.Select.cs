@@ -162,11 +162,13 @@ public sealed partial class FairSchedClass
         int start = (uint)prev < (uint)_nrCpus ? prev : 0;
         int best = -1, bestNr = int.MaxValue;
         ulong bestLoad = ulong.MaxValue;
-        for (int pass = 0; pass < 2; pass++)
+        // One pass when every CPU is in prev's node (the second would find none); each from prev, wrapping, stepped
+        // rather than by a division per CPU (a fork of 100,000 tasks on 64 CPUs scans 6.4 M of them).
+        int passes = topo.NodeCount > 1 ? 2 : 1;
+        for (int pass = 0; pass < passes; pass++)
         {
-            for (int i = 0; i < _nrCpus; i++)
+            for (int i = 0, c = start; i < _nrCpus; i++, c = c + 1 == _nrCpus ? 0 : c + 1)
             {
-                int c = (start + i) % _nrCpus;
                 if (!allowed.Test(c) || (topo.NodeOf(c) == prevNode) != (pass == 0) || !_core.CpuActive(c))
                 {
                     continue;

@@ -32,10 +32,12 @@ public sealed class SchedMetrics
     // LogLinearHistogram (values below 2^31 ns), with their sum and maximum in its record: recording a wait at each
     // switch-in then touches the record and one bucket, not a histogram object, its array's header and the bucket
     // (three dependent cache misses for a task not in cache, a fifth of a 10,000-task run). The windows of 64 tasks
-    // share one array. Waits(id) makes the histogram; a longer wait moves the task to a histogram object.
+    // share one array. Waits(id) makes the histogram; a longer wait moves the task to a histogram object, and so does
+    // a bucket's 65,536th wait: the counts are 16-bit, which halves the window (1.7 KB a task, the largest part of a
+    // task's memory) where a task rarely waits 65,535 times in one bucket.
     private const int WaitWindowShift = 6;
     private static readonly int WaitWindow = LogLinearHistogram.BucketIndex(1L << 31) + 1;
-    private int[][] _waitWindows = [];
+    private ushort[][] _waitWindows = [];
 
     // The window increments not yet made, made 32 at a time: each is likely a cache miss (a task's waits spread over
     // a few dozen lines of its window), and 32 independent increments in a row overlap their misses where one per
@@ -124,6 +126,7 @@ public sealed class SchedMetrics
     /// </summary>
     public void AddTask(int id, LogLinearHistogram? waits)
     {
+        FlushWaits(); // the pending waits of a task that had this id, before its record and window are cleared
         if (id >= _tasks.Length)
         {
             Array.Resize(ref _tasks, Math.Max(id + 1, _tasks.Length * 2));
@@ -138,16 +141,15 @@ public sealed class SchedMetrics
         }
         if (_waitWindows[chunk] == null)
         {
-            _waitWindows[chunk] = new int[WaitWindow << WaitWindowShift];
+            _waitWindows[chunk] = new ushort[WaitWindow << WaitWindowShift];
         }
         else
         {
-            FlushWaits();
             WaitWindowOf(id).Clear();
         }
     }
 
-    private Span<int> WaitWindowOf(int id) =>
+    private Span<ushort> WaitWindowOf(int id) =>
         _waitWindows[id >> WaitWindowShift].AsSpan((id & ((1 << WaitWindowShift) - 1)) * WaitWindow, WaitWindow);
 
     /// <summary>Asks the caches for task <paramref name="id"/>'s record (a hint; changes nothing).</summary>
@@ -185,18 +187,24 @@ public sealed class SchedMetrics
                 {
                     FlushWaits();
                 }
-                _pendingTask[_pending] = id;
-                _pendingBucket[_pending++] = b;
-                t.WaitSum += wait;
-                if (wait > t.WaitMax)
+                if (t.Waits == null) // else the flush filled one of its buckets and moved it to a histogram
                 {
-                    t.WaitMax = wait;
+                    _pendingTask[_pending] = id;
+                    _pendingBucket[_pending++] = b;
+                    t.WaitSum += wait;
+                    if (wait > t.WaitMax)
+                    {
+                        t.WaitMax = wait;
+                    }
+                    return;
                 }
-                return;
             }
-            t.Waits = OwnWaits(id);
+            else
+            {
+                t.Waits = OwnWaits(id);
+            }
         }
-        t.Waits.Record(wait);
+        t.Waits!.Record(wait);
     }
 
     /// <summary>Makes the pending window increments.</summary>
@@ -205,9 +213,39 @@ public sealed class SchedMetrics
         for (int i = 0; i < _pending; i++)
         {
             int id = _pendingTask[i];
-            _waitWindows[id >> WaitWindowShift][((id & ((1 << WaitWindowShift) - 1)) * WaitWindow) + _pendingBucket[i]]++;
+            if (id < 0)
+            {
+                continue; // moved to its histogram by OutgrowWindow
+            }
+            ref ushort count = ref _waitWindows[id >> WaitWindowShift][((id & ((1 << WaitWindowShift) - 1)) * WaitWindow) + _pendingBucket[i]];
+            if (count == ushort.MaxValue)
+            {
+                OutgrowWindow(id, i);
+                continue;
+            }
+            count++;
         }
         _pending = 0;
+    }
+
+    /// <summary>
+    /// Pending wait <paramref name="index"/> of task <paramref name="id"/> would overflow its bucket in the window: the
+    /// task moves to a histogram object with the window's counts, this wait and its later pending ones.
+    /// </summary>
+    private void OutgrowWindow(int id, int index)
+    {
+        ref var t = ref _tasks[id];
+        var h = new LogLinearHistogram(0);
+        h.AddCounts(WaitWindowOf(id), t.WaitSum, t.WaitMax); // the sum and maximum already count the pending waits
+        for (int j = index; j < _pending; j++)
+        {
+            if (_pendingTask[j] == id)
+            {
+                h.AddRun(_pendingBucket[j], 1, 0, 0);
+                _pendingTask[j] = -1;
+            }
+        }
+        t.Waits = h;
     }
 
     /// <summary>The histogram of the waits task <paramref name="id"/> counted in its window.</summary>
@@ -215,6 +253,10 @@ public sealed class SchedMetrics
     {
         FlushWaits();
         ref var t = ref _tasks[id];
+        if (t.Waits != null)
+        {
+            return t.Waits; // the flush filled one of its buckets
+        }
         var h = new LogLinearHistogram(0); // only the octaves the waits reached: a summary makes one per task
         h.AddCounts(WaitWindowOf(id), t.WaitSum, t.WaitMax);
         return h;

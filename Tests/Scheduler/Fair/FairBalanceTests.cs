@@ -201,4 +201,42 @@ public sealed class FairBalanceTests
         Assert.That(core.Fair.Migrations, Is.GreaterThan(0));
         Assert.That(core.TickLog, Is.Not.Empty);
     }
+    [Test]
+    public void ForkPlacement_TakesTheFirstIdleCpuFromPrev_WrappingAround()
+    {
+        // sched_balance_find_dst_cpu's stand-in: idle CPUs of prev's node, scanned from prev and wrapping past the last.
+        var core = new FairTestCore(4);
+        core.Fork("hog2", cpus: Cpumask.Of(2));
+        core.Fork("hog3", cpus: Cpumask.Of(3));
+        int t = core.Fork("t", cpus: Cpumask.Of(0, 1, 2, 3));
+        core.ScheduleAll();
+        core.RunFor(Ms);
+        core.Sleep(t); // CPUs 0 and 1 idle, 2 and 3 busy
+        Assert.Multiple(() =>
+        {
+            Assert.That(core.Fair.SelectTaskRq(ref core.Tasks[t], 2, WakeFlags.Fork), Is.EqualTo(0), "from 2: 2, 3, then 0");
+            Assert.That(core.Fair.SelectTaskRq(ref core.Tasks[t], 3, WakeFlags.Fork), Is.EqualTo(0), "from 3: 3, then 0");
+            Assert.That(core.Fair.SelectTaskRq(ref core.Tasks[t], 1, WakeFlags.Fork), Is.EqualTo(1), "from 1: 1");
+        });
+    }
+
+    [Test]
+    public void ForkPlacement_GoesToTheOtherNode_OnlyWhenPrevsNodeHasNoIdleCpu()
+    {
+        var core = new FairTestCore(4, nodes: 2); // node 0: CPUs 0, 1; node 1: CPUs 2, 3
+        core.Fork("hog0", cpus: Cpumask.Of(0));
+        core.Fork("hog1", cpus: Cpumask.Of(1));
+        core.Fork("hog2", cpus: Cpumask.Of(2));
+        core.ScheduleAll();
+        var all = Cpumask.Of(0, 1, 2, 3);
+        int t = core.Fork("t", cpus: all);
+        core.ScheduleAll();
+        Assert.That(core.Tasks[t].Cpu, Is.EqualTo(3), "node 1's idle CPU");
+        core.Sleep(t);
+        core.Fork("hog3", cpus: Cpumask.Of(3));
+        core.Fork("hog0b", cpus: Cpumask.Of(0));
+        core.ScheduleAll();
+        // No CPU idle: the fewest runnable tasks, prev's node first (1 has one task where 0 has two).
+        Assert.That(core.Fair.SelectTaskRq(ref core.Tasks[t], 0, WakeFlags.Fork), Is.EqualTo(1));
+    }
 }

@@ -63,6 +63,41 @@ public sealed class SchedMetricsWaitTests
     }
 
     [Test]
+    public void A65536thWaitInOneBucket_MovesTheTaskToAHistogramWithTheSameCounts()
+    {
+        // The window's counts are 16-bit: the bucket of 1 µs fills at 65,535 and its next wait must not wrap to 0.
+        var random = new SimRandom(9);
+        var waits = Enumerable.Range(0, 80_000).Select(i => i % 10 == 3 ? (long)Math.Exp(random.NextDouble() * 20) : 1_000L).ToArray();
+        var (own, reference) = Record(waits);
+        Assert.That(own.Count, Is.EqualTo(80_000)); // 72,000 of them in the bucket of 1 µs
+        AssertSame(own, reference);
+    }
+
+    [Test]
+    public void WaitsReadWhileTheWindowFills_EqualTheWaitsRecordedSoFar()
+    {
+        // Reads at 65,535 + a few waits in one bucket: the read flushes the pending waits, which fills the bucket then.
+        var m = new SchedMetrics(1, 0);
+        m.AddTask(0, null);
+        var reference = new LogLinearHistogram();
+        long now = 0;
+        for (int i = 1; i <= 65_600; i++)
+        {
+            m.Runnable(0, now);
+            now += 2_000;
+            m.Running(0, now);
+            reference.Record(2_000);
+            if (i is 65_534 or 65_535 or 65_536 or 65_540 or 65_600)
+            {
+                var read = m.Waits(0);
+                Assert.That(read.Count, Is.EqualTo(i), $"after {i} waits");
+                Assert.That(read.Quantile(1), Is.EqualTo(reference.Quantile(1)));
+            }
+        }
+        AssertSame(m.Waits(0), reference);
+    }
+
+    [Test]
     public void AddCounts_IntoAnEmptyHistogram_EqualsRecordingTheValues()
     {
         var values = new long[] { 0, 3, 31, 32, 1_000, 65_537, 4_000_000, 4_000_000, 90_000_000 };
