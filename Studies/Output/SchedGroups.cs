@@ -1,3 +1,4 @@
+using BpfSim.Core.Metrics;
 using BpfSim.Scheduler.Workloads;
 
 namespace BpfSim.Studies.Output;
@@ -12,8 +13,9 @@ public static class SchedGroups
         var groups = new List<TaskGroupResult>();
         foreach (var tasks in result.Tasks.GroupBy(t => groupOf.TryGetValue(t.Pid, out var g) ? g : t.Name).OrderBy(g => g.Min(t => t.Pid)))
         {
-            var waits = result.Trace.WaitsByGroup.TryGetValue(tasks.Key, out var w) ? w : [];
-            var stats = WaitStats.Of(waits);
+            // The group's own histogram when the run kept one (computed as each task's line is); else its representatives.
+            var stats = result.Trace.WaitHistogramsByGroup.TryGetValue(tasks.Key, out var h) ? WaitStats.Of(h)
+                : WaitStats.Of(result.Trace.WaitsByGroup.TryGetValue(tasks.Key, out var w) ? w : []);
             int minNice = tasks.Min(t => t.Nice), maxNice = tasks.Max(t => t.Nice);
             groups.Add(new TaskGroupResult(tasks.Key, tasks.Count(), minNice == maxNice ? $"{minNice}" : $"{minNice}..{maxNice}",
                 string.Join("+", tasks.Select(t => t.Class).Distinct().Order(StringComparer.Ordinal)),
@@ -59,6 +61,11 @@ public readonly record struct WaitStats(long Count, double MeanMs, double P50Ms,
         }
         return new WaitStats(sorted.Length, sum / sorted.Length / 1e6, Rank(sorted, 0.5), Rank(sorted, 0.99), Rank(sorted, 0.999), sorted[^1] / 1e6);
     }
+
+    /// <summary>The statistics of a histogram's waits: exact count, mean and maximum, percentiles from its buckets.</summary>
+    public static WaitStats Of(LogLinearHistogram waits) => waits.Count == 0 ? default
+        : new WaitStats(waits.Count, waits.Mean / 1e6, waits.Quantile(0.5) / 1e6, waits.Quantile(0.99) / 1e6,
+            waits.Quantile(0.999) / 1e6, waits.Max / 1e6);
 
     /// <summary>The nearest-rank percentile <paramref name="q"/> of <paramref name="sorted"/>, in ms.</summary>
     public static double Rank(long[] sorted, double q) =>

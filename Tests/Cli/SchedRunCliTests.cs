@@ -33,6 +33,34 @@ public sealed class SchedRunCliTests
     }
 
     [Test]
+    public void GroupWaits_AreComputedAsTheTasks_ExactMeanAndMax()
+    {
+        // A group's line comes from all of its tasks' waits together: a one-task group's line is its task's, and a
+        // group's maximum is its tasks' largest (not a bucket's representative below it).
+        var r = CliRun.Invoke("run", CliRun.Scenario(Fair), "--json");
+        Assert.That(r.Code, Is.EqualTo(ExitCodes.Success), r.Err);
+        using var doc = JsonDocument.Parse(r.Out);
+        var tasks = doc.RootElement.GetProperty("tasks").EnumerateArray().ToList();
+        var groups = doc.RootElement.GetProperty("groups").EnumerateArray().ToDictionary(g => g.GetProperty("name").GetString()!);
+        string[] waits = ["wait_ms_mean", "wait_ms_p50", "wait_ms_p99", "wait_ms_p999", "wait_ms_max"];
+        Assert.Multiple(() =>
+        {
+            foreach (string one in new[] { "hog", "hog5", "tick" })
+            {
+                var task = tasks.Single(t => t.GetProperty("name").GetString() == one);
+                foreach (string key in waits)
+                {
+                    Assert.That(groups[one].GetProperty(key).GetDouble(), Is.EqualTo(task.GetProperty(key).GetDouble()), $"{one} {key}");
+                }
+            }
+            var web = tasks.Where(t => t.GetProperty("name").GetString() == "web").ToList();
+            Assert.That(groups["web"].GetProperty("wait_ms_max").GetDouble(), Is.EqualTo(web.Max(t => t.GetProperty("wait_ms_max").GetDouble())));
+            Assert.That(groups["web"].GetProperty("wait_ms_mean").GetDouble(),
+                Is.InRange(web.Min(t => t.GetProperty("wait_ms_mean").GetDouble()), web.Max(t => t.GetProperty("wait_ms_mean").GetDouble())));
+        });
+    }
+
+    [Test]
     public void Run_FairScenario_Json_HasTheSchedSummary_AndIsDeterministic()
     {
         string file = CliRun.Scenario(Fair);

@@ -1,3 +1,5 @@
+using BpfSim.Core.Metrics;
+
 namespace BpfSim.Scheduler.Metrics;
 
 /// <summary>A stretch of time a CPU ran one task (or was idle: <see cref="Task"/> = −1).</summary>
@@ -30,6 +32,11 @@ public sealed class SchedTrace
     public required IReadOnlyList<(int Pid, string Comm, string Group)> TaskNames { get; init; }
     /// <summary>Per task group (fixed groups' tasks and arrival groups' jobs): wait times in ns, for distributions.</summary>
     public required IReadOnlyDictionary<string, long[]> WaitsByGroup { get; init; }
+    /// <summary>
+    /// Per fixed task group: all of its tasks' waits in one histogram (exact count, mean and maximum, the percentiles of
+    /// its buckets), from which a group's line is computed as a task's is.
+    /// </summary>
+    public IReadOnlyDictionary<string, LogLinearHistogram> WaitHistogramsByGroup { get; init; } = new Dictionary<string, LogLinearHistogram>();
     /// <summary>struct_ops events (register, enable, ejection, unregister) as (time ns, text), in order.</summary>
     public required IReadOnlyList<(long TimeNs, string Text)> Markers { get; init; }
     /// <summary>Per CPU, the spans it was offline (CPU hotplug), as (cpu, from ns, to ns).</summary>

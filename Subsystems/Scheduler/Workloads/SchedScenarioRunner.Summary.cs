@@ -23,6 +23,7 @@ public sealed partial class SchedScenarioRunner
         var hogWeights = new List<double>();
         var names = new (int Pid, string Comm, string Group)[k.Tasks.Count];
         var waitsByGroup = new Dictionary<string, long[]>(StringComparer.Ordinal);
+        var waitHistograms = new Dictionary<string, LogLinearHistogram>(StringComparer.Ordinal);
         for (int id = 0; id < k.Tasks.Count; id++)
         {
             ref var p = ref k.Tasks[id];
@@ -61,6 +62,7 @@ public sealed partial class SchedScenarioRunner
                 }
             }
             waitsByGroup[g.Spec.Name] = groupWaits.Representatives(WaitsPerGroup);
+            waitHistograms[g.Spec.Name] = groupWaits;
         }
         var (jain, maxError) = WeightedFairness.Compute(hogRates, hogWeights);
         var cpus = new List<CpuResult>();
@@ -93,6 +95,7 @@ public sealed partial class SchedScenarioRunner
                 Samples = _sampler.Samples,
                 TaskNames = names,
                 WaitsByGroup = waitsByGroup,
+                WaitHistogramsByGroup = waitHistograms,
                 Markers = MarkersWithHotplug(),
                 OfflineSpans = k.OfflineSpans,
             },
