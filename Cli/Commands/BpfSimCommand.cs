@@ -22,7 +22,7 @@ public static class BpfSimCommand
         {
             foreach (var error in parse.Errors)
             {
-                stderr.WriteLine($"bpfsim: {error.Message}");
+                stderr.WriteLine($"bpfsim: {ParseErrorText.Friendly(error.Message)}");
             }
             stderr.WriteLine("Run 'bpfsim --help' for usage.");
             return ExitCodes.BadInput;

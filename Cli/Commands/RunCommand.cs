@@ -103,6 +103,12 @@ public static class RunCommand
         {
             return XdpOutput.ListInterfaces(scenario, stdout, stderr);
         }
+        if (settings.DumpMaps.Count > 0 && (scenario.Tcp?.Xdp.Count ?? 0) == 0)
+        {
+            // Only an XDP object's maps can be dumped; say so before the run rather than after it.
+            stderr.WriteLine($"bpfsim: --dump-map {settings.DumpMaps[0]}: {scenario.Name} attaches no XDP program (xdp:), so it has no maps to dump");
+            return ExitCodes.BadInput;
+        }
         if (seed is { } s)
         {
             scenario = scenario.WithSeed(s);
@@ -230,6 +236,11 @@ public static class RunCommand
 
     private static bool TryCreateOutDir(string outDir, TextWriter stderr, string option = "--out")
     {
+        if (File.Exists(outDir))
+        {
+            stderr.WriteLine($"bpfsim: {option} {outDir}: a file is there; the outputs go into a directory");
+            return false;
+        }
         try
         {
             Directory.CreateDirectory(outDir);
@@ -237,7 +248,7 @@ public static class RunCommand
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
-            stderr.WriteLine($"bpfsim: {option} {outDir}: {e.Message}");
+            stderr.WriteLine($"bpfsim: {option} {outDir}: cannot make this directory: {e.Message}");
             return false;
         }
     }

@@ -30,4 +30,12 @@ public sealed record StructOpsEntry
     public bool RestartOnExit { get; init; }
     /// <summary>Where the entry is written (<c>file:line:column</c>), to name it in run-time errors; null if not from a file.</summary>
     public string? Location { get; init; }
+
+    /// <summary>
+    /// A note for each entry whose <see cref="At"/> is not before <paramref name="end"/>: a file refuses those against
+    /// its own duration, but a shorter <c>--duration</c> can leave some past the end, and the user should know.
+    /// </summary>
+    public static IEnumerable<string> PastTheEnd(IEnumerable<StructOpsEntry> entries, SimTime end) =>
+        entries.Where(e => e.At is { } at && at >= end)
+            .Select(e => $"{e.Location ?? "structops"}: {e.Program} at {e.At} is not before the end of the run ({end}): never registered");
 }

@@ -14,6 +14,11 @@ public sealed partial class ScenarioParser
         {
             return [];
         }
+        if (string.IsNullOrWhiteSpace(path))
+        {
+            Error(pathNode, "rt_app needs the path of an rt-app JSON file (relative to this scenario's folder)");
+            return [];
+        }
         // Named in messages as the scenario names it, relative to the scenario's folder as written.
         string display = Path.Combine(Path.GetDirectoryName(_file) ?? "", path);
         string full = Path.GetFullPath(Path.Combine(_baseDirectory, path));

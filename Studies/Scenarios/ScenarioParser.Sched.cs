@@ -15,7 +15,7 @@ public sealed partial class ScenarioParser
     public const string SchedExtOpsType = "sched_ext_ops";
 
     private const string SchedHint = "a subsystem: sched scenario has cpus and tasks instead (docs/scenarios.md)";
-    private const string TcpHint = "add subsystem: sched for a CPU-scheduler scenario (this one is TCP: subsystem defaults to tcp)";
+    private const string TcpHint = "add subsystem: sched for a CPU-scheduler scenario (this one is TCP, the default subsystem)";
 
     /// <summary>TCP keys, refused in a scheduler scenario with a word on why.</summary>
     private static readonly Dictionary<string, string> s_tcpOnlyKeys = new[] { "network", "flows", "receiver_cc", "ecn", "tcp_recovery", "tcp_frto", "tso", "gro", "timeseries_flows" }

@@ -234,6 +234,11 @@ public sealed partial class ScenarioParser
             Error(node, $"unknown behavior '{text}'; {expected}");
             return null;
         }
+        if (node is YamlMappingNode { Children.Count: > 1 } several)
+        {
+            Error(node, $"behavior has {several.Children.Count} kinds ({string.Join(", ", several.Children.Keys.Select(k => (k as YamlScalarNode)?.Value ?? "?"))}); a task group has one");
+            return null;
+        }
         if (node is not YamlMappingNode map || map.Children.Count != 1)
         {
             Error(node, expected);
@@ -250,7 +255,17 @@ public sealed partial class ScenarioParser
             var k = Keys(swMap, "sleep_wake", "run", "sleep");
             var run = Required(k, "run", swMap, "sleep_wake");
             var sleep = Required(k, "sleep", swMap, "sleep_wake");
-            return run is { } r && sleep is { } s ? new TaskBehavior { Kind = BehaviorKind.SleepWake, Run = r, Sleep = s } : null;
+            if (run is not { } r || sleep is not { } s)
+            {
+                return null;
+            }
+            if (r.MeanNs <= 0 && s.MeanNs <= 0)
+            {
+                // Each cycle would then take a nanosecond or two: billions of wake-ups per simulated second.
+                Error(swMap, "sleep_wake: run and sleep are both 0, so the task would wake and sleep again with no time passing; give either a positive time");
+                return null;
+            }
+            return new TaskBehavior { Kind = BehaviorKind.SleepWake, Run = r, Sleep = s };
         }
         if (keys.TryGetValue("periodic", out var p))
         {

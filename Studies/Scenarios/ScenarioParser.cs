@@ -78,6 +78,14 @@ public sealed partial class ScenarioParser
             throw new ScenarioException([new ScenarioError(_file, 1, 1,
                 "a scenario is a mapping with keys such as seed, duration, network, flows (or subsystem: sched, cpus, tasks)")]);
         }
+        if (root.Children.FirstOrDefault(p => p.Key is YamlScalarNode { Value: "subsystem" }).Value is YamlScalarNode { Value: { } named } sub
+            && named is not ("tcp" or "sched"))
+        {
+            // Which keys belong is unknown until the subsystem is: that is the one error to report.
+            string hint = named.ToLowerInvariant() is "tcp" or "sched" ? $"; did you mean {named.ToLowerInvariant()}? (lower case)" : "";
+            throw new ScenarioException([new ScenarioError(_file, (int)sub.Start.Line, (int)sub.Start.Column,
+                $"unknown subsystem '{named}' (expected tcp or sched){hint}")]);
+        }
         object spec = SubsystemOf(root) == "sched" ? ParseSchedRoot(root) : ParseRoot(root);
         if (_errors.Count > 0)
         {
@@ -179,9 +187,9 @@ public sealed partial class ScenarioParser
         {
             spec = spec with { Gro = gro };
         }
-        if (keys.TryGetValue("subsystem", out var sub) && Scalar(sub, "subsystem") is { } subsystem && subsystem != "tcp")
+        if (keys.TryGetValue("subsystem", out var sub))
         {
-            Error(sub, $"unknown subsystem '{subsystem}' (expected tcp or sched)");
+            Scalar(sub, "subsystem"); // a mapping or a list there is an error; a name other than tcp was refused before
         }
         if (keys.TryGetValue("network", out var net))
         {

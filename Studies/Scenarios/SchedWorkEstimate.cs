@@ -43,8 +43,9 @@ public sealed record SchedWorkEstimate(double Tasks, double Events, double Sampl
             var b = g.Behavior;
             double perTask = b.Kind switch
             {
-                BehaviorKind.SleepWake => active / Math.Max((b.Run.MeanNs + b.Sleep.MeanNs) / 1e9, 1e-6),
-                BehaviorKind.Periodic => active / Math.Max(b.Period.TotalSeconds, 1e-6),
+                // At least a nanosecond a cycle or period: the simulation's clock does not go finer.
+                BehaviorKind.SleepWake => active / Math.Max((b.Run.MeanNs + b.Sleep.MeanNs) / 1e9, 1e-9),
+                BehaviorKind.Periodic => active / Math.Max(b.Period.TotalSeconds, 1e-9),
                 BehaviorKind.Phases => PhaseEvents(b, active),
                 BehaviorKind.Job => 1,
                 _ => 0,

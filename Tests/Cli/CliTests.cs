@@ -69,6 +69,47 @@ public sealed class CliTests
     }
 
     [Test]
+    public void Run_OutOnAFile_SaysAFileIsThere()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            var (code, output, err) = Run("run", "--out", file, "--duration", "1s");
+            Assert.That(code, Is.EqualTo(ExitCodes.BadInput));
+            Assert.That(err, Does.StartWith($"bpfsim: --out {file}: a file is there; the outputs go into a directory"));
+            Assert.That(output, Is.Empty, "nothing was simulated");
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [TestCase("--seed", "-1", "--seed: '-1' is not a whole number from 0 to 18446744073709551615")]
+    [TestCase("--seed", "abc", "--seed: 'abc' is not a whole number from 0 to 18446744073709551615")]
+    public void Run_BadNumber_SaysWhatTheOptionTakes_NotADotNetType(string option, string value, string message)
+    {
+        var (code, output, err) = Run("run", option, value);
+        Assert.That(code, Is.EqualTo(ExitCodes.BadInput));
+        Assert.That(err, Does.StartWith($"bpfsim: {message}\n").And.Not.Contain("System."));
+        Assert.That(output, Is.Empty);
+    }
+
+    [Test]
+    public void Run_DumpMapWithoutXdp_IsRefusedBeforeTheRun()
+    {
+        string scenario = Path.Combine(AppContext.BaseDirectory, "scenarios", "scx_simple.yaml");
+        var (code, output, err) = Run("run", scenario, "--dump-map", "foo");
+        Assert.That(code, Is.EqualTo(ExitCodes.BadInput));
+        Assert.That(err, Does.StartWith("bpfsim: --dump-map foo: ").And.Contain("attaches no XDP program"));
+        Assert.That(output, Is.Empty, "nothing was simulated");
+    }
+
+    [Test]
+    public void ParseErrorText_LeavesOtherMessagesAlone() =>
+        Assert.That(ParseErrorText.Friendly("Unrecognized command or argument '--x'."), Is.EqualTo("Unrecognized command or argument '--x'."));
+
+    [Test]
     public void Experiment_Quiet_PrintsNothing()
     {
         var (code, output, _) = Run("experiment", "inner-map-swap", "--quiet");

@@ -221,6 +221,20 @@ public sealed class MeasurementScenarioTests
         Assert.That(text, Does.Contain($"struct_ops map {v2} (").And.Contain($"loaded by bpf_reno_link_v2): flows 4-5"));
     }
 
+    /// <summary>
+    /// A --duration that ends the run before a structops entry's time: the entry is never registered, and a note says
+    /// which (the file itself may not do this; the parser refuses it against the file's duration).
+    /// </summary>
+    [Test]
+    public void StructOpsEntry_AfterAShorterDuration_IsNamedInANote()
+    {
+        var (code, output, err) = CliRun.Invoke("run", Path.Combine(AppContext.BaseDirectory, "scenarios", "link_update.yaml"), "--json", "--duration", "5s");
+        Assert.That(code, Is.Zero, err);
+        var notes = JsonDocument.Parse(output).RootElement.GetProperty("notes").EnumerateArray().Select(n => n.GetString()).ToList();
+        Assert.That(notes, Has.One.Contains("bpf_reno_link_v2 at 10s is not before the end of the run (5s): never registered"));
+        Assert.That(notes, Has.None.Contains("bpf_reno_link_v1"), "v1 at 0s is registered");
+    }
+
     /// <summary>A --duration shorter than the file's window clips the window to the run and says so.</summary>
     [Test]
     public void MeasureWindow_DurationShorterThanIt_ClippedToTheRunWithANote()

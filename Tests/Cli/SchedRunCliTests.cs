@@ -33,6 +33,20 @@ public sealed class SchedRunCliTests
     }
 
     [Test]
+    public void SchedulerAndHotplugEvents_AfterAShorterDuration_AreNamedInNotes()
+    {
+        // The file refuses an `at` at or after its own duration; --duration can still end the run before them.
+        var (code, output, err) = CliRun.Invoke("run", Shipped("sched_hotplug.yaml"), "--json", "--duration", "1.2s");
+        Assert.That(code, Is.EqualTo(ExitCodes.Success), err);
+        var notes = JsonDocument.Parse(output).RootElement.GetProperty("notes").EnumerateArray().Select(n => n.GetString()!).ToList();
+        Assert.That(notes.Count(n => n.Contains("is not before the end of the run (1.2s): not done", StringComparison.Ordinal)), Is.EqualTo(3), string.Join("\n", notes));
+        var late = CliRun.Invoke("run", Shipped("scx_simple.yaml"), "--json", "--duration", "0.3s");
+        Assert.That(late.Code, Is.EqualTo(ExitCodes.Success), late.Err);
+        Assert.That(JsonDocument.Parse(late.Out).RootElement.GetProperty("notes").EnumerateArray().Select(n => n.GetString()),
+            Has.One.Contains("scx_simple at 500ms is not before the end of the run (300ms): never registered"));
+    }
+
+    [Test]
     public void GroupWaits_AreComputedAsTheTasks_ExactMeanAndMax()
     {
         // A group's line comes from all of its tasks' waits together: a one-task group's line is its task's, and a

@@ -62,7 +62,9 @@ public sealed class SchedScenarioErrorTests
         yield return Case("CountZero", Head + "tasks:\n  - { name: a, count: 0 }\n", "0 }", "count must be at least 1");
         yield return Case("UnknownBehavior", Head + "tasks:\n  - { name: a, behavior: spin }\n", "spin", "unknown behavior 'spin'");
         yield return Case("BehaviorTwoKinds", Head + "tasks:\n  - name: a\n    behavior: { sleep_wake: { run: 1ms, sleep: 1ms }, periodic: { period: 1ms, runtime: 1ms } }\n",
-            "{ sleep_wake", "behavior must be cpu_bound");
+            "{ sleep_wake", "behavior has 2 kinds (sleep_wake, periodic); a task group has one");
+        yield return Case("SleepWakeWithNoTimeAtAll", Head + "tasks:\n  - { name: a, behavior: { sleep_wake: { run: 0, sleep: const(0) } } }\n", "{ run",
+            "sleep_wake: run and sleep are both 0");
         yield return Case("SleepWakeWithoutSleep", Head + "tasks:\n  - { name: a, behavior: { sleep_wake: { run: exp(1ms) } } }\n", "{ run", "sleep_wake needs sleep");
         yield return Case("SleepWakeUnknownKey", Head + "tasks:\n  - { name: a, behavior: { sleep_wake: { run: 1ms, sleep: 1ms, idle: 1ms } } }\n", "idle",
             "unknown key 'idle' in sleep_wake");
@@ -118,6 +120,7 @@ public sealed class SchedScenarioErrorTests
             "run must be a single value");
         yield return Case("RateNotANumber", Head + "tasks:\n  - { name: j, arrivals: poisson, rate: lots, work: 1ms }\n", "lots", "rate: 'lots' is not a number");
         yield return Case("RtAppMissing", Head + "tasks:\n  - { rt_app: nowhere.json }\n", "nowhere", "rt_app: nowhere.json: no such file");
+        yield return Case("RtAppEmptyPath", Head + "tasks:\n  - { rt_app: '' }\n", "''", "rt_app needs the path of an rt-app JSON file");
         yield return Case("RtAppExtraKey", Head + "tasks:\n  - { rt_app: nowhere.json, nice: 3 }\n", "nice", "unknown key 'nice' in an rt_app entry");
     }
 
@@ -149,5 +152,17 @@ public sealed class SchedScenarioErrorTests
         var (code, _, err) = CliRun.Invoke("validate", CliRun.Scenario(yaml));
         Assert.That(code, Is.EqualTo(ExitCodes.BadInput));
         Assert.That(err.Split('\n', StringSplitOptions.RemoveEmptyEntries), Has.Length.EqualTo(3), err);
+    }
+
+    [Test]
+    public void Validate_SubsystemMistyped_IsTheOneErrorReported()
+    {
+        // Until the subsystem is known, which keys belong is not: the scheduler keys are not called TCP-only.
+        string yaml = "subsystem: Sched\nduration: 1s\ncpus: 2\ntasks:\n  - { name: a }\n";
+        string file = CliRun.Scenario(yaml);
+        var (code, _, err) = CliRun.Invoke("validate", file);
+        Assert.That(code, Is.EqualTo(ExitCodes.BadInput));
+        Assert.That(err.Split('\n', StringSplitOptions.RemoveEmptyEntries),
+            Is.EqualTo(new[] { $"{file}:1:12: unknown subsystem 'Sched' (expected tcp or sched); did you mean sched? (lower case)" }));
     }
 }

@@ -31,4 +31,21 @@ public sealed class SchedWorkEstimateTests
         double ratio = estimate.Events / run.SchedEvents;
         Assert.That(ratio, Is.InRange(1.0, 3.0), $"estimate {estimate.Events:N0} against {run.SchedEvents:N0} scheduling events");
     }
+
+    [Test]
+    public void NanosecondCycles_AreEstimatedHigh()
+    {
+        // A cycle of 1 ns of run and 1 ns of sleep: the estimate once counted at least a microsecond a cycle, three
+        // orders of magnitude below the run, so such a scenario passed the memory check and ran for hours.
+        var spec = new SchedScenarioSpec
+        {
+            Duration = SimTime.FromMilliseconds(1),
+            Cpus = new CpuSpec { Count = 1 },
+            TimelineLimit = 0,
+            Tasks = [SchedRunRig.SleepWake("w", 1, 1, 1)],
+        };
+        var estimate = SchedWorkEstimate.For(spec);
+        var run = SchedRunRig.Run(spec);
+        Assert.That(estimate.Events, Is.GreaterThanOrEqualTo(run.SchedEvents), $"estimate {estimate.Events:N0} against {run.SchedEvents:N0} scheduling events");
+    }
 }

@@ -91,6 +91,19 @@ public sealed partial class SchedScenarioRunner
         return new SchedScenarioRunner(spec, createBpf(), catalog, createFair).Run(progress);
     }
 
+    /// <summary>
+    /// The file refuses a scheduler or hotplug event at or after its own duration; a shorter <c>--duration</c> can still
+    /// leave some past the end, and the user is told which, rather than seeing a run without them.
+    /// </summary>
+    private void NoteWhatTheRunEndsBefore(SimTime end)
+    {
+        _notes.AddRange(StructOpsEntry.PastTheEnd(_spec.StructOps, end));
+        foreach (var h in _spec.Hotplug.Where(h => h.At >= end))
+        {
+            _notes.Add($"{h.Location ?? "hotplug"}: cpu {h.Cpu} {(h.Online ? "online" : "offline")} at {h.At} is not before the end of the run ({end}): not done");
+        }
+    }
+
     /// <summary>Runs the scenario to its duration and returns the summary. <paramref name="progress"/> gets the fraction done.</summary>
     public SchedRunResult Run(Action<double>? progress = null)
     {
@@ -100,6 +113,7 @@ public sealed partial class SchedScenarioRunner
         _actions.Schedule(_spec.StructOps);
         ScheduleHotplug();
         var end = _spec.Duration;
+        NoteWhatTheRunEndsBefore(end);
         Kernel.Metrics.StartOverview(end.Nanoseconds, [.. _workload.Groups.Select(g => g.Spec.Name)]);
         if (_spec.StructOps.Where(e => e.At is not null).Select(e => e.At!.Value.Nanoseconds).DefaultIfEmpty(-1).Min() is var first and >= 0)
         {

@@ -159,6 +159,7 @@ public sealed partial class TcpScenarioRunner
         }
         _sampler.Start(SimTime.Zero);
         _meter.Start(_spec.Duration);
+        _notes.AddRange(StructOpsEntry.PastTheEnd(_spec.StructOps, _spec.Duration));
         if (_spec.MeasureTo > _spec.Duration || _spec.MeasureFrom >= _spec.Duration)
         {
             // Only a --duration shorter than the file's can do this: the parser refuses a window outside the run.
