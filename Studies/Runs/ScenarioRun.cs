@@ -102,7 +102,10 @@ public static class ScenarioRun
         }
         catch (Exception e) when (e is InvalidOperationException or ArgumentException)
         {
-            return (null, ExitCodes.SimulationFailed, $"bpfsim: simulation failed: {e.Message}");
+            // Not a mistake in the scenario (those are refused before the run): BPFSIM_TRACE=1 shows where, as for any
+            // internal error.
+            string trace = Environment.GetEnvironmentVariable("BPFSIM_TRACE") == "1" ? Environment.NewLine + e : "";
+            return (null, ExitCodes.SimulationFailed, $"bpfsim: simulation failed: {e.Message}{trace}");
         }
     }
 }

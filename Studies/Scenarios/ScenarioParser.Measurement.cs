@@ -48,6 +48,11 @@ public sealed partial class ScenarioParser
             Error(node, "fct_bins must be a list of sizes, the bins' upper edges in ascending order, e.g. [100KB, 1MB]");
             return null;
         }
+        if (seq.Children.Count == 0)
+        {
+            Error(node, "fct_bins is empty: give the bins' upper edges, e.g. [100KB, 1MB], or leave the key out for those two");
+            return null;
+        }
         var bins = new List<long>();
         bool ok = true;
         foreach (var item in seq)

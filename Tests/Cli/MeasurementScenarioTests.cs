@@ -257,6 +257,7 @@ public sealed class MeasurementScenarioTests
     [TestCase("measure_from: 5s\nmeasure_to: 2s\n", 3, 13, "measure_to (2s) must be after measure_from (5s)", TestName = "MeasureWindow_Reversed_RefusedAtMeasureTo")]
     [TestCase("fct_bins: [1MB, 100KB]\n", 2, 17, "fct_bins must ascend", TestName = "FctBins_Descending_RefusedAtTheEdge")]
     [TestCase("fct_bins: 1MB\n", 2, 11, "fct_bins must be a list", TestName = "FctBins_NotAList_Refused")]
+    [TestCase("fct_bins: []\n", 2, 11, "fct_bins is empty", TestName = "FctBins_Empty_Refused")]
     public void MeasurementKeys_BadValues_RefusedAtFileLineColumn(string keys, int line, int column, string reason)
     {
         string file = CliRun.Scenario("duration: 30s\n" + keys + "flows:\n  - { count: 1, cc: reno }\n");

@@ -158,8 +158,9 @@ public sealed partial class TcpScenarioRunner
                 continue;
             }
             var st = FctStats.Of(mine);
-            string label = b == 0 ? $"<{Quantity.FormatSize(max!.Value)}"
-                : max is { } m ? $"{Quantity.FormatSize(min)}-{Quantity.FormatSize(m)}" : $">={Quantity.FormatSize(min)}";
+            // With no edges the one bin holds every size.
+            string label = max is not { } m ? (b == 0 ? "all" : $">={Quantity.FormatSize(min)}")
+                : b == 0 ? $"<{Quantity.FormatSize(m)}" : $"{Quantity.FormatSize(min)}-{Quantity.FormatSize(m)}";
             results.Add(new FctBinResult(label, min, max, st.Count, st.Completed, st.MeanMs, st.P50Ms, st.P95Ms, st.P99Ms,
                 st.SlowdownP50, st.SlowdownP99));
         }

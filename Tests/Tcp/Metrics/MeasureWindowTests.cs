@@ -84,4 +84,13 @@ public sealed class MeasureWindowTests
             Assert.That(bins.Select(b => b.Bin), Is.SubsetOf(new[] { "<100KB", "100KB-1MB", ">=1MB" }));
         }
     }
+
+    [Test]
+    public void FctBins_NoEdges_OneBinOfEveryFlow()
+    {
+        // Not from a file (the parser refuses an empty fct_bins), but a caller's spec may have none.
+        List<FctSample> samples = [new(1, 1, "cubic", 10_000, 0, 5, 1), new(2, 1, "cubic", 5_000_000, 0, 50, 1)];
+        var bins = TcpScenarioRunner.FctBins(samples, []);
+        Assert.That(bins.Select(b => (b.Bin, b.MinBytes, b.MaxBytes, b.Count)), Is.EqualTo(new[] { ("all", 0L, (long?)null, 2L) }));
+    }
 }
