@@ -141,12 +141,13 @@ public sealed class StructOpsActions : IDisposable
         var consumers = ConsumersOf(entry);
         foreach (var info in consumers)
         {
-            if (_loaded.ContainsKey(info.Name))
-            {
-                _notes.Add($"t={Now}: {info.Name} is already loaded");
-                continue;
-            }
+            // Loaded again, a consumer is a second object with maps of its own, as a second `bpftool struct_ops
+            // register` would load: the kernel registers it once the first has been unregistered, and refuses it
+            // (EEXIST, or EBUSY for a second scheduler) while the first holds the name. The first's loader then goes,
+            // as a process that exits closes its fds; what sockets hold stays theirs.
+            _loaded.TryGetValue(info.Name, out var previous);
             RegisterOne(entry, info, consumers.Count);
+            previous?.Dispose();
         }
     }
 

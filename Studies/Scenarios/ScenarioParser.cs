@@ -369,7 +369,7 @@ public sealed partial class ScenarioParser
             if (unregisterAt is not null && at is null &&
                 !list.Any(e => (e.At is not null && e.Consumers.Intersect(names).Any()) || (e.Replace is { } r && names.Contains(r))))
             {
-                Error(map, $"'{program}' is unregistered but never registered");
+                Error(map, $"'{program}' is unregistered at {unregisterAt} but no earlier entry registers it: give this entry at: to register it");
             }
             string? replace = null;
             if (keys.TryGetValue("replace", out var replaceNode) && Scalar(replaceNode, "replace") is { } replaced)
