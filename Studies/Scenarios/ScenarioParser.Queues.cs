@@ -113,10 +113,30 @@ public sealed partial class ScenarioParser
         {
             Error(map, $"ecn_threshold needs limit >= k (got limit {spec.Limit}, k {spec.K})");
         }
-        CheckCodelTime(keys, "target", spec.Target);
-        CheckCodelTime(keys, "interval", spec.Interval);
-        CheckCodelTime(keys, "ce_threshold", spec.CeThreshold);
+        if (spec.Kind is QueueKind.Codel or QueueKind.FqCodel)
+        {
+            CheckCodelTime(keys, "target", spec.Target);
+            CheckCodelTime(keys, "interval", spec.Interval);
+            CheckCodelTime(keys, "ce_threshold", spec.CeThreshold);
+        }
+        else
+        {
+            // pie (TCA_PIE_TARGET, TCA_PIE_TUPDATE) and fq (TCA_FQ_CE_THRESHOLD) take microseconds in 32 bits.
+            CheckMicroseconds(keys, "target", spec.Target);
+            CheckMicroseconds(keys, "tupdate", spec.Tupdate);
+            CheckMicroseconds(keys, "ce_threshold", spec.CeThreshold);
+        }
         return spec;
+    }
+
+    /// <summary>A time a qdisc's netlink attribute carries as a u32 of microseconds: 1 µs to about 71.6 minutes.</summary>
+    private void CheckMicroseconds(Dictionary<string, YamlNode> keys, string key, SimTime? value)
+    {
+        const long maxNs = uint.MaxValue * 1000L;
+        if (value is { } t && (t.Nanoseconds < 1000 || t.Nanoseconds > maxNs))
+        {
+            Error(keys[key], $"{key} must be between 1us and {new SimTime(maxNs)} (the qdisc takes it in 32-bit microseconds); got {t}");
+        }
     }
 
     /// <summary>CoDel's times are 32-bit counts of 1.024 µs (codel_time_t): at most about 36 minutes, at least one unit.</summary>

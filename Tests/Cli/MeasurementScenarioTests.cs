@@ -235,6 +235,20 @@ public sealed class MeasurementScenarioTests
         Assert.That(notes, Has.None.Contains("bpf_reno_link_v1"), "v1 at 0s is registered");
     }
 
+    [Test]
+    public void FlowGroup_StartingAfterAShorterDuration_IsNamedInANote()
+    {
+        var s = Run("""
+            duration: 10s
+            flows:
+              - { count: 1, cc: reno }
+              - { count: 2, cc: cubic, start: 5s }
+            """, "--duration", "4s");
+        Assert.That(s.GetProperty("notes").EnumerateArray().Select(n => n.GetString()),
+            Has.One.EqualTo("flows entry 2 (cubic) starts at 5s, not before the end of the run (4s): none of its flows opened"));
+        Assert.That(s.GetProperty("flows").GetArrayLength(), Is.EqualTo(1));
+    }
+
     /// <summary>A --duration shorter than the file's window clips the window to the run and says so.</summary>
     [Test]
     public void MeasureWindow_DurationShorterThanIt_ClippedToTheRunWithANote()

@@ -136,6 +136,13 @@ public sealed class ScenarioCliTests
         yield return new TestCaseData("duration: 3s\nflows:\n  - { cc: reno, start: 2s, stop: 1s }\n", 3, 34, "must be after start").SetName("StopBeforeStart");
         yield return new TestCaseData("duration: 3s\nnetwork:\n  bottleneck: { queue: { type: fifo } }\nflows: [ { cc: reno } ]\n", 3, 32, "unknown queue type 'fifo'").SetName("UnknownQueue");
         yield return new TestCaseData("duration: 3s\nflows: [ { cc: reno, size: 10 } ]\n", 2, 28, "size").SetName("SizeWithoutUnit");
+        // Each qdisc's times in the units its netlink attributes carry: CoDel's 1.024 µs, pie's and fq's microseconds.
+        yield return new TestCaseData("duration: 3s\nnetwork:\n  bottleneck: { queue: { type: codel, target: 1us } }\nflows: [ { cc: reno } ]\n", 3, 47,
+            "target must be between 1.024us and").SetName("CodelTargetBelowItsUnit");
+        yield return new TestCaseData("duration: 3s\nnetwork:\n  bottleneck: { queue: { type: pie, target: 500ns } }\nflows: [ { cc: reno } ]\n", 3, 45,
+            "target must be between 1us and 4294.967295s").SetName("PieTargetBelowAMicrosecond");
+        yield return new TestCaseData("duration: 3s\nnetwork:\n  bottleneck: { queue: { type: fq, ce_threshold: 5000s } }\nflows: [ { cc: reno } ]\n", 3, 50,
+            "ce_threshold must be between 1us and 4294.967295s").SetName("FqCeThresholdBeyondU32Microseconds");
         yield return new TestCaseData("duration: 3s\nflows: [ { arrivals: poisson, cc: reno } ]\n", 2, 10, "poisson arrivals need rate").SetName("PoissonWithoutRate");
         yield return new TestCaseData("duration: 3s\nflows: [ { cc: reno\n", 3, 1, "not valid YAML").SetName("SyntaxError");
         yield return new TestCaseData("duration: 3s\nnetwork:\n  bottleneck: { loss: 1.5 }\nflows: [ { cc: reno } ]\n", 3, 23, "at most 1").SetName("LossAboveOne");

@@ -160,6 +160,14 @@ public sealed partial class TcpScenarioRunner
         _sampler.Start(SimTime.Zero);
         _meter.Start(_spec.Duration);
         _notes.AddRange(StructOpsEntry.PastTheEnd(_spec.StructOps, _spec.Duration));
+        for (int g = 0; g < _spec.Flows.Count; g++)
+        {
+            // As for struct_ops entries: only a --duration shorter than the file's can leave a group past the end.
+            if (_spec.Flows[g].Start >= _spec.Duration)
+            {
+                _notes.Add($"flows entry {g + 1} ({_spec.Flows[g].Cc ?? "the default cc"}) starts at {_spec.Flows[g].Start}, not before the end of the run ({_spec.Duration}): none of its flows opened");
+            }
+        }
         if (_spec.MeasureTo > _spec.Duration || _spec.MeasureFrom >= _spec.Duration)
         {
             // Only a --duration shorter than the file's can do this: the parser refuses a window outside the run.
