@@ -51,7 +51,9 @@ public sealed partial class ScenarioParser
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
         {
-            Error(node, $"{key}: cannot read the trace {path} ({full}): {(e is FileNotFoundException or DirectoryNotFoundException ? "no such file" : e.Message)}");
+            string why = e is FileNotFoundException or DirectoryNotFoundException ? "no such file"
+                : Directory.Exists(full) ? "it is a directory, not a trace file" : e.Message;
+            Error(node, $"{key}: cannot read the trace {path} ({full}): {why}");
             return null;
         }
         try

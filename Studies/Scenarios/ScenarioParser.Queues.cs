@@ -67,6 +67,7 @@ public sealed partial class ScenarioParser
                              $"(a {TypeName(spec.Kind)} queue takes {string.Join(", ", allowed)})");
             }
         }
+        int errorsBefore = _errors.Count;
         const int maxBytesPerPacket = 1 << 20; // quantum, initial_quantum: the kernel clamps at 2^20
         long? limitBytes = Size(keys, "limit_bytes", ScenarioLimits.MaxQueuePackets * 1500L);
         int? limit = Integer(keys, "limit", 1, ScenarioLimits.MaxQueuePackets);
@@ -101,15 +102,17 @@ public sealed partial class ScenarioParser
             Horizon = Time(keys, "horizon"),
             HorizonDrop = Bool(keys, "horizon_drop") ?? true,
         };
-        if (spec.Kind == QueueKind.Red && spec.Max <= spec.Min)
+        // A value refused at its line would only make the checks between values misfire.
+        bool valuesOk = _errors.Count == errorsBefore;
+        if (valuesOk && spec.Kind == QueueKind.Red && spec.Max <= spec.Min)
         {
             Error(map, $"red needs min < max (got min {spec.Min}, max {spec.Max})");
         }
-        if (spec.Kind == QueueKind.Red && spec.Limit < spec.Max)
+        if (valuesOk && spec.Kind == QueueKind.Red && spec.Limit < spec.Max)
         {
             Error(map, $"red needs limit >= max (got limit {spec.Limit}, max {spec.Max})");
         }
-        if (spec.Kind == QueueKind.EcnThreshold && spec.Limit < spec.K)
+        if (valuesOk && spec.Kind == QueueKind.EcnThreshold && spec.Limit < spec.K)
         {
             Error(map, $"ecn_threshold needs limit >= k (got limit {spec.Limit}, k {spec.K})");
         }

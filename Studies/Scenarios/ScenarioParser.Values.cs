@@ -1,5 +1,6 @@
 using System.Globalization;
 using BpfSim.Core.Simulation;
+using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
 namespace BpfSim.Studies.Scenarios;
@@ -73,6 +74,11 @@ public sealed partial class ScenarioParser
     {
         if (!keys.TryGetValue(key, out var node) || Scalar(node, key) is not { } text)
         {
+            return null;
+        }
+        if (node is YamlScalarNode { Style: not (ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted) } && text is "~" or "null" or "")
+        {
+            Error(node, $"{key} has no value: give a time such as 2s");
             return null;
         }
         if (!SimTime.TryParse(text, out var t, out var error))
@@ -174,7 +180,9 @@ public sealed partial class ScenarioParser
         }
         if (!long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out long v))
         {
-            Error(node, $"{key}: '{text}' is not a whole number");
+            // Digits that do not fit a 64-bit number are a whole number still: say it is too large.
+            bool digits = text.Trim().TrimStart('-', '+') is { Length: > 0 } d && d.All(char.IsAsciiDigit);
+            Error(node, digits ? $"{key} must be at most {max:N0}; got {text.Trim()}" : $"{key}: '{text}' is not a whole number");
             return null;
         }
         if (v < min)
@@ -184,7 +192,7 @@ public sealed partial class ScenarioParser
         }
         if (v > max)
         {
-            Error(node, $"{key} must be at most {max:N0} (see Limits in docs/scenarios.md); got {v}");
+            Error(node, $"{key} must be at most {max:N0} (see docs/scenarios.md); got {v}");
             return null;
         }
         return (int)v;

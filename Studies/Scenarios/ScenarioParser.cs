@@ -310,7 +310,7 @@ public sealed partial class ScenarioParser
             }
             var at = Time(keys, "at");
             var unregisterAt = Time(keys, "unregister_at");
-            if (at is null && unregisterAt is null)
+            if (!keys.ContainsKey("at") && !keys.ContainsKey("unregister_at"))
             {
                 Error(map, "a structops entry needs at (register) or unregister_at (or both)");
             }
@@ -554,9 +554,9 @@ public sealed partial class ScenarioParser
             }
             list.Add(flow);
         }
-        if (list.Count == 0)
+        if (list.Count == 0 && node is YamlSequenceNode { Children.Count: 0 })
         {
-            Error(node, "flows is empty");
+            Error(node, "flows is empty"); // entries that were there but wrong are reported each at its own line
         }
         return list;
     }

@@ -178,6 +178,33 @@ public sealed class ScenarioCliTests
         }
     }
 
+    private static IEnumerable<TestCaseData> OneMistake()
+    {
+        TestCaseData Case(string name, string yaml, string message) => new TestCaseData(yaml, message).SetName(name);
+        yield return Case("RedMinNotANumber", "duration: 1s\nnetwork: { bottleneck: { queue: { type: red, min: .nan, max: 10 } } }\nflows: [ { cc: reno } ]\n",
+            "2:51: min: '.nan' is not a number");
+        yield return Case("FlowEntryNotAMapping", "duration: 1s\nflows: [ cubic ]\n", "2:10: each flow entry must be a mapping");
+        yield return Case("StructOpsAtBeyondTheLimit", "duration: 3s\nstructops:\n  - { program: bpf_dctcp, at: 2000000s }\nflows: [ { cc: reno } ]\n",
+            "3:31: at must be at most 1000000s");
+        yield return Case("DurationWithoutValue", "duration: ~\nflows: [ { cc: reno } ]\n", "1:11: duration has no value");
+        yield return Case("QuantumTooLargeForANumber", "duration: 1s\nnetwork: { bottleneck: { queue: { type: fq_codel, quantum: 99999999999999999999 } } }\nflows: [ { cc: reno } ]\n",
+            "2:60: quantum must be at most 1,048,576; got 99999999999999999999");
+        yield return Case("MahimahiTraceIsADirectory", "duration: 1s\nnetwork: { bottleneck: { mahimahi: . } }\nflows: [ { cc: reno } ]\n",
+            "it is a directory, not a trace file");
+    }
+
+    /// <summary>One mistake gives one error, at its value: no second error that only follows from the first.</summary>
+    [TestCaseSource(nameof(OneMistake))]
+    public void OneMistake_IsOneError(string yaml, string message)
+    {
+        string file = Scenario(yaml);
+        var (code, _, err) = Run("validate", file);
+        Assert.That(code, Is.EqualTo(ExitCodes.BadInput), err);
+        var lines = err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(lines, Has.Length.EqualTo(1), err);
+        Assert.That(lines[0], Does.StartWith(file + ":").And.Contain(message));
+    }
+
     [Test]
     public void MissingScenarioFile_ExitTwo()
     {
