@@ -1,3 +1,4 @@
+using System.Reflection;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -70,8 +71,16 @@ public sealed record Manifest(
     [property: JsonPropertyName("seed")] ulong Seed,
     [property: JsonPropertyName("consumers")] IReadOnlyList<ConsumerHash> Consumers)
 {
+    /// <summary>
+    /// What <c>bpfsim --version</c> prints: 0.1.(commits)+(commit hash) from a git checkout. The assemblies' own version
+    /// stays 0.1.0 so that consumers built against another checkout load (Directory.Build.targets).
+    /// </summary>
+    public static string CurrentToolVersion { get; } =
+        typeof(Manifest).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+        ?? typeof(Manifest).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+
     public static Manifest For(string scenarioName, string scenarioText, ulong seed, IEnumerable<string> consumerSources) => new(
-        typeof(Manifest).Assembly.GetName().Version?.ToString(3) ?? "0.0.0",
+        CurrentToolVersion,
         scenarioName,
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(scenarioText))),
         seed,

@@ -106,6 +106,19 @@ public sealed class CliTests
     }
 
     [Test]
+    public void Manifest_ToolVersion_IsWhatBpfsimVersionPrints()
+    {
+        // --version prints the CLI assembly's informational version (0.1.<commits>+<hash> from a checkout); the
+        // libraries' assembly version stays 0.1.0 by design, which the manifest used to report.
+        string expected = typeof(BpfSimCommand).Assembly
+            .GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .Cast<System.Reflection.AssemblyInformationalVersionAttribute>().Single().InformationalVersion;
+        var (code, output, err) = Run("run", "--duration", "1s", "--json");
+        Assert.That(code, Is.EqualTo(ExitCodes.Success), err);
+        Assert.That(JsonDocument.Parse(output).RootElement.GetProperty("manifest").GetProperty("tool_version").GetString(), Is.EqualTo(expected));
+    }
+
+    [Test]
     public void ParseErrorText_LeavesOtherMessagesAlone() =>
         Assert.That(ParseErrorText.Friendly("Unrecognized command or argument '--x'."), Is.EqualTo("Unrecognized command or argument '--x'."));
 
