@@ -96,7 +96,7 @@ public static class YamlGuard
         }
         catch (YamlException y)
         {
-            throw Error(file, y.Start, $"not valid YAML: {Message(y)}");
+            throw Error(file, TabIndentation(text, Message(y)) ?? y.Start, $"not valid YAML: {Message(y)}");
         }
         catch (Exception x)
         {
@@ -109,6 +109,29 @@ public static class YamlGuard
     }
 
     internal static string Message(YamlException y) => y.InnerException?.Message ?? y.Message;
+
+    /// <summary>
+    /// For the reader's "invalid tab as indentation", which it reports at the start of the enclosing mapping (often
+    /// 1:1), the first tab in a line's indentation: the place to fix.
+    /// </summary>
+    private static Mark? TabIndentation(string text, string message)
+    {
+        if (!message.Contains("tab", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+        var lines = text.Split('\n');
+        for (int i = 0; i < lines.Length; i++)
+        {
+            int indent = lines[i].Length - lines[i].TrimStart(' ', '\t').Length;
+            int tab = lines[i].IndexOf('\t', 0, indent);
+            if (tab >= 0)
+            {
+                return new Mark(0, i + 1, tab + 1);
+            }
+        }
+        return null;
+    }
 
     private static Anchor? Define(NodeEvent e, Dictionary<string, Anchor> anchors, bool scalar)
     {

@@ -145,6 +145,7 @@ public sealed class ScenarioCliTests
             "ce_threshold must be between 1us and 4294.967295s").SetName("FqCeThresholdBeyondU32Microseconds");
         yield return new TestCaseData("duration: 3s\nflows: [ { arrivals: poisson, cc: reno } ]\n", 2, 10, "poisson arrivals need rate").SetName("PoissonWithoutRate");
         yield return new TestCaseData("duration: 3s\nflows: [ { cc: reno\n", 3, 1, "not valid YAML").SetName("SyntaxError");
+        yield return new TestCaseData("duration: 3s\nflows:\n  - { cc: reno }\n  \t- { cc: cubic }\n", 4, 3, "invalid tab as indentation").SetName("TabIndentation_AtTheTab");
         yield return new TestCaseData("duration: 3s\nnetwork:\n  bottleneck: { loss: 1.5 }\nflows: [ { cc: reno } ]\n", 3, 23, "at most 1").SetName("LossAboveOne");
         yield return new TestCaseData("duration: 3s\nflows:\n  - { cc: reno, burst: 100KB }\n", 3, 24, "burst and interval go together").SetName("BurstWithoutInterval");
         yield return new TestCaseData("duration: 3s\nflows:\n  - { cc: reno, burst: 0KB, interval: 1s }\n", 3, 24, "burst must be greater than 0").SetName("ZeroBurst");

@@ -38,7 +38,7 @@ public sealed class ScenarioInputTests
         yield return new TestCaseData("duration: 3s\n? [a, b]\n: 1\n" + Flows, 2, "a key must be a single value").SetName("ComplexKey");
         yield return new TestCaseData("duration: 3s\nk: &k { a: 1 }\n*k : 2\n" + Flows, 3, "a key must be a single value").SetName("AliasOfMappingAsKey");
         yield return new TestCaseData("duration: 3s\nduration: 4s\n" + Flows, 2, "not valid YAML").SetName("DuplicateKey");
-        yield return new TestCaseData("duration: 3s\n\tflows: []\n", 1, "not valid YAML").SetName("TabIndent");
+        yield return new TestCaseData("duration: 3s\n\tflows: []\n", 2, "not valid YAML").SetName("TabIndent"); // the tab's line, not the mapping's
     }
 
     [TestCaseSource(nameof(MalformedYaml))]
