@@ -180,9 +180,11 @@ public sealed partial class ScenarioParser
         }
         if (!long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out long v))
         {
-            // Digits that do not fit a 64-bit number are a whole number still: say it is too large.
-            bool digits = text.Trim().TrimStart('-', '+') is { Length: > 0 } d && d.All(char.IsAsciiDigit);
-            Error(node, digits ? $"{key} must be at most {max:N0}; got {text.Trim()}" : $"{key}: '{text}' is not a whole number");
+            // Digits that do not fit a 64-bit number are a whole number still: say it is out of range.
+            string trimmed = text.Trim();
+            bool digits = trimmed.TrimStart('-', '+') is { Length: > 0 } d && d.All(char.IsAsciiDigit);
+            Error(node, !digits ? $"{key}: '{text}' is not a whole number"
+                : trimmed.StartsWith('-') ? $"{key} must be at least {min}; got {trimmed}" : $"{key} must be at most {max:N0}; got {trimmed}");
             return null;
         }
         if (v < min)

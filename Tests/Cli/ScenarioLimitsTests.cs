@@ -20,6 +20,7 @@ public sealed class ScenarioLimitsTests
     {
         yield return new TestCaseData("flows: [ { cc: reno, count: 2147483647 } ]\n", "count must be at most 1,000,000").SetName("CountIntMax");
         yield return new TestCaseData("flows: [ { cc: reno, count: 99999999999999999999 } ]\n", "count must be at most 1,000,000; got 99999999999999999999").SetName("CountBeyondLong");
+        yield return new TestCaseData("flows: [ { cc: reno, count: -99999999999999999999 } ]\n", "count must be at least 1; got -99999999999999999999").SetName("CountBelowLong");
         yield return new TestCaseData("flows: [ { arrivals: poisson, rate: Infinity, size: 1KB } ]\n", "rate must be greater than 0 and at most 1000000").SetName("PoissonRateInfinity");
         yield return new TestCaseData("flows: [ { arrivals: poisson, rate: 1e12, size: 1KB } ]\n", "at most 1000000").SetName("PoissonRate1e12");
         yield return new TestCaseData("flows: [ { arrivals: poisson, rate: NaN, size: 1KB } ]\n", "is not a number").SetName("PoissonRateNaN");
