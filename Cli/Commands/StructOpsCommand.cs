@@ -90,6 +90,10 @@ public static class StructOpsCommand
                 dumps.Add(node!.DeepClone());
             }
         }
+        if (dumps.Count == 0 && failures > 0)
+        {
+            return ExitCodes.BadInput; // nothing registered: nothing to dump, and the errors are on stderr
+        }
         stdout.WriteLine(dumps.ToJsonString(new JsonSerializerOptions { WriteIndented = !json }));
         if (!json)
         {

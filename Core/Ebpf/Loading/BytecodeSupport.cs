@@ -32,6 +32,10 @@ public abstract class BytecodeSupport
     /// </summary>
     public virtual Spec.ObjectSpec PrepareObject(Spec.ObjectSpec spec) => spec;
 
-    /// <summary>The body <see cref="BpfSystem.ProgLoad"/> gets for <paramref name="program"/>: a delegate of the member's signature.</summary>
-    public abstract Delegate Trampoline(StructOpsMember member, BytecodeProgram program);
+    /// <summary>
+    /// The body <see cref="BpfSystem.ProgLoad"/> gets for <paramref name="program"/>: a delegate of the member's
+    /// signature; null for a member a BPF program cannot implement, which the load then refuses as the kernel does
+    /// (ENOTSUPP, "attach to unsupported member").
+    /// </summary>
+    public abstract Delegate? Trampoline(StructOpsMember member, BytecodeProgram program);
 }

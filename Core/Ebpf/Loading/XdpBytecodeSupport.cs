@@ -25,6 +25,6 @@ internal sealed class XdpBytecodeSupport : BytecodeSupport
 
     public override WriteFilter? ArgumentWrites(StructOpsMember member, int argument) => null;
 
-    public override Delegate Trampoline(StructOpsMember member, BytecodeProgram program) =>
+    public override Delegate? Trampoline(StructOpsMember member, BytecodeProgram program) =>
         throw new NotSupportedException("an XDP program runs through BytecodeProgram.RunPacket, not a struct_ops trampoline");
 }
