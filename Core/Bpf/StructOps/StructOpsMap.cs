@@ -245,12 +245,12 @@ public sealed class StructOpsMap : BpfMap
         switch (_state)
         {
             case StructOpsState.InUse:
+                // bpf_struct_ops_map_delete_elem: the state moves at once (a dump during the unreg's grace period
+                // shows TOBEFREE), then the type's unreg waits its grace period, then the registration's reference goes.
                 _state = StructOpsState.ToBeFree;
-                StructOpsType.Unregister(_kdata!, null);
-                _quiet = true;
-                Put(); // the registration's reference
-                _quiet = false;
                 Record("unregistered");
+                StructOpsType.Unregister(_kdata!, null);
+                Put(); // recorded as ref- when it changes what a dump reports
                 return BpfResult.Ok;
             case StructOpsState.ToBeFree:
                 return BpfResult.Fail(Errno.EINPROGRESS, "already unregistered (TOBEFREE)");

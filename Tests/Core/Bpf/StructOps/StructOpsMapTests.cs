@@ -274,7 +274,9 @@ public sealed class StructOpsMapTests
             (0.0, "INIT", 0L, "created"),
             (1.0, "INUSE", 1L, "registered"),
             (1.0, "INUSE", 2L, "ref+"),
-            (2.0, "TOBEFREE", 1L, "unregistered"),
+            // bpf_struct_ops_map_delete_elem: the state moves first, the registration's reference goes after unreg.
+            (2.0, "TOBEFREE", 2L, "unregistered"),
+            (2.0, "TOBEFREE", 1L, "ref-"),
             (2.0, "TOBEFREE", 0L, "ref-"),
         }));
         Assert.That(map.MaxReportedRefCount, Is.EqualTo(2));
