@@ -25,7 +25,6 @@ public static class XdpHelpers
         RedirectMap => DoRedirectMap,
         XdpAdjustHead => (ref RunContext c, ulong _, ulong delta, ulong _, ulong _, ulong _) => (ulong)c.AdjustHead((int)delta),
         XdpAdjustTail => (ref RunContext c, ulong _, ulong delta, ulong _, ulong _, ulong _) => (ulong)c.AdjustTail((int)delta),
-        BaseHelpers.GetCurrentPidTgid => null, // tracing only, not in bpf_base_func_proto
         _ => BaseHelpers.For(id),
     };
 

@@ -54,6 +54,17 @@ public sealed class XdpHelperTests
         [.. LdImm64(1, map), Mov64Imm(2, key), Mov64Imm(3, flags), Call(XdpHelpers.RedirectMap), Exit()];
 
     [Test]
+    public void GetCurrentPidTgid_IsAnXdpHelper_AsBpfBaseFuncProtoGivesIt()
+    {
+        // 6.12's bpf_base_func_proto has bpf_get_current_pid_tgid in its first switch, which xdp_func_proto falls back
+        // to (kernel/bpf/helpers.c): every program type gets it. In softirq, current is no task of the simulation: 0.
+        Assert.That(XdpHelpers.For(BaseHelpers.GetCurrentPidTgid), Is.Not.Null);
+        var (obj, _, _) = Make();
+        var (action, _, _) = Run(obj, [Call(BaseHelpers.GetCurrentPidTgid), Mov64Imm(0, 2), Exit()], BaseHelpers.GetCurrentPidTgid);
+        Assert.That(action, Is.EqualTo(2), "XDP_PASS after the call");
+    }
+
+    [Test]
     public void RedirectMap_ToAnOccupiedSlot_IsRedirectToItsDevice()
     {
         var (obj, map, ifindex) = Make();
