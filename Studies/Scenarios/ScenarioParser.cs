@@ -342,7 +342,13 @@ public sealed partial class ScenarioParser
             }
             if (keys.TryGetValue("map", out var mapNode) && Scalar(mapNode, "map") is { } mapName && found.Count > 0)
             {
-                found = PickMap(found, mapName, program, mapNode);
+                var picked = PickMap(found, mapName, program, mapNode);
+                if (picked.Count == 0)
+                {
+                    // The map: error is the one to report: flows naming the program's algorithms are not refused too.
+                    consumers.UnionWith(found.Select(c => c.Algorithm));
+                }
+                found = picked;
             }
             if (found.Count > 0 && found.All(c => c.Kind == ConsumerKind.Xdp))
             {

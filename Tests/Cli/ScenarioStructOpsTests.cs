@@ -137,9 +137,11 @@ public sealed class ScenarioStructOpsTests
     [Test]
     public void MapKey_NamingNoConsumer_RefusedWithTheChoices()
     {
-        string file = CliRun.Scenario($"duration: 2s\nstructops:\n  - {{ program: {s_twoCcs}, map: two_c, at: 0s }}\nflows: [ {{ cc: reno }} ]\n");
+        // A flow naming one of the file's algorithms is not refused as well: the map: line is the one mistake.
+        string file = CliRun.Scenario($"duration: 2s\nstructops:\n  - {{ program: {s_twoCcs}, map: two_c, at: 0s }}\nflows: [ {{ cc: two_a }} ]\n");
         var (code, _, err) = CliRun.Invoke("validate", file);
         Assert.That(code, Is.EqualTo(ExitCodes.BadInput));
+        Assert.That(err.Split('\n', StringSplitOptions.RemoveEmptyEntries), Has.Length.EqualTo(1), err);
         Assert.That(err, Does.Contain($"{file}:3:").And.Contain("has no consumer 'two_c' (it has: two_a, two_b)"));
     }
 
