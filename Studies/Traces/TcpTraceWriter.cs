@@ -38,6 +38,12 @@ public sealed class TcpTraceWriter : ITcpRunObserver, ITcpTracer
     {
         _directory = directory;
         Directory.CreateDirectory(directory);
+        // A folder traced into before may hold more flows' files than this run writes: the reader (and `trace
+        // convert`) takes every flow-*.msgpack, so the old ones go. Only the trace's own files are touched.
+        foreach (string stale in Directory.GetFiles(directory, "flow-*.msgpack"))
+        {
+            File.Delete(stale);
+        }
         // One file for every link: its buffer starts at full size, so the rare drop records do not grow it late in a run.
         _links = new TraceFile(System.IO.Path.Combine(directory, TraceSchema.LinksFile), 256 << 10, 256 << 10);
     }

@@ -62,6 +62,21 @@ public sealed class TraceConvertTests
     }
 
     [Test]
+    public void Run_TraceIntoAFolderTracedBefore_KeepsNoFlowOfTheOldRun()
+    {
+        // The reader takes every flow-*.msgpack in the folder: a second run with fewer flows must not leave the first's.
+        string trace = Fresh();
+        Directory.CreateDirectory(trace);
+        File.WriteAllText(Path.Combine(trace, TraceSchema.FlowFile(7)), "from an earlier run");
+        File.WriteAllText(Path.Combine(trace, "notes.txt"), "the user's own");
+        var (code, _, stderr) = CliRun.Invoke("run", TinyScenario(), "--trace", trace, "--json");
+        Assert.That(code, Is.Zero, stderr);
+        Assert.That(File.Exists(Path.Combine(trace, TraceSchema.FlowFile(7))), Is.False);
+        Assert.That(File.Exists(Path.Combine(trace, TraceSchema.FlowFile(1))), Is.True);
+        Assert.That(File.Exists(Path.Combine(trace, "notes.txt")), Is.True, "only the trace's own files go");
+    }
+
+    [Test]
     public void Run_TraceIntoAFile_Exit2BeforeTheRun()
     {
         string file = CliRun.Scenario("seed: 1\n");
