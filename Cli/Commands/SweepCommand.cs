@@ -142,6 +142,11 @@ public static partial class SweepCommand
                 return ExitCodes.Success;
             }
             string outDir = c.OutDir ?? $"sweep-{plan.File.Name}";
+            if (File.Exists(outDir))
+            {
+                stderr.WriteLine($"bpfsim: --out {outDir}: a file is there; a sweep's outputs go into a directory");
+                return ExitCodes.BadInput;
+            }
             return c.Only is { } chunk ? RunChunk(plan, chunk, chunks, outDir, c, factory, catalog, stdout, stderr)
                 : RunAll(plan, chunks, outDir, c, factory, catalog, stdout, stderr);
         }

@@ -38,6 +38,15 @@ public static class TraceCommand
                 stderr.WriteLine($"bpfsim: trace convert: {e.Message}");
                 return ExitCodes.BadInput;
             }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // The output folder cannot be made or written (a file where it should be, no permission).
+                string target = parse.GetValue(output) ?? folder;
+                stderr.WriteLine(File.Exists(target)
+                    ? $"bpfsim: trace convert: --out {target}: a file is there; the tables go into a directory"
+                    : $"bpfsim: trace convert: cannot write into {target}: {e.Message}");
+                return ExitCodes.BadInput;
+            }
         });
         return new Command("trace", "Work with per-event traces (bpfsim run --trace DIR)") { convert };
     }

@@ -27,4 +27,15 @@ public sealed class SweepManifestTests
         Assert.That(read.Runs, Is.EqualTo(plan.Runs.Select(r => new ManifestRun(r.Id, r.Point.Id, r.Seed))));
         Assert.That(read.Chunks.Select(c => c.Count), Is.EqualTo(new[] { 2, 1, 1 }));
     }
+
+    [Test]
+    public void Sweep_OutOnAFile_Exit2BeforeAnyRun()
+    {
+        string sweep = SweepFixtures.Write("base: base.yaml\nseeds: 1..2\n");
+        string file = Path.GetTempFileName();
+        var (code, output, err) = BpfSim.Tests.Cli.CliRun.Invoke("sweep", sweep, "--out", file);
+        Assert.That(code, Is.EqualTo(BpfSim.Studies.ExitCodes.BadInput), err);
+        Assert.That(err, Does.StartWith($"bpfsim: --out {file}: a file is there"));
+        Assert.That(output, Is.Empty);
+    }
 }

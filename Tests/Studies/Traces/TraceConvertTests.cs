@@ -77,6 +77,16 @@ public sealed class TraceConvertTests
     }
 
     [Test]
+    public void Convert_OutOnAFile_Exit2NotAnInternalError()
+    {
+        var (_, dir) = TraceRunTests.Traced(TraceRunTests.CompetingScenario);
+        string file = Path.GetTempFileName();
+        var (code, _, stderr) = CliRun.Invoke("trace", "convert", dir, "--to", "csv", "--out", file);
+        Assert.That(code, Is.EqualTo(2), stderr);
+        Assert.That(stderr, Does.StartWith($"bpfsim: trace convert: --out {file}: a file is there").And.Not.Contain("internal error"));
+    }
+
+    [Test]
     public void Run_TraceIntoAFile_Exit2BeforeTheRun()
     {
         string file = CliRun.Scenario("seed: 1\n");
