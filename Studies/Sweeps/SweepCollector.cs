@@ -45,8 +45,20 @@ public static class SweepCollector
         {
             return new Collected(run, record, []);
         }
-        using var json = JsonDocument.Parse(File.ReadAllText(summary));
-        return new Collected(run, record, SweepMetrics.From(json.RootElement));
+        JsonDocument json;
+        try
+        {
+            json = JsonDocument.Parse(File.ReadAllText(summary));
+        }
+        catch (JsonException e)
+        {
+            // A run marked done whose summary was cut or edited: name the file rather than fail inside.
+            throw new IOException($"{summary}: not a run summary (line {(e.LineNumber ?? 0) + 1}: not valid JSON); run {run.Id} again with --resume after deleting its folder", e);
+        }
+        using (json)
+        {
+            return new Collected(run, record, SweepMetrics.From(json.RootElement));
+        }
     }
 
     /// <summary>Every metric column any run has, in the order they first appear in run order.</summary>

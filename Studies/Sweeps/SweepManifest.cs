@@ -70,7 +70,8 @@ public sealed record SweepManifest(
         }
         catch (JsonException e)
         {
-            throw new IOException($"{path}: not a sweep manifest: {e.Message}", e);
+            // The serializer's message names its .NET type; where the JSON went wrong is what helps.
+            throw new IOException($"{path}: not a sweep manifest (at line {(e.LineNumber ?? 0) + 1}{(string.IsNullOrEmpty(e.Path) || e.Path == "$" ? "" : $", {e.Path}")}): rewrite it with --emit, or run the sweep again", e);
         }
     }
 }

@@ -38,4 +38,18 @@ public sealed class SweepManifestTests
         Assert.That(err, Does.StartWith($"bpfsim: --out {file}: a file is there"));
         Assert.That(output, Is.Empty);
     }
+
+    [Test]
+    public void Collect_ARunsSummaryCut_NamesTheFile_NotAnInternalError()
+    {
+        string sweep = SweepFixtures.Write("base: base.yaml\nseeds: 1..1\n");
+        string outDir = SweepFixtures.OutDir();
+        var (code, _, err) = BpfSim.Tests.Cli.CliRun.Invoke("sweep", sweep, "--out", outDir, "--quiet");
+        Assert.That(code, Is.Zero, err);
+        string summary = Directory.GetFiles(outDir, "summary.json", SearchOption.AllDirectories).Single();
+        File.WriteAllText(summary, "{\"x\":");
+        (code, _, err) = BpfSim.Tests.Cli.CliRun.Invoke("sweep", "collect", outDir);
+        Assert.That(code, Is.EqualTo(BpfSim.Studies.ExitCodes.BadInput), err); // collect's input is the folder's files
+        Assert.That(err, Does.Contain($"{summary}: not a run summary").And.Not.Contain("internal error"));
+    }
 }
