@@ -37,7 +37,13 @@ public static partial class SweepCommand
     private static int RunChunk(SweepPlan plan, int chunk, int chunks, string outDir, Choices c, BpfSimFactory factory, ConsumerCatalog catalog,
         TextWriter stdout, TextWriter stderr)
     {
-        var manifest = File.Exists(Path.Combine(outDir, SweepManifest.FileName)) ? SweepManifest.Read(outDir) : SweepManifest.For(plan, chunks);
+        if (!File.Exists(Path.Combine(outDir, SweepManifest.FileName)))
+        {
+            // Without it the chunks are not the cluster's, and collect (which reads it) could not gather them.
+            stderr.WriteLine($"bpfsim: --only {chunk}: {outDir} has no {SweepManifest.FileName}: write it first with --emit slurm {outDir}, or run the sweep without --only");
+            return ExitCodes.BadInput;
+        }
+        var manifest = SweepManifest.Read(outDir);
         if (!SameRuns(manifest, SweepManifest.For(plan, 1)))
         {
             stderr.WriteLine($"bpfsim: --only: the manifest in {outDir} was written for another sweep (its runs differ from {c.Path}'s)");

@@ -83,6 +83,16 @@ public sealed class SweepCliTests
     }
 
     [Test]
+    public void Only_WithoutAManifest_Exit2BeforeAnyRun()
+    {
+        string sweep = SweepFixtures.Write(Sweep), dir = SweepFixtures.OutDir();
+        var (code, _, err) = CliRun.Invoke("sweep", sweep, "--only", "0", "--out", dir, "--quiet");
+        Assert.That(code, Is.EqualTo(BpfSim.Studies.ExitCodes.BadInput));
+        Assert.That(err, Does.Contain($"--only 0: {dir} has no manifest.json: write it first with --emit slurm"));
+        Assert.That(Directory.Exists(Path.Combine(dir, "runs")), Is.False, "nothing ran");
+    }
+
+    [Test]
     public void Collect_UnfinishedRun_ListedAsMissingAndExitOne()
     {
         string sweep = SweepFixtures.Write(Sweep), dir = SweepFixtures.OutDir();
