@@ -141,6 +141,8 @@ public static partial class SweepCommand
     {
         var dir = new Argument<string>("dir") { Description = "A sweep's output folder (with manifest.json and runs/), e.g. the DIR of --emit slurm DIR" };
         var format = new RunTimeOptions().Format;
+        // Here it picks the sweep tables' formats, which a local sweep writes in both (its runs' tables follow --format).
+        format.Description = "Formats of the sweep tables: csv, parquet or csv,parquet (default csv,parquet, as a local sweep writes them)";
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print nothing but errors" };
         var command = new Command("collect", "Merge a sweep's runs (from a cluster's array tasks) into sweep.csv/.parquet, points.csv/.parquet and timing.csv")
         {
@@ -158,7 +160,11 @@ public static partial class SweepCommand
                 var collection = SweepCollector.Collect(directory, formats);
                 foreach (var (run, record) in collection.Runs.Where(r => r.Record is not { ExitCode: ExitCodes.Success }))
                 {
-                    stderr.WriteLine($"bpfsim: sweep collect: run {run}: {(record is null ? "not finished (no done marker)" : $"{record.Status} (exit {record.ExitCode})")}");
+                    string marker = Path.Combine(SweepFiles.RunDirectory(directory, run), SweepFiles.Done);
+                    string why = record is not null ? $"{record.Status} (exit {record.ExitCode})"
+                        : File.Exists(marker) ? $"not finished ({marker} is there but unreadable: the run was cut while writing it, or it was edited)"
+                        : "not finished (no done marker)";
+                    stderr.WriteLine($"bpfsim: sweep collect: run {run}: {why}");
                 }
                 ReportUnfinishedChunks(directory, collection, stderr);
                 if (!parse.GetValue(quiet))

@@ -52,4 +52,17 @@ public sealed class SweepManifestTests
         Assert.That(code, Is.EqualTo(BpfSim.Studies.ExitCodes.BadInput), err); // collect's input is the folder's files
         Assert.That(err, Does.Contain($"{summary}: not a run summary").And.Not.Contain("internal error"));
     }
+
+    [Test]
+    public void Collect_ADoneMarkerCut_SaysItIsUnreadable_NotMissing()
+    {
+        string sweep = SweepFixtures.Write("base: base.yaml\nseeds: 1..1\n");
+        string outDir = SweepFixtures.OutDir();
+        Assert.That(BpfSim.Tests.Cli.CliRun.Invoke("sweep", sweep, "--out", outDir, "--quiet").Code, Is.Zero);
+        string done = Directory.GetFiles(outDir, "done", SearchOption.AllDirectories).Single();
+        File.WriteAllText(done, "{bad");
+        var (code, _, err) = BpfSim.Tests.Cli.CliRun.Invoke("sweep", "collect", outDir, "--quiet");
+        Assert.That(code, Is.EqualTo(BpfSim.Studies.ExitCodes.SimulationFailed), err);
+        Assert.That(err, Does.Contain($"{done} is there but unreadable").And.Not.Contain("no done marker"));
+    }
 }
