@@ -23,7 +23,6 @@ public static partial class ParseErrorText
         string takes = type.Contains("UInt64", StringComparison.Ordinal) ? $"a whole number from 0 to {ulong.MaxValue}"
             : type.Contains("UInt32", StringComparison.Ordinal) ? $"a whole number from 0 to {uint.MaxValue}"
             : type.Contains("Int32", StringComparison.Ordinal) ? "a whole number"
-            : type.Contains("Double", StringComparison.Ordinal) ? "a number"
             : "a value of the kind its --help describes";
         return $"{m.Groups["option"].Value}: '{m.Groups["arg"].Value}' is not {takes}";
     }

@@ -124,7 +124,8 @@ public sealed partial class ScenarioParser
         }
         else
         {
-            // pie (TCA_PIE_TARGET, TCA_PIE_TUPDATE) and fq (TCA_FQ_CE_THRESHOLD) take microseconds in 32 bits.
+            // pie (TCA_PIE_TARGET, TCA_PIE_TUPDATE: net/sched/sch_pie.c) and fq (TCA_FQ_CE_THRESHOLD: net/sched/sch_fq.c)
+            // take microseconds in 32 bits.
             CheckMicroseconds(keys, "target", spec.Target);
             CheckMicroseconds(keys, "tupdate", spec.Tupdate);
             CheckMicroseconds(keys, "ce_threshold", spec.CeThreshold);

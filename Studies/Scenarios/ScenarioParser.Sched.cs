@@ -31,8 +31,11 @@ public sealed partial class ScenarioParser
     /// <summary>The most timeline segments a run may keep for the report (each is 24 bytes).</summary>
     public const int MaxTimelineLimit = 10_000_000;
 
-    private static string? SubsystemOf(YamlMappingNode root) =>
-        root.Children.FirstOrDefault(p => p.Key is YamlScalarNode { Value: "subsystem" }).Value is YamlScalarNode { Value: { } v } ? v : null;
+    private static string? SubsystemOf(YamlMappingNode root) => SubsystemNode(root)?.Value;
+
+    /// <summary>The root's <c>subsystem:</c> value when it is a single value.</summary>
+    private static YamlScalarNode? SubsystemNode(YamlMappingNode root) =>
+        root.Children.FirstOrDefault(p => p.Key is YamlScalarNode { Value: "subsystem" }).Value is YamlScalarNode { Value: not null } v ? v : null;
 
     private ulong? Seed(Dictionary<string, YamlNode> keys)
     {

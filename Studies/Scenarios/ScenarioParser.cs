@@ -78,8 +78,7 @@ public sealed partial class ScenarioParser
             throw new ScenarioException([new ScenarioError(_file, 1, 1,
                 "a scenario is a mapping with keys such as seed, duration, network, flows (or subsystem: sched, cpus, tasks)")]);
         }
-        if (root.Children.FirstOrDefault(p => p.Key is YamlScalarNode { Value: "subsystem" }).Value is YamlScalarNode { Value: { } named } sub
-            && named is not ("tcp" or "sched"))
+        if (SubsystemNode(root) is { Value: { } named } sub && named is not ("tcp" or "sched"))
         {
             // Which keys belong is unknown until the subsystem is: that is the one error to report.
             string hint = named.ToLowerInvariant() is "tcp" or "sched" ? $"; did you mean {named.ToLowerInvariant()}? (lower case)" : "";

@@ -245,7 +245,7 @@ public sealed class StructOpsMap : BpfMap
         switch (_state)
         {
             case StructOpsState.InUse:
-                // bpf_struct_ops_map_delete_elem: the state moves at once (a dump during the unreg's grace period
+                // bpf_struct_ops_map_delete_elem (kernel/bpf/bpf_struct_ops.c): the state moves at once (a dump during the unreg's grace period
                 // shows TOBEFREE), then the type's unreg waits its grace period, then the registration's reference goes.
                 _state = StructOpsState.ToBeFree;
                 Record("unregistered");

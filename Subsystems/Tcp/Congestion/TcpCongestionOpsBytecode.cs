@@ -361,7 +361,7 @@ internal sealed class TcpCongestionOpsBytecode : BytecodeSupport
             "in_ack_event" => (InAckEventFn)((ref TcpSock sk, uint flags) => Run(program, regions, ref sk, 2, flags, 0)),
             "pkts_acked" => (PktsAckedFn)((ref TcpSock sk, in AckSample sample) => RunWithSample(program, regions, ref sk, in sample)),
             "cong_control" => (CongControlFn)((ref TcpSock sk, uint ack, int flag, in RateSample rs) => RunWithRate(program, regions, ref sk, ack, flag, in rs)),
-            _ => null, // get_info and the like: bpf_tcp_ca_check_member refuses them, and so does the load
+            _ => null, // get_info and the like: bpf_tcp_ca_check_member (net/ipv4/bpf_tcp_ca.c) refuses them, and so does the load
         };
     }
 

@@ -163,9 +163,10 @@ public sealed partial class TcpScenarioRunner
         for (int g = 0; g < _spec.Flows.Count; g++)
         {
             // As for struct_ops entries: only a --duration shorter than the file's can leave a group past the end.
-            if (_spec.Flows[g].Start >= _spec.Duration)
+            var flow = _spec.Flows[g];
+            if (flow.Start >= _spec.Duration)
             {
-                _notes.Add($"flows entry {g + 1} ({_spec.Flows[g].Cc ?? "the default cc"}) starts at {_spec.Flows[g].Start}, not before the end of the run ({_spec.Duration}): none of its flows opened");
+                _notes.Add($"flows entry {g + 1} ({flow.Cc ?? "the default cc"}) starts at {flow.Start}, not before the end of the run ({_spec.Duration}): none of its flows opened");
             }
         }
         if (_spec.MeasureTo > _spec.Duration || _spec.MeasureFrom >= _spec.Duration)
