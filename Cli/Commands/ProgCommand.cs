@@ -2,7 +2,12 @@ using System.CommandLine;
 using BpfSim.Core.Bpf;
 using BpfSim.Core.Bpf.Consumers;
 using BpfSim.Core.Bpf.Programs;
+using BpfSim.Core.Bpf.Net;
 using BpfSim.Core.Ebpf.Asm;
+using BpfSim.Core.Ebpf.Btf;
+using BpfSim.Core.Ebpf.Elf;
+using BpfSim.Core.Ebpf.Loading;
+using BpfSim.Core.Ebpf.Spec;
 
 namespace BpfSim.Cli.Commands;
 
@@ -33,12 +38,9 @@ public static class ProgCommand
         return new Command("prog", "Inspect the programs of a BPF object") { show, dump };
     }
 
-    private static Argument<string> Target() => new("object") { Description = "A BPF object (.bpf.o) or a shipped object's consumer name (see 'bpfsim list')" };
-
-    private static int Run(string target, uint? id, string? name, bool dump, TextWriter stdout, TextWriter stderr)
+    /// <summary>Loads the struct_ops variables of an object (a path, or a shipped object's consumer name) and their programs.</summary>
+    private static int LoadStructOps(BpfSystem bpf, ConsumerCatalog catalog, string target, TextWriter stderr)
     {
-        var (factory, catalog) = Composition.Create([]);
-        var bpf = factory.Create();
         List<ConsumerInfo> consumers;
         try
         {
@@ -53,7 +55,8 @@ public static class ProgCommand
         }
         if (consumers.Count == 0 || consumers.Any(c => c.Object is null))
         {
-            stderr.WriteLine($"bpfsim: '{target}' is not a BPF object or a shipped object's consumer (C# consumers have no instructions)");
+            stderr.WriteLine($"bpfsim: '{target}' is not a BPF object, a shipped object's consumer or one of bpfsim's XDP objects " +
+                             "(C# consumers have no instructions)");
             return ExitCodes.BadInput;
         }
         foreach (var info in consumers)
@@ -64,6 +67,74 @@ public static class ProgCommand
                 stderr.WriteLine($"bpfsim: can't load {info.Name}: {r.Reason}");
                 return ExitCodes.BadInput;
             }
+        }
+        return ExitCodes.Success;
+    }
+
+    /// <summary>
+    /// The path of an object with XDP programs and no struct_ops variable: <paramref name="target"/> itself, or one of
+    /// bpfsim's own XDP objects by name (the names a scenario's <c>xdp:</c> entries take). Null otherwise, also for an
+    /// object that cannot be read: the struct_ops path reports that.
+    /// </summary>
+    private static string? XdpObject(string target, ConsumerCatalog catalog)
+    {
+        bool isPath = ConsumerFiles.IsPath(target) || File.Exists(target);
+        string path = isPath ? target : Path.Combine(AppContext.BaseDirectory, "bpf", target + ".bpf.o");
+        if ((!isPath && catalog.Find(target) is not null) || !File.Exists(path))
+        {
+            return null;
+        }
+        try
+        {
+            var spec = ObjectReader.Read(path);
+            return spec.StructOps.Count == 0 && spec.Programs.Any(p => p.SectionKind == ProgramSectionKind.Xdp) ? path : null;
+        }
+        catch (Exception e) when (e is ObjectFormatException or BtfException or IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Loads every XDP program of the object at <paramref name="path"/> (BPF_PROG_LOAD, as a scenario's xdp: entry does before attaching).</summary>
+    private static int LoadXdp(BpfSystem bpf, string path, TextWriter stderr)
+    {
+        var spec = ObjectReader.Read(path);
+        var r = ObjectLoader.Load(bpf, spec, path, out var obj, autocreate: []);
+        foreach (var program in spec.Programs.Where(p => p.SectionKind == ProgramSectionKind.Xdp))
+        {
+            if (!r.IsOk)
+            {
+                break;
+            }
+            r = ObjectLoader.LoadXdpProgram(bpf, obj!, program.Name, out var code);
+            if (r.IsOk)
+            {
+                r = bpf.ProgLoad(new ProgramSpec
+                {
+                    Type = ProgramType.Xdp, Name = BpfSystem.ToObjectName(code!.Name), License = spec.License,
+                    Body = (PacketProgramFunc)code.RunPacket, Bytecode = code,
+                }, out _);
+            }
+        }
+        if (!r.IsOk)
+        {
+            stderr.WriteLine($"bpfsim: can't load {Path.GetFileName(path)}: {r}");
+            return ExitCodes.BadInput;
+        }
+        return ExitCodes.Success;
+    }
+
+    private static Argument<string> Target() => new("object") { Description = "A BPF object (.bpf.o: struct_ops or XDP), a shipped object's consumer name or one of bpfsim's XDP objects (see 'bpfsim list')" };
+
+    private static int Run(string target, uint? id, string? name, bool dump, TextWriter stdout, TextWriter stderr)
+    {
+        var (factory, catalog) = Composition.Create([]);
+        // Every subsystem's struct_ops types, sched_ext_ops among them, as `structops register` has them.
+        var bpf = Composition.CreateSystem(factory, catalog);
+        int loaded = XdpObject(target, catalog) is { } xdp ? LoadXdp(bpf, xdp, stderr) : LoadStructOps(bpf, catalog, target, stderr);
+        if (loaded != ExitCodes.Success)
+        {
+            return loaded;
         }
         var programs = bpf.Objects.All(BpfObjectKind.Program).OfType<BpfProgram>()
             .Where(p => p.Bytecode is not null && (id is null || p.Id == id) && (name is null || p.Name == name || p.Bytecode.Name == name))

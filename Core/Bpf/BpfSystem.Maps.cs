@@ -28,9 +28,22 @@ public sealed partial class BpfSystem
     {
         map = null!;
         ArgumentNullException.ThrowIfNull(spec);
+        // map_create (kernel/bpf/syscall.c) checks these before the type's own map_alloc_check.
+        if (spec.BtfKeyTypeId != 0 && spec.BtfValueTypeId == 0)
+        {
+            return BpfResult.Fail(Errno.EINVAL, "btf_key_type_id without btf_value_type_id");
+        }
+        if (spec.MapExtra != 0)
+        {
+            return BpfResult.Fail(Errno.EINVAL, $"map_extra {spec.MapExtra} is only for bloom filters and arenas");
+        }
         if ((spec.Flags & (MapFlags.RdOnly | MapFlags.WrOnly)) == (MapFlags.RdOnly | MapFlags.WrOnly))
         {
             return BpfResult.Fail(Errno.EINVAL, "BPF_F_RDONLY and BPF_F_WRONLY together");
+        }
+        if ((spec.Flags & MapFlags.NumaNode) != 0 && spec.NumaNode != 0)
+        {
+            return BpfResult.Fail(Errno.EINVAL, $"numa_node {spec.NumaNode} is not an online node (bpfsim's maps live on node 0)");
         }
         BpfResult r;
         InnerMapTemplate? template = null;
@@ -42,7 +55,7 @@ public sealed partial class BpfSystem
                 break;
             case MapType.Array:
             case MapType.PercpuArray:
-                r = ArrayMapBase.CheckSpec(spec);
+                r = ArrayMapBase.CheckSpec(spec, Cpus.Count);
                 break;
             case MapType.ArrayOfMaps:
             case MapType.HashOfMaps:
@@ -103,35 +116,81 @@ public sealed partial class BpfSystem
 
     /// <summary>
     /// map_check_btf (kernel/bpf/syscall.c): the key type (if given) and the value type must exist and be exactly
-    /// key_size and value_size bytes; type ids without BTF are EINVAL.
+    /// key_size and value_size bytes; a map type without a map_check_btf op needs the key type; then the type's own
+    /// map_check_btf. Type ids without a BTF are EINVAL.
     /// </summary>
     private static BpfResult CheckBtf(MapSpec spec)
     {
-        if (spec.BtfKeyTypeId == 0 && spec.BtfValueTypeId == 0)
+        if (spec.BtfValueTypeId == 0)
         {
             return BpfResult.Ok;
         }
-        if (spec.Btf is not { } btf || spec.BtfValueTypeId == 0)
+        if (spec.Btf is not { } btf)
         {
-            return BpfResult.Fail(Errno.EINVAL, "btf_key_type_id/btf_value_type_id need a BTF and a value type");
+            return BpfResult.Fail(Errno.EINVAL, "btf_key_type_id/btf_value_type_id need a BTF");
         }
         try
         {
-            if (spec.BtfKeyTypeId != 0 && btf.SizeOf(spec.BtfKeyTypeId) != spec.KeySize)
+            BtfType key = BtfVoid.Instance;
+            if (spec.BtfKeyTypeId != 0)
             {
-                return BpfResult.Fail(Errno.EINVAL, $"BTF key type {spec.BtfKeyTypeId} is {btf.SizeOf(spec.BtfKeyTypeId)} bytes, not key_size {spec.KeySize}");
+                if (btf.SizeOf(spec.BtfKeyTypeId) != spec.KeySize)
+                {
+                    return BpfResult.Fail(Errno.EINVAL, $"BTF key type {spec.BtfKeyTypeId} is {btf.SizeOf(spec.BtfKeyTypeId)} bytes, not key_size {spec.KeySize}");
+                }
+                key = btf[btf.SkipModifiers(spec.BtfKeyTypeId)];
+            }
+            else if (spec.Type.IsQueueOrStack())
+            {
+                return BpfResult.Fail(Errno.EINVAL, $"a {spec.Type.ShortName()} map takes no BTF (its type has no map_check_btf, so the key type is required, and it has no key)");
             }
             if (btf.SizeOf(spec.BtfValueTypeId) != spec.ValueSize)
             {
                 return BpfResult.Fail(Errno.EINVAL, $"BTF value type {spec.BtfValueTypeId} is {btf.SizeOf(spec.BtfValueTypeId)} bytes, not value_size {spec.ValueSize}");
             }
+            return CheckBtfOfType(spec, key, btf[btf.SkipModifiers(spec.BtfValueTypeId)]);
         }
         catch (BtfException e)
         {
             return BpfResult.Fail(Errno.EINVAL, $"map BTF: {e.Message}");
         }
-        return BpfResult.Ok;
     }
+
+    /// <summary>The map type's map_check_btf op.</summary>
+    private static BpfResult CheckBtfOfType(MapSpec spec, BtfType key, BtfType value)
+    {
+        switch (spec.Type)
+        {
+            case MapType.Hash:
+            case MapType.PercpuHash:
+                // htab_map_check_btf (kernel/bpf/hashtab.c).
+                return key is BtfVoid
+                    ? BpfResult.Fail(Errno.EINVAL, "a hash map's BTF needs a key type")
+                    : BpfResult.Ok;
+            case MapType.Array:
+            case MapType.PercpuArray:
+                // array_map_check_btf (kernel/bpf/arraymap.c): a u32 key, or no key for a one-element .data/.bss/.rodata.
+                if (key is BtfVoid)
+                {
+                    return spec.Type == MapType.Array && spec.MaxEntries == 1 && value is BtfDatasec
+                        ? BpfResult.Ok
+                        : BpfResult.Fail(Errno.EINVAL, "an array's BTF needs a key type unless it is a one-element array of a DATASEC");
+                }
+                return IsU32(key) ? BpfResult.Ok : BpfResult.Fail(Errno.EINVAL, "an array's BTF key type must be a 32-bit integer");
+            case MapType.SkStorage:
+                // bpf_local_storage_map_check_btf (kernel/bpf/bpf_local_storage.c).
+                return IsU32(key) ? BpfResult.Ok : BpfResult.Fail(Errno.EINVAL, "sk_storage's BTF key type must be a 32-bit integer");
+            case MapType.ArrayOfMaps:
+            case MapType.HashOfMaps:
+            case MapType.DevMap:
+                // map_check_no_btf (kernel/bpf/syscall.c): libbpf creates these without BTF.
+                return BpfResult.Fail(Errno.ENOTSUPP, $"a {spec.Type.ShortName()} map takes no BTF");
+            default:
+                return BpfResult.Ok;
+        }
+    }
+
+    private static bool IsU32(BtfType type) => type is BtfInt { Bits: 32, BitOffset: 0 };
 
     private BpfResult TryGetTemplate(MapSpec spec, out InnerMapTemplate template)
     {

@@ -21,12 +21,15 @@ public sealed class ObjectTable
         uint id = _next[k];
         while (table.ContainsKey(id))
         {
-            id = id >= int.MaxValue ? 1 : id + 1;
+            id = NextAfter(id);
         }
-        _next[k] = id >= int.MaxValue ? 1 : id + 1;
+        _next[k] = NextAfter(id);
         table.Add(id, obj);
         return id;
     }
+
+    /// <summary>The id after <paramref name="id"/>: ids are in [1, INT_MAX), idr_alloc_cyclic's end being exclusive.</summary>
+    internal static uint NextAfter(uint id) => id + 1 >= int.MaxValue ? 1 : id + 1;
 
     internal void Release(BpfObject obj) => _byId[(int)obj.Kind].Remove(obj.Id);
 

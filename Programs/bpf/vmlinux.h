@@ -834,6 +834,9 @@ struct bpf_struct_ops_sched_ext_ops {
 	long: 64;
 	long: 64;
 	struct sched_ext_ops data;
+	long: 64;
+	long: 64;
+	long: 64;
 };
 
 #ifndef BPF_NO_PRESERVE_ACCESS_INDEX

@@ -37,6 +37,28 @@ public sealed class BpfObjectCliTests
         Assert.That(err, Does.Contain("is not a BPF object"));
     }
 
+    [TestCase("xdp_src_counter")]
+    [TestCase("Programs/bpf/obj/xdp_src_counter.bpf.o")]
+    public void ProgShow_XdpObject_ListsItsXdpProgram_ByNameOrPath(string target)
+    {
+        string arg = target.Contains('/') ? Path.Combine(Programs.BpfObjects.SourceFolder, "obj", "xdp_src_counter.bpf.o") : target;
+        var (code, output, err) = CliRun.Invoke("prog", "show", arg);
+        Assert.That(code, Is.Zero, err);
+        Assert.That(output, Does.StartWith("1: xdp  name xdp_src_counter  xlated "));
+        var (dumpCode, dump, _) = CliRun.Invoke("prog", "dump", "xlated", arg);
+        Assert.That(dumpCode, Is.Zero);
+        Assert.That(dump, Does.Contain("exit"));
+    }
+
+    [Test]
+    public void ProgShow_SchedExtObject_LoadsAgainstSchedExtOps()
+    {
+        // Before, the command's kernel had no sched_ext_ops: "struct sched_ext_ops is not in this kernel".
+        var (code, output, err) = CliRun.Invoke("prog", "show", Programs.BpfObjects.PathOf("scx_simple"));
+        Assert.That(code, Is.Zero, err);
+        Assert.That(output, Does.Contain("name simple_enqueue  sched_ext_ops.enqueue"));
+    }
+
     [Test]
     public void List_ShowsShippedObjectsAsConsumers()
     {

@@ -89,6 +89,10 @@ public static class ConsumerObjectLoader
             type.Members.FirstOrDefault(m => m.Name == "name") is { } member)
         {
             int offset = (int)(member.BitOffset / 8);
+            if (offset > variable.Data.Length)
+            {
+                return null; // past the variable's data: loading the variable reports the broken layout
+            }
             int size = (int)Math.Min(spec.Btf.SizeOf(member.Type), (ulong)Math.Max(0, variable.Data.Length - offset));
             var bytes = variable.Data.AsSpan().Slice(offset, size);
             int nul = bytes.IndexOf((byte)0);

@@ -26,7 +26,7 @@ public abstract class ArrayMapBase : BpfMap
     public override int Count => (int)MaxEntries;
 
     /// <summary>array_map_alloc_check: the create-time rules for arrays.</summary>
-    internal static BpfResult CheckSpec(MapSpec spec)
+    internal static BpfResult CheckSpec(MapSpec spec, int cpus)
     {
         const MapFlags allowed = MapFlags.NumaNode | MapFlags.Mmapable | MapFlags.RdOnly | MapFlags.WrOnly |
                                  MapFlags.RdOnlyProg | MapFlags.WrOnlyProg | MapFlags.PreserveElems | MapFlags.InnerMap;
@@ -41,6 +41,10 @@ public abstract class ArrayMapBase : BpfMap
         if ((spec.Flags & (MapFlags.RdOnlyProg | MapFlags.WrOnlyProg)) == (MapFlags.RdOnlyProg | MapFlags.WrOnlyProg))
         {
             return BpfResult.Fail(Errno.EINVAL, "BPF_F_RDONLY_PROG and BPF_F_WRONLY_PROG together");
+        }
+        if (spec.Type.IsPerCpu() && (spec.Flags & MapFlags.NumaNode) != 0)
+        {
+            return BpfResult.Fail(Errno.EINVAL, "BPF_F_NUMA_NODE is not for per-CPU maps (their values are on every CPU's node)");
         }
         if (spec.Type != MapType.Array && (spec.Flags & (MapFlags.Mmapable | MapFlags.InnerMap)) != 0)
         {
@@ -58,6 +62,13 @@ public abstract class ArrayMapBase : BpfMap
         {
             return BpfResult.Fail(Errno.E2BIG, "per-CPU value_size rounded to 8 bytes exceeds PCPU_MIN_UNIT_SIZE (32 KiB)");
         }
+        // array_map_alloc: every element is allocated at create time (bpf_map_area_alloc, ENOMEM when that fails).
+        // bpfsim keeps them in one array, which cannot be larger than Array.MaxLength bytes.
+        long bytes = (long)RoundUp8((int)spec.ValueSize) * (spec.Type.IsPerCpu() ? cpus : 1) * spec.MaxEntries;
+        if (bytes > Array.MaxLength)
+        {
+            return BpfResult.Fail(Errno.ENOMEM, $"{bytes} bytes of elements is more than bpfsim can allocate for one map");
+        }
         return BpfResult.Ok;
     }
 
@@ -65,6 +76,7 @@ public abstract class ArrayMapBase : BpfMap
     private static readonly BpfResult s_badFlags = BpfResult.Fail(Errno.EINVAL, "flags must be BPF_ANY, BPF_NOEXIST or BPF_EXIST");
     private static readonly BpfResult s_indexTooBig = BpfResult.Fail(Errno.E2BIG, "index is not below max_entries");
     private static readonly BpfResult s_noExist = BpfResult.Fail(Errno.EEXIST, "array elements always exist, so BPF_NOEXIST fails");
+    private static readonly BpfResult s_noSpinLock = BpfResult.Fail(Errno.EINVAL, "BPF_F_LOCK on a value without a bpf_spin_lock");
     private static readonly BpfResult s_noDelete = BpfResult.Fail(Errno.EINVAL, "array elements cannot be deleted");
     private static readonly BpfResult s_last = BpfResult.Fail(Errno.ENOENT, "no index after the last one");
 
@@ -93,9 +105,10 @@ public abstract class ArrayMapBase : BpfMap
         return BpfResult.Ok;
     }
 
+    /// <summary>array_map_update_elem's checks, in its order: unknown flags, the index, BPF_NOEXIST, then BPF_F_LOCK.</summary>
     private BpfResult CheckUpdate(uint index, ulong flags)
     {
-        if (flags > UpdateFlags.Exist)
+        if ((flags & ~UpdateFlags.FLock) > UpdateFlags.Exist)
         {
             return s_badFlags;
         }
@@ -103,11 +116,12 @@ public abstract class ArrayMapBase : BpfMap
         {
             return s_indexTooBig;
         }
-        if (flags == UpdateFlags.NoExist)
+        if ((flags & UpdateFlags.NoExist) != 0)
         {
             return s_noExist;
         }
-        return BpfResult.Ok;
+        // No value in bpfsim holds a bpf_spin_lock, so BPF_F_LOCK always finds none.
+        return (flags & UpdateFlags.FLock) != 0 ? s_noSpinLock : BpfResult.Ok;
     }
 
     internal override BpfResult SysDelete(ReadOnlySpan<byte> key) => s_noDelete;

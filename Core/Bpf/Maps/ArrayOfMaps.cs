@@ -34,7 +34,7 @@ public sealed class ArrayOfMaps : BpfMap
         {
             return BpfResult.Fail(Errno.EINVAL, "BPF_F_RDONLY_PROG and BPF_F_WRONLY_PROG are not allowed on fd arrays");
         }
-        return ArrayMapBase.CheckSpec(spec);
+        return ArrayMapBase.CheckSpec(spec, cpus: 1);
     }
 
     private static readonly BpfResult s_empty = BpfResult.Fail(Errno.ENOENT, "slot is empty or index is not below max_entries");

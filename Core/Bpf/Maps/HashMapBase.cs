@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace BpfSim.Core.Bpf.Maps;
 
 /// <summary>
@@ -23,7 +25,10 @@ public abstract class HashMapBase : BpfMap
 
     public override int Count => _table.Count;
 
-    /// <summary>htab_map_alloc_check: the create-time rules for hash maps.</summary>
+    /// <summary>The most buckets whose array (16 bytes each) stays within U32_MAX bytes, a power of two: 2^27.</summary>
+    internal const uint MaxBucketsWithinU32 = 1u << 27;
+
+    /// <summary>htab_map_alloc_check and htab_map_alloc's size checks: the create-time rules for hash maps.</summary>
     internal static BpfResult CheckSpec(MapSpec spec, int cpus)
     {
         const MapFlags allowed = MapFlags.NoPrealloc | MapFlags.NoCommonLru | MapFlags.NumaNode | MapFlags.RdOnly |
@@ -40,6 +45,10 @@ public abstract class HashMapBase : BpfMap
         {
             return BpfResult.Fail(Errno.EINVAL, "BPF_F_NO_COMMON_LRU is only for LRU maps");
         }
+        if (spec.Type.IsPerCpu() && (spec.Flags & MapFlags.NumaNode) != 0)
+        {
+            return BpfResult.Fail(Errno.EINVAL, "BPF_F_NUMA_NODE is not for per-CPU maps (their values are on every CPU's node)");
+        }
         if (spec.MaxEntries == 0 || spec.KeySize == 0 || spec.ValueSize == 0)
         {
             return BpfResult.Fail(Errno.EINVAL, "max_entries, key_size and value_size must all be non-zero");
@@ -53,14 +62,16 @@ public abstract class HashMapBase : BpfMap
         {
             return BpfResult.Fail(Errno.E2BIG, "per-CPU value_size rounded to 8 bytes exceeds PCPU_MIN_UNIT_SIZE (32 KiB)");
         }
+        // htab_map_alloc: max_entries above 2^31 is E2BIG, and so are buckets (roundup_pow_of_two(max_entries), 16 bytes
+        // each: struct bucket) whose array would pass U32_MAX bytes, i.e. max_entries above 2^27.
         if (spec.MaxEntries > 1u << 31)
         {
             return BpfResult.Fail(Errno.E2BIG, "max_entries exceeds 2^31");
         }
-        if (spec.MaxEntries > int.MaxValue)
+        if (spec.MaxEntries > MaxBucketsWithinU32)
         {
-            // The kernel gets here only to fail preallocating 2^31 elements.
-            return BpfResult.Fail(Errno.ENOMEM, "cannot allocate 2^31 elements");
+            return BpfResult.Fail(Errno.E2BIG,
+                $"max_entries {spec.MaxEntries} needs {BitOperations.RoundUpToPowerOf2(spec.MaxEntries)} hash buckets of 16 bytes, more than U32_MAX bytes");
         }
         return BpfResult.Ok;
     }

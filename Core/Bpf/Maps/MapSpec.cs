@@ -17,6 +17,12 @@ public sealed record MapSpec
     /// <summary>Object name: at most 15 characters of [A-Za-z0-9_.].</summary>
     public string Name { get; init; } = "";
 
+    /// <summary><c>numa_node</c>: the node to allocate on, read only when <see cref="Flags"/> has BPF_F_NUMA_NODE.</summary>
+    public uint NumaNode { get; init; }
+
+    /// <summary><c>map_extra</c>: only bloom filters and arenas use it (neither is in bpfsim), so it must be 0.</summary>
+    public ulong MapExtra { get; init; }
+
     /// <summary>For ARRAY_OF_MAPS and HASH_OF_MAPS: an fd of a map that serves as the inner-map template.</summary>
     public int InnerMapFd { get; init; }
 

@@ -49,7 +49,7 @@ public static class MapTypeRules
     /// <summary>The type has a map_meta_equal op, so it may serve as an inner-map template (kernel/bpf/map_in_map.c).</summary>
     public static bool CanBeInnerMap(this MapType type) =>
         type is MapType.Hash or MapType.Array or MapType.PercpuHash or MapType.PercpuArray or MapType.ArrayOfMaps or MapType.HashOfMaps
-            or MapType.Queue or MapType.Stack;
+            or MapType.Queue or MapType.Stack or MapType.DevMap or MapType.SkStorage;
 
     /// <summary>Keyless maps of values pushed and popped (QUEUE, STACK).</summary>
     public static bool IsQueueOrStack(this MapType type) => type is MapType.Queue or MapType.Stack;

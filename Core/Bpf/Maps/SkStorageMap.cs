@@ -22,7 +22,7 @@ public sealed class SkStorageMap : BpfMap
 
     public override int Count => _bySocket.Count;
 
-    /// <summary>bpf_local_storage_map_alloc_check (BTF for the key and value is not required here).</summary>
+    /// <summary>bpf_local_storage_map_alloc_check.</summary>
     internal static BpfResult CheckSpec(MapSpec spec)
     {
         const MapFlags allowed = MapFlags.NoPrealloc | MapFlags.Clone;
@@ -30,6 +30,11 @@ public sealed class SkStorageMap : BpfMap
             spec.ValueSize == 0)
         {
             return BpfResult.Fail(Errno.EINVAL, "sk_storage needs BPF_F_NO_PREALLOC, max_entries 0, key_size 4 and value_size > 0");
+        }
+        // bpf_local_storage_map_alloc_check: "Enforce BTF for userspace sk dumping".
+        if (spec.BtfKeyTypeId == 0 || spec.BtfValueTypeId == 0)
+        {
+            return BpfResult.Fail(Errno.EINVAL, "sk_storage needs BTF key and value types (btf_key_type_id, btf_value_type_id)");
         }
         return spec.ValueSize > MaxValueSize
             ? BpfResult.Fail(Errno.E2BIG, $"value_size {spec.ValueSize} is over BPF_LOCAL_STORAGE_MAX_VALUE_SIZE ({MaxValueSize})")

@@ -125,6 +125,11 @@ public sealed class StructOpsMap : BpfMap
                 return BpfResult.Fail(Errno.EINVAL, $"padding at data offset {offset} ({length} bytes) must be zero (check_zero_holes)");
             }
         }
+        int dataEnd = StructOpsType.DataOffset + StructOpsType.DataSize;
+        if (value[dataEnd..].IndexOfAnyExcept((byte)0) >= 0)
+        {
+            return BpfResult.Fail(Errno.EINVAL, $"the value's padding after data (bytes {dataEnd}..{value.Length - 1}) must be zero (check_zero_holes)");
+        }
         if (_state != StructOpsState.Init)
         {
             return BpfResult.Fail(Errno.EBUSY, $"map is {_state.KernelName()}: a struct_ops map is populated only once");

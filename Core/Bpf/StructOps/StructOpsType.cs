@@ -67,8 +67,12 @@ public abstract class StructOpsType
     /// <summary>Padding inside the struct (between members and at the end), as (offset, length) within data.</summary>
     public IReadOnlyList<(int Offset, int Length)> Holes { get; }
 
-    /// <summary>The map's value_size: sizeof(struct bpf_struct_ops_T).</summary>
-    public int ValueSize => DataOffset + DataSize;
+    /// <summary>
+    /// The map's value_size: sizeof(struct bpf_struct_ops_T). Its data member is ____cacheline_aligned_in_smp
+    /// (register_bpf_struct_ops in include/linux/bpf.h), so the whole value is a multiple of 64 bytes: 512 for
+    /// sched_ext_ops, whose 424 bytes of data end at 488.
+    /// </summary>
+    public int ValueSize => (DataOffset + DataSize + DataOffset - 1) / DataOffset * DataOffset;
 
     /// <summary>The member called <paramref name="name"/>, or null.</summary>
     public StructOpsMember? FindMember(string name) => _byName.GetValueOrDefault(name);

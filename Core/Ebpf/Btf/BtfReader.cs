@@ -224,6 +224,42 @@ public static class BtfReader
             }
             state[id] = 2;
         }
+        foreach (var (id, type) in spec.All())
+        {
+            if (type is BtfComposite composite)
+            {
+                CheckMembers(spec, id, composite);
+            }
+        }
+    }
+
+    /// <summary>
+    /// btf_struct_resolve's member checks (kernel/bpf/btf.c): a member must have a size and lie within the struct
+    /// ("Member exceeds struct_size"), counted from its offset rounded down to a byte, or for a bitfield in bits.
+    /// </summary>
+    private static void CheckMembers(BtfSpec spec, uint id, BtfComposite composite)
+    {
+        string where = $".BTF type id {id} ({(composite.IsUnion ? "UNION" : "STRUCT")} '{composite.Name}')";
+        foreach (var m in composite.Members)
+        {
+            ulong size;
+            try
+            {
+                size = spec.SizeOf(m.Type);
+            }
+            catch (BtfException e)
+            {
+                throw new BtfException($"{where}: member '{m.Name}' has no size: {e.Message}");
+            }
+            bool inside = m.BitfieldSize > 0
+                ? (ulong)m.BitOffset + m.BitfieldSize <= (ulong)composite.Size * 8
+                : m.BitOffset / 8 <= composite.Size && size <= composite.Size - m.BitOffset / 8;
+            if (!inside)
+            {
+                throw new BtfException(
+                    $"{where}: member '{m.Name}' at bit {m.BitOffset} ({size} bytes) exceeds the {composite.Size} bytes of the {(composite.IsUnion ? "union" : "struct")}");
+            }
+        }
     }
 
     private static uint? ChainNext(BtfType type) => type switch

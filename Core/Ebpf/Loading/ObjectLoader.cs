@@ -178,7 +178,8 @@ public static partial class ObjectLoader
                 var ri = bpf.MapCreate(new MapSpec
                 {
                     Type = inner.Type, KeySize = inner.KeySize, ValueSize = inner.ValueSize, MaxEntries = inner.MaxEntries,
-                    Flags = (MapFlags)inner.Flags, Name = BpfSystem.ToObjectName(inner.Name),
+                    Flags = (MapFlags)inner.Flags, Name = BpfSystem.ToObjectName(inner.Name), NumaNode = inner.NumaNode,
+                    MapExtra = inner.MapExtra,
                 }, out int templateFd);
                 innerFd = templateFd;
                 if (!ri.IsOk)
@@ -193,14 +194,16 @@ public static partial class ObjectLoader
             var mapSpec = new MapSpec
             {
                 Type = m.Type, KeySize = m.KeySize, ValueSize = m.ValueSize, MaxEntries = m.MaxEntries, Flags = (MapFlags)m.Flags,
-                Name = BpfSystem.ToObjectName(m.Name), InnerMapFd = innerFd ?? 0,
+                Name = BpfSystem.ToObjectName(m.Name), InnerMapFd = innerFd ?? 0, NumaNode = m.NumaNode, MapExtra = m.MapExtra,
             };
-            // bpf_object__create_map: the map gets the object's BTF and its key/value type ids, and if the kernel
-            // refuses them it is created again without BTF ("retrying without BTF").
-            var r = m.ValueTypeId == 0
+            // bpf_object__create_map: the map gets the object's BTF and its key/value type ids, except the types libbpf
+            // knows take none (map-in-map, devmap, queue, stack: created without BTF), and if the kernel refuses them
+            // it is created again without BTF ("retrying without BTF").
+            bool withBtf = m.ValueTypeId != 0 && !(m.Type.IsMapInMap() || m.Type.IsQueueOrStack() || m.Type == MapType.DevMap);
+            var r = !withBtf
                 ? bpf.MapCreate(mapSpec, out int fd)
                 : bpf.MapCreate(mapSpec with { Btf = spec.Btf, BtfKeyTypeId = m.KeyTypeId, BtfValueTypeId = m.ValueTypeId }, out fd);
-            if (!r.IsOk && m.ValueTypeId != 0)
+            if (!r.IsOk && withBtf)
             {
                 r = bpf.MapCreate(mapSpec, out fd);
             }

@@ -11,22 +11,24 @@ namespace BpfSim.Tests.Core.Bpf;
 /// </summary>
 public sealed class BpftoolBtfDumpTests
 {
-    // 1 u32, 2 u64, 3 struct src_count { u64 packets; u64 bytes; }
+    // 1 u32, 2 u64, 3 struct src_count { u64 packets; u64 bytes; }, 4 var total (u64), 5 DATASEC .data { total }
     private static readonly BtfSpec s_btf = new(
     [
         new BtfInt("unsigned int", 4, BtfIntEncoding.None, 0, 32),
         new BtfInt("unsigned long long", 8, BtfIntEncoding.None, 0, 64),
         new BtfComposite("src_count", false, 16, [new BtfMember("packets", 2, 0, 0), new BtfMember("bytes", 2, 64, 0)]),
+        new BtfVar("total", 2, BtfLinkage.Global),
+        new BtfDatasec(".data", 8, [new BtfVarSecInfo(4, 0, 8)]),
     ]);
 
-    private static BpfMap Create(BpfSystem bpf, MapType type, uint keyType = 1, uint valueType = 3, uint valueSize = 16) =>
-        Create(bpf, type, out _, keyType, valueType, valueSize);
+    private static BpfMap Create(BpfSystem bpf, MapType type, uint keyType = 1, uint valueType = 3, uint valueSize = 16, uint maxEntries = 4) =>
+        Create(bpf, type, out _, keyType, valueType, valueSize, maxEntries);
 
-    private static BpfMap Create(BpfSystem bpf, MapType type, out int fd, uint keyType = 1, uint valueType = 3, uint valueSize = 16)
+    private static BpfMap Create(BpfSystem bpf, MapType type, out int fd, uint keyType = 1, uint valueType = 3, uint valueSize = 16, uint maxEntries = 4)
     {
         var r = bpf.MapCreate(new MapSpec
         {
-            Type = type, KeySize = 4, ValueSize = valueSize, MaxEntries = 4, Name = "counts",
+            Type = type, KeySize = 4, ValueSize = valueSize, MaxEntries = maxEntries, Name = "counts",
             Btf = s_btf, BtfKeyTypeId = keyType, BtfValueTypeId = valueType,
         }, out fd);
         Assert.That(r.IsOk, r.Reason);
@@ -80,8 +82,10 @@ public sealed class BpftoolBtfDumpTests
     public void MapWithoutKeyType_PrintsTheValueOnly()
     {
         var bpf = TestMaps.NewSystem();
-        var map = Create(bpf, MapType.Array, keyType: 0, valueType: 2, valueSize: 8);
-        Assert.That(BpftoolJson.MapDump(map)[0]!["formatted"]!.ToJsonString(), Is.EqualTo("{\"value\":0}"));
+        // The one keyless kind array_map_check_btf allows: a one-element array of a DATASEC (.data, .bss, .rodata).
+        var map = Create(bpf, MapType.Array, keyType: 0, valueType: 5, valueSize: 8, maxEntries: 1);
+        Assert.That(BpftoolJson.MapDump(map)[0]!["formatted"]!.ToJsonString(), Is.EqualTo("{\"value\":{\".data\":[{\"total\":0}]}}"),
+            "btf_dumper_datasec: the section's name, then its variables");
     }
 
     [Test]

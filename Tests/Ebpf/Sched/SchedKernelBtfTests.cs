@@ -119,5 +119,8 @@ public sealed class SchedExtOpsLayoutTests
         var ops = (BtfComposite)btf[btf.Find("sched_ext_ops", BtfKind.Struct)!.Value];
         Assert.That(ops.Members.Select(m => (m.Name, (int)(m.BitOffset / 8))), Is.EqualTo(live.Members.Select(m => (m.Name, m.Offset))));
         Assert.That(ops.Size, Is.EqualTo((uint)live.DataSize));
+        // libbpf sizes the map's value from this type (bpf_map__init_kern_struct_ops): 512, as in Linux.
+        var value = (BtfComposite)btf[btf.Find("bpf_struct_ops_sched_ext_ops", BtfKind.Struct)!.Value];
+        Assert.That((value.Size, (uint)live.ValueSize), Is.EqualTo((512u, 512u)));
     }
 }

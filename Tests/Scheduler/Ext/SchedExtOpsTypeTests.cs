@@ -39,6 +39,8 @@ public class SchedExtOpsTypeTests
         Assert.That(type.FindMember("hotplug_seq")!.Offset, Is.EqualTo(33 * 8 + 24));
         Assert.That(type.FindMember("name")!.Offset, Is.EqualTo(33 * 8 + 32));
         Assert.That(type.DataSize, Is.EqualTo(33 * 8 + 32 + 128));
+        // The value is {common, data ____cacheline_aligned_in_smp}: 64 + 424 bytes, rounded up to 512.
+        Assert.That(type.ValueSize, Is.EqualTo(512));
     }
 
     [Test]

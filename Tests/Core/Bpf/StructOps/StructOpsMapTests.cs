@@ -54,6 +54,37 @@ public sealed class StructOpsMapTests
         Assert.That(_type.ValueSize, Is.EqualTo(64 + 64));
     }
 
+    /// <summary>A type whose data (16 bytes) does not fill the value's last cacheline.</summary>
+    private sealed class ShortOpsType() : StructOpsType("short_ops",
+        [StructOpsMember.Function("init", typeof(TestInitFn), "int (void)", mandatory: true), StructOpsMember.Data("flags", StructOpsMemberKind.U32)])
+    {
+        public override BpfResult Register(StructOpsKernelData data, StructOpsLink? link) => BpfResult.Ok;
+
+        public override void Unregister(StructOpsKernelData data, StructOpsLink? link)
+        {
+        }
+    }
+
+    [Test]
+    public void ValueSize_IsAWholeNumberOfCachelines_AndItsTailMustBeZero()
+    {
+        // register_bpf_struct_ops (include/linux/bpf.h): data is ____cacheline_aligned_in_smp, so sizeof the value rounds
+        // up to 64; check_zero_holes on the value type refuses a non-zero byte after data.
+        var type = new ShortOpsType();
+        _bpf.RegisterStructOpsType(type);
+        Assert.That((type.DataSize, type.ValueSize), Is.EqualTo((16, 128)));
+        int fd = CreateMap(_bpf, type: "short_ops");
+        int init = LoadProgram(_bpf, "init", (TestInitFn)(() => 0), "short_ops");
+        var value = new byte[type.ValueSize];
+        BinaryPrimitives.WriteUInt64LittleEndian(value.AsSpan(StructOpsType.DataOffset), (ulong)init);
+        value[StructOpsType.DataOffset + 16 + 20] = 1;
+        var r = _bpf.MapUpdateElem(fd, Key0, value);
+        Assert.That(r.Errno, Is.EqualTo(Errno.EINVAL));
+        Assert.That(r.Reason, Does.Contain("after data"));
+        value[StructOpsType.DataOffset + 16 + 20] = 0;
+        Assert.That(_bpf.MapUpdateElem(fd, Key0, value).IsOk);
+    }
+
     [Test]
     public void Create_IsInit_LookupAllZero()
     {
