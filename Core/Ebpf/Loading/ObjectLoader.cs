@@ -404,7 +404,7 @@ public static partial class ObjectLoader
             }
         }
         var linked = insns.ToArray();
-        var check = ProgramChecks.Check(program.Name, linked, member, support, helpers);
+        var check = ProgramChecks.Check(program.Name, linked, member, support, helpers, s_gplCompatible.Contains(spec.License));
         if (!check.IsOk)
         {
             return check;

@@ -15,7 +15,9 @@ namespace BpfSim.Core.Ebpf.Loading;
 /// </summary>
 internal static class ProgramChecks
 {
-    public static BpfResult Check(string name, Instruction[] insns, StructOpsMember? member, BytecodeSupport support, FunctionTable helpers)
+    /// <param name="gplCompatible">The object's license is one license_is_gpl_compatible (include/linux/license.h) accepts.</param>
+    public static BpfResult Check(string name, Instruction[] insns, StructOpsMember? member, BytecodeSupport support, FunctionTable helpers,
+        bool gplCompatible = true)
     {
         if (insns.Length == 0)
         {
@@ -64,7 +66,7 @@ internal static class ProgramChecks
             }
             if (isCall)
             {
-                var r = CheckCall(insn, i, name, insns.Length, second, member, support, helpers);
+                var r = CheckCall(insn, i, name, insns.Length, second, member, support, helpers, gplCompatible);
                 if (!r.IsOk)
                 {
                     return r;
@@ -167,9 +169,25 @@ internal static class ProgramChecks
         return BpfResult.Ok;
     }
 
+    /// <summary>
+    /// The helpers bpfsim offers whose bpf_func_proto has gpl_only (kernel/trace/bpf_trace.c: bpf_trace_printk,
+    /// bpf_trace_vprintk, bpf_probe_read_kernel and its _str form); every other one bpfsim offers does not.
+    /// </summary>
+    private static bool IsGplOnly(int helper) =>
+        helper is BaseHelpers.TracePrintk or BaseHelpers.ProbeReadKernel or BaseHelpers.ProbeReadKernelStr or TraceVprintk;
+
+    private const int TraceVprintk = 177;
+
+    /// <summary>check_helper_call (kernel/bpf/verifier.c), once the helper is known to exist for the program's type.</summary>
+    private static BpfResult CheckLicense(int helper, int i, string name, bool gplCompatible) =>
+        gplCompatible || !IsGplOnly(helper)
+            ? BpfResult.Ok
+            : Fail(Errno.EINVAL, name, $"cannot call GPL-restricted function from non-GPL compatible program ({HelperNames.TryGetName(helper)}#{helper}, insn {i})");
+
     private static BpfResult CheckCall(Instruction insn, int i, string name, int length, bool[] second, StructOpsMember? member,
-        BytecodeSupport support, FunctionTable helpers)
+        BytecodeSupport support, FunctionTable helpers, bool gplCompatible)
     {
+
         switch (insn.Src)
         {
             case Pseudo.Call:
@@ -186,7 +204,7 @@ internal static class ProgramChecks
                 }
                 if (helpers.TryGet(insn.Imm, out _))
                 {
-                    return BpfResult.Ok;
+                    return CheckLicense(insn.Imm, i, name, gplCompatible);
                 }
                 string helperName = HelperNames.TryGetName(insn.Imm) ?? "unknown";
                 if (helperName == "unknown")
@@ -199,7 +217,7 @@ internal static class ProgramChecks
                     return Fail(Errno.EINVAL, name, refusal.Length > 0 ? refusal : $"program of this type cannot use helper {helperName}#{insn.Imm}");
                 }
                 helpers.Add(insn.Imm, helperName, fn);
-                return BpfResult.Ok;
+                return CheckLicense(insn.Imm, i, name, gplCompatible);
             default:
                 return Fail(Errno.EINVAL, name, $"unsupported call with src_reg {insn.Src} at insn {i}");
         }
