@@ -68,6 +68,20 @@ internal static class ContextWrites
         }
     }
 
+    /// <summary>sizeof(struct xdp_md): data, data_end, data_meta, ingress_ifindex, rx_queue_index, egress_ifindex.</summary>
+    private const int XdpMdSize = 24;
+
+    /// <summary>offsetof(struct xdp_md, egress_ifindex): only a devmap program (BPF_XDP_DEVMAP) may read it.</summary>
+    private const int XdpEgressIfindex = 20;
+
+    /// <summary>
+    /// An XDP program's accesses to its context, struct xdp_md (xdp_is_valid_access in net/core/filter.c): aligned
+    /// 4-byte reads of its fields, egress_ifindex only in a devmap program, no writes (only an offloaded program may
+    /// write rx_queue_index). Otherwise EACCES "invalid bpf_context access".
+    /// </summary>
+    public static BpfResult CheckXdp(string name, Instruction[] insns, bool[] second, bool devmap) =>
+        Run(name, insns, second, new WriteFilter?[BytecodeProgram.MaxArgs], null, BytecodeProgram.MaxArgs, devmap);
+
     public static BpfResult Check(string name, Instruction[] insns, bool[] second, StructOpsMember member, BytecodeSupport support)
     {
         var filters = new WriteFilter?[BytecodeProgram.MaxArgs];
@@ -77,6 +91,12 @@ internal static class ContextWrites
         }
         // The member's arguments, as its C prototype has them (the delegate's parameters).
         int arity = member.Signature?.GetMethod("Invoke")?.GetParameters().Length ?? BytecodeProgram.MaxArgs;
+        return Run(name, insns, second, filters, member, arity, devmap: false);
+    }
+
+    /// <summary>The walk over every path; <paramref name="member"/> null means the context is an XDP program's xdp_md.</summary>
+    private static BpfResult Run(string name, Instruction[] insns, bool[] second, WriteFilter?[] filters, StructOpsMember? member, int arity, bool devmap)
+    {
         var states = new State?[insns.Length];
         var work = new SortedSet<int>();
         var entry = new State();
@@ -91,7 +111,7 @@ internal static class ContextWrites
             var state = states[i]!.Clone();
             var insn = insns[i];
             var beforeCall = IsCall(insn) && insn.Src == Pseudo.Call ? states[i]! : null;
-            var r = Step(name, insn, i, state, filters, member, arity);
+            var r = Step(name, insn, i, state, filters, member, arity, devmap);
             if (!r.IsOk)
             {
                 return r;
@@ -170,7 +190,8 @@ internal static class ContextWrites
         }
     }
 
-    private static BpfResult Step(string name, Instruction insn, int i, State s, WriteFilter?[] filters, StructOpsMember member, int arity)
+    private static BpfResult Step(string name, Instruction insn, int i, State s, WriteFilter?[] filters, StructOpsMember? member, int arity,
+        bool devmap)
     {
         int op = insn.Opcode & 0xf0;
         int size = OpCode.BytesOf(insn.Opcode & 0x18);
@@ -193,6 +214,13 @@ internal static class ContextWrites
             {
                 var from = s.Regs[insn.Src];
                 int at = from.Offset + insn.Offset;
+                if (from.Kind == Kind.Context && member is null)
+                {
+                    s.Regs[insn.Dst] = Value.Unknown;
+                    return at < 0 || at >= XdpMdSize || at % size != 0 || size != 4 || (at == XdpEgressIfindex && !devmap)
+                        ? ProgramChecks.Fail(Errno.EACCES, name, $"invalid bpf_context access off={at} size={size} (insn {i})")
+                        : BpfResult.Ok;
+                }
                 if (from.Kind == Kind.Context && (at < 0 || at >= filters.Length * 8 || at % size != 0))
                 {
                     // bpf_tracing_ctx_access: the context is the u64 arguments, read whole or in aligned parts.
@@ -201,7 +229,7 @@ internal static class ContextWrites
                 if (from.Kind == Kind.Context && at / 8 >= arity)
                 {
                     // btf_ctx_access (kernel/bpf/btf.c): past the member's last argument there is nothing to read.
-                    return ProgramChecks.Fail(Errno.EACCES, name, $"func '{member.Name}' doesn't have {at / 8 + 1}-th argument (insn {i})");
+                    return ProgramChecks.Fail(Errno.EACCES, name, $"func '{member!.Name}' doesn't have {at / 8 + 1}-th argument (insn {i})");
                 }
                 s.Regs[insn.Dst] = from.Kind switch
                 {

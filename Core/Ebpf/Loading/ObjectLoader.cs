@@ -404,7 +404,9 @@ public static partial class ObjectLoader
             }
         }
         var linked = insns.ToArray();
-        var check = ProgramChecks.Check(program.Name, linked, member, support, helpers, s_gplCompatible.Contains(spec.License));
+        // libbpf's section table: SEC("xdp/devmap") and SEC("xdp.frags/devmap") load with BPF_XDP_DEVMAP.
+        bool devmap = program.SectionName is "xdp/devmap" or "xdp.frags/devmap";
+        var check = ProgramChecks.Check(program.Name, linked, member, support, helpers, s_gplCompatible.Contains(spec.License), devmap);
         if (!check.IsOk)
         {
             return check;

@@ -16,8 +16,9 @@ namespace BpfSim.Core.Ebpf.Loading;
 internal static class ProgramChecks
 {
     /// <param name="gplCompatible">The object's license is one license_is_gpl_compatible (include/linux/license.h) accepts.</param>
+    /// <param name="devmapXdp">An XDP program for a devmap entry (SEC("xdp/devmap"): BPF_XDP_DEVMAP), which may read egress_ifindex.</param>
     public static BpfResult Check(string name, Instruction[] insns, StructOpsMember? member, BytecodeSupport support, FunctionTable helpers,
-        bool gplCompatible = true)
+        bool gplCompatible = true, bool devmapXdp = false)
     {
         if (insns.Length == 0)
         {
@@ -86,9 +87,11 @@ internal static class ProgramChecks
         {
             return Fail(Errno.EINVAL, name, "last insn is not an exit or jmp");
         }
-        // A struct_ops program's stores through its arguments (btf_struct_access); a packet program (no member) writes
-        // its packet, checked at run time against data_end.
-        return member is null ? BpfResult.Ok : ContextWrites.Check(name, insns, second, member, support);
+        // A struct_ops program's stores through its arguments (btf_struct_access); an XDP program's accesses to its
+        // xdp_md. A packet program's packet accesses are checked at run time against data_end.
+        return member is not null ? ContextWrites.Check(name, insns, second, member, support)
+            : support is XdpBytecodeSupport ? ContextWrites.CheckXdp(name, insns, second, devmapXdp)
+            : BpfResult.Ok;
     }
 
     internal static BpfResult Fail(Errno errno, string program, string message) =>
