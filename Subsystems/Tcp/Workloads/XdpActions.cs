@@ -4,6 +4,7 @@ using BpfSim.Core.Bpf.Maps;
 using BpfSim.Core.Bpf.Net;
 using BpfSim.Core.Ebpf.Elf;
 using BpfSim.Core.Ebpf.Loading;
+using BpfSim.Core.Workloads;
 using BpfSim.Tcp.Net;
 
 namespace BpfSim.Tcp.Workloads;
@@ -11,10 +12,11 @@ namespace BpfSim.Tcp.Workloads;
 /// <summary>
 /// Carries out a scenario's <c>xdp:</c> entries: at each entry's time, loads its object (maps and global data through
 /// the BPF object runtime, its globals set first) and its XDP program, and attaches it to the interface's device as
-/// a link or by fd; detaches it at <c>detach_at</c>. A failure is a note of the run, as the kernel's errno. A C# XDP
-/// program (<see cref="ConsumerKind.Xdp"/>) is constructed, its options set and loaded with BPF_PROG_LOAD at that
-/// time; when it throws, the packet is XDP_ABORTED and the program is ejected (detached at the same instant) and its
-/// fault reported as a struct_ops consumer's is (docs/faults.md).
+/// a link or by fd; detaches it at <c>detach_at</c>. A failure is a note of the run, as the kernel's errno, or — for
+/// the replay before a run (<see cref="XdpReplay"/>) — a <see cref="ScenarioRunException"/> at the entry's line. A
+/// C# XDP program (<see cref="ConsumerKind.Xdp"/>) is constructed, its options set and loaded with BPF_PROG_LOAD at
+/// that time; when it throws, the packet is XDP_ABORTED and the program is ejected (detached at the same instant) and
+/// its fault reported as a struct_ops consumer's is (docs/faults.md).
 /// </summary>
 internal sealed class XdpActions
 {
@@ -61,11 +63,21 @@ internal sealed class XdpActions
         public bool Detached { get; set; }
     }
 
-    public XdpActions(BpfSystem bpf, Network net, List<string> notes)
+    private readonly bool _refuse;
+    private XdpEntry? _current;
+
+    /// <param name="refuse">
+    /// Throw <see cref="ScenarioRunException"/> at the entry's location for what the kernel refuses, and for a C#
+    /// program that cannot be constructed, instead of noting it (the replay before a run).
+    /// </param>
+    public XdpActions(BpfSystem bpf, Network net, List<string> notes, bool refuse = false)
     {
-        (_bpf, _net, _notes) = (bpf, net, notes);
+        (_bpf, _net, _notes, _refuse) = (bpf, net, notes, refuse);
         net.InterfaceAdded += OnInterfaceAdded;
     }
+
+    /// <summary>The entry being attached, if any (read by a watchdog on another thread).</summary>
+    public XdpEntry? Current => Volatile.Read(ref _current);
 
     /// <summary>A host's port that entries wait for has appeared (its flow is opening): they attach now, before its first packet.</summary>
     private void OnInterfaceAdded(NetInterface iface)
@@ -98,11 +110,36 @@ internal sealed class XdpActions
         _notes.Add($"t={_bpf.Simulator.Now}: xdp {Path.GetFileName(entry.Program)} on {entry.Interface}" +
                    $"{(entry.Location is null ? "" : $" ({entry.Location})")}: {message}");
 
+    /// <summary>What the kernel refused for <paramref name="entry"/>: a note of the run, or, replaying, bad input at the entry's line.</summary>
+    private void Refused(XdpEntry entry, string message)
+    {
+        if (_refuse)
+        {
+            throw new ScenarioRunException($"t={_bpf.Simulator.Now}: xdp {Path.GetFileName(entry.Program)} on {entry.Interface}: {message}{Hint(entry, message)}",
+                entry.Location);
+        }
+        Note(entry, message);
+    }
+
+    /// <summary>For a replace the kernel refused as EBUSY: what holds the hook, and how (dev_xdp_attach, net/core/dev.c).</summary>
+    private string Hint(XdpEntry entry, string message)
+    {
+        var holder = _attached.LastOrDefault(a => a.Interface.Name == entry.Interface && !a.Detached);
+        if (!entry.Replace || !message.Contains("EBUSY", StringComparison.Ordinal) || holder is null)
+        {
+            return "";
+        }
+        string line = holder.Entry.Location?.Split(':') is [.., var l, _] ? $" (line {l})" : "";
+        return $"; {holder.Name}{line} holds the hook {(holder.LinkFd >= 0 ? "as a link (mode: link)" : "by its fd (mode: prog)")}, " +
+               "and a replace must be made the same way";
+    }
+
     /// <summary>The C# XDP programs' faults (each ejected its program), in the order they happened.</summary>
     public IReadOnlyList<ConsumerFault> Faults => _faults;
 
     private void Attach(XdpEntry entry)
     {
+        Volatile.Write(ref _current, entry);
         var iface = _net.FindInterface(entry.Interface);
         if (iface is null)
         {
@@ -126,28 +163,29 @@ internal sealed class XdpActions
             spec = ConsumerGlobals.Apply(spec, entry.Globals, out var errors);
             if (errors.Count > 0)
             {
-                Note(entry, string.Join("; ", errors.Select(e => e.Message)));
+                Refused(entry, string.Join("; ", errors.Select(e => e.Message)));
                 return;
             }
         }
         var r = ObjectLoader.Load(_bpf, spec, entry.Program, out var obj, autocreate: []);
         if (!r.IsOk)
         {
-            Note(entry, r.ToString());
+            Refused(entry, r.ToString());
             return;
         }
         r = ObjectLoader.LoadXdpProgram(_bpf, obj!, entry.ProgramName, out var program);
         if (!r.IsOk)
         {
-            Note(entry, r.ToString());
+            Refused(entry, r.ToString());
             return;
         }
         _objects.Add((Path.GetFileName(entry.Program), obj!));
         var attached = new Attached(entry, iface, program!.Name, program, null);
-        r = XdpAttachment.Attach(_bpf, dev, program!, entry.Mode, entry.Replace, Previous(entry, iface)?.LinkFd ?? -1, out int progFd, out int linkFd);
+        var previous = Previous(entry, iface);
+        r = XdpAttachment.Attach(_bpf, dev, program!, entry.Mode, entry.Replace, previous?.LinkFd ?? -1, out int progFd, out int linkFd);
         if (!r.IsOk)
         {
-            Note(entry, r.ToString());
+            Refused(entry, r.ToString());
             return;
         }
         (attached.ProgFd, attached.LinkFd) = (progFd, linkFd);
@@ -168,13 +206,17 @@ internal sealed class XdpActions
         }
         catch (ConsumerLoadException e)
         {
+            if (_refuse)
+            {
+                throw new ScenarioRunException(e.Message, entry.Location); // the consumer's own code: said as it says it
+            }
             _faults.Add(new ConsumerFault(consumer.Name, 0, "init", ConsumerFaultKind.Load, _bpf.Simulator.Now, e.Message));
             Note(entry, e.Message);
             return;
         }
         if (!r.IsOk)
         {
-            Note(entry, r.ToString());
+            Refused(entry, r.ToString());
             return;
         }
         _consumers.Add(loaded!);
@@ -190,10 +232,11 @@ internal sealed class XdpActions
         var attached = new Attached(entry, iface, consumer.Name, null, loaded);
         // As a struct_ops consumer's: handled once the faulting call has returned to the device, at the same instant.
         loaded!.Program.Guard.Faulted += guard => _bpf.Simulator.Schedule(_bpf.Simulator.Now, () => Eject(attached, guard));
-        r = XdpAttachment.AttachLoaded(_bpf, dev, loaded.ProgFd, entry.Mode, entry.Replace, Previous(entry, iface)?.LinkFd ?? -1, out int linkFd);
+        var previous = Previous(entry, iface);
+        r = XdpAttachment.AttachLoaded(_bpf, dev, loaded.ProgFd, entry.Mode, entry.Replace, previous?.LinkFd ?? -1, out int linkFd);
         if (!r.IsOk)
         {
-            Note(entry, r.ToString());
+            Refused(entry, r.ToString());
             return;
         }
         (attached.ProgFd, attached.LinkFd) = (loaded.ProgFd, linkFd);
