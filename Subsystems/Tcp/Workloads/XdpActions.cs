@@ -4,6 +4,7 @@ using BpfSim.Core.Bpf.Maps;
 using BpfSim.Core.Bpf.Net;
 using BpfSim.Core.Ebpf.Elf;
 using BpfSim.Core.Ebpf.Loading;
+using BpfSim.Core.Simulation;
 using BpfSim.Core.Workloads;
 using BpfSim.Tcp.Net;
 
@@ -61,6 +62,9 @@ internal sealed class XdpActions
         public int ProgFd { get; set; } = -1;
         public int LinkFd { get; set; } = -1;
         public bool Detached { get; set; }
+
+        /// <summary>When a later entry's program replaced this one (its link updated, or its program swapped by fd).</summary>
+        public SimTime? ReplacedAt { get; set; }
     }
 
     private readonly bool _refuse;
@@ -189,12 +193,32 @@ internal sealed class XdpActions
             return;
         }
         (attached.ProgFd, attached.LinkFd) = (progFd, linkFd);
-        _attached.Add(attached);
+        Record(attached, previous);
     }
 
     /// <summary>replace: an earlier entry's attachment on this interface is swapped (its link updated, or its program replaced).</summary>
     private Attached? Previous(XdpEntry entry, NetInterface iface) =>
-        entry.Replace ? _attached.LastOrDefault(a => a.Interface == iface && a.LinkFd >= 0 == (entry.Mode == XdpAttachMode.Link)) : null;
+        entry.Replace ? _attached.LastOrDefault(a => a.Interface == iface && !a.Detached && a.LinkFd >= 0 == (entry.Mode == XdpAttachMode.Link)) : null;
+
+    /// <summary>
+    /// Records an attachment. What it replaced (the link it updated, or the program attached by fd that the netlink
+    /// attach swapped) ends now: the summary shows it so, and its own <c>detach_at</c> no longer touches the hook.
+    /// </summary>
+    private void Record(Attached attached, Attached? previous)
+    {
+        var entry = attached.Entry;
+        if (entry.Replace)
+        {
+            var replaced = entry.Mode == XdpAttachMode.Link ? previous
+                : _attached.LastOrDefault(a => a.Interface == attached.Interface && !a.Detached && a.LinkFd < 0);
+            if (replaced is not null)
+            {
+                replaced.Detached = true;
+                replaced.ReplacedAt = _bpf.Simulator.Now;
+            }
+        }
+        _attached.Add(attached);
+    }
 
     private void AttachConsumer(XdpEntry entry, ConsumerInfo consumer, NetInterface iface, NetDevice dev)
     {
@@ -240,7 +264,7 @@ internal sealed class XdpActions
             return;
         }
         (attached.ProgFd, attached.LinkFd) = (loaded.ProgFd, linkFd);
-        _attached.Add(attached);
+        Record(attached, previous);
     }
 
     /// <summary>Detaches a C# program that faulted: later packets on the interface see no program.</summary>
@@ -266,6 +290,13 @@ internal sealed class XdpActions
             return;
         }
         var attached = _attached.LastOrDefault(a => a.Entry == entry);
+        if (attached is { ReplacedAt: not null, ProgFd: >= 0 })
+        {
+            // Replaced already: the hook runs the replacement; the loader closes this program's fd.
+            _bpf.Close(attached.ProgFd);
+            attached.ProgFd = -1;
+            return;
+        }
         if (attached is null || attached.Detached)
         {
             return; // never attached (noted then), or ejected
@@ -288,7 +319,7 @@ internal sealed class XdpActions
             {
                 var c = i.Counters;
                 var programs = _attached.Where(a => a.Interface == i).Select(a =>
-                    $"{a.Name} ({(a.Entry.Mode == XdpAttachMode.Link ? "link" : "prog")}, {a.Entry.At}–{(a.Entry.DetachAt is { } d ? d.ToString() : "end")})").ToList();
+                    $"{a.Name} ({(a.Entry.Mode == XdpAttachMode.Link ? "link" : "prog")}, {a.Entry.At}–{((a.ReplacedAt ?? a.Entry.DetachAt) is { } d ? d.ToString() : "end")})").ToList();
                 return new XdpInterfaceResult(i.Name, i.Device?.Ifindex ?? 0, programs)
                 {
                     Pass = c.Pass, Drop = c.Drop, Tx = c.Tx, Redirect = c.Redirect, Aborted = c.Aborted, TcxDrop = c.TcxDrop,

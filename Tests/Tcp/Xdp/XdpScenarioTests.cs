@@ -148,6 +148,55 @@ public sealed class XdpScenarioTests
         Assert.That(err, Does.Contain("src_counts"));
     }
 
+    private static string ReplaceScenario(string mode, string? detachAt) => CliRun.Scenario($$"""
+        seed: 1
+        duration: 3s
+        xdp:
+          - { program: xdp_src_counter, interface: router_left:access, at: 0s, mode: {{mode}}{{(detachAt is null ? "" : $", detach_at: {detachAt}")}} }
+          - { program: xdp_src_counter_cs, interface: router_left:access, at: 1s, mode: {{mode}}, replace: true }
+        flows:
+          - { count: 2, cc: cubic }
+        """);
+
+    [TestCase("link")]
+    [TestCase("prog")]
+    public void Cli_ReplacedProgram_EndsWhenReplaced_InTheSummaryAndXdpCsv(string mode)
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"bpfsim-xdp-replace-{Guid.NewGuid():N}");
+        try
+        {
+            var (code, _, err) = CliRun.Invoke("run", ReplaceScenario(mode, null), "--out", dir, "--quiet");
+            Assert.That(code, Is.Zero, err);
+            using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "summary.json")));
+            var programs = summary.RootElement.GetProperty("xdp")[0].GetProperty("programs").EnumerateArray().Select(p => p.GetString());
+            Assert.That(programs, Is.EqualTo(new[] { $"xdp_src_counter ({mode}, 0s–1s)", $"xdp_src_counter_cs ({mode}, 1s–end)" }));
+            Assert.That(File.ReadAllText(Path.Combine(dir, "xdp.csv")), Does.Contain($"\"xdp_src_counter ({mode}, 0s–1s); xdp_src_counter_cs ({mode}, 1s–end)\""));
+        }
+        finally
+        {
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+    }
+
+    [TestCase("link")]
+    [TestCase("prog")]
+    public void Cli_ReplacedProgramsDetachAt_LeavesItsReplacementAttached(string mode)
+    {
+        static long Pass(string file)
+        {
+            var (code, output, err) = CliRun.Invoke("run", file, "--json");
+            Assert.That(code, Is.Zero, err);
+            using var doc = JsonDocument.Parse(output);
+            return doc.RootElement.GetProperty("xdp")[0].GetProperty("pass").GetInt64();
+        }
+        // The replaced program's detach_at (2 s) comes after it was replaced (1 s): it closes that program's fd, and
+        // neither closes the link the replacement now runs in nor detaches the replacement's program.
+        Assert.That(Pass(ReplaceScenario(mode, "2s")), Is.EqualTo(Pass(ReplaceScenario(mode, null))));
+    }
+
     [Test]
     public void Cli_ListInterfaces_NamesTheRoutersPorts()
     {
