@@ -25,8 +25,8 @@ internal sealed class XdpActions
     private readonly Network _net;
     private readonly List<string> _notes;
     private readonly List<Attached> _attached = [];
-    private readonly List<(string Name, LoadedObject Object)> _objects = [];
-    private readonly List<LoadedXdpConsumer> _consumers = [];
+    private readonly List<(string Name, LoadedObject Object, string Interface)> _objects = [];
+    private readonly List<(LoadedXdpConsumer Consumer, string Interface)> _consumers = [];
     private readonly List<ConsumerFault> _faults = [];
     private readonly List<XdpEntry> _pending = [];
     private readonly List<ConsumerGuard> _guards = [];
@@ -183,7 +183,7 @@ internal sealed class XdpActions
             Refused(entry, r.ToString());
             return;
         }
-        _objects.Add((Path.GetFileName(entry.Program), obj!));
+        _objects.Add((Path.GetFileName(entry.Program), obj!, iface.Name));
         var attached = new Attached(entry, iface, program!.Name, program, null);
         var previous = Previous(entry, iface);
         r = XdpAttachment.Attach(_bpf, dev, program!, entry.Mode, entry.Replace, previous?.LinkFd ?? -1, out int progFd, out int linkFd);
@@ -243,7 +243,7 @@ internal sealed class XdpActions
             Refused(entry, r.ToString());
             return;
         }
-        _consumers.Add(loaded!);
+        _consumers.Add((loaded!, iface.Name));
         var guard = loaded!.Program.Guard;
         if (AbandonedCalls.TryGetValue(guard.Ordinal, out var abandoned))
         {
@@ -327,13 +327,16 @@ internal sealed class XdpActions
                 };
             }).ToList();
 
-    /// <summary>The maps of the XDP objects (not their global-data maps) and of the C# programs, dumped now.</summary>
-    public IReadOnlyList<XdpMapResult> Maps() =>
-        _objects.SelectMany(o => o.Object.Maps.Where(m => !m.Name.StartsWith('.')).Select(m => Dump(m.Map, o.Name)))
-            .Concat(_consumers.SelectMany(c => c.Maps.Select(m => Dump(m, c.Info.Name)))).ToList();
+    /// <summary>
+    /// The maps of the XDP objects (not their global-data maps) and of the C# programs, dumped now, each with the
+    /// interface its program was attached to and a <see cref="XdpMapResult.Key"/> that tells apart maps of one name.
+    /// </summary>
+    public IReadOnlyList<XdpMapResult> Maps() => XdpMapResult.Keyed(
+        _objects.SelectMany(o => o.Object.Maps.Where(m => !m.Name.StartsWith('.')).Select(m => Dump(m.Map, o.Name, o.Interface)))
+            .Concat(_consumers.SelectMany(c => c.Consumer.Maps.Select(m => Dump(m, c.Consumer.Info.Name, c.Interface)))).ToList());
 
-    private static XdpMapResult Dump(BpfMap map, string owner) =>
-        new(map.Name, map.Id, map.Type.ShortName(), owner, BpftoolText.MapDump(map), BpftoolJson.MapDump(map));
+    private static XdpMapResult Dump(BpfMap map, string owner, string iface) =>
+        new(map.Name, map.Id, map.Type.ShortName(), owner, iface, BpftoolText.MapDump(map), BpftoolJson.MapDump(map));
 
     /// <summary>Program faults (each an XDP_ABORTED), and entries whose interface never appeared, for the notes.</summary>
     public IEnumerable<string> FaultNotes() =>

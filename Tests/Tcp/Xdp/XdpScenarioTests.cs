@@ -148,6 +148,60 @@ public sealed class XdpScenarioTests
         Assert.That(err, Does.Contain("src_counts"));
     }
 
+    private static string TwoInterfaces => CliRun.Scenario("""
+        seed: 1
+        duration: 1s
+        xdp:
+          - { program: xdp_src_counter, interface: router_left:access }
+          - { program: xdp_src_counter, interface: router_right:access }
+        flows:
+          - { count: 2, cc: cubic }
+        """);
+
+    [Test]
+    public void Cli_SameNamedMapsOnTwoInterfaces_DumpMapPrintsEach_WithItsIdAndInterface()
+    {
+        string file = TwoInterfaces;
+        var (code, output, err) = CliRun.Invoke("run", file, "--dump-map", "src_counts", "--quiet");
+        Assert.That(code, Is.Zero, err);
+        Assert.That(output, Does.Match(@"map src_counts \(id \d+, hash\) of xdp_src_counter.bpf.o on router_left:access, at the end of the run:\n"));
+        Assert.That(output, Does.Match(@"map src_counts \(id \d+, hash\) of xdp_src_counter.bpf.o on router_right:access, at the end of the run:\n"));
+        (code, output, err) = CliRun.Invoke("run", file, "--dump-map", "src_counts", "--json");
+        Assert.That(code, Is.Zero, err);
+        using (var both = JsonDocument.Parse(output))
+        {
+            Assert.That(both.RootElement.EnumerateObject().Select(p => p.Name),
+                Is.EqualTo(new[] { "src_counts@router_left:access", "src_counts@router_right:access" }));
+        }
+        (code, output, err) = CliRun.Invoke("run", file, "--dump-map", "src_counts@router_right:access", "--json");
+        Assert.That(code, Is.Zero, err);
+        using var one = JsonDocument.Parse(output);
+        Assert.That(one.RootElement.ValueKind, Is.EqualTo(JsonValueKind.Array), "a key picks one map: bpftool's array");
+    }
+
+    [Test]
+    public void Cli_Out_SameNamedMapsOnTwoInterfaces_WritesAFileForEach()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"bpfsim-xdp-maps-{Guid.NewGuid():N}");
+        try
+        {
+            var (code, _, err) = CliRun.Invoke("run", TwoInterfaces, "--out", dir, "--quiet");
+            Assert.That(code, Is.Zero, err);
+            Assert.That(Directory.GetFiles(Path.Combine(dir, "maps")).Select(Path.GetFileName).Order(StringComparer.Ordinal),
+                Is.EqualTo(new[] { "src_counts@router_left_access.json", "src_counts@router_right_access.json" }));
+            using var left = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "maps", "src_counts@router_left_access.json")));
+            using var right = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "maps", "src_counts@router_right_access.json")));
+            Assert.That(left.RootElement.ToString(), Is.Not.EqualTo(right.RootElement.ToString()), "the senders' data and the receivers' ACKs");
+        }
+        finally
+        {
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+    }
+
     private static string ReplaceScenario(string mode, string? detachAt) => CliRun.Scenario($$"""
         seed: 1
         duration: 3s
