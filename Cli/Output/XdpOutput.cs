@@ -59,6 +59,18 @@ public static class XdpOutput
         return ExitCodes.Success;
     }
 
+    /// <summary>
+    /// Refuses before the run a <c>--dump-map</c> name that none of the maps the scenario's XDP programs create has
+    /// (<see cref="LoadedScenario.XdpMapNames"/>, found by the check before the run); null when all are known.
+    /// </summary>
+    public static string? UnknownMaps(LoadedScenario scenario, IReadOnlyList<string> names)
+    {
+        var unknown = names.Where(n => !scenario.XdpMapNames.Contains(n, StringComparer.Ordinal)).Distinct(StringComparer.Ordinal).ToList();
+        return unknown.Count == 0 ? null
+            : $"bpfsim: --dump-map {string.Join(", ", unknown)}: no such map; the XDP programs of {scenario.Name} create " +
+              (scenario.XdpMapNames.Count == 0 ? "none" : Known(scenario.XdpMapNames));
+    }
+
     private static bool Matches(XdpMapResult map, string name) => map.Name == name || map.Key == name;
 
     private static string Known(IEnumerable<string> names) => string.Join(", ", names.Distinct(StringComparer.Ordinal));

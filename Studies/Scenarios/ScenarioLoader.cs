@@ -71,12 +71,15 @@ public static class ScenarioLoader
             return new LoadedScenario(null, sched, text, name, notes);
         }
         var tcp = (TcpScenarioSpec)spec;
-        var errors = StructOpsCheck.Check(tcp, factory, catalog, name).Concat(XdpCheck.Check(tcp, factory, name)).ToList();
+        var errors = StructOpsCheck.Check(tcp, factory, catalog, name).Concat(XdpCheck.Check(tcp, factory, name, out var maps)).ToList();
         if (errors.Count > 0)
         {
             throw new ScenarioException(errors);
         }
-        return new LoadedScenario(tcp, null, text, name, notes);
+        return new LoadedScenario(tcp, null, text, name, notes)
+        {
+            XdpMapNames = maps.SelectMany(m => (string[])[m.Name, m.Key]).Distinct(StringComparer.Ordinal).ToList(),
+        };
     }
 
     /// <summary>The algorithms a fresh kernel has before any struct_ops registration.</summary>

@@ -163,7 +163,8 @@ public sealed partial class ScenarioParser
             if (xdp.Count != 1)
             {
                 Error(programNode, xdp.Count == 0
-                    ? $"{program} has no XDP program (SEC(\"xdp\")): its programs are {string.Join(", ", spec.Programs.Select(p => $"{p.Name} ({p.SectionName})"))}"
+                    ? $"{program} has no XDP program (SEC(\"xdp\")): " + (spec.Programs.Count == 0 ? "it has no programs at all"
+                        : $"its programs are {string.Join(", ", spec.Programs.Select(p => $"{p.Name} ({p.SectionName})"))}")
                     : $"{program} has {xdp.Count} XDP programs ({string.Join(", ", xdp)}): pick one with name:");
                 return null;
             }
@@ -212,7 +213,8 @@ public sealed partial class ScenarioParser
                 if (xdp.Count != 1)
                 {
                     Error(programNode, xdp.Count == 0
-                        ? $"{program} has no XDP program (a class marked [XdpProgram]): its consumers are {string.Join(", ", found.Select(c => $"{c.Name} ({c.StructOpsType})"))}"
+                        ? $"{program} has no XDP program (a class marked [XdpProgram]): " + (found.Count == 0 ? "it has no consumers at all"
+                            : $"its consumers are {string.Join(", ", found.Select(c => $"{c.Name} ({c.StructOpsType})"))}")
                         : $"{program} has {xdp.Count} XDP programs ({string.Join(", ", xdp.Select(c => c.Name))}): pick one with name:");
                     return null;
                 }

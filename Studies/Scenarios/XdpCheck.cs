@@ -15,23 +15,26 @@ namespace BpfSim.Studies.Scenarios;
 public static class XdpCheck
 {
     /// <summary>The first entry whose program cannot be loaded or attached, as an error; none if all are.</summary>
+    /// <param name="maps">The maps the entries' programs create (what <c>--dump-map</c> may name); empty on an error.</param>
     /// <remarks>On a thread of its own: a constructor that does not return within <see cref="StructOpsCheck.Budget"/> is reported.</remarks>
-    public static IReadOnlyList<ScenarioError> Check(TcpScenarioSpec spec, BpfSimFactory factory, string file)
+    public static IReadOnlyList<ScenarioError> Check(TcpScenarioSpec spec, BpfSimFactory factory, string file, out IReadOnlyList<XdpMapResult> maps)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(factory);
+        maps = [];
         if (spec.Xdp.Count == 0)
         {
             return [];
         }
         var replay = new XdpReplay(factory.Create(), spec.Xdp, spec.Seed);
+        IReadOnlyList<XdpMapResult> found = [];
         ScenarioRunException? refused = null;
         ExceptionDispatchInfo? failure = null;
         var thread = new Thread(() =>
         {
             try
             {
-                replay.Run(spec.Duration);
+                found = replay.Run(spec.Duration);
             }
             catch (ScenarioRunException e)
             {
@@ -54,6 +57,7 @@ public static class XdpCheck
         {
             return [StructOpsCheck.At(refused.Location, file, refused.Message)];
         }
+        maps = found;
         return [];
     }
 }

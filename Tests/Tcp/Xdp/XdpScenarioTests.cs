@@ -148,6 +148,15 @@ public sealed class XdpScenarioTests
         Assert.That(err, Does.Contain("src_counts"));
     }
 
+    [Test]
+    public void Cli_DumpMapOfNoSuchMap_IsRefusedBeforeTheRun()
+    {
+        var (code, output, err) = CliRun.Invoke("run", Scenario, "--dump-map", "nosuch");
+        Assert.That(code, Is.EqualTo(ExitCodes.BadInput));
+        Assert.That(err, Is.EqualTo($"bpfsim: --dump-map nosuch: no such map; the XDP programs of {Scenario} create src_counts{Environment.NewLine}"));
+        Assert.That(output, Is.Empty, "refused before the run: no summary");
+    }
+
     private static string TwoInterfaces => CliRun.Scenario("""
         seed: 1
         duration: 1s
@@ -249,6 +258,15 @@ public sealed class XdpScenarioTests
         // The replaced program's detach_at (2 s) comes after it was replaced (1 s): it closes that program's fd, and
         // neither closes the link the replacement now runs in nor detaches the replacement's program.
         Assert.That(Pass(ReplaceScenario(mode, "2s")), Is.EqualTo(Pass(ReplaceScenario(mode, null))));
+    }
+
+    [Test]
+    public void Validate_AnObjectWithNoProgramsAtAll_SaysSo()
+    {
+        string path = BpfSim.Tests.Ebpf.TestObjects.PathOf("xdp_no_programs");
+        var (code, _, err) = CliRun.Invoke("validate", Yaml($"  - {{ program: {path}, interface: router_left:access }}"));
+        Assert.That(code, Is.EqualTo(ExitCodes.BadInput));
+        Assert.That(err, Does.EndWith($"xdp_no_programs.o has no XDP program (SEC(\"xdp\")): it has no programs at all{Environment.NewLine}"));
     }
 
     [Test]
