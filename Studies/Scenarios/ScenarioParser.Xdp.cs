@@ -138,12 +138,12 @@ public sealed partial class ScenarioParser
     {
         string path = program.EndsWith(".o", StringComparison.Ordinal)
             ? Path.GetFullPath(Path.Combine(_baseDirectory, program))
-            : Path.Combine(AppContext.BaseDirectory, "bpf", program + ".bpf.o");
+            : BuiltinXdpObjects.PathOf(program);
         if (!File.Exists(path))
         {
             Error(programNode, program.EndsWith(".o", StringComparison.Ordinal)
                 ? $"no such file: {path}"
-                : $"unknown XDP program '{program}' (bpfsim's objects: {string.Join(", ", BuiltinXdpObjects())}; C# XDP programs: " +
+                : $"unknown XDP program '{program}' (bpfsim's objects: {string.Join(", ", BuiltinXdpObjects.Names())}; C# XDP programs: " +
                   $"{string.Join(", ", XdpConsumers().Select(c => c.Name))}; or give a path to a .bpf.o or a .dll)");
             return null;
         }
@@ -235,7 +235,7 @@ public sealed partial class ScenarioParser
             if (info.Kind != ConsumerKind.Xdp)
             {
                 Error(programNode, $"{program} is a {info.StructOpsType} consumer, not an XDP program (C# XDP programs: " +
-                    $"{string.Join(", ", XdpConsumers().Select(c => c.Name))}; bpfsim's XDP objects: {string.Join(", ", BuiltinXdpObjects())})");
+                    $"{string.Join(", ", XdpConsumers().Select(c => c.Name))}; bpfsim's XDP objects: {string.Join(", ", BuiltinXdpObjects.Names())})");
                 return null;
             }
             if (nameNode is not null)
@@ -251,12 +251,4 @@ public sealed partial class ScenarioParser
     }
 
     private IEnumerable<ConsumerInfo> XdpConsumers() => _catalog.All.Where(c => c.Kind == ConsumerKind.Xdp);
-
-    private static IEnumerable<string> BuiltinXdpObjects()
-    {
-        string folder = Path.Combine(AppContext.BaseDirectory, "bpf");
-        return Directory.Exists(folder)
-            ? Directory.GetFiles(folder, "xdp_*.bpf.o").Select(f => Path.GetFileName(f)[..^".bpf.o".Length]).Order(StringComparer.Ordinal)
-            : [];
-    }
 }
