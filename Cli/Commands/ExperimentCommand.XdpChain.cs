@@ -88,7 +88,7 @@ public static partial class ExperimentCommand
         {
             if (!File.Exists(path))
             {
-                stderr.WriteLine($"bpfsim: {path}: no such file");
+                stderr.WriteLine($"bpfsim: {path}: {(Directory.Exists(path) ? "is a directory, not a scenario file" : "no such file")}");
                 return ExitCodes.BadInput;
             }
             name = path;

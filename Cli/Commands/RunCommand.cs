@@ -109,6 +109,11 @@ public static class RunCommand
             stderr.WriteLine($"bpfsim: --dump-map {settings.DumpMaps[0]}: {scenario.Name} attaches no XDP program (xdp:), so it has no maps to dump");
             return ExitCodes.BadInput;
         }
+        if (settings.DumpMaps.Count > 0 && XdpOutput.UnknownMaps(scenario, settings.DumpMaps) is { } unknownMaps)
+        {
+            stderr.WriteLine(unknownMaps); // known from the check before the run: say so before it, not after
+            return ExitCodes.BadInput;
+        }
         if (seed is { } s)
         {
             scenario = scenario.WithSeed(s);

@@ -79,6 +79,11 @@ public sealed partial class BpfSystem
         {
             return BpfResult.Ok;
         }
+        var r = CheckDeviceProgram(next);
+        if (!r.IsOk)
+        {
+            return r;
+        }
         next.Inc();
         link.Program = next;
         dev.Xdp.SetLink(link, next);

@@ -47,9 +47,9 @@ public sealed partial class BpfSystem
     /// <paramref name="progFd"/> to the device, or detaches with -1. With <see cref="XdpFlags.Replace"/>,
     /// <paramref name="expectedFd"/> names the program that must be attached now (-1: none).
     /// </summary>
-    /// <returns>ENODEV unknown device; EINVAL unknown flags, more than one mode flag, a program that is not XDP;
-    /// EBADF a fd that is not open; EBUSY an XDP link or a chain-call map holds the hook, or UPDATE_IF_NOEXIST with a
-    /// program attached; EEXIST REPLACE and the attached program is not the expected one.</returns>
+    /// <returns>ENODEV unknown device; EINVAL unknown flags, more than one mode flag, a program that is not XDP or is
+    /// a BPF_XDP_DEVMAP or BPF_XDP_CPUMAP program; EBADF a fd that is not open; EBUSY an XDP link or a chain-call map
+    /// holds the hook, or UPDATE_IF_NOEXIST with a program attached; EEXIST REPLACE and the attached program is not the expected one.</returns>
     public BpfResult XdpAttach(uint ifindex, int progFd, XdpFlags flags, int expectedFd = -1) =>
         AttachXdp(ifindex, progFd, flags, expectedFd).For(BpfCommand.NetlinkXdp);
 
@@ -82,6 +82,10 @@ public sealed partial class BpfSystem
         {
             return BpfResult.Ok;
         }
+        if (next is not null && !(r = CheckDeviceProgram(next)).IsOk)
+        {
+            return r;
+        }
         next?.Inc();
         hook.SetProgram(next)?.Put();
         return BpfResult.Ok;
@@ -97,6 +101,17 @@ public sealed partial class BpfSystem
         }
         return r;
     }
+
+    /// <summary>
+    /// dev_xdp_install (net/core/dev.c), reached by netlink attaches, link creation and link updates alike: a program
+    /// loaded for a devmap or cpumap entry (<c>SEC("xdp/devmap")</c>, <c>SEC("xdp/cpumap")</c>) is no device's.
+    /// </summary>
+    internal static BpfResult CheckDeviceProgram(BpfProgram prog) => prog.ExpectedAttachType switch
+    {
+        ProgramAttachType.XdpDevmap => BpfResult.Fail(Errno.EINVAL, "BPF_XDP_DEVMAP programs can not be attached to a device"),
+        ProgramAttachType.XdpCpumap => BpfResult.Fail(Errno.EINVAL, "BPF_XDP_CPUMAP programs can not be attached to a device"),
+        _ => BpfResult.Ok,
+    };
 
     /// <summary>The netlink XDP query (IFLA_XDP_PROG_ID): the id of the program the hook runs, 0 for none (a chain-call
     /// map reports 0: it is not a program).</summary>
@@ -120,7 +135,8 @@ public sealed partial class BpfSystem
     /// <returns>EBADF/EINVAL a bad or non-XDP program fd; EINVAL unknown device (bpf_xdp_link_attach returns -EINVAL
     /// when dev_get_by_index fails, unlike netlink's ENODEV); EINVAL <paramref name="flags"/> other
     /// than one mode flag ("Invalid XDP flags for BPF link attachment"); EBUSY another link, a program attached
-    /// through netlink, or a chain-call map already holds the hook.</returns>
+    /// through netlink, or a chain-call map already holds the hook; EINVAL a BPF_XDP_DEVMAP or BPF_XDP_CPUMAP
+    /// program.</returns>
     public BpfResult XdpLinkCreate(int progFd, uint ifindex, out int linkFd, XdpFlags flags = XdpFlags.None)
     {
         linkFd = -1;
@@ -147,7 +163,7 @@ public sealed partial class BpfSystem
                 {
                     r = BpfResult.Fail(Errno.EBUSY, "Can't replace active XDP program with BPF link");
                 }
-                else
+                else if ((r = CheckDeviceProgram(prog)).IsOk)
                 {
                     prog.Inc();
                     var link = new XdpLink(this, dev, prog, flags);

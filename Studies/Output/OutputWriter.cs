@@ -39,11 +39,12 @@ public static class OutputWriter
         }
         if (result.XdpMaps.Count > 0)
         {
-            // maps/NAME.json: bpftool -j map dump of each XDP object's map at the end of the run.
+            // maps/NAME.json: bpftool -j map dump of each XDP object's map at the end of the run; maps that share a
+            // name are maps/NAME@NODE_PORT.json (XdpMapResult.Key), so none overwrites another.
             Directory.CreateDirectory(System.IO.Path.Combine(directory, "maps"));
             foreach (var map in result.XdpMaps)
             {
-                File.WriteAllText(Path(System.IO.Path.Combine("maps", map.Name + ".json")), map.Json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+                File.WriteAllText(Path(System.IO.Path.Combine("maps", map.FileStem + ".json")), map.Json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             }
         }
         if (result.Trace.Count > 0)

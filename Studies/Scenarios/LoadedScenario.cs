@@ -15,6 +15,12 @@ public sealed record LoadedScenario(TcpScenarioSpec? Tcp, SchedScenarioSpec? Sch
 
     public ulong Seed => Tcp?.Seed ?? Sched!.Seed;
 
+    /// <summary>
+    /// The names of the maps the <c>xdp:</c> entries' programs create, and their keys where several share a name
+    /// (<see cref="XdpMapResult.Key"/>), as the check before the run found them: what <c>--dump-map</c> may name.
+    /// </summary>
+    public IReadOnlyList<string> XdpMapNames { get; init; } = [];
+
     public SimTime Duration => Tcp?.Duration ?? Sched!.Duration;
 
     /// <summary>The TCP scenario.</summary>

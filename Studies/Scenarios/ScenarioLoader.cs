@@ -23,7 +23,7 @@ public static class ScenarioLoader
     /// Reads <paramref name="path"/> (or the default when null) and checks it against what this build offers: the
     /// text (<see cref="ScenarioText"/>), the YAML (<see cref="YamlGuard"/>), every key (<see cref="ScenarioParser"/>),
     /// and the struct_ops actions at their times on a fresh kernel (<see cref="StructOpsCheck"/>; for a scheduler
-    /// scenario, its machine without tasks). Every command that
+    /// scenario, its machine without tasks), and the xdp: entries the same way (<see cref="XdpCheck"/>). Every command that
     /// reads a scenario comes here, so all get the same checks.
     /// </summary>
     /// <exception cref="ScenarioException">The file is missing or has problems.</exception>
@@ -71,12 +71,15 @@ public static class ScenarioLoader
             return new LoadedScenario(null, sched, text, name, notes);
         }
         var tcp = (TcpScenarioSpec)spec;
-        var errors = StructOpsCheck.Check(tcp, factory, catalog, name).Concat(XdpConsumerCheck.Check(tcp, factory, name)).ToList();
+        var errors = StructOpsCheck.Check(tcp, factory, catalog, name).Concat(XdpCheck.Check(tcp, factory, name, out var maps)).ToList();
         if (errors.Count > 0)
         {
             throw new ScenarioException(errors);
         }
-        return new LoadedScenario(tcp, null, text, name, notes);
+        return new LoadedScenario(tcp, null, text, name, notes)
+        {
+            XdpMapNames = maps.SelectMany(m => (string[])[m.Name, m.Key]).Distinct(StringComparer.Ordinal).ToList(),
+        };
     }
 
     /// <summary>The algorithms a fresh kernel has before any struct_ops registration.</summary>

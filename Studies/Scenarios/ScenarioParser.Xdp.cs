@@ -138,12 +138,12 @@ public sealed partial class ScenarioParser
     {
         string path = program.EndsWith(".o", StringComparison.Ordinal)
             ? Path.GetFullPath(Path.Combine(_baseDirectory, program))
-            : Path.Combine(AppContext.BaseDirectory, "bpf", program + ".bpf.o");
+            : BuiltinXdpObjects.PathOf(program);
         if (!File.Exists(path))
         {
             Error(programNode, program.EndsWith(".o", StringComparison.Ordinal)
                 ? $"no such file: {path}"
-                : $"unknown XDP program '{program}' (bpfsim's objects: {string.Join(", ", BuiltinXdpObjects())}; C# XDP programs: " +
+                : $"unknown XDP program '{program}' (bpfsim's objects: {string.Join(", ", BuiltinXdpObjects.Names())}; C# XDP programs: " +
                   $"{string.Join(", ", XdpConsumers().Select(c => c.Name))}; or give a path to a .bpf.o or a .dll)");
             return null;
         }
@@ -163,7 +163,8 @@ public sealed partial class ScenarioParser
             if (xdp.Count != 1)
             {
                 Error(programNode, xdp.Count == 0
-                    ? $"{program} has no XDP program (SEC(\"xdp\")): its programs are {string.Join(", ", spec.Programs.Select(p => $"{p.Name} ({p.SectionName})"))}"
+                    ? $"{program} has no XDP program (SEC(\"xdp\")): " + (spec.Programs.Count == 0 ? "it has no programs at all"
+                        : $"its programs are {string.Join(", ", spec.Programs.Select(p => $"{p.Name} ({p.SectionName})"))}")
                     : $"{program} has {xdp.Count} XDP programs ({string.Join(", ", xdp)}): pick one with name:");
                 return null;
             }
@@ -212,7 +213,8 @@ public sealed partial class ScenarioParser
                 if (xdp.Count != 1)
                 {
                     Error(programNode, xdp.Count == 0
-                        ? $"{program} has no XDP program (a class marked [XdpProgram]): its consumers are {string.Join(", ", found.Select(c => $"{c.Name} ({c.StructOpsType})"))}"
+                        ? $"{program} has no XDP program (a class marked [XdpProgram]): " + (found.Count == 0 ? "it has no consumers at all"
+                            : $"its consumers are {string.Join(", ", found.Select(c => $"{c.Name} ({c.StructOpsType})"))}")
                         : $"{program} has {xdp.Count} XDP programs ({string.Join(", ", xdp.Select(c => c.Name))}): pick one with name:");
                     return null;
                 }
@@ -233,7 +235,7 @@ public sealed partial class ScenarioParser
             if (info.Kind != ConsumerKind.Xdp)
             {
                 Error(programNode, $"{program} is a {info.StructOpsType} consumer, not an XDP program (C# XDP programs: " +
-                    $"{string.Join(", ", XdpConsumers().Select(c => c.Name))}; bpfsim's XDP objects: {string.Join(", ", BuiltinXdpObjects())})");
+                    $"{string.Join(", ", XdpConsumers().Select(c => c.Name))}; bpfsim's XDP objects: {string.Join(", ", BuiltinXdpObjects.Names())})");
                 return null;
             }
             if (nameNode is not null)
@@ -249,12 +251,4 @@ public sealed partial class ScenarioParser
     }
 
     private IEnumerable<ConsumerInfo> XdpConsumers() => _catalog.All.Where(c => c.Kind == ConsumerKind.Xdp);
-
-    private static IEnumerable<string> BuiltinXdpObjects()
-    {
-        string folder = Path.Combine(AppContext.BaseDirectory, "bpf");
-        return Directory.Exists(folder)
-            ? Directory.GetFiles(folder, "xdp_*.bpf.o").Select(f => Path.GetFileName(f)[..^".bpf.o".Length]).Order(StringComparer.Ordinal)
-            : [];
-    }
 }

@@ -150,6 +150,24 @@ public sealed class CliTests
     }
 
     [Test]
+    public void List_ShowsTheShippedXdpObjectAndTheDevmapType_AsScenariosAcceptThem()
+    {
+        var (code, output, _) = Run("list");
+        Assert.That(code, Is.Zero);
+        Assert.That(output, Does.Match(@"\nXDP objects \(an xdp: entry's program: NAME\):\n  xdp_src_counter +programs xdp_src_counter \(xdp\); maps src_counts \(hash\) \["));
+        Assert.That(output, Does.Contain("  devmap         BPF_MAP_TYPE_DEVMAP (14)"));
+        (code, output, _) = Run("list", "--json");
+        Assert.That(code, Is.Zero);
+        using var doc = JsonDocument.Parse(output);
+        var xdp = doc.RootElement.GetProperty("xdp_objects").EnumerateArray().Single();
+        Assert.That(xdp.GetProperty("name").GetString(), Is.EqualTo("xdp_src_counter"));
+        Assert.That(xdp.GetProperty("programs")[0].GetProperty("section").GetString(), Is.EqualTo("xdp"));
+        Assert.That(xdp.GetProperty("maps")[0].GetProperty("name").GetString(), Is.EqualTo("src_counts"));
+        Assert.That(File.Exists(xdp.GetProperty("path").GetString()));
+        Assert.That(doc.RootElement.GetProperty("map_types").EnumerateArray().Select(t => t.GetString()), Does.Contain("BPF_MAP_TYPE_DEVMAP"));
+    }
+
+    [Test]
     public void List_Json_NamesTypesMembersAlgorithmsAndConsumers()
     {
         var (code, output, _) = Run("list", "--json");

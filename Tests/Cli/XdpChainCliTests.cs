@@ -53,6 +53,22 @@ public sealed class XdpChainCliTests
     }
 
     [Test]
+    public void ADirectory_IsSaidToBeOne_NotMissing()
+    {
+        string dir = Directory.CreateTempSubdirectory("bpfsim-xdpchain-dir-").FullName;
+        try
+        {
+            var (code, _, stderr) = CliRun.Invoke("experiment", "xdp-chain", dir);
+            Assert.That(code, Is.EqualTo(2));
+            Assert.That(stderr, Is.EqualTo($"bpfsim: {dir}: is a directory, not a scenario file{Environment.NewLine}"));
+        }
+        finally
+        {
+            Directory.Delete(dir);
+        }
+    }
+
+    [Test]
     public void UnknownDesign_IsExit2()
     {
         var (code, _, stderr) = CliRun.Invoke("experiment", "xdp-chain", "--design", "bpf_link");

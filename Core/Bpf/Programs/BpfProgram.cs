@@ -19,6 +19,7 @@ public sealed class BpfProgram : BpfObject
         StructOpsType = type;
         Member = member;
         Sleepable = spec.Sleepable;
+        ExpectedAttachType = spec.ExpectedAttachType;
         Body = spec.Body!;
         Bytecode = spec.Bytecode;
         PacketBody = spec.Body as PacketProgramFunc;
@@ -26,6 +27,9 @@ public sealed class BpfProgram : BpfObject
         FunctionLinks = spec.GlobalFunctions.Count == 0 ? [] : new FreplaceLink?[spec.GlobalFunctions.Count];
         LoadTimeNs = system.Simulator.Now.Nanoseconds;
     }
+
+    /// <summary>expected_attach_type as loaded (<see cref="ProgramSpec.ExpectedAttachType"/>).</summary>
+    public ProgramAttachType ExpectedAttachType { get; }
 
     /// <summary>The body of an XDP, SCHED_CLS or EXT program; null for other types.</summary>
     internal PacketProgramFunc? PacketBody { get; }

@@ -34,6 +34,12 @@ public sealed record ProgramSpec
     public Ebpf.Loading.BytecodeProgram? Bytecode { get; init; }
 
     /// <summary>
+    /// expected_attach_type: for an XDP program, where it may run; a BPF_XDP_DEVMAP or BPF_XDP_CPUMAP program cannot be
+    /// attached to a device (EINVAL).
+    /// </summary>
+    public ProgramAttachType ExpectedAttachType { get; init; }
+
+    /// <summary>
     /// For an EXT program: the fd of the program whose function it replaces (attach_prog_fd); 0 for none.
     /// </summary>
     public int AttachProgFd { get; init; }

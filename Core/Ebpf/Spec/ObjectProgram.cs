@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using BpfSim.Core.Bpf.Programs;
 using BpfSim.Core.Ebpf.Asm;
 using BpfSim.Core.Ebpf.Btf;
 
@@ -24,4 +25,14 @@ public sealed record ObjectProgram(string Name, string SectionName, ProgramSecti
 {
     /// <summary>A <c>struct_ops.s/</c> program.</summary>
     public bool IsSleepable => SectionKind == ProgramSectionKind.StructOpsSleepable;
+
+    /// <summary>
+    /// The expected_attach_type libbpf loads an XDP program with (section_defs in tools/lib/bpf/libbpf.c):
+    /// <c>xdp/devmap</c> and <c>xdp.frags/devmap</c> BPF_XDP_DEVMAP, <c>xdp/cpumap</c> and <c>xdp.frags/cpumap</c>
+    /// BPF_XDP_CPUMAP, every other XDP section BPF_XDP; <see cref="ProgramAttachType.Unspecified"/> for other programs.
+    /// </summary>
+    public ProgramAttachType ExpectedAttachType => SectionKind != ProgramSectionKind.Xdp ? ProgramAttachType.Unspecified
+        : SectionName is "xdp/devmap" or "xdp.frags/devmap" ? ProgramAttachType.XdpDevmap
+        : SectionName is "xdp/cpumap" or "xdp.frags/cpumap" ? ProgramAttachType.XdpCpumap
+        : ProgramAttachType.Xdp;
 }

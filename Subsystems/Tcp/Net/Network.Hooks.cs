@@ -123,7 +123,10 @@ public sealed partial class Network
             Reflect(ref p, ref ctx, ref ttl, ref length);
             switch (verdict)
             {
-                case TcxAction.Drop or 3 or 4 or 8: // TC_ACT_SHOT; TC_ACT_QUEUED, STOLEN, TRAP consume the packet
+                // tcx_action_code (include/net/tcx.h) leaves only PASS, SHOT, REDIRECT and NEXT: TC_ACT_STOLEN, QUEUED,
+                // TRAP, PIPE and the rest arrive here as NEXT, and sch_handle_ingress (net/core/dev.c) consumes only what
+                // a classic tc_run returns, of which there is none here: they go on to forwarding.
+                case TcxAction.Drop: // TC_ACT_SHOT
                     counters.TcxDrop++;
                     Packets.Free(packet);
                     return false;

@@ -21,6 +21,7 @@ internal static class XdpAttachment
         {
             Type = ProgramType.Xdp, Name = BpfSystem.ToObjectName(program.Name), License = program.Object.Spec.License,
             Body = (PacketProgramFunc)program.RunPacket, Bytecode = program,
+            ExpectedAttachType = program.Object.Spec.Programs.First(p => p.Name == program.Name).ExpectedAttachType,
         }, out progFd);
         return r.IsOk ? AttachLoaded(bpf, dev, progFd, mode, replace, replaceLinkFd, out linkFd) : r;
     }

@@ -22,7 +22,7 @@ public sealed class TestObjectBuildTests
             Assert.That(process.ExitCode, Is.Zero, errors);
             Assert.Multiple(() =>
             {
-                foreach (string name in TestObjects.Names.Concat(TestObjects.Refused))
+                foreach (string name in TestObjects.Names.Concat(TestObjects.Refused).Concat(TestObjects.Xdp))
                 {
                     byte[] rebuilt = File.ReadAllBytes(Path.Combine(output, name + ".o"));
                     Assert.That(rebuilt, Is.EqualTo(TestObjects.Bytes(name)), $"{name}.o differs from its rebuild: run Tests/Ebpf/objects/build.sh and commit");

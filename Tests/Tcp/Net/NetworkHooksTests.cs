@@ -229,6 +229,22 @@ public sealed class NetworkHooksTests
         Assert.That(bed.Receivers[0].Received, Is.Empty);
     }
 
+    [TestCase(3)] // TC_ACT_PIPE
+    [TestCase(4)] // TC_ACT_STOLEN
+    [TestCase(5)] // TC_ACT_QUEUED
+    [TestCase(8)] // TC_ACT_TRAP
+    public void Tcx_StolenQueuedTrapAndPipe_AreTcxNext_SoThePacketIsForwarded_NotCountedAsTcxDrop(int code)
+    {
+        // tcx_action_code (include/net/tcx.h) makes every code but PASS, SHOT and REDIRECT TCX_NEXT; with no classic tc
+        // filter after it, sch_handle_ingress (net/core/dev.c) lets the packet go on.
+        var bed = Make();
+        XdpTestPrograms.AttachTcx(bed.Bpf, Iface(bed, "router_left:access").Device!, (ref PacketContext _) => code);
+        Send(bed, 0, count: 2);
+        bed.Sim.RunUntil(SimTime.FromSeconds(1));
+        Assert.That(Iface(bed, "router_left:access").Counters.TcxDrop, Is.Zero);
+        Assert.That(bed.Receivers[0].Received, Has.Count.EqualTo(2));
+    }
+
     [Test]
     public void WithoutAKernel_InterfacesHaveNoDevice_AndNothingIsCounted()
     {

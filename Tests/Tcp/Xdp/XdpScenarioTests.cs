@@ -149,6 +149,127 @@ public sealed class XdpScenarioTests
     }
 
     [Test]
+    public void Cli_DumpMapOfNoSuchMap_IsRefusedBeforeTheRun()
+    {
+        var (code, output, err) = CliRun.Invoke("run", Scenario, "--dump-map", "nosuch");
+        Assert.That(code, Is.EqualTo(ExitCodes.BadInput));
+        Assert.That(err, Is.EqualTo($"bpfsim: --dump-map nosuch: no such map; the XDP programs of {Scenario} create src_counts{Environment.NewLine}"));
+        Assert.That(output, Is.Empty, "refused before the run: no summary");
+    }
+
+    private static string TwoInterfaces => CliRun.Scenario("""
+        seed: 1
+        duration: 1s
+        xdp:
+          - { program: xdp_src_counter, interface: router_left:access }
+          - { program: xdp_src_counter, interface: router_right:access }
+        flows:
+          - { count: 2, cc: cubic }
+        """);
+
+    [Test]
+    public void Cli_SameNamedMapsOnTwoInterfaces_DumpMapPrintsEach_WithItsIdAndInterface()
+    {
+        string file = TwoInterfaces;
+        var (code, output, err) = CliRun.Invoke("run", file, "--dump-map", "src_counts", "--quiet");
+        Assert.That(code, Is.Zero, err);
+        Assert.That(output, Does.Match(@"map src_counts \(id \d+, hash\) of xdp_src_counter.bpf.o on router_left:access, at the end of the run:\n"));
+        Assert.That(output, Does.Match(@"map src_counts \(id \d+, hash\) of xdp_src_counter.bpf.o on router_right:access, at the end of the run:\n"));
+        (code, output, err) = CliRun.Invoke("run", file, "--dump-map", "src_counts", "--json");
+        Assert.That(code, Is.Zero, err);
+        using (var both = JsonDocument.Parse(output))
+        {
+            Assert.That(both.RootElement.EnumerateObject().Select(p => p.Name),
+                Is.EqualTo(new[] { "src_counts@router_left:access", "src_counts@router_right:access" }));
+        }
+        (code, output, err) = CliRun.Invoke("run", file, "--dump-map", "src_counts@router_right:access", "--json");
+        Assert.That(code, Is.Zero, err);
+        using var one = JsonDocument.Parse(output);
+        Assert.That(one.RootElement.ValueKind, Is.EqualTo(JsonValueKind.Array), "a key picks one map: bpftool's array");
+    }
+
+    [Test]
+    public void Cli_Out_SameNamedMapsOnTwoInterfaces_WritesAFileForEach()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"bpfsim-xdp-maps-{Guid.NewGuid():N}");
+        try
+        {
+            var (code, _, err) = CliRun.Invoke("run", TwoInterfaces, "--out", dir, "--quiet");
+            Assert.That(code, Is.Zero, err);
+            Assert.That(Directory.GetFiles(Path.Combine(dir, "maps")).Select(Path.GetFileName).Order(StringComparer.Ordinal),
+                Is.EqualTo(new[] { "src_counts@router_left_access.json", "src_counts@router_right_access.json" }));
+            using var left = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "maps", "src_counts@router_left_access.json")));
+            using var right = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "maps", "src_counts@router_right_access.json")));
+            Assert.That(left.RootElement.ToString(), Is.Not.EqualTo(right.RootElement.ToString()), "the senders' data and the receivers' ACKs");
+        }
+        finally
+        {
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+    }
+
+    private static string ReplaceScenario(string mode, string? detachAt) => CliRun.Scenario($$"""
+        seed: 1
+        duration: 3s
+        xdp:
+          - { program: xdp_src_counter, interface: router_left:access, at: 0s, mode: {{mode}}{{(detachAt is null ? "" : $", detach_at: {detachAt}")}} }
+          - { program: xdp_src_counter_cs, interface: router_left:access, at: 1s, mode: {{mode}}, replace: true }
+        flows:
+          - { count: 2, cc: cubic }
+        """);
+
+    [TestCase("link")]
+    [TestCase("prog")]
+    public void Cli_ReplacedProgram_EndsWhenReplaced_InTheSummaryAndXdpCsv(string mode)
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"bpfsim-xdp-replace-{Guid.NewGuid():N}");
+        try
+        {
+            var (code, _, err) = CliRun.Invoke("run", ReplaceScenario(mode, null), "--out", dir, "--quiet");
+            Assert.That(code, Is.Zero, err);
+            using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "summary.json")));
+            var programs = summary.RootElement.GetProperty("xdp")[0].GetProperty("programs").EnumerateArray().Select(p => p.GetString());
+            Assert.That(programs, Is.EqualTo(new[] { $"xdp_src_counter ({mode}, 0s–1s)", $"xdp_src_counter_cs ({mode}, 1s–end)" }));
+            Assert.That(File.ReadAllText(Path.Combine(dir, "xdp.csv")), Does.Contain($"\"xdp_src_counter ({mode}, 0s–1s); xdp_src_counter_cs ({mode}, 1s–end)\""));
+        }
+        finally
+        {
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+    }
+
+    [TestCase("link")]
+    [TestCase("prog")]
+    public void Cli_ReplacedProgramsDetachAt_LeavesItsReplacementAttached(string mode)
+    {
+        static long Pass(string file)
+        {
+            var (code, output, err) = CliRun.Invoke("run", file, "--json");
+            Assert.That(code, Is.Zero, err);
+            using var doc = JsonDocument.Parse(output);
+            return doc.RootElement.GetProperty("xdp")[0].GetProperty("pass").GetInt64();
+        }
+        // The replaced program's detach_at (2 s) comes after it was replaced (1 s): it closes that program's fd, and
+        // neither closes the link the replacement now runs in nor detaches the replacement's program.
+        Assert.That(Pass(ReplaceScenario(mode, "2s")), Is.EqualTo(Pass(ReplaceScenario(mode, null))));
+    }
+
+    [Test]
+    public void Validate_AnObjectWithNoProgramsAtAll_SaysSo()
+    {
+        string path = BpfSim.Tests.Ebpf.TestObjects.PathOf("xdp_no_programs");
+        var (code, _, err) = CliRun.Invoke("validate", Yaml($"  - {{ program: {path}, interface: router_left:access }}"));
+        Assert.That(code, Is.EqualTo(ExitCodes.BadInput));
+        Assert.That(err, Does.EndWith($"xdp_no_programs.o has no XDP program (SEC(\"xdp\")): it has no programs at all{Environment.NewLine}"));
+    }
+
+    [Test]
     public void Cli_ListInterfaces_NamesTheRoutersPorts()
     {
         var (code, output, _) = CliRun.Invoke("run", Scenario, "--list-interfaces");

@@ -152,6 +152,29 @@ public sealed class XdpHookTests
         Assert.That(rig.Bpf.LinkUpdate(link, tc).Errno, Is.EqualTo(Errno.EINVAL));
     }
 
+    [TestCase(ProgramAttachType.XdpDevmap, "BPF_XDP_DEVMAP programs can not be attached to a device")]
+    [TestCase(ProgramAttachType.XdpCpumap, "BPF_XDP_CPUMAP programs can not be attached to a device")]
+    public void DevmapOrCpumapProgram_AttachLinkCreateAndLinkUpdate_EINVAL_AsDevXdpInstall(ProgramAttachType type, string message)
+    {
+        // net/core/dev.c dev_xdp_install: a program loaded for a devmap/cpumap entry is no device's.
+        var rig = new PacketRig();
+        rig.Bpf.ProgLoad(new ProgramSpec
+        {
+            Type = ProgramType.Xdp, Name = "entry_prog", ExpectedAttachType = type,
+            Body = new PacketProgramFunc((ref PacketContext _) => (int)XdpAction.Pass),
+        }, out int entry).ThrowIfFailed();
+        var attach = rig.Bpf.XdpAttach(1, entry, XdpFlags.None);
+        Assert.That((attach.Errno, attach.Cause), Is.EqualTo((Errno.EINVAL, message)));
+        var create = rig.Bpf.XdpLinkCreate(entry, 1, out _);
+        Assert.That((create.Errno, create.Cause), Is.EqualTo((Errno.EINVAL, message)));
+        rig.Bpf.XdpLinkCreate(rig.Xdp("a"), 1, out int link).ThrowIfFailed();
+        Assert.That(rig.Bpf.LinkUpdate(link, entry).Errno, Is.EqualTo(Errno.EINVAL));
+        Assert.That(rig.Dev.Xdp.Program!.Name, Is.EqualTo("a"));
+        rig.Bpf.LinkDetach(link).ThrowIfFailed();
+        var plain = rig.Xdp("b");
+        Assert.That(rig.Bpf.XdpAttach(1, plain, XdpFlags.None).IsOk, "an XDP program loaded without an attach type attaches");
+    }
+
     [Test]
     public void ProgInfo_NamesThePacketTypes()
     {
