@@ -112,7 +112,7 @@ public static class ProgCommand
                 r = bpf.ProgLoad(new ProgramSpec
                 {
                     Type = ProgramType.Xdp, Name = BpfSystem.ToObjectName(code!.Name), License = spec.License,
-                    Body = (PacketProgramFunc)code.RunPacket, Bytecode = code,
+                    Body = (PacketProgramFunc)code.RunPacket, Bytecode = code, ExpectedAttachType = program.ExpectedAttachType,
                 }, out _);
             }
         }

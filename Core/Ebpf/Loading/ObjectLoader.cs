@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using BpfSim.Core.Bpf;
+using BpfSim.Core.Bpf.Programs;
 using BpfSim.Core.Bpf.Maps;
 using BpfSim.Core.Bpf.StructOps;
 using BpfSim.Core.Ebpf.Asm;
@@ -404,8 +405,7 @@ public static partial class ObjectLoader
             }
         }
         var linked = insns.ToArray();
-        // libbpf's section table: SEC("xdp/devmap") and SEC("xdp.frags/devmap") load with BPF_XDP_DEVMAP.
-        bool devmap = program.SectionName is "xdp/devmap" or "xdp.frags/devmap";
+        bool devmap = program.ExpectedAttachType == ProgramAttachType.XdpDevmap;
         var check = ProgramChecks.Check(program.Name, linked, member, support, helpers, s_gplCompatible.Contains(spec.License), devmap);
         if (!check.IsOk)
         {
