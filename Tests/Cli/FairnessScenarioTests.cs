@@ -27,12 +27,16 @@ public sealed class FairnessScenarioTests
         return x.Sum() * x.Sum() / (x.Length * x.Sum(v => v * v));
     }
 
+    /// <summary>
+    /// Two flows started together over a drop-tail queue fall into phases in which one of them takes the losses; 20 s
+    /// averages those out (over the first 10 s the split is 8.5 : 10.7 Mbit/s, J = 0.987).
+    /// </summary>
     [Test]
     public void Jain_TwoIdenticalRenoFlows_IsNearlyOne()
     {
         var summary = Run("""
             seed: 1
-            duration: 10s
+            duration: 20s
             network:
               bottleneck: { rate: 20Mbps, delay: 10ms, queue: { type: droptail, limit: 100 } }
             flows:

@@ -37,12 +37,11 @@ public sealed class HandshakeTests
     }
 
     [Test]
-    public void SynLostOnce_RttSampleFromTsecrSpansTheTimeout_SsthreshFromTheLossEvent()
+    public void SynLostOnce_RttSampleFromTsecrSpansTheTimeout()
     {
         // Karn: the retransmitted SYN gives no sample of its own, so tcp_rtt_tsopt_us uses the SYN-ACK's TSecr — the
         // request's ts_recent, i.e. the TSval of the SYN that made it. That SYN is the retransmission (the first was
-        // lost), so the sample is the RTT in whole ms; srtt starts there. cubic's ssthresh on the SYN timeout
-        // (bictcp_recalc_ssthresh with cwnd 10: 10·717/1024 = 7) survives tcp_init_congestion_control.
+        // lost), so the sample is the RTT in whole ms; srtt starts there.
         var path = new ScriptedPath();
         var flow = path.Open(cc: "cubic", bytes: 100 * ScriptedPath.Mss);
         path.Data.DropSyn = n => n == 1;
@@ -50,8 +49,26 @@ public sealed class HandshakeTests
         path.RunFor(1.0105);
         Assert.That(flow.State, Is.EqualTo(TcpConnectionState.Established));
         Assert.That(flow.Stats.RttMinMs, Is.EqualTo(RttMs), "the first sample: TSecr-based, in whole ms");
-        Assert.That(sk.SndSsthresh, Is.EqualTo(7u));
         Assert.That(sk.IcskCaState, Is.EqualTo(TcpCaState.Open));
+    }
+
+    [TestCase(1, 10u)]
+    [TestCase(2, 1u)]
+    public void SynLost_TimeoutSsthreshRestoredToInfiniteWhenEstablished(int lost, uint cwnd)
+    {
+        // The SYN timeout's tcp_enter_loss asks cubic for ssthresh (bictcp_recalc_ssthresh with cwnd 10:
+        // 10·717/1024 = 7); tcp_init_transfer's tcp_init_metrics (net/ipv4/tcp_metrics.c, since 6.6) sets it back to
+        // TCP_INFINITE_SSTHRESH before the initial window and tcp_init_congestion_control, so the transfer starts in
+        // slow start — from 10 segments after one lost SYN, from 1 after two.
+        var path = new ScriptedPath();
+        var flow = path.Open(cc: "cubic", bytes: 100 * ScriptedPath.Mss);
+        path.Data.DropSyn = n => n <= lost;
+        ref var sk = ref path.Stack.Sock(flow.Id);
+        path.RunFor(lost + 0.005); // the last SYN is out (at `lost` s); its SYN-ACK comes 10 ms after it
+        Assert.That((flow.State, sk.SndSsthresh), Is.EqualTo((TcpConnectionState.SynSent, 7u)), "reduced by the SYN timeout");
+        path.RunFor(0.0055);
+        Assert.That(flow.State, Is.EqualTo(TcpConnectionState.Established));
+        Assert.That((sk.SndSsthresh, sk.SndCwnd), Is.EqualTo((TcpSock.InfiniteSsthresh, cwnd)));
     }
 
     [Test]

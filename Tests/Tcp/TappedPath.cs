@@ -26,8 +26,11 @@ internal sealed class TappedPath
         _queue = queue;
     }
 
-    /// <summary>A data segment (the SYN is not recorded) as it left the sender: when (ns), its first byte and its payload.</summary>
-    public readonly record struct Departure(long TimeNs, uint Seq, int Payload);
+    /// <summary>
+    /// A data segment (the SYN is not recorded) as it left the sender: when (ns), its first byte, its payload and
+    /// whether it carries PSH.
+    /// </summary>
+    public readonly record struct Departure(long TimeNs, uint Seq, int Payload, bool Psh = false);
 
     /// <summary>An ACK (the SYN-ACK included) as it reached the sender: when (ns) and what it acknowledges.</summary>
     public readonly record struct AckArrival(long TimeNs, uint Ack);
@@ -74,7 +77,7 @@ internal sealed class TappedPath
             ref var p = ref path._net.Packets[packet];
             if (p.PayloadBytes > 0)
             {
-                var d = new Departure(path._net.Simulator.Now.Nanoseconds, p.Segment.Seq, p.PayloadBytes);
+                var d = new Departure(path._net.Simulator.Now.Nanoseconds, p.Segment.Seq, p.PayloadBytes, (p.Segment.Flags & TcpFlags.Psh) != 0);
                 path.Data.Add(d);
                 if (path.OnDeparture?.Invoke(d) == true)
                 {

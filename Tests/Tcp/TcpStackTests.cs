@@ -294,13 +294,14 @@ public sealed class TcpStackTests
     {
         // tcp_data_queue: a segment wholly below rcv_nxt forces an immediate ACK and tcp_enter_quickack_mode(sk,
         // TCP_MAX_QUICKACKS = 16); that ACK uses one (tcp_dec_quickack_mode), so the next 15 segments are ACKed one
-        // by one, and then the receiver returns to ACKing every second segment.
+        // by one, and then the receiver returns to ACKing every second segment. Without TSO no segment before the
+        // last carries PSH (a TSO skb's last one does, and is ACKed when read), so the ACKs pair segments regularly.
         const int n = 100;
         var sim = new TcpTestSystem();
         var net = new Network(sim.Bpf.Simulator, 1);
         var forward = net.AddLink("fwd", 100_000_000, SimTime.FromMilliseconds(5), new DropTailQueue(1000));
         var back = net.AddLink("back", 100_000_000, SimTime.FromMilliseconds(5), new DropTailQueue(1000));
-        var stack = new TcpStack(net, sim.Registry, bpf: sim.Bpf);
+        var stack = new TcpStack(net, sim.Registry, new TcpStackOptions { Tso = false }, sim.Bpf);
         AckSeqTap? tap = null;
         stack.Open((sender, receiver) =>
         {
@@ -351,13 +352,18 @@ public sealed class TcpStackTests
         }
     }
 
-    private static (ArrivalTap Data, TimedAckTap Acks) RunWrites(TcpWritePattern writes, SimTime oneWay, double seconds)
+    /// <summary>
+    /// One reno flow over a path of <paramref name="oneWay"/> each way: the application's <paramref name="writes"/>, or
+    /// with none an endless bulk transfer; the data direction at <paramref name="dataBps"/>.
+    /// </summary>
+    private static (ArrivalTap Data, TimedAckTap Acks) RunWrites(TcpWritePattern? writes, SimTime oneWay, double seconds,
+        long dataBps = 100_000_000, TcpStackOptions? options = null)
     {
         var sim = new TcpTestSystem();
         var net = new Network(sim.Bpf.Simulator, 1);
-        var forward = net.AddLink("fwd", 100_000_000, oneWay, new DropTailQueue(1000));
+        var forward = net.AddLink("fwd", dataBps, oneWay, new DropTailQueue(1000));
         var back = net.AddLink("back", 100_000_000, oneWay, new DropTailQueue(1000));
-        var stack = new TcpStack(net, sim.Registry, bpf: sim.Bpf);
+        var stack = new TcpStack(net, sim.Registry, options, sim.Bpf);
         ArrivalTap? data = null;
         TimedAckTap? acks = null;
         stack.Open((sender, receiver) =>
@@ -375,17 +381,19 @@ public sealed class TcpStackTests
     [Test]
     public void DelayedAck_TimerMissed_AtoDoubles()
     {
-        // One segment every 100 ms over a 200 ms RTT. The first 16 are quick-ACKed (TCP_MAX_QUICKACKS); leaving quick
-        // mode sets ato = TCP_ATO_MIN = 40 jiffies (tcp_dec_quickack_mode). By hand, from tcp_event_data_recv,
-        // tcp_send_delayed_ack and tcp_delack_timer_handler (HZ = 1000; the receiver's icsk_rto from the handshake is
-        // 200 + max(400, 200) = 600 ms, srtt 200 ms):
+        // One segment every 100 ms over a 200 ms RTT: an endless transfer through a 120 kbit/s link (a 1500-byte
+        // packet takes 100 ms), without TSO, so no segment carries PSH (which would be ACKed when read). The first 16
+        // are quick-ACKed (TCP_MAX_QUICKACKS); leaving quick mode sets ato = TCP_ATO_MIN = 40 jiffies
+        // (tcp_dec_quickack_mode). By hand, from tcp_event_data_recv, tcp_send_delayed_ack and
+        // tcp_delack_timer_handler (HZ = 1000; the receiver's srtt from the handshake is about 203.5 ms — the SYN's
+        // 52 bytes take 3.5 ms — and its icsk_rto 203 + 407 = 610 ms):
         //   segment 17: m = 100 > ato → ato stays 40 → ACK after 40 ms; the timer fired, so ato = min(80, rto) = 80;
-        //   segment 18: m = 100 > 80 → ato 80, bounded by min(HZ/2, srtt) = 200 → ACK after 80 ms; ato = 160;
+        //   segment 18: m = 100 > 80 → ato 80, bounded by min(HZ/2, srtt) ≈ 203 → ACK after 80 ms; ato = 160;
         //   segment 19: m = 100 < 160 → ato = 80 + 100 = 180 → timeout 180 ms, but segment 20 arrives first and the
         //   two are ACKed together. Timers fire on the tick, so each delay is within the jiffy below.
         static uint End(int segment) => (uint)(1 + segment * 1448);
         const long oneWayNs = 100_000_000;
-        var (data, acks) = RunWrites(new TcpWritePattern(1448, SimTime.FromMilliseconds(100)), new SimTime(oneWayNs), 4);
+        var (data, acks) = RunWrites(null, new SimTime(oneWayNs), 4, dataBps: 120_000, options: new TcpStackOptions { Tso = false });
         double DelayMs(int segment)
         {
             long ack = acks.Acks.First(a => a.Ack == End(segment)).Ns;
@@ -397,6 +405,24 @@ public sealed class TcpStackTests
         Assert.That(DelayMs(18), Is.InRange(79.0, 80.1), "ato doubled when the timer fired");
         Assert.That(acks.Acks.Any(a => a.Ack == End(19)), Is.False, "19 waits for 20");
         Assert.That(DelayMs(20), Is.LessThan(1));
+    }
+
+    [Test]
+    public void PushedSegment_EndOfEachWrite_AckedWhenReadNotDelayed()
+    {
+        // One 1448-byte write every 100 ms: each write's single segment carries PSH (tcp_push → tcp_mark_push,
+        // net/ipv4/tcp.c), so tcp_measure_rcv_mss sets ICSK_ACK_PUSHED for it (a full frame with PSH) and the read
+        // that drains the receive queue sends the ACK at once (__tcp_cleanup_rbuf). After the 16 quick ACKs the
+        // receiver schedules a delayed ACK for each (one segment unacknowledged), which the read then sends: every
+        // segment is ACKed on arrival, none 40 ms (TCP_ATO_MIN) or more later.
+        static uint End(int segment) => (uint)(1 + segment * 1448);
+        const long oneWayNs = 100_000_000;
+        var (data, acks) = RunWrites(new TcpWritePattern(1448, SimTime.FromMilliseconds(100)), new SimTime(oneWayNs), 4);
+        for (int k = 1; k <= 30; k++)
+        {
+            long ack = acks.Acks.First(a => a.Ack == End(k)).Ns;
+            Assert.That((ack - oneWayNs - data.At[End(k)]) / 1e6, Is.LessThan(1), $"segment {k}");
+        }
     }
 
     [Test]

@@ -5,8 +5,9 @@ using BpfSim.Tcp.Stack;
 namespace BpfSim.Tcp.Metrics;
 
 /// <summary>
-/// Takes the counters a window metric needs at the window's two edges: every watched link's busy time, queue-length
-/// integral, arrivals and losses, and every open connection's acknowledged bytes. A metric over the window is then
+/// Takes the counters a window metric needs at the window's two edges: every watched link's busy time (or, for a
+/// trace-driven link, the opportunity bytes its packets used), queue-length integral, arrivals and losses, and every
+/// open connection's acknowledged bytes. A metric over the window is then
 /// the difference of the two snapshots (a connection opened after the start counts from 0).
 /// </summary>
 public sealed class WindowMeter : IEventHandler
@@ -22,6 +23,10 @@ public sealed class WindowMeter : IEventHandler
     private LinkSnapshot[]? _linksTo;
     private long[] _ackedFrom = [];
     private long[]? _ackedTo;
+    // Trace-driven links: the window holds the opportunities at whole milliseconds in [_fromCutMs, _toCutMs), those
+    // its snapshots fall between (TraceCutMs).
+    private long _fromCutMs;
+    private long _toCutMs;
 
     /// <param name="window">The window; its edges at 0 and at the run's end need no event.</param>
     public WindowMeter(Simulator sim, TcpStack stack, IReadOnlyList<Link> links, MeasureWindow window)
@@ -55,6 +60,8 @@ public sealed class WindowMeter : IEventHandler
         if (_ackedTo is null)
         {
             Take(out _linksTo, out _ackedTo);
+            // After the run's last event: every opportunity due up to now, at now too, has been played.
+            _toCutMs = _sim.Now.Nanoseconds / 1_000_000 + 1;
         }
     }
 
@@ -63,6 +70,7 @@ public sealed class WindowMeter : IEventHandler
         if (kind == KindFrom)
         {
             Take(out _linksFrom, out _ackedFrom);
+            _fromCutMs = TraceCutMs(_sim.Now.Nanoseconds);
             foreach (var link in _links)
             {
                 link.RecordQueueDelay(); // queue_delay_ms: the packets sent inside the window
@@ -71,6 +79,7 @@ public sealed class WindowMeter : IEventHandler
         else
         {
             Take(out _linksTo, out _ackedTo);
+            _toCutMs = TraceCutMs(_sim.Now.Nanoseconds);
             foreach (var link in _links)
             {
                 link.StopRecordingQueueDelay();
@@ -96,6 +105,31 @@ public sealed class WindowMeter : IEventHandler
         return _linksFrom is null ? to : to - _linksFrom[index];
     }
 
+    /// <summary>
+    /// Link <paramref name="index"/>'s utilization over the window. A fixed-rate link: its busy time over the window's
+    /// length. A trace-driven link, whose transmitter is never busy: the bytes its packets used (mm-link's IP + 4) of
+    /// the bytes its trace's opportunities in the window offered, as <see cref="LinkStats.Utilization"/> takes it over
+    /// the whole run and mm-throughput-graph reports it.
+    /// </summary>
+    public double Utilization(int index)
+    {
+        var w = Link(index);
+        if (_links[index].Trace is not { } trace)
+        {
+            long windowNs = Math.Max(1, (Window.To - Window.From).Nanoseconds);
+            return Math.Min(1.0, w.BusyNs / (double)windowNs);
+        }
+        long capacity = _toCutMs > _fromCutMs ? trace.OpportunitiesBetween(_fromCutMs, _toCutMs) * DeliveryTrace.OpportunityBytes : 0;
+        return capacity == 0 ? 0 : w.CapacityBytesUsed / (double)capacity;
+    }
+
+    /// <summary>
+    /// The first whole millisecond whose opportunities a snapshot taken by this meter's event at
+    /// <paramref name="nowNs"/> does not hold: those due before it were played by their own events, which came first;
+    /// one due at that very instant was scheduled during the run, after the window's edges, so it comes after.
+    /// </summary>
+    private static long TraceCutMs(long nowNs) => (nowNs + 999_999) / 1_000_000;
+
     private void Take(out LinkSnapshot[] links, out long[] acked)
     {
         long now = _sim.Now.Nanoseconds;
@@ -107,7 +141,8 @@ public sealed class WindowMeter : IEventHandler
             var s = link.Stats;
             // BusyNs counts a packet's whole serialisation when it starts: the part still ahead is not yet busy time.
             long ahead = Math.Max(0, link.BusyUntil - now);
-            links[i] = new LinkSnapshot(s.BusyNs - Math.Min(ahead, s.BusyNs), s.QueueIntegral, s.PacketsArrived, s.QueueDrops, s.RandomLosses);
+            links[i] = new LinkSnapshot(s.BusyNs - Math.Min(ahead, s.BusyNs), s.QueueIntegral, s.PacketsArrived, s.QueueDrops, s.RandomLosses,
+                s.CapacityBytesUsed);
         }
         var conns = _stack.Connections;
         acked = new long[conns.Count];

@@ -1,6 +1,9 @@
 namespace BpfSim.Tcp.Stack;
 
-/// <summary>Scoreboard bits of an outstanding segment (TCPCB_SACKED_ACKED, TCPCB_LOST, TCPCB_SACKED_RETRANS, TCPCB_EVER_RETRANS).</summary>
+/// <summary>
+/// Scoreboard bits of an outstanding segment (TCPCB_SACKED_ACKED, TCPCB_LOST, TCPCB_SACKED_RETRANS, TCPCB_EVER_RETRANS),
+/// and whether its skb carries PSH.
+/// </summary>
 [Flags]
 public enum SegmentFlags : byte
 {
@@ -9,6 +12,8 @@ public enum SegmentFlags : byte
     Lost = 2,
     Retrans = 4,
     EverRetrans = 8,
+    /// <summary>TCPHDR_PSH in the retransmit queue's skb: the segment ends a write (tcp_mark_push), and is resent with PSH.</summary>
+    Pushed = 16,
 }
 
 /// <summary>

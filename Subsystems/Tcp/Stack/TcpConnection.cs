@@ -149,6 +149,12 @@ public sealed class TcpConnection
     internal ulong DsackEnd;
     internal int UnackedSegments;
     internal int QuickAcksLeft;
+    // icsk_ack.rcv_mss and last_seg_size (tcp_measure_rcv_mss), and in-order data the application has not read yet,
+    // with the TSval its ACK would echo (TcpStack.ReadAck.cs).
+    internal uint RcvMss;
+    internal uint LastSegSize;
+    internal bool RcvUnread;
+    internal uint RcvUnreadTsVal;
     // icsk_ack.ato / lrcvtime / timeout (jiffies), and what the receiving socket measured of the handshake
     // (tcp_synack_rtt_meas): srtt (µs) and icsk_rto (jiffies), which bound the delayed-ACK timeout.
     internal uint AtoJiffies;

@@ -16,9 +16,11 @@ namespace BpfSim.Tcp.Stack;
 /// TCP options equal (the timestamp option: TSval ticks in milliseconds in Linux, so segments sent within one
 /// millisecond of the sender's clock), its IP TOS equal (no ECN codepoint change, inet_gro_flush), its payload is no
 /// bigger than the held skb's gso_size (the first segment's payload), and the skb stays under gro_max_size
-/// (GRO_LEGACY_MAX_SIZE, 64 KiB with headers). A segment shorter than gso_size is merged and ends the skb. The
-/// sender never sets PSH or FIN here, and data carries no TSecr, so those rules do not arise. With GRO off, packets
-/// reach TCP as they arrive, as over veth (no NAPI coalescing on its receive path).
+/// (GRO_LEGACY_MAX_SIZE, 64 KiB with headers). A segment shorter than gso_size, or with PSH, is merged and ends the
+/// skb, whose header takes its PSH; a segment with PSH and nothing held is delivered alone. The sender sets PSH on the
+/// last segment of every TSO skb and of every write (TcpStack.Psh.cs), so merged skbs end there. It never sends FIN,
+/// and data carries no TSecr, so those rules do not arise. With GRO off, packets reach TCP as they arrive, as over
+/// veth (no NAPI coalescing on its receive path).
 /// </remarks>
 public sealed partial class TcpStack
 {
@@ -39,6 +41,7 @@ public sealed partial class TcpStack
         if (!_options.Gro)
         {
             ReceiverReceive(conn, p, 1, _net.Packets[p].PayloadBytes);
+            ReceiverRead(conn);
             return;
         }
         var batch = conn.NapiBatch ??= new int[NapiBudget];
@@ -56,7 +59,7 @@ public sealed partial class TcpStack
 
     /// <summary>
     /// The NAPI poll: GRO over the packets taken, in arrival order, each merged skb handed to TCP
-    /// (<see cref="ReceiverReceive"/>) with the segments it holds.
+    /// (<see cref="ReceiverReceive"/>) with the segments it holds; then the application reads (<see cref="ReceiverRead"/>).
     /// </summary>
     private void NapiPoll(TcpConnection conn)
     {
@@ -66,15 +69,19 @@ public sealed partial class TcpStack
         for (int i = 0; i < n;)
         {
             int count = GroRun(batch, i, n);
-            int payload = _net.Packets[batch[i]].PayloadBytes;
+            ref var head = ref _net.Packets[batch[i]];
+            int payload = head.PayloadBytes;
             for (int k = 1; k < count; k++)
             {
-                payload += _net.Packets[batch[i + k]].PayloadBytes;
+                ref var q = ref _net.Packets[batch[i + k]];
+                payload += q.PayloadBytes;
+                head.Segment.Flags |= q.Segment.Flags & (TcpFlags.Psh | TcpFlags.Fin); // tcp_gro_receive
                 _net.Packets.Free(batch[i + k]);
             }
             ReceiverReceive(conn, batch[i], count, payload);
             i += count;
         }
+        ReceiverRead(conn);
     }
 
     /// <summary>How many packets from <paramref name="first"/> on tcp_gro_receive merges into one skb.</summary>

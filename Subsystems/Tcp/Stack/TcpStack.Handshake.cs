@@ -96,7 +96,7 @@ public sealed partial class TcpStack
     /// tcp_enter_loss on a SYN_SENT socket, whose only outstanding segment is the SYN: the first timeout (CA_Open)
     /// saves prior_ssthresh, asks the not yet initialised algorithm for ssthresh, raises CA_EVENT_LOSS and opens an
     /// undo episode (tcp_init_undo); later ones find CA_Loss with icsk_retransmits set and high_seq past snd_una, and
-    /// only reset cwnd. The ssthresh stays after the handshake: tcp_init_congestion_control does not reset it.
+    /// only reset cwnd. The ssthresh lasts only until the handshake completes: tcp_init_metrics restores it.
     /// </summary>
     private void EnterLossSynSent(TcpConnection conn)
     {
@@ -106,7 +106,10 @@ public sealed partial class TcpStack
         conn.HighSeq = conn.SndNxt;
     }
 
-    /// <summary>tcp_finish_connect and tcp_init_transfer: the first RTT sample, ECN, initial window, then CA init.</summary>
+    /// <summary>
+    /// tcp_finish_connect and tcp_init_transfer: the first RTT sample, ECN, ssthresh back to infinity
+    /// (tcp_init_metrics), the initial window, then CA init.
+    /// </summary>
     private void Established(TcpConnection conn, in TcpSegment synAck)
     {
         conn.State = TcpConnectionState.Established;
@@ -132,8 +135,12 @@ public sealed partial class TcpStack
                 SetCaState(conn, TcpCaState.Open);
             }
         }
-        // tcp_init_transfer: "only reset cwnd when more than 1 SYN/SYN-ACK retransmission has occurred" — total_retrans
-        // counts the SYN's, and undo_marker is still the one the first SYN timeout set.
+        // tcp_init_transfer → tcp_init_metrics (net/ipv4/tcp_metrics.c), first: a SYN timeout's ssthresh goes back to
+        // TCP_INFINITE_SSTHRESH (since 6.6). No destination metrics are cached here, and with the default
+        // tcp_no_ssthresh_metrics_save = 1 a cached ssthresh would not be used anyway.
+        sk.SndSsthresh = TcpSock.InfiniteSsthresh;
+        // tcp_init_transfer (net/ipv4/tcp_input.c): "only reset cwnd when more than 1 SYN/SYN-ACK retransmission has
+        // occurred" — total_retrans counts the SYN's, and undo_marker is still the one the first SYN timeout set.
         sk.SndCwnd = conn.Stats.SynRetransmits > 1 && conn.UndoMarker ? 1 : _options.InitialCwnd;
         sk.SndCwndStamp = NowJiffies;
         sk.Lsndtime = NowJiffies; // tcp_finish_connect: no spurious restart on the first data

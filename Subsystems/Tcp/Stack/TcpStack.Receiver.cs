@@ -20,6 +20,7 @@ public sealed partial class TcpStack
         ref var packet = ref _net.Packets[p];
         var segment = packet.Segment;
         var ecn = packet.Ecn;
+        int gsoSize = packet.PayloadBytes; // the first segment's: a GRO skb's gso_size
         _net.Packets.Free(p);
         ref var rsk = ref _rcvSocks[conn.Id];
         if ((segment.Flags & TcpFlags.Syn) != 0)
@@ -76,7 +77,10 @@ public sealed partial class TcpStack
             }
             conn.RcvNxt = end;
             rsk.RcvNxt = EndSeqOf(conn, end - 1);
+            MeasureRcvMss(conn, gsoSize, segment.Flags); // tcp_event_data_recv
             EventDataRecv(conn);
+            conn.RcvUnread = true; // for the application's next read (ReceiverRead)
+            conn.RcvUnreadTsVal = segment.TsVal;
             DataEcnCheck(conn, ecn); // tcp_event_data_recv, before the out-of-order queue drains
             while (conn.RcvNxt < conn.RcvHighest && conn.ReceivedAt(conn.RcvNxt))
             {
@@ -94,6 +98,7 @@ public sealed partial class TcpStack
         else
         {
             DataEcnCheck(conn, ecn); // tcp_data_queue_ofo
+            MeasureRcvMss(conn, gsoSize, segment.Flags);
             conn.EnsureReceiveWindow(end - 1);
             if (conn.RcvHighest <= conn.RcvNxt)
             {
@@ -127,7 +132,8 @@ public sealed partial class TcpStack
         }
 
         // __tcp_ack_snd_check: more than one full frame (rcv_mss, the GRO skb's gso_size) unacknowledged, quick-ACK
-        // mode or ICSK_ACK_NOW send at once: one ACK for a merged skb of two segments or more (a stretch ACK).
+        // mode or ICSK_ACK_NOW send at once: one ACK for a merged skb of two segments or more (a stretch ACK). A
+        // delayed ACK may still go out when the application reads (ReceiverRead).
         conn.UnackedSegments += segs;
         if (immediate || (rsk.IcskAckPending & IcskAck.Now) != 0 || conn.QuickAcksLeft > 0 || conn.UnackedSegments >= 2)
         {
@@ -189,7 +195,8 @@ public sealed partial class TcpStack
         uint delackMin = AtoMinJiffies;
         if (ato > delackMin)
         {
-            uint maxAto = TcpTime.Hz / 2; // pingpong and ICSK_ACK_PUSHED (TCP_DELACK_MAX) are not modelled
+            // HZ/2, or TCP_DELACK_MAX after a pushed segment (pingpong mode, the other case, is never entered here).
+            uint maxAto = (rsk.IcskAckPending & IcskAck.Pushed) != 0 ? DelackMaxJiffies : TcpTime.Hz / 2;
             if (conn.RcvSrttUs != 0)
             {
                 uint rtt = Math.Max((uint)TcpTime.UsecsToJiffies(conn.RcvSrttUs), delackMin);
@@ -236,6 +243,7 @@ public sealed partial class TcpStack
     {
         ref var rsk = ref _rcvSocks[conn.Id];
         rsk.RcvNxt = 1;
+        conn.RcvMss = InitialRcvMss(conn); // tcp_create_openreq_child → tcp_initialize_rcv_mss
         // tcp_synack_rtt_meas: the handshake's RTT is the receiving socket's first sample (tcp_rtt_estimator: srtt = m,
         // rttvar = max(2m, TCP_RTO_MIN)), which sets its icsk_rto (__tcp_set_rto) for the delayed-ACK engine.
         // A SYN-ACK sent more than once gives no sample of its own (req->num_retrans), so the ACK's TSecr — the

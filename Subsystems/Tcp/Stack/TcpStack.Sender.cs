@@ -252,17 +252,20 @@ public sealed partial class TcpStack
     /// time (EDT) for all of them, handed to the device back to back, then data_segs_out and the pacing clock
     /// (tcp_update_skb_after_send) move on once for the whole skb. With RACK the retransmission timer is then armed
     /// once for the skb, as tcp_event_new_data_sent and tcp_xmit_retransmit_queue do after tcp_transmit_skb returned:
-    /// its tcp_pacing_delay includes this skb's own pacing step.
+    /// its tcp_pacing_delay includes this skb's own pacing step. The last segment carries PSH if the skb has more than
+    /// one, or ends a pushed write (TcpStack.Psh.cs); a retransmission if its segment did.
     /// </summary>
     private void TransmitSkb(TcpConnection conn, ulong seg, uint segs, bool retransmit, bool lossProbe = false, bool armTimer = true)
     {
         ref var sk = ref _socks[conn.Id];
         ulong priorWstamp = StampDeparture(ref sk);
         uint priorPacketsOut = sk.PacketsOut; // tcp_event_new_data_sent: prior_packets, for the whole skb
+        bool pushed = retransmit ? (conn.Segment(seg).Flags & SegmentFlags.Pushed) != 0 : HoldsPushedWriteEnd(conn, seg, segs);
         long bytes = 0;
         for (uint i = 0; i < segs; i++)
         {
-            SendSegment(conn, seg + i, retransmit, lossProbe);
+            bool last = i == segs - 1;
+            SendSegment(conn, seg + i, retransmit, lossProbe, psh: last && (pushed || segs > 1), pushed: last && pushed);
             bytes += PayloadOf(conn, seg + i);
         }
         conn.DataSegsOut += segs;
@@ -367,7 +370,7 @@ public sealed partial class TcpStack
         {
             SlowStartAfterIdleCheck(conn);
         }
-        long segments = (writes.BurstBytes + conn.Mss - 1) / conn.Mss;
+        long segments = BurstSegments(conn);
         if ((long)conn.SndNxt >= conn.WrittenSegments)
         {
             conn.SkbCutBase = (ulong)conn.WrittenSegments; // tcp_sendmsg: nothing unsent to append to, a new skb begins
@@ -453,7 +456,9 @@ public sealed partial class TcpStack
     /// <summary>How many segments the write queue holds: the last skb queued may cross sk_sndbuf.</summary>
     private long SndbufSegments(TcpConnection conn) => ((long)_socks[conn.Id].SkSndbuf + conn.Mss - 1) / conn.Mss;
 
-    private void SendSegment(TcpConnection conn, ulong seg, bool retransmit, bool lossProbe = false)
+    /// <param name="psh">Whether the segment leaves with PSH.</param>
+    /// <param name="pushed">Whether it ends a pushed write: its retransmissions carry PSH too.</param>
+    private void SendSegment(TcpConnection conn, ulong seg, bool retransmit, bool lossProbe, bool psh, bool pushed)
     {
         ref var sk = ref _socks[conn.Id];
         long now = _sim.Now.Nanoseconds;
@@ -470,7 +475,7 @@ public sealed partial class TcpStack
         if (!retransmit)
         {
             conn.EnsureBoard(seg + 1);
-            conn.Segment(seg) = default;
+            conn.Segment(seg) = new SegmentState { Flags = pushed ? SegmentFlags.Pushed : SegmentFlags.None };
             conn.SndNxt = seg + 1;
             sk.SndNxt = EndSeqOf(conn, seg);
             sk.PacketsOut++;
@@ -516,6 +521,10 @@ public sealed partial class TcpStack
             ? EcnCodepoint.Ect0
             : EcnCodepoint.NotEct;
         packet.Segment.Seq = SeqOf(conn, seg);
+        if (psh)
+        {
+            packet.Segment.Flags |= TcpFlags.Psh;
+        }
         packet.Tstamp = (long)sk.TcpWstampNs; // skb->skb_mstamp_ns: the skb's departure time (__tcp_transmit_skb)
         if ((sk.EcnFlags & TcpEcnFlags.QueueCwr) != 0 && !retransmit)
         {

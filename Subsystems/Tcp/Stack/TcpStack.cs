@@ -18,7 +18,9 @@ namespace BpfSim.Tcp.Stack;
 /// reordering threshold, CA states Open/Disorder/CWR/Recovery/Loss, PRR (RFC 6937), RTO per RFC 6298 with the
 /// kernel's 200 ms minimum and exponential backoff, in whole jiffies and firing on the tick, delayed ACKs with the
 /// adaptive timeout (icsk_ack.ato: tcp_event_data_recv, tcp_send_delayed_ack, doubled when the timer fires), quick
-/// ACKs at the start, after an idle longer than the receiver's RTO, after duplicate data and on ECN events, ECN, pacing when the algorithm asks for
+/// ACKs at the start, after an idle longer than the receiver's RTO, after duplicate data and on ECN events, PSH on the
+/// last segment of each write and TSO skb with the ACK of a pushed segment when the application reads it
+/// (TcpStack.Psh.cs, TcpStack.ReadAck.cs), ECN, pacing when the algorithm asks for
 /// it, and a delivery-rate sample per ACK. ECN is requested when the algorithm has TCP_CONG_NEEDS_ECN (with an ECT
 /// SYN) or net.ipv4.tcp_ecn is 1 (<see cref="TcpStackOptions.Ecn"/>). Each connection's receiving end is a socket of
 /// its own running the receiving host's built-in algorithm (<see cref="TcpStackOptions.ReceiverCc"/>), which accepts

@@ -75,7 +75,7 @@ public sealed partial class TcpScenarioRunner
         {
             var l = _watched[i];
             var w = _meter.Link(i);
-            links.Add(new LinkResult(l.Name, Math.Round(Math.Min(1.0, w.BusyNs / (double)windowNs), 4), l.Stats.QueueDrops,
+            links.Add(new LinkResult(l.Name, Math.Round(_meter.Utilization(i), 4), l.Stats.QueueDrops,
                 l.Stats.RandomLosses, l.Stats.EcnMarks, Math.Round(w.QueueIntegral / windowNs, 2), l.Stats.MaxQueuePackets)
             {
                 PacketsArrived = w.Arrived,

@@ -1,4 +1,8 @@
+using BpfSim.Core.Simulation;
 using BpfSim.Studies;
+using BpfSim.Tcp.Net;
+using BpfSim.Tcp.Stack;
+using BpfSim.Tcp.Workloads;
 
 namespace BpfSim.Tests.Tcp.Metrics;
 
@@ -53,5 +57,33 @@ public sealed class RunMetricsTests
             Is.EqualTo(r.ByAlgorithm.Select(a => (a.Cc, a.GoodputMbps, a.OwdMsP95))));
         Assert.That(r.ByAlgorithm.Sum(a => a.Share), Is.EqualTo(1.0).Within(1e-3));
         Assert.That(outcome.TcpSummary!.ByAlgorithm, Is.EqualTo(r.ByAlgorithm));
+    }
+    [Test]
+    public void TraceLink_Utilization_IsDeliveredBytesOverTheTracesCapacityInTheWindow()
+    {
+        // An MTU every millisecond (12 Mbit/s), measured over [1 s, 3 s): 2,000 opportunities of 1504 bytes. The flow
+        // writes 10 segments every 100 ms, each taking one opportunity (1500 IP bytes + 4): 20 bursts fall in the
+        // window, so 200 of its 2,000 opportunities carry data — a utilization of 0.1, not the transmitter's busy
+        // time (a trace-driven link has none).
+        var spec = new TcpScenarioSpec
+        {
+            Duration = SimTime.FromSeconds(4),
+            MeasureFrom = SimTime.FromSeconds(1),
+            MeasureTo = SimTime.FromSeconds(3),
+            Network = new NetworkSpec
+            {
+                Mahimahi = DeliveryTraceGenerator.Constant(12_000_000, 1_000, "mtu-per-ms.down"),
+                BottleneckDelay = SimTime.FromMilliseconds(10),
+            },
+            Flows = [new FlowSpec { Cc = "cubic", Writes = new TcpWritePattern(10 * 1448, SimTime.FromMilliseconds(100)) }],
+        };
+        var r = new TcpScenarioRunner(spec, s_study.Factory.Create(), s_study.Catalog).Run();
+        var link = r.Links.Single(l => l.Name == "bottleneck");
+        Assert.That(link.Utilization, Is.EqualTo(0.1));
+
+        // Saturated by a bulk flow, the same link is fully used once the queue has formed.
+        var bulk = spec with { Flows = [new FlowSpec { Cc = "cubic" }] };
+        var full = new TcpScenarioRunner(bulk, s_study.Factory.Create(), s_study.Catalog).Run();
+        Assert.That(full.Links.Single(l => l.Name == "bottleneck").Utilization, Is.GreaterThan(0.99));
     }
 }
