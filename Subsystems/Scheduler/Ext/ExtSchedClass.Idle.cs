@@ -136,12 +136,16 @@ public sealed partial class ExtSchedClass
         }
     }
 
-    /// <summary>cpumask_any_and_distribute: the next CPU of both masks after the one picked last time, wrapping.</summary>
+    /// <summary>
+    /// cpumask_any_and_distribute (lib/cpumask.c): the next CPU of both masks after the one this CPU picked last time,
+    /// wrapping. The position is per CPU and starts at 0, so a CPU's first pick from a full mask is CPU 1.
+    /// </summary>
     internal int AnyAndDistribute(in Cpumask a, in Cpumask b)
     {
         var both = a.And(b);
         int n = _core.NrCpus;
-        int next = both.NextFrom(_distributePrev + 1);
+        int self = Kfuncs.ThisCpu >= 0 ? Kfuncs.ThisCpu : Math.Max(_core.ThisCpu, 0);
+        int next = both.NextFrom(_distributePrev[self] + 1);
         if (next < 0 || next >= n)
         {
             next = both.First;
@@ -150,18 +154,23 @@ public sealed partial class ExtSchedClass
         {
             return -1;
         }
-        _distributePrev = next;
+        _distributePrev[self] = next;
         return next;
     }
 
-    /// <summary>scx_update_idle (idle.c): ops.update_idle when implemented, the built-in masks when enabled.</summary>
-    public void UpdateIdle(int cpu, bool idle)
+    /// <summary>
+    /// scx_update_idle (idle.c, __scx_update_idle in ext.c): ops.update_idle when implemented and
+    /// <paramref name="notify"/> (a real transition: put_prev_task_idle / set_next_task_idle), the built-in masks when
+    /// enabled. Without <paramref name="notify"/> it is pick_task_idle's refresh of a CPU that stays idle: the masks
+    /// only, so a CPU reserved by pick_idle_cpu and kicked, but given no task, is idle again.
+    /// </summary>
+    public void UpdateIdle(int cpu, bool idle, bool notify = true)
     {
         if (!_opsEnabled)
         {
             return;
         }
-        if (_ops!.UpdateIdle is not null && !Bypassing)
+        if (notify && _ops!.UpdateIdle is not null && !Bypassing)
         {
             CallUpdateIdle(cpu, idle);
         }

@@ -51,7 +51,8 @@ public sealed partial class ExtSchedClass : SchedClass, ISchedExtHooks, IEventHa
 
     private Cpumask _idleCpu;
     private Cpumask _idleSmt;
-    private int _distributePrev = -1;
+    // distribute_cpu_mask_prev (lib/cpumask.c): per CPU, zero at boot and kept across schedulers.
+    private readonly int[] _distributePrev;
 
     private const uint RqInBalance = 1 << 0;
     private const uint RqCanStopTick = 1 << 1;
@@ -74,6 +75,7 @@ public sealed partial class ExtSchedClass : SchedClass, ISchedExtHooks, IEventHa
         _runTail.AsSpan().Fill(-1);
         _cpuReleased = new bool[cpus];
         _kick = new byte[cpus];
+        _distributePrev = new int[cpus];
         _extraEnqFlags = new ulong[cpus];
         _dspTask = [];
         _dspQseq = [];

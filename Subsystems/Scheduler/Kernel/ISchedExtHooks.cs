@@ -33,8 +33,11 @@ public interface ISchedExtHooks
     /// <summary>scx_tick: every tick on every busy CPU (the watchdog's check-in), before the current task's task_tick.</summary>
     void Tick(int cpu);
 
-    /// <summary>scx_update_idle (idle.c): <paramref name="cpu"/> enters (true) or leaves idle.</summary>
-    void UpdateIdle(int cpu, bool idle);
+    /// <summary>
+    /// scx_update_idle (idle.c): <paramref name="cpu"/> enters (true) or leaves idle; without <paramref name="notify"/>
+    /// an idle CPU picking idle again (pick_task_idle), which refreshes the idle masks only.
+    /// </summary>
+    void UpdateIdle(int cpu, bool idle, bool notify = true);
 
     /// <summary>scx_can_stop_tick: whether a busy CPU may stop its tick (a SCX_SLICE_INF task: tickless).</summary>
     bool CanStopTick(int cpu);

@@ -184,6 +184,12 @@ public sealed partial class SchedKernel
         }
         if (next == prev)
         {
+            if (next < 0)
+            {
+                // pick_task_idle (idle.c): an idle CPU that picks idle again refreshes its idle bit (scx_update_idle
+                // without do_notify; in the Debian 6.12 tree this bpfsim follows).
+                _ext?.UpdateIdle(cpu, true, notify: false);
+            }
             return;
         }
         PutPrevSetNext(cpu, prev, next);

@@ -40,7 +40,20 @@ internal sealed class FakeExtHooks : ISchedExtHooks
 
     public void Tick(int cpu) => Ticks++;
 
-    public void UpdateIdle(int cpu, bool idle) => IdleCalls.Add((cpu, idle));
+    public void UpdateIdle(int cpu, bool idle, bool notify = true)
+    {
+        if (notify)
+        {
+            IdleCalls.Add((cpu, idle));
+        }
+        else
+        {
+            IdleRefreshes.Add(cpu);
+        }
+    }
+
+    /// <summary>pick_task_idle's refreshes (no notify): CPUs that picked idle while idle.</summary>
+    public List<int> IdleRefreshes { get; } = [];
 
     public bool CanStopTick(int cpu) => StopTick;
 }
