@@ -2,7 +2,6 @@ using System.CommandLine;
 using BpfSim.Core.Bpf;
 using BpfSim.Core.Bpf.Consumers;
 using BpfSim.Core.Bpf.Programs;
-using BpfSim.Core.Bpf.Net;
 using BpfSim.Core.Ebpf.Asm;
 using BpfSim.Core.Ebpf.Btf;
 using BpfSim.Core.Ebpf.Elf;
@@ -109,11 +108,7 @@ public static class ProgCommand
             r = ObjectLoader.LoadXdpProgram(bpf, obj!, program.Name, out var code);
             if (r.IsOk)
             {
-                r = bpf.ProgLoad(new ProgramSpec
-                {
-                    Type = ProgramType.Xdp, Name = BpfSystem.ToObjectName(code!.Name), License = spec.License,
-                    Body = (PacketProgramFunc)code.RunPacket, Bytecode = code, ExpectedAttachType = program.ExpectedAttachType,
-                }, out _);
+                r = bpf.ProgLoad(ObjectLoader.XdpProgramSpec(code!), out _);
             }
         }
         if (!r.IsOk)

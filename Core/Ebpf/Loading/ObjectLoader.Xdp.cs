@@ -1,4 +1,6 @@
 using BpfSim.Core.Bpf;
+using BpfSim.Core.Bpf.Net;
+using BpfSim.Core.Bpf.Programs;
 using BpfSim.Core.Ebpf.CoRe;
 using BpfSim.Core.Ebpf.Spec;
 
@@ -6,6 +8,21 @@ namespace BpfSim.Core.Ebpf.Loading;
 
 public static partial class ObjectLoader
 {
+    /// <summary>
+    /// The BPF_PROG_LOAD attributes of an XDP program <see cref="LoadXdpProgram"/> returned: its name, the object's
+    /// license, the expected_attach_type its section gives, and its bytecode run per packet.
+    /// </summary>
+    public static ProgramSpec XdpProgramSpec(BytecodeProgram program)
+    {
+        ArgumentNullException.ThrowIfNull(program);
+        return new ProgramSpec
+        {
+            Type = ProgramType.Xdp, Name = BpfSystem.ToObjectName(program.Name), License = program.Object.Spec.License,
+            Body = (PacketProgramFunc)program.RunPacket, Bytecode = program,
+            ExpectedAttachType = program.Object.Spec.Programs.First(p => p.Name == program.Name).ExpectedAttachType,
+        };
+    }
+
     /// <summary>
     /// Loads the XDP program <paramref name="programName"/> (SEC("xdp"), SEC("xdp/NAME")) of <paramref name="obj"/>, or
     /// its only XDP program when the name is null: relocated and linked like a struct_ops program, with the helpers of

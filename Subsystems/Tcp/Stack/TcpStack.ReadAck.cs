@@ -92,7 +92,7 @@ public sealed partial class TcpStack
         }
         conn.RcvUnread = false;
         byte pending = _rcvSocks[conn.Id].IcskAckPending;
-        bool pushed = (pending & IcskAck.Pushed2) != 0 || (pending & IcskAck.Pushed) != 0; // never in pingpong mode
+        bool pushed = (pending & (IcskAck.Pushed | IcskAck.Pushed2)) != 0; // PUSHED counts outside pingpong mode, never entered here
         if ((pending & IcskAck.Sched) != 0 && pushed && conn.RcvHighest <= conn.RcvNxt)
         {
             SendAck(conn, conn.RcvUnreadTsVal);

@@ -1,6 +1,5 @@
 using BpfSim.Core.Bpf;
 using BpfSim.Core.Bpf.Net;
-using BpfSim.Core.Bpf.Programs;
 using BpfSim.Core.Ebpf.Loading;
 
 namespace BpfSim.Tcp.Workloads;
@@ -17,12 +16,7 @@ internal static class XdpAttachment
         out int progFd, out int linkFd)
     {
         linkFd = -1;
-        var r = bpf.ProgLoad(new ProgramSpec
-        {
-            Type = ProgramType.Xdp, Name = BpfSystem.ToObjectName(program.Name), License = program.Object.Spec.License,
-            Body = (PacketProgramFunc)program.RunPacket, Bytecode = program,
-            ExpectedAttachType = program.Object.Spec.Programs.First(p => p.Name == program.Name).ExpectedAttachType,
-        }, out progFd);
+        var r = bpf.ProgLoad(ObjectLoader.XdpProgramSpec(program), out progFd);
         return r.IsOk ? AttachLoaded(bpf, dev, progFd, mode, replace, replaceLinkFd, out linkFd) : r;
     }
 
