@@ -23,49 +23,13 @@ internal static class ContextWrites
         Stack,
     }
 
-    private readonly record struct Value(Kind Kind, int Argument, int Offset)
+    private readonly record struct Value(Kind Kind, int Argument, int Offset) : IPathValue<Value>
     {
-        public static readonly Value Unknown = new(Kind.Unknown, 0, 0);
-    }
+        public static readonly Value Unknown = default;
 
-    private sealed class State
-    {
-        public readonly Value[] Regs = new Value[11];
-        public readonly SortedDictionary<int, Value> Slots = [];
+        public static Value FramePointer => new(Kind.Stack, 0, 0);
 
-        public State Clone()
-        {
-            var s = new State();
-            Regs.CopyTo(s.Regs, 0);
-            foreach (var (k, v) in Slots)
-            {
-                s.Slots[k] = v;
-            }
-            return s;
-        }
-
-        /// <summary>Merges <paramref name="other"/> in; true when this state changed.</summary>
-        public bool Merge(State other)
-        {
-            bool changed = false;
-            for (int r = 0; r < Regs.Length; r++)
-            {
-                if (Regs[r] != other.Regs[r] && Regs[r].Kind != Kind.Unknown)
-                {
-                    Regs[r] = Value.Unknown;
-                    changed = true;
-                }
-            }
-            foreach (int slot in Slots.Keys.ToList())
-            {
-                if (!other.Slots.TryGetValue(slot, out var v) || v != Slots[slot])
-                {
-                    Slots.Remove(slot);
-                    changed = true;
-                }
-            }
-            return changed;
-        }
+        public bool IsStack => Kind == Kind.Stack;
     }
 
     /// <summary>sizeof(struct xdp_md): data, data_end, data_meta, ingress_ifindex, rx_queue_index, egress_ifindex.</summary>
@@ -97,100 +61,12 @@ internal static class ContextWrites
     /// <summary>The walk over every path; <paramref name="member"/> null means the context is an XDP program's xdp_md.</summary>
     private static BpfResult Run(string name, Instruction[] insns, bool[] second, WriteFilter?[] filters, StructOpsMember? member, int arity, bool devmap)
     {
-        var states = new State?[insns.Length];
-        var work = new SortedSet<int>();
-        var entry = new State();
+        var entry = new PathState<Value>();
         entry.Regs[1] = new Value(Kind.Context, 0, 0);
-        entry.Regs[10] = new Value(Kind.Stack, 0, 0);
-        states[0] = entry;
-        work.Add(0);
-        while (work.Count > 0)
-        {
-            int i = work.Min;
-            work.Remove(i);
-            var state = states[i]!.Clone();
-            var insn = insns[i];
-            var beforeCall = IsCall(insn) && insn.Src == Pseudo.Call ? states[i]! : null;
-            var r = Step(name, insn, i, state, filters, member, arity, devmap);
-            if (!r.IsOk)
-            {
-                return r;
-            }
-            foreach (int next in Successors(insns, second, i))
-            {
-                var flowing = state;
-                if (beforeCall is not null && next == i + 1 + insn.Imm)
-                {
-                    // A bpf-to-bpf call: the callee gets the caller's R1–R5 (a socket pointer passed on stays one, as
-                    // the verifier checks a static subprogram with its caller's registers) and a frame of its own.
-                    flowing = new State();
-                    for (int a = 1; a <= 5; a++)
-                    {
-                        flowing.Regs[a] = beforeCall.Regs[a].Kind == Kind.Stack ? Value.Unknown : beforeCall.Regs[a];
-                    }
-                    flowing.Regs[10] = new Value(Kind.Stack, 0, 0);
-                }
-                if (states[next] is null)
-                {
-                    states[next] = flowing.Clone();
-                    work.Add(next);
-                }
-                else if (states[next]!.Merge(flowing))
-                {
-                    work.Add(next);
-                }
-            }
-        }
-        return BpfResult.Ok;
+        return PathWalk.Run(insns, second, entry, (i, state) => Step(name, insns[i], i, state, filters, member, arity, devmap));
     }
 
-    private static bool IsCall(Instruction insn) => insn.Opcode == (OpCode.Jmp | OpCode.Call);
-
-    private static IEnumerable<int> Successors(Instruction[] insns, bool[] second, int i)
-    {
-        var insn = insns[i];
-        if (insn.Opcode == OpCode.LdImm64)
-        {
-            yield return i + 2;
-            yield break;
-        }
-        if (insn.Class is not (OpCode.Jmp or OpCode.Jmp32))
-        {
-            if (i + 1 < insns.Length)
-            {
-                yield return i + 1;
-            }
-            yield break;
-        }
-        int op = insn.Opcode & 0xf0;
-        if (op == OpCode.Exit && insn.Class == OpCode.Jmp)
-        {
-            yield break;
-        }
-        if (op == OpCode.Call)
-        {
-            if (insn.Src == Pseudo.Call)
-            {
-                yield return i + 1 + insn.Imm;
-            }
-            if (i + 1 < insns.Length)
-            {
-                yield return i + 1;
-            }
-            yield break;
-        }
-        int target = i + 1 + (insn.Class == OpCode.Jmp32 && op == OpCode.Ja ? insn.Imm : insn.Offset);
-        if ((uint)target < (uint)insns.Length && !second[target])
-        {
-            yield return target;
-        }
-        if (op != OpCode.Ja && i + 1 < insns.Length)
-        {
-            yield return i + 1;
-        }
-    }
-
-    private static BpfResult Step(string name, Instruction insn, int i, State s, WriteFilter?[] filters, StructOpsMember? member, int arity,
+    private static BpfResult Step(string name, Instruction insn, int i, PathState<Value> s, WriteFilter?[] filters, StructOpsMember? member, int arity,
         bool devmap)
     {
         int op = insn.Opcode & 0xf0;

@@ -9,9 +9,10 @@ namespace BpfSim.Core.Ebpf.Loading;
 /// <summary>
 /// The load-time checks bpfsim makes until it has a verifier, each with the verifier's message (kernel/bpf/verifier.c):
 /// known opcodes only, jumps and calls inside the program, the last instruction an exit or a jump, no write to R10,
-/// stack accesses inside the 512-byte frame, helpers the program type may call, and — following pointers from the
-/// struct_ops context through registers and stack slots — no store to a kernel struct outside the fields its
-/// btf_struct_access allows (EACCES). Run-time checks of every access back these up.
+/// stack accesses inside the 512-byte frame, helpers the program type may call, following pointers from the
+/// struct_ops context through registers and stack slots, no store to a kernel struct outside the fields its
+/// btf_struct_access allows (EACCES), and no use of a map lookup's result before its NULL check (EACCES,
+/// <see cref="NullChecks"/>). Run-time checks of every access back these up.
 /// </summary>
 internal static class ProgramChecks
 {
@@ -89,9 +90,11 @@ internal static class ProgramChecks
         }
         // A struct_ops program's stores through its arguments (btf_struct_access); an XDP program's accesses to its
         // xdp_md. A packet program's packet accesses are checked at run time against data_end.
-        return member is not null ? ContextWrites.Check(name, insns, second, member, support)
+        var context = member is not null ? ContextWrites.Check(name, insns, second, member, support)
             : support is XdpBytecodeSupport ? ContextWrites.CheckXdp(name, insns, second, devmapXdp)
             : BpfResult.Ok;
+        // A pointer a helper may return as NULL, used before it is compared with 0.
+        return context.IsOk ? NullChecks.Check(name, insns, second) : context;
     }
 
     internal static BpfResult Fail(Errno errno, string program, string message) =>

@@ -46,6 +46,19 @@ public sealed class ObjectFaultTests
         Assert.That(r.Reason, Does.Contain($"prog 'bad_write_cong_avoid': no write support to tcp_sock at off {TcpSockOffsetOf("snd_una")}"));
     }
 
+    [TestCase(Faults)]
+    [TestCase(Faults + ".v3")]
+    public void LookupUsedWithoutNullCheck_RefusedEACCES_WithVerifierMessage(string objectName)
+    {
+        var r = Load("no_null", out var loaded, objectName);
+
+        Assert.That(loaded, Is.Null);
+        Assert.That(r.Errno, Is.EqualTo(Errno.EACCES));
+        // check_mem_access (kernel/bpf/verifier.c): the load of *calls right after the call. Linux 6.18 refuses the
+        // same C as an XDP program with these words.
+        Assert.That(r.Reason, Does.EndWith("prog 'no_null_cong_avoid': R0 invalid mem access 'map_value_or_null' (insn 10)"));
+    }
+
     [Test]
     public void HelperNotForStructOps_RefusedEINVAL_WithVerifierMessage()
     {
@@ -85,6 +98,7 @@ public sealed class ObjectFaultTests
     [TestCase("spin")]
     [TestCase("printk")]
     [TestCase("ai_zero")]
+    [TestCase("null_ok")]
     public void VariablesTheLoaderCannotFault_LoadAndRegister(string name)
     {
         var r = Load(name, out var loaded);
@@ -250,6 +264,26 @@ public sealed class ObjectFaultTests
         Assert.That(result.Faults, Is.Empty);
         Assert.That(result.Flows.Where(f => f.CcRequested == "t_weak_kfunc").Select(f => f.Cc), Is.All.EqualTo("t_weak_kfunc"));
         Assert.That(result.Flows.Select(f => f.GoodputMbps), Is.All.GreaterThan(2));
+    }
+
+    [Test]
+    public void NullCheckedLookup_Runs_AndCountsEveryCall()
+    {
+        var s = new TcpScenario(new BpfSim.Tcp.Net.DumbbellOptions { BottleneckRateBps = 20_000_000 });
+        var info = ConsumerObjectLoader.LoadInto(s.System.Catalog, TestObjects.PathOf(Faults)).Single(i => i.Name == "null_ok");
+        Assert.That(ConsumerLoading.Load(s.System.Bpf, info, out var loaded).IsOk);
+        Assert.That(loaded!.Register().IsOk);
+        s.Flow("t_null_ok");
+
+        s.RunFor(1);
+
+        var obj = ConsumerLoading.Objects(s.System.Bpf).Single();
+        var (_, fd, _) = obj.Maps.Single(m => m.Name == "call_counts");
+        var value = new byte[8];
+        Assert.That(s.System.Bpf.MapLookupElem(fd, new byte[4], value).IsOk, "the first call added the entry");
+        long runs = obj.Programs.Values.Single(p => p.Name == "null_ok_cong_avoid").RunCount;
+        Assert.That(runs, Is.GreaterThan(100));
+        Assert.That(BitConverter.ToInt64(value), Is.EqualTo(runs), "one count per call: the entry added at the first, incremented after");
     }
 
     [Test]

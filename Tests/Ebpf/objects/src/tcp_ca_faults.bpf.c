@@ -8,7 +8,9 @@
  *   oob_read    reads 100000 bytes past the socket, an offset the loader cannot see (faults at run time);
  *   spin        loops on a global it never changes (runs out of the instruction budget at run time);
  *   printk      traces cwnd and ssthresh with bpf_printk on every call;
- *   ai_zero     calls tcp_cong_avoid_ai with w = 0, a divide error in the kernel (faults at run time).
+ *   ai_zero     calls tcp_cong_avoid_ai with w = 0, a divide error in the kernel (faults at run time);
+ *   no_null     counts its calls in a hash map through a lookup it never compares with NULL (EACCES at load);
+ *   null_ok     the same with the check, adding the entry when it is missing (loads and runs).
  * The run-time faults wait for the 200th call, so flows run on the algorithm before it is ejected. */
 #include "kernel_types.h"
 #include <bpf/bpf_helpers.h>
@@ -45,6 +47,14 @@ __u32 ai_zero_calls;
 __u64 spin_rounds;
 
 #define FAULT_AFTER 200
+
+/* Calls counted by no_null and null_ok. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} call_counts SEC(".maps");
 
 SEC("struct_ops")
 __u32 BPF_PROG(faults_ssthresh, struct sock *sk)
@@ -131,6 +141,32 @@ void BPF_PROG(ai_zero_cong_avoid, struct sock *sk, __u32 ack, __u32 acked)
 		tcp_reno_cong_avoid(sk, ack, acked);
 }
 
+SEC("struct_ops")
+void BPF_PROG(no_null_cong_avoid, struct sock *sk, __u32 ack, __u32 acked)
+{
+	__u32 key = 0;
+	__u64 *calls = bpf_map_lookup_elem(&call_counts, &key);
+
+	(*calls)++;
+	tcp_reno_cong_avoid(sk, ack, acked);
+}
+
+SEC("struct_ops")
+void BPF_PROG(null_ok_cong_avoid, struct sock *sk, __u32 ack, __u32 acked)
+{
+	__u32 key = 0;
+	__u64 *calls = bpf_map_lookup_elem(&call_counts, &key);
+
+	if (calls) {
+		(*calls)++;
+	} else {
+		__u64 one = 1;
+
+		bpf_map_update_elem(&call_counts, &key, &one, 1 /* BPF_NOEXIST */);
+	}
+	tcp_reno_cong_avoid(sk, ack, acked);
+}
+
 #define FAULTS_CA(var, avoid)					\
 	SEC(".struct_ops")					\
 	struct tcp_congestion_ops var = {			\
@@ -148,3 +184,5 @@ FAULTS_CA(oob_read, oob_read_cong_avoid);
 FAULTS_CA(spin, spin_cong_avoid);
 FAULTS_CA(printk, printk_cong_avoid);
 FAULTS_CA(ai_zero, ai_zero_cong_avoid);
+FAULTS_CA(no_null, no_null_cong_avoid);
+FAULTS_CA(null_ok, null_ok_cong_avoid);

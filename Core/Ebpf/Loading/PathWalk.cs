@@ -1,0 +1,158 @@
+using BpfSim.Core.Bpf;
+using BpfSim.Core.Ebpf.Asm;
+
+namespace BpfSim.Core.Ebpf.Loading;
+
+/// <summary>What a load-time check tracks in a register or an 8-byte stack slot; <c>default</c> is "unknown".</summary>
+internal interface IPathValue<T> where T : struct, IPathValue<T>, IEquatable<T>
+{
+    /// <summary>R10 of a fresh frame: a pointer to the top of the stack.</summary>
+    static abstract T FramePointer { get; }
+
+    /// <summary>A pointer into the current frame, which a callee must not take for its own frame's.</summary>
+    bool IsStack { get; }
+}
+
+/// <summary>The registers and spilled stack slots a check knows at one instruction, over every path that reaches it.</summary>
+internal sealed class PathState<T> where T : struct, IPathValue<T>, IEquatable<T>
+{
+    public readonly T[] Regs = new T[11];
+    public readonly SortedDictionary<int, T> Slots = [];
+
+    public PathState<T> Clone()
+    {
+        var s = new PathState<T>();
+        Regs.CopyTo(s.Regs, 0);
+        foreach (var (k, v) in Slots)
+        {
+            s.Slots[k] = v;
+        }
+        return s;
+    }
+
+    /// <summary>Merges <paramref name="other"/> in: what the two disagree on becomes unknown. True when this state changed.</summary>
+    public bool Merge(PathState<T> other)
+    {
+        bool changed = false;
+        for (int r = 0; r < Regs.Length; r++)
+        {
+            if (!Regs[r].Equals(other.Regs[r]) && !Regs[r].Equals(default))
+            {
+                Regs[r] = default;
+                changed = true;
+            }
+        }
+        foreach (int slot in Slots.Keys.ToList())
+        {
+            if (!other.Slots.TryGetValue(slot, out var v) || !v.Equals(Slots[slot]))
+            {
+                Slots.Remove(slot);
+                changed = true;
+            }
+        }
+        return changed;
+    }
+}
+
+/// <summary>
+/// The walk the load-time checks share: every instruction reachable from the entry, in index order, with the state of
+/// every path into it merged, until nothing changes. A bpf-to-bpf call enters its callee with the caller's R1–R5 (the
+/// verifier checks a static subprogram with its caller's registers) and a frame of its own; the caller goes on at the
+/// next instruction with what the step left (the step clears R0–R5 for a call).
+/// </summary>
+internal static class PathWalk
+{
+    /// <summary>Applies instruction <paramref name="i"/> to <paramref name="state"/> (a copy), or refuses it.</summary>
+    public delegate BpfResult Step<T>(int i, PathState<T> state) where T : struct, IPathValue<T>, IEquatable<T>;
+
+    public static BpfResult Run<T>(Instruction[] insns, bool[] second, PathState<T> entry, Step<T> step)
+        where T : struct, IPathValue<T>, IEquatable<T>
+    {
+        var states = new PathState<T>?[insns.Length];
+        var work = new SortedSet<int>();
+        entry.Regs[10] = T.FramePointer;
+        states[0] = entry;
+        work.Add(0);
+        while (work.Count > 0)
+        {
+            int i = work.Min;
+            work.Remove(i);
+            var before = states[i]!;
+            var state = before.Clone();
+            var insn = insns[i];
+            var r = step(i, state);
+            if (!r.IsOk)
+            {
+                return r;
+            }
+            bool localCall = insn.Opcode == (OpCode.Jmp | OpCode.Call) && insn.Src == Pseudo.Call;
+            foreach (int next in Successors(insns, second, i))
+            {
+                var flowing = state;
+                if (localCall && next == i + 1 + insn.Imm)
+                {
+                    flowing = new PathState<T>();
+                    for (int a = 1; a <= 5; a++)
+                    {
+                        flowing.Regs[a] = before.Regs[a].IsStack ? default : before.Regs[a];
+                    }
+                    flowing.Regs[10] = T.FramePointer;
+                }
+                if (states[next] is null)
+                {
+                    states[next] = flowing.Clone();
+                    work.Add(next);
+                }
+                else if (states[next]!.Merge(flowing))
+                {
+                    work.Add(next);
+                }
+            }
+        }
+        return BpfResult.Ok;
+    }
+
+    private static IEnumerable<int> Successors(Instruction[] insns, bool[] second, int i)
+    {
+        var insn = insns[i];
+        if (insn.Opcode == OpCode.LdImm64)
+        {
+            yield return i + 2;
+            yield break;
+        }
+        if (insn.Class is not (OpCode.Jmp or OpCode.Jmp32))
+        {
+            if (i + 1 < insns.Length)
+            {
+                yield return i + 1;
+            }
+            yield break;
+        }
+        int op = insn.Opcode & 0xf0;
+        if (op == OpCode.Exit && insn.Class == OpCode.Jmp)
+        {
+            yield break;
+        }
+        if (op == OpCode.Call)
+        {
+            if (insn.Src == Pseudo.Call)
+            {
+                yield return i + 1 + insn.Imm;
+            }
+            if (i + 1 < insns.Length)
+            {
+                yield return i + 1;
+            }
+            yield break;
+        }
+        int target = i + 1 + (insn.Class == OpCode.Jmp32 && op == OpCode.Ja ? insn.Imm : insn.Offset);
+        if ((uint)target < (uint)insns.Length && !second[target])
+        {
+            yield return target;
+        }
+        if (op != OpCode.Ja && i + 1 < insns.Length)
+        {
+            yield return i + 1;
+        }
+    }
+}
