@@ -30,6 +30,8 @@ internal static class ContextWrites
         public static Value FramePointer => new(Kind.Stack, 0, 0);
 
         public bool IsStack => Kind == Kind.Stack;
+
+        public int StackOffset => Offset;
     }
 
     /// <summary>sizeof(struct xdp_md): data, data_end, data_meta, ingress_ifindex, rx_queue_index, egress_ifindex.</summary>
@@ -124,15 +126,7 @@ internal static class ContextWrites
                 if (to.Kind == Kind.Stack)
                 {
                     bool spill = insn.Class == OpCode.Stx && (insn.Opcode & 0xe0) == OpCode.Mem && size == 8;
-                    // Any store to a slot overwrites what was spilled there; only an 8-byte register store keeps a pointer.
-                    foreach (int slot in s.Slots.Keys.Where(k => k < at + size && k + 8 > at).ToList())
-                    {
-                        s.Slots.Remove(slot);
-                    }
-                    if (spill && s.Regs[insn.Src].Kind != Kind.Unknown)
-                    {
-                        s.Slots[at] = s.Regs[insn.Src];
-                    }
+                    s.StoreToStack(at, size, spill ? s.Regs[insn.Src] : null);
                 }
                 else if (to.Kind == Kind.Context)
                 {

@@ -34,6 +34,8 @@ internal static class NullChecks
         public static Value FramePointer => new(Kind.Stack, 0);
 
         public bool IsStack => Kind == Kind.Stack;
+
+        public int StackOffset => Data;
     }
 
     /// <summary>mark_ptr_or_null_regs: every copy of pointer <paramref name="id"/> is checked now.</summary>
@@ -52,22 +54,6 @@ internal static class NullChecks
             if (s.Slots[slot] == maybe)
             {
                 s.Slots.Remove(slot);
-            }
-        }
-    }
-
-    /// <summary>A call may write the stack through a pointer to it in R1–R5: what was spilled at or above it is forgotten.</summary>
-    private static void ForgetSlotsPassed(PathState<Value> s)
-    {
-        for (int a = 1; a <= 5; a++)
-        {
-            if (s.Regs[a].Kind == Kind.Stack)
-            {
-                int from = s.Regs[a].Data;
-                foreach (int slot in s.Slots.Keys.Where(k => k + 8 > from).ToList())
-                {
-                    s.Slots.Remove(slot);
-                }
             }
         }
     }
@@ -131,16 +117,8 @@ internal static class NullChecks
                 bool atomic = insn.Class == OpCode.Stx && (insn.Opcode & 0xe0) == OpCode.Atomic;
                 if (to.Kind == Kind.Stack)
                 {
-                    int at = to.Data + insn.Offset;
-                    foreach (int slot in s.Slots.Keys.Where(k => k < at + size && k + 8 > at).ToList())
-                    {
-                        s.Slots.Remove(slot);
-                    }
                     // Only a whole 8-byte register store spills a pointer (or keeps a scalar a scalar).
-                    if (insn.Class == OpCode.Stx && !atomic && size == 8 && s.Regs[insn.Src].Kind != Kind.Unknown)
-                    {
-                        s.Slots[at] = s.Regs[insn.Src];
-                    }
+                    s.StoreToStack(to.Data + insn.Offset, size, insn.Class == OpCode.Stx && !atomic && size == 8 ? s.Regs[insn.Src] : null);
                 }
                 if (atomic && (insn.Imm & OpCode.Fetch) != 0)
                 {
@@ -150,7 +128,7 @@ internal static class NullChecks
             }
             case OpCode.Jmp when op == OpCode.Call:
             {
-                ForgetSlotsPassed(s);
+                s.ForgetSlotsPassedToCall();
                 for (int r = 0; r <= 5; r++)
                 {
                     s.Regs[r] = Value.Unknown;

@@ -11,6 +11,9 @@ internal interface IPathValue<T> where T : struct, IPathValue<T>, IEquatable<T>
 
     /// <summary>A pointer into the current frame, which a callee must not take for its own frame's.</summary>
     bool IsStack { get; }
+
+    /// <summary>For a pointer into the frame, its offset from R10.</summary>
+    int StackOffset { get; }
 }
 
 /// <summary>The registers and spilled stack slots a check knows at one instruction, over every path that reaches it.</summary>
@@ -28,6 +31,38 @@ internal sealed class PathState<T> where T : struct, IPathValue<T>, IEquatable<T
             s.Slots[k] = v;
         }
         return s;
+    }
+
+    /// <summary>
+    /// A store of <paramref name="size"/> bytes at frame offset <paramref name="at"/>: what was spilled over those bytes is
+    /// gone; a whole 8-byte register store (<paramref name="spill"/>) puts what that register holds there.
+    /// </summary>
+    public void StoreToStack(int at, int size, T? spill)
+    {
+        foreach (int slot in Slots.Keys.Where(k => k < at + size && k + 8 > at).ToList())
+        {
+            Slots.Remove(slot);
+        }
+        if (spill is { } v && !v.Equals(default))
+        {
+            Slots[at] = v;
+        }
+    }
+
+    /// <summary>A call may write the stack through a pointer to it in R1–R5: what was spilled at or above it is forgotten.</summary>
+    public void ForgetSlotsPassedToCall()
+    {
+        for (int a = 1; a <= 5; a++)
+        {
+            if (Regs[a].IsStack)
+            {
+                int from = Regs[a].StackOffset;
+                foreach (int slot in Slots.Keys.Where(k => k + 8 > from).ToList())
+                {
+                    Slots.Remove(slot);
+                }
+            }
+        }
     }
 
     /// <summary>Merges <paramref name="other"/> in: what the two disagree on becomes unknown. True when this state changed.</summary>
@@ -65,7 +100,10 @@ internal static class PathWalk
     /// <summary>Applies instruction <paramref name="i"/> to <paramref name="state"/> (a copy), or refuses it.</summary>
     public delegate BpfResult Step<T>(int i, PathState<T> state) where T : struct, IPathValue<T>, IEquatable<T>;
 
-    public static BpfResult Run<T>(Instruction[] insns, bool[] second, PathState<T> entry, Step<T> step)
+    /// <summary>What a conditional jump <paramref name="i"/> teaches on one of its edges (<paramref name="taken"/>: the jump's).</summary>
+    public delegate void Branch<T>(int i, bool taken, PathState<T> state) where T : struct, IPathValue<T>, IEquatable<T>;
+
+    public static BpfResult Run<T>(Instruction[] insns, bool[] second, PathState<T> entry, Step<T> step, Branch<T>? branch = null)
         where T : struct, IPathValue<T>, IEquatable<T>
     {
         var states = new PathState<T>?[insns.Length];
@@ -86,10 +124,20 @@ internal static class PathWalk
                 return r;
             }
             bool localCall = insn.Opcode == (OpCode.Jmp | OpCode.Call) && insn.Src == Pseudo.Call;
+            int op = insn.Opcode & 0xf0;
+            bool conditional = branch is not null && insn.Class is OpCode.Jmp or OpCode.Jmp32 && op is not (OpCode.Ja or OpCode.Call or OpCode.Exit);
+            bool firstEdge = true;
             foreach (int next in Successors(insns, second, i))
             {
                 var flowing = state;
-                if (localCall && next == i + 1 + insn.Imm)
+                if (conditional)
+                {
+                    // Successors gives the jump's edge first, then the fall-through.
+                    flowing = state.Clone();
+                    branch!(i, firstEdge, flowing);
+                    firstEdge = false;
+                }
+                else if (localCall && next == i + 1 + insn.Imm)
                 {
                     flowing = new PathState<T>();
                     for (int a = 1; a <= 5; a++)

@@ -11,8 +11,9 @@ namespace BpfSim.Core.Ebpf.Loading;
 /// known opcodes only, jumps and calls inside the program, the last instruction an exit or a jump, no write to R10,
 /// stack accesses inside the 512-byte frame, helpers the program type may call, following pointers from the
 /// struct_ops context through registers and stack slots, no store to a kernel struct outside the fields its
-/// btf_struct_access allows (EACCES), and no use of a map lookup's result before its NULL check (EACCES,
-/// <see cref="NullChecks"/>). Run-time checks of every access back these up.
+/// btf_struct_access allows (EACCES), no use of a map lookup's result before its NULL check (EACCES,
+/// <see cref="NullChecks"/>), and no XDP packet access past what the program proved against data_end (EACCES,
+/// <see cref="PacketBounds"/>). Run-time checks of every access back these up.
 /// </summary>
 internal static class ProgramChecks
 {
@@ -93,8 +94,14 @@ internal static class ProgramChecks
         var context = member is not null ? ContextWrites.Check(name, insns, second, member, support)
             : support is XdpBytecodeSupport ? ContextWrites.CheckXdp(name, insns, second, devmapXdp)
             : BpfResult.Ok;
-        // A pointer a helper may return as NULL, used before it is compared with 0.
-        return context.IsOk ? NullChecks.Check(name, insns, second) : context;
+        if (!context.IsOk)
+        {
+            return context;
+        }
+        // A pointer a helper may return as NULL, used before it is compared with 0; an XDP program's packet read or
+        // written beyond what its comparisons with data_end proved.
+        var nulls = NullChecks.Check(name, insns, second);
+        return nulls.IsOk && member is null && support is XdpBytecodeSupport ? PacketBounds.Check(name, insns, second) : nulls;
     }
 
     internal static BpfResult Fail(Errno errno, string program, string message) =>
