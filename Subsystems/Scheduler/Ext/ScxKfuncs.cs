@@ -77,7 +77,12 @@ public sealed class ScxKfuncs
         return true;
     }
 
-    private bool Enabled => _ext.Enabled;
+    /// <summary>
+    /// A scheduler is loaded: from ops.init on, so a kfunc called from ops.init or ops.init_task meets the same
+    /// scx_kf_allowed check as anywhere else (their SCX_KF_UNLOCKED mask refuses dispatch, consume and select_cpu_dfl:
+    /// an error that ends the scheduler once its enable has run), and a kick from there is carried out.
+    /// </summary>
+    private bool Loaded => _ext.Loaded;
 
     /// <summary>scx_dispatch_preamble.</summary>
     private bool DispatchPreamble(int task, ulong enqFlags)
@@ -114,7 +119,7 @@ public sealed class ScxKfuncs
     /// <summary>scx_bpf_dispatch (6.13+: scx_bpf_dsq_insert): slice 0 keeps the current slice (or 1 if it is 0).</summary>
     public void DsqInsert(int task, ulong dsqId, ulong slice, ulong enqFlags)
     {
-        if (!Enabled || !DispatchPreamble(task, enqFlags))
+        if (!Loaded || !DispatchPreamble(task, enqFlags))
         {
             return;
         }
@@ -126,7 +131,7 @@ public sealed class ScxKfuncs
     /// <summary>scx_bpf_dispatch_vtime (6.13+: scx_bpf_dsq_insert_vtime): sets dsq_vtime, PRIQ insert.</summary>
     public void DsqInsertVtime(int task, ulong dsqId, ulong slice, ulong vtime, ulong enqFlags)
     {
-        if (!Enabled || !DispatchPreamble(task, enqFlags))
+        if (!Loaded || !DispatchPreamble(task, enqFlags))
         {
             return;
         }
@@ -139,7 +144,7 @@ public sealed class ScxKfuncs
     /// <summary>scx_bpf_consume (6.13+: scx_bpf_dsq_move_to_local): flushes the buffer, then moves one task of a user DSQ here.</summary>
     public bool DsqMoveToLocal(ulong dsqId)
     {
-        if (!Enabled || !Allowed(ScxKfMask.Dispatch))
+        if (!Loaded || !Allowed(ScxKfMask.Dispatch))
         {
             return false;
         }
@@ -159,19 +164,19 @@ public sealed class ScxKfuncs
     }
 
     /// <summary>scx_bpf_dispatch_nr_slots.</summary>
-    public uint DispatchNrSlots() => Enabled && Allowed(ScxKfMask.Dispatch) ? (uint)(_ext.DispatchMaxBatch - _ext.DispatchCursor) : 0;
+    public uint DispatchNrSlots() => Loaded && Allowed(ScxKfMask.Dispatch) ? (uint)(_ext.DispatchMaxBatch - _ext.DispatchCursor) : 0;
 
     /// <summary>scx_bpf_dispatch_cancel.</summary>
     public void DispatchCancel()
     {
-        if (Enabled && Allowed(ScxKfMask.Dispatch))
+        if (Loaded && Allowed(ScxKfMask.Dispatch))
         {
             _ext.CancelDispatch();
         }
     }
 
     /// <summary>scx_bpf_reenqueue_local (ops.cpu_release only).</summary>
-    public uint ReenqueueLocal() => Enabled && Allowed(ScxKfMask.CpuRelease) ? _ext.ReenqueueLocal(Cpu) : 0;
+    public uint ReenqueueLocal() => Loaded && Allowed(ScxKfMask.CpuRelease) ? _ext.ReenqueueLocal(Cpu) : 0;
 
     /// <summary>scx_bpf_create_dsq (sleepable): 0, −EINVAL (built-in id, bad node) or −EEXIST.</summary>
     public int CreateDsq(ulong dsqId, int node)
@@ -208,7 +213,7 @@ public sealed class ScxKfuncs
 
     internal void KickCpuInternal(int cpu, ulong flags, int thisCpu)
     {
-        if (!Enabled || !_ext.OpsCpuValid(cpu, null) || _ext.Bypassing)
+        if (!Loaded || !_ext.OpsCpuValid(cpu, null) || _ext.Bypassing)
         {
             return; // don't kick while bypassing
         }
@@ -225,7 +230,7 @@ public sealed class ScxKfuncs
     public int SelectCpuDfl(int task, int prevCpu, ulong wakeFlags, out bool isIdle)
     {
         isIdle = false;
-        if (!Enabled || !_ext.OpsCpuValid(prevCpu, null))
+        if (!Loaded || !_ext.OpsCpuValid(prevCpu, null))
         {
             return prevCpu;
         }

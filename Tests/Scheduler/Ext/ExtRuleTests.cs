@@ -386,6 +386,42 @@ public class ExtRuleTests
     }
 
     [Test]
+    public void DispatchFromOpsInit_IsError_TheSchedulerEnds_TasksStayFair()
+    {
+        // ops.init runs under SCX_KF_UNLOCKED (mask 0): scx_dispatch_preamble's scx_kf_allowed refuses the dispatch.
+        var rig = new ExtRig(1);
+        rig.Fork(comm: "t0");
+        var s = new ProbeScheduler
+        {
+            OnInit = () =>
+            {
+                ref var a = ref Scx.TaskFromPid(1000);
+                Scx.Dispatch(ref a, Scx.DsqGlobal, Scx.SliceDfl, 0);
+                return 0;
+            },
+        };
+        rig.LoadOk(s);
+        rig.RunMs(10);
+        ExpectError(s, ScxExitKind.Error, "kfunc with mask 0x6 called from an operation only allowing 0x0");
+        Assert.That(rig.Ext.Enabled, Is.False);
+    }
+
+    [Test]
+    public void ConsumeFromOpsInitTask_IsError()
+    {
+        var (rig, s) = Load(new ProbeScheduler
+        {
+            OnInitTask = p =>
+            {
+                Scx.Consume(0);
+                return 0;
+            },
+        }, tasks: 1);
+        rig.RunMs(10);
+        ExpectError(s, ScxExitKind.Error, "kfunc with mask 0x2 called from an operation only allowing 0x0");
+    }
+
+    [Test]
     public void DispatchCancelUnderflow_IsError()
     {
         var (rig, s) = Load(new ProbeScheduler
