@@ -18,6 +18,8 @@ public sealed class LoadedObject
     private readonly Dictionary<string, ulong> _addresses = new(StringComparer.Ordinal);
     private readonly Dictionary<string, BytecodeProgram> _programs = new(StringComparer.Ordinal);
     private readonly List<(string Name, int Fd, BpfMap Map)> _maps = [];
+    // .rodata and .kconfig as loaded: libbpf freezes them before the programs load, so the verifier reads them.
+    private readonly List<(ulong Address, byte[] Bytes)> _readOnly = [];
 
     internal LoadedObject(BpfSystem system, ObjectSpec spec, string source)
     {
@@ -187,6 +189,30 @@ public sealed class LoadedObject
         _maps.Add((name, fd, map));
         _mapsByAddress[pointer] = map;
         _addresses[name] = pointer;
+    }
+
+    internal void AddReadOnlyData(ulong address, byte[] bytes) => _readOnly.Add((address, bytes));
+
+    /// <summary>
+    /// bpf_map_direct_read: <paramref name="size"/> bytes at <paramref name="address"/> in a read-only data section
+    /// (frozen with BPF_F_RDONLY_PROG), little-endian; false when the address is not in one.
+    /// </summary>
+    internal bool TryReadOnlyData(ulong address, int size, out ulong value)
+    {
+        value = 0;
+        foreach (var (start, bytes) in _readOnly)
+        {
+            if (address >= start && address + (ulong)size <= start + (ulong)bytes.Length)
+            {
+                int at = (int)(address - start);
+                for (int i = size - 1; i >= 0; i--)
+                {
+                    value = value << 8 | bytes[at + i];
+                }
+                return true;
+            }
+        }
+        return false;
     }
 
     /// <summary>What an ldimm64 of map or section <paramref name="name"/> loads: the map pointer, or the data's address.</summary>

@@ -282,6 +282,12 @@ public static partial class ObjectLoader
         }
         var handle = obj.Map(array, offset, (int)Math.Max(size, 1), RegionKind.MapValue, readOnly ? MemoryAccess.Read : MemoryAccess.ReadWrite, section);
         obj.AddMap(section, fd, map, AddressSpace.AddressOf(handle));
+        if (readOnly)
+        {
+            var bytes = new byte[map.ValueSize];
+            initial.CopyTo(bytes);
+            obj.AddReadOnlyData(AddressSpace.AddressOf(handle), bytes);
+        }
         return BpfResult.Ok;
     }
 
@@ -406,7 +412,8 @@ public static partial class ObjectLoader
         }
         var linked = insns.ToArray();
         bool devmap = program.ExpectedAttachType == ProgramAttachType.XdpDevmap;
-        var check = ProgramChecks.Check(program.Name, linked, member, support, helpers, s_gplCompatible.Contains(spec.License), devmap);
+        var check = ProgramChecks.Check(program.Name, linked, member, support, helpers, s_gplCompatible.Contains(spec.License), devmap,
+            obj.TryReadOnlyData);
         if (!check.IsOk)
         {
             return check;

@@ -100,8 +100,11 @@ internal static class PathWalk
     /// <summary>Applies instruction <paramref name="i"/> to <paramref name="state"/> (a copy), or refuses it.</summary>
     public delegate BpfResult Step<T>(int i, PathState<T> state) where T : struct, IPathValue<T>, IEquatable<T>;
 
-    /// <summary>What a conditional jump <paramref name="i"/> teaches on one of its edges (<paramref name="taken"/>: the jump's).</summary>
-    public delegate void Branch<T>(int i, bool taken, PathState<T> state) where T : struct, IPathValue<T>, IEquatable<T>;
+    /// <summary>
+    /// What a conditional jump <paramref name="i"/> teaches on one of its edges (<paramref name="taken"/>: the jump's), or
+    /// false when the verifier would not follow that edge at all (its outcome is known).
+    /// </summary>
+    public delegate bool Branch<T>(int i, bool taken, PathState<T> state) where T : struct, IPathValue<T>, IEquatable<T>;
 
     public static BpfResult Run<T>(Instruction[] insns, bool[] second, PathState<T> entry, Step<T> step, Branch<T>? branch = null)
         where T : struct, IPathValue<T>, IEquatable<T>
@@ -134,8 +137,12 @@ internal static class PathWalk
                 {
                     // Successors gives the jump's edge first, then the fall-through.
                     flowing = state.Clone();
-                    branch!(i, firstEdge, flowing);
+                    bool follow = branch!(i, firstEdge, flowing);
                     firstEdge = false;
+                    if (!follow)
+                    {
+                        continue;
+                    }
                 }
                 else if (localCall && next == i + 1 + insn.Imm)
                 {

@@ -11,16 +11,16 @@ namespace BpfSim.Core.Ebpf.Loading;
 /// known opcodes only, jumps and calls inside the program, the last instruction an exit or a jump, no write to R10,
 /// stack accesses inside the 512-byte frame, helpers the program type may call, following pointers from the
 /// struct_ops context through registers and stack slots, no store to a kernel struct outside the fields its
-/// btf_struct_access allows (EACCES), no use of a map lookup's result before its NULL check (EACCES,
-/// <see cref="NullChecks"/>), and no XDP packet access past what the program proved against data_end (EACCES,
-/// <see cref="PacketBounds"/>). Run-time checks of every access back these up.
+/// btf_struct_access allows (EACCES), and — <see cref="PointerChecks"/> — no use of a map lookup's result before its
+/// NULL check and no XDP packet access past what the program proved against data_end. Run-time checks of every access back these up.
 /// </summary>
 internal static class ProgramChecks
 {
     /// <param name="gplCompatible">The object's license is one license_is_gpl_compatible (include/linux/license.h) accepts.</param>
     /// <param name="devmapXdp">An XDP program for a devmap entry (SEC("xdp/devmap"): BPF_XDP_DEVMAP), which may read egress_ifindex.</param>
+    /// <param name="readOnlyData">The object's frozen .rodata/.kconfig, whose values the verifier knows.</param>
     public static BpfResult Check(string name, Instruction[] insns, StructOpsMember? member, BytecodeSupport support, FunctionTable helpers,
-        bool gplCompatible = true, bool devmapXdp = false)
+        bool gplCompatible = true, bool devmapXdp = false, ReadOnlyData? readOnlyData = null)
     {
         if (insns.Length == 0)
         {
@@ -100,8 +100,7 @@ internal static class ProgramChecks
         }
         // A pointer a helper may return as NULL, used before it is compared with 0; an XDP program's packet read or
         // written beyond what its comparisons with data_end proved.
-        var nulls = NullChecks.Check(name, insns, second);
-        return nulls.IsOk && member is null && support is XdpBytecodeSupport ? PacketBounds.Check(name, insns, second) : nulls;
+        return PointerChecks.Check(name, insns, second, xdp: member is null && support is XdpBytecodeSupport, readOnlyData);
     }
 
     internal static BpfResult Fail(Errno errno, string program, string message) =>

@@ -66,11 +66,23 @@ public sealed class NullCheckTests
 
     [TestCase(OpCode.Jeq)]
     [TestCase(OpCode.Jne)]
-    public void A64BitTestWithZero_ChecksIt_OnBothBranches(byte op)
+    public void A64BitTestWithZero_MakesItTheValueOnOneEdge_AndTheScalarZeroOnTheOther(byte op)
     {
-        // if r0 ==/!= 0 goto +1; then, on either branch, a load through r0 (the NULL one would be a scalar in the kernel).
-        var r = Check(JmpImm(op, 0, 0, 1), Ldx(OpCode.DW, 1, 0, 0), Ldx(OpCode.DW, 1, 0, 8));
-        Assert.That(r.IsOk, r.Reason);
+        // if r0 ==/!= 0 goto +1; one load on the fall-through edge, one on the jump's.
+        // JEQ: the fall-through is non-NULL; JNE: the jump is.
+        Instruction[] Program(bool loadOnJump) =>
+        [
+            JmpImm(op, 0, 0, 2),
+            loadOnJump ? Mov64Imm(1, 0) : Ldx(OpCode.DW, 1, 0, 0),
+            Ja(1),
+            loadOnJump ? Ldx(OpCode.DW, 1, 0, 0) : Mov64Imm(1, 0),
+        ];
+        bool nonNullOnJump = op == OpCode.Jne;
+        Assert.That(Check(Program(nonNullOnJump)).IsOk, "through the value");
+        var r = Check(Program(!nonNullOnJump));
+        Assert.That(r.Errno, Is.EqualTo(Errno.EACCES));
+        // mark_ptr_or_null_regs made it a known 0: check_mem_access on a scalar.
+        Assert.That(r.Reason, Does.EndWith($"R0 invalid mem access 'scalar' (insn {AfterLookup + (nonNullOnJump ? 1 : 3)})"));
     }
 
     [Test]
@@ -118,6 +130,27 @@ public sealed class NullCheckTests
         AssertInvalidAccess(Check(unchecked_), 1, AfterLookup + 4);
         Instruction[] checked_ = [Mov64Reg(1, 0), CallLocal(2), Mov64Imm(0, 2), Exit(), Mov64Imm(0, 0), JmpImm(OpCode.Jeq, 1, 0, 1), Ldx(OpCode.DW, 0, 1, 0), Exit()];
         Assert.That(Check(checked_).IsOk);
+    }
+
+    [Test]
+    public void ACheckInsideAStaticSubprogram_ChecksTheCallersCopy()
+    {
+        // r6 = r0; r1 = r0; call bump (if (!v) return -1; return 0); if r0 s< 0 exit; load through r6. The kernel marks
+        // the caller's r6 when the callee tests r1 and drops the NULL path at the return; bpfsim stops following r6.
+        Instruction[] program =
+        [
+            Mov64Reg(6, 0), Mov64Reg(1, 0), CallLocal(4), JmpImm(OpCode.Jslt, 0, 0, 1), Ldx(OpCode.DW, 2, 6, 0), Mov64Imm(0, 2), Exit(),
+            Mov64Imm(0, -1), JmpImm(OpCode.Jeq, 1, 0, 1), Mov64Imm(0, 0), Exit(),
+        ];
+        Assert.That(Check(program).IsOk);
+    }
+
+    [Test]
+    public void ALookupOnlyOnADeadBranch_IsNotChecked()
+    {
+        // r7 = 0; if r7 != 0 goto use: a known constant, so the verifier never reaches the load.
+        Assert.That(Check(Mov64Imm(7, 0), JmpImm(OpCode.Jne, 7, 0, 1), Ja(1), Ldx(OpCode.DW, 1, 0, 0)).IsOk);
+        AssertInvalidAccess(Check(Mov64Imm(7, 1), JmpImm(OpCode.Jne, 7, 0, 1), Ja(1), Ldx(OpCode.DW, 1, 0, 0)), 0, AfterLookup + 3);
     }
 
     [Test]

@@ -18,6 +18,15 @@ public sealed class PacketBoundsTests
     private static BpfResult Check(params Instruction[] body) =>
         ProgramChecks.Check("xdp_prog", [.. body, Mov64Imm(0, 2), Exit()], null, XdpBytecodeSupport.Instance, new FunctionTable());
 
+    /// <summary>As <see cref="Check"/>, with a frozen .rodata whose 4 bytes at 0x1000 hold <paramref name="value"/>.</summary>
+    private static BpfResult CheckWithRodata(uint value, params Instruction[] body) =>
+        ProgramChecks.Check("xdp_prog", [.. body, Mov64Imm(0, 2), Exit()], null, XdpBytecodeSupport.Instance, new FunctionTable(),
+            readOnlyData: (ulong address, int size, out ulong v) =>
+            {
+                v = value;
+                return address == 0x1000 && size == 4;
+            });
+
     private static void AssertOutside(BpfResult r, long off, int size, int reg, int range, int insn)
     {
         Assert.That(r.Errno, Is.EqualTo(Errno.EACCES), r.Reason);
@@ -122,6 +131,76 @@ public sealed class PacketBoundsTests
         Instruction[] body = [Ldx(OpCode.W, 2, 1, 4), Ldx(OpCode.W, 1, 1, 0), Mov32Imm(5, 7), Alu64Imm(OpCode.Lsh, 5, 1), Mov64Reg(3, 1), Alu64Reg(OpCode.Add, 3, 5), JmpReg(OpCode.Jgt, 3, 2, 1)];
         Assert.That(Check([.. body, Ldx(OpCode.H, 4, 1, 12)]).IsOk);
         AssertOutside(Check([.. body, Ldx(OpCode.B, 4, 1, 14)]), 14, 1, 1, 14, 7);
+    }
+
+    [Test]
+    public void ThroughTheComparedPointer_OnItsFailingEdge_IsEinval()
+    {
+        // if r3 > r2 goto +1: on the jump, r3 is beyond the end (mark_pkt_end); check_packet_access refuses any access
+        // through it with EINVAL, whatever the offset.
+        var r = Check([.. Pointers(14), JmpReg(OpCode.Jgt, 3, 2, 1), Ja(1), Ldx(OpCode.B, 4, 3, -1)]);
+        Assert.That(r.Errno, Is.EqualTo(Errno.EINVAL), r.Reason);
+        Assert.That(r.Reason, Does.EndWith("prog 'xdp_prog': R3 offset is outside of the packet (insn 6)"));
+    }
+
+    [Test]
+    public void AComparisonAlreadyDecided_IsNotFollowed()
+    {
+        // r3 = data + 14; if r3 > r2 goto L; exit; L: if r3 <= r2 goto M (never: r3 is beyond the end there,
+        // is_pkt_ptr_branch_taken); ...; M: a read of byte 20 the verifier never reaches.
+        Instruction[] tail = [JmpReg(OpCode.Jle, 3, 2, 1), Ja(1), Ldx(OpCode.B, 4, 1, 20)];
+        Assert.That(Check([.. Pointers(14), JmpReg(OpCode.Jgt, 3, 2, 2), Mov64Imm(0, 2), Exit(), .. tail]).IsOk);
+        // Without the first comparison M is reached, with the 14 bytes the second one proves.
+        AssertOutside(Check([.. Pointers(14), .. tail]), 20, 1, 1, 14, 6);
+    }
+
+    [TestCase(0u, true)]
+    [TestCase(1u, false)]
+    public void ABranchOnAFrozenRodataConstant_FollowsOnlyItsEdge(uint parseIp, bool accepted)
+    {
+        // const volatile int parse_ip (at 0x1000 in .rodata): if (parse_ip) read byte 23 of a packet checked for 14.
+        Instruction[] body =
+        [
+            .. Pointers(14),
+            JmpReg(OpCode.Jgt, 3, 2, 5),
+            .. LdImm64(5, 0x1000, Pseudo.MapValue),
+            Ldx(OpCode.W, 5, 5, 0),
+            JmpImm(OpCode.Jeq, 5, 0, 1),
+            Ldx(OpCode.B, 4, 1, 23),
+        ];
+        var r = CheckWithRodata(parseIp, body);
+        if (accepted)
+        {
+            Assert.That(r.IsOk, r.Reason);
+            AssertOutside(Check(body), 23, 1, 1, 14, 9); // without the value, both edges are followed
+        }
+        else
+        {
+            AssertOutside(r, 23, 1, 1, 14, 9);
+        }
+    }
+
+    [Test]
+    public void AfterAdjustHead_AnOldPacketPointer_IsAScalar()
+    {
+        // clear_all_pkt_pointers: r6 (data, 14 bytes proven) is an unknown scalar after bpf_xdp_adjust_head.
+        var r = Check([.. Pointers(14), Mov64Reg(6, 1), JmpReg(OpCode.Jgt, 3, 2, 3), Mov64Imm(2, 4), Call(XdpHelpers.XdpAdjustHead), Ldx(OpCode.B, 4, 6, 0)]);
+        Assert.That(r.Errno, Is.EqualTo(Errno.EACCES), r.Reason);
+        Assert.That(r.Reason, Does.EndWith("R6 invalid mem access 'scalar' (insn 8)"));
+    }
+
+    [Test]
+    public void AtomicOnThePacket_IsEacces() =>
+        Assert.That(Check([.. Pointers(14), JmpReg(OpCode.Jgt, 3, 2, 2), Mov64Imm(4, 1), Atomic(OpCode.W, OpCode.Add, 1, 4, 0)]).Reason,
+            Does.EndWith("BPF_ATOMIC stores into R1 pkt is not allowed (insn 6)"));
+
+    [Test]
+    public void EqualityWithTheEnd_AndAStrictComparisonAtOffsetZero_ProveNothing()
+    {
+        // try_match_pkt_pointers knows no JEQ/JNE; find_good_pkt_pointers ignores "data < data_end" (off 0, right-open).
+        AssertOutside(Check([.. Pointers(14), JmpReg(OpCode.Jeq, 3, 2, 1), Ldx(OpCode.B, 4, 1, 0)]), 0, 1, 1, 0, 5);
+        AssertOutside(Check([.. Pointers(14), JmpReg(OpCode.Jne, 3, 2, 1), Ja(1), Ldx(OpCode.B, 4, 1, 0)]), 0, 1, 1, 0, 6);
+        AssertOutside(Check([.. Pointers(0), JmpReg(OpCode.Jlt, 3, 2, 1), Ja(1), Ldx(OpCode.B, 4, 1, 0)]), 0, 1, 1, 0, 6);
     }
 
     /// <summary>
