@@ -22,9 +22,16 @@ internal sealed class PathState<T> where T : struct, IPathValue<T>, IEquatable<T
     public readonly T[] Regs = new T[11];
     public readonly SortedDictionary<int, T> Slots = [];
 
+    /// <summary>
+    /// Every path into this state took an edge the verifier might know never to be taken (a comparison of values this
+    /// walk does not fully know), so what it finds here may be on a path the verifier does not walk. Where paths meet,
+    /// one path the verifier surely walks is enough to clear it.
+    /// </summary>
+    public bool Uncertain;
+
     public PathState<T> Clone()
     {
-        var s = new PathState<T>();
+        var s = new PathState<T> { Uncertain = Uncertain };
         Regs.CopyTo(s.Regs, 0);
         foreach (var (k, v) in Slots)
         {
@@ -69,6 +76,11 @@ internal sealed class PathState<T> where T : struct, IPathValue<T>, IEquatable<T
     public bool Merge(PathState<T> other)
     {
         bool changed = false;
+        if (Uncertain && !other.Uncertain)
+        {
+            Uncertain = false;
+            changed = true;
+        }
         for (int r = 0; r < Regs.Length; r++)
         {
             if (!Regs[r].Equals(other.Regs[r]) && !Regs[r].Equals(default))
@@ -146,7 +158,7 @@ internal static class PathWalk
                 }
                 else if (localCall && next == i + 1 + insn.Imm)
                 {
-                    flowing = new PathState<T>();
+                    flowing = new PathState<T> { Uncertain = before.Uncertain };
                     for (int a = 1; a <= 5; a++)
                     {
                         flowing.Regs[a] = before.Regs[a].IsStack ? default : before.Regs[a];

@@ -41,12 +41,15 @@ internal static class PointerChecks
         Packet,
         PacketEnd,
         Invalidated,
+        Raw,
     }
 
     /// <summary>
     /// A register's or slot's value: a constant's value, a stack pointer's offset from R10, a data section address, a
     /// maybe-NULL pointer's id, a packet pointer's offset and proven range (<see cref="AtPacketEnd"/>,
-    /// <see cref="BeyondPacketEnd"/> below 0).
+    /// <see cref="BeyondPacketEnd"/> below 0), or — <see cref="Kind.Raw"/> — a scalar just loaded in fewer than 8 bytes,
+    /// whose range the verifier knows to be all its size holds (0 to <c>Off</c>) until a comparison narrows it (its
+    /// <c>Id</c>, the load's, is shared by its copies as the verifier's scalar ids are).
     /// </summary>
     private readonly record struct Value(Kind Kind, long Off, int Range, int Id) : IPathValue<Value>
     {
@@ -94,8 +97,26 @@ internal static class PointerChecks
         {
             entry.Regs[1] = new Value(Kind.Context, 0, 0, 0);
         }
-        return PathWalk.Run(insns, second, entry, (i, state) => Step(name, insns, i, state, readOnlyData),
+        return PathWalk.Run(insns, second, entry, (i, state) => StepOnPath(name, insns, i, state, readOnlyData),
             (i, taken, state) => Branch(insns[i], taken, state));
+    }
+
+    /// <summary>
+    /// A fault is refused only on a path the verifier surely walks; on one it might know to be dead (the state is
+    /// <see cref="PathState{T}.Uncertain"/>) it is left to the run-time check, and what the instruction wrote is unknown.
+    /// </summary>
+    private static BpfResult StepOnPath(string name, Instruction[] insns, int i, PathState<Value> s, ReadOnlyData? readOnlyData)
+    {
+        var r = Step(name, insns, i, s, readOnlyData);
+        if (r.IsOk || !s.Uncertain)
+        {
+            return r;
+        }
+        if (insns[i].Class is OpCode.Ldx or OpCode.Alu64)
+        {
+            s.Regs[insns[i].Dst] = Value.Unknown;
+        }
+        return BpfResult.Ok;
     }
 
     private static BpfResult Fail(string name, int i, string message, Errno errno = Errno.EACCES) =>
@@ -149,6 +170,9 @@ internal static class PointerChecks
                     Kind.Stack when size == 8 && s.Slots.TryGetValue((int)at, out var spilled) => spilled,
                     Kind.Data when readOnlyData is not null && readOnlyData((ulong)at, size, out ulong v) =>
                         Value.Constant(signed ? SignExtend(v, size) : v),
+                    // A narrow load is a scalar of that size's range (coerce_reg_to_size); a fill from the stack may be a
+                    // spilled value the verifier knows, and a sign-extending one is not followed.
+                    not Kind.Stack when size < 8 && !signed => new Value(Kind.Raw, (long)((1UL << (8 * size)) - 1), 0, i + 1),
                     _ => Value.Unknown,
                 };
                 return BpfResult.Ok;
@@ -282,8 +306,46 @@ internal static class PointerChecks
         return ptr.Kind == Kind.Data || off is >= -MaxPacketOff and <= MaxPacketOff ? ptr with { Off = off } : Value.Unknown;
     }
 
-    /// <summary>What a conditional jump teaches on one edge, or false for an edge the verifier does not follow.</summary>
+    /// <summary>
+    /// What a conditional jump teaches on one edge, or false for an edge the verifier does not follow. An edge of a
+    /// comparison this walk cannot decide as the verifier would (values it does not fully know) makes the path
+    /// uncertain.
+    /// </summary>
     private static bool Branch(Instruction insn, bool taken, PathState<Value> s)
+    {
+        bool is32 = insn.Class == OpCode.Jmp32;
+        var dst = s.Regs[insn.Dst];
+        var src = (insn.Opcode & 0x08) == OpCode.X ? s.Regs[insn.Src] : Value.Constant(is32 ? (uint)insn.Imm : (ulong)(long)insn.Imm);
+        if (!KernelDecidesAsThisWalk(dst, src, is32))
+        {
+            s.Uncertain = true;
+        }
+        return BranchCore(insn, taken, s);
+    }
+
+    /// <summary>
+    /// Whether the verifier decides this comparison exactly when this walk does (is_branch_taken): two constants; a fresh
+    /// narrow load against a constant (its range is all the verifier knows); pointers against each other or a constant,
+    /// which it decides only for a never-NULL map value against 0 (64-bit) and a packet pointer marked at or beyond the
+    /// end, as this walk does. A value this walk does not know may be a constant or a range to the verifier.
+    /// </summary>
+    private static bool KernelDecidesAsThisWalk(Value dst, Value src, bool is32)
+    {
+        static bool Pointer(Value v) => v.Kind is Kind.Stack or Kind.Context or Kind.Data or Kind.MaybeNull or Kind.Packet or Kind.PacketEnd;
+        if (dst.Kind == Kind.Constant && src.Kind == Kind.Constant || dst.Kind == Kind.Raw && src.Kind == Kind.Constant ||
+            dst.Kind == Kind.Constant && src.Kind == Kind.Raw)
+        {
+            return true;
+        }
+        if (!(Pointer(dst) && (Pointer(src) || src.Kind == Kind.Constant) || Pointer(src) && dst.Kind == Kind.Constant))
+        {
+            return false;
+        }
+        // A map value against 0 in 32 bits: the verifier may decide it, this walk follows both edges.
+        return !(is32 && (dst.Kind == Kind.Data && src is { Kind: Kind.Constant, Off: 0 } || src.Kind == Kind.Data && dst is { Kind: Kind.Constant, Off: 0 }));
+    }
+
+    private static bool BranchCore(Instruction insn, bool taken, PathState<Value> s)
     {
         int op = insn.Opcode & 0xf0;
         bool is32 = insn.Class == OpCode.Jmp32;
@@ -307,6 +369,17 @@ internal static class PointerChecks
         {
             bool isNull = (op == OpCode.Jeq) == taken;
             Mark(s, dst.Id, isNull ? Value.Constant(0) : Value.Unknown);
+            return true;
+        }
+        if (RawAgainstConstant(op, dst, src, is32, out bool? rawDecided, out int rawId))
+        {
+            // The verifier knows a fresh narrow load's range: it decides what that range decides, and narrows the value
+            // (and its copies) on both edges, which this walk then no longer follows.
+            if (rawDecided is { } d)
+            {
+                return d == taken;
+            }
+            Replace(s, v => v.Kind == Kind.Raw && v.Id == rawId ? Value.Unknown : v);
             return true;
         }
         if (fromReg && (dst.Kind == Kind.MaybeNull || src.Kind == Kind.MaybeNull))
@@ -393,6 +466,49 @@ internal static class PointerChecks
             // mark_pkt_end: only the compared register.
             s.Regs[pktReg] = s.Regs[pktReg] with { Range = r.Mark };
         }
+        return true;
+    }
+
+    /// <summary>
+    /// A fresh narrow load compared with a constant by an unsigned comparison: whether its range [0, max] decides the
+    /// jump (null when it does not).
+    /// </summary>
+    private static bool RawAgainstConstant(int op, Value dst, Value src, bool is32, out bool? decided, out int id)
+    {
+        decided = null;
+        id = 0;
+        Value raw, c;
+        if (dst.Kind == Kind.Raw && src.Kind == Kind.Constant)
+        {
+            (raw, c) = (dst, src);
+        }
+        else if (dst.Kind == Kind.Constant && src.Kind == Kind.Raw)
+        {
+            (raw, c) = (src, dst);
+            op = Flip(op);
+        }
+        else
+        {
+            return false;
+        }
+        if (op is not (OpCode.Jeq or OpCode.Jne or OpCode.Jgt or OpCode.Jge or OpCode.Jlt or OpCode.Jle))
+        {
+            return false;
+        }
+        id = raw.Id;
+        ulong max = (ulong)raw.Off, k = is32 ? (uint)c.Off : (ulong)c.Off;
+        decided = op switch
+        {
+            OpCode.Jeq when k > max => false,
+            OpCode.Jne when k > max => true,
+            OpCode.Jgt when k >= max => false,
+            OpCode.Jge when k > max => false,
+            OpCode.Jge when k == 0 => true,
+            OpCode.Jlt when k == 0 => false,
+            OpCode.Jlt when k > max => true,
+            OpCode.Jle when k >= max => true,
+            _ => null,
+        };
         return true;
     }
 

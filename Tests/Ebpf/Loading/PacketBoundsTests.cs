@@ -203,6 +203,38 @@ public sealed class PacketBoundsTests
         AssertOutside(Check([.. Pointers(0), JmpReg(OpCode.Jlt, 3, 2, 1), Ja(1), Ldx(OpCode.B, 4, 1, 0)]), 0, 1, 1, 0, 6);
     }
 
+    [Test]
+    public void AFaultBehindABranchOnAValueTheWalkDoesNotKnow_IsLeftToRunTime()
+    {
+        // if (bpf_get_smp_processor_id() < 8192) skip; data[0]. The verifier knows the CPU id's range and never walks
+        // the read; this walk does not know it, so it cannot tell the path is dead and refuses nothing there.
+        Instruction[] Program(Instruction cpuOrField) =>
+        [
+            Mov64Reg(7, 1), .. Pointers(14), Mov64Reg(6, 1), cpuOrField, JmpImm(OpCode.Jlt, 0, 8192, 1), Ldx(OpCode.B, 4, 6, 0),
+        ];
+        Assert.That(Check(Program(Call(BaseHelpers.GetSmpProcessorId))).IsOk);
+        // The same branch on a 4-byte field just read from xdp_md, whose range (0 to 2^32 - 1) is all the verifier knows
+        // of it either: both edges are walked, and the read is refused.
+        AssertOutside(Check(Program(Ldx(OpCode.W, 0, 7, 12))), 0, 1, 6, 0, 8);
+    }
+
+    [TestCase(255, true)]
+    [TestCase(254, false)]
+    public void ABranchAFreshByteCannotTake_IsNotFollowed(int bound, bool accepted)
+    {
+        // r0 = data[13]; if r0 > bound goto read-past-14. A byte is at most 255 (coerce_reg_to_size).
+        Instruction[] body = [.. Pointers(14), JmpReg(OpCode.Jgt, 3, 2, 4), Ldx(OpCode.B, 0, 1, 13), JmpImm(OpCode.Jgt, 0, bound, 1), Ja(1), Ldx(OpCode.B, 4, 1, 14)];
+        var r = Check(body);
+        if (accepted)
+        {
+            Assert.That(r.IsOk, r.Reason);
+        }
+        else
+        {
+            AssertOutside(r, 14, 1, 1, 14, 8);
+        }
+    }
+
     /// <summary>
     /// Random header lengths, accesses and comparison forms: an access after a check of N bytes (the proving edge) is
     /// refused exactly when it ends past N.
