@@ -2,6 +2,7 @@ using BpfSim.Core.Bpf;
 using BpfSim.Core.Bpf.StructOps;
 using BpfSim.Core.Ebpf.Asm;
 using BpfSim.Core.Ebpf.Memory;
+using BpfSim.Core.Ebpf.Vm;
 
 namespace BpfSim.Core.Ebpf.Loading;
 
@@ -34,15 +35,9 @@ internal static class ContextWrites
         public int StackOffset => Offset;
     }
 
-    /// <summary>sizeof(struct xdp_md): data, data_end, data_meta, ingress_ifindex, rx_queue_index, egress_ifindex.</summary>
-    private const int XdpMdSize = 24;
-
-    /// <summary>offsetof(struct xdp_md, egress_ifindex): only a devmap program (BPF_XDP_DEVMAP) may read it.</summary>
-    private const int XdpEgressIfindex = 20;
-
     /// <summary>
     /// An XDP program's accesses to its context, struct xdp_md (xdp_is_valid_access in net/core/filter.c): aligned
-    /// 4-byte reads of its fields, egress_ifindex only in a devmap program, no writes (only an offloaded program may
+    /// 4-byte reads of its fields, egress_ifindex (only a devmap program, BPF_XDP_DEVMAP, may read it), no writes (only an offloaded program may
     /// write rx_queue_index). Otherwise EACCES "invalid bpf_context access".
     /// </summary>
     public static BpfResult CheckXdp(string name, Instruction[] insns, bool[] second, bool devmap) =>
@@ -95,7 +90,7 @@ internal static class ContextWrites
                 if (from.Kind == Kind.Context && member is null)
                 {
                     s.Regs[insn.Dst] = Value.Unknown;
-                    return at < 0 || at >= XdpMdSize || at % size != 0 || size != 4 || (at == XdpEgressIfindex && !devmap)
+                    return at < 0 || at >= RunContext.XdpMdSize || at % size != 0 || size != 4 || (at == RunContext.XdpMdEgressIfindex && !devmap)
                         ? ProgramChecks.Fail(Errno.EACCES, name, $"invalid bpf_context access off={at} size={size} (insn {i})")
                         : BpfResult.Ok;
                 }

@@ -281,12 +281,13 @@ public static partial class ObjectLoader
             map.LookupLocation(new byte[4], out array, out offset);
         }
         var handle = obj.Map(array, offset, (int)Math.Max(size, 1), RegionKind.MapValue, readOnly ? MemoryAccess.Read : MemoryAccess.ReadWrite, section);
-        obj.AddMap(section, fd, map, AddressSpace.AddressOf(handle));
+        ulong address = AddressSpace.AddressOf(handle);
+        obj.AddMap(section, fd, map, address);
         if (readOnly)
         {
             var bytes = new byte[map.ValueSize];
             initial.CopyTo(bytes);
-            obj.AddReadOnlyData(AddressSpace.AddressOf(handle), bytes);
+            obj.AddReadOnlyData(address, bytes);
         }
         return BpfResult.Ok;
     }

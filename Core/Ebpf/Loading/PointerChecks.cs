@@ -1,5 +1,6 @@
 using BpfSim.Core.Bpf;
 using BpfSim.Core.Ebpf.Asm;
+using BpfSim.Core.Ebpf.Vm;
 
 namespace BpfSim.Core.Ebpf.Loading;
 
@@ -66,9 +67,6 @@ internal static class PointerChecks
 
     /// <summary>enum { AT_PKT_END = -1, BEYOND_PKT_END = -2 } (verifier.c): what the failing edge of a comparison leaves.</summary>
     private const int AtPacketEnd = -1, BeyondPacketEnd = -2;
-
-    /// <summary>offsetof(struct xdp_md, data) and data_end.</summary>
-    private const int XdpData = 0, XdpDataEnd = 4;
 
     /// <summary>MAX_PACKET_OFF (include/linux/bpf_verifier.h).</summary>
     private const int MaxPacketOff = 0xffff;
@@ -165,8 +163,8 @@ internal static class PointerChecks
                 bool signed = (insn.Opcode & 0xe0) == OpCode.MemSx;
                 s.Regs[insn.Dst] = from.Kind switch
                 {
-                    Kind.Context when size == 4 && at == XdpData => new Value(Kind.Packet, 0, 0, 0),
-                    Kind.Context when size == 4 && at == XdpDataEnd => new Value(Kind.PacketEnd, 0, 0, 0),
+                    Kind.Context when size == 4 && at == RunContext.XdpMdData => new Value(Kind.Packet, 0, 0, 0),
+                    Kind.Context when size == 4 && at == RunContext.XdpMdDataEnd => new Value(Kind.PacketEnd, 0, 0, 0),
                     Kind.Stack when size == 8 && s.Slots.TryGetValue((int)at, out var spilled) => spilled,
                     Kind.Data when readOnlyData is not null && readOnlyData((ulong)at, size, out ulong v) =>
                         Value.Constant(signed ? SignExtend(v, size) : v),
@@ -314,13 +312,14 @@ internal static class PointerChecks
     private static bool Branch(Instruction insn, bool taken, PathState<Value> s)
     {
         bool is32 = insn.Class == OpCode.Jmp32;
+        bool fromReg = (insn.Opcode & 0x08) == OpCode.X;
         var dst = s.Regs[insn.Dst];
-        var src = (insn.Opcode & 0x08) == OpCode.X ? s.Regs[insn.Src] : Value.Constant(is32 ? (uint)insn.Imm : (ulong)(long)insn.Imm);
+        var src = fromReg ? s.Regs[insn.Src] : Value.Constant(is32 ? (uint)insn.Imm : (ulong)(long)insn.Imm);
         if (!KernelDecidesAsThisWalk(dst, src, is32))
         {
             s.Uncertain = true;
         }
-        return BranchCore(insn, taken, s);
+        return BranchCore(insn, taken, s, insn.Opcode & 0xf0, is32, fromReg, dst, src);
     }
 
     /// <summary>
@@ -345,13 +344,8 @@ internal static class PointerChecks
         return !(is32 && (dst.Kind == Kind.Data && src is { Kind: Kind.Constant, Off: 0 } || src.Kind == Kind.Data && dst is { Kind: Kind.Constant, Off: 0 }));
     }
 
-    private static bool BranchCore(Instruction insn, bool taken, PathState<Value> s)
+    private static bool BranchCore(Instruction insn, bool taken, PathState<Value> s, int op, bool is32, bool fromReg, Value dst, Value src)
     {
-        int op = insn.Opcode & 0xf0;
-        bool is32 = insn.Class == OpCode.Jmp32;
-        bool fromReg = (insn.Opcode & 0x08) == OpCode.X;
-        var dst = s.Regs[insn.Dst];
-        var src = fromReg ? s.Regs[insn.Src] : Value.Constant(is32 ? (uint)insn.Imm : (ulong)(long)insn.Imm);
 
         // is_branch_taken: two known values; a map value (never NULL) tested against 0.
         if (dst.Kind == Kind.Constant && src.Kind == Kind.Constant)
@@ -512,7 +506,10 @@ internal static class PointerChecks
         return true;
     }
 
-    /// <summary>flip_opcode: the comparison with its operands swapped.</summary>
+    /// <summary>
+    /// flip_opcode: the comparison with its operands swapped, for the unsigned ones this walk matches (signed
+    /// comparisons, which try_match_pkt_pointers and the range rule here do not use, are left as they are).
+    /// </summary>
     private static int Flip(int op) => op switch
     {
         OpCode.Jgt => OpCode.Jlt,
