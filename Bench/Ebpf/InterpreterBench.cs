@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using BpfSim.Core.Ebpf.Asm;
+using BpfSim.Core.Ebpf.Jit;
 using BpfSim.Core.Ebpf.Memory;
 using BpfSim.Core.Ebpf.Vm;
 using static BpfSim.Core.Ebpf.Asm.Insn;
@@ -9,7 +10,8 @@ namespace BpfSim.Bench.Ebpf;
 /// <summary>
 /// The BPF interpreter's cost: per executed instruction in an ALU/jump loop and in a load/store loop (stack, an
 /// array-backed map value, a call-scoped span region), and per call of a trivial program (entry, exit, the
-/// address space's enter/leave and the zeroing of the first stack frame).
+/// address space's enter/leave and the zeroing of the first stack frame) — each on the interpreter and as the JIT's
+/// compiled code (<c>_Jit</c>), which runs the same instructions with the same checks.
 /// </summary>
 [MemoryDiagnoser]
 public class InterpreterBench
@@ -23,6 +25,9 @@ public class InterpreterBench
     private AddressSpace _space = null!;
     private RegionHandle _sock;
     private ulong[] _args = null!;
+    private CompiledProgram _aluJit = null!;
+    private CompiledProgram _memoryJit = null!;
+    private CompiledProgram _trivialJit = null!;
     private byte[] _sockBytes = null!;
 
     /// <summary>Instructions the ALU loop executes: 2 before, 7 per iteration, exit.</summary>
@@ -57,6 +62,9 @@ public class InterpreterBench
         _sock = _space.MapCallScoped(RegionKind.KernelObject, MemoryAccess.ReadWrite, "tcp_sock");
         _sockBytes = new byte[256];
         _args = [0, AddressSpace.AddressOf(value), AddressSpace.AddressOf(_sock)];
+        _aluJit = CompiledProgram.Compile(_alu);
+        _memoryJit = CompiledProgram.Compile(_memory);
+        _trivialJit = CompiledProgram.Compile(_trivial);
     }
 
     [Benchmark(OperationsPerInvoke = AluInstructions)]
@@ -82,6 +90,33 @@ public class InterpreterBench
         {
             var context = new RunContext(_space);
             sum += Interpreter.Run(_trivial, 0, ref context, []);
+        }
+        return sum;
+    }
+
+    [Benchmark(OperationsPerInvoke = AluInstructions)]
+    public ulong AluJmpLoop_PerInstruction_Jit()
+    {
+        var context = new RunContext(_space);
+        return _aluJit.Run(ref context, []);
+    }
+
+    [Benchmark(OperationsPerInvoke = MemoryInstructions)]
+    public ulong LoadStoreLoop_PerInstruction_Jit()
+    {
+        var context = new RunContext(_space);
+        context.Bind(_sock, _sockBytes);
+        return _memoryJit.Run(ref context, _args);
+    }
+
+    [Benchmark(OperationsPerInvoke = Calls)]
+    public ulong TrivialProgram_PerCall_Jit()
+    {
+        ulong sum = 0;
+        for (int i = 0; i < Calls; i++)
+        {
+            var context = new RunContext(_space);
+            sum += _trivialJit.Run(ref context, []);
         }
         return sum;
     }

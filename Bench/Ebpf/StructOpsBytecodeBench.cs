@@ -16,7 +16,8 @@ namespace BpfSim.Bench.Ebpf;
 /// <summary>
 /// The cost of one struct_ops call into a clang-compiled program (Programs/bpf/obj), through the stack's ops table:
 /// the consumer's fault guard, the trampoline (context, socket and sample bound as regions, ctx[] written), the
-/// interpreter and the kfuncs the program calls; against the built-in algorithm's same member, a C# delegate.
+/// compiled code (the JIT, as runs use it; <c>_Interpreted</c>: the same object in a kernel with the JIT off) and the
+/// kfuncs the program calls; against the built-in algorithm's same member, a C# delegate.
 /// cong_avoid and pkts_acked of <c>bpf_cubic_c</c> on a socket in congestion avoidance, and a trivial member,
 /// <c>bpf_reno_c</c>'s undo_cwnd (one kfunc call). Instructions per call are printed by the setup.
 /// </summary>
@@ -39,8 +40,11 @@ public class StructOpsBytecodeBench
     private TcpCongestionOps _bpfCubic = null!;
     private TcpCongestionOps _reno = null!;
     private TcpCongestionOps _bpfReno = null!;
+    private TcpCongestionOps _bpfCubicInterpreted = null!;
+    private TcpCongestionOps _bpfRenoInterpreted = null!;
     private Saved _cubicSk;
     private Saved _bpfCubicSk;
+    private Saved _bpfCubicInterpretedSk;
     private TcpSock _sk;
     private AckSample _sample;
 
@@ -82,9 +86,18 @@ public class StructOpsBytecodeBench
         registry.TryAcquire("reno", out _reno).ThrowIfFailed();
         registry.TryAcquire("bpf_reno_c", out _bpfReno).ThrowIfFailed();
 
+        // The same objects in a kernel whose programs are interpreted (BpfSystemOptions.Jit off).
+        var interpreted = services.GetRequiredService<BpfSimFactory>().Create(new BpfSystemOptions { Jit = false });
+        Register(interpreted, catalog, "bpf_cubic");
+        Register(interpreted, catalog, "bpf_reno");
+        var interpretedRegistry = ((TcpCongestionOpsType)interpreted.FindStructOpsType(TcpCongestionOpsType.TypeName)!).Registry;
+        interpretedRegistry.TryAcquire("bpf_cubic_c", out _bpfCubicInterpreted).ThrowIfFailed();
+        interpretedRegistry.TryAcquire("bpf_reno_c", out _bpfRenoInterpreted).ThrowIfFailed();
+
         _sample = new AckSample(1, 20_000, 70);
         _cubicSk = InCongestionAvoidance(bpf.Simulator, _cubic, _sample);
         _bpfCubicSk = InCongestionAvoidance(bpf.Simulator, _bpfCubic, _sample);
+        _bpfCubicInterpretedSk = InCongestionAvoidance(interpreted.Simulator, _bpfCubicInterpreted, _sample);
         if (bpf.Simulator.Now != s_now)
         {
             throw new InvalidOperationException("both sockets are set up at the same time");
@@ -174,11 +187,17 @@ public class StructOpsBytecodeBench
         return saved.Sock.SndCwndCnt;
     }
 
+    [Benchmark(OperationsPerInvoke = Batch), BenchmarkCategory("cong_avoid")]
+    public uint CongAvoid_Interpreted() => CongAvoid(_bpfCubicInterpreted, ref _bpfCubicInterpretedSk);
+
     [Benchmark(Baseline = true, OperationsPerInvoke = Batch), BenchmarkCategory("pkts_acked")]
     public uint PktsAcked_Builtin() => PktsAcked(_cubic, ref _cubicSk.Sock, in _sample);
 
     [Benchmark(OperationsPerInvoke = Batch), BenchmarkCategory("pkts_acked")]
     public uint PktsAcked_Bytecode() => PktsAcked(_bpfCubic, ref _bpfCubicSk.Sock, in _sample);
+
+    [Benchmark(OperationsPerInvoke = Batch), BenchmarkCategory("pkts_acked")]
+    public uint PktsAcked_Interpreted() => PktsAcked(_bpfCubicInterpreted, ref _bpfCubicInterpretedSk.Sock, in _sample);
 
     private static uint PktsAcked(TcpCongestionOps ops, ref TcpSock sk, in AckSample sample)
     {
@@ -195,6 +214,9 @@ public class StructOpsBytecodeBench
 
     [Benchmark(OperationsPerInvoke = Batch), BenchmarkCategory("undo_cwnd")]
     public uint UndoCwnd_Bytecode() => UndoCwnd(_bpfReno, ref _sk);
+
+    [Benchmark(OperationsPerInvoke = Batch), BenchmarkCategory("undo_cwnd")]
+    public uint UndoCwnd_Interpreted() => UndoCwnd(_bpfRenoInterpreted, ref _sk);
 
     private static uint UndoCwnd(TcpCongestionOps ops, ref TcpSock sk)
     {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using BpfSim.Core.Bpf;
 using BpfSim.Core.Bpf.Consumers;
 using BpfSim.Core.Hosting;
 using BpfSim.Core.Simulation;
@@ -14,7 +15,7 @@ namespace BpfSim.Bench.Scenarios;
 /// <summary>
 /// The whole-scenario benchmark of issue #4: N bulk flows share a 100 Mbit/s dumbbell with a 20 ms RTT and a
 /// 166-packet FIFO for 60 s of simulated time. Wall time of the event loop (cold: the first run in the process; then
-/// steady state), events and data packets per wall-clock second, and peak memory. Run: <c>dotnet run -c Release --project Bench -- scenario [flows...] [--cc NAME] [--seconds S] [--object PATH.bpf.o]...</c>.
+/// steady state), events and data packets per wall-clock second, and peak memory. Run: <c>dotnet run -c Release --project Bench -- scenario [flows...] [--cc NAME] [--seconds S] [--object PATH.bpf.o]... [--no-jit]</c> (<c>--no-jit</c>: the objects in the interpreter).
 /// </summary>
 /// <remarks>
 /// <c>--object</c> loads a clang-built BPF object into every run's kernel and registers its struct_ops variables (as
@@ -41,10 +42,11 @@ public static class DumbbellScenarioBench
         string cc = Option(args, "--cc") ?? "cubic";
         double seconds = double.Parse(Option(args, "--seconds") ?? "60", System.Globalization.CultureInfo.InvariantCulture);
         var objects = args.Select((a, i) => (a, i)).Where(x => x.a == "--object" && x.i + 1 < args.Length).Select(x => args[x.i + 1]).ToList();
+        bool jit = !args.Contains("--no-jit");
         // The first run in a process includes the runtime's tiered compilation (its code starts unoptimised and
         // is replaced while it runs): reported on its own as the cold figure a one-shot `bpfsim run` sees. The
         // table is steady state, after it.
-        var cold = RunOnce(flowCounts[0], cc, seconds, objects);
+        var cold = RunOnce(flowCounts[0], cc, seconds, objects, jit);
         Console.WriteLine($"cold (first run in the process, JIT tiering included): {flowCounts[0]} flows, event loop {cold.WallS:0.000} s, " +
                           $"{cold.DataPackets / cold.WallS / 1e6:0.00} M data pkts/s");
         var notes = new List<string> { Notes(flowCounts[0], "cold", cold) };
@@ -53,7 +55,7 @@ public static class DumbbellScenarioBench
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (int n in flowCounts)
         {
-            var r = RunOnce(n, cc, seconds, objects);
+            var r = RunOnce(n, cc, seconds, objects, jit);
             notes.Add(Notes(n, "steady", r));
             Console.WriteLine($"| {n} | {cc} | {seconds} | {r.WallS:0.000} | {r.Events:N0} | {r.Events / r.WallS / 1e6:0.00} M | {r.DataPackets:N0} | " +
                               $"{r.DataPackets / r.WallS / 1e6:0.00} M | {r.AllocatedBytes / (double)r.DataPackets:0.00} | {r.Utilization:0.000} | {r.Jain:0.000} | {r.PeakMb:0} |");
@@ -108,11 +110,11 @@ public static class DumbbellScenarioBench
     /// <summary>Calls and instructions of the registered objects' programs over the event loop.</summary>
     private sealed record ProgramCounts(long Runs, long Instructions);
 
-    private static Result RunOnce(int flows, string cc, double seconds, IReadOnlyList<string> objects)
+    private static Result RunOnce(int flows, string cc, double seconds, IReadOnlyList<string> objects, bool jit)
     {
         var services = new ServiceCollection().AddBpfSim().AddTcp().AddBuiltinPrograms().BuildServiceProvider();
         var catalog = services.GetRequiredService<ConsumerCatalog>();
-        var bpf = services.GetRequiredService<BpfSimFactory>().Create();
+        var bpf = services.GetRequiredService<BpfSimFactory>().Create(new BpfSystemOptions { Jit = jit });
         foreach (string path in objects)
         {
             foreach (var info in ConsumerObjectLoader.LoadInto(catalog, path))

@@ -25,7 +25,8 @@ namespace BpfSim.Bench.Scenarios;
 /// are most of a short hog run. With the heap on huge pages (docs/performance.md, "Huge pages"): set
 /// <c>DOTNET_GCLargePages=1 DOTNET_GCHeapHardLimit=0x20000000 DOTNET_GCRegionRange=0x20000000</c>.
 /// Run: <c>dotnet run -c Release --project Bench -- sched [--cpus 64] [--tasks 10000] [--seconds 2]
-/// [--scheduler fair|scx_simple|scx_simple_c|...] [--behavior sleep_wake|cpu_bound] [--runs 3]</c>.
+/// [--scheduler fair|scx_simple|scx_simple_c|...] [--behavior sleep_wake|cpu_bound] [--runs 3] [--no-jit]</c>
+/// (<c>--no-jit</c>: BPF objects in the interpreter).
 /// </summary>
 public static class SchedScenarioBench
 {
@@ -38,12 +39,13 @@ public static class SchedScenarioBench
         string scheduler = Option(args, "--scheduler") ?? "fair";
         string behavior = Option(args, "--behavior") ?? "sleep_wake";
         var spec = Spec(cpus, tasks, seconds, scheduler, behavior);
+        bool jit = !args.Contains("--no-jit");
 
         var services = new ServiceCollection().AddBpfSim().AddScheduler().AddBuiltinPrograms().BuildServiceProvider();
         var factory = services.GetRequiredService<BpfSimFactory>();
         var catalog = services.GetRequiredService<ConsumerCatalog>();
 
-        var cold = RunOnce(spec, factory, catalog);
+        var cold = RunOnce(spec, factory, catalog, jit);
         Console.WriteLine($"cold (first run, JIT tiering included): {cold.WallS:0.000} s wall, {cold.CpuS:0.000} s CPU, " +
                           $"{cold.SchedEvents / cold.CpuS / 1e6:0.00} M sched events per CPU-second; digest {cold.Digest}");
         Console.WriteLine();
@@ -52,7 +54,7 @@ public static class SchedScenarioBench
         double best = 0, bestSteady = 0;
         for (int i = 0; i < runs; i++)
         {
-            var r = RunOnce(spec, factory, catalog);
+            var r = RunOnce(spec, factory, catalog, jit);
             best = Math.Max(best, r.SchedEvents / r.CpuS);
             bestSteady = Math.Max(bestSteady, r.SteadyPerCpuS);
             Console.WriteLine($"| {cpus} | {tasks} | {behavior} | {scheduler} | {seconds} | {r.WallS:0.000} | {r.CpuS:0.000} | {r.SchedEvents:N0} | " +
@@ -101,11 +103,11 @@ public static class SchedScenarioBench
 
     private sealed record Result(double WallS, double CpuS, string Digest, long SchedEvents, long Events, long AllocatedBytes, double Utilization, double PeakMb, IReadOnlyList<string> Notes, double SteadyPerCpuS);
 
-    private static Result RunOnce(SchedScenarioSpec spec, BpfSimFactory factory, ConsumerCatalog catalog)
+    private static Result RunOnce(SchedScenarioSpec spec, BpfSimFactory factory, ConsumerCatalog catalog, bool jit)
     {
         GC.Collect();
         GC.WaitForPendingFinalizers();
-        var runner = new SchedScenarioRunner(spec, factory.Create(new BpfSystemOptions { Cpus = spec.Cpus.Count }), catalog);
+        var runner = new SchedScenarioRunner(spec, factory.Create(new BpfSystemOptions { Cpus = spec.Cpus.Count, Jit = jit }), catalog);
         long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
         var wall = Stopwatch.StartNew();
         double cpu0 = ThreadCpuSeconds();

@@ -5,7 +5,8 @@ namespace BpfSim.Cli.Commands;
 
 /// <summary>
 /// The run-time options <c>run</c> and <c>sweep</c> share (DESIGN §7): <c>--trace DIR</c>, <c>--pcap LINK</c> (repeatable)
-/// and <c>--format csv,parquet</c>. None changes a run's results, only what is written about it.
+/// <c>--format csv,parquet</c> and <c>--no-jit</c>. None changes a run's results, only what is written about it or how
+/// fast it goes.
 /// </summary>
 public sealed class RunTimeOptions
 {
@@ -28,7 +29,12 @@ public sealed class RunTimeOptions
         Description = "Table formats for the written CSVs: csv, parquet or csv,parquet (default csv)",
     };
 
-    public IEnumerable<Option> All => [Trace, Pcap, Format];
+    public Option<bool> NoJit { get; } = new("--no-jit")
+    {
+        Description = "Run BPF objects' programs in the interpreter instead of compiling them (the JIT, on by default as net.core.bpf_jit_enable); results are identical",
+    };
+
+    public IEnumerable<Option> All => [Trace, Pcap, Format, NoJit];
 
     /// <summary>Reads the options into <paramref name="settings"/>; false with a message on <paramref name="stderr"/> when one is bad.</summary>
     public bool TryApply(ParseResult parse, RunSettings settings, TextWriter stderr, out RunSettings applied)
@@ -48,6 +54,7 @@ public sealed class RunTimeOptions
             TraceDirectory = parse.GetValue(Trace),
             PcapLinks = parse.GetValue(Pcap) ?? [],
             Formats = formats,
+            Jit = !parse.GetValue(NoJit),
         };
         return true;
     }

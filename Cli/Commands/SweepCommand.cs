@@ -83,6 +83,10 @@ public static partial class SweepCommand
             {
                 passOn.Add("--large-pages");
             }
+            if (!settings.Jit)
+            {
+                passOn.Add("--no-jit");
+            }
             var choices = new Choices(parse.GetValue(file)!, parse.GetValue(outDir), parse.GetValue(jobs) ?? Environment.ProcessorCount,
                 parse.GetValue(resume), parse.GetValue(only), parse.GetValue(emit) is { Length: > 0 } e ? e : null, parse.GetValue(chunks), parse.GetValue(bpfsim),
                 parse.GetValue(quiet), settings with { CallBudget = budget }, passOn, parse.GetValue(largePages) ? args : null);

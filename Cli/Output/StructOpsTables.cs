@@ -24,7 +24,7 @@ public static class StructOpsTables
         }
         if (programs.Count > 0)
         {
-            var table = new Table().Title("BPF programs (bytecode)").AddColumns("object", "program", "member", "runs", "insns executed", "insns/run");
+            var table = new Table().Title(programs.All(p => p.Jited) ? "BPF programs (bytecode, JIT-compiled)" : "BPF programs (bytecode, interpreted: --no-jit)").AddColumns("object", "program", "member", "runs", "insns executed", "insns/run");
             foreach (var p in programs)
             {
                 table.AddRow(Markup.Escape(p.Object), Markup.Escape(p.Name), p.Member, $"{p.RunCount:N0}", $"{p.InstructionsExecuted:N0}", $"{p.InstructionsPerRun:0.#}");

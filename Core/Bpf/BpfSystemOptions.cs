@@ -27,6 +27,13 @@ public sealed record BpfSystemOptions
     /// </summary>
     public bool TcxSynchronizeRcu { get; init; } = true;
 
+    /// <summary>
+    /// Whether BPF objects' programs are compiled (net.core.bpf_jit_enable, on by default as on x86-64): translated to
+    /// .NET IL and from there to machine code on first run, instead of run by the interpreter. Results are identical
+    /// either way (docs/bpf-vm.md, "JIT"); off is for comparing the two.
+    /// </summary>
+    public bool Jit { get; init; } = true;
+
     /// <exception cref="ArgumentOutOfRangeException">A value is out of range.</exception>
     public void Validate()
     {

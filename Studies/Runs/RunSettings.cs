@@ -29,6 +29,12 @@ public sealed record RunSettings
     /// <summary>Formats of the tables written with the outputs (<c>--format</c>).</summary>
     public OutputFormats Formats { get; init; } = OutputFormats.Csv;
 
+    /// <summary>
+    /// Whether BPF objects' programs run compiled (<see cref="Core.Bpf.BpfSystemOptions.Jit"/>, the default) or in the
+    /// interpreter (<c>--no-jit</c>).
+    /// </summary>
+    public bool Jit { get; init; } = true;
+
     /// <summary>Where the run's files go (<c>--out DIR</c>); null writes none. pcaps without it go to the current folder.</summary>
     public string? OutputDirectory { get; init; }
 }

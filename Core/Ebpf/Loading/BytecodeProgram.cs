@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using BpfSim.Core.Ebpf.Asm;
+using BpfSim.Core.Ebpf.Jit;
 using BpfSim.Core.Ebpf.Memory;
 using BpfSim.Core.Ebpf.Vm;
 
@@ -18,6 +19,7 @@ public sealed class BytecodeProgram
 
     private readonly Instruction[] _instructions;
     private readonly LoadedObject _object;
+    private CompiledProgram? _compiled;
 
     internal BytecodeProgram(LoadedObject owner, string name, string member, Instruction[] instructions, FunctionTable helpers,
         FunctionTable kfuncs)
@@ -47,6 +49,9 @@ public sealed class BytecodeProgram
 
     /// <summary>The kfuncs it calls, by the index the loader gave each.</summary>
     public FunctionTable Kfuncs { get; }
+
+    /// <summary>Whether runs use compiled code (<see cref="Bpf.BpfSystemOptions.Jit"/>; compiled on the first run).</summary>
+    public bool Jited => _object.System.Options.Jit;
 
     /// <summary>The object it came from.</summary>
     public LoadedObject Object => _object;
@@ -88,7 +93,7 @@ public sealed class BytecodeProgram
         int action;
         try
         {
-            action = (int)Interpreter.Run(_instructions, 0, ref context, r1);
+            action = (int)Execute(ref context, r1);
             packet.DataMeta = context.PacketDataMeta;
             packet.Data = context.PacketData;
             packet.DataEnd = context.PacketDataEnd;
@@ -117,6 +122,11 @@ public sealed class BytecodeProgram
         return action;
     }
 
+    private ulong Execute(ref RunContext context, scoped ReadOnlySpan<ulong> r1)
+        => Jited
+            ? (_compiled ??= CompiledProgram.Compile(_instructions, Name)).Run(ref context, r1)
+            : Interpreter.Run(_instructions, 0, ref context, r1);
+
     /// <summary>Runs of <see cref="RunPacket"/> that faulted (each returned XDP_ABORTED).</summary>
     public long Faults { get; private set; }
 
@@ -140,7 +150,7 @@ public sealed class BytecodeProgram
         long start = _object.System.StatsEnabled ? Stopwatch.GetTimestamp() : 0;
         try
         {
-            return Interpreter.Run(_instructions, 0, ref context, r1);
+            return Execute(ref context, r1);
         }
         finally
         {

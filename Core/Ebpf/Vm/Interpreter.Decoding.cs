@@ -31,5 +31,5 @@ public static partial class Interpreter
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static uint Imm32(ulong w) => (uint)(w >> 32);
 
-    private static Instruction Decode(ulong w) => Unsafe.As<ulong, Instruction>(ref w);
+    internal static Instruction Decode(ulong w) => Unsafe.As<ulong, Instruction>(ref w);
 }

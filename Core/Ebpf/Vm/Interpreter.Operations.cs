@@ -12,7 +12,7 @@ public static partial class Interpreter
     // Division and modulo as the program runs after do_misc_fixups (kernel/bpf/verifier.c) rewrote it: the
     // divisor 0 and, for the signed forms, -1 are patched around so that no division ever traps.
 
-    private static ulong Div64(ref RunContext ctx, long remaining, int pc, Instruction insn, ulong dividend, ulong divisor)
+    internal static ulong Div64(ref RunContext ctx, long remaining, int pc, Instruction insn, ulong dividend, ulong divisor)
     {
         if (insn.Offset == 0)
         {
@@ -27,7 +27,7 @@ public static partial class Interpreter
         };
     }
 
-    private static ulong Mod64(ref RunContext ctx, long remaining, int pc, Instruction insn, ulong dividend, ulong divisor)
+    internal static ulong Mod64(ref RunContext ctx, long remaining, int pc, Instruction insn, ulong dividend, ulong divisor)
     {
         if (insn.Offset == 0)
         {
@@ -42,7 +42,7 @@ public static partial class Interpreter
         };
     }
 
-    private static uint Div32(ref RunContext ctx, long remaining, int pc, Instruction insn, uint dividend, uint divisor)
+    internal static uint Div32(ref RunContext ctx, long remaining, int pc, Instruction insn, uint dividend, uint divisor)
     {
         if (insn.Offset == 0)
         {
@@ -57,7 +57,7 @@ public static partial class Interpreter
         };
     }
 
-    private static uint Mod32(ref RunContext ctx, long remaining, int pc, Instruction insn, uint dividend, uint divisor)
+    internal static uint Mod32(ref RunContext ctx, long remaining, int pc, Instruction insn, uint dividend, uint divisor)
     {
         if (insn.Offset == 0)
         {
@@ -80,7 +80,7 @@ public static partial class Interpreter
         }
     }
 
-    private static ulong MovSx64(ref RunContext ctx, long remaining, int pc, Instruction insn, ulong value)
+    internal static ulong MovSx64(ref RunContext ctx, long remaining, int pc, Instruction insn, ulong value)
     {
         switch (insn.Offset)
         {
@@ -93,7 +93,7 @@ public static partial class Interpreter
         }
     }
 
-    private static uint MovSx32(ref RunContext ctx, long remaining, int pc, Instruction insn, ulong value)
+    internal static uint MovSx32(ref RunContext ctx, long remaining, int pc, Instruction insn, ulong value)
     {
         switch (insn.Offset)
         {
@@ -106,7 +106,7 @@ public static partial class Interpreter
     }
 
     /// <summary>BPF_END to big-endian, and cpu v4's unconditional bswap: the simulated machine is little-endian.</summary>
-    private static ulong ByteSwap(ref RunContext ctx, long remaining, int pc, Instruction insn, ulong value)
+    internal static ulong ByteSwap(ref RunContext ctx, long remaining, int pc, Instruction insn, ulong value)
     {
         switch (insn.Imm)
         {
@@ -120,7 +120,7 @@ public static partial class Interpreter
     }
 
     /// <summary>BPF_END to little-endian on a little-endian machine: only the truncation to the width remains.</summary>
-    private static ulong ToLittleEndian(ref RunContext ctx, long remaining, int pc, Instruction insn, ulong value)
+    internal static ulong ToLittleEndian(ref RunContext ctx, long remaining, int pc, Instruction insn, ulong value)
     {
         switch (insn.Imm)
         {
@@ -134,7 +134,7 @@ public static partial class Interpreter
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong Read(ref RunContext ctx, long remaining, int pc, int reg, ulong address, int size)
+    internal static ulong Read(ref RunContext ctx, long remaining, int pc, int reg, ulong address, int size)
     {
         ref byte p = ref ctx.TryResolve(address, size, MemoryAccess.Read);
         if (Unsafe.IsNullRef(ref p))
@@ -157,7 +157,7 @@ public static partial class Interpreter
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Write(ref RunContext ctx, long remaining, int pc, int reg, ulong address, int size, ulong value)
+    internal static void Write(ref RunContext ctx, long remaining, int pc, int reg, ulong address, int size, ulong value)
     {
         ref byte p = ref ctx.TryResolve(address, size, MemoryAccess.Write);
         if (Unsafe.IsNullRef(ref p))
@@ -167,7 +167,7 @@ public static partial class Interpreter
         StoreSized(ref p, size, value);
     }
 
-    private static void Atomic64(ref RunContext ctx, long remaining, int pc, Instruction insn, ref ulong reg, ulong address)
+    internal static void Atomic64(ref RunContext ctx, long remaining, int pc, Instruction insn, ref ulong reg, ulong address)
     {
         ref byte p = ref ctx.TryResolve(address, 8, MemoryAccess.ReadWrite);
         if (Unsafe.IsNullRef(ref p))
@@ -201,7 +201,7 @@ public static partial class Interpreter
     }
 
     /// <summary>The 32-bit atomics: memory and operands are the low halves; fetched values are zero-extended.</summary>
-    private static void Atomic32(ref RunContext ctx, long remaining, int pc, Instruction insn, ref ulong reg, ulong address)
+    internal static void Atomic32(ref RunContext ctx, long remaining, int pc, Instruction insn, ref ulong reg, ulong address)
     {
         ref byte p = ref ctx.TryResolve(address, 4, MemoryAccess.ReadWrite);
         if (Unsafe.IsNullRef(ref p))
@@ -237,6 +237,12 @@ public static partial class Interpreter
 
     private static ulong CallFunction(ref RunContext ctx, long remaining, int pc, FunctionTable? table, int id, ref ulong reg,
         bool kfunc)
+        => CallFunction(ref ctx, remaining, pc, table, id, kfunc, Unsafe.Add(ref reg, 1), Unsafe.Add(ref reg, 2),
+            Unsafe.Add(ref reg, 3), Unsafe.Add(ref reg, 4), Unsafe.Add(ref reg, 5));
+
+    /// <summary>A helper or kfunc call with R1–R5 as values (the JIT keeps its registers in locals, not a file).</summary>
+    internal static ulong CallFunction(ref RunContext ctx, long remaining, int pc, FunctionTable? table, int id, bool kfunc,
+        ulong r1, ulong r2, ulong r3, ulong r4, ulong r5)
     {
         if (table is null || !table.TryGet(id, out var function))
         {
@@ -247,8 +253,7 @@ public static partial class Interpreter
         }
         ctx.ProgramCounter = pc;
         ctx.InstructionsExecuted = ctx.InstructionBudget - remaining;
-        return function(ref ctx, Unsafe.Add(ref reg, 1), Unsafe.Add(ref reg, 2), Unsafe.Add(ref reg, 3),
-            Unsafe.Add(ref reg, 4), Unsafe.Add(ref reg, 5));
+        return function(ref ctx, r1, r2, r3, r4, r5);
     }
 
     /// <summary>Loads 1, 2, 4 or 8 bytes, little-endian (bpfel), zero-extended.</summary>
@@ -288,7 +293,7 @@ public static partial class Interpreter
 
     [DoesNotReturn]
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowMemory(ref RunContext ctx, long remaining, int pc, int reg, ulong address, int size, MemoryAccess access)
+    internal static void ThrowMemory(ref RunContext ctx, long remaining, int pc, int reg, ulong address, int size, MemoryAccess access)
     {
         ctx.InstructionsExecuted = ctx.InstructionBudget - remaining;
         throw ctx.MemoryFault(pc, reg, address, size, access);
@@ -296,7 +301,7 @@ public static partial class Interpreter
 
     [DoesNotReturn]
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowFault(ref RunContext ctx, long remaining, FaultKind kind, int pc, string message)
+    internal static void ThrowFault(ref RunContext ctx, long remaining, FaultKind kind, int pc, string message)
     {
         ctx.InstructionsExecuted = ctx.InstructionBudget - remaining;
         throw new BpfFault(kind, pc, message);
@@ -304,7 +309,7 @@ public static partial class Interpreter
 
     [DoesNotReturn]
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowInvalid(ref RunContext ctx, long remaining, int pc, string message)
+    internal static void ThrowInvalid(ref RunContext ctx, long remaining, int pc, string message)
         => ThrowFault(ref ctx, remaining, FaultKind.InvalidInstruction, pc, message);
 
     // The messages are made in these helpers, not in the loop: an interpolated string there puts its handler among
@@ -312,17 +317,17 @@ public static partial class Interpreter
 
     [DoesNotReturn]
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowUnknownOpcode(ref RunContext ctx, long remaining, int pc, byte opcode)
+    internal static void ThrowUnknownOpcode(ref RunContext ctx, long remaining, int pc, byte opcode)
         => ThrowInvalid(ref ctx, remaining, pc, $"unknown opcode {opcode:x2}");
 
     [DoesNotReturn]
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowInvalidCallSource(ref RunContext ctx, long remaining, int pc, int src)
+    internal static void ThrowInvalidCallSource(ref RunContext ctx, long remaining, int pc, int src)
         => ThrowInvalid(ref ctx, remaining, pc, $"invalid call insn src_reg {src}");
 
     [DoesNotReturn]
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowCallStackTooDeep(ref RunContext ctx, long remaining, int pc, int frames)
+    internal static void ThrowCallStackTooDeep(ref RunContext ctx, long remaining, int pc, int frames)
         => ThrowFault(ref ctx, remaining, FaultKind.CallStackTooDeep, pc, $"the call stack of {frames} frames is too deep");
 
     /// <remarks>Takes the program as its first instruction and length, so the loop need not keep a span in memory.</remarks>
@@ -337,6 +342,12 @@ public static partial class Interpreter
             ? "last insn is not an exit or jmp"
             : $"jump out of range from insn {from} to {to}");
     }
+
+    /// <summary>A jump or fall-through to <paramref name="to"/>, outside the program: the fault the loop raises there.</summary>
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal static void ThrowJumpOutOfRange(ref RunContext ctx, long remaining, Instruction[] program, int to)
+        => ThrowJumpOutOfRange(ref ctx, remaining, ref MemoryMarshal.GetArrayDataReference(program), program.Length, to);
 
     /// <summary>The first instruction whose jump, call or fall-through reaches <paramref name="target"/>.</summary>
     private static int JumpSource(ReadOnlySpan<Instruction> program, int target)
@@ -360,7 +371,7 @@ public static partial class Interpreter
 
     [DoesNotReturn]
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowBudget(ref RunContext ctx, int pc)
+    internal static void ThrowBudget(ref RunContext ctx, int pc)
         => ThrowFault(ref ctx, 0, FaultKind.InstructionBudgetExhausted, pc,
             $"BPF program is too large. Processed {ctx.InstructionBudget + 1} insn");
 }

@@ -68,28 +68,45 @@ public static partial class Interpreter
         }
     }
 
-    [SkipLocalsInit]
     // The program comes as its first instruction and length rather than a span: a span argument is kept in memory,
     // and copying it there cost every call a stalled load (two 8-byte stores read back as one 16-byte load).
     private static ulong Execute(ref Instruction code, int length, int entry, ref RunContext ctx, scoped ReadOnlySpan<ulong> args)
+        => Execute(ref code, length, entry, ref ctx, args, 1, -1);
+
+    /// <summary>
+    /// Runs on from <paramref name="pc"/> at depth 0 with all sixteen registers given and <paramref name="remaining"/>
+    /// instructions left of the budget: the JIT's way out of a block whose instructions would run past the budget, so
+    /// that the instructions before the budget's end, and their faults, are this loop's.
+    /// </summary>
+    internal static ulong Resume(Instruction[] program, int pc, ref RunContext ctx, ref ulong registers, long remaining)
+        => Execute(ref MemoryMarshal.GetArrayDataReference(program), program.Length, pc, ref ctx,
+            MemoryMarshal.CreateReadOnlySpan(ref registers, 16), 0, remaining);
+
+    [SkipLocalsInit]
+    private static ulong Execute(ref Instruction code, int length, int entry, ref RunContext ctx, scoped ReadOnlySpan<ulong> initial,
+        int firstRegister, long resumeWith)
     {
         // 16 registers so that any 4-bit register number stays inside the file.
         Span<ulong> file = stackalloc ulong[16];
         file.Clear();
-        args.CopyTo(file[1..]);
+        initial.CopyTo(file[firstRegister..]);
         ref ulong reg = ref MemoryMarshal.GetReference(file);
         Span<ulong> saved = stackalloc ulong[AddressSpace.MaxCallFrames * SavedRegisters];
         Span<int> returnTo = stackalloc int[AddressSpace.MaxCallFrames];
 
-        ctx.Memory.ClearFrame(0);
-        Unsafe.Add(ref reg, 10) = AddressSpace.FramePointer(0);
-        ctx.MaxFrames = 1;
-        // The length is read from the context on every instruction (an L1 load off a register the loop has anyway)
-        // rather than kept in a register: with it there, the countdown below found no callee-saved register left
-        // and went through the stack on every instruction, a store and a reload on the loop's critical path.
-        ctx.ProgramLength = length;
         // One countdown instead of a count and a limit: the loop keeps one register fewer.
-        long remaining = ctx.InstructionBudget;
+        long remaining = resumeWith;
+        if (resumeWith < 0)
+        {
+            ctx.Memory.ClearFrame(0);
+            Unsafe.Add(ref reg, 10) = AddressSpace.FramePointer(0);
+            ctx.MaxFrames = 1;
+            // The length is read from the context on every instruction (an L1 load off a register the loop has anyway)
+            // rather than kept in a register: with it there, the countdown below found no callee-saved register left
+            // and went through the stack on every instruction, a store and a reload on the loop's critical path.
+            ctx.ProgramLength = length;
+            remaining = ctx.InstructionBudget;
+        }
         int depth = 0;
         int pc = entry;
 

@@ -13,7 +13,7 @@ namespace BpfSim.Tests.Ebpf.Vm;
 /// division-by-zero rules, masked shifts, and wrapping to 32 or 64 bits.
 /// </summary>
 [Category("Ebpf")]
-public sealed class AluPropertyTests
+public sealed class AluPropertyTests(VmEngine engine) : VmEngineFixture(engine)
 {
     private const int CasesPerOperation = 300;
     private static readonly BigInteger s_two64 = BigInteger.One << 64;
@@ -58,7 +58,7 @@ public sealed class AluPropertyTests
                     (false, false) => Alu32Imm(op, 0, imm, offset),
                 };
                 var context = new RunContext(memory);
-                ulong actual = Interpreter.Run([.. LdImm64(0, a), .. LdImm64(1, b), insn, Exit()], 0, ref context, []);
+                ulong actual = TestVm.Execute([.. LdImm64(0, a), .. LdImm64(1, b), insn, Exit()], ref context, []);
                 ulong expected = is64 ? Spec64(op, signed, a, operand) : Spec32(op, signed, (uint)a, (uint)operand);
                 if (actual != expected)
                 {

@@ -9,7 +9,7 @@ namespace BpfSim.Tests.Ebpf.Vm;
 /// (Documentation/bpf/standardization/instruction-set.rst) and the verifier's division fixups.
 /// </summary>
 [Category("Ebpf")]
-public sealed class AluTests
+public sealed class AluTests(VmEngine engine) : VmEngineFixture(engine)
 {
     private const ulong Min64 = 0x8000_0000_0000_0000;
 

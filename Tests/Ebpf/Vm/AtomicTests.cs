@@ -6,7 +6,7 @@ namespace BpfSim.Tests.Ebpf.Vm;
 
 /// <summary>BPF_ATOMIC on the stack: the memory result, and what lands in src (fetch, xchg) or R0 (cmpxchg).</summary>
 [Category("Ebpf")]
-public sealed class AtomicTests
+public sealed class AtomicTests(VmEngine engine) : VmEngineFixture(engine)
 {
     /// <summary>*(fp-8) = initial; r1 = operand; r0 = expected; atomic; exit with r0 = (memory, r1, r0) packed by the caller.</summary>
     private static (ulong Memory, ulong Src, ulong R0) Atomic64Of(int op, ulong initial, ulong operand, ulong r0 = 0)

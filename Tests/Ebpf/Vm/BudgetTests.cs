@@ -8,7 +8,7 @@ namespace BpfSim.Tests.Ebpf.Vm;
 
 /// <summary>The instruction budget and the counters of a run, and faults for instructions the set does not define.</summary>
 [Category("Ebpf")]
-public sealed class BudgetTests
+public sealed class BudgetTests(VmEngine engine) : VmEngineFixture(engine)
 {
     [Test]
     public void InfiniteLoop_ExhaustsBudget()
@@ -22,7 +22,7 @@ public sealed class BudgetTests
     private static void RunLoop(long budget)
     {
         var context = new RunContext(new AddressSpace()) { InstructionBudget = budget };
-        Interpreter.Run([Mov64Imm(0, 0), Ja(-2)], 0, ref context, []);
+        TestVm.Execute([Mov64Imm(0, 0), Ja(-2)], ref context, []);
     }
 
     [Test]
@@ -37,7 +37,7 @@ public sealed class BudgetTests
     public void InstructionsExecuted_CountsLdImm64AsOne()
     {
         var context = new RunContext(new AddressSpace());
-        Interpreter.Run([.. Insn.LdImm64(0, 1), Mov64Imm(1, 3), Alu64Imm(OpCode.Sub, 1, 1), JmpImm(OpCode.Jne, 1, 0, -2), Exit()], 0, ref context, []);
+        TestVm.Execute([.. Insn.LdImm64(0, 1), Mov64Imm(1, 3), Alu64Imm(OpCode.Sub, 1, 1), JmpImm(OpCode.Jne, 1, 0, -2), Exit()], ref context, []);
         Assert.That(context.InstructionsExecuted, Is.EqualTo(1 + 1 + 3 * 2 + 1));
     }
 

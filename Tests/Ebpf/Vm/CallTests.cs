@@ -8,7 +8,7 @@ namespace BpfSim.Tests.Ebpf.Vm;
 
 /// <summary>Helper, kfunc and bpf-to-bpf calls: arguments, return values, frames and their limits.</summary>
 [Category("Ebpf")]
-public sealed class CallTests
+public sealed class CallTests(VmEngine engine) : VmEngineFixture(engine)
 {
     private static FunctionTable Table(int id, BpfFunction function)
     {
@@ -146,7 +146,7 @@ public sealed class CallTests
     public void CallDepthOfEight_Runs()
     {
         var context = new RunContext(new AddressSpace());
-        Assert.That(Interpreter.Run(Chain(8), 0, ref context, []), Is.EqualTo(1UL));
+        Assert.That(TestVm.Execute(Chain(8), ref context, []), Is.EqualTo(1UL));
         Assert.That(context.MaxFrames, Is.EqualTo(8));
     }
 
@@ -166,7 +166,7 @@ public sealed class CallTests
         var helpers = Table(1, (ref RunContext c, ulong a, ulong b, ulong d, ulong e, ulong f) =>
         {
             var inner = new RunContext(c.Memory);
-            return Interpreter.Run([Exit()], 0, ref inner, []);
+            return TestVm.Execute([Exit()], ref inner, []);
         });
         Assert.Throws<InvalidOperationException>(() => Run([Call(1), Exit()], [], helpers, memory: memory));
         Assert.That(memory.IsRunning, Is.False);

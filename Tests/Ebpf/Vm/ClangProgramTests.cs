@@ -10,7 +10,7 @@ namespace BpfSim.Tests.Ebpf.Vm;
 /// value the same C computes in C#. Skipped where clang-14 or llvm-objcopy-14 is not installed.
 /// </summary>
 [Category("Ebpf")]
-public sealed class ClangProgramTests
+public sealed class ClangProgramTests(VmEngine engine) : VmEngineFixture(engine)
 {
     private const string Source =
         "unsigned long long f(unsigned long long *ctx) { unsigned long long a = ctx[0], s = 0;" +
@@ -37,7 +37,7 @@ public sealed class ClangProgramTests
         BitConverter.TryWriteBytes(ctx, a);
         var region = memory.Map(ctx, RegionKind.Context, MemoryAccess.Read, "ctx");
         var context = new RunContext(memory);
-        ulong r0 = Interpreter.Run(Instruction.Read(text), 0, ref context, [AddressSpace.AddressOf(region)]);
+        ulong r0 = TestVm.Execute(Instruction.Read(text), ref context, [AddressSpace.AddressOf(region)]);
         Assert.That(r0, Is.EqualTo(Expected(a)));
     }
 

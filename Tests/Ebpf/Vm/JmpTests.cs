@@ -6,7 +6,7 @@ namespace BpfSim.Tests.Ebpf.Vm;
 
 /// <summary>Conditional and unconditional jumps: which compare is signed, what JMP32 looks at, where offsets count from.</summary>
 [Category("Ebpf")]
-public sealed class JmpTests
+public sealed class JmpTests(VmEngine engine) : VmEngineFixture(engine)
 {
     /// <summary><c>r0 = 1; if r1 op r2 goto +1; r0 = 0; exit</c>: 1 when the jump is taken.</summary>
     private static bool TakenReg(byte op, ulong a, ulong b, bool is32 = false)

@@ -8,7 +8,7 @@ namespace BpfSim.Tests.Ebpf.Vm;
 
 /// <summary>Loads and stores on the stack and on mapped regions, little-endian, and the faults around them.</summary>
 [Category("Ebpf")]
-public sealed class LoadStoreTests
+public sealed class LoadStoreTests(VmEngine engine) : VmEngineFixture(engine)
 {
     [Test]
     public void StoreThenLoad_OnStack_RoundTripsEverySize()
@@ -151,7 +151,7 @@ public sealed class LoadStoreTests
         var context = new RunContext(memory);
         context.Bind(sock, System.Runtime.InteropServices.MemoryMarshal.AsBytes(fields.AsSpan()));
         Instruction[] program = [Ldx(OpCode.W, 0, 1, 4), Alu64Imm(OpCode.Add, 0, 1), Stx(OpCode.W, 1, 0, 8), Exit()];
-        ulong r0 = Interpreter.Run(program, 0, ref context, [AddressSpace.AddressOf(sock)]);
+        ulong r0 = TestVm.Execute(program, ref context, [AddressSpace.AddressOf(sock)]);
         Assert.That(r0, Is.EqualTo(21UL));
         Assert.That(fields[2], Is.EqualTo(21u));
     }
@@ -165,7 +165,7 @@ public sealed class LoadStoreTests
         context.Bind(sock, new byte[12]);
         try
         {
-            Interpreter.Run([Ldx(OpCode.W, 0, 1, 12), Exit()], 0, ref context, [AddressSpace.AddressOf(sock)]);
+            TestVm.Execute([Ldx(OpCode.W, 0, 1, 12), Exit()], ref context, [AddressSpace.AddressOf(sock)]);
             Assert.Fail("no fault");
         }
         catch (BpfFault fault)
@@ -247,6 +247,6 @@ public sealed class LoadStoreTests
     private static void RunOnce(Instruction[] program, AddressSpace memory, ulong[] args)
     {
         var context = new RunContext(memory);
-        Interpreter.Run(program, 0, ref context, args);
+        TestVm.Execute(program, ref context, args);
     }
 }

@@ -10,7 +10,7 @@ namespace BpfSim.Tests.Ebpf.Vm;
 /// by data_meta and data_end, and bpf_xdp_adjust_head/tail's bounds (net/core/filter.c).
 /// </summary>
 [Category("Ebpf")]
-public sealed class PacketContextTests
+public sealed class PacketContextTests(VmEngine engine) : VmEngineFixture(engine)
 {
     private const int Headroom = 256;
     private const int HardEnd = 4096 - 320;
@@ -28,7 +28,7 @@ public sealed class PacketContextTests
         var (space, xdpMd, packet) = Space();
         var ctx = new RunContext(space);
         ctx.BindPacket(xdpMd, packet, frame, Headroom, Headroom, Headroom + length, ingressIfindex: 7, rxQueueIndex: 0);
-        ulong r0 = Interpreter.Run(program, 0, ref ctx, [AddressSpace.AddressOf(xdpMd)]);
+        ulong r0 = TestVm.Execute(program, ref ctx, [AddressSpace.AddressOf(xdpMd)]);
         (data, dataEnd) = (ctx.PacketData, ctx.PacketDataEnd);
         return r0;
     }
