@@ -96,12 +96,12 @@ public sealed partial class SchedExtOpsBytecode
         c.Bind(r.Task0, TaskBytes(ref a));
         ulong pb = TaskAddress(r.Task1, ref b);
         c.Bind(r.Task1, TaskBytes(ref b));
-        // (a, b) for yield and core_sched_before; (p, x1, x2, x3) for the others.
-        Span<ulong> args = IsPair(program) ? [pa, pb, 0, 0] : [pa, x1, x2, x3];
+        // (a, b) for yield and core_sched_before, the only callers with a second task (whose x1 is 0, so a NULL b is 0
+        // either way); (p, x1, x2, x3) for the others. Decided by the task, not the member's name: no string
+        // comparison per call.
+        Span<ulong> args = [pa, Unsafe.IsNullRef(ref b) ? x1 : pb, x2, x3];
         return Execute(program, ref c, args[..argc], Unsafe.IsNullRef(ref a) ? -1 : a.Pid);
     }
-
-    private static bool IsPair(BytecodeProgram program) => program.Member is "yield" or "core_sched_before";
 
     private static void RunCpuTask(BytecodeProgram program, Regions r, int cpu, ref TaskStruct prev)
     {
