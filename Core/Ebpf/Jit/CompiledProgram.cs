@@ -13,6 +13,13 @@ namespace BpfSim.Core.Ebpf.Jit;
 /// </summary>
 public sealed class CompiledProgram
 {
+    /// <summary>
+    /// The longest program a run compiles; longer ones stay in the interpreter. The runtime's compile time grows faster
+    /// than a method's size (a branchy program of 20,000 instructions took over a second), and past a few thousand
+    /// instructions it compiles without optimising anyway. Clang's struct_ops and XDP programs are far shorter.
+    /// </summary>
+    public const int MaxInstructions = 16_384;
+
     internal delegate ulong Body(ref RunContext context, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5);
 
     private readonly Body _body;
@@ -29,15 +36,17 @@ public sealed class CompiledProgram
     /// <summary>Compiles a program whose every pseudo source the loader has resolved, to run from instruction 0.</summary>
     /// <param name="program">The instructions (copied).</param>
     /// <param name="name">The program's name, for the runtime's method name (profilers show it).</param>
-    /// <exception cref="ArgumentException">The program is empty.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The program is empty (the interpreter refuses to run it the same way),
+    /// or longer than <see cref="MaxInstructions"/> (run it in the interpreter).</exception>
     public static CompiledProgram Compile(ReadOnlySpan<Instruction> program, string name = "bpf_prog")
     {
-        if (program.IsEmpty)
-        {
-            throw new ArgumentException("a program needs at least one instruction", nameof(program));
-        }
+        ArgumentOutOfRangeException.ThrowIfZero(program.Length, nameof(program));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(program.Length, MaxInstructions, nameof(program));
         return new CompiledProgram(program.ToArray(), name);
     }
+
+    /// <summary>Whether a program of <paramref name="length"/> instructions is compiled (1 to <see cref="MaxInstructions"/>).</summary>
+    public static bool Compiles(int length) => length is > 0 and <= MaxInstructions;
 
     /// <summary>Runs the program from instruction 0 until it exits; as <see cref="Interpreter.Run"/> with entry 0.</summary>
     /// <param name="context">The address space, function tables, budget and counters of this call.</param>

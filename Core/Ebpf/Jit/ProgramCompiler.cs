@@ -27,6 +27,7 @@ internal sealed partial class ProgramCompiler
     private readonly ILGenerator _il;
     private readonly LocalBuilder[] _r = new LocalBuilder[Registers];
     private readonly LocalBuilder _remaining;
+    private readonly LocalBuilder _resumeAt;
     private readonly LocalBuilder _file;
     private readonly LocalBuilder? _depth;
     private readonly LocalBuilder? _saved;
@@ -36,6 +37,7 @@ internal sealed partial class ProgramCompiler
     private readonly List<(Label Label, int Leader)> _budgetExits = [];
     private readonly List<int> _returnSites = [];
     private readonly Label _return;
+    private readonly Label _budgetExit;
 
     private ProgramCompiler(Instruction[] program, ILGenerator il)
     {
@@ -48,6 +50,7 @@ internal sealed partial class ProgramCompiler
             _r[i] = il.DeclareLocal(typeof(ulong));
         }
         _remaining = il.DeclareLocal(typeof(long));
+        _resumeAt = il.DeclareLocal(typeof(int));
         _file = il.DeclareLocal(typeof(nint));
         if (_flow.HasSubprogramCalls)
         {
@@ -56,6 +59,7 @@ internal sealed partial class ProgramCompiler
             _returnTo = il.DeclareLocal(typeof(nint));
         }
         _return = il.DefineLabel();
+        _budgetExit = il.DefineLabel();
     }
 
     /// <summary>Builds the method and binds it to <paramref name="owner"/>.</summary>
@@ -215,28 +219,36 @@ internal sealed partial class ProgramCompiler
         _il.Emit(OpCodes.Ret);
     }
 
-    /// <summary>The blocks' way out when the budget cannot cover them: the interpreter runs on from the block's start.</summary>
+    /// <summary>
+    /// The blocks' way out when the budget cannot cover them: each block's stub names its first instruction, and one
+    /// shared exit hands the registers to the interpreter, which runs on from there. One exit, not one per block,
+    /// keeps a block's IL small: past about 60 KB of IL the runtime compiles a method without optimising it.
+    /// </summary>
     private void EmitBudgetExits()
     {
         foreach (var (label, leader) in _budgetExits)
         {
             _il.MarkLabel(label);
-            for (int r = 0; r < Registers; r++)
-            {
-                _il.Emit(OpCodes.Ldloc, _file);
-                _il.Emit(OpCodes.Ldc_I4, r * sizeof(ulong));
-                _il.Emit(OpCodes.Add);
-                _il.Emit(OpCodes.Ldloc, _r[r]);
-                _il.Emit(OpCodes.Stind_I8);
-            }
-            LoadProgram();
             _il.Emit(OpCodes.Ldc_I4, leader);
-            LoadContext();
-            _il.Emit(OpCodes.Ldloc, _file);
-            _il.Emit(OpCodes.Ldloc, _remaining);
-            _il.Emit(OpCodes.Call, Method(typeof(Interpreter), nameof(Interpreter.Resume)));
-            _il.Emit(OpCodes.Ret);
+            _il.Emit(OpCodes.Stloc, _resumeAt);
+            _il.Emit(OpCodes.Br, _budgetExit);
         }
+        _il.MarkLabel(_budgetExit);
+        for (int r = 0; r < Registers; r++)
+        {
+            _il.Emit(OpCodes.Ldloc, _file);
+            _il.Emit(OpCodes.Ldc_I4, r * sizeof(ulong));
+            _il.Emit(OpCodes.Add);
+            _il.Emit(OpCodes.Ldloc, _r[r]);
+            _il.Emit(OpCodes.Stind_I8);
+        }
+        LoadProgram();
+        _il.Emit(OpCodes.Ldloc, _resumeAt);
+        LoadContext();
+        _il.Emit(OpCodes.Ldloc, _file);
+        _il.Emit(OpCodes.Ldloc, _remaining);
+        _il.Emit(OpCodes.Call, Method(typeof(Interpreter), nameof(Interpreter.Resume)));
+        _il.Emit(OpCodes.Ret);
     }
 
     private void EmitOutOfRangeStubs()

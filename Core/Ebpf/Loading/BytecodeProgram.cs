@@ -50,8 +50,11 @@ public sealed class BytecodeProgram
     /// <summary>The kfuncs it calls, by the index the loader gave each.</summary>
     public FunctionTable Kfuncs { get; }
 
-    /// <summary>Whether runs use compiled code (<see cref="Bpf.BpfSystemOptions.Jit"/>; compiled on the first run).</summary>
-    public bool Jited => _object.System.Options.Jit;
+    /// <summary>
+    /// Whether runs use compiled code: <see cref="Bpf.BpfSystemOptions.Jit"/> is on and the program is at most
+    /// <see cref="CompiledProgram.MaxInstructions"/> long (compiled on the first run).
+    /// </summary>
+    public bool Jited => _object.System.Options.Jit && CompiledProgram.Compiles(_instructions.Length);
 
     /// <summary>The object it came from.</summary>
     public LoadedObject Object => _object;

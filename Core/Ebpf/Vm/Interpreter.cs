@@ -71,20 +71,26 @@ public static partial class Interpreter
     // The program comes as its first instruction and length rather than a span: a span argument is kept in memory,
     // and copying it there cost every call a stalled load (two 8-byte stores read back as one 16-byte load).
     private static ulong Execute(ref Instruction code, int length, int entry, ref RunContext ctx, scoped ReadOnlySpan<ulong> args)
-        => Execute(ref code, length, entry, ref ctx, args, 1, -1);
+        => Execute(ref code, length, entry, ref ctx, args, 1, 0, fresh: true);
 
     /// <summary>
     /// Runs on from <paramref name="pc"/> at depth 0 with all sixteen registers given and <paramref name="remaining"/>
     /// instructions left of the budget: the JIT's way out of a block whose instructions would run past the budget, so
     /// that the instructions before the budget's end, and their faults, are this loop's.
     /// </summary>
+    /// <remarks>Such a block ends at its first jump, subprogram call or exit, and the budget runs out before that one
+    /// runs, so this never returns, calls or exits a frame: it faults (the budget, or an earlier fault). A return would
+    /// mean the JIT cut a block wrongly, and is refused rather than taken as the program's result.</remarks>
     internal static ulong Resume(Instruction[] program, int pc, ref RunContext ctx, ref ulong registers, long remaining)
-        => Execute(ref MemoryMarshal.GetArrayDataReference(program), program.Length, pc, ref ctx,
-            MemoryMarshal.CreateReadOnlySpan(ref registers, 16), 0, remaining);
+    {
+        Execute(ref MemoryMarshal.GetArrayDataReference(program), program.Length, pc, ref ctx,
+            MemoryMarshal.CreateReadOnlySpan(ref registers, 16), 0, remaining, fresh: false);
+        throw new InvalidOperationException($"a compiled block from instruction {pc} ran to its end on a budget that could not cover it");
+    }
 
     [SkipLocalsInit]
     private static ulong Execute(ref Instruction code, int length, int entry, ref RunContext ctx, scoped ReadOnlySpan<ulong> initial,
-        int firstRegister, long resumeWith)
+        int firstRegister, long resumeWith, bool fresh)
     {
         // 16 registers so that any 4-bit register number stays inside the file.
         Span<ulong> file = stackalloc ulong[16];
@@ -96,7 +102,7 @@ public static partial class Interpreter
 
         // One countdown instead of a count and a limit: the loop keeps one register fewer.
         long remaining = resumeWith;
-        if (resumeWith < 0)
+        if (fresh)
         {
             ctx.Memory.ClearFrame(0);
             Unsafe.Add(ref reg, 10) = AddressSpace.FramePointer(0);

@@ -11,15 +11,14 @@ namespace BpfSim.Tests.Ebpf.Jit;
 /// The JIT against the interpreter on seeded random programs, which no verifier has checked: every ALU, jump, load,
 /// store and atomic form with random registers, immediates and offsets (some invalid), helper and kfunc calls (some
 /// to ids that do not exist), bpf-to-bpf calls (some recursing past the frame limit), jumps out of the program,
-/// unknown opcodes and budgets small enough to run out inside loops. Both engines must give the same R0 or the same
-/// fault (kind, instruction, message, executed count), the same counts and frame depth, the same helper calls
-/// (arguments, call site, count so far) and the same bytes in the map value and the stack the program wrote.
+/// unknown opcodes and budgets small enough to run out inside loops. Both engines must give the same
+/// <see cref="EngineRun"/>: R0 or the fault, counts, frame depth, helper calls, the map value and the stack frames.
 /// </summary>
 [Category("Ebpf")]
 public sealed class JitDifferentialTests
 {
     private const int Programs = 2500;
-    private const int MapValueSize = 64;
+    private const int MapValueSize = 64; // EngineRun's map value, which random offsets from R1 aim around
 
     [Test]
     public void RandomPrograms_RunAsOnTheInterpreter()
@@ -31,13 +30,12 @@ public sealed class JitDifferentialTests
             var program = RandomProgram(random);
             long budget = random.Bool(0.3f) ? random.Int(1, 60) : 5_000;
             ulong seed = random.ULong();
-            var interpreted = Outcome.Of(program, budget, seed, (Instruction[] p, ref RunContext c, scoped ReadOnlySpan<ulong> a) => Interpreter.Run(p, 0, ref c, a));
-            var compiled = CompiledProgram.Compile(program);
-            var jitted = Outcome.Of(program, budget, seed, (Instruction[] p, ref RunContext c, scoped ReadOnlySpan<ulong> a) => compiled.Run(ref c, a));
+            var interpreted = EngineRun.Of(program, budget, seed, null);
+            var jitted = EngineRun.Of(program, budget, seed, CompiledProgram.Compile(program));
             Assert.That(jitted.ToString(), Is.EqualTo(interpreted.ToString()),
                 $"program {n} (budget {budget}):\n{Disassembler.Dump(program)}");
             faults += interpreted.Fault is not null ? 1 : 0;
-            budgetFaults += interpreted.Fault?.StartsWith(nameof(FaultKind.InstructionBudgetExhausted), StringComparison.Ordinal) == true ? 1 : 0;
+            budgetFaults += interpreted.Fault == FaultKind.InstructionBudgetExhausted ? 1 : 0;
             exits += interpreted.Fault is null ? 1 : 0;
             helperCalls += interpreted.Calls.Count;
         }
@@ -51,53 +49,25 @@ public sealed class JitDifferentialTests
         });
     }
 
-    private delegate ulong Engine(Instruction[] program, ref RunContext context, scoped ReadOnlySpan<ulong> args);
-
-    /// <summary>Everything observable about one run, as text so that a difference prints whole.</summary>
-    private sealed record Outcome(string Result, string? Fault, long Executed, int Frames, List<string> Calls, string Value)
+    [Test]
+    public void LongestCompiledProgram_RunsAsOnTheInterpreter_AndOneLongerIsRefused()
     {
-        public static Outcome Of(Instruction[] program, long budget, ulong seed, Engine engine)
+        // A straight run of adds, a loop back over part of it, and an exit: the longest program a run compiles.
+        var program = new Instruction[CompiledProgram.MaxInstructions];
+        for (int i = 0; i < program.Length - 3; i++)
         {
-            var memory = new AddressSpace();
-            var bytes = new byte[MapValueSize];
-            new Random((int)seed).NextBytes(bytes);
-            var value = memory.Map(bytes, RegionKind.MapValue, MemoryAccess.ReadWrite, "value");
-            var calls = new List<string>();
-            var helpers = new FunctionTable();
-            helpers.Add(1, "mix", (ref RunContext c, ulong a, ulong b, ulong d, ulong e, ulong f) =>
-            {
-                calls.Add($"helper pc {c.ProgramCounter} executed {c.InstructionsExecuted} args {a:x} {b:x} {d:x} {e:x} {f:x}");
-                return (a * 31) ^ (b << 3) ^ d ^ (e >> 2) ^ f;
-            });
-            helpers.Add(2, "stack_word", (ref RunContext c, ulong a, ulong b, ulong d, ulong e, ulong f) =>
-            {
-                // Reads what the program left at R10-8 of the frame it runs in, through the run's own memory checks.
-                calls.Add($"stack_word pc {c.ProgramCounter}");
-                return c.Load(AddressSpace.FramePointer(0) - 8, 8);
-            });
-            var kfuncs = new FunctionTable();
-            kfuncs.Add(0, "k0", (ref RunContext c, ulong a, ulong b, ulong d, ulong e, ulong f) =>
-            {
-                calls.Add($"kfunc pc {c.ProgramCounter} executed {c.InstructionsExecuted} args {a:x} {b:x}");
-                return a + b;
-            });
-            var context = new RunContext(memory, helpers, kfuncs) { InstructionBudget = budget };
-            string result;
-            string? fault = null;
-            try
-            {
-                result = engine(program, ref context, [AddressSpace.AddressOf(value), seed, seed >> 7]).ToString("x");
-            }
-            catch (BpfFault e)
-            {
-                fault = $"{e.Kind} at {e.ProgramCounter}: {e.Message} after {e.InstructionsExecuted}";
-                result = "fault";
-            }
-            return new Outcome(result, fault, context.InstructionsExecuted, context.MaxFrames, calls, Convert.ToHexString(bytes));
+            program[i] = Alu64Imm(OpCode.Add, i % 10, i);
         }
+        program[^3] = Alu64Imm(OpCode.Sub, 9, 1);
+        program[^2] = JmpImm(OpCode.Jsgt, 9, -5, (short)-100);
+        program[^1] = Exit();
+        var interpreted = EngineRun.Of(program, 5_000_000, 1, null);
+        var jitted = EngineRun.Of(program, 5_000_000, 1, CompiledProgram.Compile(program));
+        Assert.That(jitted.ToString(), Is.EqualTo(interpreted.ToString()));
+        Assert.That(interpreted.Executed, Is.GreaterThan(CompiledProgram.MaxInstructions), "the loop ran");
 
-        public override string ToString() =>
-            $"R0 {Result}; fault {Fault ?? "none"}; executed {Executed}; frames {Frames}; value {Value}; calls:\n  {string.Join("\n  ", Calls)}";
+        Assert.That(CompiledProgram.Compiles(program.Length + 1), Is.False);
+        Assert.Throws<ArgumentOutOfRangeException>(() => CompiledProgram.Compile([.. program, Exit()]));
     }
 
     private static Instruction[] RandomProgram(Randomizer random)
