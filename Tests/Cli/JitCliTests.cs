@@ -42,6 +42,19 @@ public sealed class JitCliTests
     private static string Repo([System.Runtime.CompilerServices.CallerFilePath] string path = "") =>
         Path.GetFullPath(Path.Combine(Path.GetDirectoryName(path)!, "../.."));
 
+    [Test]
+    public void SweepEmit_PassesNoJitOnToEachArrayTask()
+    {
+        string sweep = BpfSim.Tests.Studies.Sweeps.SweepFixtures.Write("name: nj\nbase: base.yaml\ngrid:\n  flows[1].cc: [reno, bbr]\nseeds: 1\n");
+        string with = BpfSim.Tests.Studies.Sweeps.SweepFixtures.OutDir();
+        string without = BpfSim.Tests.Studies.Sweeps.SweepFixtures.OutDir();
+        Assert.That(CliRun.Invoke("sweep", sweep, "--emit", "slurm", with, "--bpfsim", "/opt/bpfsim/bpfsim", "--no-jit").Code, Is.Zero);
+        Assert.That(CliRun.Invoke("sweep", sweep, "--emit", "slurm", without, "--bpfsim", "/opt/bpfsim/bpfsim").Code, Is.Zero);
+        string script = BpfSim.Studies.Sweeps.SlurmScript.FileName;
+        Assert.That(File.ReadAllText(Path.Combine(with, script)), Does.Contain("--no-jit"));
+        Assert.That(File.ReadAllText(Path.Combine(without, script)), Does.Not.Contain("--no-jit"));
+    }
+
     private static List<bool> Jited(string json)
     {
         using var doc = JsonDocument.Parse(json);
