@@ -1,5 +1,6 @@
 using BpfSim.Core.Bpf.Consumers;
 using BpfSim.Core.Bpf.StructOps;
+using BpfSim.Core.Ebpf.Jit;
 using BpfSim.Core.Ebpf.Loading;
 using Spectre.Console;
 
@@ -24,7 +25,10 @@ public static class StructOpsTables
         }
         if (programs.Count > 0)
         {
-            var table = new Table().Title(programs.All(p => p.Jited) ? "BPF programs (bytecode, JIT-compiled)" : "BPF programs (bytecode, interpreted: --no-jit)").AddColumns("object", "program", "member", "runs", "insns executed", "insns/run");
+            // How they ran: compiled by default; interpreted with --no-jit, or past the JIT's size limit.
+            string how = programs.All(p => p.Jited) ? "JIT-compiled"
+                : programs.Any(p => p.Jited) ? $"JIT-compiled; over {CompiledProgram.MaxInstructions:N0} instructions interpreted" : "interpreted";
+            var table = new Table().Title($"BPF programs (bytecode, {how})").AddColumns("object", "program", "member", "runs", "insns executed", "insns/run");
             foreach (var p in programs)
             {
                 table.AddRow(Markup.Escape(p.Object), Markup.Escape(p.Name), p.Member, $"{p.RunCount:N0}", $"{p.InstructionsExecuted:N0}", $"{p.InstructionsPerRun:0.#}");
