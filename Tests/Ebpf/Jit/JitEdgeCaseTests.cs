@@ -255,18 +255,24 @@ public sealed class JitEdgeCaseTests
             var program = WideRandom.Program(random);
             long budget = random.Bool(0.5f) ? random.Int(0, 80) : 5_000;
             ulong seed2 = random.ULong();
-            string interpreted = EngineRun.Of(program, budget, seed2, null).ToString();
-            string jitted = EngineRun.Of(program, budget, seed2, CompiledProgram.Compile(program)).ToString();
-            Assert.That(jitted, Is.EqualTo(interpreted), $"program {n} (budget {budget}):\n{Disassembler.Dump(program)}");
-            string key = interpreted.StartsWith("R0 fault", StringComparison.Ordinal)
-                ? interpreted.Split(' ')[2] + (interpreted.Contains("unknown opcode", StringComparison.Ordinal) ? "/unknown" : "")
-                : "exit";
+            var interpreted = EngineRun.Of(program, budget, seed2, null);
+            var jitted = EngineRun.Of(program, budget, seed2, CompiledProgram.Compile(program));
+            Assert.That(jitted.ToString(), Is.EqualTo(interpreted.ToString()), $"program {n} (budget {budget}):\n{Disassembler.Dump(program)}");
+            string key = interpreted.Fault?.ToString() ?? "exit";
             stats[key] = stats.GetValueOrDefault(key) + 1;
-            int frames = int.Parse(interpreted.Split("; frames ")[1].Split(';')[0], System.Globalization.CultureInfo.InvariantCulture);
-            stats["frames>1"] = stats.GetValueOrDefault("frames>1") + (frames > 1 ? 1 : 0);
-            stats["calls"] = stats.GetValueOrDefault("calls") + (interpreted.Split("calls:")[1].Length > 3 ? 1 : 0);
+            stats["frames>1"] = stats.GetValueOrDefault("frames>1") + (interpreted.Frames > 1 ? 1 : 0);
+            stats["calls"] = stats.GetValueOrDefault("calls") + (interpreted.Calls.Count > 0 ? 1 : 0);
         }
         TestContext.Out.WriteLine(string.Join(", ", stats.OrderBy(kv => kv.Key).Select(kv => $"{kv.Key}={kv.Value}")));
+        // The generator must reach what it is for: exits, budgets running out, nested frames, calls, each kind of fault.
+        Assert.Multiple(() =>
+        {
+            foreach (string key in new[] { "exit", "frames>1", "calls", nameof(FaultKind.InstructionBudgetExhausted), nameof(FaultKind.CallStackTooDeep),
+                         nameof(FaultKind.InvalidMemoryAccess), nameof(FaultKind.JumpOutOfRange), nameof(FaultKind.InvalidInstruction) })
+            {
+                Assert.That(stats.GetValueOrDefault(key), Is.GreaterThan(programs / 100), key);
+            }
+        });
     }
 }
 
