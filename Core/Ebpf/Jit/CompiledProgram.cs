@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using BpfSim.Core.Ebpf.Asm;
 using BpfSim.Core.Ebpf.Vm;
 
@@ -55,7 +54,6 @@ public sealed class CompiledProgram
     /// <exception cref="BpfFault">The program faulted; <see cref="RunContext.InstructionsExecuted"/> counts up to it.</exception>
     /// <exception cref="ArgumentOutOfRangeException">More than five arguments.</exception>
     /// <exception cref="InvalidOperationException">The address space is already running a program.</exception>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ulong Run(ref RunContext context, scoped ReadOnlySpan<ulong> args)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(args.Length, 5, nameof(args));

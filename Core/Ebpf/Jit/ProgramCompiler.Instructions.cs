@@ -151,34 +151,9 @@ internal sealed partial class ProgramCompiler
                 return;
         }
 
-        void LoadDst()
-        {
-            _il.Emit(OpCodes.Ldloc, dst);
-            if (!wide)
-            {
-                _il.Emit(OpCodes.Conv_U4);
-            }
-        }
+        void LoadDst() => LoadRegister(insn.Dst, wide);
 
-        void Operand()
-        {
-            if (x)
-            {
-                _il.Emit(OpCodes.Ldloc, src);
-                if (!wide)
-                {
-                    _il.Emit(OpCodes.Conv_U4);
-                }
-            }
-            else if (wide)
-            {
-                _il.Emit(OpCodes.Ldc_I8, (long)insn.Imm);
-            }
-            else
-            {
-                _il.Emit(OpCodes.Ldc_I4, insn.Imm);
-            }
-        }
+        void Operand() => LoadOperand(insn, wide);
 
         void Store()
         {
@@ -224,6 +199,34 @@ internal sealed partial class ProgramCompiler
             Operand();
             _il.Emit(OpCodes.Call, routine);
             Store();
+        }
+    }
+
+    /// <summary>Pushes a register whole, or its low half for the 32-bit forms.</summary>
+    private void LoadRegister(int register, bool wide)
+    {
+        _il.Emit(OpCodes.Ldloc, _r[register]);
+        if (!wide)
+        {
+            _il.Emit(OpCodes.Conv_U4);
+        }
+    }
+
+    /// <summary>Pushes the second operand: the src register (its low half for 32-bit forms) or the immediate,
+    /// sign-extended to 64 bits or taken as 32.</summary>
+    private void LoadOperand(Instruction insn, bool wide)
+    {
+        if ((insn.Opcode & OpCode.X) != 0)
+        {
+            LoadRegister(insn.Src, wide);
+        }
+        else if (wide)
+        {
+            _il.Emit(OpCodes.Ldc_I8, (long)insn.Imm);
+        }
+        else
+        {
+            _il.Emit(OpCodes.Ldc_I4, insn.Imm);
         }
     }
 

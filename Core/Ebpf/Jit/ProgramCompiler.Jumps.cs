@@ -56,28 +56,8 @@ internal sealed partial class ProgramCompiler
     private void EmitBranch(int pc, Instruction insn)
     {
         bool wide = insn.Class == OpCode.Jmp;
-        bool x = (insn.Opcode & OpCode.X) != 0;
-        _il.Emit(OpCodes.Ldloc, _r[insn.Dst]);
-        if (!wide)
-        {
-            _il.Emit(OpCodes.Conv_U4);
-        }
-        if (x)
-        {
-            _il.Emit(OpCodes.Ldloc, _r[insn.Src]);
-            if (!wide)
-            {
-                _il.Emit(OpCodes.Conv_U4);
-            }
-        }
-        else if (wide)
-        {
-            _il.Emit(OpCodes.Ldc_I8, (long)insn.Imm);
-        }
-        else
-        {
-            _il.Emit(OpCodes.Ldc_I4, insn.Imm);
-        }
+        LoadRegister(insn.Dst, wide);
+        LoadOperand(insn, wide);
         var target = TargetLabel(ControlFlow.JumpTarget(_program, pc));
         int jop = OpCode.OpOf(insn.Opcode);
         if (jop == OpCode.Jset)
