@@ -91,6 +91,25 @@ public sealed class BbrTests
     }
 
     [Test]
+    public void Init_OnASocketThatDeliveredData_TheFirstRoundEndsAfterWhatIsInFlightNow()
+    {
+        // bbr_init: next_rtt_delivered = tp->delivered. Switched to mid-connection (bpf_setsockopt TCP_CONGESTION, or
+        // the default after an ejection), the first ACK for data sent before the switch does not end a round.
+        var sk = TcpTestSystem.Socket();
+        sk.Delivered = 5000;
+        Bbr.Ops.Init!(ref sk);
+        ref var bbr = ref BbrMath.Ca(ref sk);
+        Assert.That(bbr.NextRttDelivered, Is.EqualTo(5000u));
+        sk.Delivered = 5002;
+        var rs = new RateSample { PriorDelivered = 4990, Delivered = 12, IntervalUs = 20_000 };
+        BbrMath.UpdateBw(ref sk, ref bbr, rs);
+        Assert.That((bbr.RoundStart, bbr.RttCnt), Is.EqualTo((false, 0u)), "sent before init: no round ends");
+        rs = new RateSample { PriorDelivered = 5000, Delivered = 2, IntervalUs = 20_000 };
+        BbrMath.UpdateBw(ref sk, ref bbr, rs);
+        Assert.That((bbr.RoundStart, bbr.RttCnt), Is.EqualTo((true, 1u)), "sent after init: the round ends");
+    }
+
+    [Test]
     public void Init_NoRttYet_NominalOneMillisecond()
     {
         var sk = TcpTestSystem.Socket();

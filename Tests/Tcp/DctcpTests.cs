@@ -182,11 +182,16 @@ public sealed class DctcpTests
         var afterAck = new List<(uint Delivered, uint DeliveredCe)>();
         var updates = new List<(uint Alpha, uint AbTot, uint AbEcn)>();
         (uint, uint)? pending = null;
+        bool initialised = false; // the SYN-ACK's in_ack_event comes before init, on a zeroed state (as in Linux)
         var probe = new TcpCongestionOps
         {
             Name = "dctcp_order",
             Flags = TcpCongFlags.NeedsEcn,
-            Init = DctcpMath.InitState,
+            Init = (ref TcpSock sk) =>
+            {
+                DctcpMath.InitState(ref sk);
+                initialised = true;
+            },
             InAckEvent = (ref TcpSock sk, uint flags) =>
             {
                 pending = (sk.Delivered, sk.DeliveredCe);
@@ -194,7 +199,7 @@ public sealed class DctcpTests
                 bool windowEnds = !TcpTime.Before(sk.SndUna, ca.NextSeq);
                 uint abTot = (sk.Delivered - ca.OldDelivered) * sk.MssCache, abEcn = (sk.DeliveredCe - ca.OldDeliveredCe) * sk.MssCache;
                 DctcpMath.UpdateAlpha(ref sk, flags);
-                if (windowEnds)
+                if (windowEnds && initialised)
                 {
                     updates.Add((ca.DctcpAlpha, abTot, abEcn));
                 }

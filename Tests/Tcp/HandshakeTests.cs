@@ -1,4 +1,5 @@
 using Bogus;
+using BpfSim.Tcp.Congestion;
 using BpfSim.Tcp.Stack;
 
 namespace BpfSim.Tests.Tcp;
@@ -69,6 +70,36 @@ public sealed class HandshakeTests
         path.RunFor(0.0055);
         Assert.That(flow.State, Is.EqualTo(TcpConnectionState.Established));
         Assert.That((sk.SndSsthresh, sk.SndCwnd), Is.EqualTo((TcpSock.InfiniteSsthresh, cwnd)));
+    }
+
+    [TestCase(0, 10u)]
+    [TestCase(1, 1u)]
+    public void SynAck_CountsTheSynDelivered_AndPacesTheFirstFlight_BeforeInit(int lostSyns, uint cwndAtSynAck)
+    {
+        // The SYN-ACK's tcp_ack runs before tcp_init_transfer: tcp_clean_rtx_queue counts the SYN in tp->delivered, and
+        // tcp_cong_control (no cong_control member; no data acked, so no cong_avoid) ends in tcp_update_pacing_rate:
+        // mss × (USEC_PER_SEC / 100 << 3) × 200 (slow start) × cwnd / srtt_us (×8). The cwnd is the one the SYN-ACK
+        // found — 10, or 1 after a SYN timeout's tcp_enter_loss — since tcp_init_transfer sets the initial window after.
+        (uint Delivered, ulong PacingRate, uint SrttUs, uint Mss)? atInit = null;
+        var path = new ScriptedPath();
+        var probe = new TcpCongestionOps
+        {
+            Name = "init_probe",
+            Ssthresh = TcpCongKfuncs.RenoSsthresh,
+            CongAvoid = TcpCongKfuncs.RenoCongAvoid,
+            UndoCwnd = TcpCongKfuncs.RenoUndoCwnd,
+            Init = (ref TcpSock sk) => atInit = (sk.Delivered, sk.SkPacingRate, sk.SrttUs, sk.MssCache),
+        };
+        Assert.That(path.System.Registry.Register(probe).IsOk);
+        var flow = path.Open(cc: "init_probe", bytes: 100 * ScriptedPath.Mss);
+        path.Data.DropSyn = n => n <= lostSyns;
+        path.RunFor(lostSyns + 0.5);
+        Assert.That(flow.Stats.SynRetransmits, Is.EqualTo(lostSyns));
+        Assert.That(atInit, Is.Not.Null);
+        var (delivered, rate, srtt, mss) = atInit!.Value;
+        Assert.That(delivered, Is.EqualTo(1u), "the SYN");
+        Assert.That(srtt, Is.Not.Zero);
+        Assert.That(rate, Is.EqualTo((ulong)mss * (1_000_000 / 100 << 3) * 200 * cwndAtSynAck / srtt));
     }
 
     [Test]

@@ -243,6 +243,24 @@ public sealed class LossRecoveryTests
     }
 
     [Test]
+    public void DsackUndo_WithdrawsTheCwrNotYetSent()
+    {
+        // Entering recovery queues a CWR for the next new data segment (tcp_ecn_queue_cwr). Here the application wrote
+        // 30 segments, all sent before segment 25 was marked lost, so none carries it; when the D-SACK shows the
+        // retransmission was spurious, tcp_undo_cwnd_reduction restores ssthresh and withdraws the CWR
+        // (tcp_ecn_withdraw_cwr): there is no reduction left to announce, and the next write goes out without it.
+        var path = new ScriptedPath(new TcpStackOptions { Ecn = 1 });
+        var flow = path.Open(writes: new TcpWritePattern(30 * ScriptedPath.Mss, SimTime.FromSeconds(1)));
+        path.Data.Delay[(25, 1)] = SimTime.FromMilliseconds(60);
+        path.RunFor(0.5);
+        Assert.That(flow.Stats.BytesAcked, Is.EqualTo(30 * ScriptedPath.Mss));
+        Assert.That((flow.Stats.FastRecoveries, flow.Stats.DsackUndos), Is.EqualTo((1L, 1L)));
+        byte ecn = path.Stack.Sock(flow.Id).EcnFlags;
+        Assert.That(ecn & TcpEcnFlags.Ok, Is.Not.Zero, "ECN negotiated");
+        Assert.That(ecn & TcpEcnFlags.QueueCwr, Is.Zero, "the undo withdrew the CWR");
+    }
+
+    [Test]
     public void DsackForSpuriousRetransmit_UndoesReduction()
     {
         // Segment 100 is held back 60 ms: RACK marks it lost (segments sent after it are SACKed and its RACK time is

@@ -21,11 +21,15 @@ public sealed class RateSampleTests
         /// <summary>tp->tcp_mstamp (µs) when each sample was handed over.</summary>
         public List<ulong> Now { get; } = [];
 
+        /// <summary>How many samples had been handed over when init ran.</summary>
+        public int SamplesBeforeInit { get; private set; } = -1;
+
         public TcpCongestionOps Ops => new()
         {
             Name = "rs_probe",
             Ssthresh = TcpCongKfuncs.RenoSsthresh,
             UndoCwnd = TcpCongKfuncs.RenoUndoCwnd,
+            Init = (ref TcpSock sk) => SamplesBeforeInit = Samples.Count,
             CongControl = (ref TcpSock sk, uint ack, int flag, in RateSample rs) =>
             {
                 Samples.Add((rs, sk.Lost, sk.MinRttUs));
@@ -79,13 +83,30 @@ public sealed class RateSampleTests
     }
 
     [Test]
+    public void SynAck_HandsCongControlTheSynsSample_BeforeInit()
+    {
+        // tcp_rcv_synsent_state_process → tcp_ack → tcp_cong_control before tcp_finish_connect → tcp_init_transfer →
+        // init: the SYN is the one delivery (tp->delivered 0 → 1), over the whole handshake (rcv_interval = now − the
+        // SYN's delivered_mstamp, its send time), app-limited (tcp_init_sock's app_limited = ~0U), with the SYN's RTT.
+        var (probe, _) = Run(LossModel.None, 20 * 1448);
+        Assert.That(probe.SamplesBeforeInit, Is.EqualTo(1), "one cong_control call, then init");
+        var syn = probe.Samples[0];
+        Assert.That((syn.Rs.PriorDelivered, syn.Rs.Delivered, syn.Rs.AckedSacked), Is.EqualTo((0u, 1, 1u)));
+        Assert.That(syn.Rs.IsAppLimited, Is.True);
+        Assert.That(syn.Rs.RttUs, Is.InRange(24_000L, 24_100L), "the SYN's RTT: 2 × (1 + 10 + 1) ms plus serialisation");
+        Assert.That(syn.Rs.IntervalUs, Is.EqualTo(syn.Rs.RttUs).Within(1), "sent at 0, acked one RTT later");
+        Assert.That((long)syn.Rs.RcvIntervalUs, Is.EqualTo((long)probe.Now[0] - (long)syn.Rs.PriorMstamp).Within(1));
+        Assert.That(syn.Rs.Losses, Is.Zero);
+    }
+
+    [Test]
     public void IsAckDelayed_OnlyForALoneRuntCumulativelyAcked()
     {
         // tcp_clean_rtx_queue sets FLAG_ACK_MAYBE_DELAYED when one whole segment is cumulatively ACKed, nothing was
         // SACKed, snd_una moved by less than mss_cache, it is the only delivery since it was sent, and no CA alert;
         // tcp_ack copies it to rs.is_ack_delayed. A 500-byte transfer is exactly that; full-sized segments never are.
         var (runt, _) = Run(LossModel.None, 500);
-        var data = runt.Samples.Where(s => s.Rs.AckedSacked > 0).ToList();
+        var data = runt.Samples.Skip(1).Where(s => s.Rs.AckedSacked > 0).ToList(); // after the SYN-ACK's sample
         Assert.That(data, Has.Count.EqualTo(1));
         Assert.That(data[0].Rs.IsAckDelayed, Is.True);
 
@@ -101,13 +122,14 @@ public sealed class RateSampleTests
         // first segment with its own send time (delivered_mstamp = skb->tstamp). tcp_rate_gen: a sample is valid only
         // with prior_mstamp set, and rcv_interval_us = tcp_mstamp − prior_mstamp.
         var (runt, _) = Run(LossModel.None, 500);
-        int i = runt.Samples.FindIndex(s => s.Rs.AckedSacked > 0);
+        int i = runt.Samples.FindIndex(1, s => s.Rs.AckedSacked > 0); // the data's, after the SYN-ACK's
         var rs = runt.Samples[i].Rs;
         // Sent into an idle pipe, so prior_mstamp is its send time: now − ca_rtt (µs stamps truncated apart: ±1).
         Assert.That((long)rs.PriorMstamp, Is.EqualTo((long)runt.Now[i] - rs.RttUs).Within(1));
 
         var (bulk, _) = Run(new ScriptedLoss(30), 100 * 1448);
-        var valid = Enumerable.Range(0, bulk.Samples.Count).Where(k => bulk.Samples[k].Rs.Delivered >= 0).ToList();
+        // From the data's samples on: the SYN left at time 0 here, so the SYN-ACK's sample has prior_mstamp 0.
+        var valid = Enumerable.Range(1, bulk.Samples.Count - 1).Where(k => bulk.Samples[k].Rs.Delivered >= 0).ToList();
         Assert.That(valid, Is.Not.Empty);
         foreach (int k in valid)
         {

@@ -97,8 +97,14 @@ public sealed class TcpModelTests
         sc.RunFor(5);
         // sndbuf_expand and min_tso_segs have their own call points (buffer space, TSO sizing); the order checks below
         // concern the ACK path.
-        Assert.That(recorder.Calls.Select(c => c.Hook).Take(4), Is.EqualTo(new[] { "init", "sndbuf_expand", "min_tso_segs", "cwnd_event" }),
-            "tcp_init_transfer: init, then tcp_init_buffer_space; then the first tcp_write_xmit sizes TSO and sends");
+        Assert.That(recorder.Calls.Select(c => c.Hook).Take(6),
+            Is.EqualTo(new[] { "pkts_acked", "in_ack_event", "init", "sndbuf_expand", "min_tso_segs", "cwnd_event" }),
+            "the SYN-ACK's tcp_ack (the SYN acked) before tcp_init_transfer: init, then tcp_init_buffer_space; then the " +
+            "first tcp_write_xmit sizes TSO and sends");
+        // tcp_ack with FLAG_SLOWPATH, snd_una advanced (FLAG_WIN_UPDATE): CA_ACK_SLOWPATH | CA_ACK_WIN_UPDATE.
+        Assert.That(recorder.Calls[0].Arg, Is.EqualTo("1"), "one packet, the SYN");
+        Assert.That(recorder.Calls[1].Arg, Is.EqualTo("3"));
+        recorder.Calls.RemoveRange(0, 2);
         Assert.That(recorder.Calls.Count(c => c.Hook == "min_tso_segs"), Is.GreaterThan(10));
         recorder.Calls.RemoveAll(c => c.Hook is "sndbuf_expand" or "min_tso_segs");
         var hooks = recorder.Calls.Select(c => c.Hook).ToList();

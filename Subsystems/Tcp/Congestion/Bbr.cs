@@ -48,7 +48,7 @@ public static class Bbr
         bbr.PriorCwnd = 0;
         sk.SndSsthresh = TcpSock.InfiniteSsthresh;
         bbr.RttCnt = 0;
-        bbr.NextRttDelivered = 0;
+        bbr.NextRttDelivered = sk.Delivered; // the first round ends when what is in flight now is delivered
         bbr.PrevCaState = TcpCaState.Open;
         bbr.PacketConservation = false;
 

@@ -11,11 +11,16 @@ namespace BpfSim.Tcp.Stack;
 /// </summary>
 /// <remarks>
 /// The handshake's final ACK travels with the first data segment (no pure ACK of its own), and the SYN-ACK's tcp_ack
-/// is reduced to what it changes for a socket whose only outstanding segment is the SYN: an RTT sample, and after a
-/// SYN timeout the end of the loss episode (tcp_process_loss → tcp_try_undo_recovery: CA_Open, no undo).
+/// is reduced to what it changes for a socket whose only outstanding segment is the SYN: an RTT sample, the SYN
+/// delivered, the algorithm's pkts_acked, in_ack_event and cong_control (or the pacing rate) before its init, and after
+/// a SYN timeout the end of the loss episode (tcp_process_loss → tcp_try_undo_recovery: CA_Open, no undo).
 /// </remarks>
 public sealed partial class TcpStack
 {
+    // tcp_ack's flags for the SYN-ACK: FLAG_WIN_UPDATE | FLAG_SYN_ACKED | FLAG_SLOWPATH | FLAG_SND_UNA_ADVANCED |
+    // FLAG_SET_XMIT_TIMER (net/ipv4/tcp_input.c).
+    private const int SynAckFlags = 0x02 | 0x10 | 0x100 | FlagSndUnaAdvanced | FlagSetXmitTimer;
+
     /// <summary>
     /// tcp_connect with tcp_ecn_send_syn: an ECN-setup SYN (ECE|CWR) when ECN is wanted, itself ECT when the
     /// algorithm needs ECN; retrans_stamp is the first SYN's time, from which tcp_write_timeout measures.
@@ -32,6 +37,7 @@ public sealed partial class TcpStack
     {
         ref var sk = ref _socks[conn.Id];
         MstampRefresh(ref sk); // tcp_connect
+        conn.LastSynNs = _sim.Now.Nanoseconds;
         StampDeparture(ref sk); // the SYN goes through __tcp_transmit_skb too: tcp_wstamp_ns starts at its departure
         var ect = conn.Ops.NeedsEcn ? EcnCodepoint.Ect0 : EcnCodepoint.NotEct;
         SendControl(conn, TcpFlags.Syn | (conn.RequestEcn ? TcpFlags.Ece | TcpFlags.Cwr : TcpFlags.None), conn.Path.Forward, ack: 0, tsEcr: 0, ect);
@@ -107,8 +113,9 @@ public sealed partial class TcpStack
     }
 
     /// <summary>
-    /// tcp_finish_connect and tcp_init_transfer: the first RTT sample, ECN, ssthresh back to infinity
-    /// (tcp_init_metrics), the initial window, then CA init.
+    /// tcp_rcv_synsent_state_process, tcp_finish_connect and tcp_init_transfer: ECN, the SYN-ACK's tcp_ack (the first
+    /// RTT sample and the algorithm's calls), ssthresh back to infinity (tcp_init_metrics), the initial window, then CA
+    /// init.
     /// </summary>
     private void Established(TcpConnection conn, in TcpSegment synAck)
     {
@@ -126,14 +133,9 @@ public sealed partial class TcpStack
         StopRto(conn);
         conn.Backoff = 0;
         conn.Retransmits = 0;
-        if (sk.IcskCaState == TcpCaState.Loss)
+        using (EnterCa(conn))
         {
-            // tcp_process_loss: snd_una reached high_seq; the SYN's TSecr is not before retrans_stamp and undo_retrans
-            // is positive, so tcp_try_undo_recovery cannot undo and just returns to CA_Open (undo_marker stays set).
-            using (EnterCa(conn))
-            {
-                SetCaState(conn, TcpCaState.Open);
-            }
+            SynAckCongestionHooks(conn, ref sk, synAck.Ack, synRtt);
         }
         // tcp_init_transfer → tcp_init_metrics (net/ipv4/tcp_metrics.c), first: a SYN timeout's ssthresh goes back to
         // TCP_INFINITE_SSTHRESH (since 6.6). No destination metrics are cached here, and with the default
@@ -144,8 +146,6 @@ public sealed partial class TcpStack
         sk.SndCwnd = conn.Stats.SynRetransmits > 1 && conn.UndoMarker ? 1 : _options.InitialCwnd;
         sk.SndCwndStamp = NowJiffies;
         sk.Lsndtime = NowJiffies; // tcp_finish_connect: no spurious restart on the first data
-        conn.DeliveredTimeNs = _sim.Now.Nanoseconds;
-        sk.DeliveredMstamp = sk.TcpMstamp;
         if (conn.Ops == Dctcp.Ops && Dctcp.NeedsRenoFallback(sk))
         {
             conn.Ops = Dctcp.RenoFallbackOps; // dctcp_init without ECN: dctcp_reno (a built-in, so no reference changes)
@@ -164,6 +164,73 @@ public sealed partial class TcpStack
             return;
         }
         WriteXmit(conn);
+    }
+
+    /// <summary>
+    /// What tcp_ack does for the SYN-ACK (tcp_rcv_synsent_state_process calls it with FLAG_SLOWPATH) before
+    /// tcp_finish_connect initialises the algorithm, so its members see the SYN acked before their init, as in Linux:
+    /// the SYN counts as delivered (tcp_clean_rtx_queue → tcp_count_delivered, or tcp_remove_reno_sacks without SACK);
+    /// pkts_acked gets one packet with the SYN's RTT (tcp_ack_update_rtt passes the timestamp sample on when the SYN
+    /// was retransmitted); in_ack_event SLOWPATH | WIN_UPDATE (tcp_ack_update_window: the ACK advanced snd_una; no
+    /// ECE on a SYN, tcp_ecn_rcv_ecn_echo); after a SYN timeout the loss episode ends (tcp_fastretrans_alert →
+    /// tcp_process_loss → tcp_try_undo_recovery: CA_Open, no undo); then tcp_rate_gen's sample of the SYN and
+    /// tcp_cong_control: cong_control, or — no data was acked, so no cong_avoid (tcp_may_raise_cwnd) —
+    /// tcp_update_pacing_rate, which gives the first flight a pacing rate (2 × cwnd / SYN RTT) before any data is acked.
+    /// </summary>
+    private void SynAckCongestionHooks(TcpConnection conn, ref TcpSock sk, uint ack, long synRttUs)
+    {
+        uint priorDelivered = sk.Delivered; // the SYN's tx.delivered: nothing was delivered before it
+        sk.Delivered++;
+        CaPktsAcked(conn.Ops, ref sk, new AckSample(1, (int)Math.Min(synRttUs, int.MaxValue), sk.MssCache * (sk.Delivered - priorDelivered)));
+        CaInAckEvent(conn.Ops, ref sk, CaAckSlowpath | CaAckWinUpdate);
+        if (sk.IcskCaState == TcpCaState.Loss)
+        {
+            // tcp_process_loss: snd_una reached high_seq; the SYN's TSecr is not before retrans_stamp and undo_retrans
+            // is positive, so tcp_try_undo_recovery cannot undo and just returns to CA_Open (undo_marker stays set).
+            SetCaState(conn, TcpCaState.Open);
+        }
+        // tcp_rate_skb_delivered for the SYN: it left with packets_out 0, so its first_tx and delivered stamps are the
+        // first SYN's departure (a retransmission keeps them); tcp_init_sock's app_limited ~0U marked it app-limited,
+        // and tcp_rate_gen clears that now that delivered has passed it (bpfsim keeps app_limited 0 until then).
+        long now = _sim.Now.Nanoseconds;
+        long firstSynNs = conn.FirstSynUs * 1000;
+        long sndIntervalNs = conn.LastSynNs - firstSynNs;
+        long ackIntervalNs = now - firstSynNs;
+        var rs = new RateSample
+        {
+            PriorMstamp = (ulong)conn.FirstSynUs,
+            PriorDelivered = priorDelivered,
+            PriorDeliveredCe = sk.DeliveredCe,
+            RttUs = synRttUs,
+            AckedSacked = 1,
+            Delivered = (int)(sk.Delivered - priorDelivered),
+            SndIntervalUs = (uint)(sndIntervalNs / 1000),
+            RcvIntervalUs = (uint)(ackIntervalNs / 1000),
+            IntervalUs = Math.Max(sndIntervalNs, ackIntervalNs) / 1000,
+            IsAppLimited = true,
+            IsRetrans = conn.Stats.SynRetransmits > 0,
+        };
+        sk.DeliveredMstamp = sk.TcpMstamp;
+        conn.DeliveredTimeNs = now;
+        if (rs.IntervalUs < sk.MinRttUs)
+        {
+            rs.IntervalUs = -1;
+        }
+        else
+        {
+            // An app-limited sample is kept only if its rate is higher than the last one kept; none was kept yet.
+            conn.RateDelivered = rs.Delivered;
+            conn.RateIntervalUs = rs.IntervalUs;
+            conn.RateAppLimited = true;
+        }
+        if (conn.Ops.CongControl is { } congControl)
+        {
+            CaCongControl(congControl, ref sk, ack, SynAckFlags, in rs);
+        }
+        else
+        {
+            UpdatePacingRate(ref sk);
+        }
     }
 
     /// <summary>

@@ -84,7 +84,7 @@ public sealed partial class TcpStack
 
     /// <summary>
     /// tcp_undo_cwnd_reduction: the algorithm's undo_cwnd gives cwnd back, ssthresh returns to prior_ssthresh if that is
-    /// larger, and (after an RTO) the loss marks are withdrawn.
+    /// larger (withdrawing a CWR not yet sent, tcp_ecn_withdraw_cwr), and (after an RTO) the loss marks are withdrawn.
     /// </summary>
     private void UndoCwndReduction(TcpConnection conn, bool unmarkLoss)
     {
@@ -103,6 +103,7 @@ public sealed partial class TcpStack
             if (sk.PriorSsthresh > sk.SndSsthresh)
             {
                 sk.SndSsthresh = sk.PriorSsthresh;
+                sk.EcnFlags &= unchecked((byte)~TcpEcnFlags.QueueCwr); // tcp_ecn_withdraw_cwr: the reduction is undone
             }
         }
         sk.SndCwndStamp = NowJiffies;
