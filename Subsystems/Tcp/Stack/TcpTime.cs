@@ -1,8 +1,9 @@
 namespace BpfSim.Tcp.Stack;
 
 /// <summary>
-/// The kernel's jiffies arithmetic for congestion control, with CONFIG_HZ = 1000 (the common distribution setting
-/// and the one bpf_cubic.c reads through <c>CONFIG_HZ __kconfig</c> on such kernels).
+/// The kernel's jiffies arithmetic for congestion control, with CONFIG_HZ = 1000 (the value bpf_cubic.c reads through
+/// <c>CONFIG_HZ __kconfig</c> here). Kconfig's default, and Debian's builds, are 250: docs/tcp-loss-recovery.md says what
+/// that changes.
 /// </summary>
 public static class TcpTime
 {
