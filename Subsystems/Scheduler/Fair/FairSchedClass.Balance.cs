@@ -38,7 +38,25 @@ public sealed partial class FairSchedClass
 
     private int Hz => _core.Hz > 0 ? _core.Hz : 1000;
 
-    /// <summary>balance_fair: runnable already, or a newidle pull found work.</summary>
+    /// <summary>
+    /// pick_next_task_fair (fair.c), the path without sched_ext: pick first — which finishes the dequeue of every
+    /// delayed entity it meets — and only when nothing is left, sched_balance_newidle and pick again. A CPU holding
+    /// only delayed sleepers therefore pulls, with the pulled task placed against a V they no longer weigh on.
+    /// </summary>
+    public override int PickNextTask(int cpu, int prev)
+    {
+        int next = PickTask(cpu);
+        if (next < 0 && NewidleBalance(cpu) > 0)
+        {
+            next = PickTask(cpu);
+        }
+        return next;
+    }
+
+    /// <summary>
+    /// balance_fair, called by prev_balance only with sched_ext enabled: runnable already (cfs.nr_running counts
+    /// delayed entities, so a CPU holding only those does not pull here, as in the kernel), or a newidle pull found work.
+    /// </summary>
     public override bool Balance(int cpu, int prev)
     {
         if (_nrRunning[cpu] > 0)

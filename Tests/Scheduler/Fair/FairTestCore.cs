@@ -209,7 +209,10 @@ internal sealed class FairTestCore : ISchedCore
         }
     }
 
-    /// <summary>__schedule: block a sleeping prev (it may stay queued, delayed), balance, pick, switch.</summary>
+    /// <summary>
+    /// __schedule: block a sleeping prev (it may stay queued, delayed), pick through pick_next_task_fair (newidle
+    /// balance only when the pick finds nothing), switch.
+    /// </summary>
     public void Schedule(int cpu)
     {
         _needResched[cpu] = false;
@@ -222,8 +225,7 @@ internal sealed class FairTestCore : ISchedCore
                 DeactivateTask(cpu, ref p, DequeueFlags.Sleep | DequeueFlags.NoClock);
             }
         }
-        Fair.Balance(cpu, prev);
-        int next = Fair.PickTask(cpu);
+        int next = Fair.PickNextTask(cpu, prev);
         if (next != prev)
         {
             if (prev >= 0)
