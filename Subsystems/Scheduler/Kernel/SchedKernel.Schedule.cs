@@ -153,7 +153,6 @@ public sealed partial class SchedKernel
     private void Schedule(int cpu, bool preempt)
     {
         _thisCpu = cpu;
-        _needResched[cpu] = false;
         UpdateCurrCore(cpu);
         int prev = _curr[cpu];
         bool voluntary = false;
@@ -174,6 +173,9 @@ public sealed partial class SchedKernel
             prev = -1;
         }
         int next = PickNextTask(cpu, prev);
+        // __schedule clears prev's TIF_NEED_RESCHED only after pick_next_task (core.c), so a resched_curr raised while
+        // blocking prev or picking (update_curr finding an expired deadline) is dropped, not carried into next.
+        _needResched[cpu] = false;
         if (next == prev)
         {
             if (next < 0)

@@ -211,11 +211,10 @@ internal sealed class FairTestCore : ISchedCore
 
     /// <summary>
     /// __schedule: block a sleeping prev (it may stay queued, delayed), pick through pick_next_task_fair (newidle
-    /// balance only when the pick finds nothing), switch.
+    /// balance only when the pick finds nothing), clear need_resched after the pick, switch.
     /// </summary>
     public void Schedule(int cpu)
     {
-        _needResched[cpu] = false;
         int prev = _current[cpu];
         if (prev >= 0)
         {
@@ -226,6 +225,7 @@ internal sealed class FairTestCore : ISchedCore
             }
         }
         int next = Fair.PickNextTask(cpu, prev);
+        _needResched[cpu] = false;
         if (next != prev)
         {
             if (prev >= 0)

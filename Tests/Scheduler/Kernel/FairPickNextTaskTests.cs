@@ -8,7 +8,7 @@ namespace BpfSim.Tests.Scheduler.Kernel;
 
 /// <summary>
 /// __schedule with the fair class alone (no sched_ext), through the real core: __pick_next_task's fast path into
-/// pick_next_task_fair (core.c, fair.c, 6.12).
+/// pick_next_task_fair, and when need_resched is cleared (core.c, fair.c, 6.12).
 /// </summary>
 public sealed class FairPickNextTaskTests
 {
@@ -69,6 +69,31 @@ public sealed class FairPickNextTaskTests
             Assert.That(kernel.Tasks[a].Se.SchedDelayed, Is.EqualTo(0), "the pick finished a's dequeue");
             Assert.That(kernel.Current(0), Is.AnyOf(x, y), "CPU 0 pulled the waiting hog as soon as it had nothing to run");
             Assert.That(kernel.Current(1), Is.AnyOf(x, y));
+        });
+    }
+
+    /// <summary>
+    /// a runs past its first deadline (half a slice, PLACE_DEADLINE_INITIAL) before any tick notices, then blocks:
+    /// dequeue_entity's update_curr starts a new request and, b being queued, calls resched_curr inside __schedule.
+    /// __schedule clears TIF_NEED_RESCHED only after pick_next_task (core.c), so b starts without a pending resched.
+    /// </summary>
+    [Test]
+    public void Schedule_ClearsNeedReschedAfterThePick()
+    {
+        var (kernel, _) = Make(1);
+        int a = Fork(kernel, "a", 500 * Us, Cpumask.Of(0));
+        int b = Fork(kernel, "b", SchedKernel.InfiniteWork, Cpumask.Of(0));
+        var sim = kernel.Simulator;
+        while (kernel.Current(0) != b && sim.Now < new SimTime(900 * Us))
+        {
+            sim.Step();
+        }
+        Assert.Multiple(() =>
+        {
+            Assert.That(kernel.Current(0), Is.EqualTo(b), "a blocked and b was picked before the first tick");
+            Assert.That(sim.Now, Is.EqualTo(new SimTime(500 * Us)));
+            Assert.That(kernel.Tasks[a].OnCpu, Is.EqualTo(0));
+            Assert.That(kernel.NeedResched(0), Is.False, "the resched raised while blocking a was cleared with prev's flag");
         });
     }
 }
