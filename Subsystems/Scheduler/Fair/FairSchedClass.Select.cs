@@ -3,14 +3,14 @@ using BpfSim.Scheduler.Tasks;
 
 namespace BpfSim.Scheduler.Fair;
 
-// select_task_rq_fair (kernel/sched/fair.c), simplified. What is kept: WF_CURRENT_CPU; wake-affine toward the
-// waker's CPU (wake_affine_idle: an idle waker CPU sharing the node, or a WF_SYNC waker alone on its rq; then a load
-// comparison in place of wake_affine_weight); select_idle_sibling's order — target idle, prev idle in the same LLC,
-// an idle SMT sibling of prev, an idle core then an idle CPU in target's LLC, else target; for WF_FORK / WF_EXEC the
-// slow path's idlest CPU (idle first, prev's node first, else the least loaded). What is left out, and why: energy-
-// aware placement (no asymmetric capacities), wake_wide (no wakee-flip history), recent_used_cpu, SIS_UTIL's scan
-// limit (the scan is O(CPUs in the node) anyway) and PELT loads (the instantaneous cfs_rq load stands in for
-// cpu_load). The LLC is the NUMA node: bpfsim's topology has no separate cache domain. Affinity always holds.
+// select_task_rq_fair (kernel/sched/fair.c), simplified. What is kept: WF_CURRENT_CPU; wake-affine toward the waker's
+// CPU (wake_affine_idle: an idle waker CPU sharing the node, or a WF_SYNC waker alone on its rq; then a load comparison
+// in place of wake_affine_weight); select_idle_sibling's order — target idle, prev idle in the same LLC, an idle SMT
+// sibling of prev when the LLC has no idle core, an idle core then an idle CPU in target's LLC, else target; for
+// WF_FORK / WF_EXEC the slow path's idlest CPU (idle first, prev's node first, else the least loaded). What is left
+// out, and why: energy- aware placement (no asymmetric capacities), wake_wide (no wakee-flip history), recent_used_cpu,
+// SIS_UTIL's scan limit (the scan is O(CPUs in the node) anyway) and PELT loads (the instantaneous cfs_rq load stands
+// in for cpu_load). The LLC is the NUMA node: bpfsim's topology has no separate cache domain. Affinity always holds.
 public sealed partial class FairSchedClass
 {
     /// <summary>select_task_rq_fair (simplified; see the comment at the top of this file and docs/scheduler.md).</summary>
@@ -87,9 +87,10 @@ public sealed partial class FairSchedClass
             return prev;
         }
         var topo = _core.Topology;
-        if (topo.Smt && SameLlc(prev, target))
+        if (topo.Smt && SameLlc(prev, target) && !HasIdleCore(target))
         {
-            // select_idle_smt: an idle sibling of prev.
+            // select_idle_smt: an idle sibling of prev, tried only when the LLC has no fully idle core
+            // (select_idle_sibling's !has_idle_core test, fair.c); otherwise the scan below finds that core.
             ref readonly Cpumask smt = ref topo.SmtMask(prev);
             for (int c = smt.First; c >= 0; c = smt.NextFrom(c + 1))
             {
@@ -136,6 +137,25 @@ public sealed partial class FairSchedClass
             }
         }
         return idleCpu;
+    }
+
+    /// <summary>
+    /// test_idle_cores (fair.c) for <paramref name="target"/>'s LLC: whether some core there has every sibling idle.
+    /// The kernel keeps this as a hint (set when a CPU idles with idle siblings, cleared when a scan finds no idle
+    /// core); bpfsim computes it exactly, over the whole LLC as the hint is, not only the task's allowed CPUs.
+    /// </summary>
+    private bool HasIdleCore(int target)
+    {
+        var topo = _core.Topology;
+        Cpumask idle = _core.CpusWithoutCurrent.And(in topo.NodeMask(topo.NodeOf(target)));
+        for (int c = idle.First; c >= 0; c = idle.NextFrom(c + 1))
+        {
+            if (CoreIdle(c))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private bool CoreIdle(int cpu)

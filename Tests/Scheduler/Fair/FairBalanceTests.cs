@@ -45,6 +45,27 @@ public sealed class FairBalanceTests
         Assert.That(core.Fair.SelectTaskRq(ref core.Tasks[t], 0, WakeFlags.Ttwu), Is.EqualTo(1));
     }
 
+    /// <summary>
+    /// select_idle_sibling (fair.c) tries select_idle_smt(prev) only when the LLC has no idle core (has_idle_cores);
+    /// with core {2, 3} fully idle it goes to select_idle_cpu's idle-core scan, which returns 2 — not prev's idle
+    /// sibling 1.
+    /// </summary>
+    [Test]
+    public void SelectIdleSibling_PrefersIdleCoreOverPrevSibling()
+    {
+        var core = new FairTestCore(4, smt: true);
+        core.Fork("hog0", cpus: Cpumask.Of(0));
+        int t = core.Fork("t", cpus: Cpumask.Of(1));
+        core.ScheduleAll();
+        core.RunFor(Ms);
+        core.Sleep(t);
+        ref var p = ref core.Tasks[t];
+        p.CpusMask = core.Topology.Possible;
+        p.NrCpusAllowed = 4;
+        Assert.That(core.Current(1), Is.EqualTo(-1));
+        Assert.That(core.Fair.SelectTaskRq(ref core.Tasks[t], 0, WakeFlags.Ttwu), Is.EqualTo(2));
+    }
+
     [Test]
     public void SyncWakeup_MovesTheWakeeToTheWakersCpu_WhenTheWakerIsAloneThere()
     {
