@@ -9,7 +9,9 @@ namespace BpfSim.Scheduler.Fair;
 // (sd_weight ms × busy_factor 16, less one jiffy), and a busy CPU's tick kicks the idle CPUs that are due (nohz idle
 // balance at sd_weight ms) so runnable tasks never wait behind a busy CPU while another idles; the busiest rq of a
 // level gives up tasks from the cold end of its cfs_tasks list, at most sched_nr_migrate (32) looked at, only tasks
-// that are not running, not delayed and allowed on the destination. Simplified: CPUs, not sched groups, are compared;
+// that are not running, not delayed and allowed on the destination (not delayed is bpfsim's rule: 6.12 counts delayed
+// tasks in the balancer's nr_running / h_nr_queued and can_migrate_task may move one, task_hot usually refusing; with no
+// task_hot here, moving them would over-migrate; see docs/scheduler.md). Simplified: CPUs, not sched groups, are compared;
 // the imbalance is in runnable tasks (migrate_task) or, when those are even, in instantaneous load weight standing in
 // for PELT's load_avg (migrate_load); there is no cache-hot refusal (task_hot), no active balance of a running task
 // and no misfit / asym handling. Cost: O(CPUs) per balance.
