@@ -9,7 +9,9 @@ namespace BpfSim.Scheduler.Fair;
 // (sd_weight ms × busy_factor 16, less one jiffy), and a busy CPU's tick kicks the idle CPUs that are due (nohz idle
 // balance at sd_weight ms) so runnable tasks never wait behind a busy CPU while another idles; the busiest rq of a
 // level gives up tasks from the cold end of its cfs_tasks list, at most sched_nr_migrate (32) looked at, only tasks
-// that are not running, not delayed and allowed on the destination. Simplified: CPUs, not sched groups, are compared;
+// that are not running, not delayed and allowed on the destination (not delayed is bpfsim's rule: 6.12 counts delayed
+// tasks in the balancer's nr_running / h_nr_queued and can_migrate_task may move one, task_hot usually refusing; with no
+// task_hot here, moving them would over-migrate; see docs/scheduler.md). Simplified: CPUs, not sched groups, are compared;
 // the imbalance is in runnable tasks (migrate_task) or, when those are even, in instantaneous load weight standing in
 // for PELT's load_avg (migrate_load); there is no cache-hot refusal (task_hot), no active balance of a running task
 // and no misfit / asym handling. Cost: O(CPUs) per balance.
@@ -38,7 +40,25 @@ public sealed partial class FairSchedClass
 
     private int Hz => _core.Hz > 0 ? _core.Hz : 1000;
 
-    /// <summary>balance_fair: runnable already, or a newidle pull found work.</summary>
+    /// <summary>
+    /// pick_next_task_fair (fair.c), the path without sched_ext: pick first — which finishes the dequeue of every
+    /// delayed entity it meets — and only when nothing is left, sched_balance_newidle and pick again. A CPU holding
+    /// only delayed sleepers therefore pulls, with the pulled task placed against a V they no longer weigh on.
+    /// </summary>
+    public override int PickNextTask(int cpu, int prev)
+    {
+        int next = PickTask(cpu);
+        if (next < 0 && NewidleBalance(cpu) > 0)
+        {
+            next = PickTask(cpu);
+        }
+        return next;
+    }
+
+    /// <summary>
+    /// balance_fair, called by prev_balance only with sched_ext enabled: runnable already (cfs.nr_running counts
+    /// delayed entities, so a CPU holding only those does not pull here, as in the kernel), or a newidle pull found work.
+    /// </summary>
     public override bool Balance(int cpu, int prev)
     {
         if (_nrRunning[cpu] > 0)

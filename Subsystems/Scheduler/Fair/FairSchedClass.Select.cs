@@ -3,14 +3,15 @@ using BpfSim.Scheduler.Tasks;
 
 namespace BpfSim.Scheduler.Fair;
 
-// select_task_rq_fair (kernel/sched/fair.c), simplified. What is kept: WF_CURRENT_CPU; wake-affine toward the
-// waker's CPU (wake_affine_idle: an idle waker CPU sharing the node, or a WF_SYNC waker alone on its rq; then a load
-// comparison in place of wake_affine_weight); select_idle_sibling's order — target idle, prev idle in the same LLC,
-// an idle SMT sibling of prev, an idle core then an idle CPU in target's LLC, else target; for WF_FORK / WF_EXEC the
-// slow path's idlest CPU (idle first, prev's node first, else the least loaded). What is left out, and why: energy-
-// aware placement (no asymmetric capacities), wake_wide (no wakee-flip history), recent_used_cpu, SIS_UTIL's scan
-// limit (the scan is O(CPUs in the node) anyway) and PELT loads (the instantaneous cfs_rq load stands in for
-// cpu_load). The LLC is the NUMA node: bpfsim's topology has no separate cache domain. Affinity always holds.
+// select_task_rq_fair (kernel/sched/fair.c), simplified. What is kept: WF_CURRENT_CPU; wake-affine toward the waker's
+// CPU (wake_affine_idle: an idle waker CPU sharing the node, or a WF_SYNC waker alone on its rq; then
+// wake_affine_weight with WA_BIAS on instantaneous loads); select_idle_sibling's order — target idle, prev idle in the
+// same LLC, an idle SMT sibling of prev when the LLC has no idle core, an idle core then an idle CPU in target's LLC,
+// else target; for WF_FORK / WF_EXEC the slow path's idlest CPU (idle first, prev's node first, else the least loaded).
+// What is left out, and why: energy-aware placement (no asymmetric capacities), wake_wide (no wakee-flip history),
+// recent_used_cpu, SIS_UTIL's scan limit (the scan is O(CPUs in the node) anyway) and PELT loads (the instantaneous
+// cfs_rq load stands in for cpu_load). The LLC is the NUMA node: bpfsim's topology has no separate cache domain.
+// Affinity always holds.
 public sealed partial class FairSchedClass
 {
     /// <summary>select_task_rq_fair (simplified; see the comment at the top of this file and docs/scheduler.md).</summary>
@@ -34,7 +35,7 @@ public sealed partial class FairSchedClass
         int target = prevCpu;
         if (thisOk && thisCpu != prevCpu)
         {
-            target = WakeAffine(thisCpu, prevCpu, (flags & WakeFlags.Sync) != 0);
+            target = WakeAffine(thisCpu, prevCpu, p.Se.Weight, (flags & WakeFlags.Sync) != 0);
         }
         int cpu = SelectIdleSibling(in allowed, prevCpu, target);
         return allowed.Test(cpu) ? cpu : FindIdlestCpu(in allowed, cpu);
@@ -51,8 +52,8 @@ public sealed partial class FairSchedClass
 
     private bool SameLlc(int a, int b) => _core.Topology.NodeOf(a) == _core.Topology.NodeOf(b);
 
-    /// <summary>wake_affine: wake_affine_idle, then a load comparison standing in for wake_affine_weight.</summary>
-    private int WakeAffine(int thisCpu, int prevCpu, bool sync)
+    /// <summary>wake_affine (fair.c): wake_affine_idle, then wake_affine_weight.</summary>
+    private int WakeAffine(int thisCpu, int prevCpu, ulong taskLoad, bool sync)
     {
         if (IdleCpu(thisCpu) && SameLlc(thisCpu, prevCpu))
         {
@@ -66,13 +67,42 @@ public sealed partial class FairSchedClass
         {
             return prevCpu;
         }
-        ulong thisLoad = _loadWeight[thisCpu];
+        return WakeAffineWeight(thisCpu, prevCpu, taskLoad, sync);
+    }
+
+    /// <summary>
+    /// wake_affine_weight (fair.c) with WA_BIAS: this CPU only if its load with the wakee added, × 100, is below
+    /// prev's × (100 + (imbalance_pct − 100) / 2) — 105 when the two are SMT siblings (the SMT domain's 110), else
+    /// 108 (117 for the MC and NUMA domains, sd_init in topology.c).
+    /// </summary>
+    /// <remarks>
+    /// Approximated: the instantaneous cfs_rq load weights stand in for PELT's cpu_load and task_h_load (no task
+    /// groups, so h_load is the task's own weight); prev's instantaneous load already lacks the sleeping wakee, which
+    /// takes the place of the kernel's cpu_load(prev) − task_load; capacity_of is equal on every CPU (no asymmetric
+    /// capacities, no RT/IRQ pressure), so both capacity factors cancel.
+    /// </remarks>
+    private int WakeAffineWeight(int thisCpu, int prevCpu, ulong taskLoad, bool sync)
+    {
+        ulong thisEff = _loadWeight[thisCpu];
         int waker = _curr[thisCpu];
         if (sync && waker >= 0 && _tasks[waker].Se.OnRq != 0)
         {
-            thisLoad -= _tasks[waker].Se.Weight; // the sync waker is about to sleep
+            ulong currentLoad = _tasks[waker].Se.Weight; // the sync waker is about to sleep
+            if (currentLoad > thisEff)
+            {
+                return thisCpu;
+            }
+            thisEff -= currentLoad;
         }
-        return thisLoad < _loadWeight[prevCpu] ? thisCpu : prevCpu;
+        var topo = _core.Topology;
+        ulong imbalancePct = topo.Smt && topo.SmtMask(thisCpu).Test(prevCpu) ? 110UL : ImbalancePct;
+        thisEff = (thisEff + taskLoad) * 100;
+        ulong prevEff = _loadWeight[prevCpu] * (100 + (imbalancePct - 100) / 2);
+        if (sync)
+        {
+            prevEff += 1; // an even tie lets select_idle_sibling stack the wakee on the waker
+        }
+        return thisEff < prevEff ? thisCpu : prevCpu;
     }
 
     /// <summary>select_idle_sibling, simplified (no recent_used_cpu, no capacity fitting, no scan limit).</summary>
@@ -87,9 +117,10 @@ public sealed partial class FairSchedClass
             return prev;
         }
         var topo = _core.Topology;
-        if (topo.Smt && SameLlc(prev, target))
+        if (topo.Smt && SameLlc(prev, target) && !HasIdleCore(target))
         {
-            // select_idle_smt: an idle sibling of prev.
+            // select_idle_smt: an idle sibling of prev, tried only when the LLC has no fully idle core
+            // (select_idle_sibling's !has_idle_core test, fair.c); otherwise the scan below finds that core.
             ref readonly Cpumask smt = ref topo.SmtMask(prev);
             for (int c = smt.First; c >= 0; c = smt.NextFrom(c + 1))
             {
@@ -136,6 +167,25 @@ public sealed partial class FairSchedClass
             }
         }
         return idleCpu;
+    }
+
+    /// <summary>
+    /// test_idle_cores (fair.c) for <paramref name="target"/>'s LLC: whether some core there has every sibling idle.
+    /// The kernel keeps this as a hint (set when a CPU idles with idle siblings, cleared when a scan finds no idle
+    /// core); bpfsim computes it exactly, over the whole LLC as the hint is, not only the task's allowed CPUs.
+    /// </summary>
+    private bool HasIdleCore(int target)
+    {
+        var topo = _core.Topology;
+        Cpumask idle = _core.CpusWithoutCurrent.And(in topo.NodeMask(topo.NodeOf(target)));
+        for (int c = idle.First; c >= 0; c = idle.NextFrom(c + 1))
+        {
+            if (CoreIdle(c))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private bool CoreIdle(int cpu)

@@ -9,8 +9,8 @@ namespace BpfSim.Scheduler.Kernel;
 /// </summary>
 /// <remarks>
 /// Calls happen where core.c makes them: activate_task → <see cref="EnqueueTask"/>, deactivate_task →
-/// <see cref="DequeueTask"/>, __schedule → put_prev_task_balance (<see cref="Balance"/> of every class from prev's
-/// down) then <see cref="PickTask"/> class by class, <see cref="PutPrevTask"/> / <see cref="SetNextTask"/> around a
+/// <see cref="DequeueTask"/>, __schedule → without sched_ext the fair fast path (<see cref="PickNextTask"/>), with it
+/// prev_balance (<see cref="Balance"/> of every class from prev's down) then <see cref="PickTask"/> class by class, <see cref="PutPrevTask"/> / <see cref="SetNextTask"/> around a
 /// switch, sched_tick → <see cref="TaskTick"/> of the current task's class, try_to_wake_up → <see cref="SelectTaskRq"/>
 /// then <see cref="EnqueueTask"/>(ENQUEUE_WAKEUP) and <see cref="WakeupPreempt"/> when the woken task's class is the
 /// current task's class (a higher class always preempts a lower one).
@@ -52,6 +52,23 @@ public abstract class SchedClass
     /// </summary>
     /// <returns>True when the class has a task to run on <paramref name="cpu"/> (stops balancing of lower classes).</returns>
     public virtual bool Balance(int cpu, int prev) => false;
+
+    /// <summary>
+    /// pick_next_task as __pick_next_task's fast path calls it when every task on <paramref name="cpu"/> is of this
+    /// class (no sched_ext): the class picks, and balances only when it has nothing to run (pick_next_task_fair's
+    /// shape). By default <see cref="PickTask"/>, then <see cref="Balance"/> and <see cref="PickTask"/> again if
+    /// that found nothing.
+    /// </summary>
+    /// <returns>The task to run next, or −1 for idle.</returns>
+    public virtual int PickNextTask(int cpu, int prev)
+    {
+        int next = PickTask(cpu);
+        if (next < 0 && Balance(cpu, prev))
+        {
+            next = PickTask(cpu);
+        }
+        return next;
+    }
 
     /// <summary>pick_task: the task this class would run next on <paramref name="cpu"/>, or −1.</summary>
     public abstract int PickTask(int cpu);

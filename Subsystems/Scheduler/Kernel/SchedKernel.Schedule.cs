@@ -147,13 +147,12 @@ public sealed partial class SchedKernel
     }
 
     /// <summary>
-    /// __schedule (core.c): block prev if it is no longer TASK_RUNNING and this is not a preemption, balance from
-    /// prev's class down (prev_balance), pick class by class, and switch if the pick differs.
+    /// __schedule (core.c): block prev if it is no longer TASK_RUNNING and this is not a preemption, pick the next
+    /// task (<see cref="PickNextTask"/>), and switch if the pick differs.
     /// </summary>
     private void Schedule(int cpu, bool preempt)
     {
         _thisCpu = cpu;
-        _needResched[cpu] = false;
         UpdateCurrCore(cpu);
         int prev = _curr[cpu];
         bool voluntary = false;
@@ -173,15 +172,10 @@ public sealed partial class SchedKernel
             ContextSwitch(cpu, prev, -1, voluntary: false);
             prev = -1;
         }
-        PrevBalance(cpu, prev);
-        int next = -1;
-        for (int c = FairClass; c < IdleClass && next < 0; c++)
-        {
-            if (ClassActive(c))
-            {
-                next = _classes[c].PickTask(cpu);
-            }
-        }
+        int next = PickNextTask(cpu, prev);
+        // __schedule clears prev's TIF_NEED_RESCHED only after pick_next_task (core.c), so a resched_curr raised while
+        // blocking prev or picking (update_curr finding an expired deadline) is dropped, not carried into next.
+        _needResched[cpu] = false;
         if (next == prev)
         {
             if (next < 0)
@@ -194,6 +188,30 @@ public sealed partial class SchedKernel
         }
         PutPrevSetNext(cpu, prev, next);
         ContextSwitch(cpu, prev, next, voluntary);
+    }
+
+    /// <summary>
+    /// __pick_next_task (core.c). Without sched_ext every task is fair, so the fast path asks fair alone
+    /// (pick_next_task_fair: pick, finishing delayed dequeues; newidle balance only if that found nothing). With
+    /// sched_ext enabled, the restart path: prev_balance from prev's class (at least from ext, which dispatches in
+    /// its balance, ext.c balance_scx) before any class picks.
+    /// </summary>
+    private int PickNextTask(int cpu, int prev)
+    {
+        if (!ExtEnabled)
+        {
+            return _classes[FairClass].PickNextTask(cpu, prev);
+        }
+        PrevBalance(cpu, prev);
+        int next = -1;
+        for (int c = FairClass; c < IdleClass && next < 0; c++)
+        {
+            if (ClassActive(c))
+            {
+                next = _classes[c].PickTask(cpu);
+            }
+        }
+        return next;
     }
 
     /// <summary>prev_balance (core.c 6.12): from prev's class down; with sched_ext enabled at least from ext.</summary>

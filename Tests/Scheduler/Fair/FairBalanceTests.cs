@@ -45,6 +45,58 @@ public sealed class FairBalanceTests
         Assert.That(core.Fair.SelectTaskRq(ref core.Tasks[t], 0, WakeFlags.Ttwu), Is.EqualTo(1));
     }
 
+    /// <summary>
+    /// select_idle_sibling (fair.c) tries select_idle_smt(prev) only when the LLC has no idle core (has_idle_cores);
+    /// with core {2, 3} fully idle it goes to select_idle_cpu's idle-core scan, which returns 2 — not prev's idle
+    /// sibling 1.
+    /// </summary>
+    [Test]
+    public void SelectIdleSibling_PrefersIdleCoreOverPrevSibling()
+    {
+        var core = new FairTestCore(4, smt: true);
+        core.Fork("hog0", cpus: Cpumask.Of(0));
+        int t = core.Fork("t", cpus: Cpumask.Of(1));
+        core.ScheduleAll();
+        core.RunFor(Ms);
+        core.Sleep(t);
+        ref var p = ref core.Tasks[t];
+        p.CpusMask = core.Topology.Possible;
+        p.NrCpusAllowed = 4;
+        Assert.That(core.Current(1), Is.EqualTo(-1));
+        Assert.That(core.Fair.SelectTaskRq(ref core.Tasks[t], 0, WakeFlags.Ttwu), Is.EqualTo(2));
+    }
+
+    /// <summary>
+    /// wake_affine_weight (fair.c) with WA_BIAS on 2 CPUs (MC domain, imbalance_pct 117): the waker's CPU only if
+    /// (its load + the wakee's) × 100 &lt; prev's load × 108. Waker CPU 0 runs a nice-0 hog (1024), prev CPU 1 runs
+    /// nice 0 + nice 3 (1024 + 526): 2048 × 100 = 204 800 against 1550 × 108 = 167 400, so prev. With three nice-0
+    /// hogs on prev (3072 × 108 = 331 776) the waker's CPU wins.
+    /// </summary>
+    [TestCase(3, 1)]
+    [TestCase(0, 0)]
+    public void WakeAffineWeight_BiasedTowardPrev_CountsTheWakeesLoad(int secondHogNice, int expected)
+    {
+        var core = new FairTestCore(2);
+        int t = core.Fork("t", cpus: Cpumask.Of(1));
+        core.RunFor(Ms);
+        core.Sleep(t);
+        core.Fork("w", cpus: Cpumask.Of(0));
+        core.Fork("p0", cpus: Cpumask.Of(1));
+        core.Fork("p1", nice: secondHogNice, cpus: Cpumask.Of(1));
+        if (secondHogNice == 0)
+        {
+            core.Fork("p2", cpus: Cpumask.Of(1));
+        }
+        core.ScheduleAll();
+        ref var p = ref core.Tasks[t];
+        p.CpusMask = Cpumask.Of(0, 1);
+        p.NrCpusAllowed = 2;
+        core.ThisCpu = 0;
+        int got = core.Fair.SelectTaskRq(ref core.Tasks[t], 1, WakeFlags.Ttwu);
+        core.ThisCpu = -1;
+        Assert.That(got, Is.EqualTo(expected));
+    }
+
     [Test]
     public void SyncWakeup_MovesTheWakeeToTheWakersCpu_WhenTheWakerIsAloneThere()
     {

@@ -209,10 +209,12 @@ internal sealed class FairTestCore : ISchedCore
         }
     }
 
-    /// <summary>__schedule: block a sleeping prev (it may stay queued, delayed), balance, pick, switch.</summary>
+    /// <summary>
+    /// __schedule: block a sleeping prev (it may stay queued, delayed), pick through pick_next_task_fair (newidle
+    /// balance only when the pick finds nothing), clear need_resched after the pick, switch.
+    /// </summary>
     public void Schedule(int cpu)
     {
-        _needResched[cpu] = false;
         int prev = _current[cpu];
         if (prev >= 0)
         {
@@ -222,8 +224,8 @@ internal sealed class FairTestCore : ISchedCore
                 DeactivateTask(cpu, ref p, DequeueFlags.Sleep | DequeueFlags.NoClock);
             }
         }
-        Fair.Balance(cpu, prev);
-        int next = Fair.PickTask(cpu);
+        int next = Fair.PickNextTask(cpu, prev);
+        _needResched[cpu] = false;
         if (next != prev)
         {
             if (prev >= 0)

@@ -26,17 +26,22 @@ public sealed class SchedGoldenDigestTests
 {
     private static readonly Dictionary<string, string> Golden = new()
     {
-        ["fair_mixed"] = "9580/9001/DBF0107C9481F51B53BEC9BB",
+        // Changed on purpose for the fair-class audit: without sched_ext, __schedule now takes pick_next_task_fair's
+        // order (pick, finishing delayed dequeues, then newidle balance), so a CPU left with only delayed sleepers
+        // pulls instead of idling. That moved fair_mixed, fair_periodic, fair_many_sleep_wake and the scx_simple runs
+        // (fair-only until the scheduler attaches); fair_mixed moved again when need_resched came to be cleared after
+        // the pick. The C# port and the .bpf.o still agree with each other.
+        ["fair_mixed"] = "9623/9022/2F48B938FDC4B06A124492FF",
         ["fair_cpu_bound_nice"] = "4690/4094/DE379C378FFF9CCF84A2860D",
-        ["fair_periodic"] = "4109/3623/876FE45B2D3B9EA3F8A493A5",
-        ["fair_many_sleep_wake"] = "38548/40651/EC4FFE807EDF9A06ED5FBFBF",
+        ["fair_periodic"] = "4065/3607/344D08F2316A04E34BC308EA",
+        ["fair_many_sleep_wake"] = "41961/46762/0949F9654D58C093674231D8",
         // Changed on purpose in session 29, by two kernel rules bpfsim lacked: an idle CPU that picks idle again sets
         // its idle bit (pick_task_idle), and idle picks rotate per CPU from 0 (cpumask_any_and_distribute). The C# port
         // and the .bpf.o still agree with each other.
-        ["scx_simple_vtime"] = "7614/8094/1DB0BD22EDBD7A6D54F5A1B4",
-        ["scx_simple_fifo"] = "7253/7607/8FFED2DEF6915F4536B72A6B",
-        ["scx_simple_many"] = "35975/45661/15695A04913F3201F268722B",
-        ["scx_simple_object_vtime"] = "7614/8094/1DB0BD22EDBD7A6D54F5A1B4",
+        ["scx_simple_vtime"] = "7621/8100/5DE51AD794E95AE0AEDDA81A",
+        ["scx_simple_fifo"] = "7275/7659/4B7E26627DD76F49B03A31C0",
+        ["scx_simple_many"] = "35779/45753/9E7951F4D8D4623F9DF31D49",
+        ["scx_simple_object_vtime"] = "7621/8100/5DE51AD794E95AE0AEDDA81A",
     };
 
     public static IEnumerable<string> Names => Golden.Keys;
