@@ -9,13 +9,14 @@ namespace BpfSim.Programs.Sched;
 /// A C# port of tools/sched_ext/scx_central.bpf.c (6.12): one CPU (<c>central_cpu</c>) makes every decision. Tasks
 /// are queued by pid in a FIFO (the kernel example's BPF_MAP_TYPE_QUEUE of 4096, here a plain ring: a C# consumer
 /// has no map handle), select_cpu always answers the central CPU, and the central CPU's dispatch hands tasks to the
-/// CPUs that asked (cpu_gimme_task) through SCX_DSQ_LOCAL_ON|cpu with SCX_SLICE_INF, kicking them. Workers run
-/// tickless; a 1 ms timer (a bpf_timer, here <see cref="ScxTimer"/>) on the central CPU preempts any worker whose
+/// CPUs that asked (cpu_gimme_task) through SCX_DSQ_LOCAL_ON|cpu with SCX_SLICE_INF, kicking them. Workers may run
+/// tickless, but only nohz_full CPUs stop their tick and bpfsim has none, so they tick as on a default-booted kernel;
+/// a 1 ms timer (a bpf_timer, here <see cref="ScxTimer"/>) on the central CPU preempts any worker whose
 /// task has run longer than <c>slice_ns</c> while others wait. SCX_OPS_ENQ_LAST keeps the last task going through
 /// ops.enqueue.
 /// </summary>
 [StructOps(SchedExtOpsType.TypeName, Name = "central", Id = "scx_central", Link = true, Flags = (uint)ScxOpsFlags.EnqLast,
-    Description = "sched_ext: one central CPU dispatches to all others (LOCAL_ON + kick), tickless workers, timer-enforced slices")]
+    Description = "sched_ext: one central CPU dispatches to all others (LOCAL_ON + kick), SCX_SLICE_INF workers, timer-enforced slices")]
 public sealed class ScxCentral : SchedExtOpsProgram
 {
     private const ulong FallbackDsqId = 0;

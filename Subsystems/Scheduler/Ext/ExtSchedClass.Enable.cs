@@ -102,7 +102,16 @@ public sealed partial class ExtSchedClass
             ErrorExit(ScxExitKind.Error, 0, "SCX_OPS_ENQ_LAST requires ops.enqueue() to be implemented");
             return EnableFailed(-22);
         }
-        _dspMaxBatch = ops.DispatchMaxBatch != 0 ? (int)ops.DispatchMaxBatch : ScxConsts.DspDflMaxBatch;
+        uint batch = ops.DispatchMaxBatch != 0 ? ops.DispatchMaxBatch : ScxConsts.DspDflMaxBatch;
+        // scx_ops_enable_workfn allocates the dispatch buffer with __alloc_percpu; pcpu_alloc (mm/percpu.c) warns and
+        // returns NULL above PCPU_MIN_UNIT_SIZE, and the enable fails with -ENOMEM through err_disable.
+        long bytes = ScxConsts.DspCtxBytes(batch);
+        if (bytes > ScxConsts.PcpuMinUnitSize)
+        {
+            Mark($"percpu: illegal size ({bytes}) or align (8) for percpu allocation");
+            return EnableFailed(-12);
+        }
+        _dspMaxBatch = (int)batch;
         _dspTask = new int[_dspMaxBatch];
         _dspQseq = new ulong[_dspMaxBatch];
         _dspDsq = new ulong[_dspMaxBatch];

@@ -36,6 +36,19 @@ public static class ScxConsts
     /// <summary>SCX_DSP_DFL_MAX_BATCH.</summary>
     public const int DspDflMaxBatch = 32;
 
+    /// <summary>
+    /// The bytes of one CPU's dispatch buffer for a batch of <paramref name="batch"/> entries:
+    /// struct_size_t(struct scx_dsp_ctx, buf, batch) on a 64-bit kernel, a 16-byte header (rq, cursor, nr_tasks)
+    /// and 32 bytes per struct scx_dsp_buf_ent (task, qseq, dsq_id, enq_flags) (kernel/sched/ext.c).
+    /// </summary>
+    public static long DspCtxBytes(uint batch) => 16 + 32L * batch;
+
+    /// <summary>
+    /// PCPU_MIN_UNIT_SIZE (include/linux/percpu.h, 32 KiB): pcpu_alloc (mm/percpu.c) refuses a larger per-CPU
+    /// allocation, so the largest dispatch batch that scx_ops_enable can allocate is 1023.
+    /// </summary>
+    public const long PcpuMinUnitSize = 32 << 10;
+
     /// <summary>SCX_DSP_MAX_LOOPS.</summary>
     public const int DspMaxLoops = 32;
 

@@ -357,6 +357,9 @@ public sealed class ScxKfuncs
     /// <summary>scx_bpf_error: SCX_EXIT_ERROR_BPF with the message.</summary>
     public void Error(string message) => _ext.ErrorExit(ScxExitKind.ErrorBpf, 0, message);
 
+    /// <summary>scx_ops_error: an SCX_EXIT_ERROR the kernel raises on the scheduler's behalf, such as a bstr format it refuses.</summary>
+    internal void OpsError(string message) => _ext.ErrorExit(ScxExitKind.Error, 0, message);
+
     /// <summary>scx_bpf_exit: SCX_EXIT_UNREG_BPF with the code and message.</summary>
     public void Exit(long exitCode, string message) => _ext.ErrorExit(ScxExitKind.UnregBpf, exitCode, message);
 

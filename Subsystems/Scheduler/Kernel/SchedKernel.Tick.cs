@@ -29,9 +29,16 @@ public sealed partial class SchedKernel
     }
 
     /// <summary>
+    /// The CPUs booted as nohz_full= (tick_nohz_full_cpu): only these may stop a busy CPU's tick. Empty, as in a
+    /// kernel booted without the parameter; scenarios cannot set it (the 1 Hz remote tick, sched_tick_remote, is not
+    /// modelled), so it exists for the tick-stopping rule's tests.
+    /// </summary>
+    internal Cpumask NohzFull { get; set; }
+
+    /// <summary>
     /// Starts or stops <paramref name="cpu"/>'s tick: none while idle (tick_nohz_idle_enter); stopped on a busy CPU
-    /// only when sched_ext says its task may run tickless (sched_can_stop_tick → scx_can_stop_tick) and nothing else
-    /// is queued there; otherwise a tick at every jiffy boundary.
+    /// only when it is nohz_full and sched_ext says its task may run tickless (sched_can_stop_tick →
+    /// scx_can_stop_tick); otherwise a tick at every jiffy boundary.
     /// </summary>
     private void UpdateTick(int cpu)
     {
@@ -53,6 +60,8 @@ public sealed partial class SchedKernel
         }
     }
 
+    // tick_nohz_full_update_tick (kernel/time/tick-sched.c) leaves the tick alone unless tick_nohz_full_cpu(cpu):
+    // on any other CPU a task with SCX_SLICE_INF still gets task_tick_scx, ops.tick and scx_tick every jiffy.
     private bool CanStopTick(int cpu, int curr) =>
-        _pt[curr].Class == ExtClass && ExtEnabled && _ext!.CanStopTick(cpu);
+        NohzFull.Test(cpu) && _pt[curr].Class == ExtClass && ExtEnabled && _ext!.CanStopTick(cpu);
 }

@@ -62,6 +62,47 @@ public sealed class SchedBytecodeRuleTests
         Assert.That(rig.Kernel.ClassOf(rig.Task(0)).Name, Is.Not.EqualTo("ext"));
     }
 
+    [TestCase("bad_exit", "format preparation failed (-22)", TestName = "BstrFormat_MoreConversionsThanArgs_InScxBpfExit_IsErrorExit_NotUnregBpf")]
+    [TestCase("bad_h", "format preparation failed (-22)", TestName = "BstrFormat_HSizeModifier_IsRefused_ErrorExit")]
+    public void BstrFormat_RefusedFormat_EjectsWithScxExitError(string variable, string message)
+    {
+        // __bstr_format (kernel/sched/ext.c): bpf_bprintf_prepare fails with -EINVAL, scx_ops_error reports it, and
+        // scx_bpf_exit_bstr / scx_bpf_error_bstr skip their own exit (UNREG_BPF / ERROR_BPF).
+        var rig = Rig(variable, out var r);
+        Assert.That(r.IsOk, r.ToString());
+        rig.RunMs(50);
+        var exit = rig.Exits.Single();
+        Assert.That(exit.Kind, Is.EqualTo(ScxExitKind.Error));
+        Assert.That(exit.Reason, Is.EqualTo("runtime error"));
+        Assert.That(exit.Message, Is.EqualTo(message));
+        Assert.That(exit.ExitCode, Is.Zero, "the exit code scx_bpf_exit asked for is not recorded");
+    }
+
+    [Test]
+    public void BstrFormat_DataSizeNotAMultipleOf8_InvalidDataError()
+    {
+        var rig = Rig("bad_size", out var r);
+        Assert.That(r.IsOk, r.ToString());
+        rig.RunMs(50);
+        var exit = rig.Exits.Single();
+        Assert.That(exit.Kind, Is.EqualTo(ScxExitKind.Error));
+        // "invalid data=%p and data__sz=%u": the stack address as a hashed %p (16 hex digits).
+        Assert.That(exit.Message, Does.Match("^invalid data=[0-9a-f]{16} and data__sz=12$"), exit.Message);
+    }
+
+    [Test]
+    public void BstrFormat_PlainPointer_NullRawOthersHashed_PxRaw_PlusFlag()
+    {
+        // lib/vsprintf.c: %p prints NULL as is and hashes other pointers to 32 bits (bpfsim: hash_long(p, 32), the
+        // debug_boot_weak_hash hash: 0x1000 * GOLDEN_RATIO_64 >> 32 = 0x8864680b); %px prints the raw value.
+        var rig = Rig("ptrs", out var r);
+        Assert.That(r.IsOk, r.ToString());
+        rig.RunMs(50);
+        var exit = rig.Exits.Single();
+        Assert.That(exit.Kind, Is.EqualTo(ScxExitKind.ErrorBpf));
+        Assert.That(exit.Message, Is.EqualTo("0000000000000000 000000008864680b 0000000000001000 +5"));
+    }
+
     [Test]
     public void WeakKfuncs_AbsentOneIsZero_613NamesWork_NullPrev_SliceWritable()
     {

@@ -28,13 +28,16 @@ public class ScxCentralTests
     }
 
     [Test]
-    public void WorkersWithSliceInf_StopTheirTick()
+    public void WorkersWithSliceInf_MayStopTheTick_ButTickWithoutNohzFull()
     {
+        // scx_central.bpf.c: tickless only "on CONFIG_NO_HZ_FULL kernels running with the proper nohz_full
+        // parameter"; bpfsim boots without it.
         var rig = new ExtRig(cpus: 2);
         rig.Fork(comm: "a");
         rig.Fork(comm: "b");
         rig.LoadOk(new ScxCentral());
         rig.RunMs(100);
         Assert.That(rig.Ext.CanStopTick(1), Is.True);
+        Assert.That(rig.Kernel.TickRunning(1), Is.True);
     }
 }

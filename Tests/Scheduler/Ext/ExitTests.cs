@@ -47,6 +47,48 @@ public class ExitTests
         Assert.That(rig.Ext.Enabled, Is.False);
     }
 
+    [TestCase(1024u)]
+    [TestCase(1u << 20)]
+    [TestCase((uint)int.MaxValue)]
+    public void DispatchMaxBatch_AboveAllocationLimit_FailsEnableWithEnomem(uint batch)
+    {
+        // scx_ops_enable_workfn: __alloc_percpu(16 + 32 * batch bytes) is NULL above PCPU_MIN_UNIT_SIZE (32 KiB,
+        // mm/percpu.c pcpu_alloc), so ret = -ENOMEM, err_disable, scx_ops_error("scx_ops_enable() failed (%d)").
+        var rig = new ExtRig(cpus: 1);
+        int a = rig.Fork();
+        var s = new ProbeScheduler { Batch = batch };
+        var r = rig.Load(s, out _);
+        Assert.That(r.IsOk, Is.True, "err_disable returns 0 to the link creator");
+        Assert.That(s.ExitInfo, Is.Not.Null);
+        Assert.That(s.ExitInfo!.Kind, Is.EqualTo(ScxExitKind.Error));
+        Assert.That(s.ExitInfo.Message, Is.EqualTo("scx_ops_enable() failed (-12)"));
+        Assert.That(rig.Ext.Enabled, Is.False);
+        Assert.That(rig.Ext.EnableState, Is.EqualTo(ScxEnableState.Disabled));
+        Assert.That(rig.ClassOf(a), Is.EqualTo("fifo"));
+        long before = rig.Kernel.Metrics.Runtime(a);
+        rig.RunMs(50);
+        rig.Kernel.UpdateAccounting();
+        Assert.That(rig.Kernel.Metrics.Runtime(a), Is.GreaterThan(before), "the run continues under the fair class");
+        Assert.That(rig.Ext.Ejections.Select(e => e.Kind), Is.EqualTo(new[] { "SCX_EXIT_ERROR" }));
+    }
+
+    [Test]
+    public void DispatchMaxBatch_LargestThatLoads_Is1023()
+    {
+        // 16 + 32 * 1023 = 32752 bytes fits PCPU_MIN_UNIT_SIZE; 16 + 32 * 1024 = 32784 does not.
+        var rig = new ExtRig(cpus: 1);
+        rig.Fork();
+        var s = new ProbeScheduler { Batch = 1023 };
+        rig.LoadOk(s);
+        rig.RunMs(10);
+        Assert.That(s.ExitInfo, Is.Null);
+        Assert.That(rig.Ext.DispatchMaxBatch, Is.EqualTo(1023));
+        rig.Ext.UnregisterScheduler(null);
+        var s2 = new ProbeScheduler { Batch = 1024 };
+        rig.LoadOk(s2);
+        Assert.That(s2.ExitInfo?.Message, Is.EqualTo("scx_ops_enable() failed (-12)"));
+    }
+
     [Test]
     public void ConsumerException_IsErrorExit_NotACrash()
     {

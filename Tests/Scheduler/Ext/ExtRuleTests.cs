@@ -573,15 +573,37 @@ public class ExtRuleTests
         Assert.That(rig.Kernel.Metrics.Switches, Is.GreaterThanOrEqualTo(2));
     }
 
-    [Test]
-    public void SliceInf_MakesTheCpuTickless()
+    [TestCase(false, TestName = "SliceInf_WithoutNohzFull_TheCpuKeepsTicking_OpsTickRunsEveryJiffy")]
+    [TestCase(true, TestName = "SliceInf_OnANohzFullCpu_TheTickStops")]
+    public void SliceInf_StopsTheTickOnlyOnANohzFullCpu(bool nohzFull)
     {
-        var (rig, s) = Load(new ProbeScheduler
+        // scx_can_stop_tick allows it, but tick_nohz_full_update_tick (tick-sched.c) stops a busy CPU's tick only on
+        // a nohz_full CPU: on a default-booted kernel sched_tick runs task_tick_scx (ops.tick) every jiffy.
+        int ticks = 0;
+        var s = new ProbeScheduler
         {
             OnEnqueue = (ref TaskStruct p, ulong f) => Scx.Dispatch(ref p, Scx.DsqLocal, Scx.SliceInf, f),
-        }, tasks: 1);
-        rig.RunMs(10);
-        Assert.That(rig.Ext.CanStopTick(0), Is.True);
+            OnTick = (ref TaskStruct p) => ticks++,
+        };
+        var rig = new ExtRig(cpus: 1);
+        if (nohzFull)
+        {
+            rig.Kernel.NohzFull = Cpumask.Of(0);
+        }
+        rig.Fork(comm: "t0");
+        rig.LoadOk(s);
+        rig.RunMs(200);
+        Assert.That(s.ExitInfo, Is.Null);
+        Assert.That(rig.Ext.CanStopTick(0), Is.True, "scx_can_stop_tick: SCX_RQ_CAN_STOP_TICK is set");
+        Assert.That(rig.Kernel.TickRunning(0), Is.EqualTo(!nohzFull));
+        if (nohzFull)
+        {
+            Assert.That(ticks, Is.LessThan(5), "at most the ticks before the SLICE_INF task was picked");
+        }
+        else
+        {
+            Assert.That(ticks, Is.InRange(199, 200), "HZ=1000: a tick each jiffy");
+        }
     }
 }
 

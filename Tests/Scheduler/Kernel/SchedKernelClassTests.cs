@@ -99,9 +99,23 @@ public sealed class SchedKernelClassTests
     }
 
     [Test]
-    public void CanStopTick_StopsTheBusyCpusTick()
+    public void CanStopTick_OnANonNohzFullCpu_TheTickRuns()
+    {
+        // tick_nohz_full_update_tick (tick-sched.c): a CPU not booted nohz_full keeps its tick whatever
+        // sched_can_stop_tick says.
+        var (rig, ext) = Rig();
+        ext.StopTick = true;
+        ForkExt(rig);
+        rig.RunFor(SimTime.FromMilliseconds(10));
+        Assert.That(rig.Kernel.Metrics.CpuTicks(0), Is.EqualTo(10));
+        Assert.That(rig.Kernel.TickRunning(0), Is.True);
+    }
+
+    [Test]
+    public void CanStopTick_StopsTheBusyCpusTick_OnANohzFullCpu()
     {
         var (rig, ext) = Rig();
+        rig.Kernel.NohzFull = Cpumask.Of(0);
         ext.StopTick = true;
         ForkExt(rig);
         rig.RunFor(SimTime.FromMilliseconds(10));

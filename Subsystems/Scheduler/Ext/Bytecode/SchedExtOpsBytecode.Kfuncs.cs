@@ -98,22 +98,45 @@ public sealed partial class SchedExtOpsBytecode
             ["scx_bpf_cpuperf_cap"] = (ref RunContext c, ulong _, ulong _, ulong _, ulong _, ulong _) => CpuperfOne,
             ["scx_bpf_cpuperf_cur"] = (ref RunContext c, ulong _, ulong _, ulong _, ulong _, ulong _) => CpuperfOne,
             ["scx_bpf_cpuperf_set"] = (ref RunContext c, ulong _, ulong _, ulong _, ulong _, ulong _) => 0,
+            // __bstr_format (kernel/sched/ext.c): a malformed format or data size is scx_ops_error (SCX_EXIT_ERROR)
+            // with the kernel's message, and the caller's own exit is skipped.
             ["scx_bpf_error_bstr"] = (ref RunContext c, ulong fmt, ulong data, ulong len, ulong _, ulong _) =>
             {
                 var kf = K(ref c, "scx_bpf_error_bstr");
-                kf.Error(ScxBstr.Format(ref c, fmt, data, (uint)len));
+                if (ScxBstr.Format(ref c, fmt, data, (uint)len, out var text, out var error, out _) < 0)
+                {
+                    kf.OpsError(error);
+                }
+                else
+                {
+                    kf.Error(text);
+                }
                 return 0;
             },
             ["scx_bpf_exit_bstr"] = (ref RunContext c, ulong code, ulong fmt, ulong data, ulong len, ulong _) =>
             {
                 var kf = K(ref c, "scx_bpf_exit_bstr");
-                kf.Exit((long)code, ScxBstr.Format(ref c, fmt, data, (uint)len));
+                if (ScxBstr.Format(ref c, fmt, data, (uint)len, out var text, out var error, out string _) < 0)
+                {
+                    kf.OpsError(error);
+                }
+                else
+                {
+                    kf.Exit((long)code, text);
+                }
                 return 0;
             },
             ["scx_bpf_dump_bstr"] = (ref RunContext c, ulong fmt, ulong data, ulong len, ulong _, ulong _) =>
             {
                 var kf = K(ref c, "scx_bpf_dump_bstr");
-                kf.Dump(ScxBstr.Format(ref c, fmt, data, (uint)len));
+                int ret = ScxBstr.Format(ref c, fmt, data, (uint)len, out var text, out var error, out var format);
+                if (ret < 0)
+                {
+                    // scx_bpf_dump_bstr: the error, then a line in the dump saying what failed.
+                    kf.OpsError(error);
+                    text = $"[!] (\"{format}\", {ScxBstr.Pointer(data)}, {(uint)len}) failed to format ({ret})\n";
+                }
+                kf.Dump(text);
                 return 0;
             },
             ["bpf_rcu_read_lock"] = putMask,

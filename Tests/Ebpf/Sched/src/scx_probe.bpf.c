@@ -100,3 +100,66 @@ struct sched_ext_ops fault = {
 	.running = (void *)ft_running,
 	.name = "fault",
 };
+
+/*
+ * The bstr kfuncs with a format or data size __bstr_format refuses: scx_ops_error with the kernel's message, and the
+ * caller's own exit is skipped. One variable each: bad_exit (more conversions than arguments in scx_bpf_exit),
+ * bad_size (data__sz not a multiple of 8), bad_h (an h size), and ptrs (%p of NULL and of an address).
+ */
+void scx_bpf_exit_bstr(s64 exit_code, char *fmt, unsigned long long *data, u32 data__sz) __ksym;
+
+void SCX_OPS(bx_enqueue, struct task_struct *p, u64 enq_flags)
+{
+	static char fmt[] = "%d %d";
+	unsigned long long param[1] = { 1 };
+
+	scx_bpf_exit_bstr(7, fmt, param, sizeof(param));
+}
+
+SEC(".struct_ops.link")
+struct sched_ext_ops bad_exit = {
+	.enqueue = (void *)bx_enqueue,
+	.name = "bad_exit",
+};
+
+void SCX_OPS(bs_enqueue, struct task_struct *p, u64 enq_flags)
+{
+	static char fmt[] = "%d";
+	unsigned long long param[2] = { 1, 2 };
+
+	scx_bpf_error_bstr(fmt, param, 12);
+}
+
+SEC(".struct_ops.link")
+struct sched_ext_ops bad_size = {
+	.enqueue = (void *)bs_enqueue,
+	.name = "bad_size",
+};
+
+void SCX_OPS(bh_enqueue, struct task_struct *p, u64 enq_flags)
+{
+	static char fmt[] = "%hx";
+	unsigned long long param[1] = { 0x12345 };
+
+	scx_bpf_error_bstr(fmt, param, sizeof(param));
+}
+
+SEC(".struct_ops.link")
+struct sched_ext_ops bad_h = {
+	.enqueue = (void *)bh_enqueue,
+	.name = "bad_h",
+};
+
+void SCX_OPS(pt_enqueue, struct task_struct *p, u64 enq_flags)
+{
+	static char fmt[] = "%p %p %px %+d";
+	unsigned long long param[4] = { 0, 0x1000, 0x1000, 5 };
+
+	scx_bpf_error_bstr(fmt, param, sizeof(param));
+}
+
+SEC(".struct_ops.link")
+struct sched_ext_ops ptrs = {
+	.enqueue = (void *)pt_enqueue,
+	.name = "ptrs",
+};
