@@ -97,7 +97,13 @@ public sealed class FqQueue : QueueDiscipline
                 HorizonCaps++;
                 packet.Tstamp = now + _options.HorizonNs;
             }
-            timeToSend = packet.Tstamp;
+            // sch_fq.c fq_enqueue takes time_to_send = skb->tstamp. On the sending host, where fq stands in Linux,
+            // that stamp is the EDT of a packet still in the host, never earlier than its arrival at the qdisc; on a
+            // router ip_forward() clears it (skb_clear_tstamp, net/ipv4/ip_forward.c) and time_to_send is now. Here a
+            // packet keeps its sender's stamp along the path, so a stamp already past is taken as now: otherwise
+            // fq_dequeue's ce_threshold lateness (now - time_to_send) would count the upstream links' serialisation
+            // and propagation. A past stamp never holds a packet back, so pacing is unchanged.
+            timeToSend = Math.Max(packet.Tstamp, now);
         }
         EnsureCapacity(index, packet.Flow);
         _timeToSend[index] = timeToSend;

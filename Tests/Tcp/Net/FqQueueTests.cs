@@ -219,4 +219,22 @@ public sealed class FqQueueTests
         }
         Assert.That((refused, q.LimitDrops), Is.EqualTo((50, 50L)));
     }
+
+    [Test]
+    public void CeThreshold_LatenessIsTimeInTheQueue_NotSinceTheSendersPastStamp()
+    {
+        // At a router time_to_send is the enqueue time (ip_forward clears skb->tstamp), so sch_fq.c fq_dequeue's
+        // lateness is the sojourn: a packet stamped 5 ms upstream that leaves at once is not marked (ce_threshold
+        // 2 ms); one that waited 3 ms is.
+        var q = new FqQueue(new FqOptions { CeThresholdNs = 2 * Ms, Pacing = false });
+        var rig = new QueueRig(q);
+        long now = 100 * Ms;
+        rig.Offer(now, flow: 1, ecn: EcnCodepoint.Ect0, tstamp: now + 1); // backlogs a flow: no fast path below
+        rig.Offer(now, flow: 2, ecn: EcnCodepoint.Ect0, tstamp: now - 5 * Ms);
+        rig.Offer(now, flow: 3, ecn: EcnCodepoint.Ect0, tstamp: now - 5 * Ms);
+        var fresh = rig.Take(now)!.Value;
+        var waited = rig.Take(now + 3 * Ms)!.Value;
+        Assert.That((fresh.Flow, fresh.Ecn, waited.Flow, waited.Ecn),
+            Is.EqualTo((2, EcnCodepoint.Ect0, 3, EcnCodepoint.Ce)));
+    }
 }
