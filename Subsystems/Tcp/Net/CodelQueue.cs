@@ -22,6 +22,7 @@ public sealed class CodelQueue : QueueDiscipline, ICodelBackend
         ArgumentOutOfRangeException.ThrowIfZero(parameters.Interval, nameof(parameters));
         _params = parameters;
         Limit = limit;
+        DequeuesWhenEmpty = true; // codel_dequeue on an empty queue leaves the dropping state (codel_impl.h)
     }
 
     /// <summary>DEFAULT_CODEL_LIMIT.</summary>

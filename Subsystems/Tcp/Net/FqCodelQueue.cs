@@ -37,6 +37,7 @@ public sealed class FqCodelQueue : QueueDiscipline, ICodelBackend
     {
         options.Validate();
         _options = options;
+        DequeuesWhenEmpty = true; // an empty dequeue unlinks emptied flows and resets their CoDel state
         _hashKey = (uint)random.NextUInt64();
         int n = options.Flows;
         _head = new int[n];

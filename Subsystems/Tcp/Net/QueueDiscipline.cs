@@ -93,6 +93,30 @@ public abstract class QueueDiscipline
         return DequeueHead(pool, now);
     }
 
+    /// <summary>
+    /// What the link does when its wire frees: <see cref="Dequeue"/>, and if that took the last packet, one more
+    /// dequeue of the now empty queue, as Linux's __qdisc_run loop does (net/sched/sch_generic.c: qdisc_restart is
+    /// called again after each packet sent and stops only when dequeue returns NULL). Only disciplines whose empty
+    /// dequeue changes their state (<see cref="DequeuesWhenEmpty"/>) are asked again.
+    /// </summary>
+    /// <returns>The packet to transmit now, or -1 when none is (as <see cref="Dequeue"/>).</returns>
+    /// <exception cref="InvalidOperationException">The queue is a network link's drop-tail FIFO, which the network runs itself.</exception>
+    public int DequeueToTransmit(PacketPool pool, long now)
+    {
+        int packet = Dequeue(pool, now);
+        if (packet >= 0 && DequeuesWhenEmpty && Length == 0)
+        {
+            Dequeue(pool, now); // returns -1: the queue is empty
+        }
+        return packet;
+    }
+
+    /// <summary>
+    /// True for a discipline whose <see cref="Dequeue"/> of an empty queue changes its state (fq_codel unlinks its
+    /// emptied flows; CoDel leaves the dropping state), so <see cref="DequeueToTransmit"/> runs it.
+    /// </summary>
+    protected bool DequeuesWhenEmpty { get; init; }
+
     /// <summary>Decides what happens to an arriving packet, given the queue as it is before it joins.</summary>
     protected virtual QueueVerdict Admit(ref Packet packet, long now) => QueueVerdict.Enqueued;
 
