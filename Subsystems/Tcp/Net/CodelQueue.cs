@@ -22,6 +22,7 @@ public sealed class CodelQueue : QueueDiscipline, ICodelBackend
         ArgumentOutOfRangeException.ThrowIfZero(parameters.Interval, nameof(parameters));
         _params = parameters;
         Limit = limit;
+        LinkHeaderBytes = EthernetHeaderBytes;
         DequeuesWhenEmpty = true; // codel_dequeue on an empty queue leaves the dropping state (codel_impl.h)
     }
 

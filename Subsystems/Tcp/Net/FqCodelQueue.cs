@@ -37,6 +37,7 @@ public sealed class FqCodelQueue : QueueDiscipline, ICodelBackend
     {
         options.Validate();
         _options = options;
+        LinkHeaderBytes = EthernetHeaderBytes;
         DequeuesWhenEmpty = true; // an empty dequeue unlinks emptied flows and resets their CoDel state
         _hashKey = (uint)random.NextUInt64();
         int n = options.Flows;
@@ -108,7 +109,7 @@ public sealed class FqCodelQueue : QueueDiscipline, ICodelBackend
             _next[_tail[idx]] = index;
         }
         _tail[idx] = index;
-        _backlog[idx] += packet.SizeBytes;
+        _backlog[idx] += PktLen(packet);
         CountEnqueued(packet);
         if (_list[idx] == InNoList)
         {
@@ -116,7 +117,7 @@ public sealed class FqCodelQueue : QueueDiscipline, ICodelBackend
             NewFlowCount++;
             _deficit[idx] = _options.Quantum;
         }
-        MemoryUsage += Truesize(packet.SizeBytes);
+        MemoryUsage += Truesize(PktLen(packet));
         bool memoryLimited = MemoryUsage > _options.MemoryLimit;
         if (Length <= _options.Limit && !memoryLimited)
         {
@@ -158,7 +159,7 @@ public sealed class FqCodelQueue : QueueDiscipline, ICodelBackend
         do
         {
             int p = TakeHead(idx);
-            len += _pool![p].SizeBytes;
+            len += PktLen(_pool![p]);
             if (p == _arriving)
             {
                 _arrivingDropped = true; // the caller still owns it and frees it
@@ -205,7 +206,7 @@ public sealed class FqCodelQueue : QueueDiscipline, ICodelBackend
                 }
                 continue;
             }
-            _deficit[idx] -= pool[p].SizeBytes;
+            _deficit[idx] -= PktLen(pool[p]);
             return p;
         }
     }
@@ -219,8 +220,8 @@ public sealed class FqCodelQueue : QueueDiscipline, ICodelBackend
             _tail[idx] = -1;
         }
         ref var packet = ref _pool![p];
-        _backlog[idx] -= packet.SizeBytes;
-        MemoryUsage -= Truesize(packet.SizeBytes);
+        _backlog[idx] -= PktLen(packet);
+        MemoryUsage -= Truesize(PktLen(packet));
         CountDequeued(packet);
         return p;
     }

@@ -40,6 +40,7 @@ public sealed class FqQueue : QueueDiscipline
     {
         options.Validate();
         _options = options;
+        LinkHeaderBytes = EthernetHeaderBytes;
     }
 
     public FqOptions Options => _options;
@@ -208,7 +209,7 @@ public sealed class FqQueue : QueueDiscipline
                 _inactiveFlows++;
             }
             CountDequeued(packet);
-            int plen = packet.SizeBytes;
+            int plen = PktLen(packet);
             _fCredit[f] -= plen;
             if (_options.Pacing)
             {

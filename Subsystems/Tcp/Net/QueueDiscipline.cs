@@ -46,6 +46,24 @@ public abstract class QueueDiscipline
         protected set => _enqueued = value;
     }
 
+    /// <summary>ETH_HLEN: the Ethernet header a Linux qdisc counts in each packet's length on an Ethernet device.</summary>
+    public const int EthernetHeaderBytes = 14;
+
+    /// <summary>
+    /// Bytes of link-layer header the queue counts on top of each packet's IP length (<see cref="Packet.SizeBytes"/>):
+    /// its byte counts (<see cref="Bytes"/>, backlogs, DRR credit, byte thresholds) use qdisc_pkt_len, which on an
+    /// Ethernet device includes the 14-byte header (include/net/sch_generic.h, set by __dev_queue_xmit after the
+    /// header is built), as the Ethernet defaults (psched_mtu 1514, include/net/pkt_sched.h) assume. The Linux
+    /// qdiscs (codel, fq_codel, pie, fq) set <see cref="EthernetHeaderBytes"/>; drop-tail (mm-link's queue as well as
+    /// pfifo/bfifo), RED and the step marker count IP bytes (0). A trace-driven link sets 0: it stands for mm-link's
+    /// TUN device, which has no link-layer header. The wire is not affected: a link serialises the IP length.
+    /// </summary>
+    public int LinkHeaderBytes { get; internal set; }
+
+    /// <summary>qdisc_pkt_len: the length the queue counts for <paramref name="packet"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    protected int PktLen(in Packet packet) => packet.SizeBytes + LinkHeaderBytes;
+
     /// <summary>Packets dropped: arrivals refused and packets dropped from the queue.</summary>
     public long Drops { get; protected set; }
 
@@ -80,7 +98,7 @@ public abstract class QueueDiscipline
         packet.EnqueuedNs = now;
         PushTail(index);
         _length++;
-        _bytes += packet.SizeBytes;
+        _bytes += PktLen(packet);
         _enqueued++;
         return verdict;
     }
@@ -137,7 +155,7 @@ public abstract class QueueDiscipline
         _head = (_head + 1) & (_ring.Length - 1);
         _fifoLength--;
         _length--;
-        _bytes -= pool[index].SizeBytes;
+        _bytes -= PktLen(pool[index]);
         if (_fifoLength == 0)
         {
             OnEmpty(now);
@@ -224,7 +242,7 @@ public abstract class QueueDiscipline
     protected void CountEnqueued(in Packet packet)
     {
         _length++;
-        _bytes += packet.SizeBytes;
+        _bytes += PktLen(packet);
         _enqueued++;
     }
 
@@ -232,7 +250,7 @@ public abstract class QueueDiscipline
     protected void CountDequeued(in Packet packet)
     {
         _length--;
-        _bytes -= packet.SizeBytes;
+        _bytes -= PktLen(packet);
     }
 
     /// <summary>Counts an arrival the subclass refused (the caller frees it).</summary>

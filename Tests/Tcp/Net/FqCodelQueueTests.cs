@@ -178,6 +178,23 @@ public sealed class FqCodelQueueTests
     }
 
     [Test]
+    public void FullSizeIpPackets_CountAsEthernetFrames_ServeOnePacketPerTurn()
+    {
+        // TCP's full-size packets are 1500 IP bytes; the qdisc counts the 1514-byte frame (qdisc_pkt_len), and the
+        // default quantum is psched_mtu = 1514 (sch_fq_codel.c fq_codel_init): one packet per DRR turn from the start.
+        var q = Make();
+        var (a, b) = TwoFlows(q);
+        var rig = new QueueRig(q);
+        for (int i = 0; i < 8; i++)
+        {
+            rig.Offer(0, flow: a, ipBytes: 1500);
+            rig.Offer(0, flow: b, ipBytes: 1500);
+        }
+        var order = string.Concat(Enumerable.Range(0, 12).Select(_ => rig.Take(0)!.Value.Flow == a ? 'A' : 'B'));
+        Assert.That((order, q.Bytes), Is.EqualTo(("ABABABABABAB", 4 * 1514L)));
+    }
+
+    [Test]
     public void EmptiedFlow_LeavesTheListsAtTheLinksNextDequeue_SoAnEarlierArrivalGoesFirst()
     {
         // After the link takes a qdisc's last packet, __qdisc_run (sch_generic.c) dequeues once more; fq_codel then

@@ -237,4 +237,20 @@ public sealed class FqQueueTests
         Assert.That((fresh.Flow, fresh.Ecn, waited.Flow, waited.Ecn),
             Is.EqualTo((2, EcnCodepoint.Ect0, 3, EcnCodepoint.Ce)));
     }
+
+    [Test]
+    public void FullSizeIpPackets_CountAsEthernetFrames_InitialQuantumIsTenPackets()
+    {
+        // initial_quantum is 10 × psched_mtu and quantum 2 × psched_mtu (sch_fq.c fq_init) because the qdisc counts
+        // the 1514-byte frame of a 1500-byte IP packet (qdisc_pkt_len): ten packets, then two per turn.
+        var q = new FqQueue(new FqOptions { Pacing = false });
+        var rig = new QueueRig(q);
+        for (int i = 0; i < 16; i++)
+        {
+            rig.Offer(0, flow: 1, tstamp: 1, ipBytes: 1500);
+            rig.Offer(0, flow: 2, tstamp: 1, ipBytes: 1500);
+        }
+        var order = string.Concat(Enumerable.Range(0, 28).Select(_ => rig.Take(1)!.Value.Flow.ToString()));
+        Assert.That(order, Is.EqualTo("1111111111" + "2222222222" + "11" + "22" + "11" + "22"));
+    }
 }
