@@ -65,6 +65,9 @@ public sealed class FqQueue : QueueDiscipline
 
     public long HorizonCaps { get; private set; }
 
+    /// <summary>Packets dequeued later than ce_threshold (stat_ce_mark): counted whether or not INET_ECN_set_ce took.</summary>
+    public long CeMarks { get; private set; }
+
     /// <summary>Packets that took the fast path to the internal queue (stat_fastpath_packets).</summary>
     public long FastpathPackets { get; private set; }
 
@@ -78,7 +81,8 @@ public sealed class FqQueue : QueueDiscipline
     public override QueueVerdict Enqueue(PacketPool pool, int index, long now)
     {
         ref var packet = ref pool[index];
-        if (Length >= _options.Limit)
+        // fq_enqueue compares the band's packet count, which leaves out the internal (fast-path) queue.
+        if (Length - FifoLength >= _options.Limit)
         {
             LimitDrops++;
             CountRefused();
@@ -198,6 +202,7 @@ public sealed class FqQueue : QueueDiscipline
             if (now - timeNextPacket - _options.CeThresholdNs > 0)
             {
                 TrySetCe(ref packet, now);
+                CeMarks++; // stat_ce_mark counts every late packet, ECT or not (sch_fq.c fq_dequeue)
             }
             _fHead[f] = _next[p];
             if (_fHead[f] < 0)

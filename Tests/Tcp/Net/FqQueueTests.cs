@@ -253,4 +253,27 @@ public sealed class FqQueueTests
         var order = string.Concat(Enumerable.Range(0, 28).Select(_ => rig.Take(1)!.Value.Flow.ToString()));
         Assert.That(order, Is.EqualTo("1111111111" + "2222222222" + "11" + "22" + "11" + "22"));
     }
+
+    [Test]
+    public void Limit_LeavesOutTheInternalQueuesFastPathPackets()
+    {
+        // fq_enqueue compares band_pkt_count[band] with limit; fast-path packets go to q->internal and are not in it.
+        var q = new FqQueue(new FqOptions { Limit = 2 });
+        var rig = new QueueRig(q);
+        int refused = Enumerable.Range(0, 5).Count(_ => rig.Offer(0, flow: 1) < 0);
+        Assert.That((refused, q.FastpathPackets, q.Length), Is.EqualTo((0, 5L, 5)));
+    }
+
+    [Test]
+    public void CeThreshold_CountsEveryLatePacket_AndMarksOnlyEctOnes()
+    {
+        // sch_fq.c fq_dequeue: stat_ce_mark++ whether or not INET_ECN_set_ce took.
+        var q = new FqQueue(new FqOptions { CeThresholdNs = 1 * Ms, Pacing = false });
+        var rig = new QueueRig(q);
+        rig.Offer(0, flow: 1, tstamp: 1); // not the fast path
+        rig.Offer(0, flow: 1, ecn: EcnCodepoint.Ect0, tstamp: 1);
+        var notEct = rig.Take(5 * Ms)!.Value;
+        var ect = rig.Take(5 * Ms)!.Value;
+        Assert.That((notEct.Ecn, ect.Ecn, q.CeMarks, q.Marks), Is.EqualTo((EcnCodepoint.NotEct, EcnCodepoint.Ce, 2L, 1L)));
+    }
 }
