@@ -57,6 +57,12 @@ public sealed class FqCodelQueue : QueueDiscipline, ICodelBackend
     /// <summary>Bytes of skb truesize held (memory_usage).</summary>
     public long MemoryUsage { get; private set; }
 
+    /// <summary>Packets marked CE instead of dropped (ecn_mark; one already CE counts, as INET_ECN_set_ce succeeds).</summary>
+    public long EcnMarks { get; private set; }
+
+    /// <summary>Packets marked CE for a sojourn above ce_threshold (ce_mark); a packet may also be in <see cref="EcnMarks"/>.</summary>
+    public long CeMarks { get; private set; }
+
     /// <summary>Flows that joined the new list (new_flow_count).</summary>
     public long NewFlowCount { get; private set; }
 
@@ -287,7 +293,22 @@ public sealed class FqCodelQueue : QueueDiscipline, ICodelBackend
 
     long ICodelBackend.CodelBacklog => Bytes;
 
-    bool ICodelBackend.CodelSetCe(int packet) => TrySetCe(ref _pool![packet], _now);
+    bool ICodelBackend.CodelSetCe(int packet, bool ceThreshold)
+    {
+        if (!TrySetCe(ref _pool![packet], _now))
+        {
+            return false;
+        }
+        if (ceThreshold)
+        {
+            CeMarks++;
+        }
+        else
+        {
+            EcnMarks++;
+        }
+        return true;
+    }
 
     long ICodelBackend.CodelEnqueueTime(int packet) => _pool![packet].EnqueuedNs;
 }

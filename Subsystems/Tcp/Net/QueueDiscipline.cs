@@ -67,7 +67,11 @@ public abstract class QueueDiscipline
     /// <summary>Packets dropped: arrivals refused and packets dropped from the queue.</summary>
     public long Drops { get; protected set; }
 
-    /// <summary>Packets whose ECN codepoint the queue set to CE.</summary>
+    /// <summary>
+    /// Packets whose ECN codepoint the queue set to CE, each counted once (a packet CoDel marks twice, for ECN and for
+    /// ce_threshold, is one; a packet that arrived CE is none). The kernel's per-reason counters, which count every
+    /// successful INET_ECN_set_ce, are the disciplines' own (<see cref="CodelQueue.EcnMarks"/>, <see cref="CodelQueue.CeMarks"/>).
+    /// </summary>
     public long Marks { get; protected set; }
 
     /// <summary>
@@ -90,7 +94,7 @@ public abstract class QueueDiscipline
             Drops++;
             return verdict;
         }
-        if (verdict == QueueVerdict.Marked)
+        if (verdict == QueueVerdict.Marked && packet.Ecn != EcnCodepoint.Ce)
         {
             packet.Ecn = EcnCodepoint.Ce;
             Marks++;
@@ -220,8 +224,8 @@ public abstract class QueueDiscipline
     }
 
     /// <summary>
-    /// INET_ECN_set_ce (include/net/inet_ecn.h) on a packet the queue holds: ECT(0)/ECT(1) become CE; true if the
-    /// packet is (now) CE, which is counted and traced as a mark.
+    /// INET_ECN_set_ce (include/net/inet_ecn.h) on a packet the queue holds: ECT(0)/ECT(1) become CE, which is
+    /// counted in <see cref="Marks"/> and traced as a mark; true if the packet is (now) CE, as the kernel's return.
     /// </summary>
     protected bool TrySetCe(ref Packet packet, long now)
     {
@@ -232,9 +236,9 @@ public abstract class QueueDiscipline
         if (packet.Ecn != EcnCodepoint.Ce)
         {
             packet.Ecn = EcnCodepoint.Ce;
+            Marks++;
+            _network?.Tracer?.Queue(now, _link!, in packet, TcpQueueEvent.Mark);
         }
-        Marks++;
-        _network?.Tracer?.Queue(now, _link!, in packet, TcpQueueEvent.Mark);
         return true;
     }
 
