@@ -68,7 +68,7 @@ public sealed partial class ScenarioParser
             }
         }
         int errorsBefore = _errors.Count;
-        const int maxBytesPerPacket = 1 << 20; // quantum, initial_quantum: the kernel clamps at 2^20
+        const int maxBytesPerPacket = 1 << 20; // initial_quantum: the cap the parser has always kept
         long? limitBytes = Size(keys, "limit_bytes", ScenarioLimits.MaxQueuePackets * 1500L);
         int? limit = Integer(keys, "limit", 1, ScenarioLimits.MaxQueuePackets);
         spec = spec with
@@ -85,7 +85,7 @@ public sealed partial class ScenarioParser
             Interval = Time(keys, "interval", positive: true),
             CeThreshold = Time(keys, "ce_threshold", positive: true),
             Flows = Integer(keys, "flows", 1, 65536),
-            Quantum = Integer(keys, "quantum", spec.Kind == QueueKind.FqCodel ? 256 : 1, maxBytesPerPacket),
+            Quantum = Quantum(keys, spec.Kind),
             MemoryLimit = Size(keys, "memory_limit", 1L << 31),
             DropBatch = Integer(keys, "drop_batch", 1, 65536),
             Tupdate = Time(keys, "tupdate", positive: true),
@@ -155,4 +155,16 @@ public sealed partial class ScenarioParser
     }
 
     private static string TypeName(QueueKind kind) => s_queueTypes[(int)kind];
+
+    /// <summary>
+    /// A queue's <c>quantum</c> as the kernel takes it: fq_codel_change raises a value below 256 to 256 and refuses one
+    /// above 2^20 (FQ_CODEL_QUANTUM_MAX); fq_change clamps any value into [256, 2^20] (net/sched/sch_fq_codel.c,
+    /// net/sched/sch_fq.c).
+    /// </summary>
+    private int? Quantum(Dictionary<string, YamlNode> keys, QueueKind kind)
+    {
+        const int min = 256, max = 1 << 20;
+        int? quantum = Integer(keys, "quantum", 0, kind == QueueKind.FqCodel ? max : int.MaxValue);
+        return quantum is { } q ? Math.Clamp(q, min, max) : null;
+    }
 }

@@ -43,12 +43,22 @@ public sealed class QueueScenarioTests
             Is.EqualTo((20_000_000L, 30_000_000L, (int?)4, (int?)16, true, true, true)));
     }
 
+    [TestCase("fq_codel", 100, 256)] // fq_codel_change: max(256, quantum)
+    [TestCase("fq_codel", 0, 256)]
+    [TestCase("fq_codel", 1 << 20, 1 << 20)]
+    [TestCase("fq", 100, 256)] // fq_change: clamp_t(quantum, 256, 1 << 20)
+    [TestCase("fq", 2_000_000, 1 << 20)]
+    public void Quantum_OutsideTheKernelsRange_IsClampedAsTheKernelDoes(string type, int given, int taken)
+    {
+        Assert.That(Queue($"{{ type: {type}, quantum: {given} }}").Quantum, Is.EqualTo(taken));
+    }
+
     private static IEnumerable<TestCaseData> Broken()
     {
         const string head = "duration: 3s\nnetwork:\n  bottleneck:\n    queue: ";
         const string tail = "\nflows: [ { cc: reno } ]\n";
         yield return new TestCaseData(head + "{ type: codel, flows: 8 }" + tail, 4, 34, "flows applies to fq_codel queues, not codel").SetName("KeyOfAnotherType");
-        yield return new TestCaseData(head + "{ type: fq_codel, quantum: 100 }" + tail, 4, 39, "quantum must be at least 256").SetName("FqCodelQuantumBelow256");
+        yield return new TestCaseData(head + "{ type: fq_codel, quantum: 2000000 }" + tail, 4, 39, "quantum must be at most 1,048,576").SetName("FqCodelQuantumAbove2To20");
         yield return new TestCaseData(head + "{ type: pie, alpha: 40 }" + tail, 4, 32, "alpha must be at most 32").SetName("PieAlphaAbove32");
         yield return new TestCaseData(head + "{ type: codel, target: 5 }" + tail, 4, 35, "target").SetName("TargetWithoutUnit");
         yield return new TestCaseData(head + "{ type: codel, interval: 1ns }" + tail, 4, 37, "between 1.024us").SetName("IntervalBelowCodelResolution");

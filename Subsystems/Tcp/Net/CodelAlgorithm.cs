@@ -98,7 +98,7 @@ internal static class CodelAlgorithm
                 {
                     vars.Count++;
                     NewtonStep(ref vars);
-                    if (p.Ecn && backend.CodelSetCe(packet))
+                    if (p.Ecn && backend.CodelSetCe(packet, ceThreshold: false))
                     {
                         vars.DropNext = ControlLaw(vars.DropNext, p.Interval, vars.RecInvSqrt);
                         goto end;
@@ -118,7 +118,7 @@ internal static class CodelAlgorithm
         }
         else if (drop)
         {
-            if (!(p.Ecn && backend.CodelSetCe(packet)))
+            if (!(p.Ecn && backend.CodelSetCe(packet, ceThreshold: false)))
             {
                 backend.CodelDrop(packet, flow);
                 packet = backend.CodelDequeue(flow);
@@ -144,7 +144,7 @@ internal static class CodelAlgorithm
     end:
         if (packet >= 0 && After(vars.Ldelay, p.CeThreshold))
         {
-            backend.CodelSetCe(packet);
+            backend.CodelSetCe(packet, ceThreshold: true);
         }
         return packet;
     }

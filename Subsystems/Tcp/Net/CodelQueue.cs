@@ -22,6 +22,8 @@ public sealed class CodelQueue : QueueDiscipline, ICodelBackend
         ArgumentOutOfRangeException.ThrowIfZero(parameters.Interval, nameof(parameters));
         _params = parameters;
         Limit = limit;
+        LinkHeaderBytes = EthernetHeaderBytes;
+        DequeuesWhenEmpty = true; // codel_dequeue on an empty queue leaves the dropping state (codel_impl.h)
     }
 
     /// <summary>DEFAULT_CODEL_LIMIT.</summary>
@@ -33,6 +35,12 @@ public sealed class CodelQueue : QueueDiscipline, ICodelBackend
 
     /// <summary>The CoDel state, for tests and traces.</summary>
     public CodelVars Vars => _vars;
+
+    /// <summary>Packets marked CE instead of dropped (ecn_mark; one already CE counts, as INET_ECN_set_ce succeeds).</summary>
+    public long EcnMarks { get; private set; }
+
+    /// <summary>Packets marked CE for a sojourn above ce_threshold (ce_mark); a packet may also be in <see cref="EcnMarks"/>.</summary>
+    public long CeMarks { get; private set; }
 
     /// <summary>Arrivals refused because the queue held <see cref="Limit"/> packets (drop_overlimit).</summary>
     public long DropOverlimit { get; private set; }
@@ -60,7 +68,22 @@ public sealed class CodelQueue : QueueDiscipline, ICodelBackend
 
     long ICodelBackend.CodelBacklog => Bytes;
 
-    bool ICodelBackend.CodelSetCe(int packet) => TrySetCe(ref _pool![packet], _now);
+    bool ICodelBackend.CodelSetCe(int packet, bool ceThreshold)
+    {
+        if (!TrySetCe(ref _pool![packet], _now))
+        {
+            return false;
+        }
+        if (ceThreshold)
+        {
+            CeMarks++;
+        }
+        else
+        {
+            EcnMarks++;
+        }
+        return true;
+    }
 
     long ICodelBackend.CodelEnqueueTime(int packet) => _pool![packet].EnqueuedNs;
 }

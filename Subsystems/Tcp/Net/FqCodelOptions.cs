@@ -29,7 +29,8 @@ public sealed record FqCodelOptions
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Limit);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Flows);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(Flows, 65536); // fq_codel_change: flows_cnt <= 65536
-        ArgumentOutOfRangeException.ThrowIfLessThan(Quantum, 256); // fq_codel_change: quantum >= 256
+        ArgumentOutOfRangeException.ThrowIfLessThan(Quantum, 256); // fq_codel_change: max(256, quantum), at most 2^20
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(Quantum, 1 << 20);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MemoryLimit);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(DropBatchSize);
         ArgumentOutOfRangeException.ThrowIfZero(Codel.Interval, nameof(Codel));

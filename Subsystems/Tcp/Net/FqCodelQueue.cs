@@ -37,6 +37,8 @@ public sealed class FqCodelQueue : QueueDiscipline, ICodelBackend
     {
         options.Validate();
         _options = options;
+        LinkHeaderBytes = EthernetHeaderBytes;
+        DequeuesWhenEmpty = true; // an empty dequeue unlinks emptied flows and resets their CoDel state
         _hashKey = (uint)random.NextUInt64();
         int n = options.Flows;
         _head = new int[n];
@@ -54,6 +56,12 @@ public sealed class FqCodelQueue : QueueDiscipline, ICodelBackend
 
     /// <summary>Bytes of skb truesize held (memory_usage).</summary>
     public long MemoryUsage { get; private set; }
+
+    /// <summary>Packets marked CE instead of dropped (ecn_mark; one already CE counts, as INET_ECN_set_ce succeeds).</summary>
+    public long EcnMarks { get; private set; }
+
+    /// <summary>Packets marked CE for a sojourn above ce_threshold (ce_mark); a packet may also be in <see cref="EcnMarks"/>.</summary>
+    public long CeMarks { get; private set; }
 
     /// <summary>Flows that joined the new list (new_flow_count).</summary>
     public long NewFlowCount { get; private set; }
@@ -107,7 +115,7 @@ public sealed class FqCodelQueue : QueueDiscipline, ICodelBackend
             _next[_tail[idx]] = index;
         }
         _tail[idx] = index;
-        _backlog[idx] += packet.SizeBytes;
+        _backlog[idx] += PktLen(packet);
         CountEnqueued(packet);
         if (_list[idx] == InNoList)
         {
@@ -115,7 +123,7 @@ public sealed class FqCodelQueue : QueueDiscipline, ICodelBackend
             NewFlowCount++;
             _deficit[idx] = _options.Quantum;
         }
-        MemoryUsage += Truesize(packet.SizeBytes);
+        MemoryUsage += Truesize(PktLen(packet));
         bool memoryLimited = MemoryUsage > _options.MemoryLimit;
         if (Length <= _options.Limit && !memoryLimited)
         {
@@ -157,7 +165,7 @@ public sealed class FqCodelQueue : QueueDiscipline, ICodelBackend
         do
         {
             int p = TakeHead(idx);
-            len += _pool![p].SizeBytes;
+            len += PktLen(_pool![p]);
             if (p == _arriving)
             {
                 _arrivingDropped = true; // the caller still owns it and frees it
@@ -204,7 +212,7 @@ public sealed class FqCodelQueue : QueueDiscipline, ICodelBackend
                 }
                 continue;
             }
-            _deficit[idx] -= pool[p].SizeBytes;
+            _deficit[idx] -= PktLen(pool[p]);
             return p;
         }
     }
@@ -218,8 +226,8 @@ public sealed class FqCodelQueue : QueueDiscipline, ICodelBackend
             _tail[idx] = -1;
         }
         ref var packet = ref _pool![p];
-        _backlog[idx] -= packet.SizeBytes;
-        MemoryUsage -= Truesize(packet.SizeBytes);
+        _backlog[idx] -= PktLen(packet);
+        MemoryUsage -= Truesize(PktLen(packet));
         CountDequeued(packet);
         return p;
     }
@@ -285,7 +293,22 @@ public sealed class FqCodelQueue : QueueDiscipline, ICodelBackend
 
     long ICodelBackend.CodelBacklog => Bytes;
 
-    bool ICodelBackend.CodelSetCe(int packet) => TrySetCe(ref _pool![packet], _now);
+    bool ICodelBackend.CodelSetCe(int packet, bool ceThreshold)
+    {
+        if (!TrySetCe(ref _pool![packet], _now))
+        {
+            return false;
+        }
+        if (ceThreshold)
+        {
+            CeMarks++;
+        }
+        else
+        {
+            EcnMarks++;
+        }
+        return true;
+    }
 
     long ICodelBackend.CodelEnqueueTime(int packet) => _pool![packet].EnqueuedNs;
 }

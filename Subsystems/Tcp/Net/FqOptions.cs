@@ -44,7 +44,7 @@ public sealed record FqOptions
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Limit);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(FlowLimit);
-        ArgumentOutOfRangeException.ThrowIfLessThan(Quantum, 1); // fq_change: quantum > 0 (clamped to 2^20)
+        ArgumentOutOfRangeException.ThrowIfLessThan(Quantum, 256); // fq_change clamps quantum into [256, 2^20]
         ArgumentOutOfRangeException.ThrowIfGreaterThan(Quantum, 1 << 20);
         ArgumentOutOfRangeException.ThrowIfNegative(InitialQuantum);
         ArgumentOutOfRangeException.ThrowIfNegative(RefillDelayNs);

@@ -40,6 +40,7 @@ public sealed class FqQueue : QueueDiscipline
     {
         options.Validate();
         _options = options;
+        LinkHeaderBytes = EthernetHeaderBytes;
     }
 
     public FqOptions Options => _options;
@@ -64,6 +65,9 @@ public sealed class FqQueue : QueueDiscipline
 
     public long HorizonCaps { get; private set; }
 
+    /// <summary>Packets dequeued later than ce_threshold (stat_ce_mark): counted whether or not INET_ECN_set_ce took.</summary>
+    public long CeMarks { get; private set; }
+
     /// <summary>Packets that took the fast path to the internal queue (stat_fastpath_packets).</summary>
     public long FastpathPackets { get; private set; }
 
@@ -77,7 +81,8 @@ public sealed class FqQueue : QueueDiscipline
     public override QueueVerdict Enqueue(PacketPool pool, int index, long now)
     {
         ref var packet = ref pool[index];
-        if (Length >= _options.Limit)
+        // fq_enqueue compares the band's packet count, which leaves out the internal (fast-path) queue.
+        if (Length - FifoLength >= _options.Limit)
         {
             LimitDrops++;
             CountRefused();
@@ -97,7 +102,13 @@ public sealed class FqQueue : QueueDiscipline
                 HorizonCaps++;
                 packet.Tstamp = now + _options.HorizonNs;
             }
-            timeToSend = packet.Tstamp;
+            // sch_fq.c fq_enqueue takes time_to_send = skb->tstamp. On the sending host, where fq stands in Linux,
+            // that stamp is the EDT of a packet still in the host, never earlier than its arrival at the qdisc; on a
+            // router ip_forward() clears it (skb_clear_tstamp, net/ipv4/ip_forward.c) and time_to_send is now. Here a
+            // packet keeps its sender's stamp along the path, so a stamp already past is taken as now: otherwise
+            // fq_dequeue's ce_threshold lateness (now - time_to_send) would count the upstream links' serialisation
+            // and propagation. A past stamp never holds a packet back, so pacing is unchanged.
+            timeToSend = Math.Max(packet.Tstamp, now);
         }
         EnsureCapacity(index, packet.Flow);
         _timeToSend[index] = timeToSend;
@@ -191,6 +202,7 @@ public sealed class FqQueue : QueueDiscipline
             if (now - timeNextPacket - _options.CeThresholdNs > 0)
             {
                 TrySetCe(ref packet, now);
+                CeMarks++; // stat_ce_mark counts every late packet, ECT or not (sch_fq.c fq_dequeue)
             }
             _fHead[f] = _next[p];
             if (_fHead[f] < 0)
@@ -202,7 +214,7 @@ public sealed class FqQueue : QueueDiscipline
                 _inactiveFlows++;
             }
             CountDequeued(packet);
-            int plen = packet.SizeBytes;
+            int plen = PktLen(packet);
             _fCredit[f] -= plen;
             if (_options.Pacing)
             {

@@ -15,8 +15,11 @@ internal interface ICodelBackend
     /// <summary>The qdisc's backlog in bytes (sch->qstats.backlog), after the packets taken so far.</summary>
     long CodelBacklog { get; }
 
-    /// <summary>INET_ECN_set_ce on the packet, counted as a mark when it took.</summary>
-    bool CodelSetCe(int packet);
+    /// <summary>
+    /// INET_ECN_set_ce on the packet; when it took (the packet is CE), counted in the qdisc's ecn_mark, or its ce_mark
+    /// when <paramref name="ceThreshold"/> (codel_impl.h codel_dequeue).
+    /// </summary>
+    bool CodelSetCe(int packet, bool ceThreshold);
 
     /// <summary>The packet's enqueue time in ns (codel_get_enqueue_time).</summary>
     long CodelEnqueueTime(int packet);

@@ -24,6 +24,10 @@ public sealed class Link
         _loss = loss;
         Random = random;
         Stats = new LinkStats(this);
+        if (trace is not null)
+        {
+            queue.LinkHeaderBytes = 0; // mm-link's TUN device: no link-layer header
+        }
         if (queue is RedQueue red && red.IdleSlot == default)
         {
             red.IdleSlot = SerializationTime(1500);

@@ -27,7 +27,7 @@ public sealed partial class Network
             {
                 if (cursor.InTransit < 0)
                 {
-                    int next = link.Queue.Dequeue(Packets, t);
+                    int next = link.Queue.DequeueToTransmit(Packets, t);
                     if (next < 0)
                     {
                         break; // empty, or (fq) nothing due: the next opportunity looks again

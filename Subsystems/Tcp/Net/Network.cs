@@ -353,7 +353,7 @@ public sealed partial class Network : IEventHandler
         }
         else
         {
-            packet = queue.Dequeue(Packets, now); // CoDel drops and marks at dequeue
+            packet = queue.DequeueToTransmit(Packets, now); // CoDel drops and marks at dequeue
             if (packet < 0)
             {
                 if (queue.Length > 0)

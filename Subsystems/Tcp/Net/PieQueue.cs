@@ -48,6 +48,7 @@ public sealed class PieQueue : QueueDiscipline
     {
         options.Validate();
         _options = options;
+        LinkHeaderBytes = EthernetHeaderBytes;
         _target = (ulong)options.TargetNs >> PschedShift;
         _random = random;
         VarsInit();
@@ -97,7 +98,7 @@ public sealed class PieQueue : QueueDiscipline
             _accuProb = 0;
             return QueueVerdict.Dropped;
         }
-        if (!DropEarly((ulong)Bytes, (uint)packet.SizeBytes))
+        if (!DropEarly((ulong)Bytes, (uint)PktLen(packet)))
         {
             return QueueVerdict.Enqueued;
         }
@@ -206,7 +207,7 @@ public sealed class PieQueue : QueueDiscipline
             {
                 return;
             }
-            _dqCount += packet.SizeBytes;
+            _dqCount += PktLen(packet);
             if (_dqCount < QueueThreshold)
             {
                 return;

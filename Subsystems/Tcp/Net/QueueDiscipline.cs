@@ -46,10 +46,32 @@ public abstract class QueueDiscipline
         protected set => _enqueued = value;
     }
 
+    /// <summary>ETH_HLEN: the Ethernet header a Linux qdisc counts in each packet's length on an Ethernet device.</summary>
+    public const int EthernetHeaderBytes = 14;
+
+    /// <summary>
+    /// Bytes of link-layer header the queue counts on top of each packet's IP length (<see cref="Packet.SizeBytes"/>):
+    /// its byte counts (<see cref="Bytes"/>, backlogs, DRR credit, byte thresholds) use qdisc_pkt_len, which on an
+    /// Ethernet device includes the 14-byte header (include/net/sch_generic.h, set by __dev_queue_xmit after the
+    /// header is built), as the Ethernet defaults (psched_mtu 1514, include/net/pkt_sched.h) assume. The Linux
+    /// qdiscs (codel, fq_codel, pie, fq) set <see cref="EthernetHeaderBytes"/>; drop-tail (mm-link's queue as well as
+    /// pfifo/bfifo), RED and the step marker count IP bytes (0). A trace-driven link sets 0: it stands for mm-link's
+    /// TUN device, which has no link-layer header. The wire is not affected: a link serialises the IP length.
+    /// </summary>
+    public int LinkHeaderBytes { get; internal set; }
+
+    /// <summary>qdisc_pkt_len: the length the queue counts for <paramref name="packet"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    protected int PktLen(in Packet packet) => packet.SizeBytes + LinkHeaderBytes;
+
     /// <summary>Packets dropped: arrivals refused and packets dropped from the queue.</summary>
     public long Drops { get; protected set; }
 
-    /// <summary>Packets whose ECN codepoint the queue set to CE.</summary>
+    /// <summary>
+    /// Packets whose ECN codepoint the queue set to CE, each counted once (a packet CoDel marks twice, for ECN and for
+    /// ce_threshold, is one; a packet that arrived CE is none). The kernel's per-reason counters, which count every
+    /// successful INET_ECN_set_ce, are the disciplines' own (<see cref="CodelQueue.EcnMarks"/>, <see cref="CodelQueue.CeMarks"/>).
+    /// </summary>
     public long Marks { get; protected set; }
 
     /// <summary>
@@ -72,7 +94,7 @@ public abstract class QueueDiscipline
             Drops++;
             return verdict;
         }
-        if (verdict == QueueVerdict.Marked)
+        if (verdict == QueueVerdict.Marked && packet.Ecn != EcnCodepoint.Ce)
         {
             packet.Ecn = EcnCodepoint.Ce;
             Marks++;
@@ -80,7 +102,7 @@ public abstract class QueueDiscipline
         packet.EnqueuedNs = now;
         PushTail(index);
         _length++;
-        _bytes += packet.SizeBytes;
+        _bytes += PktLen(packet);
         _enqueued++;
         return verdict;
     }
@@ -92,6 +114,30 @@ public abstract class QueueDiscipline
         ThrowIfBound();
         return DequeueHead(pool, now);
     }
+
+    /// <summary>
+    /// What the link does when its wire frees: <see cref="Dequeue"/>, and if that took the last packet, one more
+    /// dequeue of the now empty queue, as Linux's __qdisc_run loop does (net/sched/sch_generic.c: qdisc_restart is
+    /// called again after each packet sent and stops only when dequeue returns NULL). Only disciplines whose empty
+    /// dequeue changes their state (<see cref="DequeuesWhenEmpty"/>) are asked again.
+    /// </summary>
+    /// <returns>The packet to transmit now, or -1 when none is (as <see cref="Dequeue"/>).</returns>
+    /// <exception cref="InvalidOperationException">The queue is a network link's drop-tail FIFO, which the network runs itself.</exception>
+    public int DequeueToTransmit(PacketPool pool, long now)
+    {
+        int packet = Dequeue(pool, now);
+        if (packet >= 0 && DequeuesWhenEmpty && Length == 0)
+        {
+            Dequeue(pool, now); // returns -1: the queue is empty
+        }
+        return packet;
+    }
+
+    /// <summary>
+    /// True for a discipline whose <see cref="Dequeue"/> of an empty queue changes its state (fq_codel unlinks its
+    /// emptied flows; CoDel leaves the dropping state), so <see cref="DequeueToTransmit"/> runs it.
+    /// </summary>
+    protected bool DequeuesWhenEmpty { get; init; }
 
     /// <summary>Decides what happens to an arriving packet, given the queue as it is before it joins.</summary>
     protected virtual QueueVerdict Admit(ref Packet packet, long now) => QueueVerdict.Enqueued;
@@ -113,7 +159,7 @@ public abstract class QueueDiscipline
         _head = (_head + 1) & (_ring.Length - 1);
         _fifoLength--;
         _length--;
-        _bytes -= pool[index].SizeBytes;
+        _bytes -= PktLen(pool[index]);
         if (_fifoLength == 0)
         {
             OnEmpty(now);
@@ -178,8 +224,8 @@ public abstract class QueueDiscipline
     }
 
     /// <summary>
-    /// INET_ECN_set_ce (include/net/inet_ecn.h) on a packet the queue holds: ECT(0)/ECT(1) become CE; true if the
-    /// packet is (now) CE, which is counted and traced as a mark.
+    /// INET_ECN_set_ce (include/net/inet_ecn.h) on a packet the queue holds: ECT(0)/ECT(1) become CE, which is
+    /// counted in <see cref="Marks"/> and traced as a mark; true if the packet is (now) CE, as the kernel's return.
     /// </summary>
     protected bool TrySetCe(ref Packet packet, long now)
     {
@@ -190,9 +236,9 @@ public abstract class QueueDiscipline
         if (packet.Ecn != EcnCodepoint.Ce)
         {
             packet.Ecn = EcnCodepoint.Ce;
+            Marks++;
+            _network?.Tracer?.Queue(now, _link!, in packet, TcpQueueEvent.Mark);
         }
-        Marks++;
-        _network?.Tracer?.Queue(now, _link!, in packet, TcpQueueEvent.Mark);
         return true;
     }
 
@@ -200,7 +246,7 @@ public abstract class QueueDiscipline
     protected void CountEnqueued(in Packet packet)
     {
         _length++;
-        _bytes += packet.SizeBytes;
+        _bytes += PktLen(packet);
         _enqueued++;
     }
 
@@ -208,7 +254,7 @@ public abstract class QueueDiscipline
     protected void CountDequeued(in Packet packet)
     {
         _length--;
-        _bytes -= packet.SizeBytes;
+        _bytes -= PktLen(packet);
     }
 
     /// <summary>Counts an arrival the subclass refused (the caller frees it).</summary>

@@ -3,11 +3,18 @@ using BpfSim.Core.Simulation;
 namespace BpfSim.Tcp.Net;
 
 /// <summary>
-/// Random Early Detection (Floyd and Jacobson, 1993), as Linux sch_red applies it: an EWMA of the queue length
-/// (weight <c>w_q</c>, decayed over idle time as if small packets had been sent), no action below <c>min</c>,
-/// a probability rising linearly to <c>p_max</c> at <c>max</c> spread out by the count since the last action, and
-/// always acting above <c>max</c>. With ECN on, ECN-capable packets are marked instead of dropped.
+/// Random Early Detection as Floyd and Jacobson's paper ("Random Early Detection Gateways for Congestion
+/// Avoidance", 1993) gives it, in packet mode: an EWMA of the queue length in packets (weight <c>w_q</c>, decayed
+/// over idle time as if full-size packets had been sent), no action below <c>min</c>, a probability rising linearly
+/// to <c>p_max</c> at <c>max</c> spread out by the count since the last action, and always acting above <c>max</c>.
+/// With ECN on, ECN-capable packets are marked instead of dropped.
 /// </summary>
+/// <remarks>
+/// This is not Linux's sch_red (net/sched/sch_red.c, include/net/red.h): that one keeps thresholds and average in
+/// bytes of backlog, derives its weight from tc's burst and avpkt, works in fixed point with a random qR drawn when
+/// the count restarts (so the first packet above min is never marked), restarts the count at -1 after a forced mark,
+/// and has harddrop, adaptive and gentle modes; here the limit is also checked before the RED decision.
+/// </remarks>
 public sealed class RedQueue : QueueDiscipline
 {
     private readonly SimRandom _random;

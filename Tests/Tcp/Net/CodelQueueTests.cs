@@ -192,4 +192,22 @@ public sealed class CodelQueueTests
         Assert.That(rig.Take(3 * Ms)!.Value.Ecn, Is.EqualTo(EcnCodepoint.Ce), "3 ms: above it");
         Assert.That(rig.Queue.Drops, Is.Zero);
     }
+
+    [Test]
+    public void EcnAndCeThreshold_MarkingOnePacket_IsOneMark_AndOneInEachKernelCounter()
+    {
+        // codel_impl.h codel_dequeue: the ECN branch (ecn_mark++) and the ce_threshold check (ce_mark++) both take the
+        // same skb; the kernel keeps two counters. Marks counts the packet once.
+        var q = new CodelQueue(CodelParams.Default with { Ecn = true, CeThreshold = CodelAlgorithm.FromNs(1_000_000) });
+        var rig = new QueueRig(q);
+        for (int i = 0; i < 20; i++)
+        {
+            rig.Offer(0, ecn: EcnCodepoint.Ect0);
+        }
+        rig.Take(50_000_000); // above target: first_above_time is set (and ce_threshold marks this one)
+        long marks = q.Marks, ecnMarks = q.EcnMarks, ceMarks = q.CeMarks;
+        var r = rig.Take(200_000_000)!.Value; // an interval later: the dropping state marks the head, 200 ms late
+        Assert.That((r.Ecn, q.Vars.Dropping, q.Marks - marks, q.EcnMarks - ecnMarks, q.CeMarks - ceMarks),
+            Is.EqualTo((EcnCodepoint.Ce, true, 1L, 1L, 1L)));
+    }
 }

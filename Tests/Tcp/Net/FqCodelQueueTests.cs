@@ -176,4 +176,61 @@ public sealed class FqCodelQueueTests
         Assert.That(bMarked, Is.Zero, "B's own queue never stands above target");
         Assert.That(q.Drops, Is.Zero, "ECN is on by default: ECT packets are marked, not dropped");
     }
+
+    [Test]
+    public void FullSizeIpPackets_CountAsEthernetFrames_ServeOnePacketPerTurn()
+    {
+        // TCP's full-size packets are 1500 IP bytes; the qdisc counts the 1514-byte frame (qdisc_pkt_len), and the
+        // default quantum is psched_mtu = 1514 (sch_fq_codel.c fq_codel_init): one packet per DRR turn from the start.
+        var q = Make();
+        var (a, b) = TwoFlows(q);
+        var rig = new QueueRig(q);
+        for (int i = 0; i < 8; i++)
+        {
+            rig.Offer(0, flow: a, ipBytes: 1500);
+            rig.Offer(0, flow: b, ipBytes: 1500);
+        }
+        var order = string.Concat(Enumerable.Range(0, 12).Select(_ => rig.Take(0)!.Value.Flow == a ? 'A' : 'B'));
+        Assert.That((order, q.Bytes), Is.EqualTo(("ABABABABABAB", 4 * 1514L)));
+    }
+
+    [Test]
+    public void EmptiedFlow_LeavesTheListsAtTheLinksNextDequeue_SoAnEarlierArrivalGoesFirst()
+    {
+        // After the link takes a qdisc's last packet, __qdisc_run (sch_generic.c) dequeues once more; fq_codel then
+        // finds A's flow empty and, the old list being empty, unlinks it (sch_fq_codel.c fq_codel_dequeue). B, which
+        // arrives first while the wire is busy, is then ahead of A's next packet on the new list.
+        var sim = new Simulator();
+        var net = new Network(sim, 1);
+        var q = Make();
+        var (a, b) = TwoFlows(q);
+        var link = net.AddLink("l", 1_000_000, SimTime.Zero, q); // 1 Mbit/s: 500 B take 4 ms
+        var received = new List<int>();
+        int route = net.AddRoute([link], net.AddSink(new Sink(net, received)));
+        void Send(int flow, int bytes)
+        {
+            int p = net.Packets.Allocate();
+            ref var packet = ref net.Packets[p];
+            packet.Route = route;
+            packet.Flow = flow;
+            packet.SizeBytes = bytes;
+            net.Send(p);
+        }
+        Send(a, 486); // 500 B counted: A keeps 1014 B of deficit on the new list while its queue is empty
+        sim.RunUntil(SimTime.FromMilliseconds(1));
+        Send(b, 1500);
+        sim.RunUntil(SimTime.FromMilliseconds(2));
+        Send(a, 1500);
+        sim.RunUntil(SimTime.FromSeconds(1));
+        Assert.That(received, Is.EqualTo(new[] { a, b, a }));
+    }
+
+    private sealed class Sink(Network net, List<int> received) : IPacketSink
+    {
+        public void Receive(int packet)
+        {
+            received.Add(net.Packets[packet].Flow);
+            net.Packets.Free(packet);
+        }
+    }
 }

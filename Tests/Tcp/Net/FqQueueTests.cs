@@ -219,4 +219,61 @@ public sealed class FqQueueTests
         }
         Assert.That((refused, q.LimitDrops), Is.EqualTo((50, 50L)));
     }
+
+    [Test]
+    public void CeThreshold_LatenessIsTimeInTheQueue_NotSinceTheSendersPastStamp()
+    {
+        // At a router time_to_send is the enqueue time (ip_forward clears skb->tstamp), so sch_fq.c fq_dequeue's
+        // lateness is the sojourn: a packet stamped 5 ms upstream that leaves at once is not marked (ce_threshold
+        // 2 ms); one that waited 3 ms is.
+        var q = new FqQueue(new FqOptions { CeThresholdNs = 2 * Ms, Pacing = false });
+        var rig = new QueueRig(q);
+        long now = 100 * Ms;
+        rig.Offer(now, flow: 1, ecn: EcnCodepoint.Ect0, tstamp: now + 1); // backlogs a flow: no fast path below
+        rig.Offer(now, flow: 2, ecn: EcnCodepoint.Ect0, tstamp: now - 5 * Ms);
+        rig.Offer(now, flow: 3, ecn: EcnCodepoint.Ect0, tstamp: now - 5 * Ms);
+        var fresh = rig.Take(now)!.Value;
+        var waited = rig.Take(now + 3 * Ms)!.Value;
+        Assert.That((fresh.Flow, fresh.Ecn, waited.Flow, waited.Ecn),
+            Is.EqualTo((2, EcnCodepoint.Ect0, 3, EcnCodepoint.Ce)));
+    }
+
+    [Test]
+    public void FullSizeIpPackets_CountAsEthernetFrames_InitialQuantumIsTenPackets()
+    {
+        // initial_quantum is 10 × psched_mtu and quantum 2 × psched_mtu (sch_fq.c fq_init) because the qdisc counts
+        // the 1514-byte frame of a 1500-byte IP packet (qdisc_pkt_len): ten packets, then two per turn.
+        var q = new FqQueue(new FqOptions { Pacing = false });
+        var rig = new QueueRig(q);
+        for (int i = 0; i < 16; i++)
+        {
+            rig.Offer(0, flow: 1, tstamp: 1, ipBytes: 1500);
+            rig.Offer(0, flow: 2, tstamp: 1, ipBytes: 1500);
+        }
+        var order = string.Concat(Enumerable.Range(0, 28).Select(_ => rig.Take(1)!.Value.Flow.ToString()));
+        Assert.That(order, Is.EqualTo("1111111111" + "2222222222" + "11" + "22" + "11" + "22"));
+    }
+
+    [Test]
+    public void Limit_LeavesOutTheInternalQueuesFastPathPackets()
+    {
+        // fq_enqueue compares band_pkt_count[band] with limit; fast-path packets go to q->internal and are not in it.
+        var q = new FqQueue(new FqOptions { Limit = 2 });
+        var rig = new QueueRig(q);
+        int refused = Enumerable.Range(0, 5).Count(_ => rig.Offer(0, flow: 1) < 0);
+        Assert.That((refused, q.FastpathPackets, q.Length), Is.EqualTo((0, 5L, 5)));
+    }
+
+    [Test]
+    public void CeThreshold_CountsEveryLatePacket_AndMarksOnlyEctOnes()
+    {
+        // sch_fq.c fq_dequeue: stat_ce_mark++ whether or not INET_ECN_set_ce took.
+        var q = new FqQueue(new FqOptions { CeThresholdNs = 1 * Ms, Pacing = false });
+        var rig = new QueueRig(q);
+        rig.Offer(0, flow: 1, tstamp: 1); // not the fast path
+        rig.Offer(0, flow: 1, ecn: EcnCodepoint.Ect0, tstamp: 1);
+        var notEct = rig.Take(5 * Ms)!.Value;
+        var ect = rig.Take(5 * Ms)!.Value;
+        Assert.That((notEct.Ecn, ect.Ecn, q.CeMarks, q.Marks), Is.EqualTo((EcnCodepoint.NotEct, EcnCodepoint.Ce, 2L, 1L)));
+    }
 }

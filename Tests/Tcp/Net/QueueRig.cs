@@ -9,13 +9,17 @@ internal sealed class QueueRig(QueueDiscipline queue)
 
     public QueueDiscipline Queue { get; } = queue;
 
-    /// <summary>Offers a packet; returns its index, or -1 if it was refused (and freed).</summary>
-    public int Offer(long now, int flow = 0, int size = 1514, EcnCodepoint ecn = EcnCodepoint.NotEct, long tstamp = 0)
+    /// <summary>
+    /// Offers a packet of <paramref name="size"/> bytes as the queue counts them (qdisc_pkt_len: a full-size Ethernet
+    /// frame is 1514; the packet's IP length is that less <see cref="QueueDiscipline.LinkHeaderBytes"/>), or of
+    /// <paramref name="ipBytes"/> IP bytes when given; returns its index, or -1 if it was refused (and freed).
+    /// </summary>
+    public int Offer(long now, int flow = 0, int size = 1514, EcnCodepoint ecn = EcnCodepoint.NotEct, long tstamp = 0, int? ipBytes = null)
     {
         int p = Pool.Allocate();
         ref var packet = ref Pool[p];
         packet.Flow = flow;
-        packet.SizeBytes = size;
+        packet.SizeBytes = ipBytes ?? size - Queue.LinkHeaderBytes;
         packet.Ecn = ecn;
         packet.Tstamp = tstamp;
         packet.Segment.Seq = (uint)p;
