@@ -129,7 +129,6 @@ public sealed class TcpConnection
     internal TimerId NapiTimer;       // the receiving NIC's coalesced interrupt (GRO)
     // ---- handshake (TcpStack.Handshake.cs) ----
     internal long FirstSynUs = -1;    // tp->retrans_stamp as tcp_connect sets it: when the first SYN left (µs)
-    internal long LastSynNs;          // when the last SYN (first or retransmitted) left: the SYN's skb_mstamp_ns
     internal int TotalRto;            // tp->total_rto: SYN timeouts so far (the linear-timeout count)
     internal uint SynAckTsVal;        // TSval of the SYN-ACK that established the sender: what its first ACK echoes
     internal int[]? NapiBatch;        // packets the next NAPI poll takes, in arrival order (made on first use)

@@ -37,7 +37,6 @@ public sealed partial class TcpStack
     {
         ref var sk = ref _socks[conn.Id];
         MstampRefresh(ref sk); // tcp_connect
-        conn.LastSynNs = _sim.Now.Nanoseconds;
         StampDeparture(ref sk); // the SYN goes through __tcp_transmit_skb too: tcp_wstamp_ns starts at its departure
         var ect = conn.Ops.NeedsEcn ? EcnCodepoint.Ect0 : EcnCodepoint.NotEct;
         SendControl(conn, TcpFlags.Syn | (conn.RequestEcn ? TcpFlags.Ece | TcpFlags.Cwr : TcpFlags.None), conn.Path.Forward, ack: 0, tsEcr: 0, ect);
@@ -173,7 +172,7 @@ public sealed partial class TcpStack
     /// pkts_acked gets one packet with the SYN's RTT (tcp_ack_update_rtt passes the timestamp sample on when the SYN
     /// was retransmitted); in_ack_event SLOWPATH | WIN_UPDATE (tcp_ack_update_window: the ACK advanced snd_una; no
     /// ECE on a SYN, tcp_ecn_rcv_ecn_echo); after a SYN timeout the loss episode ends (tcp_fastretrans_alert →
-    /// tcp_process_loss → tcp_try_undo_recovery: CA_Open, no undo); then tcp_rate_gen's sample of the SYN and
+    /// tcp_process_loss → tcp_try_undo_recovery: CA_Open, no undo); then tcp_rate_gen (a sample without timing) and
     /// tcp_cong_control: cong_control, or — no data was acked, so no cong_avoid (tcp_may_raise_cwnd) —
     /// tcp_update_pacing_rate, which gives the first flight a pacing rate (2 × cwnd / SYN RTT) before any data is acked.
     /// </summary>
@@ -189,40 +188,20 @@ public sealed partial class TcpStack
             // is positive, so tcp_try_undo_recovery cannot undo and just returns to CA_Open (undo_marker stays set).
             SetCaState(conn, TcpCaState.Open);
         }
-        // tcp_rate_skb_delivered for the SYN: it left with packets_out 0, so its first_tx and delivered stamps are the
-        // first SYN's departure (a retransmission keeps them); tcp_init_sock's app_limited ~0U marked it app-limited,
-        // and tcp_rate_gen clears that now that delivered has passed it (bpfsim keeps app_limited 0 until then).
-        long now = _sim.Now.Nanoseconds;
-        long firstSynNs = conn.FirstSynUs * 1000;
-        long sndIntervalNs = conn.LastSynNs - firstSynNs;
-        long ackIntervalNs = now - firstSynNs;
+        // tcp_rate_gen: no timing for the SYN. tcp_connect queues it (packets_out 1) before transmitting it, so
+        // tcp_rate_skb_sent did not stamp the idle pipe's start and its tx.delivered_mstamp is the fresh socket's 0;
+        // tcp_rate_skb_delivered returns early, and with prior_mstamp 0 the sample is delivered = interval = -1 and
+        // not recorded as the delivery rate. delivered_mstamp starts here.
         var rs = new RateSample
         {
-            PriorMstamp = (ulong)conn.FirstSynUs,
-            PriorDelivered = priorDelivered,
-            PriorDeliveredCe = sk.DeliveredCe,
             RttUs = synRttUs,
-            AckedSacked = 1,
-            Delivered = (int)(sk.Delivered - priorDelivered),
-            SndIntervalUs = (uint)(sndIntervalNs / 1000),
-            RcvIntervalUs = (uint)(ackIntervalNs / 1000),
-            IntervalUs = Math.Max(sndIntervalNs, ackIntervalNs) / 1000,
-            IsAppLimited = true,
-            IsRetrans = conn.Stats.SynRetransmits > 0,
+            AckedSacked = sk.Delivered - priorDelivered,
+            PriorInFlight = 1, // the SYN
+            Delivered = -1,
+            IntervalUs = -1,
         };
         sk.DeliveredMstamp = sk.TcpMstamp;
-        conn.DeliveredTimeNs = now;
-        if (rs.IntervalUs < sk.MinRttUs)
-        {
-            rs.IntervalUs = -1;
-        }
-        else
-        {
-            // An app-limited sample is kept only if its rate is higher than the last one kept; none was kept yet.
-            conn.RateDelivered = rs.Delivered;
-            conn.RateIntervalUs = rs.IntervalUs;
-            conn.RateAppLimited = true;
-        }
+        conn.DeliveredTimeNs = _sim.Now.Nanoseconds;
         if (conn.Ops.CongControl is { } congControl)
         {
             CaCongControl(congControl, ref sk, ack, SynAckFlags, in rs);
