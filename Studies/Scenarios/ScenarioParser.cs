@@ -108,6 +108,10 @@ public sealed partial class ScenarioParser
             "receiver_cc", "ecn", "tcp_recovery", "tcp_frto", "tso", "gro", "measure_from", "measure_to", "fct_bins",
             "timeseries_flows");
         var spec = new TcpScenarioSpec();
+        if (Hz(keys) is { } hz)
+        {
+            spec = spec with { Hz = (uint)hz };
+        }
         if (keys.TryGetValue("seed", out var seedNode) && Scalar(seedNode, "seed") is { } seedText)
         {
             if (ulong.TryParse(seedText, NumberStyles.Integer, CultureInfo.InvariantCulture, out ulong seed))
