@@ -58,7 +58,7 @@ public sealed class BpfCubic : TcpCongestionOpsProgram
                 return;
             }
         }
-        Update(ref ca, sk.TcpJiffies32, sk.SndCwnd, acked);
+        Update(ref ca, sk.TcpJiffies32, sk.Hz, sk.SndCwnd, acked);
         TcpCongKfuncs.CongAvoidAi(ref sk, ca.Cnt, acked);
     }
 
@@ -71,7 +71,7 @@ public sealed class BpfCubic : TcpCongestionOpsProgram
         {
             return;
         }
-        if (ca.EpochStart != 0 && (int)(sk.TcpJiffies32 - ca.EpochStart) < (int)TcpTime.Hz)
+        if (ca.EpochStart != 0 && (int)(sk.TcpJiffies32 - ca.EpochStart) < (int)sk.Hz)
         {
             return;
         }
@@ -87,10 +87,10 @@ public sealed class BpfCubic : TcpCongestionOpsProgram
     }
 
     /// <summary>bictcp_update as bpf_cubic.c writes it (microsecond t, divided friendliness).</summary>
-    private static void Update(ref CubicState ca, uint now, uint cwnd, uint acked)
+    private static void Update(ref CubicState ca, uint now, uint hz, uint cwnd, uint acked)
     {
         ca.AckCnt += acked;
-        if (ca.LastCwnd == cwnd && (int)(now - ca.LastTime) <= (int)TcpTime.Hz / 32)
+        if (ca.LastCwnd == cwnd && (int)(now - ca.LastTime) <= (int)hz / 32)
         {
             return;
         }
@@ -102,7 +102,7 @@ public sealed class BpfCubic : TcpCongestionOpsProgram
             {
                 CubicMath.StartEpoch(ref ca, now, cwnd, acked);
             }
-            ulong t = (ulong)(long)(int)(now - ca.EpochStart) * TcpTime.UsecPerJiffy;
+            ulong t = (ulong)(long)(int)(now - ca.EpochStart) * (TcpTime.UsecPerSec / hz); // USEC_PER_JIFFY, CONFIG_HZ from .kconfig
             t += ca.DelayMin;
             t <<= CubicMath.BicHz;
             t /= TcpTime.UsecPerSec;

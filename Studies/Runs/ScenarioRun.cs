@@ -30,7 +30,7 @@ public static class ScenarioRun
     {
         var spec = scenario.Spec;
         var observers = TcpObservers.For(settings, spec, scenario.Name);
-        var (result, code, error) = Contained(() => TcpScenarioRunner.RunContained(spec, () => factory.Create(new BpfSystemOptions { Jit = settings.Jit }), catalog, settings.Progress,
+        var (result, code, error) = Contained(() => TcpScenarioRunner.RunContained(spec, () => factory.Create(new BpfSystemOptions { Jit = settings.Jit, Hz = spec.Hz }), catalog, settings.Progress,
             settings.CallBudget, HangNotice(settings), observers), scenario.Name);
         if (result is null)
         {
@@ -55,7 +55,7 @@ public static class ScenarioRun
                 [$"bpfsim: {scenario.Name}: --trace {trace}: per-event traces are written for TCP runs (docs/traces.md); a scheduler run has its timeline CSV"], []);
         }
         // The run's bpf(2) has the scenario's CPUs, so per-CPU maps and program invocations see one slot per simulated CPU.
-        var options = new BpfSystemOptions { Cpus = spec.Cpus.Count, Jit = settings.Jit };
+        var options = new BpfSystemOptions { Cpus = spec.Cpus.Count, Jit = settings.Jit, Hz = (uint)spec.Hz };
         var (result, code, error) = Contained(() => SchedScenarioRunner.RunContained(spec, () => factory.Create(options), catalog,
             settings.Progress, settings.CallBudget, HangNotice(settings), core => new FairSchedClass(core)), scenario.Name);
         if (result is null)

@@ -21,8 +21,8 @@ public sealed partial class ScenarioParser
     private static readonly Dictionary<string, string> s_tcpOnlyKeys = new[] { "network", "flows", "receiver_cc", "ecn", "tcp_recovery", "tcp_frto", "tso", "gro", "timeseries_flows" }
         .ToDictionary(k => k, k => $"{k} is a key of TCP scenarios; {SchedHint}", StringComparer.Ordinal);
 
-    /// <summary>Scheduler keys, refused in a TCP scenario.</summary>
-    private static readonly Dictionary<string, string> s_schedOnlyKeys = new[] { "cpus", "tasks", "hz", "timeline_limit", "hotplug" }
+    /// <summary>Scheduler keys, refused in a TCP scenario (hz is a key of both).</summary>
+    private static readonly Dictionary<string, string> s_schedOnlyKeys = new[] { "cpus", "tasks", "timeline_limit", "hotplug" }
         .ToDictionary(k => k, k => $"{k} is a key of scheduler scenarios; {TcpHint}", StringComparer.Ordinal);
 
     /// <summary>CONFIG_HZ's choices (kernel/Kconfig.hz).</summary>
@@ -36,6 +36,21 @@ public sealed partial class ScenarioParser
     /// <summary>The root's <c>subsystem:</c> value when it is a single value.</summary>
     private static YamlScalarNode? SubsystemNode(YamlMappingNode root) =>
         root.Children.FirstOrDefault(p => p.Key is YamlScalarNode { Value: "subsystem" }).Value is YamlScalarNode { Value: not null } v ? v : null;
+
+    /// <summary>The <c>hz</c> key (CONFIG_HZ), of scheduler and TCP scenarios alike; a value Kconfig does not offer is an error at its line.</summary>
+    private int? Hz(Dictionary<string, YamlNode> keys)
+    {
+        if (Integer(keys, "hz", 1) is not { } hz)
+        {
+            return null;
+        }
+        if (Array.IndexOf(s_hzChoices, hz) < 0)
+        {
+            Error(keys["hz"], $"hz is CONFIG_HZ: 100, 250, 300 or 1000, not {hz}");
+            return null;
+        }
+        return hz;
+    }
 
     private ulong? Seed(Dictionary<string, YamlNode> keys)
     {
@@ -68,16 +83,9 @@ public sealed partial class ScenarioParser
         {
             spec = spec with { SampleInterval = interval };
         }
-        if (Integer(keys, "hz", 1) is { } hz)
+        if (Hz(keys) is { } hz)
         {
-            if (Array.IndexOf(s_hzChoices, hz) < 0)
-            {
-                Error(keys["hz"], $"hz is CONFIG_HZ: 100, 250, 300 or 1000, not {hz}");
-            }
-            else
-            {
-                spec = spec with { Hz = hz };
-            }
+            spec = spec with { Hz = hz };
         }
         if (Integer(keys, "timeline_limit", 0, MaxTimelineLimit) is { } limit)
         {

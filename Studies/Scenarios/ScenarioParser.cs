@@ -104,10 +104,14 @@ public sealed partial class ScenarioParser
             Error(components, "this is an xdp-chain experiment file (components:), not a run scenario: run it with `bpfsim experiment xdp-chain FILE` (docs/multi-prog.md)");
             return new TcpScenarioSpec();
         }
-        var keys = Keys(root, "the scenario", s_schedOnlyKeys, "seed", "duration", "subsystem", "network", "structops", "xdp", "flows", "sample_interval",
+        var keys = Keys(root, "the scenario", s_schedOnlyKeys, "seed", "duration", "subsystem", "hz", "network", "structops", "xdp", "flows", "sample_interval",
             "receiver_cc", "ecn", "tcp_recovery", "tcp_frto", "tso", "gro", "measure_from", "measure_to", "fct_bins",
             "timeseries_flows");
         var spec = new TcpScenarioSpec();
+        if (Hz(keys) is { } hz)
+        {
+            spec = spec with { Hz = (uint)hz };
+        }
         if (keys.TryGetValue("seed", out var seedNode) && Scalar(seedNode, "seed") is { } seedText)
         {
             if (ulong.TryParse(seedText, NumberStyles.Integer, CultureInfo.InvariantCulture, out ulong seed))

@@ -16,9 +16,14 @@ public sealed class GoldenSummaryTests
     private static string GoldenPath => Path.Combine(Source(), "golden", "summary_small.json");
 
     /// <summary>The summary of golden/small.yaml without what differs between machines and builds (wall time, paths, version).</summary>
-    private static string Summary()
+    /// <param name="hz">Run the scenario with this <c>hz:</c> key added; null runs it as it is.</param>
+    private static string Summary(uint? hz = null)
     {
         string scenario = Path.Combine(AppContext.BaseDirectory, "golden", "small.yaml");
+        if (hz is { } h)
+        {
+            scenario = CliRun.Scenario($"hz: {h}\n" + File.ReadAllText(scenario));
+        }
         var stdout = new StringWriter();
         var stderr = new StringWriter();
         Assert.That(BpfSimCommand.Invoke(["run", scenario, "--json"], stdout, stderr), Is.Zero, stderr.ToString());
@@ -28,6 +33,17 @@ public sealed class GoldenSummaryTests
         actual["manifest"]!.AsObject().Remove("consumers");
         actual["manifest"]!.AsObject().Remove("tool_version");
         return actual.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true });
+    }
+
+    [Test]
+    public void SmallScenario_Hz1000Explicit_SameSummaryAsDefault_Hz250Differs()
+    {
+        // hz defaults to 1000, so saying so changes nothing; HZ 250 (4 ms jiffies) changes the run.
+        static string WithoutText(string summary) =>
+            string.Join('\n', summary.Split('\n').Where(l => !l.Contains("scenario_sha256", StringComparison.Ordinal))); // the file's text differs
+        string byDefault = WithoutText(Summary());
+        Assert.That(WithoutText(Summary(1000)), Is.EqualTo(byDefault));
+        Assert.That(WithoutText(Summary(250)), Is.Not.EqualTo(byDefault));
     }
 
     [Test]

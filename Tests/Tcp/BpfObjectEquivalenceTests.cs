@@ -66,6 +66,31 @@ public sealed class BpfObjectEquivalenceTests
         AssertSame(expected, actual);
     }
 
+    /// <summary>
+    /// At HZ 250 (Kconfig's default) the object reads CONFIG_HZ = 250 from .kconfig and bpf_jiffies64 counts 4 ms
+    /// jiffies, so its HZ/32 gate, epoch arithmetic and usecs_to_jiffies(delay_min) still agree with the built-in call
+    /// for call, on a low-RTT path where the jiffy is many RTTs.
+    /// </summary>
+    [TestCase("bpf_cubic")]
+    [TestCase("bpf_cubic.v3")]
+    public void BpfCubicObject_AtHz250_SamePerAckTraceAsBuiltinCubic(string objectName)
+    {
+        var hz250 = new TcpStackOptions { Hz = 250 };
+        var lowRtt = new DumbbellOptions
+        {
+            BottleneckRateBps = 1_000_000_000, BottleneckDelay = SimTime.FromMicroseconds(45), AccessDelay = SimTime.Zero,
+            BottleneckQueue = _ => new DropTailQueue(60), BottleneckLoss = new BernoulliLoss(0.0005),
+        };
+        var expected = Trace("cubic", null, lowRtt, 3, hz250);
+        var actual = Trace("bpf_cubic_c", objectName, lowRtt, 3, hz250);
+        var at1000 = Trace("cubic", null, lowRtt, 3);
+
+        Assert.That(expected, Has.Count.GreaterThan(10_000));
+        Assert.That(expected.Select(e => e.State).Distinct(), Has.Member(TcpCaState.Recovery));
+        Assert.That(expected, Is.Not.EqualTo(at1000), "HZ changes the run, so agreeing at 250 is not agreeing at 1000");
+        AssertSame(expected, actual);
+    }
+
     [Test]
     public void BpfDctcpObject_SamePerAckTraceAsBuiltinDctcp()
     {

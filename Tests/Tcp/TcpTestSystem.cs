@@ -12,11 +12,12 @@ namespace BpfSim.Tests.Tcp;
 /// <summary>A BpfSystem composed as the CLI composes it: runtime, TCP, built-in programs.</summary>
 internal sealed class TcpTestSystem
 {
-    public TcpTestSystem()
+    /// <param name="hz">The kernel's CONFIG_HZ (<see cref="BpfSystemOptions.Hz"/>).</param>
+    public TcpTestSystem(uint hz = TcpTime.DefaultHz)
     {
         var services = new ServiceCollection().AddBpfSim().AddTcp().AddBuiltinPrograms().BuildServiceProvider();
         Catalog = services.GetRequiredService<ConsumerCatalog>();
-        Bpf = services.GetRequiredService<BpfSimFactory>().Create();
+        Bpf = services.GetRequiredService<BpfSimFactory>().Create(new BpfSystemOptions { Hz = hz });
         Type = (TcpCongestionOpsType)Bpf.FindStructOpsType(TcpCongestionOpsType.TypeName)!;
     }
 

@@ -155,9 +155,17 @@ public static class BaseHelpers
     private static ulong Now(ref RunContext c, ulong _, ulong __, ulong ___, ulong ____, ulong _____) =>
         (ulong)State(ref c).Object.System.Simulator.Now.Nanoseconds;
 
-    /// <summary>bpf_jiffies64 at HZ 1000: the same clock as the TCP stack's tcp_jiffies32 (its low 32 bits).</summary>
-    private static ulong JiffiesNow(ref RunContext c, ulong _, ulong __, ulong ___, ulong ____, ulong _____) =>
-        (ulong)State(ref c).Object.System.Simulator.Now.Nanoseconds / 1_000_000;
+    /// <summary>
+    /// bpf_jiffies64 (kernel/bpf/helpers.c) at the system's <see cref="BpfSystemOptions.Hz"/>: the ticks since boot, one
+    /// every 1/HZ s — the same clock as the TCP stack's tcp_jiffies32 (its low 32 bits).
+    /// </summary>
+    private static ulong JiffiesNow(ref RunContext c, ulong _, ulong __, ulong ___, ulong ____, ulong _____)
+    {
+        var system = State(ref c).Object.System;
+        ulong ns = (ulong)system.Simulator.Now.Nanoseconds;
+        uint hz = system.Options.Hz;
+        return ns / 1_000_000_000 * hz + ns % 1_000_000_000 * hz / 1_000_000_000;
+    }
 
     private static ulong Random(ref RunContext c, ulong _, ulong __, ulong ___, ulong ____, ulong _____) =>
         (uint)State(ref c).Object.Random.NextUInt64();

@@ -28,7 +28,10 @@ public static partial class ObjectLoader
     /// <summary>libbpf's POISON_CALL_KFUNC_BASE: a call to a weak kfunc the kernel lacks, which fails only if reached.</summary>
     public const int PoisonKfuncBase = 2002000000;
 
-    /// <summary>The values bpfsim's kernel gives .kconfig externs (its configuration: HZ 1000, Linux 6.12).</summary>
+    /// <summary>
+    /// The values bpfsim's kernel gives .kconfig externs by default (its configuration: HZ 1000, Linux 6.12); CONFIG_HZ
+    /// is the loading system's <see cref="BpfSystemOptions.Hz"/> instead (<see cref="KconfigValue"/>).
+    /// </summary>
     public static readonly IReadOnlyDictionary<string, ulong> Kconfig = new Dictionary<string, ulong>(StringComparer.Ordinal)
     {
         ["CONFIG_HZ"] = 1000,
@@ -230,7 +233,7 @@ public static partial class ObjectLoader
         var kconfig = spec.Externs.Where(e => e.Kind == ExternKind.Kconfig).ToList();
         if (kconfig.Count > 0)
         {
-            var r = KconfigBytes(spec, kconfig, obj.KconfigOffsets, out var bytes);
+            var r = KconfigBytes(bpf, spec, kconfig, obj.KconfigOffsets, out var bytes);
             if (!r.IsOk)
             {
                 return r;
@@ -293,7 +296,18 @@ public static partial class ObjectLoader
     }
 
     /// <summary>The .kconfig values at the externs' offsets (bpf_object__resolve_kconfig): unknown strong ones fail.</summary>
-    private static BpfResult KconfigBytes(ObjectSpec spec, IReadOnlyList<ObjectExtern> externs, Dictionary<string, int> offsets, out byte[] bytes)
+    /// <summary>What .kconfig extern <paramref name="name"/> reads on <paramref name="bpf"/>: CONFIG_HZ is the system's HZ, the rest <see cref="Kconfig"/>.</summary>
+    public static bool KconfigValue(BpfSystem bpf, string name, out ulong value)
+    {
+        if (name == "CONFIG_HZ")
+        {
+            value = bpf.Options.Hz;
+            return true;
+        }
+        return Kconfig.TryGetValue(name, out value);
+    }
+
+    private static BpfResult KconfigBytes(BpfSystem bpf, ObjectSpec spec, IReadOnlyList<ObjectExtern> externs, Dictionary<string, int> offsets, out byte[] bytes)
     {
         bytes = [];
         var layout = new List<(ObjectExtern Extern, int Offset, int Size)>();
@@ -325,7 +339,7 @@ public static partial class ObjectLoader
         Span<byte> v = stackalloc byte[8];
         foreach (var (e, offset, size) in layout)
         {
-            if (!Kconfig.TryGetValue(e.Name, out ulong value))
+            if (!KconfigValue(bpf, e.Name, out ulong value))
             {
                 if (!e.IsWeak)
                 {

@@ -217,7 +217,7 @@ internal static partial class BbrMath
     /// </summary>
     public static void UpdateMinRtt(ref TcpSock sk, ref BbrState bbr, in RateSample rs)
     {
-        bool filterExpired = TcpTime.After(sk.TcpJiffies32, bbr.MinRttStamp + MinRttWinSec * TcpTime.Hz);
+        bool filterExpired = TcpTime.After(sk.TcpJiffies32, bbr.MinRttStamp + MinRttWinSec * sk.Hz);
         // Strictly lower (tcp_bbr.c): an equal sample does not restart the window, so PROBE_RTT recurs every 10 s on a
         // steady path whose RTT never drops below the minimum.
         if (rs.RttUs >= 0 && (rs.RttUs < bbr.MinRttUs || (filterExpired && !rs.IsAckDelayed)))
@@ -240,7 +240,7 @@ internal static partial class BbrMath
             sk.AppLimited = appLimited != 0 ? appLimited : 1;
             if (bbr.ProbeRttDoneStamp == 0 && sk.PacketsInFlight <= CwndMinTarget)
             {
-                bbr.ProbeRttDoneStamp = sk.TcpJiffies32 + (uint)TcpTime.UsecsToJiffies(ProbeRttModeMs * TcpTime.UsecPerMsec);
+                bbr.ProbeRttDoneStamp = sk.TcpJiffies32 + (uint)TcpTime.MsecsToJiffies(ProbeRttModeMs, sk.Hz);
                 bbr.ProbeRttRoundDone = false;
                 bbr.NextRttDelivered = sk.Delivered;
             }

@@ -39,7 +39,7 @@ public static class Cubic
             }
         }
         ref var ca = ref CubicMath.Ca(ref sk);
-        Update(ref ca, sk.TcpJiffies32, sk.SndCwnd, acked);
+        Update(ref ca, sk.TcpJiffies32, sk.Hz, sk.SndCwnd, acked);
         TcpCongKfuncs.CongAvoidAi(ref sk, ca.Cnt, acked);
     }
 
@@ -48,11 +48,11 @@ public static class Cubic
     /// never slower than the Reno estimate, never faster than 1.5× per RTT.
     /// </summary>
     /// <remarks>Mirrors <c>bictcp_update()</c> in net/ipv4/tcp_cubic.c.</remarks>
-    internal static void Update(ref CubicState ca, uint now, uint cwnd, uint acked)
+    internal static void Update(ref CubicState ca, uint now, uint hz, uint cwnd, uint acked)
     {
         ca.AckCnt += acked;
 
-        if (ca.LastCwnd == cwnd && (int)(now - ca.LastTime) <= (int)TcpTime.Hz / 32)
+        if (ca.LastCwnd == cwnd && (int)(now - ca.LastTime) <= (int)hz / 32) // HZ/32: 7 jiffies (28 ms) at HZ 250
         {
             return;
         }
@@ -70,9 +70,9 @@ public static class Cubic
             // t in jiffies (delay_min rounded up to jiffies), then in BICTCP_HZ units. The s32 difference widens
             // to u64 as in C; cwnd_event keeps epoch_start from passing now.
             ulong t = (ulong)(long)(int)(now - ca.EpochStart);
-            t += TcpTime.UsecsToJiffies(ca.DelayMin);
+            t += TcpTime.UsecsToJiffies(ca.DelayMin, hz);
             t <<= CubicMath.BicHz;
-            t /= TcpTime.Hz;
+            t /= hz;
 
             CubicMath.CntFromTarget(ref ca, cwnd, CubicMath.BicTarget(in ca, t));
         }
@@ -110,7 +110,7 @@ public static class Cubic
             return;
         }
         // Delay samples right after fast recovery are discarded.
-        if (ca.EpochStart != 0 && (int)(sk.TcpJiffies32 - ca.EpochStart) < (int)TcpTime.Hz)
+        if (ca.EpochStart != 0 && (int)(sk.TcpJiffies32 - ca.EpochStart) < (int)sk.Hz)
         {
             return;
         }

@@ -162,7 +162,7 @@ public sealed class TcpConnection
     internal uint DelackTimeoutJiffies;
     internal long SynAckSentNs;
     internal uint RcvSrttUs;
-    internal uint RcvRtoJiffies = TcpTime.Hz; // TCP_TIMEOUT_INIT until measured
+    internal uint RcvRtoJiffies; // TCP_TIMEOUT_INIT (set by the stack at its HZ) until measured
     internal bool RequestEcn;         // the sender asks for ECN in its SYN (tcp_ecn_send_syn: its algorithm needs ECN)
     // The receiving host's request socket (struct request_sock) from the first SYN until the handshake completes.
     internal bool ReqOpen;

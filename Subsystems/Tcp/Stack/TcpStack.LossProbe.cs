@@ -15,7 +15,7 @@ public sealed partial class TcpStack
     private void ResetXmitTimer(TcpConnection conn, XmitTimer what, uint whenJiffies, uint maxJiffies)
     {
         ref var sk = ref _socks[conn.Id];
-        whenJiffies += PacingDelayJiffies(sk.TcpWstampNs, sk.TcpClockCache); // tcp_reset_xmit_timer
+        whenJiffies += PacingDelayJiffies(sk.TcpWstampNs, sk.TcpClockCache, _hz); // tcp_reset_xmit_timer
         InetCskResetXmitTimer(conn, what, whenJiffies, maxJiffies);
     }
 
@@ -27,26 +27,27 @@ public sealed partial class TcpStack
     {
         whenJiffies = Math.Max(1, Math.Min(whenJiffies, maxJiffies));
         conn.Pending = what;
-        SetRto(conn, whenJiffies * TcpTime.UsecPerJiffy * 1000L);
+        SetRto(conn, (long)(TcpTime.JiffiesToUsecs(whenJiffies, _hz) * 1000));
     }
 
     /// <summary>
     /// include/net/tcp.h tcp_pacing_delay: how far the next departure (tcp_wstamp_ns) lies beyond tcp_clock_cache, in
     /// whole jiffies rounded down (nsecs_to_jiffies, kernel/time/time.c: a plain division for HZ dividing 10^9).
     /// </summary>
-    internal static uint PacingDelayJiffies(ulong wstampNs, ulong clockCacheNs)
+    internal static uint PacingDelayJiffies(ulong wstampNs, ulong clockCacheNs, uint hz)
     {
         long delay = (long)(wstampNs - clockCacheNs);
-        return delay > 0 ? (uint)(delay / (TcpTime.UsecPerJiffy * 1000L)) : 0;
+        return delay > 0 ? (uint)TcpTime.NsecsToJiffies((ulong)delay, hz) : 0;
     }
 
-    private uint MaxRtoJiffies => (uint)(_options.MaxRto.Nanoseconds / (TcpTime.UsecPerJiffy * 1000L));
+    /// <summary>TCP_RTO_MAX (120·HZ) in jiffies.</summary>
+    private uint MaxRtoJiffies => (uint)TcpTime.NsecsToJiffies((ulong)_options.MaxRto.Nanoseconds, _hz);
 
     /// <summary>tcp_rto_delta_us: how far in the future (µs) the RTO of the head segment falls.</summary>
     private long RtoDeltaUs(TcpConnection conn)
     {
         long headUs = conn.Segment(conn.SndUna).SentNs / 1000;
-        return headUs + (long)RtoJiffies(conn) * TcpTime.UsecPerJiffy - (long)_socks[conn.Id].TcpMstamp;
+        return headUs + (long)TcpTime.JiffiesToUsecs((ulong)RtoJiffies(conn), _hz) - (long)_socks[conn.Id].TcpMstamp;
     }
 
     /// <summary>
@@ -64,7 +65,7 @@ public sealed partial class TcpStack
         uint rto = (uint)RtoJiffies(conn);
         if (conn.Pending is XmitTimer.ReoTimeout or XmitTimer.LossProbe)
         {
-            rto = (uint)TcpTime.UsecsToJiffies((uint)Math.Max(RtoDeltaUs(conn), 1));
+            rto = (uint)TcpTime.UsecsToJiffies((uint)Math.Max(RtoDeltaUs(conn), 1), _hz);
         }
         ResetXmitTimer(conn, XmitTimer.Retrans, rto, MaxRtoJiffies);
     }
@@ -94,16 +95,16 @@ public sealed partial class TcpStack
         if (sk.SrttUs != 0)
         {
             ulong us = (sk.SrttUs >> 2) + (sk.PacketsOut == 1 ? (ulong)(_options.MinRto.Nanoseconds / 1000) : TimeoutMinUs);
-            timeout = (uint)TcpTime.UsecsToJiffies((uint)Math.Min(us, uint.MaxValue));
+            timeout = (uint)TcpTime.UsecsToJiffies((uint)Math.Min(us, uint.MaxValue), _hz);
         }
         else
         {
-            timeout = (uint)(_options.InitialRto.Nanoseconds / (TcpTime.UsecPerJiffy * 1000L));
+            timeout = (uint)TcpTime.NsecsToJiffies((ulong)_options.InitialRto.Nanoseconds, _hz);
         }
-        long rtoDeltaUs = advancingRto ? (long)RtoJiffies(conn) * TcpTime.UsecPerJiffy : RtoDeltaUs(conn);
+        long rtoDeltaUs = advancingRto ? (long)TcpTime.JiffiesToUsecs((ulong)RtoJiffies(conn), _hz) : RtoDeltaUs(conn);
         if (rtoDeltaUs > 0)
         {
-            timeout = Math.Min(timeout, (uint)TcpTime.UsecsToJiffies((uint)Math.Min(rtoDeltaUs, uint.MaxValue)));
+            timeout = Math.Min(timeout, (uint)TcpTime.UsecsToJiffies((uint)Math.Min(rtoDeltaUs, uint.MaxValue), _hz));
         }
         ResetXmitTimer(conn, XmitTimer.LossProbe, timeout, MaxRtoJiffies);
         return true;

@@ -16,7 +16,10 @@ public sealed partial class TcpStack
     /// <summary>TCP_RACK_RECOVERY_THRESH: recoveries a DSACK-widened reordering window persists for.</summary>
     private const uint RackRecoveryThresh = 16;
 
-    /// <summary>TCP_TIMEOUT_MIN_US (2 ms): added to RACK's and TLP's timers.</summary>
+    /// <summary>
+    /// TCP_TIMEOUT_MIN_US (include/net/tcp.h: 2·USEC_PER_MSEC, 2 ms whatever HZ is): added to RACK's and TLP's timers
+    /// before usecs_to_jiffies rounds the sum up to whole jiffies (tcp_recovery.c, tcp_output.c).
+    /// </summary>
     private const uint TimeoutMinUs = 2000;
 
     /// <summary>sysctl_tcp_max_reordering (300).</summary>
@@ -160,7 +163,7 @@ public sealed partial class TcpStack
         uint timeout = RackDetectLoss(conn);
         if (timeout != 0)
         {
-            uint jiffies = (uint)TcpTime.UsecsToJiffies(timeout + TimeoutMinUs);
+            uint jiffies = (uint)TcpTime.UsecsToJiffies(timeout + TimeoutMinUs, _hz);
             InetCskResetXmitTimer(conn, XmitTimer.ReoTimeout, jiffies, (uint)RtoJiffies(conn)); // no tcp_pacing_delay
         }
         return timeout != 0;

@@ -145,10 +145,11 @@ public sealed partial class TcpStack
         }
     }
 
-    private uint AtoMinJiffies => (uint)(_options.DelayedAck.Nanoseconds / 1_000_000); // TCP_ATO_MIN = TCP_DELACK_MIN
+    /// <summary>TCP_ATO_MIN = TCP_DELACK_MIN (HZ/25, 40 ms) in jiffies: <see cref="TcpStackOptions.DelayedAck"/> rounded up.</summary>
+    private uint AtoMinJiffies => (uint)TcpTime.NsecsToJiffiesUp((ulong)_options.DelayedAck.Nanoseconds, _hz);
 
     /// <summary>TCP_DELACK_MAX (HZ/5).</summary>
-    private const uint DelackMaxJiffies = TcpTime.Hz / 5;
+    private uint DelackMaxJiffies => _hz / 5;
 
     /// <summary>
     /// tcp_event_data_recv (net/ipv4/tcp_input.c), for in-order data: the first segment starts the delayed-ACK engine
@@ -196,10 +197,10 @@ public sealed partial class TcpStack
         if (ato > delackMin)
         {
             // HZ/2, or TCP_DELACK_MAX after a pushed segment (pingpong mode, the other case, is never entered here).
-            uint maxAto = (rsk.IcskAckPending & IcskAck.Pushed) != 0 ? DelackMaxJiffies : TcpTime.Hz / 2;
+            uint maxAto = (rsk.IcskAckPending & IcskAck.Pushed) != 0 ? DelackMaxJiffies : _hz / 2;
             if (conn.RcvSrttUs != 0)
             {
-                uint rtt = Math.Max((uint)TcpTime.UsecsToJiffies(conn.RcvSrttUs), delackMin);
+                uint rtt = Math.Max((uint)TcpTime.UsecsToJiffies(conn.RcvSrttUs, _hz), delackMin);
                 maxAto = Math.Min(maxAto, rtt);
             }
             ato = Math.Min(ato, maxAto);
@@ -221,7 +222,7 @@ public sealed partial class TcpStack
         }
         rsk.IcskAckPending |= IcskAck.Sched | IcskAck.Timer;
         conn.DelackTimeoutJiffies = timeout;
-        long at = (long)(_sim.Now.Nanoseconds / 1_000_000 + (int)(timeout - now)) * 1_000_000;
+        long at = TcpTime.TickNsecs(TcpTime.JiffiesAtNsecs((ulong)_sim.Now.Nanoseconds, _hz) + (ulong)(long)(int)(timeout - now), _hz);
         _sim.Arm(conn.DelackTimer, new Core.Simulation.SimTime(at), conn.Id);
     }
 
@@ -252,8 +253,7 @@ public sealed partial class TcpStack
         long m = conn.ReqNumRetrans == 0 ? Math.Max((_sim.Now.Nanoseconds - conn.SynAckSentNs) / 1000, 1) : TsRttUs(conn.SynAckTsVal);
         long rttvar = Math.Max(2 * m, _options.MinRto.Nanoseconds / 1000);
         conn.RcvSrttUs = (uint)m;
-        conn.RcvRtoJiffies = (uint)Math.Min((long)TcpTime.UsecsToJiffies((uint)Math.Min(m + rttvar, uint.MaxValue)),
-            _options.MaxRto.Nanoseconds / 1_000_000);
+        conn.RcvRtoJiffies = (uint)Math.Min(TcpTime.UsecsToJiffies((uint)Math.Min(m + rttvar, uint.MaxValue), _hz), MaxRtoJiffies);
         if (conn.ReceiverOps == Dctcp.Ops && Dctcp.NeedsRenoFallback(rsk))
         {
             conn.ReceiverOps = Dctcp.RenoFallbackOps;

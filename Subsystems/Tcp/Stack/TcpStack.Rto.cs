@@ -15,8 +15,8 @@ public sealed partial class TcpStack
     /// <summary>mod_timer(jiffies + when) for any of a connection's kernel timers: fires on the tick (see <see cref="SetRto"/>).</summary>
     private void ArmOnTick(Core.Simulation.TimerId timer, long delayNs, int id)
     {
-        const long nsPerJiffy = TcpTime.UsecPerJiffy * 1000L;
-        long expires = (_sim.Now.Nanoseconds / nsPerJiffy + (delayNs + nsPerJiffy - 1) / nsPerJiffy) * nsPerJiffy;
+        ulong tick = TcpTime.JiffiesAtNsecs((ulong)_sim.Now.Nanoseconds, _hz) + TcpTime.NsecsToJiffiesUp((ulong)Math.Max(delayNs, 0), _hz);
+        long expires = TcpTime.TickNsecs(tick, _hz);
         _sim.Arm(timer, new Core.Simulation.SimTime(expires), id);
     }
 

@@ -96,13 +96,13 @@ public sealed partial class TcpStack
         // above the current minimum is skipped (FLAG_ACK_MAYBE_DELAYED).
         if (!(ackMaybeDelayed && caRttUs > sk.MinRttUs))
         {
-            sk.RttMin.RunningMin(300 * TcpTime.Hz, sk.TcpJiffies32, (uint)Math.Clamp(caRttUs, 1, uint.MaxValue));
+            sk.RttMin.RunningMin(300 * _hz, sk.TcpJiffies32, (uint)Math.Clamp(caRttUs, 1, uint.MaxValue));
         }
         RttEstimator(conn, Math.Max(seqRttUs, 1));
         // __tcp_set_rto: srtt + rttvar, where rttvar is kept at least TCP_RTO_MIN; then TCP_RTO_MAX.
         // icsk_rto is in jiffies: usecs_to_jiffies rounds the sum up to the next whole jiffy (include/net/tcp.h).
-        long rtoJiffies = (long)TcpTime.UsecsToJiffies((uint)Math.Min((sk.SrttUs >> 3) + (long)conn.RttvarUs, uint.MaxValue));
-        conn.RtoNs = Math.Min(rtoJiffies * TcpTime.UsecPerJiffy * 1000L, _options.MaxRto.Nanoseconds);
+        ulong rtoJiffies = TcpTime.UsecsToJiffies((uint)Math.Min((sk.SrttUs >> 3) + (long)conn.RttvarUs, uint.MaxValue), _hz);
+        conn.RtoNs = Math.Min((long)TcpTime.JiffiesToUsecs(rtoJiffies, _hz) * 1000L, _options.MaxRto.Nanoseconds);
         conn.Backoff = 0; // tcp_ack_update_rtt: "RFC6298: only reset backoff on valid RTT measurement"
     }
 
@@ -353,7 +353,7 @@ public sealed partial class TcpStack
     }
 
     /// <summary>icsk_rto in jiffies (the current RTO, backoff included).</summary>
-    private int RtoJiffies(TcpConnection conn) => (int)TcpTime.UsecsToJiffies((uint)(CurrentRtoNs(conn) / 1000));
+    private int RtoJiffies(TcpConnection conn) => (int)TcpTime.UsecsToJiffies((uint)(CurrentRtoNs(conn) / 1000), _hz);
 
     /// <summary>
     /// The application queued new data (tcp_sendmsg → tcp_skb_entail → tcp_push): the idle check of

@@ -16,7 +16,7 @@ namespace BpfSim.Tcp.Stack;
 public sealed partial class TcpStack
 {
     /// <summary>sysctl_tcp_invalid_ratelimit (HZ/2): the least gap between answers to out-of-window segments.</summary>
-    private const uint InvalidRateLimitJiffies = TcpTime.Hz / 2;
+    private uint InvalidRateLimitJiffies => _hz / 2;
 
     /// <summary>
     /// A SYN reached the receiving host. A new request (tcp_conn_request: ECN accepted as tcp_ecn_create_request

@@ -68,6 +68,8 @@ public sealed partial class TcpStack : IEventHandler, ITcpSocketControl
     private TcpSock[] _rcvSocks = new TcpSock[16];
     private readonly TcpCongestionOps? _receiverCc;
     private readonly SendAckFn _ackOutput;
+    // CONFIG_HZ (TcpStackOptions.Hz), read on every jiffies conversion.
+    private readonly uint _hz;
 
     public TcpStack(Network network, TcpCongestionRegistry registry, TcpStackOptions? options = null, BpfSystem? bpf = null)
     {
@@ -75,6 +77,11 @@ public sealed partial class TcpStack : IEventHandler, ITcpSocketControl
         _sim = network.Simulator;
         _options = options ?? new TcpStackOptions();
         _options.Validate();
+        _hz = _options.Hz;
+        if (bpf is not null && bpf.Options.Hz != _hz)
+        {
+            throw new ArgumentException($"the stack's HZ ({_hz}) differs from its BpfSystem's ({bpf.Options.Hz}): one kernel has one CONFIG_HZ", nameof(options));
+        }
         _registry = registry;
         _bpf = bpf;
         _handler = _sim.Register(this);
@@ -158,6 +165,7 @@ public sealed partial class TcpStack : IEventHandler, ITcpSocketControl
         {
             Mss = _options.Mss,
             RtoNs = _options.InitialRto.Nanoseconds,
+            RcvRtoJiffies = (uint)TcpTime.NsecsToJiffies((ulong)_options.InitialRto.Nanoseconds, _hz), // TCP_TIMEOUT_INIT
             QuickAcksLeft = _options.QuickAcks,
             RequestEcn = ops.NeedsEcn || _options.Ecn == 1,
             ReceiverOps = _receiverCc ?? (ops.NeedsEcn ? Dctcp.Ops : Cubic.Ops),
@@ -187,11 +195,13 @@ public sealed partial class TcpStack : IEventHandler, ITcpSocketControl
             SkPacingRate = ulong.MaxValue, // sock_init_data: ~0UL until the first tcp_update_pacing_rate
             PrandomState = _net.RandomFor("tcp-sock:" + id).NextUInt64(),
             SocketId = id + 1,
+            ConfigHz = (ushort)_hz,
         };
         _socks[id].RttMin.Reset(0, ~0u); // tcp_init_sock: no RTT sample yet
         _rcvSocks[id] = new TcpSock
         {
             SocketId = -(id + 1),
+            ConfigHz = (ushort)_hz,
             SndCwnd = _options.InitialCwnd,
             SndSsthresh = TcpSock.InfiniteSsthresh,
             SndCwndClamp = uint.MaxValue,
@@ -281,8 +291,8 @@ public sealed partial class TcpStack : IEventHandler, ITcpSocketControl
 
     private uint NowUs => (uint)(_sim.Now.Nanoseconds / 1000);
 
-    /// <summary>tcp_jiffies32 now (HZ = 1000).</summary>
-    private uint NowJiffies => (uint)((ulong)_sim.Now.Nanoseconds / 1000 / TcpTime.UsecPerJiffy);
+    /// <summary>tcp_jiffies32 now, at the stack's HZ.</summary>
+    private uint NowJiffies => (uint)TcpTime.JiffiesAtNsecs((ulong)_sim.Now.Nanoseconds, _hz);
 
     /// <summary>tcp_mstamp_refresh: tcp_clock_cache (ns) and tcp_mstamp (µs) become now.</summary>
     private void MstampRefresh(ref TcpSock sk)

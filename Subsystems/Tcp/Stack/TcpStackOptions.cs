@@ -11,6 +11,15 @@ public sealed record TcpStackOptions
     /// <summary>Header bytes on the wire per segment: IPv4 20 + TCP 20 + timestamps 12.</summary>
     public int HeaderBytes { get; init; } = 52;
 
+    /// <summary>
+    /// CONFIG_HZ of the simulated kernels (kernel/Kconfig.hz: 100, 250, 300 or 1000; 1000 by default, Kconfig's and
+    /// Debian's default is 250): the rate tcp_jiffies32 advances at, and so the granularity of every timer and stamp
+    /// kept in jiffies — the RTO and the REO/TLP timers (rounded up to whole jiffies), the delayed-ACK timeout, CUBIC's
+    /// and BBR's stamps. The sockets carry it as <see cref="TcpSock.Hz"/>; a <see cref="Core.Bpf.BpfSystem"/> given to the
+    /// stack must have the same <see cref="Core.Bpf.BpfSystemOptions.Hz"/>.
+    /// </summary>
+    public uint Hz { get; init; } = TcpTime.DefaultHz;
+
     /// <summary>TCP_INIT_CWND.</summary>
     public uint InitialCwnd { get; init; } = 10;
 
@@ -139,6 +148,7 @@ public sealed record TcpStackOptions
 
     public void Validate()
     {
+        ArgumentOutOfRangeException.ThrowIfNotEqual(TcpTime.IsValidHz(Hz), true, nameof(Hz));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Mss);
         ArgumentOutOfRangeException.ThrowIfNegative(HeaderBytes);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(InitialCwnd);

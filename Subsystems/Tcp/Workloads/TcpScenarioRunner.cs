@@ -76,7 +76,7 @@ public sealed partial class TcpScenarioRunner
         }
         _stack = new TcpStack(_net, type.Registry, new TcpStackOptions
         {
-            ReceiverCc = spec.ReceiverCc, Ecn = spec.Ecn, Recovery = spec.Recovery, Frto = spec.Frto, Tso = spec.Tso, Gro = spec.Gro,
+            Hz = spec.Hz, ReceiverCc = spec.ReceiverCc, Ecn = spec.Ecn, Recovery = spec.Recovery, Frto = spec.Frto, Tso = spec.Tso, Gro = spec.Gro,
         }, bpf);
         foreach (var link in _watched)
         {
