@@ -1,3 +1,4 @@
+using System.Numerics;
 using BpfSim.Core.Simulation;
 using BpfSim.Tcp.Congestion;
 using BpfSim.Tcp.Net;
@@ -12,6 +13,34 @@ namespace BpfSim.Tests.Tcp;
 /// </summary>
 public sealed class HzTests
 {
+    [Test]
+    public void Conversions_MatchTheExactQuotients_AtEveryHz_ForRandomTimes()
+    {
+        // Each HZ that divides a second into whole microseconds has its own arm with a constant divisor; every arm must
+        // give the rational value jiffies.h rounds: floor or ceiling of t × HZ / 10^k, computed here exactly.
+        var rng = new Random(32);
+        foreach (uint hz in new uint[] { 100, 250, 300, 1000 })
+        {
+            for (int i = 0; i < 20_000; i++)
+            {
+                ulong ns = i < 10 ? (ulong)i : (ulong)rng.NextInt64(0, long.MaxValue / 1000);
+                ulong us = ns / 1000;
+                uint us32 = (uint)rng.NextInt64(0, uint.MaxValue);
+                uint ms32 = (uint)rng.NextInt64(0, uint.MaxValue);
+                ulong j = (ulong)rng.NextInt64(0, int.MaxValue);
+                BigInteger Floor(BigInteger a, BigInteger b) => BigInteger.Divide(a, b);
+                BigInteger Ceil(BigInteger a, BigInteger b) => BigInteger.Divide(a + b - 1, b);
+                Assert.That((BigInteger)TcpTime.UsecsToJiffies(us32, hz), Is.EqualTo(Ceil((BigInteger)us32 * hz, 1_000_000)), $"usecs {us32} at {hz}");
+                Assert.That((BigInteger)TcpTime.MsecsToJiffies(ms32, hz), Is.EqualTo(Ceil((BigInteger)ms32 * hz, 1000)), $"msecs {ms32} at {hz}");
+                Assert.That((BigInteger)TcpTime.JiffiesToUsecs(j, hz), Is.EqualTo(Floor((BigInteger)j * 1_000_000, hz)), $"jiffies {j} at {hz}");
+                Assert.That((BigInteger)TcpTime.JiffiesAtUsecs(us, hz), Is.EqualTo(Floor((BigInteger)us * hz, 1_000_000)), $"at {us} us, {hz}");
+                Assert.That((BigInteger)TcpTime.NsecsToJiffies(ns, hz), Is.EqualTo(Floor((BigInteger)ns * hz, 1_000_000_000)), $"ns {ns} at {hz}");
+                Assert.That((BigInteger)TcpTime.NsecsToJiffiesUp(ns, hz), Is.EqualTo(Ceil((BigInteger)ns * hz, 1_000_000_000)), $"ns up {ns} at {hz}");
+                Assert.That((BigInteger)TcpTime.TickNsecs(j, hz), Is.EqualTo(Ceil((BigInteger)j * 1_000_000_000, hz)), $"tick {j} at {hz}");
+            }
+        }
+    }
+
     [TestCase(1000u, 1u, 1ul)]
     [TestCase(1000u, 1000u, 1ul)]
     [TestCase(1000u, 1001u, 2ul)]
