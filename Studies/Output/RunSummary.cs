@@ -50,6 +50,10 @@ public sealed record TcpRunSummary(
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<XdpInterfaceResult>? Xdp { get; init; }
 
+    /// <summary>CONFIG_HZ of the simulated kernels (the scenario's <c>hz</c>): the jiffy TCP's timers and CUBIC count in.</summary>
+    [JsonPropertyName("hz")]
+    public uint Hz { get; init; } = Tcp.Stack.TcpTime.DefaultHz;
+
     public static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
 
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
@@ -59,7 +63,7 @@ public sealed record TcpRunSummary(
             result.Fairness, result.StructOps, result.Notes, manifest, result.Faults, result.Programs)
         {
             Window = result.Window, ByAlgorithm = result.ByAlgorithm, Fct = result.Fct, FctBins = result.FctBins, Xdp = result.Xdp,
-            Handshake = result.Handshake,
+            Handshake = result.Handshake, Hz = spec.Hz,
         };
 }
 

@@ -56,6 +56,10 @@ public sealed record SchedRunSummary(
     [property: JsonPropertyName("programs")] IReadOnlyList<Core.Ebpf.Loading.ProgramStats> Programs,
     [property: JsonPropertyName("hotplug"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] HotplugResult? Hotplug = null)
 {
+    /// <summary>CONFIG_HZ of the simulated kernel (the scenario's <c>hz</c>): the tick's rate.</summary>
+    [JsonPropertyName("hz")]
+    public int Hz { get; init; } = 1000;
+
     public string ToJson() => JsonSerializer.Serialize(this, TcpRunSummary.JsonOptions);
 
     /// <param name="readerNotes">What the scenario reader noted (rt-app keys ignored), before the run's own notes.</param>
@@ -64,7 +68,7 @@ public sealed record SchedRunSummary(
             SchedGroups.Of(result), result.Jobs, result.Cpus, result.Fairness, result.Schedulers, result.StructOps,
             result.Ejections.Count > 0 ? result.Ejections[0] : null, result.Ejections,
             new TimelineInfo(result.Trace.Timeline.Count, result.Trace.TimelineDropped, spec.TimelineLimit),
-            [.. readerNotes, .. result.Notes], manifest, result.Faults, result.Programs, result.Hotplug);
+            [.. readerNotes, .. result.Notes], manifest, result.Faults, result.Programs, result.Hotplug) { Hz = spec.Hz };
 }
 
 /// <summary>How much of the per-CPU timeline the run kept (timeline.csv, the report) and how much it only counted.</summary>

@@ -79,6 +79,9 @@ public sealed class SchedOutputTests
         {
             Assert.That(root.TryGetProperty(key, out _), key);
         }
+        Assert.That(root.GetProperty("hz").GetInt32(), Is.EqualTo(1000), "CONFIG_HZ, the spec's default");
+        using var at250 = JsonDocument.Parse(Summary(spec with { Hz = 250 }, result).ToJson());
+        Assert.That(at250.RootElement.GetProperty("hz").GetInt32(), Is.EqualTo(250));
         var task = root.GetProperty("tasks")[0];
         foreach (var key in new[] { "pid", "name", "nice", "runtime_s", "wait_ms_mean", "wait_ms_p50", "wait_ms_p99", "switches", "migrations", "deadline_misses" })
         {
