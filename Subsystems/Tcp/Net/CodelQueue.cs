@@ -37,10 +37,12 @@ public sealed class CodelQueue : QueueDiscipline, ICodelBackend
     public CodelVars Vars => _vars;
 
     /// <summary>Packets marked CE instead of dropped (ecn_mark; one already CE counts, as INET_ECN_set_ce succeeds).</summary>
-    public long EcnMarks { get; private set; }
+    public long EcnMarks => _marks.Ecn;
 
     /// <summary>Packets marked CE for a sojourn above ce_threshold (ce_mark); a packet may also be in <see cref="EcnMarks"/>.</summary>
-    public long CeMarks { get; private set; }
+    public long CeMarks => _marks.Ce;
+
+    private CodelMarkCounts _marks;
 
     /// <summary>Arrivals refused because the queue held <see cref="Limit"/> packets (drop_overlimit).</summary>
     public long DropOverlimit { get; private set; }
@@ -74,14 +76,7 @@ public sealed class CodelQueue : QueueDiscipline, ICodelBackend
         {
             return false;
         }
-        if (ceThreshold)
-        {
-            CeMarks++;
-        }
-        else
-        {
-            EcnMarks++;
-        }
+        _marks.Add(ceThreshold);
         return true;
     }
 

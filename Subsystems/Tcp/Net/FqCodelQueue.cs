@@ -58,10 +58,12 @@ public sealed class FqCodelQueue : QueueDiscipline, ICodelBackend
     public long MemoryUsage { get; private set; }
 
     /// <summary>Packets marked CE instead of dropped (ecn_mark; one already CE counts, as INET_ECN_set_ce succeeds).</summary>
-    public long EcnMarks { get; private set; }
+    public long EcnMarks => _marks.Ecn;
 
     /// <summary>Packets marked CE for a sojourn above ce_threshold (ce_mark); a packet may also be in <see cref="EcnMarks"/>.</summary>
-    public long CeMarks { get; private set; }
+    public long CeMarks => _marks.Ce;
+
+    private CodelMarkCounts _marks;
 
     /// <summary>Flows that joined the new list (new_flow_count).</summary>
     public long NewFlowCount { get; private set; }
@@ -299,14 +301,7 @@ public sealed class FqCodelQueue : QueueDiscipline, ICodelBackend
         {
             return false;
         }
-        if (ceThreshold)
-        {
-            CeMarks++;
-        }
-        else
-        {
-            EcnMarks++;
-        }
+        _marks.Add(ceThreshold);
         return true;
     }
 
