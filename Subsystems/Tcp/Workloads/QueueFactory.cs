@@ -1,5 +1,6 @@
 using BpfSim.Core.Simulation;
 using BpfSim.Tcp.Net;
+using BpfSim.Tcp.Stack;
 
 namespace BpfSim.Tcp.Workloads;
 
@@ -7,8 +8,9 @@ namespace BpfSim.Tcp.Workloads;
 public static class QueueFactory
 {
     /// <param name="random">The queue's own random stream (RED, PIE, fq_codel's hash key).</param>
+    /// <param name="hz">The kernel's CONFIG_HZ: PIE's timer period is whole jiffies.</param>
     /// <exception cref="ArgumentOutOfRangeException">A parameter is out of range (the scenario parser checks them first).</exception>
-    public static QueueDiscipline Create(QueueSpec q, SimRandom random) => q.Kind switch
+    public static QueueDiscipline Create(QueueSpec q, SimRandom random, uint hz = TcpTime.DefaultHz) => q.Kind switch
     {
         QueueKind.Red => new RedQueue(q.Min, q.Max, q.MaxProbability, q.Limit, q.Ecn, random),
         QueueKind.EcnThreshold => new EcnThresholdQueue(q.K, q.Limit),
@@ -26,7 +28,7 @@ public static class QueueFactory
         {
             Limit = q.Limit,
             TargetNs = q.Target?.Nanoseconds ?? 15_000_000,
-            TupdateNs = q.Tupdate?.Nanoseconds ?? 15_000_000,
+            TupdateNs = PieTupdateNs(q.Tupdate?.Nanoseconds ?? 15_000_000, hz),
             Alpha = q.Alpha ?? 2,
             Beta = q.Beta ?? 20,
             Ecn = q.Ecn,
@@ -49,6 +51,16 @@ public static class QueueFactory
         }),
         _ => new DropTailQueue(q.Limit, q.LimitBytes),
     };
+
+    /// <summary>
+    /// pie_init / pie_change (net/sched/sch_pie.c): tupdate is kept as usecs_to_jiffies of the microseconds given (15 ms
+    /// by default), and pie_timer re-arms itself that many jiffies on: 15 ms at HZ 1000, 16 ms at HZ 250, 20 ms at 100.
+    /// </summary>
+    private static long PieTupdateNs(long ns, uint hz)
+    {
+        ulong jiffies = Math.Max(1, TcpTime.UsecsToJiffies((uint)Math.Min(ns / 1000, uint.MaxValue), hz));
+        return TcpTime.TickNsecs(jiffies, hz);
+    }
 
     private static CodelParams Codel(QueueSpec q, CodelParams p) => p with
     {

@@ -49,7 +49,7 @@ public sealed partial class TcpScenarioRunner
         // Hosts' nodes and ports serve only the packet hooks, which xdp: entries attach.
         _net = new Network(bpf.Simulator, spec.Seed, packetCapacity: 1 << 14) { HostPorts = spec.Xdp.Count > 0 };
         var n = spec.Network;
-        Func<SimRandom, QueueDiscipline> queue = random => QueueFactory.Create(n.Queue, random);
+        Func<SimRandom, QueueDiscipline> queue = random => QueueFactory.Create(n.Queue, random, spec.Hz);
         LossModel loss = n.BottleneckLoss > 0 ? new BernoulliLoss(n.BottleneckLoss) : LossModel.None;
         if (n.Topology == TopologyKind.ParkingLot)
         {

@@ -1,5 +1,6 @@
 using BpfSim.Core.Simulation;
 using BpfSim.Tcp.Net;
+using BpfSim.Tcp.Workloads;
 
 namespace BpfSim.Tests.Tcp.Net;
 
@@ -30,6 +31,25 @@ public sealed class PieQueueTests
     }
 
     private static PieQueue Make(PieOptions? options = null) => new(options ?? new PieOptions(), SimRandom.For(3, "pie"));
+
+    [TestCase(1000u, null, 15_000_000L)]
+    [TestCase(250u, null, 16_000_000L)]   // usecs_to_jiffies(15000) = 4 jiffies of 4 ms
+    [TestCase(100u, null, 20_000_000L)]   // 2 jiffies of 10 ms
+    [TestCase(300u, null, 16_666_667L)]   // 5 jiffies of 3⅓ ms
+    [TestCase(250u, 30_000L, 32_000_000L)] // a tupdate of 30 ms: 8 jiffies
+    [TestCase(1000u, 2_500L, 3_000_000L)]  // 2.5 ms rounds up to 3 jiffies
+    public void Tupdate_IsWholeJiffiesAtTheKernelsHz(uint hz, long? tupdateUs, long expectedNs)
+    {
+        // pie_init / pie_change keep tupdate as usecs_to_jiffies(µs), and pie_timer re-arms itself that many jiffies on.
+        var spec = new QueueSpec
+        {
+            Kind = QueueKind.Pie,
+            Limit = 1000,
+            Tupdate = tupdateUs is { } us ? SimTime.FromMicroseconds(us) : null,
+        };
+        var pie = (PieQueue)QueueFactory.Create(spec, SimRandom.For(3, "pie"), hz);
+        Assert.That(pie.Options.TupdateNs, Is.EqualTo(expectedNs));
+    }
 
     [Test]
     public void Defaults_ArePieParamsInit()
