@@ -24,8 +24,14 @@ public sealed record FqOptions
     /// <summary>pacing: rate_enable (on). Off, fq neither paces nor tells sockets it would.</summary>
     public bool Pacing { get; init; } = true;
 
-    /// <summary>refill_delay: a flow idle this long gets a fresh quantum of credit when it returns (40 ms).</summary>
+    /// <summary>
+    /// refill_delay: a flow idle this long gets a fresh quantum of credit when it returns (40 ms). Kept, as in the
+    /// kernel, in whole jiffies of <see cref="Hz"/> (usecs_to_jiffies, rounded up).
+    /// </summary>
     public long RefillDelayNs { get; init; } = 40_000_000;
+
+    /// <summary>The kernel's CONFIG_HZ: a flow's age and refill_delay are counted in its jiffies.</summary>
+    public uint Hz { get; init; } = Stack.TcpTime.DefaultHz;
 
     /// <summary>low_rate_threshold: below this pacing rate every packet is paced, with no credit burst (550 kbit/s).</summary>
     public ulong LowRateThreshold { get; init; } = 550_000 / 8;
@@ -48,6 +54,7 @@ public sealed record FqOptions
         ArgumentOutOfRangeException.ThrowIfGreaterThan(Quantum, 1 << 20);
         ArgumentOutOfRangeException.ThrowIfNegative(InitialQuantum);
         ArgumentOutOfRangeException.ThrowIfNegative(RefillDelayNs);
+        ArgumentOutOfRangeException.ThrowIfNotEqual(Stack.TcpTime.IsValidHz(Hz), true, nameof(Hz));
         ArgumentOutOfRangeException.ThrowIfNegative(HorizonNs);
         ArgumentOutOfRangeException.ThrowIfNegative(CeThresholdNs);
     }

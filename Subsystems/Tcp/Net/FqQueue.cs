@@ -1,3 +1,5 @@
+using BpfSim.Tcp.Stack;
+
 namespace BpfSim.Tcp.Net;
 
 /// <summary>
@@ -27,7 +29,8 @@ public sealed class FqQueue : QueueDiscipline
     private readonly FqThrottledHeap _throttled = new();
     private ISocketPacing? _sockets;
     private int[] _fHead = [], _fTail = [], _fQlen = [], _fCredit = [], _fNext = [];
-    private long[] _fTimeNext = [], _fAge = [];
+    private long[] _fTimeNext = [], _fAge = []; // _fAge in jiffies (AgeNow)
+    private readonly long _refillDelayJiffies;
     private byte[] _fState = [];
     private int[] _next = new int[1024];
     private long[] _timeToSend = new long[1024];
@@ -41,7 +44,12 @@ public sealed class FqQueue : QueueDiscipline
         options.Validate();
         _options = options;
         LinkHeaderBytes = EthernetHeaderBytes;
+        _refillDelayJiffies = (long)TcpTime.UsecsToJiffies((uint)Math.Min(options.RefillDelayNs / 1000, uint.MaxValue), options.Hz);
     }
+
+    // sch_fq.c keeps a detached flow's age in jiffies, with the low bit set to mark it detached (fq_flow_set_detached:
+    // f->age = jiffies | 1), and refills its credit when time_after(jiffies, f->age + flow_refill_delay).
+    private long AgeNow(long now) => (long)TcpTime.JiffiesAtNsecs((ulong)now, _options.Hz) | 1;
 
     public FqOptions Options => _options;
 
@@ -132,7 +140,7 @@ public sealed class FqQueue : QueueDiscipline
         if (_fState[f] == Detached)
         {
             AddTail(f, NewList);
-            if (now > _fAge[f] + _options.RefillDelayNs)
+            if ((long)TcpTime.JiffiesAtNsecs((ulong)now, _options.Hz) > _fAge[f] + _refillDelayJiffies)
             {
                 _fCredit[f] = Math.Max(_fCredit[f], _options.Quantum);
             }
@@ -186,7 +194,7 @@ public sealed class FqQueue : QueueDiscipline
                 else
                 {
                     _fState[f] = Detached;
-                    _fAge[f] = now;
+                    _fAge[f] = AgeNow(now);
                 }
                 continue;
             }
@@ -286,7 +294,7 @@ public sealed class FqQueue : QueueDiscipline
         {
             _fState[flow] = Detached; // fq_flow_set_detached: aged now, so no refill on top of initial_quantum
             _fCredit[flow] = _options.InitialQuantum;
-            _fAge[flow] = now;
+            _fAge[flow] = AgeNow(now);
             _fTimeNext[flow] = 0;
             _flows++;
             _inactiveFlows++;

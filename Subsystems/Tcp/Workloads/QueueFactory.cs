@@ -44,6 +44,7 @@ public static class QueueFactory
             MaxRate = q.MaxRateBps is { } max ? (ulong)(max / 8) : ulong.MaxValue,
             Pacing = q.Pacing,
             RefillDelayNs = q.RefillDelay?.Nanoseconds ?? 40_000_000,
+            Hz = hz,
             LowRateThreshold = q.LowRateThresholdBps is { } low ? (ulong)(low / 8) : 550_000 / 8,
             HorizonNs = q.Horizon?.Nanoseconds ?? 10_000_000_000,
             HorizonDrop = q.HorizonDrop,

@@ -182,6 +182,30 @@ public sealed class FqQueueTests
         Assert.That(q.CreditOf(1), Is.EqualTo(credit), "max(credit, quantum) only after refill_delay (40 ms) idle");
     }
 
+    [TestCase(1000u, 41, 1514)] // detached at jiffy 0: age = 0 | 1 = 1; refill once jiffies > 1 + 40
+    [TestCase(1000u, 42, 3028)]
+    [TestCase(250u, 47, 1514)]  // refill_delay = msecs_to_jiffies(40) = 10 jiffies of 4 ms: jiffies > 11
+    [TestCase(250u, 48, 3028)]
+    public void RefillDelay_CountedInJiffies_FromAnAgeWithItsLowBitSet(uint hz, int backAtMs, int credit)
+    {
+        // fq_flow_set_detached: f->age = jiffies | 1; fq_enqueue refills when time_after(jiffies, f->age +
+        // flow_refill_delay). So at HZ 1000 a flow detached at 0 ms is refilled from 42 ms, not just after 40 ms.
+        var q = new FqQueue(new FqOptions { MaxRate = NoFastPath, Hz = hz });
+        var rig = new QueueRig(q);
+        rig.Offer(0, flow: 2, tstamp: 1000 * Ms); // keeps the qdisc non-empty, so the emptied flow is detached
+        for (int i = 0; i < 11; i++)
+        {
+            rig.Offer(0, flow: 1);
+        }
+        for (int i = 0; i < 11; i++)
+        {
+            Assert.That(rig.Take(0)!.Value.Flow, Is.EqualTo(1));
+        }
+        Assert.That(rig.Take(0), Is.Null);
+        rig.Offer(backAtMs * Ms, flow: 1);
+        Assert.That(q.CreditOf(1), Is.EqualTo(credit));
+    }
+
     [Test]
     public void Horizon_DropsATimestampMoreThanTenSecondsAhead()
     {
