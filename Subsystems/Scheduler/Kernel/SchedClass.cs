@@ -10,8 +10,9 @@ namespace BpfSim.Scheduler.Kernel;
 /// <remarks>
 /// Calls happen where core.c makes them: activate_task → <see cref="EnqueueTask"/>, deactivate_task →
 /// <see cref="DequeueTask"/>, __schedule → without sched_ext the fair fast path (<see cref="PickNextTask"/>), with it
-/// prev_balance (<see cref="Balance"/> of every class from prev's down) then <see cref="PickTask"/> class by class, <see cref="PutPrevTask"/> / <see cref="SetNextTask"/> around a
-/// switch, sched_tick → <see cref="TaskTick"/> of the current task's class, try_to_wake_up → <see cref="SelectTaskRq"/>
+/// prev_balance (<see cref="Balance"/> of every class from prev's down) then <see cref="PickTask"/> class by class;
+/// <see cref="PutPrevTask"/> / <see cref="SetNextTask"/> around a switch, sched_tick → <see cref="TaskTick"/> of the
+/// current task's class, try_to_wake_up → <see cref="SelectTaskRq"/>
 /// then <see cref="EnqueueTask"/>(ENQUEUE_WAKEUP) and <see cref="WakeupPreempt"/> when the woken task's class is the
 /// current task's class (a higher class always preempts a lower one).
 /// </remarks>
