@@ -160,13 +160,16 @@ public sealed class FqQueueTests
         Assert.That(net.Packets.InUse, Is.Zero);
     }
 
-    [TestCase(10, 1514)]
-    [TestCase(100, 3028)]
-    public void RefillDelay_AFlowBackAfterMoreThan40msIdle_GetsAQuantumOfCredit(int backAtMs, int credit)
+    /// <summary>
+    /// Flow 1 sends eleven packets at time 0 and empties — 15140 B of initial credit for ten, a quantum (3028) for the
+    /// eleventh: 1514 left — then, while flow 2's packet throttled until 1 s keeps the qdisc non-empty, it passes
+    /// through the old list, is detached and aged at 0; it comes back at <paramref name="backAtMs"/>. Its credit then.
+    /// </summary>
+    private static int CreditWhenBack(FqOptions options, int backAtMs)
     {
-        var q = new FqQueue(new FqOptions { MaxRate = NoFastPath });
+        var q = new FqQueue(options);
         var rig = new QueueRig(q);
-        rig.Offer(0, flow: 2, tstamp: 1000 * Ms); // throttled until 1 s: the qdisc is never empty, so flows get detached
+        rig.Offer(0, flow: 2, tstamp: 1000 * Ms);
         for (int i = 0; i < 11; i++)
         {
             rig.Offer(0, flow: 1);
@@ -175,36 +178,25 @@ public sealed class FqQueueTests
         {
             Assert.That(rig.Take(0)!.Value.Flow, Is.EqualTo(1));
         }
-        // 15140 B of initial credit for ten packets, a quantum (3028) for the eleventh: 1514 left. The emptied flow
-        // passes through the old list, then is detached and aged now.
         Assert.That(rig.Take(0), Is.Null);
         rig.Offer(backAtMs * Ms, flow: 1);
-        Assert.That(q.CreditOf(1), Is.EqualTo(credit), "max(credit, quantum) only after refill_delay (40 ms) idle");
+        return q.CreditOf(1);
     }
+
+    [TestCase(10, 1514)]
+    [TestCase(100, 3028)]
+    public void RefillDelay_AFlowBackAfterMoreThan40msIdle_GetsAQuantumOfCredit(int backAtMs, int credit) =>
+        Assert.That(CreditWhenBack(new FqOptions { MaxRate = NoFastPath }, backAtMs), Is.EqualTo(credit),
+            "max(credit, quantum) only after refill_delay (40 ms) idle");
 
     [TestCase(1000u, 41, 1514)] // detached at jiffy 0: age = 0 | 1 = 1; refill once jiffies > 1 + 40
     [TestCase(1000u, 42, 3028)]
     [TestCase(250u, 47, 1514)]  // refill_delay = msecs_to_jiffies(40) = 10 jiffies of 4 ms: jiffies > 11
     [TestCase(250u, 48, 3028)]
-    public void RefillDelay_CountedInJiffies_FromAnAgeWithItsLowBitSet(uint hz, int backAtMs, int credit)
-    {
+    public void RefillDelay_CountedInJiffies_FromAnAgeWithItsLowBitSet(uint hz, int backAtMs, int credit) =>
         // fq_flow_set_detached: f->age = jiffies | 1; fq_enqueue refills when time_after(jiffies, f->age +
         // flow_refill_delay). So at HZ 1000 a flow detached at 0 ms is refilled from 42 ms, not just after 40 ms.
-        var q = new FqQueue(new FqOptions { MaxRate = NoFastPath, Hz = hz });
-        var rig = new QueueRig(q);
-        rig.Offer(0, flow: 2, tstamp: 1000 * Ms); // keeps the qdisc non-empty, so the emptied flow is detached
-        for (int i = 0; i < 11; i++)
-        {
-            rig.Offer(0, flow: 1);
-        }
-        for (int i = 0; i < 11; i++)
-        {
-            Assert.That(rig.Take(0)!.Value.Flow, Is.EqualTo(1));
-        }
-        Assert.That(rig.Take(0), Is.Null);
-        rig.Offer(backAtMs * Ms, flow: 1);
-        Assert.That(q.CreditOf(1), Is.EqualTo(credit));
-    }
+        Assert.That(CreditWhenBack(new FqOptions { MaxRate = NoFastPath, Hz = hz }, backAtMs), Is.EqualTo(credit));
 
     [Test]
     public void Horizon_DropsATimestampMoreThanTenSecondsAhead()
