@@ -39,12 +39,12 @@ public sealed record BpfSystemOptions
     /// __kconfig</c> extern reads and the rate bpf_jiffies64 counts at. A TCP stack on this system must use the same
     /// (its options' Hz).
     /// </summary>
-    public uint Hz { get; init; } = 1000;
+    public uint Hz { get; init; } = Simulation.Jiffies.DefaultHz;
 
     /// <exception cref="ArgumentOutOfRangeException">A value is out of range.</exception>
     public void Validate()
     {
-        ArgumentOutOfRangeException.ThrowIfNotEqual(Hz is 100 or 250 or 300 or 1000, true, nameof(Hz));
+        ArgumentOutOfRangeException.ThrowIfNotEqual(Simulation.Jiffies.IsValidHz(Hz), true, nameof(Hz));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Cpus);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(Cpus, CpuSet.MaxCpus);
         ArgumentOutOfRangeException.ThrowIfNegative(ProgramRefWaitBound.Nanoseconds, nameof(ProgramRefWaitBound));

@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using BpfSim.Core.Bpf.Consumers;
 using BpfSim.Core.Bpf.StructOps;
+using BpfSim.Core.Simulation;
 using BpfSim.Tcp.Workloads;
 
 namespace BpfSim.Studies.Output;
@@ -52,7 +53,7 @@ public sealed record TcpRunSummary(
 
     /// <summary>CONFIG_HZ of the simulated kernels (the scenario's <c>hz</c>): the jiffy TCP's timers and CUBIC count in.</summary>
     [JsonPropertyName("hz")]
-    public uint Hz { get; init; } = Tcp.Stack.TcpTime.DefaultHz;
+    public uint Hz { get; init; } = Jiffies.DefaultHz;
 
     public static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
 

@@ -30,13 +30,13 @@ public sealed class HzTests
                 ulong j = (ulong)rng.NextInt64(0, int.MaxValue);
                 BigInteger Floor(BigInteger a, BigInteger b) => BigInteger.Divide(a, b);
                 BigInteger Ceil(BigInteger a, BigInteger b) => BigInteger.Divide(a + b - 1, b);
-                Assert.That((BigInteger)TcpTime.UsecsToJiffies(us32, hz), Is.EqualTo(Ceil((BigInteger)us32 * hz, 1_000_000)), $"usecs {us32} at {hz}");
-                Assert.That((BigInteger)TcpTime.MsecsToJiffies(ms32, hz), Is.EqualTo(Ceil((BigInteger)ms32 * hz, 1000)), $"msecs {ms32} at {hz}");
-                Assert.That((BigInteger)TcpTime.JiffiesToUsecs(j, hz), Is.EqualTo(Floor((BigInteger)j * 1_000_000, hz)), $"jiffies {j} at {hz}");
-                Assert.That((BigInteger)TcpTime.JiffiesAtUsecs(us, hz), Is.EqualTo(Floor((BigInteger)us * hz, 1_000_000)), $"at {us} us, {hz}");
-                Assert.That((BigInteger)TcpTime.NsecsToJiffies(ns, hz), Is.EqualTo(Floor((BigInteger)ns * hz, 1_000_000_000)), $"ns {ns} at {hz}");
-                Assert.That((BigInteger)TcpTime.NsecsToJiffiesUp(ns, hz), Is.EqualTo(Ceil((BigInteger)ns * hz, 1_000_000_000)), $"ns up {ns} at {hz}");
-                Assert.That((BigInteger)TcpTime.TickNsecs(j, hz), Is.EqualTo(Ceil((BigInteger)j * 1_000_000_000, hz)), $"tick {j} at {hz}");
+                Assert.That((BigInteger)Jiffies.UsecsToJiffies(us32, hz), Is.EqualTo(Ceil((BigInteger)us32 * hz, 1_000_000)), $"usecs {us32} at {hz}");
+                Assert.That((BigInteger)Jiffies.MsecsToJiffies(ms32, hz), Is.EqualTo(Ceil((BigInteger)ms32 * hz, 1000)), $"msecs {ms32} at {hz}");
+                Assert.That((BigInteger)Jiffies.JiffiesToUsecs(j, hz), Is.EqualTo(Floor((BigInteger)j * 1_000_000, hz)), $"jiffies {j} at {hz}");
+                Assert.That((BigInteger)Jiffies.JiffiesAtUsecs(us, hz), Is.EqualTo(Floor((BigInteger)us * hz, 1_000_000)), $"at {us} us, {hz}");
+                Assert.That((BigInteger)Jiffies.NsecsToJiffies(ns, hz), Is.EqualTo(Floor((BigInteger)ns * hz, 1_000_000_000)), $"ns {ns} at {hz}");
+                Assert.That((BigInteger)Jiffies.NsecsToJiffiesUp(ns, hz), Is.EqualTo(Ceil((BigInteger)ns * hz, 1_000_000_000)), $"ns up {ns} at {hz}");
+                Assert.That((BigInteger)Jiffies.TickNsecs(j, hz), Is.EqualTo(Ceil((BigInteger)j * 1_000_000_000, hz)), $"tick {j} at {hz}");
             }
         }
     }
@@ -52,16 +52,16 @@ public sealed class HzTests
     [TestCase(300u, 3333u, 1ul)]
     [TestCase(300u, 3334u, 2ul)]
     public void UsecsToJiffies_RoundsUpToWholeJiffies(uint hz, uint us, ulong jiffies) =>
-        Assert.That(TcpTime.UsecsToJiffies(us, hz), Is.EqualTo(jiffies));
+        Assert.That(Jiffies.UsecsToJiffies(us, hz), Is.EqualTo(jiffies));
 
     [Test]
     public void MsecsAndJiffiesToUsecs_AtEveryHz()
     {
         // bbr_probe_rtt_mode_ms = 200 → msecs_to_jiffies; jiffies_to_usecs truncates (HZ 300: 10000/3 µs a jiffy).
-        Assert.That(new[] { 100u, 250u, 300u, 1000u }.Select(hz => TcpTime.MsecsToJiffies(200, hz)), Is.EqualTo(new ulong[] { 20, 50, 60, 200 }));
-        Assert.That(TcpTime.MsecsToJiffies(1, 250), Is.EqualTo(1ul), "any non-zero delay is a jiffy");
-        Assert.That(new[] { 100u, 250u, 300u, 1000u }.Select(hz => TcpTime.JiffiesToUsecs(1, hz)), Is.EqualTo(new ulong[] { 10_000, 4000, 3333, 1000 }));
-        Assert.That(TcpTime.JiffiesToUsecs(3, 300), Is.EqualTo(10_000ul));
+        Assert.That(new[] { 100u, 250u, 300u, 1000u }.Select(hz => Jiffies.MsecsToJiffies(200, hz)), Is.EqualTo(new ulong[] { 20, 50, 60, 200 }));
+        Assert.That(Jiffies.MsecsToJiffies(1, 250), Is.EqualTo(1ul), "any non-zero delay is a jiffy");
+        Assert.That(new[] { 100u, 250u, 300u, 1000u }.Select(hz => Jiffies.JiffiesToUsecs(1, hz)), Is.EqualTo(new ulong[] { 10_000, 4000, 3333, 1000 }));
+        Assert.That(Jiffies.JiffiesToUsecs(3, 300), Is.EqualTo(10_000ul));
     }
 
     [Test]

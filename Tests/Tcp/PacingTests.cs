@@ -25,9 +25,9 @@ public sealed class PacingTests
         // include/net/tcp.h tcp_pacing_delay: nsecs_to_jiffies(tcp_wstamp_ns − tcp_clock_cache), which for HZ = 1000
         // divides by 10^6 ns and drops the remainder; tcp_reset_xmit_timer adds that to the timer's delay.
         const ulong clock = 5_000_000_123;
-        Assert.That(TcpStack.PacingDelayJiffies(clock + aheadNs, clock, TcpTime.DefaultHz), Is.EqualTo(jiffies));
-        Assert.That(TcpStack.PacingDelayJiffies(clock - aheadNs, clock, TcpTime.DefaultHz), Is.Zero, "a departure time in the past adds nothing");
-        Assert.That(TcpStack.PacingDelayJiffies(clock, clock, TcpTime.DefaultHz), Is.Zero);
+        Assert.That(TcpStack.PacingDelayJiffies(clock + aheadNs, clock, Jiffies.DefaultHz), Is.EqualTo(jiffies));
+        Assert.That(TcpStack.PacingDelayJiffies(clock - aheadNs, clock, Jiffies.DefaultHz), Is.Zero, "a departure time in the past adds nothing");
+        Assert.That(TcpStack.PacingDelayJiffies(clock, clock, Jiffies.DefaultHz), Is.Zero);
     }
 
     [Test]
@@ -156,7 +156,7 @@ public sealed class PacingTests
         Assert.That(pending, Is.EqualTo(XmitTimer.Retrans));
         long paceJiffies = (long)((wstamp - (ulong)t) / 1_000_000);
         Assert.That(paceJiffies, Is.EqualTo(7), "the retransmission's own pacing step, rounded down to jiffies");
-        long rtoJiffies = (long)TcpTime.UsecsToJiffies((uint)(rtoNs / 1000), TcpTime.DefaultHz);
+        long rtoJiffies = (long)Jiffies.UsecsToJiffies((uint)(rtoNs / 1000), Jiffies.DefaultHz);
         Assert.That(due, Is.EqualTo((t / 1_000_000 + rtoJiffies + paceJiffies) * 1_000_000));
     }
     [Test]
@@ -185,7 +185,7 @@ public sealed class PacingTests
         var (t, due, wstamp, pending, rtoNs) = atRto!.Value;
         Assert.That(pending, Is.EqualTo(XmitTimer.Retrans));
         Assert.That((long)wstamp - t, Is.EqualTo(LenNs(Mss, rate) - LenNs(Mss, rate) / 2), "the retransmission's pacing step");
-        long rtoJiffies = (long)TcpTime.UsecsToJiffies((uint)(rtoNs / 1000), TcpTime.DefaultHz);
+        long rtoJiffies = (long)Jiffies.UsecsToJiffies((uint)(rtoNs / 1000), Jiffies.DefaultHz);
         Assert.That(due, Is.EqualTo((t / 1_000_000 + rtoJiffies) * 1_000_000), "icsk_rto, no pacing delay");
     }
     [Test]

@@ -12,7 +12,7 @@ internal sealed class TcpScenario
 {
     public TcpScenario(DumbbellOptions? dumbbell = null, ulong seed = 1, TcpStackOptions? stack = null)
     {
-        System = new TcpTestSystem(stack?.Hz ?? TcpTime.DefaultHz);
+        System = new TcpTestSystem(stack?.Hz ?? Jiffies.DefaultHz);
         Net = new Network(System.Bpf.Simulator, seed);
         Bell = new Dumbbell(Net, dumbbell ?? new DumbbellOptions());
         Stack = new TcpStack(Net, System.Registry, stack, System.Bpf);

@@ -1,3 +1,4 @@
+using BpfSim.Core.Simulation;
 using BpfSim.Core.Bpf;
 using BpfSim.Core.Bpf.Consumers;
 using BpfSim.Core.Hosting;
@@ -13,7 +14,7 @@ namespace BpfSim.Tests.Tcp;
 internal sealed class TcpTestSystem
 {
     /// <param name="hz">The kernel's CONFIG_HZ (<see cref="BpfSystemOptions.Hz"/>).</param>
-    public TcpTestSystem(uint hz = TcpTime.DefaultHz)
+    public TcpTestSystem(uint hz = Jiffies.DefaultHz)
     {
         var services = new ServiceCollection().AddBpfSim().AddTcp().AddBuiltinPrograms().BuildServiceProvider();
         Catalog = services.GetRequiredService<ConsumerCatalog>();

@@ -4,6 +4,7 @@ using BpfSim.Core.Bpf;
 using BpfSim.Core.Bpf.Maps;
 using BpfSim.Core.Ebpf.Memory;
 using BpfSim.Core.Ebpf.Vm;
+using BpfSim.Core.Simulation;
 
 namespace BpfSim.Core.Ebpf.Loading;
 
@@ -162,9 +163,7 @@ public static class BaseHelpers
     private static ulong JiffiesNow(ref RunContext c, ulong _, ulong __, ulong ___, ulong ____, ulong _____)
     {
         var system = State(ref c).Object.System;
-        ulong ns = (ulong)system.Simulator.Now.Nanoseconds;
-        uint hz = system.Options.Hz;
-        return ns / 1_000_000_000 * hz + ns % 1_000_000_000 * hz / 1_000_000_000;
+        return Jiffies.JiffiesAtNsecs((ulong)system.Simulator.Now.Nanoseconds, system.Options.Hz);
     }
 
     private static ulong Random(ref RunContext c, ulong _, ulong __, ulong ___, ulong ____, ulong _____) =>

@@ -1,6 +1,7 @@
 using BpfSim.Core.Bpf;
 using BpfSim.Core.Bpf.Consumers;
 using BpfSim.Core.Bpf.StructOps;
+using BpfSim.Core.Simulation;
 using BpfSim.Scheduler.Kernel;
 using BpfSim.Scheduler.Tasks;
 
@@ -118,7 +119,7 @@ public sealed partial class ExtSchedClass
         _dspFlags = new ulong[_dspMaxBatch];
         _dspCursor = 0;
         _watchdogTimeout = ops.TimeoutMs != 0
-            ? SchedExtOpsType.MsToJiffies(ops.TimeoutMs, _core.Hz)
+            ? Jiffies.MsecsToJiffies(ops.TimeoutMs, (uint)_core.Hz)
             : ScxConsts.WatchdogMaxTimeoutMs * (ulong)_core.Hz / 1000;
         _watchdogTimestamp = _core.Jiffies;
         ArmWatchdog();

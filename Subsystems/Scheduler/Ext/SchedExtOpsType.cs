@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using BpfSim.Core.Bpf;
 using BpfSim.Core.Bpf.Programs;
 using BpfSim.Core.Bpf.StructOps;
+using BpfSim.Core.Simulation;
 
 namespace BpfSim.Scheduler.Ext;
 
@@ -129,7 +130,7 @@ public sealed class SchedExtOpsType : StructOpsType
             case "timeout_ms":
                 uint ms = BinaryPrimitives.ReadUInt32LittleEndian(userData);
                 // msecs_to_jiffies(ms) > SCX_WATCHDOG_MAX_TIMEOUT (30 * HZ).
-                if (MsToJiffies(ms, Ext.Hz) > 30UL * (ulong)Ext.Hz)
+                if (Jiffies.MsecsToJiffies(ms, (uint)Ext.Hz) > 30UL * (ulong)Ext.Hz)
                 {
                     return BpfResult.Fail(Errno.E2BIG, $"timeout_ms {ms} is above the 30 s maximum (SCX_WATCHDOG_MAX_TIMEOUT)");
                 }
@@ -147,9 +148,6 @@ public sealed class SchedExtOpsType : StructOpsType
                 return BpfResult.Ok;
         }
     }
-
-    /// <summary>msecs_to_jiffies: rounds up.</summary>
-    internal static ulong MsToJiffies(uint ms, int hz) => ((ulong)ms * (ulong)hz + 999) / 1000;
 
     /// <summary>bpf_obj_name_cpy into name[128]: [A-Za-z0-9_.] up to a NUL inside the array, and not empty.</summary>
     private static BpfResult CopyName(ReadOnlySpan<byte> src, Span<byte> dst)

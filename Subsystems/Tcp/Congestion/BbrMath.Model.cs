@@ -1,3 +1,4 @@
+using BpfSim.Core.Simulation;
 using BpfSim.Tcp.Stack;
 
 namespace BpfSim.Tcp.Congestion;
@@ -240,7 +241,7 @@ internal static partial class BbrMath
             sk.AppLimited = appLimited != 0 ? appLimited : 1;
             if (bbr.ProbeRttDoneStamp == 0 && sk.PacketsInFlight <= CwndMinTarget)
             {
-                bbr.ProbeRttDoneStamp = sk.TcpJiffies32 + (uint)TcpTime.MsecsToJiffies(ProbeRttModeMs, sk.Hz);
+                bbr.ProbeRttDoneStamp = sk.TcpJiffies32 + (uint)Jiffies.MsecsToJiffies(ProbeRttModeMs, sk.Hz);
                 bbr.ProbeRttRoundDone = false;
                 bbr.NextRttDelivered = sk.Delivered;
             }

@@ -1,3 +1,4 @@
+using BpfSim.Core.Simulation;
 using BpfSim.Tcp.Stack;
 
 namespace BpfSim.Tcp.Congestion;
@@ -70,7 +71,7 @@ public static class Cubic
             // t in jiffies (delay_min rounded up to jiffies), then in BICTCP_HZ units. The s32 difference widens
             // to u64 as in C; cwnd_event keeps epoch_start from passing now.
             ulong t = (ulong)(long)(int)(now - ca.EpochStart);
-            t += TcpTime.UsecsToJiffies(ca.DelayMin, hz);
+            t += Jiffies.UsecsToJiffies(ca.DelayMin, hz);
             t <<= CubicMath.BicHz;
             t /= hz;
 

@@ -1,3 +1,5 @@
+using BpfSim.Core.Simulation;
+
 namespace BpfSim.Tcp.Net;
 
 /// <summary>
@@ -31,7 +33,7 @@ public sealed record FqOptions
     public long RefillDelayNs { get; init; } = 40_000_000;
 
     /// <summary>The kernel's CONFIG_HZ: a flow's age and refill_delay are counted in its jiffies.</summary>
-    public uint Hz { get; init; } = Stack.TcpTime.DefaultHz;
+    public uint Hz { get; init; } = Jiffies.DefaultHz;
 
     /// <summary>low_rate_threshold: below this pacing rate every packet is paced, with no credit burst (550 kbit/s).</summary>
     public ulong LowRateThreshold { get; init; } = 550_000 / 8;
@@ -54,7 +56,7 @@ public sealed record FqOptions
         ArgumentOutOfRangeException.ThrowIfGreaterThan(Quantum, 1 << 20);
         ArgumentOutOfRangeException.ThrowIfNegative(InitialQuantum);
         ArgumentOutOfRangeException.ThrowIfNegative(RefillDelayNs);
-        ArgumentOutOfRangeException.ThrowIfNotEqual(Stack.TcpTime.IsValidHz(Hz), true, nameof(Hz));
+        ArgumentOutOfRangeException.ThrowIfNotEqual(Jiffies.IsValidHz(Hz), true, nameof(Hz));
         ArgumentOutOfRangeException.ThrowIfNegative(HorizonNs);
         ArgumentOutOfRangeException.ThrowIfNegative(CeThresholdNs);
     }

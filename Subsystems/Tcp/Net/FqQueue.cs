@@ -1,3 +1,4 @@
+using BpfSim.Core.Simulation;
 using BpfSim.Tcp.Stack;
 
 namespace BpfSim.Tcp.Net;
@@ -44,12 +45,12 @@ public sealed class FqQueue : QueueDiscipline
         options.Validate();
         _options = options;
         LinkHeaderBytes = EthernetHeaderBytes;
-        _refillDelayJiffies = (long)TcpTime.UsecsToJiffies((uint)Math.Min(options.RefillDelayNs / 1000, uint.MaxValue), options.Hz);
+        _refillDelayJiffies = (long)Jiffies.UsecsToJiffies((uint)Math.Min(options.RefillDelayNs / 1000, uint.MaxValue), options.Hz);
     }
 
     // sch_fq.c keeps a detached flow's age in jiffies, with the low bit set to mark it detached (fq_flow_set_detached:
     // f->age = jiffies | 1), and refills its credit when time_after(jiffies, f->age + flow_refill_delay).
-    private long AgeNow(long now) => (long)TcpTime.JiffiesAtNsecs((ulong)now, _options.Hz) | 1;
+    private long AgeNow(long now) => (long)Jiffies.JiffiesAtNsecs((ulong)now, _options.Hz) | 1;
 
     public FqOptions Options => _options;
 
@@ -140,7 +141,7 @@ public sealed class FqQueue : QueueDiscipline
         if (_fState[f] == Detached)
         {
             AddTail(f, NewList);
-            if ((long)TcpTime.JiffiesAtNsecs((ulong)now, _options.Hz) > _fAge[f] + _refillDelayJiffies)
+            if ((long)Jiffies.JiffiesAtNsecs((ulong)now, _options.Hz) > _fAge[f] + _refillDelayJiffies)
             {
                 _fCredit[f] = Math.Max(_fCredit[f], _options.Quantum);
             }

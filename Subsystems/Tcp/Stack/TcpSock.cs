@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using BpfSim.Core.Simulation;
 
 namespace BpfSim.Tcp.Stack;
 
@@ -103,19 +104,19 @@ public struct TcpSock
 
     /// <summary>
     /// bpfsim's own: the simulated kernel's CONFIG_HZ, which the stack sets from <see cref="TcpStackOptions.Hz"/>
-    /// (0, a socket built without a stack, means <see cref="TcpTime.DefaultHz"/>). It fills the padding after
+    /// (0, a socket built without a stack, means <see cref="Jiffies.DefaultHz"/>). It fills the padding after
     /// <see cref="BpfChgCcInProgress"/>, so the struct's size is unchanged; use <see cref="Hz"/>.
     /// </summary>
     public ushort ConfigHz;
 
     /// <summary>CONFIG_HZ of the kernel this socket lives in: jiffies per second (<see cref="ConfigHz"/>).</summary>
-    public readonly uint Hz => ConfigHz == 0 ? TcpTime.DefaultHz : ConfigHz;
+    public readonly uint Hz => ConfigHz == 0 ? Jiffies.DefaultHz : ConfigHz;
 
     /// <summary>
     /// tcp_jiffies32 at <see cref="Hz"/>, derived from <see cref="TcpMstamp"/> so the stack has one clock: the kernel
     /// reads the global jiffies, which advance once every 1/HZ s (every 4 ms at HZ 250).
     /// </summary>
-    public readonly uint TcpJiffies32 => (uint)TcpTime.JiffiesAtUsecs(TcpMstamp, Hz);
+    public readonly uint TcpJiffies32 => (uint)Jiffies.JiffiesAtUsecs(TcpMstamp, Hz);
 
     /// <summary>tcp_min_rtt: the windowed minimum RTT in µs, ~0U before the first sample.</summary>
     public readonly uint MinRttUs => RttMin.Get();

@@ -1,3 +1,5 @@
+using BpfSim.Core.Simulation;
+
 namespace BpfSim.Tcp.Stack;
 
 /// <summary>
@@ -27,7 +29,7 @@ public sealed partial class TcpStack
     {
         whenJiffies = Math.Max(1, Math.Min(whenJiffies, maxJiffies));
         conn.Pending = what;
-        SetRto(conn, (long)(TcpTime.JiffiesToUsecs(whenJiffies, _hz) * 1000));
+        SetRto(conn, (long)(Jiffies.JiffiesToUsecs(whenJiffies, _hz) * 1000));
     }
 
     /// <summary>
@@ -37,17 +39,17 @@ public sealed partial class TcpStack
     internal static uint PacingDelayJiffies(ulong wstampNs, ulong clockCacheNs, uint hz)
     {
         long delay = (long)(wstampNs - clockCacheNs);
-        return delay > 0 ? (uint)TcpTime.NsecsToJiffies((ulong)delay, hz) : 0;
+        return delay > 0 ? (uint)Jiffies.NsecsToJiffies((ulong)delay, hz) : 0;
     }
 
     /// <summary>TCP_RTO_MAX (120·HZ) in jiffies.</summary>
-    private uint MaxRtoJiffies => (uint)TcpTime.NsecsToJiffies((ulong)_options.MaxRto.Nanoseconds, _hz);
+    private uint MaxRtoJiffies => (uint)Jiffies.NsecsToJiffies((ulong)_options.MaxRto.Nanoseconds, _hz);
 
     /// <summary>tcp_rto_delta_us: how far in the future (µs) the RTO of the head segment falls.</summary>
     private long RtoDeltaUs(TcpConnection conn)
     {
         long headUs = conn.Segment(conn.SndUna).SentNs / 1000;
-        return headUs + (long)TcpTime.JiffiesToUsecs((ulong)RtoJiffies(conn), _hz) - (long)_socks[conn.Id].TcpMstamp;
+        return headUs + (long)Jiffies.JiffiesToUsecs((ulong)RtoJiffies(conn), _hz) - (long)_socks[conn.Id].TcpMstamp;
     }
 
     /// <summary>
@@ -65,7 +67,7 @@ public sealed partial class TcpStack
         uint rto = (uint)RtoJiffies(conn);
         if (conn.Pending is XmitTimer.ReoTimeout or XmitTimer.LossProbe)
         {
-            rto = (uint)TcpTime.UsecsToJiffies((uint)Math.Max(RtoDeltaUs(conn), 1), _hz);
+            rto = (uint)Jiffies.UsecsToJiffies((uint)Math.Max(RtoDeltaUs(conn), 1), _hz);
         }
         ResetXmitTimer(conn, XmitTimer.Retrans, rto, MaxRtoJiffies);
     }
@@ -95,16 +97,16 @@ public sealed partial class TcpStack
         if (sk.SrttUs != 0)
         {
             ulong us = (sk.SrttUs >> 2) + (sk.PacketsOut == 1 ? (ulong)(_options.MinRto.Nanoseconds / 1000) : TimeoutMinUs);
-            timeout = (uint)TcpTime.UsecsToJiffies((uint)Math.Min(us, uint.MaxValue), _hz);
+            timeout = (uint)Jiffies.UsecsToJiffies((uint)Math.Min(us, uint.MaxValue), _hz);
         }
         else
         {
-            timeout = (uint)TcpTime.NsecsToJiffies((ulong)_options.InitialRto.Nanoseconds, _hz);
+            timeout = (uint)Jiffies.NsecsToJiffies((ulong)_options.InitialRto.Nanoseconds, _hz);
         }
-        long rtoDeltaUs = advancingRto ? (long)TcpTime.JiffiesToUsecs((ulong)RtoJiffies(conn), _hz) : RtoDeltaUs(conn);
+        long rtoDeltaUs = advancingRto ? (long)Jiffies.JiffiesToUsecs((ulong)RtoJiffies(conn), _hz) : RtoDeltaUs(conn);
         if (rtoDeltaUs > 0)
         {
-            timeout = Math.Min(timeout, (uint)TcpTime.UsecsToJiffies((uint)Math.Min(rtoDeltaUs, uint.MaxValue), _hz));
+            timeout = Math.Min(timeout, (uint)Jiffies.UsecsToJiffies((uint)Math.Min(rtoDeltaUs, uint.MaxValue), _hz));
         }
         ResetXmitTimer(conn, XmitTimer.LossProbe, timeout, MaxRtoJiffies);
         return true;

@@ -1,3 +1,5 @@
+using BpfSim.Core.Simulation;
+
 namespace BpfSim.Tcp.Stack;
 
 /// <summary>
@@ -163,7 +165,7 @@ public sealed partial class TcpStack
         uint timeout = RackDetectLoss(conn);
         if (timeout != 0)
         {
-            uint jiffies = (uint)TcpTime.UsecsToJiffies(timeout + TimeoutMinUs, _hz);
+            uint jiffies = (uint)Jiffies.UsecsToJiffies(timeout + TimeoutMinUs, _hz);
             InetCskResetXmitTimer(conn, XmitTimer.ReoTimeout, jiffies, (uint)RtoJiffies(conn)); // no tcp_pacing_delay
         }
         return timeout != 0;

@@ -1,3 +1,4 @@
+using BpfSim.Core.Simulation;
 using BpfSim.Tcp.Congestion;
 using BpfSim.Tcp.Net;
 using BpfSim.Tcp.Tracing;
@@ -146,7 +147,7 @@ public sealed partial class TcpStack
     }
 
     /// <summary>TCP_ATO_MIN = TCP_DELACK_MIN (HZ/25, 40 ms) in jiffies: <see cref="TcpStackOptions.DelayedAck"/> rounded up.</summary>
-    private uint AtoMinJiffies => (uint)TcpTime.NsecsToJiffiesUp((ulong)_options.DelayedAck.Nanoseconds, _hz);
+    private uint AtoMinJiffies => (uint)Jiffies.NsecsToJiffiesUp((ulong)_options.DelayedAck.Nanoseconds, _hz);
 
     /// <summary>TCP_DELACK_MAX (HZ/5).</summary>
     private uint DelackMaxJiffies => _hz / 5;
@@ -200,7 +201,7 @@ public sealed partial class TcpStack
             uint maxAto = (rsk.IcskAckPending & IcskAck.Pushed) != 0 ? DelackMaxJiffies : _hz / 2;
             if (conn.RcvSrttUs != 0)
             {
-                uint rtt = Math.Max((uint)TcpTime.UsecsToJiffies(conn.RcvSrttUs, _hz), delackMin);
+                uint rtt = Math.Max((uint)Jiffies.UsecsToJiffies(conn.RcvSrttUs, _hz), delackMin);
                 maxAto = Math.Min(maxAto, rtt);
             }
             ato = Math.Min(ato, maxAto);
@@ -222,7 +223,7 @@ public sealed partial class TcpStack
         }
         rsk.IcskAckPending |= IcskAck.Sched | IcskAck.Timer;
         conn.DelackTimeoutJiffies = timeout;
-        long at = TcpTime.TickNsecs(TcpTime.JiffiesAtNsecs((ulong)_sim.Now.Nanoseconds, _hz) + (ulong)(long)(int)(timeout - now), _hz);
+        long at = Jiffies.TickNsecs(Jiffies.JiffiesAtNsecs((ulong)_sim.Now.Nanoseconds, _hz) + (ulong)(long)(int)(timeout - now), _hz);
         _sim.Arm(conn.DelackTimer, new Core.Simulation.SimTime(at), conn.Id);
     }
 
@@ -253,7 +254,7 @@ public sealed partial class TcpStack
         long m = conn.ReqNumRetrans == 0 ? Math.Max((_sim.Now.Nanoseconds - conn.SynAckSentNs) / 1000, 1) : TsRttUs(conn.SynAckTsVal);
         long rttvar = Math.Max(2 * m, _options.MinRto.Nanoseconds / 1000);
         conn.RcvSrttUs = (uint)m;
-        conn.RcvRtoJiffies = (uint)Math.Min(TcpTime.UsecsToJiffies((uint)Math.Min(m + rttvar, uint.MaxValue), _hz), MaxRtoJiffies);
+        conn.RcvRtoJiffies = (uint)Math.Min(Jiffies.UsecsToJiffies((uint)Math.Min(m + rttvar, uint.MaxValue), _hz), MaxRtoJiffies);
         if (conn.ReceiverOps == Dctcp.Ops && Dctcp.NeedsRenoFallback(rsk))
         {
             conn.ReceiverOps = Dctcp.RenoFallbackOps;

@@ -1,3 +1,4 @@
+using BpfSim.Core.Simulation;
 using BpfSim.Tcp.Tracing;
 
 namespace BpfSim.Tcp.Stack;
@@ -15,8 +16,8 @@ public sealed partial class TcpStack
     /// <summary>mod_timer(jiffies + when) for any of a connection's kernel timers: fires on the tick (see <see cref="SetRto"/>).</summary>
     private void ArmOnTick(Core.Simulation.TimerId timer, long delayNs, int id)
     {
-        ulong tick = TcpTime.JiffiesAtNsecs((ulong)_sim.Now.Nanoseconds, _hz) + TcpTime.NsecsToJiffiesUp((ulong)Math.Max(delayNs, 0), _hz);
-        long expires = TcpTime.TickNsecs(tick, _hz);
+        ulong tick = Jiffies.JiffiesAtNsecs((ulong)_sim.Now.Nanoseconds, _hz) + Jiffies.NsecsToJiffiesUp((ulong)Math.Max(delayNs, 0), _hz);
+        long expires = Jiffies.TickNsecs(tick, _hz);
         _sim.Arm(timer, new Core.Simulation.SimTime(expires), id);
     }
 

@@ -1,3 +1,4 @@
+using BpfSim.Core.Simulation;
 using BpfSim.Tcp.Congestion;
 using BpfSim.Tcp.Net;
 using BpfSim.Tcp.Tracing;
@@ -101,8 +102,8 @@ public sealed partial class TcpStack
         RttEstimator(conn, Math.Max(seqRttUs, 1));
         // __tcp_set_rto: srtt + rttvar, where rttvar is kept at least TCP_RTO_MIN; then TCP_RTO_MAX.
         // icsk_rto is in jiffies: usecs_to_jiffies rounds the sum up to the next whole jiffy (include/net/tcp.h).
-        ulong rtoJiffies = TcpTime.UsecsToJiffies((uint)Math.Min((sk.SrttUs >> 3) + (long)conn.RttvarUs, uint.MaxValue), _hz);
-        conn.RtoNs = Math.Min((long)TcpTime.JiffiesToUsecs(rtoJiffies, _hz) * 1000L, _options.MaxRto.Nanoseconds);
+        ulong rtoJiffies = Jiffies.UsecsToJiffies((uint)Math.Min((sk.SrttUs >> 3) + (long)conn.RttvarUs, uint.MaxValue), _hz);
+        conn.RtoNs = Math.Min((long)Jiffies.JiffiesToUsecs(rtoJiffies, _hz) * 1000L, _options.MaxRto.Nanoseconds);
         conn.Backoff = 0; // tcp_ack_update_rtt: "RFC6298: only reset backoff on valid RTT measurement"
     }
 
@@ -353,7 +354,7 @@ public sealed partial class TcpStack
     }
 
     /// <summary>icsk_rto in jiffies (the current RTO, backoff included).</summary>
-    private int RtoJiffies(TcpConnection conn) => (int)TcpTime.UsecsToJiffies((uint)(CurrentRtoNs(conn) / 1000), _hz);
+    private int RtoJiffies(TcpConnection conn) => (int)Jiffies.UsecsToJiffies((uint)(CurrentRtoNs(conn) / 1000), _hz);
 
     /// <summary>
     /// The application queued new data (tcp_sendmsg → tcp_skb_entail → tcp_push): the idle check of

@@ -165,7 +165,7 @@ public sealed partial class TcpStack : IEventHandler, ITcpSocketControl
         {
             Mss = _options.Mss,
             RtoNs = _options.InitialRto.Nanoseconds,
-            RcvRtoJiffies = (uint)TcpTime.NsecsToJiffies((ulong)_options.InitialRto.Nanoseconds, _hz), // TCP_TIMEOUT_INIT
+            RcvRtoJiffies = (uint)Jiffies.NsecsToJiffies((ulong)_options.InitialRto.Nanoseconds, _hz), // TCP_TIMEOUT_INIT
             QuickAcksLeft = _options.QuickAcks,
             RequestEcn = ops.NeedsEcn || _options.Ecn == 1,
             ReceiverOps = _receiverCc ?? (ops.NeedsEcn ? Dctcp.Ops : Cubic.Ops),
@@ -292,7 +292,7 @@ public sealed partial class TcpStack : IEventHandler, ITcpSocketControl
     private uint NowUs => (uint)(_sim.Now.Nanoseconds / 1000);
 
     /// <summary>tcp_jiffies32 now, at the stack's HZ.</summary>
-    private uint NowJiffies => (uint)TcpTime.JiffiesAtNsecs((ulong)_sim.Now.Nanoseconds, _hz);
+    private uint NowJiffies => (uint)Jiffies.JiffiesAtNsecs((ulong)_sim.Now.Nanoseconds, _hz);
 
     /// <summary>tcp_mstamp_refresh: tcp_clock_cache (ns) and tcp_mstamp (µs) become now.</summary>
     private void MstampRefresh(ref TcpSock sk)

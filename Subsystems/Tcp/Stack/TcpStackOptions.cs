@@ -18,7 +18,7 @@ public sealed record TcpStackOptions
     /// and BBR's stamps. The sockets carry it as <see cref="TcpSock.Hz"/>; a <see cref="Core.Bpf.BpfSystem"/> given to the
     /// stack must have the same <see cref="Core.Bpf.BpfSystemOptions.Hz"/>.
     /// </summary>
-    public uint Hz { get; init; } = TcpTime.DefaultHz;
+    public uint Hz { get; init; } = Jiffies.DefaultHz;
 
     /// <summary>TCP_INIT_CWND.</summary>
     public uint InitialCwnd { get; init; } = 10;
@@ -148,7 +148,7 @@ public sealed record TcpStackOptions
 
     public void Validate()
     {
-        ArgumentOutOfRangeException.ThrowIfNotEqual(TcpTime.IsValidHz(Hz), true, nameof(Hz));
+        ArgumentOutOfRangeException.ThrowIfNotEqual(Jiffies.IsValidHz(Hz), true, nameof(Hz));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Mss);
         ArgumentOutOfRangeException.ThrowIfNegative(HeaderBytes);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(InitialCwnd);

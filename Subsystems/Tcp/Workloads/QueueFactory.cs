@@ -10,7 +10,7 @@ public static class QueueFactory
     /// <param name="random">The queue's own random stream (RED, PIE, fq_codel's hash key).</param>
     /// <param name="hz">The kernel's CONFIG_HZ: PIE's timer period is whole jiffies.</param>
     /// <exception cref="ArgumentOutOfRangeException">A parameter is out of range (the scenario parser checks them first).</exception>
-    public static QueueDiscipline Create(QueueSpec q, SimRandom random, uint hz = TcpTime.DefaultHz) => q.Kind switch
+    public static QueueDiscipline Create(QueueSpec q, SimRandom random, uint hz = Jiffies.DefaultHz) => q.Kind switch
     {
         QueueKind.Red => new RedQueue(q.Min, q.Max, q.MaxProbability, q.Limit, q.Ecn, random),
         QueueKind.EcnThreshold => new EcnThresholdQueue(q.K, q.Limit),
@@ -59,8 +59,8 @@ public static class QueueFactory
     /// </summary>
     private static long PieTupdateNs(long ns, uint hz)
     {
-        ulong jiffies = Math.Max(1, TcpTime.UsecsToJiffies((uint)Math.Min(ns / 1000, uint.MaxValue), hz));
-        return TcpTime.TickNsecs(jiffies, hz);
+        ulong jiffies = Math.Max(1, Jiffies.UsecsToJiffies((uint)Math.Min(ns / 1000, uint.MaxValue), hz));
+        return Jiffies.TickNsecs(jiffies, hz);
     }
 
     private static CodelParams Codel(QueueSpec q, CodelParams p) => p with

@@ -176,7 +176,7 @@ public sealed record TcpScenarioSpec
     /// <summary>The receiving hosts' built-in algorithm (<see cref="TcpStackOptions.ReceiverCc"/>); null = automatic.</summary>
     public string? ReceiverCc { get; init; }
     /// <summary>CONFIG_HZ of every simulated kernel (<c>hz</c>; <see cref="TcpStackOptions.Hz"/>): 100, 250, 300 or 1000.</summary>
-    public uint Hz { get; init; } = TcpTime.DefaultHz;
+    public uint Hz { get; init; } = Jiffies.DefaultHz;
     /// <summary>net.ipv4.tcp_ecn on every host (<see cref="TcpStackOptions.Ecn"/>).</summary>
     public int Ecn { get; init; } = 2;
     /// <summary>net.ipv4.tcp_recovery on every host (<see cref="TcpStackOptions.Recovery"/>): 1 = RACK-TLP.</summary>
