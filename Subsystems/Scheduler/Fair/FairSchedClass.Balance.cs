@@ -3,18 +3,12 @@ using BpfSim.Scheduler.Kernel;
 namespace BpfSim.Scheduler.Fair;
 
 // Load balancing (kernel/sched/fair.c: balance_fair, sched_balance_newidle, sched_balance_trigger,
-// sched_balance_domains, nohz_balancer_kick / _nohz_idle_balance, sched_balance_rq, detach_tasks / attach_task),
-// simplified to two domain levels: the CPU's node (the LLC / MC domain) and, with more than one node, the machine.
-// Kept: the three triggers — a CPU about to go idle pulls (newidle), a busy CPU balances at its domain intervals
-// (sd_weight ms × busy_factor 16, less one jiffy), and a busy CPU's tick kicks the idle CPUs that are due (nohz idle
-// balance at sd_weight ms) so runnable tasks never wait behind a busy CPU while another idles; the busiest rq of a
-// level gives up tasks from the cold end of its cfs_tasks list, at most sched_nr_migrate (32) looked at, only tasks
-// that are not running, not delayed and allowed on the destination (not delayed is bpfsim's rule: 6.12 counts delayed
-// tasks in the balancer's nr_running / h_nr_queued and can_migrate_task may move one, task_hot usually refusing; with no
-// task_hot here, moving them would over-migrate; see docs/scheduler.md). Simplified: CPUs, not sched groups, are compared;
-// the imbalance is in runnable tasks (migrate_task) or, when those are even, in instantaneous load weight standing in
-// for PELT's load_avg (migrate_load); there is no cache-hot refusal (task_hot), no active balance of a running task
-// and no misfit / asym handling. Cost: O(CPUs) per balance.
+// sched_balance_domains, nohz_balancer_kick / _nohz_idle_balance), over two domain levels: the CPU's node (the LLC / MC
+// domain) and, with more than one node, the machine. The three triggers: a CPU about to go idle pulls (newidle), a busy
+// CPU balances at its domain intervals (balance_interval ms — the domain's CPU count, doubled up to twice that while
+// balanced — × busy_factor 16, less one jiffy), and a busy CPU's tick kicks the idle CPUs that are due (nohz idle
+// balance) so runnable tasks never wait behind a busy CPU while another idles. Each balance is sched_balance_rq
+// (FairSchedClass.BalanceRq.cs). Cost: O(CPUs) per balance.
 public sealed partial class FairSchedClass
 {
     private const int SchedNrMigrate = 32;
@@ -23,7 +17,7 @@ public sealed partial class FairSchedClass
 
     private int _levels;
     private long[] _nextBalance = [];
-    private long[] _lastBalance = []; // [level * nrCpus + cpu]
+    private long[] _lastBalance = []; // sd->last_balance, [level * nrCpus + cpu]
     private long _maxInterval;
     private long _nohzNextBalance;
 
@@ -35,6 +29,12 @@ public sealed partial class FairSchedClass
         _levels = _core.Topology.NodeCount > 1 ? 2 : 1;
         _nextBalance = new long[_nrCpus];
         _lastBalance = new long[_levels * _nrCpus];
+        _nrBalanceFailed = new int[_levels * _nrCpus];
+        _balanceIntervalMs = new long[_levels * _nrCpus];
+        for (int level = 0; level < _levels; level++)
+        {
+            Array.Fill(_balanceIntervalMs, SpanWeight(level), level * _nrCpus, _nrCpus); // sd->min_interval
+        }
         _maxInterval = Math.Max(1, (long)Hz * _nrCpus / 10); // max_load_balance_interval
     }
 
@@ -68,16 +68,17 @@ public sealed partial class FairSchedClass
         return NewidleBalance(cpu) > 0;
     }
 
-    /// <summary>sched_balance_newidle: pull from the busiest rq of the node, then of the machine; stop at the first pull.</summary>
+    /// <summary>sched_balance_newidle: balance the node, then the machine, as CPU_NEWLY_IDLE; stop at the first pull.</summary>
     private int NewidleBalance(int cpu)
     {
         long jiffies = (long)_core.Jiffies;
-        for (int level = 0; level < _levels; level++)
+        bool continueBalancing = true;
+        for (int level = 0; level < _levels && continueBalancing; level++)
         {
-            int pulled = BalanceLevel(cpu, level, idle: true, newidle: true);
+            int pulled = BalanceRq(cpu, level, idle: true, newidle: true, ref continueBalancing);
+            _nextBalance[cpu] = Math.Min(_nextBalance[cpu], _lastBalance[level * _nrCpus + cpu] + Interval(level, cpu, busy: false));
             if (pulled > 0)
             {
-                _nextBalance[cpu] = Math.Min(_nextBalance[cpu], jiffies + Interval(level, busy: false));
                 return pulled;
             }
         }
@@ -105,18 +106,19 @@ public sealed partial class FairSchedClass
     private void BalanceDomains(int cpu, long jiffies, bool busy)
     {
         long next = jiffies + 60L * Hz;
-        for (int level = 0; level < _levels; level++)
+        bool continueBalancing = true;
+        for (int level = 0; level < _levels && continueBalancing; level++)
         {
             ref long last = ref _lastBalance[level * _nrCpus + cpu];
-            long interval = Interval(level, busy);
+            long interval = Interval(level, cpu, busy);
             if (jiffies >= last + interval)
             {
-                if (BalanceLevel(cpu, level, idle: !busy, newidle: false) > 0)
+                if (BalanceRq(cpu, level, idle: !busy, newidle: false, ref continueBalancing) > 0)
                 {
                     busy = true; // CPU_NOT_IDLE from here on
                 }
                 last = jiffies;
-                interval = Interval(level, busy);
+                interval = Interval(level, cpu, busy);
             }
             next = Math.Min(next, last + interval);
         }
@@ -134,7 +136,7 @@ public sealed partial class FairSchedClass
         {
             return;
         }
-        long next = jiffies + Interval(0, busy: false);
+        long next = jiffies + Interval(0, -1, busy: false);
         for (int c = 0; c < _nrCpus; c++)
         {
             if (!IdleCpu(c))
@@ -150,10 +152,13 @@ public sealed partial class FairSchedClass
         _nohzNextBalance = Math.Max(next, jiffies + 1);
     }
 
-    /// <summary>get_sd_balance_interval in jiffies: sd_weight ms, × busy_factor − 1 when busy, clamped.</summary>
-    private long Interval(int level, bool busy)
+    /// <summary>
+    /// get_sd_balance_interval in jiffies: the domain's balance_interval ms (its min_interval, the CPU count, for
+    /// <paramref name="cpu"/> −1), × busy_factor − 1 when busy, clamped.
+    /// </summary>
+    private long Interval(int level, int cpu, bool busy)
     {
-        long ms = SpanWeight(level);
+        long ms = cpu < 0 ? SpanWeight(level) : _balanceIntervalMs[level * _nrCpus + cpu];
         if (busy)
         {
             ms *= BusyFactor;
@@ -167,112 +172,4 @@ public sealed partial class FairSchedClass
     }
 
     private int SpanWeight(int level) => level == 0 ? _core.Topology.NodeMask(0).Weight : _nrCpus;
-
-    private bool InSpan(int level, int dst, int c) => level == 1 || SameLlc(dst, c);
-
-    /// <summary>
-    /// sched_balance_rq for one level. First the runnable counts (group_has_spare / migrate_task): the rq with the most
-    /// runnable fair tasks gives up half the difference — at least one to an idle CPU. When the counts are even, the
-    /// load (group_overloaded / migrate_load): the heaviest rq, when it exceeds this one by imbalance_pct (117 %),
-    /// gives up tasks no heavier than what is left of half the load difference.
-    /// </summary>
-    private int BalanceLevel(int dst, int level, bool idle, bool newidle)
-    {
-        int busiest = -1, busiestNr = 0, heaviest = -1;
-        ulong busiestLoad = 0, heaviestLoad = 0;
-        for (int c = 0; c < _nrCpus; c++)
-        {
-            if (c == dst || !InSpan(level, dst, c))
-            {
-                continue;
-            }
-            int nr = _nrRunning[c] - _nrDelayed[c];
-            if (nr > busiestNr || (nr == busiestNr && nr > 0 && _loadWeight[c] > busiestLoad))
-            {
-                busiest = c;
-                busiestNr = nr;
-                busiestLoad = _loadWeight[c];
-            }
-            if (RqRunnable(c) >= 2 && _loadWeight[c] > heaviestLoad)
-            {
-                heaviest = c;
-                heaviestLoad = _loadWeight[c];
-            }
-        }
-        if (busiest < 0)
-        {
-            return 0;
-        }
-        int local = RqRunnable(dst);
-        int waiting = RqRunnable(busiest) - 1; // tasks of busiest that are not running
-        int imbalance = idle && local == 0 ? Math.Max(1, (RqRunnable(busiest) - local) / 2) : (RqRunnable(busiest) - local) / 2;
-        if (waiting > 0 && imbalance > 0)
-        {
-            return DetachAttach(busiest, dst, imbalance, byLoad: false, newidle);
-        }
-        ulong localLoad = _loadWeight[dst];
-        if (heaviest < 0 || local == 0 || 100 * heaviestLoad <= ImbalancePct * localLoad)
-        {
-            return 0;
-        }
-        long loadImbalance = (long)((heaviestLoad - localLoad) / 2);
-        return DetachAttach(heaviest, dst, loadImbalance, byLoad: true, newidle);
-    }
-
-    /// <summary>
-    /// detach_tasks + attach_tasks: from the cold end of <paramref name="src"/>'s cfs_tasks, at most 32 looked at,
-    /// until <paramref name="imbalance"/> tasks (or, <paramref name="byLoad"/>, that much weight) have moved; by load,
-    /// a task heavier than what is left of the imbalance stays.
-    /// </summary>
-    private int DetachAttach(int src, int dst, long imbalance, bool byLoad, bool newidle)
-    {
-        int moved = 0;
-        int id = _listTail[src];
-        for (int loop = 0; id >= 0 && loop < SchedNrMigrate && imbalance > 0; loop++)
-        {
-            int prevInList = _ft[id].ListPrev;
-            long load = (long)_tasks[id].Se.Weight;
-            if (CanMigrate(src, dst, id) && (!byLoad || load <= imbalance))
-            {
-                ref var p = ref _tasks[id];
-                _core.DeactivateTask(src, ref p, DequeueFlags.Migrating);
-                _core.SetTaskCpu(ref p, dst);
-                _core.ActivateTask(dst, ref p, EnqueueFlags.Migrating | EnqueueFlags.Migrated);
-                moved++;
-                Migrations++;
-                imbalance -= byLoad ? load : 1;
-                if (!newidle)
-                {
-                    PreemptAfterAttach(dst, ref p); // a newidle pull is picked by the schedule() that asked
-                }
-            }
-            id = prevInList;
-        }
-        return moved;
-    }
-
-    /// <summary>can_migrate_task, simplified: allowed on dst, not running, not delayed.</summary>
-    private bool CanMigrate(int src, int dst, int id)
-    {
-        ref var p = ref _tasks[id];
-        return p.CpusMask.Test(dst) && _curr[src] != id && _core.Current(src) != id && p.Se.SchedDelayed == 0;
-    }
-
-    /// <summary>attach_task's wakeup_preempt: an idle destination wakes; fair over fair by EEVDF; fair preempts a lower class.</summary>
-    private void PreemptAfterAttach(int dst, ref Tasks.TaskStruct p)
-    {
-        int curr = _core.Current(dst);
-        if (curr < 0)
-        {
-            _core.ReschedCurr(dst);
-        }
-        else if (ReferenceEquals(_core.ClassOf(_tasks[curr]), this))
-        {
-            WakeupPreempt(dst, ref p, WakeFlags.None);
-        }
-        else
-        {
-            _core.ReschedCurr(dst);
-        }
-    }
 }

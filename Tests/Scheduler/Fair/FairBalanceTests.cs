@@ -187,12 +187,17 @@ public sealed class FairBalanceTests
         Assert.That(core.Tasks[c].Cpu, Is.EqualTo(1));
     }
 
+    /// <summary>
+    /// Both CPUs overloaded (fair.c, calculate_imbalance's migrate_load): CPU 0 holds nice −5 (3121) + nice 0 (1024),
+    /// CPU 1 two nice 5 (335 each). From CPU 1 the imbalance is min(4145 − 2407, 2407 − 670) = 1737 (2407 is the
+    /// domain's average): the nice-0 task fits; the nice −5 one fits only once a failed balance halves its load
+    /// (shr_bound by nr_balance_failed). Either way the runs settle as {nice −5} against {nice 0, nice 5, nice 5}
+    /// (3121 against 1694), where no balance finds an imbalance: the light CPU is overloaded and the heavy one only
+    /// fully busy.
+    /// </summary>
     [Test]
-    public void PeriodicBalance_WithEvenCounts_MovesLoadFromTheHeavierCpu()
+    public void PeriodicBalance_ByLoad_LeavesTheHeavyTaskAlone()
     {
-        // CPU 0: nice −5 (3121) + nice 0 (1024); CPU 1: two nice 5 (335 each). Two tasks each, so only the load
-        // differs: 4145 > 117 % of 670, half the difference is 1737, so the nice-0 task (1024) moves and the nice −5
-        // one (3121, heavier than that) stays.
         var core = new FairTestCore(2);
         int heavy = core.Fork("heavy", -5, Cpumask.Of(0));
         int mid = core.Fork("mid", 0, Cpumask.Of(0));
@@ -205,12 +210,99 @@ public sealed class FairBalanceTests
             p.NrCpusAllowed = 2;
         }
         core.RunFor(500 * Ms);
+        long settled = core.Fair.Migrations;
+        core.RunFor(500 * Ms);
+        int heavyCpu = core.Tasks[heavy].Cpu;
         Assert.Multiple(() =>
         {
-            Assert.That(core.Tasks[mid].Cpu, Is.EqualTo(1));
-            Assert.That(core.Tasks[heavy].Cpu, Is.EqualTo(0));
-            Assert.That(core.Tasks[l1].Cpu + core.Tasks[l2].Cpu, Is.EqualTo(2), "the light ones stay on CPU 1");
+            Assert.That(core.Tasks[mid].Cpu, Is.Not.EqualTo(heavyCpu));
+            Assert.That(core.Tasks[l1].Cpu, Is.Not.EqualTo(heavyCpu));
+            Assert.That(core.Tasks[l2].Cpu, Is.Not.EqualTo(heavyCpu));
+            Assert.That(core.Fair.Migrations, Is.EqualTo(settled), "balanced: nothing moves any more");
         });
+    }
+
+    /// <summary>
+    /// Three nice-0 and three nice-5 hogs on four CPUs: balancing by load (avg_load against the domain's average) puts
+    /// each nice-0 hog alone on a CPU and the three nice-5 hogs together (1005 against an average of 1019), and then
+    /// nothing moves: the CPUs with one hog are fully busy and at or above the average, the other is overloaded but the
+    /// lightest. So each nice-0 hog gets a CPU and each nice-5 hog a third of one, 3:1. Counting tasks instead (2-2-1-1)
+    /// migrates hogs back and forth for ever.
+    /// </summary>
+    [Test]
+    public void ThreeAndThreeHogs_OnFourCpus_SettleByLoad_AndStop()
+    {
+        var core = new FairTestCore(4);
+        var n0 = Enumerable.Range(0, 3).Select(i => core.Fork($"n0_{i}", 0)).ToArray();
+        var n5 = Enumerable.Range(0, 3).Select(i => core.Fork($"n5_{i}", 5)).ToArray();
+        core.RunFor(1000 * Ms);
+        long settled = core.Fair.Migrations;
+        ulong[] before = n0.Concat(n5).Select(id => core.Tasks[id].Se.SumExecRuntime).ToArray();
+        core.RunFor(3000 * Ms);
+        double[] got = n0.Concat(n5).Select((id, i) => (double)(core.Tasks[id].Se.SumExecRuntime - before[i]) / (3000 * Ms)).ToArray();
+        Assert.Multiple(() =>
+        {
+            Assert.That(core.Fair.Migrations, Is.EqualTo(settled), "no migration once settled");
+            for (int i = 0; i < 3; i++)
+            {
+                Assert.That(got[i], Is.EqualTo(1.0).Within(0.01), $"nice 0 hog {i} has a CPU");
+                Assert.That(got[3 + i], Is.EqualTo(1.0 / 3).Within(0.01), $"nice 5 hog {i} has a third of one");
+            }
+        });
+    }
+
+    /// <summary>
+    /// Five hogs on four CPUs: the pair's CPU is overloaded (2048) and the others fully busy (1024) under the domain's
+    /// average (1280), so the imbalance is 256, less than a hog's 1024. Each failed periodic balance halves the load
+    /// detach_tasks compares (shr_bound by nr_balance_failed), and the second lets a hog move: the pair moves around
+    /// and over four seconds every hog gets about four fifths of a CPU, where a balancer that never moves a task
+    /// heavier than the imbalance leaves two hogs at one half for ever.
+    /// </summary>
+    [Test]
+    public void FiveHogs_OnFourCpus_EachGetsAboutFourFifths()
+    {
+        var core = new FairTestCore(4);
+        var ids = Enumerable.Range(0, 5).Select(i => core.Fork($"hog{i}")).ToArray();
+        core.RunFor(4000 * Ms);
+        foreach (int id in ids)
+        {
+            Assert.That((double)core.Tasks[id].Se.SumExecRuntime / (4000 * Ms), Is.EqualTo(0.8).Within(0.06), $"hog {id}");
+        }
+    }
+
+    /// <summary>
+    /// task_hot (fair.c): a task that ran on its CPU less than sysctl_sched_migration_cost (500 µs) ago is cache hot, and
+    /// a newidle balance — which never counts failures, so never overrides it through cache_nice_tries — leaves it. CPU
+    /// 1 goes idle the instant CPU 0 switched its hogs: the one waiting has just run, so it stays; a millisecond later
+    /// it is cold and CPU 1's next balance (the nohz kick from CPU 0's tick) takes it.
+    /// </summary>
+    [Test]
+    public void NewidleBalance_LeavesACacheHotTask_ThenTakesItWhenCold()
+    {
+        var core = new FairTestCore(2);
+        int a = core.Fork("a", cpus: Cpumask.Of(0));
+        int b = core.Fork("b", cpus: Cpumask.Of(0));
+        int s = core.Fork("s", cpus: Cpumask.Of(1));
+        core.RunFor(2 * Ms);
+        foreach (int id in new[] { a, b })
+        {
+            ref var p = ref core.Tasks[id];
+            p.CpusMask = Cpumask.Of(0, 1);
+            p.NrCpusAllowed = 2;
+        }
+        int was = core.Current(0);
+        for (int i = 0; i < 100 && core.Current(0) == was; i++)
+        {
+            core.RunFor(Ms);
+        }
+        Assert.That(core.Current(0), Is.Not.EqualTo(was), "CPU 0 switched at this tick");
+        long before = core.Fair.Migrations;
+        core.Sleep(s);
+        Assert.That(core.Fair.Migrations, Is.EqualTo(before), "the waiting hog ran 0 ns ago: cache hot");
+        Assert.That(core.Current(1), Is.EqualTo(-1));
+        core.RunFor(10 * Ms);
+        Assert.That(core.Fair.Migrations, Is.EqualTo(before + 1));
+        Assert.That(core.Tasks[was].Cpu, Is.EqualTo(1));
     }
 
     [Test]

@@ -1,0 +1,567 @@
+using BpfSim.Scheduler.Kernel;
+using BpfSim.Scheduler.Tasks;
+
+namespace BpfSim.Scheduler.Fair;
+
+// sched_balance_rq (kernel/sched/fair.c, 6.12) for one of bpfsim's two domain levels: the node (an LLC / MC domain whose
+// groups are its CPUs) and, with several nodes, the machine (a NUMA domain whose groups are the nodes). As the kernel:
+// should_we_balance; update_sd_lb_stats with group_classify (has_spare / fully_busy / overloaded) and
+// update_sd_pick_busiest; sched_balance_find_src_group's decision matrix and calculate_imbalance (migrate_task by
+// sibling_imbalance or idle CPUs, migrate_util across nodes, migrate_load by avg_load); sched_balance_find_src_rq;
+// detach_tasks from the cold end of cfs_tasks with shr_bound by nr_balance_failed, task_hot against cache_nice_tries,
+// skipped tasks moved to the list's head, CONFIG_PREEMPTION's one task per newidle pull; the redo without an
+// all-pinned busiest CPU; nr_balance_failed and the balance_interval doubling. Stand-ins for PELT (see LbGroupStats):
+// a CPU's load is its runqueue's weight, its utilization 1024 while it has a runnable fair task, its runnable
+// 1024 per runnable fair task, and a task's utilization its share of its CPU. Not modelled: SMT cores as MC groups,
+// LBF_DST_PINNED's other destination, active balance, misfit / asym / imbalanced groups.
+public sealed partial class FairSchedClass
+{
+    private const ulong CapacityScale = 1024; // SCHED_CAPACITY_SCALE
+    private const int NumaImbalanceMin = 2;
+    private const long MigrationCostNs = 500_000; // sysctl_sched_migration_cost
+    private const long MaxPinnedInterval = 512;
+
+    private int[] _nrBalanceFailed = []; // sd->nr_balance_failed, [level * nrCpus + cpu]
+    private long[] _balanceIntervalMs = []; // sd->balance_interval
+
+    /// <summary>
+    /// sched_balance_rq: pull towards <paramref name="dst"/> at <paramref name="level"/>; returns the tasks moved.
+    /// <paramref name="continueBalancing"/> turns false when this CPU is not the one to balance its group.
+    /// </summary>
+    private int BalanceRq(int dst, int level, bool idle, bool newidle, ref bool continueBalancing)
+    {
+        int sd = level * _nrCpus + dst;
+        if (!ShouldWeBalance(dst, level, newidle))
+        {
+            continueBalancing = false;
+            return Balanced(sd, level, newidle, allPinned: false);
+        }
+        Cpumask cpus = DomainCpus(dst, level);
+        while (true)
+        {
+            if (!FindSrcGroup(dst, level, idle, in cpus, out var busiest, out long imbalance, out var type))
+            {
+                return Balanced(sd, level, newidle, allPinned: false);
+            }
+            int src = FindSrcRq(level, busiest.Id, in cpus, type, imbalance);
+            if (src < 0)
+            {
+                return Balanced(sd, level, newidle, allPinned: false);
+            }
+            int moved = 0;
+            if (_core.NrRunning(src) > 1)
+            {
+                moved = DetachAttach(src, dst, sd, level, idle, newidle, type, imbalance, out bool allPinned);
+                if (allPinned)
+                {
+                    // Every task there is pinned away from dst: try the domain without that CPU, unless only dst's
+                    // group would be left.
+                    cpus.Clear(src);
+                    Cpumask others = cpus;
+                    others.Clear(dst);
+                    if (level == 1)
+                    {
+                        ref readonly var localNode = ref _core.Topology.NodeMask(_core.Topology.NodeOf(dst));
+                        for (int c = localNode.NextFrom(0); c >= 0; c = localNode.NextFrom(c + 1))
+                        {
+                            others.Clear(c);
+                        }
+                    }
+                    if (!others.IsEmpty)
+                    {
+                        continue;
+                    }
+                    _nrBalanceFailed[sd] = 0;
+                    return Balanced(sd, level, newidle, allPinned: true);
+                }
+            }
+            if (moved == 0)
+            {
+                if (!newidle)
+                {
+                    _nrBalanceFailed[sd]++;
+                }
+            }
+            else
+            {
+                _nrBalanceFailed[sd] = 0;
+            }
+            _balanceIntervalMs[sd] = SpanWeight(level); // unbalanced: back to min_interval
+            return moved;
+        }
+    }
+
+    /// <summary>out_balanced / out_one_pinned: no failures counted, and a periodic balance backs off (× 2 up to max_interval).</summary>
+    private int Balanced(int sd, int level, bool newidle, bool allPinned)
+    {
+        _nrBalanceFailed[sd] = 0;
+        if (newidle)
+        {
+            return 0;
+        }
+        ref long interval = ref _balanceIntervalMs[sd];
+        if ((allPinned && interval < MaxPinnedInterval) || interval < 2L * SpanWeight(level))
+        {
+            interval *= 2;
+        }
+        return 0;
+    }
+
+    /// <summary>The domain's active CPUs: dst's node, or the machine.</summary>
+    private Cpumask DomainCpus(int dst, int level)
+    {
+        var cpus = new Cpumask();
+        var topo = _core.Topology;
+        for (int c = 0; c < _nrCpus; c++)
+        {
+            if (_core.CpuActive(c) && (level == 1 || topo.NodeOf(c) == topo.NodeOf(dst)))
+            {
+                cpus.Set(c);
+            }
+        }
+        return cpus;
+    }
+
+    /// <summary>
+    /// should_we_balance: a newidle pull always (unless work arrived); at the node level each CPU is its own group;
+    /// at the machine level only the node's first idle CPU — on an idle core first, with SMT — else its first CPU.
+    /// </summary>
+    private bool ShouldWeBalance(int dst, int level, bool newidle)
+    {
+        if (!_core.CpuActive(dst))
+        {
+            return false;
+        }
+        if (newidle)
+        {
+            return RqRunnable(dst) == 0;
+        }
+        if (level == 0)
+        {
+            return true;
+        }
+        var topo = _core.Topology;
+        ref readonly var node = ref topo.NodeMask(topo.NodeOf(dst));
+        int idleSmt = -1, first = -1;
+        for (int c = node.NextFrom(0); c >= 0; c = node.NextFrom(c + 1))
+        {
+            if (!_core.CpuActive(c))
+            {
+                continue;
+            }
+            first = first < 0 ? c : first;
+            if (!IdleCpu(c))
+            {
+                continue;
+            }
+            if (topo.Smt && !CoreIdle(c))
+            {
+                idleSmt = idleSmt < 0 ? c : idleSmt;
+                continue;
+            }
+            return c == dst;
+        }
+        return idleSmt >= 0 ? idleSmt == dst : first == dst;
+    }
+
+    /// <summary>
+    /// sched_balance_find_src_group: the groups' statistics from dst's group around (update_sd_lb_stats), the busiest
+    /// group, the decision matrix and the imbalance. False when the domain is balanced for dst.
+    /// </summary>
+    private bool FindSrcGroup(int dst, int level, bool idle, in Cpumask cpus, out LbGroupStats busiest, out long imbalance,
+        out LbMigrationType type)
+    {
+        var topo = _core.Topology;
+        int groups = level == 0 ? _nrCpus : topo.NodeCount;
+        int localId = level == 0 ? dst : topo.NodeOf(dst);
+        LbGroupStats local = default;
+        busiest = new LbGroupStats { Id = -1, Type = LbGroupType.HasSpare, IdleCpus = int.MaxValue };
+        ulong totalLoad = 0, totalCapacity = 0;
+        for (int i = 0; i < groups; i++)
+        {
+            int g = localId + i < groups ? localId + i : localId + i - groups;
+            if (level == 0 && (!cpus.Test(g) || !SameLlc(dst, g)))
+            {
+                continue;
+            }
+            var s = GroupStats(level, g, in cpus);
+            if (s.Weight == 0)
+            {
+                continue;
+            }
+            if (g == localId)
+            {
+                local = s;
+            }
+            else if (PickBusiest(in s, in busiest))
+            {
+                busiest = s;
+            }
+            totalLoad += s.Load;
+            totalCapacity += s.Capacity;
+        }
+        imbalance = 0;
+        type = LbMigrationType.Task;
+        if (busiest.Id < 0 || local.Weight == 0 || local.Type > busiest.Type)
+        {
+            return false;
+        }
+        ulong sdsAvgLoad = totalLoad * CapacityScale / totalCapacity;
+        if (local.Type == LbGroupType.Overloaded
+            && (local.AvgLoad >= busiest.AvgLoad || local.AvgLoad >= sdsAvgLoad
+                || 100 * busiest.AvgLoad <= ImbalancePct * local.AvgLoad))
+        {
+            return false;
+        }
+        bool preferSibling = level == 1; // the groups' child domain is the node's MC domain, with SD_PREFER_SIBLING
+        bool force = preferSibling && local.Type == LbGroupType.HasSpare && SiblingImbalance(idle, in busiest, in local) > 1;
+        if (!force && busiest.Type != LbGroupType.Overloaded)
+        {
+            if (!idle || (busiest.Weight > 1 && local.IdleCpus <= busiest.IdleCpus + 1) || busiest.HNrRunning == 1)
+            {
+                return false;
+            }
+        }
+        imbalance = CalculateImbalance(level, idle, preferSibling, ref local, in busiest, sdsAvgLoad, out type);
+        return imbalance != 0;
+    }
+
+    /// <summary>update_sg_lb_stats + group_classify for one group.</summary>
+    private LbGroupStats GroupStats(int level, int g, in Cpumask cpus)
+    {
+        var s = new LbGroupStats { Id = g };
+        var topo = _core.Topology;
+        if (level == 0)
+        {
+            AddCpu(ref s, g);
+            s.Cores = 1;
+        }
+        else
+        {
+            ref readonly var node = ref topo.NodeMask(g);
+            for (int c = node.NextFrom(0); c >= 0; c = node.NextFrom(c + 1))
+            {
+                if (cpus.Test(c))
+                {
+                    AddCpu(ref s, c);
+                    if (!topo.Smt || topo.SmtMask(c).First == c)
+                    {
+                        s.Cores++;
+                    }
+                }
+            }
+        }
+        s.Capacity = (ulong)s.Weight * CapacityScale;
+        s.Type = Classify(in s);
+        if (s.Type == LbGroupType.Overloaded)
+        {
+            s.AvgLoad = s.Load * CapacityScale / s.Capacity;
+        }
+        return s;
+    }
+
+    private void AddCpu(ref LbGroupStats s, int c)
+    {
+        int h = _nrRunning[c] - _nrDelayed[c];
+        int nr = RqRunnable(c);
+        s.Load += FairMath.ScaleLoadDown(_loadWeight[c]);
+        s.Util += h > 0 ? CapacityScale : 0;
+        s.Runnable += (ulong)h * CapacityScale;
+        s.HNrRunning += h;
+        s.NrRunning += nr;
+        if (nr == 0 && IdleCpu(c))
+        {
+            s.IdleCpus++;
+        }
+        s.Weight++;
+    }
+
+    /// <summary>group_is_overloaded / group_has_capacity with imbalance_pct 117.</summary>
+    private static LbGroupType Classify(in LbGroupStats s)
+    {
+        if (s.NrRunning > s.Weight
+            && (s.Capacity * 100 < s.Util * ImbalancePct || s.Capacity * ImbalancePct < s.Runnable * 100))
+        {
+            return LbGroupType.Overloaded;
+        }
+        if (s.NrRunning < s.Weight)
+        {
+            return LbGroupType.HasSpare;
+        }
+        if (s.Capacity * ImbalancePct < s.Runnable * 100)
+        {
+            return LbGroupType.FullyBusy;
+        }
+        return s.Capacity * 100 > s.Util * ImbalancePct ? LbGroupType.HasSpare : LbGroupType.FullyBusy;
+    }
+
+    /// <summary>
+    /// update_sd_pick_busiest: a group with fair tasks; the busier type; among overloaded ones the highest avg_load;
+    /// among fully busy ones the last (their avg_load is not computed); among those with spare capacity the fewest
+    /// idle CPUs, then the most tasks.
+    /// </summary>
+    private static bool PickBusiest(in LbGroupStats s, in LbGroupStats busiest)
+    {
+        if (s.HNrRunning == 0)
+        {
+            return false;
+        }
+        if (s.Type != busiest.Type)
+        {
+            return s.Type > busiest.Type;
+        }
+        return s.Type switch
+        {
+            LbGroupType.Overloaded => s.AvgLoad > busiest.AvgLoad,
+            LbGroupType.FullyBusy => true,
+            _ => s.IdleCpus < busiest.IdleCpus || (s.IdleCpus == busiest.IdleCpus && s.NrRunning > busiest.NrRunning),
+        };
+    }
+
+    /// <summary>sibling_imbalance: even out tasks per core between the two groups (only for an idle dst).</summary>
+    private static long SiblingImbalance(bool idle, in LbGroupStats busiest, in LbGroupStats local)
+    {
+        if (!idle || busiest.NrRunning == 0)
+        {
+            return 0;
+        }
+        if (busiest.Cores == local.Cores)
+        {
+            return Math.Max(0, busiest.NrRunning - local.NrRunning);
+        }
+        long imbalance = Math.Max(0L, (long)local.Cores * busiest.NrRunning - (long)busiest.Cores * local.NrRunning);
+        imbalance = (2 * imbalance + local.Cores + busiest.Cores) / (local.Cores + busiest.Cores);
+        if (imbalance <= 1 && local.NrRunning == 0 && busiest.NrRunning > 1)
+        {
+            imbalance = 2;
+        }
+        return imbalance;
+    }
+
+    /// <summary>calculate_imbalance for the has_spare / fully_busy / overloaded cases.</summary>
+    private long CalculateImbalance(int level, bool idle, bool preferSibling, ref LbGroupStats local, in LbGroupStats busiest,
+        ulong sdsAvgLoad, out LbMigrationType type)
+    {
+        if (local.Type == LbGroupType.HasSpare)
+        {
+            if (busiest.Type > LbGroupType.FullyBusy && level == 1) // not an SD_SHARE_LLC domain
+            {
+                type = LbMigrationType.Util;
+                long spare = (long)(Math.Max(local.Capacity, local.Util) - local.Util);
+                if (idle && spare == 0)
+                {
+                    type = LbMigrationType.Task;
+                    return 1;
+                }
+                return spare;
+            }
+            type = LbMigrationType.Task;
+            long imbalance = busiest.Weight == 1 || preferSibling
+                ? SiblingImbalance(idle, in busiest, in local)
+                : Math.Max(0, local.IdleCpus - busiest.IdleCpus);
+            if (level == 1)
+            {
+                imbalance = AdjustNumaImbalance(imbalance, local.NrRunning + 1, _core.Topology.NodeCount);
+            }
+            return imbalance >> 1;
+        }
+        type = LbMigrationType.Load;
+        if (local.Type < LbGroupType.Overloaded)
+        {
+            local.AvgLoad = local.Load * CapacityScale / local.Capacity;
+            if (local.AvgLoad >= busiest.AvgLoad || local.AvgLoad >= sdsAvgLoad)
+            {
+                return 0;
+            }
+        }
+        // Unsigned as in the kernel: a busiest group below the domain's average wraps and the min takes the other side.
+        ulong fromBusiest = unchecked((busiest.AvgLoad - sdsAvgLoad) * busiest.Capacity);
+        ulong toLocal = unchecked((sdsAvgLoad - local.AvgLoad) * local.Capacity);
+        return (long)(Math.Min(fromBusiest, toLocal) / CapacityScale);
+    }
+
+    /// <summary>adjust_numa_imbalance: a small imbalance is allowed while dst's node runs no more than imb_numa_nr tasks (the number of LLCs).</summary>
+    private static long AdjustNumaImbalance(long imbalance, int dstRunning, int imbNumaNr)
+    {
+        if (dstRunning > imbNumaNr)
+        {
+            return imbalance;
+        }
+        return imbalance <= NumaImbalanceMin ? 0 : imbalance;
+    }
+
+    /// <summary>sched_balance_find_src_rq: the busiest group's CPU to pull from (at the node level the group is the CPU).</summary>
+    private int FindSrcRq(int level, int group, in Cpumask cpus, LbMigrationType type, long imbalance)
+    {
+        int busiest = -1;
+        ulong busiestLoad = 0;
+        int busiestNr = 0;
+        ulong busiestUtil = 0;
+        if (level == 0)
+        {
+            return SrcRqCandidate(group, type, imbalance) ? group : -1;
+        }
+        ref readonly var node = ref _core.Topology.NodeMask(group);
+        for (int c = node.NextFrom(0); c >= 0; c = node.NextFrom(c + 1))
+        {
+            if (!cpus.Test(c) || !SrcRqCandidate(c, type, imbalance))
+            {
+                continue;
+            }
+            int h = _nrRunning[c] - _nrDelayed[c];
+            switch (type)
+            {
+                case LbMigrationType.Load:
+                    ulong load = FairMath.ScaleLoadDown(_loadWeight[c]);
+                    if (load > busiestLoad || busiest < 0)
+                    {
+                        busiestLoad = load;
+                        busiest = c;
+                    }
+                    break;
+                case LbMigrationType.Util:
+                    ulong util = CapacityScale; // cpu_util_cfs_boost, capped at the capacity: every candidate is busy
+                    if (busiestUtil < util)
+                    {
+                        busiestUtil = util;
+                        busiest = c;
+                    }
+                    break;
+                default:
+                    if (busiestNr < h)
+                    {
+                        busiestNr = h;
+                        busiest = c;
+                    }
+                    break;
+            }
+        }
+        return busiest;
+    }
+
+    private bool SrcRqCandidate(int c, LbMigrationType type, long imbalance)
+    {
+        int h = _nrRunning[c] - _nrDelayed[c];
+        return h != 0 && type switch
+        {
+            LbMigrationType.Load => h != 1 || (long)FairMath.ScaleLoadDown(_loadWeight[c]) <= imbalance,
+            LbMigrationType.Util => h > 1,
+            _ => true,
+        };
+    }
+
+    /// <summary>
+    /// detach_tasks + attach_tasks: take the tail of <paramref name="src"/>'s cfs_tasks, at most min(32, nr_running)
+    /// looked at, until the imbalance is met; a task that may not move goes to the list's head. Moved tasks are attached
+    /// to <paramref name="dst"/> in the kernel's order (the last detached first).
+    /// </summary>
+    private int DetachAttach(int src, int dst, int sd, int level, bool idle, bool newidle, LbMigrationType type,
+        long imbalance, out bool allPinned)
+    {
+        allPinned = true;
+        int loopMax = Math.Min(SchedNrMigrate, _core.NrRunning(src));
+        int failed = _nrBalanceFailed[sd];
+        long taskUtil = (long)CapacityScale / Math.Max(1, _nrRunning[src] - _nrDelayed[src]);
+        Span<int> detached = stackalloc int[SchedNrMigrate];
+        int moved = 0;
+        for (int loop = 1; loop <= loopMax && imbalance > 0; loop++)
+        {
+            if (idle && RqRunnable(src) <= 1)
+            {
+                break; // leave the source something to run
+            }
+            int id = _listTail[src];
+            if (id < 0)
+            {
+                break;
+            }
+            bool take = CanMigrate(src, dst, id, level, failed, ref allPinned);
+            if (take)
+            {
+                long cost = type switch
+                {
+                    LbMigrationType.Load => Math.Max(1L, (long)FairMath.ScaleLoadDown(_tasks[id].Se.Weight)),
+                    LbMigrationType.Util => taskUtil,
+                    _ => 1,
+                };
+                take = type == LbMigrationType.Task || ShrBound(cost, failed) <= imbalance;
+                imbalance -= take ? cost : 0;
+            }
+            if (!take)
+            {
+                ListDel(id);
+                ListAdd(src, id);
+                continue;
+            }
+            ref var p = ref _tasks[id];
+            _core.DeactivateTask(src, ref p, DequeueFlags.Migrating);
+            _core.SetTaskCpu(ref p, dst);
+            detached[moved++] = id;
+            if (newidle)
+            {
+                break; // CONFIG_PREEMPTION: a newidle pull stops at its first task
+            }
+        }
+        for (int i = moved - 1; i >= 0; i--)
+        {
+            ref var p = ref _tasks[detached[i]];
+            _core.ActivateTask(dst, ref p, EnqueueFlags.Migrating | EnqueueFlags.Migrated);
+            if (!newidle)
+            {
+                PreemptAfterAttach(dst, ref p); // a newidle pull is picked by the schedule() that asked
+            }
+        }
+        Migrations += moved;
+        return moved;
+    }
+
+    private static long ShrBound(long value, int shift) => value >> Math.Min(shift, 63);
+
+    /// <summary>
+    /// can_migrate_task: allowed on dst (else pinned), not running, not delayed (bpfsim's rule), and not cache hot
+    /// unless the domain has failed more than cache_nice_tries times (1 for the node, 2 across nodes).
+    /// </summary>
+    private bool CanMigrate(int src, int dst, int id, int level, int failed, ref bool allPinned)
+    {
+        ref var p = ref _tasks[id];
+        if (!p.CpusMask.Test(dst))
+        {
+            return false;
+        }
+        allPinned = false;
+        if (_curr[src] == id || _core.Current(src) == id || p.Se.SchedDelayed != 0)
+        {
+            return false;
+        }
+        int cacheNiceTries = level == 0 ? 1 : 2;
+        return !TaskHot(ref p) || failed > cacheNiceTries;
+    }
+
+    /// <summary>task_hot: it ran on its CPU within sysctl_sched_migration_cost (500 µs); SCHED_IDLE tasks never are.</summary>
+    private bool TaskHot(ref TaskStruct p)
+    {
+        if (p.Policy == (uint)SchedPolicy.Idle)
+        {
+            return false;
+        }
+        return _core.NowNs - (long)p.Se.ExecStart < MigrationCostNs;
+    }
+
+    /// <summary>attach_task's wakeup_preempt: an idle destination wakes; fair over fair by EEVDF; fair preempts a lower class.</summary>
+    private void PreemptAfterAttach(int dst, ref TaskStruct p)
+    {
+        int curr = _core.Current(dst);
+        if (curr < 0)
+        {
+            _core.ReschedCurr(dst);
+        }
+        else if (ReferenceEquals(_core.ClassOf(_tasks[curr]), this))
+        {
+            WakeupPreempt(dst, ref p, WakeFlags.None);
+        }
+        else
+        {
+            _core.ReschedCurr(dst);
+        }
+    }
+}

@@ -1,0 +1,42 @@
+namespace BpfSim.Scheduler.Fair;
+
+/// <summary>
+/// group_type (kernel/sched/fair.c), the three kinds bpfsim classifies, with the kernel's values: a larger value is a
+/// busier group (misfit, SMT balance, asym packing and imbalanced, between 1 and 6, are not modelled).
+/// </summary>
+internal enum LbGroupType
+{
+    HasSpare = 0,
+    FullyBusy = 1,
+    Overloaded = 6,
+}
+
+/// <summary>migration_type (fair.c): what the imbalance of a balance counts (misfit is not modelled).</summary>
+internal enum LbMigrationType
+{
+    Load,
+    Util,
+    Task,
+}
+
+/// <summary>
+/// sg_lb_stats (fair.c): one sched group's statistics for a balance. Loads are unscaled weights (the kernel's
+/// load_avg of a task that is always runnable tends to its weight); utilization and runnable are instantaneous
+/// stand-ins for PELT's averages, in capacity units (1024 per CPU).
+/// </summary>
+internal struct LbGroupStats
+{
+    /// <summary>The group: a CPU at the node level, a node at the machine level.</summary>
+    public int Id;
+    public ulong Load;
+    public ulong Util;
+    public ulong Runnable;
+    public ulong Capacity;
+    public ulong AvgLoad;
+    public int NrRunning;
+    public int HNrRunning;
+    public int IdleCpus;
+    public int Weight;
+    public int Cores;
+    public LbGroupType Type;
+}
