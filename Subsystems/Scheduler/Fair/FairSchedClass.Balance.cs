@@ -68,15 +68,17 @@ public sealed partial class FairSchedClass
         return NewidleBalance(cpu) > 0;
     }
 
-    /// <summary>sched_balance_newidle: balance the node, then the machine, as CPU_NEWLY_IDLE; stop at the first pull.</summary>
+    /// <summary>
+    /// sched_balance_newidle: balance the node, then the machine, as CPU_NEWLY_IDLE; stop at the first pull. Each level
+    /// moves next_balance towards its next periodic balance first, with the interval as it was before this balance.
+    /// </summary>
     private int NewidleBalance(int cpu)
     {
-        long jiffies = (long)_core.Jiffies;
         bool continueBalancing = true;
         for (int level = 0; level < _levels && continueBalancing; level++)
         {
-            int pulled = BalanceRq(cpu, level, idle: true, newidle: true, ref continueBalancing);
             _nextBalance[cpu] = Math.Min(_nextBalance[cpu], _lastBalance[level * _nrCpus + cpu] + Interval(level, cpu, busy: false));
+            int pulled = BalanceRq(cpu, level, idle: true, newidle: true, ref continueBalancing);
             if (pulled > 0)
             {
                 return pulled;
@@ -94,17 +96,37 @@ public sealed partial class FairSchedClass
         long jiffies = (long)_core.Jiffies;
         if (jiffies >= _nextBalance[cpu])
         {
-            BalanceDomains(cpu, jiffies, busy: RqRunnable(cpu) > 0);
+            BalanceDomains(cpu, jiffies, idle: RqRunnable(cpu) == 0);
         }
-        if (RqRunnable(cpu) >= 2)
+        // nohz_balancer_kick: from nohz.next_balance on, a CPU with two runnable tasks, or one in an LLC with more than
+        // one busy CPU (sds->nr_busy_cpus: its tasks might spread to another node), has the idle CPUs balance.
+        if (jiffies >= _nohzNextBalance && (RqRunnable(cpu) >= 2 || LlcHasTwoBusyCpus(cpu)))
         {
             NohzKick(jiffies);
         }
     }
 
-    /// <summary>sched_balance_domains: each level whose interval has passed balances towards <paramref name="cpu"/>.</summary>
-    private void BalanceDomains(int cpu, long jiffies, bool busy)
+    private bool LlcHasTwoBusyCpus(int cpu)
     {
+        ref readonly var node = ref _core.Topology.NodeMask(_core.Topology.NodeOf(cpu));
+        int busy = 0;
+        for (int c = node.NextFrom(0); c >= 0; c = node.NextFrom(c + 1))
+        {
+            if (!IdleCpu(c) && _core.CpuActive(c) && ++busy > 1)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// sched_balance_domains: each level whose interval has passed balances towards <paramref name="cpu"/>, as CPU_IDLE
+    /// or CPU_NOT_IDLE; the intervals are the busy ones unless the CPU is idle or runs only SCHED_IDLE tasks.
+    /// </summary>
+    private void BalanceDomains(int cpu, long jiffies, bool idle)
+    {
+        bool busy = !idle && !SchedIdleCpu(cpu);
         long next = jiffies + 60L * Hz;
         bool continueBalancing = true;
         for (int level = 0; level < _levels && continueBalancing; level++)
@@ -113,9 +135,10 @@ public sealed partial class FairSchedClass
             long interval = Interval(level, cpu, busy);
             if (jiffies >= last + interval)
             {
-                if (BalanceRq(cpu, level, idle: !busy, newidle: false, ref continueBalancing) > 0)
+                if (BalanceRq(cpu, level, idle, newidle: false, ref continueBalancing) > 0)
                 {
-                    busy = true; // CPU_NOT_IDLE from here on
+                    idle = false; // it has the tasks it pulled
+                    busy = !SchedIdleCpu(cpu);
                 }
                 last = jiffies;
                 interval = Interval(level, cpu, busy);
@@ -123,6 +146,25 @@ public sealed partial class FairSchedClass
             next = Math.Min(next, last + interval);
         }
         _nextBalance[cpu] = next;
+    }
+
+    /// <summary>sched_idle_cpu: the CPU has runnable tasks and every one is a SCHED_IDLE fair task.</summary>
+    private bool SchedIdleCpu(int cpu)
+    {
+        int fair = _nrRunning[cpu] - _nrDelayed[cpu];
+        if (fair == 0 || fair != RqRunnable(cpu))
+        {
+            return false;
+        }
+        for (int id = _tasksHead[cpu]; id >= 0; id = _ft[id].ListNext)
+        {
+            ref var p = ref _tasks[id];
+            if (p.Se.SchedDelayed == 0 && p.Policy != (uint)Tasks.SchedPolicy.Idle)
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     /// <summary>
@@ -145,7 +187,7 @@ public sealed partial class FairSchedClass
             }
             if (jiffies >= _nextBalance[c])
             {
-                BalanceDomains(c, jiffies, busy: false);
+                BalanceDomains(c, jiffies, idle: true);
             }
             next = Math.Min(next, _nextBalance[c]);
         }

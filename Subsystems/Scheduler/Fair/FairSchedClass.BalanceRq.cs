@@ -10,10 +10,12 @@ namespace BpfSim.Scheduler.Fair;
 // sibling_imbalance or idle CPUs, migrate_util across nodes, migrate_load by avg_load); sched_balance_find_src_rq;
 // detach_tasks from the cold end of cfs_tasks with shr_bound by nr_balance_failed, task_hot against cache_nice_tries,
 // skipped tasks moved to the list's head, CONFIG_PREEMPTION's one task per newidle pull; the redo without an
-// all-pinned busiest CPU; nr_balance_failed and the balance_interval doubling. Stand-ins for PELT (see LbGroupStats):
-// a CPU's load is its runqueue's weight, its utilization 1024 while it has a runnable fair task, its runnable
-// 1024 per runnable fair task, and a task's utilization its share of its CPU. Not modelled: SMT cores as MC groups,
-// LBF_DST_PINNED's other destination, active balance, misfit / asym / imbalanced groups.
+// all-pinned busiest CPU; nr_balance_failed and the balance_interval doubling; active balancing of the imbalanced kind
+// (the busiest CPU's stopper pushes a task, the running one included, after cache_nice_tries + 2 failures to move
+// tasks). Stand-ins for PELT (see LbGroupStats): a CPU's load is its runqueue's weight, its utilization 1024 while it
+// has a runnable fair task, its runnable 1024 per runnable fair task, and a task's utilization its share of its CPU.
+// Not modelled: SMT cores as MC groups, LBF_DST_PINNED's other destination, misfit / asym / imbalanced groups and their
+// active balances.
 public sealed partial class FairSchedClass
 {
     private const ulong CapacityScale = 1024; // SCHED_CAPACITY_SCALE
@@ -36,23 +38,25 @@ public sealed partial class FairSchedClass
             continueBalancing = false;
             return Balanced(sd, level, newidle, allPinned: false);
         }
-        Cpumask cpus = DomainCpus(dst, level);
+        Cpumask span = DomainCpus(dst, level);
+        Cpumask cpus = span;
+        bool pinned = false; // LBF_ALL_PINNED survives a redo
         while (true)
         {
-            if (!FindSrcGroup(dst, level, idle, in cpus, out var busiest, out long imbalance, out var type))
+            if (!FindSrcGroup(dst, level, idle, in span, in cpus, out var busiest, out long imbalance, out var type))
             {
-                return Balanced(sd, level, newidle, allPinned: false);
+                return Balanced(sd, level, newidle, pinned);
             }
             int src = FindSrcRq(level, busiest.Id, in cpus, type, imbalance);
             if (src < 0)
             {
-                return Balanced(sd, level, newidle, allPinned: false);
+                return Balanced(sd, level, newidle, pinned);
             }
             int moved = 0;
             if (_core.NrRunning(src) > 1)
             {
-                moved = DetachAttach(src, dst, sd, level, idle, newidle, type, imbalance, out bool allPinned);
-                if (allPinned)
+                moved = DetachAttach(src, dst, sd, level, idle, newidle, type, imbalance, out pinned);
+                if (pinned)
                 {
                     // Every task there is pinned away from dst: try the domain without that CPU, unless only dst's
                     // group would be left.
@@ -71,7 +75,6 @@ public sealed partial class FairSchedClass
                     {
                         continue;
                     }
-                    _nrBalanceFailed[sd] = 0;
                     return Balanced(sd, level, newidle, allPinned: true);
                 }
             }
@@ -80,6 +83,17 @@ public sealed partial class FairSchedClass
                 if (!newidle)
                 {
                     _nrBalanceFailed[sd]++;
+                }
+                // need_active_balance (imbalanced_active_balance): tasks are to move, but none could be detached more
+                // than cache_nice_tries + 2 times: the stopper of src pushes one, the running one included, to dst.
+                if (type == LbMigrationType.Task && _nrBalanceFailed[sd] > CacheNiceTries(level) + 2)
+                {
+                    int curr = _core.Current(src);
+                    if (curr < 0 || !_tasks[curr].CpusMask.Test(dst))
+                    {
+                        return Balanced(sd, level, newidle, allPinned: false, resetFailed: false); // out_one_pinned
+                    }
+                    _core.StopOneCpu(src, this, dst);
                 }
             }
             else
@@ -91,10 +105,16 @@ public sealed partial class FairSchedClass
         }
     }
 
-    /// <summary>out_balanced / out_one_pinned: no failures counted, and a periodic balance backs off (× 2 up to max_interval).</summary>
-    private int Balanced(int sd, int level, bool newidle, bool allPinned)
+    /// <summary>
+    /// out_balanced / out_all_pinned (the failures forgotten) and out_one_pinned: a periodic balance backs off (× 2 up to
+    /// max_interval, or to 512 ms when everything was pinned).
+    /// </summary>
+    private int Balanced(int sd, int level, bool newidle, bool allPinned, bool resetFailed = true)
     {
-        _nrBalanceFailed[sd] = 0;
+        if (resetFailed)
+        {
+            _nrBalanceFailed[sd] = 0;
+        }
         if (newidle)
         {
             return 0;
@@ -168,8 +188,8 @@ public sealed partial class FairSchedClass
     /// sched_balance_find_src_group: the groups' statistics from dst's group around (update_sd_lb_stats), the busiest
     /// group, the decision matrix and the imbalance. False when the domain is balanced for dst.
     /// </summary>
-    private bool FindSrcGroup(int dst, int level, bool idle, in Cpumask cpus, out LbGroupStats busiest, out long imbalance,
-        out LbMigrationType type)
+    private bool FindSrcGroup(int dst, int level, bool idle, in Cpumask span, in Cpumask cpus, out LbGroupStats busiest,
+        out long imbalance, out LbMigrationType type)
     {
         var topo = _core.Topology;
         int groups = level == 0 ? _nrCpus : topo.NodeCount;
@@ -180,11 +200,11 @@ public sealed partial class FairSchedClass
         for (int i = 0; i < groups; i++)
         {
             int g = localId + i < groups ? localId + i : localId + i - groups;
-            if (level == 0 && (!cpus.Test(g) || !SameLlc(dst, g)))
+            if (level == 0 && !span.Test(g))
             {
                 continue;
             }
-            var s = GroupStats(level, g, in cpus);
+            var s = GroupStats(level, g, in span, in cpus);
             if (s.Weight == 0)
             {
                 continue;
@@ -226,28 +246,39 @@ public sealed partial class FairSchedClass
         return imbalance != 0;
     }
 
-    /// <summary>update_sg_lb_stats + group_classify for one group.</summary>
-    private LbGroupStats GroupStats(int level, int g, in Cpumask cpus)
+    /// <summary>
+    /// update_sg_lb_stats + group_classify for one group: its shape (CPUs, capacity, cores) from the domain's span, its
+    /// sums from the CPUs still in the balance (a redo leaves out an all-pinned CPU).
+    /// </summary>
+    private LbGroupStats GroupStats(int level, int g, in Cpumask span, in Cpumask cpus)
     {
         var s = new LbGroupStats { Id = g };
         var topo = _core.Topology;
         if (level == 0)
         {
-            AddCpu(ref s, g);
-            s.Cores = 1;
+            s.Weight = s.Cores = 1;
+            if (cpus.Test(g))
+            {
+                AddCpu(ref s, g);
+            }
         }
         else
         {
             ref readonly var node = ref topo.NodeMask(g);
             for (int c = node.NextFrom(0); c >= 0; c = node.NextFrom(c + 1))
             {
+                if (!span.Test(c))
+                {
+                    continue;
+                }
+                s.Weight++;
+                if (!topo.Smt || topo.SmtMask(c).First == c)
+                {
+                    s.Cores++;
+                }
                 if (cpus.Test(c))
                 {
                     AddCpu(ref s, c);
-                    if (!topo.Smt || topo.SmtMask(c).First == c)
-                    {
-                        s.Cores++;
-                    }
                 }
             }
         }
@@ -273,7 +304,6 @@ public sealed partial class FairSchedClass
         {
             s.IdleCpus++;
         }
-        s.Weight++;
     }
 
     /// <summary>group_is_overloaded / group_has_capacity with imbalance_pct 117.</summary>
@@ -361,7 +391,7 @@ public sealed partial class FairSchedClass
                 : Math.Max(0, local.IdleCpus - busiest.IdleCpus);
             if (level == 1)
             {
-                imbalance = AdjustNumaImbalance(imbalance, local.NrRunning + 1, _core.Topology.NodeCount);
+                imbalance = AdjustNumaImbalance(imbalance, local.NrRunning + 1, ImbNumaNr);
             }
             return imbalance >> 1;
         }
@@ -380,7 +410,13 @@ public sealed partial class FairSchedClass
         return (long)(Math.Min(fromBusiest, toLocal) / CapacityScale);
     }
 
-    /// <summary>adjust_numa_imbalance: a small imbalance is allowed while dst's node runs no more than imb_numa_nr tasks (the number of LLCs).</summary>
+    /// <summary>
+    /// sd->imb_numa_nr of the machine level (build_sched_domains, topology.c): worked out on the PKG domain between MC
+    /// and NUMA, whose span is the node, so one LLC per PKG: an eighth of the node's CPUs, at least 1.
+    /// </summary>
+    private int ImbNumaNr => Math.Max(1, _core.Topology.NodeMask(0).Weight >> 3);
+
+    /// <summary>adjust_numa_imbalance: a small imbalance is allowed while dst's node runs no more than imb_numa_nr tasks.</summary>
     private static long AdjustNumaImbalance(long imbalance, int dstRunning, int imbNumaNr)
     {
         if (dstRunning > imbNumaNr)
@@ -413,7 +449,7 @@ public sealed partial class FairSchedClass
             {
                 case LbMigrationType.Load:
                     ulong load = FairMath.ScaleLoadDown(_loadWeight[c]);
-                    if (load > busiestLoad || busiest < 0)
+                    if (load > busiestLoad)
                     {
                         busiestLoad = load;
                         busiest = c;
@@ -533,14 +569,53 @@ public sealed partial class FairSchedClass
         {
             return false;
         }
-        int cacheNiceTries = level == 0 ? 1 : 2;
-        return !TaskHot(ref p) || failed > cacheNiceTries;
+        return !TaskHot(ref p) || failed > CacheNiceTries(level);
     }
 
-    /// <summary>task_hot: it ran on its CPU within sysctl_sched_migration_cost (500 µs); SCHED_IDLE tasks never are.</summary>
+    /// <summary>sd->cache_nice_tries: 1 for an LLC domain, 2 for a NUMA one (sd_init, topology.c).</summary>
+    private static int CacheNiceTries(int level) => level == 0 ? 1 : 2;
+
+    /// <summary>
+    /// active_load_balance_cpu_stop, run by <paramref name="busiest"/>'s stopper: with the preempted task back on the
+    /// runqueue, detach_one_task moves the first task from the cold end that may run on <paramref name="target"/>
+    /// (LBF_ACTIVE_LB: cache-hot tasks too; delayed ones stay, bpfsim's rule) and resets the domain's failures.
+    /// </summary>
+    public override void CpuStopWork(int busiest, int target)
+    {
+        if (!_core.CpuActive(busiest) || !_core.CpuActive(target) || RqRunnable(busiest) < 1)
+        {
+            return; // the stopper itself counts in rq->nr_running: nothing but it there
+        }
+        int level = SameLlc(busiest, target) ? 0 : 1;
+        if (level >= _levels)
+        {
+            return;
+        }
+        for (int id = _listTail[busiest]; id >= 0; id = _ft[id].ListPrev)
+        {
+            ref var p = ref _tasks[id];
+            if (!p.CpusMask.Test(target) || _core.Current(busiest) == id || p.Se.SchedDelayed != 0)
+            {
+                continue;
+            }
+            _core.DeactivateTask(busiest, ref p, DequeueFlags.Migrating);
+            _core.SetTaskCpu(ref p, target);
+            _core.ActivateTask(target, ref p, EnqueueFlags.Migrating | EnqueueFlags.Migrated);
+            PreemptAfterAttach(target, ref p);
+            Migrations++;
+            _nrBalanceFailed[level * _nrCpus + target] = 0;
+            return;
+        }
+    }
+
+    /// <summary>
+    /// task_hot: it ran on its CPU within sysctl_sched_migration_cost (500 µs); SCHED_IDLE tasks never are. An
+    /// exec_start of 0 (never ran, or just migrated) is cold: the kernel's clock is far past 500 µs by then, where the
+    /// simulation's starts at 0.
+    /// </summary>
     private bool TaskHot(ref TaskStruct p)
     {
-        if (p.Policy == (uint)SchedPolicy.Idle)
+        if (p.Policy == (uint)SchedPolicy.Idle || p.Se.ExecStart == 0)
         {
             return false;
         }

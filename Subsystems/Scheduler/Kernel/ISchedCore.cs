@@ -71,6 +71,14 @@ public interface ISchedCore
     /// </summary>
     void SwitchClass(ref TaskStruct p, SchedClass to);
 
+    /// <summary>
+    /// stop_one_cpu_nowait (kernel/stop_machine.c) as the balancer uses it: <paramref name="cpu"/>'s stopper, the
+    /// highest class, preempts the task running there at once, and <paramref name="requester"/>'s
+    /// <see cref="SchedClass.CpuStopWork"/> runs with <paramref name="pushCpu"/>. False, and nothing queued, when a request
+    /// is already pending on that CPU (rq->active_balance) or the core has no stopper (the default).
+    /// </summary>
+    bool StopOneCpu(int cpu, SchedClass requester, int pushCpu) => false;
+
     /// <summary>cpu_online(): <paramref name="cpu"/> is online (every CPU is, unless hotplug took it offline).</summary>
     bool CpuOnline(int cpu) => true;
 

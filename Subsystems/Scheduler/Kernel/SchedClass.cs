@@ -118,6 +118,15 @@ public abstract class SchedClass
     {
     }
 
+    /// <summary>
+    /// The work a <see cref="ISchedCore.StopOneCpu"/> request of this class runs on <paramref name="cpu"/> once its
+    /// stopper has preempted the task there (fair: active_load_balance_cpu_stop, pushing a task to
+    /// <paramref name="pushCpu"/>).
+    /// </summary>
+    public virtual void CpuStopWork(int cpu, int pushCpu)
+    {
+    }
+
     /// <summary>set_cpus_allowed: <paramref name="p"/>'s affinity changed to the mask already in it.</summary>
     public virtual void SetCpusAllowed(ref TaskStruct p)
     {

@@ -172,6 +172,7 @@ public sealed partial class SchedKernel
             ContextSwitch(cpu, prev, -1, voluntary: false);
             prev = -1;
         }
+        RunStopper(cpu, ref prev, voluntary);
         int next = PickNextTask(cpu, prev);
         // __schedule clears prev's TIF_NEED_RESCHED only after pick_next_task (core.c), so a resched_curr raised while
         // blocking prev or picking (update_curr finding an expired deadline) is dropped, not carried into next.

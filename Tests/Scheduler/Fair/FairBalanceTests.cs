@@ -195,6 +195,32 @@ public sealed class FairBalanceTests
     /// (3121 against 1694), where no balance finds an imbalance: the light CPU is overloaded and the heavy one only
     /// fully busy.
     /// </summary>
+    /// <summary>
+    /// Across NUMA nodes (fair.c calculate_imbalance, sibling_imbalance, adjust_numa_imbalance): with 1 hog on node 0
+    /// and 3 on node 1 (4 CPUs each) node 0's idle CPU, kicked by node 1's busy ticks (nr_busy_cpus &gt; 1), finds an
+    /// imbalance of 3 − 1 = 2 tasks. imb_numa_nr is max(1, 4 CPUs per node &gt;&gt; 3) = 1 (build_sched_domains works it
+    /// out on the PKG domain, one LLC wide), node 0 would run 2 &gt; 1 tasks, so the allowance does not apply and half of
+    /// it, one hog, moves: 2 and 2.
+    /// </summary>
+    [Test]
+    public void AcrossNodes_ThreeAgainstOne_OneHogMoves()
+    {
+        var core = new FairTestCore(8, nodes: 2);
+        var ids = new[] { core.Fork("a", cpus: Cpumask.Of(0)), core.Fork("b", cpus: Cpumask.Of(4)),
+            core.Fork("c", cpus: Cpumask.Of(5)), core.Fork("d", cpus: Cpumask.Of(6)) };
+        core.RunFor(5 * Ms);
+        foreach (int id in ids)
+        {
+            ref var p = ref core.Tasks[id];
+            p.CpusMask = core.Topology.Possible;
+            p.NrCpusAllowed = 8;
+        }
+        core.RunFor(300 * Ms);
+        int onNode0 = ids.Count(id => core.Tasks[id].Cpu < 4);
+        Assert.That(onNode0, Is.EqualTo(2));
+        Assert.That(ids.Select(id => core.Tasks[id].Cpu).Distinct().Count(), Is.EqualTo(4), "each hog has a CPU");
+    }
+
     [Test]
     public void PeriodicBalance_ByLoad_LeavesTheHeavyTaskAlone()
     {

@@ -17,6 +17,7 @@ internal sealed class FairTestCore : ISchedCore
     private readonly int[] _current;
     private readonly bool[] _needResched;
     private readonly int[] _nrRunning;
+    private readonly int[] _stopPush;
 
     public FairTestCore(int cpus, bool smt = false, int nodes = 1, FairFeatures? features = null)
     {
@@ -26,6 +27,8 @@ internal sealed class FairTestCore : ISchedCore
         Array.Fill(_current, -1);
         _needResched = new bool[cpus];
         _nrRunning = new int[cpus];
+        _stopPush = new int[cpus];
+        Array.Fill(_stopPush, -1);
         Fair = new FairSchedClass(this, features);
     }
 
@@ -98,6 +101,20 @@ internal sealed class FairTestCore : ISchedCore
     }
 
     public void SwitchClass(ref TaskStruct p, SchedClass to) => throw new NotSupportedException("one class only");
+
+    /// <summary>Stopper requests run so far (active balancing).</summary>
+    public int StopWorks { get; private set; }
+
+    public bool StopOneCpu(int cpu, SchedClass requester, int pushCpu)
+    {
+        if (_stopPush[cpu] >= 0)
+        {
+            return false;
+        }
+        _stopPush[cpu] = pushCpu;
+        ReschedCurr(cpu);
+        return true;
+    }
 
     /// <summary>fork + wake_up_new_task: a runnable task of nice <paramref name="nice"/>.</summary>
     public int Fork(string name, int nice = 0, Cpumask? cpus = null, SchedPolicy policy = SchedPolicy.Normal)
@@ -223,6 +240,20 @@ internal sealed class FairTestCore : ISchedCore
             {
                 DeactivateTask(cpu, ref p, DequeueFlags.Sleep | DequeueFlags.NoClock);
             }
+        }
+        if (_stopPush[cpu] >= 0)
+        {
+            // The stopper preempts prev, which stays queued unless it was blocking, then runs the balancer's work.
+            int push = _stopPush[cpu];
+            _stopPush[cpu] = -1;
+            if (prev >= 0)
+            {
+                Fair.PutPrevTask(cpu, ref Tasks[prev], -1);
+                Tasks[prev].OnCpu = 0;
+                _current[cpu] = prev = -1;
+            }
+            StopWorks++;
+            Fair.CpuStopWork(cpu, push);
         }
         int next = Fair.PickNextTask(cpu, prev);
         _needResched[cpu] = false;
