@@ -297,6 +297,24 @@ public sealed class FairBalanceTests
     }
 
     /// <summary>
+    /// Three hogs on two CPUs, checked against this VM's Linux 6.18 (three `sh` busy loops, 20 s: 13.0–13.6 s of CPU
+    /// each): the pair's CPU is overloaded (2048), the other fully busy (1024) under the average (1536), so 512 of load
+    /// should move, less than a hog; the second failed balance halves the hog's load to 512 and it moves. The hogs take
+    /// turns and each gets two thirds of a CPU.
+    /// </summary>
+    [Test]
+    public void ThreeHogs_OnTwoCpus_EachGetsTwoThirds()
+    {
+        var core = new FairTestCore(2);
+        var ids = Enumerable.Range(0, 3).Select(i => core.Fork($"hog{i}")).ToArray();
+        core.RunFor(4000 * Ms);
+        foreach (int id in ids)
+        {
+            Assert.That((double)core.Tasks[id].Se.SumExecRuntime / (4000 * Ms), Is.EqualTo(2.0 / 3).Within(0.04), $"hog {id}");
+        }
+    }
+
+    /// <summary>
     /// task_hot (fair.c): a task that ran on its CPU less than sysctl_sched_migration_cost (500 µs) ago is cache hot, and
     /// a newidle balance — which never counts failures, so never overrides it through cache_nice_tries — leaves it. CPU
     /// 1 goes idle the instant CPU 0 switched its hogs: the one waiting has just run, so it stays; a millisecond later
