@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using BpfSim.Scheduler.Kernel;
 using BpfSim.Scheduler.Tasks;
 
 namespace BpfSim.Scheduler.Ext;
@@ -365,7 +366,7 @@ public sealed partial class ExtSchedClass
                 // Preempted by a higher class with slice left: first in line when ext runs again.
                 DispatchEnqueue(_dsqs.Local(cpu), ref p, ScxEnqFlags.Head);
             }
-            else if (next < 0 || !OnExt(Task(next)) && IsBelowExt(next))
+            else if (next == -1)
             {
                 DoEnqueueTask(cpu, ref p, ScxEnqFlags.Last, -1);
                 // Back on this CPU's local DSQ: set_tsk_need_resched(next), so the idle CPU picks it at once.
@@ -379,14 +380,11 @@ public sealed partial class ExtSchedClass
                 DoEnqueueTask(cpu, ref p, 0, -1);
             }
         }
-        if (next >= 0 && !OnExt(Task(next)))
+        if (next == SchedClass.StopperTask || (next >= 0 && !OnExt(Task(next))))
         {
             SwitchClassNotify(cpu, next);
         }
     }
-
-    // Below ext there is only idle; every other class a task can have in bpfsim (fair) is above it.
-    private static bool IsBelowExt(int next) => next < 0;
 
     private bool _cpuPreempt;
 
@@ -399,8 +397,8 @@ public sealed partial class ExtSchedClass
         }
         if (_ops!.CpuRelease is not null)
         {
-            // SCX_CPU_PREEMPT_UNKNOWN (3): fair is not RT, DL or stop.
-            CallCpuRelease(cpu, new ScxCpuReleaseArgs(3, next));
+            // SCX_CPU_PREEMPT_STOP (2) for the stopper; SCX_CPU_PREEMPT_UNKNOWN (3) for fair, which is not RT, DL or stop.
+            CallCpuRelease(cpu, next == SchedClass.StopperTask ? new ScxCpuReleaseArgs(2, -1) : new ScxCpuReleaseArgs(3, next));
         }
         _cpuReleased[cpu] = true;
     }

@@ -40,6 +40,7 @@ public sealed partial class ExtSchedClass
     private struct CallFrame
     {
         public ScxKfMask Mask;
+        public bool Sleepable;
         public int Task0;
         public int Task1;
         public int Cpu;
@@ -57,11 +58,13 @@ public sealed partial class ExtSchedClass
         }
         var k = Kfuncs;
         frame.Mask = k.KfMask;
+        frame.Sleepable = k.InSleepable;
         frame.Task0 = k.KfTask0;
         frame.Task1 = k.KfTask1;
         frame.Cpu = k.ThisCpu;
         frame.Scx = Scx.Current;
         k.KfMask |= mask;
+        k.InSleepable = sleepable;
         if (task0 >= 0 || task1 >= 0)
         {
             k.KfTask0 = task0;
@@ -88,6 +91,7 @@ public sealed partial class ExtSchedClass
         frame.Program?.Dispose();
         var k = Kfuncs;
         k.KfMask = frame.Mask;
+        k.InSleepable = frame.Sleepable;
         k.KfTask0 = frame.Task0;
         k.KfTask1 = frame.Task1;
         k.ThisCpu = frame.Cpu;
@@ -389,8 +393,9 @@ public sealed partial class ExtSchedClass
     {
         // The exit op runs even when the scheduler faulted: it is how the loader learns why (UEI); a faulted guard
         // refuses it, so it runs unguarded but contained.
-        var frame = new CallFrame { Mask = Kfuncs.KfMask, Task0 = Kfuncs.KfTask0, Task1 = Kfuncs.KfTask1, Cpu = Kfuncs.ThisCpu, Scx = Scx.Current };
+        var frame = new CallFrame { Mask = Kfuncs.KfMask, Sleepable = Kfuncs.InSleepable, Task0 = Kfuncs.KfTask0, Task1 = Kfuncs.KfTask1, Cpu = Kfuncs.ThisCpu, Scx = Scx.Current };
         Kfuncs.KfMask = ScxKfMask.Unlocked;
+        Kfuncs.InSleepable = true;
         Scx.Current = Kfuncs;
         try
         {
@@ -403,6 +408,7 @@ public sealed partial class ExtSchedClass
         finally
         {
             Kfuncs.KfMask = frame.Mask;
+            Kfuncs.InSleepable = frame.Sleepable;
             Scx.Current = frame.Scx;
         }
     }

@@ -85,7 +85,8 @@ public sealed partial class ExtSchedClass
 
     /// <summary>
     /// scx_ops_exit_kind: the first exit claims it (compare-and-exchange from NONE); its message is kept to
-    /// SCX_EXIT_MSG_LEN − 1 bytes (vscnprintf), an error kind dumps the state, and the disable work is queued.
+    /// SCX_EXIT_MSG_LEN − 1 bytes (vscnprintf), and the irq_work is queued that dumps the state of an error kind and
+    /// queues the disable work: the dump runs after the failing operation has returned, outside any callback.
     /// </summary>
     public void ErrorExit(ScxExitKind kind, long exitCode, string message)
     {
@@ -97,10 +98,6 @@ public sealed partial class ExtSchedClass
         _exitCode = exitCode;
         _exitMessage = TruncateBytes(message, ScxConsts.ExitMsgLen - 1);
         Mark($"sched_ext: {_ops?.Name}: exit {KindName(kind)}: {_exitMessage}");
-        if (kind >= ScxExitKind.Error)
-        {
-            _exitDump = DumpState(kind);
-        }
         QueueDisable();
     }
 
@@ -145,7 +142,10 @@ public sealed partial class ExtSchedClass
         DisableWork();
     }
 
-    /// <summary>scx_ops_disable_workfn.</summary>
+    /// <summary>
+    /// scx_ops_error_irq_workfn (an error kind's dump, with no callback on the stack) followed by
+    /// scx_ops_disable_workfn.
+    /// </summary>
     private void DisableWork()
     {
         _disableQueued = false;
@@ -153,6 +153,10 @@ public sealed partial class ExtSchedClass
         if (kind is ScxExitKind.None or ScxExitKind.Done || _ops is null)
         {
             return;
+        }
+        if (kind >= ScxExitKind.Error && _exitDump.Length == 0)
+        {
+            _exitDump = DumpState(kind);
         }
         _exitKind = ScxExitKind.Done;
         var ops = _ops;
@@ -303,8 +307,9 @@ public sealed partial class ExtSchedClass
     internal void RunTimer(Action callback, int cpu)
     {
         var k = Kfuncs;
-        var saved = (k.KfMask, k.ThisCpu, Scx.Current);
+        var saved = (k.KfMask, k.InSleepable, k.ThisCpu, Scx.Current);
         k.KfMask = ScxKfMask.Unlocked;
+        k.InSleepable = false; // a BPF timer callback is not a sleepable program
         k.ThisCpu = cpu;
         Scx.Current = k;
         try
@@ -317,7 +322,7 @@ public sealed partial class ExtSchedClass
         }
         finally
         {
-            (k.KfMask, k.ThisCpu, Scx.Current) = saved;
+            (k.KfMask, k.InSleepable, k.ThisCpu, Scx.Current) = saved;
         }
     }
 

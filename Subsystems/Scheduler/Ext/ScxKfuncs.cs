@@ -21,6 +21,9 @@ public sealed class ScxKfuncs
     /// <summary>current-&gt;scx.kf_mask: the kfunc sets the running operation allows.</summary>
     public ScxKfMask KfMask { get; internal set; }
 
+    /// <summary>Whether the operation now running is one a program may implement sleepable (bpf_scx_check_member).</summary>
+    internal bool InSleepable { get; set; }
+
     /// <summary>kf_tasks[0], kf_tasks[1]: the tasks the running operation is about (−1 none).</summary>
     public int KfTask0 { get; internal set; } = -1;
 
@@ -68,7 +71,9 @@ public sealed class ScxKfuncs
 
     private bool Sleepable(string kfunc)
     {
-        if (KfMask != ScxKfMask.Unlocked)
+        // Only the sleepable operations (init, init_task, exit, cpu_online/offline) may: ops.dump and BPF timer
+        // callbacks share their SCX_KF_UNLOCKED mask but are not sleepable programs.
+        if (KfMask != ScxKfMask.Unlocked || !InSleepable)
         {
             // The verifier refuses this at load for bytecode; a C# consumer learns it at the call.
             _ext.ErrorExit(ScxExitKind.Error, 0, $"program must be sleepable to call sleepable kfunc {kfunc} (called with kf_mask 0x{(uint)KfMask:x})");

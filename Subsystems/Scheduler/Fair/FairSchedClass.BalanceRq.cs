@@ -91,7 +91,8 @@ public sealed partial class FairSchedClass
                     int curr = _core.Current(src);
                     if (curr < 0 || !_tasks[curr].CpusMask.Test(dst))
                     {
-                        return Balanced(sd, level, newidle, allPinned: false, resetFailed: false); // out_one_pinned
+                        // out_one_pinned; LBF_ALL_PINNED is still set when no task was looked at or all were pinned.
+                        return Balanced(sd, level, newidle, allPinned: pinned || _core.NrRunning(src) <= 1, resetFailed: false);
                     }
                     _core.StopOneCpu(src, this, dst);
                 }

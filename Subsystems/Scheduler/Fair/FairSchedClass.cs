@@ -251,15 +251,17 @@ public sealed partial class FairSchedClass : SchedClass
     /// <inheritdoc/>
     public override void UpdateCurr(int cpu) => UpdateCurrFair(cpu);
 
-    /// <summary>task_tick_fair: update_curr (a used-up request reschedules), then sched_balance_trigger.</summary>
+    /// <summary>task_tick_fair: update_curr (a used-up request reschedules).</summary>
     public override void TaskTick(int cpu, ref TaskStruct p)
     {
         if (_curr[cpu] == p.Id)
         {
             UpdateCurrFair(cpu);
         }
-        BalanceTrigger(cpu);
     }
+
+    /// <inheritdoc/>
+    public override void TickBalance(int cpu) => BalanceTrigger(cpu);
 
     /// <summary>
     /// check_preempt_wakeup_fair: resched when the woken task is what pick_eevdf would now choose (WAKEUP_PREEMPTION);

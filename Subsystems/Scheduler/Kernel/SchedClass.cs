@@ -119,6 +119,17 @@ public abstract class SchedClass
     }
 
     /// <summary>
+    /// sched_balance_trigger from <paramref name="cpu"/>'s tick, whatever class runs there (the core calls the fair
+    /// class's unless sched_ext has switched every task).
+    /// </summary>
+    public virtual void TickBalance(int cpu)
+    {
+    }
+
+    /// <summary>Put-prev's <c>next</c> when the CPU's stopper preempts the task (the stop class, above every other).</summary>
+    public const int StopperTask = -2;
+
+    /// <summary>
     /// The work a <see cref="ISchedCore.StopOneCpu"/> request of this class runs on <paramref name="cpu"/> once its
     /// stopper has preempted the task there (fair: active_load_balance_cpu_stop, pushing a task to
     /// <paramref name="pushCpu"/>).

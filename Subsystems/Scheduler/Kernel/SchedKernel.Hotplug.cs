@@ -106,6 +106,7 @@ public sealed partial class SchedKernel
 
     private void CpuDown(int cpu)
     {
+        DropStopWork(cpu);
         long now = NowNs;
         _thisCpu = cpu; // cpuhp/N runs the teardown on the outgoing CPU
         int curr = _curr[cpu];

@@ -172,22 +172,27 @@ public sealed partial class SchedKernel
             ContextSwitch(cpu, prev, -1, voluntary: false);
             prev = -1;
         }
-        RunStopper(cpu, ref prev, voluntary);
-        int next = PickNextTask(cpu, prev);
+        bool afterStopper = RunStopper(cpu, ref prev, voluntary);
+        int next = PickNextTask(cpu, prev, afterStopper);
         // __schedule clears prev's TIF_NEED_RESCHED only after pick_next_task (core.c), so a resched_curr raised while
         // blocking prev or picking (update_curr finding an expired deadline) is dropped, not carried into next.
         _needResched[cpu] = false;
+        if (StopPending(cpu))
+        {
+            _needResched[cpu] = true; // a stopper woken meanwhile still preempts (its wake-up is not a resched flag)
+        }
         if (next == prev)
         {
             if (next < 0)
             {
                 // pick_task_idle (idle.c): an idle CPU that picks idle again refreshes its idle bit (scx_update_idle
-                // without do_notify; in the Debian 6.12 tree this bpfsim follows).
-                _ext?.UpdateIdle(cpu, true, notify: false);
+                // without do_notify; in the Debian 6.12 tree this bpfsim follows); after the stopper it is a real
+                // transition to idle (set_next_task_idle).
+                _ext?.UpdateIdle(cpu, true, notify: afterStopper);
             }
             return;
         }
-        PutPrevSetNext(cpu, prev, next);
+        PutPrevSetNext(cpu, prev, next, afterStopper);
         ContextSwitch(cpu, prev, next, voluntary);
     }
 
@@ -197,13 +202,13 @@ public sealed partial class SchedKernel
     /// sched_ext enabled, the restart path: prev_balance from prev's class (at least from ext, which dispatches in
     /// its balance, ext.c balance_scx) before any class picks.
     /// </summary>
-    private int PickNextTask(int cpu, int prev)
+    private int PickNextTask(int cpu, int prev, bool afterStopper)
     {
         if (!ExtEnabled)
         {
             return _classes[FairClass].PickNextTask(cpu, prev);
         }
-        PrevBalance(cpu, prev);
+        PrevBalance(cpu, prev, afterStopper);
         int next = -1;
         for (int c = FairClass; c < IdleClass && next < 0; c++)
         {
@@ -215,10 +220,13 @@ public sealed partial class SchedKernel
         return next;
     }
 
-    /// <summary>prev_balance (core.c 6.12): from prev's class down; with sched_ext enabled at least from ext.</summary>
-    private void PrevBalance(int cpu, int prev)
+    /// <summary>
+    /// prev_balance (core.c 6.12): from prev's class down (after the stopper, from the top); with sched_ext enabled at
+    /// least from ext.
+    /// </summary>
+    private void PrevBalance(int cpu, int prev, bool afterStopper)
     {
-        int start = prev >= 0 ? _pt[prev].Class : IdleClass;
+        int start = afterStopper ? FairClass : prev >= 0 ? _pt[prev].Class : IdleClass;
         if (ExtEnabled && start > ExtClass)
         {
             start = ExtClass;
@@ -232,14 +240,17 @@ public sealed partial class SchedKernel
         }
     }
 
-    /// <summary>put_prev_set_next_task, with put_prev_task_idle / set_next_task_idle's scx_update_idle (idle.c).</summary>
-    private void PutPrevSetNext(int cpu, int prev, int next)
+    /// <summary>
+    /// put_prev_set_next_task, with put_prev_task_idle / set_next_task_idle's scx_update_idle (idle.c); after the
+    /// stopper, prev was the stop task, not idle.
+    /// </summary>
+    private void PutPrevSetNext(int cpu, int prev, int next, bool afterStopper = false)
     {
         if (prev >= 0)
         {
             _classes[_pt[prev].Class].PutPrevTask(cpu, ref Tasks[prev], next);
         }
-        else
+        else if (!afterStopper)
         {
             _ext?.UpdateIdle(cpu, false);
         }

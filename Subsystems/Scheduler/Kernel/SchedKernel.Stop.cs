@@ -16,12 +16,11 @@ public sealed partial class SchedKernel
         if (_stopPush.Length == 0)
         {
             _stopPush = new int[NrCpus];
-            Array.Fill(_stopPush, -1);
             _stopClass = new SchedClass?[NrCpus];
         }
-        if (_stopPush[cpu] >= 0)
+        if (_stopClass[cpu] is not null || !CpuActive(cpu))
         {
-            return false;
+            return false; // one pending already; an inactive CPU's stopper takes no work (cpu_stop_queue_work)
         }
         _stopPush[cpu] = pushCpu;
         _stopClass[cpu] = requester;
@@ -29,26 +28,39 @@ public sealed partial class SchedKernel
         return true;
     }
 
+    /// <summary>Whether <paramref name="cpu"/> has a stopper request not yet run.</summary>
+    private bool StopPending(int cpu) => _stopClass.Length != 0 && _stopClass[cpu] is not null;
+
     /// <summary>
-    /// In __schedule on <paramref name="cpu"/>: a pending stopper request switches <paramref name="prev"/> out (it stays
-    /// queued unless it was blocking) and runs the request's work. <paramref name="prev"/> is −1 afterwards.
+    /// In __schedule on <paramref name="cpu"/>: a pending stopper request preempts <paramref name="prev"/> — put back
+    /// with the stop class as next (it stays queued unless it was blocking; no idle transition) — and runs the
+    /// request's work. <paramref name="prev"/> is −1 afterwards. True when the stopper ran.
     /// </summary>
-    private void RunStopper(int cpu, ref int prev, bool voluntary)
+    private bool RunStopper(int cpu, ref int prev, bool voluntary)
     {
-        if (_stopPush.Length == 0 || _stopPush[cpu] < 0)
+        if (!StopPending(cpu))
         {
-            return;
+            return false;
         }
         int push = _stopPush[cpu];
         var requester = _stopClass[cpu]!;
-        _stopPush[cpu] = -1;
         _stopClass[cpu] = null;
         if (prev >= 0)
         {
-            PutPrevSetNext(cpu, prev, -1);
+            _classes[_pt[prev].Class].PutPrevTask(cpu, ref Tasks[prev], SchedClass.StopperTask);
             ContextSwitch(cpu, prev, -1, voluntary);
             prev = -1;
         }
         requester.CpuStopWork(cpu, push);
+        return true;
+    }
+
+    /// <summary>A CPU going offline drops its stopper's pending work (its stopper is parked).</summary>
+    private void DropStopWork(int cpu)
+    {
+        if (_stopClass.Length != 0)
+        {
+            _stopClass[cpu] = null;
+        }
     }
 }

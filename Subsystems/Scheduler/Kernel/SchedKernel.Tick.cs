@@ -6,8 +6,9 @@ namespace BpfSim.Scheduler.Kernel;
 public sealed partial class SchedKernel
 {
     /// <summary>
-    /// sched_tick: account the current task, its class's task_tick, then scx_tick (6.12's order); re-armed for the
-    /// next jiffy unless the CPU may stop its tick.
+    /// sched_tick: account the current task, its class's task_tick, then scx_tick, then sched_balance_trigger unless
+    /// sched_ext has switched every task (6.12's order, whatever class runs); re-armed for the next jiffy unless the CPU
+    /// may stop its tick.
     /// </summary>
     private void Tick(int cpu)
     {
@@ -23,6 +24,10 @@ public sealed partial class SchedKernel
         if (ExtEnabled)
         {
             _ext!.Tick(cpu);
+        }
+        if (!ExtEnabled || !_ext!.SwitchedAll)
+        {
+            _classes[FairClass].TickBalance(cpu);
         }
         _tickOn[cpu] = false;
         UpdateTick(cpu);

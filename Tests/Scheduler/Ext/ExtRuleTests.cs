@@ -452,6 +452,65 @@ public class ExtRuleTests
         Assert.That(s.ExitInfo, Is.Null);
     }
 
+    /// <summary>
+    /// scx_ops_exit_kind only records the exit and queues an irq_work; scx_ops_error_irq_workfn runs scx_dump_state
+    /// after the failing operation has returned (ext.c), so ops.dump has its own SCX_KF_UNLOCKED mask: a dispatch kfunc
+    /// there is refused (scx_bpf_dispatch_nr_slots gives 0), even when the error came from ops.dispatch, whose
+    /// SCX_KF_DISPATCH would allow it.
+    /// </summary>
+    [Test]
+    public void ErrorFromDispatch_DumpRunsAfterItReturns_WithoutTheDispatchMask()
+    {
+        uint slotsInDump = uint.MaxValue;
+        bool inDispatch = false;
+        bool dumpInsideDispatch = false;
+        var (rig, s) = Load(new ProbeScheduler
+        {
+            OnDispatch = (int cpu, ref TaskStruct prev) =>
+            {
+                inDispatch = true;
+                Scx.Error("boom");
+                inDispatch = false;
+            },
+            OnDump = () =>
+            {
+                dumpInsideDispatch = inDispatch;
+                slotsInDump = Scx.DispatchNrSlots();
+            },
+        }, tasks: 1);
+        rig.RunMs(10);
+        ExpectError(s, ScxExitKind.ErrorBpf, "boom");
+        Assert.Multiple(() =>
+        {
+            Assert.That(dumpInsideDispatch, Is.False, "the dump waits for ops.dispatch to return");
+            Assert.That(slotsInDump, Is.Zero, "dispatch kfuncs are refused in ops.dump");
+        });
+    }
+
+    /// <summary>
+    /// scx_bpf_create_dsq is KF_SLEEPABLE: the verifier lets only sleepable programs call it (init, init_task, exit,
+    /// cpu_online/offline). A BPF timer callback runs with SCX_KF_UNLOCKED like them but is not sleepable, so a C#
+    /// scheduler's call from one is an error exit, where a .bpf.o's would be refused at load; from ops.init it works.
+    /// </summary>
+    [Test]
+    public void CreateDsq_FromATimerCallback_IsAnError_FromInitItWorks()
+    {
+        int fromInit = int.MinValue;
+        var (rig, s) = Load(new ProbeScheduler
+        {
+            OnInit = () =>
+            {
+                fromInit = Scx.CreateDsq(7, -1);
+                Scx.CreateTimer(() => Scx.CreateDsq(8, -1)).Start(1_000_000);
+                return 0;
+            },
+        }, tasks: 1);
+        rig.RunMs(10);
+        Assert.That(fromInit, Is.Zero);
+        ExpectError(s, ScxExitKind.Error,
+            "program must be sleepable to call sleepable kfunc scx_bpf_create_dsq (called with kf_mask 0x0)");
+    }
+
     [Test]
     public void ScxBpfError_IsErrorBpf_ScxBpfExit_IsUnregBpfWithCode()
     {

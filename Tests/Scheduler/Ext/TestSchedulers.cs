@@ -21,6 +21,7 @@ internal sealed class ProbeScheduler : SchedExtOpsProgram
     public TaskBody? OnEnable { get; init; }
     public Func<int>? OnInit { get; init; }
     public Func<TaskStruct, int>? OnInitTask { get; init; }
+    public Action? OnDump { get; init; }
     public ScxOpsFlags Flags { get; init; }
     public uint Batch { get; init; }
 
@@ -80,4 +81,14 @@ internal sealed class ProbeScheduler : SchedExtOpsProgram
     }
 
     public override void Exit(ScxExitInfo info) => base.Exit(info);
+
+    public override void Dump(in ScxDumpCtx ctx)
+    {
+        if (OnDump is null)
+        {
+            base.Dump(ctx);
+            return;
+        }
+        OnDump();
+    }
 }

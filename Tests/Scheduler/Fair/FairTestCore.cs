@@ -196,6 +196,7 @@ internal sealed class FairTestCore : ISchedCore
                     {
                         TickLog.Add((cpu, curr));
                         Fair.TaskTick(cpu, ref Tasks[curr]);
+                        Fair.TickBalance(cpu);
                     }
                 }
             }
