@@ -30,7 +30,8 @@ public static class SchedTerminal
     public static void Print(IAnsiConsole console, string name, SchedScenarioSpec spec, SchedRunSummary s, SchedRunResult result)
     {
         console.MarkupLine($"[bold]bpfsim run[/] {Markup.Escape(name)}: seed {s.Seed}, {s.SimTimeSeconds:0.###} s simulated in {s.WallSeconds:0.###} s " +
-                           $"({s.Events:N0} events, {s.SchedEvents:N0} scheduling events), {spec.Cpus.Count} CPUs, HZ {spec.Hz}");
+                           $"({s.Events:N0} events, {s.SchedEvents:N0} scheduling events), {spec.Cpus.Count} CPUs, HZ {spec.Hz}" +
+                           (spec.Cpus.NohzFull.Count > 0 ? $" (nohz_full {string.Join(",", spec.Cpus.NohzFull)})" : ""));
         Schedulers(console, s);
         Ejections(console, s);
         Tasks(console, s);

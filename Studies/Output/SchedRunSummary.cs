@@ -60,6 +60,10 @@ public sealed record SchedRunSummary(
     [JsonPropertyName("hz")]
     public int Hz { get; init; } = 1000;
 
+    /// <summary>The CPUs booted nohz_full (the scenario's <c>cpus.nohz_full</c>); absent when none.</summary>
+    [JsonPropertyName("nohz_full"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<int>? NohzFull { get; init; }
+
     public string ToJson() => JsonSerializer.Serialize(this, TcpRunSummary.JsonOptions);
 
     /// <param name="readerNotes">What the scenario reader noted (rt-app keys ignored), before the run's own notes.</param>
@@ -68,7 +72,11 @@ public sealed record SchedRunSummary(
             SchedGroups.Of(result), result.Jobs, result.Cpus, result.Fairness, result.Schedulers, result.StructOps,
             result.Ejections.Count > 0 ? result.Ejections[0] : null, result.Ejections,
             new TimelineInfo(result.Trace.Timeline.Count, result.Trace.TimelineDropped, spec.TimelineLimit),
-            [.. readerNotes, .. result.Notes], manifest, result.Faults, result.Programs, result.Hotplug) { Hz = spec.Hz };
+            [.. readerNotes, .. result.Notes], manifest, result.Faults, result.Programs, result.Hotplug)
+        {
+            Hz = spec.Hz,
+            NohzFull = spec.Cpus.NohzFull.Count > 0 ? spec.Cpus.NohzFull : null,
+        };
 }
 
 /// <summary>How much of the per-CPU timeline the run kept (timeline.csv, the report) and how much it only counted.</summary>

@@ -126,7 +126,7 @@ public sealed partial class ScenarioParser
             Error(node, "cpus must be a number of CPUs or a mapping such as { count: 8, smt: true, nodes: 2 }");
             return new CpuSpec();
         }
-        var keys = Keys(map, "cpus", "count", "smt", "nodes");
+        var keys = Keys(map, "cpus", "count", "smt", "nodes", "nohz_full");
         var spec = new CpuSpec
         {
             Count = Integer(keys, "count", 1, Cpumask.MaxCpus) ?? 4,
@@ -143,6 +143,20 @@ public sealed partial class ScenarioParser
         {
             Error(keys.TryGetValue("nodes", out var n) ? n : map,
                 $"{cores} {(spec.Smt ? "cores" : "CPUs")} cannot be split evenly into {spec.Nodes} NUMA nodes");
+        }
+        if (keys.TryGetValue("nohz_full", out var nohzNode) && Affinity(nohzNode, spec.Count, "nohz_full") is { } nohz)
+        {
+            if (nohz.Contains(0))
+            {
+                // tick_nohz_init (kernel/time/tick-sched.c) takes the boot CPU back: "NO_HZ: Clearing 0 from nohz_full
+                // range for timekeeping". Said here rather than done silently.
+                Error(nohzNode, "nohz_full cannot include CPU 0: it does the timekeeping for the tickless CPUs " +
+                                "(the kernel clears it: \"NO_HZ: Clearing 0 from nohz_full range for timekeeping\")");
+            }
+            else
+            {
+                spec = spec with { NohzFull = nohz };
+            }
         }
         return spec;
     }

@@ -190,11 +190,11 @@ public sealed partial class ScenarioParser
     }
 
     /// <summary>An affinity list: <c>[0, 2, 3]</c>, each CPU below the machine's count, none twice.</summary>
-    private List<int>? Affinity(YamlNode node, int cpuCount)
+    private List<int>? Affinity(YamlNode node, int cpuCount, string what = "cpus (affinity)")
     {
         if (node is not YamlSequenceNode seq || seq.Children.Count == 0)
         {
-            Error(node, "cpus (affinity) must be a non-empty list of CPU numbers, e.g. [0, 1]");
+            Error(node, $"{what} must be a non-empty list of CPU numbers, e.g. [1, 2]");
             return null;
         }
         var cpus = new List<int>();

@@ -43,6 +43,12 @@ public sealed class SchedScenarioErrorTests
         yield return Case("SmtOddCount", "subsystem: sched\ncpus: { count: 3, smt: true }\ntasks: [ { name: a } ]\n", "3,", "count must be even");
         yield return Case("NodesUneven", "subsystem: sched\ncpus: { count: 6, nodes: 4 }\ntasks: [ { name: a } ]\n", "4 }", "6 CPUs cannot be split evenly into 4 NUMA nodes");
         yield return Case("CpusUnknownKey", "subsystem: sched\ncpus: { count: 4, sockets: 2 }\ntasks: [ { name: a } ]\n", "sockets", "unknown key 'sockets' in cpus");
+        yield return Case("NohzFullCpu0", "subsystem: sched\ncpus: { count: 4, nohz_full: [0, 1] }\ntasks: [ { name: a } ]\n", "[0, 1]",
+            "nohz_full cannot include CPU 0: it does the timekeeping");
+        yield return Case("NohzFullNoSuchCpu", "subsystem: sched\ncpus: { count: 4, nohz_full: [1, 4] }\ntasks: [ { name: a } ]\n", "4]",
+            "cpu 4 does not exist: the machine has 4 CPUs");
+        yield return Case("NohzFullNotAList", "subsystem: sched\ncpus: { count: 4, nohz_full: 1-3 }\ntasks: [ { name: a } ]\n", "1-3",
+            "nohz_full must be a non-empty list of CPU numbers");
         yield return Case("SmtNotBool", "subsystem: sched\ncpus: { count: 4, smt: yes }\ntasks: [ { name: a } ]\n", "yes", "smt: 'yes' is not true or false");
         yield return Case("HzNotAChoice", Head + "hz: 500\ntasks: [ { name: a } ]\n", "500", "hz is CONFIG_HZ: 100, 250, 300 or 1000, not 500");
         yield return Case("SampleIntervalTooSmall", Head + "sample_interval: 100us\ntasks: [ { name: a } ]\n", "100us", "sample_interval must be at least 1ms");

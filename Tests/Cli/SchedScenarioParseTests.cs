@@ -26,7 +26,7 @@ public sealed class SchedScenarioParseTests
             subsystem: sched
             seed: 7
             duration: 3s
-            cpus: { count: 8, smt: true, nodes: 2 }
+            cpus: { count: 8, smt: true, nodes: 2, nohz_full: [2, 3, 5] }
             hz: 250
             sample_interval: 50ms
             timeline_limit: 1000
@@ -40,7 +40,8 @@ public sealed class SchedScenarioParseTests
             """, out _);
         Assert.That(spec.Seed, Is.EqualTo(7));
         Assert.That(spec.Duration, Is.EqualTo(SimTime.FromSeconds(3)));
-        Assert.That(spec.Cpus, Is.EqualTo(new CpuSpec { Count = 8, Smt = true, Nodes = 2 }));
+        Assert.That((spec.Cpus.Count, spec.Cpus.Smt, spec.Cpus.Nodes), Is.EqualTo((8, true, 2)));
+        Assert.That(spec.Cpus.NohzFull, Is.EqualTo(new[] { 2, 3, 5 }));
         Assert.That(spec.Hz, Is.EqualTo(250));
         Assert.That(spec.SampleInterval, Is.EqualTo(SimTime.FromMilliseconds(50)));
         Assert.That(spec.TimelineLimit, Is.EqualTo(1000));

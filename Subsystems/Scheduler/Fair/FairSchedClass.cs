@@ -101,6 +101,9 @@ public sealed partial class FairSchedClass : SchedClass
     /// <summary>cfs_rq->nr_running of <paramref name="cpu"/> (delayed entities included).</summary>
     public int NrRunning(int cpu) => _nrRunning[cpu];
 
+    /// <inheritdoc/>
+    public override int NrQueued(int cpu) => _nrRunning[cpu];
+
     /// <summary>cfs_rq->h_nr_delayed: entities DELAY_DEQUEUE keeps queued on <paramref name="cpu"/>.</summary>
     public int NrDelayed(int cpu) => _nrDelayed[cpu];
 

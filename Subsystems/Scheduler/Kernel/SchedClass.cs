@@ -118,6 +118,9 @@ public abstract class SchedClass
     {
     }
 
+    /// <summary>The tasks this class has queued on <paramref name="cpu"/> (cfs.h_nr_queued for fair).</summary>
+    public virtual int NrQueued(int cpu) => 0;
+
     /// <summary>
     /// sched_balance_trigger from <paramref name="cpu"/>'s tick, whatever class runs there (the core calls the fair
     /// class's unless sched_ext has switched every task).

@@ -70,7 +70,9 @@ public sealed partial class SchedKernel
     /// now. Changing a CPU to the state it is in does nothing and returns 0, as writing the same value to
     /// /sys/devices/system/cpu/cpuN/online does.
     /// </summary>
-    /// <returns>0; −EINVAL (−22) for a CPU that does not exist; −EBUSY (−16) for the last online CPU (cpu_down_maps_locked: num_online_cpus() == 1).</returns>
+    /// <returns>0; −EINVAL (−22) for a CPU that does not exist; −EBUSY (−16) for the last online CPU (cpu_down_maps_locked:
+    /// num_online_cpus() == 1) and, with nohz_full CPUs, for CPU 0, which keeps the timekeeping for them
+    /// (tick_nohz_cpu_down, kernel/time/tick-sched.c).</returns>
     public int SetCpuOnline(int cpu, bool online)
     {
         if ((uint)cpu >= (uint)NrCpus)
@@ -81,7 +83,7 @@ public sealed partial class SchedKernel
         {
             return 0;
         }
-        if (!online && NumOnlineCpus == 1)
+        if (!online && (NumOnlineCpus == 1 || (cpu == 0 && !_nohzFull.IsEmpty)))
         {
             return -16;
         }

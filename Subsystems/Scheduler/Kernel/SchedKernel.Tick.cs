@@ -33,17 +33,81 @@ public sealed partial class SchedKernel
         UpdateTick(cpu);
     }
 
+    private Cpumask _nohzFull;
+    private TimerId[] _remoteTick = [];
+
     /// <summary>
-    /// The CPUs booted as nohz_full= (tick_nohz_full_cpu): only these may stop a busy CPU's tick. Empty, as in a
-    /// kernel booted without the parameter; scenarios cannot set it (the 1 Hz remote tick, sched_tick_remote, is not
-    /// modelled), so it exists for the tick-stopping rule's tests.
+    /// The CPUs booted as nohz_full= (tick_nohz_full_cpu): only these may stop a busy CPU's tick, and a 1 Hz remote
+    /// tick (sched_tick_remote, from a housekeeping CPU) then runs their task's task_tick. Empty by default, as in a
+    /// kernel booted without the parameter. Set before the run; the remote ticks start one second later, as
+    /// sched_tick_start queues them.
     /// </summary>
-    internal Cpumask NohzFull { get; set; }
+    public Cpumask NohzFull
+    {
+        get => _nohzFull;
+        set
+        {
+            _nohzFull = value.And(Topology.Possible);
+            if (_remoteTick.Length == 0 && !_nohzFull.IsEmpty)
+            {
+                _remoteTick = new TimerId[NrCpus];
+                for (int cpu = 0; cpu < NrCpus; cpu++)
+                {
+                    _remoteTick[cpu] = Simulator.CreateTimer(_handler, KindRemoteTick);
+                }
+            }
+            for (int cpu = 0; cpu < _remoteTick.Length; cpu++)
+            {
+                if (_nohzFull.Test(cpu))
+                {
+                    Simulator.Arm(_remoteTick[cpu], Simulator.Now + SimTime.FromSeconds(1), cpu);
+                }
+                else
+                {
+                    Simulator.Cancel(_remoteTick[cpu]);
+                }
+            }
+        }
+    }
+
+    /// <summary>Remote ticks that found their CPU tickless and ran its task's task_tick.</summary>
+    public long RemoteTicks { get; private set; }
+
+    /// <summary>
+    /// sched_tick_remote (core.c): once a second, from a housekeeping CPU, a nohz_full CPU whose tick is stopped gets
+    /// its current task's task_tick (update_curr, and for a sched_ext task ops.tick) — no scx_tick, no balancing.
+    /// </summary>
+    private void RemoteTick(int cpu)
+    {
+        Simulator.Arm(_remoteTick[cpu], Simulator.Now + SimTime.FromSeconds(1), cpu);
+        int curr = _curr[cpu];
+        if (!CpuOnline(cpu) || _tickOn[cpu] || curr < 0)
+        {
+            return;
+        }
+        _thisCpu = HousekeepingCpu();
+        RemoteTicks++;
+        UpdateCurrCore(cpu);
+        _classes[_pt[curr].Class].TaskTick(cpu, ref Tasks[curr]);
+    }
+
+    private int HousekeepingCpu()
+    {
+        for (int c = 0; c < NrCpus; c++)
+        {
+            if (!_nohzFull.Test(c) && CpuOnline(c))
+            {
+                return c;
+            }
+        }
+        return 0;
+    }
 
     /// <summary>
     /// Starts or stops <paramref name="cpu"/>'s tick: none while idle (tick_nohz_idle_enter); stopped on a busy CPU
-    /// only when it is nohz_full and sched_ext says its task may run tickless (sched_can_stop_tick →
-    /// scx_can_stop_tick); otherwise a tick at every jiffy boundary.
+    /// only when it is nohz_full and sched_can_stop_tick allows it; otherwise a tick at every jiffy boundary. A task
+    /// enqueued on a tickless CPU restarts it at once (sched_update_tick_dependency's kick); one leaving lets it stop
+    /// at the next tick.
     /// </summary>
     private void UpdateTick(int cpu)
     {
@@ -66,7 +130,10 @@ public sealed partial class SchedKernel
     }
 
     // tick_nohz_full_update_tick (kernel/time/tick-sched.c) leaves the tick alone unless tick_nohz_full_cpu(cpu):
-    // on any other CPU a task with SCX_SLICE_INF still gets task_tick_scx, ops.tick and scx_tick every jiffy.
+    // on any other CPU a task with SCX_SLICE_INF still gets task_tick_scx, ops.tick and scx_tick every jiffy. On a
+    // nohz_full CPU, sched_can_stop_tick (core.c): sched_ext must agree (scx_can_stop_tick: a non-ext task, or the
+    // scheduler's SCX_SLICE_INF), and the fair class must hold at most one queued task (no involuntary preemption to
+    // time). bpfsim has no RT or deadline tasks.
     private bool CanStopTick(int cpu, int curr) =>
-        NohzFull.Test(cpu) && _pt[curr].Class == ExtClass && ExtEnabled && _ext!.CanStopTick(cpu);
+        _nohzFull.Test(cpu) && (!ExtEnabled || _ext!.CanStopTick(cpu)) && _classes[FairClass].NrQueued(cpu) <= 1;
 }

@@ -28,6 +28,7 @@ public sealed partial class SchedKernel : ISchedCore, IEventHandler
     private const int KindResched = 0;
     private const int KindTick = 1;
     private const int KindBurst = 2;
+    private const int KindRemoteTick = 3;
 
     private readonly HandlerId _handler;
     private readonly SchedClass[] _classes;
@@ -205,6 +206,9 @@ public sealed partial class SchedKernel : ISchedCore, IEventHandler
                 break;
             case KindTick:
                 Tick(cpu);
+                break;
+            case KindRemoteTick:
+                RemoteTick(cpu);
                 break;
             default:
                 BurstEnd(cpu);

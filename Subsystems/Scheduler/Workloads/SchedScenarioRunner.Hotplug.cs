@@ -41,7 +41,9 @@ public sealed partial class SchedScenarioRunner
         if (r < 0)
         {
             throw new ScenarioRunException($"t={_bpf.Simulator.Now}: cpu {h.Cpu} {way}: " +
-                (r == -16 ? "EBUSY (it is the last online CPU)" : $"error {r}"), h.Location);
+                (r != -16 ? $"error {r}"
+                    : h.Cpu == 0 && !Kernel.NohzFull.IsEmpty ? "EBUSY (CPU 0 keeps the timekeeping for the nohz_full CPUs)"
+                    : "EBUSY (it is the last online CPU)"), h.Location);
         }
         if (Kernel.HotplugEvents.Count == before)
         {

@@ -61,6 +61,14 @@ public sealed partial class SchedScenarioRunner
             throw new ScenarioRunException($"hz must be 1 … 10000, not {spec.Hz}");
         }
         Kernel = new SchedKernel(bpf.Simulator, topology, spec.Hz, createFair, spec.TimelineLimit);
+        if (spec.Cpus.NohzFull.Count > 0)
+        {
+            if (spec.Cpus.NohzFull.Any(c => c <= 0 || c >= topology.Count))
+            {
+                throw new ScenarioRunException($"cpus.nohz_full: CPUs 1 … {topology.Count - 1} only (CPU 0 keeps the timekeeping)");
+            }
+            Kernel.NohzFull = Cpumask.Of([.. spec.Cpus.NohzFull]);
+        }
         _workload = new SchedWorkload(Kernel, spec, _notes);
         _sampler = new CpuSampler(Kernel, spec.SampleInterval);
         _actions = new StructOpsActions(bpf, catalog, _notes);

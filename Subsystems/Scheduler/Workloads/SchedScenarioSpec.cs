@@ -9,6 +9,8 @@ public sealed record CpuSpec
     public int Count { get; init; } = 4;
     public bool Smt { get; init; }
     public int Nodes { get; init; } = 1;
+    /// <summary>The nohz_full= boot parameter: CPUs that may run a lone task without the tick (never CPU 0).</summary>
+    public IReadOnlyList<int> NohzFull { get; init; } = [];
 }
 
 /// <summary>What a task does when it runs.</summary>

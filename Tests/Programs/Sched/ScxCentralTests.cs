@@ -40,4 +40,29 @@ public class ScxCentralTests
         Assert.That(rig.Ext.CanStopTick(1), Is.True);
         Assert.That(rig.Kernel.TickRunning(1), Is.True);
     }
+
+    /// <summary>
+    /// With the worker booted nohz_full (the scenario's cpus.nohz_full), its SCX_SLICE_INF task runs tickless: no
+    /// local tick, ops.tick only from the 1 Hz remote tick, and the central CPU's timer still ends its slice.
+    /// </summary>
+    [Test]
+    public void WorkersWithSliceInf_OnNohzFullCpus_RunTickless()
+    {
+        var rig = new ExtRig(cpus: 2);
+        rig.Kernel.NohzFull = BpfSim.Scheduler.Kernel.Cpumask.Of(1);
+        var hogs = new[] { rig.Fork(comm: "a"), rig.Fork(comm: "b"), rig.Fork(comm: "c") };
+        var central = new ScxCentral();
+        rig.LoadOk(central);
+        rig.RunMs(1_500);
+        rig.Kernel.UpdateAccounting();
+        Assert.Multiple(() =>
+        {
+            Assert.That(central.ExitInfo, Is.Null, central.ExitInfo?.Message);
+            Assert.That(rig.Kernel.Metrics.CpuTicks(1), Is.LessThan(rig.Kernel.Metrics.CpuTicks(0) / 10),
+                "the worker's tick stops while it runs a task with SCX_SLICE_INF");
+            Assert.That(rig.Kernel.RemoteTicks, Is.EqualTo(1), "the remote tick at 1 s found the worker tickless");
+            Assert.That(hogs.Select(h => rig.Kernel.Metrics.Runtime(h)).Min(), Is.GreaterThan(200_000_000L),
+                "the timer still rotates the worker's tasks");
+        });
+    }
 }

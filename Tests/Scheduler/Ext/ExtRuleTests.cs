@@ -511,6 +511,32 @@ public class ExtRuleTests
             "program must be sleepable to call sleepable kfunc scx_bpf_create_dsq (called with kf_mask 0x0)");
     }
 
+    /// <summary>
+    /// A task dispatched with SCX_SLICE_INF on a nohz_full CPU runs tickless (scx_can_stop_tick), so ops.tick comes only
+    /// from sched_tick_remote's task_tick, once a second (core.c): three times in 3.5 s.
+    /// </summary>
+    [Test]
+    public void SliceInf_OnANohzFullCpu_OpsTickComesFromTheOneHertzRemoteTick()
+    {
+        int ticks = 0;
+        var rig = new ExtRig(2);
+        rig.Kernel.NohzFull = Cpumask.Of(1);
+        rig.Fork(comm: "solo", cpus: Cpumask.Of(1));
+        var s = new ProbeScheduler
+        {
+            OnEnqueue = (ref TaskStruct p, ulong f) => Scx.DsqInsert(ref p, Scx.DsqLocal, Scx.SliceInf, f),
+            OnTick = (ref TaskStruct p) => ticks++,
+        };
+        rig.LoadOk(s);
+        rig.RunMs(3_500);
+        Assert.Multiple(() =>
+        {
+            Assert.That(s.ExitInfo, Is.Null, s.ExitInfo?.Message);
+            Assert.That(rig.Kernel.TickRunning(1), Is.False);
+            Assert.That(ticks, Is.EqualTo(3));
+        });
+    }
+
     [Test]
     public void ScxBpfError_IsErrorBpf_ScxBpfExit_IsUnregBpfWithCode()
     {

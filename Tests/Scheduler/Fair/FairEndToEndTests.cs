@@ -26,6 +26,37 @@ public sealed class FairEndToEndTests
         Sleep = new Distribution(DistributionKind.Exp, sleepMs * 1e6),
     };
 
+    /// <summary>
+    /// sched_can_stop_tick (core.c) with the fair class on a nohz_full CPU: one queued fair task needs no tick (no
+    /// involuntary preemption to time), so CPU 1 runs the first hog tickless; the second hog, arriving at 1.5 s, makes
+    /// two queued (sched_update_tick_dependency restarts the tick), and from then CPU 1 ticks every jiffy; before, only
+    /// the 1 Hz remote tick (at 1 s) ran its task_tick.
+    /// </summary>
+    [Test]
+    public void NohzFullCpu_OneFairTaskTickless_TwoTick()
+    {
+        var runner = new SchedScenarioRunner(
+            new SchedScenarioSpec
+            {
+                Cpus = new CpuSpec { Count = 2, NohzFull = [1] },
+                Duration = SimTime.FromSeconds(2),
+                Tasks =
+                [
+                    new TaskGroupSpec { Name = "solo", Cpus = [1] },
+                    new TaskGroupSpec { Name = "late", Cpus = [1], Start = SimTime.FromMilliseconds(1500) },
+                ],
+            },
+            new BpfSystem(), new ConsumerCatalog(), core => new FairSchedClass(core));
+        var r = runner.Run();
+        long ticks = runner.Kernel.Metrics.CpuTicks(1);
+        Assert.Multiple(() =>
+        {
+            Assert.That(ticks, Is.InRange(495, 501), "ticks only from 1.5 s, when the second task came");
+            Assert.That(runner.Kernel.RemoteTicks, Is.EqualTo(1), "at 1 s, while tickless");
+            Assert.That(r.Tasks.Sum(t => t.RuntimeSeconds), Is.EqualTo(2).Within(0.01));
+        });
+    }
+
     [Test]
     public void Nice0AndNice5Hogs_ThroughSchedKernel_ShareTheCpu1024To335()
     {

@@ -11,6 +11,26 @@ namespace BpfSim.Tests.Scheduler.Hotplug;
 /// </summary>
 public sealed class CpuHotplugKernelTests
 {
+    /// <summary>
+    /// tick_nohz_cpu_down (kernel/time/tick-sched.c): with nohz_full CPUs, the timekeeping CPU (0) does their
+    /// housekeeping and must stay online: EBUSY. The nohz_full CPU itself may go.
+    /// </summary>
+    [Test]
+    public void SetCpuOnline_WithNohzFull_CpuZeroIsRefusedWithEbusy()
+    {
+        var rig = new HotplugRig(3);
+        rig.Kernel.NohzFull = Cpumask.Of(2);
+        rig.Hog();
+        rig.RunMs(5);
+        Assert.Multiple(() =>
+        {
+            Assert.That(rig.Kernel.SetCpuOnline(0, false), Is.EqualTo(-16));
+            Assert.That(rig.Kernel.CpuOnline(0), Is.True);
+            Assert.That(rig.Kernel.SetCpuOnline(2, false), Is.Zero);
+            Assert.That(rig.Kernel.SetCpuOnline(1, false), Is.Zero);
+        });
+    }
+
     [Test]
     public void SetCpuOnline_LastOnlineCpu_IsRefusedWithEbusy_AndAnUnknownCpuWithEinval()
     {

@@ -130,6 +130,29 @@ public sealed class SchedKernelClassTests
         Assert.That(rig.Kernel.Metrics.CpuTicks(0), Is.GreaterThan(5));
     }
 
+    /// <summary>
+    /// sched_can_stop_tick (core.c) on a nohz_full CPU: one queued task of a class without forced preemption (here the
+    /// test FIFO class, like SCHED_FIFO) needs no tick; sched_tick_remote then runs its task_tick once a second from a
+    /// housekeeping CPU (the first remote tick one second after the CPU came up), and nothing else ticks it.
+    /// </summary>
+    [Test]
+    public void NohzFullCpu_LoneTask_TicklessWithAOneHertzRemoteTick()
+    {
+        var rig = new KernelRig(2);
+        rig.Kernel.NohzFull = Cpumask.Of(1);
+        int t = rig.Fork(cpus: Cpumask.Of(1));
+        rig.Fork(cpus: Cpumask.Of(0));
+        rig.RunFor(SimTime.FromMilliseconds(3500));
+        Assert.Multiple(() =>
+        {
+            Assert.That(rig.Kernel.Current(1), Is.EqualTo(t));
+            Assert.That(rig.Kernel.TickRunning(1), Is.False);
+            Assert.That(rig.Kernel.Metrics.CpuTicks(1), Is.Zero, "no local tick on the tickless CPU");
+            Assert.That(rig.Kernel.RemoteTicks, Is.EqualTo(3), "at 1, 2 and 3 s");
+            Assert.That(rig.Kernel.Metrics.CpuTicks(0), Is.EqualTo(3500), "the housekeeping CPU ticks every jiffy");
+        });
+    }
+
     [TestCase(true)]
     [TestCase(false)]
     public void PrevBalance_FromPrevsClassDown_StartingAtExtWhenEnabled(bool enabled)
