@@ -173,7 +173,7 @@ public static class SchedTerminal
             return;
         }
         bool hotplug = s.Hotplug is not null;
-        var table = new Table().Title(hotplug ? "CPUs (utilization of the time online)" : "CPUs").AddColumns("cpu", "node", "utilization", "context switches");
+        var table = new Table().Title(hotplug ? "CPUs (utilization of the time online)" : "CPUs").AddColumns("cpu", "node", "utilization", "context switches", "ticks");
         if (hotplug)
         {
             table.AddColumn("offline s");
@@ -182,11 +182,11 @@ public static class SchedTerminal
         {
             if (hotplug)
             {
-                table.AddRow($"{c.Id}", $"{c.Node}", $"{c.Utilization:0.000}", $"{c.Switches:N0}", $"{s.Hotplug!.CpuOfflineSeconds[c.Id]:0.######}");
+                table.AddRow($"{c.Id}", $"{c.Node}", $"{c.Utilization:0.000}", $"{c.Switches:N0}", $"{c.Ticks:N0}", $"{s.Hotplug!.CpuOfflineSeconds[c.Id]:0.######}");
             }
             else
             {
-                table.AddRow($"{c.Id}", $"{c.Node}", $"{c.Utilization:0.000}", $"{c.Switches:N0}");
+                table.AddRow($"{c.Id}", $"{c.Node}", $"{c.Utilization:0.000}", $"{c.Switches:N0}", $"{c.Ticks:N0}");
             }
         }
         console.Write(table);

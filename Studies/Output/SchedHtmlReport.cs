@@ -152,7 +152,7 @@ public static class SchedHtmlReport
         html.Append("<h2>CPUs</h2><table><tr>");
         for (int b = 0; b < blocks; b++)
         {
-            html.Append("<th>cpu</th><th>node</th><th>utilization</th><th>context switches</th>");
+            html.Append("<th>cpu</th><th>node</th><th>utilization</th><th>context switches</th><th>ticks</th>");
         }
         html.Append("</tr>");
         for (int r = 0; r < rows; r++)
@@ -162,8 +162,8 @@ public static class SchedHtmlReport
             {
                 int i = b * rows + r;
                 html.Append(i < s.Cpus.Count
-                    ? $"<td>{s.Cpus[i].Id}</td><td>{s.Cpus[i].Node}</td><td>{s.Cpus[i].Utilization:0.000}</td><td>{s.Cpus[i].Switches:N0}</td>"
-                    : "<td></td><td></td><td></td><td></td>");
+                    ? $"<td>{s.Cpus[i].Id}</td><td>{s.Cpus[i].Node}</td><td>{s.Cpus[i].Utilization:0.000}</td><td>{s.Cpus[i].Switches:N0}</td><td>{s.Cpus[i].Ticks:N0}</td>"
+                    : "<td></td><td></td><td></td><td></td><td></td>");
             }
             html.Append("</tr>");
         }

@@ -41,7 +41,7 @@ public sealed class SchedOutputTests
         {
             Tasks = tasks,
             Jobs = [new JobGroupResult("job", 40, 38, 12.5, 10, 30, 1.5, 4)],
-            Cpus = Enumerable.Range(0, cpus).Select(c => new CpuResult(c, 0.9, 1000, 0)).ToList(),
+            Cpus = Enumerable.Range(0, cpus).Select(c => new CpuResult(c, 0.9, 1000, 0, 900)).ToList(),
             Fairness = new SchedFairnessResult(0.99, 0.01),
             Schedulers = [new SchedulerResult("scx_simple", 0.1, ejected ? 0.5 : null, ejected ? "SCX_EXIT_ERROR_STALL" : null, null, null)],
             Ejections = ejections,

@@ -38,13 +38,15 @@ public sealed record JobGroupResult(
 
 /// <summary>
 /// One CPU's line: the fraction of the time it was online that it ran tasks (all of the run without hotplug; the
-/// time offline is in <see cref="HotplugResult.CpuOfflineSeconds"/>), and its context switches.
+/// time offline is in <see cref="HotplugResult.CpuOfflineSeconds"/>), its context switches, and its scheduler ticks
+/// (none while idle, nor while a nohz_full CPU runs tickless; the 1 Hz remote ticks are not counted).
 /// </summary>
 public sealed record CpuResult(
     [property: JsonPropertyName("id")] int Id,
     [property: JsonPropertyName("utilization")] double Utilization,
     [property: JsonPropertyName("switches")] long Switches,
-    [property: JsonPropertyName("node")] int Node);
+    [property: JsonPropertyName("node")] int Node,
+    [property: JsonPropertyName("ticks")] long Ticks = 0);
 
 /// <summary>Fairness against weights: each CPU-bound task's CPU share over its weight-proportional share.</summary>
 public sealed record SchedFairnessResult(

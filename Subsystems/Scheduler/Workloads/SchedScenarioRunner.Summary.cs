@@ -72,7 +72,7 @@ public sealed partial class SchedScenarioRunner
             long offline = k.OfflineNs(cpu);
             long onlineNs = endNs - offline;
             cpus.Add(new CpuResult(cpu, Math.Round(onlineNs > 0 ? m.CpuBusy(cpu) / (double)onlineNs : 0, 4), m.CpuSwitches(cpu),
-                k.Topology.NodeOf(cpu)));
+                k.Topology.NodeOf(cpu), m.CpuTicks(cpu)));
         }
         return new SchedRunResult
         {

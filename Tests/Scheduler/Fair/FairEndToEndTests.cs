@@ -52,6 +52,8 @@ public sealed class FairEndToEndTests
         Assert.Multiple(() =>
         {
             Assert.That(ticks, Is.InRange(495, 501), "ticks only from 1.5 s, when the second task came");
+            Assert.That(r.Cpus[1].Ticks, Is.EqualTo(ticks), "the summary's ticks");
+            Assert.That(r.Cpus[0].Ticks, Is.Zero, "CPU 0 idles the whole run: no tick");
             Assert.That(runner.Kernel.RemoteTicks, Is.EqualTo(1), "at 1 s, while tickless");
             Assert.That(r.Tasks.Sum(t => t.RuntimeSeconds), Is.EqualTo(2).Within(0.01));
         });

@@ -160,7 +160,8 @@ public sealed class SchedGoldenDigestTests
         }
         foreach (var c in r.Cpus)
         {
-            sb.Append(c).Append('\n');
+            // The line as the record printed before it had Ticks (session 33): ticks follow from the schedule hashed here.
+            sb.Append($"CpuResult {{ Id = {c.Id}, Utilization = {c.Utilization}, Switches = {c.Switches}, Node = {c.Node} }}").Append('\n');
         }
         sb.Append(r.Fairness).Append('\n').Append(r.Events).Append(' ').Append(r.SchedEvents).Append('\n');
         foreach (var s in r.Trace.Timeline)
