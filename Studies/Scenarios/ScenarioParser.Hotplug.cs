@@ -78,6 +78,11 @@ public sealed partial class ScenarioParser
                 Error(at, $"cpu {spec.Cpu} is the last online CPU at {spec.At}: the kernel refuses to take it offline (cpu_down: EBUSY)");
                 continue;
             }
+            if (spec.Cpu == 0 && scenario.Cpus.NohzFull.Count > 0)
+            {
+                Error(at, "cpu 0 does the timekeeping for the nohz_full CPUs: the kernel refuses to take it offline (tick_nohz_cpu_down: EBUSY)");
+                continue;
+            }
             offlineSince[spec.Cpu] = spec.At;
             onlineCount--;
         }

@@ -155,6 +155,7 @@ public sealed partial class ScenarioParser
             }
             else
             {
+                nohz.Sort(); // the kernel keeps a mask; it prints it in order
                 spec = spec with { NohzFull = nohz };
             }
         }

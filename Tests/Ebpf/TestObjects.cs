@@ -18,6 +18,9 @@ internal static class TestObjects
     /// <summary>Committed XDP objects: programs the kernel refuses at load or attach (xdp_faults), a PROG_ARRAY map (xdp_prog_array), no program at all (xdp_no_programs).</summary>
     public static readonly string[] Xdp = ["xdp_faults", "xdp_faults.v3", "xdp_prog_array", "xdp_prog_array.v3", "xdp_no_programs", "xdp_no_programs.v3"];
 
+    /// <summary>Committed sched_ext objects: a non-sleepable init calling a sleepable kfunc, which the verifier refuses at load.</summary>
+    public static readonly string[] Sched = ["scx_nonsleepable_init", "scx_nonsleepable_init.v3"];
+
     /// <summary>Committed objects the reader refuses on purpose (built by build.sh like the others, so not in <see cref="Names"/>).</summary>
     public static readonly string[] Refused = ["mim_static_init", "mim_static_init.v3"];
 

@@ -19,6 +19,9 @@ public abstract class BytecodeSupport
     /// <param name="exists">False when the kernel has no such function at all (a weak extern then resolves to 0).</param>
     public abstract BpfFunction? Kfunc(string name, StructOpsMember member, out bool exists, out string refusal);
 
+    /// <summary>Whether the kfunc <paramref name="name"/> is KF_SLEEPABLE: the verifier lets only sleepable programs call it.</summary>
+    public virtual bool KfuncSleepable(string name) => false;
+
     /// <summary>
     /// Where a program of <paramref name="member"/> may write through its argument <paramref name="argument"/> (a
     /// pointer to a kernel struct): null when the argument is read-only or not a pointer.

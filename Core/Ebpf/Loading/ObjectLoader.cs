@@ -493,6 +493,11 @@ public static partial class ObjectLoader
                 {
                     return Fail(Errno.EACCES, BpfCommand.ProgLoad, $"prog '{program.Name}': {refusal}");
                 }
+                if (fn is not null && !program.IsSleepable && support.KfuncSleepable(relo.SymbolName))
+                {
+                    // check_kfunc_call (kernel/bpf/verifier.c): KF_SLEEPABLE needs a sleepable program (SEC("struct_ops.s/…")).
+                    return Fail(Errno.EACCES, BpfCommand.ProgLoad, $"prog '{program.Name}': program must be sleepable to call sleepable kfunc {relo.SymbolName}");
+                }
                 if (ldimm64)
                 {
                     // bpf_ksym_exists() and &kfunc: a non-NULL kernel address when present, 0 when a weak one is missing.

@@ -49,7 +49,8 @@ public sealed partial class ExtSchedClass
         }
         else if (_ops?.Tick is { } tick)
         {
-            CallTask(MTick, tick, cpu, ref p);
+            // The CPU this code runs on: the ticking CPU, or for sched_tick_remote the housekeeping CPU.
+            CallTask(MTick, tick, _core.ThisCpu >= 0 ? _core.ThisCpu : cpu, ref p);
         }
         if (p.Scx.Slice == 0)
         {

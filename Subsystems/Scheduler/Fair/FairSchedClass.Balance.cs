@@ -174,7 +174,7 @@ public sealed partial class FairSchedClass
     /// </summary>
     private void NohzKick(long jiffies)
     {
-        if (jiffies < _nohzNextBalance)
+        if (jiffies < _nohzNextBalance || !HasIdleBalancer())
         {
             return;
         }
@@ -192,6 +192,27 @@ public sealed partial class FairSchedClass
             next = Math.Min(next, _nextBalance[c]);
         }
         _nohzNextBalance = Math.Max(next, jiffies + 1);
+    }
+
+    /// <summary>
+    /// find_new_ilb: the kick needs an idle housekeeping CPU (HK_TYPE_MISC, which nohz_full= takes away) other than the
+    /// kicker to run the idle balance; without one there is no nohz balancing.
+    /// </summary>
+    private bool HasIdleBalancer()
+    {
+        var nohzFull = _core.NohzFull;
+        if (nohzFull.IsEmpty)
+        {
+            return true; // the kicker is busy, so any idle CPU is another CPU
+        }
+        for (int c = 0; c < _nrCpus; c++)
+        {
+            if (!nohzFull.Test(c) && IdleCpu(c))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /// <summary>

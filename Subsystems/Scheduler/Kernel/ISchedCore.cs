@@ -85,6 +85,9 @@ public interface ISchedCore
     /// <summary>cpu_active(): <paramref name="cpu"/> takes tasks (cleared first when a CPU goes offline, set last when it comes online).</summary>
     bool CpuActive(int cpu) => true;
 
+    /// <summary>The CPUs booted nohz_full= (not housekeeping CPUs); none by default.</summary>
+    Cpumask NohzFull => default;
+
     /// <summary>num_online_cpus().</summary>
     int NumOnlineCpus => NrCpus;
 

@@ -109,6 +109,7 @@ public sealed partial class SchedKernel
     private void CpuDown(int cpu)
     {
         DropStopWork(cpu);
+        RemoteTickStop(cpu);
         long now = NowNs;
         _thisCpu = cpu; // cpuhp/N runs the teardown on the outgoing CPU
         int curr = _curr[cpu];
@@ -145,6 +146,7 @@ public sealed partial class SchedKernel
         long now = NowNs;
         _thisCpu = cpu;
         _offlineCpus.Clear(cpu);
+        RemoteTickStart(cpu);
         _offlineNs![cpu] += now - _offlineSince![cpu];
         _offlineSpans.Add((cpu, _offlineSince[cpu], now));
         _accountedAt[cpu] = now;

@@ -116,6 +116,7 @@ public sealed partial class SchedKernel
         {
             WakeupPreempt(cpu, ref p, WakeFlags.None);
         }
+        TickDependency(cpu); // the class enqueue's add_nr_running → sched_update_tick_dependency
     }
 
     /// <summary>
@@ -183,6 +184,10 @@ public sealed partial class SchedKernel
         }
         if (next == prev)
         {
+            if (next >= 0)
+            {
+                TickDependency(cpu); // a requeue through another path (class change, bypass) may need the tick back
+            }
             if (next < 0)
             {
                 // pick_task_idle (idle.c): an idle CPU that picks idle again refreshes its idle bit (scx_update_idle
@@ -286,7 +291,9 @@ public sealed partial class SchedKernel
             Metrics.Running(next, now);
             ArmBurst(cpu, next);
         }
-        UpdateTick(cpu);
+        // Going idle stops the tick at once (tick_nohz_idle_enter); a busy-to-busy switch only clears the dependency,
+        // and the tick stops at its next interrupt (tick_nohz_irq_exit), so one more tick runs.
+        UpdateTick(cpu, mayStop: prev < 0 || next < 0);
         if (prev < 0)
         {
             return;

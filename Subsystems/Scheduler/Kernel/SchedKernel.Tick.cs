@@ -35,6 +35,9 @@ public sealed partial class SchedKernel
 
     private Cpumask _nohzFull;
     private TimerId[] _remoteTick = [];
+    private byte[] _remoteState = []; // struct tick_work's state: TICK_SCHED_REMOTE_OFFLINE 0, OFFLINING 1, RUNNING 2
+
+    private const byte RemoteOffline = 0, RemoteOfflining = 1, RemoteRunning = 2;
 
     /// <summary>
     /// The CPUs booted as nohz_full= (tick_nohz_full_cpu): only these may stop a busy CPU's tick, and a 1 Hz remote
@@ -51,6 +54,7 @@ public sealed partial class SchedKernel
             if (_remoteTick.Length == 0 && !_nohzFull.IsEmpty)
             {
                 _remoteTick = new TimerId[NrCpus];
+                _remoteState = new byte[NrCpus];
                 for (int cpu = 0; cpu < NrCpus; cpu++)
                 {
                     _remoteTick[cpu] = Simulator.CreateTimer(_handler, KindRemoteTick);
@@ -58,15 +62,22 @@ public sealed partial class SchedKernel
             }
             for (int cpu = 0; cpu < _remoteTick.Length; cpu++)
             {
-                if (_nohzFull.Test(cpu))
+                _remoteState[cpu] = RemoteOffline;
+                Simulator.Cancel(_remoteTick[cpu]);
+                if (_nohzFull.Test(cpu) && CpuOnline(cpu))
                 {
-                    Simulator.Arm(_remoteTick[cpu], Simulator.Now + SimTime.FromSeconds(1), cpu);
-                }
-                else
-                {
-                    Simulator.Cancel(_remoteTick[cpu]);
+                    RemoteTickStart(cpu);
                 }
             }
+        }
+    }
+
+    /// <summary>sched_update_tick_dependency: a busy tickless CPU whose tasks now need the tick gets it back at once.</summary>
+    private void TickDependency(int cpu)
+    {
+        if (!_tickOn[cpu] && _curr[cpu] >= 0)
+        {
+            UpdateTick(cpu);
         }
     }
 
@@ -79,7 +90,15 @@ public sealed partial class SchedKernel
     /// </summary>
     private void RemoteTick(int cpu)
     {
-        Simulator.Arm(_remoteTick[cpu], Simulator.Now + SimTime.FromSeconds(1), cpu);
+        // Requeued while RUNNING; an OFFLINING CPU's last run finds it offline and leaves it OFFLINE.
+        if (_remoteState[cpu] == RemoteRunning)
+        {
+            Simulator.Arm(_remoteTick[cpu], Simulator.Now + SimTime.FromSeconds(1), cpu);
+        }
+        else
+        {
+            _remoteState[cpu] = RemoteOffline;
+        }
         int curr = _curr[cpu];
         if (!CpuOnline(cpu) || _tickOn[cpu] || curr < 0)
         {
@@ -89,6 +108,30 @@ public sealed partial class SchedKernel
         RemoteTicks++;
         UpdateCurrCore(cpu);
         _classes[_pt[curr].Class].TaskTick(cpu, ref Tasks[curr]);
+    }
+
+    /// <summary>sched_tick_start (sched_cpu_starting): RUNNING; queued a second from now unless a run is still pending.</summary>
+    private void RemoteTickStart(int cpu)
+    {
+        if (!_nohzFull.Test(cpu))
+        {
+            return;
+        }
+        byte was = _remoteState[cpu];
+        _remoteState[cpu] = RemoteRunning;
+        if (was == RemoteOffline)
+        {
+            Simulator.Arm(_remoteTick[cpu], Simulator.Now + SimTime.FromSeconds(1), cpu);
+        }
+    }
+
+    /// <summary>sched_tick_stop (sched_cpu_dying): OFFLINING; the pending run happens once more, then stops.</summary>
+    private void RemoteTickStop(int cpu)
+    {
+        if (_nohzFull.Test(cpu) && _remoteState[cpu] == RemoteRunning)
+        {
+            _remoteState[cpu] = RemoteOfflining;
+        }
     }
 
     private int HousekeepingCpu()
@@ -109,11 +152,11 @@ public sealed partial class SchedKernel
     /// enqueued on a tickless CPU restarts it at once (sched_update_tick_dependency's kick); one leaving lets it stop
     /// at the next tick.
     /// </summary>
-    private void UpdateTick(int cpu)
+    private void UpdateTick(int cpu, bool mayStop = true)
     {
         int curr = _curr[cpu];
         bool want = curr >= 0 && !CanStopTick(cpu, curr);
-        if (want == _tickOn[cpu])
+        if (want == _tickOn[cpu] || (!want && !mayStop))
         {
             return;
         }

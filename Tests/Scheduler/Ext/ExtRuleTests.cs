@@ -518,14 +518,14 @@ public class ExtRuleTests
     [Test]
     public void SliceInf_OnANohzFullCpu_OpsTickComesFromTheOneHertzRemoteTick()
     {
-        int ticks = 0;
+        var tickCpus = new List<int>();
         var rig = new ExtRig(2);
         rig.Kernel.NohzFull = Cpumask.Of(1);
         rig.Fork(comm: "solo", cpus: Cpumask.Of(1));
         var s = new ProbeScheduler
         {
             OnEnqueue = (ref TaskStruct p, ulong f) => Scx.DsqInsert(ref p, Scx.DsqLocal, Scx.SliceInf, f),
-            OnTick = (ref TaskStruct p) => ticks++,
+            OnTick = (ref TaskStruct p) => tickCpus.Add(Scx.SmpProcessorId),
         };
         rig.LoadOk(s);
         rig.RunMs(3_500);
@@ -533,7 +533,31 @@ public class ExtRuleTests
         {
             Assert.That(s.ExitInfo, Is.Null, s.ExitInfo?.Message);
             Assert.That(rig.Kernel.TickRunning(1), Is.False);
-            Assert.That(ticks, Is.EqualTo(3));
+            Assert.That(tickCpus, Is.EqualTo(new[] { 0, 0, 0 }), "three remote ticks, run from housekeeping CPU 0");
+        });
+    }
+
+    /// <summary>
+    /// A lone task on a tickless nohz_full CPU switched into sched_ext with a finite slice needs the tick again: the
+    /// class change's enqueue re-evaluates the tick dependency (sched_update_tick_dependency) and the tick restarts at
+    /// once, so ops.tick runs every jiffy and the slice expires.
+    /// </summary>
+    [Test]
+    public void ClassChange_OnATicklessCpu_RestartsTheTick()
+    {
+        int ticks = 0;
+        var rig = new ExtRig(2);
+        rig.Kernel.NohzFull = Cpumask.Of(1);
+        rig.Fork(comm: "solo", cpus: Cpumask.Of(1));
+        rig.RunMs(50);
+        Assert.That(rig.Kernel.TickRunning(1), Is.False, "a lone task of the test class: tickless");
+        var s = new ProbeScheduler { OnTick = (ref TaskStruct p) => ticks++ };
+        rig.LoadOk(s);
+        rig.RunMs(100);
+        Assert.Multiple(() =>
+        {
+            Assert.That(rig.Kernel.TickRunning(1), Is.True);
+            Assert.That(ticks, Is.GreaterThan(90), "ops.tick every jiffy");
         });
     }
 

@@ -221,6 +221,34 @@ public sealed class FairBalanceTests
         Assert.That(ids.Select(id => core.Tasks[id].Cpu).Distinct().Count(), Is.EqualTo(4), "each hog has a CPU");
     }
 
+    /// <summary>
+    /// find_new_ilb (fair.c) takes an idle housekeeping CPU (HK_TYPE_MISC) other than the kicker to run the nohz idle
+    /// balance, and nohz_full= removes its CPUs from that set. With CPU 0 busy and CPUs 1 and 2 nohz_full, CPU 1's two
+    /// hogs find no idle balancer and CPU 2 stays idle; without nohz_full CPU 2 takes one.
+    /// </summary>
+    [TestCase(true, -1)]
+    [TestCase(false, 1)]
+    public void NohzKick_NeedsAnIdleHousekeepingCpu(bool nohzFull, int expectedOnCpu2)
+    {
+        var core = new FairTestCore(3);
+        if (nohzFull)
+        {
+            core.NohzFull = Cpumask.Of(1, 2);
+        }
+        core.Fork("h0", cpus: Cpumask.Of(0));
+        int a = core.Fork("a", cpus: Cpumask.Of(1));
+        int b = core.Fork("b", cpus: Cpumask.Of(1));
+        core.RunFor(5 * Ms);
+        foreach (int id in new[] { a, b })
+        {
+            ref var p = ref core.Tasks[id];
+            p.CpusMask = Cpumask.Of(1, 2);
+            p.NrCpusAllowed = 2;
+        }
+        core.RunFor(200 * Ms);
+        Assert.That(core.Current(2) >= 0 ? 1 : -1, Is.EqualTo(expectedOnCpu2));
+    }
+
     [Test]
     public void PeriodicBalance_ByLoad_LeavesTheHeavyTaskAlone()
     {

@@ -102,6 +102,8 @@ internal sealed class FairTestCore : ISchedCore
 
     public void SwitchClass(ref TaskStruct p, SchedClass to) => throw new NotSupportedException("one class only");
 
+    public Cpumask NohzFull { get; set; }
+
     /// <summary>Stopper requests run so far (active balancing).</summary>
     public int StopWorks { get; private set; }
 

@@ -153,6 +153,30 @@ public sealed class SchedKernelClassTests
         });
     }
 
+    /// <summary>
+    /// sched_tick_stop / sched_tick_start (core.c) around hotplug: CPU 1 goes offline at 0.5 s (OFFLINING), so the
+    /// remote tick queued for 1 s runs once more, finds it offline and stops (OFFLINE); back online at 1.5 s, a new
+    /// one is queued a second later, at 2.5 s — not at 2 s in the old phase.
+    /// </summary>
+    [Test]
+    public void NohzFullCpu_RemoteTick_RestartsOneSecondAfterTheCpuComesBack()
+    {
+        var rig = new KernelRig(2);
+        rig.Kernel.NohzFull = Cpumask.Of(1);
+        int t = rig.Fork(cpus: Cpumask.Of(1));
+        rig.Fork(cpus: Cpumask.Of(0));
+        rig.RunFor(SimTime.FromMilliseconds(500));
+        Assert.That(rig.Kernel.SetCpuOnline(1, false), Is.Zero);
+        rig.RunFor(SimTime.FromMilliseconds(1000));
+        Assert.That(rig.Kernel.SetCpuOnline(1, true), Is.Zero);
+        Assert.That(rig.Kernel.SetCpusAllowed(t, Cpumask.Of(1)), Is.Zero);
+        rig.RunFor(SimTime.FromMilliseconds(700));
+        Assert.That(rig.Kernel.Current(1), Is.EqualTo(t));
+        Assert.That(rig.Kernel.RemoteTicks, Is.Zero, "none at 1 s (offline) nor at 2 s");
+        rig.RunFor(SimTime.FromMilliseconds(400));
+        Assert.That(rig.Kernel.RemoteTicks, Is.EqualTo(1), "at 2.5 s");
+    }
+
     [TestCase(true)]
     [TestCase(false)]
     public void PrevBalance_FromPrevsClassDown_StartingAtExtWhenEnabled(bool enabled)

@@ -187,6 +187,9 @@ public sealed partial class SchedExtOpsBytecode
         return AddressSpace.AddressOf(c.Memory.MapTransient(bytes, 0, bytes.Length, RegionKind.KernelObject, MemoryAccess.Read, "cpumask"));
     }
 
+    /// <inheritdoc/>
+    public override bool KfuncSleepable(string name) => name == "scx_bpf_create_dsq"; // scx_kfunc_ids_unlocked: KF_SLEEPABLE
+
     public override BpfFunction? Kfunc(string name, StructOpsMember member, out bool exists, out string refusal)
     {
         exists = _kfuncs.TryGetValue(name, out var fn);
