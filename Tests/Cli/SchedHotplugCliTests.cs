@@ -24,6 +24,9 @@ public sealed class SchedHotplugCliTests
         yield return Case("HotplugUnknownCpu", Head + "hotplug:\n  - { at: 1s, cpu: 2, online: false }\n", "2, online", "cpu 2 does not exist: the machine has 2 CPUs (0 … 1)");
         yield return Case("HotplugLastOnlineCpu", Head + "hotplug:\n  - { at: 1s, cpu: 0, online: false }\n  - { at: 1.5s, cpu: 1, online: false }\n",
             "{ at: 1.5s", "cpu 1 is the last online CPU at 1.5s: the kernel refuses to take it offline (cpu_down: EBUSY)");
+        yield return Case("HotplugCpu0WithNohzFull",
+            "subsystem: sched\nduration: 2s\ncpus: { count: 3, nohz_full: [1, 2] }\ntasks: [ { name: a } ]\nhotplug:\n  - { at: 1s, cpu: 0, online: false }\n",
+            "{ at: 1s", "cpu 0 does the timekeeping for the nohz_full CPUs: the kernel refuses to take it offline (tick_nohz_cpu_down: EBUSY)");
         yield return Case("HotplugAlreadyOnline", Head + "hotplug:\n  - { at: 1s, cpu: 1, online: true }\n", "{ at", "cpu 1 is already online at 1s");
         yield return Case("HotplugAlreadyOffline", Head + "hotplug:\n  - { at: 0.5s, cpu: 1, online: false }\n  - { at: 1s, cpu: 1, online: false }\n",
             "{ at: 1s", "cpu 1 is already offline at 1s (since 500ms)");
