@@ -413,10 +413,11 @@ public sealed partial class ExtSchedClass
         }
     }
 
-    private void CallDump(int member, int cpu, bool idle, int task, in ScxDumpCtx ctx)
+    /// <summary>One dump op, run on <paramref name="runCpu"/> (the failing CPU) about <paramref name="cpu"/>.</summary>
+    private void CallDump(int member, int runCpu, int cpu, bool idle, int task, in ScxDumpCtx ctx)
     {
         // ops.dump runs with SCX_KF_UNLOCKED, dump_cpu and dump_task with SCX_KF_REST (scx_dump_state).
-        if (!Enter(member, member == MDump ? ScxKfMask.Unlocked : ScxKfMask.Rest, cpu, task, -1, out var f))
+        if (!Enter(member, member == MDump ? ScxKfMask.Unlocked : ScxKfMask.Rest, runCpu, task, -1, out var f))
         {
             return;
         }

@@ -14,6 +14,7 @@ public sealed partial class ExtSchedClass
     private long _exitCode;
     private string _exitMessage = "";
     private string _exitDump = "";
+    private int _exitCpu;
     private bool _disableQueued;
     private readonly List<string> _notes = [];
     private readonly List<SchedulerRecord> _schedulers = [];
@@ -96,6 +97,8 @@ public sealed partial class ExtSchedClass
         }
         _exitKind = kind;
         _exitCode = exitCode;
+        // irq_work_queue: the dump runs on the CPU that called scx_ops_exit_kind.
+        _exitCpu = Kfuncs.ThisCpu >= 0 ? Kfuncs.ThisCpu : Math.Max(_core.ThisCpu, 0);
         _exitMessage = TruncateBytes(message, ScxConsts.ExitMsgLen - 1);
         Mark($"sched_ext: {_ops?.Name}: exit {KindName(kind)}: {_exitMessage}");
         QueueDisable();
@@ -254,7 +257,7 @@ public sealed partial class ExtSchedClass
         if (_ops?.Dump is not null && sb.Length < limit)
         {
             sb.Append("\nBPF scheduler dump\n");
-            CallDump(MDump, -1, false, -1, ctx);
+            CallDump(MDump, _exitCpu, -1, false, -1, ctx);
         }
         sb.Append("\nCPU states\n----------\n");
         for (int cpu = 0; cpu < _core.NrCpus && sb.Length < limit; cpu++)
@@ -264,7 +267,7 @@ public sealed partial class ExtSchedClass
             sb.Append($"\nCPU {cpu,-4}: nr_run={_nrRunning[cpu]} flags=0x{_rqFlags[cpu]:x} curr={(idle ? "idle" : $"{Task(curr).CommString}[{Task(curr).Pid}]")}\n");
             if (_ops?.DumpCpu is not null)
             {
-                CallDump(MDumpCpu, cpu, idle, -1, ctx);
+                CallDump(MDumpCpu, _exitCpu, cpu, idle, -1, ctx);
             }
             for (int t = _runHead[cpu]; t >= 0 && sb.Length < limit; t = _runNext[t])
             {
@@ -272,7 +275,7 @@ public sealed partial class ExtSchedClass
                 sb.Append($"  {p.CommString}[{p.Pid}] +{(long)(_core.Jiffies - p.Scx.RunnableAt)}j ops_state/qseq={p.Scx.OpsState & ScxOpss.StateMask}/{p.Scx.OpsState >> ScxOpss.QseqShift} dsq=0x{p.Scx.DsqId:x} slice={p.Scx.Slice} vtime={p.Scx.DsqVtime} weight={p.Scx.Weight}\n");
                 if (_ops?.DumpTask is not null)
                 {
-                    CallDump(MDumpTask, cpu, false, t, ctx);
+                    CallDump(MDumpTask, _exitCpu, cpu, false, t, ctx);
                 }
             }
         }

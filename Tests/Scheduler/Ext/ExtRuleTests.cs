@@ -464,11 +464,14 @@ public class ExtRuleTests
         uint slotsInDump = uint.MaxValue;
         bool inDispatch = false;
         bool dumpInsideDispatch = false;
+        int failingCpu = -1;
+        var dumpRuns = new List<(int About, int On)>();
         var (rig, s) = Load(new ProbeScheduler
         {
             OnDispatch = (int cpu, ref TaskStruct prev) =>
             {
                 inDispatch = true;
+                failingCpu = failingCpu < 0 ? Scx.SmpProcessorId : failingCpu; // the first call's error claims the exit
                 Scx.Error("boom");
                 inDispatch = false;
             },
@@ -476,14 +479,18 @@ public class ExtRuleTests
             {
                 dumpInsideDispatch = inDispatch;
                 slotsInDump = Scx.DispatchNrSlots();
+                dumpRuns.Add((-1, Scx.SmpProcessorId));
             },
-        }, tasks: 1);
+            OnDumpCpu = cpu => dumpRuns.Add((cpu, Scx.SmpProcessorId)),
+        }, cpus: 2, tasks: 1);
         rig.RunMs(10);
         ExpectError(s, ScxExitKind.ErrorBpf, "boom");
         Assert.Multiple(() =>
         {
             Assert.That(dumpInsideDispatch, Is.False, "the dump waits for ops.dispatch to return");
             Assert.That(slotsInDump, Is.Zero, "dispatch kfuncs are refused in ops.dump");
+            Assert.That(dumpRuns.Select(r => r.About), Is.EqualTo(new[] { -1, 0, 1 }), "ops.dump, then dump_cpu for each CPU");
+            Assert.That(dumpRuns.Select(r => r.On).Distinct(), Is.EqualTo(new[] { failingCpu }), "all on the CPU that failed (irq_work_queue)");
         });
     }
 

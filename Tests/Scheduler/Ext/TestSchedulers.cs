@@ -22,6 +22,7 @@ internal sealed class ProbeScheduler : SchedExtOpsProgram
     public Func<int>? OnInit { get; init; }
     public Func<TaskStruct, int>? OnInitTask { get; init; }
     public Action? OnDump { get; init; }
+    public Action<int>? OnDumpCpu { get; init; }
     public ScxOpsFlags Flags { get; init; }
     public uint Batch { get; init; }
 
@@ -90,5 +91,15 @@ internal sealed class ProbeScheduler : SchedExtOpsProgram
             return;
         }
         OnDump();
+    }
+
+    public override void DumpCpu(in ScxDumpCtx ctx, int cpu, bool idle)
+    {
+        if (OnDumpCpu is null)
+        {
+            base.DumpCpu(ctx, cpu, idle);
+            return;
+        }
+        OnDumpCpu(cpu);
     }
 }
