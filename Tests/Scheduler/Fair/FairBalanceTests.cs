@@ -59,9 +59,7 @@ public sealed class FairBalanceTests
         core.ScheduleAll();
         core.RunFor(Ms);
         core.Sleep(t);
-        ref var p = ref core.Tasks[t];
-        p.CpusMask = core.Topology.Possible;
-        p.NrCpusAllowed = 4;
+        core.Allow(t, core.Topology.Possible);
         Assert.That(core.Current(1), Is.EqualTo(-1));
         Assert.That(core.Fair.SelectTaskRq(ref core.Tasks[t], 0, WakeFlags.Ttwu), Is.EqualTo(2));
     }
@@ -88,9 +86,7 @@ public sealed class FairBalanceTests
             core.Fork("p2", cpus: Cpumask.Of(1));
         }
         core.ScheduleAll();
-        ref var p = ref core.Tasks[t];
-        p.CpusMask = Cpumask.Of(0, 1);
-        p.NrCpusAllowed = 2;
+        core.Allow(t, Cpumask.Of(0, 1));
         core.ThisCpu = 0;
         int got = core.Fair.SelectTaskRq(ref core.Tasks[t], 1, WakeFlags.Ttwu);
         core.ThisCpu = -1;
@@ -127,12 +123,8 @@ public sealed class FairBalanceTests
         int s = core.Fork("s", cpus: Cpumask.Of(1));
         core.RunFor(5 * Ms);
         // Widen b's affinity while it waits on CPU 0; CPU 1 goes idle when s sleeps and pulls it.
-        ref var pb = ref core.Tasks[b];
-        pb.CpusMask = Cpumask.Of(0, 1);
-        pb.NrCpusAllowed = 2;
-        ref var pa = ref core.Tasks[a];
-        pa.CpusMask = Cpumask.Of(0, 1);
-        pa.NrCpusAllowed = 2;
+        core.Allow(b, Cpumask.Of(0, 1));
+        core.Allow(a, Cpumask.Of(0, 1));
         long before = core.Fair.Migrations;
         core.Sleep(s);
         Assert.That(core.Fair.Migrations, Is.EqualTo(before + 1));
@@ -152,9 +144,7 @@ public sealed class FairBalanceTests
         }
         foreach (int id in ids)
         {
-            ref var p = ref core.Tasks[id];
-            p.CpusMask = core.Topology.Possible;
-            p.NrCpusAllowed = 4;
+            core.Allow(id, core.Topology.Possible);
         }
         core.RunFor(50 * Ms);
         var cpus = ids.Select(id => core.Tasks[id].Cpu).Distinct().Count();
@@ -178,9 +168,7 @@ public sealed class FairBalanceTests
         int c = core.Fork("c", cpus: Cpumask.Of(1));
         foreach (int id in new[] { a, b })
         {
-            ref var p = ref core.Tasks[id];
-            p.CpusMask = Cpumask.Of(0, 1, 2);
-            p.NrCpusAllowed = 3;
+            core.Allow(id, Cpumask.Of(0, 1, 2));
         }
         core.RunFor(200 * Ms);
         Assert.That(new[] { core.Tasks[a].Cpu, core.Tasks[b].Cpu }, Does.Contain(2), "node 1's idle CPU 2 got a hog");
@@ -211,9 +199,7 @@ public sealed class FairBalanceTests
         core.RunFor(5 * Ms);
         foreach (int id in ids)
         {
-            ref var p = ref core.Tasks[id];
-            p.CpusMask = core.Topology.Possible;
-            p.NrCpusAllowed = 8;
+            core.Allow(id, core.Topology.Possible);
         }
         core.RunFor(300 * Ms);
         int onNode0 = ids.Count(id => core.Tasks[id].Cpu < 4);
@@ -241,9 +227,7 @@ public sealed class FairBalanceTests
         core.RunFor(5 * Ms);
         foreach (int id in new[] { a, b })
         {
-            ref var p = ref core.Tasks[id];
-            p.CpusMask = Cpumask.Of(1, 2);
-            p.NrCpusAllowed = 2;
+            core.Allow(id, Cpumask.Of(1, 2));
         }
         core.RunFor(200 * Ms);
         Assert.That(core.Current(2) >= 0 ? 1 : -1, Is.EqualTo(expectedOnCpu2));
@@ -259,9 +243,7 @@ public sealed class FairBalanceTests
         int l2 = core.Fork("light2", 5, Cpumask.Of(1));
         foreach (int id in new[] { heavy, mid, l1, l2 })
         {
-            ref var p = ref core.Tasks[id];
-            p.CpusMask = Cpumask.Of(0, 1);
-            p.NrCpusAllowed = 2;
+            core.Allow(id, Cpumask.Of(0, 1));
         }
         core.RunFor(500 * Ms);
         long settled = core.Fair.Migrations;
@@ -358,9 +340,7 @@ public sealed class FairBalanceTests
         core.RunFor(2 * Ms);
         foreach (int id in new[] { a, b })
         {
-            ref var p = ref core.Tasks[id];
-            p.CpusMask = Cpumask.Of(0, 1);
-            p.NrCpusAllowed = 2;
+            core.Allow(id, Cpumask.Of(0, 1));
         }
         int was = core.Current(0);
         for (int i = 0; i < 100 && core.Current(0) == was; i++)

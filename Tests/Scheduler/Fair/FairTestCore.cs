@@ -104,6 +104,14 @@ internal sealed class FairTestCore : ISchedCore
 
     public Cpumask NohzFull { get; set; }
 
+    /// <summary>Sets <paramref name="id"/>'s affinity (as set_cpus_allowed would, without moving it).</summary>
+    public void Allow(int id, Cpumask mask)
+    {
+        ref var p = ref Tasks[id];
+        p.CpusMask = mask;
+        p.NrCpusAllowed = mask.Weight;
+    }
+
     /// <summary>Stopper requests run so far (active balancing).</summary>
     public int StopWorks { get; private set; }
 

@@ -130,6 +130,16 @@ public sealed class SchedKernelClassTests
         Assert.That(rig.Kernel.Metrics.CpuTicks(0), Is.GreaterThan(5));
     }
 
+    /// <summary>Two CPUs, CPU 1 nohz_full: a hog pinned there (returned) and one pinned to CPU 0.</summary>
+    private static (KernelRig Rig, int Task) LoneTaskOnNohzFullCpu1()
+    {
+        var rig = new KernelRig(2);
+        rig.Kernel.NohzFull = Cpumask.Of(1);
+        int t = rig.Fork(cpus: Cpumask.Of(1));
+        rig.Fork(cpus: Cpumask.Of(0));
+        return (rig, t);
+    }
+
     /// <summary>
     /// sched_can_stop_tick (core.c) on a nohz_full CPU: one queued task of a class without forced preemption (here the
     /// test FIFO class, like SCHED_FIFO) needs no tick; sched_tick_remote then runs its task_tick once a second from a
@@ -138,10 +148,7 @@ public sealed class SchedKernelClassTests
     [Test]
     public void NohzFullCpu_LoneTask_TicklessWithAOneHertzRemoteTick()
     {
-        var rig = new KernelRig(2);
-        rig.Kernel.NohzFull = Cpumask.Of(1);
-        int t = rig.Fork(cpus: Cpumask.Of(1));
-        rig.Fork(cpus: Cpumask.Of(0));
+        var (rig, t) = LoneTaskOnNohzFullCpu1();
         rig.RunFor(SimTime.FromMilliseconds(3500));
         Assert.Multiple(() =>
         {
@@ -161,10 +168,7 @@ public sealed class SchedKernelClassTests
     [Test]
     public void NohzFullCpu_RemoteTick_RestartsOneSecondAfterTheCpuComesBack()
     {
-        var rig = new KernelRig(2);
-        rig.Kernel.NohzFull = Cpumask.Of(1);
-        int t = rig.Fork(cpus: Cpumask.Of(1));
-        rig.Fork(cpus: Cpumask.Of(0));
+        var (rig, t) = LoneTaskOnNohzFullCpu1();
         rig.RunFor(SimTime.FromMilliseconds(500));
         Assert.That(rig.Kernel.SetCpuOnline(1, false), Is.Zero);
         rig.RunFor(SimTime.FromMilliseconds(1000));
