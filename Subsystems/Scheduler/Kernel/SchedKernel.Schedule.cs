@@ -166,14 +166,17 @@ public sealed partial class SchedKernel
                 voluntary = true;
             }
         }
+        bool afterStopper = false;
         if (prev >= 0 && _pt[prev].MovePending && !voluntary)
         {
-            // migration_cpu_stop: the stopper preempts prev, which is off its allowed CPUs, and moves it.
-            PutPrevSetNext(cpu, prev, -1);
+            // migration_cpu_stop: the stopper preempts prev, which is off its allowed CPUs, and moves it (the stop
+            // class as put_prev's next, no idle in between, as for the balancer's stopper below).
+            _classes[_pt[prev].Class].PutPrevTask(cpu, ref Tasks[prev], SchedClass.StopperTask);
             ContextSwitch(cpu, prev, -1, voluntary: false);
             prev = -1;
+            afterStopper = true;
         }
-        bool afterStopper = RunStopper(cpu, ref prev, voluntary);
+        afterStopper |= RunStopper(cpu, ref prev, voluntary);
         int next = PickNextTask(cpu, prev, afterStopper);
         // __schedule clears prev's TIF_NEED_RESCHED only after pick_next_task (core.c), so a resched_curr raised while
         // blocking prev or picking (update_curr finding an expired deadline) is dropped, not carried into next.

@@ -49,4 +49,33 @@ public sealed class StopperTests
             Assert.That(rig.Kernel.StopOneCpu(0, rig.Fair, 0), Is.True, "the request ran; a new one is taken");
         });
     }
+
+    /// <summary>
+    /// set_cpus_allowed_ptr on a running task off its new mask: migration_cpu_stop, the same stopper, preempts it
+    /// (ops.cpu_release with SCX_CPU_PREEMPT_STOP) and moves it; the CPU goes straight on to its next task, no idle.
+    /// </summary>
+    [Test]
+    public void AffinityChangeOfTheRunningTask_IsAStopperPreemption()
+    {
+        var rig = new ExtRig(2);
+        int t = rig.Fork(comm: "moved", cpus: BpfSim.Scheduler.Kernel.Cpumask.Of(0));
+        int u = rig.Fork(comm: "stays", cpus: BpfSim.Scheduler.Kernel.Cpumask.Of(0));
+        var s = new Recorder();
+        rig.LoadOk(s);
+        for (int i = 0; i < 200 && rig.Kernel.Current(0) != t; i++)
+        {
+            rig.RunMs(1);
+        }
+        Assert.That(rig.Kernel.Current(0), Is.EqualTo(t));
+        s.Calls.Clear();
+        Assert.That(rig.Kernel.SetCpusAllowed(t, BpfSim.Scheduler.Kernel.Cpumask.Of(1)), Is.Zero);
+        rig.RunMs(1);
+        Assert.Multiple(() =>
+        {
+            Assert.That(rig.Kernel.Current(1), Is.EqualTo(t));
+            Assert.That(rig.Kernel.Current(0), Is.EqualTo(u));
+            Assert.That(s.Calls, Does.Contain("cpu_release 0 2"));
+            Assert.That(s.Calls, Does.Not.Contain("update_idle 0 True"), "CPU 0 never idled");
+        });
+    }
 }
