@@ -23,10 +23,7 @@ public sealed partial class SchedKernel
         _classes[_pt[p.Id].Class].EnqueueTask(cpu, ref p, flags);
         p.OnRq = 1;
         _nrRunning[cpu]++;
-        if (!_tickOn[cpu] && _curr[cpu] >= 0)
-        {
-            UpdateTick(cpu); // a queued task may need the tick a tickless CPU stopped
-        }
+        TickDependency(cpu); // a queued task may need the tick a tickless CPU stopped
     }
 
     /// <remarks>

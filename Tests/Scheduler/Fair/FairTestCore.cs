@@ -112,9 +112,6 @@ internal sealed class FairTestCore : ISchedCore
         p.NrCpusAllowed = mask.Weight;
     }
 
-    /// <summary>Stopper requests run so far (active balancing).</summary>
-    public int StopWorks { get; private set; }
-
     public bool StopOneCpu(int cpu, SchedClass requester, int pushCpu)
     {
         if (_stopPush[cpu] >= 0)
@@ -263,7 +260,6 @@ internal sealed class FairTestCore : ISchedCore
                 Tasks[prev].OnCpu = 0;
                 _current[cpu] = prev = -1;
             }
-            StopWorks++;
             Fair.CpuStopWork(cpu, push);
         }
         int next = Fair.PickNextTask(cpu, prev);
