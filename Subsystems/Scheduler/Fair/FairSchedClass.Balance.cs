@@ -174,8 +174,15 @@ public sealed partial class FairSchedClass
     /// </summary>
     private void NohzKick(long jiffies)
     {
-        if (jiffies < _nohzNextBalance || !HasIdleBalancer())
+        if (jiffies < _nohzNextBalance)
         {
+            return;
+        }
+        if (!HasIdleBalancer())
+        {
+            // kick_ilb (fair.c) moves nohz.next_balance to the next jiffy before find_new_ilb, found or not: the other
+            // busy CPUs' ticks of this jiffy do not look again.
+            _nohzNextBalance = jiffies + 1;
             return;
         }
         long next = jiffies + Interval(0, -1, busy: false);
