@@ -32,4 +32,7 @@ public sealed record FairFeatures
 
     /// <summary>WAKEUP_PREEMPTION: a waking task may preempt the current one.</summary>
     public bool WakeupPreemption { get; init; } = true;
+
+    /// <summary>UTIL_EST: a CPU's utilization is at least the estimates of its enqueued tasks (PELT's util_est).</summary>
+    public bool UtilEst { get; init; } = true;
 }

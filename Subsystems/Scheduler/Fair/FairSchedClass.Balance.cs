@@ -52,6 +52,10 @@ public sealed partial class FairSchedClass
         {
             next = PickTask(cpu);
         }
+        if (next < 0)
+        {
+            NohzEnterIdle(cpu);
+        }
         return next;
     }
 
@@ -74,6 +78,7 @@ public sealed partial class FairSchedClass
     /// </summary>
     private int NewidleBalance(int cpu)
     {
+        UpdateBlockedAverages(cpu);
         bool continueBalancing = true;
         for (int level = 0; level < _levels && continueBalancing; level++)
         {
@@ -96,13 +101,17 @@ public sealed partial class FairSchedClass
         long jiffies = (long)_core.Jiffies;
         if (jiffies >= _nextBalance[cpu])
         {
+            UpdateBlockedAverages(cpu); // sched_balance_softirq
             BalanceDomains(cpu, jiffies, idle: RqRunnable(cpu) == 0);
         }
-        // nohz_balancer_kick: from nohz.next_balance on, a CPU with two runnable tasks, or one in an LLC with more than
-        // one busy CPU (sds->nr_busy_cpus: its tasks might spread to another node), has the idle CPUs balance.
-        if (jiffies >= _nohzNextBalance && (RqRunnable(cpu) >= 2 || LlcHasTwoBusyCpus(cpu)))
+        // nohz_balancer_kick: idle CPUs' blocked load is decayed every LOAD_AVG_PERIOD ms while some may be left
+        // (NOHZ_STATS_KICK); from nohz.next_balance on, a CPU with two runnable tasks, or one in an LLC with more than
+        // one busy CPU (sds->nr_busy_cpus: its tasks might spread to another node), has the idle CPUs balance too.
+        bool stats = _nohzHasBlocked && jiffies > _nohzNextBlocked;
+        bool balance = jiffies >= _nohzNextBalance && (RqRunnable(cpu) >= 2 || LlcHasTwoBusyCpus(cpu));
+        if (stats || balance)
         {
-            NohzKick(jiffies);
+            NohzKick(jiffies, balance);
         }
     }
 
@@ -168,23 +177,25 @@ public sealed partial class FairSchedClass
     }
 
     /// <summary>
-    /// nohz_balancer_kick + _nohz_idle_balance: once nohz.next_balance has come, every idle CPU that is due balances as
-    /// CPU_IDLE; nohz.next_balance becomes the earliest next balance of the idle CPUs (a CPU that idles later is
-    /// looked at within one node interval).
+    /// kick_ilb + _nohz_idle_balance: every idle CPU has its blocked load decayed (NOHZ_STATS_KICK, always part of a
+    /// kick) and, with <paramref name="balance"/> (NOHZ_BALANCE_KICK), balances as CPU_IDLE when due; nohz.next_balance
+    /// becomes the earliest next balance of the idle CPUs (a CPU that idles later is looked at within one node
+    /// interval), nohz.next_blocked LOAD_AVG_PERIOD ms on.
     /// </summary>
-    private void NohzKick(long jiffies)
+    private void NohzKick(long jiffies, bool balance)
     {
-        if (jiffies < _nohzNextBalance)
-        {
-            return;
-        }
-        if (!HasIdleBalancer())
+        if (balance)
         {
             // kick_ilb (fair.c) moves nohz.next_balance to the next jiffy before find_new_ilb, found or not: the other
             // busy CPUs' ticks of this jiffy do not look again.
             _nohzNextBalance = jiffies + 1;
+        }
+        if (!HasIdleBalancer())
+        {
             return;
         }
+        _nohzHasBlocked = false;
+        bool hasBlocked = false;
         long next = jiffies + Interval(0, -1, busy: false);
         for (int c = 0; c < _nrCpus; c++)
         {
@@ -192,13 +203,16 @@ public sealed partial class FairSchedClass
             {
                 continue;
             }
-            if (jiffies >= _nextBalance[c])
+            hasBlocked |= UpdateNohzStats(c);
+            if (balance && jiffies >= _nextBalance[c])
             {
                 BalanceDomains(c, jiffies, idle: true);
             }
             next = Math.Min(next, _nextBalance[c]);
         }
         _nohzNextBalance = Math.Max(next, jiffies + 1);
+        _nohzNextBlocked = jiffies + (Pelt.LoadAvgPeriod * (long)Hz + 999) / 1000; // msecs_to_jiffies(LOAD_AVG_PERIOD)
+        _nohzHasBlocked |= hasBlocked;
     }
 
     /// <summary>

@@ -12,9 +12,8 @@ namespace BpfSim.Scheduler.Fair;
 // skipped tasks moved to the list's head, CONFIG_PREEMPTION's one task per newidle pull; the redo without an
 // all-pinned busiest CPU; nr_balance_failed and the balance_interval doubling; active balancing of the imbalanced kind
 // (the busiest CPU's stopper pushes a task, the running one included, after cache_nice_tries + 2 failures to move
-// tasks). Stand-ins for PELT (see LbGroupStats): a CPU's load is its runqueue's weight, its utilization 1024 while it
-// has a runnable fair task, its runnable 1024 per runnable fair task, and a task's utilization its share of its CPU.
-// Not modelled: SMT cores as MC groups, LBF_DST_PINNED's other destination, misfit / asym / imbalanced groups and their
+// tasks). Loads, utilizations and runnable figures are PELT's (FairSchedClass.Pelt.cs): cpu_load, cpu_util_cfs,
+// cpu_runnable, task_h_load and task_util_est, as stale as the kernel's between their updates. Not modelled: SMT cores as MC groups, LBF_DST_PINNED's other destination, misfit / asym / imbalanced groups and their
 // active balances.
 public sealed partial class FairSchedClass
 {
@@ -296,9 +295,9 @@ public sealed partial class FairSchedClass
     {
         int h = _nrRunning[c] - _nrDelayed[c];
         int nr = RqRunnable(c);
-        s.Load += FairMath.ScaleLoadDown(_loadWeight[c]);
-        s.Util += h > 0 ? CapacityScale : 0;
-        s.Runnable += (ulong)h * CapacityScale;
+        s.Load += CpuLoad(c);
+        s.Util += CpuUtilCfs(c);
+        s.Runnable += CpuRunnable(c);
         s.HNrRunning += h;
         s.NrRunning += nr;
         if (nr == 0 && IdleCpu(c))
@@ -449,7 +448,7 @@ public sealed partial class FairSchedClass
             switch (type)
             {
                 case LbMigrationType.Load:
-                    ulong load = FairMath.ScaleLoadDown(_loadWeight[c]);
+                    ulong load = CpuLoad(c);
                     if (load > busiestLoad)
                     {
                         busiestLoad = load;
@@ -457,7 +456,7 @@ public sealed partial class FairSchedClass
                     }
                     break;
                 case LbMigrationType.Util:
-                    ulong util = CapacityScale; // cpu_util_cfs_boost, capped at the capacity: every candidate is busy
+                    ulong util = CpuUtil(c, -1, -1, boost: true); // cpu_util_cfs_boost
                     if (busiestUtil < util)
                     {
                         busiestUtil = util;
@@ -481,7 +480,7 @@ public sealed partial class FairSchedClass
         int h = _nrRunning[c] - _nrDelayed[c];
         return h != 0 && type switch
         {
-            LbMigrationType.Load => h != 1 || (long)FairMath.ScaleLoadDown(_loadWeight[c]) <= imbalance,
+            LbMigrationType.Load => h != 1 || (long)CpuLoad(c) <= imbalance,
             LbMigrationType.Util => h > 1,
             _ => true,
         };
@@ -498,7 +497,6 @@ public sealed partial class FairSchedClass
         allPinned = true;
         int loopMax = Math.Min(SchedNrMigrate, _core.NrRunning(src));
         int failed = _nrBalanceFailed[sd];
-        long taskUtil = (long)CapacityScale / Math.Max(1, _nrRunning[src] - _nrDelayed[src]);
         Span<int> detached = stackalloc int[SchedNrMigrate];
         int moved = 0;
         for (int loop = 1; loop <= loopMax && imbalance > 0; loop++)
@@ -517,8 +515,8 @@ public sealed partial class FairSchedClass
             {
                 long cost = type switch
                 {
-                    LbMigrationType.Load => Math.Max(1L, (long)FairMath.ScaleLoadDown(_tasks[id].Se.Weight)),
-                    LbMigrationType.Util => taskUtil,
+                    LbMigrationType.Load => Math.Max(1L, (long)TaskHLoad(id)),
+                    LbMigrationType.Util => (long)TaskUtilEst(id),
                     _ => 1,
                 };
                 take = type == LbMigrationType.Task || ShrBound(cost, failed) <= imbalance;

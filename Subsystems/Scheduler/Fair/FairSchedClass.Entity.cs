@@ -243,6 +243,7 @@ public sealed partial class FairSchedClass
             PlaceEntity(cpu, ref _tasks[id].Se, flags);
         }
         UpdateCurrFair(cpu);
+        UpdateLoadAvg(cpu, id, LoadAvgFlags.DoAttach); // a new or migrated task (last_update_time 0) attaches here
         ref var se = ref _tasks[id].Se;
         if (!isCurr)
         {
@@ -277,10 +278,13 @@ public sealed partial class FairSchedClass
             bool delay = sleep && (flags & DequeueFlags.Special) == 0;
             if (Features.DelayDequeue && delay && !EntityEligible(cpu, id))
             {
+                UpdateLoadAvg(cpu, id, LoadAvgFlags.None);
                 SetDelayed(cpu, id, ref se);
                 return false;
             }
         }
+        // A balancer's or hotplug's migration (on_rq TASK_ON_RQ_MIGRATING) takes its load with it (DO_DETACH).
+        UpdateLoadAvg(cpu, id, _tasks[id].OnRq == TaskOnRqMigrating ? LoadAvgFlags.DoDetach : LoadAvgFlags.None);
         UpdateEntityLag(cpu, ref se);
         if (_curr[cpu] != id)
         {
@@ -335,6 +339,7 @@ public sealed partial class FairSchedClass
                 _nrRunning[cpu]++;
             }
         }
+        UpdateLoadAvg(cpu, id, LoadAvgFlags.None);
         ClearDelayed(cpu, id, ref se);
     }
 
@@ -345,6 +350,7 @@ public sealed partial class FairSchedClass
         if (se.OnRq != 0)
         {
             DequeueTimeline(cpu, id);
+            UpdateLoadAvg(cpu, id, LoadAvgFlags.None); // before cfs_rq->curr changes: what passed was not running
             SetProtectSlice(ref se);
         }
         se.ExecStart = (ulong)_core.NowNs; // update_stats_curr_start
@@ -359,6 +365,7 @@ public sealed partial class FairSchedClass
         {
             UpdateCurrFair(cpu);
             EnqueueTimeline(cpu, id);
+            UpdateLoadAvg(cpu, id, LoadAvgFlags.None); // still curr: the time since counts as running
         }
         _curr[cpu] = -1;
     }
@@ -376,6 +383,9 @@ public sealed partial class FairSchedClass
         if (onRq)
         {
             UpdateCurrFair(cpu);
+            // set_user_nice dequeues a queued task (DEQUEUE_SAVE) first: its PELT and its cfs_rq's come up to now at
+            // the old weight before the new one counts.
+            UpdateLoadAvg(cpu, id, LoadAvgFlags.None);
             avruntime = AvgVruntime(cpu);
             if (!isCurr)
             {
@@ -384,6 +394,12 @@ public sealed partial class FairSchedClass
             _loadWeight[cpu] -= se.Weight;
         }
         ulong oldWeight = se.Weight;
+        int cfsCpu = _tasks[id].Cpu; // a sleeper's blocked load stays in its CPU's cfs_rq sums
+        bool attached = _seAvg[id].LastUpdateTime != 0;
+        if (attached)
+        {
+            DequeueLoadAvg(cfsCpu, id);
+        }
         if (onRq)
         {
             if (avruntime != se.Vruntime)
@@ -402,6 +418,12 @@ public sealed partial class FairSchedClass
         }
         se.Weight = weight;
         se.InvWeight = invWeight;
+        ref var sa = ref _seAvg[id];
+        sa.LoadAvg = FairMath.ScaleLoadDown(weight) * sa.LoadSum / Pelt.Divider(in sa);
+        if (attached)
+        {
+            EnqueueLoadAvg(cfsCpu, id);
+        }
         if (onRq)
         {
             _loadWeight[cpu] += se.Weight;

@@ -9,8 +9,7 @@ namespace BpfSim.Scheduler.Fair;
 // same LLC, an idle SMT sibling of prev when the LLC has no idle core, an idle core then an idle CPU in target's LLC,
 // else target; for WF_FORK / WF_EXEC the slow path's idlest CPU (idle first, prev's node first, else the least loaded).
 // What is left out, and why: energy-aware placement (no asymmetric capacities), wake_wide (no wakee-flip history),
-// recent_used_cpu, SIS_UTIL's scan limit (the scan is O(CPUs in the node) anyway) and PELT loads (the instantaneous
-// cfs_rq load stands in for cpu_load). The LLC is the NUMA node: bpfsim's topology has no separate cache domain.
+// recent_used_cpu and SIS_UTIL's scan limit (the scan is O(CPUs in the node) anyway). Loads are PELT's. The LLC is the NUMA node: bpfsim's topology has no separate cache domain.
 // Affinity always holds.
 public sealed partial class FairSchedClass
 {
@@ -35,7 +34,7 @@ public sealed partial class FairSchedClass
         int target = prevCpu;
         if (thisOk && thisCpu != prevCpu)
         {
-            target = WakeAffine(thisCpu, prevCpu, p.Se.Weight, (flags & WakeFlags.Sync) != 0);
+            target = WakeAffine(thisCpu, prevCpu, p.Id, (flags & WakeFlags.Sync) != 0);
         }
         int cpu = SelectIdleSibling(in allowed, prevCpu, target);
         return allowed.Test(cpu) ? cpu : FindIdlestCpu(in allowed, cpu);
@@ -53,7 +52,7 @@ public sealed partial class FairSchedClass
     private bool SameLlc(int a, int b) => _core.Topology.NodeOf(a) == _core.Topology.NodeOf(b);
 
     /// <summary>wake_affine (fair.c): wake_affine_idle, then wake_affine_weight.</summary>
-    private int WakeAffine(int thisCpu, int prevCpu, ulong taskLoad, bool sync)
+    private int WakeAffine(int thisCpu, int prevCpu, int p, bool sync)
     {
         if (IdleCpu(thisCpu) && SameLlc(thisCpu, prevCpu))
         {
@@ -67,7 +66,7 @@ public sealed partial class FairSchedClass
         {
             return prevCpu;
         }
-        return WakeAffineWeight(thisCpu, prevCpu, taskLoad, sync);
+        return WakeAffineWeight(thisCpu, prevCpu, p, sync);
     }
 
     /// <summary>
@@ -76,28 +75,28 @@ public sealed partial class FairSchedClass
     /// 108 (117 for the MC and NUMA domains, sd_init in topology.c).
     /// </summary>
     /// <remarks>
-    /// Approximated: the instantaneous cfs_rq load weights stand in for PELT's cpu_load and task_h_load (no task
-    /// groups, so h_load is the task's own weight); prev's instantaneous load already lacks the sleeping wakee, which
-    /// takes the place of the kernel's cpu_load(prev) − task_load; capacity_of is equal on every CPU (no asymmetric
-    /// capacities, no RT/IRQ pressure), so both capacity factors cancel.
+    /// PELT's loads as the kernel reads them: cpu_load of both CPUs and task_h_load of the wakee (its load_avg as last
+    /// updated, still counted in prev's blocked load) and of the sync waker. capacity_of is equal on every CPU (no
+    /// asymmetric capacities, no RT/IRQ pressure), so both capacity factors cancel.
     /// </remarks>
-    private int WakeAffineWeight(int thisCpu, int prevCpu, ulong taskLoad, bool sync)
+    private int WakeAffineWeight(int thisCpu, int prevCpu, int p, bool sync)
     {
-        ulong thisEff = _loadWeight[thisCpu];
-        int waker = _curr[thisCpu];
-        if (sync && waker >= 0 && _tasks[waker].Se.OnRq != 0)
+        long thisEff = (long)CpuLoad(thisCpu);
+        int waker = _core.Current(thisCpu);
+        if (sync && waker >= 0)
         {
-            ulong currentLoad = _tasks[waker].Se.Weight; // the sync waker is about to sleep
+            long currentLoad = (long)TaskHLoad(waker); // the sync waker (current) is about to sleep
             if (currentLoad > thisEff)
             {
                 return thisCpu;
             }
             thisEff -= currentLoad;
         }
+        long taskLoad = (long)TaskHLoad(p);
         var topo = _core.Topology;
-        ulong imbalancePct = topo.Smt && topo.SmtMask(thisCpu).Test(prevCpu) ? 110UL : ImbalancePct;
+        long imbalancePct = topo.Smt && topo.SmtMask(thisCpu).Test(prevCpu) ? 110L : (long)ImbalancePct;
         thisEff = (thisEff + taskLoad) * 100;
-        ulong prevEff = _loadWeight[prevCpu] * (100 + (imbalancePct - 100) / 2);
+        long prevEff = ((long)CpuLoad(prevCpu) - taskLoad) * (100 + (imbalancePct - 100) / 2);
         if (sync)
         {
             prevEff += 1; // an even tie lets select_idle_sibling stack the wakee on the waker
@@ -228,11 +227,12 @@ public sealed partial class FairSchedClass
                     return c;
                 }
                 int nr = RqRunnable(c);
-                if (nr < bestNr || (nr == bestNr && _loadWeight[c] < bestLoad))
+                ulong load = CpuLoad(c); // find_idlest_group_cpu compares cpu_load
+                if (nr < bestNr || (nr == bestNr && load < bestLoad))
                 {
                     best = c;
                     bestNr = nr;
-                    bestLoad = _loadWeight[c];
+                    bestLoad = load;
                 }
             }
         }

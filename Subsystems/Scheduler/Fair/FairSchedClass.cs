@@ -13,8 +13,9 @@ namespace BpfSim.Scheduler.Fair;
 /// <remarks>
 /// State is per CPU in arrays indexed by CPU id, and per task in arrays indexed by task id (grown, like the
 /// <see cref="TaskTable"/>, only when a new task shows up); tasks are read and written by reference into the task
-/// table, so no scheduling call allocates. There are no task groups (CONFIG_FAIR_GROUP_SCHED's hierarchy), no PELT
-/// and no bandwidth control; see docs/scheduler.md, "The fair class", for what is simplified and why.
+/// table, so no scheduling call allocates. PELT tracks load, runnable and utilization (FairSchedClass.Pelt.cs). There
+/// are no task groups (CONFIG_FAIR_GROUP_SCHED's hierarchy) and no bandwidth control; see docs/scheduler.md, "The fair
+/// class", for what is simplified and why.
 /// <para>
 /// DELAY_DEQUEUE needs the core to do what core.c does with <see cref="SchedEntity.SchedDelayed"/>: when
 /// <see cref="DequeueTask"/> returns false the task stays on_rq (and counted); a wakeup of such a task is
@@ -87,6 +88,7 @@ public sealed partial class FairSchedClass : SchedClass
             _timeline[cpu] = new CfsTimeline();
         }
         InitBalance();
+        InitPelt();
     }
 
     /// <inheritdoc/>
@@ -131,6 +133,12 @@ public sealed partial class FairSchedClass : SchedClass
         }
         EnsureTask(p.Id);
         int id = p.Id;
+        // util_est_enqueue first (schedutil reads it), except for a delayed task that moves or is restored: its
+        // estimate left at the sleep that delayed it and comes back with a real wake-up.
+        if (!(p.Se.SchedDelayed != 0 && (p.OnRq == TaskOnRqMigrating || (flags & EnqueueFlags.Restore) != 0)))
+        {
+            UtilEstEnqueue(cpu, id);
+        }
         if ((flags & EnqueueFlags.Delayed) != 0 || p.Se.OnRq != 0)
         {
             int q = _ft[id].QueuedCpu;
@@ -162,6 +170,16 @@ public sealed partial class FairSchedClass : SchedClass
             throw new InvalidOperationException($"fair: dequeue of task {id} ({p.CommString}), which is not queued");
         }
         bool wasDelayed = p.Se.SchedDelayed != 0;
+        // dequeue_task_fair's util_est bookkeeping; finishing a delayed dequeue is dequeue_entities alone in the
+        // kernel (pick_next_entity, task_dead_fair), without it.
+        if ((flags & DequeueFlags.Delayed) == 0)
+        {
+            if (!(wasDelayed && (p.OnRq == TaskOnRqMigrating || (flags & DequeueFlags.Save) != 0)))
+            {
+                UtilEstDequeue(q, id);
+            }
+            UtilEstUpdate(id, (flags & DequeueFlags.Sleep) != 0);
+        }
         if (wasDelayed && (flags & DequeueFlags.Sleep) != 0)
         {
             flags |= DequeueFlags.Delayed; // already asleep and delayed (an exit): finish that dequeue, as core.c asks
@@ -254,12 +272,13 @@ public sealed partial class FairSchedClass : SchedClass
     /// <inheritdoc/>
     public override void UpdateCurr(int cpu) => UpdateCurrFair(cpu);
 
-    /// <summary>task_tick_fair: update_curr (a used-up request reschedules).</summary>
+    /// <summary>task_tick_fair → entity_tick: update_curr (a used-up request reschedules), then the periodic PELT update.</summary>
     public override void TaskTick(int cpu, ref TaskStruct p)
     {
         if (_curr[cpu] == p.Id)
         {
             UpdateCurrFair(cpu);
+            UpdateLoadAvg(cpu, p.Id, LoadAvgFlags.None);
         }
     }
 
@@ -320,7 +339,8 @@ public sealed partial class FairSchedClass : SchedClass
 
     /// <summary>
     /// The fork-time part of __sched_fork for the entity (zeroed runtime and lag, the base slice, load weight from
-    /// nice); placement happens at the first enqueue (wake_up_new_task: ENQUEUE_INITIAL).
+    /// nice) and init_entity_runnable_average; placement happens at the first enqueue (wake_up_new_task:
+    /// ENQUEUE_INITIAL). The core calls it for every new task, whatever its class, as sched_fork does.
     /// </summary>
     public override void TaskFork(ref TaskStruct p)
     {
@@ -341,9 +361,10 @@ public sealed partial class FairSchedClass : SchedClass
         se.CustomSlice = 0;
         se.Slice = _baseSlice;
         _ft[p.Id].QueuedCpu = -1;
+        InitEntityRunnableAverage(ref p);
     }
 
-    /// <summary>task_dead_fair: a task that exited while delayed leaves the runqueue now.</summary>
+    /// <summary>task_dead_fair: a task that exited while delayed leaves the runqueue now; its load leaves the sums.</summary>
     public override void TaskDead(ref TaskStruct p)
     {
         int q = QueuedCpu(p.Id);
@@ -351,6 +372,15 @@ public sealed partial class FairSchedClass : SchedClass
         {
             FinishDelayedTask(q, p.Id);
         }
+        EnsureTask(p.Id);
+        RemoveEntityLoadAvg(p.Id);
+    }
+
+    /// <summary>switched_from_fair: detach_task_cfs_rq, the task's load leaves its cfs_rq.</summary>
+    public override void SwitchedFrom(int cpu, ref TaskStruct p)
+    {
+        EnsureTask(p.Id);
+        DetachEntityCfsRq(p.Id);
     }
 
     /// <summary>
@@ -360,6 +390,8 @@ public sealed partial class FairSchedClass : SchedClass
     /// </summary>
     public override void SwitchedTo(int cpu, ref TaskStruct p)
     {
+        EnsureTask(p.Id);
+        AttachEntityCfsRq(p.Id); // attach_task_cfs_rq
         if (p.OnRq == 0 || QueuedCpu(p.Id) != cpu)
         {
             return;
@@ -422,6 +454,9 @@ public sealed partial class FairSchedClass : SchedClass
             byte* t = (byte*)Unsafe.AsPointer(ref _ft[id]);
             Sse.Prefetch0(t);
             Sse.Prefetch0(t + 39); // a 40-byte record may cross a line
+            byte* a = (byte*)Unsafe.AsPointer(ref _seAvg[id]); // set_next_entity's PELT update reads it next
+            Sse.Prefetch0(a);
+            Sse.Prefetch0(a + 63);
         }
     }
 
@@ -437,6 +472,7 @@ public sealed partial class FairSchedClass : SchedClass
         EnsureDelayedBits(n - 1);
         int old = _ft.Length;
         Array.Resize(ref _ft, n);
+        Array.Resize(ref _seAvg, n);
         for (int i = old; i < n; i++)
         {
             _ft[i].ListPrev = _ft[i].ListNext = _ft[i].QueuedCpu = _ft[i].ListCpu = -1;

@@ -20,9 +20,8 @@ internal enum LbMigrationType
 }
 
 /// <summary>
-/// sg_lb_stats (fair.c): one sched group's statistics for a balance. Loads are unscaled weights (the kernel's
-/// load_avg of a task that is always runnable tends to its weight); utilization and runnable are instantaneous
-/// stand-ins for PELT's averages, in capacity units (1024 per CPU).
+/// sg_lb_stats (fair.c): one sched group's statistics for a balance, from PELT: the sums of its CPUs' cpu_load,
+/// cpu_util_cfs and cpu_runnable (utilization in capacity units, 1024 per CPU).
 /// </summary>
 internal struct LbGroupStats
 {

@@ -93,6 +93,22 @@ public abstract class SchedClass
     {
     }
 
+    /// <summary>
+    /// post_init_entity_util_avg (wake_up_new_task, once select_task_rq has placed the new task): called on the fair
+    /// class for every new task, <paramref name="inClass"/> telling whether the task is the fair class's own.
+    /// </summary>
+    public virtual void PostInitTask(ref TaskStruct p, bool inClass)
+    {
+    }
+
+    /// <summary>
+    /// migrate_task_rq: <paramref name="p"/> (of this class) moves to <paramref name="newCpu"/>; called by set_task_cpu
+    /// before <see cref="TaskStruct.Cpu"/> changes, so it still names the old CPU.
+    /// </summary>
+    public virtual void MigrateTaskRq(ref TaskStruct p, int newCpu)
+    {
+    }
+
     /// <summary>task_dead: <paramref name="p"/> has exited and will not run again.</summary>
     public virtual void TaskDead(ref TaskStruct p)
     {

@@ -51,7 +51,8 @@ public sealed partial class SchedKernel
     {
         if (p.Cpu != cpu)
         {
-            Metrics.Migration(p.Id); // set_task_cpu: p->se.nr_migrations++
+            _classes[_pt[p.Id].Class].MigrateTaskRq(ref p, cpu); // set_task_cpu: migrate_task_rq, then the move
+            Metrics.Migration(p.Id); // p->se.nr_migrations++
         }
         p.Cpu = cpu;
         p.WakeCpu = cpu;

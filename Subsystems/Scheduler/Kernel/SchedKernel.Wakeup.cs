@@ -39,8 +39,14 @@ public sealed partial class SchedKernel
             p.Cpu = p.WakeCpu = FirstActive(allowed, p.Cpu);
         }
         _pt[id].Class = ExtEnabled && _ext!.TaskShouldScx(p) ? ExtClass : FairClass;
-        // sched_cgroup_fork: task_fork, then scx_fork (ops.init_task); a failure fails the fork.
-        _classes[_pt[id].Class].TaskFork(ref p);
+        // sched_fork's __sched_fork and init_entity_runnable_average reset every task's sched_entity, whatever its
+        // class (the fair class's TaskFork); then sched_cgroup_fork: task_fork, then scx_fork (ops.init_task), whose
+        // failure fails the fork.
+        _classes[FairClass].TaskFork(ref p);
+        if (_pt[id].Class != FairClass)
+        {
+            _classes[_pt[id].Class].TaskFork(ref p);
+        }
         if (_ext != null)
         {
             int err = _ext.Fork(ref p);
@@ -57,6 +63,7 @@ public sealed partial class SchedKernel
         var forkFlags = WakeFlags.Fork;
         int cpu = SelectTaskRq(ref p, p.Cpu, ref forkFlags);
         p.Cpu = p.WakeCpu = cpu; // __set_task_cpu: no migration counted
+        _classes[FairClass].PostInitTask(ref p, _pt[id].Class == FairClass);
         Metrics.Runnable(id, NowNs);
         ActivateTask(cpu, ref p, EnqueueFlags.NoClock | EnqueueFlags.Initial);
         WakeupPreempt(cpu, ref p, forkFlags);

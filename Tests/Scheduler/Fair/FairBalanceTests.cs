@@ -309,18 +309,20 @@ public sealed class FairBalanceTests
     /// <summary>
     /// Three hogs on two CPUs, checked against this VM's Linux 6.18 (three `sh` busy loops, 20 s: 13.0–13.6 s of CPU
     /// each): the pair's CPU is overloaded (2048), the other fully busy (1024) under the average (1536), so 512 of load
-    /// should move, less than a hog; the second failed balance halves the hog's load to 512 and it moves. The hogs take
-    /// turns and each gets two thirds of a CPU.
+    /// should move, less than a hog (PELT's task_h_load, about 1022); the second failed balance halves it to 511 and it
+    /// moves. The hogs take turns and each gets about two thirds of a CPU. Which hog is left alone at each move depends
+    /// on which of the pair runs at that tick, a phase bpfsim's exact clocks keep where Linux's noise blurs it, so over
+    /// Linux's 20 s window the shares spread a little more than Linux's (0.63–0.69 against 0.65–0.68).
     /// </summary>
     [Test]
     public void ThreeHogs_OnTwoCpus_EachGetsTwoThirds()
     {
         var core = new FairTestCore(2);
         var ids = Enumerable.Range(0, 3).Select(i => core.Fork($"hog{i}")).ToArray();
-        core.RunFor(4000 * Ms);
+        core.RunFor(20_000 * Ms);
         foreach (int id in ids)
         {
-            Assert.That((double)core.Tasks[id].Se.SumExecRuntime / (4000 * Ms), Is.EqualTo(2.0 / 3).Within(0.04), $"hog {id}");
+            Assert.That((double)core.Tasks[id].Se.SumExecRuntime / (20_000 * Ms), Is.EqualTo(2.0 / 3).Within(0.05), $"hog {id}");
         }
     }
 

@@ -96,6 +96,7 @@ internal sealed class FairTestCore : ISchedCore
         if (p.Cpu != cpu)
         {
             CpuChanges++;
+            Fair.MigrateTaskRq(ref p, cpu); // set_task_cpu
         }
         p.Cpu = cpu;
     }
@@ -133,7 +134,9 @@ internal sealed class FairTestCore : ISchedCore
         Fair.TaskFork(ref p);
         p.State = (uint)TaskState.Running;
         int cpu = Fair.SelectTaskRq(ref p, p.Cpu, WakeFlags.Fork);
-        SetTaskCpu(ref p, cpu);
+        CpuChanges += cpu != p.Cpu ? 1 : 0;
+        p.Cpu = cpu; // __set_task_cpu: a new task has no load to move
+        Fair.PostInitTask(ref p, inClass: true);
         ActivateTask(cpu, ref p, EnqueueFlags.Initial);
         Preempt(cpu, ref p, WakeFlags.Fork);
         return p.Id;

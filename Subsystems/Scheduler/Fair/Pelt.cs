@@ -1,0 +1,187 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace BpfSim.Scheduler.Fair;
+
+/// <summary>
+/// Per-entity load tracking's arithmetic (kernel/sched/pelt.c and pelt.h, 6.12), integer for integer: history in
+/// 1024 µs periods, each period's contribution decayed by y per period with y^32 = 1/2, time counted in 1024 ns units.
+/// </summary>
+public static class Pelt
+{
+    /// <summary>LOAD_AVG_PERIOD: the half-life in periods.</summary>
+    public const int LoadAvgPeriod = 32;
+
+    /// <summary>LOAD_AVG_MAX: the sum of an entity that was always running, 1024 × Σ y^n (converged integer series).</summary>
+    public const uint LoadAvgMax = 47742;
+
+    /// <summary>PELT_MIN_DIVIDER: the divider at the very start of a period.</summary>
+    public const uint MinDivider = LoadAvgMax - 1024;
+
+    /// <summary>SCHED_CAPACITY_SHIFT / SCHED_CAPACITY_SCALE: a CPU's full capacity.</summary>
+    public const int CapacityShift = 10;
+
+    /// <summary>UTIL_AVG_UNCHANGED: util_est's flag bit, set at enqueue and cleared when util_avg next changes.</summary>
+    public const uint UtilAvgUnchanged = 0x80000000;
+
+    // runnable_avg_yN_inv: floor((2^32 − 1) · y^n) for n < 32, computed exactly (integer 32nd roots) rather than with a
+    // floating-point pow, so no platform's libm can change a bit of it; equal to the kernel's sched-pelt.h table.
+    private static readonly uint[] YnInv = BuildYnInv();
+
+    private static uint[] BuildYnInv()
+    {
+        var table = new uint[LoadAvgPeriod];
+        var scale = BigInteger.One << 128;
+        for (int n = 0; n < LoadAvgPeriod; n++)
+        {
+            // r = floor(2^(128 − n/32)) = the integer 32nd root of 2^(4096 − n).
+            BigInteger r = IntegerRoot(BigInteger.One << (128 * LoadAvgPeriod - n), LoadAvgPeriod);
+            table[n] = (uint)(uint.MaxValue * r / scale);
+        }
+        return table;
+    }
+
+    private static BigInteger IntegerRoot(BigInteger value, int k)
+    {
+        BigInteger lo = BigInteger.Zero, hi = BigInteger.One << (int)((value.GetBitLength() + k - 1) / k + 1);
+        while (lo < hi)
+        {
+            BigInteger mid = (lo + hi + 1) >> 1;
+            if (BigInteger.Pow(mid, k) <= value)
+            {
+                lo = mid;
+            }
+            else
+            {
+                hi = mid - 1;
+            }
+        }
+        return lo;
+    }
+
+    /// <summary>runnable_avg_yN_inv[n]: y^n in 32-bit fixed point, n &lt; 32.</summary>
+    public static uint YInv(int n) => YnInv[n];
+
+    /// <summary>get_pelt_divider: the largest sum possible at the sum's position in its period.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint Divider(in SchedAvg sa) => MinDivider + sa.PeriodContrib;
+
+    /// <summary>decay_load: <paramref name="val"/> × y^<paramref name="n"/>.</summary>
+    public static ulong DecayLoad(ulong val, ulong n)
+    {
+        if (n > LoadAvgPeriod * 63)
+        {
+            return 0;
+        }
+        uint local = (uint)n;
+        if (local >= LoadAvgPeriod)
+        {
+            val >>= (int)(local / LoadAvgPeriod);
+            local %= LoadAvgPeriod;
+        }
+        // mul_u64_u32_shr(val, inv, 32) with the 96-bit product kept
+        ulong hi = Math.BigMul(val, YnInv[local], out ulong lo);
+        return (hi << 32) | (lo >> 32);
+    }
+
+    /// <summary>__accumulate_pelt_segments: d1 decayed over the periods, the full periods between, d3 undecayed.</summary>
+    private static uint AccumulateSegments(ulong periods, uint d1, uint d3)
+    {
+        uint c1 = (uint)DecayLoad(d1, periods);
+        uint c2 = LoadAvgMax - (uint)DecayLoad(LoadAvgMax, periods) - 1024;
+        return c1 + c2 + d3;
+    }
+
+    /// <summary>accumulate_sum: decay the sums over the periods crossed, then add this segment; returns the periods.</summary>
+    private static ulong AccumulateSum(ulong delta, ref SchedAvg sa, ulong load, ulong runnable, bool running)
+    {
+        uint contrib = (uint)delta; // no period crossed: delta < 1024
+        delta += sa.PeriodContrib;
+        ulong periods = delta / 1024;
+        if (periods != 0)
+        {
+            sa.LoadSum = DecayLoad(sa.LoadSum, periods);
+            sa.RunnableSum = DecayLoad(sa.RunnableSum, periods);
+            sa.UtilSum = (uint)DecayLoad(sa.UtilSum, periods);
+            delta %= 1024;
+            if (load != 0)
+            {
+                contrib = AccumulateSegments(periods, 1024 - sa.PeriodContrib, (uint)delta);
+            }
+        }
+        sa.PeriodContrib = (uint)delta;
+        if (load != 0)
+        {
+            sa.LoadSum += load * contrib;
+        }
+        if (runnable != 0)
+        {
+            sa.RunnableSum += (runnable * contrib) << CapacityShift;
+        }
+        if (running)
+        {
+            sa.UtilSum += contrib << CapacityShift;
+        }
+        return periods;
+    }
+
+    /// <summary>
+    /// ___update_load_sum: bring the sums from last_update_time to <paramref name="now"/> (ns) with the state held since
+    /// (load weight, runnable count, running); true when a period boundary was crossed and the averages are due.
+    /// </summary>
+    public static bool UpdateLoadSum(ulong now, ref SchedAvg sa, ulong load, ulong runnable, bool running)
+    {
+        ulong delta = now - sa.LastUpdateTime;
+        if ((long)delta < 0)
+        {
+            sa.LastUpdateTime = now;
+            return false;
+        }
+        delta >>= 10; // 1024 ns stands for a µs
+        if (delta == 0)
+        {
+            return false;
+        }
+        sa.LastUpdateTime += delta << 10;
+        if (load == 0)
+        {
+            runnable = 0; // running and runnable are subsets of load (see ___update_load_sum)
+            running = false;
+        }
+        return AccumulateSum(delta, ref sa, load, runnable, running) != 0;
+    }
+
+    /// <summary>___update_load_avg: the averages from the sums (load_avg scaled by <paramref name="load"/>).</summary>
+    public static void UpdateLoadAvg(ref SchedAvg sa, ulong load)
+    {
+        uint divider = Divider(in sa);
+        sa.LoadAvg = Div(load * sa.LoadSum, divider);
+        sa.RunnableAvg = Div(sa.RunnableSum, divider);
+        sa.UtilAvg = sa.UtilSum / divider;
+    }
+
+    /// <summary>
+    /// <paramref name="value"/> / <paramref name="divider"/>, exactly. A task's sums fit 32 bits, where a 32-bit division
+    /// is several times cheaper than a 64-bit one; a busy cfs_rq's do not, and below 2^52 a double reciprocal gives
+    /// the quotient within one, which one multiply-and-compare corrects (IEEE arithmetic, the same on every machine).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong Div(ulong value, uint divider)
+    {
+        if (value <= uint.MaxValue)
+        {
+            return (uint)value / divider;
+        }
+        if (value >= 1UL << 52)
+        {
+            return value / divider;
+        }
+        ulong q = (ulong)(value * (1.0 / divider));
+        ulong product = q * divider;
+        if (product > value)
+        {
+            return q - 1;
+        }
+        return value - product >= divider ? q + 1 : q;
+    }
+}
