@@ -21,7 +21,6 @@ public sealed partial class FairSchedClass
     private enum LoadAvgFlags
     {
         None = 0,
-        SkipAgeLoad = 0x2,
         DoAttach = 0x4,
         DoDetach = 0x8,
     }
@@ -186,7 +185,7 @@ public sealed partial class FairSchedClass
     {
         ulong now = PeltNow;
         ref var sa = ref _seAvg[id];
-        if (sa.LastUpdateTime != 0 && (flags & LoadAvgFlags.SkipAgeLoad) == 0)
+        if (sa.LastUpdateTime != 0) // SKIP_AGE_LOAD is only asked for without ATTACH_AGE_LOAD, which is on
         {
             UpdateLoadAvgSe(now, cpu, id);
         }
