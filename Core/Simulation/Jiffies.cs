@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace BpfSim.Core.Simulation;
 
 /// <summary>
@@ -26,6 +28,7 @@ public static class Jiffies
     /// usecs_to_jiffies (include/linux/jiffies.h): rounds up, so any non-zero delay is at least one jiffy (at HZ 250 a
     /// jiffy is 4 ms).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong UsecsToJiffies(uint us, uint hz) => hz switch
     {
         1000 => ((ulong)us + 999) / 1000,
@@ -35,6 +38,7 @@ public static class Jiffies
     };
 
     /// <summary>msecs_to_jiffies (include/linux/jiffies.h): rounds up.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong MsecsToJiffies(uint ms, uint hz) => hz switch
     {
         1000 => ms,
@@ -44,6 +48,7 @@ public static class Jiffies
     };
 
     /// <summary>jiffies_to_usecs (include/linux/jiffies.h, kernel/time/time.c): rounds down (at HZ 300 a jiffy is 3333⅓ µs).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong JiffiesToUsecs(ulong j, uint hz) => hz switch
     {
         1000 => j * 1000,
@@ -56,6 +61,7 @@ public static class Jiffies
     /// The jiffies count at <paramref name="us"/> microseconds since boot: the ticks that have happened by then, one
     /// every 1/HZ s from 0 (bpfsim's jiffies start at 0, not INITIAL_JIFFIES).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong JiffiesAtUsecs(ulong us, uint hz) => hz switch
     {
         1000 => us / 1000,
@@ -68,6 +74,7 @@ public static class Jiffies
     public static ulong JiffiesAtNsecs(ulong ns, uint hz) => NsecsToJiffies(ns, hz);
 
     /// <summary>When tick <paramref name="j"/> happens, in nanoseconds since boot: the first instant whose jiffies count is <paramref name="j"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static long TickNsecs(ulong j, uint hz) => hz switch
     {
         1000 => (long)(j * 1_000_000),
@@ -79,6 +86,7 @@ public static class Jiffies
     /// <summary>
     /// nsecs_to_jiffies (kernel/time/time.c): a duration in whole jiffies rounded down (tcp_pacing_delay uses it).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong NsecsToJiffies(ulong ns, uint hz) => hz switch
     {
         1000 => ns / 1_000_000,
@@ -88,6 +96,7 @@ public static class Jiffies
     };
 
     /// <summary>A duration of <paramref name="ns"/> nanoseconds in whole jiffies rounded up, as a timer's delay.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong NsecsToJiffiesUp(ulong ns, uint hz) => hz switch
     {
         1000 => ns / 1_000_000 + (ns % 1_000_000 != 0 ? 1UL : 0),

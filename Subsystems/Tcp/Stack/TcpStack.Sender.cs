@@ -34,7 +34,7 @@ public sealed partial class TcpStack
         {
             return reference == 0 ? 0 : reference - 1;
         }
-        return reference + (ulong)(offset / conn.Mss);
+        return reference + (uint)offset / (uint)conn.Mss; // 0 ≤ offset < 2^31: a 32-bit division, once per ACK
     }
 
     private void SendControl(TcpConnection conn, TcpFlags flags, int route, uint ack, uint tsEcr, EcnCodepoint ecn = EcnCodepoint.NotEct)
@@ -455,7 +455,13 @@ public sealed partial class TcpStack
     private bool SndbufHasRoom(TcpConnection conn) => (long)(conn.SndNxt - conn.SndUna) < SndbufSegments(conn);
 
     /// <summary>How many segments the write queue holds: the last skb queued may cross sk_sndbuf.</summary>
-    private long SndbufSegments(TcpConnection conn) => ((long)_socks[conn.Id].SkSndbuf + conn.Mss - 1) / conn.Mss;
+    /// <remarks>Read several times per ACK: a 32-bit division where the sum fits (always, below a 4 GiB sk_sndbuf).</remarks>
+    private long SndbufSegments(TcpConnection conn)
+    {
+        uint mss = (uint)conn.Mss;
+        ulong bytes = (ulong)_socks[conn.Id].SkSndbuf + mss - 1;
+        return bytes <= uint.MaxValue ? (uint)bytes / mss : (long)(bytes / mss);
+    }
 
     /// <param name="psh">Whether the segment leaves with PSH.</param>
     /// <param name="pushed">Whether it ends a pushed write: its retransmissions carry PSH too.</param>

@@ -48,7 +48,7 @@ public sealed partial class TcpStack
             bytes += GsoMaxSize >> (int)r;
         }
         bytes = Math.Min(bytes, GsoMaxSize);
-        return Math.Max((uint)(bytes / mssNow), minTsoSegs);
+        return Math.Max((uint)bytes / mssNow, minTsoSegs); // bytes ≤ GSO_MAX_SIZE: a 32-bit division
     }
 
     /// <summary>
@@ -86,8 +86,11 @@ public sealed partial class TcpStack
     /// </summary>
     private uint HeadSkbSegs(TcpConnection conn, ulong seg, ulong queueEnd, uint quota)
     {
-        ulong goal = SizeGoalSegs(conn);
-        ulong cut = conn.SkbCutBase + ((seg - conn.SkbCutBase) / goal + 1) * goal;
+        uint goal = SizeGoalSegs(conn);
+        ulong run = seg - conn.SkbCutBase;
+        // Once per skb sent: a 32-bit division while the run of writes is under 2^32 segments (always, in practice).
+        ulong cuts = run <= uint.MaxValue ? (uint)run / goal : run / goal;
+        ulong cut = conn.SkbCutBase + (cuts + 1) * goal;
         ulong segs = Math.Max(cut - seg, quota);
         return (uint)Math.Min(segs, queueEnd - seg);
     }
