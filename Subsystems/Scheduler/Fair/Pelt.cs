@@ -67,6 +67,7 @@ public static class Pelt
     public static uint Divider(in SchedAvg sa) => MinDivider + sa.PeriodContrib;
 
     /// <summary>decay_load: <paramref name="val"/> × y^<paramref name="n"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong DecayLoad(ulong val, ulong n)
     {
         if (n > LoadAvgPeriod * 63)
@@ -88,8 +89,26 @@ public static class Pelt
     private static uint AccumulateSegments(ulong periods, uint d1, uint d3)
     {
         uint c1 = (uint)DecayLoad(d1, periods);
-        uint c2 = LoadAvgMax - (uint)DecayLoad(LoadAvgMax, periods) - 1024;
+        uint c2 = periods < FullPeriodsTableSize ? FullPeriods[periods] : FullPeriodsContribution(periods);
         return c1 + c2 + d3;
+    }
+
+    /// <summary>c2 of __accumulate_pelt_segments: the full periods between the first and the last, 1024 × Σ y^1..y^(p−1).</summary>
+    private static uint FullPeriodsContribution(ulong periods) => LoadAvgMax - (uint)DecayLoad(LoadAvgMax, periods) - 1024;
+
+    // c2 for the period counts a tick or a short sleep crosses, computed once by the same formula: a busy CPU's every
+    // tick crosses one period, and the task's and its cfs_rq's updates each needed this product.
+    private const int FullPeriodsTableSize = 64;
+    private static readonly uint[] FullPeriods = BuildFullPeriods();
+
+    private static uint[] BuildFullPeriods()
+    {
+        var table = new uint[FullPeriodsTableSize];
+        for (int p = 1; p < table.Length; p++)
+        {
+            table[p] = FullPeriodsContribution((ulong)p);
+        }
+        return table;
     }
 
     /// <summary>accumulate_sum: decay the sums over the periods crossed, then add this segment; returns the periods.</summary>

@@ -163,7 +163,7 @@ public sealed partial class SchedKernel
         _tickOn[cpu] = want;
         if (want)
         {
-            long next = (NowNs / _tickNs + 1) * _tickNs;
+            long next = (JiffiesAt(NowNs) + 1) * _tickNs;
             Simulator.Arm(_tickTimer[cpu], new SimTime(next), cpu);
         }
         else

@@ -122,7 +122,19 @@ public sealed partial class SchedKernel : ISchedCore, IEventHandler
     /// <summary>TICK_NSEC.</summary>
     public long TickNs => _tickNs;
 
-    public ulong Jiffies => (ulong)(NowNs / _tickNs);
+    public ulong Jiffies => (ulong)JiffiesAt(NowNs);
+
+    /// <summary>
+    /// The jiffy <paramref name="ns"/> falls in. Read on every tick and by sched_ext's enqueue: the usual HZ get a
+    /// division by a constant (a multiply), where a division by the run's TICK_NSEC is a 64-bit divide.
+    /// </summary>
+    private long JiffiesAt(long ns) => Hz switch
+    {
+        1000 => ns / 1_000_000,
+        250 => ns / 4_000_000,
+        100 => ns / 10_000_000,
+        _ => ns / _tickNs,
+    };
 
     public int NrCpus => Topology.Count;
 

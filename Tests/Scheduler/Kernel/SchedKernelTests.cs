@@ -232,4 +232,29 @@ public sealed class SchedKernelTests
         Assert.That(rig.Fifo.WakeupPreempts, Is.GreaterThan(0), "wakeup_preempt of the class, not an unconditional resched");
         Assert.That(rig.Kernel.Metrics.TaskWakeups(t), Is.GreaterThan(0));
     }
+
+    /// <summary>
+    /// jiffies count whole TICK_NSEC (10⁹ / HZ, truncated) since boot, at every HZ: the constant-divisor arms for the
+    /// usual HZ and the general division for the rest agree with that definition at seeded random times.
+    /// </summary>
+    [TestCase(1000)]
+    [TestCase(250)]
+    [TestCase(100)]
+    [TestCase(300)]
+    [TestCase(1024)]
+    public void Jiffies_CountWholeTicksSinceBoot(int hz)
+    {
+        var sim = new Simulator();
+        var kernel = new SchedKernel(sim, new CpuTopology(1), hz, core => new BpfSim.Scheduler.Fair.FairSchedClass(core));
+        long tickNs = 1_000_000_000L / hz;
+        var random = new SimRandom((ulong)hz);
+        long t = 0;
+        for (int i = 0; i < 500; i++)
+        {
+            // Steps of up to two ticks, and now and then a time on a tick boundary or just before one.
+            t += i % 50 == 7 ? tickNs - t % tickNs : i % 50 == 8 ? tickNs - 1 : 1 + random.Next((int)(2 * tickNs));
+            sim.RunUntil(new SimTime(t));
+            Assert.That(kernel.Jiffies, Is.EqualTo((ulong)(t / tickNs)), $"HZ {hz} at {t} ns");
+        }
+    }
 }
