@@ -28,6 +28,8 @@ public sealed partial class FairSchedClass : SchedClass
 {
     private readonly ISchedCore _core;
     private readonly TaskTable _tasks;
+    // FinishDelayedTask's dequeue is under way: dequeue_entities alone, not dequeue_task_fair (no util_est bookkeeping).
+    private bool _finishingDelayed;
     private readonly int _nrCpus;
     private ulong _baseSlice;
     private readonly ulong _tickNs;
@@ -170,9 +172,12 @@ public sealed partial class FairSchedClass : SchedClass
             throw new InvalidOperationException($"fair: dequeue of task {id} ({p.CommString}), which is not queued");
         }
         bool wasDelayed = p.Se.SchedDelayed != 0;
-        // dequeue_task_fair's util_est bookkeeping; finishing a delayed dequeue is dequeue_entities alone in the
-        // kernel (pick_next_entity, task_dead_fair), without it.
-        if ((flags & DequeueFlags.Delayed) == 0)
+        // dequeue_task_fair's util_est bookkeeping. pick_next_entity and task_dead_fair finish a delayed dequeue with
+        // dequeue_entities alone, without it (FinishDelayedTask). A class change finishes it through dequeue_task
+        // (DEQUEUE_SLEEP | DEQUEUE_DELAYED, syscalls.c and ext.c), neither SAVE nor migrating: 6.12 then takes the
+        // task's estimate off the cfs_rq's a second time (the sleep that delayed it took it once; the sum is clamped
+        // at 0) and runs util_est_update again.
+        if (!_finishingDelayed)
         {
             if (!(wasDelayed && (p.OnRq == TaskOnRqMigrating || (flags & DequeueFlags.Save) != 0)))
             {
@@ -232,7 +237,15 @@ public sealed partial class FairSchedClass : SchedClass
     private void FinishDelayedTask(int cpu, int id)
     {
         ref var p = ref _tasks[id];
-        _core.DeactivateTask(cpu, ref p, DequeueFlags.Sleep | DequeueFlags.Delayed);
+        _finishingDelayed = true;
+        try
+        {
+            _core.DeactivateTask(cpu, ref p, DequeueFlags.Sleep | DequeueFlags.Delayed);
+        }
+        finally
+        {
+            _finishingDelayed = false;
+        }
         if (p.Se.SchedDelayed != 0 || QueuedCpu(id) >= 0)
         {
             throw new InvalidOperationException(
