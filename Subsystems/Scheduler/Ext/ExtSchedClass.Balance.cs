@@ -235,12 +235,12 @@ public sealed partial class ExtSchedClass
     {
         int id = p.Id;
         // deactivate_task marks the task TASK_ON_RQ_MIGRATING, which keeps ops.quiescent/runnable out of the move.
-        p.OnRq = TaskOnRqMigrating;
+        p.OnRq = TaskStruct.OnRqMigrating;
         _core.DeactivateTask(srcCpu, ref p, Kernel.DequeueFlags.None);
         _core.SetTaskCpu(ref Task(id), dstCpu);
         Task(id).Scx.StickyCpu = dstCpu;
         _extraEnqFlags[dstCpu] = enqFlags;
-        Task(id).OnRq = TaskOnRqMigrating;
+        Task(id).OnRq = TaskStruct.OnRqMigrating;
         _core.ActivateTask(dstCpu, ref Task(id), Kernel.EnqueueFlags.None);
         _extraEnqFlags[dstCpu] = 0;
     }

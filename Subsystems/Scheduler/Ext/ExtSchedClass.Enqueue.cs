@@ -53,7 +53,7 @@ public sealed partial class ExtSchedClass
         SetTaskRunnable(cpu, ref p);
         p.Scx.Flags |= ScxTaskFlags.Queued;
         _nrRunning[cpu]++;
-        if (_ops?.Runnable is { } runnable && p.OnRq != TaskOnRqMigrating)
+        if (_ops?.Runnable is { } runnable && p.OnRq != TaskStruct.OnRqMigrating)
         {
             CallTaskFlags(MRunnable, runnable, ScxKfMask.Rest, cpu, ref p, enqFlags);
         }
@@ -69,8 +69,6 @@ public sealed partial class ExtSchedClass
 
     /// <summary>task_woken_scx: run_deferred, so a wake-up's deferred remote local dispatches happen before its rq is unlocked.</summary>
     public override void TaskWoken(int cpu, ref TaskStruct p) => ProcessDeferred(cpu);
-
-    private const int TaskOnRqMigrating = 2;
 
     /// <summary>do_enqueue_task.</summary>
     private void DoEnqueueTask(int cpu, ref TaskStruct p, ulong enqFlags, int stickyCpu)
@@ -344,7 +342,7 @@ public sealed partial class ExtSchedClass
             UpdateCurr(cpu);
             CallStopping(cpu, ref p, false);
         }
-        if (_ops?.Quiescent is { } quiescent && p.OnRq != TaskOnRqMigrating)
+        if (_ops?.Quiescent is { } quiescent && p.OnRq != TaskStruct.OnRqMigrating)
         {
             CallTaskFlags(MQuiescent, quiescent, ScxKfMask.Rest, cpu, ref p, deqFlags);
         }

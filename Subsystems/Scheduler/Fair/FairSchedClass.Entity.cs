@@ -1,4 +1,5 @@
 using BpfSim.Scheduler.Kernel;
+using BpfSim.Scheduler.Tasks;
 
 namespace BpfSim.Scheduler.Fair;
 
@@ -284,7 +285,7 @@ public sealed partial class FairSchedClass
             }
         }
         // A balancer's or hotplug's migration (on_rq TASK_ON_RQ_MIGRATING) takes its load with it (DO_DETACH).
-        UpdateLoadAvg(cpu, id, _tasks[id].OnRq == TaskOnRqMigrating ? LoadAvgFlags.DoDetach : LoadAvgFlags.None);
+        UpdateLoadAvg(cpu, id, _tasks[id].OnRq == TaskStruct.OnRqMigrating ? LoadAvgFlags.DoDetach : LoadAvgFlags.None);
         UpdateEntityLag(cpu, ref se);
         if (_curr[cpu] != id)
         {

@@ -109,7 +109,7 @@ public sealed partial class FairSchedClass
             {
                 utilEst += TaskUtilEstRaw(p);
             }
-            else if (p >= 0 && (_tasks[p].OnRq == 1 || _core.Current(_tasks[p].Cpu) == p))
+            else if (p >= 0 && (_tasks[p].OnRq == TaskStruct.OnRqQueued || _core.Current(_tasks[p].Cpu) == p))
             {
                 utilEst -= Math.Min(utilEst, TaskUtilEstRaw(p));
             }
@@ -339,7 +339,7 @@ public sealed partial class FairSchedClass
     public override void MigrateTaskRq(ref TaskStruct p, int newCpu)
     {
         EnsureTask(p.Id);
-        if (p.OnRq != TaskOnRqMigrating)
+        if (p.OnRq != TaskStruct.OnRqMigrating)
         {
             RemoveEntityLoadAvg(p.Id);
             ref var sa = ref _seAvg[p.Id];
@@ -351,8 +351,6 @@ public sealed partial class FairSchedClass
         }
         _seAvg[p.Id].LastUpdateTime = 0;
     }
-
-    private const int TaskOnRqMigrating = 2;
 
     /// <summary>detach_entity_cfs_rq (switched_from_fair): an attached task leaves with its load caught up.</summary>
     private void DetachEntityCfsRq(int id)

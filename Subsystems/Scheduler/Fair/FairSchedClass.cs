@@ -137,7 +137,7 @@ public sealed partial class FairSchedClass : SchedClass
         int id = p.Id;
         // util_est_enqueue first (schedutil reads it), except for a delayed task that moves or is restored: its
         // estimate left at the sleep that delayed it and comes back with a real wake-up.
-        if (!(p.Se.SchedDelayed != 0 && (p.OnRq == TaskOnRqMigrating || (flags & EnqueueFlags.Restore) != 0)))
+        if (!(p.Se.SchedDelayed != 0 && (p.OnRq == TaskStruct.OnRqMigrating || (flags & EnqueueFlags.Restore) != 0)))
         {
             UtilEstEnqueue(cpu, id);
         }
@@ -179,7 +179,7 @@ public sealed partial class FairSchedClass : SchedClass
         // at 0) and runs util_est_update again.
         if (!_finishingDelayed)
         {
-            if (!(wasDelayed && (p.OnRq == TaskOnRqMigrating || (flags & DequeueFlags.Save) != 0)))
+            if (!(wasDelayed && (p.OnRq == TaskStruct.OnRqMigrating || (flags & DequeueFlags.Save) != 0)))
             {
                 UtilEstDequeue(q, id);
             }

@@ -21,7 +21,7 @@ public sealed partial class SchedKernel
     public void ActivateTask(int cpu, ref TaskStruct p, EnqueueFlags flags)
     {
         _classes[_pt[p.Id].Class].EnqueueTask(cpu, ref p, flags);
-        p.OnRq = 1;
+        p.OnRq = TaskStruct.OnRqQueued;
         _nrRunning[cpu]++;
         TickDependency(cpu); // a queued task may need the tick a tickless CPU stopped
     }
@@ -35,7 +35,7 @@ public sealed partial class SchedKernel
     {
         if ((flags & DequeueFlags.Sleep) == 0)
         {
-            p.OnRq = 2;
+            p.OnRq = TaskStruct.OnRqMigrating;
             _classes[_pt[p.Id].Class].DequeueTask(cpu, ref p, flags);
             _nrRunning[cpu]--;
             return;

@@ -58,8 +58,14 @@ public struct TaskStruct
     /// <summary>wake_cpu: the CPU a wakeup was last targeted at.</summary>
     public int WakeCpu;
 
-    /// <summary>on_rq: 0, TASK_ON_RQ_QUEUED 1, TASK_ON_RQ_MIGRATING 2.</summary>
+    /// <summary>on_rq: 0, <see cref="OnRqQueued"/> or <see cref="OnRqMigrating"/>.</summary>
     public int OnRq;
+
+    /// <summary>TASK_ON_RQ_QUEUED (kernel/sched/sched.h): the task is on its runqueue.</summary>
+    public const int OnRqQueued = 1;
+
+    /// <summary>TASK_ON_RQ_MIGRATING: between deactivate_task and activate_task of a migration.</summary>
+    public const int OnRqMigrating = 2;
 
     /// <summary>on_cpu: 1 while the task is the current task of its CPU.</summary>
     public int OnCpu;
