@@ -72,12 +72,27 @@ public sealed partial class FairSchedClass
         return NewidleBalance(cpu) > 0;
     }
 
+    /// <summary>Newidle balances that went past the overload gate and balanced (a schedstat, for tests).</summary>
+    internal long NewidleBalances { get; private set; }
+
     /// <summary>
     /// sched_balance_newidle: balance the node, then the machine, as CPU_NEWLY_IDLE; stop at the first pull. Each level
     /// moves next_balance towards its next periodic balance first, with the interval as it was before this balance.
     /// </summary>
     private int NewidleBalance(int cpu)
     {
+        if (!_core.CpuActive(cpu))
+        {
+            return 0; // "do not pull tasks towards !active CPUs"
+        }
+        if (!_core.RdOverloaded)
+        {
+            // No runqueue had two tasks since the last root-level balance said so: nothing to pull, no blocked-load
+            // update; only next_balance moves towards the lowest domain's periodic balance.
+            _nextBalance[cpu] = Math.Min(_nextBalance[cpu], _lastBalance[cpu] + Interval(0, cpu, busy: false));
+            return 0;
+        }
+        NewidleBalances++;
         UpdateBlockedAverages(cpu);
         bool continueBalancing = true;
         for (int level = 0; level < _levels && continueBalancing; level++)

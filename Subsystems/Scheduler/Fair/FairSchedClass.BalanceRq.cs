@@ -197,6 +197,7 @@ public sealed partial class FairSchedClass
         LbGroupStats local = default;
         busiest = new LbGroupStats { Id = -1, Type = LbGroupType.HasSpare, IdleCpus = int.MaxValue };
         ulong totalLoad = 0, totalCapacity = 0;
+        bool overloaded = false;
         for (int i = 0; i < groups; i++)
         {
             int g = localId + i < groups ? localId + i : localId + i - groups;
@@ -219,6 +220,11 @@ public sealed partial class FairSchedClass
             }
             totalLoad += s.Load;
             totalCapacity += s.Capacity;
+            overloaded |= s.RqOverloaded;
+        }
+        if (level == _levels - 1)
+        {
+            _core.RdOverloaded = overloaded; // update_sd_lb_stats at the root domain
         }
         imbalance = 0;
         type = LbMigrationType.Task;
@@ -300,6 +306,7 @@ public sealed partial class FairSchedClass
         s.Runnable += CpuRunnable(c);
         s.HNrRunning += h;
         s.NrRunning += nr;
+        s.RqOverloaded |= _core.NrRunning(c) > 1; // rq->nr_running: every class, delayed sleepers included
         if (nr == 0 && IdleCpu(c))
         {
             s.IdleCpus++;

@@ -38,4 +38,5 @@ internal struct LbGroupStats
     public int Weight;
     public int Cores;
     public LbGroupType Type;
+    public bool RqOverloaded; // some CPU of the group has nr_running > 1 (update_sg_lb_stats' sg_overloaded)
 }

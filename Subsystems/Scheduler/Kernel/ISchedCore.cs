@@ -85,6 +85,17 @@ public interface ISchedCore
     /// <summary>cpu_active(): <paramref name="cpu"/> takes tasks (cleared first when a CPU goes offline, set last when it comes online).</summary>
     bool CpuActive(int cpu) => true;
 
+    /// <summary>
+    /// rd->overloaded (kernel/sched/sched.h): set when a runqueue reaches two tasks (add_nr_running), set or cleared by
+    /// each balance at the root domain's level (update_sd_lb_stats: some CPU with nr_running &gt; 1); while it is clear,
+    /// sched_balance_newidle does not balance. A core that does not keep it reports it set.
+    /// </summary>
+    bool RdOverloaded
+    {
+        get => true;
+        set { }
+    }
+
     /// <summary>The CPUs booted nohz_full= (not housekeeping CPUs); none by default.</summary>
     Cpumask NohzFull => default;
 

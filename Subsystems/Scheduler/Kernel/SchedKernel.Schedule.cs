@@ -22,7 +22,10 @@ public sealed partial class SchedKernel
     {
         _classes[_pt[p.Id].Class].EnqueueTask(cpu, ref p, flags);
         p.OnRq = TaskStruct.OnRqQueued;
-        _nrRunning[cpu]++;
+        if (++_nrRunning[cpu] == 2)
+        {
+            RdOverloaded = true; // add_nr_running
+        }
         TickDependency(cpu); // a queued task may need the tick a tickless CPU stopped
     }
 

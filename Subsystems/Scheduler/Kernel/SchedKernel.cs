@@ -181,6 +181,9 @@ public sealed partial class SchedKernel : ISchedCore, IEventHandler
 
     public int NrRunning(int cpu) => _nrRunning[cpu];
 
+    /// <inheritdoc/>
+    public bool RdOverloaded { get; set; }
+
     public bool NeedResched(int cpu) => _needResched[cpu];
 
     public SchedClass ClassOf(in TaskStruct p) => _classes[_pt[p.Id].Class];

@@ -67,16 +67,21 @@ internal sealed class FairTestCore : ISchedCore
     public void ActivateTask(int cpu, ref TaskStruct p, EnqueueFlags flags)
     {
         Fair.EnqueueTask(cpu, ref p, flags);
-        p.OnRq = 1;
-        _nrRunning[cpu]++;
+        p.OnRq = TaskStruct.OnRqQueued;
+        if (++_nrRunning[cpu] == 2)
+        {
+            RdOverloaded = true; // add_nr_running, as SchedKernel
+        }
     }
+
+    public bool RdOverloaded { get; set; }
 
     /// <summary>deactivate_task as SchedKernel does it: a sleep only counts when the class really dequeued.</summary>
     public void DeactivateTask(int cpu, ref TaskStruct p, DequeueFlags flags)
     {
         if ((flags & DequeueFlags.Sleep) == 0)
         {
-            p.OnRq = 2;
+            p.OnRq = TaskStruct.OnRqMigrating;
             Assert.That(Fair.DequeueTask(cpu, ref p, flags), Is.True, "only a sleep may be delayed");
             _nrRunning[cpu]--;
             return;
