@@ -13,8 +13,8 @@ namespace BpfSim.Scheduler.Fair;
 // all-pinned busiest CPU; nr_balance_failed and the balance_interval doubling; active balancing of the imbalanced kind
 // (the busiest CPU's stopper pushes a task, the running one included, after cache_nice_tries + 2 failures to move
 // tasks). Loads, utilizations and runnable figures are PELT's (FairSchedClass.Pelt.cs): cpu_load, cpu_util_cfs,
-// cpu_runnable, task_h_load and task_util_est, as stale as the kernel's between their updates. Not modelled: SMT cores as MC groups, LBF_DST_PINNED's other destination, misfit / asym / imbalanced groups and their
-// active balances.
+// cpu_runnable, task_h_load and task_util_est, as stale as the kernel's between their updates. Not modelled: SMT
+// cores as MC groups, LBF_DST_PINNED's other destination, misfit / asym / imbalanced groups and their active balances.
 public sealed partial class FairSchedClass
 {
     private const ulong CapacityScale = 1024; // SCHED_CAPACITY_SCALE

@@ -9,8 +9,8 @@ namespace BpfSim.Scheduler.Fair;
 // same LLC, an idle SMT sibling of prev when the LLC has no idle core, an idle core then an idle CPU in target's LLC,
 // else target; for WF_FORK / WF_EXEC the slow path's idlest CPU (idle first, prev's node first, else the least loaded).
 // What is left out, and why: energy-aware placement (no asymmetric capacities), wake_wide (no wakee-flip history),
-// recent_used_cpu and SIS_UTIL's scan limit (the scan is O(CPUs in the node) anyway). Loads are PELT's. The LLC is the NUMA node: bpfsim's topology has no separate cache domain.
-// Affinity always holds.
+// recent_used_cpu and SIS_UTIL's scan limit (the scan is O(CPUs in the node) anyway). Loads are PELT's. The LLC is
+// the NUMA node: bpfsim's topology has no separate cache domain. Affinity always holds.
 public sealed partial class FairSchedClass
 {
     /// <summary>select_task_rq_fair (simplified; see the comment at the top of this file and docs/scheduler.md).</summary>

@@ -28,11 +28,11 @@ public sealed partial class FairSchedClass : SchedClass
 {
     private readonly ISchedCore _core;
     private readonly TaskTable _tasks;
-    // FinishDelayedTask's dequeue is under way: dequeue_entities alone, not dequeue_task_fair (no util_est bookkeeping).
-    private bool _finishingDelayed;
     private readonly int _nrCpus;
     private ulong _baseSlice;
     private readonly ulong _tickNs;
+    // FinishDelayedTask's dequeue is under way: dequeue_entities alone, not dequeue_task_fair (no util_est bookkeeping).
+    private bool _finishingDelayed;
 
     // struct cfs_rq, one per CPU.
     private readonly ulong[] _zeroVruntime;

@@ -192,7 +192,7 @@ public sealed partial class SchedKernel
             {
                 TickDependency(cpu); // a requeue through another path (class change, bypass) may need the tick back
             }
-            if (next < 0)
+            else
             {
                 // pick_task_idle (idle.c): an idle CPU that picks idle again refreshes its idle bit (scx_update_idle
                 // without do_notify; in the Debian 6.12 tree this bpfsim follows); after the stopper it is a real
