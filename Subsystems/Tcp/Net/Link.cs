@@ -183,14 +183,16 @@ public sealed class Link
     internal void AccountQueue(long now) => State.Account(Queue.Length, now);
 
     /// <summary>
-    /// Sets <see cref="LinkState.Observed"/> when a packet's passage needs this object: a tap, a recorder, a delay
-    /// histogram, a delivery trace, or a loss model that may draw (a Bernoulli loss of 0 never does).
+    /// Sets <see cref="LinkState.Observed"/> when a packet's passage needs this object: a tap, a recorder, a delivery
+    /// trace, or a loss model that may draw (a Bernoulli loss of 0 never does); <see cref="LinkState.DelayRecorded"/>
+    /// while a delay histogram records.
     /// </summary>
     private void UpdateObserved()
     {
-        bool observed = _tap is not null || _recorder is not null || _delayRecorder is not null || Cursor is not null
+        bool observed = _tap is not null || _recorder is not null || Cursor is not null
             || _loss is not BernoulliLoss { Probability: 0 };
         ref var s = ref State;
         s.Flags = observed ? s.Flags | LinkState.Observed : s.Flags & ~LinkState.Observed;
+        s.Flags = _delayRecorder is not null ? s.Flags | LinkState.DelayRecorded : s.Flags & ~LinkState.DelayRecorded;
     }
 }

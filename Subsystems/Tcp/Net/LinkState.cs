@@ -22,10 +22,16 @@ internal struct LinkState
     public const int Fifo = 2;
 
     /// <summary>
-    /// Something needs the <see cref="Link"/> object on every packet: a tap, a recorder, a queue-delay histogram, a
-    /// loss model that may draw, or a delivery trace.
+    /// Something needs the <see cref="Link"/> object on every packet: a tap, a recorder, a loss model that may draw,
+    /// or a delivery trace.
     /// </summary>
     public const int Observed = 4;
+
+    /// <summary>
+    /// The link records queueing delays (<see cref="Link.RecordQueueDelay"/>): a plain link reaches its histogram
+    /// through the link object at each departure, and stays plain, since the links a run reports on are its busiest.
+    /// </summary>
+    public const int DelayRecorded = 8;
 
     // First line: the transmitter and the queue's time integral, which every hop updates.
     public long BusyUntil;

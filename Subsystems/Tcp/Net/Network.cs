@@ -301,7 +301,7 @@ public sealed partial class Network : IEventHandler
 
     /// <summary>
     /// Puts the head of a plain link's FIFO on the wire (<see cref="StartObserved"/> without what nothing observes: no
-    /// tap, recorder or delay histogram, and a loss model that draws nothing).
+    /// tap or recorder, and a loss model that draws nothing; the link's delay histogram if it records one).
     /// </summary>
     private void StartPlain(ref LinkState s, int id, long now)
     {
@@ -311,6 +311,10 @@ public sealed partial class Network : IEventHandler
         }
         int packet = s.FifoPop(Packets);
         ref var p = ref Packets[packet];
+        if ((s.Flags & LinkState.DelayRecorded) != 0)
+        {
+            LinkAt(id).DelayRecorder!.Record(now - p.EnqueuedNs);
+        }
         int size = p.SizeBytes;
         s.QueueBytes -= size;
         long duration = s.Serialization(size);

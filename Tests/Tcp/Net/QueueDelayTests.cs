@@ -38,6 +38,39 @@ public sealed class QueueDelayTests
         Assert.That(summary.P99, Is.EqualTo(4.0).Within(4.0 / 64));
     }
 
+    [TestCase(false, TestName = "StopRecording_LaterPacketsAreNotCounted(plain FIFO)")]
+    [TestCase(true, TestName = "StopRecording_LaterPacketsAreNotCounted(lossy link)")]
+    public void StopRecording_LaterPacketsAreNotCounted(bool lossy)
+    {
+        // A plain FIFO link and one a loss model observes take different paths per packet; both record until stopped.
+        var sim = new Simulator();
+        var net = new Network(sim, 1);
+        var link = net.AddLink("l", 12_000_000, SimTime.FromMilliseconds(1), new DropTailQueue(100));
+        if (lossy)
+        {
+            link.Loss = new BernoulliLoss(1e-12);
+        }
+        link.RecordQueueDelay();
+        int route = net.AddRoute([link], net.AddSink(new Discard(net)));
+        void Burst(int n)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                int p = net.Packets.Allocate();
+                net.Packets[p].Route = route;
+                net.Packets[p].SizeBytes = 1500;
+                net.Send(p);
+            }
+        }
+        Burst(3);
+        sim.RunUntil(SimTime.FromSeconds(1));
+        link.StopRecordingQueueDelay();
+        Burst(4);
+        sim.RunUntil(SimTime.FromSeconds(2));
+        var h = link.Stats.QueueDelay!;
+        Assert.That((h.Count, h.Max, link.Stats.PacketsSent), Is.EqualTo((3L, 2_000_000L, 7L)));
+    }
+
     [Test]
     public void LinkNotRecording_HasNoHistogram()
     {
