@@ -35,4 +35,10 @@ public sealed record FairFeatures
 
     /// <summary>UTIL_EST: a CPU's utilization is at least the estimates of its enqueued tasks (PELT's util_est).</summary>
     public bool UtilEst { get; init; } = true;
+
+    /// <summary>
+    /// NI_RANDOM: a newidle balance runs each domain with a probability that follows how often it pulled there
+    /// (sched_balance_newidle's dice, in this tree since 6.12.y's backport).
+    /// </summary>
+    public bool NiRandom { get; init; } = true;
 }

@@ -1,3 +1,4 @@
+using BpfSim.Core.Simulation;
 using BpfSim.Scheduler.Kernel;
 
 namespace BpfSim.Scheduler.Fair;
@@ -21,10 +22,16 @@ public sealed partial class FairSchedClass
     private long _maxInterval;
     private long _nohzNextBalance;
 
+    // NI_RANDOM's statistics of each CPU's domain at each level, [level * nrCpus + cpu], and each CPU's sched_rng
+    // stream. Kept across hotplug, as the domains' other
+    // balancing state is here.
+    private NewidleStats[] _newidle = [];
+    private SimRandom[] _schedRng = [];
+
     /// <summary>Tasks moved by load balancing so far (newidle, periodic and nohz pulls).</summary>
     public long Migrations { get; private set; }
 
-    private void InitBalance()
+    private void InitBalance(ulong seed)
     {
         _levels = _core.Topology.NodeCount > 1 ? 2 : 1;
         _nextBalance = new long[_nrCpus];
@@ -36,6 +43,14 @@ public sealed partial class FairSchedClass
             Array.Fill(_balanceIntervalMs, SpanWeight(level), level * _nrCpus, _nrCpus); // sd->min_interval
         }
         _maxInterval = Math.Max(1, (long)Hz * _nrCpus / 10); // max_load_balance_interval
+        // sd_init (kernel/sched/topology.c): every domain starts at a success rate of one in two.
+        _newidle = new NewidleStats[_levels * _nrCpus];
+        Array.Fill(_newidle, NewidleStats.Initial);
+        _schedRng = new SimRandom[_nrCpus];
+        for (int cpu = 0; cpu < _nrCpus; cpu++)
+        {
+            _schedRng[cpu] = SimRandom.For(seed, $"sched:sched_rng:{cpu}");
+        }
     }
 
     private int Hz => _core.Hz > 0 ? _core.Hz : 1000;
@@ -72,12 +87,20 @@ public sealed partial class FairSchedClass
         return NewidleBalance(cpu) > 0;
     }
 
-    /// <summary>Newidle balances that went past the overload gate and balanced (a schedstat, for tests).</summary>
+    /// <summary>Newidle balances that went past the overload gate (a schedstat, for tests).</summary>
     internal long NewidleBalances { get; private set; }
+
+    /// <summary>Domains a newidle balance balanced (NI_RANDOM's die let it), over all CPUs and levels (for tests).</summary>
+    internal long NewidleDomainBalances { get; private set; }
 
     /// <summary>
     /// sched_balance_newidle: balance the node, then the machine, as CPU_NEWLY_IDLE; stop at the first pull. Each level
     /// moves next_balance towards its next periodic balance first, with the interval as it was before this balance.
+    /// With NI_RANDOM a level is balanced only when a 1024-sided die falls at or below 1 + its newidle_ratio, a success
+    /// then counting as many calls as the die's odds against it, so the ratio estimates the domain's pull rate over
+    /// its last thousand or so calls. The kernel's cost gates (avg_idle against max_newidle_lb_cost, the real time the
+    /// balancing code took) never close here, where that code takes no simulated time; its statistics are kept as the
+    /// kernel keeps them for a balance that took some time, as every real one does.
     /// </summary>
     private int NewidleBalance(int cpu)
     {
@@ -97,8 +120,23 @@ public sealed partial class FairSchedClass
         bool continueBalancing = true;
         for (int level = 0; level < _levels && continueBalancing; level++)
         {
-            _nextBalance[cpu] = Math.Min(_nextBalance[cpu], _lastBalance[level * _nrCpus + cpu] + Interval(level, cpu, busy: false));
+            int sd = level * _nrCpus + cpu;
+            _nextBalance[cpu] = Math.Min(_nextBalance[cpu], _lastBalance[sd] + Interval(level, cpu, busy: false));
+            uint weight = 1;
+            if (Features.NiRandom)
+            {
+                uint d1k = (uint)_schedRng[cpu].NextUInt64() % 1024;
+                weight = 1 + _newidle[sd].Ratio;
+                if (d1k > weight)
+                {
+                    _newidle[sd].Update(0);
+                    continue;
+                }
+                weight = (1024 + weight / 2) / weight;
+            }
+            NewidleDomainBalances++;
             int pulled = BalanceRq(cpu, level, idle: true, newidle: true, ref continueBalancing);
+            _newidle[sd].Update(pulled > 0 ? weight : 0); // update_newidle_cost, for a balance that took time
             if (pulled > 0)
             {
                 return pulled;
@@ -106,6 +144,9 @@ public sealed partial class FairSchedClass
         }
         return 0;
     }
+
+    /// <summary>The NI_RANDOM statistics of <paramref name="cpu"/>'s domain at <paramref name="level"/> (0: its node), for tests.</summary>
+    internal NewidleStats NewidleStatsOf(int level, int cpu) => _newidle[level * _nrCpus + cpu];
 
     /// <summary>
     /// sched_balance_trigger from <paramref name="cpu"/>'s tick: its own periodic balance when due, then the nohz kick

@@ -63,7 +63,8 @@ public sealed partial class FairSchedClass : SchedClass
 
     /// <param name="core">The core scheduler; its CPUs and topology are fixed from now on.</param>
     /// <param name="features">sched_feat switches; <see cref="FairFeatures.Default"/> when null.</param>
-    public FairSchedClass(ISchedCore core, FairFeatures? features = null)
+    /// <param name="seed">Seeds each CPU's sched_rng stream (the scenario's seed; the kernel seeds them at boot).</param>
+    public FairSchedClass(ISchedCore core, FairFeatures? features = null, ulong seed = 0)
     {
         ArgumentNullException.ThrowIfNull(core);
         _core = core;
@@ -89,7 +90,7 @@ public sealed partial class FairSchedClass : SchedClass
             _curr[cpu] = _tasksHead[cpu] = _listTail[cpu] = -1;
             _timeline[cpu] = new CfsTimeline();
         }
-        InitBalance();
+        InitBalance(seed);
         InitPelt();
     }
 

@@ -33,7 +33,9 @@ public sealed class FairPickNextTaskTests
 
     private static (SchedKernel Kernel, RunOnce Driver) Make(int cpus)
     {
-        var kernel = new SchedKernel(new Simulator(), new CpuTopology(cpus), 1000, core => new FairSchedClass(core));
+        // NI_RANDOM off: these pin pick_next_task_fair's order, not how often a newidle balance runs.
+        var kernel = new SchedKernel(new Simulator(), new CpuTopology(cpus), 1000,
+            core => new FairSchedClass(core, FairFeatures.Default with { NiRandom = false }));
         var driver = new RunOnce(kernel);
         kernel.Driver = driver;
         return (kernel, driver);
