@@ -202,8 +202,9 @@ public sealed partial class FairSchedClass
             {
                 if (BalanceRq(cpu, level, idle, newidle: false, ref continueBalancing) > 0)
                 {
-                    idle = false; // it has the tasks it pulled
-                    busy = !SchedIdleCpu(cpu);
+                    // LBF_DST_PINNED may have sent what moved to another CPU of the node: look again, as the kernel does.
+                    idle = IdleCpu(cpu);
+                    busy = !idle && !SchedIdleCpu(cpu);
                 }
                 last = jiffies;
                 interval = Interval(level, cpu, busy);

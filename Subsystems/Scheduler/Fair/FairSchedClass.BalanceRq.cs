@@ -10,11 +10,13 @@ namespace BpfSim.Scheduler.Fair;
 // sibling_imbalance or idle CPUs, migrate_util across nodes, migrate_load by avg_load); sched_balance_find_src_rq;
 // detach_tasks from the cold end of cfs_tasks with shr_bound by nr_balance_failed, task_hot against cache_nice_tries,
 // skipped tasks moved to the list's head, CONFIG_PREEMPTION's one task per newidle pull; the redo without an
-// all-pinned busiest CPU; nr_balance_failed and the balance_interval doubling; active balancing of the imbalanced kind
-// (the busiest CPU's stopper pushes a task, the running one included, after cache_nice_tries + 2 failures to move
-// tasks). Loads, utilizations and runnable figures are PELT's (FairSchedClass.Pelt.cs): cpu_load, cpu_util_cfs,
-// cpu_runnable, task_h_load and task_util_est, as stale as the kernel's between their updates. Not modelled: SMT
-// cores as MC groups, LBF_DST_PINNED's other destination, misfit / asym / imbalanced groups and their active balances.
+// all-pinned busiest CPU; LBF_DST_PINNED (across nodes, a periodic balance sends tasks pinned away from the balancing
+// CPU to the first CPU of its node they may run on); nr_balance_failed and the balance_interval doubling; active
+// balancing of the imbalanced kind (the busiest CPU's stopper pushes a task, the running one included, after
+// cache_nice_tries + 2 failures to move tasks). Loads, utilizations and runnable figures are PELT's
+// (FairSchedClass.Pelt.cs): cpu_load, cpu_util_cfs, cpu_runnable, task_h_load and task_util_est, as stale as the
+// kernel's between their updates. Not modelled: SMT cores as MC groups, misfit / asym / imbalanced groups and their
+// active balances.
 public sealed partial class FairSchedClass
 {
     private const ulong CapacityScale = 1024; // SCHED_CAPACITY_SCALE
@@ -54,7 +56,22 @@ public sealed partial class FairSchedClass
             int moved = 0;
             if (_core.NrRunning(src) > 1)
             {
-                moved = DetachAttach(src, dst, sd, level, idle, newidle, type, imbalance, out pinned);
+                pinned = true;
+                int loopMax = Math.Min(SchedNrMigrate, _core.NrRunning(src));
+                int target = dst;
+                while (true)
+                {
+                    moved += DetachAttach(src, target, sd, level, idle, newidle, type, loopMax, in cpus, ref imbalance,
+                        ref pinned, out int newDst);
+                    if (newDst < 0 || imbalance <= 0)
+                    {
+                        break;
+                    }
+                    // LBF_DST_PINNED: the same source again, towards the CPU of dst's group the pinned tasks may run
+                    // on, with dst out of the domain's CPUs so that it is not chosen again.
+                    cpus.Clear(target);
+                    target = newDst;
+                }
                 if (pinned)
                 {
                     // Every task there is pinned away from dst: try the domain without that CPU, unless only dst's
@@ -499,10 +516,9 @@ public sealed partial class FairSchedClass
     /// to <paramref name="dst"/> in the kernel's order (the last detached first).
     /// </summary>
     private int DetachAttach(int src, int dst, int sd, int level, bool idle, bool newidle, LbMigrationType type,
-        long imbalance, out bool allPinned)
+        int loopMax, in Cpumask cpus, ref long imbalance, ref bool allPinned, out int newDst)
     {
-        allPinned = true;
-        int loopMax = Math.Min(SchedNrMigrate, _core.NrRunning(src));
+        newDst = -1;
         int failed = _nrBalanceFailed[sd];
         Span<int> detached = stackalloc int[SchedNrMigrate];
         int moved = 0;
@@ -518,6 +534,10 @@ public sealed partial class FairSchedClass
                 break;
             }
             bool take = CanMigrate(src, dst, id, level, failed, ref allPinned);
+            if (!take && newDst < 0 && !newidle && level == 1 && !_tasks[id].CpusMask.Test(dst))
+            {
+                newDst = OtherDstInGroup(dst, id, in cpus);
+            }
             if (take)
             {
                 long cost = type switch
@@ -558,6 +578,25 @@ public sealed partial class FairSchedClass
     }
 
     private static long ShrBound(long value, int shift) => value >> Math.Min(shift, 63);
+
+    /// <summary>
+    /// can_migrate_task's new_dst_cpu: the first CPU of dst's group (at the machine level, dst's node) still among the
+    /// balance's CPUs that task <paramref name="id"/> may run on, or −1. The node level's groups are single CPUs, so
+    /// there it has none.
+    /// </summary>
+    private int OtherDstInGroup(int dst, int id, in Cpumask cpus)
+    {
+        ref readonly var node = ref _core.Topology.NodeMask(_core.Topology.NodeOf(dst));
+        ref readonly var allowed = ref _tasks[id].CpusMask;
+        for (int c = node.NextFrom(0); c >= 0; c = node.NextFrom(c + 1))
+        {
+            if (cpus.Test(c) && allowed.Test(c))
+            {
+                return c;
+            }
+        }
+        return -1;
+    }
 
     /// <summary>
     /// can_migrate_task: allowed on dst (else pinned), not running, not delayed (bpfsim's rule), and not cache hot
