@@ -37,6 +37,7 @@ public sealed partial class FairSchedClass
         _nextBalance = new long[_nrCpus];
         _lastBalance = new long[_levels * _nrCpus];
         _nrBalanceFailed = new int[_levels * _nrCpus];
+        _groupImbalance = new bool[_core.Topology.NodeCount];
         _balanceIntervalMs = new long[_levels * _nrCpus];
         for (int level = 0; level < _levels; level++)
         {

@@ -15,8 +15,9 @@ namespace BpfSim.Scheduler.Fair;
 // balancing of the imbalanced kind (the busiest CPU's stopper pushes a task, the running one included, after
 // cache_nice_tries + 2 failures to move tasks). Loads, utilizations and runnable figures are PELT's
 // (FairSchedClass.Pelt.cs): cpu_load, cpu_util_cfs, cpu_runnable, task_h_load and task_util_est, as stale as the
-// kernel's between their updates. Not modelled: SMT cores as MC groups, misfit / asym / imbalanced groups and their
-// active balances.
+// kernel's between their updates. group_imbalanced: a node-level balance left imbalanced by affinity
+// (LBF_SOME_PINNED) flags its node for the machine level, which then moves one task (force_balance). Not modelled:
+// SMT cores as MC groups, misfit and asym groups and their active balances.
 public sealed partial class FairSchedClass
 {
     private const ulong CapacityScale = 1024; // SCHED_CAPACITY_SCALE
@@ -26,6 +27,11 @@ public sealed partial class FairSchedClass
 
     private int[] _nrBalanceFailed = []; // sd->nr_balance_failed, [level * nrCpus + cpu]
     private long[] _balanceIntervalMs = []; // sd->balance_interval
+
+    // sgc->imbalance of each node's group at the machine level: a balance inside the node left imbalance behind because
+    // tasks were pinned away from the CPU that pulled (LBF_SOME_PINNED); the machine level then sees the node as
+    // group_imbalanced and moves one of its tasks elsewhere.
+    private bool[] _groupImbalance = [];
 
     /// <summary>
     /// sched_balance_rq: pull towards <paramref name="dst"/> at <paramref name="level"/>; returns the tasks moved.
@@ -37,21 +43,22 @@ public sealed partial class FairSchedClass
         if (!ShouldWeBalance(dst, level, newidle))
         {
             continueBalancing = false;
-            return Balanced(sd, level, newidle, allPinned: false);
+            return Balanced(dst, level, newidle, allPinned: false);
         }
         Cpumask span = DomainCpus(dst, level);
         Cpumask cpus = span;
         bool pinned = false; // LBF_ALL_PINNED survives a redo
+        bool somePinned = false; // and so does LBF_SOME_PINNED
         while (true)
         {
             if (!FindSrcGroup(dst, level, idle, in span, in cpus, out var busiest, out long imbalance, out var type))
             {
-                return Balanced(sd, level, newidle, pinned);
+                return Balanced(dst, level, newidle, pinned);
             }
             int src = FindSrcRq(level, busiest.Id, in cpus, type, imbalance);
             if (src < 0)
             {
-                return Balanced(sd, level, newidle, pinned);
+                return Balanced(dst, level, newidle, pinned);
             }
             int moved = 0;
             if (_core.NrRunning(src) > 1)
@@ -62,7 +69,7 @@ public sealed partial class FairSchedClass
                 while (true)
                 {
                     moved += DetachAttach(src, target, sd, level, idle, newidle, type, loopMax, in cpus, ref imbalance,
-                        ref pinned, out int newDst);
+                        ref pinned, ref somePinned, out int newDst);
                     if (newDst < 0 || imbalance <= 0)
                     {
                         break;
@@ -71,6 +78,10 @@ public sealed partial class FairSchedClass
                     // on, with dst out of the domain's CPUs so that it is not chosen again.
                     cpus.Clear(target);
                     target = newDst;
+                }
+                if (level == 0 && _levels > 1 && somePinned && imbalance > 0)
+                {
+                    _groupImbalance[_core.Topology.NodeOf(dst)] = true; // "we failed to reach balance because of affinity"
                 }
                 if (pinned)
                 {
@@ -91,7 +102,7 @@ public sealed partial class FairSchedClass
                     {
                         continue;
                     }
-                    return Balanced(sd, level, newidle, allPinned: true);
+                    return Balanced(dst, level, newidle, allPinned: true);
                 }
             }
             if (moved == 0)
@@ -108,7 +119,7 @@ public sealed partial class FairSchedClass
                     if (curr < 0 || !_tasks[curr].CpusMask.Test(dst))
                     {
                         // out_one_pinned; LBF_ALL_PINNED is still set when no task was looked at or all were pinned.
-                        return Balanced(sd, level, newidle, allPinned: pinned || _core.NrRunning(src) <= 1, resetFailed: false);
+                        return Balanced(dst, level, newidle, allPinned: pinned || _core.NrRunning(src) <= 1, resetFailed: false);
                     }
                     _core.StopOneCpu(src, this, dst);
                 }
@@ -124,13 +135,19 @@ public sealed partial class FairSchedClass
 
     /// <summary>
     /// out_balanced / out_all_pinned (the failures forgotten) and out_one_pinned: a periodic balance backs off (× 2 up to
-    /// max_interval, or to 512 ms when everything was pinned).
+    /// max_interval, or to 512 ms when everything was pinned). Balance reached at the node level with some task free to
+    /// move (out_balanced without LBF_ALL_PINNED) clears the node's group_imbalanced flag.
     /// </summary>
-    private int Balanced(int sd, int level, bool newidle, bool allPinned, bool resetFailed = true)
+    private int Balanced(int dst, int level, bool newidle, bool allPinned, bool resetFailed = true)
     {
+        int sd = level * _nrCpus + dst;
         if (resetFailed)
         {
             _nrBalanceFailed[sd] = 0;
+            if (level == 0 && _levels > 1 && !allPinned)
+            {
+                _groupImbalance[_core.Topology.NodeOf(dst)] = false;
+            }
         }
         if (newidle)
         {
@@ -245,7 +262,18 @@ public sealed partial class FairSchedClass
         }
         imbalance = 0;
         type = LbMigrationType.Task;
-        if (busiest.Id < 0 || local.Weight == 0 || local.Type > busiest.Type)
+        if (busiest.Id < 0 || local.Weight == 0)
+        {
+            return false;
+        }
+        if (busiest.Type == LbGroupType.Imbalanced)
+        {
+            // Its own balance failed for affinity, so its averages say nothing: move any one task; the next balance
+            // evens out again (force_balance, calculate_imbalance's group_imbalanced case).
+            imbalance = 1;
+            return true;
+        }
+        if (local.Type > busiest.Type)
         {
             return false;
         }
@@ -307,6 +335,10 @@ public sealed partial class FairSchedClass
         }
         s.Capacity = (ulong)s.Weight * CapacityScale;
         s.Type = Classify(in s);
+        if (level == 1 && s.Type != LbGroupType.Overloaded && _groupImbalance[g])
+        {
+            s.Type = LbGroupType.Imbalanced; // group_classify: sg_imbalanced ranks below overloaded only
+        }
         if (s.Type == LbGroupType.Overloaded)
         {
             s.AvgLoad = s.Load * CapacityScale / s.Capacity;
@@ -367,6 +399,7 @@ public sealed partial class FairSchedClass
         return s.Type switch
         {
             LbGroupType.Overloaded => s.AvgLoad > busiest.AvgLoad,
+            LbGroupType.Imbalanced => false, // the first one
             LbGroupType.FullyBusy => true,
             _ => s.IdleCpus < busiest.IdleCpus || (s.IdleCpus == busiest.IdleCpus && s.NrRunning > busiest.NrRunning),
         };
@@ -516,7 +549,7 @@ public sealed partial class FairSchedClass
     /// to <paramref name="dst"/> in the kernel's order (the last detached first).
     /// </summary>
     private int DetachAttach(int src, int dst, int sd, int level, bool idle, bool newidle, LbMigrationType type,
-        int loopMax, in Cpumask cpus, ref long imbalance, ref bool allPinned, out int newDst)
+        int loopMax, in Cpumask cpus, ref long imbalance, ref bool allPinned, ref bool somePinned, out int newDst)
     {
         newDst = -1;
         int failed = _nrBalanceFailed[sd];
@@ -534,9 +567,13 @@ public sealed partial class FairSchedClass
                 break;
             }
             bool take = CanMigrate(src, dst, id, level, failed, ref allPinned);
-            if (!take && newDst < 0 && !newidle && level == 1 && !_tasks[id].CpusMask.Test(dst))
+            if (!take && !_tasks[id].CpusMask.Test(dst))
             {
-                newDst = OtherDstInGroup(dst, id, in cpus);
+                somePinned = true; // LBF_SOME_PINNED
+                if (newDst < 0 && !newidle && level == 1)
+                {
+                    newDst = OtherDstInGroup(dst, id, in cpus);
+                }
             }
             if (take)
             {

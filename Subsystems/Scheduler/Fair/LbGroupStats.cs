@@ -1,13 +1,16 @@
 namespace BpfSim.Scheduler.Fair;
 
 /// <summary>
-/// group_type (kernel/sched/fair.c), the three kinds bpfsim classifies, with the kernel's values: a larger value is a
-/// busier group (misfit, SMT balance, asym packing and imbalanced, between 1 and 6, are not modelled).
+/// group_type (kernel/sched/fair.c), the four kinds bpfsim classifies, with the kernel's values: a larger value is a
+/// busier group (misfit, SMT balance and asym packing, between 1 and 5, are not modelled).
 /// </summary>
 internal enum LbGroupType
 {
     HasSpare = 0,
     FullyBusy = 1,
+
+    /// <summary>A node whose own balance could not reach balance because of tasks' affinity (sgc->imbalance).</summary>
+    Imbalanced = 5,
     Overloaded = 6,
 }
 
