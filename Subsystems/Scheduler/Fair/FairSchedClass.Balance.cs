@@ -23,8 +23,7 @@ public sealed partial class FairSchedClass
     private long _nohzNextBalance;
 
     // NI_RANDOM's statistics of each CPU's domain at each level, [level * nrCpus + cpu], and each CPU's sched_rng
-    // stream. Kept across hotplug, as the domains' other
-    // balancing state is here.
+    // stream. Kept across hotplug, as the domains' other balancing state is here.
     private NewidleStats[] _newidle = [];
     private SimRandom[] _schedRng = [];
 
