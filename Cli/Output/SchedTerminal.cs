@@ -31,7 +31,7 @@ public static class SchedTerminal
     {
         console.MarkupLine($"[bold]bpfsim run[/] {Markup.Escape(name)}: seed {s.Seed}, {s.SimTimeSeconds:0.###} s simulated in {s.WallSeconds:0.###} s " +
                            $"({s.Events:N0} events, {s.SchedEvents:N0} scheduling events), {spec.Cpus.Count} CPUs, HZ {spec.Hz}" +
-                           (spec.Cpus.NohzFull.Count > 0 ? $" (nohz_full {string.Join(",", spec.Cpus.NohzFull)})" : ""));
+                           Markup.Escape(s.KernelNotes));
         Schedulers(console, s);
         Ejections(console, s);
         Tasks(console, s);

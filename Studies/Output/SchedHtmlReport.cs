@@ -26,7 +26,7 @@ public static class SchedHtmlReport
         html.Append("svg{display:block;margin:12px 0;font-family:sans-serif}.eject{border:2px solid #c00;padding:8px 14px;color:#900;background:#fff4f4}");
         html.Append(".caption{color:#555;font-size:13px;max-width:1100px}</style></head><body>");
         html.Append($"<h1>bpfsim run: {E(scenario)}</h1>");
-        html.Append($"<p>subsystem sched, seed {s.Seed}, {s.SimTimeSeconds} s simulated, {spec.Cpus.Count} CPUs, HZ {spec.Hz}{(spec.Cpus.NohzFull.Count > 0 ? $" (nohz_full {string.Join(",", spec.Cpus.NohzFull)})" : "")}, {s.Events:N0} events ");
+        html.Append($"<p>subsystem sched, seed {s.Seed}, {s.SimTimeSeconds} s simulated, {spec.Cpus.Count} CPUs, HZ {spec.Hz}{E(s.KernelNotes)}, {s.Events:N0} events ");
         html.Append($"({s.SchedEvents:N0} scheduling events)</p>");
         foreach (var e in s.Ejections)
         {

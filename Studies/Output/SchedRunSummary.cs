@@ -64,6 +64,21 @@ public sealed record SchedRunSummary(
     [JsonPropertyName("nohz_full"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<int>? NohzFull { get; init; }
 
+    /// <summary>
+    /// The fair class's sched_feat switches the scenario changed (<c>sched_features</c>), as the kernel's features file
+    /// writes them (<c>NO_NI_RANDOM</c>); absent when all are features.h's defaults.
+    /// </summary>
+    [JsonPropertyName("sched_features"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? SchedFeatures { get; init; }
+
+    /// <summary>
+    /// What the run's first line says after the HZ: the nohz_full CPUs and the changed sched_feat switches, if any.
+    /// </summary>
+    [JsonIgnore]
+    public string KernelNotes =>
+        (NohzFull is { } nohz ? $" (nohz_full {string.Join(",", nohz)})" : "") +
+        (SchedFeatures is { } f ? $" (sched_features {string.Join(" ", f)})" : "");
+
     public string ToJson() => JsonSerializer.Serialize(this, TcpRunSummary.JsonOptions);
 
     /// <param name="readerNotes">What the scenario reader noted (rt-app keys ignored), before the run's own notes.</param>
@@ -76,6 +91,7 @@ public sealed record SchedRunSummary(
         {
             Hz = spec.Hz,
             NohzFull = spec.Cpus.NohzFull.Count > 0 ? spec.Cpus.NohzFull : null,
+            SchedFeatures = spec.Features.Changed() is { Count: > 0 } changed ? changed : null,
         };
 }
 

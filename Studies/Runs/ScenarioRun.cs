@@ -57,7 +57,7 @@ public static class ScenarioRun
         // The run's bpf(2) has the scenario's CPUs, so per-CPU maps and program invocations see one slot per simulated CPU.
         var options = new BpfSystemOptions { Cpus = spec.Cpus.Count, Jit = settings.Jit, Hz = (uint)spec.Hz };
         var (result, code, error) = Contained(() => SchedScenarioRunner.RunContained(spec, () => factory.Create(options), catalog,
-            settings.Progress, settings.CallBudget, HangNotice(settings), core => new FairSchedClass(core, seed: spec.Seed)), scenario.Name);
+            settings.Progress, settings.CallBudget, HangNotice(settings), core => new FairSchedClass(core, spec.Features, spec.Seed)), scenario.Name);
         if (result is null)
         {
             return new RunOutcome(scenario, code, [error!], []);

@@ -2,6 +2,7 @@ using System.Globalization;
 using BpfSim.Core.Bpf.Consumers;
 using BpfSim.Core.Simulation;
 using BpfSim.Core.Workloads;
+using BpfSim.Scheduler.Fair;
 using BpfSim.Scheduler.Kernel;
 using BpfSim.Scheduler.Workloads;
 using YamlDotNet.RepresentationModel;
@@ -22,7 +23,7 @@ public sealed partial class ScenarioParser
         .ToDictionary(k => k, k => $"{k} is a key of TCP scenarios; {SchedHint}", StringComparer.Ordinal);
 
     /// <summary>Scheduler keys, refused in a TCP scenario (hz is a key of both).</summary>
-    private static readonly Dictionary<string, string> s_schedOnlyKeys = new[] { "cpus", "tasks", "timeline_limit", "hotplug" }
+    private static readonly Dictionary<string, string> s_schedOnlyKeys = new[] { "cpus", "tasks", "timeline_limit", "hotplug", "sched_features" }
         .ToDictionary(k => k, k => $"{k} is a key of scheduler scenarios; {TcpHint}", StringComparer.Ordinal);
 
     /// <summary>CONFIG_HZ's choices (kernel/Kconfig.hz).</summary>
@@ -69,7 +70,7 @@ public sealed partial class ScenarioParser
     private SchedScenarioSpec ParseSchedRoot(YamlMappingNode root)
     {
         var keys = Keys(root, "a sched scenario", s_tcpOnlyKeys, "seed", "duration", "subsystem", "cpus", "hz", "sample_interval", "timeline_limit",
-            "structops", "tasks", "hotplug");
+            "structops", "tasks", "hotplug", "sched_features");
         var spec = new SchedScenarioSpec();
         if (Seed(keys) is { } seed)
         {
@@ -95,6 +96,10 @@ public sealed partial class ScenarioParser
         {
             spec = spec with { Cpus = ParseCpus(cpus) };
         }
+        if (keys.TryGetValue("sched_features", out var features))
+        {
+            spec = spec with { Features = ParseSchedFeatures(features) };
+        }
         if (keys.TryGetValue("hotplug", out var hotplug))
         {
             spec = spec with { Hotplug = ParseHotplug(hotplug, spec) };
@@ -112,6 +117,27 @@ public sealed partial class ScenarioParser
             Error(root, "a sched scenario needs tasks (see docs/scenarios.md)");
         }
         return spec;
+    }
+
+    /// <summary><c>sched_features: { NI_RANDOM: false }</c>: features.h switches by name, each true or false.</summary>
+    private FairFeatures ParseSchedFeatures(YamlNode node)
+    {
+        var features = FairFeatures.Default;
+        if (node is not YamlMappingNode map)
+        {
+            Error(node, "sched_features must be a mapping of features.h names to true or false, such as { NI_RANDOM: false }");
+            return features;
+        }
+        var names = FairFeatures.Switches.Select(s => s.Name).ToArray();
+        var keys = Keys(map, "sched_features", names);
+        foreach (var (name, _, with) in FairFeatures.Switches)
+        {
+            if (Bool(keys, name) is { } on)
+            {
+                features = with(features, on);
+            }
+        }
+        return features;
     }
 
     private CpuSpec ParseCpus(YamlNode node)

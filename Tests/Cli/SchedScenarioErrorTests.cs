@@ -49,6 +49,13 @@ public sealed class SchedScenarioErrorTests
             "cpu 4 does not exist: the machine has 4 CPUs");
         yield return Case("NohzFullNotAList", "subsystem: sched\ncpus: { count: 4, nohz_full: 1-3 }\ntasks: [ { name: a } ]\n", "1-3",
             "nohz_full must be a non-empty list of CPU numbers");
+        yield return Case("SchedFeatureUnknown", Head + "sched_features: { NI_RANDM: false }\ntasks: [ { name: a } ]\n", "NI_RANDM",
+            "unknown key 'NI_RANDM' in sched_features (expected one of: PLACE_LAG,");
+        yield return Case("SchedFeatureNotBool", Head + "sched_features: { NI_RANDOM: off }\ntasks: [ { name: a } ]\n", "off", "NI_RANDOM: 'off' is not true or false");
+        yield return Case("SchedFeaturesNotAMapping", Head + "sched_features: [NO_NI_RANDOM]\ntasks: [ { name: a } ]\n", "[NO_NI",
+            "sched_features must be a mapping of features.h names to true or false");
+        yield return Case("SchedFeaturesInTcp", "duration: 2s\nsched_features: { NI_RANDOM: false }\nflows: [ { cc: reno } ]\n", "sched_features",
+            "sched_features is a key of scheduler scenarios");
         yield return Case("SmtNotBool", "subsystem: sched\ncpus: { count: 4, smt: yes }\ntasks: [ { name: a } ]\n", "yes", "smt: 'yes' is not true or false");
         yield return Case("HzNotAChoice", Head + "hz: 500\ntasks: [ { name: a } ]\n", "500", "hz is CONFIG_HZ: 100, 250, 300 or 1000, not 500");
         yield return Case("SampleIntervalTooSmall", Head + "sample_interval: 100us\ntasks: [ { name: a } ]\n", "100us", "sample_interval must be at least 1ms");

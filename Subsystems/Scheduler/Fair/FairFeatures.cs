@@ -2,12 +2,35 @@ namespace BpfSim.Scheduler.Fair;
 
 /// <summary>
 /// The sched_feat() switches of kernel/sched/features.h that the fair class reads, with the defaults of this tree
-/// (6.12). Tests turn one off to pin what it does; a scenario runs with the defaults.
+/// (6.12). Tests turn one off to pin what it does; a scenario sets them by their features.h names (its
+/// <c>sched_features</c>), as /sys/kernel/debug/sched/features does.
 /// </summary>
 public sealed record FairFeatures
 {
     /// <summary>The defaults of features.h.</summary>
     public static FairFeatures Default { get; } = new();
+
+    /// <summary>Each switch by its features.h name: how to read it and how to set it.</summary>
+    public static IReadOnlyList<(string Name, Func<FairFeatures, bool> Get, Func<FairFeatures, bool, FairFeatures> With)> Switches { get; } =
+    [
+        ("PLACE_LAG", f => f.PlaceLag, (f, on) => f with { PlaceLag = on }),
+        ("PLACE_DEADLINE_INITIAL", f => f.PlaceDeadlineInitial, (f, on) => f with { PlaceDeadlineInitial = on }),
+        ("PLACE_REL_DEADLINE", f => f.PlaceRelDeadline, (f, on) => f with { PlaceRelDeadline = on }),
+        ("RUN_TO_PARITY", f => f.RunToParity, (f, on) => f with { RunToParity = on }),
+        ("PREEMPT_SHORT", f => f.PreemptShort, (f, on) => f with { PreemptShort = on }),
+        ("WAKEUP_PREEMPTION", f => f.WakeupPreemption, (f, on) => f with { WakeupPreemption = on }),
+        ("DELAY_DEQUEUE", f => f.DelayDequeue, (f, on) => f with { DelayDequeue = on }),
+        ("DELAY_ZERO", f => f.DelayZero, (f, on) => f with { DelayZero = on }),
+        ("UTIL_EST", f => f.UtilEst, (f, on) => f with { UtilEst = on }),
+        ("NI_RANDOM", f => f.NiRandom, (f, on) => f with { NiRandom = on }),
+    ];
+
+    /// <summary>
+    /// The switches that differ from the defaults, as the kernel's features file writes them: NAME when on, NO_NAME
+    /// when off; empty for the defaults.
+    /// </summary>
+    public IReadOnlyList<string> Changed() =>
+        [.. Switches.Where(s => s.Get(this) != s.Get(Default)).Select(s => s.Get(this) ? s.Name : "NO_" + s.Name)];
 
     /// <summary>PLACE_LAG: a waking entity keeps the lag it had when it went to sleep.</summary>
     public bool PlaceLag { get; init; } = true;

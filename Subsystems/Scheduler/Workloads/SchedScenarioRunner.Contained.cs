@@ -28,7 +28,7 @@ public sealed partial class SchedScenarioRunner
         ArgumentNullException.ThrowIfNull(createBpf);
         return ContainedRun.Run(refuse =>
         {
-            var runner = new SchedScenarioRunner(spec, createBpf(), catalog, createFair ?? (core => new FairSchedClass(core, seed: spec.Seed)));
+            var runner = new SchedScenarioRunner(spec, createBpf(), catalog, createFair ?? (core => new FairSchedClass(core, spec.Features, spec.Seed)));
             foreach (var (ordinal, call) in refuse)
             {
                 runner._ext.AbandonedCalls[ordinal] = call;

@@ -29,7 +29,7 @@ public sealed partial class SchedScenarioRunner
     /// <param name="bpf">A fresh system (its simulator is the kernel's clock).</param>
     /// <exception cref="ScenarioRunException">The machine or HZ cannot be built.</exception>
     public SchedScenarioRunner(SchedScenarioSpec spec, BpfSystem bpf, ConsumerCatalog catalog)
-        : this(spec, bpf, catalog, core => new FairSchedClass(core, seed: spec.Seed))
+        : this(spec, bpf, catalog, core => new FairSchedClass(core, spec.Features, spec.Seed))
     {
     }
 

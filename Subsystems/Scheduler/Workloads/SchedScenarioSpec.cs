@@ -122,4 +122,6 @@ public sealed record SchedScenarioSpec
     public int TimelineLimit { get; init; } = 200_000;
     /// <summary>CPU hotplug events in time order (same-time events in the order written).</summary>
     public IReadOnlyList<HotplugSpec> Hotplug { get; init; } = [];
+    /// <summary>The fair class's sched_feat switches (<c>sched_features</c>); features.h's defaults unless set.</summary>
+    public Fair.FairFeatures Features { get; init; } = Fair.FairFeatures.Default;
 }
