@@ -10,7 +10,7 @@ public sealed record FairFeatures
     /// <summary>The defaults of features.h.</summary>
     public static FairFeatures Default { get; } = new();
 
-    /// <summary>Each switch by its features.h name: how to read it and how to set it.</summary>
+    /// <summary>Each switch by its features.h name, in features.h's order: how to read it and how to set it.</summary>
     public static IReadOnlyList<(string Name, Func<FairFeatures, bool> Get, Func<FairFeatures, bool, FairFeatures> With)> Switches { get; } =
     [
         ("PLACE_LAG", f => f.PlaceLag, (f, on) => f with { PlaceLag = on }),
@@ -18,9 +18,9 @@ public sealed record FairFeatures
         ("PLACE_REL_DEADLINE", f => f.PlaceRelDeadline, (f, on) => f with { PlaceRelDeadline = on }),
         ("RUN_TO_PARITY", f => f.RunToParity, (f, on) => f with { RunToParity = on }),
         ("PREEMPT_SHORT", f => f.PreemptShort, (f, on) => f with { PreemptShort = on }),
-        ("WAKEUP_PREEMPTION", f => f.WakeupPreemption, (f, on) => f with { WakeupPreemption = on }),
         ("DELAY_DEQUEUE", f => f.DelayDequeue, (f, on) => f with { DelayDequeue = on }),
         ("DELAY_ZERO", f => f.DelayZero, (f, on) => f with { DelayZero = on }),
+        ("WAKEUP_PREEMPTION", f => f.WakeupPreemption, (f, on) => f with { WakeupPreemption = on }),
         ("UTIL_EST", f => f.UtilEst, (f, on) => f with { UtilEst = on }),
         ("NI_RANDOM", f => f.NiRandom, (f, on) => f with { NiRandom = on }),
     ];
