@@ -33,8 +33,8 @@ public sealed class GroupImbalancedTests
         kernel.SetCpusAllowed(t2, Cpumask.Of(0, 2, 3));
         Assert.That((kernel.Tasks[t1].Cpu, kernel.Tasks[t2].Cpu), Is.EqualTo((0, 0)), "premise: both start on CPU 0");
 
-        var seenOnNode1 = SimTime.FromSeconds(10);
-        for (int ms = 10; ms <= 1000 && seenOnNode1 > SimTime.FromSeconds(1); ms += 10)
+        SimTime? seenOnNode1 = null;
+        for (int ms = 10; ms <= 1000 && seenOnNode1 is null; ms += 10)
         {
             sim.RunUntil(SimTime.FromMilliseconds(ms));
             if (kernel.Tasks[t1].Cpu >= 2 || kernel.Tasks[t2].Cpu >= 2)
@@ -43,7 +43,7 @@ public sealed class GroupImbalancedTests
             }
         }
 
-        Assert.That(seenOnNode1, Is.LessThanOrEqualTo(SimTime.FromSeconds(1)), "a hog of CPU 0 went to node 1");
+        Assert.That(seenOnNode1, Is.Not.Null, "a hog of CPU 0 went to node 1 within 1 s");
 
         // Then CPU 1's next balance finds CPU 0 with one task, reaches balance with a task free to move and clears the
         // flag: the hogs stay where they are, one on each node.

@@ -13,25 +13,6 @@ namespace BpfSim.Tests.Scheduler.Fair;
 /// </summary>
 public sealed class NewidleGateTests
 {
-    /// <summary>Task s runs 1 ms and sleeps 1 ms, over and over; everything else runs for good.</summary>
-    private sealed class Sleeper(SchedKernel kernel, Simulator sim, int s) : ITaskWorkDriver, IEventHandler
-    {
-        public HandlerId Self { get; set; }
-
-        public void WorkDone(int task, int cpu)
-        {
-            Assert.That(task, Is.EqualTo(s), "only s has finite work");
-            kernel.Block(s);
-            sim.Schedule(sim.Now + SimTime.FromMilliseconds(1), Self, 0, s);
-        }
-
-        public void OnEvent(int kind, long arg)
-        {
-            kernel.SetWork(s, 1_000_000);
-            kernel.WakeUp(s);
-        }
-    }
-
     [Test]
     public void NewidleBalance_RunsOnlyOnceSomeRunqueueHasTwoTasks()
     {
@@ -44,9 +25,7 @@ public sealed class NewidleGateTests
         cpu1.Set(1);
         int a = kernel.Fork("a", 0, cpu0, SchedPolicy.Normal, SchedKernel.InfiniteWork, new LogLinearHistogram());
         int s = kernel.Fork("s", 0, cpu1, SchedPolicy.Normal, 1_000_000, new LogLinearHistogram());
-        var driver = new Sleeper(kernel, sim, s);
-        driver.Self = sim.Register(driver);
-        kernel.Driver = driver;
+        OneSleeperDriver.Start(kernel, sim, s);
         sim.RunUntil(SimTime.FromMilliseconds(50));
         var f = fair!;
         Assert.Multiple(() =>

@@ -56,23 +56,6 @@ public sealed class NiRandomTests
     }
 
     /// <summary>Task s on CPU 0 runs 1 ms and sleeps 1 ms; CPU 1 holds two hogs pinned there, so the root domain stays overloaded and no newidle balance can pull.</summary>
-    private sealed class Sleeper(SchedKernel kernel, Simulator sim, int s) : ITaskWorkDriver, IEventHandler
-    {
-        public HandlerId Self { get; set; }
-
-        public void WorkDone(int task, int cpu)
-        {
-            kernel.Block(s);
-            sim.Schedule(sim.Now + SimTime.FromMilliseconds(1), Self, 0, s);
-        }
-
-        public void OnEvent(int kind, long arg)
-        {
-            kernel.SetWork(s, 1_000_000);
-            kernel.WakeUp(s);
-        }
-    }
-
     private static FairSchedClass RunSleeperBesidePinnedHogs(bool niRandom, ulong seed, int ms)
     {
         var sim = new Simulator();
@@ -82,9 +65,7 @@ public sealed class NiRandomTests
         kernel.Fork("h1", 0, Cpumask.Of(1), SchedPolicy.Normal, SchedKernel.InfiniteWork, new LogLinearHistogram());
         kernel.Fork("h2", 0, Cpumask.Of(1), SchedPolicy.Normal, SchedKernel.InfiniteWork, new LogLinearHistogram());
         int s = kernel.Fork("s", 0, Cpumask.Of(0), SchedPolicy.Normal, 1_000_000, new LogLinearHistogram());
-        var driver = new Sleeper(kernel, sim, s);
-        driver.Self = sim.Register(driver);
-        kernel.Driver = driver;
+        OneSleeperDriver.Start(kernel, sim, s);
         sim.RunUntil(SimTime.FromMilliseconds(ms));
         return fair!;
     }
