@@ -55,7 +55,11 @@ public sealed class TraceAllocationTests
         // tiering) happens there rather than in the measured window, wherever this test runs in the suite.
         SteadyState(traced: true);
         var (untraced, _) = SteadyState(traced: false);
-        var (traced, records) = SteadyState(traced: true);
+        // The lesser of two traced runs: one-time work the runtime still does late (a method promoted to optimised
+        // code after its 64th call, say) lands in one window at most, where an allocation per record shows in both.
+        var first = SteadyState(traced: true);
+        var second = SteadyState(traced: true);
+        var (traced, records) = first.Allocated <= second.Allocated ? first : second;
         Assert.That(records, Is.GreaterThan(40_000), "records written in the measured window");
         // Allowance for what an untraced run's own warm-up might leave in the window; not one byte per record.
         Assert.That(traced - untraced, Is.LessThan(4096), $"traced {traced} B, untraced {untraced} B over {records} records");
